@@ -9,6 +9,7 @@ export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export { builtinDatasets, getBuiltinDataset, listBuiltinDatasets } from './datasets/index.js'
 export { type DetectorId, detectorIds, detectorRegistry, selectDetectors } from './detectors/registry.js'
 export type { Detector, DetectorInput, DetectorResult, RunContext } from './detectors/types.js'
+export type { Finding, FindingKind, RecordReport, ScanReport, Severity } from './domain/index.js'
 export {
   type CheckReport,
   checkBatch,
@@ -33,7 +34,6 @@ export {
   verifyDatasetAgainstManifest,
 } from './provenance/index.js'
 export { encodeGrayscalePng, type HtmlReportExtras, renderHtmlReport } from './report/html.js'
-export type { Finding, FindingKind, RecordReport, ScanReport, Severity } from './report/model.js'
 export { cleanKeepMask, sourcesFlaggedAbove } from './scan/clean.js'
 export { type ScanOptions, type ScanProgress, scan, scanDataset } from './scan/index.js'
 export { createRng, type Rng } from './util/rng.js'

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { ScanReport } from '../src/report/model.js'
+import type { ScanReport } from '../src/domain/index.js'
 import { createRng } from '../src/util/rng.js'
 import { runCli, useTemporaryFolder } from './helpers.js'
 

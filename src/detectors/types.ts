@@ -1,8 +1,8 @@
 import type { z } from 'zod'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import type { FindingKind } from '../domain/index.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
-import type { FindingKind } from '../report/model.js'
 
 /** What a detector can ask for; the runner skips a detector whose inputs are missing and says why. */
 export type DetectorRequirement = 'labels' | 'features' | 'text' | 'images'

@@ -1,6 +1,6 @@
 import { countLabels, type Dataset } from '../data/dataset.js'
-import type { DatasetSummary, FindingKind, RecordReport, Severity } from '../report/model.js'
-import { severityOrder } from '../report/model.js'
+import type { DatasetSummary, FindingKind, RecordReport, Severity } from '../domain/index.js'
+import { severityOrder } from '../domain/index.js'
 import { version } from '../version.js'
 import { type ColumnSummary, DEFAULT_SKETCH_ABOVE_ROWS, summarizeColumns } from './columns.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'

@@ -1,4 +1,4 @@
-import type { Severity } from '../report/model.js'
+import type { Severity } from '../domain/index.js'
 import { compareCategories } from './categorical.js'
 import type { ColumnSummary } from './columns.js'
 import { populationStabilityIndex, wasserstein1 } from './distances.js'

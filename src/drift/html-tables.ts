@@ -1,5 +1,5 @@
+import type { RecordReport, Severity } from '../domain/index.js'
 import { escapeHtml, formatCount, truncate } from '../report/html-format.js'
-import type { RecordReport, Severity } from '../report/model.js'
 import type { CheckFinding, DriftTestResult } from './types.js'
 
 const FINDING_LIMIT = 200

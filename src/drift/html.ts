@@ -1,6 +1,6 @@
+import type { Severity } from '../domain/index.js'
 import { REPORT_CSS } from '../report/html-assets.js'
 import { escapeHtml, formatCount, formatPercent, truncate } from '../report/html-format.js'
-import type { Severity } from '../report/model.js'
 import {
   type CdfCurves,
   CHECK_CSS,

@@ -1,4 +1,4 @@
-import type { DatasetSummary, Finding, FindingKind, RecordReport, Severity } from '../report/model.js'
+import type { DatasetSummary, Finding, FindingKind, RecordReport, Severity } from '../domain/index.js'
 
 /** The statistical tests a check runs; each declares its own statistic, p-value and effect sizes. */
 export type DriftTestKind =

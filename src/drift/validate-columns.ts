@@ -1,5 +1,5 @@
 import type { Dataset } from '../data/dataset.js'
-import type { Severity } from '../report/model.js'
+import type { Severity } from '../domain/index.js'
 import type { DatasetSchema } from './schema.js'
 import { emptyCellCounts } from './schema-infer.js'
 import type { CheckFinding } from './types.js'

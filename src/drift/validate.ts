@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
-import type { Finding, RecordReport, Severity } from '../report/model.js'
-import { severityOrder } from '../report/model.js'
+import type { Finding, RecordReport, Severity } from '../domain/index.js'
+import { severityOrder } from '../domain/index.js'
 import type { DatasetSchema, FeatureRule } from './schema.js'
 import { emptyCellCounts } from './schema-infer.js'
 import type { CheckFinding } from './types.js'

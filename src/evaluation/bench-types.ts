@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
+import type { OperatingPoint } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
-import type { OperatingPoint } from '../report/model.js'
 import type { SuccessMeasure } from './attack-success.js'
 import type { UnsupportedAttack } from './bench-plan.js'
 import type { DetectorBench } from './detection.js'

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer'
+import type { Finding, RecordReport, Severity } from '../domain/index.js'
 import { escapeHtml, formatCount, formatScore, truncate } from './html-format.js'
-import type { Finding, RecordReport, Severity } from './model.js'
 import { readPngSize } from './png.js'
 
 /** Per-row previews the caller can supply; both are called only for the rows shown. */

@@ -1,3 +1,4 @@
+import type { DetectorReport, FindingKind, ScanReport, Severity } from '../domain/index.js'
 import { renderShareBar } from './html-charts.js'
 import {
   escapeHtml,
@@ -7,7 +8,6 @@ import {
   formatPercent,
   truncate,
 } from './html-format.js'
-import type { DetectorReport, FindingKind, ScanReport, Severity } from './model.js'
 
 const KIND_DESCRIPTIONS: Record<FindingKind, string> = {
   label_issue: 'label is probably wrong',

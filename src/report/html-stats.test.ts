@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { RecordReport } from '../domain/index.js'
 import { escapeHtml, formatCompact, formatDuration, formatPercent, truncate } from './html-format.js'
 import { buildSuspicionHistogram, selectTopFlagged } from './html-stats.js'
-import type { RecordReport } from './model.js'
 
 function record(suspicion: number, flagged: boolean): RecordReport {
   return { id: '', suspicion, flagged, severity: null, findings: [] }

@@ -1,4 +1,4 @@
-import type { RecordReport } from './model.js'
+import type { RecordReport } from '../domain/index.js'
 
 /** Counts of records per equal-width suspicion bin over [0,1]; `flagged[b]` is a subset of `total[b]`. */
 export interface SuspicionHistogram {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { FindingKind, RecordReport, ScanReport, Severity } from '../domain/index.js'
 import { createRng } from '../util/rng.js'
 import { encodeGrayscalePng, renderHtmlReport } from './html.js'
-import type { FindingKind, RecordReport, ScanReport, Severity } from './model.js'
 
 const INJECTION = '<script>alert("pwned")</script>'
 const ATTRIBUTE_INJECTION = '"><img src=x onerror=alert(1)>'

@@ -1,3 +1,4 @@
+import type { ScanReport } from '../domain/index.js'
 import { REPORT_CSS, REPORT_SCRIPT, REPORT_SCRIPT_HASH } from './html-assets.js'
 import { renderHistogramSvg } from './html-charts.js'
 import { escapeHtml, formatCount, formatScore } from './html-format.js'
@@ -12,7 +13,6 @@ import {
   renderWarnings,
 } from './html-sections.js'
 import { buildSuspicionHistogram, type SuspicionHistogram, selectTopFlagged } from './html-stats.js'
-import type { ScanReport } from './model.js'
 
 export { encodeGrayscalePng } from './png.js'
 

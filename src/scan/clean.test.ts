@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RecordReport, ScanReport } from '../report/model.js'
+import type { RecordReport, ScanReport } from '../domain/index.js'
 import { cleanKeepMask, sourcesFlaggedAbove } from './clean.js'
 
 function reportOf(records: Pick<RecordReport, 'flagged' | 'source'>[]): ScanReport {

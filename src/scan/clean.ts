@@ -1,4 +1,4 @@
-import type { ScanReport } from '../report/model.js'
+import type { ScanReport } from '../domain/index.js'
 
 export interface CleanOptions {
   /** Drop every record of a source whose flagged share exceeds this, in [0,1]. */

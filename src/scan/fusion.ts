@@ -1,5 +1,5 @@
 import type { Detector, DetectorResult } from '../detectors/types.js'
-import type { Finding, FindingKind, OperatingPoint, Severity } from '../report/model.js'
+import type { Finding, OperatingPoint, Severity } from '../domain/index.js'
 
 export type FusionOptions = OperatingPoint
 

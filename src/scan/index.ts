@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
+import type { ScanReport } from '../domain/index.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
-import type { ScanReport } from '../report/model.js'
 import { type ScanOptions, scanDataset } from './scan.js'
 
 export type { ScanOptions, ScanProgress } from './scan.js'

@@ -8,7 +8,7 @@ import type {
   ScanReport,
   ScanSummary,
   Severity,
-} from '../report/model.js'
+} from '../domain/index.js'
 import { version } from '../version.js'
 import { type FusedScores, roundScore } from './fusion.js'
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { FindingKind } from '../../report/model.js'
+import type { FindingKind } from '../../domain/index.js'
 import type { Detector, DetectorInput } from '../types.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
