@@ -7,9 +7,17 @@ export type { Attack, AttackResult } from './attacks/types.js'
 export type { Dataset, DatasetFormat, DatasetOrigin, LabelColumn } from './data/dataset.js'
 export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export { builtinDatasets, getBuiltinDataset, listBuiltinDatasets } from './datasets/index.js'
-export { type DetectorId, detectorIds, detectorRegistry, selectDetectors } from './detectors/registry.js'
+export {
+  builtinDetectors,
+  type DetectorId,
+  detectorIds,
+  getDetector,
+  listDetectors,
+  registerDetector,
+  selectDetectors,
+} from './detectors/registry.js'
 export type { Detector, DetectorInput, DetectorResult, RunContext } from './detectors/types.js'
-export type { Finding, FindingKind, RecordReport, ScanReport, Severity } from './domain/index.js'
+export type { Finding, FindingKind, RecordReport, Requirement, ScanReport, Severity } from './domain/index.js'
 export {
   type CheckReport,
   checkBatch,
@@ -34,7 +42,35 @@ export {
   verifyDatasetAgainstManifest,
 } from './provenance/index.js'
 export { encodeGrayscalePng, type HtmlReportExtras, renderHtmlReport } from './report/html.js'
-export { cleanKeepMask, sourcesFlaggedAbove } from './scan/clean.js'
+export { cleanKeepMask, type RelabelPlan, relabelPlan, sourcesFlaggedAbove } from './scan/clean.js'
 export { type ScanOptions, type ScanProgress, scan, scanDataset } from './scan/index.js'
+export {
+  type ConfiguredDetector,
+  configureDetectors,
+  type DetectorInputOptions,
+  type DetectorOutcome,
+  prepareDetectorInput,
+  type RunDetectorsOptions,
+  runDetectors,
+} from './scan/pipeline.js'
 export { createRng, type Rng } from './util/rng.js'
 export { version } from './version.js'
+export {
+  type AttackBundle,
+  type AttackFileOptions,
+  type AttackMeta,
+  attackFile,
+  ExitCode,
+  exitCodeForError,
+  exitCodeForFindings,
+  exitCodeForScan,
+  exitCodeForVerification,
+  type ManifestCheck,
+  type ScanFileOptions,
+  type ScanFileResult,
+  type ScanOutputPaths,
+  scanFile,
+  type TriggeredTestPaths,
+  type WrittenScanOutputs,
+  writeScanOutputs,
+} from './workflows/index.js'

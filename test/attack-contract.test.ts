@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { type AttackId, applyAttack, attackIds, attackRegistry, getAttack } from '../src/attacks/index.js'
 import type { Dataset } from '../src/data/dataset.js'
-import { PoisonguardError } from '../src/errors.js'
 import { createRng } from '../src/util/rng.js'
 import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './attack-fixtures.js'
+import { rejection } from './helpers.js'
 
 const ROWS = 300
 const dataset = mixedDataset(ROWS)
@@ -74,16 +74,6 @@ function fingerprint(poisoned: Dataset): string {
     texts: poisoned.texts,
     sources: poisoned.sources,
   })
-}
-
-function rejection(run: () => unknown): PoisonguardError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof PoisonguardError) return error
-    throw error
-  }
-  throw new Error('expected a PoisonguardError')
 }
 
 describe('attack registry', () => {

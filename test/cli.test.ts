@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type DetectorId, detectorIds, detectorRegistry } from '../src/detectors/registry.js'
+import { detectorIds, getDetector } from '../src/detectors/registry.js'
 import type { ScanReport } from '../src/domain/index.js'
 import { createRng } from '../src/util/rng.js'
 import { runCli, useTemporaryFolder } from './helpers.js'
@@ -119,6 +119,30 @@ describe('poisonguard CLI', () => {
     expect(result.stderr).toContain(`unknown detector "magic"; valid detectors: ${detectorIds.join(', ')}`)
   })
 
+  it('rejects an empty selection of detectors instead of running none', async () => {
+    const input = temporary('empty-selection.csv')
+    writeBlobs(input, 50)
+    const out = temporary('empty-selection.json')
+    const result = await runCli('scan', input, '--detectors', ',', '--out', out)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(
+      `error: no detector to run: the list of detectors is empty; valid detectors: ${detectorIds.join(', ')}`,
+    )
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('rejects parameters of an unknown detector and lists the valid ones', async () => {
+    const input = temporary('unknown-param.csv')
+    writeBlobs(input, 50)
+    const out = temporary('unknown-param.json')
+    const result = await runCli('scan', input, '--param', 'nosuch.x=1', '--out', out)
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(
+      `error: unknown detector "nosuch" in parameters; valid detectors: ${detectorIds.join(', ')}`,
+    )
+    expect(existsSync(out)).toBe(false)
+  })
+
   it('rejects invalid detector parameters with the parameter path', async () => {
     const input = temporary('params.csv')
     writeBlobs(input, 50)
@@ -142,7 +166,7 @@ describe('poisonguard CLI', () => {
     expect(result.exitCode).toBe(0)
     const report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport
     const labelDetectors = report.detectors.filter((detector) =>
-      detectorRegistry[detector.id as DetectorId].requires.includes('labels'),
+      getDetector(detector.id).requires.includes('labels'),
     )
     expect(labelDetectors.map((detector) => detector.id)).toContain('label-issues')
     for (const detector of labelDetectors) {

@@ -3,13 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { type Dataset, encodeLabels } from '../src/data/dataset.js'
 import { selectRows } from '../src/data/matrix.js'
 import { loadMnistArrays } from '../src/datasets/mnist.js'
-import { detectorRegistry } from '../src/detectors/registry.js'
-import { parseDetectorParams, runDetector } from '../src/detectors/runner.js'
+import { listDetectors } from '../src/detectors/registry.js'
 import type { Detector, DetectorInput } from '../src/detectors/types.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { prepareFeatures } from '../src/scan/features.js'
+import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/scan/pipeline.js'
 import { createRng, shuffledIndices } from '../src/util/rng.js'
 import { flipLabels } from './planted.js'
 
@@ -33,9 +31,8 @@ function mnistSubset(rows: ArrayLike<number>): Dataset {
   }
 }
 
-async function inputFor(data: Dataset, seed = 0): Promise<DetectorInput> {
-  const features = await prepareFeatures(data, { backend, seed, geometryDimensions: 32 })
-  return createDetectorInput(data, features, { backend, seed, folds: 5 })
+function inputFor(data: Dataset, seed = 0): Promise<DetectorInput> {
+  return prepareDetectorInput(data, { backend, seed, geometryDimensions: 32, folds: 5 })
 }
 
 function fingerprint(data: Dataset): string {
@@ -46,6 +43,12 @@ function fingerprint(data: Dataset): string {
 }
 
 const context = { seed: 0, now: () => 0 }
+
+/** Runs one detector with its default parameters through the scan's pipeline. */
+async function runDetector(detector: Detector<unknown>, input: DetectorInput) {
+  const [outcome] = await runDetectors(input, configureDetectors([detector]), context)
+  return outcome
+}
 
 function correlation(a: number[], b: number[]): number {
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
@@ -66,68 +69,63 @@ beforeAll(() => {
   dataset = flipLabels(mnistSubset(Array.from({ length: rowCount }, (_, row) => row)), 0.05, 9).dataset
 })
 
-describe.each(Object.values(detectorRegistry) as Detector<unknown>[])(
-  'detector contract: $id',
-  (detector) => {
-    const params = () => parseDetectorParams(detector, {})
-
-    it('returns one score in [0,1] and one decision per record', async () => {
-      const outcome = await runDetector(detector, await inputFor(dataset), params(), context)
-      if (outcome.status === 'skipped') {
-        expect(outcome.reason.length).toBeGreaterThan(10)
-        return
-      }
-      expect(outcome.status).toBe('ok')
-      if (outcome.status !== 'ok') return
-      const { result } = outcome
-      expect(result.suspicion).toHaveLength(rowCount)
-      expect(result.flagged).toHaveLength(rowCount)
-      expect(result.explanations).toHaveLength(rowCount)
-      expect(result.suspicion.every((score) => score >= 0 && score <= 1)).toBe(true)
-      result.flagged.forEach((flag, row) => {
-        if (flag) expect(result.explanations[row]).toMatch(/\w+/)
-      })
-      expect(JSON.parse(JSON.stringify(result.info))).toEqual(result.info)
+describe.each(listDetectors())('detector contract: $id', (detector) => {
+  it('returns one score in [0,1] and one decision per record', async () => {
+    const outcome = await runDetector(detector, await inputFor(dataset))
+    if (outcome.status === 'skipped') {
+      expect(outcome.reason.length).toBeGreaterThan(10)
+      return
+    }
+    expect(outcome.status).toBe('ok')
+    if (outcome.status !== 'ok') return
+    const { result } = outcome
+    expect(result.suspicion).toHaveLength(rowCount)
+    expect(result.flagged).toHaveLength(rowCount)
+    expect(result.explanations).toHaveLength(rowCount)
+    expect(result.suspicion.every((score) => score >= 0 && score <= 1)).toBe(true)
+    result.flagged.forEach((flag, row) => {
+      if (flag) expect(result.explanations[row]).toMatch(/\w+/)
     })
+    expect(JSON.parse(JSON.stringify(result.info))).toEqual(result.info)
+  })
 
-    it('is deterministic for a seed and leaves its input untouched', async () => {
-      const before = fingerprint(dataset)
-      const first = await runDetector(detector, await inputFor(dataset), params(), context)
-      const second = await runDetector(detector, await inputFor(dataset), params(), context)
-      expect(fingerprint(dataset)).toBe(before)
-      if (first.status !== 'ok' || second.status !== 'ok') return
-      expect(Array.from(second.result.suspicion)).toEqual(Array.from(first.result.suspicion))
-      expect(Array.from(second.result.flagged)).toEqual(Array.from(first.result.flagged))
-    })
+  it('is deterministic for a seed and leaves its input untouched', async () => {
+    const before = fingerprint(dataset)
+    const first = await runDetector(detector, await inputFor(dataset))
+    const second = await runDetector(detector, await inputFor(dataset))
+    expect(fingerprint(dataset)).toBe(before)
+    if (first.status !== 'ok' || second.status !== 'ok') return
+    expect(Array.from(second.result.suspicion)).toEqual(Array.from(first.result.suspicion))
+    expect(Array.from(second.result.flagged)).toEqual(Array.from(first.result.flagged))
+  })
 
-    it('permutes its scores with its input', async () => {
-      const order = shuffledIndices(rowCount, createRng(4))
-      const permuted: Dataset = {
-        ...dataset,
-        ids: Array.from(order, (row) => dataset.ids[row]),
-        labels: { ...dataset.labels!, codes: Int32Array.from(order, (row) => dataset.labels!.codes[row]) },
-        features: selectRows(dataset.features!, order),
-      }
-      const original = await runDetector(detector, await inputFor(dataset), params(), context)
-      const shuffled = await runDetector(detector, await inputFor(permuted), params(), context)
-      if (original.status !== 'ok' || shuffled.status !== 'ok') return
-      // Cross-validation folds and SGD follow row order, so scores move a little; the picture must not.
-      const aligned = Array.from(order, (row) => original.result.suspicion[row])
-      expect(correlation(aligned, Array.from(shuffled.result.suspicion))).toBeGreaterThan(0.9)
-    })
+  it('permutes its scores with its input', async () => {
+    const order = shuffledIndices(rowCount, createRng(4))
+    const permuted: Dataset = {
+      ...dataset,
+      ids: Array.from(order, (row) => dataset.ids[row]),
+      labels: { ...dataset.labels!, codes: Int32Array.from(order, (row) => dataset.labels!.codes[row]) },
+      features: selectRows(dataset.features!, order),
+    }
+    const original = await runDetector(detector, await inputFor(dataset))
+    const shuffled = await runDetector(detector, await inputFor(permuted))
+    if (original.status !== 'ok' || shuffled.status !== 'ok') return
+    // Cross-validation folds and SGD follow row order, so scores move a little; the picture must not.
+    const aligned = Array.from(order, (row) => original.result.suspicion[row])
+    expect(correlation(aligned, Array.from(shuffled.result.suspicion))).toBeGreaterThan(0.9)
+  })
 
-    it('is skipped with a reason when a required input is missing', async () => {
-      const stripped: Dataset = {
-        ...dataset,
-        labels: undefined,
-        texts: undefined,
-        features: undefined,
-        imageShape: undefined,
-        featureNames: [],
-      }
-      const outcome = await runDetector(detector, await inputFor(stripped), params(), context)
-      expect(outcome.status).toBe('skipped')
-      if (outcome.status === 'skipped') expect(outcome.reason).toMatch(/no /)
-    })
-  },
-)
+  it('is skipped with a reason when a required input is missing', async () => {
+    const stripped: Dataset = {
+      ...dataset,
+      labels: undefined,
+      texts: undefined,
+      features: undefined,
+      imageShape: undefined,
+      featureNames: [],
+    }
+    const outcome = await runDetector(detector, await inputFor(stripped))
+    expect(outcome.status).toBe('skipped')
+    if (outcome.status === 'skipped') expect(outcome.reason).toMatch(/no /)
+  })
+})

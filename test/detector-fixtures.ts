@@ -2,8 +2,7 @@ import { applyAttack } from '../src/attacks/registry.js'
 import type { Dataset } from '../src/data/dataset.js'
 import type { Detector, DetectorResult } from '../src/detectors/types.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { prepareFeatures } from '../src/scan/features.js'
+import { prepareDetectorInput } from '../src/scan/pipeline.js'
 
 /** Plants a pixel-patch backdoor and returns the poisoned dataset with a 0/1 mask of the poisoned rows. */
 export function plantPatchBackdoor(dataset: Dataset, params: object) {
@@ -19,8 +18,7 @@ export async function runDetectorAlone(
   dataset: Dataset,
   backend: LinalgBackend,
 ): Promise<DetectorResult> {
-  const features = await prepareFeatures(dataset, { backend, seed: 0, geometryDimensions: 64 })
-  const input = createDetectorInput(dataset, features, { backend, seed: 0, folds: 5 })
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
   return detector.run(input, detector.params.parse({}), { seed: 0 })
 }
 

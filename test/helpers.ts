@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll } from 'vitest'
 import type { CliIo } from '../src/cli/io.js'
 import { run } from '../src/cli/main.js'
+import { PoisonguardError } from '../src/errors.js'
 
 /** A temporary folder removed after the test file. */
 export function useTemporaryFolder(): (name: string) => string {
@@ -33,4 +34,15 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
   }
   const exitCode = await run(argv, io)
   return { exitCode, stdout, stderr }
+}
+
+/** The typed error `action` throws; any other outcome fails the test. */
+export function rejection(action: () => unknown): PoisonguardError {
+  try {
+    action()
+  } catch (error) {
+    if (error instanceof PoisonguardError) return error
+    throw error
+  }
+  throw new Error('expected a PoisonguardError')
 }

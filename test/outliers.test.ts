@@ -6,8 +6,7 @@ import type { DetectorResult } from '../src/detectors/types.js'
 import { averagePrecision } from '../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
 import { createDefaultBackend } from '../src/linalg/default-backend.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { defaultGeometryDimensions, prepareFeatures } from '../src/scan/features.js'
+import { prepareDetectorInput } from '../src/scan/pipeline.js'
 import { scanDataset } from '../src/scan/scan.js'
 import { createRng } from '../src/util/rng.js'
 import { mnistDataset, spamDataset } from './attack-fixtures.js'
@@ -26,12 +25,7 @@ afterAll(() => backend.dispose())
 
 async function detect(dataset: Dataset): Promise<DetectorResult> {
   const seed = 0
-  const features = await prepareFeatures(dataset, {
-    backend,
-    seed,
-    geometryDimensions: defaultGeometryDimensions,
-  })
-  const input = createDetectorInput(dataset, features, { backend, seed, folds: 5 })
+  const input = await prepareDetectorInput(dataset, { backend, seed, folds: 5 })
   return outliersDetector.run(input, outliersDetector.params.parse({}), { seed })
 }
 

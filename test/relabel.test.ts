@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { relabelPlan } from '../src/cli/scan-command.js'
 import { builtinDatasets } from '../src/datasets/index.js'
 import type { Finding, RecordReport, ScanReport } from '../src/domain/index.js'
+import { relabelPlan } from '../src/index.js'
 import { loadDataset } from '../src/io/index.js'
 import { type CliRun, runCli, useTemporaryFolder } from './helpers.js'
 

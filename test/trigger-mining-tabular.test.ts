@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../src/attacks/registry.js'
 import { type Dataset, encodeLabels } from '../src/data/dataset.js'
-import { parseDetectorParams, runDetector } from '../src/detectors/runner.js'
 import { triggerMiningDetector } from '../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../src/evaluation/metrics.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { prepareFeatures } from '../src/scan/features.js'
+import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/scan/pipeline.js'
 import { createRng } from '../src/util/rng.js'
 
 const backend = createPortableBackend()
@@ -47,17 +45,11 @@ function tabularDataset(rowCount: number, seed: number): Dataset {
 }
 
 async function mineTriggers(dataset: Dataset) {
-  const features = await prepareFeatures(dataset, { backend, seed: 0, geometryDimensions: 64 })
-  const input = createDetectorInput(dataset, features, { backend, seed: 0, folds: 5 })
-  const outcome = await runDetector(
-    triggerMiningDetector,
-    input,
-    parseDetectorParams(triggerMiningDetector, {}),
-    {
-      seed: 0,
-      now: () => 0,
-    },
-  )
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
+  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
+    seed: 0,
+    now: () => 0,
+  })
   if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}`)
   return outcome.result
 }

@@ -2,14 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../src/attacks/registry.js'
 import type { Dataset } from '../src/data/dataset.js'
 import { selectRows } from '../src/data/matrix.js'
-import { parseDetectorParams, runDetector } from '../src/detectors/runner.js'
 import { triggerMiningDetector } from '../src/detectors/trigger-mining/index.js'
 import type { DetectorResult } from '../src/detectors/types.js'
 import { averagePrecision } from '../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
 import { createDefaultBackend } from '../src/linalg/default-backend.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { prepareFeatures } from '../src/scan/features.js'
+import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/scan/pipeline.js'
 import { scanDataset } from '../src/scan/scan.js'
 import { createRng } from '../src/util/rng.js'
 import { mnistDataset, predictWithBuiltinModel, spamDataset } from './attack-fixtures.js'
@@ -25,11 +23,12 @@ beforeAll(async () => {
 })
 
 async function mineTriggers(dataset: Dataset): Promise<DetectorResult> {
-  const features = await prepareFeatures(dataset, { backend, seed: 0, geometryDimensions: 64 })
-  const input = createDetectorInput(dataset, features, { backend, seed: 0, folds: 5 })
-  const params = parseDetectorParams(triggerMiningDetector, {})
-  const outcome = await runDetector(triggerMiningDetector, input, params, { seed: 0, now: () => 0 })
-  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}: ${JSON.stringify(outcome)}`)
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
+  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
+    seed: 0,
+    now: () => 0,
+  })
+  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}: ${outcome.reason}`)
   return outcome.result
 }
 

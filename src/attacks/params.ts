@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../data/dataset.js'
-import { type ErrorIssue, PoisonguardError } from '../errors.js'
+import type { ErrorIssue } from '../errors.js'
+import { invalidParams } from '../util/params.js'
 
 /** The share of the input's records an attack poisons (modified or added ÷ input records). */
 export function rateParam(defaultRate: number) {
@@ -47,22 +48,8 @@ export class ParamProblems {
   }
 
   throwIfAny(hint?: string): void {
-    if (this.issues.length > 0) throw invalidParams(this.attackId, this.issues, hint)
+    if (this.issues.length > 0) throw invalidParams('attack', this.attackId, this.issues, hint)
   }
-}
-
-/** One INVALID_ARGUMENT error whose message names the first problem and whose issues list every one. */
-export function invalidParams(attackId: string, issues: ErrorIssue[], hint?: string): PoisonguardError {
-  const first = `${issues[0].path}: ${issues[0].message}`
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
-  return new PoisonguardError(
-    'INVALID_ARGUMENT',
-    `invalid parameters for attack ${attackId}: ${first}${more}`,
-    {
-      issues,
-      hint,
-    },
-  )
 }
 
 /** The code of a class by name, or -1 after recording a problem that lists the valid classes. */

@@ -1,6 +1,7 @@
-import { z } from 'zod'
 import type { Dataset } from '../data/dataset.js'
+import type { Requirement } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
+import { parseParams } from '../util/params.js'
 import { createRng } from '../util/rng.js'
 import { availabilityAttack } from './availability/index.js'
 import { backdoorFeatureAttack } from './backdoor-feature/index.js'
@@ -8,9 +9,8 @@ import { backdoorPatchAttack } from './backdoor-patch/index.js'
 import { backdoorTokenAttack } from './backdoor-token/index.js'
 import { cleanLabelAttack } from './clean-label/index.js'
 import { labelFlipAttack } from './label-flip/index.js'
-import { invalidParams } from './params.js'
 import { targetedAttack } from './targeted/index.js'
-import type { Attack, AttackRequirement, AttackResult } from './types.js'
+import type { Attack, AttackResult } from './types.js'
 
 /** Every attack by id; the keys are the ids used by the CLI, the API and the benchmark. */
 export const attackRegistry = {
@@ -39,44 +39,7 @@ export function getAttack(name: string): Attack<unknown> {
   )
 }
 
-/** The parameter names an attack accepts, in schema order. */
-export function attackParamNames(attack: Attack<unknown>): string[] {
-  return attack.params instanceof z.ZodObject ? Object.keys(attack.params.shape) : []
-}
-
-/** One parameter of an attack as shown in help texts and UIs. */
-export interface AttackParamDescription {
-  readonly name: string
-  /** The default as JSON text, or undefined when the parameter has none (it is optional or derived). */
-  readonly defaultValue?: string
-  readonly description: string
-}
-
-/** Every parameter of an attack with its default and description, in schema order. */
-export function describeAttackParams(attack: Attack<unknown>): AttackParamDescription[] {
-  const schema = z.toJSONSchema(attack.params as z.ZodType, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, { default?: unknown; description?: string }>
-  }
-  return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
-    name,
-    defaultValue: property.default === undefined ? undefined : JSON.stringify(property.default),
-    description: property.description ?? '',
-  }))
-}
-
-/** Parses an attack's parameters, turning every schema problem into one typed error that lists all of them. */
-export function parseAttackParams<P>(attack: Attack<P>, raw: unknown): P {
-  const parsed = attack.params.safeParse(raw ?? {})
-  if (parsed.success) return parsed.data
-  const issues = parsed.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? `${attack.id}.${issue.path.join('.')}` : attack.id,
-    message: issue.message,
-  }))
-  const names = attackParamNames(attack as Attack<unknown>)
-  throw invalidParams(attack.id, issues, `parameters of ${attack.id}: ${names.join(', ')}`)
-}
-
-function missingRequirement(dataset: Dataset, requirement: AttackRequirement): string | undefined {
+function missingRequirement(dataset: Dataset, requirement: Requirement): string | undefined {
   switch (requirement) {
     case 'labels':
       return dataset.labels ? undefined : 'labels (name the label column with --label)'
@@ -117,7 +80,7 @@ export interface AttackRun extends AttackResult {
 export function applyAttack(id: string, dataset: Dataset, params: unknown = {}, seed = 0): AttackRun {
   const attack = getAttack(id)
   checkAttackInputs(attack, dataset)
-  const parsed = parseAttackParams(attack, params)
+  const parsed = parseParams('attack', attack, params)
   const result = attack.apply(dataset, parsed, createRng(seed))
   return { ...result, attack: id as AttackId, params: parsed as Record<string, unknown>, seed }
 }

@@ -1,9 +1,7 @@
 import type { z } from 'zod'
 import type { Dataset } from '../data/dataset.js'
+import type { Requirement } from '../domain/index.js'
 import type { Rng } from '../util/rng.js'
-
-/** What an attack needs from a dataset; `images` means pixel features with a known `imageShape`. */
-export type AttackRequirement = 'labels' | 'features' | 'text' | 'images'
 
 /** A poisoned copy of a dataset together with the ground truth of what was poisoned. */
 export interface AttackResult {
@@ -32,7 +30,8 @@ export interface Attack<Params = unknown> {
   readonly id: string
   /** One line for --help and listings. */
   readonly summary: string
-  readonly requires: readonly AttackRequirement[]
+  /** What the dataset must hold; `images` means pixel features with a known `imageShape`. */
+  readonly requires: readonly Requirement[]
   /** Parameters with their defaults and descriptions; the CLI and API derive from this schema. */
   readonly params: z.ZodType<Params>
   /** Poisons a copy of `dataset`; deterministic for a given `rng` state, never mutates its input. */

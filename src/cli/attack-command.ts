@@ -1,23 +1,11 @@
-import { extname, resolve } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
-import {
-  type AttackRun,
-  applyAttack,
-  attackParamNames,
-  attackRegistry,
-  describeAttackParams,
-  getAttack,
-} from '../attacks/index.js'
-import type { AttackResult } from '../attacks/types.js'
-import type { Dataset, DatasetFormat } from '../data/dataset.js'
+import { attackRegistry, getAttack } from '../attacks/index.js'
 import { PoisonguardError } from '../errors.js'
-import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
-import { writeDataset, writtenRecordIds } from '../io/write-dataset.js'
-import { createRng } from '../util/rng.js'
-import { version } from '../version.js'
-import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
+import { describeParams, paramNames } from '../util/params.js'
+import { type AttackBundle, attackFile, type TriggeredTestPaths } from '../workflows/attack-file.js'
+import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
-import { parseInteger } from './options.js'
+import { collectAttackParam, parseInteger } from './options.js'
 
 interface AttackFlags extends DatasetFlags {
   out: string
@@ -34,13 +22,6 @@ interface AttackFlags extends DatasetFlags {
 /** The flags that are shorthands for attack parameters of the same name. */
 const PARAM_FLAGS = ['rate', 'target', 'from', 'to'] as const
 
-const EXTENSION_FORMATS: Record<string, DatasetFormat> = {
-  '.csv': 'csv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.parquet': 'parquet',
-}
-
 const examples = `
 Examples:
   $ poisonguard attack label-flip mnist.csv --out flipped.csv --truth flipped-ids.json --rate 0.1
@@ -54,20 +35,6 @@ Examples:
 Writes the poisoned dataset (format from the --out extension, else the input's), the ground truth (a JSON array
 of the poisoned or added record ids) and <out>.meta.json with the parameters and what the attack did.`
 
-/** Collects repeated `--param name=value` flags; values are read as JSON when they parse, as text otherwise. */
-function collectAttackParam(entry: string, collected: Record<string, unknown> = {}): Record<string, unknown> {
-  const match = /^([A-Za-z][A-Za-z0-9_]*)=([\s\S]*)$/.exec(entry)
-  if (!match) throw new InvalidArgumentError('expected name=value, e.g. size=4 or columns=["age","income"]')
-  const [, name, raw] = match
-  let value: unknown = raw
-  try {
-    value = JSON.parse(raw)
-  } catch {
-    // not JSON: keep the text as given
-  }
-  return { ...collected, [name]: value }
-}
-
 function parseRate(value: string): number {
   const parsed = Number(value)
   if (value.trim() === '' || !Number.isFinite(parsed))
@@ -80,7 +47,7 @@ function describeAttacks(): string {
   const lines = ['', 'Attacks and their parameters (--param name=value):']
   for (const attack of Object.values(attackRegistry)) {
     lines.push(`  ${attack.id.padEnd(17)} ${attack.summary}`)
-    for (const { name, defaultValue, description } of describeAttackParams(attack)) {
+    for (const { name, defaultValue, description } of describeParams(attack.params)) {
       const shown = defaultValue === undefined ? name : `${name}=${defaultValue}`
       lines.push(`      ${shown.padEnd(22)} ${description}`)
     }
@@ -95,7 +62,7 @@ function describeAttacks(): string {
 /** Merges the shorthand flags into the --param values; a flag the attack does not take is an error. */
 function gatherParams(kind: string, flags: AttackFlags): Record<string, unknown> {
   const attack = getAttack(kind)
-  const names = attackParamNames(attack)
+  const names = paramNames(attack.params)
   const params = { ...flags.param }
   for (const flag of PARAM_FLAGS) {
     const value = flags[flag]
@@ -116,133 +83,33 @@ function gatherParams(kind: string, flags: AttackFlags): Record<string, unknown>
   return params
 }
 
-/** The output format: from a known extension of the output path, else the input's own format. */
-function outputFormat(path: string, input: Dataset): DatasetFormat {
-  return EXTENSION_FORMATS[extname(path).toLowerCase()] ?? input.origin.format
-}
-
-function sidecarPath(path: string, suffix: string): string {
-  return `${path.replace(/[/\\]+$/, '')}${suffix}`
-}
-
-function checkPaths(input: string, flags: AttackFlags): void {
-  const triggered = flags.triggeredTest
-  if (triggered && triggered.length !== 2) {
+/** The `--triggered-test <input> <output>` pair, checked for its two paths. */
+function triggeredTestPaths(flags: AttackFlags): TriggeredTestPaths | undefined {
+  const paths = flags.triggeredTest
+  if (!paths) return undefined
+  if (paths.length !== 2) {
     throw new PoisonguardError(
       'INVALID_ARGUMENT',
-      `--triggered-test takes two paths, the test set and where to write its triggered copy; received ${triggered.length}`,
+      `--triggered-test takes two paths, the test set and where to write its triggered copy; received ${paths.length}`,
       { hint: 'e.g. --triggered-test test.csv test-triggered.csv' },
     )
   }
-  const inputs = [input, ...(triggered?.slice(0, 1) ?? [])].map((path) => resolve(path))
-  const metaPath = sidecarPath(flags.out, '.meta.json')
-  const outputs = [flags.out, flags.truth, metaPath, ...(triggered?.slice(1) ?? [])]
-  const clash = outputs.find((output) => inputs.includes(resolve(output)))
-  if (clash) {
-    const hint = 'write to a new path'
-    throw PoisonguardError.at('OUTPUT_ERROR', { file: clash }, 'an output would overwrite an input', hint)
-  }
-  if (new Set(outputs.map((path) => resolve(path))).size !== outputs.length)
-    throw new PoisonguardError('INVALID_ARGUMENT', `two outputs share one path: ${outputs.join(', ')}`)
+  return { input: paths[0], output: paths[1] }
 }
 
-interface TriggeredTest {
-  input: string
-  output: string
-  format: DatasetFormat
-  result: AttackResult
-}
-
-async function triggerTest(
-  run: AttackRun,
-  train: Dataset,
-  flags: AttackFlags,
-): Promise<TriggeredTest | undefined> {
-  if (!flags.triggeredTest) return undefined
-  const [input, output] = flags.triggeredTest
-  if (!run.triggerTestSet) {
-    throw new PoisonguardError(
-      'INVALID_ARGUMENT',
-      `attack ${run.attack} plants no trigger, so --triggered-test does not apply`,
-      {
-        hint: 'use it with a backdoor attack: backdoor-patch, backdoor-token or backdoor-feature',
-      },
-    )
-  }
-  // Images must come out the size the trigger was made for.
-  const side = train.origin.format === 'images' ? train.imageShape?.width : undefined
-  const testSet = await loadWithFlags(input, flags, { imageSize: side })
-  // A seed of its own keeps random trigger positions on the test set independent of the training draws.
-  const result = run.triggerTestSet(testSet, createRng(run.seed + 1))
-  return { input, output, format: outputFormat(output, testSet), result }
-}
-
-/** The ids a reader of each written dataset will see for the poisoned (or triggered) records. */
-function groundTruth(result: AttackResult, format: DatasetFormat): string[] {
-  const ids = writtenRecordIds(result.dataset, format)
-  return Array.from(result.poisonedRows, (row) => ids[row])
-}
-
-function describeTest(test: TriggeredTest, truth: string[]) {
-  const { input, output, result } = test
-  const rows = result.dataset.rowCount
-  return {
-    input,
-    output,
-    truth: sidecarPath(output, '.truth.json'),
-    rows,
-    triggered: truth.length,
-    info: result.info,
-  }
-}
-
-function plannedOutputs(input: Dataset, run: AttackRun, flags: AttackFlags, test?: TriggeredTest) {
-  const format = outputFormat(flags.out, input)
-  const truth = groundTruth(run, format)
-  const testTruth = test ? groundTruth(test.result, test.format) : []
-  const testMeta = test ? describeTest(test, testTruth) : undefined
-  const { path, sha256 } = input.origin
-  const meta = {
-    tool: { name: 'poisonguard', version },
-    ...{ attack: run.attack, params: run.params, seed: run.seed },
-    input: { path, format: input.origin.format, rows: input.rowCount, sha256 },
-    output: {
-      path: flags.out,
-      format,
-      rows: run.dataset.rowCount,
-      truth: flags.truth,
-      poisoned: truth.length,
-    },
-    info: run.info,
-    ...(testMeta ? { triggeredTest: testMeta } : {}),
-  }
-  const outputs: OutputFile[] = [
-    { path: flags.truth, contents: `${JSON.stringify(truth)}\n` },
-    { path: sidecarPath(flags.out, '.meta.json'), contents: `${JSON.stringify(meta, null, 2)}\n` },
-  ]
-  if (test && testMeta) {
-    outputs.push({ path: testMeta.truth, contents: `${JSON.stringify(testTruth)}\n` })
-    const testFormat = { format: test.format }
-    outputs.push({
-      path: test.output,
-      write: async (to) => void (await writeDataset(test.result.dataset, to, testFormat)),
-    })
-  }
-  // Folders (image output) go last: a failure after them would leave a staged folder behind.
-  outputs.push({
-    path: flags.out,
-    write: async (to) => void (await writeDataset(run.dataset, to, { format })),
-  })
+function describeBundle({ meta, metaPath, warnings }: AttackBundle): string {
+  const { output, input } = meta
   const lines = [
-    `${run.attack} poisoned ${truth.length} records; the output has ${run.dataset.rowCount} (input ${input.rowCount}), seed ${run.seed}.`,
-    `Wrote ${flags.out} (${format}), truth ${flags.truth}, meta ${sidecarPath(flags.out, '.meta.json')}`,
+    `${meta.attack} poisoned ${output.poisoned} records; the output has ${output.rows} (input ${input.rows}), seed ${meta.seed}.`,
+    `Wrote ${output.path} (${output.format}), truth ${output.truth}, meta ${metaPath}`,
   ]
-  if (testMeta) {
-    const carried = `${testMeta.triggered} of ${testMeta.rows} records carry the trigger`
-    lines.push(`Triggered test set: ${testMeta.output} (${carried}), truth ${testMeta.truth}`)
+  const test = meta.triggeredTest
+  if (test) {
+    const carried = `${test.triggered} of ${test.rows} records carry the trigger`
+    lines.push(`Triggered test set: ${test.output} (${carried}), truth ${test.truth}`)
   }
-  for (const warning of run.dataset.warnings.slice(input.warnings.length)) lines.push(`warning: ${warning}`)
-  return { outputs, summary: `${lines.join('\n')}\n` }
+  for (const warning of warnings) lines.push(`warning: ${warning}`)
+  return `${lines.join('\n')}\n`
 }
 
 /** Adds `poisonguard attack <kind> <input>`: poisons a copy of a dataset on purpose and writes the ground truth. */
@@ -275,13 +142,16 @@ export function registerAttackCommand(
   addDatasetOptions(command)
     .addHelpText('after', () => `${examples}\n${describeAttacks()}`)
     .action(async (kind: string, input: string, flags: AttackFlags) => {
-      const params = gatherParams(kind, flags)
-      checkPaths(input, flags)
-      const dataset = await loadWithFlags(input, flags)
-      const run = applyAttack(kind, dataset, params, flags.seed)
-      const test = await triggerTest(run, dataset, flags)
-      const { outputs, summary } = plannedOutputs(dataset, run, flags, test)
-      await writeOutputsAtomically(outputs)
-      io.stdout(summary)
+      const bundle = await attackFile({
+        attack: kind,
+        input,
+        load: loadOptions(flags),
+        params: gatherParams(kind, flags),
+        seed: flags.seed,
+        out: flags.out,
+        truth: flags.truth,
+        triggeredTest: triggeredTestPaths(flags),
+      })
+      io.stdout(describeBundle(bundle))
     })
 }

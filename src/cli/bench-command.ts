@@ -8,17 +8,12 @@ import { runBenchmark } from '../evaluation/bench.js'
 import { benchBuiltinNames, parseBuiltinNames } from '../evaluation/bench-data.js'
 import { checkPlanOptions } from '../evaluation/bench-plan.js'
 import { renderBenchMarkdown, renderBenchText } from '../evaluation/bench-render.js'
-import { type LoadOptions, loadDataset } from '../io/index.js'
+import { loadDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
-import { addDatasetOptions } from './dataset-options.js'
+import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parseList } from './options.js'
 import { createProgressReporter } from './progress.js'
-
-type DatasetFlags = Pick<
-  LoadOptions,
-  'format' | 'id' | 'label' | 'text' | 'source' | 'features' | 'embeddings' | 'imageSize'
->
 
 interface BenchFlags extends DatasetFlags {
   quick?: boolean
@@ -117,8 +112,7 @@ async function checkOutputs(paths: readonly string[]): Promise<void> {
 
 /** Loads `--dataset` files, each named by its file name (or its path when two share a name). */
 async function loadUserDatasets(flags: BenchFlags) {
-  const { format, id, label, text, source, features, embeddings, imageSize } = flags
-  const options = { format, id, label, text, source, features, embeddings, imageSize }
+  const options = loadOptions(flags)
   const paths = flags.dataset ?? []
   const names = paths.map((path) => basename(path))
   const datasets = []

@@ -8,6 +8,7 @@ import { type DatasetSchema, parseSchema } from '../drift/schema.js'
 import type { CheckReport } from '../drift/types.js'
 import { PoisonguardError } from '../errors.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { exitCodeForFindings } from '../workflows/exit-codes.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
@@ -61,12 +62,6 @@ export async function readSchemaFile(path: string): Promise<DatasetSchema> {
   return parseSchema(text, path)
 }
 
-/** Exit code 3 when any finding or schema-breaking row reaches the --fail-on severity. */
-function exitCodeFor(report: CheckReport, failOn: Severity | undefined): number {
-  if (!failOn || report.summary.worstSeverity === null) return 0
-  return severityOrder.indexOf(report.summary.worstSeverity) >= severityOrder.indexOf(failOn) ? 3 : 0
-}
-
 function describeResult(report: CheckReport, flags: CheckFlags): string {
   const { summary, batch, reference } = report
   const lines = [
@@ -115,7 +110,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
     .action(async (batchPath: string, flags: CheckFlags) => {
       const report = await runCheck(batchPath, flags, io)
       io.stdout(describeResult(report, flags))
-      setExitCode(exitCodeFor(report, flags.failOn))
+      setExitCode(exitCodeForFindings([report.summary.worstSeverity], flags.failOn))
     })
 }
 

@@ -38,22 +38,13 @@ export function addDatasetOptions(command: Command, { embeddings = true } = {}):
   return command.option('--image-size <pixels>', 'side to which images are resized', parsePositiveInteger)
 }
 
-/** Loads a dataset with the shared flags; `defaults` fill what the flags leave open. */
-export function loadWithFlags(
-  path: string,
-  flags: DatasetFlags,
-  defaults: Partial<LoadOptions> = {},
-): Promise<Dataset> {
+/** The load options the shared flags stand for. */
+export function loadOptions(flags: DatasetFlags): LoadOptions {
   const { format, id, label, text, source, features, embeddings, imageSize } = flags
-  return loadDataset(path, {
-    ...defaults,
-    format,
-    id,
-    label,
-    text,
-    source,
-    features,
-    embeddings,
-    imageSize: imageSize ?? defaults.imageSize,
-  })
+  return { format, id, label, text, source, features, embeddings, imageSize }
+}
+
+/** Loads a dataset with the shared flags. */
+export function loadWithFlags(path: string, flags: DatasetFlags): Promise<Dataset> {
+  return loadDataset(path, loadOptions(flags))
 }

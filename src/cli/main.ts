@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { isPoisonguardError } from '../errors.js'
 import { version } from '../version.js'
+import { ExitCode, exitCodeForError } from '../workflows/exit-codes.js'
 import { registerAttackCommand } from './attack-command.js'
 import { registerBenchCommand } from './bench-command.js'
 import { registerCheckCommand } from './check-command.js'
@@ -11,15 +12,12 @@ import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
 
-/** The one place where errors become exit codes: user errors 1, anything unexpected 2 (a bug to report). */
-function exitCodeForError(error: unknown, io: CliIo): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1
-  if (isPoisonguardError(error)) {
-    io.stderr(`error: ${error.describe()}\n`)
-    return 1
-  }
-  io.stderr(`internal error: ${(error as Error)?.stack ?? String(error)}\nplease report this as a bug\n`)
-  return 2
+/** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput
+  if (isPoisonguardError(error)) io.stderr(`error: ${error.describe()}\n`)
+  else io.stderr(`internal error: ${(error as Error)?.stack ?? String(error)}\nplease report this as a bug\n`)
+  return exitCodeForError(error)
 }
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -42,7 +40,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the process exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let exitCode = 0
+  let exitCode: number = ExitCode.ok
   const program = buildProgram(io, (code) => {
     exitCode = code
   })
@@ -50,6 +48,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode
   } catch (error) {
-    return exitCodeForError(error, io)
+    return reportError(error, io)
   }
 }

@@ -6,12 +6,10 @@ import type { RoleOptions } from '../provenance/dataset-digest.js'
 import { describeDiff, describeVerification, verificationJson } from '../provenance/describe.js'
 import { createManifest } from '../provenance/manifest.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
+import { exitCodeForVerification } from '../workflows/exit-codes.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
-
-/** Exit code of a failed verification (PRODUCT.md). */
-export const VERIFICATION_FAILED_EXIT_CODE = 4
 
 interface RoleFlags {
   format?: RawRecordFormat
@@ -173,8 +171,8 @@ Exit codes: 0 verified, 1 bad input or usage, 4 verification failed.`,
       if (!result.ok) {
         const checks = [...new Set(result.failures.map((failure) => failure.check))].join(', ')
         io.stderr(`verification failed: ${checks}\n`)
-        setExitCode(VERIFICATION_FAILED_EXIT_CODE)
       }
+      setExitCode(exitCodeForVerification(result.ok))
     })
 }
 

@@ -26,23 +26,34 @@ export function parseInteger(value: string): number {
   return parsed
 }
 
-/**
- * Collects repeated `--param detector.name=value` flags into per-detector objects; values are read as JSON when
- * they parse (numbers, booleans) and as strings otherwise.
- */
-export function collectParam(
+/** A `--param` value: JSON when it parses (numbers, booleans, lists), the text as given otherwise. */
+function readParamValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** Collects repeated `--param detector.name=value` flags into per-detector objects. */
+export function collectDetectorParam(
   entry: string,
   collected: Record<string, Record<string, unknown>> = {},
 ): Record<string, Record<string, unknown>> {
   const match = /^([a-z0-9-]+)\.([A-Za-z0-9_]+)=(.*)$/.exec(entry)
   if (!match) throw new InvalidArgumentError('expected detector.param=value, e.g. knn-label-consistency.k=20')
   const [, detector, name, raw] = match
-  let value: unknown = raw
-  try {
-    value = JSON.parse(raw)
-  } catch {
-    // not JSON: keep the text as given
-  }
-  collected[detector] = { ...collected[detector], [name]: value }
+  collected[detector] = { ...collected[detector], [name]: readParamValue(raw) }
   return collected
+}
+
+/** Collects repeated `--param name=value` flags of one attack. */
+export function collectAttackParam(
+  entry: string,
+  collected: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const match = /^([A-Za-z][A-Za-z0-9_]*)=([\s\S]*)$/.exec(entry)
+  if (!match) throw new InvalidArgumentError('expected name=value, e.g. size=4 or columns=["age","income"]')
+  const [, name, raw] = match
+  return { ...collected, [name]: readParamValue(raw) }
 }

@@ -2,8 +2,9 @@ import type { Command } from 'commander'
 import { describeLineage } from '../provenance/describe.js'
 import { generateKeyFiles } from '../provenance/keys.js'
 import { traceLineage } from '../provenance/lineage.js'
+import { exitCodeForVerification } from '../workflows/exit-codes.js'
 import type { CliIo } from './io.js'
-import { registerManifestCommand, VERIFICATION_FAILED_EXIT_CODE } from './manifest-command.js'
+import { registerManifestCommand } from './manifest-command.js'
 
 /** Registers `keygen`. */
 export function registerKeygenCommand(program: Command, io: CliIo): void {
@@ -52,10 +53,8 @@ Exit codes: 0 every link verified, 1 bad input or usage, 4 a link or signature f
     .action(async (manifest: string, more: string[], flags: { pub?: string; json?: boolean }) => {
       const lineage = await traceLineage(manifest, { candidates: more, publicKeyPath: flags.pub })
       io.stdout(flags.json ? `${JSON.stringify(lineage, null, 2)}\n` : describeLineage(lineage))
-      if (!lineage.ok) {
-        io.stderr(`lineage verification failed: ${lineage.failures[0]}\n`)
-        setExitCode(VERIFICATION_FAILED_EXIT_CODE)
-      }
+      if (!lineage.ok) io.stderr(`lineage verification failed: ${lineage.failures[0]}\n`)
+      setExitCode(exitCodeForVerification(lineage.ok))
     })
 }
 

@@ -1,4 +1,5 @@
-import { PoisonguardError } from '../errors.js'
+import { requirements } from '../domain/index.js'
+import { type ErrorIssue, PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
@@ -9,8 +10,8 @@ import { targetedFlipDetector } from './targeted-flip/index.js'
 import { triggerMiningDetector } from './trigger-mining/index.js'
 import type { Detector } from './types.js'
 
-/** Every detector by id; the keys are the ids used by the CLI, the API and the report. */
-export const detectorRegistry = {
+/** The detectors poisonguard ships, by id; the keys are the ids used by the CLI, the API and the report. */
+export const builtinDetectors = {
   'label-issues': labelIssuesDetector,
   'knn-label-consistency': knnLabelConsistencyDetector,
   'targeted-flip': targetedFlipDetector,
@@ -21,23 +22,97 @@ export const detectorRegistry = {
   'activation-clustering': activationClusteringDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
-export type DetectorId = keyof typeof detectorRegistry
+/** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */
+export type DetectorId = keyof typeof builtinDetectors
 
-export const detectorIds = Object.keys(detectorRegistry) as DetectorId[]
+/** Ids of the built-in detectors, in the order a scan runs them. */
+export const detectorIds = Object.keys(builtinDetectors) as DetectorId[]
 
-function isDetectorId(name: string): name is DetectorId {
-  return Object.hasOwn(detectorRegistry, name)
+const registered = new Map<string, Detector<unknown>>()
+
+/** Everything wrong with a detector's declaration, so one error can list it all. */
+function declarationIssues(detector: Detector<unknown>): ErrorIssue[] {
+  const issues: ErrorIssue[] = []
+  const problem = (path: string, message: string) => issues.push({ path, message })
+  if (typeof detector.id !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(detector.id))
+    problem('id', `expected a kebab-case id such as "my-detector", received ${JSON.stringify(detector.id)}`)
+  if (typeof detector.summary !== 'string' || detector.summary.trim() === '')
+    problem('summary', 'expected a one-line description')
+  if (!Array.isArray(detector.requires) || detector.requires.some((name) => !requirements.includes(name)))
+    problem('requires', `expected a list of ${requirements.join(', ')}`)
+  if (typeof detector.params?.safeParse !== 'function') problem('params', 'expected a zod schema')
+  if (typeof detector.run !== 'function') problem('run', 'expected a function')
+  return issues
 }
 
-/** Resolves `--detectors` / `--skip` lists to registry entries, in registry order; unknown names are an error. */
-export function selectDetectors(only?: readonly string[], skip: readonly string[] = []): DetectorId[] {
-  const unknown = [...(only ?? []), ...skip].filter((name) => !isDetectorId(name))
-  if (unknown.length > 0) {
+/**
+ * Adds a detector to the registry, where scans select it by id and run it by default; the built-in detectors are
+ * registered the same way. An id can be registered once.
+ */
+export function registerDetector<Params>(detector: Detector<Params>): void {
+  const entry = detector as Detector<unknown>
+  const issues = declarationIssues(entry)
+  if (issues.length > 0) {
+    const first = `${issues[0].path}: ${issues[0].message}`
+    throw new PoisonguardError('INVALID_ARGUMENT', `invalid detector declaration: ${first}`, {
+      issues,
+      hint: 'a detector declares id, kind, summary, requires, params (a zod schema) and run',
+    })
+  }
+  if (registered.has(entry.id)) {
+    throw new PoisonguardError('INVALID_ARGUMENT', `a detector with id "${entry.id}" is already registered`, {
+      hint: 'choose another id',
+    })
+  }
+  registered.set(entry.id, entry)
+}
+
+const builtins: readonly Detector<unknown>[] = Object.values(builtinDetectors)
+for (const detector of builtins) registerDetector(detector)
+
+/** Every registered detector, built-ins first, then the others in the order they were registered. */
+export function listDetectors(): Detector<unknown>[] {
+  return [...registered.values()]
+}
+
+function unknownDetector(names: readonly string[], where?: string): PoisonguardError {
+  const listed = names.map((name) => `"${name}"`).join(', ')
+  return new PoisonguardError(
+    'UNKNOWN_NAME',
+    `unknown detector ${listed}${where ? ` ${where}` : ''}; valid detectors: ${[...registered.keys()].join(', ')}`,
+    { hint: 'run `poisonguard detectors` to list them with what each needs' },
+  )
+}
+
+/** A registered detector by id; an unknown id fails with the list of valid ones. */
+export function getDetector(id: string): Detector<unknown> {
+  const detector = registered.get(id)
+  if (!detector) throw unknownDetector([id])
+  return detector
+}
+
+/** Fails, listing the valid ids, unless every name is a registered detector; `where` says where the names came from. */
+export function checkDetectorNames(names: Iterable<string>, where?: string): void {
+  const unknown = [...names].filter((name) => !registered.has(name))
+  if (unknown.length > 0) throw unknownDetector(unknown, where)
+}
+
+/**
+ * Resolves `--detectors` / `--skip` lists to registered ids, in registry order; unknown names are an error, and so
+ * is a selection that leaves no detector to run.
+ */
+export function selectDetectors(only?: readonly string[], skip: readonly string[] = []): string[] {
+  checkDetectorNames([...(only ?? []), ...skip])
+  const selected = [...registered.keys()].filter(
+    (id) => (only === undefined || only.includes(id)) && !skip.includes(id),
+  )
+  if (selected.length === 0) {
+    const why = only?.length === 0 ? 'the list of detectors is empty' : 'every selected detector is skipped'
     throw new PoisonguardError(
-      'UNKNOWN_NAME',
-      `unknown detector ${unknown.map((name) => `"${name}"`).join(', ')}; valid detectors: ${detectorIds.join(', ')}`,
-      { hint: 'run `poisonguard detectors` to list them with what each needs' },
+      'INVALID_ARGUMENT',
+      `no detector to run: ${why}; valid detectors: ${[...registered.keys()].join(', ')}`,
+      { hint: 'name at least one detector, or leave the selection out to run them all' },
     )
   }
-  return detectorIds.filter((id) => (only === undefined || only.includes(id)) && !skip.includes(id))
+  return selected
 }

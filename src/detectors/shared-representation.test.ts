@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
-import { classSpectraOf, measureClassSpectra, projectRows } from './shared-representation.js'
-import type { DetectorInput } from './types.js'
+import { measureClassSpectra, projectRows } from './shared-representation.js'
 
 const width = 6
 const perClass = 400
@@ -96,16 +95,5 @@ describe('measureClassSpectra', () => {
       expect(Array.from(spectrum!.relativeVariances).every(Number.isFinite)).toBe(true)
       expect(Array.from(spectrum!.coordinates).every(Number.isFinite)).toBe(true)
     }
-  })
-})
-
-describe('classSpectraOf', () => {
-  it('computes the spectra once per detector input', () => {
-    const { features, codes } = threeClasses(0.1)
-    const labels = { name: 'label', classes: ['a', 'b', 'c'], codes }
-    const input = { rowCount: features.rows, features, labels } as unknown as DetectorInput
-    const first = classSpectraOf(input)
-    expect(classSpectraOf(input)).toBe(first)
-    expect(classSpectraOf({ ...input })).not.toBe(first)
   })
 })

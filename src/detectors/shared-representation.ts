@@ -1,7 +1,6 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { symmetricEigen } from '../linalg/decompositions.js'
 import { createRng } from '../util/rng.js'
-import type { DetectorInput } from './types.js'
 
 /**
  * One class seen against the others: the directions in which it varies most relative to how the other classes vary
@@ -255,19 +254,6 @@ export function measureClassSpectra(
     return classSpectrum(features, code, classRows, parts[code], othersCovariance, componentCount)
   })
   return { featureCount: width, componentCount, classes }
-}
-
-const memo = new WeakMap<DetectorInput, ClassSpectra>()
-
-/** The class spectra of a scan's dense features and labels, computed once per detector input and shared. */
-export function classSpectraOf(input: DetectorInput): ClassSpectra {
-  let spectra = memo.get(input)
-  if (!spectra) {
-    const labels = input.labels!
-    spectra = measureClassSpectra(input.features!, labels.codes, labels.classes.length)
-    memo.set(input, spectra)
-  }
-  return spectra
 }
 
 /** Coordinates of arbitrary rows along one direction of a spectrum (relative to the spectrum's class mean). */

@@ -1,15 +1,13 @@
 import type { z } from 'zod'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import type { FindingKind } from '../domain/index.js'
+import type { FindingKind, Requirement } from '../domain/index.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
-
-/** What a detector can ask for; the runner skips a detector whose inputs are missing and says why. */
-export type DetectorRequirement = 'labels' | 'features' | 'text' | 'images'
+import type { ClassSpectra } from './shared-representation.js'
 
 /**
- * Everything a detector may read. Expensive shared analyses (neighbour graph, out-of-fold probabilities) are
- * computed on first request and reused by every detector of the same scan.
+ * Everything a detector may read. Expensive shared analyses (neighbour graph, out-of-fold probabilities, class
+ * spectra) are computed on first request and reused by every detector of the same scan.
  */
 export interface DetectorInput {
   readonly rowCount: number
@@ -26,6 +24,8 @@ export interface DetectorInput {
   neighbours(k: number): Promise<NeighbourGraph>
   /** Out-of-fold class probabilities of the built-in model (rows × classes), for labelled records only. */
   outOfFoldProbabilities(): Promise<FeatureMatrix>
+  /** Each class measured against the others on the dense features; needs labels and features. */
+  classSpectra(): Promise<ClassSpectra>
 }
 
 export interface RunContext {
@@ -56,7 +56,8 @@ export interface Detector<Params = unknown> {
   readonly kind: FindingKind
   /** One line for --help, listings and the UI. */
   readonly summary: string
-  readonly requires: readonly DetectorRequirement[]
+  /** What the input must hold; the pipeline skips the detector, with the reason, when something is missing. */
+  readonly requires: readonly Requirement[]
   /**
    * Set when the detector's scores already rest on a dataset-level test (an attacked class pair, a mined trigger):
    * fusion then lets them stand alone instead of averaging them with the other detectors of the kind.

@@ -1,11 +1,6 @@
-import {
-  type AttackId,
-  attackIds,
-  attackParamNames,
-  checkAttackInputs,
-  getAttack,
-} from '../attacks/registry.js'
+import { type AttackId, attackIds, checkAttackInputs, getAttack } from '../attacks/registry.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
+import { paramNames } from '../util/params.js'
 import type { BenchSplit } from './bench-data.js'
 
 /** Poisoning rates of the full benchmark: rare, moderate and heavy. */
@@ -108,7 +103,7 @@ export function planBenchmark(splits: readonly BenchSplit[], options: PlanOption
     })
     const chosen = options.quick && !requested ? supported.slice(0, 2) : supported
     for (const attack of chosen) {
-      const hasRate = attackParamNames(getAttack(attack)).includes('rate')
+      const hasRate = paramNames(getAttack(attack).params).includes('rate')
       for (const rate of hasRate ? rates : [null]) {
         const seed = cellSeed(options.seed, `${split.name}/${attack}/${rate ?? ''}`)
         cells.push({ split, attack, rate, seed })

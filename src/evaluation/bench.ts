@@ -1,5 +1,5 @@
 import { type AttackRun, applyAttack } from '../attacks/registry.js'
-import { detectorIds } from '../detectors/registry.js'
+import { listDetectors } from '../detectors/registry.js'
 import type { OperatingPoint } from '../domain/index.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import type { LinalgBackend } from '../linalg/backend.js'
@@ -170,7 +170,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       seed,
       quick: options.quick ?? false,
       operatingPoint: context.operatingPoint,
-      detectors: [...detectorIds],
+      detectors: listDetectors().map((detector) => detector.id),
       datasets,
       unsupported: plan.unsupported,
       cells,

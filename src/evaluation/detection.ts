@@ -1,12 +1,14 @@
 import type { Dataset } from '../data/dataset.js'
-import { type DetectorId, detectorIds, detectorRegistry } from '../detectors/registry.js'
-import { type DetectorOutcome, parseDetectorParams, runDetector } from '../detectors/runner.js'
-import type { Detector } from '../detectors/types.js'
+import { listDetectors } from '../detectors/registry.js'
 import type { OperatingPoint } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
-import { createDetectorInput } from '../scan/analysis.js'
-import { defaultGeometryDimensions, prepareFeatures } from '../scan/features.js'
-import { fuseDetectorResults } from '../scan/fusion.js'
+import {
+  configureDetectors,
+  type DetectorOutcome,
+  fuseOutcomes,
+  prepareDetectorInput,
+  runDetectors,
+} from '../scan/pipeline.js'
 import { type DetectionScore, scoreDetection } from './detection-score.js'
 
 /** One detector's result on one poisoned dataset; scores are absent unless it ran. */
@@ -39,8 +41,8 @@ export interface DetectionOptions {
 }
 
 /**
- * Runs every registered detector once on a poisoned dataset, sharing features, neighbours and out-of-fold
- * probabilities between them exactly as `scanDataset` does, and scores each detector and their fusion.
+ * Runs every registered detector once on a poisoned dataset through the scan's own pipeline (one input, shared
+ * analyses, default parameters), and scores each detector and their fusion.
  */
 export async function benchDetection(
   dataset: Dataset,
@@ -48,31 +50,20 @@ export async function benchDetection(
   options: DetectionOptions,
 ): Promise<DetectionBench> {
   const { backend, seed, now } = options
-  const stepCount = detectorIds.length + 1
+  const detectors = configureDetectors(listDetectors())
+  const stepCount = detectors.length + 1
   const progress = (step: string, index: number, fraction: number) =>
     options.onProgress?.(step, (index + fraction) / stepCount)
   const started = now()
   progress('features', 0, 0)
-  const features = await prepareFeatures(dataset, {
-    backend,
-    seed,
-    geometryDimensions: defaultGeometryDimensions,
-  })
+  const input = await prepareDetectorInput(dataset, { backend, seed })
   const featuresMs = now() - started
-  const input = createDetectorInput(dataset, features, { backend, seed, folds: 5 })
-  const outcomes: DetectorOutcome[] = []
-  for (const [index, id] of detectorIds.entries()) {
-    const detector: Detector<unknown> = detectorRegistry[id]
-    const params = parseDetectorParams(detector, undefined)
-    const onProgress = (fraction: number) => progress(id, index + 1, fraction)
-    outcomes.push(await runDetector(detector, input, params, { seed, now, onProgress }))
-  }
-  const runs = outcomes.flatMap((outcome) =>
-    outcome.status === 'ok'
-      ? [{ detector: detectorRegistry[outcome.id as DetectorId], result: outcome.result }]
-      : [],
-  )
-  const fused = fuseDetectorResults(dataset.rowCount, runs, String, options.operatingPoint)
+  const outcomes = await runDetectors(input, detectors, {
+    seed,
+    now,
+    onProgress: (id, fraction, index) => progress(id, index + 1, fraction),
+  })
+  const fused = fuseOutcomes(dataset, outcomes, options.operatingPoint)
   return {
     detectors: outcomes.map((outcome) => describeOutcome(outcome, poisoned)),
     fused: scoreDetection(fused.suspicion, fused.flagged, poisoned),
@@ -82,7 +73,7 @@ export async function benchDetection(
 }
 
 function describeOutcome(outcome: DetectorOutcome, poisoned: Uint8Array): DetectorBench {
-  const base = { id: outcome.id, status: outcome.status, durationMs: outcome.durationMs }
+  const base = { id: outcome.detector.id, status: outcome.status, durationMs: outcome.durationMs }
   if (outcome.status !== 'ok') return { ...base, reason: outcome.reason }
   const { suspicion, flagged } = outcome.result
   return { ...base, score: scoreDetection(suspicion, flagged, poisoned) }

@@ -1,10 +1,11 @@
 import type { Dataset } from '../data/dataset.js'
 import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
+import { type ClassSpectra, measureClassSpectra } from '../detectors/shared-representation.js'
 import type { DetectorInput } from '../detectors/types.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import { crossValidatedProbabilities } from '../models/cross-validation.js'
 import { createRng } from '../util/rng.js'
-import type { PreparedFeatures } from './features.js'
+import type { ScanRepresentation } from './representation.js'
 
 export interface AnalysisOptions {
   backend: LinalgBackend
@@ -26,31 +27,32 @@ function truncateGraph(graph: NeighbourGraph, k: number): NeighbourGraph {
 }
 
 /**
- * The shared, lazily computed view of a dataset that detectors read: the neighbour graph and the out-of-fold
- * probabilities are each computed once per scan, whichever detector asks first.
+ * The one place where analyses detectors share are cached: the neighbour graph, the out-of-fold probabilities and
+ * the class spectra are each computed once per detector input, whichever detector asks first.
  */
-export function createDetectorInput(
+export function withSharedAnalyses(
   dataset: Dataset,
-  features: PreparedFeatures | undefined,
+  representation: ScanRepresentation | undefined,
   options: AnalysisOptions,
 ): DetectorInput {
   let graph: Promise<NeighbourGraph> | undefined
   let graphK = 0
   let probabilities: Promise<FeatureMatrix> | undefined
+  let spectra: Promise<ClassSpectra> | undefined
   return {
     rowCount: dataset.rowCount,
     ids: dataset.ids,
     labels: dataset.labels,
     texts: dataset.texts,
     dataset,
-    features: features?.geometry,
-    modelFeatures: features?.modelInput,
+    features: representation?.geometry,
+    modelFeatures: representation?.modelInput,
     neighbours(k) {
-      if (!features) throw new Error('neighbours need features')
+      if (!representation) throw new Error('neighbours need features')
       if (!graph || graphK < k) {
         graphK = k
-        graph = options.backend.knn(features.geometry, features.geometry, k, {
-          metric: features.metric,
+        graph = options.backend.knn(representation.geometry, representation.geometry, k, {
+          metric: representation.metric,
           excludeSelf: true,
           onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
         })
@@ -58,16 +60,25 @@ export function createDetectorInput(
       return graph.then((full) => truncateGraph(full, k))
     },
     outOfFoldProbabilities() {
-      if (!features || !dataset.labels) throw new Error('out-of-fold probabilities need labels and features')
-      probabilities ??= computeOutOfFold(dataset, features, options)
+      if (!representation || !dataset.labels)
+        throw new Error('out-of-fold probabilities need labels and features')
+      probabilities ??= computeOutOfFold(dataset, representation, options)
       return probabilities
+    },
+    classSpectra() {
+      const labels = dataset.labels
+      if (!representation || !labels) throw new Error('class spectra need labels and features')
+      spectra ??= Promise.resolve(
+        measureClassSpectra(representation.geometry, labels.codes, labels.classes.length),
+      )
+      return spectra
     },
   }
 }
 
 async function computeOutOfFold(
   dataset: Dataset,
-  features: PreparedFeatures,
+  representation: ScanRepresentation,
   options: AnalysisOptions,
 ): Promise<FeatureMatrix> {
   const labels = dataset.labels!
@@ -76,7 +87,7 @@ async function computeOutOfFold(
     if (code >= 0) labelledRows.push(row)
   })
   const allLabelled = labelledRows.length === dataset.rowCount
-  const modelInput = features.modelInput
+  const modelInput = representation.modelInput
   const x = allLabelled
     ? modelInput
     : 'indptr' in modelInput

@@ -1,5 +1,4 @@
 import { countLabels, type Dataset } from '../data/dataset.js'
-import type { DetectorOutcome } from '../detectors/runner.js'
 import type {
   DetectorReport,
   FindingKind,
@@ -11,10 +10,11 @@ import type {
 } from '../domain/index.js'
 import { version } from '../version.js'
 import { type FusedScores, roundScore } from './fusion.js'
+import type { DetectorOutcome } from './pipeline.js'
 
 function describeOutcome(outcome: DetectorOutcome): DetectorReport {
   const report: DetectorReport = {
-    id: outcome.id,
+    id: outcome.detector.id,
     status: outcome.status,
     durationMs: Math.round(outcome.durationMs),
     flagged: 0,

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
-import { type ClassSpectrum, classSpectraOf, classVerdictSummary } from '../shared-representation.js'
+import { type ClassSpectrum, classVerdictSummary } from '../shared-representation.js'
 import type { Detector, DetectorResult } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
 
@@ -123,7 +123,7 @@ export const activationClusteringDetector: Detector<ActivationClusteringParams> 
   params: paramsSchema,
   async run(input, params, context) {
     const labels = input.labels!
-    const spectra = classSpectraOf(input)
+    const spectra = await input.classSpectra()
     const result = {
       suspicion: new Float32Array(input.rowCount),
       flagged: new Uint8Array(input.rowCount),

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type Dataset, encodeLabels } from '../../data/dataset.js'
 import { createPortableBackend } from '../../linalg/portable.js'
-import { createDetectorInput } from '../../scan/analysis.js'
-import { prepareFeatures } from '../../scan/features.js'
+import { prepareDetectorInput } from '../../scan/pipeline.js'
 import { createRng } from '../../util/rng.js'
 import { spectralSignatureDetector } from './index.js'
 
@@ -35,8 +34,7 @@ function tabular(edit?: (row: number, values: Float32Array, label: string[]) => 
 }
 
 async function detect(dataset: Dataset) {
-  const features = await prepareFeatures(dataset, { backend, seed: 0, geometryDimensions: 64 })
-  const input = createDetectorInput(dataset, features, { backend, seed: 0, folds: 5 })
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
   return spectralSignatureDetector.run(input, spectralSignatureDetector.params.parse({}), { seed: 0 })
 }
 

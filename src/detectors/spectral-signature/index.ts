@@ -1,11 +1,6 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import {
-  type ClassSpectrum,
-  classSpectraOf,
-  classVerdictSummary,
-  projectRows,
-} from '../shared-representation.js'
+import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, median, splitLine, suspectPosterior } from './score.js'
 
@@ -168,7 +163,7 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
   params: paramsSchema,
   async run(input, params, context) {
     const labels = input.labels!
-    const spectra = classSpectraOf(input)
+    const spectra = await input.classSpectra()
     const measured = spectra.classes.filter((spectrum) => spectrum !== undefined)
     // A lone class has no clean class to be compared with, so nothing can be concluded about it.
     const present = measured.length >= 2 ? measured : []

@@ -6,8 +6,11 @@ import type { DistanceMetric, LinalgBackend } from '../linalg/backend.js'
 import { pca } from '../linalg/svd.js'
 import { createRng } from '../util/rng.js'
 
-/** The representations a scan works on, derived once from the dataset. */
-export interface PreparedFeatures {
+/**
+ * The representation a scan works on, derived once from the dataset: the dense vectors neighbours and geometry are
+ * measured on, and the input the built-in model trains on.
+ */
+export interface ScanRepresentation {
   /** Dense, low-dimensional features for neighbours and geometry. */
   geometry: FeatureMatrix
   metric: DistanceMetric
@@ -17,7 +20,7 @@ export interface PreparedFeatures {
   description: string
 }
 
-export interface FeatureOptions {
+export interface RepresentationOptions {
   backend: LinalgBackend
   seed: number
   /** Dimensions kept for geometry when the input has more. */
@@ -55,10 +58,10 @@ function foldSparse(matrix: SparseMatrix, width: number): FeatureMatrix {
  * Text: word uni- and bigram TF-IDF for the model (character n-grams multiplied the cost by four for no gain in
  * measured label-flip ranking), and a dense PCA of the folded buckets for neighbours.
  */
-async function prepareTextFeatures(
+async function representText(
   texts: readonly string[],
-  options: FeatureOptions,
-): Promise<PreparedFeatures> {
+  options: RepresentationOptions,
+): Promise<ScanRepresentation> {
   const { matrix } = featurizeText(texts, { charNgramMax: 0, maxChars: 5000 })
   const folded = foldSparse(matrix, foldedTextColumns)
   const components = Math.min(options.geometryDimensions, matrix.rows - 1)
@@ -71,7 +74,10 @@ async function prepareTextFeatures(
   }
 }
 
-async function prepareNumericFeatures(dataset: Dataset, options: FeatureOptions): Promise<PreparedFeatures> {
+async function representNumbers(
+  dataset: Dataset,
+  options: RepresentationOptions,
+): Promise<ScanRepresentation> {
   const raw = dataset.embeddings ?? dataset.features!
   // Pixels share one scale; standardising them would blow up rarely-lit border pixels into noise.
   const scaled = dataset.imageShape && !dataset.embeddings ? raw : standardize(raw).matrix
@@ -101,13 +107,13 @@ async function prepareNumericFeatures(dataset: Dataset, options: FeatureOptions)
 }
 
 /** Chooses and computes the representation: embeddings when given, else text, else numeric features. */
-export async function prepareFeatures(
+export async function prepareRepresentation(
   dataset: Dataset,
-  options: FeatureOptions,
-): Promise<PreparedFeatures | undefined> {
+  options: RepresentationOptions,
+): Promise<ScanRepresentation | undefined> {
   if (dataset.rowCount < 3) return undefined
-  if (dataset.embeddings) return prepareNumericFeatures(dataset, options)
-  if (dataset.texts) return prepareTextFeatures(dataset.texts, options)
-  if (dataset.features && dataset.features.cols > 0) return prepareNumericFeatures(dataset, options)
+  if (dataset.embeddings) return representNumbers(dataset, options)
+  if (dataset.texts) return representText(dataset.texts, options)
+  if (dataset.features && dataset.features.cols > 0) return representNumbers(dataset, options)
   return undefined
 }

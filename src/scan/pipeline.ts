@@ -1,0 +1,177 @@
+import type { Dataset } from '../data/dataset.js'
+import { checkDetectorNames } from '../detectors/registry.js'
+import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
+import type { OperatingPoint, Requirement } from '../domain/index.js'
+import type { LinalgBackend } from '../linalg/backend.js'
+import { parseParams } from '../util/params.js'
+import { withSharedAnalyses } from './analysis.js'
+import { type FusedScores, fuseDetectorResults } from './fusion.js'
+import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
+
+/** Steps of preparing a detector input, in the order they may run. */
+export type PreparationStep = 'features' | 'neighbours' | 'model'
+
+export interface DetectorInputOptions {
+  backend: LinalgBackend
+  /** Seed of every random choice (projections, cross-validation folds); default 0. */
+  seed?: number
+  /** Folds of the cross-validation behind out-of-fold probabilities; default 5. */
+  folds?: number
+  /** Dimensions kept for neighbours and geometry when the input has more; default 64. */
+  geometryDimensions?: number
+  /** Called with a step and the fraction of it done, in [0,1]; 'neighbours' and 'model' run when first asked for. */
+  onProgress?: (step: PreparationStep, fractionDone: number) => void
+}
+
+/**
+ * Derives the representation a scan works on (once) and wraps it, with the dataset, in the input every detector
+ * reads; the analyses detectors share (neighbours, out-of-fold probabilities, class spectra) are computed lazily.
+ */
+export async function prepareDetectorInput(
+  dataset: Dataset,
+  options: DetectorInputOptions,
+): Promise<DetectorInput> {
+  const { backend, onProgress } = options
+  const seed = options.seed ?? 0
+  onProgress?.('features', 0)
+  const geometryDimensions = options.geometryDimensions ?? defaultGeometryDimensions
+  const representation = await prepareRepresentation(dataset, { backend, seed, geometryDimensions })
+  onProgress?.('features', 1)
+  return withSharedAnalyses(dataset, representation, { backend, seed, folds: options.folds ?? 5, onProgress })
+}
+
+/** A detector with its parameters parsed and defaults filled in, ready to run. */
+export interface ConfiguredDetector {
+  readonly detector: Detector<unknown>
+  readonly params: unknown
+}
+
+/**
+ * Parses every detector's parameters from `params`, keyed by detector id (an absent id gets the defaults). A key that
+ * names neither a registered detector nor one of `detectors` is an error listing the valid ids.
+ */
+export function configureDetectors(
+  detectors: readonly Detector<unknown>[],
+  params: Readonly<Record<string, unknown>> = {},
+): ConfiguredDetector[] {
+  const given = new Set(detectors.map((detector) => detector.id))
+  checkDetectorNames(
+    Object.keys(params).filter((id) => !given.has(id)),
+    'in parameters',
+  )
+  return detectors.map((detector) => ({
+    detector,
+    params: parseParams('detector', detector, params[detector.id]),
+  }))
+}
+
+interface OutcomeBase {
+  readonly detector: Detector<unknown>
+  readonly params: unknown
+}
+
+/** What became of one detector: it ran, was skipped (with the reason) or failed (with the error). */
+export type DetectorOutcome =
+  | (OutcomeBase & { readonly status: 'ok'; readonly durationMs: number; readonly result: DetectorResult })
+  | (OutcomeBase & { readonly status: 'skipped'; readonly durationMs: 0; readonly reason: string })
+  | (OutcomeBase & {
+      readonly status: 'failed'
+      readonly durationMs: number
+      readonly reason: string
+      readonly error: unknown
+    })
+
+/** Records a detector needs at the least; below this geometry and cross-validation mean nothing. */
+const minimumRecordCount = 3
+
+/** Says why an input is unusable, or undefined when the detector can run. */
+function missingRequirement(input: DetectorInput, requirement: Requirement): string | undefined {
+  switch (requirement) {
+    case 'labels': {
+      if (!input.labels) return 'the dataset has no label column (name it with --label)'
+      const present = new Set(input.labels.codes.filter((code) => code >= 0))
+      if (present.size < 2) return `the labels hold ${present.size} class; at least 2 are needed`
+      return undefined
+    }
+    case 'features':
+      return input.features && input.features.cols > 0
+        ? undefined
+        : 'the dataset has no numeric features, text or images (choose columns with --features)'
+    case 'text':
+      return input.texts ? undefined : 'the dataset has no text column (name it with --text)'
+    case 'images':
+      return input.dataset.imageShape && input.dataset.features
+        ? undefined
+        : 'the dataset holds no images (an image folder, or pixel columns forming a square image)'
+  }
+}
+
+async function runDetector(
+  { detector, params }: ConfiguredDetector,
+  input: DetectorInput,
+  context: RunContext & { now: () => number },
+): Promise<DetectorOutcome> {
+  const base = { detector, params }
+  if (input.rowCount < minimumRecordCount) {
+    return {
+      ...base,
+      status: 'skipped',
+      durationMs: 0,
+      reason: `needs at least ${minimumRecordCount} records`,
+    }
+  }
+  for (const requirement of detector.requires) {
+    const reason = missingRequirement(input, requirement)
+    if (reason) return { ...base, status: 'skipped', durationMs: 0, reason }
+  }
+  const started = context.now()
+  try {
+    const result = await detector.run(input, params, context)
+    return { ...base, status: 'ok', durationMs: context.now() - started, result }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    return { ...base, status: 'failed', durationMs: context.now() - started, reason, error }
+  }
+}
+
+export interface RunDetectorsOptions {
+  /** Seed handed to every detector; default 0. */
+  seed?: number
+  /** Clock in milliseconds behind the reported durations; default `performance.now`. */
+  now?: () => number
+  /** Called with a detector's id, the fraction of its work done and its position among `detectors`. */
+  onProgress?: (detectorId: string, fractionDone: number, index: number) => void
+}
+
+/**
+ * Runs detectors one after the other on one input, so they share its analyses, and reports each as ok, skipped
+ * (a missing requirement) or failed (its error); a failure never disappears and never stops the others.
+ */
+export async function runDetectors(
+  input: DetectorInput,
+  detectors: readonly ConfiguredDetector[],
+  options: RunDetectorsOptions = {},
+): Promise<DetectorOutcome[]> {
+  const seed = options.seed ?? 0
+  const now = options.now ?? (() => performance.now())
+  const outcomes: DetectorOutcome[] = []
+  for (const [index, configured] of detectors.entries()) {
+    const onProgress = (fractionDone: number) =>
+      options.onProgress?.(configured.detector.id, fractionDone, index)
+    onProgress(0)
+    outcomes.push(await runDetector(configured, input, { seed, now, onProgress }))
+    onProgress(1)
+  }
+  return outcomes
+}
+
+/** Fuses the detectors that ran into one suspicion, decision, severity and set of findings per record. */
+export function fuseOutcomes(
+  dataset: Dataset,
+  outcomes: readonly DetectorOutcome[],
+  operatingPoint: OperatingPoint,
+): FusedScores {
+  const runs = outcomes.flatMap((outcome) => (outcome.status === 'ok' ? [outcome] : []))
+  const describeLabel = (code: number) => dataset.labels?.classes[code] ?? String(code)
+  return fuseDetectorResults(dataset.rowCount, runs, describeLabel, operatingPoint)
+}

@@ -1,0 +1,52 @@
+import type { Dataset } from '../data/dataset.js'
+import type { ScanReport } from '../domain/index.js'
+import { type LoadOptions, loadDataset } from '../io/index.js'
+import { withAttestedSources } from '../provenance/attach.js'
+import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
+import { scan } from '../scan/index.js'
+import type { ScanOptions } from '../scan/scan.js'
+
+/** A signed manifest to check a dataset file against before it is scanned. */
+export interface ManifestCheck {
+  /** The manifest file. */
+  path: string
+  /** Public key PEM that must have signed the manifest. */
+  publicKeyPath?: string
+  /** Refuse a manifest whose signature was not checked (unsigned, or no key given). */
+  requireSigned?: boolean
+}
+
+export interface ScanFileOptions extends Partial<ScanOptions> {
+  /** How to read the file: format and column roles, as for `loadDataset`. */
+  load?: LoadOptions
+  /** Verify the file against this manifest first, then give each record the source the manifest attests. */
+  manifest?: ManifestCheck
+}
+
+/** A scanned dataset, or the verification that stopped the scan before it began. */
+export type ScanFileResult =
+  | {
+      readonly status: 'scanned'
+      /** The dataset as scanned: with attested sources when a manifest was checked. */
+      readonly dataset: Dataset
+      readonly report: ScanReport
+      readonly verification?: DatasetVerification
+    }
+  | { readonly status: 'verification-failed'; readonly verification: DatasetVerification }
+
+/**
+ * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch stops here, with
+ * what failed), attaches the sources the manifest attests, and scans it.
+ */
+export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
+  const { load, manifest, ...scanOptions } = options
+  const loaded = await loadDataset(path, load)
+  if (!manifest) return { status: 'scanned', dataset: loaded, report: await scan(loaded, scanOptions) }
+  const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
+    publicKeyPath: manifest.publicKeyPath,
+    requireSigned: manifest.requireSigned,
+  })
+  if (!verification.ok) return { status: 'verification-failed', verification }
+  const dataset = withAttestedSources(loaded, verification)
+  return { status: 'scanned', dataset, report: await scan(dataset, scanOptions), verification }
+}

@@ -1,0 +1,78 @@
+import type { Dataset } from '../data/dataset.js'
+import { matrixRow } from '../data/matrix.js'
+import type { ScanReport } from '../domain/index.js'
+import { writeFilteredDataset } from '../io/index.js'
+import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { encodeGrayscalePng, type HtmlReportExtras, renderHtmlReport } from '../report/html.js'
+import { cleanKeepMask, relabelPlan } from '../scan/clean.js'
+
+/** Where to write what a scan produced; every path is optional. */
+export interface ScanOutputPaths {
+  /** The JSON report. */
+  report?: string
+  /** A self-contained HTML report. */
+  html?: string
+  /** The input minus flagged records, in the input's format. */
+  exportClean?: string
+  /** The input with flagged label flips relabelled and every other flagged record dropped. */
+  relabel?: string
+  /** With `exportClean` or `relabel`: also drop every record of a source whose flagged share exceeds this (0–1). */
+  dropSourcesAbove?: number
+}
+
+/** What the dataset copies hold, for a summary. */
+export interface WrittenScanOutputs {
+  /** Records the clean copy dropped. */
+  cleanDropped?: number
+  /** Labels the relabelled copy changed and records it dropped. */
+  relabelled?: { changed: number; dropped: number }
+}
+
+function htmlExtras(dataset: Dataset, report: ScanReport): HtmlReportExtras {
+  const { features, imageShape, texts } = dataset
+  return {
+    flagThreshold: report.summary.operatingPoint.flagAbove,
+    thumbnail:
+      features && imageShape
+        ? (row: number) =>
+            encodeGrayscalePng(matrixRow(features, row), imageShape.width, imageShape.height, 2)
+        : undefined,
+    text: texts ? (row: number) => texts[row] : undefined,
+  }
+}
+
+function droppedCount(keep: Uint8Array): number {
+  return keep.reduce((sum, kept) => sum + (kept ? 0 : 1), 0)
+}
+
+/**
+ * Writes the report (JSON, HTML) and the cleaned or relabelled copies of the scanned dataset, all or none: a failure
+ * leaves no output behind.
+ */
+export async function writeScanOutputs(
+  dataset: Dataset,
+  report: ScanReport,
+  paths: ScanOutputPaths,
+): Promise<WrittenScanOutputs> {
+  const clean = { dropSourcesAbove: paths.dropSourcesAbove }
+  const outputs: OutputFile[] = []
+  const written: WrittenScanOutputs = {}
+  if (paths.report) outputs.push({ path: paths.report, contents: `${JSON.stringify(report, null, 1)}\n` })
+  if (paths.html)
+    outputs.push({ path: paths.html, contents: renderHtmlReport(report, htmlExtras(dataset, report)) })
+  if (paths.exportClean) {
+    const keep = cleanKeepMask(report, clean)
+    outputs.push({ path: paths.exportClean, write: (path) => writeFilteredDataset(dataset, keep, path) })
+    written.cleanDropped = droppedCount(keep)
+  }
+  if (paths.relabel) {
+    const { keep, relabel } = relabelPlan(report, clean)
+    outputs.push({
+      path: paths.relabel,
+      write: (path) => writeFilteredDataset(dataset, keep, path, { relabel }),
+    })
+    written.relabelled = { changed: relabel.size, dropped: droppedCount(keep) }
+  }
+  await writeOutputsAtomically(outputs)
+  return written
+}
