@@ -1,4 +1,5 @@
-import { normalSurvival, regularizedGammaQ } from './special.js'
+import { regularizedGammaQ } from './special.js'
+import { normalSurvival } from './tails.js'
 
 export interface PermutationPValue {
   /** (1 + #{permuted ≥ observed}) / (1 + permutations), or the fitted tail when no permutation reached it. */
