@@ -10,7 +10,7 @@ import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
 
-/** Exit code of a failed verification (PRODUCT.md). */
+/** Exit code of a failed verification (README, "Exit codes"). */
 export const VERIFICATION_FAILED_EXIT_CODE = 4
 
 interface RoleFlags {

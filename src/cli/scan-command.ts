@@ -32,7 +32,7 @@ interface ScanFlags extends DatasetFlags {
   dropSourcesAbove?: number
 }
 
-/** Exit code of a dataset that does not match its manifest (PRODUCT.md). */
+/** Exit code of a dataset that does not match its manifest (README, "Exit codes"). */
 const verificationFailedExitCode = 4
 
 const examples = `
