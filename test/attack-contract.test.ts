@@ -3,7 +3,7 @@ import { type AttackId, applyAttack, attackIds, attackRegistry, getAttack } from
 import type { Dataset } from '../src/data/dataset.js'
 import { PoisonguardError } from '../src/errors.js'
 import { createRng } from '../src/util/rng.js'
-import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './attack-fixtures.js'
+import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './fixtures/datasets.js'
 
 const ROWS = 300
 const dataset = mixedDataset(ROWS)

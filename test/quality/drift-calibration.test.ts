@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { encodeLabels } from '../src/data/dataset.js'
-import { selectRows } from '../src/data/matrix.js'
-import { mmdTest } from '../src/drift/mmd.js'
-import { type DriftSample, runDriftTests } from '../src/drift/run-tests.js'
-import { selectDocuments, type TokenizedCorpus, tokenizeTexts } from '../src/drift/tokens.js'
-import { createRng, pooledMnist, randomSplit, spamRecords } from './drift-fixtures.js'
+import { encodeLabels } from '../../src/data/dataset.js'
+import { selectRows } from '../../src/data/matrix.js'
+import { mmdTest } from '../../src/drift/mmd.js'
+import { type DriftSample, runDriftTests } from '../../src/drift/run-tests.js'
+import { selectDocuments, type TokenizedCorpus, tokenizeTexts } from '../../src/drift/tokens.js'
+import { createRng } from '../../src/util/rng.js'
+import { pooledMnist, randomSplit, spamRecords } from '../fixtures/datasets.js'
 
 const ALPHA = 0.01
 const TOLERANCE = 0.02

@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { encodeLabels } from '../src/data/dataset.js'
-import { type FeatureMatrix, selectRows } from '../src/data/matrix.js'
-import { type DriftSample, runDriftTests } from '../src/drift/run-tests.js'
+import { encodeLabels } from '../../src/data/dataset.js'
+import { type FeatureMatrix, selectRows } from '../../src/data/matrix.js'
+import { type DriftSample, runDriftTests } from '../../src/drift/run-tests.js'
 import {
   concatenateCorpora,
   selectDocuments,
   type TokenizedCorpus,
   tokenizeTexts,
-} from '../src/drift/tokens.js'
-import { type Rng, shuffledIndices } from '../src/util/rng.js'
-import { createRng, pooledMnist, randomSplit, spamRecords } from './drift-fixtures.js'
+} from '../../src/drift/tokens.js'
+import { createRng, type Rng, shuffledIndices } from '../../src/util/rng.js'
+import { pooledMnist, randomSplit, spamRecords } from '../fixtures/datasets.js'
 
 const ALPHA = 0.01
 const BATCHES = 100

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { relabelPlan } from '../src/cli/scan-command.js'
-import { builtinDatasets } from '../src/datasets/index.js'
-import type { Finding, RecordReport, ScanReport } from '../src/domain/index.js'
-import { loadDataset } from '../src/io/index.js'
-import { type CliRun, runCli, useTemporaryFolder } from './helpers.js'
+import { relabelPlan } from '../../src/cli/scan-command.js'
+import { builtinDatasets } from '../../src/datasets/index.js'
+import type { Finding, RecordReport, ScanReport } from '../../src/domain/index.js'
+import { loadDataset } from '../../src/io/index.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { type CliRun, runCli } from './run-cli.js'
 
 const temporary = useTemporaryFolder()
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../src/datasets/index.js'
-import { loadDataset } from '../src/io/index.js'
-import { writeDataset } from '../src/io/write-dataset.js'
-import { mnistDataset, recordAt } from './attack-fixtures.js'
-import { runCli, useTemporaryFolder } from './helpers.js'
+import { builtinDatasets } from '../../src/datasets/index.js'
+import { loadDataset } from '../../src/io/index.js'
+import { writeDataset } from '../../src/io/write-dataset.js'
+import { mnistDataset, recordAt } from '../fixtures/datasets.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { runCli } from './run-cli.js'
 
 const temporary = useTemporaryFolder()
 

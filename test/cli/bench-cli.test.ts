@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../src/datasets/index.js'
-import type { BenchResult } from '../src/evaluation/bench.js'
-import { runCli, useTemporaryFolder } from './helpers.js'
+import { builtinDatasets } from '../../src/datasets/index.js'
+import type { BenchResult } from '../../src/evaluation/bench.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { runCli } from './run-cli.js'
 
 const path = useTemporaryFolder()
 

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Dataset } from '../src/data/dataset.js'
-import { spectralSignatureDetector } from '../src/detectors/spectral-signature/index.js'
-import type { Detector } from '../src/detectors/types.js'
-import { averagePrecision } from '../src/evaluation/metrics.js'
-import type { LinalgBackend } from '../src/linalg/backend.js'
-import { createDefaultBackend } from '../src/linalg/default-backend.js'
-import { scanDataset } from '../src/scan/scan.js'
-import { mnistDataset, spamDataset } from './attack-fixtures.js'
-import { countFlagged, plantPatchBackdoor, runDetectorAlone } from './detector-fixtures.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { spectralSignatureDetector } from '../../src/detectors/spectral-signature/index.js'
+import type { Detector } from '../../src/detectors/types.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { countFlagged, runDetectorAlone } from '../fixtures/detectors.js'
+import { plantPatchBackdoor } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let mnist: Dataset

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { CheckReport } from '../src/drift/types.js'
-import { createRng } from '../src/util/rng.js'
-import { runCli, useTemporaryFolder } from './helpers.js'
+import type { CheckReport } from '../../src/drift/types.js'
+import { createRng } from '../../src/util/rng.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { runCli } from './run-cli.js'
 
 const runDriftCli = runCli
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { applyAttack } from '../src/attacks/registry.js'
-import { type Dataset, encodeLabels } from '../src/data/dataset.js'
-import { parseDetectorParams, runDetector } from '../src/detectors/runner.js'
-import { triggerMiningDetector } from '../src/detectors/trigger-mining/index.js'
-import { averagePrecision } from '../src/evaluation/metrics.js'
-import { createPortableBackend } from '../src/linalg/portable.js'
-import { createDetectorInput } from '../src/scan/analysis.js'
-import { prepareFeatures } from '../src/scan/features.js'
-import { createRng } from '../src/util/rng.js'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { parseDetectorParams, runDetector } from '../../src/detectors/runner.js'
+import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { createPortableBackend } from '../../src/linalg/portable.js'
+import { createDetectorInput } from '../../src/scan/analysis.js'
+import { prepareFeatures } from '../../src/scan/features.js'
+import { createRng } from '../../src/util/rng.js'
+import { inMemoryDataset } from '../fixtures/datasets.js'
 
 const backend = createPortableBackend()
 
@@ -35,15 +36,13 @@ function tabularDataset(rowCount: number, seed: number): Dataset {
       data[row * cols + col] = count
     }
   }
-  return {
-    origin: { path: 'memory:tabular', format: 'csv', sha256: '', byteCount: 0 },
-    rowCount,
+  return inMemoryDataset({
+    path: 'memory:tabular',
     ids: labels.map((_, row) => `t${row}`),
-    labels: encodeLabels('label', labels),
+    labels,
     features: { data, rows: rowCount, cols },
     featureNames: Array.from({ length: cols }, (_, col) => (col < 8 ? `x${col}` : `n${col - 8}`)),
-    warnings: [],
-  }
+  })
 }
 
 async function mineTriggers(dataset: Dataset) {
@@ -97,16 +96,13 @@ describe('trigger-mining on tabular backdoors', () => {
 
 describe('trigger-mining on degenerate data', () => {
   function tiny(rows: number[][], labels: string[], texts?: string[]): Dataset {
-    return {
-      origin: { path: 'memory:tiny', format: 'csv', sha256: '', byteCount: 0 },
-      rowCount: rows.length,
+    return inMemoryDataset({
+      path: 'memory:tiny',
       ids: rows.map((_, row) => `r${row}`),
-      labels: encodeLabels('label', labels),
+      labels,
       texts,
       features: { data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0].length },
-      featureNames: rows[0].map((_, col) => `f${col}`),
-      warnings: [],
-    }
+    })
   }
 
   it.each([

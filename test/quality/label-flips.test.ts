@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Dataset } from '../src/data/dataset.js'
-import { builtinDatasets } from '../src/datasets/index.js'
-import { averagePrecision } from '../src/evaluation/metrics.js'
-import { loadDataset } from '../src/io/index.js'
-import type { LinalgBackend } from '../src/linalg/backend.js'
-import { createDefaultBackend } from '../src/linalg/default-backend.js'
-import { scanDataset } from '../src/scan/scan.js'
-import { useTemporaryFolder } from './helpers.js'
-import { flipLabels } from './planted.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { builtinDatasets } from '../../src/datasets/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { loadDataset } from '../../src/io/index.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { flipLabels } from '../fixtures/poison.js'
 
 const temporary = useTemporaryFolder()
 let backend: LinalgBackend

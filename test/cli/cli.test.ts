@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type DetectorId, detectorIds, detectorRegistry } from '../src/detectors/registry.js'
-import type { ScanReport } from '../src/domain/index.js'
-import { createRng } from '../src/util/rng.js'
-import { runCli, useTemporaryFolder } from './helpers.js'
+import { type DetectorId, detectorIds, detectorRegistry } from '../../src/detectors/registry.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { createRng } from '../../src/util/rng.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { runCli } from './run-cli.js'
 
 const temporary = useTemporaryFolder()
 

@@ -1,6 +1,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { runCli, useTemporaryFolder } from './helpers.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { runCli } from './run-cli.js'
 
 const cli = runCli
 

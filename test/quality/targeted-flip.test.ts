@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { applyAttack } from '../src/attacks/registry.js'
-import type { Dataset } from '../src/data/dataset.js'
-import type { ScanReport } from '../src/domain/index.js'
-import { averagePrecision } from '../src/evaluation/metrics.js'
-import type { LinalgBackend } from '../src/linalg/backend.js'
-import { createDefaultBackend } from '../src/linalg/default-backend.js'
-import { type ScanOptions, scanDataset } from '../src/scan/scan.js'
-import { mnistDataset, spamDataset } from './attack-fixtures.js'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { type ScanOptions, scanDataset } from '../../src/scan/scan.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 
 interface PairInfo {
   given: string
