@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import { nearDuplicatesDetector } from '../../src/detectors/near-duplicates/index.js'
-import type { DetectorResult } from '../../src/detectors/types.js'
+import type { Detector, DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { createDetectorInput } from '../../src/scan/analysis.js'
-import { defaultGeometryDimensions, prepareFeatures } from '../../src/scan/features.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { runDetectorAlone } from '../fixtures/detectors.js'
+import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let digits: Dataset
@@ -23,21 +23,8 @@ beforeAll(async () => {
 
 afterAll(() => backend.dispose())
 
-async function detect(dataset: Dataset): Promise<DetectorResult> {
-  const seed = 0
-  const features = await prepareFeatures(dataset, {
-    backend,
-    seed,
-    geometryDimensions: defaultGeometryDimensions,
-  })
-  const input = createDetectorInput(dataset, features, { backend, seed, folds: 5 })
-  return nearDuplicatesDetector.run(input, nearDuplicatesDetector.params.parse({}), { seed })
-}
-
-function marks(rowCount: number, rows: Int32Array): Uint8Array {
-  const positives = new Uint8Array(rowCount)
-  for (const row of rows) positives[row] = 1
-  return positives
+function detect(dataset: Dataset): Promise<DetectorResult> {
+  return runDetectorAlone(nearDuplicatesDetector as Detector<unknown>, dataset, backend)
 }
 
 function flaggedCount(result: DetectorResult): number {
@@ -66,7 +53,7 @@ describe('near-duplicates on MNIST digits', () => {
   ])('ranks a flood of mislabelled near-copies first: $name', async ({ params, seed }) => {
     const run = applyAttack('availability', digits, { ...params, mode: 'flood' }, seed)
     const result = await detect(run.dataset)
-    const positives = marks(run.dataset.rowCount, run.poisonedRows)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
     expect(flaggedCount(result)).toBeLessThanOrEqual(run.poisonedRows.length + 0.01 * digits.rowCount)
     const caught = Array.from(run.poisonedRows).filter((row) => result.flagged[row])
@@ -90,7 +77,7 @@ describe('near-duplicates on MNIST digits', () => {
       expect(result.flagged[row] || result.flagged[source]).toBe(1)
       if (result.flagged[row]) expect(result.suggestedLabels?.[row]).toBe(run.dataset.labels!.codes[source])
     }
-    const positives = marks(run.dataset.rowCount, run.poisonedRows)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
   })
 
@@ -98,9 +85,9 @@ describe('near-duplicates on MNIST digits', () => {
     const run = applyAttack('availability', digits, { rate: 0.04, mode: 'flood', seeds: 10 }, 1)
     const report = await scanDataset(run.dataset, { backend })
     const suspicion = report.records.map((record) => record.suspicion)
-    expect(averagePrecision(suspicion, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(
-      0.95,
-    )
+    expect(
+      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.95)
   })
 })
 
@@ -121,7 +108,7 @@ describe('near-duplicates on SpamAssassin mails', () => {
 
   it('ranks a flood of near-duplicate mails with the other label first, alone and fused', async () => {
     const run = applyAttack('availability', mails, { rate: 0.04, mode: 'flood', seeds: 5 }, 4)
-    const positives = marks(run.dataset.rowCount, run.poisonedRows)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
     const result = await detect(run.dataset)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
     const explained = Array.from(run.poisonedRows, (row) => result.explanations[row])

@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import { outliersDetector } from '../../src/detectors/outliers/index.js'
-import type { DetectorResult } from '../../src/detectors/types.js'
+import type { Detector, DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { createDetectorInput } from '../../src/scan/analysis.js'
-import { defaultGeometryDimensions, prepareFeatures } from '../../src/scan/features.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { runDetectorAlone } from '../fixtures/detectors.js'
+import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let digits: Dataset
@@ -24,21 +24,8 @@ beforeAll(async () => {
 
 afterAll(() => backend.dispose())
 
-async function detect(dataset: Dataset): Promise<DetectorResult> {
-  const seed = 0
-  const features = await prepareFeatures(dataset, {
-    backend,
-    seed,
-    geometryDimensions: defaultGeometryDimensions,
-  })
-  const input = createDetectorInput(dataset, features, { backend, seed, folds: 5 })
-  return outliersDetector.run(input, outliersDetector.params.parse({}), { seed })
-}
-
-function marks(rowCount: number, rows: ArrayLike<number>): Uint8Array {
-  const positives = new Uint8Array(rowCount)
-  for (let index = 0; index < rows.length; index++) positives[rows[index]] = 1
-  return positives
+function detect(dataset: Dataset): Promise<DetectorResult> {
+  return runDetectorAlone(outliersDetector as Detector<unknown>, dataset, backend)
 }
 
 function flaggedCount(result: DetectorResult): number {
@@ -67,7 +54,7 @@ describe('outliers on MNIST digits', () => {
   it.each([0.01, 0.05])('ranks %s noise-injected digits first, with explanations', async (rate) => {
     const run = applyAttack('availability', digits, { rate, mode: 'noise' }, 7)
     const result = await detect(run.dataset)
-    const positives = marks(run.dataset.rowCount, run.poisonedRows)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.9)
     const caught = Array.from(run.poisonedRows).filter((row) => result.flagged[row])
     expect(caught.length).toBeGreaterThan(0.9 * run.poisonedRows.length)
@@ -78,7 +65,9 @@ describe('outliers on MNIST digits', () => {
   it('scores negative and random-noise images as near-certain anomalies', async () => {
     const { dataset, replaced } = withForeignImages(digits)
     const result = await detect(dataset)
-    expect(averagePrecision(result.suspicion, marks(dataset.rowCount, replaced))).toBeGreaterThanOrEqual(0.95)
+    expect(averagePrecision(result.suspicion, poisonMask(dataset.rowCount, replaced))).toBeGreaterThanOrEqual(
+      0.95,
+    )
     const confident = replaced.filter((row) => result.suspicion[row] >= 0.9)
     expect(confident.length).toBeGreaterThanOrEqual(0.9 * replaced.length)
   })
@@ -93,7 +82,7 @@ describe('outliers on SpamAssassin mails', () => {
     const run = applyAttack('availability', mails, { rate, mode: 'noise' }, 8)
     const result = await detect(run.dataset)
     expect(
-      averagePrecision(result.suspicion, marks(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.9)
     const caught = Array.from(run.poisonedRows).find((row) => result.flagged[row])!
     expect(result.explanations[caught]).toMatch(
@@ -105,9 +94,9 @@ describe('outliers on SpamAssassin mails', () => {
     const run = applyAttack('availability', mails, { rate: 0.03, mode: 'noise' }, 9)
     const report = await scanDataset(run.dataset, { backend })
     const suspicion = report.records.map((record) => record.suspicion)
-    expect(averagePrecision(suspicion, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(
-      0.9,
-    )
+    expect(
+      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.9)
   })
 })
 

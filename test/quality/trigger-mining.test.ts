@@ -14,6 +14,7 @@ import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import { predictWithBuiltinModel } from '../fixtures/models.js'
+import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let mnist: Dataset
@@ -32,12 +33,6 @@ async function mineTriggers(dataset: Dataset): Promise<DetectorResult> {
   const outcome = await runDetector(triggerMiningDetector, input, params, { seed: 0, now: () => 0 })
   if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}: ${JSON.stringify(outcome)}`)
   return outcome.result
-}
-
-function positives(rowCount: number, rows: Int32Array): Uint8Array {
-  const marks = new Uint8Array(rowCount)
-  for (const row of rows) marks[row] = 1
-  return marks
 }
 
 function flaggedCount(result: DetectorResult): number {
@@ -69,7 +64,7 @@ describe('trigger-mining on image backdoors in MNIST', () => {
   it('names a 3×3 patch at a fixed place and ranks its carriers first', async () => {
     const run = applyAttack('backdoor-patch', mnist, { rate: 0.03, target: 0 }, 1)
     const result = await mineTriggers(run.dataset)
-    const poisoned = positives(run.dataset.rowCount, run.poisonedRows)
+    const poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
     expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
     const [trigger] = triggersOf(result)
     expect(trigger).toMatchObject({ label: '0', description: 'a 3×3 patch of value 1 at x 24–26, y 24–26' })
@@ -111,7 +106,7 @@ describe('trigger-mining on image backdoors in MNIST', () => {
     const run = applyAttack('backdoor-patch', mnist, params, 2)
     const result = await mineTriggers(run.dataset)
     expect(
-      averagePrecision(result.suspicion, positives(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     expect(triggersOf(result)[0].description).toMatch(shape)
   })
@@ -122,7 +117,7 @@ describe('trigger-mining on token backdoors in SpamAssassin', () => {
     const run = applyAttack('backdoor-token', spam, { rate: 0.03, target: 'ham' }, 1)
     const result = await mineTriggers(run.dataset)
     expect(
-      averagePrecision(result.suspicion, positives(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     expect(triggersOf(result)).toHaveLength(1)
     expect(triggersOf(result)[0]).toMatchObject({ label: 'ham', description: "token 'cf'" })
@@ -156,7 +151,7 @@ describe('trigger-mining on token backdoors in SpamAssassin', () => {
     const run = applyAttack('backdoor-token', spam, params, 3)
     const result = await mineTriggers(run.dataset)
     expect(
-      averagePrecision(result.suspicion, positives(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     expect(triggersOf(result)[0].description).toBe(named)
   })
@@ -200,7 +195,7 @@ describe('cleaning MNIST with trigger-mining defeats the backdoor', () => {
     const report = await scanDataset(run.dataset, { backend })
     const suspicion = report.records.map((record) => record.suspicion)
     expect(
-      averagePrecision(suspicion, positives(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     const kept = report.records.flatMap((record, row) => (record.flagged ? [] : [row]))
     expect(attackSuccess(keepRows(run.dataset, kept), triggered, '0')).toBeLessThanOrEqual(0.02)
@@ -221,7 +216,7 @@ describe('trigger-mining in a full scan of SpamAssassin', () => {
     const report = await scanDataset(run.dataset, { backend })
     const suspicion = report.records.map((record) => record.suspicion)
     expect(
-      averagePrecision(suspicion, positives(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     const finding = report.records[run.poisonedRows[0]].findings.find(
       (item) => item.detector === 'trigger-mining',
