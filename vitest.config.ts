@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 /*
  * Three projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
- * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and power),
- * and the CLI driven in-process. `vitest run --project quality` runs one of them.
+ * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and
+ * power), and the CLI driven in-process. `vitest run --project quality` runs one of them.
  */
 export default defineConfig({
   test: {

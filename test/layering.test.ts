@@ -4,10 +4,10 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 /*
- * The direction of dependencies, checked over the import graph of every source file, so a new file or folder is
- * covered the day it appears. The pure core (vocabulary, data, kernels, statistics, detectors, attacks, the scan
- * pipeline) does no I/O and knows nothing of its shells; shells (I/O, reports, drift checks, provenance, the
- * benchmark, the CLI) sit around it.
+ * The direction of dependencies, checked over the import graph of every source file, so a new file or folder
+ * is covered the day it appears. The pure core (vocabulary, data, kernels, statistics, detectors, attacks,
+ * the scan pipeline) does no I/O and knows nothing of its shells; shells (I/O, reports, drift checks,
+ * provenance, the benchmark, the CLI) sit around it.
  */
 const root = resolve(import.meta.dirname, '..')
 const pureCore = new Set([
@@ -38,7 +38,7 @@ interface ImportEdge {
   readonly target?: string
 }
 
-/** Static imports and re-exports (whose clause holds only names, braces and commas), side-effect and dynamic imports. */
+/** Static imports and re-exports (names and braces before `from`), side-effect and dynamic imports. */
 const importPatterns = [
   /^\s*(?:import|export)\s[\w$*\s{},]*?\bfrom\s*['"]([^'"]+)['"]/gm,
   /^\s*import\s*['"]([^'"]+)['"]/gm,
@@ -67,7 +67,7 @@ function importsOf(file: string): ImportEdge[] {
   }))
 }
 
-/** The top-level part of `src` a file belongs to: its folder, or the file itself for `src/errors.ts` and alike. */
+/** The part of `src` a file belongs to: its top folder, or the file itself (`errors.ts`, `version.ts`). */
 function moduleOf(path: string): string | undefined {
   const parts = path.split('/')
   return parts[0] === 'src' ? parts[1] : undefined

@@ -73,8 +73,9 @@ function addCharNgrams(
 }
 
 /**
- * Counts hashed word unigrams, word bigrams and character n-grams of one text into `scratch`; the words are those
- * of `WordCursor` (lower-cased runs of Unicode letters and digits) within the first `maxChars` characters.
+ * Counts hashed word unigrams, word bigrams and character n-grams of one text into `scratch`; the words are
+ * those of `WordCursor` (lower-cased runs of Unicode letters and digits) within the first `maxChars`
+ * characters.
  */
 export function countTextFeatures(text: string, settings: CountSettings, scratch: CountScratch): void {
   const { bucketMask, wordBigrams, maxCharNgramWordLength, charNgramMax } = settings

@@ -11,9 +11,9 @@ import {
 } from './tails.js'
 
 /**
- * Reference values: the standard normal and χ² critical values of statistical tables (Abramowitz & Stegun 26.1
- * and 26.4), SciPy's documentation examples, and exact sums evaluated in 40-digit arithmetic (mpmath), rounded
- * to double precision. Relative accuracy is checked where a tail is far below 1.
+ * Reference values: the standard normal and χ² critical values of statistical tables (Abramowitz & Stegun
+ * 26.1 and 26.4), SciPy's documentation examples, and exact sums evaluated in 40-digit arithmetic (mpmath),
+ * rounded to double precision. Relative accuracy is checked where a tail is far below 1.
  */
 function expectRelative(actual: number, expected: number, digits: number): void {
   expect(actual / expected).toBeCloseTo(1, digits)

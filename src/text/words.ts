@@ -2,28 +2,29 @@ import { FNV_OFFSET_BASIS, FNV_PRIME } from '../util/hashing.js'
 
 /**
  * What a word is; the one tokenizer below reads both.
- * - `alphanumeric` (the default): a maximal run of Unicode letters and numbers, lower-cased. Words as a model or a
- *   vocabulary sees them: text features, trigger tokens, token shares in drift checks.
- * - `whitespace`: a maximal run of anything but spaces and control characters, case and punctuation kept. Pieces
- *   of text as written, which is what copying and splicing move around: an attack splices whole pieces, a copied
- *   text repeats them, and a piece such as a URL or `Subject:` must stay one word. Split into letters, a URL
- *   spliced into word salad would add its own ordinary inner word pairs and hide the salad's novelty, and two
- *   texts differing throughout in case or punctuation would share shingles they do not share as written.
+ * - `alphanumeric` (the default): a maximal run of Unicode letters and numbers, lower-cased. Words as a model
+ *   or a vocabulary sees them: text features, trigger tokens, token shares in drift checks.
+ * - `whitespace`: a maximal run of anything but spaces and control characters, case and punctuation kept.
+ *   Pieces of text as written, which is what copying and splicing move around: an attack splices whole
+ *   pieces, a copied text repeats them, and a piece such as a URL or `Subject:` must stay one word. Split
+ *   into letters, a URL spliced into word salad would add its own ordinary inner word pairs and hide the
+ *   salad's novelty, and two texts differing throughout in case or punctuation would share shingles they do
+ *   not share as written.
  */
 export type WordDefinition = 'alphanumeric' | 'whitespace'
 
 /*
- * Local aliases of the hashing imports used per character: some module runners (vitest's among them) turn every
- * read of an imported binding into a getter call, which costs more than the hashing itself in this loop.
+ * Local aliases of the hashing imports used per character: some module runners (vitest's among them) turn
+ * every read of an imported binding into a getter call, which costs more than the hashing itself.
  */
 const BASIS = FNV_OFFSET_BASIS
 const PRIME = FNV_PRIME
 
-/** Per UTF-16 code unit: 0 between words, WORD_UNIT inside one, NUMBER_UNIT inside one and a Unicode number. */
+/** Kinds of UTF-16 code unit besides 0 (between words): inside a word, and inside one and a number. */
 const WORD_UNIT = 1
 const NUMBER_UNIT = 2
 
-/** Lookup tables over all 65,536 code units: a table read per character is far faster than a regular expression. */
+/** Tables over all 65,536 code units: a table read per character is far faster than a regular expression. */
 export interface WordTables {
   /** 0 for a separator, otherwise part of a word (2 when the unit is a Unicode number). */
   readonly unitKind: Uint8Array
@@ -64,7 +65,7 @@ export function wordTables(definition: WordDefinition = 'alphanumeric'): WordTab
   return tables[definition]
 }
 
-/** Whether the UTF-16 code unit `code` belongs to a word, rather than separating words, under `definition`. */
+/** Whether the UTF-16 code unit `code` belongs to a word, rather than separating words, by `definition`. */
 export function isWordUnit(code: number, definition: WordDefinition = 'alphanumeric'): boolean {
   return wordTables(definition).unitKind[code] !== 0
 }
@@ -76,8 +77,9 @@ export interface WordOptions {
 }
 
 /**
- * Walks the words of a text in order: after each successful `next()`, the word is `text[start, end)`, `hash` the
- * FNV-1a hash of its folded units (unsigned 32-bit, not yet mixed) and `hasNumber` whether it holds a number.
+ * Walks the words of a text in order: after each successful `next()`, the word is `text[start, end)`, `hash`
+ * the FNV-1a hash of its folded units (unsigned 32-bit, not yet mixed) and `hasNumber` whether it holds a
+ * number.
  * A cursor, not a callback, so the callers' per-word work stays in their own loop's locals.
  */
 export class WordCursor {

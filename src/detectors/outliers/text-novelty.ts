@@ -26,7 +26,7 @@ function occurrences(table: OccurrenceCounts, key: number): number {
   return (table.packed[slot >>> 2] >>> ((slot & 3) * 2)) & 3
 }
 
-/** Hashed words as written (`whitespace` words) of the first `maxChars` characters of every text, in one flat array. */
+/** Hashed words as written (`whitespace` words) in the first `maxChars` characters of every text, flat. */
 function tokenize(texts: readonly string[], maxChars: number) {
   const offsets = new Int32Array(texts.length + 1)
   let words = new Uint32Array(1 << 16)
