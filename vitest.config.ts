@@ -1,10 +1,28 @@
 import { defineConfig } from 'vitest/config'
 
+/*
+ * Three projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
+ * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and
+ * power), and the CLI driven in-process. `vitest run --project quality` runs one of them.
+ */
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'quality', include: ['test/quality/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'cli', include: ['test/cli/**/*.test.ts'] },
+      },
+    ],
   },
 })

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { type AttackId, applyAttack, attackIds, attackRegistry, getAttack } from '../src/attacks/index.js'
 import type { Dataset } from '../src/data/dataset.js'
 import { createRng } from '../src/util/rng.js'
-import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './attack-fixtures.js'
-import { rejection } from './helpers.js'
+import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './fixtures/datasets.js'
+import { rejection } from './fixtures/errors.js'
 
 const ROWS = 300
 const dataset = mixedDataset(ROWS)

@@ -4,8 +4,8 @@ import { applyAttack } from '../src/attacks/index.js'
 import type { Dataset } from '../src/data/dataset.js'
 import { loadDataset } from '../src/io/index.js'
 import { writeDataset, writtenRecordIds } from '../src/io/write-dataset.js'
-import { mixedDataset, mnistDataset, recordAt, sameFloats } from './attack-fixtures.js'
-import { useTemporaryFolder } from './helpers.js'
+import { mixedDataset, mnistDataset, recordAt, sameFloats } from './fixtures/datasets.js'
+import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()
 

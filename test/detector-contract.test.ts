@@ -1,35 +1,19 @@
 import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type Dataset, encodeLabels } from '../src/data/dataset.js'
+import type { Dataset } from '../src/data/dataset.js'
 import { selectRows } from '../src/data/matrix.js'
-import { loadMnistArrays } from '../src/datasets/mnist.js'
 import { listDetectors } from '../src/detectors/registry.js'
 import type { Detector, DetectorInput } from '../src/detectors/types.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/scan/pipeline.js'
 import { createRng, shuffledIndices } from '../src/util/rng.js'
-import { flipLabels } from './planted.js'
+import { mnistDataset } from './fixtures/datasets.js'
+import { flipLabels } from './fixtures/poison.js'
 
 const rowCount = 600
 const backend: LinalgBackend = createPortableBackend()
 let dataset: Dataset
-
-function mnistSubset(rows: ArrayLike<number>): Dataset {
-  const mnist = loadMnistArrays()
-  const pixels = selectRows({ data: mnist.pixels, rows: mnist.rowCount, cols: 784 }, rows)
-  const labels = Array.from(rows, (row) => String(mnist.labels[row]))
-  return {
-    origin: { path: 'mnist-subset', format: 'csv', sha256: '', byteCount: 0 },
-    rowCount: rows.length,
-    ids: Array.from(rows, (row) => `m${row}`),
-    labels: encodeLabels('label', labels),
-    features: pixels,
-    featureNames: Array.from({ length: 784 }, (_, index) => `p${index}`),
-    imageShape: { width: 28, height: 28 },
-    warnings: [],
-  }
-}
 
 function inputFor(data: Dataset, seed = 0): Promise<DetectorInput> {
   return prepareDetectorInput(data, { backend, seed, geometryDimensions: 32, folds: 5 })
@@ -66,7 +50,7 @@ function correlation(a: number[], b: number[]): number {
 }
 
 beforeAll(() => {
-  dataset = flipLabels(mnistSubset(Array.from({ length: rowCount }, (_, row) => row)), 0.05, 9).dataset
+  dataset = flipLabels(mnistDataset(rowCount), 0.05, 9).dataset
 })
 
 describe.each(listDetectors())('detector contract: $id', (detector) => {

@@ -5,8 +5,8 @@ import { builtinDetectors, detectorIds } from '../src/detectors/registry.js'
 import type { Detector } from '../src/detectors/types.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/index.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
-import { mnistDataset } from './attack-fixtures.js'
-import { rejection } from './helpers.js'
+import { mnistDataset } from './fixtures/datasets.js'
+import { rejection } from './fixtures/errors.js'
 
 const backend = createPortableBackend()
 let digits: Dataset

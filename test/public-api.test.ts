@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as api from '../src/index.js'
-import { useTemporaryFolder } from './helpers.js'
+import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()
 

@@ -18,7 +18,7 @@ import {
   scanFile,
   writeScanOutputs,
 } from '../src/index.js'
-import { useTemporaryFolder } from './helpers.js'
+import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()
 

@@ -1,10 +1,12 @@
+import { isWordUnit } from '../text/words.js'
 import type { Rng } from '../util/rng.js'
 
 /** Where a phrase goes in a text: a uniformly chosen word boundary, the very start, or the very end. */
 export type InsertPosition = 'random' | 'start' | 'end'
 
+/** Edits move whole words as written, the `whitespace` words the detectors of copies and word salad read. */
 function isSpace(code: number): boolean {
-  return code === 32 || code === 9 || code === 10 || code === 13 || code === 12 || code === 11
+  return !isWordUnit(code, 'whitespace')
 }
 
 /** Offsets at which a word starts. */

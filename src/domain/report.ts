@@ -47,7 +47,7 @@ export interface ScanSummary {
   byLabel: Record<string, { rows: number; flagged: number }>
 }
 
-/** The report contract of PRODUCT.md: one entry per input record, in input order. */
+/** The report contract (README, "The report"): one entry per input record, in input order. */
 export interface ScanReport {
   tool: { name: 'poisonguard'; version: string }
   createdAt: string

@@ -1,4 +1,4 @@
-import { chiSquareSurvival } from './special.js'
+import { chiSquareSurvival } from '../stats/tails.js'
 
 export interface ChiSquareResult {
   /** Pearson's χ² statistic of the table; larger = the rows differ more. */

@@ -3,7 +3,6 @@ import { createRng } from '../util/rng.js'
 import { chiSquareTest, compareCategories, jensenShannonDivergence } from './categorical.js'
 import { populationStabilityIndex, wasserstein1 } from './distances.js'
 import { type EmpiricalDistribution, empiricalDistribution, quantileOf } from './ecdf.js'
-import { benjaminiHochberg } from './multiple-testing.js'
 
 function weighted(pairs: [number, number][]): EmpiricalDistribution {
   const sorted = [...pairs].sort((a, b) => a[0] - b[0])
@@ -137,19 +136,5 @@ describe('Jensen–Shannon divergence', () => {
     expect(jensenShannonDivergence([1, 0], [0.5, 0.5])).toBeCloseTo(distanceNats ** 2 / Math.LN2, 12)
     expect(jensenShannonDivergence([1, 0, 0], [0, 1, 0])).toBeCloseTo(1, 14)
     expect(jensenShannonDivergence([3, 1], [6, 2])).toBeCloseTo(0, 14)
-  })
-})
-
-describe('Benjamini–Hochberg', () => {
-  it('matches R p.adjust(method = "BH")', () => {
-    const adjusted = benjaminiHochberg([0.01, 0.04, 0.03, 0.002, 0.5])
-    expect(Array.from(adjusted)).toEqual([0.025, 0.05, 0.05, 0.01, 0.5].map((q) => expect.closeTo(q, 14)))
-  })
-
-  it('treats NaN as 1 and keeps q ≥ p', () => {
-    const p = [Number.NaN, 0.001, 0.2, 0.04]
-    const q = benjaminiHochberg(p)
-    expect(q[0]).toBe(1)
-    for (let index = 1; index < p.length; index++) expect(q[index]).toBeGreaterThanOrEqual(p[index])
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inMemoryDataset } from '../../test/drift-fixtures.js'
+import { inMemoryDataset } from '../../test/fixtures/datasets.js'
 import { createRng } from '../util/rng.js'
 import { checkBatch } from './check.js'
 import { renderCheckHtml } from './html.js'

@@ -1,3 +1,7 @@
+export { benjaminiHochberg } from '../stats/multiple-testing.js'
+export { permutationPValue } from '../stats/permutation.js'
+export { regularizedGammaP, regularizedGammaQ } from '../stats/special.js'
+export { chiSquareSurvival, kolmogorovSurvival } from '../stats/tails.js'
 export {
   type CategoricalComparison,
   type ChiSquareResult,
@@ -12,13 +16,10 @@ export { columnDistribution, type EmpiricalDistribution, empiricalDistribution, 
 export { renderCheckHtml } from './html.js'
 export { type KsOptions, type KsResult, ksTest } from './ks.js'
 export { type MmdOptions, type MmdResult, mmdTest } from './mmd.js'
-export { benjaminiHochberg } from './multiple-testing.js'
-export { permutationPValue } from './permutation.js'
 export { type DriftSample, type DriftTestOptions, runDriftTests } from './run-tests.js'
 export { type DatasetSchema, type FeatureRule, parseSchema, validateSchemaObject } from './schema.js'
 export { type InferSchemaOptions, inferSchema } from './schema-infer.js'
 export { KllSketch } from './sketch.js'
-export { chiSquareSurvival, kolmogorovSurvival, regularizedGammaP, regularizedGammaQ } from './special.js'
 export { tokenBurstTest, tokenDistributionTest } from './text-drift.js'
 export { createVocabulary, type TokenizedCorpus, tokenizeTexts } from './tokens.js'
 export type {

@@ -1,5 +1,5 @@
+import { kolmogorovSurvival } from '../stats/tails.js'
 import { type EmpiricalDistribution, walkCdfs } from './ecdf.js'
-import { kolmogorovSurvival } from './special.js'
 
 export type KsMethod = 'auto' | 'exact' | 'asymptotic'
 

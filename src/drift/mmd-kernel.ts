@@ -1,4 +1,5 @@
 import type { FeatureMatrix } from '../data/matrix.js'
+import { selectInPlace } from '../stats/quantiles.js'
 import { type Rng, shuffledIndices } from '../util/rng.js'
 
 const BANDWIDTH_SAMPLE = 400
@@ -94,30 +95,6 @@ export function medianSquaredDistance(
   for (let a = 1; a < count; a++)
     for (let b = 0; b < a; b++) distances[index++] = squaredDistance(data, dimensions, sample[a], sample[b])
   return distances.length > 0 ? selectInPlace(distances, distances.length >> 1) : 0
-}
-
-/** The k-th smallest value (0-based), partially reordering `values` (Hoare's quickselect, linear on average). */
-export function selectInPlace(values: Float64Array, k: number): number {
-  let low = 0
-  let high = values.length - 1
-  while (high > low) {
-    const pivot = values[(low + high) >> 1]
-    let i = low
-    let j = high
-    while (i <= j) {
-      while (values[i] < pivot) i++
-      while (values[j] > pivot) j--
-      if (i <= j) {
-        const held = values[i]
-        values[i++] = values[j]
-        values[j--] = held
-      }
-    }
-    if (k <= j) high = j
-    else if (k >= i) low = i
-    else return values[k]
-  }
-  return values[k]
 }
 
 /** Each bandwidth σ·2^−j turns a kernel value g at σ into g^(4^j), so one Gram matrix serves every scale. */

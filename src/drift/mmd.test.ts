@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
 import { mmdTest } from './mmd.js'
-import { selectInPlace } from './mmd-kernel.js'
 
 function gaussian(rows: number, cols: number, seed: number, shift = 0): FeatureMatrix {
   const rng = createRng(seed)
@@ -87,16 +86,5 @@ describe('MMD two-sample test', () => {
     expect(second).toEqual(first)
     const constant: FeatureMatrix = { data: new Float32Array(10), rows: 10, cols: 1 }
     expect(mmdTest(constant, constant, { rng: createRng(1) }).pValue).toBe(1)
-  })
-})
-
-describe('quickselect', () => {
-  it('finds the k-th smallest value like a sort does', () => {
-    const rng = createRng(21)
-    for (const length of [1, 2, 7, 100, 1001]) {
-      const values = Float64Array.from({ length }, () => Math.round(rng.next() * 20))
-      const sorted = values.slice().sort()
-      for (const k of [0, length >> 1, length - 1]) expect(selectInPlace(values.slice(), k)).toBe(sorted[k])
-    }
   })
 })

@@ -1,4 +1,5 @@
 import type { FeatureMatrix } from '../data/matrix.js'
+import { type PermutationPValue, permutationPValue } from '../stats/permutation.js'
 import type { Rng } from '../util/rng.js'
 import {
   BANDWIDTH_SCALES,
@@ -10,7 +11,6 @@ import {
   splitStatistic,
   withinSums,
 } from './mmd-kernel.js'
-import { type PermutationPValue, permutationPValue } from './permutation.js'
 
 /** Rows per side the MMD test samples by default: a 4,000 × 4,000 Gram matrix, about 1.5 s with 200 permutations. */
 export const DEFAULT_MMD_ROWS_PER_SIDE = 2000

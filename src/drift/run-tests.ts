@@ -1,5 +1,6 @@
 import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
+import { benjaminiHochberg } from '../stats/multiple-testing.js'
 import { createRng, type Rng } from '../util/rng.js'
 import { type ColumnSummary, type SummaryOptions, summarizeColumn } from './columns.js'
 import {
@@ -11,7 +12,6 @@ import {
   type TestScope,
 } from './drift-tests.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'
-import { benjaminiHochberg } from './multiple-testing.js'
 import { mmdPending, tokenBurstPending, tokenDistributionPending } from './multivariate-tests.js'
 import { documentFrequencies, selectDocuments, type TokenizedCorpus } from './tokens.js'
 import type { DriftTestResult } from './types.js'

@@ -1,7 +1,7 @@
+import { type PermutationPValue, permutationPValue } from '../stats/permutation.js'
+import { hypergeometricUpperTail } from '../stats/tails.js'
 import { type Rng, shuffledIndices } from '../util/rng.js'
 import { jensenShannonDivergence } from './categorical.js'
-import { type PermutationPValue, permutationPValue } from './permutation.js'
-import { hypergeometricUpperTail } from './special.js'
 import {
   concatenateCorpora,
   documentFrequencies,

@@ -1,3 +1,5 @@
+import { WordCursor } from '../text/words.js'
+
 /** Token strings and their ids, shared by every corpus compared with each other; grows as texts are read. */
 export interface TokenVocabulary {
   readonly ids: Map<string, number>
@@ -19,16 +21,25 @@ export interface TokenizeOptions {
   maxTokenLength?: number
 }
 
-/** Lower-cased maximal runs of Unicode letters and digits, the same tokens as `featurizeText`'s words. */
-const TOKEN_PATTERN = /[\p{L}\p{N}]+/gu
-
 /** An empty vocabulary, to be shared by the corpora that will be compared. */
 export function createVocabulary(): TokenVocabulary {
   return { ids: new Map(), tokens: [] }
 }
 
+/** The id of `token`, added to the vocabulary when new. */
+function tokenId(vocabulary: TokenVocabulary, token: string): number {
+  let id = vocabulary.ids.get(token)
+  if (id === undefined) {
+    id = vocabulary.tokens.length
+    vocabulary.ids.set(token, id)
+    vocabulary.tokens.push(token)
+  }
+  return id
+}
+
 /**
- * Splits each text into its distinct tokens. Presence, not counts, is kept: one long mail repeating a word must
+ * Splits each text into its distinct tokens, the words of `WordCursor` (lower-cased runs of Unicode letters and
+ * digits, as in `featurizeText`). Presence, not counts, is kept: one long mail repeating a word must
  * not outweigh many mails, and documents, unlike tokens within a document, are independent of each other.
  */
 export function tokenizeTexts(
@@ -44,16 +55,10 @@ export function tokenizeTexts(
   let lastSeen: Int32Array<ArrayBuffer> = new Int32Array(1 << 12).fill(-1)
   for (let document = 0; document < texts.length; document++) {
     const start = length
-    const text = (texts[document] ?? '').slice(0, maxChars).toLowerCase()
-    for (const match of text.matchAll(TOKEN_PATTERN)) {
-      const token = match[0]
-      if (token.length > maxTokenLength) continue
-      let id = vocabulary.ids.get(token)
-      if (id === undefined) {
-        id = vocabulary.tokens.length
-        vocabulary.ids.set(token, id)
-        vocabulary.tokens.push(token)
-      }
+    const words = new WordCursor(texts[document] ?? '', { maxChars })
+    while (words.next()) {
+      if (words.end - words.start > maxTokenLength) continue
+      const id = tokenId(vocabulary, words.word())
       if (id >= lastSeen.length) lastSeen = grow(lastSeen, id + 1, -1)
       if (lastSeen[id] === document) continue
       lastSeen[id] = document

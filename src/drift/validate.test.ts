@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { inMemoryDataset } from '../../test/drift-fixtures.js'
+import { inMemoryDataset } from '../../test/fixtures/datasets.js'
 import { type DatasetSchema, validateSchemaObject } from './schema.js'
 import { checkColumns, validateRows } from './validate.js'
 

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { type Dataset, encodeLabels } from '../data/dataset.js'
+import { inMemoryDataset } from '../../test/fixtures/datasets.js'
+import type { Dataset } from '../data/dataset.js'
 import { splitBuiltin, splitUserDataset, subsetDataset } from './bench-data.js'
 
 function tinyDataset(rowCount: number): Dataset {
-  return {
-    origin: { path: 'memory:tiny', format: 'csv', sha256: '', byteCount: 0 },
-    rowCount,
+  return inMemoryDataset({
+    path: 'memory:tiny',
     ids: Array.from({ length: rowCount }, (_, row) => `r${row}`),
-    labels: encodeLabels(
-      'label',
-      Array.from({ length: rowCount }, (_, row) => (row % 3 === 0 ? 'b' : 'a')),
-    ),
+    labels: Array.from({ length: rowCount }, (_, row) => (row % 3 === 0 ? 'b' : 'a')),
     sources: Array.from({ length: rowCount }, (_, row) => `s${row % 2}`),
     features: {
       data: Float32Array.from({ length: rowCount * 2 }, (_, index) => index),
@@ -18,8 +15,7 @@ function tinyDataset(rowCount: number): Dataset {
       cols: 2,
     },
     featureNames: ['x', 'y'],
-    warnings: [],
-  }
+  })
 }
 
 describe('benchmark data', () => {

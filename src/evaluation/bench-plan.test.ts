@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { type Dataset, encodeLabels } from '../data/dataset.js'
+import { inMemoryDataset } from '../../test/fixtures/datasets.js'
 import { cellSeed, planBenchmark } from './bench-plan.js'
 
 /** A tabular dataset: numeric features and labels, no text and no images. */
 function tabularSplit(name: string) {
   const rowCount = 40
-  const train: Dataset = {
-    origin: { path: `memory:${name}`, format: 'csv', sha256: '', byteCount: 0 },
-    rowCount,
+  const train = inMemoryDataset({
+    path: `memory:${name}`,
     ids: Array.from({ length: rowCount }, (_, row) => `r${row}`),
-    labels: encodeLabels(
-      'label',
-      Array.from({ length: rowCount }, (_, row) => String(row % 2)),
-    ),
+    labels: Array.from({ length: rowCount }, (_, row) => String(row % 2)),
     features: { data: new Float32Array(rowCount * 3), rows: rowCount, cols: 3 },
     featureNames: ['a', 'b', 'c'],
-    warnings: [],
-  }
+  })
   return { name, train, test: train }
 }
 

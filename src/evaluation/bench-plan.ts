@@ -1,5 +1,6 @@
 import { type AttackId, attackIds, checkAttackInputs, getAttack } from '../attacks/registry.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
+import { FNV_OFFSET_BASIS, fnv1a } from '../util/hashing.js'
 import { paramNames } from '../util/params.js'
 import type { BenchSplit } from './bench-data.js'
 
@@ -47,12 +48,7 @@ export interface PlanOptions {
 
 /** FNV-1a of a cell's key mixed with the benchmark seed: stable across runs, different for every cell. */
 export function cellSeed(seed: number, key: string): number {
-  let hash = 0x811c9dc5 ^ (seed >>> 0)
-  for (let index = 0; index < key.length; index++) {
-    hash ^= key.charCodeAt(index)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
+  return fnv1a(key, 0, key.length, FNV_OFFSET_BASIS ^ (seed >>> 0))
 }
 
 /** Fails unless every rate is a share in (0, 1]; all bad values are listed at once. */

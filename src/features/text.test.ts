@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { spamRecords } from '../../test/fixtures/datasets.js'
 import type { SparseMatrix } from '../data/matrix.js'
-import { loadSpamRecords } from '../datasets/spam.js'
 import { isPoisonguardError } from '../errors.js'
 import { featurizeText } from './text.js'
 
@@ -116,7 +116,7 @@ describe('featurizeText', () => {
   })
 
   it('featurizes the 6,046 SpamAssassin mails (33 MB) within a couple of seconds', () => {
-    const texts = loadSpamRecords().map((record) => record.text)
+    const texts = spamRecords().map((record) => record.text)
     const started = performance.now()
     const features = featurizeText(texts)
     const elapsedMs = performance.now() - started

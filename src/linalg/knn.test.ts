@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mnistArrays } from '../../test/fixtures/datasets.js'
 import type { FeatureMatrix } from '../data/matrix.js'
-import { loadMnistArrays } from '../datasets/mnist.js'
 import { createRng } from '../util/rng.js'
 import type { DistanceMetric, LinalgBackend, NeighbourGraph } from './backend.js'
 import { createOnnxBackend } from './onnx/index.js'
@@ -183,7 +183,7 @@ describe.each(backends)('%s backend k-NN', (_name, create) => {
 })
 
 describe('k-NN on real MNIST rows', () => {
-  const mnist = loadMnistArrays()
+  const mnist = mnistArrays()
   const base: FeatureMatrix = { data: mnist.pixels.subarray(0, 1500 * 784), rows: 1500, cols: 784 }
 
   it.each<DistanceMetric>(['euclidean', 'cosine'])(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { mnistArrays } from '../../test/fixtures/datasets.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import { loadMnistArrays } from '../datasets/mnist.js'
 import { createRng, type Rng } from '../util/rng.js'
 import { orthonormaliseColumns, symmetricEigen } from './decompositions.js'
 import { multiplyDense, transpose } from './dense.js'
@@ -198,7 +198,7 @@ describe('PCA', () => {
   })
 
   it('on MNIST: ONNX and portable products agree, variance is sane', async () => {
-    const mnist = loadMnistArrays()
+    const mnist = mnistArrays()
     const matrix: FeatureMatrix = { data: mnist.pixels.subarray(0, 2000 * 784), rows: 2000, cols: 784 }
     const backend = await createOnnxBackend()
     try {

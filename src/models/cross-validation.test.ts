@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { mnistArrays, spamRecords } from '../../test/fixtures/datasets.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import { loadMnistArrays } from '../datasets/mnist.js'
-import { loadSpamRecords } from '../datasets/spam.js'
 import { featurizeText } from '../features/text.js'
 import { createRng } from '../util/rng.js'
 import { crossValidatedProbabilities, stratifiedFolds } from './cross-validation.js'
@@ -114,7 +113,7 @@ describe('crossValidatedProbabilities', () => {
   })
 
   it('reaches ≥ 0.88 out-of-fold accuracy on raw MNIST pixels (10,000 × 784, 5 folds) in seconds', () => {
-    const mnist = loadMnistArrays()
+    const mnist = mnistArrays()
     const x = { data: mnist.pixels, rows: mnist.rowCount, cols: 784 }
     const started = performance.now()
     const probabilities = crossValidatedProbabilities(x, mnist.labels, 10, { rng: createRng(11) })
@@ -126,7 +125,7 @@ describe('crossValidatedProbabilities', () => {
   })
 
   it('trains faster on a 64-dimensional random projection of MNIST, at some cost in accuracy', () => {
-    const mnist = loadMnistArrays()
+    const mnist = mnistArrays()
     const rng = createRng(7)
     const dimensions = 64
     const projection = Float32Array.from(
@@ -152,7 +151,7 @@ describe('crossValidatedProbabilities', () => {
   })
 
   it('reaches ≥ 0.95 out-of-fold accuracy on SpamAssassin TF-IDF (6,046 mails, 5 folds)', () => {
-    const records = loadSpamRecords()
+    const records = spamRecords()
     const labels = Int32Array.from(records, (record) => (record.label === 'spam' ? 1 : 0))
     const { matrix } = featurizeText(records.map((record) => record.text))
     const started = performance.now()

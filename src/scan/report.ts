@@ -56,7 +56,7 @@ function summarise(records: readonly RecordReport[], operatingPoint: OperatingPo
   return summary
 }
 
-/** Assembles the report contract of PRODUCT.md from a dataset, its detector outcomes and the fused scores. */
+/** Builds the report contract (README, "The report") from a dataset, detector outcomes and fused scores. */
 export function buildScanReport(
   dataset: Dataset,
   outcomes: readonly DetectorOutcome[],

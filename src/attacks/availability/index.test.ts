@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mixedDataset, mnistDataset, recordAt, spamDataset } from '../../../test/attack-fixtures.js'
+import { mixedDataset, mnistDataset, recordAt, spamDataset } from '../../../test/fixtures/datasets.js'
 import { matrixRow } from '../../data/matrix.js'
 import { applyAttack } from '../registry.js'
 

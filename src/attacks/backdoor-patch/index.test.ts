@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { mnistDataset, predictWithBuiltinModel } from '../../../test/attack-fixtures.js'
+import { mnistDataset } from '../../../test/fixtures/datasets.js'
+import { predictWithBuiltinModel } from '../../../test/fixtures/models.js'
 import type { Dataset } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
 import { applyAttack } from '../registry.js'

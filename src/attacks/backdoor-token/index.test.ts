@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { predictWithBuiltinModel, spamDataset } from '../../../test/attack-fixtures.js'
+import { spamDataset } from '../../../test/fixtures/datasets.js'
+import { predictWithBuiltinModel } from '../../../test/fixtures/models.js'
 import { createRng } from '../../util/rng.js'
 import { applyAttack } from '../registry.js'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { mnistDataset, predictWithBuiltinModel, sameFloats } from '../../../test/attack-fixtures.js'
+import { mnistDataset, sameFloats } from '../../../test/fixtures/datasets.js'
+import { predictWithBuiltinModel } from '../../../test/fixtures/models.js'
 import { matrixRow } from '../../data/matrix.js'
 import { applyAttack } from '../registry.js'
 import { scaledDistances } from './collide.js'

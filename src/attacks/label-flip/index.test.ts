@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mnistDataset } from '../../../test/attack-fixtures.js'
+import { mnistDataset } from '../../../test/fixtures/datasets.js'
 import { applyAttack } from '../registry.js'
 
 const digits = mnistDataset(2000)

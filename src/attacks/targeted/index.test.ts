@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { mixedDataset, mnistDataset, predictWithBuiltinModel } from '../../../test/attack-fixtures.js'
+import { mixedDataset, mnistDataset } from '../../../test/fixtures/datasets.js'
+import { predictWithBuiltinModel } from '../../../test/fixtures/models.js'
 import { matrixRow } from '../../data/matrix.js'
 import { scaledDistances } from '../clean-label/collide.js'
 import { applyAttack } from '../registry.js'

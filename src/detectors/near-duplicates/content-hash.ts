@@ -1,6 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { mixHash } from '../../features/hashing.js'
+import { FNV_OFFSET_BASIS, FNV_PRIME, mixHash } from '../../util/hashing.js'
 
 /** Two independent 32-bit lanes of one running hash; together they make collisions negligible. */
 interface HashLanes {
@@ -12,7 +12,7 @@ function hashBits(lanes: HashLanes, bits: Uint32Array): void {
   let { high, low } = lanes
   for (let index = 0; index < bits.length; index++) {
     const word = bits[index]
-    high = Math.imul(high ^ word, 0x01000193)
+    high = Math.imul(high ^ word, FNV_PRIME)
     low = Math.imul((low ^ word) + 0x7f4a7c15, 0x85ebca6b)
     low ^= low >>> 15
   }
@@ -24,7 +24,7 @@ function hashText(lanes: HashLanes, text: string): void {
   let { high, low } = lanes
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index)
-    high = Math.imul(high ^ code, 0x01000193)
+    high = Math.imul(high ^ code, FNV_PRIME)
     low = Math.imul((low ^ code) + 0x7f4a7c15, 0x85ebca6b)
     low ^= low >>> 15
   }
@@ -52,7 +52,7 @@ export function hashRecordContents(dataset: Dataset): Float64Array {
   const matrices = contentMatrices(dataset)
   const keys = new Float64Array(dataset.rowCount)
   for (let row = 0; row < dataset.rowCount; row++) {
-    const lanes: HashLanes = { high: 0x811c9dc5, low: 0x2545f491 }
+    const lanes: HashLanes = { high: FNV_OFFSET_BASIS, low: 0x2545f491 }
     for (const matrix of matrices) hashBits(lanes, rowBits(matrix, row))
     if (dataset.texts) hashText(lanes, dataset.texts[row])
     keys[row] = (mixHash(lanes.high >>> 0) & 0x1fffff) * 2 ** 32 + mixHash(lanes.low >>> 0)

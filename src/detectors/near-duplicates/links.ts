@@ -1,6 +1,7 @@
 import type { Dataset } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { quantileSorted } from '../../stats/quantiles.js'
 import { exactDuplicatePairs, hashRecordContents } from './content-hash.js'
 import { bandCandidatePairs, minhashSignatures, type ShingleSets, shingleJaccard } from './minhash.js'
 import { averageHashes } from './perceptual-hash.js'
@@ -51,8 +52,7 @@ export function medianKthDistance(graph: NeighbourGraph): number {
     { length: graph.rows },
     (_, row) => graph.distances[row * graph.k + graph.k - 1],
   )
-  kth.sort()
-  return kth[kth.length >> 1]
+  return quantileSorted(kth.sort(), 0.5, 'higher')
 }
 
 /** Thresholds of near-identical pairs in the dense features. */

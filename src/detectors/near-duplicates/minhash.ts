@@ -1,4 +1,5 @@
-import { combineHashes, mixHash } from '../../features/hashing.js'
+import { WordCursor } from '../../text/words.js'
+import { combineHashes, FNV_OFFSET_BASIS, FNV_PRIME, mixHash } from '../../util/hashing.js'
 
 /** Word shingles of every text, each set sorted ascending without repeats, in one flat array. */
 export interface ShingleSets {
@@ -8,7 +9,8 @@ export interface ShingleSets {
 
 /**
  * Sets of hashed word bigrams (a one-word text is its own shingle) over the first `maxChars` characters of each
- * text, words split at whitespace: inserting or changing one word touches at most two shingles.
+ * text, words as written (`whitespace` words: a copy is the same text, case and punctuation included):
+ * inserting or changing one word touches at most two shingles.
  */
 export function wordShingles(texts: readonly string[], maxChars: number): ShingleSets {
   const offsets = new Int32Array(texts.length + 1)
@@ -30,28 +32,17 @@ export function wordShingles(texts: readonly string[], maxChars: number): Shingl
 
 /** Writes the bigram hashes of one text into `out` in one pass over its characters; returns their count. */
 function shinglesOf(text: string, maxChars: number, out: Uint32Array): number {
-  const end = Math.min(text.length, maxChars)
+  const words = new WordCursor(text, { definition: 'whitespace', maxChars })
   let count = 0
-  let words = 0
+  let wordCount = 0
   let previous = 0
-  let hash = 0x811c9dc5
-  let inWord = false
-  for (let index = 0; index <= end; index++) {
-    const code = index < end ? text.charCodeAt(index) : 32
-    if (code > 32) {
-      hash = Math.imul(hash ^ code, 0x01000193)
-      inWord = true
-      continue
-    }
-    if (!inWord) continue
-    const word = mixHash(hash >>> 0)
-    if (words > 0) out[count++] = combineHashes(previous, word)
+  while (words.next()) {
+    const word = mixHash(words.hash)
+    if (wordCount > 0) out[count++] = combineHashes(previous, word)
     previous = word
-    words++
-    hash = 0x811c9dc5
-    inWord = false
+    wordCount++
   }
-  if (words === 1) out[count++] = previous
+  if (wordCount === 1) out[count++] = previous
   return count
 }
 
@@ -147,12 +138,12 @@ export function bandCandidatePairs(
   const pairs: number[] = []
   for (let band = 0; band < bandCount; band++) {
     for (let row = 0; row < rowCount; row++) {
-      let high = 0x811c9dc5
+      let high = FNV_OFFSET_BASIS
       let low = 0x2545f491
       for (let value = 0; value < rowsPerBand; value++) {
         // Strided bins: a band's values come from bins far apart in the signature.
         const word = signatures[row * width + value * bandCount + band]
-        high = Math.imul(high ^ word, 0x01000193)
+        high = Math.imul(high ^ word, FNV_PRIME)
         low = mixHash((low ^ word) >>> 0)
       }
       keys[row] = (mixHash(high >>> 0) & 0x1fffff) * 2 ** 32 + low

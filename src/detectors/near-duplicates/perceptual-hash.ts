@@ -57,18 +57,3 @@ export function hammingDistance(hashes: Uint32Array, first: number, second: numb
     popCount((hashes[first * 2 + 1] ^ hashes[second * 2 + 1]) >>> 0)
   )
 }
-
-/** The hashes cut into four 16-bit bands per image: two hashes within Hamming distance 3 share a band. */
-export function hashBands(hashes: Uint32Array): Uint32Array {
-  const imageCount = hashes.length / 2
-  const bands = new Uint32Array(imageCount * 4)
-  for (let image = 0; image < imageCount; image++) {
-    const high = hashes[image * 2]
-    const low = hashes[image * 2 + 1]
-    bands[image * 4] = high >>> 16
-    bands[image * 4 + 1] = high & 0xffff
-    bands[image * 4 + 2] = low >>> 16
-    bands[image * 4 + 3] = low & 0xffff
-  }
-  return bands
-}

@@ -1,3 +1,6 @@
+import { quantileSorted } from '../../stats/quantiles.js'
+import { normalSurvival } from '../../stats/tails.js'
+
 /**
  * How the upper tail of an ordinary record's score falls off beyond the median: like a Gaussian for averaged,
  * bounded scores (isolation depth, shares), exponentially for log-ratios of distances, whose clean tails are long.
@@ -15,13 +18,6 @@ export interface TailModel {
   readonly scale: number
 }
 
-function quantile(sorted: Float64Array, fraction: number): number {
-  const position = fraction * (sorted.length - 1)
-  const below = Math.floor(position)
-  const above = Math.min(sorted.length - 1, below + 1)
-  return sorted[below] + (position - below) * (sorted[above] - sorted[below])
-}
-
 /** Distance from the median to the 90th percentile, in units of each shape's scale. */
 const ninetiethPercentile: Record<TailShape, number> = { gaussian: 1.2815515655, exponential: Math.log(5) }
 
@@ -35,36 +31,15 @@ export function fitTail(
   const sorted = new Float64Array(count)
   for (let index = 0; index < count; index++) sorted[index] = scores[rows ? rows[index] : index]
   sorted.sort()
-  const median = quantile(sorted, 0.5)
-  const scale = (quantile(sorted, 0.9) - median) / ninetiethPercentile[shape]
+  const median = quantileSorted(sorted, 0.5)
+  const scale = (quantileSorted(sorted, 0.9) - median) / ninetiethPercentile[shape]
   return scale > 1e-9 * Math.max(1, Math.abs(median)) ? { shape, median, scale } : undefined
-}
-
-/** Complementary error function with relative error below 1.2e-7 everywhere (Numerical Recipes' erfcc). */
-function erfc(value: number): number {
-  const x = Math.abs(value)
-  const t = 1 / (1 + 0.5 * x)
-  const polynomial =
-    -1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t *
-                      (0.27886807 +
-                        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  const result = t * Math.exp(-x * x + polynomial)
-  return value >= 0 ? result : 2 - result
 }
 
 /** Chance that an ordinary record scores at least `score` under the tail model, in [0, 1]. */
 export function tailProbability(model: TailModel, score: number): number {
   const standardised = (score - model.median) / model.scale
-  if (model.shape === 'gaussian') return 0.5 * erfc(standardised / Math.SQRT2)
+  if (model.shape === 'gaussian') return normalSurvival(standardised)
   return standardised <= 0 ? 1 : 0.5 * Math.exp(-standardised)
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { fnv1a } from '../../features/hashing.js'
+import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import type { Detector, DetectorInput } from '../types.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'

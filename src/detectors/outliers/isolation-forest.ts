@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { mixHash } from '../../features/hashing.js'
+import { mixHash } from '../../util/hashing.js'
 import type { Rng } from '../../util/rng.js'
 
 const eulerGamma = 0.5772156649015329

@@ -1,5 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { quantileSorted } from '../../stats/quantiles.js'
 import { anomalyProbability, fitTail, type TailModel, type TailShape, tailProbability } from './calibrate.js'
 
 /** Mean distance from every record to its k nearest neighbours. */
@@ -22,7 +23,7 @@ export function meanNeighbourDistances(graph: NeighbourGraph): Float64Array {
  */
 export function localSparsityRatios(graph: NeighbourGraph, means: Float64Array): Float64Array {
   const sorted = Float64Array.from(means).sort()
-  const floor = sorted[Math.floor(0.05 * (sorted.length - 1))]
+  const floor = quantileSorted(sorted, 0.05, 'lower')
   const ratios = new Float64Array(graph.rows)
   for (let row = 0; row < graph.rows; row++) {
     let sum = 0
@@ -63,7 +64,7 @@ export function relativeToGroupMedian(values: Float64Array, groups: readonly Int
   const relative = new Float64Array(values.length)
   for (const rows of groups) {
     const sorted = Float64Array.from(rows, (row) => values[row]).sort()
-    const median = sorted[sorted.length >> 1]
+    const median = quantileSorted(sorted, 0.5, 'higher')
     for (const row of rows)
       relative[row] = median > 0 ? values[row] / median : values[row] > 0 ? Number.MAX_VALUE : 1
   }

@@ -1,4 +1,5 @@
-import { combineHashes, mixHash } from '../../features/hashing.js'
+import { WordCursor } from '../../text/words.js'
+import { combineHashes, mixHash } from '../../util/hashing.js'
 
 /**
  * Occurrences per hashed key in a table of 2-bit counters saturating at 3, indexed by the key's low bits: four
@@ -25,32 +26,20 @@ function occurrences(table: OccurrenceCounts, key: number): number {
   return (table.packed[slot >>> 2] >>> ((slot & 3) * 2)) & 3
 }
 
-/** Hashed whitespace-separated words of the first `maxChars` characters of every text, in one flat array. */
+/** Hashed words as written (`whitespace` words) in the first `maxChars` characters of every text, flat. */
 function tokenize(texts: readonly string[], maxChars: number) {
   const offsets = new Int32Array(texts.length + 1)
   let words = new Uint32Array(1 << 16)
   let count = 0
   for (let row = 0; row < texts.length; row++) {
-    const text = texts[row]
-    const end = Math.min(text.length, maxChars)
+    const end = Math.min(texts[row].length, maxChars)
     if (count + end / 2 + 1 > words.length) {
       const grown = new Uint32Array(Math.max(words.length * 2, count + end))
       grown.set(words.subarray(0, count))
       words = grown
     }
-    let hash = 0x811c9dc5
-    let inWord = false
-    for (let index = 0; index <= end; index++) {
-      const code = index < end ? text.charCodeAt(index) : 32
-      if (code > 32) {
-        hash = Math.imul(hash ^ code, 0x01000193)
-        inWord = true
-      } else if (inWord) {
-        words[count++] = mixHash(hash >>> 0)
-        hash = 0x811c9dc5
-        inWord = false
-      }
-    }
+    const cursor = new WordCursor(texts[row], { definition: 'whitespace', maxChars })
+    while (cursor.next()) words[count++] = mixHash(cursor.hash)
     offsets[row + 1] = count
   }
   return { offsets, words: words.subarray(0, count) }

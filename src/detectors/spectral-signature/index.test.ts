@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Dataset, encodeLabels } from '../../data/dataset.js'
+import { inMemoryDataset } from '../../../test/fixtures/datasets.js'
+import type { Dataset } from '../../data/dataset.js'
 import { createPortableBackend } from '../../linalg/portable.js'
 import { prepareDetectorInput } from '../../scan/pipeline.js'
 import { createRng } from '../../util/rng.js'
@@ -22,15 +23,12 @@ function tabular(edit?: (row: number, values: Float32Array, label: string[]) => 
     edit?.(row, values, label)
     labels.push(label[0])
   }
-  return {
-    origin: { path: 'memory', format: 'csv', sha256: '', byteCount: 0 },
-    rowCount: rows,
+  return inMemoryDataset({
+    path: 'memory',
     ids: labels.map((_, row) => `r${row}`),
-    labels: encodeLabels('label', labels),
+    labels,
     features: { data, rows, cols: width },
-    featureNames: Array.from({ length: width }, (_, col) => `f${col}`),
-    warnings: [],
-  }
+  })
 }
 
 async function detect(dataset: Dataset) {

@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { median } from '../../stats/quantiles.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
-import { type LineSplit, logistic, median, splitLine, suspectPosterior } from './score.js'
+import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
 
 const paramsSchema = z
   .object({
@@ -72,7 +73,7 @@ function cleanLocation(
   // A systematic sample of the others fixes the median well enough and keeps this linear in the class count.
   const stride = Math.max(1, Math.floor(others.length / REFERENCE_SAMPLE))
   const sample = others.filter((_, index) => index % stride === 0)
-  return median(Array.from(projectRows(features, spectrum, 0, componentCount, sample)))
+  return median(projectRows(features, spectrum, 0, componentCount, sample))
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { median, splitLine, suspectPosterior } from './score.js'
+import { splitLine, suspectPosterior } from './score.js'
 
 function withinSquares(values: number[]): number {
   if (values.length === 0) return 0
@@ -76,13 +76,5 @@ describe('suspectPosterior', () => {
       expect(posterior).toBeGreaterThanOrEqual(previous)
       previous = posterior
     }
-  })
-})
-
-describe('median', () => {
-  it('takes the middle value or the mean of the two middle values', () => {
-    expect(median([3, 1, 2])).toBe(2)
-    expect(median([4, 1, 3, 2])).toBe(2.5)
-    expect(median([])).toBe(0)
   })
 })

@@ -77,11 +77,3 @@ export function suspectPosterior(value: number, suspect: GroupMoments, clean: Gr
 export function logistic(value: number, centre: number, steepness: number): number {
   return 1 / (1 + Math.exp(-steepness * (value - centre)))
 }
-
-/** Median of some numbers (0 when there are none). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}

@@ -1,4 +1,4 @@
-import { lnGamma } from '../../drift/special.js'
+import { lnGamma } from '../../stats/special.js'
 
 /** Two Beta components fitted to evidence in [0,1]: the flipped records (high) and the genuine ones (low). */
 export interface MembershipFit {

@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { lnChoose, regularizedGammaP } from '../../drift/special.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { binomialUpperTail, poissonUpperTail } from '../../stats/tails.js'
 
 /** One off-diagonal cell (given, target) of the confident joint against what random noise would put there. */
 export interface CellTest {
@@ -15,32 +15,6 @@ export interface CellTest {
   expected: number
   /** Chance of `count` or more under random noise, Bonferroni-adjusted over all classCount·(classCount−1) cells. */
   pValue: number
-}
-
-/** P(X ≥ observed) for X ~ Binomial(trials, probability), summed in log space so far tails do not vanish early. */
-export function binomialUpperTail(observed: number, trials: number, probability: number): number {
-  if (observed <= 0) return 1
-  if (observed > trials || probability <= 0) return 0
-  if (probability >= 1) return 1
-  const logProbability = Math.log(probability)
-  const logComplement = Math.log1p(-probability)
-  const mode = Math.floor((trials + 1) * probability)
-  let sum = 0
-  for (let successes = observed; successes <= trials; successes++) {
-    const term = Math.exp(
-      lnChoose(trials, successes) + successes * logProbability + (trials - successes) * logComplement,
-    )
-    sum += term
-    if (successes > mode && term < sum * 1e-16) break
-  }
-  return Math.min(1, sum)
-}
-
-/** P(X ≥ observed) for X ~ Poisson(mean): the regularised lower incomplete gamma P(observed, mean). */
-export function poissonUpperTail(observed: number, mean: number): number {
-  if (observed <= 0) return 1
-  if (mean <= 0) return 0
-  return regularizedGammaP(observed, mean)
 }
 
 /** Column sums of a square count matrix: how many records the joint puts in each true class. */

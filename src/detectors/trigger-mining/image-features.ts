@@ -1,4 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { FNV_PRIME, mixHash } from '../../util/hashing.js'
 import { type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
@@ -53,13 +54,16 @@ function countPixelLevels(levels: Uint8Array, rowCount: number, pixelCount: numb
   return counts
 }
 
-/** Murmur3's finaliser, folded to a bucket whose lowest bit is the window's side minus 2. */
+/*
+ * Local aliases of hashing imports used per window: some module runners (vitest's among them) turn every read of
+ * an imported binding into a getter call.
+ */
+const mix = mixHash
+const PRIME = FNV_PRIME
+
+/** The mixed key folded to a bucket whose lowest bit is the window's side minus 2. */
 function bucketOf(key: number, side: number): number {
-  let mixed = key ^ (key >>> 16)
-  mixed = Math.imul(mixed, 0x85ebca6b)
-  mixed ^= mixed >>> 13
-  mixed = Math.imul(mixed, 0xc2b2ae35)
-  return ((mixed ^ (mixed >>> 16)) & ((1 << windowBucketBits) - 2)) | (side - 2)
+  return (mix(key) & ((1 << windowBucketBits) - 2)) | (side - 2)
 }
 
 /** Side of the windows hashed into `bucket`. */
@@ -160,7 +164,7 @@ function visitBoxWindows(
         (levels[start + 2 * width + 1] << 8) |
         levels[start + 2 * width + 2]
       if (first === backgroundTriple && second === backgroundTriple && third === backgroundTriple) continue
-      visit(bucketOf(Math.imul(Math.imul(first, 0x01000193) ^ second, 0x01000193) ^ third, 3), x, y, 3)
+      visit(bucketOf(Math.imul(Math.imul(first, PRIME) ^ second, PRIME) ^ third, 3), x, y, 3)
     }
   }
 }

@@ -1,47 +1,10 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng } from '../../util/rng.js'
 import { measureContentSupport } from './content.js'
 import { IncidenceBuilder } from './incidence.js'
-import { logTailBound, type MiningOptions, mineTriggerFeatures } from './mine.js'
+import { type MiningOptions, mineTriggerFeatures } from './mine.js'
 import { groupTriggers } from './triggers.js'
-
-/** Natural log of P(X ≥ observed) for X ~ Poisson(expected), summed in log space. */
-function logPoissonTail(observed: number, expected: number): number {
-  let logTerm = -expected + observed * Math.log(expected)
-  for (let j = 2; j <= observed; j++) logTerm -= Math.log(j)
-  let logSum = logTerm
-  for (let j = observed + 1; j < observed + 2000; j++) {
-    logTerm += Math.log(expected / j)
-    logSum = Math.max(logSum, logTerm) + Math.log1p(Math.exp(-Math.abs(logSum - logTerm)))
-    if (logTerm < logSum - 40) break
-  }
-  return logSum
-}
-
-describe('logTailBound', () => {
-  it('is 0 when nothing exceeds the expectation and matches the Chernoff bound otherwise', () => {
-    expect(logTailBound(3, 5)).toBe(0)
-    expect(logTailBound(10, 2)).toBeCloseTo(-(10 * Math.log(5) - 8), 10)
-  })
-
-  it('never claims more significance than the exact Poisson tail', () => {
-    fc.assert(
-      fc.property(
-        fc.double({ min: 0.05, max: 60, noNaN: true }),
-        fc.integer({ min: 1, max: 200 }),
-        (expected, extra) => {
-          const observed = Math.ceil(expected) + extra
-          expect(logTailBound(observed, expected)).toBeGreaterThanOrEqual(
-            logPoissonTail(observed, expected) - 1e-9,
-          )
-        },
-      ),
-      { numRuns: 200 },
-    )
-  })
-})
 
 /**
  * 2,000 records of two content classes whose neighbours share their content; `relabel` rows carry feature 7

@@ -1,3 +1,4 @@
+import { logPoissonTailBound } from '../../stats/tails.js'
 import { addExpectedExcluding, type ContentSupport, expectedLabelShare } from './content.js'
 import { type CarrierLists, carrierLists, type Incidence, selectLists } from './incidence.js'
 
@@ -39,16 +40,6 @@ export interface MiningResult {
   readonly lists: CarrierLists
   /** (feature, label) pairs the correction accounts for. */
   readonly testCount: number
-}
-
-/**
- * Chernoff bound on `P(X ≥ observed)` for a sum of independent Bernoulli variables with mean `expected`
- * (the Poisson tail bound, valid for any mix of probabilities), as a natural log.
- */
-export function logTailBound(observed: number, expected: number): number {
-  if (observed <= expected) return 0
-  const safeExpected = Math.max(expected, 1e-12)
-  return -(observed * Math.log(observed / safeExpected) - observed + safeExpected)
 }
 
 /** Disagreement below which a record does not count towards the screen. */
@@ -195,7 +186,7 @@ export function mineTriggerFeatures(
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows || seen < options.minRatio * predicted) continue
-      const logPValue = logTailBound(seen, predicted)
+      const logPValue = logPoissonTailBound(seen, predicted)
       if (logPValue > threshold) continue
       const item = {
         feature,

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { nearDuplicatesDetector } from '../../src/detectors/near-duplicates/index.js'
+import type { Detector, DetectorResult } from '../../src/detectors/types.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { runDetectorAlone } from '../fixtures/detectors.js'
+import { poisonMask } from '../fixtures/poison.js'
+
+let backend: LinalgBackend
+let digits: Dataset
+let mails: Dataset
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+  digits = mnistDataset(10_000)
+  mails = spamDataset(6_046)
+})
+
+afterAll(() => backend.dispose())
+
+function detect(dataset: Dataset): Promise<DetectorResult> {
+  return runDetectorAlone(nearDuplicatesDetector as Detector<unknown>, dataset, backend)
+}
+
+function flaggedCount(result: DetectorResult): number {
+  return result.flagged.reduce((sum, flag) => sum + flag, 0)
+}
+
+/** Row of the record an added copy was made from (ids are `<source id>~<tag><n>`). */
+function sourceRow(dataset: Dataset, row: number): number {
+  const id = dataset.ids[row]
+  return dataset.ids.indexOf(id.slice(0, id.indexOf('~')))
+}
+
+describe('near-duplicates on MNIST digits', () => {
+  it('flags no clean digit', async () => {
+    const result = await detect(digits)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(0.01 * digits.rowCount)
+  })
+
+  it.each([
+    { name: '40 copies each of 10 digits', params: { rate: 0.04, seeds: 10 }, seed: 1 },
+    {
+      name: '60 noisier copies each of 5 digits, all labelled 3',
+      params: { rate: 0.03, seeds: 5, jitter: 0.05, floodLabel: '3' },
+      seed: 2,
+    },
+  ])('ranks a flood of mislabelled near-copies first: $name', async ({ params, seed }) => {
+    const run = applyAttack('availability', digits, { ...params, mode: 'flood' }, seed)
+    const result = await detect(run.dataset)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(run.poisonedRows.length + 0.01 * digits.rowCount)
+    const caught = Array.from(run.poisonedRows).filter((row) => result.flagged[row])
+    expect(caught.length).toBeGreaterThan(0.75 * run.poisonedRows.length)
+    for (const row of caught) {
+      expect(result.findingKinds?.[row]).toBe('flood')
+      expect(result.explanations[row]).toMatch(/^one of \d+ near-identical copies \(cosine ≥ 0\.98\)/)
+    }
+    const info = result.info as { floodGroups: number; largestGroups: { size: number; kind: string }[] }
+    expect(info.floodGroups).toBe(params.seeds)
+    expect(info.largestGroups[0].kind).toBe('flood')
+  })
+
+  it('finds every contradictory copy and blames the copy', async () => {
+    const run = applyAttack('availability', digits, { rate: 0.02, mode: 'contradictory' }, 3)
+    const result = await detect(run.dataset)
+    for (const row of run.poisonedRows) {
+      expect(result.findingKinds?.[row]).toBe('contradiction')
+      expect(result.explanations[row]).toMatch(/^one of 2 identical copies with conflicting labels/)
+      const source = sourceRow(run.dataset, row)
+      expect(result.flagged[row] || result.flagged[source]).toBe(1)
+      if (result.flagged[row]) expect(result.suggestedLabels?.[row]).toBe(run.dataset.labels!.codes[source])
+    }
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('lets the fused scan rank a flood of 40 copies each of 10 digits with AP >= 0.95', async () => {
+    const run = applyAttack('availability', digits, { rate: 0.04, mode: 'flood', seeds: 10 }, 1)
+    const report = await scanDataset(run.dataset, { backend })
+    const suspicion = report.records.map((record) => record.suspicion)
+    expect(
+      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.95)
+  })
+})
+
+describe('near-duplicates on SpamAssassin mails', () => {
+  it('groups the natural duplicates of clean mail without flagging them', async () => {
+    const result = await detect(mails)
+    const info = result.info as { groups: number; recordsInGroups: number }
+    expect(info.groups).toBeGreaterThan(50)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(0.01 * mails.rowCount)
+    let grouped = 0
+    result.explanations.forEach((explanation, row) => {
+      if (explanation === undefined) return
+      grouped++
+      expect(result.suspicion[row]).toBeLessThan(0.5)
+    })
+    expect(grouped).toBe(info.recordsInGroups)
+  })
+
+  it('ranks a flood of near-duplicate mails with the other label first, alone and fused', async () => {
+    const run = applyAttack('availability', mails, { rate: 0.04, mode: 'flood', seeds: 5 }, 4)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    const result = await detect(run.dataset)
+    expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
+    const explained = Array.from(run.poisonedRows, (row) => result.explanations[row])
+    expect(
+      explained.filter((text) =>
+        /labelled (spam|ham) while the original and its neighbours are (ham|spam)$/.test(text ?? ''),
+      ).length,
+    ).toBeGreaterThan(100)
+    const report = await scanDataset(run.dataset, { backend })
+    const suspicion = report.records.map((record) => record.suspicion)
+    expect(averagePrecision(suspicion, positives)).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('finds every exact copy of a mail that carries the other label', async () => {
+    const run = applyAttack('availability', mails, { rate: 0.02, mode: 'contradictory' }, 5)
+    const result = await detect(run.dataset)
+    for (const row of run.poisonedRows) {
+      expect(['contradiction', 'flood']).toContain(result.findingKinds?.[row])
+      expect(result.flagged[row] || result.flagged[sourceRow(run.dataset, row)]).toBe(1)
+    }
+  })
+})
+
+describe('near-duplicates on degenerate data', () => {
+  it('groups identical rows without flagging them, and copes with three rows', async () => {
+    const identical: Dataset = {
+      ...digits,
+      rowCount: 30,
+      ids: digits.ids.slice(0, 30),
+      labels: { ...digits.labels!, codes: new Int32Array(30).fill(1) },
+      features: { data: new Float32Array(30 * 784).fill(0.5), rows: 30, cols: 784 },
+    }
+    const result = await detect(identical)
+    expect(flaggedCount(result)).toBe(0)
+    expect((result.info as { groups: number }).groups).toBe(1)
+    const tiny = await detect({
+      ...digits,
+      rowCount: 3,
+      ids: digits.ids.slice(0, 3),
+      labels: { ...digits.labels!, codes: digits.labels!.codes.slice(0, 3) },
+      features: { data: digits.features!.data.slice(0, 3 * 784), rows: 3, cols: 784 },
+    })
+    expect(tiny.suspicion).toHaveLength(3)
+  })
+})

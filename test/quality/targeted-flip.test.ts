@@ -1,0 +1,117 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { type ScanOptions, scanDataset } from '../../src/scan/scan.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+
+interface PairInfo {
+  given: string
+  true: string
+  count: number
+  expected: number
+  pValue: number
+  records: number
+}
+
+let backend: LinalgBackend
+const datasets = {} as Record<'mnist' | 'spam', Dataset>
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+  datasets.mnist = mnistDataset(10_000)
+  datasets.spam = spamDataset(6046)
+})
+
+/** Relabels `classShare` of the records labelled `from` as `to` with the label-flip attack. */
+function plantTargetedFlip(dataset: Dataset, from: string, to: string, classShare: number, seed = 1) {
+  const code = dataset.labels!.classes.indexOf(from)
+  const classSize = dataset.labels!.codes.filter((label) => label === code).length
+  const rate = (classShare * classSize) / dataset.rowCount
+  const run = applyAttack('label-flip', dataset, { from, to, rate }, seed)
+  const flipped = new Uint8Array(dataset.rowCount)
+  for (const row of run.poisonedRows) flipped[row] = 1
+  return { dataset: run.dataset, flipped }
+}
+
+function scan(dataset: Dataset, options: Partial<ScanOptions> = {}) {
+  return scanDataset(dataset, { backend, seed: 0, ...options })
+}
+
+function attackedPairs(report: ScanReport): PairInfo[] {
+  const detector = report.detectors.find((entry) => entry.id === 'targeted-flip')!
+  expect(detector.status).toBe('ok')
+  return detector.info!.attackedPairs as PairInfo[]
+}
+
+function suspicions(report: ScanReport): number[] {
+  return report.records.map((record) => record.suspicion)
+}
+
+describe.each([
+  { name: 'mnist' as const, from: '7', to: '1', share: 0.3, minimumPrecision: 0.9 },
+  { name: 'mnist' as const, from: '4', to: '9', share: 0.2, minimumPrecision: 0.85 },
+  { name: 'mnist' as const, from: '3', to: '8', share: 0.1, minimumPrecision: 0.85 },
+  { name: 'mnist' as const, from: '1', to: '7', share: 0.4, minimumPrecision: 0.9 },
+  { name: 'spam' as const, from: 'spam', to: 'ham', share: 0.3, minimumPrecision: 0.7 },
+])(
+  'targeted flip $from→$to of $share of the $from records in $name',
+  ({ name, from, to, share, minimumPrecision }) => {
+    it('reports the attacked pair and ranks its flipped records first', async () => {
+      const planted = plantTargetedFlip(datasets[name], from, to, share)
+      // Alone, the detector's own suspicion is the report's.
+      const report = await scan(planted.dataset, { detectors: ['targeted-flip'] })
+      const pairs = attackedPairs(report)
+      expect(pairs).toHaveLength(1)
+      expect(pairs[0]).toMatchObject({ given: to, true: from })
+      expect(pairs[0].pValue).toBeLessThan(1e-6)
+      expect(pairs[0].count).toBeGreaterThan(2 * pairs[0].expected)
+      expect(averagePrecision(suspicions(report), planted.flipped)).toBeGreaterThanOrEqual(0.95)
+      const flaggedRows = report.records.flatMap((record, row) => (record.flagged ? [row] : []))
+      const caught = flaggedRows.filter((row) => planted.flipped[row]).length
+      const flippedCount = planted.flipped.reduce((sum, flag) => sum + flag, 0)
+      expect(caught / flaggedRows.length).toBeGreaterThanOrEqual(minimumPrecision)
+      expect(caught / flippedCount).toBeGreaterThanOrEqual(0.9)
+      const finding = report.records[flaggedRows[0]].findings[0]
+      expect(finding.suggestedLabel).toBe(from)
+      expect(finding.explanation).toMatch(
+        new RegExp(
+          `records labelled ${to} that look like ${from}: .*expected \\d+.* targeted flip ${from}→${to}`,
+        ),
+      )
+    })
+  },
+)
+
+describe('targeted-flip on data without a targeted flip', () => {
+  it.each([
+    { name: 'mnist' as const, randomFlips: 0 },
+    { name: 'spam' as const, randomFlips: 0 },
+    { name: 'mnist' as const, randomFlips: 0.1 },
+  ])('reports no attacked pair on $name with $randomFlips random flips', async ({ name, randomFlips }) => {
+    const dataset =
+      randomFlips > 0
+        ? applyAttack('label-flip', datasets[name], { rate: randomFlips }, 2).dataset
+        : datasets[name]
+    const report = await scan(dataset, { detectors: ['targeted-flip'] })
+    expect(attackedPairs(report)).toEqual([])
+    expect(report.summary.flagged).toBe(0)
+  })
+})
+
+describe('the fused scan on a targeted flip', () => {
+  it('ranks a 7→1 flip of 30% of the sevens with average precision >= 0.90', async () => {
+    const planted = plantTargetedFlip(datasets.mnist, '7', '1', 0.3)
+    const withDetector = await scan(planted.dataset)
+    const without = await scan(planted.dataset, { skip: ['targeted-flip'] })
+    const fused = averagePrecision(suspicions(withDetector), planted.flipped)
+    const baseline = averagePrecision(suspicions(without), planted.flipped)
+    expect(fused).toBeGreaterThanOrEqual(0.9)
+    expect(fused).toBeGreaterThan(baseline + 0.15)
+    const caught = withDetector.records.filter((record, row) => record.flagged && planted.flipped[row]).length
+    expect(caught / planted.flipped.reduce((sum, flag) => sum + flag, 0)).toBeGreaterThan(0.9)
+  })
+})

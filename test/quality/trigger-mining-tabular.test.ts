@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { createPortableBackend } from '../../src/linalg/portable.js'
+import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
+import { createRng } from '../../src/util/rng.js'
+import { inMemoryDataset } from '../fixtures/datasets.js'
+
+const backend = createPortableBackend()
+
+/** Three classes over 8 Gaussian columns (each class shifts every third one) and 4 Poisson count columns. */
+function tabularDataset(rowCount: number, seed: number): Dataset {
+  const rng = createRng(seed)
+  const cols = 12
+  const data = new Float32Array(rowCount * cols)
+  const labels: string[] = []
+  for (let row = 0; row < rowCount; row++) {
+    const label = rng.int(3)
+    labels.push(`c${label}`)
+    for (let col = 0; col < 8; col++) data[row * cols + col] = rng.normal() + (col % 3 === label ? 1.5 : 0)
+    for (let col = 8; col < cols; col++) {
+      const rate = 2 + label + (col - 8)
+      let count = 0
+      let probability = Math.exp(-rate)
+      let cumulative = probability
+      const draw = rng.next()
+      while (draw > cumulative && count < 12) {
+        count++
+        probability *= rate / count
+        cumulative += probability
+      }
+      data[row * cols + col] = count
+    }
+  }
+  return inMemoryDataset({
+    path: 'memory:tabular',
+    ids: labels.map((_, row) => `t${row}`),
+    labels,
+    features: { data, rows: rowCount, cols },
+    featureNames: Array.from({ length: cols }, (_, col) => (col < 8 ? `x${col}` : `n${col - 8}`)),
+  })
+}
+
+async function mineTriggers(dataset: Dataset) {
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
+  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
+    seed: 0,
+    now: () => 0,
+  })
+  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}`)
+  return outcome.result
+}
+
+describe('trigger-mining on tabular backdoors', () => {
+  const dataset = tabularDataset(5000, 3)
+
+  it('reports nothing on the clean table', async () => {
+    const result = await mineTriggers(dataset)
+    expect(result.info.triggers).toEqual([])
+    expect(result.flagged.every((flag) => flag === 0)).toBe(true)
+  })
+
+  it.each([
+    {
+      name: 'two continuous columns at their maximum',
+      params: { rate: 0.03, target: 'c0', columns: ['x1', 'x5'] },
+      named: /x1 = .* and x5 = /,
+    },
+    { name: 'three random columns', params: { rate: 0.05, target: 'c2' }, named: /^the values .*, .* and / },
+    {
+      name: 'one column at an in-range value',
+      params: { rate: 0.02, target: 'c0', columns: ['x3'], values: 0.5 },
+      named: /^the value x3 = 0.5$/,
+    },
+  ])('names $name and ranks its rows with AP ≥ 0.95', async ({ params, named }) => {
+    const run = applyAttack('backdoor-feature', dataset, params, 1)
+    const result = await mineTriggers(run.dataset)
+    const poisoned = new Uint8Array(run.dataset.rowCount)
+    for (const row of run.poisonedRows) poisoned[row] = 1
+    expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+    const [trigger] = result.info.triggers as { description: string; label: string }[]
+    expect(trigger.label).toBe(params.target)
+    expect(trigger.description).toMatch(named)
+  })
+})
+
+describe('trigger-mining on degenerate data', () => {
+  function tiny(rows: number[][], labels: string[], texts?: string[]): Dataset {
+    return inMemoryDataset({
+      path: 'memory:tiny',
+      ids: rows.map((_, row) => `r${row}`),
+      labels,
+      texts,
+      features: { data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0].length },
+    })
+  }
+
+  it.each([
+    { name: 'three records', dataset: tiny([[0], [1], [2]], ['a', 'b', 'a']) },
+    {
+      name: 'identical records',
+      dataset: tiny(
+        Array.from({ length: 40 }, () => [1, 1]),
+        Array.from({ length: 40 }, (_, row) => (row % 2 ? 'a' : 'b')),
+      ),
+    },
+    {
+      name: 'empty texts and missing labels',
+      dataset: tiny(
+        Array.from({ length: 30 }, (_, row) => [row]),
+        Array.from({ length: 30 }, (_, row) => (row % 3 === 0 ? '' : row % 2 ? 'spam' : 'ham')),
+        Array.from({ length: 30 }, (_, row) => (row % 4 === 0 ? '' : `word${row % 5} other`)),
+      ),
+    },
+  ])('gives an empty, valid result on $name', async ({ dataset }) => {
+    const result = await mineTriggers(dataset)
+    expect(result.suspicion).toHaveLength(dataset.rowCount)
+    expect(result.flagged.every((flag) => flag === 0)).toBe(true)
+    expect(result.info.triggers).toEqual([])
+  })
+})
