@@ -1,4 +1,4 @@
-import { extname, resolve } from 'node:path'
+import { extname } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import {
   type AttackRun,
@@ -11,6 +11,7 @@ import {
 import type { AttackResult } from '../attacks/types.js'
 import type { Dataset, DatasetFormat } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { writeDataset, writtenRecordIds } from '../io/write-dataset.js'
 import { createRng } from '../util/rng.js'
@@ -125,7 +126,13 @@ function sidecarPath(path: string, suffix: string): string {
   return `${path.replace(/[/\\]+$/, '')}${suffix}`
 }
 
-function checkPaths(input: string, flags: AttackFlags): void {
+/** The files attack reads: no output may replace one of them or land inside one (an image folder). */
+function inputsOf(input: string, flags: AttackFlags): (string | undefined)[] {
+  return [input, flags.triggeredTest?.[0], flags.embeddings]
+}
+
+/** Checks the paths before the attack runs, so a clash fails at once instead of after the work. */
+async function checkPaths(input: string, flags: AttackFlags): Promise<void> {
   const triggered = flags.triggeredTest
   if (triggered && triggered.length !== 2) {
     throw new PoisonguardError(
@@ -134,16 +141,14 @@ function checkPaths(input: string, flags: AttackFlags): void {
       { hint: 'e.g. --triggered-test test.csv test-triggered.csv' },
     )
   }
-  const inputs = [input, ...(triggered?.slice(0, 1) ?? [])].map((path) => resolve(path))
-  const metaPath = sidecarPath(flags.out, '.meta.json')
-  const outputs = [flags.out, flags.truth, metaPath, ...(triggered?.slice(1) ?? [])]
-  const clash = outputs.find((output) => inputs.includes(resolve(output)))
-  if (clash) {
-    const hint = 'write to a new path'
-    throw PoisonguardError.at('OUTPUT_ERROR', { file: clash }, 'an output would overwrite an input', hint)
-  }
-  if (new Set(outputs.map((path) => resolve(path))).size !== outputs.length)
-    throw new PoisonguardError('INVALID_ARGUMENT', `two outputs share one path: ${outputs.join(', ')}`)
+  const outputs = [
+    { path: flags.out, flag: '--out' },
+    { path: flags.truth, flag: '--truth' },
+    { path: sidecarPath(flags.out, '.meta.json') },
+    ...(triggered ? [{ path: triggered[1], flag: '--triggered-test' }] : []),
+    ...(triggered ? [{ path: sidecarPath(triggered[1], '.truth.json') }] : []),
+  ]
+  await checkOutputs(outputs, inputsOf(input, flags))
 }
 
 interface TriggeredTest {
@@ -217,7 +222,7 @@ function plannedOutputs(input: Dataset, run: AttackRun, flags: AttackFlags, test
     ...(testMeta ? { triggeredTest: testMeta } : {}),
   }
   const outputs: OutputFile[] = [
-    { path: flags.truth, contents: `${JSON.stringify(truth)}\n` },
+    { path: flags.truth, flag: '--truth', contents: `${JSON.stringify(truth)}\n` },
     { path: sidecarPath(flags.out, '.meta.json'), contents: `${JSON.stringify(meta, null, 2)}\n` },
   ]
   if (test && testMeta) {
@@ -225,12 +230,13 @@ function plannedOutputs(input: Dataset, run: AttackRun, flags: AttackFlags, test
     const testFormat = { format: test.format }
     outputs.push({
       path: test.output,
+      flag: '--triggered-test',
       write: async (to) => void (await writeDataset(test.result.dataset, to, testFormat)),
     })
   }
-  // Folders (image output) go last: a failure after them would leave a staged folder behind.
   outputs.push({
     path: flags.out,
+    flag: '--out',
     write: async (to) => void (await writeDataset(run.dataset, to, { format })),
   })
   const lines = [
@@ -276,12 +282,12 @@ export function registerAttackCommand(
     .addHelpText('after', () => `${examples}\n${describeAttacks()}`)
     .action(async (kind: string, input: string, flags: AttackFlags) => {
       const params = gatherParams(kind, flags)
-      checkPaths(input, flags)
+      await checkPaths(input, flags)
       const dataset = await loadWithFlags(input, flags)
       const run = applyAttack(kind, dataset, params, flags.seed)
       const test = await triggerTest(run, dataset, flags)
       const { outputs, summary } = plannedOutputs(dataset, run, flags, test)
-      await writeOutputsAtomically(outputs)
+      await writeOutputsAtomically(outputs, { inputs: inputsOf(input, flags) })
       io.stdout(summary)
     })
 }

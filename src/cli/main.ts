@@ -10,6 +10,7 @@ import type { CliIo } from './io.js'
 import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
+import { withEscapedOutput } from './terminal-text.js'
 
 /** The one place where errors become exit codes: user errors 1, anything unexpected 2 (a bug to report). */
 function exitCodeForError(error: unknown, io: CliIo): number {
@@ -41,7 +42,9 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the process exit code. */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything printed can quote user data (column names, labels, manifest fields): never let it steer a terminal.
+  const io = withEscapedOutput(rawIo)
   let exitCode = 0
   const program = buildProgram(io, (code) => {
     exitCode = code

@@ -1,11 +1,17 @@
 import { type Command, Option } from 'commander'
 import type { Dataset } from '../data/dataset.js'
 import { matrixRow } from '../data/matrix.js'
-import { type RecordReport, type ScanReport, type Severity, severityOrder } from '../domain/index.js'
+import {
+  type DatasetProvenance,
+  type RecordReport,
+  type ScanReport,
+  type Severity,
+  severityOrder,
+} from '../domain/index.js'
 import { writeFilteredDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
-import { withAttestedSources } from '../provenance/attach.js'
-import { describeVerification } from '../provenance/describe.js'
+import { attestDataset } from '../provenance/attach.js'
+import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { encodeGrayscalePng, renderHtmlReport } from '../report/html.js'
 import { type CleanOptions, cleanKeepMask, sourcesFlaggedAbove } from '../scan/clean.js'
@@ -96,17 +102,23 @@ export function relabelPlan(report: ScanReport, options: CleanOptions = {}) {
 }
 
 function plannedOutputs(dataset: Dataset, report: ScanReport, flags: ScanFlags): OutputFile[] {
-  const outputs: OutputFile[] = [{ path: flags.out, contents: `${JSON.stringify(report, null, 1)}\n` }]
-  if (flags.html)
-    outputs.push({ path: flags.html, contents: renderHtmlReport(report, htmlExtras(dataset, report)) })
+  const outputs: OutputFile[] = [
+    { path: flags.out, flag: '--out', contents: `${JSON.stringify(report, null, 1)}\n` },
+  ]
+  if (flags.html) {
+    const html = renderHtmlReport(report, htmlExtras(dataset, report))
+    outputs.push({ path: flags.html, flag: '--html', contents: html })
+  }
   if (flags.exportClean) {
     const keep = cleanKeepMask(report, { dropSourcesAbove: flags.dropSourcesAbove })
-    outputs.push({ path: flags.exportClean, write: (path) => writeFilteredDataset(dataset, keep, path) })
+    const write = (path: string) => writeFilteredDataset(dataset, keep, path)
+    outputs.push({ path: flags.exportClean, flag: '--export-clean', write })
   }
   if (flags.relabel) {
     const { keep, relabel } = relabelPlan(report, { dropSourcesAbove: flags.dropSourcesAbove })
     outputs.push({
       path: flags.relabel,
+      flag: '--relabel',
       write: (path) => writeFilteredDataset(dataset, keep, path, { relabel }),
     })
   }
@@ -185,17 +197,21 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       const progress = createProgressReporter(io, flags.quiet ?? false)
       try {
         let dataset = await loadWithFlags(input, flags)
+        let provenance: DatasetProvenance | undefined
         if (flags.manifest) {
           const verification = await verifyDatasetAgainstManifest(input, flags.manifest, {
             publicKeyPath: flags.pub,
             requireSigned: flags.requireSigned,
           })
+          const attested = attestDataset(dataset, verification)
           if (!verification.ok) {
             io.stderr(describeVerification(verification))
             setExitCode(verificationFailedExitCode)
             return
           }
-          dataset = withAttestedSources(dataset, verification)
+          dataset = attested.dataset
+          provenance = attested.provenance
+          if (provenance) io.stderr(describeUnverifiedSignature(provenance))
         }
         const report = await scan(dataset, {
           detectors: flags.detectors,
@@ -205,7 +221,9 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
-        await writeOutputsAtomically(plannedOutputs(dataset, report, flags))
+        if (provenance) report.dataset.provenance = provenance
+        const inputs = [input, flags.embeddings, flags.manifest, flags.pub]
+        await writeOutputsAtomically(plannedOutputs(dataset, report, flags), { inputs })
         io.stdout(describeResult(report, flags))
         setExitCode(exitCodeFor(report, flags.failOn))
       } finally {

@@ -17,6 +17,9 @@ export interface VerificationFailure {
     | 'order'
     | 'merkle-root'
     | 'sources'
+    | 'record-count'
+    | 'label-counts'
+    | 'source-counts'
   message: string
 }
 

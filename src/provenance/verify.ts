@@ -1,14 +1,17 @@
 import type { KeyObject } from 'node:crypto'
 import { basename, extname } from 'node:path'
-import { isPoisonguardError } from '../errors.js'
+import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import { hashFile } from '../io/hash.js'
+import { describeFileKind } from '../io/regular-file.js'
+import { checkClaims, countsOfDigest } from './claims.js'
 import { type DatasetDigest, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { type RecordDiff, RecordMatcher } from './diff.js'
 import { type SignatureStatus, verifyEnvelope } from './dsse.js'
 import { keyIdOf, readPublicKey } from './keys.js'
 import { type ManifestFile, readManifestFile, sidecarPathOf } from './manifest-file.js'
 import { readSidecar } from './sidecar.js'
+import type { ManifestPredicate } from './statement.js'
 import { checkRecords, type VerificationFailure } from './verify-checks.js'
 
 export type { VerificationFailure } from './verify-checks.js'
@@ -35,7 +38,14 @@ export interface DatasetVerification {
   failures: VerificationFailure[]
   /** Things a reader should know that are not failures, e.g. that no signature was checked. */
   notes: string[]
+  /** `unsigned` when the envelope has no signature; `unchecked` when it has one but no key was given. */
   signature: SignatureStatus | { status: 'unchecked' }
+  /** Key ids the envelope says signed it (checked only when `signature` is `valid`). */
+  signedBy: string[]
+  /** SHA-256 of the manifest file, absent when it could not be read. */
+  manifestSha256?: string
+  /** What the manifest attests, absent when it could not be read. */
+  predicate?: ManifestPredicate
   fileDigest?: { expected: string; actual: string }
   merkleRoot?: { expected: string; actual: string }
   /** Record-level comparison with the manifest's record digests; absent when those could not be trusted. */
@@ -67,6 +77,9 @@ export async function verifyDatasetAgainstManifest(
     if (!isPoisonguardError(error) || error.code !== 'PARSE_ERROR') throw error
     return finish(result, [{ check: 'manifest', message: error.message }])
   }
+  result.manifestSha256 = manifest.sha256
+  result.predicate = manifest.statement.predicate
+  result.signedBy = manifest.envelope.signatures.map((signature) => signature.keyid || '(no key id)')
   const failures: VerificationFailure[] = [...checkSignature(manifest, publicKey, options, result)]
   const sidecarPath = await checkSidecarDigest(manifest, failures)
   const collect = options.collectSources !== false
@@ -87,6 +100,8 @@ export async function verifyDatasetAgainstManifest(
     // Equal Merkle roots bind every record's body digest, label and position: no record-level pass is needed.
     result.records = unchangedRecords(digest.recordCount)
     if (collect) attachSources(result, pass.ids, pass.sources, Int32Array.from(pass.ids.keys()))
+    // The records are exactly those signed, so a summary claim that disagrees with them was signed wrong.
+    failures.push(...checkClaims(manifest.statement.predicate, countsOfDigest(digest)))
   } else if (sidecarPath) {
     const { table } = await readSidecar(sidecarPath)
     const matcher = new RecordMatcher(table)
@@ -196,6 +211,7 @@ function emptyResult(datasetPath: string, manifestPath: string): DatasetVerifica
     failures: [],
     notes: [],
     signature: { status: 'unchecked' },
+    signedBy: [],
     sourceById: new Map(),
     sourcesInOrder: [],
   }
@@ -214,8 +230,9 @@ function checkSignature(
   options: VerifyOptions,
   result: DatasetVerification,
 ): VerificationFailure[] {
-  const signedBy = manifest.envelope.signatures.map((signature) => signature.keyid || '(no key id)')
+  const { signedBy } = result
   if (!publicKey) {
+    if (signedBy.length === 0) result.signature = { status: 'unsigned' }
     if (options.requireSigned) {
       return [
         { check: 'signature', message: 'a signature is required, but no public key was given to check it' },
@@ -259,7 +276,10 @@ async function checkSidecarDigest(
   let path: string
   try {
     path = sidecarPathOf(manifest)
-    await statOrThrow(path)
+    const stats = await statOrThrow(path)
+    // Never hash a FIFO or device put in its place: the read would block or never end.
+    if (!stats.isFile())
+      throw PoisonguardError.at('INVALID_ARGUMENT', { file: path }, `it is ${describeFileKind(stats)}`)
   } catch (error) {
     if (!isPoisonguardError(error)) throw error
     failures.push({ check: 'record-digests', message: `record digest file unusable: ${error.message}` })
