@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import { cleanUpOnInterrupt } from './interrupt.js'
 import { checkOutputs, describeOutput, type OutputTarget } from './output-safety.js'
+import { describeFileKind } from './regular-file.js'
 
 /** One output of a command: either bytes to write or a function that writes the file (or folder) at a path. */
 export type OutputFile = OutputTarget & { mode?: number } & (
@@ -107,8 +108,8 @@ class OutputTransaction {
 }
 
 /**
- * Keeps the file about to be replaced: a hard link leaves it in place until the atomic rename; where the file
- * system has no hard links it is renamed away instead.
+ * Keeps the file about to be replaced: a hard link leaves it in place until the atomic rename. It is renamed away
+ * instead where the file system has no hard links, and for a folder output, which cannot be renamed over a file.
  */
 async function setAside(entry: Entry): Promise<void> {
   const existing = await lstat(entry.target).catch(() => undefined)
@@ -117,16 +118,20 @@ async function setAside(entry: Entry): Promise<void> {
     throw PoisonguardError.at(
       'OUTPUT_ERROR',
       { file: describeOutput(entry.output) },
-      'something other than a regular file appeared at the output path while writing; nothing was written',
+      `${describeFileKind(existing)} appeared at the output path while writing; nothing was written`,
     )
   }
   entry.backup = tempPathBeside(entry.target, 'bak')
-  try {
-    await link(entry.target, entry.backup)
-  } catch {
-    await rename(entry.target, entry.backup)
-    entry.movedAside = true
+  const folder = (await lstat(entry.temporary)).isDirectory()
+  if (!folder) {
+    const linked = await link(entry.target, entry.backup).then(
+      () => true,
+      () => false,
+    )
+    if (linked) return
   }
+  await rename(entry.target, entry.backup)
+  entry.movedAside = true
 }
 
 function undo(entry: Entry): void {
@@ -157,7 +162,7 @@ const REASONS: Record<string, string> = {
   EPERM: 'the operation is not permitted',
   EROFS: 'the file system is read-only',
   ENOTDIR: 'a part of the path is a file, not a folder',
-  ENOENT: 'its folder no longer exists',
+  ENOENT: 'a file or folder it needs disappeared while writing',
   EISDIR: 'a folder is in the way',
   ENOTEMPTY: 'a folder is in the way',
   EEXIST: 'a file appeared in the way',
