@@ -1,7 +1,7 @@
 import { constants, type Stats } from 'node:fs'
-import { lstat, open, stat } from 'node:fs/promises'
+import { lstat, open } from 'node:fs/promises'
 import { PoisonguardError } from '../errors.js'
-import { describeBytes } from './files.js'
+import { describeBytes, statOrThrow } from './files.js'
 
 /** What a path is, for messages: `a FIFO (named pipe)`, `a character device`, `a folder`, … */
 export function describeFileKind(stats: Stats): string {
@@ -58,20 +58,10 @@ export async function readRegularFile(path: string, options: RegularFileOptions)
 }
 
 async function statPath(path: string, options: RegularFileOptions): Promise<Stats> {
-  try {
-    return await (options.noFollow ? lstat(path) : stat(path))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw PoisonguardError.at(
-        'FILE_NOT_FOUND',
-        { file: path },
-        'no such file or folder',
-        'check the path (relative paths start from the current folder)',
-      )
-    }
+  if (!options.noFollow) return statOrThrow(path)
+  return lstat(path).catch((error: unknown) => {
     throw unreadable(path, options, (error as Error).message)
-  }
+  })
 }
 
 function requireRegular(path: string, stats: Stats, options: RegularFileOptions): void {

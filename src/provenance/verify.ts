@@ -1,18 +1,22 @@
 import type { KeyObject } from 'node:crypto'
-import { basename, extname } from 'node:path'
-import { isPoisonguardError, PoisonguardError } from '../errors.js'
+import { extname } from 'node:path'
+import { isPoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import { hashFile } from '../io/hash.js'
-import { describeFileKind } from '../io/regular-file.js'
 import { checkClaims, countsOfDigest } from './claims.js'
 import { type DatasetDigest, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { isIdenticalDiff, type RecordDiff, RecordMatcher } from './diff.js'
-import { type SignatureStatus, verifyEnvelope } from './dsse.js'
-import { keyIdOf, readPublicKey } from './keys.js'
-import { type ManifestFile, readManifestFile, sidecarPathOf } from './manifest-file.js'
+import type { SignatureStatus } from './dsse.js'
+import { readPublicKey } from './keys.js'
+import { type ManifestFile, readManifestFile } from './manifest-file.js'
 import { readSidecar } from './sidecar.js'
 import type { ManifestPredicate } from './statement.js'
-import { checkRecords, type VerificationFailure } from './verify-checks.js'
+import {
+  checkRecords,
+  checkSidecarDigest,
+  checkSignature,
+  type VerificationFailure,
+} from './verify-checks.js'
 
 export type { VerificationFailure } from './verify-checks.js'
 
@@ -223,76 +227,6 @@ function finish(result: DatasetVerification, failures: VerificationFailure[]): D
   result.ok = failures.length === 0
   result.verdict = result.ok ? 'verified' : 'failed'
   return result
-}
-
-function checkSignature(
-  manifest: ManifestFile,
-  publicKey: KeyObject | undefined,
-  options: VerifyOptions,
-  result: DatasetVerification,
-): VerificationFailure[] {
-  const { signedBy } = result
-  if (!publicKey) {
-    if (signedBy.length === 0) result.signature = { status: 'unsigned' }
-    if (options.requireSigned) {
-      return [
-        { check: 'signature', message: 'a signature is required, but no public key was given to check it' },
-      ]
-    }
-    result.notes.push(
-      signedBy.length === 0
-        ? 'the manifest is unsigned; only digests were checked'
-        : `signature not checked (no public key given); signed by key id ${signedBy.join(', ')}`,
-    )
-    return []
-  }
-  const status = verifyEnvelope(manifest.envelope, manifest.payload, publicKey)
-  result.signature = status
-  if (status.status === 'valid') return []
-  if (status.status === 'unsigned') {
-    return [
-      {
-        check: 'signature',
-        message: `the manifest is unsigned, but it must be signed by key id ${keyIdOf(publicKey)}`,
-      },
-    ]
-  }
-  if (status.status === 'wrong-key') {
-    return [
-      {
-        check: 'signature',
-        message: `wrong key: the manifest is signed by key id ${status.signedBy.join(', ')}, not by the given public key (key id ${status.keyId})`,
-      },
-    ]
-  }
-  return [{ check: 'signature', message: `bad signature: ${status.reason} (key id ${status.keyId})` }]
-}
-
-/** The record digest file's path when its bytes match the digest the manifest states; otherwise records why not. */
-async function checkSidecarDigest(
-  manifest: ManifestFile,
-  failures: VerificationFailure[],
-): Promise<string | undefined> {
-  const expected = manifest.statement.predicate.records.digests.digest.sha256
-  let path: string
-  try {
-    path = sidecarPathOf(manifest)
-    const stats = await statOrThrow(path)
-    // Never hash a FIFO or device put in its place: the read would block or never end.
-    if (!stats.isFile())
-      throw PoisonguardError.at('INVALID_ARGUMENT', { file: path }, `it is ${describeFileKind(stats)}`)
-  } catch (error) {
-    if (!isPoisonguardError(error)) throw error
-    failures.push({ check: 'record-digests', message: `record digest file unusable: ${error.message}` })
-    return undefined
-  }
-  const actual = await hashFile(path)
-  if (actual === expected) return path
-  failures.push({
-    check: 'record-digests',
-    message: `record digest file ${basename(path)} was altered: its sha256 is ${actual}, the manifest says ${expected}`,
-  })
-  return undefined
 }
 
 /** Attested source per dataset record (`positions[i]` indexes `ids`/`sources`, -1 when not attested) and by id. */
