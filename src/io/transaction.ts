@@ -20,7 +20,7 @@ export interface WriteOutputsOptions {
 }
 
 /** A hidden, unique path beside `path`, so the final rename stays on one file system and is atomic. */
-export function tempPathBeside(path: string, suffix = 'tmp'): string {
+function tempPathBeside(path: string, suffix = 'tmp'): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.${suffix}`)
 }
 
