@@ -70,7 +70,7 @@ describe('attackFile', () => {
   it('refuses to overwrite its input and leaves nothing behind', async () => {
     const truth = temporary('never.json')
     await expect(attackFile({ attack: 'label-flip', input: original, out: original, truth })).rejects.toThrow(
-      'an output would overwrite an input',
+      'the output would overwrite the input',
     )
     expect(existsSync(truth)).toBe(false)
   })

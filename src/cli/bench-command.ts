@@ -1,14 +1,12 @@
-import { constants } from 'node:fs'
-import { access } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
+import { basename } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { attackIds } from '../attacks/registry.js'
-import { PoisonguardError } from '../errors.js'
 import { runBenchmark } from '../evaluation/bench.js'
 import { benchBuiltinNames, parseBuiltinNames } from '../evaluation/bench-data.js'
 import { checkPlanOptions } from '../evaluation/bench-plan.js'
 import { renderBenchMarkdown, renderBenchText } from '../evaluation/bench-render.js'
 import { loadDataset } from '../io/index.js'
+import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
@@ -91,25 +89,6 @@ function describeCommand(flags: BenchFlags): string {
   return parts.join(' ')
 }
 
-/** Fails before a long run, not after it, when an output cannot be written. */
-async function checkOutputs(paths: readonly string[]): Promise<void> {
-  if (new Set(paths.map((path) => resolve(path))).size !== paths.length)
-    throw new PoisonguardError('INVALID_ARGUMENT', `two outputs share one path: ${paths.join(', ')}`)
-  for (const path of paths) {
-    try {
-      await access(dirname(resolve(path)), constants.W_OK)
-    } catch {
-      const hint = 'create the folder first or choose another path'
-      throw PoisonguardError.at(
-        'OUTPUT_ERROR',
-        { file: path },
-        'its folder does not exist or is not writable',
-        hint,
-      )
-    }
-  }
-}
-
 /** Loads `--dataset` files, each named by its file name (or its path when two share a name). */
 async function loadUserDatasets(flags: BenchFlags) {
   const options = loadOptions(flags)
@@ -159,7 +138,9 @@ export function registerBenchCommand(
       checkPlanOptions(flags)
       if (flags.builtin) parseBuiltinNames(flags.builtin)
       const outputs = [flags.out, ...(flags.markdown ? [flags.markdown] : [])]
-      await checkOutputs(outputs)
+      // Fails before a long run, not after it, when an output cannot be written.
+      const markdown = flags.markdown ? [{ path: flags.markdown, flag: '--markdown' }] : []
+      await checkOutputs([{ path: flags.out, flag: '--out' }, ...markdown], flags.dataset)
       const datasets = await loadUserDatasets(flags)
       const progress = createProgressReporter(io, flags.quiet ?? false)
       try {
@@ -173,12 +154,13 @@ export function registerBenchCommand(
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
-        const files: OutputFile[] = [{ path: flags.out, contents: `${JSON.stringify(result, null, 2)}\n` }]
+        const json = `${JSON.stringify(result, null, 2)}\n`
+        const files: OutputFile[] = [{ path: flags.out, flag: '--out', contents: json }]
         if (flags.markdown) {
           const markdown = renderBenchMarkdown(result, { command: describeCommand(flags) })
-          files.push({ path: flags.markdown, contents: markdown })
+          files.push({ path: flags.markdown, flag: '--markdown', contents: markdown })
         }
-        await writeOutputsAtomically(files)
+        await writeOutputsAtomically(files, { inputs: flags.dataset })
         io.stdout(`${renderBenchText(result)}\nWrote ${outputs.join(', ')}\n`)
       } finally {
         progress.stop()

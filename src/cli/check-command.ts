@@ -136,9 +136,10 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       onProgress: (fraction) => progress.update('drift tests', fraction),
     })
     progress.stop()
-    const outputs: OutputFile[] = [{ path: flags.out, contents: `${JSON.stringify(report, null, 1)}\n` }]
-    if (flags.html) outputs.push({ path: flags.html, contents: renderCheckHtml(report) })
-    await writeOutputsAtomically(outputs)
+    const json = `${JSON.stringify(report, null, 1)}\n`
+    const outputs: OutputFile[] = [{ path: flags.out, flag: '--out', contents: json }]
+    if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
+    await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report
   } finally {
     progress.stop()

@@ -11,6 +11,7 @@ import type { CliIo } from './io.js'
 import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
+import { withEscapedOutput } from './terminal-text.js'
 
 /** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
 function reportError(error: unknown, io: CliIo): number {
@@ -39,7 +40,9 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the process exit code. */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything printed can quote user data (column names, labels, manifest fields): never let it steer a terminal.
+  const io = withEscapedOutput(rawIo)
   let exitCode: number = ExitCode.ok
   const program = buildProgram(io, (code) => {
     exitCode = code

@@ -35,18 +35,19 @@ export function registerLineageCommand(
     .command('lineage')
     .description("show a manifest's chain of parent manifests and transforms, checking every link's digest")
     .argument('<manifest>', 'the newest manifest')
-    .argument('[more...]', 'further manifests where parents can be found (matched by digest)')
+    .argument('[more...]', 'further manifests, or folders of them, where parents can be found by digest')
     .option('--pub <file>', "public key PEM to check every manifest's signature")
     .option('--json', 'print the lineage as JSON')
     .addHelpText(
       'after',
       `
-Parents are found by the digest the child recorded: among the extra manifests given, else at the recorded path
-relative to the child manifest, else by file name beside it.
+Parents are found by the digest the child recorded, among the .json files beside the manifest and the extra
+manifests and folders given; the paths a manifest records are never opened.
 
 Examples:
   $ poisonguard lineage v3.manifest.json
   $ poisonguard lineage v3.manifest.json archive/v1.manifest.json --pub mykey.pub.pem
+  $ poisonguard lineage v3.manifest.json archive/ --pub mykey.pub.pem
 
 Exit codes: 0 every link verified, 1 bad input or usage, 4 a link or signature failed.`,
     )

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
-import { describeVerification } from '../provenance/describe.js'
+import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
 import { exitCodeForScan } from '../workflows/exit-codes.js'
 import { scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
@@ -112,12 +112,14 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
         if (result.status === 'verification-failed') {
           io.stderr(describeVerification(result.verification))
         } else {
+          if (result.provenance) io.stderr(describeUnverifiedSignature(result.provenance))
           const written = await writeScanOutputs(result.dataset, result.report, {
             report: flags.out,
             html: flags.html,
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
+            inputs: [flags.embeddings, flags.manifest, flags.pub],
           })
           io.stdout(describeResult(result.report, flags, written))
         }

@@ -38,7 +38,8 @@ export function registerSchemaCommand(
     .action(async (trustedPath: string, flags: InferFlags) => {
       const dataset = await loadWithFlags(trustedPath, flags)
       const inferred = inferSchema(dataset, { idColumn: flags.id, sourceColumn: flags.source })
-      await writeOutputsAtomically([{ path: flags.out, contents: `${JSON.stringify(inferred, null, 2)}\n` }])
+      const contents = `${JSON.stringify(inferred, null, 2)}\n`
+      await writeOutputsAtomically([{ path: flags.out, flag: '--out', contents }], { inputs: [trustedPath] })
       const parts = [`${inferred.features.length} features`]
       if (inferred.label)
         parts.push(`label "${inferred.label.column}" with ${inferred.label.classes.length} classes`)

@@ -25,6 +25,16 @@ export interface DetectorReport {
   warnings?: string[]
 }
 
+/** The manifest a scanned dataset was verified against, and how far its signature could be trusted. */
+export interface DatasetProvenance {
+  manifest: string
+  manifestSha256: string
+  /** `verified`: signed by the given key; `unsigned`: no signature at all; `unchecked`: signed, but no key given. */
+  signature: 'verified' | 'unsigned' | 'unchecked'
+  /** Key ids the manifest names as its signers. */
+  keyIds: string[]
+}
+
 export interface DatasetSummary {
   path: string
   format: string
@@ -36,6 +46,8 @@ export interface DatasetSummary {
   textColumn?: string
   imageShape?: { width: number; height: number }
   warnings: string[]
+  /** Present when the dataset was verified against a manifest (`scan --manifest`). */
+  provenance?: DatasetProvenance
 }
 
 export interface ScanSummary {

@@ -1,12 +1,12 @@
-import { mkdir, open, rename } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { mkdir, open } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { parquetWriteFile } from 'hyparquet-writer'
 import sharp from 'sharp'
 import type { Dataset, DatasetFormat } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { encodeCsvField } from './csv-parser.js'
 import { forEachLimited } from './images.js'
-import { writeAtomically } from './output.js'
+import { writeOutputsAtomically } from './transaction.js'
 
 /** How to write a dataset in full. */
 export interface DatasetWriteOptions {
@@ -39,18 +39,11 @@ export async function writeDataset(
   options: DatasetWriteOptions = {},
 ): Promise<WrittenDataset> {
   const format = options.format ?? dataset.origin.format
-  if (dataset.origin.path !== '' && resolve(outPath) === resolve(dataset.origin.path)) {
-    throw PoisonguardError.at(
-      'OUTPUT_ERROR',
-      { file: outPath },
-      'the output would overwrite the input',
-      'write to a new path',
-    )
-  }
-  const commit = (tempPath: string) => rename(tempPath, outPath)
+  const inputs = [dataset.origin.path]
   if (format === 'images') {
     const paths = planImagePaths(dataset)
-    await writeAtomically(outPath, (tempPath) => writeImages(dataset, paths, tempPath), commit)
+    const write = (tempPath: string) => writeImages(dataset, paths, tempPath)
+    await writeOutputsAtomically([{ path: outPath, write }], { inputs })
     return { format, ids: paths }
   }
   checkColumnNames(dataset)
@@ -59,7 +52,7 @@ export async function writeDataset(
     jsonl: (tempPath: string) => writeLines(tempPath, jsonLines(dataset)),
     parquet: (tempPath: string) => writeParquet(dataset, tempPath),
   }[format]
-  await writeAtomically(outPath, write, commit)
+  await writeOutputsAtomically([{ path: outPath, write }], { inputs })
   return { format, ids: [...dataset.ids] }
 }
 

@@ -1,9 +1,7 @@
-import { rename } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
-import { writeAtomically } from './output.js'
 import { writeFilteredParquet } from './parquet.js'
+import { writeOutputsAtomically } from './transaction.js'
 import { copyFilteredImages } from './write-images.js'
 import { writeFilteredCsv, writeFilteredJsonl } from './write-text.js'
 
@@ -16,7 +14,9 @@ export interface WriteOptions {
 /**
  * Writes the records whose keep[row] === 1 in the dataset's own format (CSV rows and JSONL lines byte-identical to
  * the input, Parquet rewritten with the same schema, images copied into the same folder layout). Atomic: the
- * output is written beside `outPath` and renamed into place, so on any error nothing is left at `outPath`.
+ * output is written beside `outPath` and renamed into place, so on any error nothing is left at `outPath`; an
+ * `outPath` that is the input, lies inside an input folder or names a device, FIFO or folder
+ * is refused.
  */
 export async function writeFilteredDataset(
   dataset: Dataset,
@@ -24,22 +24,20 @@ export async function writeFilteredDataset(
   outPath: string,
   options: WriteOptions = {},
 ): Promise<void> {
-  checkArguments(dataset, keep, outPath, options.relabel)
+  checkArguments(dataset, keep, options.relabel)
   const relabel = options.relabel && options.relabel.size > 0 ? options.relabel : undefined
-  const commit = (tempPath: string) => rename(tempPath, outPath)
   const write = {
     csv: (tempPath: string) => writeFilteredCsv(dataset, keep, tempPath, relabel),
     jsonl: (tempPath: string) => writeFilteredJsonl(dataset, keep, tempPath, relabel),
     parquet: (tempPath: string) => writeFilteredParquet(dataset, keep, tempPath, relabel),
     images: (tempPath: string) => copyFilteredImages(dataset, keep, tempPath, relabel),
   }[dataset.origin.format]
-  await writeAtomically(outPath, write, commit)
+  await writeOutputsAtomically([{ path: outPath, write }], { inputs: [dataset.origin.path] })
 }
 
 function checkArguments(
   dataset: Dataset,
   keep: Uint8Array,
-  outPath: string,
   relabel: ReadonlyMap<number, string> | undefined,
 ): void {
   if (keep.length !== dataset.rowCount) {
@@ -47,14 +45,6 @@ function checkArguments(
       'INVALID_ARGUMENT',
       `keep has ${keep.length} entries but the dataset has ${dataset.rowCount} records`,
       { hint: 'pass one 0/1 entry per record, in input order' },
-    )
-  }
-  if (resolve(outPath) === resolve(dataset.origin.path)) {
-    throw PoisonguardError.at(
-      'OUTPUT_ERROR',
-      { file: outPath },
-      'the output would overwrite the input',
-      'write the filtered copy to a new path',
     )
   }
   if (!relabel || relabel.size === 0) return

@@ -1,3 +1,4 @@
+import type { DatasetProvenance } from '../domain/index.js'
 import type { ProvenanceDiff } from './compare.js'
 import { compareSources, type RecordDiff } from './diff.js'
 import type { SignatureStatus } from './dsse.js'
@@ -24,7 +25,14 @@ export function verificationJson(result: DatasetVerification): Record<string, un
 /** Human-readable verification report. */
 export function describeVerification(result: DatasetVerification): string {
   const lines: string[] = []
-  if (result.ok) lines.push(`VERIFIED ${result.datasetPath} matches ${result.manifestPath}`)
+  const { status } = result.signature
+  const trust =
+    status === 'unsigned'
+      ? ' (digests only: the manifest is unsigned)'
+      : status === 'unchecked'
+        ? ' (digests only: the signature was not checked)'
+        : ''
+  if (result.ok) lines.push(`VERIFIED ${result.datasetPath} matches ${result.manifestPath}${trust}`)
   else lines.push(`FAILED ${result.datasetPath} does not match ${result.manifestPath}`)
   lines.push(`  signature: ${describeSignature(result.signature)}`)
   if (result.fileDigest) lines.push(`  file sha256: ${result.fileDigest.actual}`)
@@ -52,6 +60,16 @@ function describeSignature(signature: SignatureStatus | { status: 'unchecked' })
     default:
       return 'not checked'
   }
+}
+
+/** A plain warning when the manifest's signature vouches for nothing; empty when it was verified. */
+export function describeUnverifiedSignature(provenance: DatasetProvenance): string {
+  if (provenance.signature === 'verified') return ''
+  const why =
+    provenance.signature === 'unsigned'
+      ? `${provenance.manifest} is unsigned: the data matches its digests, but anyone could have written it`
+      : `the signature of ${provenance.manifest} was not checked (no --pub given)`
+  return `warning: ${why}; sign manifests with --key, and pass --pub and --require-signed to rely on them\n`
 }
 
 /** One-line totals of a record diff. */
@@ -94,7 +112,11 @@ function listLines(lines: string[], marker: string, items: readonly string[], li
 export function describeLineage(lineage: Lineage): string {
   const lines: string[] = []
   describeNode(lineage.root, '', lines)
-  lines.push(lineage.ok ? 'lineage verified: every link matches its recorded digest' : 'lineage FAILED:')
+  const unchecked =
+    lineage.root.signature.status === 'unchecked' ? ' (signatures not checked: pass --pub)' : ''
+  lines.push(
+    lineage.ok ? `lineage verified: every link matches its recorded digest${unchecked}` : 'lineage FAILED:',
+  )
   for (const failure of lineage.failures) lines.push(`  FAIL ${failure}`)
   return `${lines.join('\n')}\n`
 }

@@ -1,7 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, hash, type KeyObject } from 'node:crypto'
-import { chmod, open, readFile, rm } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import { PoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
+import { readRegularFile } from '../io/regular-file.js'
+import { writeOutputsAtomically } from '../io/transaction.js'
 
 /** The key id used in envelopes and bundles: lowercase hex SHA-256 of the public key's DER SubjectPublicKeyInfo. */
 export function keyIdOf(key: KeyObject): string {
@@ -31,42 +33,29 @@ export async function generateKeyFiles(
   options: { overwrite?: boolean } = {},
 ): Promise<KeyFiles> {
   const { privateKeyPath, publicKeyPath } = keyFilePaths(prefix)
+  if (!options.overwrite) await refuseExisting([privateKeyPath, publicKeyPath])
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string
-  await writeNewFile(privateKeyPath, privatePem, 0o600, options.overwrite)
-  try {
-    await writeNewFile(publicKeyPath, publicPem, 0o644, options.overwrite)
-  } catch (error) {
-    await rm(privateKeyPath, { force: true })
-    throw error
-  }
+  // The private key's temporary file is created with mode 0600, so its bytes are never readable by others.
+  await writeOutputsAtomically([
+    { path: privateKeyPath, contents: privatePem, mode: 0o600 },
+    { path: publicKeyPath, contents: publicPem, mode: 0o644 },
+  ])
   return { privateKeyPath, publicKeyPath, keyId: keyIdOf(publicKey) }
 }
 
-async function writeNewFile(path: string, text: string, mode: number, overwrite?: boolean): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>>
-  try {
-    // Exclusive create: an existing key is never clobbered, and the mode applies from the first byte.
-    if (overwrite) await rm(path, { force: true })
-    handle = await open(path, 'wx', mode)
-  } catch (error) {
-    const exists = (error as NodeJS.ErrnoException).code === 'EEXIST'
+async function refuseExisting(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const existing = await lstat(path).catch(() => undefined)
+    if (!existing) continue
     throw PoisonguardError.at(
       'OUTPUT_ERROR',
       { file: path },
-      exists ? 'the file already exists' : `cannot create it: ${(error as Error).message}`,
-      exists
-        ? 'choose another --out, or pass --force to replace the key pair'
-        : 'check that the folder exists',
+      'the file already exists',
+      'choose another --out, or pass --force to replace the key pair',
     )
   }
-  try {
-    await handle.writeFile(text)
-  } finally {
-    await handle.close()
-  }
-  await chmod(path, mode)
 }
 
 /**
@@ -85,9 +74,10 @@ export async function readPrivateKey(path: string): Promise<KeyObject> {
       `run \`chmod 600 ${path}\`, and consider the key compromised if others could read it`,
     )
   }
+  const bytes = await readKeyFile(path)
   let key: KeyObject
   try {
-    key = createPrivateKey(await readFile(path))
+    key = createPrivateKey(bytes)
   } catch (error) {
     throw PoisonguardError.at(
       'INVALID_ARGUMENT',
@@ -101,10 +91,7 @@ export async function readPrivateKey(path: string): Promise<KeyObject> {
 
 /** Reads an Ed25519 public key from a PEM file (a private key file is refused, so it is never passed around). */
 export async function readPublicKey(path: string): Promise<KeyObject> {
-  const bytes = await readFile(path).catch(async () => {
-    await statOrThrow(path)
-    throw PoisonguardError.at('FILE_NOT_FOUND', { file: path }, 'cannot read the public key file')
-  })
+  const bytes = await readKeyFile(path)
   if (bytes.includes('PRIVATE KEY')) {
     throw PoisonguardError.at(
       'INVALID_ARGUMENT',
@@ -125,6 +112,13 @@ export async function readPublicKey(path: string): Promise<KeyObject> {
     )
   }
   return requireEd25519(key, path)
+}
+
+/** Larger than any PEM key; a bound so a device or a huge file named by mistake is never read whole. */
+const MAX_KEY_FILE_BYTES = 64 << 10
+
+function readKeyFile(path: string): Promise<Buffer> {
+  return readRegularFile(path, { maxBytes: MAX_KEY_FILE_BYTES, what: 'key file' })
 }
 
 function requireEd25519(key: KeyObject, path: string): KeyObject {

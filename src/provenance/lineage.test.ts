@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -78,6 +79,48 @@ describe('traceLineage', () => {
     const found = await traceLineage(v2, { candidates: [moved] })
     expect(found.ok).toBe(true)
     expect(found.root.parents[0].path).toBe(moved)
+    const inFolder = await traceLineage(v2, { candidates: [archive] })
+    expect(inFolder.ok).toBe(true)
+    expect(inFolder.root.parents[0].path).toBe(moved)
+  })
+
+  it('never opens the paths an unsigned manifest names as parents: no device, FIFO or outside file', async () => {
+    const folder = join(dir, `hostile${++counter}`)
+    mkdirSync(folder)
+    const dataset = join(folder, 'data.csv')
+    writeFileSync(dataset, 'id,label\n1,a\n')
+    const child = join(folder, 'data.manifest.json')
+    await createManifest(dataset, { out: child })
+    const outside = join(dir, 'outside.json')
+    writeFileSync(outside, '{"private": true}')
+    const pipe = join(folder, 'pipe.manifest.json')
+    execFileSync('mkfifo', [pipe])
+    const envelope = JSON.parse(readFileSync(child, 'utf8'))
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'))
+    const claimed = { digest: { sha256: 'ab'.repeat(32) }, subject: [] }
+    statement.predicate.parents = ['/dev/zero', 'pipe.manifest.json', '../outside.json'].map((name) => ({
+      name,
+      ...claimed,
+    }))
+    envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64')
+    writeFileSync(child, JSON.stringify(envelope))
+
+    const lineage = await traceLineage(child)
+    expect(lineage.ok).toBe(false)
+    expect(
+      lineage.root.parents.map((link) => [link.name, link.status, link.path, link.actualSha256]),
+    ).toEqual([
+      ['/dev/zero', 'missing', undefined, undefined],
+      ['pipe.manifest.json', 'missing', undefined, undefined],
+      ['../outside.json', 'missing', undefined, undefined],
+    ])
+    expect(lineage.failures[0]).toBe(
+      `${child}: parent /dev/zero not found by its digest in ${folder}; pass it as an extra argument, or its folder`,
+    )
+    await expect(traceLineage(child, { candidates: [pipe] })).rejects.toThrow(
+      `${pipe}: expected a manifest file or a folder of manifests, found a FIFO (named pipe)`,
+    )
+    await expect(traceLineage(pipe)).rejects.toThrow('expected a regular manifest, found a FIFO')
   })
 
   it('reports a manifest signed by another key', async () => {

@@ -1,11 +1,10 @@
 import type { KeyObject } from 'node:crypto'
-import { access } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
 import { isPoisonguardError } from '../errors.js'
-import { hashFile } from '../io/hash.js'
 import { type SignatureStatus, verifyEnvelope } from './dsse.js'
 import { readPublicKey } from './keys.js'
 import { type ManifestFile, readManifestFile } from './manifest-file.js'
+import { ManifestSearch } from './manifest-search.js'
 import type { ManifestPredicate, ResourceDescriptor } from './statement.js'
 
 /** One manifest in a lineage graph. */
@@ -45,7 +44,10 @@ export interface Lineage {
 
 /** Options of `traceLineage`. */
 export interface LineageOptions {
-  /** More manifest files where parents may be found, matched by digest wherever they live. */
+  /**
+   * Where parents may be found, matched by digest: manifest files, or folders whose regular `.json` files are
+   * searched (not recursively). The folder of the manifest being traced is always searched.
+   */
   candidates?: readonly string[]
   publicKeyPath?: string
   publicKey?: KeyObject
@@ -53,17 +55,19 @@ export interface LineageOptions {
 
 /**
  * Walks a manifest's parents recursively and checks every link: a parent is the file whose SHA-256 equals the
- * digest the child recorded, taken from `candidates`, else from the recorded path beside the child, else from a
- * file of the same name beside the child. With a public key, every manifest's signature is checked too.
+ * digest the child recorded, among the manifests the caller pointed at (`candidates` and the traced manifest's own
+ * folder). The names a manifest records are only compared with the names of those files, never opened, so an
+ * unsigned or forged manifest cannot make the walk read a device, a FIFO or a file outside what was given. With
+ * a public key, every manifest's signature is checked too.
  */
 export async function traceLineage(manifestPath: string, options: LineageOptions = {}): Promise<Lineage> {
   const publicKey =
     options.publicKey ?? (options.publicKeyPath ? await readPublicKey(options.publicKeyPath) : undefined)
-  const byDigest = new Map<string, string>()
-  for (const candidate of options.candidates ?? []) byDigest.set(await hashFile(candidate), candidate)
-  const walker = new LineageWalker(byDigest, publicKey)
-  const root = await walker.node(await readManifestFile(manifestPath))
-  return { ok: walker.failures.length === 0, root, failures: walker.failures }
+  const root = await readManifestFile(manifestPath)
+  const search = await ManifestSearch.over([...(options.candidates ?? [])], dirname(manifestPath))
+  const walker = new LineageWalker(search, publicKey)
+  const node = await walker.node(root)
+  return { ok: walker.failures.length === 0, root: node, failures: walker.failures }
 }
 
 class LineageWalker {
@@ -71,7 +75,7 @@ class LineageWalker {
   private readonly visited = new Map<string, LineageNode>()
 
   constructor(
-    private readonly byDigest: ReadonlyMap<string, string>,
+    private readonly search: ManifestSearch,
     private readonly publicKey: KeyObject | undefined,
   ) {}
 
@@ -102,53 +106,45 @@ class LineageWalker {
     const link: LineageLink = { name: parent.name, expectedSha256: expected, status: 'missing' }
     const seen = this.visited.get(expected)
     if (seen) return { ...link, status: 'ok', path: seen.path, actualSha256: expected, seenBefore: true }
-    const found = await this.locate(childPath, parent.name, expected)
+    const found = await this.search.locate(expected, parent.name)
     if (!found) {
-      link.message = `${childPath}: parent ${parent.name} not found (looked beside the manifest); pass it as an extra argument`
+      link.message = `${childPath}: parent ${parent.name} not found by its digest in ${this.search.describe()}; pass it as an extra argument, or its folder`
       this.failures.push(link.message)
       return link
     }
-    link.path = found.path
-    link.actualSha256 = found.sha256
-    if (found.sha256 !== expected) {
-      link.status = 'digest-mismatch'
-      link.message = `${childPath}: parent ${found.path} has sha256 ${found.sha256}, but the child recorded ${expected} (the parent was altered or replaced)`
-      this.failures.push(link.message)
-      return link
-    }
+    if (found.sha256 === expected) return this.follow(link, childPath, found.path)
+    return this.mismatch(link, childPath, found)
+  }
+
+  private async follow(link: LineageLink, childPath: string, path: string): Promise<LineageLink> {
     try {
-      link.node = await this.node(await readManifestFile(found.path))
+      const manifest = await readManifestFile(path)
+      // Read again after hashing: a file replaced in between is a mismatch, never a parent.
+      if (manifest.sha256 !== link.expectedSha256) return this.mismatch(link, childPath, manifest)
+      link.path = path
+      link.actualSha256 = manifest.sha256
+      link.node = await this.node(manifest)
       link.status = 'ok'
     } catch (error) {
       if (!isPoisonguardError(error)) throw error
+      link.path = path
       link.status = 'unreadable'
-      link.message = `${found.path}: ${error.message}`
+      link.message = `${path}: ${error.message}`
       this.failures.push(link.message)
     }
     return link
   }
 
-  /** The first existing candidate file, preferring one whose digest matches. */
-  private async locate(childPath: string, name: string, expected: string) {
-    const candidate = this.byDigest.get(expected)
-    if (candidate) return { path: candidate, sha256: expected }
-    const folder = dirname(childPath)
-    let mismatch: { path: string; sha256: string } | undefined
-    for (const path of new Set([resolve(folder, name), resolve(folder, basename(name))])) {
-      if (!(await exists(path))) continue
-      const sha256 = await hashFile(path)
-      if (sha256 === expected) return { path, sha256 }
-      mismatch ??= { path, sha256 }
-    }
-    return mismatch
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
+  private mismatch(
+    link: LineageLink,
+    childPath: string,
+    found: { path: string; sha256: string },
+  ): LineageLink {
+    link.status = 'digest-mismatch'
+    link.path = found.path
+    link.actualSha256 = found.sha256
+    link.message = `${childPath}: parent ${found.path} has sha256 ${found.sha256}, but the child recorded ${link.expectedSha256} (the parent was altered or replaced)`
+    this.failures.push(link.message)
+    return link
   }
 }

@@ -1,8 +1,7 @@
 import { hash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { PoisonguardError } from '../errors.js'
-import { statOrThrow } from '../io/files.js'
+import { readRegularFile } from '../io/regular-file.js'
 import { type DsseEnvelope, decodeBase64, IN_TOTO_PAYLOAD_TYPE } from './dsse.js'
 import { type ManifestStatement, parseStatement } from './statement.js'
 
@@ -17,15 +16,16 @@ export interface ManifestFile {
   statement: ManifestStatement
 }
 
+/** Far more than any manifest needs (the per-record digests live in the sidecar); reads stop here. */
+export const MAX_MANIFEST_BYTES = 64 << 20
+
 /**
- * Reads and validates a DSSE-enveloped manifest. A missing file is FILE_NOT_FOUND; anything malformed is
- * PARSE_ERROR with a message naming the part that is wrong (verification reports those as failures).
+ * Reads and validates a DSSE-enveloped manifest; only a regular file of at most `MAX_MANIFEST_BYTES` is read (a
+ * FIFO or device is refused unopened). A missing file is FILE_NOT_FOUND; anything malformed is PARSE_ERROR with a
+ * message naming the part that is wrong (verification reports those as failures).
  */
 export async function readManifestFile(path: string): Promise<ManifestFile> {
-  if ((await statOrThrow(path)).isDirectory()) {
-    throw PoisonguardError.at('INVALID_ARGUMENT', { file: path }, 'expected a manifest file, found a folder')
-  }
-  const bytes = await readFile(path)
+  const bytes = await readRegularFile(path, { maxBytes: MAX_MANIFEST_BYTES, what: 'manifest' })
   const sha256 = hash('sha256', bytes, 'hex')
   const envelope = parseEnvelope(bytes, path)
   const payload = decodeBase64(envelope.payload)

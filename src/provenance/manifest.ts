@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto'
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { basename, dirname, relative, sep } from 'node:path'
-import { isPoisonguardError, PoisonguardError } from '../errors.js'
-import { tempPathBeside } from '../io/output.js'
 import type { RawRecordFormat } from '../io/records.js'
+import { writeOutputsAtomically } from '../io/transaction.js'
 import { version } from '../version.js'
 import { RECORD_ENCODING } from './canonical.js'
 import { type DatasetDigest, digestDataset, type RoleOptions } from './dataset-digest.js'
@@ -58,50 +57,56 @@ export async function createManifest(
     options.privateKey ?? (options.privateKeyPath ? await readPrivateKey(options.privateKeyPath) : undefined)
   const parents = await describeParents(options.parents ?? [], options.out)
   const sidecarPath = sidecarPathFor(options.out)
-  const sidecarTemp = tempPathBeside(sidecarPath)
-  const manifestTemp = tempPathBeside(options.out)
-  let writer: SidecarWriter | undefined
+  let statement: ManifestStatement | undefined
+  const writeSidecar = async (temporaryPath: string) => {
+    statement = await digestWithSidecar(datasetPath, temporaryPath, basename(sidecarPath), parents, options)
+  }
+  const writeEnvelope = async (temporaryPath: string) => {
+    const envelope = createEnvelope(IN_TOTO_PAYLOAD_TYPE, serializeStatement(statement!), privateKey)
+    await writeFile(temporaryPath, `${JSON.stringify(envelope, null, 2)}\n`)
+  }
+  await writeOutputsAtomically(
+    [
+      { path: sidecarPath, write: writeSidecar },
+      { path: options.out, write: writeEnvelope },
+    ],
+    { inputs: [datasetPath, options.privateKeyPath, ...(options.parents ?? [])] },
+  )
+  return {
+    manifestPath: options.out,
+    sidecarPath,
+    statement: statement!,
+    keyId: privateKey ? keyIdOf(privateKey) : undefined,
+  }
+}
+
+/** Streams the dataset once, writing the record digest sidecar at `sidecarTemporary` as it goes. */
+async function digestWithSidecar(
+  datasetPath: string,
+  sidecarTemporary: string,
+  sidecarName: string,
+  parents: ManifestPredicate['parents'],
+  options: CreateManifestOptions,
+): Promise<ManifestStatement> {
+  const writer = new SidecarWriter(sidecarTemporary)
+  let digest: DatasetDigest
   try {
-    writer = new SidecarWriter(sidecarTemp)
-    const sidecarWriter = writer
-    const digest = await digestDataset(datasetPath, {
+    digest = await digestDataset(datasetPath, {
       ...options,
       uniqueIds: true,
-      onRecord: (id, source, label, bodyDigest) => sidecarWriter.add(id, source, label, bodyDigest),
+      onRecord: (id, source, label, bodyDigest) => writer.add(id, source, label, bodyDigest),
     })
-    const sidecar = writer.finish()
-    writer = undefined
-    const statement = buildStatement(digest, {
-      sidecar: {
-        name: basename(sidecarPath),
-        digest: { sha256: sidecar.sha256 },
-        byteCount: sidecar.byteCount,
-      },
-      parents,
-      transform: options.transform,
-      createdAt: options.createdAt ?? defaultTime(),
-    })
-    const envelope = createEnvelope(IN_TOTO_PAYLOAD_TYPE, serializeStatement(statement), privateKey)
-    await writeFile(manifestTemp, `${JSON.stringify(envelope, null, 2)}\n`)
-    await rename(sidecarTemp, sidecarPath)
-    await rename(manifestTemp, options.out)
-    return {
-      manifestPath: options.out,
-      sidecarPath,
-      statement,
-      keyId: privateKey ? keyIdOf(privateKey) : undefined,
-    }
   } catch (error) {
-    writer?.abort()
-    await Promise.all([rm(sidecarTemp, { force: true }), rm(manifestTemp, { force: true })])
-    if (isPoisonguardError(error)) throw error
-    throw PoisonguardError.at(
-      'OUTPUT_ERROR',
-      { file: options.out },
-      `could not write the manifest: ${(error as Error).message}`,
-      'check that the output folder exists and is writable',
-    )
+    writer.abort()
+    throw error
   }
+  const sidecar = writer.finish()
+  return buildStatement(digest, {
+    sidecar: { name: sidecarName, digest: { sha256: sidecar.sha256 }, byteCount: sidecar.byteCount },
+    parents,
+    transform: options.transform,
+    createdAt: options.createdAt ?? defaultTime(),
+  })
 }
 
 interface StatementParts {

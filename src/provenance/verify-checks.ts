@@ -1,6 +1,15 @@
+import type { KeyObject } from 'node:crypto'
+import { basename } from 'node:path'
+import { isPoisonguardError, PoisonguardError } from '../errors.js'
+import { statOrThrow } from '../io/files.js'
+import { hashFile } from '../io/hash.js'
+import { describeFileKind } from '../io/regular-file.js'
 import type { DatasetDigest } from './dataset-digest.js'
 import { type ChangedRecord, isIdenticalDiff, type RecordDiff, type RecordRef } from './diff.js'
-import type { ManifestFile } from './manifest-file.js'
+import { verifyEnvelope } from './dsse.js'
+import { keyIdOf } from './keys.js'
+import { type ManifestFile, sidecarPathOf } from './manifest-file.js'
+import type { DatasetVerification, VerifyOptions } from './verify.js'
 
 /** One failed check, named so a pipeline can branch on it, with a message that says exactly what differs. */
 export interface VerificationFailure {
@@ -17,6 +26,9 @@ export interface VerificationFailure {
     | 'order'
     | 'merkle-root'
     | 'sources'
+    | 'record-count'
+    | 'label-counts'
+    | 'source-counts'
   message: string
 }
 
@@ -138,4 +150,78 @@ export function describeChange(record: ChangedRecord): string {
     parts.push(`source ${sourceName(record.previousSource)} → ${sourceName(record.source)}`)
   if (record.labelOnly) parts.push('label only')
   return `${describeRef(record)}: ${parts.join(', ')}`
+}
+
+/**
+ * Checks the envelope's signatures with `publicKey` and records the status in `result`; without a key, notes that
+ * only digests were checked (or fails when a signature is required).
+ */
+export function checkSignature(
+  manifest: ManifestFile,
+  publicKey: KeyObject | undefined,
+  options: Pick<VerifyOptions, 'requireSigned'>,
+  result: Pick<DatasetVerification, 'signature' | 'signedBy' | 'notes'>,
+): VerificationFailure[] {
+  const { signedBy } = result
+  if (!publicKey) {
+    if (signedBy.length === 0) result.signature = { status: 'unsigned' }
+    if (options.requireSigned) {
+      return [
+        { check: 'signature', message: 'a signature is required, but no public key was given to check it' },
+      ]
+    }
+    result.notes.push(
+      signedBy.length === 0
+        ? 'the manifest is unsigned; only digests were checked'
+        : `signature not checked (no public key given); signed by key id ${signedBy.join(', ')}`,
+    )
+    return []
+  }
+  const status = verifyEnvelope(manifest.envelope, manifest.payload, publicKey)
+  result.signature = status
+  if (status.status === 'valid') return []
+  if (status.status === 'unsigned') {
+    return [
+      {
+        check: 'signature',
+        message: `the manifest is unsigned, but it must be signed by key id ${keyIdOf(publicKey)}`,
+      },
+    ]
+  }
+  if (status.status === 'wrong-key') {
+    return [
+      {
+        check: 'signature',
+        message: `wrong key: the manifest is signed by key id ${status.signedBy.join(', ')}, not by the given public key (key id ${status.keyId})`,
+      },
+    ]
+  }
+  return [{ check: 'signature', message: `bad signature: ${status.reason} (key id ${status.keyId})` }]
+}
+
+/** The record digest file's path when its bytes match the digest the manifest states; otherwise records why not. */
+export async function checkSidecarDigest(
+  manifest: ManifestFile,
+  failures: VerificationFailure[],
+): Promise<string | undefined> {
+  const expected = manifest.statement.predicate.records.digests.digest.sha256
+  let path: string
+  try {
+    path = sidecarPathOf(manifest)
+    const stats = await statOrThrow(path)
+    // Never hash a FIFO or device put in its place: the read would block or never end.
+    if (!stats.isFile())
+      throw PoisonguardError.at('INVALID_ARGUMENT', { file: path }, `it is ${describeFileKind(stats)}`)
+  } catch (error) {
+    if (!isPoisonguardError(error)) throw error
+    failures.push({ check: 'record-digests', message: `record digest file unusable: ${error.message}` })
+    return undefined
+  }
+  const actual = await hashFile(path)
+  if (actual === expected) return path
+  failures.push({
+    check: 'record-digests',
+    message: `record digest file ${basename(path)} was altered: its sha256 is ${actual}, the manifest says ${expected}`,
+  })
+  return undefined
 }

@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js'
 import { createManifest } from './manifest.js'
 import { sidecarPathFor } from './sidecar.js'
+import type { ManifestPredicate } from './statement.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from './verify.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-verify-'))
@@ -51,6 +53,19 @@ function rewritePayload(manifest: string, edit: (statement: string) => string): 
   const statement = Buffer.from(envelope.payload, 'base64').toString()
   envelope.payload = Buffer.from(edit(statement)).toString('base64')
   writeFileSync(manifest, JSON.stringify(envelope))
+}
+
+/** Edits the statement and signs it again with the real key: a manifest its signer got wrong. */
+function resign(manifest: string, edit: (predicate: ManifestPredicate) => void): void {
+  const envelope = JSON.parse(readFileSync(manifest, 'utf8'))
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString())
+  edit(statement.predicate)
+  const resigned = createEnvelope(
+    IN_TOTO_PAYLOAD_TYPE,
+    Buffer.from(JSON.stringify(statement)),
+    signer.privateKey,
+  )
+  writeFileSync(manifest, JSON.stringify(resigned))
 }
 
 describe('verifyDatasetAgainstManifest', () => {
@@ -238,7 +253,30 @@ describe('verifyDatasetAgainstManifest', () => {
     )
     const lenient = await verifyDatasetAgainstManifest(dataset, manifest)
     expect(lenient.ok).toBe(true)
+    expect(lenient.signature).toEqual({ status: 'unsigned' })
     expect(lenient.notes).toEqual(['the manifest is unsigned; only digests were checked'])
+  })
+
+  it('fails a validly signed manifest whose summary claims its own records do not bear out', async () => {
+    const { dataset, manifest } = await signedCopy()
+    resign(manifest, (predicate) => {
+      predicate.records.count = 13
+      predicate.labels.counts['0'] += 1
+      predicate.labels.counts['1'] -= 1
+      predicate.sources.find((source) => source.name === 'crawl')!.count = 40
+    })
+    const result = await verify(dataset, manifest)
+    expect(result.signature.status).toBe('valid')
+    expect(checks(result)).toEqual(['record-count', 'label-counts', 'source-counts'])
+    expect(message(result, 'record-count')).toBe(
+      'the manifest claims 13 records (records.count), but the data has 12',
+    )
+    expect(message(result, 'label-counts')).toBe(
+      'the signed claim labels.counts does not match the data: "0" claimed 5, found 4; "1" claimed 3, found 4',
+    )
+    expect(message(result, 'source-counts')).toBe(
+      'the signed claim sources does not match the data: "crawl" claimed 40, found 4',
+    )
   })
 
   it('reports a manifest that is not JSON as a failure, and a missing dataset as an error', async () => {

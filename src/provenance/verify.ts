@@ -1,15 +1,22 @@
 import type { KeyObject } from 'node:crypto'
-import { basename, extname } from 'node:path'
+import { extname } from 'node:path'
 import { isPoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import { hashFile } from '../io/hash.js'
+import { checkClaims, countsOfDigest } from './claims.js'
 import { type DatasetDigest, type DigestOptions, digestDataset } from './dataset-digest.js'
-import { type RecordDiff, RecordMatcher } from './diff.js'
-import { type SignatureStatus, verifyEnvelope } from './dsse.js'
-import { keyIdOf, readPublicKey } from './keys.js'
-import { type ManifestFile, readManifestFile, sidecarPathOf } from './manifest-file.js'
+import { isIdenticalDiff, type RecordDiff, RecordMatcher } from './diff.js'
+import type { SignatureStatus } from './dsse.js'
+import { readPublicKey } from './keys.js'
+import { type ManifestFile, readManifestFile } from './manifest-file.js'
 import { readSidecar } from './sidecar.js'
-import { checkRecords, type VerificationFailure } from './verify-checks.js'
+import type { ManifestPredicate } from './statement.js'
+import {
+  checkRecords,
+  checkSidecarDigest,
+  checkSignature,
+  type VerificationFailure,
+} from './verify-checks.js'
 
 export type { VerificationFailure } from './verify-checks.js'
 
@@ -35,7 +42,14 @@ export interface DatasetVerification {
   failures: VerificationFailure[]
   /** Things a reader should know that are not failures, e.g. that no signature was checked. */
   notes: string[]
+  /** `unsigned` when the envelope has no signature; `unchecked` when it has one but no key was given. */
   signature: SignatureStatus | { status: 'unchecked' }
+  /** Key ids the envelope says signed it (checked only when `signature` is `valid`). */
+  signedBy: string[]
+  /** SHA-256 of the manifest file, absent when it could not be read. */
+  manifestSha256?: string
+  /** What the manifest attests, absent when it could not be read. */
+  predicate?: ManifestPredicate
   fileDigest?: { expected: string; actual: string }
   merkleRoot?: { expected: string; actual: string }
   /** Record-level comparison with the manifest's record digests; absent when those could not be trusted. */
@@ -67,6 +81,9 @@ export async function verifyDatasetAgainstManifest(
     if (!isPoisonguardError(error) || error.code !== 'PARSE_ERROR') throw error
     return finish(result, [{ check: 'manifest', message: error.message }])
   }
+  result.manifestSha256 = manifest.sha256
+  result.predicate = manifest.statement.predicate
+  result.signedBy = manifest.envelope.signatures.map((signature) => signature.keyid || '(no key id)')
   const failures: VerificationFailure[] = [...checkSignature(manifest, publicKey, options, result)]
   const sidecarPath = await checkSidecarDigest(manifest, failures)
   const collect = options.collectSources !== false
@@ -99,6 +116,9 @@ export async function verifyDatasetAgainstManifest(
     if (collect) attachSources(result, table.ids, table.sources, matcher.oldPositions())
   }
   failures.push(...checkRecords(manifest, digest, result.records))
+  // The records are those signed, so a summary claim that disagrees with them was signed wrong.
+  if (result.records && isIdenticalDiff(result.records))
+    failures.push(...checkClaims(manifest.statement.predicate, countsOfDigest(digest)))
   return finish(result, failures)
 }
 
@@ -196,6 +216,7 @@ function emptyResult(datasetPath: string, manifestPath: string): DatasetVerifica
     failures: [],
     notes: [],
     signature: { status: 'unchecked' },
+    signedBy: [],
     sourceById: new Map(),
     sourcesInOrder: [],
   }
@@ -206,72 +227,6 @@ function finish(result: DatasetVerification, failures: VerificationFailure[]): D
   result.ok = failures.length === 0
   result.verdict = result.ok ? 'verified' : 'failed'
   return result
-}
-
-function checkSignature(
-  manifest: ManifestFile,
-  publicKey: KeyObject | undefined,
-  options: VerifyOptions,
-  result: DatasetVerification,
-): VerificationFailure[] {
-  const signedBy = manifest.envelope.signatures.map((signature) => signature.keyid || '(no key id)')
-  if (!publicKey) {
-    if (options.requireSigned) {
-      return [
-        { check: 'signature', message: 'a signature is required, but no public key was given to check it' },
-      ]
-    }
-    result.notes.push(
-      signedBy.length === 0
-        ? 'the manifest is unsigned; only digests were checked'
-        : `signature not checked (no public key given); signed by key id ${signedBy.join(', ')}`,
-    )
-    return []
-  }
-  const status = verifyEnvelope(manifest.envelope, manifest.payload, publicKey)
-  result.signature = status
-  if (status.status === 'valid') return []
-  if (status.status === 'unsigned') {
-    return [
-      {
-        check: 'signature',
-        message: `the manifest is unsigned, but it must be signed by key id ${keyIdOf(publicKey)}`,
-      },
-    ]
-  }
-  if (status.status === 'wrong-key') {
-    return [
-      {
-        check: 'signature',
-        message: `wrong key: the manifest is signed by key id ${status.signedBy.join(', ')}, not by the given public key (key id ${status.keyId})`,
-      },
-    ]
-  }
-  return [{ check: 'signature', message: `bad signature: ${status.reason} (key id ${status.keyId})` }]
-}
-
-/** The record digest file's path when its bytes match the digest the manifest states; otherwise records why not. */
-async function checkSidecarDigest(
-  manifest: ManifestFile,
-  failures: VerificationFailure[],
-): Promise<string | undefined> {
-  const expected = manifest.statement.predicate.records.digests.digest.sha256
-  let path: string
-  try {
-    path = sidecarPathOf(manifest)
-    await statOrThrow(path)
-  } catch (error) {
-    if (!isPoisonguardError(error)) throw error
-    failures.push({ check: 'record-digests', message: `record digest file unusable: ${error.message}` })
-    return undefined
-  }
-  const actual = await hashFile(path)
-  if (actual === expected) return path
-  failures.push({
-    check: 'record-digests',
-    message: `record digest file ${basename(path)} was altered: its sha256 is ${actual}, the manifest says ${expected}`,
-  })
-  return undefined
 }
 
 /** Attested source per dataset record (`positions[i]` indexes `ids`/`sources`, -1 when not attested) and by id. */

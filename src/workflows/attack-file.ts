@@ -1,9 +1,10 @@
-import { extname, resolve } from 'node:path'
+import { extname } from 'node:path'
 import { type AttackRun, applyAttack } from '../attacks/registry.js'
 import type { AttackResult } from '../attacks/types.js'
 import type { Dataset, DatasetFormat } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
+import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { writeDataset, writtenRecordIds } from '../io/write-dataset.js'
 import { createRng } from '../util/rng.js'
@@ -78,18 +79,22 @@ function sidecarPath(path: string, suffix: string): string {
   return `${path.replace(/[/\\]+$/, '')}${suffix}`
 }
 
-/** Refuses outputs that would overwrite an input or each other, before anything is read. */
-function checkPaths(options: AttackFileOptions, metaPath: string): void {
+/** The files an attack reads: no output may replace one of them or land inside one (an image folder). */
+function inputsOf(options: AttackFileOptions): (string | undefined)[] {
+  return [options.input, options.triggeredTest?.input, options.load?.embeddings]
+}
+
+/** Refuses clashing outputs before anything is read, so a clash fails at once instead of after the work. */
+async function checkPaths(options: AttackFileOptions, metaPath: string): Promise<void> {
   const test = options.triggeredTest
-  const inputs = [options.input, ...(test ? [test.input] : [])].map((path) => resolve(path))
-  const outputs = [options.out, options.truth, metaPath, ...(test ? [test.output] : [])]
-  const clash = outputs.find((output) => inputs.includes(resolve(output)))
-  if (clash) {
-    const hint = 'write to a new path'
-    throw PoisonguardError.at('OUTPUT_ERROR', { file: clash }, 'an output would overwrite an input', hint)
-  }
-  if (new Set(outputs.map((path) => resolve(path))).size !== outputs.length)
-    throw new PoisonguardError('INVALID_ARGUMENT', `two outputs share one path: ${outputs.join(', ')}`)
+  const outputs = [
+    { path: options.out, flag: '--out' },
+    { path: options.truth, flag: '--truth' },
+    { path: metaPath },
+    ...(test ? [{ path: test.output, flag: '--triggered-test' }] : []),
+    ...(test ? [{ path: sidecarPath(test.output, '.truth.json') }] : []),
+  ]
+  await checkOutputs(outputs, inputsOf(options))
 }
 
 interface TriggeredTest {
@@ -140,15 +145,19 @@ function bundleOutputs(
 ): OutputFile[] {
   const truth = groundTruth(run, meta.output.format)
   const outputs: OutputFile[] = [
-    { path: meta.output.truth, contents: `${JSON.stringify(truth)}\n` },
+    { path: meta.output.truth, flag: '--truth', contents: `${JSON.stringify(truth)}\n` },
     { path: metaPath, contents: `${JSON.stringify(meta, null, 2)}\n` },
   ]
   if (test && meta.triggeredTest) {
     const testTruth = groundTruth(test.result, test.format)
     outputs.push({ path: meta.triggeredTest.truth, contents: `${JSON.stringify(testTruth)}\n` })
-    outputs.push({ path: test.paths.output, write: writeTo(test.result.dataset, test.format) })
+    outputs.push({
+      path: test.paths.output,
+      flag: '--triggered-test',
+      write: writeTo(test.result.dataset, test.format),
+    })
   }
-  outputs.push({ path: meta.output.path, write: writeTo(run.dataset, meta.output.format) })
+  outputs.push({ path: meta.output.path, flag: '--out', write: writeTo(run.dataset, meta.output.format) })
   return outputs
 }
 
@@ -189,11 +198,11 @@ function describeRun(input: Dataset, run: AttackRun, options: AttackFileOptions,
  */
 export async function attackFile(options: AttackFileOptions): Promise<AttackBundle> {
   const metaPath = sidecarPath(options.out, '.meta.json')
-  checkPaths(options, metaPath)
+  await checkPaths(options, metaPath)
   const input = await loadDataset(options.input, options.load)
   const run = applyAttack(options.attack, input, options.params ?? {}, options.seed ?? 0)
   const test = await triggerTest(run, input, options)
   const meta = describeRun(input, run, options, test)
-  await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, test))
+  await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, test), { inputs: inputsOf(options) })
   return { run, meta, metaPath, warnings: run.dataset.warnings.slice(input.warnings.length) }
 }

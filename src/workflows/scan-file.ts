@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
-import type { ScanReport } from '../domain/index.js'
+import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
-import { withAttestedSources } from '../provenance/attach.js'
+import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
@@ -31,12 +31,15 @@ export type ScanFileResult =
       readonly dataset: Dataset
       readonly report: ScanReport
       readonly verification?: DatasetVerification
+      /** How far the manifest was trusted; also in `report.dataset.provenance`. */
+      readonly provenance?: DatasetProvenance
     }
   | { readonly status: 'verification-failed'; readonly verification: DatasetVerification }
 
 /**
- * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch stops here, with
- * what failed), attaches the sources the manifest attests, and scans it.
+ * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch, including a signed
+ * count that the loaded data does not bear out, stops here with what failed), attaches the sources the manifest
+ * attests, scans it, and records in the report how far the manifest's signature was trusted.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
   const { load, manifest, ...scanOptions } = options
@@ -46,7 +49,9 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,
   })
+  const { dataset, provenance } = attestDataset(loaded, verification)
   if (!verification.ok) return { status: 'verification-failed', verification }
-  const dataset = withAttestedSources(loaded, verification)
-  return { status: 'scanned', dataset, report: await scan(dataset, scanOptions), verification }
+  const report = await scan(dataset, scanOptions)
+  if (provenance) report.dataset.provenance = provenance
+  return { status: 'scanned', dataset, report, verification, provenance }
 }

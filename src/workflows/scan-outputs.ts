@@ -18,6 +18,8 @@ export interface ScanOutputPaths {
   relabel?: string
   /** With `exportClean` or `relabel`: also drop every record of a source whose flagged share exceeds this (0–1). */
   dropSourcesAbove?: number
+  /** Files the scan read besides the dataset (embeddings, manifest, key): no output may replace one of them. */
+  inputs?: readonly (string | undefined)[]
 }
 
 /** What the dataset copies hold, for a summary. */
@@ -57,22 +59,27 @@ export async function writeScanOutputs(
   const clean = { dropSourcesAbove: paths.dropSourcesAbove }
   const outputs: OutputFile[] = []
   const written: WrittenScanOutputs = {}
-  if (paths.report) outputs.push({ path: paths.report, contents: `${JSON.stringify(report, null, 1)}\n` })
-  if (paths.html)
-    outputs.push({ path: paths.html, contents: renderHtmlReport(report, htmlExtras(dataset, report)) })
+  if (paths.report)
+    outputs.push({ path: paths.report, flag: '--out', contents: `${JSON.stringify(report, null, 1)}\n` })
+  if (paths.html) {
+    const html = renderHtmlReport(report, htmlExtras(dataset, report))
+    outputs.push({ path: paths.html, flag: '--html', contents: html })
+  }
   if (paths.exportClean) {
     const keep = cleanKeepMask(report, clean)
-    outputs.push({ path: paths.exportClean, write: (path) => writeFilteredDataset(dataset, keep, path) })
+    const write = (path: string) => writeFilteredDataset(dataset, keep, path)
+    outputs.push({ path: paths.exportClean, flag: '--export-clean', write })
     written.cleanDropped = droppedCount(keep)
   }
   if (paths.relabel) {
     const { keep, relabel } = relabelPlan(report, clean)
     outputs.push({
       path: paths.relabel,
+      flag: '--relabel',
       write: (path) => writeFilteredDataset(dataset, keep, path, { relabel }),
     })
     written.relabelled = { changed: relabel.size, dropped: droppedCount(keep) }
   }
-  await writeOutputsAtomically(outputs)
+  await writeOutputsAtomically(outputs, { inputs: [dataset.origin.path, ...(paths.inputs ?? [])] })
   return written
 }

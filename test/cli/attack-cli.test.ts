@@ -218,7 +218,7 @@ describe('poisonguard attack', () => {
       '--truth',
       temporary('x.json'),
     )
-    expect(overwrite.stderr).toContain('an output would overwrite an input')
+    expect(overwrite.stderr).toContain(`--out ${input}: the output would overwrite the input ${input}`)
     expect(existsSync(temporary('x.csv'))).toBe(false)
   })
 

@@ -92,7 +92,9 @@ describe('poisonguard bench', () => {
     expect(nothing.stderr).toContain('nothing to bench: no built-in dataset and no dataset given')
     const folder = await runCli('bench', '--quick', '--out', path('missing/bench.json'))
     expect(folder.exitCode).toBe(1)
-    expect(folder.stderr).toContain('its folder does not exist or is not writable')
+    expect(folder.stderr).toContain(
+      `--out ${path('missing/bench.json')}: its folder ${path('missing')} does not exist`,
+    )
     expect(existsSync(out)).toBe(false)
   })
 
