@@ -17,6 +17,28 @@ export interface DatasetOrigin {
   readonly byteCount: number
 }
 
+/** A feature column whose empty cells the loader filled with the column mean. */
+export interface ImputedColumn {
+  /** Empty cells found, and filled, in this column. */
+  readonly cellCount: number
+  readonly mean: number
+}
+
+/**
+ * What a loader noticed without stopping, as data: later steps read these fields (a schema's null rates, a retyped
+ * column), and the user-facing `warnings` are rendered from them.
+ */
+export interface LoadDiagnostics {
+  /** Feature columns that had empty cells, in column order. */
+  readonly imputed: ReadonlyMap<string, ImputedColumn>
+  /** Columns left out of the features because they hold text. */
+  readonly textColumns: readonly string[]
+  /** Columns left out of the features because every cell is empty. */
+  readonly emptyColumns: readonly string[]
+  /** Files in an image folder that were skipped: not an image, or not inside a label folder. */
+  readonly skippedFiles: readonly string[]
+}
+
 /**
  * One loaded dataset, immutable. Every per-record array has `rowCount` entries in input order.
  * `features` holds the raw numeric feature columns (not standardised); images store grayscale pixels in [0,1].
@@ -34,7 +56,9 @@ export interface Dataset {
   /** Set when each feature row is a grayscale image, so reports can draw thumbnails. */
   readonly imageShape?: { readonly width: number; readonly height: number }
   readonly embeddings?: FeatureMatrix
-  /** Problems that did not stop loading but that a user should see (imputed cells, dropped columns). */
+  /** What the loader noticed (imputed cells, skipped columns and files); absent for datasets built in memory. */
+  readonly diagnostics?: LoadDiagnostics
+  /** Problems that did not stop loading but that a user should see, as messages (rendered from `diagnostics`). */
   readonly warnings: readonly string[]
 }
 

@@ -173,7 +173,7 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
     categoricalFeatures: options.categoricalFeatures ?? categoricalFeatures(schema),
   })
   const findings = [
-    ...checkColumns(schema, batch, reference.warnings),
+    ...checkColumns(schema, batch, reference.diagnostics),
     ...validation.findings,
     ...tests.filter((test) => test.significant).map(driftFinding),
   ].sort(worstFirst)

@@ -33,17 +33,6 @@ function round(value: number): number {
   return Number.isFinite(value) ? Number(value.toPrecision(6)) : value
 }
 
-/** Empty-cell counts per feature, from the loader's warning (it fills those cells with the column mean). */
-export function emptyCellCounts(warnings: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const warning of warnings) {
-    if (!warning.startsWith('filled empty feature cells')) continue
-    for (const match of warning.matchAll(/(\d+) in "((?:[^"\\]|\\.)*)" \(mean/g))
-      counts.set(match[2], Number(match[1]))
-  }
-  return counts
-}
-
 /** Rule for an observed null share: none seen means none allowed, else room for twice as many. */
 function allowedNullRate(observed: number): number {
   return observed === 0 ? 0 : round(Math.min(1, 2 * observed + 0.01))
@@ -132,11 +121,11 @@ function textRule(dataset: Dataset): DatasetSchema['text'] {
 export function inferSchema(dataset: Dataset, options: InferSchemaOptions = {}): DatasetSchema {
   const features = dataset.features
   const summaries = options.summaries ?? (features ? summarizeColumns(features) : [])
-  const emptyCells = emptyCellCounts(dataset.warnings)
+  const imputed = dataset.diagnostics?.imputed
   const rows = Math.max(dataset.rowCount, 1)
   const isImage = dataset.imageShape !== undefined
   const featureRules = dataset.featureNames.map((name, col) =>
-    inferFeature(name, summaries[col], (emptyCells.get(name) ?? 0) / rows, isImage),
+    inferFeature(name, summaries[col], (imputed?.get(name)?.cellCount ?? 0) / rows, isImage),
   )
   if (isImage && featureRules.length > 0) shareImageRange(featureRules)
   const schema: DatasetSchema = {

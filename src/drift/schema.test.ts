@@ -3,7 +3,7 @@ import { inMemoryDataset } from '../../test/fixtures/datasets.js'
 import { isPoisonguardError, type PoisonguardError } from '../errors.js'
 import { createRng } from '../util/rng.js'
 import { parseSchema, validateSchemaObject } from './schema.js'
-import { emptyCellCounts, inferSchema } from './schema-infer.js'
+import { inferSchema } from './schema-infer.js'
 
 function trusted() {
   const rng = createRng(1)
@@ -22,9 +22,12 @@ function trusted() {
     texts: Array.from({ length: rows }, (_, row) => 'x'.repeat(10 + (row % 90))),
     sources: Array.from({ length: rows }, (_, row) => (row % 2 ? 'alice' : 'bob')),
     ids: Array.from({ length: rows }, (_, row) => `id-${row}`),
-    warnings: [
-      'filled empty feature cells with the column mean: 5 in "age" (mean 25.1), 1 in "score" (mean 0.5)',
-    ],
+    diagnostics: {
+      imputed: new Map([
+        ['age', { cellCount: 5, mean: 25.1 }],
+        ['score', { cellCount: 1, mean: 0.5 }],
+      ]),
+    },
   })
 }
 
@@ -54,13 +57,7 @@ describe('schema inference', () => {
     expect(visits.observed?.quantiles.p50).toBeGreaterThanOrEqual(100)
   })
 
-  it('reads null rates from the loader warning and allows a little more', () => {
-    expect(emptyCellCounts(trusted().warnings)).toEqual(
-      new Map([
-        ['age', 5],
-        ['score', 1],
-      ]),
-    )
+  it("reads null rates from the loader's imputed cells and allows a little more", () => {
     expect(schema.features[0].observed?.nullRate).toBe(0.01)
     expect(schema.features[0].maxNullRate).toBe(0.03)
     expect(schema.features[1].maxNullRate).toBe(0)

@@ -1,7 +1,6 @@
-import type { Dataset } from '../data/dataset.js'
+import type { Dataset, LoadDiagnostics } from '../data/dataset.js'
 import type { Severity } from '../domain/index.js'
 import type { DatasetSchema } from './schema.js'
-import { emptyCellCounts } from './schema-infer.js'
 import type { CheckFinding } from './types.js'
 
 const SCORE_OF: Record<Severity, number> = { low: 0.3, medium: 0.6, high: 0.9 }
@@ -18,26 +17,19 @@ function finding(severity: Severity, explanation: string, column?: string, rowCo
   }
 }
 
-/** Columns a loader skipped as non-numeric, from its warning `ignored non-numeric column(s) "a", "b"; …`. */
-function textColumnsOf(warnings: readonly string[]): Set<string> {
-  const names = new Set<string>()
-  for (const warning of warnings) {
-    if (!warning.startsWith('ignored non-numeric column')) continue
-    const list = warning.slice(0, warning.indexOf(';') >= 0 ? warning.indexOf(';') : undefined)
-    for (const match of list.matchAll(/"((?:[^"\\]|\\.)*)"/g)) names.add(match[1])
-  }
-  return names
-}
-
 function percent(share: number): string {
   return `${Number((100 * share).toPrecision(3))}%`
 }
 
-function featureColumnFindings(schema: DatasetSchema, batch: Dataset, referenceWarnings: readonly string[]) {
+function featureColumnFindings(
+  schema: DatasetSchema,
+  batch: Dataset,
+  referenceDiagnostics: LoadDiagnostics | undefined,
+) {
   const findings: CheckFinding[] = []
   const batchColumns = new Set(batch.featureNames)
-  const batchText = textColumnsOf(batch.warnings)
-  const referenceText = textColumnsOf(referenceWarnings)
+  const batchText = new Set(batch.diagnostics?.textColumns)
+  const referenceText = new Set(referenceDiagnostics?.textColumns)
   const listed = new Set(schema.features.map((feature) => feature.name))
   for (const rule of schema.features) {
     if (batchColumns.has(rule.name)) continue
@@ -60,16 +52,16 @@ function featureColumnFindings(schema: DatasetSchema, batch: Dataset, referenceW
     else if (!schema.allowExtraFeatures)
       findings.push(finding('medium', `column "${name}" is in the batch but not in the schema`, name))
   }
-  const emptyCells = emptyCellCounts(batch.warnings)
   for (const rule of schema.features) {
-    const share = (emptyCells.get(rule.name) ?? 0) / Math.max(batch.rowCount, 1)
+    const emptyCells = batch.diagnostics?.imputed.get(rule.name)?.cellCount ?? 0
+    const share = emptyCells / Math.max(batch.rowCount, 1)
     if (share > rule.maxNullRate)
       findings.push(
         finding(
           'medium',
           `column "${rule.name}" has ${percent(share)} empty cells; the schema allows ${percent(rule.maxNullRate)}`,
           rule.name,
-          emptyCells.get(rule.name),
+          emptyCells,
         ),
       )
   }
@@ -140,10 +132,10 @@ function emptyRoleFindings(schema: DatasetSchema, batch: Dataset): CheckFinding[
 export function checkColumns(
   schema: DatasetSchema,
   batch: Dataset,
-  referenceWarnings: readonly string[] = [],
+  referenceDiagnostics?: LoadDiagnostics,
 ): CheckFinding[] {
   return [
-    ...featureColumnFindings(schema, batch, referenceWarnings),
+    ...featureColumnFindings(schema, batch, referenceDiagnostics),
     ...presenceFindings(schema, batch),
     ...emptyRoleFindings(schema, batch),
   ]

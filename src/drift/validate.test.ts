@@ -29,7 +29,7 @@ function batch() {
     labels: ['cat', 'cow', 'dog', '', 'cat'],
     texts: ['fine', 'also fine', 'way too long text', 'ok', ''],
     sources: ['alice', 'alice', 'alice', 'mallory', 'alice'],
-    warnings: ['ignored non-numeric column(s) "gone"; choose features with --features'],
+    diagnostics: { textColumns: ['gone'] },
   })
 }
 
@@ -82,14 +82,14 @@ describe('column validation', () => {
       features: { data: new Float32Array(6), rows: 2, cols: 3 },
       featureNames: ['x', 'kind', 'extra'],
       imageShape: { width: 3, height: 1 },
-      warnings: [
-        'ignored non-numeric column(s) "n"; choose features with --features',
-        'filled empty feature cells with the column mean: 1 in "x" (mean 0.5)',
-      ],
+      diagnostics: { textColumns: ['n'], imputed: new Map([['x', { cellCount: 1, mean: 0.5 }]]) },
     })
-    const findings = checkColumns({ ...schema, image: { width: 28, height: 28 } }, noisy, [
-      'ignored non-numeric column(s) "extra"; choose features with --features',
-    ])
+    const findings = checkColumns({ ...schema, image: { width: 28, height: 28 } }, noisy, {
+      imputed: new Map(),
+      textColumns: ['extra'],
+      emptyColumns: [],
+      skippedFiles: [],
+    })
     expect(findings.map((finding) => `${finding.severity}: ${finding.explanation}`)).toEqual([
       'high: column "n" changed type: numeric in the schema, text in the batch',
       'high: column "gone" is missing from the batch',

@@ -2,7 +2,6 @@ import type { Dataset } from '../data/dataset.js'
 import type { Finding, RecordReport, Severity } from '../domain/index.js'
 import { severityOrder } from '../domain/index.js'
 import type { DatasetSchema, FeatureRule } from './schema.js'
-import { emptyCellCounts } from './schema-infer.js'
 import type { CheckFinding } from './types.js'
 
 export interface ValidateOptions {
@@ -222,9 +221,4 @@ export function validateRows(
     return record
   })
   return { findings, records, violatingRows: rows.byRow.size }
-}
-
-/** Empty feature cells per column of the batch, from the loader's warnings. */
-export function batchEmptyCells(batch: Dataset): Map<string, number> {
-  return emptyCellCounts(batch.warnings)
 }

@@ -1,7 +1,8 @@
-import { type Dataset, type DatasetOrigin, encodeLabels } from '../data/dataset.js'
+import { type Dataset, type DatasetOrigin, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
-import { finishFeatures } from './features.js'
+import { describeLoadDiagnostics } from './diagnostics.js'
 import { IssueList } from './issues.js'
+import { finishNumericColumns } from './numeric-columns.js'
 import type { NumericTable } from './numeric-table.js'
 
 /** The column choices a caller can make; unset ones follow the `id`/`label`/`text`/`source` conventions. */
@@ -96,7 +97,6 @@ export interface TableParts {
   readonly roles: RoleValues
   /** Physical line of each record, for messages; absent for formats without lines. */
   readonly lines?: Int32Array
-  readonly warnings: string[]
 }
 
 /** Applies the column conventions: ids, labels, texts, sources, and the imputed float32 feature matrix. */
@@ -111,7 +111,9 @@ export function buildDataset(parts: TableParts): Dataset {
       'add at least one record',
     )
   }
-  const features = finishFeatures(table, parts.warnings)
+  const features = finishNumericColumns(table)
+  const { imputed, textColumns, emptyColumns } = features
+  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [] }
   const ids = roles.id ? checkIds(roles.id, plan.names[plan.id], parts) : rowNumbers(rowCount)
   const name = (index: number) => plan.names[index]
   return {
@@ -125,7 +127,8 @@ export function buildDataset(parts: TableParts): Dataset {
     features: features.matrix,
     featureNames: features.names,
     imageShape: features.imageShape,
-    warnings: parts.warnings,
+    diagnostics,
+    warnings: describeLoadDiagnostics(diagnostics),
   }
 }
 

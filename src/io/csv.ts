@@ -34,7 +34,6 @@ export async function loadCsv(path: string, options: TextLoadOptions): Promise<D
     table: reader.table,
     roles: reader.roles,
     lines: Int32Array.from(reader.lines),
-    warnings: [],
   })
 }
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
 import sharp from 'sharp'
-import { type Dataset, encodeLabels } from '../data/dataset.js'
+import { type Dataset, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { describeLoadDiagnostics } from './diagnostics.js'
 import { IssueList } from './issues.js'
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg'])
@@ -58,7 +59,12 @@ export async function loadImages(root: string, options: ImageLoadOptions): Promi
   files.forEach((file, row) => {
     digest.update(`${file}\0${decoded.fileHashes[row]}\n`)
   })
-  const shown = skipped.slice(0, 5).join(', ')
+  const diagnostics: LoadDiagnostics = {
+    imputed: new Map(),
+    textColumns: [],
+    emptyColumns: [],
+    skippedFiles: skipped,
+  }
   const pixelCount = side * side
   return {
     origin: { path: root, format: 'images', sha256: digest.digest('hex'), byteCount: decoded.byteCount },
@@ -68,10 +74,8 @@ export async function loadImages(root: string, options: ImageLoadOptions): Promi
     features: { data: decoded.pixels, rows: files.length, cols: pixelCount },
     featureNames: Array.from({ length: pixelCount }, (_, pixel) => `pixel${pixel}`),
     imageShape: { width: side, height: side },
-    warnings:
-      skipped.length > 0
-        ? [`skipped ${skipped.length} file(s) that are not images in a label folder: ${shown}`]
-        : [],
+    diagnostics,
+    warnings: describeLoadDiagnostics(diagnostics),
   }
 }
 

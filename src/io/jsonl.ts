@@ -46,7 +46,6 @@ export async function loadJsonl(path: string, options: TextLoadOptions): Promise
     table,
     roles,
     lines: lineNumbers,
-    warnings: [],
   })
 }
 

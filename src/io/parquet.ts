@@ -59,7 +59,6 @@ export async function loadParquet(
     plan,
     table,
     roles,
-    warnings: [],
   })
 }
 

@@ -1,31 +1,37 @@
+import type { ImputedColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
+import { quoteNames } from './diagnostics.js'
 import { KIND_NUMERIC, KIND_TEXT, type NumericTable } from './numeric-table.js'
 
 const MIN_IMAGE_PIXELS = 64
-const MAX_LISTED_WARNINGS = 10
 
-/** The dense feature matrix of a table, its column names, and the image shape when the columns are pixels. */
-export interface FinishedFeatures {
+/** The dense feature matrix of a table, its column names, the image shape when the columns are pixels, and what
+ * was left out or filled in on the way. */
+export interface NumericColumns {
   readonly matrix?: FeatureMatrix
   readonly names: string[]
   readonly imageShape?: { width: number; height: number }
+  readonly imputed: ReadonlyMap<string, ImputedColumn>
+  readonly textColumns: string[]
+  readonly emptyColumns: string[]
 }
 
 /**
- * Keeps the numeric candidate columns, fills empty cells with their column mean (one warning per column), and
- * recognises square grayscale images (≥ 64 pixel columns, values within [0,255]) so reports can draw them.
+ * Keeps the numeric candidate columns, fills empty cells with their column mean, and recognises square grayscale
+ * images (≥ 64 pixel columns, values within [0,255]) so reports can draw them.
  */
-export function finishFeatures(table: NumericTable, warnings: string[]): FinishedFeatures {
-  const kept = chooseColumns(table, warnings)
+export function finishNumericColumns(table: NumericTable): NumericColumns {
+  const { kept, textColumns, emptyColumns } = chooseColumns(table)
   table.issues.throwIfAny()
-  if (kept.length === 0) return { names: [] }
+  if (kept.length === 0) return { names: [], imputed: new Map(), textColumns, emptyColumns }
   const cols = kept.length
   const data = gatherColumns(table, kept)
   const names = kept.map((column) => table.names[column])
   const missing = Int32Array.from(kept, (column) => table.missing[column])
-  imputeMeans(data, cols, missing, names, warnings)
-  return { matrix: { data, rows: table.rowCount, cols }, names, imageShape: imageShapeOf(data, cols) }
+  const imputed = imputeMeans(data, cols, missing, names)
+  const matrix = { data, rows: table.rowCount, cols }
+  return { matrix, names, imageShape: imageShapeOf(data, cols), imputed, textColumns, emptyColumns }
 }
 
 /** Copies the kept columns out of the table blocks into one dense row-major matrix. */
@@ -61,7 +67,7 @@ function imageShapeOf(data: Float32Array, cols: number): { width: number; height
   return { width: side, height: side }
 }
 
-function chooseColumns(table: NumericTable, warnings: string[]): number[] {
+function chooseColumns(table: NumericTable) {
   const kept: number[] = []
   const textColumns: string[] = []
   const emptyColumns: string[] = []
@@ -75,25 +81,22 @@ function chooseColumns(table: NumericTable, warnings: string[]): number[] {
     throw PoisonguardError.at(
       'INVALID_VALUE',
       { file: table.file, column: emptyColumns[0] },
-      `feature column${emptyColumns.length > 1 ? 's' : ''} ${quoteList(emptyColumns)} ha${emptyColumns.length > 1 ? 've' : 's'} no values`,
+      `feature column${emptyColumns.length > 1 ? 's' : ''} ${quoteNames(emptyColumns)} ha${emptyColumns.length > 1 ? 've' : 's'} no values`,
       'fill the column or leave it out of --features',
     )
   }
-  if (textColumns.length > 0 && !table.explicit)
-    warnings.push(`ignored non-numeric column(s) ${quoteList(textColumns)}; choose features with --features`)
-  if (emptyColumns.length > 0) warnings.push(`ignored empty column(s) ${quoteList(emptyColumns)}`)
-  return kept
+  return { kept, textColumns, emptyColumns }
 }
 
+/** Fills the empty (NaN) cells of each column with the mean of its other cells. */
 function imputeMeans(
   data: Float32Array,
   cols: number,
   missing: Int32Array,
   names: string[],
-  warnings: string[],
-): void {
+): Map<string, ImputedColumn> {
   const rowCount = data.length / cols
-  const imputed: string[] = []
+  const imputed = new Map<string, ImputedColumn>()
   for (let col = 0; col < cols; col++) {
     if (missing[col] === 0) continue
     let sum = 0
@@ -102,17 +105,7 @@ function imputeMeans(
     const mean = sum / (rowCount - missing[col])
     for (let index = col; index < data.length; index += cols)
       if (Number.isNaN(data[index])) data[index] = mean
-    imputed.push(`${missing[col]} in "${names[col]}" (mean ${Number(mean.toPrecision(6))})`)
+    imputed.set(names[col], { cellCount: missing[col], mean })
   }
-  if (imputed.length === 0) return
-  const shown = imputed.slice(0, MAX_LISTED_WARNINGS).join(', ')
-  const more =
-    imputed.length > MAX_LISTED_WARNINGS ? `, and ${imputed.length - MAX_LISTED_WARNINGS} more columns` : ''
-  warnings.push(`filled empty feature cells with the column mean: ${shown}${more}`)
-}
-
-function quoteList(names: string[]): string {
-  const shown = names.slice(0, MAX_LISTED_WARNINGS).map((name) => `"${name}"`)
-  if (names.length > MAX_LISTED_WARNINGS) shown.push(`… (${names.length} in all)`)
-  return shown.join(', ')
+  return imputed
 }
