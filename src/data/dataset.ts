@@ -1,7 +1,5 @@
 import type { FeatureMatrix } from './matrix.js'
 
-export type DatasetFormat = 'csv' | 'jsonl' | 'parquet' | 'images'
-
 /** Class labels encoded as indices into `classes`; -1 marks a record without a label. */
 export interface LabelColumn {
   readonly name: string
@@ -12,7 +10,8 @@ export interface LabelColumn {
 /** Where a dataset came from and how it was read; enough to write a filtered copy in the same format. */
 export interface DatasetOrigin {
   readonly path: string
-  readonly format: DatasetFormat
+  /** Name of the format that read it, e.g. `csv` or `images`; the formats are registered in `src/io/formats`. */
+  readonly format: string
   readonly sha256: string
   readonly byteCount: number
 }

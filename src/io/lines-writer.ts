@@ -1,23 +1,27 @@
 import { open } from 'node:fs/promises'
 
-const chunkChars = 1 << 20
+const CHUNK_CHARS = 1 << 20
 
-/** Streams lines to a file, each followed by a newline, in chunks of about a mebibyte. */
+/**
+ * Streams lines into a new file (it must not exist yet), each followed by a newline, in chunks of about a
+ * mebibyte, and flushes it to disk before returning.
+ */
 export async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
-  const handle = await open(path, 'w')
+  const handle = await open(path, 'wx')
   try {
     let chunk: string[] = []
-    let size = 0
+    let chunkChars = 0
     for (const line of lines) {
       chunk.push(line)
-      size += line.length + 1
-      if (size >= chunkChars) {
+      chunkChars += line.length + 1
+      if (chunkChars >= CHUNK_CHARS) {
         await handle.write(`${chunk.join('\n')}\n`)
         chunk = []
-        size = 0
+        chunkChars = 0
       }
     }
     if (chunk.length > 0) await handle.write(`${chunk.join('\n')}\n`)
+    await handle.sync()
   } finally {
     await handle.close()
   }

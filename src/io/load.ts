@@ -1,12 +1,8 @@
-import { extname } from 'node:path'
-import type { Dataset, DatasetFormat } from '../data/dataset.js'
+import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
-import { loadCsv } from './csv.js'
 import { statOrThrow } from './files.js'
-import { loadImages } from './images.js'
-import { loadJsonl } from './jsonl.js'
+import { adapterOf, checkFormat, type DatasetFormat, detectFormat } from './formats/index.js'
 import { loadEmbeddings } from './npy.js'
-import { loadParquet } from './parquet.js'
 
 /** How to read a dataset; every column choice is optional and falls back to the naming conventions. */
 export interface LoadOptions {
@@ -31,24 +27,17 @@ export interface LoadOptions {
   onProgress?: (fractionDone: number) => void
 }
 
-const FORMATS: readonly DatasetFormat[] = ['csv', 'jsonl', 'parquet', 'images']
-const EXTENSIONS: Record<string, DatasetFormat> = {
-  '.csv': 'csv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.parquet': 'parquet',
-}
-const SUPPORTED =
-  '.csv (csv), .jsonl or .ndjson (jsonl), .parquet (parquet), a folder of label folders (images)'
-const DEFAULT_MAX_LINE_BYTES = 8 << 20
+/** Longest line or record in bytes unless the caller says otherwise. */
+export const DEFAULT_MAX_LINE_BYTES = 8 << 20
 
 /** Loads a CSV, JSON Lines, Parquet file or an image folder into an immutable Dataset. */
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
   checkOptions(options)
   const stats = await statOrThrow(path)
   const format = options.format ?? detectFormat(path, stats.isDirectory())
-  if ((format === 'images') !== stats.isDirectory()) {
-    const expected = format === 'images' ? 'a folder of label folders' : `a ${format} file`
+  const adapter = adapterOf(format)
+  if ((adapter.folder !== undefined) !== stats.isDirectory()) {
+    const expected = adapter.folder ?? `a ${format} file`
     throw PoisonguardError.at(
       'INVALID_ARGUMENT',
       { file: path },
@@ -56,7 +45,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
       'pass the right --format, or leave it out to detect it',
     )
   }
-  if (format !== 'images' && stats.size === 0) {
+  if (adapter.folder === undefined && stats.size === 0) {
     throw PoisonguardError.at(
       'EMPTY_FILE',
       { file: path },
@@ -64,12 +53,10 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
       'a dataset file needs at least one record (CSV: a header row and records)',
     )
   }
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-  let dataset: Dataset
-  if (format === 'csv') dataset = await loadCsv(path, { ...options, maxLineBytes })
-  else if (format === 'jsonl') dataset = await loadJsonl(path, { ...options, maxLineBytes })
-  else if (format === 'parquet') dataset = await loadParquet(path, options)
-  else dataset = await loadImages(path, options)
+  let dataset = await adapter.load(path, {
+    ...options,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  })
   if (options.embeddings !== undefined) {
     dataset = { ...dataset, embeddings: await loadEmbeddings(options.embeddings, dataset.rowCount) }
   }
@@ -77,27 +64,8 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   return dataset
 }
 
-/** The format implied by a path: its extension, or `images` for a folder. */
-export function detectFormat(path: string, isDirectory: boolean): DatasetFormat {
-  if (isDirectory) return 'images'
-  const extension = extname(path).toLowerCase()
-  const format = EXTENSIONS[extension]
-  if (format) return format
-  throw PoisonguardError.at(
-    'UNKNOWN_FORMAT',
-    { file: path },
-    `cannot tell the format from the extension ${extension === '' ? '(none)' : JSON.stringify(extension)}; supported: ${SUPPORTED}`,
-    `name the format with --format (one of ${FORMATS.join(', ')})`,
-  )
-}
-
 function checkOptions(options: LoadOptions): void {
-  if (options.format !== undefined && !FORMATS.includes(options.format)) {
-    throw new PoisonguardError(
-      'UNKNOWN_FORMAT',
-      `unknown format ${JSON.stringify(options.format)}; expected one of: ${FORMATS.join(', ')}`,
-    )
-  }
+  if (options.format !== undefined) checkFormat(options.format)
   const positiveInteger = (name: string, value: number | undefined, max: number) => {
     if (value === undefined || (Number.isInteger(value) && value >= 1 && value <= max)) return
     throw new PoisonguardError(

@@ -1,9 +1,8 @@
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
-import { writeFilteredParquet } from './parquet.js'
+import { adapterOf, checkFormat } from './formats/index.js'
+import type { DatasetFormatAdapter } from './formats/types.js'
 import { writeOutputsAtomically } from './transaction.js'
-import { copyFilteredImages } from './write-images.js'
-import { writeFilteredCsv, writeFilteredJsonl } from './write-text.js'
 
 /** Changes applied while writing a filtered copy. */
 export interface WriteOptions {
@@ -24,20 +23,17 @@ export async function writeFilteredDataset(
   outPath: string,
   options: WriteOptions = {},
 ): Promise<void> {
-  checkArguments(dataset, keep, options.relabel)
+  const adapter = adapterOf(checkFormat(dataset.origin.format))
+  checkArguments(dataset, keep, adapter, options.relabel)
   const relabel = options.relabel && options.relabel.size > 0 ? options.relabel : undefined
-  const write = {
-    csv: (tempPath: string) => writeFilteredCsv(dataset, keep, tempPath, relabel),
-    jsonl: (tempPath: string) => writeFilteredJsonl(dataset, keep, tempPath, relabel),
-    parquet: (tempPath: string) => writeFilteredParquet(dataset, keep, tempPath, relabel),
-    images: (tempPath: string) => copyFilteredImages(dataset, keep, tempPath, relabel),
-  }[dataset.origin.format]
+  const write = (tempPath: string) => adapter.writeFiltered(dataset, keep, tempPath, relabel)
   await writeOutputsAtomically([{ path: outPath, write }], { inputs: [dataset.origin.path] })
 }
 
 function checkArguments(
   dataset: Dataset,
   keep: Uint8Array,
+  adapter: DatasetFormatAdapter,
   relabel: ReadonlyMap<number, string> | undefined,
 ): void {
   if (keep.length !== dataset.rowCount) {
@@ -60,8 +56,8 @@ function checkArguments(
         `relabel names row ${row}, but rows run from 0 to ${dataset.rowCount - 1}`,
       )
     }
-    const badFolder = dataset.origin.format === 'images' && !/^[^/\\]+$/.test(label)
-    if (label === '' || badFolder || label === '.' || label === '..') {
+    const accepted = adapter.acceptsLabel?.(label) ?? true
+    if (label === '' || !accepted || label === '.' || label === '..') {
       throw new PoisonguardError(
         'INVALID_ARGUMENT',
         `relabel gives row ${row} the invalid label ${JSON.stringify(label)}`,

@@ -1,8 +1,8 @@
-import { extname } from 'node:path'
 import { type AttackRun, applyAttack } from '../attacks/registry.js'
 import type { AttackResult } from '../attacks/types.js'
-import type { Dataset, DatasetFormat } from '../data/dataset.js'
+import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { checkFormat, type DatasetFormat, formatOfExtension } from '../io/formats/index.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
@@ -63,16 +63,9 @@ export interface AttackBundle {
   readonly warnings: readonly string[]
 }
 
-const extensionFormats: Record<string, DatasetFormat> = {
-  '.csv': 'csv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.parquet': 'parquet',
-}
-
 /** The output format: from a known extension of the output path, else the input's own format. */
 function outputFormat(path: string, input: Dataset): DatasetFormat {
-  return extensionFormats[extname(path).toLowerCase()] ?? input.origin.format
+  return formatOfExtension(path) ?? checkFormat(input.origin.format)
 }
 
 function sidecarPath(path: string, suffix: string): string {
@@ -169,7 +162,7 @@ function describeRun(input: Dataset, run: AttackRun, options: AttackFileOptions,
     attack: run.attack,
     params: run.params,
     seed: run.seed,
-    input: { path, format: input.origin.format, rows: input.rowCount, sha256 },
+    input: { path, format: checkFormat(input.origin.format), rows: input.rowCount, sha256 },
     output: {
       path: options.out,
       format,

@@ -1,43 +1,12 @@
-import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
-import {
-  buildDataset,
-  type ColumnOptions,
-  type ColumnPlan,
-  planColumns,
-  ROLES,
-  type RoleValues,
-} from './columns.js'
-import { type CsvRecord, CsvTokenizer, fieldText, QUOTED } from './csv-parser.js'
-import { readTextChunks } from './files.js'
+import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValues } from './columns.js'
+import { type CsvRecord, fieldText, QUOTED } from './csv-parser.js'
 import { IssueList } from './issues.js'
 import { parseNumberBytes } from './numbers.js'
 import { KIND_NUMERIC, KIND_TEXT, NumericTable } from './numeric-table.js'
 
-/** Options shared by the text loaders. */
-export interface TextLoadOptions extends ColumnOptions {
-  maxLineBytes: number
-  onProgress?: (fractionDone: number) => void
-}
-
-/** Loads a CSV file in one streaming pass: numbers go straight from bytes into a float32 buffer. */
-export async function loadCsv(path: string, options: TextLoadOptions): Promise<Dataset> {
-  const reader = new CsvDatasetReader(path, options)
-  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => reader.read(record))
-  const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
-  tokenizer.finish()
-  reader.shapeIssues.throwIfAny()
-  if (!reader.plan) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
-  return buildDataset({
-    origin: { path, format: 'csv', sha256: digest.sha256, byteCount: digest.byteCount },
-    plan: reader.plan,
-    table: reader.table,
-    roles: reader.roles,
-    lines: Int32Array.from(reader.lines),
-  })
-}
-
-class CsvDatasetReader {
+/** Reads CSV records into the column plan, a numeric table of the candidate features, and the role columns. */
+export class CsvDatasetReader {
   plan?: ColumnPlan
   table = new NumericTable([], false, '')
   readonly roles: RoleValues = {}
@@ -49,7 +18,7 @@ class CsvDatasetReader {
 
   constructor(
     private readonly file: string,
-    private readonly options: TextLoadOptions,
+    private readonly options: ColumnOptions,
   ) {}
 
   read(record: CsvRecord): void {
@@ -59,7 +28,8 @@ class CsvDatasetReader {
 
   private readHeader(record: CsvRecord): void {
     const names = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
-    checkHeader(names, this.file)
+    checkSeparator(names, this.file)
+    checkUniqueNames(names, this.file)
     const plan = planColumns(names, this.options, this.file)
     this.plan = plan
     this.headerCount = names.length
@@ -122,18 +92,21 @@ class CsvDatasetReader {
   }
 }
 
-function checkHeader(names: string[], file: string): void {
-  if (names.length === 1) {
-    const separator = [';', '\t', '|'].find((candidate) => names[0].includes(candidate))
-    if (separator) {
-      throw PoisonguardError.at(
-        'PARSE_ERROR',
-        { file, line: 1 },
-        `the header looks separated by ${JSON.stringify(separator)}, but only comma-separated files are read`,
-        'convert the file to comma-separated values',
-      )
-    }
+function checkSeparator(names: string[], file: string): void {
+  if (names.length !== 1) return
+  const separator = [';', '\t', '|'].find((candidate) => names[0].includes(candidate))
+  if (separator) {
+    throw PoisonguardError.at(
+      'PARSE_ERROR',
+      { file, line: 1 },
+      `the header looks separated by ${JSON.stringify(separator)}, but only comma-separated files are read`,
+      'convert the file to comma-separated values',
+    )
   }
+}
+
+/** Every column name of a CSV header must be unique, or a column could not be named. */
+export function checkUniqueNames(names: readonly string[], file: string): void {
   const firstIndex = new Map<string, number>()
   names.forEach((name, index) => {
     const seen = firstIndex.get(name)

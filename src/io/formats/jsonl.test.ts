@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PoisonguardError } from '../errors.js'
-import { type LoadOptions, loadDataset } from './index.js'
+import { PoisonguardError } from '../../errors.js'
+import { type LoadOptions, loadDataset } from '../index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-jsonl-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
 import { parquetWriteFile } from 'hyparquet-writer'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PoisonguardError } from '../errors.js'
-import { loadDataset, writeFilteredDataset } from './index.js'
+import { PoisonguardError } from '../../errors.js'
+import { loadDataset, writeFilteredDataset } from '../index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-parquet-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

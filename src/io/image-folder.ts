@@ -2,23 +2,14 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
 import sharp from 'sharp'
-import { type Dataset, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
-import { PoisonguardError } from '../errors.js'
-import { describeLoadDiagnostics } from './diagnostics.js'
-import { IssueList } from './issues.js'
+import { forEachLimited } from './concurrency.js'
+import type { IssueList } from './issues.js'
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg'])
 /** sharp decodes on libuv threads; a few files in flight keep two cores busy without holding many buffers. */
 const DECODE_CONCURRENCY = 4
 const MAX_KEPT_SIDE = 64
 const DEFAULT_SIDE = 32
-
-/** The load options that apply to image folders. */
-export interface ImageLoadOptions {
-  imageSize?: number
-  label?: string | false
-  onProgress?: (fractionDone: number) => void
-}
 
 /** Image files under `root/<label>/`, as sorted POSIX relative paths, plus what was skipped. */
 export async function listImageFiles(root: string): Promise<{ files: string[]; skipped: string[] }> {
@@ -36,51 +27,8 @@ export async function listImageFiles(root: string): Promise<{ files: string[]; s
   return { files: files.sort(byCodeUnit), skipped: skipped.sort(byCodeUnit) }
 }
 
-/** Loads `root/<label>/<file>.png|jpg|jpeg` as grayscale square images with pixels in [0,1]. */
-export async function loadImages(root: string, options: ImageLoadOptions): Promise<Dataset> {
-  const { files, skipped } = await listImageFiles(root)
-  if (files.length === 0) {
-    throw PoisonguardError.at(
-      'EMPTY_FILE',
-      { file: root },
-      'no images found; expected PNG or JPEG files in label folders, e.g. root/cat/001.png',
-      'put each image in a folder named after its label',
-    )
-  }
-  const invalid = new IssueList(
-    'INVALID_IMAGE',
-    'remove or replace the files that are not PNG or JPEG images',
-  )
-  const side = options.imageSize ?? (await chooseSide(root, files, invalid))
-  invalid.throwIfAny()
-  const decoded = await decodeImages(root, files, side, invalid, options.onProgress)
-  invalid.throwIfAny()
-  const digest = createHash('sha256')
-  files.forEach((file, row) => {
-    digest.update(`${file}\0${decoded.fileHashes[row]}\n`)
-  })
-  const diagnostics: LoadDiagnostics = {
-    imputed: new Map(),
-    textColumns: [],
-    emptyColumns: [],
-    skippedFiles: skipped,
-  }
-  const pixelCount = side * side
-  return {
-    origin: { path: root, format: 'images', sha256: digest.digest('hex'), byteCount: decoded.byteCount },
-    rowCount: files.length,
-    ids: files,
-    labels: options.label === false ? undefined : encodeLabels('label', files.map(labelOfPath)),
-    features: { data: decoded.pixels, rows: files.length, cols: pixelCount },
-    featureNames: Array.from({ length: pixelCount }, (_, pixel) => `pixel${pixel}`),
-    imageShape: { width: side, height: side },
-    diagnostics,
-    warnings: describeLoadDiagnostics(diagnostics),
-  }
-}
-
 /** Reads, hashes and decodes every image once; unreadable images are collected in `invalid`. */
-async function decodeImages(
+export async function decodeImages(
   root: string,
   files: string[],
   side: number,
@@ -116,7 +64,7 @@ export function labelOfPath(relative: string): string {
 }
 
 /** Keeps a shared square size up to 64 pixels, otherwise resizes everything to 32. */
-async function chooseSide(root: string, files: string[], invalid: IssueList): Promise<number> {
+export async function chooseSide(root: string, files: string[], invalid: IssueList): Promise<number> {
   const sizes = new Set<string>()
   let side = 0
   await forEachLimited(files.length, DECODE_CONCURRENCY, async (row) => {
@@ -144,25 +92,4 @@ async function decodeGray(bytes: Buffer, side: number): Promise<{ data: Buffer; 
 function writeGrayPixels(image: { data: Buffer; channels: number }, target: Float32Array): void {
   const { data, channels } = image
   for (let pixel = 0; pixel < target.length; pixel++) target[pixel] = data[pixel * channels] / 255
-}
-
-/** Runs `task(0..count-1)` with at most `limit` in flight; the first failure stops new tasks and is rethrown. */
-export async function forEachLimited(
-  count: number,
-  limit: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    while (next < count && !failed) {
-      try {
-        await task(next++)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker))
 }

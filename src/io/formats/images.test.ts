@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PoisonguardError } from '../errors.js'
-import { loadDataset, writeFilteredDataset } from './index.js'
+import { PoisonguardError } from '../../errors.js'
+import { loadDataset, writeFilteredDataset } from '../index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-images-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

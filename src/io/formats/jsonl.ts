@@ -1,0 +1,174 @@
+import type { Dataset } from '../../data/dataset.js'
+import { PoisonguardError } from '../../errors.js'
+import { buildDataset } from '../columns.js'
+import { readTextChunks } from '../files.js'
+import { IssueList } from '../issues.js'
+import { isBlankLine, LineTokenizer, type TextLine } from '../lines.js'
+import { writeLines } from '../lines-writer.js'
+import { tableFromObjects, unionOfKeys } from '../objects.js'
+import { changedSinceLoad } from '../output.js'
+import { PieceWriter, REREAD_MAX_RECORD_BYTES } from '../piece-writer.js'
+import { checkColumnNames, createNumberFormatter, labelOf } from '../table-write.js'
+import type {
+  DatasetFormatAdapter,
+  FormatLoadOptions,
+  RawReadOptions,
+  RawReadSummary,
+  RawRecord,
+  Relabel,
+} from './types.js'
+
+const SYNTAX_HINT = 'each line must hold one JSON object, e.g. {"id": 1, "label": "a"}'
+
+/** Loads JSON Lines: one object of scalar fields per line; blank lines are skipped. */
+async function loadJsonl(path: string, options: FormatLoadOptions): Promise<Dataset> {
+  const records: Record<string, unknown>[] = []
+  const lines: number[] = []
+  const syntaxIssues = new IssueList('PARSE_ERROR', SYNTAX_HINT)
+  const tokenizer = new LineTokenizer(path, options.maxLineBytes, (line) => {
+    if (isBlankLine(line)) return
+    const record = parseObjectLine(line, path, syntaxIssues)
+    if (record) {
+      records.push(record)
+      lines.push(line.line)
+    } else if (syntaxIssues.full) syntaxIssues.throwIfAny()
+  })
+  const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
+  tokenizer.finish()
+  syntaxIssues.throwIfAny()
+  if (records.length === 0) {
+    throw PoisonguardError.at(
+      'EMPTY_FILE',
+      { file: path },
+      'there are no records, only blank lines',
+      'add records',
+    )
+  }
+  const lineNumbers = Int32Array.from(lines)
+  const { plan, table, roles } = tableFromObjects(
+    { records, names: unionOfKeys(records), lines: lineNumbers },
+    options,
+    path,
+  )
+  return buildDataset({
+    origin: { path, format: 'jsonl', sha256: digest.sha256, byteCount: digest.byteCount },
+    plan,
+    table,
+    roles,
+    lines: lineNumbers,
+  })
+}
+
+/** Parses one line as a JSON object, or records why it is not one. */
+function parseObjectLine(
+  line: TextLine,
+  file: string,
+  issues: IssueList,
+): Record<string, unknown> | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(line.bytes.toString('utf8', line.start, line.contentEnd))
+  } catch (error) {
+    issues.add({ file, line: line.line }, `not valid JSON: ${(error as Error).message}`)
+    return undefined
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const found = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`
+    issues.add({ file, line: line.line }, `expected a JSON object, found ${found}`)
+    return undefined
+  }
+  return value as Record<string, unknown>
+}
+
+/** Every line's object, keys in the order the line gives them; blank lines are skipped. */
+async function readJsonlRecords(
+  path: string,
+  onRecord: (record: RawRecord) => void,
+  options: RawReadOptions,
+): Promise<RawReadSummary> {
+  let row = 0
+  const syntax = new IssueList('PARSE_ERROR', SYNTAX_HINT)
+  const tokenizer = new LineTokenizer(path, options.maxLineBytes, (line) => {
+    if (isBlankLine(line)) return
+    const object = parseObjectLine(line, path, syntax)
+    if (!object) {
+      if (syntax.full) syntax.throwIfAny()
+      return
+    }
+    row++
+    onRecord({ columns: Object.keys(object), values: Object.values(object), row, line: line.line })
+  })
+  const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
+  tokenizer.finish()
+  syntax.throwIfAny()
+  return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: row }
+}
+
+/** Streams the input again and copies the kept lines as they were; relabelled lines are re-serialised. */
+async function writeFilteredJsonl(dataset: Dataset, keep: Uint8Array, tempPath: string, relabel?: Relabel) {
+  let row = 0
+  const writer = await PieceWriter.open(tempPath)
+  const tokenizer = new LineTokenizer(dataset.origin.path, REREAD_MAX_RECORD_BYTES, (line) => {
+    if (isBlankLine(line)) return
+    if (row < keep.length && keep[row] === 1) {
+      const label = relabel?.get(row)
+      const raw = line.bytes.subarray(line.start, line.end)
+      writer.add(label === undefined || !dataset.labels ? raw : relabelLine(line, dataset.labels.name, label))
+    }
+    row++
+  })
+  await writer.run(async () => {
+    const digest = await readTextChunks(dataset.origin.path, async (chunk) => {
+      tokenizer.push(chunk)
+      await writer.flush()
+    })
+    tokenizer.finish()
+    if (digest.sha256 !== dataset.origin.sha256 || row !== dataset.rowCount) throw changedSinceLoad(dataset)
+  })
+}
+
+function relabelLine(line: TextLine, labelName: string, label: string): Buffer {
+  const { bytes } = line
+  const record = JSON.parse(bytes.toString('utf8', line.start, line.contentEnd)) as Record<string, unknown>
+  const numeric =
+    typeof record[labelName] === 'number' && label.trim() !== '' && Number.isFinite(Number(label))
+  record[labelName] = numeric ? Number(label) : label
+  const hasCarriageReturn = line.contentEnd > line.start && bytes[line.contentEnd - 1] === 13
+  const terminator = line.end > line.contentEnd ? (hasCarriageReturn ? '\r\n' : '\n') : ''
+  return Buffer.from(`${JSON.stringify(record)}${terminator}`)
+}
+
+/** A label as JSON: a number when the class name is a number's canonical spelling, else a string. */
+function jsonLabel(name: string): string {
+  return name.trim() !== '' && String(Number(name)) === name ? name : JSON.stringify(name)
+}
+
+function* jsonLines(dataset: Dataset): Generator<string> {
+  const format = createNumberFormatter()
+  const cols = dataset.features?.cols ?? 0
+  const data = dataset.features?.data
+  const keys = dataset.featureNames.map((name) => `,${JSON.stringify(name)}:`)
+  for (let row = 0; row < dataset.rowCount; row++) {
+    let line = `{"id":${JSON.stringify(dataset.ids[row])}`
+    if (dataset.labels) {
+      const label = labelOf(dataset, row)
+      line += `,"label":${label === '' ? 'null' : jsonLabel(label)}`
+    }
+    if (dataset.texts) line += `,"text":${JSON.stringify(dataset.texts[row])}`
+    if (dataset.sources) line += `,"source":${JSON.stringify(dataset.sources[row])}`
+    for (let col = 0; col < cols; col++) line += keys[col] + format(data![row * cols + col])
+    yield `${line}}`
+  }
+}
+
+/** JSON Lines: one object of scalar fields per line. */
+export const jsonlFormat = {
+  extensions: ['.jsonl', '.ndjson'],
+  load: loadJsonl,
+  readRawRecords: readJsonlRecords,
+  writeFiltered: writeFilteredJsonl,
+  write: async (dataset: Dataset, tempPath: string) => {
+    checkColumnNames(dataset)
+    await writeLines(tempPath, jsonLines(dataset))
+  },
+} satisfies DatasetFormatAdapter

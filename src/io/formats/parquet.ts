@@ -1,0 +1,185 @@
+import {
+  type AsyncBuffer,
+  asyncBufferFromFile,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+} from 'hyparquet'
+import { parquetWriteFile } from 'hyparquet-writer'
+import type { Dataset } from '../../data/dataset.js'
+import { PoisonguardError } from '../../errors.js'
+import { buildDataset } from '../columns.js'
+import { statOrThrow } from '../files.js'
+import { hashFile } from '../hash.js'
+import { tableFromObjects } from '../objects.js'
+import { changedSinceLoad } from '../output.js'
+import { checkColumnNames, labelOf } from '../table-write.js'
+import type { DatasetFormatAdapter, FormatLoadOptions, RawReadSummary, RawRecord, Relabel } from './types.js'
+
+type Row = Record<string, unknown>
+
+interface ParquetFile {
+  readonly file: AsyncBuffer
+  readonly metadata: FileMetaData
+  /** Top-level column names in schema order. */
+  readonly columns: string[]
+}
+
+async function openParquet(path: string): Promise<ParquetFile> {
+  const file = await asyncBufferFromFile(path)
+  let metadata: FileMetaData
+  try {
+    metadata = await parquetMetadataAsync(file)
+  } catch (error) {
+    throw PoisonguardError.at(
+      'PARSE_ERROR',
+      { file: path },
+      `not a readable Parquet file (${(error as Error).message})`,
+      'check that the file is Parquet, or pass the right --format',
+    )
+  }
+  const columns = parquetSchema(metadata).children.map((child) => child.element.name)
+  return { file, metadata, columns }
+}
+
+/** The rows of a Parquet file, one row group at a time, so memory is bounded by the largest group. */
+async function* readRowGroups({ file, metadata }: ParquetFile): AsyncGenerator<Row[]> {
+  let rowStart = 0
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows)
+    yield (await parquetReadObjects({ file, metadata, rowStart, rowEnd })) as Row[]
+    rowStart = rowEnd
+  }
+}
+
+async function readAllRows(parquet: ParquetFile): Promise<Row[]> {
+  const rows: Row[] = []
+  for await (const group of readRowGroups(parquet)) for (const row of group) rows.push(row)
+  return rows
+}
+
+/** Loads a Parquet file with hyparquet; columns follow the same conventions as CSV. */
+async function loadParquet(path: string, options: FormatLoadOptions): Promise<Dataset> {
+  const read = async () => {
+    const parquet = await openParquet(path)
+    return { names: parquet.columns, records: await readAllRows(parquet) }
+  }
+  const [stats, sha256, contents] = await Promise.all([statOrThrow(path), hashFile(path), read()])
+  options.onProgress?.(0.9)
+  if (contents.records.length === 0) {
+    throw PoisonguardError.at(
+      'EMPTY_FILE',
+      { file: path },
+      'the Parquet file has no rows',
+      'add at least one row',
+    )
+  }
+  const { plan, table, roles } = tableFromObjects(contents, options, path)
+  return buildDataset({
+    origin: { path, format: 'parquet', sha256, byteCount: stats.size },
+    plan,
+    table,
+    roles,
+  })
+}
+
+/** Every row with its typed values, in schema column order. */
+async function readParquetRecords(
+  path: string,
+  onRecord: (record: RawRecord) => void,
+): Promise<RawReadSummary> {
+  const parquet = await openParquet(path)
+  const sha256 = await hashFile(path)
+  const { columns } = parquet
+  const values = new Array<unknown>(columns.length)
+  let row = 0
+  for await (const group of readRowGroups(parquet)) {
+    for (const object of group) {
+      row++
+      for (let column = 0; column < columns.length; column++) values[column] = object[columns[column]]
+      onRecord({ columns, values, row })
+    }
+  }
+  return { sha256, byteCount: parquet.file.byteLength, recordCount: row }
+}
+
+/** Rewrites the kept rows with the input's own schema into `tempPath`; relabelled cells keep the column's type. */
+async function writeFilteredParquet(dataset: Dataset, keep: Uint8Array, tempPath: string, relabel?: Relabel) {
+  const path = dataset.origin.path
+  const [sha256, parquet] = await Promise.all([hashFile(path), openParquet(path)])
+  const records = await readAllRows(parquet)
+  if (sha256 !== dataset.origin.sha256 || records.length !== dataset.rowCount) throw changedSinceLoad(dataset)
+  const schema = parquet.metadata.schema
+  if (schema.slice(1).some((element) => element.num_children)) {
+    throw PoisonguardError.at(
+      'OUTPUT_ERROR',
+      { file: path },
+      'Parquet files with nested columns cannot be rewritten yet',
+      'export the kept ids and filter the file with another tool',
+    )
+  }
+  const kept: Row[] = []
+  for (let row = 0; row < records.length; row++) {
+    if (keep[row] !== 1) continue
+    const newLabel = relabel?.get(row)
+    const record = records[row]
+    if (newLabel === undefined || !dataset.labels) kept.push(record)
+    else {
+      const element = schema.find((candidate) => candidate.name === dataset.labels!.name)!
+      kept.push({ ...record, [element.name]: convertLabel(newLabel, element.type, row) })
+    }
+  }
+  const columnData = schema.slice(1).map((element) => ({
+    name: element.name,
+    data: kept.map((record) => record[element.name]),
+  }))
+  parquetWriteFile({ filename: tempPath, columnData: columnData as never, schema })
+}
+
+function convertLabel(label: string, type: string | undefined, row: number): unknown {
+  if (type === undefined || type === 'BYTE_ARRAY' || type === 'FIXED_LEN_BYTE_ARRAY') return label
+  if (type === 'BOOLEAN') return label === 'true'
+  const value = Number(label)
+  if (
+    label.trim() === '' ||
+    !Number.isFinite(value) ||
+    ((type === 'INT32' || type === 'INT64') && !Number.isInteger(value))
+  ) {
+    throw PoisonguardError.at(
+      'INVALID_ARGUMENT',
+      { row: row + 1 },
+      `new label ${JSON.stringify(label)} does not fit the ${type} label column`,
+      'relabel with a value of the column type',
+    )
+  }
+  return type === 'INT64' ? BigInt(value) : value
+}
+
+/** Role columns as strings, features as float32, in the conventional column order. */
+async function writeParquet(dataset: Dataset, path: string): Promise<void> {
+  checkColumnNames(dataset)
+  const rows = Array.from({ length: dataset.rowCount }, (_, row) => row)
+  const columnData: { name: string; data: unknown[]; type: 'STRING' | 'FLOAT' }[] = [
+    { name: 'id', data: [...dataset.ids], type: 'STRING' },
+  ]
+  if (dataset.labels)
+    columnData.push({ name: 'label', data: rows.map((row) => labelOf(dataset, row) || null), type: 'STRING' })
+  if (dataset.texts) columnData.push({ name: 'text', data: [...dataset.texts], type: 'STRING' })
+  if (dataset.sources) columnData.push({ name: 'source', data: [...dataset.sources], type: 'STRING' })
+  const features = dataset.features
+  dataset.featureNames.forEach((name, col) => {
+    const data = rows.map((row) => features!.data[row * features!.cols + col])
+    columnData.push({ name, data, type: 'FLOAT' })
+  })
+  parquetWriteFile({ filename: path, columnData: columnData as never })
+}
+
+/** Apache Parquet, read with hyparquet and written with hyparquet-writer. */
+export const parquetFormat = {
+  extensions: ['.parquet'],
+  load: loadParquet,
+  readRawRecords: readParquetRecords,
+  writeFiltered: writeFilteredParquet,
+  write: writeParquet,
+} satisfies DatasetFormatAdapter
