@@ -8,6 +8,7 @@ import { type DatasetSchema, parseSchema } from '../drift/schema.js'
 import type { CheckReport } from '../drift/types.js'
 import { PoisonguardError } from '../errors.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { jsonWriter } from '../report/writers/json.js'
 import { exitCodeForFindings } from '../workflows/exit-codes.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
 import type { CliIo } from './io.js'
@@ -136,8 +137,9 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       onProgress: (fraction) => progress.update('drift tests', fraction),
     })
     progress.stop()
-    const json = `${JSON.stringify(report, null, 1)}\n`
-    const outputs: OutputFile[] = [{ path: flags.out, flag: '--out', contents: json }]
+    const outputs: OutputFile[] = [
+      { path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) },
+    ]
     if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
     await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report

@@ -8,6 +8,7 @@ import {
   formatPercent,
   truncate,
 } from './html-format.js'
+import { metaItem } from './page.js'
 
 const KIND_DESCRIPTIONS: Record<FindingKind, string> = {
   label_issue: 'label is probably wrong',
@@ -27,10 +28,6 @@ const SEVERITIES_DESCENDING: readonly Severity[] = ['high', 'medium', 'low']
 function baseName(path: string): string {
   const parts = path.split(/[\\/]/).filter((part) => part !== '')
   return parts.length > 0 ? parts[parts.length - 1] : path
-}
-
-function metaItem(term: string, value: string, className = ''): string {
-  return `<div${className ? ` class="${className}"` : ''}><dt>${term}</dt><dd>${value}</dd></div>`
 }
 
 /** The page header: dataset identity, tool version and scan time. */

@@ -1,9 +1,8 @@
 import type { Dataset } from '../data/dataset.js'
-import { matrixRow } from '../data/matrix.js'
 import type { ScanReport } from '../domain/index.js'
 import { writeFilteredDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
-import { encodeGrayscalePng, type HtmlReportExtras, renderHtmlReport } from '../report/html.js'
+import { type ScanReportFormat, scanReportWriters } from '../report/writers/index.js'
 import { cleanKeepMask, relabelPlan } from '../scan/clean.js'
 
 /** Where to write what a scan produced; every path is optional. */
@@ -30,19 +29,6 @@ export interface WrittenScanOutputs {
   relabelled?: { changed: number; dropped: number }
 }
 
-function htmlExtras(dataset: Dataset, report: ScanReport): HtmlReportExtras {
-  const { features, imageShape, texts } = dataset
-  return {
-    flagThreshold: report.summary.operatingPoint.flagAbove,
-    thumbnail:
-      features && imageShape
-        ? (row: number) =>
-            encodeGrayscalePng(matrixRow(features, row), imageShape.width, imageShape.height, 2)
-        : undefined,
-    text: texts ? (row: number) => texts[row] : undefined,
-  }
-}
-
 function droppedCount(keep: Uint8Array): number {
   return keep.reduce((sum, kept) => sum + (kept ? 0 : 1), 0)
 }
@@ -59,12 +45,9 @@ export async function writeScanOutputs(
   const clean = { dropSourcesAbove: paths.dropSourcesAbove }
   const outputs: OutputFile[] = []
   const written: WrittenScanOutputs = {}
-  if (paths.report)
-    outputs.push({ path: paths.report, flag: '--out', contents: `${JSON.stringify(report, null, 1)}\n` })
-  if (paths.html) {
-    const html = renderHtmlReport(report, htmlExtras(dataset, report))
-    outputs.push({ path: paths.html, flag: '--html', contents: html })
-  }
+  const render = (format: ScanReportFormat) => scanReportWriters[format].render(report, { dataset })
+  if (paths.report) outputs.push({ path: paths.report, flag: '--out', contents: render('json') })
+  if (paths.html) outputs.push({ path: paths.html, flag: '--html', contents: render('html') })
   if (paths.exportClean) {
     const keep = cleanKeepMask(report, clean)
     const write = (path: string) => writeFilteredDataset(dataset, keep, path)

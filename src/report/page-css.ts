@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto'
-
-/** The report's stylesheet: system fonts, light theme, WCAG AA contrast for text and badges. */
-export const REPORT_CSS = `
+/** The stylesheet every report page starts from: system fonts, light theme, WCAG AA contrast for text and badges. */
+export const PAGE_CSS = `
 :root{--ink:#101828;--ink-2:#344054;--muted:#5d6679;--line:#e4e7ec;--bg:#f5f6f8;--panel:#fff;--accent:#1849a9;
 --high:#b42318;--high-bg:#fef3f2;--high-line:#fecdca;--medium:#93370d;--medium-bg:#fffaeb;--medium-line:#fedf89;
 --low:#1849a9;--low-bg:#eff8ff;--low-line:#b2ddff;--ok:#067647;--ok-bg:#ecfdf3;--flag:#d92d20;--clean:#8aa4c8}
@@ -114,58 +112,3 @@ footer{color:var(--muted);font-size:12.5px;padding:0 0 32px}
 @media (max-width:640px){.wrap{padding:0 14px}.masthead h1{font-size:21px}section{padding:14px}.card-value{font-size:23px}}
 @media print{nav.toc,.controls{display:none!important}body{background:#fff}section,.card{break-inside:avoid}}
 `
-
-/** Sorting and filtering of the records table; the page reads fine without it. */
-export const REPORT_SCRIPT = `(() => {
-  const table = document.getElementById('top-records')
-  if (!table) return
-  const body = table.tBodies[0]
-  const rows = Array.from(body.rows)
-  const search = document.getElementById('record-search')
-  const severity = document.getElementById('record-severity')
-  const count = document.getElementById('record-count')
-  document.getElementById('record-controls').hidden = false
-  const filter = () => {
-    const query = search.value.trim().toLowerCase()
-    let shown = 0
-    for (const row of rows) {
-      const visible = (!query || row.textContent.toLowerCase().includes(query)) &&
-        (!severity.value || row.dataset.severity === severity.value)
-      row.hidden = !visible
-      if (visible) shown++
-    }
-    count.textContent = shown + ' of ' + rows.length + ' shown'
-  }
-  search.addEventListener('input', filter)
-  severity.addEventListener('change', filter)
-  const headers = Array.from(table.tHead.rows[0].cells)
-  const value = (row, index) => {
-    const cell = row.cells[index]
-    return cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim()
-  }
-  for (const th of headers) {
-    if (!th.dataset.sort) continue
-    const button = document.createElement('button')
-    button.type = 'button'
-    button.textContent = th.textContent
-    th.textContent = ''
-    th.appendChild(button)
-    button.addEventListener('click', () => {
-      const index = th.cellIndex
-      const ascending = th.getAttribute('aria-sort') !== 'ascending'
-      const numeric = th.dataset.sort === 'number'
-      const collator = new Intl.Collator(undefined, { numeric: true })
-      rows.sort((a, b) => {
-        const order = numeric ? Number(value(a, index)) - Number(value(b, index))
-          : collator.compare(value(a, index), value(b, index))
-        return ascending ? order : -order
-      })
-      for (const other of headers) other.removeAttribute('aria-sort')
-      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending')
-      for (const row of rows) body.appendChild(row)
-    })
-  }
-})()`
-
-/** The CSP source that lets exactly the report script run, so injected markup could never execute. */
-export const REPORT_SCRIPT_HASH = `sha256-${createHash('sha256').update(REPORT_SCRIPT).digest('base64')}`
