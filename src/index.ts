@@ -6,7 +6,6 @@ export { applyAttack, attackIds, attackRegistry, getAttack } from './attacks/ind
 export type { Attack, AttackResult } from './attacks/types.js'
 export type { Dataset, DatasetOrigin, LabelColumn } from './data/dataset.js'
 export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
-export { builtinDatasets, getBuiltinDataset, listBuiltinDatasets } from './datasets/index.js'
 export {
   builtinDetectors,
   type DetectorId,
@@ -29,6 +28,7 @@ export { type ErrorCode, isPoisonguardError, PoisonguardError } from './errors.j
 export { runBenchmark } from './evaluation/bench.js'
 export { renderBenchMarkdown } from './evaluation/bench-render.js'
 export { areaUnderRoc, averagePrecision } from './evaluation/metrics.js'
+export { builtinDatasets, getBuiltinDataset, listBuiltinDatasets } from './io/builtin/index.js'
 export type { DatasetFormat } from './io/formats/index.js'
 export { hashFile, type LoadOptions, loadDataset, writeFilteredDataset } from './io/index.js'
 export { writeDataset } from './io/write-dataset.js'

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../src/datasets/index.js'
 import {
   type AttackBundle,
   attackFile,
@@ -18,6 +17,7 @@ import {
   scanFile,
   writeScanOutputs,
 } from '../src/index.js'
+import { builtinDatasets } from '../src/io/builtin/index.js'
 import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()

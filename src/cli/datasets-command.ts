@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { builtinDatasets, getBuiltinDataset } from '../datasets/index.js'
+import { builtinDatasets, getBuiltinDataset } from '../io/builtin/index.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 

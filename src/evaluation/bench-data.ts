@@ -1,8 +1,8 @@
 import { type Dataset, encodeLabels } from '../data/dataset.js'
 import { selectRows } from '../data/matrix.js'
-import { loadMnistArrays } from '../datasets/mnist.js'
-import { loadSpamRecords } from '../datasets/spam.js'
 import { PoisonguardError } from '../errors.js'
+import { loadMnistArrays } from '../io/builtin/mnist.js'
+import { loadSpamRecords } from '../io/builtin/spam.js'
 import { createRng, shuffledIndices } from '../util/rng.js'
 
 /** A dataset split once into the training set that gets poisoned and scanned and a held-out test set. */

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../datasets/index.js'
 import { PoisonguardError } from '../errors.js'
+import { builtinDatasets } from './builtin/index.js'
 import { hashFile, type LoadOptions, loadDataset } from './index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-load-'))

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../../src/datasets/index.js'
+import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
 import { mnistDataset, recordAt } from '../fixtures/datasets.js'

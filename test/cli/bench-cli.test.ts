@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { builtinDatasets } from '../../src/datasets/index.js'
 import type { BenchResult } from '../../src/evaluation/bench.js'
+import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Dataset } from '../../src/data/dataset.js'
-import { builtinDatasets } from '../../src/datasets/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'

@@ -1,6 +1,6 @@
-import { PoisonguardError } from '../errors.js'
-import { writeLines } from '../io/lines-writer.js'
-import { writeOutputsAtomically } from '../io/transaction.js'
+import { PoisonguardError } from '../../errors.js'
+import { writeLines } from '../lines-writer.js'
+import { writeOutputsAtomically } from '../transaction.js'
 import { loadMnistArrays } from './mnist.js'
 import { loadSpamRecords } from './spam.js'
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { createRng, shuffledIndices } from '../util/rng.js'
+import { createRng, shuffledIndices } from '../../util/rng.js'
 
 /** One mail of the SpamAssassin public corpus. */
 export interface SpamRecord {
