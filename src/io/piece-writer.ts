@@ -1,4 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises'
+import type { Dataset } from '../data/dataset.js'
+import { readTextChunks } from './files.js'
+import { changedSinceLoad } from './output.js'
 
 /**
  * Longest record when a text input is streamed again to write a filtered copy. Records were already read once with
@@ -37,4 +40,31 @@ export class PieceWriter {
       await this.handle.close()
     }
   }
+}
+
+/** A streaming parser fed one chunk at a time, like the CSV and line tokenizers. */
+interface ChunkParser {
+  push(chunk: Buffer): void
+  finish(): void
+}
+
+/**
+ * Streams the dataset's input file through `parser`, whose callbacks add the pieces to keep to `writer`, and writes
+ * them once per chunk. Fails when the file is not the one that was loaded: another hash, or `recordCount()` records.
+ */
+export async function rewriteInput(
+  dataset: Dataset,
+  parser: ChunkParser,
+  writer: PieceWriter,
+  recordCount: () => number,
+): Promise<void> {
+  await writer.run(async () => {
+    const digest = await readTextChunks(dataset.origin.path, async (chunk) => {
+      parser.push(chunk)
+      await writer.flush()
+    })
+    parser.finish()
+    if (digest.sha256 !== dataset.origin.sha256 || recordCount() !== dataset.rowCount)
+      throw changedSinceLoad(dataset)
+  })
 }

@@ -1,5 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { writeLines } from './lines-writer.js'
 
 /** The role columns a full write puts before the features, in this order when present. */
 const ROLE_COLUMNS = ['id', 'label', 'text', 'source']
@@ -48,4 +49,14 @@ export function labelOf(dataset: Dataset, row: number): string {
   if (!labels) return ''
   const code = labels.codes[row]
   return code >= 0 ? labels.classes[code] : ''
+}
+
+/** Writes every record as text lines after checking that the feature names can be read back. */
+export async function writeTableLines(
+  dataset: Dataset,
+  path: string,
+  toLines: (dataset: Dataset) => Iterable<string>,
+): Promise<void> {
+  checkColumnNames(dataset)
+  await writeLines(path, toLines(dataset))
 }

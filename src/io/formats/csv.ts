@@ -5,10 +5,8 @@ import { type CsvRecord, CsvTokenizer, encodeCsvField, fieldText } from '../csv-
 import { CsvDatasetReader, checkUniqueNames } from '../csv-table.js'
 import { readTextChunks } from '../files.js'
 import { IssueList } from '../issues.js'
-import { writeLines } from '../lines-writer.js'
-import { changedSinceLoad } from '../output.js'
-import { PieceWriter, REREAD_MAX_RECORD_BYTES } from '../piece-writer.js'
-import { checkColumnNames, createNumberFormatter, labelOf } from '../table-write.js'
+import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
+import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
 import type {
   DatasetFormatAdapter,
   FormatLoadOptions,
@@ -89,14 +87,7 @@ async function writeFilteredCsv(dataset: Dataset, keep: Uint8Array, tempPath: st
     }
     row++
   })
-  await writer.run(async () => {
-    const digest = await readTextChunks(dataset.origin.path, async (chunk) => {
-      tokenizer.push(chunk)
-      await writer.flush()
-    })
-    tokenizer.finish()
-    if (digest.sha256 !== dataset.origin.sha256 || row !== dataset.rowCount) throw changedSinceLoad(dataset)
-  })
+  await rewriteInput(dataset, tokenizer, writer, () => row)
 }
 
 function rawRecord(record: CsvRecord): Buffer {
@@ -137,8 +128,5 @@ export const csvFormat = {
   load: loadCsv,
   readRawRecords: readCsvRecords,
   writeFiltered: writeFilteredCsv,
-  write: async (dataset: Dataset, tempPath: string) => {
-    checkColumnNames(dataset)
-    await writeLines(tempPath, csvLines(dataset))
-  },
+  write: (dataset: Dataset, tempPath: string) => writeTableLines(dataset, tempPath, csvLines),
 } satisfies DatasetFormatAdapter

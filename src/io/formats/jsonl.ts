@@ -4,11 +4,9 @@ import { buildDataset } from '../columns.js'
 import { readTextChunks } from '../files.js'
 import { IssueList } from '../issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../lines.js'
-import { writeLines } from '../lines-writer.js'
 import { tableFromObjects, unionOfKeys } from '../objects.js'
-import { changedSinceLoad } from '../output.js'
-import { PieceWriter, REREAD_MAX_RECORD_BYTES } from '../piece-writer.js'
-import { checkColumnNames, createNumberFormatter, labelOf } from '../table-write.js'
+import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
+import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
 import type {
   DatasetFormatAdapter,
   FormatLoadOptions,
@@ -117,14 +115,7 @@ async function writeFilteredJsonl(dataset: Dataset, keep: Uint8Array, tempPath: 
     }
     row++
   })
-  await writer.run(async () => {
-    const digest = await readTextChunks(dataset.origin.path, async (chunk) => {
-      tokenizer.push(chunk)
-      await writer.flush()
-    })
-    tokenizer.finish()
-    if (digest.sha256 !== dataset.origin.sha256 || row !== dataset.rowCount) throw changedSinceLoad(dataset)
-  })
+  await rewriteInput(dataset, tokenizer, writer, () => row)
 }
 
 function relabelLine(line: TextLine, labelName: string, label: string): Buffer {
@@ -167,8 +158,5 @@ export const jsonlFormat = {
   load: loadJsonl,
   readRawRecords: readJsonlRecords,
   writeFiltered: writeFilteredJsonl,
-  write: async (dataset: Dataset, tempPath: string) => {
-    checkColumnNames(dataset)
-    await writeLines(tempPath, jsonLines(dataset))
-  },
+  write: (dataset: Dataset, tempPath: string) => writeTableLines(dataset, tempPath, jsonLines),
 } satisfies DatasetFormatAdapter
