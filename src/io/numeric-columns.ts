@@ -6,8 +6,10 @@ import { KIND_NUMERIC, KIND_TEXT, type NumericTable } from './numeric-table.js'
 
 const MIN_IMAGE_PIXELS = 64
 
-/** The dense feature matrix of a table, its column names, the image shape when the columns are pixels, and what
- * was left out or filled in on the way. */
+/**
+ * The dense feature matrix of a table, its column names, the image shape when the columns are pixels, and what was
+ * left out or filled in on the way.
+ */
 export interface NumericColumns {
   readonly matrix?: FeatureMatrix
   readonly names: string[]
