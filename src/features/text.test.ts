@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { spamRecords } from '../../test/fixtures/datasets.js'
 import type { SparseMatrix } from '../data/matrix.js'
 import { isPoisonguardError } from '../errors.js'
-import { loadSpamRecords } from '../io/builtin/spam.js'
 import { featurizeText } from './text.js'
 
 function rowEntries(matrix: SparseMatrix, row: number): Map<number, number> {
