@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { useTemporaryFolder } from '../../test/fixtures/files.js'
 import { loadDataset } from '../io/index.js'
 import { checkBatch } from './check.js'
 import { inferSchema } from './schema-infer.js'
 
-const folder = mkdtempSync(join(tmpdir(), 'poisonguard-empty-cells-'))
-afterAll(() => rmSync(folder, { recursive: true, force: true }))
+const temporary = useTemporaryFolder()
 
 const COLUMNS = Array.from({ length: 12 }, (_, column) => `c${column + 1}`)
 
@@ -18,7 +16,7 @@ function csv(name: string, emptyRows: (column: number) => number): string {
     lines.push(
       COLUMNS.map((_, column) => (row < emptyRows(column) ? '' : String((row * 7 + column) % 10))).join(','),
     )
-  const path = join(folder, name)
+  const path = temporary(name)
   writeFileSync(path, `${lines.join('\n')}\n`)
   return path
 }

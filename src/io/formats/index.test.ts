@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { useTemporaryFolder } from '../../../test/fixtures/files.js'
 import { type Dataset, encodeLabels } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { loadDataset, writeFilteredDataset } from '../index.js'
@@ -16,8 +15,7 @@ import {
   rawRecordFormats,
 } from './index.js'
 
-const folder = mkdtempSync(join(tmpdir(), 'poisonguard-formats-'))
-afterAll(() => rmSync(folder, { recursive: true, force: true }))
+const temporary = useTemporaryFolder()
 
 const SIDE = 8
 const ROWS = 6
@@ -55,7 +53,7 @@ const formats = Object.keys(datasetFormats) as DatasetFormat[]
 
 describe.each(formats)('the %s format', (format) => {
   const source = fixture()
-  const path = join(folder, `fixture-${format}${adapterOf(format).extensions[0] ?? ''}`)
+  const path = temporary(`fixture-${format}${adapterOf(format).extensions[0] ?? ''}`)
   let loaded: Dataset
 
   it('reads back what it wrote: ids, labels and features', async () => {
@@ -72,7 +70,7 @@ describe.each(formats)('the %s format', (format) => {
 
   it('writes a filtered copy that loads as the kept records', async () => {
     const keep = Uint8Array.from({ length: ROWS }, (_, row) => (row % 2 === 0 ? 1 : 0))
-    const filtered = join(folder, `filtered-${format}${adapterOf(format).extensions[0] ?? ''}`)
+    const filtered = temporary(`filtered-${format}${adapterOf(format).extensions[0] ?? ''}`)
     await writeFilteredDataset(loaded, keep, filtered)
     const copy = await loadDataset(filtered)
     expect(copy.ids).toEqual([0, 2, 4].map((row) => loaded.ids[row]))
@@ -103,7 +101,7 @@ describe('the format registry', () => {
   })
 
   it('lists the supported extensions and formats for an unknown extension or name', async () => {
-    const path = join(folder, 'data.xlsx')
+    const path = temporary('data.xlsx')
     writeFileSync(path, 'not a dataset')
     const error = await loadDataset(path).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(PoisonguardError)
@@ -117,6 +115,8 @@ describe('the format registry', () => {
   })
 
   it('refuses record-level reading of a format without it, naming the ones that have it', async () => {
+    const folder = temporary('a-folder')
+    mkdirSync(folder)
     const error = await readRawRecords(folder, () => {}).catch((caught: unknown) => caught)
     expect((error as PoisonguardError).message).toContain(
       'record-level reading covers csv, jsonl and parquet files, not images',
