@@ -112,19 +112,15 @@ describe('crossValidatedProbabilities', () => {
     expect(tiny.rows).toBe(3)
   })
 
-  it('reaches ≥ 0.88 out-of-fold accuracy on raw MNIST pixels (10,000 × 784, 5 folds) in seconds', () => {
+  it('reaches ≥ 0.88 out-of-fold accuracy on raw MNIST pixels (10,000 × 784, 5 folds)', () => {
     const mnist = mnistArrays()
     const x = { data: mnist.pixels, rows: mnist.rowCount, cols: 784 }
-    const started = performance.now()
     const probabilities = crossValidatedProbabilities(x, mnist.labels, 10, { rng: createRng(11) })
-    const elapsedMs = performance.now() - started
     expect(accuracy(probabilities, mnist.labels)).toBeGreaterThan(0.9)
     expectRowsSumToOne(probabilities)
-    // About 1.1 s on a quiet 2-core machine; the margin absorbs a loaded CI runner.
-    expect(elapsedMs).toBeLessThan(6_000)
   })
 
-  it('trains faster on a 64-dimensional random projection of MNIST, at some cost in accuracy', () => {
+  it('keeps ≥ 0.84 out-of-fold accuracy on a 64-dimensional random projection of MNIST', () => {
     const mnist = mnistArrays()
     const rng = createRng(7)
     const dimensions = 64
@@ -142,23 +138,15 @@ describe('crossValidatedProbabilities', () => {
       }
     }
     const x = { data, rows: mnist.rowCount, cols: dimensions }
-    const started = performance.now()
     const probabilities = crossValidatedProbabilities(x, mnist.labels, 10, { rng: createRng(11) })
-    const elapsedMs = performance.now() - started
     expect(accuracy(probabilities, mnist.labels)).toBeGreaterThan(0.84)
-    // About 0.3 s on a quiet 2-core machine.
-    expect(elapsedMs).toBeLessThan(2_000)
   })
 
   it('reaches ≥ 0.95 out-of-fold accuracy on SpamAssassin TF-IDF (6,046 mails, 5 folds)', () => {
     const records = spamRecords()
     const labels = Int32Array.from(records, (record) => (record.label === 'spam' ? 1 : 0))
     const { matrix } = featurizeText(records.map((record) => record.text))
-    const started = performance.now()
     const probabilities = crossValidatedProbabilities(matrix, labels, 2, { rng: createRng(11) })
-    const elapsedMs = performance.now() - started
     expect(accuracy(probabilities, labels)).toBeGreaterThan(0.97)
-    // About 1.6 s on a quiet 2-core machine; the margin absorbs a loaded CI runner.
-    expect(elapsedMs).toBeLessThan(6_000)
   })
 })

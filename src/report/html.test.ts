@@ -251,10 +251,7 @@ describe('renderHtmlReport', () => {
       }
     }
     const flagged = records.filter((record) => record.flagged).length
-    const started = performance.now()
     const big = renderHtmlReport({ ...base, records, summary: { ...base.summary, flagged } })
-    const elapsedMs = performance.now() - started
-    expect(elapsedMs).toBeLessThan(3000)
     expect(big.length).toBeLessThan(500_000)
     expect(big).toContain('>records</text>')
     expect(big).toContain(`${flagged.toLocaleString('en-US')} of 1,000,000 records flagged`)
