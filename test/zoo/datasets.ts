@@ -99,7 +99,9 @@ function imbalancedDigits(): Dataset {
     }
   }
   const pixels = new Float32Array(rows.length * 784)
-  rows.forEach((row, index) => pixels.set(mnist!.pixels.subarray(row * 784, (row + 1) * 784), index * 784))
+  rows.forEach((row, index) => {
+    pixels.set(mnist!.pixels.subarray(row * 784, (row + 1) * 784), index * 784)
+  })
   const labels = rows.map((row) => String(mnist!.labels[row]))
   return imageDataset('imbalanced-digits', pixels, 28, labels, rows)
 }
