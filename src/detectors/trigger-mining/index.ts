@@ -74,6 +74,9 @@ async function mineFamily(
     significance: params.significance * share,
     maxCandidates,
     excludeCarriers: family.excludeCarriers,
+    kindOf: family.kindOf,
+    kindCount: family.kindCount,
+    nullTail: family.nullTail,
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
   if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount }
