@@ -1,4 +1,4 @@
-import { type TailModel, type TailShape, tailProbability } from '../outliers/calibrate.js'
+import { logTailBound } from './tail-bound.js'
 
 /**
  * How far a feature's carriers hold a label beyond what their content predicts, as a log ratio with half a record
@@ -9,69 +9,89 @@ export function labelExcess(observed: number, expected: number): number {
   return Math.log((observed + 0.5) / (expected + 0.5))
 }
 
+/** One reference feature: its support, and its best label's carriers with the label and expected with it. */
+export interface ReferenceFeature {
+  readonly carriers: number
+  readonly observed: number
+  readonly expected: number
+}
+
 /** Reference features of one kind needed to fit its null; with fewer, the kind is judged by the count test alone. */
 const minimumReference = 30
 /**
- * Reference features per support band, so the null follows how noisy a feature of that support is; wide enough
- * that a trigger's own features (a blend marks hundreds of pixels at one support) stay a minority of its band.
+ * Reference features per support band: the typical excess of a kind drifts with support (reading content apart
+ * from many carriers leaves neighbours of other labels), and the band is wide enough that a trigger's own
+ * features (a blend marks hundreds of pixels at one support) stay a minority of it.
  */
 const bandReference = 150
+/** Counts precise enough that Poisson noise barely moves their excess: what natural features truly vary by. */
+const preciseCount = 20
 
-/** Distance from the median to the upper quartile in units of each shape's scale. */
-const upperQuartile: Record<TailShape, number> = { gaussian: 0.6744897502, exponential: Math.LN2 }
+/** Nodes (in standard deviations) and weights of the natural variation integrated over, a Gaussian on a grid. */
+const nodes = Array.from({ length: 17 }, (_, index) => (index - 8) / 2)
+const nodeLogWeights = (() => {
+  const densities = nodes.map((z) => Math.exp(-(z * z) / 2))
+  const total = densities.reduce((sum, value) => sum + value, 0)
+  return densities.map((value) => Math.log(value / total))
+})()
 
-/**
- * The tail of some excess values fitted on their median and upper quartile, which a quarter of the values may
- * exceed without moving: the trigger's own features cannot widen the yardstick they are measured with.
- */
-function fitQuartileTail(values: Float64Array, shape: TailShape): TailModel | undefined {
+function median(values: Float64Array): number {
   const sorted = Float64Array.from(values).sort()
-  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]
-  const median = at(0.5)
-  const scale = (at(0.75) - median) / upperQuartile[shape]
-  return scale > 1e-9 ? { shape, median, scale } : undefined
+  return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]
 }
 
-/** The excess of ordinary features of one kind (a pixel value, a window size, a word), by carrier count. */
+/** Ordinary candidates of one kind: their excess by support, and how much natural features truly vary. */
 interface KindNull {
-  /** Ascending carrier counts of the reference features, with their best label's excess alongside. */
+  /** Ascending carrier counts of the reference features, with their excess alongside. */
   readonly carriers: Int32Array
   readonly excess: Float64Array
+  /** Standard deviation of the excess of precisely counted features beyond their counting noise. */
+  readonly spread: number
+}
+
+/**
+ * The natural spread of a kind's excess: the robust variance of precisely counted features' excess less their
+ * counting noise (the random-effects estimate of meta-analysis), from the median absolute deviation so that a
+ * trigger's own features cannot widen it.
+ * @see DerSimonian, Laird. Meta-analysis in clinical trials. Controlled Clinical Trials 7, 1986.
+ */
+function naturalSpread(reference: readonly ReferenceFeature[]): number {
+  const precise = reference.filter(
+    (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
+  )
+  const pool = precise.length >= minimumReference ? precise : reference
+  const excess = Float64Array.from(pool, (item) => labelExcess(item.observed, item.expected))
+  const centre = median(excess)
+  const deviation = 1.4826 * median(Float64Array.from(excess, (value) => Math.abs(value - centre)))
+  const noise = median(
+    Float64Array.from(pool, (item) => 1 / (item.observed + 0.5) + 1 / (item.expected + 0.5)),
+  )
+  return Math.sqrt(Math.max(deviation * deviation - noise, 0.01 * deviation * deviation))
 }
 
 /**
  * The null of label excess drawn from the dataset itself: every kind of candidate (single pixel values, 2×2 and
  * 3×3 windows, words, column values) is compared with ordinary candidates of the same kind and similar support.
- * A natural feature that is merely label-pure (a stroke pixel of one digit, a common word of one class) looks like
- * many others of its kind; a trigger stands out among them.
+ * A natural feature that is merely label-pure (a stroke pixel of one digit, a common word of one class) is as
+ * telling as many others of its kind; a trigger's carriers hold its label far beyond them.
  */
 export class CandidateNull {
   private readonly kinds: (KindNull | undefined)[]
 
-  /**
-   * `shape` is how far ordinary excess reaches: Gaussian where candidates are alike (pixel values, windows, words),
-   * exponential where they mix categorical codes with coincidental continuous values (table columns).
-   */
-  constructor(
-    kinds: readonly { carriers: number[]; excess: number[] }[],
-    private readonly shape: TailShape,
-  ) {
+  constructor(kinds: readonly (readonly ReferenceFeature[])[]) {
     this.kinds = kinds.map((reference) => {
-      if (reference.carriers.length < minimumReference) return undefined
-      const order = reference.carriers
-        .map((_, index) => index)
-        .sort((a, b) => reference.carriers[a] - reference.carriers[b])
+      if (reference.length < minimumReference) return undefined
+      const sorted = [...reference].sort((a, b) => a.carriers - b.carriers)
       return {
-        carriers: Int32Array.from(order, (index) => reference.carriers[index]),
-        excess: Float64Array.from(order, (index) => reference.excess[index]),
+        carriers: Int32Array.from(sorted, (item) => item.carriers),
+        excess: Float64Array.from(sorted, (item) => labelExcess(item.observed, item.expected)),
+        spread: naturalSpread(reference),
       }
     })
   }
 
-  /** The tail of the excess among the reference features of `kind` whose support is nearest `carriers`. */
-  private tailFor(kind: number, carriers: number): TailModel | undefined {
-    const reference = this.kinds[kind]
-    if (!reference) return undefined
+  /** The typical excess of reference features of `kind` whose support is nearest `carriers`. */
+  private typicalExcess(reference: KindNull, carriers: number): number {
     const count = reference.carriers.length
     let low = 0
     let high = count
@@ -82,16 +102,25 @@ export class CandidateNull {
     }
     const width = Math.min(count, bandReference)
     const start = Math.max(0, Math.min(count - width, low - (width >> 1)))
-    return fitQuartileTail(reference.excess.subarray(start, start + width), this.shape)
+    return median(reference.excess.subarray(start, start + width))
   }
 
   /**
-   * Natural log of the chance that an ordinary candidate of this kind and support shows at least this excess;
-   * undefined when the kind has too few candidates to say.
+   * Natural log of the chance that an ordinary candidate of this kind and support shows at least `observed`
+   * carriers with the label: a count test against the expectation raised by the kind's typical excess, averaged
+   * over how much more telling than typical a natural feature may be. Counting noise rules small features, the
+   * natural spread large ones. Undefined when the kind has too few candidates to say.
    */
   logPValue(kind: number, carriers: number, observed: number, expected: number): number | undefined {
-    const tail = this.tailFor(kind, carriers)
-    if (!tail) return undefined
-    return Math.log(Math.max(tailProbability(tail, labelExcess(observed, expected)), Number.MIN_VALUE))
+    const reference = this.kinds[kind]
+    if (!reference) return undefined
+    const shifted = expected * Math.exp(this.typicalExcess(reference, carriers))
+    let largest = Number.NEGATIVE_INFINITY
+    const terms = nodes.map((z, index) => {
+      const term = nodeLogWeights[index] + logTailBound(observed, shifted * Math.exp(z * reference.spread))
+      largest = Math.max(largest, term)
+      return term
+    })
+    return largest + Math.log(terms.reduce((sum, term) => sum + Math.exp(term - largest), 0))
   }
 }

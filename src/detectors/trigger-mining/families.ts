@@ -1,5 +1,4 @@
 import type { Dataset } from '../../data/dataset.js'
-import type { TailShape } from '../outliers/calibrate.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
@@ -30,8 +29,6 @@ export interface FeatureFamily {
   /** Kinds of feature compared only among themselves (see `CandidateNull`), numbered from 0. */
   readonly kindCount: number
   kindOf(feature: number): number
-  /** Tail of ordinary candidates' label excess (see `CandidateNull`). */
-  readonly nullTail: TailShape
   describe(group: TriggerGroup): TriggerDescription
 }
 
@@ -81,7 +78,6 @@ function textFamily(texts: readonly string[]): FeatureFamily {
     excludeCarriers: false,
     kindCount: 1,
     kindOf: () => 0,
-    nullTail: 'gaussian',
     describe(group) {
       const sample = likelyPoisoned(group).subarray(0, namingSample)
       const names = leadingMembers(group)
@@ -111,7 +107,6 @@ function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): Fe
     kindCount: 3,
     kindOf: (feature) =>
       feature < features.windowOffset ? 0 : windowSide(feature - features.windowOffset) - 1,
-    nullTail: 'gaussian',
     describe(group) {
       const likely = likelyPoisoned(group)
       const found = describeImageTrigger(group, features, shape, {
@@ -135,8 +130,6 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     excludeCarriers: true,
     kindCount: 1,
     kindOf: () => 0,
-    // Categorical codes and coincidental continuous values mix: their excess has a long tail.
-    nullTail: 'exponential',
     describe(group) {
       const names = leadingMembers(group)
         .slice(0, 8)

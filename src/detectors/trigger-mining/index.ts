@@ -33,8 +33,10 @@ const paramsSchema = z
       .number()
       .gt(0)
       .max(1)
-      .default(0.25)
-      .describe('features carried by a larger share of the records are too common to be a trigger'),
+      .default(0.15)
+      .describe(
+        'features carried by a larger share of the records are too common to be a trigger (a category, a layout)',
+      ),
     minRatio: z
       .number()
       .min(1)
@@ -76,10 +78,14 @@ async function mineFamily(
     excludeCarriers: family.excludeCarriers,
     kindOf: family.kindOf,
     kindCount: family.kindCount,
-    nullTail: family.nullTail,
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
-  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount }
+  // The strongest evidence after the family's Bonferroni correction, on the scale of the detector's significance.
+  const adjusted =
+    mined.evidence.length === 0
+      ? 1
+      : Math.min(1, (Math.exp(mined.evidence[0].logPValue) * mined.testCount) / share)
+  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount, adjusted }
   // The shared model's view of content sharpens the carriers' scores; it is only needed once something is found.
   const probabilities = await input.outOfFoldProbabilities()
   const groups = groupTriggers({
@@ -92,7 +98,7 @@ async function mineFamily(
     minRows: params.minRows,
     excludeCarriers: family.excludeCarriers,
   })
-  return { groups, testCount: mined.testCount }
+  return { groups, testCount: mined.testCount, adjusted }
 }
 
 function log10(value: number): number {
@@ -129,15 +135,24 @@ export const triggerMiningDetector: Detector<Params> = {
     context.onProgress?.(0.6)
     const found: FoundTrigger[] = []
     const testCounts: Record<string, number> = {}
+    let datasetPValue = 1
     for (const family of families) {
-      const { groups, testCount } = await mineFamily(family, input, support, params, 1 / families.length)
+      const { groups, testCount, adjusted } = await mineFamily(
+        family,
+        input,
+        support,
+        params,
+        1 / families.length,
+      )
       testCounts[family.modality] = testCount
+      if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
       for (const group of groups) found.push({ family, group })
     }
     context.onProgress?.(0.9)
     const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
     return {
       ...result,
+      datasetPValue,
       info: {
         k,
         significance: params.significance,

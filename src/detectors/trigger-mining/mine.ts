@@ -1,7 +1,9 @@
-import type { TailShape } from '../outliers/calibrate.js'
-import { CandidateNull, labelExcess } from './candidate-null.js'
+import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import { addExpectedExcluding, type ContentSupport, expectedLabelShare } from './content.js'
 import { type CarrierLists, carrierLists, type Incidence, selectLists } from './incidence.js'
+import { logTailBound } from './tail-bound.js'
+
+export { logTailBound } from './tail-bound.js'
 
 export interface MiningOptions {
   /** Fewest records labelled with the target that must carry a feature. */
@@ -22,8 +24,6 @@ export interface MiningOptions {
   /** The kind of a feature (pixel value, window size, word, column value): its null is drawn from its own kind. */
   readonly kindOf?: (feature: number) => number
   readonly kindCount?: number
-  /** How far the excess of ordinary candidates reaches (see `CandidateNull`); default Gaussian. */
-  readonly nullTail?: TailShape
 }
 
 /** A feature whose carriers hold one label far more often than their content predicts. */
@@ -49,16 +49,6 @@ export interface MiningResult {
   readonly lists: CarrierLists
   /** (feature, label) pairs the correction accounts for. */
   readonly testCount: number
-}
-
-/**
- * Chernoff bound on `P(X ≥ observed)` for a sum of independent Bernoulli variables with mean `expected`
- * (the Poisson tail bound, valid for any mix of probabilities), as a natural log.
- */
-export function logTailBound(observed: number, expected: number): number {
-  if (observed <= expected) return 0
-  const safeExpected = Math.max(expected, 1e-12)
-  return -(observed * Math.log(observed / safeExpected) - observed + safeExpected)
 }
 
 /** Disagreement below which a record does not count towards the screen. */
@@ -202,23 +192,19 @@ function fitCandidateNull(
   const reference = referenceFeatures(incidence, options)
   const { observed, expected } = countLabels(incidence, reference, codes, support, options.excludeCarriers)
   const classCount = support.classCount
-  const kinds = Array.from({ length: options.kindCount ?? 1 }, () => ({
-    carriers: [] as number[],
-    excess: [] as number[],
-  }))
+  const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   reference.forEach((feature, slot) => {
-    let best = Number.NEGATIVE_INFINITY
+    let best: ReferenceFeature | undefined
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
-      if (seen >= options.minRows)
-        best = Math.max(best, labelExcess(seen, expected[slot * classCount + label]))
+      const predicted = expected[slot * classCount + label]
+      if (seen < options.minRows) continue
+      if (!best || (seen + 0.5) / (predicted + 0.5) > (best.observed + 0.5) / (best.expected + 0.5))
+        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted }
     }
-    if (best === Number.NEGATIVE_INFINITY) return
-    const kind = kinds[options.kindOf?.(feature) ?? 0]
-    kind.carriers.push(incidence.carrierCounts[feature])
-    kind.excess.push(best)
+    if (best) kinds[options.kindOf?.(feature) ?? 0].push(best)
   })
-  return new CandidateNull(kinds, options.nullTail ?? 'gaussian')
+  return new CandidateNull(kinds)
 }
 
 /**
