@@ -30,6 +30,7 @@ interface ScanFlags extends DatasetFlags {
   pub?: string
   requireSigned?: boolean
   dropSourcesAbove?: number
+  fdr?: number
 }
 
 /** Exit code of a dataset that does not match its manifest (PRODUCT.md). */
@@ -167,6 +168,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .option('--skip <ids>', 'comma-separated detectors not to run', parseList)
     .option('--param <detector.name=value>', 'detector parameter, repeatable', collectParam)
     .option('--seed <n>', 'seed for every random choice', parseInteger, 0)
+    .option('--fdr <rate>', 'expected share of false alarms among flagged records (default 0.01)', parseShare)
     .option(
       '--manifest <file>',
       'verify the input against this signed manifest first and use its attested sources',
@@ -202,6 +204,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           skip: flags.skip,
           params: flags.param,
           seed: flags.seed,
+          fdr: flags.fdr,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()

@@ -27,6 +27,11 @@ export interface ScanOptions {
   folds?: number
   geometryDimensions?: number
   fusion?: Partial<FusionOptions>
+  /**
+   * Expected share of false alarms among flagged records, and the level of every detector's dataset-level test;
+   * default 0.01. Same as `fusion.fdr`.
+   */
+  fdr?: number
   onProgress?: (progress: ScanProgress) => void
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
   now?: () => number
@@ -76,7 +81,11 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
       ? [{ detector: detectorRegistry[outcome.id as keyof typeof detectorRegistry], result: outcome.result }]
       : [],
   )
-  const operatingPoint = { ...defaultFusionOptions, ...options.fusion }
+  const operatingPoint: FusionOptions = {
+    ...defaultFusionOptions,
+    ...options.fusion,
+    ...(options.fdr === undefined ? {} : { fdr: options.fdr }),
+  }
   const fused = fuseDetectorResults(
     dataset.rowCount,
     runs,

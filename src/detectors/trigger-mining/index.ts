@@ -150,9 +150,17 @@ export const triggerMiningDetector: Detector<Params> = {
     }
     context.onProgress?.(0.9)
     const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
+    const nouns = { image: 'images', text: 'rows', tabular: 'rows' }
     return {
       ...result,
       datasetPValue,
+      attacks: result.triggers.map((trigger) => ({
+        kind: 'trigger' as const,
+        description: `${trigger.description} on ${trigger.carriersWithLabel} ${nouns[trigger.modality]} labelled ${trigger.label}`,
+        label: trigger.label,
+        records: trigger.flagged,
+        pValue: Math.min(1, 10 ** trigger.log10PValue * testCounts[trigger.modality] * families.length),
+      })),
       info: {
         k,
         significance: params.significance,
