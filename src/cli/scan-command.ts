@@ -10,6 +10,7 @@ import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { encodeGrayscalePng, renderHtmlReport } from '../report/html.js'
 import { type CleanOptions, cleanKeepMask, sourcesFlaggedAbove } from '../scan/clean.js'
 import { scan } from '../scan/index.js'
+import { verdictLines } from '../scan/verdict.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
 import type { CliIo } from './io.js'
 import { collectParam, parseInteger, parseList, parseShare } from './options.js'
@@ -128,6 +129,7 @@ function describeResult(report: ScanReport, flags: ScanFlags): string {
   const { summary, dataset } = report
   const share = dataset.rows > 0 ? ((100 * summary.flagged) / dataset.rows).toFixed(1) : '0.0'
   const lines = [
+    ...verdictLines(report.summary),
     `Scanned ${dataset.rows} records: ${summary.flagged} flagged (${share}%) — ` +
       `${summary.bySeverity.high} high, ${summary.bySeverity.medium} medium, ${summary.bySeverity.low} low.`,
   ]

@@ -1,6 +1,12 @@
 import type { DetectorOutcome } from '../detectors/runner.js'
 import { logTailBound } from '../detectors/trigger-mining/tail-bound.js'
-import type { DetectedAttack, FindingKind, RecordReport, VerdictSummary } from '../domain/index.js'
+import type {
+  DetectedAttack,
+  FindingKind,
+  RecordReport,
+  ScanSummary,
+  VerdictSummary,
+} from '../domain/index.js'
 
 /** Flagged share above which a dataset without any attack in evidence is still called suspicious. */
 const suspiciousShare = 0.01
@@ -120,4 +126,21 @@ export function judgeDataset(
     attacks,
     evidence,
   }
+}
+
+/** The verdict in lines for people, printed before anything else: what the dataset is, why, and the attacks. */
+export function verdictLines(summary: ScanSummary): string[] {
+  const { verdict, falseDiscovery } = summary
+  if (!verdict) return []
+  const lines = [`Verdict: ${verdict.verdict.toUpperCase()} — ${verdict.reason}`]
+  for (const attack of verdict.attacks) {
+    const evidence = attack.pValue === undefined ? '' : ` (p = ${attack.pValue.toPrecision(2)})`
+    lines.push(`  ${attack.kind} by ${attack.detector}: ${attack.description}${evidence}`)
+  }
+  if (falseDiscovery)
+    lines.push(
+      `Flagged at a false-discovery rate of ${falseDiscovery.rate}: ` +
+        `about ${falseDiscovery.expectedFalseAlarms} of the flagged records are expected to be false alarms.`,
+    )
+  return lines
 }
