@@ -1,5 +1,6 @@
 import { PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
+import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
@@ -19,6 +20,7 @@ export const detectorRegistry = {
   'trigger-mining': triggerMiningDetector,
   'spectral-signature': spectralSignatureDetector,
   'activation-clustering': activationClusteringDetector,
+  'clean-label-backdoor': cleanLabelBackdoorDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
 export type DetectorId = keyof typeof detectorRegistry

@@ -87,7 +87,15 @@ function blendPattern(dataset: Dataset, scale: FeatureScale, rng: Rng): Pattern 
   return { values, mode: 'blend', mask: new Uint8Array(cols).fill(1) }
 }
 
-/** Applies the pattern to one record (a row view), in place, kept within each column's observed range. */
+/** Where values must stay: the pixel range for images (pixels share one scale), else each column's observed range. */
+function valueBounds(dataset: Dataset, scale: FeatureScale): FeatureScale {
+  if (!dataset.imageShape) return scale
+  const { low, high } = featureBounds(scale)
+  const cols = scale.min.length
+  return { ...scale, min: new Float32Array(cols).fill(low), max: new Float32Array(cols).fill(high) }
+}
+
+/** Applies the pattern to one record (a row view), in place, kept within `scale`'s bounds. */
 function stamp(row: Float32Array, pattern: Pattern, scale: FeatureScale, amplitude: number): void {
   for (let col = 0; col < row.length; col++) {
     if (!pattern.mask[col]) continue
@@ -151,7 +159,7 @@ export const labelConsistentAttack: Attack<LabelConsistentParams> = {
     problems.throwIfAny()
     const count = Math.max(1, Math.round(params.classShare * eligible.length))
     const rows = sampleRows(eligible, count, rng)
-    const scale = measureFeatures(dataset)
+    const scale = valueBounds(dataset, measureFeatures(dataset))
     const pattern =
       params.pattern === 'sine'
         ? sinePattern(dataset, params, scale)
