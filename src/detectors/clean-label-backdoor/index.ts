@@ -7,7 +7,14 @@ import { leadingCoordinates, otherClassSpread, whitenClass } from './score.js'
 
 const paramsSchema = z
   .object({
-    minClassRows: z.number().int().min(5).default(20).describe('classes with fewer records are not analysed'),
+    minClassRows: z
+      .number()
+      .int()
+      .min(5)
+      .default(50)
+      .describe(
+        'classes with fewer records are not analysed: their far tails are too noisy to tell a pattern',
+      ),
     tailScore: z
       .number()
       .gt(0)
@@ -30,6 +37,9 @@ const paramsSchema = z
   .strict()
 
 type Params = z.infer<typeof paramsSchema>
+
+/** Far-out records a class needs before it can be called attacked: fewer are odd records, not a population. */
+const minimumCarriers = 5
 
 /** Leading directions examined per class. */
 const directionCount = 4
@@ -216,7 +226,7 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
       summaries.push({ label, records: target.rows.length, farOut: target.tail, pValue })
-      if (!(pValue < params.significance)) continue
+      if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
       const chances = carrierChances(target)
       let carriers = 0
       target.rows.forEach((row, index) => {

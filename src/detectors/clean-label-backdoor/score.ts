@@ -98,7 +98,7 @@ export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: F
 }
 
 /** Subspace iterations: the leading directions need few when they stand out, and a pattern makes one stand out. */
-const iterations = 10
+const iterations = 6
 
 /** Gram–Schmidt on `count` directions of length `cols`, in place. */
 function orthonormalise(directions: Float64Array[]): void {
@@ -168,7 +168,7 @@ export function leadingCoordinates(
 }
 
 /** Records of a class that the directions are fitted on at most. */
-const fitRows = 400
+const fitRows = 300
 
 /** Robust z-scores (median, MAD), signed so that the side with more mass beyond 3 is positive. */
 function orientAndStandardise(coordinates: Float64Array): Float64Array {
