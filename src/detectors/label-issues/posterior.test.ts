@@ -39,7 +39,7 @@ describe('wrongLabelChances', () => {
     const flippedChances = flipped.map((row) => chances[row]).sort((a, b) => a - b)
     expect(flippedChances[flippedChances.length >> 1]).toBeGreaterThan(0.95)
     expect(Math.max(...honest.map((row) => chances[row]))).toBeLessThan(Math.min(...flippedChances))
-    expect(Math.max(...honest.map((row) => chances[row]))).toBeLessThan(0.01)
+    expect(Math.max(...honest.map((row) => chances[row]))).toBeLessThan(0.05)
   })
 
   it('says nothing about unlabelled records', () => {
