@@ -91,9 +91,8 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
     const planted = flipLabels(dataset, 0.1, 1)
     const report = await scanDataset(planted.dataset, { backend })
     expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(flipFloor[name])
-    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(
-      Math.max(0.015, cleanFlagCeiling[name]),
-    )
+    // Under 10% noise a few more honest records look doubtful than in the clean data.
+    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
   })
 })
 
