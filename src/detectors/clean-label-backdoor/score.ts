@@ -78,10 +78,11 @@ function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array 
  * becomes loud here.
  * @see Locantore et al. Robust principal component analysis for functional data. Test 8, 1999 (spatial signs).
  */
-export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: Float64Array): Float64Array {
+export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: Float64Array): Float32Array {
   const { data, cols } = features
   const centre = columnMedians(features, rows)
-  const out = new Float64Array(rows.length * cols)
+  // Single precision halves the memory each class sweeps through; unit-length rows need no more.
+  const out = new Float32Array(rows.length * cols)
   rows.forEach((row, index) => {
     let norm = 0
     for (let col = 0; col < cols; col++) {
@@ -116,7 +117,7 @@ function orthonormalise(directions: Float64Array[]): void {
 }
 
 /** Every row's coordinate along each direction. */
-function project(whitened: Float64Array, count: number, cols: number, directions: Float64Array[]) {
+function project(whitened: Float32Array, count: number, cols: number, directions: Float64Array[]) {
   return directions.map((direction) => {
     const coordinates = new Float64Array(count)
     for (let row = 0; row < count; row++) {
@@ -134,7 +135,7 @@ function project(whitened: Float64Array, count: number, cols: number, directions
  * pattern are the minority). A planted pattern need not lead: the class's natural variation may be larger.
  */
 export function leadingCoordinates(
-  whitened: Float64Array,
+  whitened: Float32Array,
   count: number,
   cols: number,
   directionCount: number,
@@ -147,7 +148,7 @@ export function leadingCoordinates(
   orthonormalise(directions)
   // An evenly spaced sample finds the directions as well as the whole class: a pattern keeps its share in it.
   const sample = Math.min(count, fitRows)
-  const fitted = new Float64Array(sample * cols)
+  const fitted = new Float32Array(sample * cols)
   for (let index = 0; index < sample; index++) {
     const row = Math.floor((index * count) / sample)
     fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)

@@ -1,8 +1,10 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 
-/** Temperatures tried, on a log grid: enough to soften an over-confident model or sharpen a timid one. */
-const logTemperatures = Array.from({ length: 61 }, (_, index) => -1.5 + index * 0.05)
+/** Log-temperatures searched: enough to soften an over-confident model or sharpen a timid one. */
+const logTemperatureRange = { low: -1.5, high: 1.5 }
+/** Golden-section steps: the negative log-likelihood is unimodal in the log-temperature. */
+const searchSteps = 24
 /** Probabilities are floored here before powers are taken, so a model's exact zeros stay finite. */
 const floor = 1e-12
 
@@ -23,22 +25,38 @@ function temperedRow(probabilities: FeatureMatrix, row: number, inverse: number,
  */
 export function fitTemperature(probabilities: FeatureMatrix, codes: Int32Array): number {
   const row = new Float64Array(probabilities.cols)
-  let best = 1
-  let bestLoss = Number.POSITIVE_INFINITY
-  for (const logTemperature of logTemperatures) {
+  const loss = (logTemperature: number) => {
     const inverse = Math.exp(-logTemperature)
-    let loss = 0
+    let total = 0
     for (let index = 0; index < codes.length; index++) {
       if (codes[index] < 0) continue
       temperedRow(probabilities, index, inverse, row)
-      loss -= Math.log(row[codes[index]])
+      total -= Math.log(row[codes[index]])
     }
-    if (loss < bestLoss) {
-      bestLoss = loss
-      best = Math.exp(logTemperature)
+    return total
+  }
+  const ratio = (Math.sqrt(5) - 1) / 2
+  let { low, high } = logTemperatureRange
+  let left = high - ratio * (high - low)
+  let right = low + ratio * (high - low)
+  let leftLoss = loss(left)
+  let rightLoss = loss(right)
+  for (let step = 0; step < searchSteps; step++) {
+    if (leftLoss <= rightLoss) {
+      high = right
+      right = left
+      rightLoss = leftLoss
+      left = high - ratio * (high - low)
+      leftLoss = loss(left)
+    } else {
+      low = left
+      left = right
+      leftLoss = rightLoss
+      right = low + ratio * (high - low)
+      rightLoss = loss(right)
     }
   }
-  return best
+  return Math.exp((low + high) / 2)
 }
 
 /** Distance-weighted weight of a record's labelled neighbours, in all and with `label`. */

@@ -165,7 +165,7 @@ function countLabels(
 }
 
 /** Reference features sampled evenly from each kind's eligible features to fit its null. */
-const referencePerKind = 1500
+const referencePerKind = 800
 
 /** Every kind's eligible features, thinned by a fixed stride to at most `referencePerKind`. */
 function referenceFeatures(incidence: Incidence, options: MiningOptions): Int32Array {
