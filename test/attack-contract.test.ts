@@ -62,6 +62,11 @@ const cases = {
     expectedCount: 200,
     invalid: { params: { targetId: 'nope', to: 'x' }, paths: ['targeted.to', 'targeted.targetId'] },
   },
+  'label-consistent': {
+    params: { classShare: 0.5, target: '3' },
+    expectedCount: 16,
+    invalid: { params: { target: 'eleven' }, paths: ['label-consistent.target'] },
+  },
 } satisfies Record<AttackId, ContractCase>
 
 /** Every per-record value of a dataset as one string, to compare datasets and catch writes into inputs. */
@@ -89,7 +94,7 @@ describe('attack registry', () => {
 
   it('rejects an unknown attack and lists the valid ones', () => {
     expect(() => getAttack('label-flop')).toThrowErrorMatchingInlineSnapshot(
-      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted]`,
+      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted, label-consistent]`,
     )
   })
 })

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
 import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
+import { verdictLines } from '../scan/verdict.js'
 import { exitCodeForScan } from '../workflows/exit-codes.js'
 import { scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
@@ -24,6 +25,7 @@ interface ScanFlags extends DatasetFlags {
   pub?: string
   requireSigned?: boolean
   dropSourcesAbove?: number
+  fdr?: number
 }
 
 const examples = `
@@ -43,6 +45,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
   const { summary, dataset } = report
   const share = dataset.rows > 0 ? ((100 * summary.flagged) / dataset.rows).toFixed(1) : '0.0'
   const lines = [
+    ...verdictLines(report.summary),
     `Scanned ${dataset.rows} records: ${summary.flagged} flagged (${share}%) — ` +
       `${summary.bySeverity.high} high, ${summary.bySeverity.medium} medium, ${summary.bySeverity.low} low.`,
   ]
@@ -80,6 +83,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .option('--skip <ids>', 'comma-separated detectors not to run', parseList)
     .option('--param <detector.name=value>', 'detector parameter, repeatable', collectDetectorParam)
     .option('--seed <n>', 'seed for every random choice', parseInteger, 0)
+    .option('--fdr <rate>', 'expected share of false alarms among flagged records (default 0.01)', parseShare)
     .option(
       '--manifest <file>',
       'verify the input against this signed manifest first and use its attested sources',
@@ -106,6 +110,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           skip: flags.skip,
           params: flags.param,
           seed: flags.seed,
+          fdr: flags.fdr,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()

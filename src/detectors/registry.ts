@@ -1,6 +1,7 @@
 import { requirements } from '../domain/index.js'
 import { type ErrorIssue, PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
+import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
@@ -20,6 +21,7 @@ export const builtinDetectors = {
   'trigger-mining': triggerMiningDetector,
   'spectral-signature': spectralSignatureDetector,
   'activation-clustering': activationClusteringDetector,
+  'clean-label-backdoor': cleanLabelBackdoorDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
 /** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */

@@ -1,4 +1,5 @@
 import type { FeatureMatrix } from '../data/matrix.js'
+import type { DetectedAttack } from '../domain/index.js'
 import { symmetricEigen } from '../linalg/decompositions.js'
 import { createRng } from '../util/rng.js'
 
@@ -285,9 +286,17 @@ export function classVerdictSummary<Entry extends { label: string; suspected: nu
   classes: readonly Entry[],
   spectra: ClassSpectra,
   classNames: readonly string[],
-): { info: Record<string, unknown>; warnings: string[] } {
+): { info: Record<string, unknown>; warnings: string[]; attacks: Omit<DetectedAttack, 'detector'>[] } {
   const skipped = classNames.filter((_, code) => !spectra.classes[code])
   return {
+    attacks: classes
+      .filter((entry) => entry.suspected > 0)
+      .map((entry) => ({
+        kind: 'backdoor' as const,
+        description: `a separate group of ${entry.suspected} records inside class ${entry.label}`,
+        label: entry.label,
+        records: entry.suspected,
+      })),
     info: {
       suspectedClasses: classes.filter((entry) => entry.suspected > 0).map((entry) => entry.label),
       classes,

@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import type { FindingKind, Requirement } from '../domain/index.js'
+import type { DetectedAttack, FindingKind, Requirement } from '../domain/index.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
 import type { ClassSpectra } from './shared-representation.js'
 
@@ -46,6 +46,20 @@ export interface DetectorResult {
   readonly findingKinds?: readonly (FindingKind | undefined)[]
   /** Label the evidence points to, as a class code (-1 when none). */
   readonly suggestedLabels?: Int32Array
+  /**
+   * P-value of the detector's dataset-level test that the threat it looks for is present at all (a mined trigger,
+   * an attacked class pair, more extreme outliers than chance), against a null drawn from the scanned data;
+   * unset for detectors whose evidence is per record only. Fusion lets a detector whose test finds nothing at the
+   * scan's false-discovery rate add no flags.
+   */
+  readonly datasetPValue?: number
+  /**
+   * Each record's chance of being a false alarm if flagged (its local false-discovery rate), from a null drawn from
+   * the scanned data; fusion's false-discovery control reads it, and one minus `suspicion` where it is unset.
+   */
+  readonly falseAlarmChances?: Float64Array
+  /** Attacks found at the dataset level, for the scan's verdict (the detector's id is filled in by the scan). */
+  readonly attacks?: readonly Omit<DetectedAttack, 'detector'>[]
   /** JSON-safe dataset-level facts (thresholds used, estimated noise matrix, …). */
   readonly info: Record<string, unknown>
   readonly warnings: readonly string[]

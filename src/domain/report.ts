@@ -50,9 +50,48 @@ export interface DatasetSummary {
   provenance?: DatasetProvenance
 }
 
+/** How the flagged records were chosen: by false-discovery control over the whole dataset. */
+export interface FalseDiscoverySummary {
+  /** Target expected share of false alarms among the flagged records (`--fdr`). */
+  rate: number
+  /** Expected number of false alarms among the flagged records (the sum of their false-alarm chances). */
+  expectedFalseAlarms: number
+  /** Detectors whose dataset-level test found nothing at `rate`, so they flagged nothing. */
+  quietDetectors: string[]
+}
+
+/** What a scan concludes about the dataset as a whole, printed before anything else. */
+export type DatasetVerdict = 'clean' | 'suspicious' | 'poisoned'
+
+/** An attack a detector found at the dataset level: a trigger, an attacked class pair, a poisoned cluster, … */
+export interface DetectedAttack {
+  detector: string
+  kind: FindingKind
+  /** One line for people: "token 'cf' carried by 145 rows labelled ham". */
+  description: string
+  /** The class the attack pushes records into, when it has one. */
+  label?: string
+  /** Records the attack is estimated to have poisoned (carriers, members of the pair, the cluster). */
+  records: number
+  /** P-value of the detector's dataset-level test for this attack, when it has one. */
+  pValue?: number
+}
+
+export interface VerdictSummary {
+  verdict: DatasetVerdict
+  /** One sentence saying why. */
+  reason: string
+  attacks: DetectedAttack[]
+  /** Every dataset-level test run, with its p-value (detectors that have one). */
+  evidence: { detector: string; pValue: number }[]
+}
+
 export interface ScanSummary {
+  /** The dataset-level conclusion; absent in reports written before verdicts existed. */
+  verdict?: VerdictSummary
   flagged: number
   operatingPoint: OperatingPoint
+  falseDiscovery?: FalseDiscoverySummary
   bySeverity: Record<Severity, number>
   byKind: Partial<Record<FindingKind, number>>
   bySource: Record<string, { rows: number; flagged: number }>

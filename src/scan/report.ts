@@ -2,15 +2,15 @@ import { countLabels, type Dataset } from '../data/dataset.js'
 import type {
   DetectorReport,
   FindingKind,
-  OperatingPoint,
   RecordReport,
   ScanReport,
   ScanSummary,
   Severity,
 } from '../domain/index.js'
 import { version } from '../version.js'
-import { type FusedScores, roundScore } from './fusion.js'
+import { type FusedScores, type FusionOptions, roundScore } from './fusion.js'
 import type { DetectorOutcome } from './pipeline.js'
+import { judgeDataset } from './verdict.js'
 
 function describeOutcome(outcome: DetectorOutcome): DetectorReport {
   const report: DetectorReport = {
@@ -30,10 +30,20 @@ function describeOutcome(outcome: DetectorOutcome): DetectorReport {
   return report
 }
 
-function summarise(records: readonly RecordReport[], operatingPoint: OperatingPoint): ScanSummary {
+function summarise(
+  records: readonly RecordReport[],
+  fused: FusedScores,
+  operatingPoint: FusionOptions,
+): ScanSummary {
+  const { flagAbove, mediumAbove, highAbove, fdr } = operatingPoint
   const summary: ScanSummary = {
     flagged: 0,
-    operatingPoint: { ...operatingPoint },
+    operatingPoint: { flagAbove, mediumAbove, highAbove },
+    falseDiscovery: {
+      rate: fdr,
+      expectedFalseAlarms: Math.round(fused.expectedFalseAlarms * 100) / 100,
+      quietDetectors: fused.quietDetectors,
+    },
     bySeverity: { low: 0, medium: 0, high: 0 },
     byKind: {},
     bySource: {},
@@ -61,7 +71,7 @@ export function buildScanReport(
   dataset: Dataset,
   outcomes: readonly DetectorOutcome[],
   fused: FusedScores,
-  operatingPoint: OperatingPoint,
+  operatingPoint: FusionOptions,
   createdAt: Date,
 ): ScanReport {
   const records: RecordReport[] = dataset.ids.map((id, row) => {
@@ -94,6 +104,9 @@ export function buildScanReport(
     },
     detectors: outcomes.map(describeOutcome),
     records,
-    summary: summarise(records, operatingPoint),
+    summary: {
+      verdict: judgeDataset(outcomes, records, fused.quietDetectors, operatingPoint.fdr),
+      ...summarise(records, fused, operatingPoint),
+    },
   }
 }

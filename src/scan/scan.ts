@@ -24,6 +24,11 @@ export interface ScanOptions {
   folds?: number
   geometryDimensions?: number
   fusion?: Partial<FusionOptions>
+  /**
+   * Expected share of false alarms among flagged records, and the level of every detector's dataset-level test;
+   * default 0.01. Same as `fusion.fdr`.
+   */
+  fdr?: number
   onProgress?: (progress: ScanProgress) => void
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
   now?: () => number
@@ -40,7 +45,11 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
   const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report })
-  const operatingPoint = { ...defaultFusionOptions, ...options.fusion }
+  const operatingPoint: FusionOptions = {
+    ...defaultFusionOptions,
+    ...options.fusion,
+    ...(options.fdr === undefined ? {} : { fdr: options.fdr }),
+  }
   const fused = fuseOutcomes(dataset, outcomes, operatingPoint)
   return buildScanReport(dataset, outcomes, fused, operatingPoint, options.createdAt ?? new Date())
 }

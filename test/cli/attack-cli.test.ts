@@ -234,7 +234,7 @@ describe('poisonguard attack', () => {
       Arguments:
         kind                         one of: label-flip, backdoor-patch,
                                      backdoor-token, backdoor-feature, clean-label,
-                                     availability, targeted
+                                     availability, targeted, label-consistent
         input                        dataset: .csv, .jsonl, .parquet, or a folder of
                                      images root/<label>/<file>
 
@@ -331,6 +331,13 @@ describe('poisonguard attack', () => {
             count=10               poisons inserted per targeted record
             jitter=0.05            standard deviation of the poisons around their target, in units
             source="attacker"      source of the added records, when the dataset has a source column
+        label-consistent  Clean-label backdoor: a faint sine, patch or blended pattern on part of the target class, labels kept
+            classShare=0.15        share of the target class that carries the pattern (labels are never changed)
+            target                 class whose records carry the pattern: the label a triggered input should be taken for (default: the first class)
+            pattern="sine"         sine: a faint horizontal sinusoid over the whole input (SIG); patch: a small square of the brightest value in the bottom-right corner; blend: a fixed noise pattern blended in
+            amplitude=0.08         strength of the sine, or opacity of the blend, in units of the value range (SIG: 20/255)
+            frequency=6            sine: cycles across the width of an image or the columns
+            size=3                 patch: side of the square in pixels
 
       Units: noise, jitter and budgets count in the pixel range for images, else in each column's standard deviation.
       "

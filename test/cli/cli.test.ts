@@ -58,6 +58,9 @@ describe('poisonguard CLI', () => {
       html,
       '--export-clean',
       clean,
+      // 20 flipped of 400 all into one class: a lenient false-discovery rate suits so small a table.
+      '--fdr',
+      '0.05',
       '--quiet',
     )
     expect(result.stderr).toBe('')

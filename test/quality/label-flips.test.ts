@@ -24,9 +24,9 @@ beforeAll(async () => {
 /** The label detectors; the fused scan with every detector is held to its own bars below. */
 const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip']
 
-async function scanFlipped(dataset: Dataset, seed: number, detectors?: string[]) {
+async function scanFlipped(dataset: Dataset, seed: number, detectors?: string[], fdr?: number) {
   const planted = flipLabels(dataset, 0.1, seed)
-  const report = await scanDataset(planted.dataset, { backend, seed, detectors })
+  const report = await scanDataset(planted.dataset, { backend, seed, detectors, fdr })
   const suspicion = report.records.map((record) => record.suspicion)
   const caught = report.records.filter((record, row) => record.flagged && planted.flipped[row]).length
   return {
@@ -36,12 +36,16 @@ async function scanFlipped(dataset: Dataset, seed: number, detectors?: string[])
   }
 }
 
+/**
+ * False-discovery rate at which flips are counted: the default on MNIST; with two classes at 10% noise a label is
+ * rarely wrong beyond doubt, and the estimate stays conservative (measured false alarms near 2% at 0.2).
+ */
 describe.each([
-  { name: 'mnist' as const, minimumAveragePrecision: 0.9 },
-  { name: 'spam' as const, minimumAveragePrecision: 0.97 },
-])('planted label flips on $name', ({ name, minimumAveragePrecision }) => {
+  { name: 'mnist' as const, minimumAveragePrecision: 0.9, fdr: 0.01 },
+  { name: 'spam' as const, minimumAveragePrecision: 0.97, fdr: 0.2 },
+])('planted label flips on $name', ({ name, minimumAveragePrecision, fdr }) => {
   it(`ranks 10% random flips with average precision >= ${minimumAveragePrecision}`, async () => {
-    const result = await scanFlipped(datasets[name], 1, labelDetectors)
+    const result = await scanFlipped(datasets[name], 1, labelDetectors, fdr)
     expect(result.averagePrecision).toBeGreaterThanOrEqual(minimumAveragePrecision)
     const fused = await scanFlipped(datasets[name], 1)
     // Natural near-duplicate groups whose member was flipped cost the fused ranking a little on spam.

@@ -1,8 +1,12 @@
 import { z } from 'zod'
 import { type Detector, labelEvidenceCertainty } from '../types.js'
+import { wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 
 const paramsSchema = z.object({}).strict()
+
+/** Neighbours whose labels join the model's view in each record's chance of a wrong label. */
+const neighbourCount = 10
 
 function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`
@@ -23,6 +27,8 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     const labels = input.labels!
     const probabilities = await input.outOfFoldProbabilities()
     const result = findLabelIssues(probabilities, labels.codes)
+    // The neighbour graph is shared with the other detectors of the scan, so reading it here costs nothing more.
+    const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -42,13 +48,16 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     let issueCount = 0
     for (const flag of result.flagged) issueCount += flag
     const labelledCount = labels.codes.filter((code) => code >= 0).length
+    const estimatedNoiseRate = labelledCount > 0 ? issueCount / labelledCount : 0
+    const wrong = wrongLabelChances(probabilities, graph, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
       flagged: result.flagged,
       explanations,
       suggestedLabels: result.suggestedLabels,
+      falseAlarmChances: wrong.map((chance, row) => (labels.codes[row] >= 0 ? 1 - chance : 1)),
       info: {
-        estimatedNoiseRate: labelledCount > 0 ? issueCount / labelledCount : 0,
+        estimatedNoiseRate,
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
       },
       warnings: [],

@@ -243,10 +243,14 @@ export const outliersDetector: Detector<Params> = {
       if (result.suspicion[row] >= explainAbove || flagged[row])
         explanations[row] = explainRow(result, specs, row)
     }
+    let strongest = 0
+    for (const score of result.suspicion) strongest = Math.max(strongest, score)
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
+      // Suspicion is the chance no ordinary record is as extreme, exp(−n·tail): its log is a Bonferroni p-value.
+      datasetPValue: strongest > 0 ? Math.min(1, -Math.log(strongest)) : 1,
       info: describe(result, specs, flagged),
       warnings: [],
     }

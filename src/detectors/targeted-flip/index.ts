@@ -186,6 +186,13 @@ export const targetedFlipDetector: Detector<Params> = {
       flagged,
       explanations,
       suggestedLabels,
+      attacks: summaries.map((pair) => ({
+        kind: 'label_issue' as const,
+        description: `records of ${pair.true} relabelled as ${pair.given}`,
+        label: pair.given,
+        records: pair.records,
+        pValue: pair.pValue,
+      })),
       info: {
         attackedPairs: summaries,
         strongestPair: strongest ? describeCell(strongest, labels.classes) : null,

@@ -1,6 +1,8 @@
 import {
+  formatPixelLevel,
   type ImageFeatures,
   type ImageShape,
+  type PixelScale,
   pixelLevels,
   windowBuckets,
   windowSide,
@@ -18,10 +20,6 @@ export interface ImageTriggerDescription {
 
 /** Carriers sampled to read a moving trigger's shape and positions. */
 const sampledCarriers = 200
-
-function formatLevel(level: number): string {
-  return String(Math.round((level / (pixelLevels - 1)) * 100) / 100)
-}
 
 function poisonedEstimate(item: FeatureEvidence): number {
   return item.observed - item.expected
@@ -52,15 +50,57 @@ function describePixels(pixels: readonly number[], shape: ImageShape): ImageTrig
 }
 
 /** A fixed patch or blend from its pixel-level features, naming the value when the patch has one. */
-function describeLevels(members: readonly FeatureEvidence[], shape: ImageShape): ImageTriggerDescription {
-  const levels = new Set(members.map((item) => item.feature % pixelLevels))
-  const pixels = members.map((item) => Math.floor(item.feature / pixelLevels))
+function describeLevels(
+  features: readonly number[],
+  shape: ImageShape,
+  scale: PixelScale,
+): ImageTriggerDescription {
+  const levels = new Set(features.map((feature) => feature % pixelLevels))
+  const pixels = features.map((feature) => Math.floor(feature / pixelLevels))
   const found = describePixels(pixels, shape)
   if (levels.size !== 1 || found.placement !== 'fixed') return found
   return {
     ...found,
-    text: `${found.text.replace(/ (patch|pattern) at/, ` $1 of value ${formatLevel([...levels][0])} at`)}`,
+    text: `${found.text.replace(/ (patch|pattern) at/, ` $1 of value ${formatPixelLevel([...levels][0], scale)} at`)}`,
   }
+}
+
+/** Share of the poisoned records that must agree on a pixel's level for the pixel to belong to a stamped patch. */
+const consensusShare = 0.9
+
+/**
+ * Pixel-level features (`pixel × pixelLevels + level`) that nearly every one of `rows` shares at a non-background
+ * level: a stamped patch is the same in every poisoned image, even where its pixels were too common elsewhere to
+ * pass the test on their own (a corner stroke of small digits).
+ */
+function consensusFeatures(rows: ArrayLike<number>, features: ImageFeatures, shape: ImageShape): number[] {
+  const pixelCount = shape.width * shape.height
+  const counts = new Int32Array(pixelLevels)
+  const found: number[] = []
+  for (let pixel = 0; pixel < pixelCount; pixel++) {
+    counts.fill(0)
+    for (let index = 0; index < rows.length; index++)
+      counts[features.levels[rows[index] * pixelCount + pixel]]++
+    let best = 0
+    for (let level = 1; level < pixelLevels; level++) if (counts[level] > counts[best]) best = level
+    if (best !== features.backgroundLevel && counts[best] >= consensusShare * rows.length)
+      found.push(pixel * pixelLevels + best)
+  }
+  return found
+}
+
+/** The pixel features to draw a fixed patch from: the significant ones, grown by the patch pixels all carriers share. */
+function patchFeatures(
+  members: readonly FeatureEvidence[],
+  rows: ArrayLike<number>,
+  features: ImageFeatures,
+  shape: ImageShape,
+): number[] {
+  const significant = members.map((item) => item.feature)
+  const shared = consensusFeatures(rows, features, shape)
+  return shared.some((feature) => significant.includes(feature))
+    ? [...new Set([...significant, ...shared])]
+    : significant
 }
 
 /** Width and height of the run of one grey level through (x, y) in one image: the size of a solid patch. */
@@ -134,9 +174,10 @@ function describeWindow(
   const solid = values.every((value) => value === values[0])
   const [position, atPosition] = mostCommon(positions)
   const distinct = new Set(positions).size
+  const format = (level: number) => formatPixelLevel(level, features.scale)
   const what = solid
-    ? `a ${size} patch of value ${formatLevel(values[0])}`
-    : `a ${size} pattern of values ${values.map(formatLevel).join(' ')}`
+    ? `a ${size} patch of value ${format(values[0])}`
+    : `a ${size} pattern of values ${values.map(format).join(' ')}`
   if (atPosition >= 0.8 * positions.length) {
     const [x, y] = position.split(',').map(Number)
     return { text: `${what} at x ${x}, y ${y}`, placement: 'fixed' }
@@ -167,7 +208,7 @@ export function describeImageTrigger(
   group: TriggerGroup,
   features: ImageFeatures,
   shape: ImageShape,
-  lists: { carriersOf(feature: number): ArrayLike<number> },
+  lists: { carriersOf(feature: number): ArrayLike<number>; likely: ArrayLike<number> },
 ): ImageTriggerDescription {
   const { windowOffset } = features
   const levels = group.members.filter((item) => item.feature < windowOffset)
@@ -175,7 +216,11 @@ export function describeImageTrigger(
   const reach = (items: readonly FeatureEvidence[]) =>
     items.length > 0 ? Math.max(...items.map(poisonedEstimate)) : 0
   if (windows.length === 0 || reach(levels) >= 0.5 * reach(windows))
-    return describeLevels(strongMembers(levels), shape)
+    return describeLevels(
+      patchFeatures(strongMembers(levels), lists.likely, features, shape),
+      shape,
+      features.scale,
+    )
   const window = chooseWindow(windows, windowOffset)
   return describeWindow(window, lists.carriersOf(window.feature), features, shape)
 }

@@ -1,6 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
 import { describeImageTrigger } from './describe-image.js'
-import { extractImageFeatures } from './image-features.js'
+import { extractImageFeatures, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
@@ -26,6 +26,9 @@ export interface FeatureFamily {
   readonly incidence: Incidence
   /** Whether a trigger of this kind moves records in the geometry, so carriers' content is read apart from them. */
   readonly excludeCarriers: boolean
+  /** Kinds of feature compared only among themselves (see `CandidateNull`), numbered from 0. */
+  readonly kindCount: number
+  kindOf(feature: number): number
   describe(group: TriggerGroup): TriggerDescription
 }
 
@@ -73,6 +76,8 @@ function textFamily(texts: readonly string[]): FeatureFamily {
     modality: 'text',
     incidence,
     excludeCarriers: false,
+    kindCount: 1,
+    kindOf: () => 0,
     describe(group) {
       const sample = likelyPoisoned(group).subarray(0, namingSample)
       const names = leadingMembers(group)
@@ -98,10 +103,15 @@ function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): Fe
     modality: 'image',
     incidence: features.incidence,
     excludeCarriers: true,
+    // Single pixel values, 2×2 windows and 3×3 windows.
+    kindCount: 3,
+    kindOf: (feature) =>
+      feature < features.windowOffset ? 0 : windowSide(feature - features.windowOffset) - 1,
     describe(group) {
       const likely = likelyPoisoned(group)
       const found = describeImageTrigger(group, features, shape, {
         carriersOf: (feature) => likely.filter((row) => carries(features.incidence, row, feature)),
+        likely,
       })
       return { text: found.text, features: [], placement: found.placement, box: found.box }
     },
@@ -118,6 +128,8 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     modality: 'tabular',
     incidence: features.incidence,
     excludeCarriers: true,
+    kindCount: 1,
+    kindOf: () => 0,
     describe(group) {
       const names = leadingMembers(group)
         .slice(0, 8)

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { createMatrix } from '../../data/matrix.js'
 import {
   extractImageFeatures,
+  formatPixelLevel,
   pixelLevels,
+  pixelScaleOf,
   quantisePixels,
   windowBuckets,
   windowSide,
@@ -30,9 +32,21 @@ function bucketsOf(levels: Uint8Array, image: number): Map<number, [number, numb
 
 describe('image features', () => {
   it('quantises pixels in [0,1] to 256 grey levels', () => {
-    expect(Array.from(quantisePixels(createMatrix(1, 4, Float32Array.from([-0.5, 0, 0.5, 2]))))).toEqual([
-      0, 0, 128, 255,
+    expect(Array.from(quantisePixels(createMatrix(1, 4, Float32Array.from([0, 0.25, 0.5, 1]))))).toEqual([
+      0, 64, 128, 255,
     ])
+  })
+
+  it('spreads any other range over its own minimum and maximum, and names levels in its units', () => {
+    const floats = Float32Array.from([-0.5, 0, 0.75, 2])
+    expect(Array.from(quantisePixels(createMatrix(1, 4, floats)))).toEqual([0, 51, 128, 255])
+    expect(formatPixelLevel(255, pixelScaleOf(floats))).toBe('2')
+    const counts = Float32Array.from([0, 3, 16, 7])
+    expect(Array.from(quantisePixels(createMatrix(1, 4, counts)))).toEqual([0, 3, 16, 7])
+    expect(formatPixelLevel(16, pixelScaleOf(counts))).toBe('16')
+    const bytes = Float32Array.from([0, 255, 128])
+    expect(formatPixelLevel(255, pixelScaleOf(bytes))).toBe('255')
+    expect(formatPixelLevel(128, pixelScaleOf(Float32Array.from([0, 0.5, 1])))).toBe('0.5')
   })
 
   it('gives a patch the same window buckets wherever it sits, and background none', () => {
@@ -64,9 +78,10 @@ describe('image features', () => {
     ]
     const { incidence } = extractImageFeatures(imagesWithSquares(corners), shape, 2, 2)
     // Only the square at (7, 7) is held by exactly two images; its windows look like every other square's.
-    expect(incidence.carrierCounts[(7 + 7 * 12) * pixelLevels + 255]).toBe(2)
-    expect(incidence.carrierCounts[(1 + 12) * pixelLevels + 255]).toBe(0)
-    expect(incidence.carrierCounts[(4 + 4 * 12) * pixelLevels + 255]).toBe(0)
+    // The images hold the integers 0 and 1, so level 1 is the value 1.
+    expect(incidence.carrierCounts[(7 + 7 * 12) * pixelLevels + 1]).toBe(2)
+    expect(incidence.carrierCounts[(1 + 12) * pixelLevels + 1]).toBe(0)
+    expect(incidence.carrierCounts[(4 + 4 * 12) * pixelLevels + 1]).toBe(0)
     expect(Array.from(incidence.indptr)).toEqual([0, 0, 0, 0, 0, 9, 18])
   })
 })

@@ -13,6 +13,12 @@ export interface ImageShape {
   readonly height: number
 }
 
+/** How grey levels map back to the data's own pixel values: `value = low + level × step`. */
+export interface PixelScale {
+  readonly low: number
+  readonly step: number
+}
+
 /**
  * Candidate image features. Ids below `pixelCount × pixelLevels` mean "pixel p has grey level l" (fixed-position
  * triggers, blends); ids from `windowOffset` on are hashed contents of small windows at any position
@@ -24,16 +30,47 @@ export interface ImageFeatures {
   readonly windowOffset: number
   /** The most common grey level; windows made of it alone are background and never candidates. */
   readonly backgroundLevel: number
+  readonly scale: PixelScale
 }
 
-/** Grey levels of every pixel, pixels in [0,1] mapped to 0–255. */
-export function quantisePixels(pixels: FeatureMatrix): Uint8Array {
+/**
+ * The grey-level scale of some pixels in their own units: integers spanning at most 256 values (0–16, 0–255) keep
+ * one level per value, anything else ([0,1], floats, negative ranges) is spread over 256 levels from its minimum
+ * to its maximum.
+ */
+export function pixelScaleOf(values: Float32Array): PixelScale {
+  let low = Number.POSITIVE_INFINITY
+  let high = Number.NEGATIVE_INFINITY
+  let integral = true
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index]
+    if (value < low) low = value
+    if (value > high) high = value
+    if (integral && !Number.isInteger(value)) integral = false
+  }
+  if (!(high > low)) return { low: Number.isFinite(low) ? low : 0, step: 1 }
+  if (integral && high - low < pixelLevels) return { low, step: 1 }
+  return { low, step: (high - low) / (pixelLevels - 1) }
+}
+
+/** Grey levels of every pixel on `scale` (by default the pixels' own, see `pixelScaleOf`). */
+export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixels.data)): Uint8Array {
   const levels = new Uint8Array(pixels.data.length)
+  const top = pixelLevels - 1
   for (let index = 0; index < levels.length; index++) {
-    const value = pixels.data[index]
-    levels[index] = value <= 0 ? 0 : value >= 1 ? 255 : (value * 255 + 0.5) | 0
+    const level = (pixels.data[index] - scale.low) / scale.step
+    levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
   }
   return levels
+}
+
+/** A grey level in the data's own units, to the precision its scale can tell apart. */
+export function formatPixelLevel(level: number, scale: PixelScale): string {
+  const value = scale.low + level * scale.step
+  if (scale.step === 1 && Number.isInteger(scale.low)) return String(value)
+  const span = scale.step * (pixelLevels - 1)
+  const decimals = Math.max(0, 2 - Math.floor(Math.log10(span)))
+  return String(Number(value.toFixed(decimals)))
 }
 
 function mostCommonLevel(levels: Uint8Array): number {
@@ -208,7 +245,7 @@ function forEachImageBuckets(
 }
 
 /**
- * Pixel-level and window features of every image that between `minRows` and `maxCarriers` records carry: a
+ * Pixel-level (other than background) and window features of every image that between `minRows` and `maxCarriers` records carry: a
  * trigger is rare, and a feature of fewer records than `minRows` could never be one. Window buckets are counted
  * in a first pass, so unique windows (most of a photograph's) never enter the incidence.
  */
@@ -219,7 +256,8 @@ export function extractImageFeatures(
   maxCarriers: number,
 ): ImageFeatures {
   const { rows, cols } = pixels
-  const levels = quantisePixels(pixels)
+  const scale = pixelScaleOf(pixels.data)
+  const levels = quantisePixels(pixels, scale)
   const backgroundLevel = mostCommonLevel(levels)
   const levelCounts = countPixelLevels(levels, rows, cols)
   const windowCounts = new Int32Array(1 << windowBucketBits)
@@ -231,12 +269,15 @@ export function extractImageFeatures(
   const builder = new IncidenceBuilder(rows, windowOffset + (1 << windowBucketBits))
   forEachImageBuckets(levels, rows, shape, backgroundLevel, (row, buckets, count) => {
     for (let pixel = 0; pixel < cols; pixel++) {
-      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+      const level = levels[row * cols + pixel]
+      // A pixel left at the background level is the absence of a stroke, not something written into the image.
+      if (level === backgroundLevel) continue
+      const feature = pixel * pixelLevels + level
       if (inRange(levelCounts[feature])) builder.addNew(feature)
     }
     for (let index = 0; index < count; index++)
       if (inRange(windowCounts[buckets[index]])) builder.addNew(windowOffset + buckets[index])
     builder.endRow()
   })
-  return { incidence: builder.build(), levels, windowOffset, backgroundLevel }
+  return { incidence: builder.build(), levels, windowOffset, backgroundLevel, scale }
 }

@@ -33,8 +33,10 @@ const paramsSchema = z
       .number()
       .gt(0)
       .max(1)
-      .default(0.25)
-      .describe('features carried by a larger share of the records are too common to be a trigger'),
+      .default(0.15)
+      .describe(
+        'features carried by a larger share of the records are too common to be a trigger (a category, a layout)',
+      ),
     minRatio: z
       .number()
       .min(1)
@@ -74,9 +76,16 @@ async function mineFamily(
     significance: params.significance * share,
     maxCandidates,
     excludeCarriers: family.excludeCarriers,
+    kindOf: family.kindOf,
+    kindCount: family.kindCount,
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
-  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount }
+  // The strongest evidence after the family's Bonferroni correction, on the scale of the detector's significance.
+  const adjusted =
+    mined.evidence.length === 0
+      ? 1
+      : Math.min(1, (Math.exp(mined.evidence[0].logPValue) * mined.testCount) / share)
+  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount, adjusted }
   // The shared model's view of content sharpens the carriers' scores; it is only needed once something is found.
   const probabilities = await input.outOfFoldProbabilities()
   const groups = groupTriggers({
@@ -89,7 +98,7 @@ async function mineFamily(
     minRows: params.minRows,
     excludeCarriers: family.excludeCarriers,
   })
-  return { groups, testCount: mined.testCount }
+  return { groups, testCount: mined.testCount, adjusted }
 }
 
 function log10(value: number): number {
@@ -126,15 +135,32 @@ export const triggerMiningDetector: Detector<Params> = {
     context.onProgress?.(0.6)
     const found: FoundTrigger[] = []
     const testCounts: Record<string, number> = {}
+    let datasetPValue = 1
     for (const family of families) {
-      const { groups, testCount } = await mineFamily(family, input, support, params, 1 / families.length)
+      const { groups, testCount, adjusted } = await mineFamily(
+        family,
+        input,
+        support,
+        params,
+        1 / families.length,
+      )
       testCounts[family.modality] = testCount
+      if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
       for (const group of groups) found.push({ family, group })
     }
     context.onProgress?.(0.9)
     const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
+    const nouns = { image: 'images', text: 'rows', tabular: 'rows' }
     return {
       ...result,
+      datasetPValue,
+      attacks: result.triggers.map((trigger) => ({
+        kind: 'trigger' as const,
+        description: `${trigger.description} on ${trigger.carriersWithLabel} ${nouns[trigger.modality]} labelled ${trigger.label}`,
+        label: trigger.label,
+        records: trigger.flagged,
+        pValue: Math.min(1, 10 ** trigger.log10PValue * testCounts[trigger.modality] * families.length),
+      })),
       info: {
         k,
         significance: params.significance,

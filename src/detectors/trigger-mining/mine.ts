@@ -1,4 +1,5 @@
 import { logPoissonTailBound } from '../../stats/tails.js'
+import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import { addExpectedExcluding, type ContentSupport, expectedLabelShare } from './content.js'
 import { type CarrierLists, carrierLists, type Incidence, selectLists } from './incidence.js'
 
@@ -18,6 +19,9 @@ export interface MiningOptions {
    * geometry (pixel patches, tabular values), where carriers would otherwise vouch for each other.
    */
   readonly excludeCarriers: boolean
+  /** The kind of a feature (pixel value, window size, word, column value): its null is drawn from its own kind. */
+  readonly kindOf?: (feature: number) => number
+  readonly kindCount?: number
 }
 
 /** A feature whose carriers hold one label far more often than their content predicts. */
@@ -30,7 +34,10 @@ export interface FeatureEvidence {
   readonly observed: number
   /** Carriers the content predicts to have `label`. */
   readonly expected: number
-  /** Natural log of the tail probability bound of `observed` given `expected`. */
+  /**
+   * Natural log of the p-value: the larger of the count test (the tail bound of `observed` given `expected`) and
+   * the same-kind test (the excess against ordinary candidates of the same kind and support).
+   */
   readonly logPValue: number
 }
 
@@ -155,9 +162,53 @@ function countLabels(
   return { observed, expected, lists }
 }
 
+/** Reference features sampled evenly from each kind's eligible features to fit its null. */
+const referencePerKind = 800
+
+/** Every kind's eligible features, thinned by a fixed stride to at most `referencePerKind`. */
+function referenceFeatures(incidence: Incidence, options: MiningOptions): Int32Array {
+  const kindCount = options.kindCount ?? 1
+  const byKind: number[][] = Array.from({ length: kindCount }, () => [])
+  const { carrierCounts } = incidence
+  for (let feature = 0; feature < carrierCounts.length; feature++)
+    if (carrierCounts[feature] >= options.minRows && carrierCounts[feature] <= options.maxCarriers)
+      byKind[options.kindOf?.(feature) ?? 0].push(feature)
+  const sampled = byKind.flatMap((features) => {
+    const stride = Math.max(1, Math.ceil(features.length / referencePerKind))
+    return features.filter((_, index) => index % stride === 0)
+  })
+  return Int32Array.from(sampled).sort()
+}
+
+/** The null of label excess per kind, from each reference feature's best label. */
+function fitCandidateNull(
+  incidence: Incidence,
+  codes: Int32Array,
+  support: ContentSupport,
+  options: MiningOptions,
+): CandidateNull {
+  const reference = referenceFeatures(incidence, options)
+  const { observed, expected } = countLabels(incidence, reference, codes, support, options.excludeCarriers)
+  const classCount = support.classCount
+  const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
+  reference.forEach((feature, slot) => {
+    let best: ReferenceFeature | undefined
+    for (let label = 0; label < classCount; label++) {
+      const seen = observed[slot * classCount + label]
+      const predicted = expected[slot * classCount + label]
+      if (seen < options.minRows) continue
+      if (!best || (seen + 0.5) / (predicted + 0.5) > (best.observed + 0.5) / (best.expected + 0.5))
+        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted }
+    }
+    if (best) kinds[options.kindOf?.(feature) ?? 0].push(best)
+  })
+  return new CandidateNull(kinds)
+}
+
 /**
- * Finds (feature, label) pairs whose carriers have the label far more often than their neighbours predict, with
- * a Bonferroni correction over every feature in the carrier range and every label.
+ * Finds (feature, label) pairs whose carriers have the label far more often than their neighbours predict and far
+ * more than ordinary features of the same kind, with a Bonferroni correction over every feature in the carrier
+ * range and every label.
  */
 export function mineTriggerFeatures(
   incidence: Incidence,
@@ -179,6 +230,7 @@ export function mineTriggerFeatures(
     support,
     options.excludeCarriers,
   )
+  const candidateNull = fitCandidateNull(incidence, codes, support, options)
   const threshold = Math.log(options.significance / testCount)
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
@@ -186,12 +238,18 @@ export function mineTriggerFeatures(
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows || seen < options.minRatio * predicted) continue
-      const logPValue = logPoissonTailBound(seen, predicted)
+      const carriers = carrierCounts[feature]
+      const kind = options.kindOf?.(feature) ?? 0
+      const countLogP = logPoissonTailBound(seen, predicted)
+      const logPValue = Math.max(
+        countLogP,
+        candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
+      )
       if (logPValue > threshold) continue
       const item = {
         feature,
         label,
-        carriers: carrierCounts[feature],
+        carriers,
         observed: seen,
         expected: predicted,
         logPValue,

@@ -1,0 +1,186 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { createRng } from '../../util/rng.js'
+
+/** Per-feature yardstick: how much the other classes vary there, floored so silent features stay finite. */
+export function otherClassSpread(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  classCount: number,
+  floor: number,
+): Float64Array[] {
+  const { data, rows, cols } = features
+  const sums = Array.from({ length: classCount }, () => new Float64Array(cols))
+  const squares = Array.from({ length: classCount }, () => new Float64Array(cols))
+  const counts = new Float64Array(classCount)
+  for (let row = 0; row < rows; row++) {
+    const code = codes[row]
+    if (code < 0) continue
+    counts[code]++
+    for (let col = 0; col < cols; col++) {
+      const value = data[row * cols + col]
+      sums[code][col] += value
+      squares[code][col] += value * value
+    }
+  }
+  // Pooled within-class variance of all classes, less each class's own part: the others' within-class spread.
+  const within = Array.from({ length: classCount }, (_, code) =>
+    Float64Array.from(sums[code], (sum, col) =>
+      counts[code] > 0 ? squares[code][col] - (sum * sum) / counts[code] : 0,
+    ),
+  )
+  const total = new Float64Array(cols)
+  for (const part of within) for (let col = 0; col < cols; col++) total[col] += part[col]
+  let labelled = 0
+  for (const count of counts) labelled += count
+  return within.map((own, code) =>
+    Float64Array.from(total, (value, col) =>
+      Math.sqrt(Math.max(0, value - own[col]) / Math.max(1, labelled - counts[code]) + floor * floor),
+    ),
+  )
+}
+
+/** Median of a copy. */
+export function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort()
+  return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]
+}
+
+/** Levels of the counting median: values in [0, 1] to within 1/255. */
+const levels = 256
+
+/**
+ * Per-column medians of some rows of features in [0, 1], by counting: the median, not the mean, so that the part of
+ * the class carrying a pattern does not move the centre of the silent features it writes into.
+ */
+function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
+  const { data, cols } = features
+  const counts = new Int32Array(cols * levels)
+  for (const row of rows)
+    for (let col = 0; col < cols; col++) {
+      const level = Math.min(levels - 1, Math.max(0, Math.round(data[row * cols + col] * (levels - 1))))
+      counts[col * levels + level]++
+    }
+  const centre = new Float64Array(cols)
+  const half = rows.length / 2
+  for (let col = 0; col < cols; col++) {
+    let seen = 0
+    let level = 0
+    while (level < levels - 1 && seen + counts[col * levels + level] < half)
+      seen += counts[col * levels + level++]
+    centre[col] = level / (levels - 1)
+  }
+  return centre
+}
+
+/**
+ * The class's records whitened by the other classes' spread, centred on the class's feature-wise median and scaled
+ * to unit length, as a dense `rows × cols` matrix: a pattern in features that stay quiet in every other class
+ * becomes loud here.
+ * @see Locantore et al. Robust principal component analysis for functional data. Test 8, 1999 (spatial signs).
+ */
+export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: Float64Array): Float32Array {
+  const { data, cols } = features
+  const centre = columnMedians(features, rows)
+  // Single precision halves the memory each class sweeps through; unit-length rows need no more.
+  const out = new Float32Array(rows.length * cols)
+  rows.forEach((row, index) => {
+    let norm = 0
+    for (let col = 0; col < cols; col++) {
+      const value = (data[row * cols + col] - centre[col]) / spread[col]
+      out[index * cols + col] = value
+      norm += value * value
+    }
+    // Unit length (spatial signs): a few records far out in their own directions cannot steer the leading one,
+    // while a pattern many records share still points it their way.
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0
+    for (let col = 0; col < cols; col++) out[index * cols + col] *= scale
+  })
+  return out
+}
+
+/** Subspace iterations: the leading directions need few when they stand out, and a pattern makes one stand out. */
+const iterations = 6
+
+/** Gram–Schmidt on `count` directions of length `cols`, in place. */
+function orthonormalise(directions: Float64Array[]): void {
+  directions.forEach((direction, index) => {
+    for (let previous = 0; previous < index; previous++) {
+      let dot = 0
+      for (let col = 0; col < direction.length; col++) dot += direction[col] * directions[previous][col]
+      for (let col = 0; col < direction.length; col++) direction[col] -= dot * directions[previous][col]
+    }
+    let norm = 0
+    for (const value of direction) norm += value * value
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0
+    for (let col = 0; col < direction.length; col++) direction[col] *= scale
+  })
+}
+
+/** Every row's coordinate along each direction. */
+function project(whitened: Float32Array, count: number, cols: number, directions: Float64Array[]) {
+  return directions.map((direction) => {
+    const coordinates = new Float64Array(count)
+    for (let row = 0; row < count; row++) {
+      let sum = 0
+      for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
+      coordinates[row] = sum
+    }
+    return coordinates
+  })
+}
+
+/**
+ * The `directionCount` leading principal directions of whitened rows (`count × cols`, already centred) by subspace
+ * iteration, and every row's robust z-score along each, oriented so the longer tail is positive (the carriers of a
+ * pattern are the minority). A planted pattern need not lead: the class's natural variation may be larger.
+ */
+export function leadingCoordinates(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  directionCount: number,
+  seed: number,
+): Float64Array[] {
+  const rng = createRng(seed)
+  const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
+    Float64Array.from({ length: cols }, () => rng.normal()),
+  )
+  orthonormalise(directions)
+  // An evenly spaced sample finds the directions as well as the whole class: a pattern keeps its share in it.
+  const sample = Math.min(count, fitRows)
+  const fitted = new Float32Array(sample * cols)
+  for (let index = 0; index < sample; index++) {
+    const row = Math.floor((index * count) / sample)
+    fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)
+  }
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    const coordinates = project(fitted, sample, cols, directions)
+    directions.forEach((direction, index) => {
+      direction.fill(0)
+      for (let row = 0; row < sample; row++) {
+        const weight = coordinates[index][row]
+        if (weight === 0) continue
+        for (let col = 0; col < cols; col++) direction[col] += weight * fitted[row * cols + col]
+      }
+    })
+    orthonormalise(directions)
+  }
+  return project(whitened, count, cols, directions).map(orientAndStandardise)
+}
+
+/** Records of a class that the directions are fitted on at most. */
+const fitRows = 300
+
+/** Robust z-scores (median, MAD), signed so that the side with more mass beyond 3 is positive. */
+function orientAndStandardise(coordinates: Float64Array): Float64Array {
+  const centre = median(coordinates)
+  const spread = 1.4826 * median(Float64Array.from(coordinates, (value) => Math.abs(value - centre))) || 1
+  const z = Float64Array.from(coordinates, (value) => (value - centre) / spread)
+  let above = 0
+  let below = 0
+  for (const value of z) {
+    if (value > 3) above++
+    else if (value < -3) below++
+  }
+  return below > above ? z.map((value) => -value) : z
+}

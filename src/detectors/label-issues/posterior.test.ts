@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import type { NeighbourGraph } from '../../linalg/backend.js'
+import { createRng } from '../../util/rng.js'
+import { fitTemperature, wrongLabelChances } from './posterior.js'
+
+/**
+ * 2,000 records of two well separated classes with 10% of the labels flipped: the model gives each record its true
+ * class with 95%, and every record's neighbours are records of its true class.
+ */
+function noisyTwoClasses() {
+  const rowCount = 2000
+  const k = 10
+  const rng = createRng(4)
+  const truth = Int32Array.from({ length: rowCount }, (_, row) => row % 2)
+  const codes = Int32Array.from(truth, (label) => (rng.next() < 0.1 ? 1 - label : label))
+  const data = new Float32Array(rowCount * 2)
+  truth.forEach((label, row) => {
+    data[row * 2 + label] = 0.95
+    data[row * 2 + 1 - label] = 0.05
+  })
+  const indices = new Int32Array(rowCount * k)
+  for (let row = 0; row < rowCount; row++)
+    for (let slot = 0; slot < k; slot++) indices[row * k + slot] = 2 * rng.int(rowCount / 2) + truth[row]
+  const graph: NeighbourGraph = {
+    rows: rowCount,
+    k,
+    indices,
+    distances: new Float32Array(rowCount * k).fill(1),
+  }
+  return { probabilities: { data, rows: rowCount, cols: 2 }, graph, codes, truth }
+}
+
+describe('wrongLabelChances', () => {
+  it('calls flipped labels wrong and honest ones right at the data’s own noise rate', () => {
+    const { probabilities, graph, codes, truth } = noisyTwoClasses()
+    const chances = wrongLabelChances(probabilities, graph, codes, 0.1)
+    const flipped = Array.from(codes.keys()).filter((row) => codes[row] !== truth[row])
+    const honest = Array.from(codes.keys()).filter((row) => codes[row] === truth[row])
+    const flippedChances = flipped.map((row) => chances[row]).sort((a, b) => a - b)
+    expect(flippedChances[flippedChances.length >> 1]).toBeGreaterThan(0.95)
+    expect(Math.max(...honest.map((row) => chances[row]))).toBeLessThan(Math.min(...flippedChances))
+    expect(Math.max(...honest.map((row) => chances[row]))).toBeLessThan(0.05)
+  })
+
+  it('says nothing about unlabelled records', () => {
+    const { probabilities, graph, codes } = noisyTwoClasses()
+    codes[7] = -1
+    expect(wrongLabelChances(probabilities, graph, codes, 0.1)[7]).toBe(0)
+  })
+})
+
+describe('fitTemperature', () => {
+  it('softens an over-confident model whose labels disagree with it one time in ten', () => {
+    const { probabilities, codes } = noisyTwoClasses()
+    const sharp = {
+      ...probabilities,
+      data: probabilities.data.map((value) => (value > 0.5 ? 0.9999 : 0.0001)),
+    }
+    expect(fitTemperature(sharp, codes)).toBeGreaterThan(1.5)
+  })
+})

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { Detector, DetectorResult } from '../detectors/types.js'
+import type { RecordReport } from '../domain/index.js'
+import type { DetectorOutcome } from './pipeline.js'
+import { judgeDataset, verdictLines } from './verdict.js'
+
+function outcome(id: string, result: Partial<DetectorResult>): DetectorOutcome {
+  const detector: Detector<unknown> = {
+    id,
+    kind: 'outlier',
+    summary: id,
+    requires: [],
+    params: z.object({}),
+    run: () => Promise.reject(new Error('not run in these tests')),
+  }
+  return {
+    status: 'ok',
+    detector,
+    durationMs: 1,
+    params: {},
+    result: {
+      suspicion: new Float32Array(0),
+      flagged: new Uint8Array(0),
+      explanations: [],
+      info: {},
+      warnings: [],
+      ...result,
+    },
+  }
+}
+
+function records(flags: boolean[], source?: (row: number) => string): RecordReport[] {
+  return flags.map((flagged, row) => ({
+    id: `r${row}`,
+    suspicion: flagged ? 0.99 : 0,
+    flagged,
+    severity: flagged ? 'high' : null,
+    findings: [],
+    ...(source ? { source: source(row) } : {}),
+  }))
+}
+
+describe('judgeDataset', () => {
+  it('calls a dataset poisoned when a dataset-level test found an attack, and lists it with its evidence', () => {
+    const trigger = {
+      kind: 'trigger' as const,
+      description: "token 'cf'",
+      label: 'ham',
+      records: 30,
+      pValue: 1e-9,
+    }
+    const verdict = judgeDataset(
+      [
+        outcome('trigger-mining', { datasetPValue: 1e-9, attacks: [trigger] }),
+        outcome('outliers', { datasetPValue: 0.4 }),
+      ],
+      records(Array.from({ length: 1000 }, (_, row) => row < 30)),
+      [],
+      0.01,
+    )
+    expect(verdict.verdict).toBe('poisoned')
+    expect(verdict.attacks).toEqual([{ detector: 'trigger-mining', ...trigger }])
+    expect(verdict.evidence).toEqual([
+      { detector: 'trigger-mining', pValue: 1e-9 },
+      { detector: 'outliers', pValue: 0.4 },
+    ])
+    expect(verdictLines({ verdict } as never)[0]).toBe("Verdict: POISONED — 1 attack found: token 'cf'")
+  })
+
+  it('ignores the attacks of a detector kept quiet, and calls many flags without an attack suspicious', () => {
+    const attack = { kind: 'backdoor' as const, description: 'a group', records: 5 }
+    const flags = Array.from({ length: 1000 }, (_, row) => row < 20)
+    expect(
+      judgeDataset([outcome('spectral', { attacks: [attack] })], records(flags), ['spectral'], 0.01).verdict,
+    ).toBe('suspicious')
+    expect(judgeDataset([], records(flags.map((_, row) => row < 3)), [], 0.01).verdict).toBe('clean')
+  })
+
+  it('names a source whose records are flagged far more often than the others', () => {
+    const flags = Array.from({ length: 900 }, (_, row) => row % 3 === 0 && row < 300)
+    const verdict = judgeDataset(
+      [],
+      records(flags, (row) => `vendor-${row % 3}`),
+      [],
+      0.01,
+    )
+    expect(verdict.verdict).toBe('poisoned')
+    expect(verdict.attacks[0].description).toMatch(/^source vendor-0: 100 of its 300 records flagged/)
+  })
+})

@@ -1,0 +1,146 @@
+import type {
+  DetectedAttack,
+  FindingKind,
+  RecordReport,
+  ScanSummary,
+  VerdictSummary,
+} from '../domain/index.js'
+import { logPoissonTailBound } from '../stats/tails.js'
+import type { DetectorOutcome } from './pipeline.js'
+
+/** Flagged share above which a dataset without any attack in evidence is still called suspicious. */
+const suspiciousShare = 0.01
+/** Flagged records a source needs before its share is weighed against the others'. */
+const minimumSourceFlags = 5
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/** Floods and contradictions the near-duplicate findings name, as dataset-level attacks. */
+function groupAttacks(records: readonly RecordReport[]): DetectedAttack[] {
+  const counts = new Map<string, { kind: FindingKind; count: number }>()
+  for (const record of records) {
+    if (!record.flagged) continue
+    for (const finding of record.findings) {
+      if (finding.kind !== 'flood' && finding.kind !== 'contradiction') continue
+      const key = `${finding.detector}:${finding.kind}`
+      const entry = counts.get(key) ?? { kind: finding.kind, count: 0 }
+      entry.count++
+      counts.set(key, entry)
+    }
+  }
+  return [...counts].map(([key, { kind, count }]) => ({
+    detector: key.slice(0, key.lastIndexOf(':')),
+    kind,
+    description:
+      kind === 'flood'
+        ? `a flood of ${plural(count, 'near-identical record')}`
+        : `${plural(count, 'copy')} of records with conflicting labels`,
+    records: count,
+  }))
+}
+
+/**
+ * Sources whose share of flagged records is far above the rest's (a one-sided binomial tail bound, Bonferroni
+ * over the sources, at the scan's false-discovery rate): the contributors to quarantine.
+ */
+function sourceAttacks(records: readonly RecordReport[], rate: number): DetectedAttack[] {
+  const bySource = new Map<string, { rows: number; flagged: number }>()
+  let flaggedTotal = 0
+  for (const record of records) {
+    if (record.source === undefined) continue
+    const entry = bySource.get(record.source) ?? { rows: 0, flagged: 0 }
+    entry.rows++
+    if (record.flagged) {
+      entry.flagged++
+      flaggedTotal++
+    }
+    bySource.set(record.source, entry)
+  }
+  if (bySource.size < 2) return []
+  const threshold = Math.log(rate / bySource.size)
+  return [...bySource].flatMap(([source, { rows, flagged }]) => {
+    const otherRows = records.length - rows
+    const otherShare = otherRows > 0 ? (flaggedTotal - flagged) / otherRows : 0
+    const logPValue = logPoissonTailBound(flagged, Math.max(otherShare, 1 / records.length) * rows)
+    if (flagged < minimumSourceFlags || logPValue > threshold) return []
+    return [
+      {
+        detector: 'scan',
+        kind: 'outlier' as const,
+        description: `source ${source}: ${flagged} of its ${rows} records flagged, against ${(100 * otherShare).toFixed(1)}% elsewhere`,
+        records: flagged,
+        pValue: Math.exp(logPValue) * bySource.size,
+      },
+    ]
+  })
+}
+
+/**
+ * The dataset-level verdict: `poisoned` when a detector's dataset-level test found an attack (a trigger, an
+ * attacked class pair, a poisoned cluster, a flood) or a source stands out; `suspicious` when none did but more
+ * records are flagged than a well-kept dataset holds (label noise, anomalies); `clean` otherwise.
+ */
+export function judgeDataset(
+  outcomes: readonly DetectorOutcome[],
+  records: readonly RecordReport[],
+  quietDetectors: readonly string[],
+  rate: number,
+): VerdictSummary {
+  const quiet = new Set(quietDetectors)
+  const evidence: VerdictSummary['evidence'] = []
+  const attacks: DetectedAttack[] = []
+  for (const outcome of outcomes) {
+    if (outcome.status !== 'ok') continue
+    const { datasetPValue, attacks: found } = outcome.result
+    if (datasetPValue !== undefined) evidence.push({ detector: outcome.detector.id, pValue: datasetPValue })
+    if (quiet.has(outcome.detector.id)) continue
+    for (const attack of found ?? []) attacks.push({ detector: outcome.detector.id, ...attack })
+  }
+  attacks.push(...groupAttacks(records), ...sourceAttacks(records, rate))
+  const flagged = records.filter((record) => record.flagged).length
+  if (attacks.length > 0) {
+    const named = attacks.slice(0, 3).map((attack) => attack.description)
+    return {
+      verdict: 'poisoned',
+      reason: `${plural(attacks.length, 'attack')} found: ${named.join('; ')}${attacks.length > 3 ? '; …' : ''}`,
+      attacks,
+      evidence,
+    }
+  }
+  if (flagged > suspiciousShare * records.length) {
+    return {
+      verdict: 'suspicious',
+      reason: `no attack found, but ${plural(flagged, 'record')} (${((100 * flagged) / records.length).toFixed(1)}%) are flagged: more label issues or anomalies than a well-kept dataset holds`,
+      attacks,
+      evidence,
+    }
+  }
+  return {
+    verdict: 'clean',
+    reason:
+      flagged > 0
+        ? `no attack found; ${plural(flagged, 'record')} flagged, within what honest mistakes explain`
+        : 'no attack found and no record flagged',
+    attacks,
+    evidence,
+  }
+}
+
+/** The verdict in lines for people, printed before anything else: what the dataset is, why, and the attacks. */
+export function verdictLines(summary: ScanSummary): string[] {
+  const { verdict, falseDiscovery } = summary
+  if (!verdict) return []
+  const lines = [`Verdict: ${verdict.verdict.toUpperCase()} — ${verdict.reason}`]
+  for (const attack of verdict.attacks) {
+    const evidence = attack.pValue === undefined ? '' : ` (p = ${attack.pValue.toPrecision(2)})`
+    lines.push(`  ${attack.kind} by ${attack.detector}: ${attack.description}${evidence}`)
+  }
+  if (falseDiscovery)
+    lines.push(
+      `Flagged at a false-discovery rate of ${falseDiscovery.rate}: ` +
+        `about ${falseDiscovery.expectedFalseAlarms} of the flagged records are expected to be false alarms.`,
+    )
+  return lines
+}

@@ -1,0 +1,152 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { flipLabels } from '../fixtures/poison.js'
+import { type ZooName, zooDataset } from '../fixtures/zoo.js'
+
+let backend: LinalgBackend
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+})
+
+function marks(rowCount: number, rows: ArrayLike<number>): Uint8Array {
+  const marked = new Uint8Array(rowCount)
+  for (let index = 0; index < rows.length; index++) marked[rows[index]] = 1
+  return marked
+}
+
+function rankingOf(report: ScanReport, poisoned: Uint8Array): number {
+  return averagePrecision(
+    report.records.map((record) => record.suspicion),
+    poisoned,
+  )
+}
+
+function flaggedCleanShare(report: ScanReport, poisoned: Uint8Array): number {
+  let clean = 0
+  let flagged = 0
+  report.records.forEach((record, row) => {
+    if (poisoned[row]) return
+    clean++
+    if (record.flagged) flagged++
+  })
+  return flagged / clean
+}
+
+/**
+ * Flagged share of the clean data the scan keeps to. The target is 1% everywhere; the three datasets above it are
+ * held where they stand today (natural label confusion of 8×8 digits and of mail subjects, and two attack detectors
+ * that read a two-class table's natural asymmetry as an attack) so they can only improve.
+ */
+const cleanFlagCeiling: Record<ZooName, number> = {
+  'mnist-28': 0.01,
+  'digits-14': 0.01,
+  'digits-8': 0.015,
+  spam: 0.01,
+  subjects: 0.02,
+  iris: 0.01,
+  'mail-table': 0.025,
+  'imbalanced-digits': 0.01,
+}
+
+/**
+ * Average precision of 10% random flips. The target is 0.95 from 1,000 rows (0.90 below) and 0.99 on spam; where
+ * the built-in linear model and neighbours fall short of it (low-resolution digits, short subjects, a table of mail
+ * statistics, the rarest classes), the floor is today's level.
+ */
+const flipFloor: Record<ZooName, number> = {
+  'mnist-28': 0.95,
+  'digits-14': 0.94,
+  'digits-8': 0.88,
+  spam: 0.96,
+  subjects: 0.52,
+  iris: 0.9,
+  'mail-table': 0.6,
+  'imbalanced-digits': 0.89,
+}
+
+const zoo = Object.keys(cleanFlagCeiling) as ZooName[]
+
+describe.each(zoo)('the %s zoo dataset', (name) => {
+  let dataset: Dataset
+  beforeAll(() => {
+    dataset = zooDataset(name)
+  })
+
+  it(`flags at most ${100 * cleanFlagCeiling[name]}% of the clean data`, async () => {
+    const report = await scanDataset(dataset, { backend })
+    expect(report.summary.flagged / dataset.rowCount).toBeLessThanOrEqual(cleanFlagCeiling[name])
+    expect(report.summary.falseDiscovery?.rate).toBe(0.01)
+    expect(report.detectors.every((detector) => detector.status !== 'failed')).toBe(true)
+    if (cleanFlagCeiling[name] <= 0.01) expect(report.summary.verdict?.verdict).toBe('clean')
+  })
+
+  it(`ranks 10% random flips with average precision ≥ ${flipFloor[name]}`, async () => {
+    const planted = flipLabels(dataset, 0.1, 1)
+    const report = await scanDataset(planted.dataset, { backend })
+    expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(flipFloor[name])
+    // Under 10% noise a few more honest records look doubtful than in the clean data.
+    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
+  })
+})
+
+/** The brightest value of each image variant, in its own units, as a trigger description must name it. */
+const brightest: Partial<Record<ZooName, string>> = {
+  'mnist-28': '1',
+  'digits-14': '255',
+  'digits-8': '16',
+  'imbalanced-digits': '1',
+}
+
+describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images', (name) => {
+  it('ranks a 3×3 patch on 3% of the images with AP ≥ 0.95 and names its value in the data’s units', async () => {
+    const dataset = zooDataset(name)
+    const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
+    const report = await scanDataset(run.dataset, { backend })
+    expect(rankingOf(report, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+    const verdict = report.summary.verdict!
+    expect(verdict.verdict).toBe('poisoned')
+    const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
+    expect(trigger?.label).toBe(dataset.labels!.classes[0])
+    expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${brightest[name]} at`))
+  })
+})
+
+describe.each(['mnist-28', 'imbalanced-digits', 'digits-8'] as ZooName[])(
+  'a label-consistent sinusoid (SIG) in the %s images',
+  (name) => {
+    it('ranks 15% of one class carrying it with AP ≥ 0.95, labels untouched', async () => {
+      const dataset = zooDataset(name)
+      const run = applyAttack('label-consistent', dataset, { target: dataset.labels!.classes[1] }, 1)
+      expect(run.dataset.labels!.codes).toEqual(dataset.labels!.codes)
+      const report = await scanDataset(run.dataset, { backend })
+      expect(rankingOf(report, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+      expect(report.summary.verdict?.verdict).toBe('poisoned')
+    })
+  },
+)
+
+describe('the clean-label-backdoor detector on 28×28 digits', () => {
+  it('reports the planted sinusoid as a picture-able pattern of its class', async () => {
+    const dataset = zooDataset('mnist-28')
+    const run = applyAttack('label-consistent', dataset, { target: '4' }, 2)
+    const report = await scanDataset(run.dataset, { backend, detectors: ['clean-label-backdoor'] })
+    const attack = report.summary.verdict!.attacks[0]
+    expect(attack).toMatchObject({ detector: 'clean-label-backdoor', kind: 'clean_label', label: '4' })
+    const info = report.detectors[0].info as { patterns: { label: string; pattern: number[][] }[] }
+    const [pattern] = info.patterns
+    expect(pattern.pattern).toHaveLength(28)
+    expect(pattern.pattern[0]).toHaveLength(28)
+    // The top row is silent in every digit: there the pattern is the sinusoid itself, six cycles across.
+    const top = pattern.pattern[0]
+    let signChanges = 0
+    for (let x = 1; x < 28; x++) if (Math.sign(top[x]) !== Math.sign(top[x - 1])) signChanges++
+    expect(signChanges).toBeGreaterThanOrEqual(5)
+  })
+})
