@@ -5,7 +5,7 @@ import type { OperatingPoint, Requirement } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { parseParams } from '../util/params.js'
 import { withSharedAnalyses } from './analysis.js'
-import { type FusedScores, type FusionOptions, fuseDetectorResults } from './fusion.js'
+import { type FusedScores, fuseDetectorResults } from './fusion.js'
 import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
 
 /** Steps of preparing a detector input, in the order they may run. */
@@ -169,7 +169,7 @@ export async function runDetectors(
 export function fuseOutcomes(
   dataset: Dataset,
   outcomes: readonly DetectorOutcome[],
-  operatingPoint: FusionOptions,
+  operatingPoint: OperatingPoint & { fdr?: number },
 ): FusedScores {
   const runs = outcomes.flatMap((outcome) => (outcome.status === 'ok' ? [outcome] : []))
   const describeLabel = (code: number) => dataset.labels?.classes[code] ?? String(code)
