@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -118,7 +117,7 @@ async function installPacked(project: string): Promise<string | undefined> {
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify(consumer, null, 2))
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(packageLock, null, 2))
-  const cache = join(homedir(), '.npm')
+  const cache = (await run(npm, ['config', 'get', 'cache'], { env: cleanEnvironment })).stdout.trim()
   const installed = await run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--cache', cache], {
     cwd: project,
     env: cleanEnvironment,
