@@ -91,6 +91,23 @@ const sourceEdges = listFiles('src')
   .flatMap(importsOf)
 const testEdges = [...listFiles('src').filter(isTest), ...listFiles('test')].flatMap(importsOf)
 
+/** Every import edge reachable from one entry file, following relative imports (static and dynamic). */
+function importGraphOf(entry: string): ImportEdge[] {
+  const seen = new Set([entry])
+  const edges: ImportEdge[] = []
+  const pending = [entry]
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    for (const edge of importsOf(file)) {
+      edges.push(edge)
+      if (edge.target && !seen.has(edge.target)) {
+        seen.add(edge.target)
+        pending.push(edge.target)
+      }
+    }
+  }
+  return edges
+}
+
 function describeEdges(edges: readonly ImportEdge[]): string[] {
   return edges.map((edge) => `${edge.file} imports ${edge.specifier}`)
 }
@@ -114,6 +131,19 @@ describe('layering', () => {
       if (adapter?.packages.has(packageName(edge.specifier))) return false
       return isBuiltin(edge.specifier) || !corePackages.has(packageName(edge.specifier))
     })
+    expect(describeEdges(violations)).toEqual([])
+  })
+
+  it('keeps the browser entry poisonguard/core free of Node built-ins and native packages', () => {
+    const graph = importGraphOf('src/core.ts')
+    expect(graph).toContainEqual({
+      file: 'src/scan/scan.ts',
+      specifier: '../detectors/registry.js',
+      target: 'src/detectors/registry.ts',
+    })
+    const violations = graph.filter(
+      (edge) => !edge.target && (isBuiltin(edge.specifier) || !corePackages.has(packageName(edge.specifier))),
+    )
     expect(describeEdges(violations)).toEqual([])
   })
 

@@ -1,15 +1,28 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
-import sharp from 'sharp'
+import type sharpModule from 'sharp'
 import { forEachLimited } from './concurrency.js'
 import type { IssueList } from './issues.js'
+import { importOptionalPackage } from './optional-package.js'
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg'])
 /** sharp decodes on libuv threads; a few files in flight keep two cores busy without holding many buffers. */
 const DECODE_CONCURRENCY = 4
 const MAX_KEPT_SIDE = 64
 const DEFAULT_SIDE = 32
+
+type SharpFactory = typeof sharpModule
+let sharpFactory: Promise<SharpFactory> | undefined
+
+/** sharp, imported on first use: its native library costs import time that scans of tables never need. */
+export function loadSharp(): Promise<SharpFactory> {
+  sharpFactory ??= importOptionalPackage('sharp', 'reading and writing image folders', async () => {
+    const module = await import('sharp')
+    return module.default
+  })
+  return sharpFactory
+}
 
 /** Image files under `root/<label>/`, as sorted POSIX relative paths, plus what was skipped. */
 export async function listImageFiles(root: string): Promise<{ files: string[]; skipped: string[] }> {
@@ -35,6 +48,7 @@ export async function decodeImages(
   invalid: IssueList,
   onProgress?: (fractionDone: number) => void,
 ): Promise<{ pixels: Float32Array; fileHashes: string[]; byteCount: number }> {
+  const sharp = await loadSharp()
   const pixelCount = side * side
   const pixels = new Float32Array(files.length * pixelCount)
   const fileHashes = new Array<string>(files.length)
@@ -47,7 +61,7 @@ export async function decodeImages(
     fileHashes[row] = createHash('sha256').update(bytes).digest('hex')
     try {
       writeGrayPixels(
-        await decodeGray(bytes, side),
+        await decodeGray(sharp, bytes, side),
         pixels.subarray(row * pixelCount, (row + 1) * pixelCount),
       )
     } catch (error) {
@@ -65,6 +79,7 @@ export function labelOfPath(relative: string): string {
 
 /** Keeps a shared square size up to 64 pixels, otherwise resizes everything to 32. */
 export async function chooseSide(root: string, files: string[], invalid: IssueList): Promise<number> {
+  const sharp = await loadSharp()
   const sizes = new Set<string>()
   let side = 0
   await forEachLimited(files.length, DECODE_CONCURRENCY, async (row) => {
@@ -79,7 +94,11 @@ export async function chooseSide(root: string, files: string[], invalid: IssueLi
   return sizes.size === 1 && side > 0 && side <= MAX_KEPT_SIDE ? side : DEFAULT_SIDE
 }
 
-async function decodeGray(bytes: Buffer, side: number): Promise<{ data: Buffer; channels: number }> {
+async function decodeGray(
+  sharp: SharpFactory,
+  bytes: Buffer,
+  side: number,
+): Promise<{ data: Buffer; channels: number }> {
   const { data, info } = await sharp(bytes)
     .flatten({ background: '#000000' })
     .grayscale()

