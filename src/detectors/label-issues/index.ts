@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { type Detector, labelEvidenceCertainty } from '../types.js'
-import { labelTransitions, wrongLabelChances } from './posterior.js'
+import { wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 
 const paramsSchema = z.object({}).strict()
@@ -49,8 +49,7 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     for (const flag of result.flagged) issueCount += flag
     const labelledCount = labels.codes.filter((code) => code >= 0).length
     const estimatedNoiseRate = labelledCount > 0 ? issueCount / labelledCount : 0
-    const transitions = labelTransitions(result.jointDistribution, classCount)
-    const wrong = wrongLabelChances(probabilities, graph, labels.codes, transitions)
+    const wrong = wrongLabelChances(probabilities, graph, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
       flagged: result.flagged,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng } from '../../util/rng.js'
-import { fitTemperature, labelTransitions, wrongLabelChances } from './posterior.js'
+import { fitTemperature, wrongLabelChances } from './posterior.js'
 
 /**
  * 2,000 records of two well separated classes with 10% of the labels flipped: the model gives each record its true
@@ -30,13 +30,10 @@ function noisyTwoClasses() {
   return { probabilities: { data, rows: rowCount, cols: 2 }, graph, codes, truth }
 }
 
-/** Two classes, each given the other's label one time in ten. */
-const uniformNoise = labelTransitions(Float64Array.from([0.45, 0.05, 0.05, 0.45]), 2)
-
 describe('wrongLabelChances', () => {
   it('calls flipped labels wrong and honest ones right at the data’s own noise rate', () => {
     const { probabilities, graph, codes, truth } = noisyTwoClasses()
-    const chances = wrongLabelChances(probabilities, graph, codes, uniformNoise)
+    const chances = wrongLabelChances(probabilities, graph, codes, 0.1)
     const flipped = Array.from(codes.keys()).filter((row) => codes[row] !== truth[row])
     const honest = Array.from(codes.keys()).filter((row) => codes[row] === truth[row])
     const flippedChances = flipped.map((row) => chances[row]).sort((a, b) => a - b)
@@ -48,7 +45,7 @@ describe('wrongLabelChances', () => {
   it('says nothing about unlabelled records', () => {
     const { probabilities, graph, codes } = noisyTwoClasses()
     codes[7] = -1
-    expect(wrongLabelChances(probabilities, graph, codes, uniformNoise)[7]).toBe(0)
+    expect(wrongLabelChances(probabilities, graph, codes, 0.1)[7]).toBe(0)
   })
 })
 

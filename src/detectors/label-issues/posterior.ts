@@ -75,64 +75,28 @@ function neighbourShare(graph: NeighbourGraph, codes: Int32Array, row: number, l
   return { agreeing, total }
 }
 
-/**
- * Label transition chances `P(given g | true t)` (`g × classCount + t`) from confident learning's joint
- * `Q[given][true]`, each true class's column normalised, with a floor so no transition is impossible.
- */
-export function labelTransitions(joint: Float64Array, classCount: number): Float64Array {
-  const transitions = new Float64Array(classCount * classCount)
-  const floor = minimumNoise / Math.max(1, classCount - 1)
-  for (let truth = 0; truth < classCount; truth++) {
-    let total = 0
-    for (let given = 0; given < classCount; given++) total += joint[given * classCount + truth]
-    for (let given = 0; given < classCount; given++) {
-      const share = total > 0 ? joint[given * classCount + truth] / total : given === truth ? 1 : 0
-      transitions[given * classCount + truth] =
-        given === truth ? Math.min(share, 1 - minimumNoise) : Math.max(share, floor)
-    }
-  }
-  return transitions
-}
-
-/** Label noise below this is not told apart from none. */
-const minimumNoise = 1e-3
-
-/**
- * Each labelled record's chance of its own label under the tempered model and under its neighbours' labels, and
- * the chance noise gives that label to a record of another class: the transitions into it from the classes the
- * model thinks the record may truly be, weighted by how much it thinks so.
- */
+/** Each labelled record's chance of its own label under the tempered model and under its neighbours' labels. */
 function labelViews(
   probabilities: FeatureMatrix,
   graph: NeighbourGraph,
   codes: Int32Array,
-  transitions: Float64Array,
+  intoEach: number,
 ) {
   const classCount = probabilities.cols
   const inverse = 1 / fitTemperature(probabilities, codes)
   const row = new Float64Array(classCount)
   const model = new Float64Array(codes.length)
   const neighbours = new Float64Array(codes.length)
-  const into = new Float64Array(codes.length)
   for (let index = 0; index < codes.length; index++) {
     const label = codes[index]
     if (label < 0) continue
     temperedRow(probabilities, index, inverse, row)
     model[index] = row[label]
-    let weighted = 0
-    let others = 0
-    for (let truth = 0; truth < classCount; truth++) {
-      if (truth === label) continue
-      weighted += row[truth] * transitions[label * classCount + truth]
-      others += row[truth]
-    }
-    into[index] =
-      others > 0 ? weighted / others : transitions[label * classCount + ((label + 1) % classCount)]
     // One pseudo-neighbour drawn from the noise: ten neighbours of other labels leave a label as rare as noise.
     const share = neighbourShare(graph, codes, index, label)
-    neighbours[index] = (share.agreeing + into[index]) / (share.total + 1)
+    neighbours[index] = (share.agreeing + intoEach) / (share.total + 1)
   }
-  return { model, neighbours, into }
+  return { model, neighbours }
 }
 
 /**
@@ -159,33 +123,33 @@ function viewWeights(views: readonly Float64Array[], codes: Int32Array, classCou
 }
 
 /**
- * Each labelled record's chance that its label is wrong, by Bayes' rule under the label noise confident learning
- * estimates on the data (`transitions`, see `labelTransitions`): the chance of seeing its label (read from the
- * calibrated model and its neighbours' labels, both of which already include the noise, weighted by how much each
- * knows) against the chance a correct label has. A label the data give only as often as noise does is almost surely
- * wrong, a targeted flip included (its noise runs into one class); the label of a genuinely ambiguous record is not.
+ * Each labelled record's chance that its label is wrong, by Bayes' rule under label noise at `noiseRate` spread
+ * evenly over the other classes: the chance of seeing its label (read from the calibrated model and its
+ * neighbours' labels, both of which already include the noise, weighted by how much each knows) against the
+ * chance a correct label has. A label the data give only as often as noise does is almost surely wrong; the label
+ * of a genuinely ambiguous record is not.
  * @see Northcutt, Jiang, Chuang. Confident Learning: Estimating Uncertainty in Dataset Labels. JAIR 70, 2021.
  */
 export function wrongLabelChances(
   probabilities: FeatureMatrix,
   graph: NeighbourGraph,
   codes: Int32Array,
-  transitions: Float64Array,
+  noiseRate: number,
 ): Float64Array {
   const classCount = probabilities.cols
-  const { model, neighbours, into } = labelViews(probabilities, graph, codes, transitions)
+  const noise = Math.min(0.5, Math.max(1e-3, noiseRate))
+  const intoEach = noise / (classCount - 1)
+  const { model, neighbours } = labelViews(probabilities, graph, codes, intoEach)
   const [modelWeight, neighbourWeight] = viewWeights([model, neighbours], codes, classCount)
   const chances = new Float64Array(codes.length)
   for (let index = 0; index < codes.length; index++) {
-    const label = codes[index]
-    if (label < 0) continue
+    if (codes[index] < 0) continue
     const seen = Math.exp(
       modelWeight * Math.log(Math.max(model[index], floor)) +
         neighbourWeight * Math.log(Math.max(neighbours[index], floor)),
     )
-    const stay = transitions[label * classCount + label]
-    const correct = Math.max(0, seen - into[index]) / Math.max(stay - into[index], floor)
-    chances[index] = Math.min(1, Math.max(0, 1 - (correct * stay) / seen))
+    const correct = Math.max(0, seen - intoEach) / (1 - noise - intoEach)
+    chances[index] = Math.min(1, Math.max(0, 1 - (correct * (1 - noise)) / seen))
   }
   return chances
 }
