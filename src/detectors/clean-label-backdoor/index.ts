@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { standardize } from '../../features/standardize.js'
 import { logPoissonTailBound } from '../../stats/tails.js'
 import type { Detector, DetectorInput } from '../types.js'
 import { leadingCoordinates, otherClassSpread, whitenClass } from './score.js'
@@ -72,14 +71,6 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
   return { data, rows: raw.rows, cols }
 }
 
-/** The features a pattern lives in: pixels (shrunk) over their range, other columns standardised. */
-function workingFeatures(input: DetectorInput): FeatureMatrix {
-  const raw = input.dataset.features
-  if (!raw || raw.cols === 0) return input.features!
-  const shape = input.dataset.imageShape
-  return shape ? shrinkImages(raw, shape.width, shape.height) : standardize(raw).matrix
-}
-
 function rowsByClass(codes: Int32Array, classCount: number): Int32Array[] {
   const lists = Array.from({ length: classCount }, () => [] as number[])
   codes.forEach((code, row) => {
@@ -98,7 +89,8 @@ interface ClassScores {
 /** Each class's records scored along the leading direction of their whitened deviations. */
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
-  const features = workingFeatures(input)
+  const shape = input.dataset.imageShape!
+  const features = shrinkImages(input.dataset.features!, shape.width, shape.height)
   const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
@@ -168,7 +160,7 @@ function carrierChances(target: ClassScores): Float64Array {
 
 /** Mean of the carriers minus mean of the rest of the class, in the data's own units: the pattern to look at. */
 function patternOf(input: DetectorInput, rows: Int32Array, carrier: (index: number) => boolean): number[] {
-  const raw = input.dataset.features ?? input.features!
+  const raw = input.dataset.features!
   const cols = raw.cols
   const sums = [new Float64Array(cols), new Float64Array(cols)]
   const counts = [0, 0]
@@ -184,9 +176,8 @@ function patternOf(input: DetectorInput, rows: Int32Array, carrier: (index: numb
 }
 
 /** A pattern as rows of an image when the data are images, so it can be drawn. */
-function picture(pattern: number[], input: DetectorInput): number[] | number[][] {
-  const shape = input.dataset.imageShape
-  if (!shape || !input.dataset.features) return pattern
+function picture(pattern: number[], input: DetectorInput): number[][] {
+  const shape = input.dataset.imageShape!
   return Array.from({ length: shape.height }, (_, y) => pattern.slice(y * shape.width, (y + 1) * shape.width))
 }
 
@@ -212,12 +203,18 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
   id: 'clean-label-backdoor',
   kind: 'clean_label',
   summary: 'Clean-label backdoors: a pattern that part of one class carries and no other class varies in',
-  // Tables' heavy-tailed columns and texts' sparse words need their own yardstick; images are what it knows.
-  requires: ['labels', 'images'],
+  requires: ['labels', 'features'],
   standalone: true,
   params: paramsSchema,
   async run(input, params, context) {
     const labels = input.labels!
+    // Tables' heavy-tailed columns and texts' sparse words need their own yardstick; images are what it knows.
+    if (!input.dataset.imageShape || !input.dataset.features)
+      return {
+        ...emptyResult(input.rowCount),
+        info: { classes: [], patterns: [] },
+        warnings: ['looks for clean-label patterns in images only; this dataset holds none'],
+      }
     const classes = scoreClasses(input, params, context.seed)
     const result = emptyResult(input.rowCount)
     const patterns: Record<string, unknown>[] = []

@@ -106,7 +106,11 @@ function labelViews(
 function viewWeights(views: readonly Float64Array[], codes: Int32Array, classCount: number): number[] {
   const shares = new Float64Array(classCount)
   let labelled = 0
-  for (const code of codes) if (code >= 0) shares[code]++, labelled++
+  for (const code of codes) {
+    if (code < 0) continue
+    shares[code]++
+    labelled++
+  }
   const gains = views.map((view) => {
     let gain = 0
     codes.forEach((code, index) => {
