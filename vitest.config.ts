@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
 /*
- * Three projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
+ * Four projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
  * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and
  * power), and the CLI driven in-process. `vitest run --project quality` runs one of them.
  */
@@ -22,6 +22,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'cli', include: ['test/cli/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'] },
       },
     ],
   },

@@ -27,22 +27,29 @@ export async function checkParquetFrame(file: AsyncBuffer, path: string): Promis
 
 /** Checks what the footer claims against the file: row counts and where every column chunk lies. */
 export function checkParquetMetadata(metadata: FileMetaData, size: number, path: string): void {
-  const maxRows = BigInt(size) * BigInt(MAX_ROWS_PER_BYTE)
+  const fileSize = BigInt(size)
+  const count = (value: unknown, what: string): bigint => {
+    const number = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value
+    if (typeof number !== 'bigint' || number < 0n) throw damaged(path, `${what} is ${String(value)}`)
+    return number
+  }
+  if (!Array.isArray(metadata.row_groups)) throw damaged(path, 'the footer lists no row groups')
   let rowCount = 0n
   for (const group of metadata.row_groups) {
-    const rows = BigInt(group.num_rows)
-    if (rows < 0n) throw damaged(path, `a row group claims ${rows} rows`)
-    rowCount += rows
-    for (const chunk of group.columns) {
-      const meta = chunk.meta_data
+    rowCount += count(group?.num_rows, 'the row count of a row group')
+    for (const chunk of Array.isArray(group.columns) ? group.columns : []) {
+      const meta = chunk?.meta_data
       if (!meta) continue
-      const start = BigInt(meta.dictionary_page_offset ?? meta.data_page_offset)
-      const end = start + BigInt(meta.total_compressed_size)
-      if (start < 0n || end > BigInt(size) || end < start)
-        throw damaged(path, `a column chunk claims bytes ${start}–${end} of a file of ${size} bytes`)
+      const start = count(meta.dictionary_page_offset ?? meta.data_page_offset, 'a column chunk offset')
+      const end = start + count(meta.total_compressed_size, 'a column chunk size')
+      if (end > fileSize)
+        throw damaged(path, `a column chunk claims bytes ${start}–${end} of a file of ${size}`)
     }
   }
-  if (rowCount > maxRows || rowCount !== BigInt(metadata.num_rows))
+  if (
+    rowCount > fileSize * BigInt(MAX_ROWS_PER_BYTE) ||
+    rowCount !== count(metadata.num_rows, 'the row count')
+  )
     throw damaged(path, `the footer claims ${metadata.num_rows} rows, its row groups ${rowCount}`)
 }
 

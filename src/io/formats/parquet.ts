@@ -3,7 +3,6 @@ import {
   asyncBufferFromFile,
   type FileMetaData,
   parquetMetadataAsync,
-  parquetReadObjects,
   parquetSchema,
 } from 'hyparquet'
 import { parquetWriteFile } from 'hyparquet-writer'
@@ -16,6 +15,7 @@ import { tableFromObjects } from '../objects.js'
 import { changedSinceLoad } from '../output.js'
 import { checkColumnNames, labelOf } from '../table-write.js'
 import { checkParquetFrame, checkParquetMetadata, decodeParquet } from './parquet-checks.js'
+import { decodeRowGroup } from './parquet-decoder.js'
 import type { DatasetFormatAdapter, FormatLoadOptions, RawReadSummary, RawRecord, Relabel } from './types.js'
 
 type Row = Record<string, unknown>
@@ -39,11 +39,11 @@ async function openParquet(path: string): Promise<ParquetFile> {
 }
 
 /** The rows of a Parquet file, one row group at a time, so memory is bounded by the largest group. */
-async function* readRowGroups({ path, file, metadata }: ParquetFile): AsyncGenerator<Row[]> {
+async function* readRowGroups({ path, metadata }: ParquetFile): AsyncGenerator<Row[]> {
   let rowStart = 0
-  for (const group of metadata.row_groups) {
+  for (const [index, group] of metadata.row_groups.entries()) {
     const rowEnd = rowStart + Number(group.num_rows)
-    yield (await decodeParquet(path, () => parquetReadObjects({ file, metadata, rowStart, rowEnd }))) as Row[]
+    yield await decodeParquet(path, () => decodeRowGroup(path, metadata, index, rowStart, rowEnd))
     rowStart = rowEnd
   }
 }
