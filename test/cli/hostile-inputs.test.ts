@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { loadDataset } from '../../src/io/index.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
 
@@ -113,5 +114,20 @@ describe('damaged binary inputs are refused', () => {
     bytes.write('PAR2', 0, 'latin1')
     await writeFile(parquet, bytes)
     expect(await expectRefused(parquet)).toMatch(/does not start with the magic bytes "PAR1"/)
+  })
+})
+
+describe('unbounded inputs', () => {
+  it('a sparse JSON Lines file whose records bring new keys is refused above --max-columns, which can be raised', async () => {
+    const lines = Array.from({ length: 500 }, (_, row) => {
+      const record: Record<string, unknown> = { id: row, label: 'ab'[row % 2] }
+      for (let key = 0; key < 10; key++) record[`k${row * 10 + key}`] = key
+      return JSON.stringify(record)
+    })
+    const path = temporary('sparse.jsonl')
+    await writeFile(path, `${lines.join('\n')}\n`)
+    expect(await expectRefused(path)).toMatch(/5002 columns, more than the limit of 4096.*--max-columns/s)
+    const raised = await loadDataset(path, { maxColumns: 6000 })
+    expect(raised.featureNames).toHaveLength(5000)
   })
 })
