@@ -131,3 +131,28 @@ describe('unbounded inputs', () => {
     expect(raised.featureNames).toHaveLength(5000)
   })
 })
+
+describe('empty texts are not content', () => {
+  it('a mostly empty text column is no flood: empty texts get no near-duplicate findings, with a warning', async () => {
+    const words = ['invoice', 'meeting', 'garden', 'printer', 'holiday', 'budget', 'recipe', 'concert']
+    const rows = Array.from({ length: 200 }, (_, row) => {
+      const text =
+        row % 10 === 0 ? `${words[row % 8]} ${words[(row * 3) % 8]} note ${row} for ${row * 7}` : ''
+      return `${row + 1},${row % 2 === 0 ? 'ham' : 'spam'},${text}`
+    })
+    const path = temporary('empty-texts.csv')
+    await writeFile(path, `id,label,text\n${rows.join('\n')}\n`)
+    const report = temporary('empty-texts.report.json')
+    const run = await runCli('scan', path, '--out', report, '--quiet', '--detectors', 'near-duplicates')
+    expect(run.exitCode).toBe(0)
+    const written = JSON.parse(await readFile(report, 'utf8')) as {
+      detectors: { warnings?: string[] }[]
+      records: { findings: { kind: string }[] }[]
+    }
+    const emptyWithFindings = written.records.filter(
+      (record, row) => row % 10 !== 0 && record.findings.length > 0,
+    )
+    expect(emptyWithFindings).toEqual([])
+    expect(JSON.stringify(written.detectors)).toMatch(/180 records have an empty text/)
+  })
+})
