@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useTemporaryFolder } from '../fixtures/files.js'
@@ -41,8 +41,7 @@ describe('the CLI on damaged files', () => {
   let parquet: Buffer
 
   beforeAll(async () => {
-    await sampleParquet(temporary('sample.csv'), temporary('sample.parquet'))
-    parquet = await readFile(temporary('sample.parquet'))
+    parquet = await sampleParquet(temporary)
   })
 
   it('exits 0, 1 or 3 and leaves no output behind when it refuses', async () => {

@@ -1,5 +1,7 @@
+import { writeFile } from 'node:fs/promises'
 import { expect } from 'vitest'
 import { isPoisonguardError } from '../../src/errors.js'
+import { loadDataset } from '../../src/io/index.js'
 import { createRng, type Rng } from '../../src/util/rng.js'
 
 /** Longest a single load of a tiny file may take before the case counts as a hang. */
@@ -59,4 +61,18 @@ export async function loadedOrRefused<T>(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Mutants generated per format by the byte-mutation corpus. */
+export const MUTANTS_PER_FORMAT = 1000
+
+/** Loads every mutant of `valid` from `path`; each must load or be refused with a PoisonguardError. */
+export async function loadMutants(valid: Buffer, path: string, seed: number) {
+  const outcomes = { loaded: 0, refused: 0 }
+  let index = 0
+  for (const mutant of mutations(valid, MUTANTS_PER_FORMAT, seed)) {
+    await writeFile(path, mutant)
+    outcomes[await loadedOrRefused(() => loadDataset(path), `${path} mutant ${index++}`)]++
+  }
+  return outcomes
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { datasetFormats } from '../../src/io/formats/index.js'
 import { loadDataset } from '../../src/io/index.js'
 
@@ -23,10 +23,11 @@ export const SAMPLE_JSONL = [
   '',
 ].join('\n')
 
-/** A valid Parquet file of the sample records, written by the Parquet adapter from the sample CSV. */
-export async function sampleParquet(csvPath: string, parquetPath: string): Promise<void> {
-  await writeFile(csvPath, SAMPLE_CSV)
-  await datasetFormats.parquet.write(await loadDataset(csvPath), parquetPath)
+/** The bytes of a valid Parquet file of the sample records, written by the Parquet adapter in a temporary folder. */
+export async function sampleParquet(temporary: (name: string) => string): Promise<Buffer> {
+  await writeFile(temporary('sample.csv'), SAMPLE_CSV)
+  await datasetFormats.parquet.write(await loadDataset(temporary('sample.csv')), temporary('sample.parquet'))
+  return readFile(temporary('sample.parquet'))
 }
 
 /** A float32 `.npy` file of shape (rows, cols), laid out as numpy.save writes it. */
