@@ -28,6 +28,10 @@ export default defineConfig({
         extends: true,
         test: { name: 'package', include: ['test/package/**/*.test.ts'] },
       },
+      {
+        extends: true,
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'] },
+      },
     ],
   },
 })

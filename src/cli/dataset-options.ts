@@ -6,7 +6,7 @@ import { parseList, parsePositiveInteger } from './options.js'
 /** The dataset-reading flags every command shares, passed on to `loadDataset` as they are. */
 export type DatasetFlags = Pick<
   LoadOptions,
-  'format' | 'id' | 'label' | 'text' | 'source' | 'features' | 'embeddings' | 'imageSize'
+  'format' | 'id' | 'label' | 'text' | 'source' | 'features' | 'embeddings' | 'imageSize' | 'maxColumns'
 >
 
 /** Adds the dataset-reading flags; commands that never use embeddings leave `--embeddings` out. */
@@ -35,13 +35,19 @@ export function addDatasetOptions(command: Command, { embeddings = true } = {}):
       'float32 NumPy embeddings, one row per record, used as features',
     )
   }
-  return command.option('--image-size <pixels>', 'side to which images are resized', parsePositiveInteger)
+  return command
+    .option('--image-size <pixels>', 'side to which images are resized', parsePositiveInteger)
+    .option(
+      '--max-columns <n>',
+      'refuse inputs with more columns than this (default: 4096)',
+      parsePositiveInteger,
+    )
 }
 
 /** The load options the shared flags stand for. */
 export function loadOptions(flags: DatasetFlags): LoadOptions {
-  const { format, id, label, text, source, features, embeddings, imageSize } = flags
-  return { format, id, label, text, source, features, embeddings, imageSize }
+  const { format, id, label, text, source, features, embeddings, imageSize, maxColumns } = flags
+  return { format, id, label, text, source, features, embeddings, imageSize, maxColumns }
 }
 
 /** Loads a dataset with the shared flags. */

@@ -12,7 +12,12 @@ export interface ColumnOptions {
   text?: string
   source?: string
   features?: string[]
+  /** Most columns the file may have; default `DEFAULT_MAX_COLUMNS`. */
+  maxColumns?: number
 }
+
+/** Columns a tabular file may have unless the caller raises it: a 64×64 image, one column per pixel. */
+export const DEFAULT_MAX_COLUMNS = 4096
 
 /** Which column plays which part; roles are column indexes or -1. */
 export interface ColumnPlan {
@@ -33,6 +38,7 @@ export const ROLES: readonly Role[] = ['id', 'label', 'text', 'source']
 
 /** Resolves the column conventions against the header; every requested column that is missing is reported at once. */
 export function planColumns(names: readonly string[], options: ColumnOptions, file: string): ColumnPlan {
+  checkColumnCount(names.length, options.maxColumns ?? DEFAULT_MAX_COLUMNS, file)
   const position = new Map(names.map((name, index) => [name, index]))
   const missing: { name: string; flag: string }[] = []
   const resolve = (role: Role, requested: string | false | undefined): number => {
@@ -64,6 +70,17 @@ export function planColumns(names: readonly string[], options: ColumnOptions, fi
   }
   if (missing.length > 0) throw missingColumns(missing, names, file)
   return { names, ...roles, candidates, explicitFeatures: options.features !== undefined }
+}
+
+/** Every column costs a float per record; a sparse file whose records each bring new keys would exhaust memory. */
+function checkColumnCount(columnCount: number, maxColumns: number, file: string): void {
+  if (columnCount <= maxColumns) return
+  throw PoisonguardError.at(
+    'INVALID_VALUE',
+    { file },
+    `the file has ${columnCount} columns, more than the limit of ${maxColumns}`,
+    'raise the limit with --max-columns (the maxColumns load option) if the columns are real, or choose fewer keys',
+  )
 }
 
 function missingColumns(missing: { name: string; flag: string }[], names: readonly string[], file: string) {

@@ -3,7 +3,7 @@ import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValue
 import { type CsvRecord, fieldText, QUOTED } from './csv-parser.js'
 import { IssueList } from './issues.js'
 import { parseNumberBytes } from './numbers.js'
-import { KIND_NUMERIC, KIND_TEXT, NumericTable } from './numeric-table.js'
+import { NumericTable } from './numeric-table.js'
 
 /** Reads CSV records into the column plan, a numeric table of the candidate features, and the role columns. */
 export class CsvDatasetReader {
@@ -65,11 +65,11 @@ export class CsvDatasetReader {
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
     const values = table.values
     const missing = table.missing
-    const kinds = table.kinds
+    const numberCounts = table.numberCounts
     const candidateOf = this.candidateOf
     for (let field = 0; field < fieldCount; field++) {
       const column = candidateOf[field]
-      if (column < 0 || kinds[column] === KIND_TEXT) continue
+      if (column < 0) continue
       const start = fieldStarts[field]
       const end = fieldEnds[field]
       if (start === end) {
@@ -85,8 +85,10 @@ export class CsvDatasetReader {
         value = end - start === 1 && digit >= 0 && digit <= 9 ? digit : parseNumberBytes(bytes, start, end)
       } else if (flags === QUOTED) value = parseNumberBytes(bytes, start + 1, end - 1)
       if (Number.isNaN(value)) table.setText(row, column, fieldText(record, field), record.line)
-      else if (kinds[column] === KIND_NUMERIC || table.acceptNumber(column, row, value))
+      else {
         values[offset + column] = value
+        numberCounts[column]++
+      }
     }
     for (const role of this.roleFields) role.values.push(fieldText(record, role.field))
   }

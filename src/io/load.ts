@@ -24,6 +24,8 @@ export interface LoadOptions {
   imageSize?: number
   /** Longest line or record in bytes; default 8 MiB. */
   maxLineBytes?: number
+  /** Most columns a tabular file may have; default 4,096 (a 64×64 image). Sparse JSON Lines reach it quickly. */
+  maxColumns?: number
   onProgress?: (fractionDone: number) => void
 }
 
@@ -75,6 +77,7 @@ function checkOptions(options: LoadOptions): void {
   }
   positiveInteger('imageSize', options.imageSize, 1024)
   positiveInteger('maxLineBytes', options.maxLineBytes, 2 ** 30)
+  positiveInteger('maxColumns', options.maxColumns, 2 ** 24)
   if (options.features !== undefined && options.features.length === 0) {
     throw new PoisonguardError('INVALID_ARGUMENT', 'features must name at least one column', {
       hint: 'leave features out to use every numeric column',

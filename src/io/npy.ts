@@ -63,6 +63,12 @@ export function parseNpy(bytes: Buffer, file: string): FeatureMatrix {
       'SHAPE_MISMATCH',
     )
   const [rows, cols] = header.shape
+  if (!header.shape.every((side) => Number.isSafeInteger(side) && side > 0))
+    throw fail(
+      file,
+      `the array has shape (${rows}, ${cols}); embeddings need at least one row and one column`,
+      'SHAPE_MISMATCH',
+    )
   const byteCount = rows * cols * itemBytes
   if (bytes.length - header.dataOffset !== byteCount) {
     throw fail(

@@ -70,6 +70,7 @@ function imageShapeOf(data: Float32Array, cols: number): { width: number; height
 }
 
 function chooseColumns(table: NumericTable) {
+  table.resolveKinds()
   const kept: number[] = []
   const textColumns: string[] = []
   const emptyColumns: string[] = []

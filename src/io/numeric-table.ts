@@ -1,11 +1,11 @@
-import { IssueList } from './issues.js'
+import { IssueList, MAX_LISTED_ISSUES } from './issues.js'
 import { parseNumberText } from './numbers.js'
 
-/** Column kind before its first non-empty value. */
+/** Column kind before the whole column is read, and of a column with no values. */
 export const KIND_UNKNOWN = 0
-/** The first non-empty value was a number; every later value must be one. */
+/** Most non-empty values are numbers: a feature, and every other value is an error. */
 export const KIND_NUMERIC = 1
-/** The first non-empty value was text; the column is not a feature. */
+/** Most non-empty values are text: the column is not a feature. */
 export const KIND_TEXT = 2
 
 const FEATURES_HINT =
@@ -30,8 +30,12 @@ export class NumericTable {
   /** Empty cells per column. */
   readonly missing: Int32Array
   readonly issues = new IssueList('INVALID_VALUE', FEATURES_HINT)
-  private readonly firstRows: Int32Array
-  private readonly firstValues: Float64Array
+  /** Numeric cells per column. */
+  readonly numberCounts: Int32Array
+  /** Cells per column that are neither empty nor a number. */
+  private readonly textCounts: Int32Array
+  /** The first text cells of each column, kept to name them if the column turns out numeric. */
+  private readonly textCells: TextCell[][]
 
   constructor(
     readonly names: readonly string[],
@@ -42,8 +46,9 @@ export class NumericTable {
     this.blockRows = Math.max(1, Math.floor(BLOCK_VALUES / Math.max(1, this.width)))
     this.kinds = new Uint8Array(this.width)
     this.missing = new Int32Array(this.width)
-    this.firstRows = new Int32Array(this.width)
-    this.firstValues = new Float64Array(this.width)
+    this.numberCounts = new Int32Array(this.width)
+    this.textCounts = new Int32Array(this.width)
+    this.textCells = Array.from({ length: this.width }, () => [])
   }
 
   /** Starts a row and returns the offset of its first cell in `values`. */
@@ -68,60 +73,68 @@ export class NumericTable {
     this.missing[column]++
   }
 
-  /** Records that column `column` holds a number, deciding its kind on the first one; false for text columns. */
-  acceptNumber(column: number, row: number, value: number): boolean {
-    const kind = this.kinds[column]
-    if (kind === KIND_NUMERIC) return true
-    if (kind === KIND_TEXT) return false
-    this.kinds[column] = KIND_NUMERIC
-    this.firstRows[column] = row
-    this.firstValues[column] = value
-    return true
-  }
-
   /** Sets a cell of the current row from a JavaScript number (JSON Lines, Parquet); non-finite numbers are reported. */
   setNumber(row: number, column: number, value: number, line?: number): void {
     if (Number.isFinite(value)) {
-      if (this.acceptNumber(column, row, value)) this.values[this.cell(row, column)] = value
+      this.values[this.cell(row, column)] = value
+      this.numberCounts[column]++
     } else this.reportNonFinite(row, column, String(value), line)
   }
 
   /** Sets a cell of the current row from text that the fast byte parser could not read: spaces, long numbers, NaN, or words. */
   setText(row: number, column: number, raw: string, line?: number): void {
     const text = raw.trim()
-    if (text === '') this.setMissing(row, column)
-    if (text === '' || this.kinds[column] === KIND_TEXT) return
-    const reading = parseNumberText(text)
-    if (reading.kind === 'number') {
-      if (this.acceptNumber(column, row, reading.value))
-        this.values[row * this.width + column] = reading.value
-    } else if (reading.kind === 'non-finite') this.reportNonFinite(row, column, text, line)
-    else this.reportText(row, column, text, line)
+    const reading = text === '' ? undefined : parseNumberText(text)
+    if (reading === undefined) this.setMissing(row, column)
+    else if (reading.kind === 'number') this.setNumber(row, column, reading.value, line)
+    else if (reading.kind === 'non-finite') this.reportNonFinite(row, column, text, line)
+    else {
+      this.values[this.cell(row, column)] = Number.NaN
+      if (this.textCells[column].length < MAX_LISTED_ISSUES) this.textCells[column].push({ row, line, text })
+      this.textCounts[column]++
+    }
+  }
+
+  /**
+   * Decides each column's kind from all its values, never from its first one: a column is numeric when most of
+   * its non-empty values are numbers (a tie counts as numeric, or it was chosen as a feature), and then every other value is an issue.
+   */
+  resolveKinds(): void {
+    for (let column = 0; column < this.width; column++) {
+      const numbers = this.numberCounts[column]
+      const texts = this.textCounts[column]
+      if (numbers + texts === 0) continue
+      const numeric = texts === 0 || this.explicit || numbers >= texts
+      this.kinds[column] = numeric ? KIND_NUMERIC : KIND_TEXT
+      if (numeric && texts > 0) this.reportText(column, numbers, texts)
+    }
   }
 
   private reportNonFinite(row: number, column: number, text: string, line?: number): void {
-    if (this.kinds[column] === KIND_TEXT) return
-    this.kinds[column] = KIND_NUMERIC
+    this.values[this.cell(row, column)] = Number.NaN
+    this.numberCounts[column]++
     this.issues.add(
       { file: this.file, line, row: row + 1, column: this.names[column] },
       `${JSON.stringify(text)} is not a finite number; feature values must be finite (leave the cell empty to impute the column mean)`,
     )
   }
 
-  private reportText(row: number, column: number, text: string, line?: number): void {
-    const kind = this.kinds[column]
-    const location = { file: this.file, line, row: row + 1, column: this.names[column] }
-    const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
-    if (kind === KIND_NUMERIC) {
-      const first = `${this.firstValues[column]} (row ${this.firstRows[column] + 1})`
-      this.issues.add(
-        location,
-        `${shown} is not a number, but the column is numeric because its first value ${first} is`,
-      )
-      return
+  private reportText(column: number, numbers: number, texts: number): void {
+    const why = this.explicit
+      ? 'the column was chosen as a feature'
+      : `${numbers} of the column's ${numbers + texts} values are numbers`
+    for (const { row, line, text } of this.textCells[column]) {
+      const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
+      const location = { file: this.file, line, row: row + 1, column: this.names[column] }
+      this.issues.add(location, `${shown} is not a number, but ${why}`)
     }
-    this.kinds[column] = KIND_TEXT
-    if (this.explicit)
-      this.issues.add(location, `${shown} is not a number, but the column was chosen as a feature`)
+    // Cells beyond the listed ones still count, so the total is right.
+    this.issues.total += texts - this.textCells[column].length
   }
+}
+
+interface TextCell {
+  row: number
+  line?: number
+  text: string
 }

@@ -36,7 +36,7 @@ export function tableFromObjects(
     table.addRow()
     const line = rows.lines?.[row]
     candidateNames.forEach((name, column) => {
-      const value = scalar(record[name])
+      const value = scalar(ownValue(record, name))
       if (value === NESTED) nested(row, name)
       else if (typeof value === 'number' || typeof value === 'bigint')
         table.setNumber(row, column, Number(value), line)
@@ -44,7 +44,7 @@ export function tableFromObjects(
       else table.setMissing(row, column)
     })
     for (const { name, values } of roleColumns) {
-      const value = scalar(record[name])
+      const value = scalar(ownValue(record, name))
       if (value === NESTED) nested(row, name)
       values.push(value === NESTED || value === undefined ? '' : String(value))
     }
@@ -53,6 +53,11 @@ export function tableFromObjects(
 }
 
 const NESTED = Symbol('nested')
+
+/** A record's own field; a key such as `toString` that the record lacks must not be read from its prototype. */
+function ownValue(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? record[name] : undefined
+}
 
 /** Reduces a cell to a number, a string, `undefined` (empty) or NESTED; bigints stay exact for ids. */
 function scalar(value: unknown): number | bigint | string | undefined | typeof NESTED {

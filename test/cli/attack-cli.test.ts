@@ -267,6 +267,8 @@ describe('poisonguard attack', () => {
         --embeddings <file.npy>      float32 NumPy embeddings, one row per record,
                                      used as features
         --image-size <pixels>        side to which images are resized
+        --max-columns <n>            refuse inputs with more columns than this
+                                     (default: 4096)
         -h, --help                   display help for command
 
       Examples:

@@ -85,10 +85,25 @@ const paramsSchema = z
 
 type Params = z.infer<typeof paramsSchema>
 
+/**
+ * Rows whose only content is an empty or blank text: they are alike because they hold nothing, so two of them are
+ * no evidence of copying, and a column of empty texts must not become one giant flood.
+ */
+function contentlessRows(input: DetectorInput): Uint8Array | undefined {
+  if (!input.texts || input.dataset.features || input.dataset.embeddings) return undefined
+  const rows = Uint8Array.from(input.texts, (text) => (text.trim() === '' ? 1 : 0))
+  return rows.includes(1) ? rows : undefined
+}
+
 /** Links every pair of records that some test calls duplicates; returns the link counts per test. */
 async function linkRecords(input: DetectorInput, params: Params, seed: number) {
   const { dataset } = input
-  const linker: Linker = { sets: createUnionFind(input.rowCount), evidence: new Uint8Array(input.rowCount) }
+  const contentless = contentlessRows(input)
+  const linker: Linker = {
+    sets: createUnionFind(input.rowCount),
+    evidence: new Uint8Array(input.rowCount),
+    contentless,
+  }
   const graph = await input.neighbours(Math.min(params.k, input.rowCount - 1))
   const shingles = input.texts ? wordShingles(input.texts, params.maxChars) : undefined
   const confirm = shingles
@@ -213,6 +228,13 @@ export const nearDuplicatesDetector: Detector<Params> = {
       minCorrelation: params.minCorrelation,
       floodSizeThreshold: threshold,
     })
-    return { ...scores, info: { ...describeGroups(analyses, input, threshold), links }, warnings: [] }
+    const blankCount = linker.contentless?.reduce((sum, blank) => sum + blank, 0) ?? 0
+    const warnings =
+      blankCount > 0
+        ? [
+            `${blankCount} records have an empty text and nothing else to compare; they are not checked for copies`,
+          ]
+        : []
+    return { ...scores, info: { ...describeGroups(analyses, input, threshold), links }, warnings }
   },
 }

@@ -14,9 +14,12 @@ export const LinkEvidence = { exact: 1, dense: 2, text: 4, image: 8, core: 16 } 
 export interface Linker {
   readonly sets: UnionFind
   readonly evidence: Uint8Array
+  /** Rows with nothing to compare (an empty text and no other features); they are never linked. */
+  readonly contentless?: Uint8Array
 }
 
 function link(linker: Linker, first: number, second: number, evidence: number): void {
+  if (linker.contentless && (linker.contentless[first] === 1 || linker.contentless[second] === 1)) return
   unite(linker.sets, first, second)
   linker.evidence[first] |= evidence
   linker.evidence[second] |= evidence

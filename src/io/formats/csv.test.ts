@@ -130,15 +130,16 @@ describe('loadDataset (CSV) rejects bad input', () => {
     const error = await loadError('id,x,y\n1,1.5,2\n2,abc,3\n3,4,n/a\n')
     expect(error.code).toBe('INVALID_VALUE')
     expect(error.message).toMatch(
-      /line 3, row 2, column "x": "abc" is not a number, but the column is numeric because its first value 1.5 \(row 1\) is \(and 1 more problem\)/,
+      /line 3, row 2, column "x": "abc" is not a number, but 2 of the column's 3 values are numbers \(and 1 more problem\)/,
     )
     expect(error.issues[1]).toMatchObject({ line: 4, row: 3, column: 'y' })
     expect(error.hint).toMatch(/--features/)
   })
 
   it('collects at most 20 bad cells but counts them all', async () => {
-    const rows = Array.from({ length: 30 }, (_, row) => `${row},bad`).join('\n')
-    const error = await loadError(`x,y\n0,1\n${rows}\n`)
+    const numbers = Array.from({ length: 40 }, (_, row) => `${row},1`).join('\n')
+    const words = Array.from({ length: 30 }, (_, row) => `${row},bad`).join('\n')
+    const error = await loadError(`x,y\n${numbers}\n${words}\n`)
     expect(error.issues).toHaveLength(20)
     expect(error.message).toMatch(/30 problems in total; the first 20 are listed/)
   })

@@ -65,7 +65,7 @@ function parseObjectLine(
 ): Record<string, unknown> | undefined {
   let value: unknown
   try {
-    value = JSON.parse(line.bytes.toString('utf8', line.start, line.contentEnd))
+    value = JSON.parse(line.bytes.toString('utf8', contentStart(line), line.contentEnd))
   } catch (error) {
     issues.add({ file, line: line.line }, `not valid JSON: ${(error as Error).message}`)
     return undefined
@@ -76,6 +76,12 @@ function parseObjectLine(
     return undefined
   }
   return value as Record<string, unknown>
+}
+
+/** Where a line's JSON starts: after the UTF-8 byte order mark that some editors put at the start of a file. */
+function contentStart({ bytes, start, line }: TextLine): number {
+  const bom = line === 1 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf
+  return bom ? start + 3 : start
 }
 
 /** Every line's object, keys in the order the line gives them; blank lines are skipped. */
@@ -120,7 +126,10 @@ async function writeFilteredJsonl(dataset: Dataset, keep: Uint8Array, tempPath: 
 
 function relabelLine(line: TextLine, labelName: string, label: string): Buffer {
   const { bytes } = line
-  const record = JSON.parse(bytes.toString('utf8', line.start, line.contentEnd)) as Record<string, unknown>
+  const record = JSON.parse(bytes.toString('utf8', contentStart(line), line.contentEnd)) as Record<
+    string,
+    unknown
+  >
   const numeric =
     typeof record[labelName] === 'number' && label.trim() !== '' && Number.isFinite(Number(label))
   record[labelName] = numeric ? Number(label) : label

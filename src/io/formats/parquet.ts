@@ -3,7 +3,6 @@ import {
   asyncBufferFromFile,
   type FileMetaData,
   parquetMetadataAsync,
-  parquetReadObjects,
   parquetSchema,
 } from 'hyparquet'
 import { parquetWriteFile } from 'hyparquet-writer'
@@ -15,11 +14,14 @@ import { hashFile } from '../hash.js'
 import { tableFromObjects } from '../objects.js'
 import { changedSinceLoad } from '../output.js'
 import { checkColumnNames, labelOf } from '../table-write.js'
+import { checkParquetFrame, checkParquetMetadata, decodeParquet } from './parquet-checks.js'
+import { decodeRowGroup } from './parquet-decoder.js'
 import type { DatasetFormatAdapter, FormatLoadOptions, RawReadSummary, RawRecord, Relabel } from './types.js'
 
 type Row = Record<string, unknown>
 
 interface ParquetFile {
+  readonly path: string
   readonly file: AsyncBuffer
   readonly metadata: FileMetaData
   /** Top-level column names in schema order. */
@@ -28,27 +30,20 @@ interface ParquetFile {
 
 async function openParquet(path: string): Promise<ParquetFile> {
   const file = await asyncBufferFromFile(path)
-  let metadata: FileMetaData
-  try {
-    metadata = await parquetMetadataAsync(file)
-  } catch (error) {
-    throw PoisonguardError.at(
-      'PARSE_ERROR',
-      { file: path },
-      `not a readable Parquet file (${(error as Error).message})`,
-      'check that the file is Parquet, or pass the right --format',
-    )
-  }
-  const columns = parquetSchema(metadata).children.map((child) => child.element.name)
-  return { file, metadata, columns }
+  await checkParquetFrame(file, path)
+  const metadata = await decodeParquet(path, () => parquetMetadataAsync(file))
+  checkParquetMetadata(metadata, file.byteLength, path)
+  const schema = await decodeParquet(path, () => parquetSchema(metadata))
+  const columns = schema.children.map((child) => child.element.name)
+  return { path, file, metadata, columns }
 }
 
 /** The rows of a Parquet file, one row group at a time, so memory is bounded by the largest group. */
-async function* readRowGroups({ file, metadata }: ParquetFile): AsyncGenerator<Row[]> {
+async function* readRowGroups({ path, metadata }: ParquetFile): AsyncGenerator<Row[]> {
   let rowStart = 0
-  for (const group of metadata.row_groups) {
+  for (const [index, group] of metadata.row_groups.entries()) {
     const rowEnd = rowStart + Number(group.num_rows)
-    yield (await parquetReadObjects({ file, metadata, rowStart, rowEnd })) as Row[]
+    yield await decodeParquet(path, () => decodeRowGroup(path, metadata, index, rowStart, rowEnd))
     rowStart = rowEnd
   }
 }
