@@ -12,6 +12,7 @@ import { createProgressReporter } from './progress.js'
 interface ScanFlags extends DatasetFlags {
   out: string
   html?: string
+  sarif?: string
   exportClean?: string
   relabel?: string
   failOn?: Severity
@@ -52,7 +53,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)
-  lines.push(`Report: ${flags.out}${flags.html ? `, ${flags.html}` : ''}`)
+  lines.push(`Report: ${[flags.out, flags.html, flags.sarif].filter(Boolean).join(', ')}`)
   if (flags.exportClean) lines.push(`Clean copy without flagged records: ${flags.exportClean}`)
   if (written.relabelled) {
     const { changed, dropped } = written.relabelled
@@ -68,6 +69,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .argument('<input>', 'dataset: .csv, .jsonl, .parquet, or a folder of images root/<label>/<file>')
     .option('--out <file>', 'JSON report', 'poisonguard-report.json')
     .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--sarif <file>', 'also write SARIF 2.1.0 for code-scanning UIs (one result per flagged record)')
     .option('--export-clean <file>', 'write the input minus flagged records, in the input format')
     .option(
       '--relabel <file>',
@@ -116,6 +118,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           const written = await writeScanOutputs(result.dataset, result.report, {
             report: flags.out,
             html: flags.html,
+            sarif: flags.sarif,
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
