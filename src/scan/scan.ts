@@ -1,5 +1,10 @@
 import type { Dataset } from '../data/dataset.js'
-import { getDetector, selectDetectors } from '../detectors/registry.js'
+import {
+  type DetectorName,
+  type DetectorParamsById,
+  getDetector,
+  selectDetectors,
+} from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
@@ -15,10 +20,10 @@ export interface ScanProgress {
 export interface ScanOptions {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
-  detectors?: readonly string[]
-  skip?: readonly string[]
-  /** Parameters per detector id, validated by each detector's schema. */
-  params?: Readonly<Record<string, unknown>>
+  detectors?: readonly DetectorName[]
+  skip?: readonly DetectorName[]
+  /** Parameters per detector id, validated by each detector's schema (and typed for the built-ins). */
+  params?: DetectorParamsById
   seed?: number
   /** Folds of the cross-validation behind out-of-fold probabilities. */
   folds?: number
