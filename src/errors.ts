@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'UNKNOWN_NAME'
   | 'INVALID_ARGUMENT'
   | 'OUTPUT_ERROR'
+  | 'ABORTED'
 
 /** Where in the input a problem sits; every field is optional because not every input has rows or columns. */
 export interface ErrorLocation {

@@ -9,6 +9,8 @@ export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export {
   builtinDetectors,
   type DetectorId,
+  type DetectorName,
+  type DetectorParamsById,
   detectorIds,
   getDetector,
   listDetectors,

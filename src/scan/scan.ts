@@ -7,6 +7,7 @@ import {
 } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import { throwIfAborted } from '../util/abort.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
 import { configureDetectors, fuseOutcomes, prepareDetectorInput, runDetectors } from './pipeline.js'
 import { buildScanReport } from './report.js'
@@ -29,7 +30,13 @@ export interface ScanOptions {
   folds?: number
   geometryDimensions?: number
   fusion?: Partial<FusionOptions>
+  /**
+   * Called as the scan moves on: `step` is 'features', 'neighbours', 'model' or a detector id, and `fractionDone`
+   * that step's share done, in [0,1]; each step reports 0 first and 1 last.
+   */
   onProgress?: (progress: ScanProgress) => void
+  /** Checked between steps, detectors and folds; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
   now?: () => number
   createdAt?: Date
@@ -45,6 +52,7 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
   const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report })
+  throwIfAborted(options.signal, 'the scan')
   const operatingPoint = { ...defaultFusionOptions, ...options.fusion }
   const fused = fuseOutcomes(dataset, outcomes, operatingPoint)
   return buildScanReport(dataset, outcomes, fused, operatingPoint, options.createdAt ?? new Date())
