@@ -25,6 +25,7 @@ interface ScanFlags extends DatasetFlags {
   pub?: string
   requireSigned?: boolean
   dropSourcesAbove?: number
+  predProbs?: string
 }
 
 const examples = `
@@ -93,6 +94,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       'with --export-clean or --relabel: also drop every record of a source whose flagged share exceeds this (0–1)',
       parseShare,
     )
+    .option(
+      '--pred-probs <file.npy>',
+      'out-of-fold class probabilities of your own model (rows × classes, float32); the label detectors use them',
+    )
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command)
     .addHelpText('after', examples)
@@ -108,6 +113,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           skip: flags.skip,
           params: flags.param,
           seed: flags.seed,
+          predProbs: flags.predProbs,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
@@ -122,7 +128,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
-            inputs: [flags.embeddings, flags.manifest, flags.pub],
+            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs],
           })
           io.stdout(describeResult(result.report, flags, written))
         }

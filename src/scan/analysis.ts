@@ -14,6 +14,8 @@ export interface AnalysisOptions {
   folds: number
   onProgress?: (step: 'neighbours' | 'model', fractionDone: number) => void
   signal?: AbortSignal
+  /** Out-of-fold probabilities the caller brought, already checked; the built-in model is then never trained. */
+  given?: FeatureMatrix
 }
 
 /** Keeps the first `k` neighbours of a graph computed with more. */
@@ -65,7 +67,9 @@ export function withSharedAnalyses(
     outOfFoldProbabilities() {
       if (!representation || !dataset.labels)
         throw new Error('out-of-fold probabilities need labels and features')
-      probabilities ??= computeOutOfFold(dataset, representation, options)
+      probabilities ??= options.given
+        ? Promise.resolve(options.given)
+        : computeOutOfFold(dataset, representation, options)
       return probabilities
     },
     classSpectra() {

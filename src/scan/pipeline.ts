@@ -1,4 +1,5 @@
 import type { Dataset } from '../data/dataset.js'
+import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
@@ -7,6 +8,7 @@ import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
 import { withSharedAnalyses } from './analysis.js'
 import { type FusedScores, fuseDetectorResults } from './fusion.js'
+import { checkGivenProbabilities } from './given-probabilities.js'
 import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
 
 /** Steps of preparing a detector input, in the order they may run. */
@@ -24,6 +26,13 @@ export interface DetectorInputOptions {
   onProgress?: (step: PreparationStep, fractionDone: number) => void
   /** Checked between steps and cross-validation folds; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+  /**
+   * Out-of-fold class probabilities from the caller's own model (rows × classes, classes in sorted order, as
+   * cleanlab takes them); the label detectors then use these instead of training the built-in model.
+   */
+  outOfFoldProbabilities?: FeatureMatrix
+  /** Names the given probabilities in messages, e.g. their file; default `outOfFoldProbabilities`. */
+  outOfFoldProbabilitiesSource?: string
 }
 
 /**
@@ -34,22 +43,19 @@ export async function prepareDetectorInput(
   dataset: Dataset,
   options: DetectorInputOptions,
 ): Promise<DetectorInput> {
-  const { backend, onProgress } = options
+  const { backend, onProgress, signal } = options
   const seed = options.seed ?? 0
-  throwIfAborted(options.signal, 'the scan')
+  const given = options.outOfFoldProbabilities
+  const source = options.outOfFoldProbabilitiesSource ?? 'outOfFoldProbabilities'
+  if (given) checkGivenProbabilities(given, dataset, source)
+  throwIfAborted(signal, 'the scan')
   onProgress?.('features', 0)
   const geometryDimensions = options.geometryDimensions ?? defaultGeometryDimensions
   const representation = await prepareRepresentation(dataset, { backend, seed, geometryDimensions })
   onProgress?.('features', 1)
-  throwIfAborted(options.signal, 'the scan')
-  const { signal } = options
-  return withSharedAnalyses(dataset, representation, {
-    backend,
-    seed,
-    folds: options.folds ?? 5,
-    onProgress,
-    signal,
-  })
+  throwIfAborted(signal, 'the scan')
+  const folds = options.folds ?? 5
+  return withSharedAnalyses(dataset, representation, { backend, seed, folds, onProgress, signal, given })
 }
 
 /** A detector with its parameters parsed and defaults filled in, ready to run. */

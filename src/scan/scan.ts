@@ -9,7 +9,13 @@ import type { ScanReport } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { throwIfAborted } from '../util/abort.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
-import { configureDetectors, fuseOutcomes, prepareDetectorInput, runDetectors } from './pipeline.js'
+import {
+  configureDetectors,
+  type DetectorInputOptions,
+  fuseOutcomes,
+  prepareDetectorInput,
+  runDetectors,
+} from './pipeline.js'
 import { buildScanReport } from './report.js'
 
 export interface ScanProgress {
@@ -18,7 +24,8 @@ export interface ScanProgress {
   fractionDone: number
 }
 
-export interface ScanOptions {
+export interface ScanOptions
+  extends Pick<DetectorInputOptions, 'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource'> {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
   detectors?: readonly DetectorName[]
