@@ -333,6 +333,8 @@ describe('poisonguard attack', () => {
             source="attacker"      source of the added records, when the dataset has a source column
 
       Units: noise, jitter and budgets count in the pixel range for images, else in each column's standard deviation.
+
+      Exit codes: 0 done, 1 bad input or usage, 2 internal error (please report it).
       "
     `)
   })
