@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'OUTPUT_ERROR'
   | 'MISSING_DEPENDENCY'
+  | 'ABORTED'
 
 /** Where in the input a problem sits; every field is optional because not every input has rows or columns. */
 export interface ErrorLocation {

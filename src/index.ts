@@ -9,6 +9,8 @@ export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export {
   builtinDetectors,
   type DetectorId,
+  type DetectorName,
+  type DetectorParamsById,
   detectorIds,
   getDetector,
   listDetectors,
@@ -30,6 +32,13 @@ export { renderBenchMarkdown } from './evaluation/bench-render.js'
 export { areaUnderRoc, averagePrecision } from './evaluation/metrics.js'
 export { builtinDatasets, getBuiltinDataset, listBuiltinDatasets } from './io/builtin/index.js'
 export type { DatasetFormat } from './io/formats/index.js'
+export {
+  type FromArraysOptions,
+  type FromRecordsOptions,
+  fromArrays,
+  fromRecords,
+  type LabelValues,
+} from './io/in-memory.js'
 export { hashFile, type LoadOptions, loadDataset, writeFilteredDataset } from './io/index.js'
 export { writeDataset } from './io/write-dataset.js'
 export type { DistanceMetric, LinalgBackend, NeighbourGraph } from './linalg/backend.js'

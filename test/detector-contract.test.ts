@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Dataset } from '../src/data/dataset.js'
 import { selectRows } from '../src/data/matrix.js'
-import { listDetectors } from '../src/detectors/registry.js'
+import { detectorIds, listDetectors, registerDetector } from '../src/detectors/registry.js'
 import type { Detector, DetectorInput } from '../src/detectors/types.js'
 import type { LinalgBackend } from '../src/linalg/backend.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/scan/pipeline.js'
 import { createRng, shuffledIndices } from '../src/util/rng.js'
 import { mnistDataset } from './fixtures/datasets.js'
+import { classDistanceDetector } from './fixtures/example-detector.js'
 import { flipLabels } from './fixtures/poison.js'
 
 const rowCount = 600
@@ -49,8 +50,15 @@ function correlation(a: number[], b: number[]): number {
   return varianceA === 0 && varianceB === 0 ? 1 : covariance / Math.sqrt(varianceA * varianceB)
 }
 
+// A user's detector, registered through the public API, must keep the same contract as the built-in ones.
+registerDetector(classDistanceDetector)
+
 beforeAll(() => {
   dataset = flipLabels(mnistDataset(rowCount), 0.05, 9).dataset
+})
+
+it('covers every built-in detector and a user-registered one', () => {
+  expect(listDetectors().map((detector) => detector.id)).toEqual([...detectorIds, 'class-distance'])
 })
 
 describe.each(listDetectors())('detector contract: $id', (detector) => {

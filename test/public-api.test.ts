@@ -33,6 +33,8 @@ describe('public API', () => {
         "exitCodeForFindings",
         "exitCodeForScan",
         "exitCodeForVerification",
+        "fromArrays",
+        "fromRecords",
         "generateKeyFiles",
         "getAttack",
         "getBuiltinDataset",

@@ -20,7 +20,7 @@ interface BenchFlags extends DatasetFlags {
   attacks?: string[]
   rates?: number[]
   seed: number
-  out: string
+  out?: string
   markdown?: string
   quiet?: boolean
 }
@@ -129,7 +129,7 @@ export function registerBenchCommand(
       parseRates,
     )
     .option('--seed <n>', 'seed for splits, attacks, scans and models', parseInteger, 1)
-    .option('--out <file>', 'every number as JSON', 'bench.json')
+    .option('--out <file>', 'write every number as JSON (default: only the tables, on stdout)')
     .option('--markdown <file>', 'also write the tables as a Markdown section')
     .option('-q, --quiet', 'no progress bar')
   addDatasetOptions(command)
@@ -137,10 +137,12 @@ export function registerBenchCommand(
     .action(async (flags: BenchFlags) => {
       checkPlanOptions(flags)
       if (flags.builtin) parseBuiltinNames(flags.builtin)
-      const outputs = [flags.out, ...(flags.markdown ? [flags.markdown] : [])]
+      const outputs = [
+        ...(flags.out ? [{ path: flags.out, flag: '--out' }] : []),
+        ...(flags.markdown ? [{ path: flags.markdown, flag: '--markdown' }] : []),
+      ]
       // Fails before a long run, not after it, when an output cannot be written.
-      const markdown = flags.markdown ? [{ path: flags.markdown, flag: '--markdown' }] : []
-      await checkOutputs([{ path: flags.out, flag: '--out' }, ...markdown], flags.dataset)
+      await checkOutputs(outputs, flags.dataset)
       const datasets = await loadUserDatasets(flags)
       const progress = createProgressReporter(io, flags.quiet ?? false)
       try {
@@ -154,14 +156,18 @@ export function registerBenchCommand(
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
-        const json = `${JSON.stringify(result, null, 2)}\n`
-        const files: OutputFile[] = [{ path: flags.out, flag: '--out', contents: json }]
+        const files: OutputFile[] = []
+        if (flags.out) {
+          const json = `${JSON.stringify(result, null, 2)}\n`
+          files.push({ path: flags.out, flag: '--out', contents: json })
+        }
         if (flags.markdown) {
           const markdown = renderBenchMarkdown(result, { command: describeCommand(flags) })
           files.push({ path: flags.markdown, flag: '--markdown', contents: markdown })
         }
         await writeOutputsAtomically(files, { inputs: flags.dataset })
-        io.stdout(`${renderBenchText(result)}\nWrote ${outputs.join(', ')}\n`)
+        const wrote = outputs.length > 0 ? `Wrote ${outputs.map(({ path }) => path).join(', ')}\n` : ''
+        io.stdout(`${renderBenchText(result)}\n${wrote}`)
       } finally {
         progress.stop()
       }

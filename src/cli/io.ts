@@ -6,10 +6,25 @@ export interface CliIo {
   interactive: boolean
 }
 
+/**
+ * Writes to a standard stream until its reader goes away (`poisonguard … | head`); from then on output is dropped,
+ * as a pipeline expects, instead of crashing on EPIPE. The command still finishes and keeps its exit code.
+ */
+function pipeWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+    readerGone = true
+  })
+  return (text) => {
+    if (!readerGone) stream.write(text)
+  }
+}
+
 export function processIo(): CliIo {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: pipeWriter(process.stdout),
+    stderr: pipeWriter(process.stderr),
     interactive: Boolean(process.stderr.isTTY),
   }
 }

@@ -7,6 +7,7 @@ import { registerBenchCommand } from './bench-command.js'
 import { registerCheckCommand } from './check-command.js'
 import { registerDatasetsCommand } from './datasets-command.js'
 import { registerDetectorsCommand } from './detectors-command.js'
+import { addExitCodeHelp } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
@@ -36,6 +37,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerBenchCommand(program, io, setExitCode)
   registerSchemaCommand(program, io, setExitCode)
   registerCheckCommand(program, io, setExitCode)
+  addExitCodeHelp(program)
   return program
 }
 

@@ -13,6 +13,7 @@ import { createProgressReporter } from './progress.js'
 interface ScanFlags extends DatasetFlags {
   out: string
   html?: string
+  sarif?: string
   exportClean?: string
   relabel?: string
   failOn?: Severity
@@ -26,6 +27,7 @@ interface ScanFlags extends DatasetFlags {
   requireSigned?: boolean
   dropSourcesAbove?: number
   fdr?: number
+  predProbs?: string
 }
 
 const examples = `
@@ -55,7 +57,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)
-  lines.push(`Report: ${flags.out}${flags.html ? `, ${flags.html}` : ''}`)
+  lines.push(`Report: ${[flags.out, flags.html, flags.sarif].filter(Boolean).join(', ')}`)
   if (flags.exportClean) lines.push(`Clean copy without flagged records: ${flags.exportClean}`)
   if (written.relabelled) {
     const { changed, dropped } = written.relabelled
@@ -71,6 +73,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .argument('<input>', 'dataset: .csv, .jsonl, .parquet, or a folder of images root/<label>/<file>')
     .option('--out <file>', 'JSON report', 'poisonguard-report.json')
     .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--sarif <file>', 'also write SARIF 2.1.0 for code-scanning UIs (one result per flagged record)')
     .option('--export-clean <file>', 'write the input minus flagged records, in the input format')
     .option(
       '--relabel <file>',
@@ -95,6 +98,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       'with --export-clean or --relabel: also drop every record of a source whose flagged share exceeds this (0–1)',
       parseShare,
     )
+    .option(
+      '--pred-probs <file.npy>',
+      'out-of-fold class probabilities of your own model (rows × classes, float32); the label detectors use them',
+    )
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command)
     .addHelpText('after', examples)
@@ -111,6 +118,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           params: flags.param,
           seed: flags.seed,
           fdr: flags.fdr,
+          predProbs: flags.predProbs,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
@@ -121,10 +129,11 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           const written = await writeScanOutputs(result.dataset, result.report, {
             report: flags.out,
             html: flags.html,
+            sarif: flags.sarif,
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
-            inputs: [flags.embeddings, flags.manifest, flags.pub],
+            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs],
           })
           io.stdout(describeResult(result.report, flags, written))
         }

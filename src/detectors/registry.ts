@@ -27,6 +27,25 @@ export const builtinDetectors = {
 /** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */
 export type DetectorId = keyof typeof builtinDetectors
 
+/** A detector id: a built-in one (offered by editors) or the id of any registered detector. */
+export type DetectorName = DetectorId | (string & Record<never, never>)
+
+/** The parameters a detector's schema produces, defaults filled in. */
+export type ParamsOf<D> = D extends Detector<infer Params> ? Params : never
+
+/** What a caller may set of a detector's parameters: any of them, each optional; none for a detector without any. */
+export type ParamsInput<Params> = [keyof Params] extends [never]
+  ? { readonly [name: string]: never }
+  : { readonly [Name in keyof Params]?: Params[Name] }
+
+/**
+ * Parameters per detector id: typed from each built-in detector's schema, so a misspelt parameter of a built-in
+ * fails to compile; a registered detector's parameters are checked by its schema when the scan starts.
+ */
+export type DetectorParamsById = {
+  readonly [Id in DetectorId]?: ParamsInput<ParamsOf<(typeof builtinDetectors)[Id]>>
+} & { readonly [id: string]: unknown }
+
 /** Ids of the built-in detectors, in the order a scan runs them. */
 export const detectorIds = Object.keys(builtinDetectors) as DetectorId[]
 

@@ -32,6 +32,8 @@ export interface RunContext {
   readonly seed: number
   /** Called with the fraction of this detector's work done, in [0,1]. */
   readonly onProgress?: (fractionDone: number) => void
+  /** Aborted by the caller; a long detector may check it between its own steps (`throwIfAborted`). */
+  readonly signal?: AbortSignal
 }
 
 /** Per-record output of one detector; every array has one entry per record, in input order. */

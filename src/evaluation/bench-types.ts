@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Seed of splits, attacks, scans and models; default 1. */
   seed?: number
   onProgress?: (progress: BenchProgress) => void
+  /** Checked before each cell and between the steps of a scan; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
   /** Injected clock in milliseconds, so the library stays free of ambient time. */
   now?: () => number
 }

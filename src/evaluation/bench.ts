@@ -5,6 +5,7 @@ import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
 import { defaultFusionOptions } from '../scan/fusion.js'
+import { throwIfAborted } from '../util/abort.js'
 import { version } from '../version.js'
 import { createSuccessProbe } from './attack-success.js'
 import { type BenchSplit, parseBuiltinNames, splitBuiltin, splitUserDataset } from './bench-data.js'
@@ -30,6 +31,7 @@ interface Context {
   seed: number
   now: () => number
   operatingPoint: OperatingPoint
+  signal?: AbortSignal
 }
 
 function describeRate(rate: number | null): string {
@@ -102,6 +104,7 @@ async function runCell(
     seed: context.seed,
     now: context.now,
     operatingPoint: context.operatingPoint,
+    signal: context.signal,
     onProgress: (step, fraction) => onProgress(step, 0.9 * fraction),
   })
   onProgress('downstream model', 0.9)
@@ -151,11 +154,18 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const splits = buildSplits(options, seed)
   const plan = planBenchmark(splits, { ...options, quick: options.quick ?? false, seed })
   const backend = options.backend ?? (await createDefaultBackend())
-  const context: Context = { backend, seed, now, operatingPoint: defaultFusionOptions }
+  const context: Context = {
+    backend,
+    seed,
+    now,
+    operatingPoint: defaultFusionOptions,
+    signal: options.signal,
+  }
   try {
     const datasets = splits.map((split) => summariseSplit(split, seed))
     const cells: BenchCell[] = []
     for (const [index, cellPlan] of plan.cells.entries()) {
+      throwIfAborted(options.signal, 'the benchmark')
       const label = `${cellPlan.split.name} ${cellPlan.attack}${describeRate(cellPlan.rate)}`
       const report = (step: string, fraction: number) =>
         options.onProgress?.({

@@ -38,6 +38,7 @@ export interface DetectionOptions {
   now: () => number
   /** Called with a detector id (or 'features') and the fraction of this dataset's detection done. */
   onProgress?: (step: string, fractionDone: number) => void
+  signal?: AbortSignal
 }
 
 /**
@@ -49,18 +50,19 @@ export async function benchDetection(
   poisoned: Uint8Array,
   options: DetectionOptions,
 ): Promise<DetectionBench> {
-  const { backend, seed, now } = options
+  const { backend, seed, now, signal } = options
   const detectors = configureDetectors(listDetectors())
   const stepCount = detectors.length + 1
   const progress = (step: string, index: number, fraction: number) =>
     options.onProgress?.(step, (index + fraction) / stepCount)
   const started = now()
   progress('features', 0, 0)
-  const input = await prepareDetectorInput(dataset, { backend, seed })
+  const input = await prepareDetectorInput(dataset, { backend, seed, signal })
   const featuresMs = now() - started
   const outcomes = await runDetectors(input, detectors, {
     seed,
     now,
+    signal,
     onProgress: (id, fraction, index) => progress(id, index + 1, fraction),
   })
   const fused = fuseOutcomes(dataset, outcomes, options.operatingPoint)

@@ -1,5 +1,5 @@
 import { type Dataset, type DatasetOrigin, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
-import { PoisonguardError } from '../errors.js'
+import { type ErrorLocation, PoisonguardError } from '../errors.js'
 import { describeLoadDiagnostics } from './diagnostics.js'
 import { IssueList } from './issues.js'
 import { finishNumericColumns } from './numeric-columns.js'
@@ -131,7 +131,9 @@ export function buildDataset(parts: TableParts): Dataset {
   const features = finishNumericColumns(table)
   const { imputed, textColumns, emptyColumns } = features
   const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [] }
-  const ids = roles.id ? checkIds(roles.id, plan.names[plan.id], parts) : rowNumbers(rowCount)
+  const column = plan.names[plan.id]
+  const where = (row: number) => ({ file: origin.path, line: parts.lines?.[row], row: row + 1, column })
+  const ids = roles.id ? checkIds(roles.id, where) : rowNumbers(rowCount)
   const name = (index: number) => plan.names[index]
   return {
     origin,
@@ -153,9 +155,8 @@ function rowNumbers(rowCount: number): string[] {
   return Array.from({ length: rowCount }, (_, row) => String(row + 1))
 }
 
-function checkIds(ids: string[], column: string, parts: TableParts): string[] {
-  const file = parts.origin.path
-  const where = (row: number) => ({ file, line: parts.lines?.[row], row: row + 1, column })
+/** Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique. */
+export function checkIds(ids: string[], where: (row: number) => ErrorLocation): string[] {
   const empty = new IssueList(
     'INVALID_VALUE',
     'give every record an id, or choose another id column with --id',

@@ -2,37 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { npy } from '../../test/fixtures/npy.js'
 import { PoisonguardError } from '../errors.js'
 import { loadDataset } from './index.js'
 import { parseNpy } from './npy.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-npy-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-/** Builds a .npy file the way numpy.save does: magic, version, padded header dict, raw data. */
-function npy(
-  descr: string,
-  shape: number[],
-  data: ArrayBufferView,
-  options: { fortran?: boolean; major?: number } = {},
-) {
-  const major = options.major ?? 1
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`
-  let header = `{'descr': '${descr}', 'fortran_order': ${options.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`
-  const prefix = major === 1 ? 10 : 12
-  header += ' '.repeat(63 - ((prefix + header.length) % 64))
-  header += '\n'
-  const start = Buffer.alloc(prefix)
-  start.write('\x93NUMPY', 0, 'latin1')
-  start[6] = major
-  if (major === 1) start.writeUInt16LE(header.length, 8)
-  else start.writeUInt32LE(header.length, 8)
-  return Buffer.concat([
-    start,
-    Buffer.from(header, 'latin1'),
-    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-  ])
-}
 
 function thrown(run: () => unknown): PoisonguardError {
   try {

@@ -94,10 +94,15 @@ export function parseNpy(bytes: Buffer, file: string): FeatureMatrix {
   return { data, rows, cols }
 }
 
+/** Reads a 2-D float `.npy` file into a float32 row-major matrix. */
+export async function readNpyFile(path: string): Promise<FeatureMatrix> {
+  await statOrThrow(path)
+  return parseNpy(await readFile(path), path)
+}
+
 /** Reads an embeddings `.npy` file that must have one row per dataset record. */
 export async function loadEmbeddings(path: string, expectedRows: number): Promise<FeatureMatrix> {
-  await statOrThrow(path)
-  const matrix = parseNpy(await readFile(path), path)
+  const matrix = await readNpyFile(path)
   if (matrix.rows !== expectedRows) {
     throw PoisonguardError.at(
       'SHAPE_MISMATCH',

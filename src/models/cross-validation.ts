@@ -1,5 +1,6 @@
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
+import { throwIfAborted } from '../util/abort.js'
 import type { Rng } from '../util/rng.js'
 import { shuffledIndices } from '../util/rng.js'
 import { createDesign } from './design.js'
@@ -49,6 +50,8 @@ export interface CrossValidationOptions {
   train?: Omit<LogisticRegressionOptions, 'classCount' | 'rng'>
   /** Called with the fraction of folds done, in [0,1]. */
   onProgress?: (fractionDone: number) => void
+  /** Checked before each fold; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 function rowsWhere(folds: Int32Array, fold: number, inFold: boolean): Int32Array {
@@ -85,6 +88,7 @@ export function crossValidatedProbabilities(
   const design = createDesign(x)
   const out = new Float32Array(x.rows * classCount)
   for (let fold = 0; fold < foldCount; fold++) {
+    throwIfAborted(options.signal, 'cross-validation')
     const trainRows = rowsWhere(folds, fold, false)
     const model = fitLogisticRegression(design, labels, trainRows, classCount, {
       ...options.train,

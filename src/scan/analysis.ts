@@ -4,6 +4,7 @@ import { type ClassSpectra, measureClassSpectra } from '../detectors/shared-repr
 import type { DetectorInput } from '../detectors/types.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import { crossValidatedProbabilities } from '../models/cross-validation.js'
+import { throwIfAborted } from '../util/abort.js'
 import { createRng } from '../util/rng.js'
 import type { ScanRepresentation } from './representation.js'
 
@@ -12,6 +13,9 @@ export interface AnalysisOptions {
   seed: number
   folds: number
   onProgress?: (step: 'neighbours' | 'model', fractionDone: number) => void
+  signal?: AbortSignal
+  /** Out-of-fold probabilities the caller brought, already checked; the built-in model is then never trained. */
+  given?: FeatureMatrix
 }
 
 /** Keeps the first `k` neighbours of a graph computed with more. */
@@ -50,6 +54,7 @@ export function withSharedAnalyses(
     neighbours(k) {
       if (!representation) throw new Error('neighbours need features')
       if (!graph || graphK < k) {
+        throwIfAborted(options.signal, 'the scan')
         graphK = k
         graph = options.backend.knn(representation.geometry, representation.geometry, k, {
           metric: representation.metric,
@@ -62,7 +67,9 @@ export function withSharedAnalyses(
     outOfFoldProbabilities() {
       if (!representation || !dataset.labels)
         throw new Error('out-of-fold probabilities need labels and features')
-      probabilities ??= computeOutOfFold(dataset, representation, options)
+      probabilities ??= options.given
+        ? Promise.resolve(options.given)
+        : computeOutOfFold(dataset, representation, options)
       return probabilities
     },
     classSpectra() {
@@ -99,6 +106,7 @@ async function computeOutOfFold(
     folds: options.folds,
     rng: createRng(options.seed),
     onProgress: (fraction: number) => options.onProgress?.('model', fraction),
+    signal: options.signal,
   })
   if (allLabelled) return outOfFold
   const full = createMatrix(dataset.rowCount, classCount)

@@ -1,11 +1,14 @@
 import type { Dataset } from '../data/dataset.js'
+import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
 import { withSharedAnalyses } from './analysis.js'
 import { type FusedScores, fuseDetectorResults } from './fusion.js'
+import { checkGivenProbabilities } from './given-probabilities.js'
 import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
 
 /** Steps of preparing a detector input, in the order they may run. */
@@ -21,6 +24,15 @@ export interface DetectorInputOptions {
   geometryDimensions?: number
   /** Called with a step and the fraction of it done, in [0,1]; 'neighbours' and 'model' run when first asked for. */
   onProgress?: (step: PreparationStep, fractionDone: number) => void
+  /** Checked between steps and cross-validation folds; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
+  /**
+   * Out-of-fold class probabilities from the caller's own model (rows × classes, classes in sorted order, as
+   * cleanlab takes them); the label detectors then use these instead of training the built-in model.
+   */
+  outOfFoldProbabilities?: FeatureMatrix
+  /** Names the given probabilities in messages, e.g. their file; default `outOfFoldProbabilities`. */
+  outOfFoldProbabilitiesSource?: string
 }
 
 /**
@@ -31,13 +43,19 @@ export async function prepareDetectorInput(
   dataset: Dataset,
   options: DetectorInputOptions,
 ): Promise<DetectorInput> {
-  const { backend, onProgress } = options
+  const { backend, onProgress, signal } = options
   const seed = options.seed ?? 0
+  const given = options.outOfFoldProbabilities
+  const source = options.outOfFoldProbabilitiesSource ?? 'outOfFoldProbabilities'
+  if (given) checkGivenProbabilities(given, dataset, source)
+  throwIfAborted(signal, 'the scan')
   onProgress?.('features', 0)
   const geometryDimensions = options.geometryDimensions ?? defaultGeometryDimensions
   const representation = await prepareRepresentation(dataset, { backend, seed, geometryDimensions })
   onProgress?.('features', 1)
-  return withSharedAnalyses(dataset, representation, { backend, seed, folds: options.folds ?? 5, onProgress })
+  throwIfAborted(signal, 'the scan')
+  const folds = options.folds ?? 5
+  return withSharedAnalyses(dataset, representation, { backend, seed, folds, onProgress, signal, given })
 }
 
 /** A detector with its parameters parsed and defaults filled in, ready to run. */
@@ -129,6 +147,8 @@ async function runDetector(
     const result = await detector.run(input, params, context)
     return { ...base, status: 'ok', durationMs: context.now() - started, result }
   } catch (error) {
+    // An abort is the caller's decision, not this detector's failure: it ends the whole run.
+    if (isAbortError(error)) throw error
     const reason = error instanceof Error ? error.message : String(error)
     return { ...base, status: 'failed', durationMs: context.now() - started, reason, error }
   }
@@ -141,6 +161,8 @@ export interface RunDetectorsOptions {
   now?: () => number
   /** Called with a detector's id, the fraction of its work done and its position among `detectors`. */
   onProgress?: (detectorId: string, fractionDone: number, index: number) => void
+  /** Checked before each detector and handed to it; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /**
@@ -154,12 +176,14 @@ export async function runDetectors(
 ): Promise<DetectorOutcome[]> {
   const seed = options.seed ?? 0
   const now = options.now ?? (() => performance.now())
+  const { signal } = options
   const outcomes: DetectorOutcome[] = []
   for (const [index, configured] of detectors.entries()) {
+    throwIfAborted(signal, 'the scan')
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    outcomes.push(await runDetector(configured, input, { seed, now, onProgress }))
+    outcomes.push(await runDetector(configured, input, { seed, now, onProgress, signal }))
     onProgress(1)
   }
   return outcomes

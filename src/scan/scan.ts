@@ -1,9 +1,21 @@
 import type { Dataset } from '../data/dataset.js'
-import { getDetector, selectDetectors } from '../detectors/registry.js'
+import {
+  type DetectorName,
+  type DetectorParamsById,
+  getDetector,
+  selectDetectors,
+} from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import { throwIfAborted } from '../util/abort.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
-import { configureDetectors, fuseOutcomes, prepareDetectorInput, runDetectors } from './pipeline.js'
+import {
+  configureDetectors,
+  type DetectorInputOptions,
+  fuseOutcomes,
+  prepareDetectorInput,
+  runDetectors,
+} from './pipeline.js'
 import { buildScanReport } from './report.js'
 
 export interface ScanProgress {
@@ -12,13 +24,14 @@ export interface ScanProgress {
   fractionDone: number
 }
 
-export interface ScanOptions {
+export interface ScanOptions
+  extends Pick<DetectorInputOptions, 'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource'> {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
-  detectors?: readonly string[]
-  skip?: readonly string[]
-  /** Parameters per detector id, validated by each detector's schema. */
-  params?: Readonly<Record<string, unknown>>
+  detectors?: readonly DetectorName[]
+  skip?: readonly DetectorName[]
+  /** Parameters per detector id, validated by each detector's schema (and typed for the built-ins). */
+  params?: DetectorParamsById
   seed?: number
   /** Folds of the cross-validation behind out-of-fold probabilities. */
   folds?: number
@@ -29,7 +42,13 @@ export interface ScanOptions {
    * default 0.01. Same as `fusion.fdr`.
    */
   fdr?: number
+  /**
+   * Called as the scan moves on: `step` is 'features', 'neighbours', 'model' or a detector id, and `fractionDone`
+   * that step's share done, in [0,1]; each step reports 0 first and 1 last.
+   */
   onProgress?: (progress: ScanProgress) => void
+  /** Checked between steps, detectors and folds; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
   now?: () => number
   createdAt?: Date
@@ -45,6 +64,7 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
   const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report })
+  throwIfAborted(options.signal, 'the scan')
   const operatingPoint: FusionOptions = {
     ...defaultFusionOptions,
     ...options.fusion,

@@ -7,6 +7,7 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { writeDataset, writtenRecordIds } from '../io/write-dataset.js'
+import { throwIfAborted } from '../util/abort.js'
 import { createRng } from '../util/rng.js'
 import { version } from '../version.js'
 
@@ -33,6 +34,8 @@ export interface AttackFileOptions {
   truth: string
   /** Backdoors only: also write a copy of a test set carrying the trigger, with its own truth file. */
   triggeredTest?: TriggeredTestPaths
+  /** Checked between loading, poisoning and writing; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** What `<out>.meta.json` records: the attack, its parameters and seed, both datasets and what was done. */
@@ -191,11 +194,15 @@ function describeRun(input: Dataset, run: AttackRun, options: AttackFileOptions,
  */
 export async function attackFile(options: AttackFileOptions): Promise<AttackBundle> {
   const metaPath = sidecarPath(options.out, '.meta.json')
+  const checkAborted = () => throwIfAborted(options.signal, `attack ${options.attack}`)
   await checkPaths(options, metaPath)
+  checkAborted()
   const input = await loadDataset(options.input, options.load)
+  checkAborted()
   const run = applyAttack(options.attack, input, options.params ?? {}, options.seed ?? 0)
   const test = await triggerTest(run, input, options)
   const meta = describeRun(input, run, options, test)
+  checkAborted()
   await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, test), { inputs: inputsOf(options) })
   return { run, meta, metaPath, warnings: run.dataset.warnings.slice(input.warnings.length) }
 }

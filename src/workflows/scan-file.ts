@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
+import { readNpyFile } from '../io/npy.js'
 import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
@@ -21,6 +22,11 @@ export interface ScanFileOptions extends Partial<ScanOptions> {
   load?: LoadOptions
   /** Verify the file against this manifest first, then give each record the source the manifest attests. */
   manifest?: ManifestCheck
+  /**
+   * A `.npy` file of out-of-fold class probabilities from your own model (rows × classes, float32, as cleanlab
+   * takes them): the label detectors use them instead of training the built-in model.
+   */
+  predProbs?: string
 }
 
 /** A scanned dataset, or the verification that stopped the scan before it began. */
@@ -42,7 +48,14 @@ export type ScanFileResult =
  * attests, scans it, and records in the report how far the manifest's signature was trusted.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
-  const { load, manifest, ...scanOptions } = options
+  const { load, manifest, predProbs, ...rest } = options
+  const scanOptions = predProbs
+    ? {
+        ...rest,
+        outOfFoldProbabilities: await readNpyFile(predProbs),
+        outOfFoldProbabilitiesSource: predProbs,
+      }
+    : rest
   const loaded = await loadDataset(path, load)
   if (!manifest) return { status: 'scanned', dataset: loaded, report: await scan(loaded, scanOptions) }
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {

@@ -11,6 +11,8 @@ export interface ScanOutputPaths {
   report?: string
   /** A self-contained HTML report. */
   html?: string
+  /** SARIF 2.1.0 for code-scanning UIs: one result per flagged record. */
+  sarif?: string
   /** The input minus flagged records, in the input's format. */
   exportClean?: string
   /** The input with flagged label flips relabelled and every other flagged record dropped. */
@@ -34,7 +36,7 @@ function droppedCount(keep: Uint8Array): number {
 }
 
 /**
- * Writes the report (JSON, HTML) and the cleaned or relabelled copies of the scanned dataset, all or none: a failure
+ * Writes the report (JSON, HTML, SARIF) and the cleaned or relabelled copies of the scanned dataset, all or none: a failure
  * leaves no output behind.
  */
 export async function writeScanOutputs(
@@ -48,6 +50,7 @@ export async function writeScanOutputs(
   const render = (format: ScanReportFormat) => scanReportWriters[format].render(report, { dataset })
   if (paths.report) outputs.push({ path: paths.report, flag: '--out', contents: render('json') })
   if (paths.html) outputs.push({ path: paths.html, flag: '--html', contents: render('html') })
+  if (paths.sarif) outputs.push({ path: paths.sarif, flag: '--sarif', contents: render('sarif') })
   if (paths.exportClean) {
     const keep = cleanKeepMask(report, clean)
     const write = (path: string) => writeFilteredDataset(dataset, keep, path)

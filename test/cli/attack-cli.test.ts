@@ -342,6 +342,8 @@ describe('poisonguard attack', () => {
             size=3                 patch: side of the square in pixels
 
       Units: noise, jitter and budgets count in the pixel range for images, else in each column's standard deviation.
+
+      Exit codes: 0 done, 1 bad input or usage, 2 internal error (please report it).
       "
     `)
   })

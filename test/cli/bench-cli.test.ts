@@ -112,6 +112,8 @@ describe('poisonguard bench', () => {
       scored against the ground truth (AP, AUROC, precision/recall/F1 at the default operating point, time), and the
       built-in model is trained on the poisoned, scan-cleaned and oracle-cleaned data and measured on the test split
       (clean accuracy, attack success). --quick: a 2,000-record MNIST subset, two attacks, rate 0.1.
+
+      Exit codes: 0 done, 1 bad input or usage, 2 internal error (please report it).
       "
     `)
   })

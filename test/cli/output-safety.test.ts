@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { writeDataset } from '../../src/io/write-dataset.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
+import { spawnCli } from './spawn-cli.js'
 
 const temporary = useTemporaryFolder()
 
@@ -169,19 +170,6 @@ describe('outputs never clobber', () => {
   })
 })
 
-/** Spawns the CLI as a real process, running the TypeScript sources. */
-function spawnCli(args: readonly string[]): { child: ChildProcess; exited: Promise<NodeJS.Signals | null> } {
-  const child = spawn(
-    process.execPath,
-    ['--import', './test/fixtures/register-typescript.mjs', 'test/cli/cli-process.ts', ...args],
-    { stdio: 'ignore' },
-  )
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (_, signal) => resolve(signal)),
-  )
-  return { child, exited }
-}
-
 describe('an interrupted write', () => {
   it('leaves no temporary file and no partial output when SIGTERM arrives', async () => {
     const folder = temporary('interrupted')
@@ -199,7 +187,7 @@ describe('an interrupted write', () => {
     expect(leftovers(folder)).toHaveLength(1)
     child.kill('SIGTERM')
     child.kill('SIGCONT')
-    expect(await exited).toBe('SIGTERM')
+    expect((await exited).signal).toBe('SIGTERM')
     expect(readdirSync(folder)).toEqual([])
   })
 })

@@ -1,0 +1,20 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const loader = fileURLToPath(new URL('../fixtures/register-typescript.mjs', import.meta.url))
+const entry = fileURLToPath(new URL('./cli-process.ts', import.meta.url))
+
+export interface SpawnedCli {
+  child: ChildProcess
+  /** Resolves to the exit code and the signal that ended the process, if one did. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Spawns the CLI as a real process running the TypeScript sources, from any working folder. */
+export function spawnCli(args: readonly string[], options: SpawnOptions = { stdio: 'ignore' }): SpawnedCli {
+  const child = spawn(process.execPath, ['--import', loader, entry, ...args], options)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
+  return { child, exited }
+}
