@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
 /*
- * Four projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
+ * The projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
  * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and
- * power), the CLI driven in-process, and the package as users get it (the browser core, an
- * installed tarball). `vitest run --project quality` runs one of them.
+ * power), the CLI driven in-process, the package as users get it (the browser core, an installed tarball),
+ * the fuzz suite, and the intake service over real HTTP, SQLite, PostgreSQL and Redis. `vitest run --project quality` runs one of them.
  */
 export default defineConfig({
   test: {
@@ -31,6 +31,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'service', include: ['test/service/**/*.test.ts'] },
       },
     ],
   },

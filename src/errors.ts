@@ -1,4 +1,4 @@
-/** Machine-readable error codes; the CLI maps every one of them to exit code 1 in one place. */
+/** Machine-readable error codes; the CLI maps every one of them to exit code 1 and the service each to an HTTP status, each in one place. */
 export type ErrorCode =
   | 'FILE_NOT_FOUND'
   | 'UNKNOWN_FORMAT'
@@ -18,6 +18,12 @@ export type ErrorCode =
   | 'OUTPUT_ERROR'
   | 'MISSING_DEPENDENCY'
   | 'ABORTED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'QUOTA_EXCEEDED'
+  | 'TAMPERED'
 
 /** Where in the input a problem sits; every field is optional because not every input has rows or columns. */
 export interface ErrorLocation {

@@ -1,0 +1,6 @@
+export * from './access.js'
+export * from './catalog.js'
+export { generateMasterKey, type MasterKey, masterKeyFrom } from './encryption.js'
+export { defaultMasterKeyFile, type OpenStoreOptions, openStore, redactUrl } from './open.js'
+export type { BatchStatus, Role } from './schema.js'
+export { type AuditEntry, type AuditEvent, type Db, type SignedTreeHead, Store } from './store.js'

@@ -1,0 +1,155 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { PoisonguardError } from '../errors.js'
+
+/** The SQL dialect behind the store; only column types differ between them. */
+export type Dialect = 'sqlite' | 'postgres'
+
+function blobType(dialect: Dialect) {
+  return dialect === 'postgres' ? sql`bytea` : sql`blob`
+}
+
+/** Migration 1: every table of the service. Later migrations append here and are never edited once released. */
+function initial(dialect: Dialect): Migration {
+  const blob = blobType(dialect)
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('is_admin', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('project_id', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('projects')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('members')
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('members_pk', ['project_id', 'user_id'])
+        .execute()
+      await db.schema
+        .createTable('blobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('wrapped_key', blob, (c) => c.notNull())
+        .addColumn('nonce', blob, (c) => c.notNull())
+        .addColumn('tag', blob, (c) => c.notNull())
+        .addColumn('ciphertext', blob, (c) => c.notNull())
+        .addColumn('byte_count', 'integer', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('datasets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('current_version_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('datasets_name', ['project_id', 'name'])
+        .execute()
+      await db.schema
+        .createTable('versions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dataset_id', 'text', (c) => c.notNull().references('datasets.id'))
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'text')
+        .addColumn('row_count', 'integer', (c) => c.notNull())
+        .addColumn('data_blob', 'text', (c) => c.notNull().references('blobs.id'))
+        .addColumn('manifest_blob', 'text', (c) => c.notNull().references('blobs.id'))
+        .addColumn('sidecar_blob', 'text', (c) => c.notNull().references('blobs.id'))
+        .addColumn('batch_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        // Two versions with one number would fork the history: the second concurrent writer must fail.
+        .addUniqueConstraint('versions_number', ['dataset_id', 'number'])
+        .execute()
+      await db.schema
+        .createTable('sources')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('owner_user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('public_key_pem', 'text')
+        .addColumn('key_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('failure_streak', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('sources_name', ['project_id', 'name'])
+        .execute()
+      await db.schema
+        .createTable('batches')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dataset_id', 'text', (c) => c.notNull().references('datasets.id'))
+        .addColumn('source_id', 'text', (c) => c.notNull().references('sources.id'))
+        .addColumn('submitted_by', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('data_blob', 'text', (c) => c.notNull().references('blobs.id'))
+        .addColumn('manifest_blob', 'text')
+        .addColumn('sidecar_blob', 'text')
+        .addColumn('row_count', 'integer', (c) => c.notNull())
+        .addColumn('byte_count', 'integer', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('version_id', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'text')
+        .execute()
+      await db.schema
+        .createIndex('batches_source_time')
+        .on('batches')
+        .columns(['source_id', 'created_at'])
+        .execute()
+      await db.schema.createIndex('batches_status').on('batches').column('status').execute()
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('entry', 'text', (c) => c.notNull())
+        .addColumn('leaf_hash', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('settings')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+    },
+  }
+}
+
+function migrationsFor(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => ({ '0001_initial': initial(dialect) }) }
+}
+
+/** Brings the store's tables up to date; a failed migration is rolled back and reported. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationsFor(dialect) })
+  const { error, results } = await migrator.migrateToLatest()
+  if (!error) return
+  const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown'
+  throw new PoisonguardError(
+    'INVALID_ARGUMENT',
+    `the store could not be migrated (migration ${failed}): ${(error as Error).message}`,
+    {
+      hint: 'check that the database is reachable and that this user may create tables',
+      cause: error,
+    },
+  )
+}
