@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type RunningService, type ServiceOptions, startService } from '../../src/server/service.js'
+
+/*
+ * The service under test runs for real: a fastify server on port 0 spoken to over HTTP, SQLite in a temporary
+ * folder, or PostgreSQL and Redis on this machine (each test run in its own schema and queue prefix, removed after).
+ * When PostgreSQL or Redis is down the suites fail saying so; they never skip silently.
+ */
+
+export const POSTGRES_URL = process.env.POISONGUARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const REDIS_URL = process.env.POISONGUARD_TEST_REDIS ?? 'redis://127.0.0.1:6379'
+
+export type Backend = 'sqlite' | 'postgres' | 'postgres+redis'
+
+/** A running test service with an HTTP client. */
+export interface TestService {
+  service: RunningService
+  dataDir: string
+  adminToken: string
+  /** Sends a JSON request; returns status and parsed body. */
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown },
+  ): Promise<{ status: number; body: any }>
+  /** Polls a batch until the gate (or a failure) decided it. */
+  waitForBatch(batchId: string, token: string): Promise<any>
+  /** Stops the server (and, unless `keepData`, removes its data and schema). */
+  stop(options?: { keepData?: boolean }): Promise<void>
+}
+
+async function requirePostgres(): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  try {
+    await client.connect()
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${POSTGRES_URL} (${(error as Error).message}); start it (CI does) or set POISONGUARD_TEST_POSTGRES`,
+    )
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Removes every key of a BullMQ prefix. */
+async function dropQueue(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
+  try {
+    const keys = await redis.keys(`${prefix}:*`)
+    if (keys.length > 0) await redis.del(...keys)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** Options that let a restart reuse the same store. */
+export interface StartOptions extends Partial<ServiceOptions> {
+  backend?: Backend
+  dataDir?: string
+}
+
+/** Starts the service on port 0 against a fresh (or the given) store. */
+export async function startTestService(options: StartOptions = {}): Promise<TestService> {
+  const backend = options.backend ?? 'sqlite'
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'poisonguard-service-'))
+  const suffix = randomBytes(6).toString('hex')
+  const pgSchema = options.pgSchema ?? (backend === 'sqlite' ? undefined : `pgtest_${suffix}`)
+  const queuePrefix = options.queuePrefix ?? (backend === 'postgres+redis' ? `pgtest-${suffix}` : undefined)
+  if (backend !== 'sqlite') await requirePostgres()
+  const service = await startService({
+    port: 0,
+    dataDir,
+    logLevel: 'silent',
+    ...(backend === 'sqlite' ? {} : { db: POSTGRES_URL, pgSchema }),
+    ...(backend === 'postgres+redis' ? { queue: REDIS_URL, queuePrefix } : {}),
+    ...options,
+  })
+  const adminToken = service.adminToken ?? ''
+  const call: TestService['call'] = async (method, path, { token, body } = {}) => {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  }
+  return {
+    service,
+    dataDir,
+    adminToken,
+    call,
+    async waitForBatch(batchId, token) {
+      for (;;) {
+        const { body } = await call('GET', `/v1/batches/${batchId}`, { token })
+        if (body.status !== 'pending') return body
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
+    async stop({ keepData = false } = {}) {
+      await service.close()
+      if (keepData) return
+      rmSync(dataDir, { recursive: true, force: true })
+      if (pgSchema) await dropSchema(pgSchema)
+      if (queuePrefix) await dropQueue(queuePrefix)
+    },
+  }
+}
