@@ -12,6 +12,7 @@ import type { CliIo } from './io.js'
 import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
+import { registerServiceCommands } from './serve-command.js'
 import { withEscapedOutput } from './terminal-text.js'
 
 /** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
@@ -37,6 +38,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerBenchCommand(program, io, setExitCode)
   registerSchemaCommand(program, io, setExitCode)
   registerCheckCommand(program, io, setExitCode)
+  registerServiceCommands(program, io, setExitCode)
   addExitCodeHelp(program)
   return program
 }

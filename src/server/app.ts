@@ -55,11 +55,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/openapi.json', async () => document)
   app.get('/healthz', async () => ({ ok: true }))
   app.setNotFoundHandler((request, reply) => {
-    reply
-      .status(404)
-      .send({
-        error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` },
-      })
+    reply.status(404).send({
+      error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    })
   })
   app.setErrorHandler((error, request, reply) => {
     const response = errorResponse(error)

@@ -59,7 +59,9 @@ export function openApiDocument(
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const spec of routes) {
-    const path = (paths[openApiPath(spec.url)] ??= {})
+    const key = openApiPath(spec.url)
+    paths[key] ??= {}
+    const path = paths[key]
     path[spec.method.toLowerCase()] = {
       summary: spec.summary,
       tags: [spec.tag],

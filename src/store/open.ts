@@ -115,19 +115,14 @@ export function redactUrl(url: string): string {
   }
 }
 
-/**
- * The master key first, then `<file>.new` and `<file>.previous` when a rotation left them (a rotation interrupted
- * after its commit, or the key before it), so every wrapped data key still opens.
- */
+/** The master key, then `<file>.new` when a rotation stopped after its commit, so every data key still opens. */
 async function loadMasterKeys(options: OpenStoreOptions): Promise<MasterKey[]> {
   const inline = options.masterKey ?? process.env.POISONGUARD_MASTER_KEY
   if (inline) return [decodeKey(inline, 'the master key')]
   const file = options.masterKeyFile ?? defaultMasterKeyFile(options.dataDir)
   const keys = [await readOrCreateKeyFile(file)]
-  for (const suffix of ['.new', '.previous']) {
-    const text = await readFile(`${file}${suffix}`, 'utf8').catch(() => undefined)
-    if (text) keys.push(decodeKey(text, `${file}${suffix}`))
-  }
+  const next = await readFile(`${file}.new`, 'utf8').catch(() => undefined)
+  if (next) keys.push(decodeKey(next, `${file}.new`))
   return keys
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { expect } from 'vitest'
 import { createManifest } from '../../src/provenance/manifest.js'
 import { referenceCsv } from './data.js'
-import type { TestService } from './harness.js'
+import type { Json, TestService } from './harness.js'
 
 /** A batch signed the way a source signs it: `createManifest` with its Ed25519 key, as `manifest create` does. */
 export async function signBatch(
@@ -89,7 +89,7 @@ export async function submitAndWait(
   setup: ProjectSetup,
   csv: string,
   signing: { manifest?: string; sidecar?: string } = {},
-): Promise<any> {
+): Promise<Json> {
   const submitted = await t.call('POST', `/v1/datasets/${setup.datasetId}/batches`, {
     token: setup.contributorToken,
     body: { sourceId: setup.sourceId, format: 'csv', data: csv, ...signing },

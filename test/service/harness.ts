@@ -13,6 +13,9 @@ import { type RunningService, type ServiceOptions, startService } from '../../sr
 export const POSTGRES_URL = process.env.POISONGUARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.POISONGUARD_TEST_REDIS ?? 'redis://127.0.0.1:6379'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape each test asserts
+export type Json = any
+
 export type Backend = 'sqlite' | 'postgres' | 'postgres+redis'
 
 /** A running test service with an HTTP client. */
@@ -25,9 +28,9 @@ export interface TestService {
     method: string,
     path: string,
     options?: { token?: string; body?: unknown },
-  ): Promise<{ status: number; body: any }>
+  ): Promise<{ status: number; body: Json }>
   /** Polls a batch until the gate (or a failure) decided it. */
-  waitForBatch(batchId: string, token: string): Promise<any>
+  waitForBatch(batchId: string, token: string): Promise<Json>
   /** Stops the server (and, unless `keepData`, removes its data and schema). */
   stop(options?: { keepData?: boolean }): Promise<void>
 }

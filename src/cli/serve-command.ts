@@ -1,0 +1,213 @@
+import { createPublicKey } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { type Command, InvalidArgumentError } from 'commander'
+import { PoisonguardError } from '../errors.js'
+import { startService } from '../server/service.js'
+import { verifyAuditLog } from '../store/audit-verify.js'
+import { openStore } from '../store/open.js'
+import { rotateMasterKey } from '../store/rotate.js'
+import type { SignedTreeHead } from '../store/store.js'
+import { exitCodeForVerification } from '../workflows/exit-codes.js'
+import type { CliIo } from './io.js'
+import { parsePositiveInteger } from './options.js'
+
+interface StoreFlags {
+  dataDir: string
+  db?: string
+  masterKeyFile?: string
+}
+
+function addStoreOptions(command: Command): Command {
+  return command
+    .requiredOption('--data-dir <dir>', 'folder of the embedded database and the master key file')
+    .option('--db <url>', 'postgres://… to keep the store in PostgreSQL instead of SQLite')
+    .option(
+      '--master-key-file <file>',
+      'base64 master key (default <data-dir>/master.key; or set POISONGUARD_MASTER_KEY)',
+    )
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port number 0–65535')
+  return port
+}
+
+/** Resolves on SIGINT or SIGTERM, so `serve` closes its connections and the store cleanly. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}
+
+function registerServe(program: Command, io: CliIo): void {
+  addStoreOptions(
+    program
+      .command('serve')
+      .description('run the secure intake service: every batch verified, checked, scanned and gated'),
+  )
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--queue <url>', 'redis://… to run intake jobs on BullMQ (default: in this process)')
+    .option('--body-limit <bytes>', 'largest request body, i.e. batch upload', parsePositiveInteger, 64 << 20)
+    .addHelpText(
+      'after',
+      `
+The first start of an empty store creates the administrator and writes its token to <data-dir>/admin-token.
+The API is described at /openapi.json.
+
+Examples:
+  $ poisonguard serve --port 8080 --data-dir ./pg-data
+  $ poisonguard serve --data-dir ./pg-data --db postgres://pg@db/poisonguard --queue redis://cache:6379
+
+Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, bad master key).`,
+    )
+    .action(async (flags: StoreFlags & { port: number; host: string; queue?: string; bodyLimit: number }) => {
+      const service = await startService({
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir,
+        db: flags.db,
+        queue: flags.queue,
+        masterKeyFile: flags.masterKeyFile,
+        limits: { bodyLimit: flags.bodyLimit },
+        logLevel: 'warn',
+      })
+      io.stderr(`poisonguard serve: listening on ${service.url} (OpenAPI at ${service.url}/openapi.json)\n`)
+      if (service.adminTokenPath)
+        io.stderr(`created the administrator; its token is in ${service.adminTokenPath}\n`)
+      const signal = await untilStopped()
+      io.stderr(`${signal}: stopping\n`)
+      await service.close()
+    })
+}
+
+async function readJsonFile<T>(path: string, what: string): Promise<T> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw PoisonguardError.at(
+      'FILE_NOT_FOUND',
+      { file: path },
+      `cannot read the ${what}: ${(error as Error).message}`,
+    )
+  }
+  try {
+    return JSON.parse(text) as T
+  } catch (error) {
+    throw PoisonguardError.at(
+      'PARSE_ERROR',
+      { file: path },
+      `the ${what} is not JSON: ${(error as Error).message}`,
+    )
+  }
+}
+
+function registerAudit(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  const audit = program.command('audit').description('the tamper-evident audit log of the intake service')
+  audit
+    .command('verify')
+    .description('check audit entries against a signed tree head, offline')
+    .requiredOption('--head <file>', 'a signed tree head saved from GET /v1/audit/head')
+    .requiredOption('--pub <file>', 'the public key from GET /v1/audit/key (PEM)')
+    .option('--entries <file>', 'entries saved from GET /v1/audit/entries')
+    .option('--data-dir <dir>', 'read the entries from this store instead')
+    .option('--db <url>', 'postgres://… store to read the entries from')
+    .option('--master-key-file <file>', 'the store master key file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ poisonguard audit verify --head head.json --pub audit.pub.pem --entries entries.json
+  $ poisonguard audit verify --head head.json --pub audit.pub.pem --data-dir ./pg-data
+
+Exit codes: 0 verified, 1 bad input or usage, 4 the log does not match the signed head.`,
+    )
+    .action(
+      async (flags: {
+        head: string
+        pub: string
+        entries?: string
+        dataDir?: string
+        db?: string
+        masterKeyFile?: string
+      }) => {
+        const head = await readJsonFile<SignedTreeHead>(flags.head, 'tree head')
+        const publicKey = createPublicKey(await readFile(flags.pub))
+        let entries: { seq: number; entry: string }[]
+        if (flags.entries)
+          entries = (
+            await readJsonFile<{ entries: { seq: number; entry: string }[] }>(flags.entries, 'entries file')
+          ).entries
+        else if (flags.dataDir) {
+          const store = await openStore({
+            dataDir: flags.dataDir,
+            db: flags.db,
+            masterKeyFile: flags.masterKeyFile,
+          })
+          try {
+            entries = await store.auditEntries()
+          } finally {
+            await store.close()
+          }
+        } else
+          throw new PoisonguardError(
+            'INVALID_ARGUMENT',
+            'give the entries: --entries <file> or --data-dir <dir>',
+          )
+        const result = verifyAuditLog(entries, head, publicKey)
+        if (result.ok)
+          io.stdout(`verified: ${result.entries} audit entries match the signed tree head ${head.rootHash}\n`)
+        else
+          io.stderr(
+            `audit verification failed:\n${result.failures.map((failure) => `  - ${failure}`).join('\n')}\n`,
+          )
+        setExitCode(exitCodeForVerification(result.ok))
+      },
+    )
+}
+
+function registerKeys(program: Command, io: CliIo): void {
+  const keys = program.command('keys').description('the master key that encrypts the service store')
+  addStoreOptions(
+    keys.command('rotate').description('rewrap every data key under a new master key, in one transaction'),
+  )
+    .addHelpText(
+      'after',
+      `
+With a key file, the new key replaces it after the commit. With POISONGUARD_MASTER_KEY, set the new key in
+POISONGUARD_NEW_MASTER_KEY, rotate, then make it POISONGUARD_MASTER_KEY. Stop the service first.
+
+Example:
+  $ poisonguard keys rotate --data-dir ./pg-data`,
+    )
+    .action(async (flags: StoreFlags) => {
+      const result = await rotateMasterKey({
+        dataDir: flags.dataDir,
+        db: flags.db,
+        masterKeyFile: flags.masterKeyFile,
+      })
+      io.stdout(
+        `rewrapped ${result.blobs} data keys under master key ${result.keyId}${result.keyFile ? ` (now in ${result.keyFile})` : ''}\n`,
+      )
+    })
+}
+
+/** Registers `serve`, `audit verify` and `keys rotate`. */
+export function registerServiceCommands(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+): void {
+  registerServe(program, io)
+  registerAudit(program, io, setExitCode)
+  registerKeys(program, io)
+}
