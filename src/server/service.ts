@@ -24,6 +24,8 @@ export interface ServiceOptions {
   limits?: ServerLimits
   /** Log level; `silent` in tests. */
   logLevel?: string
+  /** Where the JSON log lines go; default stdout. */
+  logStream?: { write(line: string): void }
 }
 
 /** A running service. */
