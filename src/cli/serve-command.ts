@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError } from 'commander'
 import { PoisonguardError } from '../errors.js'
 import { startService } from '../server/service.js'
-import { verifyAuditLog } from '../store/audit-verify.js'
-import { openStore } from '../store/open.js'
+import { type AuditVerification, verifyAuditLog, verifyStoredAuditLog } from '../store/audit-verify.js'
 import { rotateMasterKey } from '../store/rotate.js'
 import type { SignedTreeHead } from '../store/store.js'
 import { exitCodeForVerification } from '../workflows/exit-codes.js'
@@ -142,28 +141,21 @@ Exit codes: 0 verified, 1 bad input or usage, 4 the log does not match the signe
       }) => {
         const head = await readJsonFile<SignedTreeHead>(flags.head, 'tree head')
         const publicKey = createPublicKey(await readFile(flags.pub))
-        let entries: { seq: number; entry: string }[]
-        if (flags.entries)
-          entries = (
-            await readJsonFile<{ entries: { seq: number; entry: string }[] }>(flags.entries, 'entries file')
-          ).entries
-        else if (flags.dataDir) {
-          const store = await openStore({
-            dataDir: flags.dataDir,
-            db: flags.db,
-            masterKeyFile: flags.masterKeyFile,
-          })
-          try {
-            entries = await store.auditEntries()
-          } finally {
-            await store.close()
-          }
+        let result: AuditVerification
+        if (flags.entries) {
+          const saved = await readJsonFile<{ entries: { seq: number; entry: string }[] }>(
+            flags.entries,
+            'entries file',
+          )
+          result = verifyAuditLog(saved.entries, head, publicKey)
+        } else if (flags.dataDir) {
+          const store = { dataDir: flags.dataDir, db: flags.db, masterKeyFile: flags.masterKeyFile }
+          result = await verifyStoredAuditLog(store, head, publicKey)
         } else
           throw new PoisonguardError(
             'INVALID_ARGUMENT',
             'give the entries: --entries <file> or --data-dir <dir>',
           )
-        const result = verifyAuditLog(entries, head, publicKey)
         if (result.ok)
           io.stdout(`verified: ${result.entries} audit entries match the signed tree head ${head.rootHash}\n`)
         else

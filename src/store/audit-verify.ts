@@ -2,6 +2,7 @@ import { type KeyObject, verify } from 'node:crypto'
 import { canonicalJson } from '../provenance/canonical.js'
 import { leafHash } from '../provenance/merkle.js'
 import { treeHash } from './audit-tree.js'
+import { type OpenStoreOptions, openStore } from './open.js'
 import type { SignedTreeHead } from './store.js'
 
 /** The outcome of checking an audit log against a signed tree head. */
@@ -61,5 +62,19 @@ function isEntryOf(text: string, seq: number): boolean {
     return parsed.seq === seq
   } catch {
     return false
+  }
+}
+
+/** Checks the audit log a store holds against a tree head saved earlier (what `poisonguard audit verify` runs). */
+export async function verifyStoredAuditLog(
+  options: OpenStoreOptions,
+  head: SignedTreeHead,
+  publicKey: KeyObject,
+): Promise<AuditVerification> {
+  const store = await openStore(options)
+  try {
+    return verifyAuditLog(await store.auditEntries(), head, publicKey)
+  } finally {
+    await store.close()
   }
 }

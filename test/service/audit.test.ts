@@ -1,6 +1,4 @@
 import { createHash, createPublicKey } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { leafHash } from '../../src/provenance/merkle.js'
 import {
@@ -10,8 +8,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/store/audit-tree.js'
-import { verifyAuditLog } from '../../src/store/audit-verify.js'
-import { runCli } from '../cli/run-cli.js'
+import { verifyAuditLog, verifyStoredAuditLog } from '../../src/store/audit-verify.js'
 import { cleanBatchCsv } from './data.js'
 import { setUpProject, submitAndWait } from './flow.js'
 import { startTestService, type TestService } from './harness.js'
@@ -212,24 +209,14 @@ describe('audit log of the service', () => {
     ).toBe(true)
   })
 
-  test('`poisonguard audit verify` passes the log, then catches an entry edited in the database', async () => {
+  test('the stored log verifies offline against a saved head, until an entry is edited in the database', async () => {
     const head = (await t.call('GET', '/v1/audit/head', { token: t.adminToken })).body
-    const headPath = join(t.dataDir, 'head.json')
-    const keyPath = join(t.dataDir, 'audit.pub.pem')
-    writeFileSync(headPath, JSON.stringify(head))
-    writeFileSync(keyPath, (await t.call('GET', '/v1/audit/key', { token: t.adminToken })).body.publicKeyPem)
-    const good = await runCli(
-      'audit',
-      'verify',
-      '--head',
-      headPath,
-      '--pub',
-      keyPath,
-      '--data-dir',
-      t.dataDir,
+    const key = createPublicKey(
+      (await t.call('GET', '/v1/audit/key', { token: t.adminToken })).body.publicKeyPem,
     )
-    expect(good.exitCode).toBe(0)
-    expect(good.stdout).toContain(`verified: ${head.treeSize} audit entries`)
+    // A second connection to the same SQLite file, as `poisonguard audit verify --data-dir` opens it.
+    const good = await verifyStoredAuditLog({ dataDir: t.dataDir }, head, key)
+    expect(good).toEqual({ ok: true, entries: head.treeSize, failures: [] })
     // Someone with write access to the database rewrites history: the gate's decision becomes a reviewer's.
     const gate = await t.service.store.db
       .selectFrom('audit_log')
@@ -242,9 +229,9 @@ describe('audit log of the service', () => {
       .set({ entry: gate.entry.replace('"action":"batch.gate"', '"action":"batch.review"') })
       .where('seq', '=', gate.seq)
       .execute()
-    const bad = await runCli('audit', 'verify', '--head', headPath, '--pub', keyPath, '--data-dir', t.dataDir)
-    expect(bad.exitCode).toBe(4)
-    expect(bad.stderr).toMatch(/the log was changed/)
+    const bad = await verifyStoredAuditLog({ dataDir: t.dataDir }, head, key)
+    expect(bad.ok).toBe(false)
+    expect(bad.failures).toEqual([expect.stringMatching(/the log was changed/)])
   })
 
   test('a tree head whose signature does not match is refused', async () => {
