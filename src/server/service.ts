@@ -69,10 +69,10 @@ async function bootstrapAdmin(
 
 /** Opens the store, resumes pending intake jobs, and listens. */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const logger = pino({
-    level: options.logLevel ?? 'info',
-    redact: ['req.headers.authorization', 'req.headers.cookie'],
-  })
+  const logger = pino(
+    { level: options.logLevel ?? 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    options.logStream ?? process.stdout,
+  )
   const store = await openStore(options)
   let queue: IntakeQueue
   try {

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { cleanBatchCsv } from './data.js'
+import { type ProjectSetup, setUpProject, submitAndWait } from './flow.js'
+import { startTestService, type TestService } from './harness.js'
+
+/*
+ * What keeps one client or source from harming the service: body size, quotas, rate limits, source quarantine,
+ * and requests that are wrong in every way getting a coded 4xx instead of a 500 with a stack.
+ */
+describe('limits and malformed requests', () => {
+  let t: TestService
+  let setup: ProjectSetup
+  const logLines: string[] = []
+  beforeAll(async () => {
+    t = await startTestService({
+      limits: { bodyLimit: 96 << 10 },
+      logLevel: 'info',
+      logStream: { write: (line) => logLines.push(line) },
+    })
+    setup = await setUpProject(t, {
+      requireSigned: false,
+      maxBatchRows: 50,
+      maxBatchesPerHour: 3,
+      quarantineSourceAfter: 2,
+    })
+  })
+  afterAll(() => t.stop())
+
+  const submit = (csv: string) =>
+    t.call('POST', `/v1/datasets/${setup.datasetId}/batches`, {
+      token: setup.contributorToken,
+      body: { sourceId: setup.sourceId, format: 'csv', data: csv },
+    })
+
+  test('a body over the limit is refused with 413 before it is read', async () => {
+    const response = await submit(cleanBatchCsv(0, 1000))
+    expect(response.status).toBe(413)
+    expect(response.body.error.code).toBe('FST_ERR_CTP_BODY_TOO_LARGE')
+  })
+
+  test('broken JSON, a wrong field and an unknown route get coded 4xx errors without stacks', async () => {
+    const broken = await fetch(`${t.service.url}/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: '{"scopes": [',
+    })
+    expect(broken.status).toBe(400)
+    const brokenBody = (await broken.json()) as { error: { code: string } }
+    expect(brokenBody.error.code).toMatch(/^FST_ERR_CTP_/)
+    const wrong = await t.call('POST', `/v1/datasets/${setup.datasetId}/batches`, {
+      token: setup.contributorToken,
+      body: { sourceId: 'nope', format: 'xlsx', data: '' },
+    })
+    expect(wrong.status).toBe(400)
+    expect(wrong.body.error.code).toBe('INVALID_ARGUMENT')
+    expect(wrong.body.error.issues.map((issue: { path: string }) => issue.path).sort()).toEqual([
+      'body.data',
+      'body.format',
+      'body.sourceId',
+    ])
+    const badId = await t.call('GET', '/v1/batches/not-a-uuid', { token: t.adminToken })
+    expect(badId.status).toBe(400)
+    const unknown = await t.call('GET', '/v1/nothing-here', { token: t.adminToken })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('NOT_FOUND')
+    for (const body of [brokenBody, wrong.body, badId.body, unknown.body])
+      expect(JSON.stringify(body)).not.toMatch(/\.ts:\d+|node_modules/)
+  })
+
+  test('a batch over the row quota is refused with 429 and the limit named', async () => {
+    const response = await submit(cleanBatchCsv(400, 60))
+    expect(response.status).toBe(429)
+    expect(response.body.error.message).toMatch(/60 rows; the project allows at most 50/)
+  })
+
+  test('a source that keeps failing is quarantined whole, and released by an admin', async () => {
+    // Batches with a drifted schema (a missing column) fail the gate; two in a row quarantine the source.
+    const broken = cleanBatchCsv(400, 20).replace(/^id,label,/, 'id,kind,')
+    for (let attempt = 0; attempt < 2; attempt++)
+      expect((await submitAndWait(t, setup, broken)).status).toBe('quarantined')
+    const sources = await t.call('GET', `/v1/projects/${setup.projectId}/sources`, { token: t.adminToken })
+    expect(sources.body.sources[0].status).toBe('quarantined')
+    const refused = await submit(cleanBatchCsv(420, 20))
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.message).toMatch(/quarantined/)
+    const released = await t.call('POST', `/v1/sources/${setup.sourceId}/release`, { token: t.adminToken })
+    expect(released.body.status).toBe('active')
+    const entries = await t.service.store.auditEntries()
+    const actions = entries.map((row) => JSON.parse(row.entry))
+    expect(actions.filter((entry) => entry.action === 'source.quarantine')).toEqual([
+      expect.objectContaining({ actor: 'system', subject: `source:${setup.sourceId}` }),
+    ])
+  })
+
+  test('the per-source rate limit refuses the batch after the hourly allowance', async () => {
+    // Two batches were sent in the test above; one more is allowed this hour, then 429.
+    expect((await submit(cleanBatchCsv(440, 20))).status).toBe(202)
+    const limited = await submit(cleanBatchCsv(460, 20))
+    expect(limited.status).toBe(429)
+    expect(limited.body.error.message).toMatch(/3 batches in the last hour; the limit is 3/)
+    await t.service.queue.idle()
+  })
+
+  test('the log records requests but never a token or a record', () => {
+    const log = logLines.join('')
+    expect(log).toContain('"url":"/v1/datasets/')
+    expect(log).not.toContain(setup.contributorToken)
+    expect(log).not.toContain(t.adminToken)
+    expect(log).not.toContain(cleanBatchCsv(400, 20).split('\n')[3])
+  })
+})
