@@ -22,6 +22,8 @@ export type Backend = 'sqlite' | 'postgres' | 'postgres+redis'
 export interface TestService {
   service: RunningService
   dataDir: string
+  /** What a restart needs to reopen the same store and queue. */
+  restartOptions: StartOptions
   adminToken: string
   /** Sends a JSON request; returns status and parsed body. */
   call(
@@ -35,7 +37,8 @@ export interface TestService {
   stop(options?: { keepData?: boolean }): Promise<void>
 }
 
-async function requirePostgres(): Promise<void> {
+/** Fails, saying what to do, when PostgreSQL is down: these suites must never pass by skipping. */
+export async function requirePostgres(): Promise<void> {
   const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   try {
@@ -49,7 +52,7 @@ async function requirePostgres(): Promise<void> {
   }
 }
 
-async function dropSchema(schema: string): Promise<void> {
+export async function dropSchema(schema: string): Promise<void> {
   const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: POSTGRES_URL })
   await client.connect()
@@ -110,6 +113,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   return {
     service,
     dataDir,
+    restartOptions: { backend, dataDir, pgSchema, queuePrefix },
     adminToken,
     call,
     async waitForBatch(batchId, token) {
