@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError } from 'commander'
 import { PoisonguardError } from '../errors.js'
-import { startService } from '../server/service.js'
+import { startService, startWorker } from '../server/service.js'
 import { type AuditVerification, verifyAuditLog, verifyStoredAuditLog } from '../store/audit-verify.js'
 import { rotateMasterKey } from '../store/rotate.js'
 import type { SignedTreeHead } from '../store/store.js'
@@ -85,6 +85,30 @@ Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, b
       const signal = await untilStopped()
       io.stderr(`${signal}: stopping\n`)
       await service.close()
+    })
+}
+
+function registerWorker(program: Command, io: CliIo): void {
+  addStoreOptions(
+    program.command('worker').description('run intake jobs from a Redis queue against the shared store'),
+  )
+    .requiredOption('--queue <url>', 'redis://… the queue `serve --queue` sends jobs to')
+    .addHelpText(
+      'after',
+      `
+Workers share the server's store (--db postgres://…) and master key; start as many as the load needs.
+
+Example:
+  $ poisonguard worker --queue redis://cache:6379 --db postgres://pg@db/poisonguard --data-dir ./pg-data
+
+Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database or queue).`,
+    )
+    .action(async (flags: StoreFlags & { queue: string }) => {
+      const worker = await startWorker({ ...flags, logLevel: 'warn' })
+      io.stderr('poisonguard worker: waiting for intake jobs\n')
+      const signal = await untilStopped()
+      io.stderr(`${signal}: stopping after the current job\n`)
+      await worker.close()
     })
 }
 
@@ -193,13 +217,14 @@ Example:
     })
 }
 
-/** Registers `serve`, `audit verify` and `keys rotate`. */
+/** Registers `serve`, `worker`, `audit verify` and `keys rotate`. */
 export function registerServiceCommands(
   program: Command,
   io: CliIo,
   setExitCode: (code: number) => void,
 ): void {
   registerServe(program, io)
+  registerWorker(program, io)
   registerAudit(program, io, setExitCode)
   registerKeys(program, io)
 }

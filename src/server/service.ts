@@ -109,3 +109,32 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
   }
 }
+
+/** A worker process: takes intake jobs from BullMQ and runs them against the shared store; no HTTP. */
+export async function startWorker(
+  options: Pick<
+    ServiceOptions,
+    'dataDir' | 'db' | 'pgSchema' | 'queuePrefix' | 'masterKey' | 'masterKeyFile' | 'logLevel'
+  > & {
+    queue: string
+  },
+): Promise<{ close(): Promise<void> }> {
+  const logger = pino({ level: options.logLevel ?? 'info' })
+  const store = await openStore(options)
+  try {
+    const queue = await createBullQueue(store, logger, {
+      url: options.queue,
+      prefix: options.queuePrefix,
+      work: true,
+    })
+    return {
+      close: async () => {
+        await queue.close()
+        await store.close()
+      },
+    }
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+}

@@ -28,7 +28,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const keys = await loadMasterKeys(options)
   const { db, dialect } = options.db
     ? await openPostgres(options.db, options.pgSchema)
-    : openSqlite(join(options.dataDir, 'poisonguard.sqlite'))
+    : await openSqlite(join(options.dataDir, 'poisonguard.sqlite'))
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect)
   } catch (error) {
@@ -38,22 +38,27 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return new Store(db, dialect, keys)
 }
 
-function openSqlite(path: string): { db: Kysely<Database>; dialect: Dialect } {
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({
-      database: async () => {
-        const { default: SQLite } = await import('better-sqlite3')
-        const database = new SQLite(path)
-        // WAL keeps readers off the writer's back; FULL sync makes a committed batch survive a power cut.
-        database.pragma('journal_mode = WAL')
-        database.pragma('synchronous = FULL')
-        database.pragma('foreign_keys = ON')
-        database.pragma('busy_timeout = 5000')
-        return database
+async function openSqlite(path: string): Promise<{ db: Kysely<Database>; dialect: Dialect }> {
+  let SQLite: typeof import('better-sqlite3')
+  try {
+    SQLite = (await import('better-sqlite3')).default
+  } catch (error) {
+    throw new PoisonguardError(
+      'MISSING_DEPENDENCY',
+      `the embedded store needs the optional package "better-sqlite3" (version 12), which could not be loaded (${(error as Error).message.split('\n')[0]})`,
+      {
+        hint: 'install it next to poisonguard (npm install better-sqlite3@12), or keep the store in PostgreSQL with --db',
+        cause: error,
       },
-    }),
-  })
-  return { db, dialect: 'sqlite' }
+    )
+  }
+  const database = new SQLite(path)
+  // WAL keeps readers off the writer's back; FULL sync makes a committed batch survive a power cut.
+  database.pragma('journal_mode = WAL')
+  database.pragma('synchronous = FULL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' }
 }
 
 async function openPostgres(

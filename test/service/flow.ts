@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { expect } from 'vitest'
 import { createManifest } from '../../src/provenance/manifest.js'
 import { referenceCsv } from './data.js'
-import type { Json, TestService } from './harness.js'
+import type { ApiClient, Json } from './harness.js'
 
 /** A batch signed the way a source signs it: `createManifest` with its Ed25519 key, as `manifest create` does. */
 export async function signBatch(
@@ -42,14 +42,14 @@ export interface ProjectSetup {
 }
 
 /** Creates a user through the API and returns its id and token. */
-export async function createUserVia(t: TestService, name: string): Promise<{ id: string; token: string }> {
+export async function createUserVia(t: ApiClient, name: string): Promise<{ id: string; token: string }> {
   const created = await t.call('POST', '/v1/users', { token: t.adminToken, body: { name } })
   expect(created.status).toBe(201)
   return { id: created.body.id, token: created.body.token }
 }
 
 export async function setUpProject(
-  t: TestService,
+  t: ApiClient,
   policy: Record<string, unknown>,
   name = 'feedback',
 ): Promise<ProjectSetup> {
@@ -85,7 +85,7 @@ export async function setUpProject(
 
 /** Submits a batch as the contributor and waits for the gate. */
 export async function submitAndWait(
-  t: TestService,
+  t: ApiClient,
   setup: ProjectSetup,
   csv: string,
   signing: { manifest?: string; sidecar?: string } = {},

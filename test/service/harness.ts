@@ -18,12 +18,8 @@ export type Json = any
 
 export type Backend = 'sqlite' | 'postgres' | 'postgres+redis'
 
-/** A running test service with an HTTP client. */
-export interface TestService {
-  service: RunningService
-  dataDir: string
-  /** What a restart needs to reopen the same store and queue. */
-  restartOptions: StartOptions
+/** Speaks to a running service over HTTP. */
+export interface ApiClient {
   adminToken: string
   /** Sends a JSON request; returns status and parsed body. */
   call(
@@ -33,6 +29,41 @@ export interface TestService {
   ): Promise<{ status: number; body: Json }>
   /** Polls a batch until the gate (or a failure) decided it. */
   waitForBatch(batchId: string, token: string): Promise<Json>
+}
+
+/** A client of the service at `url`. */
+export function apiClient(url: string, adminToken: string): ApiClient {
+  const call: ApiClient['call'] = async (method, path, { token, body } = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  }
+  return {
+    adminToken,
+    call,
+    async waitForBatch(batchId, token) {
+      for (;;) {
+        const { body } = await call('GET', `/v1/batches/${batchId}`, { token })
+        if (body.status !== 'pending') return body
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
+  }
+}
+
+/** A running test service with an HTTP client. */
+export interface TestService extends ApiClient {
+  service: RunningService
+  dataDir: string
+  /** What a restart needs to reopen the same store and queue. */
+  restartOptions: StartOptions
   /** Stops the server (and, unless `keepData`, removes its data and schema). */
   stop(options?: { keepData?: boolean }): Promise<void>
 }
@@ -75,6 +106,13 @@ async function dropQueue(prefix: string): Promise<void> {
   }
 }
 
+/** Removes what a stopped test service kept: its data folder, PostgreSQL schema and queue keys. */
+export async function removeTestData(options: StartOptions): Promise<void> {
+  if (options.dataDir) rmSync(options.dataDir, { recursive: true, force: true })
+  if (options.pgSchema) await dropSchema(options.pgSchema)
+  if (options.queuePrefix) await dropQueue(options.queuePrefix)
+}
+
 /** Options that let a restart reuse the same store. */
 export interface StartOptions extends Partial<ServiceOptions> {
   backend?: Backend
@@ -97,38 +135,14 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     ...(backend === 'postgres+redis' ? { queue: REDIS_URL, queuePrefix } : {}),
     ...options,
   })
-  const adminToken = service.adminToken ?? ''
-  const call: TestService['call'] = async (method, path, { token, body } = {}) => {
-    const response = await fetch(`${service.url}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : undefined }
-  }
   return {
+    ...apiClient(service.url, service.adminToken ?? ''),
     service,
     dataDir,
     restartOptions: { backend, dataDir, pgSchema, queuePrefix },
-    adminToken,
-    call,
-    async waitForBatch(batchId, token) {
-      for (;;) {
-        const { body } = await call('GET', `/v1/batches/${batchId}`, { token })
-        if (body.status !== 'pending') return body
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    },
     async stop({ keepData = false } = {}) {
       await service.close()
-      if (keepData) return
-      rmSync(dataDir, { recursive: true, force: true })
-      if (pgSchema) await dropSchema(pgSchema)
-      if (queuePrefix) await dropQueue(queuePrefix)
+      if (!keepData) await removeTestData({ dataDir, pgSchema, queuePrefix })
     },
   }
 }
