@@ -1,8 +1,10 @@
+import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { PoisonguardError } from '../errors.js'
 import { authenticateToken, type Permission, type Principal, roleAllows, roleOf } from '../store/access.js'
 import type { Role } from '../store/schema.js'
+import { authenticateSession } from '../store/sessions.js'
 import type { Store } from '../store/store.js'
 import type { IntakeQueue } from './queue.js'
 
@@ -73,6 +75,43 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1]
 }
 
+/** The name of the session cookie the web login sets. */
+export const SESSION_COOKIE = 'pg_session'
+
+/** The value of one cookie of the request, if sent. */
+export function cookieOf(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=')
+    if (key === name) return value.join('=')
+  }
+  return undefined
+}
+
+function sameText(first: string, second: string): boolean {
+  const [a, b] = [Buffer.from(first), Buffer.from(second)]
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/**
+ * The caller: a bearer token, else a session cookie. A browser sends cookies with any request to the server, so a
+ * state change through a session must also carry the session's CSRF token, which only the page itself can read.
+ */
+async function principalOf(request: FastifyRequest, store: Store): Promise<Principal | undefined> {
+  const token = bearerToken(request)
+  if (token) return authenticateToken(store.db, token)
+  const sessionId = cookieOf(request, SESSION_COOKIE)
+  if (!sessionId) return undefined
+  const session = await authenticateSession(store.db, sessionId)
+  if (!session) return undefined
+  const sent = request.headers['x-csrf-token']
+  if (request.method !== 'GET' && (typeof sent !== 'string' || !sameText(sent, session.csrfToken)))
+    throw new PoisonguardError(
+      'FORBIDDEN',
+      'a state change through a browser session needs its x-csrf-token header',
+    )
+  return session.principal
+}
+
 const anonymous: Principal = {
   userId: '',
   userName: '',
@@ -90,12 +129,11 @@ export async function authorize<P>(
   store: Store,
 ): Promise<{ principal: Principal; role: Role | undefined }> {
   if (access.kind === 'public') return { principal: anonymous, role: undefined }
-  const token = bearerToken(request)
-  const principal = token ? await authenticateToken(store.db, token) : undefined
+  const principal = await principalOf(request, store)
   if (!principal)
     throw new PoisonguardError(
       'UNAUTHORIZED',
-      'a valid API token is required (Authorization: Bearer <token>)',
+      'a valid API token (Authorization: Bearer <token>) or login session is required',
       {
         hint: 'the token may be unknown, expired or revoked; ask for a new one',
       },

@@ -82,7 +82,13 @@ export async function createUser(db: Db, name: string, isAdmin: boolean): Promis
   const id = randomUUID()
   await db
     .insertInto('users')
-    .values({ id, name, is_admin: isAdmin ? 1 : 0, created_at: new Date().toISOString() })
+    .values({
+      id,
+      name,
+      is_admin: isAdmin ? 1 : 0,
+      password_hash: null,
+      created_at: new Date().toISOString(),
+    })
     .execute()
   return id
 }

@@ -134,8 +134,33 @@ function initial(dialect: Dialect): Migration {
   }
 }
 
+/** Migration 2: passwords and browser sessions for the web login, and the failed attempts that throttle it. */
+const webLogin: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('users').addColumn('password_hash', 'text').execute()
+    await db.schema
+      .createTable('sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+      .addColumn('csrf_token', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute()
+    await db.schema
+      .createTable('login_failures')
+      .addColumn('user_name', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .execute()
+    await db.schema
+      .createIndex('login_failures_name')
+      .on('login_failures')
+      .columns(['user_name', 'at'])
+      .execute()
+  },
+}
+
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_initial': initial(dialect) }) }
+  return { getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_web_login': webLogin }) }
 }
 
 /** Brings the store's tables up to date; a failed migration is rolled back and reported. */

@@ -14,7 +14,24 @@ export interface UsersTable {
   name: string
   /** 1 for a server administrator (may create users and projects), else 0. */
   is_admin: number
+  /** `scrypt$N$r$p$salt$hash` for the web login; null for token-only users. */
+  password_hash: string | null
   created_at: string
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session id the cookie carries. */
+  id_hash: string
+  user_id: string
+  /** Sent back in `x-csrf-token` with every state change made through the session. */
+  csrf_token: string
+  expires_at: string
+  created_at: string
+}
+
+export interface LoginFailuresTable {
+  user_name: string
+  at: string
 }
 
 export interface TokensTable {
@@ -130,6 +147,8 @@ export interface SettingsTable {
 
 export interface Database {
   users: UsersTable
+  sessions: SessionsTable
+  login_failures: LoginFailuresTable
   tokens: TokensTable
   projects: ProjectsTable
   members: MembersTable

@@ -33,10 +33,13 @@ const projectMatrix: Record<string, Actor[]> = {
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
   'GET /v1/versions/:versionId/export': managers,
 }
+/** Routes anyone may call. */
+const publicRoutes = ['POST /v1/session']
 /** Routes only a server administrator may call. */
 const serverAdminRoutes = ['POST /v1/users', 'POST /v1/projects', 'GET /v1/audit/entries']
 /** Routes any valid token may call. */
 const userRoutes = [
+  'DELETE /v1/session',
   'GET /v1/me',
   'GET /v1/projects',
   'POST /v1/tokens',
@@ -102,7 +105,9 @@ describe('authorisation', () => {
 
   test('the matrix names every route of the API', () => {
     const routeKeys = apiRoutes.map((route) => `${route.method} ${route.url}`).sort()
-    expect([...Object.keys(projectMatrix), ...serverAdminRoutes, ...userRoutes].sort()).toEqual(routeKeys)
+    expect(
+      [...Object.keys(projectMatrix), ...serverAdminRoutes, ...userRoutes, ...publicRoutes].sort(),
+    ).toEqual(routeKeys)
   })
 
   test('every project route, called as every role, is allowed or refused as the matrix says', async () => {

@@ -2,7 +2,8 @@ import { z } from 'zod'
 import { PoisonguardError } from '../../errors.js'
 import { createToken, createUser, revokeToken, roles, setRole } from '../../store/access.js'
 import { getProject } from '../../store/catalog.js'
-import { defineRoute, uuid } from '../route.js'
+import { login, logout, setPassword } from '../../store/sessions.js'
+import { cookieOf, defineRoute, SESSION_COOKIE, uuid } from '../route.js'
 
 const scopes = z.array(z.enum(['read', 'write'])).min(1)
 
@@ -20,8 +21,45 @@ const tokenRequest = z
   })
   .strict()
 
-/** Users, tokens and project roles. */
+/** The session cookie: script cannot read it, other sites never send it, and only TLS carries it behind TLS. */
+function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`
+}
+
+/** Users, tokens, browser sessions and project roles. */
 export const accessRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/session',
+    summary:
+      'log in with a user name and password: sets an HttpOnly session cookie and returns its CSRF token',
+    tag: 'access',
+    body: z.object({ name: z.string().min(1).max(100), password: z.string().min(1).max(1000) }).strict(),
+    access: { kind: 'public' },
+    handler: async ({ body, store, reply }) => {
+      // The failed attempt must be recorded even though the login throws, so it is not one transaction.
+      const { userId, session } = await login(store.db, body.name, body.password)
+      await store.transaction((trx) =>
+        store.appendAudit(trx, { actor: userId, action: 'session.login', subject: `user:${userId}` }),
+      )
+      const maxAge = Math.round((Date.parse(session.expiresAt) - Date.now()) / 1000)
+      reply.header('set-cookie', sessionCookie(session.sessionId, maxAge, reply.request.protocol === 'https'))
+      return { csrfToken: session.csrfToken, expiresAt: session.expiresAt }
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/v1/session',
+    summary: 'log out: ends the session of the cookie sent',
+    tag: 'access',
+    access: { kind: 'user' },
+    handler: async ({ store, reply }) => {
+      const sessionId = cookieOf(reply.request, SESSION_COOKIE)
+      if (sessionId) await logout(store.db, sessionId)
+      reply.header('set-cookie', sessionCookie('', 0, reply.request.protocol === 'https'))
+      return { loggedOut: Boolean(sessionId) }
+    },
+  }),
   defineRoute({
     method: 'GET',
     url: '/v1/me',
@@ -46,6 +84,12 @@ export const accessRoutes = [
       .object({
         name: z.string().min(1).max(100),
         admin: z.boolean().default(false),
+        password: z
+          .string()
+          .min(12)
+          .max(1000)
+          .optional()
+          .describe('for the web login; stored as an scrypt hash'),
         token: tokenRequest.default({ scopes: ['read', 'write'] }),
       })
       .strict(),
@@ -53,6 +97,7 @@ export const accessRoutes = [
     handler: async ({ body, store, principal }) =>
       store.transaction(async (trx) => {
         const id = await createUser(trx, body.name, body.admin)
+        if (body.password) await setPassword(trx, id, body.password)
         const token = await createToken(trx, id, body.token)
         await store.appendAudit(trx, {
           actor: principal.userId,
