@@ -56,6 +56,10 @@ function registerServe(program: Command, io: CliIo): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--queue <url>', 'redis://… to run intake jobs on BullMQ (default: in this process)')
     .option('--body-limit <bytes>', 'largest request body, i.e. batch upload', parsePositiveInteger, 64 << 20)
+    .option(
+      '--trust-proxy',
+      'behind a TLS-terminating proxy: trust its X-Forwarded-* headers (Secure cookies)',
+    )
     .addHelpText(
       'after',
       `
@@ -68,24 +72,35 @@ Examples:
 
 Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, bad master key).`,
     )
-    .action(async (flags: StoreFlags & { port: number; host: string; queue?: string; bodyLimit: number }) => {
-      const service = await startService({
-        port: flags.port,
-        host: flags.host,
-        dataDir: flags.dataDir,
-        db: flags.db,
-        queue: flags.queue,
-        masterKeyFile: flags.masterKeyFile,
-        limits: { bodyLimit: flags.bodyLimit },
-        logLevel: 'warn',
-      })
-      io.stderr(`poisonguard serve: listening on ${service.url} (OpenAPI at ${service.url}/openapi.json)\n`)
-      if (service.adminTokenPath)
-        io.stderr(`created the administrator; its token is in ${service.adminTokenPath}\n`)
-      const signal = await untilStopped()
-      io.stderr(`${signal}: stopping\n`)
-      await service.close()
-    })
+    .action(
+      async (
+        flags: StoreFlags & {
+          port: number
+          host: string
+          queue?: string
+          bodyLimit: number
+          trustProxy?: boolean
+        },
+      ) => {
+        const service = await startService({
+          port: flags.port,
+          host: flags.host,
+          dataDir: flags.dataDir,
+          db: flags.db,
+          queue: flags.queue,
+          masterKeyFile: flags.masterKeyFile,
+          limits: { bodyLimit: flags.bodyLimit },
+          trustProxy: flags.trustProxy,
+          logLevel: 'warn',
+        })
+        io.stderr(`poisonguard serve: listening on ${service.url} (OpenAPI at ${service.url}/openapi.json)\n`)
+        if (service.adminTokenPath)
+          io.stderr(`created the administrator; its token is in ${service.adminTokenPath}\n`)
+        const signal = await untilStopped()
+        io.stderr(`${signal}: stopping\n`)
+        await service.close()
+      },
+    )
 }
 
 function registerWorker(program: Command, io: CliIo): void {

@@ -32,6 +32,11 @@ export interface ServerOptions {
   queue: IntakeQueue
   logger: FastifyBaseLogger
   limits?: ServerLimits
+  /**
+   * Behind a reverse proxy that terminates TLS: trust its `X-Forwarded-*` headers, so the session cookie is marked
+   * `Secure` and the log shows the client's address.
+   */
+  trustProxy?: boolean
 }
 
 /** Builds the HTTP service: routes validate, authorise, call a library workflow and respond; nothing else. */
@@ -42,6 +47,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     bodyLimit: limits.bodyLimit ?? 64 << 20,
     requestTimeout: limits.requestTimeout ?? 120_000,
     connectionTimeout: limits.connectionTimeout ?? 60_000,
+    trustProxy: options.trustProxy ?? false,
   })
   const document = openApiDocument(apiRoutes)
   const services = { store: options.store, queue: options.queue }

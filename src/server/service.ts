@@ -22,6 +22,8 @@ export interface ServiceOptions {
   masterKey?: string
   masterKeyFile?: string
   limits?: ServerLimits
+  /** Trust `X-Forwarded-*` from a TLS-terminating proxy in front. */
+  trustProxy?: boolean
   /** Log level; `silent` in tests. */
   logLevel?: string
   /** Where the JSON log lines go; default stdout. */
@@ -92,7 +94,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw error
   }
   const admin = await bootstrapAdmin(store, options.dataDir)
-  const app = buildServer({ store, queue, logger, limits: options.limits })
+  const app = buildServer({ store, queue, logger, limits: options.limits, trustProxy: options.trustProxy })
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' })
   if (admin) logger.info({ path: admin.path }, 'created the administrator; its token is in this file')
   return {

@@ -63,7 +63,7 @@ describe('a server killed with SIGKILL', () => {
       maxSevereShare: 0.2,
     })
     const answered: string[] = []
-    const uploads = Array.from({ length: 12 }, (_, index) =>
+    const uploads = Array.from({ length: 8 }, (_, index) =>
       api
         .call('POST', `/v1/datasets/${setup.datasetId}/batches`, {
           token: setup.contributorToken,

@@ -80,3 +80,25 @@ describe('web login', () => {
     expect(await unknown.json()).toEqual(await wrong.json())
   })
 })
+
+describe('web login behind a TLS-terminating proxy', () => {
+  test('the session cookie is marked Secure when the proxy says the client spoke TLS', async () => {
+    const t = await startTestService({ trustProxy: true })
+    try {
+      const password = 'another long password'
+      await t.call('POST', '/v1/users', { token: t.adminToken, body: { name: 'behind-proxy', password } })
+      const login = (proto: string) =>
+        fetch(`${t.service.url}/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-proto': proto },
+          body: JSON.stringify({ name: 'behind-proxy', password }),
+        })
+      expect((await login('https')).headers.get('set-cookie')).toMatch(
+        /; SameSite=Strict; Max-Age=\d+; Secure$/,
+      )
+      expect((await login('http')).headers.get('set-cookie')).not.toMatch(/Secure/)
+    } finally {
+      await t.stop()
+    }
+  })
+})
