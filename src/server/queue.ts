@@ -87,21 +87,10 @@ export async function createBullQueue(
     )
   }
   const connection = redisConnection(options.url)
+  await pingRedis(connection, options.url)
   const prefix = options.prefix ?? 'poisonguard'
   const queue = new bullmq.Queue('intake', { connection, prefix })
-  try {
-    await queue.waitUntilReady()
-  } catch (error) {
-    await queue.close()
-    throw new PoisonguardError(
-      'INVALID_ARGUMENT',
-      `cannot reach Redis at ${redactUrl(options.url)}: ${(error as Error).message}`,
-      {
-        hint: 'check that Redis runs and the URL is right',
-        cause: error,
-      },
-    )
-  }
+  await queue.waitUntilReady()
   const worker = options.work
     ? new bullmq.Worker(
         'intake',
@@ -136,6 +125,41 @@ export async function createBullQueue(
       await worker?.close()
       await queue.close()
     },
+  }
+}
+
+/**
+ * Fails fast with the address when Redis is unreachable: BullMQ's own connections retry forever, which would leave
+ * `serve --queue` hanging at startup without a word.
+ */
+async function pingRedis(connection: ReturnType<typeof redisConnection>, url: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const probe = new Redis({
+    ...connection,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+    lazyConnect: true,
+  })
+  // The connection's own error says why (refused, unknown host); the rejected command only says it closed.
+  let cause: Error | undefined
+  probe.on('error', (error: Error) => {
+    cause = error
+  })
+  try {
+    await probe.connect()
+    await probe.ping()
+  } catch (error) {
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (error as Error)).message}`,
+      {
+        hint: 'check that Redis runs and the URL is right',
+        cause: error,
+      },
+    )
+  } finally {
+    probe.disconnect()
   }
 }
 

@@ -83,6 +83,27 @@ export async function requirePostgres(): Promise<void> {
   }
 }
 
+/** Fails, saying what to do, when Redis is down. */
+export async function requireRedis(): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (error) {
+    throw new Error(
+      `Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); start it (CI does) or set POISONGUARD_TEST_REDIS`,
+    )
+  } finally {
+    redis.disconnect()
+  }
+}
+
 export async function dropSchema(schema: string): Promise<void> {
   const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: POSTGRES_URL })
@@ -127,6 +148,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   const pgSchema = options.pgSchema ?? (backend === 'sqlite' ? undefined : `pgtest_${suffix}`)
   const queuePrefix = options.queuePrefix ?? (backend === 'postgres+redis' ? `pgtest-${suffix}` : undefined)
   if (backend !== 'sqlite') await requirePostgres()
+  if (backend === 'postgres+redis') await requireRedis()
   const service = await startService({
     port: 0,
     dataDir,
