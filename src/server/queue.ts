@@ -3,7 +3,7 @@ import { PoisonguardError } from '../errors.js'
 import { pendingBatchIds } from '../store/catalog.js'
 import { redactUrl } from '../store/open.js'
 import type { Store } from '../store/store.js'
-import { processBatch } from '../workflows/intake-service.js'
+import { processBatch } from '../workflows/intake-decisions.js'
 
 /*
  * Intake jobs. The store is the durable record: a batch is `pending` until its decision commits, so after a crash

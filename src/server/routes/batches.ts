@@ -12,7 +12,8 @@ import {
 import type { Role } from '../../store/schema.js'
 import type { Store } from '../../store/store.js'
 import { intakeFormats } from '../../workflows/intake.js'
-import { exportVersion, reviewBatch, submitBatch } from '../../workflows/intake-service.js'
+import { exportVersion, reviewBatch } from '../../workflows/intake-decisions.js'
+import { submitBatch } from '../../workflows/intake-service.js'
 import { defineRoute, uuid } from '../route.js'
 import { projectOfDataset, projectOfVersion, versionJson } from './catalog.js'
 

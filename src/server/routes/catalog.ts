@@ -19,8 +19,9 @@ import {
 } from '../../store/catalog.js'
 import type { Store } from '../../store/store.js'
 import { intakeFormats } from '../../workflows/intake.js'
+import { setSourceStatus } from '../../workflows/intake-decisions.js'
 import { intakePolicySchema } from '../../workflows/intake-policy.js'
-import { createDatasetWithReference, setSourceStatus } from '../../workflows/intake-service.js'
+import { createDatasetWithReference } from '../../workflows/intake-service.js'
 import { defineRoute, uuid } from '../route.js'
 
 const projectParams = z.object({ projectId: uuid })
