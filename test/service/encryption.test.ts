@@ -149,3 +149,34 @@ describe('master key rotation', () => {
     await restarted.stop()
   })
 })
+
+describe('master key rotation with the key in the environment', () => {
+  test('needs the new key in POISONGUARD_NEW_MASTER_KEY, then reads everything with it', async () => {
+    const [oldKey, newKey] = [generateMasterKey(), generateMasterKey()].map((key) =>
+      key.key.toString('base64'),
+    )
+    const t = await startTestService({ masterKey: oldKey })
+    const setup = await setUpProject(t, { requireSigned: false })
+    const versionId = (await t.call('GET', `/v1/datasets/${setup.datasetId}`, { token: t.adminToken })).body
+      .currentVersionId
+    await t.stop({ keepData: true })
+    try {
+      await expect(rotateMasterKey({ dataDir: t.dataDir, masterKey: oldKey })).rejects.toThrow(
+        /the new one must too/,
+      )
+      process.env.POISONGUARD_NEW_MASTER_KEY = newKey
+      expect((await rotateMasterKey({ dataDir: t.dataDir, masterKey: oldKey })).blobs).toBeGreaterThan(3)
+    } finally {
+      delete process.env.POISONGUARD_NEW_MASTER_KEY
+    }
+    const restarted = await startTestService({ dataDir: t.dataDir, masterKey: newKey })
+    try {
+      const exported = await restarted.call('GET', `/v1/versions/${versionId}/export`, {
+        token: t.adminToken,
+      })
+      expect(exported.body.data).toBe(referenceCsv())
+    } finally {
+      await restarted.stop()
+    }
+  })
+})
