@@ -23,6 +23,12 @@ export type { Finding, FindingKind, RecordReport, Requirement, ScanReport, Sever
 export { type ErrorCode, isPoisonguardError, PoisonguardError } from './errors.js'
 export type { DistanceMetric, LinalgBackend, NeighbourGraph } from './linalg/backend.js'
 export { createPortableBackend } from './linalg/portable.js'
+export {
+  type FoldExecutor,
+  type FoldTask,
+  fitFold,
+  sequentialFoldExecutor,
+} from './models/cross-validation.js'
 export { jsonWriter } from './report/writers/json.js'
 export { cleanKeepMask, type RelabelPlan, relabelPlan, sourcesFlaggedAbove } from './scan/clean.js'
 export { type ScanOptions, type ScanProgress, scanDataset } from './scan/scan.js'

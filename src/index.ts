@@ -45,6 +45,17 @@ export type { DistanceMetric, LinalgBackend, NeighbourGraph } from './linalg/bac
 export { createDefaultBackend } from './linalg/default-backend.js'
 export { createPortableBackend } from './linalg/portable.js'
 export {
+  type FoldExecutor,
+  type FoldTask,
+  fitFold,
+  sequentialFoldExecutor,
+} from './models/cross-validation.js'
+export {
+  createWorkerFoldExecutor,
+  type WorkerFoldExecutor,
+  type WorkerFoldExecutorOptions,
+} from './parallel/worker-pool.js'
+export {
   createManifest,
   diffProvenance,
   generateKeyFiles,

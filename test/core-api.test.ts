@@ -15,6 +15,7 @@ describe('poisonguard/core API', () => {
         "createRng",
         "detectorIds",
         "encodeLabels",
+        "fitFold",
         "getAttack",
         "getDetector",
         "isPoisonguardError",
@@ -24,6 +25,7 @@ describe('poisonguard/core API', () => {
         "relabelPlan",
         "scanDataset",
         "selectDetectors",
+        "sequentialFoldExecutor",
         "sourcesFlaggedAbove",
         "version",
       ]

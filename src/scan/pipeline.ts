@@ -4,6 +4,7 @@ import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import type { FoldExecutor } from '../models/cross-validation.js'
 import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
 import { withSharedAnalyses } from './analysis.js'
@@ -33,6 +34,11 @@ export interface DetectorInputOptions {
   outOfFoldProbabilities?: FeatureMatrix
   /** Names the given probabilities in messages, e.g. their file; default `outOfFoldProbabilities`. */
   outOfFoldProbabilitiesSource?: string
+  /**
+   * Runs the built-in model's cross-validation folds; default one after another on this thread. The Node entry's
+   * `createWorkerFoldExecutor` runs them on worker threads, with the same results.
+   */
+  executor?: FoldExecutor
 }
 
 /**
@@ -55,7 +61,16 @@ export async function prepareDetectorInput(
   onProgress?.('features', 1)
   throwIfAborted(signal, 'the scan')
   const folds = options.folds ?? 5
-  return withSharedAnalyses(dataset, representation, { backend, seed, folds, onProgress, signal, given })
+  const { executor } = options
+  return withSharedAnalyses(dataset, representation, {
+    backend,
+    seed,
+    folds,
+    onProgress,
+    signal,
+    given,
+    executor,
+  })
 }
 
 /** A detector with its parameters parsed and defaults filled in, ready to run. */
@@ -163,11 +178,18 @@ export interface RunDetectorsOptions {
   onProgress?: (detectorId: string, fractionDone: number, index: number) => void
   /** Checked before each detector and handed to it; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+  /**
+   * Start every detector at once, in order, so one waiting for an analysis computed off this thread (the
+   * cross-validation on worker threads) lets the others run meanwhile. Results are the same; each duration then
+   * spans the detector's own start to its end, waits included, so they overlap. Default false.
+   */
+  concurrent?: boolean
 }
 
 /**
- * Runs detectors one after the other on one input, so they share its analyses, and reports each as ok, skipped
- * (a missing requirement) or failed (its error); a failure never disappears and never stops the others.
+ * Runs detectors on one input, so they share its analyses, one after the other or (`concurrent`) interleaved, and
+ * reports each, in the given order, as ok, skipped (a missing requirement) or failed (its error); a failure never
+ * disappears and never stops the others.
  */
 export async function runDetectors(
   input: DetectorInput,
@@ -177,15 +199,18 @@ export async function runDetectors(
   const seed = options.seed ?? 0
   const now = options.now ?? (() => performance.now())
   const { signal } = options
-  const outcomes: DetectorOutcome[] = []
-  for (const [index, configured] of detectors.entries()) {
+  const runOne = async (configured: ConfiguredDetector, index: number) => {
     throwIfAborted(signal, 'the scan')
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    outcomes.push(await runDetector(configured, input, { seed, now, onProgress, signal }))
+    const outcome = await runDetector(configured, input, { seed, now, onProgress, signal })
     onProgress(1)
+    return outcome
   }
+  if (options.concurrent) return Promise.all(detectors.map(runOne))
+  const outcomes: DetectorOutcome[] = []
+  for (const [index, configured] of detectors.entries()) outcomes.push(await runOne(configured, index))
   return outcomes
 }
 

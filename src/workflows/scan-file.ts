@@ -2,6 +2,7 @@ import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { readNpyFile } from '../io/npy.js'
+import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
@@ -45,9 +46,20 @@ export type ScanFileResult =
 /**
  * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch, including a signed
  * count that the loaded data does not bear out, stops here with what failed), attaches the sources the manifest
- * attests, scans it, and records in the report how far the manifest's signature was trusted.
+ * attests, scans it, and records in the report how far the manifest's signature was trusted. Unless the caller
+ * brings an `executor`, the built-in model's cross-validation runs on worker threads.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
+  if (options.executor) return scanFileWith(path, options)
+  const executor = createWorkerFoldExecutor()
+  try {
+    return await scanFileWith(path, { ...options, executor })
+  } finally {
+    await executor.close()
+  }
+}
+
+async function scanFileWith(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
   const { load, manifest, predProbs, ...rest } = options
   const scanOptions = predProbs
     ? {
