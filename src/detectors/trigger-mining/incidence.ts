@@ -72,12 +72,15 @@ export interface CarrierLists {
   readonly rows: Int32Array
 }
 
-/** Records carrying each listed feature (slot `s` is `features[s]`), in one pass over the incidence. */
+/** Records carrying each listed feature (slot `s` is `features[s]`, no feature twice), in one pass over the incidence. */
 export function carrierLists(incidence: Incidence, features: ArrayLike<number>): CarrierLists {
-  const slots = new Int32Array(incidence.featureCount).fill(-1)
+  const slots = new Int32Array(incidence.featureCount)
+  // A bit per feature stays in cache, and the few listed features are all the pass has to look up.
+  const listed = new Uint32Array((incidence.featureCount + 31) >>> 5)
   const offsets = new Int32Array(features.length + 1)
   for (let slot = 0; slot < features.length; slot++) {
     slots[features[slot]] = slot
+    listed[features[slot] >>> 5] |= 1 << (features[slot] & 31)
     offsets[slot + 1] = offsets[slot] + incidence.carrierCounts[features[slot]]
   }
   const rows = new Int32Array(offsets[features.length])
@@ -85,8 +88,8 @@ export function carrierLists(incidence: Incidence, features: ArrayLike<number>):
   const { indptr, features: entries } = incidence
   for (let row = 0; row < incidence.rowCount; row++) {
     for (let entry = indptr[row]; entry < indptr[row + 1]; entry++) {
-      const slot = slots[entries[entry]]
-      if (slot >= 0) rows[fill[slot]++] = row
+      const feature = entries[entry]
+      if ((listed[feature >>> 5] & (1 << (feature & 31))) !== 0) rows[fill[slots[feature]]++] = row
     }
   }
   return { offsets, rows }
