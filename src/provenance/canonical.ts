@@ -142,13 +142,21 @@ export function digestBody(body: string): Buffer {
   return hash('sha256', body, 'buffer')
 }
 
+/*
+ * The streaming paths hash millions of short inputs. A digest returned as a latin1 string (one byte per character)
+ * costs a third of one returned as a new Buffer, which needs its own backing store each time; so digests travel
+ * as such strings or are written into reused buffers, and a Buffer is made only at the public edges.
+ */
+
+/** Writes the SHA-256 of a record body's UTF-8 bytes into `out` (32 bytes), which callers reuse. */
+export function digestBodyInto(body: string, out: Buffer): void {
+  out.write(hash('sha256', body, 'binary'), 0, 'latin1')
+}
+
 const LEAF_SCRATCH = Buffer.alloc(1 + 32 + 1024)
 
-/**
- * The Merkle leaf of a record (RFC 6962 leaf hash): SHA-256(0x00 ‖ body digest ‖ UTF-8 of the label as JSON),
- * binding content and label together while keeping them apart for diffs.
- */
-export function recordLeaf(bodyDigest: Uint8Array, label: string | null): Buffer {
+/** The leaf hash of `recordLeaf` as a latin1 string of its 32 bytes. */
+export function recordLeafBinary(bodyDigest: Uint8Array, label: string | null): string {
   const labelJson = JSON.stringify(label)
   const scratch = LEAF_SCRATCH
   scratch[0] = 0
@@ -156,7 +164,15 @@ export function recordLeaf(bodyDigest: Uint8Array, label: string | null): Buffer
   // Short labels (nearly all) are hashed from a reused buffer; a UTF-16 unit never takes more than 3 UTF-8 bytes.
   if (labelJson.length * 3 <= scratch.length - 33) {
     const written = scratch.write(labelJson, 33, 'utf8')
-    return hash('sha256', scratch.subarray(0, 33 + written), 'buffer')
+    return hash('sha256', scratch.subarray(0, 33 + written), 'binary')
   }
-  return hash('sha256', Buffer.concat([scratch.subarray(0, 33), Buffer.from(labelJson)]), 'buffer')
+  return hash('sha256', Buffer.concat([scratch.subarray(0, 33), Buffer.from(labelJson)]), 'binary')
+}
+
+/**
+ * The Merkle leaf of a record (RFC 6962 leaf hash): SHA-256(0x00 ‖ body digest ‖ UTF-8 of the label as JSON),
+ * binding content and label together while keeping them apart for diffs.
+ */
+export function recordLeaf(bodyDigest: Uint8Array, label: string | null): Buffer {
+  return Buffer.from(recordLeafBinary(bodyDigest, label), 'latin1')
 }

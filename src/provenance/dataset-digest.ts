@@ -2,7 +2,7 @@ import { sortClassNames } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { IssueList } from '../io/issues.js'
 import { type RawRecord, type RawRecordFormat, readRawRecords } from '../io/records.js'
-import { digestBody, recordLeaf } from './canonical.js'
+import { digestBodyInto, recordLeafBinary } from './canonical.js'
 import { compareSources } from './diff.js'
 import { RecordEncoder, type RecordRoles } from './encoder.js'
 import { MerkleBuilder } from './merkle.js'
@@ -29,7 +29,7 @@ export interface DigestOptions extends RoleOptions {
   /** Only stream records to `onRecord`: no Merkle roots (they come out empty), for a second, matching pass. */
   skipRoots?: boolean
   onProgress?: (fractionDone: number) => void
-  /** Receives every record's id, source, label and body digest in input order. */
+  /** Receives every record's id, source, label and body digest in input order; the digest's buffer is reused. */
   onRecord?: (id: string, source: string | null, label: string | null, bodyDigest: Buffer) => void
 }
 
@@ -107,6 +107,7 @@ class DigestState {
     'ids must be unique; fix the duplicates or choose --id',
   )
   private readonly seenIds?: Map<string, number>
+  private readonly bodyDigest = Buffer.alloc(32)
 
   constructor(
     private readonly path: string,
@@ -121,7 +122,8 @@ class DigestState {
       this.encoder = new RecordEncoder(this.roles)
     }
     const encoder = this.encoder
-    const bodyDigest = digestBody(encoder.encode(record))
+    const bodyDigest = this.bodyDigest
+    digestBodyInto(encoder.encode(record), bodyDigest)
     const id = this.roles!.id === null ? String(record.row) : encoder.id
     if (id === null) {
       this.emptyIds.add(
@@ -133,20 +135,20 @@ class DigestState {
     this.checkUnique(id, record)
     const source = this.options.source ?? encoder.source
     const label = encoder.label
-    if (!this.options.skipRoots) this.addLeaf(recordLeaf(bodyDigest, label), source)
+    if (!this.options.skipRoots) this.addLeaf(recordLeafBinary(bodyDigest, label), source)
     if (label === null) this.unlabelled++
     else this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1)
     this.options.onRecord?.(id, source, label, bodyDigest)
   }
 
-  private addLeaf(leaf: Buffer, source: string | null): void {
-    this.merkle.push(leaf)
+  private addLeaf(leaf: string, source: string | null): void {
+    this.merkle.pushBinary(leaf)
     let perSource = this.sources.get(source)
     if (!perSource) {
       perSource = new MerkleBuilder()
       this.sources.set(source, perSource)
     }
-    perSource.push(leaf)
+    perSource.pushBinary(leaf)
   }
 
   private checkUnique(id: string, record: RawRecord): void {
