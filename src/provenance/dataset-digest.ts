@@ -1,6 +1,7 @@
 import { sortClassNames } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { IssueList } from '../io/issues.js'
+import { fnv1a, mixHash } from '../util/hashing.js'
 import { type RawRecord, type RawRecordFormat, readRawRecords } from '../io/records.js'
 import { digestBodyInto, recordLeafBinary } from './canonical.js'
 import { compareSources } from './diff.js'
@@ -106,14 +107,14 @@ class DigestState {
     'DUPLICATE_ID',
     'ids must be unique; fix the duplicates or choose --id',
   )
-  private readonly seenIds?: Map<string, number>
+  private readonly seenIds?: FirstRows
   private readonly bodyDigest = Buffer.alloc(32)
 
   constructor(
     private readonly path: string,
     private readonly options: DigestOptions,
   ) {
-    if (options.uniqueIds) this.seenIds = new Map()
+    if (options.uniqueIds) this.seenIds = new FirstRows()
   }
 
   add(record: RawRecord): void {
@@ -154,14 +155,56 @@ class DigestState {
   private checkUnique(id: string, record: RawRecord): void {
     const seen = this.seenIds
     if (!seen) return
-    const first = seen.get(id)
-    if (first === undefined) seen.set(id, record.row)
-    else {
+    const first = seen.firstRow(id, record.row)
+    if (first >= 0) {
       this.duplicateIds.add(
         { file: this.path, line: record.line, row: record.row, column: this.roles!.id ?? undefined },
         `id ${JSON.stringify(id)} is on rows ${first} and ${record.row}`,
       )
       if (this.duplicateIds.full) this.duplicateIds.throwIfAny()
+    }
+  }
+}
+
+/**
+ * The row each id first appeared on: an open-addressing table of positions into a list of the ids, which for a
+ * million ids takes half the time of a Map and no entry object per id.
+ */
+class FirstRows {
+  private readonly ids: string[] = []
+  private readonly rows: number[] = []
+  /** Position + 1 of an id in `ids`, 0 for an empty slot; `hashes` holds each slot's id hash. */
+  private slots = new Int32Array(1024)
+  private hashes = new Uint32Array(1024)
+
+  /** The row `id` appeared on before, or -1 when it is new (it is then recorded as appearing on `row`). */
+  firstRow(id: string, row: number): number {
+    if (2 * (this.ids.length + 1) > this.slots.length) this.grow()
+    const hash = fnv1a(id)
+    const mask = this.slots.length - 1
+    let slot = mixHash(hash) & mask
+    for (let entry = this.slots[slot]; entry !== 0; entry = this.slots[slot]) {
+      if (this.hashes[slot] === hash && this.ids[entry - 1] === id) return this.rows[entry - 1]
+      slot = (slot + 1) & mask
+    }
+    this.ids.push(id)
+    this.rows.push(row)
+    this.slots[slot] = this.ids.length
+    this.hashes[slot] = hash
+    return -1
+  }
+
+  private grow(): void {
+    const { slots, hashes } = this
+    this.slots = new Int32Array(2 * slots.length)
+    this.hashes = new Uint32Array(2 * slots.length)
+    const mask = this.slots.length - 1
+    for (let old = 0; old < slots.length; old++) {
+      if (slots[old] === 0) continue
+      let slot = mixHash(hashes[old]) & mask
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask
+      this.slots[slot] = slots[old]
+      this.hashes[slot] = hashes[old]
     }
   }
 }
