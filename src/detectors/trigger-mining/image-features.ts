@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { FNV_PRIME, mixHash } from '../../util/hashing.js'
-import { type Incidence, IncidenceBuilder } from './incidence.js'
+import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
 export const pixelLevels = 256
@@ -106,39 +106,6 @@ function bucketOf(key: number, side: number): number {
 /** Side of the windows hashed into `bucket`. */
 export function windowSide(bucket: number): number {
   return 2 + (bucket & 1)
-}
-
-/** Open-addressing set of the buckets one image has, small enough to stay in cache; stamps clear it per image. */
-class BucketSet {
-  private readonly keys: Int32Array
-  private readonly stamps: Int32Array
-  private readonly mask: number
-  private stamp = 0
-
-  /** Room for `capacity` buckets at most a quarter full. */
-  constructor(capacity: number) {
-    let size = 1024
-    while (size < 4 * capacity) size *= 2
-    this.keys = new Int32Array(size)
-    this.stamps = new Int32Array(size).fill(-1)
-    this.mask = size - 1
-  }
-
-  clear(): void {
-    this.stamp++
-  }
-
-  /** True when `bucket` was not in the set yet. */
-  insert(bucket: number): boolean {
-    let slot = bucket & this.mask
-    while (this.stamps[slot] === this.stamp) {
-      if (this.keys[slot] === bucket) return false
-      slot = (slot + 1) & this.mask
-    }
-    this.stamps[slot] = this.stamp
-    this.keys[slot] = bucket
-    return true
-  }
 }
 
 interface Box {

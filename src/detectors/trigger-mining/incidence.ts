@@ -11,6 +11,49 @@ export interface Incidence {
   readonly carrierCounts: Int32Array
 }
 
+/**
+ * Open-addressing set of the features one record has, small enough to stay in cache; stamps clear it per record.
+ * `clear(capacity)` sizes the table in use to a record expected to hold at most `capacity` features.
+ */
+export class BucketSet {
+  private readonly keys: Int32Array
+  private readonly stamps: Int32Array
+  private mask: number
+  private stamp = 0
+
+  /** Room for `maxCapacity` features at most a quarter full. */
+  constructor(private readonly maxCapacity: number) {
+    const size = BucketSet.sizeFor(maxCapacity)
+    this.keys = new Int32Array(size)
+    this.stamps = new Int32Array(size).fill(-1)
+    this.mask = size - 1
+  }
+
+  private static sizeFor(capacity: number): number {
+    let size = 1024
+    while (size < 4 * capacity) size *= 2
+    return size
+  }
+
+  /** Empties the set for a record of at most `capacity` features (at most the constructor's). */
+  clear(capacity = this.maxCapacity): void {
+    this.stamp++
+    this.mask = BucketSet.sizeFor(Math.min(capacity, this.maxCapacity)) - 1
+  }
+
+  /** True when `feature` was not in the set yet. */
+  insert(feature: number): boolean {
+    let slot = feature & this.mask
+    while (this.stamps[slot] === this.stamp) {
+      if (this.keys[slot] === feature) return false
+      slot = (slot + 1) & this.mask
+    }
+    this.stamps[slot] = this.stamp
+    this.keys[slot] = feature
+    return true
+  }
+}
+
 /** Appends records one at a time, dropping repeats of a feature within a record. */
 export class IncidenceBuilder {
   private readonly indptr: Int32Array
