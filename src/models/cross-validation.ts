@@ -2,7 +2,7 @@ import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { throwIfAborted } from '../util/abort.js'
 import { createRng, type Rng, shuffledIndices } from '../util/rng.js'
-import { createDesign } from './design.js'
+import { compactTrainingInput, createDesign } from './design.js'
 import {
   fitLogisticRegression,
   type LogisticRegressionOptions,
@@ -135,9 +135,10 @@ function planFolds(
   const foldCount = Math.min(options.folds ?? 5, x.rows)
   validateTrainingInputs(x, labels, { ...options.train, classCount })
   const folds = stratifiedFolds(labels, foldCount, options.rng)
+  const trained = compactTrainingInput(x)
   // Each fold gets its own seed, so the folds do not depend on each other's random draws and may run anywhere.
   return Array.from({ length: foldCount }, (_, fold) => ({
-    x,
+    x: trained,
     labels,
     classCount,
     trainRows: rowsWhere(folds, fold, false),

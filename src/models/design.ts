@@ -170,9 +170,17 @@ function compressSparseRows(matrix: FeatureMatrix): SparseMatrix | undefined {
  * mostly background) is compressed once; the sums run over the same non-zeros in the same order either way.
  */
 export function createDesign(matrix: FeatureMatrix | SparseMatrix): Design {
-  if (isSparseMatrix(matrix)) return new SparseDesign(matrix)
-  const compressed = compressSparseRows(matrix)
-  return compressed ? new SparseDesign(compressed) : new DenseDesign(matrix)
+  const trained = compactTrainingInput(matrix)
+  return isSparseMatrix(trained) ? new SparseDesign(trained) : new DenseDesign(trained)
+}
+
+/**
+ * The form the kernels train fastest on: mostly-zero dense input compressed to sparse rows, anything else as it
+ * is. Training on either form gives the same model; callers that build several designs compact once.
+ */
+export function compactTrainingInput(matrix: FeatureMatrix | SparseMatrix): FeatureMatrix | SparseMatrix {
+  if (isSparseMatrix(matrix)) return matrix
+  return compressSparseRows(matrix) ?? matrix
 }
 
 /** Turns logits into probabilities in place, subtracting the maximum first so `exp` cannot overflow. */
