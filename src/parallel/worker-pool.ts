@@ -11,12 +11,18 @@ export interface WorkerFoldExecutorOptions {
   workerUrl?: URL
 }
 
-/** A fold executor on worker threads; `close` ends them (folds asked for afterwards run on the calling thread). */
+/**
+ * A fold executor on worker threads, which start when it is created; `close` ends them (folds asked for afterwards
+ * run on the calling thread).
+ */
 export interface WorkerFoldExecutor extends FoldExecutor {
   close(): Promise<void>
 }
 
 type Shareable = Float32Array | Int32Array
+
+/** Workers started with the executor: as many as the folds of a default cross-validation. */
+const defaultFoldCount = 5
 
 /** Copies an array into shared memory once, so every worker reads the same bytes without a copy of its own. */
 function shared<T extends Shareable>(array: T, copies: Map<Shareable, Shareable>): T {
@@ -64,6 +70,17 @@ export function createWorkerFoldExecutor(options: WorkerFoldExecutorOptions = {}
   const workerUrl = options.workerUrl ?? new URL('./fold-worker.js', import.meta.url)
   const workers: Worker[] = []
   let closed = false
+  const spawn = () => {
+    const worker = new Worker(workerUrl)
+    // Idle workers must not keep the process alive; `runOn` holds a reference while a fold is out.
+    worker.unref()
+    const retire = () => workers.includes(worker) && workers.splice(workers.indexOf(worker), 1)
+    worker.on('error', retire)
+    worker.on('exit', retire)
+    workers.push(worker)
+  }
+  // Started now, so they load their code while the caller reads its data (a scan's default is five folds).
+  while (workers.length < Math.min(threads, defaultFoldCount)) spawn()
 
   const runOn = (worker: Worker, id: number, task: FoldTask) =>
     new Promise<Float32Array | undefined>((resolve) => {
@@ -88,15 +105,7 @@ export function createWorkerFoldExecutor(options: WorkerFoldExecutorOptions = {}
   return {
     async fitFolds(tasks, { onFoldDone, signal } = {}) {
       const wanted = Math.min(threads, tasks.length)
-      while (!closed && workers.length < wanted) {
-        const worker = new Worker(workerUrl)
-        // Idle workers must not keep the process alive; `runOn` holds a reference while a fold is out.
-        worker.unref()
-        const retire = () => workers.includes(worker) && workers.splice(workers.indexOf(worker), 1)
-        worker.on('error', retire)
-        worker.on('exit', retire)
-        workers.push(worker)
-      }
+      while (!closed && workers.length < wanted) spawn()
       const copies = new Map<Shareable, Shareable>()
       const results: Float32Array[] = new Array(tasks.length)
       let next = 0
