@@ -41,6 +41,20 @@ describe('createWorkerFoldExecutor', () => {
     expect(sparseParallel.data).toEqual(sparseSequential.data)
   })
 
+  it('keeps two cross-validations sharing the executor apart', async () => {
+    const first = mnistDataset(300)
+    const second = mnistDataset(300, 300)
+    const run = (dataset: typeof first) =>
+      crossValidatedProbabilitiesWith(executor, dataset.features!, dataset.labels!.codes, 10, {
+        rng: createRng(2),
+      })
+    const [firstResult, secondResult] = await Promise.all([run(first), run(second)])
+    const expected = (dataset: typeof first) =>
+      crossValidatedProbabilities(dataset.features!, dataset.labels!.codes, 10, { rng: createRng(2) }).data
+    expect(firstResult.data).toEqual(expected(first))
+    expect(secondResult.data).toEqual(expected(second))
+  })
+
   it('gives a scan the same report as the single-threaded run', async () => {
     const digits = mnistDataset(500)
     const backend = createPortableBackend()

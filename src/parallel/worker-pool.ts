@@ -70,6 +70,8 @@ export function createWorkerFoldExecutor(options: WorkerFoldExecutorOptions = {}
   const workerUrl = options.workerUrl ?? new URL('./fold-worker.js', import.meta.url)
   const workers: Worker[] = []
   let closed = false
+  // Message ids are unique across calls, so two scans sharing the executor never take each other's replies.
+  let messages = 0
   const spawn = () => {
     const worker = new Worker(workerUrl)
     // Idle workers must not keep the process alive; `runOn` holds a reference while a fold is out.
@@ -113,17 +115,17 @@ export function createWorkerFoldExecutor(options: WorkerFoldExecutorOptions = {}
       const lane = async (worker: Worker | undefined) => {
         while (next < tasks.length) {
           throwIfAborted(signal, 'cross-validation')
-          const id = next++
-          const task = tasks[id]
+          const index = next++
+          const task = tasks[index]
           const remote =
             worker && workers.includes(worker)
-              ? await runOn(worker, id, {
+              ? await runOn(worker, messages++, {
                   ...task,
                   x: sharedMatrix(task.x, copies),
                   labels: shared(task.labels, copies),
                 })
               : undefined
-          results[id] = remote ?? fitFold(task)
+          results[index] = remote ?? fitFold(task)
           onFoldDone?.()
         }
       }
