@@ -12,6 +12,8 @@ export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export {
   builtinDetectors,
   type DetectorId,
+  type DetectorName,
+  type DetectorParamsById,
   detectorIds,
   getDetector,
   listDetectors,
@@ -21,6 +23,13 @@ export {
 export type { Detector, DetectorInput, DetectorResult, RunContext } from './detectors/types.js'
 export type { Finding, FindingKind, RecordReport, Requirement, ScanReport, Severity } from './domain/index.js'
 export { type ErrorCode, isPoisonguardError, PoisonguardError } from './errors.js'
+export {
+  type FromArraysOptions,
+  type FromRecordsOptions,
+  fromArrays,
+  fromRecords,
+  type LabelValues,
+} from './io/in-memory.js'
 export type { DistanceMetric, LinalgBackend, NeighbourGraph } from './linalg/backend.js'
 export { createPortableBackend } from './linalg/portable.js'
 export { jsonWriter } from './report/writers/json.js'

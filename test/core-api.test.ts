@@ -15,6 +15,8 @@ describe('poisonguard/core API', () => {
         "createRng",
         "detectorIds",
         "encodeLabels",
+        "fromArrays",
+        "fromRecords",
         "getAttack",
         "getDetector",
         "isPoisonguardError",
