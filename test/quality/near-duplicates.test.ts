@@ -154,3 +154,55 @@ describe('near-duplicates on degenerate data', () => {
     expect(tiny.suspicion).toHaveLength(3)
   })
 })
+
+/** `rowCount` rows that copy `sourceRows` rows of `dataset` in turn, the n-th copy of a row labelled class n mod 2. */
+function copiesOf(dataset: Dataset, sourceRows: number, rowCount: number): Dataset {
+  const source = (row: number) => row % sourceRows
+  const { features, texts, labels } = dataset
+  const cols = features?.cols ?? 0
+  const data = new Float32Array(rowCount * cols)
+  for (let row = 0; row < rowCount; row++)
+    data.set(features?.data.subarray(source(row) * cols, (source(row) + 1) * cols) ?? [], row * cols)
+  return {
+    ...dataset,
+    rowCount,
+    ids: Array.from({ length: rowCount }, (_, row) => `c${row}`),
+    labels: {
+      ...labels!,
+      codes: Int32Array.from({ length: rowCount }, (_, row) => Math.floor(row / sourceRows) % 2),
+    },
+    features: features ? { data, rows: rowCount, cols } : undefined,
+    texts: texts ? Array.from({ length: rowCount }, (_, row) => texts[source(row)]) : undefined,
+  }
+}
+
+interface Work {
+  pairsCompared: number
+  distancesComputed: number
+  outsideScanStride: number
+}
+
+async function workPerRow(dataset: Dataset): Promise<{ pairs: number; distances: number; stride: number }> {
+  const { work } = (await detect(dataset)).info as { work: Work }
+  return {
+    pairs: work.pairsCompared / dataset.rowCount,
+    distances: work.distancesComputed / dataset.rowCount,
+    stride: work.outsideScanStride,
+  }
+}
+
+describe('near-duplicates cost on duplicate-heavy data', () => {
+  it('looks past many conflicting groups of copies with work per row that does not grow with the rows', async () => {
+    // Ten copies of each digit with alternating labels: every group fills its own neighbour lists.
+    const small = await workPerRow(copiesOf(digits, 100, 1_000))
+    const large = await workPerRow(copiesOf(digits, 400, 4_000))
+    expect(large.distances).toBeLessThan(1.5 * small.distances)
+    expect(large.stride).toBeGreaterThan(1)
+  })
+
+  it('compares copies of a few texts with work per row that does not grow with the rows', async () => {
+    const small = await workPerRow(copiesOf(mails, 10, 500))
+    const large = await workPerRow(copiesOf(mails, 10, 2_000))
+    expect(large.pairs).toBeLessThan(1.5 * small.pairs)
+  })
+})

@@ -36,6 +36,8 @@ function lineContext(extra: { x: number; label: number }[]): GroupContext & { ro
     codes: Int32Array.from(points, (point) => point.label),
     classCount: 2,
     voteCount: 10,
+    scanStride: 1,
+    work: { distancesComputed: 0 },
   }
 }
 

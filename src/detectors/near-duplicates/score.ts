@@ -10,6 +10,10 @@ export interface GroupContext {
   readonly classCount: number
   /** Nearest records outside a group whose labels say what the group's content is. */
   readonly voteCount: number
+  /** A group that fills its members' neighbour lists searches every `scanStride`-th record past itself (1: all). */
+  readonly scanStride: number
+  /** Distances computed while searching past groups, counted for the detector's info. */
+  readonly work: { distancesComputed: number }
 }
 
 /** A plain duplicate group, one whose labels disagree, or one unusually large. */
@@ -80,13 +84,13 @@ function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Ar
   return sum
 }
 
-/** Up to `count` labelled non-members nearest the centre: the graph first, a full scan when the group fills it. */
+/** Up to `voteCount` labelled non-members nearest the centre: the graph first, a scan when the group fills it. */
 function outsideNeighbours(
   rows: Int32Array,
   members: Set<number>,
   centre: Float64Array,
   context: GroupContext,
-): number[] {
+): Int32Array {
   const { graph, codes, voteCount } = context
   const found = new Set<number>()
   for (const row of rows) {
@@ -95,15 +99,32 @@ function outsideNeighbours(
       if (!members.has(neighbour) && codes![neighbour] >= 0) found.add(neighbour)
     }
   }
-  // A group filling its members' neighbour lists (a flood) needs a full scan to see past itself.
+  // A group filling its members' neighbour lists (a flood) must look past itself: every record, or a stride of
+  // them when so many groups need it that scanning all would cost rows × groups.
   const candidates =
     found.size >= voteCount / 2
-      ? [...found]
-      : Array.from({ length: codes!.length }, (_, row) => row).filter(
-          (row) => !members.has(row) && codes![row] >= 0,
+      ? [...found].sort((a, b) => a - b)
+      : Array.from(
+          { length: Math.ceil(codes!.length / context.scanStride) },
+          (_, index) => index * context.scanStride,
         )
-  const distances = new Map(candidates.map((row) => [row, squaredDistance(context.features, row, centre)]))
-  return candidates.sort((a, b) => distances.get(a)! - distances.get(b)! || a - b).slice(0, voteCount)
+  const nearest = new Int32Array(voteCount).fill(-1)
+  const nearestDistances = new Float64Array(voteCount).fill(Number.POSITIVE_INFINITY)
+  for (const row of candidates) {
+    if (members.has(row) || codes![row] < 0) continue
+    const distance = squaredDistance(context.features, row, centre)
+    context.work.distancesComputed++
+    let slot = voteCount - 1
+    if (!(distance < nearestDistances[slot])) continue
+    while (slot > 0 && distance < nearestDistances[slot - 1]) {
+      nearest[slot] = nearest[slot - 1]
+      nearestDistances[slot] = nearestDistances[slot - 1]
+      slot--
+    }
+    nearest[slot] = row
+    nearestDistances[slot] = distance
+  }
+  return nearest.filter((row) => row >= 0)
 }
 
 /**
