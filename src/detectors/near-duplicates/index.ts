@@ -15,6 +15,7 @@ import {
 import { shingleJaccard, wordShingles } from './minhash.js'
 import {
   analyseGroup,
+  classesMadeOfCopies,
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
@@ -225,11 +226,14 @@ export const nearDuplicatesDetector: Detector<Params> = {
     context.onProgress?.(0.7)
     const groups = collectGroups(linker.sets)
     const threshold = floodSizeThreshold(groups, params.minFloodSize)
+    const codes = input.labels?.codes
+    const classCount = input.labels?.classes.length ?? 0
     const groupContext: GroupContext = {
       features: input.features!,
       graph,
-      codes: input.labels?.codes,
-      classCount: input.labels?.classes.length ?? 0,
+      codes,
+      classCount,
+      copyClasses: codes && classesMadeOfCopies(groups, threshold, codes, classCount),
       voteCount: outsideVoteCount,
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
@@ -256,6 +260,13 @@ export const nearDuplicatesDetector: Detector<Params> = {
       distancesComputed: groupContext.work.distancesComputed,
       outsideScanStride: groupContext.scanStride,
     }
-    return { ...scores, info: { ...describeGroups(analyses, input, threshold), links, work }, warnings }
+    const copyClassNames = (input.labels?.classes ?? []).filter((_, code) => groupContext.copyClasses?.[code])
+    const info = {
+      ...describeGroups(analyses, input, threshold),
+      classesMadeOfCopies: copyClassNames,
+      links,
+      work,
+    }
+    return { ...scores, info, warnings }
   },
 }
