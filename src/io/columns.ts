@@ -1,4 +1,12 @@
-import { type Dataset, type DatasetOrigin, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
+import {
+  countEmptyTexts,
+  type Dataset,
+  type DatasetOrigin,
+  encodeLabels,
+  isMostlyEmpty,
+  type LoadDiagnostics,
+  type MostlyEmptyColumn,
+} from '../data/dataset.js'
 import { type ErrorLocation, PoisonguardError } from '../errors.js'
 import { describeLoadDiagnostics } from './diagnostics.js'
 import { IssueList } from './issues.js'
@@ -130,7 +138,8 @@ export function buildDataset(parts: TableParts): Dataset {
   }
   const features = finishNumericColumns(table)
   const { imputed, textColumns, emptyColumns } = features
-  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [] }
+  const mostlyEmpty = mostlyEmptyColumns(parts, imputed)
+  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [], mostlyEmpty }
   const column = plan.names[plan.id]
   const where = (row: number) => ({ file: origin.path, line: parts.lines?.[row], row: row + 1, column })
   const ids = roles.id ? checkIds(roles.id, where) : rowNumbers(rowCount)
@@ -149,6 +158,22 @@ export function buildDataset(parts: TableParts): Dataset {
     diagnostics,
     warnings: describeLoadDiagnostics(diagnostics),
   }
+}
+
+/** The text, label and feature columns with more empty cells than values. */
+function mostlyEmptyColumns(
+  { plan, roles, table }: TableParts,
+  imputed: LoadDiagnostics['imputed'],
+): MostlyEmptyColumn[] {
+  const rowCount = table.rowCount
+  const found: MostlyEmptyColumn[] = []
+  const check = (name: string, role: MostlyEmptyColumn['role'], emptyCount: number) => {
+    if (isMostlyEmpty(emptyCount, rowCount)) found.push({ name, role, emptyCount })
+  }
+  if (roles.label) check(plan.names[plan.label], 'label', countEmptyTexts(roles.label))
+  if (roles.text) check(plan.names[plan.text], 'text', countEmptyTexts(roles.text))
+  for (const [name, { cellCount }] of imputed) check(name, 'feature', cellCount)
+  return found
 }
 
 function rowNumbers(rowCount: number): string[] {

@@ -191,6 +191,50 @@ async function workPerRow(dataset: Dataset): Promise<{ pairs: number; distances:
   }
 }
 
+/** `dataset` with every record of class `label` replaced by a slightly varied copy of the first such record. */
+function classOfCopies(dataset: Dataset, label: string): Dataset {
+  const { features, labels } = dataset
+  const code = labels!.classes.indexOf(label)
+  const rows = Array.from({ length: dataset.rowCount }, (_, row) => row).filter(
+    (row) => labels!.codes[row] === code,
+  )
+  const cols = features!.cols
+  const data = features!.data.slice()
+  const model = data.slice(rows[0] * cols, (rows[0] + 1) * cols)
+  for (const [copy, row] of rows.entries()) {
+    data.set(model, row * cols)
+    data[row * cols + ((copy * 37) % cols)] += 0.02
+  }
+  return { ...dataset, features: { ...features!, data } }
+}
+
+describe('near-duplicates judges groups against their class', () => {
+  it('does not call a class made of near-identical digits a flood', async () => {
+    const dataset = classOfCopies(mnistDataset(2_000), '1')
+    const result = await detect(dataset)
+    const info = result.info as { classesMadeOfCopies: string[]; floodGroups: number }
+    expect(info.classesMadeOfCopies).toEqual(['1'])
+    expect(info.floodGroups).toBe(0)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(0.01 * dataset.rowCount)
+  })
+
+  it('still flags a flood labelled as a class whose records are not copies', async () => {
+    const run = applyAttack('availability', mnistDataset(2_000), { rate: 0.04, mode: 'flood', seeds: 2 }, 6)
+    const result = await detect(run.dataset)
+    expect((result.info as { classesMadeOfCopies: string[] }).classesMadeOfCopies).toEqual([])
+    const caught = Array.from(run.poisonedRows).filter((row) => result.flagged[row])
+    expect(caught.length).toBeGreaterThan(0.75 * run.poisonedRows.length)
+  })
+
+  it.each([1, 0.9])('groups no digits by a text column that is %s empty', async (emptyShare) => {
+    const mails = spamDataset(1_000)
+    const texts = mails.texts!.map((text, row) => (row < emptyShare * mails.rowCount ? '' : text))
+    const result = await detect({ ...mnistDataset(1_000), texts, textColumn: 'text' })
+    expect((result.info as { floodGroups: number }).floodGroups).toBe(0)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(10)
+  })
+})
+
 describe('near-duplicates cost on duplicate-heavy data', () => {
   it('looks past many conflicting groups of copies with work per row that does not grow with the rows', async () => {
     // Ten copies of each digit with alternating labels: every group fills its own neighbour lists.
