@@ -1,3 +1,4 @@
+import { canonicalId } from '../data/canonical-text.js'
 import {
   countEmptyTexts,
   type Dataset,
@@ -180,7 +181,16 @@ function rowNumbers(rowCount: number): string[] {
   return Array.from({ length: rowCount }, (_, row) => String(row + 1))
 }
 
-/** Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique. */
+function duplicateIdMessage(first: string, again: string, firstRow: number, row: number): string {
+  const rows = `rows ${firstRow + 1} and ${row + 1}`
+  if (first === again) return `id ${JSON.stringify(again)} is on ${rows}`
+  return `ids ${JSON.stringify(first)} and ${JSON.stringify(again)} are the same number, on ${rows}`
+}
+
+/**
+ * Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique; numerals that are the
+ * same number (`7`, `7.0`) are the same id.
+ */
 export function checkIds(ids: string[], where: (row: number) => ErrorLocation): string[] {
   const empty = new IssueList(
     'INVALID_VALUE',
@@ -197,9 +207,11 @@ export function checkIds(ids: string[], where: (row: number) => ErrorLocation): 
       empty.add(where(row), 'the id is empty')
       continue
     }
-    const seen = firstRow.get(id)
-    if (seen === undefined) firstRow.set(id, row)
-    else duplicates.add(where(row), `id ${JSON.stringify(id)} is on rows ${seen + 1} and ${row + 1}`)
+    // One rule with provenance: `7` and `7.0` name the same record there, so they must not be two here.
+    const key = canonicalId(id)
+    const seen = firstRow.get(key)
+    if (seen === undefined) firstRow.set(key, row)
+    else duplicates.add(where(row), duplicateIdMessage(ids[seen], id, seen, row))
   }
   empty.throwIfAny()
   duplicates.throwIfAny()
