@@ -36,6 +36,47 @@ export interface LoadDiagnostics {
   readonly emptyColumns: readonly string[]
   /** Files in an image folder that were skipped: not an image, or not inside a label folder. */
   readonly skippedFiles: readonly string[]
+  /** Label, text and feature columns with more empty cells than `mostlyEmptyShare` allows. */
+  readonly mostlyEmpty: readonly MostlyEmptyColumn[]
+}
+
+/** A column most of whose cells are empty, what it was read as, and how many of its cells are empty. */
+export interface MostlyEmptyColumn {
+  readonly name: string
+  readonly role: 'text' | 'label' | 'feature'
+  readonly emptyCount: number
+}
+
+/**
+ * Largest share of empty cells a column may hold before it counts as mostly empty: a warning, and a text column
+ * that is not used (its few texts cannot stand for the records, and empty texts would all look alike).
+ */
+export const mostlyEmptyShare = 0.5
+
+/** Whether `emptyCount` of `rowCount` cells make a column mostly empty. */
+export function isMostlyEmpty(emptyCount: number, rowCount: number): boolean {
+  return emptyCount > mostlyEmptyShare * rowCount
+}
+
+/** Records whose text is empty or blank. */
+export function countEmptyTexts(texts: readonly string[]): number {
+  let count = 0
+  for (const text of texts) if (text.trim() === '') count++
+  return count
+}
+
+/** The dataset's texts, or undefined when it has none or the text column is mostly empty. */
+export function usableTexts(dataset: Dataset): readonly string[] | undefined {
+  const { texts } = dataset
+  return texts && !isMostlyEmpty(countEmptyTexts(texts), dataset.rowCount) ? texts : undefined
+}
+
+/** Why the dataset's texts are not used: a sentence naming the column and its empty share, or undefined. */
+export function unusableTextReason(dataset: Dataset): string | undefined {
+  const { texts } = dataset
+  if (!texts || usableTexts(dataset)) return undefined
+  const empty = countEmptyTexts(texts)
+  return `the text column "${dataset.textColumn ?? 'text'}" is empty in ${empty} of ${dataset.rowCount} records`
 }
 
 /**
