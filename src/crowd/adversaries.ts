@@ -7,9 +7,9 @@ import type { AnnotationTable } from './types.js'
 export interface AdversaryOptions {
   /** Annotators with fewer answers are never judged. Default 20. */
   minAnswers?: number
-  /** A spammer's κ interval lies wholly below this. Default 0.2. */
+  /** A spammer's κ interval lies wholly below this. Default 0.1. */
   spammerKappa?: number
-  /** Family-wise error rate of the per-class tests (Bonferroni over annotators × classes × 2). Default 0.01. */
+  /** Family-wise error rate of the per-class tests (Bonferroni over annotators × classes). Default 0.01. */
   alpha?: number
   /** Least drop of a class's accuracy below the annotator's accuracy elsewhere. Default 0.4. */
   minDrop?: number
@@ -22,8 +22,7 @@ export type Suspicion =
   | { kind: 'spammer'; kappa: number; kappaUpper: number; answers: number }
   | {
       kind: 'targeted'
-      /** `true-class`: wrong on items of this class; `given-label`: this label given where it is wrong. */
-      side: 'true-class' | 'given-label'
+      /** The true class of the items the annotator gets wrong. */
       classCode: number
       accuracyThere: number
       accuracyElsewhere: number
@@ -41,7 +40,11 @@ function isSpammer(reliability: AnnotatorReliability, j: number, threshold: numb
   return reliability.kappaUpper[j] < threshold
 }
 
-/** The worst class (by row: true class, or by column: given label) that is far and significantly worse. */
+/**
+ * The true class on which the annotator is far and significantly worse than on the others. Only true classes are
+ * compared: the precision of a given label also moves with the class shares, so it would accuse honest but weak
+ * annotators on imbalanced data.
+ */
 function targetedClass(
   confusionCounts: Float64Array,
   j: number,
@@ -59,28 +62,25 @@ function targetedClass(
       if (k === l) agreement += cell
     }
   let worst: Suspicion | undefined
-  for (const side of ['true-class', 'given-label'] as const) {
-    for (let c = 0; c < classCount; c++) {
-      let there = 0
-      for (let other = 0; other < classCount; other++)
-        there += confusionCounts[block + (side === 'true-class' ? c * classCount + other : other * classCount + c)]
-      const right = confusionCounts[block + c * classCount + c]
-      if (there < options.minClassAnswers || total - there < options.minClassAnswers) continue
-      const accuracyThere = right / there
-      const accuracyElsewhere = (agreement - right) / (total - there)
-      if (accuracyElsewhere - accuracyThere < options.minDrop) continue
-      const pValue = binomialLowerTail(Math.round(right), Math.round(there), accuracyElsewhere)
-      if (pValue * testCount > options.alpha) continue
-      if (worst?.kind === 'targeted' && worst.pValue <= pValue) continue
-      worst = { kind: 'targeted', side, classCode: c, accuracyThere, accuracyElsewhere, answersThere: there, pValue }
-    }
+  for (let c = 0; c < classCount; c++) {
+    let there = 0
+    for (let l = 0; l < classCount; l++) there += confusionCounts[block + c * classCount + l]
+    const right = confusionCounts[block + c * classCount + c]
+    if (there < options.minClassAnswers || total - there < options.minClassAnswers) continue
+    const accuracyThere = right / there
+    const accuracyElsewhere = (agreement - right) / (total - there)
+    if (accuracyElsewhere - accuracyThere < options.minDrop) continue
+    const pValue = binomialLowerTail(Math.round(right), Math.round(there), accuracyElsewhere)
+    if (pValue * testCount > options.alpha) continue
+    if (worst?.kind === 'targeted' && worst.pValue <= pValue) continue
+    worst = { kind: 'targeted', classCode: c, accuracyThere, accuracyElsewhere, answersThere: there, pValue }
   }
   return worst
 }
 
 /**
  * Single-annotator adversaries: spammers (answers independent of the item: κ against the consensus
- * significantly near 0) and targeted annotators (right elsewhere but wrong on one class or pushing one label).
+ * significantly near 0) and targeted annotators (right elsewhere but wrong on the items of one class).
  * Returns each annotator's suspicions, empty for the trusted ones.
  * @see V. C. Raykar, S. Yu, "Eliminating spammers and ranking annotators for crowdsourced labeling tasks",
  *   JMLR 13, 2012 (spammers as annotators whose answers carry no information about the true class).
@@ -92,13 +92,13 @@ export function findSuspiciousAnnotators(
 ): Suspicion[][] {
   const settings: Required<AdversaryOptions> = {
     minAnswers: options.minAnswers ?? 20,
-    spammerKappa: options.spammerKappa ?? 0.2,
+    spammerKappa: options.spammerKappa ?? 0.1,
     alpha: options.alpha ?? 0.01,
     minDrop: options.minDrop ?? 0.4,
     minClassAnswers: options.minClassAnswers ?? 5,
   }
   const { annotators, classes } = counts(table)
-  const testCount = Math.max(1, annotators * classes * 2)
+  const testCount = Math.max(1, annotators * classes)
   const found: Suspicion[][] = Array.from({ length: annotators }, () => [])
   for (let j = 0; j < annotators; j++) {
     const answers = reliability.answerCount[j]

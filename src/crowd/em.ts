@@ -54,6 +54,7 @@ export function posteriorFromConfusion(
   const { items, classes } = counts(table)
   const posterior = new Float64Array(items * classes)
   const logPrior = prior.map(Math.log)
+  const logConfusion = confusion.map(Math.log)
   for (let i = 0; i < items; i++) posterior.set(logPrior, i * classes)
   for (let a = 0; a < table.item.length; a++) {
     const j = table.annotator[a]
@@ -61,7 +62,7 @@ export function posteriorFromConfusion(
     if (w === 0) continue
     const offset = table.item[a] * classes
     const base = j * classes * classes + table.label[a]
-    for (let k = 0; k < classes; k++) posterior[offset + k] += w * Math.log(confusion[base + k * classes])
+    for (let k = 0; k < classes; k++) posterior[offset + k] += w * logConfusion[base + k * classes]
   }
   normalizeRows(posterior, classes, gold)
   return posterior
