@@ -50,11 +50,14 @@ export interface CrowdResult {
   readonly weight: Float64Array
   /** Items whose consensus label changed between the initial and the final fit. */
   readonly changedItems: number
+  /** More than half the annotators looked suspicious, so nobody was set aside. */
+  readonly majoritySuspicious: boolean
 }
 
 /**
  * Aggregates crowd answers: fits the model on everyone, finds spammers, targeted annotators and colluding
- * groups against that fit, then refits with them excluded or down-weighted (unless `adversaries` is `keep`).
+ * groups against that fit, then refits with them excluded or down-weighted (unless `adversaries` is `keep`, or
+ * they are more than half the crowd).
  */
 export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {}): CrowdResult {
   const fitModel = modelFitters[options.model ?? 'dawid-skene']
@@ -84,17 +87,16 @@ export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {
   const weight = new Float64Array(table.annotatorIds.length).fill(1)
   const policy = options.adversaries ?? 'exclude'
   const penalty = policy === 'exclude' ? 0 : (options.downWeight ?? 0.1)
-  let anySuspicious = false
-  suspicions.forEach((found, j) => {
-    if (found.length === 0 || policy === 'keep') return
-    weight[j] = penalty
-    anySuspicious = true
-  })
+  const suspiciousCount = suspicions.filter((found) => found.length > 0).length
+  // Against a suspicious majority the "honest" minority is the likelier outlier; a person has to decide.
+  const majoritySuspicious = suspiciousCount * 2 > table.annotatorIds.length
+  const anySuspicious = suspiciousCount > 0 && policy !== 'keep' && !majoritySuspicious
+  if (anySuspicious) for (let j = 0; j < weight.length; j++) if (suspicions[j].length > 0) weight[j] = penalty
   const fit = anySuspicious ? fitModel(table, { ...emOptions, annotatorWeight: weight }) : initialFit
   options.onProgress?.(0.9)
   let changedItems = 0
   for (let i = 0; i < fit.label.length; i++) if (fit.label[i] !== initialFit.label[i]) changedItems++
   const reliability = anySuspicious ? measureReliability(table, fit.posterior) : initialReliability
   options.onProgress?.(1)
-  return { fit, initialFit, reliability, suspicions, groups, weight, changedItems }
+  return { fit, initialFit, reliability, suspicions, groups, weight, changedItems, majoritySuspicious }
 }
