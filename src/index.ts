@@ -4,6 +4,41 @@
  */
 export { applyAttack, attackIds, attackRegistry, getAttack } from './attacks/index.js'
 export type { Attack, AttackResult } from './attacks/types.js'
+export {
+  type AdversaryOptions,
+  type AdversaryPolicy,
+  type AggregationModel,
+  type AnnotationTable,
+  AnnotationTableBuilder,
+  type AnnotatorEntry,
+  type AnnotatorReliability,
+  aggregateCrowd,
+  aggregationModels,
+  buildCrowdReport,
+  type CollusionEdge,
+  type CollusionGroup,
+  type CollusionOptions,
+  type CrowdFinding,
+  type CrowdInputWarning,
+  type CrowdOptions,
+  type CrowdReport,
+  type CrowdResult,
+  type EmOptions,
+  findCollusion,
+  findSuspiciousAnnotators,
+  fitDawidSkene,
+  fitGlad,
+  fitMace,
+  fitOneCoin,
+  type GroupEntry,
+  type ModelFit,
+  majorityVotePosterior,
+  measureReliability,
+  type SimulatedAnnotator,
+  type Suspicion,
+  simulateCrowd,
+  wilsonInterval,
+} from './crowd/index.js'
 export type { Dataset, DatasetOrigin, LabelColumn } from './data/dataset.js'
 export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export {
@@ -66,16 +101,23 @@ export {
 export { createRng, type Rng } from './util/rng.js'
 export { version } from './version.js'
 export {
+  type AnnotationColumns,
   type AttackBundle,
   type AttackFileOptions,
   type AttackMeta,
   attackFile,
+  type CrowdFileOptions,
+  type CrowdFileResult,
+  crowdFile,
   ExitCode,
   exitCodeForError,
   exitCodeForFindings,
   exitCodeForScan,
   exitCodeForVerification,
+  loadAnnotations,
+  loadGoldLabels,
   type ManifestCheck,
+  renderCrowdHtml,
   type ScanFileOptions,
   type ScanFileResult,
   type ScanOutputPaths,

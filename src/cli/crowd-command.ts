@@ -1,5 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { type AdversaryPolicy, type AggregationModel, aggregationModels, type CrowdReport } from '../crowd/index.js'
+import {
+  type AdversaryPolicy,
+  type AggregationModel,
+  aggregationModels,
+  type CrowdReport,
+} from '../crowd/index.js'
 import type { RawRecordFormat } from '../io/formats/index.js'
 import { crowdFile } from '../workflows/crowd-file.js'
 import type { CliIo } from './io.js'
@@ -72,20 +77,38 @@ export function registerCrowdCommand(program: Command, io: CliIo): void {
     .option('--report <file.json>', 'JSON report: annotators, groups, findings')
     .option('--html <file>', 'self-contained HTML report with confusion matrices and the collusion graph')
     .option('--gold <file>', 'known labels for some items (item and label columns)')
-    .addOption(new Option('--model <name>', 'aggregation model').choices(aggregationModels).default('dawid-skene'))
+    .addOption(
+      new Option('--model <name>', 'aggregation model').choices(aggregationModels).default('dawid-skene'),
+    )
     .addOption(
       new Option('--adversaries <policy>', 'what to do with flagged annotators')
         .choices(['exclude', 'down-weight', 'keep'])
         .default('exclude'),
     )
-    .option('--down-weight <weight>', 'weight of flagged annotators with --adversaries down-weight', parseShare, 0.1)
+    .option(
+      '--down-weight <weight>',
+      'weight of flagged annotators with --adversaries down-weight',
+      parseShare,
+      0.1,
+    )
     .option('--item-column <name>', 'column with item ids', 'item')
     .option('--annotator-column <name>', 'column with annotator ids', 'annotator')
     .option('--label-column <name>', 'column with the answer', 'label')
     .option('--time-column <name>', 'column with answer times (default: "timestamp" when present)')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'jsonl', 'parquet']))
+    .addOption(
+      new Option('--format <format>', 'input format (default: from the extension)').choices([
+        'csv',
+        'jsonl',
+        'parquet',
+      ]),
+    )
     .option('--alpha <level>', 'family-wise error rate of the annotator and pair tests', parseShare, 0.01)
-    .option('--burst-window <seconds>', 'answers closer in time than this count as a burst', parsePositive, 60)
+    .option(
+      '--burst-window <seconds>',
+      'answers closer in time than this count as a burst',
+      parsePositive,
+      60,
+    )
     .option('-q, --quiet', 'no progress bars')
     .addHelpText('after', examples)
     .action(async (input: string, flags: CrowdFlags) => {

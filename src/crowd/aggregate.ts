@@ -9,7 +9,10 @@ import { type AnnotatorReliability, measureReliability } from './reliability.js'
 import type { AggregationModel, AnnotationTable, EmOptions, ModelFit } from './types.js'
 
 /** Every aggregation model by name. */
-export const modelFitters: Record<AggregationModel, (table: AnnotationTable, options?: EmOptions) => ModelFit> = {
+export const modelFitters: Record<
+  AggregationModel,
+  (table: AnnotationTable, options?: EmOptions) => ModelFit
+> = {
   'majority-vote': (table, options = {}) => ({
     model: 'majority-vote',
     iterations: 0,

@@ -110,7 +110,12 @@ function judgePair(tally: PairTally, slot: number, copiedRun: number, settings: 
   const expectedClose = tally.expectedCloseInTime[slot]
   const burst = close >= settings.minJointWrong && close >= settings.minRatio * expectedClose
   // A burst alone is how a team that works the same shift looks; it links a pair only with shared wrong answers.
-  if (burst && poissonUpperTail(close, expectedClose) < bonferroni && observed >= 2 * expected && observed >= 3)
+  if (
+    burst &&
+    poissonUpperTail(close, expectedClose) < bonferroni &&
+    observed >= 2 * expected &&
+    observed >= 3
+  )
     signals.push('time-burst')
   return { pValue, signals }
 }

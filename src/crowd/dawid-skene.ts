@@ -1,12 +1,12 @@
 import {
   classPrior,
+  consensusOf,
   counts,
   iterate,
   posteriorFromConfusion,
   SMOOTHING,
   softConfusionCounts,
   weightsOf,
-  consensusOf,
 } from './em.js'
 import { majorityVotePosterior } from './majority-vote.js'
 import type { AnnotationTable, EmOptions, ModelFit } from './types.js'

@@ -18,7 +18,12 @@ export { fitDawidSkene, fitOneCoin, fullConfusion, oneCoinConfusion } from './da
 export { fitGlad } from './glad.js'
 export { fitMace } from './mace.js'
 export { majorityVotePosterior } from './majority-vote.js'
-export { type AnnotatorReliability, goldAgreement, measureReliability, wilsonInterval } from './reliability.js'
+export {
+  type AnnotatorReliability,
+  goldAgreement,
+  measureReliability,
+  wilsonInterval,
+} from './reliability.js'
 export {
   type AnnotatorEntry,
   buildCrowdReport,
@@ -29,7 +34,13 @@ export {
   type GroupEntry,
   LOW_CONFIDENCE,
 } from './report.js'
-export { accuracyOf, type SimulatedAnnotator, type SimulatedCrowd, simulateCrowd, spreadAccuracies } from './simulate.js'
+export {
+  accuracyOf,
+  type SimulatedAnnotator,
+  type SimulatedCrowd,
+  simulateCrowd,
+  spreadAccuracies,
+} from './simulate.js'
 export {
   AnnotationTableBuilder,
   alignGold,

@@ -53,7 +53,11 @@ function referenceDawidSkene(iterations: number, oneCoin: boolean): number[][] {
     for (let j = 0; j < J; j++) {
       const n = [0, 1, 2].map((k) =>
         [0, 1, 2].map((l) =>
-          answers.reduce((sum, given, i) => sum + given.filter(([who, label]) => who === j && label === l).length * T[i][k], 0),
+          answers.reduce(
+            (sum, given, i) =>
+              sum + given.filter(([who, label]) => who === j && label === l).length * T[i][k],
+            0,
+          ),
         ),
       )
       if (oneCoin) {
@@ -97,7 +101,10 @@ function referenceMace(iterations: number): number[][] {
     T = answers.map((given) =>
       normalise(
         [0, 1, 2].map((k) =>
-          given.reduce((product, [j, l]) => product * ((l === k ? theta[j] : 0) + (1 - theta[j]) * xi[j][l]), 1),
+          given.reduce(
+            (product, [j, l]) => product * ((l === k ? theta[j] : 0) + (1 - theta[j]) * xi[j][l]),
+            1,
+          ),
         ),
       ),
     )
@@ -106,7 +113,9 @@ function referenceMace(iterations: number): number[][] {
 }
 
 function rows(posterior: Float64Array): number[][] {
-  return Array.from({ length: posterior.length / K }, (_, i) => Array.from(posterior.subarray(i * K, i * K + K)))
+  return Array.from({ length: posterior.length / K }, (_, i) =>
+    Array.from(posterior.subarray(i * K, i * K + K)),
+  )
 }
 
 function expectClose(actual: number[][], expected: number[][]): void {
@@ -122,17 +131,26 @@ describe('aggregation models against references from their papers', () => {
 
   it('Dawid–Skene with full confusion matrices', () => {
     for (const iterations of [1, 5, 30])
-      expectClose(rows(fitDawidSkene(table, { tolerance: 0, maxIterations: iterations }).posterior), referenceDawidSkene(iterations, false))
+      expectClose(
+        rows(fitDawidSkene(table, { tolerance: 0, maxIterations: iterations }).posterior),
+        referenceDawidSkene(iterations, false),
+      )
   })
 
   it('one-coin Dawid–Skene', () => {
     for (const iterations of [1, 5, 30])
-      expectClose(rows(fitOneCoin(table, { tolerance: 0, maxIterations: iterations }).posterior), referenceDawidSkene(iterations, true))
+      expectClose(
+        rows(fitOneCoin(table, { tolerance: 0, maxIterations: iterations }).posterior),
+        referenceDawidSkene(iterations, true),
+      )
   })
 
   it('MACE', () => {
     for (const iterations of [1, 5, 30])
-      expectClose(rows(fitMace(table, { tolerance: 0, maxIterations: iterations }).posterior), referenceMace(iterations))
+      expectClose(
+        rows(fitMace(table, { tolerance: 0, maxIterations: iterations }).posterior),
+        referenceMace(iterations),
+      )
   })
 
   it('GLAD stops at a stationary point of its objective, with posteriors from its own parameters', () => {
@@ -155,7 +173,9 @@ describe('aggregation models against references from their papers', () => {
     )
     expectClose(T, expected)
     // ∂Q/∂α_j = Σ_i (T_i,l − σ(α_j β_i)) β_i − (α_j − μ_α); ∂Q/∂b_i the same with α_j β_i, b = log β.
-    const gradAlpha = Array(J).fill(0).map((_, j) => -(alpha[j] - GLAD_ABILITY_MEAN))
+    const gradAlpha = Array(J)
+      .fill(0)
+      .map((_, j) => -(alpha[j] - GLAD_ABILITY_MEAN))
     const gradB = beta.map((value) => -(Math.log(value) - GLAD_LOG_INVERSE_DIFFICULTY_MEAN))
     answers.forEach((given, i) => {
       for (const [j, l] of given) {
@@ -181,7 +201,12 @@ describe('aggregation models against references from their papers', () => {
     const without: AnnotationTable = { ...table }
     const keep = Array.from(table.item.keys()).filter((a) => table.annotator[a] !== 3)
     const pick = (column: Int32Array) => Int32Array.from(keep, (a) => column[a])
-    const reduced = { ...without, item: pick(table.item), annotator: pick(table.annotator), label: pick(table.label) }
+    const reduced = {
+      ...without,
+      item: pick(table.item),
+      annotator: pick(table.annotator),
+      label: pick(table.label),
+    }
     const options = { tolerance: 0, maxIterations: 10 }
     const weighted = fitDawidSkene(table, { ...options, annotatorWeight: weight })
     const dropped = fitDawidSkene(reduced, options)

@@ -43,7 +43,8 @@ function wrongLabelShares(confusionCounts: Float64Array, classCount: number): Fl
     for (let l = 0; l < classCount; l++) {
       if (l === c) continue
       // With no wrong answers seen, assume they would spread evenly.
-      shares[c * classCount + l] = wrong > 0 ? pooled[c * classCount + l] / wrong : 1 / Math.max(classCount - 1, 1)
+      shares[c * classCount + l] =
+        wrong > 0 ? pooled[c * classCount + l] / wrong : 1 / Math.max(classCount - 1, 1)
     }
   }
   return shares
@@ -127,7 +128,8 @@ function withoutPair(
     scratch[c] = input.posterior[i * classes + c] / own
     sum += scratch[c]
   }
-  if (!(sum > 0) || !Number.isFinite(sum)) scratch.set(input.posterior.subarray(i * classes, (i + 1) * classes))
+  if (!(sum > 0) || !Number.isFinite(sum))
+    scratch.set(input.posterior.subarray(i * classes, (i + 1) * classes))
   else for (let c = 0; c < classes; c++) scratch[c] /= sum
   return scratch
 }
@@ -180,9 +182,8 @@ export function tallyPairs(table: AnnotationTable, input: PairEvidenceInput, bur
     }
   }
   const pairCount = pairs.slots.size
-  const [shared, agreed, jointWrong, expectedJointWrong, closeInTime, expectedCloseInTime] = pairs.columns.map(
-    (column) => column.slice(0, pairCount),
-  )
+  const [shared, agreed, jointWrong, expectedJointWrong, closeInTime, expectedCloseInTime] =
+    pairs.columns.map((column) => column.slice(0, pairCount))
   return {
     first: pairs.firsts.slice(0, pairCount),
     second: pairs.seconds.slice(0, pairCount),

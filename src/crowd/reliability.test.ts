@@ -32,7 +32,8 @@ describe('measureReliability', () => {
   /** Cohen 1960: κ = (p_o − p_e) / (1 − p_e), p_e from the two raters' marginals. */
   function referenceKappa(given: number[]): number {
     const observed = given.filter((label, i) => label === truth[i]).length / given.length
-    const share = (values: number[], k: number) => values.filter((value) => value === k).length / values.length
+    const share = (values: number[], k: number) =>
+      values.filter((value) => value === k).length / values.length
     const chance = share(given, 0) * share(truth, 0) + share(given, 1) * share(truth, 1)
     return (observed - chance) / (1 - chance)
   }

@@ -13,7 +13,8 @@ export function wilsonInterval(successes: number, trials: number, z = Z_95): [nu
   const share = successes / trials
   const z2 = z * z
   const centre = (share + z2 / (2 * trials)) / (1 + z2 / trials)
-  const half = (z / (1 + z2 / trials)) * Math.sqrt((share * (1 - share)) / trials + z2 / (4 * trials * trials))
+  const half =
+    (z / (1 + z2 / trials)) * Math.sqrt((share * (1 - share)) / trials + z2 / (4 * trials * trials))
   return [Math.max(0, centre - half), Math.min(1, centre + half)]
 }
 
@@ -78,7 +79,10 @@ export function measureReliability(table: AnnotationTable, posterior: Float64Arr
 }
 
 /** Per annotator, answers on gold items and how many matched the gold class. */
-export function goldAgreement(table: AnnotationTable, gold: Int32Array): { right: Int32Array; total: Int32Array } {
+export function goldAgreement(
+  table: AnnotationTable,
+  gold: Int32Array,
+): { right: Int32Array; total: Int32Array } {
   const { annotators } = counts(table)
   const right = new Int32Array(annotators)
   const total = new Int32Array(annotators)

@@ -1,8 +1,8 @@
+import type { Suspicion } from './adversaries.js'
 import type { CrowdResult } from './aggregate.js'
 import type { CollusionEdge, CollusionSignal } from './collusion.js'
-import { type CrowdInputWarning, describeInputWarning } from './table-builder.js'
-import type { Suspicion } from './adversaries.js'
 import { goldAgreement, wilsonInterval } from './reliability.js'
+import { type CrowdInputWarning, describeInputWarning } from './table-builder.js'
 import type { AggregationModel, AnnotationTable } from './types.js'
 
 /** Items whose consensus is less certain than this become findings. */
@@ -33,7 +33,7 @@ export interface GroupEntry {
   annotators: string[]
   /** The wrong answer the group gave most: on items of `trueClass`, the label `label`, `count` times. */
   pushed?: { trueClass: string; label: string; count: number }
-  evidence: (Omit<CollusionEdge, 'first' | 'second'> & { pair: [string, string] })[]
+  evidence: (Omit<CollusionEdge, 'first' | 'second'> & { pair: [string, string]; description: string })[]
 }
 
 /** An item whose consensus is uncertain or changed when suspicious annotators were set aside. */
@@ -158,10 +158,12 @@ function groupEntries(table: AnnotationTable, result: CrowdResult): GroupEntry[]
   return result.groups.map((group) => ({
     annotators: group.annotators.map((j) => table.annotatorIds[j]),
     pushed: pushedLabel(table, new Set(group.annotators), result.fit.label),
-    evidence: group.edges.map(({ first, second, ...rest }) => ({
-      pair: [table.annotatorIds[first], table.annotatorIds[second]] as [string, string],
-      ...rest,
-    })),
+    evidence: group.edges.map(({ first, second, ...rest }) => {
+      const pair: [string, string] = [table.annotatorIds[first], table.annotatorIds[second]]
+      const said = rest.signals.map((signal) => SIGNAL_TEXT[signal]).join(', and ')
+      const numbers = `${rest.jointWrong.toFixed(1)} shared wrong answers where ${rest.expectedJointWrong.toFixed(2)} were expected`
+      return { pair, ...rest, description: `${pair[0]} and ${pair[1]} ${said} (${numbers})` }
+    }),
   }))
 }
 
@@ -175,13 +177,23 @@ function findingsOf(table: AnnotationTable, result: CrowdResult): CrowdFinding[]
     const explanation = changed
       ? `the crowd said "${table.classes[initialFit.label[i]]}" until the flagged annotators were set aside`
       : `the crowd is unsure: "${label}" has posterior ${fit.confidence[i].toFixed(2)}`
-    findings.push({ item: table.itemIds[i], kind: 'label_issue', label, confidence: fit.confidence[i], explanation })
+    findings.push({
+      item: table.itemIds[i],
+      kind: 'label_issue',
+      label,
+      confidence: fit.confidence[i],
+      explanation,
+    })
   }
   return findings
 }
 
 /** The JSON-safe report of one aggregation: input, summary, annotators, colluding groups and item findings. */
-export function buildCrowdReport(table: AnnotationTable, result: CrowdResult, context: CrowdReportContext): CrowdReport {
+export function buildCrowdReport(
+  table: AnnotationTable,
+  result: CrowdResult,
+  context: CrowdReportContext,
+): CrowdReport {
   const annotators = annotatorEntries(table, result, context.gold?.codes)
   const findings = findingsOf(table, result)
   const confidence = result.fit.confidence

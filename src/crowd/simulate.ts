@@ -1,5 +1,5 @@
-import type { AnnotationTable } from './types.js'
 import { createRng, type Rng } from '../util/rng.js'
+import type { AnnotationTable } from './types.js'
 
 /** How one simulated annotator answers. */
 export type SimulatedAnnotator =
@@ -55,7 +55,8 @@ export function simulateCrowd(
       item.push(i)
       annotator.push(j)
       label.push(answer(annotators[j], truth[i], classCount, rng))
-      const clock = annotators[j].kind === 'colluder' ? i * 600 + rng.int(20) : i * 600 + rng.next() * 1e6 * (j + 1)
+      const clock =
+        annotators[j].kind === 'colluder' ? i * 600 + rng.int(20) : i * 600 + rng.next() * 1e6 * (j + 1)
       time.push(clock)
     }
   }

@@ -14,13 +14,18 @@ import {
 import { PoisonguardError } from '../errors.js'
 import { encodeCsvField } from '../io/csv-parser.js'
 import { writeLines } from '../io/lines-writer.js'
-import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { checkOutputs } from '../io/output-safety.js'
+import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { jsonWriter } from '../report/writers/json.js'
 import { throwIfAborted } from '../util/abort.js'
 import { version } from '../version.js'
 import { renderCrowdHtml } from './crowd-html.js'
-import { type AnnotationColumns, type LoadAnnotationsOptions, loadAnnotations, loadGoldLabels } from './crowd-input.js'
+import {
+  type AnnotationColumns,
+  type LoadAnnotationsOptions,
+  loadAnnotations,
+  loadGoldLabels,
+} from './crowd-input.js'
 
 export interface CrowdFileOptions {
   /** Answers: CSV, JSON Lines or Parquet, one record per (item, annotator, label[, time]). */
@@ -66,11 +71,22 @@ function* consensusLines(table: AnnotationTable, result: CrowdResult, path: stri
   }
 }
 
-function outputsOf(options: CrowdFileOptions, table: AnnotationTable, result: CrowdResult, report: CrowdReport) {
+function outputsOf(
+  options: CrowdFileOptions,
+  table: AnnotationTable,
+  result: CrowdResult,
+  report: CrowdReport,
+) {
   const outputs: OutputFile[] = []
   const out = options.out
-  if (out) outputs.push({ path: out, flag: '--out', write: (temporary) => writeLines(temporary, consensusLines(table, result, out)) })
-  if (options.report) outputs.push({ path: options.report, flag: '--report', contents: jsonWriter.render(report, {}) })
+  if (out)
+    outputs.push({
+      path: out,
+      flag: '--out',
+      write: (temporary) => writeLines(temporary, consensusLines(table, result, out)),
+    })
+  if (options.report)
+    outputs.push({ path: options.report, flag: '--report', contents: jsonWriter.render(report, {}) })
   if (options.html) outputs.push({ path: options.html, flag: '--html', contents: renderCrowdHtml(report) })
   return outputs
 }
@@ -105,7 +121,10 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
   }
   checkAborted()
   if (options.downWeight !== undefined && !(options.downWeight > 0 && options.downWeight < 1)) {
-    throw new PoisonguardError('INVALID_ARGUMENT', `the down-weight must lie strictly between 0 and 1, received ${options.downWeight}`)
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `the down-weight must lie strictly between 0 and 1, received ${options.downWeight}`,
+    )
   }
   const result = aggregateCrowd(table, {
     model: options.model,

@@ -28,15 +28,28 @@ function card(label: string, value: string, note: string, className = ''): strin
 function renderHeader(report: CrowdReport): string {
   const { input } = report
   const items = [
-    metaItem('Answers', `<code>${escapeHtml(input.path)}</code> · ${formatCount(input.answers)} answers`, 'wide'),
+    metaItem(
+      'Answers',
+      `<code>${escapeHtml(input.path)}</code> · ${formatCount(input.answers)} answers`,
+      'wide',
+    ),
     metaItem('Items', formatCount(input.items)),
     metaItem('Annotators', formatCount(input.annotators)),
     metaItem('Classes', escapeHtml(report.classes.join(', '))),
     metaItem('Model', escapeHtml(report.model)),
-    metaItem('Suspicious annotators', escapeHtml(report.adversaries === 'keep' ? 'kept' : report.adversaries.replace('-', ' ') + 'd')),
+    metaItem(
+      'Suspicious annotators',
+      escapeHtml(report.adversaries === 'keep' ? 'kept' : report.adversaries.replace('-', ' ') + 'd'),
+    ),
     metaItem('Tool', `${escapeHtml(report.tool.name)} ${escapeHtml(report.tool.version)}`),
   ]
-  if (report.gold) items.push(metaItem('Gold', `<code>${escapeHtml(report.gold.path)}</code> · ${formatCount(report.gold.items)} items`))
+  if (report.gold)
+    items.push(
+      metaItem(
+        'Gold',
+        `<code>${escapeHtml(report.gold.path)}</code> · ${formatCount(report.gold.items)} items`,
+      ),
+    )
   return [
     '<header class="masthead"><div class="wrap">',
     '<p class="brand">poisonguard <span>crowdsourced labels</span></p>',
@@ -48,10 +61,30 @@ function renderHeader(report: CrowdReport): string {
 function renderCards(report: CrowdReport): string {
   const { summary, input } = report
   return `<div class="cards">${[
-    card('Flagged annotators', formatCount(summary.flaggedAnnotators), `of ${formatCount(input.annotators)}`, summary.flaggedAnnotators ? 'card-flagged' : ''),
-    card('Colluding groups', formatCount(summary.groups), 'linked by shared wrong answers, copies or bursts', summary.groups ? 'card-high' : ''),
-    card('Changed items', formatCount(summary.changedItems), 'consensus moved when the flagged were set aside', 'card-medium'),
-    card('Uncertain items', formatCount(summary.lowConfidenceItems), `${formatPercent(summary.lowConfidenceItems, input.items)} below posterior 0.8`, 'card-low'),
+    card(
+      'Flagged annotators',
+      formatCount(summary.flaggedAnnotators),
+      `of ${formatCount(input.annotators)}`,
+      summary.flaggedAnnotators ? 'card-flagged' : '',
+    ),
+    card(
+      'Colluding groups',
+      formatCount(summary.groups),
+      'linked by shared wrong answers, copies or bursts',
+      summary.groups ? 'card-high' : '',
+    ),
+    card(
+      'Changed items',
+      formatCount(summary.changedItems),
+      'consensus moved when the flagged were set aside',
+      'card-medium',
+    ),
+    card(
+      'Uncertain items',
+      formatCount(summary.lowConfidenceItems),
+      `${formatPercent(summary.lowConfidenceItems, input.items)} below posterior 0.8`,
+      'card-low',
+    ),
   ].join('')}</div>`
 }
 
@@ -69,7 +102,10 @@ function renderAnnotatorTable(report: CrowdReport): string {
         `<td${entry.flagged ? ' class="flag"' : ''}>${escapeHtml(entry.reason || 'trusted')}</td></tr>`
       )
     })
-  const more = report.annotators.length > TABLE_LIMIT ? `<p class="lead">The first ${TABLE_LIMIT} are listed; the JSON report has all.</p>` : ''
+  const more =
+    report.annotators.length > TABLE_LIMIT
+      ? `<p class="lead">The first ${TABLE_LIMIT} are listed; the JSON report has all.</p>`
+      : ''
   return (
     '<div class="table-wrap"><table class="data compact"><caption>Annotators</caption><thead><tr>' +
     '<th>Annotator</th><th>Answers</th><th>Reliability [95% interval]</th><th>κ</th><th>Gold</th><th>Weight</th><th>Verdict</th>' +
@@ -103,7 +139,12 @@ function renderMatrices(report: CrowdReport): string {
 
 /** The collusion graph: every annotator in a group or flagged on a circle, colluding pairs joined. */
 function renderGraph(report: CrowdReport): string {
-  const names = [...new Set([...report.groups.flatMap((group) => group.annotators), ...report.annotators.filter((a) => a.flagged).map((a) => a.annotator)])]
+  const names = [
+    ...new Set([
+      ...report.groups.flatMap((group) => group.annotators),
+      ...report.annotators.filter((a) => a.flagged).map((a) => a.annotator),
+    ]),
+  ]
   if (names.length === 0) return '<p class="lead">No annotator is linked to another.</p>'
   const centre = GRAPH_SIZE / 2
   const radius = centre - 60
@@ -151,7 +192,10 @@ function renderFindings(report: CrowdReport): string {
   if (report.findings.length === 0) return '<p class="lead">Every item has a confident consensus.</p>'
   const rows = report.findings
     .slice(0, FINDING_LIMIT)
-    .map((finding) => `<tr><th scope="row">${escapeHtml(finding.item)}</th><td>${escapeHtml(finding.label)}</td><td>${finding.confidence.toFixed(3)}</td><td>${escapeHtml(finding.explanation)}</td></tr>`)
+    .map(
+      (finding) =>
+        `<tr><th scope="row">${escapeHtml(finding.item)}</th><td>${escapeHtml(finding.label)}</td><td>${finding.confidence.toFixed(3)}</td><td>${escapeHtml(finding.explanation)}</td></tr>`,
+    )
   return (
     '<div class="table-wrap"><table class="data compact"><caption>Items</caption><thead><tr><th>Item</th><th>Consensus</th><th>Posterior</th><th>Why</th></tr></thead>' +
     `<tbody>${rows.join('')}</tbody></table></div>`
@@ -171,10 +215,30 @@ export function renderCrowdHtml(report: CrowdReport): string {
     renderCards(report),
     `<p class="verdict verdict-${report.summary.flaggedAnnotators ? 'high' : 'clean'}" role="status">${setAside}</p>`,
     warnings,
-    section('annotators', 'Annotators', 'Reliability is the expected share of right answers against the final consensus, with a 95% Wilson interval; κ is agreement beyond chance.', renderAnnotatorTable(report)),
-    section('collusion', 'Collusion graph', 'Flagged annotators in red; a line joins two annotators with evidence of collusion.', renderGraph(report)),
-    section('groups', 'Colluding groups', '', report.groups.map(renderGroup).join('') || '<p class="lead">No colluding group.</p>'),
-    section('confusion', 'Confusion matrices', 'Expected answers (columns) per true class (rows); the flagged and the least reliable first.', renderMatrices(report)),
+    section(
+      'annotators',
+      'Annotators',
+      'Reliability is the expected share of right answers against the final consensus, with a 95% Wilson interval; κ is agreement beyond chance.',
+      renderAnnotatorTable(report),
+    ),
+    section(
+      'collusion',
+      'Collusion graph',
+      'Flagged annotators in red; a line joins two annotators with evidence of collusion.',
+      renderGraph(report),
+    ),
+    section(
+      'groups',
+      'Colluding groups',
+      '',
+      report.groups.map(renderGroup).join('') || '<p class="lead">No colluding group.</p>',
+    ),
+    section(
+      'confusion',
+      'Confusion matrices',
+      'Expected answers (columns) per true class (rows); the flagged and the least reliable first.',
+      renderMatrices(report),
+    ),
     section('items', 'Uncertain and changed items', '', renderFindings(report)),
   ].join('\n')
   return renderPage({

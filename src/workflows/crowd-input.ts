@@ -1,4 +1,9 @@
-import { type AnnotationTable, AnnotationTableBuilder, alignGold, type CrowdInputWarning } from '../crowd/index.js'
+import {
+  type AnnotationTable,
+  AnnotationTableBuilder,
+  alignGold,
+  type CrowdInputWarning,
+} from '../crowd/index.js'
 import { PoisonguardError } from '../errors.js'
 import type { RawRecordFormat } from '../io/formats/index.js'
 import { IssueList } from '../io/issues.js'
@@ -70,11 +75,19 @@ async function readTable(
         if (index < 0) {
           const present = record.columns.map((column) => JSON.stringify(column)).join(', ')
           const where = { file: path, row: record.row, line: record.line }
-          throw PoisonguardError.at('MISSING_COLUMN', where, `no column "${name}" (${flag}); the columns are ${present}`, COLUMN_HINT)
+          throw PoisonguardError.at(
+            'MISSING_COLUMN',
+            where,
+            `no column "${name}" (${flag}); the columns are ${present}`,
+            COLUMN_HINT,
+          )
         }
         const text = textOf(record.values[index])
         if (text === undefined) {
-          emptyCells.add({ file: path, row: record.row, line: record.line, column: name }, 'the cell is empty')
+          emptyCells.add(
+            { file: path, row: record.row, line: record.line, column: name },
+            'the cell is empty',
+          )
           return
         }
         values.push(text)
@@ -93,7 +106,10 @@ async function readTable(
  * Parquet. Empty cells, missing columns and unreadable times fail with every location listed; repeated answers,
  * one-off labels and a lone annotator are warnings.
  */
-export async function loadAnnotations(path: string, options: LoadAnnotationsOptions = {}): Promise<LoadedAnnotations> {
+export async function loadAnnotations(
+  path: string,
+  options: LoadAnnotationsOptions = {},
+): Promise<LoadedAnnotations> {
   const columns = options.columns ?? {}
   const required = [
     { name: columns.item ?? 'item', flag: '--item-column' },
@@ -104,21 +120,40 @@ export async function loadAnnotations(path: string, options: LoadAnnotationsOpti
   const builder = new AnnotationTableBuilder()
   const badTimes = new IssueList('INVALID_VALUE', 'times must be numbers (seconds) or ISO 8601 dates')
   let timeSeen = false
-  const summary = await readTable(path, required, timeColumn, options, ([item, annotator, label], timeValue, row) => {
-    if (timeValue !== undefined) timeSeen = true
-    const seconds = timeValue === undefined ? Number.NaN : secondsOf(timeValue)
-    if (seconds === undefined) {
-      badTimes.add({ file: path, row, column: timeColumn }, `cannot read ${JSON.stringify(textOf(timeValue))} as a time`)
-      return
-    }
-    builder.add(item, annotator, label, seconds, row)
-  })
+  const summary = await readTable(
+    path,
+    required,
+    timeColumn,
+    options,
+    ([item, annotator, label], timeValue, row) => {
+      if (timeValue !== undefined) timeSeen = true
+      const seconds = timeValue === undefined ? Number.NaN : secondsOf(timeValue)
+      if (seconds === undefined) {
+        badTimes.add(
+          { file: path, row, column: timeColumn },
+          `cannot read ${JSON.stringify(textOf(timeValue))} as a time`,
+        )
+        return
+      }
+      builder.add(item, annotator, label, seconds, row)
+    },
+  )
   badTimes.throwIfAny()
   if (columns.time !== undefined && !timeSeen && builder.answerCount > 0) {
-    throw PoisonguardError.at('MISSING_COLUMN', { file: path }, `no column "${columns.time}" (--time-column)`, COLUMN_HINT)
+    throw PoisonguardError.at(
+      'MISSING_COLUMN',
+      { file: path },
+      `no column "${columns.time}" (--time-column)`,
+      COLUMN_HINT,
+    )
   }
   if (builder.answerCount === 0) {
-    throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'there are no answers', 'add one record per answer: item, annotator, label')
+    throw PoisonguardError.at(
+      'EMPTY_FILE',
+      { file: path },
+      'there are no answers',
+      'add one record per answer: item, annotator, label',
+    )
   }
   const { table, warnings } = builder.build()
   return { table, warnings, file: { path, format: summary.format, sha256: summary.sha256 } }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { type SimulatedAnnotator, simulateCrowd, spreadAccuracies } from '../../src/crowd/simulate.js'
 import type { CrowdReport } from '../../src/crowd/report.js'
+import { type SimulatedAnnotator, simulateCrowd, spreadAccuracies } from '../../src/crowd/simulate.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
 
@@ -17,7 +17,9 @@ function writeAnswers(file: string): string {
   const lines = ['item,annotator,label,timestamp']
   for (let a = 0; a < table.item.length; a++) {
     const time = new Date(1_700_000_000_000 + (table.time?.[a] ?? 0) * 1000).toISOString()
-    lines.push(`${table.itemIds[table.item[a]]},${table.annotatorIds[table.annotator[a]]},${table.classes[table.label[a]]},${time}`)
+    lines.push(
+      `${table.itemIds[table.item[a]]},${table.annotatorIds[table.annotator[a]]},${table.classes[table.label[a]]},${time}`,
+    )
   }
   writeFileSync(path(file), `${lines.join('\n')}\n`)
   return path(file)
@@ -31,7 +33,9 @@ describe('poisonguard crowd', () => {
     const result = await runCli('crowd', answers, '--out', out, '--report', report, '--html', html, '--quiet')
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain('Aggregated 3000 answers on 600 items from 12 annotators with dawid-skene.')
+    expect(result.stdout).toContain(
+      'Aggregated 3000 answers on 600 items from 12 annotators with dawid-skene.',
+    )
     const consensus = readFileSync(out, 'utf8').trim().split('\n')
     expect(consensus[0]).toBe('item,label,confidence')
     expect(consensus).toHaveLength(601)
@@ -60,8 +64,22 @@ describe('poisonguard crowd', () => {
     writeFileSync(path('gold.csv'), 'task,answer\nitem0,c0\nitem1,c1\nitem2,c2\nitem999,c1\n')
     const report = path('gold.json')
     const result = await runCli(
-      'crowd', path('answers.jsonl'), '--out', path('consensus.jsonl'), '--report', report, '--gold', path('gold.csv'),
-      '--item-column', 'task', '--annotator-column', 'worker', '--label-column', 'answer', '--model', 'mace',
+      'crowd',
+      path('answers.jsonl'),
+      '--out',
+      path('consensus.jsonl'),
+      '--report',
+      report,
+      '--gold',
+      path('gold.csv'),
+      '--item-column',
+      'task',
+      '--annotator-column',
+      'worker',
+      '--label-column',
+      'answer',
+      '--model',
+      'mace',
     )
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain('warning: 1 items of the gold file')
@@ -78,13 +96,18 @@ describe('poisonguard crowd', () => {
     const out = path('never.csv')
     const result = await runCli('crowd', path('no-label.csv'), '--out', out)
     expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('no-label.csv, line 2, row 1: no column "label" (--label-column); the columns are "item", "annotator", "answer"')
+    expect(result.stderr).toContain(
+      'no-label.csv, line 2, row 1: no column "label" (--label-column); the columns are "item", "annotator", "answer"',
+    )
     expect(result.stderr).toContain('hint: name the columns with --item-column')
     expect(existsSync(out)).toBe(false)
   })
 
   it('lists every empty cell and unreadable time with its row', async () => {
-    writeFileSync(path('holes.csv'), 'item,annotator,label,timestamp\na,w1,x,10\n,w2,y,11\nb,w1,,12\nb,w2,x,yesterday\n')
+    writeFileSync(
+      path('holes.csv'),
+      'item,annotator,label,timestamp\na,w1,x,10\n,w2,y,11\nb,w1,,12\nb,w2,x,yesterday\n',
+    )
     const result = await runCli('crowd', path('holes.csv'), '--out', path('holes-out.csv'))
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain('row 2, column "item": the cell is empty (and 1 more problem)')
@@ -95,7 +118,9 @@ describe('poisonguard crowd', () => {
     writeFileSync(path('odd.csv'), 'item,annotator,label\na,w1,x\na,w1,y\nb,w1,y\nc,w1,z\nd,w1,x\n')
     const result = await runCli('crowd', path('odd.csv'), '--out', path('odd-out.csv'))
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain('warning: 1 repeated answers of one annotator to one item were ignored, the first answer kept: w1 on a (rows 1 and 2)')
+    expect(result.stdout).toContain(
+      'warning: 1 repeated answers of one annotator to one item were ignored, the first answer kept: w1 on a (rows 1 and 2)',
+    )
     expect(result.stdout).toContain('warning: the label "z" appears only once (row 4)')
     expect(result.stdout).toContain('warning: only one annotator (w1) answered')
   })
@@ -109,7 +134,11 @@ describe('poisonguard crowd', () => {
   it('shows examples and exit codes in --help', async () => {
     const result = await runCli('crowd', '--help')
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain('$ poisonguard crowd annotations.csv --out consensus.csv --report crowd.json --html crowd.html')
-    expect(result.stdout).toContain('Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error')
+    expect(result.stdout).toContain(
+      '$ poisonguard crowd annotations.csv --out consensus.csv --report crowd.json --html crowd.html',
+    )
+    expect(result.stdout).toContain(
+      'Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error',
+    )
   })
 })

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { aggregateCrowd, modelFitters } from '../../src/crowd/aggregate.js'
-import { accuracyOf, type SimulatedAnnotator, simulateCrowd, spreadAccuracies } from '../../src/crowd/simulate.js'
+import {
+  accuracyOf,
+  type SimulatedAnnotator,
+  simulateCrowd,
+  spreadAccuracies,
+} from '../../src/crowd/simulate.js'
 import type { AnnotationTable } from '../../src/crowd/types.js'
 import { mnistArrays, spamRecords } from '../fixtures/datasets.js'
 
@@ -25,9 +30,10 @@ function honest(count: number): SimulatedAnnotator[] {
 /** The same table without the answers of the annotators in `drop`. */
 function withoutAnnotators(table: AnnotationTable, drop: ReadonlySet<number>): AnnotationTable {
   const keep = Array.from(table.annotator.keys()).filter((a) => !drop.has(table.annotator[a]))
-  const pick = <T extends Int32Array | Float64Array>(column: T) => column.constructor === Int32Array
-    ? (Int32Array.from(keep, (a) => column[a]) as T)
-    : (Float64Array.from(keep, (a) => column[a]) as T)
+  const pick = <T extends Int32Array | Float64Array>(column: T) =>
+    column.constructor === Int32Array
+      ? (Int32Array.from(keep, (a) => column[a]) as T)
+      : (Float64Array.from(keep, (a) => column[a]) as T)
   return {
     ...table,
     item: pick(table.item),
@@ -76,7 +82,9 @@ describe('crowd aggregation on simulated crowds', () => {
       accused += [...flagged].filter((j) => !colluders.has(j)).length
       expect(result.groups.some((group) => group.annotators.every((j) => colluders.has(j)))).toBe(true)
       const clean = modelFitters['dawid-skene'](withoutAnnotators(table, colluders))
-      expect(Math.abs(accuracyOf(result.fit.label, truth) - accuracyOf(clean.label, truth))).toBeLessThanOrEqual(0.01)
+      expect(
+        Math.abs(accuracyOf(result.fit.label, truth) - accuracyOf(clean.label, truth)),
+      ).toBeLessThanOrEqual(0.01)
     }
     expect(found / colluderCount).toBeGreaterThanOrEqual(0.9)
     expect(accused / honestCount).toBeLessThanOrEqual(0.05)
