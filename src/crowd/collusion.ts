@@ -45,54 +45,68 @@ export interface CollusionGroup {
 }
 
 /** Each annotator's answers ordered by time, input order breaking ties and standing in when times are missing. */
-function answerRank(table: AnnotationTable): Int32Array {
-  const { annotators } = counts(table)
-  const { start, order } = groupAnswersBy(table.annotator, annotators)
-  const rank = new Int32Array(table.item.length)
+function answersInOrder(table: AnnotationTable): { start: Int32Array; order: Int32Array } {
+  const byAnnotator = groupAnswersBy(table.annotator, counts(table).annotators)
   const time = table.time
-  for (let j = 0; j < annotators; j++) {
-    const answers = order.subarray(start[j], start[j + 1])
-    if (time) answers.sort((a, b) => time[a] - time[b] || a - b)
-    for (let position = 0; position < answers.length; position++) rank[answers[position]] = position
+  if (time) {
+    for (let j = 0; j + 1 < byAnnotator.start.length; j++)
+      byAnnotator.order.subarray(byAnnotator.start[j], byAnnotator.start[j + 1]).sort((a, b) => time[a] - time[b] || a - b)
   }
-  return rank
+  return byAnnotator
+}
+
+/** Per-item marks for the copied-run search (−1 when unset), reset after each pair. */
+interface CopyScratch {
+  firstAnswer: Int32Array
+  secondAnswer: Int32Array
+  /** Position of a shared item among the shared items in the second annotator's order. */
+  sharedPosition: Int32Array
+}
+
+function createCopyScratch(itemCount: number): CopyScratch {
+  return {
+    firstAnswer: new Int32Array(itemCount).fill(-1),
+    secondAnswer: new Int32Array(itemCount).fill(-1),
+    sharedPosition: new Int32Array(itemCount).fill(-1),
+  }
 }
 
 /**
  * The longest run of shared items that both annotators answered in the same relative order with the same labels:
- * an honest pair working in its own order rarely strings more than two together.
+ * an honest pair working in its own order rarely strings more than two together. Linear in their answers.
  */
 function longestCopiedRun(
   table: AnnotationTable,
-  byAnnotator: { start: Int32Array; order: Int32Array },
-  rank: Int32Array,
+  inOrder: { start: Int32Array; order: Int32Array },
+  scratch: CopyScratch,
   first: number,
   second: number,
 ): number {
-  const answerOf = new Map<number, number>()
-  for (let p = byAnnotator.start[second]; p < byAnnotator.start[second + 1]; p++)
-    answerOf.set(table.item[byAnnotator.order[p]], byAnnotator.order[p])
-  const mine: number[] = []
-  const theirs: number[] = []
-  for (let p = byAnnotator.start[first]; p < byAnnotator.start[first + 1]; p++) {
-    const a = byAnnotator.order[p]
-    const b = answerOf.get(table.item[a])
-    if (b === undefined) continue
-    mine.push(a)
-    theirs.push(b)
+  const { start, order } = inOrder
+  const { firstAnswer, secondAnswer, sharedPosition } = scratch
+  for (let p = start[first]; p < start[first + 1]; p++) firstAnswer[table.item[order[p]]] = order[p]
+  let position = 0
+  for (let p = start[second]; p < start[second + 1]; p++) {
+    const item = table.item[order[p]]
+    secondAnswer[item] = order[p]
+    if (firstAnswer[item] >= 0) sharedPosition[item] = position++
   }
-  const sequence = mine.map((_, index) => index).sort((x, y) => rank[mine[x]] - rank[mine[y]])
-  const theirPosition = new Int32Array(sequence.length)
-  const byTheirs = mine.map((_, index) => index).sort((x, y) => rank[theirs[x]] - rank[theirs[y]])
-  for (let position = 0; position < byTheirs.length; position++) theirPosition[byTheirs[position]] = position
   let best = 0
   let run = 0
-  for (let step = 0; step < sequence.length; step++) {
-    const index = sequence[step]
-    const same = table.label[mine[index]] === table.label[theirs[index]]
-    const follows = step > 0 && theirPosition[index] === theirPosition[sequence[step - 1]] + 1
-    run = !same ? 0 : follows && run > 0 ? run + 1 : 1
+  let previous = -2
+  for (let p = start[first]; p < start[first + 1]; p++) {
+    const item = table.item[order[p]]
+    const here = sharedPosition[item]
+    if (here < 0) continue
+    const same = table.label[order[p]] === table.label[secondAnswer[item]]
+    run = !same ? 0 : here === previous + 1 && run > 0 ? run + 1 : 1
+    previous = here
     best = Math.max(best, run)
+  }
+  for (let p = start[first]; p < start[first + 1]; p++) firstAnswer[table.item[order[p]]] = -1
+  for (let p = start[second]; p < start[second + 1]; p++) {
+    secondAnswer[table.item[order[p]]] = -1
+    sharedPosition[table.item[order[p]]] = -1
   }
   return best
 }
@@ -151,17 +165,17 @@ export function findCollusion(
     confusionCounts: reliability.confusionCounts,
   }
   const tally = tallyPairs(table, evidence, settings.burstWindow)
-  const byAnnotator = groupAnswersBy(table.annotator, annotators)
-  const rank = answerRank(table)
+  const inOrder = answersInOrder(table)
+  const scratch = createCopyScratch(counts(table).items)
   const sets = createUnionFind(annotators)
   const edges: CollusionEdge[] = []
   for (let slot = 0; slot < tally.pairCount; slot++) {
     const shared = tally.shared[slot]
     // Only near-identical answer sheets can be copies; skip the sort for everyone else.
-    const copyCandidate = shared >= settings.minCopiedRun && tally.agreed[slot] >= 0.8 * shared
+    const copyCandidate = shared >= settings.minCopiedRun && tally.agreed[slot] >= 0.9 * shared
     const first = tally.first[slot]
     const second = tally.second[slot]
-    const copiedRun = copyCandidate ? longestCopiedRun(table, byAnnotator, rank, first, second) : 0
+    const copiedRun = copyCandidate ? longestCopiedRun(table, inOrder, scratch, first, second) : 0
     const { pValue, signals } = judgePair(tally, slot, copiedRun, settings)
     if (signals.length === 0) continue
     unite(sets, first, second)

@@ -149,8 +149,14 @@ export function tallyPairs(table: AnnotationTable, input: PairEvidenceInput, bur
   const { from, to } = activeSpans(table)
   const pairs = new PairColumns(annotators)
   const truth = new Float64Array(classes)
-  const answerRate = (j: number, c: number, l: number) =>
-    c === l ? 1 - input.errorRate[j] : input.errorRate[j] * wrongShare[c * classes + l]
+  // Null answer rates P(l | c) per annotator: right at its own rate, wrong as the crowd is wrong.
+  const block = classes * classes
+  const rate = new Float64Array(annotators * block)
+  for (let j = 0; j < annotators; j++)
+    for (let cell = 0; cell < block; cell++) {
+      const right = Math.floor(cell / classes) === cell % classes
+      rate[j * block + cell] = right ? 1 - input.errorRate[j] : input.errorRate[j] * wrongShare[cell]
+    }
   for (let i = 0; i < items; i++) {
     for (let p = start[i]; p < start[i + 1]; p++) {
       for (let q = p + 1; q < start[i + 1]; q++) {
@@ -168,11 +174,15 @@ export function tallyPairs(table: AnnotationTable, input: PairEvidenceInput, bur
           agreed[slot]++
           jointWrong[slot] += 1 - truth[table.label[a]]
         }
-        for (let l = 0; l < classes; l++) {
-          let both = 0
-          for (let c = 0; c < classes; c++) both += truth[c] * answerRate(j, c, l) * answerRate(k, c, l)
-          expected[slot] += (1 - truth[l]) * both
+        let expectedHere = 0
+        for (let c = 0; c < classes; c++) {
+          const rowJ = j * block + c * classes
+          const rowK = k * block + c * classes
+          let wrongBoth = 0
+          for (let l = 0; l < classes; l++) wrongBoth += (1 - truth[l]) * rate[rowJ + l] * rate[rowK + l]
+          expectedHere += truth[c] * wrongBoth
         }
+        expected[slot] += expectedHere
         if (table.time && !Number.isNaN(table.time[a]) && !Number.isNaN(table.time[b])) {
           if (Math.abs(table.time[a] - table.time[b]) <= burstWindow) close[slot]++
           const span = Math.max(to[j] - from[j], to[k] - from[k], burstWindow)

@@ -40,7 +40,7 @@ export class AnnotationTableBuilder {
   private readonly items = new Map<string, number>()
   private readonly annotators = new Map<string, number>()
   private readonly classes = new Map<string, number>()
-  private readonly firstRow = new Map<string, number>()
+  private readonly firstRow = new Map<number | string, number>()
   private readonly classRows: number[] = []
   private readonly classUses: number[] = []
   private readonly itemOf: number[] = []
@@ -60,7 +60,8 @@ export class AnnotationTableBuilder {
   add(item: string, annotator: string, label: string, time: number, row: number): void {
     const i = intern(this.items, item)
     const j = intern(this.annotators, annotator)
-    const key = `${i}:${j}`
+    // A number key is much faster than a string; it is exact while both indices fit their bits.
+    const key = i < 2 ** 27 && j < 2 ** 26 ? i * 2 ** 26 + j : `${i}:${j}`
     const kept = this.firstRow.get(key)
     if (kept !== undefined) {
       this.duplicates++

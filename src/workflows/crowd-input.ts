@@ -52,12 +52,23 @@ function secondsOf(value: unknown): number | undefined {
   return Number.isNaN(parsed) ? undefined : parsed / 1000
 }
 
-/** Where each named column sits in a record; JSON Lines records may each have their own columns. */
-function columnIndex(record: RawRecord, name: string | undefined): number {
-  return name === undefined ? -1 : record.columns.indexOf(name)
+/**
+ * Where each named column sits in a record (−1 when absent). CSV and Parquet pass one column array for every
+ * record, so the lookup is cached by identity; JSON Lines records may each have their own columns.
+ */
+function columnLocator(names: readonly (string | undefined)[]) {
+  let columns: readonly string[] | undefined
+  let indices: number[] = []
+  return (record: RawRecord): number[] => {
+    if (record.columns !== columns) {
+      columns = record.columns
+      indices = names.map((name) => (name === undefined ? -1 : record.columns.indexOf(name)))
+    }
+    return indices
+  }
 }
 
-/** Reads one table of (item, other, …) records: the required columns' texts per record, with every problem listed. */
+/** Reads one table of records: the required columns' texts per record, with every problem listed. */
 async function readTable(
   path: string,
   required: { name: string; flag: string }[],
@@ -66,33 +77,28 @@ async function readTable(
   onRow: (values: string[], optionalValue: unknown, row: number) => void,
 ) {
   const emptyCells = new IssueList('INVALID_VALUE', 'every answer needs an item, an annotator and a label')
+  const locate = columnLocator([...required.map((column) => column.name), optional])
+  const values: string[] = []
   const summary = await readRawRecords(
     path,
     (record) => {
-      const values: string[] = []
-      for (const { name, flag } of required) {
-        const index = columnIndex(record, name)
-        if (index < 0) {
+      const indices = locate(record)
+      values.length = 0
+      for (let column = 0; column < required.length; column++) {
+        const { name, flag } = required[column]
+        if (indices[column] < 0) {
           const present = record.columns.map((column) => JSON.stringify(column)).join(', ')
           const where = { file: path, row: record.row, line: record.line }
-          throw PoisonguardError.at(
-            'MISSING_COLUMN',
-            where,
-            `no column "${name}" (${flag}); the columns are ${present}`,
-            COLUMN_HINT,
-          )
+          throw PoisonguardError.at('MISSING_COLUMN', where, `no column "${name}" (${flag}); the columns are ${present}`, COLUMN_HINT)
         }
-        const text = textOf(record.values[index])
+        const text = textOf(record.values[indices[column]])
         if (text === undefined) {
-          emptyCells.add(
-            { file: path, row: record.row, line: record.line, column: name },
-            'the cell is empty',
-          )
+          emptyCells.add({ file: path, row: record.row, line: record.line, column: name }, 'the cell is empty')
           return
         }
         values.push(text)
       }
-      const optionalIndex = columnIndex(record, optional)
+      const optionalIndex = indices[required.length]
       onRow(values, optionalIndex < 0 ? undefined : record.values[optionalIndex], record.row)
     },
     { format: options.format, onProgress: options.onProgress },
