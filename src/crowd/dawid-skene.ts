@@ -53,7 +53,7 @@ function fitConfusionModel(
 ): ModelFit {
   const { classes } = counts(table)
   const weight = weightsOf(table, options)
-  const start = majorityVotePosterior(table, options)
+  const start = options.start ?? majorityVotePosterior(table, options)
   const { posterior, iterations } = iterate(start, options, (current) =>
     posteriorFromConfusion(
       table,

@@ -92,7 +92,7 @@ function updateGlad(table: AnnotationTable, posterior: Float64Array, state: Glad
 export function fitGlad(table: AnnotationTable, options: EmOptions = {}): ModelFit {
   const { items, annotators, classes } = counts(table)
   const weight = weightsOf(table, options)
-  const start = majorityVotePosterior(table, options)
+  const start = options.start ?? majorityVotePosterior(table, options)
   const state: GladState = {
     ability: new Float64Array(annotators).fill(GLAD_ABILITY_MEAN),
     logInverseDifficulty: new Float64Array(items).fill(GLAD_LOG_INVERSE_DIFFICULTY_MEAN),

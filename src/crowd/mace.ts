@@ -65,7 +65,7 @@ export function fitMace(table: AnnotationTable, options: EmOptions = {}): ModelF
     competence: new Float64Array(annotators).fill(0.5),
     spamShare: new Float64Array(annotators * classes).fill(1 / classes),
   }
-  const start = majorityVotePosterior(table, options)
+  const start = options.start ?? majorityVotePosterior(table, options)
   const { posterior, iterations } = iterate(start, options, (current) => {
     state = updateMace(table, current, state)
     return posteriorFromConfusion(table, maceConfusion(state, classes), uniform, weight, options.gold)

@@ -44,6 +44,8 @@ export interface EmOptions {
   annotatorWeight?: Float64Array
   /** Known true class per item, −1 where unknown: those posteriors are fixed to the gold class. */
   gold?: Int32Array
+  /** Posteriors to start EM from (itemCount × classCount); default the (weighted) majority vote. */
+  start?: Float64Array
 }
 
 /** A model's fit: the consensus and, for the models that have them, per-annotator confusion matrices. */
