@@ -19,15 +19,24 @@ async function simulate(items, perItem) {
     j % 10 === 0 ? { kind: 'colluder', accuracy: 0.9, victim: 1, target: 0 } : { kind: 'honest', accuracy },
   )
   const truth = Int32Array.from({ length: items }, (_, i) => (i * 7919) % classCount)
-  return { ...simulateCrowd(truth, classCount, annotators, perItem, 1), colluders: annotators.map((a) => a.kind === 'colluder') }
+  return {
+    ...simulateCrowd(truth, classCount, annotators, perItem, 1),
+    colluders: annotators.map((a) => a.kind === 'colluder'),
+  }
 }
 
 async function child(path) {
   const { crowdFile } = await import('../dist/workflows/crowd-file.js')
   const started = performance.now()
-  const { report } = await crowdFile({ input: path, out: `${path}.consensus.csv`, report: `${path}.report.json` })
+  const { report } = await crowdFile({
+    input: path,
+    out: `${path}.consensus.csv`,
+    report: `${path}.report.json`,
+  })
   const seconds = (performance.now() - started) / 1000
-  const flagged = report.annotators.filter((entry) => entry.flagged).map((entry) => Number(entry.annotator.slice(6)))
+  const flagged = report.annotators
+    .filter((entry) => entry.flagged)
+    .map((entry) => Number(entry.annotator.slice(6)))
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024)
   process.stdout.write(`${JSON.stringify({ seconds, maxRssMiB, flagged, groups: report.groups.length })}\n`)
 }
@@ -56,7 +65,9 @@ async function main() {
     const path = join(folder, 'answers.csv')
     const lines = ['item,annotator,label,timestamp']
     for (let a = 0; a < table.item.length; a++)
-      lines.push(`${table.itemIds[table.item[a]]},${table.annotatorIds[table.annotator[a]]},${table.classes[table.label[a]]},${table.time[a]}`)
+      lines.push(
+        `${table.itemIds[table.item[a]]},${table.annotatorIds[table.annotator[a]]},${table.classes[table.label[a]]},${table.time[a]}`,
+      )
     writeFileSync(path, `${lines.join('\n')}\n`)
     const output = execFileSync(process.execPath, [process.argv[1], '--child', path], { encoding: 'utf8' })
     const endToEnd = JSON.parse(output)

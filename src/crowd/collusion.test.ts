@@ -8,7 +8,10 @@ import type { AnnotationTable } from './types.js'
 const truth = Int32Array.from({ length: 400 }, (_, i) => (i * 5) % 3)
 
 function honestCrowd(seed: number, low = 0.7): AnnotationTable {
-  const annotators: SimulatedAnnotator[] = spreadAccuracies(12, low, 0.97).map((accuracy) => ({ kind: 'honest', accuracy }))
+  const annotators: SimulatedAnnotator[] = spreadAccuracies(12, low, 0.97).map((accuracy) => ({
+    kind: 'honest',
+    accuracy,
+  }))
   return simulateCrowd(truth, 3, annotators, 5, seed).table
 }
 
@@ -29,7 +32,11 @@ function withCopier(table: AnnotationTable, leader: number, lag: number): Annota
 
 function collusionIn(table: AnnotationTable) {
   const fit = fitDawidSkene(table)
-  return findCollusion(table, { posterior: fit.posterior, confusion: fit.confusion ?? new Float64Array() }, measureReliability(table, fit.posterior))
+  return findCollusion(
+    table,
+    { posterior: fit.posterior, confusion: fit.confusion ?? new Float64Array() },
+    measureReliability(table, fit.posterior),
+  )
 }
 
 describe('findCollusion', () => {
@@ -51,7 +58,10 @@ describe('findCollusion', () => {
 
   it('does not call a shared answer sheet copied when it was answered in another order', () => {
     const table = withCopier(honestCrowd(4), 11, 5)
-    const reversed = { ...table, time: table.time?.map((time, a) => (table.annotator[a] === 12 ? -time : time)) }
+    const reversed = {
+      ...table,
+      time: table.time?.map((time, a) => (table.annotator[a] === 12 ? -time : time)),
+    }
     // Same answers, same items, only the order differs: with so few shared mistakes nothing links them.
     expect(collusionIn(reversed)).toEqual([])
   })

@@ -50,7 +50,9 @@ function answersInOrder(table: AnnotationTable): { start: Int32Array; order: Int
   const time = table.time
   if (time) {
     for (let j = 0; j + 1 < byAnnotator.start.length; j++)
-      byAnnotator.order.subarray(byAnnotator.start[j], byAnnotator.start[j + 1]).sort((a, b) => time[a] - time[b] || a - b)
+      byAnnotator.order
+        .subarray(byAnnotator.start[j], byAnnotator.start[j + 1])
+        .sort((a, b) => time[a] - time[b] || a - b)
   }
   return byAnnotator
 }

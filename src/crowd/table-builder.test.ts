@@ -14,7 +14,11 @@ describe('AnnotationTableBuilder', () => {
     expect(Array.from(table.label)).toEqual([0, 1])
     expect(Array.from(table.time ?? [])).toEqual([5, Number.NaN])
     expect(warnings).toEqual([
-      { kind: 'duplicate-answers', count: 1, examples: [{ item: 'i1', annotator: 'ann', keptRow: 1, ignoredRow: 3 }] },
+      {
+        kind: 'duplicate-answers',
+        count: 1,
+        examples: [{ item: 'i1', annotator: 'ann', keptRow: 1, ignoredRow: 3 }],
+      },
     ])
   })
 
@@ -24,7 +28,9 @@ describe('AnnotationTableBuilder', () => {
     builder.add('i1', 'bob', 'cat', Number.NaN, 2)
     const { table, warnings } = builder.build()
     expect(table.time).toBeUndefined()
-    expect(warnings.map(describeInputWarning)).toEqual(['every answer is "cat": there is nothing to aggregate and no annotator can be judged'])
+    expect(warnings.map(describeInputWarning)).toEqual([
+      'every answer is "cat": there is nothing to aggregate and no annotator can be judged',
+    ])
   })
 })
 
@@ -34,10 +40,16 @@ describe('alignGold', () => {
     builder.add('i1', 'ann', 'cat', Number.NaN, 1)
     builder.add('i2', 'bob', 'dog', Number.NaN, 2)
     const { table } = builder.build()
-    const gold = new Map([['i2', 'bird'], ['i1', 'cat'], ['i9', 'dog']])
+    const gold = new Map([
+      ['i2', 'bird'],
+      ['i1', 'cat'],
+      ['i9', 'dog'],
+    ])
     const aligned = alignGold(table, gold, 'gold.csv')
     expect(aligned.table.classes).toEqual(['cat', 'dog', 'bird'])
     expect(Array.from(aligned.gold)).toEqual([0, 2])
-    expect(aligned.warnings.map(describeInputWarning)).toEqual(['1 items of the gold.csv have no answer and get no consensus: i9'])
+    expect(aligned.warnings.map(describeInputWarning)).toEqual([
+      '1 items of the gold.csv have no answer and get no consensus: i9',
+    ])
   })
 })

@@ -89,11 +89,19 @@ async function readTable(
         if (indices[column] < 0) {
           const present = record.columns.map((column) => JSON.stringify(column)).join(', ')
           const where = { file: path, row: record.row, line: record.line }
-          throw PoisonguardError.at('MISSING_COLUMN', where, `no column "${name}" (${flag}); the columns are ${present}`, COLUMN_HINT)
+          throw PoisonguardError.at(
+            'MISSING_COLUMN',
+            where,
+            `no column "${name}" (${flag}); the columns are ${present}`,
+            COLUMN_HINT,
+          )
         }
         const text = textOf(record.values[indices[column]])
         if (text === undefined) {
-          emptyCells.add({ file: path, row: record.row, line: record.line, column: name }, 'the cell is empty')
+          emptyCells.add(
+            { file: path, row: record.row, line: record.line, column: name },
+            'the cell is empty',
+          )
           return
         }
         values.push(text)
