@@ -39,7 +39,7 @@ function renderHeader(report: CrowdReport): string {
     metaItem('Model', escapeHtml(report.model)),
     metaItem(
       'Suspicious annotators',
-      escapeHtml(report.adversaries === 'keep' ? 'kept' : report.adversaries.replace('-', ' ') + 'd'),
+      escapeHtml(report.adversaries === 'keep' ? 'kept' : `${report.adversaries.replace('-', ' ')}d`),
     ),
     metaItem('Tool', `${escapeHtml(report.tool.name)} ${escapeHtml(report.tool.version)}`),
   ]
