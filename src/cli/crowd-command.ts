@@ -8,7 +8,7 @@ import {
 import type { RawRecordFormat } from '../io/formats/index.js'
 import { crowdFile } from '../workflows/crowd-file.js'
 import type { CliIo } from './io.js'
-import { parseShare } from './options.js'
+import { parseInteger, parseShare } from './options.js'
 import { createProgressReporter } from './progress.js'
 
 interface CrowdFlags {
@@ -16,6 +16,9 @@ interface CrowdFlags {
   report?: string
   html?: string
   gold?: string
+  dataset?: string
+  datasetId: string
+  seed: number
   model: AggregationModel
   adversaries: AdversaryPolicy
   downWeight: number
@@ -33,6 +36,7 @@ const examples = `
 Examples:
   $ poisonguard crowd annotations.csv --out consensus.csv --report crowd.json --html crowd.html
   $ poisonguard crowd answers.jsonl --out consensus.jsonl --gold gold.csv --model glad
+  $ poisonguard crowd answers.csv --out consensus.csv --dataset images.csv --report crowd.json
   $ poisonguard crowd answers.parquet --out consensus.csv --adversaries down-weight --down-weight 0.2
   $ poisonguard crowd votes.csv --out c.csv --item-column task --annotator-column worker --label-column answer \\
       --time-column submitted_at
@@ -77,6 +81,12 @@ export function registerCrowdCommand(program: Command, io: CliIo): void {
     .option('--report <file.json>', 'JSON report: annotators, groups, findings')
     .option('--html <file>', 'self-contained HTML report with confusion matrices and the collusion graph')
     .option('--gold <file>', 'known labels for some items (item and label columns)')
+    .option(
+      '--dataset <file>',
+      "the items' own data: the built-in model's view of them is combined with the crowd",
+    )
+    .option('--dataset-id <column>', 'column of --dataset holding the item ids', 'id')
+    .option('--seed <n>', "seed of the model's folds", parseInteger, 0)
     .addOption(
       new Option('--model <name>', 'aggregation model').choices(aggregationModels).default('dawid-skene'),
     )
@@ -124,6 +134,8 @@ export function registerCrowdCommand(program: Command, io: CliIo): void {
           },
           format: flags.format,
           gold: flags.gold,
+          dataset: flags.dataset ? { path: flags.dataset, load: { id: flags.datasetId } } : undefined,
+          seed: flags.seed,
           model: flags.model,
           adversaries: flags.adversaries,
           downWeight: flags.adversaries === 'down-weight' ? flags.downWeight : undefined,

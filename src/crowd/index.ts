@@ -18,6 +18,7 @@ export { fitDawidSkene, fitOneCoin, fullConfusion, oneCoinConfusion } from './da
 export { fitGlad } from './glad.js'
 export { fitMace } from './mace.js'
 export { majorityVotePosterior } from './majority-vote.js'
+export { type CombinedView, combineWithModelView, type ModelView } from './model-view.js'
 export {
   type AnnotatorReliability,
   goldAgreement,

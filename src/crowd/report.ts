@@ -1,6 +1,7 @@
 import type { Suspicion } from './adversaries.js'
 import type { CrowdResult } from './aggregate.js'
 import type { CollusionEdge, CollusionSignal } from './collusion.js'
+import type { CombinedView } from './model-view.js'
 import { goldAgreement, wilsonInterval } from './reliability.js'
 import { type CrowdInputWarning, describeInputWarning } from './table-builder.js'
 import type { AggregationModel, AnnotationTable } from './types.js'
@@ -50,6 +51,8 @@ export interface CrowdReport {
   tool: { name: 'poisonguard'; version: string }
   input: { path: string; format: string; sha256: string; answers: number; items: number; annotators: number }
   gold?: { path: string; items: number }
+  /** Present when item features were combined with the crowd (`--dataset`). */
+  modelView?: { path: string; coveredItems: number; agreement: number; overruledItems: number }
   classes: string[]
   model: AggregationModel
   adversaries: 'exclude' | 'down-weight' | 'keep'
@@ -75,6 +78,8 @@ export interface CrowdReportContext {
   version: string
   input: { path: string; format: string; sha256: string }
   gold?: { path: string; codes: Int32Array }
+  /** The dataset whose features the built-in model learnt, and what combining its view changed. */
+  modelView?: { path: string; combined: CombinedView }
   model: AggregationModel
   adversaries: 'exclude' | 'down-weight' | 'keep'
   warnings: readonly CrowdInputWarning[]
@@ -167,16 +172,25 @@ function groupEntries(table: AnnotationTable, result: CrowdResult): GroupEntry[]
   }))
 }
 
-function findingsOf(table: AnnotationTable, result: CrowdResult): CrowdFinding[] {
+function explain(table: AnnotationTable, result: CrowdResult, i: number, overruled: number): string {
+  const { fit, initialFit } = result
+  const label = table.classes[fit.label[i]]
+  if (overruled >= 0)
+    return `the crowd said "${table.classes[overruled]}"; the model's view of the item's features tipped it to "${label}"`
+  if (fit.label[i] !== initialFit.label[i])
+    return `the crowd said "${table.classes[initialFit.label[i]]}" until the flagged annotators were set aside`
+  return `the crowd is unsure: "${label}" has posterior ${fit.confidence[i].toFixed(2)}`
+}
+
+function findingsOf(table: AnnotationTable, result: CrowdResult, overruled?: Int32Array): CrowdFinding[] {
   const { fit, initialFit } = result
   const findings: CrowdFinding[] = []
   for (let i = 0; i < table.itemIds.length; i++) {
-    const changed = fit.label[i] !== initialFit.label[i]
+    const byModel = overruled ? overruled[i] : -1
+    const changed = fit.label[i] !== initialFit.label[i] || byModel >= 0
     if (!changed && fit.confidence[i] >= LOW_CONFIDENCE) continue
     const label = table.classes[fit.label[i]]
-    const explanation = changed
-      ? `the crowd said "${table.classes[initialFit.label[i]]}" until the flagged annotators were set aside`
-      : `the crowd is unsure: "${label}" has posterior ${fit.confidence[i].toFixed(2)}`
+    const explanation = explain(table, result, i, byModel)
     findings.push({
       item: table.itemIds[i],
       kind: 'label_issue',
@@ -188,6 +202,12 @@ function findingsOf(table: AnnotationTable, result: CrowdResult): CrowdFinding[]
   return findings
 }
 
+function describeModelView({ path, combined }: { path: string; combined: CombinedView }) {
+  let overruledItems = 0
+  for (const previous of combined.overruled) if (previous >= 0) overruledItems++
+  return { path, coveredItems: combined.coveredItems, agreement: combined.agreement, overruledItems }
+}
+
 /** The JSON-safe report of one aggregation: input, summary, annotators, colluding groups and item findings. */
 export function buildCrowdReport(
   table: AnnotationTable,
@@ -195,7 +215,7 @@ export function buildCrowdReport(
   context: CrowdReportContext,
 ): CrowdReport {
   const annotators = annotatorEntries(table, result, context.gold?.codes)
-  const findings = findingsOf(table, result)
+  const findings = findingsOf(table, result, context.modelView?.combined.overruled)
   const confidence = result.fit.confidence
   let confidenceSum = 0
   let lowConfidence = 0
@@ -213,6 +233,7 @@ export function buildCrowdReport(
       annotators: table.annotatorIds.length,
     },
     ...(context.gold ? { gold: { path: context.gold.path, items: goldItems } } : {}),
+    ...(context.modelView ? { modelView: describeModelView(context.modelView) } : {}),
     classes: [...table.classes],
     model: context.model,
     adversaries: context.adversaries,

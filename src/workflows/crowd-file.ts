@@ -1,4 +1,5 @@
 import { extname } from 'node:path'
+import { classPrior } from '../crowd/em.js'
 import {
   type AdversaryOptions,
   type AdversaryPolicy,
@@ -7,12 +8,15 @@ import {
   aggregateCrowd,
   buildCrowdReport,
   type CollusionOptions,
+  type CombinedView,
   type CrowdInputWarning,
   type CrowdReport,
   type CrowdResult,
 } from '../crowd/index.js'
+import { combineWithModelView } from '../crowd/model-view.js'
 import { PoisonguardError } from '../errors.js'
 import { encodeCsvField } from '../io/csv-parser.js'
+import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeLines } from '../io/lines-writer.js'
 import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
@@ -26,6 +30,7 @@ import {
   loadAnnotations,
   loadGoldLabels,
 } from './crowd-input.js'
+import { computeModelView } from './crowd-model.js'
 
 export interface CrowdFileOptions {
   /** Answers: CSV, JSON Lines or Parquet, one record per (item, annotator, label[, time]). */
@@ -34,6 +39,13 @@ export interface CrowdFileOptions {
   format?: LoadAnnotationsOptions['format']
   /** Known labels for some items (item and label columns, same names as the answers). */
   gold?: string
+  /**
+   * The items' own data (ids = item ids): the built-in model learns the consensus from its features out of fold
+   * and its view is combined with the crowd's.
+   */
+  dataset?: { path: string; load?: LoadOptions }
+  /** Seed of the model's folds and solver. Default 0. */
+  seed?: number
   /** Default `dawid-skene`. */
   model?: AggregationModel
   /** Default `exclude`. */
@@ -98,7 +110,7 @@ function outputsOf(
  */
 export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileResult> {
   const checkAborted = () => throwIfAborted(options.signal, 'crowd')
-  const inputs = [options.input, options.gold]
+  const inputs = [options.input, options.gold, options.dataset?.path]
   const targets = [
     { path: options.out, flag: '--out' },
     { path: options.report, flag: '--report' },
@@ -126,7 +138,7 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
       `the down-weight must lie strictly between 0 and 1, received ${options.downWeight}`,
     )
   }
-  const result = aggregateCrowd(table, {
+  const crowd = aggregateCrowd(table, {
     model: options.model,
     adversaries: options.adversaries,
     downWeight: options.downWeight,
@@ -135,10 +147,27 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
     onProgress: (fraction) => options.onProgress?.('aggregating', fraction),
   })
   checkAborted()
+  let result = crowd
+  let modelView: { path: string; combined: CombinedView } | undefined
+  if (options.dataset) {
+    options.onProgress?.('learning the items', 0)
+    const dataset = await loadDataset(options.dataset.path, options.dataset.load)
+    const view = await computeModelView(dataset, table, crowd.fit, options.seed ?? 0)
+    const combined = combineWithModelView(
+      crowd.fit,
+      classPrior(crowd.fit.posterior, table.classes.length),
+      view,
+    )
+    const { posterior, label, confidence } = combined
+    result = { ...crowd, fit: { ...crowd.fit, posterior, label, confidence } }
+    modelView = { path: options.dataset.path, combined }
+    checkAborted()
+  }
   const report = buildCrowdReport(table, result, {
     version,
     input: loaded.file,
     gold: options.gold && gold ? { path: options.gold, codes: gold } : undefined,
+    modelView,
     model: result.fit.model,
     adversaries: options.adversaries ?? 'exclude',
     warnings,
