@@ -2,6 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { CrowdReport } from '../../src/crowd/report.js'
 import { type SimulatedAnnotator, simulateCrowd, spreadAccuracies } from '../../src/crowd/simulate.js'
+import { fromRecords } from '../../src/io/in-memory.js'
+import { writeDataset } from '../../src/io/write-dataset.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
 
@@ -140,5 +142,34 @@ describe('poisonguard crowd', () => {
     expect(result.stdout).toContain(
       'Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error',
     )
+  })
+})
+
+describe('poisonguard crowd on Parquet', () => {
+  it('reads answers from a Parquet file with renamed columns', async () => {
+    const records = Array.from({ length: 60 }, (_, index) => ({
+      id: `answer${index}`,
+      label: index % 3 === 0 ? 'no' : 'yes',
+      source: `worker${index % 3}`,
+      task: Math.floor(index / 3),
+    }))
+    const parquet = path('answers.parquet')
+    await writeDataset(fromRecords(records), parquet, { format: 'parquet' })
+    const out = path('parquet-consensus.csv')
+    const result = await runCli(
+      'crowd',
+      parquet,
+      '--out',
+      out,
+      '--item-column',
+      'task',
+      '--annotator-column',
+      'source',
+    )
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    const lines = readFileSync(out, 'utf8').trim().split('\n')
+    expect(lines).toHaveLength(21)
+    expect(lines[1]).toMatch(/^0,yes,/)
   })
 })
