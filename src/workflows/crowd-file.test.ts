@@ -11,8 +11,9 @@ const path = useTemporaryFolder()
 describe('crowdFile with the items’ own data', () => {
   it('combines a weak crowd with the model’s view of MNIST pixels and beats the crowd alone', async () => {
     const items = 1000
-    const digits = mnistDataset(items)
-    const truth = Int32Array.from(digits.labels?.codes ?? [])
+    // Ten more digits than answered items: rows nobody answered are reported, not learnt from.
+    const digits = mnistDataset(items + 10)
+    const truth = Int32Array.from(digits.labels?.codes ?? []).subarray(0, items)
     const annotators: SimulatedAnnotator[] = spreadAccuracies(6, 0.4, 0.6).map((accuracy) => ({
       kind: 'honest',
       accuracy,
@@ -45,6 +46,7 @@ describe('crowdFile with the items’ own data', () => {
     expect(crowdOnly.report.modelView).toBeUndefined()
     expect(combined.report.modelView).toMatchObject({ coveredItems: items })
     expect(combined.report.modelView?.overruledItems).toBeGreaterThan(0)
+    expect(combined.report.warnings).toEqual([expect.stringMatching(/^10 items of the dataset .*digits.csv have no answer/)])
     expect(after - before, `crowd ${before}, crowd and model ${after}`).toBeGreaterThan(0.03)
   })
 })

@@ -153,6 +153,11 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
     options.onProgress?.('learning the items', 0)
     const dataset = await loadDataset(options.dataset.path, options.dataset.load)
     const view = await computeModelView(dataset, table, crowd.fit, options.seed ?? 0)
+    if (view.unanswered.length > 0) {
+      const examples = view.unanswered.slice(0, 5)
+      const source = `dataset ${options.dataset.path}`
+      warnings.push({ kind: 'unanswered-items', source, count: view.unanswered.length, examples })
+    }
     const combined = combineWithModelView(
       crowd.fit,
       classPrior(crowd.fit.posterior, table.classes.length),

@@ -16,21 +16,25 @@ export const MIN_MODEL_ITEMS = 20
  * The built-in model's view of the items: a logistic regression on the dataset's features (text TF-IDF, pixels,
  * numeric columns or embeddings, as `scan` represents them), trained on the crowd's consensus labels and predicting
  * every item out of fold, so no item's prediction comes from a model that saw its own crowd label. Dataset rows are
- * matched to items by id; rows of other ids are ignored.
+ * matched to items by id; the ids of rows nobody answered are returned, and those rows are left out.
  */
 export async function computeModelView(
   dataset: Dataset,
   table: AnnotationTable,
   consensus: Consensus,
   seed: number,
-): Promise<ModelView> {
+): Promise<ModelView & { unanswered: string[] }> {
   const classCount = table.classes.length
   const itemOf = new Map(table.itemIds.map((id, i) => [id, i]))
   const rows: number[] = []
   const items: number[] = []
+  const unanswered: string[] = []
   dataset.ids.forEach((id, row) => {
     const item = itemOf.get(id)
-    if (item === undefined) return
+    if (item === undefined) {
+      unanswered.push(id)
+      return
+    }
     rows.push(row)
     items.push(item)
   })
@@ -67,5 +71,5 @@ export async function computeModelView(
     for (let k = 0; k < classCount; k++)
       probabilities[item * classCount + k] = predicted.data[index * classCount + k]
   })
-  return { probabilities, covered }
+  return { probabilities, covered, unanswered }
 }
