@@ -71,13 +71,18 @@ export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {
   }
   const initialFit = fitModel(table, emOptions)
   options.onProgress?.(0.4)
-  const initialReliability = measureReliability(table, initialFit.posterior)
-  const suspicions: Suspicion[][] = findSuspiciousAnnotators(table, initialReliability, options.detection)
-  const confusion = initialFit.confusion ?? fullConfusion(table, initialFit.posterior)
+  // The search divides an item's posterior by a pair's own likelihood factors, so it needs a fit whose posteriors
+  // are such products: majority vote and GLAD have no confusion matrices, and Dawid–Skene stands in for them.
+  const detectionFit = initialFit.confusion ? initialFit : fitDawidSkene(table, emOptions)
+  const detectionReliability = measureReliability(table, detectionFit.posterior)
+  const suspicions: Suspicion[][] = findSuspiciousAnnotators(table, detectionReliability, options.detection)
   const groups = findCollusion(
     table,
-    { posterior: initialFit.posterior, confusion },
-    initialReliability,
+    {
+      posterior: detectionFit.posterior,
+      confusion: detectionFit.confusion ?? fullConfusion(table, detectionFit.posterior),
+    },
+    detectionReliability,
     options.detection,
   )
   groups.forEach((group, index) => {
@@ -101,7 +106,7 @@ export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {
   options.onProgress?.(0.9)
   let changedItems = 0
   for (let i = 0; i < fit.label.length; i++) if (fit.label[i] !== initialFit.label[i]) changedItems++
-  const reliability = anySuspicious ? measureReliability(table, fit.posterior) : initialReliability
+  const reliability = measureReliability(table, fit.posterior)
   options.onProgress?.(1)
   return { fit, initialFit, reliability, suspicions, groups, weight, changedItems, majoritySuspicious }
 }

@@ -46,7 +46,9 @@ describe('crowdFile with the items’ own data', () => {
     expect(crowdOnly.report.modelView).toBeUndefined()
     expect(combined.report.modelView).toMatchObject({ coveredItems: items })
     expect(combined.report.modelView?.overruledItems).toBeGreaterThan(0)
-    expect(combined.report.warnings).toEqual([expect.stringMatching(/^10 items of the dataset .*digits.csv have no answer/)])
+    expect(combined.report.warnings).toEqual([
+      expect.stringMatching(/^10 items of the dataset .*digits.csv have no answer/),
+    ])
     expect(after - before, `crowd ${before}, crowd and model ${after}`).toBeGreaterThan(0.03)
   })
 })
