@@ -26,6 +26,8 @@ export interface AnnotatorEntry {
   suspicions: (Suspicion & { description: string })[]
   /** Soft counts of answers (columns) per true class (rows), in `classes` order. */
   confusion: number[][]
+  /** Per true class: expected answers, the share answered right and its 95% Wilson interval (the matrix's rows). */
+  perClass: { class: string; answers: number; accuracy: number; interval: [number, number] }[]
   /** Answers on gold items: how many matched, with a 95% interval; absent without gold. */
   gold?: { right: number; total: number; interval: [number, number] }
 }
@@ -122,6 +124,11 @@ function annotatorEntries(table: AnnotationTable, result: CrowdResult, gold?: In
     const confusion = Array.from({ length: classCount }, (_, k) =>
       Array.from(reliability.confusionCounts.subarray(block + k * classCount, block + (k + 1) * classCount)),
     )
+    const perClass = confusion.map((row, k) => {
+      const answers = row.reduce((sum, value) => sum + value, 0)
+      const accuracy = answers > 0 ? row[k] / answers : 0
+      return { class: table.classes[k], answers, accuracy, interval: wilsonInterval(row[k], answers) }
+    })
     const entry: AnnotatorEntry = {
       annotator,
       answers: reliability.answerCount[j],
@@ -133,6 +140,7 @@ function annotatorEntries(table: AnnotationTable, result: CrowdResult, gold?: In
       reason: described.map((suspicion) => suspicion.description).join('; '),
       suspicions: described,
       confusion,
+      perClass,
     }
     if (goldCounts && goldCounts.total[j] > 0) {
       const right = goldCounts.right[j]

@@ -51,6 +51,10 @@ describe('poisonguard crowd', () => {
     const worker4 = parsed.annotators.find((entry) => entry.annotator === 'worker4')
     expect(worker4?.reason).toMatch(/colludes with (worker0, worker8|worker8, worker0) \(group 1\)/)
     expect(worker4?.interval[0]).toBeLessThan(worker4?.reliability ?? 0)
+    // A colluder is right on other classes and wrong on c1, and the per-class intervals say so.
+    const onVictim = worker4?.perClass.find((entry) => entry.class === 'c1')
+    const elsewhere = worker4?.perClass.find((entry) => entry.class === 'c2')
+    expect(onVictim?.interval[1]).toBeLessThan(elsewhere?.interval[0] ?? 0)
     const page = readFileSync(html, 'utf8')
     expect(page).toContain('aria-label="collusion graph"')
     expect(page).toContain('Confusion matrices')
