@@ -1,12 +1,33 @@
 /**
- * poisonguard's portable core (`poisonguard/core`): detectors, attacks, fusion and the report contract over data
- * already in memory. Nothing in its import graph touches Node built-ins, the file system or native packages, so it
- * bundles for a browser, a web worker or an edge runtime; the main entry adds loaders, writers, provenance and the
- * native backend.
+ * poisonguard's portable core (`poisonguard/core`): detectors, attacks, fusion, crowd label aggregation and the
+ * report contract over data already in memory. Nothing in its import graph touches Node built-ins, the file system
+ * or native packages, so it bundles for a browser, a web worker or an edge runtime; the main entry adds loaders,
+ * writers, provenance and the native backend.
  * @packageDocumentation
  */
 export { applyAttack, attackIds, attackRegistry, getAttack } from './attacks/index.js'
 export type { Attack, AttackResult } from './attacks/types.js'
+export {
+  type AggregationModel,
+  type AnnotationTable,
+  AnnotationTableBuilder,
+  aggregateCrowd,
+  aggregationModels,
+  buildCrowdReport,
+  type CrowdOptions,
+  type CrowdReport,
+  type CrowdResult,
+  findCollusion,
+  findSuspiciousAnnotators,
+  fitDawidSkene,
+  fitGlad,
+  fitMace,
+  fitOneCoin,
+  type ModelFit,
+  majorityVotePosterior,
+  measureReliability,
+  simulateCrowd,
+} from './crowd/index.js'
 export { type Dataset, type DatasetOrigin, encodeLabels, type LabelColumn } from './data/dataset.js'
 export type { FeatureMatrix, SparseMatrix } from './data/matrix.js'
 export {
