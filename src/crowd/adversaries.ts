@@ -100,6 +100,8 @@ export function findSuspiciousAnnotators(
   const { annotators, classes } = counts(table)
   const testCount = Math.max(1, annotators * classes)
   const found: Suspicion[][] = Array.from({ length: annotators }, () => [])
+  // With one class every answer is right and κ is undefined: there is nothing to judge anyone by.
+  if (classes < 2) return found
   for (let j = 0; j < annotators; j++) {
     const answers = reliability.answerCount[j]
     if (answers < settings.minAnswers) continue

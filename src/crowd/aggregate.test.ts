@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { aggregateCrowd, modelFitters } from './aggregate.js'
 import { accuracyOf, type SimulatedAnnotator, simulateCrowd, spreadAccuracies } from './simulate.js'
+import { AnnotationTableBuilder } from './table-builder.js'
 import { aggregationModels } from './types.js'
 
 const truth = Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 4)
@@ -53,5 +54,15 @@ describe('aggregateCrowd', () => {
       expect(flagged(result.suspicions), model).toEqual([1, 5, 9])
       expect(accuracyOf(modelFitters[model](table).label, truth), model).toBeGreaterThan(0.9)
     }
+  })
+
+  it('judges nobody when every answer is the same class', () => {
+    const builder = new AnnotationTableBuilder()
+    for (let i = 0; i < 30; i++)
+      for (const who of ['a', 'b', 'c']) builder.add(`i${i}`, who, 'x', Number.NaN, i + 1)
+    const result = aggregateCrowd(builder.build().table)
+    expect(flagged(result.suspicions)).toEqual([])
+    expect(result.groups).toEqual([])
+    expect(result.fit.confidence.every((value) => value === 1)).toBe(true)
   })
 })

@@ -158,7 +158,8 @@ export function findCollusion(
     burstWindow: options.burstWindow ?? 60,
     minCopiedRun: options.minCopiedRun ?? 8,
   }
-  const { annotators } = counts(table)
+  const { annotators, classes } = counts(table)
+  if (classes < 2) return []
   const errorRate = reliability.accuracy.map((accuracy) => Math.min(0.99, Math.max(0.01, 1 - accuracy)))
   const evidence: PairEvidenceInput = {
     posterior: fit.posterior,
