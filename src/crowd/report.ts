@@ -180,9 +180,24 @@ function groupEntries(table: AnnotationTable, result: CrowdResult): GroupEntry[]
   }))
 }
 
-function explain(table: AnnotationTable, result: CrowdResult, i: number, overruled: number): string {
+/** Per item, the summed weight of its answers in the final fit; 0 when only set-aside annotators answered. */
+function trustedWeight(table: AnnotationTable, weight: Float64Array): Float64Array {
+  const total = new Float64Array(table.itemIds.length)
+  for (let a = 0; a < table.item.length; a++) total[table.item[a]] += weight[table.annotator[a]]
+  return total
+}
+
+function explain(
+  table: AnnotationTable,
+  result: CrowdResult,
+  i: number,
+  overruled: number,
+  trusted: Float64Array,
+): string {
   const { fit, initialFit } = result
   const label = table.classes[fit.label[i]]
+  if (trusted[i] === 0)
+    return `only set-aside annotators answered this item; "${label}" is the class prior, not an answer`
   if (overruled >= 0)
     return `the crowd said "${table.classes[overruled]}"; the model's view of the item's features tipped it to "${label}"`
   if (fit.label[i] !== initialFit.label[i])
@@ -192,13 +207,14 @@ function explain(table: AnnotationTable, result: CrowdResult, i: number, overrul
 
 function findingsOf(table: AnnotationTable, result: CrowdResult, overruled?: Int32Array): CrowdFinding[] {
   const { fit, initialFit } = result
+  const trusted = trustedWeight(table, result.weight)
   const findings: CrowdFinding[] = []
   for (let i = 0; i < table.itemIds.length; i++) {
     const byModel = overruled ? overruled[i] : -1
     const changed = fit.label[i] !== initialFit.label[i] || byModel >= 0
-    if (!changed && fit.confidence[i] >= LOW_CONFIDENCE) continue
+    if (!changed && trusted[i] > 0 && fit.confidence[i] >= LOW_CONFIDENCE) continue
     const label = table.classes[fit.label[i]]
-    const explanation = explain(table, result, i, byModel)
+    const explanation = explain(table, result, i, byModel, trusted)
     findings.push({
       item: table.itemIds[i],
       kind: 'label_issue',
