@@ -5,16 +5,26 @@ describe('poisonguard/core API', () => {
   it('exports exactly the in-memory scan, detectors, attacks and report contract', () => {
     expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
       [
+        "AnnotationTableBuilder",
         "PoisonguardError",
+        "aggregateCrowd",
+        "aggregationModels",
         "applyAttack",
         "attackIds",
         "attackRegistry",
+        "buildCrowdReport",
         "builtinDetectors",
         "cleanKeepMask",
         "createPortableBackend",
         "createRng",
         "detectorIds",
         "encodeLabels",
+        "findCollusion",
+        "findSuspiciousAnnotators",
+        "fitDawidSkene",
+        "fitGlad",
+        "fitMace",
+        "fitOneCoin",
         "fromArrays",
         "fromRecords",
         "getAttack",
@@ -22,12 +32,16 @@ describe('poisonguard/core API', () => {
         "isPoisonguardError",
         "jsonWriter",
         "listDetectors",
+        "majorityVotePosterior",
+        "measureReliability",
         "registerDetector",
         "relabelPlan",
         "scanDataset",
         "selectDetectors",
+        "simulateCrowd",
         "sourcesFlaggedAbove",
         "version",
+        "wilsonInterval",
       ]
     `)
   })
