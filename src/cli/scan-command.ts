@@ -28,6 +28,7 @@ interface ScanFlags extends DatasetFlags {
   dropSourcesAbove?: number
   fdr?: number
   predProbs?: string
+  annotations?: string
   excelSafe?: boolean
 }
 
@@ -38,6 +39,7 @@ Examples:
   $ poisonguard scan data.csv --export-clean clean.csv --detectors label-issues
   $ poisonguard scan data.csv --relabel relabelled.csv
   $ poisonguard scan images/ --image-size 32 --out images-report.json
+  $ poisonguard scan data.csv --annotations answers.csv --relabel relabelled.csv
 
   $ poisonguard scan data.csv --manifest data.manifest.json --pub key.pub.pem --require-signed \\
       --export-clean clean.csv --drop-sources-above 0.2
@@ -107,6 +109,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       '--pred-probs <file.npy>',
       'out-of-fold class probabilities of your own model (rows × classes, float32); the label detectors use them',
     )
+    .option(
+      '--annotations <file>',
+      'crowd answers about the records (item = id, annotator, label): flag labels the crowd disputes',
+    )
     .option('--excel-safe', EXCEL_SAFE_HELP)
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command)
@@ -125,6 +131,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           seed: flags.seed,
           fdr: flags.fdr,
           predProbs: flags.predProbs,
+          annotations: flags.annotations ? { path: flags.annotations } : undefined,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
@@ -139,7 +146,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
-            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs],
+            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs, flags.annotations],
             excelSafe: flags.excelSafe,
           })
           io.stdout(describeResult(result.report, flags, written))

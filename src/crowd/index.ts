@@ -15,6 +15,7 @@ export {
   findCollusion,
 } from './collusion.js'
 export { fitDawidSkene, fitOneCoin, fullConfusion, oneCoinConfusion } from './dawid-skene.js'
+export { type CrowdEvidenceInput, crowdEvidence } from './evidence.js'
 export { fitGlad } from './glad.js'
 export { fitMace } from './mace.js'
 export { majorityVotePosterior } from './majority-vote.js'

@@ -98,8 +98,33 @@ export interface Dataset {
   readonly embeddings?: FeatureMatrix
   /** What the loader noticed (imputed cells, skipped columns and files); absent for datasets built in memory. */
   readonly diagnostics?: LoadDiagnostics
+  /** What a crowd of annotators said about the records (`scan --annotations`); rows align with the dataset. */
+  readonly crowd?: CrowdEvidence
   /** Problems that did not stop loading but that a user should see, as messages (rendered from `diagnostics`). */
   readonly warnings: readonly string[]
+}
+
+/**
+ * The crowd's view of each record's label, from an aggregation of its annotators' answers (Dawid–Skene by
+ * default) after the annotators found to be spammers, targeted or colluding were set aside or down-weighted.
+ */
+export interface CrowdEvidence {
+  /** Where the answers came from, for explanations and the report. */
+  readonly source: string
+  /** The aggregation model that produced the posteriors. */
+  readonly model: string
+  /** Per record: the crowd's posterior that the dataset's own label is right; NaN where the crowd said nothing. */
+  readonly labelPosterior: Float32Array
+  /** Per record: the crowd's consensus as a code of the dataset's classes; −1 where none or not one of them. */
+  readonly consensus: Int32Array
+  /** Per record: the posterior of the consensus label. */
+  readonly consensusConfidence: Float32Array
+  /** Per record: the answers the crowd gave. */
+  readonly answers: Int32Array
+  /** Per record: annotators found to be adversaries who gave the dataset's own label; absent where none did. */
+  readonly pushedBy: readonly (readonly string[] | undefined)[]
+  /** Groups of annotators found answering in concert, by annotator id. */
+  readonly groups: readonly { readonly annotators: readonly string[] }[]
 }
 
 /** Counts of records per class name, in class order; unlabelled records are not counted. */

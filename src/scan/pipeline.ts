@@ -125,6 +125,10 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
       return input.dataset.imageShape && input.dataset.features
         ? undefined
         : 'the dataset holds no images (an image folder, or pixel columns forming a square image)'
+    case 'annotations':
+      return input.dataset.crowd
+        ? undefined
+        : 'no crowd answers about the records (give them with --annotations)'
   }
 }
 
