@@ -165,7 +165,25 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
+  lines.push('', ...renderCrowd(results.crowd))
   return `${lines.join('\n')}\n`
+}
+
+function renderCrowd(crowd) {
+  const share = (value) => `${(100 * value).toFixed(1)}%`
+  return [
+    `## Crowd labels: ${crowd.answers.toLocaleString('en')} answers (${crowd.items.toLocaleString('en')} items × ${crowd.answers / crowd.items}, ${crowd.annotators} annotators, ${crowd.classes} classes)`,
+    '',
+    `Simulated: accuracies 0.55–0.95, 10% of the annotators colluding on one class (\`bench/crowd.mjs\`).`,
+    '',
+    '| step | seconds | peak RSS (MiB) |',
+    '|---|---|---|',
+    `| Dawid–Skene in memory (${crowd.iterations} EM iterations, median of 3) | ${fixed(crowd.dawidSkeneSeconds)} | |`,
+    `| \`crowdFile\` end to end on a ${crowd.csvMiB} MiB CSV: read, fit, adversaries and collusion, refit, write | ${fixed(crowd.endToEnd.seconds)} | ${crowd.endToEnd.maxRssMiB} |`,
+    '',
+    `Accuracy against the simulated truth: Dawid–Skene ${share(crowd.dawidSkeneAccuracy)}, majority vote ${share(crowd.majorityVoteAccuracy)}. ` +
+      `Colluders found: ${crowd.colluders.found} of ${crowd.colluders.total}; honest annotators flagged: ${crowd.colluders.honestFlagged}.`,
+  ]
 }
 
 try {
@@ -175,6 +193,7 @@ try {
   const knn = benchScript('knn.mjs', `--runs=${runs}`, '--portable-queries=2000')
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
+  const crowd = benchScript('crowd.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -193,6 +212,7 @@ try {
     knn,
     provenance,
     drift,
+    crowd,
     scans,
     quality,
     matrix,

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, usableTexts } from '../data/dataset.js'
 import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/shared-representation.js'
 import type { DetectorInput } from '../detectors/types.js'
@@ -53,7 +53,7 @@ export function withSharedAnalyses(
     rowCount: dataset.rowCount,
     ids: dataset.ids,
     labels: dataset.labels,
-    texts: dataset.texts,
+    texts: usableTexts(dataset),
     dataset,
     features: representation?.geometry,
     modelFeatures: representation?.modelInput,

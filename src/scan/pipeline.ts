@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
@@ -126,16 +126,24 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
       if (present.size < 2) return `the labels hold ${present.size} class; at least 2 are needed`
       return undefined
     }
-    case 'features':
-      return input.features && input.features.cols > 0
-        ? undefined
+    case 'features': {
+      if (input.features && input.features.cols > 0) return undefined
+      const emptyText = unusableTextReason(input.dataset)
+      return emptyText
+        ? `${emptyText}, and there are no numeric features or images to use instead`
         : 'the dataset has no numeric features, text or images (choose columns with --features)'
+    }
     case 'text':
-      return input.texts ? undefined : 'the dataset has no text column (name it with --text)'
+      if (input.texts) return undefined
+      return unusableTextReason(input.dataset) ?? 'the dataset has no text column (name it with --text)'
     case 'images':
       return input.dataset.imageShape && input.dataset.features
         ? undefined
         : 'the dataset holds no images (an image folder, or pixel columns forming a square image)'
+    case 'annotations':
+      return input.dataset.crowd
+        ? undefined
+        : 'no crowd answers about the records (give them with --annotations)'
   }
 }
 
