@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default leaves one core idle (cores − 1 workers): on a 2-core machine the suite would run serially.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,

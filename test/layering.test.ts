@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 const root = resolve(import.meta.dirname, '..')
 const pureCore = new Set([
   'attacks',
+  'crowd',
   'data',
   'detectors',
   'domain',

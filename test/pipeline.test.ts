@@ -5,7 +5,7 @@ import { builtinDetectors, detectorIds } from '../src/detectors/registry.js'
 import type { Detector } from '../src/detectors/types.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/index.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
-import { mnistDataset } from './fixtures/datasets.js'
+import { inMemoryDataset, mnistDataset } from './fixtures/datasets.js'
 import { rejection } from './fixtures/errors.js'
 
 const backend = createPortableBackend()
@@ -69,6 +69,36 @@ describe('runDetectors', () => {
     )
     expect(outcomes[2].params).toEqual({ k: 10, flagAbove: 0.5 })
     expect(steps).toContain('2:knn-label-consistency:1')
+  })
+})
+
+describe('a mostly empty text column', () => {
+  const texts = Array.from({ length: 300 }, (_, row) => (row % 4 === 0 ? `mail number ${row}` : ''))
+  const detectors = configureDetectors([textDetector, builtinDetectors['near-duplicates']])
+
+  it('is not used: a detector that needs text is skipped with the reason, the others use the features', async () => {
+    const input = await prepareDetectorInput(
+      { ...digits, texts, textColumn: 'body' },
+      { backend, geometryDimensions: 16 },
+    )
+    expect(input.texts).toBeUndefined()
+    expect(input.features?.cols).toBe(16)
+    const [skipped, nearDuplicates] = await runDetectors(input, detectors)
+    expect(skipped.status === 'skipped' && skipped.reason).toBe(
+      'the text column "body" is empty in 225 of 300 records',
+    )
+    expect(nearDuplicates.status).toBe('ok')
+  })
+
+  it('skips every detector, with the reason, when there is nothing else to work on', async () => {
+    const labels = texts.map((_, row) => String(row % 2))
+    const input = await prepareDetectorInput(inMemoryDataset({ texts, labels }), { backend })
+    const outcomes = await runDetectors(input, detectors)
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['skipped', 'skipped'])
+    const [, nearDuplicates] = outcomes
+    expect(nearDuplicates.status === 'skipped' && nearDuplicates.reason).toBe(
+      'the text column "text" is empty in 225 of 300 records, and there are no numeric features or images to use instead',
+    )
   })
 })
 

@@ -48,6 +48,29 @@ beforeAll(async () => {
 })
 
 describe('attackFile', () => {
+  it('with excelSafe, writes CSV formula cells neutralised and names records by the ids as written', async () => {
+    const input = temporary('formula-ids.csv')
+    const rows = Array.from(
+      { length: 20 },
+      (_, row) => `${row < 10 ? `=A${row}` : `r${row}`},${row % 2},${row}`,
+    )
+    writeFileSync(input, `id,label,x\n${rows.join('\n')}\n`)
+    const bundle = await attackFile({
+      attack: 'label-flip',
+      input,
+      params: { rate: 0.5 },
+      out: temporary('formula-flipped.csv'),
+      truth: temporary('formula-truth.json'),
+      excelSafe: true,
+    })
+    const written = await loadDataset(temporary('formula-flipped.csv'))
+    expect(written.ids.slice(0, 2)).toEqual(["'=A0", "'=A1"])
+    const truth = readJson(temporary('formula-truth.json')) as string[]
+    expect(truth).toHaveLength(bundle.run.poisonedIds.length)
+    for (const id of truth) expect(written.ids).toContain(id)
+    expect(truth.some((id) => id.startsWith("'="))).toBe(true)
+  })
+
   it('writes the poisoned data, its ground truth and its metadata as one bundle', async () => {
     const truth = readJson(temporary('flipped-truth.json')) as string[]
     expect(truth).toHaveLength(40)

@@ -5,9 +5,10 @@ import { describeParams, paramNames } from '../util/params.js'
 import { type AttackBundle, attackFile, type TriggeredTestPaths } from '../workflows/attack-file.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
-import { collectAttackParam, parseInteger } from './options.js'
+import { collectAttackParam, EXCEL_SAFE_HELP, parseInteger } from './options.js'
 
 interface AttackFlags extends DatasetFlags {
+  excelSafe?: boolean
   out: string
   truth: string
   rate?: number
@@ -139,6 +140,7 @@ export function registerAttackCommand(
       '--triggered-test <paths...>',
       'backdoors: <test input> <output>, a copy of a test set with the trigger',
     )
+    .option('--excel-safe', EXCEL_SAFE_HELP)
   addDatasetOptions(command)
     .addHelpText('after', () => `${examples}\n${describeAttacks()}`)
     .action(async (kind: string, input: string, flags: AttackFlags) => {
@@ -151,6 +153,7 @@ export function registerAttackCommand(
         out: flags.out,
         truth: flags.truth,
         triggeredTest: triggeredTestPaths(flags),
+        excelSafe: flags.excelSafe,
       })
       io.stdout(describeBundle(bundle))
     })

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { builtinDatasets, getBuiltinDataset } from '../io/builtin/index.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
+import { createProgressReporter } from './progress.js'
 
 export function registerDatasetsCommand(program: Command, io: CliIo): void {
   const datasets = program
@@ -28,13 +29,20 @@ export function registerDatasetsCommand(program: Command, io: CliIo): void {
     .argument('<name>', `one of: ${Object.keys(builtinDatasets).join(', ')}`)
     .requiredOption('--out <file>', 'where to write it')
     .option('--limit <rows>', 'only the first rows', parsePositiveInteger)
+    .option('-q, --quiet', 'no progress bar')
     .addHelpText(
       'after',
       '\nExamples:\n  $ poisonguard datasets export mnist --out mnist.csv\n  $ poisonguard datasets export spam --out spam.jsonl --limit 1000',
     )
-    .action(async (name: string, flags: { out: string; limit?: number }) => {
+    .action(async (name: string, flags: { out: string; limit?: number; quiet?: boolean }) => {
       const dataset = getBuiltinDataset(name)
-      await dataset.write(flags.out, { limit: flags.limit })
+      const progress = createProgressReporter(io, flags.quiet ?? false)
+      try {
+        const onProgress = (fractionDone: number) => progress.update('export', fractionDone)
+        await dataset.write(flags.out, { limit: flags.limit, onProgress })
+      } finally {
+        progress.stop()
+      }
       io.stdout(
         `Wrote ${flags.limit ? Math.min(flags.limit, dataset.rows) : dataset.rows} rows of ${name} to ${flags.out}\n`,
       )

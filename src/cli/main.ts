@@ -5,6 +5,7 @@ import { ExitCode, exitCodeForError } from '../workflows/exit-codes.js'
 import { registerAttackCommand } from './attack-command.js'
 import { registerBenchCommand } from './bench-command.js'
 import { registerCheckCommand } from './check-command.js'
+import { registerCrowdCommand } from './crowd-command.js'
 import { registerDatasetsCommand } from './datasets-command.js'
 import { registerDetectorsCommand } from './detectors-command.js'
 import { addExitCodeHelp } from './exit-code-help.js'
@@ -39,6 +40,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerSchemaCommand(program, io, setExitCode)
   registerCheckCommand(program, io, setExitCode)
   registerServiceCommands(program, io, setExitCode)
+  registerCrowdCommand(program, io)
   addExitCodeHelp(program)
   return program
 }

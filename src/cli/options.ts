@@ -57,3 +57,7 @@ export function collectAttackParam(
   const [, name, raw] = match
   return { ...collected, [name]: readParamValue(raw) }
 }
+
+/** Help of `--excel-safe`, the same on every command that writes data rows. */
+export const EXCEL_SAFE_HELP =
+  "CSV outputs: prefix cells a spreadsheet would run as formulas (starting = + - @) with ' (see docs/inputs.md)"

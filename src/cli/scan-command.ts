@@ -7,7 +7,7 @@ import { scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
-import { collectDetectorParam, parseInteger, parseList, parseShare } from './options.js'
+import { collectDetectorParam, EXCEL_SAFE_HELP, parseInteger, parseList, parseShare } from './options.js'
 import { createProgressReporter } from './progress.js'
 
 interface ScanFlags extends DatasetFlags {
@@ -28,6 +28,8 @@ interface ScanFlags extends DatasetFlags {
   dropSourcesAbove?: number
   fdr?: number
   predProbs?: string
+  annotations?: string
+  excelSafe?: boolean
 }
 
 const examples = `
@@ -37,6 +39,7 @@ Examples:
   $ poisonguard scan data.csv --export-clean clean.csv --detectors label-issues
   $ poisonguard scan data.csv --relabel relabelled.csv
   $ poisonguard scan images/ --image-size 32 --out images-report.json
+  $ poisonguard scan data.csv --annotations answers.csv --relabel relabelled.csv
 
   $ poisonguard scan data.csv --manifest data.manifest.json --pub key.pub.pem --require-signed \\
       --export-clean clean.csv --drop-sources-above 0.2
@@ -60,8 +63,12 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
   lines.push(`Report: ${[flags.out, flags.html, flags.sarif].filter(Boolean).join(', ')}`)
   if (flags.exportClean) lines.push(`Clean copy without flagged records: ${flags.exportClean}`)
   if (written.relabelled) {
-    const { changed, dropped } = written.relabelled
+    const { changed, dropped, formulaLabels } = written.relabelled
     lines.push(`Relabelled copy (${changed} labels changed, ${dropped} records dropped): ${flags.relabel}`)
+    if (formulaLabels > 0)
+      lines.push(
+        `warning: ${formulaLabels} suggested labels would run as spreadsheet formulas; those records were dropped, not relabelled`,
+      )
   }
   return `${lines.join('\n')}\n`
 }
@@ -102,6 +109,11 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       '--pred-probs <file.npy>',
       'out-of-fold class probabilities of your own model (rows × classes, float32); the label detectors use them',
     )
+    .option(
+      '--annotations <file>',
+      'crowd answers about the records (item = id, annotator, label): flag labels the crowd disputes',
+    )
+    .option('--excel-safe', EXCEL_SAFE_HELP)
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command)
     .addHelpText('after', examples)
@@ -119,6 +131,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           seed: flags.seed,
           fdr: flags.fdr,
           predProbs: flags.predProbs,
+          annotations: flags.annotations ? { path: flags.annotations } : undefined,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()
@@ -133,7 +146,8 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
             exportClean: flags.exportClean,
             relabel: flags.relabel,
             dropSourcesAbove: flags.dropSourcesAbove,
-            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs],
+            inputs: [flags.embeddings, flags.manifest, flags.pub, flags.predProbs, flags.annotations],
+            excelSafe: flags.excelSafe,
           })
           io.stdout(describeResult(result.report, flags, written))
         }

@@ -36,6 +36,47 @@ export interface LoadDiagnostics {
   readonly emptyColumns: readonly string[]
   /** Files in an image folder that were skipped: not an image, or not inside a label folder. */
   readonly skippedFiles: readonly string[]
+  /** Label, text and feature columns with more empty cells than `mostlyEmptyShare` allows. */
+  readonly mostlyEmpty: readonly MostlyEmptyColumn[]
+}
+
+/** A column most of whose cells are empty, what it was read as, and how many of its cells are empty. */
+export interface MostlyEmptyColumn {
+  readonly name: string
+  readonly role: 'text' | 'label' | 'feature'
+  readonly emptyCount: number
+}
+
+/**
+ * Largest share of empty cells a column may hold before it counts as mostly empty: a warning, and a text column
+ * that is not used (its few texts cannot stand for the records, and empty texts would all look alike).
+ */
+export const mostlyEmptyShare = 0.5
+
+/** Whether `emptyCount` of `rowCount` cells make a column mostly empty. */
+export function isMostlyEmpty(emptyCount: number, rowCount: number): boolean {
+  return emptyCount > mostlyEmptyShare * rowCount
+}
+
+/** Records whose text is empty or blank. */
+export function countEmptyTexts(texts: readonly string[]): number {
+  let count = 0
+  for (const text of texts) if (text.trim() === '') count++
+  return count
+}
+
+/** The dataset's texts, or undefined when it has none or the text column is mostly empty. */
+export function usableTexts(dataset: Dataset): readonly string[] | undefined {
+  const { texts } = dataset
+  return texts && !isMostlyEmpty(countEmptyTexts(texts), dataset.rowCount) ? texts : undefined
+}
+
+/** Why the dataset's texts are not used: a sentence naming the column and its empty share, or undefined. */
+export function unusableTextReason(dataset: Dataset): string | undefined {
+  const { texts } = dataset
+  if (!texts || usableTexts(dataset)) return undefined
+  const empty = countEmptyTexts(texts)
+  return `the text column "${dataset.textColumn ?? 'text'}" is empty in ${empty} of ${dataset.rowCount} records`
 }
 
 /**
@@ -57,8 +98,33 @@ export interface Dataset {
   readonly embeddings?: FeatureMatrix
   /** What the loader noticed (imputed cells, skipped columns and files); absent for datasets built in memory. */
   readonly diagnostics?: LoadDiagnostics
+  /** What a crowd of annotators said about the records (`scan --annotations`); rows align with the dataset. */
+  readonly crowd?: CrowdEvidence
   /** Problems that did not stop loading but that a user should see, as messages (rendered from `diagnostics`). */
   readonly warnings: readonly string[]
+}
+
+/**
+ * The crowd's view of each record's label, from an aggregation of its annotators' answers (Dawid–Skene by
+ * default) after the annotators found to be spammers, targeted or colluding were set aside or down-weighted.
+ */
+export interface CrowdEvidence {
+  /** Where the answers came from, for explanations and the report. */
+  readonly source: string
+  /** The aggregation model that produced the posteriors. */
+  readonly model: string
+  /** Per record: the crowd's posterior that the dataset's own label is right; NaN where the crowd said nothing. */
+  readonly labelPosterior: Float32Array
+  /** Per record: the crowd's consensus as a code of the dataset's classes; −1 where none or not one of them. */
+  readonly consensus: Int32Array
+  /** Per record: the posterior of the consensus label. */
+  readonly consensusConfidence: Float32Array
+  /** Per record: the answers the crowd gave. */
+  readonly answers: Int32Array
+  /** Per record: annotators found to be adversaries who gave the dataset's own label; absent where none did. */
+  readonly pushedBy: readonly (readonly string[] | undefined)[]
+  /** Groups of annotators found answering in concert, by annotator id. */
+  readonly groups: readonly { readonly annotators: readonly string[] }[]
 }
 
 /** Counts of records per class name, in class order; unlabelled records are not counted. */

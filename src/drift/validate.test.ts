@@ -89,6 +89,7 @@ describe('column validation', () => {
       textColumns: ['extra'],
       emptyColumns: [],
       skippedFiles: [],
+      mostlyEmpty: [],
     })
     expect(findings.map((finding) => `${finding.severity}: ${finding.explanation}`)).toEqual([
       'high: column "n" changed type: numeric in the schema, text in the batch',

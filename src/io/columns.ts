@@ -1,4 +1,13 @@
-import { type Dataset, type DatasetOrigin, encodeLabels, type LoadDiagnostics } from '../data/dataset.js'
+import { canonicalId } from '../data/canonical-text.js'
+import {
+  countEmptyTexts,
+  type Dataset,
+  type DatasetOrigin,
+  encodeLabels,
+  isMostlyEmpty,
+  type LoadDiagnostics,
+  type MostlyEmptyColumn,
+} from '../data/dataset.js'
 import { type ErrorLocation, PoisonguardError } from '../errors.js'
 import { describeLoadDiagnostics } from './diagnostics.js'
 import { IssueList } from './issues.js'
@@ -130,7 +139,8 @@ export function buildDataset(parts: TableParts): Dataset {
   }
   const features = finishNumericColumns(table)
   const { imputed, textColumns, emptyColumns } = features
-  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [] }
+  const mostlyEmpty = mostlyEmptyColumns(parts, imputed)
+  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [], mostlyEmpty }
   const column = plan.names[plan.id]
   const where = (row: number) => ({ file: origin.path, line: parts.lines?.[row], row: row + 1, column })
   const ids = roles.id ? checkIds(roles.id, where) : rowNumbers(rowCount)
@@ -151,11 +161,36 @@ export function buildDataset(parts: TableParts): Dataset {
   }
 }
 
+/** The text, label and feature columns with more empty cells than values. */
+function mostlyEmptyColumns(
+  { plan, roles, table }: TableParts,
+  imputed: LoadDiagnostics['imputed'],
+): MostlyEmptyColumn[] {
+  const rowCount = table.rowCount
+  const found: MostlyEmptyColumn[] = []
+  const check = (name: string, role: MostlyEmptyColumn['role'], emptyCount: number) => {
+    if (isMostlyEmpty(emptyCount, rowCount)) found.push({ name, role, emptyCount })
+  }
+  if (roles.label) check(plan.names[plan.label], 'label', countEmptyTexts(roles.label))
+  if (roles.text) check(plan.names[plan.text], 'text', countEmptyTexts(roles.text))
+  for (const [name, { cellCount }] of imputed) check(name, 'feature', cellCount)
+  return found
+}
+
 function rowNumbers(rowCount: number): string[] {
   return Array.from({ length: rowCount }, (_, row) => String(row + 1))
 }
 
-/** Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique. */
+function duplicateIdMessage(first: string, again: string, firstRow: number, row: number): string {
+  const rows = `rows ${firstRow + 1} and ${row + 1}`
+  if (first === again) return `id ${JSON.stringify(again)} is on ${rows}`
+  return `ids ${JSON.stringify(first)} and ${JSON.stringify(again)} are the same number, on ${rows}`
+}
+
+/**
+ * Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique; numerals that are the
+ * same number (`7`, `7.0`) are the same id.
+ */
 export function checkIds(ids: string[], where: (row: number) => ErrorLocation): string[] {
   const empty = new IssueList(
     'INVALID_VALUE',
@@ -172,9 +207,11 @@ export function checkIds(ids: string[], where: (row: number) => ErrorLocation): 
       empty.add(where(row), 'the id is empty')
       continue
     }
-    const seen = firstRow.get(id)
-    if (seen === undefined) firstRow.set(id, row)
-    else duplicates.add(where(row), `id ${JSON.stringify(id)} is on rows ${seen + 1} and ${row + 1}`)
+    // One rule with provenance: `7` and `7.0` name the same record there, so they must not be two here.
+    const key = canonicalId(id)
+    const seen = firstRow.get(key)
+    if (seen === undefined) firstRow.set(key, row)
+    else duplicates.add(where(row), duplicateIdMessage(ids[seen], id, seen, row))
   }
   empty.throwIfAny()
   duplicates.throwIfAny()

@@ -84,4 +84,27 @@ describe('loadDataset', () => {
     expect(dataset.ids[0]).toBe('1')
     expect(dataset.warnings).toEqual([])
   })
+
+  it('warns of mostly empty text, label and feature columns, as typed diagnostics and as messages', async () => {
+    const path = join(dir, 'sparse.csv')
+    const rows = Array.from({ length: 10 }, (_, row) =>
+      [row < 3 ? 'a' : '', row < 8 ? 'x' : '', row, row < 4 ? row : ''].join(','),
+    )
+    writeFileSync(path, `label,text,f,g\n${rows.join('\n')}\n`)
+    const dataset = await loadDataset(path)
+    expect(dataset.diagnostics?.mostlyEmpty).toEqual([
+      { name: 'label', role: 'label', emptyCount: 7 },
+      { name: 'g', role: 'feature', emptyCount: 6 },
+    ])
+    expect(dataset.warnings).toContain(
+      'label column "label" is mostly empty (7 empty cells); records without a label are left out of the label checks',
+    )
+    writeFileSync(
+      path,
+      `text,f\n${Array.from({ length: 4 }, (_, row) => `${row ? '' : 'hi'},${row}`).join('\n')}\n`,
+    )
+    expect((await loadDataset(path)).warnings).toEqual([
+      'text column "text" is mostly empty (3 empty cells); the texts are not used; detectors that need them are skipped',
+    ])
+  })
 })

@@ -6,6 +6,8 @@ import { writeOutputsAtomically } from './transaction.js'
 export interface DatasetWriteOptions {
   /** Default: the format the dataset was loaded from. */
   format?: DatasetFormat
+  /** CSV: prefix every cell a spreadsheet would run as a formula with `'`; other formats are written as they are. */
+  excelSafe?: boolean
 }
 
 /** What was written: the format, and the id under which a reader will see each record, in row order. */
@@ -28,14 +30,19 @@ export async function writeDataset(
   options: DatasetWriteOptions = {},
 ): Promise<WrittenDataset> {
   const format = checkFormat(options.format ?? dataset.origin.format)
-  const ids = writtenRecordIds(dataset, format)
-  const write = (tempPath: string) => adapterOf(format).write(dataset, tempPath)
+  const ids = writtenRecordIds(dataset, format, options)
+  const write = (tempPath: string) =>
+    adapterOf(format).write(dataset, tempPath, { excelSafe: options.excelSafe })
   await writeOutputsAtomically([{ path: outPath, write }], { inputs: [dataset.origin.path] })
   return { format, ids }
 }
 
 /** The id a reader of the written dataset will see for each record, without writing anything. */
-export function writtenRecordIds(dataset: Dataset, format: string = dataset.origin.format): string[] {
+export function writtenRecordIds(
+  dataset: Dataset,
+  format: string = dataset.origin.format,
+  options: Pick<DatasetWriteOptions, 'excelSafe'> = {},
+): string[] {
   const adapter = adapterOf(checkFormat(format))
-  return adapter.writtenIds ? adapter.writtenIds(dataset) : [...dataset.ids]
+  return adapter.writtenIds ? adapter.writtenIds(dataset, options) : [...dataset.ids]
 }

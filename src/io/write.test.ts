@@ -61,6 +61,29 @@ describe('writeFilteredDataset', () => {
     )
   })
 
+  it('with excelSafe, neutralises formula cells and leaves numbers and other records byte for byte', async () => {
+    const input = join(dir, 'formulas.csv')
+    const records = [
+      '1,cat,"=HYPERLINK(""http://x"",""y"")",-1.5\r\n',
+      '2,dog,plain,2\r\n',
+      '3,cat,@SUM(A1),-2\r\n',
+      '4,dog,-1+2,3\r\n',
+    ]
+    writeFileSync(input, `\ufeffid,label,"+note",x\r\n${records.join('')}`)
+    const dataset = await loadDataset(input, { text: '+note' })
+    const outPath = join(dir, 'formulas-out.csv')
+    await writeFilteredDataset(dataset, Uint8Array.of(1, 1, 1, 1), outPath, {
+      excelSafe: true,
+      relabel: new Map([[1, '=1+1']]),
+    })
+    expect(readFileSync(outPath, 'utf8')).toBe(
+      `\ufeffid,label,'+note,x\r\n1,cat,"'=HYPERLINK(""http://x"",""y"")",-1.5\r\n2,'=1+1,plain,2\r\n` +
+        `3,cat,'@SUM(A1),-2\r\n4,dog,'-1+2,3\r\n`,
+    )
+    const reloaded = await loadDataset(outPath, { text: "'+note" })
+    expect(Array.from(reloaded.features!.data)).toEqual([-1.5, 2, -2, 3])
+  })
+
   it('copies kept JSON Lines verbatim and re-serialises relabelled ones with the label type kept', async () => {
     const lines = [
       '{"id":"a", "label": 1, "x": 1}\n',

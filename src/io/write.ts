@@ -8,6 +8,8 @@ import { writeOutputsAtomically } from './transaction.js'
 export interface WriteOptions {
   /** Row → new label; rewrites the label field (images move to the new label's folder). */
   relabel?: ReadonlyMap<number, string>
+  /** CSV: prefix every cell a spreadsheet would run as a formula with `'`; other formats are written as they are. */
+  excelSafe?: boolean
 }
 
 /**
@@ -26,7 +28,8 @@ export async function writeFilteredDataset(
   const adapter = adapterOf(checkFormat(dataset.origin.format))
   checkArguments(dataset, keep, adapter, options.relabel)
   const relabel = options.relabel && options.relabel.size > 0 ? options.relabel : undefined
-  const write = (tempPath: string) => adapter.writeFiltered(dataset, keep, tempPath, relabel)
+  const cells = { excelSafe: options.excelSafe }
+  const write = (tempPath: string) => adapter.writeFiltered(dataset, keep, tempPath, relabel, cells)
   await writeOutputsAtomically([{ path: outPath, write }], { inputs: [dataset.origin.path] })
 }
 

@@ -1,13 +1,12 @@
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { throwIfAborted } from '../util/abort.js'
-import type { Rng } from '../util/rng.js'
-import { shuffledIndices } from '../util/rng.js'
-import { createDesign } from './design.js'
+import { createRng, type Rng, shuffledIndices } from '../util/rng.js'
+import { compactTrainingInput, createDesign } from './design.js'
 import {
   fitLogisticRegression,
   type LogisticRegressionOptions,
-  predictRowsInto,
+  predictRows,
   validateTrainingInputs,
 } from './logistic-regression.js'
 
@@ -44,14 +43,69 @@ export function stratifiedFolds(labels: Int32Array, foldCount: number, rng: Rng)
 export interface CrossValidationOptions {
   /** Number of folds; default 5 (lowered to the row count for tiny inputs). */
   folds?: number
-  /** Source of the fold assignment and of the solver's randomness. */
+  /** Source of the fold assignment and of each fold's solver seed. */
   rng: Rng
   /** Options of every fold's model; `classCount` and `rng` are set by cross-validation. */
-  train?: Omit<LogisticRegressionOptions, 'classCount' | 'rng'>
+  train?: FoldTrainingOptions
   /** Called with the fraction of folds done, in [0,1]. */
   onProgress?: (fractionDone: number) => void
   /** Checked before each fold; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+}
+
+/** What every fold's model is trained with; cross-validation sets the class count and the random source. */
+export type FoldTrainingOptions = Omit<LogisticRegressionOptions, 'classCount' | 'rng'>
+
+/**
+ * One fold of a cross-validation: train on `trainRows`, predict `testRows`. Plain data (typed arrays and numbers),
+ * so another thread can run it and return the same numbers this one would.
+ */
+export interface FoldTask {
+  readonly x: FeatureMatrix | SparseMatrix
+  readonly labels: Int32Array
+  readonly classCount: number
+  readonly trainRows: Int32Array
+  readonly testRows: Int32Array
+  /** Seed of this fold's solver, drawn from the cross-validation's random source. */
+  readonly seed: number
+  readonly train?: FoldTrainingOptions
+}
+
+/** Trains one fold's model and returns the class probabilities of its held-out rows (testRows × classCount). */
+export function fitFold(task: FoldTask): Float32Array {
+  const design = createDesign(task.x)
+  const model = fitLogisticRegression(design, task.labels, task.trainRows, task.classCount, {
+    ...task.train,
+    rng: createRng(task.seed),
+  })
+  return predictRows(model, design, task.testRows)
+}
+
+/**
+ * Runs the folds of a cross-validation, which are independent of each other. The portable core runs them one
+ * after another (`sequentialFoldExecutor`); a Node caller may inject one that spreads them over worker threads.
+ */
+export interface FoldExecutor {
+  /**
+   * Each task's held-out probabilities, in task order and equal to `fitFold(task)`; `onFoldDone` is called as
+   * each task finishes, and an aborted `signal` rejects with the typed `ABORTED` error.
+   */
+  fitFolds(
+    tasks: readonly FoldTask[],
+    options?: { onFoldDone?: () => void; signal?: AbortSignal },
+  ): Promise<Float32Array[]>
+}
+
+/** Runs the folds one after another on the calling thread. */
+export const sequentialFoldExecutor: FoldExecutor = {
+  async fitFolds(tasks, options = {}) {
+    return tasks.map((task) => {
+      throwIfAborted(options.signal, 'cross-validation')
+      const probabilities = fitFold(task)
+      options.onFoldDone?.()
+      return probabilities
+    })
+  },
 }
 
 function rowsWhere(folds: Int32Array, fold: number, inFold: boolean): Int32Array {
@@ -63,16 +117,12 @@ function rowsWhere(folds: Int32Array, fold: number, inFold: boolean): Int32Array
   return rows
 }
 
-/**
- * Out-of-fold class probabilities (rows × classCount): each row is predicted by the logistic regression trained on
- * the other folds, so no row's prediction comes from a model that saw it.
- */
-export function crossValidatedProbabilities(
+function planFolds(
   x: FeatureMatrix | SparseMatrix,
   labels: Int32Array,
   classCount: number,
   options: CrossValidationOptions,
-): FeatureMatrix {
+): FoldTask[] {
   if (labels.length !== x.rows) {
     throw new PoisonguardError('SHAPE_MISMATCH', `${labels.length} labels for ${x.rows} rows`)
   }
@@ -85,17 +135,71 @@ export function crossValidatedProbabilities(
   const foldCount = Math.min(options.folds ?? 5, x.rows)
   validateTrainingInputs(x, labels, { ...options.train, classCount })
   const folds = stratifiedFolds(labels, foldCount, options.rng)
-  const design = createDesign(x)
-  const out = new Float32Array(x.rows * classCount)
-  for (let fold = 0; fold < foldCount; fold++) {
+  const trained = compactTrainingInput(x)
+  // Each fold gets its own seed, so the folds do not depend on each other's random draws and may run anywhere.
+  return Array.from({ length: foldCount }, (_, fold) => ({
+    x: trained,
+    labels,
+    classCount,
+    trainRows: rowsWhere(folds, fold, false),
+    testRows: rowsWhere(folds, fold, true),
+    seed: Math.floor(options.rng.next() * 2 ** 32),
+    train: options.train,
+  }))
+}
+
+function assembleFolds(
+  rowCount: number,
+  classCount: number,
+  tasks: readonly FoldTask[],
+  held: readonly Float32Array[],
+): FeatureMatrix {
+  const out = new Float32Array(rowCount * classCount)
+  tasks.forEach((task, fold) => {
+    const probabilities = held[fold]
+    for (let position = 0; position < task.testRows.length; position++) {
+      out.set(
+        probabilities.subarray(position * classCount, (position + 1) * classCount),
+        task.testRows[position] * classCount,
+      )
+    }
+  })
+  return { data: out, rows: rowCount, cols: classCount }
+}
+
+/**
+ * Out-of-fold class probabilities (rows × classCount): each row is predicted by the logistic regression trained on
+ * the other folds, so no row's prediction comes from a model that saw it.
+ */
+export function crossValidatedProbabilities(
+  x: FeatureMatrix | SparseMatrix,
+  labels: Int32Array,
+  classCount: number,
+  options: CrossValidationOptions,
+): FeatureMatrix {
+  const tasks = planFolds(x, labels, classCount, options)
+  const held = tasks.map((task, fold) => {
     throwIfAborted(options.signal, 'cross-validation')
-    const trainRows = rowsWhere(folds, fold, false)
-    const model = fitLogisticRegression(design, labels, trainRows, classCount, {
-      ...options.train,
-      rng: options.rng,
-    })
-    predictRowsInto(model, design, rowsWhere(folds, fold, true), out)
-    options.onProgress?.((fold + 1) / foldCount)
-  }
-  return { data: out, rows: x.rows, cols: classCount }
+    const probabilities = fitFold(task)
+    options.onProgress?.((fold + 1) / tasks.length)
+    return probabilities
+  })
+  return assembleFolds(x.rows, classCount, tasks, held)
+}
+
+/** `crossValidatedProbabilities` with its folds run by `executor`: the same numbers, possibly on other threads. */
+export async function crossValidatedProbabilitiesWith(
+  executor: FoldExecutor,
+  x: FeatureMatrix | SparseMatrix,
+  labels: Int32Array,
+  classCount: number,
+  options: CrossValidationOptions,
+): Promise<FeatureMatrix> {
+  const tasks = planFolds(x, labels, classCount, options)
+  let done = 0
+  const held = await executor.fitFolds(tasks, {
+    signal: options.signal,
+    onFoldDone: () => options.onProgress?.(++done / tasks.length),
+  })
+  return assembleFolds(x.rows, classCount, tasks, held)
 }

@@ -176,24 +176,20 @@ export function trainLogisticRegression(
   return fitLogisticRegression(createDesign(x), labels, allRows(x.rows), classCount, options)
 }
 
-/** Writes the class probabilities of the given rows into `out` at `row * classCount`. */
-export function predictRowsInto(
-  model: LogisticModel,
-  design: Design,
-  rows: Int32Array,
-  out: Float32Array,
-): void {
+/** Class probabilities of the given rows, packed in their order (rows.length × classCount). */
+export function predictRows(model: LogisticModel, design: Design, rows: Int32Array): Float32Array {
   const { classCount } = model
+  const out = new Float32Array(rows.length * classCount)
   const logits = new Float64Array(classCount)
   // The kernels see one array type only, so they stay monomorphic (and fast) across training and prediction.
   const weights = Float64Array.from(model.weights)
   for (let position = 0; position < rows.length; position++) {
-    const row = rows[position]
     for (let c = 0; c < classCount; c++) logits[c] = model.bias[c]
-    design.addLogits(row, weights, classCount, logits)
+    design.addLogits(rows[position], weights, classCount, logits)
     softmaxInPlace(logits, classCount)
-    for (let c = 0; c < classCount; c++) out[row * classCount + c] = logits[c]
+    for (let c = 0; c < classCount; c++) out[position * classCount + c] = logits[c]
   }
+  return out
 }
 
 /** Class probabilities of every row (rows × classCount, each row sums to 1). */
@@ -204,7 +200,6 @@ export function predictProbabilities(model: LogisticModel, x: FeatureMatrix | Sp
       `the model expects ${model.cols} feature columns, received ${x.cols}`,
     )
   }
-  const out = new Float32Array(x.rows * model.classCount)
-  predictRowsInto(model, createDesign(x), allRows(x.rows), out)
+  const out = predictRows(model, createDesign(x), allRows(x.rows))
   return { data: out, rows: x.rows, cols: model.classCount }
 }

@@ -1,5 +1,6 @@
+import { type CanonicalCell, KIND_BOOLEAN, KIND_NUMBER, KIND_STRING } from '../data/canonical-text.js'
 import type { RawRecord } from '../io/records.js'
-import { type CanonicalCell, canonicalCell, KIND_BOOLEAN, KIND_NUMBER, KIND_STRING } from './canonical.js'
+import { canonicalCell } from './canonical.js'
 import type { ColumnType } from './statement.js'
 
 /** The columns that play a part in provenance; null when absent. */

@@ -4,18 +4,24 @@ const EMPTY_ROOT = hash('sha256', Buffer.alloc(0), 'buffer')
 
 /**
  * Streaming Merkle tree hash of RFC 6962 (Certificate Transparency) over leaf hashes given in order: keeps one
- * perfect subtree per set bit of the leaf count, so memory is O(log n) however many leaves arrive.
+ * perfect subtree per set bit of the leaf count, so memory is O(log n) however many leaves arrive. Nodes are kept
+ * as latin1 strings of their 32 bytes, which hashing returns far more cheaply than Buffers.
  */
 export class MerkleBuilder {
   /** Roots of perfect subtrees, largest first; `sizes` holds their leaf counts. */
-  private readonly roots: Buffer[] = []
+  private readonly roots: string[] = []
   private readonly sizes: number[] = []
   private readonly scratch = Buffer.alloc(65)
   count = 0
 
   /** Adds the next leaf hash (already `SHA-256(0x00 ‖ data)`). */
   push(leafHash: Uint8Array): void {
-    let node: Buffer = Buffer.from(leafHash)
+    this.pushBinary(Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength).toString('latin1'))
+  }
+
+  /** Adds the next leaf hash given as a latin1 string of its 32 bytes. */
+  pushBinary(leafHash: string): void {
+    let node = leafHash
     let size = 1
     while (this.sizes.length > 0 && this.sizes[this.sizes.length - 1] === size) {
       this.sizes.pop()
@@ -33,15 +39,15 @@ export class MerkleBuilder {
     // RFC 6962 splits at the largest power of two below n, which is exactly folding the subtrees right to left.
     let node = this.roots[this.roots.length - 1]
     for (let index = this.roots.length - 2; index >= 0; index--) node = this.combine(this.roots[index], node)
-    return node
+    return Buffer.from(node, 'latin1')
   }
 
-  private combine(left: Uint8Array, right: Uint8Array): Buffer {
+  private combine(left: string, right: string): string {
     const scratch = this.scratch
     scratch[0] = 1
-    scratch.set(left, 1)
-    scratch.set(right, 33)
-    return hash('sha256', scratch, 'buffer')
+    scratch.write(left, 1, 'latin1')
+    scratch.write(right, 33, 'latin1')
+    return hash('sha256', scratch, 'binary')
   }
 }
 

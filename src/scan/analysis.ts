@@ -1,9 +1,13 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, usableTexts } from '../data/dataset.js'
 import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/shared-representation.js'
 import type { DetectorInput } from '../detectors/types.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
-import { crossValidatedProbabilities } from '../models/cross-validation.js'
+import {
+  crossValidatedProbabilitiesWith,
+  type FoldExecutor,
+  sequentialFoldExecutor,
+} from '../models/cross-validation.js'
 import { throwIfAborted } from '../util/abort.js'
 import { createRng } from '../util/rng.js'
 import type { ScanRepresentation } from './representation.js'
@@ -16,6 +20,8 @@ export interface AnalysisOptions {
   signal?: AbortSignal
   /** Out-of-fold probabilities the caller brought, already checked; the built-in model is then never trained. */
   given?: FeatureMatrix
+  /** Runs the cross-validation folds; default one after another on this thread. */
+  executor?: FoldExecutor
 }
 
 /** Keeps the first `k` neighbours of a graph computed with more. */
@@ -47,7 +53,7 @@ export function withSharedAnalyses(
     rowCount: dataset.rowCount,
     ids: dataset.ids,
     labels: dataset.labels,
-    texts: dataset.texts,
+    texts: usableTexts(dataset),
     dataset,
     features: representation?.geometry,
     modelFeatures: representation?.modelInput,
@@ -102,7 +108,8 @@ async function computeOutOfFold(
       : selectRows(modelInput, labelledRows)
   const y = allLabelled ? labels.codes : Int32Array.from(labelledRows, (row) => labels.codes[row])
   const classCount = labels.classes.length
-  const outOfFold = crossValidatedProbabilities(x, y, classCount, {
+  const executor = options.executor ?? sequentialFoldExecutor
+  const outOfFold = await crossValidatedProbabilitiesWith(executor, x, y, classCount, {
     folds: options.folds,
     rng: createRng(options.seed),
     onProgress: (fraction: number) => options.onProgress?.('model', fraction),

@@ -1,9 +1,10 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import type { FoldExecutor } from '../models/cross-validation.js'
 import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
 import { withSharedAnalyses } from './analysis.js'
@@ -33,6 +34,11 @@ export interface DetectorInputOptions {
   outOfFoldProbabilities?: FeatureMatrix
   /** Names the given probabilities in messages, e.g. their file; default `outOfFoldProbabilities`. */
   outOfFoldProbabilitiesSource?: string
+  /**
+   * Runs the built-in model's cross-validation folds; default one after another on this thread. The Node entry's
+   * `createWorkerFoldExecutor` runs them on worker threads, with the same results.
+   */
+  executor?: FoldExecutor
 }
 
 /**
@@ -55,7 +61,16 @@ export async function prepareDetectorInput(
   onProgress?.('features', 1)
   throwIfAborted(signal, 'the scan')
   const folds = options.folds ?? 5
-  return withSharedAnalyses(dataset, representation, { backend, seed, folds, onProgress, signal, given })
+  const { executor } = options
+  return withSharedAnalyses(dataset, representation, {
+    backend,
+    seed,
+    folds,
+    onProgress,
+    signal,
+    given,
+    executor,
+  })
 }
 
 /** A detector with its parameters parsed and defaults filled in, ready to run. */
@@ -111,16 +126,24 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
       if (present.size < 2) return `the labels hold ${present.size} class; at least 2 are needed`
       return undefined
     }
-    case 'features':
-      return input.features && input.features.cols > 0
-        ? undefined
+    case 'features': {
+      if (input.features && input.features.cols > 0) return undefined
+      const emptyText = unusableTextReason(input.dataset)
+      return emptyText
+        ? `${emptyText}, and there are no numeric features or images to use instead`
         : 'the dataset has no numeric features, text or images (choose columns with --features)'
+    }
     case 'text':
-      return input.texts ? undefined : 'the dataset has no text column (name it with --text)'
+      if (input.texts) return undefined
+      return unusableTextReason(input.dataset) ?? 'the dataset has no text column (name it with --text)'
     case 'images':
       return input.dataset.imageShape && input.dataset.features
         ? undefined
         : 'the dataset holds no images (an image folder, or pixel columns forming a square image)'
+    case 'annotations':
+      return input.dataset.crowd
+        ? undefined
+        : 'no crowd answers about the records (give them with --annotations)'
   }
 }
 
@@ -163,11 +186,18 @@ export interface RunDetectorsOptions {
   onProgress?: (detectorId: string, fractionDone: number, index: number) => void
   /** Checked before each detector and handed to it; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+  /**
+   * Start every detector at once, in order, so one waiting for an analysis computed off this thread (the
+   * cross-validation on worker threads) lets the others run meanwhile. Results are the same; each duration then
+   * spans the detector's own start to its end, waits included, so they overlap. Default false.
+   */
+  concurrent?: boolean
 }
 
 /**
- * Runs detectors one after the other on one input, so they share its analyses, and reports each as ok, skipped
- * (a missing requirement) or failed (its error); a failure never disappears and never stops the others.
+ * Runs detectors on one input, so they share its analyses, one after the other or (`concurrent`) interleaved, and
+ * reports each, in the given order, as ok, skipped (a missing requirement) or failed (its error); a failure never
+ * disappears and never stops the others.
  */
 export async function runDetectors(
   input: DetectorInput,
@@ -177,15 +207,18 @@ export async function runDetectors(
   const seed = options.seed ?? 0
   const now = options.now ?? (() => performance.now())
   const { signal } = options
-  const outcomes: DetectorOutcome[] = []
-  for (const [index, configured] of detectors.entries()) {
+  const runOne = async (configured: ConfiguredDetector, index: number) => {
     throwIfAborted(signal, 'the scan')
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    outcomes.push(await runDetector(configured, input, { seed, now, onProgress, signal }))
+    const outcome = await runDetector(configured, input, { seed, now, onProgress, signal })
     onProgress(1)
+    return outcome
   }
+  if (options.concurrent) return Promise.all(detectors.map(runOne))
+  const outcomes: DetectorOutcome[] = []
+  for (const [index, configured] of detectors.entries()) outcomes.push(await runOne(configured, index))
   return outcomes
 }
 

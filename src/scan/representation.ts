@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, usableTexts } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { standardize } from '../features/standardize.js'
 import { featurizeText } from '../features/text.js'
@@ -106,14 +106,18 @@ async function representNumbers(
   }
 }
 
-/** Chooses and computes the representation: embeddings when given, else text, else numeric features. */
+/**
+ * Chooses and computes the representation: embeddings when given, else text (unless the column is mostly empty),
+ * else numeric features.
+ */
 export async function prepareRepresentation(
   dataset: Dataset,
   options: RepresentationOptions,
 ): Promise<ScanRepresentation | undefined> {
   if (dataset.rowCount < 3) return undefined
   if (dataset.embeddings) return representNumbers(dataset, options)
-  if (dataset.texts) return representText(dataset.texts, options)
+  const texts = usableTexts(dataset)
+  if (texts) return representText(texts, options)
   if (dataset.features && dataset.features.cols > 0) return representNumbers(dataset, options)
   return undefined
 }

@@ -25,7 +25,7 @@ export interface ScanProgress {
 }
 
 export interface ScanOptions
-  extends Pick<DetectorInputOptions, 'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource'> {
+  extends Pick<DetectorInputOptions, 'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor'> {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
   detectors?: readonly DetectorName[]
@@ -63,7 +63,9 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const configured = configureDetectors(detectors, options.params)
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
   const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
-  const outcomes = await runDetectors(input, configured, { ...options, onProgress: report })
+  // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
+  const concurrent = options.executor !== undefined
+  const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })
   throwIfAborted(options.signal, 'the scan')
   const operatingPoint: FusionOptions = {
     ...defaultFusionOptions,

@@ -3,6 +3,7 @@ import type { AttackResult } from '../attacks/types.js'
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { checkFormat, type DatasetFormat, formatOfExtension } from '../io/formats/index.js'
+import type { CellWriteOptions } from '../io/formats/types.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
@@ -34,6 +35,8 @@ export interface AttackFileOptions {
   truth: string
   /** Backdoors only: also write a copy of a test set carrying the trigger, with its own truth file. */
   triggeredTest?: TriggeredTestPaths
+  /** CSV outputs: prefix every cell a spreadsheet would run as a formula with `'` (ids in the truth files too). */
+  excelSafe?: boolean
   /** Checked between loading, poisoning and writing; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
 }
@@ -123,13 +126,17 @@ async function triggerTest(
 }
 
 /** The ids a reader of each written dataset will see for the poisoned (or triggered) records. */
-function groundTruth(result: AttackResult, format: DatasetFormat): string[] {
-  const ids = writtenRecordIds(result.dataset, format)
+function groundTruth(result: AttackResult, format: DatasetFormat, cells: CellWriteOptions): string[] {
+  const ids = writtenRecordIds(result.dataset, format, cells)
   return Array.from(result.poisonedRows, (row) => ids[row])
 }
 
-function writeTo(dataset: Dataset, format: DatasetFormat): (path: string) => Promise<void> {
-  return async (path) => void (await writeDataset(dataset, path, { format }))
+function writeTo(
+  dataset: Dataset,
+  format: DatasetFormat,
+  cells: CellWriteOptions,
+): (path: string) => Promise<void> {
+  return async (path) => void (await writeDataset(dataset, path, { format, ...cells }))
 }
 
 /** Every file of the bundle; folders (image output) go last, so a failure after them leaves no staged folder. */
@@ -137,23 +144,28 @@ function bundleOutputs(
   run: AttackRun,
   meta: AttackMeta,
   metaPath: string,
+  cells: CellWriteOptions,
   test?: TriggeredTest,
 ): OutputFile[] {
-  const truth = groundTruth(run, meta.output.format)
+  const truth = groundTruth(run, meta.output.format, cells)
   const outputs: OutputFile[] = [
     { path: meta.output.truth, flag: '--truth', contents: `${JSON.stringify(truth)}\n` },
     { path: metaPath, contents: `${JSON.stringify(meta, null, 2)}\n` },
   ]
   if (test && meta.triggeredTest) {
-    const testTruth = groundTruth(test.result, test.format)
+    const testTruth = groundTruth(test.result, test.format, cells)
     outputs.push({ path: meta.triggeredTest.truth, contents: `${JSON.stringify(testTruth)}\n` })
     outputs.push({
       path: test.paths.output,
       flag: '--triggered-test',
-      write: writeTo(test.result.dataset, test.format),
+      write: writeTo(test.result.dataset, test.format, cells),
     })
   }
-  outputs.push({ path: meta.output.path, flag: '--out', write: writeTo(run.dataset, meta.output.format) })
+  outputs.push({
+    path: meta.output.path,
+    flag: '--out',
+    write: writeTo(run.dataset, meta.output.format, cells),
+  })
   return outputs
 }
 
@@ -203,6 +215,7 @@ export async function attackFile(options: AttackFileOptions): Promise<AttackBund
   const test = await triggerTest(run, input, options)
   const meta = describeRun(input, run, options, test)
   checkAborted()
-  await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, test), { inputs: inputsOf(options) })
+  const cells = { excelSafe: options.excelSafe }
+  await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, cells, test), { inputs: inputsOf(options) })
   return { run, meta, metaPath, warnings: run.dataset.warnings.slice(input.warnings.length) }
 }

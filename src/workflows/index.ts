@@ -6,6 +6,15 @@ export {
   attackFile,
   type TriggeredTestPaths,
 } from './attack-file.js'
+export { type CrowdFileOptions, type CrowdFileResult, crowdFile } from './crowd-file.js'
+export { renderCrowdHtml } from './crowd-html.js'
+export {
+  type AnnotationColumns,
+  type LoadAnnotationsOptions,
+  type LoadedAnnotations,
+  loadAnnotations,
+  loadGoldLabels,
+} from './crowd-input.js'
 export {
   ExitCode,
   exitCodeForError,

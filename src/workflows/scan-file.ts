@@ -1,11 +1,15 @@
+import { type AggregationModel, aggregateCrowd, crowdEvidence } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
+import { PoisonguardError } from '../errors.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { readNpyFile } from '../io/npy.js'
+import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
+import { type AnnotationColumns, loadAnnotations } from './crowd-input.js'
 
 /** A signed manifest to check a dataset file against before it is scanned. */
 export interface ManifestCheck {
@@ -27,6 +31,42 @@ export interface ScanFileOptions extends Partial<ScanOptions> {
    * takes them): the label detectors use them instead of training the built-in model.
    */
   predProbs?: string
+  /**
+   * Crowd answers about the records (CSV, JSON Lines or Parquet: item = the dataset's id, annotator, label), as
+   * `poisonguard crowd` reads them: they are aggregated with the crowd's adversaries set aside, and the
+   * `crowd-consensus` detector flags the records whose label the crowd disputes. Model default: `glad`.
+   */
+  annotations?: { path: string; columns?: AnnotationColumns; model?: AggregationModel }
+}
+
+/** The dataset with what its crowd of annotators says about each record's label. */
+async function withCrowdEvidence(
+  dataset: Dataset,
+  annotations: NonNullable<ScanFileOptions['annotations']>,
+): Promise<Dataset> {
+  if (!dataset.labels)
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `--annotations ${annotations.path} needs a label column in the dataset to compare with (name it with --label)`,
+    )
+  const { table } = await loadAnnotations(annotations.path, { columns: annotations.columns })
+  // Judging one record's label from a handful of answers wants few parameters per annotator: full confusion
+  // matrices overfit sparse answers and grow confident in wrong consensus labels.
+  const result = aggregateCrowd(table, { model: annotations.model ?? 'glad' })
+  const crowd = crowdEvidence({
+    ids: dataset.ids,
+    labels: dataset.labels,
+    table,
+    result,
+    source: annotations.path,
+  })
+  if (!crowd.answers.some((count) => count > 0))
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `no item of ${annotations.path} matches an id of the dataset (for example "${table.itemIds[0]}" against ` +
+        `"${dataset.ids[0]}"); the item column must hold the dataset's ids (name the id column with --id)`,
+    )
+  return { ...dataset, crowd }
 }
 
 /** A scanned dataset, or the verification that stopped the scan before it began. */
@@ -45,10 +85,21 @@ export type ScanFileResult =
 /**
  * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch, including a signed
  * count that the loaded data does not bear out, stops here with what failed), attaches the sources the manifest
- * attests, scans it, and records in the report how far the manifest's signature was trusted.
+ * attests, scans it, and records in the report how far the manifest's signature was trusted. Unless the caller
+ * brings an `executor`, the built-in model's cross-validation runs on worker threads.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
-  const { load, manifest, predProbs, ...rest } = options
+  if (options.executor) return scanFileWith(path, options)
+  const executor = createWorkerFoldExecutor()
+  try {
+    return await scanFileWith(path, { ...options, executor })
+  } finally {
+    await executor.close()
+  }
+}
+
+async function scanFileWith(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
+  const { load, manifest, predProbs, annotations, ...rest } = options
   const scanOptions = predProbs
     ? {
         ...rest,
@@ -56,7 +107,8 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
         outOfFoldProbabilitiesSource: predProbs,
       }
     : rest
-  const loaded = await loadDataset(path, load)
+  const read = await loadDataset(path, load)
+  const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
   if (!manifest) return { status: 'scanned', dataset: loaded, report: await scan(loaded, scanOptions) }
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,

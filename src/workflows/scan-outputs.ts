@@ -1,9 +1,10 @@
 import type { Dataset } from '../data/dataset.js'
 import type { ScanReport } from '../domain/index.js'
+import { isFormulaCell } from '../io/formula-cells.js'
 import { writeFilteredDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { type ScanReportFormat, scanReportWriters } from '../report/writers/index.js'
-import { cleanKeepMask, relabelPlan } from '../scan/clean.js'
+import { cleanKeepMask, type RelabelPlan, relabelPlan } from '../scan/clean.js'
 
 /** Where to write what a scan produced; every path is optional. */
 export interface ScanOutputPaths {
@@ -21,14 +22,31 @@ export interface ScanOutputPaths {
   dropSourcesAbove?: number
   /** Files the scan read besides the dataset (embeddings, manifest, key): no output may replace one of them. */
   inputs?: readonly (string | undefined)[]
+  /** CSV copies: prefix every cell a spreadsheet would run as a formula with `'`. */
+  excelSafe?: boolean
 }
 
 /** What the dataset copies hold, for a summary. */
 export interface WrittenScanOutputs {
   /** Records the clean copy dropped. */
   cleanDropped?: number
-  /** Labels the relabelled copy changed and records it dropped. */
-  relabelled?: { changed: number; dropped: number }
+  /**
+   * Labels the relabelled copy changed and records it dropped; `formulaLabels` of the dropped records were to get a
+   * label a spreadsheet would run as a formula, which is never copied onto another record.
+   */
+  relabelled?: { changed: number; dropped: number; formulaLabels: number }
+}
+
+/** Takes out of the plan every new label that is a formula cell; those records are dropped like other flagged ones. */
+function withholdFormulaLabels({ keep, relabel }: RelabelPlan): number {
+  let withheld = 0
+  for (const [row, label] of relabel) {
+    if (!isFormulaCell(label)) continue
+    relabel.delete(row)
+    keep[row] = 0
+    withheld++
+  }
+  return withheld
 }
 
 function droppedCount(keep: Uint8Array): number {
@@ -53,18 +71,20 @@ export async function writeScanOutputs(
   if (paths.sarif) outputs.push({ path: paths.sarif, flag: '--sarif', contents: render('sarif') })
   if (paths.exportClean) {
     const keep = cleanKeepMask(report, clean)
-    const write = (path: string) => writeFilteredDataset(dataset, keep, path)
+    const write = (path: string) => writeFilteredDataset(dataset, keep, path, { excelSafe: paths.excelSafe })
     outputs.push({ path: paths.exportClean, flag: '--export-clean', write })
     written.cleanDropped = droppedCount(keep)
   }
   if (paths.relabel) {
-    const { keep, relabel } = relabelPlan(report, clean)
+    const plan = relabelPlan(report, clean)
+    const formulaLabels = withholdFormulaLabels(plan)
+    const { keep, relabel } = plan
     outputs.push({
       path: paths.relabel,
       flag: '--relabel',
-      write: (path) => writeFilteredDataset(dataset, keep, path, { relabel }),
+      write: (path) => writeFilteredDataset(dataset, keep, path, { relabel, excelSafe: paths.excelSafe }),
     })
-    written.relabelled = { changed: relabel.size, dropped: droppedCount(keep) }
+    written.relabelled = { changed: relabel.size, dropped: droppedCount(keep), formulaLabels }
   }
   await writeOutputsAtomically(outputs, { inputs: [dataset.origin.path, ...(paths.inputs ?? [])] })
   return written

@@ -254,6 +254,9 @@ describe('poisonguard attack', () => {
         --seed <n>                   seed for every random choice (default: 0)
         --triggered-test <paths...>  backdoors: <test input> <output>, a copy of a
                                      test set with the trigger
+        --excel-safe                 CSV outputs: prefix cells a spreadsheet would run
+                                     as formulas (starting = + - @) with ' (see
+                                     docs/inputs.md)
         --format <format>            input format (default: from the extension)
                                      (choices: "csv", "jsonl", "parquet", "images")
         --id <column>                column with record ids (default: "id", else the

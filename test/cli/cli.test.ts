@@ -241,4 +241,14 @@ describe('poisonguard CLI', () => {
       'unknown built-in dataset "cifar"',
     )
   })
+
+  it('takes --quiet on every command that can show a progress bar, datasets export included', async () => {
+    for (const command of [['scan'], ['check'], ['bench'], ['manifest', 'create'], ['datasets', 'export']]) {
+      expect((await runCli(...command, '--help')).stdout).toMatch(/--quiet\s+no progress bar/)
+    }
+    const out = temporary('mnist-quiet.csv')
+    const result = await runCli('datasets', 'export', 'mnist', '--out', out, '--limit', '3', '--quiet')
+    expect(result).toEqual({ exitCode: 0, stdout: `Wrote 3 rows of mnist to ${out}\n`, stderr: '' })
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(4)
+  })
 })

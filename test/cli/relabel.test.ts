@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Finding, RecordReport, ScanReport } from '../../src/domain/index.js'
 import { relabelPlan } from '../../src/index.js'
 import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
+import { writeScanOutputs } from '../../src/workflows/scan-outputs.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { type CliRun, runCli } from './run-cli.js'
 
@@ -149,5 +150,36 @@ describe('relabel plan', () => {
     const { keep, relabel } = relabelPlan(report, { dropSourcesAbove: 0.5 })
     expect(keep[6]).toBe(0)
     expect(relabel.has(6)).toBe(false)
+  })
+})
+
+describe('relabelled copies and formula cells', () => {
+  it('never writes a label that is a formula onto another record, and neutralises formulas with excelSafe', async () => {
+    const input = temporary('formula-labels.csv')
+    await writeFile(input, 'id,label,x\na,=2+3,1\nb,ok,2\nc,ok,3\nd,=2+3,4\n')
+    const dataset = await loadDataset(input)
+    const report = {
+      records: [
+        record('=2+3', []),
+        record('ok', [{ suggestedLabel: '=2+3' }]),
+        record('ok', []),
+        record('=2+3', [{ suggestedLabel: 'ok' }]),
+      ],
+      summary: { bySource: {} },
+    } as unknown as ScanReport
+    const written = await writeScanOutputs(dataset, report, { relabel: temporary('formula-relabel.csv') })
+    expect(written.relabelled).toEqual({ changed: 1, dropped: 1, formulaLabels: 1 })
+    expect(await readFile(temporary('formula-relabel.csv'), 'utf8')).toBe(
+      'id,label,x\na,=2+3,1\nc,ok,3\nd,ok,4\n',
+    )
+    await writeScanOutputs(dataset, report, {
+      relabel: temporary('formula-safe.csv'),
+      exportClean: temporary('formula-clean.csv'),
+      excelSafe: true,
+    })
+    expect(await readFile(temporary('formula-safe.csv'), 'utf8')).toBe(
+      "id,label,x\na,'=2+3,1\nc,ok,3\nd,ok,4\n",
+    )
+    expect(await readFile(temporary('formula-clean.csv'), 'utf8')).toBe("id,label,x\na,'=2+3,1\nc,ok,3\n")
   })
 })

@@ -21,10 +21,13 @@ beforeAll(async () => {
   datasets.spam = await loadDataset(temporary('spam.jsonl'))
 })
 
-/** The label detectors; the fused scan with every detector is held to its own bars below. */
+/**
+ * The label detectors on their own, read through the CSV and JSONL loaders; the fused scan with every detector is
+ * held to the zoo's bars (test/quality/zoo.test.ts) on the same digits and mails, clean and with these flips.
+ */
 const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip']
 
-async function scanFlipped(dataset: Dataset, seed: number, detectors?: string[], fdr?: number) {
+async function scanFlipped(dataset: Dataset, seed: number, detectors: string[], fdr: number) {
   const planted = flipLabels(dataset, 0.1, seed)
   const report = await scanDataset(planted.dataset, { backend, seed, detectors, fdr })
   const suspicion = report.records.map((record) => record.suspicion)
@@ -47,17 +50,7 @@ describe.each([
   it(`ranks 10% random flips with average precision >= ${minimumAveragePrecision}`, async () => {
     const result = await scanFlipped(datasets[name], 1, labelDetectors, fdr)
     expect(result.averagePrecision).toBeGreaterThanOrEqual(minimumAveragePrecision)
-    const fused = await scanFlipped(datasets[name], 1)
-    // Natural near-duplicate groups whose member was flipped cost the fused ranking a little on spam.
-    expect(fused.averagePrecision).toBeGreaterThanOrEqual(minimumAveragePrecision - 0.01)
     expect(result.precision).toBeGreaterThan(0.8)
     expect(result.recall).toBeGreaterThan(0.8)
-  })
-
-  it('flags at most 2% of the clean data', async () => {
-    const report = await scanDataset(datasets[name], { backend })
-    expect(report.records).toHaveLength(datasets[name].rowCount)
-    expect(report.summary.flagged / report.dataset.rows).toBeLessThanOrEqual(0.02)
-    expect(report.detectors.every((detector) => detector.status === 'ok')).toBe(true)
   })
 })

@@ -1,35 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import { nearDuplicatesDetector } from '../../src/detectors/near-duplicates/index.js'
 import type { Detector, DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
-import { runDetectorAlone } from '../fixtures/detectors.js'
+import { countFlagged, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
 import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let digits: Dataset
 let mails: Dataset
-
-beforeAll(async () => {
-  backend = await createDefaultBackend()
-  digits = mnistDataset(10_000)
-  mails = spamDataset(6_046)
-})
-
-afterAll(() => backend.dispose())
+useRealData((data) => ({ backend, digits, mails } = data))
 
 function detect(dataset: Dataset): Promise<DetectorResult> {
   return runDetectorAlone(nearDuplicatesDetector as Detector<unknown>, dataset, backend)
 }
 
-function flaggedCount(result: DetectorResult): number {
-  return result.flagged.reduce((sum, flag) => sum + flag, 0)
-}
+const flaggedCount = (result: DetectorResult) => countFlagged(result.flagged)
 
 /** Row of the record an added copy was made from (ids are `<source id>~<tag><n>`). */
 function sourceRow(dataset: Dataset, row: number): number {
@@ -152,5 +142,101 @@ describe('near-duplicates on degenerate data', () => {
       features: { data: digits.features!.data.slice(0, 3 * 784), rows: 3, cols: 784 },
     })
     expect(tiny.suspicion).toHaveLength(3)
+  })
+})
+
+/** `rowCount` rows that copy `sourceRows` rows of `dataset` in turn, the n-th copy of a row labelled class n mod 2. */
+function copiesOf(dataset: Dataset, sourceRows: number, rowCount: number): Dataset {
+  const source = (row: number) => row % sourceRows
+  const { features, texts, labels } = dataset
+  const cols = features?.cols ?? 0
+  const data = new Float32Array(rowCount * cols)
+  for (let row = 0; row < rowCount; row++)
+    data.set(features?.data.subarray(source(row) * cols, (source(row) + 1) * cols) ?? [], row * cols)
+  return {
+    ...dataset,
+    rowCount,
+    ids: Array.from({ length: rowCount }, (_, row) => `c${row}`),
+    labels: {
+      ...labels!,
+      codes: Int32Array.from({ length: rowCount }, (_, row) => Math.floor(row / sourceRows) % 2),
+    },
+    features: features ? { data, rows: rowCount, cols } : undefined,
+    texts: texts ? Array.from({ length: rowCount }, (_, row) => texts[source(row)]) : undefined,
+  }
+}
+
+interface Work {
+  pairsCompared: number
+  distancesComputed: number
+  outsideScanStride: number
+}
+
+async function workPerRow(dataset: Dataset): Promise<{ pairs: number; distances: number; stride: number }> {
+  const { work } = (await detect(dataset)).info as { work: Work }
+  return {
+    pairs: work.pairsCompared / dataset.rowCount,
+    distances: work.distancesComputed / dataset.rowCount,
+    stride: work.outsideScanStride,
+  }
+}
+
+/** `dataset` with every record of class `label` replaced by a slightly varied copy of the first such record. */
+function classOfCopies(dataset: Dataset, label: string): Dataset {
+  const { features, labels } = dataset
+  const code = labels!.classes.indexOf(label)
+  const rows = Array.from({ length: dataset.rowCount }, (_, row) => row).filter(
+    (row) => labels!.codes[row] === code,
+  )
+  const cols = features!.cols
+  const data = features!.data.slice()
+  const model = data.slice(rows[0] * cols, (rows[0] + 1) * cols)
+  for (const [copy, row] of rows.entries()) {
+    data.set(model, row * cols)
+    data[row * cols + ((copy * 37) % cols)] += 0.02
+  }
+  return { ...dataset, features: { ...features!, data } }
+}
+
+describe('near-duplicates judges groups against their class', () => {
+  it('does not call a class made of near-identical digits a flood', async () => {
+    const dataset = classOfCopies(mnistDataset(2_000), '1')
+    const result = await detect(dataset)
+    const info = result.info as { classesMadeOfCopies: string[]; floodGroups: number }
+    expect(info.classesMadeOfCopies).toEqual(['1'])
+    expect(info.floodGroups).toBe(0)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(0.01 * dataset.rowCount)
+  })
+
+  it('still flags a flood labelled as a class whose records are not copies', async () => {
+    const run = applyAttack('availability', mnistDataset(2_000), { rate: 0.04, mode: 'flood', seeds: 2 }, 6)
+    const result = await detect(run.dataset)
+    expect((result.info as { classesMadeOfCopies: string[] }).classesMadeOfCopies).toEqual([])
+    const caught = Array.from(run.poisonedRows).filter((row) => result.flagged[row])
+    expect(caught.length).toBeGreaterThan(0.75 * run.poisonedRows.length)
+  })
+
+  it.each([1, 0.9])('groups no digits by a text column that is %s empty', async (emptyShare) => {
+    const mails = spamDataset(1_000)
+    const texts = mails.texts!.map((text, row) => (row < emptyShare * mails.rowCount ? '' : text))
+    const result = await detect({ ...mnistDataset(1_000), texts, textColumn: 'text' })
+    expect((result.info as { floodGroups: number }).floodGroups).toBe(0)
+    expect(flaggedCount(result)).toBeLessThanOrEqual(10)
+  })
+})
+
+describe('near-duplicates cost on duplicate-heavy data', () => {
+  it('looks past many conflicting groups of copies with work per row that does not grow with the rows', async () => {
+    // Ten copies of each digit with alternating labels: every group fills its own neighbour lists.
+    const small = await workPerRow(copiesOf(digits, 100, 1_000))
+    const large = await workPerRow(copiesOf(digits, 400, 4_000))
+    expect(large.distances).toBeLessThan(1.5 * small.distances)
+    expect(large.stride).toBeGreaterThan(1)
+  })
+
+  it('compares copies of a few texts with work per row that does not grow with the rows', async () => {
+    const small = await workPerRow(copiesOf(mails, 10, 500))
+    const large = await workPerRow(copiesOf(mails, 10, 2_000))
+    expect(large.pairs).toBeLessThan(1.5 * small.pairs)
   })
 })

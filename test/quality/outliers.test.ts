@@ -1,36 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import { outliersDetector } from '../../src/detectors/outliers/index.js'
 import type { Detector, DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
-import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
-import { runDetectorAlone } from '../fixtures/detectors.js'
+import { countFlagged, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
 import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let digits: Dataset
 let mails: Dataset
-
-beforeAll(async () => {
-  backend = await createDefaultBackend()
-  digits = mnistDataset(10_000)
-  mails = spamDataset(6_046)
-})
-
-afterAll(() => backend.dispose())
+useRealData((data) => ({ backend, digits, mails } = data))
 
 function detect(dataset: Dataset): Promise<DetectorResult> {
   return runDetectorAlone(outliersDetector as Detector<unknown>, dataset, backend)
 }
 
-function flaggedCount(result: DetectorResult): number {
-  return result.flagged.reduce((sum, flag) => sum + flag, 0)
-}
+const flaggedCount = (result: DetectorResult) => countFlagged(result.flagged)
 
 /** Digits with every 100th one replaced: even rows by their negative, odd ones by uniform noise. */
 function withForeignImages(dataset: Dataset): { dataset: Dataset; replaced: number[] } {

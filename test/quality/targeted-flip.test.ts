@@ -1,12 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { type ScanOptions, scanDataset } from '../../src/scan/scan.js'
-import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { useRealData } from '../fixtures/detectors.js'
 
 interface PairInfo {
   given: string
@@ -19,12 +18,7 @@ interface PairInfo {
 
 let backend: LinalgBackend
 const datasets = {} as Record<'mnist' | 'spam', Dataset>
-
-beforeAll(async () => {
-  backend = await createDefaultBackend()
-  datasets.mnist = mnistDataset(10_000)
-  datasets.spam = spamDataset(6046)
-})
+useRealData((data) => ({ backend, digits: datasets.mnist, mails: datasets.spam } = data))
 
 /** Relabels `classShare` of the records labelled `from` as `to` with the label-flip attack. */
 function plantTargetedFlip(dataset: Dataset, from: string, to: string, classShare: number, seed = 1) {

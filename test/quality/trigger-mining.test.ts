@@ -6,23 +6,18 @@ import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.
 import type { DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
-import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
+import { mnistDataset } from '../fixtures/datasets.js'
+import { useRealData } from '../fixtures/detectors.js'
 import { predictWithBuiltinModel } from '../fixtures/models.js'
 import { poisonMask } from '../fixtures/poison.js'
 
 let backend: LinalgBackend
 let mnist: Dataset
 let spam: Dataset
-
-beforeAll(async () => {
-  backend = await createDefaultBackend()
-  mnist = mnistDataset(10_000)
-  spam = spamDataset(6046)
-})
+useRealData((data) => ({ backend, digits: mnist, mails: spam } = data))
 
 async function mineTriggers(dataset: Dataset): Promise<DetectorResult> {
   const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FindingKind } from '../../domain/index.js'
+import type { NeighbourGraph } from '../../linalg/backend.js'
 import type { Detector, DetectorInput } from '../types.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
@@ -14,6 +15,7 @@ import {
 import { shingleJaccard, wordShingles } from './minhash.js'
 import {
   analyseGroup,
+  classesMadeOfCopies,
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
@@ -103,6 +105,7 @@ async function linkRecords(input: DetectorInput, params: Params, seed: number) {
     sets: createUnionFind(input.rowCount),
     evidence: new Uint8Array(input.rowCount),
     contentless,
+    pairsCompared: 0,
   }
   const graph = await input.neighbours(Math.min(params.k, input.rowCount - 1))
   const shingles = input.texts ? wordShingles(input.texts, params.maxChars) : undefined
@@ -159,6 +162,18 @@ function describeGroups(analyses: readonly GroupAnalysis[], input: DetectorInput
 
 /** Nearest records outside a group whose labels vote on what its content is. */
 const outsideVoteCount = 10
+/**
+ * Searches past a group through the whole dataset allowed per scan; beyond that many groups, each searches a
+ * stride of the records, so a dataset made of copies costs this many passes over it, not one per group.
+ */
+const fullScansAllowed = 64
+
+/** Every how many records a group that fills its neighbour lists looks at; 1 unless groups are very many. */
+function outsideScanStride(groups: readonly Int32Array[], graph: NeighbourGraph): number {
+  // A smaller group always has enough outsiders in its members' neighbour lists.
+  const fillers = groups.filter((rows) => rows.length > graph.k - outsideVoteCount / 2).length
+  return Math.max(1, Math.ceil(fillers / fullScansAllowed))
+}
 
 /** Per-record scores, kinds and explanations of every group member; records outside groups keep zeros. */
 function scoreMembers(
@@ -211,12 +226,17 @@ export const nearDuplicatesDetector: Detector<Params> = {
     context.onProgress?.(0.7)
     const groups = collectGroups(linker.sets)
     const threshold = floodSizeThreshold(groups, params.minFloodSize)
+    const codes = input.labels?.codes
+    const classCount = input.labels?.classes.length ?? 0
     const groupContext: GroupContext = {
       features: input.features!,
       graph,
-      codes: input.labels?.codes,
-      classCount: input.labels?.classes.length ?? 0,
+      codes,
+      classCount,
+      copyClasses: codes && classesMadeOfCopies(groups, threshold, codes, classCount),
       voteCount: outsideVoteCount,
+      scanStride: outsideScanStride(groups, graph),
+      work: { distancesComputed: 0 },
     }
     const analyses = groups.map((rows) => analyseGroup(rows, threshold, groupContext))
     const scores = scoreMembers(analyses, linker, input, params, {
@@ -235,6 +255,18 @@ export const nearDuplicatesDetector: Detector<Params> = {
             `${blankCount} records have an empty text and nothing else to compare; they are not checked for copies`,
           ]
         : []
-    return { ...scores, info: { ...describeGroups(analyses, input, threshold), links }, warnings }
+    const work = {
+      pairsCompared: linker.pairsCompared,
+      distancesComputed: groupContext.work.distancesComputed,
+      outsideScanStride: groupContext.scanStride,
+    }
+    const copyClassNames = (input.labels?.classes ?? []).filter((_, code) => groupContext.copyClasses?.[code])
+    const info = {
+      ...describeGroups(analyses, input, threshold),
+      classesMadeOfCopies: copyClassNames,
+      links,
+      work,
+    }
+    return { ...scores, info, warnings }
   },
 }

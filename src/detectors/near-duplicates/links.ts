@@ -3,7 +3,7 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { quantileSorted } from '../../stats/quantiles.js'
 import { exactDuplicatePairs, hashRecordContents } from './content-hash.js'
-import { bandCandidatePairs, minhashSignatures, type ShingleSets, shingleJaccard } from './minhash.js'
+import { minhashSignatures, type ShingleSets, shingleJaccard, visitBandBuckets } from './minhash.js'
 import { averageHashes } from './perceptual-hash.js'
 import { findRoot, type UnionFind, unite } from './union-find.js'
 
@@ -16,6 +16,8 @@ export interface Linker {
   readonly evidence: Uint8Array
   /** Rows with nothing to compare (an empty text and no other features); they are never linked. */
   readonly contentless?: Uint8Array
+  /** Candidate pairs looked at in hash buckets so far: the part of the cost that duplicates could make quadratic. */
+  pairsCompared: number
 }
 
 function link(linker: Linker, first: number, second: number, evidence: number): void {
@@ -137,8 +139,42 @@ export function linkDenseCores(
  */
 const minhashBins = 100
 const minhashBands = 20
-/** Beyond this many records with one band value, a bucket is chained instead of compared pairwise. */
-const maxBucketSize = 300
+/**
+ * Earlier sets of a bucket each row is compared with, most recent first. A bucket of thousands of copies is one set
+ * after its first link, so each copy costs one comparison; a bucket of unrelated rows sharing a hash costs at most
+ * this many per row: the work stays linear in rows however the data repeats.
+ */
+const maxComparedSets = 32
+
+/** Links the rows of one hash bucket that `confirm` accepts, comparing each with the bucket's recent sets. */
+function linkBucket(
+  linker: Linker,
+  rows: Int32Array,
+  evidence: number,
+  confirm: (first: number, second: number) => boolean,
+): number {
+  const representatives: number[] = []
+  let links = 0
+  for (const row of rows) {
+    if (linker.contentless?.[row] === 1) continue
+    let joined = false
+    const oldest = Math.max(0, representatives.length - maxComparedSets)
+    for (let index = representatives.length - 1; index >= oldest; index--) {
+      const other = representatives[index]
+      linker.pairsCompared++
+      if (findRoot(linker.sets, other) === findRoot(linker.sets, row)) {
+        joined = true
+        continue
+      }
+      if (!confirm(other, row)) continue
+      link(linker, other, row, evidence)
+      joined = true
+      links++
+    }
+    if (!joined) representatives.push(row)
+  }
+  return links
+}
 
 /** Links texts whose word-bigram sets overlap by at least `minJaccard`, found by MinHash LSH and confirmed exactly. */
 export function linkTextShingles(
@@ -149,35 +185,17 @@ export function linkTextShingles(
 ): number {
   const rowCount = shingles.offsets.length - 1
   const signatures = minhashSignatures(shingles, minhashBins, salt)
-  const pairs = bandCandidatePairs(signatures, rowCount, minhashBands, maxBucketSize)
-  return linkConfirmedPairs(
-    linker,
-    pairs,
-    rowCount,
-    LinkEvidence.text,
-    (a, b) => shingleJaccard(shingles, a, b) >= minJaccard,
-  )
-}
-
-function linkConfirmedPairs(
-  linker: Linker,
-  pairs: Int32Array,
-  rowCount: number,
-  evidence: number,
-  confirm: (first: number, second: number) => boolean,
-): number {
-  const checked = new Set<number>()
   let links = 0
-  for (let index = 0; index < pairs.length; index += 2) {
-    const key = pairs[index] * rowCount + pairs[index + 1]
-    if (checked.has(key)) continue
-    checked.add(key)
-    // Members of one set already: a flood's thousands of candidate pairs need only its first few confirmations.
-    if (findRoot(linker.sets, pairs[index]) === findRoot(linker.sets, pairs[index + 1])) continue
-    if (!confirm(pairs[index], pairs[index + 1])) continue
-    link(linker, pairs[index], pairs[index + 1], evidence)
-    links++
-  }
+  visitBandBuckets(signatures, rowCount, minhashBands, (bucket) => {
+    // Texts without a single word share every band; alike only in holding nothing, they are never linked by text.
+    if (shingles.offsets[bucket[0] + 1] === shingles.offsets[bucket[0]]) return
+    links += linkBucket(
+      linker,
+      bucket,
+      LinkEvidence.text,
+      (a, b) => shingleJaccard(shingles, a, b) >= minJaccard,
+    )
+  })
   return links
 }
 
@@ -216,12 +234,14 @@ export function linkImageHashes(
   minCorrelation: number,
 ): number {
   const hashes = averageHashes(pixels, shape.width, shape.height)
-  const pairs = bandCandidatePairs(hashes, pixels.rows, 1, maxBucketSize)
-  return linkConfirmedPairs(
-    linker,
-    pairs,
-    pixels.rows,
-    LinkEvidence.image,
-    (a, b) => pixelCorrelation(pixels, a, b) >= minCorrelation,
-  )
+  let links = 0
+  visitBandBuckets(hashes, pixels.rows, 1, (bucket) => {
+    links += linkBucket(
+      linker,
+      bucket,
+      LinkEvidence.image,
+      (a, b) => pixelCorrelation(pixels, a, b) >= minCorrelation,
+    )
+  })
+  return links
 }

@@ -120,22 +120,21 @@ function densify(signature: Uint32Array, binCount: number): void {
 }
 
 /**
- * Candidate pairs (flat [a0, b0, …], a < b) of rows whose signatures agree on every value of at least one band;
- * in a bucket of more than `maxBucket` rows each row is paired with the first and the previous row only.
+ * Calls `visit` with every bucket of two or more rows (ascending) whose signatures agree on every value of one
+ * band, band by band; a pair of rows may share buckets in several bands.
  * @see Broder. On the Resemblance and Containment of Documents. 1997; Leskovec, Rajaraman, Ullman. Mining of
  * Massive Datasets, ch. 3 (banding).
  */
-export function bandCandidatePairs(
+export function visitBandBuckets(
   signatures: Uint32Array,
   rowCount: number,
   bandCount: number,
-  maxBucket: number,
-): Int32Array {
+  visit: (rows: Int32Array) => void,
+): void {
   const width = signatures.length / rowCount
   const rowsPerBand = width / bandCount
   const keys = new Float64Array(rowCount)
   const order = new Int32Array(rowCount)
-  const pairs: number[] = []
   for (let band = 0; band < bandCount; band++) {
     for (let row = 0; row < rowCount; row++) {
       let high = FNV_OFFSET_BASIS
@@ -150,27 +149,12 @@ export function bandCandidatePairs(
       order[row] = row
     }
     order.sort((a, b) => keys[a] - keys[b] || a - b)
-    emitRuns(order, keys, maxBucket, pairs)
-  }
-  return Int32Array.from(pairs)
-}
-
-function emitRuns(order: Int32Array, keys: Float64Array, maxBucket: number, pairs: number[]): void {
-  let start = 0
-  while (start < order.length) {
-    let end = start + 1
-    while (end < order.length && keys[order[end]] === keys[order[start]]) end++
-    if (end - start <= maxBucket) {
-      for (let first = start; first < end; first++) {
-        for (let second = first + 1; second < end; second++) pairs.push(order[first], order[second])
-      }
-    } else {
-      // A huge bucket would cost quadratic time; its first and each previous member still chain it together.
-      for (let second = start + 1; second < end; second++) {
-        pairs.push(order[start], order[second])
-        if (second - 1 > start) pairs.push(order[second - 1], order[second])
-      }
+    let start = 0
+    while (start < rowCount) {
+      let end = start + 1
+      while (end < rowCount && keys[order[end]] === keys[order[start]]) end++
+      if (end - start > 1) visit(order.subarray(start, end))
+      start = end
     }
-    start = end
   }
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
-import { analyseGroup, floodSizeThreshold, type GroupContext, memberSuspicion } from './score.js'
+import {
+  analyseGroup,
+  classesMadeOfCopies,
+  floodSizeThreshold,
+  type GroupContext,
+  memberSuspicion,
+} from './score.js'
 
 /**
  * Two classes on a line: class 0 around x = 0, class 1 around x = 10, one row per unit step; rows at or above
@@ -36,6 +42,8 @@ function lineContext(extra: { x: number; label: number }[]): GroupContext & { ro
     codes: Int32Array.from(points, (point) => point.label),
     classCount: 2,
     voteCount: 10,
+    scanStride: 1,
+    work: { distancesComputed: 0 },
   }
 }
 
@@ -109,6 +117,22 @@ describe('near-duplicate group scoring', () => {
     const group = Int32Array.from(copies.map((_, index) => 40 + index))
     const analysis = analyseGroup(group, 5, context)
     expect(memberSuspicion(analysis, 40, context.codes)).toBeGreaterThan(0.5)
+  })
+
+  it('takes a large group for its class’s own structure when most of the class is such copies', () => {
+    const copies = Array.from({ length: 30 }, () => ({ x: 10.5, label: 0 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const copyClasses = classesMadeOfCopies([group], 5, context.codes!, 2)
+    expect(Array.from(copyClasses)).toEqual([1, 0])
+    const asFlood = analyseGroup(group, 5, context)
+    expect(asFlood.kind).toBe('flood')
+    expect(memberSuspicion(asFlood, 41, context.codes)).toBeGreaterThan(0.5)
+    const asClass = analyseGroup(group, 5, { ...context, copyClasses })
+    expect(asClass.kind).toBe('duplicate')
+    expect(memberSuspicion(asClass, 41, context.codes)).toBeLessThan(0.5)
+    // Ten copies are a fifth of their class: a flood still.
+    expect(Array.from(classesMadeOfCopies([group.subarray(0, 10)], 5, context.codes!, 2))).toEqual([0, 0])
   })
 
   it('sets the flood bar from the dataset’s own group sizes', () => {

@@ -10,16 +10,22 @@ export interface GroupContext {
   readonly classCount: number
   /** Nearest records outside a group whose labels say what the group's content is. */
   readonly voteCount: number
+  /** A group that fills its members' neighbour lists searches every `scanStride`-th record past itself (1: all). */
+  readonly scanStride: number
+  /** Per class code, 1 where the class is made of copies (`classesMadeOfCopies`): its large groups are no flood. */
+  readonly copyClasses?: Uint8Array
+  /** Distances computed while searching past groups, counted for the detector's info. */
+  readonly work: { distancesComputed: number }
 }
 
-/** A plain duplicate group, one whose labels disagree, or one unusually large. */
+/** A plain duplicate group, one whose labels disagree, or one unusually large for its class. */
 export type GroupKind = 'duplicate' | 'contradiction' | 'flood'
 
 /** What the scoring concluded about one group of duplicates. */
 export interface GroupAnalysis {
   readonly rows: Int32Array
   readonly kind: GroupKind
-  /** Unusually large for this dataset. */
+  /** Unusually large for this dataset, and unlike its class's own duplicate structure. */
   readonly large: boolean
   /** How far past the flood bar the group is, in [0,1): 1 − bar / size, 0 below the bar. */
   readonly excess: number
@@ -64,6 +70,45 @@ export function floodSizeThreshold(groups: readonly Int32Array[], minFloodSize: 
   return Math.max(minFloodSize, 2 + Math.ceil(extra))
 }
 
+/** Share of a class's records in large, label-agreeing groups above which such groups are the class itself. */
+const copyClassShare = 0.5
+
+/** The one label all labelled members of a group carry, or -1 when they disagree or none is labelled. */
+function sharedLabel(rows: Int32Array, codes: Int32Array): number {
+  let label = -1
+  for (const row of rows) {
+    if (codes[row] < 0) continue
+    if (label >= 0 && codes[row] !== label) return -1
+    label = codes[row]
+  }
+  return label
+}
+
+/**
+ * Per class code, 1 where most of the class's records sit in groups at or above the flood bar that agree on the
+ * label: such a class is made of copies (a class of near-identical images, a form filled in the same way), so its
+ * large groups are its natural duplicate structure, not a flood. A flood of copies labelled as some class
+ * stands out because that class's other records are not copies of each other.
+ */
+export function classesMadeOfCopies(
+  groups: readonly Int32Array[],
+  floodThreshold: number,
+  codes: Int32Array,
+  classCount: number,
+): Uint8Array {
+  const classSizes = new Int32Array(classCount)
+  for (const code of codes) if (code >= 0) classSizes[code]++
+  const inLargeGroups = new Int32Array(classCount)
+  for (const rows of groups) {
+    if (rows.length < floodThreshold) continue
+    const label = sharedLabel(rows, codes)
+    if (label >= 0) inLargeGroups[label] += rows.length
+  }
+  return Uint8Array.from(classSizes, (size, code) =>
+    size > 0 && inLargeGroups[code] >= copyClassShare * size ? 1 : 0,
+  )
+}
+
 function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
   const centre = new Float64Array(features.cols)
   for (const row of rows) {
@@ -80,13 +125,13 @@ function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Ar
   return sum
 }
 
-/** Up to `count` labelled non-members nearest the centre: the graph first, a full scan when the group fills it. */
+/** Up to `voteCount` labelled non-members nearest the centre: the graph first, a scan when the group fills it. */
 function outsideNeighbours(
   rows: Int32Array,
   members: Set<number>,
   centre: Float64Array,
   context: GroupContext,
-): number[] {
+): Int32Array {
   const { graph, codes, voteCount } = context
   const found = new Set<number>()
   for (const row of rows) {
@@ -95,15 +140,32 @@ function outsideNeighbours(
       if (!members.has(neighbour) && codes![neighbour] >= 0) found.add(neighbour)
     }
   }
-  // A group filling its members' neighbour lists (a flood) needs a full scan to see past itself.
+  // A group filling its members' neighbour lists (a flood) must look past itself: every record, or a stride of
+  // them when so many groups need it that scanning all would cost rows × groups.
   const candidates =
     found.size >= voteCount / 2
-      ? [...found]
-      : Array.from({ length: codes!.length }, (_, row) => row).filter(
-          (row) => !members.has(row) && codes![row] >= 0,
+      ? [...found].sort((a, b) => a - b)
+      : Array.from(
+          { length: Math.ceil(codes!.length / context.scanStride) },
+          (_, index) => index * context.scanStride,
         )
-  const distances = new Map(candidates.map((row) => [row, squaredDistance(context.features, row, centre)]))
-  return candidates.sort((a, b) => distances.get(a)! - distances.get(b)! || a - b).slice(0, voteCount)
+  const nearest = new Int32Array(voteCount).fill(-1)
+  const nearestDistances = new Float64Array(voteCount).fill(Number.POSITIVE_INFINITY)
+  for (const row of candidates) {
+    if (members.has(row) || codes![row] < 0) continue
+    const distance = squaredDistance(context.features, row, centre)
+    context.work.distancesComputed++
+    let slot = voteCount - 1
+    if (!(distance < nearestDistances[slot])) continue
+    while (slot > 0 && distance < nearestDistances[slot - 1]) {
+      nearest[slot] = nearest[slot - 1]
+      nearestDistances[slot] = nearestDistances[slot - 1]
+      slot--
+    }
+    nearest[slot] = row
+    nearestDistances[slot] = distance
+  }
+  return nearest.filter((row) => row >= 0)
 }
 
 /**
@@ -153,12 +215,14 @@ function pickOriginal(
 
 /** Weighs the labels of one group against each other and against its surroundings. */
 export function analyseGroup(rows: Int32Array, floodThreshold: number, context: GroupContext): GroupAnalysis {
-  const large = rows.length >= floodThreshold
-  const excess = large ? 1 - floodThreshold / rows.length : 0
-  const { codes, classCount } = context
+  const { codes, classCount, copyClasses } = context
   const labelCounts = new Int32Array(classCount)
   if (codes) for (const row of rows) if (codes[row] >= 0) labelCounts[codes[row]]++
   const conflict = labelCounts.filter((count) => count > 0).length > 1
+  const label = codes && !conflict ? sharedLabel(rows, codes) : -1
+  const ownClassStructure = label >= 0 && copyClasses?.[label] === 1
+  const large = rows.length >= floodThreshold && !ownClassStructure
+  const excess = large ? 1 - floodThreshold / rows.length : 0
   const centre = centroid(rows, context.features)
   const outsideCounts = new Int32Array(classCount)
   let outsideTotal = 0

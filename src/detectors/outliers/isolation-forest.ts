@@ -94,15 +94,36 @@ function grow(state: GrowState, start: number, end: number, depth: number, maxDe
   return node
 }
 
-/** The `sampleSize` rows of `rows` with the smallest keys once salted, in ascending key order. */
-function drawSample(rows: Int32Array, rowKeys: Uint32Array, sampleSize: number, salt: number): Int32Array {
-  const salted = Uint32Array.from(rows, (row) => mixHash((rowKeys[row] ^ salt) >>> 0))
+/**
+ * The `sampleSize` rows of `rows` with the smallest keys once salted, in ascending key order. `salted` and
+ * `candidates` are scratch space of `rows.length`, reused across trees so drawing allocates only the sample.
+ */
+function drawSample(
+  rows: Int32Array,
+  rowKeys: Uint32Array,
+  sampleSize: number,
+  salt: number,
+  scratch: { salted: Uint32Array; candidates: Int32Array },
+): Int32Array {
+  const { salted, candidates } = scratch
   // Keys are uniform: a cut-off a little above the expected ψ-th smallest leaves few candidates to sort.
   const cutoff = Math.min(2 ** 32, ((1.5 * sampleSize + 16) / rows.length) * 2 ** 32)
-  let candidates = Int32Array.from(rows.keys()).filter((index) => salted[index] < cutoff)
-  if (candidates.length < sampleSize) candidates = Int32Array.from(rows.keys())
-  candidates.sort((a, b) => salted[a] - salted[b] || rows[a] - rows[b])
-  return Int32Array.from(candidates.subarray(0, sampleSize), (index) => rows[index])
+  let candidateCount = 0
+  for (let index = 0; index < rows.length; index++) {
+    const key = mixHash((rowKeys[rows[index]] ^ salt) >>> 0)
+    salted[index] = key
+    if (key < cutoff) candidates[candidateCount++] = index
+  }
+  if (candidateCount < sampleSize) {
+    for (let index = 0; index < rows.length; index++) candidates[index] = index
+    candidateCount = rows.length
+  }
+  const sorted = candidates
+    .subarray(0, candidateCount)
+    .sort((a, b) => salted[a] - salted[b] || rows[a] - rows[b])
+  const sample = new Int32Array(sampleSize)
+  for (let position = 0; position < sampleSize; position++) sample[position] = rows[sorted[position]]
+  return sample
 }
 
 function growTree(matrix: FeatureMatrix, samples: Int32Array, rng: Rng): IsolationTree {
@@ -143,9 +164,13 @@ export function scoreIsolationForest(
   out: Float32Array,
 ): void {
   const sampleSize = Math.min(options.sampleSize, trainRows.length)
+  const scratch = {
+    salted: new Uint32Array(trainRows.length),
+    candidates: new Int32Array(trainRows.length),
+  }
   const trees = Array.from({ length: options.treeCount }, () => {
     const salt = options.rng.int(2 ** 32)
-    return growTree(matrix, drawSample(trainRows, options.rowKeys, sampleSize, salt), options.rng)
+    return growTree(matrix, drawSample(trainRows, options.rowKeys, sampleSize, salt, scratch), options.rng)
   })
   const normaliser = averagePathLength(sampleSize) || 1
   // Row by row, all trees: one record's features stay in cache while the (small) trees are walked.

@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { FNV_PRIME, mixHash } from '../../util/hashing.js'
-import { type Incidence, IncidenceBuilder } from './incidence.js'
+import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
 export const pixelLevels = 256
@@ -108,39 +108,6 @@ export function windowSide(bucket: number): number {
   return 2 + (bucket & 1)
 }
 
-/** Open-addressing set of the buckets one image has, small enough to stay in cache; stamps clear it per image. */
-class BucketSet {
-  private readonly keys: Int32Array
-  private readonly stamps: Int32Array
-  private readonly mask: number
-  private stamp = 0
-
-  /** Room for `capacity` buckets at most a quarter full. */
-  constructor(capacity: number) {
-    let size = 1024
-    while (size < 4 * capacity) size *= 2
-    this.keys = new Int32Array(size)
-    this.stamps = new Int32Array(size).fill(-1)
-    this.mask = size - 1
-  }
-
-  clear(): void {
-    this.stamp++
-  }
-
-  /** True when `bucket` was not in the set yet. */
-  insert(bucket: number): boolean {
-    let slot = bucket & this.mask
-    while (this.stamps[slot] === this.stamp) {
-      if (this.keys[slot] === bucket) return false
-      slot = (slot + 1) & this.mask
-    }
-    this.stamps[slot] = this.stamp
-    this.keys[slot] = bucket
-    return true
-  }
-}
-
 interface Box {
   left: number
   top: number
@@ -244,6 +211,42 @@ function forEachImageBuckets(
   }
 }
 
+/** Window buckets kept between the two passes at most (64 MiB); beyond it the second pass visits windows again. */
+const maxKeptBuckets = 1 << 24
+
+/** Each image's distinct window buckets from the counting pass: image `r`'s end at `ends[r]` in `buckets`. */
+interface KeptBuckets {
+  buckets: Int32Array
+  ends: Int32Array
+}
+
+/**
+ * Records per window bucket, and each image's buckets as visited, so the second pass need not visit the windows
+ * again (undefined when they would not fit in `maxKeptBuckets`, as for many large images).
+ */
+function countWindowBuckets(levels: Uint8Array, rows: number, shape: ImageShape, background: number) {
+  const counts = new Int32Array(1 << windowBucketBits)
+  let kept: KeptBuckets | undefined = { buckets: new Int32Array(1 << 16), ends: new Int32Array(rows) }
+  let length = 0
+  forEachImageBuckets(levels, rows, shape, background, (row, buckets, count) => {
+    for (let index = 0; index < count; index++) counts[buckets[index]]++
+    if (!kept) return
+    if (length + count > maxKeptBuckets) {
+      kept = undefined
+      return
+    }
+    if (length + count > kept.buckets.length) {
+      const grown = new Int32Array(Math.min(maxKeptBuckets, 2 * (length + count)))
+      grown.set(kept.buckets.subarray(0, length))
+      kept.buckets = grown
+    }
+    kept.buckets.set(buckets.subarray(0, count), length)
+    length += count
+    kept.ends[row] = length
+  })
+  return { counts, kept }
+}
+
 /**
  * Pixel-level (other than background) and window features of every image that between `minRows` and `maxCarriers` records carry: a
  * trigger is rare, and a feature of fewer records than `minRows` could never be one. Window buckets are counted
@@ -260,14 +263,11 @@ export function extractImageFeatures(
   const levels = quantisePixels(pixels, scale)
   const backgroundLevel = mostCommonLevel(levels)
   const levelCounts = countPixelLevels(levels, rows, cols)
-  const windowCounts = new Int32Array(1 << windowBucketBits)
-  forEachImageBuckets(levels, rows, shape, backgroundLevel, (_, buckets, count) => {
-    for (let index = 0; index < count; index++) windowCounts[buckets[index]]++
-  })
+  const { counts: windowCounts, kept } = countWindowBuckets(levels, rows, shape, backgroundLevel)
   const inRange = (carriers: number) => carriers >= minRows && carriers <= maxCarriers
   const windowOffset = cols * pixelLevels
   const builder = new IncidenceBuilder(rows, windowOffset + (1 << windowBucketBits))
-  forEachImageBuckets(levels, rows, shape, backgroundLevel, (row, buckets, count) => {
+  const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0; pixel < cols; pixel++) {
       const level = levels[row * cols + pixel]
       // A pixel left at the background level is the absence of a stroke, not something written into the image.
@@ -278,6 +278,14 @@ export function extractImageFeatures(
     for (let index = 0; index < count; index++)
       if (inRange(windowCounts[buckets[index]])) builder.addNew(windowOffset + buckets[index])
     builder.endRow()
-  })
+  }
+  if (kept) {
+    for (let row = 0; row < rows; row++) {
+      const start = row === 0 ? 0 : kept.ends[row - 1]
+      addImage(row, kept.buckets.subarray(start, kept.ends[row]), kept.ends[row] - start)
+    }
+  } else {
+    forEachImageBuckets(levels, rows, shape, backgroundLevel, addImage)
+  }
   return { incidence: builder.build(), levels, windowOffset, backgroundLevel, scale }
 }

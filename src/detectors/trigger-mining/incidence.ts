@@ -11,6 +11,49 @@ export interface Incidence {
   readonly carrierCounts: Int32Array
 }
 
+/**
+ * Open-addressing set of the features one record has, small enough to stay in cache; stamps clear it per record.
+ * `clear(capacity)` sizes the table in use to a record expected to hold at most `capacity` features.
+ */
+export class BucketSet {
+  private readonly keys: Int32Array
+  private readonly stamps: Int32Array
+  private mask: number
+  private stamp = 0
+
+  /** Room for `maxCapacity` features at most a quarter full. */
+  constructor(private readonly maxCapacity: number) {
+    const size = BucketSet.sizeFor(maxCapacity)
+    this.keys = new Int32Array(size)
+    this.stamps = new Int32Array(size).fill(-1)
+    this.mask = size - 1
+  }
+
+  private static sizeFor(capacity: number): number {
+    let size = 1024
+    while (size < 4 * capacity) size *= 2
+    return size
+  }
+
+  /** Empties the set for a record of at most `capacity` features (at most the constructor's). */
+  clear(capacity = this.maxCapacity): void {
+    this.stamp++
+    this.mask = BucketSet.sizeFor(Math.min(capacity, this.maxCapacity)) - 1
+  }
+
+  /** True when `feature` was not in the set yet. */
+  insert(feature: number): boolean {
+    let slot = feature & this.mask
+    while (this.stamps[slot] === this.stamp) {
+      if (this.keys[slot] === feature) return false
+      slot = (slot + 1) & this.mask
+    }
+    this.stamps[slot] = this.stamp
+    this.keys[slot] = feature
+    return true
+  }
+}
+
 /** Appends records one at a time, dropping repeats of a feature within a record. */
 export class IncidenceBuilder {
   private readonly indptr: Int32Array
@@ -72,12 +115,15 @@ export interface CarrierLists {
   readonly rows: Int32Array
 }
 
-/** Records carrying each listed feature (slot `s` is `features[s]`), in one pass over the incidence. */
+/** Records carrying each listed feature (slot `s` is `features[s]`, no feature twice), in one pass over the incidence. */
 export function carrierLists(incidence: Incidence, features: ArrayLike<number>): CarrierLists {
-  const slots = new Int32Array(incidence.featureCount).fill(-1)
+  const slots = new Int32Array(incidence.featureCount)
+  // A bit per feature stays in cache, and the few listed features are all the pass has to look up.
+  const listed = new Uint32Array((incidence.featureCount + 31) >>> 5)
   const offsets = new Int32Array(features.length + 1)
   for (let slot = 0; slot < features.length; slot++) {
     slots[features[slot]] = slot
+    listed[features[slot] >>> 5] |= 1 << (features[slot] & 31)
     offsets[slot + 1] = offsets[slot] + incidence.carrierCounts[features[slot]]
   }
   const rows = new Int32Array(offsets[features.length])
@@ -85,8 +131,8 @@ export function carrierLists(incidence: Incidence, features: ArrayLike<number>):
   const { indptr, features: entries } = incidence
   for (let row = 0; row < incidence.rowCount; row++) {
     for (let entry = indptr[row]; entry < indptr[row + 1]; entry++) {
-      const slot = slots[entries[entry]]
-      if (slot >= 0) rows[fill[slot]++] = row
+      const feature = entries[entry]
+      if ((listed[feature >>> 5] & (1 << (feature & 31))) !== 0) rows[fill[slots[feature]]++] = row
     }
   }
   return { offsets, rows }

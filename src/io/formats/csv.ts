@@ -1,13 +1,15 @@
 import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { buildDataset } from '../columns.js'
-import { type CsvRecord, CsvTokenizer, encodeCsvField, fieldText } from '../csv-parser.js'
+import { type CsvRecord, CsvTokenizer, encodeCsvField, fieldText, QUOTED } from '../csv-parser.js'
 import { CsvDatasetReader, checkUniqueNames } from '../csv-table.js'
 import { readTextChunks } from '../files.js'
+import { isFormulaCell, neutraliseFormulaCell } from '../formula-cells.js'
 import { IssueList } from '../issues.js'
 import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
 import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
 import type {
+  CellWriteOptions,
   DatasetFormatAdapter,
   FormatLoadOptions,
   RawReadOptions,
@@ -69,8 +71,17 @@ async function readCsvRecords(
   return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: row }
 }
 
-/** Streams the input again and writes the header plus the kept records byte for byte (relabelled ones rebuilt). */
-async function writeFilteredCsv(dataset: Dataset, keep: Uint8Array, tempPath: string, relabel?: Relabel) {
+/**
+ * Streams the input again and writes the header plus the kept records byte for byte; relabelled records, and with
+ * `excelSafe` records holding a formula cell, are rebuilt field by field.
+ */
+async function writeFilteredCsv(
+  dataset: Dataset,
+  keep: Uint8Array,
+  tempPath: string,
+  relabel?: Relabel,
+  cells: CellWriteOptions = {},
+) {
   let row = -1
   let labelField = -1
   const writer = await PieceWriter.open(tempPath)
@@ -78,47 +89,71 @@ async function writeFilteredCsv(dataset: Dataset, keep: Uint8Array, tempPath: st
     if (row < 0) {
       const names = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
       labelField = dataset.labels ? names.indexOf(dataset.labels.name) : -1
-      writer.add(record.bytes.subarray(record.start, record.end))
+      writer.add(rebuiltRecord(record, -1, undefined, cells.excelSafe))
     } else if (row < keep.length && keep[row] === 1) {
-      const label = relabel?.get(row)
-      writer.add(
-        label === undefined || labelField < 0 ? rawRecord(record) : relabelRecord(record, labelField, label),
-      )
+      const label = labelField < 0 ? undefined : relabel?.get(row)
+      writer.add(rebuiltRecord(record, labelField, label, cells.excelSafe))
     }
     row++
   })
   await rewriteInput(dataset, tokenizer, writer, () => row)
 }
 
-function rawRecord(record: CsvRecord): Buffer {
-  return record.bytes.subarray(record.start, record.end)
+const FORMULA_START_BYTES = new Set(['=', '+', '-', '@', '\t', '\r'].map((char) => char.charCodeAt(0)))
+
+/** Whether a field is a formula cell; its first byte rules out nearly every field without decoding it. */
+function formulaField(record: CsvRecord, field: number): boolean {
+  const first = record.fieldStarts[field] + (record.fieldFlags[field] & QUOTED ? 1 : 0)
+  return FORMULA_START_BYTES.has(record.bytes[first]) && isFormulaCell(fieldText(record, field))
 }
 
-function relabelRecord(record: CsvRecord, field: number, label: string): Buffer {
+/** The record's bytes as read, unless its label changes or, with `excelSafe`, a field would run as a formula. */
+function rebuiltRecord(
+  record: CsvRecord,
+  labelField: number,
+  label: string | undefined,
+  excelSafe?: boolean,
+) {
   const { bytes } = record
-  return Buffer.concat([
-    bytes.subarray(record.start, record.fieldStarts[field]),
-    Buffer.from(encodeCsvField(label)),
-    bytes.subarray(record.fieldEnds[field], record.end),
-  ])
+  const relabelled = labelField >= 0 && label !== undefined
+  if (!relabelled && !excelSafe) return bytes.subarray(record.start, record.end)
+  const changed: number[] = []
+  for (let field = 0; field < record.fieldCount; field++) {
+    if ((relabelled && field === labelField) || (excelSafe && formulaField(record, field)))
+      changed.push(field)
+  }
+  if (changed.length === 0) return bytes.subarray(record.start, record.end)
+  const pieces: Buffer[] = []
+  let position = record.start
+  for (const field of changed) {
+    const text = relabelled && field === labelField ? label! : fieldText(record, field)
+    pieces.push(bytes.subarray(position, record.fieldStarts[field]))
+    pieces.push(Buffer.from(encodeCsvField(excelSafe ? neutraliseFormulaCell(text) : text)))
+    position = record.fieldEnds[field]
+  }
+  pieces.push(bytes.subarray(position, record.end))
+  return Buffer.concat(pieces)
 }
 
-function* csvLines(dataset: Dataset): Generator<string> {
+function* csvLines(dataset: Dataset, cells: CellWriteOptions): Generator<string> {
+  const encode = cells.excelSafe
+    ? (text: string) => encodeCsvField(neutraliseFormulaCell(text))
+    : encodeCsvField
   const header = ['id']
   if (dataset.labels) header.push('label')
   if (dataset.texts) header.push('text')
   if (dataset.sources) header.push('source')
-  yield [...header, ...dataset.featureNames].map(encodeCsvField).join(',')
+  yield [...header, ...dataset.featureNames].map(encode).join(',')
   const format = createNumberFormatter()
   const cols = dataset.features?.cols ?? 0
   const data = dataset.features?.data
   for (let row = 0; row < dataset.rowCount; row++) {
-    const cells = [encodeCsvField(dataset.ids[row])]
-    if (dataset.labels) cells.push(encodeCsvField(labelOf(dataset, row)))
-    if (dataset.texts) cells.push(encodeCsvField(dataset.texts[row]))
-    if (dataset.sources) cells.push(encodeCsvField(dataset.sources[row]))
-    for (let col = 0; col < cols; col++) cells.push(format(data![row * cols + col]))
-    yield cells.join(',')
+    const fields = [encode(dataset.ids[row])]
+    if (dataset.labels) fields.push(encode(labelOf(dataset, row)))
+    if (dataset.texts) fields.push(encode(dataset.texts[row]))
+    if (dataset.sources) fields.push(encode(dataset.sources[row]))
+    for (let col = 0; col < cols; col++) fields.push(format(data![row * cols + col]))
+    yield fields.join(',')
   }
 }
 
@@ -128,5 +163,8 @@ export const csvFormat = {
   load: loadCsv,
   readRawRecords: readCsvRecords,
   writeFiltered: writeFilteredCsv,
-  write: (dataset: Dataset, tempPath: string) => writeTableLines(dataset, tempPath, csvLines),
+  write: (dataset: Dataset, tempPath: string, cells: CellWriteOptions = {}) =>
+    writeTableLines(dataset, tempPath, (rows) => csvLines(rows, cells)),
+  writtenIds: (dataset: Dataset, cells: CellWriteOptions = {}) =>
+    cells.excelSafe ? dataset.ids.map(neutraliseFormulaCell) : [...dataset.ids],
 } satisfies DatasetFormatAdapter

@@ -40,6 +40,7 @@ async function loadImages(root: string, options: FormatLoadOptions): Promise<Dat
     textColumns: [],
     emptyColumns: [],
     skippedFiles: skipped,
+    mostlyEmpty: [],
   }
   const pixelCount = side * side
   return {

@@ -41,6 +41,12 @@ export interface RawReadOptions {
 /** Row → new label, for a filtered copy that also relabels. */
 export type Relabel = ReadonlyMap<number, string>
 
+/** How cells are written. */
+export interface CellWriteOptions {
+  /** CSV: prefix every cell a spreadsheet would run as a formula with `'` (see `isFormulaCell`). */
+  readonly excelSafe?: boolean
+}
+
 /**
  * Everything poisonguard does with one dataset format. A new format is one adapter file plus one line in the
  * registry (`formats/index.ts`); nothing else branches on the format.
@@ -59,11 +65,17 @@ export interface DatasetFormatAdapter {
     options: RawReadOptions,
   ): Promise<RawReadSummary>
   /** Writes the records whose keep[row] === 1 into `tempPath` as the input holds them, relabelled ones changed. */
-  writeFiltered(dataset: Dataset, keep: Uint8Array, tempPath: string, relabel?: Relabel): Promise<void>
+  writeFiltered(
+    dataset: Dataset,
+    keep: Uint8Array,
+    tempPath: string,
+    relabel?: Relabel,
+    cells?: CellWriteOptions,
+  ): Promise<void>
   /** False when `label` cannot be a relabelled record's new label in this format; default: any label. */
   acceptsLabel?(label: string): boolean
   /** Writes every record into `tempPath` in the conventional columns (id, label, text, source, features). */
-  write(dataset: Dataset, tempPath: string): Promise<void>
+  write(dataset: Dataset, tempPath: string, cells?: CellWriteOptions): Promise<void>
   /** The id a reader of the written copy will see for each record; default: the dataset's own ids. */
-  writtenIds?(dataset: Dataset): string[]
+  writtenIds?(dataset: Dataset, cells?: CellWriteOptions): string[]
 }

@@ -97,6 +97,8 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Idle pool threads sleep instead of spinning: the scan's worker threads need those cores between products.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   }
   const knn = await ort.InferenceSession.create(encodeKnnModel(), sessionOptions)
   const matmul = await ort.InferenceSession.create(encodeMatmulModel(), sessionOptions)

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest'
+import type { Dataset } from '../../src/data/dataset.js'
+import { activationClusteringDetector } from '../../src/detectors/activation-clustering/index.js'
+import { spectralSignatureDetector } from '../../src/detectors/spectral-signature/index.js'
+import type { Detector, DetectorResult } from '../../src/detectors/types.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { countFlagged as count, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
+import { plantPatchBackdoor as plant } from '../fixtures/poison.js'
+
+/*
+ * The two detectors that read a backdoor from the shape of a class in feature space: spectral-signature (the
+ * direction in which a class spreads most) and activation-clustering (a separate cluster inside a class). Each is
+ * held to its bars alone; the full scans they share (a planted backdoor, clean digits and mails) run once for both.
+ */
+let backend: LinalgBackend
+let mnist: Dataset
+let spam: Dataset
+useRealData((data) => ({ backend, digits: mnist, mails: spam } = data))
+
+const detectors = [
+  {
+    detector: spectralSignatureDetector,
+    explains: /spreads \d+× as much as a typical class/,
+    restoresLabels: false,
+  },
+  {
+    detector: activationClusteringDetector,
+    explains: /a model trained without that cluster gives \d+% of it the label/,
+    // Held out, the poison is classified as the digit it really shows: the label it had before the attack.
+    restoresLabels: true,
+  },
+]
+
+const plantedCases = [
+  { name: '5%, bottom-right 3×3 onto 0', params: { rate: 0.05 } },
+  { name: '2%, top-right onto 2', params: { rate: 0.02, target: '2', position: 'top-right' } },
+  {
+    name: '7%, bottom-left 4×4 onto 1',
+    params: { rate: 0.07, target: '1', position: 'bottom-left', size: 4 },
+  },
+  { name: '10%, top-left onto 3', params: { rate: 0.1, target: '3', position: 'top-left' } },
+  { name: '10% onto 5, outnumbering the class', params: { rate: 0.1, target: '5' } },
+  { name: '10% blended noise (alpha 0.2) onto 6', params: { rate: 0.1, target: '6', blend: 0.2 } },
+]
+
+describe.each(detectors)('$detector.id alone', ({ detector, explains, restoresLabels }) => {
+  const detect = (dataset: Dataset) =>
+    runDetectorAlone(detector as Detector<unknown>, dataset, backend) as Promise<
+      DetectorResult & { info: { suspectedClasses: string[] } }
+    >
+
+  it.each(plantedCases)('ranks and flags the poison of $name', async ({ params }) => {
+    const planted = plant(mnist, params)
+    const result = await detect(planted.dataset)
+    const poisonCount = count(planted.poisoned)
+    expect(averagePrecision(result.suspicion, planted.poisoned)).toBeGreaterThanOrEqual(0.99)
+    expect(count(result.flagged, (row) => planted.poisoned[row] === 1)).toBeGreaterThanOrEqual(
+      0.98 * poisonCount,
+    )
+    expect(count(result.flagged, (row) => planted.poisoned[row] === 0)).toBeLessThanOrEqual(
+      0.01 * poisonCount,
+    )
+    expect(result.info.suspectedClasses).toEqual([(params as { target?: string }).target ?? '0'])
+    if (restoresLabels) {
+      const restored = count(
+        result.flagged,
+        (row) => result.suggestedLabels![row] === mnist.labels!.codes[row],
+      )
+      expect(restored).toBeGreaterThanOrEqual(0.8 * count(result.flagged))
+    }
+    expect(result.explanations[result.flagged.indexOf(1)]).toMatch(explains)
+  })
+
+  it.each([
+    { name: 'mnist', dataset: () => mnist },
+    { name: 'spam', dataset: () => spam },
+  ])('leaves every class of clean $name clean', async ({ dataset }) => {
+    const result = await detect(dataset())
+    expect(count(result.flagged)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
+    expect(result.info.suspectedClasses).toEqual([])
+    expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
+  })
+})
+
+const geometryIds = detectors.map(({ detector }) => detector.id)
+
+describe('spectral-signature and activation-clustering in the fused scan', () => {
+  it('find every record of the 3% patch backdoor of the issue and no clean one, and add signal', async () => {
+    const planted = plant(mnist, { rate: 0.03 })
+    const withOurs = await scanDataset(planted.dataset, { backend })
+    const without = await scanDataset(planted.dataset, { backend, skip: geometryIds })
+    const fusedAveragePrecision = (report: ScanReport) =>
+      averagePrecision(
+        report.records.map((record) => record.suspicion),
+        planted.poisoned,
+      )
+    expect(fusedAveragePrecision(withOurs)).toBeGreaterThanOrEqual(fusedAveragePrecision(without))
+    for (const id of geometryIds) {
+      const backdoorFindings = withOurs.records.map((record) =>
+        record.findings.some((finding) => finding.detector === id && finding.kind === 'backdoor'),
+      )
+      expect(count(backdoorFindings, (row) => planted.poisoned[row] === 1)).toBe(count(planted.poisoned))
+      expect(count(backdoorFindings, (row) => planted.poisoned[row] === 0)).toBe(0)
+    }
+    const poisonFlagged = withOurs.records.filter(
+      (record, row) => record.flagged && planted.poisoned[row],
+    ).length
+    expect(poisonFlagged).toBe(count(planted.poisoned))
+  })
+
+  it.each([
+    { name: 'mnist', dataset: () => mnist },
+    { name: 'spam', dataset: () => spam },
+  ])('flag nothing in clean $name within the full scan', async ({ dataset }) => {
+    const report = await scanDataset(dataset(), { backend })
+    for (const id of geometryIds) {
+      const ours = report.detectors.find((detector) => detector.id === id)!
+      expect(ours.status).toBe('ok')
+      expect(ours.flagged).toBe(0)
+    }
+  })
+})
