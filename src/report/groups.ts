@@ -85,12 +85,16 @@ function csvCell(value: string): string {
   return encodeCsvField(neutraliseFormulaCell(value))
 }
 
-/** Every flagged record as CSV (id, label, suggested label, suspicion, severity, source), most suspicious first. */
-export function flaggedRecordsCsv(report: ScanReport): string {
+/**
+ * The flagged records as CSV (id, label, suggested label, suspicion, severity, source), most suspicious first, at
+ * most `limit` of them; `records` says how many it holds.
+ */
+export function flaggedRecordsCsv(report: ScanReport, limit = Number.POSITIVE_INFINITY) {
   const rows = report.records
     .map((record, row) => ({ record, row }))
     .filter(({ record }) => record.flagged)
     .sort((a, b) => b.record.suspicion - a.record.suspicion || a.row - b.row)
+    .slice(0, limit)
   const lines = ['id,label,suggested_label,suspicion,severity,source']
   for (const { record } of rows) {
     const suggested = strongest(record.findings.filter((finding) => finding.suggestedLabel !== undefined))
@@ -107,7 +111,7 @@ export function flaggedRecordsCsv(report: ScanReport): string {
         .join(','),
     )
   }
-  return `${lines.join('\r\n')}\r\n`
+  return { text: `${lines.join('\r\n')}\r\n`, records: rows.length }
 }
 
 /** Scores one detector gave, binned over [0,1]: all records it reported on, and those flagged in the end. */

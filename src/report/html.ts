@@ -38,6 +38,8 @@ export interface HtmlReportExtras {
 }
 
 const DEFAULT_LIST_LIMIT = 50
+/** Flagged records the CSV download holds at most, the most suspicious, so the page stays small. */
+const CSV_LIMIT = 10_000
 const HISTOGRAM_BINS = 20
 const LABEL_LIMIT = 50
 const SOURCE_LIMIT = 30
@@ -145,9 +147,12 @@ export function renderHtmlReport(report: ScanReport, extras: HtmlReportExtras = 
   const evidence = evidenceOf(extras)
   const attacks = buildAttackViews(report)
   const groups = groupFlaggedRecords(report, attacks)
-  const csvHref = `data:text/csv;charset=utf-8,${encodeURIComponent(flaggedRecordsCsv(report))}`
+  const csv = flaggedRecordsCsv(report, CSV_LIMIT)
+  const csvHref = dataUrl('text/csv;charset=utf-8', csv.text)
   const body = [
-    renderToString(h(VerdictSection, { report, attacks, groups, evidence, csvHref })),
+    renderToString(
+      h(VerdictSection, { report, attacks, groups, evidence, csv: { href: csvHref, records: csv.records } }),
+    ),
     renderWarnings(report.dataset.warnings),
     renderSummaryCards(report, recordCount),
     section(

@@ -174,8 +174,8 @@ export function VerdictSection(props: {
   attacks: readonly AttackView[]
   groups: readonly FindingGroup[]
   evidence: RecordEvidence
-  /** A `data:` URL of the flagged records as CSV. */
-  csvHref: string
+  /** A `data:` URL of the flagged records as CSV, and how many it holds. */
+  csv: { href: string; records: number }
 }): ComponentChild {
   const { report, attacks, evidence } = props
   const groupOfRow = new Map<number, string>()
@@ -223,8 +223,10 @@ export function VerdictSection(props: {
             null,
             h(
               'a',
-              { class: 'download', href: props.csvHref, download: 'flagged-records.csv' },
-              `Download the ${formatCount(flagged)} flagged record ids (CSV)`,
+              { class: 'download', href: props.csv.href, download: 'flagged-records.csv' },
+              props.csv.records < flagged
+                ? `Download the ids of the ${formatCount(props.csv.records)} most suspicious of ${formatCount(flagged)} flagged records (CSV; the JSON report lists all)`
+                : `Download the ids of the ${formatCount(flagged)} flagged records (CSV)`,
             ),
           ),
         )
