@@ -62,12 +62,27 @@ function occurrences(html: string, text: string): number {
 describe('the static reports of a planted backdoor and a drifted batch', () => {
   let scan: Awaited<ReturnType<typeof scanPage>>
   let check: string
+  let browser: Browser | undefined
   beforeAll(async () => {
     scan = await scanPage()
     check = checkPage()
     mkdirSync(artefacts, { recursive: true })
     writeFileSync(join(artefacts, 'scan.html'), scan.html)
     writeFileSync(join(artefacts, 'check.html'), check)
+    if (hasChromium)
+      browser = await chromium.launch({
+        executablePath: chromiumPath,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+        ],
+      })
+  })
+  afterAll(async () => {
+    await browser?.close()
   })
 
   it('names the trigger, its class and carriers in the first section, with the command to act on it', () => {
@@ -101,27 +116,11 @@ describe('the static reports of a planted backdoor and a drifted batch', () => {
   })
 
   describe.skipIf(!hasChromium)('in chromium', () => {
-    let browser: Browser
     const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-    beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      })
-    })
-    afterAll(async () => {
-      await browser?.close()
-    })
 
     /** Opens a page with every request but `data:` refused, and returns what it tried and what it logged. */
     async function open(html: string, name: string) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } })
       const requests: string[] = []
       const errors: string[] = []
       page.on('request', (request) => {
