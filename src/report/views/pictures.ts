@@ -105,7 +105,11 @@ export function HighlightedText(props: {
   const text = props.text.replace(/\s+/g, ' ').trim()
   const terms = props.terms.filter((term) => term !== '')
   if (terms.length === 0) return h('p', { class: 'snippet' }, truncate(text, maxChars))
-  const pattern = new RegExp(`(${terms.map(escapeRegExp).join('|')})`, 'gi')
+  // Whole words only: a trigger 'cf' is not marked inside 'cfg'.
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}])(${terms.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`,
+    'giu',
+  )
   const first = text.search(pattern)
   const start = first > maxChars / 2 ? first - Math.floor(maxChars / 4) : 0
   const shown = `${start > 0 ? '…' : ''}${truncate(text.slice(start), maxChars)}`

@@ -124,6 +124,9 @@ function AttackCard(props: {
     ...(view.pair
       ? ([['Pair', `true ${view.pair.true} → given ${view.pair.given}`]] as [string, string][])
       : []),
+    ...(view.floodOriginal === undefined
+      ? []
+      : ([['Copies of', truncate(view.floodOriginal, 40)]] as [string, string][])),
     [
       'Sources',
       view.sources.length === 0

@@ -203,8 +203,12 @@ describe('verdict section', () => {
 
 describe('pictures', () => {
   it('marks every trigger word in a text and escapes the rest', () => {
-    const html = renderToString(h(HighlightedText, { text: 'Buy <b>now</b> cf, CF again', terms: ['cf'] }))
-    expect(html).toBe('<p class="snippet">Buy &lt;b>now&lt;/b> <mark>cf</mark>, <mark>CF</mark> again</p>')
+    const html = renderToString(
+      h(HighlightedText, { text: 'Buy <b>now</b> cf, CF cfg again', terms: ['cf'] }),
+    )
+    expect(html).toBe(
+      '<p class="snippet">Buy &lt;b>now&lt;/b> <mark>cf</mark>, <mark>CF</mark> cfg again</p>',
+    )
   })
 
   it('draws only the non-zero cells of a heat map, negative ones blue when diverging', () => {
