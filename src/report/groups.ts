@@ -1,6 +1,4 @@
-import type { Finding, FindingKind, ScanReport } from '../domain/index.js'
-import { encodeCsvField } from '../io/csv-parser.js'
-import { neutraliseFormulaCell } from '../io/formula-cells.js'
+import type { Finding, FindingKind, RecordReport, ScanReport } from '../domain/index.js'
 import type { AttackView } from './attacks.js'
 
 /**
@@ -22,10 +20,16 @@ export interface FindingGroup {
   readonly explanation: string
 }
 
-function strongest(findings: readonly Finding[]): Finding | undefined {
+/** The finding with the highest score, the first of equal ones. */
+export function strongest(findings: readonly Finding[]): Finding | undefined {
   let best: Finding | undefined
   for (const finding of findings) if (!best || finding.score > best.score) best = finding
   return best
+}
+
+/** The label the most confident detector that suggests one suggests for the record. */
+export function suggestedLabelOf(record: RecordReport): string | undefined {
+  return strongest(record.findings.filter((finding) => finding.suggestedLabel !== undefined))?.suggestedLabel
 }
 
 function findingOf(report: ScanReport, row: number, detector: string): Finding | undefined {
@@ -78,40 +82,6 @@ export function groupFlaggedRecords(report: ScanReport, attacks: readonly Attack
     })
   })
   return groups
-}
-
-function csvCell(value: string): string {
-  // Ids and labels come from the data: quoting alone would not stop a spreadsheet running one as a formula.
-  return encodeCsvField(neutraliseFormulaCell(value))
-}
-
-/**
- * The flagged records as CSV (id, label, suggested label, suspicion, severity, source), most suspicious first, at
- * most `limit` of them; `records` says how many it holds.
- */
-export function flaggedRecordsCsv(report: ScanReport, limit = Number.POSITIVE_INFINITY) {
-  const rows = report.records
-    .map((record, row) => ({ record, row }))
-    .filter(({ record }) => record.flagged)
-    .sort((a, b) => b.record.suspicion - a.record.suspicion || a.row - b.row)
-    .slice(0, limit)
-  const lines = ['id,label,suggested_label,suspicion,severity,source']
-  for (const { record } of rows) {
-    const suggested = strongest(record.findings.filter((finding) => finding.suggestedLabel !== undefined))
-    lines.push(
-      [
-        record.id,
-        record.label ?? '',
-        suggested?.suggestedLabel ?? '',
-        record.suspicion.toFixed(6),
-        record.severity ?? '',
-        record.source ?? '',
-      ]
-        .map(csvCell)
-        .join(','),
-    )
-  }
-  return { text: `${lines.join('\r\n')}\r\n`, records: rows.length }
 }
 
 /** Scores one detector gave, binned over [0,1]: all records it reported on, and those flagged in the end. */

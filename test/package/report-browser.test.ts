@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
@@ -113,6 +115,23 @@ describe('the static reports of a planted backdoor and a drifted batch', () => {
     const firstColumn = /<tbody><tr><th scope="row"><code>p(\d+)<\/code>/.exec(columns)
     const pixel = Number(firstColumn?.[1])
     expect([pixel % 28, Math.floor(pixel / 28)].every((at) => at >= 24 && at <= 26)).toBe(true)
+  })
+
+  it('keeps its views free of Node built-ins, so a browser app can render them too', async () => {
+    const views = ['views/verdict', 'views/groups', 'views/drift', 'attacks', 'groups']
+    const bundled = await build({
+      stdin: {
+        contents: views.map((view) => `export * from './src/report/${view}.ts'`).join('\n'),
+        resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    })
+    expect(bundled.outputFiles[0].text).toContain('VerdictSection')
   })
 
   describe.skipIf(!hasChromium)('in chromium', () => {

@@ -1,7 +1,7 @@
 import { type ComponentChild, h } from 'preact'
 import type { RecordReport, ScanReport, Severity } from '../../domain/index.js'
 import type { AttackView } from '../attacks.js'
-import type { DetectorScoreHistogram, FindingGroup } from '../groups.js'
+import { type DetectorScoreHistogram, type FindingGroup, suggestedLabelOf } from '../groups.js'
 import { formatCount, formatScore, truncate } from '../html-format.js'
 import type { RecordEvidence } from './evidence.js'
 import { Exemplars } from './pictures.js'
@@ -12,10 +12,6 @@ function SeverityBadge(props: { severity: Severity | null }): ComponentChild {
   return props.severity
     ? h('span', { class: `badge sev-${props.severity}` }, props.severity)
     : h('span', { class: 'muted' }, '–')
-}
-
-function suggestedOf(record: RecordReport): string | undefined {
-  return record.findings.find((finding) => finding.suggestedLabel !== undefined)?.suggestedLabel
 }
 
 function RecordTable(props: {
@@ -54,7 +50,7 @@ function RecordTable(props: {
             null,
             h('th', { scope: 'row' }, h('code', null, truncate(record.id, 40))),
             h('td', null, record.label ?? '–'),
-            h('td', null, suggestedOf(record) ?? '–'),
+            h('td', null, suggestedLabelOf(record) ?? '–'),
             h('td', null, h(SeverityBadge, { severity: record.severity })),
             h('td', { class: 'num' }, formatScore(record.suspicion)),
             h('td', { class: 'small' }, detectors.join(', ')),

@@ -1,6 +1,7 @@
 import { type ComponentChild, h } from 'preact'
 import type { RecordReport } from '../../domain/index.js'
 import type { TriggerEvidence } from '../attacks.js'
+import { suggestedLabelOf } from '../groups.js'
 import { truncate } from '../html-format.js'
 import type { RecordEvidence } from './evidence.js'
 
@@ -135,7 +136,7 @@ export function PairMatrix(props: {
   const suggested = new Set<string>()
   for (const row of props.rows) {
     const record = props.records[row]
-    const label = record.findings.find((finding) => finding.suggestedLabel !== undefined)?.suggestedLabel
+    const label = suggestedLabelOf(record)
     if (record.label === undefined || label === undefined) continue
     given.add(record.label)
     suggested.add(label)
