@@ -58,6 +58,13 @@ export function nextStepCommands(report: ScanReport, attacks: readonly AttackVie
   return commands
 }
 
+/** An attack's rows that no earlier attack covers, or all of them when earlier ones cover every row. */
+function unseenRows(view: AttackView, earlier: readonly AttackView[]): Int32Array {
+  const seen = new Set(earlier.flatMap((other) => Array.from(other.rows)))
+  const unseen = view.rows.filter((row) => !seen.has(row))
+  return unseen.length > 0 ? unseen : view.rows
+}
+
 /** The strongest p-value among the detectors that found the attack, and how many agree. */
 function howSure(view: AttackView): string {
   const pValues = [view.attack, ...view.confirmedBy].flatMap((attack) =>
@@ -111,6 +118,8 @@ function AttackCard(props: {
   evidence: RecordEvidence
   /** Key of the group that lists the attack's records, when one does. */
   groupKey?: string
+  /** The records to show: the attack's own, not already shown for an attack above. */
+  exemplarRows: Int32Array
 }): ComponentChild {
   const { view, index, report, evidence } = props
   const { attack } = view
@@ -161,7 +170,13 @@ function AttackCard(props: {
           { class: 'facts' },
           facts.map(([term, value]) => h('div', null, h('dt', null, term), h('dd', null, value))),
         ),
-        h(Exemplars, { records: report.records, rows: view.rows, evidence, limit: EXEMPLAR_COUNT, terms }),
+        h(Exemplars, {
+          records: report.records,
+          rows: props.exemplarRows,
+          evidence,
+          limit: EXEMPLAR_COUNT,
+          terms,
+        }),
         props.groupKey ? h('a', { href: `#group-${props.groupKey}` }, 'Its records ↓') : null,
       ),
     ),
@@ -186,9 +201,12 @@ export function VerdictSection(props: {
   const verdict = report.summary.verdict
   const flagged = report.summary.flagged
   const rows = report.records.length
-  const headline = verdict
-    ? `${verdict.verdict.toUpperCase()}: ${verdict.reason}`
-    : `${formatCount(flagged)} of ${formatCount(rows)} records flagged`
+  // The cards below name each attack; the headline counts them after merging detectors that agree.
+  const headline = !verdict
+    ? `${formatCount(flagged)} of ${formatCount(rows)} records flagged`
+    : verdict.verdict === 'poisoned' && attacks.length > 0
+      ? `POISONED: ${attacks.length} attack${attacks.length === 1 ? '' : 's'} found`
+      : `${verdict.verdict.toUpperCase()}: ${verdict.reason}`
   const tone = verdict ? VERDICT_TONE[verdict.verdict] : flagged > 0 ? 'medium' : 'clean'
   return h(
     'section',
@@ -204,7 +222,14 @@ export function VerdictSection(props: {
         : '.',
     ),
     attacks.map((view, index) =>
-      h(AttackCard, { view, index, report, evidence, groupKey: groupOfRow.get(view.rows[0]) }),
+      h(AttackCard, {
+        view,
+        index,
+        report,
+        evidence,
+        groupKey: groupOfRow.get(view.rows[0]),
+        exemplarRows: unseenRows(view, attacks.slice(0, index)),
+      }),
     ),
     flagged > 0
       ? h(

@@ -172,7 +172,7 @@ describe('verdict section', () => {
   )
 
   it('names each attack with how sure, how many, which class and sources, and who found it', () => {
-    expect(html).toContain('POISONED: 3 attacks found')
+    expect(html).toContain('POISONED: 2 attacks found')
     expect(html).toContain('a 3×3 patch of value 1 at x 4–6, y 5–7 on 4 images labelled 0')
     expect(html).toContain('p ≈ 10⁻⁴⁰; 2 detectors agree')
     expect(html).toContain('trigger-mining, spectral-signature')
