@@ -41,8 +41,12 @@ describe('check HTML report', () => {
   })
 
   it('plots feature CDFs and label priors and lists findings, bursts and all tests', () => {
-    expect(drifted).toContain('<svg class="mini"')
-    expect(drifted.match(/<polyline class="line-batch"/g)).toHaveLength(2)
+    expect(drifted.match(/<svg class="mini"/g)).toHaveLength(2)
+    expect(drifted.match(/<svg class="spark"/g)).toHaveLength(2)
+    // The shifted column comes first in the column summary, before the one that did not move.
+    const columns = drifted.slice(drifted.indexOf('id="columns"'), drifted.indexOf('id="findings"'))
+    expect(columns).toContain('<strong>1 of 2 columns drifted</strong> (drift share 50%)')
+    expect(columns.indexOf('>plain<')).toBeGreaterThan(columns.indexOf('&lt;script&gt;'))
     expect(drifted).toContain('id="labels"')
     expect(drifted).toContain('class="bar-batch"')
     expect(drifted).toContain('id="sources"')

@@ -1,6 +1,9 @@
+import { h } from 'preact'
+import { renderToString } from 'preact-render-to-string'
 import type { Severity } from '../domain/index.js'
 import { escapeHtml, formatCount, formatPercent, truncate } from '../report/html-format.js'
 import { metaItem, renderPage, section } from '../report/page.js'
+import { ColumnSummary, DriftHeatMap, inferImageShape } from '../report/views/drift.js'
 import {
   type CdfCurves,
   CHECK_CSS,
@@ -140,22 +143,57 @@ function renderText(tests: DriftTestResult[]): string {
   return section('text', 'Text', escapeHtml(bursts.explanation), table)
 }
 
+type ImageShape = { width: number; height: number }
+
+const TOP_COLUMNS = 12
+/** Findings listed open; more than this many are folded away behind their count. */
+const OPEN_FINDINGS = 10
+
+function renderColumns(features: DriftTestResult[], shape: ImageShape | undefined): string {
+  if (features.length === 0) return ''
+  const map = shape ? renderToString(h(DriftHeatMap, { tests: features, shape })) : ''
+  return section(
+    'columns',
+    'Columns',
+    shape
+      ? 'How far each pixel&#39;s distribution moved between the reference and the batch, then every column, the most shifted first.'
+      : 'Every numeric column, the most shifted first, with its reference (grey) and batch (blue) distributions.',
+    map + renderToString(h(ColumnSummary, { tests: features, topCount: TOP_COLUMNS })),
+  )
+}
+
+function folded(summary: string, body: string, open: boolean): string {
+  return `<details${open ? ' open' : ''}><summary>${summary}</summary>${body}</details>`
+}
+
 /**
- * Renders a check report as one self-contained HTML page (inline CSS and SVG, no script, no network): verdict,
- * findings, per-feature CDF plots, label priors, source mix, token bursts, every test, and rows breaking the schema.
+ * Renders a check report as one self-contained HTML page (inline CSS and SVG, no script, no network): verdict, a
+ * per-pixel heat map for image data, columns by how far they shifted with the drift share, findings, label
+ * priors, source mix, token bursts, every test (folded) and rows breaking the schema.
  */
 export function renderCheckHtml(report: CheckReport): string {
   const overall = report.tests.filter((test) => test.source === undefined)
+  const features = overall.filter((test) => test.target === 'feature' && test.column !== undefined)
+  const shape = inferImageShape(
+    features.map((test) => test.column ?? ''),
+    report.batch.imageShape,
+  )
+  const findings = report.findings.length
   const body = [
     renderVerdict(report),
     renderCards(report),
+    renderColumns(features, shape),
     section(
       'findings',
       'Findings',
       'Significant drift and schema problems of the batch as a whole, worst first.',
-      renderFindingsTable(report.findings),
+      folded(
+        `${formatCount(findings)} finding${findings === 1 ? '' : 's'}`,
+        renderFindingsTable(report.findings),
+        findings <= OPEN_FINDINGS,
+      ),
     ),
-    renderCdfs(report.tests),
+    shape ? '' : renderCdfs(report.tests),
     shareSection(
       'labels',
       'Label priors',
@@ -173,7 +211,7 @@ export function renderCheckHtml(report: CheckReport): string {
       'tests',
       'All tests',
       'Every test with its p-value, Benjamini–Hochberg q-value and effect sizes; significant first.',
-      renderTestsTable(report.tests),
+      folded(`${formatCount(report.tests.length)} tests`, renderTestsTable(report.tests), false),
     ),
     section(
       'rows',

@@ -64,21 +64,6 @@ export function renderHeader(report: ScanReport): string {
   ].join('')
 }
 
-/** A one-line verdict coloured by the worst severity found. */
-export function renderVerdict(report: ScanReport, recordCount: number): string {
-  const { flagged, bySeverity } = report.summary
-  const worst = SEVERITIES_DESCENDING.find((severity) => (bySeverity[severity] ?? 0) > 0)
-  const tone = worst ?? 'clean'
-  const detail = SEVERITIES_DESCENDING.filter((severity) => (bySeverity[severity] ?? 0) > 0)
-    .map((severity) => `${formatCount(bySeverity[severity])} ${severity}`)
-    .join(', ')
-  const text =
-    flagged > 0
-      ? `<strong>${formatCount(flagged)} of ${formatCount(recordCount)} records flagged</strong> (${formatPercent(flagged, recordCount)})${detail ? ` — ${detail} severity` : ''}.`
-      : `<strong>No records flagged</strong> among ${formatCount(recordCount)} scanned.`
-  return `<p class="verdict verdict-${tone}" role="status">${text}</p>`
-}
-
 /** Dataset warnings from loading, shown before everything else that depends on the data. */
 export function renderWarnings(warnings: readonly string[]): string {
   if (warnings.length === 0) return ''

@@ -1,35 +1,11 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { RecordReport } from '../domain/index.js'
 import { escapeHtml, formatCompact, formatDuration, formatPercent, truncate } from './html-format.js'
-import { buildSuspicionHistogram, selectTopFlagged } from './html-stats.js'
+import { buildSuspicionHistogram } from './html-stats.js'
 
 function record(suspicion: number, flagged: boolean): RecordReport {
   return { id: '', suspicion, flagged, severity: null, findings: [] }
 }
-
-describe('selectTopFlagged', () => {
-  it('equals a full stable sort of the flagged records, cut to the count', () => {
-    const recordArb = fc.record({
-      suspicion: fc
-        .constantFrom(0, 0.25, 0.5, 0.5, 0.75, 1, Number.NaN)
-        .chain((fixed) => fc.oneof(fc.constant(fixed), fc.double({ min: 0, max: 1, noNaN: true }))),
-      flagged: fc.boolean(),
-    })
-    fc.assert(
-      fc.property(fc.array(recordArb, { maxLength: 80 }), fc.integer({ min: 0, max: 30 }), (specs, count) => {
-        const records = specs.map((spec) => record(spec.suspicion, spec.flagged))
-        const key = (row: number) => (Number.isNaN(records[row].suspicion) ? -1 : records[row].suspicion)
-        const expected = records
-          .map((_, row) => row)
-          .filter((row) => records[row].flagged)
-          .sort((a, b) => key(b) - key(a) || a - b)
-          .slice(0, count)
-        expect(Array.from(selectTopFlagged(records, count))).toEqual(expected)
-      }),
-    )
-  })
-})
 
 describe('buildSuspicionHistogram', () => {
   it('puts 1 in the last bin, clamps out-of-range scores, skips NaN and tracks the lowest flagged score', () => {

@@ -115,22 +115,39 @@ function buildReport(): ScanReport {
   }
 }
 
-/** The `<tbody>` of the top-records table. */
-function topTableBody(html: string): string {
-  const start = html.indexOf('id="top-records"')
-  expect(start).toBeGreaterThan(0)
-  return html.slice(html.indexOf('<tbody>', start), html.indexOf('</tbody>', start))
+/** The HTML of the `<details>` group whose summary names `text`. */
+function groupNamed(html: string, text: string): string {
+  const at = html.indexOf(text, html.indexOf('id="findings"'))
+  expect(at).toBeGreaterThan(0)
+  return html.slice(html.lastIndexOf('<details', at), html.indexOf('</details>', at))
+}
+
+/** The CSV behind the page's download link. */
+function downloadedCsv(html: string): string {
+  const match = /href="data:text\/csv;charset=utf-8;base64,([^"]+)" download="flagged-records.csv"/.exec(html)
+  expect(match).not.toBeNull()
+  return Buffer.from(match![1], 'base64').toString('utf8')
 }
 
 describe('renderHtmlReport', () => {
   const report = buildReport()
   const html = renderHtmlReport(report)
 
-  it('renders every section with the expected numbers', () => {
+  it('renders every section with the expected numbers, the verdict first', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true)
-    for (const id of ['summary', 'distribution', 'detectors', 'labels', 'kinds', 'sources', 'records'])
+    for (const id of [
+      'verdict',
+      'findings',
+      'scores',
+      'distribution',
+      'detectors',
+      'labels',
+      'kinds',
+      'sources',
+    ])
       expect(html).toContain(`id="${id}"`)
-    expect(html).toContain('8 of 500 records flagged</strong> (1.6%) — 3 high, 2 medium, 3 low severity')
+    expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="findings"'))
+    expect(html).toContain('8 of 500 records flagged (1.6%)')
     expect(html).toContain('ab'.repeat(32))
     expect(html).toContain('poisonguard 0.1.0')
     expect(html).toContain('2025-06-01T12:00:00.000Z')
@@ -161,7 +178,8 @@ describe('renderHtmlReport', () => {
     // Bins of one flagged record next to a bin of hundreds would vanish on a linear axis.
     expect(html).toContain('records (log scale)')
     // 20 bins in the fallback table; the flagged column sums to the flagged count.
-    const binTable = html.slice(html.indexOf('Records per suspicion bin'), html.indexOf('</details>'))
+    const start = html.indexOf('Records per suspicion bin')
+    const binTable = html.slice(start, html.indexOf('</details>', start))
     const flaggedCells = [...binTable.matchAll(/<td class="num">([\d,]+)<\/td><\/tr>/g)].map((m) =>
       Number(m[1]),
     )
@@ -169,13 +187,14 @@ describe('renderHtmlReport', () => {
     expect(flaggedCells.reduce((a, b) => a + b, 0)).toBe(8)
   })
 
-  it('is self-contained: no external URLs and a CSP that forbids network access', () => {
+  it('is self-contained: no external URLs, no script, and a CSP that forbids network access', () => {
     expect(html).not.toContain('http://')
     expect(html).not.toContain('https://')
     expect(html).not.toContain('src="//')
     expect(html).not.toMatch(/<link\b/)
     expect(html).toContain("default-src 'none'")
-    expect(html.match(/<script>/g)).toHaveLength(1)
+    expect(html).toContain("script-src 'none'")
+    expect(html).not.toContain('<script')
   })
 
   it('escapes every user-provided string', () => {
@@ -186,42 +205,46 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;')
   })
 
-  it('lists flagged records sorted by suspicion with their findings', () => {
-    const body = topTableBody(html)
-    const suspicions = [...body.matchAll(/<span class="suspicion">([\d.]+)<\/span>/g)].map((m) =>
-      Number(m[1]),
-    )
-    expect(suspicions).toEqual([0.99, 0.97, 0.91, 0.85, 0.83, 0.78, 0.75, 0.72])
-    expect(body).toContain('rec-301')
-    expect(body).toContain('labelled 1 but 9 of 10 neighbours are 7')
-    expect(body).toContain('<span class="suggested">7</span>')
-    expect(body).toContain('<span class="badge sev-high">high</span>')
-    expect(body).not.toContain('rec-0<')
+  it('groups flagged records by finding and label, collapsed, each explanation once', () => {
+    const groups = html.match(/<details class="group"/g) ?? []
+    // Every flagged record is suggested 7: one group per given label (0, 1, 2 and the injected one).
+    expect(groups).toHaveLength(4)
+    const labelOne = groupNamed(html, 'labelled 1, suggested 7')
+    expect(labelOne.match(/labelled 1 but 9 of 10 neighbours are 7/g)).toHaveLength(1)
+    const suspicions = [...labelOne.matchAll(/<td class="num">([\d.]+)<\/td>/g)].map((m) => Number(m[1]))
+    expect(suspicions).toEqual([...suspicions].sort((a, b) => b - a))
+    expect(labelOne).toContain('rec-301')
+    expect(labelOne).not.toContain('rec-0<')
   })
 
-  it('caps the table at topCount and says how many were left out', () => {
-    const body = topTableBody(renderHtmlReport(report, { topCount: 3 }))
-    expect(body.match(/<tr /g)).toHaveLength(3)
-    expect(renderHtmlReport(report, { topCount: 3 })).toContain('The 3 most suspicious of 8 flagged records')
+  it('caps each group at topCount and says how many were left out', () => {
+    const capped = renderHtmlReport(report, { topCount: 1 })
+    expect(groupNamed(capped, 'labelled 1, suggested 7')).toContain('The 1 most suspicious of 3')
   })
 
-  it('embeds thumbnails as data URIs and escaped text snippets for the shown rows only', () => {
-    const requested: number[] = []
+  it('offers every flagged id as a CSV download', () => {
+    const lines = downloadedCsv(html).trim().split('\r\n')
+    expect(lines[0]).toBe('id,label,suggested_label,suspicion,severity,source')
+    expect(lines).toHaveLength(9)
+    expect(lines[1]).toBe('rec-301,1,7,0.990000,high,alice')
+    expect(lines.some((line) => line.startsWith(`"${INJECTION.replaceAll('"', '""')}"`))).toBe(true)
+  })
+
+  it('embeds thumbnails as data URIs and escaped text snippets for grouped records only', () => {
+    const requested = new Set<number>()
     const png = encodeGrayscalePng(new Float32Array(28 * 28).fill(0.5), 28, 28, 2)
     const withPreviews = renderHtmlReport(report, {
       thumbnail: (row) => {
-        requested.push(row)
+        requested.add(row)
         return png
       },
       text: (row) => (row === 42 ? `${'x'.repeat(400)} ${INJECTION}` : `email   body\n of ${row}`),
     })
-    expect(requested.sort((a, b) => a - b)).toEqual([7, 42, 99, 150, 222, 301, 404, 499])
+    expect([...requested].sort((a, b) => a - b)).toEqual([7, 42, 99, 150, 222, 301, 404, 499])
     const base64 = Buffer.from(png).toString('base64')
     expect(withPreviews).toContain(
-      `src="data:image/png;base64,${base64}" width="56" height="56" alt="Image of record rec-301, labelled 1"`,
+      `src="data:image/png;base64,${base64}" width="56" height="56" alt="Record rec-301 · 1"`,
     )
-    expect(withPreviews).toContain('<p class="snippet">email body of 301</p>')
-    expect(withPreviews).toContain(`<p class="snippet">${'x'.repeat(300)}…</p>`)
     expect(withPreviews).not.toContain(INJECTION)
   })
 
@@ -230,37 +253,35 @@ describe('renderHtmlReport', () => {
     for (const record of clean.records) record.flagged = false
     clean.summary = { ...clean.summary, flagged: 0, bySeverity: { high: 0, medium: 0, low: 0 }, bySource: {} }
     const cleanHtml = renderHtmlReport(clean)
-    expect(cleanHtml).toContain('No records flagged')
+    expect(cleanHtml).toContain('0 of 500 records flagged')
     expect(cleanHtml).toContain('No records were flagged')
+    expect(cleanHtml).not.toContain('flagged-records.csv')
     expect(cleanHtml).not.toContain('id="sources"')
     expect(cleanHtml).not.toContain('lowest flagged')
   })
 
-  it('stays fast and small for a million records', () => {
+  it('stays small for a million records', () => {
     const base = buildReport()
     const records: RecordReport[] = new Array(1_000_000)
-    const empty: RecordReport['findings'] = []
+    const finding = { detector: 'outliers', kind: 'outlier' as const, score: 0.97, explanation: 'far out' }
     for (let row = 0; row < records.length; row++) {
       const suspicion = ((row * 7919) % 1_000_003) / 1_000_003
+      const flagged = suspicion > 0.95
       records[row] = {
         id: String(row),
         suspicion,
-        flagged: suspicion > 0.95,
+        flagged,
         severity: null,
-        findings: empty,
+        findings: flagged ? [finding] : [],
       }
     }
     const flagged = records.filter((record) => record.flagged).length
     const big = renderHtmlReport({ ...base, records, summary: { ...base.summary, flagged } })
-    expect(big.length).toBeLessThan(500_000)
+    expect(big.length).toBeLessThan(800_000)
     expect(big).toContain('>records</text>')
     expect(big).toContain(`${flagged.toLocaleString('en-US')} of 1,000,000 records flagged`)
-    expect(big).toContain(`The 100 most suspicious of ${flagged.toLocaleString('en-US')} flagged records`)
-    const suspicions = [...topTableBody(big).matchAll(/<span class="suspicion">([\d.]+)<\/span>/g)].map((m) =>
-      Number(m[1]),
-    )
-    expect(suspicions).toHaveLength(100)
-    expect(suspicions[0]).toBe(1)
-    expect(suspicions).toEqual([...suspicions].sort((a, b) => b - a))
+    expect(big).toContain(`The 50 most suspicious of ${flagged.toLocaleString('en-US')}`)
+    expect(downloadedCsv(big).trim().split('\r\n')).toHaveLength(10_001)
+    expect(big).toContain(`the 10,000 most suspicious of ${flagged.toLocaleString('en-US')} flagged records`)
   })
 })

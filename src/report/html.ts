@@ -1,35 +1,46 @@
+import { Buffer } from 'node:buffer'
+import { h } from 'preact'
+import { renderToString } from 'preact-render-to-string'
 import type { ScanReport } from '../domain/index.js'
+import { buildAttackViews } from './attacks.js'
+import { flaggedRecordsCsv } from './flagged-csv.js'
+import { detectorScoreHistograms, groupFlaggedRecords } from './groups.js'
 import { renderHistogramSvg } from './html-charts.js'
 import { formatCount, formatScore } from './html-format.js'
-import { renderTopRecords } from './html-records.js'
-import { REPORT_SCRIPT } from './html-script.js'
 import {
   renderBreakdownTable,
   renderDetectorTable,
   renderHeader,
   renderKindTable,
   renderSummaryCards,
-  renderVerdict,
   renderWarnings,
 } from './html-sections.js'
-import { buildSuspicionHistogram, type SuspicionHistogram, selectTopFlagged } from './html-stats.js'
+import { buildSuspicionHistogram, type SuspicionHistogram } from './html-stats.js'
 import { renderPage, section } from './page.js'
+import { encodeGrayscalePng } from './png.js'
+import type { RecordEvidence } from './views/evidence.js'
+import { DetectorHistograms, FindingGroups } from './views/groups.js'
+import { VerdictSection } from './views/verdict.js'
 
 export { encodeGrayscalePng } from './png.js'
 
-/** Optional inputs the JSON report does not carry: previews of records and how many to list. */
+/** Optional inputs the JSON report does not carry: pictures and texts of records. */
 export interface HtmlReportExtras {
   /** Grayscale thumbnails for image datasets: returns PNG bytes for a row index, or undefined. */
   thumbnail?: (row: number) => Uint8Array | undefined
+  /** Pixels of image records in [0,1] (or [0,255]), row-major, to draw the average image of an attack's records. */
+  image?: { width: number; height: number; pixels: (row: number) => Float32Array }
   /** Text snippets for text datasets. */
   text?: (row: number) => string | undefined
-  /** How many top flagged records to show (default 100). */
+  /** How many records each group of findings lists (default 50); the CSV download holds all flagged ones. */
   topCount?: number
   /** The suspicion at which records are flagged, drawn on the histogram; defaults to the lowest flagged suspicion. */
   flagThreshold?: number
 }
 
-const DEFAULT_TOP_COUNT = 100
+const DEFAULT_LIST_LIMIT = 50
+/** Flagged records the CSV download holds at most, the most suspicious, so the page stays small. */
+const CSV_LIMIT = 10_000
 const HISTOGRAM_BINS = 20
 const LABEL_LIMIT = 50
 const SOURCE_LIMIT = 30
@@ -64,48 +75,108 @@ function renderDistribution(histogram: SuspicionHistogram, flagThreshold: number
       : '',
     '</ul>',
   ].join('')
-  return section(
-    'distribution',
-    'Suspicion distribution',
-    'Fused suspicion of every record in [0,1]; calibrated, so it is comparable across datasets.',
+  return (
+    '<h3 id="distribution">Fused suspicion of every record</h3>' +
     `<div class="chart-wrap">${renderHistogramSvg(histogram, threshold)}</div>${legend}` +
-      renderHistogramTable(histogram),
+    renderHistogramTable(histogram)
   )
 }
 
 function renderNav(hasSources: boolean): string {
   const links: [string, string][] = [
-    ['summary', 'Summary'],
-    ['distribution', 'Distribution'],
+    ['verdict', 'Verdict'],
+    ['findings', 'Findings'],
+    ['scores', 'Scores'],
     ['detectors', 'Detectors'],
     ['labels', 'Labels'],
-    ['kinds', 'Findings'],
     ...(hasSources ? ([['sources', 'Sources']] as [string, string][]) : []),
-    ['records', 'Flagged records'],
   ]
   const items = links.map(([id, text]) => `<li><a href="#${id}">${text}</a></li>`).join('')
   return `<nav class="toc" aria-label="Sections"><div class="wrap"><ul>${items}</ul></div></nav>`
 }
 
+function dataUrl(mediaType: string, bytes: Uint8Array | string): string {
+  return `data:${mediaType};base64,${Buffer.from(bytes).toString('base64')}`
+}
+
+/** Averages at most this many images, so an attack on a huge dataset costs a bounded time to draw. */
+const AVERAGE_LIMIT = 1_000
+
+function averagePixels(image: NonNullable<HtmlReportExtras['image']>, rows: Int32Array): Float32Array {
+  const sum = new Float32Array(image.width * image.height)
+  const used = rows.subarray(0, AVERAGE_LIMIT)
+  for (const row of used) {
+    const pixels = image.pixels(row)
+    for (let index = 0; index < sum.length; index++) sum[index] += pixels[index]
+  }
+  for (let index = 0; index < sum.length; index++) sum[index] /= Math.max(1, used.length)
+  return sum
+}
+
+/** The extras as evidence the views draw: PNG bytes become data URLs. */
+function evidenceOf(extras: HtmlReportExtras): RecordEvidence {
+  const { image, thumbnail } = extras
+  return {
+    imageShape: image ? { width: image.width, height: image.height } : undefined,
+    thumbnail: thumbnail
+      ? (row) => {
+          const png = thumbnail(row)
+          return png && png.length > 0 ? dataUrl('image/png', png) : undefined
+        }
+      : undefined,
+    averageImage: image
+      ? (rows) =>
+          rows.length === 0
+            ? undefined
+            : dataUrl('image/png', encodeGrayscalePng(averagePixels(image, rows), image.width, image.height))
+      : undefined,
+    text: extras.text,
+  }
+}
+
 /**
- * Renders a scan report as one self-contained HTML document (inline CSS, SVG charts and data-URI thumbnails, no
- * network access); only aggregates and the top flagged records are rendered, so size stays bounded for any row count.
+ * Renders a scan report as one self-contained HTML document (inline CSS, SVG charts and data-URI pictures, no
+ * script, no network access): the verdict with each attack's picture first, then the flagged records grouped by
+ * cause, score histograms and the breakdowns. Only aggregates and a bounded number of records per group are
+ * rendered, so size stays bounded for any row count.
  */
 export function renderHtmlReport(report: ScanReport, extras: HtmlReportExtras = {}): string {
   const recordCount = report.records.length
   const histogram = buildSuspicionHistogram(report.records, HISTOGRAM_BINS)
-  const topRows = selectTopFlagged(report.records, extras.topCount ?? DEFAULT_TOP_COUNT)
-  const flaggedCount = report.records.reduce((count, record) => count + (record.flagged ? 1 : 0), 0)
   const { summary } = report
   const hasSources = Object.keys(summary.bySource).length > 0
-  const title = `poisonguard report — ${report.dataset.path}`
+  const evidence = evidenceOf(extras)
+  const attacks = buildAttackViews(report)
+  const groups = groupFlaggedRecords(report, attacks)
+  const csv = flaggedRecordsCsv(report, CSV_LIMIT)
+  const csvHref = dataUrl('text/csv;charset=utf-8', csv.text)
   const body = [
-    '<div id="summary">',
-    renderVerdict(report, recordCount),
+    renderToString(
+      h(VerdictSection, { report, attacks, groups, evidence, csv: { href: csvHref, records: csv.records } }),
+    ),
     renderWarnings(report.dataset.warnings),
     renderSummaryCards(report, recordCount),
-    '</div>',
-    renderDistribution(histogram, extras.flagThreshold),
+    section(
+      'findings',
+      'Findings',
+      'Flagged records grouped by cause: the records of one attack, or of one detector&#39;s finding about one label, together. Open a group to see its records.',
+      renderToString(
+        h(FindingGroups, {
+          report,
+          groups,
+          attacks,
+          evidence,
+          listLimit: extras.topCount ?? DEFAULT_LIST_LIMIT,
+        }),
+      ),
+    ),
+    section(
+      'scores',
+      'Scores',
+      'How each detector scored the records it reported on (0 left, 1 right; red: flagged in the end), and the fused suspicion of every record, calibrated so it is comparable across datasets.',
+      renderToString(h(DetectorHistograms, { histograms: detectorScoreHistograms(report) })) +
+        renderDistribution(histogram, extras.flagThreshold),
+    ),
     section('detectors', 'Detectors', '', renderDetectorTable(report.detectors)),
     '<div class="grid-2">',
     section(
@@ -134,19 +205,12 @@ export function renderHtmlReport(report: ScanReport, extras: HtmlReportExtras = 
           }),
         )
       : '',
-    section(
-      'records',
-      'Flagged records',
-      '',
-      renderTopRecords(report.records, topRows, flaggedCount, extras),
-    ),
   ].join('\n')
   return renderPage({
-    title,
+    title: `poisonguard report — ${report.dataset.path}`,
     header: renderHeader(report),
     nav: renderNav(hasSources),
     main: body,
     generator: { ...report.tool, createdAt: report.createdAt },
-    script: REPORT_SCRIPT,
   })
 }

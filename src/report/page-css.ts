@@ -85,30 +85,47 @@ font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--ink-2
 .detector-id{white-space:nowrap}.params{max-width:360px}.notes p{margin:0 0 4px}.reason{color:var(--ink-2)}.warning-text{color:var(--medium)}
 .kind{display:inline-block;padding:0 6px;border-radius:4px;background:#f4ebff;color:#6927da;
 font:600 12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.controls{display:flex;flex-wrap:wrap;align-items:center;gap:12px 20px;margin:0 0 12px}
-.controls[hidden]{display:none}
-.controls label{display:flex;align-items:center;gap:8px;font-weight:500;color:var(--ink-2)}
-.controls input,.controls select{font:inherit;padding:6px 10px;border:1px solid #d0d5dd;border-radius:6px;background:#fff;color:var(--ink)}
-.controls input{width:min(340px,70vw)}
-.records td,.records th{font-size:13.5px}
-.record-id{font-weight:600;white-space:nowrap}
-.row-number{display:block;font-size:12px;font-weight:400;color:var(--muted)}
-.suggested{font-weight:600;color:var(--accent)}
-.suggested::before{content:"→ ";color:var(--muted);font-weight:400}
-.suspicion{font-weight:700}
-.meter{display:block;width:64px;height:5px;margin:5px 0 0 auto;background:#f2f4f7;border-radius:3px;overflow:hidden}
-.meter span{display:block;height:100%;background:var(--flag)}
-.preview{min-width:80px;max-width:320px}
 .thumb{display:block;image-rendering:pixelated;border:1px solid var(--line);border-radius:4px;background:#000}
 .snippet{margin:4px 0 0;font-size:12.5px;color:var(--ink-2);overflow-wrap:anywhere}
-.findings{margin:0;padding:0;list-style:none;min-width:260px}
-.findings li{margin:0 0 6px}.findings li:last-child{margin:0}
-.detector{color:var(--ink-2)}.finding-score{color:var(--muted);font-size:12px}
-.explanation{display:block;color:var(--ink)}
+.snippet mark{background:#fedf89;color:var(--ink);padding:0 2px;border-radius:2px;font-weight:600}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-th button{all:unset;cursor:pointer}th button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
-th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}
+.attack{border:1px solid var(--high-line);border-left:4px solid var(--high);border-radius:8px;padding:12px 16px;margin:0 0 14px}
+.attack h3{margin:0 0 10px;font-size:15px}
+.attack-body{display:flex;flex-wrap:wrap;gap:16px 24px;align-items:flex-start}
+.attack-picture:empty{display:none}
+.trigger-picture{display:block;background:#000;border-radius:4px}
+.trigger-picture .trigger-box{fill:none;stroke:#f97066;stroke-width:.6}
+.average{display:block;image-rendering:pixelated;border-radius:4px;background:#000}
+.heatmap{display:block;height:auto;border:1px solid var(--line);border-radius:4px}.heatmap-bg{fill:#fcfcfd}
+.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:6px 20px;margin:0 0 10px}
+.facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.facts dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+.exemplars{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+.exemplar{margin:0;font-size:11.5px;color:var(--muted)}.exemplar-text{max-width:360px}
+table.matrix{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:12.5px}
+table.matrix caption{text-align:left;color:var(--muted);font-size:12px;padding:0 0 4px}
+table.matrix th,table.matrix td{border:1px solid var(--line);padding:3px 7px;min-width:30px}
+table.matrix td{background:rgba(217,45,32,calc(var(--share,0)*.55))}
+table.matrix td.attacked{outline:3px solid var(--ink);outline-offset:-3px;font-weight:700}
+.next-step{background:#f9fafb;border:1px solid var(--line);border-radius:8px;padding:10px 16px}
+.next-step h3{margin:0 0 4px;font-size:15px}
+.next-step pre{margin:6px 0;padding:8px 12px;background:#0c111d;color:#f2f4f7;border-radius:6px;overflow-x:auto}
+.download{font-weight:600;color:var(--accent)}
+details.group{border:1px solid var(--line);border-radius:8px;padding:8px 14px;margin:0 0 8px}
+details.group>summary{color:var(--ink);font-weight:600}
+.group-count{display:inline-block;min-width:44px;margin-right:8px;color:var(--high);font-variant-numeric:tabular-nums}
+.explanation{color:var(--ink-2);margin:8px 0}
+.findings{margin:0;padding:0;list-style:none}.findings li{margin:0 0 6px}.findings li:last-child{margin:0}
+.histograms{display:flex;flex-wrap:wrap;gap:10px 28px;margin:0 0 16px}
+.histogram{margin:0;font-size:12px;color:var(--muted)}
+.histogram svg{display:block;border-bottom:1px solid #98a2b3}
+.histogram .bar-clean{fill:var(--clean)}.histogram .bar-flagged{fill:var(--flag)}
+.drift-map{margin:0 0 14px}.drift-map figcaption{font-size:12.5px;color:var(--muted);max-width:760px}
+.drift-share{margin:0 0 8px}
+.columns .shift{display:block;height:8px;border-radius:2px;background:var(--flag);min-width:1px}
+.spark{display:block}.spark .line-reference{fill:none;stroke:#98a2b3;stroke-width:2.5}
+.spark .line-batch{fill:none;stroke:var(--accent);stroke-width:1.5}
 footer{color:var(--muted);font-size:12.5px;padding:0 0 32px}
 @media (max-width:640px){.wrap{padding:0 14px}.masthead h1{font-size:21px}section{padding:14px}.card-value{font-size:23px}}
-@media print{nav.toc,.controls{display:none!important}body{background:#fff}section,.card{break-inside:avoid}}
+@media print{nav.toc{display:none!important}body{background:#fff}section,.card{break-inside:avoid}}
 `

@@ -5,11 +5,15 @@ import { type HtmlReportExtras, renderHtmlReport } from '../html.js'
 import { encodeGrayscalePng } from '../png.js'
 import type { ReportWriter } from './types.js'
 
-/** Thumbnails of image rows and snippets of text rows, when the dataset is at hand. */
+/** Thumbnails and pixels of image rows and snippets of text rows, when the dataset is at hand. */
 function previews(dataset: Dataset | undefined): HtmlReportExtras {
   if (!dataset) return {}
   const { features, imageShape, texts } = dataset
   return {
+    image:
+      features && imageShape
+        ? { ...imageShape, pixels: (row: number) => matrixRow(features, row) }
+        : undefined,
     thumbnail:
       features && imageShape
         ? (row: number) =>
@@ -19,7 +23,7 @@ function previews(dataset: Dataset | undefined): HtmlReportExtras {
   }
 }
 
-/** One self-contained HTML page for people, with the flag threshold drawn and previews of flagged records. */
+/** One self-contained HTML page for people: the verdict with pictures of each attack, then the records by cause. */
 export const scanHtmlWriter: ReportWriter<ScanReport> = {
   id: 'html',
   extension: '.html',

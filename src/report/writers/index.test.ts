@@ -19,7 +19,10 @@ function scanned(): { report: ScanReport; dataset: ReturnType<typeof inMemoryDat
     flagged: row % 2 === 1,
     severity: row % 2 === 1 ? 'high' : null,
     label: row % 2 === 1 ? 'b' : 'a',
-    findings: [],
+    findings:
+      row % 2 === 1
+        ? [{ detector: 'outliers', kind: 'outlier', score: 0.9, explanation: 'far from its class' }]
+        : [],
   }))
   const report: ScanReport = {
     tool: { name: 'poisonguard', version: '0.0.0' },
