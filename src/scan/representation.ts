@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { standardize } from '../features/standardize.js'
+import { reshapeTable } from '../features/tabular.js'
 import { featurizeText } from '../features/text.js'
 import type { DistanceMetric, LinalgBackend } from '../linalg/backend.js'
 import { pca } from '../linalg/svd.js'
@@ -74,18 +75,25 @@ async function representText(
   }
 }
 
+/**
+ * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
+ * noise); embeddings are standardised; a table's columns of different kinds and scales are reshaped to weigh alike.
+ */
+function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): { scaled: FeatureMatrix; source: string } {
+  if (dataset.embeddings) return { scaled: standardize(raw).matrix, source: 'embeddings' }
+  if (dataset.imageShape) return { scaled: raw, source: 'pixels' }
+  const table = reshapeTable(raw)
+  const parts = [`${table.rankedColumns} ranked`]
+  if (table.oneHotGroups > 0) parts.push(`${table.oneHotGroups} one-hot groups`)
+  return { scaled: table.matrix, source: `numeric features (${parts.join(', ')})` }
+}
+
 async function representNumbers(
   dataset: Dataset,
   options: RepresentationOptions,
 ): Promise<ScanRepresentation> {
   const raw = dataset.embeddings ?? dataset.features!
-  // Pixels share one scale; standardising them would blow up rarely-lit border pixels into noise.
-  const scaled = dataset.imageShape && !dataset.embeddings ? raw : standardize(raw).matrix
-  const source = dataset.embeddings
-    ? 'embeddings'
-    : dataset.imageShape
-      ? 'pixels'
-      : 'standardised numeric features'
+  const { scaled, source } = scaleNumbers(raw, dataset)
   if (scaled.cols <= options.geometryDimensions) {
     return {
       geometry: scaled,

@@ -1,12 +1,16 @@
 import { z } from 'zod'
 import { type Detector, labelEvidenceCertainty } from '../types.js'
-import { wrongLabelChances } from './posterior.js'
+import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 
 const paramsSchema = z.object({}).strict()
 
 /** Neighbours whose labels join the model's view in each record's chance of a wrong label. */
 const neighbourCount = 10
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
 
 function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`
@@ -19,16 +23,21 @@ function percent(probability: number): string {
 export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
   id: 'label-issues',
   kind: 'label_issue',
-  summary: 'Confident learning: records whose label the cross-validated model confidently contradicts',
+  summary:
+    'Confident learning: records whose label the cross-validated model and the neighbours confidently contradict',
   requires: ['labels', 'features'],
   certainty: labelEvidenceCertainty,
   params: paramsSchema,
   async run(input) {
     const labels = input.labels!
-    const probabilities = await input.outOfFoldProbabilities()
-    const result = findLabelIssues(probabilities, labels.codes)
     // The neighbour graph is shared with the other detectors of the scan, so reading it here costs nothing more.
     const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
+    const { mixed: probabilities, weights } = mixLabelViews(
+      await input.outOfFoldProbabilities(),
+      graph,
+      labels.codes,
+    )
+    const result = findLabelIssues(probabilities, labels.codes)
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -40,7 +49,8 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       const suggested = result.suggestedLabels[row]
       if (result.flagged[row] && suggested >= 0) {
         explanations[row] =
-          `labelled ${labels.classes[given]} but a model trained without this record gives that label ` +
+          `labelled ${labels.classes[given]} but a model trained without this record and its nearest ` +
+          `neighbours give that label ` +
           `${percent(givenProbability)} and ${labels.classes[suggested]} ` +
           `${percent(probabilities.data[row * classCount + suggested])}`
       }
@@ -49,7 +59,7 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     for (const flag of result.flagged) issueCount += flag
     const labelledCount = labels.codes.filter((code) => code >= 0).length
     const estimatedNoiseRate = labelledCount > 0 ? issueCount / labelledCount : 0
-    const wrong = wrongLabelChances(probabilities, graph, labels.codes, estimatedNoiseRate)
+    const wrong = wrongLabelChances(probabilities, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
       flagged: result.flagged,
@@ -58,6 +68,7 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       falseAlarmChances: wrong.map((chance, row) => (labels.codes[row] >= 0 ? 1 - chance : 1)),
       info: {
         estimatedNoiseRate,
+        viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
       },
       warnings: [],
