@@ -45,7 +45,9 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       const given = labels.codes[row]
       if (given < 0) continue
       const givenProbability = probabilities.data[row * classCount + given]
-      suspicion[row] = 1 - givenProbability
+      // Measured against what its class's own records get (confident learning's per-class threshold): the honest
+      // records of a rare or varied class get little from any model, and are not doubtful for that.
+      suspicion[row] = Math.max(0, 1 - givenProbability / result.thresholds[given])
       const suggested = result.suggestedLabels[row]
       if (result.flagged[row] && suggested >= 0) {
         explanations[row] =
