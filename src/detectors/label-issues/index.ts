@@ -8,6 +8,18 @@ const paramsSchema = z.object({}).strict()
 /** Neighbours whose labels join the model's view in each record's chance of a wrong label. */
 const neighbourCount = 10
 
+/** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
+function issueShare(flagged: Uint8Array, codes: Int32Array): number {
+  let issueCount = 0
+  let labelledCount = 0
+  codes.forEach((code, row) => {
+    if (code < 0) return
+    labelledCount++
+    issueCount += flagged[row]
+  })
+  return labelledCount > 0 ? issueCount / labelledCount : 0
+}
+
 function round(value: number): number {
   return Math.round(value * 1000) / 1000
 }
@@ -32,11 +44,10 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     const labels = input.labels!
     // The neighbour graph is shared with the other detectors of the scan, so reading it here costs nothing more.
     const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
-    const { mixed: probabilities, weights } = mixLabelViews(
-      await input.outOfFoldProbabilities(),
-      graph,
-      labels.codes,
-    )
+    const modelProbabilities = await input.outOfFoldProbabilities()
+    // The model's own confident learning estimates the noise the two views are then read through.
+    const noise = findLabelIssues(modelProbabilities, labels.codes).jointDistribution
+    const { mixed: probabilities, weights } = mixLabelViews(modelProbabilities, graph, labels.codes, noise)
     const result = findLabelIssues(probabilities, labels.codes)
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
@@ -57,11 +68,8 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
           `${percent(probabilities.data[row * classCount + suggested])}`
       }
     }
-    let issueCount = 0
-    for (const flag of result.flagged) issueCount += flag
-    const labelledCount = labels.codes.filter((code) => code >= 0).length
-    const estimatedNoiseRate = labelledCount > 0 ? issueCount / labelledCount : 0
-    const wrong = wrongLabelChances(probabilities, labels.codes, estimatedNoiseRate)
+    const estimatedNoiseRate = issueShare(result.flagged, labels.codes)
+    const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
       flagged: result.flagged,

@@ -63,13 +63,32 @@ function mixRow(logs: readonly Float64Array[], weights: ArrayLike<number>, row: 
   for (let label = 0; label < classCount; label++) out[label] /= total
 }
 
+/** P(given | true) (classCount², row = given), each column of a joint of given and true labels normalised. */
+export function givenLabelRates(joint: Float64Array, classCount: number): Float64Array {
+  const trueTotals = new Float64Array(classCount)
+  for (let given = 0; given < classCount; given++)
+    for (let truth = 0; truth < classCount; truth++) trueTotals[truth] += joint[given * classCount + truth]
+  return joint.map((value, cell) => {
+    const total = trueTotals[cell % classCount]
+    return total > 0 ? value / total : 0
+  })
+}
+
 /**
- * The exponents that make the observed labels most likely under `softmax(Σ weight · log view)`: temperature
- * scaling and stacking in one concave fit, so a view weighs as much as it knows about the labels of this data
- * (a text model may know far more than its neighbours, neighbours of low-resolution digits more than a linear model).
+ * The exponents that make the observed labels most likely when the clean class probabilities are
+ * `softmax(Σ weight · log view)` and the labels pass through the noise of `rates` (P(given | true)): temperature
+ * scaling and stacking in one fit, so a view weighs as much as it knows about the labels of this data (a text
+ * model may know far more than its neighbours, neighbours of low-resolution digits more than a linear model),
+ * while the noise the views already carry is left to the noise model instead of flattening the clean probabilities.
  * @see Guo, Pleiss, Sun, Weinberger. On Calibration of Modern Neural Networks. ICML 2017.
+ * @see Goldberger, Ben-Reuven. Training deep neural-networks using a noise adaptation layer. ICLR 2017.
  */
-function fitViewWeights(logs: readonly Float64Array[], codes: Int32Array, classCount: number): Float64Array {
+function fitViewWeights(
+  logs: readonly Float64Array[],
+  codes: Int32Array,
+  classCount: number,
+  rates: Float64Array,
+): Float64Array {
   const mixed = new Float64Array(classCount)
   const objective = (weights: Float64Array, gradient: Float64Array) => {
     gradient.fill(0)
@@ -80,12 +99,21 @@ function fitViewWeights(logs: readonly Float64Array[], codes: Int32Array, classC
       if (code < 0) continue
       labelled++
       mixRow(logs, weights, row, mixed)
-      loss -= Math.log(Math.max(mixed[code], floor))
+      let seen = 0
+      for (let truth = 0; truth < classCount; truth++) seen += rates[code * classCount + truth] * mixed[truth]
+      seen = Math.max(seen, floor)
+      loss -= Math.log(seen)
+      // d(−log seen)/d(weight) = −Σ_true P(given | true) · q_true · (log view[true] − E_q[log view]) / seen
       for (let view = 0; view < logs.length; view++) {
+        const log = logs[view]
         let expected = 0
         for (let label = 0; label < classCount; label++)
-          expected += mixed[label] * logs[view][row * classCount + label]
-        gradient[view] += expected - logs[view][row * classCount + code]
+          expected += mixed[label] * log[row * classCount + label]
+        let derivative = 0
+        for (let truth = 0; truth < classCount; truth++)
+          derivative +=
+            rates[code * classCount + truth] * mixed[truth] * (log[row * classCount + truth] - expected)
+        gradient[view] -= derivative / seen
       }
     }
     for (let view = 0; view < logs.length; view++) gradient[view] /= Math.max(labelled, 1)
@@ -98,19 +126,21 @@ function fitViewWeights(logs: readonly Float64Array[], codes: Int32Array, classC
 }
 
 /**
- * Each record's class probabilities read from two views, the model's out-of-fold probabilities and its neighbours'
- * labels, combined as a product of experts whose exponents are fitted to the scanned data's own labels.
+ * Each record's clean class probabilities read from two views, the model's out-of-fold probabilities and its
+ * neighbours' labels, combined as a product of experts whose exponents are fitted to the scanned data's own labels
+ * under the label noise of `joint` (given × true labels, as confident learning estimates it).
  */
 export function mixLabelViews(
   probabilities: FeatureMatrix,
   graph: NeighbourGraph,
   codes: Int32Array,
+  joint: Float64Array,
 ): { mixed: FeatureMatrix; weights: ViewWeights } {
   const classCount = probabilities.cols
   const model = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
   const neighbours = neighbourDistributions(graph, codes, classCount).map((value) => Math.log(value))
   const logs = [model, neighbours]
-  const weights = fitViewWeights(logs, codes, classCount)
+  const weights = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
   const data = new Float32Array(probabilities.data.length)
   const row = new Float64Array(classCount)
   for (let index = 0; index < codes.length; index++) {
@@ -123,21 +153,151 @@ export function mixLabelViews(
   }
 }
 
+/** Log-temperatures searched: enough to soften an over-confident model or sharpen a timid one. */
+const logTemperatureRange = { low: -1.5, high: 1.5 }
+/** Golden-section steps: the negative log-likelihood is unimodal in the log-temperature. */
+const searchSteps = 24
+
+function temperedRow(probabilities: FeatureMatrix, row: number, inverse: number, out: Float64Array): void {
+  const classCount = probabilities.cols
+  let total = 0
+  for (let label = 0; label < classCount; label++) {
+    out[label] = Math.max(probabilities.data[row * classCount + label], floor) ** inverse
+    total += out[label]
+  }
+  for (let label = 0; label < classCount; label++) out[label] /= total
+}
+
+/**
+ * The temperature that makes out-of-fold probabilities most likely for the observed labels (temperature scaling),
+ * so their tails say how often the scanned data really holds such labels.
+ * @see Guo, Pleiss, Sun, Weinberger. On Calibration of Modern Neural Networks. ICML 2017.
+ */
+export function fitTemperature(probabilities: FeatureMatrix, codes: Int32Array): number {
+  const row = new Float64Array(probabilities.cols)
+  const loss = (logTemperature: number) => {
+    const inverse = Math.exp(-logTemperature)
+    let total = 0
+    for (let index = 0; index < codes.length; index++) {
+      if (codes[index] < 0) continue
+      temperedRow(probabilities, index, inverse, row)
+      total -= Math.log(row[codes[index]])
+    }
+    return total
+  }
+  const ratio = (Math.sqrt(5) - 1) / 2
+  let { low, high } = logTemperatureRange
+  let left = high - ratio * (high - low)
+  let right = low + ratio * (high - low)
+  let leftLoss = loss(left)
+  let rightLoss = loss(right)
+  for (let step = 0; step < searchSteps; step++) {
+    if (leftLoss <= rightLoss) {
+      high = right
+      right = left
+      rightLoss = leftLoss
+      left = high - ratio * (high - low)
+      leftLoss = loss(left)
+    } else {
+      low = left
+      left = right
+      leftLoss = rightLoss
+      right = low + ratio * (high - low)
+      rightLoss = loss(right)
+    }
+  }
+  return Math.exp((low + high) / 2)
+}
+
+/** Distance-weighted weight of a record's labelled neighbours, in all and with `label`. */
+function neighbourShare(graph: NeighbourGraph, codes: Int32Array, row: number, label: number) {
+  const { k, indices, distances } = graph
+  const radius = distances[row * k + k - 1] || 1
+  let total = 0
+  let agreeing = 0
+  for (let position = 0; position < k; position++) {
+    const neighbour = codes[indices[row * k + position]]
+    if (neighbour < 0) continue
+    const weight = 1 / (1 + distances[row * k + position] / radius)
+    total += weight
+    if (neighbour === label) agreeing += weight
+  }
+  return { agreeing, total }
+}
+
+/** Each labelled record's chance of its own label under the tempered model and under its neighbours' labels. */
+function labelViews(
+  probabilities: FeatureMatrix,
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  intoEach: number,
+) {
+  const classCount = probabilities.cols
+  const inverse = 1 / fitTemperature(probabilities, codes)
+  const row = new Float64Array(classCount)
+  const model = new Float64Array(codes.length)
+  const neighbours = new Float64Array(codes.length)
+  for (let index = 0; index < codes.length; index++) {
+    const label = codes[index]
+    if (label < 0) continue
+    temperedRow(probabilities, index, inverse, row)
+    model[index] = row[label]
+    // One pseudo-neighbour drawn from the noise: ten neighbours of other labels leave a label as rare as noise.
+    const share = neighbourShare(graph, codes, index, label)
+    neighbours[index] = (share.agreeing + intoEach) / (share.total + 1)
+  }
+  return { model, neighbours }
+}
+
+/**
+ * How much each view is to be believed: its mean log-likelihood of the observed labels beyond what the label
+ * shares alone give, as weights summing to 1 (the model of a text corpus may know far more than its neighbours).
+ */
+function viewWeights(views: readonly Float64Array[], codes: Int32Array, classCount: number): number[] {
+  const shares = new Float64Array(classCount)
+  let labelled = 0
+  for (const code of codes) {
+    if (code < 0) continue
+    shares[code]++
+    labelled++
+  }
+  const gains = views.map((view) => {
+    let gain = 0
+    codes.forEach((code, index) => {
+      if (code >= 0) gain += Math.log(Math.max(view[index], floor) / (shares[code] / labelled))
+    })
+    return Math.max(gain, 0)
+  })
+  const total = gains.reduce((sum, gain) => sum + gain, 0)
+  return total > 0 ? gains.map((gain) => gain / total) : views.map(() => 1 / views.length)
+}
+
 /**
  * Each labelled record's chance that its label is wrong, by Bayes' rule under label noise at `noiseRate` spread
- * evenly over the other classes: the chance of seeing its label under the mixed views (which already include the
- * noise) against the chance a correct label has. A label the data give only as often as noise does is almost
- * surely wrong; the label of a genuinely ambiguous record is not.
+ * evenly over the other classes: the chance of seeing its label (read from the calibrated model and its
+ * neighbours' labels, both of which already include the noise, weighted by how much each knows) against the
+ * chance a correct label has. A label the data give only as often as noise does is almost surely wrong; the label
+ * of a genuinely ambiguous record is not.
  * @see Northcutt, Jiang, Chuang. Confident Learning: Estimating Uncertainty in Dataset Labels. JAIR 70, 2021.
  */
-export function wrongLabelChances(mixed: FeatureMatrix, codes: Int32Array, noiseRate: number): Float64Array {
-  const classCount = mixed.cols
+export function wrongLabelChances(
+  probabilities: FeatureMatrix,
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  noiseRate: number,
+): Float64Array {
+  const classCount = probabilities.cols
   const noise = Math.min(0.5, Math.max(1e-3, noiseRate))
   const intoEach = noise / (classCount - 1)
+  const { model, neighbours } = labelViews(probabilities, graph, codes, intoEach)
+  const [modelWeight, neighbourWeight] = viewWeights([model, neighbours], codes, classCount)
   const chances = new Float64Array(codes.length)
   for (let index = 0; index < codes.length; index++) {
     if (codes[index] < 0) continue
-    const seen = Math.max(mixed.data[index * classCount + codes[index]], floor)
+    const seen = Math.exp(
+      modelWeight * Math.log(Math.max(model[index], floor)) +
+        neighbourWeight * Math.log(Math.max(neighbours[index], floor)),
+    )
     const correct = Math.max(0, seen - intoEach) / (1 - noise - intoEach)
     chances[index] = Math.min(1, Math.max(0, 1 - (correct * (1 - noise)) / seen))
   }
