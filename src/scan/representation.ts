@@ -75,17 +75,46 @@ async function representText(
   }
 }
 
+/** The columns of `left` followed by those of `right`, row by row. */
+function joinColumns(left: FeatureMatrix, right: FeatureMatrix): FeatureMatrix {
+  const cols = left.cols + right.cols
+  const data = new Float32Array(left.rows * cols)
+  for (let row = 0; row < left.rows; row++) {
+    data.set(left.data.subarray(row * left.cols, (row + 1) * left.cols), row * cols)
+    data.set(right.data.subarray(row * right.cols, (row + 1) * right.cols), row * cols + left.cols)
+  }
+  return { data, rows: left.rows, cols }
+}
+
+interface ScaledNumbers {
+  /** What neighbours and geometry are measured on. */
+  scaled: FeatureMatrix
+  /** What the built-in model trains on. */
+  modelInput: FeatureMatrix
+  source: string
+}
+
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
- * noise); embeddings are standardised; a table's columns of different kinds and scales are reshaped to weigh alike.
+ * noise); embeddings are standardised. A table's columns of different kinds and scales are reshaped to weigh alike
+ * in distances, and the linear model gets them both reshaped and as standardised values: ranks alone hide from it
+ * how far out a large value lies (on mail statistics its flipped labels ranked at 0.64 on ranks, 0.75 on
+ * standardised values and 0.81 on both).
  */
-function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): { scaled: FeatureMatrix; source: string } {
-  if (dataset.embeddings) return { scaled: standardize(raw).matrix, source: 'embeddings' }
-  if (dataset.imageShape) return { scaled: raw, source: 'pixels' }
+function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
+  if (dataset.embeddings) {
+    const scaled = standardize(raw).matrix
+    return { scaled, modelInput: scaled, source: 'embeddings' }
+  }
+  if (dataset.imageShape) return { scaled: raw, modelInput: raw, source: 'pixels' }
   const table = reshapeTable(raw)
   const parts = [`${table.rankedColumns} ranked`]
   if (table.oneHotGroups > 0) parts.push(`${table.oneHotGroups} one-hot groups`)
-  return { scaled: table.matrix, source: `numeric features (${parts.join(', ')})` }
+  return {
+    scaled: table.matrix,
+    modelInput: joinColumns(standardize(raw).matrix, table.matrix),
+    source: `numeric features (${parts.join(', ')})`,
+  }
 }
 
 async function representNumbers(
@@ -93,14 +122,9 @@ async function representNumbers(
   options: RepresentationOptions,
 ): Promise<ScanRepresentation> {
   const raw = dataset.embeddings ?? dataset.features!
-  const { scaled, source } = scaleNumbers(raw, dataset)
+  const { scaled, modelInput, source } = scaleNumbers(raw, dataset)
   if (scaled.cols <= options.geometryDimensions) {
-    return {
-      geometry: scaled,
-      metric: 'euclidean',
-      modelInput: scaled,
-      description: `${scaled.cols} ${source}`,
-    }
+    return { geometry: scaled, metric: 'euclidean', modelInput, description: `${scaled.cols} ${source}` }
   }
   const components = Math.min(options.geometryDimensions, scaled.rows - 1)
   const reduced = await pca(scaled, components, { rng: createRng(options.seed), backend: options.backend })
@@ -109,7 +133,7 @@ async function representNumbers(
   return {
     geometry: reduced.projected,
     metric: 'euclidean',
-    modelInput: scaled,
+    modelInput,
     description: `${scaled.cols} ${source}; neighbours on a PCA to ${components} components`,
   }
 }
