@@ -1,10 +1,11 @@
 import type { FeatureMatrix } from '../data/matrix.js'
+import { normalSurvival } from '../stats/tails.js'
 
 /** How a table's columns were reshaped, for the report's description of the representation. */
 export interface ReshapedTable {
-  /** Every column centred, on comparable scales: ranks for measured columns, one-hot groups as one variable. */
+  /** Every column centred, on comparable scales: normal scores for measured columns, one-hot groups as one variable. */
   readonly matrix: FeatureMatrix
-  /** Columns taking more than two values, replaced by their mid-rank share. */
+  /** Columns taking more than two values, replaced by the normal scores of their ranks. */
   readonly rankedColumns: number
   /** Groups of two or more mutually exclusive 0/1 columns (one-hot codes), each scaled as one variable. */
   readonly oneHotGroups: number
@@ -22,23 +23,35 @@ function isZeroOne(values: Float64Array): boolean {
   return true
 }
 
+/** Φ⁻¹(share) for a share in (0,1): Tukey's lambda approximation, then Newton steps on the normal tail. */
+function normalScore(share: number): number {
+  let z = 4.91 * (share ** 0.14 - (1 - share) ** 0.14)
+  for (let step = 0; step < 3; step++) {
+    const density = Math.exp(-(z * z) / 2) / Math.sqrt(2 * Math.PI)
+    z -= (1 - normalSurvival(z) - share) / density
+  }
+  return z
+}
+
 /**
- * Each value's mid-rank share in (0,1), ties sharing one: order is all a measured column keeps, so sizes that span
- * 0 to 10⁵ characters weigh in distances and a linear model as much as shares in [0,1], and a heavy tail cannot
- * outvote every other column.
+ * Each value's normal score, ties sharing one: the mid-rank share mapped through the normal quantile. Order is all
+ * a measured column keeps, so sizes that span 0 to 10⁵ characters weigh in distances and a linear model as much as
+ * shares in [0,1] and a heavy tail cannot outvote every other column, while a column that is already normal keeps
+ * its shape, and a value far out in it stays far out.
+ * @see Bliss. Statistics in Biology, 1967 (rank-based inverse normal transformation).
  */
-function midRankShares(values: Float64Array): Float64Array {
+function normalScores(values: Float64Array): Float64Array {
   const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b])
-  const shares = new Float64Array(values.length)
+  const scores = new Float64Array(values.length)
   let start = 0
   while (start < order.length) {
     let end = start + 1
     while (end < order.length && values[order[end]] === values[order[start]]) end++
-    const share = (start + end) / 2 / order.length
-    for (let position = start; position < end; position++) shares[order[position]] = share
+    const score = normalScore((start + end) / 2 / order.length)
+    for (let position = start; position < end; position++) scores[order[position]] = score
     start = end
   }
-  return shares
+  return scores
 }
 
 function centre(values: Float64Array): number {
@@ -84,7 +97,7 @@ function oneHotGroupsOf(matrix: FeatureMatrix, zeroOne: Uint8Array): number[][] 
 
 /**
  * Reshapes a table of columns of different kinds and scales so that each column weighs alike: a measured column
- * (more than two values) by its mid-rank share, standardised; a group of one-hot columns scaled so that the group
+ * (more than two values) by the normal scores of its ranks, standardised; a group of one-hot columns scaled so that the group
  * together has unit variance, as one standardised categorical column would, instead of letting a rare category's
  * z-score of ten swamp every distance.
  */
@@ -98,7 +111,7 @@ export function reshapeTable(matrix: FeatureMatrix): ReshapedTable {
     if (zeroOne[col]) continue
     const distinct = new Set(columns[col]).size
     if (distinct > 2) {
-      columns[col] = midRankShares(columns[col])
+      columns[col] = normalScores(columns[col])
       rankedColumns++
     }
     const variance = centre(columns[col])
