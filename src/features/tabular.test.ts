@@ -19,13 +19,24 @@ function column(matrix: { data: Float32Array; cols: number; rows: number }, col:
 }
 
 describe('reshapeTable', () => {
-  it('keeps only the order of a heavy-tailed column, so one huge value weighs like any other', () => {
-    const { matrix, rankedColumns } = reshapeTable(mixedTable())
-    expect(rankedColumns).toBe(2)
+  it('puts sizes on a log scale and leaves a signed column linear', () => {
+    const table = mixedTable()
+    // A signed column replaces the shares: a value far outside its range must stay far out.
+    const signed = [-1, 0.5, 12, -0.5, 1, 0]
+    signed.forEach((value, row) => {
+      table.data[row * table.cols + 1] = value
+    })
+    const { matrix, compressedColumns } = reshapeTable(table)
+    expect(compressedColumns).toBe(1)
     const sizes = column(matrix, 0)
-    const shares = column(matrix, 1)
-    // 95,000 characters ranks last, one step above 340, exactly as 0.6 ranks above 0.5.
-    expect(sizes[2] - sizes[1]).toBeCloseTo(shares[5] - shares[4], 5)
+    // 95,000 characters lie as far above 340 as log(1 + 95,000/235) lies above log(1 + 340/235), 235 being the median size.
+    const logs = [120, 340, 95_000].map((size) => Math.log1p(size / 235))
+    expect((sizes[2] - sizes[1]) / (sizes[1] - sizes[0])).toBeCloseTo(
+      (logs[2] - logs[1]) / (logs[1] - logs[0]),
+      4,
+    )
+    const values = column(matrix, 1)
+    expect((values[2] - values[5]) / (values[4] - values[5])).toBeCloseTo(12, 4)
   })
 
   it('scales a one-hot group to the variance of one standardised column', () => {

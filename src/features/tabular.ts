@@ -1,12 +1,12 @@
 import type { FeatureMatrix } from '../data/matrix.js'
-import { normalSurvival } from '../stats/tails.js'
+import { median } from '../stats/quantiles.js'
 
 /** How a table's columns were reshaped, for the report's description of the representation. */
 export interface ReshapedTable {
-  /** Every column centred, on comparable scales: normal scores for measured columns, one-hot groups as one variable. */
+  /** Every column centred, on comparable scales: tails compressed, one-hot groups as one variable. */
   readonly matrix: FeatureMatrix
-  /** Columns taking more than two values, replaced by the normal scores of their ranks. */
-  readonly rankedColumns: number
+  /** Columns of counts or sizes (none negative, not 0/1) put on a log scale. */
+  readonly compressedColumns: number
   /** Groups of two or more mutually exclusive 0/1 columns (one-hot codes), each scaled as one variable. */
   readonly oneHotGroups: number
 }
@@ -23,35 +23,22 @@ function isZeroOne(values: Float64Array): boolean {
   return true
 }
 
-/** Φ⁻¹(share) for a share in (0,1): Tukey's lambda approximation, then Newton steps on the normal tail. */
-function normalScore(share: number): number {
-  let z = 4.91 * (share ** 0.14 - (1 - share) ** 0.14)
-  for (let step = 0; step < 3; step++) {
-    const density = Math.exp(-(z * z) / 2) / Math.sqrt(2 * Math.PI)
-    z -= (1 - normalSurvival(z) - share) / density
-  }
-  return z
-}
-
 /**
- * Each value's normal score, ties sharing one: the mid-rank share mapped through the normal quantile. Order is all
- * a measured column keeps, so sizes that span 0 to 10⁵ characters weigh in distances and a linear model as much as
- * shares in [0,1] and a heavy tail cannot outvote every other column, while a column that is already normal keeps
- * its shape, and a value far out in it stays far out.
- * @see Bliss. Statistics in Biology, 1967 (rank-based inverse normal transformation).
+ * A column of counts or sizes (never negative) on a log scale, `log(1 + x / unit)` with the median of its positive
+ * values as the unit: such columns are compared by ratio, not by difference, so sizes that span 0 to 10⁵
+ * characters weigh in distances and a linear model about as much as shares in [0,1], and a heavy tail cannot
+ * outvote every other column. A column that takes negative values is left linear: there a value far outside the
+ * range (a planted trigger) must stay far out.
  */
-function normalScores(values: Float64Array): Float64Array {
-  const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b])
-  const scores = new Float64Array(values.length)
-  let start = 0
-  while (start < order.length) {
-    let end = start + 1
-    while (end < order.length && values[order[end]] === values[order[start]]) end++
-    const score = normalScore((start + end) / 2 / order.length)
-    for (let position = start; position < end; position++) scores[order[position]] = score
-    start = end
+function compressTails(values: Float64Array): Float64Array {
+  const positive: number[] = []
+  for (const value of values) {
+    if (value < 0) return values
+    if (value > 0) positive.push(value)
   }
-  return scores
+  if (positive.length === 0) return values
+  const unit = median(positive)
+  return values.map((value) => Math.log1p(value / unit))
 }
 
 function centre(values: Float64Array): number {
@@ -97,7 +84,7 @@ function oneHotGroupsOf(matrix: FeatureMatrix, zeroOne: Uint8Array): number[][] 
 
 /**
  * Reshapes a table of columns of different kinds and scales so that each column weighs alike: a measured column
- * (more than two values) by the normal scores of its ranks, standardised; a group of one-hot columns scaled so that the group
+ * (more than two values) with its tails compressed, standardised; a group of one-hot columns scaled so that the group
  * together has unit variance, as one standardised categorical column would, instead of letting a rare category's
  * z-score of ten swamp every distance.
  */
@@ -106,13 +93,13 @@ export function reshapeTable(matrix: FeatureMatrix): ReshapedTable {
   const columns = Array.from({ length: cols }, (_, col) => readColumn(matrix, col))
   const zeroOne = Uint8Array.from(columns, (values) => (isZeroOne(values) ? 1 : 0))
   const scales = new Float64Array(cols)
-  let rankedColumns = 0
+  let compressedColumns = 0
   for (let col = 0; col < cols; col++) {
     if (zeroOne[col]) continue
-    const distinct = new Set(columns[col]).size
-    if (distinct > 2) {
-      columns[col] = normalScores(columns[col])
-      rankedColumns++
+    const reshaped = compressTails(columns[col])
+    if (reshaped !== columns[col]) {
+      columns[col] = reshaped
+      compressedColumns++
     }
     const variance = centre(columns[col])
     scales[col] = variance > 1e-12 ? 1 / Math.sqrt(variance) : 0
@@ -130,7 +117,7 @@ export function reshapeTable(matrix: FeatureMatrix): ReshapedTable {
   }
   return {
     matrix: { data, rows, cols },
-    rankedColumns,
+    compressedColumns,
     oneHotGroups: groups.filter((group) => group.length > 1).length,
   }
 }

@@ -108,7 +108,7 @@ function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   }
   if (dataset.imageShape) return { scaled: raw, modelInput: raw, source: 'pixels' }
   const table = reshapeTable(raw)
-  const parts = [`${table.rankedColumns} ranked`]
+  const parts = [`${table.compressedColumns} with compressed tails`]
   if (table.oneHotGroups > 0) parts.push(`${table.oneHotGroups} one-hot groups`)
   return {
     scaled: table.matrix,

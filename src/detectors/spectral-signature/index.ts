@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
+import { normalSurvival } from '../../stats/tails.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
@@ -46,6 +47,42 @@ const MIN_GROUP_SIZE = 3
 
 /** Records of the other classes used to locate where clean records lie along a direction. */
 const REFERENCE_SAMPLE = 2000
+
+/**
+ * Smallest spread, in natural-log units, credited to the classes' natural variation: classes that happen to agree
+ * closely must not make any small difference look significant.
+ */
+const MIN_LOG_SPREAD = 0.1
+
+/**
+ * How far one class's value stands out among the other classes' values of the same dataset, as a robust z-score
+ * on a log scale (median and scaled median absolute deviation): the data's own classes are the null, so a class
+ * that natural structure sets apart is weighed against how far apart natural classes lie here.
+ */
+function outstanding(values: readonly number[], index: number): number {
+  const others = values.filter((_, other) => other !== index).map((value) => Math.log(Math.max(value, 1e-12)))
+  const centre = median(others)
+  const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), MIN_LOG_SPREAD)
+  return (Math.log(Math.max(values[index], 1e-12)) - centre) / spread
+}
+
+/**
+ * P-value that some suspected class stands out from the others both in its top direction's variance and in how far
+ * apart its records split there, Bonferroni-adjusted over the classes; undefined below three classes, where the
+ * other classes give no spread to measure against.
+ */
+function datasetPValueOf(verdicts: readonly ClassVerdict[]): number | undefined {
+  if (verdicts.length < 3) return undefined
+  const ratios = verdicts.map((verdict) => verdict.varianceRatio)
+  const separations = verdicts.map((verdict) => Math.min(verdict.split.separation, 1e6))
+  let smallest = 1
+  verdicts.forEach((verdict, index) => {
+    if (verdict.confidence === 0) return
+    const z = Math.min(outstanding(ratios, index), outstanding(separations, index))
+    smallest = Math.min(smallest, normalSurvival(z) * verdicts.length)
+  })
+  return Math.min(1, smallest)
+}
 
 /** What the detector concluded about one class. */
 interface ClassVerdict {
@@ -174,6 +211,7 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       explanations: new Array(input.rowCount).fill(undefined),
     }
     const classes: ReturnType<typeof describeClass>[] = []
+    const verdicts: ClassVerdict[] = []
     const corrected = present.map((spectrum) => sizeCorrectedVariance(spectrum, spectra.featureCount))
     for (const [index, spectrum] of present.entries()) {
       // What a clean class gives: the median of the other classes, each corrected for its size.
@@ -181,11 +219,16 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       const location = cleanLocation(input.features!, labels.codes, spectrum, spectra.componentCount)
       const ratio = corrected[index] / reference
       const verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
+      verdicts.push(verdict)
       const className = labels.classes[spectrum.code]
       const suspected = scoreClass(verdict, spectra.componentCount, className, out)
       classes.push(describeClass(verdict, className, suspected))
       context.onProgress?.((index + 1) / present.length)
     }
-    return { ...out, ...classVerdictSummary(classes, spectra, labels.classes) }
+    return {
+      ...out,
+      ...classVerdictSummary(classes, spectra, labels.classes),
+      datasetPValue: datasetPValueOf(verdicts),
+    }
   },
 }
