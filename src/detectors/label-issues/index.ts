@@ -45,9 +45,16 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     // The neighbour graph is shared with the other detectors of the scan, so reading it here costs nothing more.
     const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
     const modelProbabilities = await input.outOfFoldProbabilities()
-    // The model's own confident learning estimates the noise the two views are then read through.
-    const noise = findLabelIssues(modelProbabilities, labels.codes).jointDistribution
-    const { mixed: probabilities, weights } = mixLabelViews(modelProbabilities, graph, labels.codes, noise)
+    // A caller's own probabilities are read as cleanlab reads them: the neighbours do not overrule them. The
+    // built-in model's are read with the neighbours, through the noise its own confident learning estimates.
+    const { mixed: probabilities, weights } = input.probabilitiesGiven
+      ? { mixed: modelProbabilities, weights: { model: 1, neighbours: 0 } }
+      : mixLabelViews(
+          modelProbabilities,
+          graph,
+          labels.codes,
+          findLabelIssues(modelProbabilities, labels.codes).jointDistribution,
+        )
     const result = findLabelIssues(probabilities, labels.codes)
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
