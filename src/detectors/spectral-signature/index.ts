@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
-import { normalSurvival } from '../../stats/tails.js'
+import { classSpreadPValue } from '../class-spread.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
@@ -49,39 +49,18 @@ const MIN_GROUP_SIZE = 3
 const REFERENCE_SAMPLE = 2000
 
 /**
- * Smallest spread, in natural-log units, credited to the classes' natural variation: classes that happen to agree
- * closely must not make any small difference look significant.
- */
-const MIN_LOG_SPREAD = 0.1
-
-/**
- * How far one class's value stands out among the other classes' values of the same dataset, as a robust z-score
- * on a log scale (median and scaled median absolute deviation): the data's own classes are the null, so a class
- * that natural structure sets apart is weighed against how far apart natural classes lie here.
- */
-function outstanding(values: readonly number[], index: number): number {
-  const others = values.filter((_, other) => other !== index).map((value) => Math.log(Math.max(value, 1e-12)))
-  const centre = median(others)
-  const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), MIN_LOG_SPREAD)
-  return (Math.log(Math.max(values[index], 1e-12)) - centre) / spread
-}
-
-/**
  * P-value that some suspected class stands out from the others both in its top direction's variance and in how far
- * apart its records split there, Bonferroni-adjusted over the classes; undefined below three classes, where the
- * other classes give no spread to measure against.
+ * apart its records split there (on a log scale), against the spread of the same numbers over the other classes.
  */
 function datasetPValueOf(verdicts: readonly ClassVerdict[]): number | undefined {
-  if (verdicts.length < 3) return undefined
-  const ratios = verdicts.map((verdict) => verdict.varianceRatio)
-  const separations = verdicts.map((verdict) => Math.min(verdict.split.separation, 1e6))
-  let smallest = 1
-  verdicts.forEach((verdict, index) => {
-    if (verdict.confidence === 0) return
-    const z = Math.min(outstanding(ratios, index), outstanding(separations, index))
-    smallest = Math.min(smallest, normalSurvival(z) * verdicts.length)
-  })
-  return Math.min(1, smallest)
+  const logOf = (value: number) => Math.log(Math.min(Math.max(value, 1e-12), 1e12))
+  return classSpreadPValue(
+    [
+      verdicts.map((verdict) => logOf(verdict.varianceRatio)),
+      verdicts.map((verdict) => logOf(verdict.split.separation)),
+    ],
+    verdicts.map((verdict) => verdict.confidence > 0),
+  )
 }
 
 /** What the detector concluded about one class. */
