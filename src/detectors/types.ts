@@ -24,6 +24,8 @@ export interface DetectorInput {
   neighbours(k: number): Promise<NeighbourGraph>
   /** Out-of-fold class probabilities of the built-in model (rows × classes), for labelled records only. */
   outOfFoldProbabilities(): Promise<FeatureMatrix>
+  /** True when `outOfFoldProbabilities` are the caller's own, to be read as they are rather than second-guessed. */
+  readonly probabilitiesGiven?: boolean
   /** Each class measured against the others on the dense features; needs labels and features. */
   classSpectra(): Promise<ClassSpectra>
 }

@@ -70,6 +70,7 @@ export function withSharedAnalyses(
       }
       return graph.then((full) => truncateGraph(full, k))
     },
+    probabilitiesGiven: options.given !== undefined,
     outOfFoldProbabilities() {
       if (!representation || !dataset.labels)
         throw new Error('out-of-fold probabilities need labels and features')

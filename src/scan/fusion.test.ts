@@ -21,7 +21,7 @@ function result(
 }
 
 describe('fusion', () => {
-  it('averages detectors of one kind and takes the strongest kind', () => {
+  it('ranks a kind by its detector calibrated against the data and takes the strongest kind', () => {
     const fused = fuseDetectorResults(
       3,
       [
@@ -39,7 +39,7 @@ describe('fusion', () => {
       ],
       (code) => `class-${code}`,
     )
-    expect(fused.suspicion[0]).toBeCloseTo(0.8)
+    expect(fused.suspicion[0]).toBeCloseTo(0.9)
     expect(fused.suspicion[1]).toBeCloseTo(0.995)
     expect(fused.suspicion[2]).toBeCloseTo(0.1)
     expect(Array.from(fused.flagged)).toEqual([1, 1, 0])
@@ -117,6 +117,28 @@ describe('fusion', () => {
     expect(fused.quietDetectors).toEqual(['trigger'])
     runs[1].result = { ...runs[1].result, datasetPValue: 1e-6 }
     expect(Array.from(fuseDetectorResults(2, runs, String).flagged)).toEqual([1, 1])
+  })
+
+  it('weighs copies with conflicting labels with the label evidence, not as an attack of their own', () => {
+    const runs = [
+      {
+        detector: { id: 'labels', kind: 'label_issue' as const },
+        result: result([0.9, 0.05, 0.1], [1, 0, 0], 'mislabelled', {
+          falseAlarmChances: Float64Array.from([0.001, 1, 1]),
+        }),
+      },
+      {
+        detector: { id: 'copies', kind: 'near_duplicate' as const },
+        result: result([0.95, 0.95, 0.99], [1, 1, 1], 'copies', {
+          findingKinds: ['contradiction', 'contradiction', 'flood'],
+        }),
+      },
+    ]
+    const fused = fuseDetectorResults(3, runs, String)
+    // The honest copy of a contradiction ranks by what the labels say of it; the flood stands on its own.
+    expect(fused.suspicion[1]).toBeCloseTo(0.05)
+    expect(fused.suspicion[2]).toBeCloseTo(0.99)
+    expect(Array.from(fused.flagged)).toEqual([1, 0, 1])
   })
 
   it('gives an empty result when no detector ran', () => {

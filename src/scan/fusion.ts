@@ -1,5 +1,5 @@
 import type { Detector, DetectorResult } from '../detectors/types.js'
-import type { Finding, OperatingPoint, Severity } from '../domain/index.js'
+import type { Finding, FindingKind, OperatingPoint, Severity } from '../domain/index.js'
 import { selectByLocalFdr } from './false-discovery.js'
 
 /** The operating point and the false-discovery rate the fused decision keeps to. */
@@ -54,14 +54,21 @@ interface GroupScores {
   voted: Uint8Array
 }
 
-/** Fused suspicion of one group of detectors of a kind and the records any of them flags. */
+/**
+ * Fused suspicion of one group of detectors of a kind and the records any of them flags. A detector that estimates
+ * each record's chance of a false alarm against the data's own noise has already weighed the evidence of its kind
+ * (label-issues reads the neighbours' labels as well as the model), so it ranks the group alone: averaging it with
+ * uncalibrated scores of the same kind would only blur it.
+ */
 function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number): GroupScores {
+  const calibrated = runs.filter((run) => run.result.falseAlarmChances && !isQuiet(run, fdr))
+  const ranking = calibrated.length > 0 ? calibrated : runs
   const suspicion = new Float32Array(rowCount)
   const voted = new Uint8Array(rowCount)
   for (let row = 0; row < rowCount; row++) {
     let first = 0
     let second = 0
-    for (const run of runs) {
+    for (const run of ranking) {
       const quiet = isQuiet(run, fdr)
       const score = run.result.suspicion[row] * (run.detector.certainty ?? 1) * (quiet ? quietWeight : 1)
       if (score > first) {
@@ -70,9 +77,9 @@ function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number)
       } else if (score > second) {
         second = score
       }
-      if (!quiet && run.result.flagged[row]) voted[row] = 1
     }
-    suspicion[row] = topTwoMean(first, second, runs.length)
+    for (const run of runs) if (!isQuiet(run, fdr) && run.result.flagged[row]) voted[row] = 1
+    suspicion[row] = topTwoMean(first, second, ranking.length)
   }
   return { suspicion, voted }
 }
@@ -96,10 +103,46 @@ function falseAlarmChances(runs: readonly DetectorRun[], group: GroupScores, fdr
 /** A record no detector flags may still be chosen when its estimated chance of a false alarm is below this. */
 const eligibleBelow = 0.5
 
+/** Finding kinds that are evidence of another kind: copies with conflicting labels are evidence about labels. */
+const evidenceKind: Partial<Record<FindingKind, FindingKind>> = { contradiction: 'label_issue' }
+
+/**
+ * A detector's findings of a kind that is evidence of another kind (a near-duplicate detector's contradictions)
+ * split off as a run of that kind, so they are weighed with the detectors of the kind they speak about.
+ */
+function splitEvidence(run: DetectorRun): DetectorRun[] {
+  const kinds = run.result.findingKinds
+  if (!kinds) return [run]
+  const moved = new Map<FindingKind, Uint8Array>()
+  kinds.forEach((kind, row) => {
+    const target = kind && evidenceKind[kind]
+    if (!target || target === run.detector.kind) return
+    if (!moved.has(target)) moved.set(target, new Uint8Array(kinds.length))
+    moved.get(target)![row] = 1
+  })
+  if (moved.size === 0) return [run]
+  const rest = new Uint8Array(kinds.length).fill(1)
+  const part = (kind: FindingKind, rows: Uint8Array): DetectorRun => ({
+    detector: { ...run.detector, kind },
+    result: {
+      ...run.result,
+      suspicion: run.result.suspicion.map((score, row) => (rows[row] ? score : 0)),
+      flagged: run.result.flagged.map((flag, row) => flag & rows[row]),
+    },
+  })
+  const parts = [...moved].map(([kind, rows]) => {
+    rows.forEach((inside, row) => {
+      if (inside) rest[row] = 0
+    })
+    return part(kind, rows)
+  })
+  return [part(run.detector.kind, rest), ...parts]
+}
+
 /** Detectors grouped by kind; a `standalone` detector is a group of its own. */
 function groupRuns(runs: readonly DetectorRun[]) {
   const byKind = new Map<string, DetectorRun[]>()
-  for (const run of runs) {
+  for (const run of runs.flatMap(splitEvidence)) {
     const group = run.detector.standalone ? `${run.detector.kind}:${run.detector.id}` : run.detector.kind
     byKind.set(group, [...(byKind.get(group) ?? []), run])
   }
@@ -108,7 +151,9 @@ function groupRuns(runs: readonly DetectorRun[]) {
 
 /**
  * Combines detectors into one suspicion per record: detectors of the same finding kind measure the same thing,
- * so the two strongest of them are averaged (independent evidence sharpens the estimate); different kinds are
+ * so the two strongest of them are averaged (independent evidence sharpens the estimate), unless one of them is
+ * calibrated against the data's own noise and so ranks the kind alone; findings that are evidence of another kind
+ * (copies with conflicting labels) are weighed with that kind; different kinds are
  * different threats, so the strongest one decides (one strong signal is enough, weak ones cannot drown it).
  * Scores are first scaled by each detector's declared `certainty`; a `standalone` detector, whose scores are
  * already backed by a dataset-level test, counts as a kind of its own. A detector whose dataset-level test finds

@@ -40,9 +40,9 @@ function flaggedCleanShare(report: ScanReport, poisoned: Uint8Array): number {
 }
 
 /**
- * Flagged share of the clean data the scan keeps to. The target is 1% everywhere; the three datasets above it are
- * held where they stand today (natural label confusion of 8×8 digits and of mail subjects, and two attack detectors
- * that read a two-class table's natural asymmetry as an attack) so they can only improve.
+ * Flagged share of the clean data the scan keeps to. The target is 1% everywhere; the two datasets above it are
+ * held where they stand today (natural label confusion of 8×8 digits; mail subjects, where the outlier detector
+ * finds a tail in short texts) so they can only improve.
  */
 const cleanFlagCeiling: Record<ZooName, number> = {
   'mnist-28': 0.01,
@@ -51,23 +51,23 @@ const cleanFlagCeiling: Record<ZooName, number> = {
   spam: 0.01,
   subjects: 0.02,
   iris: 0.01,
-  'mail-table': 0.025,
+  'mail-table': 0.01,
   'imbalanced-digits': 0.01,
 }
 
 /**
- * Average precision of 10% random flips. The target is 0.95 from 1,000 rows (0.90 below) and 0.99 on spam; where
- * the built-in linear model and neighbours fall short of it (low-resolution digits, short subjects, a table of mail
- * statistics, the rarest classes), the floor is today's level.
+ * Average precision of 10% random flips. The target is 0.95 from 1,000 rows (0.90 below) and 0.99 on spam, where
+ * cleanlab reaches 0.989; where the scan falls short of it (low-resolution digits, short subjects, a table of mail
+ * statistics whose natural duplicates a flip turns into floods, the rarest classes), the floor is today's level.
  */
 const flipFloor: Record<ZooName, number> = {
   'mnist-28': 0.95,
-  'digits-14': 0.94,
+  'digits-14': 0.95,
   'digits-8': 0.88,
-  spam: 0.96,
-  subjects: 0.52,
-  iris: 0.9,
-  'mail-table': 0.6,
+  spam: 0.99,
+  subjects: 0.54,
+  iris: 0.93,
+  'mail-table': 0.78,
   'imbalanced-digits': 0.89,
 }
 

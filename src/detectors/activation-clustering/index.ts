@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
+import { classSpreadPValue } from '../class-spread.js'
 import { type ClassSpectrum, classVerdictSummary } from '../shared-representation.js'
 import type { Detector, DetectorResult } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
@@ -131,15 +132,23 @@ export const activationClusteringDetector: Detector<ActivationClusteringParams> 
       suggestedLabels: new Int32Array(input.rowCount).fill(-1),
     }
     const classes: ReturnType<typeof describeClass>[] = []
+    const silhouettes: number[] = []
     const present = spectra.classes.filter((spectrum) => spectrum !== undefined)
     present.forEach((spectrum, index) => {
       const verdict = judgeClusters(spectrum, spectra.componentCount, input.features!, labels, params, {
         rng: createRng(context.seed + 7919 * (spectrum.code + 1)),
       })
       const suspected = writeClass(verdict, spectrum, labels, result)
+      silhouettes.push(verdict.silhouette)
       classes.push(describeClass(verdict, labels.classes[spectrum.code], spectrum.rows.length, suspected))
       context.onProgress?.((index + 1) / present.length)
     })
-    return { ...result, ...classVerdictSummary(classes, spectra, labels.classes) }
+    // A class's cluster counts as dataset-level evidence only when it stands apart more than the dataset's other
+    // classes' clusters do: some data hold tight natural clusters in many classes.
+    const datasetPValue = classSpreadPValue(
+      [silhouettes],
+      classes.map((entry) => entry.suspected > 0),
+    )
+    return { ...result, ...classVerdictSummary(classes, spectra, labels.classes), datasetPValue }
   },
 }

@@ -1,12 +1,28 @@
 import { z } from 'zod'
 import { type Detector, labelEvidenceCertainty } from '../types.js'
-import { wrongLabelChances } from './posterior.js'
+import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 
 const paramsSchema = z.object({}).strict()
 
 /** Neighbours whose labels join the model's view in each record's chance of a wrong label. */
 const neighbourCount = 10
+
+/** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
+function issueShare(flagged: Uint8Array, codes: Int32Array): number {
+  let issueCount = 0
+  let labelledCount = 0
+  codes.forEach((code, row) => {
+    if (code < 0) return
+    labelledCount++
+    issueCount += flagged[row]
+  })
+  return labelledCount > 0 ? issueCount / labelledCount : 0
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
 
 function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`
@@ -19,16 +35,27 @@ function percent(probability: number): string {
 export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
   id: 'label-issues',
   kind: 'label_issue',
-  summary: 'Confident learning: records whose label the cross-validated model confidently contradicts',
+  summary:
+    'Confident learning: records whose label the cross-validated model and the neighbours confidently contradict',
   requires: ['labels', 'features'],
   certainty: labelEvidenceCertainty,
   params: paramsSchema,
   async run(input) {
     const labels = input.labels!
-    const probabilities = await input.outOfFoldProbabilities()
-    const result = findLabelIssues(probabilities, labels.codes)
     // The neighbour graph is shared with the other detectors of the scan, so reading it here costs nothing more.
     const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
+    const modelProbabilities = await input.outOfFoldProbabilities()
+    // A caller's own probabilities are read as cleanlab reads them: the neighbours do not overrule them. The
+    // built-in model's are read with the neighbours, through the noise its own confident learning estimates.
+    const { mixed: probabilities, weights } = input.probabilitiesGiven
+      ? { mixed: modelProbabilities, weights: { model: 1, neighbours: 0 } }
+      : mixLabelViews(
+          modelProbabilities,
+          graph,
+          labels.codes,
+          findLabelIssues(modelProbabilities, labels.codes).jointDistribution,
+        )
+    const result = findLabelIssues(probabilities, labels.codes)
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -36,20 +63,20 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       const given = labels.codes[row]
       if (given < 0) continue
       const givenProbability = probabilities.data[row * classCount + given]
-      suspicion[row] = 1 - givenProbability
+      // Measured against what its class's own records get (confident learning's per-class threshold): the honest
+      // records of a rare or varied class get little from any model, and are not doubtful for that.
+      suspicion[row] = Math.max(0, 1 - givenProbability / result.thresholds[given])
       const suggested = result.suggestedLabels[row]
       if (result.flagged[row] && suggested >= 0) {
         explanations[row] =
-          `labelled ${labels.classes[given]} but a model trained without this record gives that label ` +
+          `labelled ${labels.classes[given]} but a model trained without this record and its nearest ` +
+          `neighbours give that label ` +
           `${percent(givenProbability)} and ${labels.classes[suggested]} ` +
           `${percent(probabilities.data[row * classCount + suggested])}`
       }
     }
-    let issueCount = 0
-    for (const flag of result.flagged) issueCount += flag
-    const labelledCount = labels.codes.filter((code) => code >= 0).length
-    const estimatedNoiseRate = labelledCount > 0 ? issueCount / labelledCount : 0
-    const wrong = wrongLabelChances(probabilities, graph, labels.codes, estimatedNoiseRate)
+    const estimatedNoiseRate = issueShare(result.flagged, labels.codes)
+    const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
       flagged: result.flagged,
@@ -58,6 +85,7 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       falseAlarmChances: wrong.map((chance, row) => (labels.codes[row] >= 0 ? 1 - chance : 1)),
       info: {
         estimatedNoiseRate,
+        viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
       },
       warnings: [],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng } from '../../util/rng.js'
-import { fitTemperature, wrongLabelChances } from './posterior.js'
+import { fitTemperature, mixLabelViews, wrongLabelChances } from './posterior.js'
 
 /**
  * 2,000 records of two well separated classes with 10% of the labels flipped: the model gives each record its true
@@ -57,5 +57,28 @@ describe('fitTemperature', () => {
       data: probabilities.data.map((value) => (value > 0.5 ? 0.9999 : 0.0001)),
     }
     expect(fitTemperature(sharp, codes)).toBeGreaterThan(1.5)
+  })
+})
+
+/** Confident learning's joint of given × true labels for two classes at 10% symmetric noise. */
+const tenPercentNoise = Float64Array.from([0.45, 0.05, 0.05, 0.45])
+
+describe('mixLabelViews', () => {
+  it('leans on the view that knows the labels: neighbours when the model guesses', () => {
+    const { probabilities, graph, codes } = noisyTwoClasses()
+    const guessing = { ...probabilities, data: probabilities.data.map(() => 0.5) }
+    const { weights } = mixLabelViews(guessing, graph, codes, tenPercentNoise)
+    expect(weights.neighbours).toBeGreaterThan(0.5)
+  })
+
+  it('gives the clean class the noise hides: flipped records get little of their label', () => {
+    const { probabilities, graph, codes, truth } = noisyTwoClasses()
+    const { mixed } = mixLabelViews(probabilities, graph, codes, tenPercentNoise)
+    const own = (row: number) => mixed.data[row * 2 + codes[row]]
+    const flipped = Array.from(codes.keys()).filter((row) => codes[row] !== truth[row])
+    const honest = Array.from(codes.keys()).filter((row) => codes[row] === truth[row])
+    const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]
+    expect(median(flipped.map(own))).toBeLessThan(0.05)
+    expect(median(honest.map(own))).toBeGreaterThan(0.95)
   })
 })

@@ -1,12 +1,162 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { minimizeLbfgs } from '../../models/lbfgs.js'
+
+/** Probabilities are floored here before logarithms are taken, so a model's exact zeros stay finite. */
+const floor = 1e-12
+/** The fit of two weights converges in a few dozen steps; this only bounds a pathological input. */
+const maxFitIterations = 100
+
+/** How much each view of the labels is believed, as exponents of a product of experts. */
+export interface ViewWeights {
+  /** Exponent of the model's out-of-fold probabilities (one over a temperature when the neighbours add nothing). */
+  model: number
+  /** Exponent of the neighbours' label distribution. */
+  neighbours: number
+}
+
+/** Each record's labelled neighbours' distance-weighted label distribution, with the class shares as one more vote. */
+function neighbourDistributions(graph: NeighbourGraph, codes: Int32Array, classCount: number): Float64Array {
+  const { k, indices, distances } = graph
+  const shares = new Float64Array(classCount)
+  let labelled = 0
+  for (const code of codes) {
+    if (code < 0) continue
+    shares[code]++
+    labelled++
+  }
+  for (let label = 0; label < classCount; label++) shares[label] /= Math.max(labelled, 1)
+  const out = new Float64Array(codes.length * classCount)
+  for (let row = 0; row < codes.length; row++) {
+    const radius = distances[row * k + k - 1] || 1
+    const votes = out.subarray(row * classCount, (row + 1) * classCount)
+    let total = 1
+    votes.set(shares)
+    for (let position = 0; position < k; position++) {
+      const neighbour = codes[indices[row * k + position]]
+      if (neighbour < 0) continue
+      const weight = 1 / (1 + distances[row * k + position] / radius)
+      votes[neighbour] += weight
+      total += weight
+    }
+    for (let label = 0; label < classCount; label++) votes[label] /= total
+  }
+  return out
+}
+
+/** Softmax of `weights · logs` for one row into `out`. */
+function mixRow(logs: readonly Float64Array[], weights: ArrayLike<number>, row: number, out: Float64Array) {
+  const classCount = out.length
+  let largest = Number.NEGATIVE_INFINITY
+  for (let label = 0; label < classCount; label++) {
+    let logit = 0
+    for (let view = 0; view < logs.length; view++)
+      logit += weights[view] * logs[view][row * classCount + label]
+    out[label] = logit
+    if (logit > largest) largest = logit
+  }
+  let total = 0
+  for (let label = 0; label < classCount; label++) {
+    out[label] = Math.exp(out[label] - largest)
+    total += out[label]
+  }
+  for (let label = 0; label < classCount; label++) out[label] /= total
+}
+
+/** P(given | true) (classCount², row = given), each column of a joint of given and true labels normalised. */
+export function givenLabelRates(joint: Float64Array, classCount: number): Float64Array {
+  const trueTotals = new Float64Array(classCount)
+  for (let given = 0; given < classCount; given++)
+    for (let truth = 0; truth < classCount; truth++) trueTotals[truth] += joint[given * classCount + truth]
+  return joint.map((value, cell) => {
+    const total = trueTotals[cell % classCount]
+    return total > 0 ? value / total : 0
+  })
+}
+
+/**
+ * The exponents that make the observed labels most likely when the clean class probabilities are
+ * `softmax(Σ weight · log view)` and the labels pass through the noise of `rates` (P(given | true)): temperature
+ * scaling and stacking in one fit, so a view weighs as much as it knows about the labels of this data (a text
+ * model may know far more than its neighbours, neighbours of low-resolution digits more than a linear model),
+ * while the noise the views already carry is left to the noise model instead of flattening the clean probabilities.
+ * @see Guo, Pleiss, Sun, Weinberger. On Calibration of Modern Neural Networks. ICML 2017.
+ * @see Goldberger, Ben-Reuven. Training deep neural-networks using a noise adaptation layer. ICLR 2017.
+ */
+function fitViewWeights(
+  logs: readonly Float64Array[],
+  codes: Int32Array,
+  classCount: number,
+  rates: Float64Array,
+): Float64Array {
+  const mixed = new Float64Array(classCount)
+  const objective = (weights: Float64Array, gradient: Float64Array) => {
+    gradient.fill(0)
+    let loss = 0
+    let labelled = 0
+    for (let row = 0; row < codes.length; row++) {
+      const code = codes[row]
+      if (code < 0) continue
+      labelled++
+      mixRow(logs, weights, row, mixed)
+      let seen = 0
+      for (let truth = 0; truth < classCount; truth++) seen += rates[code * classCount + truth] * mixed[truth]
+      seen = Math.max(seen, floor)
+      loss -= Math.log(seen)
+      // d(−log seen)/d(weight) = −Σ_true P(given | true) · q_true · (log view[true] − E_q[log view]) / seen
+      for (let view = 0; view < logs.length; view++) {
+        const log = logs[view]
+        let expected = 0
+        for (let label = 0; label < classCount; label++)
+          expected += mixed[label] * log[row * classCount + label]
+        let derivative = 0
+        for (let truth = 0; truth < classCount; truth++)
+          derivative +=
+            rates[code * classCount + truth] * mixed[truth] * (log[row * classCount + truth] - expected)
+        gradient[view] -= derivative / seen
+      }
+    }
+    for (let view = 0; view < logs.length; view++) gradient[view] /= Math.max(labelled, 1)
+    return loss / Math.max(labelled, 1)
+  }
+  const start = Float64Array.from(logs, (_, view) => (view === 0 ? 1 : 0))
+  const { point } = minimizeLbfgs(objective, start, { maxIterations: maxFitIterations, tolerance: 1e-9 })
+  // A view that only misleads is left out rather than turned upside down.
+  return point.map((weight) => Math.max(weight, 0))
+}
+
+/**
+ * Each record's clean class probabilities read from two views, the model's out-of-fold probabilities and its
+ * neighbours' labels, combined as a product of experts whose exponents are fitted to the scanned data's own labels
+ * under the label noise of `joint` (given × true labels, as confident learning estimates it).
+ */
+export function mixLabelViews(
+  probabilities: FeatureMatrix,
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  joint: Float64Array,
+): { mixed: FeatureMatrix; weights: ViewWeights } {
+  const classCount = probabilities.cols
+  const model = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
+  const neighbours = neighbourDistributions(graph, codes, classCount).map((value) => Math.log(value))
+  const logs = [model, neighbours]
+  const weights = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
+  const data = new Float32Array(probabilities.data.length)
+  const row = new Float64Array(classCount)
+  for (let index = 0; index < codes.length; index++) {
+    mixRow(logs, weights, index, row)
+    data.set(row, index * classCount)
+  }
+  return {
+    mixed: { data, rows: probabilities.rows, cols: classCount },
+    weights: { model: weights[0], neighbours: weights[1] },
+  }
+}
 
 /** Log-temperatures searched: enough to soften an over-confident model or sharpen a timid one. */
 const logTemperatureRange = { low: -1.5, high: 1.5 }
 /** Golden-section steps: the negative log-likelihood is unimodal in the log-temperature. */
 const searchSteps = 24
-/** Probabilities are floored here before powers are taken, so a model's exact zeros stay finite. */
-const floor = 1e-12
 
 function temperedRow(probabilities: FeatureMatrix, row: number, inverse: number, out: Float64Array): void {
   const classCount = probabilities.cols

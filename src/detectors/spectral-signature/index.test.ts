@@ -48,6 +48,8 @@ describe('spectral-signature', () => {
     const result = await detect(dataset)
     for (let row = 0; row < dataset.rowCount; row++) expect(result.flagged[row] === 1).toBe(planted.has(row))
     expect(result.info.suspectedClasses).toEqual(['c3'])
+    // The other three classes agree closely, so the poisoned one stands far out among them.
+    expect(result.datasetPValue).toBeLessThan(1e-6)
   })
 
   it('leaves a class with two extreme outliers alone: outliers are not a poisoned population', async () => {
@@ -56,6 +58,15 @@ describe('spectral-signature', () => {
     })
     const result = await detect(dataset)
     expect(result.flagged.every((flag) => flag === 0)).toBe(true)
+  })
+
+  it('tests a class only against other classes: two give no spread to measure against', async () => {
+    const dataset = tabular((row, values, label) => {
+      label[0] = row % 4 < 2 ? 'low' : 'high'
+      if (row % 20 === 3) values[7] = 12
+    })
+    const result = await detect(dataset)
+    expect(result.datasetPValue).toBeUndefined()
   })
 
   it('concludes nothing when only one class can be measured', async () => {

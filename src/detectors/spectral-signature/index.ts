@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
+import { classSpreadPValue } from '../class-spread.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
@@ -46,6 +47,21 @@ const MIN_GROUP_SIZE = 3
 
 /** Records of the other classes used to locate where clean records lie along a direction. */
 const REFERENCE_SAMPLE = 2000
+
+/**
+ * P-value that some suspected class stands out from the others both in its top direction's variance and in how far
+ * apart its records split there (on a log scale), against the spread of the same numbers over the other classes.
+ */
+function datasetPValueOf(verdicts: readonly ClassVerdict[]): number | undefined {
+  const logOf = (value: number) => Math.log(Math.min(Math.max(value, 1e-12), 1e12))
+  return classSpreadPValue(
+    [
+      verdicts.map((verdict) => logOf(verdict.varianceRatio)),
+      verdicts.map((verdict) => logOf(verdict.split.separation)),
+    ],
+    verdicts.map((verdict) => verdict.confidence > 0),
+  )
+}
 
 /** What the detector concluded about one class. */
 interface ClassVerdict {
@@ -174,6 +190,7 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       explanations: new Array(input.rowCount).fill(undefined),
     }
     const classes: ReturnType<typeof describeClass>[] = []
+    const verdicts: ClassVerdict[] = []
     const corrected = present.map((spectrum) => sizeCorrectedVariance(spectrum, spectra.featureCount))
     for (const [index, spectrum] of present.entries()) {
       // What a clean class gives: the median of the other classes, each corrected for its size.
@@ -181,11 +198,16 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       const location = cleanLocation(input.features!, labels.codes, spectrum, spectra.componentCount)
       const ratio = corrected[index] / reference
       const verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
+      verdicts.push(verdict)
       const className = labels.classes[spectrum.code]
       const suspected = scoreClass(verdict, spectra.componentCount, className, out)
       classes.push(describeClass(verdict, className, suspected))
       context.onProgress?.((index + 1) / present.length)
     }
-    return { ...out, ...classVerdictSummary(classes, spectra, labels.classes) }
+    return {
+      ...out,
+      ...classVerdictSummary(classes, spectra, labels.classes),
+      datasetPValue: datasetPValueOf(verdicts),
+    }
   },
 }
