@@ -24,6 +24,12 @@ export interface AnalysisOptions {
   executor?: FoldExecutor
 }
 
+/**
+ * Neighbours the shared graph holds at the least: detectors ask for 10 to 50, and one graph of the largest size,
+ * cut down for the others, costs far less than a second exact search when a larger request comes second.
+ */
+const sharedNeighbourCount = 50
+
 /** Keeps the first `k` neighbours of a graph computed with more. */
 function truncateGraph(graph: NeighbourGraph, k: number): NeighbourGraph {
   if (graph.k === k) return graph
@@ -61,8 +67,8 @@ export function withSharedAnalyses(
       if (!representation) throw new Error('neighbours need features')
       if (!graph || graphK < k) {
         throwIfAborted(options.signal, 'the scan')
-        graphK = k
-        graph = options.backend.knn(representation.geometry, representation.geometry, k, {
+        graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
+        graph = options.backend.knn(representation.geometry, representation.geometry, graphK, {
           metric: representation.metric,
           excludeSelf: true,
           onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
