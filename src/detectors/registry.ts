@@ -2,6 +2,7 @@ import { requirements } from '../domain/index.js'
 import { type ErrorIssue, PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
 import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
+import { featureCollisionDetector } from './feature-collision/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
@@ -22,6 +23,7 @@ export const builtinDetectors = {
   'spectral-signature': spectralSignatureDetector,
   'activation-clustering': activationClusteringDetector,
   'clean-label-backdoor': cleanLabelBackdoorDetector,
+  'feature-collision': featureCollisionDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
 /** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */

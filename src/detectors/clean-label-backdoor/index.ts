@@ -1,8 +1,16 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { median } from '../../stats/quantiles.js'
+import { normalSurvival } from '../../stats/tails.js'
 import type { Detector, DetectorInput } from '../types.js'
-import { leadingCoordinates, otherClassSpread, whitenClass } from './score.js'
+import {
+  columnMedians,
+  leadingDirections,
+  otherClassSpread,
+  projectRows,
+  robustScores,
+  whitenRows,
+} from './score.js'
 
 const paramsSchema = z
   .object({
@@ -39,6 +47,12 @@ type Params = z.infer<typeof paramsSchema>
 
 /** Far-out records a class needs before it can be called attacked: fewer are odd records, not a population. */
 const minimumCarriers = 5
+
+/**
+ * Least spread of the classes' log gaps: with few classes their spread is itself uncertain, and gaps within a
+ * factor of two of each other say nothing.
+ */
+const minimumLogSpread = Math.log(2)
 
 /** Leading directions examined per class. */
 const directionCount = 4
@@ -84,57 +98,85 @@ interface ClassScores {
   readonly rows: Int32Array
   readonly scores: Float64Array
   readonly tail: number
+  /** Widest gap between the class's far records and the rest along the direction, in robust z units. */
+  readonly gap: number
 }
 
-/** Each class's records scored along the leading direction of their whitened deviations. */
+interface ClassRows {
+  readonly code: number
+  readonly rows: Int32Array
+  readonly centre: Float64Array
+  readonly spread: Float64Array
+}
+
+/**
+ * The widest empty stretch between the class's records along a direction with at least `minimumCarriers` and at
+ * most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
+ * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
+ */
+function widestGap(scores: Float64Array): { width: number; beyond: number } {
+  const sorted = Float64Array.from(scores).sort().reverse()
+  const half = sorted.length >> 1
+  let width = 0
+  let beyond = 0
+  for (let index = minimumCarriers - 1; index < half; index++) {
+    const gap = sorted[index] - sorted[index + 1]
+    if (gap > width) {
+      width = gap
+      beyond = index + 1
+    }
+  }
+  return { width, beyond }
+}
+
+/** Each class's records scored along the direction of their whitened deviations where most lie far out. */
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
   const features = shrinkImages(input.dataset.features!, shape.width, shape.height)
   const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
-  return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
+  const classes = rowsByClass(labels.codes, labels.classes.length).map((rows, code) => ({
+    code,
+    rows,
+    centre: columnMedians(features, rows),
+    spread: spreads[code],
+  }))
+  return classes.flatMap(({ code, rows, centre, spread }) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = whitenClass(features, rows, spreads[code])
-    // The direction along which most records lie far out: where a pattern part of the class carries shows.
+    const whitened = whitenRows(features, rows, centre, spread)
+    const directions = leadingDirections(whitened, rows.length, features.cols, directionCount, seed + code)
+    // The direction whose far records stand most apart: where a pattern part of the class carries shows.
     let best: ClassScores | undefined
-    for (const scores of leadingCoordinates(
-      whitened,
-      rows.length,
-      features.cols,
-      directionCount,
-      seed + code,
-    )) {
-      const tail = scores.filter((score) => score >= params.tailScore).length
-      if (!best || tail > best.tail) best = { code, rows, scores, tail }
+    for (const coordinates of projectRows(whitened, rows.length, features.cols, directions)) {
+      const scores = robustScores(coordinates)
+      const gap = widestGap(scores)
+      const tail = gap.beyond
+      if (!best || gap.width > best.gap) best = { code, rows, scores, tail, gap: gap.width }
     }
     return best ? [best] : []
   })
 }
 
 /**
- * The class's p-value: its far-out count against the typical far-out share of the other classes along their own
- * most telling directions (smoothed by one record), Bonferroni over classes.
+ * The class's p-value: how much wider its gap is than the other classes' widest gaps, on a log scale against their
+ * median and robust spread (an empirical null from the same data), Bonferroni over classes.
  */
 function classPValue(target: ClassScores, classes: readonly ClassScores[]): number {
-  const shares = classes
-    .filter((other) => other !== target)
-    .map((other) => (other.tail + 1) / (other.rows.length + 1))
-    .sort((a, b) => a - b)
-  if (shares.length === 0) return 1
-  const typical = shares[shares.length >> 1]
-  return Math.min(
-    1,
-    Math.exp(logPoissonTailBound(target.tail, typical * target.rows.length)) * classes.length,
-  )
+  const others = classes.filter((other) => other !== target).map((other) => Math.log(other.gap || 1e-9))
+  if (others.length < 2 || target.gap <= 0) return 1
+  const centre = median(others)
+  const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), minimumLogSpread)
+  return Math.min(1, normalSurvival((Math.log(target.gap) - centre) / spread) * classes.length)
 }
 
 /**
- * Chance each record of the class carries the pattern: one minus its q-value, where the false share at a score is
- * how many of the class's records lie as far out on the other side (the class's natural spread along the
- * direction, an empirical null from the class itself) over how many lie at least that far out on the pattern's side.
+ * Chance each record of the class carries the pattern: none short of the gap; beyond it, one minus its q-value, where
+ * the false share at a score is how many of the class's records lie as far out on the other side (the class's
+ * natural spread along the direction, an empirical null from the class itself) over how many lie at least that far
+ * out on the pattern’s side, and never below the class’s p-value.
  * @see Efron. Large-scale simultaneous hypothesis testing: the choice of a null hypothesis. JASA 99, 2004.
  */
-function carrierChances(target: ClassScores): Float64Array {
+function carrierChances(target: ClassScores, pValue: number): Float64Array {
   const count = target.scores.length
   const mirrored = Float64Array.from(target.scores, (score) => -score).sort()
   const order = Array.from(target.scores.keys()).sort((a, b) => target.scores[b] - target.scores[a])
@@ -147,7 +189,9 @@ function carrierChances(target: ClassScores): Float64Array {
       if (mirrored[middle] < score) low = middle + 1
       else high = middle
     }
-    return Math.min(1, (count - low + 1) / (rank + 1))
+    // Records short of the gap are the class's own; one beyond it is a false alarm if the class is not attacked
+    // after all, or if natural records reach as far (as many as lie as far out on the other side).
+    return rank >= target.tail ? 1 : Math.min(1, Math.max(pValue, (count - low) / (rank + 1)))
   })
   const chances = new Float64Array(count)
   let qValue = 1
@@ -225,13 +269,13 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
       const pValue = classPValue(target, classes)
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
-      summaries.push({ label, records: target.rows.length, farOut: target.tail, pValue })
+      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap: target.gap, pValue })
       if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
-      const chances = carrierChances(target)
+      const chances = carrierChances(target, pValue)
       let carriers = 0
       target.rows.forEach((row, index) => {
         // Records whose q-values tie keep the order of how far out they lie.
-        result.suspicion[row] = chances[index] * (0.999 + 0.001 / (1 + Math.exp(-target.scores[index])))
+        result.suspicion[row] = 0.999 * chances[index] + 0.001 / (1 + Math.exp(-target.scores[index]))
         if (chances[index] < 0.5) return
         carriers++
         result.flagged[row] = 1

@@ -52,7 +52,7 @@ const levels = 256
  * Per-column medians of some rows of features in [0, 1], by counting: the median, not the mean, so that the part of
  * the class carrying a pattern does not move the centre of the silent features it writes into.
  */
-function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
+export function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
   const { data, cols } = features
   const counts = new Int32Array(cols * levels)
   for (const row of rows)
@@ -73,14 +73,17 @@ function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array 
 }
 
 /**
- * The class's records whitened by the other classes' spread, centred on the class's feature-wise median and scaled
- * to unit length, as a dense `rows × cols` matrix: a pattern in features that stay quiet in every other class
- * becomes loud here.
+ * Some records' deviations from `centre`, whitened by `spread` and scaled to unit length, as a dense
+ * `rows × cols` matrix: a pattern in features that stay quiet in every other class becomes loud here.
  * @see Locantore et al. Robust principal component analysis for functional data. Test 8, 1999 (spatial signs).
  */
-export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: Float64Array): Float32Array {
+export function whitenRows(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  centre: Float64Array,
+  spread: Float64Array,
+): Float32Array {
   const { data, cols } = features
-  const centre = columnMedians(features, rows)
   // Single precision halves the memory each class sweeps through; unit-length rows need no more.
   const out = new Float32Array(rows.length * cols)
   rows.forEach((row, index) => {
@@ -116,25 +119,13 @@ function orthonormalise(directions: Float64Array[]): void {
   })
 }
 
-/** Every row's coordinate along each direction. */
-function project(whitened: Float32Array, count: number, cols: number, directions: Float64Array[]) {
-  return directions.map((direction) => {
-    const coordinates = new Float64Array(count)
-    for (let row = 0; row < count; row++) {
-      let sum = 0
-      for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
-      coordinates[row] = sum
-    }
-    return coordinates
-  })
-}
-
 /**
  * The `directionCount` leading principal directions of whitened rows (`count × cols`, already centred) by subspace
- * iteration, and every row's robust z-score along each, oriented so the longer tail is positive (the carriers of a
- * pattern are the minority). A planted pattern need not lead: the class's natural variation may be larger.
+ * iteration, each then turned toward what its far-out records share (see `refineTowardTail`) and oriented so the
+ * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
+ * class's natural variation may be larger.
  */
-export function leadingCoordinates(
+export function leadingDirections(
   whitened: Float32Array,
   count: number,
   cols: number,
@@ -154,7 +145,7 @@ export function leadingCoordinates(
     fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)
   }
   for (let iteration = 0; iteration < iterations; iteration++) {
-    const coordinates = project(fitted, sample, cols, directions)
+    const coordinates = projectRows(fitted, sample, cols, directions)
     directions.forEach((direction, index) => {
       direction.fill(0)
       for (let row = 0; row < sample; row++) {
@@ -165,22 +156,73 @@ export function leadingCoordinates(
     })
     orthonormalise(directions)
   }
-  return project(whitened, count, cols, directions).map(orientAndStandardise)
+  return directions.map((direction) => refineTowardTail(whitened, count, cols, direction))
 }
 
 /** Records of a class that the directions are fitted on at most. */
 const fitRows = 300
 
-/** Robust z-scores (median, MAD), signed so that the side with more mass beyond 3 is positive. */
-function orientAndStandardise(coordinates: Float64Array): Float64Array {
+/** Rounds of moving a direction onto the records far out along it. */
+const refinements = 8
+
+/** Robust z-score (within the class) from which a record pulls the direction toward itself. */
+const pullFrom = 3
+
+/**
+ * Turns a direction toward what its far-out records share: the mean of their rows minus the mean of the others,
+ * repeated (two-means on one line). A pattern that a minority carries is one shared shift, so a direction that
+ * only partly points at it ends on it. Returned oriented so the far-out side is positive.
+ */
+function refineTowardTail(whitened: Float32Array, count: number, cols: number, start: Float64Array) {
+  let direction = orient(start, robustScores(projectRows(whitened, count, cols, [start])[0]))
+  for (let round = 0; round < refinements; round++) {
+    const scores = robustScores(projectRows(whitened, count, cols, [direction])[0])
+    let far = 0
+    for (let row = 0; row < count; row++) if (scores[row] >= pullFrom) far++
+    if (far < 2 || far > count / 2) break
+    const next = new Float64Array(cols)
+    for (let row = 0; row < count; row++) {
+      const weight = scores[row] >= pullFrom ? 1 / far : -1 / (count - far)
+      for (let col = 0; col < cols; col++) next[col] += weight * whitened[row * cols + col]
+    }
+    orthonormalise([next])
+    direction = orient(next, robustScores(projectRows(whitened, count, cols, [next])[0]))
+  }
+  return direction
+}
+
+/** Every row's coordinate along each direction. */
+export function projectRows(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  directions: readonly Float64Array[],
+): Float64Array[] {
+  return directions.map((direction) => {
+    const coordinates = new Float64Array(count)
+    for (let row = 0; row < count; row++) {
+      let sum = 0
+      for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
+      coordinates[row] = sum
+    }
+    return coordinates
+  })
+}
+
+/** Robust z-scores (median, MAD). */
+export function robustScores(coordinates: Float64Array): Float64Array {
   const centre = median(coordinates)
   const spread = 1.4826 * median(Float64Array.from(coordinates, (value) => Math.abs(value - centre))) || 1
-  const z = Float64Array.from(coordinates, (value) => (value - centre) / spread)
+  return Float64Array.from(coordinates, (value) => (value - centre) / spread)
+}
+
+/** The direction, negated when more records lie beyond −3 than beyond +3 along it. */
+function orient(direction: Float64Array, scores: Float64Array): Float64Array {
   let above = 0
   let below = 0
-  for (const value of z) {
+  for (const value of scores) {
     if (value > 3) above++
     else if (value < -3) below++
   }
-  return below > above ? z.map((value) => -value) : z
+  return below > above ? direction.map((value) => -value) : direction
 }
