@@ -3,8 +3,9 @@ import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import type { Detector, DetectorInput } from '../types.js'
 import {
-  focalInstance,
-  largestGroupPValue,
+  type FocalInstance,
+  focalInstances,
+  groupSizePValue,
   type NeighbourhoodOfGroup,
   sameLabelGroups,
   voteAroundGroup,
@@ -55,8 +56,8 @@ function membersByGroup(groupOf: Int32Array): Map<number, Int32Array> {
   return new Map([...lists].map(([group, rows]) => [group, Int32Array.from(rows)]))
 }
 
-/** Groups that sit inside another class: not their class's main body, most neighbours of one other label. */
-function strandedGroups(
+/** Groups of same-label records apart from their class's main body (its largest group). */
+function detachedGroups(
   graph: NeighbourGraph,
   labels: LabelColumn,
   groupOf: Int32Array,
@@ -67,29 +68,65 @@ function strandedGroups(
     const code = labels.codes[members[0]]
     largest[code] = Math.max(largest[code], members.length)
   }
-  return groups.flatMap((members) => {
-    const code = labels.codes[members[0]]
-    if (members.length === largest[code]) return []
-    const around = voteAroundGroup(graph, labels.codes, labels.classes.length, members, groupOf)
-    return around.plurality >= 0 && around.plurality !== code && around.pluralityShare > 0.5 ? [around] : []
-  })
+  return groups
+    .filter((members) => members.length < largest[labels.codes[members[0]]])
+    .map((members) => voteAroundGroup(graph, labels.codes, labels.classes.length, members, groupOf))
 }
 
 interface Collision {
   readonly group: NeighbourhoodOfGroup
+  readonly focal: FocalInstance
   readonly pValue: number
 }
 
-/** Each stranded group's p-value against the sizes of the others (leave one out), largest groups first. */
-function testGroups(stranded: readonly NeighbourhoodOfGroup[]): Collision[] {
-  const totalSize = stranded.reduce((sum, group) => sum + group.members.length, 0)
-  return stranded
-    .map((group) => {
-      const others = stranded.length - 1
-      const meanSize = others > 0 ? (totalSize - group.members.length) / others : 1
-      return { group, pValue: largestGroupPValue(group.members.length, meanSize, stranded.length) }
+/**
+ * Each detached group's p-value: how many of its members crowd one record of another class, against how many the
+ * other detached groups crowd around theirs (leave one out), most significant first.
+ */
+function testGroups(
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  groupOf: Int32Array,
+  detached: readonly NeighbourhoodOfGroup[],
+): Collision[] {
+  const focal = focalInstances(
+    graph,
+    codes,
+    groupOf,
+    new Set(detached.map((group) => groupOf[group.members[0]])),
+  )
+  const withFocal = detached.flatMap((group) => {
+    const instance = focal.get(groupOf[group.members[0]])
+    return instance ? [{ group, focal: instance }] : []
+  })
+  const crowds = withFocal.map(({ focal: instance }) => instance.members)
+  const count = crowds.filter((crowd) => crowd >= 2).length
+  return withFocal
+    .map(({ group, focal: instance }, index) => {
+      const others = crowds.filter((_, other) => other !== index)
+      return { group, focal: instance, pValue: groupSizePValue(instance.members, others, count) }
     })
     .sort((a, b) => a.pValue - b.pValue || b.group.members.length - a.group.members.length)
+}
+
+/**
+ * Whether the group's members outnumber every label among the rest of the instance's neighbours: Deep k-NN would
+ * now take the instance for the group's label, which is what a collision is for.
+ */
+function takesOver(
+  graph: NeighbourGraph,
+  labels: LabelColumn,
+  groupOf: Int32Array,
+  group: NeighbourhoodOfGroup,
+  focal: FocalInstance,
+): boolean {
+  const id = groupOf[group.members[0]]
+  const counts = new Int32Array(labels.classes.length)
+  for (let position = 0; position < graph.k; position++) {
+    const neighbour = graph.indices[focal.row * graph.k + position]
+    if (groupOf[neighbour] !== id && labels.codes[neighbour] >= 0) counts[labels.codes[neighbour]]++
+  }
+  return counts.every((count) => count < focal.members)
 }
 
 function describe(input: DetectorInput, row: number): string {
@@ -102,8 +139,8 @@ function describe(input: DetectorInput, row: number): string {
  * Records of a label that are each other's mutual neighbours form groups; a group that is not its class's main
  * body and whose neighbours outside it mostly carry one other label is stranded there (Deep k-NN, voting past the
  * group itself). Stranded records of mislabelled or ambiguous data come alone or in twos; a collision brings many
- * at once, so each stranded group's size is tested against the sizes of the others in the same data (a geometric
- * law fitted without it). The instance of the other class most of the group's neighbourhoods share is reported as
+ * at once, so each stranded group's size is tested against the sizes of the others in the same data (a power law
+ * fitted without it). The instance of the other class most of the group's neighbourhoods share is reported as
  * the target.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
@@ -121,44 +158,53 @@ export const featureCollisionDetector: Detector<Params> = {
     const k = Math.min(params.k, rowCount - 1)
     const graph = await input.neighbours(k)
     const groupOf = sameLabelGroups(graph, labels.codes, params.linkNeighbours)
-    const collisions = testGroups(strandedGroups(graph, labels, groupOf))
+    const collisions = testGroups(graph, labels.codes, groupOf, detachedGroups(graph, labels, groupOf))
     const suspicion = new Float32Array(rowCount)
     const flagged = new Uint8Array(rowCount)
     const explanations = new Array<string | undefined>(rowCount).fill(undefined)
     const suggestedLabels = new Int32Array(rowCount).fill(-1)
     const found = []
     const attacks = []
-    for (const { group, pValue } of collisions) {
-      const { members, code, plurality, pluralityShare } = group
-      const called = pValue < params.significance && members.length >= params.minGroup
-      // Ranks every stranded record, most for groups least likely to be chance; flags only groups that are tested.
-      const chance = called ? 1 - pValue : 0.5 * (1 - pValue) * pluralityShare
-      const focal = focalInstance(graph, labels.codes, members, plurality)
+    let datasetPValue = 1
+    for (const { group, focal, pValue } of collisions) {
+      const { members, code } = group
+      // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
+      if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, group, focal)) continue
+      datasetPValue = Math.min(datasetPValue, pValue)
+      const called = pValue < params.significance
+      const crowding = focal.members / Math.min(members.length, k)
+      // Every detached group with an instance is ranked, most for the least likely by chance; tested ones flag.
+      const chance = called ? 1 - pValue : 0.5 * (1 - pValue) * crowding
       const own = labels.classes[code]
-      const other = labels.classes[plurality]
+      const targetLabel = labels.codes[focal.row]
+      const other = labels.classes[targetLabel]
+      const target = describe(input, focal.row)
       for (const row of members) {
         suspicion[row] = Math.max(suspicion[row], chance)
-        suggestedLabels[row] = plurality
-        if (!called || chance < 0.5) continue
+        if (!called) continue
         flagged[row] = 1
+        suggestedLabels[row] = targetLabel
         explanations[row] =
-          `labelled ${own} but one of ${members.length} ${own} records that sit together inside class ${other}` +
-          (focal.row >= 0 ? `, around record ${describe(input, focal.row)} (labelled ${other})` : '')
+          `labelled ${own} like ${members.length - 1} records it sits apart from its class with, which crowd ` +
+          `around record ${target} (labelled ${other}): ${focal.members} of its ${k} nearest neighbours`
       }
       if (!called) continue
-      const target = focal.row >= 0 ? describe(input, focal.row) : null
-      found.push({ label: own, inside: other, records: members.length, target, pValue })
+      found.push({
+        label: own,
+        records: members.length,
+        target,
+        targetLabel: other,
+        crowding: focal.members,
+        pValue,
+      })
       attacks.push({
         kind: 'clean_label' as const,
-        description:
-          `${members.length} records labelled ${own} collide inside class ${other}` +
-          (target ? ` around record ${target}` : ''),
+        description: `${members.length} records labelled ${own} collide with record ${target} (labelled ${other})`,
         label: own,
         records: members.length,
         pValue,
       })
     }
-    const datasetPValue = collisions.length > 0 ? collisions[0].pValue : 1
     return {
       suspicion,
       flagged,
@@ -166,7 +212,7 @@ export const featureCollisionDetector: Detector<Params> = {
       suggestedLabels,
       datasetPValue,
       attacks,
-      info: { k, strandedGroups: collisions.length, collisions: found },
+      info: { k, detachedGroups: collisions.length, collisions: found },
       warnings: k < params.k ? [`only ${rowCount} records: used k=${k} instead of ${params.k}`] : [],
     }
   },

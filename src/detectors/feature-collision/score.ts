@@ -82,46 +82,62 @@ export function voteAroundGroup(
   return { members, code: codes[members[0]], outsideVotes, plurality, pluralityShare }
 }
 
+/** Counts from this one up are what the law is fitted on: one record alone says nothing about a group. */
+const smallestGroup = 2
+
 /**
- * Chance that the largest of `count` groups is at least `size` records, when group sizes follow a geometric law
- * with the given mean (sizes 1, 2, …): how clusters of records stranded in another class are sized when they
- * gather by chance, each further record a constant chance of joining.
+ * Chance that, of `count` groups counting at least two, any counts as many as `size`, when the counts follow a
+ * power law (heavy-tailed, as clusters of mixed classes are in text and tables) whose exponent is fitted to
+ * `otherSizes` by maximum likelihood, with one pseudo-group of moderate count so that a handful of counts cannot
+ * make the law steep.
+ * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009 (eq. 3.7).
  */
-export function largestGroupPValue(size: number, meanSize: number, count: number): number {
-  const stay = meanSize > 1 ? 1 - 1 / meanSize : 0
-  const tail = stay ** (size - 1)
-  return Math.min(1, -Math.expm1(count * Math.log1p(-Math.min(tail, 1 - 1e-16))))
+export function groupSizePValue(size: number, otherSizes: readonly number[], count: number): number {
+  if (size < smallestGroup) return 1
+  let logSum = 1
+  let observed = 1
+  for (const other of otherSizes) {
+    if (other < smallestGroup) continue
+    logSum += Math.log((other - 0.5) / (smallestGroup - 0.5))
+    observed++
+  }
+  const slope = observed / logSum
+  const tail = ((size - 0.5) / (smallestGroup - 0.5)) ** -slope
+  return Math.min(1, -Math.expm1(Math.max(1, count) * Math.log1p(-Math.min(tail, 1 - 1e-16))))
+}
+
+/** For a group: the record of another label whose own neighbourhood holds the most members, and how many. */
+export interface FocalInstance {
+  readonly row: number
+  readonly members: number
 }
 
 /**
- * The record of `label` nearest, on average, to the members of a group among their neighbours: the instance a
- * collision aims at shows up in most of the poisons' neighbourhoods. -1 when no neighbour has the label.
+ * For every group among `groups`, the record of another label whose own nearest neighbours hold the most of the
+ * group's members, and how many: a collision pulls its poisons into the neighbourhood of the one instance it aims
+ * at, so that instance sees them crowd around it. One pass over the neighbour graph.
  */
-export function focalInstance(
+export function focalInstances(
   graph: NeighbourGraph,
   codes: Int32Array,
-  members: Int32Array,
-  label: number,
-): { row: number; reach: number } {
-  const seen = new Map<number, { count: number; distance: number }>()
-  for (const row of members)
+  groupOf: Int32Array,
+  groups: ReadonlySet<number>,
+): Map<number, FocalInstance> {
+  const focal = new Map<number, FocalInstance>()
+  const counts = new Map<number, number>()
+  for (let row = 0; row < graph.rows; row++) {
+    if (codes[row] < 0) continue
+    counts.clear()
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
-      if (codes[neighbour] !== label) continue
-      const entry = seen.get(neighbour) ?? { count: 0, distance: 0 }
-      entry.count++
-      entry.distance += graph.distances[row * graph.k + position]
-      seen.set(neighbour, entry)
+      const group = groupOf[neighbour]
+      if (!groups.has(group) || codes[neighbour] === codes[row]) continue
+      counts.set(group, (counts.get(group) ?? 0) + 1)
     }
-  let row = -1
-  let best = { count: 0, distance: 0 }
-  for (const [candidate, entry] of seen) {
-    const better =
-      entry.count > best.count ||
-      (entry.count === best.count && entry.distance / entry.count < best.distance / Math.max(1, best.count))
-    if (row >= 0 && !better) continue
-    row = candidate
-    best = entry
+    for (const [group, count] of counts) {
+      const best = focal.get(group)
+      if (!best || count > best.members) focal.set(group, { row, members: count })
+    }
   }
-  return { row, reach: best.count / members.length }
+  return focal
 }
