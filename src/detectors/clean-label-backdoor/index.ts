@@ -10,6 +10,7 @@ import {
   projectRows,
   robustScores,
   whitenRows,
+  widestGap,
 } from './score.js'
 
 const paramsSchema = z
@@ -20,13 +21,8 @@ const paramsSchema = z
       .min(5)
       .default(50)
       .describe(
-        'classes with fewer records are not analysed: their far tails are too noisy to tell a pattern',
+        'classes with fewer records are not analysed: the gaps between their records are too noisy to tell a pattern',
       ),
-    tailScore: z
-      .number()
-      .gt(0)
-      .default(4)
-      .describe('robust z-score beyond which a record counts as carrying its class’s leading pattern'),
     significance: z
       .number()
       .gt(0)
@@ -97,61 +93,27 @@ interface ClassScores {
   readonly code: number
   readonly rows: Int32Array
   readonly scores: Float64Array
+  /** Records beyond the gap: the carriers. */
   readonly tail: number
   /** Widest gap between the class's far records and the rest along the direction, in robust z units. */
   readonly gap: number
 }
 
-interface ClassRows {
-  readonly code: number
-  readonly rows: Int32Array
-  readonly centre: Float64Array
-  readonly spread: Float64Array
-}
-
-/**
- * The widest empty stretch between the class's records along a direction with at least `minimumCarriers` and at
- * most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
- * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
- */
-function widestGap(scores: Float64Array): { width: number; beyond: number } {
-  const sorted = Float64Array.from(scores).sort().reverse()
-  const half = sorted.length >> 1
-  let width = 0
-  let beyond = 0
-  for (let index = minimumCarriers - 1; index < half; index++) {
-    const gap = sorted[index] - sorted[index + 1]
-    if (gap > width) {
-      width = gap
-      beyond = index + 1
-    }
-  }
-  return { width, beyond }
-}
-
-/** Each class's records scored along the direction of their whitened deviations where most lie far out. */
+/** Each class's records scored along the direction of their whitened deviations whose far records stand most apart. */
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
   const features = shrinkImages(input.dataset.features!, shape.width, shape.height)
   const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
-  const classes = rowsByClass(labels.codes, labels.classes.length).map((rows, code) => ({
-    code,
-    rows,
-    centre: columnMedians(features, rows),
-    spread: spreads[code],
-  }))
-  return classes.flatMap(({ code, rows, centre, spread }) => {
+  return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = whitenRows(features, rows, centre, spread)
+    const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
     const directions = leadingDirections(whitened, rows.length, features.cols, directionCount, seed + code)
-    // The direction whose far records stand most apart: where a pattern part of the class carries shows.
     let best: ClassScores | undefined
     for (const coordinates of projectRows(whitened, rows.length, features.cols, directions)) {
       const scores = robustScores(coordinates)
-      const gap = widestGap(scores)
-      const tail = gap.beyond
-      if (!best || gap.width > best.gap) best = { code, rows, scores, tail, gap: gap.width }
+      const gap = widestGap(scores, minimumCarriers)
+      if (!best || gap.width > best.gap) best = { code, rows, scores, tail: gap.beyond, gap: gap.width }
     }
     return best ? [best] : []
   })
@@ -236,10 +198,12 @@ function emptyResult(rowCount: number) {
 /**
  * Label-consistent (clean-label) backdoors: per class, the records' deviations from the class are whitened by how
  * much the other classes vary feature by feature, so a pattern added to part of one class (a faint sinusoid, a
- * blended key, a corner patch) is loud where every other class is quiet. The class's leading direction there is
- * the pattern; a class is called attacked when far more of its records lie far out along it than the other classes'
- * own leading directions put out (binomial tail, Bonferroni over classes), and its far records are scored by their
- * q-values against the other classes' tails. The pattern goes to `info.patterns` as an array in the data's units.
+ * blended key, a corner patch) is loud where every other class is quiet. Each of the class's leading directions
+ * there is turned toward what its far records share (a pattern is one shift many records carry), and the direction
+ * whose far records stand most apart from the rest is kept: the pattern's carriers sit beyond an empty gap, while
+ * a style of the class fades out gradually. A class is called attacked when its gap is far wider than the other
+ * classes' (log scale, robust spread, Bonferroni over classes), and the records beyond it are scored by their
+ * q-values against the class's own spread. The pattern goes to `info.patterns` as an array in the data's units.
  * @see Barni, Kallas, Tondi. A new backdoor attack in CNNs by training set corruption without label poisoning. ICIP 2019.
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  */
@@ -269,7 +233,8 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
       const pValue = classPValue(target, classes)
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
-      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap: target.gap, pValue })
+      const gap = Number(target.gap.toPrecision(4))
+      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap, pValue })
       if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
       const chances = carrierChances(target, pValue)
       let carriers = 0

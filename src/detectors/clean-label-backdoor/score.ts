@@ -226,3 +226,23 @@ function orient(direction: Float64Array, scores: Float64Array): Float64Array {
   }
   return below > above ? direction.map((value) => -value) : direction
 }
+
+/**
+ * The widest empty stretch between the class's records along a direction with at least `fewest` and at
+ * most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
+ * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
+ */
+export function widestGap(scores: Float64Array, fewest: number): { width: number; beyond: number } {
+  const sorted = Float64Array.from(scores).sort().reverse()
+  const half = sorted.length >> 1
+  let width = 0
+  let beyond = 0
+  for (let index = fewest - 1; index < half; index++) {
+    const gap = sorted[index] - sorted[index + 1]
+    if (gap > width) {
+      width = gap
+      beyond = index + 1
+    }
+  }
+  return { width, beyond }
+}
