@@ -51,7 +51,7 @@ const minimumCarriers = 5
 const minimumLogSpread = Math.log(2)
 
 /** Leading directions examined per class. */
-const directionCount = 4
+const directionCount = 8
 
 /**
  * Pixels kept per image at most: larger images are averaged over square blocks. Not fewer: the silent border

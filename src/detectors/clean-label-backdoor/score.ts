@@ -120,8 +120,9 @@ function orthonormalise(directions: Float64Array[]): void {
 }
 
 /**
- * The `directionCount` leading principal directions of whitened rows (`count × cols`, already centred) by subspace
- * iteration, each then turned toward what its far-out records share (see `refineTowardTail`) and oriented so the
+ * The `directionCount` leading principal directions of whitened rows (`count × cols`, centred on the median) by
+ * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
+ * what its far-out records share (see `refineTowardTail`) and oriented so the
  * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
  * class's natural variation may be larger.
  */
@@ -156,7 +157,12 @@ export function leadingDirections(
     })
     orthonormalise(directions)
   }
-  return directions.map((direction) => refineTowardTail(whitened, count, cols, direction))
+  // The rows are centred on the class's median, so their mean is where a minority sharing one shift pulls it.
+  const meanShift = new Float64Array(cols)
+  for (let row = 0; row < sample; row++)
+    for (let col = 0; col < cols; col++) meanShift[col] += fitted[row * cols + col]
+  orthonormalise([meanShift])
+  return [...directions, meanShift].map((direction) => refineTowardTail(fitted, sample, cols, direction))
 }
 
 /** Records of a class that the directions are fitted on at most. */
@@ -238,7 +244,10 @@ export function widestGap(scores: Float64Array, fewest: number): { width: number
   let width = 0
   let beyond = 0
   for (let index = fewest - 1; index < half; index++) {
-    const gap = sorted[index] - sorted[index + 1]
+    // A few of the class's own records may stray into the gap: one in twenty of those beyond it.
+    const strays = Math.floor((index + 1) / 20)
+    if (index + 1 + strays >= sorted.length) break
+    const gap = sorted[index] - sorted[index + 1 + strays]
     if (gap > width) {
       width = gap
       beyond = index + 1

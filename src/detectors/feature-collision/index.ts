@@ -1,15 +1,8 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import type { Detector, DetectorInput } from '../types.js'
-import {
-  type FocalInstance,
-  focalInstances,
-  groupSizePValue,
-  type NeighbourhoodOfGroup,
-  sameLabelGroups,
-  voteAroundGroup,
-} from './score.js'
+import type { Detector } from '../types.js'
+import { type FocalInstance, focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
 
 const paramsSchema = z
   .object({
@@ -57,24 +50,16 @@ function membersByGroup(groupOf: Int32Array): Map<number, Int32Array> {
 }
 
 /** Groups of same-label records apart from their class's main body (its largest group). */
-function detachedGroups(
-  graph: NeighbourGraph,
-  labels: LabelColumn,
-  groupOf: Int32Array,
-): NeighbourhoodOfGroup[] {
+function detachedGroups(codes: Int32Array, classCount: number, groupOf: Int32Array): Int32Array[] {
   const groups = [...membersByGroup(groupOf).values()]
-  const largest = new Int32Array(labels.classes.length)
-  for (const members of groups) {
-    const code = labels.codes[members[0]]
-    largest[code] = Math.max(largest[code], members.length)
-  }
-  return groups
-    .filter((members) => members.length < largest[labels.codes[members[0]]])
-    .map((members) => voteAroundGroup(graph, labels.codes, labels.classes.length, members, groupOf))
+  const largest = new Int32Array(classCount)
+  for (const members of groups)
+    largest[codes[members[0]]] = Math.max(largest[codes[members[0]]], members.length)
+  return groups.filter((members) => members.length < largest[codes[members[0]]])
 }
 
 interface Collision {
-  readonly group: NeighbourhoodOfGroup
+  readonly members: Int32Array
   readonly focal: FocalInstance
   readonly pValue: number
 }
@@ -87,26 +72,21 @@ function testGroups(
   graph: NeighbourGraph,
   codes: Int32Array,
   groupOf: Int32Array,
-  detached: readonly NeighbourhoodOfGroup[],
+  detached: readonly Int32Array[],
 ): Collision[] {
-  const focal = focalInstances(
-    graph,
-    codes,
-    groupOf,
-    new Set(detached.map((group) => groupOf[group.members[0]])),
-  )
-  const withFocal = detached.flatMap((group) => {
-    const instance = focal.get(groupOf[group.members[0]])
-    return instance ? [{ group, focal: instance }] : []
+  const focal = focalInstances(graph, codes, groupOf, new Set(detached.map((members) => groupOf[members[0]])))
+  const withFocal = detached.flatMap((members) => {
+    const instance = focal.get(groupOf[members[0]])
+    return instance ? [{ members, focal: instance }] : []
   })
   const crowds = withFocal.map(({ focal: instance }) => instance.members)
   const count = crowds.filter((crowd) => crowd >= 2).length
   return withFocal
-    .map(({ group, focal: instance }, index) => {
+    .map(({ members, focal: instance }, index) => {
       const others = crowds.filter((_, other) => other !== index)
-      return { group, focal: instance, pValue: groupSizePValue(instance.members, others, count) }
+      return { members, focal: instance, pValue: groupSizePValue(instance.members, others, count) }
     })
-    .sort((a, b) => a.pValue - b.pValue || b.group.members.length - a.group.members.length)
+    .sort((a, b) => a.pValue - b.pValue || b.members.length - a.members.length)
 }
 
 /**
@@ -117,10 +97,10 @@ function takesOver(
   graph: NeighbourGraph,
   labels: LabelColumn,
   groupOf: Int32Array,
-  group: NeighbourhoodOfGroup,
+  members: Int32Array,
   focal: FocalInstance,
 ): boolean {
-  const id = groupOf[group.members[0]]
+  const id = groupOf[members[0]]
   const counts = new Int32Array(labels.classes.length)
   for (let position = 0; position < graph.k; position++) {
     const neighbour = graph.indices[focal.row * graph.k + position]
@@ -129,26 +109,23 @@ function takesOver(
   return counts.every((count) => count < focal.members)
 }
 
-function describe(input: DetectorInput, row: number): string {
-  return input.ids[row]
-}
-
 /**
  * Feature collision ("poison frog") poisons: records moved toward one target instance of another class keep their
- * label but end up inside the target's class in feature space, where they are each other's nearest neighbours.
- * Records of a label that are each other's mutual neighbours form groups; a group that is not its class's main
- * body and whose neighbours outside it mostly carry one other label is stranded there (Deep k-NN, voting past the
- * group itself). Stranded records of mislabelled or ambiguous data come alone or in twos; a collision brings many
- * at once, so each stranded group's size is tested against the sizes of the others in the same data (a power law
- * fitted without it). The instance of the other class most of the group's neighbourhoods share is reported as
- * the target.
+ * label but gather next to each other around the target in feature space, where their own nearest neighbours are
+ * mostly each other (so Deep k-NN on single records misses them). Records of a label that are each other's mutual
+ * neighbours form groups; every group but a class's main body is detached. For each detached group, the record of
+ * another class whose neighbourhood holds most of its members is the instance it crowds around; a collision is
+ * called when the crowd outnumbers every label among that instance's other neighbours (Deep k-NN read from the
+ * target's side: the instance would now be taken for the group's label) and is far larger than the crowds the other
+ * detached groups of the same data gather (a power law fitted without it). The instance is reported as the target.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
+ * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
  */
 export const featureCollisionDetector: Detector<Params> = {
   id: 'feature-collision',
   kind: 'clean_label',
-  summary: 'Poison frogs: a group of records sitting inside another class, aimed at one of its records',
+  summary: 'Poison frogs: a group of one class crowding around one record of another class, labels kept',
   requires: ['labels', 'features'],
   standalone: true,
   params: paramsSchema,
@@ -158,35 +135,33 @@ export const featureCollisionDetector: Detector<Params> = {
     const k = Math.min(params.k, rowCount - 1)
     const graph = await input.neighbours(k)
     const groupOf = sameLabelGroups(graph, labels.codes, params.linkNeighbours)
-    const collisions = testGroups(graph, labels.codes, groupOf, detachedGroups(graph, labels, groupOf))
+    const detached = detachedGroups(labels.codes, labels.classes.length, groupOf)
+    const collisions = testGroups(graph, labels.codes, groupOf, detached)
     const suspicion = new Float32Array(rowCount)
     const flagged = new Uint8Array(rowCount)
     const explanations = new Array<string | undefined>(rowCount).fill(undefined)
-    const suggestedLabels = new Int32Array(rowCount).fill(-1)
     const found = []
     const attacks = []
     let datasetPValue = 1
-    for (const { group, focal, pValue } of collisions) {
-      const { members, code } = group
+    for (const { members, focal, pValue } of collisions) {
       // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
-      if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, group, focal)) continue
+      if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, members, focal)) continue
       datasetPValue = Math.min(datasetPValue, pValue)
       const called = pValue < params.significance
       const crowding = focal.members / Math.min(members.length, k)
       // Every detached group with an instance is ranked, most for the least likely by chance; tested ones flag.
       const chance = called ? 1 - pValue : 0.5 * (1 - pValue) * crowding
-      const own = labels.classes[code]
-      const targetLabel = labels.codes[focal.row]
-      const other = labels.classes[targetLabel]
-      const target = describe(input, focal.row)
+      const own = labels.classes[labels.codes[members[0]]]
+      const other = labels.classes[labels.codes[focal.row]]
+      const target = input.ids[focal.row]
       for (const row of members) {
         suspicion[row] = Math.max(suspicion[row], chance)
         if (!called) continue
         flagged[row] = 1
-        suggestedLabels[row] = targetLabel
         explanations[row] =
-          `labelled ${own} like ${members.length - 1} records it sits apart from its class with, which crowd ` +
-          `around record ${target} (labelled ${other}): ${focal.members} of its ${k} nearest neighbours`
+          `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class and crowd ` +
+          `around record ${target} (labelled ${other}), ${focal.members} of its ${k} nearest neighbours: ` +
+          `a feature collision aimed at ${target}`
       }
       if (!called) continue
       found.push({
@@ -209,10 +184,9 @@ export const featureCollisionDetector: Detector<Params> = {
       suspicion,
       flagged,
       explanations,
-      suggestedLabels,
       datasetPValue,
       attacks,
-      info: { k, detachedGroups: collisions.length, collisions: found },
+      info: { k, detachedGroups: detached.length, collisions: found },
       warnings: k < params.k ? [`only ${rowCount} records: used k=${k} instead of ${params.k}`] : [],
     }
   },

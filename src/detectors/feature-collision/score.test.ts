@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import { focalInstances, groupSizePValue, sameLabelGroups, voteAroundGroup } from './score.js'
+import { focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
 
 /** A neighbour graph from explicit lists (distances are the positions). */
 function graphOf(lists: number[][]): NeighbourGraph {
@@ -31,13 +31,6 @@ describe('feature-collision groups', () => {
     expect(new Set([groups[0], groups[1], groups[2], groups[3]]).size).toBe(1)
     expect(groups[4]).toBe(groups[5])
     expect(groups[6]).not.toBe(groups[4])
-  })
-
-  it('votes on where a group sits without counting its own members', () => {
-    const groups = sameLabelGroups(graph, codes, 2)
-    const vote = voteAroundGroup(graph, codes, 2, Int32Array.from([4, 5]), groups)
-    expect(vote.plurality).toBe(0)
-    expect(Array.from(vote.outsideVotes)).toEqual([4, 0])
   })
 
   it('finds the record of another label whose neighbourhood the group crowds', () => {

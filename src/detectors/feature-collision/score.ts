@@ -40,48 +40,6 @@ export function sameLabelGroups(
   return Int32Array.from(parents, (_, row) => (codes[row] < 0 ? -1 : findRoot(parents, row)))
 }
 
-/** A group of same-label records and the labels of the records around it. */
-export interface NeighbourhoodOfGroup {
-  readonly members: Int32Array
-  readonly code: number
-  /** Labels of the members' neighbours that are not members, weighted alike, per class. */
-  readonly outsideVotes: Float64Array
-  /** Plurality label of `outsideVotes` (-1 when there are none) and its share of them. */
-  readonly plurality: number
-  readonly pluralityShare: number
-}
-
-/**
- * Deep k-NN for a group rather than a record: the plurality label of the members' neighbours, not counting the
- * members themselves. A single record is a group of one, so this is the plain Deep k-NN vote; a clump of poisons,
- * whose nearest neighbours are each other, is judged by where the clump sits.
- * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
- */
-export function voteAroundGroup(
-  graph: NeighbourGraph,
-  codes: Int32Array,
-  classCount: number,
-  members: Int32Array,
-  groupOf: Int32Array,
-): NeighbourhoodOfGroup {
-  const group = groupOf[members[0]]
-  const outsideVotes = new Float64Array(classCount)
-  for (const row of members)
-    for (let position = 0; position < graph.k; position++) {
-      const neighbour = graph.indices[row * graph.k + position]
-      if (groupOf[neighbour] === group || codes[neighbour] < 0) continue
-      outsideVotes[codes[neighbour]]++
-    }
-  let plurality = -1
-  let total = 0
-  outsideVotes.forEach((votes, code) => {
-    total += votes
-    if (votes > 0 && (plurality < 0 || votes > outsideVotes[plurality])) plurality = code
-  })
-  const pluralityShare = plurality < 0 ? 0 : outsideVotes[plurality] / total
-  return { members, code: codes[members[0]], outsideVotes, plurality, pluralityShare }
-}
-
 /** Counts from this one up are what the law is fitted on: one record alone says nothing about a group. */
 const smallestGroup = 2
 
