@@ -234,24 +234,31 @@ function orient(direction: Float64Array, scores: Float64Array): Float64Array {
 }
 
 /**
- * The widest empty stretch between the class's records along a direction with at least `fewest` and at
- * most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
+ * The widest stretch, empty but for a few strays, between the class's records along a direction with at least
+ * `fewest` and at most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
  * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
  */
 export function widestGap(scores: Float64Array, fewest: number): { width: number; beyond: number } {
   const sorted = Float64Array.from(scores).sort().reverse()
   const half = sorted.length >> 1
   let width = 0
-  let beyond = 0
+  let start = -1
+  let strays = 0
   for (let index = fewest - 1; index < half; index++) {
     // A few of the class's own records may stray into the gap: one in twenty of those beyond it.
-    const strays = Math.floor((index + 1) / 20)
-    if (index + 1 + strays >= sorted.length) break
-    const gap = sorted[index] - sorted[index + 1 + strays]
+    const allowed = Math.floor((index + 1) / 20)
+    if (index + 1 + allowed >= sorted.length) break
+    const gap = sorted[index] - sorted[index + 1 + allowed]
     if (gap > width) {
       width = gap
-      beyond = index + 1
+      start = index
+      strays = allowed
     }
   }
-  return { width, beyond }
+  if (start < 0) return { width: 0, beyond: 0 }
+  // The carriers end at the largest single step inside the gap.
+  let edge = start
+  for (let index = start + 1; index <= start + strays; index++)
+    if (sorted[index] - sorted[index + 1] > sorted[edge] - sorted[edge + 1]) edge = index
+  return { width, beyond: edge + 1 }
 }
