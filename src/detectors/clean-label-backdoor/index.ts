@@ -108,7 +108,14 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
     const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
-    const directions = leadingDirections(whitened, rows.length, features.cols, directionCount, seed + code)
+    const directions = leadingDirections(
+      whitened,
+      rows.length,
+      features.cols,
+      directionCount,
+      seed + code,
+      minimumCarriers,
+    )
     let best: ClassScores | undefined
     for (const coordinates of projectRows(whitened, rows.length, features.cols, directions)) {
       const scores = robustScores(coordinates)

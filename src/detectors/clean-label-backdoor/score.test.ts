@@ -35,7 +35,7 @@ function classZeroDirections(planted: number) {
   const spreads = otherClassSpread(features, codes, 2, 0.02)
   const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
   const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
-  const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0)
+  const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0, 5)
   const scores = projectRows(whitened, rows.length, features.cols, directions).map(robustScores)
   return { rows, carriers, scores }
 }

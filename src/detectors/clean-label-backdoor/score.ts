@@ -132,6 +132,7 @@ export function leadingDirections(
   cols: number,
   directionCount: number,
   seed: number,
+  fewest: number,
 ): Float64Array[] {
   const rng = createRng(seed)
   const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
@@ -162,37 +163,67 @@ export function leadingDirections(
   for (let row = 0; row < sample; row++)
     for (let col = 0; col < cols; col++) meanShift[col] += fitted[row * cols + col]
   orthonormalise([meanShift])
-  return [...directions, meanShift].map((direction) => refineTowardTail(fitted, sample, cols, direction))
+  return [...directions, meanShift].map((direction) =>
+    refineTowardTail(fitted, sample, cols, direction, fewest),
+  )
 }
 
 /** Records of a class that the directions are fitted on at most. */
 const fitRows = 300
 
-/** Rounds of moving a direction onto the records far out along it. */
-const refinements = 8
+/**
+ * Rounds of moving a direction onto the records far out along it, or, when none are, onto those beyond its widest
+ * gap.
+ */
+const refinements = 4
 
 /** Robust z-score (within the class) from which a record pulls the direction toward itself. */
 const pullFrom = 3
 
+/** Moves the direction to the mean of the rows marked far minus the mean of the others; false when none or all are. */
+function pullToward(whitened: Float32Array, count: number, cols: number, far: Uint8Array, out: Float64Array) {
+  let farCount = 0
+  for (const flag of far) farCount += flag
+  if (farCount < 2 || farCount > count / 2) return false
+  out.fill(0)
+  for (let row = 0; row < count; row++) {
+    const weight = far[row] ? 1 / farCount : -1 / (count - farCount)
+    for (let col = 0; col < cols; col++) out[col] += weight * whitened[row * cols + col]
+  }
+  orthonormalise([out])
+  return true
+}
+
 /**
  * Turns a direction toward what its far-out records share: the mean of their rows minus the mean of the others,
- * repeated (two-means on one line). A pattern that a minority carries is one shared shift, so a direction that
- * only partly points at it ends on it. Returned oriented so the far-out side is positive.
+ * repeated (two-means on one line), for the records beyond a robust z of 3 or, when a partial alignment leaves
+ * none there, for those beyond the widest gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
+ * it. Returned oriented so the far-out side is positive.
  */
-function refineTowardTail(whitened: Float32Array, count: number, cols: number, start: Float64Array) {
+function refineTowardTail(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  start: Float64Array,
+  fewest: number,
+) {
   let direction = orient(start, robustScores(projectRows(whitened, count, cols, [start])[0]))
-  for (let round = 0; round < refinements; round++) {
+  const far = new Uint8Array(count)
+  for (let round = 0; round < 2 * refinements; round++) {
     const scores = robustScores(projectRows(whitened, count, cols, [direction])[0])
-    let far = 0
-    for (let row = 0; row < count; row++) if (scores[row] >= pullFrom) far++
-    if (far < 2 || far > count / 2) break
+    const threshold =
+      round < refinements
+        ? pullFrom
+        : Float64Array.from(scores).sort().reverse()[widestGap(scores, fewest).beyond - 1]
+    for (let row = 0; row < count; row++) far[row] = scores[row] >= threshold ? 1 : 0
     const next = new Float64Array(cols)
-    for (let row = 0; row < count; row++) {
-      const weight = scores[row] >= pullFrom ? 1 / far : -1 / (count - far)
-      for (let col = 0; col < cols; col++) next[col] += weight * whitened[row * cols + col]
+    if (!pullToward(whitened, count, cols, far, next)) {
+      if (round >= refinements) break
+      round = refinements - 1
+      continue
     }
-    orthonormalise([next])
     direction = orient(next, robustScores(projectRows(whitened, count, cols, [next])[0]))
+    if (round === refinements - 1) break
   }
   return direction
 }
