@@ -109,6 +109,44 @@ function takesOver(
   return counts.every((count) => count < focal.members)
 }
 
+interface Outputs {
+  readonly suspicion: Float32Array
+  readonly flagged: Uint8Array
+  readonly explanations: (string | undefined)[]
+}
+
+/** Flags a tested collision's members with why, and describes it for `info` and the verdict. */
+function flagCollision(
+  outputs: Outputs,
+  ids: readonly string[],
+  labels: LabelColumn,
+  { members, focal, pValue }: Collision,
+  k: number,
+) {
+  const own = labels.classes[labels.codes[members[0]]]
+  const other = labels.classes[labels.codes[focal.row]]
+  const target = ids[focal.row]
+  for (const row of members) {
+    outputs.suspicion[row] = Math.max(outputs.suspicion[row], 1 - pValue)
+    outputs.flagged[row] = 1
+    outputs.explanations[row] =
+      `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class and crowd ` +
+      `around record ${target} (labelled ${other}), ${focal.members} of its ${k} nearest neighbours: ` +
+      `a feature collision aimed at ${target}`
+  }
+  const records = members.length
+  return {
+    found: { label: own, records, target, targetLabel: other, crowding: focal.members, pValue },
+    attack: {
+      kind: 'clean_label' as const,
+      description: `${records} records labelled ${own} collide with record ${target} (labelled ${other})`,
+      label: own,
+      records,
+      pValue,
+    },
+  }
+}
+
 /**
  * Feature collision ("poison frog") poisons: records moved toward one target instance of another class keep their
  * label but gather next to each other around the target in feature space, where their own nearest neighbours are
@@ -137,53 +175,31 @@ export const featureCollisionDetector: Detector<Params> = {
     const groupOf = sameLabelGroups(graph, labels.codes, params.linkNeighbours)
     const detached = detachedGroups(labels.codes, labels.classes.length, groupOf)
     const collisions = testGroups(graph, labels.codes, groupOf, detached)
-    const suspicion = new Float32Array(rowCount)
-    const flagged = new Uint8Array(rowCount)
-    const explanations = new Array<string | undefined>(rowCount).fill(undefined)
+    const outputs: Outputs = {
+      suspicion: new Float32Array(rowCount),
+      flagged: new Uint8Array(rowCount),
+      explanations: new Array<string | undefined>(rowCount).fill(undefined),
+    }
     const found = []
     const attacks = []
     let datasetPValue = 1
-    for (const { members, focal, pValue } of collisions) {
+    for (const collision of collisions) {
+      const { members, focal, pValue } = collision
       // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
       if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, members, focal)) continue
       datasetPValue = Math.min(datasetPValue, pValue)
-      const called = pValue < params.significance
-      const crowding = focal.members / Math.min(members.length, k)
-      // Every detached group with an instance is ranked, most for the least likely by chance; tested ones flag.
-      const chance = called ? 1 - pValue : 0.5 * (1 - pValue) * crowding
-      const own = labels.classes[labels.codes[members[0]]]
-      const other = labels.classes[labels.codes[focal.row]]
-      const target = input.ids[focal.row]
-      for (const row of members) {
-        suspicion[row] = Math.max(suspicion[row], chance)
-        if (!called) continue
-        flagged[row] = 1
-        explanations[row] =
-          `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class and crowd ` +
-          `around record ${target} (labelled ${other}), ${focal.members} of its ${k} nearest neighbours: ` +
-          `a feature collision aimed at ${target}`
+      if (pValue < params.significance) {
+        const reported = flagCollision(outputs, input.ids, labels, collision, k)
+        found.push(reported.found)
+        attacks.push(reported.attack)
+        continue
       }
-      if (!called) continue
-      found.push({
-        label: own,
-        records: members.length,
-        target,
-        targetLabel: other,
-        crowding: focal.members,
-        pValue,
-      })
-      attacks.push({
-        kind: 'clean_label' as const,
-        description: `${members.length} records labelled ${own} collide with record ${target} (labelled ${other})`,
-        label: own,
-        records: members.length,
-        pValue,
-      })
+      // Groups short of the test still rank by how they crowd their instance, below any tested one.
+      const chance = 0.5 * (1 - pValue) * (focal.members / Math.min(members.length, k))
+      for (const row of members) outputs.suspicion[row] = Math.max(outputs.suspicion[row], chance)
     }
     return {
-      suspicion,
-      flagged,
-      explanations,
+      ...outputs,
       datasetPValue,
       attacks,
       info: { k, detachedGroups: detached.length, collisions: found },
