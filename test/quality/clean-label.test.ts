@@ -108,11 +108,11 @@ describe.each(backdoorCases)(
       if (testCase.pattern !== 'patch') return
       // The patch sits in the bottom-right corner (one pixel in from the edge): the picture is brightest there.
       let brightest = { value: Number.NEGATIVE_INFINITY, x: -1, y: -1 }
-      found.pattern.forEach((row, y) =>
+      found.pattern.forEach((row, y) => {
         row.forEach((value, x) => {
           if (value > brightest.value) brightest = { value, x, y }
-        }),
-      )
+        })
+      })
       expect(brightest.x).toBeGreaterThanOrEqual(width - 4)
       expect(brightest.y).toBeGreaterThanOrEqual(height - 4)
     })
