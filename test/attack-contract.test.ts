@@ -67,6 +67,14 @@ const cases = {
     expectedCount: 16,
     invalid: { params: { target: 'eleven' }, paths: ['label-consistent.target'] },
   },
+  'feature-collision': {
+    params: { poisons: 5 },
+    expectedCount: 5,
+    invalid: {
+      params: { targetId: 'nope', base: 'x' },
+      paths: ['feature-collision.base', 'feature-collision.targetId'],
+    },
+  },
 } satisfies Record<AttackId, ContractCase>
 
 /** Every per-record value of a dataset as one string, to compare datasets and catch writes into inputs. */
@@ -94,7 +102,7 @@ describe('attack registry', () => {
 
   it('rejects an unknown attack and lists the valid ones', () => {
     expect(() => getAttack('label-flop')).toThrowErrorMatchingInlineSnapshot(
-      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted, label-consistent]`,
+      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted, label-consistent, feature-collision]`,
     )
   })
 })

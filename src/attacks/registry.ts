@@ -8,6 +8,7 @@ import { backdoorFeatureAttack } from './backdoor-feature/index.js'
 import { backdoorPatchAttack } from './backdoor-patch/index.js'
 import { backdoorTokenAttack } from './backdoor-token/index.js'
 import { cleanLabelAttack } from './clean-label/index.js'
+import { featureCollisionAttack } from './feature-collision/index.js'
 import { labelConsistentAttack } from './label-consistent/index.js'
 import { labelFlipAttack } from './label-flip/index.js'
 import { targetedAttack } from './targeted/index.js'
@@ -23,6 +24,7 @@ export const attackRegistry = {
   availability: availabilityAttack,
   targeted: targetedAttack,
   'label-consistent': labelConsistentAttack,
+  'feature-collision': featureCollisionAttack,
 } as const satisfies Record<string, Attack<unknown>>
 
 export type AttackId = keyof typeof attackRegistry

@@ -3,6 +3,7 @@ import { type ErrorIssue, PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
 import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
 import { crowdConsensusDetector } from './crowd-consensus/index.js'
+import { featureCollisionDetector } from './feature-collision/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
@@ -23,6 +24,7 @@ export const builtinDetectors = {
   'spectral-signature': spectralSignatureDetector,
   'activation-clustering': activationClusteringDetector,
   'clean-label-backdoor': cleanLabelBackdoorDetector,
+  'feature-collision': featureCollisionDetector,
   'crowd-consensus': crowdConsensusDetector,
 } as const satisfies Record<string, Detector<unknown>>
 

@@ -234,7 +234,8 @@ describe('poisonguard attack', () => {
       Arguments:
         kind                         one of: label-flip, backdoor-patch,
                                      backdoor-token, backdoor-feature, clean-label,
-                                     availability, targeted, label-consistent
+                                     availability, targeted, label-consistent,
+                                     feature-collision
         input                        dataset: .csv, .jsonl, .parquet, or a folder of
                                      images root/<label>/<file>
 
@@ -343,6 +344,16 @@ describe('poisonguard attack', () => {
             amplitude=0.08         strength of the sine, or opacity of the blend, in units of the value range (SIG: 20/255)
             frequency=6            sine: cycles across the width of an image or the columns
             size=3                 patch: side of the square in pixels
+        feature-collision Poison frogs: base-class records moved toward one target in feature space, labels kept
+            poisons=60             base-class records turned into poisons
+            targetId               id of the record the poisons should get misclassified (default: a random labelled record)
+            base                   class whose records become the poisons, i.e. the class the target should be taken for (default: the class of the target’s nearest record of another class in feature space)
+            components=16          dimensions of the learned feature space the poisons collide with the target in
+            norm="linf"            norm of the perturbation budget
+            epsilon=0.3            budget per poison, in units of the pixel range (images) or of each column’s standard deviation
+            beta=0.25              weight of staying close to the base input (β of the paper)
+            iterations=200         forward-backward iterations at most
+            stepSize=0.5           step of the gradient (forward) step
 
       Units: noise, jitter and budgets count in the pixel range for images, else in each column's standard deviation.
 

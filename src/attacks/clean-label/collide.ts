@@ -49,10 +49,20 @@ function project(
 }
 
 /**
- * Feature collision by forward-backward splitting (Shafahi et al., Algorithm 1) for the linear representation
- * f(x) = x / unit: a gradient step on ½‖f(x) − f(t)‖², then the proximal step of (β/2)‖f(x) − f(b)‖², then the
- * budget projection. Both steps are coordinate-wise, so they read the same in input units. Writes the poison into
- * `out` and returns the iterations run.
+ * The gradient of the collision term ½‖f(x) − f(t)‖² at `point`, in units (`x / unit` per column) and scaled back
+ * to input units, written into `out`.
+ */
+export type CollisionGradient = (point: Float64Array, target: Float32Array, out: Float64Array) => void
+
+/** The gradient for the linear representation f(x) = x / unit: coordinate-wise, so it reads the same in input units. */
+const inputSpaceGradient: CollisionGradient = (point, target, out) => {
+  for (let col = 0; col < point.length; col++) out[col] = point[col] - target[col]
+}
+
+/**
+ * Feature collision by forward-backward splitting (Shafahi et al., Algorithm 1): a gradient step on
+ * ½‖f(x) − f(t)‖² (by default for the linear representation f(x) = x / unit), then the proximal step of
+ * (β/2)‖f(x) − f(b)‖², then the budget projection. Writes the poison into `out` and returns the iterations run.
  */
 export function collide(
   base: Float32Array,
@@ -60,16 +70,19 @@ export function collide(
   space: CollisionSpace,
   settings: CollisionSettings,
   out: Float32Array,
+  gradient: CollisionGradient = inputSpaceGradient,
 ): number {
   const { beta, stepSize } = settings
   const point = Float64Array.from(base)
   const next = new Float64Array(base.length)
+  const slope = new Float64Array(base.length)
   const shrink = 1 / (1 + stepSize * beta)
   let iteration = 0
   while (iteration < settings.iterations) {
     iteration++
+    gradient(point, target, slope)
     for (let col = 0; col < point.length; col++) {
-      const forward = point[col] - stepSize * (point[col] - target[col])
+      const forward = point[col] - stepSize * slope[col]
       next[col] = (forward + stepSize * beta * base[col]) * shrink
     }
     project(next, base, space, settings)

@@ -1,8 +1,17 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { median } from '../../stats/quantiles.js'
+import { normalSurvival } from '../../stats/tails.js'
 import type { Detector, DetectorInput } from '../types.js'
-import { leadingCoordinates, otherClassSpread, whitenClass } from './score.js'
+import {
+  columnMedians,
+  leadingDirections,
+  otherClassSpread,
+  projectRows,
+  robustScores,
+  whitenRows,
+  widestGap,
+} from './score.js'
 
 const paramsSchema = z
   .object({
@@ -12,13 +21,8 @@ const paramsSchema = z
       .min(5)
       .default(50)
       .describe(
-        'classes with fewer records are not analysed: their far tails are too noisy to tell a pattern',
+        'classes with fewer records are not analysed: the gaps between their records are too noisy to tell a pattern',
       ),
-    tailScore: z
-      .number()
-      .gt(0)
-      .default(4)
-      .describe('robust z-score beyond which a record counts as carrying its class’s leading pattern'),
     significance: z
       .number()
       .gt(0)
@@ -40,8 +44,14 @@ type Params = z.infer<typeof paramsSchema>
 /** Far-out records a class needs before it can be called attacked: fewer are odd records, not a population. */
 const minimumCarriers = 5
 
+/**
+ * Least spread of the classes' log gaps: with few classes their spread is itself uncertain, and gaps within a
+ * factor of two of each other say nothing.
+ */
+const minimumLogSpread = Math.log(2)
+
 /** Leading directions examined per class. */
-const directionCount = 4
+const directionCount = 8
 
 /**
  * Pixels kept per image at most: larger images are averaged over square blocks. Not fewer: the silent border
@@ -83,10 +93,13 @@ interface ClassScores {
   readonly code: number
   readonly rows: Int32Array
   readonly scores: Float64Array
+  /** Records beyond the gap: the carriers. */
   readonly tail: number
+  /** Widest gap between the class's far records and the rest along the direction, in robust z units. */
+  readonly gap: number
 }
 
-/** Each class's records scored along the leading direction of their whitened deviations. */
+/** Each class's records scored along the direction of their whitened deviations whose far records stand most apart. */
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
@@ -94,47 +107,45 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = whitenClass(features, rows, spreads[code])
-    // The direction along which most records lie far out: where a pattern part of the class carries shows.
-    let best: ClassScores | undefined
-    for (const scores of leadingCoordinates(
+    const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
+    const directions = leadingDirections(
       whitened,
       rows.length,
       features.cols,
       directionCount,
       seed + code,
-    )) {
-      const tail = scores.filter((score) => score >= params.tailScore).length
-      if (!best || tail > best.tail) best = { code, rows, scores, tail }
+      minimumCarriers,
+    )
+    let best: ClassScores | undefined
+    for (const coordinates of projectRows(whitened, rows.length, features.cols, directions)) {
+      const scores = robustScores(coordinates)
+      const gap = widestGap(scores, minimumCarriers)
+      if (!best || gap.width > best.gap) best = { code, rows, scores, tail: gap.beyond, gap: gap.width }
     }
     return best ? [best] : []
   })
 }
 
 /**
- * The class's p-value: its far-out count against the typical far-out share of the other classes along their own
- * most telling directions (smoothed by one record), Bonferroni over classes.
+ * The class's p-value: how much wider its gap is than the other classes' widest gaps, on a log scale against their
+ * median and robust spread (an empirical null from the same data), Bonferroni over classes.
  */
 function classPValue(target: ClassScores, classes: readonly ClassScores[]): number {
-  const shares = classes
-    .filter((other) => other !== target)
-    .map((other) => (other.tail + 1) / (other.rows.length + 1))
-    .sort((a, b) => a - b)
-  if (shares.length === 0) return 1
-  const typical = shares[shares.length >> 1]
-  return Math.min(
-    1,
-    Math.exp(logPoissonTailBound(target.tail, typical * target.rows.length)) * classes.length,
-  )
+  const others = classes.filter((other) => other !== target).map((other) => Math.log(other.gap || 1e-9))
+  if (others.length < 2 || target.gap <= 0) return 1
+  const centre = median(others)
+  const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), minimumLogSpread)
+  return Math.min(1, normalSurvival((Math.log(target.gap) - centre) / spread) * classes.length)
 }
 
 /**
- * Chance each record of the class carries the pattern: one minus its q-value, where the false share at a score is
- * how many of the class's records lie as far out on the other side (the class's natural spread along the
- * direction, an empirical null from the class itself) over how many lie at least that far out on the pattern's side.
+ * Chance each record of the class carries the pattern: none short of the gap; beyond it, one minus its q-value, where
+ * the false share at a score is how many of the class's records lie as far out on the other side (the class's
+ * natural spread along the direction, an empirical null from the class itself) over how many lie at least that far
+ * out on the pattern’s side, and never below the class’s p-value.
  * @see Efron. Large-scale simultaneous hypothesis testing: the choice of a null hypothesis. JASA 99, 2004.
  */
-function carrierChances(target: ClassScores): Float64Array {
+function carrierChances(target: ClassScores, pValue: number): Float64Array {
   const count = target.scores.length
   const mirrored = Float64Array.from(target.scores, (score) => -score).sort()
   const order = Array.from(target.scores.keys()).sort((a, b) => target.scores[b] - target.scores[a])
@@ -147,7 +158,9 @@ function carrierChances(target: ClassScores): Float64Array {
       if (mirrored[middle] < score) low = middle + 1
       else high = middle
     }
-    return Math.min(1, (count - low + 1) / (rank + 1))
+    // Records short of the gap are the class's own; one beyond it is a false alarm if the class is not attacked
+    // after all, or if natural records reach as far (as many as lie as far out on the other side).
+    return rank >= target.tail ? 1 : Math.min(1, Math.max(pValue, (count - low) / (rank + 1)))
   })
   const chances = new Float64Array(count)
   let qValue = 1
@@ -192,10 +205,12 @@ function emptyResult(rowCount: number) {
 /**
  * Label-consistent (clean-label) backdoors: per class, the records' deviations from the class are whitened by how
  * much the other classes vary feature by feature, so a pattern added to part of one class (a faint sinusoid, a
- * blended key, a corner patch) is loud where every other class is quiet. The class's leading direction there is
- * the pattern; a class is called attacked when far more of its records lie far out along it than the other classes'
- * own leading directions put out (binomial tail, Bonferroni over classes), and its far records are scored by their
- * q-values against the other classes' tails. The pattern goes to `info.patterns` as an array in the data's units.
+ * blended key, a corner patch) is loud where every other class is quiet. Each of the class's leading directions
+ * there is turned toward what its far records share (a pattern is one shift many records carry), and the direction
+ * whose far records stand most apart from the rest is kept: the pattern's carriers sit beyond an empty gap, while
+ * a style of the class fades out gradually. A class is called attacked when its gap is far wider than the other
+ * classes' (log scale, robust spread, Bonferroni over classes), and the records beyond it are scored by their
+ * q-values against the class's own spread. The pattern goes to `info.patterns` as an array in the data's units.
  * @see Barni, Kallas, Tondi. A new backdoor attack in CNNs by training set corruption without label poisoning. ICIP 2019.
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  */
@@ -225,13 +240,14 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
       const pValue = classPValue(target, classes)
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
-      summaries.push({ label, records: target.rows.length, farOut: target.tail, pValue })
+      const gap = Number(target.gap.toPrecision(4))
+      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap, pValue })
       if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
-      const chances = carrierChances(target)
+      const chances = carrierChances(target, pValue)
       let carriers = 0
       target.rows.forEach((row, index) => {
         // Records whose q-values tie keep the order of how far out they lie.
-        result.suspicion[row] = chances[index] * (0.999 + 0.001 / (1 + Math.exp(-target.scores[index])))
+        result.suspicion[row] = 0.999 * chances[index] + 0.001 / (1 + Math.exp(-target.scores[index]))
         if (chances[index] < 0.5) return
         carriers++
         result.flagged[row] = 1

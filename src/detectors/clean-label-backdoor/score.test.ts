@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { leadingCoordinates, otherClassSpread, whitenClass } from './score.js'
+import {
+  columnMedians,
+  leadingDirections,
+  otherClassSpread,
+  projectRows,
+  robustScores,
+  whitenRows,
+  widestGap,
+} from './score.js'
 
 /** Two classes of noisy 40-feature records; the first 10 features are silent in class 1, and `planted` class-0 records carry a pattern there. */
 function twoClasses(planted: number) {
@@ -22,20 +30,31 @@ function twoClasses(planted: number) {
   return { features: { data, rows, cols }, codes, carriers }
 }
 
+function classZeroDirections(planted: number) {
+  const { features, codes, carriers } = twoClasses(planted)
+  const spreads = otherClassSpread(features, codes, 2, 0.02)
+  const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
+  const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
+  const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0, 5)
+  const scores = projectRows(whitened, rows.length, features.cols, directions).map(robustScores)
+  return { rows, carriers, scores }
+}
+
 describe('clean-label-backdoor scores', () => {
-  it('puts the records carrying a pattern far out along one of their class’s leading directions', () => {
-    const { features, codes, carriers } = twoClasses(45)
-    const spreads = otherClassSpread(features, codes, 2, 0.02)
-    const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-    const whitened = whitenClass(features, rows, spreads[0])
-    const directions = leadingCoordinates(whitened, rows.length, features.cols, 4, 0)
-    const best = directions.reduce((a, b) =>
-      b.filter((z) => z >= 4).length > a.filter((z) => z >= 4).length ? b : a,
-    )
-    const carried = new Set(carriers)
-    const far = Array.from(rows.keys()).filter((index) => best[index] >= 4)
-    expect(far.every((index) => carried.has(rows[index]))).toBe(true)
-    expect(far.length).toBe(carriers.length)
+  it('puts exactly the records carrying a pattern beyond the widest gap along one leading direction', () => {
+    const { rows, carriers, scores } = classZeroDirections(45)
+    const best = scores.reduce((a, b) => (widestGap(b, 5).width > widestGap(a, 5).width ? b : a))
+    const gap = widestGap(best, 5)
+    expect(gap.beyond).toBe(carriers.length)
+    const threshold = Float64Array.from(best).sort().reverse()[gap.beyond - 1]
+    const beyond = Array.from(rows.keys()).filter((index) => best[index] >= threshold)
+    expect(beyond.map((index) => rows[index]).sort((a, b) => a - b)).toEqual(carriers)
+  })
+
+  it('leaves no wide gap in a class that carries no pattern', () => {
+    const planted = classZeroDirections(45).scores.map((scores) => widestGap(scores, 5).width)
+    const clean = classZeroDirections(0).scores.map((scores) => widestGap(scores, 5).width)
+    expect(Math.max(...clean) * 5).toBeLessThan(Math.max(...planted))
   })
 
   it('measures each class against the others’ spread, floored for silent features', () => {

@@ -52,7 +52,7 @@ const levels = 256
  * Per-column medians of some rows of features in [0, 1], by counting: the median, not the mean, so that the part of
  * the class carrying a pattern does not move the centre of the silent features it writes into.
  */
-function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
+export function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
   const { data, cols } = features
   const counts = new Int32Array(cols * levels)
   for (const row of rows)
@@ -73,14 +73,17 @@ function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array 
 }
 
 /**
- * The class's records whitened by the other classes' spread, centred on the class's feature-wise median and scaled
- * to unit length, as a dense `rows × cols` matrix: a pattern in features that stay quiet in every other class
- * becomes loud here.
+ * Some records' deviations from `centre`, whitened by `spread` and scaled to unit length, as a dense
+ * `rows × cols` matrix: a pattern in features that stay quiet in every other class becomes loud here.
  * @see Locantore et al. Robust principal component analysis for functional data. Test 8, 1999 (spatial signs).
  */
-export function whitenClass(features: FeatureMatrix, rows: Int32Array, spread: Float64Array): Float32Array {
+export function whitenRows(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  centre: Float64Array,
+  spread: Float64Array,
+): Float32Array {
   const { data, cols } = features
-  const centre = columnMedians(features, rows)
   // Single precision halves the memory each class sweeps through; unit-length rows need no more.
   const out = new Float32Array(rows.length * cols)
   rows.forEach((row, index) => {
@@ -116,30 +119,20 @@ function orthonormalise(directions: Float64Array[]): void {
   })
 }
 
-/** Every row's coordinate along each direction. */
-function project(whitened: Float32Array, count: number, cols: number, directions: Float64Array[]) {
-  return directions.map((direction) => {
-    const coordinates = new Float64Array(count)
-    for (let row = 0; row < count; row++) {
-      let sum = 0
-      for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
-      coordinates[row] = sum
-    }
-    return coordinates
-  })
-}
-
 /**
- * The `directionCount` leading principal directions of whitened rows (`count × cols`, already centred) by subspace
- * iteration, and every row's robust z-score along each, oriented so the longer tail is positive (the carriers of a
- * pattern are the minority). A planted pattern need not lead: the class's natural variation may be larger.
+ * The `directionCount` leading principal directions of whitened rows (`count × cols`, centred on the median) by
+ * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
+ * what its far-out records share (see `refineTowardTail`) and oriented so the
+ * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
+ * class's natural variation may be larger.
  */
-export function leadingCoordinates(
+export function leadingDirections(
   whitened: Float32Array,
   count: number,
   cols: number,
   directionCount: number,
   seed: number,
+  fewest: number,
 ): Float64Array[] {
   const rng = createRng(seed)
   const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
@@ -154,7 +147,7 @@ export function leadingCoordinates(
     fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)
   }
   for (let iteration = 0; iteration < iterations; iteration++) {
-    const coordinates = project(fitted, sample, cols, directions)
+    const coordinates = projectRows(fitted, sample, cols, directions)
     directions.forEach((direction, index) => {
       direction.fill(0)
       for (let row = 0; row < sample; row++) {
@@ -165,22 +158,138 @@ export function leadingCoordinates(
     })
     orthonormalise(directions)
   }
-  return project(whitened, count, cols, directions).map(orientAndStandardise)
+  // The rows are centred on the class's median, so their mean is where a minority sharing one shift pulls it.
+  const meanShift = new Float64Array(cols)
+  for (let row = 0; row < sample; row++)
+    for (let col = 0; col < cols; col++) meanShift[col] += fitted[row * cols + col]
+  orthonormalise([meanShift])
+  return [...directions, meanShift].map((direction) =>
+    refineTowardTail(fitted, sample, cols, direction, fewest),
+  )
 }
 
 /** Records of a class that the directions are fitted on at most. */
 const fitRows = 300
 
-/** Robust z-scores (median, MAD), signed so that the side with more mass beyond 3 is positive. */
-function orientAndStandardise(coordinates: Float64Array): Float64Array {
+/**
+ * Rounds of moving a direction onto the records far out along it, or, when none are, onto those beyond its widest
+ * gap.
+ */
+const refinements = 4
+
+/** Robust z-score (within the class) from which a record pulls the direction toward itself. */
+const pullFrom = 3
+
+/** Moves the direction to the mean of the rows marked far minus the mean of the others; false when none or all are. */
+function pullToward(whitened: Float32Array, count: number, cols: number, far: Uint8Array, out: Float64Array) {
+  let farCount = 0
+  for (const flag of far) farCount += flag
+  if (farCount < 2 || farCount > count / 2) return false
+  out.fill(0)
+  for (let row = 0; row < count; row++) {
+    const weight = far[row] ? 1 / farCount : -1 / (count - farCount)
+    for (let col = 0; col < cols; col++) out[col] += weight * whitened[row * cols + col]
+  }
+  orthonormalise([out])
+  return true
+}
+
+/**
+ * Turns a direction toward what its far-out records share: the mean of their rows minus the mean of the others,
+ * repeated (two-means on one line), for the records beyond a robust z of 3 or, when a partial alignment leaves
+ * none there, for those beyond the widest gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
+ * it. Returned oriented so the far-out side is positive.
+ */
+function refineTowardTail(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  start: Float64Array,
+  fewest: number,
+) {
+  let direction = orient(start, robustScores(projectRows(whitened, count, cols, [start])[0]))
+  const far = new Uint8Array(count)
+  for (let round = 0; round < 2 * refinements; round++) {
+    const scores = robustScores(projectRows(whitened, count, cols, [direction])[0])
+    const threshold =
+      round < refinements
+        ? pullFrom
+        : Float64Array.from(scores).sort().reverse()[widestGap(scores, fewest).beyond - 1]
+    for (let row = 0; row < count; row++) far[row] = scores[row] >= threshold ? 1 : 0
+    const next = new Float64Array(cols)
+    if (!pullToward(whitened, count, cols, far, next)) {
+      if (round >= refinements) break
+      round = refinements - 1
+      continue
+    }
+    direction = orient(next, robustScores(projectRows(whitened, count, cols, [next])[0]))
+    if (round === refinements - 1) break
+  }
+  return direction
+}
+
+/** Every row's coordinate along each direction. */
+export function projectRows(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  directions: readonly Float64Array[],
+): Float64Array[] {
+  return directions.map((direction) => {
+    const coordinates = new Float64Array(count)
+    for (let row = 0; row < count; row++) {
+      let sum = 0
+      for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
+      coordinates[row] = sum
+    }
+    return coordinates
+  })
+}
+
+/** Robust z-scores (median, MAD). */
+export function robustScores(coordinates: Float64Array): Float64Array {
   const centre = median(coordinates)
   const spread = 1.4826 * median(Float64Array.from(coordinates, (value) => Math.abs(value - centre))) || 1
-  const z = Float64Array.from(coordinates, (value) => (value - centre) / spread)
+  return Float64Array.from(coordinates, (value) => (value - centre) / spread)
+}
+
+/** The direction, negated when more records lie beyond −3 than beyond +3 along it. */
+function orient(direction: Float64Array, scores: Float64Array): Float64Array {
   let above = 0
   let below = 0
-  for (const value of z) {
+  for (const value of scores) {
     if (value > 3) above++
     else if (value < -3) below++
   }
-  return below > above ? z.map((value) => -value) : z
+  return below > above ? direction.map((value) => -value) : direction
+}
+
+/**
+ * The widest stretch, empty but for a few strays, between the class's records along a direction with at least
+ * `fewest` and at most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
+ * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
+ */
+export function widestGap(scores: Float64Array, fewest: number): { width: number; beyond: number } {
+  const sorted = Float64Array.from(scores).sort().reverse()
+  const half = sorted.length >> 1
+  let width = 0
+  let start = -1
+  let strays = 0
+  for (let index = fewest - 1; index < half; index++) {
+    // A few of the class's own records may stray into the gap: one in twenty of those beyond it.
+    const allowed = Math.floor((index + 1) / 20)
+    if (index + 1 + allowed >= sorted.length) break
+    const gap = sorted[index] - sorted[index + 1 + allowed]
+    if (gap > width) {
+      width = gap
+      start = index
+      strays = allowed
+    }
+  }
+  if (start < 0) return { width: 0, beyond: 0 }
+  // The carriers end at the largest single step inside the gap.
+  let edge = start
+  for (let index = start + 1; index <= start + strays; index++)
+    if (sorted[index] - sorted[index + 1] > sorted[edge] - sorted[edge + 1]) edge = index
+  return { width, beyond: edge + 1 }
 }

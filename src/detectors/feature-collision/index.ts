@@ -1,0 +1,209 @@
+import { z } from 'zod'
+import type { LabelColumn } from '../../data/dataset.js'
+import type { NeighbourGraph } from '../../linalg/backend.js'
+import type { Detector } from '../types.js'
+import { type FocalInstance, focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
+
+const paramsSchema = z
+  .object({
+    k: z
+      .number()
+      .int()
+      .min(2)
+      .max(200)
+      .default(50)
+      .describe('neighbours that vote on where a group of records sits (Deep k-NN)'),
+    linkNeighbours: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(10)
+      .describe('two records of a label form a group when each is among the other’s this many nearest'),
+    minGroup: z
+      .number()
+      .int()
+      .min(2)
+      .default(5)
+      .describe('fewest records a group needs before it can be called a collision'),
+    significance: z
+      .number()
+      .gt(0)
+      .max(0.5)
+      .default(0.01)
+      .describe('chance of calling a group of records that gathered by chance a collision'),
+  })
+  .strict()
+
+type Params = z.infer<typeof paramsSchema>
+
+/** Rows of each group id, for labelled rows. */
+function membersByGroup(groupOf: Int32Array): Map<number, Int32Array> {
+  const lists = new Map<number, number[]>()
+  groupOf.forEach((group, row) => {
+    if (group < 0) return
+    const list = lists.get(group)
+    if (list) list.push(row)
+    else lists.set(group, [row])
+  })
+  return new Map([...lists].map(([group, rows]) => [group, Int32Array.from(rows)]))
+}
+
+/** Groups of same-label records apart from their class's main body (its largest group). */
+function detachedGroups(codes: Int32Array, classCount: number, groupOf: Int32Array): Int32Array[] {
+  const groups = [...membersByGroup(groupOf).values()]
+  const largest = new Int32Array(classCount)
+  for (const members of groups)
+    largest[codes[members[0]]] = Math.max(largest[codes[members[0]]], members.length)
+  return groups.filter((members) => members.length < largest[codes[members[0]]])
+}
+
+interface Collision {
+  readonly members: Int32Array
+  readonly focal: FocalInstance
+  readonly pValue: number
+}
+
+/**
+ * Each detached group's p-value: how many of its members crowd one record of another class, against how many the
+ * other detached groups crowd around theirs (leave one out), most significant first.
+ */
+function testGroups(
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  groupOf: Int32Array,
+  detached: readonly Int32Array[],
+): Collision[] {
+  const focal = focalInstances(graph, codes, groupOf, new Set(detached.map((members) => groupOf[members[0]])))
+  const withFocal = detached.flatMap((members) => {
+    const instance = focal.get(groupOf[members[0]])
+    return instance ? [{ members, focal: instance }] : []
+  })
+  const crowds = withFocal.map(({ focal: instance }) => instance.members)
+  const count = crowds.filter((crowd) => crowd >= 2).length
+  return withFocal
+    .map(({ members, focal: instance }, index) => {
+      const others = crowds.filter((_, other) => other !== index)
+      return { members, focal: instance, pValue: groupSizePValue(instance.members, others, count) }
+    })
+    .sort((a, b) => a.pValue - b.pValue || b.members.length - a.members.length)
+}
+
+/**
+ * Whether the group's members outnumber every label among the rest of the instance's neighbours: Deep k-NN would
+ * now take the instance for the group's label, which is what a collision is for.
+ */
+function takesOver(
+  graph: NeighbourGraph,
+  labels: LabelColumn,
+  groupOf: Int32Array,
+  members: Int32Array,
+  focal: FocalInstance,
+): boolean {
+  const id = groupOf[members[0]]
+  const counts = new Int32Array(labels.classes.length)
+  for (let position = 0; position < graph.k; position++) {
+    const neighbour = graph.indices[focal.row * graph.k + position]
+    if (groupOf[neighbour] !== id && labels.codes[neighbour] >= 0) counts[labels.codes[neighbour]]++
+  }
+  return counts.every((count) => count < focal.members)
+}
+
+interface Outputs {
+  readonly suspicion: Float32Array
+  readonly flagged: Uint8Array
+  readonly explanations: (string | undefined)[]
+}
+
+/** Flags a tested collision's members with why, and describes it for `info` and the verdict. */
+function flagCollision(
+  outputs: Outputs,
+  ids: readonly string[],
+  labels: LabelColumn,
+  { members, focal, pValue }: Collision,
+  k: number,
+) {
+  const own = labels.classes[labels.codes[members[0]]]
+  const other = labels.classes[labels.codes[focal.row]]
+  const target = ids[focal.row]
+  for (const row of members) {
+    outputs.suspicion[row] = Math.max(outputs.suspicion[row], 1 - pValue)
+    outputs.flagged[row] = 1
+    outputs.explanations[row] =
+      `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class and crowd ` +
+      `around record ${target} (labelled ${other}), ${focal.members} of its ${k} nearest neighbours: ` +
+      `a feature collision aimed at ${target}`
+  }
+  const records = members.length
+  return {
+    found: { label: own, records, target, targetLabel: other, crowding: focal.members, pValue },
+    attack: {
+      kind: 'clean_label' as const,
+      description: `${records} records labelled ${own} collide with record ${target} (labelled ${other})`,
+      label: own,
+      records,
+      pValue,
+    },
+  }
+}
+
+/**
+ * Feature collision ("poison frog") poisons: records moved toward one target instance of another class keep their
+ * label but gather next to each other around the target in feature space, where their own nearest neighbours are
+ * mostly each other (so Deep k-NN on single records misses them). Records of a label that are each other's mutual
+ * neighbours form groups; every group but a class's main body is detached. For each detached group, the record of
+ * another class whose neighbourhood holds most of its members is the instance it crowds around; a collision is
+ * called when the crowd outnumbers every label among that instance's other neighbours (Deep k-NN read from the
+ * target's side: the instance would now be taken for the group's label) and is far larger than the crowds the other
+ * detached groups of the same data gather (a power law fitted without it). The instance is reported as the target.
+ * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
+ * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
+ * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
+ */
+export const featureCollisionDetector: Detector<Params> = {
+  id: 'feature-collision',
+  kind: 'clean_label',
+  summary: 'Poison frogs: a group of one class crowding around one record of another class, labels kept',
+  requires: ['labels', 'features'],
+  standalone: true,
+  params: paramsSchema,
+  async run(input, params) {
+    const labels = input.labels!
+    const rowCount = input.rowCount
+    const k = Math.min(params.k, rowCount - 1)
+    const graph = await input.neighbours(k)
+    const groupOf = sameLabelGroups(graph, labels.codes, params.linkNeighbours)
+    const detached = detachedGroups(labels.codes, labels.classes.length, groupOf)
+    const collisions = testGroups(graph, labels.codes, groupOf, detached)
+    const outputs: Outputs = {
+      suspicion: new Float32Array(rowCount),
+      flagged: new Uint8Array(rowCount),
+      explanations: new Array<string | undefined>(rowCount).fill(undefined),
+    }
+    const found = []
+    const attacks = []
+    let datasetPValue = 1
+    for (const collision of collisions) {
+      const { members, focal, pValue } = collision
+      // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
+      if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, members, focal)) continue
+      datasetPValue = Math.min(datasetPValue, pValue)
+      if (pValue < params.significance) {
+        const reported = flagCollision(outputs, input.ids, labels, collision, k)
+        found.push(reported.found)
+        attacks.push(reported.attack)
+        continue
+      }
+      // Groups short of the test still rank by how they crowd their instance, below any tested one.
+      const chance = 0.5 * (1 - pValue) * (focal.members / Math.min(members.length, k))
+      for (const row of members) outputs.suspicion[row] = Math.max(outputs.suspicion[row], chance)
+    }
+    return {
+      ...outputs,
+      datasetPValue,
+      attacks,
+      info: { k, detachedGroups: detached.length, collisions: found },
+      warnings: k < params.k ? [`only ${rowCount} records: used k=${k} instead of ${params.k}`] : [],
+    }
+  },
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import type { NeighbourGraph } from '../../linalg/backend.js'
+import { focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
+
+/** A neighbour graph from explicit lists (distances are the positions). */
+function graphOf(lists: number[][]): NeighbourGraph {
+  const k = lists[0].length
+  return {
+    rows: lists.length,
+    k,
+    indices: Int32Array.from(lists.flat()),
+    distances: Float32Array.from(lists.flatMap((list) => list.map((_, position) => position + 1))),
+  }
+}
+
+// Rows 0–3 are class 0, 4–5 are class 1 and sit among class 0; row 6 is class 1 elsewhere.
+const codes = Int32Array.from([0, 0, 0, 0, 1, 1, 1])
+const graph = graphOf([
+  [1, 2, 3],
+  [0, 2, 4],
+  [1, 3, 5],
+  [2, 1, 0],
+  [5, 2, 1],
+  [4, 2, 3],
+  [5, 4, 0],
+])
+
+describe('feature-collision groups', () => {
+  it('links same-label records that are each other’s neighbours, and only those', () => {
+    const groups = sameLabelGroups(graph, codes, 2)
+    expect(new Set([groups[0], groups[1], groups[2], groups[3]]).size).toBe(1)
+    expect(groups[4]).toBe(groups[5])
+    expect(groups[6]).not.toBe(groups[4])
+  })
+
+  it('finds the record of another label whose neighbourhood the group crowds', () => {
+    const groups = sameLabelGroups(graph, codes, 2)
+    const focal = focalInstances(graph, codes, groups, new Set([groups[4]]))
+    expect(focal.get(groups[4])).toEqual({ row: 1, members: 1 })
+  })
+
+  it('calls a group far larger than the others unlikely and an ordinary one likely', () => {
+    const others = [...Array<number>(80).fill(2), ...Array<number>(15).fill(3), 4, 5]
+    expect(groupSizePValue(40, others, 98)).toBeLessThan(1e-4)
+    expect(groupSizePValue(3, others, 98)).toBeGreaterThan(0.5)
+    expect(groupSizePValue(1, others, 98)).toBe(1)
+    // Heavy-tailed sizes, as in mixed text classes, make a large group ordinary.
+    const heavy = Array.from({ length: 200 }, (_, index) => Math.round(2 * 1.03 ** index))
+    expect(groupSizePValue(40, heavy, 200)).toBeGreaterThan(0.5)
+  })
+})

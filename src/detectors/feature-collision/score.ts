@@ -1,0 +1,101 @@
+import type { NeighbourGraph } from '../../linalg/backend.js'
+
+/** Union–find over rows, with path halving. */
+function findRoot(parents: Int32Array, row: number): number {
+  let node = row
+  while (parents[node] !== node) {
+    parents[node] = parents[parents[node]]
+    node = parents[node]
+  }
+  return node
+}
+
+/** Whether `other` is among the first `k` neighbours of `row`. */
+function isNeighbour(graph: NeighbourGraph, row: number, other: number, k: number): boolean {
+  for (let position = 0; position < k; position++)
+    if (graph.indices[row * graph.k + position] === other) return true
+  return false
+}
+
+/**
+ * Groups of same-label records that are each other's nearest neighbours: two records of a label are linked when
+ * each is among the other's first `linkNeighbours`. Returns each row's group id (a representative row; -1 when
+ * unlabelled).
+ */
+export function sameLabelGroups(
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  linkNeighbours: number,
+): Int32Array {
+  const parents = Int32Array.from({ length: graph.rows }, (_, row) => row)
+  const k = Math.min(linkNeighbours, graph.k)
+  for (let row = 0; row < graph.rows; row++) {
+    if (codes[row] < 0) continue
+    for (let position = 0; position < k; position++) {
+      const other = graph.indices[row * graph.k + position]
+      if (other <= row || codes[other] !== codes[row] || !isNeighbour(graph, other, row, k)) continue
+      parents[findRoot(parents, other)] = findRoot(parents, row)
+    }
+  }
+  return Int32Array.from(parents, (_, row) => (codes[row] < 0 ? -1 : findRoot(parents, row)))
+}
+
+/** Counts from this one up are what the law is fitted on: one record alone says nothing about a group. */
+const smallestGroup = 2
+
+/**
+ * Chance that, of `count` groups counting at least two, any counts as many as `size`, when the counts follow a
+ * power law (heavy-tailed, as clusters of mixed classes are in text and tables) whose exponent is fitted to
+ * `otherSizes` by maximum likelihood, with one pseudo-group of moderate count so that a handful of counts cannot
+ * make the law steep.
+ * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009 (eq. 3.7).
+ */
+export function groupSizePValue(size: number, otherSizes: readonly number[], count: number): number {
+  if (size < smallestGroup) return 1
+  let logSum = 1
+  let observed = 1
+  for (const other of otherSizes) {
+    if (other < smallestGroup) continue
+    logSum += Math.log((other - 0.5) / (smallestGroup - 0.5))
+    observed++
+  }
+  const slope = observed / logSum
+  const tail = ((size - 0.5) / (smallestGroup - 0.5)) ** -slope
+  return Math.min(1, -Math.expm1(Math.max(1, count) * Math.log1p(-Math.min(tail, 1 - 1e-16))))
+}
+
+/** For a group: the record of another label whose own neighbourhood holds the most members, and how many. */
+export interface FocalInstance {
+  readonly row: number
+  readonly members: number
+}
+
+/**
+ * For every group among `groups`, the record of another label whose own nearest neighbours hold the most of the
+ * group's members, and how many: a collision pulls its poisons into the neighbourhood of the one instance it aims
+ * at, so that instance sees them crowd around it. One pass over the neighbour graph.
+ */
+export function focalInstances(
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  groupOf: Int32Array,
+  groups: ReadonlySet<number>,
+): Map<number, FocalInstance> {
+  const focal = new Map<number, FocalInstance>()
+  const counts = new Map<number, number>()
+  for (let row = 0; row < graph.rows; row++) {
+    if (codes[row] < 0) continue
+    counts.clear()
+    for (let position = 0; position < graph.k; position++) {
+      const neighbour = graph.indices[row * graph.k + position]
+      const group = groupOf[neighbour]
+      if (!groups.has(group) || codes[neighbour] === codes[row]) continue
+      counts.set(group, (counts.get(group) ?? 0) + 1)
+    }
+    for (const [group, count] of counts) {
+      const best = focal.get(group)
+      if (!best || count > best.members) focal.set(group, { row, members: count })
+    }
+  }
+  return focal
+}

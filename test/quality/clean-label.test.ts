@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { mnistDataset } from '../fixtures/datasets.js'
+import { poisonMask } from '../fixtures/poison.js'
+import { type ZooName, zooDataset, zooNames } from '../fixtures/zoo.js'
+
+let backend: LinalgBackend
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+})
+
+afterAll(async () => {
+  await backend.dispose()
+})
+
+function rankingOf(report: ScanReport, poisoned: Uint8Array): number {
+  return averagePrecision(
+    report.records.map((record) => record.suspicion),
+    poisoned,
+  )
+}
+
+function flaggedCleanShare(report: ScanReport, poisoned: Uint8Array): number {
+  let clean = 0
+  let flagged = 0
+  report.records.forEach((record, row) => {
+    if (poisoned[row]) return
+    clean++
+    if (record.flagged) flagged++
+  })
+  return flagged / clean
+}
+
+interface PatternInfo {
+  patterns: { label: string; records: number; pattern: number[][] }[]
+}
+
+/** Label-consistent patterns the detector was not tuned on: a corner patch, a blended noise key, a slower sine. */
+const unseenPatterns = {
+  patch: { pattern: 'patch' },
+  blend: { pattern: 'blend' },
+  'sine of 3 cycles': { pattern: 'sine', frequency: 3 },
+} as const
+
+/**
+ * One scan per case: the image variant, the pattern on 15% of one class, and whether the whole default scan runs
+ * or the clean-label-backdoor detector alone (cheaper, and the detector must find the pattern by itself).
+ */
+const backdoorCases: {
+  variant: string
+  data: () => Dataset
+  pattern: keyof typeof unseenPatterns | 'SIG'
+  whole: boolean
+}[] = [
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'patch', whole: false },
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'blend', whole: false },
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'sine of 3 cycles', whole: false },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'SIG', whole: true },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'patch', whole: false },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false },
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'patch', whole: true },
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'blend', whole: true },
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'sine of 3 cycles', whole: false },
+]
+
+describe.each(backdoorCases)(
+  'a label-consistent $pattern on 15% of one class of $variant digits',
+  (testCase) => {
+    let dataset: Dataset
+    let poisoned: Uint8Array
+    let report: ScanReport
+    beforeAll(async () => {
+      dataset = testCase.data()
+      const params = testCase.pattern === 'SIG' ? {} : unseenPatterns[testCase.pattern]
+      const run = applyAttack(
+        'label-consistent',
+        dataset,
+        { target: dataset.labels!.classes[1], ...params },
+        1,
+      )
+      expect(run.dataset.labels!.codes).toEqual(dataset.labels!.codes)
+      poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
+      report = await scanDataset(run.dataset, {
+        backend,
+        detectors: testCase.whole ? undefined : ['clean-label-backdoor'],
+      })
+    })
+
+    it(`is ranked with average precision ≥ 0.95 by ${testCase.whole ? 'the scan' : 'clean-label-backdoor alone'}`, () => {
+      expect(rankingOf(report, poisoned)).toBeGreaterThanOrEqual(0.95)
+      expect(report.summary.verdict?.verdict).toBe('poisoned')
+    })
+
+    it.runIf(!testCase.whole)('comes back as a picture of the class’s carriers in the image’s shape', () => {
+      const info = report.detectors[0].info as unknown as PatternInfo
+      const [found] = info.patterns
+      expect(found.label).toBe(dataset.labels!.classes[1])
+      const { width, height } = dataset.imageShape!
+      expect(found.pattern).toHaveLength(height)
+      expect(found.pattern.every((row) => row.length === width)).toBe(true)
+      if (testCase.pattern !== 'patch') return
+      // The patch sits in the bottom-right corner (one pixel in from the edge): the picture is brightest there.
+      let brightest = { value: Number.NEGATIVE_INFINITY, x: -1, y: -1 }
+      found.pattern.forEach((row, y) => {
+        row.forEach((value, x) => {
+          if (value > brightest.value) brightest = { value, x, y }
+        })
+      })
+      expect(brightest.x).toBeGreaterThanOrEqual(width - 4)
+      expect(brightest.y).toBeGreaterThanOrEqual(height - 4)
+    })
+  },
+)
+
+/** The feature-collision bar: 60 poisons, AP ≥ 0.80, on MNIST and the two smaller image variants. */
+const collisionCases: { name: ZooName }[] = [
+  { name: 'mnist-28' },
+  { name: 'digits-14' },
+  { name: 'digits-8' },
+]
+
+describe.each(collisionCases)('60 feature-collision poisons in $name', ({ name }) => {
+  let run: ReturnType<typeof applyAttack>
+  let poisoned: Uint8Array
+  let report: ScanReport
+  beforeAll(async () => {
+    run = applyAttack('feature-collision', zooDataset(name), { poisons: 60 }, 1)
+    poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    report = await scanDataset(run.dataset, { backend })
+  })
+
+  it('are ranked with average precision ≥ 0.80 while their labels stay correct', () => {
+    expect(run.dataset.labels).toBe(zooDataset(name).labels)
+    expect(rankingOf(report, poisoned)).toBeGreaterThanOrEqual(0.8)
+    // The clean records are flagged no more than in data without poison.
+    expect(flaggedCleanShare(report, poisoned)).toBeLessThanOrEqual(name === 'digits-8' ? 0.015 : 0.01)
+  })
+
+  it('are reported as one collision with the instance they crowd, in info and in each finding', () => {
+    const detector = report.detectors.find((entry) => entry.id === 'feature-collision')!
+    const { collisions } = detector.info as {
+      collisions: { label: string; records: number; target: string }[]
+    }
+    expect(collisions).toHaveLength(1)
+    expect(collisions[0].label).toBe(run.info.base)
+    expect(collisions[0].records).toBeGreaterThanOrEqual(50)
+    const targetRow = run.dataset.ids.indexOf(collisions[0].target)
+    expect(run.dataset.labels!.classes[run.dataset.labels!.codes[targetRow]]).not.toBe(run.info.base)
+    const findings = report.records.flatMap((record) =>
+      record.findings.filter((finding) => finding.detector === 'feature-collision'),
+    )
+    expect(findings.length).toBeGreaterThanOrEqual(50)
+    expect(findings.every((finding) => finding.explanation.includes(`record ${collisions[0].target}`))).toBe(
+      true,
+    )
+    const attack = report.summary.verdict!.attacks.find((entry) => entry.detector === 'feature-collision')
+    expect(attack).toMatchObject({ kind: 'clean_label', label: run.info.base })
+  })
+})
+
+describe.each(zooNames)('the clean-label detectors on the clean %s data', (name) => {
+  it('call no class attacked and flag nothing', async () => {
+    const report = await scanDataset(zooDataset(name), {
+      backend,
+      detectors: ['clean-label-backdoor', 'feature-collision'],
+    })
+    expect(report.summary.flagged).toBe(0)
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+})
