@@ -13,8 +13,8 @@ const suspiciousShare = 0.01
 /** Flagged records a source needs before its share is weighed against the others'. */
 const minimumSourceFlags = 5
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
+function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`
 }
 
 /** Floods and contradictions the near-duplicate findings name, as dataset-level attacks. */
@@ -36,7 +36,7 @@ function groupAttacks(records: readonly RecordReport[]): DetectedAttack[] {
     description:
       kind === 'flood'
         ? `a flood of ${plural(count, 'near-identical record')}`
-        : `${plural(count, 'copy')} of records with conflicting labels`,
+        : `${plural(count, 'copy', 'copies')} of records with conflicting labels`,
     records: count,
   }))
 }
