@@ -118,10 +118,31 @@ async function installPacked(project: string): Promise<string | undefined> {
   writeFileSync(join(project, 'package.json'), JSON.stringify(consumer, null, 2))
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify(packageLock, null, 2))
   const cache = (await run(npm, ['config', 'get', 'cache'], { env: cleanEnvironment })).stdout.trim()
-  const installed = await run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--cache', cache], {
-    cwd: project,
-    env: cleanEnvironment,
-  }).catch((error: Error) => error)
+  const installOffline = () =>
+    run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--cache', cache], {
+      cwd: project,
+      env: cleanEnvironment,
+    }).catch((error: Error) => error)
+  let installed = await installOffline()
+  if (installed instanceof Error && /ENOTCACHED/.test(installed.message)) {
+    // A lockfile without download addresses needs each package's metadata in the cache too: `npm ci` stores it for
+    // what it installed, but not for runtime dependencies the repository's own install resolved some other way.
+    const specs = Object.entries(packageLock.packages)
+      .filter(
+        ([path, entry]) =>
+          path.startsWith('node_modules/') && entry.version && !entry.resolved?.startsWith('file:'),
+      )
+      .map(
+        ([path, entry]) =>
+          `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`,
+      )
+    const added = await run(npm, ['cache', 'add', ...new Set(specs)], { env: cleanEnvironment }).catch(
+      (error: Error) => error,
+    )
+    if (added instanceof Error)
+      return `the npm cache lacks packages and the registry is out of reach: ${added.message}`
+    installed = await installOffline()
+  }
   return installed instanceof Error ? `offline install from ${cache} failed: ${installed.message}` : undefined
 }
 
