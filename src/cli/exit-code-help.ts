@@ -9,7 +9,7 @@ const sharedLine =
 const programLine =
   `Exit codes: ${ExitCode.ok} done, ${ExitCode.badInput} bad input or usage, ${ExitCode.internal} internal error,\n  ` +
   `${ExitCode.findingsAtFailOn} a finding at or above --fail-on (scan, check), ` +
-  `${ExitCode.verificationFailed} verification failed (manifest verify, lineage, scan --manifest).`
+  `${ExitCode.verificationFailed} verification failed (manifest verify, lineage, scan --manifest, audit verify).`
 
 /** The help a command prints, with the texts added after it, captured instead of written. */
 function renderHelp(command: Command): string {

@@ -35,7 +35,7 @@ describe('exit codes in --help', () => {
     const { stdout } = await runCli('--help')
     expect(stdout.slice(stdout.indexOf('Exit codes:'))).toBe(
       'Exit codes: 0 done, 1 bad input or usage, 2 internal error,\n' +
-        '  3 a finding at or above --fail-on (scan, check), 4 verification failed (manifest verify, lineage, scan --manifest).\n',
+        '  3 a finding at or above --fail-on (scan, check), 4 verification failed (manifest verify, lineage, scan --manifest, audit verify).\n',
     )
   })
 })

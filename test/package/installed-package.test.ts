@@ -125,8 +125,8 @@ async function installPacked(project: string): Promise<string | undefined> {
     }).catch((error: Error) => error)
   let installed = await installOffline()
   if (installed instanceof Error && /ENOTCACHED/.test(installed.message)) {
-    // A lockfile without download addresses needs each package's metadata in the cache too: `npm ci` stores it for
-    // what it installed, but not for runtime dependencies the repository's own install resolved some other way.
+    // A lockfile without download addresses needs each package's metadata in the cache as well; when some is
+    // missing, fetch it from the registry once and install offline again.
     const specs = Object.entries(packageLock.packages)
       .filter(
         ([path, entry]) =>
