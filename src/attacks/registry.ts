@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, missingContent } from '../data/dataset.js'
 import type { Requirement } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { parseParams } from '../util/params.js'
@@ -55,6 +55,8 @@ function missingRequirement(dataset: Dataset, requirement: Requirement): string 
       return dataset.features && dataset.imageShape
         ? undefined
         : 'images: an image folder, or square pixel columns with values in [0,255]'
+    default:
+      return missingContent(dataset, requirement)
   }
 }
 

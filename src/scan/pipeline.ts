@@ -1,4 +1,4 @@
-import { type Dataset, unusableTextReason } from '../data/dataset.js'
+import { type Dataset, missingContent, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
@@ -125,6 +125,8 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
       return input.dataset.imageShape && input.dataset.features
         ? undefined
         : 'the dataset holds no images (an image folder, or pixel columns forming a square image)'
+    default:
+      return missingContent(input.dataset, requirement)
   }
 }
 
