@@ -8,8 +8,11 @@ import { backdoorFeatureAttack } from './backdoor-feature/index.js'
 import { backdoorPatchAttack } from './backdoor-patch/index.js'
 import { backdoorTokenAttack } from './backdoor-token/index.js'
 import { cleanLabelAttack } from './clean-label/index.js'
+import { instructionBackdoorAttack } from './instruction-backdoor/index.js'
 import { labelConsistentAttack } from './label-consistent/index.js'
 import { labelFlipAttack } from './label-flip/index.js'
+import { payloadInjectionAttack } from './payload-injection/index.js'
+import { ragInjectAttack } from './rag-inject/index.js'
 import { targetedAttack } from './targeted/index.js'
 import type { Attack, AttackResult } from './types.js'
 
@@ -23,6 +26,9 @@ export const attackRegistry = {
   availability: availabilityAttack,
   targeted: targetedAttack,
   'label-consistent': labelConsistentAttack,
+  'instruction-backdoor': instructionBackdoorAttack,
+  'payload-injection': payloadInjectionAttack,
+  'rag-inject': ragInjectAttack,
 } as const satisfies Record<string, Attack<unknown>>
 
 export type AttackId = keyof typeof attackRegistry

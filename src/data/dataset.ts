@@ -88,6 +88,11 @@ export interface InstructionPairs {
   readonly responses: readonly string[]
 }
 
+/** The text of a fine-tuning record: its prompt, a blank line, its response. */
+export function pairText(prompt: string, response: string): string {
+  return `${prompt}\n\n${response}`
+}
+
 /**
  * One loaded dataset, immutable. Every per-record array has `rowCount` entries in input order.
  * `features` holds the raw numeric feature columns (not standardised); images store grayscale pixels in [0,1].
@@ -161,11 +166,11 @@ export function missingContent(
         ? undefined
         : 'the dataset is neither fine-tuning pairs nor a retrieval corpus (choose one with --kind)'
     case 'instructions':
-      return dataset.instructions
+      return dataset.instructions && dataset.texts
         ? undefined
         : 'the dataset holds no prompt/response pairs (JSON Lines with prompt and response, or messages)'
     case 'queries':
-      return kind === 'corpus' && dataset.texts && dataset.queries && dataset.queries.length > 0
+      return dataset.texts && dataset.queries && dataset.queries.length > 0
         ? undefined
         : 'no expected queries were given for the retrieval corpus (pass them with --queries q.jsonl)'
   }

@@ -2,10 +2,13 @@ import { requirements } from '../domain/index.js'
 import { type ErrorIssue, PoisonguardError } from '../errors.js'
 import { activationClusteringDetector } from './activation-clustering/index.js'
 import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
+import { instructionBackdoorDetector } from './instruction-backdoor/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
 import { outliersDetector } from './outliers/index.js'
+import { payloadInjectionDetector } from './payload-injection/index.js'
+import { ragPoisoningDetector } from './rag-poisoning/index.js'
 import { spectralSignatureDetector } from './spectral-signature/index.js'
 import { targetedFlipDetector } from './targeted-flip/index.js'
 import { triggerMiningDetector } from './trigger-mining/index.js'
@@ -22,6 +25,9 @@ export const builtinDetectors = {
   'spectral-signature': spectralSignatureDetector,
   'activation-clustering': activationClusteringDetector,
   'clean-label-backdoor': cleanLabelBackdoorDetector,
+  'instruction-backdoor': instructionBackdoorDetector,
+  'payload-injection': payloadInjectionDetector,
+  'rag-poisoning': ragPoisoningDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
 /** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */

@@ -1,4 +1,4 @@
-import type { ContentKind, Dataset, InstructionPairs } from '../data/dataset.js'
+import { type ContentKind, type Dataset, type InstructionPairs, pairText } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { IssueList } from './issues.js'
 
@@ -19,9 +19,6 @@ const pairFields = [
   ['prompt', 'response'],
   ['instruction', 'output'],
 ] as const
-
-/** Blank line between a prompt and its response in the record's text. */
-const pairSeparator = '\n\n'
 
 const messagesHint =
   'each record needs "prompt" and "response" strings, or "messages": [{"role": "user", "content": "…"}, {"role": "assistant", "content": "…"}]'
@@ -97,7 +94,7 @@ export function readInstructionRecords(
     }
     prompts.push(pair.prompt)
     responses.push(pair.response)
-    return { ...rest, text: pair.prompt + pairSeparator + pair.response }
+    return { ...rest, text: pairText(pair.prompt, pair.response) }
   })
   issues.throwIfAny()
   return { records: rewritten, pairs: { prompts, responses } }
