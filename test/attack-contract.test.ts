@@ -15,7 +15,11 @@ const dataset: Dataset = {
     prompts: mixed.texts!.map((_, row) => `Summarise mail ${row + 1}.`),
     responses: mixed.texts!,
   },
-  queries: ['how do i renew my licence', 'where is the meeting on friday', 'what is the price of the upgrade'],
+  queries: [
+    'how do i renew my licence',
+    'where is the meeting on friday',
+    'what is the price of the upgrade',
+  ],
 }
 
 interface ContractCase {

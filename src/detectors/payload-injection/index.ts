@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { phraseHashes } from '../../text/phrases.js'
 import { extractPairPhrases, isResponseFamily } from '../instruction-backdoor/score.js'
 import type { Detector } from '../types.js'
-import { findMarkers, markerDescriptions, markerNames } from './markers.js'
+import { findMarkers, markerDescriptions, markerNames, revealHidden } from './markers.js'
 import { findRepeatedUnits } from './repeats.js'
 
 const paramsSchema = z
@@ -97,7 +97,8 @@ export const payloadInjectionDetector: Detector<Params> = {
       const maxRows = Math.floor(params.maxShare * rowCount)
       const { responses } = extractPairPhrases(pairs.prompts, pairs.responses)
       // A repeat inside a family of responses (a newsletter, a campaign) is that family's own text.
-      const repeats = findRepeatedUnits(pairs.prompts, pairs.responses, params.minRows, maxRows).filter(
+      const revealed = pairs.responses.map(revealHidden)
+      const repeats = findRepeatedUnits(pairs.prompts, revealed, params.minRows, maxRows).filter(
         (repeat) =>
           !promptsShareTopic(pairs.prompts, repeat.rows, params) && !isResponseFamily(repeat.rows, responses),
       )

@@ -58,3 +58,31 @@ export const markerDescriptions: Record<MarkerName, string> = {
   'hidden-markup': 'markup that renders text invisible (white, zero-size or undisplayed)',
   'assistant-instruction': 'instructions aimed at an AI assistant',
 }
+
+/** Latin letters for their Cyrillic and Greek look-alikes. */
+const latinOf: Record<string, string> = {
+  а: 'a',
+  с: 'c',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  х: 'x',
+  у: 'y',
+  і: 'i',
+  ѕ: 's',
+  ο: 'o',
+  α: 'a',
+  ε: 'e',
+  ρ: 'p',
+}
+
+/**
+ * The text as its hidden parts read: invisible characters dropped, look-alike letters made Latin, comments and
+ * tags opened; so a payload hidden the same way in many records repeats like a plain one.
+ */
+export function revealHidden(text: string): string {
+  return text
+    .replace(/[\u200b-\u200f\u2060-\u2064\u202a-\u202e\u2066-\u2069\ufeff]/gu, '')
+    .replace(/[асеорхуіѕοαερ]/gu, (letter) => latinOf[letter])
+    .replace(/<!--|-->|<[^>]*>/g, ' ')
+}
