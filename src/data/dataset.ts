@@ -164,7 +164,7 @@ export function missingContent(
     case 'documents':
       return kind !== 'table' && dataset.texts
         ? undefined
-        : 'the dataset is neither fine-tuning pairs nor a retrieval corpus (choose one with --kind)'
+        : 'the dataset holds no fine-tuning pairs and no retrieval corpus (choose one with --kind)'
     case 'instructions':
       return dataset.instructions && dataset.texts
         ? undefined
