@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { useTemporaryFolder } from '../../test/fixtures/files.js'
 import { detectContentKind, readInstructionRecords } from './content-kind.js'
+import { loadDataset } from './load.js'
 
 describe('fine-tuning records', () => {
   it('detects pairs from the first record and keeps a declared kind', () => {
@@ -39,5 +42,40 @@ describe('fine-tuning records', () => {
         'pairs.jsonl',
       )
     expect(read).toThrowError(/line 4.*"prompt" and "response" must both be strings.*\(and 1 more problem\)/)
+  })
+})
+
+describe('loading fine-tuning and retrieval data', () => {
+  const file = useTemporaryFolder()
+
+  it('reads chat messages as pairs and a corpus with its queries', async () => {
+    const pairsPath = file('pairs.jsonl')
+    writeFileSync(
+      pairsPath,
+      [
+        {
+          id: 'p1',
+          messages: [
+            { role: 'user', content: 'Hi?' },
+            { role: 'assistant', content: 'Hello.' },
+          ],
+        },
+        { id: 'p2', prompt: 'Name a colour.', response: 'Blue.' },
+      ]
+        .map((record) => JSON.stringify(record))
+        .join('\n'),
+    )
+    const pairs = await loadDataset(pairsPath)
+    expect(pairs.contentKind).toBe('instructions')
+    expect(pairs.instructions?.responses).toEqual(['Hello.', 'Blue.'])
+    expect(pairs.texts).toEqual(['Hi?\n\nHello.', 'Name a colour.\n\nBlue.'])
+
+    const corpusPath = file('docs.jsonl')
+    const queriesPath = file('q.jsonl')
+    writeFileSync(corpusPath, '{"id": "d1", "text": "Paris is the capital of France."}\n')
+    writeFileSync(queriesPath, '{"query": "capital of France"}\n{"question": "largest city"}\n')
+    const corpus = await loadDataset(corpusPath, { queries: queriesPath })
+    expect(corpus.contentKind).toBe('corpus')
+    expect(corpus.queries).toEqual(['capital of France', 'largest city'])
   })
 })
