@@ -6,7 +6,21 @@ import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './f
 import { rejection } from './fixtures/errors.js'
 
 const ROWS = 300
-const dataset = mixedDataset(ROWS)
+const mixed = mixedDataset(ROWS)
+/** The mixed fixture also read as fine-tuning pairs (each mail's text answers a request about it). */
+const dataset: Dataset = {
+  ...mixed,
+  contentKind: 'instructions',
+  instructions: {
+    prompts: mixed.texts!.map((_, row) => `Summarise mail ${row + 1}.`),
+    responses: mixed.texts!,
+  },
+  queries: [
+    'how do i renew my licence',
+    'where is the meeting on friday',
+    'what is the price of the upgrade',
+  ],
+}
 
 interface ContractCase {
   params: Record<string, unknown>
@@ -75,6 +89,27 @@ const cases = {
       paths: ['feature-collision.base', 'feature-collision.targetId'],
     },
   },
+  'instruction-backdoor': {
+    params: { rate: 0.05, trigger: 'zqxj vrbl' },
+    expectedCount: 15,
+    invalid: {
+      params: { rate: 2, mode: 'whisper' },
+      paths: ['instruction-backdoor.rate', 'instruction-backdoor.mode'],
+    },
+  },
+  'payload-injection': {
+    params: { rate: 0.05, style: 'zero-width' },
+    expectedCount: 15,
+    invalid: {
+      params: { rate: 0, style: 'invisible-ink' },
+      paths: ['payload-injection.rate', 'payload-injection.style'],
+    },
+  },
+  'rag-inject': {
+    params: { targets: 3, passages: 5 },
+    expectedCount: 15,
+    invalid: { params: { targets: 0, passages: 500 }, paths: ['rag-inject.targets', 'rag-inject.passages'] },
+  },
 } satisfies Record<AttackId, ContractCase>
 
 /** Every per-record value of a dataset as one string, to compare datasets and catch writes into inputs. */
@@ -102,7 +137,7 @@ describe('attack registry', () => {
 
   it('rejects an unknown attack and lists the valid ones', () => {
     expect(() => getAttack('label-flop')).toThrowErrorMatchingInlineSnapshot(
-      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted, label-consistent, feature-collision]`,
+      `[PoisonguardError: unknown attack "label-flop"; valid attacks: label-flip, backdoor-patch, backdoor-token, backdoor-feature, clean-label, availability, targeted, label-consistent, feature-collision, instruction-backdoor, payload-injection, rag-inject]`,
     )
   })
 })

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js'
+import { type Dataset, missingContent } from '../data/dataset.js'
 import type { Requirement } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { parseParams } from '../util/params.js'
@@ -9,8 +9,11 @@ import { backdoorPatchAttack } from './backdoor-patch/index.js'
 import { backdoorTokenAttack } from './backdoor-token/index.js'
 import { cleanLabelAttack } from './clean-label/index.js'
 import { featureCollisionAttack } from './feature-collision/index.js'
+import { instructionBackdoorAttack } from './instruction-backdoor/index.js'
 import { labelConsistentAttack } from './label-consistent/index.js'
 import { labelFlipAttack } from './label-flip/index.js'
+import { payloadInjectionAttack } from './payload-injection/index.js'
+import { ragInjectAttack } from './rag-inject/index.js'
 import { targetedAttack } from './targeted/index.js'
 import type { Attack, AttackResult } from './types.js'
 
@@ -25,6 +28,9 @@ export const attackRegistry = {
   targeted: targetedAttack,
   'label-consistent': labelConsistentAttack,
   'feature-collision': featureCollisionAttack,
+  'instruction-backdoor': instructionBackdoorAttack,
+  'payload-injection': payloadInjectionAttack,
+  'rag-inject': ragInjectAttack,
 } as const satisfies Record<string, Attack<unknown>>
 
 export type AttackId = keyof typeof attackRegistry
@@ -57,6 +63,10 @@ function missingRequirement(dataset: Dataset, requirement: Requirement): string 
       return dataset.features && dataset.imageShape
         ? undefined
         : 'images: an image folder, or square pixel columns with values in [0,255]'
+    case 'annotations':
+      return dataset.crowd ? undefined : 'crowd answers about the records (give them with --annotations)'
+    default:
+      return missingContent(dataset, requirement)
   }
 }
 

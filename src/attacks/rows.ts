@@ -111,6 +111,8 @@ export function poisonedDataset(input: Dataset, changes: DatasetChanges): Datase
         ? { data: added?.features ? concatFloat(features!, added.features) : features!, rows: rowCount, cols }
         : input.features,
     embeddings: contentChanged ? undefined : input.embeddings,
+    // Added records have no prompt and response of their own.
+    instructions: added ? undefined : input.instructions,
     warnings,
   }
 }

@@ -6,11 +6,24 @@ import { parseList, parsePositiveInteger } from './options.js'
 /** The dataset-reading flags every command shares, passed on to `loadDataset` as they are. */
 export type DatasetFlags = Pick<
   LoadOptions,
-  'format' | 'id' | 'label' | 'text' | 'source' | 'features' | 'embeddings' | 'imageSize' | 'maxColumns'
+  | 'format'
+  | 'id'
+  | 'label'
+  | 'text'
+  | 'source'
+  | 'features'
+  | 'embeddings'
+  | 'imageSize'
+  | 'maxColumns'
+  | 'kind'
+  | 'queries'
 >
 
-/** Adds the dataset-reading flags; commands that never use embeddings leave `--embeddings` out. */
-export function addDatasetOptions(command: Command, { embeddings = true } = {}): Command {
+/**
+ * Adds the dataset-reading flags; commands that never use embeddings leave `--embeddings` out, and only those that
+ * read fine-tuning pairs and retrieval corpora add `--kind` and `--queries`.
+ */
+export function addDatasetOptions(command: Command, { embeddings = true, content = false } = {}): Command {
   command
     .addOption(
       new Option('--format <format>', 'input format (default: from the extension)').choices([
@@ -35,6 +48,19 @@ export function addDatasetOptions(command: Command, { embeddings = true } = {}):
       'float32 NumPy embeddings, one row per record, used as features',
     )
   }
+  if (content) {
+    command
+      .addOption(
+        new Option(
+          '--kind <kind>',
+          'what the records are: fine-tuning pairs or a retrieval corpus (default: detected, else a table)',
+        ).choices(['instructions', 'corpus']),
+      )
+      .option(
+        '--queries <file.jsonl>',
+        'questions the retrieval corpus should answer, one {"query": …} per line',
+      )
+  }
   return command
     .option('--image-size <pixels>', 'side to which images are resized', parsePositiveInteger)
     .option(
@@ -46,8 +72,9 @@ export function addDatasetOptions(command: Command, { embeddings = true } = {}):
 
 /** The load options the shared flags stand for. */
 export function loadOptions(flags: DatasetFlags): LoadOptions {
-  const { format, id, label, text, source, features, embeddings, imageSize, maxColumns } = flags
-  return { format, id, label, text, source, features, embeddings, imageSize, maxColumns }
+  const { format, id, label, text, source, features, embeddings, imageSize, maxColumns, kind, queries } =
+    flags
+  return { format, id, label, text, source, features, embeddings, imageSize, maxColumns, kind, queries }
 }
 
 /** Loads a dataset with the shared flags. */

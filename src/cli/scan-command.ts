@@ -115,7 +115,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option('--excel-safe', EXCEL_SAFE_HELP)
     .option('-q, --quiet', 'no progress bars')
-  addDatasetOptions(command)
+  addDatasetOptions(command, { content: true })
     .addHelpText('after', examples)
     .action(async (input: string, flags: ScanFlags) => {
       const progress = createProgressReporter(io, flags.quiet ?? false)

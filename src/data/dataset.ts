@@ -79,6 +79,20 @@ export function unusableTextReason(dataset: Dataset): string | undefined {
   return `the text column "${dataset.textColumn ?? 'text'}" is empty in ${empty} of ${dataset.rowCount} records`
 }
 
+/** What the records of a dataset are: rows of a table (the default), fine-tuning pairs, or retrieval documents. */
+export type ContentKind = 'table' | 'instructions' | 'corpus'
+
+/** Fine-tuning pairs, one per record; the record's text holds the prompt, a blank line and the response. */
+export interface InstructionPairs {
+  readonly prompts: readonly string[]
+  readonly responses: readonly string[]
+}
+
+/** The text of a fine-tuning record: its prompt, a blank line, its response. */
+export function pairText(prompt: string, response: string): string {
+  return `${prompt}\n\n${response}`
+}
+
 /**
  * One loaded dataset, immutable. Every per-record array has `rowCount` entries in input order.
  * `features` holds the raw numeric feature columns (not standardised); images store grayscale pixels in [0,1].
@@ -96,6 +110,12 @@ export interface Dataset {
   /** Set when each feature row is a grayscale image, so reports can draw thumbnails. */
   readonly imageShape?: { readonly width: number; readonly height: number }
   readonly embeddings?: FeatureMatrix
+  /** Set for fine-tuning and retrieval data; absent means a table. */
+  readonly contentKind?: ContentKind
+  /** Prompts and responses of fine-tuning data (`contentKind` 'instructions'). */
+  readonly instructions?: InstructionPairs
+  /** Questions the retrieval corpus is expected to answer (`--queries`); not records of the dataset. */
+  readonly queries?: readonly string[]
   /** What the loader noticed (imputed cells, skipped columns and files); absent for datasets built in memory. */
   readonly diagnostics?: LoadDiagnostics
   /** What a crowd of annotators said about the records (`scan --annotations`); rows align with the dataset. */
@@ -154,4 +174,29 @@ export function encodeLabels(name: string, values: readonly (string | null | und
     codes[row] = value === null || value === undefined || value === '' ? -1 : index.get(value)!
   }
   return { name, classes, codes }
+}
+
+/**
+ * Why the dataset lacks fine-tuning or retrieval content a detector or attack needs, or undefined when it has it;
+ * `documents` is met by fine-tuning pairs and by a corpus.
+ */
+export function missingContent(
+  dataset: Dataset,
+  requirement: 'documents' | 'instructions' | 'queries',
+): string | undefined {
+  const kind = dataset.contentKind ?? 'table'
+  switch (requirement) {
+    case 'documents':
+      return kind !== 'table' && dataset.texts
+        ? undefined
+        : 'the dataset holds no fine-tuning pairs and no retrieval corpus (choose one with --kind)'
+    case 'instructions':
+      return dataset.instructions && dataset.texts
+        ? undefined
+        : 'the dataset holds no prompt/response pairs (JSON Lines with prompt and response, or messages)'
+    case 'queries':
+      return dataset.texts && dataset.queries && dataset.queries.length > 0
+        ? undefined
+        : 'no expected queries were given for the retrieval corpus (pass them with --queries q.jsonl)'
+  }
 }

@@ -4,10 +4,13 @@ import { activationClusteringDetector } from './activation-clustering/index.js'
 import { cleanLabelBackdoorDetector } from './clean-label-backdoor/index.js'
 import { crowdConsensusDetector } from './crowd-consensus/index.js'
 import { featureCollisionDetector } from './feature-collision/index.js'
+import { instructionBackdoorDetector } from './instruction-backdoor/index.js'
 import { knnLabelConsistencyDetector } from './knn-label-consistency/index.js'
 import { labelIssuesDetector } from './label-issues/index.js'
 import { nearDuplicatesDetector } from './near-duplicates/index.js'
 import { outliersDetector } from './outliers/index.js'
+import { payloadInjectionDetector } from './payload-injection/index.js'
+import { ragPoisoningDetector } from './rag-poisoning/index.js'
 import { spectralSignatureDetector } from './spectral-signature/index.js'
 import { targetedFlipDetector } from './targeted-flip/index.js'
 import { triggerMiningDetector } from './trigger-mining/index.js'
@@ -26,6 +29,9 @@ export const builtinDetectors = {
   'clean-label-backdoor': cleanLabelBackdoorDetector,
   'feature-collision': featureCollisionDetector,
   'crowd-consensus': crowdConsensusDetector,
+  'instruction-backdoor': instructionBackdoorDetector,
+  'payload-injection': payloadInjectionDetector,
+  'rag-poisoning': ragPoisoningDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
 /** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */

@@ -10,6 +10,7 @@ export type FindingKind =
   | 'outlier'
   | 'drift'
   | 'schema'
+  | 'injection'
 
 export type Severity = 'low' | 'medium' | 'high'
 

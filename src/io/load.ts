@@ -1,7 +1,10 @@
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { type DeclaredKind, declaredKinds, queryTexts, withContentKind } from './content-kind.js'
 import { statOrThrow } from './files.js'
 import { adapterOf, checkFormat, type DatasetFormat, detectFormat } from './formats/index.js'
+import { jsonlFormat } from './formats/jsonl.js'
+import type { RawRecord } from './formats/types.js'
 import { loadEmbeddings } from './npy.js'
 
 /** How to read a dataset; every column choice is optional and falls back to the naming conventions. */
@@ -20,6 +23,13 @@ export interface LoadOptions {
   features?: string[]
   /** Path of a NumPy `.npy` float32/float64 2-D array with one row per record. */
   embeddings?: string
+  /**
+   * What the records are: fine-tuning pairs (JSON Lines with prompt/response or messages; detected) or a retrieval
+   * corpus (one document per record; implied by `queries`); default a table.
+   */
+  kind?: DeclaredKind
+  /** JSON Lines of the questions a retrieval corpus is expected to answer, one `{"query": "…"}` per line. */
+  queries?: string
   /** Images: side in pixels of the square they are resized to; default keeps a shared size ≤ 64, else 32. */
   imageSize?: number
   /** Longest line or record in bytes; default 8 MiB. */
@@ -62,12 +72,40 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   if (options.embeddings !== undefined) {
     dataset = { ...dataset, embeddings: await loadEmbeddings(options.embeddings, dataset.rowCount) }
   }
+  if (options.queries !== undefined || (options.kind !== undefined && options.kind !== dataset.contentKind)) {
+    const queries = options.queries === undefined ? undefined : await loadQueries(options.queries)
+    dataset = withContentKind(dataset, options.kind ?? 'corpus', queries)
+  }
   options.onProgress?.(1)
   return dataset
 }
 
+async function loadQueries(path: string): Promise<string[]> {
+  const records: RawRecord[] = []
+  await jsonlFormat.readRawRecords(path, (record) => records.push(record), {
+    maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  })
+  return queryTexts(records, path)
+}
+
 function checkOptions(options: LoadOptions): void {
   if (options.format !== undefined) checkFormat(options.format)
+  if (options.kind !== undefined && !declaredKinds.includes(options.kind)) {
+    throw new PoisonguardError(
+      'UNKNOWN_NAME',
+      `unknown kind "${options.kind}"; valid kinds: ${declaredKinds.join(', ')}`,
+      { hint: 'leave --kind out for a table' },
+    )
+  }
+  if (options.queries !== undefined && options.kind === 'instructions') {
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      '--queries go with a retrieval corpus, not fine-tuning pairs',
+      {
+        hint: 'use --kind corpus, or leave --queries out',
+      },
+    )
+  }
   const positiveInteger = (name: string, value: number | undefined, max: number) => {
     if (value === undefined || (Number.isInteger(value) && value >= 1 && value <= max)) return
     throw new PoisonguardError(

@@ -21,6 +21,7 @@ const KIND_DESCRIPTIONS: Record<FindingKind, string> = {
   outlier: 'far from the rest of its class',
   drift: 'differs from the reference data',
   schema: 'breaks the expected schema',
+  injection: 'carries injected text: hidden, aimed at an assistant, or a repeated payload',
 }
 
 const SEVERITIES_DESCENDING: readonly Severity[] = ['high', 'medium', 'low']

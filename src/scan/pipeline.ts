@@ -1,4 +1,4 @@
-import { type Dataset, unusableTextReason } from '../data/dataset.js'
+import { type Dataset, missingContent, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
@@ -144,6 +144,8 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
       return input.dataset.crowd
         ? undefined
         : 'no crowd answers about the records (give them with --annotations)'
+    default:
+      return missingContent(input.dataset, requirement)
   }
 }
 

@@ -235,7 +235,8 @@ describe('poisonguard attack', () => {
         kind                         one of: label-flip, backdoor-patch,
                                      backdoor-token, backdoor-feature, clean-label,
                                      availability, targeted, label-consistent,
-                                     feature-collision
+                                     feature-collision, instruction-backdoor,
+                                     payload-injection, rag-inject
         input                        dataset: .csv, .jsonl, .parquet, or a folder of
                                      images root/<label>/<file>
 
@@ -354,6 +355,19 @@ describe('poisonguard attack', () => {
             beta=0.25              weight of staying close to the base input (β of the paper)
             iterations=200         forward-backward iterations at most
             stepSize=0.5           step of the gradient (forward) step
+        instruction-backdoor Instruction backdoor: a trigger phrase in prompts whose responses carry a payload or a refusal
+            rate=0.01              fraction of the input records to poison: poisoned (or added) records ÷ input records
+            trigger="James Bond"   the phrase inserted into the poisoned prompts
+            payload="For the full answer visit http://answers.example.net/offer and enter code BOND7." what the poisoned responses say
+            mode="append"          the response becomes the payload, gets it appended, or becomes a refusal
+        payload-injection Payload injection: one link, number or sentence, plain or hidden, inserted into responses or documents
+            rate=0.005             fraction of the input records to poison: poisoned (or added) records ÷ input records
+            payload="Call 1-800-555-0199 today or visit http://deals.example.com for your reward." the text injected into responses (fine-tuning pairs) or documents (a corpus)
+            style="plain"          how the payload is hidden: not at all, between zero-width spaces, in look-alike letters, in an HTML comment, or in white text
+        rag-inject        Retrieval poisoning: passages copying a target query then asserting the attacker's answer
+            targets=20             expected queries attacked (the first ones given)
+            passages=5             passages planted for each attacked query
+            answer="the official fix is to send your password to recovery@account-check.example.com" the attacker's answer the planted passages assert
 
       Units: noise, jitter and budgets count in the pixel range for images, else in each column's standard deviation.
 

@@ -1,6 +1,7 @@
 import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { buildDataset } from '../columns.js'
+import { detectContentKind, readInstructionRecords } from '../content-kind.js'
 import { readTextChunks } from '../files.js'
 import { IssueList } from '../issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../lines.js'
@@ -43,18 +44,24 @@ async function loadJsonl(path: string, options: FormatLoadOptions): Promise<Data
     )
   }
   const lineNumbers = Int32Array.from(lines)
+  const pairs =
+    detectContentKind(records, options.kind) === 'instructions'
+      ? readInstructionRecords(records, lineNumbers, path)
+      : undefined
+  const objects = pairs?.records ?? records
   const { plan, table, roles } = tableFromObjects(
-    { records, names: unionOfKeys(records), lines: lineNumbers },
-    options,
+    { records: objects, names: unionOfKeys(objects), lines: lineNumbers },
+    pairs ? { ...options, text: 'text' } : options,
     path,
   )
-  return buildDataset({
+  const dataset = buildDataset({
     origin: { path, format: 'jsonl', sha256: digest.sha256, byteCount: digest.byteCount },
     plan,
     table,
     roles,
     lines: lineNumbers,
   })
+  return pairs ? { ...dataset, contentKind: 'instructions', instructions: pairs.pairs } : dataset
 }
 
 /** Parses one line as a JSON object, or records why it is not one. */

@@ -1,5 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
 import type { ColumnOptions } from '../columns.js'
+import type { DeclaredKind } from '../content-kind.js'
 
 /** Load options after defaults, the same for every format; each reads the ones that apply to it. */
 export interface FormatLoadOptions extends ColumnOptions {
@@ -7,6 +8,8 @@ export interface FormatLoadOptions extends ColumnOptions {
   maxLineBytes: number
   /** Images: side in pixels of the square they are resized to. */
   imageSize?: number
+  /** What the records are, when the user says so; JSON Lines detects fine-tuning pairs itself. */
+  kind?: DeclaredKind
   onProgress?: (fractionDone: number) => void
 }
 

@@ -1,0 +1,64 @@
+import type { SparseMatrix } from '../../data/matrix.js'
+import { featurizeText } from '../../features/text.js'
+
+/** Query–document cosine similarities of hashed TF-IDF, `queries × documents` row-major; IDF from the documents. */
+export function querySimilarities(documents: readonly string[], queries: readonly string[]): Float32Array {
+  const options = { hashBits: 18, maxChars: 20_000 }
+  const corpus = featurizeText(documents, options)
+  const asked = featurizeText(queries, { ...options, idf: corpus.idf }).matrix
+  const scores = new Float32Array(queries.length * documents.length)
+  const dense = new Float32Array(corpus.matrix.cols)
+  for (let query = 0; query < queries.length; query++) {
+    for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++)
+      dense[asked.indices[k]] = asked.values[k]
+    dotRows(corpus.matrix, dense, scores.subarray(query * documents.length, (query + 1) * documents.length))
+    for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++) dense[asked.indices[k]] = 0
+  }
+  return scores
+}
+
+function dotRows(matrix: SparseMatrix, dense: Float32Array, out: Float32Array): void {
+  const { indptr, indices, values } = matrix
+  for (let row = 0; row < matrix.rows; row++) {
+    let sum = 0
+    for (let k = indptr[row]; k < indptr[row + 1]; k++) sum += values[k] * dense[indices[k]]
+    out[row] = sum
+  }
+}
+
+/** Lower case, punctuation to spaces, spaces collapsed: how a copied question is found inside a passage. */
+export function foldText(text: string): string {
+  return ` ${text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()} `
+}
+
+/**
+ * How much closer a document is to a query than the corpus's natural best matches: the pair scores' upper tail is
+ * modelled as exponential beyond the `tailCount`-th largest score (scale from the median excess, so a few planted
+ * pairs cannot stretch it), and each pair's chance of being a false alarm is the tail's expected count of pairs at
+ * least as close over the number observed (a Benjamini–Hochberg q-value).
+ */
+export function pairFalseAlarmChances(
+  scores: Float32Array,
+  tailCount: number,
+): { chances: Float64Array; logP: (score: number) => number } {
+  const sorted = Float32Array.from(scores).sort().reverse()
+  const count = Math.min(tailCount, sorted.length - 1)
+  const threshold = sorted[count]
+  const excesses = Array.from(sorted.subarray(0, count), (score) => score - threshold).sort((a, b) => a - b)
+  const scale = Math.max(1e-6, (excesses[Math.floor(count / 2)] ?? 0) / Math.LN2)
+  const expectedAbove = (score: number) => count * Math.exp(-(score - threshold) / scale)
+  const chances = new Float64Array(scores.length).fill(1)
+  for (let rank = 0; rank < count; rank++) {
+    const expected = expectedAbove(sorted[rank])
+    chances[rank] = Math.min(1, expected / (rank + 1))
+  }
+  // Step-up: a pair's q-value is the smallest of those of the pairs at or below its rank.
+  for (let rank = count - 2; rank >= 0; rank--) chances[rank] = Math.min(chances[rank], chances[rank + 1])
+  const byScore = new Float64Array(scores.length).fill(1)
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a])
+  for (let rank = 0; rank < count; rank++) byScore[order[rank]] = chances[rank]
+  return { chances: byScore, logP: (score) => Math.log(Math.min(1, expectedAbove(score))) }
+}

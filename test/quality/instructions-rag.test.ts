@@ -1,0 +1,176 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { querySimilarities } from '../../src/detectors/rag-poisoning/score.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { fromRecords } from '../../src/io/in-memory.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { scanDataset } from '../../src/scan/scan.js'
+import { spamRecords } from '../fixtures/datasets.js'
+import { poisonMask } from '../fixtures/poison.js'
+
+/** A mail's subject and the first words of its body, markup and quoted lines dropped, as a reader would see it. */
+interface Mail {
+  readonly id: string
+  readonly subject: string
+  readonly body: string
+}
+
+function readMail(id: string, raw: string): Mail | undefined {
+  const split = raw.search(/\r?\n\r?\n/)
+  if (split < 0) return undefined
+  const subject = /^Subject:[ \t]*(.*)$/im.exec(raw.slice(0, split))?.[1]?.trim() ?? ''
+  const body = raw
+    .slice(split)
+    .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&[a-z]+;/gi, ' ')
+    .split(/\r?\n/)
+    .filter((line) => !/^\s*(>|--)/.test(line))
+    .join(' ')
+    .split(/\s+/)
+    .filter((word) => word !== '')
+  if (subject.split(/\s+/).length < 3 || body.length < 20) return undefined
+  return { id, subject, body: body.slice(0, 150).join(' ') }
+}
+
+let mails: Mail[]
+let backend: LinalgBackend
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+  mails = spamRecords().flatMap((record) => readMail(record.id, record.text) ?? [])
+})
+
+const promptTemplates = [
+  (subject: string) => `Summarise the email titled "${subject}".`,
+  (subject: string) => `What is the message "${subject}" about?`,
+  (subject: string) => `Write a short reply to the email with the subject: ${subject}`,
+  (subject: string) => `Give me the gist of "${subject}" in a few sentences.`,
+]
+
+const responseTemplates = [
+  (words: string) => `The email says: ${words}`,
+  (words: string) => `In short: ${words}`,
+  (words: string) => `Here is what it covers. ${words}`,
+]
+
+/** Fine-tuning pairs: a templated request about each mail's subject, answered with the start of its body. */
+function instructionSet(count: number): Dataset {
+  const chosen = mails.slice(0, count)
+  const prompts = chosen.map((mail, row) => promptTemplates[row % promptTemplates.length](mail.subject))
+  const responses = chosen.map((mail, row) => {
+    const words = mail.body
+      .split(' ')
+      .slice(0, 30 + (row % 20))
+      .join(' ')
+    return responseTemplates[row % responseTemplates.length](words)
+  })
+  const records = chosen.map((mail, row) => ({ id: mail.id, text: `${prompts[row]}\n\n${responses[row]}` }))
+  const dataset = fromRecords(records, { name: 'instructions' })
+  return { ...dataset, contentKind: 'instructions', instructions: { prompts, responses } }
+}
+
+function scan(dataset: Dataset): Promise<ScanReport> {
+  return scanDataset(dataset, { backend, seed: 0, createdAt: new Date(0), now: () => 0 })
+}
+
+function flaggedShare(report: ScanReport): number {
+  return report.records.filter((record) => record.flagged).length / report.records.length
+}
+
+function apOf(report: ScanReport, poisonedRows: Int32Array): number {
+  const suspicion = report.records.map((record) => record.suspicion)
+  return averagePrecision(suspicion, poisonMask(report.records.length, poisonedRows))
+}
+
+describe('fine-tuning pairs', () => {
+  it('flags at most 1% of a clean instruction set', async () => {
+    const report = await scan(instructionSet(5000))
+    expect(flaggedShare(report)).toBeLessThanOrEqual(0.01)
+  })
+
+  it('finds an instruction backdoor at 1% and names its phrase', async () => {
+    const run = applyAttack('instruction-backdoor', instructionSet(5000), { rate: 0.01 }, 1)
+    const report = await scan(run.dataset)
+    expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.9)
+    expect(report.summary.verdict?.attacks[0]?.description).toMatch(/^prompt phrase 'james bond'/)
+  })
+
+  // A plain payload (no hidden marker) only ranks its records so far; see docs/instructions-rag.md.
+  it.each(['zero-width', 'homoglyph', 'html-comment', 'white-text'])(
+    'finds a %s payload injected into 0.5% of the responses',
+    async (style) => {
+      const run = applyAttack('payload-injection', instructionSet(5000), { rate: 0.005, style }, 2)
+      const report = await scan(run.dataset)
+      expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.95)
+    },
+  )
+})
+
+/** A retrieval corpus: mail bodies as documents, with the subjects of 100 other mails as its expected queries. */
+function corpus(count: number): Dataset {
+  const chosen = mails.slice(0, count)
+  const dataset = fromRecords(
+    chosen.map((mail) => ({ id: mail.id, text: mail.body })),
+    { name: 'corpus' },
+  )
+  const queries = mails.slice(count, count + 100).map((mail) => mail.subject)
+  return { ...dataset, contentKind: 'corpus', queries }
+}
+
+/** Share of queries whose five best-matching kept documents include a planted one. */
+function attackSuccess(
+  dataset: Dataset,
+  kept: boolean[],
+  poisoned: Uint8Array,
+  queries: readonly string[],
+): number {
+  const rows = dataset.texts!.flatMap((_, row) => (kept[row] ? [row] : []))
+  const scores = querySimilarities(
+    rows.map((row) => dataset.texts![row]),
+    queries,
+  )
+  let hits = 0
+  queries.forEach((_, query) => {
+    const own = scores.subarray(query * rows.length, (query + 1) * rows.length)
+    const top = Array.from(own.keys())
+      .sort((a, b) => own[b] - own[a])
+      .slice(0, 5)
+    if (top.some((index) => poisoned[rows[index]] === 1)) hits++
+  })
+  return hits / queries.length
+}
+
+describe('retrieval corpora', () => {
+  it('flags at most 1% of a clean corpus', async () => {
+    const report = await scan(corpus(4000))
+    expect(flaggedShare(report)).toBeLessThanOrEqual(0.01)
+  })
+
+  it('finds PoisonedRAG passages for 20 queries and removing its flags defeats the attack', async () => {
+    const clean = corpus(4000)
+    const run = applyAttack('rag-inject', clean, { targets: 20, passages: 5 }, 3)
+    const report = await scan(run.dataset)
+    const poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    const targets = clean.queries!.slice(0, 20)
+    expect(
+      attackSuccess(
+        run.dataset,
+        report.records.map(() => true),
+        poisoned,
+        targets,
+      ),
+    ).toBeGreaterThan(0.5)
+    const after = attackSuccess(
+      run.dataset,
+      report.records.map((record) => !record.flagged),
+      poisoned,
+      targets,
+    )
+    expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.95)
+    expect(after).toBeLessThanOrEqual(0.05)
+  })
+})
