@@ -7,7 +7,8 @@ import { type RunningService, type ServiceOptions, startService } from '../../sr
 /*
  * The service under test runs for real: a fastify server on port 0 spoken to over HTTP, SQLite in a temporary
  * folder, or PostgreSQL and Redis on this machine (each test run in its own schema and queue prefix, removed after).
- * When PostgreSQL or Redis is down the suites fail saying so; they never skip silently.
+ * On a machine without PostgreSQL or Redis their suites are skipped, each saying which service it missed; where
+ * POISONGUARD_REQUIRE_SERVICES is set (CI sets it) they run and fail saying what to start instead.
  */
 
 export const POSTGRES_URL = process.env.POISONGUARD_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -102,6 +103,33 @@ export async function requireRedis(): Promise<void> {
   } finally {
     redis.disconnect()
   }
+}
+
+async function problemWith(check: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await check()
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+const servicesDown = { postgres: await problemWith(requirePostgres), redis: await problemWith(requireRedis) }
+
+/**
+ * Why the suites of `backend` cannot run on this machine (printed once per suite), or undefined when they can, or
+ * when POISONGUARD_REQUIRE_SERVICES asks them to run and fail instead.
+ */
+export function skipReason(backend: Backend, suite: string): string | undefined {
+  if (process.env.POISONGUARD_REQUIRE_SERVICES) return undefined
+  const reasons = [
+    backend !== 'sqlite' ? servicesDown.postgres : undefined,
+    backend === 'postgres+redis' ? servicesDown.redis : undefined,
+  ].filter((reason): reason is string => reason !== undefined)
+  if (reasons.length === 0) return undefined
+  const reason = reasons.join('; ')
+  console.warn(`skipping "${suite}": ${reason}`)
+  return reason
 }
 
 export async function dropSchema(schema: string): Promise<void> {

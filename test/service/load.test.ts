@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { openStore } from '../../src/store/open.js'
 import { cleanBatchCsv } from './data.js'
 import { setUpProject } from './flow.js'
-import { type Backend, POSTGRES_URL, removeTestData, startTestService } from './harness.js'
+import { type Backend, POSTGRES_URL, removeTestData, skipReason, startTestService } from './harness.js'
 
 /*
  * 50 batches submitted at once on loopback: each is accepted for intake or refused with a reason, and the counts
@@ -11,7 +11,8 @@ import { type Backend, POSTGRES_URL, removeTestData, startTestService } from './
 const backends: Backend[] = ['sqlite', 'postgres']
 
 for (const backend of backends) {
-  describe(`concurrent submissions (${backend})`, () => {
+  const suite = `concurrent submissions (${backend})`
+  describe.skipIf(skipReason(backend, suite))(suite, () => {
     test('50 at once: 40 taken, 10 refused by the rate limit, and the store and audit log agree', async () => {
       const t = await startTestService({ backend })
       const setup = await setUpProject(t, { requireSigned: false, maxBatchesPerHour: 40 })

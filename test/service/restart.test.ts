@@ -3,7 +3,7 @@ import { openStore } from '../../src/store/open.js'
 import { submitBatch } from '../../src/workflows/intake-service.js'
 import { cleanBatchCsv, flippedBatchCsv } from './data.js'
 import { setUpProject, signBatch, submitAndWait } from './flow.js'
-import { type Backend, POSTGRES_URL, startTestService } from './harness.js'
+import { type Backend, POSTGRES_URL, skipReason, startTestService } from './harness.js'
 
 /*
  * The store is the durable record of the queue: a batch stays pending until its decision commits. A batch stored
@@ -13,7 +13,8 @@ import { type Backend, POSTGRES_URL, startTestService } from './harness.js'
 const backends: Backend[] = ['sqlite', 'postgres+redis']
 
 for (const backend of backends) {
-  describe(`intake across a restart (${backend})`, () => {
+  const suite = `intake across a restart (${backend})`
+  describe.skipIf(skipReason(backend, suite))(suite, () => {
     test('accepted data survives, and a batch left pending is decided after the restart', async () => {
       const first = await startTestService({ backend })
       // No review step: a batch is accepted unless a fifth of it is severe, so the outcome is accept or quarantine.

@@ -8,13 +8,14 @@ import { verifyAuditLog } from '../../src/store/audit-verify.js'
 import { createProject, getProject } from '../../src/store/catalog.js'
 import { openStore } from '../../src/store/open.js'
 import type { Store } from '../../src/store/store.js'
-import { dropSchema, POSTGRES_URL, requirePostgres } from './harness.js'
+import { dropSchema, POSTGRES_URL, requirePostgres, skipReason } from './harness.js'
 
 /*
  * One contract for both dialects: the same store behaviour on the embedded SQLite file and on PostgreSQL.
  */
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  describe(`store contract (${dialect})`, () => {
+  const suite = `store contract (${dialect})`
+  describe.skipIf(skipReason(dialect, suite))(suite, () => {
     let store: Store
     const dataDir = mkdtempSync(join(tmpdir(), 'poisonguard-store-'))
     const schema = `pgtest_${randomBytes(6).toString('hex')}`
