@@ -29,7 +29,14 @@ describe('benchmark plan', () => {
     expect(keys.some((key) => key.startsWith('backdoor-patch') || key.startsWith('backdoor-token'))).toBe(
       false,
     )
-    expect(unsupported.map((entry) => entry.attack)).toEqual(['backdoor-patch', 'backdoor-token'])
+    // Pixels, text, fine-tuning pairs and retrieval corpora: none of them in a table of numbers.
+    expect(unsupported.map((entry) => entry.attack)).toEqual([
+      'backdoor-patch',
+      'backdoor-token',
+      'instruction-backdoor',
+      'payload-injection',
+      'rag-inject',
+    ])
   })
 
   it('takes two attacks and one rate under quick', () => {
