@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import type { ScanReport } from '../../src/domain/index.js'
-import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset } from '../fixtures/datasets.js'
-import { poisonMask } from '../fixtures/poison.js'
+import { flaggedCleanShare, poisonMask, rankingOf } from '../fixtures/poison.js'
 import { type ZooName, zooDataset, zooNames } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
@@ -19,24 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend.dispose()
 })
-
-function rankingOf(report: ScanReport, poisoned: Uint8Array): number {
-  return averagePrecision(
-    report.records.map((record) => record.suspicion),
-    poisoned,
-  )
-}
-
-function flaggedCleanShare(report: ScanReport, poisoned: Uint8Array): number {
-  let clean = 0
-  let flagged = 0
-  report.records.forEach((record, row) => {
-    if (poisoned[row]) return
-    clean++
-    if (record.flagged) flagged++
-  })
-  return flagged / clean
-}
 
 interface PatternInfo {
   patterns: { label: string; records: number; pattern: number[][] }[]

@@ -1,12 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import type { ScanReport } from '../../src/domain/index.js'
-import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
-import { flipLabels } from '../fixtures/poison.js'
+import { flaggedCleanShare, flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
 import { type ZooName, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
@@ -14,30 +12,6 @@ let backend: LinalgBackend
 beforeAll(async () => {
   backend = await createDefaultBackend()
 })
-
-function marks(rowCount: number, rows: ArrayLike<number>): Uint8Array {
-  const marked = new Uint8Array(rowCount)
-  for (let index = 0; index < rows.length; index++) marked[rows[index]] = 1
-  return marked
-}
-
-function rankingOf(report: ScanReport, poisoned: Uint8Array): number {
-  return averagePrecision(
-    report.records.map((record) => record.suspicion),
-    poisoned,
-  )
-}
-
-function flaggedCleanShare(report: ScanReport, poisoned: Uint8Array): number {
-  let clean = 0
-  let flagged = 0
-  report.records.forEach((record, row) => {
-    if (poisoned[row]) return
-    clean++
-    if (record.flagged) flagged++
-  })
-  return flagged / clean
-}
 
 /**
  * Flagged share of the clean data the scan keeps to. The target is 1% everywhere; the two datasets above it are
@@ -109,7 +83,7 @@ describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images',
     const dataset = zooDataset(name)
     const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
     const report = await scanDataset(run.dataset, { backend })
-    expect(rankingOf(report, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
     const verdict = report.summary.verdict!
     expect(verdict.verdict).toBe('poisoned')
     const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
@@ -126,7 +100,9 @@ describe.each(['mnist-28', 'imbalanced-digits', 'digits-8'] as ZooName[])(
       const run = applyAttack('label-consistent', dataset, { target: dataset.labels!.classes[1] }, 1)
       expect(run.dataset.labels!.codes).toEqual(dataset.labels!.codes)
       const report = await scanDataset(run.dataset, { backend })
-      expect(rankingOf(report, marks(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+      expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(
+        0.95,
+      )
       expect(report.summary.verdict?.verdict).toBe('poisoned')
     })
   },

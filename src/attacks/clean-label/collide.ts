@@ -1,3 +1,30 @@
+import { z } from 'zod'
+
+/** The optimiser's parameters both collision attacks take, with their defaults (Shafahi et al., 2018). */
+export const collisionParams = {
+  norm: z.enum(['linf', 'l2']).default('linf').describe('norm of the perturbation budget'),
+  epsilon: z
+    .number()
+    .gt(0)
+    .default(0.3)
+    .describe(
+      'budget per poison, in units of the pixel range (images) or of each column’s standard deviation',
+    ),
+  beta: z
+    .number()
+    .min(0)
+    .default(0.25)
+    .describe('weight of staying close to the base input (β of the paper)'),
+  iterations: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(200)
+    .describe('forward-backward iterations at most'),
+  stepSize: z.number().gt(0).lt(2).default(0.5).describe('step of the gradient (forward) step'),
+}
+
 /** Settings of the forward-backward splitting; distances are in units (`x / unit` per column). */
 export interface CollisionSettings {
   readonly beta: number

@@ -6,7 +6,7 @@ import { type FeatureScale, measureFeatures, nearestRow } from '../feature-space
 import { findClass, labelParam, ParamProblems, rateParam } from '../params.js'
 import { attackResult, checkEligible, countForRate, labelledRowsWhere, poisonedDataset } from '../rows.js'
 import type { Attack } from '../types.js'
-import { type CollisionSettings, collide, scaledDistances } from './collide.js'
+import { type CollisionSettings, collide, collisionParams, scaledDistances } from './collide.js'
 
 const TOLERANCE = 1e-6
 
@@ -22,27 +22,7 @@ const paramsSchema = z
       'class whose records become the poisons, i.e. the class the target should be taken for ' +
         '(default: the class of the target’s nearest record of another class)',
     ),
-    norm: z.enum(['linf', 'l2']).default('linf').describe('norm of the perturbation budget'),
-    epsilon: z
-      .number()
-      .gt(0)
-      .default(0.3)
-      .describe(
-        'budget per poison, in units of the pixel range (images) or of each column’s standard deviation',
-      ),
-    beta: z
-      .number()
-      .min(0)
-      .default(0.25)
-      .describe('weight of staying close to the base input (β of the paper)'),
-    iterations: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .default(200)
-      .describe('forward-backward iterations at most'),
-    stepSize: z.number().gt(0).lt(2).default(0.5).describe('step of the gradient (forward) step'),
+    ...collisionParams,
   })
   .strict()
 

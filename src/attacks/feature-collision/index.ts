@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
 import { matrixRow } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
-import { collide, scaledDistances } from '../clean-label/collide.js'
+import { collide, collisionParams, scaledDistances } from '../clean-label/collide.js'
 import { measureFeatures } from '../feature-space.js'
 import { findClass, labelParam, ParamProblems } from '../params.js'
 import { attackResult, labelledRowsWhere, poisonedDataset } from '../rows.js'
@@ -36,27 +36,7 @@ const paramsSchema = z
       .max(256)
       .default(16)
       .describe('dimensions of the learned feature space the poisons collide with the target in'),
-    norm: z.enum(['linf', 'l2']).default('linf').describe('norm of the perturbation budget'),
-    epsilon: z
-      .number()
-      .gt(0)
-      .default(0.3)
-      .describe(
-        'budget per poison, in units of the pixel range (images) or of each column’s standard deviation',
-      ),
-    beta: z
-      .number()
-      .min(0)
-      .default(0.25)
-      .describe('weight of staying close to the base input (β of the paper)'),
-    iterations: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .default(200)
-      .describe('forward-backward iterations at most'),
-    stepSize: z.number().gt(0).lt(2).default(0.5).describe('step of the gradient (forward) step'),
+    ...collisionParams,
   })
   .strict()
 
