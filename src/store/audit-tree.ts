@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto'
+import { merkleRoot } from '../provenance/merkle.js'
 
 /*
  * The proofs of an RFC 6962 Merkle tree (section 2.1) over the audit log's leaf hashes: an inclusion proof that one
@@ -17,12 +18,9 @@ function splitPoint(size: number): number {
   return split
 }
 
-/** MTH(D[n]) of RFC 6962 over leaf hashes; the hash of no data for an empty tree. */
+/** MTH(D[n]) of RFC 6962 over leaf hashes, by the builder record roots use; the hash of no data for an empty tree. */
 export function treeHash(leaves: readonly Buffer[]): Buffer {
-  if (leaves.length === 0) return hash('sha256', Buffer.alloc(0), 'buffer')
-  if (leaves.length === 1) return leaves[0]
-  const split = splitPoint(leaves.length)
-  return nodeHash(treeHash(leaves.slice(0, split)), treeHash(leaves.slice(split)))
+  return merkleRoot(leaves)
 }
 
 /** PATH(m, D[n]): the audit path of leaf `index` in the tree of `leaves`, nearest sibling first. */
