@@ -3,7 +3,7 @@ import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import type { DetectedAttack, FindingKind, Requirement } from '../domain/index.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
-import type { ClassSpectra } from './shared-representation.js'
+import type { ClassSpectra } from './class-spectra.js'
 
 /**
  * Everything a detector may read. Expensive shared analyses (neighbour graph, out-of-fold probabilities, class

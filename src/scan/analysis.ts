@@ -1,6 +1,6 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
-import { type ClassSpectra, measureClassSpectra } from '../detectors/shared-representation.js'
+import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
 import type { DetectorInput } from '../detectors/types.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import {

@@ -1,5 +1,15 @@
 import { z } from 'zod'
 
+/** The record both collision attacks aim at. */
+export const collisionTargetParam = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('id of the record the poisons should get misclassified (default: a random labelled record)')
+
+/** Where both collision attacks stop: no coordinate moved more than this (in units) in one iteration. */
+export const collisionTolerance = 1e-6
+
 /** The optimiser's parameters both collision attacks take, with their defaults (Shafahi et al., 2018). */
 export const collisionParams = {
   norm: z.enum(['linf', 'l2']).default('linf').describe('norm of the perturbation budget'),

@@ -6,18 +6,19 @@ import { type FeatureScale, measureFeatures, nearestRow } from '../feature-space
 import { findClass, labelParam, ParamProblems, rateParam } from '../params.js'
 import { attackResult, checkEligible, countForRate, labelledRowsWhere, poisonedDataset } from '../rows.js'
 import type { Attack } from '../types.js'
-import { type CollisionSettings, collide, collisionParams, scaledDistances } from './collide.js'
-
-const TOLERANCE = 1e-6
+import {
+  type CollisionSettings,
+  collide,
+  collisionParams,
+  collisionTargetParam,
+  collisionTolerance,
+  scaledDistances,
+} from './collide.js'
 
 const paramsSchema = z
   .object({
     rate: rateParam(0.01),
-    targetId: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('id of the record the poisons should get misclassified (default: a random labelled record)'),
+    targetId: collisionTargetParam,
     base: labelParam(
       'class whose records become the poisons, i.e. the class the target should be taken for ' +
         '(default: the class of the target’s nearest record of another class)',
@@ -135,7 +136,7 @@ export const cleanLabelAttack: Attack<CleanLabelParams> = {
     const features = Float32Array.from(dataset.features!.data)
     const original = dataset.features!
     const targetRow = matrixRow(original, plan.target)
-    const settings: CollisionSettings = { ...params, tolerance: TOLERANCE }
+    const settings: CollisionSettings = { ...params, tolerance: collisionTolerance }
     const count = plan.baseRows.length
     const [l2, linf, before, after] = Array.from({ length: 4 }, () => new Float64Array(count))
     let iterations = 0

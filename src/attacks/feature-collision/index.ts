@@ -2,7 +2,13 @@ import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
 import { matrixRow } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
-import { collide, collisionParams, scaledDistances } from '../clean-label/collide.js'
+import {
+  collide,
+  collisionParams,
+  collisionTargetParam,
+  collisionTolerance,
+  scaledDistances,
+} from '../clean-label/collide.js'
 import { measureFeatures } from '../feature-space.js'
 import { findClass, labelParam, ParamProblems } from '../params.js'
 import { attackResult, labelledRowsWhere, poisonedDataset } from '../rows.js'
@@ -15,16 +21,10 @@ import {
   principalGradient,
 } from './principal-features.js'
 
-const TOLERANCE = 1e-6
-
 const paramsSchema = z
   .object({
     poisons: z.number().int().min(1).default(60).describe('base-class records turned into poisons'),
-    targetId: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('id of the record the poisons should get misclassified (default: a random labelled record)'),
+    targetId: collisionTargetParam,
     base: labelParam(
       'class whose records become the poisons, i.e. the class the target should be taken for ' +
         '(default: the class of the target’s nearest record of another class in feature space)',
@@ -139,7 +139,7 @@ export const featureCollisionAttack: Attack<FeatureCollisionParams> = {
     plan.baseRows.forEach((row, index) => {
       const baseRow = matrixRow(original, row)
       const out = features.subarray(row * original.cols, (row + 1) * original.cols)
-      const settings = { ...params, tolerance: TOLERANCE }
+      const settings = { ...params, tolerance: collisionTolerance }
       iterations = Math.max(iterations, collide(baseRow, targetRow, scale, settings, out, gradient))
       const distance = scaledDistances(out, baseRow, scale.unit)
       moved[index] = params.norm === 'l2' ? distance.l2 : distance.linf

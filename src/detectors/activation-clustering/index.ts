@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
+import { type ClassSpectrum, classVerdictSummary } from '../class-spectra.js'
 import { classSpreadPValue } from '../class-spread.js'
-import { type ClassSpectrum, classVerdictSummary } from '../shared-representation.js'
 import type { Detector, DetectorResult } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { createRng } from '../../util/rng.js'
-import { measureClassSpectra } from '../shared-representation.js'
+import { measureClassSpectra } from '../class-spectra.js'
 import { judgeClusters } from './score.js'
 
 const width = 6

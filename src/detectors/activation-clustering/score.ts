@@ -1,7 +1,7 @@
 import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
-import type { ClassSpectrum } from '../shared-representation.js'
+import type { ClassSpectrum } from '../class-spectra.js'
 import { silhouetteScore, type TwoMeans, twoMeans } from './kmeans.js'
 import { type Reclassification, reclassifyHeldOut } from './reclassify.js'
 

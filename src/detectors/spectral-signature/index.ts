@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
+import { type ClassSpectrum, classVerdictSummary, projectRows } from '../class-spectra.js'
 import { classSpreadPValue } from '../class-spread.js'
-import { type ClassSpectrum, classVerdictSummary, projectRows } from '../shared-representation.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
 

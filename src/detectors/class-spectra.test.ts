@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
-import { measureClassSpectra, projectRows } from './shared-representation.js'
+import { measureClassSpectra, projectRows } from './class-spectra.js'
 
 const width = 6
 const perClass = 400
