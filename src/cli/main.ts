@@ -15,6 +15,7 @@ import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
 import { registerServiceCommands } from './serve-command.js'
 import { withEscapedOutput } from './terminal-text.js'
+import { registerTrainCommand } from './train-command.js'
 
 /** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
 function reportError(error: unknown, io: CliIo): number {
@@ -41,6 +42,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerCheckCommand(program, io, setExitCode)
   registerServiceCommands(program, io, setExitCode)
   registerCrowdCommand(program, io)
+  registerTrainCommand(program, io)
   addExitCodeHelp(program)
   return program
 }

@@ -151,7 +151,9 @@ function checkMlpInputs(x: FeatureMatrix, labels: Int32Array, options: MlpOption
  */
 export function trainMlp(x: FeatureMatrix, labels: Int32Array, options: MlpOptions = {}): DenseNetwork {
   const classCount = checkMlpInputs(x, labels, options)
-  const settings = { ...DEFAULTS, ...options }
+  const settings = { ...DEFAULTS }
+  for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[])
+    settings[key] = options[key] ?? DEFAULTS[key]
   const rng = createRng(settings.seed)
   const hidden = initialLayer(x.cols, settings.hiddenUnits, rng)
   const output = initialLayer(settings.hiddenUnits, classCount, rng)

@@ -165,7 +165,8 @@ async function describeParents(paths: readonly string[], out: string): Promise<M
   return parents
 }
 
-function defaultTime(): Date {
+/** `SOURCE_DATE_EPOCH` when set (reproducible builds), else now. */
+export function defaultTime(): Date {
   const epoch = process.env.SOURCE_DATE_EPOCH
   if (epoch !== undefined && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000)
   return new Date()
