@@ -10,6 +10,7 @@ import { registerDatasetsCommand } from './datasets-command.js'
 import { registerDetectorsCommand } from './detectors-command.js'
 import { addExitCodeHelp } from './exit-code-help.js'
 import type { CliIo } from './io.js'
+import { registerModelCommand } from './model-command.js'
 import { registerProvenanceCommand } from './provenance-command.js'
 import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
@@ -43,6 +44,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerServiceCommands(program, io, setExitCode)
   registerCrowdCommand(program, io)
   registerTrainCommand(program, io)
+  registerModelCommand(program, io, setExitCode)
   addExitCodeHelp(program)
   return program
 }

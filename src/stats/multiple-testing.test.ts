@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { benjaminiHochberg } from './multiple-testing.js'
+import { benjaminiHochberg, holmAdjust } from './multiple-testing.js'
 
 describe('Benjamini–Hochberg', () => {
   it('matches R p.adjust(method = "BH")', () => {
@@ -14,5 +14,13 @@ describe('Benjamini–Hochberg', () => {
     const q = benjaminiHochberg(p)
     expect(q[0]).toBe(1)
     for (let index = 1; index < p.length; index++) expect(q[index]).toBeGreaterThanOrEqual(p[index])
+  })
+})
+
+describe('Holm', () => {
+  it('matches R p.adjust(method = "holm") and stays monotone', () => {
+    const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.002, 0.5])
+    expect(Array.from(adjusted)).toEqual([0.04, 0.09, 0.09, 0.01, 0.5].map((q) => expect.closeTo(q, 14)))
+    expect(holmAdjust([Number.NaN, 0.6])[0]).toBe(1)
   })
 })

@@ -19,3 +19,23 @@ export function benjaminiHochberg(pValues: ArrayLike<number>): Float64Array {
   }
   return adjusted
 }
+
+/**
+ * Holm's step-down adjusted p-values, in input order: rejecting every test with adjusted p ≤ α keeps the chance
+ * of any false rejection at most α under any dependence.
+ * @see Holm (1979), A simple sequentially rejective multiple test procedure, Scand. J. Statist. 6(2).
+ */
+export function holmAdjust(pValues: ArrayLike<number>): Float64Array {
+  const count = pValues.length
+  const p = Float64Array.from({ length: count }, (_, index) =>
+    Number.isNaN(pValues[index]) ? 1 : pValues[index],
+  )
+  const order = Array.from({ length: count }, (_, index) => index).sort((a, b) => p[a] - p[b])
+  const adjusted = new Float64Array(count)
+  let running = 0
+  order.forEach((index, rank) => {
+    running = Math.max(running, Math.min(1, (count - rank) * p[index]))
+    adjusted[index] = running
+  })
+  return adjusted
+}

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { writeDataset } from '../../src/io/write-dataset.js'
+import { predictedClasses } from '../../src/models/classifier.js'
+import { loadOnnxClassifier } from '../../src/models/onnx-classifier.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { readPublicKey } from '../../src/provenance/keys.js'
 import { mnistDataset } from '../fixtures/datasets.js'
@@ -71,5 +73,96 @@ describe('poisonguard train', () => {
     expect(run.exitCode).toBe(1)
     expect(run.stderr).toContain('the dataset has no label column')
     expect(existsSync(out) || existsSync(`${out}.card.json`)).toBe(false)
+  })
+})
+
+describe('poisonguard model evaluate', () => {
+  let model = ''
+  let golden = ''
+  const goldenSet = mnistDataset(300, 9000)
+
+  async function trained(): Promise<string> {
+    if (model) return model
+    golden = await mnistCsv('golden.csv', 300, 9000)
+    model = temporary('reference.onnx')
+    const run = await runCli(
+      'train',
+      await mnistCsv('train-eval.csv', 600),
+      '--model',
+      'logreg',
+      '--out',
+      model,
+      '--quiet',
+    )
+    expect(run.exitCode).toBe(0)
+    return model
+  }
+
+  it('reports no change for a model compared with itself', async () => {
+    const path = await trained()
+    const run = await runCli(
+      'model',
+      'evaluate',
+      path,
+      '--golden',
+      golden,
+      '--reference',
+      path,
+      '--fail-on',
+      'low',
+    )
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('0 of 300 golden records changed prediction')
+    expect(run.stdout).toContain('No behavioural finding')
+  })
+
+  it('exits 3 and names the pair when recorded reference outputs differ one way on one class pair', async () => {
+    const path = await trained()
+    const classifier = await loadOnnxClassifier(readFileSync(path))
+    const predicted = predictedClasses(await classifier.predict(goldenSet.features!))
+    await classifier.dispose()
+    const names = classifier.classNames!
+    // The reference said "4" where the candidate now says "9", twenty times, and never the reverse.
+    let moved = 0
+    const outputs = goldenSet.ids.map((id, row) => {
+      const label = names[predicted[row]]
+      if (label === '9' && moved < 20) {
+        moved++
+        return { id, label: '4' }
+      }
+      return { id, label }
+    })
+    expect(moved).toBe(20)
+    const reference = temporary('ref.json')
+    writeFileSync(reference, JSON.stringify(outputs))
+    const out = temporary('eval.json')
+    const run = await runCli(
+      'model',
+      'evaluate',
+      path,
+      '--golden',
+      golden,
+      '--reference-outputs',
+      reference,
+      '--fail-on',
+      'medium',
+      '--out',
+      out,
+    )
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(3)
+    expect(run.stdout).toMatch(
+      /20 golden records the reference classes as 4 are classed as 9 by the candidate, against 0/,
+    )
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(report.findings[0]).toMatchObject({ kind: 'class_pair_shift', from: '4', to: '9' })
+    expect(report.changedRecords).toHaveLength(20)
+  })
+
+  it('asks for exactly one reference', async () => {
+    const path = await trained()
+    const run = await runCli('model', 'evaluate', path, '--golden', golden)
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('pass exactly one of a reference model and reference outputs')
   })
 })

@@ -1,0 +1,90 @@
+import { type Command, Option } from 'commander'
+import { type Severity, severityOrder } from '../domain/index.js'
+import {
+  type EvaluateModelResult,
+  evaluateModel,
+  exitCodeForEvaluation,
+} from '../workflows/evaluate-model.js'
+import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import type { CliIo } from './io.js'
+import { parseShare } from './options.js'
+
+interface EvaluateFlags extends DatasetFlags {
+  golden: string
+  reference?: string
+  referenceOutputs?: string
+  alpha: number
+  out?: string
+  failOn?: Severity
+  quiet?: boolean
+}
+
+const evaluateExamples = `
+Examples:
+  $ poisonguard model evaluate candidate.onnx --golden golden.csv --reference clean.onnx --fail-on medium
+  $ poisonguard model evaluate candidate.onnx --golden golden.csv --reference-outputs ref.json --out eval.json
+
+Runs both models on the golden records and compares their predictions: per-class accuracy (when the golden set
+has labels), the records whose prediction changed, and McNemar's exact test on every class pair (Holm-corrected).
+A pair whose changes run one way, or changed records sharing a feature, is a behavioural finding.
+--reference-outputs is a JSON array of {"id": …, "label": …}, one per golden record.
+
+Exit codes: 0 done, 1 bad input or usage, 3 a finding at or above --fail-on.`
+
+function describeEvaluation({ report }: EvaluateModelResult): string {
+  const lines = [
+    `${report.changedCount} of ${report.recordCount} golden records changed prediction between the reference and the candidate.`,
+  ]
+  for (const row of report.perClass) {
+    if (row.candidateAccuracy === undefined) continue
+    const drop = row.candidateAccuracy < row.referenceAccuracy! - 0.02 ? '  ← lower' : ''
+    lines.push(
+      `  ${row.label.padEnd(12)} accuracy ${(row.candidateAccuracy * 100).toFixed(1)}% (reference ${(row.referenceAccuracy! * 100).toFixed(1)}%), ${row.changed} changed${drop}`,
+    )
+  }
+  if (report.findings.length === 0)
+    lines.push('No behavioural finding: the changes look like retraining noise.')
+  for (const finding of report.findings) lines.push(`${finding.severity}: ${finding.message}`)
+  return `${lines.join('\n')}\n`
+}
+
+function registerEvaluate(model: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  const command = model
+    .command('evaluate')
+    .description('compare a candidate model with a known-clean reference on golden records')
+    .argument('<candidate>', 'the ONNX model to check')
+    .requiredOption('--golden <data>', 'golden records (labelled for per-class accuracy)')
+    .option('--reference <model.onnx>', 'a known-clean reference model')
+    .option('--reference-outputs <ref.json>', "the reference's recorded predictions on the golden records")
+    .option('--alpha <p>', 'family-wise error rate of the tests', parseShare, 0.01)
+    .option('--out <report.json>', 'write the full comparison as JSON')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 3 when a finding reaches this severity').choices(
+        severityOrder,
+      ),
+    )
+    .option('--quiet', 'print nothing on success')
+  addDatasetOptions(command, { embeddings: false })
+    .addHelpText('after', evaluateExamples)
+    .action(async (candidate: string, flags: EvaluateFlags) => {
+      const result = await evaluateModel({
+        candidate,
+        golden: flags.golden,
+        load: loadOptions(flags),
+        reference: flags.reference,
+        referenceOutputs: flags.referenceOutputs,
+        alpha: flags.alpha,
+        out: flags.out,
+      })
+      if (!flags.quiet) io.stdout(describeEvaluation(result))
+      setExitCode(exitCodeForEvaluation(result, flags.failOn))
+    })
+}
+
+/** Adds `poisonguard model …`: checks of a trained model's behaviour. */
+export function registerModelCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  const model = program
+    .command('model')
+    .description("check a trained model's behaviour (any ONNX classifier)")
+  registerEvaluate(model, io, setExitCode)
+}
