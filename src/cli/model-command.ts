@@ -5,9 +5,11 @@ import {
   evaluateModel,
   exitCodeForEvaluation,
 } from '../workflows/evaluate-model.js'
+import { ExitCode } from '../workflows/exit-codes.js'
+import { type ScanModelTriggersResult, scanModelTriggers } from '../workflows/scan-model-triggers.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
-import { parseShare } from './options.js'
+import { parseInteger, parsePositiveInteger, parseShare } from './options.js'
 
 interface EvaluateFlags extends DatasetFlags {
   golden: string
@@ -81,10 +83,73 @@ function registerEvaluate(model: Command, io: CliIo, setExitCode: (code: number)
     })
 }
 
+interface ScanTriggersFlags extends DatasetFlags {
+  clean: string
+  out?: string
+  samples: number
+  steps: number
+  seed: number
+  failOnBackdoor?: boolean
+  quiet?: boolean
+}
+
+const scanExamples = `
+Examples:
+  $ poisonguard model scan-triggers model.onnx --clean clean.csv --out triggers.json
+  $ poisonguard model scan-triggers vendor-model.onnx --clean digits/ --out triggers.json --fail-on-backdoor
+
+For each label, searches the smallest trigger (mask and pattern) that sends most clean inputs of other labels to
+it: by gradient for models made by poisonguard train, by a square-patch search for any other image model. A
+label whose trigger is far smaller than the others' (Neural Cleanse anomaly index > 2) marks a backdoor.
+--out writes verdict, targetLabel, anomalyIndex and the trigger (its features; for images also <out>.png).
+
+Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
+
+function describeScan(result: ScanModelTriggersResult): string {
+  const head =
+    result.verdict === 'backdoored'
+      ? `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
+      : `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
+  const norms = result.labels.map((label) => `${label.label}: ${label.maskNorm.toFixed(1)}`).join(', ')
+  return `${head}
+Trigger size per label (${result.method} search): ${norms}
+`
+}
+
+function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  const command = model
+    .command('scan-triggers')
+    .description('reverse-engineer backdoor triggers per label (Neural Cleanse)')
+    .argument('<model>', 'the ONNX model to check')
+    .requiredOption('--clean <data>', 'clean labelled inputs of every class')
+    .option('--out <report.json>', 'write verdict, targetLabel, anomalyIndex and the trigger as JSON')
+    .option('--samples <n>', 'clean inputs of other labels per target label', parsePositiveInteger, 32)
+    .option('--steps <n>', 'optimisation steps per label (gradient search)', parsePositiveInteger, 60)
+    .option('--seed <n>', 'seed of the sampled inputs', parseInteger, 1)
+    .option('--fail-on-backdoor', 'exit 3 when the model looks backdoored')
+    .option('--quiet', 'print nothing on success')
+  addDatasetOptions(command, { embeddings: false })
+    .addHelpText('after', scanExamples)
+    .action(async (modelPath: string, flags: ScanTriggersFlags) => {
+      const result = await scanModelTriggers({
+        model: modelPath,
+        clean: flags.clean,
+        load: loadOptions(flags),
+        out: flags.out,
+        samplesPerLabel: flags.samples,
+        steps: flags.steps,
+        seed: flags.seed,
+      })
+      if (!flags.quiet) io.stdout(describeScan(result))
+      if (flags.failOnBackdoor && result.verdict === 'backdoored') setExitCode(ExitCode.findingsAtFailOn)
+    })
+}
+
 /** Adds `poisonguard model …`: checks of a trained model's behaviour. */
 export function registerModelCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const model = program
     .command('model')
     .description("check a trained model's behaviour (any ONNX classifier)")
   registerEvaluate(model, io, setExitCode)
+  registerScanTriggers(model, io, setExitCode)
 }

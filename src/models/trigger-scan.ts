@@ -176,9 +176,27 @@ function adamUpdate(
   }
 }
 
+/** Every place a `side`-pixel square fits, stepping half a side so neighbouring tries overlap. */
+function squarePlaces(image: { width: number; height: number }, side: number): [number, number][] {
+  const stride = Math.max(1, Math.floor(side / 2))
+  const places: [number, number][] = []
+  for (let top = 0; top + side <= image.height; top += stride)
+    for (let left = 0; left + side <= image.width; left += stride) places.push([top, left])
+  return places
+}
+
+function squareMask(image: { width: number; height: number }, side: number, [top, left]: [number, number]) {
+  const mask = new Float32Array(image.width * image.height)
+  for (let y = top; y < top + side; y++) mask.fill(1, y * image.width + left, y * image.width + left + side)
+  return mask
+}
+
+// Stamped rows per model call in the black-box search: bounds one input tensor to a few MiB.
+const PLACES_PER_CALL = 64
+
 /**
  * Black-box search for any model: the smallest solid square patch (brightest or darkest value) at any place that
- * sends `successRate` of the inputs to the target. Images only.
+ * sends `successRate` of the inputs to the target. Images only; each model call tries many places at once.
  */
 async function searchSquarePatch(
   classifier: Classifier,
@@ -192,19 +210,30 @@ async function searchSquarePatch(
   const all = Int32Array.from({ length: batch.rows }, (_, row) => row)
   const maxSide = Math.max(1, Math.floor(Math.min(image.width, image.height) / 3))
   for (let side = 1; side <= maxSide; side++) {
+    const places = squarePlaces(image, side)
     for (const value of [range.high, range.low]) {
-      for (let top = 0; top + side <= image.height; top++) {
-        for (let left = 0; left + side <= image.width; left++) {
-          const mask = new Float32Array(cols)
-          for (let y = top; y < top + side; y++)
-            mask.fill(1, y * image.width + left, y * image.width + left + side)
-          const pattern = new Float32Array(cols).fill(value)
-          const predicted = predictedClasses(
-            await classifier.predict(stampTrigger(batch, all, mask, pattern)),
+      const pattern = new Float32Array(cols).fill(value)
+      for (let start = 0; start < places.length; start += PLACES_PER_CALL) {
+        const chunk = places.slice(start, start + PLACES_PER_CALL)
+        const data = new Float32Array(chunk.length * batch.rows * cols)
+        chunk.forEach((place, index) => {
+          data.set(
+            stampTrigger(batch, all, squareMask(image, side, place), pattern).data,
+            index * batch.rows * cols,
           )
-          const success = shareOf(predicted, target)
+        })
+        const predicted = predictedClasses(
+          await classifier.predict({ data, rows: chunk.length * batch.rows, cols }),
+        )
+        for (let index = 0; index < chunk.length; index++) {
+          const success = shareOf(predicted.subarray(index * batch.rows, (index + 1) * batch.rows), target)
           if (success >= settings.successRate)
-            return { maskNorm: side * side, attackSuccess: success, mask, pattern }
+            return {
+              maskNorm: side * side,
+              attackSuccess: success,
+              mask: squareMask(image, side, chunk[index]),
+              pattern,
+            }
         }
       }
     }

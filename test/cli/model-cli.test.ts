@@ -166,3 +166,42 @@ describe('poisonguard model evaluate', () => {
     expect(run.stderr).toContain('pass exactly one of a reference model and reference outputs')
   })
 })
+
+describe('poisonguard model scan-triggers', () => {
+  it('writes verdict, target label, anomaly index and the trigger picture', async () => {
+    const data = await mnistCsv('scan-train.csv', 300)
+    const model = temporary('scan.onnx')
+    expect((await runCli('train', data, '--out', model, '--quiet')).exitCode).toBe(0)
+    const clean = await mnistCsv('scan-clean.csv', 200, 9000)
+    const out = temporary('triggers.json')
+    const run = await runCli(
+      'model',
+      'scan-triggers',
+      model,
+      '--clean',
+      clean,
+      '--steps',
+      '5',
+      '--samples',
+      '8',
+      '--out',
+      out,
+    )
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/Trigger size per label \(gradient search\): 0: \d/)
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(['backdoored', 'clean']).toContain(report.verdict)
+    expect(report).toHaveProperty('targetLabel')
+    expect(typeof report.anomalyIndex).toBe('number')
+    expect(report.labels).toHaveLength(10)
+    expect(readFileSync(`${out}.png`).subarray(1, 4).toString()).toBe('PNG')
+  })
+
+  it('refuses a file that is not a model', async () => {
+    const clean = await mnistCsv('scan-clean-2.csv', 20, 9000)
+    const run = await runCli('model', 'scan-triggers', clean, '--clean', clean)
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('not a valid ONNX model')
+  })
+})

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset } from '../../src/data/dataset.js'
 import { classifierFromNetwork } from '../../src/models/classifier.js'
+import { loadOnnxClassifier } from '../../src/models/onnx-classifier.js'
+import { encodeNetworkModel } from '../../src/models/onnx-export.js'
 import { fitBuiltinNetwork } from '../../src/models/train-network.js'
 import { scanForTriggers } from '../../src/models/trigger-scan.js'
 import { mnistDataset } from '../fixtures/datasets.js'
@@ -14,8 +16,12 @@ const clean = mnistDataset(3000)
 const scanSet = mnistDataset(400, 8000)
 const settings = { kind: 'mlp' as const, classCount: 10, hiddenUnits: 32, epochs: 6, standardize: false }
 
+function trainModel(dataset: Dataset, seed: number) {
+  return fitBuiltinNetwork(dataset.features!, dataset.labels!.codes, { ...settings, seed })
+}
+
 function scanModel(dataset: Dataset, seed: number) {
-  const network = fitBuiltinNetwork(dataset.features!, dataset.labels!.codes, { ...settings, seed })
+  const network = trainModel(dataset, seed)
   return scanForTriggers({
     classifier: classifierFromNetwork(network, clean.labels!.classes),
     x: scanSet.features!,
@@ -54,6 +60,29 @@ describe('scan-triggers on image models', () => {
     )
     expect(result).toMatchObject({ verdict: 'backdoored', targetLabel: '0', method: 'gradient' })
     expect(result.anomalyIndex).toBeGreaterThan(2)
+    expect(iou).toBeGreaterThanOrEqual(0.5)
+  })
+
+  it('finds the patch by black-box search in the exported ONNX model', async () => {
+    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
+    const bytes = encodeNetworkModel(trainModel(dataset, 1), clean.labels!.classes)
+    const loaded = await loadOnnxClassifier(bytes)
+    const result = await scanForTriggers(
+      {
+        classifier: { ...loaded, network: undefined },
+        x: scanSet.features!,
+        labels: scanSet.labels!.codes,
+        classNames: clean.labels!.classes,
+        image: { width: 28, height: 28 },
+      },
+      { samplesPerLabel: 16 },
+    )
+    await loaded.dispose()
+    const iou = intersectionOverUnion(result.labels[0].mask, plantedPatch())
+    console.info(
+      `scan-triggers black-box: anomaly index ${result.anomalyIndex.toFixed(2)}, IoU ${iou.toFixed(2)}`,
+    )
+    expect(result).toMatchObject({ verdict: 'backdoored', targetLabel: '0', method: 'black-box' })
     expect(iou).toBeGreaterThanOrEqual(0.5)
   })
 

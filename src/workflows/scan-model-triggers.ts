@@ -1,0 +1,129 @@
+import { PoisonguardError } from '../errors.js'
+import { type LoadOptions, loadDataset } from '../io/index.js'
+import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import {
+  type LabelTrigger,
+  scanForTriggers,
+  type TriggerScanOptions,
+  type TriggerScanResult,
+} from '../models/trigger-scan.js'
+import { encodeGrayscalePng } from '../report/png.js'
+import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+
+export interface ScanModelTriggersOptions extends TriggerScanOptions {
+  model: string
+  /** Clean labelled inputs of every class. */
+  clean: string
+  load?: LoadOptions
+  /** The JSON result; `<out>.png` beside it holds the recovered trigger of an image model. */
+  out?: string
+}
+
+/** The recovered trigger as the report shows it: the mask's features, and a picture for images. */
+export interface ReportedTrigger {
+  label: string
+  maskNorm: number
+  attackSuccess: number
+  /** Features of the mask at ≥ half its peak, with the pattern value there. */
+  features: { index: number; name: string; mask: number; value: number }[]
+  /** PNG (base64) of mask × pattern, for image models. */
+  png?: string
+}
+
+export interface ScanModelTriggersResult {
+  verdict: TriggerScanResult['verdict']
+  targetLabel: string | null
+  anomalyIndex: number
+  method: TriggerScanResult['method']
+  trigger: ReportedTrigger
+  labels: { label: string; maskNorm: number; attackSuccess: number }[]
+}
+
+function reportTrigger(
+  trigger: LabelTrigger,
+  featureNames: readonly string[],
+  image?: { width: number; height: number },
+): ReportedTrigger {
+  const peak = Math.max(...trigger.mask)
+  const features: ReportedTrigger['features'] = []
+  trigger.mask.forEach((mask, index) => {
+    if (peak > 0 && mask >= 0.5 * peak)
+      features.push({
+        index,
+        name: featureNames[index] ?? String(index),
+        mask,
+        value: trigger.pattern[index],
+      })
+  })
+  const reported: ReportedTrigger = {
+    label: trigger.label,
+    maskNorm: trigger.maskNorm,
+    attackSuccess: trigger.attackSuccess,
+    features,
+  }
+  if (image) {
+    const picture = Float32Array.from(trigger.mask, (mask, index) => mask * trigger.pattern[index])
+    reported.png = Buffer.from(encodeGrayscalePng(picture, image.width, image.height, 4)).toString('base64')
+  }
+  return reported
+}
+
+/**
+ * Is this model backdoored? Loads clean labelled inputs, reverse-engineers the smallest trigger per label and
+ * reports the verdict, the suspected target label, the anomaly index and the recovered trigger.
+ */
+export async function scanModelTriggers(options: ScanModelTriggersOptions): Promise<ScanModelTriggersResult> {
+  const dataset = await loadDataset(options.clean, options.load)
+  const opened = await openModelFile(options.model, dataset)
+  try {
+    if (opened.input?.kind === 'text') {
+      throw new PoisonguardError(
+        'INVALID_ARGUMENT',
+        `${options.model} reads text; trigger reverse engineering covers image and tabular models`,
+        {
+          hint: 'scan the training data of text models with poisonguard scan (trigger-mining finds trigger tokens)',
+        },
+      )
+    }
+    const image = dataset.imageShape
+    if (!opened.classifier.network && !image) {
+      throw new PoisonguardError(
+        'INVALID_ARGUMENT',
+        `${options.model} is not a poisonguard model, and the black-box search needs images`,
+        {
+          hint: 'pass image data, or a model trained with poisonguard train (its gradients are used)',
+        },
+      )
+    }
+    const result = await scanForTriggers(
+      {
+        classifier: opened.classifier,
+        x: modelMatrix(opened, dataset),
+        labels: labelsAsModelClasses(dataset, opened.classNames),
+        classNames: opened.classNames,
+        image,
+      },
+      options,
+    )
+    const smallest = result.labels.reduce((best, trigger) =>
+      trigger.maskNorm < best.maskNorm ? trigger : best,
+    )
+    const summary: ScanModelTriggersResult = {
+      verdict: result.verdict,
+      targetLabel: result.targetLabel,
+      anomalyIndex: result.anomalyIndex,
+      method: result.method,
+      trigger: reportTrigger(smallest, dataset.featureNames, image),
+      labels: result.labels.map(({ label, maskNorm, attackSuccess }) => ({ label, maskNorm, attackSuccess })),
+    }
+    if (options.out) {
+      const outputs: OutputFile[] = [{ path: options.out, contents: `${JSON.stringify(summary, null, 2)}\n` }]
+      if (summary.trigger.png)
+        outputs.push({ path: `${options.out}.png`, contents: Buffer.from(summary.trigger.png, 'base64') })
+      await writeOutputsAtomically(outputs, { inputs: [options.model, options.clean] })
+    }
+    return summary
+  } finally {
+    await opened.classifier.dispose()
+  }
+}
