@@ -1,4 +1,3 @@
-import type { MemberModel } from '../robust/learners.js'
 import {
   fitMember,
   type MemberExecutor,
@@ -6,6 +5,7 @@ import {
   type PredictionTask,
   runPrediction,
 } from '../robust/ensemble.js'
+import type { MemberModel } from '../robust/learners.js'
 import { createTaskPool, shared, sharedMatrix } from './task-pool.js'
 
 /** A task of the member worker: train a member, or predict with one. */
@@ -38,7 +38,13 @@ export function createWorkerMemberExecutor(
     eagerWorkers: options.threads ?? 2,
     share: (task, copies) =>
       task.fit
-        ? { fit: { ...task.fit, x: sharedMatrix(task.fit.x, copies), labels: shared(task.fit.labels, copies) } }
+        ? {
+            fit: {
+              ...task.fit,
+              x: sharedMatrix(task.fit.x, copies),
+              labels: shared(task.fit.labels, copies),
+            },
+          }
         : { predict: { ...task.predict, x: sharedMatrix(task.predict.x, copies) } },
     runLocally: runMemberTask,
   })
