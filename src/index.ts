@@ -20,12 +20,22 @@ export type { DatasetFormat } from './io/formats/index.js'
 export { hashFile, type LoadOptions, loadDataset, writeFilteredDataset } from './io/index.js'
 export { writeDataset } from './io/write-dataset.js'
 export { createDefaultBackend } from './linalg/default-backend.js'
+export { type Classifier, classifierFromNetwork, predictedClasses } from './models/classifier.js'
 export {
   type FoldExecutor,
   type FoldTask,
   fitFold,
   sequentialFoldExecutor,
 } from './models/cross-validation.js'
+export {
+  type DenseLayer,
+  type DenseNetwork,
+  networkFromLogistic,
+  predictNetwork,
+} from './models/dense-network.js'
+export { type MlpOptions, trainMlp } from './models/mlp.js'
+export { loadOnnxClassifier, type OnnxClassifierOptions } from './models/onnx-classifier.js'
+export { encodeNetworkModel, readExportedNetwork } from './models/onnx-export.js'
 export {
   createWorkerFoldExecutor,
   type WorkerFoldExecutor,

@@ -22,12 +22,24 @@ export interface NodeSpec {
   readonly attributes?: Readonly<Record<string, AttributeValue>>
 }
 
-/** A whole graph: typed inputs and outputs, nodes in topological order. */
+/** A constant float tensor stored in the graph (weights, biases), read by nodes under its name. */
+export interface InitializerSpec {
+  readonly name: string
+  readonly shape: readonly number[]
+  readonly values: Float32Array
+}
+
+/** A whole graph: typed inputs and outputs, nodes in topological order, constants and model metadata. */
 export interface GraphSpec {
   readonly name: string
   readonly inputs: readonly ValueSpec[]
   readonly outputs: readonly ValueSpec[]
   readonly nodes: readonly NodeSpec[]
+  readonly initializers?: readonly InitializerSpec[]
+  /** `producer_name` of the model; default poisonguard. */
+  readonly producer?: string
+  /** Key–value pairs stored in the model's `metadata_props`. */
+  readonly metadata?: Readonly<Record<string, string>>
 }
 
 // Field numbers from onnx/onnx.proto3.
@@ -55,6 +67,17 @@ function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
   return attribute.float(2, value.float).int(20, ATTRIBUTE_TYPE_FLOAT)
 }
 
+function encodeInitializer(spec: InitializerSpec): ProtoWriter {
+  const tensor = new ProtoWriter()
+  for (const dim of spec.shape) tensor.int(1, dim)
+  tensor.int(2, ElementType.float).string(8, spec.name)
+  // raw_data is little-endian; copy through a DataView so big-endian hosts write the same bytes.
+  const raw = new Uint8Array(spec.values.length * 4)
+  const view = new DataView(raw.buffer)
+  for (let i = 0; i < spec.values.length; i++) view.setFloat32(i * 4, spec.values[i], true)
+  return tensor.bytes(9, raw)
+}
+
 function encodeNode(spec: NodeSpec, index: number): ProtoWriter {
   const node = new ProtoWriter()
   for (const input of spec.inputs) node.string(1, input)
@@ -72,13 +95,16 @@ export function encodeModel(spec: GraphSpec): Uint8Array {
     graph.message(1, encodeNode(node, index))
   })
   graph.string(2, spec.name)
+  for (const initializer of spec.initializers ?? []) graph.message(5, encodeInitializer(initializer))
   for (const input of spec.inputs) graph.message(11, encodeValueInfo(input))
   for (const output of spec.outputs) graph.message(12, encodeValueInfo(output))
   const opset = new ProtoWriter().string(1, '').int(2, OPSET_VERSION)
   const model = new ProtoWriter()
     .int(1, IR_VERSION)
-    .string(2, 'poisonguard')
+    .string(2, spec.producer ?? 'poisonguard')
     .message(7, graph)
     .message(8, opset)
+  for (const [key, value] of Object.entries(spec.metadata ?? {}))
+    model.message(14, new ProtoWriter().string(1, key).string(2, value))
   return model.finish().slice()
 }
