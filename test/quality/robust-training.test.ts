@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../../src/data/matrix.js'
+import { networkFromLogistic } from '../../src/models/dense-network.js'
 import { type LogisticModel, predictProbabilities } from '../../src/models/logistic-regression.js'
-import { pgdAttack, trainRobustLogistic } from '../../src/robust/robust-logistic.js'
+import { pgdAttack } from '../../src/robust/pgd.js'
+import { trainRobustLogistic } from '../../src/robust/robust-logistic.js'
 import { createRng } from '../../src/util/rng.js'
 import { mnistSplit } from '../fixtures/mnist-split.js'
 
@@ -21,7 +23,7 @@ function accuracy(model: LogisticModel, x: FeatureMatrix, labels: Int32Array): n
 
 /** Accuracy on the test digits after PGD (L∞, ε = 0.1 on [0,1] pixels) attacks each one against this model. */
 function robustAccuracy(model: LogisticModel): number {
-  const attacked = pgdAttack(model, split.test, split.testLabels, {
+  const attacked = pgdAttack(networkFromLogistic(model), split.test, split.testLabels, {
     epsilon: 0.1,
     steps: 10,
     bounds: pixelBounds,
