@@ -4,6 +4,7 @@ import { version } from '../version.js'
 import { ExitCode, exitCodeForError } from '../workflows/exit-codes.js'
 import { registerAttackCommand } from './attack-command.js'
 import { registerBenchCommand } from './bench-command.js'
+import { registerCertifyCommand } from './certify-command.js'
 import { registerCheckCommand } from './check-command.js'
 import { registerCrowdCommand } from './crowd-command.js'
 import { registerDatasetsCommand } from './datasets-command.js'
@@ -41,6 +42,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerCheckCommand(program, io, setExitCode)
   registerServiceCommands(program, io, setExitCode)
   registerCrowdCommand(program, io)
+  registerCertifyCommand(program, io)
   addExitCodeHelp(program)
   return program
 }

@@ -1,29 +1,35 @@
 import { type FeatureMatrix, selectRows } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
+import { predictedClasses } from '../models/classifier.js'
+import { type DenseNetwork, networkFromLogistic, predictNetwork } from '../models/dense-network.js'
 import { createDesign } from '../models/design.js'
-import { fitLogisticRegression, type LogisticModel, predictRows } from '../models/logistic-regression.js'
+import { fitLogisticRegression } from '../models/logistic-regression.js'
+import { trainMlp } from '../models/mlp.js'
 import { createRng } from '../util/rng.js'
 import { fitKnn, type KnnModel, predictKnn } from './knn.js'
 
-/** The built-in logistic regression as an ensemble member. */
-export interface LogisticMember extends Omit<LogisticModel, 'iterations' | 'converged'> {
-  readonly kind: 'logistic-regression'
+/** A built-in network (logistic regression or MLP) as an ensemble member. */
+export interface NetworkMember {
+  readonly kind: 'network'
+  readonly network: DenseNetwork
 }
 
 /** One trained ensemble member: plain typed arrays, so it crosses threads and files unchanged. */
-export type MemberModel = LogisticMember | KnnModel
+export type MemberModel = NetworkMember | KnnModel
 
 /** Settings of a base learner; each learner reads its own. */
 export interface LearnerOptions {
-  /** L2 penalty of logistic regression; default 0.01 (small partitions need more than a full training set). */
+  /** L2 penalty of logistic regression and the MLP; default 0.01 for logreg (small partitions need more), 1e-4 for the MLP. */
   l2?: number
-  /** SGD passes of logistic regression; default 10. */
+  /** Passes over the data; default 10. */
   epochs?: number
+  /** Hidden units of the MLP; default 64. */
+  hiddenUnits?: number
   /** Neighbours of k-NN; default 1. */
   neighbours?: number
 }
 
-/** A base learner: trains on some rows of a matrix and predicts a class per row. */
+/** A base learner: trains on some rows of a matrix. */
 export interface BaseLearner {
   readonly id: string
   readonly summary: string
@@ -37,15 +43,9 @@ export interface BaseLearner {
   ): MemberModel
 }
 
-function argmaxRows(probabilities: Float32Array, classCount: number): Int32Array {
-  const out = new Int32Array(probabilities.length / classCount)
-  for (let row = 0; row < out.length; row++) {
-    let best = 0
-    for (let c = 1; c < classCount; c++)
-      if (probabilities[row * classCount + c] > probabilities[row * classCount + best]) best = c
-    out[row] = best
-  }
-  return out
+/** The rows a member trains on, copied: the partition alone is compacted or batched, not the whole set per member. */
+function partitionData(x: FeatureMatrix, labels: Int32Array, rows: Int32Array) {
+  return { subset: selectRows(x, rows), subsetLabels: Int32Array.from(rows, (row) => labels[row]) }
 }
 
 /** The built-in base learners by id. */
@@ -54,22 +54,31 @@ export const baseLearners = {
     id: 'logreg',
     summary: 'multinomial logistic regression (SGD)',
     fit(x, labels, rows, classCount, seed, options) {
-      // The partition alone is compacted for the solver, not the whole training set once per member.
-      const subset = selectRows(x, rows)
-      const subsetRows = Int32Array.from({ length: rows.length }, (_, row) => row)
-      const subsetLabels = Int32Array.from(rows, (row) => labels[row])
-      const model = fitLogisticRegression(createDesign(subset), subsetLabels, subsetRows, classCount, {
+      const { subset, subsetLabels } = partitionData(x, labels, rows)
+      const all = Int32Array.from({ length: rows.length }, (_, row) => row)
+      const model = fitLogisticRegression(createDesign(subset), subsetLabels, all, classCount, {
         l2: options.l2 ?? 0.01,
         epochs: options.epochs ?? 10,
         rng: createRng(seed),
       })
-      return {
-        kind: 'logistic-regression',
-        weights: model.weights,
-        bias: model.bias,
-        cols: model.cols,
+      return { kind: 'network', network: networkFromLogistic(model) }
+    },
+  },
+  mlp: {
+    id: 'mlp',
+    summary: 'one-hidden-layer ReLU network (Adam)',
+    fit(x, labels, rows, classCount, seed, options) {
+      const { subset, subsetLabels } = partitionData(x, labels, rows)
+      // Unset settings are left out rather than passed as undefined, which would override the MLP's defaults.
+      const network = trainMlp(subset, subsetLabels, {
         classCount,
-      }
+        seed,
+        epochs: options.epochs ?? 10,
+        batchSize: 32,
+        ...(options.hiddenUnits === undefined ? {} : { hiddenUnits: options.hiddenUnits }),
+        ...(options.l2 === undefined ? {} : { l2: options.l2 }),
+      })
+      return { kind: 'network', network }
     },
   },
   knn: {
@@ -90,23 +99,26 @@ export function resolveLearner(id: string): BaseLearner {
   })
 }
 
-function predictLogisticMember(model: LogisticMember, x: FeatureMatrix): Int32Array {
-  const full = { ...model, iterations: 0, converged: true }
-  const rows = Int32Array.from({ length: x.rows }, (_, row) => row)
-  return argmaxRows(predictRows(full, createDesign(x), rows), model.classCount)
-}
-
 /** How each kind of member predicts; a new kind of model is one line here. */
 const memberPredictors: {
   [Kind in MemberModel['kind']]: (model: Extract<MemberModel, { kind: Kind }>, x: FeatureMatrix) => Int32Array
-} = { 'logistic-regression': predictLogisticMember, knn: predictKnn }
+} = {
+  network: (model, x) => predictedClasses(predictNetwork(model.network, x)),
+  knn: predictKnn,
+}
+
+/** Input width of a member. */
+export function memberInputWidth(model: MemberModel): number {
+  return model.kind === 'knn' ? model.cols : model.network.layers[0].inCols
+}
 
 /** The class each member predicts for every row. */
 export function predictMember(model: MemberModel, x: FeatureMatrix): Int32Array {
-  if (x.cols !== model.cols) {
+  const width = memberInputWidth(model)
+  if (x.cols !== width) {
     throw new PoisonguardError(
       'SHAPE_MISMATCH',
-      `the model expects ${model.cols} feature columns, received ${x.cols}`,
+      `the model expects ${width} feature columns, received ${x.cols}`,
       {
         hint: 'certify with data that has the columns the ensemble was trained on',
       },
