@@ -151,11 +151,12 @@ export async function trainPartitionEnsemble(
   let classCount = options.classCount ?? 0
   for (const label of labels) classCount = Math.max(classCount, label + 1)
   const memberCount = options.partitions * spread
-  const buckets = assignBuckets(hashRows(x, options.texts), memberCount)
+  const hashes = hashRows(x, options.texts)
+  const buckets = assignBuckets(hashes, memberCount)
   const learner = options.learner ?? 'knn'
   const learnerOptions = options.learnerOptions ?? {}
   const seed = options.seed ?? 1
-  const tasks = memberRows(buckets, spread, memberCount).map((rows, member) => ({
+  const tasks = memberRows(buckets, hashes, spread, memberCount).map((rows, member) => ({
     x,
     labels,
     rows,

@@ -45,12 +45,20 @@ export function bucketMembers(bucket: number, spread: number, bucketCount: numbe
   return Array.from({ length: spread }, (_, offset) => (bucket + offset) % bucketCount)
 }
 
-/** The training rows of every member, each in row order. */
-export function memberRows(buckets: Int32Array, spread: number, bucketCount: number): Int32Array[] {
+/**
+ * The training rows of every member, ordered by content hash: the same records train the same model whatever
+ * their order in the file (SGD's passes start from this order).
+ */
+export function memberRows(
+  buckets: Int32Array,
+  hashes: Uint32Array,
+  spread: number,
+  bucketCount: number,
+): Int32Array[] {
   const perBucket: number[][] = Array.from({ length: bucketCount }, () => [])
   for (let row = 0; row < buckets.length; row++) perBucket[buckets[row]].push(row)
   return Array.from({ length: bucketCount }, (_, member) => {
     const rows = memberBuckets(member, spread, bucketCount).flatMap((bucket) => perBucket[bucket])
-    return Int32Array.from(rows.sort((a, b) => a - b))
+    return Int32Array.from(rows.sort((a, b) => hashes[a] - hashes[b] || a - b))
   })
 }
