@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/io/index.js'
 import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
+import { renderRobust } from './robust.mjs'
 
 const runs = 3
 const folder = mkdtempSync(join(tmpdir(), 'poisonguard-bench-'))
@@ -165,7 +166,7 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
-  lines.push('', ...renderCrowd(results.crowd))
+  lines.push('', ...renderCrowd(results.crowd), '', renderRobust(results.robust))
   return `${lines.join('\n')}\n`
 }
 
@@ -194,6 +195,7 @@ try {
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
+  const robust = benchScript('robust.mjs', `--runs=${runs}`)
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -213,6 +215,7 @@ try {
     provenance,
     drift,
     crowd,
+    robust,
     scans,
     quality,
     matrix,

@@ -36,6 +36,7 @@ export {
 export { type MlpOptions, trainMlp } from './models/mlp.js'
 export { loadOnnxClassifier, type OnnxClassifierOptions } from './models/onnx-classifier.js'
 export { encodeNetworkModel, readExportedNetwork } from './models/onnx-export.js'
+export { createWorkerMemberExecutor, type WorkerMemberExecutor } from './parallel/member-executor.js'
 export {
   createWorkerFoldExecutor,
   type WorkerFoldExecutor,
@@ -49,6 +50,7 @@ export {
   verifyDatasetAgainstManifest,
 } from './provenance/index.js'
 export { encodeGrayscalePng, type HtmlReportExtras, renderHtmlReport } from './report/html.js'
+export * from './robust/index.js'
 export { scan } from './scan/index.js'
 export {
   type ConfiguredDetector,
@@ -59,6 +61,14 @@ export {
   type RunDetectorsOptions,
   runDetectors,
 } from './scan/pipeline.js'
+export {
+  type CertifyFileOptions,
+  type CertifyReport,
+  type CertifyResult,
+  certifyFile,
+  writeCertifyOutputs,
+} from './workflows/certify-file.js'
+export { ensembleFolderOutput, loadEnsembleFolder } from './workflows/ensemble-folder.js'
 export {
   type AnnotationColumns,
   type AttackBundle,

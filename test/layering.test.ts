@@ -19,6 +19,7 @@ const pureCore = new Set([
   'features',
   'linalg',
   'models',
+  'robust',
   'scan',
   'stats',
   'text',

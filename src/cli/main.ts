@@ -4,6 +4,7 @@ import { version } from '../version.js'
 import { ExitCode, exitCodeForError } from '../workflows/exit-codes.js'
 import { registerAttackCommand } from './attack-command.js'
 import { registerBenchCommand } from './bench-command.js'
+import { registerCertifyCommand } from './certify-command.js'
 import { registerCheckCommand } from './check-command.js'
 import { registerCrowdCommand } from './crowd-command.js'
 import { registerDatasetsCommand } from './datasets-command.js'
@@ -45,6 +46,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerCrowdCommand(program, io)
   registerTrainCommand(program, io)
   registerModelCommand(program, io, setExitCode)
+  registerCertifyCommand(program, io)
   addExitCodeHelp(program)
   return program
 }
