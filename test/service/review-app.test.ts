@@ -121,6 +121,8 @@ describe.skipIf(!hasChromium)('the review app', () => {
     })
     page.on('pageerror', (error) => problems.push(`${name}: ${error.message}`))
     await page.goto(`${t.service.url}/`)
+    await page.getByLabel('User name').waitFor()
+    if (name === 'reviewer') await inspect(page, 'login')
     await page.getByLabel('User name').fill(name)
     await page.getByLabel('Password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Log in' }).click()
@@ -128,10 +130,8 @@ describe.skipIf(!hasChromium)('the review app', () => {
     return { context, page }
   }
 
-  /** Opens a page of the app, waits for its content, screenshots it and checks it with axe-core. */
-  async function visit(page: Page, path: string, name: string, ready: string): Promise<void> {
-    await page.goto(`${t.service.url}/#${path}`)
-    await page.getByText(ready).first().waitFor()
+  /** Screenshots the page as it is and checks it with axe-core: no serious or critical violation. */
+  async function inspect(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true })
     await page.evaluate(axeSource)
     const violations = await page.evaluate(async () => {
@@ -142,6 +142,13 @@ describe.skipIf(!hasChromium)('the review app', () => {
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
       .map((violation) => `${violation.id} (${violation.nodes.length} nodes)`)
     expect(serious, `${name}: axe violations`).toEqual([])
+  }
+
+  /** Opens a page of the app, waits for its content, then inspects it. */
+  async function visit(page: Page, path: string, name: string, ready: string): Promise<void> {
+    await page.goto(`${t.service.url}/#${path}`)
+    await page.getByText(ready).first().waitFor()
+    await inspect(page, name)
   }
 
   async function decisions(): Promise<ReviewDecision[]> {
@@ -170,7 +177,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     // Reviewers see only their projects.
     expect(await page.getByRole('link', { name: 'digits' }).count()).toBe(1)
     expect(await page.getByRole('link', { name: 'elsewhere' }).count()).toBe(0)
-    await page.screenshot({ path: join(artefacts, 'projects.png'), fullPage: true })
+    await inspect(page, 'projects')
     await visit(page, `/projects/${setup.projectId}`, 'project', 'mnist')
     await visit(page, `/datasets/${setup.datasetId}`, 'batches', 'needs review')
     await visit(page, `/batches/${batch.id}`, 'verdict', 'POISONED')

@@ -95,7 +95,8 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
   const { data, error } = useApi<Queue>(`/v1/batches/${props.batchId}/review-queue`)
   const [decisions, setDecisions] = useState<ReviewDecision[]>([])
   const [index, setIndex] = useState(0)
-  const [label, setLabel] = useState<string | undefined>(undefined)
+  // The label chosen for one record; any other record starts from its suggested label.
+  const [choice, setChoice] = useState<{ id: string; label: string | undefined } | undefined>(undefined)
   const [message, setMessage] = useState('')
   const [applied, setApplied] = useState<
     { versionId: string; dropped: number; relabelled: number; kept: number; undecided: number } | undefined
@@ -104,7 +105,7 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
   const views = useMemo(() => (data ? viewsOf(data) : undefined), [data])
   const current = useMemo(() => effectiveDecisions(decisions), [decisions])
   const item = data?.items[index]
-  useEffect(() => setLabel(item?.suggestedLabel ?? undefined), [item?.id])
+  const label = item && choice?.id === item.id ? choice.label : (item?.suggestedLabel ?? undefined)
   const open = data?.batch.status === 'needs_review' && !applied
   const canAct = Boolean(data?.canDecide && open)
 
@@ -368,10 +369,11 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
                   value: label ?? '',
                   disabled: !canAct,
                   onChange: (event: Event) =>
-                    setLabel((event.target as HTMLSelectElement).value || undefined),
+                    item &&
+                    setChoice({ id: item.id, label: (event.target as HTMLSelectElement).value || undefined }),
                 },
                 h('option', { value: '' }, 'choose…'),
-                data.labels.map((choice) => h('option', { value: choice }, choice)),
+                data.labels.map((option) => h('option', { value: option }, option)),
               ),
               h(
                 'button',
