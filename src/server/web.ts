@@ -50,15 +50,23 @@ function listFiles(folder: string): string[] {
   )
 }
 
-/** The built files by URL path; empty when the app was not built. */
+/**
+ * The built files by URL path; empty when the app was not built, or while a build replaces it (the API must start
+ * all the same).
+ */
 function loadWebFiles(root: string): Map<string, WebFile> {
   const files = new Map<string, WebFile>()
   if (!existsSync(root)) return files
-  for (const path of listFiles(root)) {
-    const contentType = CONTENT_TYPES[extname(path)]
-    if (!contentType) continue
-    const url = `/${relative(root, path).split(sep).join('/')}`
-    files.set(url, { contentType, bytes: readFileSync(path), immutable: url.startsWith('/assets/') })
+  try {
+    for (const path of listFiles(root)) {
+      const contentType = CONTENT_TYPES[extname(path)]
+      if (!contentType) continue
+      const url = `/${relative(root, path).split(sep).join('/')}`
+      files.set(url, { contentType, bytes: readFileSync(path), immutable: url.startsWith('/assets/') })
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    files.clear()
   }
   return files
 }
