@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import { effectiveDecisions, type ReviewDecision } from '../../src/domain/review.js'
 import { WEB_CSP } from '../../src/server/web.js'
+import { chromiumPath, hasChromium, launchChromium, seriousViolations } from '../fixtures/browser.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { toCsv } from './data.js'
-import { type ProjectSetup, setUpProject, submitAndWait } from './flow.js'
+import { type ProjectSetup, REVIEW_POLICY, setUpProject, submitAndWait } from './flow.js'
 import { type Json, startTestService, type TestService } from './harness.js'
 
 /*
@@ -21,8 +21,6 @@ import { type Json, startTestService, type TestService } from './harness.js'
  * once and accepts the batch; the exported version and the audit log must show exactly those decisions. A viewer
  * sees the same pages but cannot act. Every page is screenshotted and checked with axe-core.
  */
-const chromiumPath = '/usr/bin/chromium'
-const hasChromium = existsSync(chromiumPath)
 if (!hasChromium) console.warn(`skipping the review app test: ${chromiumPath} is not installed`)
 const artefacts = process.env.REVIEW_ARTEFACTS ?? join(tmpdir(), 'poisonguard-review-artefacts')
 const REFERENCE_ROWS = 800
@@ -45,7 +43,6 @@ describe.skipIf(!hasChromium)('the review app', () => {
   let carriers: string[]
   let batchCsv: string
   const users = {} as Record<'reviewer' | 'viewer', { id: string; token: string }>
-  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   const problems: string[] = []
 
   beforeAll(async () => {
@@ -53,11 +50,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     mkdirSync(artefacts, { recursive: true })
     t = await startTestService()
     // Severe findings go to a person rather than to quarantine, so the batch waits in the review queue.
-    setup = await setUpProject(
-      t,
-      { requireSigned: false, maxSevereShare: 1, maxFlaggedShare: 1, onDrift: 'review' },
-      'digits',
-    )
+    setup = await setUpProject(t, REVIEW_POLICY, 'digits')
     await t.call('POST', '/v1/projects', { token: t.adminToken, body: { name: 'elsewhere' } })
     for (const role of ['reviewer', 'viewer'] as const) {
       const created = await t.call('POST', '/v1/users', {
@@ -84,16 +77,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     })
     setup = { ...setup, datasetId: reference.body.datasetId }
     batch = await submitAndWait(t, setup, batchCsv)
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()
@@ -133,15 +117,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
   /** Screenshots the page as it is and checks it with axe-core: no serious or critical violation. */
   async function inspect(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(artefacts, `${name}.png`), fullPage: true })
-    await page.evaluate(axeSource)
-    const violations = await page.evaluate(async () => {
-      const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }).axe
-      return (await axe.run()).violations as { id: string; impact: string; nodes: unknown[] }[]
-    })
-    const serious = violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id} (${violation.nodes.length} nodes)`)
-    expect(serious, `${name}: axe violations`).toEqual([])
+    expect(await seriousViolations(page), `${name}: axe violations`).toEqual([])
   }
 
   /** Opens a page of the app, waits for its content, then inspects it. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { flippedBatchCsv } from './data.js'
-import { createUserVia, type ProjectSetup, setUpProject, submitAndWait } from './flow.js'
+import { type ProjectSetup, setUpReviewProject, submitAndWait } from './flow.js'
 import { type Json, startTestService, type TestService } from './harness.js'
 
 /*
@@ -19,17 +19,7 @@ describe('review decisions about flagged records', () => {
 
   beforeAll(async () => {
     t = await startTestService()
-    setup = await setUpProject(t, {
-      requireSigned: false,
-      maxSevereShare: 1,
-      maxFlaggedShare: 1,
-      onDrift: 'review',
-    })
-    reviewer = await createUserVia(t, 'reviewer')
-    await t.call('PUT', `/v1/projects/${setup.projectId}/members/${reviewer.id}`, {
-      token: t.adminToken,
-      body: { role: 'reviewer' },
-    })
+    ;({ setup, reviewer } = await setUpReviewProject(t))
     csv = flippedBatchCsv(460, 60)
     batch = await submitAndWait(t, setup, csv)
     flagged = batch.result.scan.records
