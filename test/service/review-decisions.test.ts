@@ -110,4 +110,30 @@ describe('review decisions about flagged records', () => {
     expect(review[0].details.records).toEqual([dropped, reconsidered])
     expect(review.at(-1).details).toMatchObject({ decision: 'accept', note: 'checked by hand', dropped: 2 })
   })
+
+  test("the project's audit log lists its entries and shows a changed entry as a failed verification", async () => {
+    const path = `/v1/projects/${setup.projectId}/audit`
+    const before = await t.call('GET', path, { token: reviewer.token })
+    expect(before.body.verification).toEqual({ ok: true, entries: before.body.head.treeSize, failures: [] })
+    const seqs = before.body.entries.map((entry: Json) => entry.seq)
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a))
+    expect(before.body.entries.slice(0, 2).map((entry: Json) => entry.action)).toEqual([
+      'version.export',
+      'batch.review',
+    ])
+    expect(before.body.entries.every((entry: Json) => !entry.subject.startsWith('user:'))).toBe(true)
+    const decided = await t.service.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('entry', 'like', '%"review.decide"%')
+      .executeTakeFirstOrThrow()
+    await t.service.store.db
+      .updateTable('audit_log')
+      .set({ entry: decided.entry.replace('"drop"', '"keep"') })
+      .where('seq', '=', decided.seq)
+      .execute()
+    const after = await t.call('GET', path, { token: reviewer.token })
+    expect(after.body.verification.ok).toBe(false)
+    expect(after.body.verification.failures.join(' ')).toMatch(/the log was changed/)
+  })
 })
