@@ -93,7 +93,9 @@ Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, b
           trustProxy: flags.trustProxy,
           logLevel: 'warn',
         })
-        io.stderr(`poisonguard serve: listening on ${service.url} (OpenAPI at ${service.url}/openapi.json)\n`)
+        io.stderr(
+          `poisonguard serve: listening on ${service.url} (review app at ${service.url}/, OpenAPI at ${service.url}/openapi.json)\n`,
+        )
         if (service.adminTokenPath)
           io.stderr(`created the administrator; its token is in ${service.adminTokenPath}\n`)
         const signal = await untilStopped()

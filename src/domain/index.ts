@@ -2,3 +2,4 @@
 export * from './findings.js'
 export * from './report.js'
 export * from './requirements.js'
+export * from './review.js'

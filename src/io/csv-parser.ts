@@ -226,7 +226,4 @@ export function fieldText(record: CsvRecord, index: number): string {
   return flags & ESCAPED ? text.replaceAll('""', '"') : text
 }
 
-/** Encodes a value as a CSV field, quoting it only when it needs quotes. */
-export function encodeCsvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
-}
+export { encodeCsvField } from './csv-field.js'

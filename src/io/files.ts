@@ -128,10 +128,3 @@ export async function locateInvalidUtf8(path: string): Promise<InvalidUtf8> {
   }
   return needed === 0 ? { line, offset } : sequence
 }
-
-/** Human-readable byte count for messages, e.g. `8 MiB`, `512 bytes`. */
-export function describeBytes(byteCount: number): string {
-  if (byteCount >= 1 << 20 && byteCount % (1 << 20) === 0) return `${byteCount / (1 << 20)} MiB`
-  if (byteCount >= 1 << 10 && byteCount % (1 << 10) === 0) return `${byteCount / (1 << 10)} KiB`
-  return `${byteCount} bytes`
-}

@@ -1,7 +1,8 @@
 import { constants, type Stats } from 'node:fs'
 import { lstat, open } from 'node:fs/promises'
 import { PoisonguardError } from '../errors.js'
-import { describeBytes, statOrThrow } from './files.js'
+import { describeBytes } from './byte-count.js'
+import { statOrThrow } from './files.js'
 
 /** What a path is, for messages: `a FIFO (named pipe)`, `a character device`, `a folder`, … */
 export function describeFileKind(stats: Stats): string {

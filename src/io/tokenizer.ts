@@ -1,5 +1,5 @@
 import { PoisonguardError } from '../errors.js'
-import { describeBytes } from './files.js'
+import { describeBytes } from './byte-count.js'
 
 const EMPTY = Buffer.alloc(0)
 

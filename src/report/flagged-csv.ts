@@ -1,5 +1,5 @@
 import type { ScanReport } from '../domain/index.js'
-import { encodeCsvField } from '../io/csv-parser.js'
+import { encodeCsvField } from '../io/csv-field.js'
 import { neutraliseFormulaCell } from '../io/formula-cells.js'
 import { suggestedLabelOf } from './groups.js'
 

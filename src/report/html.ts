@@ -114,7 +114,7 @@ function averagePixels(image: NonNullable<HtmlReportExtras['image']>, rows: Int3
 }
 
 /** The extras as evidence the views draw: PNG bytes become data URLs. */
-function evidenceOf(extras: HtmlReportExtras): RecordEvidence {
+export function recordEvidenceOf(extras: HtmlReportExtras): RecordEvidence {
   const { image, thumbnail } = extras
   return {
     imageShape: image ? { width: image.width, height: image.height } : undefined,
@@ -145,7 +145,7 @@ export function renderHtmlReport(report: ScanReport, extras: HtmlReportExtras = 
   const histogram = buildSuspicionHistogram(report.records, HISTOGRAM_BINS)
   const { summary } = report
   const hasSources = Object.keys(summary.bySource).length > 0
-  const evidence = evidenceOf(extras)
+  const evidence = recordEvidenceOf(extras)
   const attacks = buildAttackViews(report)
   const groups = groupFlaggedRecords(report, attacks)
   const csv = flaggedRecordsCsv(report, CSV_LIMIT)

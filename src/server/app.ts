@@ -8,6 +8,8 @@ import { accessRoutes } from './routes/access.js'
 import { auditRoutes } from './routes/audit.js'
 import { batchRoutes } from './routes/batches.js'
 import { catalogRoutes } from './routes/catalog.js'
+import { reviewRoutes } from './routes/review.js'
+import { registerWebApp } from './web.js'
 
 /** Every API route, in the order the OpenAPI document lists them. */
 export const apiRoutes = [
@@ -15,6 +17,7 @@ export const apiRoutes = [
   ...catalogRoutes,
   ...batchRoutes,
   ...auditRoutes,
+  ...reviewRoutes,
 ] as unknown as readonly RouteSpec<unknown, unknown, unknown>[]
 
 /** Limits that keep one client from exhausting the server. */
@@ -60,6 +63,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   }
   app.get('/openapi.json', async () => document)
   app.get('/healthz', async () => ({ ok: true }))
+  registerWebApp(app)
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({
       error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` },

@@ -159,8 +159,40 @@ const webLogin: Migration = {
   },
 }
 
+/** Migration 3: reviewers' decisions about flagged records, kept with who made them and when. */
+const reviewDecisions: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('review_decisions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('batch_id', 'text', (c) => c.notNull().references('batches.id'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('label', 'text')
+      .addColumn('record_ids', 'text', (c) => c.notNull())
+      .addColumn('finding', 'text')
+      .addColumn('actor', 'text', (c) => c.notNull().references('users.id'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('undone_at', 'text')
+      .addColumn('undone_by', 'text')
+      .execute()
+    await db.schema
+      .createIndex('review_decisions_batch')
+      .on('review_decisions')
+      .columns(['batch_id', 'seq'])
+      .unique()
+      .execute()
+  },
+}
+
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_initial': initial(dialect), '0002_web_login': webLogin }) }
+  return {
+    getMigrations: async () => ({
+      '0001_initial': initial(dialect),
+      '0002_web_login': webLogin,
+      '0003_review_decisions': reviewDecisions,
+    }),
+  }
 }
 
 /** Brings the store's tables up to date; a failed migration is rolled back and reported. */

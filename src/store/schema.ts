@@ -1,3 +1,5 @@
+import type { ReviewAction } from '../domain/review.js'
+
 /*
  * The tables of the service store, the same in SQLite and PostgreSQL: text ids, ISO-8601 text times and integer
  * flags, so one query layer reads both dialects the same way. Blobs are only ever stored encrypted (`blobs`).
@@ -140,6 +142,27 @@ export interface AuditTable {
   leaf_hash: string
 }
 
+/** One reviewer decision about one or more records of a batch (a bulk action is one decision over many). */
+export interface ReviewDecisionsTable {
+  id: string
+  batch_id: string
+  /** 0-based position among the batch's decisions: a later decision about a record replaces an earlier one. */
+  seq: number
+  action: ReviewAction
+  /** The new label of a `relabel`, else null. */
+  label: string | null
+  /** JSON array of the record ids the decision covers. */
+  record_ids: string
+  /** The finding group a bulk decision acted on (e.g. one trigger's carriers), else null. */
+  finding: string | null
+  /** The user who decided. */
+  actor: string
+  created_at: string
+  /** Set when the decision was undone; an undone decision no longer counts. */
+  undone_at: string | null
+  undone_by: string | null
+}
+
 export interface SettingsTable {
   name: string
   value: string
@@ -158,5 +181,6 @@ export interface Database {
   batches: BatchesTable
   blobs: BlobsTable
   audit_log: AuditTable
+  review_decisions: ReviewDecisionsTable
   settings: SettingsTable
 }

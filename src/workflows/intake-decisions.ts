@@ -169,13 +169,26 @@ async function updateStreak(
     })
 }
 
-/** A reviewer's decision on a batch the gate sent to review: accept makes the next version, reject closes it. */
+/** What record-level review changed in a batch before it is accepted: its data and a summary for the log. */
+export interface ReviewedBatch {
+  /** The batch as it is to be appended: dropped records left out, relabelled ones changed. */
+  data: Buffer
+  details: Record<string, unknown>
+  /** Checked again inside the transaction, so decisions made meanwhile cannot be lost silently. */
+  stillCurrent?: (trx: Transaction<Database>) => Promise<void>
+}
+
+/**
+ * A reviewer's decision on a batch the gate sent to review: accept makes the next version (of `reviewed.data` when
+ * records were reviewed one by one), reject closes it.
+ */
 export async function reviewBatch(
   store: Store,
   actor: string,
   batchId: string,
   decision: 'accept' | 'reject',
   note?: string,
+  reviewed?: ReviewedBatch,
 ): Promise<string | null> {
   const batch = await getBatch(store.db, batchId)
   if (batch.status !== 'needs_review')
@@ -191,7 +204,7 @@ export async function reviewBatch(
     const combined = combineData(
       format,
       await store.getBlob(base.data_blob),
-      await store.getBlob(batch.data_blob),
+      reviewed?.data ?? (await store.getBlob(batch.data_blob)),
     )
     if ('problem' in combined) throw new PoisonguardError('CONFLICT', combined.problem)
     next = await nextVersion(store, base, combined.data, format, batchId)
@@ -200,6 +213,7 @@ export async function reviewBatch(
     const current = await getBatch(trx, batchId)
     if (current.status !== 'needs_review')
       throw new PoisonguardError('CONFLICT', `batch ${batchId} was reviewed by someone else meanwhile`)
+    await reviewed?.stillCurrent?.(trx)
     const versionId = next ? await commitVersion(store, trx, next, batchId) : null
     const status = decision === 'accept' ? 'accepted' : 'rejected'
     await decideBatch(trx, batchId, 'needs_review', { status, reason: batch.reason, versionId })
@@ -207,7 +221,7 @@ export async function reviewBatch(
       actor,
       action: 'batch.review',
       subject: `batch:${batchId}`,
-      details: { decision, version: versionId, ...(note ? { note } : {}) },
+      details: { decision, version: versionId, ...(note ? { note } : {}), ...reviewed?.details },
     })
     return versionId
   })

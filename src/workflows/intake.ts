@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Dataset } from '../data/dataset.js'
-import type { RecordReport } from '../domain/index.js'
+import type { DetectorReport, RecordReport, VerdictSummary } from '../domain/index.js'
 import { checkBatch } from '../drift/check.js'
 import type { CheckReport } from '../drift/types.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
@@ -11,6 +11,7 @@ import { loadDataset } from '../io/load.js'
 import { createManifest } from '../provenance/manifest.js'
 import { readManifestFile, sidecarPathOf } from '../provenance/manifest-file.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
+import type { ColumnDriftTest } from '../report/views/drift.js'
 import { scan } from '../scan/index.js'
 import {
   type GateDecision,
@@ -47,15 +48,21 @@ export interface IntakeInput {
 }
 
 /** A record of the batch the scan found suspicious. */
-export type SuspiciousRecord = Pick<RecordReport, 'id' | 'suspicion' | 'severity' | 'findings'>
+export type SuspiciousRecord = Pick<RecordReport, 'id' | 'suspicion' | 'flagged' | 'severity' | 'findings'>
 
 export interface IntakeResult {
   decision: GateDecision
   reasons: GateReason[]
   rowCount: number
   signature: { status: 'verified' | 'failed' | 'not-required'; message?: string; keyIds: string[] }
-  check?: Pick<CheckReport, 'summary' | 'findings'>
-  scan?: { flagged: number; records: SuspiciousRecord[] }
+  check?: Pick<CheckReport, 'summary' | 'findings'> & { columns: ColumnDriftTest[] }
+  scan?: {
+    flagged: number
+    records: SuspiciousRecord[]
+    /** What the scan concluded and what its detectors measured: the review app draws each attack from these. */
+    verdict?: VerdictSummary
+    detectors: DetectorReport[]
+  }
   /** The current version's data followed by the batch's records: the next version if the batch is accepted. */
   combined?: Buffer
 }
@@ -91,7 +98,7 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   }
   result.rowCount = loaded.batch.rowCount
   const check = checkBatch(loaded.reference, loaded.batch, { seed: input.seed ?? 0 })
-  result.check = { summary: check.summary, findings: check.findings }
+  result.check = { summary: check.summary, findings: check.findings, columns: columnDriftTests(check) }
   evidence.schemaProblems = check.findings
     .filter((finding) => finding.kind === 'schema')
     .map((finding) => finding.explanation)
@@ -119,10 +126,33 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     flagged: evidence.flagged,
     records: batchRecords
       .filter((record) => record.flagged || record.severity !== null)
-      .map(({ id, suspicion, severity, findings }) => ({ id, suspicion, severity, findings })),
+      .map(({ id, suspicion, flagged, severity, findings }) => ({
+        id,
+        suspicion,
+        flagged,
+        severity,
+        findings,
+      })),
+    verdict: report.summary.verdict,
+    detectors: report.detectors,
   }
   result.combined = combined.data
   return finish(result, evidence, input.policy)
+}
+
+/** The per-column drift tests the drift views draw, without the rest of each test's details. */
+function columnDriftTests(check: CheckReport): ColumnDriftTest[] {
+  return check.tests
+    .filter((test) => test.target === 'feature' && test.source === undefined)
+    .map(({ id, column, statistic, qValue, significant, severity, details }) => ({
+      id,
+      column,
+      statistic,
+      qValue,
+      significant,
+      severity,
+      ...(details?.cdf ? { details: { cdf: details.cdf } } : {}),
+    }))
 }
 
 function finish(result: IntakeResult, evidence: IntakeEvidence, policy: IntakePolicy): IntakeResult {

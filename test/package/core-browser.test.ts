@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ScanReport } from '../../src/core.js'
+import { chromiumPath, hasChromium, launchChromium } from '../fixtures/browser.js'
 import { mnistArrays } from '../fixtures/datasets.js'
 import { type DigitRows, scanDigits } from './digits-scan.js'
 
@@ -12,8 +12,6 @@ import { type DigitRows, scanDigits } from './digits-scan.js'
  * its graph fails the bundle), run in Debian's chromium through playwright-core, and its report compared with the
  * one Node computes from the same code. No browser is ever downloaded: without /usr/bin/chromium the suite skips.
  */
-const chromiumPath = '/usr/bin/chromium'
-const hasChromium = existsSync(chromiumPath)
 const ROW_COUNT = 2_000
 if (!hasChromium)
   console.warn(`skipping the browser test of poisonguard/core: ${chromiumPath} is not installed`)
@@ -69,18 +67,7 @@ async function scanInBrowser(browser: Browser, bundle: string, digits: DigitRows
 describe.skipIf(!hasChromium)('poisonguard/core in a browser', () => {
   let browser: Browser
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium(['--disable-component-update', '--disable-sync'])
   })
   afterAll(async () => {
     await browser?.close()

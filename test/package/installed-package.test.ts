@@ -165,6 +165,9 @@ describe('the packed package, installed offline', () => {
     expect(installed).not.toContain('mnist')
     expect(existsSync(join(modules, '@stdlib'))).toBe(false)
     expect(folderBytes(modules)).toBeLessThan(100 * 1024 * 1024)
+    // The review app `poisonguard serve` hosts ships built, so it needs no build step and no network.
+    const web = join(modules, 'poisonguard', 'dist', 'web')
+    expect(readFileSync(join(web, 'index.html'), 'utf8')).toMatch(/src="\/assets\/index-[\w-]+\.js"/)
 
     writeFileSync(join(project, 'index.ts'), consumerSource)
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(consumerTsconfig, null, 2))

@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import { checkBatch } from '../../src/drift/check.js'
@@ -12,6 +11,7 @@ import { renderCheckHtml } from '../../src/drift/html.js'
 import { createPortableBackend } from '../../src/linalg/portable.js'
 import { scanHtmlWriter } from '../../src/report/writers/html.js'
 import { scanDataset } from '../../src/scan/scan.js'
+import { chromiumPath, hasChromium, launchChromium, seriousViolations } from '../fixtures/browser.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 
 /*
@@ -20,8 +20,6 @@ import { mnistDataset } from '../fixtures/datasets.js'
  * through playwright-core (never a downloaded browser; without /usr/bin/chromium the browser part skips).
  * Screenshots and the pages go to REPORT_ARTEFACTS, or a folder in the system's temporary directory.
  */
-const chromiumPath = '/usr/bin/chromium'
-const hasChromium = existsSync(chromiumPath)
 const ROW_COUNT = 2_000
 const artefacts = process.env.REPORT_ARTEFACTS ?? join(tmpdir(), 'poisonguard-report-artefacts')
 if (!hasChromium) console.warn(`skipping the browser test of the reports: ${chromiumPath} is not installed`)
@@ -71,17 +69,7 @@ describe('the static reports of a planted backdoor and a drifted batch', () => {
     mkdirSync(artefacts, { recursive: true })
     writeFileSync(join(artefacts, 'scan.html'), scan.html)
     writeFileSync(join(artefacts, 'check.html'), check)
-    if (hasChromium)
-      browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-      })
+    if (hasChromium) browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()
@@ -135,8 +123,6 @@ describe('the static reports of a planted backdoor and a drifted batch', () => {
   })
 
   describe.skipIf(!hasChromium)('in chromium', () => {
-    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-
     /** Opens a page with every request but `data:` refused, and returns what it tried and what it logged. */
     async function open(html: string, name: string) {
       const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } })
@@ -162,18 +148,6 @@ describe('the static reports of a planted backdoor and a drifted batch', () => {
         // Rows inside a closed <details> keep their boxes in chromium but are not shown: checkVisibility knows.
         () => Array.from(document.querySelectorAll('tr')).filter((row) => row.checkVisibility()).length,
       )
-    }
-
-    async function seriousViolations(page: Page): Promise<string[]> {
-      // Evaluated by the browser's debugger, which the page's Content Security Policy does not govern.
-      await page.evaluate(axeSource)
-      const violations = await page.evaluate(async () => {
-        const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: unknown[] }> } }).axe
-        return (await axe.run()).violations as { id: string; impact: string; nodes: unknown[] }[]
-      })
-      return violations
-        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map((violation) => `${violation.id} (${violation.nodes.length} nodes)`)
     }
 
     it.each(['scan', 'check'] as const)(

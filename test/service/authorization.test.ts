@@ -32,6 +32,11 @@ const projectMatrix: Record<string, Actor[]> = {
   'GET /v1/datasets/:datasetId/batches': all,
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
   'GET /v1/versions/:versionId/export': managers,
+  'GET /v1/batches/:batchId/review-queue': readers,
+  'POST /v1/batches/:batchId/decisions': ['owner', 'admin', 'reviewer'],
+  'POST /v1/batches/:batchId/decisions/:decisionId/undo': ['owner', 'admin', 'reviewer'],
+  'POST /v1/batches/:batchId/decisions/apply': ['owner', 'admin', 'reviewer'],
+  'GET /v1/projects/:projectId/audit': readers,
 }
 /** Routes anyone may call. */
 const publicRoutes = ['POST /v1/session']
@@ -85,6 +90,7 @@ describe('authorisation', () => {
       versionId: dataset.body.versions[0].id,
       userId: setup.contributorId,
       tokenId: '00000000-0000-4000-8000-000000000000',
+      decisionId: '00000000-0000-4000-8000-000000000001',
     })
   })
   afterAll(() => t.stop())

@@ -24,14 +24,14 @@ function slice(dataset: Dataset, from: number, count: number): Dataset {
   }
 }
 
-/** A dataset as CSV text: `id,label,p0,…` with the pixel values as integers. */
-export function toCsv(dataset: Dataset): string {
+/** A dataset as CSV text: `id,label,p0,…` with the pixel values times `scale` as integers. */
+export function toCsv(dataset: Dataset, scale = 1): string {
   const { cols, data } = dataset.features!
   const lines = [['id', 'label', ...dataset.featureNames].join(',')]
   for (let row = 0; row < dataset.rowCount; row++) {
     const label = dataset.labels!.classes[dataset.labels!.codes[row]]
     const pixels = Array.from(data.subarray(row * cols, (row + 1) * cols), (value) =>
-      String(Math.round(value)),
+      String(Math.round(value * scale)),
     )
     lines.push([dataset.ids[row], label, ...pixels].join(','))
   }

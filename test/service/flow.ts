@@ -97,3 +97,25 @@ export async function submitAndWait(
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(202)
   return t.waitForBatch(submitted.body.id, setup.contributorToken)
 }
+
+/** A lenient policy: severe findings send a batch to a person instead of quarantining it. */
+export const REVIEW_POLICY = {
+  requireSigned: false,
+  maxSevereShare: 1,
+  maxFlaggedShare: 1,
+  onDrift: 'review',
+}
+
+/** A project under the review policy, and a user with the reviewer role in it. */
+export async function setUpReviewProject(
+  t: ApiClient,
+): Promise<{ setup: ProjectSetup; reviewer: { id: string; token: string } }> {
+  const setup = await setUpProject(t, REVIEW_POLICY)
+  const reviewer = await createUserVia(t, 'reviewer')
+  const granted = await t.call('PUT', `/v1/projects/${setup.projectId}/members/${reviewer.id}`, {
+    token: t.adminToken,
+    body: { role: 'reviewer' },
+  })
+  expect(granted.status).toBe(200)
+  return { setup, reviewer }
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { flippedBatchCsv } from './data.js'
-import { createUserVia, type ProjectSetup, setUpProject, submitAndWait } from './flow.js'
+import { type ProjectSetup, setUpReviewProject, submitAndWait } from './flow.js'
 import { startTestService, type TestService } from './harness.js'
 
 describe('review of batches the gate could not decide', () => {
@@ -9,18 +9,7 @@ describe('review of batches the gate could not decide', () => {
   let reviewer: { id: string; token: string }
   beforeAll(async () => {
     t = await startTestService()
-    // A lenient policy: severe findings send a batch to a person instead of quarantining it.
-    setup = await setUpProject(t, {
-      requireSigned: false,
-      maxSevereShare: 1,
-      maxFlaggedShare: 1,
-      onDrift: 'review',
-    })
-    reviewer = await createUserVia(t, 'reviewer')
-    await t.call('PUT', `/v1/projects/${setup.projectId}/members/${reviewer.id}`, {
-      token: t.adminToken,
-      body: { role: 'reviewer' },
-    })
+    ;({ setup, reviewer } = await setUpReviewProject(t))
   })
   afterAll(() => t.stop())
 

@@ -194,6 +194,8 @@ export function VerdictSection(props: {
   evidence: RecordEvidence
   /** A `data:` URL of the flagged records as CSV, and how many it holds. */
   csv: { href: string; records: number }
+  /** What to do next where commands do not fit, e.g. the review app's link to its queue. */
+  nextStep?: ComponentChild
 }): ComponentChild {
   const { report, attacks, evidence } = props
   const groupOfRow = new Map<number, string>()
@@ -236,16 +238,18 @@ export function VerdictSection(props: {
           'div',
           { class: 'next-step' },
           h('h3', null, 'Next step'),
-          h(
-            'p',
-            null,
-            'Write a copy without the flagged records',
-            attacks.some((view) => fixedByRelabelling(view.attack))
-              ? ', or one with their suggested labels'
-              : '',
-            ':',
-          ),
-          nextStepCommands(report, attacks).map((command) => h('pre', null, h('code', null, command))),
+          props.nextStep ?? [
+            h(
+              'p',
+              null,
+              'Write a copy without the flagged records',
+              attacks.some((view) => fixedByRelabelling(view.attack))
+                ? ', or one with their suggested labels'
+                : '',
+              ':',
+            ),
+            nextStepCommands(report, attacks).map((command) => h('pre', null, h('code', null, command))),
+          ],
           h(
             'p',
             null,

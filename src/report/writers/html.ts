@@ -6,7 +6,7 @@ import { encodeGrayscalePng } from '../png.js'
 import type { ReportWriter } from './types.js'
 
 /** Thumbnails and pixels of image rows and snippets of text rows, when the dataset is at hand. */
-function previews(dataset: Dataset | undefined): HtmlReportExtras {
+export function previews(dataset: Dataset | undefined): HtmlReportExtras {
   if (!dataset) return {}
   const { features, imageShape, texts } = dataset
   return {
