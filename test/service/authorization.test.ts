@@ -41,6 +41,7 @@ const serverAdminRoutes = ['POST /v1/users', 'POST /v1/projects', 'GET /v1/audit
 const userRoutes = [
   'DELETE /v1/session',
   'GET /v1/me',
+  'PUT /v1/me/password',
   'GET /v1/projects',
   'POST /v1/tokens',
   'DELETE /v1/tokens/:tokenId',
