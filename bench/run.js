@@ -165,7 +165,7 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
-  lines.push('', ...renderCrowd(results.crowd))
+  lines.push('', ...renderCrowd(results.crowd), '', ...renderService(results.service))
   return `${lines.join('\n')}\n`
 }
 
@@ -186,6 +186,37 @@ function renderCrowd(crowd) {
   ]
 }
 
+function renderService(service) {
+  const stores = Object.entries(service.backends)
+  const lines = [
+    `## Intake service: a ${service.rows.toLocaleString('en')}-row batch end to end, reads under ${service.connections} concurrent clients`,
+    '',
+    `A signed CSV batch (20 features, 3 classes) against a ${service.referenceRows.toLocaleString('en')}-row reference, ` +
+      'the service in its own process on loopback (`bench/service.mjs`); one run per store.',
+    '',
+    '| store | upload (s) | signature (s) | schema + drift (s) | scan (s) | submission to decision (s) | decision | server peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|',
+  ]
+  for (const [store, row] of stores)
+    lines.push(
+      `| ${store} | ${fixed(row.uploadSeconds)} | ${fixed(row.stageSeconds.signature)} | ${fixed(row.stageSeconds.check ?? 0)} | ` +
+        `${fixed(row.stageSeconds.scan ?? 0)} | ${fixed(row.endToEndSeconds)} | ${row.decision} | ${row.serverMaxRssMiB} |`,
+    )
+  lines.push(
+    '',
+    `Reads: autocannon, ${service.connections} connections for ${service.seconds} s per route, one bearer token.`,
+    '',
+    '| store | route | requests/s | p50 (ms) | p99 (ms) | errors and non-2xx |',
+    '|---|---|---|---|---|---|',
+  )
+  for (const [store, row] of stores)
+    for (const [route, read] of Object.entries(row.reads))
+      lines.push(
+        `| ${store} | ${route} | ${read.requestsPerSecond} | ${read.p50Ms} | ${read.p99Ms} | ${read.errors + read.non2xx} |`,
+      )
+  return lines
+}
+
 try {
   const files = { mnist: join(folder, 'mnist.csv'), spam: join(folder, 'spam.jsonl') }
   await builtinDatasets.mnist.write(files.mnist)
@@ -194,6 +225,7 @@ try {
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
+  const service = benchScript('service.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -213,6 +245,7 @@ try {
     provenance,
     drift,
     crowd,
+    service,
     scans,
     quality,
     matrix,

@@ -8,6 +8,7 @@ import { checkBatch } from '../drift/check.js'
 import type { CheckReport } from '../drift/types.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import { loadDataset } from '../io/load.js'
+import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { createManifest } from '../provenance/manifest.js'
 import { readManifestFile, sidecarPathOf } from '../provenance/manifest-file.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
@@ -56,9 +57,13 @@ export interface IntakeResult {
   signature: { status: 'verified' | 'failed' | 'not-required'; message?: string; keyIds: string[] }
   check?: Pick<CheckReport, 'summary' | 'findings'>
   scan?: { flagged: number; records: SuspiciousRecord[] }
+  /** Wall-clock seconds of each stage that ran, for operators and `npm run bench`. */
+  seconds: { signature: number; check?: number; scan?: number }
   /** The current version's data followed by the batch's records: the next version if the batch is accepted. */
   combined?: Buffer
 }
+
+const secondsSince = (started: number) => (performance.now() - started) / 1000
 
 /** Runs the whole pipeline on one batch; a batch that cannot be read is a gate decision, never an exception. */
 export async function runIntakePipeline(input: IntakeInput): Promise<IntakeResult> {
@@ -75,7 +80,9 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   const referencePath = join(folder, `reference.${input.format}`)
   await writeFile(batchPath, input.batch, { mode: 0o600 })
   await writeFile(referencePath, input.reference, { mode: 0o600 })
+  let started = performance.now()
   const signature = await checkSignature(folder, batchPath, input)
+  const seconds: IntakeResult['seconds'] = { signature: secondsSince(started) }
   const evidence: IntakeEvidence = {
     signatureFailure: signature.status === 'failed' ? (signature.message ?? 'signature check failed') : null,
     schemaProblems: [],
@@ -83,7 +90,8 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     severities: [],
     flagged: 0,
   }
-  const result: IntakeResult = { decision: 'quarantine', reasons: [], rowCount: 0, signature }
+  const result: IntakeResult = { decision: 'quarantine', reasons: [], rowCount: 0, signature, seconds }
+  started = performance.now()
   const loaded = await loadBoth(referencePath, batchPath, input.format)
   if ('problem' in loaded) {
     evidence.schemaProblems = [loaded.problem]
@@ -98,6 +106,7 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   evidence.drift = check.findings
     .filter((finding) => finding.kind === 'drift')
     .map((finding) => finding.explanation)
+  seconds.check = secondsSince(started)
   const combined =
     evidence.schemaProblems.length === 0
       ? combineData(input.format, input.reference, input.batch)
@@ -106,11 +115,16 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     if (evidence.schemaProblems.length === 0) evidence.schemaProblems = [combined.problem]
     return finish(result, evidence, input.policy)
   }
+  started = performance.now()
   const combinedPath = join(folder, `combined.${input.format}`)
   await writeFile(combinedPath, combined.data, { mode: 0o600 })
+  // The same worker threads as `scanFile`: the built-in model's folds train in parallel.
+  const executor = createWorkerFoldExecutor()
   const report = await scan(await loadDataset(combinedPath, { format: input.format }), {
     seed: input.seed ?? 0,
-  })
+    executor,
+  }).finally(() => executor.close())
+  seconds.scan = secondsSince(started)
   // The reference is context; only the batch's own records are judged.
   const batchRecords = report.records.slice(loaded.reference.rowCount)
   evidence.severities = batchRecords.map((record) => record.severity)
