@@ -192,15 +192,17 @@ function renderService(service) {
     `## Intake service: a ${service.rows.toLocaleString('en')}-row batch end to end, reads under ${service.connections} concurrent clients`,
     '',
     `A signed CSV batch (20 features, 3 classes) against a ${service.referenceRows.toLocaleString('en')}-row reference, ` +
-      'the service in its own process on loopback (`bench/service.mjs`); one run per store.',
+      'the service in its own process on loopback (`bench/service.mjs`); one run per store. Load is the one-minute ' +
+      'load average before and after.',
     '',
-    '| store | upload (s) | signature (s) | schema + drift (s) | scan (s) | submission to decision (s) | decision | server peak RSS (MiB) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| store | upload (s) | signature (s) | schema + drift (s) | scan (s) | submission to decision (s) | decision | server peak RSS (MiB) | load |',
+    '|---|---|---|---|---|---|---|---|---|',
   ]
   for (const [store, row] of stores)
     lines.push(
       `| ${store} | ${fixed(row.uploadSeconds)} | ${fixed(row.stageSeconds.signature)} | ${fixed(row.stageSeconds.check ?? 0)} | ` +
-        `${fixed(row.stageSeconds.scan ?? 0)} | ${fixed(row.endToEndSeconds)} | ${row.decision} | ${row.serverMaxRssMiB} |`,
+        `${fixed(row.stageSeconds.scan ?? 0)} | ${fixed(row.endToEndSeconds)} | ${row.decision} | ${row.serverMaxRssMiB} | ` +
+        `${row.loadAverage.join(' → ')} |`,
     )
   lines.push(
     '',

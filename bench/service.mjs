@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -105,6 +105,8 @@ async function benchBackend(backend, { rows, referenceRows, connections, seconds
   const folder = mkdtempSync(join(tmpdir(), `poisonguard-service-bench-${backend}-`))
   const pgSchema = backend === 'postgres' ? `bench_${randomBytes(6).toString('hex')}` : undefined
   const { child, next } = startChild(backend, folder, pgSchema)
+  // The machine may be shared: the one-minute load averages say how busy it was around the timings.
+  const loadBefore = loadavg()[0]
   try {
     const { url, adminToken } = await next()
     const admin = (method, path, body) => call(url, method, path, adminToken, body)
@@ -164,6 +166,7 @@ async function benchBackend(backend, { rows, referenceRows, connections, seconds
       stageSeconds: batch.result.seconds,
       serverDecisionSeconds: (Date.parse(batch.decidedAt) - Date.parse(batch.createdAt)) / 1000,
       serverMaxRssMiB: maxRssMiB,
+      loadAverage: [loadBefore, loadavg()[0]].map((load) => Number(load.toFixed(1))),
       reads,
     }
   } finally {

@@ -6,6 +6,7 @@ import type { IntakeQueue } from './queue.js'
 import { RequestLimits, type RequestRates } from './rate-limit.js'
 import { handleRoute, type RouteSpec } from './route.js'
 import { accessRoutes } from './routes/access.js'
+import { annotationRoutes } from './routes/annotations.js'
 import { auditRoutes } from './routes/audit.js'
 import { batchRoutes } from './routes/batches.js'
 import { catalogRoutes } from './routes/catalog.js'
@@ -15,6 +16,7 @@ export const apiRoutes = [
   ...accessRoutes,
   ...catalogRoutes,
   ...batchRoutes,
+  ...annotationRoutes,
   ...auditRoutes,
 ] as unknown as readonly RouteSpec<unknown, unknown, unknown>[]
 

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { AnnotationTable } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { RecordReport } from '../domain/index.js'
 import { checkBatch } from '../drift/check.js'
@@ -13,6 +14,7 @@ import { createManifest } from '../provenance/manifest.js'
 import { readManifestFile, sidecarPathOf } from '../provenance/manifest-file.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
+import { aggregateForScan, type CrowdSummary, summarizeCrowd } from './crowd-scan.js'
 import {
   type GateDecision,
   type GateReason,
@@ -43,6 +45,11 @@ export interface IntakeInput {
   /** The data of the dataset's current version: the trusted reference. */
   reference: Buffer
   policy: IntakePolicy
+  /**
+   * Crowd answers contributors sent about the dataset's records (matched by id): the scan weighs them through the
+   * `crowd-consensus` detector, after the crowd library set spammers and colluding groups aside.
+   */
+  answers?: AnnotationTable
   /** Seed of the drift tests and the scan, so a batch's outcome is reproducible. */
   seed?: number
 }
@@ -57,6 +64,8 @@ export interface IntakeResult {
   signature: { status: 'verified' | 'failed' | 'not-required'; message?: string; keyIds: string[] }
   check?: Pick<CheckReport, 'summary' | 'findings'>
   scan?: { flagged: number; records: SuspiciousRecord[] }
+  /** Present when contributors' answers covered records of the batch. */
+  crowd?: CrowdSummary
   /** Wall-clock seconds of each stage that ran, for operators and `npm run bench`. */
   seconds: { signature: number; check?: number; scan?: number }
   /** The current version's data followed by the batch's records: the next version if the batch is accepted. */
@@ -120,10 +129,13 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   await writeFile(combinedPath, combined.data, { mode: 0o600 })
   // The same worker threads as `scanFile`: the built-in model's folds train in parallel.
   const executor = createWorkerFoldExecutor()
-  const report = await scan(await loadDataset(combinedPath, { format: input.format }), {
+  const dataset = await loadDataset(combinedPath, { format: input.format })
+  const crowd = crowdOf(dataset, input.answers, loaded.reference.rowCount)
+  const report = await scan(crowd ? { ...dataset, crowd: crowd.evidence } : dataset, {
     seed: input.seed ?? 0,
     executor,
   }).finally(() => executor.close())
+  if (crowd) result.crowd = crowd.summary
   seconds.scan = secondsSince(started)
   // The reference is context; only the batch's own records are judged.
   const batchRecords = report.records.slice(loaded.reference.rowCount)
@@ -137,6 +149,15 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   }
   result.combined = combined.data
   return finish(result, evidence, input.policy)
+}
+
+/** The crowd's evidence about the combined data, when any answer concerns one of the batch's records. */
+function crowdOf(dataset: Dataset, answers: AnnotationTable | undefined, referenceRows: number) {
+  if (!answers || !dataset.labels) return undefined
+  const labels = dataset.labels
+  const { crowd, result } = aggregateForScan({ ids: dataset.ids, labels }, answers, 'contributed annotations')
+  const summary = summarizeCrowd(answers, result, crowd, referenceRows)
+  return summary.answers > 0 ? { evidence: crowd, summary } : undefined
 }
 
 function finish(result: IntakeResult, evidence: IntakeEvidence, policy: IntakePolicy): IntakeResult {

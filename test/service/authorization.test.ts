@@ -31,6 +31,7 @@ const projectMatrix: Record<string, Actor[]> = {
   'GET /v1/batches/:batchId': all,
   'GET /v1/datasets/:datasetId/batches': all,
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
+  'POST /v1/datasets/:datasetId/annotations': ['owner', 'admin', 'contributor'],
   'GET /v1/versions/:versionId/export': managers,
 }
 /** Routes anyone may call. */
