@@ -187,6 +187,20 @@ async function dropSchema(schema) {
   }
 }
 
+/** Why PostgreSQL cannot be benchmarked here, or undefined when it can. */
+async function postgresProblem() {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: postgresUrl })
+  try {
+    await client.connect()
+    return undefined
+  } catch (error) {
+    return `${postgresUrl} is not reachable (${error.message}); set POISONGUARD_BENCH_POSTGRES`
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
 async function main() {
   const settings = {
     rows: Number(option('rows', 100_000)),
@@ -195,8 +209,11 @@ async function main() {
     seconds: Number(option('seconds', 10)),
   }
   const results = {}
-  for (const backend of option('backends', 'sqlite,postgres').split(','))
-    results[backend] = await benchBackend(backend, settings)
+  for (const backend of option('backends', 'sqlite,postgres').split(',')) {
+    const missing = backend === 'postgres' ? await postgresProblem() : undefined
+    if (missing) log(`skipping postgres: ${missing}`)
+    else results[backend] = await benchBackend(backend, settings)
+  }
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
   process.stdout.write(`${JSON.stringify({ ...settings, commit, backends: results })}\n`)
 }

@@ -82,6 +82,19 @@ describe('crowd answers in the intake service', () => {
     expect(unlabelled.body.error.message).toMatch(/body\.answers\.0\.label/)
   })
 
+  test('answers about a batch of no such dataset are refused with 404', async () => {
+    const response = await t.call('POST', `/v1/datasets/${setup.datasetId}/annotations`, {
+      token: setup.contributorToken,
+      body: {
+        sourceId: setup.sourceId,
+        batchId: '00000000-0000-4000-8000-000000000000',
+        answers: answersAbout(crowd.table, 0, 10),
+      },
+    })
+    expect(response.status).toBe(404)
+    expect(response.body.error.code).toBe('NOT_FOUND')
+  })
+
   test('the scan of the batch disputes the labels the colluders pushed in', async () => {
     const lines = toCsv(crowd.poisoned).split('\n')
     batch = await submitAndWait(t, setup, `${[lines[0], ...lines.slice(REFERENCE_ROWS + 1)].join('\n')}`)
@@ -109,5 +122,12 @@ describe('crowd answers in the intake service', () => {
     )
     expect(group?.pushed).toMatchObject({ trueClass: '7', label: '1' })
     expect(group?.evidence.length).toBeGreaterThan(0)
+  })
+
+  test('a quarantined source may send no answers', async () => {
+    await t.call('POST', `/v1/sources/${setup.sourceId}/quarantine`, { token: t.adminToken })
+    const refused = await submit(answersAbout(crowd.table, 0, 10))
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.message).toMatch(/quarantined and may not submit batches or annotations/)
   })
 })
