@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Store } from '../store/store.js'
-import { answerClientError, errorResponse } from './errors.js'
+import { answerClientError, answerFrameworkError, errorResponse } from './errors.js'
 import { openApiDocument } from './openapi.js'
 import type { IntakeQueue } from './queue.js'
 import { RequestLimits, type RequestRates } from './rate-limit.js'
@@ -54,6 +54,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     connectionTimeout: limits.connectionTimeout ?? 60_000,
     trustProxy: options.trustProxy ?? false,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   })
   const document = openApiDocument(apiRoutes)
   const services = { store: options.store, queue: options.queue, limits: new RequestLimits(limits.rates) }

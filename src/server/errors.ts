@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { FastifyError } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, isPoisonguardError } from '../errors.js'
 import { RateLimitedError } from './rate-limit.js'
 
@@ -96,4 +96,10 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
         `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
     )
   socket.destroy(error)
+}
+
+/** Answers the router's own refusals (an undecodable URL, an over-long path parameter) in the coded error shape. */
+export function answerFrameworkError(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  const response = errorResponse(error)
+  reply.status(response.status).send(response.body)
 }

@@ -205,6 +205,17 @@ describe('requests refused before routing', () => {
     expect(answer.body.error.code).toBe('HEADERS_TOO_LARGE')
   })
 
+  test("the router's own refusals have the coded shape: an undecodable URL, an over-long path parameter", async () => {
+    const badUrl = await t.call('GET', '/v1/batches/%E0%A4%A', { token: t.adminToken })
+    expect(badUrl).toEqual({
+      status: 400,
+      body: { error: expect.objectContaining({ code: 'FST_ERR_BAD_URL' }) },
+    })
+    const longParam = await t.call('GET', `/v1/batches/${'a'.repeat(200)}`, { token: t.adminToken })
+    expect(longParam.status).toBe(414)
+    expect(longParam.body.error.code).toBe('FST_ERR_MAX_PARAM_LENGTH')
+  })
+
   test('a request that outlives the timeout gets 408 REQUEST_TIMEOUT', () => {
     const written: string[] = []
     const socket = Object.assign(new PassThrough(), {
