@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/io/index.js'
 import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
+import { renderService } from './service.mjs'
 
 const runs = 3
 const folder = mkdtempSync(join(tmpdir(), 'poisonguard-bench-'))
@@ -184,39 +185,6 @@ function renderCrowd(crowd) {
     `Accuracy against the simulated truth: Dawid–Skene ${share(crowd.dawidSkeneAccuracy)}, majority vote ${share(crowd.majorityVoteAccuracy)}. ` +
       `Colluders found: ${crowd.colluders.found} of ${crowd.colluders.total}; honest annotators flagged: ${crowd.colluders.honestFlagged}.`,
   ]
-}
-
-function renderService(service) {
-  const stores = Object.entries(service.backends)
-  const lines = [
-    `## Intake service: a ${service.rows.toLocaleString('en')}-row batch end to end, reads under ${service.connections} concurrent clients`,
-    '',
-    `A signed CSV batch (20 features, 3 classes) against a ${service.referenceRows.toLocaleString('en')}-row reference, ` +
-      'the service in its own process on loopback (`bench/service.mjs`); one run per store. Load is the one-minute ' +
-      'load average before and after.',
-    '',
-    '| store | upload (s) | signature (s) | schema + drift (s) | scan (s) | submission to decision (s) | decision | server peak RSS (MiB) | load |',
-    '|---|---|---|---|---|---|---|---|---|',
-  ]
-  for (const [store, row] of stores)
-    lines.push(
-      `| ${store} | ${fixed(row.uploadSeconds)} | ${fixed(row.stageSeconds.signature)} | ${fixed(row.stageSeconds.check ?? 0)} | ` +
-        `${fixed(row.stageSeconds.scan ?? 0)} | ${fixed(row.endToEndSeconds)} | ${row.decision} | ${row.serverMaxRssMiB} | ` +
-        `${row.loadAverage.join(' → ')} |`,
-    )
-  lines.push(
-    '',
-    `Reads: autocannon, ${service.connections} connections for ${service.seconds} s per route, one bearer token.`,
-    '',
-    '| store | route | requests/s | p50 (ms) | p99 (ms) | errors and non-2xx |',
-    '|---|---|---|---|---|---|',
-  )
-  for (const [store, row] of stores)
-    for (const [route, read] of Object.entries(row.reads))
-      lines.push(
-        `| ${store} | ${route} | ${read.requestsPerSecond} | ${read.p50Ms} | ${read.p99Ms} | ${read.errors + read.non2xx} |`,
-      )
-  return lines
 }
 
 try {

@@ -4,13 +4,15 @@
 // store: a signed batch of `rows` records is uploaded, verified, checked, scanned and gated against a reference of
 // `reference-rows`; then autocannon reads three routes with `connections` concurrent clients for `seconds` each.
 // PostgreSQL at POISONGUARD_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/test), in a schema of its own
-// that is dropped afterwards. Prints one JSON object on stdout, progress on stderr.
+// that is dropped afterwards. Prints one JSON object on stdout, progress on stderr; `--markdown FILE` prints the
+// BENCHMARKS.md section of such a JSON file.
 import { execFileSync, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
 
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
@@ -218,5 +220,47 @@ async function main() {
   process.stdout.write(`${JSON.stringify({ ...settings, commit, backends: results })}\n`)
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3], process.argv[4], process.argv[5] || undefined)
-else await main()
+/** The BENCHMARKS.md section of a run's JSON. */
+export function renderService(service) {
+  const stores = Object.entries(service.backends)
+  const lines = [
+    `## Intake service: a ${service.rows.toLocaleString('en')}-row batch end to end, reads under ${service.connections} concurrent clients`,
+    '',
+    `A signed CSV batch (20 features, 3 classes) against a ${service.referenceRows.toLocaleString('en')}-row reference, ` +
+      'the service in its own process on loopback (`bench/service.mjs`); one run per store. Load is the one-minute ' +
+      'load average before and after.',
+    '',
+    '| store | upload (s) | signature (s) | schema + drift (s) | scan (s) | submission to decision (s) | decision | server peak RSS (MiB) | load |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ]
+  for (const [store, row] of stores)
+    lines.push(
+      `| ${store} | ${fixed(row.uploadSeconds)} | ${fixed(row.stageSeconds.signature)} | ${fixed(row.stageSeconds.check ?? 0)} | ` +
+        `${fixed(row.stageSeconds.scan ?? 0)} | ${fixed(row.endToEndSeconds)} | ${row.decision} | ${row.serverMaxRssMiB} | ` +
+        `${row.loadAverage.join(' → ')} |`,
+    )
+  lines.push(
+    '',
+    `Reads: autocannon, ${service.connections} connections for ${service.seconds} s per route, one bearer token.`,
+    '',
+    '| store | route | requests/s | p50 (ms) | p99 (ms) | errors and non-2xx |',
+    '|---|---|---|---|---|---|',
+  )
+  for (const [store, row] of stores)
+    for (const [route, read] of Object.entries(row.reads))
+      lines.push(
+        `| ${store} | ${route} | ${read.requestsPerSecond} | ${read.p50Ms} | ${read.p99Ms} | ${read.errors + read.non2xx} |`,
+      )
+  return lines
+}
+
+const fixed = (value, digits = 2) => value.toFixed(digits)
+
+// Imported by `bench/run.js` for `renderService` only; run directly, it benchmarks (or serves, as its own child).
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv[2] === '--serve')
+    await serve(process.argv[3], process.argv[4], process.argv[5] || undefined)
+  else if (process.argv[2] === '--markdown')
+    process.stdout.write(`${renderService(JSON.parse(readFileSync(process.argv[3], 'utf8'))).join('\n')}\n`)
+  else await main()
+}
