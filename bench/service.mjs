@@ -257,7 +257,7 @@ export function renderService(service) {
 const fixed = (value, digits = 2) => value.toFixed(digits)
 
 // Imported by `bench/run.js` for `renderService` only; run directly, it benchmarks (or serves, as its own child).
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === '--serve')
     await serve(process.argv[3], process.argv[4], process.argv[5] || undefined)
   else if (process.argv[2] === '--markdown')
