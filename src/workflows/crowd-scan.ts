@@ -37,7 +37,8 @@ export interface CrowdSummary {
   /** Annotators in the whole crowd the aggregation read (the dataset's answers, not only this batch's). */
   annotators: number
   flaggedAnnotators: Pick<AnnotatorEntry, 'annotator' | 'answers' | 'reliability' | 'weight' | 'reason'>[]
-  groups: GroupEntry[]
+  /** The colluding groups, each with the count of judged records whose label one of its members gave. */
+  groups: (GroupEntry & { records: number })[]
 }
 
 /** Summarises the crowd's evidence about records `fromRow` onwards (a batch after its reference). */
@@ -67,6 +68,22 @@ export function summarizeCrowd(
         weight,
         reason,
       })),
-    groups: groupEntries(table, result),
+    groups: groupEntries(table, result).map((group) => {
+      const members = new Set(group.annotators)
+      let records = 0
+      for (let row = fromRow; row < crowd.pushedBy.length; row++)
+        if (crowd.pushedBy[row]?.some((name) => members.has(name))) records++
+      return { ...group, records }
+    }),
   }
+}
+
+/** One sentence per colluding group that gave labels of the judged records, for the gate. */
+export function describeCollusion(summary: CrowdSummary): string[] {
+  return summary.groups
+    .filter((group) => group.records > 0)
+    .map((group) => {
+      const pushed = group.pushed ? `, mostly ${group.pushed.label} for ${group.pushed.trueClass}` : ''
+      return `${group.annotators.length} annotators answering in concert (${group.annotators.join(', ')}) gave the labels of ${group.records} records${pushed}`
+    })
 }

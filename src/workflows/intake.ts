@@ -14,7 +14,7 @@ import { createManifest } from '../provenance/manifest.js'
 import { readManifestFile, sidecarPathOf } from '../provenance/manifest-file.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
-import { aggregateForScan, type CrowdSummary, summarizeCrowd } from './crowd-scan.js'
+import { aggregateForScan, type CrowdSummary, describeCollusion, summarizeCrowd } from './crowd-scan.js'
 import {
   type GateDecision,
   type GateReason,
@@ -135,7 +135,10 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     seed: input.seed ?? 0,
     executor,
   }).finally(() => executor.close())
-  if (crowd) result.crowd = crowd.summary
+  if (crowd) {
+    result.crowd = crowd.summary
+    evidence.collusion = describeCollusion(crowd.summary)
+  }
   seconds.scan = secondsSince(started)
   // The reference is context; only the batch's own records are judged.
   const batchRecords = report.records.slice(loaded.reference.rowCount)

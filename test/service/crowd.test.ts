@@ -122,6 +122,10 @@ describe('crowd answers in the intake service', () => {
     )
     expect(group?.pushed).toMatchObject({ trueClass: '7', label: '1' })
     expect(group?.evidence.length).toBeGreaterThan(0)
+    expect(group?.records).toBeGreaterThan(0)
+    const crowdReason = batch.result.reasons.find((reason: Json) => reason.stage === 'crowd')
+    expect(crowdReason?.decision).toBe('needs_review')
+    for (const colluder of group.annotators) expect(crowdReason.message).toContain(colluder)
   })
 
   test('a quarantined source may send no answers', async () => {
