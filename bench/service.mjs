@@ -85,8 +85,19 @@ async function call(base, method, path, token, body) {
   return json
 }
 
-async function latency(url, token, connections, seconds) {
+/** CPU milliseconds a process has used (Linux /proc), or undefined elsewhere. */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return undefined
+  }
+}
+
+async function latency(url, token, connections, seconds, serverPid) {
   const { default: autocannon } = await import('autocannon')
+  const cpuBefore = cpuMsOf(serverPid)
   const result = await autocannon({
     url,
     connections,
@@ -100,6 +111,11 @@ async function latency(url, token, connections, seconds) {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    // CPU the server spent per request: unlike latency, hardly moved by what else the machine runs.
+    serverCpuMsPerRequest:
+      cpuBefore === undefined
+        ? null
+        : Number(((cpuMsOf(serverPid) - cpuBefore) / result.requests.total).toFixed(2)),
   }
 }
 
@@ -153,7 +169,7 @@ async function benchBackend(backend, { rows, referenceRows, connections, seconds
       ['GET /v1/projects/{p}/sources', `/v1/projects/${project.id}/sources`],
     ]) {
       log(`${backend}: ${connections} clients reading ${name} for ${seconds} s …`)
-      reads[name] = await latency(`${url}${path}`, adminToken, connections, seconds)
+      reads[name] = await latency(`${url}${path}`, adminToken, connections, seconds, child.pid)
     }
     child.stdin.end()
     const { maxRssMiB } = await next()
@@ -243,13 +259,14 @@ export function renderService(service) {
     '',
     `Reads: autocannon, ${service.connections} connections for ${service.seconds} s per route, one bearer token.`,
     '',
-    '| store | route | requests/s | p50 (ms) | p99 (ms) | errors and non-2xx |',
-    '|---|---|---|---|---|---|',
+    '| store | route | requests/s | p50 (ms) | p99 (ms) | server CPU per request (ms) | errors and non-2xx |',
+    '|---|---|---|---|---|---|---|',
   )
   for (const [store, row] of stores)
     for (const [route, read] of Object.entries(row.reads))
       lines.push(
-        `| ${store} | ${route} | ${read.requestsPerSecond} | ${read.p50Ms} | ${read.p99Ms} | ${read.errors + read.non2xx} |`,
+        `| ${store} | ${route} | ${read.requestsPerSecond} | ${read.p50Ms} | ${read.p99Ms} | ` +
+          `${read.serverCpuMsPerRequest ?? 'n/a'} | ${read.errors + read.non2xx} |`,
       )
   return lines
 }
