@@ -12,6 +12,7 @@ import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
 import { renderRobust } from './robust.mjs'
+import { renderService } from './service.mjs'
 
 const runs = 3
 const folder = mkdtempSync(join(tmpdir(), 'poisonguard-bench-'))
@@ -166,7 +167,14 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
-  lines.push('', ...renderCrowd(results.crowd), '', renderRobust(results.robust))
+  lines.push(
+    '',
+    ...renderCrowd(results.crowd),
+    '',
+    renderRobust(results.robust),
+    '',
+    ...renderService(results.service),
+  )
   return `${lines.join('\n')}\n`
 }
 
@@ -196,6 +204,7 @@ try {
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
   const robust = benchScript('robust.mjs', `--runs=${runs}`)
+  const service = benchScript('service.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -216,6 +225,7 @@ try {
     drift,
     crowd,
     robust,
+    service,
     scans,
     quality,
     matrix,

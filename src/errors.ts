@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED'
   | 'TAMPERED'
 
 /** Where in the input a problem sits; every field is optional because not every input has rows or columns. */

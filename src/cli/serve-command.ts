@@ -56,6 +56,13 @@ function registerServe(program: Command, io: CliIo): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--queue <url>', 'redis://… to run intake jobs on BullMQ (default: in this process)')
     .option('--body-limit <bytes>', 'largest request body, i.e. batch upload', parsePositiveInteger, 64 << 20)
+    .option('--rate-per-token <n>', 'requests a minute one API token may make', parsePositiveInteger, 600)
+    .option(
+      '--rate-per-user <n>',
+      'requests a minute one user may make over all its tokens',
+      parsePositiveInteger,
+      1200,
+    )
     .option(
       '--trust-proxy',
       'behind a TLS-terminating proxy: trust its X-Forwarded-* headers (Secure cookies)',
@@ -79,6 +86,8 @@ Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, b
           host: string
           queue?: string
           bodyLimit: number
+          ratePerToken: number
+          ratePerUser: number
           trustProxy?: boolean
         },
       ) => {
@@ -89,7 +98,10 @@ Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, b
           db: flags.db,
           queue: flags.queue,
           masterKeyFile: flags.masterKeyFile,
-          limits: { bodyLimit: flags.bodyLimit },
+          limits: {
+            bodyLimit: flags.bodyLimit,
+            rates: { perToken: flags.ratePerToken, perUser: flags.ratePerUser },
+          },
           trustProxy: flags.trustProxy,
           logLevel: 'warn',
         })

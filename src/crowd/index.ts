@@ -28,12 +28,14 @@ export {
 } from './reliability.js'
 export {
   type AnnotatorEntry,
+  annotatorEntries,
   buildCrowdReport,
   type CrowdFinding,
   type CrowdReport,
   type CrowdReportContext,
   describeSuspicion,
   type GroupEntry,
+  groupEntries,
   LOW_CONFIDENCE,
 } from './report.js'
 export {

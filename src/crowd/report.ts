@@ -111,7 +111,12 @@ export function describeSuspicion(suspicion: Suspicion, table: AnnotationTable):
   }
 }
 
-function annotatorEntries(table: AnnotationTable, result: CrowdResult, gold?: Int32Array): AnnotatorEntry[] {
+/** Every annotator with its reliability, confusion matrix and why it was flagged, in the table's order. */
+export function annotatorEntries(
+  table: AnnotationTable,
+  result: CrowdResult,
+  gold?: Int32Array,
+): AnnotatorEntry[] {
   const { reliability, suspicions, weight } = result
   const classCount = table.classes.length
   const goldCounts = gold && goldAgreement(table, gold)
@@ -167,7 +172,8 @@ function pushedLabel(table: AnnotationTable, members: ReadonlySet<number>, conse
   return { trueClass, label: table.classes[best % classCount], count: tally[best] }
 }
 
-function groupEntries(table: AnnotationTable, result: CrowdResult): GroupEntry[] {
+/** The colluding groups with the label they pushed and the evidence of each pair. */
+export function groupEntries(table: AnnotationTable, result: CrowdResult): GroupEntry[] {
   return result.groups.map((group) => ({
     annotators: group.annotators.map((j) => table.annotatorIds[j]),
     pushed: pushedLabel(table, new Set(group.annotators), result.fit.label),

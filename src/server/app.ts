@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Store } from '../store/store.js'
-import { errorResponse } from './errors.js'
+import { answerClientError, answerFrameworkError, errorResponse } from './errors.js'
 import { openApiDocument } from './openapi.js'
 import type { IntakeQueue } from './queue.js'
+import { RequestLimits, type RequestRates } from './rate-limit.js'
 import { handleRoute, type RouteSpec } from './route.js'
 import { accessRoutes } from './routes/access.js'
+import { annotationRoutes } from './routes/annotations.js'
 import { auditRoutes } from './routes/audit.js'
 import { batchRoutes } from './routes/batches.js'
 import { catalogRoutes } from './routes/catalog.js'
@@ -16,6 +18,7 @@ export const apiRoutes = [
   ...accessRoutes,
   ...catalogRoutes,
   ...batchRoutes,
+  ...annotationRoutes,
   ...auditRoutes,
   ...reviewRoutes,
 ] as unknown as readonly RouteSpec<unknown, unknown, unknown>[]
@@ -28,6 +31,8 @@ export interface ServerLimits {
   requestTimeout?: number
   /** Time a connection may idle, in milliseconds; default 60 s. */
   connectionTimeout?: number
+  /** Requests a minute per token, per user and per address without credentials. */
+  rates?: RequestRates
 }
 
 export interface ServerOptions {
@@ -51,9 +56,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     requestTimeout: limits.requestTimeout ?? 120_000,
     connectionTimeout: limits.connectionTimeout ?? 60_000,
     trustProxy: options.trustProxy ?? false,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   })
   const document = openApiDocument(apiRoutes)
-  const services = { store: options.store, queue: options.queue }
+  const services = { store: options.store, queue: options.queue, limits: new RequestLimits(limits.rates) }
   for (const spec of apiRoutes) {
     app.route({
       method: spec.method,
@@ -73,7 +80,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     const response = errorResponse(error)
     if (response.internal) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: response.body.error.code }, 'request refused')
-    reply.status(response.status).send(response.body)
+    reply
+      .status(response.status)
+      .headers(response.headers ?? {})
+      .send(response.body)
   })
   return app
 }

@@ -7,6 +7,7 @@ import type { Role } from '../store/schema.js'
 import { authenticateSession } from '../store/sessions.js'
 import type { Store } from '../store/store.js'
 import type { IntakeQueue } from './queue.js'
+import type { RequestLimits } from './rate-limit.js'
 
 /** What a route handler gets: its validated input, the caller, and the services. */
 export interface RouteContext<P, Q, B> {
@@ -121,15 +122,30 @@ const anonymous: Principal = {
   projectId: null,
 }
 
-/** Authenticates and authorises a request for a route; returns the caller and its project role. */
+/** What a route handler's call needs besides the request: the store, the job queue and the request rate limits. */
+export interface RouteServices {
+  store: Store
+  queue: IntakeQueue
+  limits: RequestLimits
+}
+
+/**
+ * Authenticates and authorises a request for a route; returns the caller and its project role. Each request
+ * counts against its caller's rate limits (its address's, without valid credentials) before any project lookup.
+ */
 export async function authorize<P>(
   request: FastifyRequest,
   access: RouteAccess<P>,
   params: P,
-  store: Store,
+  { store, limits }: Pick<RouteServices, 'store' | 'limits'>,
 ): Promise<{ principal: Principal; role: Role | undefined }> {
-  if (access.kind === 'public') return { principal: anonymous, role: undefined }
+  if (access.kind === 'public') {
+    limits.takeAnonymous(request.ip)
+    return { principal: anonymous, role: undefined }
+  }
   const principal = await principalOf(request, store)
+  if (principal) limits.takeCaller(principal)
+  else limits.takeAnonymous(request.ip)
   if (!principal)
     throw new PoisonguardError(
       'UNAUTHORIZED',
@@ -163,14 +179,15 @@ export async function handleRoute<P, Q, B>(
   spec: RouteSpec<P, Q, B>,
   request: FastifyRequest,
   reply: FastifyReply,
-  services: { store: Store; queue: IntakeQueue },
+  services: RouteServices,
 ): Promise<unknown> {
   const params = parse(spec.params, request.params, 'params')
   // Authorisation comes before the query and body are read, so a caller without access learns nothing from them.
-  const { principal, role } = await authorize(request, spec.access, params, services.store)
+  const { principal, role } = await authorize(request, spec.access, params, services)
   const query = parse(spec.query, request.query, 'query')
   const body = parse(spec.body, request.body, 'body')
-  const result = await spec.handler({ params, query, body, principal, role, reply, ...services })
+  const { store, queue } = services
+  const result = await spec.handler({ params, query, body, principal, role, reply, store, queue })
   reply.status(spec.status ?? 200)
   return result
 }

@@ -185,12 +185,35 @@ const reviewDecisions: Migration = {
   },
 }
 
+/** Migration 4: contributors' crowd answers, which the intake scan of a batch aggregates. */
+const annotations: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('annotation_sets')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('dataset_id', 'text', (c) => c.notNull().references('datasets.id'))
+      .addColumn('source_id', 'text', (c) => c.notNull().references('sources.id'))
+      .addColumn('batch_id', 'text')
+      .addColumn('submitted_by', 'text', (c) => c.notNull().references('users.id'))
+      .addColumn('answers_blob', 'text', (c) => c.notNull().references('blobs.id'))
+      .addColumn('answer_count', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute()
+    await db.schema
+      .createIndex('annotation_sets_dataset')
+      .on('annotation_sets')
+      .columns(['dataset_id', 'created_at'])
+      .execute()
+  },
+}
+
 function migrationsFor(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
       '0001_initial': initial(dialect),
       '0002_web_login': webLogin,
       '0003_review_decisions': reviewDecisions,
+      '0004_annotations': annotations,
     }),
   }
 }

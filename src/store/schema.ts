@@ -123,6 +123,21 @@ export interface BatchesTable {
   decided_at: string | null
 }
 
+/** One submission of crowd answers about a dataset's records; the answers themselves sit in an encrypted blob. */
+export interface AnnotationSetsTable {
+  id: string
+  dataset_id: string
+  /** The source the answers come through; its contributor submitted them. */
+  source_id: string
+  /** The batch the answers are about, when the contributor named one. */
+  batch_id: string | null
+  submitted_by: string
+  /** JSON Lines of `{item, annotator, label, time?}`. */
+  answers_blob: string
+  answer_count: number
+  created_at: string
+}
+
 export interface BlobsTable {
   id: string
   /** Id of the master key that wrapped `wrapped_key`. */
@@ -179,6 +194,7 @@ export interface Database {
   versions: VersionsTable
   sources: SourcesTable
   batches: BatchesTable
+  annotation_sets: AnnotationSetsTable
   blobs: BlobsTable
   audit_log: AuditTable
   review_decisions: ReviewDecisionsTable

@@ -49,11 +49,12 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
 }
 
 export async function setPassword(db: Db, userId: string, password: string): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ password_hash: await hashPassword(password) })
-    .where('id', '=', userId)
-    .execute()
+  await storePasswordHash(db, userId, await hashPassword(password))
+}
+
+/** Stores a hash from `hashPassword`: hashing is slow, so a caller hashes before its transaction opens. */
+export async function storePasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute()
 }
 
 /** A new browser session: its id goes into the cookie, its CSRF token to the page. */
@@ -64,15 +65,10 @@ export interface NewSession {
 }
 
 /**
- * Checks a user name and password and opens a session. Wrong names and wrong passwords fail alike; after
+ * The user whose name and password these are. Wrong names and wrong passwords fail alike and are recorded; after
  * `MAX_LOGIN_FAILURES` failures in 15 minutes a name is refused even with the right password until the window ends.
  */
-export async function login(
-  db: Db,
-  name: string,
-  password: string,
-  now = new Date(),
-): Promise<{ userId: string; session: NewSession }> {
+async function checkPassword(db: Db, name: string, password: string, now: Date): Promise<{ id: string }> {
   const since = new Date(now.getTime() - THROTTLE_WINDOW_MS).toISOString()
   const failures = await db
     .selectFrom('login_failures')
@@ -96,6 +92,17 @@ export async function login(
     await db.insertInto('login_failures').values({ user_name: name, at: now.toISOString() }).execute()
     throw new PoisonguardError('UNAUTHORIZED', 'wrong user name or password')
   }
+  return user
+}
+
+/** Checks a user name and password (throttled as `checkPassword` says) and opens a session. */
+export async function login(
+  db: Db,
+  name: string,
+  password: string,
+  now = new Date(),
+): Promise<{ userId: string; session: NewSession }> {
+  const user = await checkPassword(db, name, password, now)
   const session: NewSession = {
     sessionId: randomBytes(32).toString('base64url'),
     csrfToken: randomBytes(32).toString('base64url'),
@@ -142,4 +149,42 @@ export async function authenticateSession(
 
 export async function logout(db: Db, sessionId: string): Promise<void> {
   await db.deleteFrom('sessions').where('id_hash', '=', hashToken(sessionId)).execute()
+}
+
+/**
+ * Checks a signed-in user's current password before it may be changed, with the login's throttling: a wrong
+ * current password counts as a failed login of that name. Throws FORBIDDEN when it is wrong.
+ */
+export async function confirmCurrentPassword(
+  db: Db,
+  userId: string,
+  password: string,
+  now = new Date(),
+): Promise<void> {
+  const user = await db
+    .selectFrom('users')
+    .select(['name', 'password_hash'])
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow()
+  if (!user.password_hash)
+    throw new PoisonguardError(
+      'CONFLICT',
+      'this user has no password to change (it signs in with tokens only)',
+      {
+        hint: 'a server administrator gives a user its first password when creating it',
+      },
+    )
+  try {
+    await checkPassword(db, user.name, password, now)
+  } catch (error) {
+    if (error instanceof PoisonguardError && error.code === 'UNAUTHORIZED')
+      throw new PoisonguardError('FORBIDDEN', 'the current password is wrong')
+    throw error
+  }
+}
+
+/** Ends every browser session of a user (after a password change: a stolen session must not outlive it). */
+export async function endSessionsOf(db: Db, userId: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows)
 }

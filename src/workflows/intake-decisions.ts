@@ -21,6 +21,7 @@ import {
   runIntakePipeline,
   signVersion,
 } from './intake.js'
+import { datasetAnswers } from './intake-crowd.js'
 import type { IntakePolicy } from './intake-policy.js'
 import { projectPolicy } from './intake-service.js'
 
@@ -53,6 +54,7 @@ export async function processBatch(store: Store, batchId: string): Promise<Proce
     sidecar: batch.sidecar_blob ? await store.getBlob(batch.sidecar_blob) : undefined,
     sourcePublicKeyPem: source.public_key_pem,
     reference: await store.getBlob(base.data_blob),
+    answers: await datasetAnswers(store, dataset.id),
     policy,
   })
   const next = result.combined

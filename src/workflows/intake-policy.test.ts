@@ -68,4 +68,17 @@ describe('the intake gate', () => {
   it('refuses unknown policy fields, so a typo is not silently ignored', () => {
     expect(intakePolicySchema.safeParse({ requireSigend: false }).success).toBe(false)
   })
+
+  it('sends a batch whose labels came from a colluding group to review, or as the policy says', () => {
+    const colluded = {
+      ...clean,
+      collusion: ['4 annotators answering in concert (a, b, c, d) gave the labels of 9 records'],
+    }
+    expect(gateBatch(colluded, defaults)).toEqual({
+      decision: 'needs_review',
+      reasons: [{ stage: 'crowd', decision: 'needs_review', message: colluded.collusion[0] }],
+    })
+    expect(gateBatch(colluded, { ...defaults, onCollusion: 'quarantine' }).decision).toBe('quarantine')
+    expect(gateBatch(colluded, { ...defaults, onCollusion: 'accept' }).decision).toBe('accept')
+  })
 })

@@ -30,6 +30,10 @@ export const intakePolicySchema = z
       .enum(['accept', 'review', 'quarantine'])
       .default('review')
       .describe('what a significant drift against the current version leads to'),
+    onCollusion: z
+      .enum(['accept', 'review', 'quarantine'])
+      .default('review')
+      .describe("what a colluding group of annotators who gave labels of the batch's records leads to"),
     quarantineSourceAfter: z
       .number()
       .int()
@@ -59,7 +63,7 @@ export type GateDecision = 'accept' | 'quarantine' | 'needs_review'
 
 /** Why the gate decided as it did, one stage at a time. */
 export interface GateReason {
-  stage: 'signature' | 'schema' | 'drift' | 'scan'
+  stage: 'signature' | 'schema' | 'drift' | 'scan' | 'crowd'
   decision: Exclude<GateDecision, 'accept'>
   message: string
 }
@@ -72,6 +76,8 @@ export interface IntakeEvidence {
   schemaProblems: readonly string[]
   /** Explanations of the significant drift tests. */
   drift: readonly string[]
+  /** Colluding groups of annotators who gave labels of the batch's records, one description each. */
+  collusion?: readonly string[]
   /** Per record of the batch: its severity (null when clean) and whether the scan flagged it. */
   severities: readonly (Severity | null)[]
   flagged: number
@@ -104,6 +110,13 @@ export function gateBatch(
       stage: 'drift',
       decision: policy.onDrift === 'review' ? 'needs_review' : 'quarantine',
       message: evidence.drift.slice(0, 5).join('; '),
+    })
+  const collusion = evidence.collusion ?? []
+  if (collusion.length > 0 && policy.onCollusion !== 'accept')
+    reasons.push({
+      stage: 'crowd',
+      decision: policy.onCollusion === 'review' ? 'needs_review' : 'quarantine',
+      message: collusion.slice(0, 5).join('; '),
     })
   const rows = evidence.severities.length
   const severe = evidence.severities.filter((severity) => atOrAbove(severity, policy.severeAt)).length

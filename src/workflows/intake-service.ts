@@ -120,20 +120,25 @@ export async function submitBatch(store: Store, actor: string, submission: Batch
   })
 }
 
+/** A quarantined source may send nothing, neither batches nor crowd answers. */
+export function requireActiveSource(source: SourceRow): void {
+  if (source.status !== 'active')
+    throw new PoisonguardError(
+      'FORBIDDEN',
+      `source ${source.name} is quarantined and may not submit batches or annotations`,
+      {
+        hint: 'a project admin can release it after looking at its batches',
+      },
+    )
+}
+
 async function checkLimits(
   trx: Db,
   source: SourceRow,
   rowCount: number,
   policy: IntakePolicy,
 ): Promise<void> {
-  if (source.status !== 'active')
-    throw new PoisonguardError(
-      'FORBIDDEN',
-      `source ${source.name} is quarantined and may not submit batches`,
-      {
-        hint: 'a project admin can release it after looking at its batches',
-      },
-    )
+  requireActiveSource(source)
   if (rowCount === 0) throw new PoisonguardError('EMPTY_FILE', 'the batch has no records')
   if (rowCount > policy.maxBatchRows)
     throw new PoisonguardError(

@@ -2,17 +2,20 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { AnnotationTable } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DetectorReport, RecordReport, VerdictSummary } from '../domain/index.js'
 import { checkBatch } from '../drift/check.js'
 import type { CheckReport } from '../drift/types.js'
 import { isPoisonguardError, PoisonguardError } from '../errors.js'
 import { loadDataset } from '../io/load.js'
+import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { createManifest } from '../provenance/manifest.js'
 import { readManifestFile, sidecarPathOf } from '../provenance/manifest-file.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import type { ColumnDriftTest } from '../report/views/drift.js'
 import { scan } from '../scan/index.js'
+import { aggregateForScan, type CrowdSummary, describeCollusion, summarizeCrowd } from './crowd-scan.js'
 import {
   type GateDecision,
   type GateReason,
@@ -43,6 +46,11 @@ export interface IntakeInput {
   /** The data of the dataset's current version: the trusted reference. */
   reference: Buffer
   policy: IntakePolicy
+  /**
+   * Crowd answers contributors sent about the dataset's records (matched by id): the scan weighs them through the
+   * `crowd-consensus` detector, after the crowd library set spammers and colluding groups aside.
+   */
+  answers?: AnnotationTable
   /** Seed of the drift tests and the scan, so a batch's outcome is reproducible. */
   seed?: number
 }
@@ -63,9 +71,15 @@ export interface IntakeResult {
     verdict?: VerdictSummary
     detectors: DetectorReport[]
   }
+  /** Present when contributors' answers covered records of the batch. */
+  crowd?: CrowdSummary
+  /** Wall-clock seconds of each stage that ran, for operators and `npm run bench`. */
+  seconds: { signature: number; check?: number; scan?: number }
   /** The current version's data followed by the batch's records: the next version if the batch is accepted. */
   combined?: Buffer
 }
+
+const secondsSince = (started: number) => (performance.now() - started) / 1000
 
 /** Runs the whole pipeline on one batch; a batch that cannot be read is a gate decision, never an exception. */
 export async function runIntakePipeline(input: IntakeInput): Promise<IntakeResult> {
@@ -82,7 +96,9 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   const referencePath = join(folder, `reference.${input.format}`)
   await writeFile(batchPath, input.batch, { mode: 0o600 })
   await writeFile(referencePath, input.reference, { mode: 0o600 })
+  let started = performance.now()
   const signature = await checkSignature(folder, batchPath, input)
+  const seconds: IntakeResult['seconds'] = { signature: secondsSince(started) }
   const evidence: IntakeEvidence = {
     signatureFailure: signature.status === 'failed' ? (signature.message ?? 'signature check failed') : null,
     schemaProblems: [],
@@ -90,7 +106,8 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     severities: [],
     flagged: 0,
   }
-  const result: IntakeResult = { decision: 'quarantine', reasons: [], rowCount: 0, signature }
+  const result: IntakeResult = { decision: 'quarantine', reasons: [], rowCount: 0, signature, seconds }
+  started = performance.now()
   const loaded = await loadBoth(referencePath, batchPath, input.format)
   if ('problem' in loaded) {
     evidence.schemaProblems = [loaded.problem]
@@ -105,6 +122,7 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   evidence.drift = check.findings
     .filter((finding) => finding.kind === 'drift')
     .map((finding) => finding.explanation)
+  seconds.check = secondsSince(started)
   const combined =
     evidence.schemaProblems.length === 0
       ? combineData(input.format, input.reference, input.batch)
@@ -113,11 +131,22 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
     if (evidence.schemaProblems.length === 0) evidence.schemaProblems = [combined.problem]
     return finish(result, evidence, input.policy)
   }
+  started = performance.now()
   const combinedPath = join(folder, `combined.${input.format}`)
   await writeFile(combinedPath, combined.data, { mode: 0o600 })
-  const report = await scan(await loadDataset(combinedPath, { format: input.format }), {
+  // The same worker threads as `scanFile`: the built-in model's folds train in parallel.
+  const executor = createWorkerFoldExecutor()
+  const dataset = await loadDataset(combinedPath, { format: input.format })
+  const crowd = crowdOf(dataset, input.answers, loaded.reference.rowCount)
+  const report = await scan(crowd ? { ...dataset, crowd: crowd.evidence } : dataset, {
     seed: input.seed ?? 0,
-  })
+    executor,
+  }).finally(() => executor.close())
+  if (crowd) {
+    result.crowd = crowd.summary
+    evidence.collusion = describeCollusion(crowd.summary)
+  }
+  seconds.scan = secondsSince(started)
   // The reference is context; only the batch's own records are judged.
   const batchRecords = report.records.slice(loaded.reference.rowCount)
   evidence.severities = batchRecords.map((record) => record.severity)
@@ -153,6 +182,15 @@ function columnDriftTests(check: CheckReport): ColumnDriftTest[] {
       severity,
       ...(details?.cdf ? { details: { cdf: details.cdf } } : {}),
     }))
+}
+
+/** The crowd's evidence about the combined data, when any answer concerns one of the batch's records. */
+function crowdOf(dataset: Dataset, answers: AnnotationTable | undefined, referenceRows: number) {
+  if (!answers || !dataset.labels) return undefined
+  const labels = dataset.labels
+  const { crowd, result } = aggregateForScan({ ids: dataset.ids, labels }, answers, 'contributed annotations')
+  const summary = summarizeCrowd(answers, result, crowd, referenceRows)
+  return summary.answers > 0 ? { evidence: crowd, summary } : undefined
 }
 
 function finish(result: IntakeResult, evidence: IntakeEvidence, policy: IntakePolicy): IntakeResult {

@@ -1,4 +1,4 @@
-import { type AggregationModel, aggregateCrowd, crowdEvidence } from '../crowd/index.js'
+import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
@@ -10,6 +10,7 @@ import { type DatasetVerification, verifyDatasetAgainstManifest } from '../prove
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
 import { type AnnotationColumns, loadAnnotations } from './crowd-input.js'
+import { aggregateForScan } from './crowd-scan.js'
 
 /** A signed manifest to check a dataset file against before it is scanned. */
 export interface ManifestCheck {
@@ -50,16 +51,12 @@ async function withCrowdEvidence(
       `--annotations ${annotations.path} needs a label column in the dataset to compare with (name it with --label)`,
     )
   const { table } = await loadAnnotations(annotations.path, { columns: annotations.columns })
-  // Judging one record's label from a handful of answers wants few parameters per annotator: full confusion
-  // matrices overfit sparse answers and grow confident in wrong consensus labels.
-  const result = aggregateCrowd(table, { model: annotations.model ?? 'glad' })
-  const crowd = crowdEvidence({
-    ids: dataset.ids,
-    labels: dataset.labels,
+  const { crowd } = aggregateForScan(
+    { ids: dataset.ids, labels: dataset.labels },
     table,
-    result,
-    source: annotations.path,
-  })
+    annotations.path,
+    annotations.model,
+  )
   if (!crowd.answers.some((count) => count > 0))
     throw new PoisonguardError(
       'INVALID_ARGUMENT',

@@ -31,6 +31,7 @@ const projectMatrix: Record<string, Actor[]> = {
   'GET /v1/batches/:batchId': all,
   'GET /v1/datasets/:datasetId/batches': all,
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
+  'POST /v1/datasets/:datasetId/annotations': ['owner', 'admin', 'contributor'],
   'GET /v1/versions/:versionId/export': managers,
   'GET /v1/batches/:batchId/review-queue': readers,
   'POST /v1/batches/:batchId/decisions': ['owner', 'admin', 'reviewer'],
@@ -46,6 +47,7 @@ const serverAdminRoutes = ['POST /v1/users', 'POST /v1/projects', 'GET /v1/audit
 const userRoutes = [
   'DELETE /v1/session',
   'GET /v1/me',
+  'PUT /v1/me/password',
   'GET /v1/projects',
   'POST /v1/tokens',
   'DELETE /v1/tokens/:tokenId',

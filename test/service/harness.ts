@@ -51,9 +51,10 @@ export function apiClient(url: string, adminToken: string): ApiClient {
     call,
     async waitForBatch(batchId, token) {
       for (;;) {
-        const { body } = await call('GET', `/v1/batches/${batchId}`, { token })
-        if (body.status !== 'pending') return body
-        await new Promise((resolve) => setTimeout(resolve, 50))
+        const { status, body } = await call('GET', `/v1/batches/${batchId}`, { token })
+        // A long scan polled this often meets the token's rate limit; a polite client waits and asks again.
+        if (status !== 429 && body.status !== 'pending') return body
+        await new Promise((resolve) => setTimeout(resolve, status === 429 ? 1000 : 50))
       }
     },
   }

@@ -81,6 +81,104 @@ describe('web login', () => {
   })
 })
 
+/** Changing a password: the current one is required and throttled like a login; every session of the user ends. */
+describe('password change', () => {
+  let t: TestService
+  const first = 'the first long password'
+  const second = 'the second long password'
+  beforeAll(async () => {
+    t = await startTestService()
+    for (const name of ['changer', 'guessed'])
+      expect(
+        (await t.call('POST', '/v1/users', { token: t.adminToken, body: { name, password: first } })).status,
+      ).toBe(201)
+  })
+  afterAll(() => t.stop())
+
+  const login = async (name: string, password: string) => {
+    const response = await fetch(`${t.service.url}/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, password }),
+    })
+    if (response.status !== 200) return { status: response.status, cookie: '', csrfToken: '' }
+    const { csrfToken } = (await response.json()) as { csrfToken: string }
+    return { status: 200, cookie: response.headers.get('set-cookie')!.split(';')[0], csrfToken }
+  }
+  const change = (session: { cookie: string; csrfToken: string }, body: unknown) =>
+    fetch(`${t.service.url}/v1/me/password`, {
+      method: 'PUT',
+      headers: {
+        cookie: session.cookie,
+        'x-csrf-token': session.csrfToken,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    })
+  const me = (cookie: string) => fetch(`${t.service.url}/v1/me`, { headers: { cookie } })
+
+  test('needs the current password; afterwards only the new one logs in and no old session is live', async () => {
+    const here = await login('changer', first)
+    const elsewhere = await login('changer', first)
+    const wrong = await change(here, { currentPassword: 'not my password', newPassword: second })
+    expect(wrong.status).toBe(403)
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toMatch(
+      /current password is wrong/,
+    )
+    const changed = await change(here, { currentPassword: first, newPassword: second })
+    expect(changed.status).toBe(200)
+    expect(await changed.json()).toEqual({ changed: true, sessionsEnded: 2 })
+    expect(changed.headers.get('set-cookie')).toMatch(/^pg_session=; .*Max-Age=0/)
+    expect((await me(here.cookie)).status).toBe(401)
+    expect((await me(elsewhere.cookie)).status).toBe(401)
+    expect((await login('changer', first)).status).toBe(401)
+    expect((await login('changer', second)).status).toBe(200)
+  })
+
+  test('the change is in the audit log, without either password', async () => {
+    const entries = (await t.service.store.auditEntries()).map((row) => row.entry)
+    const changes = entries
+      .map((entry) => JSON.parse(entry))
+      .filter((entry) => entry.action === 'user.password')
+    expect(changes).toEqual([expect.objectContaining({ details: { sessionsEnded: 2 } })])
+    expect(entries.join('')).not.toContain(second)
+  })
+
+  test('wrong current passwords count as failed logins, so guessing through it is throttled too', async () => {
+    const session = await login('guessed', first)
+    for (let attempt = 0; attempt < MAX_LOGIN_FAILURES; attempt++)
+      expect(
+        (await change(session, { currentPassword: `guess number ${attempt}`, newPassword: second })).status,
+      ).toBe(403)
+    const throttled = await change(session, { currentPassword: first, newPassword: second })
+    expect(throttled.status).toBe(429)
+    expect((await login('guessed', first)).status).toBe(429)
+  })
+
+  test('through a session it needs the CSRF token; a short new password or the same one is refused', async () => {
+    const session = await login('changer', second)
+    expect(
+      (await change({ ...session, csrfToken: 'guess' }, { currentPassword: second, newPassword: first }))
+        .status,
+    ).toBe(403)
+    const short = await change(session, { currentPassword: second, newPassword: 'short' })
+    expect(short.status).toBe(400)
+    const same = await change(session, { currentPassword: second, newPassword: second })
+    expect(same.status).toBe(400)
+    expect(((await same.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT')
+  })
+
+  test('a token-only user has no password to change', async () => {
+    const tokenOnly = await t.call('POST', '/v1/users', { token: t.adminToken, body: { name: 'token-only' } })
+    const refused = await t.call('PUT', '/v1/me/password', {
+      token: tokenOnly.body.token,
+      body: { currentPassword: 'anything at all', newPassword: second },
+    })
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.message).toMatch(/no password to change/)
+  })
+})
+
 describe('web login behind a TLS-terminating proxy', () => {
   test('the session cookie is marked Secure when the proxy says the client spoke TLS', async () => {
     const t = await startTestService({ trustProxy: true })

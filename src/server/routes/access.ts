@@ -2,7 +2,15 @@ import { z } from 'zod'
 import { PoisonguardError } from '../../errors.js'
 import { createToken, createUser, revokeToken, roles, setRole } from '../../store/access.js'
 import { getProject } from '../../store/catalog.js'
-import { login, logout, setPassword } from '../../store/sessions.js'
+import {
+  confirmCurrentPassword,
+  endSessionsOf,
+  hashPassword,
+  login,
+  logout,
+  setPassword,
+  storePasswordHash,
+} from '../../store/sessions.js'
 import { cookieOf, defineRoute, SESSION_COOKIE, uuid } from '../route.js'
 
 const scopes = z.array(z.enum(['read', 'write'])).min(1)
@@ -73,6 +81,41 @@ export const accessRoutes = [
       scopes: principal.scopes,
       projectId: principal.projectId,
     }),
+  }),
+  defineRoute({
+    method: 'PUT',
+    url: '/v1/me/password',
+    summary:
+      'change your password: the current one is required (and throttled like a login); every session of yours ends',
+    tag: 'access',
+    body: z
+      .object({
+        currentPassword: z.string().min(1).max(1000),
+        newPassword: z.string().min(12).max(1000),
+      })
+      .strict(),
+    access: { kind: 'user' },
+    handler: async ({ body, store, principal, reply }) => {
+      // A wrong current password is recorded as a failed login even though this throws, so it is not in the transaction.
+      await confirmCurrentPassword(store.db, principal.userId, body.currentPassword)
+      if (body.newPassword === body.currentPassword)
+        throw new PoisonguardError('INVALID_ARGUMENT', 'the new password is the current one; choose another')
+      const passwordHash = await hashPassword(body.newPassword)
+      const sessionsEnded = await store.transaction(async (trx) => {
+        await storePasswordHash(trx, principal.userId, passwordHash)
+        const ended = await endSessionsOf(trx, principal.userId)
+        await store.appendAudit(trx, {
+          actor: principal.userId,
+          action: 'user.password',
+          subject: `user:${principal.userId}`,
+          details: { sessionsEnded: ended },
+        })
+        return ended
+      })
+      if (cookieOf(reply.request, SESSION_COOKIE))
+        reply.header('set-cookie', sessionCookie('', 0, reply.request.protocol === 'https'))
+      return { changed: true, sessionsEnded }
+    },
   }),
   defineRoute({
     method: 'POST',

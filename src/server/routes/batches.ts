@@ -39,7 +39,7 @@ function batchJson(batch: BatchRow) {
 }
 
 /** A contributor acts only for the sources it owns; every other role for all of the project's sources. */
-async function requireOwnSource(
+export async function requireOwnSource(
   store: Store,
   role: Role | undefined,
   principal: Principal,

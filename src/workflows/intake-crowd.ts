@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import { type AnnotationTable, AnnotationTableBuilder, describeInputWarning } from '../crowd/index.js'
+import { PoisonguardError } from '../errors.js'
+import { getBatch, getDataset, getSource } from '../store/catalog.js'
+import type { Store } from '../store/store.js'
+import { requireActiveSource } from './intake-service.js'
+
+/*
+ * Contributors' crowd answers: stored encrypted as they arrive, each submission audited, and read back by the
+ * intake pipeline, which aggregates every answer about the dataset with the crowd library before it scans a batch.
+ */
+
+/** One crowd answer: an annotator gave `label` to the record whose id is `item`. */
+export interface CrowdAnswer {
+  item: string
+  annotator: string
+  label: string
+  /** Seconds since the epoch; answers given in bursts are one of the collusion signals. */
+  time?: number
+}
+
+/** A contributor's answers, sent through one of its sources, optionally about one batch. */
+export interface AnnotationSubmission {
+  datasetId: string
+  sourceId: string
+  batchId?: string
+  answers: readonly CrowdAnswer[]
+}
+
+function tableOf(answers: Iterable<CrowdAnswer>) {
+  const builder = new AnnotationTableBuilder()
+  let row = 0
+  for (const answer of answers)
+    builder.add(answer.item, answer.annotator, answer.label, answer.time ?? Number.NaN, ++row)
+  return builder.build()
+}
+
+/**
+ * Stores a submission of answers and logs it; returns what it held and the input warnings of `poisonguard crowd`
+ * (repeated answers, a label given once, a lone annotator). Answers count for batches scanned after they arrive.
+ */
+export async function submitAnnotations(
+  store: Store,
+  actor: string,
+  submission: AnnotationSubmission,
+): Promise<{ id: string; answers: number; items: number; annotators: number; warnings: string[] }> {
+  const { table, warnings } = tableOf(submission.answers)
+  const jsonLines = submission.answers.map((answer) => JSON.stringify(answer)).join('\n')
+  return store.transaction(async (trx) => {
+    const dataset = await getDataset(trx, submission.datasetId)
+    const source = await getSource(trx, submission.sourceId)
+    if (source.project_id !== dataset.project_id)
+      throw new PoisonguardError('NOT_FOUND', `source ${source.id} does not belong to the dataset's project`)
+    requireActiveSource(source)
+    if (submission.batchId && (await getBatch(trx, submission.batchId)).dataset_id !== dataset.id)
+      throw new PoisonguardError('NOT_FOUND', `batch ${submission.batchId} is not a batch of this dataset`)
+    const id = randomUUID()
+    await trx
+      .insertInto('annotation_sets')
+      .values({
+        id,
+        dataset_id: dataset.id,
+        source_id: source.id,
+        batch_id: submission.batchId ?? null,
+        submitted_by: actor,
+        answers_blob: await store.putBlob(trx, Buffer.from(jsonLines)),
+        answer_count: table.item.length,
+        created_at: new Date().toISOString(),
+      })
+      .execute()
+    const counts = {
+      answers: table.item.length,
+      items: table.itemIds.length,
+      annotators: table.annotatorIds.length,
+    }
+    await store.appendAudit(trx, {
+      actor,
+      action: 'annotations.submit',
+      subject: `annotations:${id}`,
+      details: { dataset: dataset.id, source: source.id, batch: submission.batchId ?? null, ...counts },
+    })
+    return { id, ...counts, warnings: warnings.map(describeInputWarning) }
+  })
+}
+
+/** Every answer contributors sent about a dataset, oldest first (an annotator's first answer to an item counts). */
+export async function datasetAnswers(store: Store, datasetId: string): Promise<AnnotationTable | undefined> {
+  const sets = await store.db
+    .selectFrom('annotation_sets')
+    .select('answers_blob')
+    .where('dataset_id', '=', datasetId)
+    .orderBy('created_at')
+    .execute()
+  if (sets.length === 0) return undefined
+  const answers: CrowdAnswer[] = []
+  for (const set of sets)
+    for (const line of (await store.getBlob(set.answers_blob)).toString('utf8').split('\n'))
+      answers.push(JSON.parse(line) as CrowdAnswer)
+  return tableOf(answers).table
+}
