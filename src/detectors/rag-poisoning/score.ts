@@ -1,8 +1,21 @@
 import type { SparseMatrix } from '../../data/matrix.js'
 import { featurizeText } from '../../features/text.js'
 
+/** Documents and queries in one hashed TF-IDF space (IDF from the documents), and every pair's cosine. */
+export interface QueryMatches {
+  /** `queries × documents` row-major. */
+  readonly scores: Float32Array
+  readonly documents: SparseMatrix
+  readonly queries: SparseMatrix
+}
+
 /** Query–document cosine similarities of hashed TF-IDF, `queries × documents` row-major; IDF from the documents. */
 export function querySimilarities(documents: readonly string[], queries: readonly string[]): Float32Array {
+  return matchQueries(documents, queries).scores
+}
+
+/** The documents and queries as hashed TF-IDF rows, and their cosine similarities. */
+export function matchQueries(documents: readonly string[], queries: readonly string[]): QueryMatches {
   const options = { hashBits: 18, maxChars: 20_000 }
   const corpus = featurizeText(documents, options)
   const asked = featurizeText(queries, { ...options, idf: corpus.idf }).matrix
@@ -14,7 +27,18 @@ export function querySimilarities(documents: readonly string[], queries: readonl
     dotRows(corpus.matrix, dense, scores.subarray(query * documents.length, (query + 1) * documents.length))
     for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++) dense[asked.indices[k]] = 0
   }
-  return scores
+  return { scores, documents: corpus.matrix, queries: asked }
+}
+
+/** The `count` best-scoring positions of `scores`, best first. */
+export function topPositions(scores: Float32Array, count: number): Int32Array {
+  if (count <= 0) return new Int32Array(0)
+  const threshold = Float32Array.from(scores).sort()[Math.max(0, scores.length - count)]
+  const above: number[] = []
+  for (let position = 0; position < scores.length; position++)
+    if (scores[position] >= threshold) above.push(position)
+  above.sort((a, b) => scores[b] - scores[a] || a - b)
+  return Int32Array.from(above.slice(0, count))
 }
 
 function dotRows(matrix: SparseMatrix, dense: Float32Array, out: Float32Array): void {
@@ -44,13 +68,15 @@ export function pairFalseAlarmChances(
   scores: Float32Array,
   tailCount: number,
 ): { chances: Float64Array; logP: (score: number) => number } {
-  const sorted = Float32Array.from(scores).sort().reverse()
-  const count = Math.min(tailCount, sorted.length - 1)
+  const count = Math.min(tailCount, scores.length - 1)
+  // Only the tail is ordered: sorting every pair's index would cost more than the whole scan of a large corpus.
+  const order = topPositions(scores, count + 1)
+  const sorted = Float32Array.from(order, (position) => scores[position])
   const threshold = sorted[count]
   const excesses = Array.from(sorted.subarray(0, count), (score) => score - threshold).sort((a, b) => a - b)
   const scale = Math.max(1e-6, (excesses[Math.floor(count / 2)] ?? 0) / Math.LN2)
   const expectedAbove = (score: number) => count * Math.exp(-(score - threshold) / scale)
-  const chances = new Float64Array(scores.length).fill(1)
+  const chances = new Float64Array(count).fill(1)
   for (let rank = 0; rank < count; rank++) {
     const expected = expectedAbove(sorted[rank])
     chances[rank] = Math.min(1, expected / (rank + 1))
@@ -58,7 +84,6 @@ export function pairFalseAlarmChances(
   // Step-up: a pair's q-value is the smallest of those of the pairs at or below its rank.
   for (let rank = count - 2; rank >= 0; rank--) chances[rank] = Math.min(chances[rank], chances[rank + 1])
   const byScore = new Float64Array(scores.length).fill(1)
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a])
   for (let rank = 0; rank < count; rank++) byScore[order[rank]] = chances[rank]
   return { chances: byScore, logP: (score) => Math.log(Math.min(1, expectedAbove(score))) }
 }
