@@ -165,7 +165,7 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
-  lines.push('', ...renderCrowd(results.crowd))
+  lines.push('', ...renderCrowd(results.crowd), '', ...renderCorpus(results.corpus))
   return `${lines.join('\n')}\n`
 }
 
@@ -186,6 +186,21 @@ function renderCrowd(crowd) {
   ]
 }
 
+function renderCorpus(corpus) {
+  const row = (name, scan) =>
+    `| ${name} | ${fixed(scan.seconds)} | ${fixed(scan.cpuSeconds)} | ${scan.maxRssMiB} | ${scan.flagged} | ${scan.plantedFlagged} of ${corpus.planted} |`
+  return [
+    `## Retrieval corpus: ${corpus.documents.toLocaleString('en')} documents, ${corpus.queries} expected queries`,
+    '',
+    `\`node bench/corpus.mjs\`: documents of three sentences from random built-in mails, queries the subjects of others, ${corpus.planted} PoisonedRAG passages planted; the real CLI (\`scan --queries\`) in a fresh process, start-up included.`,
+    '',
+    '| features | seconds | CPU seconds | peak RSS (MiB) | flagged | planted passages flagged |',
+    '|---|---|---|---|---|---|',
+    row('hashed TF-IDF (derived by the scan)', corpus.hashed),
+    row(`provided ${corpus.dimensions}-d embeddings (.npy)`, corpus.embeddings),
+  ]
+}
+
 try {
   const files = { mnist: join(folder, 'mnist.csv'), spam: join(folder, 'spam.jsonl') }
   await builtinDatasets.mnist.write(files.mnist)
@@ -194,6 +209,7 @@ try {
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
+  const corpus = benchScript('corpus.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -213,6 +229,7 @@ try {
     provenance,
     drift,
     crowd,
+    corpus,
     scans,
     quality,
     matrix,
