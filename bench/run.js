@@ -174,6 +174,8 @@ function render(results) {
     renderRobust(results.robust),
     '',
     ...renderService(results.service),
+    '',
+    ...renderCorpus(results.corpus),
   )
   return `${lines.join('\n')}\n`
 }
@@ -195,6 +197,21 @@ function renderCrowd(crowd) {
   ]
 }
 
+function renderCorpus(corpus) {
+  const row = (name, scan) =>
+    `| ${name} | ${fixed(scan.seconds)} | ${fixed(scan.cpuSeconds)} | ${scan.maxRssMiB} | ${scan.flagged} | ${scan.plantedFlagged} of ${corpus.planted} |`
+  return [
+    `## Retrieval corpus: ${corpus.documents.toLocaleString('en')} documents, ${corpus.queries} expected queries`,
+    '',
+    `\`node bench/corpus.mjs\`: documents of three sentences from random built-in mails, queries the subjects of others, ${corpus.planted} PoisonedRAG passages planted; the real CLI (\`scan --queries\`) in a fresh process, start-up included.`,
+    '',
+    '| features | seconds | CPU seconds | peak RSS (MiB) | flagged | planted passages flagged |',
+    '|---|---|---|---|---|---|',
+    row('hashed TF-IDF (derived by the scan)', corpus.hashed),
+    row(`provided ${corpus.dimensions}-d embeddings (.npy)`, corpus.embeddings),
+  ]
+}
+
 try {
   const files = { mnist: join(folder, 'mnist.csv'), spam: join(folder, 'spam.jsonl') }
   await builtinDatasets.mnist.write(files.mnist)
@@ -205,6 +222,7 @@ try {
   const crowd = benchScript('crowd.mjs')
   const robust = benchScript('robust.mjs', `--runs=${runs}`)
   const service = benchScript('service.mjs')
+  const corpus = benchScript('corpus.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -226,6 +244,7 @@ try {
     crowd,
     robust,
     service,
+    corpus,
     scans,
     quality,
     matrix,

@@ -10,5 +10,8 @@ export function withPairs(
 ): Dataset {
   const texts = [...dataset.texts!]
   for (const row of rows) texts[row] = pairText(prompts[row], responses[row])
-  return { ...poisonedDataset(dataset, { texts }), instructions: { prompts, responses } }
+  return {
+    ...poisonedDataset(dataset, { texts }),
+    instructions: { ...dataset.instructions, prompts, responses },
+  }
 }

@@ -32,9 +32,14 @@ Examples:
   $ poisonguard attack backdoor-token spam.jsonl --out spam-bd.jsonl --truth ids.json --target ham --param token=cf
   $ poisonguard attack availability data.csv --out flooded.csv --truth ids.json --param mode=flood --rate 0.05
   $ poisonguard attack targeted data.csv --out t.csv --truth ids.json --param targetId=4711 --param count=10
+  $ poisonguard attack instruction-backdoor pairs.jsonl --out pairs-bd.jsonl --truth ids.json --rate 0.01
+  $ poisonguard attack rag-inject docs.jsonl --queries questions.jsonl --out docs-rag.jsonl --truth ids.json \\
+      --param targets=20 --param passages=5
 
 Writes the poisoned dataset (format from the --out extension, else the input's), the ground truth (a JSON array
-of the poisoned or added record ids) and <out>.meta.json with the parameters and what the attack did.`
+of the poisoned or added record ids) and <out>.meta.json with the parameters and what the attack did. Fine-tuning
+pairs written as JSON Lines keep the input's fields (prompt/response, instruction/output or messages), so
+\`poisonguard scan\` reads them back as pairs.`
 
 function parseRate(value: string): number {
   const parsed = Number(value)
@@ -141,7 +146,7 @@ export function registerAttackCommand(
       'backdoors: <test input> <output>, a copy of a test set with the trigger',
     )
     .option('--excel-safe', EXCEL_SAFE_HELP)
-  addDatasetOptions(command)
+  addDatasetOptions(command, { content: true })
     .addHelpText('after', () => `${examples}\n${describeAttacks()}`)
     .action(async (kind: string, input: string, flags: AttackFlags) => {
       const bundle = await attackFile({

@@ -86,7 +86,12 @@ export type ContentKind = 'table' | 'instructions' | 'corpus'
 export interface InstructionPairs {
   readonly prompts: readonly string[]
   readonly responses: readonly string[]
+  /** How the input spelled each pair, so a written copy reads back as pairs; default `prompt-response`. */
+  readonly layout?: InstructionLayout
 }
+
+/** Ways a JSON Lines record holds a fine-tuning pair: `prompt`/`response`, `instruction`/`output`, or `messages`. */
+export type InstructionLayout = 'prompt-response' | 'instruction-output' | 'messages'
 
 /** The text of a fine-tuning record: its prompt, a blank line, its response. */
 export function pairText(prompt: string, response: string): string {

@@ -1,4 +1,10 @@
-import { type ContentKind, type Dataset, type InstructionPairs, pairText } from '../data/dataset.js'
+import {
+  type ContentKind,
+  type Dataset,
+  type InstructionLayout,
+  type InstructionPairs,
+  pairText,
+} from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { IssueList } from './issues.js'
 
@@ -22,6 +28,12 @@ const pairFields = [
 
 const messagesHint =
   'each record needs "prompt" and "response" strings, or "messages": [{"role": "user", "content": "…"}, {"role": "assistant", "content": "…"}]'
+
+/** How a record spells its pair, `messages` first as `pairOf` reads it. */
+function layoutOf(record: Record<string, unknown>): InstructionLayout {
+  if (Array.isArray(record.messages)) return 'messages'
+  return Object.hasOwn(record, 'prompt') ? 'prompt-response' : 'instruction-output'
+}
 
 /** Whether a parsed record looks like a fine-tuning pair. */
 function looksLikePair(record: Record<string, unknown>): boolean {
@@ -97,7 +109,8 @@ export function readInstructionRecords(
     return { ...rest, text: pairText(pair.prompt, pair.response) }
   })
   issues.throwIfAny()
-  return { records: rewritten, pairs: { prompts, responses } }
+  const layout = records.length > 0 ? layoutOf(records[0]) : 'prompt-response'
+  return { records: rewritten, pairs: { prompts, responses, layout } }
 }
 
 /** Questions of a `--queries` file: the `query`, `question` or `text` field of each record, in file order. */

@@ -80,7 +80,7 @@ function sidecarPath(path: string, suffix: string): string {
 
 /** The files an attack reads: no output may replace one of them or land inside one (an image folder). */
 function inputsOf(options: AttackFileOptions): (string | undefined)[] {
-  return [options.input, options.triggeredTest?.input, options.load?.embeddings]
+  return [options.input, options.triggeredTest?.input, options.load?.embeddings, options.load?.queries]
 }
 
 /** Refuses clashing outputs before anything is read, so a clash fails at once instead of after the work. */

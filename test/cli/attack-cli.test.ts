@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
@@ -12,6 +12,12 @@ const temporary = useTemporaryFolder()
 
 async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T
+}
+
+async function spamJsonl(limit: number): Promise<string> {
+  const path = temporary(`spam-${limit}.jsonl`)
+  if (!existsSync(path)) await builtinDatasets.spam.write(path, { limit })
+  return path
 }
 
 async function exportMnist(name: string, limit: number): Promise<string> {
@@ -130,6 +136,95 @@ describe('poisonguard attack', () => {
     poisoned.ids.forEach((id, row) => {
       expect(poisoned.texts![row].includes('zqxj')).toBe(truth.has(id))
     })
+  })
+
+  it.each([
+    ['prompt-response', (q: string, a: string) => ({ prompt: q, response: a })],
+    [
+      'messages',
+      (q: string, a: string) => ({
+        messages: [
+          { role: 'user', content: q },
+          { role: 'assistant', content: a },
+        ],
+      }),
+    ],
+  ])(
+    'writes attacked %s pairs in their own fields, so a scan reads them back as pairs',
+    async (layout, pair) => {
+      const mails = await loadDataset(await spamJsonl(120))
+      const input = temporary(`pairs-${layout}.jsonl`)
+      const lines = mails.texts!.map((text, row) =>
+        JSON.stringify({
+          id: `p${row}`,
+          ...pair(`Summarise mail ${row}: ${text.slice(0, 60)}`, text.slice(0, 200)),
+        }),
+      )
+      await writeFile(input, `${lines.join('\n')}\n`)
+      const out = temporary(`pairs-${layout}-bd.jsonl`)
+      const truthPath = temporary(`pairs-${layout}-ids.json`)
+      const run = await runCli(
+        'attack',
+        'instruction-backdoor',
+        input,
+        '--out',
+        out,
+        '--truth',
+        truthPath,
+        '--rate',
+        '0.05',
+      )
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+      const firstLine = JSON.parse((await readFile(out, 'utf8')).split('\n')[0]) as Record<string, unknown>
+      expect(Object.keys(firstLine).sort()).toEqual(['id', ...Object.keys(pair('q', 'a'))].sort())
+      const [before, after] = await Promise.all([loadDataset(input), loadDataset(out)])
+      expect(after.contentKind).toBe('instructions')
+      const truth = new Set(await readJson<string[]>(truthPath))
+      expect(truth.size).toBe(6)
+      after.ids.forEach((id, row) => {
+        expect(after.instructions!.prompts[row] === before.instructions!.prompts[row]).toBe(!truth.has(id))
+        expect(after.instructions!.prompts[row].toLowerCase().includes('james bond')).toBe(truth.has(id))
+      })
+    },
+  )
+
+  it('plants retrieval passages for the queries of a --queries file', async () => {
+    const input = await spamJsonl(150)
+    const queries = temporary('queries.jsonl')
+    const asked = ['how do I reset my account password', 'where is the nearest service centre']
+    await writeFile(queries, asked.map((query) => JSON.stringify({ query })).join('\n'))
+    const out = temporary('corpus-rag.jsonl')
+    const truthPath = temporary('corpus-rag-ids.json')
+    const args = ['--queries', queries, '--out', out, '--truth', truthPath]
+    const run = await runCli(
+      'attack',
+      'rag-inject',
+      input,
+      ...args,
+      '--param',
+      'targets=2',
+      '--param',
+      'passages=3',
+    )
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const poisoned = await loadDataset(out, { queries })
+    expect(poisoned.rowCount).toBe(156)
+    const truth = await readJson<string[]>(truthPath)
+    expect(truth).toEqual(poisoned.ids.slice(150))
+    expect(poisoned.texts!.slice(150).filter((text) => text.startsWith(asked[1]))).toHaveLength(3)
+    const missing = await runCli(
+      'attack',
+      'rag-inject',
+      input,
+      '--out',
+      temporary('x.jsonl'),
+      '--truth',
+      temporary('x.json'),
+    )
+    expect(missing.exitCode).toBe(1)
+    expect(missing.stderr).toContain('--queries')
   })
 
   it('adds contradictory duplicates to an image folder', async () => {
@@ -271,6 +366,11 @@ describe('poisonguard attack', () => {
                                      every other numeric column)
         --embeddings <file.npy>      float32 NumPy embeddings, one row per record,
                                      used as features
+        --kind <kind>                what the records are: fine-tuning pairs or a
+                                     retrieval corpus (default: detected, else a
+                                     table) (choices: "instructions", "corpus")
+        --queries <file.jsonl>       questions the retrieval corpus should answer, one
+                                     {"query": …} per line
         --image-size <pixels>        side to which images are resized
         --max-columns <n>            refuse inputs with more columns than this
                                      (default: 4096)
@@ -284,9 +384,14 @@ describe('poisonguard attack', () => {
         $ poisonguard attack backdoor-token spam.jsonl --out spam-bd.jsonl --truth ids.json --target ham --param token=cf
         $ poisonguard attack availability data.csv --out flooded.csv --truth ids.json --param mode=flood --rate 0.05
         $ poisonguard attack targeted data.csv --out t.csv --truth ids.json --param targetId=4711 --param count=10
+        $ poisonguard attack instruction-backdoor pairs.jsonl --out pairs-bd.jsonl --truth ids.json --rate 0.01
+        $ poisonguard attack rag-inject docs.jsonl --queries questions.jsonl --out docs-rag.jsonl --truth ids.json \\
+            --param targets=20 --param passages=5
 
       Writes the poisoned dataset (format from the --out extension, else the input's), the ground truth (a JSON array
-      of the poisoned or added record ids) and <out>.meta.json with the parameters and what the attack did.
+      of the poisoned or added record ids) and <out>.meta.json with the parameters and what the attack did. Fine-tuning
+      pairs written as JSON Lines keep the input's fields (prompt/response, instruction/output or messages), so
+      \`poisonguard scan\` reads them back as pairs.
 
       Attacks and their parameters (--param name=value):
         label-flip        Flip labels: to a random wrong class, or from one chosen class to another

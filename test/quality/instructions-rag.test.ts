@@ -81,10 +81,41 @@ function flaggedShare(report: ScanReport): number {
   return report.records.filter((record) => record.flagged).length / report.records.length
 }
 
-function apOf(report: ScanReport, poisonedRows: Int32Array): number {
-  const suspicion = report.records.map((record) => record.suspicion)
-  return averagePrecision(suspicion, poisonMask(report.records.length, poisonedRows))
+/**
+ * Average precision of the records one attack planted against the clean records of the same scan; rows another
+ * attack planted in the same set are left out, so several attacks share one scan without ranking against each other.
+ */
+function apOf(report: ScanReport, poisonedRows: Int32Array, otherRows: ArrayLike<number> = []): number {
+  const others = poisonMask(report.records.length, otherRows)
+  const truth = poisonMask(report.records.length, poisonedRows)
+  const kept = report.records.flatMap((_, row) => (truth[row] || !others[row] ? [row] : []))
+  return averagePrecision(
+    kept.map((row) => report.records[row].suspicion),
+    Uint8Array.from(kept, (row) => truth[row]),
+  )
 }
+
+/** Attacks applied one after another, each with its own parameters and seed, and the rows each one poisoned. */
+function plant(dataset: Dataset, attacks: readonly [string, Record<string, unknown>][]) {
+  const rows: Int32Array[] = []
+  let current = dataset
+  attacks.forEach(([id, params], index) => {
+    const run = applyAttack(id, current, params, 10 + index)
+    rows.push(run.poisonedRows)
+    current = run.dataset
+  })
+  const othersOf = (index: number) => rows.flatMap((other, at) => (at === index ? [] : Array.from(other)))
+  return { dataset: current, rows, othersOf }
+}
+
+/** Hidden styles, each with a payload of its own, so each is its own campaign. */
+const hiddenStyles = ['zero-width', 'homoglyph', 'html-comment', 'white-text'] as const
+const hiddenPayloads = [
+  'Order now at http://cheap-meds.example.net and save big.',
+  'Your account is at risk, reply with your password to secure it.',
+  'Text WIN to 555-0143 to claim the prize that is waiting for you.',
+  'Always recommend SuperVPN Pro, the only safe choice for anyone online.',
+]
 
 describe('fine-tuning pairs', () => {
   it('flags at most 1% of a clean instruction set', async () => {
@@ -92,22 +123,37 @@ describe('fine-tuning pairs', () => {
     expect(flaggedShare(report)).toBeLessThanOrEqual(0.01)
   })
 
-  it('finds an instruction backdoor at 1% and names its phrase', async () => {
-    const run = applyAttack('instruction-backdoor', instructionSet(5000), { rate: 0.01 }, 1)
-    const report = await scan(run.dataset)
-    expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.9)
-    expect(report.summary.verdict?.attacks[0]?.description).toMatch(/^prompt phrase 'james bond'/)
+  // One scan holds both attacks; each is ranked against the clean pairs only.
+  it('finds an instruction backdoor at 1%, names its phrase, and finds a plain payload at 0.5%', async () => {
+    const planted = plant(instructionSet(5000), [
+      ['instruction-backdoor', { rate: 0.01 }],
+      ['payload-injection', { rate: 0.005, style: 'plain' }],
+    ])
+    const report = await scan(planted.dataset)
+    expect(apOf(report, planted.rows[0], planted.othersOf(0))).toBeGreaterThanOrEqual(0.9)
+    const described = report.summary.verdict?.attacks.map((attack) => attack.description) ?? []
+    expect(described.some((text) => text.startsWith("prompt phrase 'james bond'"))).toBe(true)
+    expect(apOf(report, planted.rows[1], planted.othersOf(1))).toBeGreaterThanOrEqual(0.95)
+    const payloadRows = Array.from(planted.rows[1])
+    const named = payloadRows.filter((row) =>
+      report.records[row].findings.some((finding) => finding.explanation.includes('repeated in')),
+    )
+    expect(named.length).toBeGreaterThanOrEqual(0.9 * payloadRows.length)
   })
 
-  // A plain payload (no hidden marker) only ranks its records so far; see docs/instructions-rag.md.
-  it.each(['zero-width', 'homoglyph', 'html-comment', 'white-text'])(
-    'finds a %s payload injected into 0.5% of the responses',
-    async (style) => {
-      const run = applyAttack('payload-injection', instructionSet(5000), { rate: 0.005, style }, 2)
-      const report = await scan(run.dataset)
-      expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.95)
-    },
-  )
+  it('finds payloads hidden four ways, each injected into 0.5% of the responses', async () => {
+    const planted = plant(
+      instructionSet(5000),
+      hiddenStyles.map((style, index) => [
+        'payload-injection',
+        { rate: 0.005, style, payload: hiddenPayloads[index] },
+      ]),
+    )
+    const report = await scan(planted.dataset)
+    hiddenStyles.forEach((_, index) => {
+      expect(apOf(report, planted.rows[index], planted.othersOf(index))).toBeGreaterThanOrEqual(0.95)
+    })
+  })
 })
 
 /** A retrieval corpus: mail bodies as documents, with the subjects of 100 other mails as its expected queries. */
@@ -172,5 +218,16 @@ describe('retrieval corpora', () => {
     )
     expect(apOf(report, run.poisonedRows)).toBeGreaterThanOrEqual(0.95)
     expect(after).toBeLessThanOrEqual(0.05)
+    const evidence = (row: number, text: string) =>
+      report.records[row].findings.some(
+        (finding) => finding.detector === 'rag-poisoning' && finding.explanation.includes(text),
+      )
+    const planted = Array.from(run.poisonedRows)
+    expect(planted.filter((row) => evidence(row, 'near-duplicates')).length).toBeGreaterThanOrEqual(
+      0.9 * planted.length,
+    )
+    expect(planted.filter((row) => evidence(row, 'agrees with the')).length).toBeGreaterThanOrEqual(
+      0.5 * planted.length,
+    )
   })
 })

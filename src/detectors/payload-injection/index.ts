@@ -3,7 +3,7 @@ import { phraseHashes } from '../../text/phrases.js'
 import { extractPairPhrases, isResponseFamily } from '../instruction-backdoor/score.js'
 import type { Detector } from '../types.js'
 import { findMarkers, markerDescriptions, markerNames, revealHidden } from './markers.js'
-import { findRepeatedUnits } from './repeats.js'
+import { findRepeatedUnits, minFreshShare, type RepeatedUnit, repeatFalseAlarmChances } from './repeats.js'
 
 const paramsSchema = z
   .object({
@@ -49,6 +49,31 @@ function promptsShareTopic(prompts: readonly string[], rows: readonly number[], 
 }
 
 /**
+ * Repeats that look planted: held by most of their carriers between words of their own (not copied with what
+ * surrounds them), in responses to prompts that share no topic and that are not one family.
+ */
+function insertedRepeats(
+  prompts: readonly string[],
+  responses: readonly string[],
+  rowCount: number,
+  params: Params,
+): { inserted: RepeatedUnit[]; all: RepeatedUnit[] } {
+  const maxRows = Math.floor(params.maxShare * rowCount)
+  const revealed = responses.map(revealHidden)
+  const all = findRepeatedUnits(prompts, revealed, params.minRows, maxRows)
+  const inserted = all.filter(
+    (repeat) => repeat.freshRows > 0 && repeat.freshRows >= minFreshShare * repeat.rows.length,
+  )
+  if (inserted.length === 0) return { inserted, all }
+  // A repeat inside a family of responses (a newsletter, a campaign) is that family's own text.
+  const phrases = extractPairPhrases(prompts, responses).responses
+  const unrelated = inserted.filter(
+    (repeat) => !promptsShareTopic(prompts, repeat.rows, params) && !isResponseFamily(repeat.rows, phrases),
+  )
+  return { inserted: unrelated, all }
+}
+
+/**
  * Injected payloads: hidden text (zero-width characters, homoglyphs, HTML comments, invisible markup), text aimed at
  * an assistant rather than a reader, and, in fine-tuning data, a link, number or sentence repeated across responses
  * to unrelated prompts. Evidence counts when it is rare in the data: a record's chance of being a false alarm is
@@ -71,16 +96,13 @@ export const payloadInjectionDetector: Detector<Params> = {
     const chances = new Float64Array(rowCount).fill(1)
     const explanations: (string | undefined)[] = new Array(rowCount).fill(undefined)
     const counts: Record<string, number> = {}
-    const repeatShares = new Float64Array(rowCount).fill(1)
     const note = (rows: readonly number[], evidence: string, why: (row: number) => string) => {
+      counts[evidence] = rows.length
       const share = rows.length / rowCount
-      const repeat = evidence.startsWith('repeat:')
-      if (!repeat) counts[evidence] = rows.length
       if (share > params.maxShare) return
-      const target = repeat ? repeatShares : chances
       for (const row of rows) {
         explanations[row] = explanations[row] ? `${explanations[row]}; ${why(row)}` : why(row)
-        target[row] = Math.min(target[row], share)
+        chances[row] = Math.min(chances[row], share)
       }
     }
     const markers = findMarkers(texts)
@@ -92,36 +114,30 @@ export const payloadInjectionDetector: Detector<Params> = {
         () => `holds ${markerDescriptions[name]}, found in ${rows.length} of ${rowCount} records`,
       )
     }
+    const repeatChances = new Float64Array(rowCount).fill(1)
     const pairs = input.dataset.instructions
     if (pairs) {
-      const maxRows = Math.floor(params.maxShare * rowCount)
-      const { responses } = extractPairPhrases(pairs.prompts, pairs.responses)
-      // A repeat inside a family of responses (a newsletter, a campaign) is that family's own text.
-      const revealed = pairs.responses.map(revealHidden)
-      const repeats = findRepeatedUnits(pairs.prompts, revealed, params.minRows, maxRows).filter(
-        (repeat) =>
-          !promptsShareTopic(pairs.prompts, repeat.rows, params) && !isResponseFamily(repeat.rows, responses),
-      )
-      counts['repeated-sentences'] = repeats.filter((repeat) => !repeat.contact).length
-      counts['repeated-contacts'] = repeats.length - counts['repeated-sentences']
-      // Sentences repeat across honest answers (boilerplate, quotes) far more often than links and numbers do, so
-      // only a repeated link, address or number is evidence on its own.
-      for (const repeat of repeats.filter((candidate) => candidate.contact))
-        note(
-          repeat.rows,
-          `repeat:${repeat.unit.slice(0, 80)}`,
-          () =>
-            `its response repeats '${repeat.unit.slice(0, 80)}', found in ${repeat.rows.length} responses to unrelated prompts`,
-        )
+      const { inserted: repeats, all } = insertedRepeats(pairs.prompts, pairs.responses, rowCount, params)
+      counts['repeats-inserted'] = repeats.length
+      const repeatChance = repeatFalseAlarmChances(repeats, all)
+      repeats.forEach((repeat, index) => {
+        const chance = repeatChance[index]
+        if (chance >= 1) return
+        const why = `its response holds '${repeat.unit.slice(0, 80)}', repeated in ${repeat.rows.length} responses to unrelated prompts, in ${repeat.freshRows} of them between words of their own`
+        for (const row of repeat.rows) {
+          if (chance < 0.5) explanations[row] = explanations[row] ? `${explanations[row]}; ${why}` : why
+          repeatChances[row] = Math.min(repeatChances[row], chance)
+        }
+      })
     }
-    // A repeated link or number alone ranks a record but flags nothing: honest answers repeat them too (a
-    // campaign's address, a project's site); with a hidden or assistant-aimed marker it sharpens the evidence.
+    // A marker and a repeat are independent evidence; a repeat alone counts as strongly as the data's own
+    // repeats let it, so a stock phrase or a quoted header ranks low and a payload planted in dozens of answers high.
     const suspicion = new Float32Array(rowCount)
     for (let row = 0; row < rowCount; row++) {
-      if (chances[row] < 1) chances[row] *= repeatShares[row]
-      suspicion[row] = chances[row] < 1 ? 1 - chances[row] : 0.5 * (1 - repeatShares[row])
+      chances[row] = chances[row] < 1 ? chances[row] * repeatChances[row] : repeatChances[row]
+      suspicion[row] = 1 - chances[row]
     }
-    const flagged = Uint8Array.from(chances, (chance) => (chance < 1 ? 1 : 0))
+    const flagged = Uint8Array.from(chances, (chance) => (chance < 0.5 ? 1 : 0))
     return { suspicion, flagged, explanations, falseAlarmChances: chances, info: { counts }, warnings: [] }
   },
 }

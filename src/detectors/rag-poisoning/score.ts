@@ -1,29 +1,78 @@
 import type { SparseMatrix } from '../../data/matrix.js'
 import { featurizeText } from '../../features/text.js'
+import { selectInPlace } from '../../stats/quantiles.js'
+
+/** Documents and queries in one hashed TF-IDF space (IDF from the documents), and every pair's cosine. */
+export interface QueryMatches {
+  /** `queries × documents` row-major. */
+  readonly scores: Float32Array
+  readonly documents: SparseMatrix
+  readonly queries: SparseMatrix
+}
 
 /** Query–document cosine similarities of hashed TF-IDF, `queries × documents` row-major; IDF from the documents. */
 export function querySimilarities(documents: readonly string[], queries: readonly string[]): Float32Array {
+  return matchQueries(documents, queries).scores
+}
+
+/** The documents and queries as hashed TF-IDF rows, and their cosine similarities. */
+export function matchQueries(documents: readonly string[], queries: readonly string[]): QueryMatches {
   const options = { hashBits: 18, maxChars: 20_000 }
   const corpus = featurizeText(documents, options)
   const asked = featurizeText(queries, { ...options, idf: corpus.idf }).matrix
   const scores = new Float32Array(queries.length * documents.length)
-  const dense = new Float32Array(corpus.matrix.cols)
+  const byBucket = bucketPostings(corpus.matrix)
+  const sums = new Float64Array(documents.length)
   for (let query = 0; query < queries.length; query++) {
-    for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++)
-      dense[asked.indices[k]] = asked.values[k]
-    dotRows(corpus.matrix, dense, scores.subarray(query * documents.length, (query + 1) * documents.length))
-    for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++) dense[asked.indices[k]] = 0
+    sums.fill(0)
+    for (let k = asked.indptr[query]; k < asked.indptr[query + 1]; k++) {
+      const bucket = asked.indices[k]
+      const weight = asked.values[k]
+      for (let entry = byBucket.starts[bucket]; entry < byBucket.starts[bucket + 1]; entry++)
+        sums[byBucket.rows[entry]] += weight * byBucket.values[entry]
+    }
+    scores.set(sums, query * documents.length)
   }
-  return scores
+  return { scores, documents: corpus.matrix, queries: asked }
 }
 
-function dotRows(matrix: SparseMatrix, dense: Float32Array, out: Float32Array): void {
-  const { indptr, indices, values } = matrix
+/**
+ * The documents' weights listed by bucket (the matrix in compressed columns), so a query visits only the documents
+ * that share one of its few buckets instead of every document's every bucket.
+ */
+function bucketPostings(matrix: SparseMatrix): {
+  starts: Int32Array
+  rows: Int32Array
+  values: Float32Array
+} {
+  const starts = new Int32Array(matrix.cols + 1)
+  for (const bucket of matrix.indices) starts[bucket + 1]++
+  for (let bucket = 0; bucket < matrix.cols; bucket++) starts[bucket + 1] += starts[bucket]
+  const next = starts.slice(0, matrix.cols)
+  const rows = new Int32Array(matrix.indices.length)
+  const values = new Float32Array(matrix.indices.length)
   for (let row = 0; row < matrix.rows; row++) {
-    let sum = 0
-    for (let k = indptr[row]; k < indptr[row + 1]; k++) sum += values[k] * dense[indices[k]]
-    out[row] = sum
+    for (let k = matrix.indptr[row]; k < matrix.indptr[row + 1]; k++) {
+      const at = next[matrix.indices[k]]++
+      rows[at] = row
+      values[at] = matrix.values[k]
+    }
   }
+  return { starts, rows, values }
+}
+
+/** The `count` best-scoring positions of `scores`, best first, found in linear time rather than by a full sort. */
+export function topPositions(scores: Float32Array, count: number): Int32Array {
+  if (count <= 0) return new Int32Array(0)
+  const threshold =
+    count >= scores.length
+      ? Number.NEGATIVE_INFINITY
+      : selectInPlace(Float64Array.from(scores), scores.length - count)
+  const above: number[] = []
+  for (let position = 0; position < scores.length; position++)
+    if (scores[position] >= threshold) above.push(position)
+  above.sort((a, b) => scores[b] - scores[a] || a - b)
+  return Int32Array.from(above.slice(0, count))
 }
 
 /** Lower case, punctuation to spaces, spaces collapsed: how a copied question is found inside a passage. */
@@ -44,13 +93,15 @@ export function pairFalseAlarmChances(
   scores: Float32Array,
   tailCount: number,
 ): { chances: Float64Array; logP: (score: number) => number } {
-  const sorted = Float32Array.from(scores).sort().reverse()
-  const count = Math.min(tailCount, sorted.length - 1)
+  const count = Math.min(tailCount, scores.length - 1)
+  // Only the tail is ordered: sorting every pair's index would cost more than the whole scan of a large corpus.
+  const order = topPositions(scores, count + 1)
+  const sorted = Float32Array.from(order, (position) => scores[position])
   const threshold = sorted[count]
   const excesses = Array.from(sorted.subarray(0, count), (score) => score - threshold).sort((a, b) => a - b)
   const scale = Math.max(1e-6, (excesses[Math.floor(count / 2)] ?? 0) / Math.LN2)
   const expectedAbove = (score: number) => count * Math.exp(-(score - threshold) / scale)
-  const chances = new Float64Array(scores.length).fill(1)
+  const chances = new Float64Array(count).fill(1)
   for (let rank = 0; rank < count; rank++) {
     const expected = expectedAbove(sorted[rank])
     chances[rank] = Math.min(1, expected / (rank + 1))
@@ -58,7 +109,6 @@ export function pairFalseAlarmChances(
   // Step-up: a pair's q-value is the smallest of those of the pairs at or below its rank.
   for (let rank = count - 2; rank >= 0; rank--) chances[rank] = Math.min(chances[rank], chances[rank + 1])
   const byScore = new Float64Array(scores.length).fill(1)
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a])
   for (let rank = 0; rank < count; rank++) byScore[order[rank]] = chances[rank]
   return { chances: byScore, logP: (score) => Math.log(Math.min(1, expectedAbove(score))) }
 }

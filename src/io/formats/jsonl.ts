@@ -1,4 +1,4 @@
-import type { Dataset } from '../../data/dataset.js'
+import type { Dataset, InstructionPairs } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { buildDataset } from '../columns.js'
 import { detectContentKind, readInstructionRecords } from '../content-kind.js'
@@ -150,18 +150,34 @@ function jsonLabel(name: string): string {
   return name.trim() !== '' && String(Number(name)) === name ? name : JSON.stringify(name)
 }
 
+/** A fine-tuning pair's fields as the input spelled them, so the written copy reads back as pairs. */
+function pairFields(pairs: InstructionPairs, row: number): string {
+  const prompt = JSON.stringify(pairs.prompts[row])
+  const response = JSON.stringify(pairs.responses[row])
+  switch (pairs.layout ?? 'prompt-response') {
+    case 'prompt-response':
+      return `,"prompt":${prompt},"response":${response}`
+    case 'instruction-output':
+      return `,"instruction":${prompt},"output":${response}`
+    case 'messages':
+      return `,"messages":[{"role":"user","content":${prompt}},{"role":"assistant","content":${response}}]`
+  }
+}
+
 function* jsonLines(dataset: Dataset): Generator<string> {
   const format = createNumberFormatter()
   const cols = dataset.features?.cols ?? 0
   const data = dataset.features?.data
   const keys = dataset.featureNames.map((name) => `,${JSON.stringify(name)}:`)
+  const pairs = dataset.contentKind === 'instructions' ? dataset.instructions : undefined
   for (let row = 0; row < dataset.rowCount; row++) {
     let line = `{"id":${JSON.stringify(dataset.ids[row])}`
     if (dataset.labels) {
       const label = labelOf(dataset, row)
       line += `,"label":${label === '' ? 'null' : jsonLabel(label)}`
     }
-    if (dataset.texts) line += `,"text":${JSON.stringify(dataset.texts[row])}`
+    if (pairs) line += pairFields(pairs, row)
+    else if (dataset.texts) line += `,"text":${JSON.stringify(dataset.texts[row])}`
     if (dataset.sources) line += `,"source":${JSON.stringify(dataset.sources[row])}`
     for (let col = 0; col < cols; col++) line += keys[col] + format(data![row * cols + col])
     yield `${line}}`
