@@ -19,7 +19,8 @@ import { plantPatchBackdoor as plant } from '../fixtures/poison.js'
  * The two detectors that read a backdoor from the shape of a class in feature space: spectral-signature (the
  * direction in which a class spreads most) and activation-clustering (a separate cluster inside a class). Each is
  * held to its bars alone, on one prepared input per dataset that both read (as in a scan, where they share the
- * class spectra); the full scans they share (a planted backdoor, clean digits and mails) run once for both.
+ * class spectra); the full scan of a planted backdoor runs once for both. That neither flags anything within the
+ * full scans of the clean digits and mails is checked in zoo.test.ts, which scans those datasets anyway.
  */
 let backend: LinalgBackend
 let mnist: Dataset
@@ -132,14 +133,5 @@ describe.each([
     expect(count(result.flagged)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
     expect(result.info.suspectedClasses).toEqual([])
     expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
-  })
-
-  it('flags nothing by either within the full scan', async () => {
-    const { report } = await scanPrepared(input)
-    for (const id of geometryIds) {
-      const ours = report.detectors.find((detector) => detector.id === id)!
-      expect(ours.status).toBe('ok')
-      expect(ours.flagged).toBe(0)
-    }
   })
 })
