@@ -75,17 +75,19 @@ function buildSlotTable(pooled: TokenizedCorpus, top: Int32Array): SlotTable {
     slotOf[token] = slot
   })
   const offsets = new Int32Array(pooled.documentCount + 1)
-  const slots: number[] = []
+  // Sized for every token, trimmed after: no growing list of numbers to copy and collect.
+  const slots = new Int32Array(pooled.offsets[pooled.documentCount])
+  let slotCount = 0
   const others = new Float64Array(pooled.documentCount)
   for (let document = 0; document < pooled.documentCount; document++) {
     for (let index = pooled.offsets[document]; index < pooled.offsets[document + 1]; index++) {
       const slot = slotOf[pooled.tokens[index]]
-      if (slot >= 0) slots.push(slot)
+      if (slot >= 0) slots[slotCount++] = slot
       else others[document]++
     }
-    offsets[document + 1] = slots.length
+    offsets[document + 1] = slotCount
   }
-  return { offsets, slots: Int32Array.from(slots), others, width: top.length + 1 }
+  return { offsets, slots: slots.slice(0, slotCount), others, width: top.length + 1 }
 }
 
 function sumDocuments(table: SlotTable, documents: ArrayLike<number>): Float64Array {

@@ -81,7 +81,7 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
       source: options.source ?? null,
     },
     merkleRoot: state.merkle.root().toString('hex'),
-    sources: [...state.sources.entries()]
+    sources: [...state.sourceTrees()]
       .sort(([a], [b]) => compareSources(a, b))
       .map(([name, builder]) => ({ name, count: builder.count, merkleRoot: builder.root().toString('hex') })),
     labels: {
@@ -96,7 +96,9 @@ class DigestState {
   roles?: RecordRoles
   encoder?: RecordEncoder
   readonly merkle = new MerkleBuilder()
-  readonly sources = new Map<string | null, MerkleBuilder>()
+  /** Per-source trees, kept once a second source appears; until then the one source's tree is `merkle`. */
+  private readonly sources = new Map<string | null, MerkleBuilder>()
+  private firstSource: string | null = null
   readonly labelCounts = new Map<string, number>()
   unlabelled = 0
   readonly emptyIds = new IssueList(
@@ -142,7 +144,22 @@ class DigestState {
     this.options.onRecord?.(id, source, label, bodyDigest)
   }
 
+  /** Each source's tree of leaves. */
+  sourceTrees(): Iterable<[string | null, MerkleBuilder]> {
+    if (this.sources.size > 0) return this.sources.entries()
+    return this.merkle.count > 0 ? [[this.firstSource, this.merkle]] : []
+  }
+
   private addLeaf(leaf: string, source: string | null): void {
+    if (this.sources.size === 0) {
+      // Most datasets have one source (or none): its tree is the whole tree, so it is not built twice.
+      if (this.merkle.count === 0) this.firstSource = source
+      if (source === this.firstSource) {
+        this.merkle.pushBinary(leaf)
+        return
+      }
+      this.sources.set(this.firstSource, this.merkle.clone())
+    }
     this.merkle.pushBinary(leaf)
     let perSource = this.sources.get(source)
     if (!perSource) {

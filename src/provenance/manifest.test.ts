@@ -90,6 +90,30 @@ describe('createManifest', () => {
     ])
   })
 
+  it('gives each source the Merkle root of its own records however the sources interleave', async () => {
+    const sources = fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 12 })
+    await fc.assert(
+      fc.asyncProperty(sources, async (names) => {
+        const where = folder()
+        const dataset = join(where, 'data.csv')
+        writeFileSync(
+          dataset,
+          `id,source,x\n${names.map((name, row) => `r${row},${name},${row}`).join('\n')}\n`,
+        )
+        const created = await createManifest(dataset, { out: join(where, 'm.json'), privateKey })
+        const { table } = await readSidecar(created.sidecarPath)
+        const leaves = table.ids.map((_, index) => recordLeaf(table.bodyDigest(index), null))
+        const expected = [...new Set(names)].sort().map((name) => {
+          const own = leaves.filter((_, row) => names[row] === name)
+          return { name, count: own.length, merkleRoot: merkleRoot(own).toString('hex') }
+        })
+        expect(created.statement.predicate.sources).toEqual(expected)
+        expect(created.statement.predicate.records.merkleRoot).toBe(merkleRoot(leaves).toString('hex'))
+      }),
+      { numRuns: 25 },
+    )
+  })
+
   it('gives identical manifests for identical content', async () => {
     const rows = fc.array(
       fc.record({ label: fc.constantFrom('a', 'b', ''), x: fc.double({ noNaN: true }), text: fc.string() }),

@@ -33,6 +33,15 @@ export class MerkleBuilder {
     this.count++
   }
 
+  /** A builder holding the same leaves, which then grows on its own. */
+  clone(): MerkleBuilder {
+    const copy = new MerkleBuilder()
+    copy.roots.push(...this.roots)
+    copy.sizes.push(...this.sizes)
+    copy.count = this.count
+    return copy
+  }
+
   /** The tree hash of every leaf pushed so far; the hash of no data when there are none. */
   root(): Buffer {
     if (this.roots.length === 0) return Buffer.from(EMPTY_ROOT)

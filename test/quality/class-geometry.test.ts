@@ -1,19 +1,26 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Dataset } from '../../src/data/dataset.js'
 import { activationClusteringDetector } from '../../src/detectors/activation-clustering/index.js'
 import { spectralSignatureDetector } from '../../src/detectors/spectral-signature/index.js'
-import type { Detector, DetectorResult } from '../../src/detectors/types.js'
+import type { Detector, DetectorInput, DetectorResult } from '../../src/detectors/types.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { scanDataset } from '../../src/scan/scan.js'
-import { countFlagged as count, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
+import {
+  countFlagged as count,
+  prepareAsScan,
+  runDetectorOn,
+  scanPrepared,
+  useRealData,
+} from '../fixtures/detectors.js'
 import { plantPatchBackdoor as plant } from '../fixtures/poison.js'
 
 /*
  * The two detectors that read a backdoor from the shape of a class in feature space: spectral-signature (the
  * direction in which a class spreads most) and activation-clustering (a separate cluster inside a class). Each is
- * held to its bars alone; the full scans they share (a planted backdoor, clean digits and mails) run once for both.
+ * held to its bars alone, on one prepared input per dataset that both read (as in a scan, where they share the
+ * class spectra); the full scan of a planted backdoor runs once for both. That neither flags anything within the
+ * full scans of the clean digits and mails is checked in zoo.test.ts, which scans those datasets anyway.
  */
 let backend: LinalgBackend
 let mnist: Dataset
@@ -46,43 +53,42 @@ const plantedCases = [
   { name: '10% blended noise (alpha 0.2) onto 6', params: { rate: 0.1, target: '6', blend: 0.2 } },
 ]
 
-describe.each(detectors)('$detector.id alone', ({ detector, explains, restoresLabels }) => {
-  const detect = (dataset: Dataset) =>
-    runDetectorAlone(detector as Detector<unknown>, dataset, backend) as Promise<
-      DetectorResult & { info: { suspectedClasses: string[] } }
-    >
+type GeometryResult = DetectorResult & { info: { suspectedClasses: string[] } }
 
-  it.each(plantedCases)('ranks and flags the poison of $name', async ({ params }) => {
-    const planted = plant(mnist, params)
-    const result = await detect(planted.dataset)
-    const poisonCount = count(planted.poisoned)
-    expect(averagePrecision(result.suspicion, planted.poisoned)).toBeGreaterThanOrEqual(0.99)
-    expect(count(result.flagged, (row) => planted.poisoned[row] === 1)).toBeGreaterThanOrEqual(
-      0.98 * poisonCount,
-    )
-    expect(count(result.flagged, (row) => planted.poisoned[row] === 0)).toBeLessThanOrEqual(
-      0.01 * poisonCount,
-    )
-    expect(result.info.suspectedClasses).toEqual([(params as { target?: string }).target ?? '0'])
-    if (restoresLabels) {
-      const restored = count(
-        result.flagged,
-        (row) => result.suggestedLabels![row] === mnist.labels!.codes[row],
+const detect = (detector: Detector<unknown>, input: DetectorInput) =>
+  runDetectorOn(detector, input) as Promise<GeometryResult>
+
+describe.each(plantedCases)('the poison of $name', ({ params }) => {
+  let planted: ReturnType<typeof plant>
+  let input: DetectorInput
+  beforeAll(async () => {
+    planted = plant(mnist, params)
+    input = await prepareAsScan(planted.dataset, backend)
+  })
+
+  it.each(detectors)(
+    'is ranked and flagged by $detector.id alone',
+    async ({ detector, explains, restoresLabels }) => {
+      const result = await detect(detector as Detector<unknown>, input)
+      const poisonCount = count(planted.poisoned)
+      expect(averagePrecision(result.suspicion, planted.poisoned)).toBeGreaterThanOrEqual(0.99)
+      expect(count(result.flagged, (row) => planted.poisoned[row] === 1)).toBeGreaterThanOrEqual(
+        0.98 * poisonCount,
       )
-      expect(restored).toBeGreaterThanOrEqual(0.8 * count(result.flagged))
-    }
-    expect(result.explanations[result.flagged.indexOf(1)]).toMatch(explains)
-  })
-
-  it.each([
-    { name: 'mnist', dataset: () => mnist },
-    { name: 'spam', dataset: () => spam },
-  ])('leaves every class of clean $name clean', async ({ dataset }) => {
-    const result = await detect(dataset())
-    expect(count(result.flagged)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
-    expect(result.info.suspectedClasses).toEqual([])
-    expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
-  })
+      expect(count(result.flagged, (row) => planted.poisoned[row] === 0)).toBeLessThanOrEqual(
+        0.01 * poisonCount,
+      )
+      expect(result.info.suspectedClasses).toEqual([(params as { target?: string }).target ?? '0'])
+      if (restoresLabels) {
+        const restored = count(
+          result.flagged,
+          (row) => result.suggestedLabels![row] === mnist.labels!.codes[row],
+        )
+        expect(restored).toBeGreaterThanOrEqual(0.8 * count(result.flagged))
+      }
+      expect(result.explanations[result.flagged.indexOf(1)]).toMatch(explains)
+    },
+  )
 })
 
 const geometryIds = detectors.map(({ detector }) => detector.id)
@@ -90,8 +96,9 @@ const geometryIds = detectors.map(({ detector }) => detector.id)
 describe('spectral-signature and activation-clustering in the fused scan', () => {
   it('find every record of the 3% patch backdoor of the issue and no clean one, and add signal', async () => {
     const planted = plant(mnist, { rate: 0.03 })
-    const withOurs = await scanDataset(planted.dataset, { backend })
-    const without = await scanDataset(planted.dataset, { backend, skip: geometryIds })
+    const scan = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    const withOurs = scan.report
+    const without = scan.without(geometryIds)
     const fusedAveragePrecision = (report: ScanReport) =>
       averagePrecision(
         report.records.map((record) => record.suspicion),
@@ -110,16 +117,21 @@ describe('spectral-signature and activation-clustering in the fused scan', () =>
     ).length
     expect(poisonFlagged).toBe(count(planted.poisoned))
   })
+})
 
-  it.each([
-    { name: 'mnist', dataset: () => mnist },
-    { name: 'spam', dataset: () => spam },
-  ])('flag nothing in clean $name within the full scan', async ({ dataset }) => {
-    const report = await scanDataset(dataset(), { backend })
-    for (const id of geometryIds) {
-      const ours = report.detectors.find((detector) => detector.id === id)!
-      expect(ours.status).toBe('ok')
-      expect(ours.flagged).toBe(0)
-    }
+describe.each([
+  { name: 'mnist', dataset: () => mnist },
+  { name: 'spam', dataset: () => spam },
+])('clean $name', ({ dataset }) => {
+  let input: DetectorInput
+  beforeAll(async () => {
+    input = await prepareAsScan(dataset(), backend)
+  })
+
+  it.each(detectors)('keeps every class clean for $detector.id alone', async ({ detector }) => {
+    const result = await detect(detector as Detector<unknown>, input)
+    expect(count(result.flagged)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
+    expect(result.info.suspectedClasses).toEqual([])
+    expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
   })
 })

@@ -7,7 +7,7 @@ import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { flaggedCleanShare, poisonMask, rankingOf } from '../fixtures/poison.js'
-import { type ZooName, zooDataset, zooNames } from '../fixtures/zoo.js'
+import { type ZooName, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
 
@@ -100,6 +100,11 @@ describe.each(backdoorCases)(
   },
 )
 
+/*
+ * That these detectors call no class of the clean zoo datasets attacked is checked in zoo.test.ts, from the clean
+ * scans it runs anyway.
+ */
+
 /** The feature-collision bar: 60 poisons, AP ≥ 0.80, on MNIST and the two smaller image variants. */
 const collisionCases: { name: ZooName }[] = [
   { name: 'mnist-28' },
@@ -143,16 +148,5 @@ describe.each(collisionCases)('60 feature-collision poisons in $name', ({ name }
     )
     const attack = report.summary.verdict!.attacks.find((entry) => entry.detector === 'feature-collision')
     expect(attack).toMatchObject({ kind: 'clean_label', label: run.info.base })
-  })
-})
-
-describe.each(zooNames)('the clean-label detectors on the clean %s data', (name) => {
-  it('call no class attacked and flag nothing', async () => {
-    const report = await scanDataset(zooDataset(name), {
-      backend,
-      detectors: ['clean-label-backdoor', 'feature-collision'],
-    })
-    expect(report.summary.flagged).toBe(0)
-    expect(report.summary.verdict?.attacks).toEqual([])
   })
 })

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
+import type { DetectorInput } from '../../src/detectors/types.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { type ScanOptions, scanDataset } from '../../src/scan/scan.js'
-import { useRealData } from '../fixtures/detectors.js'
+import { prepareAsScan, scanPrepared, useRealData } from '../fixtures/detectors.js'
 
 interface PairInfo {
   given: string
@@ -29,6 +30,23 @@ function plantTargetedFlip(dataset: Dataset, from: string, to: string, classShar
   const flipped = new Uint8Array(dataset.rowCount)
   for (const row of run.poisonedRows) flipped[row] = 1
   return { dataset: run.dataset, flipped }
+}
+
+const prepared = new Map<string, Promise<{ flipped: Uint8Array; input: DetectorInput }>>()
+
+/**
+ * A targeted flip planted in the built-in data and prepared as a scan would, once per file: the detector alone and
+ * the fused scan of the same flip share its out-of-fold probabilities.
+ */
+function preparedFlip(name: 'mnist' | 'spam', from: string, to: string, classShare: number) {
+  const key = [name, from, to, classShare].join()
+  let entry = prepared.get(key)
+  if (!entry) {
+    const planted = plantTargetedFlip(datasets[name], from, to, classShare)
+    entry = prepareAsScan(planted.dataset, backend).then((input) => ({ flipped: planted.flipped, input }))
+    prepared.set(key, entry)
+  }
+  return entry
 }
 
 function scan(dataset: Dataset, options: Partial<ScanOptions> = {}) {
@@ -55,9 +73,9 @@ describe.each([
   'targeted flip $from→$to of $share of the $from records in $name',
   ({ name, from, to, share, minimumPrecision }) => {
     it('reports the attacked pair and ranks its flipped records first', async () => {
-      const planted = plantTargetedFlip(datasets[name], from, to, share)
+      const planted = await preparedFlip(name, from, to, share)
       // Alone, the detector's own suspicion is the report's.
-      const report = await scan(planted.dataset, { detectors: ['targeted-flip'] })
+      const { report } = await scanPrepared(planted.input, ['targeted-flip'])
       const pairs = attackedPairs(report)
       expect(pairs).toHaveLength(1)
       expect(pairs[0]).toMatchObject({ given: to, true: from })
@@ -98,9 +116,10 @@ describe('targeted-flip on data without a targeted flip', () => {
 
 describe('the fused scan on a targeted flip', () => {
   it('ranks a 7→1 flip of 30% of the sevens with average precision >= 0.90', async () => {
-    const planted = plantTargetedFlip(datasets.mnist, '7', '1', 0.3)
-    const withDetector = await scan(planted.dataset)
-    const without = await scan(planted.dataset, { skip: ['targeted-flip'] })
+    const planted = await preparedFlip('mnist', '7', '1', 0.3)
+    const fusedScan = await scanPrepared(planted.input)
+    const withDetector = fusedScan.report
+    const without = fusedScan.without(['targeted-flip'])
     const fused = averagePrecision(suspicions(withDetector), planted.flipped)
     const baseline = averagePrecision(suspicions(without), planted.flipped)
     expect(fused).toBeGreaterThanOrEqual(0.9)

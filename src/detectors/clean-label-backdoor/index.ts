@@ -73,11 +73,18 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
   const cols = columns * Math.ceil(height / block)
   const data = new Float32Array(raw.rows * cols)
   const weight = 1 / (block * block * range)
-  for (let row = 0; row < raw.rows; row++)
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++)
-        data[row * cols + Math.floor(y / block) * columns + Math.floor(x / block)] +=
-          (raw.data[row * raw.cols + y * width + x] - low) * weight
+  // Each pixel's block, worked out once rather than for every image.
+  const blockOf = Int32Array.from(
+    { length: width * height },
+    (_, pixel) =>
+      Math.floor(Math.floor(pixel / width) / block) * columns + Math.floor((pixel % width) / block),
+  )
+  for (let row = 0; row < raw.rows; row++) {
+    const from = row * raw.cols
+    const to = row * cols
+    for (let pixel = 0; pixel < blockOf.length; pixel++)
+      data[to + blockOf[pixel]] += (raw.data[from + pixel] - low) * weight
+  }
   return { data, rows: raw.rows, cols }
 }
 
