@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/io/index.js'
 import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
+import { renderScaleSection } from './scale-render.mjs'
 
 const runs = 3
 const folder = mkdtempSync(join(tmpdir(), 'poisonguard-bench-'))
@@ -166,6 +167,7 @@ function render(results) {
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
   lines.push('', ...renderCrowd(results.crowd))
+  lines.push('', renderScaleSection(results.scale))
   return `${lines.join('\n')}\n`
 }
 
@@ -194,6 +196,7 @@ try {
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
+  const scale = benchScript('scale.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -213,6 +216,7 @@ try {
     provenance,
     drift,
     crowd,
+    scale,
     scans,
     quality,
     matrix,
