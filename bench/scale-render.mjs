@@ -45,6 +45,10 @@ function renderKind(kind, runs) {
     `| **all phases** | ${runs.map((run) => `**${format(total(run))}**`).join(' | ')} | ${fitExponent(runs.map((run) => [run.rows, total(run)]))?.toFixed(2) ?? '—'} |`,
   )
   lines.push(`| peak RSS (MiB) | ${runs.map((run) => run.maxRssMiB ?? '—').join(' | ')} | |`)
+  lines.push(`| CPU seconds, all threads | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} | |`)
+  lines.push(
+    `| load average (1 min) at the end | ${runs.map((run) => run.loadAverage ?? '—').join(' | ')} | |`,
+  )
   const search = runs.map((run) => {
     const summary = run.neighbourSearch
     if (!summary) return '—'

@@ -3,9 +3,11 @@
 //   node bench/scale.mjs                      the suite; prints one JSON object (stdout), progress on stderr
 //   node bench/scale.mjs --markdown           the suite, then the BENCHMARKS.md section
 //   node bench/scale.mjs --sizes=mnist:10000,tabular:10000
-//   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns)
+//   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
+//     add --detectors=a,b to time only those (under --cpu-prof, say)
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { loadavg } from 'node:os'
 import { renderScaleSection } from './scale-render.mjs'
 
 const log = (message) => process.stderr.write(`${message}\n`)
@@ -99,9 +101,13 @@ async function runOne() {
     )
     await timed('neighbours', () => input.neighbours(50))
     emit({ neighbourSearch: await input.neighbourSearch() })
-    await timed('model', () => input.outOfFoldProbabilities())
-    await timed('class spectra', () => input.classSpectra())
-    const configured = pipeline.configureDetectors(selectDetectors().map(getDetector))
+    const only = option('detectors')?.split(',')
+    // With chosen detectors (to profile them), the analyses they need are computed when they first ask.
+    if (!only) {
+      await timed('model', () => input.outOfFoldProbabilities())
+      await timed('class spectra', () => input.classSpectra())
+    }
+    const configured = pipeline.configureDetectors(selectDetectors(only).map(getDetector))
     const outcomes = []
     for (const detector of configured) {
       const [outcome] = await pipeline.runDetectors(input, [detector])
@@ -118,7 +124,13 @@ async function runOne() {
     await executor.close()
     await backend.dispose()
   }
-  emit({ maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })
+  const usage = process.resourceUsage()
+  // CPU seconds (every thread) next to wall seconds: on a shared machine the load average says how far apart they are.
+  emit({
+    maxRssMiB: Math.round(usage.maxRSS / 1024),
+    cpuSeconds: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1e4) / 100,
+    loadAverage: Math.round(loadavg()[0] * 10) / 10,
+  })
 }
 
 /** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */

@@ -101,7 +101,7 @@ describe.each([
 })
 
 describe('planted poison ranked on the approximate graph', () => {
-  const digits = mnistDataset(3000)
+  const digits = mnistDataset(2000)
   const labelDetectors: ScanOptions['detectors'] = ['label-issues', 'knn-label-consistency', 'targeted-flip']
   const scanBoth = async (dataset: Dataset, detectors: ScanOptions['detectors']) => {
     const exact = await scanDataset(dataset, { backend, detectors, neighbourSearch: { method: 'exact' } })
