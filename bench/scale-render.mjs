@@ -22,30 +22,40 @@ export function fitExponent(points) {
 
 const format = (seconds) =>
   seconds === undefined ? '—' : seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1)
+/** Wall and CPU seconds of every phase and detector of a run, added up. */
 const total = (run) =>
-  [...Object.values(run.phases), ...Object.values(run.detectors)].reduce((sum, seconds) => sum + seconds, 0)
+  [...Object.values(run.phases), ...Object.values(run.detectors)].reduce(
+    ([wall, cpu], [seconds, cpuSeconds]) => [wall + seconds, cpu + cpuSeconds],
+    [0, 0],
+  )
+const cell = (times) => (times === undefined ? '—' : `${format(times[0])} / ${format(times[1])}`)
 
 function renderKind(kind, runs) {
   const sizes = runs.map((run) => run.rows)
-  const head = sizes.map((rows) => `${rows.toLocaleString('en')} rows (s)`)
-  const lines = [`| phase | ${head.join(' | ')} | exponent |`, `|---|${sizes.map(() => '---|').join('')}---|`]
+  const head = sizes.map((rows) => `${rows.toLocaleString('en')} rows: wall / CPU s`)
+  const lines = [
+    `| phase | ${head.join(' | ')} | exponent (CPU) |`,
+    `|---|${sizes.map(() => '---|').join('')}---|`,
+  ]
   const names = [
     ...new Set(runs.flatMap((run) => [...Object.keys(run.phases), ...Object.keys(run.detectors)])),
   ]
-  const secondsOf = (run, name) => run.phases[name] ?? run.detectors[name]
+  const timesOf = (run, name) => run.phases[name] ?? run.detectors[name]
   for (const name of names) {
-    const points = runs.flatMap((run) =>
-      secondsOf(run, name) === undefined ? [] : [[run.rows, secondsOf(run, name)]],
-    )
+    const points = runs.flatMap((run) => (timesOf(run, name) ? [[run.rows, timesOf(run, name)[1]]] : []))
     const exponent = fitExponent(points)
-    const cells = runs.map((run) => format(secondsOf(run, name)))
+    const cells = runs.map((run) => cell(timesOf(run, name)))
     lines.push(`| ${name} | ${cells.join(' | ')} | ${exponent === undefined ? '—' : exponent.toFixed(2)} |`)
   }
+  const totals = runs.map(total)
+  const totalExponent = fitExponent(runs.map((run, index) => [run.rows, totals[index][1]]))
   lines.push(
-    `| **all phases** | ${runs.map((run) => `**${format(total(run))}**`).join(' | ')} | ${fitExponent(runs.map((run) => [run.rows, total(run)]))?.toFixed(2) ?? '—'} |`,
+    `| **all phases** | ${totals.map((times) => `**${cell(times)}**`).join(' | ')} | ${totalExponent?.toFixed(2) ?? '—'} |`,
   )
   lines.push(`| peak RSS (MiB) | ${runs.map((run) => run.maxRssMiB ?? '—').join(' | ')} | |`)
-  lines.push(`| CPU seconds, all threads | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} | |`)
+  lines.push(
+    `| CPU seconds of the process, data generation included | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} | |`,
+  )
   lines.push(
     `| load average (1 min) at the end | ${runs.map((run) => run.loadAverage ?? '—').join(' | ')} | |`,
   )
@@ -81,7 +91,8 @@ export function renderScaleSection(results) {
     `Measured on ${results.date} with \`${results.command}\` (onnxruntime-node ${results.onnxruntime}); each size in a fresh process, ` +
       'the data generated in memory (not timed). Shared analyses are timed once, then each detector alone on them; ' +
       '"all phases" adds them up (a real scan overlaps the cross-validation with the detectors, so it is a bound). ' +
-      'Exponent: least-squares slope of log seconds against log rows, over the sizes that took at least 0.05 s.',
+      'CPU seconds count every thread of the process. Exponent: least-squares slope of log CPU seconds against log rows, ' +
+      'over the sizes that took at least 0.05 s.',
     '',
     ...kinds.flatMap((kind) => [
       ...renderKind(

@@ -82,10 +82,17 @@ async function runOne() {
   const dataset = await makeDataset(kind, rows)
   const backend = await createDefaultBackend()
   const executor = createWorkerFoldExecutor()
+  // Process CPU time counts every thread (folds on workers, ONNX's pool): on a shared machine it moves far less with
+  // the load than wall time does, so exponents are fitted to it.
+  const cpuSince = (start) => {
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / 1e6
+  }
   const timed = async (phase, task) => {
     const started = performance.now()
+    const cpu = process.cpuUsage()
     const value = await task()
-    emit({ phase, seconds: (performance.now() - started) / 1000 })
+    emit({ phase, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu) })
     return value
   }
   try {
@@ -110,10 +117,12 @@ async function runOne() {
     const configured = pipeline.configureDetectors(selectDetectors(only).map(getDetector))
     const outcomes = []
     for (const detector of configured) {
+      const cpu = process.cpuUsage()
       const [outcome] = await pipeline.runDetectors(input, [detector])
       outcomes.push(outcome)
       const id = detector.detector.id
-      if (outcome.status === 'ok') emit({ detector: id, seconds: outcome.durationMs / 1000 })
+      if (outcome.status === 'ok')
+        emit({ detector: id, seconds: outcome.durationMs / 1000, cpuSeconds: cpuSince(cpu) })
       else emit({ detector: id, status: outcome.status, reason: outcome.reason })
     }
     await timed('fusion and report', async () => {
@@ -150,9 +159,9 @@ function runChild(kind, rows) {
       buffered = lines.pop()
       for (const line of lines) {
         const record = JSON.parse(line)
-        if (record.phase) result.phases[record.phase] = record.seconds
+        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds]
         else if (record.detector && record.seconds !== undefined)
-          result.detectors[record.detector] = record.seconds
+          result.detectors[record.detector] = [record.seconds, record.cpuSeconds]
         else if (record.detector) result.skipped[record.detector] = record.reason
         else Object.assign(result, record)
       }
