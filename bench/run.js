@@ -12,6 +12,7 @@ import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
 import { renderRobust } from './robust.mjs'
+import { renderScaleSection } from './scale-render.mjs'
 import { renderService } from './service.mjs'
 
 const runs = 3
@@ -177,6 +178,7 @@ function render(results) {
     '',
     ...renderCorpus(results.corpus),
   )
+  lines.push('', renderScaleSection(results.scale))
   return `${lines.join('\n')}\n`
 }
 
@@ -223,6 +225,7 @@ try {
   const robust = benchScript('robust.mjs', `--runs=${runs}`)
   const service = benchScript('service.mjs')
   const corpus = benchScript('corpus.mjs')
+  const scale = benchScript('scale.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -245,6 +248,7 @@ try {
     robust,
     service,
     corpus,
+    scale,
     scans,
     quality,
     matrix,

@@ -56,7 +56,15 @@ export {
   selectDetectors,
 } from './detectors/registry.js'
 export type { Detector, DetectorInput, DetectorResult, RunContext } from './detectors/types.js'
-export type { Finding, FindingKind, RecordReport, Requirement, ScanReport, Severity } from './domain/index.js'
+export type {
+  Finding,
+  FindingKind,
+  NeighbourSearchReport,
+  RecordReport,
+  Requirement,
+  ScanReport,
+  Severity,
+} from './domain/index.js'
 export { type ErrorCode, isPoisonguardError, PoisonguardError } from './errors.js'
 export {
   type FromArraysOptions,
@@ -65,6 +73,7 @@ export {
   fromRecords,
   type LabelValues,
 } from './io/in-memory.js'
+export type { NeighbourMethod, NeighbourSearchOptions } from './linalg/ann/search.js'
 export type { DistanceMetric, LinalgBackend, NeighbourGraph } from './linalg/backend.js'
 export { createPortableBackend } from './linalg/portable.js'
 export {

@@ -12,18 +12,23 @@ const silent: ProgressReporter = { update() {}, stop() {} }
 export function createProgressReporter(io: CliIo, quiet: boolean): ProgressReporter {
   if (quiet || !io.interactive) return silent
   const bar = new SingleBar({
-    format: ' {step} [{bar}] {percentage}% | {duration_formatted}',
+    format: ' {step} [{bar}] {percentage}% | {duration_formatted} | ETA {eta_formatted}',
+    etaBuffer: 20,
     hideCursor: true,
     clearOnComplete: true,
     stream: process.stderr,
   })
   let started = false
+  let currentStep: string | undefined
   return {
     update(step, fractionDone) {
       const value = Math.round(fractionDone * 100)
-      if (!started) {
+      // Each step restarts the bar, so elapsed time and ETA are the step's own, not a blend of unlike phases.
+      if (!started || step !== currentStep) {
+        if (started) bar.stop()
         bar.start(100, value, { step })
         started = true
+        currentStep = step
       } else {
         bar.update(value, { step })
       }

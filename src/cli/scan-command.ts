@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
+import { PoisonguardError } from '../errors.js'
+import { type NeighbourMethod, neighbourMethods } from '../linalg/ann/search.js'
 import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
 import { verdictLines } from '../scan/verdict.js'
 import { exitCodeForScan } from '../workflows/exit-codes.js'
@@ -7,7 +9,14 @@ import { scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
-import { collectDetectorParam, EXCEL_SAFE_HELP, parseInteger, parseList, parseShare } from './options.js'
+import {
+  collectDetectorParam,
+  EXCEL_SAFE_HELP,
+  parseInteger,
+  parseList,
+  parsePositiveInteger,
+  parseShare,
+} from './options.js'
 import { createProgressReporter } from './progress.js'
 
 interface ScanFlags extends DatasetFlags {
@@ -30,6 +39,9 @@ interface ScanFlags extends DatasetFlags {
   predProbs?: string
   annotations?: string
   excelSafe?: boolean
+  maxRows?: number
+  neighbours?: NeighbourMethod
+  approximateFrom?: number
 }
 
 const examples = `
@@ -114,10 +126,34 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       'crowd answers about the records (item = id, annotator, label): flag labels the crowd disputes',
     )
     .option('--excel-safe', EXCEL_SAFE_HELP)
+    .option(
+      '--max-rows <n>',
+      'scan a seeded random sample of at most n records, for a quick first look',
+      parsePositiveInteger,
+    )
+    .addOption(
+      new Option(
+        '--neighbours <method>',
+        'neighbour search: exact, approximate (an inverted-file index), or auto by size',
+      )
+        .choices(neighbourMethods)
+        .default('auto'),
+    )
+    .option(
+      '--approximate-from <rows>',
+      'row count from which auto neighbour search turns approximate (default 20000)',
+      parsePositiveInteger,
+    )
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command, { content: true })
     .addHelpText('after', examples)
     .action(async (input: string, flags: ScanFlags) => {
+      if (flags.maxRows !== undefined && (flags.exportClean || flags.relabel))
+        throw new PoisonguardError(
+          'INVALID_ARGUMENT',
+          '--max-rows scans a sample, so it cannot write --export-clean or --relabel copies of the whole input',
+          { hint: 'drop --max-rows to write cleaned copies' },
+        )
       const progress = createProgressReporter(io, flags.quiet ?? false)
       try {
         const result = await scanFile(input, {
@@ -132,6 +168,8 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           fdr: flags.fdr,
           predProbs: flags.predProbs,
           annotations: flags.annotations ? { path: flags.annotations } : undefined,
+          maxRows: flags.maxRows,
+          neighbourSearch: { method: flags.neighbours, approximateFrom: flags.approximateFrom },
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         })
         progress.stop()

@@ -48,6 +48,8 @@ export interface DatasetSummary {
   warnings: string[]
   /** Present when the dataset was verified against a manifest (`scan --manifest`). */
   provenance?: DatasetProvenance
+  /** Present when only a seeded random sample of the records was scanned (`scan --max-rows`). */
+  sample?: { rows: number; totalRows: number; seed: number }
 }
 
 /** How the flagged records were chosen: by false-discovery control over the whole dataset. */
@@ -106,4 +108,20 @@ export interface ScanReport {
   detectors: DetectorReport[]
   records: RecordReport[]
   summary: ScanSummary
+  /** How the analyses detectors share were computed, where that bears on the results. */
+  analyses?: { neighbours?: NeighbourSearchReport }
+}
+
+/** How the neighbour graph was searched: exactly, or approximately with its measured recall against exact search. */
+export interface NeighbourSearchReport {
+  method: 'exact' | 'ivf'
+  /** Neighbours kept per record. */
+  k: number
+  /** Approximate only: share of the exact `recallAt` nearest neighbours found, over `recallSample` sampled records. */
+  recall?: number
+  recallAt?: number
+  recallSample?: number
+  /** Inverted lists of the index, and how many are searched per query. */
+  lists?: number
+  probes?: number
 }

@@ -2,6 +2,8 @@ import { type Dataset, usableTexts } from '../data/dataset.js'
 import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
 import type { DetectorInput } from '../detectors/types.js'
+import type { NeighbourSearchReport } from '../domain/index.js'
+import { type NeighbourSearchOptions, searchNeighbourGraph } from '../linalg/ann/search.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import {
   crossValidatedProbabilitiesWith,
@@ -22,6 +24,14 @@ export interface AnalysisOptions {
   given?: FeatureMatrix
   /** Runs the cross-validation folds; default one after another on this thread. */
   executor?: FoldExecutor
+  /** Exact or approximate neighbours, and from which row count; default exact below 20,000 rows. */
+  neighbourSearch?: NeighbourSearchOptions
+}
+
+/** A detector input whose shared analyses can say how they were computed, once they have been. */
+export interface SharedDetectorInput extends DetectorInput {
+  /** How the neighbour graph was searched; undefined while no detector has asked for it. */
+  neighbourSearch(): Promise<NeighbourSearchReport | undefined>
 }
 
 /**
@@ -50,8 +60,8 @@ export function withSharedAnalyses(
   dataset: Dataset,
   representation: ScanRepresentation | undefined,
   options: AnalysisOptions,
-): DetectorInput {
-  let graph: Promise<NeighbourGraph> | undefined
+): SharedDetectorInput {
+  let search: Promise<{ graph: NeighbourGraph; summary: NeighbourSearchReport }> | undefined
   let graphK = 0
   let probabilities: Promise<FeatureMatrix> | undefined
   let spectra: Promise<ClassSpectra> | undefined
@@ -65,16 +75,25 @@ export function withSharedAnalyses(
     modelFeatures: representation?.modelInput,
     neighbours(k) {
       if (!representation) throw new Error('neighbours need features')
-      if (!graph || graphK < k) {
+      if (!search || graphK < k) {
         throwIfAborted(options.signal, 'the scan')
         graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
-        graph = options.backend.knn(representation.geometry, representation.geometry, graphK, {
-          metric: representation.metric,
-          excludeSelf: true,
-          onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
-        })
+        search = searchNeighbourGraph(
+          options.backend,
+          representation.geometry,
+          graphK,
+          representation.metric,
+          {
+            ...options.neighbourSearch,
+            seed: options.seed,
+            onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
+          },
+        )
       }
-      return graph.then((full) => truncateGraph(full, k))
+      return search.then(({ graph }) => truncateGraph(graph, k))
+    },
+    async neighbourSearch() {
+      return search && (await search).summary
     },
     probabilitiesGiven: options.given !== undefined,
     outOfFoldProbabilities() {

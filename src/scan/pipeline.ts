@@ -3,11 +3,12 @@ import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
+import type { NeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import type { FoldExecutor } from '../models/cross-validation.js'
 import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
-import { withSharedAnalyses } from './analysis.js'
+import { type SharedDetectorInput, withSharedAnalyses } from './analysis.js'
 import { type FusedScores, fuseDetectorResults } from './fusion.js'
 import { checkGivenProbabilities } from './given-probabilities.js'
 import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
@@ -39,6 +40,11 @@ export interface DetectorInputOptions {
    * `createWorkerFoldExecutor` runs them on worker threads, with the same results.
    */
   executor?: FoldExecutor
+  /**
+   * Exact or approximate neighbours: by default exact below 20,000 rows and an inverted-file index from there on,
+   * with its recall against exact search measured on a sample and reported.
+   */
+  neighbourSearch?: NeighbourSearchOptions
 }
 
 /**
@@ -48,7 +54,7 @@ export interface DetectorInputOptions {
 export async function prepareDetectorInput(
   dataset: Dataset,
   options: DetectorInputOptions,
-): Promise<DetectorInput> {
+): Promise<SharedDetectorInput> {
   const { backend, onProgress, signal } = options
   const seed = options.seed ?? 0
   const given = options.outOfFoldProbabilities
@@ -70,6 +76,7 @@ export async function prepareDetectorInput(
     signal,
     given,
     executor,
+    neighbourSearch: options.neighbourSearch,
   })
 }
 

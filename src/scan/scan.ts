@@ -6,6 +6,7 @@ import {
   selectDetectors,
 } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
+import { checkNeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { throwIfAborted } from '../util/abort.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
@@ -25,7 +26,10 @@ export interface ScanProgress {
 }
 
 export interface ScanOptions
-  extends Pick<DetectorInputOptions, 'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor'> {
+  extends Pick<
+    DetectorInputOptions,
+    'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch'
+  > {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
   detectors?: readonly DetectorName[]
@@ -59,6 +63,7 @@ export interface ScanOptions
  * decision, severity and set of explained findings per record, in input order.
  */
 export async function scanDataset(dataset: Dataset, options: ScanOptions): Promise<ScanReport> {
+  if (options.neighbourSearch) checkNeighbourSearchOptions(options.neighbourSearch)
   const detectors = selectDetectors(options.detectors, options.skip).map(getDetector)
   const configured = configureDetectors(detectors, options.params)
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
@@ -73,5 +78,14 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
     ...(options.fdr === undefined ? {} : { fdr: options.fdr }),
   }
   const fused = fuseOutcomes(dataset, outcomes, operatingPoint)
-  return buildScanReport(dataset, outcomes, fused, operatingPoint, options.createdAt ?? new Date())
+  const scanReport = buildScanReport(
+    dataset,
+    outcomes,
+    fused,
+    operatingPoint,
+    options.createdAt ?? new Date(),
+  )
+  const neighbours = await input.neighbourSearch()
+  if (neighbours) scanReport.analyses = { neighbours }
+  return scanReport
 }

@@ -2,6 +2,7 @@ import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
+import { subsetDataset } from '../evaluation/bench-data.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { readNpyFile } from '../io/npy.js'
 import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
@@ -9,6 +10,7 @@ import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
+import { createRng, shuffledIndices } from '../util/rng.js'
 import { type AnnotationColumns, loadAnnotations } from './crowd-input.js'
 import { aggregateForScan } from './crowd-scan.js'
 
@@ -38,6 +40,20 @@ export interface ScanFileOptions extends Partial<ScanOptions> {
    * `crowd-consensus` detector flags the records whose label the crowd disputes. Model default: `glad`.
    */
   annotations?: { path: string; columns?: AnnotationColumns; model?: AggregationModel }
+  /**
+   * Scan a seeded random sample of at most this many records (in input order) for a quick first look; the report
+   * says so in `dataset.sample`.
+   */
+  maxRows?: number
+}
+
+/** A seeded random sample of `maxRows` records in input order, or the dataset itself when it is no larger. */
+function sampleDataset(dataset: Dataset, maxRows: number, seed: number): Dataset {
+  if (!Number.isInteger(maxRows) || maxRows < 1)
+    throw new PoisonguardError('INVALID_ARGUMENT', `maxRows must be a positive integer, got ${maxRows}`)
+  if (dataset.rowCount <= maxRows) return dataset
+  const rows = shuffledIndices(dataset.rowCount, createRng(seed)).subarray(0, maxRows).sort()
+  return subsetDataset(dataset, rows)
 }
 
 /** The dataset with what its crowd of annotators says about each record's label. */
@@ -96,7 +112,7 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
 }
 
 async function scanFileWith(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
-  const { load, manifest, predProbs, annotations, ...rest } = options
+  const { load, manifest, predProbs, annotations, maxRows, ...rest } = options
   const scanOptions = predProbs
     ? {
         ...rest,
@@ -106,7 +122,20 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
     : rest
   const read = await loadDataset(path, load)
   const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
-  if (!manifest) return { status: 'scanned', dataset: loaded, report: await scan(loaded, scanOptions) }
+  if (!manifest) {
+    const seed = rest.seed ?? 0
+    const scanned = maxRows === undefined ? loaded : sampleDataset(loaded, maxRows, seed)
+    const report = await scan(scanned, scanOptions)
+    if (scanned !== loaded)
+      report.dataset.sample = { rows: scanned.rowCount, totalRows: loaded.rowCount, seed }
+    return { status: 'scanned', dataset: scanned, report }
+  }
+  if (maxRows !== undefined)
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      '--max-rows cannot be combined with --manifest: a sample cannot be verified record by record against it',
+      { hint: 'verify the whole file without --max-rows' },
+    )
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,

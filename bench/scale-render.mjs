@@ -1,0 +1,105 @@
+// Renders the results of bench/scale.mjs as the BENCHMARKS.md section; shared by it and `npm run bench`.
+
+// Times under this are mostly start-up and noise; no exponent is fitted to them.
+const minimumSeconds = 0.05
+
+/** Least-squares slope of log(seconds) against log(rows): cost grows about as rows^slope. */
+export function fitExponent(points) {
+  const usable = points.filter(([, seconds]) => seconds >= minimumSeconds)
+  if (usable.length < 2) return undefined
+  const xs = usable.map(([rows]) => Math.log(rows))
+  const ys = usable.map(([, seconds]) => Math.log(seconds))
+  const meanX = xs.reduce((a, b) => a + b, 0) / xs.length
+  const meanY = ys.reduce((a, b) => a + b, 0) / ys.length
+  let covariance = 0
+  let variance = 0
+  xs.forEach((x, index) => {
+    covariance += (x - meanX) * (ys[index] - meanY)
+    variance += (x - meanX) ** 2
+  })
+  return covariance / variance
+}
+
+const format = (seconds) =>
+  seconds === undefined ? '—' : seconds < 10 ? seconds.toFixed(2) : seconds.toFixed(1)
+/** Wall and CPU seconds of every phase and detector of a run, added up. */
+const total = (run) =>
+  [...Object.values(run.phases), ...Object.values(run.detectors)].reduce(
+    ([wall, cpu], [seconds, cpuSeconds]) => [wall + seconds, cpu + cpuSeconds],
+    [0, 0],
+  )
+const cell = (times) => (times === undefined ? '—' : `${format(times[0])} / ${format(times[1])}`)
+
+function renderKind(kind, runs) {
+  const sizes = runs.map((run) => run.rows)
+  const head = sizes.map((rows) => `${rows.toLocaleString('en')} rows: wall / CPU s`)
+  const lines = [
+    `| phase | ${head.join(' | ')} | exponent (CPU) |`,
+    `|---|${sizes.map(() => '---|').join('')}---|`,
+  ]
+  const names = [
+    ...new Set(runs.flatMap((run) => [...Object.keys(run.phases), ...Object.keys(run.detectors)])),
+  ]
+  const timesOf = (run, name) => run.phases[name] ?? run.detectors[name]
+  for (const name of names) {
+    const points = runs.flatMap((run) => (timesOf(run, name) ? [[run.rows, timesOf(run, name)[1]]] : []))
+    const exponent = fitExponent(points)
+    const cells = runs.map((run) => cell(timesOf(run, name)))
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${exponent === undefined ? '—' : exponent.toFixed(2)} |`)
+  }
+  const totals = runs.map(total)
+  const totalExponent = fitExponent(runs.map((run, index) => [run.rows, totals[index][1]]))
+  lines.push(
+    `| **all phases** | ${totals.map((times) => `**${cell(times)}**`).join(' | ')} | ${totalExponent?.toFixed(2) ?? '—'} |`,
+  )
+  lines.push(`| peak RSS (MiB) | ${runs.map((run) => run.maxRssMiB ?? '—').join(' | ')} | |`)
+  lines.push(
+    `| CPU seconds of the process, data generation included | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} | |`,
+  )
+  lines.push(
+    `| load average (1 min) at the end | ${runs.map((run) => run.loadAverage ?? '—').join(' | ')} | |`,
+  )
+  const search = runs.map((run) => {
+    const summary = run.neighbourSearch
+    if (!summary) return '—'
+    if (summary.method === 'exact') return 'exact'
+    return `IVF ${summary.lists} lists × ${summary.probes} probes, recall@${summary.recallAt} ${summary.recall} (${summary.recallSample} rows)`
+  })
+  lines.push(`| neighbour search | ${search.join(' | ')} | |`)
+  const stopped = runs.filter((run) => run.timedOutAfterMinutes)
+  for (const run of stopped)
+    lines.push(
+      '',
+      `The ${run.rows.toLocaleString('en')}-row run was stopped after ${run.timedOutAfterMinutes} minutes; the phases it finished are shown.`,
+    )
+  const skipped = Object.entries(runs[0].skipped ?? {})
+  if (skipped.length > 0)
+    lines.push('', `Skipped (no input of theirs in this data): ${skipped.map(([id]) => id).join(', ')}.`)
+  return [
+    `### ${kind === 'mnist' ? 'MNIST tiled with pixel noise (784 columns)' : 'Synthetic table (64 columns, 10 classes)'}`,
+    '',
+    ...lines,
+  ]
+}
+
+/** The "Scaling" section: per phase and detector, seconds at each size and the fitted exponent. */
+export function renderScaleSection(results) {
+  const kinds = [...new Set(results.runs.map((run) => run.data))]
+  return [
+    '## Scaling: seconds per phase against rows',
+    '',
+    `Measured on ${results.date} with \`${results.command}\` (onnxruntime-node ${results.onnxruntime}); each size in a fresh process, ` +
+      'the data generated in memory (not timed). Shared analyses are timed once, then each detector alone on them; ' +
+      '"all phases" adds them up (a real scan overlaps the cross-validation with the detectors, so it is a bound). ' +
+      'CPU seconds count every thread of the process. Exponent: least-squares slope of log CPU seconds against log rows, ' +
+      'over the sizes that took at least 0.05 s.',
+    '',
+    ...kinds.flatMap((kind) => [
+      ...renderKind(
+        kind,
+        results.runs.filter((run) => run.data === kind),
+      ),
+      '',
+    ]),
+  ].join('\n')
+}

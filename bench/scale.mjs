@@ -1,0 +1,200 @@
+// How each phase of a scan grows with the row count: MNIST tiled with noise (784 pixels) and a synthetic 64-column
+// table at 10k, 100k (and 1M for the table), each size in a fresh process for its own peak RSS. Build first.
+//   node bench/scale.mjs                      the suite; prints one JSON object (stdout), progress on stderr
+//   node bench/scale.mjs --markdown           the suite, then the BENCHMARKS.md section
+//   node bench/scale.mjs --sizes=mnist:10000,tabular:10000
+//   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
+//     add --detectors=a,b to time only those (under --cpu-prof, say)
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { loadavg } from 'node:os'
+import { renderScaleSection } from './scale-render.mjs'
+
+const log = (message) => process.stderr.write(`${message}\n`)
+const option = (name, fallback) =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
+const defaultSizes = 'mnist:10000,mnist:100000,tabular:10000,tabular:100000,tabular:1000000'
+// A size still running after this long is stopped; the phases it finished are kept.
+const timeoutMinutes = Number(option('timeout-minutes', 25))
+
+async function mnistTiled(rows, rng) {
+  const { loadMnistArrays } = await import('../dist/io/builtin/mnist.js')
+  const { pixels, labels, rowCount, width, height } = loadMnistArrays()
+  const cols = width * height
+  const data = new Float32Array(rows * cols)
+  for (let row = 0; row < rows; row++) {
+    const source = (row % rowCount) * cols
+    for (let col = 0; col < cols; col++) {
+      // Copies past the first get pixel noise, so no two rows are equal and neighbours are not all duplicates.
+      const noise = row < rowCount ? 0 : 0.1 * rng.normal()
+      data[row * cols + col] = Math.min(1, Math.max(0, pixels[source + col] + noise))
+    }
+  }
+  const names = Array.from({ length: rows }, (_, row) => String(labels[row % rowCount]))
+  return { data, cols, names, imageShape: { width, height } }
+}
+
+/** Ten classes of five Gaussian blobs each in 64 columns, eight of them rounded to integers like counts. */
+function syntheticTable(rows, rng) {
+  const cols = 64
+  const blobs = Array.from({ length: 50 }, () => Float64Array.from({ length: cols }, () => 3 * rng.normal()))
+  const data = new Float32Array(rows * cols)
+  const names = new Array(rows)
+  for (let row = 0; row < rows; row++) {
+    const blob = rng.int(blobs.length)
+    names[row] = `c${blob % 10}`
+    for (let col = 0; col < cols; col++) {
+      const value = blobs[blob][col] + rng.normal()
+      data[row * cols + col] = col < 8 ? Math.round(value) : value
+    }
+  }
+  return { data, cols, names }
+}
+
+async function makeDataset(kind, rows) {
+  const { createRng } = await import('../dist/util/rng.js')
+  const { encodeLabels } = await import('../dist/data/dataset.js')
+  const rng = createRng(7)
+  const made = kind === 'mnist' ? await mnistTiled(rows, rng) : syntheticTable(rows, rng)
+  return {
+    origin: { path: `bench:${kind}`, format: 'csv', sha256: '', byteCount: 0 },
+    rowCount: rows,
+    ids: Array.from({ length: rows }, (_, row) => String(row + 1)),
+    labels: encodeLabels('label', made.names),
+    features: { data: made.data, rows, cols: made.cols },
+    featureNames: Array.from({ length: made.cols }, (_, col) => `f${col}`),
+    imageShape: made.imageShape,
+    warnings: [],
+  }
+}
+
+/** One size in this process: each shared analysis, then each detector alone, one JSON line per finished phase. */
+async function runOne() {
+  const kind = option('data', 'tabular')
+  const rows = Number(option('rows', 10000))
+  const { createDefaultBackend } = await import('../dist/linalg/default-backend.js')
+  const { createWorkerFoldExecutor } = await import('../dist/parallel/worker-pool.js')
+  const pipeline = await import('../dist/scan/pipeline.js')
+  const { getDetector, selectDetectors } = await import('../dist/detectors/registry.js')
+  const { defaultFusionOptions } = await import('../dist/scan/fusion.js')
+  const { buildScanReport } = await import('../dist/scan/report.js')
+  const emit = (record) => process.stdout.write(`${JSON.stringify(record)}\n`)
+  const dataset = await makeDataset(kind, rows)
+  const backend = await createDefaultBackend()
+  const executor = createWorkerFoldExecutor()
+  // Process CPU time counts every thread (folds on workers, ONNX's pool): on a shared machine it moves far less with
+  // the load than wall time does, so exponents are fitted to it.
+  const cpuSince = (start) => {
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / 1e6
+  }
+  const timed = async (phase, task) => {
+    const started = performance.now()
+    const cpu = process.cpuUsage()
+    const value = await task()
+    emit({ phase, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu) })
+    return value
+  }
+  try {
+    const input = await timed('features', () =>
+      pipeline.prepareDetectorInput(dataset, {
+        backend,
+        executor,
+        neighbourSearch: { method: option('neighbours', 'auto') },
+        onProgress: (step, fraction) => {
+          if (step === 'neighbours' && fraction === 1) log(`  neighbours searched (${kind} ${rows})`)
+        },
+      }),
+    )
+    await timed('neighbours', () => input.neighbours(50))
+    emit({ neighbourSearch: await input.neighbourSearch() })
+    const only = option('detectors')?.split(',')
+    // With chosen detectors (to profile them), the analyses they need are computed when they first ask.
+    if (!only) {
+      await timed('model', () => input.outOfFoldProbabilities())
+      await timed('class spectra', () => input.classSpectra())
+    }
+    const configured = pipeline.configureDetectors(selectDetectors(only).map(getDetector))
+    const outcomes = []
+    for (const detector of configured) {
+      const cpu = process.cpuUsage()
+      const [outcome] = await pipeline.runDetectors(input, [detector])
+      outcomes.push(outcome)
+      const id = detector.detector.id
+      if (outcome.status === 'ok')
+        emit({ detector: id, seconds: outcome.durationMs / 1000, cpuSeconds: cpuSince(cpu) })
+      else emit({ detector: id, status: outcome.status, reason: outcome.reason })
+    }
+    await timed('fusion and report', async () => {
+      const fused = pipeline.fuseOutcomes(dataset, outcomes, defaultFusionOptions)
+      return buildScanReport(dataset, outcomes, fused, defaultFusionOptions, new Date())
+    })
+  } finally {
+    await executor.close()
+    await backend.dispose()
+  }
+  const usage = process.resourceUsage()
+  // CPU seconds (every thread) next to wall seconds: on a shared machine the load average says how far apart they are.
+  emit({
+    maxRssMiB: Math.round(usage.maxRSS / 1024),
+    cpuSeconds: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1e4) / 100,
+    loadAverage: Math.round(loadavg()[0] * 10) / 10,
+  })
+}
+
+/** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */
+function runChild(kind, rows) {
+  return new Promise((resolve) => {
+    const args = ['--max-old-space-size=6144', 'bench/scale.mjs', 'run', `--data=${kind}`, `--rows=${rows}`]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    const result = { data: kind, rows, phases: {}, detectors: {}, skipped: {} }
+    let buffered = ''
+    const timer = setTimeout(() => {
+      result.timedOutAfterMinutes = timeoutMinutes
+      child.kill('SIGKILL')
+    }, timeoutMinutes * 60_000)
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop()
+      for (const line of lines) {
+        const record = JSON.parse(line)
+        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds]
+        else if (record.detector && record.seconds !== undefined)
+          result.detectors[record.detector] = [record.seconds, record.cpuSeconds]
+        else if (record.detector) result.skipped[record.detector] = record.reason
+        else Object.assign(result, record)
+      }
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      result.exitCode = code
+      resolve(result)
+    })
+  })
+}
+
+async function suite() {
+  const sizes = option('sizes', defaultSizes)
+    .split(',')
+    .map((size) => size.split(':'))
+  const runs = []
+  for (const [kind, rows] of sizes) {
+    log(`scale: ${kind} × ${rows} …`)
+    runs.push(await runChild(kind, Number(rows)))
+  }
+  const results = {
+    date: new Date().toISOString().slice(0, 10),
+    command: `node bench/scale.mjs --sizes=${option('sizes', defaultSizes)}`,
+    onnxruntime: createRequire(import.meta.url)('onnxruntime-node/package.json').version,
+    runs,
+  }
+  process.stdout.write(
+    process.argv.includes('--markdown')
+      ? renderScaleSection(results)
+      : `${JSON.stringify(results, null, 2)}\n`,
+  )
+}
+
+if (process.argv[2] === 'run') await runOne()
+else await suite()
