@@ -8,6 +8,7 @@ import { accessRoutes } from './routes/access.js'
 import { auditRoutes } from './routes/audit.js'
 import { batchRoutes } from './routes/batches.js'
 import { catalogRoutes } from './routes/catalog.js'
+import { guardRoutes } from './routes/guard.js'
 
 /** Every API route, in the order the OpenAPI document lists them. */
 export const apiRoutes = [
@@ -15,6 +16,7 @@ export const apiRoutes = [
   ...catalogRoutes,
   ...batchRoutes,
   ...auditRoutes,
+  ...guardRoutes,
 ] as unknown as readonly RouteSpec<unknown, unknown, unknown>[]
 
 /** Limits that keep one client from exhausting the server. */
