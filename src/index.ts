@@ -38,6 +38,7 @@ export { type MlpOptions, trainMlp } from './models/mlp.js'
 export { loadOnnxClassifier, type OnnxClassifierOptions } from './models/onnx-classifier.js'
 export { encodeNetworkModel, readExportedNetwork } from './models/onnx-export.js'
 export { calibrateStrip, type StripGuard, type StripOptions } from './models/strip.js'
+export { traceResponsibleRecords } from './models/trace.js'
 export { standardTraining, type TrainingProcedure } from './models/train-network.js'
 export { scanForTriggers, type TriggerScanOptions, type TriggerScanResult } from './models/trigger-scan.js'
 export {
@@ -92,4 +93,5 @@ export {
   writeScanOutputs,
 } from './workflows/index.js'
 export { type ScanModelTriggersOptions, scanModelTriggers } from './workflows/scan-model-triggers.js'
+export { type TraceModelOptions, type TraceModelResult, traceModel } from './workflows/trace-model.js'
 export { type TrainModelOptions, trainModel } from './workflows/train-model.js'

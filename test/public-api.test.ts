@@ -96,6 +96,8 @@ describe('public API', () => {
         "sourcesFlaggedAbove",
         "standardTraining",
         "traceLineage",
+        "traceModel",
+        "traceResponsibleRecords",
         "trainMlp",
         "trainModel",
         "verifyDatasetAgainstManifest",
