@@ -165,8 +165,21 @@ function render(results) {
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
   )
-  lines.push('', ...renderCrowd(results.crowd))
+  lines.push('', ...renderCrowd(results.crowd), '', ...renderModels(results.models))
   return `${lines.join('\n')}\n`
+}
+
+function renderModels(models) {
+  return [
+    `## Models on ${models.trainRows.toLocaleString('en')} MNIST digits (\`bench/models.mjs\`, medians of 3)`,
+    '',
+    '| step | time |',
+    '|---|---|',
+    `| train the MLP (${models.mlp.hiddenUnits} hidden units, ${models.mlp.epochs} epochs; held-out accuracy ${(100 * models.mlp.heldOutAccuracy).toFixed(1)}%) | ${fixed(models.mlp.seconds)} s |`,
+    `| scan-triggers over ${models.scanTriggers.labels} labels (gradient, ${models.scanTriggers.steps} steps × ${models.scanTriggers.samplesPerLabel} inputs per label) | ${fixed(models.scanTriggers.seconds)} s |`,
+    `| STRIP per input (${models.strip.overlays} overlays, ONNX Runtime, ${models.strip.inputs} inputs) | ${fixed(models.strip.millisecondsPerInput)} ms |`,
+    `| trace ${models.trace.inputs} predictions to ${models.trace.trainingRecords.toLocaleString('en')} training records | ${fixed(models.trace.seconds)} s |`,
+  ]
 }
 
 function renderCrowd(crowd) {
@@ -194,6 +207,7 @@ try {
   const provenance = benchScript('provenance.mjs')
   const drift = benchScript('drift.mjs')
   const crowd = benchScript('crowd.mjs')
+  const models = benchScript('models.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -213,6 +227,7 @@ try {
     provenance,
     drift,
     crowd,
+    models,
     scans,
     quality,
     matrix,
