@@ -179,7 +179,21 @@ function render(results) {
     ...renderCorpus(results.corpus),
   )
   lines.push('', renderScaleSection(results.scale))
+  lines.push('', ...renderModels(results.models))
   return `${lines.join('\n')}\n`
+}
+
+function renderModels(models) {
+  return [
+    `## Models on ${models.trainRows.toLocaleString('en')} MNIST digits (\`bench/models.mjs\`, medians of 3)`,
+    '',
+    '| step | time |',
+    '|---|---|',
+    `| train the MLP (${models.mlp.hiddenUnits} hidden units, ${models.mlp.epochs} epochs; held-out accuracy ${(100 * models.mlp.heldOutAccuracy).toFixed(1)}%) | ${fixed(models.mlp.seconds)} s |`,
+    `| scan-triggers over ${models.scanTriggers.labels} labels (gradient, ${models.scanTriggers.steps} steps × ${models.scanTriggers.samplesPerLabel} inputs per label) | ${fixed(models.scanTriggers.seconds)} s |`,
+    `| STRIP per input (${models.strip.overlays} overlays, ONNX Runtime, ${models.strip.inputs} inputs) | ${fixed(models.strip.millisecondsPerInput)} ms |`,
+    `| trace ${models.trace.inputs} predictions to ${models.trace.trainingRecords.toLocaleString('en')} training records | ${fixed(models.trace.seconds)} s |`,
+  ]
 }
 
 function renderCrowd(crowd) {
@@ -226,6 +240,7 @@ try {
   const service = benchScript('service.mjs')
   const corpus = benchScript('corpus.mjs')
   const scale = benchScript('scale.mjs')
+  const models = benchScript('models.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -249,6 +264,7 @@ try {
     service,
     corpus,
     scale,
+    models,
     scans,
     quality,
     matrix,

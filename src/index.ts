@@ -12,6 +12,7 @@ export {
   parseSchema,
   renderCheckHtml,
 } from './drift/index.js'
+export { type BehaviourReport, compareBehaviour } from './evaluation/behaviour.js'
 export { runBenchmark } from './evaluation/bench.js'
 export { renderBenchMarkdown } from './evaluation/bench-render.js'
 export { areaUnderRoc, averagePrecision } from './evaluation/metrics.js'
@@ -36,6 +37,10 @@ export {
 export { type MlpOptions, trainMlp } from './models/mlp.js'
 export { loadOnnxClassifier, type OnnxClassifierOptions } from './models/onnx-classifier.js'
 export { encodeNetworkModel, readExportedNetwork } from './models/onnx-export.js'
+export { calibrateStrip, type StripGuard, type StripOptions } from './models/strip.js'
+export { traceResponsibleRecords } from './models/trace.js'
+export { standardTraining, type TrainingProcedure } from './models/train-network.js'
+export { scanForTriggers, type TriggerScanOptions, type TriggerScanResult } from './models/trigger-scan.js'
 export { createWorkerMemberExecutor, type WorkerMemberExecutor } from './parallel/member-executor.js'
 export {
   createWorkerFoldExecutor,
@@ -69,6 +74,8 @@ export {
   writeCertifyOutputs,
 } from './workflows/certify-file.js'
 export { ensembleFolderOutput, loadEnsembleFolder } from './workflows/ensemble-folder.js'
+export { type EvaluateModelOptions, evaluateModel } from './workflows/evaluate-model.js'
+export { type GuardOptions, type GuardResult, guard } from './workflows/guard.js'
 export {
   type AnnotationColumns,
   type AttackBundle,
@@ -95,3 +102,6 @@ export {
   type WrittenScanOutputs,
   writeScanOutputs,
 } from './workflows/index.js'
+export { type ScanModelTriggersOptions, scanModelTriggers } from './workflows/scan-model-triggers.js'
+export { type TraceModelOptions, type TraceModelResult, traceModel } from './workflows/trace-model.js'
+export { type TrainModelOptions, trainModel } from './workflows/train-model.js'

@@ -17,6 +17,7 @@ import { registerScanCommand } from './scan-command.js'
 import { registerSchemaCommand } from './schema-command.js'
 import { registerServiceCommands } from './serve-command.js'
 import { withEscapedOutput } from './terminal-text.js'
+import { registerTraceCommand } from './trace-command.js'
 import { registerTrainCommand } from './train-command.js'
 
 /** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
@@ -47,6 +48,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerTrainCommand(program, io)
   registerModelCommand(program, io, setExitCode)
   registerCertifyCommand(program, io)
+  registerTraceCommand(program, io)
   addExitCodeHelp(program)
   return program
 }

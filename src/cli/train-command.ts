@@ -49,10 +49,10 @@ function describeResult(result: TrainModelResult): string {
   const accuracy = (card.metrics.trainAccuracy * 100).toFixed(1)
   const signed = result.keyId
     ? `signed by key ${result.keyId.slice(0, 16)}…`
-    : 'unsigned (pass --key to sign)'
+    : 'unsigned: pass --key to sign it'
   return [
     `Trained ${card.model.kind} on ${card.metrics.trainingRecords} records, ${card.model.classes.length} classes, seed ${card.seed}: training accuracy ${accuracy}%.`,
-    `Wrote ${result.modelPath} and its model card ${result.cardPath} (${signed}).`,
+    `Wrote ${result.modelPath} and its model card ${result.cardPath}, ${signed}.`,
     '',
   ].join('\n')
 }
@@ -77,6 +77,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
   addDatasetOptions(command, { embeddings: false })
     .addHelpText('after', examples)
     .action(async (data: string, flags: TrainFlags) => {
+      // Robust training options map to a `TrainingProcedure` passed as `procedure`; the card names it.
       const result = await trainModel({
         data,
         load: loadOptions(flags),

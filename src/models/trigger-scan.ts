@@ -22,6 +22,8 @@ export interface TriggerScanOptions {
   steps?: number
   /** Share of inputs a trigger must send to the target; default 0.9. */
   successRate?: number
+  /** Black-box search: largest square side tried, in pixels; default a third of the image side. */
+  maxPatchSide?: number
   /** Anomaly index above which the model counts as backdoored; default 2 (Wang et al.). */
   anomalyThreshold?: number
   seed?: number
@@ -54,7 +56,7 @@ export const defaultScanSettings = {
   anomalyThreshold: 2,
   seed: 1,
 }
-type ScanSettings = typeof defaultScanSettings
+type ScanSettings = typeof defaultScanSettings & { maxPatchSide?: number }
 
 // Masks start nearly empty (sigmoid(−4) ≈ 0.02 per feature) and large Adam steps grow only the features that pay.
 const INITIAL_MASK_LOGIT = -4
@@ -208,7 +210,7 @@ async function searchSquarePatch(
 ) {
   const cols = batch.cols
   const all = Int32Array.from({ length: batch.rows }, (_, row) => row)
-  const maxSide = Math.max(1, Math.floor(Math.min(image.width, image.height) / 3))
+  const maxSide = settings.maxPatchSide ?? Math.max(1, Math.floor(Math.min(image.width, image.height) / 3))
   for (let side = 1; side <= maxSide; side++) {
     const places = squarePlaces(image, side)
     for (const value of [range.high, range.low]) {

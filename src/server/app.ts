@@ -10,6 +10,7 @@ import { annotationRoutes } from './routes/annotations.js'
 import { auditRoutes } from './routes/audit.js'
 import { batchRoutes } from './routes/batches.js'
 import { catalogRoutes } from './routes/catalog.js'
+import { guardRoutes } from './routes/guard.js'
 import { reviewRoutes } from './routes/review.js'
 import { registerWebApp } from './web.js'
 
@@ -21,6 +22,7 @@ export const apiRoutes = [
   ...annotationRoutes,
   ...auditRoutes,
   ...reviewRoutes,
+  ...guardRoutes,
 ] as unknown as readonly RouteSpec<unknown, unknown, unknown>[]
 
 /** Limits that keep one client from exhausting the server. */

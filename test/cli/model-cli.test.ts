@@ -205,3 +205,64 @@ describe('poisonguard model scan-triggers', () => {
     expect(run.stderr).toContain('not a valid ONNX model')
   })
 })
+
+describe('poisonguard trace', () => {
+  it('ranks the poisoned training records first for the predictions of triggered inputs', async () => {
+    const clean = await mnistCsv('trace-clean.csv', 800)
+    const testSet = await mnistCsv('trace-test.csv', 100, 9000)
+    const poisoned = temporary('trace-poisoned.csv')
+    const truthPath = temporary('trace-truth.json')
+    const triggered = temporary('trace-triggered.csv')
+    const attack = await runCli(
+      'attack',
+      'backdoor-patch',
+      clean,
+      '--out',
+      poisoned,
+      '--truth',
+      truthPath,
+      '--rate',
+      '0.05',
+      '--target',
+      '0',
+      '--triggered-test',
+      testSet,
+      triggered,
+    )
+    expect(attack.exitCode).toBe(0)
+    const model = temporary('trace.onnx')
+    expect(
+      (await runCli('train', poisoned, '--model', 'mlp', '--hidden', '16', '--out', model, '--quiet'))
+        .exitCode,
+    ).toBe(0)
+    const out = temporary('trace.json')
+    const run = await runCli(
+      'trace',
+      model,
+      '--training',
+      poisoned,
+      '--inputs',
+      triggered,
+      '--top',
+      '20',
+      '--out',
+      out,
+    )
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('Most responsible training records:')
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    const truth = new Set(JSON.parse(readFileSync(truthPath, 'utf8')))
+    expect(report.records).toHaveLength(20)
+    expect(report.records[0]).toEqual({
+      id: expect.any(String),
+      score: expect.any(Number),
+      source: null,
+      label: expect.any(String),
+      gradient: expect.any(Number),
+    })
+    const poisonedShare = report.records.filter((record: { id: string }) => truth.has(record.id)).length / 20
+    // 5% of the records are poisoned; the quality suite holds the bar on a larger model.
+    expect(poisonedShare).toBeGreaterThanOrEqual(0.3)
+  })
+})

@@ -75,7 +75,7 @@ describe('scan-triggers on image models', () => {
         classNames: clean.labels!.classes,
         image: { width: 28, height: 28 },
       },
-      { samplesPerLabel: 16 },
+      { samplesPerLabel: 16, maxPatchSide: 4 },
     )
     await loaded.dispose()
     const iou = intersectionOverUnion(result.labels[0].mask, plantedPatch())

@@ -1,0 +1,83 @@
+import { type LoadOptions, loadDataset } from '../io/index.js'
+import { writeOutputsAtomically } from '../io/transaction.js'
+import { predictedClasses } from '../models/classifier.js'
+import { traceResponsibleRecords } from '../models/trace.js'
+import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+
+export interface TraceModelOptions {
+  model: string
+  /** The data the model was trained on. */
+  training: string
+  /** The inputs whose predictions are to be explained (same columns). */
+  inputs: string
+  load?: LoadOptions
+  /** Records listed, most responsible first; default 100. */
+  top?: number
+  out?: string
+}
+
+export interface TracedRecord {
+  id: string
+  /** Responsibility in [0,1], higher = more responsible. */
+  score: number
+  source: string | null
+  label: string | null
+  /** TracIn-style last-layer gradient agreement (built-in models), for comparison. */
+  gradient?: number
+}
+
+export interface TraceModelResult {
+  model: string
+  training: string
+  inputs: string
+  /** The predictions explained, by class. */
+  predictions: Record<string, number>
+  records: TracedRecord[]
+}
+
+/** Ranks the training records most responsible for a model's predictions on the given inputs. */
+export async function traceModel(options: TraceModelOptions): Promise<TraceModelResult> {
+  const training = await loadDataset(options.training, options.load)
+  const inputs = await loadDataset(options.inputs, options.load)
+  const opened = await openModelFile(options.model, training)
+  let records: TracedRecord[]
+  const predictions: Record<string, number> = {}
+  try {
+    const inputsX = modelMatrix(opened, inputs)
+    const predicted = predictedClasses(await opened.classifier.predict(inputsX))
+    for (const code of predicted)
+      predictions[opened.classNames[code]] = (predictions[opened.classNames[code]] ?? 0) + 1
+    const trainLabels = labelsAsModelClasses(training, opened.classNames)
+    const { network } = opened.classifier
+    const scores = traceResponsibleRecords({
+      trainX: modelMatrix(opened, training),
+      trainLabels,
+      inputsX,
+      inputPredictions: predicted,
+      network,
+    })
+    const order = Array.from(scores.score.keys()).sort((a, b) => scores.score[b] - scores.score[a])
+    records = order.slice(0, options.top ?? 100).map((row) => ({
+      id: training.ids[row],
+      score: scores.score[row],
+      source: training.sources?.[row] ?? null,
+      label: trainLabels[row] >= 0 ? opened.classNames[trainLabels[row]] : null,
+      ...(network ? { gradient: scores.gradient[row] } : {}),
+    }))
+  } finally {
+    await opened.classifier.dispose()
+  }
+  const result = {
+    model: options.model,
+    training: options.training,
+    inputs: options.inputs,
+    predictions,
+    records,
+  }
+  if (options.out) {
+    await writeOutputsAtomically([{ path: options.out, contents: `${JSON.stringify(result, null, 2)}\n` }], {
+      inputs: [options.model, options.training, options.inputs],
+    })
+  }
+  return result
+}
