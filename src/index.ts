@@ -95,3 +95,11 @@ export {
   type WrittenScanOutputs,
   writeScanOutputs,
 } from './workflows/index.js'
+export {
+  type RobustMode,
+  type RobustTrainOptions,
+  type RobustTrainResult,
+  robustModes,
+  robustTrainFile,
+  robustTrainOutput,
+} from './workflows/robust-train.js'
