@@ -14,7 +14,7 @@ import { pgdAttack } from '../robust/pgd.js'
 import { trainRobustLogistic } from '../robust/robust-logistic.js'
 import { ensembleFolderOutput } from './ensemble-folder.js'
 
-/** The robust training modes of `poisonguard train --robust`. */
+/** The robust training modes: certified ensembles, per-source models, adversarial training, a noise-robust loss. */
 export const robustModes = ['dpa', 'finite', 'per-source', 'adversarial', 'gce'] as const
 export type RobustMode = (typeof robustModes)[number]
 
