@@ -102,6 +102,14 @@ export {
   type WrittenScanOutputs,
   writeScanOutputs,
 } from './workflows/index.js'
+export {
+  type RobustMode,
+  type RobustTrainOptions,
+  type RobustTrainResult,
+  robustModes,
+  robustTrainFile,
+  robustTrainOutput,
+} from './workflows/robust-train.js'
 export { type ScanModelTriggersOptions, scanModelTriggers } from './workflows/scan-model-triggers.js'
 export { type TraceModelOptions, type TraceModelResult, traceModel } from './workflows/trace-model.js'
 export { type TrainModelOptions, trainModel } from './workflows/train-model.js'

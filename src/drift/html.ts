@@ -2,7 +2,7 @@ import { h } from 'preact'
 import { renderToString } from 'preact-render-to-string'
 import type { Severity } from '../domain/index.js'
 import { escapeHtml, formatCount, formatPercent, truncate } from '../report/html-format.js'
-import { metaItem, renderPage, section } from '../report/page.js'
+import { masthead, metaItem, renderPage, section } from '../report/page.js'
 import { ColumnSummary, DriftHeatMap, inferImageShape } from '../report/views/drift.js'
 import {
   type CdfCurves,
@@ -34,12 +34,7 @@ function renderHeader(report: CheckReport): string {
       `<time datetime="${escapeHtml(report.createdAt)}">${escapeHtml(report.createdAt)}</time>`,
     ),
   ]
-  return [
-    '<header class="masthead"><div class="wrap">',
-    '<p class="brand">poisonguard <span>batch check: schema and drift</span></p>',
-    `<h1>${escapeHtml(batch.path.split(/[\\/]/).pop() ?? batch.path)}</h1>`,
-    `<dl class="meta">${items.join('')}</dl></div></header>`,
-  ].join('')
+  return masthead('batch check: schema and drift', batch.path, items)
 }
 
 function renderVerdict(report: CheckReport): string {

@@ -55,3 +55,13 @@ export function section(id: string, title: string, lead: string, body: string): 
 export function metaItem(term: string, value: string, className = ''): string {
   return `<div${className ? ` class="${className}"` : ''}><dt>${term}</dt><dd>${value}</dd></div>`
 }
+
+/** The masthead of a report page: the brand with what the report is, the input file's name and its meta items (HTML). */
+export function masthead(kind: string, path: string, items: readonly string[]): string {
+  return [
+    '<header class="masthead"><div class="wrap">',
+    `<p class="brand">poisonguard <span>${escapeHtml(kind)}</span></p>`,
+    `<h1>${escapeHtml(path.split(/[\\/]/).pop() ?? path)}</h1>`,
+    `<dl class="meta">${items.join('')}</dl></div></header>`,
+  ].join('')
+}

@@ -96,6 +96,75 @@ function votesWithout(predictions: readonly Int32Array[], left: number, classCou
   return votes
 }
 
+type DisagreementCount = ReturnType<typeof countDisagreements>
+
+/**
+ * One group's counts: its records that the other groups' models contradict, and the held-out records of other
+ * groups on which its model and their plurality differ.
+ */
+function countDisagreements(input: {
+  predictions: readonly Int32Array[]
+  group: number
+  groups: Int32Array
+  heldOut: Uint8Array
+  labels: Int32Array
+  classCount: number
+  contradictionShare: number
+}) {
+  const { predictions, group, groups, heldOut, labels, classCount } = input
+  const votes = votesWithout(predictions, group, classCount)
+  const fewestVotes = input.contradictionShare * (predictions.length - 1)
+  const contradicted: number[] = []
+  let recordCount = 0
+  let modelDisagreements = 0
+  let heldOutCount = 0
+  for (let row = 0; row < groups.length; row++) {
+    if (groups[row] === group) {
+      recordCount++
+      if (votes[row * classCount + labels[row]] < fewestVotes) contradicted.push(row)
+    } else if (heldOut[row]) {
+      heldOutCount++
+      if (predictions[group][row] !== pluralityWinner(votes, row * classCount, classCount))
+        modelDisagreements++
+    }
+  }
+  return { recordCount, records: Int32Array.from(contradicted), modelDisagreements, heldOutCount }
+}
+
+/** Tests each group's counts against the rates of all the other groups together (one-sided binomial tests). */
+function testAgainstOthers(counts: readonly DisagreementCount[]) {
+  const total = (pick: (count: DisagreementCount) => number) => counts.reduce((sum, c) => sum + pick(c), 0)
+  const labelTotal = total((c) => c.records.length)
+  const recordTotal = total((c) => c.recordCount)
+  const modelTotal = total((c) => c.modelDisagreements)
+  const heldOutTotal = total((c) => c.heldOutCount)
+  const othersRate = (all: number, own: number, allTrials: number, ownTrials: number) =>
+    Math.max(all - own, 0) / Math.max(allTrials - ownTrials, 1)
+  return counts.map((count) => {
+    const expectedLabelRate = othersRate(labelTotal, count.records.length, recordTotal, count.recordCount)
+    const expectedModelRate = othersRate(
+      modelTotal,
+      count.modelDisagreements,
+      heldOutTotal,
+      count.heldOutCount,
+    )
+    const labelP = binomialUpperTail(count.records.length, count.recordCount, expectedLabelRate)
+    const modelP = binomialUpperTail(count.modelDisagreements, count.heldOutCount, expectedModelRate)
+    return {
+      recordCount: count.recordCount,
+      labelDisagreements: count.records.length,
+      expectedLabelRate,
+      modelDisagreements: count.modelDisagreements,
+      heldOutCount: count.heldOutCount,
+      expectedModelRate,
+      // Poison may show in one signal only (a backdoor leaves held-out predictions alone): Bonferroni's minimum
+      // keeps a single strong signal that Fisher's sum would dilute.
+      pValue: Math.min(1, 2 * Math.min(labelP, modelP)),
+      records: count.records,
+    }
+  })
+}
+
 /**
  * Trains one model per source (or per random subset) and tests each source against the consensus of the other
  * sources' models: its records' labels (which those models never saw) and its model's predictions on records held
@@ -140,53 +209,10 @@ export async function compareSourceModels(
     models.map((model) => ({ model, x })),
     { signal: options.signal },
   )
-  const counts = names.map((_, group) => {
-    const votes = votesWithout(predictions, group, classCount)
-    const fewestVotes = contradictionShare * (names.length - 1)
-    const contradicted: number[] = []
-    let recordCount = 0
-    let modelDisagreements = 0
-    let heldOutCount = 0
-    for (let row = 0; row < x.rows; row++) {
-      if (groups[row] === group) {
-        recordCount++
-        if (votes[row * classCount + labels[row]] < fewestVotes) contradicted.push(row)
-      } else if (heldOut[row]) {
-        heldOutCount++
-        if (predictions[group][row] !== pluralityWinner(votes, row * classCount, classCount))
-          modelDisagreements++
-      }
-    }
-    return { recordCount, records: Int32Array.from(contradicted), modelDisagreements, heldOutCount }
-  })
-  const total = (pick: (count: (typeof counts)[number]) => number) =>
-    counts.reduce((sum, c) => sum + pick(c), 0)
-  const labelTotal = total((c) => c.records.length)
-  const recordTotal = total((c) => c.recordCount)
-  const modelTotal = total((c) => c.modelDisagreements)
-  const heldOutTotal = total((c) => c.heldOutCount)
-  const tested = counts.map((count, group) => {
-    const others = (all: number, own: number) => Math.max(all - own, 0)
-    const expectedLabelRate =
-      others(labelTotal, count.records.length) / Math.max(others(recordTotal, count.recordCount), 1)
-    const expectedModelRate =
-      others(modelTotal, count.modelDisagreements) / Math.max(others(heldOutTotal, count.heldOutCount), 1)
-    const labelP = binomialUpperTail(count.records.length, count.recordCount, expectedLabelRate)
-    const modelP = binomialUpperTail(count.modelDisagreements, count.heldOutCount, expectedModelRate)
-    return {
-      source: names[group],
-      recordCount: count.recordCount,
-      labelDisagreements: count.records.length,
-      expectedLabelRate,
-      modelDisagreements: count.modelDisagreements,
-      heldOutCount: count.heldOutCount,
-      expectedModelRate,
-      // Poison may show in one signal only (a backdoor leaves held-out predictions alone): Bonferroni's minimum
-      // keeps a single strong signal that Fisher's sum would dilute.
-      pValue: Math.min(1, 2 * Math.min(labelP, modelP)),
-      records: count.records,
-    }
-  })
+  const counts = names.map((_, group) =>
+    countDisagreements({ predictions, group, groups, heldOut, labels, classCount, contradictionShare }),
+  )
+  const tested = testAgainstOthers(counts).map((test, group) => ({ source: names[group], ...test }))
   const qValues = benjaminiHochberg(tested.map((source) => source.pValue))
   const alpha = options.alpha ?? 0.05
   const sources = tested

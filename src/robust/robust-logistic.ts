@@ -60,6 +60,36 @@ function currentNetwork(
 }
 
 /**
+ * Adds the mean loss gradient of a batch to `gradient` (weights, then biases): the cross-entropy's residual
+ * `p − e_y`, damped by `p_y^q` for the generalised cross-entropy (`exponent` q > 0).
+ */
+function addBatchGradient(
+  inputs: FeatureMatrix,
+  batchLabels: Int32Array,
+  model: { weights: Float64Array; bias: Float64Array; classCount: number; exponent: number },
+  gradient: Float64Array,
+) {
+  const { weights, bias, classCount, exponent } = model
+  const { cols } = inputs
+  const probabilities = new Float64Array(classCount)
+  for (let position = 0; position < inputs.rows; position++) {
+    const row = inputs.data.subarray(position * cols, (position + 1) * cols)
+    const label = batchLabels[position]
+    forward(row, weights, bias, classCount, probabilities)
+    const damping = exponent > 0 ? probabilities[label] ** exponent : 1
+    probabilities[label] -= 1
+    for (let c = 0; c < classCount; c++) probabilities[c] *= damping / inputs.rows
+    for (let j = 0; j < cols; j++) {
+      const value = row[j]
+      if (value === 0) continue
+      const offset = j * classCount
+      for (let c = 0; c < classCount; c++) gradient[offset + c] += value * probabilities[c]
+    }
+    for (let c = 0; c < classCount; c++) gradient[weights.length + c] += probabilities[c]
+  }
+}
+
+/**
  * Trains multinomial logistic regression by mini-batch SGD with momentum on dense features, optionally on PGD's
  * worst case of every row (adversarial training) and with the generalised cross-entropy, whose gradient is the
  * cross-entropy's damped by p_y^q, so confidently contradicted (likely mislabelled) rows pull less.
@@ -83,7 +113,6 @@ export function trainRobustLogistic(
   const bias = new Float64Array(classCount)
   const velocity = new Float64Array(weights.length + classCount)
   const gradient = new Float64Array(weights.length + classCount)
-  const probabilities = new Float64Array(classCount)
   const totalBatches = epochs * Math.ceil(x.rows / batchSize)
   let batchIndex = 0
   for (let epoch = 0; epoch < epochs; epoch++) {
@@ -103,21 +132,7 @@ export function trainRobustLogistic(
             rng,
           )
         : batch
-      for (let position = 0; position < batchRows.length; position++) {
-        const row = inputs.data.subarray(position * cols, (position + 1) * cols)
-        const label = batchLabels[position]
-        forward(row, weights, bias, classCount, probabilities)
-        const damping = exponent > 0 ? probabilities[label] ** exponent : 1
-        probabilities[label] -= 1
-        for (let c = 0; c < classCount; c++) probabilities[c] *= damping / batchRows.length
-        for (let j = 0; j < cols; j++) {
-          const value = row[j]
-          if (value === 0) continue
-          const offset = j * classCount
-          for (let c = 0; c < classCount; c++) gradient[offset + c] += value * probabilities[c]
-        }
-        for (let c = 0; c < classCount; c++) gradient[weights.length + c] += probabilities[c]
-      }
+      addBatchGradient(inputs, batchLabels, { weights, bias, classCount, exponent }, gradient)
       const step = (options.learningRate ?? 0.1) * (1 - (0.9 * batchIndex) / totalBatches)
       for (let i = 0; i < weights.length; i++) {
         velocity[i] = 0.9 * velocity[i] - step * (gradient[i] + l2 * weights[i])

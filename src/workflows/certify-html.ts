@@ -1,7 +1,7 @@
 import { h } from 'preact'
 import { renderToString } from 'preact-render-to-string'
 import { escapeHtml, formatCount, formatPercent } from '../report/html-format.js'
-import { metaItem, renderPage, section } from '../report/page.js'
+import { masthead, metaItem, renderPage, section } from '../report/page.js'
 import { CertifiedCurve, CurveTable } from '../report/views/certificates.js'
 import type { CertifyReport } from './certify-file.js'
 
@@ -23,12 +23,7 @@ function renderHeader(report: CertifyReport): string {
     metaItem('Members', formatCount(model.members)),
     metaItem('Tool', `${escapeHtml(report.tool.name)} ${escapeHtml(report.tool.version)}`),
   ]
-  return [
-    '<header class="masthead"><div class="wrap">',
-    '<p class="brand">poisonguard <span>certified predictions</span></p>',
-    `<h1>${escapeHtml(data.path.split(/[\\/]/).pop() ?? data.path)}</h1>`,
-    `<dl class="meta">${items.join('')}</dl></div></header>`,
-  ].join('')
+  return masthead('certified predictions', data.path, items)
 }
 
 function renderRecords(report: CertifyReport): string {

@@ -1,6 +1,6 @@
 import type { AnnotatorEntry, CrowdReport, GroupEntry } from '../crowd/index.js'
 import { escapeHtml, formatCount, formatPercent } from '../report/html-format.js'
-import { metaItem, renderPage, section } from '../report/page.js'
+import { masthead, metaItem, renderPage, section } from '../report/page.js'
 
 /** Annotators whose confusion matrices are drawn: the flagged first, then the least reliable. */
 const MATRIX_LIMIT = 60
@@ -50,12 +50,7 @@ function renderHeader(report: CrowdReport): string {
         `<code>${escapeHtml(report.gold.path)}</code> · ${formatCount(report.gold.items)} items`,
       ),
     )
-  return [
-    '<header class="masthead"><div class="wrap">',
-    '<p class="brand">poisonguard <span>crowdsourced labels</span></p>',
-    `<h1>${escapeHtml(input.path.split(/[\\/]/).pop() ?? input.path)}</h1>`,
-    `<dl class="meta">${items.join('')}</dl></div></header>`,
-  ].join('')
+  return masthead('crowdsourced labels', input.path, items)
 }
 
 function renderCards(report: CrowdReport): string {

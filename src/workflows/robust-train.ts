@@ -1,0 +1,227 @@
+import type { Dataset } from '../data/dataset.js'
+import type { FeatureMatrix } from '../data/matrix.js'
+import { PoisonguardError } from '../errors.js'
+import { type LoadOptions, loadDataset } from '../io/index.js'
+import type { OutputFile } from '../io/transaction.js'
+import { predictedClasses } from '../models/classifier.js'
+import { type DenseNetwork, networkFromLogistic, predictNetwork } from '../models/dense-network.js'
+import { encodeNetworkModel } from '../models/onnx-export.js'
+import { createWorkerMemberExecutor } from '../parallel/member-executor.js'
+import { type MemberExecutor, type PartitionEnsemble, trainPartitionEnsemble } from '../robust/ensemble.js'
+import type { LearnerId, LearnerOptions } from '../robust/learners.js'
+import { compareSourceModels, type PerSourceReport } from '../robust/per-source.js'
+import { pgdAttack } from '../robust/pgd.js'
+import { trainRobustLogistic } from '../robust/robust-logistic.js'
+import { ensembleFolderOutput } from './ensemble-folder.js'
+
+/** The robust training modes: certified ensembles, per-source models, adversarial training, a noise-robust loss. */
+export const robustModes = ['dpa', 'finite', 'per-source', 'adversarial', 'gce'] as const
+export type RobustMode = (typeof robustModes)[number]
+
+export interface RobustTrainOptions {
+  readonly data: string
+  readonly load?: LoadOptions
+  readonly robust: RobustMode
+  /** dpa, finite: partitions; default 100. */
+  readonly partitions?: number
+  /** finite: buckets per member; default 4. */
+  readonly spread?: number
+  /** dpa, finite, per-source: base learner. */
+  readonly learner?: LearnerId
+  readonly learnerOptions?: LearnerOptions
+  /** adversarial: L∞ radius of PGD during training, in feature units; default 0.1. */
+  readonly epsilon?: number
+  /** adversarial: PGD steps per update; default 3. */
+  readonly pgdSteps?: number
+  /** adversarial, gce: passes over the data; default 5. */
+  readonly epochs?: number
+  /** adversarial: labelled records to report clean and PGD accuracy on, next to standard training. */
+  readonly evaluate?: string
+  readonly seed?: number
+  readonly executor?: MemberExecutor
+  readonly signal?: AbortSignal
+  readonly onProgress?: (fractionDone: number) => void
+}
+
+/** Accuracy of the robust and the standard model on the evaluation records, clean and under PGD. */
+export interface RobustEvaluation {
+  readonly path: string
+  readonly epsilon: number
+  readonly clean: number
+  readonly robust: number
+  readonly standardClean: number
+  readonly standardRobust: number
+}
+
+export type RobustTrainResult =
+  | {
+      readonly mode: 'dpa' | 'finite'
+      readonly ensemble: PartitionEnsemble
+      readonly classNames: readonly string[]
+    }
+  | { readonly mode: 'per-source'; readonly report: PerSourceReport; readonly ids: readonly string[] }
+  | {
+      readonly mode: 'adversarial' | 'gce'
+      readonly network: DenseNetwork
+      readonly classNames: readonly string[]
+      readonly evaluation?: RobustEvaluation
+    }
+
+function labelledFeatures(dataset: Dataset): { x: FeatureMatrix; labels: Int32Array } {
+  const issues: string[] = []
+  if (!dataset.features || dataset.features.cols === 0) issues.push('no numeric feature columns or pixels')
+  if (!dataset.labels || dataset.labels.codes.some((code) => code < 0)) issues.push('records without a label')
+  if (issues.length > 0) {
+    throw PoisonguardError.at(
+      'MISSING_INPUT',
+      { file: dataset.origin.path },
+      `robust training needs labelled numeric data: ${issues.join('; ')}`,
+      'pass the label column with --label and numeric feature columns or an image folder',
+    )
+  }
+  return { x: dataset.features!, labels: dataset.labels!.codes }
+}
+
+/** The range of the features, which PGD keeps its inputs in (e.g. [0, 1] for pixels). */
+function featureRange(x: FeatureMatrix): readonly [number, number] {
+  let low = Number.POSITIVE_INFINITY
+  let high = Number.NEGATIVE_INFINITY
+  for (const value of x.data) {
+    if (value < low) low = value
+    if (value > high) high = value
+  }
+  return [low, high]
+}
+
+async function evaluateAgainstStandard(
+  options: RobustTrainOptions,
+  classNames: readonly string[],
+  robust: DenseNetwork,
+  standard: DenseNetwork,
+  bounds: readonly [number, number],
+): Promise<RobustEvaluation> {
+  const dataset = await loadDataset(options.evaluate!, options.load)
+  const { x } = labelledFeatures(dataset)
+  const index = new Map(classNames.map((name, code) => [name, code]))
+  const labels = Int32Array.from(
+    dataset.labels!.codes,
+    (code) => index.get(dataset.labels!.classes[code]) ?? -1,
+  )
+  const epsilon = options.epsilon ?? 0.1
+  const accuracy = (network: DenseNetwork, inputs: FeatureMatrix) => {
+    const predicted = predictedClasses(predictNetwork(network, inputs))
+    return predicted.filter((code, row) => code === labels[row]).length / Math.max(labels.length, 1)
+  }
+  const attacked = (network: DenseNetwork) =>
+    pgdAttack(
+      network,
+      x,
+      labels.map((label) => Math.max(label, 0)),
+      { epsilon, bounds },
+    )
+  return {
+    path: options.evaluate!,
+    epsilon,
+    clean: accuracy(robust, x),
+    robust: accuracy(robust, attacked(robust)),
+    standardClean: accuracy(standard, x),
+    standardRobust: accuracy(standard, attacked(standard)),
+  }
+}
+
+/**
+ * Trains with one of the robust defences: a certified partition ensemble (dpa, finite), per-source models and their
+ * disagreement test (per-source), adversarial training with PGD (adversarial, reported next to standard training
+ * when `evaluate` is given) or logistic regression with the generalised cross-entropy for noisy labels (gce).
+ */
+export async function robustTrainFile(options: RobustTrainOptions): Promise<RobustTrainResult> {
+  const dataset = await loadDataset(options.data, options.load)
+  const { x, labels } = labelledFeatures(dataset)
+  const classNames = dataset.labels!.classes
+  const seed = options.seed ?? 1
+  if (options.robust === 'adversarial' || options.robust === 'gce') {
+    const bounds = featureRange(x)
+    const common = { classCount: classNames.length, epochs: options.epochs }
+    const adversarial =
+      options.robust === 'adversarial'
+        ? { epsilon: options.epsilon ?? 0.1, steps: options.pgdSteps ?? 3, bounds }
+        : undefined
+    const model = trainRobustLogistic(x, labels, {
+      ...common,
+      adversarial,
+      loss: options.robust === 'gce' ? 'gce' : 'cross-entropy',
+    })
+    const network = networkFromLogistic(model)
+    const evaluation =
+      options.evaluate && adversarial
+        ? await evaluateAgainstStandard(
+            options,
+            classNames,
+            network,
+            networkFromLogistic(trainRobustLogistic(x, labels, common)),
+            bounds,
+          )
+        : undefined
+    return { mode: options.robust, network, classNames, evaluation }
+  }
+  const ownExecutor = options.executor ? undefined : createWorkerMemberExecutor()
+  const executor = options.executor ?? ownExecutor!
+  try {
+    if (options.robust === 'per-source') {
+      const report = await compareSourceModels(
+        x,
+        labels,
+        {
+          sources: dataset.sources,
+          learner: options.learner,
+          learnerOptions: options.learnerOptions,
+          seed,
+          signal: options.signal,
+        },
+        executor,
+      )
+      return { mode: 'per-source', report, ids: dataset.ids }
+    }
+    const ensemble = await trainPartitionEnsemble(
+      x,
+      labels,
+      {
+        partitions: options.partitions ?? 100,
+        scheme: options.robust,
+        spread: options.spread,
+        learner: options.learner,
+        learnerOptions: options.learnerOptions,
+        classCount: classNames.length,
+        texts: dataset.texts,
+        seed,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      },
+      executor,
+    )
+    return { mode: options.robust, ensemble, classNames }
+  } finally {
+    await ownExecutor?.close()
+  }
+}
+
+/**
+ * What a robust training writes at `path`: an ensemble folder, one ONNX model, or the per-source report as JSON
+ * (each source with the ids of the records behind it).
+ */
+export function robustTrainOutput(result: RobustTrainResult, path: string, flag = '--out'): OutputFile {
+  if ('ensemble' in result)
+    return ensembleFolderOutput(result.ensemble, result.classNames, path, flag)
+  if ('report' in result) {
+    const sources = result.report.sources.map(({ records, ...source }) => ({
+      ...source,
+      records: Array.from(records, (row) => result.ids[row]),
+    }))
+    return {
+      path,
+      flag,
+      contents: `${JSON.stringify({ grouping: result.report.grouping, sources }, null, 2)}\n`,
+    }
+  }
+  return { path, flag, contents: encodeNetworkModel(result.network, result.classNames) }
+}
