@@ -51,5 +51,17 @@ export function filterStoredDataset(
 
 /** The intake result a decided batch stores, or undefined while it is pending. */
 export function storedResult(result: string | null): IntakeResult | undefined {
-  return result === null ? undefined : (JSON.parse(result) as IntakeResult)
+  if (result === null) return undefined
+  const stored = JSON.parse(result) as IntakeResult
+  // Results stored before the review app lack the drift columns, the detectors and each record's decision; the
+  // records they list were the flagged or severe ones, so a reviewer may decide about each of them.
+  return {
+    ...stored,
+    check: stored.check && { ...stored.check, columns: stored.check.columns ?? [] },
+    scan: stored.scan && {
+      ...stored.scan,
+      detectors: stored.scan.detectors ?? [],
+      records: stored.scan.records.map((record) => ({ ...record, flagged: record.flagged ?? true })),
+    },
+  }
 }

@@ -7,7 +7,7 @@ import { strongest, suggestedLabelOf } from '../report/groups.js'
 import { recordEvidenceOf } from '../report/html.js'
 import { type ColumnDriftTest, inferImageShape } from '../report/views/drift.js'
 import { previews } from '../report/writers/html.js'
-import { getBatch, getDataset, getSource, getVersion } from '../store/catalog.js'
+import { type BatchRow, getBatch, getDataset, getSource, getVersion } from '../store/catalog.js'
 import type { Store } from '../store/store.js'
 import { version as toolVersion } from '../version.js'
 import { loadStoredDataset, storedResult } from './batch-data.js'
@@ -191,7 +191,7 @@ function queueEvidence(batch: Dataset, report: ScanReport, rows: readonly number
 }
 
 /** The version a batch was judged against: the one it was appended to, else the dataset's current version. */
-async function trustedVersionOf(store: Store, batch: Awaited<ReturnType<typeof getBatch>>) {
+async function trustedVersionOf(store: Store, batch: BatchRow) {
   const dataset = await getDataset(store.db, batch.dataset_id)
   if (batch.version_id) {
     const made = await getVersion(store.db, batch.version_id)

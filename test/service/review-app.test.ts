@@ -151,6 +151,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     expect(batch.status).toBe('needs_review')
     const { context, page } = await logIn('reviewer')
     // Reviewers see only their projects.
+    await page.getByRole('link', { name: 'digits' }).waitFor()
     expect(await page.getByRole('link', { name: 'digits' }).count()).toBe(1)
     expect(await page.getByRole('link', { name: 'elsewhere' }).count()).toBe(0)
     await inspect(page, 'projects')
@@ -163,6 +164,9 @@ describe.skipIf(!hasChromium)('the review app', () => {
     await visit(page, `/batches/${batch.id}/drift`, 'drift', 'columns drifted')
     expect(await page.locator('.drift-map').count()).toBe(1)
     await visit(page, `/projects/${setup.projectId}/sources`, 'sources', 'digits-feed')
+    // Quarantining a source is for owners and admins: the page offers it, the server refuses a reviewer.
+    await page.getByRole('button', { name: 'Quarantine digits-feed' }).click()
+    await page.getByRole('alert').filter({ hasText: 'the reviewer role may not' }).waitFor()
 
     await visit(page, `/batches/${batch.id}/review`, 'review', 'flagged records decided')
     const itemCount = await page.locator('.queue-item').count()
