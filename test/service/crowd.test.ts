@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { AnnotationTable } from '../../src/crowd/types.js'
+import { datasetAnswers } from '../../src/workflows/intake-crowd.js'
 import { crowdLabelledDataset } from '../fixtures/crowd.js'
 import { digits, toCsv } from './data.js'
 import { createUserVia, type ProjectSetup, setUpProject, submitAndWait } from './flow.js'
@@ -114,11 +115,13 @@ describe('crowd answers in the intake service', () => {
   test("the batch's result names the colluders, their group, and few honest annotators", () => {
     const summary = batch.result.crowd
     expect(summary).toMatchObject({ answeredRecords: 300, annotators: 20 })
+    // Annotators are named after the source their answers came through.
+    const colluders = crowd.colluderIds.map((id) => `feedback-feed/${id}`)
     const flagged = summary.flaggedAnnotators.map((entry: Json) => entry.annotator)
-    expect(crowd.colluderIds.filter((id) => flagged.includes(id)).length).toBeGreaterThanOrEqual(3)
-    expect(flagged.filter((id: string) => !crowd.colluderIds.includes(id)).length).toBeLessThanOrEqual(1)
+    expect(colluders.filter((id) => flagged.includes(id)).length).toBeGreaterThanOrEqual(3)
+    expect(flagged.filter((id: string) => !colluders.includes(id)).length).toBeLessThanOrEqual(1)
     const group = summary.groups.find(
-      (entry: Json) => crowd.colluderIds.filter((id) => entry.annotators.includes(id)).length >= 3,
+      (entry: Json) => colluders.filter((id) => entry.annotators.includes(id)).length >= 3,
     )
     expect(group?.pushed).toMatchObject({ trueClass: '7', label: '1' })
     expect(group?.evidence.length).toBeGreaterThan(0)
@@ -126,6 +129,41 @@ describe('crowd answers in the intake service', () => {
     const crowdReason = batch.result.reasons.find((reason: Json) => reason.stage === 'crowd')
     expect(crowdReason?.decision).toBe('needs_review')
     for (const colluder of group.annotators) expect(crowdReason.message).toContain(colluder)
+  })
+
+  test("a source answers only for its own annotators, never in another source's name", async () => {
+    const other = await createUserVia(t, 'second-vendor')
+    await t.call('PUT', `/v1/projects/${setup.projectId}/members/${other.id}`, {
+      token: t.adminToken,
+      body: { role: 'contributor' },
+    })
+    const source = await t.call('POST', `/v1/projects/${setup.projectId}/sources`, {
+      token: t.adminToken,
+      body: { name: 'second-feed', ownerUserId: other.id },
+    })
+    const answers = answersAbout(crowd.table, 0, 5).filter((answer) => answer.annotator === 'worker0')
+    const sent = await t.call('POST', `/v1/datasets/${setup.datasetId}/annotations`, {
+      token: other.token,
+      body: { sourceId: source.body.id, answers: answers.map((answer) => ({ ...answer, label: '3' })) },
+    })
+    expect(sent.status).toBe(201)
+    const table = await datasetAnswers(t.service.store, setup.datasetId)
+    expect(table?.annotatorIds).toEqual(
+      expect.arrayContaining(['feedback-feed/worker0', 'second-feed/worker0']),
+    )
+  })
+
+  test('submissions of answers count against the per-source hourly limit', async () => {
+    const policy = await t.call('PUT', `/v1/projects/${setup.projectId}/policy`, {
+      token: t.adminToken,
+      body: { requireSigned: false, maxBatchesPerHour: 2 },
+    })
+    expect(policy.status).toBe(200)
+    const refused = await submit(answersAbout(crowd.table, 0, 10))
+    expect(refused.status).toBe(429)
+    expect(refused.body.error.message).toMatch(
+      /sent 2 submissions of answers in the last hour; the limit is 2/,
+    )
   })
 
   test('a quarantined source may send no answers', async () => {
