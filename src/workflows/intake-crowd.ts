@@ -85,7 +85,7 @@ export async function submitAnnotations(
   })
 }
 
-/** Submissions of answers per source and hour share the project's `maxBatchesPerHour` with batches' own count. */
+/** A source may send `maxBatchesPerHour` submissions of answers an hour, counted apart from its batches. */
 async function checkAnswerRate(trx: Db, source: SourceRow, policy: IntakePolicy): Promise<void> {
   const since = new Date(Date.now() - 3_600_000).toISOString()
   const row = await trx
