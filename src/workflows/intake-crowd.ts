@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { type AnnotationTable, AnnotationTableBuilder, describeInputWarning } from '../crowd/index.js'
+import {
+  type AnnotationTable,
+  AnnotationTableBuilder,
+  type AnnotatorEntry,
+  aggregateCrowd,
+  annotatorEntries,
+  describeInputWarning,
+  type GroupEntry,
+  groupEntries,
+} from '../crowd/index.js'
 import { PoisonguardError } from '../errors.js'
 import { getBatch, getDataset, getSource, type SourceRow } from '../store/catalog.js'
 import type { Db, Store } from '../store/store.js'
+import { SCAN_MODEL } from './crowd-scan.js'
 import type { IntakePolicy } from './intake-policy.js'
 import { projectPolicy, requireActiveSource } from './intake-service.js'
 
@@ -122,4 +132,38 @@ export async function datasetAnswers(store: Store, datasetId: string): Promise<A
       answers.push({ ...answer, annotator: `${set.name}/${answer.annotator}` })
     }
   return tableOf(answers).table
+}
+
+/** The whole crowd of a dataset as the intake scan sees it: every annotator's reliability and why any was set aside. */
+export interface DatasetCrowd {
+  answers: number
+  items: number
+  annotators: Pick<
+    AnnotatorEntry,
+    'annotator' | 'answers' | 'reliability' | 'interval' | 'weight' | 'flagged' | 'reason'
+  >[]
+  groups: GroupEntry[]
+}
+
+/** Aggregates every answer about a dataset with the scan's model; undefined when nobody sent any. */
+export async function datasetCrowd(store: Store, datasetId: string): Promise<DatasetCrowd | undefined> {
+  const table = await datasetAnswers(store, datasetId)
+  if (!table) return undefined
+  const result = aggregateCrowd(table, { model: SCAN_MODEL })
+  return {
+    answers: table.item.length,
+    items: table.itemIds.length,
+    annotators: annotatorEntries(table, result).map(
+      ({ annotator, answers, reliability, interval, weight, flagged, reason }) => ({
+        annotator,
+        answers,
+        reliability,
+        interval,
+        weight,
+        flagged,
+        reason,
+      }),
+    ),
+    groups: groupEntries(table, result),
+  }
 }

@@ -50,6 +50,8 @@ describe('crowd answers in the intake service', () => {
     })
 
   test('a contributor submits answers through its source, and every submission is audited', async () => {
+    const none = await t.call('GET', `/v1/datasets/${setup.datasetId}/crowd`, { token: t.adminToken })
+    expect(none.status).toBe(404)
     const size = crowd.poisoned.rowCount
     for (const [from, to] of [
       [0, REFERENCE_ROWS],
@@ -129,6 +131,21 @@ describe('crowd answers in the intake service', () => {
     const crowdReason = batch.result.reasons.find((reason: Json) => reason.stage === 'crowd')
     expect(crowdReason?.decision).toBe('needs_review')
     for (const colluder of group.annotators) expect(crowdReason.message).toContain(colluder)
+  })
+
+  test('reviewers see the whole crowd as the scan aggregated it; contributors do not', async () => {
+    const report = await t.call('GET', `/v1/datasets/${setup.datasetId}/crowd`, { token: t.adminToken })
+    expect(report.status).toBe(200)
+    expect(report.body).toMatchObject({ answers: crowd.table.item.length, items: crowd.poisoned.rowCount })
+    expect(report.body.annotators).toHaveLength(20)
+    const flagged = report.body.annotators
+      .filter((entry: Json) => entry.flagged)
+      .map((entry: Json) => entry.annotator)
+    expect(flagged).toEqual(batch.result.crowd.flaggedAnnotators.map((entry: Json) => entry.annotator))
+    const denied = await t.call('GET', `/v1/datasets/${setup.datasetId}/crowd`, {
+      token: setup.contributorToken,
+    })
+    expect(denied.status).toBe(403)
   })
 
   test("a source answers only for its own annotators, never in another source's name", async () => {
