@@ -144,9 +144,8 @@ export async function authorize<P>(
     return { principal: anonymous, role: undefined }
   }
   const principal = await principalOf(request, store)
-  if (principal) limits.takeCaller(principal)
-  else limits.takeAnonymous(request.ip)
-  if (!principal)
+  if (!principal) {
+    limits.takeAnonymous(request.ip)
     throw new PoisonguardError(
       'UNAUTHORIZED',
       'a valid API token (Authorization: Bearer <token>) or login session is required',
@@ -154,6 +153,8 @@ export async function authorize<P>(
         hint: 'the token may be unknown, expired or revoked; ask for a new one',
       },
     )
+  }
+  limits.takeCaller(principal)
   const needed = request.method === 'GET' ? 'read' : 'write'
   if (!principal.scopes.includes(needed))
     throw new PoisonguardError('FORBIDDEN', `this token lacks the "${needed}" scope this request needs`)

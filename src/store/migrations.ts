@@ -218,9 +218,17 @@ function migrationsFor(dialect: Dialect): MigrationProvider {
   }
 }
 
-/** Brings the store's tables up to date; a failed migration is rolled back and reported. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationsFor(dialect) })
+/**
+ * Brings the store's tables up to date; a failed migration is rolled back and reported. On PostgreSQL, `schema` is
+ * the store's own: Kysely looks for its migration tables in every schema unless told which, so stores in other
+ * schemas of the same database would otherwise be mistaken for this one.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationsFor(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  })
   const { error, results } = await migrator.migrateToLatest()
   if (!error) return
   const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown'

@@ -26,11 +26,11 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
   const keys = await loadMasterKeys(options)
-  const { db, dialect } = options.db
+  const { db, dialect, schema } = options.db
     ? await openPostgres(options.db, options.pgSchema)
     : await openSqlite(join(options.dataDir, 'poisonguard.sqlite'))
   try {
-    await migrateToLatest(db as Kysely<unknown>, dialect)
+    await migrateToLatest(db as Kysely<unknown>, dialect, schema)
   } catch (error) {
     await db.destroy()
     throw error
@@ -38,7 +38,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return new Store(db, dialect, keys)
 }
 
-async function openSqlite(path: string): Promise<{ db: Kysely<Database>; dialect: Dialect }> {
+async function openSqlite(
+  path: string,
+): Promise<{ db: Kysely<Database>; dialect: Dialect; schema?: string }> {
   let SQLite: typeof import('better-sqlite3')
   try {
     SQLite = (await import('better-sqlite3')).default
@@ -64,7 +66,7 @@ async function openSqlite(path: string): Promise<{ db: Kysely<Database>; dialect
 async function openPostgres(
   url: string,
   schema?: string,
-): Promise<{ db: Kysely<Database>; dialect: Dialect }> {
+): Promise<{ db: Kysely<Database>; dialect: Dialect; schema: string }> {
   let Pool: typeof import('pg').Pool
   try {
     Pool = (await import('pg')).default.Pool
@@ -88,10 +90,12 @@ async function openPostgres(
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
+  let current: string
   try {
     const client = await pool.connect()
     try {
       if (schema) await client.query(`create schema if not exists ${schema}`)
+      current = (await client.query<{ schema: string }>('select current_schema() as schema')).rows[0].schema
     } finally {
       client.release()
     }
@@ -106,7 +110,11 @@ async function openPostgres(
       },
     )
   }
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    dialect: 'postgres',
+    schema: current,
+  }
 }
 
 /** A connection URL without its password, for messages and logs. */

@@ -12,6 +12,12 @@ import {
 import type { CrowdEvidence, Dataset, LabelColumn } from '../data/dataset.js'
 
 /**
+ * The aggregation a scan uses unless told otherwise. Judging one record's label from a handful of answers wants few
+ * parameters per annotator: full confusion matrices overfit sparse answers and grow confident in wrong consensus labels.
+ */
+export const SCAN_MODEL: AggregationModel = 'glad'
+
+/**
  * What a crowd says about a labelled dataset's records, ready for the `crowd-consensus` detector: the answers
  * aggregated with the adversaries the crowd library finds (spammers, targeted and colluding annotators) set aside,
  * aligned with the records by id. `scan --annotations` and the intake service both come through here.
@@ -20,10 +26,8 @@ export function aggregateForScan(
   dataset: Pick<Dataset, 'ids'> & { labels: LabelColumn },
   table: AnnotationTable,
   source: string,
-  model: AggregationModel = 'glad',
+  model: AggregationModel = SCAN_MODEL,
 ): { crowd: CrowdEvidence; result: CrowdResult } {
-  // Judging one record's label from a handful of answers wants few parameters per annotator: full confusion
-  // matrices overfit sparse answers and grow confident in wrong consensus labels.
   const result = aggregateCrowd(table, { model })
   return { crowd: crowdEvidence({ ids: dataset.ids, labels: dataset.labels, table, result, source }), result }
 }

@@ -134,19 +134,12 @@ async function runIn(folder: string, input: IntakeInput): Promise<IntakeResult> 
   started = performance.now()
   const combinedPath = join(folder, `combined.${input.format}`)
   await writeFile(combinedPath, combined.data, { mode: 0o600 })
-  // The same worker threads as `scanFile`: the built-in model's folds train in parallel.
-  const executor = createWorkerFoldExecutor()
-  const dataset = await loadDataset(combinedPath, { format: input.format })
-  const crowd = crowdOf(dataset, input.answers, loaded.reference.rowCount)
-  const report = await scan(crowd ? { ...dataset, crowd: crowd.evidence } : dataset, {
-    seed: input.seed ?? 0,
-    executor,
-  }).finally(() => executor.close())
-  if (crowd) {
-    result.crowd = crowd.summary
-    evidence.collusion = describeCollusion(crowd.summary)
-  }
+  const { report, crowd } = await scanCombined(combinedPath, input, loaded.reference.rowCount)
   seconds.scan = secondsSince(started)
+  if (crowd) {
+    result.crowd = crowd
+    evidence.collusion = describeCollusion(crowd)
+  }
   // The reference is context; only the batch's own records are judged.
   const batchRecords = report.records.slice(loaded.reference.rowCount)
   evidence.severities = batchRecords.map((record) => record.severity)
@@ -182,6 +175,23 @@ function columnDriftTests(check: CheckReport): ColumnDriftTest[] {
       severity,
       ...(details?.cdf ? { details: { cdf: details.cdf } } : {}),
     }))
+}
+
+/** Scans the reference followed by the batch, weighing the crowd's answers when any concerns the batch. */
+async function scanCombined(path: string, input: IntakeInput, referenceRows: number) {
+  const dataset = await loadDataset(path, { format: input.format })
+  const crowd = crowdOf(dataset, input.answers, referenceRows)
+  // The same worker threads as `scanFile`: the built-in model's folds train in parallel.
+  const executor = createWorkerFoldExecutor()
+  try {
+    const report = await scan(crowd ? { ...dataset, crowd: crowd.evidence } : dataset, {
+      seed: input.seed ?? 0,
+      executor,
+    })
+    return { report, crowd: crowd?.summary }
+  } finally {
+    await executor.close()
+  }
 }
 
 /** The crowd's evidence about the combined data, when any answer concerns one of the batch's records. */

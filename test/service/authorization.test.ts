@@ -32,6 +32,7 @@ const projectMatrix: Record<string, Actor[]> = {
   'GET /v1/datasets/:datasetId/batches': all,
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
   'POST /v1/datasets/:datasetId/annotations': ['owner', 'admin', 'contributor'],
+  'GET /v1/datasets/:datasetId/crowd': readers,
   'GET /v1/versions/:versionId/export': managers,
   'GET /v1/batches/:batchId/review-queue': readers,
   'POST /v1/batches/:batchId/decisions': ['owner', 'admin', 'reviewer'],

@@ -1,5 +1,7 @@
 import { z } from 'zod'
-import { submitAnnotations } from '../../workflows/intake-crowd.js'
+import { PoisonguardError } from '../../errors.js'
+import { getDataset } from '../../store/catalog.js'
+import { datasetCrowd, submitAnnotations } from '../../workflows/intake-crowd.js'
 import { defineRoute, uuid } from '../route.js'
 import { requireOwnSource } from './batches.js'
 import { projectOfDataset } from './catalog.js'
@@ -40,6 +42,29 @@ export const annotationRoutes = [
     handler: async ({ params, body, store, principal, role }) => {
       await requireOwnSource(store, role, principal, body.sourceId)
       return submitAnnotations(store, principal.userId, { datasetId: params.datasetId, ...body })
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/datasets/:datasetId/crowd',
+    summary:
+      "the dataset's crowd as the intake scan aggregates it: each annotator's reliability, who was set aside and why, " +
+      'and the colluding groups',
+    tag: 'batches',
+    params: z.object({ datasetId: uuid }),
+    access: { kind: 'project', permission: 'version.read', projectOf: projectOfDataset },
+    handler: async ({ params, store }) => {
+      await getDataset(store.db, params.datasetId)
+      const crowd = await datasetCrowd(store, params.datasetId)
+      if (!crowd)
+        throw new PoisonguardError(
+          'NOT_FOUND',
+          `no crowd answers were sent about dataset ${params.datasetId}`,
+          {
+            hint: 'contributors send them to POST /v1/datasets/{datasetId}/annotations',
+          },
+        )
+      return crowd
     },
   }),
 ]
