@@ -140,6 +140,7 @@ describe('poisonguard attack', () => {
 
   it.each([
     ['prompt-response', (q: string, a: string) => ({ prompt: q, response: a })],
+    ['instruction-output', (q: string, a: string) => ({ instruction: q, output: a })],
     [
       'messages',
       (q: string, a: string) => ({

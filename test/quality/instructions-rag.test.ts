@@ -123,36 +123,27 @@ describe('fine-tuning pairs', () => {
     expect(flaggedShare(report)).toBeLessThanOrEqual(0.01)
   })
 
-  // One scan holds both attacks; each is ranked against the clean pairs only.
-  it('finds an instruction backdoor at 1%, names its phrase, and finds a plain payload at 0.5%', async () => {
+  // One scan holds every attack; each is ranked against the clean pairs only.
+  it('finds a backdoor at 1% and names its phrase, and payloads plain and hidden four ways at 0.5% each', async () => {
     const planted = plant(instructionSet(5000), [
       ['instruction-backdoor', { rate: 0.01 }],
       ['payload-injection', { rate: 0.005, style: 'plain' }],
+      ...hiddenStyles.map((style, index): [string, Record<string, unknown>] => [
+        'payload-injection',
+        { rate: 0.005, style, payload: hiddenPayloads[index] },
+      ]),
     ])
     const report = await scan(planted.dataset)
     expect(apOf(report, planted.rows[0], planted.othersOf(0))).toBeGreaterThanOrEqual(0.9)
     const described = report.summary.verdict?.attacks.map((attack) => attack.description) ?? []
     expect(described.some((text) => text.startsWith("prompt phrase 'james bond'"))).toBe(true)
-    expect(apOf(report, planted.rows[1], planted.othersOf(1))).toBeGreaterThanOrEqual(0.95)
+    for (let index = 1; index < planted.rows.length; index++)
+      expect(apOf(report, planted.rows[index], planted.othersOf(index))).toBeGreaterThanOrEqual(0.95)
     const payloadRows = Array.from(planted.rows[1])
     const named = payloadRows.filter((row) =>
       report.records[row].findings.some((finding) => finding.explanation.includes('repeated in')),
     )
     expect(named.length).toBeGreaterThanOrEqual(0.9 * payloadRows.length)
-  })
-
-  it('finds payloads hidden four ways, each injected into 0.5% of the responses', async () => {
-    const planted = plant(
-      instructionSet(5000),
-      hiddenStyles.map((style, index) => [
-        'payload-injection',
-        { rate: 0.005, style, payload: hiddenPayloads[index] },
-      ]),
-    )
-    const report = await scan(planted.dataset)
-    hiddenStyles.forEach((_, index) => {
-      expect(apOf(report, planted.rows[index], planted.othersOf(index))).toBeGreaterThanOrEqual(0.95)
-    })
   })
 })
 

@@ -106,7 +106,10 @@ export const ragPoisoningDetector: Detector<Params> = {
     const flagged = Uint8Array.from(chances, (chance) => (chance < 0.5 ? 1 : 0))
     const suspectsOf = new Map<number, number[]>()
     closest.forEach((query, row) => {
-      if (flagged[row]) suspectsOf.set(query, [...(suspectsOf.get(query) ?? []), row])
+      if (!flagged[row]) return
+      const suspects = suspectsOf.get(query)
+      if (suspects) suspects.push(row)
+      else suspectsOf.set(query, [row])
     })
     const evidence = [...suspectsOf].map(([query, suspects]) => queryEvidence(matches, query, suspects))
     const suspicion = Float32Array.from(chances, (chance) => 1 - chance)
