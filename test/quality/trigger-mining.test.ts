@@ -29,10 +29,6 @@ async function mineTriggers(dataset: Dataset): Promise<DetectorResult> {
   return outcome.result
 }
 
-function flaggedCount(result: DetectorResult): number {
-  return result.flagged.reduce((sum, flag) => sum + flag, 0)
-}
-
 interface TriggerInfo {
   label: string
   description: string
@@ -43,16 +39,7 @@ function triggersOf(result: DetectorResult): TriggerInfo[] {
   return result.info.triggers as TriggerInfo[]
 }
 
-describe('trigger-mining on clean data', () => {
-  it.each([
-    { name: 'mnist', dataset: () => mnist },
-    { name: 'spam', dataset: () => spam },
-  ])('reports no trigger and flags at most 1% of clean $name', async ({ dataset }) => {
-    const result = await mineTriggers(dataset())
-    expect(triggersOf(result)).toEqual([])
-    expect(flaggedCount(result)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
-  })
-})
+// That trigger-mining finds no trigger in the clean digits and mails is checked in zoo.test.ts, on its clean scans.
 
 describe('trigger-mining on image backdoors in MNIST', () => {
   it('names a 3×3 patch at a fixed place and ranks its carriers first', async () => {

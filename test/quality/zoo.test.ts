@@ -48,12 +48,24 @@ const flipFloor: Record<ZooName, number> = {
 
 const zoo = Object.keys(cleanFlagCeiling) as ZooName[]
 
+const cleanScans = new Map<ZooName, Promise<PreparedScan>>()
+
+/** The default scan of a clean zoo dataset, run once per file for every check on it. */
+function cleanScan(name: ZooName): Promise<PreparedScan> {
+  let entry = cleanScans.get(name)
+  if (!entry) {
+    entry = prepareAsScan(zooDataset(name), backend).then((input) => scanPrepared(input))
+    cleanScans.set(name, entry)
+  }
+  return entry
+}
+
 describe.each(zoo)('the %s zoo dataset', (name) => {
   let dataset: Dataset
   let clean: PreparedScan
   beforeAll(async () => {
     dataset = zooDataset(name)
-    clean = await scanPrepared(await prepareAsScan(dataset, backend))
+    clean = await cleanScan(name)
   })
 
   it(`flags at most ${100 * cleanFlagCeiling[name]}% of the clean data`, () => {
@@ -76,6 +88,30 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
     expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(flipFloor[name])
     // Under 10% noise a few more honest records look doubtful than in the clean data.
     expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
+  })
+})
+
+/*
+ * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts,
+ * trigger-mining.test.ts) are held to silence on the clean digits and mails here, on the scans this file runs
+ * anyway.
+ */
+describe.each(['mnist-28', 'spam'] as ZooName[])('the full scan of the clean %s data', (name) => {
+  it('runs spectral-signature and activation-clustering, and neither flags anything', async () => {
+    const { report } = await cleanScan(name)
+    for (const id of ['spectral-signature', 'activation-clustering']) {
+      const ours = report.detectors.find((detector) => detector.id === id)!
+      expect(ours.status).toBe('ok')
+      expect(ours.flagged).toBe(0)
+    }
+  })
+
+  it('has trigger-mining report no trigger and flag at most 1% of it', async () => {
+    const { report } = await cleanScan(name)
+    const mining = report.detectors.find((detector) => detector.id === 'trigger-mining')!
+    expect(mining.status).toBe('ok')
+    expect(mining.info?.triggers).toEqual([])
+    expect(mining.flagged).toBeLessThanOrEqual(0.01 * report.records.length)
   })
 })
 
