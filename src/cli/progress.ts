@@ -8,29 +8,40 @@ export interface ProgressReporter {
 
 const silent: ProgressReporter = { update() {}, stop() {} }
 
-/** A progress bar on stderr for long steps, shown only on an interactive terminal and never with --quiet. */
+/** Seconds left of a step from its own pace so far; empty until it has moved. */
+function remaining(elapsedSeconds: number, fractionDone: number): string {
+  if (fractionDone <= 0 || fractionDone >= 1 || elapsedSeconds < 1) return ''
+  const seconds = Math.round((elapsedSeconds * (1 - fractionDone)) / fractionDone)
+  const text =
+    seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`
+  return ` | ETA ${text}`
+}
+
+/**
+ * A progress bar on stderr for long steps, shown only on an interactive terminal and never with --quiet. Steps can
+ * interleave (the model's folds run while detectors do), so each step's ETA comes from that step's own start.
+ */
 export function createProgressReporter(io: CliIo, quiet: boolean): ProgressReporter {
   if (quiet || !io.interactive) return silent
   const bar = new SingleBar({
-    format: ' {step} [{bar}] {percentage}% | {duration_formatted} | ETA {eta_formatted}',
-    etaBuffer: 20,
+    format: ' {step} [{bar}] {percentage}% | {duration_formatted}{remaining}',
     hideCursor: true,
     clearOnComplete: true,
     stream: process.stderr,
   })
+  const startedAt = new Map<string, number>()
   let started = false
-  let currentStep: string | undefined
   return {
     update(step, fractionDone) {
+      const now = Date.now()
+      if (!startedAt.has(step)) startedAt.set(step, now)
+      const left = remaining((now - startedAt.get(step)!) / 1000, fractionDone)
       const value = Math.round(fractionDone * 100)
-      // Each step restarts the bar, so elapsed time and ETA are the step's own, not a blend of unlike phases.
-      if (!started || step !== currentStep) {
-        if (started) bar.stop()
-        bar.start(100, value, { step })
+      if (!started) {
+        bar.start(100, value, { step, remaining: left })
         started = true
-        currentStep = step
       } else {
-        bar.update(value, { step })
+        bar.update(value, { step, remaining: left })
       }
     },
     stop() {

@@ -120,22 +120,22 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
         outOfFoldProbabilitiesSource: predProbs,
       }
     : rest
-  const read = await loadDataset(path, load)
-  const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
-  if (!manifest) {
-    const seed = rest.seed ?? 0
-    const scanned = maxRows === undefined ? loaded : sampleDataset(loaded, maxRows, seed)
-    const report = await scan(scanned, scanOptions)
-    if (scanned !== loaded)
-      report.dataset.sample = { rows: scanned.rowCount, totalRows: loaded.rowCount, seed }
-    return { status: 'scanned', dataset: scanned, report }
-  }
-  if (maxRows !== undefined)
+  if (maxRows !== undefined && manifest)
     throw new PoisonguardError(
       'INVALID_ARGUMENT',
       '--max-rows cannot be combined with --manifest: a sample cannot be verified record by record against it',
       { hint: 'verify the whole file without --max-rows' },
     )
+  const seed = rest.seed ?? 0
+  const whole = await loadDataset(path, load)
+  // Sampled before the crowd's answers are aligned, so they are matched to the records that stay.
+  const read = maxRows === undefined ? whole : sampleDataset(whole, maxRows, seed)
+  const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
+  if (!manifest) {
+    const report = await scan(loaded, scanOptions)
+    if (read !== whole) report.dataset.sample = { rows: read.rowCount, totalRows: whole.rowCount, seed }
+    return { status: 'scanned', dataset: loaded, report }
+  }
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,

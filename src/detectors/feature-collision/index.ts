@@ -2,7 +2,14 @@ import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import type { Detector } from '../types.js'
-import { type FocalInstance, focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
+import {
+  type FocalInstance,
+  fitGroupSizes,
+  focalInstances,
+  groupSizePValueFrom,
+  leaveOutSize,
+  sameLabelGroups,
+} from './score.js'
 
 const paramsSchema = z
   .object({
@@ -81,10 +88,11 @@ function testGroups(
   })
   const crowds = withFocal.map(({ focal: instance }) => instance.members)
   const count = crowds.filter((crowd) => crowd >= 2).length
+  const fit = fitGroupSizes(crowds)
   return withFocal
-    .map(({ members, focal: instance }, index) => {
-      const others = crowds.filter((_, other) => other !== index)
-      return { members, focal: instance, pValue: groupSizePValue(instance.members, others, count) }
+    .map(({ members, focal: instance }) => {
+      const others = leaveOutSize(fit, instance.members)
+      return { members, focal: instance, pValue: groupSizePValueFrom(instance.members, others, count) }
     })
     .sort((a, b) => a.pValue - b.pValue || b.members.length - a.members.length)
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import { focalInstances, groupSizePValue, sameLabelGroups } from './score.js'
+import {
+  fitGroupSizes,
+  focalInstances,
+  groupSizePValue,
+  groupSizePValueFrom,
+  leaveOutSize,
+  sameLabelGroups,
+} from './score.js'
 
 /** A neighbour graph from explicit lists (distances are the positions). */
 function graphOf(lists: number[][]): NeighbourGraph {
@@ -47,5 +54,15 @@ describe('feature-collision groups', () => {
     // Heavy-tailed sizes, as in mixed text classes, make a large group ordinary.
     const heavy = Array.from({ length: 200 }, (_, index) => Math.round(2 * 1.03 ** index))
     expect(groupSizePValue(40, heavy, 200)).toBeGreaterThan(0.5)
+  })
+
+  it('gives each group the same p-value from one fit with it left out as from a refit on the others', () => {
+    const sizes = [1, 2, 2, 3, 2, 7, 1, 40, 5, 2, 3]
+    const fit = fitGroupSizes(sizes)
+    sizes.forEach((size, index) => {
+      const others = sizes.filter((_, other) => other !== index)
+      const fromFit = groupSizePValueFrom(size, leaveOutSize(fit, size), sizes.length)
+      expect(fromFit).toBeCloseTo(groupSizePValue(size, others, sizes.length), 12)
+    })
   })
 })
