@@ -25,14 +25,14 @@ export function registerDatasetsCommand(program: Command, io: CliIo): void {
     })
   datasets
     .command('export')
-    .description('write a built-in dataset to a file (mnist as CSV, spam as JSON Lines)')
+    .description('write a built-in dataset to a file, as CSV or JSON Lines by the extension of --out')
     .argument('<name>', `one of: ${Object.keys(builtinDatasets).join(', ')}`)
     .requiredOption('--out <file>', 'where to write it')
     .option('--limit <rows>', 'only the first rows', parsePositiveInteger)
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ poisonguard datasets export mnist --out mnist.csv\n  $ poisonguard datasets export spam --out spam.jsonl --limit 1000',
+      '\nExamples:\n  $ poisonguard datasets export mnist --out mnist.csv\n  $ poisonguard datasets export spam --out spam.jsonl --limit 1000\n  $ poisonguard datasets export spam --out spam.csv',
     )
     .action(async (name: string, flags: { out: string; limit?: number; quiet?: boolean }) => {
       const dataset = getBuiltinDataset(name)

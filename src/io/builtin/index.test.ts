@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isPoisonguardError } from '../../errors.js'
+import { loadDataset } from '../load.js'
 import {
   builtinDatasets,
   formatPixel,
@@ -87,6 +88,37 @@ describe('builtinDatasets', () => {
       expect(['spam', 'ham']).toContain(row.label)
       expect(row.text.length).toBeGreaterThan(100)
     }
+  })
+
+  it('writes the format the output names, and each file loads back as the same records', async () => {
+    const spamCsv = join(folder, 'spam.csv')
+    const spamJsonl = join(folder, 'spam-same.jsonl')
+    await builtinDatasets.spam.write(spamCsv, { limit: 40 })
+    await builtinDatasets.spam.write(spamJsonl, { limit: 40 })
+    const [fromCsv, fromJsonl] = await Promise.all([loadDataset(spamCsv), loadDataset(spamJsonl)])
+    expect(fromCsv.ids).toEqual(fromJsonl.ids)
+    expect(fromCsv.labels?.classes).toEqual(fromJsonl.labels?.classes)
+    expect(fromCsv.labels?.codes).toEqual(fromJsonl.labels?.codes)
+    expect(fromCsv.texts).toEqual(fromJsonl.texts)
+    expect(fromCsv.texts?.some((text) => text.includes('"') && text.includes('\n'))).toBe(true)
+
+    const mnistJsonl = join(folder, 'mnist.jsonl')
+    const mnistCsv = join(folder, 'mnist-same.csv')
+    await builtinDatasets.mnist.write(mnistJsonl, { limit: 30 })
+    await builtinDatasets.mnist.write(mnistCsv, { limit: 30 })
+    const [digitsJsonl, digitsCsv] = await Promise.all([loadDataset(mnistJsonl), loadDataset(mnistCsv)])
+    expect(digitsJsonl.ids).toEqual(digitsCsv.ids)
+    expect(digitsJsonl.featureNames).toEqual(digitsCsv.featureNames)
+    expect(digitsJsonl.features).toEqual(digitsCsv.features)
+    expect(digitsJsonl.labels?.codes).toEqual(digitsCsv.labels?.codes)
+  })
+
+  it('refuses an output it cannot write, before creating it', async () => {
+    const out = join(folder, 'spam.parquet')
+    const failure = await builtinDatasets.spam.write(out, { limit: 5 }).catch((error) => error)
+    expect(isPoisonguardError(failure) && failure.code).toBe('UNKNOWN_FORMAT')
+    expect(String(failure.hint)).toMatch(/\.csv or \.jsonl/)
+    expect((await readdir(folder)).filter((name) => name.startsWith('spam.parquet'))).toEqual([])
   })
 
   it('leaves no file behind when writing fails, and validates the limit first', async () => {

