@@ -210,8 +210,7 @@ export async function robustTrainFile(options: RobustTrainOptions): Promise<Robu
  * (each source with the ids of the records behind it).
  */
 export function robustTrainOutput(result: RobustTrainResult, path: string, flag = '--out'): OutputFile {
-  if ('ensemble' in result)
-    return ensembleFolderOutput(result.ensemble, result.classNames, path, flag)
+  if ('ensemble' in result) return ensembleFolderOutput(result.ensemble, result.classNames, path, flag)
   if ('report' in result) {
     const sources = result.report.sources.map(({ records, ...source }) => ({
       ...source,
