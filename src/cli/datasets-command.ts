@@ -25,7 +25,7 @@ export function registerDatasetsCommand(program: Command, io: CliIo): void {
     })
   datasets
     .command('export')
-    .description('write a built-in dataset to a file, as CSV or JSON Lines by the extension of --out')
+    .description('write a built-in dataset to a file: CSV, JSON Lines or Parquet by the extension of --out')
     .argument('<name>', `one of: ${Object.keys(builtinDatasets).join(', ')}`)
     .requiredOption('--out <file>', 'where to write it')
     .option('--limit <rows>', 'only the first rows', parsePositiveInteger)

