@@ -106,6 +106,7 @@ export {
   type RobustMode,
   type RobustTrainOptions,
   type RobustTrainResult,
+  robustLogisticProcedure,
   robustModes,
   robustTrainFile,
   robustTrainOutput,

@@ -99,6 +99,7 @@ describe('public API', () => {
         "renderCheckHtml",
         "renderCrowdHtml",
         "renderHtmlReport",
+        "robustLogisticProcedure",
         "robustModes",
         "robustTrainFile",
         "robustTrainOutput",

@@ -1,5 +1,15 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { writeOutputsAtomically } from '../io/transaction.js'
 import { type BuiltinModelKind, builtinModelKinds } from '../models/train-network.js'
+import { baseLearners, type LearnerId } from '../robust/learners.js'
+import {
+  type RobustMode,
+  type RobustTrainResult,
+  robustLogisticProcedure,
+  robustModes,
+  robustTrainFile,
+  robustTrainOutput,
+} from '../workflows/robust-train.js'
 import { type TrainModelResult, trainModel } from '../workflows/train-model.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
@@ -17,6 +27,11 @@ interface TrainFlags extends DatasetFlags {
   learningRate?: number
   l2?: number
   quiet?: boolean
+  robust?: RobustMode
+  partitions?: number
+  learner?: LearnerId
+  epsilon?: number
+  pgdSteps?: number
 }
 
 const examples = `
@@ -24,11 +39,19 @@ Examples:
   $ poisonguard train mnist.csv --model mlp --out mnist.onnx --key team.pem
   $ poisonguard train spam.csv --model logreg --out spam.onnx --manifest spam.manifest.json
   $ poisonguard train data.csv --model mlp --hidden 128 --epochs 10 --seed 7 --out model.onnx
+  $ poisonguard train mnist.csv --robust dpa --partitions 100 --learner knn --out ensemble/
+  $ poisonguard train mnist.csv --robust adversarial --epsilon 0.1 --out robust.onnx
+  $ poisonguard train data.csv --robust per-source --source source --out sources.json
 
 Writes the model as ONNX (input "features" float32 [rows, columns], output "probabilities" [rows, classes]) and
 its model card <out>.card.json beside it: a DSSE envelope (Ed25519-signed with --key) whose in-toto statement
 names the model by SHA-256 and records the training data's file hash, record Merkle root and manifest digest,
 the model settings, the seed and the training accuracy. Text data is read as hashed TF-IDF of its words.
+
+--robust dpa|finite writes a certified partition ensemble as a folder (ensemble.json and one ONNX model per
+member) for \`poisonguard certify\`; per-source writes a JSON report of the sources whose model disagrees with
+the others beyond chance, with their records; adversarial (PGD in feature units) and gce (generalised
+cross-entropy, for noisy labels) train the logistic regression and write it with its model card.
 
 Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
 
@@ -42,6 +65,19 @@ function parseNonNegative(value: string): number {
   const parsed = Number(value)
   if (!(parsed >= 0)) throw new InvalidArgumentError('expected a number ≥ 0, e.g. 0.0001')
   return parsed
+}
+
+function describeRobust(result: RobustTrainResult, out: string): string {
+  if ('ensemble' in result) {
+    const { members, partitionCount, scheme, learner } = result.ensemble
+    return `Trained ${members.length} ${learner} members over ${partitionCount} partitions (${scheme}); wrote the ensemble folder ${out}.\nCertify its predictions with: poisonguard certify ${out} --data test.csv --out certificates.json\n`
+  }
+  if ('report' in result) {
+    const flagged = result.report.sources.filter((source) => source.flagged)
+    const names = flagged.map((source) => source.source).join(', ')
+    return `Compared ${result.report.sources.length} ${result.report.grouping} models: ${flagged.length} disagree beyond chance${flagged.length > 0 ? ` (${names})` : ''}; wrote ${out}.\n`
+  }
+  return ''
 }
 
 function describeResult(result: TrainModelResult): string {
@@ -74,10 +110,31 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--learning-rate <step>', 'mlp: Adam step size (default 0.002)', parsePositive)
     .option('--l2 <penalty>', 'weight penalty (default 1e-4)', parseNonNegative)
     .option('--quiet', 'print nothing on success')
+    .addOption(new Option('--robust <mode>', 'robust training (see below)').choices(robustModes))
+    .option('--partitions <k>', 'dpa, finite: partitions (default 100)', parsePositiveInteger)
+    .addOption(
+      new Option('--learner <name>', 'dpa, finite, per-source: base learner (default knn)').choices(
+        Object.keys(baseLearners),
+      ),
+    )
+    .option('--epsilon <radius>', 'adversarial: L∞ radius of PGD in feature units (default 0.1)', parsePositive)
+    .option('--pgd-steps <n>', 'adversarial: PGD steps per update (default 3)', parsePositiveInteger)
   addDatasetOptions(command, { embeddings: false })
     .addHelpText('after', examples)
     .action(async (data: string, flags: TrainFlags) => {
-      // Robust training options map to a `TrainingProcedure` passed as `procedure`; the card names it.
+      if (flags.robust === 'dpa' || flags.robust === 'finite' || flags.robust === 'per-source') {
+        const result = await robustTrainFile({
+          data,
+          load: loadOptions(flags),
+          robust: flags.robust,
+          partitions: flags.partitions,
+          learner: flags.learner,
+          seed: flags.seed,
+        })
+        await writeOutputsAtomically([robustTrainOutput(result, flags.out)], { inputs: [data] })
+        if (!flags.quiet) io.stdout(describeRobust(result, flags.out))
+        return
+      }
       const result = await trainModel({
         data,
         load: loadOptions(flags),
@@ -93,6 +150,9 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
           learningRate: flags.learningRate,
           l2: flags.l2,
         },
+        ...(flags.robust
+          ? { procedure: robustLogisticProcedure(flags.robust, { epsilon: flags.epsilon, pgdSteps: flags.pgdSteps }) }
+          : {}),
       })
       if (!flags.quiet) io.stdout(describeResult(result))
     })

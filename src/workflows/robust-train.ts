@@ -6,12 +6,14 @@ import type { OutputFile } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { type DenseNetwork, networkFromLogistic, predictNetwork } from '../models/dense-network.js'
 import { encodeNetworkModel } from '../models/onnx-export.js'
+import type { TrainingProcedure } from '../models/train-network.js'
 import { createWorkerMemberExecutor } from '../parallel/member-executor.js'
 import { type MemberExecutor, type PartitionEnsemble, trainPartitionEnsemble } from '../robust/ensemble.js'
 import type { LearnerId, LearnerOptions } from '../robust/learners.js'
 import { compareSourceModels, type PerSourceReport } from '../robust/per-source.js'
 import { pgdAttack } from '../robust/pgd.js'
 import { trainRobustLogistic } from '../robust/robust-logistic.js'
+import { createRng } from '../util/rng.js'
 import { ensembleFolderOutput } from './ensemble-folder.js'
 
 /** The robust training modes: certified ensembles, per-source models, adversarial training, a noise-robust loss. */
@@ -129,6 +131,64 @@ async function evaluateAgainstStandard(
   }
 }
 
+interface RobustLogisticSettings {
+  readonly classCount: number
+  readonly seed: number
+  readonly epochs?: number
+  readonly epsilon?: number
+  readonly pgdSteps?: number
+}
+
+/** Logistic regression trained against PGD inside the features' own range, or with the generalised cross-entropy. */
+function fitRobustLogistic(
+  x: FeatureMatrix,
+  labels: Int32Array,
+  mode: 'adversarial' | 'gce',
+  settings: RobustLogisticSettings,
+): DenseNetwork {
+  const adversarial =
+    mode === 'adversarial'
+      ? { epsilon: settings.epsilon ?? 0.1, steps: settings.pgdSteps ?? 3, bounds: featureRange(x) }
+      : undefined
+  const model = trainRobustLogistic(x, labels, {
+    classCount: settings.classCount,
+    epochs: settings.epochs,
+    adversarial,
+    loss: mode === 'gce' ? 'gce' : 'cross-entropy',
+    rng: createRng(settings.seed),
+  })
+  return networkFromLogistic(model)
+}
+
+/**
+ * Adversarial or generalised cross-entropy training as a procedure of `trainModel`, so the robust model is written
+ * as ONNX with its signed model card like any built-in model. It fits the raw features: PGD's radius is in their
+ * units (pixels in [0, 1]).
+ */
+export function robustLogisticProcedure(
+  mode: 'adversarial' | 'gce',
+  options: { epsilon?: number; pgdSteps?: number } = {},
+): TrainingProcedure {
+  const parameters =
+    mode === 'adversarial' ? { epsilon: options.epsilon ?? 0.1, pgdSteps: options.pgdSteps ?? 3 } : {}
+  return {
+    id: mode,
+    parameters,
+    train: (x, labels, settings) => {
+      if (settings.kind !== 'logreg') {
+        throw new PoisonguardError(
+          'INVALID_ARGUMENT',
+          `${mode} training exists for the logistic regression only`,
+          {
+            hint: 'use --model logreg, or --robust dpa for a certified ensemble of MLPs (--learner mlp)',
+          },
+        )
+      }
+      return fitRobustLogistic(x, labels, mode, { ...settings, ...parameters })
+    },
+  }
+}
+
 /**
  * Trains with one of the robust defences: a certified partition ensemble (dpa, finite), per-source models and their
  * disagreement test (per-source), adversarial training with PGD (adversarial, reported next to standard training
@@ -140,26 +200,20 @@ export async function robustTrainFile(options: RobustTrainOptions): Promise<Robu
   const classNames = dataset.labels!.classes
   const seed = options.seed ?? 1
   if (options.robust === 'adversarial' || options.robust === 'gce') {
-    const bounds = featureRange(x)
-    const common = { classCount: classNames.length, epochs: options.epochs }
-    const adversarial =
-      options.robust === 'adversarial'
-        ? { epsilon: options.epsilon ?? 0.1, steps: options.pgdSteps ?? 3, bounds }
-        : undefined
-    const model = trainRobustLogistic(x, labels, {
-      ...common,
-      adversarial,
-      loss: options.robust === 'gce' ? 'gce' : 'cross-entropy',
+    const fit = { classCount: classNames.length, epochs: options.epochs, seed }
+    const network = fitRobustLogistic(x, labels, options.robust, {
+      ...fit,
+      epsilon: options.epsilon,
+      pgdSteps: options.pgdSteps,
     })
-    const network = networkFromLogistic(model)
     const evaluation =
-      options.evaluate && adversarial
+      options.evaluate && options.robust === 'adversarial'
         ? await evaluateAgainstStandard(
             options,
             classNames,
             network,
-            networkFromLogistic(trainRobustLogistic(x, labels, common)),
-            bounds,
+            networkFromLogistic(trainRobustLogistic(x, labels, { ...fit, rng: createRng(seed) })),
+            featureRange(x),
           )
         : undefined
     return { mode: options.robust, network, classNames, evaluation }

@@ -142,3 +142,76 @@ describe('poisonguard certify', () => {
     expect(existsSync(out)).toBe(false)
   })
 })
+
+describe('poisonguard train --robust', () => {
+  it('writes a DPA ensemble folder that certify takes', async () => {
+    const folder = path('trained-ensemble')
+    const trained = await runCli('train', train(), '--robust', 'dpa', '--partitions', '10', '--out', folder)
+    expect(trained.stderr).toBe('')
+    expect(trained.exitCode).toBe(0)
+    expect(trained.stdout).toContain(
+      `Trained 10 knn members over 10 partitions (dpa); wrote the ensemble folder ${folder}.`,
+    )
+    const out = path('trained.json')
+    const certified = await runCli('certify', folder, '--data', test(), '--out', out, '--quiet')
+    expect(certified.exitCode).toBe(0)
+    expect(readReport(out).model).toMatchObject({ scheme: 'dpa', partitions: 10, learner: 'knn' })
+  })
+
+  it('trains the logistic regression adversarially and names the procedure in its model card', async () => {
+    const out = path('adversarial.onnx')
+    const run = await runCli(
+      'train',
+      train(),
+      '--robust',
+      'adversarial',
+      '--epsilon',
+      '0.05',
+      '--epochs',
+      '2',
+      '--out',
+      out,
+      '--quiet',
+    )
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const envelope = JSON.parse(readFileSync(`${out}.card.json`, 'utf8'))
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'))
+    expect(statement.predicate.training).toEqual({
+      procedure: 'adversarial',
+      parameters: { epsilon: 0.05, pgdSteps: 3 },
+    })
+    const classifier = await loadOnnxClassifier(new Uint8Array(readFileSync(out)))
+    const predicted = predictedClasses(await classifier.predict(testDigits.features!))
+    await classifier.dispose()
+    const correct = Array.from(predicted).filter((code, row) => code === testDigits.labels!.codes[row]).length
+    expect(correct / testDigits.rowCount).toBeGreaterThan(0.6)
+  })
+
+  it('refuses robust losses for the MLP before writing anything', async () => {
+    const out = path('gce-mlp.onnx')
+    const run = await runCli('train', train(), '--robust', 'gce', '--model', 'mlp', '--out', out)
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('gce training exists for the logistic regression only')
+    expect(existsSync(out) || existsSync(`${out}.card.json`)).toBe(false)
+  })
+
+  it('names the source whose labels were flipped in a per-source report', async () => {
+    const digits = mnistDataset(1000, 3000)
+    const sources = digits.ids.map((_, row) => `source-${row % 5}`)
+    const codes = Int32Array.from(digits.labels!.codes, (code, row) =>
+      row % 5 === 2 ? (code + 1) % 10 : code,
+    )
+    const data = path('sourced.csv')
+    await writeDataset({ ...digits, sources, labels: { ...digits.labels!, codes } }, data)
+    const out = path('sources.json')
+    const run = await runCli('train', data, '--robust', 'per-source', '--out', out)
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(report.grouping).toBe('source')
+    expect(report.sources[0]).toMatchObject({ source: 'source-2', flagged: true })
+    expect(report.sources.filter((source: { flagged: boolean }) => source.flagged)).toHaveLength(1)
+    expect(run.stdout).toContain('1 disagree beyond chance (source-2)')
+  })
+})
