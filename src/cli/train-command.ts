@@ -117,7 +117,11 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         Object.keys(baseLearners),
       ),
     )
-    .option('--epsilon <radius>', 'adversarial: L∞ radius of PGD in feature units (default 0.1)', parsePositive)
+    .option(
+      '--epsilon <radius>',
+      'adversarial: L∞ radius of PGD in feature units (default 0.1)',
+      parsePositive,
+    )
     .option('--pgd-steps <n>', 'adversarial: PGD steps per update (default 3)', parsePositiveInteger)
   addDatasetOptions(command, { embeddings: false })
     .addHelpText('after', examples)
@@ -151,7 +155,12 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
           l2: flags.l2,
         },
         ...(flags.robust
-          ? { procedure: robustLogisticProcedure(flags.robust, { epsilon: flags.epsilon, pgdSteps: flags.pgdSteps }) }
+          ? {
+              procedure: robustLogisticProcedure(flags.robust, {
+                epsilon: flags.epsilon,
+                pgdSteps: flags.pgdSteps,
+              }),
+            }
           : {}),
       })
       if (!flags.quiet) io.stdout(describeResult(result))
