@@ -1,25 +1,50 @@
 import type { FastifyBaseLogger as Logger } from 'fastify'
 import { PoisonguardError } from '../errors.js'
-import { pendingBatchIds } from '../store/catalog.js'
+import { pendingBatchIds, pendingExportIds } from '../store/catalog.js'
 import { redactUrl } from '../store/open.js'
 import type { Store } from '../store/store.js'
 import { processBatch } from '../workflows/intake-decisions.js'
+import { processExport } from '../workflows/intake-exports.js'
 
 /*
- * Intake jobs. The store is the durable record: a batch is `pending` until its decision commits, so after a crash
- * or restart every pending batch is queued again. In-process by default; on BullMQ (Redis) when a URL is given, so
+ * Intake jobs: batches and exports. The store is the durable record: a batch is `pending` until its decision
+ * commits and an export until it is logged, so after a crash or restart every pending job is queued again. In-process by default; on BullMQ (Redis) when a URL is given, so
  * worker processes elsewhere can take the jobs.
  */
 
-/** Where submitted batches wait for the intake pipeline. */
+/** Where submitted batches wait for the intake pipeline and exports for their check. */
 export interface IntakeQueue {
   enqueue(batchId: string): Promise<void>
+  enqueueExport(exportId: string): Promise<void>
   /** Resolves when nothing is queued or running (in-process; BullMQ resolves at once). */
   idle(): Promise<void>
   close(): Promise<void>
 }
 
 const MAX_ATTEMPTS = 3
+
+type JobKind = 'batch' | 'export'
+
+/** Runs one job against the store; the log line names what it did. */
+async function runJob(store: Store, log: Logger, kind: JobKind, id: string): Promise<void> {
+  if (kind === 'batch') {
+    const outcome = await processBatch(store, id)
+    log.info({ batchId: id, outcome }, 'intake finished')
+  } else {
+    const status = await processExport(store, id)
+    log.info({ exportId: id, status }, 'export finished')
+  }
+}
+
+/** Every job still pending in the store, batches first. */
+async function pendingJobs(store: Store): Promise<Array<{ kind: JobKind; id: string }>> {
+  const batches = await pendingBatchIds(store.db)
+  const exports = await pendingExportIds(store.db)
+  return [
+    ...batches.map((id) => ({ kind: 'batch' as const, id })),
+    ...exports.map((id) => ({ kind: 'export' as const, id })),
+  ]
+}
 
 /** Runs jobs one at a time in this process; a failed job is retried, then left pending for the next start. */
 export class InProcessQueue implements IntakeQueue {
@@ -31,27 +56,34 @@ export class InProcessQueue implements IntakeQueue {
     private readonly log: Logger,
   ) {}
 
-  /** Queues every batch still pending in the store. */
+  /** Queues every batch and export still pending in the store. */
   async resume(): Promise<number> {
-    const pending = await pendingBatchIds(this.store.db)
-    for (const batchId of pending) await this.enqueue(batchId)
+    const pending = await pendingJobs(this.store)
+    for (const job of pending) this.add(job.kind, job.id)
     return pending.length
   }
 
   async enqueue(batchId: string): Promise<void> {
-    this.tail = this.tail.then(() => this.run(batchId))
+    this.add('batch', batchId)
   }
 
-  private async run(batchId: string): Promise<void> {
+  async enqueueExport(exportId: string): Promise<void> {
+    this.add('export', exportId)
+  }
+
+  private add(kind: JobKind, id: string): void {
+    this.tail = this.tail.then(() => this.run(kind, id))
+  }
+
+  private async run(kind: JobKind, id: string): Promise<void> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && !this.closed; attempt++) {
       try {
-        const outcome = await processBatch(this.store, batchId)
-        this.log.info({ batchId, outcome }, 'intake finished')
+        await runJob(this.store, this.log, kind, id)
         return
       } catch (error) {
         this.log.warn(
-          { batchId, attempt, code: (error as PoisonguardError).code, message: (error as Error).message },
-          'intake failed',
+          { kind, id, attempt, code: (error as PoisonguardError).code, message: (error as Error).message },
+          `${kind === 'batch' ? 'intake' : 'export'} failed`,
         )
       }
     }
@@ -95,31 +127,32 @@ export async function createBullQueue(
     ? new bullmq.Worker(
         'intake',
         async (job) => {
-          const outcome = await processBatch(store, job.data.batchId as string)
-          log.info({ batchId: job.data.batchId, outcome }, 'intake finished')
+          if (job.name === 'export') await runJob(store, log, 'export', job.data.exportId as string)
+          else await runJob(store, log, 'batch', job.data.batchId as string)
         },
         { connection, prefix, concurrency: 1 },
       )
     : undefined
   worker?.on('failed', (job, error) =>
-    log.warn({ batchId: job?.data.batchId, message: error.message }, 'intake failed'),
+    log.warn(
+      { kind: job?.name, id: job?.data.exportId ?? job?.data.batchId, message: error.message },
+      'job failed',
+    ),
   )
-  const enqueue = async (batchId: string) => {
-    // The batch id is the job id, so a batch queued twice (a restart, two servers) runs once.
-    await queue.add(
-      'batch',
-      { batchId },
-      {
-        jobId: batchId,
-        attempts: MAX_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: 1000,
-      },
-    )
+  const add = async (kind: JobKind, id: string) => {
+    // The stored id is the job id, so a job queued twice (a restart, two servers) runs once; an export's id is
+    // prefixed so it can never meet a batch's.
+    await queue.add(kind, kind === 'batch' ? { batchId: id } : { exportId: id }, {
+      jobId: kind === 'batch' ? id : `export-${id}`,
+      attempts: MAX_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: 1000,
+    })
   }
-  for (const batchId of await pendingBatchIds(store.db)) await enqueue(batchId)
+  for (const job of await pendingJobs(store)) await add(job.kind, job.id)
   return {
-    enqueue,
+    enqueue: (batchId) => add('batch', batchId),
+    enqueueExport: (exportId) => add('export', exportId),
     idle: async () => {},
     close: async () => {
       await worker?.close()

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { PoisonguardError } from '../errors.js'
-import type { BatchesTable, BatchStatus, DatasetsTable, SourcesTable, VersionsTable } from './schema.js'
+import type {
+  BatchesTable,
+  BatchStatus,
+  DatasetsTable,
+  ExportStatus,
+  ExportsTable,
+  SourcesTable,
+  VersionsTable,
+} from './schema.js'
 import type { Db } from './store.js'
 
 /*
@@ -280,6 +288,58 @@ export async function decideBatch(
     })
     .where('id', '=', id)
     .where('status', '=', from)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+export type ExportRow = ExportsTable
+
+/** Stores an export job, pending until the queue has run it. */
+export async function insertExport(db: Db, versionId: string, requestedBy: string): Promise<string> {
+  const id = randomUUID()
+  await db
+    .insertInto('exports')
+    .values({
+      id,
+      version_id: versionId,
+      requested_by: requestedBy,
+      status: 'pending',
+      error: null,
+      created_at: now(),
+      finished_at: null,
+    })
+    .execute()
+  return id
+}
+
+export async function getExport(db: Db, id: string): Promise<ExportRow> {
+  const row = await db.selectFrom('exports').selectAll().where('id', '=', id).executeTakeFirst()
+  if (!row) throw notFound('export', id)
+  return row
+}
+
+/** Ids of exports still waiting for the queue, oldest first: like pending batches, queued again at every start. */
+export async function pendingExportIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('exports')
+    .select('id')
+    .where('status', '=', 'pending')
+    .orderBy('created_at')
+    .execute()
+  return rows.map((row) => row.id)
+}
+
+/** Ends a pending export; false when another worker finished it first. */
+export async function finishExport(
+  db: Db,
+  id: string,
+  outcome: { status: Exclude<ExportStatus, 'pending'>; error?: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('exports')
+    .set({ status: outcome.status, error: outcome.error ?? null, finished_at: now() })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
     .executeTakeFirst()
   return Number(result.numUpdatedRows) > 0
 }

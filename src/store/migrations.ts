@@ -207,6 +207,23 @@ const annotations: Migration = {
   },
 }
 
+/** Migration 5: exports become queued jobs that survive a restart like batches. */
+const exportJobs: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('exports')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('version_id', 'text', (c) => c.notNull().references('versions.id'))
+      .addColumn('requested_by', 'text', (c) => c.notNull().references('users.id'))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text')
+      .execute()
+    await db.schema.createIndex('exports_status').on('exports').columns(['status', 'created_at']).execute()
+  },
+}
+
 function migrationsFor(dialect: Dialect): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -214,6 +231,7 @@ function migrationsFor(dialect: Dialect): MigrationProvider {
       '0002_web_login': webLogin,
       '0003_review_decisions': reviewDecisions,
       '0004_annotations': annotations,
+      '0005_exports': exportJobs,
     }),
   }
 }

@@ -178,6 +178,22 @@ export interface ReviewDecisionsTable {
   undone_by: string | null
 }
 
+/** Where an export job stands: waiting for the queue, its snapshot ready, or refused (a tampered blob). */
+export type ExportStatus = 'pending' | 'done' | 'failed'
+
+/** A training snapshot asked for; a queued job checks the version's blobs and logs the export. */
+export interface ExportsTable {
+  id: string
+  version_id: string
+  /** The user who asked; the audit entry names them. */
+  requested_by: string
+  status: ExportStatus
+  /** Why a failed export failed: the error's code and message as JSON. */
+  error: string | null
+  created_at: string
+  finished_at: string | null
+}
+
 export interface SettingsTable {
   name: string
   value: string
@@ -198,5 +214,6 @@ export interface Database {
   blobs: BlobsTable
   audit_log: AuditTable
   review_decisions: ReviewDecisionsTable
+  exports: ExportsTable
   settings: SettingsTable
 }

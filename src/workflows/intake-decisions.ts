@@ -27,7 +27,7 @@ import { projectPolicy } from './intake-service.js'
 
 /*
  * What happens to a batch after it was submitted: the gate's decision, a reviewer's, the version an accepted batch
- * becomes, the source's failure streak, and exports. Each change commits together with its audit entry.
+ * becomes, and the source's failure streak. Each change commits together with its audit entry.
  */
 
 /** How one run of the pipeline on a batch ended. */
@@ -227,27 +227,6 @@ export async function reviewBatch(
     })
     return versionId
   })
-}
-
-/** A version's data with its signed manifest and record digests; the export is logged. */
-export async function exportVersion(
-  store: Store,
-  actor: string,
-  versionId: string,
-): Promise<{ version: VersionRow; data: Buffer; manifest: Buffer; sidecar: Buffer }> {
-  const version = await getVersion(store.db, versionId)
-  const data = await store.getBlob(version.data_blob)
-  const manifest = await store.getBlob(version.manifest_blob)
-  const sidecar = await store.getBlob(version.sidecar_blob)
-  await store.transaction((trx) =>
-    store.appendAudit(trx, {
-      actor,
-      action: 'version.export',
-      subject: `version:${versionId}`,
-      details: { sha256: version.sha256 },
-    }),
-  )
-  return { version, data, manifest, sidecar }
 }
 
 /** Quarantines a source or lets it submit again; logged. */

@@ -33,7 +33,8 @@ const projectMatrix: Record<string, Actor[]> = {
   'POST /v1/batches/:batchId/review': ['owner', 'admin', 'reviewer'],
   'POST /v1/datasets/:datasetId/annotations': ['owner', 'admin', 'contributor'],
   'GET /v1/datasets/:datasetId/crowd': readers,
-  'GET /v1/versions/:versionId/export': managers,
+  'POST /v1/versions/:versionId/exports': managers,
+  'GET /v1/exports/:exportId': managers,
   'GET /v1/batches/:batchId/review-queue': readers,
   'POST /v1/batches/:batchId/decisions': ['owner', 'admin', 'reviewer'],
   'POST /v1/batches/:batchId/decisions/:decisionId/undo': ['owner', 'admin', 'reviewer'],
@@ -86,7 +87,10 @@ describe('authorisation', () => {
     })
     await t.waitForBatch(submitted.body.id, setup.contributorToken)
     const dataset = await t.call('GET', `/v1/datasets/${setup.datasetId}`, { token: t.adminToken })
+    const exported = await t.exportVersion(dataset.body.versions[0].id, t.adminToken)
+    expect(exported.body.status).toBe('done')
     Object.assign(ids, {
+      exportId: exported.body.id,
       projectId: setup.projectId,
       datasetId: setup.datasetId,
       sourceId: setup.sourceId,

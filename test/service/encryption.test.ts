@@ -91,18 +91,17 @@ describe('encryption at rest in the service', () => {
       .set({ ciphertext: changed })
       .where('id', '=', blob.id)
       .execute()
-    const exported = await t.call('GET', `/v1/versions/${version.id}/export`, { token: t.adminToken })
-    expect(exported.status).toBe(500)
+    const exported = await t.exportVersion(version.id, t.adminToken)
+    expect(exported.body.status).toBe('failed')
     expect(exported.body.error.code).toBe('TAMPERED')
+    expect(exported.body.data).toBeUndefined()
     expect(JSON.stringify(exported.body)).not.toMatch(/at .*\.ts:\d+/)
     await t.service.store.db
       .updateTable('blobs')
       .set({ ciphertext: blob.ciphertext })
       .where('id', '=', blob.id)
       .execute()
-    expect((await t.call('GET', `/v1/versions/${version.id}/export`, { token: t.adminToken })).status).toBe(
-      200,
-    )
+    expect((await t.exportVersion(version.id, t.adminToken)).body.status).toBe('done')
   })
 })
 
@@ -144,7 +143,7 @@ describe('master key rotation', () => {
       await withOldKey.close()
     }
     const restarted = await startTestService({ dataDir: t.dataDir })
-    const exported = await restarted.call('GET', `/v1/versions/${versionId}/export`, { token: t.adminToken })
+    const exported = await restarted.exportVersion(versionId, t.adminToken)
     expect(exported.body.data).toBe(referenceCsv())
     await restarted.stop()
   })
@@ -171,9 +170,7 @@ describe('master key rotation with the key in the environment', () => {
     }
     const restarted = await startTestService({ dataDir: t.dataDir, masterKey: newKey })
     try {
-      const exported = await restarted.call('GET', `/v1/versions/${versionId}/export`, {
-        token: t.adminToken,
-      })
+      const exported = await restarted.exportVersion(versionId, t.adminToken)
       expect(exported.body.data).toBe(referenceCsv())
     } finally {
       await restarted.stop()

@@ -30,6 +30,10 @@ export interface ApiClient {
   ): Promise<{ status: number; body: Json }>
   /** Polls a batch until the gate (or a failure) decided it. */
   waitForBatch(batchId: string, token: string): Promise<Json>
+  /** Polls an export until the queue finished it (done or failed); returns the last answer. */
+  waitForExport(exportId: string, token: string): Promise<{ status: number; body: Json }>
+  /** Asks for a version's export and waits for it; a refused request is returned as it came. */
+  exportVersion(versionId: string, token: string): Promise<{ status: number; body: Json }>
 }
 
 /** A client of the service at `url`. */
@@ -46,16 +50,28 @@ export function apiClient(url: string, adminToken: string): ApiClient {
     const text = await response.text()
     return { status: response.status, body: text ? JSON.parse(text) : undefined }
   }
+  /** Asks for `path` until its job is no longer pending. */
+  const poll = async (path: string, token: string) => {
+    for (;;) {
+      const response = await call('GET', path, { token })
+      // A long scan polled this often meets the token's rate limit; a polite client waits and asks again.
+      if (response.status !== 429 && response.body.status !== 'pending') return response
+      await new Promise((resolve) => setTimeout(resolve, response.status === 429 ? 1000 : 50))
+    }
+  }
+  const waitForExport: ApiClient['waitForExport'] = (exportId, token) =>
+    poll(`/v1/exports/${exportId}`, token)
   return {
     adminToken,
     call,
     async waitForBatch(batchId, token) {
-      for (;;) {
-        const { status, body } = await call('GET', `/v1/batches/${batchId}`, { token })
-        // A long scan polled this often meets the token's rate limit; a polite client waits and asks again.
-        if (status !== 429 && body.status !== 'pending') return body
-        await new Promise((resolve) => setTimeout(resolve, status === 429 ? 1000 : 50))
-      }
+      return (await poll(`/v1/batches/${batchId}`, token)).body
+    },
+    waitForExport,
+    async exportVersion(versionId, token) {
+      const started = await call('POST', `/v1/versions/${versionId}/exports`, { token })
+      if (started.status !== 202) return started
+      return waitForExport(started.body.id, token)
     },
   }
 }

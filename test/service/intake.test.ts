@@ -38,7 +38,7 @@ describe('intake over HTTP (SQLite)', () => {
       [2, 460],
     ])
     expect(dataset.body.currentVersionId).toBe(batch.versionId)
-    const exported = await t.call('GET', `/v1/versions/${batch.versionId}/export`, { token: t.adminToken })
+    const exported = await t.exportVersion(batch.versionId, t.adminToken)
     expect(exported.status).toBe(200)
     expect(exported.body.data).toBe(referenceCsv() + csv.slice(csv.indexOf('\n') + 1))
     const key = await t.call('GET', '/v1/audit/key', { token: t.adminToken })

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,7 +42,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
   let batch: Json
   let carriers: string[]
   let batchCsv: string
-  const users = {} as Record<'reviewer' | 'viewer', { id: string; token: string }>
+  const users = {} as Record<'owner' | 'reviewer' | 'viewer', { id: string; token: string }>
   const problems: string[] = []
 
   beforeAll(async () => {
@@ -52,7 +52,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     // Severe findings go to a person rather than to quarantine, so the batch waits in the review queue.
     setup = await setUpProject(t, REVIEW_POLICY, 'digits')
     await t.call('POST', '/v1/projects', { token: t.adminToken, body: { name: 'elsewhere' } })
-    for (const role of ['reviewer', 'viewer'] as const) {
+    for (const role of ['owner', 'reviewer', 'viewer'] as const) {
       const created = await t.call('POST', '/v1/users', {
         token: t.adminToken,
         body: { name: role, password: PASSWORD },
@@ -220,7 +220,7 @@ describe.skipIf(!hasChromium)('the review app', () => {
     const dataset = await t.call('GET', `/v1/datasets/${setup.datasetId}`, { token: t.adminToken })
     const latest = dataset.body.versions.at(-1)
     expect(latest.batchId).toBe(batch.id)
-    const exported = await t.call('GET', `/v1/versions/${latest.id}/export`, { token: t.adminToken })
+    const exported = await t.exportVersion(latest.id, t.adminToken)
     const version = parseCsv(exported.body.data)
     const original = parseCsv(batchCsv)
     const flagged = new Set(
@@ -256,6 +256,26 @@ describe.skipIf(!hasChromium)('the review app', () => {
     const accepted = mine.find((entry: Json) => entry.action === 'batch.review')
     expect(accepted.details).toMatchObject({ decision: 'accept', version: latest.id })
     await visit(page, `/datasets/${setup.datasetId}/versions`, 'versions', 'v2')
+    await context.close()
+  })
+
+  test("an owner's Export button waits for the queued export and saves the version's snapshot", async () => {
+    const { context, page } = await logIn('owner')
+    const dataset = await t.call('GET', `/v1/datasets/${setup.datasetId}`, { token: t.adminToken })
+    const latest = dataset.body.versions.at(-1)
+    await visit(page, `/datasets/${setup.datasetId}/versions`, 'versions-owner', `v${latest.number}`)
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: `Export version ${latest.number}` }).click(),
+    ])
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8'))
+    expect(saved.version).toMatchObject({ id: latest.id, sha256: latest.sha256 })
+    expect(saved.data).toBe((await t.exportVersion(latest.id, t.adminToken)).body.data)
+    const audit = await t.call('GET', `/v1/projects/${setup.projectId}/audit`, { token: users.owner.token })
+    const exports = audit.body.entries.filter(
+      (entry: Json) => entry.action === 'version.export' && entry.actor === users.owner.id,
+    )
+    expect(exports).toHaveLength(1)
     await context.close()
   })
 

@@ -71,9 +71,7 @@ describe('review decisions about flagged records', () => {
     })
     expect(applied.status).toBe(200)
     expect(applied.body).toMatchObject({ dropped: 2, relabelled: 1, kept: 1, undecided: flagged.length - 4 })
-    const exported = await t.call('GET', `/v1/versions/${applied.body.versionId}/export`, {
-      token: t.adminToken,
-    })
+    const exported = await t.exportVersion(applied.body.versionId, t.adminToken)
     const rows = new Map(
       exported.body.data
         .trim()

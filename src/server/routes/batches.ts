@@ -5,6 +5,7 @@ import {
   type BatchRow,
   getBatch,
   getDataset,
+  getExport,
   getSource,
   listBatches,
   listSources,
@@ -12,7 +13,8 @@ import {
 import type { Role } from '../../store/schema.js'
 import type { Store } from '../../store/store.js'
 import { intakeFormats } from '../../workflows/intake.js'
-import { exportVersion, reviewBatch } from '../../workflows/intake-decisions.js'
+import { reviewBatch } from '../../workflows/intake-decisions.js'
+import { exportStatus, requestExport } from '../../workflows/intake-exports.js'
 import { submitBatch } from '../../workflows/intake-service.js'
 import { defineRoute, uuid } from '../route.js'
 import { projectOfDataset, projectOfVersion, versionJson } from './catalog.js'
@@ -38,6 +40,9 @@ function batchJson(batch: BatchRow) {
   }
 }
 
+const projectOfExport = async (params: { exportId: string }, store: Store) =>
+  projectOfVersion({ versionId: (await getExport(store.db, params.exportId)).version_id }, store)
+
 /** A contributor acts only for the sources it owns; every other role for all of the project's sources. */
 export async function requireOwnSource(
   store: Store,
@@ -51,7 +56,7 @@ export async function requireOwnSource(
     throw new PoisonguardError('FORBIDDEN', `source ${source.name} belongs to another contributor`)
 }
 
-/** Batch submission, status, review, and version export. */
+/** Batch submission, status, review, and version exports. */
 export const batchRoutes = [
   defineRoute({
     method: 'POST',
@@ -131,19 +136,45 @@ export const batchRoutes = [
     },
   }),
   defineRoute({
-    method: 'GET',
-    url: '/v1/versions/:versionId/export',
-    summary: 'a training snapshot: the data of a version with its signed manifest and record digests',
+    method: 'POST',
+    url: '/v1/versions/:versionId/exports',
+    summary:
+      'ask for a training snapshot of a version; it is prepared and logged asynchronously (poll the export)',
     tag: 'datasets',
+    status: 202,
     params: z.object({ versionId: uuid }),
     access: { kind: 'project', permission: 'version.export', projectOf: projectOfVersion },
-    handler: async ({ params, store, principal }) => {
-      const exported = await exportVersion(store, principal.userId, params.versionId)
+    handler: async ({ params, store, queue, principal }) => {
+      const exportId = await requestExport(store, principal.userId, params.versionId)
+      await queue.enqueueExport(exportId)
+      return { id: exportId, versionId: params.versionId, status: 'pending' }
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/exports/:exportId',
+    summary:
+      "an export's status and, once done, the snapshot: the version's data with its signed manifest and record digests",
+    tag: 'datasets',
+    params: z.object({ exportId: uuid }),
+    access: { kind: 'project', permission: 'version.export', projectOf: projectOfExport },
+    handler: async ({ params, store }) => {
+      const { job, snapshot } = await exportStatus(store, params.exportId)
       return {
-        version: versionJson(exported.version),
-        data: exported.data.toString('utf8'),
-        manifest: exported.manifest.toString('utf8'),
-        sidecar: exported.sidecar.toString('utf8'),
+        id: job.id,
+        versionId: job.version_id,
+        status: job.status,
+        error: job.error ? JSON.parse(job.error) : null,
+        createdAt: job.created_at,
+        finishedAt: job.finished_at,
+        ...(snapshot
+          ? {
+              version: versionJson(snapshot.version),
+              data: snapshot.data.toString('utf8'),
+              manifest: snapshot.manifest.toString('utf8'),
+              sidecar: snapshot.sidecar.toString('utf8'),
+            }
+          : {}),
       }
     },
   }),

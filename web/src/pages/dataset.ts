@@ -79,10 +79,33 @@ export function BatchesPage(props: { datasetId: string }) {
   )
 }
 
+interface ExportJob {
+  id: string
+  status: 'pending' | 'done' | 'failed'
+  error: { code: string; message: string } | null
+  version?: unknown
+  data?: string
+  manifest?: string
+  sidecar?: string
+}
+
+/** Asks for a version's export and waits for the server's queue to prepare it. */
+async function exportWhenDone(version: Version): Promise<ExportJob> {
+  const started = await api<ExportJob>('POST', `/v1/versions/${version.id}/exports`)
+  for (;;) {
+    const job = await api<ExportJob>('GET', `/v1/exports/${started.id}`)
+    if (job.status === 'done') return job
+    if (job.status === 'failed')
+      throw new ApiError(500, job.error?.code ?? 'ERROR', job.error?.message ?? 'the export failed')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}
+
 /** Saves a version's export (data, signed manifest, record digests) as one JSON file. */
 async function download(version: Version): Promise<void> {
-  const exported = await api<unknown>('GET', `/v1/versions/${version.id}/export`)
-  const url = URL.createObjectURL(new Blob([JSON.stringify(exported)], { type: 'application/json' }))
+  const { version: exported, data, manifest, sidecar } = await exportWhenDone(version)
+  const snapshot = { version: exported, data, manifest, sidecar }
+  const url = URL.createObjectURL(new Blob([JSON.stringify(snapshot)], { type: 'application/json' }))
   const anchor = document.createElement('a')
   anchor.href = url
   anchor.download = `version-${version.number}.json`
