@@ -90,23 +90,22 @@ describe('builtinDatasets', () => {
     }
   })
 
+  /** The same first rows of a built-in dataset written under two names, loaded back. */
+  async function writtenTwice(name: 'mnist' | 'spam', files: [string, string], limit: number) {
+    const paths = files.map((file) => join(folder, file))
+    for (const path of paths) await builtinDatasets[name].write(path, { limit })
+    return Promise.all(paths.map((path) => loadDataset(path)))
+  }
+
   it('writes the format the output names, and each file loads back as the same records', async () => {
-    const spamCsv = join(folder, 'spam.csv')
-    const spamJsonl = join(folder, 'spam-same.jsonl')
-    await builtinDatasets.spam.write(spamCsv, { limit: 40 })
-    await builtinDatasets.spam.write(spamJsonl, { limit: 40 })
-    const [fromCsv, fromJsonl] = await Promise.all([loadDataset(spamCsv), loadDataset(spamJsonl)])
+    const [fromCsv, fromJsonl] = await writtenTwice('spam', ['spam.csv', 'spam-same.jsonl'], 40)
     expect(fromCsv.ids).toEqual(fromJsonl.ids)
     expect(fromCsv.labels?.classes).toEqual(fromJsonl.labels?.classes)
     expect(fromCsv.labels?.codes).toEqual(fromJsonl.labels?.codes)
     expect(fromCsv.texts).toEqual(fromJsonl.texts)
     expect(fromCsv.texts?.some((text) => text.includes('"') && text.includes('\n'))).toBe(true)
 
-    const mnistJsonl = join(folder, 'mnist.jsonl')
-    const mnistCsv = join(folder, 'mnist-same.csv')
-    await builtinDatasets.mnist.write(mnistJsonl, { limit: 30 })
-    await builtinDatasets.mnist.write(mnistCsv, { limit: 30 })
-    const [digitsJsonl, digitsCsv] = await Promise.all([loadDataset(mnistJsonl), loadDataset(mnistCsv)])
+    const [digitsJsonl, digitsCsv] = await writtenTwice('mnist', ['mnist.jsonl', 'mnist-same.csv'], 30)
     expect(digitsJsonl.ids).toEqual(digitsCsv.ids)
     expect(digitsJsonl.featureNames).toEqual(digitsCsv.featureNames)
     expect(digitsJsonl.features).toEqual(digitsCsv.features)
@@ -114,17 +113,12 @@ describe('builtinDatasets', () => {
   })
 
   it('writes Parquet from the records, and the dataset’s own format without a known extension', async () => {
-    const parquet = join(folder, 'mnist.parquet')
-    const csv = join(folder, 'mnist-20.csv')
-    await builtinDatasets.mnist.write(parquet, { limit: 20 })
-    await builtinDatasets.mnist.write(csv, { limit: 20 })
-    const [fromParquet, fromCsv] = await Promise.all([loadDataset(parquet), loadDataset(csv)])
+    const [fromParquet, fromCsv] = await writtenTwice('mnist', ['mnist.parquet', 'mnist-20.csv'], 20)
     expect(fromParquet.ids).toEqual(fromCsv.ids)
     expect(fromParquet.labels?.codes).toEqual(fromCsv.labels?.codes)
     expect(fromParquet.features?.data).toEqual(fromCsv.features?.data)
-    const spamParquet = join(folder, 'spam.parquet')
-    await builtinDatasets.spam.write(spamParquet, { limit: 5 })
-    expect((await loadDataset(spamParquet)).texts?.length).toBe(5)
+    const [spamParquet] = await writtenTwice('spam', ['spam.parquet', 'spam-5.csv'], 5)
+    expect(spamParquet.texts?.length).toBe(5)
     const bare = join(folder, 'spam-export')
     await builtinDatasets.spam.write(bare, { limit: 3 })
     expect(JSON.parse((await readFile(bare, 'utf8')).split('\n')[0]).label).toMatch(/^(spam|ham)$/)
