@@ -9,7 +9,9 @@ import { spamDataset } from '../fixtures/datasets.js'
 
 /*
  * Candidate-token search on logistic regressions trained on SpamAssassin mails in the test: a 3% token backdoor
- * must be flagged with its token recovered; models trained on clean mails with other seeds must not be.
+ * must be flagged with its token recovered; models trained on clean mails with other seeds must not be. The token
+ * is planted ten times per mail: planted once, the model weighs it like an ordinary ham word (32 copies send 28% of
+ * spam to ham) and there is no backdoor in its behaviour to find.
  */
 const mails = spamDataset(2000)
 const scanSet = spamDataset(400, 4000)
