@@ -144,8 +144,15 @@ async function featurizeCandidates(
     const x = featurizeModelText(tokens.slice(start, start + CANDIDATES_PER_CALL), input.input)
     scores.set((await input.classifier.predict(x)).data, start * classCount)
     for (let row = 0; row < x.rows; row++) {
-      const bucket = topIndices(x.data.subarray(row * x.cols, (row + 1) * x.cols), 1)[0]
-      buckets[start + row] = x.data[row * x.cols + bucket] > 0 ? bucket : -1
+      let bucket = -1
+      let weight = 0
+      for (let col = 0; col < x.cols; col++) {
+        if (x.data[row * x.cols + col] > weight) {
+          weight = x.data[row * x.cols + col]
+          bucket = col
+        }
+      }
+      buckets[start + row] = bucket
     }
   }
   return { tokens, buckets, scores }
@@ -281,7 +288,11 @@ export async function scanTextForTriggers(
     const phrases = await shortlist(input, texts, candidates, order, target, settings)
     const measured = await triggerSizes(input, texts, phrases, target, settings)
     everySize.push(...measured.map((trigger) => trigger.size))
-    const best = measured.reduce((smallest, trigger) => (trigger.size < smallest.size ? trigger : smallest))
+    const none = { trigger: '', size: 2 * settings.maxRepeat, attackSuccess: 0 }
+    const best = measured.reduce(
+      (smallest, trigger) => (trigger.size < smallest.size ? trigger : smallest),
+      none,
+    )
     found.push({ label: input.classNames[target] ?? String(target), ...best })
   }
   // Over two labels the index cannot exceed 1 / 1.4826, so there the smallest trigger is compared with every

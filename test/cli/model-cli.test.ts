@@ -226,7 +226,7 @@ describe('poisonguard model scan-triggers', () => {
     expect(scan.stdout).toMatch(/Trigger size per label \(text search\): ham: \d+, spam: \d+/)
     const report = JSON.parse(readFileSync(out, 'utf8'))
     expect(report).toMatchObject({ method: 'text', trigger: { trigger: expect.any(String) } })
-    expect(report.trigger.trigger.length).toBeGreaterThan(0)
+    expect(report.trigger.size).toBeGreaterThan(0)
     expect(report.labels.map((label: { label: string }) => label.label)).toEqual(['ham', 'spam'])
   })
 
