@@ -85,6 +85,7 @@ function registerEvaluate(model: Command, io: CliIo, setExitCode: (code: number)
 
 interface ScanTriggersFlags extends DatasetFlags {
   clean: string
+  training?: string
   out?: string
   samples: number
   steps: number
@@ -97,11 +98,14 @@ const scanExamples = `
 Examples:
   $ poisonguard model scan-triggers model.onnx --clean clean.csv --out triggers.json
   $ poisonguard model scan-triggers vendor-model.onnx --clean digits/ --out triggers.json --fail-on-backdoor
+  $ poisonguard model scan-triggers mail-model.onnx --clean clean.jsonl --training train.jsonl --out triggers.json
 
 For each label, searches the smallest trigger (mask and pattern) that sends most clean inputs of other labels to
-it: by gradient for models made by poisonguard train, by a square-patch search for any other image model. A
+it: by gradient for models made by poisonguard train, by a square-patch search for any other image model, and
+for text models by appending candidate tokens and phrases (tokens tied to one label in --training first). A
 label whose trigger is far smaller than the others' (Neural Cleanse anomaly index > 2) marks a backdoor.
---out writes verdict, targetLabel, anomalyIndex and the trigger (its features; for images also <out>.png).
+--out writes verdict, targetLabel, anomalyIndex and the trigger (its features, or its text; for images also
+<out>.png).
 
 Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
 
@@ -110,10 +114,16 @@ function describeScan(result: ScanModelTriggersResult): string {
     result.verdict === 'backdoored'
       ? `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
       : `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
-  const norms = result.labels.map((label) => `${label.label}: ${label.maskNorm.toFixed(1)}`).join(', ')
+  const norms = result.labels
+    .map((label) => `${label.label}: ${'maskNorm' in label ? label.maskNorm.toFixed(1) : label.size}`)
+    .join(', ')
+  const found =
+    result.method === 'text' && result.trigger.trigger
+      ? `Smallest trigger: "${result.trigger.trigger}" (${result.trigger.size} words appended, label ${result.trigger.label})\n`
+      : ''
   return `${head}
 Trigger size per label (${result.method} search): ${norms}
-`
+${found}`
 }
 
 function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -122,6 +132,7 @@ function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: num
     .description('reverse-engineer backdoor triggers per label (Neural Cleanse)')
     .argument('<model>', 'the ONNX model to check')
     .requiredOption('--clean <data>', 'clean labelled inputs of every class')
+    .option('--training <data>', 'text models: the training data, whose label-tied tokens are tried first')
     .option('--out <report.json>', 'write verdict, targetLabel, anomalyIndex and the trigger as JSON')
     .option('--samples <n>', 'clean inputs of other labels per target label', parsePositiveInteger, 32)
     .option('--steps <n>', 'optimisation steps per label (gradient search)', parsePositiveInteger, 60)
@@ -134,6 +145,7 @@ function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: num
       const result = await scanModelTriggers({
         model: modelPath,
         clean: flags.clean,
+        training: flags.training,
         load: loadOptions(flags),
         out: flags.out,
         samplesPerLabel: flags.samples,

@@ -79,7 +79,7 @@ function columnRange(x: FeatureMatrix): { low: number; high: number } {
 }
 
 /** Up to `count` rows whose label is known and is not `target`, drawn with a seeded generator. */
-function rowsOtherThan(labels: Int32Array, target: number, count: number, seed: number): Int32Array {
+export function rowsOtherThan(labels: Int32Array, target: number, count: number, seed: number): Int32Array {
   const order = shuffledIndices(labels.length, createRng(seed + target))
   return order.filter((row) => labels[row] >= 0 && labels[row] !== target).subarray(0, count)
 }

@@ -1,6 +1,8 @@
+import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { scanTextForTriggers, type TextLabelTrigger } from '../models/text-trigger-scan.js'
 import {
   type LabelTrigger,
   scanForTriggers,
@@ -15,6 +17,8 @@ export interface ScanModelTriggersOptions extends TriggerScanOptions {
   /** Clean labelled inputs of every class. */
   clean: string
   load?: LoadOptions
+  /** The model's training data (text models): tokens tied to one label there are tried first. */
+  training?: string
   /** The JSON result; `<out>.png` beside it holds the recovered trigger of an image model. */
   out?: string
 }
@@ -30,14 +34,25 @@ export interface ReportedTrigger {
   png?: string
 }
 
-export interface ScanModelTriggersResult {
-  verdict: TriggerScanResult['verdict']
-  targetLabel: string | null
-  anomalyIndex: number
-  method: TriggerScanResult['method']
-  trigger: ReportedTrigger
-  labels: { label: string; maskNorm: number; attackSuccess: number }[]
-}
+export type ScanModelTriggersResult =
+  | {
+      verdict: TriggerScanResult['verdict']
+      targetLabel: string | null
+      anomalyIndex: number
+      method: TriggerScanResult['method']
+      trigger: ReportedTrigger
+      labels: { label: string; maskNorm: number; attackSuccess: number }[]
+    }
+  | {
+      verdict: TriggerScanResult['verdict']
+      targetLabel: string | null
+      anomalyIndex: number
+      /** Candidate tokens and phrases appended to clean texts. */
+      method: 'text'
+      /** The smallest trigger: `trigger` is the phrase, `size` the words appended (phrase × copies). */
+      trigger: TextLabelTrigger
+      labels: TextLabelTrigger[]
+    }
 
 function reportTrigger(
   trigger: LabelTrigger,
@@ -76,14 +91,25 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
   const dataset = await loadDataset(options.clean, options.load)
   const opened = await openModelFile(options.model, dataset)
   try {
-    if (opened.input?.kind === 'text') {
-      throw new PoisonguardError(
-        'INVALID_ARGUMENT',
-        `${options.model} reads text; trigger reverse engineering covers image and tabular models`,
+    const input = opened.input
+    if (input?.kind === 'text') {
+      const training = options.training ? await loadDataset(options.training, options.load) : undefined
+      const result = await scanTextForTriggers(
         {
-          hint: 'scan the training data of text models with poisonguard scan (trigger-mining finds trigger tokens)',
+          classifier: opened.classifier,
+          texts: dataset.texts ?? [],
+          labels: labelsAsModelClasses(dataset, opened.classNames),
+          classNames: opened.classNames,
+          input,
+          training: training && {
+            texts: modelTexts(training),
+            labels: labelsAsModelClasses(training, opened.classNames),
+          },
         },
+        options,
       )
+      const trigger = result.labels.reduce((best, label) => (label.size < best.size ? label : best))
+      return await finish(options, { ...result, method: 'text', trigger, labels: [...result.labels] })
     }
     const image = dataset.imageShape
     if (!opened.classifier.network && !image) {
@@ -116,14 +142,32 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       trigger: reportTrigger(smallest, dataset.featureNames, image),
       labels: result.labels.map(({ label, maskNorm, attackSuccess }) => ({ label, maskNorm, attackSuccess })),
     }
-    if (options.out) {
-      const outputs: OutputFile[] = [{ path: options.out, contents: `${JSON.stringify(summary, null, 2)}\n` }]
-      if (summary.trigger.png)
-        outputs.push({ path: `${options.out}.png`, contents: Buffer.from(summary.trigger.png, 'base64') })
-      await writeOutputsAtomically(outputs, { inputs: [options.model, options.clean] })
-    }
-    return summary
+    return await finish(options, summary)
   } finally {
     await opened.classifier.dispose()
   }
+}
+
+/** The texts of a training set for a text model (the model card's input names no column, so the loader's). */
+function modelTexts(dataset: Dataset): readonly string[] {
+  if (dataset.texts) return dataset.texts
+  throw PoisonguardError.at(
+    'MISSING_INPUT',
+    { file: dataset.origin.path },
+    'the model reads text, but the training data has no text column',
+    'name the text column with --text',
+  )
+}
+
+async function finish(
+  options: ScanModelTriggersOptions,
+  summary: ScanModelTriggersResult,
+): Promise<ScanModelTriggersResult> {
+  if (options.out) {
+    const outputs: OutputFile[] = [{ path: options.out, contents: `${JSON.stringify(summary, null, 2)}\n` }]
+    if ('png' in summary.trigger && summary.trigger.png)
+      outputs.push({ path: `${options.out}.png`, contents: Buffer.from(summary.trigger.png, 'base64') })
+    await writeOutputsAtomically(outputs, { inputs: [options.model, options.clean, options.training] })
+  }
+  return summary
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
 import { predictedClasses } from '../../src/models/classifier.js'
 import { loadOnnxClassifier } from '../../src/models/onnx-classifier.js'
 import { verifyEnvelope } from '../../src/provenance/dsse.js'
 import { readPublicKey } from '../../src/provenance/keys.js'
-import { mnistDataset } from '../fixtures/datasets.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { runCli } from './run-cli.js'
 
@@ -196,6 +197,37 @@ describe('poisonguard model scan-triggers', () => {
     expect(typeof report.anomalyIndex).toBe('number')
     expect(report.labels).toHaveLength(10)
     expect(readFileSync(`${out}.png`).subarray(1, 4).toString()).toBe('PNG')
+  })
+
+  it('scans a text model with candidate tokens and reports the trigger as text', async () => {
+    const run = applyAttack('backdoor-token', spamDataset(600), { rate: 0.03, token: 'zqxj', repeat: 10 }, 1)
+    const data = temporary('mail-train.jsonl')
+    await writeDataset(run.dataset, data)
+    const model = temporary('mail.onnx')
+    expect((await runCli('train', data, '--model', 'logreg', '--out', model, '--quiet')).exitCode).toBe(0)
+    const clean = temporary('mail-clean.jsonl')
+    await writeDataset(spamDataset(100, 4000), clean)
+    const out = temporary('mail-triggers.json')
+    const scan = await runCli(
+      'model',
+      'scan-triggers',
+      model,
+      '--clean',
+      clean,
+      '--training',
+      data,
+      '--samples',
+      '8',
+      '--out',
+      out,
+    )
+    expect(scan.stderr).toBe('')
+    expect(scan.exitCode).toBe(0)
+    expect(scan.stdout).toMatch(/Trigger size per label \(text search\): ham: \d+, spam: \d+/)
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(report).toMatchObject({ method: 'text', trigger: { trigger: expect.any(String) } })
+    expect(report.trigger.size).toBeGreaterThan(0)
+    expect(report.labels.map((label: { label: string }) => label.label)).toEqual(['ham', 'spam'])
   })
 
   it('refuses a file that is not a model', async () => {
