@@ -1,5 +1,6 @@
 import { type ComponentChild, h } from 'preact'
 import { useCallback, useEffect, useState } from 'preact/hooks'
+import { columnHeads, DataTable } from '../../src/report/views/table.js'
 import { ApiError, api } from './api.js'
 
 /** Loads a GET route and reloads on demand; `error` holds the server's explanation when it failed. */
@@ -108,34 +109,16 @@ export function Time(props: { iso: string | null }) {
   return h('time', { dateTime: props.iso }, new Date(props.iso).toLocaleString('en-GB'))
 }
 
-/** A table with a caption for screen readers, a header row and body rows. */
+/** A table with a caption for screen readers, a header row and body rows of plain cells. */
 export function Table(props: { caption: string; head: readonly string[]; rows: ComponentChild[][] }) {
   return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data compact' },
-      h('caption', null, props.caption),
+    DataTable,
+    { caption: props.caption, head: columnHeads(props.head) },
+    props.rows.map((cells) =>
       h(
-        'thead',
+        'tr',
         null,
-        h(
-          'tr',
-          null,
-          props.head.map((title) => h('th', { scope: 'col' }, title)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        props.rows.map((cells) =>
-          h(
-            'tr',
-            null,
-            cells.map((cell) => h('td', null, cell)),
-          ),
-        ),
+        cells.map((cell) => h('td', null, cell)),
       ),
     ),
   )

@@ -2,6 +2,7 @@ import { type ComponentChild, h } from 'preact'
 import type { Severity } from '../../domain/index.js'
 import { formatCount, formatPercent, truncate } from '../html-format.js'
 import { HeatMap } from './pictures.js'
+import { DataTable } from './table.js'
 
 /** What the views need of one column's drift test (a subset of the check report's test result). */
 export interface ColumnDriftTest {
@@ -140,36 +141,24 @@ function ColumnTable(props: {
   caption: string
 }) {
   return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data compact columns' },
-      h('caption', null, props.caption),
-      h(
-        'thead',
-        null,
+    DataTable,
+    {
+      caption: props.caption,
+      tableClass: 'data compact columns',
+      head: [
+        h('th', { scope: 'col' }, 'Column'),
+        h('th', { scope: 'col', class: 'num' }, 'Shift (KS)'),
         h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'Column'),
-          h('th', { scope: 'col', class: 'num' }, 'Shift (KS)'),
-          h(
-            'th',
-            { scope: 'col', class: 'bar-cell' },
-            h('span', { class: 'visually-hidden' }, 'Shift as a bar'),
-          ),
-          h('th', { scope: 'col', class: 'num' }, 'q'),
-          h('th', { scope: 'col' }, 'Severity'),
-          props.withCurve ? h('th', { scope: 'col' }, 'Reference vs batch') : null,
+          'th',
+          { scope: 'col', class: 'bar-cell' },
+          h('span', { class: 'visually-hidden' }, 'Shift as a bar'),
         ),
-      ),
-      h(
-        'tbody',
-        null,
-        props.tests.map((test) => h(ColumnRow, { test, max: props.max, withCurve: props.withCurve })),
-      ),
-    ),
+        h('th', { scope: 'col', class: 'num' }, 'q'),
+        h('th', { scope: 'col' }, 'Severity'),
+        props.withCurve ? h('th', { scope: 'col' }, 'Reference vs batch') : null,
+      ],
+    },
+    props.tests.map((test) => h(ColumnRow, { test, max: props.max, withCurve: props.withCurve })),
   )
 }
 

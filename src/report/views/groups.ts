@@ -5,6 +5,7 @@ import { type DetectorScoreHistogram, type FindingGroup, suggestedLabelOf } from
 import { formatCount, formatScore, truncate } from '../html-format.js'
 import type { RecordEvidence } from './evidence.js'
 import { Exemplars } from './pictures.js'
+import { columnHeads, DataTable } from './table.js'
 
 const EXEMPLARS_SHOWN = 24
 
@@ -22,49 +23,33 @@ function RecordTable(props: {
 }) {
   const listed = Array.from(props.rows.subarray(0, props.limit))
   return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data compact' },
-      h('caption', null, props.caption),
-      h(
-        'thead',
+    DataTable,
+    {
+      caption: props.caption,
+      head: columnHeads(['Record', 'Label', 'Suggested', 'Severity', 'Suspicion', 'Also found by']),
+      after:
+        props.rows.length > listed.length
+          ? h(
+              'p',
+              { class: 'muted small' },
+              `The ${listed.length} most suspicious of ${formatCount(props.rows.length)}; the CSV download and the JSON report list all of them.`,
+            )
+          : null,
+    },
+    listed.map((row) => {
+      const record = props.records[row]
+      const detectors = [...new Set(record.findings.map((finding) => finding.detector))]
+      return h(
+        'tr',
         null,
-        h(
-          'tr',
-          null,
-          ['Record', 'Label', 'Suggested', 'Severity', 'Suspicion', 'Also found by'].map((title) =>
-            h('th', { scope: 'col' }, title),
-          ),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        listed.map((row) => {
-          const record = props.records[row]
-          const detectors = [...new Set(record.findings.map((finding) => finding.detector))]
-          return h(
-            'tr',
-            null,
-            h('th', { scope: 'row' }, h('code', null, truncate(record.id, 40))),
-            h('td', null, record.label ?? '–'),
-            h('td', null, suggestedLabelOf(record) ?? '–'),
-            h('td', null, h(SeverityBadge, { severity: record.severity })),
-            h('td', { class: 'num' }, formatScore(record.suspicion)),
-            h('td', { class: 'small' }, detectors.join(', ')),
-          )
-        }),
-      ),
-    ),
-    props.rows.length > listed.length
-      ? h(
-          'p',
-          { class: 'muted small' },
-          `The ${listed.length} most suspicious of ${formatCount(props.rows.length)}; the CSV download and the JSON report list all of them.`,
-        )
-      : null,
+        h('th', { scope: 'row' }, h('code', null, truncate(record.id, 40))),
+        h('td', null, record.label ?? '–'),
+        h('td', null, suggestedLabelOf(record) ?? '–'),
+        h('td', null, h(SeverityBadge, { severity: record.severity })),
+        h('td', { class: 'num' }, formatScore(record.suspicion)),
+        h('td', { class: 'small' }, detectors.join(', ')),
+      )
+    }),
   )
 }
 

@@ -4,6 +4,7 @@ import type { TriggerEvidence } from '../attacks.js'
 import { suggestedLabelOf } from '../groups.js'
 import { truncate } from '../html-format.js'
 import type { RecordEvidence } from './evidence.js'
+import { DataTable } from './table.js'
 
 const CELL = 8
 
@@ -149,44 +150,32 @@ export function PairMatrix(props: {
   const columnLabels = [...suggested].sort(collator.compare).slice(0, 20)
   const max = Math.max(...counts.values())
   return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'matrix' },
-      h('caption', null, 'Flagged records: given label (rows) by suggested label (columns)'),
+    DataTable,
+    {
+      caption: 'Flagged records: given label (rows) by suggested label (columns)',
+      tableClass: 'matrix',
+      head: [
+        h('th', { scope: 'col' }, 'given ↓ suggested →'),
+        columnLabels.map((label) => h('th', { scope: 'col' }, truncate(label, 12))),
+      ],
+    },
+    rowLabels.map((rowLabel) =>
       h(
-        'thead',
+        'tr',
         null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'given ↓ suggested →'),
-          columnLabels.map((label) => h('th', { scope: 'col' }, truncate(label, 12))),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        rowLabels.map((rowLabel) =>
-          h(
-            'tr',
-            null,
-            h('th', { scope: 'row' }, truncate(rowLabel, 12)),
-            columnLabels.map((columnLabel) => {
-              const count = counts.get(`${rowLabel}\u0000${columnLabel}`) ?? 0
-              const attacked = props.highlight?.given === rowLabel && props.highlight?.true === columnLabel
-              return h(
-                'td',
-                {
-                  class: attacked ? 'num attacked' : 'num',
-                  style: count > 0 ? `--share:${(count / max).toFixed(2)}` : undefined,
-                },
-                count > 0 ? String(count) : '',
-              )
-            }),
-          ),
-        ),
+        h('th', { scope: 'row' }, truncate(rowLabel, 12)),
+        columnLabels.map((columnLabel) => {
+          const count = counts.get(`${rowLabel}\u0000${columnLabel}`) ?? 0
+          const attacked = props.highlight?.given === rowLabel && props.highlight?.true === columnLabel
+          return h(
+            'td',
+            {
+              class: attacked ? 'num attacked' : 'num',
+              style: count > 0 ? `--share:${(count / max).toFixed(2)}` : undefined,
+            },
+            count > 0 ? String(count) : '',
+          )
+        }),
       ),
     ),
   )
