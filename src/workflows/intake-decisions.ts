@@ -181,6 +181,26 @@ export interface ReviewedBatch {
 }
 
 /**
+ * Accepting a batch whole would let records a reviewer dropped or relabelled through as they came, so while any
+ * record decision counts, only applying the decisions (or undoing them first) accepts it.
+ */
+async function refuseOverRecordDecisions(db: Db, batchId: string): Promise<void> {
+  const { count } = await db
+    .selectFrom('review_decisions')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .where('batch_id', '=', batchId)
+    .where('undone_at', 'is', null)
+    .executeTakeFirstOrThrow()
+  if (Number(count) > 0) {
+    throw new PoisonguardError(
+      'CONFLICT',
+      `batch ${batchId} has ${count} record decision(s) a whole-batch accept would ignore`,
+      { hint: 'apply them (POST /v1/batches/{batchId}/decisions/apply) or undo them first' },
+    )
+  }
+}
+
+/**
  * A reviewer's decision on a batch the gate sent to review: accept makes the next version (of `reviewed.data` when
  * records were reviewed one by one), reject closes it.
  */
@@ -216,6 +236,7 @@ export async function reviewBatch(
     if (current.status !== 'needs_review')
       throw new PoisonguardError('CONFLICT', `batch ${batchId} was reviewed by someone else meanwhile`)
     await reviewed?.stillCurrent?.(trx)
+    if (decision === 'accept' && !reviewed) await refuseOverRecordDecisions(trx, batchId)
     const versionId = next ? await commitVersion(store, trx, next, batchId) : null
     const status = decision === 'accept' ? 'accepted' : 'rejected'
     await decideBatch(trx, batchId, 'needs_review', { status, reason: batch.reason, versionId })

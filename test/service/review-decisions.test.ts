@@ -65,6 +65,14 @@ describe('review decisions about flagged records', () => {
     expect((await t.call('POST', undo, { token: reviewer.token, body: {} })).body.undoneBy).toBe(reviewer.id)
     expect((await t.call('POST', undo, { token: reviewer.token, body: {} })).status).toBe(409)
 
+    // Accepting the batch whole would let the dropped records through: refused while decisions count.
+    const whole = await t.call('POST', `/v1/batches/${batch.id}/review`, {
+      token: reviewer.token,
+      body: { decision: 'accept' },
+    })
+    expect(whole.status).toBe(409)
+    expect(whole.body.error.message).toMatch(/3 record decision\(s\) a whole-batch accept would ignore/)
+
     const applied = await t.call('POST', `/v1/batches/${batch.id}/decisions/apply`, {
       token: reviewer.token,
       body: { note: 'checked by hand' },
