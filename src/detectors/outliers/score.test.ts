@@ -35,6 +35,32 @@ describe('neighbour-based outlier scores', () => {
     expect(ratios[3]).toBeCloseTo(8)
   })
 
+  it('keeps a record next to a clump of exact copies finite when copies are more than 5% of the data', () => {
+    // Rows 0–3 are copies of each other (distances nil); row 4 sits at an ordinary distance from them.
+    const indices = [
+      [1, 2],
+      [0, 2],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [4, 6],
+      [5, 4],
+    ]
+    const distances = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [2, 2],
+      [2, 3],
+      [3, 2],
+    ]
+    const graph = graphOf(indices, distances)
+    const ratios = localSparsityRatios(graph, meanNeighbourDistances(graph))
+    expect(ratios[4]).toBeCloseTo(1)
+    expect(Array.from(ratios).every(Number.isFinite)).toBe(true)
+  })
+
   it('measures detail in the raw features that the reduced ones do not show', () => {
     const raw = { data: Float32Array.from([0, 0, 1, 0, 0, 3]), rows: 3, cols: 2 }
     const graph = graphOf([[1], [0], [0]], [[1], [1], [1]])

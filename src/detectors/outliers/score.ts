@@ -18,12 +18,13 @@ export function meanNeighbourDistances(graph: NeighbourGraph): Float64Array {
  * How much sparser a record's neighbourhood is than its neighbours' own neighbourhoods: its mean neighbour
  * distance over theirs. Near 1 inside any cluster, dense or sparse; large for a record off every cluster. The
  * neighbours' distance counts as at least the 5th percentile of everyone's, so a record near a clump of
- * duplicates (whose distances are nil) is not called infinitely sparse.
+ * duplicates (whose distances are nil) is not called infinitely sparse; copies, which short texts and
+ * tables hold by the hundreds, do not count towards that percentile.
  * @see Breunig, Kriegel, Ng, Sander. LOF: Identifying Density-Based Local Outliers. SIGMOD 2000.
  */
 export function localSparsityRatios(graph: NeighbourGraph, means: Float64Array): Float64Array {
-  const sorted = Float64Array.from(means).sort()
-  const floor = quantileSorted(sorted, 0.05, 'lower')
+  const sorted = Float64Array.from(means.filter((mean) => mean > 0)).sort()
+  const floor = sorted.length > 0 ? quantileSorted(sorted, 0.05, 'lower') : 0
   const ratios = new Float64Array(graph.rows)
   for (let row = 0; row < graph.rows; row++) {
     let sum = 0
