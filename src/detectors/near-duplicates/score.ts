@@ -250,11 +250,26 @@ export const duplicateSuspicion = 0.1
 export const confirmedFloodSuspicion = 0.25
 
 /**
+ * Whether the members of a group all carry its best-supported label but one: the shape of many copies made of
+ * one record and given another label. A natural group of copies (a mailing list's identical digests) whose labels
+ * are noisy holds several scattered others instead, and its members' labels are for the label evidence to judge.
+ */
+function copiesOfOneOther(group: GroupAnalysis): boolean {
+  let others = 0
+  group.labelCounts.forEach((count, code) => {
+    if (code !== group.bestLabel) others += count
+  })
+  return others === 1
+}
+
+/**
  * Chance a member's label is wrong, or that it is a planted copy. Where the group's labels disagree, one minus
  * its label's support; in an unusually large group whose labels disagree, every member but the original is at
  * least as suspect as the group is oversized, since copies in such numbers do not arise naturally (this catches
  * a flood whose copies carry the label the surroundings favour). Groups that agree on their label stay below
  * the flag unless their surroundings overrule them; plain duplicates get a small constant, the original half.
+ * The oversized floor holds only where one member stands against the rest: several scattered other labels in a
+ * large group are label noise, not a sign of how it was made.
  */
 export function memberSuspicion(group: GroupAnalysis, row: number, codes: Int32Array | undefined): number {
   const code = codes ? codes[row] : -1
@@ -263,8 +278,7 @@ export function memberSuspicion(group: GroupAnalysis, row: number, codes: Int32A
   if (group.support.length === 0 || code < 0) return floor
   const wrong = 1 - group.support[code]
   if (group.kind === 'contradiction') return wrong
-  const conflict = group.labelCounts.filter((count) => count > 0).length > 1
-  const oversized = conflict && row !== group.original ? group.excess : 0
+  const oversized = copiesOfOneOther(group) && row !== group.original ? group.excess : 0
   // A group barely past the flood bar may be natural duplicates whose one odd member was relabelled; the label
   // verdict then belongs to the label detectors, so only a group far past the bar speaks with full weight.
   return Math.max(Math.min(wrong, 0.5 + group.excess), oversized, floor)
