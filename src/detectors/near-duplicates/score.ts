@@ -213,6 +213,19 @@ function pickOriginal(
   return best
 }
 
+/**
+ * Whether a group's labels look like noise on natural copies: most members carry the label the group's
+ * surroundings support and the others are several. Copies planted with another label outnumber their original, and
+ * copies made of one record stand against that one record; a large natural group (a mailing list's identical
+ * digests) with a few relabelled members is neither, and is a contradiction for the label evidence to weigh.
+ */
+function noisyLabels(labelCounts: Int32Array, bestLabel: number): boolean {
+  let labelled = 0
+  for (const count of labelCounts) labelled += count
+  const others = labelled - (bestLabel >= 0 ? labelCounts[bestLabel] : 0)
+  return others >= 2 && 2 * others < labelled
+}
+
 /** Weighs the labels of one group against each other and against its surroundings. */
 export function analyseGroup(rows: Int32Array, floodThreshold: number, context: GroupContext): GroupAnalysis {
   const { codes, classCount, copyClasses } = context
@@ -233,7 +246,12 @@ export function analyseGroup(rows: Int32Array, floodThreshold: number, context: 
     support = labelSupport(labelCounts, outsideCounts, large)
   }
   const bestLabel = support.length > 0 ? argmax(support) : argmax(Float64Array.from(labelCounts))
-  const kind: GroupKind = large ? 'flood' : conflict ? 'contradiction' : 'duplicate'
+  const kind: GroupKind =
+    large && !(conflict && noisyLabels(labelCounts, bestLabel))
+      ? 'flood'
+      : conflict
+        ? 'contradiction'
+        : 'duplicate'
   const original = pickOriginal(
     rows,
     context.features,
