@@ -77,6 +77,21 @@ describe('judgeDataset', () => {
     expect(judgeDataset([], records(flags.map((_, row) => row < 3)), [], 0.01).verdict).toBe('clean')
   })
 
+  it('calls copies with conflicting labels an attack only when label noise does not explain them', () => {
+    const conflicts = (pValue: number) => ({
+      kind: 'contradiction' as const,
+      description: '24 copies of records with conflicting labels',
+      records: 24,
+      pValue,
+    })
+    const flags = Array.from({ length: 1000 }, (_, row) => row < 24)
+    const judge = (pValue: number) =>
+      judgeDataset([outcome('near-duplicates', { attacks: [conflicts(pValue)] })], records(flags), [], 0.01)
+    expect(judge(0.3).verdict).toBe('suspicious')
+    expect(judge(0.3).attacks).toEqual([])
+    expect(judge(1e-6).verdict).toBe('poisoned')
+  })
+
   it('names a source whose records are flagged far more often than the others', () => {
     const flags = Array.from({ length: 900 }, (_, row) => row % 3 === 0 && row < 300)
     const verdict = judgeDataset(

@@ -1,10 +1,4 @@
-import type {
-  DetectedAttack,
-  FindingKind,
-  RecordReport,
-  ScanSummary,
-  VerdictSummary,
-} from '../domain/index.js'
+import type { DetectedAttack, RecordReport, ScanSummary, VerdictSummary } from '../domain/index.js'
 import { logPoissonTailBound } from '../stats/tails.js'
 import type { DetectorOutcome } from './pipeline.js'
 
@@ -17,28 +11,30 @@ function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`
 }
 
-/** Floods and contradictions the near-duplicate findings name, as dataset-level attacks. */
-function groupAttacks(records: readonly RecordReport[]): DetectedAttack[] {
-  const counts = new Map<string, { kind: FindingKind; count: number }>()
+/** Floods the near-duplicate findings name, as dataset-level attacks. */
+function floodAttacks(records: readonly RecordReport[]): DetectedAttack[] {
+  const counts = new Map<string, number>()
   for (const record of records) {
     if (!record.flagged) continue
     for (const finding of record.findings) {
-      if (finding.kind !== 'flood' && finding.kind !== 'contradiction') continue
-      const key = `${finding.detector}:${finding.kind}`
-      const entry = counts.get(key) ?? { kind: finding.kind, count: 0 }
-      entry.count++
-      counts.set(key, entry)
+      if (finding.kind !== 'flood') continue
+      counts.set(finding.detector, (counts.get(finding.detector) ?? 0) + 1)
     }
   }
-  return [...counts].map(([key, { kind, count }]) => ({
-    detector: key.slice(0, key.lastIndexOf(':')),
-    kind,
-    description:
-      kind === 'flood'
-        ? `a flood of ${plural(count, 'near-identical record')}`
-        : `${plural(count, 'copy', 'copies')} of records with conflicting labels`,
+  return [...counts].map(([detector, count]) => ({
+    detector,
+    kind: 'flood' as const,
+    description: `a flood of ${plural(count, 'near-identical record')}`,
     records: count,
   }))
+}
+
+/**
+ * Whether a reported attack counts at the scan's rate. Copies with conflicting labels are label evidence first:
+ * they are an attack only when their test says label noise does not explain them.
+ */
+function significant(attack: Omit<DetectedAttack, 'detector'>, rate: number): boolean {
+  return attack.kind !== 'contradiction' || (attack.pValue !== undefined && attack.pValue < rate)
 }
 
 /**
@@ -96,9 +92,10 @@ export function judgeDataset(
     const { datasetPValue, attacks: found } = outcome.result
     if (datasetPValue !== undefined) evidence.push({ detector: outcome.detector.id, pValue: datasetPValue })
     if (quiet.has(outcome.detector.id)) continue
-    for (const attack of found ?? []) attacks.push({ detector: outcome.detector.id, ...attack })
+    for (const attack of found ?? [])
+      if (significant(attack, rate)) attacks.push({ detector: outcome.detector.id, ...attack })
   }
-  attacks.push(...groupAttacks(records), ...sourceAttacks(records, rate))
+  attacks.push(...floodAttacks(records), ...sourceAttacks(records, rate))
   const flagged = records.filter((record) => record.flagged).length
   if (attacks.length > 0) {
     const named = attacks.slice(0, 3).map((attack) => attack.description)

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { FindingKind } from '../../domain/index.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { voteNeighbourLabels } from '../knn-label-consistency/score.js'
 import type { Detector, DetectorInput } from '../types.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
@@ -20,6 +21,7 @@ import {
   type GroupAnalysis,
   type GroupContext,
   memberSuspicion,
+  testContradictions,
 } from './score.js'
 import { collectGroups, createUnionFind } from './union-find.js'
 
@@ -209,6 +211,42 @@ function scoreMembers(
 }
 
 /**
+ * The flagged copies with conflicting labels as one attack, with the chance that label noise at the rate the
+ * neighbours disagree on labels would make as many conflicting groups: on data whose labels are merely noisy the
+ * copies conflict about as often as anything else, while planted contradictions conflict every time.
+ */
+function contradictionAttack(
+  analyses: readonly GroupAnalysis[],
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  classCount: number,
+  scores: ReturnType<typeof scoreMembers>,
+) {
+  let records = 0
+  scores.flagged.forEach((flag, row) => {
+    if (flag && scores.findingKinds[row] === 'contradiction') records++
+  })
+  if (records === 0) return undefined
+  const { disagreement } = voteNeighbourLabels(graph, codes, classCount)
+  let labelled = 0
+  let disagreeing = 0
+  codes.forEach((code, row) => {
+    if (code < 0) return
+    labelled++
+    disagreeing += disagreement[row]
+  })
+  const test = testContradictions(analyses, labelled > 0 ? disagreeing / labelled : 0)
+  return {
+    kind: 'contradiction' as const,
+    description:
+      `${records} copies of records with conflicting labels (${test.conflicting} groups, where label noise ` +
+      `explains about ${test.expected.toFixed(1)})`,
+    records,
+    pValue: test.pValue,
+  }
+}
+
+/**
  * Exact and near duplicates grouped by union-find; groups whose labels disagree become contradictions and
  * unusually large groups floods, where the members whose label the group's surroundings contradict score highest.
  * @see Broder. On the Resemblance and Containment of Documents. 1997 (MinHash).
@@ -248,6 +286,7 @@ export const nearDuplicatesDetector: Detector<Params> = {
       minCorrelation: params.minCorrelation,
       floodSizeThreshold: threshold,
     })
+    const contradictions = codes && contradictionAttack(analyses, graph, codes, classCount, scores)
     const blankCount = linker.contentless?.reduce((sum, blank) => sum + blank, 0) ?? 0
     const warnings =
       blankCount > 0
@@ -267,6 +306,6 @@ export const nearDuplicatesDetector: Detector<Params> = {
       links,
       work,
     }
-    return { ...scores, info, warnings }
+    return { ...scores, attacks: contradictions ? [contradictions] : [], info, warnings }
   },
 }

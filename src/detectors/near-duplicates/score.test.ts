@@ -5,8 +5,10 @@ import {
   analyseGroup,
   classesMadeOfCopies,
   floodSizeThreshold,
+  type GroupAnalysis,
   type GroupContext,
   memberSuspicion,
+  testContradictions,
 } from './score.js'
 
 /**
@@ -165,6 +167,26 @@ describe('near-duplicate group scoring', () => {
       .map((row) => memberSuspicion(analysis, row, context.codes))
     expect(copySuspicion).toHaveLength(18)
     for (const suspicion of copySuspicion) expect(suspicion).toBeCloseTo(0.75)
+  })
+
+  it('tells copies that conflict as often as label noise makes them from planted contradictions', () => {
+    const pairs = (conflicting: number) =>
+      Array.from(
+        { length: 100 },
+        (_, index) =>
+          ({ labelCounts: Int32Array.from(index < conflicting ? [1, 1] : [2, 0]) }) as GroupAnalysis,
+      )
+    // At 5% noise a pair of copies disagrees with chance just under 10%: 8 of 100 is ordinary, 40 is not.
+    const noisy = testContradictions(pairs(8), 0.05)
+    expect(noisy.expected).toBeCloseTo(9.75)
+    expect(noisy.pValue).toBe(1)
+    const planted = testContradictions(pairs(40), 0.05)
+    expect(planted.conflicting).toBe(40)
+    expect(planted.pValue).toBeLessThan(1e-6)
+    // A group with one labelled member cannot disagree and is not counted.
+    expect(
+      testContradictions([{ labelCounts: Int32Array.from([1, 0]) } as GroupAnalysis], 0.5).expected,
+    ).toBe(0)
   })
 
   it('names how records resemble each other', () => {

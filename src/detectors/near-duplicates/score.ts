@@ -1,5 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { logPoissonTailBound } from '../../stats/tails.js'
 
 /** What the group scoring reads: dense geometry, its neighbour graph, and the labels (when there are any). */
 export interface GroupContext {
@@ -300,4 +301,37 @@ export function memberSuspicion(group: GroupAnalysis, row: number, codes: Int32A
   // A group barely past the flood bar may be natural duplicates whose one odd member was relabelled; the label
   // verdict then belongs to the label detectors, so only a group far past the bar speaks with full weight.
   return Math.max(Math.min(wrong, 0.5 + group.excess), oversized, floor)
+}
+
+/** Conflicting groups of copies against how many label noise at a rate would make. */
+export interface ContradictionTest {
+  /** Groups of at least two labelled members whose labels disagree. */
+  readonly conflicting: number
+  /** Conflicting groups expected if each label were wrong with chance `noiseRate`. */
+  readonly expected: number
+  /** Chance label noise makes at least `conflicting` of them (a Poisson tail bound). */
+  readonly pValue: number
+}
+
+/**
+ * Whether copies disagree on their labels more often than label noise explains. Copies share their content, so
+ * under noise at rate r a group of s labelled copies disagrees with chance at most 1 − (1 − r)^s; planted
+ * contradictions (copies given another label) disagree every time. `noiseRate` is best an upper bound (the
+ * neighbours' disagreement, which natural class overlap adds to), so the test stays conservative.
+ */
+export function testContradictions(analyses: readonly GroupAnalysis[], noiseRate: number): ContradictionTest {
+  let conflicting = 0
+  let expected = 0
+  for (const group of analyses) {
+    let labelled = 0
+    let labels = 0
+    for (const count of group.labelCounts) {
+      labelled += count
+      if (count > 0) labels++
+    }
+    if (labelled < 2) continue
+    expected += 1 - (1 - noiseRate) ** labelled
+    if (labels > 1) conflicting++
+  }
+  return { conflicting, expected, pValue: Math.exp(logPoissonTailBound(conflicting, expected)) }
 }
