@@ -2,8 +2,11 @@
 // CSVs, run schema validation and every drift test, render JSON and HTML. Build first (`npx tsc -p
 // tsconfig.build.json`); prints one JSON object to stdout, progress to stderr.
 // Options: --rows=100000 --cols=20 --runs=3 --mmd-rows=2000 (rows above 250,000 per side switch to KLL sketches)
+// The peer — numpy loading the same two CSVs, scipy.stats.ks_2samp per column and a χ² test on the label — runs
+// interleaved with ours in the same run (medians of `runs` rounds); the ratio compares load + check with it.
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { checkBatch } from '../dist/drift/check.js'
 import { renderCheckHtml } from '../dist/drift/html.js'
@@ -44,6 +47,38 @@ function writeCsv(path, seed, shifted) {
   writeFileSync(path, `${lines.join('\n')}\n`)
 }
 
+const PEER = `
+import json, sys, time
+import numpy as np
+from scipy import stats
+started, cpu = time.perf_counter(), time.process_time()
+cols = int(sys.argv[3])
+def load(path):
+    features = np.loadtxt(path, delimiter=',', skiprows=1, usecols=range(3, 3 + cols))
+    labels = np.loadtxt(path, delimiter=',', skiprows=1, usecols=[1], dtype=str)
+    return features, labels
+reference, reference_labels = load(sys.argv[1])
+batch, batch_labels = load(sys.argv[2])
+loaded = time.perf_counter()
+p_values = [stats.ks_2samp(reference[:, col], batch[:, col]).pvalue for col in range(cols)]
+classes = sorted(set(reference_labels) | set(batch_labels))
+table = [[int(np.sum(side == name)) for name in classes] for side in (reference_labels, batch_labels)]
+p_values.append(stats.chi2_contingency(table).pvalue)
+print(json.dumps({'seconds': time.perf_counter() - started, 'loadSeconds': loaded - started,
+                  'cpuSeconds': time.process_time() - cpu, 'tests': len(p_values)}))
+`
+
+/** numpy + scipy on the same files, timed inside Python (imports excluded); undefined when they are missing. */
+function runPeer(referencePath, batchPath) {
+  const child = spawnSync('python3', ['-c', PEER, referencePath, batchPath, String(cols)], {
+    encoding: 'utf8',
+  })
+  if (child.status !== 0) return undefined
+  return JSON.parse(child.stdout)
+}
+
+const cpuSeconds = (usage) => (usage.user + usage.system) / 1e6
+
 const folder = mkdtempSync(join(tmpdir(), 'poisonguard-drift-bench-'))
 try {
   const referencePath = join(folder, 'reference.csv')
@@ -52,15 +87,21 @@ try {
   writeCsv(referencePath, 1, false)
   writeCsv(batchPath, 2, true)
   const timings = []
+  const peers = []
+  const loadAtStart = loadavg()[0] / cpus().length
   let report
   for (let run = 0; run < runs; run++) {
-    log(`run ${run + 1}/${runs} …`)
+    log(`run ${run + 1}/${runs}: numpy + scipy …`)
+    peers.push(runPeer(referencePath, batchPath))
+    log(`run ${run + 1}/${runs}: poisonguard …`)
+    const cpuStarted = process.cpuUsage()
     const started = performance.now()
     const reference = await loadDataset(referencePath)
     const batch = await loadDataset(batchPath)
     const loaded = performance.now()
     report = checkBatch(reference, batch, { mmdMaxRowsPerSide: mmdRows })
     const checked = performance.now()
+    const checkCpuSeconds = cpuSeconds(process.cpuUsage(cpuStarted))
     const json = JSON.stringify(report, null, 1)
     const html = renderCheckHtml(report)
     const rendered = performance.now()
@@ -69,12 +110,17 @@ try {
       checkSeconds: (checked - loaded) / 1000,
       renderSeconds: (rendered - checked) / 1000,
       totalSeconds: seconds(started),
+      loadAndCheckSeconds: (checked - started) / 1000,
+      loadAndCheckCpuSeconds: checkCpuSeconds,
       jsonBytes: json.length,
       htmlBytes: html.length,
     })
   }
   const pick = (key) => median(timings.map((timing) => timing[key]))
   const mmd = report.tests.find((test) => test.test === 'mmd')
+  const peerRan = peers.every((peer) => peer !== undefined)
+  const ratio = (ours, theirs) =>
+    Number(median(timings.map((timing, index) => timing[ours] / peers[index][theirs])).toFixed(2))
   const result = {
     machine: `${cpus()[0].model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     rows,
@@ -88,6 +134,29 @@ try {
       total: pick('totalSeconds'),
     },
     allRuns: timings.map((timing) => Number(timing.totalSeconds.toFixed(3))),
+    loadAndCheck: {
+      seconds: pick('loadAndCheckSeconds'),
+      cpuSeconds: pick('loadAndCheckCpuSeconds'),
+      coresUsed: Number((pick('loadAndCheckCpuSeconds') / pick('loadAndCheckSeconds')).toFixed(2)),
+    },
+    peer: peerRan
+      ? {
+          name: 'numpy.loadtxt + scipy.stats.ks_2samp per column + chi2_contingency on the label',
+          seconds: median(peers.map((peer) => peer.seconds)),
+          loadSeconds: median(peers.map((peer) => peer.loadSeconds)),
+          cpuSeconds: median(peers.map((peer) => peer.cpuSeconds)),
+          tests: peers[0].tests,
+        }
+      : undefined,
+    peerNote: peerRan ? undefined : 'python3 with numpy and scipy did not run; no peer measured',
+    ratioToPeer: peerRan
+      ? { wall: ratio('loadAndCheckSeconds', 'seconds'), cpu: ratio('loadAndCheckCpuSeconds', 'cpuSeconds') }
+      : undefined,
+    barRatio: 1,
+    loadPerCore: {
+      start: Number(loadAtStart.toFixed(2)),
+      end: Number((loadavg()[0] / cpus().length).toFixed(2)),
+    },
     targetSeconds: 10,
     tests: report.summary.tests,
     significant: report.tests.filter((test) => test.significant).map((test) => test.id),

@@ -1,7 +1,9 @@
-// `node bench/provenance.mjs [--records=1000000]` (after `npx tsc -p tsconfig.build.json`): generates a CSV in a
-// temporary folder, then times raw-file hashing, manifest creation and verification, each in a fresh process so
-// its peak RSS is its own. Prints one JSON object on stdout.
-import { execFileSync } from 'node:child_process'
+// `node bench/provenance.mjs [--records=1000000] [--runs=3]` (after `npx tsc -p tsconfig.build.json`): generates a
+// CSV in a temporary folder, then times raw-file hashing, manifest creation and verification, each in a fresh process
+// so its peak RSS is its own. The peer — a Python loop that SHA-256-hashes every line and the whole file — runs
+// interleaved with create and verify in the same run (medians of `runs` rounds), so a busy machine slows both
+// alike; the ratios are what to compare. Prints one JSON object on stdout.
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   closeSync,
   createWriteStream,
@@ -12,7 +14,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -117,11 +119,57 @@ function tamperMiddle(path) {
 
 function summary(measured, recordCount) {
   const { seconds, cpuSeconds, maxRssMiB } = measured
-  return { seconds, cpuSeconds, recordsPerSecond: Math.round(recordCount / seconds), maxRssMiB }
+  return {
+    seconds,
+    cpuSeconds,
+    coresUsed: Number((cpuSeconds / seconds).toFixed(2)),
+    recordsPerSecond: Math.round(recordCount / seconds),
+    maxRssMiB,
+  }
+}
+
+const PEER = `
+import hashlib, json, sys, time
+started, cpu = time.perf_counter(), time.process_time()
+whole = hashlib.sha256()
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        hashlib.sha256(line).digest()
+        whole.update(line)
+whole.hexdigest()
+print(json.dumps({'seconds': time.perf_counter() - started, 'cpuSeconds': time.process_time() - cpu}))
+`
+
+/** The Python per-line hash loop, timed inside Python (interpreter start-up excluded); undefined without python3. */
+function runPeer(dataset) {
+  const child = spawnSync('python3', ['-c', PEER, dataset], { encoding: 'utf8' })
+  if (child.status !== 0) return undefined
+  const measured = JSON.parse(child.stdout)
+  return { seconds: Number(measured.seconds.toFixed(3)), cpuSeconds: Number(measured.cpuSeconds.toFixed(3)) }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** Medians of each field over the rounds. */
+function medians(rows) {
+  return Object.fromEntries(Object.keys(rows[0]).map((key) => [key, median(rows.map((row) => row[key]))]))
+}
+
+/** Median over rounds of each round's ratio, wall and CPU; undefined when the peer did not run. */
+function ratios(ours, peers) {
+  if (peers.some((peer) => peer === undefined)) return undefined
+  const ratio = (key) => Number(median(ours.map((row, index) => row[key] / peers[index][key])).toFixed(2))
+  return { wall: ratio('seconds'), cpu: ratio('cpuSeconds') }
+}
+
+/** 1-minute load average per core at the start, so a reader knows how busy the machine was. */
+function loadPerCore() {
+  return Number((loadavg()[0] / cpus().length).toFixed(2))
 }
 
 async function main() {
   const recordCount = Number(argument('records', '1000000'))
+  const runs = Number(argument('runs', '3'))
   const folder = mkdtempSync(join(tmpdir(), 'poisonguard-provenance-'))
   try {
     process.stderr.write(`generating ${recordCount} records …\n`)
@@ -134,22 +182,41 @@ async function main() {
       })
       return JSON.parse(output)
     }
+    const dataset = join(folder, 'data.csv')
+    const loadAtStart = loadPerCore()
     const hash = run('hash')
-    const create = run('create')
-    const verify = run('verify')
-    tamperMiddle(join(folder, 'data.csv'))
+    const rounds = { peer: [], create: [], verify: [] }
+    for (let round = 0; round < runs; round++) {
+      process.stderr.write(`round ${round + 1}/${runs}: Python per-line hash loop …\n`)
+      rounds.peer.push(runPeer(dataset))
+      rounds.create.push(run('create'))
+      rounds.verify.push(run('verify'))
+    }
+    const create = medians(rounds.create)
+    const verify = medians(rounds.verify)
+    tamperMiddle(dataset)
     const tampered = run('verify-tampered')
-    const datasetBytes = statSync(join(folder, 'data.csv')).size
+    const datasetBytes = statSync(dataset).size
     const sidecarBytes = statSync(join(folder, 'data.manifest.records.jsonl')).size
+    const peerRan = rounds.peer.every((peer) => peer !== undefined)
     const result = {
       machine: `${cpus()[0].model}, ${cpus().length} cores, Node ${process.version}`,
+      loadPerCore: { start: loadAtStart, end: loadPerCore() },
       records: recordCount,
+      runs,
       datasetMiB: Number((datasetBytes / 2 ** 20).toFixed(1)),
       sidecarMiB: Number((sidecarBytes / 2 ** 20).toFixed(1)),
       rawHash: { miBPerSecond: hash.megabytesPerSecond, miBPerCpuSecond: hash.megabytesPerCpuSecond },
+      peer: peerRan ? { name: 'Python hashlib per-line loop', ...medians(rounds.peer) } : undefined,
+      peerNote: peerRan ? undefined : 'python3 did not run; no peer measured',
       create: summary(create, recordCount),
       verify: summary(verify, recordCount),
       verifyOneChangedRecord: { ...summary(tampered, recordCount), failedChecks: tampered.failedChecks },
+      ratioToPeer: {
+        create: ratios(rounds.create, rounds.peer),
+        verify: ratios(rounds.verify, rounds.peer),
+      },
+      barRatio: 2,
       targetSeconds: 30,
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)

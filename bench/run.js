@@ -161,12 +161,17 @@ function render(results) {
   lines.push(
     '',
     `Hashing the raw file: ${Math.round(provenance.rawHash.miBPerSecond)} MiB/s. Sidecar of record hashes: ${provenance.sidecarMiB} MiB.`,
+    ...peerLines(provenance, [
+      ['manifest create', provenance.ratioToPeer?.create, provenance.create],
+      ['manifest verify', provenance.ratioToPeer?.verify, provenance.verify],
+    ]),
     '',
     `## Drift check: ${drift.rows.toLocaleString('en')} × ${drift.cols} batch against an equal reference`,
     '',
     `${drift.tests} tests including MMD on ${drift.mmdRowsPerSide} rows per side: ${fixed(drift.medianSeconds.total)} s ` +
       `(loading ${fixed(drift.medianSeconds.load)} s, checking ${fixed(drift.medianSeconds.check)} s), ` +
       `peak RSS ${drift.maxRssMiB} MiB.`,
+    ...peerLines(drift, [['load + check', drift.ratioToPeer, drift.loadAndCheck]]),
   )
   lines.push(
     '',
@@ -181,6 +186,26 @@ function render(results) {
   lines.push('', renderScaleSection(results.scale))
   lines.push('', ...renderModels(results.models))
   return `${lines.join('\n')}\n`
+}
+
+/** The peer measured in the same run, interleaved, and our ratio to it (wall and CPU), or why there is none. */
+function peerLines(section, rows) {
+  if (!section.peer) return ['', section.peerNote ?? 'No peer measured.']
+  const load = section.loadPerCore
+    ? `, load average per core ${section.loadPerCore.start}–${section.loadPerCore.end}`
+    : ''
+  return [
+    '',
+    `Peer in the same run (interleaved, medians of ${section.runs}${load}): ${section.peer.name}, ` +
+      `${fixed(section.peer.seconds)} s wall, ${fixed(section.peer.cpuSeconds)} s CPU.`,
+    '',
+    '| step | ratio to peer, wall | ratio to peer, CPU | cores used (CPU / wall) | bar |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      ([step, ratio, ours]) =>
+        `| ${step} | ${fixed(ratio?.wall)} | ${fixed(ratio?.cpu)} | ${fixed(ours.coresUsed)} | ≤ ${section.barRatio} |`,
+    ),
+  ]
 }
 
 function renderModels(models) {

@@ -39,8 +39,25 @@ describe('MMD two-sample test', () => {
     expect(same.pValue).toBeGreaterThan(0.01)
     expect(Math.abs(same.statistic)).toBeLessThan(0.01)
     expect(shifted.pValue).toBeLessThan(1e-3)
-    expect(shifted.referenceRows).toBe(1000)
-    expect(shifted.batchRows).toBe(800)
+    // A shift this clear is decided on the first round's 500 rows per side.
+    expect(shifted.rounds).toEqual([500])
+    expect([shifted.referenceRows, shifted.batchRows]).toEqual([500, 500])
+    const full = mmdTest(reference, gaussian(800, 8, 4, 0.4), {
+      rng: createRng(5),
+      maxRowsPerSide: 1000,
+      adaptive: false,
+    })
+    expect(full.pValue).toBeLessThan(1e-3)
+    expect([full.referenceRows, full.batchRows, ...full.rounds]).toEqual([1000, 800, 1000])
+  })
+
+  it('takes more rows while the first round is undecided', () => {
+    // A shift too small for 500 rows per side to call either way, which 2,000 rows per side see.
+    const reference = gaussian(3000, 4, 21)
+    const result = mmdTest(reference, gaussian(3000, 4, 22, 0.12), { rng: createRng(23), permutations: 100 })
+    expect(result.rounds).toEqual([500, 2000])
+    expect(result.referenceRows).toBe(2000)
+    expect(result.pValue).toBeLessThan(0.01)
   })
 
   it('projects wide data and still detects a change of correlation that no single column shows', () => {

@@ -3,6 +3,7 @@ import { type PermutationPValue, permutationPValue } from '../stats/permutation.
 import type { Rng } from '../util/rng.js'
 import {
   BANDWIDTH_SCALES,
+  type GramMatrix,
   gramMatrix,
   medianSquaredDistance,
   memberLists,
@@ -15,6 +16,15 @@ import {
 /** Rows per side the MMD test samples by default: a 4,000 × 4,000 Gram matrix, about 1.5 s with 200 permutations. */
 export const DEFAULT_MMD_ROWS_PER_SIDE = 2000
 
+/** Rows per side of the first, cheap round of the adaptive test; each further round takes four times as many. */
+export const FIRST_ROUND_ROWS_PER_SIDE = 500
+
+/**
+ * A round whose p-value is above this stops the adaptive test: samples this far from an alarm rarely turn into one
+ * at four times the size, and no drift is the common case, so most checks pay for 1/16 of the full Gram matrix.
+ */
+const UNDECIDED_BELOW_P = 0.5
+
 export interface MmdOptions {
   rng: Rng
   /** Permutations for the p-value; default 200. */
@@ -23,6 +33,11 @@ export interface MmdOptions {
   maxRowsPerSide?: number
   /** Wider data is randomly projected to this many dimensions first; default 32. */
   maxDimensions?: number
+  /**
+   * Start with `FIRST_ROUND_ROWS_PER_SIDE` rows and take four times as many only while the answer is undecided
+   * (default true); false samples `maxRowsPerSide` at once.
+   */
+  adaptive?: boolean
 }
 
 export interface MmdResult extends PermutationPValue {
@@ -39,6 +54,8 @@ export interface MmdResult extends PermutationPValue {
   /** Dimensions the kernel saw (after dropping constant columns and any projection). */
   dimensions: number
   projected: boolean
+  /** Rows per side of each round the adaptive test ran; the last round gave the result. */
+  rounds: number[]
 }
 
 /**
@@ -66,14 +83,89 @@ function aggregateOverBandwidths(statistics: Float64Array, lists: number): Float
  * Kernel two-sample test: maximum mean discrepancy with Gaussian kernels at the median pairwise distance and at
  * ½, ¼ and ⅛ of it, aggregated by the largest standardised statistic, with a permutation p-value. The median
  * width sees broad shifts; the narrow ones see tight clusters such as a flood of near-copies. Rows are
- * subsampled to `maxRowsPerSide` per side and features standardised (and projected when wide), so the cost is
- * bounded whatever the input size.
+ * subsampled — 500 per side first, four times as many while the answer is undecided, at most `maxRowsPerSide` —
+ * and features standardised (and projected when wide), so the cost is bounded whatever the input size.
  * @see Gretton et al. (2012), A kernel two-sample test, JMLR 13.
  * @see Schrab et al. (2023), MMD aggregated two-sample test, JMLR 24.
  */
 export function mmdTest(reference: FeatureMatrix, batch: FeatureMatrix, options: MmdOptions): MmdResult {
-  const { rng } = options
   const maxRows = options.maxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE
+  const largest = Math.min(maxRows, Math.max(reference.rows, batch.rows))
+  const rounds: number[] = []
+  let rows = options.adaptive === false ? largest : Math.min(FIRST_ROUND_ROWS_PER_SIDE, largest)
+  for (;;) {
+    rounds.push(rows)
+    const result = mmdRound(reference, batch, options, rows)
+    // Decided: the observed split beat every permutation (more rows cannot make that clearer), or it is far from
+    // an alarm. Otherwise four times the rows, i.e. sixteen times the kernel evaluations, up to `maxRowsPerSide`.
+    const decided = result.exceedances === 0 || result.pValue > UNDECIDED_BELOW_P
+    if (rows >= largest || decided) return { ...result, rounds }
+    rows = Math.min(4 * rows, largest)
+  }
+}
+
+/** Permutations in the first batch; a batch that leaves the answer open is followed by one twice its size. */
+const FIRST_PERMUTATION_BATCH = 24
+/**
+ * Permutations stop once this many beat the observed split (Besag & Clifford's sequential p-value): the p-value is
+ * then clearly large, and after the first batch above `UNDECIDED_BELOW_P`, so the round is decided.
+ */
+const ENOUGH_EXCEEDANCES = 12
+
+interface SplitPlan {
+  rows: number
+  memberCount: number
+  firstMember: number
+  permutations: number
+}
+
+/**
+ * MMD² per bandwidth of the observed split (list 0) and of random splits, in batches that stop early once the
+ * observed split is clearly ordinary; with the standardised aggregate over bandwidths of each list.
+ * @see Besag & Clifford (1991), Sequential Monte Carlo p-values, Biometrika 78(2).
+ */
+function permutedStatistics(
+  matrix: GramMatrix,
+  plan: SplitPlan,
+  rng: Rng,
+): { statistics: Float64Array; aggregated: Float64Array } {
+  const scales = BANDWIDTH_SCALES.length
+  let statistics: Float64Array = new Float64Array(0)
+  let aggregated: Float64Array = new Float64Array(0)
+  let done = 0
+  let batch = FIRST_PERMUTATION_BATCH
+  while (done < plan.permutations) {
+    const count = Math.min(batch, plan.permutations - done)
+    // Each batch's list 0 is the observed split again; only the first batch keeps it.
+    const lists = memberLists(plan.rows, plan.memberCount, plan.firstMember, count, rng).slice(
+      done === 0 ? 0 : 1,
+    )
+    const within = withinSums(matrix, lists)
+    const fresh = within.map((sum, index) =>
+      splitStatistic(sum, lists[Math.floor(index / scales)], matrix, index % scales),
+    )
+    const grown = new Float64Array(statistics.length + fresh.length)
+    grown.set(statistics)
+    grown.set(fresh, statistics.length)
+    statistics = grown
+    done += count
+    aggregated = aggregateOverBandwidths(statistics, 1 + done)
+    let exceedances = 0
+    for (let list = 1; list <= done; list++) if (aggregated[list] >= aggregated[0]) exceedances++
+    if (exceedances >= ENOUGH_EXCEEDANCES) break
+    batch *= 2
+  }
+  return { statistics, aggregated }
+}
+
+/** One round of the test on at most `maxRows` sampled rows per side. */
+function mmdRound(
+  reference: FeatureMatrix,
+  batch: FeatureMatrix,
+  options: MmdOptions,
+  maxRows: number,
+): Omit<MmdResult, 'rounds'> {
+  const { rng } = options
   const referenceRows = sampleRows(reference.rows, maxRows, rng)
   const batchRows = sampleRows(batch.rows, maxRows, rng)
   const pooled = poolStandardised(
@@ -101,13 +193,12 @@ export function mmdTest(reference: FeatureMatrix, batch: FeatureMatrix, options:
   // The smaller side plays `members`, so each permutation costs s² / 2 kernel reads.
   const memberCount = Math.min(referenceRows.length, batchRows.length)
   const firstMember = batchRows.length <= referenceRows.length ? referenceRows.length : 0
-  const lists = memberLists(rows, memberCount, firstMember, options.permutations ?? 200, rng)
-  const within = withinSums(matrix, lists)
-  const scales = BANDWIDTH_SCALES.length
-  const statistics = within.map((sum, index) =>
-    splitStatistic(sum, lists[Math.floor(index / scales)], matrix, index % scales),
+  const { statistics, aggregated } = permutedStatistics(
+    matrix,
+    { rows, memberCount, firstMember, permutations: options.permutations ?? 200 },
+    rng,
   )
-  const aggregated = aggregateOverBandwidths(statistics, lists.length)
+  const scales = BANDWIDTH_SCALES.length
   const observed = Array.from(statistics.subarray(0, scales))
   return {
     ...base,

@@ -136,7 +136,7 @@ export function mmdPending(
       target: 'features',
       comparedWith: 'reference',
       rows: { reference: result.referenceRows, batch: result.batchRows },
-      method: `permutation (${result.permutations}${result.tailFit ? `, ${result.tailFit} tail` : ''}) on ${result.referenceRows} + ${result.batchRows} sampled rows, ${result.bandwidths.length} kernel widths`,
+      method: `permutation (${result.permutations}${result.tailFit ? `, ${result.tailFit} tail` : ''}) on ${result.referenceRows} + ${result.batchRows} sampled rows${result.rounds.length > 1 ? ` (rounds of ${result.rounds.join(', ')} rows per side)` : ''}, ${result.bandwidths.length} kernel widths`,
       statistic: round(result.statistic),
       pValue: result.pValue,
       effects: { mmd: round(widest), mmdMax: round(largest) },
@@ -149,6 +149,7 @@ export function mmdPending(
         aggregate: round(result.aggregate),
         dimensions: result.dimensions,
         projected: result.projected,
+        rounds: result.rounds,
       },
     },
     // On standardised features an MMD of 0.03 is already a visible cluster (a 5% flood of near-copies), 0.1 a new

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { PoisonguardError } from '../errors.js'
+import { Utf8Stream } from './utf8-stream.js'
 
 /** Stats a path, turning "does not exist" into FILE_NOT_FOUND with the resolved path. */
 export async function statOrThrow(path: string): Promise<Stats> {
@@ -40,15 +41,10 @@ export async function readTextChunks(
 ): Promise<FileDigest> {
   const stats = await statOrThrow(path)
   const hash = createHash('sha256')
-  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const utf8 = new Utf8Stream()
   let byteCount = 0
   const validate = (chunk?: Buffer): void => {
-    try {
-      if (chunk) decoder.decode(chunk, { stream: true })
-      else decoder.decode()
-    } catch {
-      throw encodingErrorMarker
-    }
+    if (!(chunk ? utf8.push(chunk) : utf8.finish())) throw encodingErrorMarker
   }
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {

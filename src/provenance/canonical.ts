@@ -1,8 +1,13 @@
 import { hash } from 'node:crypto'
 import { type CanonicalCell, normaliseText } from '../data/canonical-text.js'
 
-/** Identifies the record encoding below in manifests, so a future change can never be mistaken for this one. */
-export const RECORD_ENCODING = 'https://poisonguard.dev/canonical-record/v1'
+/**
+ * Identifies the record encoding in manifests, so a change can never be mistaken for another. v2 keeps v1's bodies
+ * and body digests and changes only the Merkle leaves: one per block of records instead of one per record.
+ */
+export const RECORD_ENCODING = 'https://poisonguard.dev/canonical-record/v2'
+/** The first encoding: one Merkle leaf per record. Manifests in it are still read and verified. */
+export const RECORD_ENCODING_V1 = 'https://poisonguard.dev/canonical-record/v1'
 
 /**
  * Sets `cell` to the canonical text of one value, or null when it is empty: `''`, null and undefined are all "no
@@ -65,16 +70,15 @@ export function digestBody(body: string): Buffer {
  * as such strings or are written into reused buffers, and a Buffer is made only at the public edges.
  */
 
-/** Writes the SHA-256 of a record body's UTF-8 bytes into `out` (32 bytes), which callers reuse. */
-export function digestBodyInto(body: string, out: Buffer): void {
-  out.write(hash('sha256', body, 'binary'), 0, 'latin1')
+/** The SHA-256 of a record body's UTF-8 bytes as a latin1 string of its 32 bytes. */
+export function digestBodyBinary(body: string): string {
+  return hash('sha256', body, 'binary')
 }
 
 const LEAF_SCRATCH = Buffer.alloc(1 + 32 + 1024)
 
-/** The leaf hash of `recordLeaf` as a latin1 string of its 32 bytes. */
-export function recordLeafBinary(bodyDigest: Uint8Array, label: string | null): string {
-  const labelJson = JSON.stringify(label)
+/** The leaf hash of `recordLeaf` as a latin1 string of its 32 bytes, from the label's JSON. */
+export function recordLeafBinary(bodyDigest: Uint8Array, labelJson: string): string {
   const scratch = LEAF_SCRATCH
   scratch[0] = 0
   scratch.set(bodyDigest, 1)
@@ -91,5 +95,5 @@ export function recordLeafBinary(bodyDigest: Uint8Array, label: string | null): 
  * binding content and label together while keeping them apart for diffs.
  */
 export function recordLeaf(bodyDigest: Uint8Array, label: string | null): Buffer {
-  return Buffer.from(recordLeafBinary(bodyDigest, label), 'latin1')
+  return Buffer.from(recordLeafBinary(bodyDigest, JSON.stringify(label)), 'latin1')
 }

@@ -1,12 +1,17 @@
 import { sortClassNames } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import type { CsvRecord } from '../io/csv-parser.js'
+import { statOrThrow } from '../io/files.js'
+import { detectFormat } from '../io/formats/index.js'
 import { IssueList } from '../io/issues.js'
-import { type RawRecord, type RawRecordFormat, readRawRecords } from '../io/records.js'
-import { fnv1a, mixHash } from '../util/hashing.js'
-import { digestBodyInto, recordLeafBinary } from './canonical.js'
+import { DEFAULT_MAX_LINE_BYTES } from '../io/load.js'
+import { type RawRecord, type RawRecordFile, type RawRecordFormat, readRawRecords } from '../io/records.js'
+import { digestBodyBinary, RECORD_ENCODING } from './canonical.js'
+import { readCsvRecordBytes } from './csv-records.js'
 import { compareSources } from './diff.js'
 import { RecordEncoder, type RecordRoles } from './encoder.js'
-import { MerkleBuilder } from './merkle.js'
+import { FirstRows } from './first-rows.js'
+import { createRecordTree, type RecordEncoding, type RecordTree } from './record-tree.js'
 import type { ManifestPredicate } from './statement.js'
 
 /** Which columns identify, label and attribute records; `undefined` follows the conventions, null means none. */
@@ -29,6 +34,8 @@ export interface DigestOptions extends RoleOptions {
   uniqueIds?: boolean
   /** Only stream records to `onRecord`: no Merkle roots (they come out empty), for a second, matching pass. */
   skipRoots?: boolean
+  /** Which encoding's Merkle roots to compute: a manifest's own when verifying against it; default the newest. */
+  encoding?: RecordEncoding
   onProgress?: (fractionDone: number) => void
   /** Receives every record's id, source, label and body digest in input order; the digest's buffer is reused. */
   onRecord?: (id: string, source: string | null, label: string | null, bodyDigest: Buffer) => void
@@ -59,11 +66,7 @@ export interface DatasetDigest {
 /** Streams a dataset once: canonical record digests, Merkle roots (overall and per source), labels, schema. */
 export async function digestDataset(path: string, options: DigestOptions = {}): Promise<DatasetDigest> {
   const state = new DigestState(path, options)
-  const file = await readRawRecords(path, (record) => state.add(record), {
-    format: options.format,
-    maxLineBytes: options.maxLineBytes,
-    onProgress: options.onProgress,
-  })
+  const file = await readRecords(path, state, options)
   state.emptyIds.throwIfAny()
   state.duplicateIds.throwIfAny()
   const roles = state.roles ?? resolveRoles([], options, path)
@@ -92,12 +95,29 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
   }
 }
 
+/** CSV records go to the state as bytes, every other format's as values. */
+async function readRecords(path: string, state: DigestState, options: DigestOptions): Promise<RawRecordFile> {
+  const format = options.format ?? detectFormat(path, (await statOrThrow(path)).isDirectory())
+  const readOptions = {
+    format: options.format,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    onProgress: options.onProgress,
+  }
+  if (format !== 'csv') return readRawRecords(path, (record) => state.add(record), readOptions)
+  const summary = await readCsvRecordBytes(
+    path,
+    (record, columns, row) => state.addCsv(record, columns, row),
+    readOptions,
+  )
+  return { format, ...summary }
+}
+
 class DigestState {
   roles?: RecordRoles
   encoder?: RecordEncoder
-  readonly merkle = new MerkleBuilder()
+  readonly merkle: RecordTree
   /** Per-source trees, kept once a second source appears; until then the one source's tree is `merkle`. */
-  private readonly sources = new Map<string | null, MerkleBuilder>()
+  private readonly sources = new Map<string | null, RecordTree>()
   private firstSource: string | null = null
   readonly labelCounts = new Map<string, number>()
   unlabelled = 0
@@ -111,117 +131,92 @@ class DigestState {
   )
   private readonly seenIds?: FirstRows
   private readonly bodyDigest = Buffer.alloc(32)
+  private readonly encoding: RecordEncoding
 
   constructor(
     private readonly path: string,
     private readonly options: DigestOptions,
   ) {
     if (options.uniqueIds) this.seenIds = new FirstRows()
+    this.encoding = options.encoding ?? RECORD_ENCODING
+    this.merkle = createRecordTree(this.encoding)
   }
 
   add(record: RawRecord): void {
+    const encoder = this.encoderFor(record.columns)
+    this.addDigest(digestBodyBinary(encoder.encode(record)), record.row, record.line)
+  }
+
+  addCsv(record: CsvRecord, columns: readonly string[], row: number): void {
+    const encoder = this.encoderFor(columns)
+    this.addDigest(encoder.digestCsv(record, columns), row, record.line)
+  }
+
+  private encoderFor(columns: readonly string[]): RecordEncoder {
     if (!this.encoder) {
-      this.roles = resolveRoles(record.columns, this.options, this.path)
+      this.roles = resolveRoles(columns, this.options, this.path)
       this.encoder = new RecordEncoder(this.roles)
     }
-    const encoder = this.encoder
-    const bodyDigest = this.bodyDigest
-    digestBodyInto(encoder.encode(record), bodyDigest)
-    const id = this.roles!.id === null ? String(record.row) : encoder.id
+    return this.encoder
+  }
+
+  /** Counts, checks and trees the record the encoder has just digested. */
+  private addDigest(bodyDigest: string, row: number, line: number | undefined): void {
+    const encoder = this.encoder!
+    const id = this.roles!.id === null ? String(row) : encoder.id
     if (id === null) {
-      this.emptyIds.add(
-        { file: this.path, line: record.line, row: record.row, column: this.roles!.id! },
-        'the id is empty',
-      )
+      this.emptyIds.add({ file: this.path, line, row, column: this.roles!.id! }, 'the id is empty')
       return
     }
-    this.checkUnique(id, record)
+    this.checkUnique(id, row, line)
     const source = this.options.source ?? encoder.source
     const label = encoder.label
-    if (!this.options.skipRoots) this.addLeaf(recordLeafBinary(bodyDigest, label), source)
+    if (!this.options.skipRoots)
+      this.addLeaf(bodyDigest, label === null ? 'null' : JSON.stringify(label), source)
     if (label === null) this.unlabelled++
     else this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1)
-    this.options.onRecord?.(id, source, label, bodyDigest)
+    const onRecord = this.options.onRecord
+    if (onRecord) {
+      this.bodyDigest.write(bodyDigest, 0, 'latin1')
+      onRecord(id, source, label, this.bodyDigest)
+    }
   }
 
   /** Each source's tree of leaves. */
-  sourceTrees(): Iterable<[string | null, MerkleBuilder]> {
+  sourceTrees(): Iterable<[string | null, RecordTree]> {
     if (this.sources.size > 0) return this.sources.entries()
     return this.merkle.count > 0 ? [[this.firstSource, this.merkle]] : []
   }
 
-  private addLeaf(leaf: string, source: string | null): void {
+  private addLeaf(bodyDigest: string, labelJson: string, source: string | null): void {
     if (this.sources.size === 0) {
       // Most datasets have one source (or none): its tree is the whole tree, so it is not built twice.
       if (this.merkle.count === 0) this.firstSource = source
       if (source === this.firstSource) {
-        this.merkle.pushBinary(leaf)
+        this.merkle.add(bodyDigest, labelJson)
         return
       }
       this.sources.set(this.firstSource, this.merkle.clone())
     }
-    this.merkle.pushBinary(leaf)
+    this.merkle.add(bodyDigest, labelJson)
     let perSource = this.sources.get(source)
     if (!perSource) {
-      perSource = new MerkleBuilder()
+      perSource = createRecordTree(this.encoding)
       this.sources.set(source, perSource)
     }
-    perSource.pushBinary(leaf)
+    perSource.add(bodyDigest, labelJson)
   }
 
-  private checkUnique(id: string, record: RawRecord): void {
+  private checkUnique(id: string, row: number, line: number | undefined): void {
     const seen = this.seenIds
     if (!seen) return
-    const first = seen.firstRow(id, record.row)
+    const first = seen.firstRow(id, row)
     if (first >= 0) {
       this.duplicateIds.add(
-        { file: this.path, line: record.line, row: record.row, column: this.roles!.id ?? undefined },
-        `id ${JSON.stringify(id)} is on rows ${first} and ${record.row}`,
+        { file: this.path, line, row, column: this.roles!.id ?? undefined },
+        `id ${JSON.stringify(id)} is on rows ${first} and ${row}`,
       )
       if (this.duplicateIds.full) this.duplicateIds.throwIfAny()
-    }
-  }
-}
-
-/**
- * The row each id first appeared on: an open-addressing table of positions into a list of the ids, which for a
- * million ids takes half the time of a Map and no entry object per id.
- */
-class FirstRows {
-  private readonly ids: string[] = []
-  private readonly rows: number[] = []
-  /** Position + 1 of an id in `ids`, 0 for an empty slot; `hashes` holds each slot's id hash. */
-  private slots = new Int32Array(1024)
-  private hashes = new Uint32Array(1024)
-
-  /** The row `id` appeared on before, or -1 when it is new (it is then recorded as appearing on `row`). */
-  firstRow(id: string, row: number): number {
-    if (2 * (this.ids.length + 1) > this.slots.length) this.grow()
-    const hash = fnv1a(id)
-    const mask = this.slots.length - 1
-    let slot = mixHash(hash) & mask
-    for (let entry = this.slots[slot]; entry !== 0; entry = this.slots[slot]) {
-      if (this.hashes[slot] === hash && this.ids[entry - 1] === id) return this.rows[entry - 1]
-      slot = (slot + 1) & mask
-    }
-    this.ids.push(id)
-    this.rows.push(row)
-    this.slots[slot] = this.ids.length
-    this.hashes[slot] = hash
-    return -1
-  }
-
-  private grow(): void {
-    const { slots, hashes } = this
-    this.slots = new Int32Array(2 * slots.length)
-    this.hashes = new Uint32Array(2 * slots.length)
-    const mask = this.slots.length - 1
-    for (let old = 0; old < slots.length; old++) {
-      if (slots[old] === 0) continue
-      let slot = mixHash(hashes[old]) & mask
-      while (this.slots[slot] !== 0) slot = (slot + 1) & mask
-      this.slots[slot] = slots[old]
-      this.hashes[slot] = hashes[old]
     }
   }
 }

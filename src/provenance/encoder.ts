@@ -1,4 +1,12 @@
-import { type CanonicalCell, KIND_BOOLEAN, KIND_NUMBER, KIND_STRING } from '../data/canonical-text.js'
+import { hash } from 'node:crypto'
+import {
+  type CanonicalCell,
+  KIND_BOOLEAN,
+  KIND_INTEGER,
+  KIND_NUMBER,
+  KIND_STRING,
+} from '../data/canonical-text.js'
+import { type CsvRecord, ESCAPED, fieldText, QUOTED } from '../io/csv-parser.js'
 import type { RawRecord } from '../io/records.js'
 import { canonicalCell } from './canonical.js'
 import type { ColumnType } from './statement.js'
@@ -15,8 +23,9 @@ interface ColumnLayout {
   readonly columns: readonly string[]
   /** Indexes into `columns`, sorted by name (UTF-16 code units, as RFC 8785). */
   readonly order: Int32Array
-  /** `"name":` for each column. */
+  /** `"name":` for each column, as text and as UTF-8 bytes. */
   readonly prefixes: string[]
+  readonly prefixBytes: Buffer[]
   readonly idIndex: number
   readonly labelIndex: number
   readonly sourceIndex: number
@@ -43,6 +52,7 @@ export class RecordEncoder {
   private readonly cache = new Map<string, ColumnLayout>()
   private readonly totals = new Map<string, { kinds: number; filled: number }>()
   private readonly cell: CanonicalCell = { text: null, kind: 0 }
+  private body: Buffer = Buffer.alloc(4096)
 
   constructor(private readonly roles: RecordRoles) {}
 
@@ -71,6 +81,65 @@ export class RecordEncoder {
     return `${body}}`
   }
 
+  /**
+   * Encodes one CSV record straight from its bytes and returns the SHA-256 of its body (latin1, 32 bytes): the
+   * same body `encode` makes from the record's text, but a cell of plain ASCII text is copied without becoming a
+   * string, so a record costs one hash call and few allocations.
+   */
+  digestCsv(record: CsvRecord, columns: readonly string[]): string {
+    const layout = this.layoutFor(columns)
+    const { order, prefixBytes, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
+    const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
+    const cell = this.cell
+    this.label = null
+    this.id = null
+    this.source = null
+    let body = this.body
+    body[0] = OPEN_BRACE
+    let at = 1
+    for (let position = 0; position < order.length; position++) {
+      const index = order[position]
+      const flags = fieldFlags[index]
+      const quoted = flags & QUOTED
+      const start = fieldStarts[index] + quoted
+      const end = fieldEnds[index] - quoted
+      if (start === end) continue
+      let kind = flags & ESCAPED ? 0 : plainTextKind(bytes, start, end)
+      let text: string | null = null
+      if (kind === 0) {
+        canonicalCell(fieldText(record, index), cell)
+        text = cell.text!
+        kind = cell.kind
+      }
+      kinds[index] |= kind
+      filled[index]++
+      if (index === idIndex || index === sourceIndex || index === labelIndex) {
+        const value = text ?? bytes.toString('latin1', start, end)
+        if (index === idIndex) this.id = value
+        if (index === sourceIndex) this.source = value
+        if (index === labelIndex) {
+          this.label = value
+          continue
+        }
+      }
+      const prefix = prefixBytes[index]
+      // Worst case: a separator, the prefix, and JSON text of up to 6 bytes per UTF-16 unit, in quotes.
+      const needed = at + 1 + prefix.length + 6 * (end - start) + 3
+      if (needed > body.length) body = this.growBody(needed, at)
+      if (at !== 1) body[at++] = COMMA
+      for (let offset = 0; offset < prefix.length; offset++) body[at++] = prefix[offset]
+      if (text === null) {
+        body[at++] = QUOTE
+        for (let offset = start; offset < end; offset++) body[at++] = bytes[offset]
+        body[at++] = QUOTE
+      } else {
+        at += body.write(JSON.stringify(text), at, 'utf8')
+      }
+    }
+    body[at++] = CLOSE_BRACE
+    return hash('sha256', body.subarray(0, at), 'binary')
+  }
+
   /** Column names with their inferred types; `nullable` when some record lacks a value. */
   schema(recordCount: number): { name: string; type: ColumnType; nullable: boolean }[] {
     for (const layout of this.cache.values()) this.mergeTotals(layout)
@@ -96,6 +165,13 @@ export class RecordEncoder {
     return layout
   }
 
+  private growBody(needed: number, used: number): Buffer {
+    const grown = Buffer.alloc(Math.max(needed, 2 * this.body.length))
+    this.body.copy(grown, 0, 0, used)
+    this.body = grown
+    return grown
+  }
+
   private createLayout(columns: readonly string[]): ColumnLayout {
     for (const name of columns) {
       if (this.known.has(name)) continue
@@ -106,10 +182,12 @@ export class RecordEncoder {
       columns[a] < columns[b] ? -1 : columns[a] > columns[b] ? 1 : 0,
     )
     const indexOf = (name: string | null) => (name === null ? -1 : columns.indexOf(name))
+    const prefixes = columns.map((name) => `${JSON.stringify(name)}:`)
     return {
       columns,
       order,
-      prefixes: columns.map((name) => `${JSON.stringify(name)}:`),
+      prefixes,
+      prefixBytes: prefixes.map((prefix) => Buffer.from(prefix, 'utf8')),
       idIndex: indexOf(this.roles.id),
       labelIndex: indexOf(this.roles.label),
       sourceIndex: indexOf(this.roles.source),
@@ -133,6 +211,66 @@ export class RecordEncoder {
       layout.filled[index] = 0
     })
   }
+}
+
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const COMMA = 0x2c
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const MINUS = 0x2d
+const DIGIT_0 = 0x30
+const DIGIT_9 = 0x39
+
+const DOT = 0x2e
+
+/**
+ * The kind of a cell whose bytes are already its canonical JSON string content — printable ASCII without quotes or
+ * backslashes, and either no numeral or a numeral already in its shortest form — or 0 when the text path
+ * (`normaliseText`) must decide.
+ */
+function plainTextKind(bytes: Buffer, start: number, end: number): number {
+  const first = bytes[start]
+  if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) return plainDecimalKind(bytes, start, end)
+  for (let offset = start; offset < end; offset++) {
+    const byte = bytes[offset]
+    if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return 0
+  }
+  const length = end - start
+  if (length === 4 && bytes.toString('latin1', start, end) === 'true') return KIND_BOOLEAN
+  if (length === 5 && bytes.toString('latin1', start, end) === 'false') return KIND_BOOLEAN
+  return KIND_STRING
+}
+
+/**
+ * `plainDecimalKind` of `data/canonical-text.ts` over bytes (a test holds the two to the same answers): a plain
+ * decimal already in JavaScript's shortest round-trip form — at most 15 significant digits, no leading or trailing
+ * zeros, no exponent, magnitude in [1e-6, 1e21) — or 0.
+ */
+function plainDecimalKind(bytes: Buffer, start: number, end: number): number {
+  let position = bytes[start] === MINUS ? start + 1 : start
+  const integerStart = position
+  while (position < end && isDigit(bytes[position])) position++
+  const integerDigits = position - integerStart
+  if (integerDigits === 0 || (integerDigits > 1 && bytes[integerStart] === DIGIT_0)) return 0
+  const zeroInteger = integerDigits === 1 && bytes[integerStart] === DIGIT_0
+  if (position === end) {
+    if (integerDigits > 15 || (zeroInteger && integerStart === start + 1)) return 0
+    return KIND_INTEGER
+  }
+  if (bytes[position] !== DOT) return 0
+  const fractionStart = ++position
+  while (position < end && isDigit(bytes[position])) position++
+  const fractionDigits = position - fractionStart
+  if (position !== end || fractionDigits === 0 || bytes[end - 1] === DIGIT_0) return 0
+  if (!zeroInteger) return integerDigits + fractionDigits <= 15 ? KIND_NUMBER : 0
+  let leadingZeros = 0
+  while (bytes[fractionStart + leadingZeros] === DIGIT_0) leadingZeros++
+  return leadingZeros <= 5 && fractionDigits - leadingZeros <= 15 ? KIND_NUMBER : 0
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= DIGIT_0 && byte <= DIGIT_9
 }
 
 function columnTypeOf(kinds: number): ColumnType {

@@ -1,4 +1,11 @@
-export { canonicalJson, canonicalText, digestBody, RECORD_ENCODING, recordLeaf } from './canonical.js'
+export {
+  canonicalJson,
+  canonicalText,
+  digestBody,
+  RECORD_ENCODING,
+  RECORD_ENCODING_V1,
+  recordLeaf,
+} from './canonical.js'
 export {
   type DiffOptions,
   type DiffSide,

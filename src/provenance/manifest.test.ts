@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto'
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +6,6 @@ import fc from 'fast-check'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { PoisonguardError } from '../errors.js'
 import { version } from '../version.js'
-import { recordLeaf } from './canonical.js'
 import { createManifest } from './manifest.js'
 import { readManifestFile } from './manifest-file.js'
 import { merkleRoot } from './merkle.js'
@@ -23,6 +22,21 @@ function folder(): string {
   const path = join(dir, `case${++counter}`)
   mkdirSync(path)
   return path
+}
+
+/**
+ * The v2 Merkle root straight from the documented definition: blocks of 1,024 records, each leaf
+ * SHA-256(0x00 ‖ (body digest ‖ label JSON) per record), combined as RFC 6962.
+ */
+function blockRoot(digests: readonly Uint8Array[], labels: readonly (string | null)[]): string {
+  const leaves: Buffer[] = []
+  for (let start = 0; start < digests.length; start += 1024) {
+    const hash = createHash('sha256').update(Buffer.of(0))
+    for (let index = start; index < Math.min(start + 1024, digests.length); index++)
+      hash.update(digests[index]).update(JSON.stringify(labels[index]))
+    leaves.push(hash.digest())
+  }
+  return merkleRoot(leaves).toString('hex')
 }
 
 const SAMPLE = 'id,label,source,x\nr1,cat,vendor-x,1\nr2,dog,vendor-y,2.5\nr3,cat,vendor-x,\nr4,,vendor-x,4\n'
@@ -45,6 +59,7 @@ describe('createManifest', () => {
     const { statement } = manifest
     expect(statement._type).toBe('https://in-toto.io/Statement/v1')
     expect(statement.predicateType).toBe('https://poisonguard.dev/manifest/v1')
+    expect(statement.predicate.records.encoding).toBe('https://poisonguard.dev/canonical-record/v2')
     expect(statement.subject).toEqual([
       { name: 'data.csv', digest: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } },
     ])
@@ -78,22 +93,28 @@ describe('createManifest', () => {
     expect(sha256).toBe(predicate.records.digests.digest.sha256)
     expect(table.ids).toEqual(['r1', 'r2', 'r3', 'r4'])
     expect(table.labels).toEqual(['cat', 'dog', 'cat', null])
-    const leaves = table.ids.map((_, index) => recordLeaf(table.bodyDigest(index), table.labels[index]))
-    expect(predicate.records.merkleRoot).toBe(merkleRoot(leaves).toString('hex'))
+    const digests = table.ids.map((_, index) => table.bodyDigest(index))
+    expect(predicate.records.merkleRoot).toBe(blockRoot(digests, table.labels))
+    const pick = (rows: number[]) =>
+      blockRoot(
+        rows.map((row) => digests[row]),
+        rows.map((row) => table.labels[row]),
+      )
     expect(predicate.sources).toEqual([
-      {
-        name: 'vendor-x',
-        count: 3,
-        merkleRoot: merkleRoot([leaves[0], leaves[2], leaves[3]]).toString('hex'),
-      },
-      { name: 'vendor-y', count: 1, merkleRoot: merkleRoot([leaves[1]]).toString('hex') },
+      { name: 'vendor-x', count: 3, merkleRoot: pick([0, 2, 3]) },
+      { name: 'vendor-y', count: 1, merkleRoot: pick([1]) },
     ])
   })
 
   it('gives each source the Merkle root of its own records however the sources interleave', async () => {
-    const sources = fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 12 })
+    // Up to 3,000 records, so trees span several blocks and a second source can appear after the first block.
+    const runs = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 1200 })), {
+      minLength: 1,
+      maxLength: 4,
+    })
     await fc.assert(
-      fc.asyncProperty(sources, async (names) => {
+      fc.asyncProperty(runs, async (runLengths) => {
+        const names = runLengths.flatMap(([name, length]) => Array<string>(length).fill(name))
         const where = folder()
         const dataset = join(where, 'data.csv')
         writeFileSync(
@@ -102,15 +123,16 @@ describe('createManifest', () => {
         )
         const created = await createManifest(dataset, { out: join(where, 'm.json'), privateKey })
         const { table } = await readSidecar(created.sidecarPath)
-        const leaves = table.ids.map((_, index) => recordLeaf(table.bodyDigest(index), null))
+        const digests = table.ids.map((_, index) => table.bodyDigest(index))
+        const labels = digests.map(() => null)
         const expected = [...new Set(names)].sort().map((name) => {
-          const own = leaves.filter((_, row) => names[row] === name)
-          return { name, count: own.length, merkleRoot: merkleRoot(own).toString('hex') }
+          const own = digests.filter((_, row) => names[row] === name)
+          return { name, count: own.length, merkleRoot: blockRoot(own, labels.slice(0, own.length)) }
         })
         expect(created.statement.predicate.sources).toEqual(expected)
-        expect(created.statement.predicate.records.merkleRoot).toBe(merkleRoot(leaves).toString('hex'))
+        expect(created.statement.predicate.records.merkleRoot).toBe(blockRoot(digests, labels))
       }),
-      { numRuns: 25 },
+      { numRuns: 12 },
     )
   })
 

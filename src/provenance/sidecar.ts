@@ -18,26 +18,62 @@ export function sidecarPathFor(manifestPath: string): string {
   return join(dirname(manifestPath), `${stem}.records.jsonl`)
 }
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+
 /**
  * Writes the record-digest sidecar: a JSON header line, then one JSON array per record
- * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written.
+ * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written. Lines go straight into
+ * one reused buffer (a million records would otherwise make a million strings for the garbage collector).
  */
 export class SidecarWriter {
   private readonly descriptor: number
   private readonly hash: Hash = createHash('sha256')
-  private buffered: string[] = []
-  private bufferedLength = 0
+  private buffer = Buffer.alloc(FLUSH_BYTES + 4096)
+  private length = 0
   byteCount = 0
 
   constructor(path: string) {
     this.descriptor = openSync(path, 'wx', 0o644)
-    this.write(`${JSON.stringify({ format: SIDECAR_FORMAT, fields: FIELDS })}\n`)
+    this.writeText(`${JSON.stringify({ format: SIDECAR_FORMAT, fields: FIELDS })}\n`)
   }
 
   /** Appends one record. */
   add(id: string, source: string | null, label: string | null, bodyDigest: Uint8Array): void {
-    const hex = Buffer.from(bodyDigest.buffer, bodyDigest.byteOffset, bodyDigest.byteLength).toString('hex')
-    this.write(`${JSON.stringify([id, source, label, hex])}\n`)
+    // Nearly every id, source and label is short plain ASCII, written byte by byte without a JSON string.
+    const plainBytes = 2 * (id.length + (source?.length ?? 0) + (label?.length ?? 0)) + 80
+    if (this.length + plainBytes > this.buffer.length) this.flush()
+    let at = this.writePlainFields(id, source, label)
+    if (at < 0) {
+      this.writeText(`[${JSON.stringify(id)},${jsonOrNull(source)},${jsonOrNull(label)}`)
+      if (this.length + 70 > this.buffer.length) this.flush()
+      at = this.length
+    }
+    const buffer = this.buffer
+    buffer[at++] = 0x2c // ,
+    buffer[at++] = 0x22 // "
+    for (let index = 0; index < 32; index++) {
+      const byte = bodyDigest[index]
+      buffer[at++] = HEX_DIGITS[byte >> 4]
+      buffer[at++] = HEX_DIGITS[byte & 15]
+    }
+    buffer[at++] = 0x22
+    buffer[at++] = 0x5d // ]
+    buffer[at++] = 0x0a // \n
+    this.length = at
+    if (at >= FLUSH_BYTES) this.flush()
+  }
+
+  /** Writes `[id,source,label` from `length` and returns the end, or -1 when one of them needs escaping. */
+  private writePlainFields(id: string, source: string | null, label: string | null): number {
+    const buffer = this.buffer
+    let at = writePlainJson(buffer, this.length + 1, id)
+    if (at < 0) return -1
+    buffer[this.length] = 0x5b // [
+    buffer[at++] = 0x2c
+    at = writePlainJson(buffer, at, source)
+    if (at < 0) return -1
+    buffer[at++] = 0x2c
+    return writePlainJson(buffer, at, label)
   }
 
   /** Flushes and closes the file; returns its SHA-256 and size. */
@@ -52,22 +88,51 @@ export class SidecarWriter {
     closeSync(this.descriptor)
   }
 
-  private write(line: string): void {
-    this.buffered.push(line)
-    this.bufferedLength += line.length
-    if (this.bufferedLength >= FLUSH_BYTES) this.flush()
+  private writeText(text: string): void {
+    // A UTF-16 unit never takes more than 3 UTF-8 bytes.
+    const needed = 3 * text.length
+    if (this.length + needed > this.buffer.length) {
+      this.flush()
+      if (needed > this.buffer.length) this.buffer = Buffer.alloc(needed)
+    }
+    this.length += this.buffer.write(text, this.length, 'utf8')
   }
 
   private flush(): void {
-    if (this.buffered.length === 0) return
-    const bytes = Buffer.from(this.buffered.join(''), 'utf8')
-    this.buffered = []
-    this.bufferedLength = 0
+    if (this.length === 0) return
+    const bytes = this.buffer.subarray(0, this.length)
     this.hash.update(bytes)
     let offset = 0
     while (offset < bytes.length) offset += writeSync(this.descriptor, bytes, offset)
     this.byteCount += bytes.length
+    this.length = 0
   }
+}
+
+/**
+ * Writes `text` as a JSON string (or `null`) at `at` when it is printable ASCII without quotes or backslashes and
+ * returns the end, or -1 when it needs JSON escaping or UTF-8 encoding (the bytes written so far are then scrap).
+ */
+function writePlainJson(buffer: Buffer, at: number, text: string | null): number {
+  if (text === null) {
+    buffer[at] = 0x6e // n
+    buffer[at + 1] = 0x75 // u
+    buffer[at + 2] = 0x6c // l
+    buffer[at + 3] = 0x6c
+    return at + 4
+  }
+  buffer[at++] = 0x22
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return -1
+    buffer[at++] = code
+  }
+  buffer[at++] = 0x22
+  return at
+}
+
+function jsonOrNull(text: string | null): string {
+  return text === null ? 'null' : JSON.stringify(text)
 }
 
 /** Reads a sidecar back into a table; every malformed line is reported with its number. */

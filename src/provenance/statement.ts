@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { PoisonguardError } from '../errors.js'
-import { RECORD_ENCODING } from './canonical.js'
+import { RECORD_ENCODING, RECORD_ENCODING_V1 } from './canonical.js'
 
 /** in-toto Statement v1 `_type`. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
@@ -27,7 +27,7 @@ const predicateSchema = z.object({
     count: z.number().int().nonnegative(),
     merkleRoot: sha256Hex,
     order: z.literal('input'),
-    encoding: z.literal(RECORD_ENCODING),
+    encoding: z.enum([RECORD_ENCODING, RECORD_ENCODING_V1]),
     digests: resource.extend({ byteCount: z.number().int().nonnegative() }),
   }),
   schema: z.array(z.object({ name: z.string(), type: columnType, nullable: z.boolean() })),

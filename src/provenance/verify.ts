@@ -173,6 +173,7 @@ function rolesOf(manifest: ManifestFile, datasetPath: string, options: VerifyOpt
     // An unknown extension (a renamed copy) is read in the format the manifest recorded.
     format: extname(datasetPath).toLowerCase() in KNOWN_EXTENSIONS ? undefined : dataset.format,
     maxLineBytes: options.maxLineBytes,
+    encoding: manifest.statement.predicate.records.encoding,
   }
 }
 
