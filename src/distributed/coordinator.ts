@@ -20,7 +20,7 @@ export interface DistributedOptions {
   schema?: string
   /** BullMQ key prefix; default `poisonguard`. Workers must use the same. */
   prefix?: string
-  /** Query rows per neighbour job; default about 2·10⁸ distances' worth (2,000 rows against 100,000). */
+  /** Query rows per neighbour job; default about 5·10⁷ distances' worth (500 rows against 100,000). */
   jobRows?: number
   /** Neighbour searches of fewer query × base rows than this stay on the coordinator; default 2²². */
   minimumPairs?: number
@@ -43,7 +43,7 @@ export interface Coordinator {
   close(): Promise<void>
 }
 
-const pairsPerJob = 2e8
+const pairsPerJob = 5e7
 const defaultMinimumPairs = 2 ** 22
 /** Failures of a job's own (an exception, not a lost worker) before the scan gives up on it. */
 const jobAttempts = 3
