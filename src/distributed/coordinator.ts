@@ -71,6 +71,8 @@ export async function openCoordinator(options: DistributedOptions): Promise<Coor
 function createCoordinator(store: ScanStore, queue: Queue, options: DistributedOptions): Coordinator {
   const run = randomUUID()
   const digests = new WeakMap<object, Promise<string>>()
+  /** Jobs queued and not yet finished: taken off the queue when the scan ends early. */
+  const unfinished = new Set<string>()
   let stages = 0
 
   /** Stores a matrix once per object and content; jobs name it by digest. */
@@ -111,6 +113,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
         },
       })),
     )
+    for (const { id } of jobs) unfinished.add(id)
     const outstanding = new Map(jobs.map(({ id }, index) => [id, index]))
     for (let poll = 1; outstanding.size > 0; poll++) {
       throwIfAborted(signal, 'the distributed scan')
@@ -118,6 +121,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
       for (const id of await store.finishedJobs([...outstanding.keys()])) {
         take(outstanding.get(id)!, await store.readResult(id))
         outstanding.delete(id)
+        unfinished.delete(id)
       }
       if (poll % pollsPerFailureCheck === 0) await checkFailures(queue, outstanding.keys())
     }
@@ -217,6 +221,8 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
     jobs: () => store.jobs(run),
     async close() {
       try {
+        // A scan that failed or was aborted leaves jobs no one will read; workers must not spend time on them.
+        for (const id of unfinished) await queue.remove(id).catch(() => 0)
         await store.deleteRun(run)
       } finally {
         await queue.close()

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DetectorName } from '../../src/detectors/registry.js'
 import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
@@ -96,14 +97,26 @@ describe.skipIf(skip)(suite, () => {
     const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 7)
     const path = temporary('digits.csv')
     await writeDataset(dataset, path, { format: 'csv' })
-    const single = await scanFile(path, { seed: 3 })
+    // The detectors that read the distributed analyses (neighbours, out-of-fold probabilities); the others run on
+    // the coordinator as in one process, and bench/distributed.mjs compares reports with all of them.
+    const options = {
+      seed: 3,
+      detectors: [
+        'label-issues',
+        'knn-label-consistency',
+        'near-duplicates',
+        'outliers',
+        'targeted-flip',
+      ] as DetectorName[],
+    }
+    const single = await scanFile(path, options)
     if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
 
     workers.push(...(await Promise.all([startWorker(), startWorker(), startWorker()])))
     const victim = workers[0]
     const victimName = `${hostname()}/${victim.child.pid}`
     const distributed = scanFileOnWorkers(path, {
-      seed: 3,
+      ...options,
       // Small jobs, and every neighbour search split, so each worker gets several.
       distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 100, minimumPairs: 1, pollMs: 50 },
     })
