@@ -103,8 +103,15 @@ async function scanOnWorkers(
   flags: ScanFlags,
   io: CliIo,
 ): Promise<ScanFileResult> {
+  // The coordinator must take its jobs off the queue and its data out of the store when stopped, which needs the
+  // event loop: the first SIGINT or SIGTERM aborts the scan; a second one ends the process as usual.
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
   const result = await scanFileOnWorkers(input, {
     ...options,
+    signal: controller.signal,
     distributed: {
       workers: flags.workers!,
       store: flags.store,
@@ -112,6 +119,9 @@ async function scanOnWorkers(
       jobRows: flags.jobRows,
     },
     onWaiting: (message) => io.stderr(`${message}\n`),
+  }).finally(() => {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
   })
   const split = summariseJobs(result.jobs)
   const workers = Object.entries(split.byWorker)
@@ -190,6 +200,11 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       '--store <url>',
       "with --workers: postgres://… where the jobs' data, states and results are kept",
       defaultScanStore,
+    )
+    .option(
+      '--queue-prefix <prefix>',
+      "with --workers: BullMQ key prefix, the same as the workers'",
+      'poisonguard',
     )
     .option(
       '--job-rows <n>',

@@ -26,6 +26,8 @@ export interface DistributedOptions {
   minimumPairs?: number
   /** How often the coordinator looks for finished jobs, in milliseconds; default 200. */
   pollMs?: number
+  /** Stops waiting for jobs; the scan then fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** The coordinator of one distributed scan: a backend and a fold executor whose work runs as jobs on workers. */
@@ -116,7 +118,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
     for (const { id } of jobs) unfinished.add(id)
     const outstanding = new Map(jobs.map(({ id }, index) => [id, index]))
     for (let poll = 1; outstanding.size > 0; poll++) {
-      throwIfAborted(signal, 'the distributed scan')
+      throwIfAborted(signal ?? options.signal, 'the distributed scan')
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
       for (const id of await store.finishedJobs([...outstanding.keys()])) {
         take(outstanding.get(id)!, await store.readResult(id))

@@ -39,7 +39,7 @@ export async function scanFileOnWorkers(
   options: ScanFileOptions & { distributed: DistributedOptions; onWaiting?: (message: string) => void },
 ): Promise<DistributedScanResult> {
   const { distributed, onWaiting, ...scanOptions } = options
-  const coordinator = await openCoordinator(distributed)
+  const coordinator = await openCoordinator({ signal: scanOptions.signal, ...distributed })
   const local = scanOptions.backend ?? (await createDefaultBackend())
   try {
     if ((await coordinator.workerCount()) === 0)
