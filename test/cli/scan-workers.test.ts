@@ -121,7 +121,16 @@ describe.skipIf(skip)(suite, () => {
       distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 100, minimumPairs: 1, pollMs: 50 },
     })
     let killedJob: string | undefined
-    while (!killedJob) {
+    let ended = false
+    distributed.then(
+      () => {
+        ended = true
+      },
+      () => {
+        ended = true
+      },
+    )
+    while (!killedJob && !ended) {
       const [held] = await query<{ job: string }>(
         `select job from ${schema}.scan_jobs where worker = $1 and state = 'running'`,
         [victimName],
@@ -131,6 +140,8 @@ describe.skipIf(skip)(suite, () => {
         killedJob = held.job
       } else await new Promise((resolve) => setTimeout(resolve, 10))
     }
+    // A victim that never held a job would make this test prove nothing about retries.
+    expect(killedJob).toBeDefined()
     const result = await distributed
     if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
 
