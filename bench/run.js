@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/io/index.js'
 import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
+import { renderDistributed } from './distributed.mjs'
 import { renderRobust } from './robust.mjs'
 import { renderScaleSection } from './scale-render.mjs'
 import { renderService } from './service.mjs'
@@ -185,6 +186,7 @@ function render(results) {
   )
   lines.push('', renderScaleSection(results.scale))
   lines.push('', ...renderModels(results.models))
+  lines.push('', ...renderDistributed(results.distributed))
   return `${lines.join('\n')}\n`
 }
 
@@ -266,6 +268,7 @@ try {
   const corpus = benchScript('corpus.mjs')
   const scale = benchScript('scale.mjs')
   const models = benchScript('models.mjs')
+  const distributed = benchScript('distributed.mjs')
   const scans = {
     mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
     spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
@@ -290,6 +293,7 @@ try {
     corpus,
     scale,
     models,
+    distributed,
     scans,
     quality,
     matrix,

@@ -6,6 +6,16 @@
  */
 export * from './core.js'
 export {
+  type DistributedOptions,
+  type DistributedScanResult,
+  type JobSplit,
+  type ScanWorker,
+  type ScanWorkerOptions,
+  scanFileOnWorkers,
+  startScanWorker,
+  summariseJobs,
+} from './distributed/index.js'
+export {
   type CheckReport,
   checkBatch,
   inferSchema,

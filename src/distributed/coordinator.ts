@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto'
+import type { Queue } from 'bullmq'
+import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { PoisonguardError } from '../errors.js'
+import type { KnnOptions, LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
+import type { FoldExecutor, FoldTask } from '../models/cross-validation.js'
+import { throwIfAborted } from '../util/abort.js'
+import { digestOf, pack, packMatrix, unpack } from './codec.js'
+import { type FoldJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
+import { openScanQueue } from './queue.js'
+import { openScanStore, type ScanJobRecord, type ScanStore } from './scan-store.js'
+
+/** Where a distributed scan sends its jobs and keeps their results. */
+export interface DistributedOptions {
+  /** `redis://…` of the BullMQ queue the workers take jobs from. */
+  workers: string
+  /** `postgres://…` of the store holding blobs, job states and results. */
+  store: string
+  /** PostgreSQL schema of the store's tables; default the connection's own. */
+  schema?: string
+  /** BullMQ key prefix; default `poisonguard`. Workers must use the same. */
+  prefix?: string
+  /** Query rows per neighbour job; default about 5·10⁷ distances' worth (500 rows against 100,000). */
+  jobRows?: number
+  /** Neighbour searches of fewer query × base rows than this stay on the coordinator; default 2²². */
+  minimumPairs?: number
+  /** How often the coordinator looks for finished jobs, in milliseconds; default 200. */
+  pollMs?: number
+  /** Stops waiting for jobs; the scan then fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
+}
+
+/** The coordinator of one distributed scan: a backend and a fold executor whose work runs as jobs on workers. */
+export interface Coordinator {
+  readonly run: string
+  /** `local` with its k-NN searches above the size threshold split into jobs; products stay local. */
+  backend(local: LinalgBackend): LinalgBackend
+  /** Runs each cross-validation fold as one job. */
+  readonly executor: FoldExecutor
+  /** Workers listening on the queue now. */
+  workerCount(): Promise<number>
+  /** Every job of this run so far, with the worker that finished it and how often it was started. */
+  jobs(): Promise<ScanJobRecord[]>
+  /** Removes the run's jobs, results and blobs, and disconnects. */
+  close(): Promise<void>
+}
+
+const pairsPerJob = 5e7
+const defaultMinimumPairs = 2 ** 22
+/** Failures of a job's own (an exception, not a lost worker) before the scan gives up on it. */
+const jobAttempts = 3
+/** Polls between two looks at the queue for jobs that failed for good. */
+const pollsPerFailureCheck = 10
+
+/** Opens the queue and the store and starts a run; `close` it when the scan is over, however it ended. */
+export async function openCoordinator(options: DistributedOptions): Promise<Coordinator> {
+  for (const field of ['jobRows', 'minimumPairs', 'pollMs'] as const) {
+    const value = options[field]
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new PoisonguardError('INVALID_ARGUMENT', `${field} must be a positive integer, got ${value}`)
+  }
+  const store = await openScanStore(options.store, { schema: options.schema })
+  let queue: Queue
+  try {
+    queue = await openScanQueue(options.workers, options.prefix)
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  return createCoordinator(store, queue, options)
+}
+
+function createCoordinator(store: ScanStore, queue: Queue, options: DistributedOptions): Coordinator {
+  const run = randomUUID()
+  const digests = new WeakMap<object, Promise<string>>()
+  /** Jobs queued and not yet finished: taken off the queue when the scan ends early. */
+  const unfinished = new Set<string>()
+  let stages = 0
+
+  /** Stores a matrix once per object and content; jobs name it by digest. */
+  const upload = (matrix: FeatureMatrix | SparseMatrix): Promise<string> => {
+    let digest = digests.get(matrix)
+    if (!digest) {
+      digest = putBytes(packMatrix(matrix))
+      digests.set(matrix, digest)
+    }
+    return digest
+  }
+  const putBytes = async (bytes: Uint8Array) => {
+    const digest = digestOf(bytes)
+    await store.putBlob(run, digest, bytes)
+    return digest
+  }
+
+  /** Queues the jobs and hands each result to `take` as it arrives; a job that failed for good fails the scan. */
+  const runJobs = async (
+    jobs: ReadonlyArray<{ id: string; data: ScanJob }>,
+    take: (index: number, payload: Uint8Array) => void,
+    signal?: AbortSignal,
+  ) => {
+    await store.addJobs(
+      run,
+      jobs.map(({ id, data }) => ({ job: id, kind: data.kind })),
+    )
+    await queue.addBulk(
+      jobs.map(({ id, data }) => ({
+        name: data.kind,
+        data,
+        opts: {
+          jobId: id,
+          attempts: jobAttempts,
+          backoff: { type: 'exponential', delay: 500 },
+          removeOnComplete: true,
+          removeOnFail: 1000,
+        },
+      })),
+    )
+    for (const { id } of jobs) unfinished.add(id)
+    const outstanding = new Map(jobs.map(({ id }, index) => [id, index]))
+    for (let poll = 1; outstanding.size > 0; poll++) {
+      throwIfAborted(signal ?? options.signal, 'the distributed scan')
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
+      for (const id of await store.finishedJobs([...outstanding.keys()])) {
+        take(outstanding.get(id)!, await store.readResult(id))
+        outstanding.delete(id)
+        unfinished.delete(id)
+      }
+      if (poll % pollsPerFailureCheck === 0) await checkFailures(queue, outstanding.keys())
+    }
+  }
+
+  const searchBlocks = async (
+    base: FeatureMatrix,
+    queries: FeatureMatrix,
+    k: number,
+    knnOptions: KnnOptions,
+  ): Promise<NeighbourGraph> => {
+    const stage = stages++
+    const [baseDigest, queryDigest] = await Promise.all([
+      upload(base),
+      queries === base ? undefined : upload(queries),
+    ])
+    const blockRows = options.jobRows ?? Math.max(64, Math.ceil(pairsPerJob / base.rows))
+    const jobs: Array<{ id: string; data: KnnJob }> = []
+    for (let start = 0; start < queries.rows; start += blockRows) {
+      const data: KnnJob = {
+        kind: 'knn',
+        run,
+        base: baseDigest,
+        ...(queryDigest ? { queries: queryDigest } : {}),
+        start,
+        end: Math.min(queries.rows, start + blockRows),
+        selfOffset: knnOptions.selfOffset ?? 0,
+        k,
+        metric: knnOptions.metric,
+        excludeSelf: knnOptions.excludeSelf === true,
+      }
+      jobs.push({ id: scanJobId(run, stage, jobs.length), data })
+    }
+    const indices = new Int32Array(queries.rows * k)
+    const distances = new Float32Array(queries.rows * k)
+    let done = 0
+    await runJobs(jobs, (index, payload) => {
+      const { arrays } = unpack(payload)
+      indices.set(arrays.indices as Int32Array, jobs[index].data.start * k)
+      distances.set(arrays.distances as Float32Array, jobs[index].data.start * k)
+      done += jobs[index].data.end - jobs[index].data.start
+      knnOptions.onProgress?.(done / queries.rows)
+    })
+    return { rows: queries.rows, k, indices, distances }
+  }
+
+  const executor: FoldExecutor = {
+    async fitFolds(tasks: readonly FoldTask[], { onFoldDone, signal } = {}) {
+      const stage = stages++
+      const jobs = await Promise.all(
+        tasks.map(async (task, part) => {
+          const fold = pack({
+            meta: {},
+            arrays: { labels: task.labels, trainRows: task.trainRows, testRows: task.testRows },
+          })
+          const data: FoldJob = {
+            kind: 'fold',
+            run,
+            x: await upload(task.x),
+            fold: await putBytes(fold),
+            classCount: task.classCount,
+            seed: task.seed,
+            ...(task.train ? { train: { ...task.train } } : {}),
+          }
+          return { id: scanJobId(run, stage, part), data }
+        }),
+      )
+      const probabilities: Float32Array[] = new Array(tasks.length)
+      await runJobs(
+        jobs,
+        (index, payload) => {
+          probabilities[index] = unpack(payload).arrays.probabilities as Float32Array
+          onFoldDone?.()
+        },
+        signal,
+      )
+      return probabilities
+    },
+  }
+
+  return {
+    run,
+    backend(local) {
+      const minimumPairs = options.minimumPairs ?? defaultMinimumPairs
+      return {
+        name: `${local.name} on workers`,
+        knn: (base, queries, k, knnOptions) =>
+          base.rows * queries.rows < minimumPairs
+            ? local.knn(base, queries, k, knnOptions)
+            : searchBlocks(base, queries, k, knnOptions),
+        matmul: (a, b) => local.matmul(a, b),
+        dispose: () => local.dispose(),
+      }
+    },
+    executor,
+    workerCount: () => queue.getWorkersCount(),
+    jobs: () => store.jobs(run),
+    async close() {
+      try {
+        // A scan that failed or was aborted leaves jobs no one will read; workers must not spend time on them.
+        for (const id of unfinished) await queue.remove(id).catch(() => 0)
+        await store.deleteRun(run)
+      } finally {
+        await queue.close()
+        await store.close()
+      }
+    },
+  }
+}
+
+/** Fails with the worker's error when a job used up its attempts; a lost worker's job is retried, not failed. */
+async function checkFailures(queue: Queue, ids: Iterable<string>): Promise<void> {
+  for (const id of ids) {
+    if ((await queue.getJobState(id)) !== 'failed') continue
+    const job = await queue.getJob(id)
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `scan job ${id} failed on the workers after ${job?.attemptsMade ?? jobAttempts} attempts: ${job?.failedReason ?? 'no reason given'}`,
+      { hint: 'see the worker logs; the coordinator and every worker must run the same poisonguard version' },
+    )
+  }
+}

@@ -1,0 +1,12 @@
+export type { Coordinator, DistributedOptions } from './coordinator.js'
+export { openCoordinator } from './coordinator.js'
+export { scanJobSchema, scanQueueName } from './jobs.js'
+export {
+  type DistributedScanResult,
+  type JobSplit,
+  scanFileOnWorkers,
+  summariseJobs,
+} from './scan-file.js'
+export type { ScanJobRecord, ScanStore } from './scan-store.js'
+export { openScanStore } from './scan-store.js'
+export { type ScanWorker, type ScanWorkerOptions, startScanWorker } from './worker.js'

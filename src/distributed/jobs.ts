@@ -1,0 +1,71 @@
+import { z } from 'zod'
+import { PoisonguardError } from '../errors.js'
+
+/*
+ * The jobs a distributed scan is split into. Each is a pure function of content-addressed blobs and a few numbers,
+ * so any worker on any machine computes the same bytes the coordinator would have computed itself:
+ * - `knn`: the neighbours of a block of query rows among all base rows, self excluded by row number, exactly as in
+ *   the whole search (every backend ranks each query on its own, so a block gives the rows of the whole graph);
+ * - `fold`: one cross-validation fold of the built-in model, trained from its own seed.
+ * The coordinator merges them into the one neighbour graph and the one set of out-of-fold probabilities a single
+ * process computes, so the detectors, the fusion and the report that follow are the same.
+ */
+
+/** The BullMQ queue scan jobs wait in (intake jobs wait in `intake`). */
+export const scanQueueName = 'scan'
+
+const digest = z.string().regex(/^[0-9a-f]{64}$/)
+const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
+
+export const knnJobSchema = z.object({
+  kind: z.literal('knn'),
+  run: runId,
+  base: digest,
+  /** The query rows' blob; the base itself when absent. */
+  queries: digest.optional(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+  /** With `excludeSelf`: query row r is base row r + selfOffset. */
+  selfOffset: z.number().int().nonnegative(),
+  k: z.number().int().positive(),
+  metric: z.enum(['cosine', 'euclidean']),
+  excludeSelf: z.boolean(),
+})
+
+export const foldJobSchema = z.object({
+  kind: z.literal('fold'),
+  run: runId,
+  /** The training matrix (dense or sparse). */
+  x: digest,
+  /** Labels, training rows and held-out rows of this fold. */
+  fold: digest,
+  classCount: z.number().int().positive(),
+  seed: z.number().int(),
+  train: z.record(z.string(), z.unknown()).optional(),
+})
+
+export const scanJobSchema = z.discriminatedUnion('kind', [knnJobSchema, foldJobSchema])
+export type KnnJob = z.infer<typeof knnJobSchema>
+export type FoldJob = z.infer<typeof foldJobSchema>
+export type ScanJob = z.infer<typeof scanJobSchema>
+
+/** Checks a job read from the queue; a job this version cannot read fails with the typed error and is not retried. */
+export function parseScanJob(data: unknown, jobId: string): ScanJob {
+  const parsed = scanJobSchema.safeParse(data)
+  if (parsed.success) return parsed.data
+  throw new PoisonguardError(
+    'INVALID_VALUE',
+    `scan job ${jobId} is not one this version of poisonguard can run: ${parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'job'}: ${issue.message}`)
+      .join('; ')}`,
+    { hint: 'run the same poisonguard version on the coordinator and every worker' },
+  )
+}
+
+/**
+ * A job's id: the run, the stage (one per neighbour search or cross-validation of the run) and the part. BullMQ
+ * adds a job once per id and the store keeps one result per id, so a job queued or finished twice counts once.
+ */
+export function scanJobId(run: string, stage: number, part: number): string {
+  return `${run}.${stage}.${part}`
+}

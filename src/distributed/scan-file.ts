@@ -1,0 +1,59 @@
+import { createDefaultBackend } from '../linalg/default-backend.js'
+import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
+import { type DistributedOptions, openCoordinator } from './coordinator.js'
+import type { ScanJobRecord } from './scan-store.js'
+
+/** How the jobs of a distributed scan were shared out. */
+export interface JobSplit {
+  readonly jobs: number
+  /** Jobs started more than once: their worker was lost (or failed) and another took them over. */
+  readonly retried: number
+  /** Jobs each worker finished, by kind. */
+  readonly byWorker: Readonly<Record<string, { knn: number; fold: number }>>
+}
+
+/** Counts who finished what. */
+export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
+  const byWorker: Record<string, { knn: number; fold: number }> = {}
+  for (const job of jobs) {
+    if (job.state !== 'done' || !job.worker) continue
+    byWorker[job.worker] ??= { knn: 0, fold: 0 }
+    byWorker[job.worker][job.kind === 'fold' ? 'fold' : 'knn']++
+  }
+  return { jobs: jobs.length, retried: jobs.filter((job) => job.attempts > 1).length, byWorker }
+}
+
+export type DistributedScanResult = ScanFileResult & {
+  /** Every job of the scan as the store recorded it. */
+  readonly jobs: readonly ScanJobRecord[]
+}
+
+/**
+ * `scanFile` with its heavy shared analyses run by `poisonguard worker` processes: the neighbour searches, in blocks
+ * of query rows against the whole (content-addressed) matrix, and the cross-validation folds, one job each. Workers
+ * compute exactly what this process would, so the report is the one a single process gives; the rest of the scan
+ * (loading, features, detectors, fusion) runs here. `onWaiting` hears when no worker listens yet.
+ */
+export async function scanFileOnWorkers(
+  path: string,
+  options: ScanFileOptions & { distributed: DistributedOptions; onWaiting?: (message: string) => void },
+): Promise<DistributedScanResult> {
+  const { distributed, onWaiting, ...scanOptions } = options
+  const coordinator = await openCoordinator({ signal: scanOptions.signal, ...distributed })
+  const local = scanOptions.backend ?? (await createDefaultBackend())
+  try {
+    if ((await coordinator.workerCount()) === 0)
+      onWaiting?.(
+        'no worker listens on the queue yet; the scan waits for one (start `poisonguard worker --queue … --scan-store …`)',
+      )
+    const result = await scanFile(path, {
+      ...scanOptions,
+      backend: coordinator.backend(local),
+      executor: coordinator.executor,
+    })
+    return { ...result, jobs: await coordinator.jobs() }
+  } finally {
+    await coordinator.close()
+    if (!scanOptions.backend) await local.dispose()
+  }
+}

@@ -1,0 +1,201 @@
+import type { Pool, PoolClient } from 'pg'
+import { PoisonguardError } from '../errors.js'
+import { importOptionalPackage } from '../io/optional-package.js'
+import { redactUrl } from '../store/open.js'
+
+/*
+ * The durable side of a distributed scan, in PostgreSQL: content-addressed blobs (the matrices workers read), each
+ * job's state and its one result. Redis (BullMQ) only says which job to run next; whatever a worker computed is
+ * here, keyed by job id, written once.
+ */
+
+/** Blobs are stored in parts of this size: PostgreSQL and its client handle a few megabytes a row comfortably. */
+const partBytes = 8 << 20
+
+const schemaStatements = [
+  `create table if not exists scan_blobs (digest text primary key, byte_count bigint not null,
+     part_count integer not null, created_at timestamptz not null default now())`,
+  `create table if not exists scan_blob_parts (digest text not null, part integer not null, bytes bytea not null,
+     primary key (digest, part))`,
+  `create table if not exists scan_run_blobs (run text not null, digest text not null, primary key (run, digest))`,
+  `create table if not exists scan_jobs (job text primary key, run text not null, kind text not null,
+     state text not null, attempts integer not null default 0, worker text, started_at timestamptz,
+     finished_at timestamptz)`,
+  `create index if not exists scan_jobs_run on scan_jobs (run)`,
+  `create table if not exists scan_results (job text primary key, run text not null, worker text not null,
+     payload bytea not null)`,
+  `create index if not exists scan_results_run on scan_results (run)`,
+]
+
+/** One job as the store saw it: who finished it, after how many starts. */
+export interface ScanJobRecord {
+  readonly job: string
+  readonly kind: string
+  readonly state: 'queued' | 'running' | 'done'
+  readonly attempts: number
+  readonly worker: string | null
+}
+
+/** The store of distributed scans: blobs, job states and results in one PostgreSQL database. */
+export interface ScanStore {
+  /** Stores bytes under their digest (once, however often asked) and ties them to a run for clean-up. */
+  putBlob(run: string, digest: string, bytes: Uint8Array): Promise<void>
+  getBlob(digest: string): Promise<Uint8Array>
+  addJobs(run: string, jobs: ReadonlyArray<{ job: string; kind: string }>): Promise<void>
+  /** Marks a job started by `worker`; false when it is already done (a second delivery), so it need not run. */
+  startJob(job: string, worker: string): Promise<boolean>
+  /** Writes a job's result unless one is there already; only the first write counts, and marks the job done. */
+  finishJob(job: string, run: string, worker: string, payload: Uint8Array): Promise<boolean>
+  /** Which of the given jobs have a result. */
+  finishedJobs(jobs: readonly string[]): Promise<Set<string>>
+  readResult(job: string): Promise<Uint8Array>
+  jobs(run: string): Promise<ScanJobRecord[]>
+  /** Removes a run's jobs and results, and the blobs no other run uses. */
+  deleteRun(run: string): Promise<void>
+  close(): Promise<void>
+}
+
+/** Opens the scan store at a `postgres://…` URL, creating its tables (in `schema`, when given) on first use. */
+export async function openScanStore(url: string, options: { schema?: string } = {}): Promise<ScanStore> {
+  const pg = await importOptionalPackage('pg', `--store ${redactUrl(url)}`, () => import('pg'))
+  const { schema } = options
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `schema name ${JSON.stringify(schema)} is not a plain lowercase identifier`,
+    )
+  const pool: Pool = new pg.default.Pool({
+    connectionString: url,
+    max: 4,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  })
+  try {
+    await inTransaction(pool, async (client) => {
+      // Workers starting together would race to create the same tables; one lock lets one do it.
+      await client.query(`select pg_advisory_xact_lock(hashtext('poisonguard scan store'))`)
+      if (schema) await client.query(`create schema if not exists ${schema}`)
+      for (const statement of schemaStatements) await client.query(statement)
+    })
+  } catch (error) {
+    await pool.end()
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `cannot use PostgreSQL at ${redactUrl(url)} for scan jobs: ${(error as Error).message}`,
+      { hint: 'check that the server runs and the URL (host, port, database, user) is right', cause: error },
+    )
+  }
+  return createScanStore(pool)
+}
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query('begin')
+    const result = await work(client)
+    await client.query('commit')
+    return result
+  } catch (error) {
+    await client.query('rollback').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
+function createScanStore(pool: Pool): ScanStore {
+  return {
+    async putBlob(run, digest, bytes) {
+      await pool.query('insert into scan_run_blobs (run, digest) values ($1, $2) on conflict do nothing', [
+        run,
+        digest,
+      ])
+      const known = await pool.query('select 1 from scan_blobs where digest = $1', [digest])
+      if (known.rowCount) return
+      const partCount = Math.max(1, Math.ceil(bytes.byteLength / partBytes))
+      for (let part = 0; part < partCount; part++) {
+        const slice = bytes.subarray(part * partBytes, (part + 1) * partBytes)
+        await pool.query(
+          'insert into scan_blob_parts (digest, part, bytes) values ($1, $2, $3) on conflict do nothing',
+          [digest, part, Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength)],
+        )
+      }
+      // The blob row comes last: a reader never sees a blob whose parts are still being written.
+      await pool.query(
+        'insert into scan_blobs (digest, byte_count, part_count) values ($1, $2, $3) on conflict do nothing',
+        [digest, bytes.byteLength, partCount],
+      )
+    },
+    async getBlob(digest) {
+      const blob = await pool.query<{ part_count: number }>(
+        'select part_count from scan_blobs where digest = $1',
+        [digest],
+      )
+      if (!blob.rowCount)
+        throw new PoisonguardError('NOT_FOUND', `blob ${digest} is not in the scan store`, {
+          hint: 'the coordinator removed it when its scan ended or failed; its jobs cannot run any more',
+        })
+      const parts = await pool.query<{ bytes: Buffer }>(
+        'select bytes from scan_blob_parts where digest = $1 order by part',
+        [digest],
+      )
+      return Buffer.concat(parts.rows.map((row) => row.bytes))
+    },
+    async addJobs(run, jobs) {
+      for (const { job, kind } of jobs)
+        await pool.query(
+          `insert into scan_jobs (job, run, kind, state) values ($1, $2, $3, 'queued') on conflict do nothing`,
+          [job, run, kind],
+        )
+    },
+    async startJob(job, worker) {
+      const updated = await pool.query(
+        `update scan_jobs set state = 'running', attempts = attempts + 1, worker = $2, started_at = now()
+         where job = $1 and state <> 'done'`,
+        [job, worker],
+      )
+      return (updated.rowCount ?? 0) > 0
+    },
+    finishJob: (job, run, worker, payload) =>
+      inTransaction(pool, async (client) => {
+        const inserted = await client.query(
+          'insert into scan_results (job, run, worker, payload) values ($1, $2, $3, $4) on conflict do nothing',
+          [job, run, worker, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)],
+        )
+        if (!inserted.rowCount) return false
+        await client.query(
+          `update scan_jobs set state = 'done', worker = $2, finished_at = now() where job = $1`,
+          [job, worker],
+        )
+        return true
+      }),
+    async finishedJobs(jobs) {
+      const found = await pool.query<{ job: string }>('select job from scan_results where job = any($1)', [
+        jobs,
+      ])
+      return new Set(found.rows.map((row) => row.job))
+    },
+    async readResult(job) {
+      const found = await pool.query<{ payload: Buffer }>('select payload from scan_results where job = $1', [
+        job,
+      ])
+      return found.rows[0].payload
+    },
+    async jobs(run) {
+      const found = await pool.query<ScanJobRecord>(
+        'select job, kind, state, attempts, worker from scan_jobs where run = $1 order by job',
+        [run],
+      )
+      return found.rows
+    },
+    deleteRun: (run) =>
+      inTransaction(pool, async (client) => {
+        await client.query('delete from scan_results where run = $1', [run])
+        await client.query('delete from scan_jobs where run = $1', [run])
+        await client.query('delete from scan_run_blobs where run = $1', [run])
+        const unused = `select digest from scan_blobs where digest not in (select digest from scan_run_blobs)`
+        await client.query(`delete from scan_blob_parts where digest in (${unused})`)
+        await client.query(`delete from scan_blobs where digest not in (select digest from scan_run_blobs)`)
+      }),
+    close: () => pool.end(),
+  }
+}

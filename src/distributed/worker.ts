@@ -1,0 +1,163 @@
+import { hostname } from 'node:os'
+import type { Job, Worker } from 'bullmq'
+import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import type { LinalgBackend } from '../linalg/backend.js'
+import { createDefaultBackend } from '../linalg/default-backend.js'
+import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/worker-pool.js'
+import { pack, unpack, unpackMatrix } from './codec.js'
+import { type FoldJob, type KnnJob, parseScanJob, scanQueueName } from './jobs.js'
+import { connectRedis, loadBullmq } from './queue.js'
+import { openScanStore, type ScanStore } from './scan-store.js'
+
+/** How a scan worker connects and how soon a lost worker's job goes to another. */
+export interface ScanWorkerOptions {
+  /** `redis://…` of the queue the coordinator sends jobs to. */
+  queue: string
+  /** `postgres://…` of the scan store the coordinator uses. */
+  store: string
+  schema?: string
+  /** BullMQ key prefix; default `poisonguard`. */
+  prefix?: string
+  /**
+   * Milliseconds a job stays with a worker that stopped answering (killed, cut off) before another worker takes it;
+   * default 15,000. The worker renews its hold every half of this while it works.
+   */
+  lockMs?: number
+  /** Name in the store's job records; default `<host>/<pid>`. */
+  name?: string
+  /** Bytes of decoded blobs kept between jobs; default 1 GiB. */
+  cacheBytes?: number
+}
+
+/** A running scan worker. */
+export interface ScanWorker {
+  readonly name: string
+  close(): Promise<void>
+}
+
+const defaultLockMs = 15_000
+/** A job held by workers that vanished this often is given up (and the scan with it) rather than tried forever. */
+const maxStalledCount = 5
+
+/**
+ * Takes scan jobs from the queue until closed: reads their blobs from the store (kept decoded between jobs), computes
+ * the job exactly as a single process would, and writes the result once, keyed by the job.
+ */
+export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanWorker> {
+  const bullmq = await loadBullmq(options.queue)
+  const connection = await connectRedis(options.queue)
+  const store = await openScanStore(options.store, { schema: options.schema })
+  const backend = await createDefaultBackend()
+  // Folds train on a worker thread so this thread keeps renewing the job's lock while they do.
+  const folds = createWorkerFoldExecutor({ threads: 1 })
+  const name = options.name ?? `${hostname()}/${process.pid}`
+  const blobs = createBlobCache(store, options.cacheBytes ?? 2 ** 30)
+  const lockMs = options.lockMs ?? defaultLockMs
+  const worker: Worker = new bullmq.Worker(
+    scanQueueName,
+    async (job: Job) => {
+      const id = job.id ?? ''
+      const data = parseScanJob(job.data, id)
+      if (!(await store.startJob(id, name))) return
+      const payload =
+        data.kind === 'knn' ? await runKnnJob(data, backend, blobs) : await runFoldJob(data, folds, blobs)
+      await store.finishJob(id, data.run, name, payload)
+    },
+    {
+      connection,
+      prefix: options.prefix ?? 'poisonguard',
+      concurrency: 1,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount,
+    },
+  )
+  await worker.waitUntilReady()
+  return {
+    name,
+    async close() {
+      await worker.close()
+      await folds.close()
+      await backend.dispose()
+      await store.close()
+    },
+  }
+}
+
+type BlobCache = (digest: string) => Promise<Uint8Array>
+
+/** The newest blobs read, up to a byte budget: a worker reads a scan's matrix once for all its jobs. */
+function createBlobCache(store: ScanStore, budget: number): BlobCache {
+  const cached = new Map<string, Promise<Uint8Array>>()
+  const sizes = new Map<string, number>()
+  let bytes = 0
+  return (digest) => {
+    const hit = cached.get(digest)
+    if (hit) {
+      cached.delete(digest)
+      cached.set(digest, hit)
+      return hit
+    }
+    const read = store.getBlob(digest).then((blob) => {
+      sizes.set(digest, blob.byteLength)
+      bytes += blob.byteLength
+      for (const [old] of cached) {
+        if (bytes <= budget || old === digest) break
+        bytes -= sizes.get(old) ?? 0
+        sizes.delete(old)
+        cached.delete(old)
+      }
+      return blob
+    })
+    read.catch(() => cached.delete(digest))
+    cached.set(digest, read)
+    return read
+  }
+}
+
+const decodedMatrices = new WeakMap<Uint8Array, FeatureMatrix | SparseMatrix>()
+
+/** The matrix in a blob, decoded once per cached blob. */
+async function matrixOf(blobs: BlobCache, digest: string): Promise<FeatureMatrix | SparseMatrix> {
+  const bytes = await blobs(digest)
+  let matrix = decodedMatrices.get(bytes)
+  if (!matrix) {
+    matrix = unpackMatrix(bytes)
+    decodedMatrices.set(bytes, matrix)
+  }
+  return matrix
+}
+
+async function runKnnJob(job: KnnJob, backend: LinalgBackend, blobs: BlobCache): Promise<Uint8Array> {
+  const base = (await matrixOf(blobs, job.base)) as FeatureMatrix
+  const queries = job.queries ? ((await matrixOf(blobs, job.queries)) as FeatureMatrix) : base
+  const { cols } = queries
+  const block = {
+    data: queries.data.subarray(job.start * cols, job.end * cols),
+    rows: job.end - job.start,
+    cols,
+  }
+  const graph = await backend.knn(base, block, job.k, {
+    metric: job.metric,
+    excludeSelf: job.excludeSelf,
+    selfOffset: job.start + job.selfOffset,
+  })
+  return pack({ meta: {}, arrays: { indices: graph.indices, distances: graph.distances } })
+}
+
+async function runFoldJob(job: FoldJob, folds: WorkerFoldExecutor, blobs: BlobCache): Promise<Uint8Array> {
+  const x = await matrixOf(blobs, job.x)
+  const { arrays } = unpack(await blobs(job.fold))
+  const [probabilities] = await folds.fitFolds([
+    {
+      x,
+      labels: arrays.labels as Int32Array,
+      trainRows: arrays.trainRows as Int32Array,
+      testRows: arrays.testRows as Int32Array,
+      classCount: job.classCount,
+      seed: job.seed,
+      train: job.train,
+    },
+  ])
+  return pack({ meta: {}, arrays: { probabilities } })
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DetectorName } from '../../src/detectors/registry.js'
+import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { writeDataset } from '../../src/io/write-dataset.js'
+import { scanFile } from '../../src/workflows/scan-file.js'
+import { mnistDataset } from '../fixtures/datasets.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { flipLabels, rankingOf } from '../fixtures/poison.js'
+import { dropSchema, POSTGRES_URL, REDIS_URL, skipReason } from '../service/harness.js'
+import { type SpawnedCli, spawnCli } from './spawn-cli.js'
+
+/*
+ * A distributed scan for real: three `poisonguard worker` processes take the neighbour and fold jobs from Redis and
+ * write their results to PostgreSQL; one is killed with SIGKILL while it holds a job, which another worker then
+ * finishes. The merged report must be the one a single process writes, record for record.
+ */
+
+const suite = 'distributed scan over PostgreSQL and Redis'
+const skip = skipReason('postgres+redis', suite)
+const temporary = useTemporaryFolder()
+const tag = randomBytes(4).toString('hex')
+const schema = `scan_dist_${tag}`
+const prefix = `pgtest-dist-${tag}`
+const storeUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
+
+/** The report without what is allowed to differ between two runs: durations and the time it was made. */
+function comparable(report: ScanReport) {
+  return {
+    ...report,
+    createdAt: undefined,
+    detectors: report.detectors.map((detector) => ({ ...detector, durationMs: undefined })),
+  }
+}
+
+async function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try {
+    return (await client.query(sql, values)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+/** Starts a scan worker and resolves once it listens. */
+async function startWorker(): Promise<SpawnedCli> {
+  const worker = spawnCli(
+    [
+      'worker',
+      '--queue',
+      REDIS_URL,
+      '--scan-store',
+      storeUrl,
+      '--queue-prefix',
+      prefix,
+      '--job-lock',
+      '2000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let said = ''
+  await new Promise<void>((resolve, reject) => {
+    worker.child.stderr?.on('data', (chunk: Buffer) => {
+      said += chunk.toString()
+      if (said.includes('waiting for scan jobs')) resolve()
+    })
+    worker.exited.then(({ code }) =>
+      reject(new Error(`worker exited with ${code} before it listened: ${said}`)),
+    )
+  })
+  return worker
+}
+
+describe.skipIf(skip)(suite, () => {
+  const workers: SpawnedCli[] = []
+
+  beforeAll(async () => {
+    await query(`create schema if not exists ${schema}`)
+  })
+
+  afterAll(async () => {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGTERM')
+    await Promise.all(workers.map((worker) => worker.exited))
+    await dropSchema(schema)
+    const { Redis } = await import('ioredis')
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
+    const keys = await redis.keys(`${prefix}:*`)
+    if (keys.length > 0) await redis.del(...keys)
+    redis.disconnect()
+  })
+
+  it('gives the single-process report with three workers, one killed while it holds a job', async () => {
+    const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 7)
+    const path = temporary('digits.csv')
+    await writeDataset(dataset, path, { format: 'csv' })
+    // The detectors that read the distributed analyses (neighbours, out-of-fold probabilities); the others run on
+    // the coordinator as in one process, and bench/distributed.mjs compares reports with all of them.
+    const options = {
+      seed: 3,
+      detectors: [
+        'label-issues',
+        'knn-label-consistency',
+        'near-duplicates',
+        'outliers',
+        'targeted-flip',
+      ] as DetectorName[],
+    }
+    const single = await scanFile(path, options)
+    if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
+
+    workers.push(...(await Promise.all([startWorker(), startWorker(), startWorker()])))
+    const victim = workers[0]
+    const victimName = `${hostname()}/${victim.child.pid}`
+    const distributed = scanFileOnWorkers(path, {
+      ...options,
+      // Small jobs, and every neighbour search split, so each worker gets several.
+      distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 100, minimumPairs: 1, pollMs: 50 },
+    })
+    let killedJob: string | undefined
+    let ended = false
+    distributed.then(
+      () => {
+        ended = true
+      },
+      () => {
+        ended = true
+      },
+    )
+    while (!killedJob && !ended) {
+      const [held] = await query<{ job: string }>(
+        `select job from ${schema}.scan_jobs where worker = $1 and state = 'running'`,
+        [victimName],
+      )
+      if (held) {
+        victim.child.kill('SIGKILL')
+        killedJob = held.job
+      } else await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    // A victim that never held a job would make this test prove nothing about retries.
+    expect(killedJob).toBeDefined()
+    const result = await distributed
+    if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
+
+    expect((await victim.exited).signal).toBe('SIGKILL')
+    const retried = result.jobs.find((job) => job.job === killedJob)
+    expect(retried).toMatchObject({ state: 'done' })
+    expect(retried!.attempts).toBeGreaterThanOrEqual(2)
+    expect(retried!.worker).not.toBe(victimName)
+    expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
+    const split = summariseJobs(result.jobs)
+    const kinds = Object.values(split.byWorker).reduce(
+      (sum, done) => ({ knn: sum.knn + done.knn, fold: sum.fold + done.fold }),
+      { knn: 0, fold: 0 },
+    )
+    // Every job counted once: 20 neighbour blocks per search and 5 folds.
+    expect(kinds.fold).toBe(5)
+    expect(kinds.knn % 20).toBe(0)
+    expect(kinds.knn + kinds.fold).toBe(result.jobs.length)
+    expect(Object.keys(split.byWorker).length).toBeGreaterThanOrEqual(2)
+
+    expect(comparable(result.report)).toEqual(comparable(single.report))
+    // The reports compared find the planted flips, so they are not trivially equal.
+    expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
+    // The run's jobs, results and blobs are gone from the store once it ended.
+    expect(await query(`select job from ${schema}.scan_jobs`)).toEqual([])
+    expect(await query(`select digest from ${schema}.scan_blobs`)).toEqual([])
+  })
+})
