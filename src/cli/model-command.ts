@@ -101,8 +101,10 @@ Examples:
   $ poisonguard model scan-triggers mail-model.onnx --clean clean.jsonl --training train.jsonl --out triggers.json
 
 For each label, searches the smallest trigger (mask and pattern) that sends most clean inputs of other labels to
-it: by gradient for models made by poisonguard train, by a square-patch search for any other image model, and
-for text models by appending candidate tokens and phrases (tokens tied to one label in --training first). A
+it: by gradient for models made by poisonguard train, by a square-patch search for any other image model, by
+setting columns to their extremes one at a time for any other tabular model, and for text models by appending
+candidate tokens and phrases. With --training, the triggers found there are tried first (the patches or values
+trigger mining suspects, the tokens tied to one label). A
 label whose trigger is far smaller than the others' (Neural Cleanse anomaly index > 2) marks a backdoor.
 --out writes verdict, targetLabel, anomalyIndex and the trigger (its features, or its text; for images also
 <out>.png).
@@ -132,7 +134,7 @@ function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: num
     .description('reverse-engineer backdoor triggers per label (Neural Cleanse)')
     .argument('<model>', 'the ONNX model to check')
     .requiredOption('--clean <data>', 'clean labelled inputs of every class')
-    .option('--training <data>', 'text models: the training data, whose label-tied tokens are tried first')
+    .option('--training <data>', "the model's training data: triggers found there are tried first")
     .option('--out <report.json>', 'write verdict, targetLabel, anomalyIndex and the trigger as JSON')
     .option('--samples <n>', 'clean inputs of other labels per target label', parsePositiveInteger, 32)
     .option('--steps <n>', 'optimisation steps per label (gradient search)', parsePositiveInteger, 60)
