@@ -112,10 +112,13 @@ label whose trigger is far smaller than the others' (Neural Cleanse anomaly inde
 Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
 
 function describeScan(result: ScanModelTriggersResult): string {
+  const obeysMined = 'evidence' in result && result.evidence === 'mined-trigger'
   const head =
-    result.verdict === 'backdoored'
-      ? `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
-      : `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
+    result.verdict !== 'backdoored'
+      ? `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
+      : obeysMined
+        ? `Backdoored: the model sends clean inputs to label ${result.targetLabel} when stamped with the trigger found in its training data (anomaly index ${result.anomalyIndex.toFixed(2)}).`
+        : `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
   const norms = result.labels
     .map((label) => `${label.label}: ${'maskNorm' in label ? label.maskNorm.toFixed(1) : label.size}`)
     .join(', ')

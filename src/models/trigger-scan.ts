@@ -62,6 +62,11 @@ export interface TriggerScanResult {
   readonly targetLabel: string | null
   /** Neural Cleanse anomaly index of the smallest trigger: (median − min) / (1.4826 · MAD) over the labels. */
   readonly anomalyIndex: number
+  /**
+   * Why the model counts as backdoored: an anomalously small trigger, or a trigger mined from its training data that
+   * sends `successRate` of the clean inputs to its label; null when clean.
+   */
+  readonly evidence: 'anomaly-index' | 'mined-trigger' | null
   readonly labels: readonly LabelTrigger[]
 }
 
@@ -317,12 +322,16 @@ export async function scanForTriggers(
     found.push({ label: classNames[target] ?? String(target), ...trigger, minedAttackSuccess: tried })
   }
   const { index, smallest } = anomalyIndexOfSmallest(found.map((trigger) => trigger.maskNorm))
-  const backdoored = index > settings.anomalyThreshold
+  // A model that obeys a trigger mined from records its training data was poisoned with is backdoored even when
+  // natural triggers are as small (tabular data, where a few extreme values reach a label anyway).
+  const obeyed = found.findIndex((trigger) => (trigger.minedAttackSuccess ?? 0) >= settings.successRate)
+  const evidence = index > settings.anomalyThreshold ? 'anomaly-index' : obeyed >= 0 ? 'mined-trigger' : null
   return {
-    verdict: backdoored ? 'backdoored' : 'clean',
+    verdict: evidence ? 'backdoored' : 'clean',
     method: network ? 'gradient' : 'black-box',
-    targetLabel: backdoored ? found[smallest].label : null,
+    targetLabel: evidence ? found[evidence === 'anomaly-index' ? smallest : obeyed].label : null,
     anomalyIndex: index,
+    evidence,
     labels: found,
   }
 }

@@ -44,6 +44,7 @@ export type ScanModelTriggersResult =
       verdict: TriggerScanResult['verdict']
       targetLabel: string | null
       anomalyIndex: number
+      evidence: TriggerScanResult['evidence']
       method: TriggerScanResult['method']
       trigger: ReportedTrigger
       /** Each label's smallest trigger; `source` says whether it was mined from the training data or searched. */
@@ -137,6 +138,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       verdict: result.verdict,
       targetLabel: result.targetLabel,
       anomalyIndex: result.anomalyIndex,
+      evidence: result.evidence,
       method: result.method,
       trigger: reportTrigger(smallest, dataset.featureNames, image),
       labels: result.labels.map(({ label, maskNorm, attackSuccess, source, minedAttackSuccess }) => ({

@@ -11,10 +11,10 @@ import { inMemoryDataset, pooledMnist } from '../fixtures/datasets.js'
 
 /*
  * Black-box search on tabular models (no gradients, predictions only): MNIST pooled to 49 columns stands in for a
- * table. On a model with a 3% feature backdoor (three columns set to their maximum, relabelled 0) the trigger mined
- * from the training data must be tried and confirmed; models trained on clean rows with other seeds must not be
- * flagged. The backdoored model is not flagged either: setting two or three of these cells to their maximum sends
- * nine in ten rows to several labels of a clean model too, so the planted trigger is not anomalously small.
+ * table. A model with a 3% feature backdoor (three columns set to their maximum, relabelled 0) must be flagged
+ * because it obeys the trigger mined from its training data — not by the anomaly index: setting two or three of
+ * these cells to their maximum sends nine in ten rows to several labels of a clean model too, so the planted
+ * trigger is not anomalously small. Models trained on clean rows with other seeds must not be flagged.
  */
 const pooled = pooledMnist()
 function rowsOf(start: number, count: number): Dataset {
@@ -56,7 +56,7 @@ async function minedTriggers(dataset: Dataset) {
 }
 
 describe('scan-triggers on tabular models, black box', () => {
-  it('confirms the trigger mined from the training data on the backdoored model', async () => {
+  it('flags a 3% feature backdoor because the model obeys the trigger mined from its training data', async () => {
     const run = applyAttack('backdoor-feature', train, { rate: 0.03, target: '0' }, 1)
     const planted = (run.info as { columns: string[] }).columns
     const mined = await minedTriggers(run.dataset)
@@ -70,18 +70,22 @@ describe('scan-triggers on tabular models, black box', () => {
     console.info(
       `scan-triggers tabular: anomaly index ${result.anomalyIndex.toFixed(2)}, planted ${planted.join(',')}, mined ${minedColumns.join(' | ')} sends ${zero.minedAttackSuccess} to 0, sizes ${result.labels.map((l) => l.maskNorm).join(' ')}`,
     )
+    expect(result).toMatchObject({ verdict: 'backdoored', targetLabel: '0', evidence: 'mined-trigger' })
     expect(mined.map((trigger) => trigger.label)).toEqual([train.labels!.classes.indexOf('0')])
     expect(minedColumns[0].sort()).toEqual([...planted].sort())
     expect(zero.minedAttackSuccess).toBeGreaterThanOrEqual(0.9)
   })
 
-  it('flags none of three models trained on clean rows with different seeds', async () => {
+  it('flags none of three models trained on clean rows with different seeds, their training data given', async () => {
     const indices: string[] = []
+    const mined = await minedTriggers(train)
     for (const seed of [11, 12, 13]) {
-      const result = await blackBoxScan(train, seed)
+      const result = await blackBoxScan(train, seed, mined)
       indices.push(`${result.anomalyIndex.toFixed(2)} (${result.labels.map((l) => l.maskNorm).join(' ')})`)
       expect(result.verdict).toBe('clean')
     }
-    console.info(`scan-triggers tabular clean: anomaly indices ${indices.join('; ')}`)
+    console.info(
+      `scan-triggers tabular clean: ${mined.length} trigger(s) mined, anomaly indices ${indices.join('; ')}`,
+    )
   })
 })
