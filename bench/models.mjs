@@ -1,5 +1,5 @@
 // `node bench/models.mjs` (after `npx tsc -p tsconfig.build.json`): on 8,000 MNIST digits, times training the MLP,
-// the trigger scan of that model over its 10 labels (gradient search), STRIP per input (20 overlays, ONNX Runtime)
+// the trigger scan of that model over its 10 labels (gradient search), STRIP per input (50 overlays, ONNX Runtime)
 // and tracing 50 predictions to the 8,000 training records. Medians of 3. Prints one JSON object on stdout.
 const { loadMnistArrays } = await import('../dist/io/builtin/mnist.js')
 const { trainMlp } = await import('../dist/models/mlp.js')

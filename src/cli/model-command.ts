@@ -101,8 +101,10 @@ Examples:
   $ poisonguard model scan-triggers mail-model.onnx --clean clean.jsonl --training train.jsonl --out triggers.json
 
 For each label, searches the smallest trigger (mask and pattern) that sends most clean inputs of other labels to
-it: by gradient for models made by poisonguard train, by a square-patch search for any other image model, and
-for text models by appending candidate tokens and phrases (tokens tied to one label in --training first). A
+it: by gradient for models made by poisonguard train, by a square-patch search for any other image model, by
+setting columns to their extremes one at a time for any other tabular model, and for text models by appending
+candidate tokens and phrases. With --training, the triggers found there are tried first (the patches or values
+trigger mining suspects, the tokens tied to one label). A
 label whose trigger is far smaller than the others' (Neural Cleanse anomaly index > 2) marks a backdoor.
 --out writes verdict, targetLabel, anomalyIndex and the trigger (its features, or its text; for images also
 <out>.png).
@@ -110,10 +112,13 @@ label whose trigger is far smaller than the others' (Neural Cleanse anomaly inde
 Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
 
 function describeScan(result: ScanModelTriggersResult): string {
+  const obeysMined = 'evidence' in result && result.evidence === 'mined-trigger'
   const head =
-    result.verdict === 'backdoored'
-      ? `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
-      : `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
+    result.verdict !== 'backdoored'
+      ? `No backdoor found (anomaly index ${result.anomalyIndex.toFixed(2)} ≤ 2).`
+      : obeysMined
+        ? `Backdoored: the model sends clean inputs to label ${result.targetLabel} when stamped with the trigger found in its training data (anomaly index ${result.anomalyIndex.toFixed(2)}).`
+        : `Backdoored: label ${result.targetLabel} has an anomalously small trigger (anomaly index ${result.anomalyIndex.toFixed(2)} > 2).`
   const norms = result.labels
     .map((label) => `${label.label}: ${'maskNorm' in label ? label.maskNorm.toFixed(1) : label.size}`)
     .join(', ')
@@ -132,7 +137,7 @@ function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: num
     .description('reverse-engineer backdoor triggers per label (Neural Cleanse)')
     .argument('<model>', 'the ONNX model to check')
     .requiredOption('--clean <data>', 'clean labelled inputs of every class')
-    .option('--training <data>', 'text models: the training data, whose label-tied tokens are tried first')
+    .option('--training <data>', "the model's training data: triggers found there are tried first")
     .option('--out <report.json>', 'write verdict, targetLabel, anomalyIndex and the trigger as JSON')
     .option('--samples <n>', 'clean inputs of other labels per target label', parsePositiveInteger, 32)
     .option('--steps <n>', 'optimisation steps per label (gradient search)', parsePositiveInteger, 60)

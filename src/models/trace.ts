@@ -20,6 +20,8 @@ export interface TraceScores {
   readonly representation: Float64Array
   /** TracIn-style last-layer gradient agreement, reported beside the ranking; zeros without a network. */
   readonly gradient: Float64Array
+  /** 1 for the records of the cluster the binary-split search holds responsible (Poison Forensics), else 0. */
+  readonly cluster: Uint8Array
 }
 
 /** Rows minus `center`, scaled to unit length. */
@@ -119,7 +121,84 @@ export function traceResponsibleRecords(input: TraceInput): TraceScores {
     return dot
   })
   const gradient = network ? gradientAgreement(network, input) : new Float64Array(trainH.rows)
+  const cluster = responsibleCluster(trainUnit, trainH.cols, input, centroids, classCount)
   // The ranking is the representation term: on MNIST backdoors it puts 0.92 poison in the top 50 where the
-  // last-layer gradient term reaches 0.16 (the model is confident on triggered inputs, so their gradients vanish).
-  return { score: rankScale(representation), representation, gradient }
+  // last-layer gradient term reaches 0.16 (the model is confident on triggered inputs, so their gradients vanish)
+  // and the cluster holds 0.86 poison but only half of it; both are reported beside the ranking.
+  return { score: rankScale(representation), representation, gradient, cluster }
+}
+
+// The binary split stops before the kept cluster falls under this size (the length of a list a person reviews), or
+// when the closer half is no closer to the inputs than its parent.
+const MIN_CLUSTER = 50
+const KMEANS_ROUNDS = 10
+
+function cosineTo(unit: Float32Array, cols: number, rows: readonly number[], direction: Float64Array) {
+  const norm = Math.hypot(...direction) || 1
+  let sum = 0
+  for (const r of rows) for (let j = 0; j < cols; j++) sum += (unit[r * cols + j] * direction[j]) / norm
+  return sum / Math.max(rows.length, 1)
+}
+
+/** Two-means of the rows, seeded with the rows most and least aligned with `direction`. */
+function splitInTwo(unit: Float32Array, cols: number, rows: readonly number[], direction: Float64Array) {
+  const along = rows.map((r) => cosineTo(unit, cols, [r], direction))
+  const seeds = [along.indexOf(Math.max(...along)), along.indexOf(Math.min(...along))]
+  const centers = seeds.map((index) =>
+    Float64Array.from(unit.subarray(rows[index] * cols, (rows[index] + 1) * cols)),
+  )
+  let halves: number[][] = [[], []]
+  for (let round = 0; round < KMEANS_ROUNDS; round++) {
+    halves = [[], []]
+    for (const r of rows) {
+      const distance = centers.map((center) => {
+        let d = 0
+        for (let j = 0; j < cols; j++) d += (unit[r * cols + j] - center[j]) ** 2
+        return d
+      })
+      halves[distance[0] <= distance[1] ? 0 : 1].push(r)
+    }
+    halves.forEach((half, k) => {
+      centers[k].fill(0)
+      for (const r of half) for (let j = 0; j < cols; j++) centers[k][j] += unit[r * cols + j] / half.length
+    })
+  }
+  return halves
+}
+
+/**
+ * Poison Forensics' search, with closeness to the inputs standing in for its unlearning test: the training records
+ * of the label most inputs are predicted as (the attack's target) are split in two by their representation, the
+ * half closer to those inputs is kept and the other pruned as benign, until a split no longer brings the kept
+ * records closer or would leave fewer than `MIN_CLUSTER`.
+ * @see Shan, Bhagoji, Zheng, Zhao. Poison Forensics: Traceback of Data Poisoning Attacks in Neural Networks. USENIX Security 2022.
+ */
+function responsibleCluster(
+  unit: Float32Array,
+  cols: number,
+  input: TraceInput,
+  centroids: Float64Array,
+  classCount: number,
+): Uint8Array {
+  const cluster = new Uint8Array(input.trainLabels.length)
+  const votes = new Int32Array(classCount)
+  for (const label of input.inputPredictions) votes[label]++
+  const label = votes.indexOf(Math.max(...votes))
+  const direction = centroids.subarray(label * cols, (label + 1) * cols)
+  const ofLabel = Array.from(input.trainLabels.keys()).filter((r) => input.trainLabels[r] === label)
+  let kept = ofLabel
+  let closeness = cosineTo(unit, cols, kept, direction)
+  while (kept.length > MIN_CLUSTER) {
+    const halves = splitInTwo(unit, cols, kept, direction).filter((half) => half.length > 0)
+    if (halves.length < 2) break
+    const [near] = halves.sort(
+      (a, b) => cosineTo(unit, cols, b, direction) - cosineTo(unit, cols, a, direction),
+    )
+    const nearCloseness = cosineTo(unit, cols, near, direction)
+    if (nearCloseness <= closeness || near.length < MIN_CLUSTER) break
+    kept = near
+    closeness = nearCloseness
+  }
+  if (kept.length < ofLabel.length) for (const r of kept) cluster[r] = 1
+  return cluster
 }

@@ -3,6 +3,7 @@ import { median } from '../stats/quantiles.js'
 import { createRng, shuffledIndices } from '../util/rng.js'
 import { type Classifier, predictedClasses } from './classifier.js'
 import { type DenseNetwork, inputGradient } from './dense-network.js'
+import { columnExtremes, searchFeatureTrigger } from './feature-trigger-search.js'
 
 /** Clean inputs in the model's input space with their true classes, and the range their values take. */
 export interface TriggerScanInput {
@@ -13,6 +14,15 @@ export interface TriggerScanInput {
   readonly classNames: readonly string[]
   /** Images only: lets the black-box search place square patches. */
   readonly image?: { readonly width: number; readonly height: number }
+  /** Triggers mined from the training data: each is tried on its label first, and wins when it is smallest. */
+  readonly minedTriggers?: readonly MinedTrigger[]
+}
+
+/** A trigger found in the training data (class index, mask and pattern over the input's features). */
+export interface MinedTrigger {
+  readonly label: number
+  readonly mask: Float32Array
+  readonly pattern: Float32Array
 }
 
 export interface TriggerScanOptions {
@@ -24,6 +34,8 @@ export interface TriggerScanOptions {
   successRate?: number
   /** Black-box search: largest square side tried, in pixels; default a third of the image side. */
   maxPatchSide?: number
+  /** Black-box search of tabular models: most columns a trigger may set; default 10. */
+  maxFeatures?: number
   /** Anomaly index above which the model counts as backdoored; default 2 (Wang et al.). */
   anomalyThreshold?: number
   seed?: number
@@ -37,6 +49,10 @@ export interface LabelTrigger {
   readonly attackSuccess: number
   readonly mask: Float32Array
   readonly pattern: Float32Array
+  /** Where the trigger came from: the training data (when it is the smallest), or the search. */
+  readonly source: 'mined' | 'search'
+  /** Share of inputs the best trigger mined from the training data for this label sends there; null: none mined. */
+  readonly minedAttackSuccess: number | null
 }
 
 export interface TriggerScanResult {
@@ -46,6 +62,11 @@ export interface TriggerScanResult {
   readonly targetLabel: string | null
   /** Neural Cleanse anomaly index of the smallest trigger: (median − min) / (1.4826 · MAD) over the labels. */
   readonly anomalyIndex: number
+  /**
+   * Why the model counts as backdoored: an anomalously small trigger, or a trigger mined from its training data that
+   * sends `successRate` of the clean inputs to its label; null when clean.
+   */
+  readonly evidence: 'anomaly-index' | 'mined-trigger' | null
   readonly labels: readonly LabelTrigger[]
 }
 
@@ -56,7 +77,7 @@ export const defaultScanSettings = {
   anomalyThreshold: 2,
   seed: 1,
 }
-type ScanSettings = typeof defaultScanSettings & { maxPatchSide?: number }
+type ScanSettings = typeof defaultScanSettings & { maxPatchSide?: number; maxFeatures?: number }
 
 // Masks start nearly empty (sigmoid(−4) ≈ 0.02 per feature) and large Adam steps grow only the features that pay.
 const INITIAL_MASK_LOGIT = -4
@@ -271,23 +292,72 @@ export async function scanForTriggers(
   const settings = { ...defaultScanSettings, ...options }
   const { classifier, x, labels, classNames } = input
   const range = columnRange(x)
+  const extremes = columnExtremes(x)
   const network = classifier.network
   const found: LabelTrigger[] = []
   for (let target = 0; target < classifier.classCount; target++) {
     const rows = rowsOtherThan(labels, target, settings.samplesPerLabel, settings.seed)
     const batch = stampTrigger(x, rows, new Float32Array(x.cols), new Float32Array(x.cols))
-    const trigger = network
+    const { best: mined, tried } = await bestMinedTrigger(
+      classifier,
+      batch,
+      target,
+      input.minedTriggers ?? [],
+      settings,
+    )
+    // A mined trigger that works bounds the search: the black-box search stops below its size.
+    const bound = mined ? { ...settings, maxPatchSide: Math.floor(Math.sqrt(mined.maskNorm - 1)) } : settings
+    const searched = network
       ? reverseEngineerByGradient(network, batch, target, range, settings)
-      : await searchSquarePatch(classifier, batch, target, input.image!, range, settings)
-    found.push({ label: classNames[target] ?? String(target), ...trigger })
+      : input.image
+        ? await searchSquarePatch(classifier, batch, target, input.image, range, bound)
+        : await searchFeatureTrigger(classifier, batch, target, extremes, {
+            successRate: settings.successRate,
+            maxFeatures: mined ? Math.ceil(mined.maskNorm) - 1 : (settings.maxFeatures ?? 10),
+          })
+    const trigger =
+      mined && mined.maskNorm <= searched.maskNorm
+        ? { ...mined, source: 'mined' as const }
+        : { ...searched, source: 'search' as const }
+    found.push({ label: classNames[target] ?? String(target), ...trigger, minedAttackSuccess: tried })
   }
   const { index, smallest } = anomalyIndexOfSmallest(found.map((trigger) => trigger.maskNorm))
-  const backdoored = index > settings.anomalyThreshold
+  // A model that obeys a trigger mined from records its training data was poisoned with is backdoored even when
+  // natural triggers are as small (tabular data, where a few extreme values reach a label anyway).
+  const obeyed = found.findIndex((trigger) => (trigger.minedAttackSuccess ?? 0) >= settings.successRate)
+  const evidence = index > settings.anomalyThreshold ? 'anomaly-index' : obeyed >= 0 ? 'mined-trigger' : null
   return {
-    verdict: backdoored ? 'backdoored' : 'clean',
+    verdict: evidence ? 'backdoored' : 'clean',
     method: network ? 'gradient' : 'black-box',
-    targetLabel: backdoored ? found[smallest].label : null,
+    targetLabel: evidence ? found[evidence === 'anomaly-index' ? smallest : obeyed].label : null,
     anomalyIndex: index,
+    evidence,
     labels: found,
   }
+}
+
+/**
+ * The smallest mined trigger of the target that sends `successRate` of the batch there, if any, and the best
+ * success share of any mined trigger of the target (null when none was mined for it).
+ */
+async function bestMinedTrigger(
+  classifier: Classifier,
+  batch: FeatureMatrix,
+  target: number,
+  mined: readonly MinedTrigger[],
+  settings: ScanSettings,
+) {
+  const all = Int32Array.from({ length: batch.rows }, (_, row) => row)
+  let best: Omit<LabelTrigger, 'label' | 'source' | 'minedAttackSuccess'> | undefined
+  let tried: number | null = null
+  for (const trigger of mined) {
+    if (trigger.label !== target) continue
+    const maskNorm = trigger.mask.reduce((sum, value) => sum + value, 0)
+    const stamped = stampTrigger(batch, all, trigger.mask, trigger.pattern)
+    const attackSuccess = shareOf(predictedClasses(await classifier.predict(stamped)), target)
+    tried = Math.max(tried ?? 0, attackSuccess)
+    if (attackSuccess >= settings.successRate && (!best || maskNorm < best.maskNorm))
+      best = { maskNorm, attackSuccess, mask: trigger.mask, pattern: trigger.pattern }
+  }
+  return { best, tried }
 }

@@ -2,6 +2,7 @@ import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { triggersFromSuspects } from '../models/mined-triggers.js'
 import { scanTextForTriggers, type TextLabelTrigger } from '../models/text-trigger-scan.js'
 import {
   type LabelTrigger,
@@ -10,14 +11,18 @@ import {
   type TriggerScanResult,
 } from '../models/trigger-scan.js'
 import { encodeGrayscalePng } from '../report/png.js'
-import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+import { scan } from '../scan/index.js'
+import { labelsAsModelClasses, modelMatrix, type OpenedModel, openModelFile } from './model-file.js'
 
 export interface ScanModelTriggersOptions extends TriggerScanOptions {
   model: string
   /** Clean labelled inputs of every class. */
   clean: string
   load?: LoadOptions
-  /** The model's training data (text models): tokens tied to one label there are tried first. */
+  /**
+   * The model's training data: tokens tied to one label there (text models), or the triggers of the records trigger
+   * mining suspects (image and tabular models), are tried first.
+   */
   training?: string
   /** The JSON result; `<out>.png` beside it holds the recovered trigger of an image model. */
   out?: string
@@ -39,9 +44,11 @@ export type ScanModelTriggersResult =
       verdict: TriggerScanResult['verdict']
       targetLabel: string | null
       anomalyIndex: number
+      evidence: TriggerScanResult['evidence']
       method: TriggerScanResult['method']
       trigger: ReportedTrigger
-      labels: { label: string; maskNorm: number; attackSuccess: number }[]
+      /** Each label's smallest trigger; `source` says whether it was mined from the training data or searched. */
+      labels: Pick<LabelTrigger, 'label' | 'maskNorm' | 'attackSuccess' | 'source' | 'minedAttackSuccess'>[]
     }
   | {
       verdict: TriggerScanResult['verdict']
@@ -112,15 +119,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       return await finish(options, { ...result, method: 'text', trigger, labels: [...result.labels] })
     }
     const image = dataset.imageShape
-    if (!opened.classifier.network && !image) {
-      throw new PoisonguardError(
-        'INVALID_ARGUMENT',
-        `${options.model} is not a poisonguard model, and the black-box search needs images`,
-        {
-          hint: 'pass image data, or a model trained with poisonguard train (its gradients are used)',
-        },
-      )
-    }
+    const training = options.training ? await loadDataset(options.training, options.load) : undefined
     const result = await scanForTriggers(
       {
         classifier: opened.classifier,
@@ -128,6 +127,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
         labels: labelsAsModelClasses(dataset, opened.classNames),
         classNames: opened.classNames,
         image,
+        minedTriggers: training && (await minedFromTraining(opened, training)),
       },
       options,
     )
@@ -138,14 +138,34 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       verdict: result.verdict,
       targetLabel: result.targetLabel,
       anomalyIndex: result.anomalyIndex,
+      evidence: result.evidence,
       method: result.method,
       trigger: reportTrigger(smallest, dataset.featureNames, image),
-      labels: result.labels.map(({ label, maskNorm, attackSuccess }) => ({ label, maskNorm, attackSuccess })),
+      labels: result.labels.map(({ label, maskNorm, attackSuccess, source, minedAttackSuccess }) => ({
+        label,
+        maskNorm,
+        attackSuccess,
+        source,
+        minedAttackSuccess,
+      })),
     }
     return await finish(options, summary)
   } finally {
     await opened.classifier.dispose()
   }
+}
+
+/** Triggers of the training records the trigger-mining detector suspects, in the model's input space. */
+async function minedFromTraining(opened: OpenedModel, training: Dataset) {
+  const report = await scan(training, { detectors: ['trigger-mining'] })
+  const suspect = Uint8Array.from(report.records, (record) =>
+    record.findings.some((finding) => finding.detector === 'trigger-mining') ? 1 : 0,
+  )
+  return triggersFromSuspects(
+    modelMatrix(opened, training),
+    labelsAsModelClasses(training, opened.classNames),
+    suspect,
+  )
 }
 
 /** The texts of a training set for a text model (the model card's input names no column, so the loader's). */

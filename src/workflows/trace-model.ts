@@ -24,6 +24,8 @@ export interface TracedRecord {
   label: string | null
   /** TracIn-style last-layer gradient agreement (built-in models), for comparison. */
   gradient?: number
+  /** Whether the record is in the cluster the Poison Forensics search holds responsible. */
+  cluster: boolean
 }
 
 export interface TraceModelResult {
@@ -33,6 +35,8 @@ export interface TraceModelResult {
   /** The predictions explained, by class. */
   predictions: Record<string, number>
   records: TracedRecord[]
+  /** Ids of every training record in the responsible cluster, in training order (also those outside the top). */
+  cluster: string[]
 }
 
 /** Ranks the training records most responsible for a model's predictions on the given inputs. */
@@ -41,6 +45,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
   const inputs = await loadDataset(options.inputs, options.load)
   const opened = await openModelFile(options.model, training)
   let records: TracedRecord[]
+  let cluster: string[]
   const predictions: Record<string, number> = {}
   try {
     const inputsX = modelMatrix(opened, inputs)
@@ -63,7 +68,9 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
       source: training.sources?.[row] ?? null,
       label: trainLabels[row] >= 0 ? opened.classNames[trainLabels[row]] : null,
       ...(network ? { gradient: scores.gradient[row] } : {}),
+      cluster: scores.cluster[row] === 1,
     }))
+    cluster = training.ids.filter((_, row) => scores.cluster[row] === 1)
   } finally {
     await opened.classifier.dispose()
   }
@@ -73,6 +80,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
     inputs: options.inputs,
     predictions,
     records,
+    cluster,
   }
   if (options.out) {
     await writeOutputsAtomically([{ path: options.out, contents: `${JSON.stringify(result, null, 2)}\n` }], {

@@ -185,6 +185,8 @@ describe('poisonguard model scan-triggers', () => {
       '5',
       '--samples',
       '8',
+      '--training',
+      data,
       '--out',
       out,
     )
@@ -196,6 +198,8 @@ describe('poisonguard model scan-triggers', () => {
     expect(report).toHaveProperty('targetLabel')
     expect(typeof report.anomalyIndex).toBe('number')
     expect(report.labels).toHaveLength(10)
+    expect(report.labels[0]).toMatchObject({ source: expect.any(String) })
+    expect(report.labels[0]).toHaveProperty('minedAttackSuccess')
     expect(readFileSync(`${out}.png`).subarray(1, 4).toString()).toBe('PNG')
   })
 
@@ -292,7 +296,9 @@ describe('poisonguard trace', () => {
       source: null,
       label: expect.any(String),
       gradient: expect.any(Number),
+      cluster: expect.any(Boolean),
     })
+    expect(Array.isArray(report.cluster)).toBe(true)
     const poisonedShare = report.records.filter((record: { id: string }) => truth.has(record.id)).length / 20
     // 5% of the records are poisoned; the quality suite holds the bar on a larger model.
     expect(poisonedShare).toBeGreaterThanOrEqual(0.3)

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { Dataset } from '../../src/data/dataset.js'
 import { classifierFromNetwork } from '../../src/models/classifier.js'
+import { triggersFromSuspects } from '../../src/models/mined-triggers.js'
 import { loadOnnxClassifier } from '../../src/models/onnx-classifier.js'
 import { encodeNetworkModel } from '../../src/models/onnx-export.js'
 import { fitBuiltinNetwork } from '../../src/models/train-network.js'
 import { scanForTriggers } from '../../src/models/trigger-scan.js'
+import { scan } from '../../src/scan/index.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { plantPatchBackdoor } from '../fixtures/poison.js'
 
@@ -84,6 +86,36 @@ describe('scan-triggers on image models', () => {
     )
     expect(result).toMatchObject({ verdict: 'backdoored', targetLabel: '0', method: 'black-box' })
     expect(iou).toBeGreaterThanOrEqual(0.5)
+  })
+
+  it('tries the patch mined from the training data first in the black-box search', async () => {
+    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
+    const report = await scan(dataset, { detectors: ['trigger-mining'] })
+    const suspect = Uint8Array.from(report.records, (record) =>
+      record.findings.some((finding) => finding.detector === 'trigger-mining') ? 1 : 0,
+    )
+    const mined = triggersFromSuspects(dataset.features!, dataset.labels!.codes, suspect)
+    const loaded = await loadOnnxClassifier(encodeNetworkModel(trainModel(dataset, 1), clean.labels!.classes))
+    const result = await scanForTriggers(
+      {
+        classifier: { ...loaded, network: undefined },
+        x: scanSet.features!,
+        labels: scanSet.labels!.codes,
+        classNames: clean.labels!.classes,
+        image: { width: 28, height: 28 },
+        minedTriggers: mined,
+      },
+      { samplesPerLabel: 16, maxPatchSide: 4 },
+    )
+    await loaded.dispose()
+    const zero = result.labels[0]
+    const iou = intersectionOverUnion(zero.mask, plantedPatch())
+    console.info(
+      `scan-triggers mined: ${mined.length} trigger(s) mined, label 0 ${zero.source} (${zero.minedAttackSuccess}), anomaly index ${result.anomalyIndex.toFixed(2)}, IoU ${iou.toFixed(2)}`,
+    )
+    expect(result).toMatchObject({ verdict: 'backdoored', targetLabel: '0' })
+    expect(zero.source).toBe('mined')
+    expect(iou).toBe(1)
   })
 
   it('flags none of five models trained on clean digits with different seeds', async () => {

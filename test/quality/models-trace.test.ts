@@ -48,9 +48,13 @@ describe('trace', () => {
       network,
     })
     const precision = precisionAtTop(result.score, 50)
+    const members = Array.from(result.cluster.keys()).filter((row) => result.cluster[row])
+    const poisonedMembers = members.filter((row) => truth[row]).length
+    const poisonCount = truth.reduce((sum, flag) => sum + flag, 0)
     console.info(
-      `trace: top-50 precision ${precision.toFixed(2)} (gradient alone ${precisionAtTop(result.gradient, 50).toFixed(2)}, representation alone ${precisionAtTop(result.representation, 50).toFixed(2)})`,
+      `trace: top-50 precision ${precision.toFixed(2)} (gradient alone ${precisionAtTop(result.gradient, 50).toFixed(2)}, representation alone ${precisionAtTop(result.representation, 50).toFixed(2)}); cluster ${members.length} records, ${poisonedMembers} of ${poisonCount} poisoned`,
     )
+    expect(poisonedMembers / Math.max(members.length, 1)).toBeGreaterThanOrEqual(0.75)
     expect(precision).toBeGreaterThanOrEqual(0.9)
   })
 })

@@ -35,7 +35,7 @@ export const guardRoutes = [
         ),
         inputs: rowsSchema.describe('the inputs to score'),
         falseRejectionRate: z.number().gt(0).lt(1).default(0.01),
-        overlays: z.number().int().min(1).max(100).default(20),
+        overlays: z.number().int().min(1).max(100).optional(),
         seed: z.number().int().default(1),
       })
       .strict(),
