@@ -10,7 +10,7 @@ import {
   type TriggerScanResult,
 } from '../models/trigger-scan.js'
 import { encodeGrayscalePng } from '../report/png.js'
-import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
 export interface ScanModelTriggersOptions extends TriggerScanOptions {
   model: string
@@ -42,6 +42,8 @@ export type ScanModelTriggersResult =
       method: TriggerScanResult['method']
       trigger: ReportedTrigger
       labels: { label: string; maskNorm: number; attackSuccess: number }[]
+      /** When the model is an ensemble: how it predicts (scanned black-box, on its vote). */
+      ensemble?: EnsembleDescription
     }
   | {
       verdict: TriggerScanResult['verdict']
@@ -115,7 +117,9 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
     if (!opened.classifier.network && !image) {
       throw new PoisonguardError(
         'INVALID_ARGUMENT',
-        `${options.model} is not a poisonguard model, and the black-box search needs images`,
+        opened.ensemble
+          ? `${options.model} is an ensemble, which has no single gradient, and the black-box search needs images`
+          : `${options.model} is not a poisonguard model, and the black-box search needs images`,
         {
           hint: 'pass image data, or a model trained with poisonguard train (its gradients are used)',
         },
@@ -135,6 +139,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       trigger.maskNorm < best.maskNorm ? trigger : best,
     )
     const summary: ScanModelTriggersResult = {
+      ...(opened.ensemble ? { ensemble: opened.ensemble } : {}),
       verdict: result.verdict,
       targetLabel: result.targetLabel,
       anomalyIndex: result.anomalyIndex,

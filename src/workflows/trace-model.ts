@@ -2,7 +2,7 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { traceResponsibleRecords } from '../models/trace.js'
-import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
 export interface TraceModelOptions {
   model: string
@@ -32,6 +32,11 @@ export interface TraceModelResult {
   inputs: string
   /** The predictions explained, by class. */
   predictions: Record<string, number>
+  /**
+   * When the model is an ensemble: how it predicts, and that records are ranked by closeness in the input features
+   * (an ensemble has no single representation or gradient).
+   */
+  ensemble?: EnsembleDescription & { readonly representation: 'input features' }
   records: TracedRecord[]
 }
 
@@ -67,11 +72,12 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
   } finally {
     await opened.classifier.dispose()
   }
-  const result = {
+  const result: TraceModelResult = {
     model: options.model,
     training: options.training,
     inputs: options.inputs,
     predictions,
+    ...(opened.ensemble ? { ensemble: { ...opened.ensemble, representation: 'input features' } } : {}),
     records,
   }
   if (options.out) {
