@@ -21,8 +21,8 @@ Explains the model's predictions on the --inputs records: ranks the training rec
 own representation, to the inputs predicted as their label (poison and the inputs it controls share it). The
 JSON holds records: [{id, score, source, label}], most responsible first; source comes from the training data's
 source column. Models made by poisonguard train also get a TracIn-style gradient score per record. An ensemble
-(folder or single graph from train --robust dpa|finite) is traced in the input features: its members share no
-representation; the JSON says so under "ensemble".
+(folder or single graph from train --robust dpa|finite) of k-NN members credits each record with the member votes
+it carried; one of networks is traced in the input features. The JSON says which under "ensemble".
 
 Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
 

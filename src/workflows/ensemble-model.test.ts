@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { mnistDataset } from '../../test/fixtures/datasets.js'
 import { useTemporaryFolder } from '../../test/fixtures/files.js'
 import type { Dataset } from '../data/dataset.js'
+import { selectRows } from '../data/matrix.js'
 import { loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { writeDataset } from '../io/write-dataset.js'
@@ -12,6 +13,7 @@ import { loadOnnxClassifier } from '../models/onnx-classifier.js'
 import { certifyEnsemble, sequentialMemberExecutor } from '../robust/ensemble.js'
 import { predictKnn } from '../robust/knn.js'
 import { decodeMember } from '../robust/onnx-ensemble.js'
+import { attackFile } from './attack-file.js'
 import { loadEnsembleFolder } from './ensemble-folder.js'
 import { evaluateModel } from './evaluate-model.js'
 import { openModelFile } from './model-file.js'
@@ -38,13 +40,13 @@ function pooledMnist(rowCount: number, offset: number): Dataset {
   }
 }
 
-async function trainEnsemble(data: string, learner: 'knn' | 'logreg', outputs: string[]) {
+async function trainEnsemble(data: string, learner: 'knn' | 'logreg', outputs: string[], neighbours = 4) {
   const result = await robustTrainFile({
     data,
     robust: 'dpa',
     partitions: 5,
     learner,
-    learnerOptions: { neighbours: 4 },
+    learnerOptions: { neighbours },
     executor,
   })
   await writeOutputsAtomically(outputs.map((out) => robustTrainOutput(result, out)))
@@ -125,15 +127,55 @@ describe('ensembles with the model commands', () => {
     expect(result.labels).toHaveLength(10)
   })
 
-  it('traces an ensemble’s predictions in the input features and says so', async () => {
+  it('traces a k-NN ensemble’s backdoored predictions to the poison its members’ neighbours carried', async () => {
+    await attackFile({
+      attack: 'backdoor-patch',
+      input: path('train.csv'),
+      params: { rate: 0.05, target: '0' },
+      out: path('poisoned.csv'),
+      truth: path('truth.json'),
+      triggeredTest: { input: path('test.csv'), output: path('triggered.csv') },
+    })
+    await trainEnsemble(path('poisoned.csv'), 'knn', [path('poisoned.onnx')], 1)
+    // The inputs to explain: triggered digits the ensemble sends to the target, the attack's successes.
+    const triggered = await loadDataset(path('triggered.csv'))
+    const opened = await openModelFile(path('poisoned.onnx'), triggered)
+    const predicted = predictedClasses(await opened.classifier.predict(triggered.features!))
+    await opened.classifier.dispose()
+    const rows = Int32Array.from(predicted.keys()).filter((row) => opened.classNames[predicted[row]] === '0')
+    expect(rows.length).toBeGreaterThanOrEqual(10)
+    await writeDataset(
+      {
+        ...triggered,
+        rowCount: rows.length,
+        ids: Array.from(rows, (row) => triggered.ids[row]),
+        labels: undefined,
+        features: selectRows(triggered.features!, rows),
+      },
+      path('successes.csv'),
+    )
     const result = await traceModel({
-      model: path('knn'),
-      training: path('train.csv'),
-      inputs: path('test.csv'),
+      model: path('poisoned.onnx'),
+      training: path('poisoned.csv'),
+      inputs: path('successes.csv'),
       top: 20,
     })
-    expect(result.ensemble).toMatchObject({ format: 'folder', representation: 'input features' })
+    expect(result.ensemble).toMatchObject({ format: 'graph', attribution: 'neighbour votes' })
+    expect(result.predictions).toEqual({ '0': rows.length })
+    const truth = new Set(JSON.parse(readFileSync(path('truth.json'), 'utf8')))
+    const poisoned = result.records.filter((record) => truth.has(record.id)).length
+    expect(poisoned / result.records.length).toBeGreaterThanOrEqual(0.5)
+  })
+
+  it('traces an ensemble of networks in the input features and says so', async () => {
+    const result = await traceModel({
+      model: path('small'),
+      training: path('small-train.csv'),
+      inputs: path('small-clean.csv'),
+      top: 20,
+    })
+    expect(result.ensemble).toMatchObject({ format: 'folder', attribution: 'input features' })
     expect(result.records).toHaveLength(20)
-    expect(Object.values(result.predictions).reduce((sum, count) => sum + count, 0)).toBe(300)
+    expect(Object.values(result.predictions).reduce((sum, count) => sum + count, 0)).toBe(100)
   })
 })

@@ -2,6 +2,7 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { traceResponsibleRecords } from '../models/trace.js'
+import { neighbourVoteScores } from './ensemble-trace.js'
 import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
 export interface TraceModelOptions {
@@ -33,10 +34,10 @@ export interface TraceModelResult {
   /** The predictions explained, by class. */
   predictions: Record<string, number>
   /**
-   * When the model is an ensemble: how it predicts, and that records are ranked by closeness in the input features
-   * (an ensemble has no single representation or gradient).
+   * When the model is an ensemble: how it predicts, and how records were ranked — by the member votes their
+   * neighbourhoods carried (k-NN members), else by closeness in the input features (no shared representation).
    */
-  ensemble?: EnsembleDescription & { readonly representation: 'input features' }
+  ensemble?: EnsembleDescription & { readonly attribution: 'neighbour votes' | 'input features' }
   records: TracedRecord[]
 }
 
@@ -46,6 +47,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
   const inputs = await loadDataset(options.inputs, options.load)
   const opened = await openModelFile(options.model, training)
   let records: TracedRecord[]
+  let voted: { score: Float64Array } | undefined
   const predictions: Record<string, number> = {}
   try {
     const inputsX = modelMatrix(opened, inputs)
@@ -54,20 +56,19 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
       predictions[opened.classNames[code]] = (predictions[opened.classNames[code]] ?? 0) + 1
     const trainLabels = labelsAsModelClasses(training, opened.classNames)
     const { network } = opened.classifier
-    const scores = traceResponsibleRecords({
-      trainX: modelMatrix(opened, training),
-      trainLabels,
-      inputsX,
-      inputPredictions: predicted,
-      network,
-    })
+    const trainX = modelMatrix(opened, training)
+    voted =
+      opened.ensemble &&
+      (await neighbourVoteScores(options.model, opened.ensemble, trainX, inputsX, predicted))
+    const scores =
+      voted ?? traceResponsibleRecords({ trainX, trainLabels, inputsX, inputPredictions: predicted, network })
     const order = Array.from(scores.score.keys()).sort((a, b) => scores.score[b] - scores.score[a])
     records = order.slice(0, options.top ?? 100).map((row) => ({
       id: training.ids[row],
       score: scores.score[row],
       source: training.sources?.[row] ?? null,
       label: trainLabels[row] >= 0 ? opened.classNames[trainLabels[row]] : null,
-      ...(network ? { gradient: scores.gradient[row] } : {}),
+      ...(network && 'gradient' in scores ? { gradient: scores.gradient[row] } : {}),
     }))
   } finally {
     await opened.classifier.dispose()
@@ -77,7 +78,9 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
     training: options.training,
     inputs: options.inputs,
     predictions,
-    ...(opened.ensemble ? { ensemble: { ...opened.ensemble, representation: 'input features' } } : {}),
+    ...(opened.ensemble
+      ? { ensemble: { ...opened.ensemble, attribution: voted ? 'neighbour votes' : 'input features' } }
+      : {}),
     records,
   }
   if (options.out) {
