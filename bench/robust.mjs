@@ -129,7 +129,7 @@ function measureAdversarial(config) {
 const percent = (share) => `${(100 * share).toFixed(2)}%`
 
 /** The adversarial-training table of a result of this script. */
-function renderAdversarial(rows) {
+function renderAdversarial(rows, loadAverage) {
   const describe = (row) =>
     row.model === 'mlp'
       ? `MLP, ${row.hiddenUnits} hidden units, ${row.epochs} epochs`
@@ -140,7 +140,8 @@ function renderAdversarial(rows) {
     '',
     'Accuracy on the 2,000 test digits, clean and after PGD (L∞, ε = 0.1 on [0, 1] pixels, 10 steps, random start)',
     "against each model itself. Adversarial training puts every minibatch row at PGD's worst case under the current",
-    'weights (ε = 0.07 during training, as many steps as listed); one run each, single thread.',
+    'weights (ε = 0.07 during training, as many steps as listed); one run each, single thread, 5-minute load',
+    `average ${loadAverage.toFixed(1)} while the script ran (timings grow with it).`,
     '',
     '| model | PGD steps in training | standard: clean | standard: under PGD | adversarial: clean | adversarial: under PGD | train standard / adversarial (s) |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -187,7 +188,7 @@ export function renderRobust(result) {
       'Logistic regression trades two points of clean accuracy for a larger median certificate, and certifies ' +
       'faster: 1-NN compares every test digit with every training digit.',
   ]
-  if (result.adversarial) lines.push(...renderAdversarial(result.adversarial))
+  if (result.adversarial) lines.push(...renderAdversarial(result.adversarial, result.loadAverage))
   return lines.join('\n')
 }
 
