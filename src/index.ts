@@ -116,9 +116,9 @@ export {
   type RobustMode,
   type RobustTrainOptions,
   type RobustTrainResult,
-  robustLogisticProcedure,
   robustModes,
   robustTrainFile,
+  robustTrainingProcedure,
   robustTrainOutput,
 } from './workflows/robust-train.js'
 export { type ScanModelTriggersOptions, scanModelTriggers } from './workflows/scan-model-triggers.js'

@@ -29,7 +29,8 @@ Examples:
   $ poisonguard certify --train train.csv --data test.csv --partitions 100 --out c.json --save-model ensemble/
   $ poisonguard certify --train digits/ --data test-digits/ --scheme finite --spread 4 --learner logreg --out c.json
 
-MODEL is an ensemble folder (ensemble.json and one ONNX model per member); with --train an ensemble is trained
+MODEL is an ensemble folder (ensemble.json and one ONNX model per member) or the single ONNX graph of one
+(written when --save-model or train --out ends in .onnx); with --train an ensemble is trained
 on the spot instead (Deep Partition Aggregation by default). Every record gets the ensemble's plurality vote and
 its certificate: how many training records an attacker may insert, delete or relabel without changing that
 prediction. The JSON holds cleanAccuracy, medianRadius, the certified-accuracy curve and every record.
@@ -59,7 +60,10 @@ export function registerCertifyCommand(program: Command, io: CliIo): void {
   const command = program
     .command('certify')
     .description('certify predictions against training-set poisoning with a partition ensemble (DPA)')
-    .argument('[model]', 'ensemble folder written by poisonguard (ensemble.json + member .onnx files)')
+    .argument(
+      '[model]',
+      'ensemble written by poisonguard: a folder (ensemble.json + member .onnx files) or one .onnx graph',
+    )
     .requiredOption('--data <file>', 'records to certify; their labels give the certified accuracy')
     .requiredOption('--out <file.json>', 'JSON: cleanAccuracy, medianRadius, curve and one entry per record')
     .option('--html <file>', 'self-contained HTML report with the certified-accuracy plot')
@@ -75,7 +79,10 @@ export function registerCertifyCommand(program: Command, io: CliIo): void {
       new Option('--learner <name>', 'base learner').choices(Object.keys(baseLearners)).default('knn'),
     )
     .option('--neighbours <k>', 'neighbours of the knn learner (default 1)', parsePositiveInteger)
-    .option('--save-model <folder>', 'keep the trained ensemble as a folder of ONNX models')
+    .option(
+      '--save-model <path>',
+      'keep the trained ensemble: a folder of ONNX models, or one graph if it ends in .onnx',
+    )
     .option('--seed <n>', 'seed of the members’ solvers', parseInteger, 1)
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command, { embeddings: false })

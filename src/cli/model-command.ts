@@ -29,7 +29,9 @@ Examples:
 Runs both models on the golden records and compares their predictions: per-class accuracy (when the golden set
 has labels), the records whose prediction changed, and McNemar's exact test on every class pair (Holm-corrected).
 A pair whose changes run one way, or changed records sharing a feature, is a behavioural finding.
---reference-outputs is a JSON array of {"id": …, "label": …}, one per golden record.
+--reference-outputs is a JSON array of {"id": …, "label": …}, one per golden record. Either model may be an
+ensemble from train --robust dpa|finite (its folder or its single .onnx graph): its prediction is the plurality
+vote of its members.
 
 Exit codes: 0 done, 1 bad input or usage, 3 a finding at or above --fail-on.`
 
@@ -54,7 +56,7 @@ function registerEvaluate(model: Command, io: CliIo, setExitCode: (code: number)
   const command = model
     .command('evaluate')
     .description('compare a candidate model with a known-clean reference on golden records')
-    .argument('<candidate>', 'the ONNX model to check')
+    .argument('<candidate>', 'the ONNX model (or ensemble folder) to check')
     .requiredOption('--golden <data>', 'golden records (labelled for per-class accuracy)')
     .option('--reference <model.onnx>', 'a known-clean reference model')
     .option('--reference-outputs <ref.json>', "the reference's recorded predictions on the golden records")
@@ -107,7 +109,8 @@ candidate tokens and phrases. With --training, the triggers found there are trie
 trigger mining suspects, the tokens tied to one label). A
 label whose trigger is far smaller than the others' (Neural Cleanse anomaly index > 2) marks a backdoor.
 --out writes verdict, targetLabel, anomalyIndex and the trigger (its features, or its text; for images also
-<out>.png).
+<out>.png). An ensemble (folder or single graph from train --robust dpa|finite) has no single gradient: it is
+searched black-box on its plurality vote (patches on images, columns at their extremes on tables).
 
 Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
 
@@ -135,7 +138,7 @@ function registerScanTriggers(model: Command, io: CliIo, setExitCode: (code: num
   const command = model
     .command('scan-triggers')
     .description('reverse-engineer backdoor triggers per label (Neural Cleanse)')
-    .argument('<model>', 'the ONNX model to check')
+    .argument('<model>', 'the ONNX model (or ensemble folder) to check')
     .requiredOption('--clean <data>', 'clean labelled inputs of every class')
     .option('--training <data>', "the model's training data: triggers found there are tried first")
     .option('--out <report.json>', 'write verdict, targetLabel, anomalyIndex and the trigger as JSON')

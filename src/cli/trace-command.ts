@@ -20,7 +20,9 @@ Examples:
 Explains the model's predictions on the --inputs records: ranks the training records by closeness, in the model's
 own representation, to the inputs predicted as their label (poison and the inputs it controls share it). The
 JSON holds records: [{id, score, source, label}], most responsible first; source comes from the training data's
-source column. Models made by poisonguard train also get a TracIn-style gradient score per record.
+source column. Models made by poisonguard train also get a TracIn-style gradient score per record. An ensemble
+(folder or single graph from train --robust dpa|finite) of k-NN members credits each record with the member votes
+it carried; one of networks is traced in the input features. The JSON says which under "ensemble".
 
 Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
 
@@ -41,7 +43,7 @@ export function registerTraceCommand(program: Command, io: CliIo): void {
   const command = program
     .command('trace')
     .description('rank the training records most responsible for a model’s predictions on given inputs')
-    .argument('<model>', 'the ONNX model')
+    .argument('<model>', 'the ONNX model, or an ensemble folder')
     .requiredOption('--training <data>', 'the data the model was trained on')
     .requiredOption('--inputs <data>', 'the inputs whose predictions to explain (same columns)')
     .option('--top <n>', 'training records to list', parsePositiveInteger, 100)

@@ -2,12 +2,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { type BuiltinModelKind, builtinModelKinds } from '../models/train-network.js'
 import { baseLearners, type LearnerId } from '../robust/learners.js'
+import { isSingleGraphPath } from '../workflows/ensemble-folder.js'
 import {
   type RobustMode,
   type RobustTrainResult,
-  robustLogisticProcedure,
   robustModes,
   robustTrainFile,
+  robustTrainingProcedure,
   robustTrainOutput,
 } from '../workflows/robust-train.js'
 import { type TrainModelResult, trainModel } from '../workflows/train-model.js'
@@ -30,6 +31,7 @@ interface TrainFlags extends DatasetFlags {
   robust?: RobustMode
   partitions?: number
   learner?: LearnerId
+  neighbours?: number
   epsilon?: number
   pgdSteps?: number
 }
@@ -40,7 +42,9 @@ Examples:
   $ poisonguard train spam.csv --model logreg --out spam.onnx --manifest spam.manifest.json
   $ poisonguard train data.csv --model mlp --hidden 128 --epochs 10 --seed 7 --out model.onnx
   $ poisonguard train mnist.csv --robust dpa --partitions 100 --learner knn --out ensemble/
+  $ poisonguard train mnist.csv --robust dpa --partitions 100 --learner knn --neighbours 3 --out ensemble.onnx
   $ poisonguard train mnist.csv --robust adversarial --epsilon 0.1 --out robust.onnx
+  $ poisonguard train mnist.csv --model mlp --robust adversarial --epsilon 0.07 --out robust-mlp.onnx
   $ poisonguard train data.csv --robust per-source --source source --out sources.json
 
 Writes the model as ONNX (input "features" float32 [rows, columns], output "probabilities" [rows, classes]) and
@@ -48,10 +52,12 @@ its model card <out>.card.json beside it: a DSSE envelope (Ed25519-signed with -
 names the model by SHA-256 and records the training data's file hash, record Merkle root and manifest digest,
 the model settings, the seed and the training accuracy. Text data is read as hashed TF-IDF of its words.
 
---robust dpa|finite writes a certified partition ensemble as a folder (ensemble.json and one ONNX model per
-member) for \`poisonguard certify\`; per-source writes a JSON report of the sources whose model disagrees with
-the others beyond chance, with their records; adversarial (PGD in feature units) and gce (generalised
-cross-entropy, for noisy labels) train the logistic regression and write it with its model card.
+--robust dpa|finite writes a certified partition ensemble for \`poisonguard certify\` and the model commands: a
+folder (ensemble.json and one ONNX model per member), or one ONNX graph holding the members and their plurality
+vote when --out ends in .onnx; per-source writes a JSON report of the sources whose model disagrees with the
+others beyond chance, with their records; adversarial (PGD in feature units, Madry et al.) trains the logistic
+regression or the MLP (--model mlp), gce (generalised cross-entropy, for noisy labels) the logistic regression;
+both write the model with its model card.
 
 Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
 
@@ -70,7 +76,8 @@ function parseNonNegative(value: string): number {
 function describeRobust(result: RobustTrainResult, out: string): string {
   if ('ensemble' in result) {
     const { members, partitionCount, scheme, learner } = result.ensemble
-    return `Trained ${members.length} ${learner} members over ${partitionCount} partitions (${scheme}); wrote the ensemble folder ${out}.\nCertify its predictions with: poisonguard certify ${out} --data test.csv --out certificates.json\n`
+    const written = isSingleGraphPath(out) ? 'the ensemble as one ONNX graph' : 'the ensemble folder'
+    return `Trained ${members.length} ${learner} members over ${partitionCount} partitions (${scheme}); wrote ${written} ${out}.\nCertify its predictions with: poisonguard certify ${out} --data test.csv --out certificates.json\n`
   }
   if ('report' in result) {
     const flagged = result.report.sources.filter((source) => source.flagged)
@@ -112,6 +119,11 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--quiet', 'print nothing on success')
     .addOption(new Option('--robust <mode>', 'robust training (see below)').choices(robustModes))
     .option('--partitions <k>', 'dpa, finite: partitions (default 100)', parsePositiveInteger)
+    .option(
+      '--neighbours <k>',
+      'dpa, finite, per-source: neighbours of the knn learner (default 1)',
+      parsePositiveInteger,
+    )
     .addOption(
       new Option('--learner <name>', 'dpa, finite, per-source: base learner (default knn)').choices(
         Object.keys(baseLearners),
@@ -133,6 +145,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
           robust: flags.robust,
           partitions: flags.partitions,
           learner: flags.learner,
+          learnerOptions: flags.neighbours === undefined ? {} : { neighbours: flags.neighbours },
           seed: flags.seed,
         })
         await writeOutputsAtomically([robustTrainOutput(result, flags.out)], { inputs: [data] })
@@ -156,7 +169,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         },
         ...(flags.robust
           ? {
-              procedure: robustLogisticProcedure(flags.robust, {
+              procedure: robustTrainingProcedure(flags.robust, {
                 epsilon: flags.epsilon,
                 pgdSteps: flags.pgdSteps,
               }),

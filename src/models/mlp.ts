@@ -19,6 +19,11 @@ export interface MlpOptions {
   l2?: number
   /** Seed of the initial weights and the row order; default 1. */
   seed?: number
+  /**
+   * Replaces each minibatch before its gradient step, given the network as it stands (adversarial training puts
+   * each row's worst case within a budget here); default the batch itself.
+   */
+  perturbBatch?: (network: DenseNetwork, batch: FeatureMatrix, labels: Int32Array) => FeatureMatrix
 }
 
 const DEFAULTS = { hiddenUnits: 64, epochs: 5, batchSize: 128, learningRate: 0.002, l2: 1e-4, seed: 1 }
@@ -154,6 +159,7 @@ export function trainMlp(x: FeatureMatrix, labels: Int32Array, options: MlpOptio
   const settings = { ...DEFAULTS }
   for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[])
     settings[key] = options[key] ?? DEFAULTS[key]
+  const perturb = options.perturbBatch ?? ((_network, batch) => batch)
   const rng = createRng(settings.seed)
   const hidden = initialLayer(x.cols, settings.hiddenUnits, rng)
   const output = initialLayer(settings.hiddenUnits, classCount, rng)
@@ -170,7 +176,8 @@ export function trainMlp(x: FeatureMatrix, labels: Int32Array, options: MlpOptio
     for (let start = 0; start < order.length; start += settings.batchSize) {
       const rows = order.subarray(start, Math.min(start + settings.batchSize, order.length))
       const batchLabels = Int32Array.from(rows, (row) => labels[row])
-      accumulateGradients(network, selectRows(x, rows), batchLabels, slots)
+      const batch = perturb(network, selectRows(x, rows), batchLabels)
+      accumulateGradients(network, batch, batchLabels, slots)
       adamStep(slots, ++step, settings.learningRate, settings.l2)
     }
   }

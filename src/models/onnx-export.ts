@@ -8,43 +8,54 @@ export const exportedOutputName = 'probabilities'
 const KIND_KEY = 'poisonguard.model'
 const CLASSES_KEY = 'poisonguard.classes'
 
+/** Nodes and constants of one part of a graph, to serialise alone or beside other parts. */
+export interface GraphPart {
+  readonly nodes: NodeSpec[]
+  readonly initializers: InitializerSpec[]
+}
+
+/**
+ * A built-in network as graph nodes from `input` to the probabilities in `output` (MatMul + Add per layer, ReLU
+ * between layers, Softmax last); every name it adds starts with `prefix`, so several networks fit in one graph.
+ */
+export function networkGraphPart(
+  network: DenseNetwork,
+  input: string,
+  output: string,
+  prefix = '',
+): GraphPart {
+  const nodes: NodeSpec[] = []
+  const initializers: InitializerSpec[] = []
+  let current = input
+  network.layers.forEach((layer, index) => {
+    const name = `${prefix}layer${index}`
+    initializers.push(
+      { name: `${name}.weight`, shape: [layer.inCols, layer.outCols], values: layer.weights },
+      { name: `${name}.bias`, shape: [layer.outCols], values: layer.bias },
+    )
+    nodes.push({ op: 'MatMul', inputs: [current, `${name}.weight`], outputs: [`${name}.product`] })
+    nodes.push({ op: 'Add', inputs: [`${name}.product`, `${name}.bias`], outputs: [`${name}.logits`] })
+    current = `${name}.logits`
+    if (index < network.layers.length - 1) {
+      nodes.push({ op: 'Relu', inputs: [current], outputs: [`${name}.hidden`] })
+      current = `${name}.hidden`
+    }
+  })
+  nodes.push({ op: 'Softmax', inputs: [current], outputs: [output], attributes: { axis: { int: 1 } } })
+  return { nodes, initializers }
+}
+
 /**
  * Serialises a built-in classifier as an ONNX model: input `features` float32 [N, d], output `probabilities`
- * float32 [N, C] (MatMul + Add per layer, ReLU between layers, Softmax last). The class names travel in the model's
- * metadata, so predictions map back to labels.
+ * float32 [N, C]. The class names travel in the model's metadata, so predictions map back to labels.
  */
 export function encodeNetworkModel(network: DenseNetwork, classNames: readonly string[]): Uint8Array {
   const { inputWidth, classCount } = networkShape(network)
-  const nodes: NodeSpec[] = []
-  const initializers: InitializerSpec[] = []
-  let current = exportedInputName
-  network.layers.forEach((layer, index) => {
-    const weight = `layer${index}.weight`
-    const bias = `layer${index}.bias`
-    initializers.push(
-      { name: weight, shape: [layer.inCols, layer.outCols], values: layer.weights },
-      { name: bias, shape: [layer.outCols], values: layer.bias },
-    )
-    nodes.push({ op: 'MatMul', inputs: [current, weight], outputs: [`layer${index}.product`] })
-    nodes.push({ op: 'Add', inputs: [`layer${index}.product`, bias], outputs: [`layer${index}.logits`] })
-    current = `layer${index}.logits`
-    if (index < network.layers.length - 1) {
-      nodes.push({ op: 'Relu', inputs: [current], outputs: [`layer${index}.hidden`] })
-      current = `layer${index}.hidden`
-    }
-  })
-  nodes.push({
-    op: 'Softmax',
-    inputs: [current],
-    outputs: [exportedOutputName],
-    attributes: { axis: { int: 1 } },
-  })
   return encodeModel({
     name: `poisonguard_${network.kind}`,
     inputs: [{ name: exportedInputName, type: 'float', shape: ['rowCount', inputWidth] }],
     outputs: [{ name: exportedOutputName, type: 'float', shape: ['rowCount', classCount] }],
-    nodes,
-    initializers,
+    ...networkGraphPart(network, exportedInputName, exportedOutputName),
     metadata: { [KIND_KEY]: network.kind, [CLASSES_KEY]: JSON.stringify(classNames) },
   })
 }
@@ -61,9 +72,9 @@ export function exportedClassNames(decoded: DecodedModel): string[] | undefined 
   }
 }
 
-function readLayer(decoded: DecodedModel, index: number): DenseLayer | undefined {
-  const weight = decoded.initializers.get(`layer${index}.weight`)
-  const bias = decoded.initializers.get(`layer${index}.bias`)
+function readLayer(decoded: DecodedModel, index: number, prefix: string): DenseLayer | undefined {
+  const weight = decoded.initializers.get(`${prefix}layer${index}.weight`)
+  const bias = decoded.initializers.get(`${prefix}layer${index}.bias`)
   if (!weight || !bias || weight.shape.length !== 2) return undefined
   const [inCols, outCols] = weight.shape
   if (bias.values.length !== outCols || weight.values.length !== inCols * outCols) return undefined
@@ -78,10 +89,19 @@ export function readExportedNetwork(bytes: Uint8Array): DenseNetwork | undefined
   const decoded = decodeModel(bytes)
   const kind = decoded.metadata.get(KIND_KEY)
   if (decoded.producer !== 'poisonguard' || (kind !== 'logreg' && kind !== 'mlp')) return undefined
+  return readNetworkPart(decoded, kind)
+}
+
+/** The network of kind `kind` whose constants `networkGraphPart` wrote under `prefix`, if they are all there. */
+export function readNetworkPart(
+  decoded: DecodedModel,
+  kind: DenseNetwork['kind'],
+  prefix = '',
+): DenseNetwork | undefined {
   const layerCount = kind === 'logreg' ? 1 : 2
   const layers: DenseLayer[] = []
   for (let index = 0; index < layerCount; index++) {
-    const layer = readLayer(decoded, index)
+    const layer = readLayer(decoded, index, prefix)
     if (!layer || (index > 0 && layer.inCols !== layers[index - 1].outCols)) return undefined
     layers.push(layer)
   }

@@ -17,8 +17,10 @@ export {
   sequentialMemberExecutor,
   trainPartitionEnsemble,
 } from './ensemble.js'
+export { classifierFromEnsemble, type EnsembleClassifierOptions } from './ensemble-classifier.js'
 export { baseLearners, type LearnerId, type LearnerOptions, type MemberModel } from './learners.js'
 export { decodeMember, type EnsembleManifest, encodeEnsemble, encodeMember } from './onnx-ensemble.js'
+export { decodeEnsembleGraph, encodeEnsembleGraph } from './onnx-single-graph.js'
 export { hashRecordContent } from './partition.js'
 export {
   compareSourceModels,
@@ -28,3 +30,4 @@ export {
 } from './per-source.js'
 export { type PgdOptions, pgdAttack } from './pgd.js'
 export { type RobustLogisticOptions, trainRobustLogistic } from './robust-logistic.js'
+export { type AdversarialMlpOptions, trainAdversarialMlp } from './robust-mlp.js'

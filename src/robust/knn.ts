@@ -46,15 +46,18 @@ function keepNearest(best: Float64Array, owners: Int32Array, limit: number, dist
 }
 
 /**
- * The plurality label of each row's `neighbours` nearest training rows in Euclidean distance; among tied labels
- * the one that reached the count with nearer neighbours wins. An empty model predicts class 0.
+ * Calls `visit(row, owners, count)` for each row of `x` with the indices of its `count` nearest training rows in
+ * Euclidean distance, nearest first (equal distances in training order); `owners` is reused between calls.
  */
-export function predictKnn(model: KnnModel, x: FeatureMatrix): Int32Array {
-  const { features, labels, cols, classCount } = model
+export function visitNeighbourhoods(
+  model: KnnModel,
+  x: FeatureMatrix,
+  visit: (row: number, owners: Int32Array, count: number) => void,
+): void {
+  const { features, labels, cols } = model
   const trainCount = labels.length
   const limit = Math.min(model.neighbours, trainCount)
-  const out = new Int32Array(x.rows)
-  if (limit === 0) return out
+  if (limit === 0) return
   const trainNorms = new Float64Array(trainCount)
   // Column-major training rows: each query value then adds to all dot products in one contiguous pass.
   const columns = new Float32Array(features.length)
@@ -67,7 +70,6 @@ export function predictKnn(model: KnnModel, x: FeatureMatrix): Int32Array {
   }
   const best = new Float64Array(limit)
   const owners = new Int32Array(limit)
-  const counts = new Int32Array(classCount)
   const dots = new Float64Array(trainCount)
   for (let row = 0; row < x.rows; row++) {
     // ‖b‖² − 2a·b ranks like the distance; the query's zeros (most of an image) are skipped.
@@ -83,14 +85,36 @@ export function predictKnn(model: KnnModel, x: FeatureMatrix): Int32Array {
     for (let train = 0; train < trainCount; train++) {
       keepNearest(best, owners, limit, trainNorms[train] - 2 * dots[train], train)
     }
-    counts.fill(0)
-    let winner = labels[owners[0]]
-    for (let slot = 0; slot < limit; slot++) {
-      const label = labels[owners[slot]]
-      counts[label]++
-      if (counts[label] > counts[winner]) winner = label
-    }
-    out[row] = winner
+    visit(row, owners, limit)
   }
+}
+
+/** The plurality label of the first `count` owners; among tied labels, the one that reached the count first. */
+export function neighbourVote(
+  labels: Int32Array,
+  owners: Int32Array,
+  count: number,
+  counts: Int32Array,
+): number {
+  counts.fill(0)
+  let winner = labels[owners[0]]
+  for (let slot = 0; slot < count; slot++) {
+    const label = labels[owners[slot]]
+    counts[label]++
+    if (counts[label] > counts[winner]) winner = label
+  }
+  return winner
+}
+
+/**
+ * The plurality label of each row's `neighbours` nearest training rows in Euclidean distance; among tied labels
+ * the one that reached the count with nearer neighbours wins. An empty model predicts class 0.
+ */
+export function predictKnn(model: KnnModel, x: FeatureMatrix): Int32Array {
+  const out = new Int32Array(x.rows)
+  const counts = new Int32Array(model.classCount)
+  visitNeighbourhoods(model, x, (row, owners, count) => {
+    out[row] = neighbourVote(model.labels, owners, count, counts)
+  })
   return out
 }

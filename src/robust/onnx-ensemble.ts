@@ -9,6 +9,7 @@ import {
 } from '../models/onnx-export.js'
 import type { AggregationScheme, PartitionEnsemble } from './ensemble.js'
 import type { KnnModel } from './knn.js'
+import { knnGraphPart, readKnnPart } from './knn-onnx.js'
 import { baseLearners, type LearnerId, type MemberModel } from './learners.js'
 
 /** The manifest of an ensemble folder: how its member models vote, and where they are. */
@@ -31,81 +32,33 @@ export interface EnsembleManifest {
 /** File name of the manifest inside an ensemble folder. */
 export const ensembleManifestName = 'ensemble.json'
 const KNN_KIND = 'knn'
-const KIND_KEY = 'poisonguard.model'
+/** Metadata keys of the models poisonguard writes. */
+export const KIND_KEY = 'poisonguard.model'
+export const CLASSES_KEY = 'poisonguard.classes'
+const NEIGHBOURS_KEY = 'poisonguard.neighbours'
 
-/**
- * A 1-nearest-neighbour member as an ONNX graph with the exported models' input and output names: scores
- * `x · 2Tᵀ − ‖t‖²` (the largest is the nearest training row), ArgMax, and a Gather of that row's one-hot label.
- */
+/** A k-NN member as a standalone graph with the exported models' input and output names. */
 function encodeKnnModel(model: KnnModel, classNames: readonly string[]): Uint8Array {
-  if (model.neighbours !== 1) {
-    throw new PoisonguardError(
-      'INVALID_ARGUMENT',
-      `ONNX export of k-NN takes 1 neighbour, the ensemble uses ${model.neighbours}`,
-      {
-        hint: 'train the ensemble with 1 neighbour to export it',
-      },
-    )
-  }
-  const { features, labels, cols, classCount } = model
-  const trainCount = labels.length
-  const doubled = new Float32Array(cols * trainCount)
-  const norms = new Float32Array(trainCount)
-  const oneHot = new Float32Array(trainCount * classCount)
-  for (let train = 0; train < trainCount; train++) {
-    for (let j = 0; j < cols; j++) {
-      const value = features[train * cols + j]
-      doubled[j * trainCount + train] = 2 * value
-      norms[train] += value * value
-    }
-    oneHot[train * classCount + labels[train]] = 1
-  }
   return encodeModel({
     name: 'poisonguard_knn',
-    inputs: [{ name: exportedInputName, type: 'float', shape: ['rowCount', cols] }],
-    outputs: [{ name: exportedOutputName, type: 'float', shape: ['rowCount', classCount] }],
-    nodes: [
-      { op: 'MatMul', inputs: [exportedInputName, 'train.doubled'], outputs: ['products'] },
-      { op: 'Sub', inputs: ['products', 'train.norms'], outputs: ['closeness'] },
-      {
-        op: 'ArgMax',
-        inputs: ['closeness'],
-        outputs: ['nearest'],
-        attributes: { axis: { int: 1 }, keepdims: { int: 0 } },
-      },
-      {
-        op: 'Gather',
-        inputs: ['train.labels', 'nearest'],
-        outputs: [exportedOutputName],
-        attributes: { axis: { int: 0 } },
-      },
-    ],
-    initializers: [
-      { name: 'train.doubled', shape: [cols, trainCount], values: doubled },
-      { name: 'train.norms', shape: [trainCount], values: norms },
-      { name: 'train.labels', shape: [trainCount, classCount], values: oneHot },
-    ],
-    metadata: { [KIND_KEY]: KNN_KIND, 'poisonguard.classes': JSON.stringify(classNames) },
+    inputs: [{ name: exportedInputName, type: 'float', shape: ['rowCount', model.cols] }],
+    outputs: [{ name: exportedOutputName, type: 'float', shape: ['rowCount', model.classCount] }],
+    ...knnGraphPart(model, exportedInputName, exportedOutputName),
+    metadata: {
+      [KIND_KEY]: KNN_KIND,
+      [NEIGHBOURS_KEY]: String(model.neighbours),
+      [CLASSES_KEY]: JSON.stringify(classNames),
+    },
   })
 }
 
-/** The 1-NN member inside a graph `encodeKnnModel` wrote, or undefined for any other model. */
+/** The k-NN member inside a graph `encodeKnnModel` wrote, or undefined for any other model. */
 function readKnnModel(bytes: Uint8Array): KnnModel | undefined {
   const decoded = decodeModel(bytes)
   if (decoded.producer !== 'poisonguard' || decoded.metadata.get(KIND_KEY) !== KNN_KIND) return undefined
-  const doubled = decoded.initializers.get('train.doubled')
-  const oneHot = decoded.initializers.get('train.labels')
-  if (!doubled || !oneHot || doubled.shape.length !== 2 || oneHot.shape.length !== 2) return undefined
-  const [cols, trainCount] = doubled.shape
-  const classCount = oneHot.shape[1]
-  const features = new Float32Array(trainCount * cols)
-  for (let j = 0; j < cols; j++)
-    for (let train = 0; train < trainCount; train++)
-      features[train * cols + j] = doubled.values[j * trainCount + train] / 2
-  const labels = Int32Array.from({ length: trainCount }, (_, train) =>
-    oneHot.values.subarray(train * classCount, (train + 1) * classCount).indexOf(1),
-  )
-  return { kind: 'knn', neighbours: 1, features, labels, cols, classCount }
+  // Members written before k > 1 exported carry no neighbour count: they are 1-NN.
+  const neighbours = Number(decoded.metadata.get(NEIGHBOURS_KEY) ?? 1)
+  return Number.isInteger(neighbours) && neighbours >= 1 ? readKnnPart(decoded, neighbours) : undefined
 }
 
 /** One member as ONNX bytes. */
@@ -124,7 +77,7 @@ export function decodeMember(bytes: Uint8Array, source: string): MemberModel {
   throw PoisonguardError.at(
     'INVALID_VALUE',
     { file: source },
-    'not a member model poisonguard exported (logistic regression, MLP or 1-NN)',
+    'not a member model poisonguard exported (logistic regression, MLP or k-NN)',
     'certify an ensemble folder written by poisonguard',
   )
 }
@@ -134,20 +87,29 @@ export function encodeEnsemble(
   ensemble: PartitionEnsemble,
   classNames: readonly string[],
 ): { manifest: EnsembleManifest; files: { name: string; bytes: Uint8Array }[] } {
-  const digits = String(ensemble.members.length - 1).length
+  const manifest = ensembleManifest(ensemble, classNames, '.onnx')
   const files = ensemble.members.map((member, index) => ({
-    name: `member-${String(index).padStart(digits, '0')}.onnx`,
+    name: manifest.members[index],
     bytes: encodeMember(member, classNames),
   }))
+  return { manifest, files }
+}
+
+/** The manifest of an ensemble, its members named `member-<index><suffix>` in member order. */
+export function ensembleManifest(
+  ensemble: PartitionEnsemble,
+  classNames: readonly string[],
+  suffix: string,
+): EnsembleManifest {
+  const digits = String(ensemble.members.length - 1).length
   const { members, ...rest } = ensemble
-  const manifest: EnsembleManifest = {
+  return {
     format: 'poisonguard-ensemble',
     version: 1,
     ...rest,
     classNames,
-    members: files.map((file) => file.name),
+    members: members.map((_, index) => `member-${String(index).padStart(digits, '0')}${suffix}`),
   }
-  return { manifest, files }
 }
 
 /** Checks a parsed manifest, collecting every problem; returns it typed. */

@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { extname, join } from 'node:path'
 import { PoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import type { OutputFile } from '../io/transaction.js'
@@ -11,6 +11,7 @@ import {
   ensembleManifestName,
   parseEnsembleManifest,
 } from '../robust/onnx-ensemble.js'
+import { decodeEnsembleGraph, encodeEnsembleGraph } from '../robust/onnx-single-graph.js'
 
 /** An ensemble as read from its folder, with the label of each class index. */
 export interface LoadedEnsemble {
@@ -18,9 +19,15 @@ export interface LoadedEnsemble {
   readonly classNames: readonly string[]
 }
 
+/** Whether an ensemble output or input at this path is one ONNX graph rather than a folder. */
+export function isSingleGraphPath(path: string): boolean {
+  return extname(path).toLowerCase() === '.onnx'
+}
+
 /**
- * An ensemble as one output folder: `ensemble.json` (scheme, partitions, classes, member files) and one ONNX model
- * per member, which any ONNX runtime can run on its own. Written with the command's other outputs, all or none.
+ * An ensemble as one output: at a path ending in `.onnx`, one ONNX graph holding every member and the plurality
+ * vote; otherwise a folder of `ensemble.json` (scheme, partitions, classes, member files) and one ONNX model per
+ * member, which any ONNX runtime can run on its own. Written with the command's other outputs, all or none.
  */
 export function ensembleFolderOutput(
   ensemble: PartitionEnsemble,
@@ -28,6 +35,7 @@ export function ensembleFolderOutput(
   path: string,
   flag?: string,
 ): OutputFile {
+  if (isSingleGraphPath(path)) return { path, flag, contents: encodeEnsembleGraph(ensemble, classNames) }
   const { manifest, files } = encodeEnsemble(ensemble, classNames)
   return {
     path,
@@ -40,16 +48,13 @@ export function ensembleFolderOutput(
   }
 }
 
-/** Reads an ensemble folder written by `writeEnsembleFolder`; every problem is a typed error naming the file. */
+/**
+ * Reads an ensemble `ensembleFolderOutput` wrote, a folder or one graph; every problem is a typed error naming the
+ * file.
+ */
 export async function loadEnsembleFolder(path: string): Promise<LoadedEnsemble> {
-  if (!(await statOrThrow(path)).isDirectory()) {
-    throw PoisonguardError.at(
-      'INVALID_ARGUMENT',
-      { file: path },
-      'expected an ensemble folder (ensemble.json and one .onnx file per member), found a file',
-      'a single model has no certificate: train an ensemble (DPA) and pass its folder',
-    )
-  }
+  if (!(await statOrThrow(path)).isDirectory())
+    return decodeEnsembleGraph(new Uint8Array(await readFile(path)), path)
   const manifestPath = join(path, ensembleManifestName)
   let parsed: unknown
   try {

@@ -7,7 +7,7 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { exitCodeForFindings } from './exit-codes.js'
-import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
 export interface EvaluateModelOptions {
   candidate: string
@@ -23,7 +23,13 @@ export interface EvaluateModelOptions {
 }
 
 export interface EvaluateModelResult {
-  report: BehaviourReport & { candidate: string; reference: string; golden: string }
+  report: BehaviourReport & {
+    candidate: string
+    reference: string
+    golden: string
+    /** When the candidate is an ensemble: how its predictions were formed. */
+    ensemble?: EnsembleDescription
+  }
 }
 
 async function readReferenceOutputs(
@@ -112,6 +118,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
   const dataset = await loadDataset(options.golden, options.load)
   const candidate = await openModelFile(options.candidate, dataset)
   let report: BehaviourReport
+  const ensemble = candidate.ensemble
   try {
     const x = modelMatrix(candidate, dataset)
     const candidatePredicted = predictedClasses(await candidate.classifier.predict(x))
@@ -137,6 +144,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       candidate: options.candidate,
       reference: options.reference ?? options.referenceOutputs!,
       golden: options.golden,
+      ...(ensemble ? { ensemble } : {}),
       ...report,
     },
   }

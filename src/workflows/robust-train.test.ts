@@ -41,6 +41,23 @@ describe('robustTrainFile', () => {
     expect(network?.layers[0].inCols).toBe(784)
   })
 
+  it('trains the MLP adversarially and reports it against the standard MLP under PGD', async () => {
+    const result = await robustTrainFile({
+      data: path('train.csv'),
+      robust: 'adversarial',
+      model: 'mlp',
+      hiddenUnits: 16,
+      epochs: 3,
+      pgdSteps: 2,
+      epsilon: 0.07,
+      evaluate: path('test.csv'),
+    })
+    if (result.mode !== 'adversarial') throw new Error('expected an adversarial result')
+    expect(result.network.kind).toBe('mlp')
+    expect(result.network.layers[0].outCols).toBe(16)
+    expect(result.evaluation!.robust).toBeGreaterThan(result.evaluation!.standardRobust)
+  })
+
   it('lists the records behind each random subset by id under per-source', async () => {
     const result = await robustTrainFile({ data: path('train.csv'), robust: 'per-source', executor })
     await writeOutputsAtomically([robustTrainOutput(result, path('sources.json'))])

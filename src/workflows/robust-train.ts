@@ -5,14 +5,16 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import type { OutputFile } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { type DenseNetwork, networkFromLogistic, predictNetwork } from '../models/dense-network.js'
+import { type MlpOptions, trainMlp } from '../models/mlp.js'
 import { encodeNetworkModel } from '../models/onnx-export.js'
-import type { TrainingProcedure } from '../models/train-network.js'
+import type { BuiltinModelKind, TrainingProcedure } from '../models/train-network.js'
 import { createWorkerMemberExecutor } from '../parallel/member-executor.js'
 import { type MemberExecutor, type PartitionEnsemble, trainPartitionEnsemble } from '../robust/ensemble.js'
 import type { LearnerId, LearnerOptions } from '../robust/learners.js'
 import { compareSourceModels, type PerSourceReport } from '../robust/per-source.js'
 import { pgdAttack } from '../robust/pgd.js'
 import { trainRobustLogistic } from '../robust/robust-logistic.js'
+import { trainAdversarialMlp } from '../robust/robust-mlp.js'
 import { createRng } from '../util/rng.js'
 import { ensembleFolderOutput } from './ensemble-folder.js'
 
@@ -37,6 +39,10 @@ export interface RobustTrainOptions {
   readonly pgdSteps?: number
   /** adversarial, gce: passes over the data; default 5. */
   readonly epochs?: number
+  /** adversarial: the model trained, 'logreg' (default) or 'mlp'; gce trains logreg. */
+  readonly model?: BuiltinModelKind
+  /** adversarial with the MLP: hidden units; default 64. */
+  readonly hiddenUnits?: number
   /** adversarial: labelled records to report clean and PGD accuracy on, next to standard training. */
   readonly evaluate?: string
   readonly seed?: number
@@ -131,25 +137,41 @@ async function evaluateAgainstStandard(
   }
 }
 
-interface RobustLogisticSettings {
+interface RobustSettings extends Omit<MlpOptions, 'perturbBatch'> {
+  readonly kind: BuiltinModelKind
   readonly classCount: number
   readonly seed: number
-  readonly epochs?: number
   readonly epsilon?: number
   readonly pgdSteps?: number
 }
 
-/** Logistic regression trained against PGD inside the features' own range, or with the generalised cross-entropy. */
-function fitRobustLogistic(
+/**
+ * Logistic regression or the MLP trained against PGD inside the features' own range, or logistic regression with
+ * the generalised cross-entropy.
+ */
+function fitRobustNetwork(
   x: FeatureMatrix,
   labels: Int32Array,
   mode: 'adversarial' | 'gce',
-  settings: RobustLogisticSettings,
+  settings: RobustSettings,
 ): DenseNetwork {
+  const { kind, epsilon, pgdSteps, ...network } = settings
   const adversarial =
     mode === 'adversarial'
-      ? { epsilon: settings.epsilon ?? 0.1, steps: settings.pgdSteps ?? 3, bounds: featureRange(x) }
+      ? { epsilon: epsilon ?? 0.1, steps: pgdSteps ?? 3, bounds: featureRange(x) }
       : undefined
+  if (kind === 'mlp') {
+    if (!adversarial) {
+      throw new PoisonguardError(
+        'INVALID_ARGUMENT',
+        `${mode} training exists for the logistic regression only`,
+        {
+          hint: 'use --model logreg, or --robust adversarial for the MLP',
+        },
+      )
+    }
+    return trainAdversarialMlp(x, labels, { ...network, adversarial })
+  }
   const model = trainRobustLogistic(x, labels, {
     classCount: settings.classCount,
     epochs: settings.epochs,
@@ -160,12 +182,25 @@ function fitRobustLogistic(
   return networkFromLogistic(model)
 }
 
+/** The same model family trained the standard way on the raw features, for comparison. */
+function fitStandardNetwork(x: FeatureMatrix, labels: Int32Array, settings: RobustSettings): DenseNetwork {
+  const { kind, epsilon, pgdSteps, ...network } = settings
+  if (kind === 'mlp') return trainMlp(x, labels, network)
+  const model = trainRobustLogistic(x, labels, {
+    classCount: settings.classCount,
+    epochs: settings.epochs,
+    rng: createRng(settings.seed),
+  })
+  return networkFromLogistic(model)
+}
+
 /**
  * Adversarial or generalised cross-entropy training as a procedure of `trainModel`, so the robust model is written
  * as ONNX with its signed model card like any built-in model. It fits the raw features: PGD's radius is in their
- * units (pixels in [0, 1]).
+ * units (pixels in [0, 1]). Adversarial training takes the logistic regression or the MLP, the generalised
+ * cross-entropy the logistic regression.
  */
-export function robustLogisticProcedure(
+export function robustTrainingProcedure(
   mode: 'adversarial' | 'gce',
   options: { epsilon?: number; pgdSteps?: number } = {},
 ): TrainingProcedure {
@@ -175,16 +210,8 @@ export function robustLogisticProcedure(
     id: mode,
     parameters,
     train: (x, labels, settings) => {
-      if (settings.kind !== 'logreg') {
-        throw new PoisonguardError(
-          'INVALID_ARGUMENT',
-          `${mode} training exists for the logistic regression only`,
-          {
-            hint: 'use --model logreg, or --robust dpa for a certified ensemble of MLPs (--learner mlp)',
-          },
-        )
-      }
-      return fitRobustLogistic(x, labels, mode, { ...settings, ...parameters })
+      const { standardize, ...rest } = settings
+      return fitRobustNetwork(x, labels, mode, { ...rest, ...parameters })
     },
   }
 }
@@ -200,8 +227,14 @@ export async function robustTrainFile(options: RobustTrainOptions): Promise<Robu
   const classNames = dataset.labels!.classes
   const seed = options.seed ?? 1
   if (options.robust === 'adversarial' || options.robust === 'gce') {
-    const fit = { classCount: classNames.length, epochs: options.epochs, seed }
-    const network = fitRobustLogistic(x, labels, options.robust, {
+    const fit: RobustSettings = {
+      kind: options.model ?? 'logreg',
+      classCount: classNames.length,
+      epochs: options.epochs,
+      hiddenUnits: options.hiddenUnits,
+      seed,
+    }
+    const network = fitRobustNetwork(x, labels, options.robust, {
       ...fit,
       epsilon: options.epsilon,
       pgdSteps: options.pgdSteps,
@@ -212,7 +245,7 @@ export async function robustTrainFile(options: RobustTrainOptions): Promise<Robu
             options,
             classNames,
             network,
-            networkFromLogistic(trainRobustLogistic(x, labels, { ...fit, rng: createRng(seed) })),
+            fitStandardNetwork(x, labels, fit),
             featureRange(x),
           )
         : undefined

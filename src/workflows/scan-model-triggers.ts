@@ -12,7 +12,13 @@ import {
 } from '../models/trigger-scan.js'
 import { encodeGrayscalePng } from '../report/png.js'
 import { scan } from '../scan/index.js'
-import { labelsAsModelClasses, modelMatrix, type OpenedModel, openModelFile } from './model-file.js'
+import {
+  type EnsembleDescription,
+  labelsAsModelClasses,
+  modelMatrix,
+  type OpenedModel,
+  openModelFile,
+} from './model-file.js'
 
 export interface ScanModelTriggersOptions extends TriggerScanOptions {
   model: string
@@ -49,6 +55,8 @@ export type ScanModelTriggersResult =
       trigger: ReportedTrigger
       /** Each label's smallest trigger; `source` says whether it was mined from the training data or searched. */
       labels: Pick<LabelTrigger, 'label' | 'maskNorm' | 'attackSuccess' | 'source' | 'minedAttackSuccess'>[]
+      /** When the model is an ensemble: how it predicts (scanned black-box, on its vote). */
+      ensemble?: EnsembleDescription
     }
   | {
       verdict: TriggerScanResult['verdict']
@@ -135,6 +143,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
       trigger.maskNorm < best.maskNorm ? trigger : best,
     )
     const summary: ScanModelTriggersResult = {
+      ...(opened.ensemble ? { ensemble: opened.ensemble } : {}),
       verdict: result.verdict,
       targetLabel: result.targetLabel,
       anomalyIndex: result.anomalyIndex,

@@ -2,7 +2,8 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { traceResponsibleRecords } from '../models/trace.js'
-import { labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
+import { neighbourVoteScores } from './ensemble-trace.js'
+import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
 export interface TraceModelOptions {
   model: string
@@ -34,6 +35,11 @@ export interface TraceModelResult {
   inputs: string
   /** The predictions explained, by class. */
   predictions: Record<string, number>
+  /**
+   * When the model is an ensemble: how it predicts, and how records were ranked — by the member votes their
+   * neighbourhoods carried (k-NN members), else by closeness in the input features (no shared representation).
+   */
+  ensemble?: EnsembleDescription & { readonly attribution: 'neighbour votes' | 'input features' }
   records: TracedRecord[]
   /** Ids of every training record in the responsible cluster, in training order (also those outside the top). */
   cluster: string[]
@@ -46,6 +52,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
   const opened = await openModelFile(options.model, training)
   let records: TracedRecord[]
   let cluster: string[]
+  let voted: { score: Float64Array } | undefined
   const predictions: Record<string, number> = {}
   try {
     const inputsX = modelMatrix(opened, inputs)
@@ -54,31 +61,35 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
       predictions[opened.classNames[code]] = (predictions[opened.classNames[code]] ?? 0) + 1
     const trainLabels = labelsAsModelClasses(training, opened.classNames)
     const { network } = opened.classifier
-    const scores = traceResponsibleRecords({
-      trainX: modelMatrix(opened, training),
-      trainLabels,
-      inputsX,
-      inputPredictions: predicted,
-      network,
-    })
+    const trainX = modelMatrix(opened, training)
+    voted =
+      opened.ensemble &&
+      (await neighbourVoteScores(options.model, opened.ensemble, trainX, inputsX, predicted))
+    const scores =
+      voted ?? traceResponsibleRecords({ trainX, trainLabels, inputsX, inputPredictions: predicted, network })
+    // Voted k-NN attribution has no representation to cluster in, so its records belong to no cluster.
+    const inCluster = 'cluster' in scores ? scores.cluster : new Uint8Array(scores.score.length)
     const order = Array.from(scores.score.keys()).sort((a, b) => scores.score[b] - scores.score[a])
     records = order.slice(0, options.top ?? 100).map((row) => ({
       id: training.ids[row],
       score: scores.score[row],
       source: training.sources?.[row] ?? null,
       label: trainLabels[row] >= 0 ? opened.classNames[trainLabels[row]] : null,
-      ...(network ? { gradient: scores.gradient[row] } : {}),
-      cluster: scores.cluster[row] === 1,
+      ...(network && 'gradient' in scores ? { gradient: scores.gradient[row] } : {}),
+      cluster: inCluster[row] === 1,
     }))
-    cluster = training.ids.filter((_, row) => scores.cluster[row] === 1)
+    cluster = training.ids.filter((_, row) => inCluster[row] === 1)
   } finally {
     await opened.classifier.dispose()
   }
-  const result = {
+  const result: TraceModelResult = {
     model: options.model,
     training: options.training,
     inputs: options.inputs,
     predictions,
+    ...(opened.ensemble
+      ? { ensemble: { ...opened.ensemble, attribution: voted ? 'neighbour votes' : 'input features' } }
+      : {}),
     records,
     cluster,
   }

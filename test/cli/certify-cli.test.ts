@@ -117,7 +117,9 @@ describe('poisonguard certify', () => {
     expect(neither.stderr).toContain('no ensemble to certify with')
     const file = await runCli('certify', test(), '--data', test(), '--out', out)
     expect(file.exitCode).toBe(1)
-    expect(file.stderr).toContain('expected an ensemble folder')
+    expect(file.stderr).toContain(
+      'expected an ensemble (a folder with ensemble.json, or one ONNX graph of an ensemble)',
+    )
     const broken = path('broken')
     await runCli(
       'certify',
@@ -156,6 +158,39 @@ describe('poisonguard train --robust', () => {
     const certified = await runCli('certify', folder, '--data', test(), '--out', out, '--quiet')
     expect(certified.exitCode).toBe(0)
     expect(readReport(out).model).toMatchObject({ scheme: 'dpa', partitions: 10, learner: 'knn' })
+  })
+
+  it('writes a 3-NN ensemble as one ONNX graph that certify and model evaluate take like its folder', async () => {
+    const graph = path('ensemble.onnx')
+    const folder = path('ensemble-3nn')
+    for (const out of [graph, folder]) {
+      const args = ['--robust', 'dpa', '--partitions', '10', '--neighbours', '3', '--out', out]
+      const trained = await runCli('train', train(), ...args)
+      expect(trained.stderr).toBe('')
+      expect(trained.exitCode).toBe(0)
+    }
+    const out = path('graph.json')
+    const certified = await runCli('certify', graph, '--data', test(), '--out', out, '--quiet')
+    expect(certified.exitCode).toBe(0)
+    expect(readReport(out).model).toMatchObject({ scheme: 'dpa', partitions: 10, learner: 'knn' })
+    const evaluated = await runCli('model', 'evaluate', graph, '--golden', test(), '--reference', folder)
+    expect(evaluated.stderr).toBe('')
+    expect(evaluated.stdout).toMatch(/^0 of \d+ golden records changed prediction/)
+  })
+
+  it('trains the MLP adversarially and names the procedure in its model card', async () => {
+    const out = path('adversarial-mlp.onnx')
+    const args = ['--model', 'mlp', '--hidden', '8', '--epochs', '1', '--robust', 'adversarial']
+    const run = await runCli('train', train(), ...args, '--pgd-steps', '1', '--out', out, '--quiet')
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const envelope = JSON.parse(readFileSync(`${out}.card.json`, 'utf8'))
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'))
+    expect(statement.predicate.model).toMatchObject({ kind: 'mlp', parameters: { hiddenUnits: 8 } })
+    expect(statement.predicate.training).toEqual({
+      procedure: 'adversarial',
+      parameters: { epsilon: 0.1, pgdSteps: 1 },
+    })
   })
 
   it('trains the logistic regression adversarially and names the procedure in its model card', async () => {
