@@ -13,6 +13,7 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default leaves one core idle (cores − 1 workers): on a 2-core machine the suite would run serially.
     maxWorkers: 2,
+    globalSetup: ['test/fixtures/shared-data.ts'],
     projects: [
       {
         extends: true,
