@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { HeaviestFirst } from './test/heaviest-first.js'
 
 /*
  * The projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
@@ -13,6 +14,8 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default leaves one core idle (cores − 1 workers): on a 2-core machine the suite would run serially.
     maxWorkers: 2,
+    sequence: { sequencer: HeaviestFirst },
+    globalSetup: ['test/fixtures/shared-data.ts'],
     projects: [
       {
         extends: true,
