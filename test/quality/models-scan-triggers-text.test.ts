@@ -51,8 +51,8 @@ describe('scan-triggers on text models', () => {
     expect(result.labels.find((label) => label.label === 'ham')!.trigger).toBe('zqxj')
   })
 
-  it('flags none of three models trained on clean mails with different seeds', async () => {
-    for (const seed of [11, 12, 13]) {
+  it('flags none of five models trained on clean mails with different seeds', async () => {
+    for (const seed of [11, 12, 13, 14, 15]) {
       const result = await scanModel(mails, seed)
       console.info(
         `scan-triggers text clean ${seed}: anomaly index ${result.anomalyIndex.toFixed(2)}, ${result.labels.map((l) => `${l.label} "${l.trigger}" ${l.size}`).join('; ')}`,
