@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Dataset } from '../src/data/dataset.js'
-import { builtinDetectors, detectorIds } from '../src/detectors/registry.js'
+import { builtinDetectors, listDetectors } from '../src/detectors/registry.js'
 import type { Detector } from '../src/detectors/types.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../src/index.js'
 import { createPortableBackend } from '../src/linalg/portable.js'
@@ -114,7 +114,7 @@ describe('configureDetectors', () => {
     )
     expect(error.code).toBe('UNKNOWN_NAME')
     expect(error.message).toBe(
-      `unknown detector "nosuch" in parameters; valid detectors: ${detectorIds.join(', ')}`,
+      `unknown detector "nosuch" in parameters; valid detectors: ${listDetectors().map(({ id }) => id).join(', ')}`,
     )
   })
 

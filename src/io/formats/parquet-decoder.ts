@@ -6,6 +6,8 @@ import { PoisonguardError } from '../../errors.js'
  * hyparquet decodes pages in synchronous loops that a damaged file can make spin for minutes, and nothing can
  * interrupt a synchronous loop on the main thread. So row groups are decoded in one shared worker that is
  * terminated when a row group overruns its deadline: a base plus time per compressed byte, generous for real files.
+ * The deadline runs from the moment the worker starts on the row group, so the worker's own start-up (loading
+ * hyparquet, slow on a busy machine) and waiting behind another file's row group never count against it.
  */
 const BASE_DEADLINE_MS = 3_000
 const DEADLINE_MS_PER_MEGABYTE = 2_000
@@ -17,6 +19,7 @@ const hyparquet = import(workerData.hyparquet)
 parentPort.on('message', async ({ id, path, rowStart, rowEnd }) => {
   try {
     const { asyncBufferFromFile, parquetReadObjects } = await hyparquet
+    parentPort.postMessage({ id, started: true })
     const rows = await parquetReadObjects({ file: await asyncBufferFromFile(path), rowStart, rowEnd })
     parentPort.postMessage({ id, rows })
   } catch (error) {
@@ -25,7 +28,16 @@ parentPort.on('message', async ({ id, path, rowStart, rowEnd }) => {
 })
 `
 
+/** A row group's start, then its rows or its error. */
+interface DecoderReply {
+  id: number
+  started?: true
+  rows?: Record<string, unknown>[]
+  error?: string
+}
+
 interface Pending {
+  start: () => void
   resolve: (rows: Record<string, unknown>[]) => void
   reject: (error: Error) => void
 }
@@ -41,15 +53,13 @@ function decoder(): Worker {
     workerData: { hyparquet: import.meta.resolve('hyparquet') },
   })
   created.unref()
-  created.on(
-    'message',
-    ({ id, rows, error }: { id: number; rows?: Record<string, unknown>[]; error?: string }) => {
-      const waiting = pending.get(id)
-      pending.delete(id)
-      if (error === undefined) waiting?.resolve(rows!)
-      else waiting?.reject(new Error(error))
-    },
-  )
+  created.on('message', ({ id, started, rows, error }: DecoderReply) => {
+    const waiting = pending.get(id)
+    if (started) return waiting?.start()
+    pending.delete(id)
+    if (error === undefined) waiting?.resolve(rows!)
+    else waiting?.reject(new Error(error))
+  })
   created.on('error', (error) => stopDecoder(error))
   worker = created
   return created
@@ -78,7 +88,8 @@ export function decodeRowGroup(
   const deadlineMs = BASE_DEADLINE_MS + (DEADLINE_MS_PER_MEGABYTE * compressedBytes) / 2 ** 20
   const id = nextId++
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    let timer: NodeJS.Timeout | undefined
+    const overrun = () =>
       stopDecoder(
         PoisonguardError.at(
           'PARSE_ERROR',
@@ -87,14 +98,16 @@ export function decodeRowGroup(
           'check that the file is complete, or rewrite it with another Parquet writer',
         ),
       )
-    }, deadlineMs)
+    const start = () => {
+      timer = setTimeout(overrun, deadlineMs)
+    }
     const settle =
       <T>(finish: (value: T) => void) =>
       (value: T) => {
         clearTimeout(timer)
         finish(value)
       }
-    pending.set(id, { resolve: settle(resolve), reject: settle(reject) })
+    pending.set(id, { start, resolve: settle(resolve), reject: settle(reject) })
     decoder().postMessage({ id, path, rowStart, rowEnd })
   })
 }
