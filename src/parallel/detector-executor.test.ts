@@ -7,6 +7,7 @@ import type { ScanReport } from '../domain/index.js'
 import { createPortableBackend } from '../linalg/portable.js'
 import { scanDataset } from '../scan/scan.js'
 import { createWorkerDetectorExecutor } from './detector-executor.js'
+import { receiveInput, wireInput } from './detector-wire.js'
 import { createWorkerFoldExecutor } from './worker-pool.js'
 
 const fixtures = new URL('../../test/fixtures/', import.meta.url)
@@ -67,6 +68,16 @@ describe('createWorkerDetectorExecutor', () => {
     await broken.close()
     expect(broken.completedOnWorkers).toBe(0)
     expect(comparable(threaded)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('sends texts through shared memory unchanged, lone surrogates and empty texts included', () => {
+    const mails = spamDataset(20)
+    const texts = [...mails.texts!.slice(0, 17), '', 'a \ud800 lone surrogate', 'ünïcödé 😀']
+    const dataset = { ...mails, texts }
+    const input = { ...dataset, dataset, features: undefined, modelFeatures: undefined } as never
+    const received = receiveInput(structuredClone(wireInput(input)))
+    expect(received.texts).toEqual(texts)
+    expect(received.dataset.texts).toEqual(texts)
   })
 
   it('takes the built-in detectors only: one registered at run time stays on the calling thread', () => {

@@ -4,7 +4,7 @@ import { builtinDetectors } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
-import { type FromWorker, type ToWorker, type WireInput, wireInput } from './detector-wire.js'
+import { type FromWorker, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
 
 export interface WorkerDetectorExecutorOptions {
   /** Worker threads; default one more than the parallelism this machine offers (see `defaultThreads`). */
@@ -39,7 +39,7 @@ interface Lane {
 
 interface InputEntry {
   readonly id: number
-  readonly wire: WireInput
+  readonly wire: SentInput
   /** Tasks of this input queued or running; at 0 the workers drop it. */
   tasks: number
 }
@@ -159,7 +159,7 @@ export function createWorkerDetectorExecutor(
     const { id, detector, params, context } = task
     try {
       if (!lane.inputs.has(entry.id)) {
-        post(lane, { type: 'input', inputId: entry.id, input: entry.wire })
+        post(lane, { type: 'input', inputId: entry.id, ...entry.wire })
         lane.inputs.add(entry.id)
       }
       post(lane, {

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { DetectorInput, DetectorResult } from '../detectors/types.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
@@ -8,9 +9,26 @@ export type AnalysisName = 'neighbours' | 'outOfFoldProbabilities' | 'classSpect
 /** A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. */
 export type WireInput = Omit<DetectorInput, AnalysisName>
 
+/**
+ * Strings as UTF-16 code units in shared memory (lossless, lone surrogates included). Cloning thousands of long
+ * texts to every worker took about a second of the scan's thread on spam; this is one copy, read by all.
+ */
+export interface PackedStrings {
+  readonly units: SharedArrayBuffer
+  /** End of each string, in code units. */
+  readonly ends: Int32Array
+}
+
+/** A detector input as sent: its texts packed, the rest in `input`. */
+export interface SentInput {
+  readonly input: WireInput
+  readonly texts?: PackedStrings
+  readonly datasetTexts?: PackedStrings
+}
+
 /** Messages from the scan's thread to a detector worker. */
 export type ToWorker =
-  | { readonly type: 'input'; readonly inputId: number; readonly input: WireInput }
+  | ({ readonly type: 'input'; readonly inputId: number } & SentInput)
   | { readonly type: 'release'; readonly inputId: number }
   | {
       readonly type: 'run'
@@ -56,20 +74,61 @@ function shareDataset(dataset: Dataset, copies: SharedCopies): Dataset {
   }
 }
 
-/**
- * The input's data with pixels, features and label codes in shared memory, so every worker reads the same bytes;
- * arrays the input and its dataset share stay one copy.
- */
-export function wireInput(input: DetectorInput): WireInput {
-  const copies: SharedCopies = new Map()
-  return {
-    rowCount: input.rowCount,
-    ids: input.ids,
-    labels: shareLabels(input.labels, copies),
-    texts: input.texts,
-    dataset: shareDataset(input.dataset, copies),
-    features: input.features && sharedMatrix(input.features, copies),
-    modelFeatures: input.modelFeatures && sharedMatrix(input.modelFeatures, copies),
-    probabilitiesGiven: input.probabilitiesGiven,
+function packStrings(strings: readonly string[]): PackedStrings {
+  let length = 0
+  for (const text of strings) length += text.length
+  const units = new SharedArrayBuffer(length * 2)
+  const bytes = Buffer.from(units)
+  const ends = new Int32Array(strings.length)
+  let end = 0
+  strings.forEach((text, index) => {
+    bytes.write(text, end * 2, 'utf16le')
+    end += text.length
+    ends[index] = end
+  })
+  return { units, ends }
+}
+
+/** The strings `packStrings` packed. */
+export function unpackStrings({ units, ends }: PackedStrings): string[] {
+  const bytes = Buffer.from(units)
+  const strings = new Array<string>(ends.length)
+  let start = 0
+  for (let index = 0; index < ends.length; index++) {
+    strings[index] = bytes.toString('utf16le', start * 2, ends[index] * 2)
+    start = ends[index]
   }
+  return strings
+}
+
+/**
+ * The input's data with pixels, features and label codes in shared memory and its texts packed there, so every
+ * worker reads the same bytes; arrays the input and its dataset share stay one copy.
+ */
+export function wireInput(input: DetectorInput): SentInput {
+  const copies: SharedCopies = new Map()
+  const texts = input.texts && packStrings(input.texts)
+  const datasetTexts =
+    input.dataset.texts === input.texts ? texts : input.dataset.texts && packStrings(input.dataset.texts)
+  return {
+    input: {
+      rowCount: input.rowCount,
+      ids: input.ids,
+      labels: shareLabels(input.labels, copies),
+      dataset: { ...shareDataset(input.dataset, copies), texts: undefined },
+      features: input.features && sharedMatrix(input.features, copies),
+      modelFeatures: input.modelFeatures && sharedMatrix(input.modelFeatures, copies),
+      probabilitiesGiven: input.probabilitiesGiven,
+    },
+    texts,
+    datasetTexts,
+  }
+}
+
+/** The input `wireInput` sent, texts unpacked (once when the input and its dataset shared them). */
+export function receiveInput(sent: SentInput): WireInput {
+  const texts = sent.texts && unpackStrings(sent.texts)
+  const datasetTexts =
+    sent.datasetTexts === sent.texts ? texts : sent.datasetTexts && unpackStrings(sent.datasetTexts)
+  return { ...sent.input, texts, dataset: { ...sent.input.dataset, texts: datasetTexts } }
 }

@@ -7,7 +7,13 @@
 import { parentPort } from 'node:worker_threads'
 import { getDetector } from '../detectors/registry.js'
 import type { DetectorInput } from '../detectors/types.js'
-import type { AnalysisName, FromWorker, ToWorker, WireInput } from './detector-wire.js'
+import {
+  type AnalysisName,
+  type FromWorker,
+  receiveInput,
+  type ToWorker,
+  type WireInput,
+} from './detector-wire.js'
 
 const port = parentPort
 if (port) {
@@ -65,7 +71,7 @@ if (port) {
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'input':
-        inputs.set(message.inputId, revive(message.inputId, message.input))
+        inputs.set(message.inputId, revive(message.inputId, receiveInput(message)))
         break
       case 'release':
         inputs.delete(message.inputId)
