@@ -180,9 +180,15 @@ export function createWorkerDetectorExecutor(
   }
 
   function dispatch() {
+    // A lane whose first detectors report waiting early (while the others still load their code) would otherwise
+    // take every detector; none holds more than its share of those out.
+    const out = lanes.reduce((sum, lane) => sum + lane.running.size, queue.length)
+    const share = Math.ceil(out / Math.max(lanes.length, 1))
     // The least-loaded lane first, so detectors spread over the workers.
     for (const lane of [...lanes].sort((a, b) => a.running.size - b.running.size)) {
-      while (queue.length > 0 && lane.running.size === lane.waiting) send(lane, queue.shift()!)
+      while (queue.length > 0 && lane.running.size === lane.waiting && lane.running.size < share) {
+        send(lane, queue.shift()!)
+      }
     }
     if (lanes.length === 0) for (const task of queue.splice(0)) finish(task, runHere(task))
   }

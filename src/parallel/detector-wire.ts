@@ -125,10 +125,32 @@ export function wireInput(input: DetectorInput): SentInput {
   }
 }
 
-/** The input `wireInput` sent, texts unpacked (once when the input and its dataset shared them). */
+/**
+ * The input `wireInput` sent. Its texts are unpacked when a detector first reads them (a worker running only
+ * detectors of numbers never pays for them), once when the input and its dataset shared them.
+ */
 export function receiveInput(sent: SentInput): WireInput {
-  const texts = sent.texts && unpackStrings(sent.texts)
-  const datasetTexts =
-    sent.datasetTexts === sent.texts ? texts : sent.datasetTexts && unpackStrings(sent.datasetTexts)
-  return { ...sent.input, texts, dataset: { ...sent.input.dataset, texts: datasetTexts } }
+  let texts: string[] | undefined
+  let datasetTexts: string[] | undefined
+  const readTexts = () => {
+    texts ??= sent.texts && unpackStrings(sent.texts)
+    return texts
+  }
+  const readDatasetTexts = () => {
+    if (sent.datasetTexts === sent.texts) return readTexts()
+    datasetTexts ??= sent.datasetTexts && unpackStrings(sent.datasetTexts)
+    return datasetTexts
+  }
+  return {
+    ...sent.input,
+    get texts() {
+      return readTexts()
+    },
+    dataset: {
+      ...sent.input.dataset,
+      get texts() {
+        return readDatasetTexts()
+      },
+    },
+  }
 }
