@@ -14,6 +14,7 @@ const fixtures = new URL('../../test/fixtures/', import.meta.url)
 const detectorExecutor = createWorkerDetectorExecutor({
   threads: 2,
   workerUrl: new URL('detector-worker.mjs', fixtures),
+  minRows: 0,
 })
 const executor = createWorkerFoldExecutor({ threads: 2, workerUrl: new URL('fold-worker.mjs', fixtures) })
 afterAll(() => Promise.all([detectorExecutor.close(), executor.close()]))
@@ -62,12 +63,25 @@ describe('createWorkerDetectorExecutor', () => {
     const broken = createWorkerDetectorExecutor({
       threads: 2,
       workerUrl: new URL('missing-detector-worker.mjs', fixtures),
+      minRows: 0,
     })
     const digits = mnistDataset(200)
     const threaded = await scanDataset(digits, { backend, createdAt, seed: 1, detectorExecutor: broken })
     await broken.close()
     expect(broken.completedOnWorkers).toBe(0)
     expect(comparable(threaded)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('keeps a scan smaller than its row threshold on the calling thread, starting no worker', async () => {
+    const small = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('detector-worker.mjs', fixtures),
+    })
+    const digits = mnistDataset(200)
+    const report = await scanDataset(digits, { backend, createdAt, seed: 1, detectorExecutor: small })
+    await small.close()
+    expect(small.completedOnWorkers).toBe(0)
+    expect(comparable(report)).toEqual(await singleThreaded(digits, 1))
   })
 
   it('sends texts through shared memory unchanged, lone surrogates and empty texts included', () => {

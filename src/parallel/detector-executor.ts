@@ -11,9 +11,14 @@ export interface WorkerDetectorExecutorOptions {
   threads?: number
   /** The worker's entry module; default the compiled `detector-worker.js` beside this file. */
   workerUrl?: URL
+  /**
+   * Inputs with fewer rows run their detectors on the calling thread; default 2,000. Each worker loads every
+   * detector's code (about half a second of CPU), which small scans would spend for nothing.
+   */
+  minRows?: number
 }
 
-/** A detector executor on worker threads, which start when it is created; `close` ends them. */
+/** A detector executor on worker threads, which start with the first input large enough; `close` ends them. */
 export interface WorkerDetectorExecutor extends DetectorExecutor {
   /** Detectors whose result came from a worker so far (the others ran on this thread). */
   readonly completedOnWorkers: number
@@ -193,7 +198,8 @@ export function createWorkerDetectorExecutor(
     if (lanes.length === 0) for (const task of queue.splice(0)) finish(task, runHere(task))
   }
 
-  for (let thread = 0; thread < threads; thread++) spawn()
+  const minRows = options.minRows ?? 2_000
+  let started = false
 
   return {
     get completedOnWorkers() {
@@ -201,6 +207,11 @@ export function createWorkerDetectorExecutor(
     },
     accepts: (detector) => (builtinDetectors as Record<string, Detector<unknown>>)[detector.id] === detector,
     run(detector, input, params, context) {
+      if (input.rowCount < minRows) return detector.run(input, params, context)
+      if (!started) {
+        started = true
+        for (let thread = 0; thread < threads; thread++) spawn()
+      }
       let entry = entries.get(input)
       if (!entry) {
         entry = { id: inputCount++, wire: wireInput(input), tasks: 0 }
