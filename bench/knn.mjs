@@ -1,9 +1,11 @@
-// Exact k-NN of MNIST (10,000 × 784) against itself: ONNX backend vs portable backend vs a naive triple loop.
-// Build first (`npm run build`); prints one JSON object to stdout, progress to stderr.
-// Options: --runs=3 --portable-queries=10000 --naive-queries=200 --k=10
-import { readFileSync } from 'node:fs'
+// Exact k-NN of MNIST (10,000 × 784) against itself, and of its 64 PCA dimensions (what a scan searches): ONNX
+// backend vs numpy (`X @ X.T` blocks and argpartition, OpenBLAS threads), interleaved run by run so both see the same
+// load; then the portable backend and a naive triple loop. Build first (`npm run build`); prints one JSON object to
+// stdout, progress to stderr. Options: --runs=3 --portable-queries=10000 --naive-queries=200 --k=10
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createOnnxBackend } from '../dist/linalg/onnx/index.js'
 import { createPortableBackend } from '../dist/linalg/portable.js'
@@ -111,14 +113,114 @@ const summarise = (backend, metric, times, queries) => {
   }
 }
 
+// numpy's exact k-NN the usual way: squared norms minus twice a block of `X @ X.T`, the self match masked out,
+// argpartition then a sort of the k kept. Times one search after a warm-up; prints wall and CPU seconds.
+const numpyScript = `
+import json, sys, time
+import numpy as np
+path, rows, cols, k, metric = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+x = np.fromfile(path, dtype=np.float32).reshape(rows, cols)
+def knn(x):
+    if metric == 'cosine':
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.where(norms == 0, 1, norms)
+    squared = np.einsum('ij,ij->i', x, x)
+    out = np.empty((rows, k), dtype=np.int64)
+    for start in range(0, rows, 1024):
+        end = min(start + 1024, rows)
+        scores = squared[None, :] - 2 * (x[start:end] @ x.T)
+        scores[np.arange(end - start), np.arange(start, end)] = np.inf
+        part = np.argpartition(scores, k, axis=1)[:, :k]
+        order = np.take_along_axis(scores, part, 1).argsort(1, kind='stable')
+        out[start:end] = np.take_along_axis(part, order, 1)
+    return out
+knn(x)
+wall, cpu = time.perf_counter(), time.process_time()
+indices = knn(x)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+indices.astype(np.int32).tofile(path + '.indices')
+print(json.dumps({'seconds': wall, 'cpuSeconds': cpu, 'numpy': np.__version__}))
+`
+
+const scratch = mkdtempSync(join(tmpdir(), 'poisonguard-knn-'))
+
+/** One timed numpy search in a fresh python process, or the reason numpy could not run. */
+function numpyKnn(input, metric) {
+  const file = join(scratch, `${input.cols}.f32`)
+  writeFileSync(file, new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength))
+  const child = spawnSync('python3', ['-c', numpyScript, file, input.rows, input.cols, k, metric], {
+    encoding: 'utf8',
+  })
+  if (child.status !== 0)
+    return { skipped: (child.stderr || child.error?.message || 'python3 failed').trim() }
+  const measured = JSON.parse(child.stdout.trim().split('\n').at(-1))
+  return { ...measured, indices: new Int32Array(readFileSync(`${file}.indices`).buffer) }
+}
+
+/** ONNX and numpy on one input, one run of each per repetition, with CPU seconds (all threads) and agreement. */
+async function compareWithNumpy(label, input, metric) {
+  const options = { metric, excludeSelf: true }
+  await onnx.knn(input, input, k, options)
+  const ours = { times: [], cpu: [] }
+  const theirs = { times: [], cpu: [] }
+  let graph
+  let numpy
+  for (let run = 0; run < runs; run++) {
+    log(`${label} ${metric}, run ${run + 1}/${runs}: onnx, numpy …`)
+    const cpuStart = process.cpuUsage()
+    const start = performance.now()
+    graph = await onnx.knn(input, input, k, options)
+    ours.times.push(seconds(start))
+    const used = process.cpuUsage(cpuStart)
+    ours.cpu.push((used.user + used.system) / 1e6)
+    numpy = numpyKnn(input, metric)
+    if (numpy.skipped) continue
+    theirs.times.push(numpy.seconds)
+    theirs.cpu.push(numpy.cpuSeconds)
+  }
+  const flop = 2 * input.rows * input.rows * input.cols
+  const row = (times, cpu) => ({
+    medianSeconds: Number(median(times).toFixed(4)),
+    gflops: Number((flop / median(times) / 1e9).toFixed(1)),
+    cpuSeconds: Number(median(cpu).toFixed(4)),
+    coresUsed: Number((median(cpu) / median(times)).toFixed(2)),
+    runSeconds: times.map((time) => Number(time.toFixed(4))),
+  })
+  return {
+    input: label,
+    rows: input.rows,
+    cols: input.cols,
+    metric,
+    onnx: row(ours.times, ours.cpu),
+    numpy: numpy.skipped
+      ? { skipped: numpy.skipped }
+      : {
+          version: numpy.numpy,
+          ...row(theirs.times, theirs.cpu),
+          indexAgreement: Number(agreement(graph.indices, numpy.indices, input.rows * k).toFixed(4)),
+        },
+    speedUpOverNumpy: numpy.skipped
+      ? undefined
+      : Number((median(theirs.times) / median(ours.times)).toFixed(2)),
+  }
+}
+
 const onnx = await createOnnxBackend({ threads: 2 })
 const portable = createPortableBackend()
+const loadBefore = loadavg()[0]
+const projected = (await pca(matrix, 64, { rng: createRng(1), backend: onnx })).projected
+const versusNumpy = []
+for (const metric of ['euclidean', 'cosine'])
+  versusNumpy.push(await compareWithNumpy('mnist', matrix, metric))
+versusNumpy.push(await compareWithNumpy('mnist, 64 PCA dimensions', projected, 'euclidean'))
+const loadAfter = loadavg()[0]
+rmSync(scratch, { recursive: true, force: true })
+
 const results = []
 const agreements = {}
 for (const metric of ['euclidean', 'cosine']) {
   const options = { metric, excludeSelf: true }
   log(`onnx ${metric}…`)
-  await onnx.knn(matrix, matrix, k, options)
   const fast = await timeRuns(runs, () => onnx.knn(matrix, matrix, k, options))
   results.push(summarise('onnx', metric, fast.times, matrix.rows))
 
@@ -156,6 +258,8 @@ const report = {
   flopPerSearch: fullFlop,
   note: 'GFLOP/s = 2·n·n·d / median seconds; rows with extrapolated = true timed a prefix of the queries and scale linearly',
   machine: { cpus: availableParallelism(), model: cpus()[0]?.model, node: process.version },
+  loadAverage: { before: Number(loadBefore.toFixed(2)), after: Number(loadAfter.toFixed(2)) },
+  versusNumpy,
   results,
   neighbourIndexAgreement: agreements,
   pca: {

@@ -203,6 +203,38 @@ describe('k-NN on real MNIST rows', () => {
   const mnist = mnistArrays()
   const base: FeatureMatrix = { data: mnist.pixels.subarray(0, 1500 * 784), rows: 1500, cols: 784 }
 
+  it('searches a matrix against itself by block pairs with the result of the one-sided search', async () => {
+    const onnx = await createOnnxBackend()
+    try {
+      // 1100 rows (two blocks) of 300 central pixels; two exact duplicates of row 5 in the second block, so ties
+      // between blocks must keep the lower index.
+      const rows = 1100
+      const cols = 300
+      const data = new Float32Array(rows * cols)
+      for (let row = 0; row < rows; row++) {
+        data.set(mnist.pixels.subarray(row * 784 + 240, row * 784 + 240 + cols), row * cols)
+      }
+      data.copyWithin(1090 * cols, 5 * cols, 6 * cols)
+      data.copyWithin(1050 * cols, 5 * cols, 6 * cols)
+      const matrix: FeatureMatrix = { data, rows, cols }
+      for (const metric of ['euclidean', 'cosine'] as const) {
+        const options = { metric, excludeSelf: true }
+        const selfJoin = await onnx.knn(matrix, matrix, 10, options)
+        const oneSided = await onnx.knn(matrix, { ...matrix }, 10, options)
+        expect(selfJoin.indices).toEqual(oneSided.indices)
+        for (let i = 0; i < selfJoin.distances.length; i++) {
+          expect(Math.abs(selfJoin.distances[i] - oneSided.distances[i])).toBeLessThan(
+            1e-5 * (1 + oneSided.distances[i]),
+          )
+        }
+        expect([selfJoin.indices[5 * 10], selfJoin.indices[5 * 10 + 1]]).toEqual([1050, 1090])
+        expect([selfJoin.indices[1090 * 10], selfJoin.indices[1090 * 10 + 1]]).toEqual([5, 1050])
+      }
+    } finally {
+      await onnx.dispose()
+    }
+  })
+
   it.each<DistanceMetric>(['euclidean', 'cosine'])(
     'onnx and portable agree with brute force (%s)',
     async (metric) => {

@@ -155,6 +155,40 @@ export function rankingInputs(problem: KnnProblem): RankingInputs {
 // error is about 1e-6 of ‖q‖² + ‖b‖²); below this fraction they are recomputed exactly, so duplicates come out at 0.
 const RECOMPUTE_BELOW = 1e-2
 
+/** Per-query sorted buffers of the k best (lowest) scores seen so far; ties keep the lower base index. */
+export class TopKBuffers {
+  readonly indices: Int32Array
+  readonly scores: Float64Array
+  readonly counts: Int32Array
+
+  constructor(
+    queryCount: number,
+    private readonly k: number,
+  ) {
+    this.indices = new Int32Array(queryCount * k)
+    this.scores = new Float64Array(queryCount * k)
+    this.counts = new Int32Array(queryCount)
+  }
+
+  /** Keeps the candidate if it is among the k best so far; false when it is not (nor, then, any worse one). */
+  offer(query: number, baseRow: number, score: number): boolean {
+    const { k, scores, indices } = this
+    const offset = query * k
+    const count = this.counts[query]
+    if (count === k && score >= scores[offset + k - 1]) return false
+    let position = count === k ? k - 1 : count
+    if (count < k) this.counts[query] = count + 1
+    while (position > 0 && scores[offset + position - 1] > score) {
+      scores[offset + position] = scores[offset + position - 1]
+      indices[offset + position] = indices[offset + position - 1]
+      position--
+    }
+    scores[offset + position] = score
+    indices[offset + position] = baseRow
+    return true
+  }
+}
+
 /**
  * Output buffers of a neighbour search. Backends rank base rows by the score `bias − 2 q·b` (bias ‖b‖² on raw rows for
  * euclidean, 0 on unit rows for cosine) and hand each query's best candidates, ascending, to `write`.

@@ -7,6 +7,7 @@ import {
   prepareKnnProblem,
   type RankingInputs,
   rankingInputs,
+  TopKBuffers,
 } from './neighbours.js'
 
 // A block of queries (64 × d floats) stays in L1/L2 while a block of base rows streams past it; the score tile is
@@ -107,38 +108,6 @@ function dotTile(
       const product = dot(queries, (queryStart + query) * cols, base, (baseStart + row) * cols, cols)
       tile[query * BASE_BLOCK + row] = product
     }
-  }
-}
-
-/** Per-query sorted buffers of the k best (lowest) scores seen so far; ties keep the lower base index. */
-class TopKBuffers {
-  readonly indices: Int32Array
-  readonly scores: Float64Array
-  readonly counts: Int32Array
-
-  constructor(
-    queryCount: number,
-    private readonly k: number,
-  ) {
-    this.indices = new Int32Array(queryCount * k)
-    this.scores = new Float64Array(queryCount * k)
-    this.counts = new Int32Array(queryCount)
-  }
-
-  offer(query: number, baseRow: number, score: number): void {
-    const { k, scores, indices } = this
-    const offset = query * k
-    const count = this.counts[query]
-    if (count === k && score >= scores[offset + k - 1]) return
-    let position = count === k ? k - 1 : count
-    if (count < k) this.counts[query] = count + 1
-    while (position > 0 && scores[offset + position - 1] > score) {
-      scores[offset + position] = scores[offset + position - 1]
-      indices[offset + position] = indices[offset + position - 1]
-      position--
-    }
-    scores[offset + position] = score
-    indices[offset + position] = baseRow
   }
 }
 

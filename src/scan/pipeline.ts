@@ -156,10 +156,26 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
   }
 }
 
+/**
+ * Runs detectors somewhere else than this thread (the Node entry's `createWorkerDetectorExecutor`: worker threads),
+ * each with the same result as `detector.run` here; what it does not accept runs here.
+ */
+export interface DetectorExecutor {
+  /** Whether `detector` can run there: the built-ins can, a detector registered at run time may not. */
+  accepts(detector: Detector<unknown>): boolean
+  run(
+    detector: Detector<unknown>,
+    input: DetectorInput,
+    params: unknown,
+    context: RunContext,
+  ): Promise<DetectorResult>
+}
+
 async function runDetector(
   { detector, params }: ConfiguredDetector,
   input: DetectorInput,
   context: RunContext & { now: () => number },
+  executor: DetectorExecutor | undefined,
 ): Promise<DetectorOutcome> {
   const base = { detector, params }
   if (input.rowCount < minimumRecordCount) {
@@ -176,7 +192,9 @@ async function runDetector(
   }
   const started = context.now()
   try {
-    const result = await detector.run(input, params, context)
+    const result = await (executor?.accepts(detector)
+      ? executor.run(detector, input, params, context)
+      : detector.run(input, params, context))
     return { ...base, status: 'ok', durationMs: context.now() - started, result }
   } catch (error) {
     // An abort is the caller's decision, not this detector's failure: it ends the whole run.
@@ -201,6 +219,8 @@ export interface RunDetectorsOptions {
    * spans the detector's own start to its end, waits included, so they overlap. Default false.
    */
   concurrent?: boolean
+  /** Runs the detectors it accepts off this thread, all started at once (as `concurrent`); same results. */
+  detectorExecutor?: DetectorExecutor
 }
 
 /**
@@ -221,11 +241,12 @@ export async function runDetectors(
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    const outcome = await runDetector(configured, input, { seed, now, onProgress, signal })
+    const context = { seed, now, onProgress, signal }
+    const outcome = await runDetector(configured, input, context, options.detectorExecutor)
     onProgress(1)
     return outcome
   }
-  if (options.concurrent) return Promise.all(detectors.map(runOne))
+  if (options.concurrent || options.detectorExecutor) return Promise.all(detectors.map(runOne))
   const outcomes: DetectorOutcome[] = []
   for (const [index, configured] of detectors.entries()) outcomes.push(await runOne(configured, index))
   return outcomes

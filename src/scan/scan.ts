@@ -15,6 +15,7 @@ import {
   type DetectorInputOptions,
   fuseOutcomes,
   prepareDetectorInput,
+  type RunDetectorsOptions,
   runDetectors,
 } from './pipeline.js'
 import { buildScanReport } from './report.js'
@@ -27,9 +28,10 @@ export interface ScanProgress {
 
 export interface ScanOptions
   extends Pick<
-    DetectorInputOptions,
-    'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch'
-  > {
+      DetectorInputOptions,
+      'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch'
+    >,
+    Pick<RunDetectorsOptions, 'detectorExecutor'> {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
   detectors?: readonly DetectorName[]

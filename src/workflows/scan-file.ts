@@ -5,6 +5,7 @@ import { PoisonguardError } from '../errors.js'
 import { subsetDataset } from '../evaluation/bench-data.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { readNpyFile } from '../io/npy.js'
+import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
@@ -104,10 +105,11 @@ export type ScanFileResult =
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
   if (options.executor) return scanFileWith(path, options)
   const executor = createWorkerFoldExecutor()
+  const detectorExecutor = options.detectorExecutor ? undefined : createWorkerDetectorExecutor()
   try {
-    return await scanFileWith(path, { ...options, executor })
+    return await scanFileWith(path, { detectorExecutor, ...options, executor })
   } finally {
-    await executor.close()
+    await Promise.all([executor.close(), detectorExecutor?.close()])
   }
 }
 

@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mnistDataset, spamDataset } from '../../test/fixtures/datasets.js'
+import { classDistanceDetector } from '../../test/fixtures/example-detector.js'
+import type { Dataset } from '../data/dataset.js'
+import { builtinDetectors } from '../detectors/registry.js'
+import type { ScanReport } from '../domain/index.js'
+import { createPortableBackend } from '../linalg/portable.js'
+import { scanDataset } from '../scan/scan.js'
+import { createWorkerDetectorExecutor } from './detector-executor.js'
+import { receiveInput, wireInput } from './detector-wire.js'
+import { createWorkerFoldExecutor } from './worker-pool.js'
+
+const fixtures = new URL('../../test/fixtures/', import.meta.url)
+const detectorExecutor = createWorkerDetectorExecutor({
+  threads: 2,
+  workerUrl: new URL('detector-worker.mjs', fixtures),
+  minRows: 0,
+})
+const executor = createWorkerFoldExecutor({ threads: 2, workerUrl: new URL('fold-worker.mjs', fixtures) })
+afterAll(() => Promise.all([detectorExecutor.close(), executor.close()]))
+
+const backend = createPortableBackend()
+const createdAt = new Date(0)
+
+/** The report without the wall-clock durations, which differ run to run. */
+function comparable(report: ScanReport) {
+  return {
+    records: report.records,
+    summary: report.summary,
+    detectors: report.detectors.map(({ durationMs, ...rest }) => rest),
+  }
+}
+
+async function singleThreaded(dataset: Dataset, seed: number) {
+  return comparable(await scanDataset(dataset, { backend, createdAt, seed }))
+}
+
+describe('createWorkerDetectorExecutor', () => {
+  it('gives image and text scans, seed for seed, the report of the single-threaded run', async () => {
+    for (const [dataset, seed] of [
+      [mnistDataset(500), 3],
+      [spamDataset(300), 5],
+    ] as const) {
+      const progress = new Set<string>()
+      const completedBefore = detectorExecutor.completedOnWorkers
+      const threaded = await scanDataset(dataset, {
+        backend,
+        createdAt,
+        seed,
+        executor,
+        detectorExecutor,
+        onProgress: ({ step, fractionDone }) => fractionDone > 0 && progress.add(step),
+      })
+      expect(comparable(threaded)).toEqual(await singleThreaded(dataset, seed))
+      expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(completedBefore)
+      const ran = threaded.detectors.filter((detector) => detector.status === 'ok').map(({ id }) => id)
+      expect(ran.length).toBeGreaterThan(3)
+      for (const id of ran) expect(progress).toContain(id)
+    }
+  })
+
+  it('runs the detectors on the calling thread when its workers cannot start', async () => {
+    const broken = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('missing-detector-worker.mjs', fixtures),
+      minRows: 0,
+    })
+    const digits = mnistDataset(200)
+    const threaded = await scanDataset(digits, { backend, createdAt, seed: 1, detectorExecutor: broken })
+    await broken.close()
+    expect(broken.completedOnWorkers).toBe(0)
+    expect(comparable(threaded)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('keeps a scan smaller than its row threshold on the calling thread, starting no worker', async () => {
+    const small = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('detector-worker.mjs', fixtures),
+    })
+    const digits = mnistDataset(200)
+    const report = await scanDataset(digits, { backend, createdAt, seed: 1, detectorExecutor: small })
+    await small.close()
+    expect(small.completedOnWorkers).toBe(0)
+    expect(comparable(report)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('sends texts through shared memory unchanged, lone surrogates and empty texts included', () => {
+    const mails = spamDataset(20)
+    const texts = [...mails.texts!.slice(0, 17), '', 'a \ud800 lone surrogate', 'ünïcödé 😀']
+    const dataset = { ...mails, texts }
+    const input = { ...dataset, dataset, features: undefined, modelFeatures: undefined } as never
+    const received = receiveInput(structuredClone(wireInput(input)))
+    expect(received.texts).toEqual(texts)
+    expect(received.dataset.texts).toEqual(texts)
+  })
+
+  it('takes the built-in detectors only: one registered at run time stays on the calling thread', () => {
+    expect(detectorExecutor.accepts(builtinDetectors.outliers)).toBe(true)
+    expect(detectorExecutor.accepts(classDistanceDetector as never)).toBe(false)
+  })
+})

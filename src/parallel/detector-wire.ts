@@ -1,0 +1,156 @@
+import { Buffer } from 'node:buffer'
+import type { Dataset, LabelColumn } from '../data/dataset.js'
+import type { DetectorInput, DetectorResult } from '../detectors/types.js'
+import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
+
+/** The shared analyses a detector in a worker asks the scan's thread for. */
+export type AnalysisName = 'neighbours' | 'outOfFoldProbabilities' | 'classSpectra'
+
+/** A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. */
+export type WireInput = Omit<DetectorInput, AnalysisName>
+
+/**
+ * Strings as UTF-16 code units in shared memory (lossless, lone surrogates included). Cloning thousands of long
+ * texts to every worker took about a second of the scan's thread on spam; this is one copy, read by all.
+ */
+export interface PackedStrings {
+  readonly units: SharedArrayBuffer
+  /** End of each string, in code units. */
+  readonly ends: Int32Array
+}
+
+/** A detector input as sent: its texts packed, the rest in `input`. */
+export interface SentInput {
+  readonly input: WireInput
+  readonly texts?: PackedStrings
+  readonly datasetTexts?: PackedStrings
+}
+
+/** Messages from the scan's thread to a detector worker. */
+export type ToWorker =
+  | ({ readonly type: 'input'; readonly inputId: number } & SentInput)
+  | { readonly type: 'release'; readonly inputId: number }
+  | {
+      readonly type: 'run'
+      readonly taskId: number
+      readonly inputId: number
+      readonly detectorId: string
+      readonly params: unknown
+      readonly seed: number
+    }
+  | {
+      readonly type: 'answer'
+      readonly requestId: number
+      readonly value?: unknown
+      readonly failed?: boolean
+    }
+
+/** Messages from a detector worker to the scan's thread. */
+export type FromWorker =
+  | {
+      readonly type: 'ask'
+      readonly requestId: number
+      readonly inputId: number
+      readonly analysis: AnalysisName
+      readonly k?: number
+    }
+  /** A detector of the worker started (+1) or stopped (−1) waiting for an analysis; a lane whose every detector waits takes another. */
+  | { readonly type: 'waiting'; readonly change: 1 | -1 }
+  | { readonly type: 'progress'; readonly taskId: number; readonly fractionDone: number }
+  | { readonly type: 'done'; readonly taskId: number; readonly result: DetectorResult }
+  | { readonly type: 'failed'; readonly taskId: number }
+
+function shareLabels(labels: LabelColumn | undefined, copies: SharedCopies): LabelColumn | undefined {
+  return labels && { ...labels, codes: shared(labels.codes, copies) }
+}
+
+function shareDataset(dataset: Dataset, copies: SharedCopies): Dataset {
+  const { features, embeddings } = dataset
+  return {
+    ...dataset,
+    labels: shareLabels(dataset.labels, copies),
+    features: features && sharedMatrix(features, copies),
+    embeddings: embeddings && sharedMatrix(embeddings, copies),
+  }
+}
+
+function packStrings(strings: readonly string[]): PackedStrings {
+  let length = 0
+  for (const text of strings) length += text.length
+  const units = new SharedArrayBuffer(length * 2)
+  const bytes = Buffer.from(units)
+  const ends = new Int32Array(strings.length)
+  let end = 0
+  strings.forEach((text, index) => {
+    bytes.write(text, end * 2, 'utf16le')
+    end += text.length
+    ends[index] = end
+  })
+  return { units, ends }
+}
+
+/** The strings `packStrings` packed. */
+export function unpackStrings({ units, ends }: PackedStrings): string[] {
+  const bytes = Buffer.from(units)
+  const strings = new Array<string>(ends.length)
+  let start = 0
+  for (let index = 0; index < ends.length; index++) {
+    strings[index] = bytes.toString('utf16le', start * 2, ends[index] * 2)
+    start = ends[index]
+  }
+  return strings
+}
+
+/**
+ * The input's data with pixels, features and label codes in shared memory and its texts packed there, so every
+ * worker reads the same bytes; arrays the input and its dataset share stay one copy.
+ */
+export function wireInput(input: DetectorInput): SentInput {
+  const copies: SharedCopies = new Map()
+  const texts = input.texts && packStrings(input.texts)
+  const datasetTexts =
+    input.dataset.texts === input.texts ? texts : input.dataset.texts && packStrings(input.dataset.texts)
+  return {
+    input: {
+      rowCount: input.rowCount,
+      ids: input.ids,
+      labels: shareLabels(input.labels, copies),
+      dataset: { ...shareDataset(input.dataset, copies), texts: undefined },
+      features: input.features && sharedMatrix(input.features, copies),
+      modelFeatures: input.modelFeatures && sharedMatrix(input.modelFeatures, copies),
+      probabilitiesGiven: input.probabilitiesGiven,
+    },
+    texts,
+    datasetTexts,
+  }
+}
+
+/**
+ * The input `wireInput` sent. Its texts are unpacked when a detector first reads them (a worker running only
+ * detectors of numbers never pays for them), once when the input and its dataset shared them.
+ */
+export function receiveInput(sent: SentInput): WireInput {
+  let texts: string[] | undefined
+  let datasetTexts: string[] | undefined
+  const readTexts = () => {
+    texts ??= sent.texts && unpackStrings(sent.texts)
+    return texts
+  }
+  const readDatasetTexts = () => {
+    if (sent.datasetTexts === sent.texts) return readTexts()
+    datasetTexts ??= sent.datasetTexts && unpackStrings(sent.datasetTexts)
+    return datasetTexts
+  }
+  return {
+    ...sent.input,
+    get texts() {
+      return readTexts()
+    },
+    dataset: {
+      ...sent.input.dataset,
+      get texts() {
+        return readDatasetTexts()
+      },
+    },
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Worker-thread entry of `createWorkerDetectorExecutor`: runs the built-in detectors it is sent on the input it was
+ * sent once per scan, asking the scan's thread for the shared analyses (each once per input), and posts back each
+ * result. A failure is reported by task id only; the scan's thread then runs that detector itself, where the typed
+ * error surfaces unchanged.
+ */
+import { parentPort } from 'node:worker_threads'
+import { getDetector } from '../detectors/registry.js'
+import type { DetectorInput } from '../detectors/types.js'
+import {
+  type AnalysisName,
+  type FromWorker,
+  receiveInput,
+  type ToWorker,
+  type WireInput,
+} from './detector-wire.js'
+
+const port = parentPort
+if (port) {
+  const post = (message: FromWorker) => port.postMessage(message)
+  const inputs = new Map<number, DetectorInput>()
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
+  let requests = 0
+
+  const revive = (inputId: number, wire: WireInput): DetectorInput => {
+    const answers = new Map<string, Promise<unknown>>()
+    const settled = new Set<string>()
+    const ask = async <T>(analysis: AnalysisName, k?: number): Promise<T> => {
+      const key = `${analysis}:${k ?? ''}`
+      let answer = answers.get(key)
+      if (!answer) {
+        const requestId = requests++
+        answer = new Promise((resolve, reject) => pending.set(requestId, { resolve, reject }))
+        answer.then(
+          () => settled.add(key),
+          () => settled.add(key),
+        )
+        answers.set(key, answer)
+        post({ type: 'ask', requestId, inputId, analysis, k })
+      }
+      if (settled.has(key)) return answer as Promise<T>
+      post({ type: 'waiting', change: 1 })
+      try {
+        return (await answer) as T
+      } finally {
+        post({ type: 'waiting', change: -1 })
+      }
+    }
+    return {
+      ...wire,
+      neighbours: (k) => ask('neighbours', k),
+      outOfFoldProbabilities: () => ask('outOfFoldProbabilities'),
+      classSpectra: () => ask('classSpectra'),
+    }
+  }
+
+  const run = async (message: Extract<ToWorker, { type: 'run' }>) => {
+    const { taskId } = message
+    try {
+      const input = inputs.get(message.inputId)
+      if (!input) throw new Error(`no input ${message.inputId}`)
+      const onProgress = (fractionDone: number) => post({ type: 'progress', taskId, fractionDone })
+      const detector = getDetector(message.detectorId)
+      const result = await detector.run(input, message.params, { seed: message.seed, onProgress })
+      post({ type: 'done', taskId, result })
+    } catch {
+      post({ type: 'failed', taskId })
+    }
+  }
+
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'input':
+        inputs.set(message.inputId, revive(message.inputId, receiveInput(message)))
+        break
+      case 'release':
+        inputs.delete(message.inputId)
+        break
+      case 'answer': {
+        const waiting = pending.get(message.requestId)
+        pending.delete(message.requestId)
+        if (message.failed) waiting?.reject(new Error('the shared analysis failed'))
+        else waiting?.resolve(message.value)
+        break
+      }
+      case 'run':
+        void run(message)
+        break
+    }
+  })
+}
