@@ -19,7 +19,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/*.test.ts'],
+          // About 150 small files: a fresh process and module graph for each cost more than their tests (101 s of
+          // wall against 50 s shared). They keep no state between files but the detector registry, which tests
+          // read as it stands.
+          isolate: false,
+        },
       },
       {
         extends: true,
