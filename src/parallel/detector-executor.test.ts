@@ -15,6 +15,7 @@ const detectorExecutor = createWorkerDetectorExecutor({
   threads: 2,
   workerUrl: new URL('detector-worker.mjs', fixtures),
   minRows: 0,
+  texts: true,
 })
 const executor = createWorkerFoldExecutor({ threads: 2, workerUrl: new URL('fold-worker.mjs', fixtures) })
 afterAll(() => Promise.all([detectorExecutor.close(), executor.close()]))
@@ -82,6 +83,19 @@ describe('createWorkerDetectorExecutor', () => {
     await small.close()
     expect(small.completedOnWorkers).toBe(0)
     expect(comparable(report)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('keeps text scans on the calling thread unless asked to send texts', async () => {
+    const textless = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('detector-worker.mjs', fixtures),
+      minRows: 0,
+    })
+    const mails = spamDataset(150)
+    const report = await scanDataset(mails, { backend, createdAt, seed: 1, detectorExecutor: textless })
+    await textless.close()
+    expect(textless.completedOnWorkers).toBe(0)
+    expect(comparable(report)).toEqual(await singleThreaded(mails, 1))
   })
 
   it('sends texts through shared memory unchanged, lone surrogates and empty texts included', () => {
