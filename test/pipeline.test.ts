@@ -113,8 +113,9 @@ describe('configureDetectors', () => {
       configureDetectors([builtinDetectors['label-issues']], { nosuch: { x: 1 } }),
     )
     expect(error.code).toBe('UNKNOWN_NAME')
+    const valid = listDetectors().map(({ id }) => id)
     expect(error.message).toBe(
-      `unknown detector "nosuch" in parameters; valid detectors: ${listDetectors().map(({ id }) => id).join(', ')}`,
+      `unknown detector "nosuch" in parameters; valid detectors: ${valid.join(', ')}`,
     )
   })
 
