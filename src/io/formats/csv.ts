@@ -35,21 +35,23 @@ async function loadCsv(path: string, options: FormatLoadOptions): Promise<Datase
   })
 }
 
-/** Every field of every record as text, header excluded. */
-async function readCsvRecords(
+/**
+ * Streams a CSV file's records as byte ranges, with the same checks and errors as the CSV adapter's raw reader
+ * below, which builds on it and turns every cell into a string. Provenance reads records by the million and copies
+ * most cells from these bytes into the record body without ever making that string.
+ */
+export async function readCsvRecordBytes(
   path: string,
-  onRecord: (record: RawRecord) => void,
+  onRecord: (record: CsvRecord, columns: readonly string[], row: number) => void,
   options: RawReadOptions,
 ): Promise<RawReadSummary> {
   let columns: string[] | undefined
-  let values: string[] = []
   let row = 0
   const shape = new IssueList('PARSE_ERROR', 'every record needs as many fields as the header')
-  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record: CsvRecord) => {
+  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => {
     if (!columns) {
       columns = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
       checkUniqueNames(columns, path)
-      values = new Array<string>(columns.length)
       return
     }
     row++
@@ -61,14 +63,31 @@ async function readCsvRecords(
       if (shape.full) shape.throwIfAny()
       return
     }
-    for (let field = 0; field < values.length; field++) values[field] = fieldText(record, field)
-    onRecord({ columns, values, row, line: record.line })
+    onRecord(record, columns, row)
   })
   const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
   tokenizer.finish()
   shape.throwIfAny()
   if (!columns) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
   return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: row }
+}
+
+/** Every field of every record as text, header excluded. */
+async function readCsvRecords(
+  path: string,
+  onRecord: (record: RawRecord) => void,
+  options: RawReadOptions,
+): Promise<RawReadSummary> {
+  let values: string[] = []
+  return readCsvRecordBytes(
+    path,
+    (record, columns, row) => {
+      if (values.length !== columns.length) values = new Array<string>(columns.length)
+      for (let field = 0; field < values.length; field++) values[field] = fieldText(record, field)
+      onRecord({ columns, values, row, line: record.line })
+    },
+    options,
+  )
 }
 
 /**
