@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { spamRecords } from '../../test/fixtures/datasets.js'
 import type { SparseMatrix } from '../data/matrix.js'
 import { isPoisonguardError } from '../errors.js'
-import { featurizeText } from './text.js'
+import { featurizeText, isShortTextCorpus, shortTextWordCount } from './text.js'
 
 function rowEntries(matrix: SparseMatrix, row: number): Map<number, number> {
   const entries = new Map<number, number>()
@@ -123,5 +123,20 @@ describe('featurizeText', () => {
     const meanNonZeros = features.matrix.indptr[6_046] / 6_046
     expect(meanNonZeros).toBeGreaterThan(500)
     expect(meanNonZeros).toBeLessThan(5_000)
+  })
+})
+
+describe('isShortTextCorpus', () => {
+  it('calls a corpus short by the median length of its texts in words', () => {
+    const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index}`).join(' ')
+    const short = words(shortTextWordCount)
+    const long = words(shortTextWordCount + 1)
+    expect(isShortTextCorpus([short, short, long])).toBe(true)
+    expect(isShortTextCorpus([short, long, long])).toBe(false)
+    expect(isShortTextCorpus(corpus)).toBe(true)
+  })
+
+  it('calls the SpamAssassin mails long', () => {
+    expect(isShortTextCorpus(spamRecords().map((record) => record.text))).toBe(false)
   })
 })
