@@ -1,5 +1,6 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { randomFourierFeatures } from '../features/random-fourier.js'
 import { standardize } from '../features/standardize.js'
 import { reshapeTable } from '../features/tabular.js'
 import { featurizeText, isShortTextCorpus } from '../features/text.js'
@@ -97,13 +98,18 @@ interface ScaledNumbers {
   source: string
 }
 
+/** Inputs of at most this many columns get kernel features: a linear model over so few is too stiff. */
+const fewColumns = 64
+/** Random Fourier features the model gets on few columns. */
+const fourierFeatureCount = 512
+
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
  * noise); embeddings are standardised. A table's columns of different kinds and scales are reshaped to weigh alike
  * in distances, and the linear model gets them both reshaped and as standardised values, each shape telling it
  * something (on mail statistics its flipped labels ranked at 0.75 on standardised values alone, 0.78 on both).
  */
-function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
+function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   if (dataset.embeddings) {
     const scaled = standardize(raw).matrix
     return { scaled, modelInput: scaled, source: 'embeddings' }
@@ -119,12 +125,32 @@ function scaleNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   }
 }
 
+/**
+ * The shaped numbers, and with few columns random Fourier features of what neighbours are measured on for the
+ * model, a kernel machine's curved boundaries: flipped labels of 8×8 digits ranked 0.012 higher (mean of three
+ * draws), of a table of 16 mail statistics 0.013 higher; 14×14 digits (196 columns) gained nothing, and quantile
+ * codes of each table column added nothing beside them.
+ */
+function scaleNumbers(raw: FeatureMatrix, dataset: Dataset, seed: number): ScaledNumbers {
+  const shaped = shapeNumbers(raw, dataset)
+  if (shaped.scaled.cols > fewColumns) return shaped
+  const kernel = randomFourierFeatures(shaped.scaled, {
+    featureCount: fourierFeatureCount,
+    rng: createRng(seed),
+  })
+  return {
+    scaled: shaped.scaled,
+    modelInput: joinColumns(shaped.modelInput, kernel),
+    source: `${shaped.source}, the model with ${fourierFeatureCount} random Fourier features`,
+  }
+}
+
 async function representNumbers(
   dataset: Dataset,
   options: RepresentationOptions,
 ): Promise<ScanRepresentation> {
   const raw = dataset.embeddings ?? dataset.features!
-  const { scaled, modelInput, source } = scaleNumbers(raw, dataset)
+  const { scaled, modelInput, source } = scaleNumbers(raw, dataset, options.seed)
   if (scaled.cols <= options.geometryDimensions) {
     return { geometry: scaled, metric: 'euclidean', modelInput, description: `${scaled.cols} ${source}` }
   }
