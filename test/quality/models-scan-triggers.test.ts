@@ -22,14 +22,27 @@ function trainModel(dataset: Dataset, seed: number) {
   return fitBuiltinNetwork(dataset.features!, dataset.labels!.codes, { ...settings, seed })
 }
 
-function scanModel(dataset: Dataset, seed: number) {
-  const network = trainModel(dataset, seed)
+/** The 3% patch backdoor and the MLP trained on it (seed 1), shared by the three scans that look for it. */
+let backdoored: { dataset: Dataset; network: ReturnType<typeof trainModel> } | undefined
+function backdooredModel() {
+  if (!backdoored) {
+    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
+    backdoored = { dataset, network: trainModel(dataset, 1) }
+  }
+  return backdoored
+}
+
+function scanNetwork(network: ReturnType<typeof trainModel>) {
   return scanForTriggers({
     classifier: classifierFromNetwork(network, clean.labels!.classes),
     x: scanSet.features!,
     labels: scanSet.labels!.codes,
     classNames: clean.labels!.classes,
   })
+}
+
+function scanModel(dataset: Dataset, seed: number) {
+  return scanNetwork(trainModel(dataset, seed))
 }
 
 /** The 3×3 bottom-right patch with a 1-pixel margin the backdoor-patch attack stamps by default. */
@@ -53,8 +66,7 @@ function intersectionOverUnion(mask: Float32Array, truth: Uint8Array): number {
 
 describe('scan-triggers on image models', () => {
   it('flags a 3% patch backdoor and recovers the patch', async () => {
-    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
-    const result = await scanModel(dataset, 1)
+    const result = await scanNetwork(backdooredModel().network)
     const target = result.labels.find((label) => label.label === '0')!
     const iou = intersectionOverUnion(target.mask, plantedPatch())
     console.info(
@@ -66,8 +78,7 @@ describe('scan-triggers on image models', () => {
   })
 
   it('finds the patch by black-box search in the exported ONNX model', async () => {
-    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
-    const bytes = encodeNetworkModel(trainModel(dataset, 1), clean.labels!.classes)
+    const bytes = encodeNetworkModel(backdooredModel().network, clean.labels!.classes)
     const loaded = await loadOnnxClassifier(bytes)
     const result = await scanForTriggers(
       {
@@ -89,13 +100,13 @@ describe('scan-triggers on image models', () => {
   })
 
   it('tries the patch mined from the training data first in the black-box search', async () => {
-    const { dataset } = plantPatchBackdoor(clean, { rate: 0.03, target: '0' })
+    const { dataset, network } = backdooredModel()
     const report = await scan(dataset, { detectors: ['trigger-mining'] })
     const suspect = Uint8Array.from(report.records, (record) =>
       record.findings.some((finding) => finding.detector === 'trigger-mining') ? 1 : 0,
     )
     const mined = triggersFromSuspects(dataset.features!, dataset.labels!.codes, suspect)
-    const loaded = await loadOnnxClassifier(encodeNetworkModel(trainModel(dataset, 1), clean.labels!.classes))
+    const loaded = await loadOnnxClassifier(encodeNetworkModel(network, clean.labels!.classes))
     const result = await scanForTriggers(
       {
         classifier: { ...loaded, network: undefined },

@@ -51,6 +51,9 @@ export async function openOnnxSession(bytes: Uint8Array, source: string, threads
       executionProviders: ['cpu'],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
+      // As in the linear-algebra backend: idle pool threads sleep, so a model called in small batches between
+      // other work does not keep a core spinning.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     })
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
