@@ -50,6 +50,16 @@ function distinctValues(
   return { values, counts }
 }
 
+/** Whether every finite value is a whole number. */
+function allWhole(values: ArrayLike<number>, start = 0, stride = 1, rows?: ArrayLike<number>): boolean {
+  const count = rows ? rows.length : Math.ceil((values.length - start) / stride)
+  for (let index = 0; index < count; index++) {
+    const value = values[(rows ? rows[index] : index) * stride + start]
+    if (Number.isFinite(value) && !Number.isInteger(value)) return false
+  }
+  return true
+}
+
 /** Summarises one column: sorted exactly up to `sketchAboveRows` rows, sketched beyond, in one pass either way. */
 export function summarizeColumn(
   matrix: FeatureMatrix,
@@ -57,21 +67,21 @@ export function summarizeColumn(
   options: SummaryOptions = {},
 ): ColumnSummary {
   const { data, cols } = matrix
-  const rowCount = options.rows ? options.rows.length : matrix.rows
-  let integer = true
-  const rowOf = (index: number) => (options.rows ? options.rows[index] : index)
-  for (let index = 0; index < rowCount && integer; index++) {
-    const value = data[rowOf(index) * cols + col]
-    if (Number.isFinite(value) && !Number.isInteger(value)) integer = false
-  }
-  let sketch: KllSketch | undefined
+  const { rows } = options
+  const rowCount = rows ? rows.length : matrix.rows
+  let distribution: EmpiricalDistribution
+  let integer: boolean
   if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS)) {
-    sketch = new KllSketch(options.sketchK ?? 2048, createRng((options.seed ?? 0) + col))
-    if (options.rows)
-      for (let index = 0; index < rowCount; index++) sketch.update(data[rowOf(index) * cols + col])
+    const sketch = new KllSketch(options.sketchK ?? 2048, createRng((options.seed ?? 0) + col))
+    if (rows) for (let index = 0; index < rowCount; index++) sketch.update(data[rows[index] * cols + col])
     else sketch.updateStrided(data, col, cols)
+    distribution = sketch.toDistribution()
+    integer = allWhole(data, col, cols, rows)
+  } else {
+    distribution = columnDistribution(data, cols, col, rows)
+    // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
+    integer = allWhole(distribution.values)
   }
-  const distribution = sketch ? sketch.toDistribution() : columnDistribution(data, cols, col, options.rows)
   const distinct = integer ? distinctValues(distribution) : undefined
   return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
 }

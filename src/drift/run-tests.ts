@@ -6,6 +6,7 @@ import { type ColumnSummary, type SummaryOptions, summarizeColumn } from './colu
 import {
   categoricalFeatureTest,
   categoryTest,
+  countCodes,
   countNames,
   numericFeatureTest,
   type PendingTest,
@@ -67,17 +68,6 @@ function summaryOf(sample: DriftSample, col: number, context: Context, rows?: In
   return summarizeColumn(sample.features!, col, { ...context.summary, rows })
 }
 
-function labelNames(labels: LabelColumn, rows?: Int32Array): string[] {
-  const names: string[] = []
-  const visit = (row: number) => {
-    const code = labels.codes[row]
-    if (code >= 0) names.push(labels.classes[code])
-  }
-  if (rows) for (const row of rows) visit(row)
-  else for (let row = 0; row < labels.codes.length; row++) visit(row)
-  return names
-}
-
 /** Row subsets of either side (one source); absent means all rows. */
 interface RowSubsets {
   reference?: Int32Array
@@ -112,9 +102,9 @@ function addLabelTest(
   rows: RowSubsets,
 ) {
   if (!reference.labels || !batch.labels) return
-  const counted = countNames(
-    labelNames(reference.labels, rows.reference),
-    labelNames(batch.labels, rows.batch),
+  const counted = countCodes(
+    { codes: reference.labels.codes, names: reference.labels.classes, rows: rows.reference },
+    { codes: batch.labels.codes, names: batch.labels.classes, rows: rows.batch },
   )
   const column = batch.labels.name
   context.pending.push(
