@@ -60,6 +60,11 @@ function allWhole(values: ArrayLike<number>, start = 0, stride = 1, rows?: Array
   return true
 }
 
+function summaryOf(distribution: EmpiricalDistribution, integer: boolean): ColumnSummary {
+  const distinct = integer ? distinctValues(distribution) : undefined
+  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
+}
+
 /** Summarises one column: sorted exactly up to `sketchAboveRows` rows, sketched beyond, in one pass either way. */
 export function summarizeColumn(
   matrix: FeatureMatrix,
@@ -69,24 +74,60 @@ export function summarizeColumn(
   const { data, cols } = matrix
   const { rows } = options
   const rowCount = rows ? rows.length : matrix.rows
-  let distribution: EmpiricalDistribution
-  let integer: boolean
   if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS)) {
     const sketch = new KllSketch(options.sketchK ?? 2048, createRng((options.seed ?? 0) + col))
     if (rows) for (let index = 0; index < rowCount; index++) sketch.update(data[rows[index] * cols + col])
     else sketch.updateStrided(data, col, cols)
-    distribution = sketch.toDistribution()
-    integer = allWhole(data, col, cols, rows)
-  } else {
-    distribution = columnDistribution(data, cols, col, rows)
-    // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
-    integer = allWhole(distribution.values)
+    return summaryOf(sketch.toDistribution(), allWhole(data, col, cols, rows))
   }
-  const distinct = integer ? distinctValues(distribution) : undefined
-  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
+  return exactSummary(data, cols, col, rows)
 }
 
-/** Summaries of every column of a matrix. */
+function exactSummary(
+  data: Float32Array,
+  cols: number,
+  col: number,
+  rows?: ArrayLike<number>,
+): ColumnSummary {
+  const distribution = columnDistribution(data, cols, col, rows)
+  // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
+  return summaryOf(distribution, allWhole(distribution.values))
+}
+
+/** Columns gathered together: a row's values share cache lines, so one pass over the rows serves all of them. */
+const GATHER_COLUMNS = 16
+
+/**
+ * Columns `first` … `first + width − 1` of the chosen rows, column after column (`width × rowCount` values):
+ * read once row by row instead of once per column, which would stream the whole matrix for every column.
+ */
+function gatherColumns(
+  matrix: FeatureMatrix,
+  first: number,
+  width: number,
+  rows?: ArrayLike<number>,
+): Float32Array {
+  const { data, cols } = matrix
+  const rowCount = rows ? rows.length : matrix.rows
+  const block = new Float32Array(width * rowCount)
+  for (let index = 0; index < rowCount; index++) {
+    const offset = (rows ? rows[index] : index) * cols + first
+    for (let k = 0; k < width; k++) block[k * rowCount + index] = data[offset + k]
+  }
+  return block
+}
+
+/** Summaries of every column of a matrix (or of its `rows`). */
 export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions = {}): ColumnSummary[] {
-  return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
+  const rowCount = options.rows ? options.rows.length : matrix.rows
+  if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS))
+    return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
+  const summaries: ColumnSummary[] = []
+  for (let first = 0; first < matrix.cols; first += GATHER_COLUMNS) {
+    const width = Math.min(GATHER_COLUMNS, matrix.cols - first)
+    const block = gatherColumns(matrix, first, width, options.rows)
+    for (let k = 0; k < width; k++)
+      summaries.push(exactSummary(block.subarray(k * rowCount, (k + 1) * rowCount), 1, 0))
+  }
+  return summaries
 }

@@ -186,20 +186,18 @@ export function quantileCurve(distribution: EmpiricalDistribution, points: numbe
   return Array.from({ length: points }, (_, index) => quantileOf(distribution, index / (points - 1)))
 }
 
-function weightAt(distribution: EmpiricalDistribution, index: number): number {
-  return distribution.weights ? distribution.weights[index] : 1
-}
-
 /** Weighted mean and standard deviation. */
 export function moments(distribution: EmpiricalDistribution): { mean: number; std: number } {
-  const { values, totalWeight } = distribution
+  const { values, weights, totalWeight } = distribution
+  // Unit weights get their own loops: a multiply by 1 per value is the most of this function's time.
   let sum = 0
-  for (let index = 0; index < values.length; index++) sum += weightAt(distribution, index) * values[index]
+  if (weights) for (let index = 0; index < values.length; index++) sum += weights[index] * values[index]
+  else for (let index = 0; index < values.length; index++) sum += values[index]
   const mean = sum / totalWeight
   let squares = 0
   for (let index = 0; index < values.length; index++) {
     const deviation = values[index] - mean
-    squares += weightAt(distribution, index) * deviation * deviation
+    squares += (weights ? weights[index] : 1) * deviation * deviation
   }
   return { mean, std: Math.sqrt(squares / totalWeight) }
 }

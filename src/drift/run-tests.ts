@@ -2,7 +2,7 @@ import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { benjaminiHochberg } from '../stats/multiple-testing.js'
 import { createRng, type Rng } from '../util/rng.js'
-import { type ColumnSummary, type SummaryOptions, summarizeColumn } from './columns.js'
+import { type ColumnSummary, type SummaryOptions, summarizeColumns } from './columns.js'
 import {
   categoricalFeatureTest,
   categoryTest,
@@ -63,9 +63,10 @@ interface Context {
   pending: PendingTest[]
 }
 
-function summaryOf(sample: DriftSample, col: number, context: Context, rows?: Int32Array): ColumnSummary {
-  if (!rows && sample.summaries) return sample.summaries[col]
-  return summarizeColumn(sample.features!, col, { ...context.summary, rows })
+/** Summaries of every column of one side, or of its `rows`; computed once per comparison. */
+function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): readonly ColumnSummary[] {
+  if (!rows && sample.summaries) return sample.summaries
+  return summarizeColumns(sample.features!, { ...context.summary, rows })
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -82,9 +83,12 @@ function addFeatureTests(
   rows: RowSubsets,
 ) {
   const { options, pending } = context
+  if (context.common.length === 0) return
+  const referenceSummaries = summariesOf(reference, context, rows.reference)
+  const batchSummaries = summariesOf(batch, context, rows.batch)
   for (const [name, referenceCol, batchCol] of context.common) {
-    const referenceSummary = summaryOf(reference, referenceCol, context, rows.reference)
-    const batchSummary = summaryOf(batch, batchCol, context, rows.batch)
+    const referenceSummary = referenceSummaries[referenceCol]
+    const batchSummary = batchSummaries[batchCol]
     const values = options.categoricalFeatures?.get(name)
     pending.push(
       values
