@@ -1,6 +1,11 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
-import { columnDistribution, type EmpiricalDistribution } from './ecdf.js'
+import {
+  columnDistribution,
+  createSortScratch,
+  type EmpiricalDistribution,
+  sortedDistribution,
+} from './ecdf.js'
 import { KllSketch } from './sketch.js'
 
 /** Columns with more rows are summarised by a KLL sketch unless told otherwise. */
@@ -80,16 +85,10 @@ export function summarizeColumn(
     else sketch.updateStrided(data, col, cols)
     return summaryOf(sketch.toDistribution(), allWhole(data, col, cols, rows))
   }
-  return exactSummary(data, cols, col, rows)
+  return exactSummary(columnDistribution(data, cols, col, rows))
 }
 
-function exactSummary(
-  data: Float32Array,
-  cols: number,
-  col: number,
-  rows?: ArrayLike<number>,
-): ColumnSummary {
-  const distribution = columnDistribution(data, cols, col, rows)
+function exactSummary(distribution: EmpiricalDistribution): ColumnSummary {
   // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
   return summaryOf(distribution, allWhole(distribution.values))
 }
@@ -123,11 +122,14 @@ export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions 
   if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS))
     return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
   const summaries: ColumnSummary[] = []
+  const scratch = createSortScratch(rowCount)
   for (let first = 0; first < matrix.cols; first += GATHER_COLUMNS) {
     const width = Math.min(GATHER_COLUMNS, matrix.cols - first)
     const block = gatherColumns(matrix, first, width, options.rows)
     for (let k = 0; k < width; k++)
-      summaries.push(exactSummary(block.subarray(k * rowCount, (k + 1) * rowCount), 1, 0))
+      summaries.push(
+        exactSummary(sortedDistribution(block.subarray(k * rowCount, (k + 1) * rowCount), scratch)),
+      )
   }
   return summaries
 }

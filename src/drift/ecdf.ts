@@ -35,12 +35,37 @@ export function columnDistribution(
 ): EmpiricalDistribution {
   const rowCount = rows ? rows.length : data.length / cols
   const values = new Float32Array(rowCount)
-  let kept = 0
-  for (let index = 0; index < rowCount; index++) {
-    const value = data[(rows ? rows[index] : index) * cols + col]
-    if (Number.isFinite(value)) values[kept++] = value
+  for (let index = 0; index < rowCount; index++)
+    values[index] = data[(rows ? rows[index] : index) * cols + col]
+  return sortedDistribution(values, createSortScratch(rowCount))
+}
+
+/** Key buffers of the radix sort, kept across the columns of one summary so each column does not allocate them. */
+export interface SortScratch {
+  keys: Uint32Array
+  spare: Uint32Array
+  buckets: Uint32Array
+}
+
+export function createSortScratch(capacity: number): SortScratch {
+  return {
+    keys: new Uint32Array(capacity),
+    spare: new Uint32Array(capacity),
+    buckets: new Uint32Array(RADIX_PASSES * RADIX_SIZE),
   }
-  const sorted = radixSortFloat32(values.subarray(0, kept))
+}
+
+/**
+ * An exact empirical distribution of the finite values of `column`, a buffer the caller no longer needs: its
+ * finite values are moved to its front, and `scratch` must hold at least `column.length` keys.
+ */
+export function sortedDistribution(column: Float32Array, scratch: SortScratch): EmpiricalDistribution {
+  let kept = 0
+  for (let index = 0; index < column.length; index++) {
+    const value = column[index]
+    if (Number.isFinite(value)) column[kept++] = value
+  }
+  const sorted = radixSortFloat32(column.subarray(0, kept), scratch)
   return { values: sorted, totalWeight: kept, count: kept, rankError: 0 }
 }
 
@@ -55,11 +80,12 @@ const RADIX_PASSES = 3
  * columns are sorted by the hundred in a drift check. One read fills all three histograms, and a digit every value
  * shares (the high bits of a column of small counts or of one sign and magnitude) costs no pass at all.
  */
-function radixSortFloat32(values: Float32Array): Float64Array {
+function radixSortFloat32(values: Float32Array, scratch: SortScratch): Float64Array {
   const count = values.length
   const bits = new Uint32Array(values.buffer, values.byteOffset, count)
-  let keys = new Uint32Array(count)
-  const buckets = new Uint32Array(RADIX_PASSES * RADIX_SIZE)
+  let keys = scratch.keys
+  let spare = scratch.spare
+  const buckets = scratch.buckets.fill(0)
   // Negative floats order by their inverted bits; positive ones above all of them, with the sign bit set.
   for (let index = 0; index < count; index++) {
     const pattern = bits[index]
@@ -69,7 +95,6 @@ function radixSortFloat32(values: Float32Array): Float64Array {
     buckets[RADIX_SIZE + ((key >>> RADIX_BITS) & RADIX_MASK)]++
     buckets[2 * RADIX_SIZE + (key >>> (2 * RADIX_BITS))]++
   }
-  let spare = new Uint32Array(count)
   for (let pass = 0; pass < RADIX_PASSES; pass++) {
     const base = pass * RADIX_SIZE
     const shift = pass * RADIX_BITS
