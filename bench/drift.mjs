@@ -3,7 +3,8 @@
 // tsconfig.build.json`); prints one JSON object to stdout, progress to stderr.
 // Options: --rows=100000 --cols=20 --runs=3 --mmd-rows=2000 (rows above 250,000 per side switch to KLL sketches)
 // The peer — numpy loading the same two CSVs, scipy.stats.ks_2samp per column and a χ² test on the label — runs
-// interleaved with ours in the same run (medians of `runs` rounds); the ratio compares load + check with it.
+// interleaved with ours in the same run (medians of `runs` rounds); the ratio compares load + check with it, and
+// both sides report CPU time (all threads) for loading and for the tests separately.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
@@ -59,13 +60,13 @@ def load(path):
     return features, labels
 reference, reference_labels = load(sys.argv[1])
 batch, batch_labels = load(sys.argv[2])
-loaded = time.perf_counter()
+loaded, load_cpu = time.perf_counter(), time.process_time() - cpu
 p_values = [stats.ks_2samp(reference[:, col], batch[:, col]).pvalue for col in range(cols)]
 classes = sorted(set(reference_labels) | set(batch_labels))
 table = [[int(np.sum(side == name)) for name in classes] for side in (reference_labels, batch_labels)]
 p_values.append(stats.chi2_contingency(table).pvalue)
 print(json.dumps({'seconds': time.perf_counter() - started, 'loadSeconds': loaded - started,
-                  'cpuSeconds': time.process_time() - cpu, 'tests': len(p_values)}))
+                  'cpuSeconds': time.process_time() - cpu, 'loadCpuSeconds': load_cpu, 'tests': len(p_values)}))
 `
 
 /** numpy + scipy on the same files, timed inside Python (imports excluded); undefined when they are missing. */
@@ -99,6 +100,7 @@ try {
     const reference = await loadDataset(referencePath)
     const batch = await loadDataset(batchPath)
     const loaded = performance.now()
+    const loadCpuSeconds = cpuSeconds(process.cpuUsage(cpuStarted))
     report = checkBatch(reference, batch, { mmdMaxRowsPerSide: mmdRows })
     const checked = performance.now()
     const checkCpuSeconds = cpuSeconds(process.cpuUsage(cpuStarted))
@@ -112,6 +114,8 @@ try {
       totalSeconds: seconds(started),
       loadAndCheckSeconds: (checked - started) / 1000,
       loadAndCheckCpuSeconds: checkCpuSeconds,
+      loadCpuSeconds,
+      checkCpuSeconds: checkCpuSeconds - loadCpuSeconds,
       jsonBytes: json.length,
       htmlBytes: html.length,
     })
@@ -137,6 +141,9 @@ try {
     loadAndCheck: {
       seconds: pick('loadAndCheckSeconds'),
       cpuSeconds: pick('loadAndCheckCpuSeconds'),
+      loadCpuSeconds: pick('loadCpuSeconds'),
+      checkCpuSeconds: pick('checkCpuSeconds'),
+      allRunsCpuSeconds: timings.map((timing) => Number(timing.loadAndCheckCpuSeconds.toFixed(3))),
       coresUsed: Number((pick('loadAndCheckCpuSeconds') / pick('loadAndCheckSeconds')).toFixed(2)),
     },
     peer: peerRan
@@ -145,6 +152,8 @@ try {
           seconds: median(peers.map((peer) => peer.seconds)),
           loadSeconds: median(peers.map((peer) => peer.loadSeconds)),
           cpuSeconds: median(peers.map((peer) => peer.cpuSeconds)),
+          loadCpuSeconds: median(peers.map((peer) => peer.loadCpuSeconds)),
+          allRunsCpuSeconds: peers.map((peer) => Number(peer.cpuSeconds.toFixed(3))),
           tests: peers[0].tests,
         }
       : undefined,
@@ -160,7 +169,7 @@ try {
     targetSeconds: 10,
     tests: report.summary.tests,
     significant: report.tests.filter((test) => test.significant).map((test) => test.id),
-    mmd: mmd && { pValue: mmd.pValue, method: mmd.method },
+    mmd: mmd && { pValue: mmd.pValue, method: mmd.method, rounds: mmd.details.rounds },
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   }
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)

@@ -1,6 +1,11 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
-import { columnDistribution, type EmpiricalDistribution } from './ecdf.js'
+import {
+  columnDistribution,
+  createSortScratch,
+  type EmpiricalDistribution,
+  sortedDistribution,
+} from './ecdf.js'
 import { KllSketch } from './sketch.js'
 
 /** Columns with more rows are summarised by a KLL sketch unless told otherwise. */
@@ -50,6 +55,21 @@ function distinctValues(
   return { values, counts }
 }
 
+/** Whether every finite value is a whole number. */
+function allWhole(values: ArrayLike<number>, start = 0, stride = 1, rows?: ArrayLike<number>): boolean {
+  const count = rows ? rows.length : Math.ceil((values.length - start) / stride)
+  for (let index = 0; index < count; index++) {
+    const value = values[(rows ? rows[index] : index) * stride + start]
+    if (Number.isFinite(value) && !Number.isInteger(value)) return false
+  }
+  return true
+}
+
+function summaryOf(distribution: EmpiricalDistribution, integer: boolean): ColumnSummary {
+  const distinct = integer ? distinctValues(distribution) : undefined
+  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
+}
+
 /** Summarises one column: sorted exactly up to `sketchAboveRows` rows, sketched beyond, in one pass either way. */
 export function summarizeColumn(
   matrix: FeatureMatrix,
@@ -57,26 +77,59 @@ export function summarizeColumn(
   options: SummaryOptions = {},
 ): ColumnSummary {
   const { data, cols } = matrix
-  const rowCount = options.rows ? options.rows.length : matrix.rows
-  let integer = true
-  const rowOf = (index: number) => (options.rows ? options.rows[index] : index)
-  for (let index = 0; index < rowCount && integer; index++) {
-    const value = data[rowOf(index) * cols + col]
-    if (Number.isFinite(value) && !Number.isInteger(value)) integer = false
-  }
-  let sketch: KllSketch | undefined
+  const { rows } = options
+  const rowCount = rows ? rows.length : matrix.rows
   if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS)) {
-    sketch = new KllSketch(options.sketchK ?? 2048, createRng((options.seed ?? 0) + col))
-    if (options.rows)
-      for (let index = 0; index < rowCount; index++) sketch.update(data[rowOf(index) * cols + col])
+    const sketch = new KllSketch(options.sketchK ?? 2048, createRng((options.seed ?? 0) + col))
+    if (rows) for (let index = 0; index < rowCount; index++) sketch.update(data[rows[index] * cols + col])
     else sketch.updateStrided(data, col, cols)
+    return summaryOf(sketch.toDistribution(), allWhole(data, col, cols, rows))
   }
-  const distribution = sketch ? sketch.toDistribution() : columnDistribution(data, cols, col, options.rows)
-  const distinct = integer ? distinctValues(distribution) : undefined
-  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
+  return exactSummary(columnDistribution(data, cols, col, rows))
 }
 
-/** Summaries of every column of a matrix. */
+function exactSummary(distribution: EmpiricalDistribution): ColumnSummary {
+  // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
+  return summaryOf(distribution, allWhole(distribution.values))
+}
+
+/** Columns gathered together: a row's values share cache lines, so one pass over the rows serves all of them. */
+const GATHER_COLUMNS = 16
+
+/**
+ * Columns `first` … `first + width − 1` of the chosen rows, column after column (`width × rowCount` values):
+ * read once row by row instead of once per column, which would stream the whole matrix for every column.
+ */
+function gatherColumns(
+  matrix: FeatureMatrix,
+  first: number,
+  width: number,
+  rows?: ArrayLike<number>,
+): Float32Array {
+  const { data, cols } = matrix
+  const rowCount = rows ? rows.length : matrix.rows
+  const block = new Float32Array(width * rowCount)
+  for (let index = 0; index < rowCount; index++) {
+    const offset = (rows ? rows[index] : index) * cols + first
+    for (let k = 0; k < width; k++) block[k * rowCount + index] = data[offset + k]
+  }
+  return block
+}
+
+/** Summaries of every column of a matrix (or of its `rows`). */
 export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions = {}): ColumnSummary[] {
-  return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
+  const rowCount = options.rows ? options.rows.length : matrix.rows
+  if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS))
+    return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
+  const summaries: ColumnSummary[] = []
+  const scratch = createSortScratch(rowCount)
+  for (let first = 0; first < matrix.cols; first += GATHER_COLUMNS) {
+    const width = Math.min(GATHER_COLUMNS, matrix.cols - first)
+    const block = gatherColumns(matrix, first, width, options.rows)
+    for (let k = 0; k < width; k++)
+      summaries.push(
+        exactSummary(sortedDistribution(block.subarray(k * rowCount, (k + 1) * rowCount), scratch)),
+      )
+  }
+  return summaries
 }

@@ -1,13 +1,8 @@
-import { type EmpiricalDistribution, quantileOf, walkCdfs } from './ecdf.js'
+import { compareCdfs, type EmpiricalDistribution, quantileOf } from './ecdf.js'
 
 /** Wasserstein-1 (earth mover's) distance ∫ |F_A − F_B| dx, in the units of the values. */
 export function wasserstein1(a: EmpiricalDistribution, b: EmpiricalDistribution): number {
-  if (a.totalWeight === 0 || b.totalWeight === 0) return Number.NaN
-  let distance = 0
-  walkCdfs(a, b, (value, nextValue, cdfA, cdfB) => {
-    if (Number.isFinite(nextValue)) distance += Math.abs(cdfA - cdfB) * (nextValue - value)
-  })
-  return distance
+  return compareCdfs(a, b).area
 }
 
 /** Share of weight at or below each edge; `edges` ascending. */

@@ -1,9 +1,9 @@
 import type { Severity } from '../domain/index.js'
 import { compareCategories } from './categorical.js'
 import type { ColumnSummary } from './columns.js'
-import { populationStabilityIndex, wasserstein1 } from './distances.js'
-import { type EmpiricalDistribution, moments, quantileCurve } from './ecdf.js'
-import { ksTest } from './ks.js'
+import { populationStabilityIndex } from './distances.js'
+import { compareCdfs, consumeRun, type EmpiricalDistribution, moments, quantileCurve } from './ecdf.js'
+import { ksPValue } from './ks.js'
 import type { DriftTestResult } from './types.js'
 
 /** A test before the correction over all tests: everything but q, significance and severity. */
@@ -45,8 +45,17 @@ export function numericFeatureTest(
   scope: TestScope,
   exactKsMaxProduct?: number,
 ): PendingTest {
-  const ks = ksTest(reference.distribution, batch.distribution, { exactMaxProduct: exactKsMaxProduct })
-  const distance = wasserstein1(reference.distribution, batch.distribution)
+  // One walk of both sorted samples gives the KS statistic and the Wasserstein distance.
+  const cdfs = compareCdfs(reference.distribution, batch.distribution)
+  const ks = {
+    statistic: cdfs.maxDifference,
+    location: cdfs.location,
+    sign: cdfs.sign,
+    ...ksPValue(cdfs.maxDifference, reference.distribution, batch.distribution, {
+      exactMaxProduct: exactKsMaxProduct,
+    }),
+  }
+  const distance = cdfs.area
   const psi = populationStabilityIndex(reference.distribution, batch.distribution).psi
   const referenceMoments = moments(reference.distribution)
   const batchMoments = moments(batch.distribution)
@@ -99,9 +108,14 @@ function cdfCurves(reference: EmpiricalDistribution, batch: EmpiricalDistributio
 function countValues(distribution: EmpiricalDistribution, values: readonly number[]): Float64Array {
   const counts = new Float64Array(values.length + 1)
   const slot = new Map(values.map((value, index) => [value, index]))
-  distribution.values.forEach((value, index) => {
-    counts[slot.get(value) ?? values.length] += distribution.weights ? distribution.weights[index] : 1
-  })
+  // Equal values are adjacent: one lookup per run of them, not per row.
+  const run = { end: 0, weight: 0 }
+  while (run.end < distribution.values.length) {
+    const value = distribution.values[run.end]
+    run.weight = 0
+    consumeRun(distribution, run.end, run)
+    counts[slot.get(value) ?? values.length] += run.weight
+  }
   return counts
 }
 
@@ -208,4 +222,45 @@ export function countNames(
     referenceCounts: Float64Array.from({ length: size }, (_, slot) => referenceCounts[slot] ?? 0),
     batchCounts: Float64Array.from({ length: size }, (_, slot) => batchCounts[slot] ?? 0),
   }
+}
+
+/** A categorical column as codes into `names` (negative = missing), optionally only at `rows`. */
+export interface CodedColumn {
+  codes: ArrayLike<number>
+  names: readonly string[]
+  rows?: ArrayLike<number>
+}
+
+/** Per code, its count and the codes in first-seen order. */
+function tallyCodes(column: CodedColumn): { counts: Float64Array; order: number[] } {
+  const { codes, rows } = column
+  const counts = new Float64Array(column.names.length)
+  const order: number[] = []
+  const rowCount = rows ? rows.length : codes.length
+  for (let index = 0; index < rowCount; index++) {
+    const code = codes[rows ? rows[index] : index]
+    if (code >= 0 && counts[code]++ === 0) order.push(code)
+  }
+  return { counts, order }
+}
+
+/** `countNames` of two coded columns, counting codes instead of looking up a name per row. */
+export function countCodes(
+  reference: CodedColumn,
+  batch: CodedColumn,
+): { names: string[]; referenceCounts: Float64Array; batchCounts: Float64Array } {
+  const columns = [reference, batch]
+  const tallies = columns.map(tallyCodes)
+  const slots = new Map<string, number>()
+  columns.forEach((column, side) => {
+    for (const code of tallies[side].order)
+      if (!slots.has(column.names[code])) slots.set(column.names[code], slots.size)
+  })
+  const [referenceCounts, batchCounts] = columns.map((column, side) => {
+    const aligned = new Float64Array(slots.size)
+    for (const code of tallies[side].order)
+      aligned[slots.get(column.names[code])!] = tallies[side].counts[code]
+    return aligned
+  })
+  return { names: [...slots.keys()], referenceCounts, batchCounts }
 }

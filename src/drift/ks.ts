@@ -1,5 +1,5 @@
 import { kolmogorovSurvival } from '../stats/tails.js'
-import { type EmpiricalDistribution, walkCdfs } from './ecdf.js'
+import { compareCdfs, type EmpiricalDistribution } from './ecdf.js'
 
 export type KsMethod = 'auto' | 'exact' | 'asymptotic'
 
@@ -28,18 +28,8 @@ export function ksStatistic(
   a: EmpiricalDistribution,
   b: EmpiricalDistribution,
 ): Pick<KsResult, 'statistic' | 'location' | 'sign'> {
-  let statistic = 0
-  let location = Number.NaN
-  let sign: 1 | -1 = 1
-  walkCdfs(a, b, (value, _next, cdfA, cdfB) => {
-    const difference = cdfA - cdfB
-    if (Math.abs(difference) > statistic) {
-      statistic = Math.abs(difference)
-      location = value
-      sign = difference > 0 ? 1 : -1
-    }
-  })
-  return { statistic, location, sign }
+  const { maxDifference, location, sign } = compareCdfs(a, b)
+  return { statistic: maxDifference, location, sign }
 }
 
 /**
@@ -99,16 +89,26 @@ export function ksTest(
   options: KsOptions = {},
 ): KsResult {
   const { statistic, location, sign } = ksStatistic(a, b)
+  return { statistic, location, sign, ...ksPValue(statistic, a, b, options) }
+}
+
+/** The p-value of a KS statistic already measured between `a` and `b` (e.g. by `compareCdfs`). */
+export function ksPValue(
+  statistic: number,
+  a: EmpiricalDistribution,
+  b: EmpiricalDistribution,
+  options: KsOptions = {},
+): Pick<KsResult, 'pValue' | 'method'> {
   const m = a.count
   const n = b.count
-  if (m === 0 || n === 0) return { statistic: 0, pValue: 1, method: 'asymptotic', location, sign }
+  if (m === 0 || n === 0) return { pValue: 1, method: 'asymptotic' }
   const summarised = a.rankError > 0 || b.rankError > 0 || a.weights !== undefined || b.weights !== undefined
   const method = options.method ?? 'auto'
   const exact =
     !summarised &&
     (method === 'exact' ||
       (method === 'auto' && m * n <= (options.exactMaxProduct ?? DEFAULT_EXACT_MAX_PRODUCT)))
-  if (exact) return { statistic, pValue: ksExactPValue(statistic, m, n), method: 'exact', location, sign }
+  if (exact) return { pValue: ksExactPValue(statistic, m, n), method: 'exact' }
   const tested = Math.max(0, statistic - a.rankError - b.rankError)
-  return { statistic, pValue: ksAsymptoticPValue(tested, m, n), method: 'asymptotic', location, sign }
+  return { pValue: ksAsymptoticPValue(tested, m, n), method: 'asymptotic' }
 }

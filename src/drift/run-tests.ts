@@ -2,10 +2,11 @@ import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { benjaminiHochberg } from '../stats/multiple-testing.js'
 import { createRng, type Rng } from '../util/rng.js'
-import { type ColumnSummary, type SummaryOptions, summarizeColumn } from './columns.js'
+import { type ColumnSummary, type SummaryOptions, summarizeColumns } from './columns.js'
 import {
   categoricalFeatureTest,
   categoryTest,
+  countCodes,
   countNames,
   numericFeatureTest,
   type PendingTest,
@@ -62,20 +63,10 @@ interface Context {
   pending: PendingTest[]
 }
 
-function summaryOf(sample: DriftSample, col: number, context: Context, rows?: Int32Array): ColumnSummary {
-  if (!rows && sample.summaries) return sample.summaries[col]
-  return summarizeColumn(sample.features!, col, { ...context.summary, rows })
-}
-
-function labelNames(labels: LabelColumn, rows?: Int32Array): string[] {
-  const names: string[] = []
-  const visit = (row: number) => {
-    const code = labels.codes[row]
-    if (code >= 0) names.push(labels.classes[code])
-  }
-  if (rows) for (const row of rows) visit(row)
-  else for (let row = 0; row < labels.codes.length; row++) visit(row)
-  return names
+/** Summaries of every column of one side, or of its `rows`; computed once per comparison. */
+function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): readonly ColumnSummary[] {
+  if (!rows && sample.summaries) return sample.summaries
+  return summarizeColumns(sample.features!, { ...context.summary, rows })
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -92,9 +83,12 @@ function addFeatureTests(
   rows: RowSubsets,
 ) {
   const { options, pending } = context
+  if (context.common.length === 0) return
+  const referenceSummaries = summariesOf(reference, context, rows.reference)
+  const batchSummaries = summariesOf(batch, context, rows.batch)
   for (const [name, referenceCol, batchCol] of context.common) {
-    const referenceSummary = summaryOf(reference, referenceCol, context, rows.reference)
-    const batchSummary = summaryOf(batch, batchCol, context, rows.batch)
+    const referenceSummary = referenceSummaries[referenceCol]
+    const batchSummary = batchSummaries[batchCol]
     const values = options.categoricalFeatures?.get(name)
     pending.push(
       values
@@ -112,9 +106,9 @@ function addLabelTest(
   rows: RowSubsets,
 ) {
   if (!reference.labels || !batch.labels) return
-  const counted = countNames(
-    labelNames(reference.labels, rows.reference),
-    labelNames(batch.labels, rows.batch),
+  const counted = countCodes(
+    { codes: reference.labels.codes, names: reference.labels.classes, rows: rows.reference },
+    { codes: batch.labels.codes, names: batch.labels.classes, rows: rows.batch },
   )
   const column = batch.labels.name
   context.pending.push(

@@ -187,6 +187,16 @@ function duplicateIdMessage(first: string, again: string, firstRow: number, row:
   return `ids ${JSON.stringify(first)} and ${JSON.stringify(again)} are the same number, on ${rows}`
 }
 
+/** The first row of each canonical id (empty ids left out). */
+function firstRows(ids: readonly string[]): Map<string, number> {
+  const rows = new Map<string, number>()
+  ids.forEach((id, row) => {
+    const key = canonicalId(id)
+    if (id !== '' && !rows.has(key)) rows.set(key, row)
+  })
+  return rows
+}
+
 /**
  * Fails, listing every empty and repeated id with `where` it sits, unless the ids are unique; numerals that are the
  * same number (`7`, `7.0`) are the same id.
@@ -200,7 +210,9 @@ export function checkIds(ids: string[], where: (row: number) => ErrorLocation): 
     'DUPLICATE_ID',
     'ids must be unique; fix the duplicates or drop the id column',
   )
-  const firstRow = new Map<string, number>()
+  // One hash operation per id; rows are looked up only once a repeat shows up.
+  const keys = new Set<string>()
+  let firstRow: Map<string, number> | undefined
   for (let row = 0; row < ids.length; row++) {
     const id = ids[row]
     if (id === '') {
@@ -209,9 +221,11 @@ export function checkIds(ids: string[], where: (row: number) => ErrorLocation): 
     }
     // One rule with provenance: `7` and `7.0` name the same record there, so they must not be two here.
     const key = canonicalId(id)
-    const seen = firstRow.get(key)
-    if (seen === undefined) firstRow.set(key, row)
-    else duplicates.add(where(row), duplicateIdMessage(ids[seen], id, seen, row))
+    const known = keys.size
+    if (keys.add(key).size > known) continue
+    firstRow ??= firstRows(ids)
+    const seen = firstRow.get(key)!
+    duplicates.add(where(row), duplicateIdMessage(ids[seen], id, seen, row))
   }
   empty.throwIfAny()
   duplicates.throwIfAny()
