@@ -84,15 +84,6 @@ export class ByteKeys {
     this.slots[2 * slot + 1] = hash
   }
 
-  /** The key of `entry` as UTF-8 text. */
-  text(entry: number): string {
-    return Buffer.from(this.pool.buffer, this.pool.byteOffset).toString(
-      'utf8',
-      this.startOf(entry),
-      this.ends[entry],
-    )
-  }
-
   private startOf(entry: number): number {
     return entry === 0 ? 0 : this.ends[entry - 1]
   }

@@ -187,6 +187,40 @@ describe('record digests', () => {
     expect(digests[0].schema).toEqual(digests[1].schema)
   })
 
+  it('keep ids, labels and sources with a lone surrogate (JSON can hold one) apart and as written', async () => {
+    const path = join(dir, 'surrogates.jsonl')
+    const records = [
+      { id: '\ud800', label: '\udc00', source: '\ud800', x: 1 },
+      { id: '\ud801', label: '\udc00', source: '\ufffd', x: 1 },
+      { id: '\ufffd', label: '\ufffd', source: '\ud800', x: 1 },
+    ]
+    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''))
+    const table = new RecordTable()
+    const digest = await digestDataset(path, {
+      uniqueIds: true,
+      onRecord: (...record) => table.add(...record),
+    })
+    expect(table.ids).toEqual(records.map((record) => record.id))
+    expect(table.labels).toEqual(records.map((record) => record.label))
+    expect(table.sources).toEqual(records.map((record) => record.source))
+    expect(digest.labels.counts).toEqual({ '\udc00': 2, '\ufffd': 1 })
+    expect(digest.sources.map(({ name, count }) => [name, count])).toEqual(
+      expect.arrayContaining([
+        ['\ud800', 2],
+        ['\ufffd', 1],
+      ]),
+    )
+    // One block of three records: the root is that block's leaf, with each label's JSON as JSON.stringify writes it.
+    const parts = records.map(({ id, label, source }) => {
+      const body = `{"id":${JSON.stringify(id)},"source":${JSON.stringify(source)},"x":"1"}`
+      return Buffer.concat([digestBody(body), Buffer.from(JSON.stringify(label))])
+    })
+    const leaf = createHash('sha256')
+      .update(Buffer.concat([Buffer.of(0), ...parts]))
+      .digest('hex')
+    expect(digest.merkleRoot).toBe(leaf)
+  })
+
   it('make the Merkle root depend on row order', async () => {
     const first = join(dir, 'order-a.csv')
     const second = join(dir, 'order-b.csv')

@@ -12,7 +12,7 @@ import { compareSources } from './diff.js'
 import { RecordEncoder, type RecordRoles, ROLE_ID, ROLE_LABEL, ROLE_SOURCE } from './encoder.js'
 import { FirstRows } from './first-rows.js'
 import { createRecordTree, type RecordEncoding, type RecordTree } from './record-tree.js'
-import { type RoleValue, RoleValues, roleValue } from './role-values.js'
+import { type RoleValue, RoleValues, roleKeyText, roleValue } from './role-values.js'
 import type { ManifestPredicate } from './statement.js'
 
 /** Which columns identify, label and attribute records; `undefined` follows the conventions, null means none. */
@@ -49,7 +49,7 @@ export interface DigestOptions extends RoleOptions {
 
 /** One record as `digestDataset` digested it; valid only until the next record. */
 export class DigestedRecord {
-  /** The id's canonical text as UTF-8: `idBytes[idStart, idEnd)`. */
+  /** The id's canonical text as a key (UTF-8 unless it has a lone surrogate, see `writeRoleKey`). */
   idBytes: Buffer = Buffer.alloc(0)
   idStart = 0
   idEnd = 0
@@ -60,7 +60,7 @@ export class DigestedRecord {
 
   /** The id as text. */
   id(): string {
-    return this.idBytes.toString('utf8', this.idStart, this.idEnd)
+    return roleKeyText(this.idBytes, this.idStart, this.idEnd)
   }
 }
 

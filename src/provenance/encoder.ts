@@ -9,6 +9,7 @@ import {
 import { type CsvRecord, ESCAPED, fieldText, QUOTED } from '../io/csv-parser.js'
 import type { RawRecord } from '../io/records.js'
 import { canonicalCell } from './canonical.js'
+import { roleKeyBytes, writeRoleKey } from './role-values.js'
 import type { ColumnType } from './statement.js'
 
 /** The columns that play a part in provenance; null when absent. */
@@ -50,8 +51,9 @@ const MAX_CACHED_LAYOUTS = 64
  */
 export class RecordEncoder {
   /**
-   * The canonical text of the last record's id, label and source (slots `ROLE_*`) as UTF-8:
-   * `roleBytes[slot][roleStarts[slot], roleEnds[slot])`, with a start of -1 when the cell is empty. A cell read
+   * The canonical text of the last record's id, label and source (slots `ROLE_*`) as keys (`writeRoleKey`: UTF-8
+   * unless the text has a lone surrogate): `roleBytes[slot][roleStarts[slot], roleEnds[slot])`, with a start of -1
+   * when the cell is empty. A cell read
    * from CSV bytes points into them, so no string is made for it.
    */
   readonly roleBytes: Buffer[] = [EMPTY_BYTES, EMPTY_BYTES, EMPTY_BYTES]
@@ -218,14 +220,13 @@ export class RecordEncoder {
 
   private setRoleText(slot: number, text: string): void {
     let scratch = this.roleScratch[slot]
-    // A UTF-16 unit never takes more than 3 UTF-8 bytes.
-    if (3 * text.length > scratch.length) {
-      scratch = Buffer.alloc(3 * text.length)
+    if (roleKeyBytes(text) > scratch.length) {
+      scratch = Buffer.alloc(roleKeyBytes(text))
       this.roleScratch[slot] = scratch
     }
     this.roleBytes[slot] = scratch
     this.roleStarts[slot] = 0
-    this.roleEnds[slot] = scratch.write(text, 0, 'utf8')
+    this.roleEnds[slot] = writeRoleKey(scratch, text)
   }
 
   private createLayout(columns: readonly string[]): ColumnLayout {

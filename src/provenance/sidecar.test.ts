@@ -15,6 +15,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest()
 const record = (id: string, source: string | null, label: string | null) => {
   const idBytes = Buffer.from(`..${id}..`)
   return {
+    id: () => id,
     idBytes,
     idStart: 2,
     idEnd: idBytes.length - 2,

@@ -20,8 +20,10 @@ export function sidecarPathFor(manifestPath: string): string {
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 
-/** One record as the sidecar writes it: the id's UTF-8 bytes, the source and label JSON, the body digest. */
+/** One record as the sidecar writes it: the id (as text and as key bytes), source and label JSON, body digest. */
 export interface SidecarRecord {
+  id(): string
+  /** The id's key (see `writeRoleKey`): its UTF-8 unless it has a lone surrogate. */
   readonly idBytes: Buffer
   readonly idStart: number
   readonly idEnd: number
@@ -61,7 +63,7 @@ export class SidecarWriter {
     // Nearly every id is short plain ASCII, copied as it is; any other is written as a JSON string.
     at = writePlainId(buffer, at, idBytes, idStart, idEnd)
     if (at < 0) {
-      this.writeText(`[${JSON.stringify(idBytes.toString('utf8', idStart, idEnd))}`)
+      this.writeText(`[${JSON.stringify(record.id())}`)
       this.reserve(source.length + label.length + 72)
       buffer = this.buffer
       at = this.length
