@@ -53,8 +53,7 @@ export class RecordEncoder {
   /**
    * The canonical text of the last record's id, label and source (slots `ROLE_*`) as keys (`writeRoleKey`: UTF-8
    * unless the text has a lone surrogate): `roleBytes[slot][roleStarts[slot], roleEnds[slot])`, with a start of -1
-   * when the cell is empty. A cell read
-   * from CSV bytes points into them, so no string is made for it.
+   * when the cell is empty. A cell read from CSV bytes points into them, so no string is made for it.
    */
   readonly roleBytes: Buffer[] = [EMPTY_BYTES, EMPTY_BYTES, EMPTY_BYTES]
   readonly roleStarts = Int32Array.of(-1, -1, -1)
@@ -207,7 +206,7 @@ export class RecordEncoder {
     starts[ROLE_SOURCE] = -1
   }
 
-  /** Points a role at `bytes[start, end)`, or at the UTF-8 of `text` when the cell needed the text path. */
+  /** Points a role at `bytes[start, end)`, or at the key of `text` when the cell needed the text path. */
   private setRole(slot: number, bytes: Buffer, start: number, end: number, text: string | null): void {
     if (text !== null) {
       this.setRoleText(slot, text)
