@@ -90,6 +90,15 @@ describe('CsvTokenizer', () => {
     for (const sizes of [[1], [2], [3], [1, 5, 2], [7]]) expect(tokenize(text, sizes)).toEqual(expected)
   })
 
+  it('gives the same records when records longer than a chunk, or than the copied head of one, cross boundaries', () => {
+    const long = (size: number, seed: string) => `"${seed.repeat(size)}\n${seed}""${seed}"`
+    const text = `id,text\n1,${long(70_000, 'a')}\n2,short\n3,${long(150_000, 'b,')}\r\n4,x\r`
+    const expected = tokenize(text, [1 << 22])
+    expect(expected.map((record) => record.fields[0])).toEqual(['id', '1', '2', '3', '4'])
+    for (const sizes of [[1 << 16], [50_000, 90_000], [1 << 20, 3], [100_001]])
+      expect(tokenize(text, sizes)).toEqual(expected)
+  })
+
   it('round-trips any table of strings through encodeCsvField, in any chunking', () => {
     const cell = fc.string({ unit: fc.constantFrom('a', 'é', '"', ',', '\n', '\r', ' ', '1', '€') })
     const table = fc

@@ -2,6 +2,8 @@ import { PoisonguardError } from '../errors.js'
 import { describeBytes } from './byte-count.js'
 
 const EMPTY = Buffer.alloc(0)
+/** How much of the next chunk is copied to finish a record cut by a chunk boundary. */
+const BRIDGE_BYTES = 1 << 16
 
 /**
  * Splits a byte stream into records while keeping memory bounded: a record cut by a chunk boundary is carried
@@ -27,6 +29,7 @@ export abstract class ChunkTokenizer {
       this.run(chunk, false)
       return
     }
+    if (this.pending.length === 0 && this.leftover.length <= BRIDGE_BYTES && this.bridge(chunk)) return
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
     const waiting = this.leftover.length + this.pendingBytes
@@ -51,6 +54,27 @@ export abstract class ChunkTokenizer {
       `the record starting on this line is longer than the limit of ${describeBytes(this.maxLineBytes)}`,
       'raise maxLineBytes (--max-line-bytes) if records are really this long; a quote that is never closed also makes a record run on',
     )
+  }
+
+  /**
+   * Finishes the record cut at the last chunk boundary from a copy of it and the head of `chunk`, then parses the
+   * rest of `chunk` where it lies: joining the whole chunk to the cut record copied every byte of a file once more.
+   * False, with nothing parsed, when the record runs on past the head.
+   */
+  private bridge(chunk: Buffer): boolean {
+    const carried = this.leftover
+    const head = Buffer.concat([carried, chunk.subarray(0, BRIDGE_BYTES)])
+    const consumed = this.parse(head, false)
+    if (consumed === 0) return false
+    this.bufferOffset += consumed
+    if (consumed < carried.length) {
+      this.leftover = carried.subarray(consumed)
+      this.push(chunk)
+    } else {
+      this.leftover = EMPTY
+      this.run(chunk.subarray(consumed - carried.length), false)
+    }
+    return true
   }
 
   private joined(): Buffer {

@@ -16,6 +16,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const INTEGER = /^-?(?:0|[1-9]\d*)$/
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 
+const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 22 })
+/** Decimal text of every shape: signs, leading and trailing zeros, long digit runs, exponents. */
+const numeral = fc
+  .tuple(fc.boolean(), digits, fc.option(digits), fc.option(fc.integer({ min: -30, max: 30 })))
+  .map(
+    ([negative, whole, fraction, exponent]) =>
+      `${negative ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`,
+  )
+
 /** The documented rule, written the slow and obvious way. */
 function referenceText(text: string): string {
   if (INTEGER.test(text)) return text === '-0' ? '0' : text
@@ -48,13 +57,6 @@ describe('canonicalText', () => {
   })
 
   it('agrees with the reference rule on arbitrary decimal text (fast paths included)', () => {
-    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 22 })
-    const numeral = fc
-      .tuple(fc.boolean(), digits, fc.option(digits), fc.option(fc.integer({ min: -30, max: 30 })))
-      .map(
-        ([negative, whole, fraction, exponent]) =>
-          `${negative ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`,
-      )
     fc.assert(
       fc.property(fc.oneof(numeral, fc.double({ noNaN: true }).map(String)), (text) => {
         expect(canonicalText(text)).toBe(referenceText(text))
@@ -154,6 +156,69 @@ describe('record digests', () => {
       { name: 'score', type: 'number', nullable: false },
       { name: 'source', type: 'string', nullable: false },
     ])
+  })
+
+  it('are the same whether a numeral is read from CSV bytes or given as text', async () => {
+    // The CSV reader copies numerals already in canonical form (or that only lose trailing zeros) from the bytes;
+    // JSON Lines strings always take the text path.
+    const cells = fc.sample(
+      fc.oneof(numeral, fc.constantFrom('1.4200', '-0.000', '3.0', '0.50', '10', '.50')),
+      {
+        numRuns: 2000,
+        seed: 7,
+      },
+    )
+    const csv = join(dir, 'numerals.csv')
+    const jsonl = join(dir, 'numerals.jsonl')
+    writeFileSync(csv, `id,x,label\n${cells.map((cell, row) => `${row},${cell},${cell}\n`).join('')}`)
+    writeFileSync(
+      jsonl,
+      cells.map((cell, row) => `${JSON.stringify({ id: row, x: cell, label: cell })}\n`).join(''),
+    )
+    const tables = [new RecordTable(), new RecordTable()]
+    const digests = [
+      await digestDataset(csv, { onRecord: (...record) => tables[0].add(...record) }),
+      await digestDataset(jsonl, { onRecord: (...record) => tables[1].add(...record) }),
+    ]
+    expect(tables[0].labels).toEqual(cells.map((cell) => canonicalText(cell)))
+    expect(tables[1].labels).toEqual(tables[0].labels)
+    for (let row = 0; row < cells.length; row++) expect(tables[0].sameBody(row, tables[1], row)).toBe(true)
+    expect(digests[0].merkleRoot).toBe(digests[1].merkleRoot)
+    expect(digests[0].schema).toEqual(digests[1].schema)
+  })
+
+  it('keep ids, labels and sources with a lone surrogate (JSON can hold one) apart and as written', async () => {
+    const path = join(dir, 'surrogates.jsonl')
+    const records = [
+      { id: '\ud800', label: '\udc00', source: '\ud800', x: 1 },
+      { id: '\ud801', label: '\udc00', source: '\ufffd', x: 1 },
+      { id: '\ufffd', label: '\ufffd', source: '\ud800', x: 1 },
+    ]
+    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''))
+    const table = new RecordTable()
+    const digest = await digestDataset(path, {
+      uniqueIds: true,
+      onRecord: (...record) => table.add(...record),
+    })
+    expect(table.ids).toEqual(records.map((record) => record.id))
+    expect(table.labels).toEqual(records.map((record) => record.label))
+    expect(table.sources).toEqual(records.map((record) => record.source))
+    expect(digest.labels.counts).toEqual({ '\udc00': 2, '\ufffd': 1 })
+    expect(digest.sources.map(({ name, count }) => [name, count])).toEqual(
+      expect.arrayContaining([
+        ['\ud800', 2],
+        ['\ufffd', 1],
+      ]),
+    )
+    // One block of three records: the root is that block's leaf, with each label's JSON as JSON.stringify writes it.
+    const parts = records.map(({ id, label, source }) => {
+      const body = `{"id":${JSON.stringify(id)},"source":${JSON.stringify(source)},"x":"1"}`
+      return Buffer.concat([digestBody(body), Buffer.from(JSON.stringify(label))])
+    })
+    const leaf = createHash('sha256')
+      .update(Buffer.concat([Buffer.of(0), ...parts]))
+      .digest('hex')
+    expect(digest.merkleRoot).toBe(leaf)
   })
 
   it('make the Merkle root depend on row order', async () => {

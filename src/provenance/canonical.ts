@@ -77,17 +77,17 @@ export function digestBodyBinary(body: string): string {
 
 const LEAF_SCRATCH = Buffer.alloc(1 + 32 + 1024)
 
-/** The leaf hash of `recordLeaf` as a latin1 string of its 32 bytes, from the label's JSON. */
-export function recordLeafBinary(bodyDigest: Uint8Array, labelJson: string): string {
+/** The leaf hash of `recordLeaf` as a latin1 string of its 32 bytes, from the UTF-8 of the label's JSON. */
+export function recordLeafBinary(bodyDigest: Uint8Array, labelJson: Uint8Array): string {
   const scratch = LEAF_SCRATCH
   scratch[0] = 0
   scratch.set(bodyDigest, 1)
-  // Short labels (nearly all) are hashed from a reused buffer; a UTF-16 unit never takes more than 3 UTF-8 bytes.
-  if (labelJson.length * 3 <= scratch.length - 33) {
-    const written = scratch.write(labelJson, 33, 'utf8')
-    return hash('sha256', scratch.subarray(0, 33 + written), 'binary')
+  // Short labels (nearly all) are hashed from a reused buffer.
+  if (33 + labelJson.length <= scratch.length) {
+    scratch.set(labelJson, 33)
+    return hash('sha256', scratch.subarray(0, 33 + labelJson.length), 'binary')
   }
-  return hash('sha256', Buffer.concat([scratch.subarray(0, 33), Buffer.from(labelJson)]), 'binary')
+  return hash('sha256', Buffer.concat([scratch.subarray(0, 33), labelJson]), 'binary')
 }
 
 /**
@@ -95,5 +95,5 @@ export function recordLeafBinary(bodyDigest: Uint8Array, labelJson: string): str
  * binding content and label together while keeping them apart for diffs.
  */
 export function recordLeaf(bodyDigest: Uint8Array, label: string | null): Buffer {
-  return Buffer.from(recordLeafBinary(bodyDigest, JSON.stringify(label)), 'latin1')
+  return Buffer.from(recordLeafBinary(bodyDigest, Buffer.from(JSON.stringify(label))), 'latin1')
 }

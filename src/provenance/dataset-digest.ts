@@ -9,9 +9,10 @@ import { DEFAULT_MAX_LINE_BYTES } from '../io/load.js'
 import { type RawRecord, type RawRecordFile, type RawRecordFormat, readRawRecords } from '../io/records.js'
 import { digestBodyBinary, RECORD_ENCODING } from './canonical.js'
 import { compareSources } from './diff.js'
-import { RecordEncoder, type RecordRoles } from './encoder.js'
+import { RecordEncoder, type RecordRoles, ROLE_ID, ROLE_LABEL, ROLE_SOURCE } from './encoder.js'
 import { FirstRows } from './first-rows.js'
 import { createRecordTree, type RecordEncoding, type RecordTree } from './record-tree.js'
+import { type RoleValue, RoleValues, roleKeyText, roleValue } from './role-values.js'
 import type { ManifestPredicate } from './statement.js'
 
 /** Which columns identify, label and attribute records; `undefined` follows the conventions, null means none. */
@@ -39,6 +40,28 @@ export interface DigestOptions extends RoleOptions {
   onProgress?: (fractionDone: number) => void
   /** Receives every record's id, source, label and body digest in input order; the digest's buffer is reused. */
   onRecord?: (id: string, source: string | null, label: string | null, bodyDigest: Buffer) => void
+  /**
+   * `onRecord` without a string per record, for writing records out by the million: the id as bytes, the label and
+   * source as shared values. The record object and its buffers are reused.
+   */
+  onDigested?: (record: DigestedRecord) => void
+}
+
+/** One record as `digestDataset` digested it; valid only until the next record. */
+export class DigestedRecord {
+  /** The id's canonical text as a key (UTF-8 unless it has a lone surrogate, see `writeRoleKey`). */
+  idBytes: Buffer = Buffer.alloc(0)
+  idStart = 0
+  idEnd = 0
+  source: RoleValue = roleValue(null)
+  label: RoleValue = roleValue(null)
+  /** SHA-256 of the canonical body. */
+  readonly bodyDigest = Buffer.alloc(32)
+
+  /** The id as text. */
+  id(): string {
+    return roleKeyText(this.idBytes, this.idStart, this.idEnd)
+  }
 }
 
 /** The resolved role columns of a digest. */
@@ -70,7 +93,8 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
   state.emptyIds.throwIfAny()
   state.duplicateIds.throwIfAny()
   const roles = state.roles ?? resolveRoles([], options, path)
-  const labelNames = sortClassNames(state.labelCounts.keys())
+  const labelCounts = new Map(state.labels.values.map((value) => [value.text!, value.count]))
+  const labelNames = sortClassNames(labelCounts.keys())
   return {
     path,
     format: file.format,
@@ -88,8 +112,8 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
       .sort(([a], [b]) => compareSources(a, b))
       .map(([name, builder]) => ({ name, count: builder.count, merkleRoot: builder.root().toString('hex') })),
     labels: {
-      counts: Object.fromEntries(labelNames.map((name) => [name, state.labelCounts.get(name)!])),
-      unlabelled: state.unlabelled,
+      counts: Object.fromEntries(labelNames.map((name) => [name, labelCounts.get(name)!])),
+      unlabelled: state.labels.none.count,
     },
     schema: state.encoder?.schema(file.recordCount) ?? [],
   }
@@ -117,10 +141,12 @@ class DigestState {
   encoder?: RecordEncoder
   readonly merkle: RecordTree
   /** Per-source trees, kept once a second source appears; until then the one source's tree is `merkle`. */
-  private readonly sources = new Map<string | null, RecordTree>()
-  private firstSource: string | null = null
-  readonly labelCounts = new Map<string, number>()
-  unlabelled = 0
+  private readonly sources = new Map<RoleValue, RecordTree>()
+  private firstSource?: RoleValue
+  readonly labels = new RoleValues()
+  private readonly sourceValues = new RoleValues()
+  /** The one source named for every record, if any. */
+  private readonly fixedSource?: RoleValue
   readonly emptyIds = new IssueList(
     'INVALID_VALUE',
     'give every record an id, or choose another id column with --id',
@@ -130,7 +156,10 @@ class DigestState {
     'ids must be unique; fix the duplicates or choose --id',
   )
   private readonly seenIds?: FirstRows
-  private readonly bodyDigest = Buffer.alloc(32)
+  private readonly record = new DigestedRecord()
+  /** The record number as text, the id of records without an id column. */
+  private readonly rowId = Buffer.alloc(24)
+  private readonly onDigested?: (record: DigestedRecord) => void
   private readonly encoding: RecordEncoding
 
   constructor(
@@ -138,6 +167,12 @@ class DigestState {
     private readonly options: DigestOptions,
   ) {
     if (options.uniqueIds) this.seenIds = new FirstRows()
+    if (options.source != null) this.fixedSource = roleValue(options.source)
+    const { onRecord } = options
+    this.onDigested =
+      options.onDigested ??
+      (onRecord &&
+        ((record) => onRecord(record.id(), record.source.text, record.label.text, record.bodyDigest)))
     this.encoding = options.encoding ?? RECORD_ENCODING
     this.merkle = createRecordTree(this.encoding)
   }
@@ -160,38 +195,49 @@ class DigestState {
     return this.encoder
   }
 
-  /** Counts, checks and trees the record the encoder has just digested. */
+  /** Counts, checks and trees the record the encoder has just digested (the digest as a latin1 string). */
   private addDigest(bodyDigest: string, row: number, line: number | undefined): void {
-    const encoder = this.encoder!
-    const id = this.roles!.id === null ? String(row) : encoder.id
-    if (id === null) {
-      this.emptyIds.add({ file: this.path, line, row, column: this.roles!.id! }, 'the id is empty')
-      return
+    const { roleBytes, roleStarts, roleEnds } = this.encoder!
+    const record = this.record
+    if (this.roles!.id === null) {
+      record.idBytes = this.rowId
+      record.idStart = 0
+      record.idEnd = this.rowId.write(String(row), 0, 'latin1')
+    } else {
+      if (roleStarts[ROLE_ID] < 0) {
+        this.emptyIds.add({ file: this.path, line, row, column: this.roles!.id }, 'the id is empty')
+        return
+      }
+      record.idBytes = roleBytes[ROLE_ID]
+      record.idStart = roleStarts[ROLE_ID]
+      record.idEnd = roleEnds[ROLE_ID]
+      this.checkUnique(record, row, line)
     }
-    this.checkUnique(id, row, line)
-    const source = this.options.source ?? encoder.source
-    const label = encoder.label
-    if (!this.options.skipRoots)
-      this.addLeaf(bodyDigest, label === null ? 'null' : JSON.stringify(label), source)
-    if (label === null) this.unlabelled++
-    else this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1)
-    const onRecord = this.options.onRecord
-    if (onRecord) {
-      this.bodyDigest.write(bodyDigest, 0, 'latin1')
-      onRecord(id, source, label, this.bodyDigest)
+    const source =
+      this.fixedSource ??
+      this.sourceValues.lookup(roleBytes[ROLE_SOURCE], roleStarts[ROLE_SOURCE], roleEnds[ROLE_SOURCE])
+    const label = this.labels.lookup(roleBytes[ROLE_LABEL], roleStarts[ROLE_LABEL], roleEnds[ROLE_LABEL])
+    label.count++
+    const digest = record.bodyDigest
+    for (let index = 0; index < 32; index++) digest[index] = bodyDigest.charCodeAt(index)
+    if (!this.options.skipRoots) this.addLeaf(digest, label.json, source)
+    if (this.onDigested) {
+      record.source = source
+      record.label = label
+      this.onDigested(record)
     }
   }
 
   /** Each source's tree of leaves. */
-  sourceTrees(): Iterable<[string | null, RecordTree]> {
-    if (this.sources.size > 0) return this.sources.entries()
-    return this.merkle.count > 0 ? [[this.firstSource, this.merkle]] : []
+  sourceTrees(): [string | null, RecordTree][] {
+    if (this.sources.size > 0) return [...this.sources].map(([source, tree]) => [source.text, tree])
+    return this.firstSource ? [[this.firstSource.text, this.merkle]] : []
   }
 
-  private addLeaf(bodyDigest: string, labelJson: string, source: string | null): void {
+  private addLeaf(bodyDigest: Uint8Array, labelJson: Uint8Array, source: RoleValue): void {
     if (this.sources.size === 0) {
       // Most datasets have one source (or none): its tree is the whole tree, so it is not built twice.
-      if (this.merkle.count === 0) this.firstSource = source
+      this.firstSource ??= source
       if (source === this.firstSource) {
         this.merkle.add(bodyDigest, labelJson)
         return
@@ -207,14 +253,14 @@ class DigestState {
     perSource.add(bodyDigest, labelJson)
   }
 
-  private checkUnique(id: string, row: number, line: number | undefined): void {
+  private checkUnique(record: DigestedRecord, row: number, line: number | undefined): void {
     const seen = this.seenIds
     if (!seen) return
-    const first = seen.firstRow(id, row)
+    const first = seen.firstRow(record.idBytes, record.idStart, record.idEnd, row)
     if (first >= 0) {
       this.duplicateIds.add(
         { file: this.path, line, row, column: this.roles!.id ?? undefined },
-        `id ${JSON.stringify(id)} is on rows ${first} and ${row}`,
+        `id ${JSON.stringify(record.id())} is on rows ${first} and ${row}`,
       )
       if (this.duplicateIds.full) this.duplicateIds.throwIfAny()
     }

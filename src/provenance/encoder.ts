@@ -9,6 +9,7 @@ import {
 import { type CsvRecord, ESCAPED, fieldText, QUOTED } from '../io/csv-parser.js'
 import type { RawRecord } from '../io/records.js'
 import { canonicalCell } from './canonical.js'
+import { roleKeyBytes, writeRoleKey } from './role-values.js'
 import type { ColumnType } from './statement.js'
 
 /** The columns that play a part in provenance; null when absent. */
@@ -17,6 +18,13 @@ export interface RecordRoles {
   readonly label: string | null
   readonly source: string | null
 }
+
+/** Slots of `RecordEncoder`'s role ranges. */
+export const ROLE_ID = 0
+export const ROLE_LABEL = 1
+export const ROLE_SOURCE = 2
+
+const EMPTY_BYTES = Buffer.alloc(0)
 
 /** Sort order, quoted names, role positions and per-column statistics for one list of column names. */
 interface ColumnLayout {
@@ -42,9 +50,15 @@ const MAX_CACHED_LAYOUTS = 64
  * are gathered for the schema along the way.
  */
 export class RecordEncoder {
-  id: string | null = null
-  label: string | null = null
-  source: string | null = null
+  /**
+   * The canonical text of the last record's id, label and source (slots `ROLE_*`) as keys (`writeRoleKey`: UTF-8
+   * unless the text has a lone surrogate): `roleBytes[slot][roleStarts[slot], roleEnds[slot])`, with a start of -1
+   * when the cell is empty. A cell read from CSV bytes points into them, so no string is made for it.
+   */
+  readonly roleBytes: Buffer[] = [EMPTY_BYTES, EMPTY_BYTES, EMPTY_BYTES]
+  readonly roleStarts = Int32Array.of(-1, -1, -1)
+  readonly roleEnds = new Int32Array(3)
+  private readonly roleScratch = [Buffer.alloc(256), Buffer.alloc(256), Buffer.alloc(256)]
   /** Column names in order of first appearance. */
   readonly columnNames: string[] = []
   private readonly known = new Set<string>()
@@ -53,6 +67,8 @@ export class RecordEncoder {
   private readonly totals = new Map<string, { kinds: number; filled: number }>()
   private readonly cell: CanonicalCell = { text: null, kind: 0 }
   private body: Buffer = Buffer.alloc(4096)
+  /** `views[n]` is `body.subarray(0, n)`, made once: a fresh view per record cost as much as a tenth of its hash. */
+  private views: (Buffer | undefined)[] = new Array(4097).fill(undefined)
 
   constructor(private readonly roles: RecordRoles) {}
 
@@ -63,9 +79,7 @@ export class RecordEncoder {
     const values = record.values
     const cell = this.cell
     let body = '{'
-    this.label = null
-    this.id = null
-    this.source = null
+    this.clearRoles()
     for (let position = 0; position < order.length; position++) {
       const index = order[position]
       canonicalCell(values[index], cell)
@@ -73,9 +87,9 @@ export class RecordEncoder {
       if (text === null) continue
       kinds[index] |= cell.kind
       filled[index]++
-      if (index === layout.idIndex) this.id = text
-      if (index === layout.sourceIndex) this.source = text
-      if (index === labelIndex) this.label = text
+      if (index === layout.idIndex) this.setRoleText(ROLE_ID, text)
+      if (index === layout.sourceIndex) this.setRoleText(ROLE_SOURCE, text)
+      if (index === labelIndex) this.setRoleText(ROLE_LABEL, text)
       else body += `${body.length === 1 ? '' : ','}${prefixes[index]}${JSON.stringify(text)}`
     }
     return `${body}}`
@@ -91,9 +105,7 @@ export class RecordEncoder {
     const { order, prefixBytes, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
     const cell = this.cell
-    this.label = null
-    this.id = null
-    this.source = null
+    this.clearRoles()
     let body = this.body
     body[0] = OPEN_BRACE
     let at = 1
@@ -104,7 +116,16 @@ export class RecordEncoder {
       const start = fieldStarts[index] + quoted
       const end = fieldEnds[index] - quoted
       if (start === end) continue
-      let kind = flags & ESCAPED ? 0 : plainTextKind(bytes, start, end)
+      let kind = 0
+      let cellEnd = end
+      if (!(flags & ESCAPED)) {
+        kind = plainTextKind(bytes, start, end)
+        if (kind === 0) {
+          // Fixed-precision numerals (`1.4200`) are common; trimming their zeros gives the canonical text.
+          cellEnd = trimmedDecimalEnd(bytes, start, end)
+          kind = cellEnd < 0 ? 0 : plainDecimalKind(bytes, start, cellEnd)
+        }
+      }
       let text: string | null = null
       if (kind === 0) {
         canonicalCell(fieldText(record, index), cell)
@@ -114,11 +135,10 @@ export class RecordEncoder {
       kinds[index] |= kind
       filled[index]++
       if (index === idIndex || index === sourceIndex || index === labelIndex) {
-        const value = text ?? bytes.toString('latin1', start, end)
-        if (index === idIndex) this.id = value
-        if (index === sourceIndex) this.source = value
+        if (index === idIndex) this.setRole(ROLE_ID, bytes, start, cellEnd, text)
+        if (index === sourceIndex) this.setRole(ROLE_SOURCE, bytes, start, cellEnd, text)
         if (index === labelIndex) {
-          this.label = value
+          this.setRole(ROLE_LABEL, bytes, start, cellEnd, text)
           continue
         }
       }
@@ -130,14 +150,14 @@ export class RecordEncoder {
       for (let offset = 0; offset < prefix.length; offset++) body[at++] = prefix[offset]
       if (text === null) {
         body[at++] = QUOTE
-        for (let offset = start; offset < end; offset++) body[at++] = bytes[offset]
+        for (let offset = start; offset < cellEnd; offset++) body[at++] = bytes[offset]
         body[at++] = QUOTE
       } else {
         at += body.write(JSON.stringify(text), at, 'utf8')
       }
     }
     body[at++] = CLOSE_BRACE
-    return hash('sha256', body.subarray(0, at), 'binary')
+    return hash('sha256', this.views[at] ?? this.viewOf(at), 'binary')
   }
 
   /** Column names with their inferred types; `nullable` when some record lacks a value. */
@@ -169,7 +189,43 @@ export class RecordEncoder {
     const grown = Buffer.alloc(Math.max(needed, 2 * this.body.length))
     this.body.copy(grown, 0, 0, used)
     this.body = grown
+    this.views = new Array(grown.length + 1).fill(undefined)
     return grown
+  }
+
+  private viewOf(length: number): Buffer {
+    const view = this.body.subarray(0, length)
+    this.views[length] = view
+    return view
+  }
+
+  private clearRoles(): void {
+    const starts = this.roleStarts
+    starts[ROLE_ID] = -1
+    starts[ROLE_LABEL] = -1
+    starts[ROLE_SOURCE] = -1
+  }
+
+  /** Points a role at `bytes[start, end)`, or at the key of `text` when the cell needed the text path. */
+  private setRole(slot: number, bytes: Buffer, start: number, end: number, text: string | null): void {
+    if (text !== null) {
+      this.setRoleText(slot, text)
+      return
+    }
+    this.roleBytes[slot] = bytes
+    this.roleStarts[slot] = start
+    this.roleEnds[slot] = end
+  }
+
+  private setRoleText(slot: number, text: string): void {
+    let scratch = this.roleScratch[slot]
+    if (roleKeyBytes(text) > scratch.length) {
+      scratch = Buffer.alloc(roleKeyBytes(text))
+      this.roleScratch[slot] = scratch
+    }
+    this.roleBytes[slot] = scratch
+    this.roleStarts[slot] = 0
+    this.roleEnds[slot] = writeRoleKey(scratch, text)
   }
 
   private createLayout(columns: readonly string[]): ColumnLayout {
@@ -240,6 +296,23 @@ function plainTextKind(bytes: Buffer, start: number, end: number): number {
   if (length === 4 && bytes.toString('latin1', start, end) === 'true') return KIND_BOOLEAN
   if (length === 5 && bytes.toString('latin1', start, end) === 'false') return KIND_BOOLEAN
   return KIND_STRING
+}
+
+/**
+ * The end of a fixed-point numeral (`-?digits.digits`) once the zeros ending its fraction are trimmed, and the dot
+ * too when nothing follows it; -1 when the cell is no such numeral or has no zero to trim. The trimmed text has the
+ * same value, so when `plainDecimalKind` accepts it, it is the canonical text of the whole cell.
+ */
+function trimmedDecimalEnd(bytes: Buffer, start: number, end: number): number {
+  if (bytes[end - 1] !== DIGIT_0) return -1
+  let position = bytes[start] === MINUS ? start + 1 : start
+  while (position < end && isDigit(bytes[position])) position++
+  if (position === end || bytes[position] !== DOT) return -1
+  const dot = position
+  for (position++; position < end; position++) if (!isDigit(bytes[position])) return -1
+  let trimmed = end
+  while (trimmed > dot + 1 && bytes[trimmed - 1] === DIGIT_0) trimmed--
+  return trimmed === dot + 1 ? dot : trimmed
 }
 
 /**

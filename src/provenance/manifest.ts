@@ -94,7 +94,7 @@ async function digestWithSidecar(
     digest = await digestDataset(datasetPath, {
       ...options,
       uniqueIds: true,
-      onRecord: (id, source, label, bodyDigest) => writer.add(id, source, label, bodyDigest),
+      onDigested: (record) => writer.add(record),
     })
   } catch (error) {
     writer.abort()

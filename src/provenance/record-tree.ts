@@ -8,10 +8,10 @@ export const RECORDS_PER_LEAF = 1024
 /** The record encodings a manifest may name; v1 manifests stay verifiable. */
 export type RecordEncoding = typeof RECORD_ENCODING | typeof RECORD_ENCODING_V1
 
-/** A Merkle tree over records in input order, each given as its body digest (latin1, 32 bytes) and label. */
+/** A Merkle tree over records in input order, each given as its 32-byte body digest and its label's JSON (UTF-8). */
 export interface RecordTree {
   readonly count: number
-  add(bodyDigest: string, labelJson: string): void
+  add(bodyDigest: Uint8Array, labelJson: Uint8Array): void
   /** A tree holding the same records, which then grows on its own. */
   clone(): RecordTree
   root(): Buffer
@@ -24,16 +24,14 @@ export function createRecordTree(encoding: RecordEncoding): RecordTree {
 
 /** v1: one leaf per record, SHA-256(0x00 ‖ body digest ‖ label JSON); two to three hash calls per record. */
 class RecordLeafTree implements RecordTree {
-  private readonly scratch = Buffer.alloc(32)
   constructor(private readonly merkle = new MerkleBuilder()) {}
 
   get count(): number {
     return this.merkle.count
   }
 
-  add(bodyDigest: string, labelJson: string): void {
-    this.scratch.write(bodyDigest, 0, 'latin1')
-    this.merkle.pushBinary(recordLeafBinary(this.scratch, labelJson))
+  add(bodyDigest: Uint8Array, labelJson: Uint8Array): void {
+    this.merkle.pushBinary(recordLeafBinary(bodyDigest, labelJson))
   }
 
   clone(): RecordTree {
@@ -60,17 +58,14 @@ class RecordBlockTree implements RecordTree {
 
   constructor(private readonly merkle = new MerkleBuilder()) {}
 
-  add(bodyDigest: string, labelJson: string): void {
-    // A UTF-16 unit never takes more than 3 UTF-8 bytes.
-    const needed = this.blockBytes + 32 + 3 * labelJson.length
+  add(bodyDigest: Uint8Array, labelJson: Uint8Array): void {
+    const needed = this.blockBytes + 32 + labelJson.length
     if (needed > this.block.length) this.grow(needed)
     const block = this.block
     let at = this.blockBytes
-    // Short strings are copied faster by hand than by a call into Buffer's native writers.
-    for (let index = 0; index < 32; index++) block[at++] = bodyDigest.charCodeAt(index)
-    if (isAscii(labelJson))
-      for (let index = 0; index < labelJson.length; index++) block[at++] = labelJson.charCodeAt(index)
-    else at += block.write(labelJson, at, 'utf8')
+    // A few dozen bytes are copied faster by hand than by a call into `set`.
+    for (let index = 0; index < 32; index++) block[at++] = bodyDigest[index]
+    for (let index = 0; index < labelJson.length; index++) block[at++] = labelJson[index]
     this.blockBytes = at
     this.count++
     if (++this.blockRecords === RECORDS_PER_LEAF) this.flush(this.merkle)
@@ -109,9 +104,4 @@ class RecordBlockTree implements RecordTree {
     this.block.copy(grown, 0, 0, this.blockBytes)
     this.block = grown
   }
-}
-
-function isAscii(text: string): boolean {
-  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 0x7f) return false
-  return true
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { roleValue } from './role-values.js'
 import { readSidecar, SidecarWriter, sidecarPathFor } from './sidecar.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-sidecar-'))
@@ -11,13 +12,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const HEADER =
   '{"format":"https://poisonguard.dev/record-digests/v1","fields":["id","source","label","bodySha256"]}'
 const digest = (text: string) => createHash('sha256').update(text).digest()
+const record = (id: string, source: string | null, label: string | null) => {
+  const idBytes = Buffer.from(`..${id}..`)
+  return {
+    id: () => id,
+    idBytes,
+    idStart: 2,
+    idEnd: idBytes.length - 2,
+    source: roleValue(source),
+    label: roleValue(label),
+    bodyDigest: digest(id),
+  }
+}
 
 describe('record digest sidecar', () => {
   it('round-trips records and reports the digest of exactly the bytes written', async () => {
     const path = join(dir, 'round.records.jsonl')
     const writer = new SidecarWriter(path)
-    writer.add('a', 'vendor-x', '1', digest('a'))
-    writer.add('b"q', null, null, digest('b'))
+    writer.add(record('a', 'vendor-x', '1'))
+    writer.add(record('b"q', null, null))
+    writer.add(record('é\\n', 'é', '"'))
     const written = writer.finish()
     const bytes = readFileSync(path)
     expect(written).toEqual({
@@ -27,10 +41,10 @@ describe('record digest sidecar', () => {
     expect(bytes.toString().split('\n')[0]).toBe(HEADER)
     const { table, sha256 } = await readSidecar(path)
     expect(sha256).toBe(written.sha256)
-    expect(table.ids).toEqual(['a', 'b"q'])
-    expect(table.sources).toEqual(['vendor-x', null])
-    expect(table.labels).toEqual(['1', null])
-    expect(Buffer.from(table.bodyDigest(1)).equals(digest('b'))).toBe(true)
+    expect(table.ids).toEqual(['a', 'b"q', 'é\\n'])
+    expect(table.sources).toEqual(['vendor-x', null, 'é'])
+    expect(table.labels).toEqual(['1', null, '"'])
+    expect(Buffer.from(table.bodyDigest(1)).equals(digest('b"q'))).toBe(true)
   })
 
   it('lists every malformed line', async () => {

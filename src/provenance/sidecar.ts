@@ -20,10 +20,23 @@ export function sidecarPathFor(manifestPath: string): string {
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
 
+/** One record as the sidecar writes it: the id (as text and as key bytes), source and label JSON, body digest. */
+export interface SidecarRecord {
+  id(): string
+  /** The id's key (see `writeRoleKey`): its UTF-8 unless it has a lone surrogate. */
+  readonly idBytes: Buffer
+  readonly idStart: number
+  readonly idEnd: number
+  readonly source: { readonly json: Uint8Array }
+  readonly label: { readonly json: Uint8Array }
+  readonly bodyDigest: Uint8Array
+}
+
 /**
  * Writes the record-digest sidecar: a JSON header line, then one JSON array per record
- * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written. Lines go straight into
- * one reused buffer (a million records would otherwise make a million strings for the garbage collector).
+ * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written. Lines go straight from
+ * the record's bytes into one reused buffer (a million records would otherwise make a million strings for the
+ * garbage collector).
  */
 export class SidecarWriter {
   private readonly descriptor: number
@@ -38,21 +51,32 @@ export class SidecarWriter {
   }
 
   /** Appends one record. */
-  add(id: string, source: string | null, label: string | null, bodyDigest: Uint8Array): void {
-    // Nearly every id, source and label is short plain ASCII, written byte by byte without a JSON string.
-    const plainBytes = 2 * (id.length + (source?.length ?? 0) + (label?.length ?? 0)) + 80
-    if (this.length + plainBytes > this.buffer.length) this.flush()
-    let at = this.writePlainFields(id, source, label)
+  add(record: SidecarRecord): void {
+    const { idBytes, idStart, idEnd } = record
+    const source = record.source.json
+    const label = record.label.json
+    // Brackets, commas, quotes, the digest's 64 hex digits and the newline take 72 bytes.
+    this.reserve(idEnd - idStart + source.length + label.length + 72)
+    let buffer = this.buffer
+    let at = this.length
+    buffer[at++] = 0x5b // [
+    // Nearly every id is short plain ASCII, copied as it is; any other is written as a JSON string.
+    at = writePlainId(buffer, at, idBytes, idStart, idEnd)
     if (at < 0) {
-      this.writeText(`[${JSON.stringify(id)},${jsonOrNull(source)},${jsonOrNull(label)}`)
-      if (this.length + 70 > this.buffer.length) this.flush()
+      this.writeText(`[${JSON.stringify(record.id())}`)
+      this.reserve(source.length + label.length + 72)
+      buffer = this.buffer
       at = this.length
     }
-    const buffer = this.buffer
     buffer[at++] = 0x2c // ,
+    for (let index = 0; index < source.length; index++) buffer[at++] = source[index]
+    buffer[at++] = 0x2c
+    for (let index = 0; index < label.length; index++) buffer[at++] = label[index]
+    buffer[at++] = 0x2c
     buffer[at++] = 0x22 // "
+    const digest = record.bodyDigest
     for (let index = 0; index < 32; index++) {
-      const byte = bodyDigest[index]
+      const byte = digest[index]
       buffer[at++] = HEX_DIGITS[byte >> 4]
       buffer[at++] = HEX_DIGITS[byte & 15]
     }
@@ -61,19 +85,6 @@ export class SidecarWriter {
     buffer[at++] = 0x0a // \n
     this.length = at
     if (at >= FLUSH_BYTES) this.flush()
-  }
-
-  /** Writes `[id,source,label` from `length` and returns the end, or -1 when one of them needs escaping. */
-  private writePlainFields(id: string, source: string | null, label: string | null): number {
-    const buffer = this.buffer
-    let at = writePlainJson(buffer, this.length + 1, id)
-    if (at < 0) return -1
-    buffer[this.length] = 0x5b // [
-    buffer[at++] = 0x2c
-    at = writePlainJson(buffer, at, source)
-    if (at < 0) return -1
-    buffer[at++] = 0x2c
-    return writePlainJson(buffer, at, label)
   }
 
   /** Flushes and closes the file; returns its SHA-256 and size. */
@@ -88,13 +99,16 @@ export class SidecarWriter {
     closeSync(this.descriptor)
   }
 
+  /** Makes room for `bytes` more bytes after `length`. */
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return
+    this.flush()
+    if (bytes > this.buffer.length) this.buffer = Buffer.alloc(bytes)
+  }
+
   private writeText(text: string): void {
     // A UTF-16 unit never takes more than 3 UTF-8 bytes.
-    const needed = 3 * text.length
-    if (this.length + needed > this.buffer.length) {
-      this.flush()
-      if (needed > this.buffer.length) this.buffer = Buffer.alloc(needed)
-    }
+    this.reserve(3 * text.length)
     this.length += this.buffer.write(text, this.length, 'utf8')
   }
 
@@ -110,29 +124,18 @@ export class SidecarWriter {
 }
 
 /**
- * Writes `text` as a JSON string (or `null`) at `at` when it is printable ASCII without quotes or backslashes and
- * returns the end, or -1 when it needs JSON escaping or UTF-8 encoding (the bytes written so far are then scrap).
+ * Writes `bytes[start, end)` in quotes at `at` when it is printable ASCII without quotes or backslashes, so already
+ * a JSON string, and returns the end; -1 when it needs JSON escaping (the bytes written so far are then scrap).
  */
-function writePlainJson(buffer: Buffer, at: number, text: string | null): number {
-  if (text === null) {
-    buffer[at] = 0x6e // n
-    buffer[at + 1] = 0x75 // u
-    buffer[at + 2] = 0x6c // l
-    buffer[at + 3] = 0x6c
-    return at + 4
-  }
+function writePlainId(buffer: Buffer, at: number, bytes: Uint8Array, start: number, end: number): number {
   buffer[at++] = 0x22
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index)
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return -1
-    buffer[at++] = code
+  for (let offset = start; offset < end; offset++) {
+    const byte = bytes[offset]
+    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return -1
+    buffer[at++] = byte
   }
   buffer[at++] = 0x22
   return at
-}
-
-function jsonOrNull(text: string | null): string {
-  return text === null ? 'null' : JSON.stringify(text)
 }
 
 /** Reads a sidecar back into a table; every malformed line is reported with its number. */
