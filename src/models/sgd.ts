@@ -14,8 +14,11 @@ export interface SgdOptions {
 /** The step never decays below this fraction of the first one, so the last rows still count. */
 const MIN_STEP_FRACTION = 0.02
 
-/** Rows per update by default: a multiple of the products' row tile; see `minimizeSoftmaxSgd` for the measurements. */
-export const DEFAULT_BATCH_ROWS = 8
+/**
+ * Rows per update by default, a multiple of the products' row tile. Measured on MNIST's 5-fold cross-validation:
+ * accuracy 0.913 and log-loss 0.314 for batches of 1 to 32 rows; 64 raised the log-loss to 0.316.
+ */
+const DEFAULT_BATCH_ROWS = 8
 
 function shuffleInPlace(order: Int32Array, rng: Rng): void {
   for (let i = order.length - 1; i > 0; i--) {
