@@ -2,7 +2,7 @@ import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { throwIfAborted } from '../util/abort.js'
 import { createRng, type Rng, shuffledIndices } from '../util/rng.js'
-import { compactTrainingInput, createDesign } from './design.js'
+import { compactTrainingInput, designOfCompacted } from './design.js'
 import {
   fitLogisticRegression,
   type LogisticRegressionOptions,
@@ -61,6 +61,7 @@ export type FoldTrainingOptions = Omit<LogisticRegressionOptions, 'classCount' |
  * so another thread can run it and return the same numbers this one would.
  */
 export interface FoldTask {
+  /** The training input as `compactTrainingInput` returns it. */
   readonly x: FeatureMatrix | SparseMatrix
   readonly labels: Int32Array
   readonly classCount: number
@@ -73,7 +74,7 @@ export interface FoldTask {
 
 /** Trains one fold's model and returns the class probabilities of its held-out rows (testRows × classCount). */
 export function fitFold(task: FoldTask): Float32Array {
-  const design = createDesign(task.x)
+  const design = designOfCompacted(task.x)
   const model = fitLogisticRegression(design, task.labels, task.trainRows, task.classCount, {
     ...task.train,
     rng: createRng(task.seed),

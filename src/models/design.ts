@@ -1,17 +1,18 @@
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { addGatheredOuter, multiplyGatheredRows } from '../linalg/row-block.js'
 
 /**
- * Row access shared by the dense and sparse kernels. Weights are feature-major (`weights[feature * classCount +
- * class]`), so each non-zero touches one contiguous run of `classCount` values. One class is special-cased: binary
- * models train a single logit, and a scalar loop is much faster than a loop of length one.
+ * Block access shared by the dense and sparse kernels: training and prediction go through a block of rows at a
+ * time (a mini-batch), so the dense kernel can share each loaded weight between rows. Weights are feature-major
+ * (`weights[feature * classCount + class]`), so each non-zero touches one contiguous run of `classCount` values.
  */
 export interface Design {
   readonly rows: number
   readonly cols: number
-  /** Adds `x_row · W` to `logits` (length `classCount`). */
-  addLogits(row: number, weights: Float64Array, classCount: number, logits: Float64Array): void
-  /** Adds the outer product `x_row ⊗ residual` to `gradient` (same layout as the weights). */
-  addOuter(row: number, residual: Float64Array, classCount: number, gradient: Float64Array): void
+  /** Sets `logits[t * classCount ..]` to `x_rows[t] · W` for every row of the block. */
+  blockLogits(rows: Int32Array, weights: Float64Array, classCount: number, logits: Float64Array): void
+  /** Adds `Σ_t x_rows[t] ⊗ residuals[t * classCount ..]` to `gradient` (same layout as the weights). */
+  addBlockOuter(rows: Int32Array, residuals: Float64Array, classCount: number, gradient: Float64Array): void
   /** Squared L2 norm of every row, computed once. */
   squaredNorms(): Float64Array
 }
@@ -41,32 +42,49 @@ class SparseDesign implements Design {
     this.values = matrix.values
   }
 
-  addLogits(row: number, weights: Float64Array, classCount: number, logits: Float64Array): void {
+  // Sparse rows share few columns, so each row goes alone; two classes at a time keep their sums in registers.
+  blockLogits(rows: Int32Array, weights: Float64Array, classCount: number, logits: Float64Array): void {
     const { indptr, indices, values } = this
-    if (classCount === 1) {
-      let sum = 0
-      for (let k = indptr[row]; k < indptr[row + 1]; k++) sum += values[k] * weights[indices[k]]
-      logits[0] += sum
-      return
-    }
-    for (let k = indptr[row]; k < indptr[row + 1]; k++) {
-      const value = values[k]
-      const offset = indices[k] * classCount
-      for (let c = 0; c < classCount; c++) logits[c] += value * weights[offset + c]
+    for (let t = 0; t < rows.length; t++) {
+      const first = indptr[rows[t]]
+      const end = indptr[rows[t] + 1]
+      const out = t * classCount
+      let c = 0
+      for (; c + 1 < classCount; c += 2) {
+        let sum0 = 0
+        let sum1 = 0
+        for (let k = first; k < end; k++) {
+          const value = values[k]
+          const offset = indices[k] * classCount + c
+          sum0 += value * weights[offset]
+          sum1 += value * weights[offset + 1]
+        }
+        logits[out + c] = sum0
+        logits[out + c + 1] = sum1
+      }
+      if (c < classCount) {
+        let sum = 0
+        for (let k = first; k < end; k++) sum += values[k] * weights[indices[k] * classCount + c]
+        logits[out + c] = sum
+      }
     }
   }
 
-  addOuter(row: number, residual: Float64Array, classCount: number, gradient: Float64Array): void {
+  addBlockOuter(rows: Int32Array, residuals: Float64Array, classCount: number, gradient: Float64Array): void {
     const { indptr, indices, values } = this
-    if (classCount === 1) {
-      const scale = residual[0]
-      for (let k = indptr[row]; k < indptr[row + 1]; k++) gradient[indices[k]] += values[k] * scale
-      return
-    }
-    for (let k = indptr[row]; k < indptr[row + 1]; k++) {
-      const value = values[k]
-      const offset = indices[k] * classCount
-      for (let c = 0; c < classCount; c++) gradient[offset + c] += value * residual[c]
+    for (let t = 0; t < rows.length; t++) {
+      const row = rows[t]
+      const from = t * classCount
+      if (classCount === 1) {
+        const scale = residuals[from]
+        for (let k = indptr[row]; k < indptr[row + 1]; k++) gradient[indices[k]] += values[k] * scale
+        continue
+      }
+      for (let k = indptr[row]; k < indptr[row + 1]; k++) {
+        const value = values[k]
+        const offset = indices[k] * classCount
+        for (let c = 0; c < classCount; c++) gradient[offset + c] += value * residuals[from + c]
+      }
     }
   }
 
@@ -75,14 +93,16 @@ class SparseDesign implements Design {
     const { indptr, values } = this
     const norms = new Float64Array(this.rows)
     for (let row = 0; row < this.rows; row++) {
-      for (let k = indptr[row]; k < indptr[row + 1]; k++) norms[row] += values[k] * values[k]
+      let sum = 0
+      for (let k = indptr[row]; k < indptr[row + 1]; k++) sum += values[k] * values[k]
+      norms[row] = sum
     }
     this.norms = norms
     return norms
   }
 }
 
-/** Zeros are skipped: image pixels are mostly background, which makes this several times faster on MNIST. */
+/** Dense rows go through the blocked products, zeros and all: no branch per value, and every row costs the same. */
 class DenseDesign implements Design {
   readonly rows: number
   readonly cols: number
@@ -95,37 +115,12 @@ class DenseDesign implements Design {
     this.data = matrix.data
   }
 
-  addLogits(row: number, weights: Float64Array, classCount: number, logits: Float64Array): void {
-    const { data, cols } = this
-    const rowOffset = row * cols
-    if (classCount === 1) {
-      let sum = 0
-      for (let j = 0; j < cols; j++) sum += data[rowOffset + j] * weights[j]
-      logits[0] += sum
-      return
-    }
-    for (let j = 0; j < cols; j++) {
-      const value = data[rowOffset + j]
-      if (value === 0) continue
-      const offset = j * classCount
-      for (let c = 0; c < classCount; c++) logits[c] += value * weights[offset + c]
-    }
+  blockLogits(rows: Int32Array, weights: Float64Array, classCount: number, logits: Float64Array): void {
+    multiplyGatheredRows(this.data, this.cols, rows, weights, classCount, logits)
   }
 
-  addOuter(row: number, residual: Float64Array, classCount: number, gradient: Float64Array): void {
-    const { data, cols } = this
-    const rowOffset = row * cols
-    if (classCount === 1) {
-      const scale = residual[0]
-      for (let j = 0; j < cols; j++) gradient[j] += data[rowOffset + j] * scale
-      return
-    }
-    for (let j = 0; j < cols; j++) {
-      const value = data[rowOffset + j]
-      if (value === 0) continue
-      const offset = j * classCount
-      for (let c = 0; c < classCount; c++) gradient[offset + c] += value * residual[c]
-    }
+  addBlockOuter(rows: Int32Array, residuals: Float64Array, classCount: number, gradient: Float64Array): void {
+    addGatheredOuter(this.data, this.cols, rows, residuals, classCount, gradient)
   }
 
   squaredNorms(): Float64Array {
@@ -133,22 +128,29 @@ class DenseDesign implements Design {
     const { data, cols } = this
     const norms = new Float64Array(this.rows)
     for (let row = 0; row < this.rows; row++) {
-      for (let j = row * cols; j < (row + 1) * cols; j++) norms[row] += data[j] * data[j]
+      let sum = 0
+      for (let j = row * cols; j < (row + 1) * cols; j++) sum += data[j] * data[j]
+      norms[row] = sum
     }
     this.norms = norms
     return norms
   }
 }
 
-/** Below this share of non-zeros a dense matrix trains faster compressed: each pass then skips no zeros. */
-const compressBelowDensity = 0.5
+/**
+ * Below this share of non-zeros a dense matrix trains faster compressed. Measured on MNIST's 5-fold
+ * cross-validation (CPU seconds): at 19% non-zeros, 1.08 compressed against 1.23 through the blocked dense
+ * products; at 46% (digits with pixel noise), 7.7 against 4.2.
+ */
+const compressBelowDensity = 0.25
 
 /** The matrix as CSR when few of its values are non-zero; undefined when the dense kernels are the faster ones. */
 function compressSparseRows(matrix: FeatureMatrix): SparseMatrix | undefined {
   const { data, rows, cols } = matrix
+  const enough = compressBelowDensity * data.length
   let nonZeroCount = 0
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) nonZeroCount++
-  if (nonZeroCount >= compressBelowDensity * data.length) return undefined
+  for (let i = 0; i < data.length && nonZeroCount < enough; i++) if (data[i] !== 0) nonZeroCount++
+  if (nonZeroCount >= enough) return undefined
   const indptr = new Int32Array(rows + 1)
   const indices = new Int32Array(nonZeroCount)
   const values = new Float32Array(nonZeroCount)
@@ -166,32 +168,40 @@ function compressSparseRows(matrix: FeatureMatrix): SparseMatrix | undefined {
 }
 
 /**
- * Wraps a dense or sparse matrix for the training and prediction kernels. Mostly-zero dense input (image pixels are
- * mostly background) is compressed once; the sums run over the same non-zeros in the same order either way.
+ * Wraps a dense or sparse matrix for the training and prediction kernels. Mostly-zero dense input (clean image
+ * pixels are mostly background) is compressed once; either form gives the same model up to rounding.
  */
 export function createDesign(matrix: FeatureMatrix | SparseMatrix): Design {
-  const trained = compactTrainingInput(matrix)
+  return designOfCompacted(compactTrainingInput(matrix))
+}
+
+/** Wraps input `compactTrainingInput` has already returned, as it is: each fold of a cross-validation does. */
+export function designOfCompacted(trained: FeatureMatrix | SparseMatrix): Design {
   return isSparseMatrix(trained) ? new SparseDesign(trained) : new DenseDesign(trained)
 }
 
 /**
  * The form the kernels train fastest on: mostly-zero dense input compressed to sparse rows, anything else as it
- * is. Training on either form gives the same model; callers that build several designs compact once.
+ * is. Callers that build several designs compact once and wrap the result with `designOfCompacted`.
  */
 export function compactTrainingInput(matrix: FeatureMatrix | SparseMatrix): FeatureMatrix | SparseMatrix {
   if (isSparseMatrix(matrix)) return matrix
   return compressSparseRows(matrix) ?? matrix
 }
 
-/** Turns logits into probabilities in place, subtracting the maximum first so `exp` cannot overflow. */
-export function softmaxInPlace(logits: Float64Array, classCount: number): void {
-  let max = logits[0]
-  for (let c = 1; c < classCount; c++) if (logits[c] > max) max = logits[c]
+/**
+ * Turns logits into probabilities in place, subtracting the maximum first so `exp` cannot overflow; `offset` picks
+ * one row of a block.
+ */
+export function softmaxInPlace(logits: Float64Array, classCount: number, offset = 0): void {
+  const end = offset + classCount
+  let max = logits[offset]
+  for (let c = offset + 1; c < end; c++) if (logits[c] > max) max = logits[c]
   let sum = 0
-  for (let c = 0; c < classCount; c++) {
+  for (let c = offset; c < end; c++) {
     const e = Math.exp(logits[c] - max)
     logits[c] = e
     sum += e
   }
-  for (let c = 0; c < classCount; c++) logits[c] /= sum
+  for (let c = offset; c < end; c++) logits[c] /= sum
 }

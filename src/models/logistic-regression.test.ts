@@ -156,6 +156,25 @@ describe('trainLogisticRegression', () => {
     }
   })
 
+  it('takes the same per-row steps in mini-batches: batches of 1 to 32 rows give nearly the same probabilities', () => {
+    const noisy = blobs(200, 8, 6, 2)
+    const held = blobs(100, 8, 7, 2)
+    const predict = (batchRows: number) =>
+      predictProbabilities(
+        trainLogisticRegression(noisy.x, noisy.labels, { batchRows, rng: createRng(4) }),
+        held.x,
+      )
+    const perRow = predict(1)
+    for (const batchRows of [8, 32]) {
+      const batched = predict(batchRows)
+      let meanDifference = 0
+      for (let i = 0; i < batched.data.length; i++)
+        meanDifference += Math.abs(batched.data[i] - perRow.data[i]) / batched.data.length
+      expect(meanDifference).toBeLessThan(0.02)
+      expect(accuracy(batched, held.labels)).toBeGreaterThanOrEqual(accuracy(perRow, held.labels) - 0.01)
+    }
+  })
+
   it('trains a binary model that is the symmetric two-class softmax optimum', () => {
     const binary = blobs(60, 3, 5, 2)
     const labels = binary.labels.map((label) => (label === 0 ? 0 : 1))

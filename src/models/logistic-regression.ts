@@ -20,6 +20,8 @@ export interface LogisticRegressionOptions {
   solver?: 'sgd' | 'lbfgs'
   /** Passes over the data of the 'sgd' solver; default 3. */
   epochs?: number
+  /** Rows per update of the 'sgd' solver; default 8. */
+  batchRows?: number
   /** First step of the 'sgd' solver in units of `1 / mean ‖x‖²`; default 2. */
   initialStep?: number
   /** Random source of the 'sgd' solver (row order); default seeded with 1. */
@@ -146,7 +148,12 @@ export function fitLogisticRegression(
   let converged = true
   if ((options.solver ?? 'sgd') === 'sgd') {
     const initialStep = (options.initialStep ?? DEFAULT_INITIAL_STEP) * (binary ? 2 : 1)
-    point = minimizeSoftmaxSgd(problem, { epochs: iterations, rng: options.rng ?? createRng(1), initialStep })
+    point = minimizeSoftmaxSgd(problem, {
+      epochs: iterations,
+      rng: options.rng ?? createRng(1),
+      initialStep,
+      batchRows: options.batchRows,
+    })
   } else {
     const start = new Float64Array((design.cols + 1) * parameterClasses)
     const result = minimizeLbfgs(createSoftmaxObjective(problem), start, {
@@ -176,18 +183,24 @@ export function trainLogisticRegression(
   return fitLogisticRegression(createDesign(x), labels, allRows(x.rows), classCount, options)
 }
 
+/** Rows per block of prediction: enough for the blocked products, small enough to stay in cache. */
+const predictionBlockRows = 64
+
 /** Class probabilities of the given rows, packed in their order (rows.length × classCount). */
 export function predictRows(model: LogisticModel, design: Design, rows: Int32Array): Float32Array {
   const { classCount } = model
   const out = new Float32Array(rows.length * classCount)
-  const logits = new Float64Array(classCount)
+  const logits = new Float64Array(predictionBlockRows * classCount)
   // The kernels see one array type only, so they stay monomorphic (and fast) across training and prediction.
   const weights = Float64Array.from(model.weights)
-  for (let position = 0; position < rows.length; position++) {
-    for (let c = 0; c < classCount; c++) logits[c] = model.bias[c]
-    design.addLogits(rows[position], weights, classCount, logits)
-    softmaxInPlace(logits, classCount)
-    for (let c = 0; c < classCount; c++) out[position * classCount + c] = logits[c]
+  for (let start = 0; start < rows.length; start += predictionBlockRows) {
+    const block = rows.subarray(start, start + predictionBlockRows)
+    design.blockLogits(block, weights, classCount, logits)
+    for (let t = 0; t < block.length; t++) {
+      for (let c = 0; c < classCount; c++) logits[t * classCount + c] += model.bias[c]
+      softmaxInPlace(logits, classCount, t * classCount)
+    }
+    out.set(logits.subarray(0, block.length * classCount), start * classCount)
   }
   return out
 }

@@ -1,17 +1,24 @@
 import type { Rng } from '../util/rng.js'
 import { shuffledIndices } from '../util/rng.js'
-import { softmaxInPlace } from './design.js'
-import { parameterView, type SoftmaxProblem } from './softmax-objective.js'
+import { blockProbabilities, type SoftmaxProblem } from './softmax-objective.js'
 
 export interface SgdOptions {
   epochs: number
   rng: Rng
   /** Step size at the start, in units of `1 / mean ‖x‖²`. */
   initialStep: number
+  /** Rows per update; default `DEFAULT_BATCH_ROWS`. */
+  batchRows?: number
 }
 
 /** The step never decays below this fraction of the first one, so the last rows still count. */
 const MIN_STEP_FRACTION = 0.02
+
+/**
+ * Rows per update by default, a multiple of the products' row tile. Measured on MNIST's 5-fold cross-validation:
+ * accuracy 0.913 and log-loss 0.314 for batches of 1 to 32 rows; 64 raised the log-loss to 0.316.
+ */
+const DEFAULT_BATCH_ROWS = 8
 
 function shuffleInPlace(order: Int32Array, rng: Rng): void {
   for (let i = order.length - 1; i > 0; i--) {
@@ -34,18 +41,23 @@ function means(problem: SoftmaxProblem, norms: Float64Array): { weight: number; 
 }
 
 /**
- * Per-row stochastic gradient descent on the softmax objective, the step decaying linearly over the planned epochs
- * (measured: 3 epochs match 5 of a `1/t` schedule). The L2 shrinkage lives in one global scale factor
- * (`W = scale · V`, after Bottou), so a step touches only the row's non-zeros. Returns the parameters packed like
- * the softmax objective's.
+ * Mini-batch stochastic gradient descent on the softmax objective, the step decaying linearly over the planned
+ * epochs (measured: 3 epochs match 5 of a `1/t` schedule). Each batch is two blocked products (logits, then the
+ * update), and every row of it moves the weights by the step a row of per-row SGD would, so the schedule is the
+ * same in rows whatever the batch size. The L2 shrinkage lives in one global scale factor (`W = scale · V`, after
+ * Bottou), so an update touches only the batch's non-zeros. Returns the parameters packed like the softmax
+ * objective's.
  */
 export function minimizeSoftmaxSgd(problem: SoftmaxProblem, options: SgdOptions): Float64Array {
   const { design, labels, rows, classCount, parameterClasses, rowWeights, l2 } = problem
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
+  const skipped = classCount - parameterClasses
   const weightCount = design.cols * parameterClasses
   const unscaled = new Float64Array(weightCount)
   const bias = new Float64Array(parameterClasses)
-  const probabilities = new Float64Array(classCount)
-  const parameterPart = parameterView(probabilities, problem)
+  const logits = new Float64Array(batchRows * parameterClasses)
+  const probabilities = new Float64Array(batchRows * classCount)
+  const rowSteps = new Float64Array(batchRows)
   const norms = design.squaredNorms()
   const mean = means(problem, norms)
   const baseStep = options.initialStep / Math.max(mean.norm, 1e-12)
@@ -54,23 +66,33 @@ export function minimizeSoftmaxSgd(problem: SoftmaxProblem, options: SgdOptions)
   let scale = 1
   let stepCount = 0
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (let position = 0; position < order.length; position++) {
-      const row = order[position]
-      const step = baseStep * Math.max(MIN_STEP_FRACTION, 1 - stepCount++ / totalSteps)
-      // Long rows (outliers, poison) and heavily weighted ones get a capped step so one update cannot overshoot.
-      const rowStep = Math.min((step * rowWeights[row]) / mean.weight, (2 * options.initialStep) / norms[row])
-      if (!(rowStep > 0)) continue
-      probabilities.fill(0)
-      design.addLogits(row, unscaled, parameterClasses, parameterPart)
-      for (let c = 0; c < parameterClasses; c++) parameterPart[c] = parameterPart[c] * scale + bias[c]
-      softmaxInPlace(probabilities, classCount)
-      probabilities[labels[row]] -= 1
-      scale *= 1 - Math.min(step * l2, 0.5)
-      for (let c = 0; c < parameterClasses; c++) {
-        bias[c] -= rowStep * parameterPart[c]
-        parameterPart[c] *= -rowStep / scale
+    for (let start = 0; start < order.length; start += batchRows) {
+      const batch = order.subarray(start, start + batchRows)
+      design.blockLogits(batch, unscaled, parameterClasses, logits)
+      blockProbabilities(problem, batch.length, logits, scale, bias, probabilities)
+      const step = baseStep * Math.max(MIN_STEP_FRACTION, 1 - stepCount / totalSteps)
+      stepCount += batch.length
+      let stepped = 0
+      for (let t = 0; t < batch.length; t++) {
+        const row = batch[t]
+        // Long rows (outliers, poison) and heavily weighted ones get a capped step so one row cannot overshoot.
+        const rowStep = Math.min(
+          (step * rowWeights[row]) / mean.weight,
+          (2 * options.initialStep) / norms[row],
+        )
+        rowSteps[t] = rowStep > 0 ? rowStep : 0
+        if (rowStep > 0) stepped++
       }
-      design.addOuter(row, parameterPart, parameterClasses, unscaled)
+      scale *= (1 - Math.min(step * l2, 0.5)) ** stepped
+      for (let t = 0; t < batch.length; t++) {
+        probabilities[t * classCount + labels[batch[t]]] -= 1
+        for (let c = 0; c < parameterClasses; c++) {
+          const residual = probabilities[t * classCount + skipped + c]
+          bias[c] -= rowSteps[t] * residual
+          logits[t * parameterClasses + c] = (-rowSteps[t] / scale) * residual
+        }
+      }
+      design.addBlockOuter(batch, logits, parameterClasses, unscaled)
       if (scale < 1e-9) {
         for (let i = 0; i < weightCount; i++) unscaled[i] *= scale
         scale = 1

@@ -18,40 +18,67 @@ export interface SoftmaxProblem {
   readonly l2: number
 }
 
-/** The part of the logits or residuals that carries parameters, as a view of the full per-class array. */
-export function parameterView(perClass: Float64Array, problem: SoftmaxProblem): Float64Array {
-  return perClass.subarray(problem.classCount - problem.parameterClasses)
+/** Rows per block of the full-batch objective: enough for the blocked products, small enough to stay in cache. */
+const objectiveBlockRows = 64
+
+/**
+ * Class probabilities (rows × classCount) of a block from its parameter logits (rows × parameterClasses), with
+ * `bias` added and the logits multiplied by `scale` first; class 0's logit is 0 when only the others have parameters.
+ */
+export function blockProbabilities(
+  problem: SoftmaxProblem,
+  rowCount: number,
+  logits: Float64Array,
+  scale: number,
+  bias: Float64Array,
+  probabilities: Float64Array,
+): void {
+  const { classCount, parameterClasses } = problem
+  const skipped = classCount - parameterClasses
+  for (let t = 0; t < rowCount; t++) {
+    const out = t * classCount
+    for (let c = 0; c < skipped; c++) probabilities[out + c] = 0
+    for (let c = 0; c < parameterClasses; c++)
+      probabilities[out + skipped + c] = logits[t * parameterClasses + c] * scale + bias[c]
+    softmaxInPlace(probabilities, classCount, out)
+  }
 }
 
 /**
  * Weighted mean cross-entropy plus `l2 / 2 · ‖W‖²`, with its gradient: the convex objective of multinomial
- * logistic regression.
+ * logistic regression, evaluated a block of rows at a time.
  */
 export function createSoftmaxObjective(problem: SoftmaxProblem): Objective {
   const { design, labels, rows, classCount, parameterClasses, rowWeights, l2 } = problem
   const weightCount = design.cols * parameterClasses
+  const skipped = classCount - parameterClasses
   let totalWeight = 0
   for (let position = 0; position < rows.length; position++) totalWeight += rowWeights[rows[position]]
-  const probabilities = new Float64Array(classCount)
-  const parameterPart = parameterView(probabilities, problem)
+  const logits = new Float64Array(objectiveBlockRows * parameterClasses)
+  const probabilities = new Float64Array(objectiveBlockRows * classCount)
   return (params, gradient) => {
     gradient.fill(0)
+    const weights = params.subarray(0, weightCount)
+    const bias = params.subarray(weightCount)
     let loss = 0
-    for (let position = 0; position < rows.length; position++) {
-      const row = rows[position]
-      probabilities.fill(0)
-      for (let c = 0; c < parameterClasses; c++) parameterPart[c] = params[weightCount + c]
-      design.addLogits(row, params, parameterClasses, parameterPart)
-      softmaxInPlace(probabilities, classCount)
-      const label = labels[row]
-      const rowWeight = rowWeights[row] / totalWeight
-      loss -= rowWeight * Math.log(Math.max(probabilities[label], 1e-300))
-      probabilities[label] -= 1
-      for (let c = 0; c < parameterClasses; c++) {
-        parameterPart[c] *= rowWeight
-        gradient[weightCount + c] += parameterPart[c]
+    for (let start = 0; start < rows.length; start += objectiveBlockRows) {
+      const block = rows.subarray(start, start + objectiveBlockRows)
+      design.blockLogits(block, weights, parameterClasses, logits)
+      blockProbabilities(problem, block.length, logits, 1, bias, probabilities)
+      for (let t = 0; t < block.length; t++) {
+        const row = block[t]
+        const label = labels[row]
+        const rowWeight = rowWeights[row] / totalWeight
+        loss -= rowWeight * Math.log(Math.max(probabilities[t * classCount + label], 1e-300))
+        probabilities[t * classCount + label] -= 1
+        // The residuals of the parameter classes, weighted, overwrite the block's logits.
+        for (let c = 0; c < parameterClasses; c++) {
+          const residual = rowWeight * probabilities[t * classCount + skipped + c]
+          logits[t * parameterClasses + c] = residual
+          gradient[weightCount + c] += residual
+        }
       }
-      design.addOuter(row, parameterPart, parameterClasses, gradient)
+      design.addBlockOuter(block, logits, parameterClasses, gradient)
     }
     let squaredNorm = 0
     for (let i = 0; i < weightCount; i++) {
