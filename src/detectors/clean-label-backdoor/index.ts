@@ -8,7 +8,6 @@ import {
   crossFittedScores,
   otherClassSpread,
   projectRows,
-  refineTowardTail,
   robustScores,
   whitenRows,
   widestGap,
@@ -133,10 +132,8 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
       fewest,
     )
     const gap = widestGap(heldOut.scores, fewest).width
-    // The test rests on held-out scores; the carriers are then scored along that direction turned toward what the
-    // far records of the whole class share, so that a direction that found the pattern in one half scores both.
-    const direction = refineTowardTail(whitened, rows.length, features.cols, heldOut.direction, fewest)
-    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0])
+    // The test rests on held-out scores; the carriers are scored along the direction that found the pattern.
+    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [heldOut.direction])[0])
     return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap }]
   })
 }

@@ -139,13 +139,9 @@ export function leadingDirections(
     Float64Array.from({ length: cols }, () => rng.normal()),
   )
   orthonormalise(directions)
-  // An evenly spaced sample finds the directions as well as the whole class: a pattern keeps its share in it.
-  const sample = Math.min(count, fitRows)
-  const fitted = new Float32Array(sample * cols)
-  for (let index = 0; index < sample; index++) {
-    const row = Math.floor((index * count) / sample)
-    fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)
-  }
+  const positions = evenSample(count)
+  const sample = positions.length
+  const fitted = pickRows(whitened, cols, positions)
   for (let iteration = 0; iteration < iterations; iteration++) {
     const coordinates = projectRows(fitted, sample, cols, directions)
     directions.forEach((direction, index) => {
@@ -194,6 +190,15 @@ function addWeightedRows(rows: Float32Array, cols: number, weights: Float64Array
 const fitRows = 300
 
 /**
+ * Positions of at most `fitRows` of `count` rows, evenly spaced: such a sample finds the directions as well as the
+ * whole class, for a pattern keeps its share in it.
+ */
+function evenSample(count: number): number[] {
+  const sample = Math.min(count, fitRows)
+  return Array.from({ length: sample }, (_, index) => Math.floor((index * count) / sample))
+}
+
+/**
  * Rounds of moving a direction onto the records far out along it, or, when none are, onto those beyond its widest
  * gap.
  */
@@ -225,7 +230,7 @@ function pullToward(whitened: Float32Array, count: number, cols: number, far: Ui
  * none there, for those beyond the widest gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
  * it. Returned oriented so the far-out side is positive.
  */
-export function refineTowardTail(
+function refineTowardTail(
   whitened: Float32Array,
   count: number,
   cols: number,
@@ -367,7 +372,7 @@ function pickRows(whitened: Float32Array, cols: number, positions: readonly numb
  * scores there leave the widest gap, and the other way round. A direction fitted on a few records in many features
  * can always be turned to set some of them apart; only a pattern sets apart records it was not fitted on, so a
  * clean class, small or large, keeps a narrow gap. Also returns the direction that left the widest gap on its
- * held-out half.
+ * held-out half, turned toward what the class's far records share, to score the carriers along.
  */
 export function crossFittedScores(
   whitened: Float32Array,
@@ -410,5 +415,15 @@ export function crossFittedScores(
     })
     if (best.width > widest.width) widest = best
   })
-  return { scores, direction: widest.direction }
+  // Turned once more toward what the far records of the whole class share, so that a direction that found the
+  // pattern in one half scores both.
+  const positions = evenSample(count)
+  const direction = refineTowardTail(
+    pickRows(whitened, cols, positions),
+    positions.length,
+    cols,
+    widest.direction,
+    fewest,
+  )
+  return { scores, direction }
 }
