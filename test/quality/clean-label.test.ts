@@ -31,28 +31,53 @@ const unseenPatterns = {
 } as const
 
 /**
- * One scan per case: the image variant, the pattern on 15% of one class, and whether the whole default scan runs
- * or the clean-label-backdoor detector alone (cheaper, and the detector must find the pattern by itself).
+ * One scan per case: the image variant, the pattern on 15% of the `target` class, and
+ * whether the whole default scan runs or the clean-label-backdoor detector alone (cheaper, and the detector must find
+ * the pattern by itself).
  */
 const backdoorCases: {
   variant: string
   data: () => Dataset
   pattern: keyof typeof unseenPatterns | 'SIG'
   whole: boolean
+  target: number
 }[] = [
-  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'patch', whole: false },
-  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'blend', whole: false },
-  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'sine of 3 cycles', whole: false },
-  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'SIG', whole: true },
-  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'patch', whole: false },
-  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false },
-  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'patch', whole: true },
-  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'blend', whole: true },
-  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'sine of 3 cycles', whole: false },
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'patch', whole: false, target: 1 },
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'blend', whole: false, target: 1 },
+  { variant: '28×28', data: () => mnistDataset(3000), pattern: 'sine of 3 cycles', whole: false, target: 1 },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'SIG', whole: true, target: 1 },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'patch', whole: false, target: 1 },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false, target: 1 },
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'patch', whole: true, target: 1 },
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'blend', whole: true, target: 1 },
+  {
+    variant: '8×8',
+    data: () => zooDataset('digits-8'),
+    pattern: 'sine of 3 cycles',
+    whole: false,
+    target: 1,
+  },
+  // Class 2: wider, more varied digits; in the imbalanced set a class of 419 among classes of 1,000 down to 20.
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'SIG', whole: false, target: 2 },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false, target: 2 },
+  {
+    variant: '28×28 imbalanced',
+    data: () => zooDataset('imbalanced-digits'),
+    pattern: 'SIG',
+    whole: false,
+    target: 2,
+  },
+  {
+    variant: '28×28 imbalanced',
+    data: () => zooDataset('imbalanced-digits'),
+    pattern: 'patch',
+    whole: false,
+    target: 2,
+  },
 ]
 
 describe.each(backdoorCases)(
-  'a label-consistent $pattern on 15% of one class of $variant digits',
+  'a label-consistent $pattern on 15% of class $target of $variant digits',
   (testCase) => {
     let dataset: Dataset
     let poisoned: Uint8Array
@@ -63,7 +88,7 @@ describe.each(backdoorCases)(
       const run = applyAttack(
         'label-consistent',
         dataset,
-        { target: dataset.labels!.classes[1], ...params },
+        { target: dataset.labels!.classes[testCase.target], ...params },
         1,
       )
       expect(run.dataset.labels!.codes).toEqual(dataset.labels!.codes)
@@ -82,7 +107,7 @@ describe.each(backdoorCases)(
     it.runIf(!testCase.whole)('comes back as a picture of the class’s carriers in the image’s shape', () => {
       const info = report.detectors[0].info as unknown as PatternInfo
       const [found] = info.patterns
-      expect(found.label).toBe(dataset.labels!.classes[1])
+      expect(found.label).toBe(dataset.labels!.classes[testCase.target])
       const { width, height } = dataset.imageShape!
       expect(found.pattern).toHaveLength(height)
       expect(found.pattern.every((row) => row.length === width)).toBe(true)
@@ -105,14 +130,18 @@ describe.each(backdoorCases)(
  * scans it runs anyway.
  */
 
-/** The feature-collision bar: 60 poisons, AP ≥ 0.80, on MNIST and the two smaller image variants. */
-const collisionCases: { name: ZooName }[] = [
-  { name: 'mnist-28' },
-  { name: 'digits-14' },
-  { name: 'digits-8' },
+/**
+ * The feature-collision bar: 60 poisons, AP ≥ 0.80, on MNIST and the two smaller image variants. Where the collision
+ * got close to its target (not on MNIST with this seed, where it moves the poisons only about halfway), the record
+ * reported is the planted target.
+ */
+const collisionCases: { name: ZooName; findsTarget: boolean }[] = [
+  { name: 'mnist-28', findsTarget: false },
+  { name: 'digits-14', findsTarget: true },
+  { name: 'digits-8', findsTarget: true },
 ]
 
-describe.each(collisionCases)('60 feature-collision poisons in $name', ({ name }) => {
+describe.each(collisionCases)('60 feature-collision poisons in $name', ({ name, findsTarget }) => {
   let run: ReturnType<typeof applyAttack>
   let poisoned: Uint8Array
   let report: ScanReport
@@ -139,6 +168,7 @@ describe.each(collisionCases)('60 feature-collision poisons in $name', ({ name }
     expect(collisions[0].records).toBeGreaterThanOrEqual(50)
     const targetRow = run.dataset.ids.indexOf(collisions[0].target)
     expect(run.dataset.labels!.classes[run.dataset.labels!.codes[targetRow]]).not.toBe(run.info.base)
+    if (findsTarget) expect(collisions[0].target).toBe(run.info.targetId)
     const findings = report.records.flatMap((record) =>
       record.findings.filter((finding) => finding.detector === 'feature-collision'),
     )

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
 import {
   columnMedians,
+  crossFittedScores,
   leadingDirections,
   otherClassSpread,
   projectRows,
@@ -55,6 +56,19 @@ describe('clean-label-backdoor scores', () => {
     const planted = classZeroDirections(45).scores.map((scores) => widestGap(scores, 5).width)
     const clean = classZeroDirections(0).scores.map((scores) => widestGap(scores, 5).width)
     expect(Math.max(...clean) * 5).toBeLessThan(Math.max(...planted))
+  })
+
+  it('sets the carriers apart along directions fitted without them, and a clean class not at all', () => {
+    const heldOutGap = (planted: number) => {
+      const { features, codes } = twoClasses(planted)
+      const spreads = otherClassSpread(features, codes, 2, 0.02)
+      const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
+      const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
+      return widestGap(crossFittedScores(whitened, rows.length, features.cols, 4, 0, 6).scores, 6)
+    }
+    const planted = heldOutGap(45)
+    expect(planted.beyond).toBe(45)
+    expect(heldOutGap(0).width * 5).toBeLessThan(planted.width)
   })
 
   it('measures each class against the others’ spread, floored for silent features', () => {

@@ -139,13 +139,9 @@ export function leadingDirections(
     Float64Array.from({ length: cols }, () => rng.normal()),
   )
   orthonormalise(directions)
-  // An evenly spaced sample finds the directions as well as the whole class: a pattern keeps its share in it.
-  const sample = Math.min(count, fitRows)
-  const fitted = new Float32Array(sample * cols)
-  for (let index = 0; index < sample; index++) {
-    const row = Math.floor((index * count) / sample)
-    fitted.set(whitened.subarray(row * cols, (row + 1) * cols), index * cols)
-  }
+  const positions = evenSample(count)
+  const sample = positions.length
+  const fitted = pickRows(whitened, cols, positions)
   for (let iteration = 0; iteration < iterations; iteration++) {
     const coordinates = projectRows(fitted, sample, cols, directions)
     directions.forEach((direction, index) => {
@@ -192,6 +188,15 @@ function addWeightedRows(rows: Float32Array, cols: number, weights: Float64Array
 
 /** Records of a class that the directions are fitted on at most. */
 const fitRows = 300
+
+/**
+ * Positions of at most `fitRows` of `count` rows, evenly spaced: such a sample finds the directions as well as the
+ * whole class, for a pattern keeps its share in it.
+ */
+function evenSample(count: number): number[] {
+  const sample = Math.min(count, fitRows)
+  return Array.from({ length: sample }, (_, index) => Math.floor((index * count) / sample))
+}
 
 /**
  * Rounds of moving a direction onto the records far out along it, or, when none are, onto those beyond its widest
@@ -350,4 +355,75 @@ export function widestGap(scores: Float64Array, fewest: number): { width: number
   for (let index = start + 1; index <= start + strays; index++)
     if (sorted[index] - sorted[index + 1] > sorted[edge] - sorted[edge + 1]) edge = index
   return { width, beyond: edge + 1 }
+}
+
+/** The rows of `whitened` at the given positions, as a dense matrix of their own. */
+function pickRows(whitened: Float32Array, cols: number, positions: readonly number[]): Float32Array {
+  const out = new Float32Array(positions.length * cols)
+  positions.forEach((position, index) => {
+    out.set(whitened.subarray(position * cols, (position + 1) * cols), index * cols)
+  })
+  return out
+}
+
+/**
+ * Every record's robust z-score along a direction found without it: the class is split in two halves, the
+ * directions are fitted on one half (see `leadingDirections`) and the other half is scored along the one whose
+ * scores there leave the widest gap, and the other way round. A direction fitted on a few records in many features
+ * can always be turned to set some of them apart; only a pattern sets apart records it was not fitted on, so a
+ * clean class, small or large, keeps a narrow gap. Also returns the direction that left the widest gap on its
+ * held-out half, turned toward what the class's far records share, to score the carriers along.
+ */
+export function crossFittedScores(
+  whitened: Float32Array,
+  count: number,
+  cols: number,
+  directionCount: number,
+  seed: number,
+  fewest: number,
+): { scores: Float64Array; direction: Float64Array } {
+  const halves = [0, 1].map((half) =>
+    Array.from({ length: count }, (_, index) => index).filter((index) => index % 2 === half),
+  )
+  // Each half holds about half the carriers.
+  const fewestHeld = Math.max(2, fewest >> 1)
+  const scores = new Float64Array(count)
+  let widest: { width: number; direction: Float64Array } = { width: -1, direction: new Float64Array(cols) }
+  halves.forEach((fitted, half) => {
+    const held = halves[1 - half]
+    const heldRows = pickRows(whitened, cols, held)
+    const directions = leadingDirections(
+      pickRows(whitened, cols, fitted),
+      fitted.length,
+      cols,
+      directionCount,
+      seed + half,
+      fewestHeld,
+    )
+    let best: { width: number; scores: Float64Array; direction: Float64Array } = {
+      width: -1,
+      scores: new Float64Array(held.length),
+      direction: directions[0],
+    }
+    projectRows(heldRows, held.length, cols, directions).forEach((coordinates, index) => {
+      const heldScores = robustScores(coordinates)
+      const width = widestGap(heldScores, fewestHeld).width
+      if (width > best.width) best = { width, scores: heldScores, direction: directions[index] }
+    })
+    held.forEach((index, position) => {
+      scores[index] = best.scores[position]
+    })
+    if (best.width > widest.width) widest = best
+  })
+  // Turned once more toward what the far records of the whole class share, so that a direction that found the
+  // pattern in one half scores both.
+  const positions = evenSample(count)
+  const direction = refineTowardTail(
+    pickRows(whitened, cols, positions),
+    positions.length,
+    cols,
+    widest.direction,
+    fewest,
+  )
+  return { scores, direction }
 }

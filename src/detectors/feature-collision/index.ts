@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import type { Detector } from '../types.js'
+import type { Detector, DetectorInput } from '../types.js'
 import {
+  convergenceTarget,
   type FocalInstance,
   fitGroupSizes,
   focalInstances,
@@ -126,25 +127,30 @@ interface Outputs {
 /** Flags a tested collision's members with why, and describes it for `info` and the verdict. */
 function flagCollision(
   outputs: Outputs,
-  ids: readonly string[],
-  labels: LabelColumn,
+  input: DetectorInput,
   { members, focal, pValue }: Collision,
   k: number,
 ) {
+  const labels = input.labels!
+  const ids = input.ids
   const own = labels.classes[labels.codes[members[0]]]
-  const other = labels.classes[labels.codes[focal.row]]
-  const target = ids[focal.row]
+  const converged = input.features ? convergenceTarget(input.features, labels.codes, members) : -1
+  const targetRow = converged >= 0 ? converged : focal.row
+  const other = labels.classes[labels.codes[targetRow]]
+  const target = ids[targetRow]
+  const crowded = ids[focal.row]
   for (const row of members) {
     outputs.suspicion[row] = Math.max(outputs.suspicion[row], 1 - pValue)
     outputs.flagged[row] = 1
     outputs.explanations[row] =
-      `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class and crowd ` +
-      `around record ${target} (labelled ${other}), ${focal.members} of its ${k} nearest neighbours: ` +
+      `labelled ${own}, one of ${members.length} records of ${own} that sit apart from their class, crowd ` +
+      `${focal.members} of the ${k} nearest neighbours of record ${crowded} ` +
+      `(labelled ${labels.classes[labels.codes[focal.row]]}) and converge on record ${target} (labelled ${other}): ` +
       `a feature collision aimed at ${target}`
   }
   const records = members.length
   return {
-    found: { label: own, records, target, targetLabel: other, crowding: focal.members, pValue },
+    found: { label: own, records, target, targetLabel: other, crowded, crowding: focal.members, pValue },
     attack: {
       kind: 'clean_label' as const,
       description: `${records} records labelled ${own} collide with record ${target} (labelled ${other})`,
@@ -163,7 +169,9 @@ function flagCollision(
  * another class whose neighbourhood holds most of its members is the instance it crowds around; a collision is
  * called when the crowd outnumbers every label among that instance's other neighbours (Deep k-NN read from the
  * target's side: the instance would now be taken for the group's label) and is far larger than the crowds the other
- * detached groups of the same data gather (a power law fitted without it). The instance is reported as the target.
+ * detached groups of the same data gather (a power law fitted without it). The target reported is the record the
+ * poisons converge on (see `convergenceTarget`): a collision that moved them only part of the way leaves them
+ * crowding records short of it.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
  * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
@@ -197,7 +205,7 @@ export const featureCollisionDetector: Detector<Params> = {
       if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, members, focal)) continue
       datasetPValue = Math.min(datasetPValue, pValue)
       if (pValue < params.significance) {
-        const reported = flagCollision(outputs, input.ids, labels, collision, k)
+        const reported = flagCollision(outputs, input, collision, k)
         found.push(reported.found)
         attacks.push(reported.attack)
         continue

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { createRng } from '../../util/rng.js'
 import {
+  convergenceTarget,
   fitGroupSizes,
   focalInstances,
   groupSizePValue,
@@ -64,5 +66,35 @@ describe('feature-collision groups', () => {
       const fromFit = groupSizePValueFrom(size, leaveOutSize(fit, size), sizes.length)
       expect(fromFit).toBeCloseTo(groupSizePValue(size, others, sizes.length), 12)
     })
+  })
+})
+
+describe('convergenceTarget', () => {
+  /**
+   * Class 0 around the origin and class 1 around (3, …, 3) in the first 12 of 16 features (the other 4 are faint
+   * noise in both, as trailing principal components are); 20 records of class 0 are moved 80% of the way toward one
+   * record of class 1 in the first 12 features only, as a collision in a learned feature space would.
+   */
+  function collided(target: number) {
+    const rng = createRng(4)
+    const rows = 400
+    const cols = 16
+    const codes = Int32Array.from({ length: rows }, (_, row) => (row < 200 ? 0 : 1))
+    const data = Float32Array.from({ length: rows * cols }, (_, cell) =>
+      cell % cols >= 12 ? 0.2 * rng.normal() : (Math.floor(cell / cols) < 200 ? 0 : 3) + rng.normal(),
+    )
+    const members = Int32Array.from({ length: 20 }, (_, index) => index)
+    for (const row of members)
+      for (let col = 0; col < 12; col++)
+        data[row * cols + col] =
+          0.2 * data[row * cols + col] + 0.8 * data[target * cols + col] + 0.1 * rng.normal()
+    return { features: { data, rows, cols }, codes, members }
+  }
+
+  it('finds the record of the other class the moved records converge on, though they stop short of it', () => {
+    for (const target of [210, 333, 399]) {
+      const { features, codes, members } = collided(target)
+      expect(convergenceTarget(features, codes, members)).toBe(target)
+    }
   })
 })

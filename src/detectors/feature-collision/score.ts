@@ -1,3 +1,4 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 
 /** Union–find over rows, with path halving. */
@@ -125,4 +126,73 @@ export function focalInstances(
     }
   }
   return focal
+}
+
+/** Per feature, the mean and variance of some rows. */
+function moments(
+  features: FeatureMatrix,
+  rows: readonly number[],
+): { mean: Float64Array; variance: Float64Array } {
+  const { data, cols } = features
+  const mean = new Float64Array(cols)
+  const variance = new Float64Array(cols)
+  for (const row of rows)
+    for (let col = 0; col < cols; col++) mean[col] += data[row * cols + col] / rows.length
+  for (const row of rows)
+    for (let col = 0; col < cols; col++)
+      variance[col] += (data[row * cols + col] - mean[col]) ** 2 / rows.length
+  return { mean, variance }
+}
+
+/** Keeps a feature's weight finite where the poisons agree exactly: a thousandth of their mean variance. */
+const varianceFloor = 1e-3
+
+/**
+ * The record a collision aims at: poisons are moved from their class toward the target in the features a model
+ * reads, so there they agree far more than their class does, and their centre lies between the class's centre and
+ * the target. Each feature is weighted by how much tighter the poisons are than the rest of their class (the class's
+ * variance over theirs), and the target is the record of another label nearest, in those weights, to the ray from
+ * the class's centre through the poisons' centre, beyond the poisons; the features the collision did not act on, where
+ * the poisons vary as their class does, count for little.
+ * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
+ */
+export function convergenceTarget(features: FeatureMatrix, codes: Int32Array, members: Int32Array): number {
+  const { data, rows, cols } = features
+  const label = codes[members[0]]
+  const memberSet = new Set(members)
+  const rest: number[] = []
+  for (let row = 0; row < rows; row++) if (codes[row] === label && !memberSet.has(row)) rest.push(row)
+  const poisons = moments(features, Array.from(members))
+  if (rest.length === 0) return -1
+  const own = moments(features, rest)
+  let meanVariance = 0
+  for (const value of poisons.variance) meanVariance += value / cols
+  const scale = Float64Array.from(poisons.variance, (value, col) =>
+    Math.sqrt(own.variance[col] / (value + varianceFloor * meanVariance + Number.MIN_VALUE)),
+  )
+  const along = Float64Array.from(scale, (weight, col) => (poisons.mean[col] - own.mean[col]) * weight)
+  let squares = 0
+  for (const value of along) squares += value * value
+  const length = Math.sqrt(squares) || 1
+  for (let col = 0; col < cols; col++) along[col] /= length
+  const offset = new Float64Array(cols)
+  let best = -1
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (let row = 0; row < rows; row++) {
+    if (codes[row] < 0 || codes[row] === label) continue
+    let projection = 0
+    for (let col = 0; col < cols; col++) {
+      offset[col] = (data[row * cols + col] - poisons.mean[col]) * scale[col]
+      projection += offset[col] * along[col]
+    }
+    // Only beyond the poisons' centre: the target lies ahead of them, not behind in their own class.
+    const ahead = Math.max(0, projection)
+    let distance = 0
+    for (let col = 0; col < cols; col++) distance += (offset[col] - ahead * along[col]) ** 2
+    if (distance < bestDistance) {
+      bestDistance = distance
+      best = row
+    }
+  }
+  return best
 }
