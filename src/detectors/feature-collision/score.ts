@@ -110,13 +110,15 @@ export function focalInstances(
 ): Map<number, FocalInstance> {
   const focal = new Map<number, FocalInstance>()
   const counts = new Map<number, number>()
+  // Each row's group when it is one of `groups`, else -1: one array read per neighbour instead of a set lookup.
+  const testedGroupOf = Int32Array.from(groupOf, (group) => (groups.has(group) ? group : -1))
   for (let row = 0; row < graph.rows; row++) {
     if (codes[row] < 0) continue
     counts.clear()
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
-      const group = groupOf[neighbour]
-      if (!groups.has(group) || codes[neighbour] === codes[row]) continue
+      const group = testedGroupOf[neighbour]
+      if (group < 0 || codes[neighbour] === codes[row]) continue
       counts.set(group, (counts.get(group) ?? 0) + 1)
     }
     for (const [group, count] of counts) {
