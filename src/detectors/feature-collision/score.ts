@@ -109,22 +109,35 @@ export function focalInstances(
   groupOf: Int32Array,
   groups: ReadonlySet<number>,
 ): Map<number, FocalInstance> {
-  const focal = new Map<number, FocalInstance>()
-  const counts = new Map<number, number>()
+  // Group ids are row numbers, so typed arrays indexed by row stand in for maps: on a million rows, map entries
+  // for hundreds of thousands of groups cost far more than the pass over the graph itself.
+  const testedGroupOf = Int32Array.from(groupOf, (group) => (groups.has(group) ? group : -1))
+  const crowd = new Int32Array(graph.rows)
+  const bestRow = new Int32Array(graph.rows).fill(-1)
+  const bestMembers = new Int32Array(graph.rows)
+  const touched = new Int32Array(graph.k)
   for (let row = 0; row < graph.rows; row++) {
     if (codes[row] < 0) continue
-    counts.clear()
+    let touchedCount = 0
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
-      const group = groupOf[neighbour]
-      if (!groups.has(group) || codes[neighbour] === codes[row]) continue
-      counts.set(group, (counts.get(group) ?? 0) + 1)
+      const group = testedGroupOf[neighbour]
+      if (group < 0 || codes[neighbour] === codes[row]) continue
+      if (crowd[group]++ === 0) touched[touchedCount++] = group
     }
-    for (const [group, count] of counts) {
-      const best = focal.get(group)
-      if (!best || count > best.members) focal.set(group, { row, members: count })
+    for (let index = 0; index < touchedCount; index++) {
+      const group = touched[index]
+      if (bestRow[group] < 0 || crowd[group] > bestMembers[group]) {
+        bestRow[group] = row
+        bestMembers[group] = crowd[group]
+      }
+      crowd[group] = 0
     }
   }
+  const focal = new Map<number, FocalInstance>()
+  bestRow.forEach((row, group) => {
+    if (row >= 0) focal.set(group, { row, members: bestMembers[group] })
+  })
   return focal
 }
 

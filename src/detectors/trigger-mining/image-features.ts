@@ -263,26 +263,38 @@ export function extractImageFeatures(
   const levels = quantisePixels(pixels, scale)
   const backgroundLevel = mostCommonLevel(levels)
   const levelCounts = countPixelLevels(levels, rows, cols)
-  const { counts: windowCounts, kept } = countWindowBuckets(levels, rows, shape, backgroundLevel)
-  const inRange = (carriers: number) => carriers >= minRows && carriers <= maxCarriers
+  const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
   const windowOffset = cols * pixelLevels
-  const builder = new IncidenceBuilder(rows, windowOffset + (1 << windowBucketBits))
+  const carrierCounts = new Int32Array(windowOffset + windowCounts.length)
+  // One byte per feature for the per-pixel test: the counts themselves are four times as far apart in memory.
+  const candidate = new Uint8Array(carrierCounts.length)
+  const keep = (feature: number, carriers: number) => {
+    if (carriers < minRows || carriers > maxCarriers) return
+    carrierCounts[feature] = carriers
+    candidate[feature] = 1
+  }
+  for (let feature = 0; feature < windowOffset; feature++) {
+    // A pixel left at the background level is the absence of a stroke, not something written into the image.
+    if (feature % pixelLevels !== backgroundLevel) keep(feature, levelCounts[feature])
+  }
+  for (let bucket = 0; bucket < windowCounts.length; bucket++)
+    keep(windowOffset + bucket, windowCounts[bucket])
+  const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
   const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0; pixel < cols; pixel++) {
-      const level = levels[row * cols + pixel]
-      // A pixel left at the background level is the absence of a stroke, not something written into the image.
-      if (level === backgroundLevel) continue
-      const feature = pixel * pixelLevels + level
-      if (inRange(levelCounts[feature])) builder.addNew(feature)
+      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+      if (candidate[feature] === 1) builder.addNew(feature)
     }
-    for (let index = 0; index < count; index++)
-      if (inRange(windowCounts[buckets[index]])) builder.addNew(windowOffset + buckets[index])
+    for (let index = 0; index < count; index++) {
+      const feature = windowOffset + buckets[index]
+      if (candidate[feature] === 1) builder.addNew(feature)
+    }
     builder.endRow()
   }
-  if (kept) {
+  if (keptBuckets) {
     for (let row = 0; row < rows; row++) {
-      const start = row === 0 ? 0 : kept.ends[row - 1]
-      addImage(row, kept.buckets.subarray(start, kept.ends[row]), kept.ends[row] - start)
+      const start = row === 0 ? 0 : keptBuckets.ends[row - 1]
+      addImage(row, keptBuckets.buckets.subarray(start, keptBuckets.ends[row]), keptBuckets.ends[row] - start)
     }
   } else {
     forEachImageBuckets(levels, rows, shape, backgroundLevel, addImage)

@@ -57,19 +57,30 @@ export class BucketSet {
 /** Appends records one at a time, dropping repeats of a feature within a record. */
 export class IncidenceBuilder {
   private readonly indptr: Int32Array
-  private features = new Int32Array(1 << 16)
+  private features: Int32Array
   private length = 0
   private row = 0
   private readonly counts: Int32Array
+  private readonly countsKnown: boolean
   /** Last record that added each feature, so a repeat within one record costs one comparison. */
   private lastRow: Int32Array | undefined
 
+  /**
+   * With `knownCounts` (the records that will carry each feature, counted beforehand) the entries are allocated
+   * once at their final size and not counted again: on large inputs, growing and copying them cost as much as
+   * filling them.
+   */
   constructor(
     private readonly rowCount: number,
     private readonly featureCount: number,
+    knownCounts?: Int32Array,
   ) {
     this.indptr = new Int32Array(rowCount + 1)
-    this.counts = new Int32Array(featureCount)
+    this.countsKnown = knownCounts !== undefined
+    this.counts = knownCounts ?? new Int32Array(featureCount)
+    let total = 0
+    if (knownCounts) for (const count of knownCounts) total += count
+    this.features = new Int32Array(knownCounts ? total : 1 << 16)
   }
 
   /** Adds a feature to the current record unless the record already has it. */
@@ -88,7 +99,7 @@ export class IncidenceBuilder {
       this.features = grown
     }
     this.features[this.length++] = feature
-    this.counts[feature]++
+    if (!this.countsKnown) this.counts[feature]++
   }
 
   /** Closes the current record and starts the next one. */
@@ -101,7 +112,7 @@ export class IncidenceBuilder {
     for (let row = this.row; row < this.rowCount; row++) this.indptr[row + 1] = this.length
     return {
       indptr: this.indptr,
-      features: this.features.slice(0, this.length),
+      features: this.length === this.features.length ? this.features : this.features.slice(0, this.length),
       rowCount: this.rowCount,
       featureCount: this.featureCount,
       carrierCounts: this.counts,
