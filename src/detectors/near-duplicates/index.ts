@@ -20,6 +20,7 @@ import {
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
+  memberFindingKind,
   memberSuspicion,
   testContradictions,
 } from './score.js'
@@ -199,11 +200,12 @@ function scoreMembers(
     for (const row of group.rows) {
       suspicion[row] = memberSuspicion(group, row, codes)
       explanations[row] = explainMember(group, row, likeness, explain)
-      if (group.kind === 'duplicate') continue
-      findingKinds[row] = group.kind
+      const kind = memberFindingKind(group, row, codes)
+      if (kind === 'duplicate') continue
+      findingKinds[row] = kind
       flagged[row] = suspicion[row] >= params.flagAbove ? 1 : 0
       // A contradiction is a label flip to undo; a flood's copies are to be removed, whatever their label.
-      if (flagged[row] && group.kind === 'contradiction' && codes![row] !== group.bestLabel)
+      if (flagged[row] && kind === 'contradiction' && codes![row] !== group.bestLabel)
         suggestedLabels[row] = group.bestLabel
     }
   }

@@ -215,16 +215,19 @@ function pickOriginal(
 }
 
 /**
- * Whether a group's labels look like noise on natural copies: most members carry the label the group's
- * surroundings support and the others are several. Copies planted with another label outnumber their original, and
- * copies made of one record stand against that one record; a large natural group (a mailing list's identical
- * digests) with a few relabelled members is neither, and is a contradiction for the label evidence to weigh.
+ * Whether a group's labels look like noise on natural copies: the best-supported label and the others are each
+ * carried by several members. Copies made of one record and given another label leave a single member on one side
+ * (the original against its copies, or one relabelled copy against the rest); a large natural group (a mailing
+ * list's identical digests, a thread's repeated subject) with a few relabelled members holds several on each
+ * side, whichever side its surroundings favour, and is a contradiction for the label evidence to weigh. Measured
+ * on short subject lines with 10% random flips: a natural thread of 20 (17 ham, 3 spam) whose nearest other
+ * subjects are spam was called a flood when only the majority counted.
  */
 function noisyLabels(labelCounts: Int32Array, bestLabel: number): boolean {
   let labelled = 0
   for (const count of labelCounts) labelled += count
-  const others = labelled - (bestLabel >= 0 ? labelCounts[bestLabel] : 0)
-  return others >= 2 && 2 * others < labelled
+  const best = bestLabel >= 0 ? labelCounts[bestLabel] : 0
+  return labelled - best >= 2 && best >= 2
 }
 
 /** Weighs the labels of one group against each other and against its surroundings. */
@@ -301,6 +304,20 @@ export function memberSuspicion(group: GroupAnalysis, row: number, codes: Int32A
   // A group barely past the flood bar may be natural duplicates whose one odd member was relabelled; the label
   // verdict then belongs to the label detectors, so only a group far past the bar speaks with full weight.
   return Math.max(Math.min(wrong, 0.5 + group.excess), oversized, floor)
+}
+
+/**
+ * The finding a member of a group stands for. In a flood whose majority carries the best-supported label, a member
+ * labelled otherwise is one record whose label both the group and its surroundings reject: a label issue (or a
+ * planted contradiction), which the contradiction test weighs against label noise, not a copy of the flood.
+ */
+export function memberFindingKind(
+  group: GroupAnalysis,
+  row: number,
+  codes: Int32Array | undefined,
+): GroupKind {
+  if (group.kind !== 'flood' || !codes || codes[row] < 0 || codes[row] === group.bestLabel) return group.kind
+  return argmax(Float64Array.from(group.labelCounts)) === group.bestLabel ? 'contradiction' : 'flood'
 }
 
 /** Conflicting groups of copies against how many label noise at a rate would make. */
