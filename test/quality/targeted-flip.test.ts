@@ -119,11 +119,14 @@ describe('targeted-flip on data without a targeted flip', () => {
 describe('targeted-flip on class-imbalanced data with random flips', () => {
   // Class sizes fall from 1,000 to 20: random noise fills the smallest classes with other classes' records, so
   // their own records' confidence is low, which must not make a large similar class look flipped into them.
-  it.each([1, 2, 3])('reports no attacked pair with a tenth of the labels flipped at random (seed %i)', async (seed) => {
-    const { dataset } = flipLabels(zooDataset('imbalanced-digits'), 0.1, seed)
-    const report = await scan(dataset, { detectors: ['targeted-flip'] })
-    expect(attackedPairs(report)).toEqual([])
-  })
+  it.each([1, 2, 3])(
+    'reports no attacked pair with a tenth of the labels flipped at random (seed %i)',
+    async (seed) => {
+      const { dataset } = flipLabels(zooDataset('imbalanced-digits'), 0.1, seed)
+      const report = await scan(dataset, { detectors: ['targeted-flip'] })
+      expect(attackedPairs(report)).toEqual([])
+    },
+  )
 })
 
 describe('the fused scan on a targeted flip', () => {
