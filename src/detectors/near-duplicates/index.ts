@@ -22,6 +22,7 @@ import {
   type GroupContext,
   memberFindingKind,
   memberSuspicion,
+  ordinaryGroupSizes,
   testContradictions,
 } from './score.js'
 import { collectGroups, createUnionFind } from './union-find.js'
@@ -192,13 +193,14 @@ function scoreMembers(
   const suggestedLabels = new Int32Array(input.rowCount).fill(-1)
   const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
   const findingKinds: (FindingKind | undefined)[] = new Array(input.rowCount).fill(undefined)
-  for (const group of analyses) {
+  const ordinarySizes = ordinaryGroupSizes(analyses)
+  analyses.forEach((group, index) => {
     let evidence = 0
     for (const row of group.rows) evidence |= linker.evidence[row]
     const identical = group.rows.every((row) => sameContent(input.dataset, row, group.rows[0]))
     const likeness = describeLikeness(evidence, identical, explain)
     for (const row of group.rows) {
-      suspicion[row] = memberSuspicion(group, row, codes)
+      suspicion[row] = memberSuspicion(group, row, codes, ordinarySizes[index])
       explanations[row] = explainMember(group, row, likeness, explain)
       const kind = memberFindingKind(group, row, codes)
       if (kind === 'duplicate') continue
@@ -208,7 +210,7 @@ function scoreMembers(
       if (flagged[row] && kind === 'contradiction' && codes![row] !== group.bestLabel)
         suggestedLabels[row] = group.bestLabel
     }
-  }
+  })
   return { suspicion, flagged, suggestedLabels, explanations, findingKinds }
 }
 

@@ -9,6 +9,7 @@ import {
   type GroupContext,
   memberFindingKind,
   memberSuspicion,
+  ordinaryGroupSizes,
   testContradictions,
 } from './score.js'
 
@@ -196,6 +197,22 @@ describe('near-duplicate group scoring', () => {
     expect(flood.kind).toBe('flood')
     expect(flood.bestLabel).toBe(1)
     for (let row = 41; row < 60; row++) expect(memberFindingKind(flood, row, floodCodes)).toBe('flood')
+  })
+
+  it('measures an oversized group against the natural groups the same data hold', () => {
+    // A thread of 31 copies among dogs, one relabelled cat, beside another thread of 20 dogs.
+    const thread = Array.from({ length: 31 }, (_, index) => ({ x: 10.5, label: index === 0 ? 0 : 1 }))
+    const other = Array.from({ length: 20 }, () => ({ x: 10.7, label: 1 }))
+    const context = lineContext([...thread, ...other])
+    const rows = (from: number, count: number) =>
+      Int32Array.from({ length: count }, (_, index) => from + index)
+    const analyses = [analyseGroup(rows(40, 31), 5, context), analyseGroup(rows(71, 20), 5, context)]
+    expect(Array.from(ordinaryGroupSizes(analyses))).toEqual([20, 31])
+    const [group] = analyses
+    // Alone, 31 copies are far past the bar of 5; beside a natural thread of 20 they are not.
+    expect(memberSuspicion(group, 42, context.codes)).toBeGreaterThan(0.5)
+    expect(memberSuspicion(group, 42, context.codes, 20)).toBeLessThan(0.5)
+    expect(memberSuspicion(group, 40, context.codes, 20)).toBeGreaterThan(0.5)
   })
 
   it('tells copies that conflict as often as label noise makes them from planted contradictions', () => {

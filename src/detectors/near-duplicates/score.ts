@@ -285,22 +285,53 @@ function copiesOfOneOther(group: GroupAnalysis): boolean {
 }
 
 /**
+ * Per group, the size of the largest other unusually large group whose majority carries the label its
+ * surroundings support: how large natural copies grow in this dataset. Mail subjects repeat a thread's line 52
+ * times with the label its neighbours confirm, so there one relabelled copy in a thread of 52 says nothing about
+ * how the thread was made; on digits whose natural groups are pairs, 60 copies of one record do.
+ */
+export function ordinaryGroupSizes(analyses: readonly GroupAnalysis[]): Int32Array {
+  let largest = -1
+  let runnerUp = 0
+  analyses.forEach((group, index) => {
+    const confirmed = group.large && argmax(Float64Array.from(group.labelCounts)) === group.bestLabel
+    if (!confirmed) return
+    const size = group.rows.length
+    if (largest < 0 || size > analyses[largest].rows.length) {
+      runnerUp = largest < 0 ? 0 : analyses[largest].rows.length
+      largest = index
+    } else runnerUp = Math.max(runnerUp, size)
+  })
+  return Int32Array.from(analyses, (_, index) =>
+    index === largest ? runnerUp : largest < 0 ? 0 : analyses[largest].rows.length,
+  )
+}
+
+/**
  * Chance a member's label is wrong, or that it is a planted copy. Where the group's labels disagree, one minus
  * its label's support; in an unusually large group whose labels disagree, every member but the original is at
  * least as suspect as the group is oversized, since copies in such numbers do not arise naturally (this catches
  * a flood whose copies carry the label the surroundings favour). Groups that agree on their label stay below
  * the flag unless their surroundings overrule them; plain duplicates get a small constant, the original half.
  * The oversized floor holds only where one member stands against the rest: several scattered other labels in a
- * large group are label noise, not a sign of how it was made.
+ * large group are label noise, not a sign of how it was made; and it is measured past `ordinarySize` as well as
+ * the flood bar, the size natural groups elsewhere in the dataset reach (`ordinaryGroupSizes`).
  */
-export function memberSuspicion(group: GroupAnalysis, row: number, codes: Int32Array | undefined): number {
+export function memberSuspicion(
+  group: GroupAnalysis,
+  row: number,
+  codes: Int32Array | undefined,
+  ordinarySize = 0,
+): number {
   const code = codes ? codes[row] : -1
   const base = group.kind === 'flood' ? confirmedFloodSuspicion : duplicateSuspicion
   const floor = row === group.original ? base / 2 : base
   if (group.support.length === 0 || code < 0) return floor
   const wrong = 1 - group.support[code]
   if (group.kind === 'contradiction') return wrong
-  const oversized = copiesOfOneOther(group) && row !== group.original ? group.excess : 0
+  const beyondOrdinary = Math.max(0, 1 - ordinarySize / group.rows.length)
+  const oversized =
+    copiesOfOneOther(group) && row !== group.original ? Math.min(group.excess, beyondOrdinary) : 0
   // A group barely past the flood bar may be natural duplicates whose one odd member was relabelled; the label
   // verdict then belongs to the label detectors, so only a group far past the bar speaks with full weight.
   return Math.max(Math.min(wrong, 0.5 + group.excess), oversized, floor)
