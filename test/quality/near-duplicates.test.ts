@@ -8,7 +8,8 @@ import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import { countFlagged, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
-import { poisonMask } from '../fixtures/poison.js'
+import { flipLabels, poisonMask } from '../fixtures/poison.js'
+import { zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
 let digits: Dataset
@@ -78,6 +79,8 @@ describe('near-duplicates on MNIST digits', () => {
     expect(
       averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
+    expect(report.summary.verdict?.verdict).toBe('poisoned')
+    expect(report.summary.verdict?.attacks.map((attack) => attack.kind)).toContain('flood')
   })
 })
 
@@ -120,6 +123,23 @@ describe('near-duplicates on SpamAssassin mails', () => {
       expect(result.flagged[row] || result.flagged[sourceRow(run.dataset, row)]).toBe(1)
     }
   })
+})
+
+describe('near-duplicates on short subject lines with random label noise', () => {
+  // Threads and mailing lists repeat a subject up to 52 times; 10% random flips leave a few relabelled copies in
+  // them, and a thread whose nearest other subjects are spam keeps its ham majority.
+  it.each([1, 2])(
+    'reads relabelled natural copies as label evidence, not a flood (flips seed %i)',
+    async (seed) => {
+      const { dataset } = flipLabels(zooDataset('subjects'), 0.1, seed)
+      const result = await detect(dataset)
+      const floods = countFlagged(result.flagged, (row) => result.findingKinds?.[row] === 'flood')
+      expect(floods).toBe(0)
+      const [contradictions] = result.attacks ?? []
+      expect(contradictions.kind).toBe('contradiction')
+      expect(contradictions.pValue).toBeGreaterThan(0.01)
+    },
+  )
 })
 
 describe('near-duplicates on degenerate data', () => {

@@ -7,6 +7,8 @@ import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { type ScanOptions, scanDataset } from '../../src/scan/scan.js'
 import { prepareAsScan, scanPrepared, useRealData } from '../fixtures/detectors.js'
+import { flipLabels } from '../fixtures/poison.js'
+import { zooDataset } from '../fixtures/zoo.js'
 
 interface PairInfo {
   given: string
@@ -112,6 +114,19 @@ describe('targeted-flip on data without a targeted flip', () => {
     expect(attackedPairs(report)).toEqual([])
     expect(report.summary.flagged).toBe(0)
   })
+})
+
+describe('targeted-flip on class-imbalanced data with random flips', () => {
+  // Class sizes fall from 1,000 to 20: random noise fills the smallest classes with other classes' records, so
+  // their own records' confidence is low, which must not make a large similar class look flipped into them.
+  it.each([1, 2, 3])(
+    'reports no attacked pair with a tenth of the labels flipped at random (seed %i)',
+    async (seed) => {
+      const { dataset } = flipLabels(zooDataset('imbalanced-digits'), 0.1, seed)
+      const report = await scan(dataset, { detectors: ['targeted-flip'] })
+      expect(attackedPairs(report)).toEqual([])
+    },
+  )
 })
 
 describe('the fused scan on a targeted flip', () => {

@@ -20,7 +20,9 @@ import {
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
+  memberFindingKind,
   memberSuspicion,
+  ordinaryGroupSizes,
   testContradictions,
 } from './score.js'
 import { collectGroups, createUnionFind } from './union-find.js'
@@ -191,22 +193,24 @@ function scoreMembers(
   const suggestedLabels = new Int32Array(input.rowCount).fill(-1)
   const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
   const findingKinds: (FindingKind | undefined)[] = new Array(input.rowCount).fill(undefined)
-  for (const group of analyses) {
+  const ordinarySizes = ordinaryGroupSizes(analyses)
+  analyses.forEach((group, index) => {
     let evidence = 0
     for (const row of group.rows) evidence |= linker.evidence[row]
     const identical = group.rows.every((row) => sameContent(input.dataset, row, group.rows[0]))
     const likeness = describeLikeness(evidence, identical, explain)
     for (const row of group.rows) {
-      suspicion[row] = memberSuspicion(group, row, codes)
+      suspicion[row] = memberSuspicion(group, row, codes, ordinarySizes[index])
       explanations[row] = explainMember(group, row, likeness, explain)
-      if (group.kind === 'duplicate') continue
-      findingKinds[row] = group.kind
+      const kind = memberFindingKind(group, row, codes)
+      if (kind === 'duplicate') continue
+      findingKinds[row] = kind
       flagged[row] = suspicion[row] >= params.flagAbove ? 1 : 0
       // A contradiction is a label flip to undo; a flood's copies are to be removed, whatever their label.
-      if (flagged[row] && group.kind === 'contradiction' && codes![row] !== group.bestLabel)
+      if (flagged[row] && kind === 'contradiction' && codes![row] !== group.bestLabel)
         suggestedLabels[row] = group.bestLabel
     }
-  }
+  })
   return { suspicion, flagged, suggestedLabels, explanations, findingKinds }
 }
 

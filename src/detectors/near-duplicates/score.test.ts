@@ -7,7 +7,9 @@ import {
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
+  memberFindingKind,
   memberSuspicion,
+  ordinaryGroupSizes,
   testContradictions,
 } from './score.js'
 
@@ -167,6 +169,50 @@ describe('near-duplicate group scoring', () => {
       .map((row) => memberSuspicion(analysis, row, context.codes))
     expect(copySuspicion).toHaveLength(18)
     for (const suspicion of copySuspicion) expect(suspicion).toBeCloseTo(0.75)
+  })
+
+  it('reads several relabelled members of a large natural group as label noise, whichever side its surroundings take', () => {
+    // A thread of 20 copies, 17 labelled cat and 3 dog, among dogs: several on each side, so no copy of one record.
+    const copies = Array.from({ length: 20 }, (_, index) => ({ x: 10.5, label: index < 17 ? 0 : 1 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const analysis = analyseGroup(group, 5, context)
+    expect(analysis.bestLabel).toBe(1)
+    expect(analysis.kind).toBe('contradiction')
+    expect(memberFindingKind(analysis, 40, context.codes)).toBe('contradiction')
+  })
+
+  it('calls the one member a group and its surroundings reject a contradiction, not a copy of a flood', () => {
+    // 19 copies labelled dog among dogs, one labelled cat: a relabelled copy, or the original of a flood.
+    const copies = Array.from({ length: 20 }, (_, index) => ({ x: 10.5, label: index === 0 ? 0 : 1 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const analysis = analyseGroup(group, 5, context)
+    expect(analysis.kind).toBe('flood')
+    expect(memberFindingKind(analysis, 40, context.codes)).toBe('contradiction')
+    expect(memberFindingKind(analysis, 41, context.codes)).toBe('flood')
+    // Copies labelled cat against one dog original among dogs stay a flood, every one of them.
+    const floodCodes = Int32Array.from(context.codes!, (code, row) => (row === 40 ? 1 : row > 40 ? 0 : code))
+    const flood = analyseGroup(group, 5, { ...context, codes: floodCodes })
+    expect(flood.kind).toBe('flood')
+    expect(flood.bestLabel).toBe(1)
+    for (let row = 41; row < 60; row++) expect(memberFindingKind(flood, row, floodCodes)).toBe('flood')
+  })
+
+  it('measures an oversized group against the natural groups the same data hold', () => {
+    // A thread of 31 copies among dogs, one relabelled cat, beside another thread of 20 dogs.
+    const thread = Array.from({ length: 31 }, (_, index) => ({ x: 10.5, label: index === 0 ? 0 : 1 }))
+    const other = Array.from({ length: 20 }, () => ({ x: 10.7, label: 1 }))
+    const context = lineContext([...thread, ...other])
+    const rows = (from: number, count: number) =>
+      Int32Array.from({ length: count }, (_, index) => from + index)
+    const analyses = [analyseGroup(rows(40, 31), 5, context), analyseGroup(rows(71, 20), 5, context)]
+    expect(Array.from(ordinaryGroupSizes(analyses))).toEqual([20, 31])
+    const [group] = analyses
+    // Alone, 31 copies are far past the bar of 5; beside a natural thread of 20 they are not.
+    expect(memberSuspicion(group, 42, context.codes)).toBeGreaterThan(0.5)
+    expect(memberSuspicion(group, 42, context.codes, 20)).toBeLessThan(0.5)
+    expect(memberSuspicion(group, 40, context.codes, 20)).toBeGreaterThan(0.5)
   })
 
   it('tells copies that conflict as often as label noise makes them from planted contradictions', () => {

@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import { confidentJoint, perClassThresholds } from '../label-issues/score.js'
+import { perClassThresholds } from '../label-issues/score.js'
 import type { Detector } from '../types.js'
 import { fitMembership } from './mixture.js'
-import { type CellTest, flipEvidence, testJointCells } from './score.js'
+import { type CellTest, flipEvidence, preferredJoint, testJointCells } from './score.js'
 
 const paramsSchema = z
   .object({
@@ -60,7 +60,7 @@ function rowsLabelled(labels: Int32Array, code: number): Int32Array {
 }
 
 function attackedCells(probabilities: FeatureMatrix, labels: Int32Array, params: Params) {
-  const joint = confidentJoint(probabilities, labels, perClassThresholds(probabilities, labels))
+  const joint = preferredJoint(probabilities, labels, perClassThresholds(probabilities, labels))
   const tests = testJointCells(joint, probabilities.cols).sort(
     (a, b) => a.pValue - b.pValue || b.count - b.expected - (a.count - a.expected),
   )

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng, type Rng } from '../../util/rng.js'
-import { flipEvidence, testJointCells } from './score.js'
+import { flipEvidence, preferredJoint, testJointCells } from './score.js'
 
 /** A confident joint of `sizes` true classes under class-conditional uniform noise at `noiseRate`. */
 function noisyJoint(sizes: number[], noiseRate: number, rng: Rng): Float64Array {
@@ -58,6 +58,17 @@ describe('confident joint cell test', () => {
     expect(spamAsHam.pValue).toBeGreaterThan(0.05)
     const attacked = testJointCells(Float64Array.from([3600, 600, 10, 1400]), 2)
     expect(attacked[0].pValue).toBeLessThan(1e-50)
+  })
+})
+
+describe('the preferred joint', () => {
+  it('counts a record only in the class the model prefers, once that class clears its threshold', () => {
+    // Class 1 is small and its own records are doubtful (threshold 0.3). Record 0 clears that, but the model
+    // prefers its label 0 (below 0.7): confident learning would count it as a 1, this joint leaves it out.
+    // Record 1 is preferred as a 1, record 2 as its label.
+    const probabilities = createMatrix(3, 2, Float32Array.from([0.6, 0.4, 0.2, 0.8, 0.75, 0.25]))
+    const joint = preferredJoint(probabilities, Int32Array.from([0, 0, 0]), Float64Array.from([0.7, 0.3]))
+    expect(Array.from(joint)).toEqual([1, 1, 0, 0])
   })
 })
 

@@ -17,6 +17,32 @@ export interface CellTest {
   pValue: number
 }
 
+/**
+ * The confident joint (row = given label, column = true class) counting a record only where its most probable
+ * class clears that class's self-confidence threshold. Confident learning counts a record towards any class whose
+ * probability clears its threshold; a small class that random noise fills with other classes' records has a low
+ * threshold, and its column then collects records of a large similar class that the model still prefers to call
+ * by their label: a count that grows with the given class's size, not with the small class's, as the tests below
+ * assume. A record the model prefers to put in another class is what a flip from that class leaves.
+ */
+export function preferredJoint(
+  probabilities: FeatureMatrix,
+  labels: Int32Array,
+  thresholds: Float64Array,
+): Float64Array {
+  const classCount = probabilities.cols
+  const joint = new Float64Array(classCount * classCount)
+  labels.forEach((given, row) => {
+    if (given < 0) return
+    let best = 0
+    for (let label = 1; label < classCount; label++)
+      if (probabilities.data[row * classCount + label] > probabilities.data[row * classCount + best])
+        best = label
+    if (probabilities.data[row * classCount + best] >= thresholds[best]) joint[given * classCount + best]++
+  })
+  return joint
+}
+
 /** Column sums of a square count matrix: how many records the joint puts in each true class. */
 function trueClassSizes(joint: Float64Array, classCount: number): Float64Array {
   const sizes = new Float64Array(classCount)
