@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import { type AttackId, applyAttack, attackIds, attackRegistry, getAttack } from '../src/attacks/index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  type AttackId,
+  type AttackRun,
+  applyAttack,
+  attackIds,
+  attackRegistry,
+  getAttack,
+} from '../src/attacks/index.js'
 import type { Dataset } from '../src/data/dataset.js'
 import { createRng } from '../src/util/rng.js'
 import { expectConsistentShape, mixedDataset, mnistDataset, recordAt } from './fixtures/datasets.js'
@@ -144,9 +151,13 @@ describe('attack registry', () => {
 
 describe.each(attackIds)('attack %s', (id) => {
   const contract: ContractCase = cases[id]
+  // The two tests that only read one run share it.
+  let run: AttackRun
+  beforeAll(() => {
+    run = applyAttack(id, dataset, contract.params, 7)
+  })
 
   it('poisons the expected number of records and reports their ids and rows', () => {
-    const run = applyAttack(id, dataset, contract.params, 7)
     expect(run.poisonedIds).toHaveLength(contract.expectedCount)
     expect(new Set(run.poisonedRows).size).toBe(run.poisonedRows.length)
     expect([...run.poisonedRows]).toEqual([...run.poisonedRows].sort((a, b) => a - b))
@@ -157,7 +168,6 @@ describe.each(attackIds)('attack %s', (id) => {
   })
 
   it('leaves untouched records identical, changes every poisoned one, and marks every added one', () => {
-    const run = applyAttack(id, dataset, contract.params, 7)
     const poisoned = new Set(run.poisonedRows)
     for (let row = 0; row < dataset.rowCount; row++) {
       const before = recordAt(dataset, row)

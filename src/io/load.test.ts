@@ -85,6 +85,31 @@ describe('loadDataset', () => {
     expect(dataset.warnings).toEqual([])
   })
 
+  it('keeps every row in place across the growing blocks numbers are read into, in CSV and JSON Lines', async () => {
+    // 5,000 rows of a few candidate columns fill several blocks, each twice the last; the text column is dropped
+    // from the features, so rows are gathered cell by cell.
+    const rowCount = 5_000
+    const rows = Array.from({ length: rowCount }, (_, row) => ({
+      id: `r${row}`,
+      x: row,
+      y: -0.5 - row,
+      note: `n${row}`,
+    }))
+    const csv = join(dir, 'blocks.csv')
+    const jsonl = join(dir, 'blocks.jsonl')
+    writeFileSync(
+      csv,
+      ['id,x,y,note', ...rows.map(({ id, x, y, note }) => `${id},${x},${y},${note}`)].join('\n'),
+    )
+    writeFileSync(jsonl, rows.map((row) => JSON.stringify(row)).join('\n'))
+    for (const path of [csv, jsonl]) {
+      const dataset = await loadDataset(path)
+      expect(dataset.featureNames).toEqual(['x', 'y'])
+      const expected = Float32Array.from(rows.flatMap(({ x, y }) => [x, y]))
+      expect(dataset.features?.data).toEqual(expected)
+    }
+  })
+
   it('warns of mostly empty text, label and feature columns, as typed diagnostics and as messages', async () => {
     const path = join(dir, 'sparse.csv')
     const rows = Array.from({ length: 10 }, (_, row) =>

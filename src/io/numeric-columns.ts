@@ -38,23 +38,23 @@ export function finishNumericColumns(table: NumericTable): NumericColumns {
 
 /** Copies the kept columns out of the table blocks into one dense row-major matrix. */
 function gatherColumns(table: NumericTable, kept: number[]): Float32Array {
-  const { rowCount, width, blockRows } = table
+  const { rowCount, width } = table
   const cols = kept.length
   const data = new Float32Array(rowCount * cols)
   const allKept = cols === width
-  table.blocks.forEach((block, blockIndex) => {
-    const firstRow = blockIndex * blockRows
+  let firstRow = 0
+  for (const block of table.blocks) {
+    const blockRows = block.length / width
     const rows = Math.min(blockRows, rowCount - firstRow)
-    if (allKept) {
-      data.set(block.subarray(0, rows * width), firstRow * width)
-      return
-    }
-    for (let row = 0; row < rows; row++) {
-      const source = row * width
-      const target = (firstRow + row) * cols
-      for (let col = 0; col < cols; col++) data[target + col] = block[source + kept[col]]
-    }
-  })
+    if (allKept) data.set(block.subarray(0, rows * width), firstRow * width)
+    else
+      for (let row = 0; row < rows; row++) {
+        const source = row * width
+        const target = (firstRow + row) * cols
+        for (let col = 0; col < cols; col++) data[target + col] = block[source + kept[col]]
+      }
+    firstRow += blockRows
+  }
   return data
 }
 

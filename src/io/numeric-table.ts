@@ -11,8 +11,13 @@ export const KIND_TEXT = 2
 const FEATURES_HINT =
   'fix the value, or choose the feature columns yourself with --features (the `features` load option)'
 
-/** Values per block: big enough to amortise allocation, small enough not to over-allocate much. */
+/** Values per block at most: big enough to amortise allocation, small enough not to over-allocate much. */
 const BLOCK_VALUES = 1 << 20
+/**
+ * Values of the first block; each next block doubles up to `BLOCK_VALUES`. A small file then zero-fills kilobytes
+ * rather than 4 MB, which was most of the cost of loading one.
+ */
+const FIRST_BLOCK_VALUES = 1 << 12
 
 /**
  * Candidate feature columns parsed straight into row-major float32 blocks; rows are appended block by block so
@@ -23,7 +28,9 @@ export class NumericTable {
   /** The block holding the current row; `addRow` returns the row's offset in it. */
   values: Float32Array = new Float32Array(0)
   readonly blocks: Float32Array[] = []
-  readonly blockRows: number
+  /** Rows the current block holds, and the row it starts at. */
+  private blockRows = 0
+  private blockStart = 0
   rowCount = 0
   readonly width: number
   readonly kinds: Uint8Array
@@ -43,7 +50,6 @@ export class NumericTable {
     readonly file: string,
   ) {
     this.width = names.length
-    this.blockRows = Math.max(1, Math.floor(BLOCK_VALUES / Math.max(1, this.width)))
     this.kinds = new Uint8Array(this.width)
     this.missing = new Int32Array(this.width)
     this.numberCounts = new Int32Array(this.width)
@@ -53,10 +59,14 @@ export class NumericTable {
 
   /** Starts a row and returns the offset of its first cell in `values`. */
   addRow(): number {
-    const rowInBlock = this.rowCount % this.blockRows
-    if (rowInBlock === 0 && this.width > 0) {
+    let rowInBlock = this.rowCount - this.blockStart
+    if (rowInBlock === this.blockRows && this.width > 0) {
+      const blockValues = Math.min(BLOCK_VALUES, FIRST_BLOCK_VALUES * 2 ** this.blocks.length)
+      this.blockRows = Math.max(1, Math.floor(blockValues / this.width))
+      this.blockStart = this.rowCount
       this.values = new Float32Array(this.blockRows * this.width)
       this.blocks.push(this.values)
+      rowInBlock = 0
     }
     this.rowCount++
     return rowInBlock * this.width
@@ -64,7 +74,7 @@ export class NumericTable {
 
   /** Offset of a cell of the current row in `values`. */
   private cell(row: number, column: number): number {
-    return (row % this.blockRows) * this.width + column
+    return (row - this.blockStart) * this.width + column
   }
 
   /** Marks a cell of the current row empty. */

@@ -16,9 +16,15 @@ import { spamDataset } from '../fixtures/datasets.js'
 const mails = spamDataset(2000)
 const scanSet = spamDataset(400, 4000)
 
-async function scanModel(dataset: Dataset, seed: number) {
+/** The model input fitted to the mails a model trains on. */
+function textModelInput(dataset: Dataset) {
   const { input, x } = fitModelInput(dataset)
   if (input.kind !== 'text') throw new Error('spam mails are read as text')
+  return { input, x }
+}
+
+async function scanModel(dataset: Dataset, seed: number, fitted = textModelInput(dataset)) {
+  const { input, x } = fitted
   const network = fitBuiltinNetwork(x, dataset.labels!.codes, {
     kind: 'logreg',
     classCount: 2,
@@ -52,8 +58,10 @@ describe('scan-triggers on text models', () => {
   })
 
   it('flags none of five models trained on clean mails with different seeds', async () => {
+    // The input depends on the mails only, so the five models share one.
+    const fitted = textModelInput(mails)
     for (const seed of [11, 12, 13, 14, 15]) {
-      const result = await scanModel(mails, seed)
+      const result = await scanModel(mails, seed, fitted)
       console.info(
         `scan-triggers text clean ${seed}: anomaly index ${result.anomalyIndex.toFixed(2)}, ${result.labels.map((l) => `${l.label} "${l.trigger}" ${l.size}`).join('; ')}`,
       )

@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import { nearDuplicatesDetector } from '../../src/detectors/near-duplicates/index.js'
-import type { Detector, DetectorResult } from '../../src/detectors/types.js'
+import type { Detector, DetectorInput, DetectorResult } from '../../src/detectors/types.js'
+import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { scanDataset } from '../../src/scan/scan.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
-import { countFlagged, runDetectorAlone, useRealData } from '../fixtures/detectors.js'
+import {
+  countFlagged,
+  prepareAsScan,
+  runDetectorAlone,
+  runDetectorOn,
+  scanPrepared,
+  useRealData,
+} from '../fixtures/detectors.js'
 import { flipLabels, poisonMask } from '../fixtures/poison.js'
 import { zooDataset } from '../fixtures/zoo.js'
 
@@ -21,6 +28,35 @@ function detect(dataset: Dataset): Promise<DetectorResult> {
 }
 
 const flaggedCount = (result: DetectorResult) => countFlagged(result.flagged)
+
+type AttackRun = ReturnType<typeof applyAttack>
+const floods = new Map<string, Promise<{ run: AttackRun; input: DetectorInput }>>()
+
+/**
+ * A flood planted and prepared as a scan would, once per file: the detector alone and the fused scan of the same
+ * flood share its features and neighbour graph.
+ */
+function preparedFlood(name: 'digits' | 'mails', params: Record<string, unknown>, seed: number) {
+  const key = JSON.stringify([name, params, seed])
+  let entry = floods.get(key)
+  if (!entry) {
+    const run = applyAttack(
+      'availability',
+      name === 'digits' ? digits : mails,
+      { ...params, mode: 'flood' },
+      seed,
+    )
+    entry = prepareAsScan(run.dataset, backend).then((input) => ({ run, input }))
+    floods.set(key, entry)
+  }
+  return entry
+}
+
+const detectPrepared = (input: DetectorInput) =>
+  runDetectorOn(nearDuplicatesDetector as Detector<unknown>, input)
+const suspicionOf = (report: ScanReport) => report.records.map((record) => record.suspicion)
+
+const fusedSuspicion = async (input: DetectorInput) => suspicionOf((await scanPrepared(input)).report)
 
 /** Row of the record an added copy was made from (ids are `<source id>~<tag><n>`). */
 function sourceRow(dataset: Dataset, row: number): number {
@@ -42,8 +78,8 @@ describe('near-duplicates on MNIST digits', () => {
       seed: 2,
     },
   ])('ranks a flood of mislabelled near-copies first: $name', async ({ params, seed }) => {
-    const run = applyAttack('availability', digits, { ...params, mode: 'flood' }, seed)
-    const result = await detect(run.dataset)
+    const { run, input } = await preparedFlood('digits', params, seed)
+    const result = await detectPrepared(input)
     const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
     expect(flaggedCount(result)).toBeLessThanOrEqual(run.poisonedRows.length + 0.01 * digits.rowCount)
@@ -73,11 +109,10 @@ describe('near-duplicates on MNIST digits', () => {
   })
 
   it('lets the fused scan rank a flood of 40 copies each of 10 digits with AP >= 0.95', async () => {
-    const run = applyAttack('availability', digits, { rate: 0.04, mode: 'flood', seeds: 10 }, 1)
-    const report = await scanDataset(run.dataset, { backend })
-    const suspicion = report.records.map((record) => record.suspicion)
+    const { run, input } = await preparedFlood('digits', { rate: 0.04, seeds: 10 }, 1)
+    const { report } = await scanPrepared(input)
     expect(
-      averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+      averagePrecision(suspicionOf(report), poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     expect(report.summary.verdict?.verdict).toBe('poisoned')
     expect(report.summary.verdict?.attacks.map((attack) => attack.kind)).toContain('flood')
@@ -100,9 +135,9 @@ describe('near-duplicates on SpamAssassin mails', () => {
   })
 
   it('ranks a flood of near-duplicate mails with the other label first, alone and fused', async () => {
-    const run = applyAttack('availability', mails, { rate: 0.04, mode: 'flood', seeds: 5 }, 4)
+    const { run, input } = await preparedFlood('mails', { rate: 0.04, seeds: 5 }, 4)
     const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
-    const result = await detect(run.dataset)
+    const result = await detectPrepared(input)
     expect(averagePrecision(result.suspicion, positives)).toBeGreaterThanOrEqual(0.95)
     const explained = Array.from(run.poisonedRows, (row) => result.explanations[row])
     expect(
@@ -110,9 +145,7 @@ describe('near-duplicates on SpamAssassin mails', () => {
         /labelled (spam|ham) while the original and its neighbours are (ham|spam)$/.test(text ?? ''),
       ).length,
     ).toBeGreaterThan(100)
-    const report = await scanDataset(run.dataset, { backend })
-    const suspicion = report.records.map((record) => record.suspicion)
-    expect(averagePrecision(suspicion, positives)).toBeGreaterThanOrEqual(0.95)
+    expect(averagePrecision(await fusedSuspicion(input), positives)).toBeGreaterThanOrEqual(0.95)
   })
 
   it('finds every exact copy of a mail that carries the other label', async () => {
