@@ -112,7 +112,7 @@ describe('crossValidatedProbabilities', () => {
     expect(tiny.rows).toBe(3)
   })
 
-  it('reaches ≥ 0.88 out-of-fold accuracy on raw MNIST pixels (10,000 × 784, 5 folds)', () => {
+  it('reaches > 0.90 out-of-fold accuracy on raw MNIST pixels (10,000 × 784, 5 folds)', () => {
     const mnist = mnistArrays()
     const x = { data: mnist.pixels, rows: mnist.rowCount, cols: 784 }
     const probabilities = crossValidatedProbabilities(x, mnist.labels, 10, { rng: createRng(11) })
@@ -142,7 +142,7 @@ describe('crossValidatedProbabilities', () => {
     expect(accuracy(probabilities, mnist.labels)).toBeGreaterThan(0.84)
   })
 
-  it('reaches ≥ 0.95 out-of-fold accuracy on SpamAssassin TF-IDF (6,046 mails, 5 folds)', () => {
+  it('reaches > 0.97 out-of-fold accuracy on SpamAssassin TF-IDF (6,046 mails, 5 folds)', () => {
     const records = spamRecords()
     const labels = Int32Array.from(records, (record) => (record.label === 'spam' ? 1 : 0))
     const { matrix } = featurizeText(records.map((record) => record.text))
