@@ -5,6 +5,8 @@
 //   node bench/scale.mjs --sizes=mnist:10000,tabular:10000
 //   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
 //     add --detectors=a,b to time only those (under --cpu-prof, say)
+//   node bench/scale.mjs whole --data=mnist --rows=100000   one full default scan as `poisonguard scan` runs it
+//     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { loadavg } from 'node:os'
@@ -143,6 +145,39 @@ async function runOne() {
   })
 }
 
+/** One full default scan of generated data, set up as `scanFile` sets up a scan of a file; one JSON line. */
+async function runWhole() {
+  const kind = option('data', 'mnist')
+  const rows = Number(option('rows', 100000))
+  const { scan } = await import('../dist/scan/index.js')
+  const { createWorkerFoldExecutor } = await import('../dist/parallel/worker-pool.js')
+  const { createWorkerDetectorExecutor } = await import('../dist/parallel/detector-executor.js')
+  const dataset = await makeDataset(kind, rows)
+  const executor = createWorkerFoldExecutor()
+  const detectorExecutor = createWorkerDetectorExecutor()
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  try {
+    const report = await scan(dataset, { executor, detectorExecutor })
+    const used = process.cpuUsage(cpu)
+    const usage = process.resourceUsage()
+    process.stdout.write(
+      `${JSON.stringify({
+        data: kind,
+        rows,
+        seconds: Math.round(performance.now() - started) / 1000,
+        cpuSeconds: Math.round((used.user + used.system) / 1e4) / 100,
+        maxRssMiB: Math.round(usage.maxRSS / 1024),
+        loadAverage: Math.round(loadavg()[0] * 10) / 10,
+        flagged: report.summary.flagged,
+        detectors: report.detectors.map((detector) => `${detector.id}:${detector.status}`),
+      })}\n`,
+    )
+  } finally {
+    await Promise.all([executor.close(), detectorExecutor.close()])
+  }
+}
+
 /** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */
 function runChild(kind, rows) {
   return new Promise((resolve) => {
@@ -198,4 +233,5 @@ async function suite() {
 }
 
 if (process.argv[2] === 'run') await runOne()
+else if (process.argv[2] === 'whole') await runWhole()
 else await suite()
