@@ -51,6 +51,11 @@ export { calibrateStrip, type StripGuard, type StripOptions } from './models/str
 export { traceResponsibleRecords } from './models/trace.js'
 export { standardTraining, type TrainingProcedure } from './models/train-network.js'
 export { scanForTriggers, type TriggerScanOptions, type TriggerScanResult } from './models/trigger-scan.js'
+export {
+  createWorkerDetectorExecutor,
+  type WorkerDetectorExecutor,
+  type WorkerDetectorExecutorOptions,
+} from './parallel/detector-executor.js'
 export { createWorkerMemberExecutor, type WorkerMemberExecutor } from './parallel/member-executor.js'
 export {
   createWorkerFoldExecutor,

@@ -41,6 +41,7 @@ describe('public API', () => {
         "createManifest",
         "createPortableBackend",
         "createRng",
+        "createWorkerDetectorExecutor",
         "createWorkerFoldExecutor",
         "createWorkerMemberExecutor",
         "crowdFile",
