@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'TAMPERED'
+  /** A server poisonguard was pointed at (PostgreSQL, Redis) could not be reached or refused the connection. */
+  | 'UNAVAILABLE'
+  /** Work handed to scan workers failed there after every retry. */
+  | 'JOB_FAILED'
 
 /** Where in the input a problem sits; every field is optional because not every input has rows or columns. */
 export interface ErrorLocation {

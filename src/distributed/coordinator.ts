@@ -240,7 +240,7 @@ async function checkFailures(queue: Queue, ids: Iterable<string>): Promise<void>
     if ((await queue.getJobState(id)) !== 'failed') continue
     const job = await queue.getJob(id)
     throw new PoisonguardError(
-      'INVALID_ARGUMENT',
+      'JOB_FAILED',
       `scan job ${id} failed on the workers after ${job?.attemptsMade ?? jobAttempts} attempts: ${job?.failedReason ?? 'no reason given'}`,
       { hint: 'see the worker logs; the coordinator and every worker must run the same poisonguard version' },
     )

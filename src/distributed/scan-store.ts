@@ -79,7 +79,7 @@ export async function openScanStore(url: string, options: { schema?: string } = 
   } catch (error) {
     await pool.end()
     throw new PoisonguardError(
-      'INVALID_ARGUMENT',
+      'UNAVAILABLE',
       `cannot use PostgreSQL at ${redactUrl(url)} for scan jobs: ${(error as Error).message}`,
       { hint: 'check that the server runs and the URL (host, port, database, user) is right', cause: error },
     )

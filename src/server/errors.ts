@@ -19,6 +19,8 @@ const statusOfCode: Partial<Record<ErrorCode, number>> = {
   RATE_LIMITED: 429,
   TAMPERED: 500,
   MISSING_DEPENDENCY: 500,
+  UNAVAILABLE: 503,
+  JOB_FAILED: 500,
 }
 
 /** Status and body for any thrown error: typed errors say what was wrong, anything else only that it failed. */

@@ -184,7 +184,7 @@ export async function pingRedis(connection: ReturnType<typeof redisConnection>, 
     await probe.ping()
   } catch (error) {
     throw new PoisonguardError(
-      'INVALID_ARGUMENT',
+      'UNAVAILABLE',
       `cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (error as Error)).message}`,
       {
         hint: 'check that Redis runs and the URL is right',

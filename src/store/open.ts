@@ -102,7 +102,7 @@ async function openPostgres(
   } catch (error) {
     await pool.end()
     throw new PoisonguardError(
-      'INVALID_ARGUMENT',
+      'UNAVAILABLE',
       `cannot reach PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`,
       {
         hint: 'check that the server runs and the URL (host, port, database, user) is right',

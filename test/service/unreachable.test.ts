@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
+import { openScanStore } from '../../src/distributed/scan-store.js'
 import { startService } from '../../src/server/service.js'
 import { openStore } from '../../src/store/open.js'
 
@@ -15,6 +16,15 @@ describe('unreachable services', () => {
     await expect(opening).rejects.toThrow(
       /^cannot reach PostgreSQL at postgres:\/\/pg:\*\*\*@127\.0\.0\.1:1\/poisonguard: .*ECONNREFUSED/,
     )
+    await expect(opening).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+  })
+
+  test('PostgreSQL for distributed scan jobs', async () => {
+    const opening = openScanStore('postgres://pg:s3cret@127.0.0.1:1/poisonguard')
+    await expect(opening).rejects.toThrow(
+      /^cannot use PostgreSQL at postgres:\/\/pg:\*\*\*@127\.0\.0\.1:1\/poisonguard for scan jobs: .*ECONNREFUSED/,
+    )
+    await expect(opening).rejects.toMatchObject({ code: 'UNAVAILABLE' })
   })
 
   test('Redis', async () => {
@@ -27,5 +37,6 @@ describe('unreachable services', () => {
     await expect(starting).rejects.toThrow(
       /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED/,
     )
+    await expect(starting).rejects.toMatchObject({ code: 'UNAVAILABLE' })
   })
 })
