@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { makeDataset } from './synthetic-data.mjs'
 
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
@@ -20,29 +21,8 @@ const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgr
 const load = () => loadavg().map((value) => Number(value.toFixed(1)))
 
 async function writeTable(path, rows) {
-  const { createRng } = await import('../dist/util/rng.js')
-  const { encodeLabels } = await import('../dist/data/dataset.js')
   const { writeDataset } = await import('../dist/io/write-dataset.js')
-  const rng = createRng(7)
-  const cols = 64
-  const blobs = Array.from({ length: 50 }, () => Float64Array.from({ length: cols }, () => 3 * rng.normal()))
-  const data = new Float32Array(rows * cols)
-  const names = new Array(rows)
-  for (let row = 0; row < rows; row++) {
-    const blob = rng.int(blobs.length)
-    names[row] = `c${blob % 10}`
-    for (let col = 0; col < cols; col++) data[row * cols + col] = blobs[blob][col] + rng.normal()
-  }
-  const dataset = {
-    origin: { path: 'bench:table', format: 'csv', sha256: '', byteCount: 0 },
-    rowCount: rows,
-    ids: Array.from({ length: rows }, (_, row) => `r${row}`),
-    labels: encodeLabels('label', names),
-    features: { data, rows, cols },
-    featureNames: Array.from({ length: cols }, (_, col) => `f${col}`),
-    warnings: [],
-  }
-  await writeDataset(dataset, path, { format: 'csv' })
+  await writeDataset(await makeDataset('tabular', rows), path, { format: 'csv' })
 }
 
 /** Starts `poisonguard worker` processes and resolves when each listens. */

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { loadavg } from 'node:os'
 import { renderScaleSection } from './scale-render.mjs'
+import { makeDataset } from './synthetic-data.mjs'
 
 const log = (message) => process.stderr.write(`${message}\n`)
 const option = (name, fallback) =>
@@ -18,58 +19,6 @@ const option = (name, fallback) =>
 const defaultSizes = 'mnist:10000,mnist:100000,tabular:10000,tabular:100000,tabular:1000000'
 // A size still running after this long is stopped; the phases it finished are kept.
 const timeoutMinutes = Number(option('timeout-minutes', 25))
-
-async function mnistTiled(rows, rng) {
-  const { loadMnistArrays } = await import('../dist/io/builtin/mnist.js')
-  const { pixels, labels, rowCount, width, height } = loadMnistArrays()
-  const cols = width * height
-  const data = new Float32Array(rows * cols)
-  for (let row = 0; row < rows; row++) {
-    const source = (row % rowCount) * cols
-    for (let col = 0; col < cols; col++) {
-      // Every row gets pixel noise, so no two rows are equal and neighbours are not all duplicates; the first copy
-      // too, so each size holds rows of one kind and the exponents measure rows, not a change in the data.
-      const noise = 0.1 * rng.normal()
-      data[row * cols + col] = Math.min(1, Math.max(0, pixels[source + col] + noise))
-    }
-  }
-  const names = Array.from({ length: rows }, (_, row) => String(labels[row % rowCount]))
-  return { data, cols, names, imageShape: { width, height } }
-}
-
-/** Ten classes of five Gaussian blobs each in 64 columns, eight of them rounded to integers like counts. */
-function syntheticTable(rows, rng) {
-  const cols = 64
-  const blobs = Array.from({ length: 50 }, () => Float64Array.from({ length: cols }, () => 3 * rng.normal()))
-  const data = new Float32Array(rows * cols)
-  const names = new Array(rows)
-  for (let row = 0; row < rows; row++) {
-    const blob = rng.int(blobs.length)
-    names[row] = `c${blob % 10}`
-    for (let col = 0; col < cols; col++) {
-      const value = blobs[blob][col] + rng.normal()
-      data[row * cols + col] = col < 8 ? Math.round(value) : value
-    }
-  }
-  return { data, cols, names }
-}
-
-async function makeDataset(kind, rows) {
-  const { createRng } = await import('../dist/util/rng.js')
-  const { encodeLabels } = await import('../dist/data/dataset.js')
-  const rng = createRng(7)
-  const made = kind === 'mnist' ? await mnistTiled(rows, rng) : syntheticTable(rows, rng)
-  return {
-    origin: { path: `bench:${kind}`, format: 'csv', sha256: '', byteCount: 0 },
-    rowCount: rows,
-    ids: Array.from({ length: rows }, (_, row) => String(row + 1)),
-    labels: encodeLabels('label', made.names),
-    features: { data: made.data, rows, cols: made.cols },
-    featureNames: Array.from({ length: made.cols }, (_, col) => `f${col}`),
-    imageShape: made.imageShape,
-    warnings: [],
-  }
-}
 
 /** One size in this process: each shared analysis, then each detector alone, one JSON line per finished phase. */
 async function runOne() {
