@@ -6,6 +6,7 @@ import { readTextChunks } from '../io/files.js'
 import { IssueList } from '../io/issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../io/lines.js'
 import { RecordTable } from './record-table.js'
+import { SidecarRowReader } from './sidecar-rows.js'
 import { SIDECAR_FORMAT } from './statement.js'
 
 const FIELDS = ['id', 'source', 'label', 'bodySha256'] as const
@@ -142,6 +143,7 @@ function writePlainId(buffer: Buffer, at: number, bytes: Uint8Array, start: numb
 export async function readSidecar(path: string): Promise<{ table: RecordTable; sha256: string }> {
   const table = new RecordTable()
   const issues = new IssueList('PARSE_ERROR', 'the record digest file is damaged; recreate the manifest')
+  const rows = new SidecarRowReader()
   let headerSeen = false
   const tokenizer = new LineTokenizer(path, 1 << 24, (line) => {
     if (isBlankLine(line)) return
@@ -150,6 +152,7 @@ export async function readSidecar(path: string): Promise<{ table: RecordTable; s
       checkHeader(line, path)
       return
     }
+    if (rows.add(line, table)) return
     const row = parseRow(line)
     if (typeof row === 'string') {
       issues.add({ file: path, line: line.line }, row)
