@@ -103,7 +103,7 @@ export const BANDWIDTH_SCALES = [1, 0.5, 0.25, 0.125] as const
 const SCALES = KERNEL_EXPONENTS.length
 
 export interface GramMatrix {
-  /** Strict lower triangle of the Gaussian kernel at the base bandwidth, row-major in square storage. */
+  /** Strict lower triangle of the Gaussian kernel at the base bandwidth, packed: row a starts at `triangleRow(a)`. */
   readonly gram: Float32Array
   readonly rows: number
   /** Row sums of the full symmetric matrix without its diagonal, per scale: `rowSums[row * 4 + scale]`. */
@@ -112,10 +112,16 @@ export interface GramMatrix {
   readonly totals: Float64Array
 }
 
+/** Where row `row` of a packed strict lower triangle starts: rows 0 … row − 1 hold 0 … row − 1 entries. */
+export function triangleRow(row: number): number {
+  return (row * (row - 1)) / 2
+}
+
 /**
  * The strict lower triangle of the Gaussian Gram matrix and each row's sum over the full symmetric matrix without
- * its diagonal (the unbiased statistic leaves i = j out), at every bandwidth scale. Only the triangle is written:
- * mirroring it would scatter one write per cache line.
+ * its diagonal (the unbiased statistic leaves i = j out), at every bandwidth scale. Only the triangle is stored,
+ * packed, so 4,000 rows take 32 MB rather than 64. Rows are computed in pairs against four rows at a time: each
+ * loaded value then serves four or two products, and every entry still sums its products in the same order.
  */
 export function gramMatrix(
   data: Float64Array,
@@ -123,7 +129,7 @@ export function gramMatrix(
   rows: number,
   squaredBandwidth: number,
 ): GramMatrix {
-  const gram = new Float32Array(rows * rows)
+  const gram = new Float32Array(triangleRow(rows))
   const scale = -1 / (2 * squaredBandwidth)
   const norms = new Float64Array(rows)
   for (let row = 0; row < rows; row++) {
@@ -131,50 +137,100 @@ export function gramMatrix(
     for (let d = row * dimensions; d < (row + 1) * dimensions; d++) sum += data[d] * data[d]
     norms[row] = sum
   }
-  const kernel = (squared: number) => Math.exp(scale * Math.max(squared, 0))
-  for (let a = 1; a < rows; a++) {
-    const offsetA = a * dimensions
-    const normA = norms[a]
-    const target = a * rows
-    let b = 0
-    // Four rows at a time reuse each loaded value of row a four times.
-    for (; b + 3 < a; b += 4) {
-      const o0 = b * dimensions
-      const o1 = o0 + dimensions
-      const o2 = o1 + dimensions
-      const o3 = o2 + dimensions
-      let d0 = 0
-      let d1 = 0
-      let d2 = 0
-      let d3 = 0
-      for (let d = 0; d < dimensions; d++) {
-        const value = data[offsetA + d]
-        d0 += value * data[o0 + d]
-        d1 += value * data[o1 + d]
-        d2 += value * data[o2 + d]
-        d3 += value * data[o3 + d]
-      }
-      gram[target + b] = kernel(normA + norms[b] - 2 * d0)
-      gram[target + b + 1] = kernel(normA + norms[b + 1] - 2 * d1)
-      gram[target + b + 2] = kernel(normA + norms[b + 2] - 2 * d2)
-      gram[target + b + 3] = kernel(normA + norms[b + 3] - 2 * d3)
-    }
-    for (; b < a; b++) {
-      const offsetB = b * dimensions
-      let dot = 0
-      for (let d = 0; d < dimensions; d++) dot += data[offsetA + d] * data[offsetB + d]
-      gram[target + b] = kernel(normA + norms[b] - 2 * dot)
-    }
-  }
+  let a = 1
+  for (; a + 1 < rows; a += 2) gramRowPair(gram, data, dimensions, norms, scale, a)
+  if (a < rows) gramRow(gram, data, dimensions, norms, scale, a, 0)
   const { rowSums, totals } = kernelRowSums(gram, rows)
   return { gram, rows, rowSums, totals }
+}
+
+function kernel(scale: number, squared: number): number {
+  return Math.exp(scale * Math.max(squared, 0))
+}
+
+/** Entries `from` … a − 1 of row a, one dot product at a time. */
+function gramRow(
+  gram: Float32Array,
+  data: Float64Array,
+  dimensions: number,
+  norms: Float64Array,
+  scale: number,
+  a: number,
+  from: number,
+): void {
+  const offsetA = a * dimensions
+  const target = triangleRow(a)
+  for (let b = from; b < a; b++) {
+    const offsetB = b * dimensions
+    let dot = 0
+    for (let d = 0; d < dimensions; d++) dot += data[offsetA + d] * data[offsetB + d]
+    gram[target + b] = kernel(scale, norms[a] + norms[b] - 2 * dot)
+  }
+}
+
+/** Rows a and a + 1 against rows 0 … a − 1, four at a time; then the rest of both rows. */
+function gramRowPair(
+  gram: Float32Array,
+  data: Float64Array,
+  dimensions: number,
+  norms: Float64Array,
+  scale: number,
+  a: number,
+): void {
+  const offsetA = a * dimensions
+  const offsetN = offsetA + dimensions
+  const normA = norms[a]
+  const normN = norms[a + 1]
+  const targetA = triangleRow(a)
+  const targetN = triangleRow(a + 1)
+  let b = 0
+  for (; b + 3 < a; b += 4) {
+    const o0 = b * dimensions
+    const o1 = o0 + dimensions
+    const o2 = o1 + dimensions
+    const o3 = o2 + dimensions
+    let a0 = 0
+    let a1 = 0
+    let a2 = 0
+    let a3 = 0
+    let n0 = 0
+    let n1 = 0
+    let n2 = 0
+    let n3 = 0
+    for (let d = 0; d < dimensions; d++) {
+      const valueA = data[offsetA + d]
+      const valueN = data[offsetN + d]
+      const b0 = data[o0 + d]
+      const b1 = data[o1 + d]
+      const b2 = data[o2 + d]
+      const b3 = data[o3 + d]
+      a0 += valueA * b0
+      a1 += valueA * b1
+      a2 += valueA * b2
+      a3 += valueA * b3
+      n0 += valueN * b0
+      n1 += valueN * b1
+      n2 += valueN * b2
+      n3 += valueN * b3
+    }
+    gram[targetA + b] = kernel(scale, normA + norms[b] - 2 * a0)
+    gram[targetA + b + 1] = kernel(scale, normA + norms[b + 1] - 2 * a1)
+    gram[targetA + b + 2] = kernel(scale, normA + norms[b + 2] - 2 * a2)
+    gram[targetA + b + 3] = kernel(scale, normA + norms[b + 3] - 2 * a3)
+    gram[targetN + b] = kernel(scale, normN + norms[b] - 2 * n0)
+    gram[targetN + b + 1] = kernel(scale, normN + norms[b + 1] - 2 * n1)
+    gram[targetN + b + 2] = kernel(scale, normN + norms[b + 2] - 2 * n2)
+    gram[targetN + b + 3] = kernel(scale, normN + norms[b + 3] - 2 * n3)
+  }
+  gramRow(gram, data, dimensions, norms, scale, a, b)
+  gramRow(gram, data, dimensions, norms, scale, a + 1, b)
 }
 
 /** Row sums of the symmetric matrix (from its lower triangle) at every scale, and their totals. */
 function kernelRowSums(gram: Float32Array, rows: number): { rowSums: Float64Array; totals: Float64Array } {
   const rowSums = new Float64Array(rows * SCALES)
   for (let a = 1; a < rows; a++) {
-    const offset = a * rows
+    const offset = triangleRow(a)
     let s1 = 0
     let s4 = 0
     let s16 = 0
@@ -214,7 +270,7 @@ export function withinSums(matrix: GramMatrix, lists: Int32Array[]): Float64Arra
   const sums = new Float64Array(lists.length * SCALES)
   const positions = new Int32Array(lists.length)
   for (let a = 0; a < rows; a++) {
-    const offset = a * rows
+    const offset = triangleRow(a)
     for (let list = 0; list < lists.length; list++) {
       const members = lists[list]
       const position = positions[list]
