@@ -61,12 +61,18 @@ interface Context {
   /** Common features as [name, reference column, batch column]. */
   common: [string, number, number][]
   pending: PendingTest[]
+  /** Summaries of every row of a side that came without them. */
+  summaries: Map<DriftSample, readonly ColumnSummary[]>
 }
 
-/** Summaries of every column of one side, or of its `rows`; computed once per comparison. */
+/** Summaries of every column of one side, or of its `rows`; those of every row are computed once. */
 function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): readonly ColumnSummary[] {
-  if (!rows && sample.summaries) return sample.summaries
-  return summarizeColumns(sample.features!, { ...context.summary, rows })
+  let whole = sample.summaries ?? context.summaries.get(sample)
+  if (!whole) {
+    whole = summarizeColumns(sample.features!, context.summary)
+    context.summaries.set(sample, whole)
+  }
+  return rows ? summarizeColumns(sample.features!, { ...context.summary, rows, whole }) : whole
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -271,6 +277,7 @@ export function runDriftTests(
     summary: { sketchAboveRows: options.sketchAboveRows, seed },
     common: commonFeatures(reference, batch),
     pending: [],
+    summaries: new Map(),
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
   options.onProgress?.(0.4)
