@@ -4,7 +4,9 @@ import {
   columnDistribution,
   createSortScratch,
   type EmpiricalDistribution,
+  memberDistribution,
   sortedDistribution,
+  sortedDistributionWithRows,
 } from './ecdf.js'
 import { KllSketch } from './sketch.js'
 
@@ -24,6 +26,8 @@ export interface ColumnSummary {
   readonly distinct?: number[]
   /** Counts of `distinct`, aligned with it (estimated from the sketch's weights when sketched). */
   readonly distinctCounts?: number[]
+  /** Row of each value of an exact sample of every row, so that summaries of row subsets need no sort. */
+  readonly rows?: Int32Array
 }
 
 export interface SummaryOptions {
@@ -34,6 +38,8 @@ export interface SummaryOptions {
   seed?: number
   /** Only these rows (e.g. one source); default all. */
   rows?: ArrayLike<number>
+  /** Summaries of every row of the same matrix: with their row orders, `rows` (distinct) need no sort. */
+  whole?: readonly ColumnSummary[]
 }
 
 function distinctValues(
@@ -65,9 +71,9 @@ function allWhole(values: ArrayLike<number>, start = 0, stride = 1, rows?: Array
   return true
 }
 
-function summaryOf(distribution: EmpiricalDistribution, integer: boolean): ColumnSummary {
+function summaryOf(distribution: EmpiricalDistribution, integer: boolean, rows?: Int32Array): ColumnSummary {
   const distinct = integer ? distinctValues(distribution) : undefined
-  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts }
+  return { distribution, integer, distinct: distinct?.values, distinctCounts: distinct?.counts, rows }
 }
 
 /** Summarises one column: sorted exactly up to `sketchAboveRows` rows, sketched beyond, in one pass either way. */
@@ -88,9 +94,9 @@ export function summarizeColumn(
   return exactSummary(columnDistribution(data, cols, col, rows))
 }
 
-function exactSummary(distribution: EmpiricalDistribution): ColumnSummary {
+function exactSummary(distribution: EmpiricalDistribution, rows?: Int32Array): ColumnSummary {
   // The sorted sample holds every finite value, contiguous, so this reads it instead of striding the matrix.
-  return summaryOf(distribution, allWhole(distribution.values))
+  return summaryOf(distribution, allWhole(distribution.values), rows)
 }
 
 /** Columns gathered together: a row's values share cache lines, so one pass over the rows serves all of them. */
@@ -121,15 +127,28 @@ export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions 
   const rowCount = options.rows ? options.rows.length : matrix.rows
   if (rowCount > (options.sketchAboveRows ?? DEFAULT_SKETCH_ABOVE_ROWS))
     return Array.from({ length: matrix.cols }, (_, col) => summarizeColumn(matrix, col, options))
+  const { rows, whole } = options
+  if (rows && whole?.every((summary) => summary.rows)) {
+    const member = new Uint8Array(matrix.rows)
+    for (let index = 0; index < rows.length; index++) member[rows[index]] = 1
+    return whole.map((summary) =>
+      exactSummary(memberDistribution(summary.distribution, summary.rows!, member, rows.length)),
+    )
+  }
   const summaries: ColumnSummary[] = []
   const scratch = createSortScratch(rowCount)
   for (let first = 0; first < matrix.cols; first += GATHER_COLUMNS) {
     const width = Math.min(GATHER_COLUMNS, matrix.cols - first)
-    const block = gatherColumns(matrix, first, width, options.rows)
-    for (let k = 0; k < width; k++)
-      summaries.push(
-        exactSummary(sortedDistribution(block.subarray(k * rowCount, (k + 1) * rowCount), scratch)),
-      )
+    const block = gatherColumns(matrix, first, width, rows)
+    for (let k = 0; k < width; k++) {
+      const column = block.subarray(k * rowCount, (k + 1) * rowCount)
+      if (rows) {
+        summaries.push(exactSummary(sortedDistribution(column, scratch)))
+        continue
+      }
+      const sorted = sortedDistributionWithRows(column, scratch)
+      summaries.push(exactSummary(sorted.distribution, sorted.rows))
+    }
   }
   return summaries
 }

@@ -45,6 +45,8 @@ export interface SortScratch {
   keys: Uint32Array
   spare: Uint32Array
   buckets: Uint32Array
+  /** Second buffer of the rows that travel with the keys, when a sort keeps them. */
+  spareRows?: Int32Array
 }
 
 export function createSortScratch(capacity: number): SortScratch {
@@ -53,6 +55,47 @@ export function createSortScratch(capacity: number): SortScratch {
     spare: new Uint32Array(capacity),
     buckets: new Uint32Array(RADIX_PASSES * RADIX_SIZE),
   }
+}
+
+/**
+ * `sortedDistribution`, plus the row of `column` each sorted value came from: with them the sorted sample of any
+ * subset of the rows is one filtering walk, no sort.
+ */
+export function sortedDistributionWithRows(
+  column: Float32Array,
+  scratch: SortScratch,
+): { distribution: EmpiricalDistribution; rows: Int32Array } {
+  const rows = new Int32Array(column.length)
+  let kept = 0
+  for (let index = 0; index < column.length; index++) {
+    const value = column[index]
+    if (!Number.isFinite(value)) continue
+    rows[kept] = index
+    column[kept++] = value
+  }
+  scratch.spareRows ??= new Int32Array(scratch.keys.length)
+  const sortedRows = rows.subarray(0, kept)
+  const sorted = radixSortFloat32(column.subarray(0, kept), scratch, sortedRows)
+  const distribution = { values: sorted, totalWeight: kept, count: kept, rankError: 0 }
+  return { distribution, rows: kept === column.length ? rows : rows.slice(0, kept) }
+}
+
+/**
+ * The exact sorted sample of the rows marked in `member` (`memberCount` of them), from a sorted sample of all rows
+ * and the row of each of its values: the same values `sortedDistribution` gives for those rows, in one walk.
+ */
+export function memberDistribution(
+  sorted: EmpiricalDistribution,
+  rows: Int32Array,
+  member: Uint8Array,
+  memberCount: number,
+): EmpiricalDistribution {
+  const values = sorted.values
+  const picked = new Float64Array(memberCount)
+  let kept = 0
+  for (let index = 0; index < values.length; index++) if (member[rows[index]]) picked[kept++] = values[index]
+  const finite = kept === memberCount ? picked : picked.slice(0, kept)
+  return { values: finite, totalWeight: kept, count: kept, rankError: 0 }
 }
 
 /**
@@ -78,13 +121,16 @@ const RADIX_PASSES = 3
  * Sorts finite float32 values ascending into doubles: a least-significant-digit radix sort on their bit patterns
  * mapped to an unsigned order (three passes of 11 bits), two to three times faster than a comparison sort, and
  * columns are sorted by the hundred in a drift check. One read fills all three histograms, and a digit every value
- * shares (the high bits of a column of small counts or of one sign and magnitude) costs no pass at all.
+ * shares (the high bits of a column of small counts or of one sign and magnitude) costs no pass at all. `rows`, when
+ * given, are permuted along with the values.
  */
-function radixSortFloat32(values: Float32Array, scratch: SortScratch): Float64Array {
+function radixSortFloat32(values: Float32Array, scratch: SortScratch, rows?: Int32Array): Float64Array {
   const count = values.length
   const bits = new Uint32Array(values.buffer, values.byteOffset, count)
   let keys = scratch.keys
   let spare = scratch.spare
+  let payload = rows
+  let sparePayload = scratch.spareRows
   const buckets = scratch.buckets.fill(0)
   // Negative floats order by their inverted bits; positive ones above all of them, with the sign bit set.
   for (let index = 0; index < count; index++) {
@@ -105,14 +151,27 @@ function radixSortFloat32(values: Float32Array, scratch: SortScratch): Float64Ar
       buckets[bucket] = start
       start += size
     }
-    for (let index = 0; index < count; index++) {
-      const key = keys[index]
-      spare[buckets[base + ((key >>> shift) & RADIX_MASK)]++] = key
+    if (payload && sparePayload) {
+      for (let index = 0; index < count; index++) {
+        const key = keys[index]
+        const slot = buckets[base + ((key >>> shift) & RADIX_MASK)]++
+        spare[slot] = key
+        sparePayload[slot] = payload[index]
+      }
+      const heldPayload = payload
+      payload = sparePayload
+      sparePayload = heldPayload
+    } else {
+      for (let index = 0; index < count; index++) {
+        const key = keys[index]
+        spare[buckets[base + ((key >>> shift) & RADIX_MASK)]++] = key
+      }
     }
     const held = keys
     keys = spare
     spare = held
   }
+  if (rows && payload !== rows) rows.set(payload!.subarray(0, count))
   // Back to float bits in place, then one widening copy.
   for (let index = 0; index < count; index++) {
     const key = keys[index]

@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { selectInPlace } from '../stats/quantiles.js'
 import { type Rng, shuffledIndices } from '../util/rng.js'
+import { type GramMatrix, SCALES, triangleRow } from './mmd-gram.js'
 
 const BANDWIDTH_SAMPLE = 400
 
@@ -97,113 +98,6 @@ export function medianSquaredDistance(
   return distances.length > 0 ? selectInPlace(distances, distances.length >> 1) : 0
 }
 
-/** Each bandwidth σ·2^−j turns a kernel value g at σ into g^(4^j), so one Gram matrix serves every scale. */
-export const KERNEL_EXPONENTS = [1, 4, 16, 64] as const
-export const BANDWIDTH_SCALES = [1, 0.5, 0.25, 0.125] as const
-const SCALES = KERNEL_EXPONENTS.length
-
-export interface GramMatrix {
-  /** Strict lower triangle of the Gaussian kernel at the base bandwidth, row-major in square storage. */
-  readonly gram: Float32Array
-  readonly rows: number
-  /** Row sums of the full symmetric matrix without its diagonal, per scale: `rowSums[row * 4 + scale]`. */
-  readonly rowSums: Float64Array
-  /** Sum of all off-diagonal entries, per scale. */
-  readonly totals: Float64Array
-}
-
-/**
- * The strict lower triangle of the Gaussian Gram matrix and each row's sum over the full symmetric matrix without
- * its diagonal (the unbiased statistic leaves i = j out), at every bandwidth scale. Only the triangle is written:
- * mirroring it would scatter one write per cache line.
- */
-export function gramMatrix(
-  data: Float64Array,
-  dimensions: number,
-  rows: number,
-  squaredBandwidth: number,
-): GramMatrix {
-  const gram = new Float32Array(rows * rows)
-  const scale = -1 / (2 * squaredBandwidth)
-  const norms = new Float64Array(rows)
-  for (let row = 0; row < rows; row++) {
-    let sum = 0
-    for (let d = row * dimensions; d < (row + 1) * dimensions; d++) sum += data[d] * data[d]
-    norms[row] = sum
-  }
-  const kernel = (squared: number) => Math.exp(scale * Math.max(squared, 0))
-  for (let a = 1; a < rows; a++) {
-    const offsetA = a * dimensions
-    const normA = norms[a]
-    const target = a * rows
-    let b = 0
-    // Four rows at a time reuse each loaded value of row a four times.
-    for (; b + 3 < a; b += 4) {
-      const o0 = b * dimensions
-      const o1 = o0 + dimensions
-      const o2 = o1 + dimensions
-      const o3 = o2 + dimensions
-      let d0 = 0
-      let d1 = 0
-      let d2 = 0
-      let d3 = 0
-      for (let d = 0; d < dimensions; d++) {
-        const value = data[offsetA + d]
-        d0 += value * data[o0 + d]
-        d1 += value * data[o1 + d]
-        d2 += value * data[o2 + d]
-        d3 += value * data[o3 + d]
-      }
-      gram[target + b] = kernel(normA + norms[b] - 2 * d0)
-      gram[target + b + 1] = kernel(normA + norms[b + 1] - 2 * d1)
-      gram[target + b + 2] = kernel(normA + norms[b + 2] - 2 * d2)
-      gram[target + b + 3] = kernel(normA + norms[b + 3] - 2 * d3)
-    }
-    for (; b < a; b++) {
-      const offsetB = b * dimensions
-      let dot = 0
-      for (let d = 0; d < dimensions; d++) dot += data[offsetA + d] * data[offsetB + d]
-      gram[target + b] = kernel(normA + norms[b] - 2 * dot)
-    }
-  }
-  const { rowSums, totals } = kernelRowSums(gram, rows)
-  return { gram, rows, rowSums, totals }
-}
-
-/** Row sums of the symmetric matrix (from its lower triangle) at every scale, and their totals. */
-function kernelRowSums(gram: Float32Array, rows: number): { rowSums: Float64Array; totals: Float64Array } {
-  const rowSums = new Float64Array(rows * SCALES)
-  for (let a = 1; a < rows; a++) {
-    const offset = a * rows
-    let s1 = 0
-    let s4 = 0
-    let s16 = 0
-    let s64 = 0
-    for (let b = 0; b < a; b++) {
-      const g = gram[offset + b]
-      const g4 = g * g * (g * g)
-      const g16 = g4 * g4 * (g4 * g4)
-      const g64 = g16 * g16 * (g16 * g16)
-      s1 += g
-      s4 += g4
-      s16 += g16
-      s64 += g64
-      const column = b * SCALES
-      rowSums[column] += g
-      rowSums[column + 1] += g4
-      rowSums[column + 2] += g16
-      rowSums[column + 3] += g64
-    }
-    rowSums[a * SCALES] += s1
-    rowSums[a * SCALES + 1] += s4
-    rowSums[a * SCALES + 2] += s16
-    rowSums[a * SCALES + 3] += s64
-  }
-  const totals = new Float64Array(SCALES)
-  for (let row = 0; row < rows; row++) for (let s = 0; s < SCALES; s++) totals[s] += rowSums[row * SCALES + s]
-  return { rowSums, totals }
-}
-
 /**
  * Σ K_ij over ordered pairs i ≠ j inside each member list (each sorted ascending), per scale, for many lists at
  * once: the Gram matrix is read row by row, and each row, cached, serves every list that holds it. One list at a
@@ -214,7 +108,7 @@ export function withinSums(matrix: GramMatrix, lists: Int32Array[]): Float64Arra
   const sums = new Float64Array(lists.length * SCALES)
   const positions = new Int32Array(lists.length)
   for (let a = 0; a < rows; a++) {
-    const offset = a * rows
+    const offset = triangleRow(a)
     for (let list = 0; list < lists.length; list++) {
       const members = lists[list]
       const position = positions[list]

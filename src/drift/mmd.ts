@@ -1,10 +1,8 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { type PermutationPValue, permutationPValue } from '../stats/permutation.js'
 import type { Rng } from '../util/rng.js'
+import { BANDWIDTH_SCALES, type GramMatrix, gramMatrix } from './mmd-gram.js'
 import {
-  BANDWIDTH_SCALES,
-  type GramMatrix,
-  gramMatrix,
   medianSquaredDistance,
   memberLists,
   poolStandardised,

@@ -61,12 +61,18 @@ interface Context {
   /** Common features as [name, reference column, batch column]. */
   common: [string, number, number][]
   pending: PendingTest[]
+  /** Summaries of every row of a side that came without them. */
+  summaries: Map<DriftSample, readonly ColumnSummary[]>
 }
 
-/** Summaries of every column of one side, or of its `rows`; computed once per comparison. */
+/** Summaries of every column of one side, or of its `rows`; those of every row are computed once. */
 function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): readonly ColumnSummary[] {
-  if (!rows && sample.summaries) return sample.summaries
-  return summarizeColumns(sample.features!, { ...context.summary, rows })
+  let whole = sample.summaries ?? context.summaries.get(sample)
+  if (!whole) {
+    whole = summarizeColumns(sample.features!, context.summary)
+    context.summaries.set(sample, whole)
+  }
+  return rows ? summarizeColumns(sample.features!, { ...context.summary, rows, whole }) : whole
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -164,15 +170,26 @@ function addComparison(
   addTextTests(reference, batch, scope, context, rows)
 }
 
-/** Rows of each source, in input order. */
+/** Rows of each source, in input order; sources in order of first appearance. */
 function rowsBySource(sources: readonly string[]): Map<string, Int32Array> {
-  const lists = new Map<string, number[]>()
-  sources.forEach((source, row) => {
-    const list = lists.get(source)
-    if (list) list.push(row)
-    else lists.set(source, [row])
-  })
-  return new Map([...lists].map(([source, list]) => [source, Int32Array.from(list)]))
+  // Counted first, then filled: growing a list per source costs more than the lookups.
+  const indexOf = new Map<string, number>()
+  const codes = new Int32Array(sources.length)
+  const counts: number[] = []
+  for (let row = 0; row < sources.length; row++) {
+    let code = indexOf.get(sources[row])
+    if (code === undefined) {
+      code = counts.length
+      indexOf.set(sources[row], code)
+      counts.push(0)
+    }
+    codes[row] = code
+    counts[code]++
+  }
+  const lists = counts.map((count) => new Int32Array(count))
+  const filled = new Int32Array(counts.length)
+  for (let row = 0; row < codes.length; row++) lists[codes[row]][filled[codes[row]]++] = row
+  return new Map([...indexOf].map(([source, code]) => [source, lists[code]]))
 }
 
 /** Each batch source with enough rows against the same source of the reference, or the whole reference if new. */
@@ -271,6 +288,7 @@ export function runDriftTests(
     summary: { sketchAboveRows: options.sketchAboveRows, seed },
     common: commonFeatures(reference, batch),
     pending: [],
+    summaries: new Map(),
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
   options.onProgress?.(0.4)

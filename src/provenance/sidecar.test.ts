@@ -47,6 +47,25 @@ describe('record digest sidecar', () => {
     expect(Buffer.from(table.bodyDigest(1)).equals(digest('b"q'))).toBe(true)
   })
 
+  it('reads rows written with spaces, CRLF or upper-case digits as the rows the writer makes', async () => {
+    const path = join(dir, 'spelled.records.jsonl')
+    const hex = digest('a').toString('hex')
+    const rows = [
+      `["a","s","1","${hex}"]`,
+      `[ "a" , "s" , "1" , "${hex.toUpperCase()}" ]`,
+      `["a","s","1","${hex}"]\r`,
+      `["\\u0061","\\u0073","1","${hex}"]`,
+      `["a",null,"","${hex}"]`,
+    ]
+    writeFileSync(path, [HEADER, ...rows].join('\n'))
+    const { table } = await readSidecar(path)
+    expect(table.ids).toEqual(['a', 'a', 'a', 'a', 'a'])
+    expect(table.sources).toEqual(['s', 's', 's', 's', null])
+    expect(table.labels).toEqual(['1', '1', '1', '1', ''])
+    for (let index = 0; index < 5; index++)
+      expect(Buffer.from(table.bodyDigest(index)).equals(digest('a'))).toBe(true)
+  })
+
   it('lists every malformed line', async () => {
     const path = join(dir, 'bad.records.jsonl')
     const good = `["a",null,null,"${digest('a').toString('hex')}"]`

@@ -2,14 +2,17 @@ import { createHash, type Hash } from 'node:crypto'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { PoisonguardError } from '../errors.js'
-import { readTextChunks } from '../io/files.js'
+import { readTextChunks, statOrThrow } from '../io/files.js'
 import { IssueList } from '../io/issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../io/lines.js'
 import { RecordTable } from './record-table.js'
+import { SidecarRowReader } from './sidecar-rows.js'
 import { SIDECAR_FORMAT } from './statement.js'
 
 const FIELDS = ['id', 'source', 'label', 'bodySha256'] as const
 const FLUSH_BYTES = 1 << 20
+/** No valid row is shorter: `["",null,null,"` + 64 hex digits + `"]`, so a file of n bytes holds at most n / 80 rows. */
+const MIN_ROW_BYTES = 80
 
 /** `data.manifest.json` → `data.manifest.records.jsonl`, beside the manifest. */
 export function sidecarPathFor(manifestPath: string): string {
@@ -140,8 +143,9 @@ function writePlainId(buffer: Buffer, at: number, bytes: Uint8Array, start: numb
 
 /** Reads a sidecar back into a table; every malformed line is reported with its number. */
 export async function readSidecar(path: string): Promise<{ table: RecordTable; sha256: string }> {
-  const table = new RecordTable()
+  const table = new RecordTable(Math.floor((await statOrThrow(path)).size / MIN_ROW_BYTES))
   const issues = new IssueList('PARSE_ERROR', 'the record digest file is damaged; recreate the manifest')
+  const rows = new SidecarRowReader()
   let headerSeen = false
   const tokenizer = new LineTokenizer(path, 1 << 24, (line) => {
     if (isBlankLine(line)) return
@@ -150,6 +154,7 @@ export async function readSidecar(path: string): Promise<{ table: RecordTable; s
       checkHeader(line, path)
       return
     }
+    if (rows.add(line, table)) return
     const row = parseRow(line)
     if (typeof row === 'string') {
       issues.add({ file: path, line: line.line }, row)
@@ -162,6 +167,7 @@ export async function readSidecar(path: string): Promise<{ table: RecordTable; s
   tokenizer.finish()
   issues.throwIfAny()
   if (!headerSeen) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the record digest file is empty')
+  table.trim()
   return { table, sha256: digest.sha256 }
 }
 
