@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
 import { HeaviestFirst } from './test/heaviest-first.js'
 
+const pluginTest = 'test/cli/register-detector.test.ts'
+
 /*
  * The projects, all run by `vitest run` (and so by `npm test` and CI): fast unit and contract tests, the
  * detection-quality bars on real data (planted poison in MNIST and SpamAssassin, drift calibration and
@@ -30,11 +32,19 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'quality', include: ['test/quality/**/*.test.ts'] },
+        // The quality, CLI and fuzz files too keep their state in their own modules (datasets, prepared scans,
+        // temporary folders) and share a process per worker: a fresh one for each file cost a second or two of CPU
+        // to load the sources again, the CLI's most.
+        test: { name: 'quality', include: ['test/quality/**/*.test.ts'], isolate: false },
       },
       {
         extends: true,
-        test: { name: 'cli', include: ['test/cli/**/*.test.ts'] },
+        test: { name: 'cli', include: ['test/cli/**/*.test.ts'], exclude: [pluginTest], isolate: false },
+      },
+      {
+        extends: true,
+        // A registered detector joins every later default scan of its process: this file runs in a process of its own.
+        test: { name: 'cli-plugin', include: [pluginTest] },
       },
       {
         extends: true,
@@ -42,7 +52,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'] },
+        test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], isolate: false },
       },
       {
         extends: true,

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadMnistArrays } from './mnist.js'
 
@@ -41,5 +44,24 @@ describe('loadMnistArrays', () => {
     const again = loadMnistArrays()
     expect(again.labels).toEqual(mnist.labels)
     expect(again.pixels.subarray(0, 784 * 20)).toEqual(mnist.pixels.subarray(0, 784 * 20))
+  })
+
+  it('reads the pixels JSON.parse reads from the package, as 32-bit floats', () => {
+    const manifest = createRequire(import.meta.url).resolve('mnist/package.json')
+    const file = join(dirname(manifest), 'src', 'digits', '5.json')
+    const { data } = JSON.parse(readFileSync(file, 'utf8')) as { data: number[] }
+    // Rows are compared by a position-weighted sum of their 32-bit pixels, as the loader shuffles them.
+    const checksum = (pixels: ArrayLike<number>, row: number) => {
+      let sum = 0
+      for (let pixel = 0; pixel < 784; pixel++) sum += Math.fround(pixels[row * 784 + pixel]) * (pixel + 1)
+      return sum
+    }
+    const expected = Array.from({ length: data.length / 784 }, (_, row) => checksum(data, row))
+    const loaded: number[] = []
+    mnist.labels.forEach((label, row) => {
+      if (label === 5) loaded.push(checksum(mnist.pixels, row))
+    })
+    const ascending = (a: number, b: number) => a - b
+    expect(loaded.sort(ascending)).toEqual(expected.sort(ascending))
   })
 })
