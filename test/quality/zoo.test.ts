@@ -90,6 +90,19 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
 })
 
 /*
+ * Draws of random flips that made the verdict `poisoned` before: the mail table's ham from .edu senders (about 150
+ * mails) form a tight cluster of their own, and held out of training they all landed in spam because the flips had
+ * put some of their region's mails there.
+ */
+describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips', (seed) => {
+  it('is given a verdict with no attack', async () => {
+    const planted = flipLabels(zooDataset('mail-table'), 0.1, seed)
+    const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+})
+
+/*
  * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts,
  * trigger-mining.test.ts) are held to silence on the clean digits and mails here, on the scans this file runs
  * anyway.
