@@ -6,7 +6,7 @@ import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { type PreparedScan, prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
 import { flaggedCleanShare, flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
-import { type ZooName, zooDataset } from '../fixtures/zoo.js'
+import { inkProfiles, type ZooName, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
 
@@ -98,6 +98,24 @@ describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips'
   it('is given a verdict with no attack', async () => {
     const planted = flipLabels(zooDataset('mail-table'), 0.1, seed)
     const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+})
+
+/*
+ * Digits drawn as a table of ink profiles hold natural groups of one class that stand far apart from the rest of
+ * it, in directions other classes hardly vary in: what a planted trigger looks like to the class geometry.
+ */
+describe('the ink profiles of 3,000 digits', () => {
+  it('are not called poisoned with ten classes', async () => {
+    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(), backend))
+    expect(report.summary.verdict?.verdict).not.toBe('poisoned')
+  })
+
+  it('hold no planted group by the class geometry with two classes', async () => {
+    const geometry = ['spectral-signature', 'activation-clustering']
+    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(true), backend), geometry)
+    expect(report.detectors.map((detector) => detector.status)).toEqual(['ok', 'ok'])
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })

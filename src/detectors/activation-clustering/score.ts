@@ -2,8 +2,8 @@ import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
 import { type ClassSpectrum, projectRows } from '../class-spectra.js'
+import { type Reclassification, reclassifyHeldOut } from '../reclassify.js'
 import { silhouetteScore, type TwoMeans, twoMeans } from './kmeans.js'
-import { type Reclassification, reclassifyHeldOut } from './reclassify.js'
 
 export interface ClusterThresholds {
   minSilhouette: number

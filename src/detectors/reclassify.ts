@@ -1,6 +1,6 @@
-import { type FeatureMatrix, selectRows } from '../../data/matrix.js'
-import { predictProbabilities, trainLogisticRegression } from '../../models/logistic-regression.js'
-import type { Rng } from '../../util/rng.js'
+import { type FeatureMatrix, selectRows } from '../data/matrix.js'
+import { predictProbabilities, trainLogisticRegression } from '../models/logistic-regression.js'
+import type { Rng } from '../util/rng.js'
 
 /** How a model that never saw a group of records classifies them. */
 export interface Reclassification {
