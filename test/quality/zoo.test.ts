@@ -114,8 +114,19 @@ describe('the ink profiles of 3,000 digits', () => {
 
   it('hold no planted group by the class geometry with two classes', async () => {
     const geometry = ['spectral-signature', 'activation-clustering']
-    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(true), backend), geometry)
+    const { report } = await scanPrepared(
+      await prepareAsScan(inkProfiles({ twoClasses: true }), backend),
+      geometry,
+    )
     expect(report.detectors.map((detector) => detector.status)).toEqual(['ok', 'ok'])
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+
+  it('hold no group activation-clustering calls planted with heavy tails and 10% random flips', async () => {
+    // A dozen threes held out once landed three in their class: too few to tell a group that leaves its class.
+    const planted = flipLabels(inkProfiles({ heavyTails: true }), 0.1, 1)
+    const input = await prepareAsScan(planted.dataset, backend)
+    const { report } = await scanPrepared(input, ['activation-clustering'])
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })

@@ -121,12 +121,16 @@ function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
     context.rng,
     otherClassesInRegion(spectrum, width, context.features, labels.codes, split, cluster),
   )
+  // A dozen held-out records say less than hundreds: their share is read as its posterior mean under a uniform
+  // prior (Laplace's rule of succession), so three of twelve keeping their label is no proof the group leaves.
+  const heldOut = candidate.members.length
+  const ownShare = (reclassification.ownLabelShare * heldOut + 1) / (heldOut + 2)
   const confidence =
-    reclassification.ownLabelShare > thresholds.maxOwnLabelShare
+    ownShare > thresholds.maxOwnLabelShare
       ? 0
       : Math.min(
           logistic(silhouette, thresholds.minSilhouette, 15),
-          logistic(thresholds.maxOwnLabelShare - reclassification.ownLabelShare, 0, 20),
+          logistic(thresholds.maxOwnLabelShare - ownShare, 0, 20),
         )
   const share = split.sizes[cluster] / spectrum.rows.length
   return { ...candidate, share, silhouette, reclassification, confidence }
