@@ -122,13 +122,21 @@ describe('the ink profiles of 3,000 digits', () => {
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 
-  it('hold no group activation-clustering calls planted with heavy tails and 10% random flips', async () => {
-    // A dozen threes held out once landed three in their class: too few to tell a group that leaves its class.
-    const planted = flipLabels(inkProfiles({ heavyTails: true }), 0.1, 1)
-    const input = await prepareAsScan(planted.dataset, backend)
-    const { report } = await scanPrepared(input, ['activation-clustering'])
-    expect(report.summary.verdict?.attacks).toEqual([])
-  })
+  it.each([
+    { tails: 'plain', heavyTails: false, seed: 2 },
+    { tails: 'plain', heavyTails: false, seed: 3 },
+    { tails: 'heavy', heavyTails: true, seed: 1 },
+  ])(
+    'hold no group activation-clustering calls planted with $tails tails and 10% random flips (seed $seed)',
+    async ({ heavyTails, seed }) => {
+      // Groups of 7 to 13 honest threes once passed for planted ones: labels flipped into their region taught the
+      // held-out model another class, or a quarter of a dozen kept their label, too few to tell.
+      const planted = flipLabels(inkProfiles({ heavyTails }), 0.1, seed)
+      const input = await prepareAsScan(planted.dataset, backend)
+      const { report } = await scanPrepared(input, ['activation-clustering'])
+      expect(report.summary.verdict?.attacks).toEqual([])
+    },
+  )
 })
 
 /*
