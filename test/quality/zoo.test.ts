@@ -6,7 +6,7 @@ import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { type PreparedScan, prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
 import { flaggedCleanShare, flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
-import { type ZooName, zooDataset } from '../fixtures/zoo.js'
+import { inkProfiles, type ZooName, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
 
@@ -87,6 +87,56 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
     // Random flips are label noise, not an attack: no dataset-level test may call them one.
     expect(report.summary.verdict?.attacks).toEqual([])
   })
+})
+
+/*
+ * Draws of random flips that made the verdict `poisoned` before: the mail table's ham from .edu senders (about 150
+ * mails) form a tight cluster of their own, and held out of training they all landed in spam because the flips had
+ * put some of their region's mails there.
+ */
+describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips', (seed) => {
+  it('is given a verdict with no attack', async () => {
+    const planted = flipLabels(zooDataset('mail-table'), 0.1, seed)
+    const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+})
+
+/*
+ * Digits drawn as a table of ink profiles hold natural groups of one class that stand far apart from the rest of
+ * it, in directions other classes hardly vary in: what a planted trigger looks like to the class geometry.
+ */
+describe('the ink profiles of 3,000 digits', () => {
+  it('are not called poisoned with ten classes', async () => {
+    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(), backend))
+    expect(report.summary.verdict?.verdict).not.toBe('poisoned')
+  })
+
+  it('hold no planted group by the class geometry with two classes', async () => {
+    const geometry = ['spectral-signature', 'activation-clustering']
+    const { report } = await scanPrepared(
+      await prepareAsScan(inkProfiles({ twoClasses: true }), backend),
+      geometry,
+    )
+    expect(report.detectors.map((detector) => detector.status)).toEqual(['ok', 'ok'])
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+
+  it.each([
+    { tails: 'plain', heavyTails: false, seed: 2 },
+    { tails: 'plain', heavyTails: false, seed: 3 },
+    { tails: 'heavy', heavyTails: true, seed: 1 },
+  ])(
+    'hold no group activation-clustering calls planted with $tails tails and 10% random flips (seed $seed)',
+    async ({ heavyTails, seed }) => {
+      // Groups of 7 to 13 honest threes once passed for planted ones: labels flipped into their region taught the
+      // held-out model another class, or a quarter of a dozen kept their label, too few to tell.
+      const planted = flipLabels(inkProfiles({ heavyTails }), 0.1, seed)
+      const input = await prepareAsScan(planted.dataset, backend)
+      const { report } = await scanPrepared(input, ['activation-clustering'])
+      expect(report.summary.verdict?.attacks).toEqual([])
+    },
+  )
 })
 
 /*

@@ -15,9 +15,10 @@ const thresholds = {
 
 /**
  * Three classes told apart by columns 0–2; in a fifth of class 2 column 5 is lit. With `poisoned`, those records
- * are really class 0 or 1 (a backdoor); without, they are genuine class-2 records with an unusual feature.
+ * are really class 0 or 1 (a backdoor); without, they are genuine class-2 records with an unusual feature, of
+ * which a share `mislabelled` carries the label of class 0 or 1 (label noise).
  */
-function dataset(poisoned: boolean) {
+function dataset(poisoned: boolean, mislabelled = 0) {
   const rng = createRng(11)
   const rows = 1200
   const data = new Float32Array(rows * width)
@@ -30,6 +31,7 @@ function dataset(poisoned: boolean) {
     const looksLike = marked[row] && poisoned ? row % 2 : code
     for (let col = 0; col < width; col++) data[row * width + col] = rng.normal() + (col === looksLike ? 4 : 0)
     data[row * width + triggerColumn] = marked[row] ? 8 + 0.1 * rng.normal() : 0.1 * rng.normal()
+    if (marked[row] && rng.next() < mislabelled) codes[row] = row % 2
   }
   const features: FeatureMatrix = { data, rows, cols: width }
   const labels = { name: 'label', classes: ['a', 'b', 'c'], codes }
@@ -50,6 +52,16 @@ describe('judgeClusters', () => {
 
   it('keeps a genuine but unusual group of a class clean', () => {
     const { features, labels, spectra } = dataset(false)
+    const verdict = judgeClusters(spectra.classes[2]!, 4, features, labels, thresholds, { rng: createRng(1) })
+    expect(verdict.silhouette).toBeGreaterThan(0.5)
+    expect(verdict.reclassification!.ownLabelShare).toBeGreaterThan(0.9)
+    expect(verdict.confidence).toBe(0)
+  })
+
+  it('keeps a genuine group clean when some of its region carries other labels', () => {
+    // Trained with the mislabelled members of the region, a model would learn the group's feature as another
+    // class's and put the whole group there.
+    const { features, labels, spectra } = dataset(false, 0.15)
     const verdict = judgeClusters(spectra.classes[2]!, 4, features, labels, thresholds, { rng: createRng(1) })
     expect(verdict.silhouette).toBeGreaterThan(0.5)
     expect(verdict.reclassification!.ownLabelShare).toBeGreaterThan(0.9)

@@ -1,9 +1,9 @@
 import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
-import type { ClassSpectrum } from '../class-spectra.js'
+import { type ClassSpectrum, projectRows } from '../class-spectra.js'
+import { type Reclassification, reclassifyHeldOut } from '../reclassify.js'
 import { silhouetteScore, type TwoMeans, twoMeans } from './kmeans.js'
-import { type Reclassification, reclassifyHeldOut } from './reclassify.js'
 
 export interface ClusterThresholds {
   minSilhouette: number
@@ -61,6 +61,38 @@ function clusterMembers(
   return { members: Int32Array.from(members), membership: Float64Array.from(membership) }
 }
 
+/**
+ * Records of the other classes that lie in one cluster's region: nearer its centroid than the other cluster's
+ * along the class's leading directions.
+ */
+function otherClassesInRegion(
+  spectrum: ClassSpectrum,
+  width: number,
+  features: FeatureMatrix,
+  codes: Int32Array,
+  split: TwoMeans,
+  cluster: number,
+): Int32Array {
+  const others: number[] = []
+  for (let row = 0; row < codes.length; row++)
+    if (codes[row] >= 0 && codes[row] !== spectrum.code) others.push(row)
+  const coordinates = Array.from({ length: width }, (_, component) =>
+    projectRows(features, spectrum, component, width, others),
+  )
+  return Int32Array.from(
+    others.filter((_, position) => {
+      let own = 0
+      let other = 0
+      for (let k = 0; k < width; k++) {
+        const value = coordinates[k][position]
+        own += (value - split.centroids[cluster * width + k]) ** 2
+        other += (value - split.centroids[(1 - cluster) * width + k]) ** 2
+      }
+      return own < other
+    }),
+  )
+}
+
 /** Everything needed to hold one cluster of a split out and judge it. */
 interface SplitContext {
   readonly spectrum: ClassSpectrum
@@ -73,7 +105,10 @@ interface SplitContext {
   readonly rng: Rng
 }
 
-/** Retrains without one cluster and turns how the model then classifies it into a confidence that it is poison. */
+/**
+ * Retrains without one cluster, and without the other classes' records in its region, and turns how the model then
+ * classifies the cluster into a confidence that it is poison.
+ */
 function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
   const { spectrum, width, split, silhouette, labels, thresholds } = context
   const candidate = clusterMembers(spectrum, spectrum.coordinates, width, split, cluster)
@@ -84,13 +119,18 @@ function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
     candidate.members,
     spectrum.code,
     context.rng,
+    otherClassesInRegion(spectrum, width, context.features, labels.codes, split, cluster),
   )
+  // A dozen held-out records say less than hundreds: their share is read as its posterior mean under a uniform
+  // prior (Laplace's rule of succession), so three of twelve keeping their label is no proof the group leaves.
+  const heldOut = candidate.members.length
+  const ownShare = (reclassification.ownLabelShare * heldOut + 1) / (heldOut + 2)
   const confidence =
-    reclassification.ownLabelShare > thresholds.maxOwnLabelShare
+    ownShare > thresholds.maxOwnLabelShare
       ? 0
       : Math.min(
           logistic(silhouette, thresholds.minSilhouette, 15),
-          logistic(thresholds.maxOwnLabelShare - reclassification.ownLabelShare, 0, 20),
+          logistic(thresholds.maxOwnLabelShare - ownShare, 0, 20),
         )
   const share = split.sizes[cluster] / spectrum.rows.length
   return { ...candidate, share, silhouette, reclassification, confidence }

@@ -1,8 +1,11 @@
 import { z } from 'zod'
+import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
+import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../class-spectra.js'
 import { classSpreadPValue } from '../class-spread.js'
+import { reclassifyHeldOut } from '../reclassify.js'
 import type { Detector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
 
@@ -44,6 +47,9 @@ type SpectralParams = z.infer<typeof paramsSchema>
 
 /** A suspected group needs at least this many records; fewer are outliers, not a poisoned population. */
 const MIN_GROUP_SIZE = 3
+
+/** A held-out group of which more than this share keeps its label is part of its class, not a trigger's carriers. */
+const MAX_OWN_LABEL_SHARE = 0.25
 
 /** Records of the other classes used to locate where clean records lie along a direction. */
 const REFERENCE_SAMPLE = 2000
@@ -125,6 +131,43 @@ function judgeClass(
   return { spectrum, varianceRatio, split, suspectIsHigh, confidence }
 }
 
+/**
+ * Whether the suspected group leaves its class when a model is retrained without it and without the other
+ * classes' records on its side of the split (exclusionary reclassification): a trigger's carriers are other
+ * classes' records and land there, while a natural part of the class, however far it lies along a direction the
+ * other class does not vary in, stays in its own class.
+ * @see Chen et al. Detecting Backdoor Attacks on Deep Neural Networks by Activation Clustering. SafeAI 2019.
+ */
+function leavesItsClass(
+  verdict: ClassVerdict,
+  features: FeatureMatrix,
+  labels: LabelColumn,
+  componentCount: number,
+  seed: number,
+): boolean {
+  const { spectrum, split, suspectIsHigh } = verdict
+  const onSuspectSide = (value: number) =>
+    suspectIsHigh ? value > split.threshold : value <= split.threshold
+  const members = spectrum.rows.filter((_, position) =>
+    onSuspectSide(spectrum.coordinates[position * componentCount]),
+  )
+  const others: number[] = []
+  for (let row = 0; row < labels.codes.length; row++)
+    if (labels.codes[row] >= 0 && labels.codes[row] !== spectrum.code) others.push(row)
+  const along = projectRows(features, spectrum, 0, componentCount, others)
+  const region = others.filter((_, position) => onSuspectSide(along[position]))
+  const { ownLabelShare } = reclassifyHeldOut(
+    features,
+    labels.codes,
+    labels.classes.length,
+    members,
+    spectrum.code,
+    createRng(seed + 7919 * (spectrum.code + 1)),
+    region,
+  )
+  return ownLabelShare <= MAX_OWN_LABEL_SHARE
+}
+
 function describeClass(verdict: ClassVerdict, className: string, suspectedCount: number) {
   return {
     label: className,
@@ -197,7 +240,15 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       const reference = Math.max(median(corrected.filter((_, other) => other !== index)), 1)
       const location = cleanLocation(input.features!, labels.codes, spectrum, spectra.componentCount)
       const ratio = corrected[index] / reference
-      const verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
+      let verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
+      // With two classes the other class's spread cannot tell a natural group from a planted one: the rest of
+      // the data's verdict on the group, held out, has to.
+      if (
+        present.length < 3 &&
+        verdict.confidence > 0 &&
+        !leavesItsClass(verdict, input.features!, labels, spectra.componentCount, context.seed)
+      )
+        verdict = { ...verdict, confidence: 0 }
       verdicts.push(verdict)
       const className = labels.classes[spectrum.code]
       const suspected = scoreClass(verdict, spectra.componentCount, className, out)

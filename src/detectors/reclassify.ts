@@ -1,6 +1,6 @@
-import { type FeatureMatrix, selectRows } from '../../data/matrix.js'
-import { predictProbabilities, trainLogisticRegression } from '../../models/logistic-regression.js'
-import type { Rng } from '../../util/rng.js'
+import { type FeatureMatrix, selectRows } from '../data/matrix.js'
+import { predictProbabilities, trainLogisticRegression } from '../models/logistic-regression.js'
+import type { Rng } from '../util/rng.js'
 
 /** How a model that never saw a group of records classifies them. */
 export interface Reclassification {
@@ -15,7 +15,9 @@ export interface Reclassification {
 /**
  * Exclusionary reclassification: retrains the built-in model without the held-out records and classifies them.
  * Poison carries its label only because of a trigger the rest of the data lacks, so it lands in other classes;
- * an unusual but genuine group of a class still lands in its own class.
+ * an unusual but genuine group of a class still lands in its own class. Records of other classes in the held-out
+ * group's region (`sharingRegion`) are left out of training too: a trigger has no such records, while a natural
+ * group's mislabelled members would otherwise teach the model the wrong label for the whole region.
  * @see Chen et al. Detecting Backdoor Attacks on Deep Neural Networks by Activation Clustering. SafeAI 2019.
  */
 export function reclassifyHeldOut(
@@ -25,9 +27,11 @@ export function reclassifyHeldOut(
   heldOut: Int32Array,
   label: number,
   rng: Rng,
+  sharingRegion: ArrayLike<number> = [],
 ): Reclassification {
   const excluded = new Uint8Array(codes.length)
   for (const row of heldOut) excluded[row] = 1
+  for (let index = 0; index < sharingRegion.length; index++) excluded[sharingRegion[index]] = 1
   const training: number[] = []
   for (let row = 0; row < codes.length; row++) if (codes[row] >= 0 && !excluded[row]) training.push(row)
   const model = trainLogisticRegression(
