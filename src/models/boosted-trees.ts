@@ -17,7 +17,7 @@ export interface BoostingOptions {
   readonly l2?: number
   /** Fewest training rows in a leaf; default 10. */
   readonly minLeafRows?: number
-  /** Bins per column, at most 256; default 255. */
+  /** Bins per column; default 255. */
   readonly maxBins?: number
   /**
    * Rows scored but not trained on: boosting stops once their log-loss has not improved for `patience` rounds,
@@ -117,7 +117,7 @@ class Booster {
   private readonly perRound: number
 
   constructor(
-    private readonly codes: Uint8Array,
+    private readonly codes: Uint16Array,
     private readonly bins: BinEdges,
     private readonly labels: Int32Array,
     private readonly trainRows: Int32Array,
@@ -200,7 +200,7 @@ export function fitBoostedTrees(
     minLeafRows: options.minLeafRows ?? defaults.minLeafRows,
     shrinkage: options.learningRate ?? defaults.learningRate,
   }
-  const bins = fitBinEdges(matrix, trainRows, Math.min(options.maxBins ?? defaults.maxBins, 256))
+  const bins = fitBinEdges(matrix, trainRows, options.maxBins ?? defaults.maxBins)
   const baseScores = priorScores(labels, trainRows, classCount)
   const booster = new Booster(binMatrix(matrix, bins), bins, labels, trainRows, settings, baseScores, rounds)
   const validation = options.validationRows
@@ -232,7 +232,7 @@ export function fitBoostedTrees(
 /** Class probabilities of the given rows of binned codes, packed in their order (rows.length × classCount). */
 export function predictBinnedRows(
   model: BoostedTreesModel,
-  codes: Uint8Array,
+  codes: Uint16Array,
   rows: Int32Array,
 ): Float32Array {
   const { classCount, cols, treesPerRound: perRound } = model

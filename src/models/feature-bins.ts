@@ -44,10 +44,13 @@ export function fitBinEdges(matrix: FeatureMatrix, rows: Int32Array, maxBins: nu
   return { edges, offsets }
 }
 
-/** Every value's bin within its column, rows × cols row-major; needs at most 256 bins per column. */
-export function binMatrix(matrix: FeatureMatrix, bins: BinEdges): Uint8Array {
+/**
+ * Every value's bin among all columns' bins (its column's offset plus its bin there), rows × cols row-major: one
+ * index per value straight into a histogram over every column.
+ */
+export function binMatrix(matrix: FeatureMatrix, bins: BinEdges): Uint16Array {
   const { data, rows, cols } = matrix
-  const codes = new Uint8Array(rows * cols)
+  const codes = new Uint16Array(rows * cols)
   for (let col = 0; col < cols; col++) {
     const edges = bins.edges[col]
     for (let row = 0; row < rows; row++) {
@@ -60,7 +63,7 @@ export function binMatrix(matrix: FeatureMatrix, bins: BinEdges): Uint8Array {
         if (value > edges[middle]) low = middle + 1
         else high = middle
       }
-      codes[row * cols + col] = low
+      codes[row * cols + col] = bins.offsets[col] + low
     }
   }
   return codes

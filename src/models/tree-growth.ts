@@ -7,7 +7,7 @@
 /** A forest's nodes, packed; a node with `feature[node] < 0` is a leaf of value `value[node]`. */
 export interface TreeNodes {
   readonly feature: Int32Array
-  /** Rows whose bin is at most this go left. */
+  /** Rows whose bin (among all columns' bins, as `binMatrix` numbers them) is at most this go left. */
   readonly threshold: Int32Array
   readonly left: Int32Array
   readonly right: Int32Array
@@ -25,7 +25,7 @@ export interface TreeGrowthSettings {
 
 /** Binned rows (rows × cols) with their bin offsets, and per-row gradients and hessians to fit. */
 export interface GrowthInput {
-  readonly codes: Uint8Array
+  readonly codes: Uint16Array
   readonly cols: number
   readonly offsets: Int32Array
   readonly gradients: Float64Array
@@ -48,7 +48,7 @@ interface Leaf {
 
 /** Builds a leaf's histogram from its rows `order[start..end)`. */
 function fillHistogram(input: GrowthInput, order: Int32Array, start: number, end: number, out: Float64Array) {
-  const { codes, cols, offsets, gradients, hessians } = input
+  const { codes, cols, gradients, hessians } = input
   out.fill(0)
   for (let position = start; position < end; position++) {
     const row = order[position]
@@ -56,7 +56,7 @@ function fillHistogram(input: GrowthInput, order: Int32Array, start: number, end
     const hessian = hessians[row]
     const base = row * cols
     for (let col = 0; col < cols; col++) {
-      const slot = (offsets[col] + codes[base + col]) * 3
+      const slot = codes[base + col] * 3
       out[slot] += gradient
       out[slot + 1] += hessian
       out[slot + 2]++
@@ -91,7 +91,7 @@ function findSplit(leaf: Leaf, input: GrowthInput, settings: TreeGrowthSettings)
       if (gain > leaf.gain) {
         leaf.gain = gain
         leaf.splitFeature = col
-        leaf.splitBin = slot - input.offsets[col]
+        leaf.splitBin = slot
       }
     }
   }
@@ -210,7 +210,7 @@ export class ForestBuilder {
 }
 
 /** The value of the leaf a binned row reaches from `root`. */
-export function leafValue(nodes: TreeNodes, root: number, codes: Uint8Array, base: number): number {
+export function leafValue(nodes: TreeNodes, root: number, codes: Uint16Array, base: number): number {
   let node = root
   while (nodes.feature[node] >= 0)
     node = codes[base + nodes.feature[node]] <= nodes.threshold[node] ? nodes.left[node] : nodes.right[node]
