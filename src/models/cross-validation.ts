@@ -109,7 +109,8 @@ export const sequentialFoldExecutor: FoldExecutor = {
   },
 }
 
-function rowsWhere(folds: Int32Array, fold: number, inFold: boolean): Int32Array {
+/** The rows of `folds` in `fold` (or, with `inFold` false, in every other fold), in row order. */
+export function rowsWhere(folds: Int32Array, fold: number, inFold: boolean): Int32Array {
   let count = 0
   for (let row = 0; row < folds.length; row++) if ((folds[row] === fold) === inFold) count++
   const rows = new Int32Array(count)
@@ -149,10 +150,11 @@ function planFolds(
   }))
 }
 
-function assembleFolds(
+/** Places each fold's held-out probabilities at their rows: a rows × classCount matrix. */
+export function assembleFolds(
   rowCount: number,
   classCount: number,
-  tasks: readonly FoldTask[],
+  tasks: readonly Pick<FoldTask, 'testRows'>[],
   held: readonly Float32Array[],
 ): FeatureMatrix {
   const out = new Float32Array(rowCount * classCount)

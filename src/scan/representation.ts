@@ -1,6 +1,7 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { randomFourierFeatures } from '../features/random-fourier.js'
+import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
 import { reshapeTable } from '../features/tabular.js'
 import { featurizeText, isShortTextCorpus } from '../features/text.js'
@@ -98,16 +99,8 @@ interface ScaledNumbers {
   source: string
 }
 
-/** Inputs of at most this many columns get kernel features: a linear model over so few is too stiff. */
-const fewColumns = 64
 /** Random Fourier features the model gets on few columns. */
 const fourierFeatureCount = 512
-/**
- * Past this many records the kernel features are left out: they make the model's input up to nine times the
- * table's size, and its training as many times as costly (a million rows of 64 columns would need 2 GiB more),
- * which the scaling bars cannot afford; the gains above were measured on at most 6,046 records.
- */
-const fourierRowLimit = 20_000
 
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
@@ -139,7 +132,7 @@ function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
  */
 function scaleNumbers(raw: FeatureMatrix, dataset: Dataset, seed: number): ScaledNumbers {
   const shaped = shapeNumbers(raw, dataset)
-  if (shaped.scaled.cols > fewColumns || shaped.scaled.rows > fourierRowLimit) return shaped
+  if (!isSmallDense(shaped.scaled)) return shaped
   const kernel = randomFourierFeatures(shaped.scaled, {
     featureCount: fourierFeatureCount,
     rng: createRng(seed),
