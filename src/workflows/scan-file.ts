@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
@@ -106,7 +107,9 @@ export type ScanFileResult =
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
   if (options.executor) return scanFileWith(path, options)
   // One set of workers trains the folds and runs the detectors, so their code and the data are loaded once.
-  const detectorExecutor = options.detectorExecutor ? undefined : createWorkerDetectorExecutor()
+  const detectorExecutor = options.detectorExecutor
+    ? undefined
+    : createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
   const executor = detectorExecutor ?? createWorkerFoldExecutor()
   try {
     return await scanFileWith(path, { detectorExecutor, ...options, executor })
