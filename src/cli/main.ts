@@ -2,23 +2,45 @@ import { Command, CommanderError } from 'commander'
 import { isPoisonguardError } from '../errors.js'
 import { version } from '../version.js'
 import { ExitCode, exitCodeForError } from '../workflows/exit-codes.js'
-import { registerAttackCommand } from './attack-command.js'
-import { registerBenchCommand } from './bench-command.js'
-import { registerCertifyCommand } from './certify-command.js'
-import { registerCheckCommand } from './check-command.js'
-import { registerCrowdCommand } from './crowd-command.js'
-import { registerDatasetsCommand } from './datasets-command.js'
-import { registerDetectorsCommand } from './detectors-command.js'
 import { addExitCodeHelp } from './exit-code-help.js'
 import type { CliIo } from './io.js'
-import { registerModelCommand } from './model-command.js'
-import { registerProvenanceCommand } from './provenance-command.js'
-import { registerScanCommand } from './scan-command.js'
-import { registerSchemaCommand } from './schema-command.js'
-import { registerServiceCommands } from './serve-command.js'
 import { withEscapedOutput } from './terminal-text.js'
-import { registerTraceCommand } from './trace-command.js'
-import { registerTrainCommand } from './train-command.js'
+
+type Register = (program: Command, io: CliIo, setExitCode: (code: number) => void) => void
+
+/**
+ * Every command module, in the order help lists them, with the top-level commands it registers. Only the module of
+ * the command being run is loaded (all of them for help or an unknown command): loading every command's code, the
+ * service's database drivers among it, took about a second of CPU before a scan could start.
+ */
+const commandModules: readonly (readonly [readonly string[], () => Promise<Register>])[] = [
+  [['scan'], async () => (await import('./scan-command.js')).registerScanCommand],
+  [['datasets'], async () => (await import('./datasets-command.js')).registerDatasetsCommand],
+  [['attack'], async () => (await import('./attack-command.js')).registerAttackCommand],
+  [
+    ['keygen', 'lineage', 'manifest'],
+    async () => (await import('./provenance-command.js')).registerProvenanceCommand,
+  ],
+  [['detectors'], async () => (await import('./detectors-command.js')).registerDetectorsCommand],
+  [['bench'], async () => (await import('./bench-command.js')).registerBenchCommand],
+  [['schema'], async () => (await import('./schema-command.js')).registerSchemaCommand],
+  [['check'], async () => (await import('./check-command.js')).registerCheckCommand],
+  [
+    ['serve', 'worker', 'audit', 'keys'],
+    async () => (await import('./serve-command.js')).registerServiceCommands,
+  ],
+  [['crowd'], async () => (await import('./crowd-command.js')).registerCrowdCommand],
+  [['train'], async () => (await import('./train-command.js')).registerTrainCommand],
+  [['model'], async () => (await import('./model-command.js')).registerModelCommand],
+  [['certify'], async () => (await import('./certify-command.js')).registerCertifyCommand],
+  [['trace'], async () => (await import('./trace-command.js')).registerTraceCommand],
+]
+
+/** The register functions of the modules `argv` needs: the one naming its first argument, else all. */
+async function loadCommands(argv: readonly string[]): Promise<Register[]> {
+  const named = commandModules.filter(([names]) => names.includes(argv[0]))
+  return Promise.all((named.length > 0 ? named : commandModules).map(([, load]) => load()))
+}
 
 /** Reports an error on stderr and returns its exit code: usage and typed input errors 1, anything else 2. */
 function reportError(error: unknown, io: CliIo): number {
@@ -28,27 +50,18 @@ function reportError(error: unknown, io: CliIo): number {
   return exitCodeForError(error)
 }
 
-function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+function buildProgram(
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  commands: readonly Register[],
+): Command {
   const program = new Command('poisonguard')
     .description('find, trace and neutralise data poisoning in machine-learning training data')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-  registerScanCommand(program, io, setExitCode)
-  registerDatasetsCommand(program, io)
-  registerAttackCommand(program, io, setExitCode)
-  registerProvenanceCommand(program, io, setExitCode)
-  registerDetectorsCommand(program, io)
-  registerBenchCommand(program, io, setExitCode)
-  registerSchemaCommand(program, io, setExitCode)
-  registerCheckCommand(program, io, setExitCode)
-  registerServiceCommands(program, io, setExitCode)
-  registerCrowdCommand(program, io)
-  registerTrainCommand(program, io)
-  registerModelCommand(program, io, setExitCode)
-  registerCertifyCommand(program, io)
-  registerTraceCommand(program, io)
+  for (const register of commands) register(program, io, setExitCode)
   addExitCodeHelp(program)
   return program
 }
@@ -58,9 +71,10 @@ export async function run(argv: readonly string[], rawIo: CliIo): Promise<number
   // Everything printed can quote user data (column names, labels, manifest fields): never let it steer a terminal.
   const io = withEscapedOutput(rawIo)
   let exitCode: number = ExitCode.ok
-  const program = buildProgram(io, (code) => {
+  const setExitCode = (code: number) => {
     exitCode = code
-  })
+  }
+  const program = buildProgram(io, setExitCode, await loadCommands(argv))
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return exitCode

@@ -5,10 +5,11 @@ import type { Dataset } from '../data/dataset.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
 import { createPortableBackend } from '../linalg/portable.js'
+import { crossValidatedProbabilities, crossValidatedProbabilitiesWith } from '../models/cross-validation.js'
 import { scanDataset } from '../scan/scan.js'
+import { createRng } from '../util/rng.js'
 import { createWorkerDetectorExecutor } from './detector-executor.js'
 import { receiveInput, wireInput } from './detector-wire.js'
-import { createWorkerFoldExecutor } from './worker-pool.js'
 
 const fixtures = new URL('../../test/fixtures/', import.meta.url)
 const detectorExecutor = createWorkerDetectorExecutor({
@@ -17,8 +18,7 @@ const detectorExecutor = createWorkerDetectorExecutor({
   minRows: 0,
   texts: true,
 })
-const executor = createWorkerFoldExecutor({ threads: 2, workerUrl: new URL('fold-worker.mjs', fixtures) })
-afterAll(() => Promise.all([detectorExecutor.close(), executor.close()]))
+afterAll(() => detectorExecutor.close())
 
 const backend = createPortableBackend()
 const createdAt = new Date(0)
@@ -37,7 +37,7 @@ async function singleThreaded(dataset: Dataset, seed: number) {
 }
 
 describe('createWorkerDetectorExecutor', () => {
-  it('gives image and text scans, seed for seed, the report of the single-threaded run', async () => {
+  it('gives image and text scans, folds and detectors on the same workers, the single-threaded report', async () => {
     for (const [dataset, seed] of [
       [mnistDataset(500), 3],
       [spamDataset(300), 5],
@@ -48,7 +48,7 @@ describe('createWorkerDetectorExecutor', () => {
         backend,
         createdAt,
         seed,
-        executor,
+        executor: detectorExecutor,
         detectorExecutor,
         onProgress: ({ step, fractionDone }) => fractionDone > 0 && progress.add(step),
       })
@@ -60,14 +60,42 @@ describe('createWorkerDetectorExecutor', () => {
     }
   })
 
-  it('runs the detectors on the calling thread when its workers cannot start', async () => {
+  it('trains folds bit for bit as the sequential cross-validation, and stops at the next fold once aborted', async () => {
+    const digits = mnistDataset(400)
+    const x = digits.features!
+    const labels = digits.labels!.codes
+    const sequential = crossValidatedProbabilities(x, labels, 10, { rng: createRng(4) })
+    const progress: number[] = []
+    const parallel = await crossValidatedProbabilitiesWith(detectorExecutor, x, labels, 10, {
+      rng: createRng(4),
+      onProgress: (fraction) => progress.push(fraction),
+    })
+    expect(parallel.data).toEqual(sequential.data)
+    expect(progress).toHaveLength(5)
+    const controller = new AbortController()
+    controller.abort(new Error('enough'))
+    await expect(
+      crossValidatedProbabilitiesWith(detectorExecutor, x, labels, 10, {
+        rng: createRng(4),
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ABORTED' })
+  })
+
+  it('runs the detectors and folds on the calling thread when its workers cannot start', async () => {
     const broken = createWorkerDetectorExecutor({
       threads: 2,
       workerUrl: new URL('missing-detector-worker.mjs', fixtures),
       minRows: 0,
     })
     const digits = mnistDataset(200)
-    const threaded = await scanDataset(digits, { backend, createdAt, seed: 1, detectorExecutor: broken })
+    const threaded = await scanDataset(digits, {
+      backend,
+      createdAt,
+      seed: 1,
+      executor: broken,
+      detectorExecutor: broken,
+    })
     await broken.close()
     expect(broken.completedOnWorkers).toBe(0)
     expect(comparable(threaded)).toEqual(await singleThreaded(digits, 1))

@@ -1,10 +1,13 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { type Dataset, usableTexts } from '../data/dataset.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
+import { type FoldExecutor, type FoldTask, fitFold } from '../models/cross-validation.js'
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { type FromWorker, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
+import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 export interface WorkerDetectorExecutorOptions {
   /** Worker threads; default one more than the parallelism this machine offers (see `defaultThreads`). */
@@ -17,14 +20,23 @@ export interface WorkerDetectorExecutorOptions {
    */
   minRows?: number
   /**
+   * Workers started with the executor, so they load the folds' code while the caller still reads its data (the
+   * detectors' code follows once `prepare` announces a large enough dataset); default 0, every worker starting
+   * when first needed.
+   */
+  eagerWorkers?: number
+  /**
    * Send text inputs to the workers too; default false, as each worker tokenises the texts again (6,046 mails:
    * 1.7 s slower and 380 MiB more than on one thread).
    */
   texts?: boolean
 }
 
-/** A detector executor on worker threads, which start with the first input large enough; `close` ends them. */
-export interface WorkerDetectorExecutor extends DetectorExecutor {
+/**
+ * A detector and cross-validation fold executor on worker threads, which start with the first folds, the first
+ * input large enough or a dataset announced by `prepare`; `close` ends them.
+ */
+export interface WorkerDetectorExecutor extends DetectorExecutor, FoldExecutor {
   /** Detectors whose result came from a worker so far (the others ran on this thread). */
   readonly completedOnWorkers: number
   close(): Promise<void>
@@ -32,11 +44,14 @@ export interface WorkerDetectorExecutor extends DetectorExecutor {
 
 interface Task {
   readonly id: number
-  readonly detector: Detector<unknown>
-  readonly input: DetectorInput
-  readonly params: unknown
-  readonly context: RunContext
-  readonly settle: (result: Promise<DetectorResult>) => void
+  /** The detector's input, which the lane must hold before it runs; none for a fold. */
+  readonly input?: DetectorInput
+  readonly context?: RunContext
+  /** Starts the task (`taskId`) on a worker that holds its input (`inputId`). */
+  readonly message: (taskId: number, inputId: number) => ToWorker
+  /** Runs the task on this thread: when no worker is available, or the worker failed it. */
+  readonly runHere: () => Promise<unknown>
+  readonly settle: (result: Promise<unknown>) => void
 }
 
 interface Lane {
@@ -61,14 +76,23 @@ interface InputEntry {
  */
 const defaultThreads = () => availableParallelism() + 1
 
-const runHere = (task: Task) => task.detector.run(task.input, task.params, task.context)
+const runHere = (task: Task) => task.runHere()
+
+/** A fold as sent to a worker: its training data in shared memory, copied once for all folds of one call. */
+const shareFold = (task: FoldTask, copies: SharedCopies): FoldTask => ({
+  ...task,
+  x: sharedMatrix(task.x, copies),
+  labels: shared(task.labels, copies),
+})
 
 /**
- * Runs the built-in detectors of a scan on worker threads, the input's big arrays in shared memory and sent once
- * per worker; a detector there asks this thread for the shared analyses, so the neighbour graph and the
- * cross-validation are still computed once. A lane whose detectors all wait for an analysis takes the next one.
- * Detectors are pure and seeded, so each result equals running it here; a worker that cannot start or fails a
- * detector hands it back to this thread, where a typed error surfaces unchanged.
+ * Runs the built-in detectors of a scan and its cross-validation folds on the same worker threads, the input's big
+ * arrays in shared memory and sent once per worker; a detector there asks this thread for the shared analyses, so
+ * the neighbour graph and the cross-validation are still computed once. Folds go ahead of queued detectors (three
+ * detectors wait for them), and a lane whose detectors all wait for an analysis takes the next task. One set of
+ * workers loads the code once and serves both. Detectors and folds are pure and seeded, so each result equals
+ * running it here; a worker that cannot start or fails a task hands it back to this thread, where a typed error
+ * surfaces unchanged.
  */
 export function createWorkerDetectorExecutor(
   options: WorkerDetectorExecutorOptions = {},
@@ -85,7 +109,8 @@ export function createWorkerDetectorExecutor(
 
   const post = (lane: Lane, message: ToWorker) => lane.worker.postMessage(message)
 
-  const finish = (task: Task, result: Promise<DetectorResult>) => {
+  const finish = (task: Task, result: Promise<unknown>) => {
+    if (!task.input) return task.settle(result)
     const entry = entries.get(task.input)!
     if (--entry.tasks === 0) {
       live.delete(entry.id)
@@ -96,7 +121,7 @@ export function createWorkerDetectorExecutor(
     task.settle(result)
   }
 
-  const complete = (lane: Lane, taskId: number, result: (task: Task) => Promise<DetectorResult>) => {
+  const complete = (lane: Lane, taskId: number, result: (task: Task) => Promise<unknown>) => {
     const task = lane.running.get(taskId)
     if (!task) return
     lane.running.delete(taskId)
@@ -148,10 +173,10 @@ export function createWorkerDetectorExecutor(
           dispatch()
           break
         case 'progress':
-          lane.running.get(message.taskId)?.context.onProgress?.(message.fractionDone)
+          lane.running.get(message.taskId)?.context?.onProgress?.(message.fractionDone)
           break
         case 'done':
-          completedOnWorkers++
+          if (lane.running.get(message.taskId)?.input) completedOnWorkers++
           complete(lane, message.taskId, () => Promise.resolve(message.result))
           break
         case 'failed':
@@ -162,30 +187,23 @@ export function createWorkerDetectorExecutor(
     worker.on('error', () => retire(lane))
     worker.on('exit', () => retire(lane))
     lanes.push(lane)
+    return lane
   }
 
   const send = (lane: Lane, task: Task) => {
-    const entry = entries.get(task.input)!
-    const { id, detector, params, context } = task
+    const entry = task.input && entries.get(task.input)!
     try {
-      if (!lane.inputs.has(entry.id)) {
+      if (entry && !lane.inputs.has(entry.id)) {
         post(lane, { type: 'input', inputId: entry.id, ...entry.wire })
         lane.inputs.add(entry.id)
       }
-      post(lane, {
-        type: 'run',
-        taskId: id,
-        inputId: entry.id,
-        detectorId: detector.id,
-        params,
-        seed: context.seed,
-      })
+      post(lane, task.message(task.id, entry?.id ?? -1))
     } catch {
       // Parameters or data that cannot be cloned to a worker: run here.
       finish(task, runHere(task))
       return
     }
-    lane.running.set(id, task)
+    lane.running.set(task.id, task)
     lane.worker.ref()
   }
 
@@ -205,19 +223,63 @@ export function createWorkerDetectorExecutor(
 
   const minRows = options.minRows ?? 2_000
   const texts = options.texts ?? false
-  let started = false
+  let spawned = 0
+  let warmed = false
+
+  // Folds alone keep one worker per core; detectors get the extra lane too. A worker that died is not replaced.
+  const start = (count: number) => {
+    for (; spawned < count; spawned++) {
+      const lane = spawn()
+      if (warmed) post(lane, { type: 'warm' })
+    }
+  }
+  start(Math.min(threads, options.eagerWorkers ?? 0))
+  const warm = () => {
+    start(threads)
+    if (warmed) return
+    warmed = true
+    for (const lane of lanes) post(lane, { type: 'warm' })
+  }
+  const onWorkers = (rowCount: number, hasTexts: boolean) => rowCount >= minRows && (!hasTexts || texts)
+
+  /** Queues a task (a fold ahead of every detector) and settles with its result, or with the abort. */
+  const enqueue = <T>(
+    make: (settle: Task['settle']) => Omit<Task, 'id' | 'settle'>,
+    signal: AbortSignal | undefined,
+    what: string,
+    first: boolean,
+  ) =>
+    new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        const aborted = Promise.resolve().then(() => throwIfAborted(signal, what)) as Promise<never>
+        const queued = queue.indexOf(task)
+        if (queued < 0) return void aborted.catch(reject)
+        queue.splice(queued, 1)
+        finish(task, aborted)
+      }
+      const settle: Task['settle'] = (result) => {
+        signal?.removeEventListener('abort', onAbort)
+        result.then((value) => resolve(value as T), reject)
+      }
+      const task: Task = { ...make(settle), id: taskCount++, settle }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const at = first ? queue.findIndex((queued) => queued.input !== undefined) : -1
+      queue.splice(at < 0 ? queue.length : at, 0, task)
+      dispatch()
+    })
 
   return {
     get completedOnWorkers() {
       return completedOnWorkers
     },
     accepts: (detector) => (builtinDetectors as Record<string, Detector<unknown>>)[detector.id] === detector,
+    prepare(dataset: Dataset) {
+      if (onWorkers(dataset.rowCount, usableTexts(dataset) !== undefined)) warm()
+      else if (dataset.labels) start(Math.min(threads, availableParallelism()))
+    },
     run(detector, input, params, context) {
-      if (input.rowCount < minRows || (input.texts && !texts)) return detector.run(input, params, context)
-      if (!started) {
-        started = true
-        for (let thread = 0; thread < threads; thread++) spawn()
-      }
+      if (!onWorkers(input.rowCount, input.texts !== undefined)) return detector.run(input, params, context)
+      warm()
       let entry = entries.get(input)
       if (!entry) {
         entry = { id: inputCount++, wire: wireInput(input), tasks: 0 }
@@ -225,30 +287,43 @@ export function createWorkerDetectorExecutor(
       }
       entry.tasks++
       live.set(entry.id, { input, entry })
-      const { signal } = context
-      return new Promise<DetectorResult>((resolve, reject) => {
-        const onAbort = () => {
-          const aborted = Promise.resolve().then(() => throwIfAborted(signal, 'the scan')) as Promise<never>
-          const queued = queue.indexOf(task)
-          if (queued < 0) return void aborted.catch(reject)
-          queue.splice(queued, 1)
-          finish(task, aborted)
-        }
-        const task: Task = {
-          id: taskCount++,
-          detector,
+      return enqueue<DetectorResult>(
+        () => ({
           input,
-          params,
           context,
-          settle: (result) => {
-            signal?.removeEventListener('abort', onAbort)
-            result.then(resolve, reject)
-          },
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        queue.push(task)
-        dispatch()
+          message: (taskId, inputId) => ({
+            type: 'run',
+            taskId,
+            inputId,
+            detectorId: detector.id,
+            params,
+            seed: context.seed,
+          }),
+          runHere: () => detector.run(input, params, context),
+        }),
+        context.signal,
+        'the scan',
+        false,
+      )
+    },
+    async fitFolds(tasks, { onFoldDone, signal } = {}) {
+      throwIfAborted(signal, 'cross-validation')
+      start(Math.min(threads, availableParallelism()))
+      const copies: SharedCopies = new Map()
+      const folds = tasks.map(async (task) => {
+        const result = await enqueue<Float32Array>(
+          () => ({
+            message: (taskId) => ({ type: 'fold', taskId, task: shareFold(task, copies) }),
+            runHere: async () => fitFold(task),
+          }),
+          signal,
+          'cross-validation',
+          true,
+        )
+        onFoldDone?.()
+        return result
       })
+      return Promise.all(folds)
     },
     async close() {
       const closing = [...lanes]

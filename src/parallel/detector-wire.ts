@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { DetectorInput, DetectorResult } from '../detectors/types.js'
+import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 /** The shared analyses a detector in a worker asks the scan's thread for. */
@@ -28,6 +29,8 @@ export interface SentInput {
 
 /** Messages from the scan's thread to a detector worker. */
 export type ToWorker =
+  /** Detectors will come: load their code now, while the scan's thread still prepares their input. */
+  | { readonly type: 'warm' }
   | ({ readonly type: 'input'; readonly inputId: number } & SentInput)
   | { readonly type: 'release'; readonly inputId: number }
   | {
@@ -38,6 +41,8 @@ export type ToWorker =
       readonly params: unknown
       readonly seed: number
     }
+  /** A cross-validation fold to train, its arrays in shared memory; answered with `done` and the probabilities. */
+  | { readonly type: 'fold'; readonly taskId: number; readonly task: FoldTask }
   | {
       readonly type: 'answer'
       readonly requestId: number
@@ -57,7 +62,7 @@ export type FromWorker =
   /** A detector of the worker started (+1) or stopped (−1) waiting for an analysis; a lane whose every detector waits takes another. */
   | { readonly type: 'waiting'; readonly change: 1 | -1 }
   | { readonly type: 'progress'; readonly taskId: number; readonly fractionDone: number }
-  | { readonly type: 'done'; readonly taskId: number; readonly result: DetectorResult }
+  | { readonly type: 'done'; readonly taskId: number; readonly result: DetectorResult | Float32Array }
   | { readonly type: 'failed'; readonly taskId: number }
 
 function shareLabels(labels: LabelColumn | undefined, copies: SharedCopies): LabelColumn | undefined {

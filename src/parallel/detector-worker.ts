@@ -1,12 +1,13 @@
 /**
- * Worker-thread entry of `createWorkerDetectorExecutor`: runs the built-in detectors it is sent on the input it was
- * sent once per scan, asking the scan's thread for the shared analyses (each once per input), and posts back each
- * result. A failure is reported by task id only; the scan's thread then runs that detector itself, where the typed
- * error surfaces unchanged.
+ * Worker-thread entry of `createWorkerDetectorExecutor`: trains the cross-validation folds and runs the built-in
+ * detectors it is sent on the input it was sent once per scan, asking the scan's thread for the shared analyses
+ * (each once per input), and posts back each result. A failure is reported by task id only; the scan's thread then
+ * runs that task itself, where the typed error surfaces unchanged. The detectors' code is loaded when first needed
+ * (or warmed), so a worker that only trains folds never pays for it.
  */
 import { parentPort } from 'node:worker_threads'
-import { getDetector } from '../detectors/registry.js'
 import type { DetectorInput } from '../detectors/types.js'
+import { fitFold } from '../models/cross-validation.js'
 import {
   type AnalysisName,
   type FromWorker,
@@ -21,6 +22,11 @@ if (port) {
   const inputs = new Map<number, DetectorInput>()
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
   let requests = 0
+  let registry: Promise<typeof import('../detectors/registry.js')> | undefined
+  const loadDetectors = () => {
+    registry ??= import('../detectors/registry.js')
+    return registry
+  }
 
   const revive = (inputId: number, wire: WireInput): DetectorInput => {
     const answers = new Map<string, Promise<unknown>>()
@@ -60,7 +66,7 @@ if (port) {
       const input = inputs.get(message.inputId)
       if (!input) throw new Error(`no input ${message.inputId}`)
       const onProgress = (fractionDone: number) => post({ type: 'progress', taskId, fractionDone })
-      const detector = getDetector(message.detectorId)
+      const detector = (await loadDetectors()).getDetector(message.detectorId)
       const result = await detector.run(input, message.params, { seed: message.seed, onProgress })
       post({ type: 'done', taskId, result })
     } catch {
@@ -68,8 +74,25 @@ if (port) {
     }
   }
 
+  const fold = (message: Extract<ToWorker, { type: 'fold' }>) => {
+    const { taskId } = message
+    try {
+      const result = fitFold(message.task)
+      port.postMessage({ type: 'done', taskId, result } satisfies FromWorker, [result.buffer as ArrayBuffer])
+    } catch {
+      post({ type: 'failed', taskId })
+    }
+  }
+
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
+      case 'warm':
+        // A failed load surfaces where a detector needs the code: that detector then runs on the scan's thread.
+        loadDetectors().catch(() => {})
+        break
+      case 'fold':
+        fold(message)
+        break
       case 'input':
         inputs.set(message.inputId, revive(message.inputId, receiveInput(message)))
         break

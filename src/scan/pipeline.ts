@@ -163,6 +163,11 @@ function missingRequirement(input: DetectorInput, requirement: Requirement): str
 export interface DetectorExecutor {
   /** Whether `detector` can run there: the built-ins can, a detector registered at run time may not. */
   accepts(detector: Detector<unknown>): boolean
+  /**
+   * Told of the dataset before its input is prepared, so workers start and load the detectors' code while this
+   * thread derives the representation.
+   */
+  prepare?(dataset: Dataset): void
   run(
     detector: Detector<unknown>,
     input: DetectorInput,

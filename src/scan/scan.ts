@@ -69,6 +69,7 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const detectors = selectDetectors(options.detectors, options.skip).map(getDetector)
   const configured = configureDetectors(detectors, options.params)
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
+  options.detectorExecutor?.prepare?.(dataset)
   const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
   // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
   const concurrent = options.executor !== undefined

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
@@ -100,16 +101,20 @@ export type ScanFileResult =
  * Loads a dataset file, checks it against its signed manifest when one is given (a mismatch, including a signed
  * count that the loaded data does not bear out, stops here with what failed), attaches the sources the manifest
  * attests, scans it, and records in the report how far the manifest's signature was trusted. Unless the caller
- * brings an `executor`, the built-in model's cross-validation runs on worker threads.
+ * brings an `executor`, the built-in model's cross-validation runs on worker threads, the same ones as the
+ * detectors.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
   if (options.executor) return scanFileWith(path, options)
-  const executor = createWorkerFoldExecutor()
-  const detectorExecutor = options.detectorExecutor ? undefined : createWorkerDetectorExecutor()
+  // One set of workers trains the folds and runs the detectors, so their code and the data are loaded once.
+  const detectorExecutor = options.detectorExecutor
+    ? undefined
+    : createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
+  const executor = detectorExecutor ?? createWorkerFoldExecutor()
   try {
     return await scanFileWith(path, { detectorExecutor, ...options, executor })
   } finally {
-    await Promise.all([executor.close(), detectorExecutor?.close()])
+    await executor.close()
   }
 }
 

@@ -11,13 +11,16 @@ export function averagePathLength(size: number): number {
   return 2 * (Math.log(size - 1) + eulerGamma) - (2 * (size - 1)) / size
 }
 
-/** Flat arrays of one isolation tree; a node with `feature[node] < 0` is a leaf holding `size[node]` samples. */
+/**
+ * Flat arrays of one isolation tree; a node with `feature[node] < 0` is a leaf, and `leafLength[node]` the
+ * `averagePathLength` of the samples it holds, computed once per leaf rather than once per record reaching it.
+ */
 interface IsolationTree {
   feature: Int32Array
   threshold: Float32Array
   left: Int32Array
   right: Int32Array
-  size: Int32Array
+  leafLength: Float64Array
 }
 
 /** How many trees to grow, on how many rows each, drawn how. */
@@ -84,7 +87,7 @@ function grow(state: GrowState, start: number, end: number, depth: number, maxDe
   const middle = split ? partition(state, start, end, split.feature, split.threshold) : start
   if (!split || middle === start || middle === end) {
     tree.feature[node] = -1
-    tree.size[node] = end - start
+    tree.leafLength[node] = averagePathLength(end - start)
     return node
   }
   tree.feature[node] = split.feature
@@ -134,7 +137,7 @@ function growTree(matrix: FeatureMatrix, samples: Int32Array, rng: Rng): Isolati
     threshold: new Float32Array(nodeLimit),
     left: new Int32Array(nodeLimit),
     right: new Int32Array(nodeLimit),
-    size: new Int32Array(nodeLimit),
+    leafLength: new Float64Array(nodeLimit),
   }
   const maxDepth = Math.ceil(Math.log2(Math.max(2, sampleSize)))
   grow({ matrix, tree, samples, rng, nodeCount: 0 }, 0, sampleSize, 0, maxDepth)
@@ -148,7 +151,7 @@ function pathLength(tree: IsolationTree, data: Float32Array, offset: number): nu
     node = data[offset + tree.feature[node]] < tree.threshold[node] ? tree.left[node] : tree.right[node]
     depth++
   }
-  return depth + averagePathLength(tree.size[node])
+  return depth + tree.leafLength[node]
 }
 
 /**

@@ -73,9 +73,11 @@ export function formatPixelLevel(level: number, scale: PixelScale): string {
   return String(Number(value.toFixed(decimals)))
 }
 
-function mostCommonLevel(levels: Uint8Array): number {
-  const counts = new Int32Array(pixelLevels)
-  for (let index = 0; index < levels.length; index++) counts[levels[index]]++
+/** The most common grey level over every pixel, from the records per (pixel, level) of `countPixelLevels`. */
+function mostCommonLevel(levelCounts: Int32Array): number {
+  const counts = new Float64Array(pixelLevels)
+  for (let feature = 0; feature < levelCounts.length; feature++)
+    counts[feature % pixelLevels] += levelCounts[feature]
   let best = 0
   for (let level = 1; level < pixelLevels; level++) if (counts[level] > counts[best]) best = level
   return best
@@ -261,8 +263,8 @@ export function extractImageFeatures(
   const { rows, cols } = pixels
   const scale = pixelScaleOf(pixels.data)
   const levels = quantisePixels(pixels, scale)
-  const backgroundLevel = mostCommonLevel(levels)
   const levelCounts = countPixelLevels(levels, rows, cols)
+  const backgroundLevel = mostCommonLevel(levelCounts)
   const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
   const windowOffset = cols * pixelLevels
   const carrierCounts = new Int32Array(windowOffset + windowCounts.length)

@@ -128,10 +128,12 @@ export const triggerMiningDetector: Detector<Params> = {
     const labels = input.labels!
     const codes = labels.codes
     const k = Math.min(params.k, input.rowCount - 1)
-    const support = measureContentSupport(await input.neighbours(k), codes, labels.classes.length)
-    context.onProgress?.(0.2)
+    // Asked for first and read last: the features are extracted while the neighbours are searched (elsewhere).
+    const neighbours = input.neighbours(k)
     const maxCarriers = Math.floor(params.maxCarrierShare * input.rowCount)
     const families = featureFamilies(input.dataset, params.minRows, maxCarriers)
+    context.onProgress?.(0.4)
+    const support = measureContentSupport(await neighbours, codes, labels.classes.length)
     context.onProgress?.(0.6)
     const found: FoundTrigger[] = []
     const testCounts: Record<string, number> = {}
