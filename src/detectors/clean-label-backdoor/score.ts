@@ -121,7 +121,7 @@ function orthonormalise(directions: Float64Array[]): void {
  * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
  * what its far-out records share (see `refineTowardTail`) and oriented so the
  * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
- * class's natural variation may be larger.
+ * class's natural variation may be larger. `subset` (positions among the rows) fits them on some rows only.
  */
 export function leadingDirections(
   whitened: Float32Array,
@@ -130,13 +130,14 @@ export function leadingDirections(
   directionCount: number,
   seed: number,
   fewest: number,
+  subset?: readonly number[],
 ): Float64Array[] {
   const rng = createRng(seed)
   const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
     Float64Array.from({ length: cols }, () => rng.normal()),
   )
   orthonormalise(directions)
-  const positions = evenSample(count)
+  const positions = subset ? evenSample(subset.length).map((position) => subset[position]) : evenSample(count)
   const sample = positions.length
   const fitted = pickRows(whitened, cols, positions)
   for (let iteration = 0; iteration < iterations; iteration++) {
@@ -430,12 +431,13 @@ export function crossFittedGap(
   halves.forEach((fitted, half) => {
     const held = halves[1 - half]
     const directions = leadingDirections(
-      pickRows(whitened, cols, fitted),
-      fitted.length,
+      whitened,
+      count,
       cols,
       directionCount,
       seed + half,
       fewestHeld,
+      fitted,
     )
     let best: { width: number; scores: Float64Array; direction: Float64Array } = {
       width: -1,
