@@ -5,7 +5,7 @@ import { normalSurvival } from '../../stats/tails.js'
 import type { Detector, DetectorInput } from '../types.js'
 import {
   columnMedians,
-  crossFittedScores,
+  crossFittedGap,
   otherClassSpread,
   projectRows,
   robustScores,
@@ -68,18 +68,26 @@ const maxPixels = 1024
 
 /** Images averaged over `block × block` squares and scaled by their value range to [0, 1]. */
 function shrinkImages(raw: FeatureMatrix, width: number, height: number): FeatureMatrix {
+  const pixels = raw.data
   let low = Number.POSITIVE_INFINITY
   let high = Number.NEGATIVE_INFINITY
-  for (const value of raw.data) {
+  for (let index = 0; index < pixels.length; index++) {
+    const value = pixels[index]
     if (value < low) low = value
     if (value > high) high = value
   }
   const range = high > low ? high - low : 1
   const block = Math.max(1, Math.ceil(Math.sqrt(raw.cols / maxPixels)))
+  // Pixels already in [0, 1] are read as they are: a scaled copy of them would be the same numbers.
+  if (block === 1 && low === 0 && range === 1) return raw
   const columns = Math.ceil(width / block)
   const cols = columns * Math.ceil(height / block)
   const data = new Float32Array(raw.rows * cols)
   const weight = 1 / (block * block * range)
+  if (block === 1) {
+    for (let index = 0; index < pixels.length; index++) data[index] = (pixels[index] - low) * weight
+    return { data, rows: raw.rows, cols }
+  }
   // Each pixel's block, worked out once rather than for every image.
   const blockOf = Int32Array.from(
     { length: width * height },
@@ -90,7 +98,7 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
     const from = row * raw.cols
     const to = row * cols
     for (let pixel = 0; pixel < blockOf.length; pixel++)
-      data[to + blockOf[pixel]] += (raw.data[from + pixel] - low) * weight
+      data[to + blockOf[pixel]] += (pixels[from + pixel] - low) * weight
   }
   return { data, rows: raw.rows, cols }
 }
@@ -123,7 +131,7 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
     if (rows.length < params.minClassRows) return []
     const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
-    const heldOut = crossFittedScores(
+    const { gap, direction } = crossFittedGap(
       whitened,
       rows.length,
       features.cols,
@@ -131,9 +139,8 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
       seed + code,
       fewest,
     )
-    const gap = widestGap(heldOut.scores, fewest).width
-    // The test rests on held-out scores; the carriers are scored along the direction that found the pattern.
-    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [heldOut.direction])[0])
+    // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
+    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0])
     return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap }]
   })
 }

@@ -1,4 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { selectInPlace } from '../../stats/quantiles.js'
 import { createRng } from '../../util/rng.js'
 
 /** Per-feature yardstick: how much the other classes vary there, floored so silent features stay finite. */
@@ -16,10 +17,12 @@ export function otherClassSpread(
     const code = codes[row]
     if (code < 0) continue
     counts[code]++
+    const sum = sums[code]
+    const square = squares[code]
     for (let col = 0; col < cols; col++) {
       const value = data[row * cols + col]
-      sums[code][col] += value
-      squares[code][col] += value * value
+      sum[col] += value
+      square[col] += value * value
     }
   }
   // Pooled within-class variance of all classes, less each class's own part: the others' within-class spread.
@@ -37,12 +40,6 @@ export function otherClassSpread(
       Math.sqrt(Math.max(0, value - own[col]) / Math.max(1, labelled - counts[code]) + floor * floor),
     ),
   )
-}
-
-/** Median of a copy. */
-export function median(values: ArrayLike<number>): number {
-  const sorted = Float64Array.from(values).sort()
-  return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]
 }
 
 /** Levels of the counting median: values in [0, 1] to within 1/255. */
@@ -124,7 +121,7 @@ function orthonormalise(directions: Float64Array[]): void {
  * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
  * what its far-out records share (see `refineTowardTail`) and oriented so the
  * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
- * class's natural variation may be larger.
+ * class's natural variation may be larger. `subset` (positions among the rows) fits them on some rows only.
  */
 export function leadingDirections(
   whitened: Float32Array,
@@ -133,26 +130,25 @@ export function leadingDirections(
   directionCount: number,
   seed: number,
   fewest: number,
+  subset?: readonly number[],
 ): Float64Array[] {
   const rng = createRng(seed)
   const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
     Float64Array.from({ length: cols }, () => rng.normal()),
   )
   orthonormalise(directions)
-  const positions = evenSample(count)
+  const positions = subset ? evenSample(subset.length).map((position) => subset[position]) : evenSample(count)
   const sample = positions.length
   const fitted = pickRows(whitened, cols, positions)
   for (let iteration = 0; iteration < iterations; iteration++) {
     const coordinates = projectRows(fitted, sample, cols, directions)
-    directions.forEach((direction, index) => {
-      direction.fill(0)
-      addWeightedRows(fitted, cols, coordinates[index], direction)
-    })
+    for (const direction of directions) direction.fill(0)
+    addWeightedRows(fitted, cols, coordinates, directions)
     orthonormalise(directions)
   }
   // The rows are centred on the class's median, so their mean is where a minority sharing one shift pulls it.
   const meanShift = new Float64Array(cols)
-  addWeightedRows(fitted, cols, new Float64Array(sample).fill(1), meanShift)
+  addWeightedRows(fitted, cols, [new Float64Array(sample).fill(1)], [meanShift])
   orthonormalise([meanShift])
   return [...directions, meanShift].map((direction) =>
     refineTowardTail(fitted, sample, cols, direction, fewest),
@@ -160,30 +156,45 @@ export function leadingDirections(
 }
 
 /**
- * Adds each row times its weight to `out`, row after row. Four rows go in per pass over `out`, added in the same
- * order as one at a time, so the sums are the same to the last bit with a quarter of the loads and stores.
+ * Adds each row times its weight in `weights[k]` to `outs[k]`, row after row. Four rows go in per pass over an output,
+ * added in the same order as one at a time, so the sums are the same to the last bit with a quarter of the loads
+ * and stores; every output takes its turn on the same four rows, which stay in the nearest cache while they do.
  */
-function addWeightedRows(rows: Float32Array, cols: number, weights: Float64Array, out: Float64Array): void {
-  const count = weights.length
+function addWeightedRows(
+  rows: Float32Array,
+  cols: number,
+  weights: readonly Float64Array[],
+  outs: readonly Float64Array[],
+): void {
+  const count = weights[0].length
   let row = 0
   for (; row + 4 <= count; row += 4) {
     const first = row * cols
     const second = first + cols
     const third = second + cols
     const fourth = third + cols
-    const [weight0, weight1, weight2, weight3] = weights.subarray(row, row + 4)
-    for (let col = 0; col < cols; col++)
-      out[col] =
-        out[col] +
-        weight0 * rows[first + col] +
-        weight1 * rows[second + col] +
-        weight2 * rows[third + col] +
-        weight3 * rows[fourth + col]
+    for (let index = 0; index < outs.length; index++) {
+      const out = outs[index]
+      const weight = weights[index]
+      const weight0 = weight[row]
+      const weight1 = weight[row + 1]
+      const weight2 = weight[row + 2]
+      const weight3 = weight[row + 3]
+      for (let col = 0; col < cols; col++)
+        out[col] =
+          out[col] +
+          weight0 * rows[first + col] +
+          weight1 * rows[second + col] +
+          weight2 * rows[third + col] +
+          weight3 * rows[fourth + col]
+    }
   }
-  for (; row < count; row++) {
-    const weight = weights[row]
-    for (let col = 0; col < cols; col++) out[col] += weight * rows[row * cols + col]
-  }
+  for (; row < count; row++)
+    for (let index = 0; index < outs.length; index++) {
+      const out = outs[index]
+      const weight = weights[index][row]
+      for (let col = 0; col < cols; col++) out[col] += weight * rows[row * cols + col]
+    }
 }
 
 /** Records of a class that the directions are fitted on at most. */
@@ -217,8 +228,8 @@ function pullToward(whitened: Float32Array, count: number, cols: number, far: Ui
   addWeightedRows(
     whitened,
     cols,
-    Float64Array.from(far, (flag) => (flag ? 1 / farCount : nearWeight)),
-    out,
+    [Float64Array.from(far, (flag) => (flag ? 1 / farCount : nearWeight))],
+    [out],
   )
   orthonormalise([out])
   return true
@@ -238,24 +249,33 @@ function refineTowardTail(
   fewest: number,
 ) {
   let along = orient(start, projectRows(whitened, count, cols, [start])[0])
-  const far = new Uint8Array(count)
+  let far = new Uint8Array(count)
+  // The records the direction was last moved onto: moving onto them again would give the same direction, and so
+  // would every later round of the same kind.
+  let pulledTo = new Uint8Array(count)
+  let pulled = false
   for (let round = 0; round < 2 * refinements; round++) {
-    const scores = robustScores(along.coordinates)
-    const threshold =
-      round < refinements
-        ? pullFrom
-        : Float64Array.from(scores).sort().reverse()[widestGap(scores, fewest).beyond - 1]
+    const { scores } = along
+    const threshold = round < refinements ? pullFrom : widestGap(scores, fewest).threshold
     for (let row = 0; row < count; row++) far[row] = scores[row] >= threshold ? 1 : 0
     const next = new Float64Array(cols)
-    if (!pullToward(whitened, count, cols, far, next)) {
-      if (round >= refinements) break
+    const settled = pulled && sameFlags(far, pulledTo)
+    if (settled || !pullToward(whitened, count, cols, far, next)) {
+      if (round >= refinements || settled) break
       round = refinements - 1
       continue
     }
     along = orient(next, projectRows(whitened, count, cols, [next])[0])
+    ;[far, pulledTo] = [pulledTo, far]
+    pulled = true
     if (round === refinements - 1) break
   }
   return along.direction
+}
+
+function sameFlags(first: Uint8Array, second: Uint8Array): boolean {
+  for (let index = 0; index < first.length; index++) if (first[index] !== second[index]) return false
+  return true
 }
 
 /** Every row's coordinate along each direction. */
@@ -265,16 +285,18 @@ export function projectRows(
   cols: number,
   directions: readonly Float64Array[],
 ): Float64Array[] {
-  return directions.map((direction) => {
-    const coordinates = new Float64Array(count)
-    let row = 0
-    // Four rows at once: one running sum waits on the previous addition, four independent ones keep the adder
-    // busy. Each is still added up column by column, so the coordinates are the same to the last bit.
-    for (; row + 4 <= count; row += 4) {
-      const first = row * cols
-      const second = first + cols
-      const third = second + cols
-      const fourth = third + cols
+  const coordinates = directions.map(() => new Float64Array(count))
+  let row = 0
+  // Four rows at once: one running sum waits on the previous addition, four independent ones keep the adder
+  // busy. Each is still added up column by column, so the coordinates are the same to the last bit. Every
+  // direction takes its turn on the same four rows, which stay in the nearest cache while they do.
+  for (; row + 4 <= count; row += 4) {
+    const first = row * cols
+    const second = first + cols
+    const third = second + cols
+    const fourth = third + cols
+    for (let index = 0; index < directions.length; index++) {
+      const direction = directions[index]
       let sum0 = 0
       let sum1 = 0
       let sum2 = 0
@@ -286,53 +308,70 @@ export function projectRows(
         sum2 += whitened[third + col] * weight
         sum3 += whitened[fourth + col] * weight
       }
-      coordinates[row] = sum0
-      coordinates[row + 1] = sum1
-      coordinates[row + 2] = sum2
-      coordinates[row + 3] = sum3
+      const out = coordinates[index]
+      out[row] = sum0
+      out[row + 1] = sum1
+      out[row + 2] = sum2
+      out[row + 3] = sum3
     }
-    for (; row < count; row++) {
+  }
+  for (; row < count; row++)
+    for (let index = 0; index < directions.length; index++) {
+      const direction = directions[index]
       let sum = 0
       for (let col = 0; col < cols; col++) sum += whitened[row * cols + col] * direction[col]
-      coordinates[row] = sum
+      coordinates[index][row] = sum
     }
-    return coordinates
-  })
+  return coordinates
 }
 
 /** Robust z-scores (median, MAD). */
 export function robustScores(coordinates: Float64Array): Float64Array {
-  const centre = median(coordinates)
-  const spread = 1.4826 * median(Float64Array.from(coordinates, (value) => Math.abs(value - centre))) || 1
-  return Float64Array.from(coordinates, (value) => (value - centre) / spread)
+  const count = coordinates.length
+  if (count === 0) return new Float64Array(0)
+  // The upper median: the middle value itself, found without sorting.
+  const centre = selectInPlace(Float64Array.from(coordinates), count >> 1)
+  const deviations = new Float64Array(count)
+  for (let index = 0; index < count; index++) deviations[index] = Math.abs(coordinates[index] - centre)
+  const spread = 1.4826 * selectInPlace(deviations, count >> 1) || 1
+  const scores = new Float64Array(count)
+  for (let index = 0; index < count; index++) scores[index] = (coordinates[index] - centre) / spread
+  return scores
 }
 
 /**
  * The direction, negated when more records lie beyond −3 than beyond +3 along it, with the records' coordinates
- * along the result (negated with it: exactly what projecting onto the negated direction gives, so the next round
- * need not project again).
+ * and robust scores along the result (negated with it: exactly what projecting onto the negated direction gives, so
+ * the next round need not project again).
  */
 function orient(
   direction: Float64Array,
   coordinates: Float64Array,
-): { direction: Float64Array; coordinates: Float64Array } {
+): { direction: Float64Array; scores: Float64Array } {
   let above = 0
   let below = 0
-  for (const value of robustScores(coordinates)) {
+  const scores = robustScores(coordinates)
+  for (const value of scores) {
     if (value > 3) above++
     else if (value < -3) below++
   }
-  if (below <= above) return { direction, coordinates }
+  if (below <= above) return { direction, scores }
   // 0 − x, not −x: a projection that sums to zero is +0 either way.
-  return { direction: direction.map((value) => -value), coordinates: coordinates.map((value) => 0 - value) }
+  return {
+    direction: direction.map((value) => -value),
+    scores: robustScores(coordinates.map((value) => 0 - value)),
+  }
 }
 
 /**
  * The widest stretch, empty but for a few strays, between the class's records along a direction with at least
- * `fewest` and at most half of them beyond it, and how many lie beyond. A pattern a minority carries is one shared shift, so its
+ * `fewest` and at most half of them beyond it, how many lie beyond, and the score of the nearest of those. A pattern a minority carries is one shared shift, so its
  * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
  */
-export function widestGap(scores: Float64Array, fewest: number): { width: number; beyond: number } {
+export function widestGap(
+  scores: Float64Array,
+  fewest: number,
+): { width: number; beyond: number; threshold: number } {
   const sorted = Float64Array.from(scores).sort().reverse()
   const half = sorted.length >> 1
   let width = 0
@@ -349,12 +388,12 @@ export function widestGap(scores: Float64Array, fewest: number): { width: number
       strays = allowed
     }
   }
-  if (start < 0) return { width: 0, beyond: 0 }
+  if (start < 0) return { width: 0, beyond: 0, threshold: Number.POSITIVE_INFINITY }
   // The carriers end at the largest single step inside the gap.
   let edge = start
   for (let index = start + 1; index <= start + strays; index++)
     if (sorted[index] - sorted[index + 1] > sorted[edge] - sorted[edge + 1]) edge = index
-  return { width, beyond: edge + 1 }
+  return { width, beyond: edge + 1, threshold: sorted[edge] }
 }
 
 /** The rows of `whitened` at the given positions, as a dense matrix of their own. */
@@ -367,21 +406,21 @@ function pickRows(whitened: Float32Array, cols: number, positions: readonly numb
 }
 
 /**
- * Every record's robust z-score along a direction found without it: the class is split in two halves, the
- * directions are fitted on one half (see `leadingDirections`) and the other half is scored along the one whose
- * scores there leave the widest gap, and the other way round. A direction fitted on a few records in many features
- * can always be turned to set some of them apart; only a pattern sets apart records it was not fitted on, so a
- * clean class, small or large, keeps a narrow gap. Also returns the direction that left the widest gap on its
- * held-out half, turned toward what the class's far records share, to score the carriers along.
+ * The class's held-out gap: the class is split in two halves, the directions are fitted on one half (see
+ * `leadingDirections`) and the other half is scored along the one whose scores there leave the widest gap, and the
+ * other way round; the gap is the widest the two halves' scores leave together. A direction fitted on a few records
+ * in many features can always be turned to set some of them apart; only a pattern sets apart records it was not
+ * fitted on, so a clean class, small or large, keeps a narrow gap. Also returns the direction that left the widest
+ * gap on its held-out half, turned toward what the class's far records share, to score the carriers along.
  */
-export function crossFittedScores(
+export function crossFittedGap(
   whitened: Float32Array,
   count: number,
   cols: number,
   directionCount: number,
   seed: number,
   fewest: number,
-): { scores: Float64Array; direction: Float64Array } {
+): { gap: number; direction: Float64Array } {
   const halves = [0, 1].map((half) =>
     Array.from({ length: count }, (_, index) => index).filter((index) => index % 2 === half),
   )
@@ -391,25 +430,27 @@ export function crossFittedScores(
   let widest: { width: number; direction: Float64Array } = { width: -1, direction: new Float64Array(cols) }
   halves.forEach((fitted, half) => {
     const held = halves[1 - half]
-    const heldRows = pickRows(whitened, cols, held)
     const directions = leadingDirections(
-      pickRows(whitened, cols, fitted),
-      fitted.length,
+      whitened,
+      count,
       cols,
       directionCount,
       seed + half,
       fewestHeld,
+      fitted,
     )
     let best: { width: number; scores: Float64Array; direction: Float64Array } = {
       width: -1,
       scores: new Float64Array(held.length),
       direction: directions[0],
     }
-    projectRows(heldRows, held.length, cols, directions).forEach((coordinates, index) => {
-      const heldScores = robustScores(coordinates)
-      const width = widestGap(heldScores, fewestHeld).width
-      if (width > best.width) best = { width, scores: heldScores, direction: directions[index] }
-    })
+    projectRows(pickRows(whitened, cols, held), held.length, cols, directions).forEach(
+      (coordinates, index) => {
+        const heldScores = robustScores(coordinates)
+        const width = widestGap(heldScores, fewestHeld).width
+        if (width > best.width) best = { width, scores: heldScores, direction: directions[index] }
+      },
+    )
     held.forEach((index, position) => {
       scores[index] = best.scores[position]
     })
@@ -425,5 +466,5 @@ export function crossFittedScores(
     widest.direction,
     fewest,
   )
-  return { scores, direction }
+  return { gap: widestGap(scores, fewest).width, direction }
 }
