@@ -366,8 +366,9 @@ function orient(
 
 /**
  * The widest stretch, empty but for a few strays, between the class's records along a direction with at least
- * `fewest` and at most half of them beyond it, how many lie beyond, and the score of the nearest of those. A pattern a minority carries is one shared shift, so its
- * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
+ * `fewest` and at most half of them beyond it, how many lie beyond, and the score of the nearest of those. A
+ * pattern a minority carries is one shared shift, so its carriers sit apart from the rest of the class; a style of
+ * the class fades out gradually and leaves no gap.
  */
 export function widestGap(
   scores: Float64Array,
