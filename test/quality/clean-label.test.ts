@@ -60,6 +60,7 @@ const backdoorCases: {
   // Class 2: wider, more varied digits; in the imbalanced set a class of 419 among classes of 1,000 down to 20.
   { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'SIG', whole: false, target: 2 },
   { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false, target: 2 },
+  { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'SIG', whole: true, target: 2 },
   {
     variant: '28×28 imbalanced',
     data: () => zooDataset('imbalanced-digits'),

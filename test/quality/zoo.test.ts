@@ -201,7 +201,7 @@ function sigScan(name: ZooName) {
   return entry
 }
 
-describe.each(['mnist-28', 'imbalanced-digits', 'digits-8'] as ZooName[])(
+describe.each(['mnist-28', 'digits-14', 'imbalanced-digits', 'digits-8'] as ZooName[])(
   'a label-consistent sinusoid (SIG) in the %s images',
   (name) => {
     it('ranks 15% of one class carrying it with AP ≥ 0.95, labels untouched', async () => {

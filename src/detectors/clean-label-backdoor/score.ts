@@ -210,7 +210,7 @@ function evenSample(count: number): number[] {
 }
 
 /**
- * Rounds of moving a direction onto the records far out along it, or, when none are, onto those beyond its widest
+ * Rounds of moving a direction onto the records far out along it, and then as many onto those beyond its widest
  * gap.
  */
 const refinements = 4
@@ -237,9 +237,11 @@ function pullToward(whitened: Float32Array, count: number, cols: number, far: Ui
 
 /**
  * Turns a direction toward what its far-out records share: the mean of their rows minus the mean of the others,
- * repeated (two-means on one line), for the records beyond a robust z of 3 or, when a partial alignment leaves
- * none there, for those beyond the widest gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
- * it. Returned oriented so the far-out side is positive.
+ * repeated (two-means on one line), first for the records beyond a robust z of 3, then for those beyond the widest
+ * gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
+ * it. The records beyond z = 3 find the pattern but mix the class's own far records in with its carriers, which
+ * keeps the direction partly on them; the records beyond the gap are the carriers alone. Returned oriented so the
+ * far-out side is positive.
  */
 function refineTowardTail(
   whitened: Float32Array,
@@ -261,14 +263,13 @@ function refineTowardTail(
     const next = new Float64Array(cols)
     const settled = pulled && sameFlags(far, pulledTo)
     if (settled || !pullToward(whitened, count, cols, far, next)) {
-      if (round >= refinements || settled) break
+      if (round >= refinements) break
       round = refinements - 1
       continue
     }
     along = orient(next, projectRows(whitened, count, cols, [next])[0])
     ;[far, pulledTo] = [pulledTo, far]
     pulled = true
-    if (round === refinements - 1) break
   }
   return along.direction
 }
@@ -365,8 +366,9 @@ function orient(
 
 /**
  * The widest stretch, empty but for a few strays, between the class's records along a direction with at least
- * `fewest` and at most half of them beyond it, how many lie beyond, and the score of the nearest of those. A pattern a minority carries is one shared shift, so its
- * carriers sit apart from the rest of the class; a style of the class fades out gradually and leaves no gap.
+ * `fewest` and at most half of them beyond it, how many lie beyond, and the score of the nearest of those. A
+ * pattern a minority carries is one shared shift, so its carriers sit apart from the rest of the class; a style of
+ * the class fades out gradually and leaves no gap.
  */
 export function widestGap(
   scores: Float64Array,
