@@ -51,7 +51,7 @@ export interface BoostedTreesModel {
  * Trees grown each round: one per class, but one in all for two classes, whose logits matter only by their
  * difference (the binary logistic loss: half the work of two mirrored trees).
  */
-function treesPerRound(classCount: number): number {
+export function treesPerRound(classCount: number): number {
   return classCount === 2 ? 1 : classCount
 }
 
