@@ -244,7 +244,7 @@ export function createWorkerDetectorExecutor(
 
   /** Queues a task (a fold ahead of every detector) and settles with its result, or with the abort. */
   const enqueue = <T>(
-    make: (settle: Task['settle']) => Omit<Task, 'id' | 'settle'>,
+    work: Omit<Task, 'id' | 'settle'>,
     signal: AbortSignal | undefined,
     what: string,
     first: boolean,
@@ -261,7 +261,7 @@ export function createWorkerDetectorExecutor(
         signal?.removeEventListener('abort', onAbort)
         result.then((value) => resolve(value as T), reject)
       }
-      const task: Task = { ...make(settle), id: taskCount++, settle }
+      const task: Task = { ...work, id: taskCount++, settle }
       signal?.addEventListener('abort', onAbort, { once: true })
       const at = first ? queue.findIndex((queued) => queued.input !== undefined) : -1
       queue.splice(at < 0 ? queue.length : at, 0, task)
@@ -288,7 +288,7 @@ export function createWorkerDetectorExecutor(
       entry.tasks++
       live.set(entry.id, { input, entry })
       return enqueue<DetectorResult>(
-        () => ({
+        {
           input,
           context,
           message: (taskId, inputId) => ({
@@ -300,7 +300,7 @@ export function createWorkerDetectorExecutor(
             seed: context.seed,
           }),
           runHere: () => detector.run(input, params, context),
-        }),
+        },
         context.signal,
         'the scan',
         false,
@@ -312,10 +312,10 @@ export function createWorkerDetectorExecutor(
       const copies: SharedCopies = new Map()
       const folds = tasks.map(async (task) => {
         const result = await enqueue<Float32Array>(
-          () => ({
+          {
             message: (taskId) => ({ type: 'fold', taskId, task: shareFold(task, copies) }),
             runHere: async () => fitFold(task),
-          }),
+          },
           signal,
           'cross-validation',
           true,
