@@ -68,6 +68,34 @@ describe('judgeDataset', () => {
     expect(verdictLines({ verdict } as never)[0]).toBe("Verdict: POISONED — 1 attack found: token 'cf'")
   })
 
+  it('holds each detector’s dataset-level test to the false-discovery rate across all of them', () => {
+    const collision = (pValue: number) => ({
+      kind: 'clean_label' as const,
+      description: '45 records labelled high collide with record r938',
+      records: 45,
+      pValue,
+    })
+    const judge = (pValue: number) =>
+      judgeDataset(
+        [
+          outcome('feature-collision', { datasetPValue: pValue, attacks: [collision(pValue)] }),
+          ...[
+            'outliers',
+            'trigger-mining',
+            'spectral-signature',
+            'activation-clustering',
+            'clean-label-backdoor',
+          ].map((id) => outcome(id, { datasetPValue: 0.5 })),
+        ],
+        records(Array.from({ length: 1000 }, (_, row) => row < 5)),
+        [],
+        0.01,
+      )
+    // One of six tests at 0.006 is what honest data gives about once in twenty scans.
+    expect(judge(0.006).verdict).toBe('clean')
+    expect(judge(0.0005).verdict).toBe('poisoned')
+  })
+
   it('ignores the attacks of a detector kept quiet, and calls many flags without an attack suspicious', () => {
     const attack = { kind: 'backdoor' as const, description: 'a group', records: 5 }
     const flags = Array.from({ length: 1000 }, (_, row) => row < 20)
