@@ -68,7 +68,7 @@ describe('judgeDataset', () => {
     expect(verdictLines({ verdict } as never)[0]).toBe("Verdict: POISONED — 1 attack found: token 'cf'")
   })
 
-  it('holds each detector’s dataset-level test to the false-discovery rate across all of them', () => {
+  it('holds each detector’s dataset-level test to the rate across all of them, whatever the others found', () => {
     const collision = (pValue: number) => ({
       kind: 'clean_label' as const,
       description: '45 records labelled high collide with record r938',
@@ -91,8 +91,9 @@ describe('judgeDataset', () => {
         [],
         0.01,
       )
-    // One of six tests at 0.006 is what honest data gives about once in twenty scans.
-    expect(judge(0.006).verdict).toBe('clean')
+    // Honest digits under label flips: the flips are anomalies enough for the outlier test, and a p of 0.006 from
+    // one of three tests is what honest data gives about once in fifty scans.
+    expect(judge(0.006).attacks).toEqual([])
     expect(judge(0.0005).verdict).toBe('poisoned')
   })
 

@@ -38,17 +38,16 @@ function significant(attack: Omit<DetectedAttack, 'detector'>, rate: number): bo
 }
 
 /**
- * Detectors whose dataset-level test holds at the scan's false-discovery rate across all of them
- * (Benjamini–Hochberg): each tests at the rate on its own, so on honest data one of several reaches it by chance
- * about as often as there are tests, and a single modest p-value is no attack.
+ * Detectors whose dataset-level test holds at the scan's rate across all of them (Holm's step-down): each tests at
+ * the rate on its own, so on honest data one of several reaches it by chance about as often as there are tests.
+ * One wrong attack makes the whole verdict wrong, so it is the chance of any, not their share, that is held to the
+ * rate; a strong finding of one detector must not lower the bar for another's, as false-discovery control would.
+ * @see Holm. A simple sequentially rejective multiple test procedure. Scandinavian Journal of Statistics 6, 1979.
  */
 function rejectedTests(evidence: VerdictSummary['evidence'], rate: number): Set<string> {
   const sorted = [...evidence].sort((a, b) => a.pValue - b.pValue)
-  let passed = 0
-  sorted.forEach(({ pValue }, index) => {
-    if (pValue <= ((index + 1) * rate) / sorted.length) passed = index + 1
-  })
-  return new Set(sorted.slice(0, passed).map(({ detector }) => detector))
+  const passed = sorted.findIndex(({ pValue }, index) => pValue > rate / (sorted.length - index))
+  return new Set(sorted.slice(0, passed < 0 ? sorted.length : passed).map(({ detector }) => detector))
 }
 
 /**
