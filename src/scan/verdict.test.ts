@@ -68,6 +68,35 @@ describe('judgeDataset', () => {
     expect(verdictLines({ verdict } as never)[0]).toBe("Verdict: POISONED — 1 attack found: token 'cf'")
   })
 
+  it('holds each detector’s dataset-level test to the rate across all of them, whatever the others found', () => {
+    const collision = (pValue: number) => ({
+      kind: 'clean_label' as const,
+      description: '45 records labelled high collide with record r938',
+      records: 45,
+      pValue,
+    })
+    const judge = (pValue: number) =>
+      judgeDataset(
+        [
+          outcome('feature-collision', { datasetPValue: pValue, attacks: [collision(pValue)] }),
+          ...[
+            'outliers',
+            'trigger-mining',
+            'spectral-signature',
+            'activation-clustering',
+            'clean-label-backdoor',
+          ].map((id) => outcome(id, { datasetPValue: 0.5 })),
+        ],
+        records(Array.from({ length: 1000 }, (_, row) => row < 5)),
+        [],
+        0.01,
+      )
+    // Honest digits under label flips: the flips are anomalies enough for the outlier test, and a p of 0.006 from
+    // one of three tests is what honest data gives about once in fifty scans.
+    expect(judge(0.006).attacks).toEqual([])
+    expect(judge(0.0005).verdict).toBe('poisoned')
+  })
+
   it('ignores the attacks of a detector kept quiet, and calls many flags without an attack suspicious', () => {
     const attack = { kind: 'backdoor' as const, description: 'a group', records: 5 }
     const flags = Array.from({ length: 1000 }, (_, row) => row < 20)

@@ -38,6 +38,19 @@ function significant(attack: Omit<DetectedAttack, 'detector'>, rate: number): bo
 }
 
 /**
+ * Detectors whose dataset-level test holds at the scan's rate across all of them (Holm's step-down): each tests at
+ * the rate on its own, so on honest data one of several reaches it by chance about as often as there are tests.
+ * One wrong attack makes the whole verdict wrong, so it is the chance of any, not their share, that is held to the
+ * rate; a strong finding of one detector must not lower the bar for another's, as false-discovery control would.
+ * @see Holm. A simple sequentially rejective multiple test procedure. Scandinavian Journal of Statistics 6, 1979.
+ */
+function rejectedTests(evidence: VerdictSummary['evidence'], rate: number): Set<string> {
+  const sorted = [...evidence].sort((a, b) => a.pValue - b.pValue)
+  const passed = sorted.findIndex(({ pValue }, index) => pValue > rate / (sorted.length - index))
+  return new Set(sorted.slice(0, passed < 0 ? sorted.length : passed).map(({ detector }) => detector))
+}
+
+/**
  * Sources whose share of flagged records is far above the rest's (a one-sided binomial tail bound, Bonferroni
  * over the sources, at the scan's false-discovery rate): the contributors to quarantine.
  */
@@ -75,7 +88,8 @@ function sourceAttacks(records: readonly RecordReport[], rate: number): Detected
 
 /**
  * The dataset-level verdict: `poisoned` when a detector's dataset-level test found an attack (a trigger, an
- * attacked class pair, a poisoned cluster, a flood) or a source stands out; `suspicious` when none did but more
+ * attacked class pair, a poisoned cluster, a flood) and holds among all the detectors' tests, or a source stands
+ * out; `suspicious` when none did but more
  * records are flagged than a well-kept dataset holds (label noise, anomalies); `clean` otherwise.
  */
 export function judgeDataset(
@@ -86,12 +100,15 @@ export function judgeDataset(
 ): VerdictSummary {
   const quiet = new Set(quietDetectors)
   const evidence: VerdictSummary['evidence'] = []
+  for (const outcome of outcomes)
+    if (outcome.status === 'ok' && outcome.result.datasetPValue !== undefined)
+      evidence.push({ detector: outcome.detector.id, pValue: outcome.result.datasetPValue })
+  const rejected = rejectedTests(evidence, rate)
   const attacks: DetectedAttack[] = []
   for (const outcome of outcomes) {
-    if (outcome.status !== 'ok') continue
+    if (outcome.status !== 'ok' || quiet.has(outcome.detector.id)) continue
     const { datasetPValue, attacks: found } = outcome.result
-    if (datasetPValue !== undefined) evidence.push({ detector: outcome.detector.id, pValue: datasetPValue })
-    if (quiet.has(outcome.detector.id)) continue
+    if (datasetPValue !== undefined && !rejected.has(outcome.detector.id)) continue
     for (const attack of found ?? [])
       if (significant(attack, rate)) attacks.push({ detector: outcome.detector.id, ...attack })
   }

@@ -112,6 +112,19 @@ describe('the ink profiles of 3,000 digits', () => {
     expect(report.summary.verdict?.verdict).not.toBe('poisoned')
   })
 
+  it.each([
+    { name: 'two classes', twoClasses: true, heavyTails: false, seed: 0 },
+    { name: 'two classes and 10% random flips (seed 2)', twoClasses: true, heavyTails: false, seed: 2 },
+    { name: 'heavy tails and 10% random flips (seed 1)', twoClasses: false, heavyTails: true, seed: 1 },
+  ])('are not called poisoned with $name', async ({ twoClasses, heavyTails, seed }) => {
+    // An empty pixel row of short digits was called a trigger (p 1.6e-22 on the clean two classes), and groups of
+    // 45 and 51 honest digits crowding one record of another class a feature collision (p 0.006 and 0.009).
+    const clean = inkProfiles({ twoClasses, heavyTails })
+    const dataset = seed === 0 ? clean : flipLabels(clean, 0.1, seed).dataset
+    const { report } = await scanPrepared(await prepareAsScan(dataset, backend))
+    expect(report.summary.verdict?.attacks).toEqual([])
+  })
+
   it('hold no planted group by the class geometry with two classes', async () => {
     const geometry = ['spectral-signature', 'activation-clustering']
     const { report } = await scanPrepared(

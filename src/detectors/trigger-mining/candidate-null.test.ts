@@ -21,4 +21,47 @@ describe('CandidateNull', () => {
   it('cannot judge a kind with too few ordinary candidates', () => {
     expect(candidateNull.logPValue(1, 120, 110, 12)).toBeUndefined()
   })
+
+  it('judges a large feature of a kind made mostly of small chance repeats by the large ones', () => {
+    // The precisely counted value features of the two-class ink profiles of 3,000 digits: carriers, with the best
+    // label, expected with it. Empty pixel rows are label-rich when their carriers' content is read apart from them.
+    const precise = [
+      [379, 361, 181.2],
+      [85, 81, 47.5],
+      [45, 20, 19.2],
+      [263, 192, 117.2],
+      [265, 212, 134.6],
+      [165, 157, 97.2],
+      [95, 95, 62.8],
+      [24, 24, 18.9],
+      [87, 86, 60.3],
+      [165, 156, 96.4],
+      [306, 241, 157.3],
+      [36, 36, 30.2],
+      [24, 24, 23.5],
+      [53, 53, 49.1],
+      [51, 43, 42.7],
+      [107, 58, 48.3],
+      [53, 24, 23.5],
+      [248, 147, 142.9],
+      [91, 52, 50.5],
+      [403, 251, 235.1],
+      [93, 37, 36],
+      [142, 72, 72.2],
+      [371, 207, 207.2],
+      [89, 51, 50.8],
+      [125, 49, 43.4],
+      [49, 27, 24.4],
+      [84, 55, 42.6],
+    ].map(([carriers, observed, expected]) => ({ carriers, observed, expected }))
+    // And the chance repeats of its continuous columns.
+    const small = Array.from({ length: 64 }, (_, index) => ({
+      carriers: 5 + (index % 9),
+      observed: 5,
+      expected: 4 + (index % 3) / 2,
+    }))
+    const kinds = new CandidateNull([[...precise, ...small]])
+    expect(kinds.logPValue(0, 379, 361, 181.2)).toBeGreaterThan(Math.log(1e-4))
+    expect(kinds.logPValue(0, 379, 361, 40)).toBeLessThan(Math.log(1e-20))
+  })
 })

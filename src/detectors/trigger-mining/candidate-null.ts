@@ -24,6 +24,13 @@ const minimumReference = 30
  * features (a blend marks hundreds of pixels at one support) stay a minority of it.
  */
 const bandReference = 150
+/**
+ * Supports within this factor of a candidate's are alike enough to judge it by; fewer than `minimumBand` such
+ * features and the nearest `minimumBand` stand in, enough that a trigger's own few features (one per column it
+ * writes) stay a minority.
+ */
+const supportFactor = 2
+const minimumBand = 9
 /** Counts precise enough that Poisson noise barely moves their excess: what natural features truly vary by. */
 const preciseCount = 20
 
@@ -40,6 +47,18 @@ function median(values: Float64Array): number {
   return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]
 }
 
+/** The first index of ascending `values` at or above `value`. */
+function lowerBound(values: Int32Array, value: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (values[middle] < value) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
 /** Ordinary candidates of one kind: their excess by support, and how much natural features truly vary. */
 interface KindNull {
   /** Ascending carrier counts of the reference features, with their excess alongside. */
@@ -50,22 +69,22 @@ interface KindNull {
 }
 
 /**
- * The natural spread of a kind's excess: the robust variance of precisely counted features' excess less their
- * counting noise (the random-effects estimate of meta-analysis), from the median absolute deviation so that a
- * trigger's own features cannot widen it.
+ * The natural spread of a kind's excess: the robust variance of precisely counted features' excess less the
+ * noise of their carrier counts, which the count test already weighs (the random-effects estimate of
+ * meta-analysis), from the median absolute deviation so that a trigger's own features cannot widen it. How well
+ * content predicts a feature's label varies from feature to feature and stays in the spread. A few precise
+ * features measure it; without them, small features' counting noise would swamp it and leave no spread at all.
  * @see DerSimonian, Laird. Meta-analysis in clinical trials. Controlled Clinical Trials 7, 1986.
  */
 function naturalSpread(reference: readonly ReferenceFeature[]): number {
   const precise = reference.filter(
     (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
   )
-  const pool = precise.length >= minimumReference ? precise : reference
+  const pool = precise.length >= minimumBand ? precise : reference
   const excess = Float64Array.from(pool, (item) => labelExcess(item.observed, item.expected))
   const centre = median(excess)
   const deviation = 1.4826 * median(Float64Array.from(excess, (value) => Math.abs(value - centre)))
-  const noise = median(
-    Float64Array.from(pool, (item) => 1 / (item.observed + 0.5) + 1 / (item.expected + 0.5)),
-  )
+  const noise = median(Float64Array.from(pool, (item) => 1 / (item.observed + 0.5)))
   return Math.sqrt(Math.max(deviation * deviation - noise, 0.01 * deviation * deviation))
 }
 
@@ -90,17 +109,19 @@ export class CandidateNull {
     })
   }
 
-  /** The typical excess of reference features of `kind` whose support is nearest `carriers`. */
+  /**
+   * The typical excess of reference features of `kind` whose support is nearest `carriers`: those within a factor
+   * of `supportFactor` of it, at least `minimumBand` and at most `bandReference` of them. A kind with few reference
+   * features (a table whose continuous columns rarely repeat a value) holds mostly small chance repeats, and a
+   * band as wide as the kind would judge a large natural feature (an empty pixel row of short digits) by them.
+   */
   private typicalExcess(reference: KindNull, carriers: number): number {
     const count = reference.carriers.length
-    let low = 0
-    let high = count
-    while (low < high) {
-      const middle = (low + high) >> 1
-      if (reference.carriers[middle] < carriers) low = middle + 1
-      else high = middle
-    }
-    const width = Math.min(count, bandReference)
+    const low = lowerBound(reference.carriers, carriers)
+    const near =
+      lowerBound(reference.carriers, carriers * supportFactor) -
+      lowerBound(reference.carriers, carriers / supportFactor)
+    const width = Math.min(count, bandReference, Math.max(minimumBand, near))
     const start = Math.max(0, Math.min(count - width, low - (width >> 1)))
     return median(reference.excess.subarray(start, start + width))
   }
