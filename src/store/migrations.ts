@@ -247,7 +247,12 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
     provider: migrationsFor(dialect),
     ...(schema ? { migrationTableSchema: schema } : {}),
   })
-  const { error, results } = await migrator.migrateToLatest()
+  let outcome = await migrator.migrateToLatest()
+  // Kysely lists the tables of every schema to find its own; a schema another client drops meanwhile fails that
+  // listing with "schema … does not exist" (3F000) although nothing is wrong with this store: list again.
+  for (let retry = 0; retry < 3 && droppedMeanwhile(outcome.error, schema); retry++)
+    outcome = await migrator.migrateToLatest()
+  const { error, results } = outcome
   if (!error) return
   const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown'
   throw new PoisonguardError(
@@ -258,4 +263,9 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
       cause: error,
     },
   )
+}
+
+function droppedMeanwhile(error: unknown, ownSchema: string | undefined): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ownSchema}"`)
 }
