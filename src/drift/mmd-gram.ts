@@ -1,7 +1,7 @@
 /* The Gaussian Gram matrix of the MMD test, one matrix for every bandwidth scale. */
 
 /** Each bandwidth σ·2^−j turns a kernel value g at σ into g^(4^j), so one Gram matrix serves every scale. */
-export const KERNEL_EXPONENTS = [1, 4, 16, 64] as const
+const KERNEL_EXPONENTS = [1, 4, 16, 64] as const
 export const BANDWIDTH_SCALES = [1, 0.5, 0.25, 0.125] as const
 export const SCALES = KERNEL_EXPONENTS.length
 

@@ -4,7 +4,7 @@ import type { FeatureMatrix } from '../data/matrix.js'
  * Inputs of at most this many columns (tables, small images) are small enough for learners a linear model over
  * the columns cannot replace: kernel features, boosted trees.
  */
-export const fewColumns = 64
+const fewColumns = 64
 
 /**
  * Past this many records those learners are left out: kernel features make the model's input up to nine times
