@@ -2,9 +2,9 @@ import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary } from '../class-spectra.js'
-import { classSpreadPValue } from '../class-spread.js'
 import type { Detector, DetectorResult } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
+import { silhouetteStandOutPValue } from './stand-out.js'
 
 const paramsSchema = z
   .object({
@@ -105,6 +105,7 @@ function describeClass(verdict: ClusterVerdict, label: string, records: number, 
     clusterShare: rounded(verdict.share),
     silhouette: rounded(verdict.silhouette),
     heldOutOwnLabelShare: verdict.reclassification ? rounded(verdict.reclassification.ownLabelShare) : null,
+    regionOthers: verdict.regionOthers ?? null,
     suspected,
   }
 }
@@ -145,8 +146,8 @@ export const activationClusteringDetector: Detector<ActivationClusteringParams> 
     })
     // A class's cluster counts as dataset-level evidence only when it stands apart more than the dataset's other
     // classes' clusters do: some data hold tight natural clusters in many classes.
-    const datasetPValue = classSpreadPValue(
-      [silhouettes],
+    const datasetPValue = silhouetteStandOutPValue(
+      silhouettes,
       classes.map((entry) => entry.suspected > 0),
     )
     return { ...result, ...classVerdictSummary(classes, spectra, labels.classes), datasetPValue }

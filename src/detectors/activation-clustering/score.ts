@@ -26,6 +26,8 @@ export interface ClusterVerdict {
   readonly silhouette: number
   /** Present when the split was significant enough to retrain without the cluster. */
   readonly reclassification?: Reclassification
+  /** Records of other classes in the cluster's region, left out of training with it. */
+  readonly regionOthers?: number
   /** In [0,1]; 0 when the class looks clean. */
   readonly confidence: number
 }
@@ -112,6 +114,7 @@ interface SplitContext {
 function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
   const { spectrum, width, split, silhouette, labels, thresholds } = context
   const candidate = clusterMembers(spectrum, spectrum.coordinates, width, split, cluster)
+  const region = otherClassesInRegion(spectrum, width, context.features, labels.codes, split, cluster)
   const reclassification = reclassifyHeldOut(
     context.features,
     labels.codes,
@@ -119,7 +122,7 @@ function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
     candidate.members,
     spectrum.code,
     context.rng,
-    otherClassesInRegion(spectrum, width, context.features, labels.codes, split, cluster),
+    region,
   )
   // A dozen held-out records say less than hundreds: their share is read as its posterior mean under a uniform
   // prior (Laplace's rule of succession), so three of twelve keeping their label is no proof the group leaves.
@@ -133,7 +136,7 @@ function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
           logistic(thresholds.maxOwnLabelShare - ownShare, 0, 20),
         )
   const share = split.sizes[cluster] / spectrum.rows.length
-  return { ...candidate, share, silhouette, reclassification, confidence }
+  return { ...candidate, share, silhouette, reclassification, confidence, regionOthers: region.length }
 }
 
 /** Of two clusters that both leave their class when held out, the poison is the one other classes claim most. */

@@ -1,5 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { quantileSorted } from '../../stats/quantiles.js'
+import { hypergeometricUpperTail } from '../../stats/tails.js'
 
 /** Union–find over rows, with path halving. */
 function findRoot(parents: Int32Array, row: number): number {
@@ -208,4 +210,57 @@ export function convergenceTarget(features: FeatureMatrix, codes: Int32Array, me
     }
   }
   return best
+}
+
+/** How tightly each class's records sit among their nearest neighbours, to weigh a group's tightness against. */
+export interface ClassRadii {
+  /** Each row's mean distance to its first neighbours. */
+  readonly radii: Float64Array
+  /** Per class: its median radius, how many of its records lie strictly within it, and its size. */
+  readonly median: Float64Array
+  readonly within: Int32Array
+  readonly size: Int32Array
+}
+
+/** Each labelled row's mean distance to its first `neighbours` neighbours, and its class's median of them. */
+export function classRadii(
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  classCount: number,
+  neighbours: number,
+): ClassRadii {
+  const k = Math.min(neighbours, graph.k)
+  const radii = new Float64Array(graph.rows)
+  for (let row = 0; row < graph.rows; row++) {
+    let sum = 0
+    for (let position = 0; position < k; position++) sum += graph.distances[row * graph.k + position]
+    radii[row] = sum / k
+  }
+  const byClass = Array.from({ length: classCount }, () => [] as number[])
+  codes.forEach((code, row) => {
+    if (code >= 0) byClass[code].push(radii[row])
+  })
+  const median = new Float64Array(classCount)
+  const within = new Int32Array(classCount)
+  const size = new Int32Array(classCount)
+  byClass.forEach((values, code) => {
+    size[code] = values.length
+    if (values.length === 0) return
+    median[code] = quantileSorted(Float64Array.from(values).sort(), 0.5)
+    within[code] = values.filter((value) => value < median[code]).length
+  })
+  return { radii, median, within, size }
+}
+
+/**
+ * P-value that a group of one class sits more tightly than its class does: how many of its members lie closer to
+ * their neighbours than the class's median record, against the count in as many records drawn at random from the
+ * class (hypergeometric, the class itself the null). Poisons pulled onto one target end up closer together than
+ * their class; a natural group that reaches into another class lies at its class's rim, where records are sparser.
+ */
+export function tightnessPValue(classes: ClassRadii, codes: Int32Array, members: Int32Array): number {
+  const code = codes[members[0]]
+  let tight = 0
+  for (const row of members) if (classes.radii[row] < classes.median[code]) tight++
+  return hypergeometricUpperTail(tight, classes.size[code], classes.within[code], members.length)
 }

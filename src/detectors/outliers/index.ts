@@ -4,6 +4,7 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import type { Detector, DetectorInput } from '../types.js'
+import { tailGapPValue } from './gap.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
 import {
   type CalibratedOutliers,
@@ -243,14 +244,16 @@ export const outliersDetector: Detector<Params> = {
       if (result.suspicion[row] >= explainAbove || flagged[row])
         explanations[row] = explainRow(result, specs, row)
     }
-    let strongest = 0
-    for (const score of result.suspicion) strongest = Math.max(strongest, score)
+    // Each component's scores over the records it judges, Bonferroni over the components.
+    const gaps = specs.map((spec) => {
+      const rows = spec.groups.flatMap((group) => Array.from(group))
+      return tailGapPValue(Float64Array.from(rows, (row) => spec.scores[row]))
+    })
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
-      // Suspicion is the chance no ordinary record is as extreme, exp(−n·tail): its log is a Bonferroni p-value.
-      datasetPValue: strongest > 0 ? Math.min(1, -Math.log(strongest)) : 1,
+      datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
       info: describe(result, specs, flagged),
       warnings: [],
     }
