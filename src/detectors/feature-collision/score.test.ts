@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng } from '../../util/rng.js'
 import {
+  classRadii,
   convergenceTarget,
   fitGroupSizes,
   focalInstances,
@@ -9,6 +10,7 @@ import {
   groupSizePValueFrom,
   leaveOutSize,
   sameLabelGroups,
+  tightnessPValue,
 } from './score.js'
 
 /** A neighbour graph from explicit lists (distances are the positions). */
@@ -96,5 +98,41 @@ describe('convergenceTarget', () => {
       const { features, codes, members } = collided(target)
       expect(convergenceTarget(features, codes, members)).toBe(target)
     }
+  })
+})
+
+describe('tightnessPValue', () => {
+  /** One class of 200 records at radii 1…200 in a one-neighbour graph; `members` are rows of it. */
+  function radiiOf(values: number[]) {
+    const rows = values.length
+    const graph: NeighbourGraph = {
+      rows,
+      k: 1,
+      indices: Int32Array.from({ length: rows }, (_, row) => (row + 1) % rows),
+      distances: Float32Array.from(values),
+    }
+    const classCodes = new Int32Array(rows)
+    return { radii: classRadii(graph, classCodes, 1, 1), classCodes }
+  }
+  const values = Array.from({ length: 200 }, (_, row) => row + 1)
+
+  it('finds a group closer together than its class, and no group at its rim', () => {
+    const { radii, classCodes } = radiiOf(values)
+    const tight = Int32Array.from({ length: 30 }, (_, index) => index)
+    const rim = Int32Array.from({ length: 30 }, (_, index) => 199 - index)
+    expect(tightnessPValue(radii, classCodes, tight)).toBeLessThan(1e-6)
+    expect(tightnessPValue(radii, classCodes, rim)).toBe(1)
+  })
+
+  it('gives a group drawn at random from its class no evidence', () => {
+    const { radii, classCodes } = radiiOf(values)
+    const rng = createRng(5)
+    let below = 0
+    for (let draw = 0; draw < 200; draw++) {
+      const members = new Set<number>()
+      while (members.size < 30) members.add(rng.int(200))
+      if (tightnessPValue(radii, classCodes, Int32Array.from(members)) < 0.01) below++
+    }
+    expect(below).toBeLessThanOrEqual(5)
   })
 })

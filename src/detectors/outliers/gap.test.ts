@@ -24,6 +24,10 @@ describe('tailGapPValue', () => {
     expect(tailGapPValue(single)).toBeLessThan(0.001)
   })
 
+  it('finds nothing in too few scores to measure a tail on', () => {
+    expect(tailGapPValue([0, 1, 2, 50])).toBe(1)
+  })
+
   it('reads no gap into scores that take only a few values', () => {
     const rng = createRng(3)
     const shares = Float64Array.from({ length: 2000 }, () => Math.floor(rng.next() * 4) / 3)

@@ -36,5 +36,5 @@ export function tailGapPValue(scores: ArrayLike<number>): number {
     const pValue = below > 0 ? (1 + (top * gap) / below) ** -reference : 0
     smallest = Math.min(smallest, pValue)
   }
-  return Math.min(1, smallest * tried)
+  return tried === 0 ? 1 : Math.min(1, smallest * tried)
 }
