@@ -1,7 +1,7 @@
 import { standOutAmongClasses } from '../class-spread.js'
 
 /**
- * Upper tail of Student's t distribution with a whole number of degrees of freedom at `t` ≥ 0, from the closed
+ * Upper tail of Student's t distribution with a whole number of degrees of freedom at `t`, from the closed
  * forms in the angle θ = atan(t/√ν).
  * @see Abramowitz, Stegun. Handbook of Mathematical Functions, 1964, 26.7.3 and 26.7.4.
  */
