@@ -11,6 +11,7 @@ import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { jsonWriter } from '../report/writers/json.js'
 import { exitCodeForFindings } from '../workflows/exit-codes.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
@@ -38,7 +39,7 @@ Examples:
   $ poisonguard check new.jsonl --reference trusted.jsonl --schema schema.json --html check.html
   $ poisonguard check batch.parquet --reference trusted.parquet --alpha 0.001 --no-mmd
 
-Exit codes: 0 done, 1 bad input or usage, 3 a finding at or above --fail-on.`
+${exitCodesLine({ findingsAtFailOn: 'a finding at or above --fail-on' })}`
 
 function parseAlpha(value: string): number {
   const alpha = Number(value)

@@ -8,6 +8,7 @@ import { exitCodeForScan } from '../workflows/exit-codes.js'
 import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import {
   collectDetectorParam,
@@ -66,7 +67,7 @@ Examples:
   $ poisonguard scan data.csv --manifest data.manifest.json --pub key.pub.pem --require-signed \\
       --export-clean clean.csv --drop-sources-above 0.2
 
-Exit codes: 0 done, 1 bad input or usage, 3 a record at or above --fail-on, 4 the data does not match --manifest.`
+${exitCodesLine({ findingsAtFailOn: 'a record at or above --fail-on', verificationFailed: 'the data does not match --manifest' })}`
 
 function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenScanOutputs): string {
   const { summary, dataset } = report
