@@ -15,6 +15,7 @@ import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
+import { reportLine } from './report-line.js'
 
 /** The dataset-reading flags of check and schema: the same column conventions for every dataset read. */
 
@@ -23,7 +24,7 @@ interface CheckFlags extends DatasetFlags {
   schema?: string
   alpha: number
   failOn?: Severity
-  out: string
+  out?: string
   html?: string
   seed: number
   permutations: number
@@ -76,7 +77,7 @@ function describeResult(report: CheckReport, flags: CheckFlags): string {
   if (summary.schemaRows > 0) lines.push(`${summary.schemaRows} batch rows break the schema.`)
   if (report.findings.length === 0) lines.push('No drift, and the batch follows the schema.')
   for (const warning of batch.warnings) lines.push(`warning: batch: ${warning}`)
-  lines.push(`Report: ${flags.out}${flags.html ? `, ${flags.html}` : ''}`)
+  lines.push(reportLine([flags.out, flags.html]))
   return `${lines.join('\n')}\n`
 }
 
@@ -94,7 +95,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
         severityOrder,
       ),
     )
-    .option('--out <file>', 'JSON report', 'poisonguard-check.json')
+    .option('--out <file>', 'write the JSON report (without it, only the summary is printed)')
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--seed <n>', 'seed for sampling and permutations', parseInteger, 0)
     .option('--permutations <n>', 'permutations of the MMD and token tests', parsePositiveInteger, 200)
@@ -138,9 +139,8 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       onProgress: (fraction) => progress.update('drift tests', fraction),
     })
     progress.stop()
-    const outputs: OutputFile[] = [
-      { path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) },
-    ]
+    const outputs: OutputFile[] = []
+    if (flags.out) outputs.push({ path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) })
     if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
     await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report

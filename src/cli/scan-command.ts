@@ -19,9 +19,10 @@ import {
   parseShare,
 } from './options.js'
 import { createProgressReporter } from './progress.js'
+import { reportLine } from './report-line.js'
 
 interface ScanFlags extends DatasetFlags {
-  out: string
+  out?: string
   html?: string
   sarif?: string
   exportClean?: string
@@ -83,7 +84,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)
-  lines.push(`Report: ${[flags.out, flags.html, flags.sarif].filter(Boolean).join(', ')}`)
+  lines.push(reportLine([flags.out, flags.html, flags.sarif]))
   if (flags.exportClean) lines.push(`Clean copy without flagged records: ${flags.exportClean}`)
   if (written.relabelled) {
     const { changed, dropped, formulaLabels } = written.relabelled
@@ -140,7 +141,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .command('scan')
     .description('audit a dataset for poisoned and mislabelled records')
     .argument('<input>', 'dataset: .csv, .jsonl, .parquet, or a folder of images root/<label>/<file>')
-    .option('--out <file>', 'JSON report', 'poisonguard-report.json')
+    .option(
+      '--out <file>',
+      'write the JSON report, one entry per record (without it, only the summary is printed)',
+    )
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--sarif <file>', 'also write SARIF 2.1.0 for code-scanning UIs (one result per flagged record)')
     .option('--export-clean <file>', 'write the input minus flagged records, in the input format')
