@@ -25,13 +25,14 @@ export function exitCodesLine(meanings: ExitCodeMeanings = {}): string {
     [ExitCode.verificationFailed, meanings.verificationFailed],
   ]
   const listed = codes.filter(([, meaning]) => meaning !== undefined)
-  const lines = [`Exit codes:`]
+  const lines = ['Exit codes:']
   for (const [index, [code, meaning]] of listed.entries()) {
     const item = `${code} ${meaning}${index === listed.length - 1 ? '.' : ','}`
-    if (lines[lines.length - 1].length + item.length >= helpWidth) lines.push(` ${item}`)
+    if (lines[lines.length - 1].length + item.length >= helpWidth) lines.push(item)
     else lines[lines.length - 1] += ` ${item}`
   }
-  return lines.join('\n ')
+  // Continuation lines are indented, as commander indents the lines of a wrapped description.
+  return lines.join('\n  ')
 }
 
 const programLine = exitCodesLine({
