@@ -4,6 +4,7 @@ import type { AggregationScheme } from '../robust/ensemble.js'
 import { baseLearners, type LearnerId } from '../robust/learners.js'
 import { type CertifyReport, certifyFile, writeCertifyOutputs } from '../workflows/certify-file.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
@@ -35,7 +36,7 @@ on the spot instead (Deep Partition Aggregation by default). Every record gets t
 its certificate: how many training records an attacker may insert, delete or relabel without changing that
 prediction. The JSON holds cleanAccuracy, medianRadius, the certified-accuracy curve and every record.
 
-Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
+${exitCodesLine({ badInput: 'bad input or usage (nothing written)' })}`
 
 function describeReport(report: CertifyReport, written: string[]): string {
   const { model, data } = report

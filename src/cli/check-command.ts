@@ -11,9 +11,11 @@ import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { jsonWriter } from '../report/writers/json.js'
 import { exitCodeForFindings } from '../workflows/exit-codes.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
+import { reportLine } from './report-line.js'
 
 /** The dataset-reading flags of check and schema: the same column conventions for every dataset read. */
 
@@ -22,7 +24,7 @@ interface CheckFlags extends DatasetFlags {
   schema?: string
   alpha: number
   failOn?: Severity
-  out: string
+  out?: string
   html?: string
   seed: number
   permutations: number
@@ -38,7 +40,7 @@ Examples:
   $ poisonguard check new.jsonl --reference trusted.jsonl --schema schema.json --html check.html
   $ poisonguard check batch.parquet --reference trusted.parquet --alpha 0.001 --no-mmd
 
-Exit codes: 0 done, 1 bad input or usage, 3 a finding at or above --fail-on.`
+${exitCodesLine({ findingsAtFailOn: 'a finding at or above --fail-on' })}`
 
 function parseAlpha(value: string): number {
   const alpha = Number(value)
@@ -75,7 +77,7 @@ function describeResult(report: CheckReport, flags: CheckFlags): string {
   if (summary.schemaRows > 0) lines.push(`${summary.schemaRows} batch rows break the schema.`)
   if (report.findings.length === 0) lines.push('No drift, and the batch follows the schema.')
   for (const warning of batch.warnings) lines.push(`warning: batch: ${warning}`)
-  lines.push(`Report: ${flags.out}${flags.html ? `, ${flags.html}` : ''}`)
+  lines.push(reportLine([flags.out, flags.html]))
   return `${lines.join('\n')}\n`
 }
 
@@ -93,7 +95,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
         severityOrder,
       ),
     )
-    .option('--out <file>', 'JSON report', 'poisonguard-check.json')
+    .option('--out <file>', 'write the JSON report (without it, only the summary is printed)')
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--seed <n>', 'seed for sampling and permutations', parseInteger, 0)
     .option('--permutations <n>', 'permutations of the MMD and token tests', parsePositiveInteger, 200)
@@ -137,9 +139,8 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       onProgress: (fraction) => progress.update('drift tests', fraction),
     })
     progress.stop()
-    const outputs: OutputFile[] = [
-      { path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) },
-    ]
+    const outputs: OutputFile[] = []
+    if (flags.out) outputs.push({ path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) })
     if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
     await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report

@@ -7,6 +7,7 @@ import {
 } from '../crowd/index.js'
 import type { RawRecordFormat } from '../io/formats/index.js'
 import { crowdFile } from '../workflows/crowd-file.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parseShare } from './options.js'
 import { createProgressReporter } from './progress.js'
@@ -46,7 +47,7 @@ consensus file has item, label, confidence (the posterior of the label); the rep
 its reliability, 95% interval, confusion counts and why it was flagged, the colluding groups with their
 evidence, and the items whose consensus is uncertain or changed when the flagged annotators were set aside.
 
-Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
+${exitCodesLine({ badInput: 'bad input or usage (nothing written)' })}`
 
 function parsePositive(value: string): number {
   const parsed = Number(value)

@@ -1,15 +1,45 @@
 import type { Command } from 'commander'
 import { ExitCode } from '../workflows/exit-codes.js'
 
-/** The codes every command can end with; commands that can also exit 3 or 4 list their own line. */
-const sharedLine =
-  `Exit codes: ${ExitCode.ok} done, ${ExitCode.badInput} bad input or usage, ` +
-  `${ExitCode.internal} internal error (please report it).`
+/** What a command's exit codes mean for it, where it says more than the shared wording or can end with 3 or 4. */
+export interface ExitCodeMeanings {
+  readonly ok?: string
+  readonly badInput?: string
+  readonly findingsAtFailOn?: string
+  readonly verificationFailed?: string
+}
 
-const programLine =
-  `Exit codes: ${ExitCode.ok} done, ${ExitCode.badInput} bad input or usage, ${ExitCode.internal} internal error,\n  ` +
-  `${ExitCode.findingsAtFailOn} a finding at or above --fail-on (scan, check), ` +
-  `${ExitCode.verificationFailed} verification failed (manifest verify, lineage, scan --manifest, audit verify).`
+/** Where the exit codes wrap, as commander wraps the rest of the help. */
+const helpWidth = 100
+
+/**
+ * The last line of a command's help: 0, 1 and 2 always (any command can meet a bug), then 3 and 4 where the
+ * command can end with them, so a script reads the same numbers with the same meanings everywhere.
+ */
+export function exitCodesLine(meanings: ExitCodeMeanings = {}): string {
+  const codes: [number, string | undefined][] = [
+    [ExitCode.ok, meanings.ok ?? 'done'],
+    [ExitCode.badInput, meanings.badInput ?? 'bad input or usage'],
+    [ExitCode.internal, 'internal error (please report it)'],
+    [ExitCode.findingsAtFailOn, meanings.findingsAtFailOn],
+    [ExitCode.verificationFailed, meanings.verificationFailed],
+  ]
+  const listed = codes.filter(([, meaning]) => meaning !== undefined)
+  const lines = ['Exit codes:']
+  for (const [index, [code, meaning]] of listed.entries()) {
+    const item = `${code} ${meaning}${index === listed.length - 1 ? '.' : ','}`
+    if (lines[lines.length - 1].length + item.length >= helpWidth) lines.push(item)
+    else lines[lines.length - 1] += ` ${item}`
+  }
+  // Continuation lines are indented, as commander indents the lines of a wrapped description.
+  return lines.join('\n  ')
+}
+
+const programLine = exitCodesLine({
+  findingsAtFailOn:
+    'a finding at or above --fail-on (scan, check, model evaluate; model scan-triggers --fail-on-backdoor)',
+  verificationFailed: 'verification failed (scan --manifest, manifest verify, lineage, audit verify)',
+})
 
 /** The help a command prints, with the texts added after it, captured instead of written. */
 function renderHelp(command: Command): string {
@@ -35,7 +65,7 @@ export function addExitCodeHelp(program: Command): void {
   program.addHelpText('after', `\n${programLine}`)
   const visit = (command: Command) => {
     for (const sub of command.commands) {
-      if (!renderHelp(sub).includes('Exit codes:')) sub.addHelpText('after', `\n${sharedLine}`)
+      if (!renderHelp(sub).includes('Exit codes:')) sub.addHelpText('after', `\n${exitCodesLine()}`)
       visit(sub)
     }
   }

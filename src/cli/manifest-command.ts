@@ -7,6 +7,7 @@ import { describeDiff, describeVerification, verificationJson } from '../provena
 import { createManifest } from '../provenance/manifest.js'
 import { verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { exitCodeForVerification } from '../workflows/exit-codes.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 import { createProgressReporter } from './progress.js'
@@ -155,7 +156,7 @@ Examples:
   $ poisonguard manifest verify train.csv train.manifest.json --pub mykey.pub.pem
   $ poisonguard manifest verify train.csv train.manifest.json --pub mykey.pub.pem --json
 
-Exit codes: 0 verified, 1 bad input or usage, 4 verification failed.`,
+${exitCodesLine({ ok: 'verified', verificationFailed: 'verification failed' })}`,
     )
     .action(async (dataset: string, manifestPath: string, flags: VerifyFlags) => {
       const progress = createProgressReporter(io, flags.quiet ?? false)

@@ -8,6 +8,7 @@ import {
 import { ExitCode } from '../workflows/exit-codes.js'
 import { type ScanModelTriggersResult, scanModelTriggers } from '../workflows/scan-model-triggers.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger, parseShare } from './options.js'
 
@@ -33,7 +34,7 @@ A pair whose changes run one way, or changed records sharing a feature, is a beh
 ensemble from train --robust dpa|finite (its folder or its single .onnx graph): its prediction is the plurality
 vote of its members.
 
-Exit codes: 0 done, 1 bad input or usage, 3 a finding at or above --fail-on.`
+${exitCodesLine({ findingsAtFailOn: 'a finding at or above --fail-on' })}`
 
 function describeEvaluation({ report }: EvaluateModelResult): string {
   const lines = [
@@ -112,7 +113,7 @@ label whose trigger is far smaller than the others' (Neural Cleanse anomaly inde
 <out>.png). An ensemble (folder or single graph from train --robust dpa|finite) has no single gradient: it is
 searched black-box on its plurality vote (patches on images, columns at their extremes on tables).
 
-Exit codes: 0 done, 1 bad input or usage, 3 backdoored with --fail-on-backdoor.`
+${exitCodesLine({ findingsAtFailOn: 'backdoored with --fail-on-backdoor' })}`
 
 function describeScan(result: ScanModelTriggersResult): string {
   const obeysMined = 'evidence' in result && result.evidence === 'mined-trigger'

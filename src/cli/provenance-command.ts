@@ -3,6 +3,7 @@ import { describeLineage } from '../provenance/describe.js'
 import { generateKeyFiles } from '../provenance/keys.js'
 import { traceLineage } from '../provenance/lineage.js'
 import { exitCodeForVerification } from '../workflows/exit-codes.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { registerManifestCommand } from './manifest-command.js'
 
@@ -49,7 +50,7 @@ Examples:
   $ poisonguard lineage v3.manifest.json archive/v1.manifest.json --pub mykey.pub.pem
   $ poisonguard lineage v3.manifest.json archive/ --pub mykey.pub.pem
 
-Exit codes: 0 every link verified, 1 bad input or usage, 4 a link or signature failed.`,
+${exitCodesLine({ ok: 'every link verified', verificationFailed: 'a link or signature failed' })}`,
     )
     .action(async (manifest: string, more: string[], flags: { pub?: string; json?: boolean }) => {
       const lineage = await traceLineage(manifest, { candidates: more, publicKeyPath: flags.pub })

@@ -8,6 +8,7 @@ import { exitCodeForScan } from '../workflows/exit-codes.js'
 import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
 import { type WrittenScanOutputs, writeScanOutputs } from '../workflows/scan-outputs.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import {
   collectDetectorParam,
@@ -18,9 +19,10 @@ import {
   parseShare,
 } from './options.js'
 import { createProgressReporter } from './progress.js'
+import { reportLine } from './report-line.js'
 
 interface ScanFlags extends DatasetFlags {
-  out: string
+  out?: string
   html?: string
   sarif?: string
   exportClean?: string
@@ -66,7 +68,7 @@ Examples:
   $ poisonguard scan data.csv --manifest data.manifest.json --pub key.pub.pem --require-signed \\
       --export-clean clean.csv --drop-sources-above 0.2
 
-Exit codes: 0 done, 1 bad input or usage, 3 a record at or above --fail-on, 4 the data does not match --manifest.`
+${exitCodesLine({ findingsAtFailOn: 'a record at or above --fail-on', verificationFailed: 'the data does not match --manifest' })}`
 
 function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenScanOutputs): string {
   const { summary, dataset } = report
@@ -82,7 +84,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)
-  lines.push(`Report: ${[flags.out, flags.html, flags.sarif].filter(Boolean).join(', ')}`)
+  lines.push(reportLine([flags.out, flags.html, flags.sarif]))
   if (flags.exportClean) lines.push(`Clean copy without flagged records: ${flags.exportClean}`)
   if (written.relabelled) {
     const { changed, dropped, formulaLabels } = written.relabelled
@@ -139,7 +141,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .command('scan')
     .description('audit a dataset for poisoned and mislabelled records')
     .argument('<input>', 'dataset: .csv, .jsonl, .parquet, or a folder of images root/<label>/<file>')
-    .option('--out <file>', 'JSON report', 'poisonguard-report.json')
+    .option(
+      '--out <file>',
+      'write the JSON report, one entry per record (without it, only the summary is printed)',
+    )
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--sarif <file>', 'also write SARIF 2.1.0 for code-scanning UIs (one result per flagged record)')
     .option('--export-clean <file>', 'write the input minus flagged records, in the input format')

@@ -5,13 +5,14 @@ import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-o
 import type { CliIo } from './io.js'
 
 interface InferFlags extends DatasetFlags {
-  out: string
+  out?: string
 }
 
 const examples = `
 Examples:
   $ poisonguard schema infer trusted.csv --out schema.json
   $ poisonguard schema infer trusted.jsonl --text body --label category --out schema.json
+  $ poisonguard schema infer trusted.csv > schema.json
   $ poisonguard check batch.csv --reference trusted.csv --schema schema.json
 
 Edit the rules (min, max, values, classes, maxNullRate, allowNew) by hand; docs/drift.md describes every field.`
@@ -32,13 +33,18 @@ export function registerSchemaCommand(
       'write the columns, types, ranges, classes and their prior, null rates and sizes of a dataset',
     )
     .argument('<trusted>', 'dataset to learn the rules from: .csv, .jsonl, .parquet, or an image folder')
-    .option('--out <file>', 'where to write the schema', 'schema.json')
+    .option('--out <file>', 'where to write the schema (default: print it on stdout)')
   addDatasetOptions(infer, { embeddings: false })
     .addHelpText('after', examples)
     .action(async (trustedPath: string, flags: InferFlags) => {
       const dataset = await loadWithFlags(trustedPath, flags)
       const inferred = inferSchema(dataset, { idColumn: flags.id, sourceColumn: flags.source })
       const contents = `${JSON.stringify(inferred, null, 2)}\n`
+      if (!flags.out) {
+        io.stdout(contents)
+        for (const warning of dataset.warnings) io.stderr(`warning: ${warning}\n`)
+        return
+      }
       await writeOutputsAtomically([{ path: flags.out, flag: '--out', contents }], { inputs: [trustedPath] })
       const parts = [`${inferred.features.length} features`]
       if (inferred.label)

@@ -8,6 +8,7 @@ import { type AuditVerification, verifyAuditLog, verifyStoredAuditLog } from '..
 import { rotateMasterKey } from '../store/rotate.js'
 import type { SignedTreeHead } from '../store/store.js'
 import { exitCodeForVerification } from '../workflows/exit-codes.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 
@@ -78,7 +79,7 @@ Examples:
   $ poisonguard serve --port 8080 --data-dir ./pg-data
   $ poisonguard serve --data-dir ./pg-data --db postgres://pg@db/poisonguard --queue redis://cache:6379
 
-Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database, bad master key).`,
+${exitCodesLine({ ok: 'stopped by a signal', badInput: 'bad input or usage (unreachable database, bad master key)' })}`,
     )
     .action(
       async (
@@ -148,7 +149,7 @@ Examples:
   $ poisonguard worker --queue redis://cache:6379 --db postgres://pg@db/poisonguard --data-dir ./pg-data
   $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard
 
-Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database or queue).`,
+${exitCodesLine({ ok: 'stopped by a signal', badInput: 'bad input or usage (unreachable database or queue)' })}`,
     )
     .action(
       async (
@@ -230,7 +231,7 @@ Examples:
   $ poisonguard audit verify --head head.json --pub audit.pub.pem --entries entries.json
   $ poisonguard audit verify --head head.json --pub audit.pub.pem --data-dir ./pg-data
 
-Exit codes: 0 verified, 1 bad input or usage, 4 the log does not match the signed head.`,
+${exitCodesLine({ ok: 'verified', verificationFailed: 'the log does not match the signed head' })}`,
     )
     .action(
       async (flags: {

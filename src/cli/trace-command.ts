@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { type TraceModelResult, traceModel } from '../workflows/trace-model.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parsePositiveInteger } from './options.js'
 
@@ -24,7 +25,7 @@ source column. Models made by poisonguard train also get a TracIn-style gradient
 (folder or single graph from train --robust dpa|finite) of k-NN members credits each record with the member votes
 it carried; one of networks is traced in the input features. The JSON says which under "ensemble".
 
-Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
+${exitCodesLine({ badInput: 'bad input or usage (nothing written)' })}`
 
 function describeTrace(result: TraceModelResult): string {
   const predicted = Object.entries(result.predictions)

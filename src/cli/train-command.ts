@@ -13,6 +13,7 @@ import {
 } from '../workflows/robust-train.js'
 import { type TrainModelResult, trainModel } from '../workflows/train-model.js'
 import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
+import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
 
@@ -59,7 +60,7 @@ others beyond chance, with their records; adversarial (PGD in feature units, Mad
 regression or the MLP (--model mlp), gce (generalised cross-entropy, for noisy labels) the logistic regression;
 both write the model with its model card.
 
-Exit codes: 0 done, 1 bad input or usage (nothing written), 2 internal error (please report it).`
+${exitCodesLine({ badInput: 'bad input or usage (nothing written)' })}`
 
 function parsePositive(value: string): number {
   const parsed = Number(value)

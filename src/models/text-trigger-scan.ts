@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../util/abort.js'
 import { type Classifier, predictedClasses } from './classifier.js'
 import { featurizeModelText, type ModelInput } from './model-input.js'
 import { anomalyIndexOfSmallest, defaultScanSettings, rowsOtherThan } from './trigger-scan.js'
@@ -25,6 +26,8 @@ export interface TextTriggerScanOptions {
   candidates?: number
   anomalyThreshold?: number
   seed?: number
+  /** Checked between steps (and, in a trigger search, between labels); an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** The smallest text trigger found for one target label. */
@@ -282,6 +285,7 @@ export async function scanTextForTriggers(
   const found: TextLabelTrigger[] = []
   const everySize: number[] = []
   for (let target = 0; target < classCount; target++) {
+    throwIfAborted(options.signal, 'the trigger scan')
     const rows = rowsOtherThan(input.labels, target, settings.samplesPerLabel, settings.seed)
     const texts = Array.from(rows, (row) => input.texts[row])
     const order = candidatesFor(candidates, mined[target] ?? [])

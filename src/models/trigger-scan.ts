@@ -1,5 +1,6 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { median } from '../stats/quantiles.js'
+import { throwIfAborted } from '../util/abort.js'
 import { createRng, shuffledIndices } from '../util/rng.js'
 import { type Classifier, predictedClasses } from './classifier.js'
 import { type DenseNetwork, inputGradient } from './dense-network.js'
@@ -39,6 +40,8 @@ export interface TriggerScanOptions {
   /** Anomaly index above which the model counts as backdoored; default 2 (Wang et al.). */
   anomalyThreshold?: number
   seed?: number
+  /** Checked between steps (and, in a trigger search, between labels); an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** The smallest trigger found for one target label. */
@@ -296,6 +299,7 @@ export async function scanForTriggers(
   const network = classifier.network
   const found: LabelTrigger[] = []
   for (let target = 0; target < classifier.classCount; target++) {
+    throwIfAborted(options.signal, 'the trigger scan')
     const rows = rowsOtherThan(labels, target, settings.samplesPerLabel, settings.seed)
     const batch = stampTrigger(x, rows, new Float32Array(x.cols), new Float32Array(x.cols))
     const { best: mined, tried } = await bestMinedTrigger(

@@ -6,6 +6,7 @@ import { type BehaviourReport, compareBehaviour } from '../evaluation/behaviour.
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
+import { throwIfAborted } from '../util/abort.js'
 import { exitCodeForFindings } from './exit-codes.js'
 import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
@@ -20,6 +21,8 @@ export interface EvaluateModelOptions {
   /** Family-wise error rate of the tests; default 0.01. */
   alpha?: number
   out?: string
+  /** Checked between loading, each model's predictions and writing; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 export interface EvaluateModelResult {
@@ -115,14 +118,18 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       },
     )
   }
+  const checkAborted = () => throwIfAborted(options.signal, 'the model evaluation')
   const dataset = await loadDataset(options.golden, options.load)
+  checkAborted()
   const candidate = await openModelFile(options.candidate, dataset)
   let report: BehaviourReport
   const ensemble = candidate.ensemble
   try {
     const x = modelMatrix(candidate, dataset)
     const candidatePredicted = predictedClasses(await candidate.classifier.predict(x))
+    checkAborted()
     const reference = await referencePredictions(options, dataset, candidate.classNames)
+    checkAborted()
     // Shared features are tested on tabular columns; pixels of changed digits differ by shape, not by a trait.
     const tabular = candidate.input?.kind !== 'text' && !dataset.imageShape
     report = compareBehaviour(
@@ -148,6 +155,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       ...report,
     },
   }
+  checkAborted()
   if (options.out) {
     await writeOutputsAtomically(
       [{ path: options.out, contents: `${JSON.stringify(result.report, null, 2)}\n` }],

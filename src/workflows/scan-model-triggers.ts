@@ -12,6 +12,7 @@ import {
 } from '../models/trigger-scan.js'
 import { encodeGrayscalePng } from '../report/png.js'
 import { scan } from '../scan/index.js'
+import { throwIfAborted } from '../util/abort.js'
 import {
   type EnsembleDescription,
   labelsAsModelClasses,
@@ -104,6 +105,7 @@ function reportTrigger(
  */
 export async function scanModelTriggers(options: ScanModelTriggersOptions): Promise<ScanModelTriggersResult> {
   const dataset = await loadDataset(options.clean, options.load)
+  throwIfAborted(options.signal, 'the trigger scan')
   const opened = await openModelFile(options.model, dataset)
   try {
     const input = opened.input
@@ -135,7 +137,7 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
         labels: labelsAsModelClasses(dataset, opened.classNames),
         classNames: opened.classNames,
         image,
-        minedTriggers: training && (await minedFromTraining(opened, training)),
+        minedTriggers: training && (await minedFromTraining(opened, training, options.signal)),
       },
       options,
     )
@@ -165,8 +167,8 @@ export async function scanModelTriggers(options: ScanModelTriggersOptions): Prom
 }
 
 /** Triggers of the training records the trigger-mining detector suspects, in the model's input space. */
-async function minedFromTraining(opened: OpenedModel, training: Dataset) {
-  const report = await scan(training, { detectors: ['trigger-mining'] })
+async function minedFromTraining(opened: OpenedModel, training: Dataset, signal: AbortSignal | undefined) {
+  const report = await scan(training, { detectors: ['trigger-mining'], signal })
   const suspect = Uint8Array.from(report.records, (record) =>
     record.findings.some((finding) => finding.detector === 'trigger-mining') ? 1 : 0,
   )
@@ -192,6 +194,7 @@ async function finish(
   options: ScanModelTriggersOptions,
   summary: ScanModelTriggersResult,
 ): Promise<ScanModelTriggersResult> {
+  throwIfAborted(options.signal, 'the trigger scan')
   if (options.out) {
     const outputs: OutputFile[] = [{ path: options.out, contents: `${JSON.stringify(summary, null, 2)}\n` }]
     if ('png' in summary.trigger && summary.trigger.png)

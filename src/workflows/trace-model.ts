@@ -2,6 +2,7 @@ import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { predictedClasses } from '../models/classifier.js'
 import { traceResponsibleRecords } from '../models/trace.js'
+import { throwIfAborted } from '../util/abort.js'
 import { neighbourVoteScores } from './ensemble-trace.js'
 import { type EnsembleDescription, labelsAsModelClasses, modelMatrix, openModelFile } from './model-file.js'
 
@@ -15,6 +16,8 @@ export interface TraceModelOptions {
   /** Records listed, most responsible first; default 100. */
   top?: number
   out?: string
+  /** Checked between loading, predicting, attributing and writing; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 export interface TracedRecord {
@@ -47,8 +50,10 @@ export interface TraceModelResult {
 
 /** Ranks the training records most responsible for a model's predictions on the given inputs. */
 export async function traceModel(options: TraceModelOptions): Promise<TraceModelResult> {
+  const checkAborted = () => throwIfAborted(options.signal, 'the trace')
   const training = await loadDataset(options.training, options.load)
   const inputs = await loadDataset(options.inputs, options.load)
+  checkAborted()
   const opened = await openModelFile(options.model, training)
   let records: TracedRecord[]
   let cluster: string[]
@@ -57,6 +62,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
   try {
     const inputsX = modelMatrix(opened, inputs)
     const predicted = predictedClasses(await opened.classifier.predict(inputsX))
+    checkAborted()
     for (const code of predicted)
       predictions[opened.classNames[code]] = (predictions[opened.classNames[code]] ?? 0) + 1
     const trainLabels = labelsAsModelClasses(training, opened.classNames)
@@ -93,6 +99,7 @@ export async function traceModel(options: TraceModelOptions): Promise<TraceModel
     records,
     cluster,
   }
+  checkAborted()
   if (options.out) {
     await writeOutputsAtomically([{ path: options.out, contents: `${JSON.stringify(result, null, 2)}\n` }], {
       inputs: [options.model, options.training, options.inputs],

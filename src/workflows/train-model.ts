@@ -26,6 +26,7 @@ import {
   type ModelCardPredicate,
   modelCardPathFor,
 } from '../provenance/model-card.js'
+import { throwIfAborted } from '../util/abort.js'
 import { version } from '../version.js'
 
 export interface TrainModelOptions {
@@ -47,6 +48,8 @@ export interface TrainModelOptions {
   procedure?: TrainingProcedure
   /** When the card says it was made; default `SOURCE_DATE_EPOCH` when set, else now. */
   createdAt?: Date
+  /** Checked after loading and before writing (not during the fit); an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 export interface TrainModelResult {
@@ -107,6 +110,7 @@ async function describeTrainingData(options: TrainModelOptions, dataset: Dataset
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
   const privateKey = options.privateKeyPath ? await readPrivateKey(options.privateKeyPath) : undefined
   const dataset = await loadDataset(options.data, options.load)
+  throwIfAborted(options.signal, 'the training')
   const rows = labelledRows(dataset)
   const { input, x } = fitModelInput(dataset)
   const trainX = rows.length === dataset.rowCount ? x : selectRows(x, rows)
@@ -137,6 +141,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     tool: { name: 'poisonguard', version },
     createdAt: (options.createdAt ?? defaultTime()).toISOString(),
   }
+  throwIfAborted(options.signal, 'the training')
   const envelope = createModelCard(basename(options.out), bytes, card, privateKey)
   const cardPath = modelCardPathFor(options.out)
   await writeOutputsAtomically(

@@ -248,7 +248,8 @@ describe('provenance CLI', () => {
         $ poisonguard manifest verify train.csv train.manifest.json --pub mykey.pub.pem
         $ poisonguard manifest verify train.csv train.manifest.json --pub mykey.pub.pem --json
 
-      Exit codes: 0 verified, 1 bad input or usage, 4 verification failed.
+      Exit codes: 0 verified, 1 bad input or usage, 2 internal error (please report it),
+        4 verification failed.
       "
     `)
   })

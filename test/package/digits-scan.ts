@@ -1,4 +1,4 @@
-import { createPortableBackend, type Dataset, encodeLabels, jsonWriter, scanDataset } from '../../src/core.js'
+import { createPortableBackend, fromArrays, jsonWriter, scanDataset } from '../../src/core.js'
 
 /*
  * The scan both sides of the browser test run: bundled into the page, and imported by Node. Only
@@ -15,17 +15,12 @@ export interface DigitRows {
 /** Scans the digits with the portable backend and a fixed seed, and returns the report JSON. */
 export async function scanDigits(digits: DigitRows): Promise<string> {
   const rowCount = digits.labels.length
-  const pixelCount = digits.side * digits.side
-  const dataset: Dataset = {
-    origin: { path: 'memory:mnist', format: 'memory', sha256: 'in-memory', byteCount: 0 },
-    rowCount,
+  const features = { data: digits.pixels, rows: rowCount, cols: digits.side * digits.side }
+  const dataset = fromArrays(features, digits.labels, {
     ids: digits.labels.map((_, row) => `m${row}`),
-    labels: encodeLabels('label', digits.labels),
-    features: { data: digits.pixels, rows: rowCount, cols: pixelCount },
-    featureNames: Array.from({ length: pixelCount }, (_, pixel) => `p${pixel}`),
     imageShape: { width: digits.side, height: digits.side },
-    warnings: [],
-  }
+    name: 'memory:mnist',
+  })
   // The default clock and report time run too: the core may only use globals a browser has.
   const report = await scanDataset(dataset, { backend: createPortableBackend(), seed: 7 })
   return String(jsonWriter.render(report, {}))

