@@ -32,6 +32,19 @@ const NON_FINITE_SPELLINGS = new Set([
  * number, too many digits, a large exponent, surrounding spaces), so callers fall back to `parseNumberText`.
  */
 export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
+  const value = scanDecimal(bytes, start, end)
+  return decimalScan.end === end ? value : Number.NaN
+}
+
+/** Where the last `scanDecimal` stopped reading. */
+export const decimalScan = { end: 0 }
+
+/**
+ * Reads a plain decimal number from `start` for as long as the bytes (before `end`) continue one, and leaves in
+ * `decimalScan.end` where it stopped: a CSV reader checks that a delimiter follows, so the field is parsed in the
+ * same pass that finds its end. NaN when what was read needs the slow path.
+ */
+export function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
   let position = start
   let negative = false
   const first = bytes[position]
@@ -58,6 +71,7 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
       scale++
     }
   }
+  decimalScan.end = position
   if (digitCount === 0 || digitCount > MAX_FAST_DIGITS) return Number.NaN
   let exponent = -scale
   if (position < end && (bytes[position] | 32) === LOWER_E) {
@@ -74,10 +88,10 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
       if (digit < 0 || digit > 9) break
       exponentValue = exponentValue * 10 + digit
     }
+    decimalScan.end = position
     if (position === exponentStart) return Number.NaN
     exponent += exponentSign * exponentValue
   }
-  if (position !== end) return Number.NaN
   let value: number
   if (exponent === 0) value = mantissa
   else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]
