@@ -105,7 +105,7 @@ export class CsvTokenizer extends ChunkTokenizer {
     for (;;) {
       const fieldStart = position
       let flags = 0
-      if (bytes[position] === QUOTE) {
+      if (position < limit && bytes[position] === QUOTE) {
         position = this.scanQuoted(bytes, position, final, this.line + newlines)
         if (position < 0) return -1
         flags = this.scanFlags

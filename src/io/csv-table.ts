@@ -1,7 +1,7 @@
 import { PoisonguardError } from '../errors.js'
+import { CodedColumnReader } from './coded-column.js'
 import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValues } from './columns.js'
 import { type CsvRecord, fieldText, type PlainFieldReader, plainFieldEnd, QUOTED } from './csv-parser.js'
-import { FieldInterner } from './field-interner.js'
 import { IssueList } from './issues.js'
 import { decimalScan, parseNumberBytes, scanDecimal } from './numbers.js'
 import { NumericTable } from './numeric-table.js'
@@ -16,10 +16,11 @@ const PLAIN_NUMBER = 0
 const EMPTY = 1
 const SLOW = 2
 
+/** A role column: texts, or for labels and sources, which have few distinct values, codes. */
 interface RoleField {
   readonly field: number
-  readonly values: string[]
-  readonly interner?: FieldInterner
+  readonly values?: string[]
+  readonly coded?: CodedColumnReader
 }
 
 /**
@@ -37,6 +38,7 @@ export class CsvDatasetReader implements PlainFieldReader {
   private headerCount = 0
   private candidateOf = new Int32Array(0)
   private roleFields: RoleField[] = []
+  private readonly coded: { label?: CodedColumnReader; source?: CodedColumnReader } = {}
   /** How each unquoted candidate field of the record being read parsed. */
   private fieldStatus = new Uint8Array(0)
   /** Whether the record being read has an unquoted candidate field that is not a plain number. */
@@ -63,7 +65,8 @@ export class CsvDatasetReader implements PlainFieldReader {
     if (column < 0) return plainFieldEnd(bytes, start)
     const limit = bytes.length
     // Single digits dominate many datasets (pixels, counts, one-hot columns); skip the call for them.
-    const digit = bytes[start] - ZERO
+    // Reads stay inside the buffer: one read past its end makes V8 recompile the whole parse loop.
+    const digit = start < limit ? bytes[start] - ZERO : -1
     const next = start + 1 < limit ? bytes[start + 1] : COMMA
     if (digit >= 0 && digit <= 9 && (next === COMMA || next === LF || next === CR)) {
       this.values[this.rowOffset + column] = digit
@@ -88,11 +91,14 @@ export class CsvDatasetReader implements PlainFieldReader {
     return end
   }
 
-  /** Completes the counts and returns the physical line of every record. */
+  /** Completes the counts and the role columns and returns the physical line of every record. */
   finish(): Int32Array {
     const { numberCounts } = this.table
     for (let column = 0; column < numberCounts.length; column++)
       numberCounts[column] += this.wholeRows - this.handledCells[column]
+    const { label, source } = this.coded
+    if (label) this.roles.label = label.finish()
+    if (source) this.roles.source = source.finish()
     return this.lineNumbers.slice(0, this.table.rowCount)
   }
 
@@ -113,10 +119,15 @@ export class CsvDatasetReader implements PlainFieldReader {
     this.table = new NumericTable(candidateNames, plan.explicitFeatures, this.file)
     for (const role of ROLES) {
       if (plan[role] < 0) continue
+      if (role === 'label' || role === 'source') {
+        const coded = new CodedColumnReader()
+        this.coded[role] = coded
+        this.roleFields.push({ field: plan[role], coded })
+        continue
+      }
       const values: string[] = []
       this.roles[role] = values
-      const interner = role === 'label' || role === 'source' ? new FieldInterner() : undefined
-      this.roleFields.push({ field: plan[role], values, interner })
+      this.roleFields.push({ field: plan[role], values })
     }
     this.startRow()
   }
@@ -134,14 +145,19 @@ export class CsvDatasetReader implements PlainFieldReader {
         `line ${record.line} has ${fieldCount} field${fieldCount === 1 ? '' : 's'}, header has ${this.headerCount}`,
       )
       if (this.shapeIssues.full) this.shapeIssues.throwIfAny()
-      for (const role of this.roleFields) role.values.push('')
+      for (const { values, coded } of this.roleFields) {
+        values?.push('')
+        coded?.addText('')
+      }
       this.startRow()
       return
     }
     this.wholeRows++
     if (exceptional || record.quotedFieldCount > 0) this.readCellsOneByOne(record)
-    for (const { field, values, interner } of this.roleFields)
-      values.push(interner ? interner.text(record, field) : fieldText(record, field))
+    for (const { field, values, coded } of this.roleFields) {
+      if (coded) coded.add(record, field)
+      else values!.push(fieldText(record, field))
+    }
     this.startRow()
   }
 

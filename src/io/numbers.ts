@@ -47,7 +47,7 @@ export const decimalScan = { end: 0 }
 export function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
   let position = start
   let negative = false
-  const first = bytes[position]
+  const first = position < end ? bytes[position] : 0
   if (first === MINUS) {
     negative = true
     position++
@@ -77,10 +77,11 @@ export function scanDecimal(bytes: Uint8Array, start: number, end: number): numb
   if (position < end && (bytes[position] | 32) === LOWER_E) {
     position++
     let exponentSign = 1
-    if (bytes[position] === MINUS) {
+    const sign = position < end ? bytes[position] : 0
+    if (sign === MINUS) {
       exponentSign = -1
       position++
-    } else if (bytes[position] === PLUS) position++
+    } else if (sign === PLUS) position++
     let exponentValue = 0
     const exponentStart = position
     for (; position < end && exponentValue < 1000; position++) {
