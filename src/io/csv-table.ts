@@ -15,6 +15,8 @@ const ZERO = 48
 const PLAIN_NUMBER = 0
 const EMPTY = 1
 const SLOW = 2
+/** NaN from a constant, for the same reason as `exceptionalCells`. */
+const NOT_A_NUMBER = Number.NaN
 
 /** A role column: texts, or for labels and sources, which have few distinct values, codes. */
 interface RoleField {
@@ -41,8 +43,8 @@ export class CsvDatasetReader implements PlainFieldReader {
   private readonly coded: { label?: CodedColumnReader; source?: CodedColumnReader } = {}
   /** How each unquoted candidate field of the record being read parsed. */
   private fieldStatus = new Uint8Array(0)
-  /** Whether the record being read has an unquoted candidate field that is not a plain number. */
-  private exceptional = false
+  /** Non-zero when the record being read has an unquoted candidate field that is not a plain number. */
+  private exceptionalCells = 0
   /** The table's current block and the offset there of the row being read. */
   private values: Float32Array = new Float32Array(0)
   private rowOffset = 0
@@ -61,11 +63,13 @@ export class CsvDatasetReader implements PlainFieldReader {
   }
 
   readPlainField(bytes: Buffer, start: number, field: number): number {
+    // A record cut by a chunk boundary is read again from its start; what its cut field looked like is forgotten.
+    if (field === 0) this.exceptionalCells = 0
     const column = field < this.headerCount ? this.candidateOf[field] : -1
     if (column < 0) return plainFieldEnd(bytes, start)
     const limit = bytes.length
     // Single digits dominate many datasets (pixels, counts, one-hot columns); skip the call for them.
-    // Reads stay inside the buffer: one read past its end makes V8 recompile the whole parse loop.
+    // Reads stay inside the buffer: one read past its end makes V8 recompile the parse loop.
     const digit = start < limit ? bytes[start] - ZERO : -1
     const next = start + 1 < limit ? bytes[start + 1] : COMMA
     if (digit >= 0 && digit <= 9 && (next === COMMA || next === LF || next === CR)) {
@@ -73,7 +77,7 @@ export class CsvDatasetReader implements PlainFieldReader {
       this.fieldStatus[field] = PLAIN_NUMBER
       return start + 1
     }
-    let value = scanDecimal(bytes, start, limit)
+    const value = scanDecimal(bytes, start, limit)
     let end = decimalScan.end
     const after = end < limit ? bytes[end] : COMMA
     let status = PLAIN_NUMBER
@@ -82,11 +86,10 @@ export class CsvDatasetReader implements PlainFieldReader {
       status = SLOW
     } else if (end === start) status = EMPTY
     else if (Number.isNaN(value)) status = SLOW
-    if (status !== PLAIN_NUMBER) {
-      value = Number.NaN
-      this.exceptional = true
-    }
-    this.values[this.rowOffset + column] = value
+    // Counted on every field rather than flagged on the rare ones: a store the optimiser has not seen yet would
+    // throw away the compiled parse loop the first time an empty or text cell comes up.
+    this.exceptionalCells += status
+    this.values[this.rowOffset + column] = status === PLAIN_NUMBER ? value : NOT_A_NUMBER
     this.fieldStatus[field] = status
     return end
   }
@@ -136,8 +139,8 @@ export class CsvDatasetReader implements PlainFieldReader {
     const row = this.table.rowCount
     this.table.addRow()
     this.addLine(record.line)
-    const exceptional = this.exceptional
-    this.exceptional = false
+    const exceptional = this.exceptionalCells > 0
+    this.exceptionalCells = 0
     const fieldCount = record.fieldCount
     if (fieldCount !== this.headerCount) {
       this.shapeIssues.add(

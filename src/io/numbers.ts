@@ -36,6 +36,12 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
   return decimalScan.end === end ? value : Number.NaN
 }
 
+/**
+ * NaN from a constant: reading `Number.NaN` on a path the optimiser has not seen yet (the first cut or empty field)
+ * throws away the compiled parse loop.
+ */
+const NOT_FAST = Number.NaN
+
 /** Where the last `scanDecimal` stopped reading. */
 export const decimalScan = { end: 0 }
 
@@ -72,8 +78,9 @@ export function scanDecimal(bytes: Uint8Array, start: number, end: number): numb
     }
   }
   decimalScan.end = position
-  if (digitCount === 0 || digitCount > MAX_FAST_DIGITS) return Number.NaN
-  let exponent = -scale
+  if (digitCount === 0 || digitCount > MAX_FAST_DIGITS) return NOT_FAST
+  // `0 - scale`, not `-scale`, which is minus zero for integers and makes V8 recompile the function.
+  let exponent = 0 - scale
   if (position < end && (bytes[position] | 32) === LOWER_E) {
     position++
     let exponentSign = 1
@@ -90,14 +97,14 @@ export function scanDecimal(bytes: Uint8Array, start: number, end: number): numb
       exponentValue = exponentValue * 10 + digit
     }
     decimalScan.end = position
-    if (position === exponentStart) return Number.NaN
+    if (position === exponentStart) return NOT_FAST
     exponent += exponentSign * exponentValue
   }
   let value: number
   if (exponent === 0) value = mantissa
   else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]
   else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent]
-  else return Number.NaN
+  else return NOT_FAST
   return negative ? -value : value
 }
 
