@@ -167,6 +167,15 @@ describe('CsvDatasetReader', () => {
     expect(Array.from(dataset.features!.data.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
   })
 
+  it('tells apart label values whose bytes hash alike', () => {
+    // `v7pwu` and `ve5fa` have the same 32-bit FNV-1a hash, the key a value is first looked up by.
+    const labels = ['v7pwu', 've5fa', 'v7pwu', 've5fa', 've5fa']
+    const bytes = Buffer.from(`x,label\n${labels.map((label, row) => `${row},${label}`).join('\n')}\n`)
+    const dataset = loadChunks(bytes, [4]) as Dataset
+    const { classes, codes } = dataset.labels!
+    expect(Array.from(codes, (code) => classes[code])).toEqual(labels)
+  })
+
   it('states the line of every record when quoted line breaks, CRLF and blank lines move them', () => {
     const bytes = Buffer.from('id,label,x\r\n1,"two\r\nlines",1\r\n\r\n2,b,x\r\n3,c,4\r\n')
     const failed = loadChunks(bytes, [1, 2])
