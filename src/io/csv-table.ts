@@ -15,7 +15,7 @@ const ZERO = 48
 const PLAIN_NUMBER = 0
 const EMPTY = 1
 const SLOW = 2
-/** NaN from a constant, for the same reason as `exceptionalCells`. */
+/** NaN from a constant: reading `Number.NaN` first on a rare path makes V8 recompile the parse loop. */
 const NOT_A_NUMBER = Number.NaN
 
 /** A role column: texts, or for labels and sources, which have few distinct values, codes. */
