@@ -61,7 +61,8 @@ export function isMostlyEmpty(emptyCount: number, rowCount: number): boolean {
 /** Records whose text is empty or blank. */
 export function countEmptyTexts(texts: readonly string[]): number {
   let count = 0
-  for (const text of texts) if (text.trim() === '') count++
+  // Not `trim()`, which copies every text that starts or ends with white space (most e-mails end with a newline).
+  for (const text of texts) if (!/\S/.test(text)) count++
   return count
 }
 

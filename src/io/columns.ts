@@ -5,6 +5,7 @@ import {
   type DatasetOrigin,
   encodeLabels,
   isMostlyEmpty,
+  type LabelColumn,
   type LoadDiagnostics,
   type MostlyEmptyColumn,
 } from '../data/dataset.js'
@@ -107,12 +108,18 @@ function missingColumns(missing: { name: string; flag: string }[], names: readon
   )
 }
 
+/** A column kept as one code per record into its distinct values (in order of first appearance). */
+export interface CodedColumn {
+  readonly values: readonly string[]
+  readonly codes: Int32Array
+}
+
 /** Per-record text columns, as read; `undefined` when the column is absent. */
 export interface RoleValues {
   id?: string[]
-  label?: string[]
+  label?: string[] | CodedColumn
   text?: string[]
-  source?: string[]
+  source?: string[] | CodedColumn
 }
 
 /** Everything a tabular loader gathered, turned into a Dataset by `buildDataset`. */
@@ -149,10 +156,10 @@ export function buildDataset(parts: TableParts): Dataset {
     origin,
     rowCount,
     ids,
-    labels: roles.label ? encodeLabels(name(plan.label), roles.label) : undefined,
+    labels: roles.label ? labelColumn(name(plan.label), roles.label) : undefined,
     texts: roles.text,
     textColumn: roles.text ? name(plan.text) : undefined,
-    sources: roles.source,
+    sources: roles.source && recordTexts(roles.source),
     features: features.matrix,
     featureNames: features.names,
     imageShape: features.imageShape,
@@ -171,10 +178,35 @@ function mostlyEmptyColumns(
   const check = (name: string, role: MostlyEmptyColumn['role'], emptyCount: number) => {
     if (isMostlyEmpty(emptyCount, rowCount)) found.push({ name, role, emptyCount })
   }
-  if (roles.label) check(plan.names[plan.label], 'label', countEmptyTexts(roles.label))
+  if (roles.label) check(plan.names[plan.label], 'label', countEmpty(roles.label))
   if (roles.text) check(plan.names[plan.text], 'text', countEmptyTexts(roles.text))
   for (const [name, { cellCount }] of imputed) check(name, 'feature', cellCount)
   return found
+}
+
+/** The labels of a coded column are encoded once per distinct value, then looked up per record. */
+function labelColumn(name: string, column: string[] | CodedColumn): LabelColumn {
+  if (Array.isArray(column)) return encodeLabels(name, column)
+  const distinct = encodeLabels(name, column.values)
+  const codes = new Int32Array(column.codes.length)
+  for (let row = 0; row < codes.length; row++) codes[row] = distinct.codes[column.codes[row]]
+  return { name, classes: distinct.classes, codes }
+}
+
+function recordTexts(column: string[] | CodedColumn): string[] {
+  if (Array.isArray(column)) return column
+  const { values, codes } = column
+  const texts = new Array<string>(codes.length)
+  for (let row = 0; row < codes.length; row++) texts[row] = values[codes[row]]
+  return texts
+}
+
+function countEmpty(column: string[] | CodedColumn): number {
+  if (Array.isArray(column)) return countEmptyTexts(column)
+  const empty = Int32Array.from(column.values, (value) => countEmptyTexts([value]))
+  let count = 0
+  for (let row = 0; row < column.codes.length; row++) count += empty[column.codes[row]]
+  return count
 }
 
 function rowNumbers(rowCount: number): string[] {

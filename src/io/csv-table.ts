@@ -1,20 +1,56 @@
 import { PoisonguardError } from '../errors.js'
+import { CodedColumnReader } from './coded-column.js'
 import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValues } from './columns.js'
-import { type CsvRecord, fieldText, QUOTED } from './csv-parser.js'
+import { type CsvRecord, fieldText, type PlainFieldReader, plainFieldEnd, QUOTED } from './csv-parser.js'
 import { IssueList } from './issues.js'
-import { parseNumberBytes } from './numbers.js'
+import { decimalScan, parseNumberBytes, scanDecimal } from './numbers.js'
 import { NumericTable } from './numeric-table.js'
 
-/** Reads CSV records into the column plan, a numeric table of the candidate features, and the role columns. */
-export class CsvDatasetReader {
+const COMMA = 44
+const LF = 10
+const CR = 13
+const ZERO = 48
+
+/** How an unquoted candidate field read: a plain number (already stored), empty, or text for the slow path. */
+const PLAIN_NUMBER = 0
+const EMPTY = 1
+const SLOW = 2
+/** NaN from a constant: reading `Number.NaN` first on a rare path makes V8 recompile the parse loop. */
+const NOT_A_NUMBER = Number.NaN
+
+/** A role column: texts, or for labels and sources, which have few distinct values, codes. */
+interface RoleField {
+  readonly field: number
+  readonly values?: string[]
+  readonly coded?: CodedColumnReader
+}
+
+/**
+ * Reads CSV records into the column plan, a numeric table of the candidate features, and the role columns. Plain
+ * numbers are parsed while the tokenizer looks for the end of their field and stored straight into the table's
+ * block; only empty cells, quoted cells and what is not a plain decimal are handled one by one once the record is
+ * whole.
+ */
+export class CsvDatasetReader implements PlainFieldReader {
   plan?: ColumnPlan
   table = new NumericTable([], false, '')
   readonly roles: RoleValues = {}
-  readonly lines: number[] = []
   readonly shapeIssues = new IssueList('PARSE_ERROR', 'every record needs as many fields as the header')
+  private lineNumbers = new Int32Array(1024)
   private headerCount = 0
   private candidateOf = new Int32Array(0)
-  private roleFields: { field: number; values: string[] }[] = []
+  private roleFields: RoleField[] = []
+  private readonly coded: { label?: CodedColumnReader; source?: CodedColumnReader } = {}
+  /** How each unquoted candidate field of the record being read parsed. */
+  private fieldStatus = new Uint8Array(0)
+  /** Non-zero when the record being read has an unquoted candidate field that is not a plain number. */
+  private exceptionalCells = 0
+  /** The table's current block and the offset there of the row being read. */
+  private values: Float32Array = new Float32Array(0)
+  private rowOffset = 0
+  /** Records with as many fields as the header, and per column the cells among them handled one by one. */
+  private wholeRows = 0
+  private handledCells = new Int32Array(0)
 
   constructor(
     private readonly file: string,
@@ -24,6 +60,49 @@ export class CsvDatasetReader {
   read(record: CsvRecord): void {
     if (this.plan) this.readRecord(record)
     else this.readHeader(record)
+  }
+
+  readPlainField(bytes: Buffer, start: number, field: number): number {
+    // A record cut by a chunk boundary is read again from its start; what its cut field looked like is forgotten.
+    if (field === 0) this.exceptionalCells = 0
+    const column = field < this.headerCount ? this.candidateOf[field] : -1
+    if (column < 0) return plainFieldEnd(bytes, start)
+    const limit = bytes.length
+    // Single digits dominate many datasets (pixels, counts, one-hot columns); skip the call for them.
+    // Reads stay inside the buffer: one read past its end makes V8 recompile the parse loop.
+    const digit = start < limit ? bytes[start] - ZERO : -1
+    const next = start + 1 < limit ? bytes[start + 1] : COMMA
+    if (digit >= 0 && digit <= 9 && (next === COMMA || next === LF || next === CR)) {
+      this.values[this.rowOffset + column] = digit
+      this.fieldStatus[field] = PLAIN_NUMBER
+      return start + 1
+    }
+    const value = scanDecimal(bytes, start, limit)
+    let end = decimalScan.end
+    const after = end < limit ? bytes[end] : COMMA
+    let status = PLAIN_NUMBER
+    if (after !== COMMA && after !== LF && after !== CR) {
+      end = plainFieldEnd(bytes, end)
+      status = SLOW
+    } else if (end === start) status = EMPTY
+    else if (Number.isNaN(value)) status = SLOW
+    // Counted on every field rather than flagged on the rare ones: a store the optimiser has not seen yet would
+    // throw away the compiled parse loop the first time an empty or text cell comes up.
+    this.exceptionalCells += status
+    this.values[this.rowOffset + column] = status === PLAIN_NUMBER ? value : NOT_A_NUMBER
+    this.fieldStatus[field] = status
+    return end
+  }
+
+  /** Completes the counts and the role columns and returns the physical line of every record. */
+  finish(): Int32Array {
+    const { numberCounts } = this.table
+    for (let column = 0; column < numberCounts.length; column++)
+      numberCounts[column] += this.wholeRows - this.handledCells[column]
+    const { label, source } = this.coded
+    if (label) this.roles.label = label.finish()
+    if (source) this.roles.source = source.finish()
+    return this.lineNumbers.slice(0, this.table.rowCount)
   }
 
   private readHeader(record: CsvRecord): void {
@@ -37,21 +116,31 @@ export class CsvDatasetReader {
     plan.candidates.forEach((field, column) => {
       this.candidateOf[field] = column
     })
+    this.fieldStatus = new Uint8Array(names.length)
+    this.handledCells = new Int32Array(plan.candidates.length)
     const candidateNames = plan.candidates.map((field) => names[field])
     this.table = new NumericTable(candidateNames, plan.explicitFeatures, this.file)
     for (const role of ROLES) {
       if (plan[role] < 0) continue
+      if (role === 'label' || role === 'source') {
+        const coded = new CodedColumnReader()
+        this.coded[role] = coded
+        this.roleFields.push({ field: plan[role], coded })
+        continue
+      }
       const values: string[] = []
       this.roles[role] = values
       this.roleFields.push({ field: plan[role], values })
     }
+    this.startRow()
   }
 
   private readRecord(record: CsvRecord): void {
-    const table = this.table
-    const row = table.rowCount
-    const offset = table.addRow()
-    this.lines.push(record.line)
+    const row = this.table.rowCount
+    this.table.addRow()
+    this.addLine(record.line)
+    const exceptional = this.exceptionalCells > 0
+    this.exceptionalCells = 0
     const fieldCount = record.fieldCount
     if (fieldCount !== this.headerCount) {
       this.shapeIssues.add(
@@ -59,38 +148,61 @@ export class CsvDatasetReader {
         `line ${record.line} has ${fieldCount} field${fieldCount === 1 ? '' : 's'}, header has ${this.headerCount}`,
       )
       if (this.shapeIssues.full) this.shapeIssues.throwIfAny()
-      for (const role of this.roleFields) role.values.push('')
+      for (const { values, coded } of this.roleFields) {
+        values?.push('')
+        coded?.addText('')
+      }
+      this.startRow()
       return
     }
+    this.wholeRows++
+    if (exceptional || record.quotedFieldCount > 0) this.readCellsOneByOne(record)
+    for (const { field, values, coded } of this.roleFields) {
+      if (coded) coded.add(record, field)
+      else values!.push(fieldText(record, field))
+    }
+    this.startRow()
+  }
+
+  /** The empty, quoted and not-plain-number cells of the current row, in column order. */
+  private readCellsOneByOne(record: CsvRecord): void {
+    const table = this.table
+    const row = table.rowCount - 1
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
-    const values = table.values
-    const missing = table.missing
-    const numberCounts = table.numberCounts
-    const candidateOf = this.candidateOf
-    for (let field = 0; field < fieldCount; field++) {
-      const column = candidateOf[field]
+    for (let field = 0; field < record.fieldCount; field++) {
+      const column = this.candidateOf[field]
       if (column < 0) continue
-      const start = fieldStarts[field]
-      const end = fieldEnds[field]
-      if (start === end) {
-        values[offset + column] = Number.NaN
-        missing[column]++
+      const flags = fieldFlags[field]
+      const status = this.fieldStatus[field]
+      if (flags === 0 && status === PLAIN_NUMBER) continue
+      this.handledCells[column]++
+      if (flags === 0 && status === EMPTY) {
+        table.missing[column]++
         continue
       }
-      const flags = fieldFlags[field]
-      let value = Number.NaN
-      if (flags === 0) {
-        // Single digits dominate many datasets (pixels, counts, one-hot columns); skip the call for them.
-        const digit = bytes[start] - 48
-        value = end - start === 1 && digit >= 0 && digit <= 9 ? digit : parseNumberBytes(bytes, start, end)
-      } else if (flags === QUOTED) value = parseNumberBytes(bytes, start + 1, end - 1)
+      const value =
+        flags === QUOTED ? parseNumberBytes(bytes, fieldStarts[field] + 1, fieldEnds[field] - 1) : Number.NaN
       if (Number.isNaN(value)) table.setText(row, column, fieldText(record, field), record.line)
       else {
-        values[offset + column] = value
-        numberCounts[column]++
+        this.values[this.rowOffset + column] = value
+        table.numberCounts[column]++
       }
     }
-    for (const role of this.roleFields) role.values.push(fieldText(record, role.field))
+  }
+
+  private startRow(): void {
+    this.rowOffset = this.table.nextRowOffset()
+    this.values = this.table.values
+  }
+
+  private addLine(line: number): void {
+    const row = this.table.rowCount - 1
+    if (row === this.lineNumbers.length) {
+      const grown = new Int32Array(this.lineNumbers.length * 2)
+      grown.set(this.lineNumbers)
+      this.lineNumbers = grown
+    }
+    this.lineNumbers[row] = line
   }
 }
 

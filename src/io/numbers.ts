@@ -32,9 +32,28 @@ const NON_FINITE_SPELLINGS = new Set([
  * number, too many digits, a large exponent, surrounding spaces), so callers fall back to `parseNumberText`.
  */
 export function parseNumberBytes(bytes: Uint8Array, start: number, end: number): number {
+  const value = scanDecimal(bytes, start, end)
+  return decimalScan.end === end ? value : Number.NaN
+}
+
+/**
+ * NaN from a constant: reading `Number.NaN` on a path the optimiser has not seen yet (the first cut or empty field)
+ * throws away the compiled parse loop.
+ */
+const NOT_FAST = Number.NaN
+
+/** Where the last `scanDecimal` stopped reading. */
+export const decimalScan = { end: 0 }
+
+/**
+ * Reads a plain decimal number from `start` for as long as the bytes (before `end`) continue one, and leaves in
+ * `decimalScan.end` where it stopped: a CSV reader checks that a delimiter follows, so the field is parsed in the
+ * same pass that finds its end. NaN when what was read needs the slow path.
+ */
+export function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
   let position = start
   let negative = false
-  const first = bytes[position]
+  const first = position < end ? bytes[position] : 0
   if (first === MINUS) {
     negative = true
     position++
@@ -58,15 +77,18 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
       scale++
     }
   }
-  if (digitCount === 0 || digitCount > MAX_FAST_DIGITS) return Number.NaN
-  let exponent = -scale
+  decimalScan.end = position
+  if (digitCount === 0 || digitCount > MAX_FAST_DIGITS) return NOT_FAST
+  // `0 - scale`, not `-scale`, which is minus zero for integers and makes V8 recompile the function.
+  let exponent = 0 - scale
   if (position < end && (bytes[position] | 32) === LOWER_E) {
     position++
     let exponentSign = 1
-    if (bytes[position] === MINUS) {
+    const sign = position < end ? bytes[position] : 0
+    if (sign === MINUS) {
       exponentSign = -1
       position++
-    } else if (bytes[position] === PLUS) position++
+    } else if (sign === PLUS) position++
     let exponentValue = 0
     const exponentStart = position
     for (; position < end && exponentValue < 1000; position++) {
@@ -74,15 +96,15 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
       if (digit < 0 || digit > 9) break
       exponentValue = exponentValue * 10 + digit
     }
-    if (position === exponentStart) return Number.NaN
+    decimalScan.end = position
+    if (position === exponentStart) return NOT_FAST
     exponent += exponentSign * exponentValue
   }
-  if (position !== end) return Number.NaN
   let value: number
   if (exponent === 0) value = mantissa
   else if (exponent < 0 && exponent >= -22) value = mantissa / POW10[-exponent]
   else if (exponent > 0 && exponent <= 22) value = mantissa * POW10[exponent]
-  else return Number.NaN
+  else return NOT_FAST
   return negative ? -value : value
 }
 

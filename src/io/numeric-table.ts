@@ -59,17 +59,24 @@ export class NumericTable {
 
   /** Starts a row and returns the offset of its first cell in `values`. */
   addRow(): number {
-    let rowInBlock = this.rowCount - this.blockStart
-    if (rowInBlock === this.blockRows && this.width > 0) {
-      const blockValues = Math.min(BLOCK_VALUES, FIRST_BLOCK_VALUES * 2 ** this.blocks.length)
-      this.blockRows = Math.max(1, Math.floor(blockValues / this.width))
-      this.blockStart = this.rowCount
-      this.values = new Float32Array(this.blockRows * this.width)
-      this.blocks.push(this.values)
-      rowInBlock = 0
-    }
+    const offset = this.nextRowOffset()
     this.rowCount++
-    return rowInBlock * this.width
+    return offset
+  }
+
+  /**
+   * Makes room for the row `addRow` starts next and returns the offset its first cell will have in `values`, so a
+   * reader can fill the row while it is still finding out whether the record is whole.
+   */
+  nextRowOffset(): number {
+    const rowInBlock = this.rowCount - this.blockStart
+    if (rowInBlock < this.blockRows || this.width === 0) return rowInBlock * this.width
+    const blockValues = Math.min(BLOCK_VALUES, FIRST_BLOCK_VALUES * 2 ** this.blocks.length)
+    this.blockRows = Math.max(1, Math.floor(blockValues / this.width))
+    this.blockStart = this.rowCount
+    this.values = new Float32Array(this.blockRows * this.width)
+    this.blocks.push(this.values)
+    return 0
   }
 
   /** Offset of a cell of the current row in `values`. */

@@ -21,17 +21,18 @@ import type {
 /** Loads a CSV file in one streaming pass: numbers go straight from bytes into a float32 buffer. */
 async function loadCsv(path: string, options: FormatLoadOptions): Promise<Dataset> {
   const reader = new CsvDatasetReader(path, options)
-  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => reader.read(record))
+  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => reader.read(record), reader)
   const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
   tokenizer.finish()
   reader.shapeIssues.throwIfAny()
   if (!reader.plan) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
+  const lines = reader.finish()
   return buildDataset({
     origin: { path, format: 'csv', sha256: digest.sha256, byteCount: digest.byteCount },
     plan: reader.plan,
     table: reader.table,
     roles: reader.roles,
-    lines: Int32Array.from(reader.lines),
+    lines,
   })
 }
 
