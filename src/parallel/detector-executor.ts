@@ -59,6 +59,10 @@ interface Lane {
   readonly running: Map<number, Task>
   /** Tasks of this lane waiting for an analysis from this thread: the lane is idle while all of them wait. */
   waiting: number
+  /** Tasks waiting, by the request whose answer they wait for. */
+  readonly waiters: Map<number, number>
+  /** Requests answered: a task reporting that it waits for one of these is already on its way again. */
+  readonly answered: Set<number>
   readonly inputs: Set<number>
 }
 
@@ -144,6 +148,11 @@ export function createWorkerDetectorExecutor(
       } catch {
         post(lane, { type: 'answer', requestId, failed: true })
       }
+      // The tasks waiting for this answer resume as soon as the worker reads it: the lane is busy again, and a task
+      // handed to it now would wait behind them.
+      lane.answered.add(requestId)
+      lane.waiting -= lane.waiters.get(requestId) ?? 0
+      lane.waiters.delete(requestId)
     }
     value.then(
       (result) => reply({ type: 'answer', requestId, value: result }),
@@ -162,14 +171,23 @@ export function createWorkerDetectorExecutor(
     const worker = new Worker(workerUrl)
     // Idle workers must not keep the process alive; a lane holds a reference while a task is out.
     worker.unref()
-    const lane: Lane = { worker, running: new Map(), waiting: 0, inputs: new Set() }
+    const lane: Lane = {
+      worker,
+      running: new Map(),
+      waiting: 0,
+      waiters: new Map(),
+      answered: new Set(),
+      inputs: new Set(),
+    }
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'ask':
           answer(lane, message)
           break
         case 'waiting':
-          lane.waiting += message.change
+          if (lane.answered.has(message.requestId)) break
+          lane.waiters.set(message.requestId, (lane.waiters.get(message.requestId) ?? 0) + 1)
+          lane.waiting++
           dispatch()
           break
         case 'progress':
