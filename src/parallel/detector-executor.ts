@@ -56,6 +56,8 @@ interface Task {
 
 interface Lane {
   readonly worker: Worker
+  /** Lanes in the order they were started. */
+  readonly index: number
   readonly running: Map<number, Task>
   /** Tasks of this lane waiting for an analysis from this thread: the lane is idle while all of them wait. */
   waiting: number
@@ -173,6 +175,7 @@ export function createWorkerDetectorExecutor(
     worker.unref()
     const lane: Lane = {
       worker,
+      index: spawned,
       running: new Map(),
       waiting: 0,
       waiters: new Map(),
@@ -225,6 +228,11 @@ export function createWorkerDetectorExecutor(
     lane.worker.ref()
   }
 
+  // Folds go to one lane per core: on the extra lane they would compete with the geometry this thread computes
+  // meanwhile, which every detector waits for, and train the model's code into one more worker.
+  const foldLanes = Math.min(threads, availableParallelism())
+  const takesFolds = (lane: Lane) => lane.index < foldLanes || !lanes.some((other) => other.index < foldLanes)
+
   function dispatch() {
     // A lane whose first detectors report waiting early (while the others still load their code) would otherwise
     // take every detector; none holds more than its share of those out.
@@ -232,8 +240,10 @@ export function createWorkerDetectorExecutor(
     const share = Math.ceil(out / Math.max(lanes.length, 1))
     // The least-loaded lane first, so detectors spread over the workers.
     for (const lane of [...lanes].sort((a, b) => a.running.size - b.running.size)) {
-      while (queue.length > 0 && lane.running.size === lane.waiting && lane.running.size < share) {
-        send(lane, queue.shift()!)
+      while (lane.running.size === lane.waiting && lane.running.size < share) {
+        const next = queue.findIndex((task) => task.input !== undefined || takesFolds(lane))
+        if (next < 0) break
+        send(lane, queue.splice(next, 1)[0])
       }
     }
     if (lanes.length === 0) for (const task of queue.splice(0)) finish(task, runHere(task))

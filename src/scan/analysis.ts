@@ -42,8 +42,7 @@ export interface SharedDetectorInput extends DetectorInput {
   neighbourSearch(): Promise<NeighbourSearchReport | undefined>
   /**
    * Starts the analyses (the neighbour graph at the size it is shared at) and settles once they are done, failed or
-   * not: a detector asking afterwards gets the result or the error. Class spectra wait for a neighbour search under
-   * way, which more detectors await; on this thread they would hold it up.
+   * not: a detector asking afterwards gets the result or the error.
    */
   prepareAnalyses(analyses: readonly SharedAnalysis[]): Promise<void>
 }
@@ -129,7 +128,9 @@ export function withSharedAnalyses(
     classSpectra() {
       const labels = dataset.labels
       if (!representation || !labels) throw new Error('class spectra need labels and features')
-      spectra ??= Promise.resolve(
+      // Measured on this thread once a neighbour search under way is done: more detectors wait for that.
+      const searching = search
+      spectra ??= (searching ? settled(() => searching) : Promise.resolve()).then(() =>
         measureClassSpectra(representation.geometry, labels.codes, labels.classes.length),
       )
       return spectra
@@ -140,11 +141,7 @@ export function withSharedAnalyses(
         starting.push(settled(() => input.neighbours(Math.min(sharedNeighbourCount, dataset.rowCount - 1))))
       if (analyses.includes('outOfFoldProbabilities'))
         starting.push(settled(() => input.outOfFoldProbabilities()))
-      if (analyses.includes('classSpectra')) {
-        const searching = search
-        if (searching) await settled(() => searching)
-        starting.push(settled(() => input.classSpectra()))
-      }
+      if (analyses.includes('classSpectra')) starting.push(settled(() => input.classSpectra()))
       await Promise.all(starting)
     },
   }
