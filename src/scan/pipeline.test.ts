@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { mnistDataset } from '../../test/fixtures/datasets.js'
+import { asyncRejection } from '../../test/fixtures/errors.js'
 import type { Dataset } from '../data/dataset.js'
 import type { Detector, DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import { createPortableBackend } from '../linalg/portable.js'
@@ -113,5 +114,33 @@ describe('runDetectors with a detector executor', () => {
       { id: 'asks-as-it-goes', foldsFinished: false },
       { id: 'awaits-model', foldsFinished: true },
     ])
+  })
+
+  it('never hands over a detector whose scan was aborted while it waited', async () => {
+    const input = await prepareDetectorInput(digits, {
+      backend,
+      geometryDimensions: 16,
+      executor: countingExecutor(),
+    })
+    const handed: string[] = []
+    const executor: DetectorExecutor = {
+      accepts: () => true,
+      run(detector, input: DetectorInput, params, context) {
+        handed.push(detector.id)
+        return detector.run(input, params, context)
+      },
+    }
+    const controller = new AbortController()
+    const running = runDetectors(
+      input,
+      configureDetectors([probe('awaits-model', ['outOfFoldProbabilities'])]),
+      {
+        detectorExecutor: executor,
+        signal: controller.signal,
+      },
+    )
+    controller.abort(new Error('enough'))
+    expect((await asyncRejection(() => running)).code).toBe('ABORTED')
+    expect(handed).toEqual([])
   })
 })

@@ -229,7 +229,10 @@ async function runDetector(
   try {
     const elsewhere = executor?.accepts(detector) === true
     // A detector goes to another thread once what it awaits is ready, rather than holding a worker while it waits.
-    if (elsewhere && detector.awaits?.length && isShared(input)) await input.prepareAnalyses(detector.awaits)
+    if (elsewhere && detector.awaits?.length && isShared(input)) {
+      await input.prepareAnalyses(detector.awaits)
+      throwIfAborted(context.signal, 'the scan')
+    }
     const result = await (elsewhere
       ? executor!.run(detector, input, params, context)
       : detector.run(input, params, context))
