@@ -30,6 +30,9 @@ export interface DetectorInput {
   classSpectra(): Promise<ClassSpectra>
 }
 
+/** An analysis the detectors of a scan share: each is computed once, when first asked for. */
+export type SharedAnalysis = 'neighbours' | 'outOfFoldProbabilities' | 'classSpectra'
+
 export interface RunContext {
   readonly seed: number
   /** Called with the fraction of this detector's work done, in [0,1]. */
@@ -87,6 +90,12 @@ export interface Detector<Params = unknown> {
    * the top of the ranking to evidence of an attack.
    */
   readonly certainty?: number
+  /**
+   * The shared analyses `run` awaits before any work of its own, so a scan starts them early and hands the detector
+   * to a worker thread once they are ready instead of letting it hold the worker while it waits. Unset: the
+   * detector asks for what it needs as it goes.
+   */
+  readonly awaits?: readonly SharedAnalysis[]
   /** Parameters with their defaults; CLI and API derive from this schema. */
   readonly params: z.ZodType<Params>
   run(input: DetectorInput, params: Params, context: RunContext): Promise<DetectorResult>

@@ -1,14 +1,11 @@
 import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
-import type { DetectorInput, DetectorResult } from '../detectors/types.js'
+import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors/types.js'
 import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
-/** The shared analyses a detector in a worker asks the scan's thread for. */
-export type AnalysisName = 'neighbours' | 'outOfFoldProbabilities' | 'classSpectra'
-
 /** A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. */
-export type WireInput = Omit<DetectorInput, AnalysisName>
+export type WireInput = Omit<DetectorInput, SharedAnalysis>
 
 /**
  * Strings as UTF-16 code units in shared memory (lossless, lone surrogates included). Cloning thousands of long
@@ -56,11 +53,14 @@ export type FromWorker =
       readonly type: 'ask'
       readonly requestId: number
       readonly inputId: number
-      readonly analysis: AnalysisName
+      readonly analysis: SharedAnalysis
       readonly k?: number
     }
-  /** A detector of the worker started (+1) or stopped (−1) waiting for an analysis; a lane whose every detector waits takes another. */
-  | { readonly type: 'waiting'; readonly change: 1 | -1 }
+  /**
+   * A detector of the worker waits for the answer to `requestId`; a lane whose every detector waits takes another,
+   * and counts as busy again once that answer is sent.
+   */
+  | { readonly type: 'waiting'; readonly requestId: number }
   | { readonly type: 'progress'; readonly taskId: number; readonly fractionDone: number }
   | { readonly type: 'done'; readonly taskId: number; readonly result: DetectorResult | Float32Array }
   | { readonly type: 'failed'; readonly taskId: number }

@@ -6,15 +6,9 @@
  * (or warmed), so a worker that only trains folds never pays for it.
  */
 import { parentPort } from 'node:worker_threads'
-import type { DetectorInput } from '../detectors/types.js'
+import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import { fitFold } from '../models/cross-validation.js'
-import {
-  type AnalysisName,
-  type FromWorker,
-  receiveInput,
-  type ToWorker,
-  type WireInput,
-} from './detector-wire.js'
+import { type FromWorker, receiveInput, type ToWorker, type WireInput } from './detector-wire.js'
 
 const port = parentPort
 if (port) {
@@ -29,28 +23,24 @@ if (port) {
   }
 
   const revive = (inputId: number, wire: WireInput): DetectorInput => {
-    const answers = new Map<string, Promise<unknown>>()
+    const requested = new Map<string, { requestId: number; answer: Promise<unknown> }>()
     const settled = new Set<string>()
-    const ask = async <T>(analysis: AnalysisName, k?: number): Promise<T> => {
+    const ask = <T>(analysis: SharedAnalysis, k?: number): Promise<T> => {
       const key = `${analysis}:${k ?? ''}`
-      let answer = answers.get(key)
-      if (!answer) {
+      let request = requested.get(key)
+      if (!request) {
         const requestId = requests++
-        answer = new Promise((resolve, reject) => pending.set(requestId, { resolve, reject }))
+        const answer = new Promise((resolve, reject) => pending.set(requestId, { resolve, reject }))
+        request = { requestId, answer }
         answer.then(
           () => settled.add(key),
           () => settled.add(key),
         )
-        answers.set(key, answer)
+        requested.set(key, request)
         post({ type: 'ask', requestId, inputId, analysis, k })
       }
-      if (settled.has(key)) return answer as Promise<T>
-      post({ type: 'waiting', change: 1 })
-      try {
-        return (await answer) as T
-      } finally {
-        post({ type: 'waiting', change: -1 })
-      }
+      if (!settled.has(key)) post({ type: 'waiting', requestId: request.requestId })
+      return request.answer as Promise<T>
     }
     return {
       ...wire,

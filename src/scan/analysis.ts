@@ -1,7 +1,13 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
-import { createMatrix, type FeatureMatrix, selectRows, selectSparseRows } from '../data/matrix.js'
+import {
+  createMatrix,
+  type FeatureMatrix,
+  type SparseMatrix,
+  selectRows,
+  selectSparseRows,
+} from '../data/matrix.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
-import type { DetectorInput } from '../detectors/types.js'
+import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import type { NeighbourSearchReport } from '../domain/index.js'
 import { type NeighbourSearchOptions, searchNeighbourGraph } from '../linalg/ann/search.js'
 import type { LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
@@ -22,6 +28,8 @@ export interface AnalysisOptions {
   signal?: AbortSignal
   /** Out-of-fold probabilities the caller brought, already checked; the built-in model is then never trained. */
   given?: FeatureMatrix
+  /** The cross-validation, started before the geometry was ready (`startOutOfFold`). */
+  started?: Promise<FeatureMatrix>
   /** Runs the cross-validation folds; default one after another on this thread. */
   executor?: FoldExecutor
   /** Exact or approximate neighbours, and from which row count; default exact below 20,000 rows. */
@@ -32,6 +40,11 @@ export interface AnalysisOptions {
 export interface SharedDetectorInput extends DetectorInput {
   /** How the neighbour graph was searched; undefined while no detector has asked for it. */
   neighbourSearch(): Promise<NeighbourSearchReport | undefined>
+  /**
+   * Starts the analyses (the neighbour graph at the size it is shared at) and settles once they are done, failed or
+   * not: a detector asking afterwards gets the result or the error.
+   */
+  prepareAnalyses(analyses: readonly SharedAnalysis[]): Promise<void>
 }
 
 /**
@@ -65,7 +78,13 @@ export function withSharedAnalyses(
   let graphK = 0
   let probabilities: Promise<FeatureMatrix> | undefined
   let spectra: Promise<ClassSpectra> | undefined
-  return {
+  /** Runs `start` and settles when its promise does, whether it succeeds, fails or throws at once. */
+  const settled = async (start: () => Promise<unknown>) => {
+    try {
+      await start()
+    } catch {}
+  }
+  const input: SharedDetectorInput = {
     rowCount: dataset.rowCount,
     ids: dataset.ids,
     labels: dataset.labels,
@@ -99,26 +118,41 @@ export function withSharedAnalyses(
     outOfFoldProbabilities() {
       if (!representation || !dataset.labels)
         throw new Error('out-of-fold probabilities need labels and features')
-      probabilities ??= options.given
-        ? Promise.resolve(options.given)
-        : computeOutOfFold(dataset, representation, options)
+      probabilities ??=
+        options.started ??
+        (options.given
+          ? Promise.resolve(options.given)
+          : startOutOfFold(dataset, representation.modelInput, options))
       return probabilities
     },
     classSpectra() {
       const labels = dataset.labels
       if (!representation || !labels) throw new Error('class spectra need labels and features')
-      spectra ??= Promise.resolve(
+      // Measured on this thread once a neighbour search under way is done: more detectors wait for that.
+      const searching = search
+      spectra ??= (searching ? settled(() => searching) : Promise.resolve()).then(() =>
         measureClassSpectra(representation.geometry, labels.codes, labels.classes.length),
       )
       return spectra
     },
+    async prepareAnalyses(analyses) {
+      const starting: Promise<void>[] = []
+      if (analyses.includes('neighbours'))
+        starting.push(settled(() => input.neighbours(Math.min(sharedNeighbourCount, dataset.rowCount - 1))))
+      if (analyses.includes('outOfFoldProbabilities'))
+        starting.push(settled(() => input.outOfFoldProbabilities()))
+      if (analyses.includes('classSpectra')) starting.push(settled(() => input.classSpectra()))
+      await Promise.all(starting)
+    },
   }
+  return input
 }
 
-async function computeOutOfFold(
+/** The built-in model's out-of-fold probabilities on `modelInput`, for the labelled records of `dataset`. */
+export async function startOutOfFold(
   dataset: Dataset,
-  representation: ScanRepresentation,
-  options: AnalysisOptions,
+  modelInput: FeatureMatrix | SparseMatrix,
+  options: Omit<AnalysisOptions, 'given' | 'started'>,
 ): Promise<FeatureMatrix> {
   const labels = dataset.labels!
   const labelledRows: number[] = []
@@ -126,7 +160,6 @@ async function computeOutOfFold(
     if (code >= 0) labelledRows.push(row)
   })
   const allLabelled = labelledRows.length === dataset.rowCount
-  const modelInput = representation.modelInput
   const x = allLabelled
     ? modelInput
     : 'indptr' in modelInput

@@ -1,17 +1,23 @@
-import { type Dataset, missingContent, unusableTextReason } from '../data/dataset.js'
+import { type Dataset, type LabelColumn, missingContent, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { checkDetectorNames } from '../detectors/registry.js'
-import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
+import type {
+  Detector,
+  DetectorInput,
+  DetectorResult,
+  RunContext,
+  SharedAnalysis,
+} from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
 import type { NeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import type { FoldExecutor } from '../models/cross-validation.js'
 import { isAbortError, throwIfAborted } from '../util/abort.js'
 import { parseParams } from '../util/params.js'
-import { type SharedDetectorInput, withSharedAnalyses } from './analysis.js'
+import { type SharedDetectorInput, startOutOfFold, withSharedAnalyses } from './analysis.js'
 import { type FusedScores, fuseDetectorResults } from './fusion.js'
 import { checkGivenProbabilities } from './given-probabilities.js'
-import { defaultGeometryDimensions, prepareRepresentation } from './representation.js'
+import { defaultGeometryDimensions, stageRepresentation } from './representation.js'
 
 /** Steps of preparing a detector input, in the order they may run. */
 export type PreparationStep = 'features' | 'neighbours' | 'model'
@@ -45,6 +51,11 @@ export interface DetectorInputOptions {
    * with its recall against exact search measured on a sample and reported.
    */
   neighbourSearch?: NeighbourSearchOptions
+  /**
+   * Analyses the detectors to run will await: with an `executor`, the cross-validation among them starts as soon as
+   * the model's input exists, so its folds train while this thread computes the geometry.
+   */
+  awaited?: readonly SharedAnalysis[]
 }
 
 /**
@@ -63,12 +74,10 @@ export async function prepareDetectorInput(
   throwIfAborted(signal, 'the scan')
   onProgress?.('features', 0)
   const geometryDimensions = options.geometryDimensions ?? defaultGeometryDimensions
-  const representation = await prepareRepresentation(dataset, { backend, seed, geometryDimensions })
-  onProgress?.('features', 1)
-  throwIfAborted(signal, 'the scan')
+  const staged = stageRepresentation(dataset, { backend, seed, geometryDimensions })
   const folds = options.folds ?? 5
   const { executor } = options
-  return withSharedAnalyses(dataset, representation, {
+  const analysisOptions = {
     backend,
     seed,
     folds,
@@ -77,7 +86,20 @@ export async function prepareDetectorInput(
     given,
     executor,
     neighbourSearch: options.neighbourSearch,
-  })
+  }
+  const early =
+    staged !== undefined &&
+    executor !== undefined &&
+    given === undefined &&
+    options.awaited?.includes('outOfFoldProbabilities') === true &&
+    missingLabels(dataset.labels) === undefined
+  const started = early ? startOutOfFold(dataset, staged.modelInput, analysisOptions) : undefined
+  // Settled here too, so a scan stopped before any detector reads it leaves no unhandled rejection behind.
+  started?.catch(() => {})
+  const representation = await staged?.complete()
+  onProgress?.('features', 1)
+  throwIfAborted(signal, 'the scan')
+  return withSharedAnalyses(dataset, representation, { ...analysisOptions, started })
 }
 
 /** A detector with its parameters parsed and defaults filled in, ready to run. */
@@ -124,15 +146,19 @@ export type DetectorOutcome =
 /** Records a detector needs at the least; below this geometry and cross-validation mean nothing. */
 const minimumRecordCount = 3
 
+/** Says why labels cannot be learned from, or undefined when they can. */
+function missingLabels(labels: LabelColumn | undefined): string | undefined {
+  if (!labels) return 'the dataset has no label column (name it with --label)'
+  const present = new Set(labels.codes.filter((code) => code >= 0))
+  if (present.size < 2) return `the labels hold ${present.size} class; at least 2 are needed`
+  return undefined
+}
+
 /** Says why an input is unusable, or undefined when the detector can run. */
 function missingRequirement(input: DetectorInput, requirement: Requirement): string | undefined {
   switch (requirement) {
-    case 'labels': {
-      if (!input.labels) return 'the dataset has no label column (name it with --label)'
-      const present = new Set(input.labels.codes.filter((code) => code >= 0))
-      if (present.size < 2) return `the labels hold ${present.size} class; at least 2 are needed`
-      return undefined
-    }
+    case 'labels':
+      return missingLabels(input.labels)
     case 'features': {
       if (input.features && input.features.cols > 0) return undefined
       const emptyText = unusableTextReason(input.dataset)
@@ -176,6 +202,20 @@ export interface DetectorExecutor {
   ): Promise<DetectorResult>
 }
 
+/** Why `detector` cannot run on `input`, or undefined when it can. */
+function whySkipped(detector: Detector<unknown>, input: DetectorInput): string | undefined {
+  if (input.rowCount < minimumRecordCount) return `needs at least ${minimumRecordCount} records`
+  for (const requirement of detector.requires) {
+    const reason = missingRequirement(input, requirement)
+    if (reason) return reason
+  }
+  return undefined
+}
+
+const startRank = ({ detector }: ConfiguredDetector) => (detector.awaits?.length === 0 ? 0 : 1)
+
+const isShared = (input: DetectorInput): input is SharedDetectorInput => 'prepareAnalyses' in input
+
 async function runDetector(
   { detector, params }: ConfiguredDetector,
   input: DetectorInput,
@@ -183,22 +223,18 @@ async function runDetector(
   executor: DetectorExecutor | undefined,
 ): Promise<DetectorOutcome> {
   const base = { detector, params }
-  if (input.rowCount < minimumRecordCount) {
-    return {
-      ...base,
-      status: 'skipped',
-      durationMs: 0,
-      reason: `needs at least ${minimumRecordCount} records`,
-    }
-  }
-  for (const requirement of detector.requires) {
-    const reason = missingRequirement(input, requirement)
-    if (reason) return { ...base, status: 'skipped', durationMs: 0, reason }
-  }
+  const reason = whySkipped(detector, input)
+  if (reason) return { ...base, status: 'skipped', durationMs: 0, reason }
   const started = context.now()
   try {
-    const result = await (executor?.accepts(detector)
-      ? executor.run(detector, input, params, context)
+    const elsewhere = executor?.accepts(detector) === true
+    // A detector goes to another thread once what it awaits is ready, rather than holding a worker while it waits.
+    if (elsewhere && detector.awaits?.length && isShared(input)) {
+      await input.prepareAnalyses(detector.awaits)
+      throwIfAborted(context.signal, 'the scan')
+    }
+    const result = await (elsewhere
+      ? executor!.run(detector, input, params, context)
       : detector.run(input, params, context))
     return { ...base, status: 'ok', durationMs: context.now() - started, result }
   } catch (error) {
@@ -251,7 +287,25 @@ export async function runDetectors(
     onProgress(1)
     return outcome
   }
-  if (options.concurrent || options.detectorExecutor) return Promise.all(detectors.map(runOne))
+  if (options.concurrent || options.detectorExecutor) {
+    if (isShared(input)) {
+      // Everything the detectors that will run await starts now, the neighbour graph first.
+      const awaited = detectors.flatMap(({ detector }) =>
+        whySkipped(detector, input) === undefined ? (detector.awaits ?? []) : [],
+      )
+      void input.prepareAnalyses(awaited)
+    }
+    // Detectors that await no shared analysis run to their end at once: they go first, so they keep the workers
+    // busy while those analyses are computed. Outcomes stay in the given order.
+    const order = [...detectors.keys()].sort((a, b) => startRank(detectors[a]) - startRank(detectors[b]))
+    const outcomes: DetectorOutcome[] = new Array(detectors.length)
+    await Promise.all(
+      order.map(async (index) => {
+        outcomes[index] = await runOne(detectors[index], index)
+      }),
+    )
+    return outcomes
+  }
   const outcomes: DetectorOutcome[] = []
   for (const [index, configured] of detectors.entries()) outcomes.push(await runOne(configured, index))
   return outcomes

@@ -70,7 +70,8 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const configured = configureDetectors(detectors, options.params)
   const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
   options.detectorExecutor?.prepare?.(dataset)
-  const input = await prepareDetectorInput(dataset, { ...options, onProgress: report })
+  const awaited = detectors.flatMap((detector) => detector.awaits ?? [])
+  const input = await prepareDetectorInput(dataset, { ...options, awaited, onProgress: report })
   // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
   const concurrent = options.executor !== undefined
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })

@@ -238,6 +238,7 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
   kind: 'clean_label',
   summary: 'Clean-label backdoors: a pattern that part of one class carries and no other class varies in',
   requires: ['labels', 'features'],
+  awaits: [],
   standalone: true,
   params: paramsSchema,
   async run(input, params, context) {

@@ -24,6 +24,7 @@ export const knnLabelConsistencyDetector: Detector<z.infer<typeof paramsSchema>>
   summary: 'Deep k-NN: records whose label disagrees with most of their nearest neighbours',
   requires: ['labels', 'features'],
   certainty: labelEvidenceCertainty,
+  awaits: ['neighbours'],
   params: paramsSchema,
   async run(input, params) {
     const labels = input.labels!

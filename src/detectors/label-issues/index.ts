@@ -40,6 +40,7 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
     'Confident learning: records whose label the cross-validated model and the neighbours confidently contradict',
   requires: ['labels', 'features'],
   certainty: labelEvidenceCertainty,
+  awaits: ['neighbours', 'outOfFoldProbabilities'],
   params: paramsSchema,
   async run(input, _params, context) {
     const labels = input.labels!

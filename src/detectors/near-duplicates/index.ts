@@ -262,6 +262,7 @@ export const nearDuplicatesDetector: Detector<Params> = {
   summary:
     'Exact and near duplicates; flags copies with conflicting labels and floods of mislabelled near-copies',
   requires: ['features'],
+  awaits: ['neighbours'],
   params: paramsSchema,
   async run(input, params, context) {
     const { linker, graph, links } = await linkRecords(input, params, context.seed)

@@ -220,6 +220,7 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
   kind: 'backdoor',
   summary: 'Spectral signatures: a class whose records split along a direction no other class varies in',
   requires: ['labels', 'features'],
+  awaits: ['classSpectra'],
   params: paramsSchema,
   async run(input, params, context) {
     const labels = input.labels!

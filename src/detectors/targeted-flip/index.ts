@@ -159,6 +159,7 @@ export const targetedFlipDetector: Detector<Params> = {
   summary: 'Class-pair analysis: one label pair confused far beyond random noise, a targeted label flip',
   requires: ['labels', 'features'],
   standalone: true,
+  awaits: ['outOfFoldProbabilities'],
   params: paramsSchema,
   async run(input, params) {
     const labels = input.labels!
