@@ -122,6 +122,7 @@ export const activationClusteringDetector: Detector<ActivationClusteringParams> 
   kind: 'backdoor',
   summary: 'Activation clustering: a tight cluster in a class that a model trained without it puts elsewhere',
   requires: ['labels', 'features'],
+  awaits: ['classSpectra'],
   params: paramsSchema,
   async run(input, params, context) {
     const labels = input.labels!

@@ -206,6 +206,7 @@ export const featureCollisionDetector: Detector<Params> = {
   kind: 'clean_label',
   summary: 'Poison frogs: a group of one class crowding around one record of another class, labels kept',
   requires: ['labels', 'features'],
+  awaits: ['neighbours'],
   standalone: true,
   params: paramsSchema,
   async run(input, params) {
