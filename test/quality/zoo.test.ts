@@ -1,10 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
+import type { DetectorInput } from '../../src/detectors/types.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
-import { type PreparedScan, prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
+import {
+  type PreparedScan,
+  prepareAsScan,
+  prepareOnce,
+  prepareRelabelled,
+  scanPrepared,
+} from '../fixtures/detectors.js'
 import { flaggedCleanShare, flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
 import { inkProfiles, type ZooName, zooDataset } from '../fixtures/zoo.js'
 
@@ -50,10 +57,17 @@ const cleanScans = new Map<ZooName, Promise<PreparedScan>>()
 function cleanScan(name: ZooName): Promise<PreparedScan> {
   let entry = cleanScans.get(name)
   if (!entry) {
-    entry = prepareAsScan(zooDataset(name), backend).then((input) => scanPrepared(input))
+    entry = prepareOnce(zooDataset(name), backend).then((input) => scanPrepared(input))
     cleanScans.set(name, entry)
   }
   return entry
+}
+
+/** The default scan of a zoo dataset with `seed`'s draw of 10% random flips, and which records were flipped. */
+async function flippedScan(name: ZooName, seed: number) {
+  const planted = flipLabels(zooDataset(name), 0.1, seed)
+  const scan = await scanPrepared(await prepareRelabelled(planted.dataset, zooDataset(name), backend))
+  return { flipped: planted.flipped, report: scan.report }
 }
 
 describe.each(zoo)('the %s zoo dataset', (name) => {
@@ -79,11 +93,10 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
   })
 
   it(`ranks 10% random flips with average precision ≥ ${flipFloor[name]}`, async () => {
-    const planted = flipLabels(dataset, 0.1, 1)
-    const report = await scanDataset(planted.dataset, { backend })
-    expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(flipFloor[name])
+    const { flipped, report } = await flippedScan(name, 1)
+    expect(rankingOf(report, flipped)).toBeGreaterThanOrEqual(flipFloor[name])
     // Under 10% noise a few more honest records look doubtful than in the clean data.
-    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
+    expect(flaggedCleanShare(report, flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
     // Random flips are label noise, not an attack: no dataset-level test may call them one.
     expect(report.summary.verdict?.attacks).toEqual([])
   })
@@ -96,8 +109,7 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
  */
 describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips', (seed) => {
   it('is given a verdict with no attack', async () => {
-    const planted = flipLabels(zooDataset('mail-table'), 0.1, seed)
-    const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    const { report } = await flippedScan('mail-table', seed)
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })
@@ -106,9 +118,40 @@ describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips'
  * Digits drawn as a table of ink profiles hold natural groups of one class that stand far apart from the rest of
  * it, in directions other classes hardly vary in: what a planted trigger looks like to the class geometry.
  */
+const inkScans = new Map<string, Promise<PreparedScan>>()
+
+interface InkCase {
+  twoClasses?: boolean
+  heavyTails?: boolean
+  /** The draw of 10% random flips; 0 for none. */
+  seed?: number
+}
+
+/**
+ * The ink profiles with `seed`'s random flips, prepared as a scan would: once per way of measuring the ink, the
+ * class merges and flips being other labels on the same records.
+ */
+function inkInput({ twoClasses = false, heavyTails = false, seed = 0 }: InkCase): Promise<DetectorInput> {
+  const original = inkProfiles({ heavyTails })
+  const profiles = twoClasses ? inkProfiles({ twoClasses, heavyTails }) : original
+  const dataset = seed === 0 ? profiles : flipLabels(profiles, 0.1, seed).dataset
+  return dataset === original ? prepareOnce(original, backend) : prepareRelabelled(dataset, original, backend)
+}
+
+/** The default scan of an ink-profile case, run once per file for every check on it. */
+function inkScan(inkCase: InkCase): Promise<PreparedScan> {
+  const key = JSON.stringify(inkCase)
+  let entry = inkScans.get(key)
+  if (!entry) {
+    entry = inkInput(inkCase).then((input) => scanPrepared(input))
+    inkScans.set(key, entry)
+  }
+  return entry
+}
+
 describe('the ink profiles of 3,000 digits', () => {
   it('are not called poisoned with ten classes', async () => {
-    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(), backend))
+    const { report } = await inkScan({})
     expect(report.summary.verdict?.verdict).not.toBe('poisoned')
   })
 
@@ -119,18 +162,16 @@ describe('the ink profiles of 3,000 digits', () => {
   ])('are not called poisoned with $name', async ({ twoClasses, heavyTails, seed }) => {
     // An empty pixel row of short digits was called a trigger (p 1.6e-22 on the clean two classes), and groups of
     // 45 and 51 honest digits crowding one record of another class a feature collision (p 0.006 and 0.009).
-    const clean = inkProfiles({ twoClasses, heavyTails })
-    const dataset = seed === 0 ? clean : flipLabels(clean, 0.1, seed).dataset
-    const { report } = await scanPrepared(await prepareAsScan(dataset, backend))
+    const { report } = await inkScan({ twoClasses, heavyTails, seed })
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 
   it('hold no planted group by the class geometry with two classes', async () => {
-    const geometry = ['spectral-signature', 'activation-clustering']
-    const { report } = await scanPrepared(
-      await prepareAsScan(inkProfiles({ twoClasses: true }), backend),
-      geometry,
-    )
+    // Each detector's result is its own, so the class geometry alone reads as it does within the full scan.
+    const report = (await inkScan({ twoClasses: true, heavyTails: false, seed: 0 })).only([
+      'spectral-signature',
+      'activation-clustering',
+    ])
     expect(report.detectors.map((detector) => detector.status)).toEqual(['ok', 'ok'])
     expect(report.summary.verdict?.attacks).toEqual([])
   })
@@ -144,9 +185,11 @@ describe('the ink profiles of 3,000 digits', () => {
     async ({ heavyTails, seed }) => {
       // Groups of 7 to 13 honest threes once passed for planted ones: labels flipped into their region taught the
       // held-out model another class, or a quarter of a dozen kept their label, too few to tell.
-      const planted = flipLabels(inkProfiles({ heavyTails }), 0.1, seed)
-      const input = await prepareAsScan(planted.dataset, backend)
-      const { report } = await scanPrepared(input, ['activation-clustering'])
+      const inkCase = { twoClasses: false, heavyTails, seed }
+      // The heavy-tailed draw is scanned whole above; the detector's result there is the one it gives alone.
+      const report = heavyTails
+        ? (await inkScan(inkCase)).only(['activation-clustering'])
+        : (await scanPrepared(await inkInput(inkCase), ['activation-clustering'])).report
       expect(report.summary.verdict?.attacks).toEqual([])
     },
   )
