@@ -5,7 +5,7 @@ import type { DetectorInput } from '../../src/detectors/types.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { prepareOnce, prepareRelabelled, scanPrepared, useRealData } from '../fixtures/detectors.js'
+import { prepareRelabelled, scanPrepared, useRealData } from '../fixtures/detectors.js'
 import { flipLabels } from '../fixtures/poison.js'
 import { zooDataset } from '../fixtures/zoo.js'
 
@@ -54,13 +54,9 @@ function preparedFlip(name: 'mnist' | 'spam', from: string, to: string, classSha
   return entry
 }
 
-/** The report of targeted-flip alone on `dataset`, the records of `original` under the same or other labels. */
+/** The report of targeted-flip alone on `dataset`, the records of `original` under other labels. */
 async function scanTargetedFlip(dataset: Dataset, original: Dataset) {
-  const input =
-    dataset === original
-      ? await prepareOnce(original, backend)
-      : await prepareRelabelled(dataset, original, backend)
-  return (await scanPrepared(input, ['targeted-flip'])).report
+  return (await scanPrepared(await prepareRelabelled(dataset, original, backend), ['targeted-flip'])).report
 }
 
 function attackedPairs(report: ScanReport): PairInfo[] {
@@ -108,17 +104,12 @@ describe.each([
   },
 )
 
+// That targeted-flip reports no attacked pair on the clean digits and mails is checked in zoo.test.ts, on the full
+// scans it runs of those datasets anyway (the detector's result within a scan is the one it gives alone).
 describe('targeted-flip on data without a targeted flip', () => {
-  it.each([
-    { name: 'mnist' as const, randomFlips: 0 },
-    { name: 'spam' as const, randomFlips: 0 },
-    { name: 'mnist' as const, randomFlips: 0.1 },
-  ])('reports no attacked pair on $name with $randomFlips random flips', async ({ name, randomFlips }) => {
-    const dataset =
-      randomFlips > 0
-        ? applyAttack('label-flip', datasets[name], { rate: randomFlips }, 2).dataset
-        : datasets[name]
-    const report = await scanTargetedFlip(dataset, datasets[name])
+  it('reports no attacked pair on mnist with 0.1 random flips', async () => {
+    const dataset = applyAttack('label-flip', datasets.mnist, { rate: 0.1 }, 2).dataset
+    const report = await scanTargetedFlip(dataset, datasets.mnist)
     expect(attackedPairs(report)).toEqual([])
     expect(report.summary.flagged).toBe(0)
   })

@@ -6,6 +6,7 @@ import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import {
+  countFlagged,
   type PreparedScan,
   prepareAsScan,
   prepareOnce,
@@ -196,9 +197,9 @@ describe('the ink profiles of 3,000 digits', () => {
 })
 
 /*
- * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts,
- * trigger-mining.test.ts) are held to silence on the clean digits and mails here, on the scans this file runs
- * anyway.
+ * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts, trigger-mining.test.ts,
+ * targeted-flip.test.ts, outliers.test.ts, near-duplicates.test.ts) are held to silence on the clean digits and mails here, on the scans
+ * this file runs anyway: each detector's result within a scan is the one it gives alone.
  */
 describe.each(['mnist-28', 'spam'] as ZooName[])('the full scan of the clean %s data', (name) => {
   it('runs spectral-signature and activation-clustering, and neither flags anything', async () => {
@@ -210,12 +211,55 @@ describe.each(['mnist-28', 'spam'] as ZooName[])('the full scan of the clean %s 
     }
   })
 
+  it.each(['spectral-signature', 'activation-clustering'])(
+    'has %s suspect no class and score every record below 0.1',
+    async (id) => {
+      const result = (await cleanScan(name)).result(id)
+      expect((result.info as { suspectedClasses: string[] }).suspectedClasses).toEqual([])
+      expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
+    },
+  )
+
   it('has trigger-mining report no trigger and flag at most 1% of it', async () => {
     const { report } = await cleanScan(name)
     const mining = report.detectors.find((detector) => detector.id === 'trigger-mining')!
     expect(mining.status).toBe('ok')
     expect(mining.info?.triggers).toEqual([])
     expect(mining.flagged).toBeLessThanOrEqual(0.01 * report.records.length)
+  })
+
+  it('has targeted-flip alone report no attacked pair and flag nothing', async () => {
+    const report = (await cleanScan(name)).only(['targeted-flip'])
+    const [detector] = report.detectors
+    expect(detector.status).toBe('ok')
+    expect(detector.info?.attackedPairs).toEqual([])
+    expect(report.summary.flagged).toBe(0)
+  })
+
+  it('has outliers flag at most 1% of it', async () => {
+    const result = (await cleanScan(name)).result('outliers')
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+  })
+})
+
+describe('near-duplicates in the full scans of the clean data', () => {
+  it('flags no clean digit', async () => {
+    const result = (await cleanScan('mnist-28')).result('near-duplicates')
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+  })
+
+  it('groups the natural duplicates of clean mail without flagging them', async () => {
+    const result = (await cleanScan('spam')).result('near-duplicates')
+    const info = result.info as { groups: number; recordsInGroups: number }
+    expect(info.groups).toBeGreaterThan(50)
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+    let grouped = 0
+    result.explanations.forEach((explanation, row) => {
+      if (explanation === undefined) return
+      grouped++
+      expect(result.suspicion[row]).toBeLessThan(0.5)
+    })
+    expect(grouped).toBe(info.recordsInGroups)
   })
 })
 
