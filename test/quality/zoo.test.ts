@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
 import type { DetectorInput } from '../../src/detectors/types.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { scanDataset } from '../../src/scan/scan.js'
@@ -64,11 +65,24 @@ function cleanScan(name: ZooName): Promise<PreparedScan> {
   return entry
 }
 
-/** The default scan of a zoo dataset with `seed`'s draw of 10% random flips, and which records were flipped. */
+const flippedScans = new Map<string, Promise<{ flipped: Uint8Array; scan: PreparedScan }>>()
+
+/**
+ * The default scan of a zoo dataset with `seed`'s draw of 10% random flips, and which records were flipped; run once
+ * per file for every check on it.
+ */
 async function flippedScan(name: ZooName, seed: number) {
-  const planted = flipLabels(zooDataset(name), 0.1, seed)
-  const scan = await scanPrepared(await prepareRelabelled(planted.dataset, zooDataset(name), backend))
-  return { flipped: planted.flipped, report: scan.report }
+  const key = `${name} ${seed}`
+  let entry = flippedScans.get(key)
+  if (!entry) {
+    const planted = flipLabels(zooDataset(name), 0.1, seed)
+    entry = prepareRelabelled(planted.dataset, zooDataset(name), backend)
+      .then(scanPrepared)
+      .then((scan) => ({ flipped: planted.flipped, scan }))
+    flippedScans.set(key, entry)
+  }
+  const { flipped, scan } = await entry
+  return { flipped, scan, report: scan.report }
 }
 
 describe.each(zoo)('the %s zoo dataset', (name) => {
@@ -102,6 +116,31 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })
+
+/**
+ * On few columns (8×8 digits, a table of mail statistics) and short texts (their subject lines, read by their style)
+ * `label-issues` averages boosted trees' out-of-fold probabilities with the linear model's; with the linear model
+ * alone it ranked these flips at 0.912, 0.880 and 0.79 (docs/zoo.md). The 150 iris flowers are too few. Its result
+ * within the scan is the one it gives alone.
+ */
+describe.each([
+  { name: 'digits-8' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.92 },
+  { name: 'mail-table' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.9 },
+  { name: 'subjects' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.85 },
+  { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
+])(
+  'label-issues on the $name zoo data with 10% random flips',
+  ({ name, models, minimumAveragePrecision }) => {
+    it(`reads ${models.join(' and ')} and ranks the flips with average precision ≥ ${minimumAveragePrecision}`, async () => {
+      const { flipped, scan } = await flippedScan(name, 1)
+      const result = scan.result('label-issues')
+      expect(result.info.models).toEqual(models)
+      expect(averagePrecision(Array.from(result.suspicion), flipped)).toBeGreaterThanOrEqual(
+        minimumAveragePrecision,
+      )
+    })
+  },
+)
 
 /*
  * Draws of random flips that made the verdict `poisoned` before: the mail table's ham from .edu senders (about 150
