@@ -5,7 +5,6 @@ import type { DetectorInput } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { scanDataset } from '../../src/scan/scan.js'
 import {
   countFlagged,
   type PreparedScan,
@@ -310,17 +309,51 @@ const brightest: Partial<Record<ZooName, string>> = {
   'imbalanced-digits': '1',
 }
 
+const patchScans = new Map<ZooName, Promise<{ run: ReturnType<typeof applyAttack>; scan: PreparedScan }>>()
+
+/** A 3×3 patch on 3% of the images, relabelled as the first class, scanned once per file. */
+function patchScan(name: ZooName) {
+  let entry = patchScans.get(name)
+  if (!entry) {
+    const dataset = zooDataset(name)
+    const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
+    entry = prepareAsScan(run.dataset, backend)
+      .then(scanPrepared)
+      .then((scan) => ({ run, scan }))
+    patchScans.set(name, entry)
+  }
+  return entry
+}
+
 describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images', (name) => {
   it('ranks a 3×3 patch on 3% of the images with AP ≥ 0.95 and names its value in the data’s units', async () => {
     const dataset = zooDataset(name)
-    const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
-    const report = await scanDataset(run.dataset, { backend })
+    const { run, scan } = await patchScan(name)
+    const { report } = scan
     expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
     const verdict = report.summary.verdict!
     expect(verdict.verdict).toBe('poisoned')
     const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
     expect(trigger?.label).toBe(dataset.labels!.classes[0])
     expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${brightest[name]} at`))
+  })
+})
+
+// Held to its bars on other image backdoors in trigger-mining.test.ts; its result here is the one it gives alone.
+describe('trigger-mining on the 3×3 patch in the 28×28 images', () => {
+  it('names the patch at its fixed place and ranks its carriers first', async () => {
+    const mnist = zooDataset('mnist-28')
+    const { run, scan } = await patchScan('mnist-28')
+    const result = scan.result('trigger-mining')
+    const poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+    const [trigger] = result.info.triggers as { label: string; description: string }[]
+    expect(trigger).toMatchObject({ label: '0', description: 'a 3×3 patch of value 1 at x 24–26, y 24–26' })
+    const row = run.poisonedRows[0]
+    expect(result.explanations[row]).toMatch(
+      /^a 3×3 patch of value 1 at x 24–26, y 24–26 occurs in \d+ images, (all|\d+ of them) labelled 0, whose nearest neighbours are \d+% not labelled 0/,
+    )
+    expect(result.suggestedLabels?.[row]).toBe(mnist.labels!.codes[row])
   })
 })
 
