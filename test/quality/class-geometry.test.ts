@@ -19,13 +19,13 @@ import { plantPatchBackdoor as plant } from '../fixtures/poison.js'
  * The two detectors that read a backdoor from the shape of a class in feature space: spectral-signature (the
  * direction in which a class spreads most) and activation-clustering (a separate cluster inside a class). Each is
  * held to its bars alone, on one prepared input per dataset that both read (as in a scan, where they share the
- * class spectra); the full scan of a planted backdoor runs once for both. That neither flags anything within the
- * full scans of the clean digits and mails is checked in zoo.test.ts, which scans those datasets anyway.
+ * class spectra); the full scan of a planted backdoor runs once for both. That neither flags anything in the clean
+ * digits and mails, suspects no class there and scores every record below 0.1 is checked in zoo.test.ts, on the
+ * full scans it runs of those datasets anyway (each detector's result within a scan is the one it gives alone).
  */
 let backend: LinalgBackend
 let mnist: Dataset
-let spam: Dataset
-useRealData((data) => ({ backend, digits: mnist, mails: spam } = data))
+useRealData((data) => ({ backend, digits: mnist } = data))
 
 const detectors = [
   {
@@ -116,22 +116,5 @@ describe('spectral-signature and activation-clustering in the fused scan', () =>
       (record, row) => record.flagged && planted.poisoned[row],
     ).length
     expect(poisonFlagged).toBe(count(planted.poisoned))
-  })
-})
-
-describe.each([
-  { name: 'mnist', dataset: () => mnist },
-  { name: 'spam', dataset: () => spam },
-])('clean $name', ({ dataset }) => {
-  let input: DetectorInput
-  beforeAll(async () => {
-    input = await prepareAsScan(dataset(), backend)
-  })
-
-  it.each(detectors)('keeps every class clean for $detector.id alone', async ({ detector }) => {
-    const result = await detect(detector as Detector<unknown>, input)
-    expect(count(result.flagged)).toBeLessThanOrEqual(0.01 * dataset().rowCount)
-    expect(result.info.suspectedClasses).toEqual([])
-    expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
   })
 })

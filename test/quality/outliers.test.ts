@@ -35,11 +35,10 @@ function withForeignImages(dataset: Dataset): { dataset: Dataset; replaced: numb
   return { dataset: { ...dataset, features: { ...dataset.features!, data: pixels } }, replaced }
 }
 
-describe('outliers on MNIST digits', () => {
-  it('flags at most 1% of clean digits', async () => {
-    expect(flaggedCount(await detect(digits))).toBeLessThanOrEqual(0.01 * digits.rowCount)
-  })
+// That outliers flags at most 1% of the clean digits and mails is checked in zoo.test.ts, on the full scans it runs
+// of those datasets anyway (the detector's result within a scan is the one it gives alone).
 
+describe('outliers on MNIST digits', () => {
   it.each([0.01, 0.05])('ranks %s noise-injected digits first, with explanations', async (rate) => {
     const run = applyAttack('availability', digits, { rate, mode: 'noise' }, 7)
     const result = await detect(run.dataset)
@@ -63,10 +62,6 @@ describe('outliers on MNIST digits', () => {
 })
 
 describe('outliers on SpamAssassin mails', () => {
-  it('flags at most 1% of clean mail', async () => {
-    expect(flaggedCount(await detect(mails))).toBeLessThanOrEqual(0.01 * mails.rowCount)
-  })
-
   it.each([0.01, 0.05])('ranks %s word-salad mails first', async (rate) => {
     const run = applyAttack('availability', mails, { rate, mode: 'noise' }, 8)
     const result = await detect(run.dataset)

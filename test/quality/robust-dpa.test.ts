@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../../src/data/matrix.js'
-import { createWorkerMemberExecutor } from '../../src/parallel/member-executor.js'
 import { type CertifiedPrediction, summarizeCertificates } from '../../src/robust/certificate.js'
 import {
   certifyEnsemble,
@@ -11,19 +10,17 @@ import {
 import { assignBuckets, hashRecordContent, hashRows } from '../../src/robust/partition.js'
 import { mnistSplit } from '../fixtures/mnist-split.js'
 
-const executor = createWorkerMemberExecutor({
-  threads: 2,
-  workerUrl: new URL('../fixtures/member-worker.mjs', import.meta.url),
-})
-afterAll(() => executor.close())
-
+/*
+ * The members train and vote on this thread: worker threads give the same ensembles (src/robust/ensemble.test.ts),
+ * and next to the suite's other worker they only added the cost of starting them (1.5 s of CPU for two).
+ */
 const split = mnistSplit()
 let ensemble: PartitionEnsemble
 let certified: CertifiedPrediction[]
 
 beforeAll(async () => {
-  ensemble = await trainPartitionEnsemble(split.train, split.trainLabels, { partitions: 100 }, executor)
-  certified = await certifyEnsemble(ensemble, split.test, executor)
+  ensemble = await trainPartitionEnsemble(split.train, split.trainLabels, { partitions: 100 })
+  certified = await certifyEnsemble(ensemble, split.test)
 })
 
 describe('Deep Partition Aggregation on the 8,000 / 2,000 MNIST split', () => {
@@ -68,7 +65,7 @@ async function predictAfter(poisoned: { x: FeatureMatrix; labels: Int32Array }, 
 
 describe('DPA certificates under adversarial poisoning', () => {
   it('holds at the certified number of inserted and deleted records and flips at one more', async () => {
-    const memberVotes = await predictEnsembleMembers(ensemble, split.test, executor)
+    const memberVotes = await predictEnsembleMembers(ensemble, split.test)
     const buckets = assignBuckets(hashRows(split.train), 100)
     // Twenty correctly predicted test digits spread over the range of certificates.
     const candidates = certified

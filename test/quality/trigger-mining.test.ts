@@ -39,23 +39,11 @@ function triggersOf(result: DetectorResult): TriggerInfo[] {
   return result.info.triggers as TriggerInfo[]
 }
 
-// That trigger-mining finds no trigger in the clean digits and mails is checked in zoo.test.ts, on its clean scans.
+// That trigger-mining finds no trigger in the clean digits and mails, and that it names the default 3×3 patch on 3%
+// of the digits (relabelled 0) at its place and ranks its carriers first, is checked in zoo.test.ts, on the scans it
+// runs of those datasets anyway (the detector's result within a scan is the one it gives alone).
 
 describe('trigger-mining on image backdoors in MNIST', () => {
-  it('names a 3×3 patch at a fixed place and ranks its carriers first', async () => {
-    const run = applyAttack('backdoor-patch', mnist, { rate: 0.03, target: 0 }, 1)
-    const result = await mineTriggers(run.dataset)
-    const poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
-    expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
-    const [trigger] = triggersOf(result)
-    expect(trigger).toMatchObject({ label: '0', description: 'a 3×3 patch of value 1 at x 24–26, y 24–26' })
-    const row = run.poisonedRows[0]
-    expect(result.explanations[row]).toMatch(
-      /^a 3×3 patch of value 1 at x 24–26, y 24–26 occurs in \d+ images, (all|\d+ of them) labelled 0, whose nearest neighbours are \d+% not labelled 0/,
-    )
-    expect(result.suggestedLabels?.[row]).toBe(mnist.labels!.codes[row])
-  })
-
   it.each([
     {
       name: '1% random 3×3 patches',

@@ -1,10 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
+import type { DetectorInput } from '../../src/detectors/types.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { scanDataset } from '../../src/scan/scan.js'
-import { type PreparedScan, prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
+import {
+  countFlagged,
+  type PreparedScan,
+  prepareAsScan,
+  prepareOnce,
+  prepareRelabelled,
+  scanPrepared,
+} from '../fixtures/detectors.js'
 import { flaggedCleanShare, flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
 import { inkProfiles, type ZooName, zooDataset } from '../fixtures/zoo.js'
 
@@ -50,10 +58,30 @@ const cleanScans = new Map<ZooName, Promise<PreparedScan>>()
 function cleanScan(name: ZooName): Promise<PreparedScan> {
   let entry = cleanScans.get(name)
   if (!entry) {
-    entry = prepareAsScan(zooDataset(name), backend).then((input) => scanPrepared(input))
+    entry = prepareOnce(zooDataset(name), backend).then((input) => scanPrepared(input))
     cleanScans.set(name, entry)
   }
   return entry
+}
+
+const flippedScans = new Map<string, Promise<{ flipped: Uint8Array; scan: PreparedScan }>>()
+
+/**
+ * The default scan of a zoo dataset with `seed`'s draw of 10% random flips, and which records were flipped; run once
+ * per file for every check on it.
+ */
+async function flippedScan(name: ZooName, seed: number) {
+  const key = `${name} ${seed}`
+  let entry = flippedScans.get(key)
+  if (!entry) {
+    const planted = flipLabels(zooDataset(name), 0.1, seed)
+    entry = prepareRelabelled(planted.dataset, zooDataset(name), backend)
+      .then(scanPrepared)
+      .then((scan) => ({ flipped: planted.flipped, scan }))
+    flippedScans.set(key, entry)
+  }
+  const { flipped, scan } = await entry
+  return { flipped, scan, report: scan.report }
 }
 
 describe.each(zoo)('the %s zoo dataset', (name) => {
@@ -79,15 +107,39 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
   })
 
   it(`ranks 10% random flips with average precision ≥ ${flipFloor[name]}`, async () => {
-    const planted = flipLabels(dataset, 0.1, 1)
-    const report = await scanDataset(planted.dataset, { backend })
-    expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(flipFloor[name])
+    const { flipped, report } = await flippedScan(name, 1)
+    expect(rankingOf(report, flipped)).toBeGreaterThanOrEqual(flipFloor[name])
     // Under 10% noise a few more honest records look doubtful than in the clean data.
-    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
+    expect(flaggedCleanShare(report, flipped)).toBeLessThanOrEqual(cleanFlagCeiling[name] + 0.005)
     // Random flips are label noise, not an attack: no dataset-level test may call them one.
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })
+
+/**
+ * On few columns (8×8 digits, a table of mail statistics) and short texts (their subject lines, read by their style)
+ * `label-issues` averages boosted trees' out-of-fold probabilities with the linear model's; with the linear model
+ * alone it ranked these flips at 0.912, 0.880 and 0.79 (docs/zoo.md). The 150 iris flowers are too few. Its result
+ * within the scan is the one it gives alone.
+ */
+describe.each([
+  { name: 'digits-8' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.92 },
+  { name: 'mail-table' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.9 },
+  { name: 'subjects' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.85 },
+  { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
+])(
+  'label-issues on the $name zoo data with 10% random flips',
+  ({ name, models, minimumAveragePrecision }) => {
+    it(`reads ${models.join(' and ')} and ranks the flips with average precision ≥ ${minimumAveragePrecision}`, async () => {
+      const { flipped, scan } = await flippedScan(name, 1)
+      const result = scan.result('label-issues')
+      expect(result.info.models).toEqual(models)
+      expect(averagePrecision(Array.from(result.suspicion), flipped)).toBeGreaterThanOrEqual(
+        minimumAveragePrecision,
+      )
+    })
+  },
+)
 
 /*
  * Draws of random flips that made the verdict `poisoned` before: the mail table's ham from .edu senders (about 150
@@ -96,8 +148,7 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
  */
 describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips', (seed) => {
   it('is given a verdict with no attack', async () => {
-    const planted = flipLabels(zooDataset('mail-table'), 0.1, seed)
-    const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+    const { report } = await flippedScan('mail-table', seed)
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 })
@@ -106,9 +157,40 @@ describe.each([2, 3])('the mail-table with the seed-%i draw of 10% random flips'
  * Digits drawn as a table of ink profiles hold natural groups of one class that stand far apart from the rest of
  * it, in directions other classes hardly vary in: what a planted trigger looks like to the class geometry.
  */
+const inkScans = new Map<string, Promise<PreparedScan>>()
+
+interface InkCase {
+  twoClasses?: boolean
+  heavyTails?: boolean
+  /** The draw of 10% random flips; 0 for none. */
+  seed?: number
+}
+
+/**
+ * The ink profiles with `seed`'s random flips, prepared as a scan would: once per way of measuring the ink, the
+ * class merges and flips being other labels on the same records.
+ */
+function inkInput({ twoClasses = false, heavyTails = false, seed = 0 }: InkCase): Promise<DetectorInput> {
+  const original = inkProfiles({ heavyTails })
+  const profiles = twoClasses ? inkProfiles({ twoClasses, heavyTails }) : original
+  const dataset = seed === 0 ? profiles : flipLabels(profiles, 0.1, seed).dataset
+  return dataset === original ? prepareOnce(original, backend) : prepareRelabelled(dataset, original, backend)
+}
+
+/** The default scan of an ink-profile case, run once per file for every check on it. */
+function inkScan(inkCase: InkCase): Promise<PreparedScan> {
+  const key = JSON.stringify(inkCase)
+  let entry = inkScans.get(key)
+  if (!entry) {
+    entry = inkInput(inkCase).then((input) => scanPrepared(input))
+    inkScans.set(key, entry)
+  }
+  return entry
+}
+
 describe('the ink profiles of 3,000 digits', () => {
   it('are not called poisoned with ten classes', async () => {
-    const { report } = await scanPrepared(await prepareAsScan(inkProfiles(), backend))
+    const { report } = await inkScan({})
     expect(report.summary.verdict?.verdict).not.toBe('poisoned')
   })
 
@@ -119,18 +201,16 @@ describe('the ink profiles of 3,000 digits', () => {
   ])('are not called poisoned with $name', async ({ twoClasses, heavyTails, seed }) => {
     // An empty pixel row of short digits was called a trigger (p 1.6e-22 on the clean two classes), and groups of
     // 45 and 51 honest digits crowding one record of another class a feature collision (p 0.006 and 0.009).
-    const clean = inkProfiles({ twoClasses, heavyTails })
-    const dataset = seed === 0 ? clean : flipLabels(clean, 0.1, seed).dataset
-    const { report } = await scanPrepared(await prepareAsScan(dataset, backend))
+    const { report } = await inkScan({ twoClasses, heavyTails, seed })
     expect(report.summary.verdict?.attacks).toEqual([])
   })
 
   it('hold no planted group by the class geometry with two classes', async () => {
-    const geometry = ['spectral-signature', 'activation-clustering']
-    const { report } = await scanPrepared(
-      await prepareAsScan(inkProfiles({ twoClasses: true }), backend),
-      geometry,
-    )
+    // Each detector's result is its own, so the class geometry alone reads as it does within the full scan.
+    const report = (await inkScan({ twoClasses: true, heavyTails: false, seed: 0 })).only([
+      'spectral-signature',
+      'activation-clustering',
+    ])
     expect(report.detectors.map((detector) => detector.status)).toEqual(['ok', 'ok'])
     expect(report.summary.verdict?.attacks).toEqual([])
   })
@@ -144,18 +224,20 @@ describe('the ink profiles of 3,000 digits', () => {
     async ({ heavyTails, seed }) => {
       // Groups of 7 to 13 honest threes once passed for planted ones: labels flipped into their region taught the
       // held-out model another class, or a quarter of a dozen kept their label, too few to tell.
-      const planted = flipLabels(inkProfiles({ heavyTails }), 0.1, seed)
-      const input = await prepareAsScan(planted.dataset, backend)
-      const { report } = await scanPrepared(input, ['activation-clustering'])
+      const inkCase = { twoClasses: false, heavyTails, seed }
+      // The heavy-tailed draw is scanned whole above; the detector's result there is the one it gives alone.
+      const report = heavyTails
+        ? (await inkScan(inkCase)).only(['activation-clustering'])
+        : (await scanPrepared(await inkInput(inkCase), ['activation-clustering'])).report
       expect(report.summary.verdict?.attacks).toEqual([])
     },
   )
 })
 
 /*
- * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts,
- * trigger-mining.test.ts) are held to silence on the clean digits and mails here, on the scans this file runs
- * anyway.
+ * Detectors held to their bars on planted poison in their own files (class-geometry.test.ts, trigger-mining.test.ts,
+ * targeted-flip.test.ts, outliers.test.ts, near-duplicates.test.ts) are held to silence on the clean digits and mails here, on the scans
+ * this file runs anyway: each detector's result within a scan is the one it gives alone.
  */
 describe.each(['mnist-28', 'spam'] as ZooName[])('the full scan of the clean %s data', (name) => {
   it('runs spectral-signature and activation-clustering, and neither flags anything', async () => {
@@ -167,12 +249,55 @@ describe.each(['mnist-28', 'spam'] as ZooName[])('the full scan of the clean %s 
     }
   })
 
+  it.each(['spectral-signature', 'activation-clustering'])(
+    'has %s suspect no class and score every record below 0.1',
+    async (id) => {
+      const result = (await cleanScan(name)).result(id)
+      expect((result.info as { suspectedClasses: string[] }).suspectedClasses).toEqual([])
+      expect(Math.max(...result.suspicion)).toBeLessThan(0.1)
+    },
+  )
+
   it('has trigger-mining report no trigger and flag at most 1% of it', async () => {
     const { report } = await cleanScan(name)
     const mining = report.detectors.find((detector) => detector.id === 'trigger-mining')!
     expect(mining.status).toBe('ok')
     expect(mining.info?.triggers).toEqual([])
     expect(mining.flagged).toBeLessThanOrEqual(0.01 * report.records.length)
+  })
+
+  it('has targeted-flip alone report no attacked pair and flag nothing', async () => {
+    const report = (await cleanScan(name)).only(['targeted-flip'])
+    const [detector] = report.detectors
+    expect(detector.status).toBe('ok')
+    expect(detector.info?.attackedPairs).toEqual([])
+    expect(report.summary.flagged).toBe(0)
+  })
+
+  it('has outliers flag at most 1% of it', async () => {
+    const result = (await cleanScan(name)).result('outliers')
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+  })
+})
+
+describe('near-duplicates in the full scans of the clean data', () => {
+  it('flags no clean digit', async () => {
+    const result = (await cleanScan('mnist-28')).result('near-duplicates')
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+  })
+
+  it('groups the natural duplicates of clean mail without flagging them', async () => {
+    const result = (await cleanScan('spam')).result('near-duplicates')
+    const info = result.info as { groups: number; recordsInGroups: number }
+    expect(info.groups).toBeGreaterThan(50)
+    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * result.flagged.length)
+    let grouped = 0
+    result.explanations.forEach((explanation, row) => {
+      if (explanation === undefined) return
+      grouped++
+      expect(result.suspicion[row]).toBeLessThan(0.5)
+    })
+    expect(grouped).toBe(info.recordsInGroups)
   })
 })
 
@@ -184,17 +309,51 @@ const brightest: Partial<Record<ZooName, string>> = {
   'imbalanced-digits': '1',
 }
 
+const patchScans = new Map<ZooName, Promise<{ run: ReturnType<typeof applyAttack>; scan: PreparedScan }>>()
+
+/** A 3×3 patch on 3% of the images, relabelled as the first class, scanned once per file. */
+function patchScan(name: ZooName) {
+  let entry = patchScans.get(name)
+  if (!entry) {
+    const dataset = zooDataset(name)
+    const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
+    entry = prepareAsScan(run.dataset, backend)
+      .then(scanPrepared)
+      .then((scan) => ({ run, scan }))
+    patchScans.set(name, entry)
+  }
+  return entry
+}
+
 describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images', (name) => {
   it('ranks a 3×3 patch on 3% of the images with AP ≥ 0.95 and names its value in the data’s units', async () => {
     const dataset = zooDataset(name)
-    const run = applyAttack('backdoor-patch', dataset, { rate: 0.03, target: dataset.labels!.classes[0] }, 1)
-    const report = await scanDataset(run.dataset, { backend })
+    const { run, scan } = await patchScan(name)
+    const { report } = scan
     expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
     const verdict = report.summary.verdict!
     expect(verdict.verdict).toBe('poisoned')
     const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
     expect(trigger?.label).toBe(dataset.labels!.classes[0])
     expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${brightest[name]} at`))
+  })
+})
+
+// Held to its bars on other image backdoors in trigger-mining.test.ts; its result here is the one it gives alone.
+describe('trigger-mining on the 3×3 patch in the 28×28 images', () => {
+  it('names the patch at its fixed place and ranks its carriers first', async () => {
+    const mnist = zooDataset('mnist-28')
+    const { run, scan } = await patchScan('mnist-28')
+    const result = scan.result('trigger-mining')
+    const poisoned = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+    const [trigger] = result.info.triggers as { label: string; description: string }[]
+    expect(trigger).toMatchObject({ label: '0', description: 'a 3×3 patch of value 1 at x 24–26, y 24–26' })
+    const row = run.poisonedRows[0]
+    expect(result.explanations[row]).toMatch(
+      /^a 3×3 patch of value 1 at x 24–26, y 24–26 occurs in \d+ images, (all|\d+ of them) labelled 0, whose nearest neighbours are \d+% not labelled 0/,
+    )
+    expect(result.suggestedLabels?.[row]).toBe(mnist.labels!.codes[row])
   })
 })
 
