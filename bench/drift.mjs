@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { checkBatch } from '../dist/drift/check.js'
 import { renderCheckHtml } from '../dist/drift/html.js'
 import { loadDataset } from '../dist/io/index.js'
+import { createWorkerMmdRunner } from '../dist/parallel/mmd-runner.js'
 import { createRng } from '../dist/util/rng.js'
 
 function option(name, fallback) {
@@ -101,7 +102,7 @@ try {
     const batch = await loadDataset(batchPath)
     const loaded = performance.now()
     const loadCpuSeconds = cpuSeconds(process.cpuUsage(cpuStarted))
-    report = checkBatch(reference, batch, { mmdMaxRowsPerSide: mmdRows })
+    report = checkBatch(reference, batch, { mmdMaxRowsPerSide: mmdRows, mmdRunner: createWorkerMmdRunner() })
     const checked = performance.now()
     const checkCpuSeconds = cpuSeconds(process.cpuUsage(cpuStarted))
     const json = JSON.stringify(report, null, 1)

@@ -12,7 +12,7 @@ import {
   type PendingTest,
   type TestScope,
 } from './drift-tests.js'
-import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'
+import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdJob, type MmdResult, type MmdRunner, mmdTest } from './mmd.js'
 import { mmdPending, tokenBurstPending, tokenDistributionPending } from './multivariate-tests.js'
 import { documentFrequencies, selectDocuments, type TokenizedCorpus } from './tokens.js'
 import type { DriftTestResult } from './types.js'
@@ -51,6 +51,11 @@ export interface DriftTestOptions {
   exactKsMaxProduct?: number
   /** Features compared as categories, with their allowed values (from the schema). */
   categoricalFeatures?: ReadonlyMap<string, readonly number[]>
+  /**
+   * Where the MMD test runs (e.g. a worker thread, beside the per-column tests) when no other test draws random
+   * numbers, i.e. without text tests; the result is the same. Default: on this thread, after the feature tests.
+   */
+  mmdRunner?: MmdRunner
   onProgress?: (fractionDone: number) => void
 }
 
@@ -60,9 +65,12 @@ interface Context {
   summary: SummaryOptions
   /** Common features as [name, reference column, batch column]. */
   common: [string, number, number][]
-  pending: PendingTest[]
+  /** A function stands for a test whose result comes last (the MMD on a runner). */
+  pending: (PendingTest | (() => PendingTest))[]
   /** Summaries of every row of a side that came without them. */
   summaries: Map<DriftSample, readonly ColumnSummary[]>
+  /** Waits for the MMD result of `options.mmdRunner`, when it was started. */
+  mmd?: () => MmdResult
 }
 
 /** Summaries of every column of one side, or of its `rows`; those of every row are computed once. */
@@ -224,6 +232,50 @@ function alignColumns(matrix: FeatureMatrix, columns: number[]): FeatureMatrix {
   return { data, rows: matrix.rows, cols: columns.length }
 }
 
+/** The MMD's two matrices: the features both sides share, in the same column order. */
+function mmdMatrices(
+  reference: Pick<DriftSample, 'features'>,
+  batch: Pick<DriftSample, 'features'>,
+  common: [string, number, number][],
+): [FeatureMatrix, FeatureMatrix] {
+  return [
+    alignColumns(
+      reference.features!,
+      common.map(([, col]) => col),
+    ),
+    alignColumns(
+      batch.features!,
+      common.map(([, , col]) => col),
+    ),
+  ]
+}
+
+function mmdJob(options: DriftTestOptions): MmdJob {
+  return {
+    seed: options.seed ?? 0,
+    permutations: options.permutations ?? 200,
+    maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
+    maxDimensions: options.mmdMaxDimensions ?? 32,
+  }
+}
+
+/**
+ * Starts the MMD test of a check on `options.mmdRunner` so that it runs while the per-column tests do. Only when
+ * nothing else draws random numbers (no text tests on both sides): the MMD then starts from a fresh generator at
+ * the seed, as it would here, and its result is the same. Undefined when there is no runner or no MMD to run.
+ */
+export function startMmd(
+  reference: Pick<DriftSample, 'features' | 'featureNames' | 'corpus'>,
+  batch: Pick<DriftSample, 'features' | 'featureNames' | 'corpus'>,
+  options: DriftTestOptions,
+): (() => MmdResult) | undefined {
+  if (!options.mmdRunner || options.mmd === false || (reference.corpus && batch.corpus)) return undefined
+  const common = commonFeatures(reference, batch)
+  if (common.length < 2) return undefined
+  const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
+  return options.mmdRunner.start(referenceMatrix, batchMatrix, mmdJob(options))
+}
+
 /** Source mix and MMD: tests of the whole batch that have no per-source counterpart. */
 function addWholeBatchTests(reference: DriftSample, batch: DriftSample, context: Context): void {
   const { options, common, pending } = context
@@ -242,26 +294,22 @@ function addWholeBatchTests(reference: DriftSample, batch: DriftSample, context:
     )
   }
   if (options.mmd === false || common.length < 2) return
-  const referenceMatrix = alignColumns(
-    reference.features!,
-    common.map(([, col]) => col),
-  )
-  const batchMatrix = alignColumns(
-    batch.features!,
-    common.map(([, , col]) => col),
-  )
-  pending.push(
-    mmdPending(referenceMatrix, batchMatrix, common.length, {
-      rng: context.rng,
-      permutations: options.permutations ?? 200,
-      maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
-      maxDimensions: options.mmdMaxDimensions ?? 32,
-    }),
-  )
+  if (context.mmd) {
+    const wait = context.mmd
+    // Waited for last, once the other tests are done; the test keeps its place in the list.
+    pending.push(() => mmdPending(wait(), common.length))
+    return
+  }
+  const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
+  const result = mmdTest(referenceMatrix, batchMatrix, { rng: context.rng, ...mmdJob(options) })
+  pending.push(mmdPending(result, common.length))
 }
 
 /** Features present on both sides as [name, reference column, batch column]. */
-function commonFeatures(reference: DriftSample, batch: DriftSample): [string, number, number][] {
+function commonFeatures(
+  reference: Pick<DriftSample, 'features' | 'featureNames'>,
+  batch: Pick<DriftSample, 'features' | 'featureNames'>,
+): [string, number, number][] {
   if (!reference.features || !batch.features) return []
   const position = new Map(batch.featureNames.map((name, col) => [name, col]))
   const common: [string, number, number][] = []
@@ -274,12 +322,14 @@ function commonFeatures(reference: DriftSample, batch: DriftSample): [string, nu
 
 /**
  * Runs every drift test of a batch against a reference — per feature, labels, text, source mix, MMD, and the
- * same per source — then corrects all p-values together with Benjamini–Hochberg at `alpha`.
+ * same per source — then corrects all p-values together with Benjamini–Hochberg at `alpha`. `startedMmd` is an MMD
+ * test `startMmd` started earlier, so that it ran beside work done before this call.
  */
 export function runDriftTests(
   reference: DriftSample,
   batch: DriftSample,
   options: DriftTestOptions = {},
+  startedMmd: (() => MmdResult) | undefined = startMmd(reference, batch, options),
 ): DriftTestResult[] {
   const seed = options.seed ?? 0
   const context: Context = {
@@ -289,14 +339,16 @@ export function runDriftTests(
     common: commonFeatures(reference, batch),
     pending: [],
     summaries: new Map(),
+    mmd: startedMmd,
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
   options.onProgress?.(0.4)
   addWholeBatchTests(reference, batch, context)
   options.onProgress?.(0.7)
   if (options.perSource !== false && batch.sources) addPerSource(reference, batch, context)
+  const pending = context.pending.map((test) => (typeof test === 'function' ? test() : test))
   options.onProgress?.(1)
-  return correct(context.pending, options.alpha ?? 0.01)
+  return correct(pending, options.alpha ?? 0.01)
 }
 
 function correct(pending: PendingTest[], alpha: number): DriftTestResult[] {
