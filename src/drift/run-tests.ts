@@ -2,7 +2,12 @@ import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { benjaminiHochberg } from '../stats/multiple-testing.js'
 import { createRng, type Rng } from '../util/rng.js'
-import { type ColumnSummary, type SummaryOptions, summarizeColumns } from './columns.js'
+import {
+  type ColumnSummary,
+  type SummaryOptions,
+  summarizeColumns,
+  summarizeDisjointSubsets,
+} from './columns.js'
 import {
   categoricalFeatureTest,
   categoryTest,
@@ -69,6 +74,8 @@ interface Context {
   pending: (PendingTest | (() => PendingTest))[]
   /** Summaries of every row of a side that came without them. */
   summaries: Map<DriftSample, readonly ColumnSummary[]>
+  /** Summaries of row subsets (sources), computed together for all subsets of a side. */
+  subsetSummaries: Map<Int32Array, readonly ColumnSummary[]>
   /** Waits for the MMD result of `options.mmdRunner`, when it was started. */
   mmd?: () => MmdResult
 }
@@ -80,7 +87,19 @@ function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): 
     whole = summarizeColumns(sample.features!, context.summary)
     context.summaries.set(sample, whole)
   }
-  return rows ? summarizeColumns(sample.features!, { ...context.summary, rows, whole }) : whole
+  if (!rows) return whole
+  return (
+    context.subsetSummaries.get(rows) ??
+    summarizeColumns(sample.features!, { ...context.summary, rows, whole })
+  )
+}
+
+/** Summaries of disjoint row subsets of one side, computed in one walk per column and kept for `summariesOf`. */
+function summarizeSubsets(sample: DriftSample, context: Context, subsets: Int32Array[]): void {
+  if (context.common.length === 0 || subsets.length === 0) return
+  const whole = summariesOf(sample, context)
+  const summaries = summarizeDisjointSubsets(sample.features!, subsets, whole)
+  summaries?.forEach((summary, index) => context.subsetSummaries.set(subsets[index], summary))
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -206,19 +225,30 @@ function addPerSource(reference: DriftSample, batch: DriftSample, context: Conte
   const batchSources = rowsBySource(batch.sources!)
   if (batchSources.size < 2) return
   const referenceSources = reference.sources ? rowsBySource(reference.sources) : new Map<string, Int32Array>()
-  for (const [source, batchRows] of batchSources) {
-    if (batchRows.length < minRows) continue
-    const sameSource = referenceSources.get(source)
-    const useSame = sameSource !== undefined && sameSource.length >= minRows
+  const tested = [...batchSources].filter(([, batchRows]) => batchRows.length >= minRows)
+  const sameSource = (source: string) => {
+    const rows = referenceSources.get(source)
+    return rows !== undefined && rows.length >= minRows ? rows : undefined
+  }
+  summarizeSubsets(
+    batch,
+    context,
+    tested.map(([, batchRows]) => batchRows),
+  )
+  summarizeSubsets(
+    reference,
+    context,
+    tested.flatMap(([source]) => sameSource(source) ?? []),
+  )
+  for (const [source, batchRows] of tested) {
+    const referenceRows = sameSource(source)
+    const useSame = referenceRows !== undefined
     const scope: TestScope = {
       suffix: `@${source}`,
       source,
       comparedWith: useSame ? 'same-source' : 'reference',
     }
-    addComparison(reference, batch, scope, context, {
-      reference: useSame ? sameSource : undefined,
-      batch: batchRows,
-    })
+    addComparison(reference, batch, scope, context, { reference: referenceRows, batch: batchRows })
   }
 }
 
@@ -339,6 +369,7 @@ export function runDriftTests(
     common: commonFeatures(reference, batch),
     pending: [],
     summaries: new Map(),
+    subsetSummaries: new Map(),
     mmd: startedMmd,
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
