@@ -99,7 +99,9 @@ function summarizeSubsets(sample: DriftSample, context: Context, subsets: Int32A
   if (context.common.length === 0 || subsets.length === 0) return
   const whole = summariesOf(sample, context)
   const summaries = summarizeDisjointSubsets(sample.features!, subsets, whole)
-  summaries?.forEach((summary, index) => context.subsetSummaries.set(subsets[index], summary))
+  summaries?.forEach((summary, index) => {
+    context.subsetSummaries.set(subsets[index], summary)
+  })
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
