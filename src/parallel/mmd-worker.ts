@@ -1,13 +1,14 @@
 import { workerData } from 'node:worker_threads'
-import { mmdTest } from '../drift/mmd.js'
-import { createRng } from '../util/rng.js'
 import type { MmdWorkerData, MmdWorkerReply } from './mmd-runner.js'
 
-// The waiting thread reads the reply once the flag is up, so the flag goes up after the reply is posted, even when
-// the test failed (the caller then runs it itself, where a typed error surfaces unchanged).
+// The calling thread is blocked until the flag goes up, and it cannot hear of a worker that died: so the flag goes
+// up after every outcome, a module that fails to load included (hence the imports inside the try), and the caller
+// then runs a failed test itself, where a typed error surfaces unchanged.
 const { reference, batch, job, done, port } = workerData as MmdWorkerData
 let reply: MmdWorkerReply
 try {
+  const { mmdTest } = await import('../drift/mmd.js')
+  const { createRng } = await import('../util/rng.js')
   reply = { result: mmdTest(reference, batch, { ...job, rng: createRng(job.seed) }) }
 } catch {
   reply = { failed: true }
