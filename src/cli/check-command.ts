@@ -8,6 +8,7 @@ import { type DatasetSchema, parseSchema } from '../drift/schema.js'
 import type { CheckReport } from '../drift/types.js'
 import { PoisonguardError } from '../errors.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
+import { createWorkerMmdRunner } from '../parallel/mmd-runner.js'
 import { jsonWriter } from '../report/writers/json.js'
 import { exitCodeForFindings } from '../workflows/exit-codes.js'
 import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
@@ -134,6 +135,7 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       mmd: flags.mmd,
       mmdMaxRowsPerSide: flags.mmdRows,
       perSource: flags.perSource,
+      mmdRunner: createWorkerMmdRunner(),
       idColumn: flags.id,
       sourceColumn: flags.source,
       onProgress: (fraction) => progress.update('drift tests', fraction),

@@ -4,7 +4,7 @@ import { severityOrder } from '../domain/index.js'
 import { version } from '../version.js'
 import { type ColumnSummary, DEFAULT_SKETCH_ABOVE_ROWS, summarizeColumns } from './columns.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'
-import { type DriftSample, type DriftTestOptions, runDriftTests } from './run-tests.js'
+import { type DriftSample, type DriftTestOptions, runDriftTests, startMmd } from './run-tests.js'
 import type { DatasetSchema } from './schema.js'
 import { inferSchema } from './schema-infer.js'
 import { createVocabulary, tokenizeTexts } from './tokens.js'
@@ -156,6 +156,9 @@ function driftSamples(reference: Dataset, batch: Dataset, summaries: ColumnSumma
  * Benjamini–Hochberg correction over all tests. Mismatched columns become findings, not errors.
  */
 export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOptions = {}): CheckReport {
+  const withText = options.text !== false && reference.texts !== undefined && batch.texts !== undefined
+  // Started first, so that on a runner it overlaps the schema, the summaries and every per-column test.
+  const mmd = withText ? undefined : startMmd(reference, batch, options)
   const summaries = reference.features
     ? summarizeColumns(reference.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed })
     : []
@@ -166,12 +169,12 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
     referenceIds: checkIds ? new Set(reference.ids) : undefined,
     maxRecords: options.maxRecords,
   })
-  const withText = options.text !== false && reference.texts !== undefined && batch.texts !== undefined
   const samples = driftSamples(reference, batch, summaries, withText)
-  const tests = runDriftTests(samples.reference, samples.batch, {
+  const testOptions = {
     ...options,
     categoricalFeatures: options.categoricalFeatures ?? categoricalFeatures(schema),
-  })
+  }
+  const tests = runDriftTests(samples.reference, samples.batch, testOptions, mmd)
   const findings = [
     ...checkColumns(schema, batch, reference.diagnostics),
     ...validation.findings,

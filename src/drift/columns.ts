@@ -122,6 +122,45 @@ function gatherColumns(
   return block
 }
 
+/**
+ * Summaries of every column for each of several disjoint row subsets (the sources of a side), from the summaries of
+ * every row with their row orders: one walk per column hands each sorted value to its subset, instead of one walk
+ * per column and subset. The same summaries as `summarizeColumns` with `rows` and `whole`; undefined when `whole`
+ * has no row orders (sketched columns).
+ */
+export function summarizeDisjointSubsets(
+  matrix: FeatureMatrix,
+  subsets: readonly Int32Array[],
+  whole: readonly ColumnSummary[],
+): ColumnSummary[][] | undefined {
+  if (!whole.every((summary) => summary.rows)) return undefined
+  // Rows of no subset go to a last slot that is filled but never read; so every value is written and the walk
+  // does not branch on membership.
+  const none = subsets.length
+  const subsetOf = new Int32Array(matrix.rows).fill(none)
+  const starts = new Int32Array(none + 2)
+  subsets.forEach((rows, subset) => {
+    for (let index = 0; index < rows.length; index++) subsetOf[rows[index]] = subset
+    starts[subset + 1] = starts[subset] + rows.length
+  })
+  starts[none + 1] = matrix.rows
+  const next = new Int32Array(none + 1)
+  const bySubset: ColumnSummary[][] = subsets.map(() => [])
+  for (const summary of whole) {
+    const values = summary.distribution.values
+    const rows = summary.rows!
+    const picked = new Float64Array(matrix.rows)
+    next.set(starts.subarray(0, none + 1))
+    for (let index = 0; index < values.length; index++) picked[next[subsetOf[rows[index]]]++] = values[index]
+    for (let subset = 0; subset < none; subset++) {
+      const kept = next[subset] - starts[subset]
+      const sorted = picked.subarray(starts[subset], next[subset])
+      bySubset[subset].push(exactSummary({ values: sorted, totalWeight: kept, count: kept, rankError: 0 }))
+    }
+  }
+  return bySubset
+}
+
 /** Summaries of every column of a matrix (or of its `rows`). */
 export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions = {}): ColumnSummary[] {
   const rowCount = options.rows ? options.rows.length : matrix.rows

@@ -38,6 +38,23 @@ export interface MmdOptions {
   adaptive?: boolean
 }
 
+/** An MMD test as plain data, so another thread can run it and get the same result: the random numbers start at `seed`. */
+export interface MmdJob {
+  seed: number
+  permutations: number
+  maxRowsPerSide: number
+  maxDimensions: number
+}
+
+/**
+ * Runs MMD tests somewhere else, such as a worker thread, while the caller runs the per-column tests: `start`
+ * returns at once, and the function it returns waits for the result, which equals `mmdTest` with a fresh
+ * generator at `job.seed`.
+ */
+export interface MmdRunner {
+  start(reference: FeatureMatrix, batch: FeatureMatrix, job: MmdJob): () => MmdResult
+}
+
 export interface MmdResult extends PermutationPValue {
   /** Unbiased estimate of MMD² at the median-heuristic bandwidth; about 0 without shift, larger = more different. */
   statistic: number

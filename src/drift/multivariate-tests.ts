@@ -1,7 +1,6 @@
-import type { FeatureMatrix } from '../data/matrix.js'
 import type { Rng } from '../util/rng.js'
 import { gradeBy, type PendingTest, type TestScope } from './drift-tests.js'
-import { mmdTest } from './mmd.js'
+import type { MmdResult } from './mmd.js'
 import { tokenBurstTest, tokenDistributionTest } from './text-drift.js'
 import { documentFrequencies, type TokenizedCorpus } from './tokens.js'
 
@@ -107,21 +106,8 @@ export function tokenBurstPending(
   }
 }
 
-export interface MmdTestOptions {
-  rng: Rng
-  permutations: number
-  maxRowsPerSide: number
-  maxDimensions: number
-}
-
-/** Multivariate drift over all shared numeric features: MMD with a permutation p-value. */
-export function mmdPending(
-  reference: FeatureMatrix,
-  batch: FeatureMatrix,
-  columns: number,
-  options: MmdTestOptions,
-): PendingTest {
-  const result = mmdTest(reference, batch, options)
+/** Multivariate drift over all shared numeric features: an MMD result as a pending test. */
+export function mmdPending(result: MmdResult, columns: number): PendingTest {
   const roots = result.statistics.map((value) => Math.sqrt(Math.max(0, value)))
   const largest = Math.max(0, ...roots)
   const widest = roots[0] ?? 0

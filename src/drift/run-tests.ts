@@ -2,7 +2,12 @@ import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { benjaminiHochberg } from '../stats/multiple-testing.js'
 import { createRng, type Rng } from '../util/rng.js'
-import { type ColumnSummary, type SummaryOptions, summarizeColumns } from './columns.js'
+import {
+  type ColumnSummary,
+  type SummaryOptions,
+  summarizeColumns,
+  summarizeDisjointSubsets,
+} from './columns.js'
 import {
   categoricalFeatureTest,
   categoryTest,
@@ -12,7 +17,7 @@ import {
   type PendingTest,
   type TestScope,
 } from './drift-tests.js'
-import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'
+import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdJob, type MmdResult, type MmdRunner, mmdTest } from './mmd.js'
 import { mmdPending, tokenBurstPending, tokenDistributionPending } from './multivariate-tests.js'
 import { documentFrequencies, selectDocuments, type TokenizedCorpus } from './tokens.js'
 import type { DriftTestResult } from './types.js'
@@ -51,6 +56,11 @@ export interface DriftTestOptions {
   exactKsMaxProduct?: number
   /** Features compared as categories, with their allowed values (from the schema). */
   categoricalFeatures?: ReadonlyMap<string, readonly number[]>
+  /**
+   * Where the MMD test runs (e.g. a worker thread, beside the per-column tests) when no other test draws random
+   * numbers, i.e. without text tests; the result is the same. Default: on this thread, after the feature tests.
+   */
+  mmdRunner?: MmdRunner
   onProgress?: (fractionDone: number) => void
 }
 
@@ -60,9 +70,14 @@ interface Context {
   summary: SummaryOptions
   /** Common features as [name, reference column, batch column]. */
   common: [string, number, number][]
-  pending: PendingTest[]
+  /** A function stands for a test whose result comes last (the MMD on a runner). */
+  pending: (PendingTest | (() => PendingTest))[]
   /** Summaries of every row of a side that came without them. */
   summaries: Map<DriftSample, readonly ColumnSummary[]>
+  /** Summaries of row subsets (sources), computed together for all subsets of a side. */
+  subsetSummaries: Map<Int32Array, readonly ColumnSummary[]>
+  /** Waits for the MMD result of `options.mmdRunner`, when it was started. */
+  mmd?: () => MmdResult
 }
 
 /** Summaries of every column of one side, or of its `rows`; those of every row are computed once. */
@@ -72,7 +87,21 @@ function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): 
     whole = summarizeColumns(sample.features!, context.summary)
     context.summaries.set(sample, whole)
   }
-  return rows ? summarizeColumns(sample.features!, { ...context.summary, rows, whole }) : whole
+  if (!rows) return whole
+  return (
+    context.subsetSummaries.get(rows) ??
+    summarizeColumns(sample.features!, { ...context.summary, rows, whole })
+  )
+}
+
+/** Summaries of disjoint row subsets of one side, computed in one walk per column and kept for `summariesOf`. */
+function summarizeSubsets(sample: DriftSample, context: Context, subsets: Int32Array[]): void {
+  if (context.common.length === 0 || subsets.length === 0) return
+  const whole = summariesOf(sample, context)
+  const summaries = summarizeDisjointSubsets(sample.features!, subsets, whole)
+  summaries?.forEach((summary, index) => {
+    context.subsetSummaries.set(subsets[index], summary)
+  })
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -198,19 +227,30 @@ function addPerSource(reference: DriftSample, batch: DriftSample, context: Conte
   const batchSources = rowsBySource(batch.sources!)
   if (batchSources.size < 2) return
   const referenceSources = reference.sources ? rowsBySource(reference.sources) : new Map<string, Int32Array>()
-  for (const [source, batchRows] of batchSources) {
-    if (batchRows.length < minRows) continue
-    const sameSource = referenceSources.get(source)
-    const useSame = sameSource !== undefined && sameSource.length >= minRows
+  const tested = [...batchSources].filter(([, batchRows]) => batchRows.length >= minRows)
+  const sameSource = (source: string) => {
+    const rows = referenceSources.get(source)
+    return rows !== undefined && rows.length >= minRows ? rows : undefined
+  }
+  summarizeSubsets(
+    batch,
+    context,
+    tested.map(([, batchRows]) => batchRows),
+  )
+  summarizeSubsets(
+    reference,
+    context,
+    tested.flatMap(([source]) => sameSource(source) ?? []),
+  )
+  for (const [source, batchRows] of tested) {
+    const referenceRows = sameSource(source)
+    const useSame = referenceRows !== undefined
     const scope: TestScope = {
       suffix: `@${source}`,
       source,
       comparedWith: useSame ? 'same-source' : 'reference',
     }
-    addComparison(reference, batch, scope, context, {
-      reference: useSame ? sameSource : undefined,
-      batch: batchRows,
-    })
+    addComparison(reference, batch, scope, context, { reference: referenceRows, batch: batchRows })
   }
 }
 
@@ -222,6 +262,50 @@ function alignColumns(matrix: FeatureMatrix, columns: number[]): FeatureMatrix {
     for (let index = 0; index < columns.length; index++)
       data[row * columns.length + index] = matrix.data[row * matrix.cols + columns[index]]
   return { data, rows: matrix.rows, cols: columns.length }
+}
+
+/** The MMD's two matrices: the features both sides share, in the same column order. */
+function mmdMatrices(
+  reference: Pick<DriftSample, 'features'>,
+  batch: Pick<DriftSample, 'features'>,
+  common: [string, number, number][],
+): [FeatureMatrix, FeatureMatrix] {
+  return [
+    alignColumns(
+      reference.features!,
+      common.map(([, col]) => col),
+    ),
+    alignColumns(
+      batch.features!,
+      common.map(([, , col]) => col),
+    ),
+  ]
+}
+
+function mmdJob(options: DriftTestOptions): MmdJob {
+  return {
+    seed: options.seed ?? 0,
+    permutations: options.permutations ?? 200,
+    maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
+    maxDimensions: options.mmdMaxDimensions ?? 32,
+  }
+}
+
+/**
+ * Starts the MMD test of a check on `options.mmdRunner` so that it runs while the per-column tests do. Only when
+ * nothing else draws random numbers (no text tests on both sides): the MMD then starts from a fresh generator at
+ * the seed, as it would here, and its result is the same. Undefined when there is no runner or no MMD to run.
+ */
+export function startMmd(
+  reference: Pick<DriftSample, 'features' | 'featureNames' | 'corpus'>,
+  batch: Pick<DriftSample, 'features' | 'featureNames' | 'corpus'>,
+  options: DriftTestOptions,
+): (() => MmdResult) | undefined {
+  if (!options.mmdRunner || options.mmd === false || (reference.corpus && batch.corpus)) return undefined
+  const common = commonFeatures(reference, batch)
+  if (common.length < 2) return undefined
+  const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
+  return options.mmdRunner.start(referenceMatrix, batchMatrix, mmdJob(options))
 }
 
 /** Source mix and MMD: tests of the whole batch that have no per-source counterpart. */
@@ -242,26 +326,22 @@ function addWholeBatchTests(reference: DriftSample, batch: DriftSample, context:
     )
   }
   if (options.mmd === false || common.length < 2) return
-  const referenceMatrix = alignColumns(
-    reference.features!,
-    common.map(([, col]) => col),
-  )
-  const batchMatrix = alignColumns(
-    batch.features!,
-    common.map(([, , col]) => col),
-  )
-  pending.push(
-    mmdPending(referenceMatrix, batchMatrix, common.length, {
-      rng: context.rng,
-      permutations: options.permutations ?? 200,
-      maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
-      maxDimensions: options.mmdMaxDimensions ?? 32,
-    }),
-  )
+  if (context.mmd) {
+    const wait = context.mmd
+    // Waited for last, once the other tests are done; the test keeps its place in the list.
+    pending.push(() => mmdPending(wait(), common.length))
+    return
+  }
+  const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
+  const result = mmdTest(referenceMatrix, batchMatrix, { rng: context.rng, ...mmdJob(options) })
+  pending.push(mmdPending(result, common.length))
 }
 
 /** Features present on both sides as [name, reference column, batch column]. */
-function commonFeatures(reference: DriftSample, batch: DriftSample): [string, number, number][] {
+function commonFeatures(
+  reference: Pick<DriftSample, 'features' | 'featureNames'>,
+  batch: Pick<DriftSample, 'features' | 'featureNames'>,
+): [string, number, number][] {
   if (!reference.features || !batch.features) return []
   const position = new Map(batch.featureNames.map((name, col) => [name, col]))
   const common: [string, number, number][] = []
@@ -274,12 +354,14 @@ function commonFeatures(reference: DriftSample, batch: DriftSample): [string, nu
 
 /**
  * Runs every drift test of a batch against a reference — per feature, labels, text, source mix, MMD, and the
- * same per source — then corrects all p-values together with Benjamini–Hochberg at `alpha`.
+ * same per source — then corrects all p-values together with Benjamini–Hochberg at `alpha`. `startedMmd` is an MMD
+ * test `startMmd` started earlier, so that it ran beside work done before this call.
  */
 export function runDriftTests(
   reference: DriftSample,
   batch: DriftSample,
   options: DriftTestOptions = {},
+  startedMmd: (() => MmdResult) | undefined = startMmd(reference, batch, options),
 ): DriftTestResult[] {
   const seed = options.seed ?? 0
   const context: Context = {
@@ -289,14 +371,17 @@ export function runDriftTests(
     common: commonFeatures(reference, batch),
     pending: [],
     summaries: new Map(),
+    subsetSummaries: new Map(),
+    mmd: startedMmd,
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
   options.onProgress?.(0.4)
   addWholeBatchTests(reference, batch, context)
   options.onProgress?.(0.7)
   if (options.perSource !== false && batch.sources) addPerSource(reference, batch, context)
+  const pending = context.pending.map((test) => (typeof test === 'function' ? test() : test))
   options.onProgress?.(1)
-  return correct(context.pending, options.alpha ?? 0.01)
+  return correct(pending, options.alpha ?? 0.01)
 }
 
 function correct(pending: PendingTest[], alpha: number): DriftTestResult[] {
