@@ -19,6 +19,9 @@ export interface MmdWorkerData {
 /** What `mmd-worker` posts back. */
 export type MmdWorkerReply = { result: MmdResult } | { failed: true }
 
+/** How long a starting worker may take before the calling thread runs the test itself. */
+const startAllowanceMs = 30_000
+
 function runHere(reference: FeatureMatrix, batch: FeatureMatrix, job: MmdJob): MmdResult {
   return mmdTest(reference, batch, { ...job, rng: createRng(job.seed) })
 }
@@ -36,7 +39,8 @@ export function createWorkerMmdRunner(options: { workerUrl?: URL; threads?: numb
     start(reference, batch, job) {
       if (!usable) return () => runHere(reference, batch, job)
       const copies: SharedCopies = new Map()
-      const done = new Int32Array(new SharedArrayBuffer(4))
+      // Slot 0 goes up when the answer is posted, slot 1 as soon as the worker runs.
+      const done = new Int32Array(new SharedArrayBuffer(8))
       const { port1, port2 } = new MessageChannel()
       const workerData: MmdWorkerData = {
         reference: sharedMatrix(reference, copies),
@@ -54,6 +58,14 @@ export function createWorkerMmdRunner(options: { workerUrl?: URL; threads?: numb
       }
       worker.unref()
       return () => {
+        // A worker that never starts (no memory for a new thread, say) would block the check forever; after the
+        // start-up allowance the test runs here instead.
+        Atomics.wait(done, 1, 0, startAllowanceMs)
+        if (Atomics.load(done, 1) === 0 && Atomics.load(done, 0) === 0) {
+          void worker.terminate()
+          port1.close()
+          return runHere(reference, batch, job)
+        }
         Atomics.wait(done, 0, 0)
         const reply = receiveMessageOnPort(port1)?.message as MmdWorkerReply | undefined
         port1.close()

@@ -5,6 +5,8 @@ import type { MmdWorkerData, MmdWorkerReply } from './mmd-runner.js'
 // up after every outcome, a module that fails to load included (hence the imports inside the try), and the caller
 // then runs a failed test itself, where a typed error surfaces unchanged.
 const { reference, batch, job, done, port } = workerData as MmdWorkerData
+Atomics.store(done, 1, 1)
+Atomics.notify(done, 1)
 let reply: MmdWorkerReply
 try {
   const { mmdTest } = await import('../drift/mmd.js')
