@@ -15,7 +15,7 @@ import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()
 const backend = createPortableBackend()
-const detectors = ['knn-label-consistency', 'label-issues', 'near-duplicates']
+const detectors = ['knn-label-consistency', 'label-issues', 'near-duplicates'] as const
 
 /** The typed error a promise rejects with; any other outcome fails the test. */
 async function rejection(promise: Promise<unknown>): Promise<PoisonguardError> {

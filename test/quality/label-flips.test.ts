@@ -29,9 +29,9 @@ beforeAll(async () => {
  * The label detectors on their own, read through the CSV and JSONL loaders; the fused scan with every detector is
  * held to the zoo's bars (test/quality/zoo.test.ts) on the same digits and mails, clean and with these flips.
  */
-const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip']
+const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip'] as const
 
-async function scanFlipped(dataset: Dataset, seed: number, detectors: string[], fdr: number) {
+async function scanFlipped(dataset: Dataset, seed: number, detectors: typeof labelDetectors, fdr: number) {
   const planted = flipLabels(dataset, 0.1, seed)
   const report = await scanDataset(planted.dataset, { backend, seed, detectors, fdr })
   const suspicion = report.records.map((record) => record.suspicion)
