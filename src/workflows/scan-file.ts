@@ -146,6 +146,7 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,
+    signal: rest.signal,
   })
   const { dataset, provenance } = attestDataset(loaded, verification)
   if (!verification.ok) return { status: 'verification-failed', verification }
