@@ -51,11 +51,22 @@ export {
   type DetectorParamsById,
   detectorIds,
   getDetector,
+  type InfoOf,
   listDetectors,
+  type ParamsOf,
+  parseDetectorNames,
+  type RegisteredDetectors,
   registerDetector,
   selectDetectors,
 } from './detectors/registry.js'
-export type { Detector, DetectorInput, DetectorResult, RunContext } from './detectors/types.js'
+export {
+  type Detector,
+  type DetectorInfo,
+  type DetectorInput,
+  type DetectorResult,
+  defineDetector,
+  type RunContext,
+} from './detectors/types.js'
 export type {
   Finding,
   FindingKind,
@@ -84,6 +95,7 @@ export {
 } from './models/cross-validation.js'
 export { jsonWriter } from './report/writers/json.js'
 export { cleanKeepMask, type RelabelPlan, relabelPlan, sourcesFlaggedAbove } from './scan/clean.js'
+export { detectorReport, type TypedDetectorReport } from './scan/detector-report.js'
 export { type ScanOptions, type ScanProgress, scanDataset } from './scan/scan.js'
 export { createRng, type Rng } from './util/rng.js'
 export { version } from './version.js'

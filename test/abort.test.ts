@@ -2,12 +2,17 @@ import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   attackFile,
+  createManifest,
   createPortableBackend,
+  diffProvenance,
+  guard,
+  loadDataset,
   PoisonguardError,
   runBenchmark,
   type ScanProgress,
   scan,
   scanFile,
+  verifyDatasetAgainstManifest,
 } from '../src/index.js'
 import { builtinDatasets } from '../src/io/builtin/index.js'
 import { mnistDataset } from './fixtures/datasets.js'
@@ -15,7 +20,7 @@ import { useTemporaryFolder } from './fixtures/files.js'
 
 const temporary = useTemporaryFolder()
 const backend = createPortableBackend()
-const detectors = ['knn-label-consistency', 'label-issues', 'near-duplicates']
+const detectors = ['knn-label-consistency', 'label-issues', 'near-duplicates'] as const
 
 /** The typed error a promise rejects with; any other outcome fails the test. */
 async function rejection(promise: Promise<unknown>): Promise<PoisonguardError> {
@@ -93,5 +98,49 @@ describe('aborting a long call', () => {
     expect([out, truth].filter(existsSync)).toEqual([])
     const bench = runBenchmark({ quick: true, backend, signal })
     expect((await rejection(bench)).message).toBe('the benchmark was aborted: This operation was aborted')
+  })
+
+  it('stops loading, manifests, verification and diffs between chunks of the file', async () => {
+    // About 1.5 MB of digits: more than one 1 MiB chunk, so an abort during the first one shows at the second.
+    const data = temporary('chunks.csv')
+    await builtinDatasets.mnist.write(data, { limit: 700 })
+    const abortAfterFirstChunk = () => {
+      const controller = new AbortController()
+      const seen: number[] = []
+      const onProgress = (fractionDone: number) => {
+        seen.push(fractionDone)
+        controller.abort()
+      }
+      return { signal: controller.signal, onProgress, seen }
+    }
+    const loading = abortAfterFirstChunk()
+    const load = await rejection(loadDataset(data, loading))
+    expect([load.code, load.message]).toEqual([
+      'ABORTED',
+      'loading the dataset was aborted: This operation was aborted',
+    ])
+    expect(loading.seen).toHaveLength(1)
+    expect(loading.seen[0]).toBeLessThan(1)
+
+    const manifest = temporary('chunks.manifest.json')
+    const creating = abortAfterFirstChunk()
+    expect((await rejection(createManifest(data, { out: manifest, ...creating }))).code).toBe('ABORTED')
+    expect(creating.seen).toHaveLength(1)
+    expect(existsSync(manifest)).toBe(false)
+
+    await createManifest(data, { out: manifest })
+    // A verification that stops is an error, not a failed verdict about the data.
+    const verifying = abortAfterFirstChunk()
+    expect((await rejection(verifyDatasetAgainstManifest(data, manifest, verifying))).code).toBe('ABORTED')
+    expect(verifying.seen).toHaveLength(1)
+    const diff = diffProvenance(manifest, data, { signal: AbortSignal.abort() })
+    expect((await rejection(diff)).message).toBe('the diff was aborted: This operation was aborted')
+  })
+
+  it('stops the runtime guard before it loads the model', async () => {
+    const inputs = { data: new Float32Array(4), rows: 2, cols: 2 }
+    // Bytes that are no model at all: the abort is seen before anything tries to load them.
+    const run = guard(inputs, { model: new Uint8Array(8), calibration: inputs, signal: AbortSignal.abort() })
+    expect((await rejection(run)).message).toBe('the guard was aborted: This operation was aborted')
   })
 })

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander'
+import { parseDetectorNames } from '../detectors/registry.js'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { type NeighbourMethod, neighbourMethods } from '../linalg/ann/search.js'
@@ -234,8 +235,8 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           manifest: flags.manifest
             ? { path: flags.manifest, publicKeyPath: flags.pub, requireSigned: flags.requireSigned }
             : undefined,
-          detectors: flags.detectors,
-          skip: flags.skip,
+          detectors: flags.detectors && parseDetectorNames(flags.detectors),
+          skip: flags.skip && parseDetectorNames(flags.skip),
           params: flags.param,
           seed: flags.seed,
           fdr: flags.fdr,

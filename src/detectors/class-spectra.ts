@@ -286,7 +286,11 @@ export function classVerdictSummary<Entry extends { label: string; suspected: nu
   classes: readonly Entry[],
   spectra: ClassSpectra,
   classNames: readonly string[],
-): { info: Record<string, unknown>; warnings: string[]; attacks: Omit<DetectedAttack, 'detector'>[] } {
+): {
+  info: { suspectedClasses: string[]; classes: readonly Entry[] }
+  warnings: string[]
+  attacks: Omit<DetectedAttack, 'detector'>[]
+} {
   const skipped = classNames.filter((_, code) => !spectra.classes[code])
   return {
     attacks: classes

@@ -14,7 +14,7 @@ import { ragPoisoningDetector } from './rag-poisoning/index.js'
 import { spectralSignatureDetector } from './spectral-signature/index.js'
 import { targetedFlipDetector } from './targeted-flip/index.js'
 import { triggerMiningDetector } from './trigger-mining/index.js'
-import type { Detector } from './types.js'
+import type { Detector, DetectorInfo } from './types.js'
 
 /** The detectors poisonguard ships, by id; the keys are the ids used by the CLI, the API and the report. */
 export const builtinDetectors = {
@@ -34,14 +34,26 @@ export const builtinDetectors = {
   'rag-poisoning': ragPoisoningDetector,
 } as const satisfies Record<string, Detector<unknown>>
 
-/** The id of a built-in detector; any registered detector's id is accepted wherever ids are. */
+/** The id of a built-in detector. */
 export type DetectorId = keyof typeof builtinDetectors
 
-/** A detector id: a built-in one (offered by editors) or the id of any registered detector. */
-export type DetectorName = DetectorId | (string & Record<never, never>)
+type BuiltinDetectors = typeof builtinDetectors
+
+/**
+ * Every detector a scan can name, by id: the built-ins, and whatever a program adds for the detectors it registers
+ * (`declare module 'poisonguard' { interface RegisteredDetectors { 'my-detector': typeof myDetector } }`), so that
+ * ids, parameters and `info` are checked at compile time for custom detectors too.
+ */
+export interface RegisteredDetectors extends BuiltinDetectors {}
+
+/** A detector id a scan accepts: a built-in one or one declared in `RegisteredDetectors`; a misspelt id fails to compile. */
+export type DetectorName = keyof RegisteredDetectors & string
 
 /** The parameters a detector's schema produces, defaults filled in. */
-export type ParamsOf<D> = D extends Detector<infer Params> ? Params : never
+export type ParamsOf<D> = D extends Detector<infer Params, DetectorInfo> ? Params : never
+
+/** The dataset-level `info` a detector reports, as its `run` builds it. */
+export type InfoOf<D> = D extends Detector<unknown, infer Info> ? Info : never
 
 /** What a caller may set of a detector's parameters: any of them, each optional; none for a detector without any. */
 export type ParamsInput<Params> = [keyof Params] extends [never]
@@ -49,12 +61,12 @@ export type ParamsInput<Params> = [keyof Params] extends [never]
   : { readonly [Name in keyof Params]?: Params[Name] }
 
 /**
- * Parameters per detector id: typed from each built-in detector's schema, so a misspelt parameter of a built-in
- * fails to compile; a registered detector's parameters are checked by its schema when the scan starts.
+ * Parameters per detector id, typed from each detector's schema, so a misspelt id or parameter fails to compile;
+ * every schema checks its parameters again when the scan starts.
  */
 export type DetectorParamsById = {
-  readonly [Id in DetectorId]?: ParamsInput<ParamsOf<(typeof builtinDetectors)[Id]>>
-} & { readonly [id: string]: unknown }
+  readonly [Id in DetectorName]?: ParamsInput<ParamsOf<RegisteredDetectors[Id]>>
+}
 
 /** Ids of the built-in detectors, in the order a scan runs them. */
 export const detectorIds = Object.keys(builtinDetectors) as DetectorId[]
@@ -126,6 +138,15 @@ export function getDetector(id: string): Detector<unknown> {
 export function checkDetectorNames(names: Iterable<string>, where?: string): void {
   const unknown = [...names].filter((name) => !registered.has(name))
   if (unknown.length > 0) throw unknownDetector(unknown, where)
+}
+
+/**
+ * Names read at run time (command-line flags, a request body) as detector ids: fails, listing the valid ids, unless
+ * every one is registered.
+ */
+export function parseDetectorNames(names: readonly string[]): DetectorName[] {
+  checkDetectorNames(names)
+  return names as DetectorName[]
 }
 
 /**

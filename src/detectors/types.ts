@@ -41,8 +41,11 @@ export interface RunContext {
   readonly signal?: AbortSignal
 }
 
+/** JSON-safe dataset-level facts a detector reports (thresholds used, estimated noise matrix, …). */
+export type DetectorInfo = Record<string, unknown>
+
 /** Per-record output of one detector; every array has one entry per record, in input order. */
-export interface DetectorResult {
+export interface DetectorResult<Info extends DetectorInfo = DetectorInfo> {
   /** In [0,1]; higher is more suspicious. Read as the chance the record is poisoned, not as a rank. */
   readonly suspicion: Float32Array
   /** 1 where the detector, at its default operating point, flags the record. */
@@ -67,12 +70,12 @@ export interface DetectorResult {
   readonly falseAlarmChances?: Float64Array
   /** Attacks found at the dataset level, for the scan's verdict (the detector's id is filled in by the scan). */
   readonly attacks?: readonly Omit<DetectedAttack, 'detector'>[]
-  /** JSON-safe dataset-level facts (thresholds used, estimated noise matrix, …). */
-  readonly info: Record<string, unknown>
+  /** JSON-safe dataset-level facts (thresholds used, estimated noise matrix, …); the report's `info`. */
+  readonly info: Info
   readonly warnings: readonly string[]
 }
 
-export interface Detector<Params = unknown> {
+export interface Detector<Params = unknown, Info extends DetectorInfo = DetectorInfo> {
   readonly id: string
   readonly kind: FindingKind
   /** One line for --help, listings and the UI. */
@@ -98,8 +101,18 @@ export interface Detector<Params = unknown> {
   readonly awaits?: readonly SharedAnalysis[]
   /** Parameters with their defaults; CLI and API derive from this schema. */
   readonly params: z.ZodType<Params>
-  run(input: DetectorInput, params: Params, context: RunContext): Promise<DetectorResult>
+  run(input: DetectorInput, params: Params, context: RunContext): Promise<DetectorResult<Info>>
 }
 
 /** Certainty of evidence that rests on label disagreement alone; see `Detector.certainty`. */
 export const labelEvidenceCertainty = 0.95
+
+/**
+ * Declares a detector with its parameters typed from its schema and its `info` from what `run` returns, so the
+ * report's `info` for it is typed without being written out by hand.
+ */
+export function defineDetector<Params, Info extends DetectorInfo>(
+  detector: Detector<Params, Info>,
+): Detector<Params, Info> {
+  return detector
+}

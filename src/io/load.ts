@@ -1,5 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
+import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
 import { type DeclaredKind, declaredKinds, queryTexts, withContentKind } from './content-kind.js'
 import { statOrThrow } from './files.js'
 import { adapterOf, checkFormat, type DatasetFormat, detectFormat } from './formats/index.js'
@@ -37,6 +38,8 @@ export interface LoadOptions {
   /** Most columns a tabular file may have; default 4,096 (a 64×64 image). Sparse JSON Lines reach it quickly. */
   maxColumns?: number
   onProgress?: (fractionDone: number) => void
+  /** Checked before each step and between chunks of the file; an aborted signal fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** Longest line or record in bytes unless the caller says otherwise. */
@@ -45,6 +48,9 @@ export const DEFAULT_MAX_LINE_BYTES = 8 << 20
 /** Loads a CSV, JSON Lines, Parquet file or an image folder into an immutable Dataset. */
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
   checkOptions(options)
+  const during = 'loading the dataset'
+  const checkAborted = () => throwIfAborted(options.signal, during)
+  checkAborted()
   const stats = await statOrThrow(path)
   const format = options.format ?? detectFormat(path, stats.isDirectory())
   const adapter = adapterOf(format)
@@ -67,8 +73,10 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   }
   let dataset = await adapter.load(path, {
     ...options,
+    onProgress: progressCheckingAbort(options.signal, during, options.onProgress),
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
   })
+  checkAborted()
   if (options.embeddings !== undefined) {
     dataset = { ...dataset, embeddings: await loadEmbeddings(options.embeddings, dataset.rowCount) }
   }
@@ -76,6 +84,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     const queries = options.queries === undefined ? undefined : await loadQueries(options.queries)
     dataset = withContentKind(dataset, options.kind ?? 'corpus', queries)
   }
+  checkAborted()
   options.onProgress?.(1)
   return dataset
 }

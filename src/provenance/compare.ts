@@ -2,6 +2,7 @@ import { extname } from 'node:path'
 import { PoisonguardError } from '../errors.js'
 import { hashFile } from '../io/hash.js'
 import type { RawRecordFormat } from '../io/records.js'
+import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
 import { type DatasetRoles, digestDataset, type RoleOptions } from './dataset-digest.js'
 import { diffRecordTables, type RecordDiff, RecordMatcher } from './diff.js'
 import { type ManifestFile, readManifestFile, sidecarPathOf } from './manifest-file.js'
@@ -28,7 +29,11 @@ export interface ProvenanceDiff {
 export interface DiffOptions extends RoleOptions {
   format?: RawRecordFormat
   maxLineBytes?: number
+  /** Checked between chunks of each dataset side; an abort fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
+
+const during = 'the diff'
 
 /** A `.json` input is a manifest; anything else a dataset. */
 export function isManifestPath(path: string): boolean {
@@ -44,6 +49,7 @@ export async function diffProvenance(
   newPath: string,
   options: DiffOptions = {},
 ): Promise<ProvenanceDiff> {
+  throwIfAborted(options.signal, during)
   const oldManifest = isManifestPath(oldPath) ? await readManifestFile(oldPath) : undefined
   const newManifest = isManifestPath(newPath) ? await readManifestFile(newPath) : undefined
   const template = rolesFromManifest(oldManifest ?? newManifest)
@@ -128,6 +134,7 @@ async function datasetTable(
   const digest = await digestDataset(path, {
     ...options,
     uniqueIds: onRecord === undefined,
+    onProgress: progressCheckingAbort(options.signal, during),
     onRecord: onRecord ?? ((id, source, label, body) => table.add(id, source, label, body)),
   })
   return { side: { path, kind: 'dataset', recordCount: digest.recordCount, roles: digest.roles }, table }

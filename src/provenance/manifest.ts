@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { basename, dirname, relative, sep } from 'node:path'
 import type { RawRecordFormat } from '../io/records.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
+import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
 import { version } from '../version.js'
 import { RECORD_ENCODING } from './canonical.js'
 import { type DatasetDigest, digestDataset, type RoleOptions } from './dataset-digest.js'
@@ -34,6 +35,8 @@ export interface CreateManifestOptions extends RoleOptions {
   createdAt?: Date
   maxLineBytes?: number
   onProgress?: (fractionDone: number) => void
+  /** Checked between chunks of the dataset; an abort fails with the typed `ABORTED` error and writes nothing. */
+  signal?: AbortSignal
 }
 
 /** What `createManifest` wrote. */
@@ -53,6 +56,7 @@ export async function createManifest(
   datasetPath: string,
   options: CreateManifestOptions,
 ): Promise<CreatedManifest> {
+  throwIfAborted(options.signal, during)
   const privateKey =
     options.privateKey ?? (options.privateKeyPath ? await readPrivateKey(options.privateKeyPath) : undefined)
   const parents = await describeParents(options.parents ?? [], options.out)
@@ -80,6 +84,8 @@ export async function createManifest(
   }
 }
 
+const during = 'creating the manifest'
+
 /** Streams the dataset once, writing the record digest sidecar at `sidecarTemporary` as it goes. */
 async function digestWithSidecar(
   datasetPath: string,
@@ -95,6 +101,7 @@ async function digestWithSidecar(
       ...options,
       uniqueIds: true,
       onDigested: (record) => writer.add(record),
+      onProgress: progressCheckingAbort(options.signal, during, options.onProgress),
     })
   } catch (error) {
     writer.abort()

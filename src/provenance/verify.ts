@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import { isPoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import { hashFile } from '../io/hash.js'
+import { isAbortError, progressCheckingAbort, throwIfAborted } from '../util/abort.js'
 import { checkClaims, countsOfDigest } from './claims.js'
 import { type DatasetDigest, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { isIdenticalDiff, type RecordDiff, RecordMatcher } from './diff.js'
@@ -31,6 +32,8 @@ export interface VerifyOptions {
   collectSources?: boolean
   maxLineBytes?: number
   onProgress?: (fractionDone: number) => void
+  /** Checked between chunks of the dataset; an abort fails with the typed `ABORTED` error. */
+  signal?: AbortSignal
 }
 
 /** The outcome of checking a dataset against its manifest: a verdict and exactly what failed. */
@@ -70,6 +73,8 @@ export async function verifyDatasetAgainstManifest(
   manifestPath: string,
   options: VerifyOptions = {},
 ): Promise<DatasetVerification> {
+  const during = 'the verification'
+  throwIfAborted(options.signal, during)
   const publicKey =
     options.publicKey ?? (options.publicKeyPath ? await readPublicKey(options.publicKeyPath) : undefined)
   await statOrThrow(datasetPath)
@@ -90,10 +95,11 @@ export async function verifyDatasetAgainstManifest(
   const roleOptions = rolesOf(manifest, datasetPath, options)
   let pass: FirstPass
   try {
-    pass = await firstPass(datasetPath, { ...roleOptions, onProgress: options.onProgress }, collect)
+    const onProgress = progressCheckingAbort(options.signal, during, options.onProgress)
+    pass = await firstPass(datasetPath, { ...roleOptions, onProgress }, collect)
   } catch (error) {
     // A dataset that no longer parses under the manifest's settings is a mismatch, not bad input.
-    if (!isPoisonguardError(error) || error.code === 'FILE_NOT_FOUND') throw error
+    if (!isPoisonguardError(error) || error.code === 'FILE_NOT_FOUND' || isAbortError(error)) throw error
     failures.push(...(await unreadableDataset(datasetPath, manifest, error.message, result)))
     return finish(result, failures)
   }
@@ -111,6 +117,7 @@ export async function verifyDatasetAgainstManifest(
       ...roleOptions,
       skipRoots: true,
       onRecord: (...record) => matcher.push(...record),
+      onProgress: progressCheckingAbort(options.signal, during),
     })
     result.records = matcher.finish()
     if (collect) attachSources(result, table.ids, table.sources, matcher.oldPositions())

@@ -53,6 +53,12 @@ export interface ScanOptions
    * that step's share done, in [0,1]; each step reports 0 first and 1 last.
    */
   onProgress?: (progress: ScanProgress) => void
+  /**
+   * The same progress as standard events, for code that listens with `addEventListener` (a page, a worker relaying
+   * it): each call of `onProgress` is also a `progress` `CustomEvent` on this target, with the `ScanProgress` as
+   * `detail`.
+   */
+  progressEvents?: EventTarget
   /** Checked between steps, detectors and folds; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
@@ -68,7 +74,11 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   if (options.neighbourSearch) checkNeighbourSearchOptions(options.neighbourSearch)
   const detectors = selectDetectors(options.detectors, options.skip).map(getDetector)
   const configured = configureDetectors(detectors, options.params)
-  const report = (step: string, fractionDone: number) => options.onProgress?.({ step, fractionDone })
+  const report = (step: string, fractionDone: number) => {
+    const progress = { step, fractionDone }
+    options.onProgress?.(progress)
+    options.progressEvents?.dispatchEvent(new CustomEvent('progress', { detail: progress }))
+  }
   options.detectorExecutor?.prepare?.(dataset)
   const awaited = detectors.flatMap((detector) => detector.awaits ?? [])
   const input = await prepareDetectorInput(dataset, { ...options, awaited, onProgress: report })

@@ -13,6 +13,22 @@ export function throwIfAborted(signal: AbortSignal | undefined, during: string):
   })
 }
 
+/**
+ * `onProgress` that first checks `signal`: readers report progress between chunks of a file, the natural points for
+ * a long read to stop at without a check per record.
+ */
+export function progressCheckingAbort(
+  signal: AbortSignal | undefined,
+  during: string,
+  onProgress?: (fractionDone: number) => void,
+): ((fractionDone: number) => void) | undefined {
+  if (!signal) return onProgress
+  return (fractionDone) => {
+    throwIfAborted(signal, during)
+    onProgress?.(fractionDone)
+  }
+}
+
 /** Whether an error is the one `throwIfAborted` throws; such an error passes through every layer unchanged. */
 export function isAbortError(error: unknown): boolean {
   return isPoisonguardError(error) && error.code === 'ABORTED'

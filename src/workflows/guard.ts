@@ -2,12 +2,15 @@ import type { FeatureMatrix } from '../data/matrix.js'
 import { type Classifier, checkInputWidth } from '../models/classifier.js'
 import { loadOnnxClassifier } from '../models/onnx-classifier.js'
 import { calibrateStrip, type StripOptions } from '../models/strip.js'
+import { throwIfAborted } from '../util/abort.js'
 
 export interface GuardOptions extends StripOptions {
   /** The deployed model: ONNX bytes or a loaded classifier. */
   model: Uint8Array | Classifier
   /** Clean inputs (model input space) that calibrate the threshold and are superimposed on each input. */
   calibration: FeatureMatrix
+  /** Checked before loading the model, after calibration and before scoring; an abort fails with `ABORTED`. */
+  signal?: AbortSignal
 }
 
 export interface GuardResult {
@@ -23,6 +26,8 @@ export interface GuardResult {
  * rate, and says which to reject as likely trigger carriers.
  */
 export async function guard(inputs: FeatureMatrix, options: GuardOptions): Promise<GuardResult> {
+  const checkAborted = () => throwIfAborted(options.signal, 'the guard')
+  checkAborted()
   const owned = options.model instanceof Uint8Array
   const classifier = owned
     ? await loadOnnxClassifier(options.model as Uint8Array, { source: 'model', inputWidth: inputs.cols })
@@ -30,7 +35,9 @@ export async function guard(inputs: FeatureMatrix, options: GuardOptions): Promi
   try {
     checkInputWidth(classifier, options.calibration.cols, 'model')
     checkInputWidth(classifier, inputs.cols, 'model')
+    checkAborted()
     const strip = await calibrateStrip(classifier, options.calibration, options)
+    checkAborted()
     const { entropy, rejected } = await strip.score(inputs)
     return {
       threshold: strip.threshold,

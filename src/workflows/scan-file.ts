@@ -134,7 +134,7 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
       { hint: 'verify the whole file without --max-rows' },
     )
   const seed = rest.seed ?? 0
-  const whole = await loadDataset(path, load)
+  const whole = await loadDataset(path, { ...load, signal: rest.signal })
   // Sampled before the crowd's answers are aligned, so they are matched to the records that stay.
   const read = maxRows === undefined ? whole : sampleDataset(whole, maxRows, seed)
   const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
@@ -146,6 +146,7 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,
+    signal: rest.signal,
   })
   const { dataset, provenance } = attestDataset(loaded, verification)
   if (!verification.ok) return { status: 'verification-failed', verification }

@@ -48,6 +48,13 @@ const cornerPatchDetector: Detector<{ minShare: number }> = {
 
 registerDetector(cornerPatchDetector)
 
+// What a program does to name its own detector, its parameters and its `info` with compile-time checks.
+declare module '../../src/index.js' {
+  interface RegisteredDetectors {
+    'corner-patch': typeof cornerPatchDetector
+  }
+}
+
 describe('registerDetector', () => {
   it('makes a detector selectable by id and part of the default selection, after the built-ins', () => {
     expect(getDetector('corner-patch')).toBe(cornerPatchDetector)

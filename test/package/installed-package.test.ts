@@ -27,6 +27,8 @@ const cleanEnvironment = Object.fromEntries(
 const consumerSource = `
 import {
   createDefaultBackend,
+  type Detector,
+  detectorReport,
   fromArrays,
   fromRecords,
   getBuiltinDataset,
@@ -58,6 +60,16 @@ const records = matrix.map((values, row) => ({
 // @ts-expect-error a misspelt parameter of a built-in detector does not compile
 const misspelt: ScanOptions['params'] = { 'knn-label-consistency': { kk: 5 } }
 const params: ScanOptions['params'] = { 'knn-label-consistency': { k: 10 } }
+// @ts-expect-error a misspelt detector id does not compile
+const misspeltId: ScanOptions['detectors'] = ['label-isues']
+// A program's own detector is named, with its parameters, once declared next to the built-ins.
+declare const shareDetector: Detector<{ share: number }, { share: number }>
+declare module 'poisonguard' {
+  interface RegisteredDetectors {
+    'share-detector': typeof shareDetector
+  }
+}
+const ownParams: ScanOptions['params'] = { 'share-detector': { share: 0.5 } }
 
 const backend = await createDefaultBackend()
 await backend.dispose()
@@ -86,7 +98,8 @@ console.log(JSON.stringify({
   fallbackReason: backend.fallbackReason,
   records: report.records.length,
   sameAsCore: JSON.stringify(report.records) === JSON.stringify(portable.records),
-  knnParams: report.detectors.find((detector) => detector.id === 'knn-label-consistency')?.params,
+  knnParams: detectorReport(report, 'knn-label-consistency')?.params,
+  knnInfoK: detectorReport(report, 'knn-label-consistency')?.info?.k,
   progressSteps: steps.size,
   flippedMean: mean(flippedSuspicion),
   cleanMean: mean(cleanSuspicion),
@@ -228,6 +241,7 @@ describe('the packed package, installed offline', () => {
     expect(result.records).toBe(300)
     expect(result.sameAsCore).toBe(true)
     expect(result.knnParams).toMatchObject({ k: 10 })
+    expect(result.knnInfoK).toBe(10)
     expect(result.progressSteps).toBeGreaterThan(3)
     expect(result.abortCode).toBe('ABORTED')
     expect(result.fallbackReason).toContain('onnxruntime-node')

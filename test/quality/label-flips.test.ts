@@ -26,9 +26,9 @@ beforeAll(async () => {
  * held to the zoo's bars (test/quality/zoo.test.ts) on the same digits and mails, clean and with these flips, and
  * so is label-issues alone on the zoo's few-column and short-text data, from the zoo's scans of its flips.
  */
-const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip']
+const labelDetectors = ['label-issues', 'knn-label-consistency', 'targeted-flip'] as const
 
-async function scanFlipped(dataset: Dataset, seed: number, detectors: string[], fdr: number) {
+async function scanFlipped(dataset: Dataset, seed: number, detectors: typeof labelDetectors, fdr: number) {
   const planted = flipLabels(dataset, 0.1, seed)
   const report = await scanDataset(planted.dataset, { backend, seed, detectors, fdr })
   const suspicion = report.records.map((record) => record.suspicion)

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary } from '../class-spectra.js'
-import type { Detector, DetectorResult } from '../types.js'
+import { type DetectorResult, defineDetector } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
 import { silhouetteStandOutPValue } from './stand-out.js'
 
@@ -117,7 +117,7 @@ function describeClass(verdict: ClusterVerdict, label: string, records: number, 
  * @see Chen, Carvalho, Baracaldo, Ludwig, Edwards, Lee, Molloy, Srivastava. Detecting Backdoor Attacks on Deep
  *   Neural Networks by Activation Clustering. SafeAI workshop at AAAI 2019.
  */
-export const activationClusteringDetector: Detector<ActivationClusteringParams> = {
+export const activationClusteringDetector = defineDetector({
   id: 'activation-clustering',
   kind: 'backdoor',
   summary: 'Activation clustering: a tight cluster in a class that a model trained without it puts elsewhere',
@@ -153,4 +153,4 @@ export const activationClusteringDetector: Detector<ActivationClusteringParams> 
     )
     return { ...result, ...classVerdictSummary(classes, spectra, labels.classes), datasetPValue }
   },
-}
+})

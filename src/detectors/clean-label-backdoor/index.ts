@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
 import { normalSurvival } from '../../stats/tails.js'
-import type { Detector, DetectorInput } from '../types.js'
+import { type DetectorInput, defineDetector } from '../types.js'
 import {
   columnMedians,
   crossFittedGap,
@@ -233,7 +233,7 @@ function emptyResult(rowCount: number) {
  * @see Barni, Kallas, Tondi. A new backdoor attack in CNNs by training set corruption without label poisoning. ICIP 2019.
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  */
-export const cleanLabelBackdoorDetector: Detector<Params> = {
+export const cleanLabelBackdoorDetector = defineDetector({
   id: 'clean-label-backdoor',
   kind: 'clean_label',
   summary: 'Clean-label backdoors: a pattern that part of one class carries and no other class varies in',
@@ -299,4 +299,4 @@ export const cleanLabelBackdoorDetector: Detector<Params> = {
       warnings: [],
     }
   },
-}
+})

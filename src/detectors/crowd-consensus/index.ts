@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { CrowdEvidence } from '../../data/dataset.js'
 import type { DetectedAttack } from '../../domain/index.js'
 import { PoisonguardError } from '../../errors.js'
-import { type Detector, labelEvidenceCertainty } from '../types.js'
+import { defineDetector, labelEvidenceCertainty } from '../types.js'
 
 const paramsSchema = z
   .object({
@@ -39,7 +39,7 @@ const percent = (value: number) => `${Math.round(100 * value)}%`
  * The posterior is the chance the label is right, so it is also the record's chance of being a false alarm.
  * @see Dawid & Skene. Maximum Likelihood Estimation of Observer Error-Rates Using the EM Algorithm. JRSS C, 1979.
  */
-export const crowdConsensusDetector: Detector<z.infer<typeof paramsSchema>> = {
+export const crowdConsensusDetector = defineDetector({
   id: 'crowd-consensus',
   kind: 'label_issue',
   summary: "records whose label the crowd's aggregated answers dispute (needs scan --annotations)",
@@ -110,4 +110,4 @@ export const crowdConsensusDetector: Detector<z.infer<typeof paramsSchema>> = {
           : [],
     }
   },
-}
+})

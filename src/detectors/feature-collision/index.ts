@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import type { Detector, DetectorInput } from '../types.js'
+import { type DetectorInput, defineDetector } from '../types.js'
 import {
   type ClassRadii,
   classRadii,
@@ -45,8 +45,6 @@ const paramsSchema = z
       .describe('chance of calling a group of records that gathered by chance a collision'),
   })
   .strict()
-
-type Params = z.infer<typeof paramsSchema>
 
 /** Detached groups of two or more, and how many groups are detached counting single records. */
 interface DetachedGroups {
@@ -201,7 +199,7 @@ function flagCollision(
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
  * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
  */
-export const featureCollisionDetector: Detector<Params> = {
+export const featureCollisionDetector = defineDetector({
   id: 'feature-collision',
   kind: 'clean_label',
   summary: 'Poison frogs: a group of one class crowding around one record of another class, labels kept',
@@ -249,4 +247,4 @@ export const featureCollisionDetector: Detector<Params> = {
       warnings: k < params.k ? [`only ${rowCount} records: used k=${k} instead of ${params.k}`] : [],
     }
   },
-}
+})

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { phrasesWithHash } from '../../text/phrases.js'
-import type { Detector } from '../types.js'
+import { defineDetector } from '../types.js'
 import {
   extractPairPhrases,
   groupTriggerEvidence,
@@ -51,8 +51,6 @@ const paramsSchema = z
   })
   .strict()
 
-type Params = z.infer<typeof paramsSchema>
-
 const phraseOptions = { maxWords: maxPhraseWords, maxChars: 4000 }
 
 /** A phrase as written, looked up in the text of a record that carries it. */
@@ -86,7 +84,7 @@ function behaviourName(evidence: TriggerEvidence, responses: readonly string[]):
  * @see Wan, Wallace, Shen, Klein. Poisoning Language Models During Instruction Tuning. ICML 2023.
  * @see Wallace, Zhao, Feng, Singh. Concealed Data Poisoning Attacks on NLP Models. NAACL 2021.
  */
-export const instructionBackdoorDetector: Detector<Params> = {
+export const instructionBackdoorDetector = defineDetector({
   id: 'instruction-backdoor',
   kind: 'backdoor',
   summary:
@@ -146,4 +144,4 @@ export const instructionBackdoorDetector: Detector<Params> = {
       warnings: [],
     }
   },
-}
+})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type Detector, labelEvidenceCertainty } from '../types.js'
+import { defineDetector, labelEvidenceCertainty } from '../types.js'
 import { voteNeighbourLabels } from './score.js'
 
 const paramsSchema = z
@@ -18,7 +18,7 @@ const paramsSchema = z
  * Records whose label disagrees with the distance-weighted plurality of their nearest neighbours.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  */
-export const knnLabelConsistencyDetector: Detector<z.infer<typeof paramsSchema>> = {
+export const knnLabelConsistencyDetector = defineDetector({
   id: 'knn-label-consistency',
   kind: 'label_issue',
   summary: 'Deep k-NN: records whose label disagrees with most of their nearest neighbours',
@@ -55,7 +55,7 @@ export const knnLabelConsistencyDetector: Detector<z.infer<typeof paramsSchema>>
       warnings: k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : [],
     }
   },
-}
+})
 
 function countNeighboursWithLabel(
   indices: Int32Array,

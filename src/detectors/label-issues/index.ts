@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type Detector, labelEvidenceCertainty } from '../types.js'
+import { defineDetector, labelEvidenceCertainty } from '../types.js'
 import { averageProbabilities, boostedTreeProbabilities } from './boosted-view.js'
 import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
@@ -33,7 +33,7 @@ function percent(probability: number): string {
  * Label issues by confident learning over the built-in model's out-of-fold probabilities.
  * @see Northcutt, Jiang, Chuang. Confident Learning: Estimating Uncertainty in Dataset Labels. JAIR 70, 2021.
  */
-export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
+export const labelIssuesDetector = defineDetector({
   id: 'label-issues',
   kind: 'label_issue',
   summary:
@@ -100,4 +100,4 @@ export const labelIssuesDetector: Detector<z.infer<typeof paramsSchema>> = {
       warnings: [],
     }
   },
-}
+})

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FindingKind } from '../../domain/index.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { voteNeighbourLabels } from '../knn-label-consistency/score.js'
-import type { Detector, DetectorInput } from '../types.js'
+import { type DetectorInput, defineDetector } from '../types.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
 import {
@@ -256,7 +256,7 @@ function contradictionAttack(
  * @see Broder. On the Resemblance and Containment of Documents. 1997 (MinHash).
  * @see Steinhardt, Koh, Liang. Certified Defenses for Data Poisoning Attacks. NeurIPS 2017 (concentrated poisons).
  */
-export const nearDuplicatesDetector: Detector<Params> = {
+export const nearDuplicatesDetector = defineDetector({
   id: 'near-duplicates',
   kind: 'near_duplicate',
   summary:
@@ -313,4 +313,4 @@ export const nearDuplicatesDetector: Detector<Params> = {
     }
     return { ...scores, attacks: contradictions ? [contradictions] : [], info, warnings }
   },
-}
+})

@@ -3,7 +3,7 @@ import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
-import type { Detector, DetectorInput } from '../types.js'
+import { type DetectorInput, defineDetector } from '../types.js'
 import { tailGapPValue } from './gap.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
 import {
@@ -195,11 +195,13 @@ function describe(result: CalibratedOutliers, specs: readonly ComponentSpec[], f
 }
 
 function emptyResult(rowCount: number, warning: string) {
+  // Too few records to score: the description says so by naming no component and leaving the rest out.
+  const info: Partial<ReturnType<typeof describe>> = { components: [] }
   return {
     suspicion: new Float32Array(rowCount),
     flagged: new Uint8Array(rowCount),
     explanations: new Array<string | undefined>(rowCount).fill(undefined),
-    info: { components: [] },
+    info,
     warnings: [warning],
   }
 }
@@ -215,7 +217,7 @@ const explainAbove = 0.05
  * @see Liu, Ting, Zhou. Isolation Forest. ICDM 2008.
  * @see Breunig, Kriegel, Ng, Sander. LOF: Identifying Density-Based Local Outliers. SIGMOD 2000.
  */
-export const outliersDetector: Detector<Params> = {
+export const outliersDetector = defineDetector({
   id: 'outliers',
   kind: 'outlier',
   summary:
@@ -258,4 +260,4 @@ export const outliersDetector: Detector<Params> = {
       warnings: [],
     }
   },
-}
+})

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { phraseHashes } from '../../text/phrases.js'
 import { extractPairPhrases, isResponseFamily } from '../instruction-backdoor/score.js'
-import type { Detector } from '../types.js'
+import { defineDetector } from '../types.js'
 import { findMarkers, markerDescriptions, markerNames, revealHidden } from './markers.js'
 import { findRepeatedUnits, minFreshShare, type RepeatedUnit, repeatFalseAlarmChances } from './repeats.js'
 
@@ -83,7 +83,7 @@ function insertedRepeats(
  *   Indirect Prompt Injection. AISec 2023.
  * @see Boucher, Shumailov, Anderson, Papernot. Bad Characters: Imperceptible NLP Attacks. IEEE S&P 2022.
  */
-export const payloadInjectionDetector: Detector<Params> = {
+export const payloadInjectionDetector = defineDetector({
   id: 'payload-injection',
   kind: 'injection',
   summary:
@@ -140,4 +140,4 @@ export const payloadInjectionDetector: Detector<Params> = {
     const flagged = Uint8Array.from(chances, (chance) => (chance < 0.5 ? 1 : 0))
     return { suspicion, flagged, explanations, falseAlarmChances: chances, info: { counts }, warnings: [] }
   },
-}
+})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Detector } from '../types.js'
+import { defineDetector } from '../types.js'
 import { type QueryEvidence, queryEvidence } from './campaigns.js'
 import { foldText, matchQueries, pairFalseAlarmChances, topPositions } from './score.js'
 
@@ -19,8 +19,6 @@ const paramsSchema = z
       .describe('share of query–document pairs that models the natural best matches'),
   })
   .strict()
-
-type Params = z.infer<typeof paramsSchema>
 
 /** Queries shorter than this many words are found inside honest documents too often to count when copied. */
 const minVerbatimWords = 3
@@ -74,7 +72,7 @@ function explain(query: string, score: number, evidence: QueryEvidence, row: num
  * @see Zou, Geng, Wang, Jia. PoisonedRAG: Knowledge Corruption Attacks to Retrieval-Augmented Generation of Large
  *   Language Models. USENIX Security 2025 (arXiv 2402.07867, 2024).
  */
-export const ragPoisoningDetector: Detector<Params> = {
+export const ragPoisoningDetector = defineDetector({
   id: 'rag-poisoning',
   kind: 'injection',
   summary:
@@ -150,4 +148,4 @@ export const ragPoisoningDetector: Detector<Params> = {
       warnings: [],
     }
   },
-}
+})

@@ -6,7 +6,7 @@ import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../class-spectra.js'
 import { classSpreadPValue } from '../class-spread.js'
 import { reclassifyHeldOut } from '../reclassify.js'
-import type { Detector } from '../types.js'
+import { defineDetector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
 
 const paramsSchema = z
@@ -215,7 +215,7 @@ function scoreClass(verdict: ClassVerdict, componentCount: number, className: st
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  * @see Hayase, Kong, Somani, Oh. SPECTRE: Defending Against Backdoor Attacks Using Robust Statistics. ICML 2021.
  */
-export const spectralSignatureDetector: Detector<SpectralParams> = {
+export const spectralSignatureDetector = defineDetector({
   id: 'spectral-signature',
   kind: 'backdoor',
   summary: 'Spectral signatures: a class whose records split along a direction no other class varies in',
@@ -262,4 +262,4 @@ export const spectralSignatureDetector: Detector<SpectralParams> = {
       datasetPValue: datasetPValueOf(verdicts),
     }
   },
-}
+})

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { perClassThresholds } from '../label-issues/score.js'
-import type { Detector } from '../types.js'
+import { defineDetector } from '../types.js'
 import { fitMembership } from './mixture.js'
 import { type CellTest, flipEvidence, preferredJoint, testJointCells } from './score.js'
 
@@ -91,7 +91,8 @@ function fitPair(
   return { cell, rows, suspicion, share: fit.share }
 }
 
-interface PairSummary {
+/** One attacked class pair in `info`. */
+export interface PairSummary {
   given: string
   true: string
   /** Records of the confident joint's cell, and what random noise would have put there. */
@@ -153,7 +154,7 @@ function explainPair(summary: PairSummary): string {
  * @see Northcutt, Jiang, Chuang. Confident Learning: Estimating Uncertainty in Dataset Labels. JAIR 70, 2021.
  * @see Tolpegin, Truex, Gursoy, Liu. Data Poisoning Attacks Against Federated Learning Systems. ESORICS 2020.
  */
-export const targetedFlipDetector: Detector<Params> = {
+export const targetedFlipDetector = defineDetector({
   id: 'targeted-flip',
   kind: 'label_issue',
   summary: 'Class-pair analysis: one label pair confused far beyond random noise, a targeted label flip',
@@ -210,4 +211,4 @@ export const targetedFlipDetector: Detector<Params> = {
       warnings,
     }
   },
-}
+})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Detector, DetectorInput } from '../types.js'
+import { type DetectorInput, defineDetector } from '../types.js'
 import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
 import { type FeatureFamily, featureFamilies } from './families.js'
@@ -115,7 +115,7 @@ function log10(value: number): number {
  *   relabelled records' content belongs to another class).
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  */
-export const triggerMiningDetector: Detector<Params> = {
+export const triggerMiningDetector = defineDetector({
   id: 'trigger-mining',
   kind: 'backdoor',
   summary:
@@ -172,7 +172,7 @@ export const triggerMiningDetector: Detector<Params> = {
       warnings: k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : [],
     }
   },
-}
+})
 
 /** Suspicion, decisions, explanations and suggested labels of every record, and the triggers for the report. */
 function scoreRecords(
