@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { Queue } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanAbandonedRuns, openCoordinator, openScanStore } from '../../src/distributed/index.js'
+import { openCoordinator, openScanStore } from '../../src/distributed/index.js'
 import { openScanQueue } from '../../src/distributed/queue.js'
 import { PoisonguardError } from '../../src/errors.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
@@ -190,27 +190,26 @@ describe.skipIf(skip)(suite, () => {
     expect(await query('select digest from scan_blob_parts')).toEqual([])
   })
 
-  it('fails a coordinator whose run was removed while it did not renew its lease', async () => {
-    const coordinator = await openCoordinator({
-      workers: REDIS_URL,
-      store: storeUrl,
-      prefix,
-      minimumPairs: 1,
-    })
+  it('lets a later coordinator remove a stalled run, whose coordinator then fails instead of waiting', async () => {
+    const options = { workers: REDIS_URL, store: storeUrl, prefix, minimumPairs: 1 }
+    const stalled = await openCoordinator(options)
     const backend = createPortableBackend()
     try {
-      // As if its process had stalled past the lease: the run is found expired and removed.
-      await query(`update scan_runs set renewed_at = now() - interval '1 hour' where run = $1`, [
-        coordinator.run,
-      ])
-      const reaped = await cleanAbandonedRuns({ queue: REDIS_URL, store: storeUrl, prefix })
-      expect(reaped.map((run) => run.run)).toEqual([coordinator.run])
+      // As if its process had stalled past its lease: the run is found expired by the next coordinator.
+      await query(`update scan_runs set renewed_at = now() - interval '1 hour' where run = $1`, [stalled.run])
+      const later = await openCoordinator(options)
+      try {
+        expect(later.reaped.map((run) => run.run)).toEqual([stalled.run])
+        expect(await query('select run from scan_runs')).toEqual([{ run: later.run }])
+      } finally {
+        await later.close()
+      }
       const points = { data: new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), rows: 4, cols: 2 }
-      const search = coordinator.backend(backend).knn(points, points, 2, { metric: 'euclidean' })
+      const search = stalled.backend(backend).knn(points, points, 2, { metric: 'euclidean' })
       await expect(search).rejects.toBeInstanceOf(PoisonguardError)
       await expect(search).rejects.toMatchObject({ code: 'ABORTED' })
     } finally {
-      await coordinator.close()
+      await stalled.close()
     }
   })
 })
