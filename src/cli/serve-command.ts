@@ -158,7 +158,7 @@ Examples:
   $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard
   $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard --clean
 
-Exit codes: 0 stopped by a signal, 1 bad input or usage (unreachable database or queue).`,
+Exit codes: 0 stopped by a signal (with --clean: done), 1 bad input or usage (unreachable database or queue).`,
     )
     .action(
       async (
