@@ -2,7 +2,7 @@
 // table at 10k, 100k (and 1M for the table), each size in a fresh process for its own peak RSS. Build first.
 //   node bench/scale.mjs                      the suite; prints one JSON object (stdout), progress on stderr
 //   node bench/scale.mjs --markdown           the suite, then the BENCHMARKS.md section
-//   node bench/scale.mjs --sizes=mnist:10000,tabular:10000
+//   node bench/scale.mjs --sizes=mnist:10000,tabular:10000,text:10000   (text: short labelled texts)
 //   node bench/scale.mjs --sizes=mnist:10000,mnist:100000 --detectors=near-duplicates   only those detectors, each
 //     size after the features and neighbours it needs (the model and class spectra only if a detector asks)
 //   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
@@ -32,7 +32,11 @@ async function runOne() {
   const { getDetector, selectDetectors } = await import('../dist/detectors/registry.js')
   const { defaultFusionOptions } = await import('../dist/scan/fusion.js')
   const { buildScanReport } = await import('../dist/scan/report.js')
-  const emit = (record) => process.stdout.write(`${JSON.stringify(record)}\n`)
+  // Each record carries the peak RSS so far, so the phase that raised it shows.
+  const emit = (record) =>
+    process.stdout.write(
+      `${JSON.stringify({ ...record, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+    )
   const dataset = await makeDataset(kind, rows)
   const backend = await createDefaultBackend()
   const executor = createWorkerFoldExecutor()
@@ -160,9 +164,9 @@ function runChild(kind, rows) {
       buffered = lines.pop()
       for (const line of lines) {
         const record = JSON.parse(line)
-        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds]
+        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds, record.peakRssMiB]
         else if (record.detector && record.seconds !== undefined) {
-          result.detectors[record.detector] = [record.seconds, record.cpuSeconds]
+          result.detectors[record.detector] = [record.seconds, record.cpuSeconds, record.peakRssMiB]
           if (record.work) result.work[record.detector] = record.work
         } else if (record.detector) result.skipped[record.detector] = record.reason
         else Object.assign(result, record)
