@@ -2,7 +2,9 @@
 // table at 10k, 100k (and 1M for the table), each size in a fresh process for its own peak RSS. Build first.
 //   node bench/scale.mjs                      the suite; prints one JSON object (stdout), progress on stderr
 //   node bench/scale.mjs --markdown           the suite, then the BENCHMARKS.md section
-//   node bench/scale.mjs --sizes=mnist:10000,tabular:10000
+//   node bench/scale.mjs --sizes=mnist:10000,tabular:10000,text:10000   (text: short labelled texts)
+//   node bench/scale.mjs --sizes=mnist:10000,mnist:100000 --detectors=near-duplicates   only those detectors, each
+//     size after the features and neighbours it needs (the model and class spectra only if a detector asks)
 //   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
 //     add --detectors=a,b to time only those (under --cpu-prof, say)
 //   node bench/scale.mjs whole --data=mnist --rows=100000   one full default scan as `poisonguard scan` runs it
@@ -30,7 +32,11 @@ async function runOne() {
   const { getDetector, selectDetectors } = await import('../dist/detectors/registry.js')
   const { defaultFusionOptions } = await import('../dist/scan/fusion.js')
   const { buildScanReport } = await import('../dist/scan/report.js')
-  const emit = (record) => process.stdout.write(`${JSON.stringify(record)}\n`)
+  // Each record carries the peak RSS so far, so the phase that raised it shows.
+  const emit = (record) =>
+    process.stdout.write(
+      `${JSON.stringify({ ...record, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+    )
   const dataset = await makeDataset(kind, rows)
   const backend = await createDefaultBackend()
   const executor = createWorkerFoldExecutor()
@@ -74,7 +80,13 @@ async function runOne() {
       outcomes.push(outcome)
       const id = detector.detector.id
       if (outcome.status === 'ok')
-        emit({ detector: id, seconds: outcome.durationMs / 1000, cpuSeconds: cpuSince(cpu) })
+        emit({
+          detector: id,
+          seconds: outcome.durationMs / 1000,
+          cpuSeconds: cpuSince(cpu),
+          // What a detector counts of its own work (pairs compared, distances computed), to tell data from code.
+          ...(outcome.result.info?.work ? { work: outcome.result.info.work } : {}),
+        })
       else emit({ detector: id, status: outcome.status, reason: outcome.reason })
     }
     await timed('fusion and report', async () => {
@@ -130,9 +142,17 @@ async function runWhole() {
 /** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */
 function runChild(kind, rows) {
   return new Promise((resolve) => {
-    const args = ['--max-old-space-size=6144', 'bench/scale.mjs', 'run', `--data=${kind}`, `--rows=${rows}`]
+    const only = option('detectors')
+    const args = [
+      '--max-old-space-size=6144',
+      'bench/scale.mjs',
+      'run',
+      `--data=${kind}`,
+      `--rows=${rows}`,
+      ...(only ? [`--detectors=${only}`] : []),
+    ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-    const result = { data: kind, rows, phases: {}, detectors: {}, skipped: {} }
+    const result = { data: kind, rows, phases: {}, detectors: {}, work: {}, skipped: {} }
     let buffered = ''
     const timer = setTimeout(() => {
       result.timedOutAfterMinutes = timeoutMinutes
@@ -144,10 +164,11 @@ function runChild(kind, rows) {
       buffered = lines.pop()
       for (const line of lines) {
         const record = JSON.parse(line)
-        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds]
-        else if (record.detector && record.seconds !== undefined)
-          result.detectors[record.detector] = [record.seconds, record.cpuSeconds]
-        else if (record.detector) result.skipped[record.detector] = record.reason
+        if (record.phase) result.phases[record.phase] = [record.seconds, record.cpuSeconds, record.peakRssMiB]
+        else if (record.detector && record.seconds !== undefined) {
+          result.detectors[record.detector] = [record.seconds, record.cpuSeconds, record.peakRssMiB]
+          if (record.work) result.work[record.detector] = record.work
+        } else if (record.detector) result.skipped[record.detector] = record.reason
         else Object.assign(result, record)
       }
     })
@@ -170,7 +191,7 @@ async function suite() {
   }
   const results = {
     date: new Date().toISOString().slice(0, 10),
-    command: `node bench/scale.mjs --sizes=${option('sizes', defaultSizes)}`,
+    command: `node bench/scale.mjs --sizes=${option('sizes', defaultSizes)}${option('detectors') ? ` --detectors=${option('detectors')}` : ''}`,
     onnxruntime: createRequire(import.meta.url)('onnxruntime-node/package.json').version,
     runs,
   }

@@ -48,6 +48,7 @@ interface ScanFlags extends DatasetFlags {
   workers?: string
   store: string
   jobRows?: number
+  lease?: number
   queuePrefix: string
 }
 
@@ -109,6 +110,7 @@ async function scanOnWorkers(
   // event loop: the first SIGINT or SIGTERM aborts the scan; a second one ends the process as usual.
   // Loaded only here: the queue and store clients cost a third of a second of CPU that a local scan never needs.
   const { scanFileOnWorkers, summariseJobs } = await import('../distributed/scan-file.js')
+  const { describeReaped } = await import('../distributed/reap.js')
   const controller = new AbortController()
   const stop = () => controller.abort()
   process.once('SIGINT', stop)
@@ -121,12 +123,14 @@ async function scanOnWorkers(
       store: flags.store,
       prefix: flags.queuePrefix,
       jobRows: flags.jobRows,
+      leaseMs: flags.lease,
     },
     onWaiting: (message) => io.stderr(`${message}\n`),
   }).finally(() => {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
   })
+  if (result.reaped.length > 0) io.stderr(`${describeReaped(result.reaped)}\n`)
   const split = summariseJobs(result.jobs)
   const workers = Object.entries(split.byWorker)
     .map(([worker, done]) => `${worker}: ${done.knn} neighbour, ${done.fold} fold`)
@@ -216,6 +220,11 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .option(
       '--job-rows <n>',
       'with --workers: query rows per neighbour job (default by size)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--lease <ms>',
+      'with --workers: how long the run outlives its coordinator (killed, cut off) before workers remove it (default 600000)',
       parsePositiveInteger,
     )
     .option('-q, --quiet', 'no progress bars')

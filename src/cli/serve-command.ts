@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError } from 'commander'
+import { cleanAbandonedRuns, describeReaped } from '../distributed/reap.js'
 import { startScanWorker } from '../distributed/worker.js'
 import { PoisonguardError } from '../errors.js'
 import { startService, startWorker } from '../server/service.js'
@@ -138,6 +139,10 @@ function registerWorker(program: Command, io: CliIo): void {
       parsePositiveInteger,
       15_000,
     )
+    .option(
+      '--clean',
+      'with --scan-store: remove what abandoned scans left (coordinator killed, lease expired), then exit',
+    )
     .addHelpText(
       'after',
       `
@@ -145,11 +150,16 @@ Intake workers share the server's store (--db postgres://…) and master key; sc
 the scan store, and read each scan's data from it. One process can do both. Start as many as the load needs, on any
 machine that reaches Redis and PostgreSQL.
 
+A scan's coordinator renews a lease on its run (scan --lease). When it stops renewing (killed outright, power cut),
+scan workers remove the run's queued jobs, rows and data once the lease has expired: at start-up and every minute.
+--clean does it once without taking jobs; a live scan is never removed.
+
 Examples:
   $ poisonguard worker --queue redis://cache:6379 --db postgres://pg@db/poisonguard --data-dir ./pg-data
   $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard
+  $ poisonguard worker --queue redis://cache:6379 --scan-store postgres://pg@db/poisonguard --clean
 
-${exitCodesLine({ ok: 'stopped by a signal', badInput: 'bad input or usage (unreachable database or queue)' })}`,
+${exitCodesLine({ ok: 'stopped by a signal (with --clean: done)', badInput: 'bad input or usage (unreachable database or queue)' })}`,
     )
     .action(
       async (
@@ -158,8 +168,23 @@ ${exitCodesLine({ ok: 'stopped by a signal', badInput: 'bad input or usage (unre
           queuePrefix: string
           scanStore?: string
           jobLock: number
+          clean?: boolean
         },
       ) => {
+        if (flags.clean) {
+          if (!flags.scanStore)
+            throw new PoisonguardError(
+              'INVALID_ARGUMENT',
+              '--clean needs the scan store: --scan-store postgres://…',
+            )
+          const runs = await cleanAbandonedRuns({
+            queue: flags.queue,
+            store: flags.scanStore,
+            prefix: flags.queuePrefix,
+          })
+          io.stdout(`${runs.length > 0 ? describeReaped(runs) : 'no abandoned scan runs'}\n`)
+          return
+        }
         if (!flags.dataDir && !flags.scanStore)
           throw new PoisonguardError(
             'INVALID_ARGUMENT',
@@ -177,6 +202,12 @@ ${exitCodesLine({ ok: 'stopped by a signal', badInput: 'bad input or usage (unre
               store: flags.scanStore,
               prefix: flags.queuePrefix,
               lockMs: flags.jobLock,
+              onReaped: (outcome) =>
+                io.stderr(
+                  'runs' in outcome
+                    ? `${describeReaped(outcome.runs)}\n`
+                    : `warning: could not look for abandoned scan runs: ${outcome.error.message}\n`,
+                ),
             })
             stoppers.push(() => scans.close())
           }

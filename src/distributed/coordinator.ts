@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
@@ -8,7 +9,8 @@ import { throwIfAborted } from '../util/abort.js'
 import { digestOf, pack, packMatrix, unpack } from './codec.js'
 import { type FoldJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
 import { openScanQueue } from './queue.js'
-import { openScanStore, type ScanJobRecord, type ScanStore } from './scan-store.js'
+import { reapAbandonedRuns } from './reap.js'
+import { openScanStore, type ReapedRun, type ScanJobRecord, type ScanStore } from './scan-store.js'
 
 /** Where a distributed scan sends its jobs and keeps their results. */
 export interface DistributedOptions {
@@ -26,6 +28,12 @@ export interface DistributedOptions {
   minimumPairs?: number
   /** How often the coordinator looks for finished jobs, in milliseconds; default 200. */
   pollMs?: number
+  /**
+   * Milliseconds the run stays the coordinator's without a renewal; default 600,000. Renewed ten times a lease while
+   * the coordinator's event loop turns; once it expires, any worker or later coordinator removes what the run left.
+   * Longer than the longest the coordinator computes without yielding (loading, features, fusion of a large file).
+   */
+  leaseMs?: number
   /** Stops waiting for jobs; the scan then fails with the typed `ABORTED` error. */
   signal?: AbortSignal
 }
@@ -33,6 +41,8 @@ export interface DistributedOptions {
 /** The coordinator of one distributed scan: a backend and a fold executor whose work runs as jobs on workers. */
 export interface Coordinator {
   readonly run: string
+  /** Runs of other coordinators whose lease had expired, removed when this one started. */
+  readonly reaped: readonly ReapedRun[]
   /** `local` with its k-NN searches above the size threshold split into jobs; products stay local. */
   backend(local: LinalgBackend): LinalgBackend
   /** Runs each cross-validation fold as one job. */
@@ -45,6 +55,8 @@ export interface Coordinator {
   close(): Promise<void>
 }
 
+const defaultLeaseMs = 600_000
+const renewalsPerLease = 10
 const pairsPerJob = 5e7
 const defaultMinimumPairs = 2 ** 22
 /** Failures of a job's own (an exception, not a lost worker) before the scan gives up on it. */
@@ -54,24 +66,59 @@ const pollsPerFailureCheck = 10
 
 /** Opens the queue and the store and starts a run; `close` it when the scan is over, however it ended. */
 export async function openCoordinator(options: DistributedOptions): Promise<Coordinator> {
-  for (const field of ['jobRows', 'minimumPairs', 'pollMs'] as const) {
+  for (const field of ['jobRows', 'minimumPairs', 'pollMs', 'leaseMs'] as const) {
     const value = options[field]
     if (value !== undefined && (!Number.isInteger(value) || value < 1))
       throw new PoisonguardError('INVALID_ARGUMENT', `${field} must be a positive integer, got ${value}`)
   }
   const store = await openScanStore(options.store, { schema: options.schema })
-  let queue: Queue
+  const prefix = options.prefix ?? 'poisonguard'
+  let queue: Queue | undefined
   try {
-    queue = await openScanQueue(options.workers, options.prefix)
+    queue = await openScanQueue(options.workers, prefix)
+    const reaped = await reapAbandonedRuns(store, queue, prefix)
+    const run = randomUUID()
+    await store.startRun(run, {
+      queuePrefix: prefix,
+      owner: `${hostname()}/${process.pid}`,
+      leaseMs: options.leaseMs ?? defaultLeaseMs,
+    })
+    return createCoordinator(store, queue, run, reaped, options)
   } catch (error) {
+    await queue?.close()
     await store.close()
     throw error
   }
-  return createCoordinator(store, queue, options)
 }
 
-function createCoordinator(store: ScanStore, queue: Queue, options: DistributedOptions): Coordinator {
-  const run = randomUUID()
+function createCoordinator(
+  store: ScanStore,
+  queue: Queue,
+  run: string,
+  reaped: readonly ReapedRun[],
+  options: DistributedOptions,
+): Coordinator {
+  /** Set once the run was found removed: its jobs will not be run and its results are gone. */
+  let lost: PoisonguardError | undefined
+  const leaseMs = options.leaseMs ?? defaultLeaseMs
+  const renewal = setInterval(
+    () => {
+      store.renewRun(run).then(
+        (held) => {
+          if (!held)
+            lost ??= new PoisonguardError(
+              'ABORTED',
+              `the distributed scan's run ${run} was removed as abandoned: the coordinator did not renew its ${leaseMs} ms lease in time`,
+              { hint: 'give the coordinator a longer lease (scan --lease <ms>)' },
+            )
+        },
+        // A store out of reach for a moment is retried at the next renewal; for longer, the lease runs out.
+        () => {},
+      )
+    },
+    Math.max(1, Math.floor(leaseMs / renewalsPerLease)),
+  )
+  renewal.unref()
   const digests = new WeakMap<object, Promise<string>>()
   /** Jobs queued and not yet finished: taken off the queue when the scan ends early. */
   const unfinished = new Set<string>()
@@ -119,6 +166,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
     const outstanding = new Map(jobs.map(({ id }, index) => [id, index]))
     for (let poll = 1; outstanding.size > 0; poll++) {
       throwIfAborted(signal ?? options.signal, 'the distributed scan')
+      if (lost) throw lost
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
       for (const id of await store.finishedJobs([...outstanding.keys()])) {
         take(outstanding.get(id)!, await store.readResult(id))
@@ -206,6 +254,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
 
   return {
     run,
+    reaped,
     backend(local) {
       const minimumPairs = options.minimumPairs ?? defaultMinimumPairs
       return {
@@ -222,6 +271,7 @@ function createCoordinator(store: ScanStore, queue: Queue, options: DistributedO
     workerCount: () => queue.getWorkersCount(),
     jobs: () => store.jobs(run),
     async close() {
+      clearInterval(renewal)
       try {
         // A scan that failed or was aborted leaves jobs no one will read; workers must not spend time on them.
         for (const id of unfinished) await queue.remove(id).catch(() => 0)

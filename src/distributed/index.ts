@@ -1,12 +1,13 @@
 export type { Coordinator, DistributedOptions } from './coordinator.js'
 export { openCoordinator } from './coordinator.js'
 export { scanJobSchema, scanQueueName } from './jobs.js'
+export { type CleanOptions, cleanAbandonedRuns } from './reap.js'
 export {
   type DistributedScanResult,
   type JobSplit,
   scanFileOnWorkers,
   summariseJobs,
 } from './scan-file.js'
-export type { ScanJobRecord, ScanStore } from './scan-store.js'
+export type { ReapedRun, ScanJobRecord, ScanStore } from './scan-store.js'
 export { openScanStore } from './scan-store.js'
 export { type ScanWorker, type ScanWorkerOptions, startScanWorker } from './worker.js'

@@ -1,7 +1,7 @@
 import { createDefaultBackend } from '../linalg/default-backend.js'
 import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
 import { type DistributedOptions, openCoordinator } from './coordinator.js'
-import type { ScanJobRecord } from './scan-store.js'
+import type { ReapedRun, ScanJobRecord } from './scan-store.js'
 
 /** How the jobs of a distributed scan were shared out. */
 export interface JobSplit {
@@ -26,6 +26,8 @@ export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
 export type DistributedScanResult = ScanFileResult & {
   /** Every job of the scan as the store recorded it. */
   readonly jobs: readonly ScanJobRecord[]
+  /** Runs of coordinators that stopped renewing their lease, removed before this scan started. */
+  readonly reaped: readonly ReapedRun[]
 }
 
 /**
@@ -51,7 +53,7 @@ export async function scanFileOnWorkers(
       backend: coordinator.backend(local),
       executor: coordinator.executor,
     })
-    return { ...result, jobs: await coordinator.jobs() }
+    return { ...result, jobs: await coordinator.jobs(), reaped: coordinator.reaped }
   } finally {
     await coordinator.close()
     if (!scanOptions.backend) await local.dispose()

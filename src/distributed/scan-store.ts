@@ -7,12 +7,25 @@ import { redactUrl } from '../store/open.js'
  * The durable side of a distributed scan, in PostgreSQL: content-addressed blobs (the matrices workers read), each
  * job's state and its one result. Redis (BullMQ) only says which job to run next; whatever a worker computed is
  * here, keyed by job id, written once.
+ *
+ * Each run holds a lease its coordinator renews. A coordinator killed outright (SIGKILL, a power cut) cannot remove
+ * what its run left, so whoever finds the lease expired (a later coordinator, a worker, `poisonguard worker --clean`)
+ * does: the run's row is locked while its queued jobs are taken off the queue and its rows and blobs are deleted in
+ * the same transaction. Adding to a run, renewing it and writing a job's result all go through its row (or the
+ * job's), so nothing is added to a run while it is being removed, and a coordinator that was only stalled past its
+ * lease finds its run gone and fails instead of waiting for jobs no one will run.
  */
 
 /** Blobs are stored in parts of this size: PostgreSQL and its client handle a few megabytes a row comfortably. */
 const partBytes = 8 << 20
 
+/** Serialises removing unused blobs against tying a blob to a run, so a blob in use is never removed. */
+const blobLock = `hashtext('poisonguard scan blobs')`
+
 const schemaStatements = [
+  `create table if not exists scan_runs (run text primary key, queue_prefix text not null, owner text not null,
+     lease_ms integer not null, started_at timestamptz not null default now(),
+     renewed_at timestamptz not null default now())`,
   `create table if not exists scan_blobs (digest text primary key, byte_count bigint not null,
      part_count integer not null, created_at timestamptz not null default now())`,
   `create table if not exists scan_blob_parts (digest text not null, part integer not null, bytes bytea not null,
@@ -36,15 +49,31 @@ export interface ScanJobRecord {
   readonly worker: string | null
 }
 
+/** A run whose lease had expired, removed with everything it left. */
+export interface ReapedRun {
+  readonly run: string
+  /** The coordinator that started it, `<host>/<pid>`. */
+  readonly owner: string
+  /** Its jobs, done or not, when it was removed. */
+  readonly jobs: number
+}
+
 /** The store of distributed scans: blobs, job states and results in one PostgreSQL database. */
 export interface ScanStore {
+  /** Starts a run whose jobs go to the queue under `queuePrefix`, held for `leaseMs` from each renewal. */
+  startRun(run: string, lease: { queuePrefix: string; owner: string; leaseMs: number }): Promise<void>
+  /** Renews a run's lease; false when the run is gone (removed as abandoned after its lease expired). */
+  renewRun(run: string): Promise<boolean>
   /** Stores bytes under their digest (once, however often asked) and ties them to a run for clean-up. */
   putBlob(run: string, digest: string, bytes: Uint8Array): Promise<void>
   getBlob(digest: string): Promise<Uint8Array>
   addJobs(run: string, jobs: ReadonlyArray<{ job: string; kind: string }>): Promise<void>
   /** Marks a job started by `worker`; false when it is already done (a second delivery), so it need not run. */
   startJob(job: string, worker: string): Promise<boolean>
-  /** Writes a job's result unless one is there already; only the first write counts, and marks the job done. */
+  /**
+   * Writes a job's result unless one is there already, or its run was removed; only the first write counts, and
+   * marks the job done.
+   */
   finishJob(job: string, run: string, worker: string, payload: Uint8Array): Promise<boolean>
   /** Which of the given jobs have a result. */
   finishedJobs(jobs: readonly string[]): Promise<Set<string>>
@@ -52,6 +81,15 @@ export interface ScanStore {
   jobs(run: string): Promise<ScanJobRecord[]>
   /** Removes a run's jobs and results, and the blobs no other run uses. */
   deleteRun(run: string): Promise<void>
+  /**
+   * Removes every run on the queue under `queuePrefix` whose lease expired, one transaction per run: with the run
+   * locked, `unqueue` takes its jobs off the queue, then its rows and unused blobs are deleted. A run renewed
+   * meanwhile, or being removed by another process, is left alone.
+   */
+  reapExpiredRuns(
+    queuePrefix: string,
+    unqueue: (jobs: readonly string[]) => Promise<void>,
+  ): Promise<ReapedRun[]>
   close(): Promise<void>
 }
 
@@ -104,13 +142,31 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 
 function createScanStore(pool: Pool): ScanStore {
   return {
-    async putBlob(run, digest, bytes) {
-      await pool.query('insert into scan_run_blobs (run, digest) values ($1, $2) on conflict do nothing', [
+    async startRun(run, { queuePrefix, owner, leaseMs }) {
+      await pool.query('insert into scan_runs (run, queue_prefix, owner, lease_ms) values ($1, $2, $3, $4)', [
         run,
-        digest,
+        queuePrefix,
+        owner,
+        leaseMs,
       ])
-      const known = await pool.query('select 1 from scan_blobs where digest = $1', [digest])
-      if (known.rowCount) return
+    },
+    async renewRun(run) {
+      const renewed = await pool.query('update scan_runs set renewed_at = now() where run = $1', [run])
+      return (renewed.rowCount ?? 0) > 0
+    },
+    async putBlob(run, digest, bytes) {
+      const known = await inTransaction(pool, async (client) => {
+        await lockLiveRun(client, run)
+        await client.query(`select pg_advisory_xact_lock_shared(${blobLock})`)
+        await client.query(
+          'insert into scan_run_blobs (run, digest) values ($1, $2) on conflict do nothing',
+          [run, digest],
+        )
+        return (
+          ((await client.query('select 1 from scan_blobs where digest = $1', [digest])).rowCount ?? 0) > 0
+        )
+      })
+      if (known) return
       const partCount = Math.max(1, Math.ceil(bytes.byteLength / partBytes))
       for (let part = 0; part < partCount; part++) {
         const slice = bytes.subarray(part * partBytes, (part + 1) * partBytes)
@@ -140,13 +196,15 @@ function createScanStore(pool: Pool): ScanStore {
       )
       return Buffer.concat(parts.rows.map((row) => row.bytes))
     },
-    async addJobs(run, jobs) {
-      for (const { job, kind } of jobs)
-        await pool.query(
-          `insert into scan_jobs (job, run, kind, state) values ($1, $2, $3, 'queued') on conflict do nothing`,
-          [job, run, kind],
-        )
-    },
+    addJobs: (run, jobs) =>
+      inTransaction(pool, async (client) => {
+        await lockLiveRun(client, run)
+        for (const { job, kind } of jobs)
+          await client.query(
+            `insert into scan_jobs (job, run, kind, state) values ($1, $2, $3, 'queued') on conflict do nothing`,
+            [job, run, kind],
+          )
+      }),
     async startJob(job, worker) {
       const updated = await pool.query(
         `update scan_jobs set state = 'running', attempts = attempts + 1, worker = $2, started_at = now()
@@ -157,6 +215,9 @@ function createScanStore(pool: Pool): ScanStore {
     },
     finishJob: (job, run, worker, payload) =>
       inTransaction(pool, async (client) => {
+        // Locking the job's row waits for a removal of its run under way; a removed run's job has no row.
+        const live = await client.query('select 1 from scan_jobs where job = $1 for update', [job])
+        if (!live.rowCount) return false
         const inserted = await client.query(
           'insert into scan_results (job, run, worker, payload) values ($1, $2, $3, $4) on conflict do nothing',
           [job, run, worker, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)],
@@ -187,15 +248,54 @@ function createScanStore(pool: Pool): ScanStore {
       )
       return found.rows
     },
-    deleteRun: (run) =>
-      inTransaction(pool, async (client) => {
-        await client.query('delete from scan_results where run = $1', [run])
-        await client.query('delete from scan_jobs where run = $1', [run])
-        await client.query('delete from scan_run_blobs where run = $1', [run])
-        const unused = `select digest from scan_blobs where digest not in (select digest from scan_run_blobs)`
-        await client.query(`delete from scan_blob_parts where digest in (${unused})`)
-        await client.query(`delete from scan_blobs where digest not in (select digest from scan_run_blobs)`)
-      }),
+    deleteRun: (run) => inTransaction(pool, (client) => deleteRunRows(client, run)),
+    async reapExpiredRuns(queuePrefix, unqueue) {
+      const expired = await pool.query<{ run: string }>(
+        `select run from scan_runs where queue_prefix = $1 and ${leaseExpired} order by renewed_at`,
+        [queuePrefix],
+      )
+      const reaped: ReapedRun[] = []
+      for (const { run } of expired.rows) {
+        const removed = await inTransaction(pool, async (client) => {
+          const locked = await client.query<{ owner: string }>(
+            `select owner from scan_runs where run = $1 and ${leaseExpired} for update skip locked`,
+            [run],
+          )
+          if (!locked.rowCount) return undefined
+          const jobs = await client.query<{ job: string }>('select job from scan_jobs where run = $1', [run])
+          await unqueue(jobs.rows.map((row) => row.job))
+          await deleteRunRows(client, run)
+          return { run, owner: locked.rows[0].owner, jobs: jobs.rowCount ?? 0 }
+        })
+        if (removed) reaped.push(removed)
+      }
+      return reaped
+    },
     close: () => pool.end(),
   }
+}
+
+const leaseExpired = `renewed_at + lease_ms * interval '1 millisecond' < now()`
+
+/** Holds a run's row until the transaction ends; fails when the run was removed (its lease expired). */
+async function lockLiveRun(client: PoolClient, run: string): Promise<void> {
+  const found = await client.query('select 1 from scan_runs where run = $1 for share', [run])
+  if (!found.rowCount)
+    throw new PoisonguardError(
+      'ABORTED',
+      `scan run ${run} is no longer in the scan store: its coordinator did not renew its lease in time and the run was removed as abandoned`,
+      { hint: 'give the coordinator a longer lease (scan --lease <ms>)' },
+    )
+}
+
+/** Deletes a run's rows (jobs first: a result being written waits for this, then finds its job gone) and unused blobs. */
+async function deleteRunRows(client: PoolClient, run: string): Promise<void> {
+  await client.query('delete from scan_jobs where run = $1', [run])
+  await client.query('delete from scan_results where run = $1', [run])
+  await client.query('delete from scan_run_blobs where run = $1', [run])
+  await client.query('delete from scan_runs where run = $1', [run])
+  await client.query(`select pg_advisory_xact_lock(${blobLock})`)
+  // By the parts, not the blob rows: a coordinator killed while uploading leaves parts without a blob row.
+  await client.query('delete from scan_blob_parts where digest not in (select digest from scan_run_blobs)')
+  await client.query('delete from scan_blobs where digest not in (select digest from scan_run_blobs)')
 }

@@ -7,7 +7,8 @@ import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/w
 import { pack, unpack, unpackMatrix } from './codec.js'
 import { type FoldJob, type KnnJob, parseScanJob, scanQueueName } from './jobs.js'
 import { connectRedis, loadBullmq } from './queue.js'
-import { openScanStore, type ScanStore } from './scan-store.js'
+import { reapAbandonedRuns } from './reap.js'
+import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
 
 /** How a scan worker connects and how soon a lost worker's job goes to another. */
 export interface ScanWorkerOptions {
@@ -27,6 +28,10 @@ export interface ScanWorkerOptions {
   name?: string
   /** Bytes of decoded blobs kept between jobs; default 1 GiB. */
   cacheBytes?: number
+  /** How often to look for runs whose coordinator's lease expired and remove them, in milliseconds; default 60,000. */
+  reapEveryMs?: number
+  /** Hears of each removal of abandoned runs (also the one at start-up) and of a look that failed. */
+  onReaped?: (outcome: { runs: readonly ReapedRun[] } | { error: Error }) => void
 }
 
 /** A running scan worker. */
@@ -36,6 +41,7 @@ export interface ScanWorker {
 }
 
 const defaultLockMs = 15_000
+const defaultReapEveryMs = 60_000
 /** A job held by workers that vanished this often is given up (and the scan with it) rather than tried forever. */
 const maxStalledCount = 5
 
@@ -47,12 +53,30 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
   const bullmq = await loadBullmq(options.queue)
   const connection = await connectRedis(options.queue)
   const store = await openScanStore(options.store, { schema: options.schema })
+  const prefix = options.prefix ?? 'poisonguard'
+  const queue = new bullmq.Queue(scanQueueName, { connection, prefix })
+  const reap = async () => {
+    const runs = await reapAbandonedRuns(store, queue, prefix)
+    if (runs.length > 0) options.onReaped?.({ runs })
+  }
+  try {
+    await reap()
+  } catch (error) {
+    await queue.close()
+    await store.close()
+    throw error
+  }
   const backend = await createDefaultBackend()
   // Folds train on a worker thread so this thread keeps renewing the job's lock while they do.
   const folds = createWorkerFoldExecutor({ threads: 1 })
   const name = options.name ?? `${hostname()}/${process.pid}`
   const blobs = createBlobCache(store, options.cacheBytes ?? 2 ** 30)
   const lockMs = options.lockMs ?? defaultLockMs
+  let reaping = Promise.resolve()
+  const reaper = setInterval(() => {
+    reaping = reap().catch((error: Error) => options.onReaped?.({ error }))
+  }, options.reapEveryMs ?? defaultReapEveryMs)
+  reaper.unref()
   const worker: Worker = new bullmq.Worker(
     scanQueueName,
     async (job: Job) => {
@@ -65,7 +89,7 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
     },
     {
       connection,
-      prefix: options.prefix ?? 'poisonguard',
+      prefix,
       concurrency: 1,
       lockDuration: lockMs,
       stalledInterval: lockMs,
@@ -76,7 +100,10 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
   return {
     name,
     async close() {
+      clearInterval(reaper)
+      await reaping
       await worker.close()
+      await queue.close()
       await folds.close()
       await backend.dispose()
       await store.close()

@@ -140,39 +140,84 @@ export function linkDenseCores(
 const minhashBins = 100
 const minhashBands = 20
 /**
- * Earlier sets of a bucket each row is compared with, most recent first. A bucket of thousands of copies is one set
- * after its first link, so each copy costs one comparison; a bucket of unrelated rows sharing a hash costs at most
- * this many per row: the work stays linear in rows however the data repeats.
+ * Sets of a bucket each row is compared with: the largest so far and the most recently joined, sixteen at most, so
+ * a row costs the same however large its bucket grows. Copies that follow each other within a dozen rows are caught
+ * by the recent sets; a flood, as soon as two of its copies are linked, is among the largest sets and catches every
+ * later copy wherever it lies in the bucket, and once the bucket is done its copies seen before that are compared
+ * with the largest sets once more. A bucket of unrelated rows sharing a hash costs at most twenty comparisons per
+ * row. (Before, each row was compared with the 32 latest sets, so a thin flood fell out of reach between copies, and
+ * buckets that grew with the data cost more per row up to 32.)
  */
-const maxComparedSets = 32
+const largestCompared = 4
+const recentCompared = 12
 
-/** Links the rows of one hash bucket that `confirm` accepts, comparing each with the bucket's recent sets. */
+/** The sets of one bucket, each known by its first row, with how many of the bucket's rows joined it. */
+interface BucketSets {
+  readonly sizes: Map<number, number>
+  /** The largest sets so far, unordered. */
+  readonly largest: number[]
+  /** The sets joined most recently, latest first. */
+  readonly recent: number[]
+}
+
+/** Counts a row into the set `representative` stands for and ranks that set as recent and, if it is, large. */
+function joinSet(sets: BucketSets, representative: number): void {
+  const size = (sets.sizes.get(representative) ?? 0) + 1
+  sets.sizes.set(representative, size)
+  const recentAt = sets.recent.indexOf(representative)
+  if (recentAt >= 0) sets.recent.splice(recentAt, 1)
+  sets.recent.unshift(representative)
+  if (sets.recent.length > recentCompared) sets.recent.pop()
+  if (sets.largest.includes(representative)) return
+  if (sets.largest.length < largestCompared) {
+    sets.largest.push(representative)
+    return
+  }
+  let smallest = 0
+  for (let index = 1; index < sets.largest.length; index++)
+    if (sets.sizes.get(sets.largest[index])! < sets.sizes.get(sets.largest[smallest])!) smallest = index
+  if (size > sets.sizes.get(sets.largest[smallest])!) sets.largest[smallest] = representative
+}
+
+/** Links the rows of one hash bucket that `confirm` accepts, comparing each with the bucket's largest and recent sets. */
 function linkBucket(
   linker: Linker,
   rows: Int32Array,
   evidence: number,
   confirm: (first: number, second: number) => boolean,
 ): number {
-  const representatives: number[] = []
+  const sets: BucketSets = { sizes: new Map(), largest: [], recent: [] }
+  const candidates: number[] = []
   let links = 0
-  for (const row of rows) {
-    if (linker.contentless?.[row] === 1) continue
-    let joined = false
-    const oldest = Math.max(0, representatives.length - maxComparedSets)
-    for (let index = representatives.length - 1; index >= oldest; index--) {
-      const other = representatives[index]
+  /** Links `row` to those of `candidates` it is a copy of; returns the first set it joined, or -1. */
+  const compare = (row: number) => {
+    let joined = -1
+    for (const other of candidates) {
       linker.pairsCompared++
       if (findRoot(linker.sets, other) === findRoot(linker.sets, row)) {
-        joined = true
+        if (joined < 0) joined = other
         continue
       }
       if (!confirm(other, row)) continue
       link(linker, other, row, evidence)
-      joined = true
+      if (joined < 0) joined = other
       links++
     }
-    if (!joined) representatives.push(row)
+    return joined
   }
+  for (const row of rows) {
+    if (linker.contentless?.[row] === 1) continue
+    candidates.length = 0
+    for (const other of sets.recent) candidates.push(other)
+    for (const other of sets.largest) if (!sets.recent.includes(other)) candidates.push(other)
+    const joined = compare(row)
+    joinSet(sets, joined >= 0 ? joined : row)
+  }
+  // Copies of a flood that came before its first links stood alone, out of reach of the later ones.
+  candidates.length = 0
+  for (const other of sets.largest) if (sets.sizes.get(other)! > 1) candidates.push(other)
+  if (candidates.length === 0) return links
+  for (const [row, size] of sets.sizes) if (size === 1 && !candidates.includes(row)) compare(row)
   return links
 }
 
@@ -199,28 +244,49 @@ export function linkTextShingles(
   return links
 }
 
-function pixelCorrelation(pixels: FeatureMatrix, first: number, second: number): number {
+/**
+ * Whether two images' pixels correlate by at least `minCorrelation`. With each image centred and scaled to unit
+ * length, correlation is 1 − d²/2 for their distance d, and d² only grows pixel by pixel: the sum stops as soon as
+ * it passes 2 (1 − minCorrelation), so images that are not near copies (noisy copies of one digit among them) cost a
+ * fraction of their pixels. Each image's mean and length are computed once.
+ */
+function createCorrelationTest(pixels: FeatureMatrix, minCorrelation: number) {
   const { data, cols } = pixels
-  let sumA = 0
-  let sumB = 0
-  for (let col = 0; col < cols; col++) {
-    sumA += data[first * cols + col]
-    sumB += data[second * cols + col]
+  const means = new Float64Array(pixels.rows).fill(Number.NaN)
+  const inverseLengths = new Float64Array(pixels.rows)
+  const describe = (row: number) => {
+    if (!Number.isNaN(means[row])) return
+    let sum = 0
+    for (let col = 0; col < cols; col++) sum += data[row * cols + col]
+    const mean = sum / cols
+    let squares = 0
+    for (let col = 0; col < cols; col++) {
+      const centred = data[row * cols + col] - mean
+      squares += centred * centred
+    }
+    means[row] = mean
+    inverseLengths[row] = squares > 0 ? 1 / Math.sqrt(squares) : 0
   }
-  const meanA = sumA / cols
-  const meanB = sumB / cols
-  let dot = 0
-  let varianceA = 0
-  let varianceB = 0
-  for (let col = 0; col < cols; col++) {
-    const a = data[first * cols + col] - meanA
-    const b = data[second * cols + col] - meanB
-    dot += a * b
-    varianceA += a * a
-    varianceB += b * b
+  const limit = 2 * (1 - minCorrelation)
+  return (first: number, second: number): boolean => {
+    describe(first)
+    describe(second)
+    const scaleA = inverseLengths[first]
+    const scaleB = inverseLengths[second]
+    // A constant image correlates with nothing but another constant one.
+    if (scaleA === 0 || scaleB === 0) return scaleA === scaleB || minCorrelation <= 0
+    const meanA = means[first]
+    const meanB = means[second]
+    const offsetA = first * cols
+    const offsetB = second * cols
+    let distance = 0
+    for (let col = 0; col < cols; col++) {
+      const gap = (data[offsetA + col] - meanA) * scaleA - (data[offsetB + col] - meanB) * scaleB
+      distance += gap * gap
+      if (distance > limit) return false
+    }
+    return true
   }
-  const scale = Math.sqrt(varianceA * varianceB)
-  return scale > 0 ? dot / scale : varianceA === varianceB ? 1 : 0
 }
 
 /**
@@ -234,14 +300,10 @@ export function linkImageHashes(
   minCorrelation: number,
 ): number {
   const hashes = averageHashes(pixels, shape.width, shape.height)
+  const correlated = createCorrelationTest(pixels, minCorrelation)
   let links = 0
   visitBandBuckets(hashes, pixels.rows, 1, (bucket) => {
-    links += linkBucket(
-      linker,
-      bucket,
-      LinkEvidence.image,
-      (a, b) => pixelCorrelation(pixels, a, b) >= minCorrelation,
-    )
+    links += linkBucket(linker, bucket, LinkEvidence.image, correlated)
   })
   return links
 }
