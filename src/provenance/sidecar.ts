@@ -42,13 +42,21 @@ export interface SidecarRecord {
  * garbage collector).
  */
 export class SidecarWriter {
+  /** -1 for rows kept in memory. */
   private readonly descriptor: number
   private readonly hash: Hash = createHash('sha256')
   private buffer = Buffer.alloc(FLUSH_BYTES + 4096)
   private length = 0
+  /** The rows of a writer in memory, in the order written. */
+  private readonly chunks: Buffer[] = []
   byteCount = 0
 
-  constructor(path: string) {
+  /** A writer of the file at `path` (header first); without a path, of rows only, kept in memory (`takeRows`). */
+  constructor(path?: string) {
+    if (path === undefined) {
+      this.descriptor = -1
+      return
+    }
     this.descriptor = openSync(path, 'wx', 0o644)
     this.writeText(`${JSON.stringify({ format: SIDECAR_FORMAT, fields: FIELDS })}\n`)
   }
@@ -90,6 +98,18 @@ export class SidecarWriter {
     if (at >= FLUSH_BYTES) this.flush()
   }
 
+  /** The rows written so far, for a writer in memory: whole buffers, handed over rather than copied. */
+  takeRows(): Buffer[] {
+    this.flush()
+    return this.chunks.splice(0)
+  }
+
+  /** Appends rows another writer made (`takeRows`), after the rows written so far. */
+  addRows(rows: readonly Uint8Array[]): void {
+    this.flush()
+    for (const bytes of rows) this.output(bytes)
+  }
+
   /** Flushes and closes the file; returns its SHA-256 and size. */
   finish(): { sha256: string; byteCount: number } {
     this.flush()
@@ -118,11 +138,21 @@ export class SidecarWriter {
   private flush(): void {
     if (this.length === 0) return
     const bytes = this.buffer.subarray(0, this.length)
+    this.length = 0
+    if (this.descriptor >= 0) {
+      this.output(bytes)
+      return
+    }
+    this.chunks.push(bytes)
+    this.byteCount += bytes.length
+    this.buffer = Buffer.alloc(this.buffer.length)
+  }
+
+  private output(bytes: Uint8Array): void {
     this.hash.update(bytes)
     let offset = 0
     while (offset < bytes.length) offset += writeSync(this.descriptor, bytes, offset)
     this.byteCount += bytes.length
-    this.length = 0
   }
 }
 
