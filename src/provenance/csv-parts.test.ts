@@ -8,7 +8,7 @@ import { CALLER_SHARE } from './csv-parts.js'
 import { csvCutAfter } from './csv-split.js'
 import { type DigestOptions, digestDataset } from './dataset-digest.js'
 import { createManifest } from './manifest.js'
-import { SidecarWriter } from './sidecar.js'
+import { SidecarWriter } from './sidecar-writer.js'
 import { verifyDatasetAgainstManifest } from './verify.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-csv-parts-'))

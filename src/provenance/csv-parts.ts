@@ -12,7 +12,7 @@ import { csvCutAfter } from './csv-split.js'
 import type { RoleOptions } from './dataset-digest.js'
 import { DigestState, type PartDigest, partDigest } from './digest-state.js'
 import { LeafRecorder, type RecordEncoding, type RecordTree } from './record-tree.js'
-import { SidecarWriter } from './sidecar.js'
+import { SidecarWriter } from './sidecar-writer.js'
 
 const CHUNK_BYTES = 1 << 20
 /**
@@ -26,6 +26,8 @@ const HEAD_BYTES = 1 << 12
 /** The second part of a CSV file for another thread: from the first cut at or after `from` to the end. */
 export interface CsvPartTask {
   path: string
+  /** The file's size when the first thread began. */
+  size: number
   from: number
   columns: string[]
   /** The role columns as the first part resolved them, named explicitly. */
@@ -62,6 +64,7 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   const tokenizer = new CsvTokenizer(task.path, task.maxLineBytes, (record) => rows.read(record))
   const utf8 = new Utf8Stream()
   const descriptor = openSync(task.path, 'r')
+  let reserved = false
   try {
     for (let position = cut; ; ) {
       // A fresh buffer each time: the tokenizer keeps the end of a chunk cut inside a record.
@@ -72,6 +75,13 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
       if (!utf8.push(bytes)) return undefined
       tokenizer.push(bytes)
       position += length
+      if (!reserved) {
+        // The first chunk tells how large the recordings will grow.
+        reserved = true
+        const factor = 1.05 * ((task.size - cut) / (position - cut))
+        for (const recorder of new Set([state.merkle, ...state.sourceTrees().map(([, tree]) => tree)]))
+          recorder.reserve(factor)
+      }
     }
     if (!utf8.finish()) return undefined
     tokenizer.finish()
@@ -193,6 +203,7 @@ export async function readCsvInParts(
       const from = Math.max(parsed, Math.floor(size * CALLER_SHARE))
       worker = new PartWorker(options.workerUrl, {
         path,
+        size,
         from,
         columns: rows.columns,
         roles: { id: roles.id, label: roles.label, sourceColumn: roles.source, source: options.source },

@@ -10,7 +10,7 @@ import { readCsvInParts } from './csv-parts.js'
 import { compareSources } from './diff.js'
 import { type DigestedRecord, DigestState, resolveRoles } from './digest-state.js'
 import { createRecordTree, type RecordEncoding, type RecordTree } from './record-tree.js'
-import type { SidecarWriter } from './sidecar.js'
+import type { SidecarWriter } from './sidecar-writer.js'
 import type { ManifestPredicate } from './statement.js'
 
 export { DigestedRecord } from './digest-state.js'

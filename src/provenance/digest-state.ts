@@ -22,7 +22,7 @@ import {
   roleValue,
   writeRoleKey,
 } from './role-values.js'
-import type { SidecarWriter } from './sidecar.js'
+import type { SidecarWriter } from './sidecar-writer.js'
 
 /** One record as `digestDataset` digested it; valid only until the next record. */
 export class DigestedRecord {

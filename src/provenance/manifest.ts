@@ -9,7 +9,8 @@ import { type DatasetDigest, type DigestOptions, digestDataset, type RoleOptions
 import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js'
 import { keyIdOf, readPrivateKey } from './keys.js'
 import { readManifestFile } from './manifest-file.js'
-import { SidecarWriter, sidecarPathFor } from './sidecar.js'
+import { sidecarPathFor } from './sidecar.js'
+import { SidecarWriter } from './sidecar-writer.js'
 import {
   MANIFEST_PREDICATE_TYPE,
   type ManifestPredicate,
