@@ -166,7 +166,17 @@ describe('reading a CSV on two threads', () => {
     for (const [name, lines] of Object.entries(cases)) {
       const path = write(HEADER + lines.join('\n'))
       const one = await digestDataset(path, { threads: 1, uniqueIds: true }).catch((error) => error)
-      const two = await digestDataset(path, { ...twoThreads, uniqueIds: true }).catch((error) => error)
+      const progress: number[] = []
+      const two = await digestDataset(path, {
+        ...twoThreads,
+        uniqueIds: true,
+        onProgress: (fraction) => progress.push(fraction),
+      }).catch((error) => error)
+      // The first thread reads past the cut again, yet the progress never goes back.
+      expect(
+        progress.every((fraction, index) => index === 0 || fraction > progress[index - 1]),
+        name,
+      ).toBe(true)
       expect(one, name).toBeInstanceOf(Error)
       expect(two.message, name).toBe(one.message)
       expect(two.code, name).toBe(one.code)

@@ -168,12 +168,17 @@ export async function readCsvInParts(
   const file = await open(path, 'r')
   let parsed = 0
   let hashed = 0
+  let reported = 0
   const read = async (position: number, end: number) => {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, end - position))
     const { bytesRead } = await file.read(chunk, 0, chunk.length, position)
     if (bytesRead === 0)
       throw PoisonguardError.at('PARSE_ERROR', { file: path }, 'the file shrank while read')
-    if (options.onProgress && size > 0) options.onProgress(Math.min(1, (position + bytesRead) / size))
+    // Reading past the cut again, after the worker declined, must not move the progress back.
+    if (options.onProgress && size > 0 && position + bytesRead > reported) {
+      reported = position + bytesRead
+      options.onProgress(Math.min(1, reported / size))
+    }
     return chunk.subarray(0, bytesRead)
   }
   const parse = async (end: number) => {
