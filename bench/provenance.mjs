@@ -1,5 +1,5 @@
 // `node bench/provenance.mjs [--records=1000000] [--runs=3] [--threads=N]` (after `npx tsc -p tsconfig.build.json`):
-// `--threads=1` measures the single-threaded path (default: the library's, two threads on two cores). Generates a
+// `--threads=1` or `=2` sets the threads (default: the library's, two when the load leaves a core free). Generates a
 // CSV in a temporary folder, then times raw-file hashing, manifest creation and verification, each in a fresh process
 // so its peak RSS is its own. The peer — a Python loop that SHA-256-hashes every line and the whole file — runs
 // interleaved with create and verify in the same run (medians of `runs` rounds), so a busy machine slows both
