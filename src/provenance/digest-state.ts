@@ -82,8 +82,7 @@ export class DigestState<Tree extends RecordSink<Tree>> {
     this.onDigested =
       options.onDigested ??
       (onRecord &&
-        ((record) => onRecord(record.id(), record.source.text, record.label.text, record.bodyDigest))) ??
-      (sidecar && ((record) => sidecar.add(record)))
+        ((record) => onRecord(record.id(), record.source.text, record.label.text, record.bodyDigest)))
     this.merkle = createTree()
   }
 
@@ -131,10 +130,11 @@ export class DigestState<Tree extends RecordSink<Tree>> {
     const digest = record.bodyDigest
     for (let index = 0; index < 32; index++) digest[index] = bodyDigest.charCodeAt(index)
     if (!this.options.skipRoots) this.addLeaf(digest, label.json, source)
-    if (this.onDigested) {
+    if (this.onDigested || this.sidecar) {
       record.source = source
       record.label = label
-      this.onDigested(record)
+      this.sidecar?.add(record)
+      this.onDigested?.(record)
     }
   }
 
@@ -180,6 +180,13 @@ export class DigestState<Tree extends RecordSink<Tree>> {
   addPart(part: PartDigest, columns: readonly string[]): void {
     this.encoderFor(columns).addTotals(part.columnTotals)
     for (const { text, count } of part.labels) this.valueOf(this.labels, text).count += count
+    this.addPartLeaves(part)
+    this.sidecar?.addRows(part.sidecarRows)
+  }
+
+  /** The part's records into the trees, as `addLeaf` would put them one by one. */
+  private addPartLeaves(part: PartDigest): void {
+    if (part.merkle.count === 0) return
     const sources = part.sources.map(({ text, leaves }) => ({
       value: this.fixedSource ?? this.valueOf(this.sourceValues, text),
       leaves,
@@ -189,7 +196,6 @@ export class DigestState<Tree extends RecordSink<Tree>> {
       this.firstSource ??= only
       if (only !== undefined && only === this.firstSource) {
         this.merkle.append(part.merkle)
-        this.sidecar?.addRows(part.sidecarRows)
         return
       }
       if (this.firstSource !== undefined) this.sources.set(this.firstSource, this.merkle.clone())
@@ -203,7 +209,6 @@ export class DigestState<Tree extends RecordSink<Tree>> {
       }
       perSource.append(leaves)
     }
-    this.sidecar?.addRows(part.sidecarRows)
   }
 
   private valueOf(values: RoleValues, text: string | null): RoleValue {
