@@ -141,6 +141,14 @@ describe('reading a CSV on two threads', () => {
     }
   })
 
+  it('looks up every id of the second part when the ids do not ascend, and takes the part in when none repeats', async () => {
+    const descending = rows(0, 3000).split('\n').reverse().join('\n')
+    const path = write(HEADER + descending.slice(1))
+    const two = await digestDataset(path, { ...twoThreads, uniqueIds: true })
+    expect(two.threads).toBe(2)
+    expect(two).toEqual({ ...(await digestDataset(path, { threads: 1, uniqueIds: true })), threads: 2 })
+  })
+
   it('takes in the sidecar rows of the other thread after its own', async () => {
     const path = write(HEADER + rows(0, 2000))
     const sidecars = [join(dir, `one${++counter}.jsonl`), join(dir, `two${counter}.jsonl`)]
