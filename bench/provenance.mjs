@@ -1,4 +1,5 @@
-// `node bench/provenance.mjs [--records=1000000] [--runs=3]` (after `npx tsc -p tsconfig.build.json`): generates a
+// `node bench/provenance.mjs [--records=1000000] [--runs=3] [--threads=N]` (after `npx tsc -p tsconfig.build.json`):
+// `--threads=1` or `=2` sets the threads (default: the library's, two when the load leaves a core free). Generates a
 // CSV in a temporary folder, then times raw-file hashing, manifest creation and verification, each in a fresh process
 // so its peak RSS is its own. The peer — a Python loop that SHA-256-hashes every line and the whole file — runs
 // interleaved with create and verify in the same run (medians of `runs` rounds), so a busy machine slows both
@@ -30,6 +31,7 @@ async function phase(name, folder) {
   const { createManifest } = await import('../dist/provenance/manifest.js')
   const { verifyDatasetAgainstManifest } = await import('../dist/provenance/verify.js')
   if (name === 'create') await generateKeyFiles(join(folder, 'key'), { overwrite: true })
+  const threads = argument('threads') === undefined ? undefined : Number(argument('threads'))
   const started = performance.now()
   const cpuStarted = process.cpuUsage()
   let detail = {}
@@ -50,19 +52,25 @@ async function phase(name, folder) {
       megabytesPerCpuSecond: Math.round(mebibytes / best.cpuSeconds),
     }
   } else if (name === 'create') {
-    const created = await createManifest(dataset, { out: manifest, privateKeyPath: join(folder, 'key.pem') })
+    const created = await createManifest(dataset, {
+      out: manifest,
+      privateKeyPath: join(folder, 'key.pem'),
+      threads,
+    })
     detail = { records: created.statement.predicate.records.count }
   } else if (name === 'verify') {
     const result = await verifyDatasetAgainstManifest(dataset, manifest, {
       publicKeyPath: join(folder, 'key.pub.pem'),
       requireSigned: true,
       collectSources: false,
+      threads,
     })
     if (!result.ok) throw new Error(`verification failed: ${result.failures[0].message}`)
   } else if (name === 'verify-tampered') {
     const result = await verifyDatasetAgainstManifest(dataset, manifest, {
       publicKeyPath: join(folder, 'key.pub.pem'),
       collectSources: false,
+      threads,
     })
     detail = { failedChecks: result.failures.map((failure) => failure.check) }
   }
@@ -176,10 +184,15 @@ async function main() {
     await generate(join(folder, 'data.csv'), recordCount)
     const run = (name) => {
       process.stderr.write(`${name} …\n`)
-      const output = execFileSync(process.execPath, [self, `--phase=${name}`, `--folder=${folder}`], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
+      const passed = argument('threads') === undefined ? [] : [`--threads=${argument('threads')}`]
+      const output = execFileSync(
+        process.execPath,
+        [self, `--phase=${name}`, `--folder=${folder}`, ...passed],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      )
       return JSON.parse(output)
     }
     const dataset = join(folder, 'data.csv')
@@ -204,6 +217,7 @@ async function main() {
       loadPerCore: { start: loadAtStart, end: loadPerCore() },
       records: recordCount,
       runs,
+      threads: argument('threads') === undefined ? 'default' : Number(argument('threads')),
       datasetMiB: Number((datasetBytes / 2 ** 20).toFixed(1)),
       sidecarMiB: Number((sidecarBytes / 2 ** 20).toFixed(1)),
       rawHash: { miBPerSecond: hash.megabytesPerSecond, miBPerCpuSecond: hash.megabytesPerCpuSecond },

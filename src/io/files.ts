@@ -65,7 +65,8 @@ export async function readTextChunks(
 
 const encodingErrorMarker = new Error('invalid UTF-8')
 
-async function encodingError(path: string): Promise<PoisonguardError> {
+/** ENCODING_ERROR naming where the first invalid UTF-8 in the file is. */
+export async function encodingError(path: string): Promise<PoisonguardError> {
   const found = await locateInvalidUtf8(path)
   const what =
     found.byte === undefined

@@ -34,6 +34,17 @@ export class ByteKeys {
     return -1 - added
   }
 
+  /** The entry of `bytes[start, end)`, or -1 when there is none; adds nothing. */
+  lookup(bytes: Uint8Array, start: number, end: number): number {
+    if (this.indexed < this.count) this.indexAll()
+    return this.slots[2 * this.find(hashBytes(bytes, start, end), bytes, start, end)] - 1
+  }
+
+  /** Every key, back to back in `pool`, entry `e` ending at `ends[e]`; views into the table's own buffers. */
+  entries(): { pool: Uint8Array; ends: Int32Array } {
+    return { pool: this.pool.subarray(0, this.startOf(this.count)), ends: this.ends.subarray(0, this.count) }
+  }
+
   /**
    * Adds `bytes[start, end)` as the next entry without looking it up, for a caller that knows it is new; it is
    * indexed by the next `intern`. Returns the entry.

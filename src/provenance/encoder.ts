@@ -19,6 +19,13 @@ export interface RecordRoles {
   readonly source: string | null
 }
 
+/** One column's share of a schema: the kind flags of its values and in how many records it had one. */
+export interface ColumnTotal {
+  readonly name: string
+  readonly kinds: number
+  readonly filled: number
+}
+
 /** Slots of `RecordEncoder`'s role ranges. */
 export const ROLE_ID = 0
 export const ROLE_LABEL = 1
@@ -169,6 +176,26 @@ export class RecordEncoder {
       const total = this.totals.get(name) ?? { kinds: 0, filled: 0 }
       return { name, type: columnTypeOf(total.kinds), nullable: total.filled < recordCount }
     })
+  }
+
+  /** What the schema is made of so far: each column's kinds seen and records with a value, in order of appearance. */
+  columnTotals(): ColumnTotal[] {
+    for (const layout of this.cache.values()) this.mergeTotals(layout)
+    return this.columnNames.map((name) => ({ name, kinds: 0, filled: 0, ...this.totals.get(name) }))
+  }
+
+  /** Adds the `columnTotals` of records another encoder read, as if this one had read them after its own. */
+  addTotals(totals: readonly ColumnTotal[]): void {
+    for (const { name, kinds, filled } of totals) {
+      if (!this.known.has(name)) {
+        this.known.add(name)
+        this.columnNames.push(name)
+      }
+      const total = this.totals.get(name) ?? { kinds: 0, filled: 0 }
+      total.kinds |= kinds
+      total.filled += filled
+      this.totals.set(name, total)
+    }
   }
 
   private layoutFor(columns: readonly string[]): ColumnLayout {

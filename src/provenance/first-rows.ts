@@ -1,5 +1,12 @@
 import { ByteKeys } from './byte-keys.js'
 
+/** A `FirstRows`'s ids back to back (`ends[e]` ends entry `e`), and whether each came after the one before. */
+export interface RecordedIds {
+  readonly pool: Uint8Array
+  readonly ends: Int32Array
+  readonly ascending: boolean
+}
+
 /**
  * The row each id first appeared on, keyed by the id's UTF-8 bytes: a million ids kept as strings would be promoted
  * and traced by the garbage collector again and again, which cost more than the check.
@@ -14,6 +21,25 @@ export class FirstRows {
   /** The row of each entry. */
   private rows = new Float64Array(1 << 16)
   private ascending = true
+
+  /** The ids recorded, in order of arrival; views into the table's buffers. */
+  recorded(): RecordedIds {
+    return { ...this.ids.entries(), ascending: this.ascending }
+  }
+
+  /** Whether none of `other`'s ids is among these (without recording them). */
+  sharesNone(other: RecordedIds): boolean {
+    const { pool, ends, ascending } = other
+    if (ends.length === 0) return true
+    // Two runs in shortlex order, the second starting after the first ends, cannot share an id.
+    if (this.ascending && ascending && this.ids.followsLast(pool, 0, ends[0])) return true
+    let start = 0
+    for (let entry = 0; entry < ends.length; entry++) {
+      if (this.ids.lookup(pool, start, ends[entry]) >= 0) return false
+      start = ends[entry]
+    }
+    return true
+  }
 
   /** The row the id `bytes[start, end)` appeared on before, or -1 when it is new (it is then recorded on `row`). */
   firstRow(bytes: Uint8Array, start: number, end: number, row: number): number {

@@ -6,11 +6,12 @@ import { writeOutputsAtomically } from '../io/transaction.js'
 import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
 import { version } from '../version.js'
 import { RECORD_ENCODING } from './canonical.js'
-import { type DatasetDigest, digestDataset, type RoleOptions } from './dataset-digest.js'
+import { type DatasetDigest, type DigestOptions, digestDataset, type RoleOptions } from './dataset-digest.js'
 import { createEnvelope, IN_TOTO_PAYLOAD_TYPE } from './dsse.js'
 import { keyIdOf, readPrivateKey } from './keys.js'
 import { readManifestFile } from './manifest-file.js'
-import { SidecarWriter, sidecarPathFor } from './sidecar.js'
+import { sidecarPathFor } from './sidecar.js'
+import { SidecarWriter } from './sidecar-writer.js'
 import {
   MANIFEST_PREDICATE_TYPE,
   type ManifestPredicate,
@@ -20,7 +21,9 @@ import {
 } from './statement.js'
 
 /** How to create a manifest; the role columns follow the `id`/`label`/`source` conventions when unset. */
-export interface CreateManifestOptions extends RoleOptions {
+export interface CreateManifestOptions
+  extends RoleOptions,
+    Pick<DigestOptions, 'threads' | 'workerUrl' | 'parallelFromBytes'> {
   /** Where to write the manifest (a DSSE envelope); the record digest sidecar goes beside it. */
   out: string
   /** Ed25519 private key PEM (mode 0600); without a key (or `privateKey`) the envelope is unsigned. */
@@ -100,7 +103,7 @@ async function digestWithSidecar(
     digest = await digestDataset(datasetPath, {
       ...options,
       uniqueIds: true,
-      onDigested: (record) => writer.add(record),
+      sidecar: writer,
       onProgress: progressCheckingAbort(options.signal, during, options.onProgress),
     })
   } catch (error) {

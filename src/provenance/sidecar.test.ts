@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { roleValue } from './role-values.js'
-import { readSidecar, SidecarWriter, sidecarPathFor } from './sidecar.js'
+import { readSidecar, sidecarPathFor } from './sidecar.js'
+import { SidecarWriter } from './sidecar-writer.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-sidecar-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { PoisonguardError } from '../errors.js'
 import { RECORD_ENCODING, RECORD_ENCODING_V1 } from './canonical.js'
+import { SIDECAR_FORMAT } from './sidecar-writer.js'
+
+export { SIDECAR_FORMAT }
 
 /** in-toto Statement v1 `_type`. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1'
 /** The predicate type of a poisonguard dataset manifest. */
 export const MANIFEST_PREDICATE_TYPE = 'https://poisonguard.dev/manifest/v1'
-/** First line of a record-digest sidecar. */
-export const SIDECAR_FORMAT = 'https://poisonguard.dev/record-digests/v1'
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
 const resource = z.object({ name: z.string(), digest: z.object({ sha256: sha256Hex }) })

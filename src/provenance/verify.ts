@@ -22,7 +22,7 @@ import {
 export type { VerificationFailure } from './verify-checks.js'
 
 /** Options of `verifyDatasetAgainstManifest`. */
-export interface VerifyOptions {
+export interface VerifyOptions extends Pick<DigestOptions, 'threads' | 'workerUrl' | 'parallelFromBytes'> {
   /** Public key PEM to check the signature with (or `publicKey`). */
   publicKeyPath?: string
   publicKey?: KeyObject
@@ -181,6 +181,9 @@ function rolesOf(manifest: ManifestFile, datasetPath: string, options: VerifyOpt
     format: extname(datasetPath).toLowerCase() in KNOWN_EXTENSIONS ? undefined : dataset.format,
     maxLineBytes: options.maxLineBytes,
     encoding: manifest.statement.predicate.records.encoding,
+    threads: options.threads,
+    workerUrl: options.workerUrl,
+    parallelFromBytes: options.parallelFromBytes,
   }
 }
 

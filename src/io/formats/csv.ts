@@ -46,16 +46,37 @@ export async function readCsvRecordBytes(
   onRecord: (record: CsvRecord, columns: readonly string[], row: number) => void,
   options: RawReadOptions,
 ): Promise<RawReadSummary> {
-  let columns: string[] | undefined
-  let row = 0
-  const shape = new IssueList('PARSE_ERROR', 'every record needs as many fields as the header')
-  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => {
+  const rows = new CsvRecordRows(path, onRecord)
+  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => rows.read(record))
+  const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
+  tokenizer.finish()
+  rows.shape.throwIfAny()
+  if (!rows.columns) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
+  return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: rows.row }
+}
+
+/**
+ * Takes a CSV's records as the tokenizer finds them: the first is the header, unless `columns` are given (for a
+ * part of a file read from after its header); every other is numbered and checked to have the header's fields.
+ */
+export class CsvRecordRows {
+  row = 0
+  readonly shape = new IssueList('PARSE_ERROR', 'every record needs as many fields as the header')
+
+  constructor(
+    private readonly path: string,
+    private readonly onRecord: (record: CsvRecord, columns: readonly string[], row: number) => void,
+    public columns?: string[],
+  ) {}
+
+  read(record: CsvRecord): void {
+    const { columns, path, shape } = this
     if (!columns) {
-      columns = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
-      checkUniqueNames(columns, path)
+      this.columns = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
+      checkUniqueNames(this.columns, path)
       return
     }
-    row++
+    const row = ++this.row
     if (record.fieldCount !== columns.length) {
       shape.add(
         { file: path, line: record.line, row },
@@ -64,13 +85,8 @@ export async function readCsvRecordBytes(
       if (shape.full) shape.throwIfAny()
       return
     }
-    onRecord(record, columns, row)
-  })
-  const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
-  tokenizer.finish()
-  shape.throwIfAny()
-  if (!columns) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
-  return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: row }
+    this.onRecord(record, columns, row)
+  }
 }
 
 /** Every field of every record as text, header excluded. */

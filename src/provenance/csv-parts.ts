@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto'
+import { closeSync, openSync, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { Worker } from 'node:worker_threads'
+import { PoisonguardError } from '../errors.js'
+import { CsvTokenizer } from '../io/csv-parser.js'
+import { encodingError } from '../io/files.js'
+import { CsvRecordRows } from '../io/formats/csv.js'
+import type { RawReadSummary } from '../io/formats/types.js'
+import { Utf8Stream } from '../io/utf8-stream.js'
+import { csvCutAfter } from './csv-split.js'
+import type { RoleOptions } from './dataset-digest.js'
+import { DigestState, type PartDigest, partDigest } from './digest-state.js'
+import { LeafRecorder, type RecordEncoding, type RecordTree } from './record-tree.js'
+import { SidecarWriter } from './sidecar-writer.js'
+
+const CHUNK_BYTES = 1 << 20
+/**
+ * The share of the file the calling thread reads itself: about half, as the whole-file hash and the taking in of the
+ * other part's records and sidecar rows, which it does too, cost about what the worker's start and its scan for
+ * quotes up to the cut cost.
+ */
+export const CALLER_SHARE = 0.48
+/** Read first, to find the header and the roles, before the worker starts. */
+const HEAD_BYTES = 1 << 12
+
+/** The second part of a CSV file for another thread: from the first cut at or after `from` to the end. */
+export interface CsvPartTask {
+  path: string
+  /** The file's size when the first thread began. */
+  size: number
+  from: number
+  columns: string[]
+  /** The role columns as the first part resolved them, named explicitly. */
+  roles: RoleOptions
+  encoding: RecordEncoding
+  uniqueIds: boolean
+  sidecar: boolean
+  maxLineBytes: number
+}
+
+/** What the worker posts: first where its part starts (-1: nowhere), then its digest (undefined: declined). */
+export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined }
+
+/**
+ * Digests the part a task names, telling `onCut` first where it starts. Undefined when the part does not read
+ * cleanly — a parse error, invalid UTF-8, a short record, an empty or repeated id: the first thread then reads the
+ * part itself, so the error is reported as reading the whole file reports it.
+ */
+export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): PartDigest | undefined {
+  const cut = csvCutAfter(task.path, task.from)
+  onCut(cut)
+  if (cut < 0) return undefined
+  const state = new DigestState(
+    task.path,
+    { ...task.roles, uniqueIds: task.uniqueIds, encoding: task.encoding },
+    () => new LeafRecorder(),
+    task.sidecar ? new SidecarWriter() : undefined,
+  )
+  const rows = new CsvRecordRows(
+    task.path,
+    (record, columns, row) => state.addCsv(record, columns, row),
+    task.columns,
+  )
+  const tokenizer = new CsvTokenizer(task.path, task.maxLineBytes, (record) => rows.read(record))
+  const utf8 = new Utf8Stream()
+  const descriptor = openSync(task.path, 'r')
+  let reserved = false
+  try {
+    for (let position = cut; ; ) {
+      // A fresh buffer each time: the tokenizer keeps the end of a chunk cut inside a record.
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+      const length = readSync(descriptor, chunk, 0, CHUNK_BYTES, position)
+      if (length === 0) break
+      const bytes = chunk.subarray(0, length)
+      if (!utf8.push(bytes)) return undefined
+      tokenizer.push(bytes)
+      position += length
+      if (!reserved) {
+        // The first chunk tells how large the recordings will grow.
+        reserved = true
+        const factor = 1.05 * ((task.size - cut) / (position - cut))
+        for (const recorder of new Set([state.merkle, ...state.sourceTrees().map(([, tree]) => tree)]))
+          recorder.reserve(factor)
+      }
+    }
+    if (!utf8.finish()) return undefined
+    tokenizer.finish()
+  } catch (error) {
+    if (error instanceof PoisonguardError) return undefined
+    throw error
+  } finally {
+    closeSync(descriptor)
+  }
+  if (rows.shape.total > 0 || state.emptyIds.total > 0 || state.duplicateIds.total > 0) return undefined
+  return partDigest(state, rows.row)
+}
+
+/** The worker digesting the second part; a worker that cannot start or fails counts as having declined. */
+class PartWorker {
+  readonly cut: Promise<number>
+  readonly digest: Promise<PartDigest | undefined>
+  private readonly worker?: Worker
+
+  constructor(url: URL, task: CsvPartTask) {
+    let cutFound = (_cut: number) => {}
+    let digested = (_digest: PartDigest | undefined) => {}
+    this.cut = new Promise((resolve) => {
+      cutFound = resolve
+    })
+    this.digest = new Promise((resolve) => {
+      digested = resolve
+    })
+    const fail = () => {
+      cutFound(-1)
+      digested(undefined)
+    }
+    try {
+      this.worker = new Worker(url, { workerData: task })
+    } catch {
+      fail()
+      return
+    }
+    this.worker.on('message', (message: CsvPartMessage) => {
+      if ('cut' in message) cutFound(message.cut)
+      else digested(message.digest)
+    })
+    this.worker.on('error', fail)
+    this.worker.on('exit', fail)
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate()
+  }
+}
+
+/** How `readCsvInParts` reads. */
+export interface PartsOptions {
+  workerUrl: URL
+  /** The one source named for every record, if any. */
+  source: string | null
+  encoding: RecordEncoding
+  uniqueIds: boolean
+  maxLineBytes: number
+  onProgress?: (fractionDone: number) => void
+}
+
+/**
+ * Reads a CSV file into `state` as reading it whole on this thread would, with the records after a cut near the
+ * middle digested on a worker thread meanwhile. This thread reads up to the cut; when a record of its own ends
+ * exactly there and the worker's part read cleanly with ids of its own, the worker's records are taken in after
+ * this thread's. Otherwise this thread reads on past the cut itself.
+ */
+export async function readCsvInParts(
+  path: string,
+  size: number,
+  state: DigestState<RecordTree>,
+  options: PartsOptions,
+): Promise<RawReadSummary & { threads: number }> {
+  const hash = createHash('sha256')
+  const utf8 = new Utf8Stream()
+  let lastRecordEnd = -1
+  const rows = new CsvRecordRows(path, (record, columns, row) => state.addCsv(record, columns, row))
+  const tokenizer = new CsvTokenizer(path, options.maxLineBytes, (record) => {
+    lastRecordEnd = record.byteOffset + record.end - record.start
+    rows.read(record)
+  })
+  const file = await open(path, 'r')
+  let parsed = 0
+  let hashed = 0
+  let reported = 0
+  const read = async (position: number, end: number) => {
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, end - position))
+    const { bytesRead } = await file.read(chunk, 0, chunk.length, position)
+    if (bytesRead === 0)
+      throw PoisonguardError.at('PARSE_ERROR', { file: path }, 'the file shrank while read')
+    // Reading past the cut again, after the worker declined, must not move the progress back.
+    if (options.onProgress && size > 0 && position + bytesRead > reported) {
+      reported = position + bytesRead
+      options.onProgress(Math.min(1, reported / size))
+    }
+    return chunk.subarray(0, bytesRead)
+  }
+  const parse = async (end: number) => {
+    while (parsed < end) {
+      const chunk = await read(parsed, end)
+      if (hashed === parsed) {
+        hash.update(chunk)
+        hashed += chunk.length
+      }
+      if (!utf8.push(chunk)) throw await encodingError(path)
+      tokenizer.push(chunk)
+      parsed += chunk.length
+    }
+  }
+  const hashTo = async (end: number) => {
+    while (hashed < end) {
+      const chunk = await read(hashed, end)
+      hash.update(chunk)
+      hashed += chunk.length
+    }
+  }
+  let worker: PartWorker | undefined
+  let threads = 1
+  try {
+    while (state.roles === undefined && parsed < size) await parse(Math.min(size, parsed + HEAD_BYTES))
+    const roles = state.roles
+    if (rows.columns && roles && roles.id !== null) {
+      const from = Math.max(parsed, Math.floor(size * CALLER_SHARE))
+      worker = new PartWorker(options.workerUrl, {
+        path,
+        size,
+        from,
+        columns: rows.columns,
+        roles: { id: roles.id, label: roles.label, sourceColumn: roles.source, source: options.source },
+        encoding: options.encoding,
+        uniqueIds: options.uniqueIds,
+        sidecar: state.sidecar !== undefined,
+        maxLineBytes: options.maxLineBytes,
+      })
+      await parse(from)
+      const cut = await worker.cut
+      if (cut >= parsed) {
+        await parse(cut)
+        if (lastRecordEnd === cut) {
+          await hashTo(size)
+          const part = await worker.digest
+          if (part && (!part.ids || state.sharesNoIds(part.ids))) {
+            state.addPart(part, rows.columns)
+            rows.row += part.recordCount
+            parsed = size
+            threads = 2
+          }
+        }
+      }
+      await worker.close()
+    }
+    await parse(size)
+  } finally {
+    await Promise.all([worker?.close(), file.close()])
+  }
+  if (!utf8.finish()) throw await encodingError(path)
+  tokenizer.finish()
+  rows.shape.throwIfAny()
+  if (!rows.columns) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
+  return { sha256: hash.digest('hex'), byteCount: size, recordCount: rows.row, threads }
+}

@@ -1,0 +1,158 @@
+import { createHash, type Hash } from 'node:crypto'
+import { closeSync, openSync, writeSync } from 'node:fs'
+
+/** First line of a record-digest sidecar. */
+export const SIDECAR_FORMAT = 'https://poisonguard.dev/record-digests/v1'
+const FIELDS = ['id', 'source', 'label', 'bodySha256'] as const
+const FLUSH_BYTES = 1 << 20
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+
+/** One record as the sidecar writes it: the id (as text and as key bytes), source and label JSON, body digest. */
+export interface SidecarRecord {
+  id(): string
+  /** The id's key (see `writeRoleKey`): its UTF-8 unless it has a lone surrogate. */
+  readonly idBytes: Buffer
+  readonly idStart: number
+  readonly idEnd: number
+  readonly source: { readonly json: Uint8Array }
+  readonly label: { readonly json: Uint8Array }
+  readonly bodyDigest: Uint8Array
+}
+
+/**
+ * Writes the record-digest sidecar: a JSON header line, then one JSON array per record
+ * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written. Lines go straight from
+ * the record's bytes into one reused buffer (a million records would otherwise make a million strings for the
+ * garbage collector).
+ */
+export class SidecarWriter {
+  /** -1 for rows kept in memory. */
+  private readonly descriptor: number
+  private readonly hash: Hash = createHash('sha256')
+  private buffer = Buffer.alloc(FLUSH_BYTES + 4096)
+  private length = 0
+  /** The rows of a writer in memory, in the order written. */
+  private readonly chunks: Buffer[] = []
+  byteCount = 0
+
+  /** A writer of the file at `path` (header first); without a path, of rows only, kept in memory (`takeRows`). */
+  constructor(path?: string) {
+    if (path === undefined) {
+      this.descriptor = -1
+      return
+    }
+    this.descriptor = openSync(path, 'wx', 0o644)
+    this.writeText(`${JSON.stringify({ format: SIDECAR_FORMAT, fields: FIELDS })}\n`)
+  }
+
+  /** Appends one record. */
+  add(record: SidecarRecord): void {
+    const { idBytes, idStart, idEnd } = record
+    const source = record.source.json
+    const label = record.label.json
+    // Brackets, commas, quotes, the digest's 64 hex digits and the newline take 72 bytes.
+    this.reserve(idEnd - idStart + source.length + label.length + 72)
+    let buffer = this.buffer
+    let at = this.length
+    buffer[at++] = 0x5b // [
+    // Nearly every id is short plain ASCII, copied as it is; any other is written as a JSON string.
+    at = writePlainId(buffer, at, idBytes, idStart, idEnd)
+    if (at < 0) {
+      this.writeText(`[${JSON.stringify(record.id())}`)
+      this.reserve(source.length + label.length + 72)
+      buffer = this.buffer
+      at = this.length
+    }
+    buffer[at++] = 0x2c // ,
+    for (let index = 0; index < source.length; index++) buffer[at++] = source[index]
+    buffer[at++] = 0x2c
+    for (let index = 0; index < label.length; index++) buffer[at++] = label[index]
+    buffer[at++] = 0x2c
+    buffer[at++] = 0x22 // "
+    const digest = record.bodyDigest
+    for (let index = 0; index < 32; index++) {
+      const byte = digest[index]
+      buffer[at++] = HEX_DIGITS[byte >> 4]
+      buffer[at++] = HEX_DIGITS[byte & 15]
+    }
+    buffer[at++] = 0x22
+    buffer[at++] = 0x5d // ]
+    buffer[at++] = 0x0a // \n
+    this.length = at
+    if (at >= FLUSH_BYTES) this.flush()
+  }
+
+  /** The rows written so far, for a writer in memory: whole buffers, handed over rather than copied. */
+  takeRows(): Buffer[] {
+    this.flush()
+    return this.chunks.splice(0)
+  }
+
+  /** Appends rows another writer made (`takeRows`), after the rows written so far. */
+  addRows(rows: readonly Uint8Array[]): void {
+    this.flush()
+    for (const bytes of rows) this.output(bytes)
+  }
+
+  /** Flushes and closes the file; returns its SHA-256 and size. */
+  finish(): { sha256: string; byteCount: number } {
+    this.flush()
+    closeSync(this.descriptor)
+    return { sha256: this.hash.digest('hex'), byteCount: this.byteCount }
+  }
+
+  /** Closes the file after a failure, without a digest. */
+  abort(): void {
+    closeSync(this.descriptor)
+  }
+
+  /** Makes room for `bytes` more bytes after `length`. */
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return
+    this.flush()
+    if (bytes > this.buffer.length) this.buffer = Buffer.alloc(bytes)
+  }
+
+  private writeText(text: string): void {
+    // A UTF-16 unit never takes more than 3 UTF-8 bytes.
+    this.reserve(3 * text.length)
+    this.length += this.buffer.write(text, this.length, 'utf8')
+  }
+
+  private flush(): void {
+    if (this.length === 0) return
+    const bytes = this.buffer.subarray(0, this.length)
+    this.length = 0
+    if (this.descriptor >= 0) {
+      this.output(bytes)
+      return
+    }
+    this.chunks.push(bytes)
+    this.byteCount += bytes.length
+    // Every byte is written before it is read, so the next buffer need not be zeroed.
+    this.buffer = Buffer.allocUnsafeSlow(this.buffer.length)
+  }
+
+  private output(bytes: Uint8Array): void {
+    this.hash.update(bytes)
+    let offset = 0
+    while (offset < bytes.length) offset += writeSync(this.descriptor, bytes, offset)
+    this.byteCount += bytes.length
+  }
+}
+
+/**
+ * Writes `bytes[start, end)` in quotes at `at` when it is printable ASCII without quotes or backslashes, so already
+ * a JSON string, and returns the end; -1 when it needs JSON escaping (the bytes written so far are then scrap).
+ */
+function writePlainId(buffer: Buffer, at: number, bytes: Uint8Array, start: number, end: number): number {
+  buffer[at++] = 0x22
+  for (let offset = start; offset < end; offset++) {
+    const byte = bytes[offset]
+    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) return -1
+    buffer[at++] = byte
+  }
+  buffer[at++] = 0x22
+  return at
+}
