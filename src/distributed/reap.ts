@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq'
 import { openScanQueue } from './queue.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
 
@@ -7,7 +6,16 @@ import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
  * come off the queue, their rows and unused blobs out of the store. A job a worker holds at that moment cannot be
  * removed from the queue; its worker finds the job gone from the store and drops its result.
  */
-export function reapAbandonedRuns(store: ScanStore, queue: Queue, queuePrefix: string): Promise<ReapedRun[]> {
+/** The part of a BullMQ queue removal needs; named here so the package's types do not require bullmq's. */
+interface RemovableJobs {
+  remove(jobId: string): Promise<unknown>
+}
+
+export function reapAbandonedRuns(
+  store: ScanStore,
+  queue: RemovableJobs,
+  queuePrefix: string,
+): Promise<ReapedRun[]> {
   return store.reapExpiredRuns(queuePrefix, async (jobs) => {
     for (const id of jobs) await queue.remove(id)
   })
