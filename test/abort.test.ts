@@ -143,4 +143,26 @@ describe('aborting a long call', () => {
     const run = guard(inputs, { model: new Uint8Array(8), calibration: inputs, signal: AbortSignal.abort() })
     expect((await rejection(run)).message).toBe('the guard was aborted: This operation was aborted')
   })
+
+  it('stops the runtime guard between blocks of overlays while it calibrates', async () => {
+    const rows = 400
+    const inputs = { data: Float32Array.from({ length: rows * 2 }, (_, index) => index % 7), rows, cols: 2 }
+    const controller = new AbortController()
+    let predictions = 0
+    // A user's own two-class model, aborted by its caller while the guard calibrates.
+    const model = {
+      inputWidth: 2,
+      classCount: 2,
+      async predict(x: { rows: number }) {
+        predictions++
+        if (predictions === 3) controller.abort()
+        return { data: new Float32Array(x.rows * 2).fill(0.5), rows: x.rows, cols: 2 }
+      },
+      async dispose() {},
+    }
+    const run = guard(inputs, { model, calibration: inputs, overlays: 50, signal: controller.signal })
+    expect((await rejection(run)).message).toBe('the STRIP guard was aborted: This operation was aborted')
+    // Calibration over 400 inputs takes five blocks of 81: the abort after the third stops the fourth.
+    expect(predictions).toBe(3)
+  })
 })

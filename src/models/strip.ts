@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { quantileSorted } from '../stats/quantiles.js'
+import { throwIfAborted } from '../util/abort.js'
 import { createRng } from '../util/rng.js'
 import type { Classifier } from './classifier.js'
 
@@ -10,6 +11,8 @@ export interface StripOptions {
   /** Share of clean inputs the guard may reject; default 0.01. */
   falseRejectionRate?: number
   seed?: number
+  /** Checked between blocks of overlays in calibration and scoring; an abort fails with `ABORTED`. */
+  signal?: AbortSignal
 }
 
 /** A STRIP guard calibrated on clean inputs: inputs whose overlay entropy falls below `threshold` are rejected. */
@@ -46,6 +49,7 @@ async function overlayEntropies(
   clean: FeatureMatrix,
   overlays: number,
   seed: number,
+  signal: AbortSignal | undefined,
 ): Promise<Float64Array> {
   const calibrating = x === clean
   const { low, high } = valueRange(clean)
@@ -54,6 +58,7 @@ async function overlayEntropies(
   const entropy = new Float64Array(x.rows)
   const blockRows = Math.max(1, Math.floor(4096 / overlays))
   for (let start = 0; start < x.rows; start += blockRows) {
+    throwIfAborted(signal, 'the STRIP guard')
     const end = Math.min(x.rows, start + blockRows)
     const data = new Float32Array((end - start) * overlays * cols)
     for (let row = start; row < end; row++) {
@@ -108,14 +113,14 @@ export async function calibrateStrip(
       },
     )
   }
-  const sorted = (await overlayEntropies(classifier, clean, clean, overlays, seed)).sort()
+  const sorted = (await overlayEntropies(classifier, clean, clean, overlays, seed, options.signal)).sort()
   const threshold = quantileSorted(sorted, falseRejectionRate, 'lower')
   return {
     threshold,
     falseRejectionRate,
     overlays,
     score: async (x) => {
-      const entropy = await overlayEntropies(classifier, x, clean, overlays, seed + 1)
+      const entropy = await overlayEntropies(classifier, x, clean, overlays, seed + 1, options.signal)
       return { entropy, rejected: Uint8Array.from(entropy, (h) => (h < threshold ? 1 : 0)) }
     },
   }

@@ -9,8 +9,6 @@ export interface GuardOptions extends StripOptions {
   model: Uint8Array | Classifier
   /** Clean inputs (model input space) that calibrate the threshold and are superimposed on each input. */
   calibration: FeatureMatrix
-  /** Checked before loading the model, after calibration and before scoring; an abort fails with `ABORTED`. */
-  signal?: AbortSignal
 }
 
 export interface GuardResult {
