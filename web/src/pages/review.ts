@@ -1,5 +1,5 @@
 import { type ComponentChild, h } from 'preact'
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { effectiveDecisions, type ReviewAction, type ReviewDecision } from '../../../src/domain/review.js'
 import type { FindingGroup } from '../../../src/report/groups.js'
 import { HighlightedText } from '../../../src/report/views/pictures.js'
@@ -97,6 +97,9 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
   const [index, setIndex] = useState(0)
   // The label chosen for one record; any other record starts from its suggested label.
   const [choice, setChoice] = useState<{ id: string; label: string | undefined } | undefined>(undefined)
+  // The same choice as soon as it is made: R pressed right after choosing runs a key handler from the render before
+  // the choice, whose label would be the suggested one.
+  const latestChoice = useRef(choice)
   const [message, setMessage] = useState('')
   const [applied, setApplied] = useState<
     { versionId: string; dropped: number; relabelled: number; kept: number; undecided: number } | undefined
@@ -134,8 +137,10 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
   }
   const decideCurrent = async (action: ReviewAction) => {
     if (!item || !data) return
-    if (action === 'relabel' && !label) return setMessage('Choose the new label first.')
-    const done = await decide(action, [item.id], action === 'relabel' ? { label } : {})
+    const chosen = latestChoice.current
+    const newLabel = chosen?.id === item.id ? chosen.label : (item.suggestedLabel ?? undefined)
+    if (action === 'relabel' && !newLabel) return setMessage('Choose the new label first.')
+    const done = await decide(action, [item.id], action === 'relabel' ? { label: newLabel } : {})
     if (done) setIndex((at) => Math.min(at + 1, data.items.length - 1))
   }
   const undo = async () => {
@@ -368,9 +373,14 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
                   id: 'new-label',
                   value: label ?? '',
                   disabled: !canAct,
-                  onChange: (event: Event) =>
-                    item &&
-                    setChoice({ id: item.id, label: (event.target as HTMLSelectElement).value || undefined }),
+                  onChange: (event: Event) => {
+                    if (!item) return
+                    latestChoice.current = {
+                      id: item.id,
+                      label: (event.target as HTMLSelectElement).value || undefined,
+                    }
+                    setChoice(latestChoice.current)
+                  },
                 },
                 h('option', { value: '' }, 'choose…'),
                 data.labels.map((option) => h('option', { value: option }, option)),
