@@ -1,3 +1,4 @@
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { type AdversaryOptions, findSuspiciousAnnotators, type Suspicion } from './adversaries.js'
 import { type CollusionGroup, type CollusionOptions, findCollusion } from './collusion.js'
 import { fitDawidSkene, fitOneCoin, fullConfusion } from './dawid-skene.js'
@@ -27,7 +28,7 @@ export const modelFitters: Record<
 /** What happens to the annotators found suspicious. */
 export type AdversaryPolicy = 'exclude' | 'down-weight' | 'keep'
 
-export interface CrowdOptions extends Omit<EmOptions, 'annotatorWeight'> {
+export interface CrowdOptions extends Omit<EmOptions, 'annotatorWeight'>, ProgressOptions {
   /** Default `dawid-skene`. */
   model?: AggregationModel
   /** Default `exclude`: suspicious annotators get weight 0; `down-weight` gives them `downWeight`. */
@@ -64,13 +65,14 @@ export interface CrowdResult {
  */
 export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {}): CrowdResult {
   const fitModel = modelFitters[options.model ?? 'dawid-skene']
+  const onProgress = progressReporter(options, fractionDetail)
   const emOptions: EmOptions = {
     tolerance: options.tolerance,
     maxIterations: options.maxIterations,
     gold: options.gold,
   }
   const initialFit = fitModel(table, emOptions)
-  options.onProgress?.(0.4)
+  onProgress?.(0.4)
   // The search divides an item's posterior by a pair's own likelihood factors, so it needs a fit whose posteriors
   // are such products: majority vote and GLAD have no confusion matrices, and Dawid–Skene stands in for them.
   const detectionFit = initialFit.confusion ? initialFit : fitDawidSkene(table, emOptions)
@@ -91,7 +93,7 @@ export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {
       suspicions[member].push({ kind: 'colluding', group: index, partners })
     }
   })
-  options.onProgress?.(0.6)
+  onProgress?.(0.6)
   const weight = new Float64Array(table.annotatorIds.length).fill(1)
   const policy = options.adversaries ?? 'exclude'
   const penalty = policy === 'exclude' ? 0 : (options.downWeight ?? 0.1)
@@ -103,10 +105,10 @@ export function aggregateCrowd(table: AnnotationTable, options: CrowdOptions = {
   // Starting from the first fit saves most of the iterations: only the flagged annotators' pull is removed.
   const refit = () => fitModel(table, { ...emOptions, annotatorWeight: weight, start: initialFit.posterior })
   const fit = anySuspicious ? refit() : initialFit
-  options.onProgress?.(0.9)
+  onProgress?.(0.9)
   let changedItems = 0
   for (let i = 0; i < fit.label.length; i++) if (fit.label[i] !== initialFit.label[i]) changedItems++
   const reliability = measureReliability(table, fit.posterior)
-  options.onProgress?.(1)
+  onProgress?.(1)
   return { fit, initialFit, reliability, suspicions, groups, weight, changedItems, majoritySuspicious }
 }

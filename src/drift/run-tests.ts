@@ -1,6 +1,7 @@
 import type { LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { benjaminiHochberg } from '../stats/multiple-testing.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { createRng, type Rng } from '../util/rng.js'
 import {
   type ColumnSummary,
@@ -36,7 +37,7 @@ export interface DriftSample {
   readonly sources?: readonly string[]
 }
 
-export interface DriftTestOptions {
+export interface DriftTestOptions extends ProgressOptions {
   /** False-discovery level of Benjamini–Hochberg over all tests; default 0.01. */
   alpha?: number
   seed?: number
@@ -364,6 +365,7 @@ export function runDriftTests(
   startedMmd: (() => MmdResult) | undefined = startMmd(reference, batch, options),
 ): DriftTestResult[] {
   const seed = options.seed ?? 0
+  const onProgress = progressReporter(options, fractionDetail)
   const context: Context = {
     options,
     rng: createRng(seed),
@@ -375,12 +377,12 @@ export function runDriftTests(
     mmd: startedMmd,
   }
   addComparison(reference, batch, { suffix: '', comparedWith: 'reference' }, context)
-  options.onProgress?.(0.4)
+  onProgress?.(0.4)
   addWholeBatchTests(reference, batch, context)
-  options.onProgress?.(0.7)
+  onProgress?.(0.7)
   if (options.perSource !== false && batch.sources) addPerSource(reference, batch, context)
   const pending = context.pending.map((test) => (typeof test === 'function' ? test() : test))
-  options.onProgress?.(1)
+  onProgress?.(1)
   return correct(pending, options.alpha ?? 0.01)
 }
 

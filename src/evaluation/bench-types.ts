@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
 import type { OperatingPoint } from '../domain/index.js'
 import type { LinalgBackend } from '../linalg/backend.js'
+import type { ProgressOptions } from '../util/progress.js'
 import type { SuccessMeasure } from './attack-success.js'
 import type { UnsupportedAttack } from './bench-plan.js'
 import type { DetectorBench } from './detection.js'
@@ -13,7 +14,7 @@ export interface BenchProgress {
   fractionDone: number
 }
 
-export interface BenchOptions {
+export interface BenchOptions extends ProgressOptions<[progress: BenchProgress]> {
   /** Linear-algebra backend; default the fastest available (created and disposed by the benchmark). */
   backend?: LinalgBackend
   /** A small subset for CI: the mnist training subset of 2,000 rows, two attacks, one rate. */

@@ -6,6 +6,7 @@ import type { LinalgBackend } from '../linalg/backend.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
 import { defaultFusionOptions } from '../scan/fusion.js'
 import { throwIfAborted } from '../util/abort.js'
+import { progressReporter } from '../util/progress.js'
 import { version } from '../version.js'
 import { createSuccessProbe } from './attack-success.js'
 import { type BenchSplit, parseBuiltinNames, splitBuiltin, splitUserDataset } from './bench-data.js'
@@ -14,6 +15,7 @@ import type {
   BenchCell,
   BenchDatasetSummary,
   BenchOptions,
+  BenchProgress,
   BenchResult,
   DownstreamBench,
   ModelEffect,
@@ -150,6 +152,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const seed = options.seed ?? defaultSeed
   const now = options.now ?? (() => performance.now())
   const started = now()
+  const onProgress = progressReporter(options, (progress: BenchProgress) => progress)
   checkPlanOptions(options)
   const splits = buildSplits(options, seed)
   const plan = planBenchmark(splits, { ...options, quick: options.quick ?? false, seed })
@@ -168,7 +171,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       throwIfAborted(options.signal, 'the benchmark')
       const label = `${cellPlan.split.name} ${cellPlan.attack}${describeRate(cellPlan.rate)}`
       const report = (step: string, fraction: number) =>
-        options.onProgress?.({
+        onProgress?.({
           step: `${label}: ${step}`,
           fractionDone: (index + fraction) / plan.cells.length,
         })

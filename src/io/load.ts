@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { type DeclaredKind, declaredKinds, queryTexts, withContentKind } from './content-kind.js'
 import { statOrThrow } from './files.js'
 import { adapterOf, checkFormat, type DatasetFormat, detectFormat } from './formats/index.js'
@@ -9,7 +10,7 @@ import type { RawRecord } from './formats/types.js'
 import { loadEmbeddings } from './npy.js'
 
 /** How to read a dataset; every column choice is optional and falls back to the naming conventions. */
-export interface LoadOptions {
+export interface LoadOptions extends ProgressOptions {
   /** Else detected: `.csv`, `.jsonl`/`.ndjson`, `.parquet`, or a folder of images. */
   format?: DatasetFormat
   /** Id column; default `id` when present, else the 1-based row number. */
@@ -50,6 +51,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   checkOptions(options)
   const during = 'loading the dataset'
   const checkAborted = () => throwIfAborted(options.signal, during)
+  const onProgress = progressReporter(options, fractionDetail)
   checkAborted()
   const stats = await statOrThrow(path)
   const format = options.format ?? detectFormat(path, stats.isDirectory())
@@ -73,7 +75,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   }
   let dataset = await adapter.load(path, {
     ...options,
-    onProgress: progressCheckingAbort(options.signal, during, options.onProgress),
+    onProgress: progressCheckingAbort(options.signal, during, onProgress),
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
   })
   checkAborted()
@@ -85,7 +87,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     dataset = withContentKind(dataset, options.kind ?? 'corpus', queries)
   }
   checkAborted()
-  options.onProgress?.(1)
+  onProgress?.(1)
   return dataset
 }
 

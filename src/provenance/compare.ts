@@ -3,6 +3,7 @@ import { PoisonguardError } from '../errors.js'
 import { hashFile } from '../io/hash.js'
 import type { RawRecordFormat } from '../io/records.js'
 import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { type DatasetRoles, digestDataset, type RoleOptions } from './dataset-digest.js'
 import { diffRecordTables, type RecordDiff, RecordMatcher } from './diff.js'
 import { type ManifestFile, readManifestFile, sidecarPathOf } from './manifest-file.js'
@@ -26,11 +27,13 @@ export interface ProvenanceDiff {
 }
 
 /** Options of `diffProvenance`: role columns and reading limits for dataset sides. */
-export interface DiffOptions extends RoleOptions {
+export interface DiffOptions extends RoleOptions, ProgressOptions {
   format?: RawRecordFormat
   maxLineBytes?: number
   /** Checked between chunks of each dataset side; an abort fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+  /** Called with the share done, in [0,1]: the old side is the first half, the new side the second. */
+  onProgress?: (fractionDone: number) => void
 }
 
 const during = 'the diff'
@@ -50,13 +53,16 @@ export async function diffProvenance(
   options: DiffOptions = {},
 ): Promise<ProvenanceDiff> {
   throwIfAborted(options.signal, during)
+  const onProgress = progressReporter(options, fractionDetail)
+  const half = (start: number) => onProgress && ((fraction: number) => onProgress(start + fraction / 2))
   const oldManifest = isManifestPath(oldPath) ? await readManifestFile(oldPath) : undefined
   const newManifest = isManifestPath(newPath) ? await readManifestFile(newPath) : undefined
   const template = rolesFromManifest(oldManifest ?? newManifest)
   const roleOptions = { ...template, ...definedRoles(options) }
   const oldSide = oldManifest
     ? await manifestTable(oldManifest)
-    : await datasetTable(oldPath, { ...options, ...roleOptions })
+    : await datasetTable(oldPath, { ...options, ...roleOptions, onProgress: half(0) })
+  onProgress?.(0.5)
   let newSide: { side: DiffSide; table?: RecordTable }
   let records: RecordDiff
   if (newManifest) {
@@ -64,11 +70,14 @@ export async function diffProvenance(
     records = diffRecordTables(oldSide.table, newSide.table!)
   } else {
     const matcher = new RecordMatcher(oldSide.table)
-    newSide = await datasetTable(newPath, { ...options, ...roleOptions }, (id, source, label, body) =>
-      matcher.push(id, source, label, body),
+    newSide = await datasetTable(
+      newPath,
+      { ...options, ...roleOptions, onProgress: half(0.5) },
+      (id, source, label, body) => matcher.push(id, source, label, body),
     )
     records = matcher.finish()
   }
+  onProgress?.(1)
   const warnings: string[] = []
   if (oldSide.side.roles.labelColumn !== newSide.side.roles.labelColumn) {
     warnings.push(
@@ -134,7 +143,7 @@ async function datasetTable(
   const digest = await digestDataset(path, {
     ...options,
     uniqueIds: onRecord === undefined,
-    onProgress: progressCheckingAbort(options.signal, during),
+    onProgress: progressCheckingAbort(options.signal, during, options.onProgress),
     onRecord: onRecord ?? ((id, source, label, body) => table.add(id, source, label, body)),
   })
   return { side: { path, kind: 'dataset', recordCount: digest.recordCount, roles: digest.roles }, table }

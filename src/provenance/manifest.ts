@@ -4,6 +4,7 @@ import { basename, dirname, relative, sep } from 'node:path'
 import type { RawRecordFormat } from '../io/records.js'
 import { writeOutputsAtomically } from '../io/transaction.js'
 import { progressCheckingAbort, throwIfAborted } from '../util/abort.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { version } from '../version.js'
 import { RECORD_ENCODING } from './canonical.js'
 import { type DatasetDigest, type DigestOptions, digestDataset, type RoleOptions } from './dataset-digest.js'
@@ -23,6 +24,7 @@ import {
 /** How to create a manifest; the role columns follow the `id`/`label`/`source` conventions when unset. */
 export interface CreateManifestOptions
   extends RoleOptions,
+    ProgressOptions,
     Pick<DigestOptions, 'threads' | 'workerUrl' | 'parallelFromBytes'> {
   /** Where to write the manifest (a DSSE envelope); the record digest sidecar goes beside it. */
   out: string
@@ -64,9 +66,16 @@ export async function createManifest(
     options.privateKey ?? (options.privateKeyPath ? await readPrivateKey(options.privateKeyPath) : undefined)
   const parents = await describeParents(options.parents ?? [], options.out)
   const sidecarPath = sidecarPathFor(options.out)
+  const digestOptions = { ...options, onProgress: progressReporter(options, fractionDetail) }
   let statement: ManifestStatement | undefined
   const writeSidecar = async (temporaryPath: string) => {
-    statement = await digestWithSidecar(datasetPath, temporaryPath, basename(sidecarPath), parents, options)
+    statement = await digestWithSidecar(
+      datasetPath,
+      temporaryPath,
+      basename(sidecarPath),
+      parents,
+      digestOptions,
+    )
   }
   const writeEnvelope = async (temporaryPath: string) => {
     const envelope = createEnvelope(IN_TOTO_PAYLOAD_TYPE, serializeStatement(statement!), privateKey)

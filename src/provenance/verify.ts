@@ -4,6 +4,7 @@ import { isPoisonguardError } from '../errors.js'
 import { statOrThrow } from '../io/files.js'
 import { hashFile } from '../io/hash.js'
 import { isAbortError, progressCheckingAbort, throwIfAborted } from '../util/abort.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { checkClaims, countsOfDigest } from './claims.js'
 import { type DatasetDigest, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { isIdenticalDiff, type RecordDiff, RecordMatcher } from './diff.js'
@@ -22,7 +23,9 @@ import {
 export type { VerificationFailure } from './verify-checks.js'
 
 /** Options of `verifyDatasetAgainstManifest`. */
-export interface VerifyOptions extends Pick<DigestOptions, 'threads' | 'workerUrl' | 'parallelFromBytes'> {
+export interface VerifyOptions
+  extends Pick<DigestOptions, 'threads' | 'workerUrl' | 'parallelFromBytes'>,
+    ProgressOptions {
   /** Public key PEM to check the signature with (or `publicKey`). */
   publicKeyPath?: string
   publicKey?: KeyObject
@@ -95,7 +98,11 @@ export async function verifyDatasetAgainstManifest(
   const roleOptions = rolesOf(manifest, datasetPath, options)
   let pass: FirstPass
   try {
-    const onProgress = progressCheckingAbort(options.signal, during, options.onProgress)
+    const onProgress = progressCheckingAbort(
+      options.signal,
+      during,
+      progressReporter(options, fractionDetail),
+    )
     pass = await firstPass(datasetPath, { ...roleOptions, onProgress }, collect)
   } catch (error) {
     // A dataset that no longer parses under the manifest's settings is a mismatch, not bad input.

@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { throwIfAborted } from '../util/abort.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { type CertifiedPrediction, certifyFiniteAggregation, certifyPartitionVotes } from './certificate.js'
 import {
   type LearnerId,
@@ -28,7 +29,7 @@ export interface PartitionEnsemble {
   readonly members: readonly MemberModel[]
 }
 
-export interface PartitionEnsembleOptions {
+export interface PartitionEnsembleOptions extends ProgressOptions {
   /** Partitions `k`, the number of votes; each holds about 1/k of the training set. */
   partitions: number
   /** Default 'dpa'. */
@@ -165,10 +166,11 @@ export async function trainPartitionEnsemble(
     learnerOptions,
     seed: seed + member,
   }))
+  const onProgress = progressReporter(options, fractionDetail)
   let done = 0
   const members = await executor.fitMembers(tasks, {
     signal: options.signal,
-    onTaskDone: () => options.onProgress?.(++done / tasks.length),
+    onTaskDone: () => onProgress?.(++done / tasks.length),
   })
   return {
     scheme: options.scheme ?? 'dpa',
@@ -187,7 +189,7 @@ export async function predictEnsembleMembers(
   ensemble: PartitionEnsemble,
   x: FeatureMatrix,
   executor: MemberExecutor = sequentialMemberExecutor,
-  options: { onProgress?: (fractionDone: number) => void; signal?: AbortSignal } = {},
+  options: ProgressOptions & { signal?: AbortSignal } = {},
 ): Promise<Int32Array[]> {
   if (x.cols !== ensemble.cols) {
     throw new PoisonguardError(
@@ -196,10 +198,11 @@ export async function predictEnsembleMembers(
       { hint: 'pass data with the feature columns the ensemble was trained on' },
     )
   }
+  const onProgress = progressReporter(options, fractionDetail)
   let done = 0
   return executor.predictMembers(
     ensemble.members.map((model) => ({ model, x })),
-    { signal: options.signal, onTaskDone: () => options.onProgress?.(++done / ensemble.members.length) },
+    { signal: options.signal, onTaskDone: () => onProgress?.(++done / ensemble.members.length) },
   )
 }
 
@@ -228,7 +231,7 @@ export async function certifyEnsemble(
   ensemble: PartitionEnsemble,
   x: FeatureMatrix,
   executor?: MemberExecutor,
-  options?: { onProgress?: (fractionDone: number) => void; signal?: AbortSignal },
+  options?: ProgressOptions & { signal?: AbortSignal },
 ): Promise<CertifiedPrediction[]> {
   return certifyPredictions(ensemble, await predictEnsembleMembers(ensemble, x, executor, options))
 }

@@ -9,6 +9,7 @@ import type { ScanReport } from '../domain/index.js'
 import { checkNeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { throwIfAborted } from '../util/abort.js'
+import { type ProgressOptions, progressReporter } from '../util/progress.js'
 import { defaultFusionOptions, type FusionOptions } from './fusion.js'
 import {
   configureDetectors,
@@ -31,7 +32,8 @@ export interface ScanOptions
       DetectorInputOptions,
       'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch'
     >,
-    Pick<RunDetectorsOptions, 'detectorExecutor'> {
+    Pick<RunDetectorsOptions, 'detectorExecutor'>,
+    ProgressOptions<[progress: ScanProgress]> {
   backend: LinalgBackend
   /** Ids of registered detectors to run (default: all); `skip` removes some. */
   detectors?: readonly DetectorName[]
@@ -53,12 +55,6 @@ export interface ScanOptions
    * that step's share done, in [0,1]; each step reports 0 first and 1 last.
    */
   onProgress?: (progress: ScanProgress) => void
-  /**
-   * The same progress as standard events, for code that listens with `addEventListener` (a page, a worker relaying
-   * it): each call of `onProgress` is also a `progress` `CustomEvent` on this target, with the `ScanProgress` as
-   * `detail`.
-   */
-  progressEvents?: EventTarget
   /** Checked between steps, detectors and folds; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
@@ -74,11 +70,8 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   if (options.neighbourSearch) checkNeighbourSearchOptions(options.neighbourSearch)
   const detectors = selectDetectors(options.detectors, options.skip).map(getDetector)
   const configured = configureDetectors(detectors, options.params)
-  const report = (step: string, fractionDone: number) => {
-    const progress = { step, fractionDone }
-    options.onProgress?.(progress)
-    options.progressEvents?.dispatchEvent(new CustomEvent('progress', { detail: progress }))
-  }
+  const notify = progressReporter(options, (progress: ScanProgress) => progress)
+  const report = (step: string, fractionDone: number) => notify?.({ step, fractionDone })
   options.detectorExecutor?.prepare?.(dataset)
   const awaited = detectors.flatMap((detector) => detector.awaits ?? [])
   const input = await prepareDetectorInput(dataset, { ...options, awaited, onProgress: report })

@@ -9,6 +9,7 @@ import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { writeDataset, writtenRecordIds } from '../io/write-dataset.js'
 import { throwIfAborted } from '../util/abort.js'
+import { type ProgressOptions, progressReporter, stepDetail } from '../util/progress.js'
 import { createRng } from '../util/rng.js'
 import { version } from '../version.js'
 
@@ -18,7 +19,7 @@ export interface TriggeredTestPaths {
   output: string
 }
 
-export interface AttackFileOptions {
+export interface AttackFileOptions extends ProgressOptions<[step: string, fractionDone: number]> {
   /** The attack's id, e.g. `label-flip`. */
   attack: string
   /** The dataset to poison: a file or an image folder; never modified. */
@@ -39,6 +40,8 @@ export interface AttackFileOptions {
   excelSafe?: boolean
   /** Checked between loading, poisoning and writing; an aborted signal fails with the typed `ABORTED` error. */
   signal?: AbortSignal
+  /** Called as the attack moves on: `step` is 'loading', 'poisoning' or 'writing', each reporting 0 first and 1 last. */
+  onProgress?: (step: string, fractionDone: number) => void
 }
 
 /** What `<out>.meta.json` records: the attack, its parameters and seed, both datasets and what was done. */
@@ -207,15 +210,29 @@ function describeRun(input: Dataset, run: AttackRun, options: AttackFileOptions,
 export async function attackFile(options: AttackFileOptions): Promise<AttackBundle> {
   const metaPath = sidecarPath(options.out, '.meta.json')
   const checkAborted = () => throwIfAborted(options.signal, `attack ${options.attack}`)
+  const onProgress = progressReporter(options, stepDetail)
   await checkPaths(options, metaPath)
   checkAborted()
-  const input = await loadDataset(options.input, options.load)
+  onProgress?.('loading', 0)
+  const load = options.load ?? {}
+  const loading = (fraction: number) => {
+    load.onProgress?.(fraction)
+    onProgress?.('loading', fraction)
+  }
+  const input = await loadDataset(options.input, {
+    ...load,
+    onProgress: onProgress ? loading : load.onProgress,
+  })
   checkAborted()
+  onProgress?.('poisoning', 0)
   const run = applyAttack(options.attack, input, options.params ?? {}, options.seed ?? 0)
   const test = await triggerTest(run, input, options)
   const meta = describeRun(input, run, options, test)
+  onProgress?.('poisoning', 1)
   checkAborted()
+  onProgress?.('writing', 0)
   const cells = { excelSafe: options.excelSafe }
   await writeOutputsAtomically(bundleOutputs(run, meta, metaPath, cells, test), { inputs: inputsOf(options) })
+  onProgress?.('writing', 1)
   return { run, meta, metaPath, warnings: run.dataset.warnings.slice(input.warnings.length) }
 }

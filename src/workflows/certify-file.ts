@@ -17,6 +17,7 @@ import {
   trainPartitionEnsemble,
 } from '../robust/ensemble.js'
 import type { LearnerId, LearnerOptions } from '../robust/learners.js'
+import { type ProgressOptions, progressReporter, stepDetail } from '../util/progress.js'
 import { version } from '../version.js'
 import { renderCertifyHtml } from './certify-html.js'
 import { ensembleFolderOutput, type LoadedEnsemble, loadEnsembleFolder } from './ensemble-folder.js'
@@ -35,7 +36,7 @@ export type EnsembleSource =
       readonly seed?: number
     }
 
-export interface CertifyFileOptions {
+export interface CertifyFileOptions extends ProgressOptions<[stage: string, fractionDone: number]> {
   readonly ensemble: EnsembleSource
   /** The records to certify; their labels give the clean and certified accuracy. */
   readonly data: string
@@ -157,12 +158,13 @@ function buildRecords(dataset: Dataset, classNames: readonly string[], predictio
 export async function certifyFile(options: CertifyFileOptions): Promise<CertifyResult> {
   const ownExecutor = options.executor ? undefined : createWorkerMemberExecutor()
   const executor = options.executor ?? ownExecutor!
+  const onProgress = progressReporter(options, stepDetail)
   try {
-    const { ensemble, classNames, path } = await obtainEnsemble(options, executor)
+    const { ensemble, classNames, path } = await obtainEnsemble({ ...options, onProgress }, executor)
     const dataset = await loadDataset(options.data, options.load)
     const predictions = await certifyEnsemble(ensemble, featuresOf(dataset, 'data'), executor, {
       signal: options.signal,
-      onProgress: (fraction) => options.onProgress?.('certify', fraction),
+      onProgress: (fraction) => onProgress?.('certify', fraction),
     })
     const { records, codes, labelled, unknown } = buildRecords(dataset, classNames, predictions)
     const labelledRows = Int32Array.from(codes.keys()).filter((row) => codes[row] !== -1)

@@ -22,6 +22,7 @@ import { checkOutputs } from '../io/output-safety.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { jsonWriter } from '../report/writers/json.js'
 import { throwIfAborted } from '../util/abort.js'
+import { type ProgressOptions, progressReporter, stepDetail } from '../util/progress.js'
 import { version } from '../version.js'
 import { renderCrowdHtml } from './crowd-html.js'
 import {
@@ -32,7 +33,7 @@ import {
 } from './crowd-input.js'
 import { computeModelView } from './crowd-model.js'
 
-export interface CrowdFileOptions {
+export interface CrowdFileOptions extends ProgressOptions<[step: string, fractionDone: number]> {
   /** Answers: CSV, JSON Lines or Parquet, one record per (item, annotator, label[, time]). */
   input: string
   columns?: AnnotationColumns
@@ -110,6 +111,7 @@ function outputsOf(
  */
 export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileResult> {
   const checkAborted = () => throwIfAborted(options.signal, 'crowd')
+  const onProgress = progressReporter(options, stepDetail)
   const inputs = [options.input, options.gold, options.dataset?.path]
   const targets = [
     { path: options.out, flag: '--out' },
@@ -120,7 +122,7 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
   const loadOptions = { columns: options.columns, format: options.format }
   const loaded = await loadAnnotations(options.input, {
     ...loadOptions,
-    onProgress: (fraction) => options.onProgress?.('reading answers', fraction),
+    onProgress: (fraction) => onProgress?.('reading answers', fraction),
   })
   let table = loaded.table
   const warnings: CrowdInputWarning[] = [...loaded.warnings]
@@ -144,13 +146,13 @@ export async function crowdFile(options: CrowdFileOptions): Promise<CrowdFileRes
     downWeight: options.downWeight,
     detection: options.detection,
     gold,
-    onProgress: (fraction) => options.onProgress?.('aggregating', fraction),
+    onProgress: (fraction) => onProgress?.('aggregating', fraction),
   })
   checkAborted()
   let result = crowd
   let modelView: { path: string; combined: CombinedView } | undefined
   if (options.dataset) {
-    options.onProgress?.('learning the items', 0)
+    onProgress?.('learning the items', 0)
     const dataset = await loadDataset(options.dataset.path, options.dataset.load)
     const view = await computeModelView(dataset, table, crowd.fit, options.seed ?? 0)
     if (view.unanswered.length > 0) {

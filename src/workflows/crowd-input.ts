@@ -8,6 +8,7 @@ import { PoisonguardError } from '../errors.js'
 import type { RawRecordFormat } from '../io/formats/index.js'
 import { IssueList } from '../io/issues.js'
 import { type RawRecord, readRawRecords } from '../io/records.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 
 /** Column names of an annotation table; the defaults are `item`, `annotator`, `label` and `timestamp`. */
 export interface AnnotationColumns {
@@ -18,7 +19,7 @@ export interface AnnotationColumns {
   time?: string
 }
 
-export interface LoadAnnotationsOptions {
+export interface LoadAnnotationsOptions extends ProgressOptions {
   columns?: AnnotationColumns
   format?: RawRecordFormat
   onProgress?: (fractionDone: number) => void
@@ -109,7 +110,7 @@ async function readTable(
       const optionalIndex = indices[required.length]
       onRow(values, optionalIndex < 0 ? undefined : record.values[optionalIndex], record.row)
     },
-    { format: options.format, onProgress: options.onProgress },
+    { format: options.format, onProgress: progressReporter(options, fractionDetail) },
   )
   emptyCells.throwIfAny()
   return summary

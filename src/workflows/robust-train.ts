@@ -15,6 +15,7 @@ import { compareSourceModels, type PerSourceReport } from '../robust/per-source.
 import { pgdAttack } from '../robust/pgd.js'
 import { trainRobustLogistic } from '../robust/robust-logistic.js'
 import { trainAdversarialMlp } from '../robust/robust-mlp.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../util/progress.js'
 import { createRng } from '../util/rng.js'
 import { ensembleFolderOutput } from './ensemble-folder.js'
 
@@ -22,7 +23,7 @@ import { ensembleFolderOutput } from './ensemble-folder.js'
 export const robustModes = ['dpa', 'finite', 'per-source', 'adversarial', 'gce'] as const
 export type RobustMode = (typeof robustModes)[number]
 
-export interface RobustTrainOptions {
+export interface RobustTrainOptions extends ProgressOptions {
   readonly data: string
   readonly load?: LoadOptions
   readonly robust: RobustMode
@@ -282,7 +283,7 @@ export async function robustTrainFile(options: RobustTrainOptions): Promise<Robu
         texts: dataset.texts,
         seed,
         signal: options.signal,
-        onProgress: options.onProgress,
+        onProgress: progressReporter(options, fractionDetail),
       },
       executor,
     )

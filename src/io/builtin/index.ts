@@ -1,5 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
+import { fractionDetail, type ProgressOptions, progressReporter } from '../../util/progress.js'
 import { encodeCsvField } from '../csv-field.js'
 import { formatOfExtension } from '../formats/index.js'
 import { fromArrays, fromRecords } from '../in-memory.js'
@@ -12,7 +13,7 @@ import { loadSpamRecords } from './spam.js'
 export { loadMnistArrays, type MnistArrays } from './mnist.js'
 export { loadSpamRecords, type SpamRecord } from './spam.js'
 
-export interface BuiltinWriteOptions {
+export interface BuiltinWriteOptions extends ProgressOptions {
   /** Write only the first `limit` rows (rows are already shuffled, so any prefix mixes the classes). */
   limit?: number
   /** Called with the fraction of rows written, in [0,1], now and then and once at 1. */
@@ -145,17 +146,19 @@ function writerOf(
   rows: number,
   inMemory: (limit: number) => Dataset,
 ) {
-  return async (outPath: string, options?: BuiltinWriteOptions) => {
+  return async (outPath: string, options: BuiltinWriteOptions = {}) => {
     const format = formatOfExtension(outPath)
+    const onProgress = progressReporter(options, fractionDetail)
     if (format === 'parquet') {
       const limit = checkLimit(options)
       await writeDataset(inMemory(limit), outPath, { format })
-      options?.onProgress?.(1)
+      onProgress?.(1)
       return
     }
     const lines = linesOf[format === 'csv' || format === 'jsonl' ? format : native]
+    const reporting = { ...options, onProgress }
     await writeOutputsAtomically([
-      { path: outPath, write: (path) => writeLines(path, progressLines(lines, rows, options)) },
+      { path: outPath, write: (path) => writeLines(path, progressLines(lines, rows, reporting)) },
     ])
   }
 }
