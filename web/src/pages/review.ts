@@ -174,6 +174,20 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
     }
   }
 
+  // Set at every render and read by one listener: a key pressed as soon as a render shows the next record acts on
+  // that record, where a listener bound by an effect would still hold the previous render's record until the
+  // effect ran.
+  const keyActions = useRef<Record<string, () => unknown>>({})
+  keyActions.current = {
+    ArrowDown: () => setIndex((at) => Math.min(at + 1, (data?.items.length ?? 1) - 1)),
+    j: () => setIndex((at) => Math.min(at + 1, (data?.items.length ?? 1) - 1)),
+    ArrowUp: () => setIndex((at) => Math.max(at - 1, 0)),
+    p: () => setIndex((at) => Math.max(at - 1, 0)),
+    d: () => decideCurrent('drop'),
+    r: () => decideCurrent('relabel'),
+    k: () => decideCurrent('keep'),
+    u: () => undo(),
+  }
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement
@@ -184,24 +198,14 @@ export function ReviewPage(props: { batchId: string; me: Me }) {
         ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)
       )
         return
-      const keys: Record<string, () => unknown> = {
-        ArrowDown: () => setIndex((at) => Math.min(at + 1, (data?.items.length ?? 1) - 1)),
-        j: () => setIndex((at) => Math.min(at + 1, (data?.items.length ?? 1) - 1)),
-        ArrowUp: () => setIndex((at) => Math.max(at - 1, 0)),
-        p: () => setIndex((at) => Math.max(at - 1, 0)),
-        d: () => decideCurrent('drop'),
-        r: () => decideCurrent('relabel'),
-        k: () => decideCurrent('keep'),
-        u: () => undo(),
-      }
-      const run = keys[event.key]
+      const run = keyActions.current[event.key]
       if (!run) return
       event.preventDefault()
       void run()
     }
     addEventListener('keydown', onKey)
     return () => removeEventListener('keydown', onKey)
-  })
+  }, [])
 
   const page = { title: 'Review queue', crumbs: batchCrumbs(data), tabs: batchTabs(props.batchId) }
   if (!data || !views) return h(Page, page, h(Pending, { error }))
