@@ -9,7 +9,7 @@ import { writeDataset } from '../../src/io/write-dataset.js'
 import { createPortableBackend } from '../../src/linalg/portable.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
-import { dropSchema, POSTGRES_URL, REDIS_URL, skipReason } from '../service/harness.js'
+import { dropSchema, POSTGRES_URL, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
 import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 
 /*
@@ -26,15 +26,8 @@ const schema = `scan_reap_${tag}`
 const prefix = `pgtest-reap-${tag}`
 const storeUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
 
-async function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: storeUrl })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows as T[]
-  } finally {
-    await client.end()
-  }
+function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
+  return queryPostgres<T>(sql, values, storeUrl)
 }
 
 async function until<T>(look: () => Promise<T | undefined>): Promise<T> {

@@ -9,7 +9,7 @@ import { scanFile } from '../../src/workflows/scan-file.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
-import { dropSchema, POSTGRES_URL, REDIS_URL, skipReason } from '../service/harness.js'
+import { dropSchema, POSTGRES_URL, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
 import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 
 /*
@@ -32,17 +32,6 @@ function comparable(report: ScanReport) {
     ...report,
     createdAt: undefined,
     detectors: report.detectors.map((detector) => ({ ...detector, durationMs: undefined })),
-  }
-}
-
-async function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: POSTGRES_URL })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows as T[]
-  } finally {
-    await client.end()
   }
 }
 
@@ -79,7 +68,7 @@ describe.skipIf(skip)(suite, () => {
   const workers: SpawnedCli[] = []
 
   beforeAll(async () => {
-    await query(`create schema if not exists ${schema}`)
+    await queryPostgres(`create schema if not exists ${schema}`)
   })
 
   afterAll(async () => {
@@ -131,7 +120,7 @@ describe.skipIf(skip)(suite, () => {
       },
     )
     while (!killedJob && !ended) {
-      const [held] = await query<{ job: string }>(
+      const [held] = await queryPostgres<{ job: string }>(
         `select job from ${schema}.scan_jobs where worker = $1 and state = 'running'`,
         [victimName],
       )
@@ -166,7 +155,7 @@ describe.skipIf(skip)(suite, () => {
     // The reports compared find the planted flips, so they are not trivially equal.
     expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
     // The run's jobs, results and blobs are gone from the store once it ended.
-    expect(await query(`select job from ${schema}.scan_jobs`)).toEqual([])
-    expect(await query(`select digest from ${schema}.scan_blobs`)).toEqual([])
+    expect(await queryPostgres(`select job from ${schema}.scan_jobs`)).toEqual([])
+    expect(await queryPostgres(`select digest from ${schema}.scan_blobs`)).toEqual([])
   })
 })

@@ -149,15 +149,24 @@ export function skipReason(backend: Backend, suite: string): string | undefined 
   return reason
 }
 
-export async function dropSchema(schema: string): Promise<void> {
+/** Rows of one statement on a connection of its own (`url` may set a `search_path`). */
+export async function queryPostgres<T>(
+  sql: string,
+  values: unknown[] = [],
+  url = POSTGRES_URL,
+): Promise<T[]> {
   const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(`drop schema if exists ${schema} cascade`)
+    return (await client.query(sql, values)).rows as T[]
   } finally {
     await client.end()
   }
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  await queryPostgres(`drop schema if exists ${schema} cascade`)
 }
 
 /** Removes every key of a BullMQ prefix. */
