@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { Queue } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +8,7 @@ import { writeDataset } from '../../src/io/write-dataset.js'
 import { createPortableBackend } from '../../src/linalg/portable.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
-import { dropSchema, POSTGRES_URL, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
 import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 
 /*
@@ -21,10 +20,7 @@ import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 const suite = 'abandoned distributed scans over PostgreSQL and Redis'
 const skip = skipReason('postgres+redis', suite)
 const temporary = useTemporaryFolder()
-const tag = randomBytes(4).toString('hex')
-const schema = `scan_reap_${tag}`
-const prefix = `pgtest-reap-${tag}`
-const storeUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
+const { schema, prefix, storeUrl } = isolatedScanStore('reap')
 
 function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
   return queryPostgres<T>(sql, values, storeUrl)

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DetectorName } from '../../src/detectors/registry.js'
@@ -9,7 +8,7 @@ import { scanFile } from '../../src/workflows/scan-file.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
-import { dropSchema, POSTGRES_URL, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
 import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 
 /*
@@ -21,10 +20,7 @@ import { type SpawnedCli, spawnCli } from './spawn-cli.js'
 const suite = 'distributed scan over PostgreSQL and Redis'
 const skip = skipReason('postgres+redis', suite)
 const temporary = useTemporaryFolder()
-const tag = randomBytes(4).toString('hex')
-const schema = `scan_dist_${tag}`
-const prefix = `pgtest-dist-${tag}`
-const storeUrl = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
+const { schema, prefix, storeUrl } = isolatedScanStore('dist')
 
 /** The report without what is allowed to differ between two runs: durations and the time it was made. */
 function comparable(report: ScanReport) {

@@ -165,6 +165,20 @@ export async function queryPostgres<T>(
   }
 }
 
+/**
+ * A schema and a queue prefix of their own for one distributed-scan test file, and the store URL that puts its
+ * tables in that schema; the tag keeps parallel runs apart.
+ */
+export function isolatedScanStore(name: string) {
+  const tag = randomBytes(4).toString('hex')
+  const schema = `scan_${name}_${tag}`
+  return {
+    schema,
+    prefix: `pgtest-${name}-${tag}`,
+    storeUrl: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+  }
+}
+
 export async function dropSchema(schema: string): Promise<void> {
   await queryPostgres(`drop schema if exists ${schema} cascade`)
 }
