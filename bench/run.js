@@ -11,6 +11,7 @@ import { loadDataset } from '../dist/io/index.js'
 import { createDefaultBackend } from '../dist/linalg/default-backend.js'
 import { scanDataset } from '../dist/scan/scan.js'
 import { createRng, shuffledIndices } from '../dist/util/rng.js'
+import { cleanlabUnavailable, cleanlabVersion, runCleanlab } from './cleanlab.mjs'
 import { renderDistributed } from './distributed.mjs'
 import { renderRobust } from './robust.mjs'
 import { renderScaleSection } from './scale-render.mjs'
@@ -36,10 +37,14 @@ function benchScript(script, ...args) {
   return JSON.parse(output)
 }
 
-/** Wall time of the real CLI in a fresh process (start-up included), its CPU time (all threads) and peak RSS. */
-function benchScan(name, file) {
+/**
+ * Wall time of the real CLI in a fresh process (start-up included), its CPU time (all threads) and peak RSS; with
+ * cleanlab's pipeline on the same file interleaved run for run when it can run here.
+ */
+function benchScan(name, file, peerMissing) {
   const times = []
   const cpuTimes = []
+  const peerRuns = []
   let memory = 0
   for (let run = 0; run < runs; run++) {
     log(`scan ${name}, run ${run + 1}/${runs} …`)
@@ -54,8 +59,23 @@ function benchScan(name, file) {
     const measured = JSON.parse(child.stdout.trim().split('\n').at(-1))
     memory = Math.max(memory, measured.maxRssMiB)
     cpuTimes.push(measured.cpuSeconds)
+    if (!peerMissing) {
+      log(`cleanlab on ${name}, run ${run + 1}/${runs} …`)
+      peerRuns.push(runCleanlab(file))
+    }
   }
-  return { seconds: median(times), times, cpuSeconds: median(cpuTimes), maxRssMiB: memory }
+  const ours = { seconds: median(times), times, cpuSeconds: median(cpuTimes), maxRssMiB: memory }
+  if (peerMissing) return ours
+  const peer = {
+    seconds: median(peerRuns.map((run) => run.seconds)),
+    times: peerRuns.map((run) => run.seconds),
+    cpuSeconds: median(peerRuns.map((run) => run.cpuSeconds)),
+  }
+  return {
+    ...ours,
+    peer,
+    ratioToPeer: { wall: ours.seconds / peer.seconds, cpu: ours.cpuSeconds / peer.cpuSeconds },
+  }
 }
 
 function flipLabels(dataset, rate, seed) {
@@ -136,14 +156,22 @@ function render(results) {
     '## Full default scan (CLI, fresh process, start-up included)',
     '',
     'CPU seconds count every thread (the cross-validation folds and the detectors run on worker threads); cores used is CPU over wall.',
-    "cleanlab's label-issue pipeline is not measured beside it: it is not installable here (no PyPI); issue 20 measured 9.16 s on MNIST and 13.97 s on spam on a quiet 2-core machine.",
     '',
-    '| dataset | rows | seconds | CPU seconds | cores used | peak RSS (MiB) |',
-    '|---|---|---|---|---|---|',
+    results.cleanlab.unavailable
+      ? `cleanlab's pipeline was not measured beside it: ${results.cleanlab.unavailable}.`
+      : `Peer, interleaved run for run on the same file: cleanlab ${results.cleanlab.cleanlab} with scikit-learn ${results.cleanlab.sklearn} ` +
+          '(`bench/cleanlab.mjs`: pandas reads the file, `CleanLearning(LogisticRegression()).find_label_issues`, ' +
+          'texts as word TF-IDF), timed the same way, interpreter start-up included. Bar: MNIST ≤ 0.33 × the peer.',
+    '',
+    '| dataset | rows | seconds | CPU seconds | cores used | peak RSS (MiB) | cleanlab s | cleanlab CPU s | ratio to cleanlab, wall |',
+    '|---|---|---|---|---|---|---|---|---|',
   )
   for (const [name, scan] of Object.entries(scans)) {
+    const peer = scan.peer
+      ? `${fixed(scan.peer.seconds)} | ${fixed(scan.peer.cpuSeconds)} | ${fixed(scan.ratioToPeer.wall)}`
+      : '— | — | —'
     lines.push(
-      `| ${name} | ${scan.rows} | ${fixed(scan.seconds)} | ${fixed(scan.cpuSeconds)} | ${fixed(scan.cpuSeconds / scan.seconds, 1)} | ${Math.round(scan.maxRssMiB)} |`,
+      `| ${name} | ${scan.rows} | ${fixed(scan.seconds)} | ${fixed(scan.cpuSeconds)} | ${fixed(scan.cpuSeconds / scan.seconds, 1)} | ${Math.round(scan.maxRssMiB)} | ${peer} |`,
     )
   }
   lines.push(
@@ -285,9 +313,11 @@ try {
   const scale = benchScript('scale.mjs')
   const models = benchScript('models.mjs')
   const distributed = benchScript('distributed.mjs')
+  const peerMissing = cleanlabUnavailable()
+  const cleanlab = peerMissing ? { unavailable: peerMissing } : cleanlabVersion()
   const scans = {
-    mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist) },
-    spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam) },
+    mnist: { rows: builtinDatasets.mnist.rows, ...benchScan('mnist', files.mnist, peerMissing) },
+    spam: { rows: builtinDatasets.spam.rows, ...benchScan('spam', files.spam, peerMissing) },
   }
   const backend = await createDefaultBackend()
   const quality = {
@@ -311,6 +341,7 @@ try {
     models,
     distributed,
     scans,
+    cleanlab,
     quality,
     matrix,
   }
