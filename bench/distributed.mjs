@@ -1,14 +1,16 @@
-// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3]` (after `npx tsc -p tsconfig.build.json`): one scan of
-// a synthetic 64-column table (ten classes of five Gaussian blobs, exact neighbours forced so the neighbour search is
-// the large shared analysis) in one process, then with its neighbour and fold jobs on 1, 2 and 3 local
-// `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS, POISONGUARD_BENCH_POSTGRES;
-// a schema and queue prefix of its own, removed afterwards). Reports wall time, speed-up, scaling efficiency, the
-// jobs each worker finished and whether the report equals the single-process one. Prints one JSON object on stdout,
-// progress on stderr; `--markdown FILE` prints the BENCHMARKS.md section of such a JSON file.
+// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate]` (after
+// `npx tsc -p tsconfig.build.json`): one scan of a synthetic 64-column table (ten classes of five Gaussian blobs;
+// exact neighbours by default, so the neighbour search is the large shared analysis; `auto` takes the inverted-file
+// index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour and
+// fold jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
+// POISONGUARD_BENCH_POSTGRES; a schema and queue prefix of its own, removed afterwards). Reports wall and CPU time
+// (the coordinator's and each worker's), speed-up, scaling efficiency, the jobs each worker finished by kind and
+// whether the report equals the single-process one. Prints one JSON object on stdout, progress on stderr;
+// `--markdown FILE` prints the BENCHMARKS.md section of such a JSON file.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
+import { cpus, hostname, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { makeDataset } from './synthetic-data.mjs'
@@ -19,6 +21,28 @@ const log = (message) => process.stderr.write(`${message}\n`)
 const redisUrl = process.env.POISONGUARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
 const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
 const load = () => loadavg().map((value) => Number(value.toFixed(1)))
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
+}
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc; clock ticks are 1/100 s on Linux. */
+const processCpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Seconds from the end of the features to the neighbour graph (the last progress of the neighbour step). */
+function neighbourTimer() {
+  let featuresDone
+  let graphDone
+  return {
+    onProgress({ step, fractionDone }) {
+      if (step === 'features' && fractionDone === 1) featuresDone = performance.now()
+      if (step === 'neighbours' && fractionDone === 1) graphDone = performance.now()
+    },
+    seconds: () => (featuresDone && graphDone ? (graphDone - featuresDone) / 1000 : undefined),
+  }
+}
 
 async function writeTable(path, rows) {
   const { writeDataset } = await import('../dist/io/write-dataset.js')
@@ -73,6 +97,7 @@ const verdicts = (report) =>
 async function main() {
   const rows = Number(option('rows', 30_000))
   const counts = option('workers', '1,2,3').split(',').map(Number)
+  const neighbours = option('neighbours', 'exact')
   const { scanFile } = await import('../dist/workflows/scan-file.js')
   const { scanFileOnWorkers, summariseJobs } = await import('../dist/distributed/index.js')
   const { default: pg } = await import('pg')
@@ -84,37 +109,58 @@ async function main() {
   const admin = new pg.Client({ connectionString: postgresUrl })
   await admin.connect()
   await admin.query(`create schema ${schema}`)
-  const options = { seed: 0, neighbourSearch: { method: 'exact' } }
+  const options = { seed: 0, neighbourSearch: { method: neighbours } }
   try {
     const path = join(folder, 'table.csv')
     log(`writing ${rows} × 64 …`)
     await writeTable(path, rows)
     log('one process …')
     const loadBefore = load()
+    let timer = neighbourTimer()
     let started = performance.now()
-    const single = await scanFile(path, options)
+    let cpuStarted = cpuSeconds()
+    const single = await scanFile(path, { ...options, onProgress: timer.onProgress })
     const singleSeconds = (performance.now() - started) / 1000
+    const singleCpuSeconds = cpuSeconds() - cpuStarted
+    const singleNeighbourSeconds = timer.seconds()
     const runs = []
     for (const count of counts) {
       log(`${count} worker${count > 1 ? 's' : ''} …`)
       const workers = await startWorkers(count, storeUrl, prefix)
       try {
+        timer = neighbourTimer()
+        const workerCpuBefore = workers.map((child) => processCpuSeconds(child.pid))
         started = performance.now()
+        cpuStarted = cpuSeconds()
         const result = await scanFileOnWorkers(path, {
           ...options,
+          onProgress: timer.onProgress,
           distributed: { workers: redisUrl, store: storeUrl, prefix },
         })
         const seconds = (performance.now() - started) / 1000
+        const coordinatorCpuSeconds = cpuSeconds() - cpuStarted
+        const workerCpuSeconds = workers.map(
+          (child, index) => processCpuSeconds(child.pid) - workerCpuBefore[index],
+        )
         const split = summariseJobs(result.jobs)
         runs.push({
           workers: count,
           seconds,
+          neighbourSeconds: timer.seconds(),
+          coordinatorCpuSeconds,
           speedUp: singleSeconds / seconds,
           efficiency: singleSeconds / seconds / count,
           sameReport: verdicts(result.report) === verdicts(single.report),
           jobs: split.jobs,
           retried: split.retried,
-          byWorker: Object.values(split.byWorker),
+          // In the order the workers started, with the CPU each used during the scan.
+          byWorker: workers.map((child, index) => ({
+            knn: 0,
+            ivf: 0,
+            fold: 0,
+            ...split.byWorker[`${hostname()}/${child.pid}`],
+            cpuSeconds: workerCpuSeconds[index],
+          })),
         })
       } finally {
         await stopWorkers(workers)
@@ -124,7 +170,10 @@ async function main() {
       rows,
       cols: 64,
       cores: cpus().length,
+      neighbours: single.status === 'scanned' ? single.report.analyses?.neighbours : undefined,
       singleSeconds,
+      singleCpuSeconds,
+      singleNeighbourSeconds,
       runs,
       loadAverage: [loadBefore, load()],
     }
@@ -143,28 +192,44 @@ async function main() {
 
 /** The BENCHMARKS.md section of a result. */
 export function renderDistributed(result) {
-  const fixed = (value, digits = 2) => value.toFixed(digits)
+  const fixed = (value, digits = 2) => (value === undefined ? '–' : value.toFixed(digits))
+  const search = result.neighbours
+  const approximate = search?.method === 'ivf'
   const lines = [
-    `## Distributed scan: ${result.rows.toLocaleString('en')} × ${result.cols}, exact neighbours, local workers`,
+    `## Distributed scan: ${result.rows.toLocaleString('en')} × ${result.cols}, ` +
+      `${approximate ? 'approximate' : 'exact'} neighbours, local workers`,
     '',
-    '`node bench/distributed.mjs`: the same scan in one process, then with its neighbour blocks and model folds as ' +
+    '`node bench/distributed.mjs`: the same scan in one process, then with its neighbour searches and model folds as ' +
       'BullMQ jobs on 1, 2 and 3 `poisonguard worker` processes of this machine (Redis queue, PostgreSQL store); the ' +
       'coordinator runs the rest. Speed-up is one process over the distributed wall time; efficiency is speed-up per ' +
       `worker. This machine has ${result.cores} cores, shared by the coordinator and every worker, so more workers ` +
       'cannot run faster here: the table shows the overhead of the jobs and that the work is shared out evenly; ' +
       'speed-up needs workers on other machines.',
     '',
-    `One process: ${fixed(result.singleSeconds)} s. Load average (1, 5, 15 min) ${result.loadAverage[0].join(', ')} ` +
-      `before, ${result.loadAverage[1].join(', ')} after.`,
+    ...(approximate
+      ? [
+          `Inverted-file index: ${search.lists} lists, ${search.probes} probes, recall@${search.recallAt} ` +
+            `${search.recall}; its lists are searched as runs of lists, one job each (\`ivf\` below), the k-means ` +
+            'rounds, probe tuning and recall check as blocks of rows (`knn`).',
+          '',
+        ]
+      : []),
+    `One process: ${fixed(result.singleSeconds)} s (${fixed(result.singleCpuSeconds, 1)} CPU s; features to ` +
+      `neighbour graph ${fixed(result.singleNeighbourSeconds, 1)} s). Load average (1, 5, 15 min) ` +
+      `${result.loadAverage[0].join(', ')} before, ${result.loadAverage[1].join(', ')} after.`,
     '',
-    '| workers | seconds | speed-up | efficiency | same report | jobs | retried | jobs per worker (neighbour / fold) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| workers | seconds | features to graph, s | speed-up | efficiency | same report | jobs | retried | ' +
+      'coordinator CPU s | per worker: knn / ivf / fold jobs, CPU s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const run of result.runs)
     lines.push(
-      `| ${run.workers} | ${fixed(run.seconds)} | ${fixed(run.speedUp)}× | ${fixed(100 * run.efficiency, 0)}% | ` +
-        `${run.sameReport ? 'yes' : 'no'} | ${run.jobs} | ${run.retried} | ` +
-        `${run.byWorker.map((done) => `${done.knn} / ${done.fold}`).join(', ')} |`,
+      `| ${run.workers} | ${fixed(run.seconds)} | ${fixed(run.neighbourSeconds, 1)} | ${fixed(run.speedUp)}× | ` +
+        `${fixed(100 * run.efficiency, 0)}% | ${run.sameReport ? 'yes' : 'no'} | ${run.jobs} | ${run.retried} | ` +
+        `${fixed(run.coordinatorCpuSeconds, 1)} | ` +
+        `${run.byWorker
+          .map((done) => `${done.knn} / ${done.ivf ?? 0} / ${done.fold}, ${fixed(done.cpuSeconds, 1)}`)
+          .join('; ')} |`,
     )
   return lines
 }

@@ -8,6 +8,7 @@ export * from './core.js'
 export {
   type DistributedOptions,
   type DistributedScanResult,
+  type JobCounts,
   type JobSplit,
   type ScanWorker,
   type ScanWorkerOptions,

@@ -3,11 +3,14 @@ import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
+import { searchListRange } from '../linalg/ann/ivf.js'
+import type { IvfSearchPlan, ListNeighbours, ListSearchingBackend } from '../linalg/ann/lists.js'
 import type { KnnOptions, LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import type { FoldExecutor, FoldTask } from '../models/cross-validation.js'
 import { throwIfAborted } from '../util/abort.js'
 import { digestOf, pack, packMatrix, unpack } from './codec.js'
-import { type FoldJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
+import { type FoldJob, type IvfJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
+import { groupLists, planPairs } from './list-groups.js'
 import { openScanQueue } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { openScanStore, type ReapedRun, type ScanJobRecord, type ScanStore } from './scan-store.js'
@@ -22,7 +25,11 @@ export interface DistributedOptions {
   schema?: string
   /** BullMQ key prefix; default `poisonguard`. Workers must use the same. */
   prefix?: string
-  /** Query rows per neighbour job; default about 5·10⁷ distances' worth (500 rows against 100,000). */
+  /**
+   * Query rows per neighbour job; default about 5·10⁷ distances' worth (500 rows against 100,000). An approximate
+   * search's jobs are runs of its inverted lists holding about this many rows (default: as many distances, and at
+   * least 24 jobs).
+   */
   jobRows?: number
   /** Neighbour searches of fewer query × base rows than this stay on the coordinator; default 2²². */
   minimumPairs?: number
@@ -43,8 +50,11 @@ export interface Coordinator {
   readonly run: string
   /** Runs of other coordinators whose lease had expired, removed when this one started. */
   readonly reaped: readonly ReapedRun[]
-  /** `local` with its k-NN searches above the size threshold split into jobs; products stay local. */
-  backend(local: LinalgBackend): LinalgBackend
+  /**
+   * `local` with its k-NN searches above the size threshold split into jobs, and an approximate search's inverted
+   * lists searched as jobs of several lists each; products stay local.
+   */
+  backend(local: LinalgBackend): ListSearchingBackend
   /** Runs each cross-validation fold as one job. */
   readonly executor: FoldExecutor
   /** Workers listening on the queue now. */
@@ -218,6 +228,49 @@ function createCoordinator(
     return { rows: queries.rows, k, indices, distances }
   }
 
+  /** The inverted lists of an approximate search, a run of lists per job, all against one stored matrix and index. */
+  const searchLists = async (
+    matrix: FeatureMatrix,
+    plan: IvfSearchPlan,
+    onProgress?: (fractionDone: number) => void,
+  ): Promise<ListNeighbours> => {
+    const stage = stages++
+    const { k } = plan
+    const index = pack({
+      meta: {},
+      arrays: { rows: plan.rows, starts: plan.starts, nearest: plan.nearest },
+    })
+    const [matrixDigest, indexDigest] = await Promise.all([upload(matrix), putBytes(index)])
+    const groups = groupLists(plan, { pairsPerGroup: pairsPerJob, rowsPerGroup: options.jobRows })
+    const jobs = groups.map(({ firstList, endList }, part) => {
+      const data: IvfJob = {
+        kind: 'ivf',
+        run,
+        matrix: matrixDigest,
+        index: indexDigest,
+        firstList,
+        endList,
+        k,
+        metric: plan.metric,
+        probes: plan.probes,
+        reach: plan.reach,
+      }
+      return { id: scanJobId(run, stage, part), data }
+    })
+    const indices = new Int32Array(plan.rows.length * k)
+    const distances = new Float32Array(plan.rows.length * k)
+    let done = 0
+    await runJobs(jobs, (part, payload) => {
+      const { arrays } = unpack(payload)
+      const { firstList, endList } = jobs[part].data
+      indices.set(arrays.indices as Int32Array, plan.starts[firstList] * k)
+      distances.set(arrays.distances as Float32Array, plan.starts[firstList] * k)
+      done += plan.starts[endList] - plan.starts[firstList]
+      onProgress?.(done / plan.rows.length)
+    })
+    return { indices, distances }
+  }
+
   const executor: FoldExecutor = {
     async fitFolds(tasks: readonly FoldTask[], { onFoldDone, signal } = {}) {
       const stage = stages++
@@ -263,6 +316,12 @@ function createCoordinator(
           base.rows * queries.rows < minimumPairs
             ? local.knn(base, queries, k, knnOptions)
             : searchBlocks(base, queries, k, knnOptions),
+        searchInvertedLists: (matrix, plan, onProgress) =>
+          planPairs(plan) < minimumPairs
+            ? searchListRange(local, matrix, plan, 0, plan.starts.length - 1, (rowsDone) =>
+                onProgress?.(rowsDone / plan.rows.length),
+              )
+            : searchLists(matrix, plan, onProgress),
         matmul: (a, b) => local.matmul(a, b),
         dispose: () => local.dispose(),
       }

@@ -4,6 +4,7 @@ export { scanJobSchema, scanQueueName } from './jobs.js'
 export { type CleanOptions, cleanAbandonedRuns } from './reap.js'
 export {
   type DistributedScanResult,
+  type JobCounts,
   type JobSplit,
   scanFileOnWorkers,
   summariseJobs,

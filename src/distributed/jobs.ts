@@ -6,6 +6,8 @@ import { PoisonguardError } from '../errors.js'
  * so any worker on any machine computes the same bytes the coordinator would have computed itself:
  * - `knn`: the neighbours of a block of query rows among all base rows, self excluded by row number, exactly as in
  *   the whole search (every backend ranks each query on its own, so a block gives the rows of the whole graph);
+ * - `ivf`: the neighbours of the rows of a range of inverted lists of an approximate search, each list searched among
+ *   its probed lists as in the whole search (the matrix and the index are blobs, so each is stored once per scan);
  * - `fold`: one cross-validation fold of the built-in model, trained from its own seed.
  * The coordinator merges them into the one neighbour graph and the one set of out-of-fold probabilities a single
  * process computes, so the detectors, the fusion and the report that follow are the same.
@@ -32,6 +34,22 @@ export const knnJobSchema = z.object({
   excludeSelf: z.boolean(),
 })
 
+export const ivfJobSchema = z.object({
+  kind: z.literal('ivf'),
+  run: runId,
+  /** The whole matrix searched. */
+  matrix: digest,
+  /** The index: rows grouped by list, where each list starts, and each list's nearest lists. */
+  index: digest,
+  firstList: z.number().int().nonnegative(),
+  endList: z.number().int().positive(),
+  k: z.number().int().positive(),
+  metric: z.enum(['cosine', 'euclidean']),
+  probes: z.number().int().positive(),
+  /** Nearest lists kept per list in the index. */
+  reach: z.number().int().nonnegative(),
+})
+
 export const foldJobSchema = z.object({
   kind: z.literal('fold'),
   run: runId,
@@ -44,8 +62,9 @@ export const foldJobSchema = z.object({
   train: z.record(z.string(), z.unknown()).optional(),
 })
 
-export const scanJobSchema = z.discriminatedUnion('kind', [knnJobSchema, foldJobSchema])
+export const scanJobSchema = z.discriminatedUnion('kind', [knnJobSchema, ivfJobSchema, foldJobSchema])
 export type KnnJob = z.infer<typeof knnJobSchema>
+export type IvfJob = z.infer<typeof ivfJobSchema>
 export type FoldJob = z.infer<typeof foldJobSchema>
 export type ScanJob = z.infer<typeof scanJobSchema>
 

@@ -3,22 +3,28 @@ import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflow
 import { type DistributedOptions, openCoordinator } from './coordinator.js'
 import type { ReapedRun, ScanJobRecord } from './scan-store.js'
 
+export interface JobCounts {
+  readonly knn: number
+  readonly ivf: number
+  readonly fold: number
+}
+
 /** How the jobs of a distributed scan were shared out. */
 export interface JobSplit {
   readonly jobs: number
   /** Jobs started more than once: their worker was lost (or failed) and another took them over. */
   readonly retried: number
-  /** Jobs each worker finished, by kind. */
-  readonly byWorker: Readonly<Record<string, { knn: number; fold: number }>>
+  /** Jobs each worker finished, by kind: exact neighbour blocks, runs of inverted lists, model folds. */
+  readonly byWorker: Readonly<Record<string, JobCounts>>
 }
 
 /** Counts who finished what. */
 export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
-  const byWorker: Record<string, { knn: number; fold: number }> = {}
+  const byWorker: Record<string, Record<keyof JobCounts, number>> = {}
   for (const job of jobs) {
     if (job.state !== 'done' || !job.worker) continue
-    byWorker[job.worker] ??= { knn: 0, fold: 0 }
-    byWorker[job.worker][job.kind === 'fold' ? 'fold' : 'knn']++
+    byWorker[job.worker] ??= { knn: 0, ivf: 0, fold: 0 }
+    byWorker[job.worker][job.kind === 'fold' || job.kind === 'ivf' ? job.kind : 'knn']++
   }
   return { jobs: jobs.length, retried: jobs.filter((job) => job.attempts > 1).length, byWorker }
 }
@@ -32,7 +38,8 @@ export type DistributedScanResult = ScanFileResult & {
 
 /**
  * `scanFile` with its heavy shared analyses run by `poisonguard worker` processes: the neighbour searches, in blocks
- * of query rows against the whole (content-addressed) matrix, and the cross-validation folds, one job each. Workers
+ * of query rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, and
+ * the cross-validation folds, one job each. Workers
  * compute exactly what this process would, so the report is the one a single process gives; the rest of the scan
  * (loading, features, detectors, fusion) runs here. `onWaiting` hears when no worker listens yet.
  */

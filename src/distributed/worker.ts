@@ -1,11 +1,13 @@
 import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { searchListRange } from '../linalg/ann/ivf.js'
+import type { IvfSearchPlan } from '../linalg/ann/lists.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
 import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { pack, unpack, unpackMatrix } from './codec.js'
-import { type FoldJob, type KnnJob, parseScanJob, scanQueueName } from './jobs.js'
+import { type FoldJob, type IvfJob, type KnnJob, parseScanJob, scanQueueName } from './jobs.js'
 import { connectRedis, loadBullmq } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
@@ -84,7 +86,11 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
       const data = parseScanJob(job.data, id)
       if (!(await store.startJob(id, name))) return
       const payload =
-        data.kind === 'knn' ? await runKnnJob(data, backend, blobs) : await runFoldJob(data, folds, blobs)
+        data.kind === 'knn'
+          ? await runKnnJob(data, backend, blobs)
+          : data.kind === 'ivf'
+            ? await runIvfJob(data, backend, blobs)
+            : await runFoldJob(data, folds, blobs)
       await store.finishJob(id, data.run, name, payload)
     },
     {
@@ -170,6 +176,27 @@ async function runKnnJob(job: KnnJob, backend: LinalgBackend, blobs: BlobCache):
     selfOffset: job.start + job.selfOffset,
   })
   return pack({ meta: {}, arrays: { indices: graph.indices, distances: graph.distances } })
+}
+
+type InvertedIndex = Pick<IvfSearchPlan, 'rows' | 'starts' | 'nearest'>
+const decodedIndices = new WeakMap<Uint8Array, InvertedIndex>()
+
+async function runIvfJob(job: IvfJob, backend: LinalgBackend, blobs: BlobCache): Promise<Uint8Array> {
+  const matrix = (await matrixOf(blobs, job.matrix)) as FeatureMatrix
+  const bytes = await blobs(job.index)
+  let index = decodedIndices.get(bytes)
+  if (!index) {
+    const { arrays } = unpack(bytes)
+    index = {
+      rows: arrays.rows as Int32Array,
+      starts: arrays.starts as Int32Array,
+      nearest: arrays.nearest as Int32Array,
+    }
+    decodedIndices.set(bytes, index)
+  }
+  const plan = { ...index, k: job.k, metric: job.metric, probes: job.probes, reach: job.reach }
+  const found = await searchListRange(backend, matrix, plan, job.firstList, job.endList)
+  return pack({ meta: {}, arrays: { indices: found.indices, distances: found.distances } })
 }
 
 async function runFoldJob(job: FoldJob, folds: WorkerFoldExecutor, blobs: BlobCache): Promise<Uint8Array> {

@@ -2,6 +2,7 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import type { DistanceMetric, LinalgBackend, NeighbourGraph } from '../backend.js'
 import { prepareKnnProblem, rankingInputs } from '../neighbours.js'
 import { assignToCentroids, trainCentroids } from './kmeans.js'
+import { type IvfSearchPlan, isListSearching, type ListNeighbours } from './lists.js'
 import { sampleRows, searchSampleExactly } from './recall.js'
 
 /** How the inverted-file index is shaped; every field has a default fitted to the row count. */
@@ -102,6 +103,54 @@ function gatherRows(matrix: FeatureMatrix, rows: Int32Array): FeatureMatrix {
   return { data, rows: rows.length, cols }
 }
 
+/**
+ * Neighbours of the rows of lists `[firstList, endList)` of a plan, one list at a time: each list's rows are
+ * searched exactly among the rows of its probed lists. Progress counts the rows done.
+ */
+export async function searchListRange(
+  backend: LinalgBackend,
+  matrix: FeatureMatrix,
+  plan: IvfSearchPlan,
+  firstList: number,
+  endList: number,
+  onRowsDone?: (rowsDone: number) => void,
+): Promise<ListNeighbours> {
+  const { k, metric, probes, reach, starts } = plan
+  const first = starts[firstList]
+  const indices = new Int32Array((starts[endList] - first) * k)
+  const distances = new Float32Array(indices.length)
+  for (let list = firstList; list < endList; list++) {
+    const size = starts[list + 1] - starts[list]
+    if (size === 0) continue
+    const nearestLists = plan.nearest.subarray(list * reach, (list + 1) * reach)
+    const candidates = candidateRows(plan, list, nearestLists, probes, k + 1)
+    const base = gatherRows(matrix, candidates)
+    const queries = { data: base.data.subarray(0, size * base.cols), rows: size, cols: base.cols }
+    const local = await backend.knn(base, queries, k, { metric, excludeSelf: true })
+    const offset = (starts[list] - first) * k
+    for (let entry = 0; entry < size * k; entry++) indices[offset + entry] = candidates[local.indices[entry]]
+    distances.set(local.distances, offset)
+    onRowsDone?.(starts[list + 1] - first)
+  }
+  return { indices, distances }
+}
+
+/** Neighbour lists in the plan's order put back in row order: a plain loop, as a subarray per row costs more. */
+function byRow(found: ListNeighbours, plan: IvfSearchPlan): { indices: Int32Array; distances: Float32Array } {
+  const { k, rows } = plan
+  const indices = new Int32Array(rows.length * k)
+  const distances = new Float32Array(rows.length * k)
+  for (let position = 0; position < rows.length; position++) {
+    const from = position * k
+    const to = rows[position] * k
+    for (let rank = 0; rank < k; rank++) {
+      indices[to + rank] = found.indices[from + rank]
+      distances[to + rank] = found.distances[from + rank]
+    }
+  }
+  return { indices, distances }
+}
+
 /** The default list count for a row count: balances assigning rows to lists against searching the probed lists. */
 export function defaultListCount(rowCount: number, probes: number): number {
   return Math.max(1, Math.round(Math.sqrt(rowCount * probes) / 2))
@@ -185,28 +234,20 @@ export async function searchNeighboursIvf(
           seed: options.seed + 2,
         })
       : 1)
-  const indices = new Int32Array(matrix.rows * k)
-  const distances = new Float32Array(matrix.rows * k)
-  let done = 0
-  for (let list = 0; list < lists; list++) {
-    const size = inverted.starts[list + 1] - inverted.starts[list]
-    if (size === 0) continue
-    const nearestLists = nearest
-      ? nearest.indices.subarray(list * reach, (list + 1) * reach)
-      : new Int32Array(0)
-    const candidates = candidateRows(inverted, list, nearestLists, probes, k + 1)
-    const base = gatherRows(matrix, candidates)
-    const queries = { data: base.data.subarray(0, size * base.cols), rows: size, cols: base.cols }
-    const local = await backend.knn(base, queries, k, { metric, excludeSelf: true })
-    for (let query = 0; query < size; query++) {
-      const offset = candidates[query] * k
-      for (let rank = 0; rank < k; rank++) {
-        indices[offset + rank] = candidates[local.indices[query * k + rank]]
-        distances[offset + rank] = local.distances[query * k + rank]
-      }
-    }
-    done += size
-    options.onProgress?.(done / matrix.rows)
+  const plan: IvfSearchPlan = {
+    k,
+    metric,
+    probes,
+    rows: inverted.rows,
+    starts: inverted.starts,
+    nearest: nearest?.indices ?? new Int32Array(0),
+    reach,
   }
+  const found = isListSearching(backend)
+    ? await backend.searchInvertedLists(matrix, plan, options.onProgress)
+    : await searchListRange(backend, matrix, plan, 0, lists, (done) =>
+        options.onProgress?.(done / matrix.rows),
+      )
+  const { indices, distances } = byRow(found, plan)
   return { graph: { rows: matrix.rows, k, indices, distances }, shape: { lists, probes } }
 }

@@ -14,14 +14,18 @@ export async function assignToCentroids(
   return (await backend.knn(centroids, rows, 1, { metric: 'euclidean' })).indices
 }
 
-/** Means of the rows of each cluster; an emptied cluster restarts at a random row so none stays dead. */
+/**
+ * Means of the rows of each cluster; an emptied cluster restarts at a random row so none stays dead. A new matrix
+ * each round: a backend may take a matrix it was given for unchanging (a distributed one names it by its digest).
+ */
 function updateCentroids(
   rows: FeatureMatrix,
   assignment: Int32Array,
-  centroids: FeatureMatrix,
+  previous: FeatureMatrix,
   pickRow: () => number,
-): void {
+): FeatureMatrix {
   const { cols } = rows
+  const centroids = { data: new Float32Array(previous.data.length), rows: previous.rows, cols }
   const sums = new Float64Array(centroids.rows * cols)
   const counts = new Int32Array(centroids.rows)
   for (let row = 0; row < rows.rows; row++) {
@@ -38,6 +42,7 @@ function updateCentroids(
     for (let col = 0; col < cols; col++)
       centroids.data[cluster * cols + col] = sums[cluster * cols + col] / counts[cluster]
   }
+  return centroids
 }
 
 export interface CentroidTraining {
@@ -60,10 +65,14 @@ export async function trainCentroids(
   const sample = selectRows(matrix, order.subarray(0, Math.min(matrix.rows, training.sampleRows)))
   const count = Math.min(training.count, sample.rows)
   // The sample is already in random order, so its first rows are the random distinct starting points.
-  const centroids = { data: sample.data.slice(0, count * sample.cols), rows: count, cols: sample.cols }
+  let centroids: FeatureMatrix = {
+    data: sample.data.slice(0, count * sample.cols),
+    rows: count,
+    cols: sample.cols,
+  }
   for (let iteration = 0; iteration < training.iterations; iteration++) {
     const assignment = await assignToCentroids(backend, sample, centroids)
-    updateCentroids(sample, assignment, centroids, () => rng.int(sample.rows))
+    centroids = updateCentroids(sample, assignment, centroids, () => rng.int(sample.rows))
   }
   return centroids
 }
