@@ -51,6 +51,8 @@ export class DigestState<Tree extends RecordSink<Tree>> {
   readonly merkle: Tree
   /** Per-source trees, kept once a second source appears; until then the one source's tree is `merkle`. */
   private readonly sources = new Map<RoleValue, Tree>()
+  /** `sources` by each source value's index + 1 (`none` first), so a record finds its tree without hashing. */
+  private readonly sourceTreeAt: (Tree | undefined)[] = []
   private firstSource?: RoleValue
   readonly labels = new RoleValues()
   private readonly sourceValues = new RoleValues()
@@ -155,10 +157,15 @@ export class DigestState<Tree extends RecordSink<Tree>> {
       this.sources.set(this.firstSource, this.merkle.clone())
     }
     this.merkle.add(bodyDigest, labelJson)
-    let perSource = this.sources.get(source)
+    // Values of the source column only: a source named for every record never gets here.
+    let perSource = this.sourceTreeAt[source.index + 1]
     if (!perSource) {
-      perSource = this.createTree()
-      this.sources.set(source, perSource)
+      perSource = this.sources.get(source)
+      if (!perSource) {
+        perSource = this.createTree()
+        this.sources.set(source, perSource)
+      }
+      this.sourceTreeAt[source.index + 1] = perSource
     }
     perSource.add(bodyDigest, labelJson)
   }

@@ -11,6 +11,7 @@ import type { RawRecord } from '../io/records.js'
 import { canonicalCell } from './canonical.js'
 import { roleKeyBytes, writeRoleKey } from './role-values.js'
 import type { ColumnType } from './statement.js'
+import { copyWords, viewOf } from './word-copy.js'
 
 /** The columns that play a part in provenance; null when absent. */
 export interface RecordRoles {
@@ -38,9 +39,10 @@ interface ColumnLayout {
   readonly columns: readonly string[]
   /** Indexes into `columns`, sorted by name (UTF-16 code units, as RFC 8785). */
   readonly order: Int32Array
-  /** `"name":` for each column, as text and as UTF-8 bytes. */
+  /** `"name":` for each column, as text, and as a view of its UTF-8 with its length. */
   readonly prefixes: string[]
-  readonly prefixBytes: Buffer[]
+  readonly prefixViews: DataView[]
+  readonly prefixLengths: Int32Array
   readonly idIndex: number
   readonly labelIndex: number
   readonly sourceIndex: number
@@ -74,6 +76,10 @@ export class RecordEncoder {
   private readonly totals = new Map<string, { kinds: number; filled: number }>()
   private readonly cell: CanonicalCell = { text: null, kind: 0 }
   private body: Buffer = Buffer.alloc(4096)
+  private bodyView = viewOf(this.body)
+  /** The bytes records were last read from, and a view of them. */
+  private source: Buffer = EMPTY_BYTES
+  private sourceBytesView = viewOf(EMPTY_BYTES)
   /** `views[n]` is `body.subarray(0, n)`, made once: a fresh view per record cost as much as a tenth of its hash. */
   private views: (Buffer | undefined)[] = new Array(4097).fill(undefined)
 
@@ -109,8 +115,9 @@ export class RecordEncoder {
    */
   digestCsv(record: CsvRecord, columns: readonly string[]): string {
     const layout = this.layoutFor(columns)
-    const { order, prefixBytes, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
+    const { order, prefixViews, prefixLengths, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
+    const source = this.sourceView(bytes)
     const cell = this.cell
     this.clearRoles()
     let body = this.body
@@ -149,15 +156,17 @@ export class RecordEncoder {
           continue
         }
       }
-      const prefix = prefixBytes[index]
+      const prefixLength = prefixLengths[index]
       // Worst case: a separator, the prefix, and JSON text of up to 6 bytes per UTF-16 unit, in quotes.
-      const needed = at + 1 + prefix.length + 6 * (end - start) + 3
+      const needed = at + 1 + prefixLength + 6 * (end - start) + 3
       if (needed > body.length) body = this.growBody(needed, at)
       if (at !== 1) body[at++] = COMMA
-      for (let offset = 0; offset < prefix.length; offset++) body[at++] = prefix[offset]
+      copyWords(prefixViews[index], 0, this.bodyView, at, prefixLength)
+      at += prefixLength
       if (text === null) {
         body[at++] = QUOTE
-        for (let offset = start; offset < cellEnd; offset++) body[at++] = bytes[offset]
+        copyWords(source, start, this.bodyView, at, cellEnd - start)
+        at += cellEnd - start
         body[at++] = QUOTE
       } else {
         at += body.write(JSON.stringify(text), at, 'utf8')
@@ -212,10 +221,20 @@ export class RecordEncoder {
     return layout
   }
 
+  /** A view of the bytes records are read from, made again only when a record comes from other bytes. */
+  private sourceView(bytes: Buffer): DataView {
+    if (bytes !== this.source) {
+      this.source = bytes
+      this.sourceBytesView = viewOf(bytes)
+    }
+    return this.sourceBytesView
+  }
+
   private growBody(needed: number, used: number): Buffer {
     const grown = Buffer.alloc(Math.max(needed, 2 * this.body.length))
     this.body.copy(grown, 0, 0, used)
     this.body = grown
+    this.bodyView = viewOf(grown)
     this.views = new Array(grown.length + 1).fill(undefined)
     return grown
   }
@@ -266,11 +285,13 @@ export class RecordEncoder {
     )
     const indexOf = (name: string | null) => (name === null ? -1 : columns.indexOf(name))
     const prefixes = columns.map((name) => `${JSON.stringify(name)}:`)
+    const prefixBytes = prefixes.map((prefix) => Buffer.from(prefix, 'utf8'))
     return {
       columns,
       order,
       prefixes,
-      prefixBytes: prefixes.map((prefix) => Buffer.from(prefix, 'utf8')),
+      prefixViews: prefixBytes.map(viewOf),
+      prefixLengths: Int32Array.from(prefixBytes, (bytes) => bytes.length),
       idIndex: indexOf(this.roles.id),
       labelIndex: indexOf(this.roles.label),
       sourceIndex: indexOf(this.roles.source),

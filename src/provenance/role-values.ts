@@ -5,11 +5,13 @@ export interface RoleValue {
   readonly text: string | null
   readonly json: Uint8Array
   count: number
+  /** Its place among the values of its column (`RoleValues.values`); -1 for `none` and for a value made alone. */
+  readonly index: number
 }
 
 /** A value with its count at zero; `null` is the value of records without one. */
-export function roleValue(text: string | null): RoleValue {
-  return { text, json: Buffer.from(JSON.stringify(text)), count: 0 }
+export function roleValue(text: string | null, index = -1): RoleValue {
+  return { text, json: Buffer.from(JSON.stringify(text)), count: 0, index }
 }
 
 /**
@@ -28,7 +30,7 @@ export class RoleValues {
     if (start < 0) return this.none
     const entry = this.keys.intern(bytes, start, end)
     if (entry >= 0) return this.values[entry]
-    const value = roleValue(roleKeyText(bytes, start, end))
+    const value = roleValue(roleKeyText(bytes, start, end), this.values.length)
     this.values.push(value)
     return value
   }

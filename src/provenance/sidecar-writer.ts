@@ -1,12 +1,17 @@
 import { createHash, type Hash } from 'node:crypto'
 import { closeSync, openSync, writeSync } from 'node:fs'
+import { viewOf } from './word-copy.js'
 
 /** First line of a record-digest sidecar. */
 export const SIDECAR_FORMAT = 'https://poisonguard.dev/record-digests/v1'
 const FIELDS = ['id', 'source', 'label', 'bodySha256'] as const
 const FLUSH_BYTES = 1 << 20
 
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1')
+/** Each byte's two lowercase hex digits as one little-endian 16-bit unit, so a digest's 64 digits take 16 stores. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const digits = byte.toString(16).padStart(2, '0')
+  return digits.charCodeAt(0) | (digits.charCodeAt(1) << 8)
+})
 
 /** One record as the sidecar writes it: the id (as text and as key bytes), source and label JSON, body digest. */
 export interface SidecarRecord {
@@ -30,7 +35,8 @@ export class SidecarWriter {
   /** -1 for rows kept in memory. */
   private readonly descriptor: number
   private readonly hash: Hash = createHash('sha256')
-  private buffer = Buffer.alloc(FLUSH_BYTES + 4096)
+  private buffer: Buffer = Buffer.alloc(FLUSH_BYTES + 4096)
+  private view = viewOf(this.buffer)
   private length = 0
   /** The rows of a writer in memory, in the order written. */
   private readonly chunks: Buffer[] = []
@@ -71,10 +77,10 @@ export class SidecarWriter {
     buffer[at++] = 0x2c
     buffer[at++] = 0x22 // "
     const digest = record.bodyDigest
-    for (let index = 0; index < 32; index++) {
-      const byte = digest[index]
-      buffer[at++] = HEX_DIGITS[byte >> 4]
-      buffer[at++] = HEX_DIGITS[byte & 15]
+    const view = this.view
+    for (let index = 0; index < 32; index += 2) {
+      view.setInt32(at, HEX_PAIRS[digest[index]] | (HEX_PAIRS[digest[index + 1]] << 16), true)
+      at += 4
     }
     buffer[at++] = 0x22
     buffer[at++] = 0x5d // ]
@@ -111,7 +117,7 @@ export class SidecarWriter {
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return
     this.flush()
-    if (bytes > this.buffer.length) this.buffer = Buffer.alloc(bytes)
+    if (bytes > this.buffer.length) this.setBuffer(Buffer.alloc(bytes))
   }
 
   private writeText(text: string): void {
@@ -131,7 +137,12 @@ export class SidecarWriter {
     this.chunks.push(bytes)
     this.byteCount += bytes.length
     // Every byte is written before it is read, so the next buffer need not be zeroed.
-    this.buffer = Buffer.allocUnsafeSlow(this.buffer.length)
+    this.setBuffer(Buffer.allocUnsafeSlow(this.buffer.length))
+  }
+
+  private setBuffer(buffer: Buffer): void {
+    this.buffer = buffer
+    this.view = viewOf(buffer)
   }
 
   private output(bytes: Uint8Array): void {
