@@ -5,6 +5,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { type MmdJob, type MmdResult, type MmdRunner, mmdTest } from '../drift/mmd.js'
+import type { MmdCheckOptions, MmdInputs, MmdSide } from '../drift/mmd-job.js'
 import type { LoadOptions } from '../io/load.js'
 import { createRng } from '../util/rng.js'
 import { type SharedCopies, sharedMatrix } from './task-pool.js'
@@ -19,8 +20,18 @@ export interface MmdWorkerData {
   load?: { path: string; options: PlainLoadOptions }
 }
 
-/** The test `mmd-worker` is asked to run, its matrices in shared memory; or word that none will come. */
-export type MmdJobMessage = { reference: FeatureMatrix; batch: FeatureMatrix; job: MmdJob } | 'cancel'
+/** The batch of a check whose reference `mmd-worker` reads, for the check's MMD test. */
+export interface BatchForMmd {
+  batch: MmdSide
+  batchHasText: boolean
+  options: MmdCheckOptions & { text?: boolean }
+}
+
+/**
+ * The test `mmd-worker` is asked to run, its matrices in shared memory; or the batch of the check whose reference it
+ * read, so it decides on that check's test itself; or word that none will come.
+ */
+export type MmdJobMessage = MmdInputs | BatchForMmd | 'cancel'
 
 /** What `mmd-worker` posts back after the test. */
 export type MmdWorkerReply = { result: MmdResult } | { failed: true }
@@ -77,25 +88,13 @@ function spawnMmdWorker(workerUrl: URL, load?: MmdWorkerData['load']): MmdWorker
 }
 
 /**
- * Sends the test to the worker and returns the wait for its answer: synchronous (the check is synchronous), so the
- * worker answers through a shared flag and a message port read without the event loop. A worker that cannot run
- * it, or fails it, leaves the test to the calling thread, with the same result.
+ * The wait for the worker's answer: synchronous (the check is synchronous), so the worker answers through a shared
+ * flag and a message port read without the event loop. A worker that cannot run the test, or fails it, leaves it
+ * to the calling thread, with the same result.
  */
-function sendMmdJob(
-  spawned: MmdWorker,
-  reference: FeatureMatrix,
-  batch: FeatureMatrix,
-  job: MmdJob,
-): () => MmdResult {
+function awaitMmd(spawned: MmdWorker, inputs: MmdInputs): () => MmdResult {
   const { worker, port, done } = spawned
-  if (spawned.gone) return () => runHere(reference, batch, job)
-  const copies: SharedCopies = new Map()
-  const message: MmdJobMessage = {
-    reference: sharedMatrix(reference, copies),
-    batch: sharedMatrix(batch, copies),
-    job,
-  }
-  port.postMessage(message)
+  const { reference, batch, job } = inputs
   return () => {
     // A worker that never starts (no memory for a new thread, say) would block the check forever; after the
     // start-up allowance the test runs here instead.
@@ -112,6 +111,24 @@ function sendMmdJob(
     port.close()
     return reply && 'result' in reply ? reply.result : runHere(reference, batch, job)
   }
+}
+
+/** Sends the test to the worker, its matrices in shared memory, and returns the wait for the answer. */
+function sendMmdJob(
+  spawned: MmdWorker,
+  reference: FeatureMatrix,
+  batch: FeatureMatrix,
+  job: MmdJob,
+): () => MmdResult {
+  if (spawned.gone) return () => runHere(reference, batch, job)
+  const copies: SharedCopies = new Map()
+  const inputs: MmdInputs = {
+    reference: sharedMatrix(reference, copies),
+    batch: sharedMatrix(batch, copies),
+    job,
+  }
+  spawned.port.postMessage(inputs satisfies MmdJobMessage)
+  return awaitMmd(spawned, { reference, batch, job })
 }
 
 /**
@@ -133,16 +150,25 @@ export function createWorkerMmdRunner(options: RunnerOptions = {}): MmdRunner {
 export interface ReferenceWorker {
   /** The reference as the worker read it; undefined when it could not, and the caller reads it itself. */
   readonly reference: Promise<Dataset | undefined>
-  /** Runs the first MMD test on the same worker (its code is loaded by then), any further one on a new worker. */
-  readonly runner: MmdRunner
+  /**
+   * Hands the batch to the worker as soon as it is read, so that the check's MMD test starts once the reference is
+   * in, decided there by the check's rule (`checkMmdInputs`).
+   */
+  sendBatch(batch: Dataset, options: BatchForMmd['options']): void
+  /**
+   * The wait for the check's MMD test, whose `inputs` the caller found with the same rule: the worker's answer
+   * when `sendBatch` went first, else the test is sent now; run here when the worker could not.
+   */
+  awaitMmd(inputs: MmdInputs): () => MmdResult
   /** Ends the worker if no MMD test went to it. */
   close(): void
 }
 
 /**
  * Starts a worker thread that reads the reference of a check while the calling thread reads the batch, and then
- * takes the check's MMD test: so loading uses both cores, and the test does not wait for a thread to start.
- * Undefined with one core or without the compiled worker (tests run from source).
+ * runs the check's MMD test: so loading uses both cores, and the test neither waits for a thread to start nor for
+ * the calling thread to take the reference in. Undefined with one core or without the compiled worker (tests run
+ * from source).
  */
 export function startReferenceWorker(
   path: string,
@@ -169,20 +195,32 @@ export function startReferenceWorker(
     // The reply keeps the process alive until it comes, as the read would on this thread.
     port.ref()
   })
-  let used = false
-  const others = createWorkerMmdRunner(options)
+  let state: 'idle' | 'batch sent' | 'used' = 'idle'
   return {
     reference,
-    runner: {
-      start(referenceMatrix, batchMatrix, job) {
-        if (used) return others.start(referenceMatrix, batchMatrix, job)
-        used = true
-        return sendMmdJob(spawned, referenceMatrix, batchMatrix, job)
-      },
+    sendBatch(batch, checkOptions) {
+      if (state !== 'idle' || spawned.gone) return
+      state = 'batch sent'
+      const message: BatchForMmd = {
+        batch: {
+          features: batch.features && sharedMatrix(batch.features, new Map()),
+          featureNames: batch.featureNames,
+        },
+        batchHasText: batch.texts !== undefined,
+        options: checkOptions,
+      }
+      port.postMessage(message satisfies MmdJobMessage)
+    },
+    awaitMmd(inputs) {
+      const sent = state
+      state = 'used'
+      if (sent === 'batch sent' && !spawned.gone) return awaitMmd(spawned, inputs)
+      if (sent === 'idle') return sendMmdJob(spawned, inputs.reference, inputs.batch, inputs.job)
+      return () => runHere(inputs.reference, inputs.batch, inputs.job)
     },
     close() {
-      if (used) return
-      used = true
+      if (state === 'used') return
+      state = 'used'
       void worker.terminate()
       port.close()
     },

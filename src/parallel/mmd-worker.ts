@@ -1,5 +1,6 @@
-import { type MessagePort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
+import type { MmdInputs } from '../drift/mmd-job.js'
 import type { MmdJobMessage, MmdWorkerData, MmdWorkerReply, ReferenceReply } from './mmd-runner.js'
 
 // The calling thread is blocked until the flag goes up, and it cannot hear of a worker that died: so the flag goes
@@ -8,8 +9,12 @@ import type { MmdJobMessage, MmdWorkerData, MmdWorkerReply, ReferenceReply } fro
 const { done, port, load } = workerData as MmdWorkerData
 Atomics.store(done, 1, 1)
 Atomics.notify(done, 1)
-// Loaded while the reference is read and the job is on its way, so the test starts as soon as it arrives.
-const mmdCode = Promise.all([import('../drift/mmd.js'), import('../util/rng.js')])
+// Loaded while the reference is read and the job is on its way, so the test starts as soon as it can.
+const mmdCode = Promise.all([
+  import('../drift/mmd.js'),
+  import('../drift/mmd-job.js'),
+  import('../util/rng.js'),
+])
 mmdCode.catch(() => undefined)
 
 /** The reference's feature matrix in shared memory, so the MMD request can hand it back without a copy. */
@@ -23,11 +28,13 @@ function withSharedFeatures(dataset: Dataset): Dataset {
 
 // The reference is read here while the calling thread reads the batch; a failure is only reported, since the
 // calling thread then reads the file itself and so raises the loader's own typed error.
+let reference: Dataset | undefined
 if (load) {
   let reply: ReferenceReply
   try {
     const { loadDataset } = await import('../io/load.js')
-    reply = { dataset: withSharedFeatures(await loadDataset(load.path, load.options)) }
+    reference = withSharedFeatures(await loadDataset(load.path, load.options))
+    reply = { dataset: reference }
   } catch {
     reply = { failed: true }
   }
@@ -40,14 +47,25 @@ const message = await new Promise<MmdJobMessage>((resolve) => {
 if (message !== 'cancel') {
   let reply: MmdWorkerReply
   try {
-    const [{ mmdTest }, { createRng }] = await mmdCode
-    const { reference, batch, job } = message
-    reply = { result: mmdTest(reference, batch, { ...job, rng: createRng(job.seed) }) }
+    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }] = await mmdCode
+    let inputs: MmdInputs | undefined
+    if ('job' in message) inputs = message
+    else if (reference) {
+      // The batch came before the check decided on its MMD test; it is decided here by the same rule.
+      const { batch, batchHasText, options } = message
+      const textTests = checkRunsTextTests(reference.texts !== undefined, batchHasText, options.text)
+      inputs = mmdInputs(reference, batch, options, textTests)
+    }
+    reply = inputs
+      ? {
+          result: mmdTest(inputs.reference, inputs.batch, { ...inputs.job, rng: createRng(inputs.job.seed) }),
+        }
+      : { failed: true }
   } catch {
     reply = { failed: true }
   }
   port.postMessage(reply)
 }
-;(port as MessagePort).close()
+port.close()
 Atomics.store(done, 0, 1)
 Atomics.notify(done, 0)

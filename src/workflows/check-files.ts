@@ -1,5 +1,6 @@
 import type { Dataset } from '../data/dataset.js'
-import { type CheckOptions, checkBatch } from '../drift/check.js'
+import { type CheckOptions, checkBatch, checkMmdInputs, summarizeBatch } from '../drift/check.js'
+import type { ColumnSummary } from '../drift/columns.js'
 import type { CheckReport } from '../drift/types.js'
 import { loadDataset } from '../io/load.js'
 import {
@@ -9,7 +10,7 @@ import {
   startReferenceWorker,
 } from '../parallel/mmd-runner.js'
 
-export interface CheckFilesOptions extends Omit<CheckOptions, 'mmdRunner'> {
+export interface CheckFilesOptions extends Omit<CheckOptions, 'mmdRunner' | 'startedMmd' | 'batchSummaries'> {
   /** How both files are read (the same column flags for each). */
   load?: PlainLoadOptions
   /** Worker threads at most; 1 reads and tests everything on the calling thread. Default: the cores there are. */
@@ -18,19 +19,35 @@ export interface CheckFilesOptions extends Omit<CheckOptions, 'mmdRunner'> {
   workerUrl?: URL
 }
 
-/** Reads both datasets, the reference on `worker` (or here when it could not), and the batch here meanwhile. */
+interface LoadedBoth {
+  reference: Dataset
+  batch: Dataset
+  /** The batch's column summaries, computed while the reference was still being read. */
+  batchSummaries?: readonly ColumnSummary[]
+}
+
+/**
+ * Reads both datasets, the reference on `worker` (or here when it could not) and the batch here meanwhile; the
+ * batch goes to the worker for the MMD test as soon as it is read, and its columns are summarised while the
+ * reference is still on its way.
+ */
 async function loadBoth(
   referencePath: string,
   batchPath: string,
-  load: PlainLoadOptions,
+  options: CheckFilesOptions,
   worker: ReferenceWorker | undefined,
-): Promise<{ reference: Dataset; batch: Dataset }> {
+): Promise<LoadedBoth> {
+  const { load = {} } = options
   if (!worker) {
     const reference = await loadDataset(referencePath, load)
     return { reference, batch: await loadDataset(batchPath, load) }
   }
   const batchRead = loadDataset(batchPath, load).then(
-    (dataset) => ({ dataset }),
+    (batch) => {
+      const { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, text } = options
+      worker.sendBatch(batch, { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, text })
+      return { batch, batchSummaries: summarizeBatch(batch, options) }
+    },
     (error: unknown) => ({ error }),
   )
   // The reference's error comes first, as when the files are read one after the other: a reference the worker
@@ -38,7 +55,7 @@ async function loadBoth(
   const reference = (await worker.reference) ?? (await loadDataset(referencePath, load))
   const batch = await batchRead
   if ('error' in batch) throw batch.error
-  return { reference, batch: batch.dataset }
+  return { reference, ...batch }
 }
 
 /**
@@ -51,12 +68,19 @@ export async function checkFiles(
   referencePath: string,
   options: CheckFilesOptions = {},
 ): Promise<CheckReport> {
-  const { load = {}, threads, workerUrl, ...checkOptions } = options
-  const worker = threads === 1 ? undefined : startReferenceWorker(referencePath, load, { threads, workerUrl })
+  const { load, threads, workerUrl, ...checkOptions } = options
+  const worker =
+    threads === 1 ? undefined : startReferenceWorker(referencePath, load ?? {}, { threads, workerUrl })
   try {
-    const { reference, batch } = await loadBoth(referencePath, batchPath, load, worker)
-    const mmdRunner = worker?.runner ?? createWorkerMmdRunner({ threads, workerUrl })
-    return checkBatch(reference, batch, { ...checkOptions, mmdRunner })
+    const { reference, batch, batchSummaries } = await loadBoth(referencePath, batchPath, options, worker)
+    const mmd = worker && checkMmdInputs(reference, batch, checkOptions)
+    return checkBatch(reference, batch, {
+      ...checkOptions,
+      batchSummaries,
+      ...(worker
+        ? { startedMmd: mmd && worker.awaitMmd(mmd) }
+        : { mmdRunner: createWorkerMmdRunner({ threads, workerUrl }) }),
+    })
   } finally {
     worker?.close()
   }
