@@ -36,8 +36,40 @@ export type MmdJobMessage = MmdInputs | BatchForMmd | 'cancel'
 /** What `mmd-worker` posts back after the test. */
 export type MmdWorkerReply = { result: MmdResult } | { failed: true }
 
-/** What `mmd-worker` posts back after reading the file it was started with. */
-export type ReferenceReply = { dataset: Dataset } | { failed: true }
+/**
+ * What `mmd-worker` posts back after reading the file it was started with. The sources go as codes into their
+ * distinct names: a message would carry one string per record, where the loader gives one per source.
+ */
+export type ReferenceReply =
+  | { dataset: Omit<Dataset, 'sources'>; sources?: { names: string[]; codes: Int32Array } }
+  | { failed: true }
+
+/** A dataset as `mmd-worker` posts it. */
+export function postedDataset(dataset: Dataset): ReferenceReply {
+  const { sources, ...rest } = dataset
+  if (!sources) return { dataset: rest }
+  const slots = new Map<string, number>()
+  const codes = new Int32Array(sources.length)
+  for (let row = 0; row < sources.length; row++) {
+    let code = slots.get(sources[row])
+    if (code === undefined) {
+      code = slots.size
+      slots.set(sources[row], code)
+    }
+    codes[row] = code
+  }
+  return { dataset: rest, sources: { names: [...slots.keys()], codes } }
+}
+
+/** The dataset of a `postedDataset` reply, its sources one string per source again. */
+function receivedDataset(reply: ReferenceReply): Dataset | undefined {
+  if (!('dataset' in reply)) return undefined
+  if (!reply.sources) return reply.dataset
+  const { names, codes } = reply.sources
+  const sources = new Array<string>(codes.length)
+  for (let row = 0; row < codes.length; row++) sources[row] = names[codes[row]]
+  return { ...reply.dataset, sources }
+}
 
 /** How long a starting worker may take before the calling thread runs the test itself. */
 const startAllowanceMs = 30_000
@@ -188,7 +220,7 @@ export function startReferenceWorker(
       resolve(dataset)
     }
     const failed = () => settle(undefined)
-    const onMessage = (reply: ReferenceReply) => settle('dataset' in reply ? reply.dataset : undefined)
+    const onMessage = (reply: ReferenceReply) => settle(receivedDataset(reply))
     worker.on('error', failed)
     worker.on('exit', failed)
     port.on('message', onMessage)

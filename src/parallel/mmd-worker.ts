@@ -34,7 +34,8 @@ if (load) {
   try {
     const { loadDataset } = await import('../io/load.js')
     reference = withSharedFeatures(await loadDataset(load.path, load.options))
-    reply = { dataset: reference }
+    const { postedDataset } = await import('./mmd-runner.js')
+    reply = postedDataset(reference)
   } catch {
     reply = { failed: true }
   }
