@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { type Severity, severityOrder } from '../domain/index.js'
-import { renderCheckHtml } from '../drift/html.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE } from '../drift/mmd.js'
-import { type DatasetSchema, parseSchema } from '../drift/schema.js'
+import type { DatasetSchema } from '../drift/schema.js'
 import type { CheckReport } from '../drift/types.js'
 import { PoisonguardError } from '../errors.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
@@ -62,6 +61,8 @@ export async function readSchemaFile(path: string): Promise<DatasetSchema> {
       'write one with `poisonguard schema infer <trusted> --out schema.json`',
     )
   }
+  // Loaded only when a schema is given: the validator is a large part of the command's start-up.
+  const { parseSchema } = await import('../drift/schema.js')
   return parseSchema(text, path)
 }
 
@@ -140,7 +141,11 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
     progress.stop()
     const outputs: OutputFile[] = []
     if (flags.out) outputs.push({ path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) })
-    if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
+    if (flags.html) {
+      // The page renderer is loaded only when a page is asked for.
+      const { renderCheckHtml } = await import('../drift/html.js')
+      outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
+    }
     await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report
   } finally {
