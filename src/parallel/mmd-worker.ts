@@ -30,16 +30,15 @@ function withSharedFeatures(dataset: Dataset): Dataset {
 // calling thread then reads the file itself and so raises the loader's own typed error.
 let reference: Dataset | undefined
 if (load) {
-  let reply: ReferenceReply
   try {
     const { loadDataset } = await import('../io/load.js')
     reference = withSharedFeatures(await loadDataset(load.path, load.options))
     const { postedDataset } = await import('./mmd-runner.js')
-    reply = postedDataset(reference)
+    // Posted inside the try: a dataset that cannot be copied to another thread is a failure like any other.
+    port.postMessage(postedDataset(reference))
   } catch {
-    reply = { failed: true }
+    port.postMessage({ failed: true } satisfies ReferenceReply)
   }
-  port.postMessage(reply)
 }
 
 const message = await new Promise<MmdJobMessage>((resolve) => {
