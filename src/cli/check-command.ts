@@ -1,17 +1,15 @@
 import { readFile } from 'node:fs/promises'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { type Severity, severityOrder } from '../domain/index.js'
-import { checkBatch } from '../drift/check.js'
-import { renderCheckHtml } from '../drift/html.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE } from '../drift/mmd.js'
-import { type DatasetSchema, parseSchema } from '../drift/schema.js'
+import type { DatasetSchema } from '../drift/schema.js'
 import type { CheckReport } from '../drift/types.js'
 import { PoisonguardError } from '../errors.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
-import { createWorkerMmdRunner } from '../parallel/mmd-runner.js'
 import { jsonWriter } from '../report/writers/json.js'
+import { checkFiles } from '../workflows/check-files.js'
 import { exitCodeForFindings } from '../workflows/exit-codes.js'
-import { addDatasetOptions, type DatasetFlags, loadWithFlags } from './dataset-options.js'
+import { addDatasetOptions, type DatasetFlags, loadOptions } from './dataset-options.js'
 import { exitCodesLine } from './exit-code-help.js'
 import type { CliIo } from './io.js'
 import { parseInteger, parsePositiveInteger } from './options.js'
@@ -63,6 +61,8 @@ export async function readSchemaFile(path: string): Promise<DatasetSchema> {
       'write one with `poisonguard schema infer <trusted> --out schema.json`',
     )
   }
+  // Loaded only when a schema is given: the validator is a large part of the command's start-up.
+  const { parseSchema } = await import('../drift/schema.js')
   return parseSchema(text, path)
 }
 
@@ -124,9 +124,8 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
   try {
     const schema = flags.schema ? await readSchemaFile(flags.schema) : undefined
     progress.update('loading', 0)
-    const reference = await loadWithFlags(flags.reference, flags)
-    const batch = await loadWithFlags(batchPath, flags)
-    const report = checkBatch(reference, batch, {
+    const report = await checkFiles(batchPath, flags.reference, {
+      load: loadOptions(flags),
       schema,
       schemaPath: flags.schema,
       alpha: flags.alpha,
@@ -135,7 +134,6 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
       mmd: flags.mmd,
       mmdMaxRowsPerSide: flags.mmdRows,
       perSource: flags.perSource,
-      mmdRunner: createWorkerMmdRunner(),
       idColumn: flags.id,
       sourceColumn: flags.source,
       onProgress: (fraction) => progress.update('drift tests', fraction),
@@ -143,7 +141,11 @@ async function runCheck(batchPath: string, flags: CheckFlags, io: CliIo): Promis
     progress.stop()
     const outputs: OutputFile[] = []
     if (flags.out) outputs.push({ path: flags.out, flag: '--out', contents: jsonWriter.render(report, {}) })
-    if (flags.html) outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
+    if (flags.html) {
+      // The page renderer is loaded only when a page is asked for.
+      const { renderCheckHtml } = await import('../drift/html.js')
+      outputs.push({ path: flags.html, flag: '--html', contents: renderCheckHtml(report) })
+    }
     await writeOutputsAtomically(outputs, { inputs: [batchPath, flags.reference, flags.schema] })
     return report
   } finally {

@@ -3,7 +3,8 @@ import type { DatasetSummary, FindingKind, RecordReport, Severity } from '../dom
 import { severityOrder } from '../domain/index.js'
 import { version } from '../version.js'
 import { type ColumnSummary, DEFAULT_SKETCH_ABOVE_ROWS, summarizeColumns } from './columns.js'
-import { DEFAULT_MMD_ROWS_PER_SIDE } from './mmd.js'
+import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdResult } from './mmd.js'
+import { checkRunsTextTests, type MmdInputs, mmdInputs } from './mmd-job.js'
 import { type DriftSample, type DriftTestOptions, runDriftTests, startMmd } from './run-tests.js'
 import type { DatasetSchema } from './schema.js'
 import { inferSchema } from './schema-infer.js'
@@ -24,6 +25,39 @@ export interface CheckOptions extends DriftTestOptions {
   /** Most schema-violating rows listed in the report; default 10,000. */
   maxRecords?: number
   createdAt?: Date
+  /**
+   * The wait for the MMD test of these two datasets, started elsewhere on `checkMmdInputs` (e.g. while the files
+   * were still being read); used instead of `mmdRunner`. Only when `checkMmdInputs` gives inputs.
+   */
+  startedMmd?: () => MmdResult
+  /** `summarizeBatch` of the batch, computed earlier (e.g. while the reference was still being read). */
+  batchSummaries?: readonly ColumnSummary[]
+}
+
+/** What a check reads of each side to decide its MMD test. */
+type MmdCheckSide = Pick<Dataset, 'features' | 'featureNames' | 'texts'>
+
+function withTextTests(reference: MmdCheckSide, batch: MmdCheckSide, options: CheckOptions): boolean {
+  return checkRunsTextTests(reference.texts !== undefined, batch.texts !== undefined, options.text)
+}
+
+/**
+ * The MMD test `checkBatch` would run on another thread, as inputs another thread can run before the check with
+ * the same result; undefined when the check runs it on its own thread (after the text tests) or not at all.
+ */
+export function checkMmdInputs(
+  reference: MmdCheckSide,
+  batch: MmdCheckSide,
+  options: CheckOptions,
+): MmdInputs | undefined {
+  return mmdInputs(reference, batch, options, withTextTests(reference, batch, options))
+}
+
+/** Summaries of the batch's columns as `checkBatch` computes them, for `batchSummaries`. */
+export function summarizeBatch(batch: Dataset, options: CheckOptions = {}): ColumnSummary[] {
+  return batch.features
+    ? summarizeColumns(batch.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed ?? 0 })
+    : []
 }
 
 function summarizeDataset(dataset: Dataset): DatasetSummary {
@@ -135,9 +169,15 @@ function reportWarnings(reference: Dataset, batch: Dataset, options: CheckOption
 }
 
 /** Both sides for the drift tests; texts are tokenised into one shared vocabulary. */
-function driftSamples(reference: Dataset, batch: Dataset, summaries: ColumnSummary[], withText: boolean) {
+function driftSamples(
+  reference: Dataset,
+  batch: Dataset,
+  summaries: readonly ColumnSummary[],
+  batchSummaries: readonly ColumnSummary[] | undefined,
+  withText: boolean,
+) {
   const vocabulary = createVocabulary()
-  const sample = (dataset: Dataset, columnSummaries?: ColumnSummary[]): DriftSample => ({
+  const sample = (dataset: Dataset, columnSummaries?: readonly ColumnSummary[]): DriftSample => ({
     rowCount: dataset.rowCount,
     features: dataset.features,
     featureNames: dataset.featureNames,
@@ -147,7 +187,7 @@ function driftSamples(reference: Dataset, batch: Dataset, summaries: ColumnSumma
     textColumn: dataset.textColumn,
     sources: dataset.sources,
   })
-  return { reference: sample(reference, summaries), batch: sample(batch) }
+  return { reference: sample(reference, summaries), batch: sample(batch, batchSummaries) }
 }
 
 /**
@@ -156,9 +196,9 @@ function driftSamples(reference: Dataset, batch: Dataset, summaries: ColumnSumma
  * Benjamini–Hochberg correction over all tests. Mismatched columns become findings, not errors.
  */
 export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOptions = {}): CheckReport {
-  const withText = options.text !== false && reference.texts !== undefined && batch.texts !== undefined
+  const withText = withTextTests(reference, batch, options)
   // Started first, so that on a runner it overlaps the schema, the summaries and every per-column test.
-  const mmd = withText ? undefined : startMmd(reference, batch, options)
+  const mmd = options.startedMmd ?? (withText ? undefined : startMmd(reference, batch, options))
   const summaries = reference.features
     ? summarizeColumns(reference.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed })
     : []
@@ -169,7 +209,7 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
     referenceIds: checkIds ? new Set(reference.ids) : undefined,
     maxRecords: options.maxRecords,
   })
-  const samples = driftSamples(reference, batch, summaries, withText)
+  const samples = driftSamples(reference, batch, summaries, options.batchSummaries, withText)
   const testOptions = {
     ...options,
     categoricalFeatures: options.categoricalFeatures ?? categoricalFeatures(schema),

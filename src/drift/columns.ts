@@ -137,7 +137,8 @@ export function summarizeDisjointSubsets(
   // Rows of no subset go to a last slot that is filled but never read; so every value is written and the walk
   // does not branch on membership.
   const none = subsets.length
-  const subsetOf = new Int32Array(matrix.rows).fill(none)
+  // One byte per row while the subsets allow it: the walk looks a row up in sorted order, i.e. at random.
+  const subsetOf = (none < 255 ? new Uint8Array(matrix.rows) : new Int32Array(matrix.rows)).fill(none)
   const starts = new Int32Array(none + 2)
   subsets.forEach((rows, subset) => {
     for (let index = 0; index < rows.length; index++) subsetOf[rows[index]] = subset

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { columnDistribution, empiricalDistribution } from './ecdf.js'
+import { columnDistribution, compareCdfs, type EmpiricalDistribution, empiricalDistribution } from './ecdf.js'
 
 describe('columnDistribution', () => {
   it('sorts a column of any float32 values, dropping the non-finite, like a comparison sort', () => {
@@ -22,6 +22,24 @@ describe('columnDistribution', () => {
         }
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+/** The same sample with every weight spelled out as 1, which sends `compareCdfs` down its general weighted walk. */
+function withUnitWeights(distribution: EmpiricalDistribution): EmpiricalDistribution {
+  return { ...distribution, weights: new Float64Array(distribution.values.length).fill(1) }
+}
+
+describe('compareCdfs', () => {
+  it('gives for exact samples, to the last bit, what the weighted walk gives with unit weights', () => {
+    const value = fc.oneof(fc.integer({ min: -4, max: 4 }), fc.double({ min: -50, max: 50, noNaN: true }))
+    const sample = fc.array(value, { maxLength: 60 }).map(empiricalDistribution)
+    fc.assert(
+      fc.property(sample, sample, (a, b) => {
+        expect(compareCdfs(a, b)).toEqual(compareCdfs(withUnitWeights(a), withUnitWeights(b)))
+      }),
+      { numRuns: 500 },
     )
   })
 })

@@ -136,10 +136,11 @@ function radixSortFloat32(values: Float32Array, scratch: SortScratch, rows?: Int
   let payload = rows
   let sparePayload = scratch.spareRows
   const buckets = scratch.buckets.fill(0)
-  // Negative floats order by their inverted bits; positive ones above all of them, with the sign bit set.
+  // Negative floats order by their inverted bits; positive ones above all of them, with the sign bit set. The sign,
+  // spread over the word, picks the mask without a branch: columns of both signs would mispredict half the time.
   for (let index = 0; index < count; index++) {
     const pattern = bits[index]
-    const key = pattern & 0x80000000 ? ~pattern >>> 0 : (pattern | 0x80000000) >>> 0
+    const key = (pattern ^ ((pattern >> 31) | 0x80000000)) >>> 0
     keys[index] = key
     buckets[key & RADIX_MASK]++
     buckets[RADIX_SIZE + ((key >>> RADIX_BITS) & RADIX_MASK)]++
@@ -179,7 +180,7 @@ function radixSortFloat32(values: Float32Array, scratch: SortScratch, rows?: Int
   // Back to float bits in place, then one widening copy.
   for (let index = 0; index < count; index++) {
     const key = keys[index]
-    keys[index] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0
+    keys[index] = key ^ (~(key >> 31) | 0x80000000)
   }
   const sorted = new Float64Array(count)
   sorted.set(new Float32Array(keys.buffer, keys.byteOffset, count))
@@ -255,8 +256,9 @@ export function compareCdfs(a: EmpiricalDistribution, b: EmpiricalDistribution):
 
 /**
  * `compareCdfs` of two exact samples: with unit weights a side's cumulative weight is its position, so the walk
- * keeps two indices instead of run objects (most of the check's CPU goes into these walks). Same arithmetic, same
- * result.
+ * keeps two indices instead of run objects (most of the check's CPU goes into these walks). A side's CDF is divided
+ * out only when that side moves (one division per step, not two), and the next value, found for the area, is the
+ * following step's value. Same arithmetic, same result.
  */
 function compareUnitCdfs(a: EmpiricalDistribution, b: EmpiricalDistribution): CdfComparison {
   const va = a.values
@@ -267,25 +269,38 @@ function compareUnitCdfs(a: EmpiricalDistribution, b: EmpiricalDistribution): Cd
   const totalB = b.totalWeight
   let ia = 0
   let ib = 0
+  // 0 / 0 for an empty side, as the position over the total would give.
+  let cdfA = 0 / totalA
+  let cdfB = 0 / totalB
   let maxDifference = 0
   let location = Number.NaN
   let sign: 1 | -1 = 1
   let area = 0
+  let value = na > 0 && (nb === 0 || va[0] <= vb[0]) ? va[0] : vb[0]
   while (ia < na || ib < nb) {
-    const value = ib >= nb || (ia < na && va[ia] <= vb[ib]) ? va[ia] : vb[ib]
-    while (ia < na && va[ia] === value) ia++
-    while (ib < nb && vb[ib] === value) ib++
-    const difference = ia / totalA - ib / totalB
+    if (ia < na && va[ia] === value) {
+      do ia++
+      while (ia < na && va[ia] === value)
+      cdfA = ia / totalA
+    }
+    if (ib < nb && vb[ib] === value) {
+      do ib++
+      while (ib < nb && vb[ib] === value)
+      cdfB = ib / totalB
+    }
+    const difference = cdfA - cdfB
     const gap = Math.abs(difference)
     if (gap > maxDifference) {
       maxDifference = gap
       location = value
       sign = difference > 0 ? 1 : -1
     }
-    if (ia < na) {
-      if (ib < nb) area += gap * ((va[ia] < vb[ib] ? va[ia] : vb[ib]) - value)
-      else area += gap * (va[ia] - value)
-    } else if (ib < nb) area += gap * (vb[ib] - value)
+    let next: number
+    if (ia < na) next = ib < nb && vb[ib] < va[ia] ? vb[ib] : va[ia]
+    else if (ib < nb) next = vb[ib]
+    else break
+    area += gap * (next - value)
+    value = next
   }
   const empty = totalA === 0 || totalB === 0
   return { maxDifference, location, sign, area: empty ? Number.NaN : area }

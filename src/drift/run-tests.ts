@@ -18,7 +18,8 @@ import {
   type PendingTest,
   type TestScope,
 } from './drift-tests.js'
-import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdJob, type MmdResult, type MmdRunner, mmdTest } from './mmd.js'
+import { type MmdResult, type MmdRunner, mmdTest } from './mmd.js'
+import { commonFeatures, mmdInputs, mmdJob, mmdMatrices } from './mmd-job.js'
 import { mmdPending, tokenBurstPending, tokenDistributionPending } from './multivariate-tests.js'
 import { documentFrequencies, selectDocuments, type TokenizedCorpus } from './tokens.js'
 import type { DriftTestResult } from './types.js'
@@ -255,43 +256,6 @@ function addPerSource(reference: DriftSample, batch: DriftSample, context: Conte
   }
 }
 
-/** Columns of `matrix` in the given order (a view when they already are). */
-function alignColumns(matrix: FeatureMatrix, columns: number[]): FeatureMatrix {
-  if (columns.length === matrix.cols && columns.every((col, index) => col === index)) return matrix
-  const data = new Float32Array(matrix.rows * columns.length)
-  for (let row = 0; row < matrix.rows; row++)
-    for (let index = 0; index < columns.length; index++)
-      data[row * columns.length + index] = matrix.data[row * matrix.cols + columns[index]]
-  return { data, rows: matrix.rows, cols: columns.length }
-}
-
-/** The MMD's two matrices: the features both sides share, in the same column order. */
-function mmdMatrices(
-  reference: Pick<DriftSample, 'features'>,
-  batch: Pick<DriftSample, 'features'>,
-  common: [string, number, number][],
-): [FeatureMatrix, FeatureMatrix] {
-  return [
-    alignColumns(
-      reference.features!,
-      common.map(([, col]) => col),
-    ),
-    alignColumns(
-      batch.features!,
-      common.map(([, , col]) => col),
-    ),
-  ]
-}
-
-function mmdJob(options: DriftTestOptions): MmdJob {
-  return {
-    seed: options.seed ?? 0,
-    permutations: options.permutations ?? 200,
-    maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
-    maxDimensions: options.mmdMaxDimensions ?? 32,
-  }
-}
-
 /**
  * Starts the MMD test of a check on `options.mmdRunner` so that it runs while the per-column tests do. Only when
  * nothing else draws random numbers (no text tests on both sides): the MMD then starts from a fresh generator at
@@ -302,11 +266,9 @@ export function startMmd(
   batch: Pick<DriftSample, 'features' | 'featureNames' | 'corpus'>,
   options: DriftTestOptions,
 ): (() => MmdResult) | undefined {
-  if (!options.mmdRunner || options.mmd === false || (reference.corpus && batch.corpus)) return undefined
-  const common = commonFeatures(reference, batch)
-  if (common.length < 2) return undefined
-  const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
-  return options.mmdRunner.start(referenceMatrix, batchMatrix, mmdJob(options))
+  if (!options.mmdRunner) return undefined
+  const inputs = mmdInputs(reference, batch, options, Boolean(reference.corpus && batch.corpus))
+  return inputs && options.mmdRunner.start(inputs.reference, inputs.batch, inputs.job)
 }
 
 /** Source mix and MMD: tests of the whole batch that have no per-source counterpart. */
@@ -336,21 +298,6 @@ function addWholeBatchTests(reference: DriftSample, batch: DriftSample, context:
   const [referenceMatrix, batchMatrix] = mmdMatrices(reference, batch, common)
   const result = mmdTest(referenceMatrix, batchMatrix, { rng: context.rng, ...mmdJob(options) })
   pending.push(mmdPending(result, common.length))
-}
-
-/** Features present on both sides as [name, reference column, batch column]. */
-function commonFeatures(
-  reference: Pick<DriftSample, 'features' | 'featureNames'>,
-  batch: Pick<DriftSample, 'features' | 'featureNames'>,
-): [string, number, number][] {
-  if (!reference.features || !batch.features) return []
-  const position = new Map(batch.featureNames.map((name, col) => [name, col]))
-  const common: [string, number, number][] = []
-  reference.featureNames.forEach((name, col) => {
-    const batchCol = position.get(name)
-    if (batchCol !== undefined) common.push([name, col, batchCol])
-  })
-  return common
 }
 
 /**

@@ -1,21 +1,71 @@
 import { workerData } from 'node:worker_threads'
-import type { MmdWorkerData, MmdWorkerReply } from './mmd-runner.js'
+import type { Dataset } from '../data/dataset.js'
+import type { MmdInputs } from '../drift/mmd-job.js'
+import type { MmdJobMessage, MmdWorkerData, MmdWorkerReply, ReferenceReply } from './mmd-runner.js'
 
 // The calling thread is blocked until the flag goes up, and it cannot hear of a worker that died: so the flag goes
 // up after every outcome, a module that fails to load included (hence the imports inside the try), and the caller
 // then runs a failed test itself, where a typed error surfaces unchanged.
-const { reference, batch, job, done, port } = workerData as MmdWorkerData
+const { done, port, load } = workerData as MmdWorkerData
 Atomics.store(done, 1, 1)
 Atomics.notify(done, 1)
-let reply: MmdWorkerReply
-try {
-  const { mmdTest } = await import('../drift/mmd.js')
-  const { createRng } = await import('../util/rng.js')
-  reply = { result: mmdTest(reference, batch, { ...job, rng: createRng(job.seed) }) }
-} catch {
-  reply = { failed: true }
+// Loaded while the reference is read and the job is on its way, so the test starts as soon as it can.
+const mmdCode = Promise.all([
+  import('../drift/mmd.js'),
+  import('../drift/mmd-job.js'),
+  import('../util/rng.js'),
+])
+mmdCode.catch(() => undefined)
+
+/** The reference's feature matrix in shared memory, so the MMD request can hand it back without a copy. */
+function withSharedFeatures(dataset: Dataset): Dataset {
+  if (!dataset.features) return dataset
+  const { data, rows, cols } = dataset.features
+  const shared = new Float32Array(new SharedArrayBuffer(data.byteLength))
+  shared.set(data)
+  return { ...dataset, features: { data: shared, rows, cols } }
 }
-port.postMessage(reply)
+
+// The reference is read here while the calling thread reads the batch; a failure is only reported, since the
+// calling thread then reads the file itself and so raises the loader's own typed error.
+let reference: Dataset | undefined
+if (load) {
+  try {
+    const { loadDataset } = await import('../io/load.js')
+    reference = withSharedFeatures(await loadDataset(load.path, load.options))
+    const { postedDataset } = await import('./mmd-runner.js')
+    // Posted inside the try: a dataset that cannot be copied to another thread is a failure like any other.
+    port.postMessage(postedDataset(reference))
+  } catch {
+    port.postMessage({ failed: true } satisfies ReferenceReply)
+  }
+}
+
+const message = await new Promise<MmdJobMessage>((resolve) => {
+  port.once('message', resolve)
+})
+if (message !== 'cancel') {
+  let reply: MmdWorkerReply
+  try {
+    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }] = await mmdCode
+    let inputs: MmdInputs | undefined
+    if ('job' in message) inputs = message
+    else if (reference) {
+      // The batch came before the check decided on its MMD test; it is decided here by the same rule.
+      const { batch, batchHasText, options } = message
+      const textTests = checkRunsTextTests(reference.texts !== undefined, batchHasText, options.text)
+      inputs = mmdInputs(reference, batch, options, textTests)
+    }
+    reply = inputs
+      ? {
+          result: mmdTest(inputs.reference, inputs.batch, { ...inputs.job, rng: createRng(inputs.job.seed) }),
+        }
+      : { failed: true }
+  } catch {
+    reply = { failed: true }
+  }
+  port.postMessage(reply)
+}
 port.close()
 Atomics.store(done, 0, 1)
 Atomics.notify(done, 0)
