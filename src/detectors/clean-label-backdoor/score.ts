@@ -300,6 +300,9 @@ export function projectRows(
 ): Float64Array[] {
   const coordinates = directions.map(() => new Float64Array(count))
   let row = 0
+  // One direction (each round of turning one toward its tail): eight rows per pass over it.
+  if (directions.length === 1)
+    for (; row + 8 <= count; row += 8) projectEightRows(whitened, row, cols, directions[0], coordinates[0])
   // Four rows and two directions at once: one running sum waits on the previous addition, eight independent ones
   // keep the adder busy, and each row value loaded serves both directions. Each sum is still added up column by
   // column, so the coordinates are the same to the last bit. The directions take their turns on the same four rows,
@@ -318,6 +321,43 @@ export function projectRows(
       coordinates[index][row] = sum
     }
   return coordinates
+}
+
+function projectEightRows(
+  whitened: Float32Array,
+  row: number,
+  cols: number,
+  direction: Float64Array,
+  out: Float64Array,
+): void {
+  const first = row * cols
+  let sum0 = 0
+  let sum1 = 0
+  let sum2 = 0
+  let sum3 = 0
+  let sum4 = 0
+  let sum5 = 0
+  let sum6 = 0
+  let sum7 = 0
+  for (let col = 0, at = first; col < cols; col++, at++) {
+    const weight = direction[col]
+    sum0 += whitened[at] * weight
+    sum1 += whitened[at + cols] * weight
+    sum2 += whitened[at + 2 * cols] * weight
+    sum3 += whitened[at + 3 * cols] * weight
+    sum4 += whitened[at + 4 * cols] * weight
+    sum5 += whitened[at + 5 * cols] * weight
+    sum6 += whitened[at + 6 * cols] * weight
+    sum7 += whitened[at + 7 * cols] * weight
+  }
+  out[row] = sum0
+  out[row + 1] = sum1
+  out[row + 2] = sum2
+  out[row + 3] = sum3
+  out[row + 4] = sum4
+  out[row + 5] = sum5
+  out[row + 6] = sum6
+  out[row + 7] = sum7
 }
 
 function projectFourRows(
