@@ -7,6 +7,7 @@ import { subsetDataset } from '../evaluation/bench-data.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { readNpyFile } from '../io/npy.js'
 import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
+import { looksLikeLargeNumericFile } from '../parallel/warm-hint.js'
 import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
@@ -109,7 +110,10 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
   // One set of workers trains the folds and runs the detectors, so their code and the data are loaded once.
   const detectorExecutor = options.detectorExecutor
     ? undefined
-    : createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
+    : createWorkerDetectorExecutor({
+        eagerWorkers: availableParallelism(),
+        warmEagerly: await looksLikeLargeNumericFile(path),
+      })
   const executor = detectorExecutor ?? createWorkerFoldExecutor()
   try {
     return await scanFileWith(path, { detectorExecutor, ...options, executor })

@@ -156,9 +156,10 @@ export function leadingDirections(
 }
 
 /**
- * Adds each row times its weight in `weights[k]` to `outs[k]`, row after row. Four rows go in per pass over an output,
- * added in the same order as one at a time, so the sums are the same to the last bit with a quarter of the loads
- * and stores; every output takes its turn on the same four rows, which stay in the nearest cache while they do.
+ * Adds each row times its weight in `weights[k]` to `outs[k]`, row after row. Eight rows go in per pass over an
+ * output, added in the same order as one at a time, so the sums are the same to the last bit with an eighth of the
+ * loads and stores of the output; every output takes its turn on the same eight rows, which stay in the nearest
+ * cache while they do.
  */
 function addWeightedRows(
   rows: Float32Array,
@@ -168,33 +169,44 @@ function addWeightedRows(
 ): void {
   const count = weights[0].length
   let row = 0
-  for (; row + 4 <= count; row += 4) {
-    const first = row * cols
-    const second = first + cols
-    const third = second + cols
-    const fourth = third + cols
-    for (let index = 0; index < outs.length; index++) {
-      const out = outs[index]
-      const weight = weights[index]
-      const weight0 = weight[row]
-      const weight1 = weight[row + 1]
-      const weight2 = weight[row + 2]
-      const weight3 = weight[row + 3]
-      for (let col = 0; col < cols; col++)
-        out[col] =
-          out[col] +
-          weight0 * rows[first + col] +
-          weight1 * rows[second + col] +
-          weight2 * rows[third + col] +
-          weight3 * rows[fourth + col]
-    }
-  }
+  for (; row + 8 <= count; row += 8)
+    for (let index = 0; index < outs.length; index++)
+      addEightRows(rows, cols, row, weights[index], outs[index])
   for (; row < count; row++)
     for (let index = 0; index < outs.length; index++) {
       const out = outs[index]
       const weight = weights[index][row]
       for (let col = 0; col < cols; col++) out[col] += weight * rows[row * cols + col]
     }
+}
+
+function addEightRows(
+  rows: Float32Array,
+  cols: number,
+  row: number,
+  weight: Float64Array,
+  out: Float64Array,
+) {
+  const first = row * cols
+  const weight0 = weight[row]
+  const weight1 = weight[row + 1]
+  const weight2 = weight[row + 2]
+  const weight3 = weight[row + 3]
+  const weight4 = weight[row + 4]
+  const weight5 = weight[row + 5]
+  const weight6 = weight[row + 6]
+  const weight7 = weight[row + 7]
+  for (let col = 0, at = first; col < cols; col++, at++)
+    out[col] =
+      out[col] +
+      weight0 * rows[at] +
+      weight1 * rows[at + cols] +
+      weight2 * rows[at + 2 * cols] +
+      weight3 * rows[at + 3 * cols] +
+      weight4 * rows[at + 4 * cols] +
+      weight5 * rows[at + 5 * cols] +
+      weight6 * rows[at + 6 * cols] +
+      weight7 * rows[at + 7 * cols]
 }
 
 /** Records of a class that the directions are fitted on at most. */
@@ -288,33 +300,18 @@ export function projectRows(
 ): Float64Array[] {
   const coordinates = directions.map(() => new Float64Array(count))
   let row = 0
-  // Four rows at once: one running sum waits on the previous addition, four independent ones keep the adder
-  // busy. Each is still added up column by column, so the coordinates are the same to the last bit. Every
-  // direction takes its turn on the same four rows, which stay in the nearest cache while they do.
+  // One direction (each round of turning one toward its tail): eight rows per pass over it.
+  if (directions.length === 1)
+    for (; row + 8 <= count; row += 8) projectEightRows(whitened, row, cols, directions[0], coordinates[0])
+  // Four rows and two directions at once: one running sum waits on the previous addition, eight independent ones
+  // keep the adder busy, and each row value loaded serves both directions. Each sum is still added up column by
+  // column, so the coordinates are the same to the last bit. The directions take their turns on the same four rows,
+  // which stay in the nearest cache while they do.
   for (; row + 4 <= count; row += 4) {
-    const first = row * cols
-    const second = first + cols
-    const third = second + cols
-    const fourth = third + cols
-    for (let index = 0; index < directions.length; index++) {
-      const direction = directions[index]
-      let sum0 = 0
-      let sum1 = 0
-      let sum2 = 0
-      let sum3 = 0
-      for (let col = 0; col < cols; col++) {
-        const weight = direction[col]
-        sum0 += whitened[first + col] * weight
-        sum1 += whitened[second + col] * weight
-        sum2 += whitened[third + col] * weight
-        sum3 += whitened[fourth + col] * weight
-      }
-      const out = coordinates[index]
-      out[row] = sum0
-      out[row + 1] = sum1
-      out[row + 2] = sum2
-      out[row + 3] = sum3
-    }
+    let index = 0
+    for (; index + 2 <= directions.length; index += 2)
+      projectFourRowsOnTwo(whitened, row, cols, directions[index], directions[index + 1], coordinates, index)
+    if (index < directions.length) projectFourRows(whitened, row, cols, directions[index], coordinates[index])
   }
   for (; row < count; row++)
     for (let index = 0; index < directions.length; index++) {
@@ -324,6 +321,120 @@ export function projectRows(
       coordinates[index][row] = sum
     }
   return coordinates
+}
+
+function projectEightRows(
+  whitened: Float32Array,
+  row: number,
+  cols: number,
+  direction: Float64Array,
+  out: Float64Array,
+): void {
+  const first = row * cols
+  let sum0 = 0
+  let sum1 = 0
+  let sum2 = 0
+  let sum3 = 0
+  let sum4 = 0
+  let sum5 = 0
+  let sum6 = 0
+  let sum7 = 0
+  for (let col = 0, at = first; col < cols; col++, at++) {
+    const weight = direction[col]
+    sum0 += whitened[at] * weight
+    sum1 += whitened[at + cols] * weight
+    sum2 += whitened[at + 2 * cols] * weight
+    sum3 += whitened[at + 3 * cols] * weight
+    sum4 += whitened[at + 4 * cols] * weight
+    sum5 += whitened[at + 5 * cols] * weight
+    sum6 += whitened[at + 6 * cols] * weight
+    sum7 += whitened[at + 7 * cols] * weight
+  }
+  out[row] = sum0
+  out[row + 1] = sum1
+  out[row + 2] = sum2
+  out[row + 3] = sum3
+  out[row + 4] = sum4
+  out[row + 5] = sum5
+  out[row + 6] = sum6
+  out[row + 7] = sum7
+}
+
+function projectFourRows(
+  whitened: Float32Array,
+  row: number,
+  cols: number,
+  direction: Float64Array,
+  out: Float64Array,
+): void {
+  const first = row * cols
+  const second = first + cols
+  const third = second + cols
+  const fourth = third + cols
+  let sum0 = 0
+  let sum1 = 0
+  let sum2 = 0
+  let sum3 = 0
+  for (let col = 0; col < cols; col++) {
+    const weight = direction[col]
+    sum0 += whitened[first + col] * weight
+    sum1 += whitened[second + col] * weight
+    sum2 += whitened[third + col] * weight
+    sum3 += whitened[fourth + col] * weight
+  }
+  out[row] = sum0
+  out[row + 1] = sum1
+  out[row + 2] = sum2
+  out[row + 3] = sum3
+}
+
+function projectFourRowsOnTwo(
+  whitened: Float32Array,
+  row: number,
+  cols: number,
+  direction: Float64Array,
+  other: Float64Array,
+  coordinates: readonly Float64Array[],
+  index: number,
+): void {
+  const first = row * cols
+  const second = first + cols
+  const third = second + cols
+  const fourth = third + cols
+  let sum0 = 0
+  let sum1 = 0
+  let sum2 = 0
+  let sum3 = 0
+  let otherSum0 = 0
+  let otherSum1 = 0
+  let otherSum2 = 0
+  let otherSum3 = 0
+  for (let col = 0; col < cols; col++) {
+    const weight = direction[col]
+    const otherWeight = other[col]
+    const value0 = whitened[first + col]
+    const value1 = whitened[second + col]
+    const value2 = whitened[third + col]
+    const value3 = whitened[fourth + col]
+    sum0 += value0 * weight
+    sum1 += value1 * weight
+    sum2 += value2 * weight
+    sum3 += value3 * weight
+    otherSum0 += value0 * otherWeight
+    otherSum1 += value1 * otherWeight
+    otherSum2 += value2 * otherWeight
+    otherSum3 += value3 * otherWeight
+  }
+  const out = coordinates[index]
+  out[row] = sum0
+  out[row + 1] = sum1
+  out[row + 2] = sum2
+  out[row + 3] = sum3
+  const otherOut = coordinates[index + 1]
+  otherOut[row] = otherSum0
+  otherOut[row + 1] = otherSum1
+  otherOut[row + 2] = otherSum2
+  otherOut[row + 3] = otherSum3
 }
 
 /** Robust z-scores (median, MAD). */

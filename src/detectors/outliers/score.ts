@@ -43,17 +43,32 @@ export function localSparsityRatios(graph: NeighbourGraph, means: Float64Array):
  */
 export function rawDetailRatios(raw: FeatureMatrix, graph: NeighbourGraph): Float64Array {
   const { data, cols } = raw
+  const { k, indices } = graph
   const ratios = new Float64Array(graph.rows)
+  // Raw distances by (row, position): a pair that lists each other is measured once, when the later row reads the
+  // earlier one's list (the same sum, as (a − b)² = (b − a)² to the bit).
+  const rawDistances = new Float64Array(graph.rows * k)
   for (let row = 0; row < graph.rows; row++) {
     let rawSum = 0
     let reducedSum = 0
-    for (let position = 0; position < graph.k; position++) {
-      const neighbour = graph.indices[row * graph.k + position]
-      let squared = 0
-      for (let col = 0; col < cols; col++)
-        squared += (data[row * cols + col] - data[neighbour * cols + col]) ** 2
-      rawSum += Math.sqrt(squared)
-      reducedSum += graph.distances[row * graph.k + position]
+    for (let position = 0; position < k; position++) {
+      const neighbour = indices[row * k + position]
+      let distance = -1
+      if (neighbour < row)
+        for (let back = neighbour * k, end = back + k; back < end; back++)
+          if (indices[back] === row) {
+            distance = rawDistances[back]
+            break
+          }
+      if (distance < 0) {
+        let squared = 0
+        for (let col = 0; col < cols; col++)
+          squared += (data[row * cols + col] - data[neighbour * cols + col]) ** 2
+        distance = Math.sqrt(squared)
+      }
+      rawDistances[row * k + position] = distance
+      rawSum += distance
+      reducedSum += graph.distances[row * k + position]
     }
     ratios[row] = reducedSum > 0 ? rawSum / reducedSum : rawSum > 0 ? Number.MAX_VALUE : 1
   }

@@ -69,11 +69,11 @@ function screenStatistics(incidence: Incidence, codes: Int32Array, support: Cont
     total += weight
     // Records their content firmly supports add little mass; leaving them out halves the pass.
     const heavy = weight >= screenMinimumDisagreement
-    if (!heavy && !lead) continue
-    for (let entry = indptr[row]; entry < indptr[row + 1]; entry++) {
+    const end = indptr[row + 1]
+    if (heavy) for (let entry = indptr[row]; entry < end; entry++) mass[features[entry]] += weight
+    if (!lead || !leader) continue
+    for (let entry = indptr[row]; entry < end; entry++) {
       const feature = features[entry]
-      if (heavy) mass[feature] += weight
-      if (!lead || !leader) continue
       if (lead[feature] === 0) {
         leader[feature] = code
         lead[feature] = 1
