@@ -11,7 +11,7 @@
 //     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { loadavg } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { renderScaleSection } from './scale-render.mjs'
 import { makeDataset } from './synthetic-data.mjs'
 
@@ -111,15 +111,14 @@ async function runWhole() {
   const kind = option('data', 'mnist')
   const rows = Number(option('rows', 100000))
   const { scan } = await import('../dist/scan/index.js')
-  const { createWorkerFoldExecutor } = await import('../dist/parallel/worker-pool.js')
   const { createWorkerDetectorExecutor } = await import('../dist/parallel/detector-executor.js')
   const dataset = await makeDataset(kind, rows)
-  const executor = createWorkerFoldExecutor()
-  const detectorExecutor = createWorkerDetectorExecutor()
+  // As `scanFile` does: one set of workers, one per core, trains the folds and runs the detectors.
+  const detectorExecutor = createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
   const started = performance.now()
   const cpu = process.cpuUsage()
   try {
-    const report = await scan(dataset, { executor, detectorExecutor })
+    const report = await scan(dataset, { executor: detectorExecutor, detectorExecutor })
     const used = process.cpuUsage(cpu)
     const usage = process.resourceUsage()
     process.stdout.write(
@@ -135,7 +134,7 @@ async function runWhole() {
       })}\n`,
     )
   } finally {
-    await Promise.all([executor.close(), detectorExecutor.close()])
+    await detectorExecutor.close()
   }
 }
 

@@ -80,6 +80,36 @@ describe.each(backends)('%s backend matmul', (_name, create) => {
   })
 })
 
+describe.each(backends)('%s backend on shared memory', (_name, create) => {
+  it('searches and multiplies matrices held in shared memory as it does ordinary ones', async () => {
+    const inShared = (matrix: FeatureMatrix): FeatureMatrix => {
+      const data = new Float32Array(new SharedArrayBuffer(matrix.data.byteLength))
+      data.set(matrix.data)
+      return { ...matrix, data }
+    }
+    const backend = await create()
+    try {
+      // 300 columns take the ONNX backend's self-join; 20 its one-sided search.
+      for (const [rows, cols] of [
+        [60, 20],
+        [40, 300],
+      ]) {
+        const plain = randomMatrix(rows, cols, cols)
+        const shared = inShared(plain)
+        const expected = await backend.knn(plain, plain, 5, { metric: 'euclidean', excludeSelf: true })
+        const graph = await backend.knn(shared, shared, 5, { metric: 'euclidean', excludeSelf: true })
+        expect(graph.indices).toEqual(expected.indices)
+        expect(graph.distances).toEqual(expected.distances)
+      }
+      const a = randomMatrix(7, 30, 1)
+      const b = randomMatrix(30, 5, 2)
+      expect((await backend.matmul(inShared(a), inShared(b))).data).toEqual((await backend.matmul(a, b)).data)
+    } finally {
+      await backend.dispose()
+    }
+  })
+})
+
 describe('backend lifecycle', () => {
   it('the ONNX backend refuses work after dispose', async () => {
     const backend = await createOnnxBackend()

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { sharedCopyOf } from '../data/shared-memory.js'
 import { throwIfAborted } from '../util/abort.js'
 
 /**
@@ -39,7 +40,7 @@ export type SharedCopies = Map<Shareable, Shareable>
 /** Copies an array into shared memory once, so every worker reads the same bytes without a copy of its own. */
 export function shared<T extends Shareable>(array: T, copies: SharedCopies): T {
   if (array.buffer instanceof SharedArrayBuffer) return array
-  let copy = copies.get(array)
+  let copy = copies.get(array) ?? sharedCopyOf(array)
   if (!copy) {
     const buffer = new SharedArrayBuffer(array.byteLength)
     copy = array instanceof Float32Array ? new Float32Array(buffer) : new Int32Array(buffer)

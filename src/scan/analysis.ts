@@ -6,6 +6,7 @@ import {
   selectRows,
   selectSparseRows,
 } from '../data/matrix.js'
+import { shareableFloat32, shareableInt32, toShared, toSharedMatrix } from '../data/shared-memory.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
 import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import type { NeighbourSearchReport } from '../domain/index.js'
@@ -34,6 +35,8 @@ export interface AnalysisOptions {
   executor?: FoldExecutor
   /** Exact or approximate neighbours, and from which row count; default exact below 20,000 rows. */
   neighbourSearch?: NeighbourSearchOptions
+  /** Keep the neighbour graph and the probabilities in shared memory, for worker threads to read without copies. */
+  sharedMemory?: boolean
 }
 
 /** A detector input whose shared analyses can say how they were computed, once they have been. */
@@ -54,10 +57,10 @@ export interface SharedDetectorInput extends DetectorInput {
 const sharedNeighbourCount = 50
 
 /** Keeps the first `k` neighbours of a graph computed with more. */
-function truncateGraph(graph: NeighbourGraph, k: number): NeighbourGraph {
+function truncateGraph(graph: NeighbourGraph, k: number, sharedMemory: boolean): NeighbourGraph {
   if (graph.k === k) return graph
-  const indices = new Int32Array(graph.rows * k)
-  const distances = new Float32Array(graph.rows * k)
+  const indices = sharedMemory ? shareableInt32(graph.rows * k) : new Int32Array(graph.rows * k)
+  const distances = sharedMemory ? shareableFloat32(graph.rows * k) : new Float32Array(graph.rows * k)
   for (let row = 0; row < graph.rows; row++) {
     indices.set(graph.indices.subarray(row * graph.k, row * graph.k + k), row * k)
     distances.set(graph.distances.subarray(row * graph.k, row * graph.k + k), row * k)
@@ -76,6 +79,12 @@ export function withSharedAnalyses(
 ): SharedDetectorInput {
   let search: Promise<{ graph: NeighbourGraph; summary: NeighbourSearchReport }> | undefined
   let graphK = 0
+  /**
+   * Each size asked for, cut once and handed to every detector asking: six detectors ask for 10 neighbours, and a
+   * cut per request held six copies at once while they ran side by side (80 MiB each at a million rows).
+   */
+  let truncated = new Map<number, Promise<NeighbourGraph>>()
+  const sharedMemory = options.sharedMemory === true
   let probabilities: Promise<FeatureMatrix> | undefined
   let spectra: Promise<ClassSpectra> | undefined
   /** Runs `start` and settles when its promise does, whether it succeeds, fails or throws at once. */
@@ -97,7 +106,7 @@ export function withSharedAnalyses(
       if (!search || graphK < k) {
         throwIfAborted(options.signal, 'the scan')
         graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
-        search = searchNeighbourGraph(
+        const searched = searchNeighbourGraph(
           options.backend,
           representation.geometry,
           graphK,
@@ -108,8 +117,20 @@ export function withSharedAnalyses(
             onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
           },
         )
+        search = sharedMemory
+          ? searched.then(({ graph, summary }) => ({
+              graph: { ...graph, indices: toShared(graph.indices), distances: toShared(graph.distances) },
+              summary,
+            }))
+          : searched
+        truncated = new Map()
       }
-      return search.then(({ graph }) => truncateGraph(graph, k))
+      let graph = truncated.get(k)
+      if (!graph) {
+        graph = search.then(({ graph }) => truncateGraph(graph, k, sharedMemory))
+        truncated.set(k, graph)
+      }
+      return graph
     },
     async neighbourSearch() {
       return search && (await search).summary
@@ -174,7 +195,9 @@ export async function startOutOfFold(
     onProgress: (fraction: number) => options.onProgress?.('model', fraction),
     signal: options.signal,
   })
-  if (allLabelled) return outOfFold
+  // Read by label-issues and targeted-flip, each on a worker thread of its own.
+  const share = (matrix: FeatureMatrix) => (options.sharedMemory ? toSharedMatrix(matrix) : matrix)
+  if (allLabelled) return share(outOfFold)
   const full = createMatrix(dataset.rowCount, classCount)
   labelledRows.forEach((row, position) => {
     full.data.set(
@@ -182,5 +205,5 @@ export async function startOutOfFold(
       row * classCount,
     )
   })
-  return full
+  return share(full)
 }

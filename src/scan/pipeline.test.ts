@@ -144,3 +144,39 @@ describe('runDetectors with a detector executor', () => {
     expect(handed).toEqual([])
   })
 })
+
+describe('prepareDetectorInput in shared memory', () => {
+  const inShared = (array: Float32Array | Int32Array) => array.buffer instanceof SharedArrayBuffer
+
+  it('keeps the representation and the analyses in shared memory, with the values it gives without', async () => {
+    const options = { backend, geometryDimensions: 16, executor: countingExecutor() }
+    const plain = await prepareDetectorInput(digits, options)
+    const shared = await prepareDetectorInput(digits, {
+      ...options,
+      sharedMemory: true,
+      awaited: ['outOfFoldProbabilities'],
+    })
+    expect(inShared(shared.features!.data)).toBe(true)
+    expect(inShared(plain.features!.data)).toBe(false)
+    expect(shared.features!.data).toEqual(plain.features!.data)
+    const model = shared.modelFeatures!
+    expect('data' in model && inShared(model.data)).toBe(true)
+    expect(model).toEqual(plain.modelFeatures)
+    const probabilities = await shared.outOfFoldProbabilities()
+    expect(inShared(probabilities.data)).toBe(true)
+    expect(probabilities.data).toEqual((await plain.outOfFoldProbabilities()).data)
+    const graph = await shared.neighbours(5)
+    expect(inShared(graph.indices) && inShared(graph.distances)).toBe(true)
+    const expected = await plain.neighbours(5)
+    expect(graph.indices).toEqual(expected.indices)
+    expect(graph.distances).toEqual(expected.distances)
+  })
+
+  it('cuts the graph once per size, every detector asking for that size reading the same arrays', async () => {
+    const input = await prepareDetectorInput(digits, { backend, geometryDimensions: 16, sharedMemory: true })
+    const [first, second] = await Promise.all([input.neighbours(5), input.neighbours(5)])
+    expect(second.indices).toBe(first.indices)
+    expect((await input.neighbours(10)).k).toBe(10)
+    expect((await input.neighbours(5)).indices).toBe(first.indices)
+  })
+})

@@ -74,7 +74,9 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const report = (step: string, fractionDone: number) => notify?.({ step, fractionDone })
   options.detectorExecutor?.prepare?.(dataset)
   const awaited = detectors.flatMap((detector) => detector.awaits ?? [])
-  const input = await prepareDetectorInput(dataset, { ...options, awaited, onProgress: report })
+  // Work on other threads reads the representation and analyses from shared memory rather than copies of its own.
+  const sharedMemory = options.executor !== undefined || options.detectorExecutor !== undefined
+  const input = await prepareDetectorInput(dataset, { ...options, awaited, sharedMemory, onProgress: report })
   // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
   const concurrent = options.executor !== undefined
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })

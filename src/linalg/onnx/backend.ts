@@ -50,6 +50,13 @@ const PAIR_BLOCK_ROWS = 1024
 const SELF_JOIN_MIN_COLS = 256
 
 /** The low little-endian words of int64 row indices (indices fit in 31 bits). */
+/**
+ * ONNX Runtime's Node binding rejects data in shared memory ("Invalid argument"), where a scan keeps what its worker
+ * threads read: such data is copied to ordinary memory first, a block at a time where the kernel reads blocks.
+ */
+const ownMemory = (array: Float32Array): Float32Array =>
+  typeof SharedArrayBuffer === 'function' && array.buffer instanceof SharedArrayBuffer ? array.slice() : array
+
 function lowWords(indices: BigInt64Array): Int32Array {
   return new Int32Array(indices.buffer, indices.byteOffset, indices.length * 2)
 }
@@ -71,7 +78,7 @@ async function searchSelfJoinOnnx(
   const bias = Float32Array.from(inputs.baseBias)
   const top = new TopKBuffers(rows, candidateCount)
   const block = (start: number, end: number) =>
-    new ort.Tensor('float32', data.subarray(start * cols, end * cols), [end - start, cols])
+    new ort.Tensor('float32', ownMemory(data.subarray(start * cols, end * cols)), [end - start, cols])
   const count = (value: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(value)), [1])
   const blockCount = Math.ceil(rows / PAIR_BLOCK_ROWS)
   let pairsDone = 0
@@ -136,7 +143,7 @@ async function searchNeighboursOnnx(
   const candidateCount = k + (problem.excludeSelf ? 1 : 0)
   if (queries === base && base.cols >= SELF_JOIN_MIN_COLS)
     return searchSelfJoinOnnx(sessions, problem, inputs, candidateCount, options.onProgress)
-  const baseTensor = new ort.Tensor('float32', inputs.base.data, [base.rows, base.cols])
+  const baseTensor = new ort.Tensor('float32', ownMemory(inputs.base.data), [base.rows, base.cols])
   const biasTensor = new ort.Tensor('float32', Float32Array.from(inputs.baseBias), [base.rows])
   const kTensor = new ort.Tensor('int64', BigInt64Array.of(BigInt(candidateCount)), [1])
   const writer = new NeighbourWriter(problem, candidateCount)
@@ -144,7 +151,10 @@ async function searchNeighboursOnnx(
   const { data, cols } = inputs.queries
   for (let start = 0; start < queries.rows; start += blockRows) {
     const end = Math.min(start + blockRows, queries.rows)
-    const block = new ort.Tensor('float32', data.subarray(start * cols, end * cols), [end - start, cols])
+    const block = new ort.Tensor('float32', ownMemory(data.subarray(start * cols, end * cols)), [
+      end - start,
+      cols,
+    ])
     const result = await sessions.knn.run({
       queries: block,
       base: baseTensor,
@@ -171,8 +181,8 @@ async function multiplyOnnx(sessions: Sessions, a: FeatureMatrix, b: FeatureMatr
   }
   const { ort } = sessions
   const result = await sessions.matmul.run({
-    a: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
-    b: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+    a: new ort.Tensor('float32', ownMemory(a.data), [a.rows, a.cols]),
+    b: new ort.Tensor('float32', ownMemory(b.data), [b.rows, b.cols]),
   })
   return { data: result.product.data as Float32Array, rows: a.rows, cols: b.cols }
 }
