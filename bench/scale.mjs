@@ -131,6 +131,9 @@ async function runWhole() {
         loadAverage: Math.round(loadavg()[0] * 10) / 10,
         flagged: report.summary.flagged,
         detectors: report.detectors.map((detector) => `${detector.id}:${detector.status}`),
+        neighbours: report.analyses?.neighbours,
+        targetedFlipPairs: report.detectors.find((detector) => detector.id === 'targeted-flip')?.info
+          ?.attackedPairs,
       })}\n`,
     )
   } finally {

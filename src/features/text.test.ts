@@ -123,6 +123,22 @@ describe('featurizeText', () => {
     const meanNonZeros = features.matrix.indptr[6_046] / 6_046
     expect(meanNonZeros).toBeGreaterThan(500)
     expect(meanNonZeros).toBeLessThan(5_000)
+    // The mails' millions of entries fill several blocks of raw counts; a row reads the same whichever block it
+    // was counted in, as when its slice of the corpus is featurized alone in the same space.
+    for (const first of [0, 2_900, 5_746]) {
+      const slice = featurizeText(texts.slice(first, first + 300), { idf: features.idf }).matrix
+      const whole = features.matrix
+      const from = whole.indptr[first]
+      const to = whole.indptr[first + 300]
+      let differences = 0
+      for (let row = 0; row <= 300; row++)
+        if (slice.indptr[row] + from !== whole.indptr[first + row]) differences++
+      for (let entry = 0; entry < to - from; entry++) {
+        if (slice.indices[entry] !== whole.indices[from + entry]) differences++
+        if (slice.values[entry] !== whole.values[from + entry]) differences++
+      }
+      expect([slice.indptr[300], differences]).toEqual([to - from, 0])
+    }
   })
 })
 

@@ -100,26 +100,39 @@ function resolveOptions(options: TextFeatureOptions): ResolvedOptions {
   }
 }
 
-/** CSR arrays that grow by doubling while rows are appended. */
-class SparseBuilder {
-  indptr: Int32Array
-  indices = new Int32Array(1 << 16)
-  values = new Float32Array(1 << 16)
+interface CountBlock {
+  readonly indices: Int32Array
+  readonly values: Float32Array
+  /** Position of the block's first entry among all entries. */
+  readonly start: number
+}
+
+const countBlockEntries = 1 << 20
+const EMPTY_BLOCK: CountBlock = { indices: new Int32Array(0), values: new Float32Array(0), start: 0 }
+
+/**
+ * Raw counts in blocks of a fixed size, each holding whole rows: arrays grown by doubling hold the old and the new
+ * copy at once, then the trimmed copy beside the grown one: 1.9 GB for the 816 MB a million short texts need.
+ */
+class CountBlocks {
+  readonly indptr: Int32Array
+  readonly blocks: CountBlock[] = []
+  current: CountBlock | undefined
   length = 0
 
   constructor(rowCount: number) {
     this.indptr = new Int32Array(rowCount + 1)
   }
 
-  reserve(extra: number): void {
-    if (this.length + extra <= this.indices.length) return
-    const capacity = Math.max(this.indices.length * 2, this.length + extra)
-    const indices = new Int32Array(capacity)
-    indices.set(this.indices.subarray(0, this.length))
-    const values = new Float32Array(capacity)
-    values.set(this.values.subarray(0, this.length))
-    this.indices = indices
-    this.values = values
+  /** The block the next `extra` entries go into, at `this.length - block.start`. */
+  reserve(extra: number): CountBlock {
+    const block = this.current
+    if (block && this.length + extra <= block.start + block.indices.length) return block
+    const size = Math.max(countBlockEntries, extra)
+    const next = { indices: new Int32Array(size), values: new Float32Array(size), start: this.length }
+    this.blocks.push(next)
+    this.current = next
+    return next
   }
 }
 
@@ -158,7 +171,7 @@ function radixPass(
 function countCorpus(texts: readonly string[], settings: ResolvedOptions) {
   const scratch = createCountScratch(settings.bucketCount)
   const documentFrequency = new Int32Array(settings.bucketCount)
-  const builder = new SparseBuilder(texts.length)
+  const counts = new CountBlocks(texts.length)
   const sortBuffer = new Int32Array(settings.bucketCount)
   const histogram = new Int32Array((1 << (settings.hashBits - (settings.hashBits >> 1))) + 1)
   for (let row = 0; row < texts.length; row++) {
@@ -166,17 +179,19 @@ function countCorpus(texts: readonly string[], settings: ResolvedOptions) {
     countTextFeatures(texts[row], settings, scratch)
     sortBuckets(scratch.touched, scratch.touchedCount, settings.hashBits, sortBuffer, histogram)
     const touched = scratch.touched.subarray(0, scratch.touchedCount)
-    builder.reserve(touched.length)
+    const block = counts.reserve(touched.length)
+    let at = counts.length - block.start
     for (let k = 0; k < touched.length; k++) {
       const bucket = touched[k]
       documentFrequency[bucket]++
-      builder.indices[builder.length] = bucket
-      builder.values[builder.length++] = 1 + Math.log(scratch.counts[bucket])
+      block.indices[at] = bucket
+      block.values[at++] = 1 + Math.log(scratch.counts[bucket])
       scratch.counts[bucket] = 0
     }
-    builder.indptr[row + 1] = builder.length
+    counts.length += touched.length
+    counts.indptr[row + 1] = counts.length
   }
-  return { builder, documentFrequency }
+  return { counts, documentFrequency }
 }
 
 /** Smooth IDF `ln((1 + n) / (1 + df)) + 1` as in scikit-learn; buckets below the minimum frequency get 0. */
@@ -191,17 +206,42 @@ function computeIdf(documentFrequency: Int32Array, documentCount: number, minDoc
   return idf
 }
 
-/** Weights every entry by its IDF, drops zero entries in place and scales each row to unit L2 norm. */
-function weightAndNormalise(builder: SparseBuilder, rowCount: number, idf: Float32Array): void {
-  const { indptr, indices, values } = builder
+/** Entries whose weight is not zero: the size of the final arrays, so they are allocated once. */
+function countWeighted(counts: CountBlocks, idf: Float32Array): number {
+  let kept = 0
+  counts.blocks.forEach((block, index) => {
+    const used = (counts.blocks[index + 1]?.start ?? counts.length) - block.start
+    for (let at = 0; at < used; at++) if (block.values[at] * idf[block.indices[at]] !== 0) kept++
+  })
+  return kept
+}
+
+/**
+ * Weights every entry by its IDF, drops zero entries and scales each row to unit L2 norm, into arrays of the final
+ * size; each block of raw counts is let go once read, so the collector can reclaim them while the rest are weighted.
+ */
+function weightAndNormalise(counts: CountBlocks, rowCount: number, idf: Float32Array) {
+  const indptr = counts.indptr
+  const indices = new Int32Array(countWeighted(counts, idf))
+  const values = new Float32Array(indices.length)
+  const blocks = counts.blocks
+  let blockIndex = 0
   let write = 0
   for (let row = 0; row < rowCount; row++) {
     const rowStart = write
+    const rowEnd = indptr[row + 1]
+    let read = indptr[row]
+    // A row never spans blocks: one that starts where the next block starts is that block's first.
+    while (read < rowEnd && blockIndex + 1 < blocks.length && read >= blocks[blockIndex + 1].start) {
+      blocks[blockIndex++] = EMPTY_BLOCK
+    }
+    const block = blocks[blockIndex]
     let squaredNorm = 0
-    for (let read = indptr[row]; read < indptr[row + 1]; read++) {
-      const value = values[read] * idf[indices[read]]
+    for (; read < rowEnd; read++) {
+      const at = read - block.start
+      const value = block.values[at] * idf[block.indices[at]]
       if (value === 0) continue
-      indices[write] = indices[read]
+      indices[write] = block.indices[at]
       values[write++] = value
       squaredNorm += value * value
     }
@@ -210,7 +250,9 @@ function weightAndNormalise(builder: SparseBuilder, rowCount: number, idf: Float
     indptr[row] = rowStart
   }
   indptr[rowCount] = write
-  builder.length = write
+  blocks.length = 0
+  counts.current = undefined
+  return { indptr, indices, values }
 }
 
 /**
@@ -219,18 +261,12 @@ function weightAndNormalise(builder: SparseBuilder, rowCount: number, idf: Float
  */
 export function featurizeText(texts: readonly string[], options: TextFeatureOptions = {}): TextFeatures {
   const settings = resolveOptions(options)
-  const { builder, documentFrequency } = countCorpus(texts, settings)
+  const { counts, documentFrequency } = countCorpus(texts, settings)
   const idf = options.idf ?? computeIdf(documentFrequency, texts.length, settings.minDocumentFrequency)
-  weightAndNormalise(builder, texts.length, idf)
+  const weighted = weightAndNormalise(counts, texts.length, idf)
   let vocabularySize = 0
   for (let bucket = 0; bucket < idf.length; bucket++) if (idf[bucket] > 0) vocabularySize++
-  const matrix: SparseMatrix = {
-    indptr: builder.indptr,
-    indices: builder.indices.slice(0, builder.length),
-    values: builder.values.slice(0, builder.length),
-    rows: texts.length,
-    cols: settings.bucketCount,
-  }
+  const matrix: SparseMatrix = { ...weighted, rows: texts.length, cols: settings.bucketCount }
   return { matrix, vocabularySize, idf }
 }
 

@@ -5,6 +5,7 @@ import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
 import { reshapeTable } from '../features/tabular.js'
 import { featurizeText, isShortTextCorpus } from '../features/text.js'
+import { projectFoldedText } from '../features/text-geometry.js'
 import type { DistanceMetric, LinalgBackend } from '../linalg/backend.js'
 import { pca } from '../linalg/svd.js'
 import { createRng } from '../util/rng.js'
@@ -53,20 +54,6 @@ function normaliseRows(matrix: FeatureMatrix): FeatureMatrix {
   return { data, rows: matrix.rows, cols: matrix.cols }
 }
 
-/** Hashed buckets folded into this many dense columns for geometry; collisions barely move cosine neighbours. */
-const foldedTextColumns = 1024
-
-/** Folds hashed sparse columns onto `width` dense ones (bucket modulo width); `width` must be a power of two. */
-function foldSparse(matrix: SparseMatrix, width: number): FeatureMatrix {
-  const data = new Float32Array(matrix.rows * width)
-  for (let row = 0; row < matrix.rows; row++) {
-    for (let entry = matrix.indptr[row]; entry < matrix.indptr[row + 1]; entry++) {
-      data[row * width + (matrix.indices[entry] & (width - 1))] += matrix.values[entry]
-    }
-  }
-  return { data, rows: matrix.rows, cols: width }
-}
-
 /**
  * Text: word uni- and bigram TF-IDF for the model, with character n-grams only for short texts (on long mails they
  * multiplied the cost by four for no gain in measured label-flip ranking), and a dense PCA of the folded buckets
@@ -78,15 +65,14 @@ function representText(texts: readonly string[], options: RepresentationOptions)
   return {
     modelInput: matrix,
     async complete() {
-      const folded = foldSparse(matrix, foldedTextColumns)
       const components = Math.min(options.geometryDimensions, matrix.rows - 1)
-      const reduced = await pca(folded, components, {
+      const projected = await projectFoldedText(matrix, components, {
         rng: createRng(options.seed),
         backend: options.backend,
       })
       const grams = short ? 'word uni- and bigram and character 3–5-gram' : 'word uni- and bigram'
       return {
-        geometry: normaliseRows(reduced.projected),
+        geometry: normaliseRows(projected),
         metric: 'cosine',
         modelInput: matrix,
         description: `hashed ${grams} TF-IDF (${matrix.cols} buckets), PCA to ${components} components`,

@@ -64,8 +64,9 @@ function fitBeta(
   return { alpha, beta, mean, logNormaliser: lnGamma(alpha + beta) - lnGamma(alpha) - lnGamma(beta) }
 }
 
-function logDensity(shape: BetaShape, value: number): number {
-  return shape.logNormaliser + (shape.alpha - 1) * Math.log(value) + (shape.beta - 1) * Math.log1p(-value)
+/** The Beta log-density at a value, from the value's `ln v` and `ln(1 − v)`, which stay fixed over EM's rounds. */
+function logDensity(shape: BetaShape, logValue: number, logComplement: number): number {
+  return shape.logNormaliser + (shape.alpha - 1) * logValue + (shape.beta - 1) * logComplement
 }
 
 /** Starts EM from a hard split: the top `share` of the values are the flipped component. */
@@ -100,6 +101,9 @@ function monotonePosterior(values: Float64Array, posterior: Float64Array, nullMe
 export function fitMembership(evidence: Float64Array, initialShare: number): MembershipFit | undefined {
   if (evidence.length < 4) return undefined
   const values = evidence.map((value) => Math.min(1 - clipMargin, Math.max(clipMargin, value)))
+  // Up to 500 rounds over a class of 100,000 records: the logarithms once, not twice per component per round.
+  const logValues = values.map(Math.log)
+  const logComplements = values.map((value) => Math.log1p(-value))
   let responsibilities = initialResponsibilities(values, initialShare)
   let member: BetaShape | undefined
   let genuine: BetaShape | undefined
@@ -115,7 +119,10 @@ export function fitMembership(evidence: Float64Array, initialShare: number): Mem
     const next = new Float64Array(values.length)
     for (let index = 0; index < values.length; index++) {
       const difference =
-        logRest + logDensity(genuine, values[index]) - logShare - logDensity(member, values[index])
+        logRest +
+        logDensity(genuine, logValues[index], logComplements[index]) -
+        logShare -
+        logDensity(member, logValues[index], logComplements[index])
       next[index] = 1 / (1 + Math.exp(difference))
       change = Math.max(change, Math.abs(next[index] - responsibilities[index]))
     }
