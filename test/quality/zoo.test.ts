@@ -315,16 +315,6 @@ const brightest: Partial<Record<ZooName, string>> = {
   'imbalanced-digits': '1',
 }
 
-/**
- * Fused AP floors of the planted backdoors below their bar of 0.95, at today's level (docs/zoo.md). The 8×8 digits
- * fill their grid as the UCI digits do, so the patch lands on ink and the sinusoid on strokes: `trigger-mining`
- * still ranks the patch's carriers at 1.000, but names the window that also takes in the always-empty last column,
- * and `clean-label-backdoor` ranks the sinusoid's carriers at 0.903.
- */
-const backdoorFloor: Partial<Record<ZooName, { patch: number; sig: number }>> = {
-  'digits-8': { patch: 0.9, sig: 0.9 },
-}
-
 const patchScans = new Map<ZooName, Promise<{ run: ReturnType<typeof applyAttack>; scan: PreparedScan }>>()
 
 /** A 3×3 patch on 3% of the images, relabelled as the first class, scanned once per file. */
@@ -342,24 +332,17 @@ function patchScan(name: ZooName) {
 }
 
 describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images', (name) => {
-  const floor = backdoorFloor[name]?.patch ?? 0.95
-  it(`ranks a 3×3 patch on 3% of the images with AP ≥ ${floor} and names its value in the data’s units`, async () => {
+  it('ranks a 3×3 patch on 3% of the images with AP ≥ 0.95 and names its value in the data’s units', async () => {
     const dataset = zooDataset(name)
     const { run, scan } = await patchScan(name)
     const { report } = scan
-    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(
-      floor,
-    )
+    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
     const verdict = report.summary.verdict!
     expect(verdict.verdict).toBe('poisoned')
     const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
     expect(trigger?.label).toBe(dataset.labels!.classes[0])
     const value = brightest[name]
-    expect(trigger?.description).toMatch(
-      name === 'digits-8'
-        ? new RegExp(`^a 3×3 (patch of value ${value}|pattern of values( (0|${value})){9}) at`)
-        : new RegExp(`^a 3×3 patch of value ${value} at`),
-    )
+    expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${value} at`))
   })
 })
 
@@ -400,14 +383,13 @@ function sigScan(name: ZooName) {
 describe.each(['mnist-28', 'digits-14', 'imbalanced-digits', 'digits-8'] as ZooName[])(
   'a label-consistent sinusoid (SIG) in the %s images',
   (name) => {
-    const floor = backdoorFloor[name]?.sig ?? 0.95
-    it(`ranks 15% of one class carrying it with AP ≥ ${floor}, labels untouched`, async () => {
+    it('ranks 15% of one class carrying it with AP ≥ 0.95, labels untouched', async () => {
       const dataset = zooDataset(name)
       const { run, scan } = await sigScan(name)
       expect(run.dataset.labels!.codes).toEqual(dataset.labels!.codes)
       const { report } = scan
       expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(
-        floor,
+        0.95,
       )
       expect(report.summary.verdict?.verdict).toBe('poisoned')
     })
