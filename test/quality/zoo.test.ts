@@ -194,6 +194,20 @@ function inkScan(inkCase: InkCase): Promise<PreparedScan> {
   return entry
 }
 
+/**
+ * On 8×8 digits made as the UCI digits were, a one is a column of full cells few other digits fill: with the seed-3
+ * flips `trigger-mining` once called its centre pixel a trigger and the fused AP fell to 0.60. Without that pixel
+ * the ones still look like ones, so it is no trigger.
+ */
+describe('a stroke only one class fills in the 8×8 digits', () => {
+  it('is not called a trigger under random flips, and the flips keep their ranking', async () => {
+    const { flipped, scan, report } = await flippedScan('digits-8', 3)
+    expect(scan.result('trigger-mining').info.triggers).toEqual([])
+    expect(report.summary.verdict?.attacks).toEqual([])
+    expect(rankingOf(report, flipped)).toBeGreaterThanOrEqual(0.93)
+  })
+})
+
 describe('the ink profiles of 3,000 digits', () => {
   it('are not called poisoned with ten classes', async () => {
     const { report } = await inkScan({})

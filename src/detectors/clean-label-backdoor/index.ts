@@ -269,8 +269,10 @@ export const cleanLabelBackdoorDetector = defineDetector({
         // Records whose q-values tie keep the order of how far out they lie, which must survive float32 near 1:
         // carriers' q-values all but vanish, and a logistic of z from 5 to 50 rounds to one value there.
         const farOut = Math.max(0, target.scores[index])
-        const order = farOut / (farOut + 10)
-        result.suspicion[row] = chances[index] > 0 ? 0.99 * chances[index] + 0.01 * order : 0.001 * order
+        result.suspicion[row] =
+          chances[index] > 0
+            ? 0.99 * chances[index] + (0.01 * farOut) / (farOut + 10)
+            : 0.001 / (1 + Math.exp(-target.scores[index]))
         if (chances[index] < 0.5) return
         carriers++
         result.flagged[row] = 1
