@@ -4,9 +4,9 @@ import { logPoissonTailBound } from '../../stats/tails.js'
 /** Class records read at most: enough to tell a poisoned share of a fifth from none. */
 const maxQueries = 160
 /** Carriers read at most; each read one is scored by what its content says with the trigger hidden. */
-const maxCarriers = 1000
+const maxCarriers = 400
 /** Records searched for masked neighbours at most; every one when the dataset is smaller. */
-const maxPool = 3000
+const maxPool = 1500
 
 /** Every `count / limit`-th of `rows`, so a large set is read evenly and the same way each run. */
 function evenSample(rows: ArrayLike<number>, limit: number): Int32Array {
