@@ -22,8 +22,14 @@ beforeAll(async () => {
   backend = await createDefaultBackend()
 })
 
+/**
+ * The zoo datasets held to every bar; the padded 8×8 digits, an easier case for planted patterns and a harder one
+ * for labels than `digits-8`, serve the clean-label quality tests.
+ */
+type BarName = Exclude<ZooName, 'digits-8-padded'>
+
 /** Flagged share of the clean data the scan keeps to: 1% everywhere. */
-const cleanFlagCeiling: Record<ZooName, number> = {
+const cleanFlagCeiling: Record<BarName, number> = {
   'mnist-28': 0.01,
   'digits-14': 0.01,
   'digits-8': 0.01,
@@ -36,13 +42,13 @@ const cleanFlagCeiling: Record<ZooName, number> = {
 
 /**
  * Average precision of 10% random flips. The target is 0.95 from 1,000 rows (0.90 below) and 0.99 on spam, where
- * cleanlab reaches 0.989; where the scan falls short of it (low-resolution digits, short subjects, a table of mail
- * statistics), the floor is today's level.
+ * cleanlab reaches 0.989; where the scan falls short of it (short subjects, a table of mail statistics, on which
+ * cleanlab with the stronger model ranks lower still), the floor is today's level.
  */
-const flipFloor: Record<ZooName, number> = {
+const flipFloor: Record<BarName, number> = {
   'mnist-28': 0.95,
   'digits-14': 0.95,
-  'digits-8': 0.91,
+  'digits-8': 0.95,
   spam: 0.99,
   subjects: 0.85,
   iris: 0.93,
@@ -50,7 +56,7 @@ const flipFloor: Record<ZooName, number> = {
   'imbalanced-digits': 0.95,
 }
 
-const zoo = Object.keys(cleanFlagCeiling) as ZooName[]
+const zoo = Object.keys(cleanFlagCeiling) as BarName[]
 
 const cleanScans = new Map<ZooName, Promise<PreparedScan>>()
 
@@ -119,11 +125,11 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
 /**
  * On few columns (8×8 digits, a table of mail statistics) and short texts (their subject lines, read by their style)
  * `label-issues` averages boosted trees' out-of-fold probabilities with the linear model's; with the linear model
- * alone it ranked these flips at 0.912, 0.880 and 0.79 (docs/zoo.md). The 150 iris flowers are too few. Its result
- * within the scan is the one it gives alone.
+ * alone it ranked the mail table's and the subjects' flips at 0.880 and 0.79 (docs/zoo.md). The 150 iris flowers
+ * are too few. Its result within the scan is the one it gives alone.
  */
 describe.each([
-  { name: 'digits-8' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.92 },
+  { name: 'digits-8' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.95 },
   { name: 'mail-table' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.9 },
   { name: 'subjects' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.85 },
   { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
@@ -187,6 +193,20 @@ function inkScan(inkCase: InkCase): Promise<PreparedScan> {
   }
   return entry
 }
+
+/**
+ * On 8×8 digits made as the UCI digits were, a one is a column of full cells few other digits fill: with the seed-3
+ * flips `trigger-mining` once called its centre pixel a trigger and the fused AP fell to 0.60. Without that pixel
+ * the ones still look like ones, so it is no trigger.
+ */
+describe('a stroke only one class fills in the 8×8 digits', () => {
+  it('is not called a trigger under random flips, and the flips keep their ranking', async () => {
+    const { flipped, scan, report } = await flippedScan('digits-8', 3)
+    expect(scan.result('trigger-mining').info.triggers).toEqual([])
+    expect(report.summary.verdict?.attacks).toEqual([])
+    expect(rankingOf(report, flipped)).toBeGreaterThanOrEqual(0.93)
+  })
+})
 
 describe('the ink profiles of 3,000 digits', () => {
   it('are not called poisoned with ten classes', async () => {
@@ -335,7 +355,8 @@ describe.each(Object.keys(brightest) as ZooName[])('backdoors in the %s images',
     expect(verdict.verdict).toBe('poisoned')
     const trigger = verdict.attacks.find((attack) => attack.kind === 'trigger')
     expect(trigger?.label).toBe(dataset.labels!.classes[0])
-    expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${brightest[name]} at`))
+    const value = brightest[name]
+    expect(trigger?.description).toMatch(new RegExp(`^a 3×3 patch of value ${value} at`))
   })
 })
 

@@ -266,8 +266,13 @@ export const cleanLabelBackdoorDetector = defineDetector({
       const chances = carrierChances(target, pValue)
       let carriers = 0
       target.rows.forEach((row, index) => {
-        // Records whose q-values tie keep the order of how far out they lie.
-        result.suspicion[row] = 0.999 * chances[index] + 0.001 / (1 + Math.exp(-target.scores[index]))
+        // Records whose q-values tie keep the order of how far out they lie, which must survive float32 near 1:
+        // carriers' q-values all but vanish, and a logistic of z from 5 to 50 rounds to one value there.
+        const farOut = Math.max(0, target.scores[index])
+        result.suspicion[row] =
+          chances[index] > 0
+            ? 0.99 * chances[index] + (0.01 * farOut) / (farOut + 10)
+            : 0.001 / (1 + Math.exp(-target.scores[index]))
         if (chances[index] < 0.5) return
         carriers++
         result.flagged[row] = 1

@@ -180,7 +180,8 @@ function describeWindow(
     : `a ${size} pattern of values ${values.map(format).join(' ')}`
   if (atPosition >= 0.8 * positions.length) {
     const [x, y] = position.split(',').map(Number)
-    return { text: `${what} at x ${x}, y ${y}`, placement: 'fixed' }
+    const side = windowSide(bucket)
+    return { text: `${what} at x ${x}, y ${y}`, placement: 'fixed', box: { x, y, width: side, height: side } }
   }
   return { text: `${what} at ${distinct} different positions`, placement: 'moving' }
 }
@@ -222,5 +223,32 @@ export function describeImageTrigger(
       features.scale,
     )
   const window = chooseWindow(windows, windowOffset)
-  return describeWindow(window, lists.carriersOf(window.feature), features, shape)
+  const found = describeWindow(window, lists.carriersOf(window.feature), features, shape)
+  return found.placement === 'fixed' && found.box
+    ? (stampAround(found, lists.likely, features, shape) ?? found)
+    : found
+}
+
+/**
+ * The stamp a fixed window belongs to, from the pixels nearly every poisoned record shares: where ink fills the
+ * grid, a stamp's own pixel values are common in clean images and the purest window may take in a border that is
+ * empty everywhere (a 3×3 window two columns of which are the stamp). Undefined when the shared pixels do not form
+ * one solid patch overlapping the window.
+ */
+function stampAround(
+  window: ImageTriggerDescription,
+  likely: ArrayLike<number>,
+  features: ImageFeatures,
+  shape: ImageShape,
+): ImageTriggerDescription | undefined {
+  const box = window.box!
+  const inside = (pixel: number) => {
+    const x = pixel % shape.width
+    const y = Math.floor(pixel / shape.width)
+    return x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height
+  }
+  const shared = consensusFeatures(likely, features, shape)
+  if (!shared.some((feature) => inside(Math.floor(feature / pixelLevels)))) return undefined
+  const stamp = describeLevels(shared, shape, features.scale)
+  return stamp.placement === 'fixed' && / patch /.test(stamp.text) ? stamp : undefined
 }

@@ -1,7 +1,8 @@
 import type { Dataset } from '../../data/dataset.js'
 import { describeImageTrigger } from './describe-image.js'
-import { extractImageFeatures, windowSide } from './image-features.js'
+import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
+import { type MaskedContentTest, maskedContentTest } from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'
@@ -30,6 +31,11 @@ export interface FeatureFamily {
   readonly kindCount: number
   kindOf(feature: number): number
   describe(group: TriggerGroup): TriggerDescription
+  /**
+   * Whether the carriers with the label still look like their label once the trigger is hidden (see
+   * `maskedContentTest`); absent where a feature cannot be hidden apart from the rest of the record.
+   */
+  hideAndRead?(group: TriggerGroup, codes: Int32Array, k: number): MaskedContentTest
 }
 
 /** Records sampled to put a name to a hashed feature. */
@@ -96,6 +102,26 @@ function textFamily(texts: readonly string[]): FeatureFamily {
   }
 }
 
+/** The pixels a record's trigger features occupy: pixel values it carries, and windows wherever they sit. */
+function triggerPixels(
+  features: ReturnType<typeof extractImageFeatures>,
+  shape: { width: number; height: number },
+  members: ReadonlySet<number>,
+  row: number,
+): Uint8Array {
+  const pixelCount = shape.width * shape.height
+  const mask = new Uint8Array(pixelCount)
+  const offset = row * pixelCount
+  for (let pixel = 0; pixel < pixelCount; pixel++)
+    if (members.has(pixel * pixelLevels + features.levels[offset + pixel])) mask[pixel] = 1
+  windowBuckets(features.levels, offset, shape, features.backgroundLevel, (bucket, x, y, side) => {
+    if (!members.has(features.windowOffset + bucket)) return
+    for (let dy = 0; dy < side; dy++)
+      for (let dx = 0; dx < side; dx++) mask[(y + dy) * shape.width + x + dx] = 1
+  })
+  return mask
+}
+
 function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const shape = dataset.imageShape!
   const features = extractImageFeatures(dataset.features!, shape, minRows, maxCarriers)
@@ -114,6 +140,18 @@ function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): Fe
         likely,
       })
       return { text: found.text, features: [], placement: found.placement, box: found.box }
+    },
+    hideAndRead(group, codes, k) {
+      const members = new Set(group.members.map((item) => item.feature))
+      return maskedContentTest({
+        features: dataset.features!,
+        codes,
+        label: group.label,
+        carriers: group.rows,
+        carrierMarks: group.carrierMarks,
+        maskOf: (row) => triggerPixels(features, shape, members, row),
+        k,
+      })
     },
   }
 }

@@ -3,6 +3,7 @@ import { type DetectorInput, defineDetector } from '../types.js'
 import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
 import { type FeatureFamily, featureFamilies } from './families.js'
+import type { MaskedContentTest } from './masked-content.js'
 import { mineTriggerFeatures } from './mine.js'
 import { groupTriggers, type TriggerGroup } from './triggers.js'
 
@@ -59,6 +60,8 @@ const maxCandidates = 3000
 interface FoundTrigger {
   readonly family: FeatureFamily
   readonly group: TriggerGroup
+  /** The carriers read with the trigger hidden, where the family can hide it. */
+  readonly hidden?: MaskedContentTest
 }
 
 async function mineFamily(
@@ -88,7 +91,7 @@ async function mineFamily(
   if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount, adjusted }
   // The shared model's view of content sharpens the carriers' scores; it is only needed once something is found.
   const probabilities = await input.outOfFoldProbabilities()
-  const groups = groupTriggers({
+  const grouped = groupTriggers({
     probabilities,
     incidence: family.incidence,
     evidence: mined.evidence,
@@ -98,7 +101,61 @@ async function mineFamily(
     minRows: params.minRows,
     excludeCarriers: family.excludeCarriers,
   })
-  return { groups, testCount: mined.testCount, adjusted }
+  const groups = confirmHidden(family, grouped, codes, params, share)
+  if (groups.length === 0) return { groups, testCount: mined.testCount, adjusted: 1 }
+  const strongest = Math.min(...groups.map(({ group }) => group.members[0].logPValue))
+  const mining = Math.min(1, (Math.exp(strongest) * mined.testCount) / share)
+  return {
+    groups,
+    testCount: mined.testCount,
+    adjusted: Math.max(mining, Math.min(...groups.map((entry) => entry.hiddenPValue))),
+  }
+}
+
+/**
+ * Raises the chance of carriers whose content, with the trigger hidden, mostly holds other labels to the share of
+ * such carriers the class's own rate does not explain: a poisoned record whose own neighbours half agree with the
+ * label (a six relabelled zero) is still read as a six once the patch is gone.
+ */
+function sharpenByHidden(group: TriggerGroup, hidden: MaskedContentTest): TriggerGroup {
+  const unexplained =
+    hidden.carriersElsewhere === 0
+      ? 0
+      : Math.max(0, 1 - (hidden.carriersRead * hidden.classElsewhereShare) / hidden.carriersElsewhere)
+  const suspicion = Float32Array.from(group.suspicion)
+  let index = 0
+  hidden.rows.forEach((row, read) => {
+    if (!hidden.elsewhere[read]) return
+    // Both lists ascend, so one pass finds each read carrier's place among the group's rows.
+    while (index < group.rows.length && group.rows[index] < row) index++
+    if (group.rows[index] === row) suspicion[index] = Math.max(suspicion[index], unexplained)
+  })
+  return { ...group, suspicion }
+}
+
+/**
+ * Keeps the triggers whose carriers with the label look like other classes once the trigger is hidden, far more
+ * often than the class's own records hidden alike: a label-pure part of one class (a stroke only ones fill) is
+ * carried by records that are still typical of the class without it. Each group's test is corrected for the
+ * groups tested, on the family's share of the significance; families that cannot hide a feature keep every group.
+ */
+function confirmHidden(
+  family: FeatureFamily,
+  groups: readonly TriggerGroup[],
+  codes: Int32Array,
+  params: Params,
+  share: number,
+): { group: TriggerGroup; hiddenPValue: number; hidden?: MaskedContentTest }[] {
+  const hideAndRead = family.hideAndRead
+  if (!hideAndRead) return groups.map((group) => ({ group, hiddenPValue: 0 }))
+  const threshold = Math.log((params.significance * share) / groups.length)
+  return groups.flatMap((group) => {
+    const hidden = hideAndRead(group, codes, params.k)
+    const expected = hidden.carriersRead * hidden.classElsewhereShare
+    if (hidden.logPValue > threshold || hidden.carriersElsewhere < params.minRatio * expected) return []
+    const hiddenPValue = Math.min(1, (Math.exp(hidden.logPValue) * groups.length) / share)
+    return [{ group: sharpenByHidden(group, hidden), hiddenPValue, hidden }]
+  })
 }
 
 function log10(value: number): number {
@@ -148,7 +205,7 @@ export const triggerMiningDetector = defineDetector({
       )
       testCounts[family.modality] = testCount
       if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
-      for (const group of groups) found.push({ family, group })
+      for (const { group, hidden } of groups) found.push({ family, group, hidden })
     }
     context.onProgress?.(0.9)
     const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
@@ -187,7 +244,7 @@ function scoreRecords(
   const flagged = new Uint8Array(rowCount)
   const suggestedLabels = new Int32Array(rowCount).fill(-1)
   const explanations: (string | undefined)[] = new Array(rowCount).fill(undefined)
-  const triggers = found.map(({ family, group }) => {
+  const triggers = found.map(({ family, group, hidden }) => {
     const description = family.describe(group)
     const summary = summariseNeighbours(group, support, codes, flagAbove)
     let flaggedCount = 0
@@ -215,6 +272,16 @@ function scoreRecords(
       flagged: flaggedCount,
       log10PValue: log10(strongest.logPValue),
       neighboursOtherShare: Math.round(summary.otherShare * 1000) / 1000,
+      ...(hidden
+        ? {
+            hidden: {
+              carriersRead: hidden.carriersRead,
+              carriersElsewhere: hidden.carriersElsewhere,
+              classElsewhereShare: Math.round(hidden.classElsewhereShare * 1000) / 1000,
+              log10PValue: log10(hidden.logPValue),
+            },
+          }
+        : {}),
     }
   })
   return { suspicion, flagged, suggestedLabels, explanations, triggers }

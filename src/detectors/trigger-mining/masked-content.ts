@@ -1,0 +1,126 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { logPoissonTailBound } from '../../stats/tails.js'
+
+/** Class records read at most: enough to tell a poisoned share of a fifth from none. */
+const maxQueries = 160
+/** Carriers read at most; each read one is scored by what its content says with the trigger hidden. */
+const maxCarriers = 400
+/** Records searched for masked neighbours at most; every one when the dataset is smaller. */
+const maxPool = 1500
+
+/** Every `count / limit`-th of `rows`, so a large set is read evenly and the same way each run. */
+function evenSample(rows: ArrayLike<number>, limit: number): Int32Array {
+  if (rows.length <= limit) return Int32Array.from(rows)
+  const sample = new Int32Array(limit)
+  for (let index = 0; index < limit; index++) sample[index] = rows[Math.floor((index * rows.length) / limit)]
+  return sample
+}
+
+/**
+ * Share of `row`'s `k` nearest records (squared distance over the columns `mask` leaves, `row` itself left out)
+ * that are not labelled `label`; unlabelled records do not count.
+ */
+function maskedDisagreement(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  pool: Int32Array,
+  row: number,
+  mask: Uint8Array,
+  label: number,
+  k: number,
+): number {
+  const { data, cols } = features
+  const kept = Int32Array.from(mask.keys()).filter((column) => mask[column] === 0)
+  const best = new Float64Array(k).fill(Number.POSITIVE_INFINITY)
+  const bestLabels = new Int32Array(k).fill(-1)
+  const own = row * cols
+  for (const other of pool) {
+    if (other === row || codes[other] < 0) continue
+    const base = other * cols
+    let distance = 0
+    for (let index = 0; index < kept.length && distance < best[k - 1]; index++) {
+      const difference = data[own + kept[index]] - data[base + kept[index]]
+      distance += difference * difference
+    }
+    if (distance >= best[k - 1]) continue
+    let slot = k - 1
+    while (slot > 0 && best[slot - 1] > distance) {
+      best[slot] = best[slot - 1]
+      bestLabels[slot] = bestLabels[slot - 1]
+      slot--
+    }
+    best[slot] = distance
+    bestLabels[slot] = codes[other]
+  }
+  let found = 0
+  let other = 0
+  for (const code of bestLabels) {
+    if (code < 0) continue
+    found++
+    if (code !== label) other++
+  }
+  return found === 0 ? 0 : other / found
+}
+
+export interface MaskedContentTest {
+  /** Carriers with the label read, and of them those whose masked neighbours mostly hold other labels. */
+  readonly carriersRead: number
+  readonly carriersElsewhere: number
+  /** The same share among records of the label without the trigger, masked alike (smoothed). */
+  readonly classElsewhereShare: number
+  /** Natural log of the chance that the carriers are as far from their label as the class's other records. */
+  readonly logPValue: number
+  /** The carriers read, and whether each one's hidden content mostly holds other labels (1) or not (0). */
+  readonly rows: Int32Array
+  readonly elsewhere: Uint8Array
+}
+
+/**
+ * Whether a candidate trigger's carriers look like another class once the trigger is hidden. A backdoor relabels
+ * records of other classes, whose rest of the content still belongs to them; a natural feature of one class (a
+ * stroke the class alone fills) is carried by records that, without it, are still typical of their class. Carriers
+ * with the label are compared with the class's own records without the feature, each hidden the same way, so
+ * what the class's variation and any label noise explain is the baseline.
+ */
+export function maskedContentTest(options: {
+  readonly features: FeatureMatrix
+  readonly codes: Int32Array
+  readonly label: number
+  /** Carriers with the label. */
+  readonly carriers: ArrayLike<number>
+  /** 1 for every record that carries the trigger with the label. */
+  readonly carrierMarks: Uint8Array
+  /** The columns the trigger occupies in a carrier, 1 to hide. */
+  readonly maskOf: (row: number) => Uint8Array
+  readonly k: number
+}): MaskedContentTest {
+  const { features, codes, label, carrierMarks, k } = options
+  const queries = evenSample(options.carriers, maxCarriers)
+  const others: number[] = []
+  for (let row = 0; row < codes.length; row++)
+    if (codes[row] === label && !carrierMarks[row]) others.push(row)
+  const references = evenSample(others, maxQueries)
+  const pool = evenSample(
+    Int32Array.from({ length: features.rows }, (_, row) => row),
+    maxPool,
+  )
+  const masks = Array.from(queries, (row) => options.maskOf(row))
+  const elsewhere = Uint8Array.from(queries, (row, index) =>
+    maskedDisagreement(features, codes, pool, row, masks[index], label, k) > 0.5 ? 1 : 0,
+  )
+  const carriersElsewhere = elsewhere.reduce((sum, value) => sum + value, 0)
+  let classElsewhere = 0
+  references.forEach((row, index) => {
+    const mask = masks[index % masks.length]
+    if (maskedDisagreement(features, codes, pool, row, mask, label, k) > 0.5) classElsewhere++
+  })
+  const classElsewhereShare = (classElsewhere + 1) / (references.length + 2)
+  return {
+    carriersRead: queries.length,
+    carriersElsewhere,
+    classElsewhereShare,
+    logPValue: logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
+    rows: queries,
+    elsewhere,
+  }
+}
