@@ -12,7 +12,7 @@ import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { type SpawnedCli, spawnCli } from './spawn-cli.js'
+import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
 
 /*
  * The approximate neighbour search with its inverted lists searched by two `poisonguard worker` processes, a run of
@@ -27,24 +27,8 @@ const temporary = useTemporaryFolder()
 const { schema, prefix, storeUrl } = isolatedScanStore('ivf')
 const distributed = { workers: REDIS_URL, store: storeUrl, prefix, minimumPairs: 1, pollMs: 50 }
 
-async function startWorker(): Promise<SpawnedCli> {
-  const worker = spawnCli(
-    ['worker', '--queue', REDIS_URL, '--scan-store', storeUrl, '--queue-prefix', prefix],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  )
-  let said = ''
-  await new Promise<void>((resolve, reject) => {
-    worker.child.stderr?.on('data', (chunk: Buffer) => {
-      said += chunk.toString()
-      if (said.includes('waiting for scan jobs')) resolve()
-    })
-    worker.exited.then(({ code }) =>
-      reject(new Error(`worker exited with ${code} before it listened: ${said}`)),
-    )
-  })
-  return worker
+function startWorker(): Promise<SpawnedCli> {
+  return spawnListeningWorker(['--queue', REDIS_URL, '--scan-store', storeUrl, '--queue-prefix', prefix])
 }
 
 function comparable(report: ScanReport) {

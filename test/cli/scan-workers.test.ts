@@ -9,7 +9,7 @@ import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { type SpawnedCli, spawnCli } from './spawn-cli.js'
+import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
 
 /*
  * A distributed scan for real: three `poisonguard worker` processes take the neighbour and fold jobs from Redis and
@@ -32,32 +32,17 @@ function comparable(report: ScanReport) {
 }
 
 /** Starts a scan worker and resolves once it listens. */
-async function startWorker(): Promise<SpawnedCli> {
-  const worker = spawnCli(
-    [
-      'worker',
-      '--queue',
-      REDIS_URL,
-      '--scan-store',
-      storeUrl,
-      '--queue-prefix',
-      prefix,
-      '--job-lock',
-      '2000',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
-  let said = ''
-  await new Promise<void>((resolve, reject) => {
-    worker.child.stderr?.on('data', (chunk: Buffer) => {
-      said += chunk.toString()
-      if (said.includes('waiting for scan jobs')) resolve()
-    })
-    worker.exited.then(({ code }) =>
-      reject(new Error(`worker exited with ${code} before it listened: ${said}`)),
-    )
-  })
-  return worker
+function startWorker(): Promise<SpawnedCli> {
+  return spawnListeningWorker([
+    '--queue',
+    REDIS_URL,
+    '--scan-store',
+    storeUrl,
+    '--queue-prefix',
+    prefix,
+    '--job-lock',
+    '2000',
+  ])
 }
 
 describe.skipIf(skip)(suite, () => {

@@ -18,3 +18,19 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = { stdi
   )
   return { child, exited }
 }
+
+/** Spawns `poisonguard worker` with `args` and resolves once it says it listens for scan jobs. */
+export async function spawnListeningWorker(args: readonly string[]): Promise<SpawnedCli> {
+  const worker = spawnCli(['worker', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let said = ''
+  await new Promise<void>((resolve, reject) => {
+    worker.child.stderr?.on('data', (chunk: Buffer) => {
+      said += chunk.toString()
+      if (said.includes('waiting for scan jobs')) resolve()
+    })
+    worker.exited.then(({ code }) =>
+      reject(new Error(`worker exited with ${code} before it listened: ${said}`)),
+    )
+  })
+  return worker
+}
