@@ -1,10 +1,9 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
-import { perClassThresholds } from '../label-issues/score.js'
 import { defineDetector } from '../types.js'
 import { fitMembership } from './mixture.js'
-import { type CellTest, flipEvidence, preferredJoint, testJointCells } from './score.js'
+import { type CellTest, findAttackedCells, flipEvidence } from './score.js'
 
 const paramsSchema = z
   .object({
@@ -30,19 +29,6 @@ const paramsSchema = z
   })
   .strict()
 
-type Params = z.infer<typeof paramsSchema>
-
-/** A targeted flip at least doubles its cell; below that, an excess is as likely a natural asymmetric confusion. */
-const minimumExcessRatio = 2
-/**
- * With two classes the mirror cell is the only yardstick, and it assumes both classes are mislabelled at the same
- * rate; honest data break that by a few times (one class varies more than the other: hard spam looks like ham,
- * rarely the reverse). Measured on honest two-class data (mail statistics, mail subjects), natural one-sided
- * confusion filled a cell 2.8 to 2.9 times its mirror's share, while a flip of a tenth of a class fills it 7 times
- * and more.
- */
-const minimumTwoClassExcessRatio = 5
-
 interface AttackedPair {
   cell: CellTest
   /** Rows labelled `cell.given` and their suspicion of being flipped from `cell.target`. */
@@ -57,21 +43,6 @@ function rowsLabelled(labels: Int32Array, code: number): Int32Array {
     if (label === code) rows.push(row)
   })
   return Int32Array.from(rows)
-}
-
-function attackedCells(probabilities: FeatureMatrix, labels: Int32Array, params: Params) {
-  const joint = preferredJoint(probabilities, labels, perClassThresholds(probabilities, labels))
-  const tests = testJointCells(joint, probabilities.cols).sort(
-    (a, b) => a.pValue - b.pValue || b.count - b.expected - (a.count - a.expected),
-  )
-  const excessRatio = probabilities.cols === 2 ? minimumTwoClassExcessRatio : minimumExcessRatio
-  const attacked = tests.filter(
-    (cell) =>
-      cell.pValue < params.alpha &&
-      cell.count >= params.minRecords &&
-      cell.count >= excessRatio * cell.expected,
-  )
-  return { attacked, strongest: tests[0] as CellTest | undefined }
 }
 
 function fitPair(
@@ -165,7 +136,7 @@ export const targetedFlipDetector = defineDetector({
   async run(input, params) {
     const labels = input.labels!
     const probabilities = await input.outOfFoldProbabilities()
-    const { attacked, strongest } = attackedCells(probabilities, labels.codes, params)
+    const { attacked, strongest } = findAttackedCells(probabilities, labels.codes, params)
     const warnings: string[] = []
     const pairs: AttackedPair[] = []
     if (attacked.length > 0) {
