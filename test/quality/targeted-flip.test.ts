@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
+import type { FeatureMatrix } from '../../src/data/matrix.js'
+import { findAttackedCells } from '../../src/detectors/targeted-flip/score.js'
 import type { DetectorInput } from '../../src/detectors/types.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
-import { prepareRelabelled, scanPrepared, useRealData } from '../fixtures/detectors.js'
+import { prepareOnce, prepareRelabelled, scanPrepared, useRealData } from '../fixtures/detectors.js'
 import { flipLabels } from '../fixtures/poison.js'
 import { zooDataset } from '../fixtures/zoo.js'
 
@@ -112,6 +114,35 @@ describe('targeted-flip on data without a targeted flip', () => {
     const report = await scanTargetedFlip(dataset, datasets.mnist)
     expect(attackedPairs(report)).toEqual([])
     expect(report.summary.flagged).toBe(0)
+  })
+})
+
+describe('targeted-flip on the digits copied ten times', () => {
+  // Ten copies of every record hold the same confusions with ten times the records behind each count, as a large
+  // dataset does: ambiguous nines that look like fours become significant, and must not pass for a flip.
+  function calledPairs(probabilities: FeatureMatrix, labels: Int32Array, copies: number) {
+    const data = new Float32Array(probabilities.data.length * copies)
+    const tiledLabels = new Int32Array(labels.length * copies)
+    for (let copy = 0; copy < copies; copy++) {
+      data.set(probabilities.data, copy * probabilities.data.length)
+      tiledLabels.set(labels, copy * labels.length)
+    }
+    const tiled = { data, rows: probabilities.rows * copies, cols: probabilities.cols }
+    const classes = datasets.mnist.labels!.classes
+    return findAttackedCells(tiled, tiledLabels, { alpha: 0.001, minRecords: 10 }).attacked.map(
+      (cell) => `${classes[cell.given]}←${classes[cell.target]}`,
+    )
+  }
+
+  it('calls no pair attacked on the clean digits', async () => {
+    const probabilities = await (await prepareOnce(datasets.mnist, backend)).outOfFoldProbabilities()
+    expect(calledPairs(probabilities, datasets.mnist.labels!.codes, 10)).toEqual([])
+  })
+
+  it('still calls the one attacked pair of a flip of a tenth of the threes', async () => {
+    const planted = await preparedFlip('mnist', '3', '8', 0.1)
+    const probabilities = await planted.input.outOfFoldProbabilities()
+    expect(calledPairs(probabilities, planted.input.labels!.codes, 10)).toEqual(['8←3'])
   })
 })
 

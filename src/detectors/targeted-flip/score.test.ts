@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng, type Rng } from '../../util/rng.js'
-import { flipEvidence, preferredJoint, testJointCells } from './score.js'
+import { callAttacked, flipEvidence, preferredJoint, testJointCells } from './score.js'
 
 /** A confident joint of `sizes` true classes under class-conditional uniform noise at `noiseRate`. */
 function noisyJoint(sizes: number[], noiseRate: number, rng: Rng): Float64Array {
@@ -58,6 +58,64 @@ describe('confident joint cell test', () => {
     expect(spamAsHam.pValue).toBeGreaterThan(0.05)
     const attacked = testJointCells(Float64Array.from([3600, 600, 10, 1400]), 2)
     expect(attacked[0].pValue).toBeLessThan(1e-50)
+  })
+})
+
+describe('calling class pairs attacked', () => {
+  /**
+   * The preferred joint (row: given label, column: class the model prefers) of 100,000 clean digits: the 10,000
+   * MNIST digits ten times over, each copy with its own pixel noise, under out-of-fold probabilities. Its one-way
+   * confusions are natural: 4←9 has 34 records where its mirror and column explain 6.
+   */
+  const tiledDigits = [
+    [8504, 0, 0, 0, 0, 0, 0, 0, 6, 0],
+    [0, 9181, 7, 0, 0, 0, 0, 0, 19, 0],
+    [0, 0, 7645, 1, 1, 1, 0, 11, 44, 9],
+    [0, 0, 15, 7782, 0, 48, 0, 19, 24, 11],
+    [0, 10, 0, 0, 7508, 0, 2, 0, 2, 34],
+    [0, 3, 9, 34, 0, 6319, 2, 0, 24, 6],
+    [1, 0, 0, 0, 4, 17, 8342, 0, 5, 0],
+    [0, 0, 18, 0, 21, 0, 0, 8350, 0, 20],
+    [3, 0, 24, 18, 0, 5, 1, 0, 6714, 1],
+    [0, 9, 1, 22, 1, 5, 0, 22, 5, 6952],
+  ]
+  const params = { alpha: 0.001, minRecords: 10 }
+  const called = (joint: Float64Array) =>
+    callAttacked(testJointCells(joint, 10), 10, params).map((cell) => `${cell.given}←${cell.target}`)
+  /** Relabels a tenth of class `from` as `to`; the model confidently places 80% of them in `from`, the rest nowhere. */
+  function flip(joint: Float64Array, from: number, to: number) {
+    const flipped = 0.1 * joint[from * 10 + from]
+    joint[from * 10 + from] -= flipped
+    joint[to * 10 + from] += Math.round(0.8 * flipped)
+  }
+
+  it('leaves natural one-way confusions alone however many rows back them', () => {
+    for (const copies of [1, 10]) {
+      const joint = Float64Array.from(tiledDigits.flat(), (count) => count * copies)
+      // The count tests alone take such cells for flips, and more of them the more rows there are.
+      const beyondNoise = testJointCells(joint, 10).filter(
+        (cell) => cell.pValue < params.alpha && cell.count >= 2 * cell.expected && cell.count >= 10,
+      )
+      expect(beyondNoise.length).toBeGreaterThanOrEqual(copies === 1 ? 3 : 8)
+      expect(called(joint)).toEqual([])
+    }
+  })
+
+  it('calls a flip of a tenth of one class, and two flips at once, among the same confusions', () => {
+    for (const copies of [1, 10]) {
+      const joint = Float64Array.from(tiledDigits.flat(), (count) => count * copies)
+      flip(joint, 3, 8)
+      expect(called(joint)).toEqual(['8←3'])
+      flip(joint, 7, 1)
+      expect(called(joint).sort()).toEqual(['1←7', '8←3'])
+    }
+  })
+
+  it('with two classes, leaves an excess of under 1% of the label alone', () => {
+    // Ten copies of a mail the model puts in the other class, against none the other way.
+    expect(callAttacked(testJointCells(Float64Array.from([36000, 10, 0, 20000]), 2), 2, params)).toEqual([])
+    const attacked = callAttacked(testJointCells(Float64Array.from([36000, 700, 0, 18000]), 2), 2, params)
+    expect(attacked).toMatchObject([{ given: 0, target: 1 }])
   })
 })
 
