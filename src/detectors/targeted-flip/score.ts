@@ -167,7 +167,8 @@ export function callAttacked(
   { alpha, minRecords }: { alpha: number; minRecords: number },
 ): CellTest[] {
   const excessRatio = classCount === 2 ? minimumTwoClassExcessRatio : minimumExcessRatio
-  // Two classes have no other pair to measure natural confusion by; the mirror's stricter ratio stands in for it.
+  // Two classes have no other pair to measure natural confusion by; a stricter mirror ratio and a material share of
+  // the label stand in for it.
   // Up to one pair in three classes may be taken for flipped, so that honest pairs stay the bulk of the yardstick.
   const outlying =
     classCount === 2
@@ -184,7 +185,7 @@ export function callAttacked(
 
 /**
  * The confident joint's cells called attacked for out-of-fold `probabilities` and `labels` (`callAttacked`), and
- * the cell nearest to it (lowest p-value), for the report.
+ * the cell with the lowest p-value, which the report names whether or not it is called.
  */
 export function findAttackedCells(
   probabilities: FeatureMatrix,
