@@ -44,13 +44,14 @@ const cleanFlagCeiling: Record<BarName, number> = {
  * Average precision of 10% random flips. The target is 0.95 from 1,000 rows (0.90 below) and 0.99 on spam, where
  * cleanlab reaches 0.989; where the scan falls short of it (short subjects, a table of mail statistics, on which
  * cleanlab with the stronger model ranks lower still), the floor is today's level.
+ * There 0.95 is above what the same learners reach trained on the clean labels (about 0.90 and 0.94, docs/zoo.md).
  */
 const flipFloor: Record<BarName, number> = {
   'mnist-28': 0.95,
   'digits-14': 0.95,
   'digits-8': 0.95,
   spam: 0.99,
-  subjects: 0.85,
+  subjects: 0.855,
   iris: 0.93,
   'mail-table': 0.89,
   'imbalanced-digits': 0.95,
@@ -131,7 +132,7 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
 describe.each([
   { name: 'digits-8' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.95 },
   { name: 'mail-table' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.9 },
-  { name: 'subjects' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.85 },
+  { name: 'subjects' as ZooName, models: ['linear', 'boosted trees'], minimumAveragePrecision: 0.86 },
   { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
 ])(
   'label-issues on the $name zoo data with 10% random flips',
@@ -143,6 +144,13 @@ describe.each([
       expect(averagePrecision(Array.from(result.suspicion), flipped)).toBeGreaterThanOrEqual(
         minimumAveragePrecision,
       )
+    })
+
+    it('orders the records that get their class’s share of their label instead of tying them at 0', async () => {
+      const { scan } = await flippedScan(name, 1)
+      const { suspicion } = scan.result('label-issues')
+      // About three in four records reach their class's threshold; they once all scored exactly 0.
+      expect(suspicion.filter((score) => score === 0).length).toBeLessThan(0.01 * suspicion.length)
     })
   },
 )
