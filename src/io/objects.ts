@@ -119,8 +119,8 @@ export class ObjectTableReader {
     const plan = planColumns(this.names, this.options, this.file)
     const roles: RoleValues = {}
     for (const { role, column } of this.roleColumns) {
-      if (column.coded) (roles as Record<string, unknown>)[role] = column.coded.finish()
-      else roles[role as 'id' | 'text'] = column.values
+      if (role === 'label' || role === 'source') roles[role] = column.coded!.finish()
+      else roles[role] = column.values
     }
     const lines = this.lineNumbers?.slice(0, this.table.rowCount)
     return { plan, table: this.table, roles, lines }
@@ -135,12 +135,12 @@ export class ObjectTableReader {
     const rows = this.table.rowCount
     ROLES.forEach((role, index) => {
       if (this.roleNames[index] !== name) return
-      const column: RoleColumn =
-        role === 'label' || role === 'source'
-          ? { key, coded: new CodedColumnReader() }
-          : { key, values: new Array<string>(rows).fill('') }
-      for (let row = 0; row < rows; row++) column.coded?.addText('')
-      this.roleColumns.push({ role, column })
+      // The records before the key's first one are empty in it.
+      if (role === 'label' || role === 'source') {
+        const coded = new CodedColumnReader()
+        for (let row = 0; row < rows; row++) coded.addText('')
+        this.roleColumns.push({ role, column: { key, coded } })
+      } else this.roleColumns.push({ role, column: { key, values: new Array<string>(rows).fill('') } })
     })
     // Role columns keep their `ROLES` order whatever order their keys appear in, like the CSV reader's.
     this.roleColumns.sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role))
