@@ -1,8 +1,15 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { useTemporaryFolder } from '../../test/fixtures/files.js'
-import { detectContentKind, readInstructionRecords } from './content-kind.js'
+import { detectContentKind, InstructionRecordReader } from './content-kind.js'
 import { loadDataset } from './load.js'
+
+/** Each record rewritten as the JSON Lines loader does it, then the pairs. */
+function readInstructionRecords(records: Record<string, unknown>[], lines: Int32Array, file: string) {
+  const reader = new InstructionRecordReader(file)
+  const rewritten = records.map((record, row) => reader.rewrite(record, row, lines[row]))
+  return { records: rewritten, pairs: reader.finish() }
+}
 
 describe('fine-tuning records', () => {
   it('detects pairs from the first record and keeps a declared kind', () => {

@@ -13,13 +13,6 @@ export const declaredKinds = ['instructions', 'corpus'] as const
 
 export type DeclaredKind = (typeof declaredKinds)[number]
 
-/** Fine-tuning records as parsed objects, rewritten to one text per record, with their prompts and responses. */
-export interface InstructionRecords {
-  /** The records with `prompt`, `response` and `messages` replaced by one `text` field. */
-  readonly records: Record<string, unknown>[]
-  readonly pairs: InstructionPairs
-}
-
 /** Field pairs that name a prompt and its response, most common first (Alpaca-style sets call them so). */
 const pairFields = [
   ['prompt', 'response'],
@@ -83,34 +76,39 @@ function pairOf(record: Record<string, unknown>): { prompt: string; response: st
 }
 
 /**
- * Rewrites fine-tuning records so the table reader sees scalar fields: the prompt and response (or the `messages`
- * array) become one `text`; every problem is collected, with its line, before one error is thrown.
+ * Rewrites fine-tuning records one at a time so the table reader sees scalar fields: the prompt and response (or
+ * the `messages` array) become one `text`; every problem is collected, with its line, and thrown by `finish`.
  */
-export function readInstructionRecords(
-  records: readonly Record<string, unknown>[],
-  lines: Int32Array,
-  file: string,
-): InstructionRecords {
-  const issues = new IssueList('INVALID_VALUE', messagesHint)
-  const prompts: string[] = []
-  const responses: string[] = []
-  const rewritten = records.map((record, row) => {
+export class InstructionRecordReader {
+  private readonly issues = new IssueList('INVALID_VALUE', messagesHint)
+  private readonly prompts: string[] = []
+  private readonly responses: string[] = []
+  private layout?: InstructionLayout
+
+  constructor(private readonly file: string) {}
+
+  /** The record with its pair replaced by `text`; the `row` is 0-based. */
+  rewrite(record: Record<string, unknown>, row: number, line: number): Record<string, unknown> {
+    this.layout ??= layoutOf(record)
     const pair = pairOf(record)
     const rest: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(record))
       if (!['prompt', 'response', 'instruction', 'input', 'output', 'messages', 'text'].includes(key))
         rest[key] = value
     if (typeof pair === 'string') {
-      issues.add({ file, line: lines[row], row: row + 1 }, pair)
+      this.issues.add({ file: this.file, line, row: row + 1 }, pair)
       return rest
     }
-    prompts.push(pair.prompt)
-    responses.push(pair.response)
+    this.prompts.push(pair.prompt)
+    this.responses.push(pair.response)
     return { ...rest, text: pairText(pair.prompt, pair.response) }
-  })
-  issues.throwIfAny()
-  const layout = records.length > 0 ? layoutOf(records[0]) : 'prompt-response'
-  return { records: rewritten, pairs: { prompts, responses, layout } }
+  }
+
+  finish(): InstructionPairs {
+    this.issues.throwIfAny()
+    const { prompts, responses } = this
+    return { prompts, responses, layout: this.layout ?? 'prompt-response' }
+  }
 }
 
 /** Questions of a `--queries` file: the `query`, `question` or `text` field of each record, in file order. */

@@ -5,7 +5,7 @@ import { PoisonguardError } from '../errors.js'
 import { buildDataset } from './columns.js'
 import { CsvTokenizer, fieldText } from './csv-parser.js'
 import { CsvDatasetReader } from './csv-table.js'
-import { tableFromObjects } from './objects.js'
+import { ObjectTableReader } from './objects.js'
 
 /** What loading `bytes` fed in chunks of the given sizes (cycled) gives: a dataset, or the error's message and issues. */
 function loadChunks(bytes: Buffer, chunkSizes: number[]): Dataset | { error: string; issues: unknown } {
@@ -35,23 +35,19 @@ function loadChunks(bytes: Buffer, chunkSizes: number[]): Dataset | { error: str
  */
 function loadAsStrings(bytes: Buffer): Dataset | { error: string; issues: unknown } {
   try {
-    let names: string[] | undefined
-    const records: Record<string, string>[] = []
-    const lines: number[] = []
+    let reader: ObjectTableReader | undefined
+    let names: string[] = []
     const tokenizer = new CsvTokenizer('test.csv', 1 << 20, (record) => {
       const fields = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
-      if (!names) names = fields
-      else {
-        records.push(Object.fromEntries(fields.map((field, index) => [names![index], field])))
-        lines.push(record.line)
-      }
+      if (!reader) {
+        names = fields
+        reader = new ObjectTableReader({}, 'test.csv', names)
+      } else reader.add(Object.fromEntries(fields.map((field, index) => [names[index], field])), record.line)
     })
     tokenizer.push(bytes)
     tokenizer.finish()
-    const rows = { records, names: names!, lines: Int32Array.from(lines) }
-    const { plan, table, roles } = tableFromObjects(rows, {}, 'test.csv')
     const origin = { path: 'test.csv', format: 'csv', sha256: '', byteCount: bytes.length }
-    return buildDataset({ origin, plan, table, roles, lines: rows.lines })
+    return buildDataset({ origin, ...reader!.finish() })
   } catch (error) {
     if (!(error instanceof PoisonguardError)) throw error
     return { error: error.message, issues: error.issues }

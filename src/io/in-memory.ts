@@ -3,7 +3,7 @@ import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { buildDataset, type ColumnOptions, checkIds } from './columns.js'
 import { IssueList } from './issues.js'
-import { tableFromObjects, unionOfKeys } from './objects.js'
+import { tableFromObjects } from './objects.js'
 
 /*
  * Datasets from values already in memory, for library users: the same column conventions, validation and typed
@@ -46,7 +46,7 @@ export function fromRecords(rows: readonly unknown[], options: FromRecordsOption
   })
   notObjects.throwIfAny()
   const records = rows as readonly Record<string, unknown>[]
-  const { plan, table, roles } = tableFromObjects({ records, names: unionOfKeys(records) }, options, name)
+  const { plan, table, roles } = tableFromObjects(records, options, name)
   return buildDataset({ origin: memoryOrigin(name, 'records'), plan, table, roles })
 }
 

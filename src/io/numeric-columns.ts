@@ -36,25 +36,29 @@ export function finishNumericColumns(table: NumericTable): NumericColumns {
   return { matrix, names, imageShape: imageShapeOf(data, cols), imputed, textColumns, emptyColumns }
 }
 
-/** Copies the kept columns out of the table blocks into one dense row-major matrix. */
+/**
+ * Copies the kept columns out of the table blocks into one dense row-major matrix. Cells a block lacks are empty
+ * (NaN, counted in `missing`): the rows before the first column was found, and in a block narrower than the table,
+ * the columns found after it.
+ */
 function gatherColumns(table: NumericTable, kept: number[]): Float32Array {
-  const { rowCount, width } = table
+  const { rowCount, blocks, blockWidths, blockStarts } = table
   const cols = kept.length
   const data = new Float32Array(rowCount * cols)
-  const allKept = cols === width
-  let firstRow = 0
-  for (const block of table.blocks) {
-    const blockRows = block.length / width
-    const rows = Math.min(blockRows, rowCount - firstRow)
-    if (allKept) data.set(block.subarray(0, rows * width), firstRow * width)
+  data.fill(Number.NaN, 0, (blockStarts[0] ?? rowCount) * cols)
+  blocks.forEach((block, index) => {
+    const width = blockWidths[index]
+    const firstRow = blockStarts[index]
+    const rows = Math.min(block.length / width, rowCount - firstRow)
+    if (cols === width && cols === table.width) data.set(block.subarray(0, rows * width), firstRow * width)
     else
       for (let row = 0; row < rows; row++) {
         const source = row * width
         const target = (firstRow + row) * cols
-        for (let col = 0; col < cols; col++) data[target + col] = block[source + kept[col]]
+        for (let col = 0; col < cols; col++)
+          data[target + col] = kept[col] < width ? block[source + kept[col]] : Number.NaN
       }
-    firstRow += blockRows
-  }
+  })
   return data
 }
 

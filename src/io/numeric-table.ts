@@ -22,33 +22,41 @@ const FIRST_BLOCK_VALUES = 1 << 12
 /**
  * Candidate feature columns parsed straight into row-major float32 blocks; rows are appended block by block so
  * growing never copies. Every cell of a row is set: a number, or NaN for an empty cell, counted per column (real
- * NaN values are rejected), so imputation only touches columns that need it.
+ * NaN values are rejected), so imputation only touches columns that need it. A column found after the first rows
+ * (a JSON Lines key that first shows up late) starts a wider block; the rows before it count as empty there.
  */
 export class NumericTable {
   /** The block holding the current row; `addRow` returns the row's offset in it. */
   values: Float32Array = new Float32Array(0)
   readonly blocks: Float32Array[] = []
+  /** Columns per row of each block (the table's width when the block was started), and its first row. */
+  readonly blockWidths: number[] = []
+  readonly blockStarts: number[] = []
   /** Rows the current block holds, and the row it starts at. */
   private blockRows = 0
   private blockStart = 0
+  /** Blocks started because the one before was full; sets the next block's size. */
+  private filledBlocks = 0
   rowCount = 0
-  readonly width: number
-  readonly kinds: Uint8Array
+  width: number
+  readonly names: string[]
+  kinds: Uint8Array
   /** Empty cells per column. */
-  readonly missing: Int32Array
+  missing: Int32Array
   readonly issues = new IssueList('INVALID_VALUE', FEATURES_HINT)
   /** Numeric cells per column. */
-  readonly numberCounts: Int32Array
+  numberCounts: Int32Array
   /** Cells per column that are neither empty nor a number. */
-  private readonly textCounts: Int32Array
+  private textCounts: Int32Array
   /** The first text cells of each column, kept to name them if the column turns out numeric. */
   private readonly textCells: TextCell[][]
 
   constructor(
-    readonly names: readonly string[],
+    names: readonly string[],
     readonly explicit: boolean,
     readonly file: string,
   ) {
+    this.names = [...names]
     this.width = names.length
     this.kinds = new Uint8Array(this.width)
     this.missing = new Int32Array(this.width)
@@ -71,12 +79,48 @@ export class NumericTable {
   nextRowOffset(): number {
     const rowInBlock = this.rowCount - this.blockStart
     if (rowInBlock < this.blockRows || this.width === 0) return rowInBlock * this.width
-    const blockValues = Math.min(BLOCK_VALUES, FIRST_BLOCK_VALUES * 2 ** this.blocks.length)
+    if (this.blocks.length > 0) this.filledBlocks++
+    this.startBlock()
+    return 0
+  }
+
+  /**
+   * Adds a column between rows and returns its index; every row read so far is empty in it. The current block is
+   * cut to the rows it holds, so the next row starts a block of the new width.
+   */
+  addColumn(name: string): number {
+    const column = this.width
+    const used = this.rowCount - this.blockStart
+    const last = this.blocks.length - 1
+    if (last >= 0 && used < this.blockRows) {
+      // A copy, not a view: a view would keep the whole unused block alive.
+      if (used === 0) {
+        this.blocks.pop()
+        this.blockWidths.pop()
+        this.blockStarts.pop()
+      } else this.blocks[last] = this.blocks[last].slice(0, used * this.width)
+    }
+    this.blockRows = 0
+    this.blockStart = this.rowCount
+    this.names.push(name)
+    this.width++
+    this.kinds = grown(this.kinds, this.width)
+    this.missing = grown(this.missing, this.width)
+    this.missing[column] = this.rowCount
+    this.numberCounts = grown(this.numberCounts, this.width)
+    this.textCounts = grown(this.textCounts, this.width)
+    this.textCells.push([])
+    return column
+  }
+
+  private startBlock(): void {
+    const blockValues = Math.min(BLOCK_VALUES, FIRST_BLOCK_VALUES * 2 ** this.filledBlocks)
     this.blockRows = Math.max(1, Math.floor(blockValues / this.width))
     this.blockStart = this.rowCount
     this.values = new Float32Array(this.blockRows * this.width)
     this.blocks.push(this.values)
-    return 0
+    this.blockWidths.push(this.width)
+    this.blockStarts.push(this.rowCount)
   }
 
   /** Offset of a cell of the current row in `values`. */
@@ -148,6 +192,13 @@ export class NumericTable {
     // Cells beyond the listed ones still count, so the total is right.
     this.issues.total += texts - this.textCells[column].length
   }
+}
+
+/** The per-column array one longer, its values kept. Columns are few (`maxColumns`), so copying is cheap. */
+function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
+  const larger = new (array.constructor as new (length: number) => T)(length)
+  larger.set(array)
+  return larger
 }
 
 interface TextCell {

@@ -2,8 +2,10 @@ import type { Dataset } from '../data/dataset.js'
 import type { ScanReport } from '../domain/index.js'
 import { isFormulaCell } from '../io/formula-cells.js'
 import { writeFilteredDataset } from '../io/index.js'
+import { writeLines } from '../io/lines-writer.js'
 import { type OutputFile, writeOutputsAtomically } from '../io/transaction.js'
 import { type ScanReportFormat, scanReportWriters } from '../report/writers/index.js'
+import { jsonReportLines } from '../report/writers/json.js'
 import { cleanKeepMask, type RelabelPlan, relabelPlan } from '../scan/clean.js'
 
 /** Where to write what a scan produced; every path is optional. */
@@ -66,7 +68,9 @@ export async function writeScanOutputs(
   const outputs: OutputFile[] = []
   const written: WrittenScanOutputs = {}
   const render = (format: ScanReportFormat) => scanReportWriters[format].render(report, { dataset })
-  if (paths.report) outputs.push({ path: paths.report, flag: '--out', contents: render('json') })
+  // Written line by line: a million records would make one string of hundreds of megabytes.
+  const writeReport = (path: string) => writeLines(path, jsonReportLines(report))
+  if (paths.report) outputs.push({ path: paths.report, flag: '--out', write: writeReport })
   if (paths.html) outputs.push({ path: paths.html, flag: '--html', contents: render('html') })
   if (paths.sarif) outputs.push({ path: paths.sarif, flag: '--sarif', contents: render('sarif') })
   if (paths.exportClean) {

@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { mixedDataset } from '../../../test/fixtures/datasets.js'
+import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { type LoadOptions, loadDataset } from '../index.js'
+import { adapterOf } from './index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-jsonl-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -74,5 +77,70 @@ describe('loadDataset (JSON Lines)', () => {
     const long = await loadError(`{"x": 1}\n{"x": "${'a'.repeat(300)}"}\n`, { maxLineBytes: 100 })
     expect(long.code).toBe('LINE_TOO_LONG')
     expect(long.message).toMatch(/line 2:/)
+  })
+})
+
+/** Everything a loader gives except where the data came from. */
+function content(dataset: Dataset): Omit<Dataset, 'origin'> {
+  const { origin: _origin, ...rest } = dataset
+  return rest
+}
+
+describe('JSON Lines read as the CSV reader reads the same table', () => {
+  it('gives the same dataset as CSV and Parquet of MNIST digits with a mail text, a label and a source each', async () => {
+    const written = mixedDataset(200)
+    const loaded = []
+    for (const format of ['csv', 'jsonl', 'parquet'] as const) {
+      const path = join(dir, `mixed.${format}`)
+      await adapterOf(format).write(written, path)
+      loaded.push(content(await loadDataset(path)))
+    }
+    const [csv, jsonl, parquet] = loaded
+    expect(csv.rowCount).toBe(200)
+    expect(csv.texts).toEqual(written.texts)
+    expect(csv.sources).toEqual(written.sources)
+    expect(jsonl).toEqual(csv)
+    expect(parquet).toEqual(csv)
+  })
+
+  it('reads keys that first show up late, or stop, as empty cells before and after, across growing blocks', async () => {
+    const rows = Array.from({ length: 5_000 }, (_, row) => {
+      const record: Record<string, unknown> = { id: `r${row}`, a: row % 97 }
+      if (row < 10) record.b = row
+      if (row >= 100) record.label = row % 3 === 0 ? 'x' : 'y'
+      if (row >= 3_000) record.c = -row
+      if (row % 7 === 0) record.note = `n${row}`
+      return record
+    })
+    const header = ['id', 'a', 'b', 'note', 'label', 'c']
+    const csvLines = rows.map((record) => header.map((key) => record[key] ?? '').join(','))
+    const csv = join(dir, 'late.csv')
+    writeFileSync(csv, `${header.join(',')}\n${csvLines.join('\n')}\n`)
+    const jsonl = jsonlFile(`${rows.map((record) => JSON.stringify(record)).join('\n')}\n`)
+    const fromJsonl = await loadDataset(jsonl)
+    expect(fromJsonl.featureNames).toEqual(['a', 'b', 'c'])
+    expect(fromJsonl.features!.data[3_000 * 3 + 2]).toBe(-3_000)
+    expect(content(fromJsonl)).toEqual(content(await loadDataset(csv)))
+    const chosen = { features: ['c', 'note', 'a'] }
+    const error = await loadDataset(jsonl, chosen).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'INVALID_VALUE' })
+    const features = { features: ['c', 'a'] }
+    const picked = await loadDataset(jsonl, features)
+    expect(picked.featureNames).toEqual(['c', 'a'])
+    expect(content(picked)).toEqual(content(await loadDataset(csv, features)))
+    const featuresLater = await loadDataset(
+      jsonlFile('{"id": 1}\n{"id": 2}\n{"id": 3, "x": 4}\n{"id": 4, "x": 2}\n'),
+    )
+    expect(Array.from(featuresLater.features!.data)).toEqual([3, 3, 4, 2])
+    expect(featuresLater.diagnostics?.imputed.get('x')).toEqual({ cellCount: 2, mean: 3 })
+  })
+
+  it('names the file, line, row and field of a bad value in a record far into the file', async () => {
+    const good = Array.from({ length: 3_000 }, (_, row) => JSON.stringify({ x: row }))
+    const path = jsonlFile(`${good.join('\n')}\n\n{"x": 1, "meta": {"a": 1}}\n{"x": "many"}\n`)
+    const error = await loadError(readFileSync(path, 'utf8'))
+    expect(error.code).toBe('INVALID_VALUE')
+    expect(error.issues[0]).toMatchObject({ line: 3_002, row: 3_001, column: 'meta' })
+    expect(error.message).toMatch(/line 3002, row 3001, column "meta": nested objects/)
   })
 })

@@ -1,11 +1,11 @@
 import type { Dataset, InstructionPairs } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
 import { buildDataset } from '../columns.js'
-import { detectContentKind, readInstructionRecords } from '../content-kind.js'
+import { detectContentKind, InstructionRecordReader } from '../content-kind.js'
 import { readTextChunks } from '../files.js'
 import { IssueList } from '../issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../lines.js'
-import { tableFromObjects, unionOfKeys } from '../objects.js'
+import { ObjectTableReader } from '../objects.js'
 import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
 import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
 import type {
@@ -19,23 +19,33 @@ import type {
 
 const SYNTAX_HINT = 'each line must hold one JSON object, e.g. {"id": 1, "label": "a"}'
 
-/** Loads JSON Lines: one object of scalar fields per line; blank lines are skipped. */
+/**
+ * Loads JSON Lines in one streaming pass: each line is parsed and its fields go straight into the same typed
+ * columns the CSV reader fills; no record is kept. Blank lines are skipped.
+ */
 async function loadJsonl(path: string, options: FormatLoadOptions): Promise<Dataset> {
-  const records: Record<string, unknown>[] = []
-  const lines: number[] = []
   const syntaxIssues = new IssueList('PARSE_ERROR', SYNTAX_HINT)
+  let pairs: InstructionRecordReader | undefined
+  let table: ObjectTableReader | undefined
   const tokenizer = new LineTokenizer(path, options.maxLineBytes, (line) => {
     if (isBlankLine(line)) return
     const record = parseObjectLine(line, path, syntaxIssues)
-    if (record) {
-      records.push(record)
-      lines.push(line.line)
-    } else if (syntaxIssues.full) syntaxIssues.throwIfAny()
+    if (!record) {
+      if (syntaxIssues.full) syntaxIssues.throwIfAny()
+      return
+    }
+    if (!table) {
+      // The first record tells fine-tuning pairs from a table.
+      if (detectContentKind([record], options.kind) === 'instructions')
+        pairs = new InstructionRecordReader(path)
+      table = new ObjectTableReader(pairs ? { ...options, text: 'text' } : options, path)
+    }
+    table.add(pairs ? pairs.rewrite(record, table.rowCount, line.line) : record, line.line)
   })
   const digest = await readTextChunks(path, (chunk) => tokenizer.push(chunk), options.onProgress)
   tokenizer.finish()
   syntaxIssues.throwIfAny()
-  if (records.length === 0) {
+  if (!table) {
     throw PoisonguardError.at(
       'EMPTY_FILE',
       { file: path },
@@ -43,25 +53,12 @@ async function loadJsonl(path: string, options: FormatLoadOptions): Promise<Data
       'add records',
     )
   }
-  const lineNumbers = Int32Array.from(lines)
-  const pairs =
-    detectContentKind(records, options.kind) === 'instructions'
-      ? readInstructionRecords(records, lineNumbers, path)
-      : undefined
-  const objects = pairs?.records ?? records
-  const { plan, table, roles } = tableFromObjects(
-    { records: objects, names: unionOfKeys(objects), lines: lineNumbers },
-    pairs ? { ...options, text: 'text' } : options,
-    path,
-  )
+  const instructions = pairs?.finish()
   const dataset = buildDataset({
     origin: { path, format: 'jsonl', sha256: digest.sha256, byteCount: digest.byteCount },
-    plan,
-    table,
-    roles,
-    lines: lineNumbers,
+    ...table.finish(),
   })
-  return pairs ? { ...dataset, contentKind: 'instructions', instructions: pairs.pairs } : dataset
+  return instructions ? { ...dataset, contentKind: 'instructions', instructions } : dataset
 }
 
 /** Parses one line as a JSON object, or records why it is not one. */

@@ -11,7 +11,7 @@ import { PoisonguardError } from '../../errors.js'
 import { buildDataset } from '../columns.js'
 import { statOrThrow } from '../files.js'
 import { hashFile } from '../hash.js'
-import { tableFromObjects } from '../objects.js'
+import { ObjectTableReader } from '../objects.js'
 import { changedSinceLoad } from '../output.js'
 import { checkColumnNames, labelOf } from '../table-write.js'
 import { checkParquetFrame, checkParquetMetadata, decodeParquet } from './parquet-checks.js'
@@ -54,15 +54,20 @@ async function readAllRows(parquet: ParquetFile): Promise<Row[]> {
   return rows
 }
 
-/** Loads a Parquet file with hyparquet; columns follow the same conventions as CSV. */
+/**
+ * Loads a Parquet file with hyparquet, one row group at a time into the typed columns the CSV reader fills, so
+ * memory holds the columns plus one decoded row group; columns follow the same conventions as CSV.
+ */
 async function loadParquet(path: string, options: FormatLoadOptions): Promise<Dataset> {
   const read = async () => {
     const parquet = await openParquet(path)
-    return { names: parquet.columns, records: await readAllRows(parquet) }
+    const reader = new ObjectTableReader(options, path, parquet.columns)
+    for await (const group of readRowGroups(parquet)) for (const row of group) reader.add(row)
+    return reader
   }
-  const [stats, sha256, contents] = await Promise.all([statOrThrow(path), hashFile(path), read()])
+  const [stats, sha256, reader] = await Promise.all([statOrThrow(path), hashFile(path), read()])
   options.onProgress?.(0.9)
-  if (contents.records.length === 0) {
+  if (reader.rowCount === 0) {
     throw PoisonguardError.at(
       'EMPTY_FILE',
       { file: path },
@@ -70,12 +75,9 @@ async function loadParquet(path: string, options: FormatLoadOptions): Promise<Da
       'add at least one row',
     )
   }
-  const { plan, table, roles } = tableFromObjects(contents, options, path)
   return buildDataset({
     origin: { path, format: 'parquet', sha256, byteCount: stats.size },
-    plan,
-    table,
-    roles,
+    ...reader.finish(),
   })
 }
 
