@@ -182,6 +182,22 @@ describe('near-duplicate group scoring', () => {
     expect(memberFindingKind(analysis, 40, context.codes)).toBe('contradiction')
   })
 
+  it('reads a large group whose labels hold no majority as label noise, not a flood', () => {
+    // Thirteen identical short texts spread over six classes: a chance collision of uninformative content.
+    const labels = [0, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3, 4, 5]
+    const copies = labels.map((label) => ({ x: 10.5, label }))
+    const context = lineContext(copies)
+    const codes = Int32Array.from(context.codes!, (code, row) => (row >= 40 ? labels[row - 40] : code))
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const scattered = analyseGroup(group, 5, { ...context, codes, classCount: 6 })
+    expect(scattered.large).toBe(true)
+    expect(scattered.kind).toBe('contradiction')
+    for (const row of group) expect(memberFindingKind(scattered, row, codes)).not.toBe('flood')
+    // The same group with most copies relabelled to one class is a flood again.
+    const planted = Int32Array.from(codes, (code, row) => (row > 40 && row < 49 ? 4 : code))
+    expect(analyseGroup(group, 5, { ...context, codes: planted, classCount: 6 }).kind).toBe('flood')
+  })
+
   it('calls the one member a group and its surroundings reject a contradiction, not a copy of a flood', () => {
     // 19 copies labelled dog among dogs, one labelled cat: a relabelled copy, or the original of a flood.
     const copies = Array.from({ length: 20 }, (_, index) => ({ x: 10.5, label: index === 0 ? 0 : 1 }))

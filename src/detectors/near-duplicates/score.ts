@@ -225,7 +225,14 @@ function pickOriginal(
  */
 function noisyLabels(labelCounts: Int32Array, bestLabel: number): boolean {
   let labelled = 0
-  for (const count of labelCounts) labelled += count
+  let most = 0
+  for (const count of labelCounts) {
+    labelled += count
+    most = Math.max(most, count)
+  }
+  // Copies planted to teach a label carry that label in numbers. Where no label holds a majority, the content says
+  // nothing of the class: short common texts ("lo lo sa") collide by chance across all classes as the rows grow.
+  if (2 * most <= labelled) return true
   const best = bestLabel >= 0 ? labelCounts[bestLabel] : 0
   return labelled - best >= 2 && best >= 2
 }
