@@ -6,6 +6,7 @@ import {
   hypergeometricUpperTail,
   kolmogorovSurvival,
   logPoissonTailBound,
+  normalQuantile,
   normalSurvival,
   poissonUpperTail,
 } from './tails.js'
@@ -49,6 +50,15 @@ describe('normal tail', () => {
     expectRelative(normalSurvival(5), 2.866515718791939e-7, 11)
     expectRelative(normalSurvival(8), 6.220960574271784e-16, 10)
     expectRelative(normalSurvival(10), 7.619853024160527e-24, 8)
+  })
+
+  it('has a quantile that matches the table and inverts the tail', () => {
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9)
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8)
+    expect(normalQuantile(0.005)).toBeCloseTo(-2.5758293035489004, 8)
+    // P(Z ≤ z) = P(Z ≥ −z); far in the upper tail P(Z ≤ z) rounds to 1, so z stops at 4 there.
+    for (const z of [-8, -5, -3, -1, -0.3, 0.7, 2, 4])
+      expect(normalQuantile(normalSurvival(-z))).toBeCloseTo(z, 6)
   })
 })
 

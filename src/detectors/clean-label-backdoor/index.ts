@@ -6,10 +6,11 @@ import { type DetectorInput, defineDetector } from '../types.js'
 import {
   columnMedians,
   crossFittedGap,
-  otherClassSpread,
+  levelCounts,
+  otherClassScores,
   projectRows,
   robustScores,
-  whitenRows,
+  scoreRows,
   widestGap,
 } from './score.js'
 
@@ -29,13 +30,6 @@ const paramsSchema = z
       .max(0.5)
       .default(0.01)
       .describe('chance of calling any clean class attacked (Bonferroni over the classes)'),
-    floor: z
-      .number()
-      .gt(0)
-      .default(0.02)
-      .describe(
-        'smallest spread a feature is measured against, in units of the value range (images) or of its standard deviation',
-      ),
   })
   .strict()
 
@@ -121,15 +115,23 @@ interface ClassScores {
   readonly gap: number
 }
 
-/** Each class's records scored along the direction of their whitened deviations whose far records stand most apart. */
+/**
+ * Each class's records scored along the direction of their deviations (in normal scores among the other classes)
+ * whose far records stand most apart.
+ */
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
   const features = shrinkImages(input.dataset.features!, shape.width, shape.height)
-  const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
+  const all = levelCounts(features, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
+    const whitened = scoreRows(
+      features,
+      rows,
+      columnMedians(features, rows),
+      otherClassScores(features, rows, all),
+    )
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
     const { gap, direction } = crossFittedGap(
       whitened,
@@ -222,9 +224,10 @@ function emptyResult(rowCount: number) {
 }
 
 /**
- * Label-consistent (clean-label) backdoors: per class, the records' deviations from the class are whitened by how
- * much the other classes vary feature by feature, so a pattern added to part of one class (a faint sinusoid, a
- * blended key, a corner patch) is loud where every other class is quiet. Each of the class's leading directions
+ * Label-consistent (clean-label) backdoors: per class, each value is read as its normal score among the other
+ * classes' values of that feature and the records' deviations from the class's median are taken there, so a pattern
+ * added to part of one class (a faint sinusoid, a blended key, a corner patch) is loud where the other classes
+ * rarely go. Each of the class's leading directions
  * there is turned toward what its far records share (a pattern is one shift many records carry), and the direction
  * whose far records stand most apart from the rest is kept: the pattern's carriers sit beyond an empty gap, while
  * a style of the class fades out gradually. A class is called attacked when its gap is far wider than the other

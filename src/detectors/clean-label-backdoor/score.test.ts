@@ -4,10 +4,11 @@ import {
   columnMedians,
   crossFittedGap,
   leadingDirections,
-  otherClassSpread,
+  levelCounts,
+  otherClassScores,
   projectRows,
   robustScores,
-  whitenRows,
+  scoreRows,
   widestGap,
 } from './score.js'
 
@@ -31,11 +32,20 @@ function twoClasses(planted: number) {
   return { features: { data, rows, cols }, codes, carriers }
 }
 
+/** Class 0's records in normal scores among class 1's values, centred on class 0's median. */
+function classZeroRows(
+  features: ReturnType<typeof twoClasses>['features'],
+  codes: Int32Array,
+  rows: Int32Array,
+) {
+  const scores = otherClassScores(features, rows, levelCounts(features, codes))
+  return scoreRows(features, rows, columnMedians(features, rows), scores)
+}
+
 function classZeroDirections(planted: number) {
   const { features, codes, carriers } = twoClasses(planted)
-  const spreads = otherClassSpread(features, codes, 2, 0.02)
   const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-  const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
+  const whitened = classZeroRows(features, codes, rows)
   const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0, 5)
   const scores = projectRows(whitened, rows.length, features.cols, directions).map(robustScores)
   return { rows, carriers, scores }
@@ -61,9 +71,8 @@ describe('clean-label-backdoor scores', () => {
   it('sets the carriers apart along directions fitted without them, and a clean class not at all', () => {
     const heldOutGap = (planted: number) => {
       const { features, codes } = twoClasses(planted)
-      const spreads = otherClassSpread(features, codes, 2, 0.02)
       const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-      const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
+      const whitened = classZeroRows(features, codes, rows)
       const { gap, direction } = crossFittedGap(whitened, rows.length, features.cols, 4, 0, 6)
       const beyond = widestGap(
         robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0]),
@@ -76,10 +85,19 @@ describe('clean-label-backdoor scores', () => {
     expect(heldOutGap(0).gap * 5).toBeLessThan(planted.gap)
   })
 
-  it('measures each class against the others’ spread, floored for silent features', () => {
-    const { features, codes } = twoClasses(0)
-    const spreads = otherClassSpread(features, codes, 2, 0.02)
-    expect(spreads[0][0]).toBeCloseTo(0.02)
-    expect(spreads[0][20]).toBeGreaterThan(0.15)
+  it('scores each value among the other classes’ values, bounded where they are silent', () => {
+    const { features, codes } = twoClasses(45)
+    const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
+    const scores = otherClassScores(features, rows, levelCounts(features, codes))
+    const at = (col: number, value: number) => scores[col * 256 + Math.round(value * 255)]
+    // Feature 0 is 0 in all 300 records of class 1: the pattern's value there is beyond every one of them, but no
+    // further than 300 records can tell.
+    expect(at(0, 0)).toBeCloseTo(0, 1)
+    const beyond = at(0, 0.05)
+    expect(beyond).toBeGreaterThan(2.5)
+    expect(beyond).toBeLessThan(3)
+    // Feature 20 is noise around one half in both classes.
+    expect(Math.abs(at(20, 0.5))).toBeLessThan(0.2)
+    expect(at(20, 0.9)).toBeGreaterThan(1.5)
   })
 })
