@@ -7,6 +7,7 @@ import {
   columnMedians,
   crossFittedGap,
   otherClassSpread,
+  packRows,
   projectRows,
   robustScores,
   whitenRows,
@@ -129,18 +130,15 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const spreads = otherClassSpread(features, labels.codes, labels.classes.length, params.floor)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[code])
-    const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
-    const { gap, direction } = crossFittedGap(
-      whitened,
+    const whitened = packRows(
+      whitenRows(features, rows, columnMedians(features, rows), spreads[code]),
       rows.length,
       features.cols,
-      directionCount,
-      seed + code,
-      fewest,
     )
+    const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
+    const { gap, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
-    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0])
+    const scores = robustScores(projectRows(whitened, [direction])[0])
     return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap }]
   })
 }

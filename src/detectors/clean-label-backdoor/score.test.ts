@@ -5,6 +5,7 @@ import {
   crossFittedGap,
   leadingDirections,
   otherClassSpread,
+  packRows,
   projectRows,
   robustScores,
   whitenRows,
@@ -35,9 +36,13 @@ function classZeroDirections(planted: number) {
   const { features, codes, carriers } = twoClasses(planted)
   const spreads = otherClassSpread(features, codes, 2, 0.02)
   const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-  const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
-  const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0, 5)
-  const scores = projectRows(whitened, rows.length, features.cols, directions).map(robustScores)
+  const whitened = packRows(
+    whitenRows(features, rows, columnMedians(features, rows), spreads[0]),
+    rows.length,
+    features.cols,
+  )
+  const directions = leadingDirections(whitened, 4, 0, 5)
+  const scores = projectRows(whitened, directions).map(robustScores)
   return { rows, carriers, scores }
 }
 
@@ -63,17 +68,39 @@ describe('clean-label-backdoor scores', () => {
       const { features, codes } = twoClasses(planted)
       const spreads = otherClassSpread(features, codes, 2, 0.02)
       const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-      const whitened = whitenRows(features, rows, columnMedians(features, rows), spreads[0])
-      const { gap, direction } = crossFittedGap(whitened, rows.length, features.cols, 4, 0, 6)
-      const beyond = widestGap(
-        robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0]),
-        6,
+      const whitened = packRows(
+        whitenRows(features, rows, columnMedians(features, rows), spreads[0]),
+        rows.length,
+        features.cols,
       )
+      const { gap, direction } = crossFittedGap(whitened, 4, 0, 6)
+      const beyond = widestGap(robustScores(projectRows(whitened, [direction])[0]), 6)
       return { gap, beyond: beyond.beyond }
     }
     const planted = heldOutGap(45)
     expect(planted.beyond).toBe(45)
     expect(heldOutGap(0).gap * 5).toBeLessThan(planted.gap)
+  })
+
+  it('gives the same directions, gap and scores to the bit from mostly-zero rows held sparse as held whole', () => {
+    // Blank-background rows: each feature non-zero one time in five, and 30 records share a pattern in features 0–7.
+    const rng = createRng(4)
+    const count = 240
+    const cols = 60
+    const raw = new Float32Array(count * cols)
+    for (let at = 0; at < raw.length; at++) if (rng.next() < 0.2) raw[at] = rng.normal()
+    for (let row = 0; row < 30; row++)
+      for (let col = 0; col < 8; col++) raw[row * cols + col] = 2 + rng.normal()
+    const sparse = packRows(raw, count, cols)
+    expect(sparse.sparse).toBeDefined()
+    const whole = { count, cols, dense: raw }
+    const bits = (values: Float64Array) => Buffer.from(values.buffer)
+    const fromSparse = crossFittedGap(sparse, 5, 1, 6)
+    const fromWhole = crossFittedGap(whole, 5, 1, 6)
+    expect(fromSparse.gap).toBe(fromWhole.gap)
+    expect(bits(fromSparse.direction)).toEqual(bits(fromWhole.direction))
+    const along = [fromWhole.direction, ...leadingDirections(whole, 5, 2, 6)]
+    expect(projectRows(sparse, along).map(bits)).toEqual(projectRows(whole, along).map(bits))
   })
 
   it('measures each class against the others’ spread, floored for silent features', () => {
