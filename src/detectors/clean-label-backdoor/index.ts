@@ -86,7 +86,9 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
   const data = new Float32Array(raw.rows * cols)
   const weight = 1 / (block * block * range)
   if (block === 1) {
-    for (let index = 0; index < pixels.length; index++) data[index] = (pixels[index] - low) * weight
+    // Pixels at the minimum (an image's blank background) stay the +0 the array starts with.
+    for (let index = 0; index < pixels.length; index++)
+      if (pixels[index] !== low) data[index] = (pixels[index] - low) * weight
     return { data, rows: raw.rows, cols }
   }
   // Each pixel's block, worked out once rather than for every image.
