@@ -56,9 +56,34 @@ function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
   for (const row of rows) for (let col = 0; col < width; col++) mean[col] += features.data[row * width + col]
   for (let col = 0; col < width; col++) mean[col] /= Math.max(rows.length, 1)
   const scatter = new Float64Array(width * width)
-  const centred = new Float64Array(width)
-  for (const row of rows) {
-    for (let col = 0; col < width; col++) centred[col] = features.data[row * width + col] - mean[col]
+  // Four rows per pass over the scatter, added in row order as one at a time with a quarter of its loads and
+  // stores. A zero adds nothing to a sum that starts at +0, so the sums are the same to the last bit as row by row
+  // skipping the zeros.
+  const centred = new Float64Array(4 * width)
+  let index = 0
+  for (; index + 4 <= rows.length; index += 4) {
+    for (let part = 0; part < 4; part++) {
+      const from = rows[index + part] * width
+      for (let col = 0; col < width; col++)
+        centred[part * width + col] = features.data[from + col] - mean[col]
+    }
+    for (let i = 0; i < width; i++) {
+      const value0 = centred[i]
+      const value1 = centred[width + i]
+      const value2 = centred[2 * width + i]
+      const value3 = centred[3 * width + i]
+      if (value0 === 0 && value1 === 0 && value2 === 0 && value3 === 0) continue
+      for (let j = i; j < width; j++)
+        scatter[i * width + j] =
+          scatter[i * width + j] +
+          value0 * centred[j] +
+          value1 * centred[width + j] +
+          value2 * centred[2 * width + j] +
+          value3 * centred[3 * width + j]
+    }
+  }
+  for (; index < rows.length; index++) {
+    for (let col = 0; col < width; col++) centred[col] = features.data[rows[index] * width + col] - mean[col]
     for (let i = 0; i < width; i++) {
       const value = centred[i]
       if (value === 0) continue

@@ -11,16 +11,20 @@ export function averagePathLength(size: number): number {
   return 2 * (Math.log(size - 1) + eulerGamma) - (2 * (size - 1)) / size
 }
 
+/** Bytes per node of an isolation tree: 16, so four nodes share a cache line. */
+const nodeBytes = 16
+
 /**
- * Flat arrays of one isolation tree; a node with `feature[node] < 0` is a leaf, and `leafLength[node]` the
- * `averagePathLength` of the samples it holds, computed once per leaf rather than once per record reaching it.
+ * One isolation tree, its nodes in the order they were grown (so a node's left child is the next node), each in
+ * 16 bytes of one buffer read through three views: scoring a record walks 100 trees whose nodes would otherwise lie
+ * in five arrays, a cache miss in each. Node `n`: `ints[4n]` its split feature, or −1 at a leaf; `ints[4n + 1]` its
+ * right child and `floats[4n + 2]` its threshold; at a leaf `doubles[2n + 1]` the `averagePathLength` of the samples
+ * it holds, computed once per leaf rather than once per record reaching it.
  */
 interface IsolationTree {
-  feature: Int32Array
-  threshold: Float32Array
-  left: Int32Array
-  right: Int32Array
-  leafLength: Float64Array
+  ints: Int32Array
+  floats: Float32Array
+  doubles: Float64Array
 }
 
 /** How many trees to grow, on how many rows each, drawn how. */
@@ -86,14 +90,14 @@ function grow(state: GrowState, start: number, end: number, depth: number, maxDe
   const split = end - start > 1 && depth < maxDepth ? pickSplit(state, start, end) : undefined
   const middle = split ? partition(state, start, end, split.feature, split.threshold) : start
   if (!split || middle === start || middle === end) {
-    tree.feature[node] = -1
-    tree.leafLength[node] = averagePathLength(end - start)
+    tree.ints[4 * node] = -1
+    tree.doubles[2 * node + 1] = averagePathLength(end - start)
     return node
   }
-  tree.feature[node] = split.feature
-  tree.threshold[node] = split.threshold
-  tree.left[node] = grow(state, start, middle, depth + 1, maxDepth)
-  tree.right[node] = grow(state, middle, end, depth + 1, maxDepth)
+  tree.ints[4 * node] = split.feature
+  tree.floats[4 * node + 2] = split.threshold
+  grow(state, start, middle, depth + 1, maxDepth)
+  tree.ints[4 * node + 1] = grow(state, middle, end, depth + 1, maxDepth)
   return node
 }
 
@@ -131,13 +135,11 @@ function drawSample(
 
 function growTree(matrix: FeatureMatrix, samples: Int32Array, rng: Rng): IsolationTree {
   const sampleSize = samples.length
-  const nodeLimit = 2 * sampleSize
+  const buffer = new ArrayBuffer(2 * sampleSize * nodeBytes)
   const tree: IsolationTree = {
-    feature: new Int32Array(nodeLimit),
-    threshold: new Float32Array(nodeLimit),
-    left: new Int32Array(nodeLimit),
-    right: new Int32Array(nodeLimit),
-    leafLength: new Float64Array(nodeLimit),
+    ints: new Int32Array(buffer),
+    floats: new Float32Array(buffer),
+    doubles: new Float64Array(buffer),
   }
   const maxDepth = Math.ceil(Math.log2(Math.max(2, sampleSize)))
   grow({ matrix, tree, samples, rng, nodeCount: 0 }, 0, sampleSize, 0, maxDepth)
@@ -145,13 +147,14 @@ function growTree(matrix: FeatureMatrix, samples: Int32Array, rng: Rng): Isolati
 }
 
 function pathLength(tree: IsolationTree, data: Float32Array, offset: number): number {
+  const { ints, floats } = tree
   let node = 0
   let depth = 0
-  while (tree.feature[node] >= 0) {
-    node = data[offset + tree.feature[node]] < tree.threshold[node] ? tree.left[node] : tree.right[node]
+  for (let feature = ints[0]; feature >= 0; feature = ints[4 * node]) {
+    node = data[offset + feature] < floats[4 * node + 2] ? node + 1 : ints[4 * node + 1]
     depth++
   }
-  return depth + tree.leafLength[node]
+  return depth + tree.doubles[2 * node + 1]
 }
 
 /**

@@ -46,7 +46,8 @@ export function pixelScaleOf(values: Float32Array): PixelScale {
     const value = values[index]
     if (value < low) low = value
     if (value > high) high = value
-    if (integral && !Number.isInteger(value)) integral = false
+    // Not `Number.isInteger`, a call per pixel: an infinite value passes here but leaves a span no integer scale takes.
+    if (integral && Math.floor(value) !== value) integral = false
   }
   if (!(high > low)) return { low: Number.isFinite(low) ? low : 0, step: 1 }
   if (integral && high - low < pixelLevels) return { low, step: 1 }
@@ -57,6 +58,14 @@ export function pixelScaleOf(values: Float32Array): PixelScale {
 export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixels.data)): Uint8Array {
   const levels = new Uint8Array(pixels.data.length)
   const top = pixelLevels - 1
+  // Integer pixels keep their values (step 1): the same levels without a division per pixel.
+  if (scale.step === 1) {
+    for (let index = 0; index < levels.length; index++) {
+      const level = pixels.data[index] - scale.low
+      levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
+    }
+    return levels
+  }
   for (let index = 0; index < levels.length; index++) {
     const level = (pixels.data[index] - scale.low) / scale.step
     levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0

@@ -55,11 +55,11 @@ const screenMinimumDisagreement = 0.1
 /**
  * One pass over the incidence: the content disagreement each feature's carriers add up to, and a Boyer–Moore
  * majority vote over their labels (the leading label's lead, which is large only when most carriers share it).
+ * A feature's leader and lead sit side by side (`votes[2f]`, `votes[2f + 1]`), so a visit misses the cache once.
  */
 function screenStatistics(incidence: Incidence, codes: Int32Array, support: ContentSupport, vote: boolean) {
   const mass = new Float32Array(incidence.featureCount)
-  const leader = vote ? new Int32Array(incidence.featureCount).fill(-1) : undefined
-  const lead = vote ? new Int32Array(incidence.featureCount) : undefined
+  const votes = vote ? new Int32Array(2 * incidence.featureCount) : undefined
   const { indptr, features } = incidence
   let total = 0
   for (let row = 0; row < incidence.rowCount; row++) {
@@ -71,18 +71,18 @@ function screenStatistics(incidence: Incidence, codes: Int32Array, support: Cont
     const heavy = weight >= screenMinimumDisagreement
     const end = indptr[row + 1]
     if (heavy) for (let entry = indptr[row]; entry < end; entry++) mass[features[entry]] += weight
-    if (!lead || !leader) continue
+    if (!votes) continue
     for (let entry = indptr[row]; entry < end; entry++) {
-      const feature = features[entry]
-      if (lead[feature] === 0) {
-        leader[feature] = code
-        lead[feature] = 1
+      const at = 2 * features[entry]
+      if (votes[at + 1] === 0) {
+        votes[at] = code
+        votes[at + 1] = 1
       } else {
-        lead[feature] += leader[feature] === code ? 1 : -1
+        votes[at + 1] += votes[at] === code ? 1 : -1
       }
     }
   }
-  return { mass, lead, meanDisagreement: total / Math.max(1, incidence.rowCount) }
+  return { mass, votes, meanDisagreement: total / Math.max(1, incidence.rowCount) }
 }
 
 /** The `limit` features of highest `priority` (ties by id), ascending by id. */
@@ -104,7 +104,7 @@ function screenFeatures(
   options: MiningOptions,
 ): Int32Array {
   const carrierCounts = incidence.carrierCounts
-  const { mass, lead, meanDisagreement } = screenStatistics(
+  const { mass, votes, meanDisagreement } = screenStatistics(
     incidence,
     codes,
     support,
@@ -119,7 +119,7 @@ function screenFeatures(
     surplus[feature] = mass[feature] - meanDisagreement * carriers
     if (mass[feature] >= options.minRows / 2 && surplus[feature] > 0) disagreeing.push(feature)
     // A lead of 60% of the carriers means at least 80% of them share the leading label.
-    else if (lead && lead[feature] >= 0.6 * carriers) pure.push(feature)
+    else if (votes && votes[2 * feature + 1] >= 0.6 * carriers) pure.push(feature)
   }
   const kept = [
     ...topFeatures(disagreeing, surplus, options.maxCandidates),
