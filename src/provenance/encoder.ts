@@ -39,10 +39,16 @@ interface ColumnLayout {
   readonly columns: readonly string[]
   /** Indexes into `columns`, sorted by name (UTF-16 code units, as RFC 8785). */
   readonly order: Int32Array
-  /** `"name":` for each column, as text, and as a view of its UTF-8 with its length. */
+  /** `"name":` for each column, as text. */
   readonly prefixes: string[]
-  readonly prefixViews: DataView[]
-  readonly prefixLengths: Int32Array
+  /**
+   * `,"name":"` for each column, as a view of its UTF-8 with its length: what goes before a value copied from CSV
+   * bytes, in one copy (the first one's comma is then overwritten by the opening brace).
+   */
+  readonly leadViews: DataView[]
+  readonly leadLengths: Int32Array
+  /** The most the leads and a value's quotes add to a body's size. */
+  readonly leadBytes: number
   readonly idIndex: number
   readonly labelIndex: number
   readonly sourceIndex: number
@@ -116,15 +122,19 @@ export class RecordEncoder {
    */
   digestCsv(record: CsvRecord, columns: readonly string[]): string {
     const layout = this.layoutFor(columns)
-    const { order, prefixViews, prefixLengths, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
+    const { order, leadViews, leadLengths, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
     const source = this.sourceView(bytes)
     const cell = this.cell
     const plain = this.plain
     this.clearRoles()
-    let body = this.body
-    body[0] = OPEN_BRACE
-    let at = 1
+    // Worst case: every lead, and JSON text of up to 6 bytes per UTF-16 unit of the record, which has at least
+    // as many bytes.
+    const needed = layout.leadBytes + 6 * (record.end - record.start) + 2
+    if (needed > this.body.length) this.growBody(needed)
+    const body = this.body
+    const bodyView = this.bodyView
+    let at = 0
     for (let position = 0; position < order.length; position++) {
       const index = order[position]
       const flags = fieldFlags[index]
@@ -154,22 +164,21 @@ export class RecordEncoder {
           continue
         }
       }
-      const prefixLength = prefixLengths[index]
-      // Worst case: a separator, the prefix, and JSON text of up to 6 bytes per UTF-16 unit, in quotes.
-      const needed = at + 1 + prefixLength + 6 * (end - start) + 3
-      if (needed > body.length) body = this.growBody(needed, at)
-      if (at !== 1) body[at++] = COMMA
-      copyWords(prefixViews[index], 0, this.bodyView, at, prefixLength)
-      at += prefixLength
+      const leadLength = leadLengths[index]
+      copyWords(leadViews[index], 0, bodyView, at, leadLength)
+      at += leadLength
       if (text === null) {
-        body[at++] = QUOTE
-        copyWords(source, start, this.bodyView, at, cellEnd - start)
+        copyWords(source, start, bodyView, at, cellEnd - start)
         at += cellEnd - start
         body[at++] = QUOTE
       } else {
-        at += body.write(JSON.stringify(text), at, 'utf8')
+        // Over the lead's opening quote: the JSON text brings its own.
+        at += body.write(JSON.stringify(text), at - 1, 'utf8') - 1
       }
     }
+    // Over the first lead's comma, or the start of `{}`.
+    body[0] = OPEN_BRACE
+    at = Math.max(at, 1)
     body[at++] = CLOSE_BRACE
     return hash('sha256', this.views[at] ?? this.viewOf(at), 'binary')
   }
@@ -228,13 +237,11 @@ export class RecordEncoder {
     return this.sourceBytesView
   }
 
-  private growBody(needed: number, used: number): Buffer {
+  private growBody(needed: number): void {
     const grown = Buffer.alloc(Math.max(needed, 2 * this.body.length))
-    this.body.copy(grown, 0, 0, used)
     this.body = grown
     this.bodyView = viewOf(grown)
     this.views = new Array(grown.length + 1).fill(undefined)
-    return grown
   }
 
   private viewOf(length: number): Buffer {
@@ -283,13 +290,14 @@ export class RecordEncoder {
     )
     const indexOf = (name: string | null) => (name === null ? -1 : columns.indexOf(name))
     const prefixes = columns.map((name) => `${JSON.stringify(name)}:`)
-    const prefixBytes = prefixes.map((prefix) => Buffer.from(prefix, 'utf8'))
+    const leadBytes = prefixes.map((prefix) => Buffer.from(`,${prefix}"`, 'utf8'))
     return {
       columns,
       order,
       prefixes,
-      prefixViews: prefixBytes.map(viewOf),
-      prefixLengths: Int32Array.from(prefixBytes, (bytes) => bytes.length),
+      leadViews: leadBytes.map(viewOf),
+      leadLengths: Int32Array.from(leadBytes, (bytes) => bytes.length),
+      leadBytes: leadBytes.reduce((total, bytes) => total + bytes.length + 1, 0),
       idIndex: indexOf(this.roles.id),
       labelIndex: indexOf(this.roles.label),
       sourceIndex: indexOf(this.roles.source),
@@ -317,7 +325,6 @@ export class RecordEncoder {
 
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
-const COMMA = 0x2c
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const MINUS = 0x2d
