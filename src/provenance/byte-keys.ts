@@ -53,6 +53,16 @@ export class ByteKeys {
     return this.store(bytes, start, end)
   }
 
+  /** Whether `entry` is the key `bytes[start, end)`. */
+  holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const from = this.startOf(entry)
+    if (this.ends[entry] - from !== end - start) return false
+    const pool = this.pool
+    for (let offset = 0; offset < end - start; offset++)
+      if (pool[from + offset] !== bytes[start + offset]) return false
+    return true
+  }
+
   /** Whether `bytes[start, end)` comes after the last entry in shortlex order (shorter first, then bytewise). */
   followsLast(bytes: Uint8Array, start: number, end: number): boolean {
     if (this.count === 0) return true
@@ -97,15 +107,6 @@ export class ByteKeys {
 
   private startOf(entry: number): number {
     return entry === 0 ? 0 : this.ends[entry - 1]
-  }
-
-  private holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
-    const from = this.startOf(entry)
-    if (this.ends[entry] - from !== end - start) return false
-    const pool = this.pool
-    for (let offset = 0; offset < end - start; offset++)
-      if (pool[from + offset] !== bytes[start + offset]) return false
-    return true
   }
 
   private store(bytes: Uint8Array, start: number, end: number): number {

@@ -39,10 +39,16 @@ interface ColumnLayout {
   readonly columns: readonly string[]
   /** Indexes into `columns`, sorted by name (UTF-16 code units, as RFC 8785). */
   readonly order: Int32Array
-  /** `"name":` for each column, as text, and as a view of its UTF-8 with its length. */
+  /** `"name":` for each column, as text. */
   readonly prefixes: string[]
-  readonly prefixViews: DataView[]
-  readonly prefixLengths: Int32Array
+  /**
+   * `,"name":"` for each column, as a view of its UTF-8 with its length: what goes before a value copied from CSV
+   * bytes, in one copy (the first one's comma is then overwritten by the opening brace).
+   */
+  readonly leadViews: DataView[]
+  readonly leadLengths: Int32Array
+  /** The most the leads and a value's quotes add to a body's size. */
+  readonly leadBytes: number
   readonly idIndex: number
   readonly labelIndex: number
   readonly sourceIndex: number
@@ -75,6 +81,7 @@ export class RecordEncoder {
   private readonly cache = new Map<string, ColumnLayout>()
   private readonly totals = new Map<string, { kinds: number; filled: number }>()
   private readonly cell: CanonicalCell = { text: null, kind: 0 }
+  private readonly plain: PlainCell = { end: 0 }
   private body: Buffer = Buffer.alloc(4096)
   private bodyView = viewOf(this.body)
   /** The bytes records were last read from, and a view of them. */
@@ -115,14 +122,19 @@ export class RecordEncoder {
    */
   digestCsv(record: CsvRecord, columns: readonly string[]): string {
     const layout = this.layoutFor(columns)
-    const { order, prefixViews, prefixLengths, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
+    const { order, leadViews, leadLengths, kinds, filled, idIndex, labelIndex, sourceIndex } = layout
     const { bytes, fieldStarts, fieldEnds, fieldFlags } = record
     const source = this.sourceView(bytes)
     const cell = this.cell
+    const plain = this.plain
     this.clearRoles()
-    let body = this.body
-    body[0] = OPEN_BRACE
-    let at = 1
+    // Worst case: every lead, and JSON text of up to 6 bytes per UTF-16 unit of the record, which has at least
+    // as many bytes.
+    const needed = layout.leadBytes + 6 * (record.end - record.start) + 2
+    if (needed > this.body.length) this.growBody(needed)
+    const body = this.body
+    const bodyView = this.bodyView
+    let at = 0
     for (let position = 0; position < order.length; position++) {
       const index = order[position]
       const flags = fieldFlags[index]
@@ -133,12 +145,8 @@ export class RecordEncoder {
       let kind = 0
       let cellEnd = end
       if (!(flags & ESCAPED)) {
-        kind = plainTextKind(bytes, start, end)
-        if (kind === 0) {
-          // Fixed-precision numerals (`1.4200`) are common; trimming their zeros gives the canonical text.
-          cellEnd = trimmedDecimalEnd(bytes, start, end)
-          kind = cellEnd < 0 ? 0 : plainDecimalKind(bytes, start, cellEnd)
-        }
+        kind = plainTextKind(bytes, start, end, plain)
+        cellEnd = plain.end
       }
       let text: string | null = null
       if (kind === 0) {
@@ -156,22 +164,21 @@ export class RecordEncoder {
           continue
         }
       }
-      const prefixLength = prefixLengths[index]
-      // Worst case: a separator, the prefix, and JSON text of up to 6 bytes per UTF-16 unit, in quotes.
-      const needed = at + 1 + prefixLength + 6 * (end - start) + 3
-      if (needed > body.length) body = this.growBody(needed, at)
-      if (at !== 1) body[at++] = COMMA
-      copyWords(prefixViews[index], 0, this.bodyView, at, prefixLength)
-      at += prefixLength
+      const leadLength = leadLengths[index]
+      copyWords(leadViews[index], 0, bodyView, at, leadLength)
+      at += leadLength
       if (text === null) {
-        body[at++] = QUOTE
-        copyWords(source, start, this.bodyView, at, cellEnd - start)
+        copyWords(source, start, bodyView, at, cellEnd - start)
         at += cellEnd - start
         body[at++] = QUOTE
       } else {
-        at += body.write(JSON.stringify(text), at, 'utf8')
+        // Over the lead's opening quote: the JSON text brings its own.
+        at += body.write(JSON.stringify(text), at - 1, 'utf8') - 1
       }
     }
+    // Over the first lead's comma, or the start of `{}`.
+    body[0] = OPEN_BRACE
+    at = Math.max(at, 1)
     body[at++] = CLOSE_BRACE
     return hash('sha256', this.views[at] ?? this.viewOf(at), 'binary')
   }
@@ -230,13 +237,11 @@ export class RecordEncoder {
     return this.sourceBytesView
   }
 
-  private growBody(needed: number, used: number): Buffer {
+  private growBody(needed: number): void {
     const grown = Buffer.alloc(Math.max(needed, 2 * this.body.length))
-    this.body.copy(grown, 0, 0, used)
     this.body = grown
     this.bodyView = viewOf(grown)
     this.views = new Array(grown.length + 1).fill(undefined)
-    return grown
   }
 
   private viewOf(length: number): Buffer {
@@ -285,13 +290,14 @@ export class RecordEncoder {
     )
     const indexOf = (name: string | null) => (name === null ? -1 : columns.indexOf(name))
     const prefixes = columns.map((name) => `${JSON.stringify(name)}:`)
-    const prefixBytes = prefixes.map((prefix) => Buffer.from(prefix, 'utf8'))
+    const leadBytes = prefixes.map((prefix) => Buffer.from(`,${prefix}"`, 'utf8'))
     return {
       columns,
       order,
       prefixes,
-      prefixViews: prefixBytes.map(viewOf),
-      prefixLengths: Int32Array.from(prefixBytes, (bytes) => bytes.length),
+      leadViews: leadBytes.map(viewOf),
+      leadLengths: Int32Array.from(leadBytes, (bytes) => bytes.length),
+      leadBytes: leadBytes.reduce((total, bytes) => total + bytes.length + 1, 0),
       idIndex: indexOf(this.roles.id),
       labelIndex: indexOf(this.roles.label),
       sourceIndex: indexOf(this.roles.source),
@@ -319,7 +325,6 @@ export class RecordEncoder {
 
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
-const COMMA = 0x2c
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const MINUS = 0x2d
@@ -328,62 +333,75 @@ const DIGIT_9 = 0x39
 
 const DOT = 0x2e
 
+/** Where a cell's canonical text ends within its bytes, as `plainTextKind` found it. */
+interface PlainCell {
+  end: number
+}
+
 /**
- * The kind of a cell whose bytes are already its canonical JSON string content — printable ASCII without quotes or
- * backslashes, and either no numeral or a numeral already in its shortest form — or 0 when the text path
- * (`normaliseText`) must decide.
+ * The kind of a cell whose bytes up to `plain.end` are already its canonical JSON string content — printable ASCII
+ * without quotes or backslashes, and either no numeral or a numeral in its shortest form once the zeros ending its
+ * fraction are trimmed — or 0 when the text path (`normaliseText`) must decide.
  */
-function plainTextKind(bytes: Buffer, start: number, end: number): number {
+function plainTextKind(bytes: Buffer, start: number, end: number, plain: PlainCell): number {
+  plain.end = end
   const first = bytes[start]
-  if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) return plainDecimalKind(bytes, start, end)
+  if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9))
+    return plainDecimalKind(bytes, start, end, plain)
   for (let offset = start; offset < end; offset++) {
     const byte = bytes[offset]
     if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return 0
   }
   const length = end - start
-  if (length === 4 && bytes.toString('latin1', start, end) === 'true') return KIND_BOOLEAN
-  if (length === 5 && bytes.toString('latin1', start, end) === 'false') return KIND_BOOLEAN
+  if (
+    length === 4 &&
+    first === 0x74 &&
+    bytes[start + 1] === 0x72 &&
+    bytes[start + 2] === 0x75 &&
+    bytes[start + 3] === 0x65
+  )
+    return KIND_BOOLEAN
+  if (
+    length === 5 &&
+    first === 0x66 &&
+    bytes[start + 1] === 0x61 &&
+    bytes[start + 2] === 0x6c &&
+    bytes[start + 3] === 0x73 &&
+    bytes[start + 4] === 0x65
+  )
+    return KIND_BOOLEAN
   return KIND_STRING
 }
 
 /**
- * The end of a fixed-point numeral (`-?digits.digits`) once the zeros ending its fraction are trimmed, and the dot
- * too when nothing follows it; -1 when the cell is no such numeral or has no zero to trim. The trimmed text has the
- * same value, so when `plainDecimalKind` accepts it, it is the canonical text of the whole cell.
+ * `plainDecimalKind` of `data/canonical-text.ts` over bytes, in one pass (a test holds the two to the same answers):
+ * a plain decimal already in JavaScript's shortest round-trip form — at most 15 significant digits, no leading or
+ * trailing zeros, no exponent, magnitude in [1e-6, 1e21) — or 0. Fixed-precision numerals (`1.4200`) are common:
+ * the zeros ending a fraction, and the dot too when nothing is left after it, are trimmed first (`plain.end`), which
+ * keeps the value, so what is accepted is the canonical text of the whole cell.
  */
-function trimmedDecimalEnd(bytes: Buffer, start: number, end: number): number {
-  if (bytes[end - 1] !== DIGIT_0) return -1
-  let position = bytes[start] === MINUS ? start + 1 : start
-  while (position < end && isDigit(bytes[position])) position++
-  if (position === end || bytes[position] !== DOT) return -1
-  const dot = position
-  for (position++; position < end; position++) if (!isDigit(bytes[position])) return -1
-  let trimmed = end
-  while (trimmed > dot + 1 && bytes[trimmed - 1] === DIGIT_0) trimmed--
-  return trimmed === dot + 1 ? dot : trimmed
-}
-
-/**
- * `plainDecimalKind` of `data/canonical-text.ts` over bytes (a test holds the two to the same answers): a plain
- * decimal already in JavaScript's shortest round-trip form — at most 15 significant digits, no leading or trailing
- * zeros, no exponent, magnitude in [1e-6, 1e21) — or 0.
- */
-function plainDecimalKind(bytes: Buffer, start: number, end: number): number {
+function plainDecimalKind(bytes: Buffer, start: number, end: number, plain: PlainCell): number {
   let position = bytes[start] === MINUS ? start + 1 : start
   const integerStart = position
   while (position < end && isDigit(bytes[position])) position++
   const integerDigits = position - integerStart
   if (integerDigits === 0 || (integerDigits > 1 && bytes[integerStart] === DIGIT_0)) return 0
   const zeroInteger = integerDigits === 1 && bytes[integerStart] === DIGIT_0
-  if (position === end) {
-    if (integerDigits > 15 || (zeroInteger && integerStart === start + 1)) return 0
-    return KIND_INTEGER
-  }
+  const integerKind = integerDigits > 15 || (zeroInteger && integerStart === start + 1) ? 0 : KIND_INTEGER
+  if (position === end) return integerKind
   if (bytes[position] !== DOT) return 0
+  const dot = position
   const fractionStart = ++position
   while (position < end && isDigit(bytes[position])) position++
-  const fractionDigits = position - fractionStart
-  if (position !== end || fractionDigits === 0 || bytes[end - 1] === DIGIT_0) return 0
+  if (position !== end || position === fractionStart) return 0
+  let fractionEnd = end
+  while (fractionEnd > fractionStart && bytes[fractionEnd - 1] === DIGIT_0) fractionEnd--
+  if (fractionEnd === fractionStart) {
+    plain.end = dot
+    return integerKind
+  }
+  plain.end = fractionEnd
+  const fractionDigits = fractionEnd - fractionStart
   if (!zeroInteger) return integerDigits + fractionDigits <= 15 ? KIND_NUMBER : 0
   let leadingZeros = 0
   while (bytes[fractionStart + leadingZeros] === DIGIT_0) leadingZeros++

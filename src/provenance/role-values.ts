@@ -24,17 +24,29 @@ export class RoleValues {
   readonly values: RoleValue[] = []
   /** The value of records where the column is empty. */
   readonly none = roleValue(null)
+  /**
+   * The entry last found for keys of each length, first and last byte (hashed to a slot), -1 for none: a label or
+   * source column has few values, nearly always found here with one comparison rather than a hash and a probe.
+   */
+  private readonly recent = new Int32Array(RECENT_SLOTS).fill(-1)
 
   /** The value of the key `bytes[start, end)` (see `writeRoleKey`), or `none` when `start` is negative. */
   lookup(bytes: Buffer, start: number, end: number): RoleValue {
     if (start < 0) return this.none
-    const entry = this.keys.intern(bytes, start, end)
-    if (entry >= 0) return this.values[entry]
-    const value = roleValue(roleKeyText(bytes, start, end), this.values.length)
-    this.values.push(value)
-    return value
+    const slot = (31 * (end - start) + 7 * bytes[start] + bytes[end - 1]) & (RECENT_SLOTS - 1)
+    const recent = this.recent[slot]
+    if (recent >= 0 && this.keys.holds(recent, bytes, start, end)) return this.values[recent]
+    let entry = this.keys.intern(bytes, start, end)
+    if (entry < 0) {
+      entry = -1 - entry
+      this.values.push(roleValue(roleKeyText(bytes, start, end), entry))
+    }
+    this.recent[slot] = entry
+    return this.values[entry]
   }
 }
+
+const RECENT_SLOTS = 64
 
 /** Leads a key of UTF-16 code units: the byte 0xFF never occurs in UTF-8, so such a key never equals a UTF-8 one. */
 const UTF16_KEY = 0xff
