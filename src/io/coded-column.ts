@@ -1,5 +1,5 @@
 import type { CodedColumn } from './columns.js'
-import { type CsvRecord, ESCAPED, fieldText, QUOTED } from './csv-parser.js'
+import { type CsvRecord, ESCAPED, fieldText, QUOTED } from './csv-record.js'
 
 /** Distinct values found by their bytes at most; past them a value is decoded and looked up by its text. */
 const MAX_INTERNED_VALUES = 4096

@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PoisonguardError } from '../errors.js'
-import { CsvTokenizer, encodeCsvField, fieldText } from './csv-parser.js'
+import { encodeCsvField } from './csv-field.js'
+import { CsvTokenizer } from './csv-parser.js'
+import { fieldText } from './csv-record.js'
 
 interface Parsed {
   fields: string[]

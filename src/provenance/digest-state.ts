@@ -1,5 +1,5 @@
 import { PoisonguardError } from '../errors.js'
-import type { CsvRecord } from '../io/csv-parser.js'
+import type { CsvRecord } from '../io/csv-record.js'
 import { IssueList } from '../io/issues.js'
 import type { RawRecord } from '../io/records.js'
 import { digestBodyBinary } from './canonical.js'

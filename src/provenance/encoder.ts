@@ -6,7 +6,7 @@ import {
   KIND_NUMBER,
   KIND_STRING,
 } from '../data/canonical-text.js'
-import { type CsvRecord, ESCAPED, fieldText, QUOTED } from '../io/csv-parser.js'
+import { type CsvRecord, ESCAPED, fieldText, QUOTED } from '../io/csv-record.js'
 import type { RawRecord } from '../io/records.js'
 import { canonicalCell } from './canonical.js'
 import { roleKeyBytes, writeRoleKey } from './role-values.js'

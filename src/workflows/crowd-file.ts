@@ -15,7 +15,7 @@ import {
 } from '../crowd/index.js'
 import { combineWithModelView } from '../crowd/model-view.js'
 import { PoisonguardError } from '../errors.js'
-import { encodeCsvField } from '../io/csv-parser.js'
+import { encodeCsvField } from '../io/csv-field.js'
 import { type LoadOptions, loadDataset } from '../io/index.js'
 import { writeLines } from '../io/lines-writer.js'
 import { checkOutputs } from '../io/output-safety.js'
