@@ -8,6 +8,7 @@ import {
   crossFittedGap,
   levelCounts,
   otherClassScores,
+  packRows,
   projectRows,
   robustScores,
   scoreRows,
@@ -126,23 +127,15 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const all = levelCounts(features, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = scoreRows(
-      features,
-      rows,
-      columnMedians(features, rows),
-      otherClassScores(features, rows, all),
-    )
-    const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
-    const { gap, direction } = crossFittedGap(
-      whitened,
+    const whitened = packRows(
+      scoreRows(features, rows, columnMedians(features, rows), otherClassScores(features, rows, all)),
       rows.length,
       features.cols,
-      directionCount,
-      seed + code,
-      fewest,
     )
+    const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
+    const { gap, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
-    const scores = robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0])
+    const scores = robustScores(projectRows(whitened, [direction])[0])
     return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap }]
   })
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { mnistDataset } from '../../../test/fixtures/datasets.js'
 import { createRng } from '../../util/rng.js'
 import {
   columnMedians,
@@ -6,6 +7,7 @@ import {
   leadingDirections,
   levelCounts,
   otherClassScores,
+  packRows,
   projectRows,
   robustScores,
   scoreRows,
@@ -39,15 +41,19 @@ function classZeroRows(
   rows: Int32Array,
 ) {
   const scores = otherClassScores(features, rows, levelCounts(features, codes))
-  return scoreRows(features, rows, columnMedians(features, rows), scores)
+  return packRows(
+    scoreRows(features, rows, columnMedians(features, rows), scores),
+    rows.length,
+    features.cols,
+  )
 }
 
 function classZeroDirections(planted: number) {
   const { features, codes, carriers } = twoClasses(planted)
   const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
   const whitened = classZeroRows(features, codes, rows)
-  const directions = leadingDirections(whitened, rows.length, features.cols, 4, 0, 5)
-  const scores = projectRows(whitened, rows.length, features.cols, directions).map(robustScores)
+  const directions = leadingDirections(whitened, 4, 0, 5)
+  const scores = projectRows(whitened, directions).map(robustScores)
   return { rows, carriers, scores }
 }
 
@@ -73,16 +79,36 @@ describe('clean-label-backdoor scores', () => {
       const { features, codes } = twoClasses(planted)
       const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
       const whitened = classZeroRows(features, codes, rows)
-      const { gap, direction } = crossFittedGap(whitened, rows.length, features.cols, 4, 0, 6)
-      const beyond = widestGap(
-        robustScores(projectRows(whitened, rows.length, features.cols, [direction])[0]),
-        6,
-      )
+      const { gap, direction } = crossFittedGap(whitened, 4, 0, 6)
+      const beyond = widestGap(robustScores(projectRows(whitened, [direction])[0]), 6)
       return { gap, beyond: beyond.beyond }
     }
     const planted = heldOutGap(45)
     expect(planted.beyond).toBe(45)
     expect(heldOutGap(0).gap * 5).toBeLessThan(planted.gap)
+  })
+
+  it('gives the same gap, directions and scores to the bit from a digit class held sparse as held whole', () => {
+    // Real digits: where a record's pixel is at the class median's level (most of the blank background) it
+    // deviates by exactly 0, so the rows are held as their non-zero entries.
+    const { features, labels } = mnistDataset(1500)
+    const codes = labels!.codes
+    const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 1))
+    const cols = features!.cols
+    const scores = otherClassScores(features!, rows, levelCounts(features!, codes))
+    const dense = scoreRows(features!, rows, columnMedians(features!, rows), scores)
+    const sparse = packRows(dense, rows.length, cols)
+    expect(sparse.sparse).toBeDefined()
+    const whole = { count: rows.length, cols, dense }
+    const bits = (values: Float64Array) => Buffer.from(values.buffer)
+    const fromSparse = crossFittedGap(sparse, 5, 3, 6)
+    const fromWhole = crossFittedGap(whole, 5, 3, 6)
+    expect(fromSparse.gap).toBeGreaterThan(0)
+    expect(fromSparse.gap).toBe(fromWhole.gap)
+    expect(bits(fromSparse.direction)).toEqual(bits(fromWhole.direction))
+    const along = [fromWhole.direction, ...leadingDirections(whole, 5, 2, 6)]
+    expect(leadingDirections(sparse, 5, 2, 6).map(bits)).toEqual(along.slice(1).map(bits))
+    expect(projectRows(sparse, along).map(bits)).toEqual(projectRows(whole, along).map(bits))
   })
 
   it('scores each value among the other classes’ values, bounded where they are silent', () => {

@@ -11,14 +11,27 @@ function levelOf(value: number): number {
   return Math.min(levels - 1, Math.max(0, Math.round(value * (levels - 1))))
 }
 
+/**
+ * Adds `step` to `counts` (`cols × levels`) at the level of each value of the rows. Zeros (an image's blank
+ * background, most of its pixels) are counted apart, in one small array rather than one cache line per column.
+ */
+function countLevels(features: FeatureMatrix, rows: Int32Array, counts: Int32Array, step: number): void {
+  const { data, cols } = features
+  const zeros = new Int32Array(cols)
+  for (const row of rows)
+    for (let col = 0, at = row * cols; col < cols; col++, at++) {
+      const value = data[at]
+      if (value === 0) zeros[col]++
+      else counts[col * levels + levelOf(value)] += step
+    }
+  for (let col = 0; col < cols; col++) counts[col * levels] += step * zeros[col]
+}
+
 /** How many labelled records take each level of each feature (`cols × levels`), over all classes. */
 export function levelCounts(features: FeatureMatrix, codes: Int32Array): Int32Array {
-  const { data, rows, cols } = features
-  const counts = new Int32Array(cols * levels)
-  for (let row = 0; row < rows; row++) {
-    if (codes[row] < 0) continue
-    for (let col = 0; col < cols; col++) counts[col * levels + levelOf(data[row * cols + col])]++
-  }
+  const counts = new Int32Array(features.cols * levels)
+  const labelled = Int32Array.from(codes.keys()).filter((row) => codes[row] >= 0)
+  countLevels(features, labelled, counts, 1)
   return counts
 }
 
@@ -30,10 +43,9 @@ export function levelCounts(features: FeatureMatrix, codes: Int32Array): Int32Ar
  * Features of `rows`' class that every class varies in alike stay moderate. `all` is `levelCounts` of every class.
  */
 export function otherClassScores(features: FeatureMatrix, rows: Int32Array, all: Int32Array): Float32Array {
-  const { data, cols } = features
+  const { cols } = features
   const others = Int32Array.from(all)
-  for (const row of rows)
-    for (let col = 0; col < cols; col++) others[col * levels + levelOf(data[row * cols + col])]--
+  countLevels(features, rows, others, -1)
   const scores = new Float32Array(cols * levels)
   for (let col = 0; col < cols; col++) {
     let total = 0
@@ -101,12 +113,9 @@ export function scoreRows(
  * the class carrying a pattern does not move the centre of the silent features it writes into.
  */
 export function columnMedians(features: FeatureMatrix, rows: Int32Array): Float64Array {
-  const { data, cols } = features
+  const { cols } = features
   const counts = new Int32Array(cols * levels)
-  for (const row of rows)
-    for (let col = 0; col < cols; col++) {
-      counts[col * levels + levelOf(data[row * cols + col])]++
-    }
+  countLevels(features, rows, counts, 1)
   const centre = new Float64Array(cols)
   const half = rows.length / 2
   for (let col = 0; col < cols; col++) {
@@ -138,51 +147,80 @@ function orthonormalise(directions: Float64Array[]): void {
 }
 
 /**
- * The `directionCount` leading principal directions of whitened rows (`count × cols`, centred on the median) by
+ * The `directionCount` leading principal directions of whitened rows (centred on the median) by
  * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
  * what its far-out records share (see `refineTowardTail`) and oriented so the
  * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
  * class's natural variation may be larger. `subset` (positions among the rows) fits them on some rows only.
  */
 export function leadingDirections(
-  whitened: Float32Array,
-  count: number,
-  cols: number,
+  rows: WhitenedRows,
   directionCount: number,
   seed: number,
   fewest: number,
   subset?: readonly number[],
 ): Float64Array[] {
+  const { count, cols } = rows
   const rng = createRng(seed)
   const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
     Float64Array.from({ length: cols }, () => rng.normal()),
   )
   orthonormalise(directions)
   const positions = subset ? evenSample(subset.length).map((position) => subset[position]) : evenSample(count)
-  const sample = positions.length
-  const fitted = pickRows(whitened, cols, positions)
+  const fitted = selectRows(rows, positions)
   for (let iteration = 0; iteration < iterations; iteration++) {
-    const coordinates = projectRows(fitted, sample, cols, directions)
+    const coordinates = projectRows(fitted, directions)
     for (const direction of directions) direction.fill(0)
-    addWeightedRows(fitted, cols, coordinates, directions)
+    addWeightedRows(fitted, coordinates, directions)
     orthonormalise(directions)
   }
   // The rows are centred on the class's median, so their mean is where a minority sharing one shift pulls it.
   const meanShift = new Float64Array(cols)
-  addWeightedRows(fitted, cols, [new Float64Array(sample).fill(1)], [meanShift])
+  addWeightedRows(fitted, [new Float64Array(fitted.count).fill(1)], [meanShift])
   orthonormalise([meanShift])
-  return [...directions, meanShift].map((direction) =>
-    refineTowardTail(fitted, sample, cols, direction, fewest),
-  )
+  return [...directions, meanShift].map((direction) => refineTowardTail(fitted, direction, fewest))
 }
 
 /**
- * Adds each row times its weight in `weights[k]` to `outs[k]`, row after row. Eight rows go in per pass over an
- * output, added in the same order as one at a time, so the sums are the same to the last bit with an eighth of the
- * loads and stores of the output; every output takes its turn on the same eight rows, which stay in the nearest
- * cache while they do.
+ * Adds each row times its weight in `weights[k]` to `outs[k]`, row after row, so every sum is added up in the same
+ * order whichever way the rows are held.
  */
 function addWeightedRows(
+  rows: WhitenedRows,
+  weights: readonly Float64Array[],
+  outs: readonly Float64Array[],
+): void {
+  if (rows.sparse) addWeightedSparseRows(rows.sparse, weights, outs)
+  else addWeightedDenseRows(rows.dense, rows.cols, weights, outs)
+}
+
+/**
+ * Only the non-zero entries are added: an output starts at +0 and adding a zero product leaves any sum as it was, so
+ * the sums are the same to the last bit as over every entry.
+ */
+function addWeightedSparseRows(
+  rows: SparseRows,
+  weights: readonly Float64Array[],
+  outs: readonly Float64Array[],
+): void {
+  const { starts, columns, values } = rows
+  for (let row = 0; row + 1 < starts.length; row++) {
+    const start = starts[row]
+    const end = starts[row + 1]
+    for (let index = 0; index < outs.length; index++) {
+      const out = outs[index]
+      const weight = weights[index][row]
+      for (let at = start; at < end; at++) out[columns[at]] += weight * values[at]
+    }
+  }
+}
+
+/**
+ * Eight rows go in per pass over an output, added in the same order as one at a time, so the sums are the same to the
+ * last bit with an eighth of the loads and stores of the output; every output takes its turn on the same eight rows,
+ * which stay in the nearest cache while they do.
+ */
+function addWeightedDenseRows(
   rows: Float32Array,
   cols: number,
   weights: readonly Float64Array[],
@@ -252,18 +290,17 @@ const refinements = 4
 const pullFrom = 3
 
 /** Moves the direction to the mean of the rows marked far minus the mean of the others; false when none or all are. */
-function pullToward(whitened: Float32Array, count: number, cols: number, far: Uint8Array, out: Float64Array) {
+function pullToward(rows: WhitenedRows, far: Uint8Array, out: Float64Array) {
+  const { count } = rows
   let farCount = 0
   for (const flag of far) farCount += flag
   if (farCount < 2 || farCount > count / 2) return false
   out.fill(0)
+  const farWeight = 1 / farCount
   const nearWeight = -1 / (count - farCount)
-  addWeightedRows(
-    whitened,
-    cols,
-    [Float64Array.from(far, (flag) => (flag ? 1 / farCount : nearWeight))],
-    [out],
-  )
+  const weights = new Float64Array(count)
+  for (let row = 0; row < count; row++) weights[row] = far[row] ? farWeight : nearWeight
+  addWeightedRows(rows, [weights], [out])
   orthonormalise([out])
   return true
 }
@@ -276,14 +313,9 @@ function pullToward(whitened: Float32Array, count: number, cols: number, far: Ui
  * keeps the direction partly on them; the records beyond the gap are the carriers alone. Returned oriented so the
  * far-out side is positive.
  */
-function refineTowardTail(
-  whitened: Float32Array,
-  count: number,
-  cols: number,
-  start: Float64Array,
-  fewest: number,
-) {
-  let along = orient(start, projectRows(whitened, count, cols, [start])[0])
+function refineTowardTail(rows: WhitenedRows, start: Float64Array, fewest: number) {
+  const { count, cols } = rows
+  let along = orient(start, projectRows(rows, [start])[0])
   let far = new Uint8Array(count)
   // The records the direction was last moved onto: moving onto them again would give the same direction, and so
   // would every later round of the same kind.
@@ -295,12 +327,12 @@ function refineTowardTail(
     for (let row = 0; row < count; row++) far[row] = scores[row] >= threshold ? 1 : 0
     const next = new Float64Array(cols)
     const settled = pulled && sameFlags(far, pulledTo)
-    if (settled || !pullToward(whitened, count, cols, far, next)) {
+    if (settled || !pullToward(rows, far, next)) {
       if (round >= refinements) break
       round = refinements - 1
       continue
     }
-    along = orient(next, projectRows(whitened, count, cols, [next])[0])
+    along = orient(next, projectRows(rows, [next])[0])
     ;[far, pulledTo] = [pulledTo, far]
     pulled = true
   }
@@ -313,7 +345,107 @@ function sameFlags(first: Uint8Array, second: Uint8Array): boolean {
 }
 
 /** Every row's coordinate along each direction. */
-export function projectRows(
+export function projectRows(rows: WhitenedRows, directions: readonly Float64Array[]): Float64Array[] {
+  return rows.sparse
+    ? projectSparseRows(rows.sparse, rows.cols, directions)
+    : projectDenseRows(rows.dense, rows.count, rows.cols, directions)
+}
+
+/**
+ * Only the non-zero entries are multiplied: each sum starts at +0 and adding a zero product leaves any sum as it was,
+ * so the coordinates are the same to the last bit as over every entry, each still added up column by column.
+ */
+function projectSparseRows(
+  rows: SparseRows,
+  cols: number,
+  directions: readonly Float64Array[],
+): Float64Array[] {
+  const count = rows.starts.length - 1
+  const coordinates = directions.map(() => new Float64Array(count))
+  let index = 0
+  for (; index + 4 <= directions.length; index += 4)
+    projectSparseOnFour(rows, cols, directions.slice(index, index + 4), coordinates.slice(index, index + 4))
+  for (; index < directions.length; index++) projectSparseOnOne(rows, directions[index], coordinates[index])
+  return coordinates
+}
+
+/**
+ * Four directions at once, side by side in one array: each entry loaded serves four sums, and four independent sums
+ * keep the adder busy where one would wait on its previous addition.
+ */
+function projectSparseOnFour(
+  rows: SparseRows,
+  cols: number,
+  directions: readonly Float64Array[],
+  coordinates: readonly Float64Array[],
+): void {
+  const { starts, columns, values } = rows
+  const interleaved = new Float64Array(4 * cols)
+  for (let col = 0; col < cols; col++)
+    for (let index = 0; index < 4; index++) interleaved[4 * col + index] = directions[index][col]
+  const [out0, out1, out2, out3] = coordinates
+  for (let row = 0; row + 1 < starts.length; row++) {
+    let sum0 = 0
+    let sum1 = 0
+    let sum2 = 0
+    let sum3 = 0
+    for (let at = starts[row], end = starts[row + 1]; at < end; at++) {
+      const value = values[at]
+      const col = 4 * columns[at]
+      sum0 += value * interleaved[col]
+      sum1 += value * interleaved[col + 1]
+      sum2 += value * interleaved[col + 2]
+      sum3 += value * interleaved[col + 3]
+    }
+    out0[row] = sum0
+    out1[row] = sum1
+    out2[row] = sum2
+    out3[row] = sum3
+  }
+}
+
+/**
+ * One direction (each round of turning one toward its tail): four rows go through their entries side by side for
+ * as many as all four hold, so four independent sums keep the adder busy; the rest of each row follows alone.
+ */
+function projectSparseOnOne(rows: SparseRows, direction: Float64Array, out: Float64Array): void {
+  const { starts, columns, values } = rows
+  const count = starts.length - 1
+  let row = 0
+  for (; row + 4 <= count; row += 4) {
+    const at0 = starts[row]
+    const at1 = starts[row + 1]
+    const at2 = starts[row + 2]
+    const at3 = starts[row + 3]
+    const end = starts[row + 4]
+    const shared = Math.min(at1 - at0, at2 - at1, at3 - at2, end - at3)
+    let sum0 = 0
+    let sum1 = 0
+    let sum2 = 0
+    let sum3 = 0
+    for (let step = 0; step < shared; step++) {
+      sum0 += values[at0 + step] * direction[columns[at0 + step]]
+      sum1 += values[at1 + step] * direction[columns[at1 + step]]
+      sum2 += values[at2 + step] * direction[columns[at2 + step]]
+      sum3 += values[at3 + step] * direction[columns[at3 + step]]
+    }
+    for (let at = at0 + shared; at < at1; at++) sum0 += values[at] * direction[columns[at]]
+    for (let at = at1 + shared; at < at2; at++) sum1 += values[at] * direction[columns[at]]
+    for (let at = at2 + shared; at < at3; at++) sum2 += values[at] * direction[columns[at]]
+    for (let at = at3 + shared; at < end; at++) sum3 += values[at] * direction[columns[at]]
+    out[row] = sum0
+    out[row + 1] = sum1
+    out[row + 2] = sum2
+    out[row + 3] = sum3
+  }
+  for (; row < count; row++) {
+    let sum = 0
+    for (let at = starts[row]; at < starts[row + 1]; at++) sum += values[at] * direction[columns[at]]
+    out[row] = sum
+  }
+}
+
+function projectDenseRows(
   whitened: Float32Array,
   count: number,
   cols: number,
@@ -530,13 +662,74 @@ export function widestGap(
   return { width, beyond: edge + 1, threshold: sorted[edge] }
 }
 
-/** The rows of `whitened` at the given positions, as a dense matrix of their own. */
-function pickRows(whitened: Float32Array, cols: number, positions: readonly number[]): Float32Array {
-  const out = new Float32Array(positions.length * cols)
+/** Rows' non-zero entries, row after row, each row's in column order. */
+interface SparseRows {
+  /** Where each row's entries start, and one past the last row's end. */
+  readonly starts: Int32Array
+  readonly columns: Int32Array
+  readonly values: Float32Array
+}
+
+/** Some whitened rows, held whole or as their non-zero entries (see `packRows`). */
+export type WhitenedRows =
+  | {
+      readonly count: number
+      readonly cols: number
+      readonly dense: Float32Array
+      readonly sparse?: undefined
+    }
+  | { readonly count: number; readonly cols: number; readonly dense?: undefined; readonly sparse: SparseRows }
+
+/**
+ * Rows of `scoreRows` (`count × cols`) held as their non-zero entries when fewer than half are non-zero, else as
+ * they are. A record deviates by exactly 0 wherever its value's level is the class median's, as on digits' blank
+ * background, where most of a class and so its median are blank; such rows are mostly zeros, and each product then
+ * costs a fraction of the dense one.
+ */
+export function packRows(whitened: Float32Array, count: number, cols: number): WhitenedRows {
+  let nonZeros = 0
+  for (let at = 0; at < count * cols; at++) if (whitened[at] !== 0) nonZeros++
+  if (2 * nonZeros >= count * cols) return { count, cols, dense: whitened }
+  const starts = new Int32Array(count + 1)
+  const columns = new Int32Array(nonZeros)
+  const values = new Float32Array(nonZeros)
+  let next = 0
+  for (let row = 0; row < count; row++) {
+    const first = row * cols
+    for (let col = 0; col < cols; col++) {
+      const value = whitened[first + col]
+      if (value === 0) continue
+      columns[next] = col
+      values[next++] = value
+    }
+    starts[row + 1] = next
+  }
+  return { count, cols, sparse: { starts, columns, values } }
+}
+
+/** The rows at the given positions, as rows of their own held the same way. */
+function selectRows(rows: WhitenedRows, positions: readonly number[]): WhitenedRows {
+  const { cols } = rows
+  const count = positions.length
+  if (!rows.sparse) {
+    const dense = new Float32Array(count * cols)
+    positions.forEach((position, index) => {
+      dense.set(rows.dense.subarray(position * cols, (position + 1) * cols), index * cols)
+    })
+    return { count, cols, dense }
+  }
+  const { starts, columns, values } = rows.sparse
+  const picked = new Int32Array(count + 1)
   positions.forEach((position, index) => {
-    out.set(whitened.subarray(position * cols, (position + 1) * cols), index * cols)
+    picked[index + 1] = picked[index] + starts[position + 1] - starts[position]
   })
-  return out
+  const pickedColumns = new Int32Array(picked[count])
+  const pickedValues = new Float32Array(picked[count])
+  positions.forEach((position, index) => {
+    pickedColumns.set(columns.subarray(starts[position], starts[position + 1]), picked[index])
+    pickedValues.set(values.subarray(starts[position], starts[position + 1]), picked[index])
+  })
+  return { count, cols, sparse: { starts: picked, columns: pickedColumns, values: pickedValues } }
 }
 
 /**
@@ -550,13 +743,12 @@ function pickRows(whitened: Float32Array, cols: number, positions: readonly numb
  * and 91 honest look-alikes of their target.
  */
 export function crossFittedGap(
-  whitened: Float32Array,
-  count: number,
-  cols: number,
+  rows: WhitenedRows,
   directionCount: number,
   seed: number,
   fewest: number,
 ): { gap: number; direction: Float64Array } {
+  const { count, cols } = rows
   const halves = [0, 1].map((half) =>
     Array.from({ length: count }, (_, index) => index).filter((index) => index % 2 === half),
   )
@@ -566,27 +758,17 @@ export function crossFittedGap(
   let widest: { width: number; direction: Float64Array } = { width: -1, direction: new Float64Array(cols) }
   halves.forEach((fitted, half) => {
     const held = halves[1 - half]
-    const directions = leadingDirections(
-      whitened,
-      count,
-      cols,
-      directionCount,
-      seed + half,
-      fewestHeld,
-      fitted,
-    )
+    const directions = leadingDirections(rows, directionCount, seed + half, fewestHeld, fitted)
     let best: { width: number; scores: Float64Array; direction: Float64Array } = {
       width: -1,
       scores: new Float64Array(held.length),
       direction: directions[0],
     }
-    projectRows(pickRows(whitened, cols, held), held.length, cols, directions).forEach(
-      (coordinates, index) => {
-        const heldScores = robustScores(coordinates)
-        const width = widestGap(heldScores, fewestHeld).width
-        if (width > best.width) best = { width, scores: heldScores, direction: directions[index] }
-      },
-    )
+    projectRows(selectRows(rows, held), directions).forEach((coordinates, index) => {
+      const heldScores = robustScores(coordinates)
+      const width = widestGap(heldScores, fewestHeld).width
+      if (width > best.width) best = { width, scores: heldScores, direction: directions[index] }
+    })
     held.forEach((index, position) => {
       scores[index] = best.scores[position]
     })
