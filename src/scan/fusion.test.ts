@@ -119,6 +119,34 @@ describe('fusion', () => {
     expect(Array.from(fuseDetectorResults(2, runs, String).flagged)).toEqual([1, 1])
   })
 
+  it('orders records an attack detector does not flag by the label evidence until its dataset-level test finds something', () => {
+    const runs = [
+      {
+        detector: { id: 'labels', kind: 'label_issue' as const },
+        result: result([0.9, 0.3, 0.1, 0.05], [1, 0, 0, 0], 'mislabelled', {
+          falseAlarmChances: Float64Array.from([0.001, 1, 1, 1]),
+        }),
+      },
+      {
+        detector: { id: 'copies', kind: 'near_duplicate' as const },
+        result: result([0, 0, 0.25, 0.995], [0, 0, 0, 1], 'copies'),
+      },
+      {
+        detector: { id: 'far', kind: 'outlier' as const },
+        result: result([0, 0, 0.8, 0], [0, 0, 0, 0], 'far away', { datasetPValue: 0.2 }),
+      },
+    ]
+    const fused = fuseDetectorResults(4, runs, String)
+    // Record 2's copy and distance are below what either detector flags: the labels rank it under record 1.
+    expect(fused.suspicion[2]).toBeCloseTo(0.1)
+    expect(fused.suspicion[1]).toBeGreaterThan(fused.suspicion[2])
+    // A record a detector flags keeps its score, with or without a test behind it.
+    expect(fused.suspicion[3]).toBeCloseTo(0.995)
+    expect(Array.from(fused.flagged)).toEqual([1, 0, 0, 1])
+    runs[2].result = { ...runs[2].result, datasetPValue: 1e-6 }
+    expect(fuseDetectorResults(4, runs, String).suspicion[2]).toBeCloseTo(0.8)
+  })
+
   it('weighs copies with conflicting labels with the label evidence, not as an attack of their own', () => {
     const runs = [
       {

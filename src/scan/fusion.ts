@@ -48,8 +48,21 @@ function isQuiet(run: DetectorRun, fdr: number): boolean {
   return run.detector.kind !== 'label_issue' && pValue !== undefined && !(pValue < fdr)
 }
 
+/**
+ * Whether a detector's score on a record it does not flag itself still ranks the record: a label detector's always
+ * does (label evidence is read record by record), an attack detector's only once its dataset-level test found its
+ * threat at the target rate. Without that test behind it, such a score is the detector's noise floor, and at the
+ * bottom of the list it would outrank the label evidence that orders the records there.
+ */
+function ranksUnflagged(run: DetectorRun, fdr: number): boolean {
+  const pValue = run.result.datasetPValue
+  return run.detector.kind === 'label_issue' || (pValue !== undefined && pValue < fdr)
+}
+
 interface GroupScores {
   suspicion: Float32Array
+  /** The suspicion the fused ranking reads: scores only where `ranksUnflagged` or the detector flags the record. */
+  ranking: Float32Array
   /** Records at least one of the group's detectors flags itself. */
   voted: Uint8Array
 }
@@ -63,25 +76,38 @@ interface GroupScores {
 function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number): GroupScores {
   const calibrated = runs.filter((run) => run.result.falseAlarmChances && !isQuiet(run, fdr))
   const ranking = calibrated.length > 0 ? calibrated : runs
+  const weights = ranking.map((run) => (run.detector.certainty ?? 1) * (isQuiet(run, fdr) ? quietWeight : 1))
+  const backed = ranking.map((run) => ranksUnflagged(run, fdr))
+  const scores = new Float64Array(ranking.length)
   const suspicion = new Float32Array(rowCount)
+  const rankingScores = new Float32Array(rowCount)
   const voted = new Uint8Array(rowCount)
   for (let row = 0; row < rowCount; row++) {
-    let first = 0
-    let second = 0
-    for (const run of ranking) {
-      const quiet = isQuiet(run, fdr)
-      const score = run.result.suspicion[row] * (run.detector.certainty ?? 1) * (quiet ? quietWeight : 1)
-      if (score > first) {
-        second = first
-        first = score
-      } else if (score > second) {
-        second = score
-      }
-    }
+    ranking.forEach((run, index) => {
+      scores[index] = run.result.suspicion[row] * weights[index]
+    })
+    suspicion[row] = topTwoMeanOf(scores, ranking.length)
+    ranking.forEach((run, index) => {
+      if (!backed[index] && !run.result.flagged[row]) scores[index] = 0
+    })
+    rankingScores[row] = topTwoMeanOf(scores, ranking.length)
     for (const run of runs) if (!isQuiet(run, fdr) && run.result.flagged[row]) voted[row] = 1
-    suspicion[row] = topTwoMean(first, second, ranking.length)
   }
-  return { suspicion, voted }
+  return { suspicion, ranking: rankingScores, voted }
+}
+
+function topTwoMeanOf(scores: Float64Array, count: number): number {
+  let first = 0
+  let second = 0
+  for (const score of scores) {
+    if (score > first) {
+      second = first
+      first = score
+    } else if (score > second) {
+      second = score
+    }
+  }
+  return topTwoMean(first, second, count)
 }
 
 /**
@@ -158,7 +184,9 @@ function groupRuns(runs: readonly DetectorRun[]) {
  * Scores are first scaled by each detector's declared `certainty`; a `standalone` detector, whose scores are
  * already backed by a dataset-level test, counts as a kind of its own. A detector whose dataset-level test finds
  * nothing at `fdr` keeps only part of its suspicion and flags nothing: with no attack in evidence, it cannot drown
- * label detectors that agree. Records are flagged by false-discovery control: among the records a detector flags
+ * label detectors that agree. An attack detector without such a test behind it ranks only the records it flags
+ * itself; the rest are ordered by the other kinds (the label evidence), while its scores still count towards the
+ * chances of a false alarm, so which records are flagged does not depend on this. Records are flagged by false-discovery control: among the records a detector flags
  * itself, the largest set whose mean chance of being a false alarm stays within `fdr`.
  */
 export function fuseDetectorResults(
@@ -175,7 +203,7 @@ export function fuseDetectorResults(
     const group = scoreGroup(rowCount, groupRunsOfKind, options.fdr)
     const groupChances = falseAlarmChances(groupRunsOfKind, group, options.fdr)
     for (let row = 0; row < rowCount; row++) {
-      suspicion[row] = Math.max(suspicion[row], group.suspicion[row])
+      suspicion[row] = Math.max(suspicion[row], group.ranking[row])
       if (!group.voted[row] && !(groupChances[row] < eligibleBelow)) continue
       eligible[row] = 1
       chances[row] = Math.min(chances[row], groupChances[row])
