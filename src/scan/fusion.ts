@@ -83,13 +83,11 @@ function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number)
   const rankingScores = new Float32Array(rowCount)
   const voted = new Uint8Array(rowCount)
   for (let row = 0; row < rowCount; row++) {
-    ranking.forEach((run, index) => {
-      scores[index] = run.result.suspicion[row] * weights[index]
-    })
+    for (let index = 0; index < ranking.length; index++)
+      scores[index] = ranking[index].result.suspicion[row] * weights[index]
     suspicion[row] = topTwoMeanOf(scores, ranking.length)
-    ranking.forEach((run, index) => {
-      if (!backed[index] && !run.result.flagged[row]) scores[index] = 0
-    })
+    for (let index = 0; index < ranking.length; index++)
+      if (!backed[index] && !ranking[index].result.flagged[row]) scores[index] = 0
     rankingScores[row] = topTwoMeanOf(scores, ranking.length)
     for (const run of runs) if (!isQuiet(run, fdr) && run.result.flagged[row]) voted[row] = 1
   }
@@ -186,8 +184,9 @@ function groupRuns(runs: readonly DetectorRun[]) {
  * nothing at `fdr` keeps only part of its suspicion and flags nothing: with no attack in evidence, it cannot drown
  * label detectors that agree. An attack detector without such a test behind it ranks only the records it flags
  * itself; the rest are ordered by the other kinds (the label evidence), while its scores still count towards the
- * chances of a false alarm, so which records are flagged does not depend on this. Records are flagged by false-discovery control: among the records a detector flags
- * itself, the largest set whose mean chance of being a false alarm stays within `fdr`.
+ * chances of a false alarm, so which records are flagged does not depend on this. Records are flagged by
+ * false-discovery control: among the records a detector flags itself, the largest set whose mean chance of being
+ * a false alarm stays within `fdr`.
  */
 export function fuseDetectorResults(
   rowCount: number,
