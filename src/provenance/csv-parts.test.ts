@@ -162,31 +162,6 @@ describe('reading a CSV on two threads', () => {
     expect(readFileSync(sidecars[1]).equals(readFileSync(sidecars[0]))).toBe(true)
   })
 
-  it('takes back the rows a worker sent before it failed, and reads its part itself', async () => {
-    // This worker posts its cut and every sidecar row of its part, then fails before its digest.
-    const failingUrl = pathToFileURL(join(dir, 'failing-worker.mjs'))
-    writeFileSync(
-      failingUrl,
-      [
-        `await import(${JSON.stringify(pathToFileURL(resolve('test/fixtures/register-typescript.mjs')).href)})`,
-        `const { parentPort, workerData } = await import('node:worker_threads')`,
-        `const { digestCsvPart } = await import(${JSON.stringify(new URL('./csv-parts.ts', import.meta.url).href)})`,
-        `let sent = 0`,
-        `digestCsvPart(workerData, (cut) => parentPort.postMessage({ cut }), (rows) => {`,
-        `  sent += rows.length`,
-        `  parentPort.postMessage({ rows })`,
-        `})`,
-        `if (sent > 0) throw new Error('the worker failed after sending its rows')`,
-      ].join('\n'),
-    )
-    const path = write(HEADER + rows(0, 2000))
-    const one = await created(path, { threads: 1 }, 'one')
-    const two = await created(path, { ...twoThreads, workerUrl: failingUrl }, 'two')
-    expect(two.statement.predicate.records.count).toBe(2000)
-    expect(two.sidecar.equals(one.sidecar)).toBe(true)
-    expect(two.manifest.equals(one.manifest)).toBe(true)
-  })
-
   it('reports a problem in the second part, or an id repeated across the parts, as one thread does', async () => {
     const body = rows(0, 2000).split('\n')
     const cases = {

@@ -39,23 +39,15 @@ export interface CsvPartTask {
   maxLineBytes: number
 }
 
-/**
- * What the worker posts: first where its part starts (-1: nowhere), then its sidecar rows as they are made, then its
- * digest (undefined: declined) with the last rows.
- */
-export type CsvPartMessage = { cut: number } | { rows: Uint8Array[] } | { digest: PartDigest | undefined }
+/** What the worker posts: first where its part starts (-1: nowhere), then its digest (undefined: declined). */
+export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined }
 
 /**
- * Digests the part a task names, telling `onCut` first where it starts and handing sidecar rows to `onRows` as they
- * are made. Undefined when the part does not read cleanly — a parse error, invalid UTF-8, a short record, an empty
- * or repeated id: the first thread then reads the part itself, so the error is reported as reading the whole file
- * reports it.
+ * Digests the part a task names, telling `onCut` first where it starts. Undefined when the part does not read
+ * cleanly — a parse error, invalid UTF-8, a short record, an empty or repeated id: the first thread then reads the
+ * part itself, so the error is reported as reading the whole file reports it.
  */
-export function digestCsvPart(
-  task: CsvPartTask,
-  onCut: (cut: number) => void,
-  onRows: (rows: Uint8Array[]) => void = () => {},
-): PartDigest | undefined {
+export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): PartDigest | undefined {
   const cut = csvCutAfter(task.path, task.from)
   onCut(cut)
   if (cut < 0) return undefined
@@ -84,9 +76,6 @@ export function digestCsvPart(
       if (!utf8.push(bytes)) return undefined
       tokenizer.push(bytes)
       position += length
-      // The first thread writes these while this one reads on, rather than all of them once this one is done.
-      const rows = state.sidecar?.takeRows()
-      if (rows && rows.length > 0) onRows(rows)
       if (!reserved) {
         // The first chunk tells how large the recordings will grow.
         reserved = true
@@ -112,9 +101,6 @@ class PartWorker {
   readonly cut: Promise<number>
   readonly digest: Promise<PartDigest | undefined>
   private readonly worker?: Worker
-  /** Sidecar rows posted and not yet taken, in order. */
-  private readonly rows: Uint8Array[][] = []
-  private posted = () => {}
 
   constructor(url: URL, task: CsvPartTask) {
     let cutFound = (_cut: number) => {}
@@ -137,28 +123,10 @@ class PartWorker {
     }
     this.worker.on('message', (message: CsvPartMessage) => {
       if ('cut' in message) cutFound(message.cut)
-      else if ('rows' in message) this.rows.push(message.rows)
       else digested(message.digest)
-      this.posted()
     })
     this.worker.on('error', fail)
     this.worker.on('exit', fail)
-  }
-
-  /** The digest, once every batch of sidecar rows posted before it has gone to `onRows`, in order. */
-  async digestTaking(onRows: (rows: Uint8Array[]) => void): Promise<PartDigest | undefined> {
-    let done = false
-    void this.digest.then(() => {
-      done = true
-      this.posted()
-    })
-    for (;;) {
-      while (this.rows.length > 0) onRows(this.rows.shift()!)
-      if (done) return this.digest
-      await new Promise<void>((resolve) => {
-        this.posted = resolve
-      })
-    }
   }
 
   async close(): Promise<void> {
@@ -256,17 +224,12 @@ export async function readCsvInParts(
         await parse(cut)
         if (lastRecordEnd === cut) {
           await hashTo(size)
-          // The worker's rows are written as they come, while it reads on, and taken back if its part is not used.
-          const sidecar = state.sidecar
-          const mark = sidecar?.mark()
-          const part = await worker.digestTaking((batch) => sidecar?.addRows(batch))
+          const part = await worker.digest
           if (part && (!part.ids || state.sharesNoIds(part.ids))) {
             state.addPart(part, rows.columns)
             rows.row += part.recordCount
             parsed = size
             threads = 2
-          } else if (mark) {
-            sidecar!.rewind(mark)
           }
         }
       }

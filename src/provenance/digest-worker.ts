@@ -5,25 +5,17 @@ import type { PartDigest } from './digest-state.js'
 /** Worker-thread entry: digests the second part of a CSV file (see `readCsvInParts`) and posts it back. */
 const port = parentPort!
 const post = (message: CsvPartMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer)
-const digest = digestCsvPart(
-  workerData as CsvPartTask,
-  (cut) => post({ cut }),
-  (rows) => post({ rows }, buffersOf(rows)),
-)
-post({ digest }, digest ? digestBuffers(digest) : [])
+const digest = digestCsvPart(workerData as CsvPartTask, (cut) => post({ cut }))
+post({ digest }, digest ? buffersOf(digest) : [])
 
-/** The buffers of the digest's arrays. */
-function digestBuffers(digest: PartDigest): ArrayBuffer[] {
-  return buffersOf([
+/** Every buffer the digest's arrays view, once each: they move to the other thread rather than being copied. */
+function buffersOf(digest: PartDigest): ArrayBuffer[] {
+  const views = [
     digest.merkle.bytes,
     digest.merkle.ends,
     ...digest.sources.flatMap(({ leaves }) => [leaves.bytes, leaves.ends]),
     ...(digest.ids ? [digest.ids.pool, digest.ids.ends] : []),
     ...digest.sidecarRows,
-  ])
-}
-
-/** Every buffer the views view, once each: they move to the other thread rather than being copied. */
-function buffersOf(views: readonly ArrayBufferView[]): ArrayBuffer[] {
+  ]
   return [...new Set(views.map((view) => view.buffer as ArrayBuffer))]
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { viewOf } from './word-copy.js'
 
 /** First line of a record-digest sidecar. */
@@ -25,12 +25,6 @@ export interface SidecarRecord {
   readonly bodyDigest: Uint8Array
 }
 
-/** A point in a sidecar file (see `SidecarWriter.mark`). */
-export interface SidecarMark {
-  readonly byteCount: number
-  readonly hash: Hash
-}
-
 /**
  * Writes the record-digest sidecar: a JSON header line, then one JSON array per record
  * `[id, source, label, bodySha256]` in input order, hashing the bytes as they are written. Lines go straight from
@@ -40,7 +34,7 @@ export interface SidecarMark {
 export class SidecarWriter {
   /** -1 for rows kept in memory. */
   private readonly descriptor: number
-  private hash: Hash = createHash('sha256')
+  private readonly hash: Hash = createHash('sha256')
   private buffer: Buffer = Buffer.alloc(FLUSH_BYTES + 4096)
   private view = viewOf(this.buffer)
   private length = 0
@@ -107,20 +101,6 @@ export class SidecarWriter {
     for (const bytes of rows) this.output(bytes)
   }
 
-  /** Where the file stands now, to `rewind` to if rows added after it are to be taken back. */
-  mark(): SidecarMark {
-    this.flush()
-    return { byteCount: this.byteCount, hash: this.hash.copy() }
-  }
-
-  /** Takes back every row added to the file since `mark`. */
-  rewind(mark: SidecarMark): void {
-    this.length = 0
-    ftruncateSync(this.descriptor, mark.byteCount)
-    this.byteCount = mark.byteCount
-    this.hash = mark.hash.copy()
-  }
-
   /** Flushes and closes the file; returns its SHA-256 and size. */
   finish(): { sha256: string; byteCount: number } {
     this.flush()
@@ -168,9 +148,7 @@ export class SidecarWriter {
   private output(bytes: Uint8Array): void {
     this.hash.update(bytes)
     let offset = 0
-    // At the position the rows belong at, which a rewind moves back.
-    while (offset < bytes.length)
-      offset += writeSync(this.descriptor, bytes, offset, bytes.length - offset, this.byteCount + offset)
+    while (offset < bytes.length) offset += writeSync(this.descriptor, bytes, offset)
     this.byteCount += bytes.length
   }
 }
