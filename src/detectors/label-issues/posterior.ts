@@ -174,14 +174,22 @@ function temperedRow(probabilities: FeatureMatrix, row: number, inverse: number,
  * @see Guo, Pleiss, Sun, Weinberger. On Calibration of Modern Neural Networks. ICML 2017.
  */
 export function fitTemperature(probabilities: FeatureMatrix, codes: Int32Array): number {
-  const row = new Float64Array(probabilities.cols)
+  const classCount = probabilities.cols
+  // The loss is taken in log space, −log(p_label^(1/T) / Σ p^(1/T)) = log Σ exp(log p / T) − log p_label / T, with
+  // the logarithms taken once: an `exp` per probability and step instead of a power (MNIST: 0.45 of label-issues'
+  // 0.55 CPU s went to the powers). The search reads the losses only through comparisons, so the temperature it
+  // returns is the power form's unless two losses tie to within rounding.
+  const logs = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
   const loss = (logTemperature: number) => {
     const inverse = Math.exp(-logTemperature)
     let total = 0
     for (let index = 0; index < codes.length; index++) {
-      if (codes[index] < 0) continue
-      temperedRow(probabilities, index, inverse, row)
-      total -= Math.log(row[codes[index]])
+      const code = codes[index]
+      if (code < 0) continue
+      const offset = index * classCount
+      let sum = 0
+      for (let label = 0; label < classCount; label++) sum += Math.exp(logs[offset + label] * inverse)
+      total += Math.log(sum) - logs[offset + code] * inverse
     }
     return total
   }
