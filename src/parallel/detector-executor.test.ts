@@ -10,6 +10,7 @@ import { scanDataset } from '../scan/scan.js'
 import { createRng } from '../util/rng.js'
 import { createWorkerDetectorExecutor } from './detector-executor.js'
 import { receiveInput, wireInput } from './detector-wire.js'
+import { prestartDetectorWorkers, takePrestartedWorker } from './prestart.js'
 
 const fixtures = new URL('../../test/fixtures/', import.meta.url)
 const detectorExecutor = createWorkerDetectorExecutor({
@@ -99,6 +100,27 @@ describe('createWorkerDetectorExecutor', () => {
     await broken.close()
     expect(broken.completedOnWorkers).toBe(0)
     expect(comparable(threaded)).toEqual(await singleThreaded(digits, 1))
+  })
+
+  it('takes over the workers started ahead of it, and starts nothing ahead for an entry that is not there', async () => {
+    const workerUrl = new URL('detector-worker.mjs', fixtures)
+    prestartDetectorWorkers(2, workerUrl)
+    const adopting = createWorkerDetectorExecutor({ threads: 2, workerUrl, eagerWorkers: 2, minRows: 0 })
+    expect(takePrestartedWorker(workerUrl)).toBeUndefined()
+    const digits = mnistDataset(300)
+    const threaded = await scanDataset(digits, {
+      backend,
+      createdAt,
+      seed: 2,
+      executor: adopting,
+      detectorExecutor: adopting,
+    })
+    await adopting.close()
+    expect(adopting.completedOnWorkers).toBeGreaterThan(0)
+    expect(comparable(threaded)).toEqual(await singleThreaded(digits, 2))
+    const missing = new URL('missing-detector-worker.mjs', fixtures)
+    prestartDetectorWorkers(2, missing)
+    expect(takePrestartedWorker(missing)).toBeUndefined()
   })
 
   it('keeps a scan smaller than its row threshold on the calling thread, starting no worker', async () => {

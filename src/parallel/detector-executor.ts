@@ -7,12 +7,16 @@ import { type FoldExecutor, type FoldTask, fitFold } from '../models/cross-valid
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { type FromWorker, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
+import { defaultDetectorWorkerUrl, takePrestartedWorker } from './prestart.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 export interface WorkerDetectorExecutorOptions {
   /** Worker threads; default the parallelism this machine offers (see `defaultThreads`). */
   threads?: number
-  /** The worker's entry module; default the compiled `detector-worker.js` beside this file. */
+  /**
+   * The worker's entry module; default the compiled `detector-worker.js` beside this file. Workers of it started by
+   * `prestartDetectorWorkers` are taken first.
+   */
   workerUrl?: URL
   /**
    * Inputs with fewer rows run their detectors on the calling thread; default 2,000. Each worker loads every
@@ -110,7 +114,7 @@ export function createWorkerDetectorExecutor(
   options: WorkerDetectorExecutorOptions = {},
 ): WorkerDetectorExecutor {
   const threads = options.threads ?? defaultThreads()
-  const workerUrl = options.workerUrl ?? new URL('./detector-worker.js', import.meta.url)
+  const workerUrl = options.workerUrl ?? defaultDetectorWorkerUrl
   const lanes: Lane[] = []
   const queue: Task[] = []
   const entries = new WeakMap<DetectorInput, InputEntry>()
@@ -176,7 +180,7 @@ export function createWorkerDetectorExecutor(
   }
 
   const spawn = () => {
-    const worker = new Worker(workerUrl)
+    const worker = takePrestartedWorker(workerUrl) ?? new Worker(workerUrl)
     // Idle workers must not keep the process alive; a lane holds a reference while a task is out.
     worker.unref()
     const lane: Lane = {
