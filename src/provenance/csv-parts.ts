@@ -10,7 +10,7 @@ import type { RawReadSummary } from '../io/formats/types.js'
 import { Utf8Stream } from '../io/utf8-stream.js'
 import { csvCutAfter } from './csv-split.js'
 import type { RoleOptions } from './dataset-digest.js'
-import { DigestState, type PartDigest, partDigest } from './digest-state.js'
+import { DigestState, type PartBlocks, type PartDigest, partDigest } from './digest-state.js'
 import { LeafRecorder, type RecordEncoding, type RecordTree } from './record-tree.js'
 import { SidecarWriter } from './sidecar-writer.js'
 
@@ -39,8 +39,16 @@ export interface CsvPartTask {
   maxLineBytes: number
 }
 
-/** What the worker posts: first where its part starts (-1: nowhere), then its digest (undefined: declined). */
-export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined }
+/**
+ * What the worker posts: first where its part starts (-1: nowhere), then its digest (undefined: declined), and
+ * when asked (`CsvPartRequest`) the leaf hashes of its recordings' whole blocks.
+ */
+export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined } | { blocks: PartBlocks }
+
+/** What the worker is asked once its part is taken in: the open blocks of the trees it goes to (`partOpenBlocks`). */
+export interface CsvPartRequest {
+  open: number[]
+}
 
 /**
  * Digests the part a task names, telling `onCut` first where it starts. Undefined when the part does not read
@@ -101,6 +109,8 @@ class PartWorker {
   readonly cut: Promise<number>
   readonly digest: Promise<PartDigest | undefined>
   private readonly worker?: Worker
+  private blocksHashed = (_blocks: PartBlocks | undefined) => {}
+  private ended = false
 
   constructor(url: URL, task: CsvPartTask) {
     let cutFound = (_cut: number) => {}
@@ -112,8 +122,10 @@ class PartWorker {
       digested = resolve
     })
     const fail = () => {
+      this.ended = true
       cutFound(-1)
       digested(undefined)
+      this.blocksHashed(undefined)
     }
     try {
       this.worker = new Worker(url, { workerData: task })
@@ -123,10 +135,21 @@ class PartWorker {
     }
     this.worker.on('message', (message: CsvPartMessage) => {
       if ('cut' in message) cutFound(message.cut)
-      else digested(message.digest)
+      else if ('digest' in message) digested(message.digest)
+      else this.blocksHashed(message.blocks)
     })
     this.worker.on('error', fail)
     this.worker.on('exit', fail)
+  }
+
+  /** The leaf hashes of the whole blocks of the part's recordings; undefined when the worker cannot give them. */
+  hashBlocks(request: CsvPartRequest): Promise<PartBlocks | undefined> {
+    if (!this.worker || this.ended) return Promise.resolve(undefined)
+    const hashed = new Promise<PartBlocks | undefined>((resolve) => {
+      this.blocksHashed = resolve
+    })
+    this.worker.postMessage(request)
+    return hashed
   }
 
   async close(): Promise<void> {
@@ -226,7 +249,13 @@ export async function readCsvInParts(
           await hashTo(size)
           const part = await worker.digest
           if (part && (!part.ids || state.sharesNoIds(part.ids))) {
+            // The worker hashes the blocks of its records while this thread hashes and writes its sidecar rows;
+            // without a sidecar this thread keeps the whole tree's blocks, so both hash at once.
+            const open = state.partOpenBlocks(part)
+            if (!state.sidecar && open.length > 0) open[0] = -1
+            const blocks = worker.hashBlocks({ open })
             state.addPart(part, rows.columns)
+            state.addPartLeaves(part, await blocks)
             rows.row += part.recordCount
             parsed = size
             threads = 2

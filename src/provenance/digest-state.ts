@@ -13,7 +13,7 @@ import {
   ROLE_SOURCE,
 } from './encoder.js'
 import { FirstRows, type RecordedIds } from './first-rows.js'
-import type { LeafRecorder, RecordedLeaves, RecordSink } from './record-tree.js'
+import type { LeafRecorder, RecordedLeaves, RecordSink, RecordTree } from './record-tree.js'
 import {
   type RoleValue,
   RoleValues,
@@ -182,40 +182,65 @@ export class DigestState<Tree extends RecordSink<Tree>> {
 
   /**
    * Takes in the records of the rest of the dataset, digested elsewhere from the same header (`partDigest`), as if
-   * they had been read here after the records so far. The caller has made sure that the ids do not repeat.
+   * they had been read here after the records so far — all but their trees, which `addPartLeaves` then adds. The
+   * caller has made sure that the ids do not repeat.
    */
   addPart(part: PartDigest, columns: readonly string[]): void {
     this.encoderFor(columns).addTotals(part.columnTotals)
     for (const { text, count } of part.labels) this.valueOf(this.labels, text).count += count
-    this.addPartLeaves(part)
     this.sidecar?.addRows(part.sidecarRows)
   }
 
-  /** The part's records into the trees, as `addLeaf` would put them one by one. */
-  private addPartLeaves(part: PartDigest): void {
+  /**
+   * The open block (`RecordTree.openBlockRecords`) of each tree `addPartLeaves` will add the part's recordings to:
+   * the whole tree's first, then one for each source of the part, -1 where a recording is not added.
+   */
+  partOpenBlocks(this: DigestState<RecordTree>, part: PartDigest): number[] {
+    if (part.merkle.count === 0) return []
+    const open = this.merkle.openBlockRecords
+    const values = this.partSources(part)
+    if (this.sources.size > 0)
+      return [open, ...values.map((value) => this.sources.get(value)?.openBlockRecords ?? 0)]
+    const first = this.firstSource ?? (values.length === 1 ? values[0] : undefined)
+    if (values.length === 1 && values[0] === first) return [open, -1]
+    // The first source's tree starts as a copy of the whole tree, any other source's empty.
+    return [open, ...values.map((value) => (value === first ? open : 0))]
+  }
+
+  /**
+   * The part's records into the trees, as `addLeaf` would put them one by one; `blocks` holds the leaf hashes of
+   * whole blocks hashed elsewhere, for the open blocks `partOpenBlocks` gave.
+   */
+  addPartLeaves(this: DigestState<RecordTree>, part: PartDigest, blocks?: PartBlocks): void {
     if (part.merkle.count === 0) return
-    const sources = part.sources.map(({ text, leaves }) => ({
-      value: this.fixedSource ?? this.valueOf(this.sourceValues, text),
-      leaves,
-    }))
+    const append = (tree: RecordTree, index: number, recorded: RecordedLeaves) => {
+      const leaves = blocks?.leaves[index]
+      if (leaves) tree.appendHashed(recorded, blocks!.open[index], leaves)
+      else tree.append(recorded)
+    }
+    const values = this.partSources(part)
     if (this.sources.size === 0) {
-      const only = sources.length === 1 ? sources[0].value : undefined
+      const only = values.length === 1 ? values[0] : undefined
       this.firstSource ??= only
       if (only !== undefined && only === this.firstSource) {
-        this.merkle.append(part.merkle)
+        append(this.merkle, 0, part.merkle)
         return
       }
       if (this.firstSource !== undefined) this.sources.set(this.firstSource, this.merkle.clone())
     }
-    this.merkle.append(part.merkle)
-    for (const { value, leaves } of sources) {
-      let perSource = this.sources.get(value)
+    append(this.merkle, 0, part.merkle)
+    part.sources.forEach(({ leaves }, index) => {
+      let perSource = this.sources.get(values[index])
       if (!perSource) {
         perSource = this.createTree()
-        this.sources.set(value, perSource)
+        this.sources.set(values[index], perSource)
       }
-      perSource.append(leaves)
-    }
+      append(perSource, index + 1, leaves)
+    })
+  }
+
+  private partSources(part: PartDigest): RoleValue[] {
+    return part.sources.map(({ text }) => this.fixedSource ?? this.valueOf(this.sourceValues, text))
   }
 
   private valueOf(values: RoleValues, text: string | null): RoleValue {
@@ -250,6 +275,15 @@ export interface PartDigest {
   readonly sources: { readonly text: string | null; readonly leaves: RecordedLeaves }[]
   readonly ids?: RecordedIds
   readonly sidecarRows: Uint8Array[]
+}
+
+/**
+ * Leaf hashes of the whole blocks of a part's recordings (`hashBlocks`), in the order of `partOpenBlocks`, each for
+ * the open block given in `open`; undefined where a recording was not hashed.
+ */
+export interface PartBlocks {
+  readonly open: readonly number[]
+  readonly leaves: readonly (Uint8Array | undefined)[]
 }
 
 /** What a state that recorded its trees has digested, to hand over to another thread. */
