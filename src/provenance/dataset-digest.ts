@@ -132,8 +132,8 @@ function defaultThreads(): number {
 /**
  * Whether a second thread would get a core of its own: the last minute's load average leaves one, or else the
  * threads runnable right now (`runnable`, this one among them; undefined where unknown) do. The average alone also
- * counts work that has already ended — the manifests a script created just before, each on two threads, kept a quiet
- * two-core machine's average above 1 and so every later one on one thread — while the count right now sees only
+ * counts work that has already ended — manifests created one after another on two threads lift a quiet two-core
+ * machine's average towards 2, which would put every later one on one thread — while the count right now sees only
  * what still runs.
  */
 export function coreFreeForWorker(cores: number, loadAverage: number, runnable: number | undefined): boolean {
