@@ -10,7 +10,7 @@ import type { RawReadSummary } from '../io/formats/types.js'
 import { Utf8Stream } from '../io/utf8-stream.js'
 import { csvCutAfter } from './csv-split.js'
 import type { RoleOptions } from './dataset-digest.js'
-import { DigestState, type PartBlocks, type PartDigest, partDigest } from './digest-state.js'
+import { DigestState, type PartBlocks, type PartDigest, partDigest, partRecordings } from './digest-state.js'
 import { LeafRecorder, type RecordEncoding, type RecordTree } from './record-tree.js'
 import { SidecarWriter } from './sidecar-writer.js'
 
@@ -46,7 +46,7 @@ export interface CsvPartTask {
  */
 export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined } | { blocks: PartBlocks }
 
-/** What the worker is asked once its part is taken in: the open blocks of the trees it goes to (`partOpenBlocks`). */
+/** What the worker is asked once its part is taken in: the open block of each tree its recordings go to, or -1. */
 export interface CsvPartRequest {
   open: number[]
 }
@@ -158,6 +158,37 @@ class PartWorker {
   }
 }
 
+/**
+ * Takes in the worker's part (`DigestState.addPart`), the worker hashing the whole blocks of its recordings
+ * meanwhile while this thread hashes and writes the part's sidecar rows; without a sidecar this thread appends the
+ * whole tree's recording itself, so both hash at once. A recording whose blocks the worker did not hash, or could not
+ * hash (a tree without blocks), is appended here.
+ */
+async function takeInPart(
+  state: DigestState<RecordTree>,
+  part: PartDigest,
+  columns: readonly string[],
+  worker: PartWorker,
+): Promise<void> {
+  const trees = state.partTrees(part)
+  const recordings = partRecordings(part)
+  const open = trees.map((tree, index) =>
+    tree && (state.sidecar !== undefined || index > 0) ? tree.openBlockRecords : -1,
+  )
+  const blocks = worker.hashBlocks({ open })
+  state.addPart(part, columns)
+  trees.forEach((tree, index) => {
+    if (tree && open[index] < 0) tree.append(recordings[index])
+  })
+  const hashed = await blocks
+  trees.forEach((tree, index) => {
+    if (!tree || open[index] < 0) return
+    const leaves = hashed?.leaves[index]
+    if (leaves) tree.appendHashed(recordings[index], open[index], leaves)
+    else tree.append(recordings[index])
+  })
+}
+
 /** How `readCsvInParts` reads. */
 export interface PartsOptions {
   workerUrl: URL
@@ -250,13 +281,7 @@ export async function readCsvInParts(
           await hashTo(size)
           const part = await worker.digest
           if (part && (!part.ids || state.sharesNoIds(part.ids))) {
-            // The worker hashes the blocks of its records while this thread hashes and writes its sidecar rows;
-            // without a sidecar this thread keeps the whole tree's blocks, so both hash at once.
-            const open = state.partOpenBlocks(part)
-            if (!state.sidecar && open.length > 0) open[0] = -1
-            const blocks = worker.hashBlocks({ open })
-            state.addPart(part, rows.columns)
-            state.addPartLeaves(part, await blocks)
+            await takeInPart(state, part, rows.columns, worker)
             rows.row += part.recordCount
             parsed = size
             threads = 2

@@ -182,8 +182,8 @@ export class DigestState<Tree extends RecordSink<Tree>> {
 
   /**
    * Takes in the records of the rest of the dataset, digested elsewhere from the same header (`partDigest`), as if
-   * they had been read here after the records so far — all but their trees, which `addPartLeaves` then adds. The
-   * caller has made sure that the ids do not repeat.
+   * they had been read here after the records so far — all but their trees, to which the caller appends the part's
+   * recordings (`partTrees`). The caller has made sure that the ids do not repeat.
    */
   addPart(part: PartDigest, columns: readonly string[]): void {
     this.encoderFor(columns).addTotals(part.columnTotals)
@@ -192,55 +192,30 @@ export class DigestState<Tree extends RecordSink<Tree>> {
   }
 
   /**
-   * The open block (`RecordTree.openBlockRecords`) of each tree `addPartLeaves` will add the part's recordings to:
-   * the whole tree's first, then one for each source of the part, -1 where a recording is not added.
+   * The trees the part's recordings (`partRecordings`) go to — the whole tree first, then one for each source of the
+   * part, undefined where a recording is not added — made ready as `addLeaf` would have made them one record at a
+   * time. After this each recording can be appended to its tree, in any order.
    */
-  partOpenBlocks(this: DigestState<RecordTree>, part: PartDigest): number[] {
+  partTrees(this: DigestState<RecordTree>, part: PartDigest): (RecordTree | undefined)[] {
     if (part.merkle.count === 0) return []
-    const open = this.merkle.openBlockRecords
-    const values = this.partSources(part)
-    if (this.sources.size > 0)
-      return [open, ...values.map((value) => this.sources.get(value)?.openBlockRecords ?? 0)]
-    const first = this.firstSource ?? (values.length === 1 ? values[0] : undefined)
-    if (values.length === 1 && values[0] === first) return [open, -1]
-    // The first source's tree starts as a copy of the whole tree, any other source's empty.
-    return [open, ...values.map((value) => (value === first ? open : 0))]
-  }
-
-  /**
-   * The part's records into the trees, as `addLeaf` would put them one by one; `blocks` holds the leaf hashes of
-   * whole blocks hashed elsewhere, for the open blocks `partOpenBlocks` gave.
-   */
-  addPartLeaves(this: DigestState<RecordTree>, part: PartDigest, blocks?: PartBlocks): void {
-    if (part.merkle.count === 0) return
-    const append = (tree: RecordTree, index: number, recorded: RecordedLeaves) => {
-      const leaves = blocks?.leaves[index]
-      if (leaves) tree.appendHashed(recorded, blocks!.open[index], leaves)
-      else tree.append(recorded)
-    }
-    const values = this.partSources(part)
+    const values = part.sources.map(({ text }) => this.fixedSource ?? this.valueOf(this.sourceValues, text))
     if (this.sources.size === 0) {
       const only = values.length === 1 ? values[0] : undefined
       this.firstSource ??= only
-      if (only !== undefined && only === this.firstSource) {
-        append(this.merkle, 0, part.merkle)
-        return
-      }
+      if (only !== undefined && only === this.firstSource) return [this.merkle]
       if (this.firstSource !== undefined) this.sources.set(this.firstSource, this.merkle.clone())
     }
-    append(this.merkle, 0, part.merkle)
-    part.sources.forEach(({ leaves }, index) => {
-      let perSource = this.sources.get(values[index])
-      if (!perSource) {
-        perSource = this.createTree()
-        this.sources.set(values[index], perSource)
-      }
-      append(perSource, index + 1, leaves)
-    })
-  }
-
-  private partSources(part: PartDigest): RoleValue[] {
-    return part.sources.map(({ text }) => this.fixedSource ?? this.valueOf(this.sourceValues, text))
+    return [
+      this.merkle,
+      ...values.map((value) => {
+        let perSource = this.sources.get(value)
+        if (!perSource) {
+          perSource = this.createTree()
+          this.sources.set(value, perSource)
+        }
+        return perSource
+      }),
+    ]
   }
 
   private valueOf(values: RoleValues, text: string | null): RoleValue {
@@ -277,8 +252,13 @@ export interface PartDigest {
   readonly sidecarRows: Uint8Array[]
 }
 
+/** A part's recordings in the order of `DigestState.partTrees`: the whole tree's, then each source's. */
+export function partRecordings(part: PartDigest): RecordedLeaves[] {
+  return [part.merkle, ...part.sources.map(({ leaves }) => leaves)]
+}
+
 /**
- * Leaf hashes of the whole blocks of a part's recordings (`hashBlocks`), in the order of `partOpenBlocks`, each for
+ * Leaf hashes of the whole blocks of a part's recordings (`hashBlocks`), in the order of `partRecordings`, each for
  * the open block given in `open`; undefined where a recording was not hashed.
  */
 export interface PartBlocks {

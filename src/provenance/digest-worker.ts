@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { type CsvPartMessage, type CsvPartRequest, type CsvPartTask, digestCsvPart } from './csv-parts.js'
-import type { PartDigest } from './digest-state.js'
+import { type PartDigest, partRecordings } from './digest-state.js'
 import { hashBlocks } from './record-tree.js'
 
 /**
@@ -13,7 +13,7 @@ const digest = digestCsvPart(workerData as CsvPartTask, (cut) => post({ cut }))
 post({ digest }, digest ? buffersOf(digest) : [])
 if (digest) {
   port.on('message', ({ open }: CsvPartRequest) => {
-    const recordings = [digest.merkle, ...digest.sources.map(({ leaves }) => leaves)]
+    const recordings = partRecordings(digest)
     const leaves = open.map((records, index) =>
       records < 0 || index >= recordings.length ? undefined : hashBlocks(recordings[index], records),
     )
