@@ -159,9 +159,9 @@ class PartWorker {
 }
 
 /**
- * Takes in the worker's part (`DigestState.addPart`), the worker hashing the whole blocks of its recordings
- * meanwhile while this thread hashes and writes the part's sidecar rows; without a sidecar this thread appends the
- * whole tree's recording itself, so both hash at once. A recording whose blocks the worker did not hash, or could not
+ * Takes in the worker's part (`DigestState.addPart`): the worker hashes the whole blocks of its recordings while this
+ * thread hashes and writes the part's sidecar rows; without a sidecar this thread appends the whole tree's recording
+ * itself meanwhile, so both hash at once. A recording whose blocks the worker did not hash, or could not
  * hash (a tree without blocks), is appended here.
  */
 async function takeInPart(
