@@ -57,7 +57,7 @@ async function phase(name, folder) {
       privateKeyPath: join(folder, 'key.pem'),
       threads,
     })
-    detail = { records: created.statement.predicate.records.count }
+    detail = { records: created.statement.predicate.records.count, threads: created.threads }
   } else if (name === 'verify') {
     const result = await verifyDatasetAgainstManifest(dataset, manifest, {
       publicKeyPath: join(folder, 'key.pub.pem'),
@@ -223,7 +223,7 @@ async function main() {
       rawHash: { miBPerSecond: hash.megabytesPerSecond, miBPerCpuSecond: hash.megabytesPerCpuSecond },
       peer: peerRan ? { name: 'Python hashlib per-line loop', ...medians(rounds.peer) } : undefined,
       peerNote: peerRan ? undefined : 'python3 did not run; no peer measured',
-      create: summary(create, recordCount),
+      create: { ...summary(create, recordCount), threadsUsed: rounds.create.map((row) => row.threads) },
       verify: summary(verify, recordCount),
       verifyOneChangedRecord: { ...summary(tampered, recordCount), failedChecks: tampered.failedChecks },
       ratioToPeer: {

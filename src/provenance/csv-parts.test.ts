@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CALLER_SHARE } from './csv-parts.js'
 import { csvCutAfter } from './csv-split.js'
-import { type DigestOptions, digestDataset } from './dataset-digest.js'
+import { coreFreeForWorker, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { createManifest } from './manifest.js'
 import { SidecarWriter } from './sidecar-writer.js'
 import { verifyDatasetAgainstManifest } from './verify.js'
@@ -97,6 +97,21 @@ describe('csvCutAfter', () => {
     const bom = write('id,x\nr1,1\n\u{feff}r2,2\nr3,3\n')
     // The third line starts with the mark's bytes; a reader starting there would skip them.
     expect(csvCutAfter(bom, 6, 3)).toBe(Buffer.byteLength('id,x\nr1,1\n\u{feff}r2,2\n'))
+  })
+})
+
+describe('coreFreeForWorker', () => {
+  it('takes a second thread when the load average or the threads runnable now leave a core for it', () => {
+    // A quiet two-core machine whose average still carries the last minute's two-thread runs: only this thread runs.
+    expect(coreFreeForWorker(2, 1.6, 1)).toBe(true)
+    // Another process busy on the other core, or a loaded machine: no core is free.
+    expect(coreFreeForWorker(2, 1.6, 2)).toBe(false)
+    expect(coreFreeForWorker(2, 14, 9)).toBe(false)
+    // Without a count of runnable threads (not Linux), the average decides alone.
+    expect(coreFreeForWorker(2, 0.7, undefined)).toBe(true)
+    expect(coreFreeForWorker(2, 1.6, undefined)).toBe(false)
+    expect(coreFreeForWorker(8, 5, 7)).toBe(true)
+    expect(coreFreeForWorker(1, 0, 1)).toBe(false)
   })
 })
 

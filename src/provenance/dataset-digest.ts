@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { sortClassNames } from '../data/dataset.js'
 import { statOrThrow } from '../io/files.js'
@@ -121,12 +122,33 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
 }
 
 /**
- * Two threads when a core is free for the second (by the last minute's load average). On a busy machine two threads
- * got no more CPU than one, so the wall time only grew, by 10–60% at a load of 7 per core, with 15% more CPU.
+ * Two threads when a core is free for the second. On a busy machine two threads got no more CPU than one, so the wall
+ * time only grew, by 10–60% at a load of 7 per core, with 15% more CPU.
  */
 function defaultThreads(): number {
-  const cores = availableParallelism()
-  return cores > 1 && loadavg()[0] + 1 <= cores ? 2 : 1
+  return coreFreeForWorker(availableParallelism(), loadavg()[0], runnableThreads()) ? 2 : 1
+}
+
+/**
+ * Whether a second thread would get a core of its own: the last minute's load average leaves one, or else the
+ * threads runnable right now (`runnable`, this one among them; undefined where unknown) do. The average alone also
+ * counts work that has already ended — manifests created one after another on two threads lift a quiet two-core
+ * machine's average towards 2, which would put every later one on one thread — while the count right now sees only
+ * what still runs.
+ */
+export function coreFreeForWorker(cores: number, loadAverage: number, runnable: number | undefined): boolean {
+  if (cores < 2) return false
+  return loadAverage + 1 <= cores || (runnable !== undefined && runnable + 1 <= cores)
+}
+
+/** Threads runnable on the machine at this moment, this one included (Linux's `/proc/loadavg`), else undefined. */
+function runnableThreads(): number | undefined {
+  try {
+    const running = Number.parseInt(readFileSync('/proc/loadavg', 'latin1').split(' ')[3], 10)
+    return Number.isFinite(running) ? running : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** CSV records go to the state as bytes (a large file's second half read on another thread), others as values. */

@@ -13,7 +13,7 @@ import {
   ROLE_SOURCE,
 } from './encoder.js'
 import { FirstRows, type RecordedIds } from './first-rows.js'
-import type { LeafRecorder, RecordedLeaves, RecordSink } from './record-tree.js'
+import type { LeafRecorder, RecordedLeaves, RecordSink, RecordTree } from './record-tree.js'
 import {
   type RoleValue,
   RoleValues,
@@ -182,40 +182,40 @@ export class DigestState<Tree extends RecordSink<Tree>> {
 
   /**
    * Takes in the records of the rest of the dataset, digested elsewhere from the same header (`partDigest`), as if
-   * they had been read here after the records so far. The caller has made sure that the ids do not repeat.
+   * they had been read here after the records so far — all but their trees, to which the caller appends the part's
+   * recordings (`partTrees`). The caller has made sure that the ids do not repeat.
    */
   addPart(part: PartDigest, columns: readonly string[]): void {
     this.encoderFor(columns).addTotals(part.columnTotals)
     for (const { text, count } of part.labels) this.valueOf(this.labels, text).count += count
-    this.addPartLeaves(part)
     this.sidecar?.addRows(part.sidecarRows)
   }
 
-  /** The part's records into the trees, as `addLeaf` would put them one by one. */
-  private addPartLeaves(part: PartDigest): void {
-    if (part.merkle.count === 0) return
-    const sources = part.sources.map(({ text, leaves }) => ({
-      value: this.fixedSource ?? this.valueOf(this.sourceValues, text),
-      leaves,
-    }))
+  /**
+   * The trees the part's recordings (`partRecordings`) go to — the whole tree first, then one for each source of the
+   * part, undefined where a recording is not added — made ready as `addLeaf` would have made them one record at a
+   * time. After this each recording can be appended to its tree, in any order.
+   */
+  partTrees(this: DigestState<RecordTree>, part: PartDigest): (RecordTree | undefined)[] {
+    if (part.merkle.count === 0) return []
+    const values = part.sources.map(({ text }) => this.fixedSource ?? this.valueOf(this.sourceValues, text))
     if (this.sources.size === 0) {
-      const only = sources.length === 1 ? sources[0].value : undefined
+      const only = values.length === 1 ? values[0] : undefined
       this.firstSource ??= only
-      if (only !== undefined && only === this.firstSource) {
-        this.merkle.append(part.merkle)
-        return
-      }
+      if (only !== undefined && only === this.firstSource) return [this.merkle]
       if (this.firstSource !== undefined) this.sources.set(this.firstSource, this.merkle.clone())
     }
-    this.merkle.append(part.merkle)
-    for (const { value, leaves } of sources) {
-      let perSource = this.sources.get(value)
-      if (!perSource) {
-        perSource = this.createTree()
-        this.sources.set(value, perSource)
-      }
-      perSource.append(leaves)
-    }
+    return [
+      this.merkle,
+      ...values.map((value) => {
+        let perSource = this.sources.get(value)
+        if (!perSource) {
+          perSource = this.createTree()
+          this.sources.set(value, perSource)
+        }
+        return perSource
+      }),
+    ]
   }
 
   private valueOf(values: RoleValues, text: string | null): RoleValue {
@@ -250,6 +250,20 @@ export interface PartDigest {
   readonly sources: { readonly text: string | null; readonly leaves: RecordedLeaves }[]
   readonly ids?: RecordedIds
   readonly sidecarRows: Uint8Array[]
+}
+
+/** A part's recordings in the order of `DigestState.partTrees`: the whole tree's, then each source's. */
+export function partRecordings(part: PartDigest): RecordedLeaves[] {
+  return [part.merkle, ...part.sources.map(({ leaves }) => leaves)]
+}
+
+/**
+ * Leaf hashes of the whole blocks of a part's recordings (`hashBlocks`), in the order of `partRecordings`, each for
+ * the open block given in `open`; undefined where a recording was not hashed.
+ */
+export interface PartBlocks {
+  readonly open: readonly number[]
+  readonly leaves: readonly (Uint8Array | undefined)[]
 }
 
 /** What a state that recorded its trees has digested, to hand over to another thread. */

@@ -51,6 +51,8 @@ export interface CreatedManifest {
   statement: ManifestStatement
   /** Id of the signing key, absent when unsigned. */
   keyId?: string
+  /** Threads the dataset was read on (see `DatasetDigest.threads`). */
+  threads: number
 }
 
 /**
@@ -68,14 +70,17 @@ export async function createManifest(
   const sidecarPath = sidecarPathFor(options.out)
   const digestOptions = { ...options, onProgress: progressReporter(options, fractionDetail) }
   let statement: ManifestStatement | undefined
+  let threads = 1
   const writeSidecar = async (temporaryPath: string) => {
-    statement = await digestWithSidecar(
+    const digested = await digestWithSidecar(
       datasetPath,
       temporaryPath,
       basename(sidecarPath),
       parents,
       digestOptions,
     )
+    statement = digested.statement
+    threads = digested.threads
   }
   const writeEnvelope = async (temporaryPath: string) => {
     const envelope = createEnvelope(IN_TOTO_PAYLOAD_TYPE, serializeStatement(statement!), privateKey)
@@ -93,6 +98,7 @@ export async function createManifest(
     sidecarPath,
     statement: statement!,
     keyId: privateKey ? keyIdOf(privateKey) : undefined,
+    threads,
   }
 }
 
@@ -105,7 +111,7 @@ async function digestWithSidecar(
   sidecarName: string,
   parents: ManifestPredicate['parents'],
   options: CreateManifestOptions,
-): Promise<ManifestStatement> {
+): Promise<{ statement: ManifestStatement; threads: number }> {
   const writer = new SidecarWriter(sidecarTemporary)
   let digest: DatasetDigest
   try {
@@ -120,12 +126,13 @@ async function digestWithSidecar(
     throw error
   }
   const sidecar = writer.finish()
-  return buildStatement(digest, {
+  const statement = buildStatement(digest, {
     sidecar: { name: sidecarName, digest: { sha256: sidecar.sha256 }, byteCount: sidecar.byteCount },
     parents,
     transform: options.transform,
     createdAt: options.createdAt ?? defaultTime(),
   })
+  return { statement, threads: digest.threads }
 }
 
 interface StatementParts {

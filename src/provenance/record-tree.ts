@@ -22,6 +22,13 @@ export interface RecordSink<Self> {
 /** A Merkle tree over records in input order. */
 export interface RecordTree extends RecordSink<RecordTree> {
   root(): Buffer
+  /** Records in the block not yet hashed; -1 for a tree without blocks (v1), whose records are hashed one by one. */
+  readonly openBlockRecords: number
+  /**
+   * `append`, with the whole blocks of the recording already hashed elsewhere (`hashBlocks`) from this tree's
+   * `openBlockRecords` as it was then, `open`; when that no longer holds the leaves are ignored.
+   */
+  appendHashed(recorded: RecordedLeaves, open: number, leaves: Uint8Array): void
 }
 
 /**
@@ -50,6 +57,12 @@ class RecordLeafTree implements RecordTree {
 
   add(bodyDigest: Uint8Array, labelJson: Uint8Array): void {
     this.merkle.pushBinary(recordLeafBinary(bodyDigest, labelJson))
+  }
+
+  readonly openBlockRecords = -1
+
+  appendHashed(recorded: RecordedLeaves): void {
+    this.append(recorded)
   }
 
   clone(): RecordTree {
@@ -96,9 +109,33 @@ class RecordBlockTree implements RecordTree {
   }
 
   append(recorded: RecordedLeaves): void {
-    const { bytes, ends, count } = recorded
-    let record = 0
-    let start = 0
+    this.appendRange(recorded, 0, recorded.count)
+  }
+
+  get openBlockRecords(): number {
+    return this.blockRecords
+  }
+
+  appendHashed(recorded: RecordedLeaves, open: number, leaves: Uint8Array): void {
+    if (open !== this.blockRecords) {
+      this.append(recorded)
+      return
+    }
+    const head = headRecords(recorded.count, open)
+    this.appendRange(recorded, 0, head)
+    const blocks = leaves.length / 32
+    const leafBytes = Buffer.from(leaves.buffer, leaves.byteOffset, leaves.length)
+    for (let block = 0; block < blocks; block++)
+      this.merkle.pushBinary(leafBytes.toString('latin1', 32 * block, 32 * block + 32))
+    this.count += blocks * RECORDS_PER_LEAF
+    this.appendRange(recorded, head + blocks * RECORDS_PER_LEAF, recorded.count)
+  }
+
+  /** Records `[from, count)` of a recording, as `add` would take them one by one. */
+  private appendRange(recorded: RecordedLeaves, from: number, count: number): void {
+    const { bytes, ends } = recorded
+    let record = from
+    let start = from === 0 ? 0 : ends[from - 1]
     // Whole runs of records up to the end of the current block are copied at once.
     while (record < count) {
       const last = Math.min(count, record + RECORDS_PER_LEAF - this.blockRecords) - 1
@@ -150,20 +187,52 @@ class RecordBlockTree implements RecordTree {
   }
 }
 
-/** Records what it receives (see `RecordedLeaves`), for a tree to take in later. */
+/** Records of a recording that go to fill the open block of `open` records before whole blocks can start. */
+function headRecords(count: number, open: number): number {
+  return open === 0 ? 0 : Math.min(count, RECORDS_PER_LEAF - open)
+}
+
+/**
+ * The leaf hashes (32 bytes each, back to back) of the whole blocks a recording makes when appended to a tree whose
+ * open block holds `open` records: the first records fill that block, the last ones start the next. Another thread
+ * can thus hash the blocks of records it read while the tree's own thread does other work.
+ */
+export function hashBlocks(recorded: RecordedLeaves, open: number): Uint8Array {
+  const { bytes, ends, count } = recorded
+  let record = headRecords(count, open)
+  const blocks = Math.floor((count - record) / RECORDS_PER_LEAF)
+  // Unpooled, so it can move to the other thread.
+  const leaves = Buffer.allocUnsafeSlow(32 * blocks)
+  let block = Buffer.allocUnsafe(0)
+  for (let index = 0; index < blocks; index++) {
+    const start = record === 0 ? 0 : ends[record - 1]
+    record += RECORDS_PER_LEAF
+    const end = ends[record - 1]
+    if (block.length < 1 + end - start) block = Buffer.alloc(2 * (1 + end - start))
+    block[0] = 0
+    block.set(bytes.subarray(start, end), 1)
+    leaves.write(hash('sha256', block.subarray(0, 1 + end - start), 'binary'), 32 * index, 32, 'latin1')
+  }
+  return leaves
+}
+
+/**
+ * Records what it receives (see `RecordedLeaves`), for a tree to take in later. Its buffers are shared memory, so
+ * the thread it is sent to reads the same records while this one hashes their blocks (`hashBlocks`).
+ */
 export class LeafRecorder implements RecordSink<LeafRecorder> {
   count = 0
-  private bytes: Buffer = Buffer.alloc(1 << 16)
+  private bytes: Buffer = sharedBytes(1 << 16)
   private view = viewOf(this.bytes)
   private readonly digests = new LeafWriter()
   private used = 0
-  private ends = new Int32Array(1 << 12)
+  private ends = sharedInts(1 << 12)
 
   add(bodyDigest: Uint8Array, labelJson: Uint8Array): void {
     const needed = this.used + 32 + labelJson.length
-    if (needed > this.bytes.length) this.setBytes(grownBuffer(this.bytes, needed, this.used))
+    if (needed > this.bytes.length) this.growBytes(needed)
     if (this.count === this.ends.length) {
-      const ends = new Int32Array(2 * this.ends.length)
+      const ends = sharedInts(2 * this.ends.length)
       ends.set(this.ends)
       this.ends = ends
     }
@@ -194,17 +263,19 @@ export class LeafRecorder implements RecordSink<LeafRecorder> {
     if (this.count === 0) return
     const records = Math.ceil(this.count * factor)
     if (records > this.ends.length) {
-      const ends = new Int32Array(records)
+      const ends = sharedInts(records)
       ends.set(this.ends.subarray(0, this.count))
       this.ends = ends
     }
     const bytes = Math.ceil(this.used * factor)
-    if (bytes > this.bytes.length) this.setBytes(grownBuffer(this.bytes, bytes, this.used))
+    if (bytes > this.bytes.length) this.growBytes(bytes)
   }
 
-  private setBytes(bytes: Buffer): void {
-    this.bytes = bytes
-    this.view = viewOf(bytes)
+  private growBytes(needed: number): void {
+    const grown = sharedBytes(Math.max(needed, 2 * this.bytes.length))
+    grown.set(this.bytes.subarray(0, this.used))
+    this.bytes = grown
+    this.view = viewOf(grown)
   }
 
   /** What was recorded; views into the recorder's own buffers. */
@@ -237,8 +308,16 @@ class LeafWriter {
   }
 }
 
+function sharedBytes(length: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(length))
+}
+
+function sharedInts(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * length))
+}
+
 function grownBuffer(from: Buffer, needed: number, used: number): Buffer {
-  // Bytes past `used` are always written before they are read; unpooled, so the buffer can move between threads.
+  // Bytes past `used` are always written before they are read.
   const grown = Buffer.allocUnsafeSlow(Math.max(needed, 2 * from.length))
   from.copy(grown, 0, 0, used)
   return grown
