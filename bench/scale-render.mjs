@@ -32,9 +32,8 @@ const cell = (times) => (times === undefined ? '—' : `${format(times[0])} / ${
 
 /** Slope between the two largest sizes, where a fit over all of them would hide a late turn upwards. */
 function lastStepExponent(points) {
-  const usable = points.filter(([, seconds]) => seconds >= minimumSeconds)
-  if (usable.length < 3) return undefined
-  return fitExponent(usable.slice(-2))
+  if (points.length < 3) return undefined
+  return fitExponent(points.slice(-2))
 }
 
 const titles = {
