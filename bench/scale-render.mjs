@@ -30,12 +30,36 @@ const total = (run) =>
   )
 const cell = (times) => (times === undefined ? '—' : `${format(times[0])} / ${format(times[1])}`)
 
-function renderKind(kind, runs) {
+/** Slope between the two largest sizes, where a fit over all of them would hide a late turn upwards. */
+function lastStepExponent(points) {
+  if (points.length < 3) return undefined
+  return fitExponent(points.slice(-2))
+}
+
+const titles = {
+  mnist: 'MNIST tiled with pixel noise (784 columns)',
+  tabular: 'Synthetic table (64 columns, 10 classes)',
+  text: 'Short labelled texts (3 to 14 words, 10 classes)',
+}
+
+function renderKind(kind, unordered) {
+  const runs = [...unordered].sort((a, b) => a.rows - b.rows)
   const sizes = runs.map((run) => run.rows)
   const head = sizes.map((rows) => `${rows.toLocaleString('en')} rows: wall / CPU s`)
+  // With three sizes or more, the slope of the last step beside the fit over all of them.
+  const stepped = sizes.length >= 3
+  const stepHead = stepped
+    ? ` exponent ${sizes.at(-2).toLocaleString('en')} → ${sizes.at(-1).toLocaleString('en')} |`
+    : ''
+  const exponents = (points) => {
+    const fitted = fitExponent(points)
+    const cells = [fitted === undefined ? '—' : fitted.toFixed(2)]
+    if (stepped) cells.push(lastStepExponent(points)?.toFixed(2) ?? '—')
+    return cells.join(' | ')
+  }
   const lines = [
-    `| phase | ${head.join(' | ')} | exponent (CPU) |`,
-    `|---|${sizes.map(() => '---|').join('')}---|`,
+    `| phase | ${head.join(' | ')} | exponent (CPU) |${stepHead}`,
+    `|---|${sizes.map(() => '---|').join('')}---|${stepped ? '---|' : ''}`,
   ]
   const names = [
     ...new Set(runs.flatMap((run) => [...Object.keys(run.phases), ...Object.keys(run.detectors)])),
@@ -43,21 +67,31 @@ function renderKind(kind, runs) {
   const timesOf = (run, name) => run.phases[name] ?? run.detectors[name]
   for (const name of names) {
     const points = runs.flatMap((run) => (timesOf(run, name) ? [[run.rows, timesOf(run, name)[1]]] : []))
-    const exponent = fitExponent(points)
     const cells = runs.map((run) => cell(timesOf(run, name)))
-    lines.push(`| ${name} | ${cells.join(' | ')} | ${exponent === undefined ? '—' : exponent.toFixed(2)} |`)
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${exponents(points)} |`)
   }
   const totals = runs.map(total)
-  const totalExponent = fitExponent(runs.map((run, index) => [run.rows, totals[index][1]]))
-  lines.push(
-    `| **all phases** | ${totals.map((times) => `**${cell(times)}**`).join(' | ')} | ${totalExponent?.toFixed(2) ?? '—'} |`,
+  // A stopped run's sum misses the phases it did not reach: a lower bound, left out of the fit.
+  const complete = runs.flatMap((run, index) =>
+    run.timedOutAfterMinutes ? [] : [[run.rows, totals[index][1]]],
   )
-  lines.push(`| peak RSS (MiB) | ${runs.map((run) => run.maxRssMiB ?? '—').join(' | ')} | |`)
+  const totalCells = totals.map((times, index) =>
+    runs[index].timedOutAfterMinutes ? `**≥ ${cell(times)}**` : `**${cell(times)}**`,
+  )
+  lines.push(`| **all phases** | ${totalCells.join(' | ')} | ${exponents(complete)} |`)
+  const blank = stepped ? ' | |' : ' |'
+  // A run stopped before its end has no final figure; the peak its last finished phase saw is a lower bound.
+  const peak = (run) => {
+    if (run.maxRssMiB !== undefined) return run.maxRssMiB
+    const seen = [...Object.values(run.phases), ...Object.values(run.detectors)].map((times) => times[2] ?? 0)
+    return seen.length > 0 ? `≥ ${Math.max(...seen)}` : '—'
+  }
+  lines.push(`| peak RSS (MiB) | ${runs.map(peak).join(' | ')} |${blank}`)
   lines.push(
-    `| CPU seconds of the process, data generation included | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} | |`,
+    `| CPU seconds of the process, data generation included | ${runs.map((run) => format(run.cpuSeconds)).join(' | ')} |${blank}`,
   )
   lines.push(
-    `| load average (1 min) at the end | ${runs.map((run) => run.loadAverage ?? '—').join(' | ')} | |`,
+    `| load average (1 min) at the end | ${runs.map((run) => run.loadAverage ?? '—').join(' | ')} |${blank}`,
   )
   const search = runs.map((run) => {
     const summary = run.neighbourSearch
@@ -65,7 +99,7 @@ function renderKind(kind, runs) {
     if (summary.method === 'exact') return 'exact'
     return `IVF ${summary.lists} lists × ${summary.probes} probes, recall@${summary.recallAt} ${summary.recall} (${summary.recallSample} rows)`
   })
-  lines.push(`| neighbour search | ${search.join(' | ')} | |`)
+  lines.push(`| neighbour search | ${search.join(' | ')} |${blank}`)
   const stopped = runs.filter((run) => run.timedOutAfterMinutes)
   for (const run of stopped)
     lines.push(
@@ -75,11 +109,7 @@ function renderKind(kind, runs) {
   const skipped = Object.entries(runs[0].skipped ?? {})
   if (skipped.length > 0)
     lines.push('', `Skipped (no input of theirs in this data): ${skipped.map(([id]) => id).join(', ')}.`)
-  return [
-    `### ${kind === 'mnist' ? 'MNIST tiled with pixel noise (784 columns)' : 'Synthetic table (64 columns, 10 classes)'}`,
-    '',
-    ...lines,
-  ]
+  return [`### ${titles[kind] ?? kind}`, '', ...lines]
 }
 
 /** The "Scaling" section: per phase and detector, seconds at each size and the fitted exponent. */
@@ -92,7 +122,7 @@ export function renderScaleSection(results) {
       'the data generated in memory (not timed). Shared analyses are timed once, then each detector alone on them; ' +
       '"all phases" adds them up (a real scan overlaps the cross-validation with the detectors, so it is a bound). ' +
       'CPU seconds count every thread of the process. Exponent: least-squares slope of log CPU seconds against log rows, ' +
-      'over the sizes that took at least 0.05 s.',
+      'over the sizes that took at least 0.05 s; with three sizes or more, also the slope between the two largest.',
     '',
     ...kinds.flatMap((kind) => [
       ...renderKind(

@@ -7,6 +7,8 @@
 //     size after the features and neighbours it needs (the model and class spectra only if a detector asks)
 //   node bench/scale.mjs run --data=tabular --rows=100000   one size in this process (what the suite spawns);
 //     add --detectors=a,b to time only those (under --cpu-prof, say)
+//   node bench/scale.mjs render small.json large.json   the section from several suites' JSON, their runs merged
+//     (sizes run as separate suites, so each one's results are kept as soon as it ends)
 //   node bench/scale.mjs whole --data=mnist --rows=100000   one full default scan as `poisonguard scan` runs it
 //     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
 import { spawn } from 'node:child_process'
@@ -204,6 +206,21 @@ async function suite() {
   )
 }
 
+/** One section from several suites' results: the runs of every file, each file's command named. */
+async function renderFiles(paths) {
+  const { readFile } = await import('node:fs/promises')
+  const results = await Promise.all(paths.map(async (path) => JSON.parse(await readFile(path, 'utf8'))))
+  process.stdout.write(
+    renderScaleSection({
+      date: [...new Set(results.map((result) => result.date))].join(', '),
+      command: results.map((result) => result.command).join('`, `'),
+      onnxruntime: [...new Set(results.map((result) => result.onnxruntime))].join(', '),
+      runs: results.flatMap((result) => result.runs),
+    }),
+  )
+}
+
 if (process.argv[2] === 'run') await runOne()
 else if (process.argv[2] === 'whole') await runWhole()
+else if (process.argv[2] === 'render') await renderFiles(process.argv.slice(3))
 else await suite()
