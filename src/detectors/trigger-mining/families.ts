@@ -1,4 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { reshapeTable } from '../../features/tabular.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
@@ -36,6 +38,11 @@ export interface FeatureFamily {
    * `maskedContentTest`); absent where a feature cannot be hidden apart from the rest of the record.
    */
   hideAndRead?(group: TriggerGroup, codes: Int32Array, k: number): MaskedContentTest
+  /**
+   * How many times the class's own share of records read elsewhere the carriers' share must reach; the
+   * detector's `minRatio` when absent.
+   */
+  readonly hiddenMinRatio?: number
 }
 
 /** Records sampled to put a name to a hashed feature. */
@@ -162,6 +169,9 @@ function formatValue(value: number): string {
 
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const features = extractValueFeatures(dataset.features!, minRows, maxCarriers)
+  // Distances with a trigger's columns hidden weigh every other column alike, as the scan's table geometry does;
+  // reshaped once, and only when a trigger is mined.
+  let reshaped: FeatureMatrix | undefined
   return {
     modality: 'tabular',
     incidence: features.incidence,
@@ -178,6 +188,27 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
       if (names.length === 1) return { text: `the value ${names[0]}`, features: names }
       const listed = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
       return { text: `the values ${listed}`, features: names, plural: true }
+    },
+    // A column value natural to a kind of record of one class (a sum of pixels that are blank in some sevens) is
+    // carried by records that, without the column, still look like their class; a planted value relabels records
+    // whose other columns belong elsewhere. Hiding the planted columns can take the target class's own signal
+    // with them (they may be the columns that tell it apart), so its records then read elsewhere often too: the
+    // carriers need only read elsewhere significantly more often than they do (exact binomial tail).
+    hiddenMinRatio: 1,
+    hideAndRead(group, codes, k) {
+      reshaped ??= reshapeTable(dataset.features!).matrix
+      const mask = new Uint8Array(reshaped.cols)
+      for (const item of group.members) mask[features.columns[item.feature]] = 1
+      return maskedContentTest({
+        features: reshaped,
+        codes,
+        label: group.label,
+        carriers: group.rows,
+        carrierMarks: group.carrierMarks,
+        maskOf: () => mask,
+        k,
+        tail: 'binomial',
+      })
     },
   }
 }
