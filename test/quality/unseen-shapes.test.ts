@@ -42,6 +42,8 @@ const bars: Record<UnseenName, Bars> = {
   // the patch is found (trigger-mining alone ranks it at 1.0), its fused ranking is held down by those doubts.
   // Its flips rank at 0.64 (docs/zoo.md); 3,072 columns make it the costliest scan here.
   'rgb-32': { clean: 0.045, verdict: 'suspicious', patch: 0.9 },
+  // A pixel sum that is 0 in some sevens made this table 'poisoned' (a value trigger) until table values were read
+  // with their columns hidden; the tinted RGB table held two such natural triggers.
   'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
   // Thirty records a class: label-issues' model and neighbours cannot learn a hundred pairs from so few.
   'digit-pairs': { clean: 0.035, verdict: 'suspicious', flips: 0.9, patch: 0.95 },
