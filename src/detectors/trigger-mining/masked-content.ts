@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { binomialUpperTail, logPoissonTailBound } from '../../stats/tails.js'
 
 /** Class records read at most: enough to tell a poisoned share of a fifth from none. */
 const maxQueries = 160
@@ -95,6 +95,11 @@ export function maskedContentTest(options: {
   /** The columns the trigger occupies in a carrier, 1 to hide. */
   readonly maskOf: (row: number) => Uint8Array
   readonly k: number
+  /**
+   * The count's null: a Poisson tail bound (default), or the exact binomial tail of carriers read against the
+   * class's share, where that share can be large.
+   */
+  readonly tail?: 'poisson' | 'binomial'
 }): MaskedContentTest {
   const { features, codes, label, carrierMarks, k } = options
   const queries = evenSample(options.carriers, maxCarriers)
@@ -130,7 +135,15 @@ export function maskedContentTest(options: {
     carriersElsewhere,
     classElsewhereShare,
     classAgreement: classAgreement.length === 0 ? Number.NaN : meanAgreement,
-    logPValue: logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
+    logPValue:
+      options.tail === 'binomial'
+        ? Math.log(
+            Math.max(
+              Number.MIN_VALUE,
+              binomialUpperTail(carriersElsewhere, queries.length, classElsewhereShare),
+            ),
+          )
+        : logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
     rows: queries,
     elsewhere,
   }
