@@ -38,11 +38,6 @@ export interface FeatureFamily {
    * `maskedContentTest`); absent where a feature cannot be hidden apart from the rest of the record.
    */
   hideAndRead?(group: TriggerGroup, codes: Int32Array, k: number): MaskedContentTest
-  /**
-   * How many times the class's own share of records read elsewhere the carriers' share must reach; the
-   * detector's `minRatio` when absent.
-   */
-  readonly hiddenMinRatio?: number
 }
 
 /** Records sampled to put a name to a hashed feature. */
@@ -191,10 +186,8 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     },
     // A column value natural to a kind of record of one class (a sum of pixels that are blank in some sevens) is
     // carried by records that, without the column, still look like their class; a planted value relabels records
-    // whose other columns belong elsewhere. Hiding the planted columns can take the target class's own signal
-    // with them (they may be the columns that tell it apart), so its records then read elsewhere often too: the
-    // carriers need only read elsewhere significantly more often than they do (exact binomial tail).
-    hiddenMinRatio: 1,
+    // whose other columns belong elsewhere. A table's neighbours can be weak (tinted RGB pixels as columns: half a
+    // class reads elsewhere), where the Poisson bound on the count is loose: the exact binomial tail is used.
     hideAndRead(group, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix
       const mask = new Uint8Array(reshaped.cols)

@@ -156,8 +156,7 @@ function confirmHidden(
     // group stands on the mining test, as for families that cannot hide a feature.
     if (hidden.classAgreement * params.k < 1) return [{ group, hiddenPValue: 0 }]
     const expected = hidden.carriersRead * hidden.classElsewhereShare
-    const minRatio = family.hiddenMinRatio ?? params.minRatio
-    if (hidden.logPValue > threshold || hidden.carriersElsewhere < minRatio * expected) return []
+    if (hidden.logPValue > threshold || hidden.carriersElsewhere < params.minRatio * expected) return []
     const hiddenPValue = Math.min(1, (Math.exp(hidden.logPValue) * groups.length) / share)
     return [{ group: sharpenByHidden(group, hidden), hiddenPValue, hidden }]
   })
