@@ -1,4 +1,6 @@
 import type { Dataset } from '../../data/dataset.js'
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { reshapeTable } from '../../features/tabular.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
@@ -162,6 +164,9 @@ function formatValue(value: number): string {
 
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const features = extractValueFeatures(dataset.features!, minRows, maxCarriers)
+  // Distances with a trigger's columns hidden weigh every other column alike, as the scan's table geometry does;
+  // reshaped once, and only when a trigger is mined.
+  let reshaped: FeatureMatrix | undefined
   return {
     modality: 'tabular',
     incidence: features.incidence,
@@ -178,6 +183,25 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
       if (names.length === 1) return { text: `the value ${names[0]}`, features: names }
       const listed = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
       return { text: `the values ${listed}`, features: names, plural: true }
+    },
+    // A column value natural to a kind of record of one class (a sum of pixels that are blank in some sevens) is
+    // carried by records that, without the column, still look like their class; a planted value relabels records
+    // whose other columns belong elsewhere. A table's neighbours can be weak (tinted RGB pixels as columns: half a
+    // class reads elsewhere), where the Poisson bound on the count is loose: the exact binomial tail is used.
+    hideAndRead(group, codes, k) {
+      reshaped ??= reshapeTable(dataset.features!).matrix
+      const mask = new Uint8Array(reshaped.cols)
+      for (const item of group.members) mask[features.columns[item.feature]] = 1
+      return maskedContentTest({
+        features: reshaped,
+        codes,
+        label: group.label,
+        carriers: group.rows,
+        carrierMarks: group.carrierMarks,
+        maskOf: () => mask,
+        k,
+        tail: 'binomial',
+      })
     },
   }
 }

@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { binomialUpperTail, logPoissonTailBound } from '../../stats/tails.js'
 
 /** Class records read at most: enough to tell a poisoned share of a fifth from none. */
 const maxQueries = 160
@@ -68,6 +68,8 @@ export interface MaskedContentTest {
   readonly carriersElsewhere: number
   /** The same share among records of the label without the trigger, masked alike (smoothed). */
   readonly classElsewhereShare: number
+  /** Mean share of those records' hidden neighbours that hold the label; NaN when the class has no such records. */
+  readonly classAgreement: number
   /** Natural log of the chance that the carriers are as far from their label as the class's other records. */
   readonly logPValue: number
   /** The carriers read, and whether each one's hidden content mostly holds other labels (1) or not (0). */
@@ -93,6 +95,11 @@ export function maskedContentTest(options: {
   /** The columns the trigger occupies in a carrier, 1 to hide. */
   readonly maskOf: (row: number) => Uint8Array
   readonly k: number
+  /**
+   * The count's null: a Poisson tail bound (default), or the exact binomial tail of carriers read against the
+   * class's share, where that share can be large.
+   */
+  readonly tail?: 'poisson' | 'binomial'
 }): MaskedContentTest {
   const { features, codes, label, carrierMarks, k } = options
   const queries = evenSample(options.carriers, maxCarriers)
@@ -105,21 +112,38 @@ export function maskedContentTest(options: {
     maxPool,
   )
   const masks = Array.from(queries, (row) => options.maskOf(row))
+  const classAgreement = Array.from(
+    references,
+    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index % masks.length], label, k),
+  )
+  // A record reads as elsewhere when its label holds less than half its hidden neighbours, or, where the class's
+  // own records average less than that (a hundred classes of thirty records, whose neighbours are mostly of
+  // other classes), less than the class's own average: otherwise the class reads as elsewhere as often as
+  // relabelled carriers, and no trigger can be told from it.
+  let meanAgreement = 0
+  for (const share of classAgreement) meanAgreement += share / Math.max(1, classAgreement.length)
+  const below = classAgreement.length === 0 ? 0.5 : Math.min(0.5, meanAgreement)
   const elsewhere = Uint8Array.from(queries, (row, index) =>
-    maskedDisagreement(features, codes, pool, row, masks[index], label, k) > 0.5 ? 1 : 0,
+    1 - maskedDisagreement(features, codes, pool, row, masks[index], label, k) < below ? 1 : 0,
   )
   const carriersElsewhere = elsewhere.reduce((sum, value) => sum + value, 0)
   let classElsewhere = 0
-  references.forEach((row, index) => {
-    const mask = masks[index % masks.length]
-    if (maskedDisagreement(features, codes, pool, row, mask, label, k) > 0.5) classElsewhere++
-  })
+  for (const share of classAgreement) if (share < below) classElsewhere++
   const classElsewhereShare = (classElsewhere + 1) / (references.length + 2)
   return {
     carriersRead: queries.length,
     carriersElsewhere,
     classElsewhereShare,
-    logPValue: logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
+    classAgreement: classAgreement.length === 0 ? Number.NaN : meanAgreement,
+    logPValue:
+      options.tail === 'binomial'
+        ? Math.log(
+            Math.max(
+              Number.MIN_VALUE,
+              binomialUpperTail(carriersElsewhere, queries.length, classElsewhereShare),
+            ),
+          )
+        : logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
     rows: queries,
     elsewhere,
   }
