@@ -207,9 +207,10 @@ function groupRuns(runs: readonly DetectorRun[]) {
  * nothing at `fdr` keeps only part of its suspicion and flags nothing: with no attack in evidence, it cannot drown
  * label detectors that agree. An attack detector without such a test behind it ranks only the records it flags
  * itself; the rest are ordered by the other kinds (the label evidence), while its scores still count towards the
- * chances of a false alarm, so which records are flagged does not depend on this. Records are flagged by
- * false-discovery control: among the records a detector flags itself, the largest set whose mean chance of being
- * a false alarm stays within `fdr`.
+ * chances of a false alarm, so which records are flagged does not depend on this. The carriers of an attack a
+ * standalone detector found at `fdr` (a mined trigger) rank above every other record's label doubt. Records are
+ * flagged by false-discovery control: among the records a detector flags itself, the largest set whose mean chance
+ * of being a false alarm stays within `fdr`.
  */
 export function fuseDetectorResults(
   rowCount: number,
