@@ -147,6 +147,36 @@ describe('fusion', () => {
     expect(fuseDetectorResults(4, runs, String).suspicion[2]).toBeCloseTo(0.8)
   })
 
+  it('ranks the carriers of a trigger found in the dataset above records only the labels doubt, in their order', () => {
+    const runs = [
+      {
+        detector: { id: 'labels', kind: 'label_issue' as const, certainty: 0.95 },
+        result: result([0.99, 0.6, 0.99, 0.9, 0.1], [1, 0, 1, 1, 0], 'mislabelled', {
+          falseAlarmChances: Float64Array.from([0.001, 0.3, 0.001, 0.01, 1]),
+        }),
+      },
+      {
+        detector: { id: 'trigger', kind: 'backdoor' as const, standalone: true },
+        result: result([0.8, 0.7, 0, 0, 0.3], [1, 1, 0, 0, 0], 'a trigger', { datasetPValue: 1e-6 }),
+      },
+    ]
+    const fused = fuseDetectorResults(5, runs, String)
+    // Record 2's label doubt (0.99 × 0.95) is the highest a record outside the trigger gets: both carriers rank above.
+    expect(fused.suspicion[1]).toBeGreaterThan(fused.suspicion[2])
+    expect(fused.suspicion[0]).toBeGreaterThan(fused.suspicion[1])
+    expect(fused.suspicion[2]).toBeCloseTo(0.9405)
+    expect(fused.suspicion[3]).toBeCloseTo(0.855)
+    // A score the detector does not flag is no carrier's.
+    expect(fused.suspicion[4]).toBeCloseTo(0.3)
+    // Only the order moves: record 1's chance of a false alarm (0.3) still keeps it out of the flags.
+    expect(Array.from(fused.flagged)).toEqual([1, 0, 1, 1, 0])
+    // With no trigger found at the rate, the labels order the records again.
+    runs[1].result = { ...runs[1].result, datasetPValue: 0.2 }
+    const quiet = fuseDetectorResults(5, runs, String).suspicion
+    expect(quiet[2]).toBeGreaterThan(quiet[1])
+    expect(quiet[0]).toBeCloseTo(0.9405)
+  })
+
   it('weighs copies with conflicting labels with the label evidence, not as an attack of their own', () => {
     const runs = [
       {

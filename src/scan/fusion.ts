@@ -124,6 +124,29 @@ function falseAlarmChances(runs: readonly DetectorRun[], group: GroupScores, fdr
   return chances
 }
 
+/**
+ * Whether a detector's flags name the carriers of an attack it found: a detector of another kind than labels whose
+ * scores stand on a dataset-level test (a mined trigger) that passed at the target rate.
+ */
+function namesCarriers(run: DetectorRun, fdr: number): boolean {
+  return run.detector.kind !== 'label_issue' && run.detector.standalone === true && ranksUnflagged(run, fdr)
+}
+
+/**
+ * Lifts the suspicion of an attack's carriers above every other record's label doubt, keeping their order: a
+ * carrier stands on an attack found in the whole dataset, a doubt on one record's label, which a natural hard record
+ * earns as well. Label doubts still order the other records as before, and nothing moves when no attack was found.
+ */
+function liftCarriers(suspicion: Float32Array, carriers: Uint8Array, labelDoubts: Float32Array): void {
+  let ceiling = 0
+  carriers.forEach((carrier, row) => {
+    if (!carrier) ceiling = Math.max(ceiling, labelDoubts[row])
+  })
+  carriers.forEach((carrier, row) => {
+    if (carrier) suspicion[row] = ceiling + (1 - ceiling) * suspicion[row]
+  })
+}
+
 /** A record no detector flags may still be chosen when its estimated chance of a false alarm is below this. */
 const eligibleBelow = 0.5
 
@@ -184,9 +207,10 @@ function groupRuns(runs: readonly DetectorRun[]) {
  * nothing at `fdr` keeps only part of its suspicion and flags nothing: with no attack in evidence, it cannot drown
  * label detectors that agree. An attack detector without such a test behind it ranks only the records it flags
  * itself; the rest are ordered by the other kinds (the label evidence), while its scores still count towards the
- * chances of a false alarm, so which records are flagged does not depend on this. Records are flagged by
- * false-discovery control: among the records a detector flags itself, the largest set whose mean chance of being
- * a false alarm stays within `fdr`.
+ * chances of a false alarm, so which records are flagged does not depend on this. The carriers of an attack a
+ * standalone detector found at `fdr` (a mined trigger) rank above every other record's label doubt. Records are
+ * flagged by false-discovery control: among the records a detector flags itself, the largest set whose mean chance
+ * of being a false alarm stays within `fdr`.
  */
 export function fuseDetectorResults(
   rowCount: number,
@@ -198,16 +222,25 @@ export function fuseDetectorResults(
   const suspicion = new Float32Array(rowCount)
   const chances = new Float64Array(rowCount).fill(1)
   const eligible = new Uint8Array(rowCount)
+  const labelDoubts = new Float32Array(rowCount)
+  const carriers = new Uint8Array(rowCount)
+  for (const run of runs) {
+    if (!namesCarriers(run, options.fdr)) continue
+    for (let row = 0; row < rowCount; row++) carriers[row] |= run.result.flagged[row]
+  }
   for (const groupRunsOfKind of groupRuns(runs)) {
     const group = scoreGroup(rowCount, groupRunsOfKind, options.fdr)
     const groupChances = falseAlarmChances(groupRunsOfKind, group, options.fdr)
+    const doubts = groupRunsOfKind[0].detector.kind === 'label_issue'
     for (let row = 0; row < rowCount; row++) {
       suspicion[row] = Math.max(suspicion[row], group.ranking[row])
+      if (doubts) labelDoubts[row] = Math.max(labelDoubts[row], group.ranking[row])
       if (!group.voted[row] && !(groupChances[row] < eligibleBelow)) continue
       eligible[row] = 1
       chances[row] = Math.min(chances[row], groupChances[row])
     }
   }
+  liftCarriers(suspicion, carriers, labelDoubts)
   const { selected: flagged, expectedFalseAlarms } = selectByLocalFdr(chances, eligible, options.fdr)
   const quiet = new Set(runs.filter((run) => isQuiet(run, options.fdr)).map((run) => run.detector.id))
   const severities: (Severity | null)[] = Array.from(flagged, (flag, row) =>
