@@ -39,9 +39,9 @@ interface Bars {
 const bars: Record<UnseenName, Bars> = {
   // Tinted RGB digits exported as 3,072 columns: the loader sees a table (a dataset's shape has no channels), and
   // neither the linear model nor the neighbours see past the random tints, so label-issues doubts clean records;
-  // the patch is found (trigger-mining alone ranks it at 1.0), its fused ranking is held down by those doubts.
+  // the patch is found, and its carriers rank above those doubts (fused at 1.0, 0.93 before they did).
   // Its flips rank at 0.64 (docs/zoo.md); 3,072 columns make it the costliest scan here.
-  'rgb-32': { clean: 0.045, verdict: 'suspicious', patch: 0.9 },
+  'rgb-32': { clean: 0.045, verdict: 'suspicious', patch: 0.95 },
   // A pixel sum that is 0 in some sevens made this table 'poisoned' (a value trigger) until table values were read
   // with their columns hidden; the tinted RGB table held two such natural triggers.
   'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
@@ -51,8 +51,8 @@ const bars: Record<UnseenName, Bars> = {
   // (knn-label-consistency alone at 0.94).
   'rare-table': { clean: 0.01, verdict: 'clean', flips: 0.72 },
   // Standardised pixels blow rarely-lit border pixels up into noise for the model and the neighbours (the scan
-  // keeps pixels as given); the patch is found (trigger-mining alone ranks it at 1.0) but fused at 0.89.
-  'standardized-14': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.87 },
+  // keeps pixels as given); the patch's carriers rank above the label doubts (fused at 1.0, 0.89 before they did).
+  'standardized-14': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.95 },
   'signed-28': { clean: 0.01, verdict: 'clean', flips: 0.92, patch: 0.95 },
 }
 
