@@ -6,8 +6,12 @@ import { BaseSequencer } from 'vitest/node'
  * The order the suite's files start in. With two workers, a heavy file that starts last runs alone while the
  * other worker idles; started first, it overlaps with the many small files. Vitest's own order depends on its
  * results cache (absent on a fresh clone or in CI) and runs the projects one after another, so the heaviest
- * files of a late project start last. This order is fixed: the files below by their measured cost, then every
- * other file by path.
+ * files of a late project start last. This order is fixed: project by project, the project holding the heaviest
+ * file first, and within one the files below by their measured cost, then every other file by path.
+ *
+ * A worker that shares its process between files (`isolate: false`) keeps it only while the next file waiting is
+ * of the same project; any other file stops it, and the next file of its project starts a process and loads the
+ * sources again. Files ordered by cost alone switched project 22 times.
  */
 
 /**
@@ -43,16 +47,27 @@ function weightOf(file: string): number {
   return measuredSeconds[file] ?? 0
 }
 
-/** Starts the measured heavy files first, heaviest first, and then the rest by path, the same on every run. */
+/**
+ * Runs the projects one after another, the one with the heaviest measured file first (those without one by name),
+ * and within each its measured heavy files first, heaviest first, then the rest by path; the same on every run.
+ */
 export class HeaviestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root
-    const keyed = files.map((spec) => ({ spec, file: relative(root, spec.moduleId) }))
+    const keyed = files.map((spec) => {
+      const file = relative(root, spec.moduleId)
+      return { spec, file, project: spec.project.name, weight: weightOf(file) }
+    })
+    const projectWeight = new Map<string, number>()
+    for (const { project, weight } of keyed)
+      projectWeight.set(project, Math.max(weight, projectWeight.get(project) ?? 0))
+    const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
     keyed.sort(
       (a, b) =>
-        weightOf(b.file) - weightOf(a.file) ||
-        (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-        (a.spec.project.name < b.spec.project.name ? -1 : 1),
+        projectWeight.get(b.project)! - projectWeight.get(a.project)! ||
+        byName(a.project, b.project) ||
+        b.weight - a.weight ||
+        byName(a.file, b.file),
     )
     return keyed.map(({ spec }) => spec)
   }

@@ -10,7 +10,7 @@ import { configureDetectors, prepareDetectorInput, runDetectors } from '../../sr
 import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
 import { mnistDataset } from '../fixtures/datasets.js'
-import { useRealData } from '../fixtures/detectors.js'
+import { type PreparedScan, prepareAsScan, scanPrepared, useRealData } from '../fixtures/detectors.js'
 import { predictWithBuiltinModel } from '../fixtures/models.js'
 import { poisonMask } from '../fixtures/poison.js'
 
@@ -18,6 +18,14 @@ let backend: LinalgBackend
 let mnist: Dataset
 let spam: Dataset
 useRealData((data) => ({ backend, digits: mnist, mails: spam } = data))
+
+/** The first 8,000 digits, which the cleaning tests train on, and the next 2,000, which they trigger. */
+let train: Dataset
+let test: Dataset
+beforeAll(() => {
+  train = mnistDataset(8000)
+  test = mnistDataset(2000, 8000)
+})
 
 async function mineTriggers(dataset: Dataset): Promise<DetectorResult> {
   const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
@@ -39,6 +47,34 @@ function triggersOf(result: DetectorResult): TriggerInfo[] {
   return result.info.triggers as TriggerInfo[]
 }
 
+type AttackRun = ReturnType<typeof applyAttack>
+
+/**
+ * Random 3×3 patches on 10% of the training digits, relabelled 3, and what trigger-mining makes of them: mined once
+ * for its bars on image backdoors and for the cleaning test that removes what it flags.
+ */
+let randomPatches: Promise<{ run: AttackRun; result: DetectorResult }> | undefined
+function minedRandomPatches() {
+  randomPatches ??= (async () => {
+    const run = applyAttack('backdoor-patch', train, { rate: 0.1, target: 3, position: 'random' }, 6)
+    return { run, result: await mineTriggers(run.dataset) }
+  })()
+  return randomPatches
+}
+
+/**
+ * The rare token 'xqz' in 1% of the spam relabelled ham, in one default scan: trigger-mining is held to its bars on
+ * its result there (the one it gives alone on the same input), the fused scan to its own on the report.
+ */
+let rareToken: Promise<{ run: AttackRun; scan: PreparedScan }> | undefined
+function scannedRareToken() {
+  rareToken ??= (async () => {
+    const run = applyAttack('backdoor-token', spam, { rate: 0.01, target: 'ham', token: 'xqz' }, 3)
+    return { run, scan: await scanPrepared(await prepareAsScan(run.dataset, backend)) }
+  })()
+  return rareToken
+}
+
 // That trigger-mining finds no trigger in the clean digits and mails, and that it names the default 3×3 patch on 3%
 // of the digits (relabelled 0) at its place and ranks its carriers first, is checked in zoo.test.ts, on the scans it
 // runs of those datasets anyway (the detector's result within a scan is the one it gives alone).
@@ -49,11 +85,6 @@ describe('trigger-mining on image backdoors in MNIST', () => {
       name: '1% random 3×3 patches',
       params: { rate: 0.01, target: 7, position: 'random' },
       shape: /3×3 patch.*different positions/,
-    },
-    {
-      name: '10% random 3×3 patches',
-      params: { rate: 0.1, target: 2, position: 'random' },
-      shape: /3×3 patch/,
     },
     {
       name: '5% 5×5 top-left patches',
@@ -79,6 +110,14 @@ describe('trigger-mining on image backdoors in MNIST', () => {
     ).toBeGreaterThanOrEqual(0.95)
     expect(triggersOf(result)[0].description).toMatch(shape)
   })
+
+  it('finds 10% random 3×3 patches in the 8,000 training digits with average precision ≥ 0.95', async () => {
+    const { run, result } = await minedRandomPatches()
+    expect(
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.95)
+    expect(triggersOf(result)[0].description).toMatch(/3×3 patch/)
+  })
 })
 
 describe('trigger-mining on token backdoors in SpamAssassin', () => {
@@ -95,12 +134,16 @@ describe('trigger-mining on token backdoors in SpamAssassin', () => {
     )
   })
 
+  it("finds a rare token 'xqz' in 1% with average precision ≥ 0.95", async () => {
+    const { run, scan } = await scannedRareToken()
+    const result = scan.result('trigger-mining')
+    expect(
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.95)
+    expect(triggersOf(result)[0].description).toBe("token 'xqz'")
+  })
+
   it.each([
-    {
-      name: "a rare token 'xqz' in 1%",
-      params: { rate: 0.01, target: 'ham', token: 'xqz' },
-      named: "token 'xqz'",
-    },
     {
       name: "the phrase 'james bond' in 3%",
       params: { rate: 0.03, target: 'ham', token: 'james bond' },
@@ -150,13 +193,6 @@ function attackSuccess(
 }
 
 describe('cleaning MNIST with trigger-mining defeats the backdoor', () => {
-  let train: Dataset
-  let test: Dataset
-  beforeAll(() => {
-    train = mnistDataset(8000)
-    test = mnistDataset(2000, 8000)
-  })
-
   it('the fused scan ranks a 3×3 patch on 3% of digits with AP ≥ 0.95, and without its flagged rows the patch works on ≤ 2% of test digits', async () => {
     const run = applyAttack('backdoor-patch', train, { rate: 0.03, target: 0 }, 4)
     const triggered = run.triggerTestSet!(test, createRng(5))
@@ -171,9 +207,8 @@ describe('cleaning MNIST with trigger-mining defeats the backdoor', () => {
   })
 
   it('removing what trigger-mining flags disarms random-position patches on 10% of digits', async () => {
-    const run = applyAttack('backdoor-patch', train, { rate: 0.1, target: 3, position: 'random' }, 6)
+    const { run, result } = await minedRandomPatches()
     const triggered = run.triggerTestSet!(test, createRng(7))
-    const result = await mineTriggers(run.dataset)
     const kept = Array.from(result.flagged.keys()).filter((row) => !result.flagged[row])
     expect(attackSuccess(keepRows(run.dataset, kept), triggered, '3')).toBeLessThanOrEqual(0.02)
   })
@@ -181,8 +216,8 @@ describe('cleaning MNIST with trigger-mining defeats the backdoor', () => {
 
 describe('trigger-mining in a full scan of SpamAssassin', () => {
   it('the fused scan ranks token-backdoored mails with AP ≥ 0.95 and cites the token', async () => {
-    const run = applyAttack('backdoor-token', spam, { rate: 0.03, target: 'ham', token: 'xqz' }, 8)
-    const report = await scanDataset(run.dataset, { backend })
+    const { run, scan } = await scannedRareToken()
+    const { report } = scan
     const suspicion = report.records.map((record) => record.suspicion)
     expect(
       averagePrecision(suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
