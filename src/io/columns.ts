@@ -145,9 +145,17 @@ export function buildDataset(parts: TableParts): Dataset {
     )
   }
   const features = finishNumericColumns(table)
-  const { imputed, textColumns, emptyColumns } = features
+  const { imputed, textColumns, emptyColumns, categoricalColumns } = features
   const mostlyEmpty = mostlyEmptyColumns(parts, imputed)
-  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [], mostlyEmpty }
+  const diagnostics: LoadDiagnostics = {
+    imputed,
+    textColumns,
+    emptyColumns,
+    skippedFiles: [],
+    mostlyEmpty,
+    // Absent rather than empty, so a numbers-only file loads to the same dataset as before.
+    ...(categoricalColumns.length > 0 ? { categoricalColumns } : {}),
+  }
   const column = plan.names[plan.id]
   const where = (row: number) => ({ file: origin.path, line: parts.lines?.[row], row: row + 1, column })
   const ids = roles.id ? checkIds(roles.id, where) : rowNumbers(rowCount)

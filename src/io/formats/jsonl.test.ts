@@ -42,12 +42,30 @@ describe('loadDataset (JSON Lines)', () => {
       codes: Int32Array.of(1, 0, -1),
     })
     expect(dataset.texts).toEqual(['win money', 'hi mum', ''])
-    expect(dataset.featureNames).toEqual(['score', 'extra'])
-    expect(Array.from(dataset.features!.data)).toEqual([0.5, 4, 1.5, 3, 2.5, 5])
+    // A true/false key is a category: one 0/1 column, empty (0) where the key is absent.
+    expect(dataset.featureNames).toEqual(['score', 'flag=true', 'extra'])
+    expect(Array.from(dataset.features!.data)).toEqual([0.5, 1, 4, 1.5, 0, 3, 2.5, 0, 5])
     expect(dataset.warnings).toEqual([
-      'ignored non-numeric column(s) "flag"; choose features with --features',
+      'encoded categorical column(s) "flag" (1 value) as one-hot columns',
       'filled empty feature cells with the column mean: 1 in "extra" (mean 4)',
     ])
+  })
+
+  it('encodes a categorical key as one-hot columns where it first shows up, absent keys as zeros', async () => {
+    const devices = ['phone', 'tablet', 'desktop', 'phone', 'desktop', 'phone', 'tablet', 'phone']
+    const lines = devices.map((device, row) =>
+      JSON.stringify(row === 4 ? { x: row } : { x: row, device, note: `free text ${row}` }),
+    )
+    const dataset = await loadDataset(jsonlFile(`${lines.join('\n')}\n`))
+    expect(dataset.featureNames).toEqual(['x', 'device=desktop', 'device=phone', 'device=tablet'])
+    expect(Array.from(dataset.features!.data)).toEqual([
+      0, 0, 1, 0, 1, 0, 0, 1, 2, 1, 0, 0, 3, 0, 1, 0, 4, 0, 0, 0, 5, 0, 1, 0, 6, 0, 0, 1, 7, 0, 1, 0,
+    ])
+    expect(dataset.diagnostics?.categoricalColumns).toEqual([
+      { name: 'device', values: ['desktop', 'phone', 'tablet'] },
+    ])
+    expect(dataset.diagnostics?.textColumns).toEqual(['note'])
+    expect(dataset.diagnostics?.imputed.size).toBe(0)
   })
 
   it('accepts CRLF line ends and numeric ids', async () => {
