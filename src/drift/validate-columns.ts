@@ -54,7 +54,11 @@ function featureColumnFindings(
     const group = groupOf(rule.name, allGroups)
     // A category the batch happens not to hold is a column of zeros there, which the drift tests weigh.
     if (group !== undefined && batchGroups.has(group)) continue
-    if (group !== undefined && batchText.has(group))
+    if (batchGroups.has(rule.name))
+      retype(rule.name, `column "${rule.name}" changed type: numeric in the schema, categorical in the batch`)
+    else if (group !== undefined && batchColumns.has(group))
+      retype(group, `column "${group}" changed type: categorical in the schema, numeric in the batch`)
+    else if (group !== undefined && batchText.has(group))
       retype(group, `column "${group}" changed type: categorical in the schema, free text in the batch`)
     else
       findings.push(
@@ -70,6 +74,7 @@ function featureColumnFindings(
   for (const [col, name] of batch.featureNames.entries()) {
     if (listed.has(name)) continue
     const group = groupOf(name, batchGroups)
+    if (retyped.has(group ?? name)) continue
     if (group !== undefined && referenceText.has(group))
       retype(group, `column "${group}" changed type: free text in the reference, categorical in the batch`)
     else if (group !== undefined && [...listed].some((known) => groupOf(known, allGroups) === group)) {

@@ -198,12 +198,15 @@ export class NumericTable {
 
   /**
    * The categories of a text column (after `resolveKinds`), or undefined when it is free text: too many distinct
-   * values, or numbers among its texts (a mixed column is left out rather than guessed at).
+   * values, or numbers among its texts (a mixed column is left out rather than guessed at), or the same text in
+   * every row.
    */
   categoricalValues(column: number): CategoricalValues | undefined {
     const interned = this.categories[column]
     if (this.kinds[column] !== KIND_TEXT || this.numberCounts[column] > 0 || !interned) return undefined
     if (interned.codes.size * 2 >= this.rowCount) return undefined
+    // One value in every row says nothing; one value in some rows says which rows have it.
+    if (interned.codes.size === 1 && this.missing[column] === 0) return undefined
     const values = [...interned.codes.keys()].sort()
     const sortedCode = new Int32Array(values.length)
     values.forEach((value, index) => {
