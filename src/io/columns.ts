@@ -144,7 +144,8 @@ export function buildDataset(parts: TableParts): Dataset {
       'add at least one record',
     )
   }
-  const features = finishNumericColumns(table)
+  // A text dataset is read through its texts; its other text columns stay out, as they always have.
+  const features = finishNumericColumns(table, roles.text === undefined)
   const { imputed, textColumns, emptyColumns, categoricalColumns } = features
   const mostlyEmpty = mostlyEmptyColumns(parts, imputed)
   const diagnostics: LoadDiagnostics = {

@@ -30,8 +30,8 @@ export interface EncodedColumn {
  * Keeps the numeric candidate columns, fills empty cells with their column mean, and recognises square grayscale
  * images (≥ 64 pixel columns, values within [0,255]) so reports can draw them.
  */
-export function finishNumericColumns(table: NumericTable): NumericColumns {
-  const { kept, textColumns, emptyColumns, categorical } = chooseColumns(table)
+export function finishNumericColumns(table: NumericTable, encodeCategories: boolean): NumericColumns {
+  const { kept, textColumns, emptyColumns, categorical } = chooseColumns(table, encodeCategories)
   table.issues.throwIfAny()
   const categoricalColumns = [...categorical].map(([column, { values }]) => ({
     name: table.names[column],
@@ -127,7 +127,7 @@ function imageShapeOf(data: Float32Array, cols: number): { width: number; height
   return { width: side, height: side }
 }
 
-function chooseColumns(table: NumericTable) {
+function chooseColumns(table: NumericTable, encodeCategories: boolean) {
   table.resolveKinds()
   const kept: number[] = []
   const textColumns: string[] = []
@@ -137,7 +137,7 @@ function chooseColumns(table: NumericTable) {
     const kind = table.kinds[column]
     if (kind === KIND_NUMERIC) kept.push(column)
     else if (kind === KIND_TEXT) {
-      const values = table.categoricalValues(column)
+      const values = encodeCategories ? table.categoricalValues(column) : undefined
       if (values) categorical.set(column, values)
       else textColumns.push(table.names[column])
     } else emptyColumns.push(table.names[column])

@@ -42,11 +42,10 @@ describe('loadDataset (JSON Lines)', () => {
       codes: Int32Array.of(1, 0, -1),
     })
     expect(dataset.texts).toEqual(['win money', 'hi mum', ''])
-    // A true/false key is a category: one 0/1 column, empty (0) where the key is absent.
-    expect(dataset.featureNames).toEqual(['score', 'flag=true', 'extra'])
-    expect(Array.from(dataset.features!.data)).toEqual([0.5, 1, 4, 1.5, 0, 3, 2.5, 0, 5])
+    expect(dataset.featureNames).toEqual(['score', 'extra'])
+    expect(Array.from(dataset.features!.data)).toEqual([0.5, 4, 1.5, 3, 2.5, 5])
     expect(dataset.warnings).toEqual([
-      'encoded categorical column(s) "flag" (1 value) as one-hot columns',
+      'ignored non-numeric column(s) "flag"; choose features with --features',
       'filled empty feature cells with the column mean: 1 in "extra" (mean 4)',
     ])
   })
@@ -66,6 +65,17 @@ describe('loadDataset (JSON Lines)', () => {
     ])
     expect(dataset.diagnostics?.textColumns).toEqual(['note'])
     expect(dataset.diagnostics?.imputed.size).toBe(0)
+  })
+
+  it('leaves the other text keys of a text dataset out, categorical or not', async () => {
+    const lines = Array.from({ length: 8 }, (_, row) =>
+      JSON.stringify({ text: `message ${row}`, lang: row % 2 ? 'en' : 'fr', x: row }),
+    )
+    const dataset = await loadDataset(jsonlFile(`${lines.join('\n')}\n`))
+    expect(dataset.featureNames).toEqual(['x'])
+    expect(dataset.warnings).toEqual([
+      'ignored non-numeric column(s) "lang"; choose features with --features',
+    ])
   })
 
   it('accepts CRLF line ends and numeric ids', async () => {
