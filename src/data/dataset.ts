@@ -32,6 +32,11 @@ export interface LoadDiagnostics {
   readonly imputed: ReadonlyMap<string, ImputedColumn>
   /** Columns left out of the features because they hold text. */
   readonly textColumns: readonly string[]
+  /**
+   * Text columns with few distinct values, read as one 0/1 feature `<name>=<value>` per value (sorted); absent
+   * when there are none.
+   */
+  readonly categoricalColumns?: readonly { readonly name: string; readonly values: readonly string[] }[]
   /** Columns left out of the features because every cell is empty. */
   readonly emptyColumns: readonly string[]
   /** Files in an image folder that were skipped: not an image, or not inside a label folder. */

@@ -21,6 +21,15 @@ function percent(share: number): string {
   return `${Number((100 * share).toPrecision(3))}%`
 }
 
+/** The categorical column a one-hot feature `<column>=<value>` belongs to, among `groups`. */
+function groupOf(name: string, groups: ReadonlySet<string>): string | undefined {
+  for (let at = name.lastIndexOf('='); at > 0; at = name.lastIndexOf('=', at - 1)) {
+    const group = name.slice(0, at)
+    if (groups.has(group)) return group
+  }
+  return undefined
+}
+
 function featureColumnFindings(
   schema: DatasetSchema,
   batch: Dataset,
@@ -30,22 +39,56 @@ function featureColumnFindings(
   const batchColumns = new Set(batch.featureNames)
   const batchText = new Set(batch.diagnostics?.textColumns)
   const referenceText = new Set(referenceDiagnostics?.textColumns)
+  const batchGroups = new Set(batch.diagnostics?.categoricalColumns?.map(({ name }) => name))
+  const referenceGroups = new Set(referenceDiagnostics?.categoricalColumns?.map(({ name }) => name))
+  const allGroups = new Set([...batchGroups, ...referenceGroups])
   const listed = new Set(schema.features.map((feature) => feature.name))
+  const retyped = new Set<string>()
+  const retype = (group: string, explanation: string) => {
+    if (retyped.has(group)) return
+    retyped.add(group)
+    findings.push(finding('high', explanation, group))
+  }
   for (const rule of schema.features) {
     if (batchColumns.has(rule.name)) continue
-    findings.push(
-      batchText.has(rule.name)
-        ? finding(
-            'high',
-            `column "${rule.name}" changed type: numeric in the schema, text in the batch`,
-            rule.name,
-          )
-        : finding('high', `column "${rule.name}" is missing from the batch`, rule.name),
-    )
+    const group = groupOf(rule.name, allGroups)
+    // A category the batch happens not to hold is a column of zeros there, which the drift tests weigh.
+    if (group !== undefined && batchGroups.has(group)) continue
+    if (batchGroups.has(rule.name))
+      retype(rule.name, `column "${rule.name}" changed type: numeric in the schema, categorical in the batch`)
+    else if (group !== undefined && batchColumns.has(group))
+      retype(group, `column "${group}" changed type: categorical in the schema, numeric in the batch`)
+    else if (group !== undefined && batchText.has(group))
+      retype(group, `column "${group}" changed type: categorical in the schema, free text in the batch`)
+    else
+      findings.push(
+        batchText.has(rule.name)
+          ? finding(
+              'high',
+              `column "${rule.name}" changed type: numeric in the schema, text in the batch`,
+              rule.name,
+            )
+          : finding('high', `column "${rule.name}" is missing from the batch`, rule.name),
+      )
   }
-  for (const name of batch.featureNames) {
+  for (const [col, name] of batch.featureNames.entries()) {
     if (listed.has(name)) continue
-    if (referenceText.has(name))
+    const group = groupOf(name, batchGroups)
+    if (retyped.has(group ?? name)) continue
+    if (group !== undefined && referenceText.has(group))
+      retype(group, `column "${group}" changed type: free text in the reference, categorical in the batch`)
+    else if (group !== undefined && [...listed].some((known) => groupOf(known, allGroups) === group)) {
+      const rows = countOnes(batch, col)
+      const value = name.slice(group.length + 1)
+      findings.push(
+        finding(
+          'medium',
+          `column "${group}" has a value ${JSON.stringify(value)} the schema does not list, in ${rows} row${rows === 1 ? '' : 's'}`,
+          group,
+          rows,
+        ),
+      )
+    } else if (referenceText.has(name))
       findings.push(
         finding('high', `column "${name}" changed type: text in the reference, numeric in the batch`, name),
       )
@@ -66,6 +109,14 @@ function featureColumnFindings(
       )
   }
   return findings
+}
+
+/** Rows whose one-hot feature `col` is set. */
+function countOnes(batch: Dataset, col: number): number {
+  const { data, cols } = batch.features!
+  let count = 0
+  for (let index = col; index < data.length; index += cols) if (data[index] === 1) count++
+  return count
 }
 
 /** A role column the schema names but the batch lacks, or the other way round. */

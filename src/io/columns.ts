@@ -144,10 +144,19 @@ export function buildDataset(parts: TableParts): Dataset {
       'add at least one record',
     )
   }
-  const features = finishNumericColumns(table)
-  const { imputed, textColumns, emptyColumns } = features
+  // A text dataset is read through its texts; its other text columns stay out, as they always have.
+  const features = finishNumericColumns(table, roles.text === undefined)
+  const { imputed, textColumns, emptyColumns, categoricalColumns } = features
   const mostlyEmpty = mostlyEmptyColumns(parts, imputed)
-  const diagnostics: LoadDiagnostics = { imputed, textColumns, emptyColumns, skippedFiles: [], mostlyEmpty }
+  const diagnostics: LoadDiagnostics = {
+    imputed,
+    textColumns,
+    emptyColumns,
+    skippedFiles: [],
+    mostlyEmpty,
+    // Absent rather than empty, so a numbers-only file loads to the same dataset as before.
+    ...(categoricalColumns.length > 0 ? { categoricalColumns } : {}),
+  }
   const column = plan.names[plan.id]
   const where = (row: number) => ({ file: origin.path, line: parts.lines?.[row], row: row + 1, column })
   const ids = roles.id ? checkIds(roles.id, where) : rowNumbers(rowCount)

@@ -7,7 +7,15 @@ const MAX_LISTED_FILES = 5
 /** The messages a user sees for what a loader noticed; every count stays in the diagnostics themselves. */
 export function describeLoadDiagnostics(diagnostics: LoadDiagnostics): string[] {
   const warnings: string[] = []
-  const { textColumns, emptyColumns, imputed, skippedFiles, mostlyEmpty } = diagnostics
+  const { textColumns, emptyColumns, imputed, skippedFiles, mostlyEmpty, categoricalColumns } = diagnostics
+  if (categoricalColumns && categoricalColumns.length > 0) {
+    const encoded = categoricalColumns.map(
+      ({ name, values }) => `"${name}" (${values.length} value${values.length === 1 ? '' : 's'})`,
+    )
+    const shown = encoded.slice(0, MAX_LISTED_NAMES).join(', ')
+    const more = encoded.length > MAX_LISTED_NAMES ? `, and ${encoded.length - MAX_LISTED_NAMES} more` : ''
+    warnings.push(`encoded categorical column(s) ${shown}${more} as one-hot columns`)
+  }
   if (textColumns.length > 0)
     warnings.push(`ignored non-numeric column(s) ${quoteNames(textColumns)}; choose features with --features`)
   if (emptyColumns.length > 0) warnings.push(`ignored empty column(s) ${quoteNames(emptyColumns)}`)

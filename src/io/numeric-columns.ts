@@ -2,7 +2,7 @@ import type { ImputedColumn } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { quoteNames } from './diagnostics.js'
-import { KIND_NUMERIC, KIND_TEXT, type NumericTable } from './numeric-table.js'
+import { type CategoricalValues, KIND_NUMERIC, KIND_TEXT, type NumericTable } from './numeric-table.js'
 
 const MIN_IMAGE_PIXELS = 64
 
@@ -17,23 +17,77 @@ export interface NumericColumns {
   readonly imputed: ReadonlyMap<string, ImputedColumn>
   readonly textColumns: string[]
   readonly emptyColumns: string[]
+  readonly categoricalColumns: EncodedColumn[]
+}
+
+/** A text column read as categories: one 0/1 feature `<name>=<value>` per value, in `values` order. */
+export interface EncodedColumn {
+  readonly name: string
+  readonly values: readonly string[]
 }
 
 /**
  * Keeps the numeric candidate columns, fills empty cells with their column mean, and recognises square grayscale
  * images (≥ 64 pixel columns, values within [0,255]) so reports can draw them.
  */
-export function finishNumericColumns(table: NumericTable): NumericColumns {
-  const { kept, textColumns, emptyColumns } = chooseColumns(table)
+export function finishNumericColumns(table: NumericTable, encodeCategories: boolean): NumericColumns {
+  const { kept, textColumns, emptyColumns, categorical } = chooseColumns(table, encodeCategories)
   table.issues.throwIfAny()
-  if (kept.length === 0) return { names: [], imputed: new Map(), textColumns, emptyColumns }
-  const cols = kept.length
-  const data = gatherColumns(table, kept)
-  const names = kept.map((column) => table.names[column])
-  const missing = Int32Array.from(kept, (column) => table.missing[column])
+  const categoricalColumns = [...categorical].map(([column, { values }]) => ({
+    name: table.names[column],
+    values,
+  }))
+  if (kept.length === 0 && categorical.size === 0)
+    return { names: [], imputed: new Map(), textColumns, emptyColumns, categoricalColumns }
+  let data = gatherColumns(table, kept)
+  let names = kept.map((column) => table.names[column])
+  let missing = Int32Array.from(kept, (column) => table.missing[column])
+  if (categorical.size > 0) ({ data, names, missing } = withOneHotColumns(table, kept, data, categorical))
+  const cols = names.length
   const imputed = imputeMeans(data, cols, missing, names)
   const matrix = { data, rows: table.rowCount, cols }
-  return { matrix, names, imageShape: imageShapeOf(data, cols), imputed, textColumns, emptyColumns }
+  // One-hot columns are 0/1 like dark pixels; a table with categories is never an image.
+  const imageShape = categorical.size === 0 ? imageShapeOf(data, cols) : undefined
+  return { matrix, names, imageShape, imputed, textColumns, emptyColumns, categoricalColumns }
+}
+
+/**
+ * The numeric columns with each categorical column's one-hot group put where the column was in the file, so
+ * `features/tabular.ts` reads the group back as one variable. An empty cell is all zeros, not imputed.
+ */
+function withOneHotColumns(
+  table: NumericTable,
+  kept: number[],
+  numeric: Float32Array,
+  categorical: Map<number, CategoricalValues>,
+) {
+  const sources: { column: number; keptIndex: number; value: number }[] = []
+  let keptIndex = 0
+  for (let column = 0; column < table.width; column++) {
+    if (kept[keptIndex] === column) sources.push({ column, keptIndex: keptIndex++, value: -1 })
+    const group = categorical.get(column)
+    for (let value = 0; value < (group?.values.length ?? 0); value++)
+      sources.push({ column, keptIndex: -1, value })
+  }
+  const names = sources.map(({ column, keptIndex, value }) =>
+    keptIndex >= 0 ? table.names[column] : `${table.names[column]}=${categorical.get(column)!.values[value]}`,
+  )
+  const missing = Int32Array.from(sources, ({ column, keptIndex }) =>
+    keptIndex >= 0 ? table.missing[column] : 0,
+  )
+  const rows = table.rowCount
+  const cols = sources.length
+  const keptCols = kept.length
+  const data = new Float32Array(rows * cols)
+  sources.forEach(({ column, keptIndex, value }, col) => {
+    if (keptIndex >= 0)
+      for (let row = 0; row < rows; row++) data[row * cols + col] = numeric[row * keptCols + keptIndex]
+    else {
+      const { codes } = categorical.get(column)!
+      for (let row = 0; row < rows; row++) if (codes[row] === value) data[row * cols + col] = 1
+    }
+  })
+  return { data, names, missing }
 }
 
 /**
@@ -73,16 +127,20 @@ function imageShapeOf(data: Float32Array, cols: number): { width: number; height
   return { width: side, height: side }
 }
 
-function chooseColumns(table: NumericTable) {
+function chooseColumns(table: NumericTable, encodeCategories: boolean) {
   table.resolveKinds()
   const kept: number[] = []
   const textColumns: string[] = []
   const emptyColumns: string[] = []
+  const categorical = new Map<number, CategoricalValues>()
   for (let column = 0; column < table.width; column++) {
     const kind = table.kinds[column]
     if (kind === KIND_NUMERIC) kept.push(column)
-    else if (kind === KIND_TEXT) textColumns.push(table.names[column])
-    else emptyColumns.push(table.names[column])
+    else if (kind === KIND_TEXT) {
+      const values = encodeCategories ? table.categoricalValues(column) : undefined
+      if (values) categorical.set(column, values)
+      else textColumns.push(table.names[column])
+    } else emptyColumns.push(table.names[column])
   }
   if (emptyColumns.length > 0 && table.explicit) {
     throw PoisonguardError.at(
@@ -92,7 +150,7 @@ function chooseColumns(table: NumericTable) {
       'fill the column or leave it out of --features',
     )
   }
-  return { kept, textColumns, emptyColumns }
+  return { kept, textColumns, emptyColumns, categorical }
 }
 
 /** Fills the empty (NaN) cells of each column with the mean of its other cells. */

@@ -5,8 +5,20 @@ import { parseNumberText } from './numbers.js'
 export const KIND_UNKNOWN = 0
 /** Most non-empty values are numbers: a feature, and every other value is an error. */
 export const KIND_NUMERIC = 1
-/** Most non-empty values are text: the column is not a feature. */
+/** Most non-empty values are text: the column is not a feature, unless it is categorical. */
 export const KIND_TEXT = 2
+
+/**
+ * Most distinct texts a column may hold and still be read as categories (one-hot encoded); past it the column is
+ * free text. A column must also hold fewer distinct texts than half its rows, or every value would be near unique.
+ */
+export const MAX_CATEGORIES = 50
+
+/** A text column's distinct values, sorted, and the code of each non-empty cell (-1 for an empty cell). */
+export interface CategoricalValues {
+  readonly values: string[]
+  readonly codes: Int32Array
+}
 
 const FEATURES_HINT =
   'fix the value, or choose the feature columns yourself with --features (the `features` load option)'
@@ -50,6 +62,11 @@ export class NumericTable {
   private textCounts: Int32Array
   /** The first text cells of each column, kept to name them if the column turns out numeric. */
   private readonly textCells: TextCell[][]
+  /**
+   * Per column, the distinct texts interned so far and the rows and codes of its text cells; undefined once the
+   * column holds more than `MAX_CATEGORIES` distinct texts, and for chosen features (a text cell there is an error).
+   */
+  private readonly categories: (Interned | undefined)[]
 
   constructor(
     names: readonly string[],
@@ -63,6 +80,11 @@ export class NumericTable {
     this.numberCounts = new Int32Array(this.width)
     this.textCounts = new Int32Array(this.width)
     this.textCells = Array.from({ length: this.width }, () => [])
+    this.categories = Array.from({ length: this.width }, () => this.newInterned())
+  }
+
+  private newInterned(): Interned | undefined {
+    return this.explicit ? undefined : { codes: new Map(), rows: [], rowCodes: [] }
   }
 
   /** Starts a row and returns the offset of its first cell in `values`. */
@@ -110,6 +132,7 @@ export class NumericTable {
     this.numberCounts = grown(this.numberCounts, this.width)
     this.textCounts = grown(this.textCounts, this.width)
     this.textCells.push([])
+    this.categories.push(this.newInterned())
     return column
   }
 
@@ -153,7 +176,47 @@ export class NumericTable {
       this.values[this.cell(row, column)] = Number.NaN
       if (this.textCells[column].length < MAX_LISTED_ISSUES) this.textCells[column].push({ row, line, text })
       this.textCounts[column]++
+      this.intern(row, column, text)
     }
+  }
+
+  private intern(row: number, column: number, text: string): void {
+    const interned = this.categories[column]
+    if (!interned) return
+    let code = interned.codes.get(text)
+    if (code === undefined) {
+      if (interned.codes.size === MAX_CATEGORIES) {
+        this.categories[column] = undefined
+        return
+      }
+      code = interned.codes.size
+      interned.codes.set(text, code)
+    }
+    interned.rows.push(row)
+    interned.rowCodes.push(code)
+  }
+
+  /**
+   * The categories of a text column (after `resolveKinds`), or undefined when it is free text: too many distinct
+   * values, or numbers among its texts (a mixed column is left out rather than guessed at), or the same text in
+   * every row.
+   */
+  categoricalValues(column: number): CategoricalValues | undefined {
+    const interned = this.categories[column]
+    if (this.kinds[column] !== KIND_TEXT || this.numberCounts[column] > 0 || !interned) return undefined
+    if (interned.codes.size * 2 >= this.rowCount) return undefined
+    // One value in every row says nothing; one value in some rows says which rows have it.
+    if (interned.codes.size === 1 && this.missing[column] === 0) return undefined
+    const values = [...interned.codes.keys()].sort()
+    const sortedCode = new Int32Array(values.length)
+    values.forEach((value, index) => {
+      sortedCode[interned.codes.get(value)!] = index
+    })
+    const codes = new Int32Array(this.rowCount).fill(-1)
+    interned.rows.forEach((row, index) => {
+      codes[row] = sortedCode[interned.rowCodes[index]]
+    })
+    return { values, codes }
   }
 
   /**
@@ -199,6 +262,12 @@ function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
   const larger = new (array.constructor as new (length: number) => T)(length)
   larger.set(array)
   return larger
+}
+
+interface Interned {
+  readonly codes: Map<string, number>
+  readonly rows: number[]
+  readonly rowCodes: number[]
 }
 
 interface TextCell {

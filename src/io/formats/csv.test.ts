@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PoisonguardError } from '../../errors.js'
-import { type LoadOptions, loadDataset } from '../index.js'
+import { type LoadOptions, loadDataset, writeFilteredDataset } from '../index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-csv-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -46,6 +46,40 @@ describe('loadDataset (CSV)', () => {
     ])
     expect(dataset.origin).toMatchObject({ path, format: 'csv', byteCount: Buffer.byteLength(content) })
     expect(dataset.origin.sha256).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('encodes categorical columns as one-hot columns and drops free text, mixed, constant and chosen text columns', async () => {
+    const colours = ['red', 'blue', 'red', '', 'green', 'blue']
+    const rows = Array.from({ length: 120 }, (_, row) => {
+      const colour = colours[row % colours.length]
+      // 60 distinct words: past the cap of 50, so free text even though each repeats.
+      return `${row},${row % 2},${colour},word${row % 60},${row % 10 === 0 ? 7 : 'yes'},${row},same`
+    })
+    const path = csvFile(`id,label,colour,note,mixed,x,kind\n${rows.join('\n')}\n`)
+    const dataset = await loadDataset(path)
+    expect(dataset.featureNames).toEqual(['colour=blue', 'colour=green', 'colour=red', 'x'])
+    expect(Array.from(dataset.features!.data.subarray(0, 24))).toEqual([
+      0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 2, 0, 0, 0, 3, 0, 1, 0, 4, 1, 0, 0, 5,
+    ])
+    expect(dataset.imageShape).toBeUndefined()
+    expect(dataset.warnings).toEqual([
+      'encoded categorical column(s) "colour" (3 values) as one-hot columns',
+      'ignored non-numeric column(s) "note", "mixed", "kind"; choose features with --features',
+    ])
+    // The filtered copy is the file's own records, so it holds the colours, not the one-hot columns.
+    const out = join(dir, 'categorical-kept.csv')
+    await writeFilteredDataset(
+      dataset,
+      Uint8Array.from({ length: 120 }, (_, row) => (row < 4 ? 1 : 0)),
+      out,
+    )
+    expect(readFileSync(out, 'utf8')).toBe(
+      `id,label,colour,note,mixed,x,kind\n${rows.slice(0, 4).join('\n')}\n`,
+    )
+    const chosen = await loadError(`x,colour\n1,red\n2,blue\n3,red\n4,red\n5,blue\n`, {
+      features: ['x', 'colour'],
+    })
+    expect(chosen.message).toContain('"red" is not a number, but the column was chosen as a feature')
   })
 
   it('honours explicit columns, label: false and row-number ids', async () => {

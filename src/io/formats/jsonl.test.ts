@@ -50,6 +50,34 @@ describe('loadDataset (JSON Lines)', () => {
     ])
   })
 
+  it('encodes a categorical key as one-hot columns where it first shows up, absent keys as zeros', async () => {
+    const devices = ['phone', 'tablet', 'desktop', 'phone', 'desktop', 'phone', 'tablet', 'phone']
+    const lines = devices.map((device, row) =>
+      JSON.stringify(row === 4 ? { x: row } : { x: row, device, note: `free text ${row}` }),
+    )
+    const dataset = await loadDataset(jsonlFile(`${lines.join('\n')}\n`))
+    expect(dataset.featureNames).toEqual(['x', 'device=desktop', 'device=phone', 'device=tablet'])
+    expect(Array.from(dataset.features!.data)).toEqual([
+      0, 0, 1, 0, 1, 0, 0, 1, 2, 1, 0, 0, 3, 0, 1, 0, 4, 0, 0, 0, 5, 0, 1, 0, 6, 0, 0, 1, 7, 0, 1, 0,
+    ])
+    expect(dataset.diagnostics?.categoricalColumns).toEqual([
+      { name: 'device', values: ['desktop', 'phone', 'tablet'] },
+    ])
+    expect(dataset.diagnostics?.textColumns).toEqual(['note'])
+    expect(dataset.diagnostics?.imputed.size).toBe(0)
+  })
+
+  it('leaves the other text keys of a text dataset out, categorical or not', async () => {
+    const lines = Array.from({ length: 8 }, (_, row) =>
+      JSON.stringify({ text: `message ${row}`, lang: row % 2 ? 'en' : 'fr', x: row }),
+    )
+    const dataset = await loadDataset(jsonlFile(`${lines.join('\n')}\n`))
+    expect(dataset.featureNames).toEqual(['x'])
+    expect(dataset.warnings).toEqual([
+      'ignored non-numeric column(s) "lang"; choose features with --features',
+    ])
+  })
+
   it('accepts CRLF line ends and numeric ids', async () => {
     const dataset = await loadDataset(jsonlFile('{"id": 10, "x": 1}\r\n{"id": 11, "x": 2}'))
     expect(dataset.ids).toEqual(['10', '11'])

@@ -60,6 +60,30 @@ describe('Parquet', () => {
     expect(rows[1].when).toEqual(new Date(2))
   })
 
+  it('encodes a categorical string column as one-hot columns and writes the kept rows with their strings', async () => {
+    const path = join(dir, 'categorical.parquet')
+    const countries = ['fr', 'de', 'fr', null, 'it', 'de', 'fr', 'de']
+    parquetWriteFile({
+      filename: path,
+      columnData: [
+        { name: 'country', data: countries, type: 'STRING' },
+        { name: 'x', data: [1, 2, 3, 4, 5, 6, 7, 8], type: 'DOUBLE' },
+      ],
+    })
+    const dataset = await loadDataset(path, { label: false })
+    expect(dataset.featureNames).toEqual(['country=de', 'country=fr', 'country=it', 'x'])
+    expect(Array.from(dataset.features!.data.subarray(0, 16))).toEqual([
+      0, 1, 0, 1, 1, 0, 0, 2, 0, 1, 0, 3, 0, 0, 0, 4,
+    ])
+    expect(dataset.warnings).toEqual([
+      'encoded categorical column(s) "country" (3 values) as one-hot columns',
+    ])
+    const out = join(dir, 'categorical-kept.parquet')
+    await writeFilteredDataset(dataset, Uint8Array.of(1, 1, 0, 1, 1, 0, 0, 0), out)
+    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(out) })
+    expect(rows.map((row) => row.country)).toEqual(['fr', 'de', null, 'it'])
+  })
+
   it('rejects a file that is not Parquet', async () => {
     const path = join(dir, 'fake.parquet')
     writeFileSync(path, 'id,label\n1,a\n')
