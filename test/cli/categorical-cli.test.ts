@@ -73,6 +73,20 @@ describe('categorical columns on the command line', () => {
     expect(written[1]).toMatch(/^colours\.csv-0,warm,-?\d+\.\d{3},red$/)
   })
 
+  it('a default scan does not take the categories of a class for a backdoor', async () => {
+    // Each class is two colours: a class splits cleanly along one colour, and a model trained without that colour
+    // cannot place it, which activation-clustering read as a hidden group before categories were left to the
+    // trigger tests.
+    const input = colourCsv('split.csv', 400, ['red', 'blue', 'green', 'yellow'], 5)
+    const out = path('split.json')
+    const run = await runCli('scan', input, '--out', out)
+    expect(run.exitCode).toBe(0)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport
+    expect(report.summary.verdict?.attacks).toEqual([])
+    expect(report.summary.verdict?.verdict).toBeDefined()
+    expect(report.summary.verdict?.verdict).not.toBe('poisoned')
+  })
+
   it('check lines up category sets that differ: an absent category is no finding, a new one is', async () => {
     const four = ['red', 'blue', 'green', 'yellow']
     const withRare = (rare: string) =>

@@ -68,6 +68,19 @@ describe('judgeClusters', () => {
     expect(verdict.confidence).toBe(0)
   })
 
+  it('leaves a cluster that one code of a categorical column makes to the trigger tests', () => {
+    // The same backdoor, but its mark is a one-hot code (exactly 1 on the cluster, 0 on the rest of the class): held
+    // out, a category the model never saw set leaves its label whether it is poison or a natural kind of record.
+    const { features, labels, marked } = dataset(true)
+    for (let row = 0; row < features.rows; row++) features.data[row * width + triggerColumn] = marked[row]
+    const spectra = measureClassSpectra(features, labels.codes, 3, { componentCount: 4 })
+    const verdict = judgeClusters(spectra.classes[2]!, 4, features, labels, thresholds, { rng: createRng(1) })
+    expect(verdict.silhouette).toBeGreaterThan(0.5)
+    expect(Array.from(verdict.members).every((row) => marked[row] === 1)).toBe(true)
+    expect(verdict.reclassification).toBeUndefined()
+    expect(verdict.confidence).toBe(0)
+  })
+
   it('does not retrain when the class does not split clearly', () => {
     const { features, labels, spectra } = dataset(true)
     const verdict = judgeClusters(spectra.classes[0]!, 4, features, labels, thresholds, { rng: createRng(1) })

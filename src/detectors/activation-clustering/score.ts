@@ -114,6 +114,9 @@ interface SplitContext {
 function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
   const { spectrum, width, split, silhouette, labels, thresholds } = context
   const candidate = clusterMembers(spectrum, spectrum.coordinates, width, split, cluster)
+  const share = split.sizes[cluster] / spectrum.rows.length
+  if (isCategoryOfClass(context.features, spectrum.rows, candidate.members))
+    return { ...candidate, share, silhouette, confidence: 0 }
   const region = otherClassesInRegion(spectrum, width, context.features, labels.codes, split, cluster)
   const reclassification = reclassifyHeldOut(
     context.features,
@@ -135,8 +138,36 @@ function holdOut(context: SplitContext, cluster: number): ClusterVerdict {
           logistic(silhouette, thresholds.minSilhouette, 15),
           logistic(thresholds.maxOwnLabelShare - ownShare, 0, 20),
         )
-  const share = split.sizes[cluster] / spectrum.rows.length
   return { ...candidate, share, silhouette, reclassification, confidence, regionOthers: region.length }
+}
+
+/**
+ * Whether one column takes exactly two values over the class, one on every member of the cluster and the other on
+ * the rest of the class: the cluster is a category of the class (one code of a one-hot column). A model trained
+ * without it has never seen that code set in the class, so the cluster leaves its label when held out whether it
+ * is poison or a natural kind of record; a planted value is a table trigger, which trigger-mining's hidden-content
+ * test judges.
+ */
+function isCategoryOfClass(features: FeatureMatrix, classRows: Int32Array, members: Int32Array): boolean {
+  if (members.length === 0 || members.length === classRows.length) return false
+  const inCluster = new Uint8Array(features.rows)
+  for (const row of members) inCluster[row] = 1
+  const outsider = classRows.find((row) => inCluster[row] === 0)!
+  const { data, cols } = features
+  for (let col = 0; col < cols; col++) {
+    const memberValue = data[members[0] * cols + col]
+    const restValue = data[outsider * cols + col]
+    if (memberValue === restValue) continue
+    let separates = true
+    for (const row of classRows) {
+      if (data[row * cols + col] !== (inCluster[row] === 1 ? memberValue : restValue)) {
+        separates = false
+        break
+      }
+    }
+    if (separates) return true
+  }
+  return false
 }
 
 /** Of two clusters that both leave their class when held out, the poison is the one other classes claim most. */
