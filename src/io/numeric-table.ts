@@ -64,7 +64,7 @@ export class NumericTable {
   private readonly textCells: TextCell[][]
   /**
    * Per column, the distinct texts interned so far and the rows and codes of its text cells; undefined once the
-   * column holds more than `MAX_CATEGORIES` distinct texts, and for chosen features (a text cell there is an error).
+   * column holds more than `MAX_CATEGORIES` distinct texts.
    */
   private readonly categories: (Interned | undefined)[]
 
@@ -83,8 +83,8 @@ export class NumericTable {
     this.categories = Array.from({ length: this.width }, () => this.newInterned())
   }
 
-  private newInterned(): Interned | undefined {
-    return this.explicit ? undefined : { codes: new Map(), rows: [], rowCodes: [] }
+  private newInterned(): Interned {
+    return { codes: new Map(), rows: [], rowCodes: [] }
   }
 
   /** Starts a row and returns the offset of its first cell in `values`. */
@@ -202,11 +202,8 @@ export class NumericTable {
    * every row.
    */
   categoricalValues(column: number): CategoricalValues | undefined {
-    const interned = this.categories[column]
-    if (this.kinds[column] !== KIND_TEXT || this.numberCounts[column] > 0 || !interned) return undefined
-    if (interned.codes.size * 2 >= this.rowCount) return undefined
-    // One value in every row says nothing; one value in some rows says which rows have it.
-    if (interned.codes.size === 1 && this.missing[column] === 0) return undefined
+    if (this.kinds[column] !== KIND_TEXT || !this.isCategorical(column)) return undefined
+    const interned = this.categories[column]!
     const values = [...interned.codes.keys()].sort()
     const sortedCode = new Int32Array(values.length)
     values.forEach((value, index) => {
@@ -219,16 +216,27 @@ export class NumericTable {
     return { values, codes }
   }
 
+  /** Words only, few distinct values, and not the same word in every row: a column that one-hot columns can hold. */
+  private isCategorical(column: number): boolean {
+    const interned = this.categories[column]
+    if (this.numberCounts[column] > 0 || !interned) return false
+    if (interned.codes.size * 2 >= this.rowCount) return false
+    // One value in every row says nothing; one value in some rows says which rows have it.
+    return !(interned.codes.size === 1 && this.missing[column] === 0)
+  }
+
   /**
    * Decides each column's kind from all its values, never from its first one: a column is numeric when most of
-   * its non-empty values are numbers (a tie counts as numeric, or it was chosen as a feature), and then every other value is an issue.
+   * its non-empty values are numbers (a tie counts as numeric), and then every other value is an issue. A column
+   * chosen as a feature is numeric unless it is categorical: free text or a mix of numbers and words is an error
+   * there, not a column left out.
    */
   resolveKinds(): void {
     for (let column = 0; column < this.width; column++) {
       const numbers = this.numberCounts[column]
       const texts = this.textCounts[column]
       if (numbers + texts === 0) continue
-      const numeric = texts === 0 || this.explicit || numbers >= texts
+      const numeric = texts === 0 || (this.explicit ? !this.isCategorical(column) : numbers >= texts)
       this.kinds[column] = numeric ? KIND_NUMERIC : KIND_TEXT
       if (numeric && texts > 0) this.reportText(column, numbers, texts)
     }
@@ -244,9 +252,11 @@ export class NumericTable {
   }
 
   private reportText(column: number, numbers: number, texts: number): void {
-    const why = this.explicit
-      ? 'the column was chosen as a feature'
-      : `${numbers} of the column's ${numbers + texts} values are numbers`
+    const why = !this.explicit
+      ? `${numbers} of the column's ${numbers + texts} values are numbers`
+      : numbers > 0
+        ? `the column was chosen as a feature and ${numbers} of its ${numbers + texts} values are numbers`
+        : `the column was chosen as a feature and its words are not categories (a word column is a feature only as categories: at most ${MAX_CATEGORIES} distinct values, fewer than half its rows, not one value in every row)`
     for (const { row, line, text } of this.textCells[column]) {
       const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)
       const location = { file: this.file, line, row: row + 1, column: this.names[column] }

@@ -87,6 +87,33 @@ describe('categorical columns on the command line', () => {
     expect(report.summary.verdict?.verdict).not.toBe('poisoned')
   })
 
+  it('a default scan flags random flips on a small table whose label follows a categorical column', async () => {
+    // Unlike `colourCsv`, whose flips all land in one colour (then a fifth of that colour disagrees, which a
+    // colour that is mostly one class also looks like), these flips fall on any colour at random.
+    const rng = createRng(11)
+    const colours = ['red', 'blue', 'green', 'yellow']
+    const flipped: string[] = []
+    const lines = ['id,label,x,colour']
+    for (let row = 0; row < 400; row++) {
+      const colour = colours[rng.int(4)]
+      const flip = rng.next() < 0.05
+      if (flip) flipped.push(`r${row}`)
+      const warm = (colour === 'red' || colour === 'yellow') !== flip
+      lines.push(`r${row},${warm ? 'warm' : 'cool'},${rng.normal().toFixed(3)},${colour}`)
+    }
+    const input = path('random-flips.csv')
+    writeFileSync(input, `${lines.join('\n')}\n`)
+    const out = path('random-flips.json')
+    const run = await runCli('scan', input, '--features', 'x,colour', '--out', out)
+    expect(run.exitCode).toBe(0)
+    const report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport
+    const flagged = report.records.filter((record) => record.flagged).map((record) => record.id)
+    expect(flipped.length).toBeGreaterThan(10)
+    expect(flagged.filter((id) => !flipped.includes(id)).length).toBeLessThanOrEqual(4)
+    expect(flagged.filter((id) => flipped.includes(id)).length).toBeGreaterThanOrEqual(flipped.length / 2)
+    expect(report.summary.verdict?.verdict).toBe('suspicious')
+  })
+
   it('check lines up category sets that differ: an absent category is no finding, a new one is', async () => {
     const four = ['red', 'blue', 'green', 'yellow']
     const withRare = (rare: string) =>

@@ -76,10 +76,17 @@ describe('loadDataset (CSV)', () => {
     expect(readFileSync(out, 'utf8')).toBe(
       `id,label,colour,note,mixed,x,kind\n${rows.slice(0, 4).join('\n')}\n`,
     )
-    const chosen = await loadError(`x,colour\n1,red\n2,blue\n3,red\n4,red\n5,blue\n`, {
+    // Named as a feature, a categorical column is encoded the same way; free text named so is an error.
+    const chosen = await loadDataset(csvFile('x,colour\n1,red\n2,blue\n3,red\n4,red\n5,blue\n'), {
       features: ['x', 'colour'],
+      label: false,
     })
-    expect(chosen.message).toContain('"red" is not a number, but the column was chosen as a feature')
+    expect(chosen.featureNames).toEqual(['x', 'colour=blue', 'colour=red'])
+    expect(Array.from(chosen.features!.data.subarray(0, 6))).toEqual([1, 0, 1, 2, 1, 0])
+    const free = await loadError(`x,note\n1,a\n2,b\n3,c\n`, { features: ['x', 'note'] })
+    expect(free.message).toContain('"a" is not a number, but the column was chosen as a feature and its words')
+    const mixed = await loadError(`x,size\n1,big\n2,3\n3,big\n4,5\n5,6\n`, { features: ['x', 'size'] })
+    expect(mixed.message).toContain('chosen as a feature and 3 of its 5 values are numbers')
   })
 
   it('honours explicit columns, label: false and row-number ids', async () => {
