@@ -84,7 +84,9 @@ describe('loadDataset (CSV)', () => {
     expect(chosen.featureNames).toEqual(['x', 'colour=blue', 'colour=red'])
     expect(Array.from(chosen.features!.data.subarray(0, 6))).toEqual([1, 0, 1, 2, 1, 0])
     const free = await loadError(`x,note\n1,a\n2,b\n3,c\n`, { features: ['x', 'note'] })
-    expect(free.message).toContain('"a" is not a number, but the column was chosen as a feature and its words')
+    expect(free.message).toContain(
+      '"a" is not a number, but the column was chosen as a feature and its words',
+    )
     const mixed = await loadError(`x,size\n1,big\n2,3\n3,big\n4,5\n5,6\n`, { features: ['x', 'size'] })
     expect(mixed.message).toContain('chosen as a feature and 3 of its 5 values are numbers')
   })
