@@ -7,7 +7,7 @@ import { type FoldExecutor, type FoldTask, fitFold } from '../models/cross-valid
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { type FromWorker, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
-import { defaultDetectorWorkerUrl, takePrestartedWorker } from './prestart.js'
+import { defaultDetectorWorkerUrl, takePrestartedWorker, workerEntryExists } from './prestart.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 export interface WorkerDetectorExecutorOptions {
@@ -113,8 +113,8 @@ const shareFold = (task: FoldTask, copies: SharedCopies): FoldTask => ({
 export function createWorkerDetectorExecutor(
   options: WorkerDetectorExecutorOptions = {},
 ): WorkerDetectorExecutor {
-  const threads = options.threads ?? defaultThreads()
   const workerUrl = options.workerUrl ?? defaultDetectorWorkerUrl
+  const threads = workerEntryExists(workerUrl) ? (options.threads ?? defaultThreads()) : 0
   const lanes: Lane[] = []
   const queue: Task[] = []
   const entries = new WeakMap<DetectorInput, InputEntry>()

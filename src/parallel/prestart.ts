@@ -14,11 +14,19 @@ export const defaultDetectorWorkerUrl = new URL('./detector-worker.js', import.m
 const waiting: { readonly worker: Worker; readonly url: string }[] = []
 
 /**
+ * Whether a worker entry can start: a file entry must exist. The TypeScript sources have no compiled worker, and a
+ * worker that fails to start still costs a thread's boot before its tasks come back to the caller.
+ */
+export function workerEntryExists(url: URL): boolean {
+  return url.protocol !== 'file:' || existsSync(fileURLToPath(url))
+}
+
+/**
  * Starts `count` workers of `url` for the next executor of that entry to take; they do not keep the process alive.
  * Nothing starts when the entry is not there (the TypeScript sources run without a compiled worker).
  */
 export function prestartDetectorWorkers(count: number, url = defaultDetectorWorkerUrl): void {
-  if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) return
+  if (!workerEntryExists(url)) return
   for (let started = 0; started < count; started++) {
     const entry = { worker: new Worker(url), url: url.href }
     entry.worker.unref()

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { sharedCopyOf } from '../data/shared-memory.js'
 import { throwIfAborted } from '../util/abort.js'
+import { workerEntryExists } from './prestart.js'
 
 /**
  * Independent tasks run on worker threads, which start when the pool is created; `close` ends them (tasks asked
@@ -76,7 +77,7 @@ interface Reply {
  * thread, where a typed error surfaces unchanged.
  */
 export function createTaskPool<Task, Result>(options: TaskPoolOptions<Task, Result>): TaskPool<Task, Result> {
-  const threads = options.threads ?? availableParallelism()
+  const threads = workerEntryExists(options.workerUrl) ? (options.threads ?? availableParallelism()) : 0
   const workers: Worker[] = []
   let closed = false
   // Message ids are unique across calls, so two callers sharing the pool never take each other's replies.
