@@ -126,6 +126,7 @@ function growTree(
   for (let node = stack.pop(); node; node = stack.pop()) {
     const { rows, start, end, held } = node
     const totals = classTotals(growth, rows, start, end)
+    // Only out-of-bag rows are ever predicted, so a node none of them reaches is not split further.
     const split = held.length > 0 ? bestSplit(growth, rows, start, end, totals) : undefined
     if (!split) {
       let total = 0
@@ -160,7 +161,7 @@ function growTree(
  * deep trees grown on different draws keeps a flipped label from moving any prediction much: on a table of mail
  * statistics with 10% of the labels flipped, scikit-learn's forest ranked the flips at 0.91–0.93 against 0.87–0.89
  * for boosted trees. Unlabelled rows (negative codes) are neither trained on nor predicted and keep probabilities
- * of 0; a row no tree left out (one in 10⁴⁴ at 100 trees) gets the class shares.
+ * of 0; a row no tree left out (one in 10²⁰ at 100 trees) gets the class shares.
  * @see Breiman. Random Forests. Machine Learning 45, 2001.
  */
 export function outOfBagForestProbabilities(
@@ -187,7 +188,7 @@ export function outOfBagForestProbabilities(
     labels,
     classCount,
     weights,
-    minLeafRows: options.minLeafRows ?? defaultMinLeafRows,
+    minLeafRows: Math.max(1, options.minLeafRows ?? defaultMinLeafRows),
     splitColumns: Math.max(1, Math.floor(Math.sqrt(x.cols))),
     rng,
     histogram: new Float64Array(bins.offsets[x.cols] * classCount),
