@@ -34,12 +34,12 @@ const measuredSeconds: Record<string, number> = {
   'test/quality/targeted-flip.test.ts': 8.4,
   'test/quality/drift-power.test.ts': 8.4,
   'test/quality/instructions-rag.test.ts': 8.1,
-  'test/quality/robust-dpa.test.ts': 7.7,
   'test/service/crash.test.ts': 7.6,
   'test/quality/models-scan-triggers-text.test.ts': 7.5,
   'test/cli/scan-workers.test.ts': 7.0,
   'test/quality/class-geometry.test.ts': 6.7,
   'test/package/installed-package.test.ts': 6.1,
+  'test/quality/robust-dpa.test.ts': 5.7,
   'test/quality/label-flips.test.ts': 3.5,
 }
 
