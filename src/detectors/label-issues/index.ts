@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
 import { averageProbabilities, boostedTreeProbabilities } from './boosted-view.js'
+import { permutationNoiseRate } from './noise-rate.js'
 import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 
@@ -92,7 +93,13 @@ export const labelIssuesDetector = defineDetector({
           `${percent(probabilities.data[row * classCount + suggested])}`
       }
     }
-    const estimatedNoiseRate = issueShare(result.flagged, labels.codes)
+    // Confident learning counts the labels a model can put elsewhere, which a weak model (few records a class, a
+    // representation it cannot read) does for many correct labels: the chances are read at no more noise than the
+    // data's own null admits.
+    const estimatedNoiseRate = Math.min(
+      issueShare(result.flagged, labels.codes),
+      permutationNoiseRate(modelProbabilities, labels.codes),
+    )
     const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
     return {
       suspicion,
