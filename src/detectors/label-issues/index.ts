@@ -93,7 +93,7 @@ export const labelIssuesDetector = defineDetector({
       const belowThreshold = Math.max(0, 1 - givenProbability / result.thresholds[given])
       const shortfall = (1 - orderingShare) * belowThreshold + orderingShare * (1 - givenProbability)
       // Beside the chance the label is wrong: a class whose labels are mostly noise (the rare class of a 1:50 table
-      // under 10% flips) sets its threshold among its wrong labels, and half of them fell below none of it (average
+      // under 10% flips) sets its threshold among its wrong labels, and those above it fall short of nothing (average
       // precision of those flips 0.745 by the shortfall alone, 0.970 by the mean).
       suspicion[row] = (shortfall + wrong[row]) / 2
       const suggested = result.suggestedLabels[row]
