@@ -38,18 +38,22 @@ interface Bars {
 
 const bars: Record<UnseenName, Bars> = {
   // Tinted RGB digits exported as 3,072 columns: the loader sees a table (a dataset's shape has no channels), and
-  // neither the linear model nor the neighbours see past the random tints, so label-issues doubts clean records;
+  // neither the linear model nor the neighbours see past the random tints, so label-issues doubts clean records
+  // (4% flagged until its chances were read at the noise the data's own null admits, not confident learning's);
   // the patch is found, and its carriers rank above those doubts (fused at 1.0, 0.93 before they did).
   // Its flips rank at 0.64 (docs/zoo.md); 3,072 columns make it the costliest scan here.
-  'rgb-32': { clean: 0.045, verdict: 'suspicious', patch: 0.95 },
+  'rgb-32': { clean: 0.01, verdict: 'clean', patch: 0.95 },
   // A pixel sum that is 0 in some sevens made this table 'poisoned' (a value trigger) until table values were read
   // with their columns hidden; the tinted RGB table held two such natural triggers.
   'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
-  // Thirty records a class: label-issues' model and neighbours cannot learn a hundred pairs from so few.
-  'digit-pairs': { clean: 0.035, verdict: 'suspicious', flips: 0.9, patch: 0.95 },
-  // Flips at 1:50 mostly turn common records into the rare class, whose label-issues reading ranks them at 0.74
-  // (knn-label-consistency alone at 0.94).
-  'rare-table': { clean: 0.01, verdict: 'clean', flips: 0.72 },
+  // Thirty records a class: label-issues' model and neighbours cannot learn a hundred pairs from so few, and
+  // confident learning counted a quarter of the clean labels as noise (3.5% flagged); the noise the chances are
+  // read at is the data's own (noise-rate.ts), which finds none here.
+  'digit-pairs': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.95 },
+  // Flips at 1:50 mostly turn common records into the rare class, whose labels are then mostly wrong: ranked by
+  // confident learning's shortfall below that class's threshold alone they stood at 0.745 (0.97 beside each
+  // record's chance of a wrong label).
+  'rare-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
   // Standardised pixels blow rarely-lit border pixels up into noise for the model and the neighbours (the scan
   // keeps pixels as given); the patch's carriers rank above the label doubts (fused at 1.0, 0.89 before they did).
   'standardized-14': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.95 },
