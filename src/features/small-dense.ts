@@ -2,7 +2,7 @@ import type { FeatureMatrix } from '../data/matrix.js'
 
 /**
  * Inputs of at most this many columns (tables, small images) are small enough for learners a linear model over
- * the columns cannot replace: kernel features, boosted trees.
+ * the columns cannot replace: kernel features, a random forest.
  */
 const fewColumns = 64
 

@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
-import { averageProbabilities, boostedTreeProbabilities } from './boosted-view.js'
 import { permutationNoiseRate } from './noise-rate.js'
 import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
+import { averageProbabilities, treeProbabilities } from './tree-view.js'
 
 const paramsSchema = z.object({}).strict()
 
@@ -58,11 +58,11 @@ export const labelIssuesDetector = defineDetector({
     const linearProbabilities = await input.outOfFoldProbabilities()
     // A caller's own probabilities are read as cleanlab reads them: the neighbours do not overrule them. The
     // built-in model's are read with the neighbours, through the noise its own confident learning estimates, and
-    // on few columns beside boosted trees: their mean ranked flipped labels better than either model alone or each
+    // on few columns beside a random forest: their mean ranked flipped labels better than either model alone or each
     // as a view of its own (docs/zoo.md).
     const trees = input.probabilitiesGiven
       ? undefined
-      : boostedTreeProbabilities(input.dataset, context.seed, context.signal)
+      : treeProbabilities(input.dataset, context.seed, context.signal)
     const modelProbabilities = trees ? averageProbabilities(linearProbabilities, trees) : linearProbabilities
     const { mixed: probabilities, weights } = input.probabilitiesGiven
       ? { mixed: modelProbabilities, weights: { model: 1, neighbours: 0 } }
@@ -113,7 +113,7 @@ export const labelIssuesDetector = defineDetector({
       falseAlarmChances: wrong.map((chance, row) => (labels.codes[row] >= 0 ? 1 - chance : 1)),
       info: {
         estimatedNoiseRate,
-        models: trees ? ['linear', 'boosted trees'] : ['linear'],
+        models: trees ? ['linear', 'random forest'] : ['linear'],
         viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
       },

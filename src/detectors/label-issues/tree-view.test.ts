@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Dataset, encodeLabels } from '../../data/dataset.js'
-import { boostedTreeInput } from './boosted-view.js'
+import { treeInput } from './tree-view.js'
 
 function table(rowCount: number, cols: number, classCount: number, texts?: string[]): Dataset {
   return {
@@ -18,22 +18,23 @@ function table(rowCount: number, cols: number, classCount: number, texts?: strin
   }
 }
 
-describe('boostedTreeInput', () => {
+describe('treeInput', () => {
   it('gives trees the columns of small dense tables', () => {
-    expect(boostedTreeInput(table(1797, 64, 10))?.cols).toBe(64)
-    expect(boostedTreeInput(table(20_000, 64, 2))?.cols).toBe(64)
+    expect(treeInput(table(1797, 64, 10))?.cols).toBe(64)
+    expect(treeInput(table(12_000, 16, 2))?.cols).toBe(16)
   })
 
   it('leaves out too few records, too many columns, and work past its budget', () => {
-    expect(boostedTreeInput(table(150, 4, 3))).toBeUndefined()
-    expect(boostedTreeInput(table(1000, 65, 2))).toBeUndefined()
-    expect(boostedTreeInput(table(10_000, 64, 10))).toBeUndefined()
+    expect(treeInput(table(150, 4, 3))).toBeUndefined()
+    expect(treeInput(table(1000, 65, 2))).toBeUndefined()
+    expect(treeInput(table(10_000, 64, 10))).toBeUndefined()
+    expect(treeInput(table(20_000, 64, 2))).toBeUndefined()
   })
 
   it('reads the style of short texts and leaves long ones to the words', () => {
     const short = Array.from({ length: 600 }, (_, row) => `Re: meeting ${row}`)
-    expect(boostedTreeInput(table(600, 0, 2, short))?.cols).toBe(11)
+    expect(treeInput(table(600, 0, 2, short))?.cols).toBe(11)
     const long = short.map((text) => `${text} ${'word '.repeat(80)}`)
-    expect(boostedTreeInput(table(600, 0, 2, long))).toBeUndefined()
+    expect(treeInput(table(600, 0, 2, long))).toBeUndefined()
   })
 })

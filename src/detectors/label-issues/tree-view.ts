@@ -3,30 +3,28 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import { isSmallDense, smallDenseRowLimit } from '../../features/small-dense.js'
 import { isShortTextCorpus } from '../../features/text.js'
 import { textStyleFeatures } from '../../features/text-style.js'
-import { crossValidatedBoostedProbabilities } from '../../models/boosted-cross-validation.js'
-import { treesPerRound } from '../../models/boosted-trees.js'
+import { outOfBagForestProbabilities } from '../../models/random-forest.js'
 import { createRng } from '../../util/rng.js'
 
 /**
- * Labelled records below which no trees are grown: each fold's tenth held back to stop boosting would hold a
- * dozen records, and on the 150 iris flowers the trees' rankings of flipped labels fell to 0.5–0.6 in two of
- * three draws.
+ * Labelled records below which no trees are grown: on the 150 iris flowers trees' rankings of flipped labels fell
+ * to 0.5–0.6 in two of three draws.
  */
 const minimumLabelledRows = 500
 
 /**
- * Labelled records × columns × trees a round, the size of the trees' work, at most: 8×8 digits (1,797 × 64 × 10)
- * cost them 1.0–1.5 CPU seconds; 10,000 records of 64 columns and ten classes cost 4.8, more than the rest of
- * their scan, and go without. Two classes cost one tree a round, and ten times the records.
+ * Labelled records × the columns a split chooses among (√columns), the size of the forest's work, at most: the
+ * mail table (6,046 × 16) costs 24,000 and its forest about half a CPU second; a budget 2.5 times that keeps the
+ * trees to tables whose scan they do not dominate.
  */
-const maximumTreeWork = 2_000_000
+const maximumTreeWork = 60_000
 
 /**
  * The columns trees read: the dataset's own numbers (trees care only about each column's order, so no scaling
  * helps them) when the scan reads numbers, or the style of short texts; when they are few and small enough.
  * Long texts say enough in words for the linear model alone.
  */
-export function boostedTreeInput(dataset: Dataset): FeatureMatrix | undefined {
+export function treeInput(dataset: Dataset): FeatureMatrix | undefined {
   const texts = dataset.embeddings ? undefined : usableTexts(dataset)
   const raw = texts
     ? isShortTextCorpus(texts) && texts.length <= smallDenseRowLimit
@@ -36,23 +34,25 @@ export function boostedTreeInput(dataset: Dataset): FeatureMatrix | undefined {
   if (!raw || raw.cols === 0 || !isSmallDense(raw) || !dataset.labels) return undefined
   let labelled = 0
   for (const code of dataset.labels.codes) if (code >= 0) labelled++
-  const work = labelled * raw.cols * treesPerRound(dataset.labels.classes.length)
+  const work = labelled * Math.floor(Math.sqrt(raw.cols))
   return labelled >= minimumLabelledRows && work <= maximumTreeWork ? raw : undefined
 }
 
 /**
- * Out-of-fold probabilities of gradient-boosted trees on the dataset's few columns, a second model beside the
- * linear one: on 8×8 digits and a table of mail statistics each ranks flipped labels the other misses.
+ * Out-of-bag probabilities of a random forest on the dataset's few columns, a second model beside the linear one:
+ * on 8×8 digits and a table of mail statistics each ranks flipped labels the other misses, and a forest moves less
+ * with the flipped labels it is trained on than boosted trees, which fit them stage by stage (docs/zoo.md).
  */
-export function boostedTreeProbabilities(
+export function treeProbabilities(
   dataset: Dataset,
   seed: number,
   signal?: AbortSignal,
 ): FeatureMatrix | undefined {
-  const x = boostedTreeInput(dataset)
+  const x = treeInput(dataset)
   const labels = dataset.labels
   if (!x || !labels) return undefined
-  return crossValidatedBoostedProbabilities(x, labels.codes, labels.classes.length, {
+  return outOfBagForestProbabilities(x, labels.codes, {
+    classCount: labels.classes.length,
     rng: createRng(seed),
     signal,
   })
