@@ -3,8 +3,11 @@ import type { ImageShape } from '../data/image-shape.js'
 /** Channel index of each name a colour column may give its channel. */
 const channelNames: Readonly<Record<string, number>> = { r: 0, red: 0, g: 1, green: 1, b: 2, blue: 2 }
 const channelLetters = 'rgb'
-/** Columns a colour image of 8×8 pixels, the smallest image read as one, has. */
-const minColourColumns = 8 * 8 * 3
+/**
+ * Columns naming colour pixels from which they are taken for an image, whole or broken: a third of the columns of
+ * 8×8 colour pixels, the smallest image read as one. Fewer are a table's own names (`r1`, `b2`).
+ */
+const minColourColumns = 64
 
 /** Colour pixel columns: the image shape, and for each interleaved (HWC) column the column of the table it reads. */
 export interface ColourColumns {
