@@ -1,3 +1,4 @@
+import type { ImageShape } from './image-shape.js'
 import type { FeatureMatrix } from './matrix.js'
 
 /** Class labels encoded as indices into `classes`; -1 marks a record without a label. */
@@ -43,6 +44,8 @@ export interface LoadDiagnostics {
   readonly skippedFiles: readonly string[]
   /** Label, text and feature columns with more empty cells than `mostlyEmptyShare` allows. */
   readonly mostlyEmpty: readonly MostlyEmptyColumn[]
+  /** Why feature columns named as colour pixels were read as table columns instead; absent otherwise. */
+  readonly notColourImage?: string
 }
 
 /** A column most of whose cells are empty, what it was read as, and how many of its cells are empty. */
@@ -106,7 +109,8 @@ export function pairText(prompt: string, response: string): string {
 
 /**
  * One loaded dataset, immutable. Every per-record array has `rowCount` entries in input order.
- * `features` holds the raw numeric feature columns (not standardised); images store grayscale pixels in [0,1].
+ * `features` holds the raw numeric feature columns (not standardised); images store their pixels as loaded (an
+ * image folder in [0,1]), colour images interleaved per pixel (see `ImageShape`).
  */
 export interface Dataset {
   readonly origin: DatasetOrigin
@@ -118,8 +122,8 @@ export interface Dataset {
   readonly sources?: readonly string[]
   readonly features?: FeatureMatrix
   readonly featureNames: readonly string[]
-  /** Set when each feature row is a grayscale image, so reports can draw thumbnails. */
-  readonly imageShape?: { readonly width: number; readonly height: number }
+  /** Set when each feature row is an image, grey or colour, so detectors read pixels and reports draw them. */
+  readonly imageShape?: ImageShape
   readonly embeddings?: FeatureMatrix
   /** Set for fine-tuning and retrieval data; absent means a table. */
   readonly contentKind?: ContentKind

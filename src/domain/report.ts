@@ -44,7 +44,8 @@ export interface DatasetSummary {
   featureCount: number
   labelColumn?: string
   textColumn?: string
-  imageShape?: { width: number; height: number }
+  /** Colour images carry `channels: 3`, their pixels interleaved (see `ImageShape`). */
+  imageShape?: { width: number; height: number; channels?: 1 | 3 }
   warnings: string[]
   /** Present when the dataset was verified against a manifest (`scan --manifest`). */
   provenance?: DatasetProvenance

@@ -1,5 +1,6 @@
 import { h } from 'preact'
 import { renderToString } from 'preact-render-to-string'
+import type { ImageShape } from '../data/image-shape.js'
 import type { Severity } from '../domain/index.js'
 import { escapeHtml, formatCount, formatPercent, truncate } from '../report/html-format.js'
 import { masthead, metaItem, renderPage, section } from '../report/page.js'
@@ -137,8 +138,6 @@ function renderText(tests: DriftTestResult[]): string {
     : '<p class="muted">No token is over-represented.</p>'
   return section('text', 'Text', escapeHtml(bursts.explanation), table)
 }
-
-type ImageShape = { width: number; height: number }
 
 const TOP_COLUMNS = 12
 /** Findings listed open; more than this many are folded away behind their count. */

@@ -89,6 +89,22 @@ describe('schema inference', () => {
     expect(images.id).toBeUndefined()
   })
 
+  it('keeps the channels of colour images through the validating parser', () => {
+    const data = new Float32Array(4 * 192).map((_, index) => index % 256)
+    const colour = inferSchema(
+      inMemoryDataset({
+        features: { data, rows: 4, cols: 192 },
+        imageShape: { width: 8, height: 8, channels: 3 },
+      }),
+    )
+    expect(colour.image).toEqual({ width: 8, height: 8, channels: 3 })
+    expect(parseSchema(JSON.stringify(colour), 'schema.json').image).toEqual({
+      width: 8,
+      height: 8,
+      channels: 3,
+    })
+  })
+
   it('survives a JSON round trip through the validating parser', () => {
     expect(parseSchema(JSON.stringify(schema), 'schema.json')).toEqual(schema)
   })

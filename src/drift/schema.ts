@@ -82,7 +82,12 @@ const schemaFile = z
       .strict()
       .optional(),
     image: z
-      .object({ width: z.number().int().positive(), height: z.number().int().positive() })
+      .object({
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        /** 3 for colour images (pixels interleaved r, g, b); absent for grey. */
+        channels: z.union([z.literal(1), z.literal(3)]).optional(),
+      })
       .strict()
       .optional(),
     features: z.array(featureRule),

@@ -1,4 +1,5 @@
 import type { Dataset, LoadDiagnostics } from '../data/dataset.js'
+import { channelCount, type ImageShape } from '../data/image-shape.js'
 import type { Severity } from '../domain/index.js'
 import type { DatasetSchema } from './schema.js'
 import type { CheckFinding } from './types.js'
@@ -142,9 +143,16 @@ function presenceFindings(schema: DatasetSchema, batch: Dataset): CheckFinding[]
   }
   const image = schema.image
   const shape = batch.imageShape
-  if (image && (!shape || shape.width !== image.width || shape.height !== image.height)) {
-    const found = shape ? `${shape.width}×${shape.height}` : 'no images'
-    findings.push(finding('high', `images should be ${image.width}×${image.height}, the batch has ${found}`))
+  const describe = (of: ImageShape) => `${of.width}×${of.height}${channelCount(of) === 3 ? ' colour' : ''}`
+  if (
+    image &&
+    (!shape ||
+      shape.width !== image.width ||
+      shape.height !== image.height ||
+      channelCount(shape) !== channelCount(image))
+  ) {
+    const found = shape ? describe(shape) : 'no images'
+    findings.push(finding('high', `images should be ${describe(image)}, the batch has ${found}`))
   }
   return findings
 }

@@ -103,6 +103,28 @@ describe('column validation', () => {
     ])
   })
 
+  it('reports a grey batch against a colour schema', () => {
+    const grey = inMemoryDataset({
+      features: { data: new Float32Array(128), rows: 2, cols: 64 },
+      featureNames: Array.from({ length: 64 }, (_, pixel) => `pixel${pixel}`),
+      imageShape: { width: 8, height: 8 },
+    })
+    const colourSchema = { ...schema, image: { width: 8, height: 8, channels: 3 as const } }
+    const noDiagnostics = {
+      imputed: new Map(),
+      textColumns: [],
+      emptyColumns: [],
+      skippedFiles: [],
+      mostlyEmpty: [],
+    }
+    const images = checkColumns(colourSchema, grey, noDiagnostics).filter((finding) =>
+      finding.explanation.startsWith('images'),
+    )
+    expect(images.map((finding) => finding.explanation)).toEqual([
+      'images should be 8×8 colour, the batch has 8×8',
+    ])
+  })
+
   it('accepts a batch that matches the schema', () => {
     const matching = inMemoryDataset({
       features: { data: new Float32Array(8), rows: 2, cols: 4 },

@@ -154,6 +154,7 @@ export function buildDataset(parts: TableParts): Dataset {
     emptyColumns,
     skippedFiles: [],
     mostlyEmpty,
+    ...(features.notColourImage ? { notColourImage: features.notColourImage } : {}),
     // Absent rather than empty, so a numbers-only file loads to the same dataset as before.
     ...(categoricalColumns.length > 0 ? { categoricalColumns } : {}),
   }

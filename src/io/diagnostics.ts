@@ -30,6 +30,7 @@ export function describeLoadDiagnostics(diagnostics: LoadDiagnostics): string[] 
   }
   for (const { name, role, emptyCount } of mostlyEmpty)
     warnings.push(describeMostlyEmpty(name, role, emptyCount))
+  if (diagnostics.notColourImage) warnings.push(diagnostics.notColourImage)
   if (skippedFiles.length > 0) {
     const shown = skippedFiles.slice(0, MAX_LISTED_FILES).join(', ')
     warnings.push(`skipped ${skippedFiles.length} file(s) that are not images in a label folder: ${shown}`)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
 import type sharpModule from 'sharp'
+import { lumaWeights } from '../data/image-shape.js'
 import { forEachLimited } from './concurrency.js'
 import type { IssueList } from './issues.js'
 import { importOptionalPackage } from './optional-package.js'
@@ -40,17 +41,25 @@ export async function listImageFiles(root: string): Promise<{ files: string[]; s
   return { files: files.sort(byCodeUnit), skipped: skipped.sort(byCodeUnit) }
 }
 
-/** Reads, hashes and decodes every image once; unreadable images are collected in `invalid`. */
+/** Most a channel may differ from another in a grey pixel: JPEG stores grey through colour planes, off by a level. */
+const GREY_TOLERANCE = 2
+
+/**
+ * Reads, hashes and decodes every image once; unreadable images are collected in `invalid`. Images are decoded in
+ * colour and kept in colour (interleaved RGB) when any pixel of any image has a colour; otherwise as grey levels.
+ * Pixels are in [0,1].
+ */
 export async function decodeImages(
   root: string,
   files: string[],
   side: number,
   invalid: IssueList,
   onProgress?: (fractionDone: number) => void,
-): Promise<{ pixels: Float32Array; fileHashes: string[]; byteCount: number }> {
+): Promise<{ pixels: Float32Array; channels: 1 | 3; fileHashes: string[]; byteCount: number }> {
   const sharp = await loadSharp()
-  const pixelCount = side * side
-  const pixels = new Float32Array(files.length * pixelCount)
+  const valueCount = side * side * 3
+  // Bytes while decoding: a quarter of the floats they become.
+  const colours = new Uint8Array(files.length * valueCount)
   const fileHashes = new Array<string>(files.length)
   let byteCount = 0
   let done = 0
@@ -60,16 +69,39 @@ export async function decodeImages(
     byteCount += bytes.length
     fileHashes[row] = createHash('sha256').update(bytes).digest('hex')
     try {
-      writeGrayPixels(
-        await decodeGray(sharp, bytes, side),
-        pixels.subarray(row * pixelCount, (row + 1) * pixelCount),
+      writeRgb(
+        await decodeRgb(sharp, bytes, side),
+        colours.subarray(row * valueCount, (row + 1) * valueCount),
       )
     } catch (error) {
       invalid.add({ file: path }, `not a readable image (${(error as Error).message})`)
     }
     onProgress?.(++done / files.length)
   })
-  return { pixels, fileHashes, byteCount }
+  const channels = isGrey(colours) ? 1 : 3
+  const pixels = new Float32Array(colours.length / (4 - channels))
+  // Grey pixels have three equal channels, or nearly (JPEG); the luma of nearly equal ones is their level.
+  if (channels === 1)
+    for (let pixel = 0; pixel < pixels.length; pixel++) {
+      const red = colours[3 * pixel]
+      const green = colours[3 * pixel + 1]
+      const blue = colours[3 * pixel + 2]
+      pixels[pixel] =
+        red === green && red === blue
+          ? red / 255
+          : (lumaWeights[0] * red + lumaWeights[1] * green + lumaWeights[2] * blue) / 255
+    }
+  else for (let index = 0; index < pixels.length; index++) pixels[index] = colours[index] / 255
+  return { pixels, channels, fileHashes, byteCount }
+}
+
+function isGrey(colours: Uint8Array): boolean {
+  for (let at = 0; at < colours.length; at += 3) {
+    const red = colours[at]
+    if (Math.abs(red - colours[at + 1]) > GREY_TOLERANCE || Math.abs(red - colours[at + 2]) > GREY_TOLERANCE)
+      return false
+  }
+  return true
 }
 
 /** The label folder of a relative image path. */
@@ -94,21 +126,27 @@ export async function chooseSide(root: string, files: string[], invalid: IssueLi
   return sizes.size === 1 && side > 0 && side <= MAX_KEPT_SIDE ? side : DEFAULT_SIDE
 }
 
-async function decodeGray(
+async function decodeRgb(
   sharp: SharpFactory,
   bytes: Buffer,
   side: number,
 ): Promise<{ data: Buffer; channels: number }> {
   const { data, info } = await sharp(bytes)
     .flatten({ background: '#000000' })
-    .grayscale()
     .resize(side, side, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true })
   return { data, channels: info.channels }
 }
 
-function writeGrayPixels(image: { data: Buffer; channels: number }, target: Float32Array): void {
+/** Red, green and blue of each pixel; a one- or two-channel (grey, grey and alpha) image repeats its grey level. */
+function writeRgb(image: { data: Buffer; channels: number }, target: Uint8Array): void {
   const { data, channels } = image
-  for (let pixel = 0; pixel < target.length; pixel++) target[pixel] = data[pixel * channels] / 255
+  const colour = channels >= 3
+  for (let pixel = 0; pixel < target.length / 3; pixel++) {
+    const from = pixel * channels
+    target[3 * pixel] = data[from]
+    target[3 * pixel + 1] = data[colour ? from + 1 : from]
+    target[3 * pixel + 2] = data[colour ? from + 2 : from]
+  }
 }

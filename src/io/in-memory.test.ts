@@ -89,6 +89,16 @@ describe('fromArrays', () => {
     expect(dataset.imageShape).toEqual({ width, height })
   })
 
+  it('rejects an image shape that does not hold the rows, counting colour channels', () => {
+    const data = pixels.slice(0, rowCount * pixelCount)
+    const colour = { width, height, channels: 3 as const }
+    expect(() =>
+      fromArrays({ data, rows: rowCount, cols: pixelCount }, undefined, { imageShape: colour }),
+    ).toThrow(
+      `an image of ${width}×${height} pixels of 3 channel(s) has ${3 * pixelCount} values, the rows have ${pixelCount}`,
+    )
+  })
+
   it('takes rows of numbers, and leaves null labels unlabelled', () => {
     const dataset = fromArrays(
       [

@@ -1,4 +1,5 @@
 import { type Dataset, type DatasetOrigin, encodeLabels } from '../data/dataset.js'
+import { channelCount, type ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { buildDataset, type ColumnOptions, checkIds } from './columns.js'
@@ -64,8 +65,11 @@ export interface FromArraysOptions {
   texts?: readonly string[]
   /** One name per column; default `f0`, `f1`, …. */
   featureNames?: readonly string[]
-  /** Set when each row is a grayscale image of this size, so reports draw thumbnails. */
-  imageShape?: { readonly width: number; readonly height: number }
+  /**
+   * Set when each row is an image of this size, so detectors read pixels and reports draw them; `channels: 3` for
+   * colour, its pixels interleaved (see `ImageShape`).
+   */
+  imageShape?: ImageShape
   /** Names the data in messages and in the report's `dataset.path`; default `arrays`. */
   name?: string
 }
@@ -134,6 +138,17 @@ function checkAligned(
   }
 }
 
+function checkImageShape(name: string, shape: ImageShape, cols: number): void {
+  const values = shape.width * shape.height * channelCount(shape)
+  if (values !== cols)
+    throw PoisonguardError.at(
+      'SHAPE_MISMATCH',
+      { file: name, path: 'imageShape' },
+      `an image of ${shape.width}×${shape.height} pixels of ${channelCount(shape)} channel(s) has ${values} values, the rows have ${cols}`,
+      'give the image shape of the rows: width × height × channels values a row, colour interleaved per pixel',
+    )
+}
+
 /**
  * Builds a dataset from a feature matrix (rows of numbers, or a row-major `Float32Array` with its shape) and one
  * label per row; no label column when `labels` is omitted.
@@ -152,6 +167,7 @@ export function fromArrays(
   const aligned = { labels, ids: options.ids, sources: options.sources, texts: options.texts }
   for (const [what, values] of Object.entries(aligned)) checkAligned(name, what, values, rowCount)
   checkAligned(name, 'featureNames', options.featureNames, features.cols)
+  if (options.imageShape) checkImageShape(name, options.imageShape, features.cols)
   const ids = options.ids
     ? checkIds([...options.ids], (row) => ({ file: name, row: row + 1, path: 'ids' }))
     : Array.from({ length: rowCount }, (_, row) => String(row + 1))

@@ -1,7 +1,9 @@
 import type { ImputedColumn } from '../data/dataset.js'
+import type { ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { quoteNames } from './diagnostics.js'
+import { type ColourColumns, readColourColumns } from './image-columns.js'
 import { type CategoricalValues, KIND_NUMERIC, KIND_TEXT, type NumericTable } from './numeric-table.js'
 
 const MIN_IMAGE_PIXELS = 64
@@ -13,7 +15,9 @@ const MIN_IMAGE_PIXELS = 64
 export interface NumericColumns {
   readonly matrix?: FeatureMatrix
   readonly names: string[]
-  readonly imageShape?: { width: number; height: number }
+  readonly imageShape?: ImageShape
+  /** Why columns named as colour pixels were read as a table; absent otherwise. */
+  readonly notColourImage?: string
   readonly imputed: ReadonlyMap<string, ImputedColumn>
   readonly textColumns: string[]
   readonly emptyColumns: string[]
@@ -27,8 +31,9 @@ export interface EncodedColumn {
 }
 
 /**
- * Keeps the numeric candidate columns, fills empty cells with their column mean, and recognises square grayscale
- * images (≥ 64 pixel columns, values within [0,255]) so reports can draw them.
+ * Keeps the numeric candidate columns, fills empty cells with their column mean, and recognises images: colour
+ * images by their column names (see `readColourColumns`; the columns are put in interleaved order), square grey
+ * images by their values (≥ 64 pixel columns, values within [0,255]).
  */
 export function finishNumericColumns(table: NumericTable, encodeCategories: boolean): NumericColumns {
   const { kept, textColumns, emptyColumns, categorical } = chooseColumns(table, encodeCategories)
@@ -41,14 +46,49 @@ export function finishNumericColumns(table: NumericTable, encodeCategories: bool
     return { names: [], imputed: new Map(), textColumns, emptyColumns, categoricalColumns }
   let data = gatherColumns(table, kept)
   let names = kept.map((column) => table.names[column])
-  let missing = Int32Array.from(kept, (column) => table.missing[column])
+  let missing: Int32Array = Int32Array.from(kept, (column) => table.missing[column])
   if (categorical.size > 0) ({ data, names, missing } = withOneHotColumns(table, kept, data, categorical))
+  const colour = readColourColumns(names)
+  if (colour && 'columns' in colour)
+    ({ data, names, missing } = interleaved(data, names, missing, colour.columns))
   const cols = names.length
   const imputed = imputeMeans(data, cols, missing, names)
   const matrix = { data, rows: table.rowCount, cols }
   // One-hot columns are 0/1 like dark pixels; a table with categories is never an image.
-  const imageShape = categorical.size === 0 ? imageShapeOf(data, cols) : undefined
-  return { matrix, names, imageShape, imputed, textColumns, emptyColumns, categoricalColumns }
+  const imageShape =
+    colour && 'columns' in colour
+      ? colour.columns.shape
+      : categorical.size === 0 && !colour
+        ? imageShapeOf(data, cols)
+        : undefined
+  const notColourImage = colour && 'problem' in colour ? colour.problem : undefined
+  return {
+    matrix,
+    names,
+    imageShape,
+    ...(notColourImage ? { notColourImage } : {}),
+    imputed,
+    textColumns,
+    emptyColumns,
+    categoricalColumns,
+  }
+}
+
+/** The columns in the interleaved order of a colour image (a copy only when the file held them otherwise). */
+function interleaved(data: Float32Array, names: string[], missing: Int32Array, { order }: ColourColumns) {
+  if (order.every((column, index) => column === index)) return { data, names, missing }
+  const cols = order.length
+  const rows = data.length / cols
+  const out = new Float32Array(data.length)
+  for (let row = 0; row < rows; row++) {
+    const offset = row * cols
+    for (let col = 0; col < cols; col++) out[offset + col] = data[offset + order[col]]
+  }
+  return {
+    data: out,
+    names: Array.from(order, (column) => names[column]),
+    missing: Int32Array.from(order, (column) => missing[column]),
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { channelCount, type ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { median } from '../stats/quantiles.js'
 import { throwIfAborted } from '../util/abort.js'
@@ -14,7 +15,7 @@ export interface TriggerScanInput {
   readonly labels: Int32Array
   readonly classNames: readonly string[]
   /** Images only: lets the black-box search place square patches. */
-  readonly image?: { readonly width: number; readonly height: number }
+  readonly image?: ImageShape
   /** Triggers mined from the training data: each is tried on its label first, and wins when it is smallest. */
   readonly minedTriggers?: readonly MinedTrigger[]
 }
@@ -211,9 +212,12 @@ function squarePlaces(image: { width: number; height: number }, side: number): [
   return places
 }
 
-function squareMask(image: { width: number; height: number }, side: number, [top, left]: [number, number]) {
-  const mask = new Float32Array(image.width * image.height)
-  for (let y = top; y < top + side; y++) mask.fill(1, y * image.width + left, y * image.width + left + side)
+/** The square in every channel of its pixels (colour interleaved per pixel, see `ImageShape`). */
+function squareMask(image: ImageShape, side: number, [top, left]: [number, number]) {
+  const channels = channelCount(image)
+  const mask = new Float32Array(image.width * image.height * channels)
+  for (let y = top; y < top + side; y++)
+    mask.fill(1, (y * image.width + left) * channels, (y * image.width + left + side) * channels)
   return mask
 }
 
@@ -228,7 +232,7 @@ async function searchSquarePatch(
   classifier: Classifier,
   batch: FeatureMatrix,
   target: number,
-  image: { width: number; height: number },
+  image: ImageShape,
   range: { low: number; high: number },
   settings: ScanSettings,
 ) {

@@ -34,7 +34,9 @@ function baseName(path: string): string {
 /** The page header: dataset identity, tool version and scan time. */
 export function renderHeader(report: ScanReport): string {
   const { dataset, tool } = report
-  const shape = dataset.imageShape ? `${dataset.imageShape.width}×${dataset.imageShape.height} images` : ''
+  const shape = dataset.imageShape
+    ? `${dataset.imageShape.width}×${dataset.imageShape.height} ${dataset.imageShape.channels === 3 ? 'colour ' : ''}images`
+    : ''
   const columns = [
     dataset.labelColumn ? `label: <code>${escapeHtml(dataset.labelColumn)}</code>` : '',
     dataset.textColumn ? `text: <code>${escapeHtml(dataset.textColumn)}</code>` : '',

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { h } from 'preact'
 import { renderToString } from 'preact-render-to-string'
+import { channelCount, type ImageShape } from '../data/image-shape.js'
 import type { ScanReport } from '../domain/index.js'
 import { buildAttackViews } from './attacks.js'
 import { flaggedRecordsCsv } from './flagged-csv.js'
@@ -17,7 +18,7 @@ import {
 } from './html-sections.js'
 import { buildSuspicionHistogram, type SuspicionHistogram } from './html-stats.js'
 import { renderPage, section } from './page.js'
-import { encodeGrayscalePng } from './png.js'
+import { encodeImagePng } from './png.js'
 import type { RecordEvidence } from './views/evidence.js'
 import { DetectorHistograms, FindingGroups } from './views/groups.js'
 import { VerdictSection } from './views/verdict.js'
@@ -26,10 +27,13 @@ export { encodeGrayscalePng } from './png.js'
 
 /** Optional inputs the JSON report does not carry: pictures and texts of records. */
 export interface HtmlReportExtras {
-  /** Grayscale thumbnails for image datasets: returns PNG bytes for a row index, or undefined. */
+  /** Thumbnails for image datasets: returns PNG bytes for a row index, or undefined. */
   thumbnail?: (row: number) => Uint8Array | undefined
-  /** Pixels of image records in [0,1] (or [0,255]), row-major, to draw the average image of an attack's records. */
-  image?: { width: number; height: number; pixels: (row: number) => Float32Array }
+  /**
+   * Pixels of image records in [0,1] (or [0,255]), row-major (colour interleaved per pixel, see `ImageShape`), to
+   * draw the average image of an attack's records.
+   */
+  image?: ImageShape & { pixels: (row: number) => Float32Array }
   /** Text snippets for text datasets. */
   text?: (row: number) => string | undefined
   /** How many records each group of findings lists (default 50); the CSV download holds all flagged ones. */
@@ -103,7 +107,7 @@ function dataUrl(mediaType: string, bytes: Uint8Array | string): string {
 const AVERAGE_LIMIT = 1_000
 
 function averagePixels(image: NonNullable<HtmlReportExtras['image']>, rows: Int32Array): Float32Array {
-  const sum = new Float32Array(image.width * image.height)
+  const sum = new Float32Array(image.width * image.height * channelCount(image))
   const used = rows.subarray(0, AVERAGE_LIMIT)
   for (const row of used) {
     const pixels = image.pixels(row)
@@ -128,7 +132,7 @@ export function recordEvidenceOf(extras: HtmlReportExtras): RecordEvidence {
       ? (rows) =>
           rows.length === 0
             ? undefined
-            : dataUrl('image/png', encodeGrayscalePng(averagePixels(image, rows), image.width, image.height))
+            : dataUrl('image/png', encodeImagePng(averagePixels(image, rows), image))
       : undefined,
     text: extras.text,
   }

@@ -2,7 +2,7 @@ import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { PoisonguardError } from '../errors.js'
 import { createRng } from '../util/rng.js'
-import { crc32, encodeGrayscalePng, readPngSize } from './png.js'
+import { crc32, encodeGrayscalePng, encodeImagePng, readPngSize } from './png.js'
 
 /** Decodes with sharp, checking the file really is one-channel 8-bit grayscale. */
 async function decode(png: Uint8Array) {
@@ -82,5 +82,23 @@ describe('encodeGrayscalePng', () => {
 
   it('reports no size for bytes that are not a PNG', () => {
     expect(readPngSize(new Uint8Array(30))).toBeUndefined()
+  })
+})
+
+describe('encodeImagePng', () => {
+  it('encodes interleaved colour pixels as an RGB PNG, upscaled, pixel for pixel', async () => {
+    // 2×1: a red pixel and a blue-green one, on the 0–255 scale.
+    const pixels = Float32Array.of(255, 0, 0, 0, 128, 200)
+    const png = encodeImagePng(pixels, { width: 2, height: 1, channels: 3 }, 2)
+    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', channels: 3, width: 4, height: 2 })
+    const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true })
+    const row = [255, 0, 0, 255, 0, 0, 0, 128, 200, 0, 128, 200]
+    expect(Array.from(data)).toEqual([...row, ...row])
+  })
+
+  it('rejects grey-sized pixels for a colour shape', () => {
+    expect(() => encodeImagePng(new Float32Array(4), { width: 2, height: 2, channels: 3 })).toThrow(
+      /expected 2×2 pixels of 3 channels = 12 values, got 4/,
+    )
   })
 })

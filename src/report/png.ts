@@ -1,8 +1,10 @@
 import { deflateSync } from 'node:zlib'
+import { channelCount, type ImageShape } from '../data/image-shape.js'
 import { PoisonguardError } from '../errors.js'
 
 const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)
 const COLOR_TYPE_GRAYSCALE = 0
+const COLOR_TYPE_RGB = 2
 const MAX_SIDE = 16_384
 
 let crcTable: Uint32Array | undefined
@@ -37,7 +39,13 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out
 }
 
-function validateShape(pixels: Float32Array, width: number, height: number, scale: number): void {
+function validateShape(
+  pixels: Float32Array,
+  width: number,
+  height: number,
+  scale: number,
+  channels: 1 | 3,
+): void {
   const issues: string[] = []
   for (const [name, value] of [
     ['width', width],
@@ -48,12 +56,16 @@ function validateShape(pixels: Float32Array, width: number, height: number, scal
   }
   if (issues.length === 0 && (width * scale > MAX_SIDE || height * scale > MAX_SIDE))
     issues.push(`the scaled image ${width * scale}×${height * scale} exceeds ${MAX_SIDE} pixels per side`)
-  if (issues.length === 0 && pixels.length !== width * height)
-    issues.push(`expected ${width}×${height} = ${width * height} pixels, got ${pixels.length}`)
+  if (issues.length === 0 && pixels.length !== width * height * channels)
+    issues.push(
+      channels === 1
+        ? `expected ${width}×${height} = ${width * height} pixels, got ${pixels.length}`
+        : `expected ${width}×${height} pixels of 3 channels = ${width * height * 3} values, got ${pixels.length}`,
+    )
   if (issues.length > 0)
     throw new PoisonguardError('INVALID_ARGUMENT', `Cannot encode PNG: ${issues.join('; ')}`, {
       issues: issues.map((message) => ({ message })),
-      hint: 'pass one float per pixel, row-major, and integer dimensions',
+      hint: 'pass one float per pixel (three, interleaved, for colour), row-major, and integer dimensions',
     })
 }
 
@@ -72,14 +84,26 @@ function toBytes(pixels: Float32Array): Uint8Array {
 }
 
 /** Raw scanlines (filter byte 0 then the row) of the image upscaled by nearest neighbour. */
-function scanlines(bytes: Uint8Array, width: number, height: number, scale: number): Uint8Array {
-  const outWidth = width * scale
-  const stride = outWidth + 1
+function scanlines(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  scale: number,
+  channels: 1 | 3,
+): Uint8Array {
+  const stride = width * scale * channels + 1
   const raw = new Uint8Array(stride * height * scale)
   for (let y = 0; y < height; y++) {
     const first = y * scale * stride
-    for (let x = 0; x < width; x++)
-      raw.fill(bytes[y * width + x], first + 1 + x * scale, first + 1 + (x + 1) * scale)
+    for (let x = 0; x < width; x++) {
+      const from = (y * width + x) * channels
+      for (
+        let at = first + 1 + x * scale * channels;
+        at < first + 1 + (x + 1) * scale * channels;
+        at += channels
+      )
+        for (let channel = 0; channel < channels; channel++) raw[at + channel] = bytes[from + channel]
+    }
     for (let copy = 1; copy < scale; copy++) raw.copyWithin(first + copy * stride, first, first + stride)
   }
   return raw
@@ -95,15 +119,25 @@ export function encodeGrayscalePng(
   height: number,
   scale = 1,
 ): Uint8Array {
-  validateShape(pixels, width, height, scale)
+  return encodeImagePng(pixels, { width, height }, scale)
+}
+
+/**
+ * Encodes a row-major grey or colour image (colour interleaved per pixel; values in [0,1], or [0,255] when any value
+ * exceeds 1) as an 8-bit PNG, upscaled `scale` times by nearest neighbour.
+ */
+export function encodeImagePng(pixels: Float32Array, shape: ImageShape, scale = 1): Uint8Array {
+  const { width, height } = shape
+  const channels = channelCount(shape)
+  validateShape(pixels, width, height, scale, channels)
   const header = new Uint8Array(13)
   const view = new DataView(header.buffer)
   view.setUint32(0, width * scale)
   view.setUint32(4, height * scale)
   header[8] = 8
-  header[9] = COLOR_TYPE_GRAYSCALE
+  header[9] = channels === 1 ? COLOR_TYPE_GRAYSCALE : COLOR_TYPE_RGB
   // Bytes 10–12 stay 0: deflate compression, adaptive filtering, no interlace.
-  const raw = scanlines(toBytes(pixels), width, height, scale)
+  const raw = scanlines(toBytes(pixels), width, height, scale, channels)
   const parts = [
     PNG_SIGNATURE,
     chunk('IHDR', header),

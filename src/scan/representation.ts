@@ -1,5 +1,6 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { colourStatistics, principalColourContrast } from '../features/colour-images.js'
 import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
@@ -105,14 +106,24 @@ const fourierFeatureCount = 512
 
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
- * noise); embeddings are standardised. A table's columns of different kinds and scales are reshaped to weigh alike
- * in distances, and the linear model gets them both reshaped and as standardised values, each shape telling it
+ * noise); colour images are read through each image's colour contrast (see `principalColourContrast`, measured
+ * there), the model also given their colour statistics; embeddings are standardised. A table's columns of
+ * different kinds and scales are reshaped to weigh alike in distances, and the linear model gets them both reshaped and as standardised values, each shape telling it
  * something (on mail statistics its flipped labels ranked at 0.75 on standardised values alone, 0.78 on both).
  */
 function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   if (dataset.embeddings) {
     const scaled = standardize(raw).matrix
     return { scaled, modelInput: scaled, source: 'embeddings' }
+  }
+  if (dataset.imageShape?.channels === 3) {
+    const scaled = principalColourContrast(raw, dataset.imageShape)
+    return {
+      scaled,
+      modelInput: joinColumns(scaled, colourStatistics(raw, dataset.imageShape)),
+      source:
+        'colour pixels as the contrast along each image’s main colour axis (the model also given colour statistics)',
+    }
   }
   if (dataset.imageShape) return { scaled: raw, modelInput: raw, source: 'pixels' }
   const table = reshapeTable(raw)

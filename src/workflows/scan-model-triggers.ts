@@ -10,7 +10,7 @@ import {
   type TriggerScanOptions,
   type TriggerScanResult,
 } from '../models/trigger-scan.js'
-import { encodeGrayscalePng } from '../report/png.js'
+import { encodeImagePng } from '../report/png.js'
 import { scan } from '../scan/index.js'
 import { throwIfAborted } from '../util/abort.js'
 import {
@@ -94,7 +94,7 @@ function reportTrigger(
   }
   if (image) {
     const picture = Float32Array.from(trigger.mask, (mask, index) => mask * trigger.pattern[index])
-    reported.png = Buffer.from(encodeGrayscalePng(picture, image.width, image.height, 4)).toString('base64')
+    reported.png = Buffer.from(encodeImagePng(picture, image, 4)).toString('base64')
   }
   return reported
 }

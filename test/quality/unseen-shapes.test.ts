@@ -37,12 +37,10 @@ interface Bars {
 }
 
 const bars: Record<UnseenName, Bars> = {
-  // Tinted RGB digits exported as 3,072 columns: the loader sees a table (a dataset's shape has no channels), and
-  // neither the linear model nor the neighbours see past the random tints, so label-issues doubts clean records
-  // (4% flagged until its chances were read at the noise the data's own null admits, not confident learning's);
-  // the patch is found, and its carriers rank above those doubts (fused at 1.0, 0.93 before they did).
-  // Its flips rank at 0.64 (docs/zoo.md); 3,072 columns make it the costliest scan here.
-  'rgb-32': { clean: 0.01, verdict: 'clean', patch: 0.95 },
+  // Tinted RGB digits exported as 3,072 columns r_y_x/g_y_x/b_y_x: a colour image, read through each image's colour
+  // contrast (flips at 0.93; as a table 0.64, and 4% of the clean records flagged until label-issues' chances were
+  // read at the noise the data's own null admits); the white patch is named as a patch of its colour.
+  'rgb-32': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.95 },
   // A pixel sum that is 0 in some sevens made this table 'poisoned' (a value trigger) until table values were read
   // with their columns hidden; the tinted RGB table held two such natural triggers.
   'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
@@ -105,6 +103,8 @@ describe.each(names)('the default scan of %s', (name) => {
       )
       const trigger = report.summary.verdict?.attacks.find((attack) => attack.kind === 'trigger')
       expect(trigger?.label).toBe(dataset.labels!.classes[0])
+      if (name === 'rgb-32')
+        expect(trigger?.description).toMatch(/^a 3×3 patch of colour \(255, 255, 255\) at x 28–30, y 28–30/)
     },
   )
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mnistDataset } from '../../../test/fixtures/datasets.js'
 import { predictWithBuiltinModel } from '../../../test/fixtures/models.js'
+import { unseenDataset } from '../../../test/fixtures/unseen.js'
 import type { Dataset } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
 import { applyAttack } from '../registry.js'
@@ -118,5 +119,33 @@ describe('backdoor-patch on MNIST', () => {
     expect(() => run.triggerTestSet!(small, createRng(1))).toThrow(
       /64 feature columns but the image trigger was made for 784/,
     )
+  })
+})
+
+describe('backdoor-patch on colour images', () => {
+  it('stamps every channel of the patch pixels and nothing else, as the interleaved layout places them', () => {
+    const colour = unseenDataset('rgb-32')
+    const side = colour.imageShape!.width
+    const run = applyAttack('backdoor-patch', colour, { rate: 0.03, target: 0 }, 1)
+    const cols = colour.features!.cols
+    for (const row of run.poisonedRows.slice(0, 5)) {
+      const changed: string[] = []
+      for (let col = 0; col < cols; col++) {
+        const after = run.dataset.features!.data[row * cols + col]
+        if (after === colour.features!.data[row * cols + col]) continue
+        expect(after).toBe(255)
+        changed.push(colour.featureNames[col])
+      }
+      const patch = [side - 4, side - 3, side - 2].flatMap((y) =>
+        [side - 4, side - 3, side - 2].flatMap((x) => ['r', 'g', 'b'].map((c) => `${c}_${y}_${x}`)),
+      )
+      // A patch pixel that was white already is not a change.
+      expect(changed.every((name) => patch.includes(name))).toBe(true)
+      expect(
+        patch.every(
+          (name) => run.dataset.features!.data[row * cols + colour.featureNames.indexOf(name)] === 255,
+        ),
+      ).toBe(true)
+    }
   })
 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
+import { channelCount } from '../../data/image-shape.js'
 import type { Rng } from '../../util/rng.js'
 import { checkTestFeatures, planBackdoor, rowsToTrigger, sampleBackdoorRows } from '../backdoor.js'
 import { featureBounds, measureFeatures } from '../feature-space.js'
@@ -112,7 +113,7 @@ function stampRows(dataset: Dataset, rows: Int32Array, trigger: ImageTrigger, rn
 
 function triggerTestSet(trigger: ImageTrigger, image: ImageSize, targetName: string) {
   return (testSet: Dataset, rng: Rng): AttackResult => {
-    checkTestFeatures(testSet, image.width * image.height, 'image trigger')
+    checkTestFeatures(testSet, image.width * image.height * channelCount(image), 'image trigger')
     const rows = rowsToTrigger(testSet, targetName)
     const shaped = { ...testSet, imageShape: testSet.imageShape ?? image }
     const features = stampRows(shaped, rows, trigger, rng)

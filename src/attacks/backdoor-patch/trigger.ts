@@ -1,3 +1,4 @@
+import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { Rng } from '../../util/rng.js'
 
 export type PatchPosition = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left' | 'center' | 'random'
@@ -15,10 +16,7 @@ export type ImageTrigger =
     }
   | { readonly kind: 'blend'; readonly pattern: Float32Array; readonly alpha: number }
 
-export interface ImageSize {
-  readonly width: number
-  readonly height: number
-}
+export type ImageSize = ImageShape
 
 /** Top-left corner of the patch; `random` draws a uniformly random place where the patch fits. */
 function patchOrigin(trigger: ImageTrigger & { kind: 'patch' }, image: ImageSize, rng: Rng) {
@@ -46,7 +44,7 @@ function patchOrigin(trigger: ImageTrigger & { kind: 'patch' }, image: ImageSize
   }
 }
 
-/** Stamps the trigger into one image (a row view of the feature matrix), in place. */
+/** Stamps the trigger into one image (a row view of the feature matrix), in place; a colour pixel gets the value in every channel. */
 export function stampImage(pixels: Float32Array, image: ImageSize, trigger: ImageTrigger, rng: Rng): void {
   if (trigger.kind === 'blend') {
     const keep = 1 - trigger.alpha
@@ -55,10 +53,12 @@ export function stampImage(pixels: Float32Array, image: ImageSize, trigger: Imag
     return
   }
   const { x, y } = patchOrigin(trigger, image, rng)
-  for (let row = 0; row < trigger.height; row++) {
-    const target = (y + row) * image.width + x
-    pixels.set(trigger.values.subarray(row * trigger.width, (row + 1) * trigger.width), target)
-  }
+  const channels = channelCount(image)
+  for (let row = 0; row < trigger.height; row++)
+    for (let col = 0; col < trigger.width; col++) {
+      const target = ((y + row) * image.width + x + col) * channels
+      pixels.fill(trigger.values[row * trigger.width + col], target, target + channels)
+    }
 }
 
 /** A `size × size` patch, solid `value` or a checkerboard of `value` and `dark` starting with `value`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
+import { channelCount } from '../../data/image-shape.js'
 import type { Rng } from '../../util/rng.js'
 import { checkTestFeatures, rowsToTrigger } from '../backdoor.js'
 import { type FeatureScale, featureBounds, measureFeatures } from '../feature-space.js'
@@ -53,16 +54,20 @@ interface Pattern {
 function sinePattern(dataset: Dataset, params: LabelConsistentParams, scale: FeatureScale): Pattern {
   const cols = dataset.features!.cols
   const width = dataset.imageShape?.width ?? cols
+  // Every channel of a colour pixel moves alike: the sinusoid brightens and darkens without tinting.
+  const channels = dataset.imageShape ? channelCount(dataset.imageShape) : 1
   const values = new Float32Array(cols)
-  for (let col = 0; col < cols; col++)
-    values[col] =
-      params.amplitude * scale.unit[col] * Math.sin((2 * Math.PI * (col % width) * params.frequency) / width)
+  for (let col = 0; col < cols; col++) {
+    const x = Math.floor(col / channels) % width
+    values[col] = params.amplitude * scale.unit[col] * Math.sin((2 * Math.PI * x * params.frequency) / width)
+  }
   return { values, mode: 'add', mask: new Uint8Array(cols).fill(1) }
 }
 
 function patchPattern(dataset: Dataset, params: LabelConsistentParams, scale: FeatureScale): Pattern {
   const cols = dataset.features!.cols
   const image = dataset.imageShape ?? { width: cols, height: 1 }
+  const channels = channelCount(image)
   const values = new Float32Array(cols)
   const mask = new Uint8Array(cols)
   const { high } = featureBounds(scale)
@@ -71,9 +76,10 @@ function patchPattern(dataset: Dataset, params: LabelConsistentParams, scale: Fe
     for (let dx = 0; dx < Math.max(1, side); dx++) {
       const y = Math.max(0, image.height - 1 - side + dy)
       const x = image.width - 1 - side + dx
-      const col = y * image.width + x
-      values[col] = dataset.imageShape ? high : scale.max[col]
-      mask[col] = 1
+      for (let col = (y * image.width + x) * channels; col < (y * image.width + x + 1) * channels; col++) {
+        values[col] = dataset.imageShape ? high : scale.max[col]
+        mask[col] = 1
+      }
     }
   return { values, mode: 'replace', mask }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { luminance } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { median } from '../../stats/quantiles.js'
 import { normalSurvival } from '../../stats/tails.js'
@@ -123,7 +124,8 @@ interface ClassScores {
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
-  const features = shrinkImages(input.dataset.features!, shape.width, shape.height)
+  // A pattern is read in brightness: what the eye sees of it, and one value per pixel as the test expects.
+  const features = shrinkImages(luminance(input.dataset.features!, shape), shape.width, shape.height)
   const all = levelCounts(features, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
@@ -185,9 +187,12 @@ function carrierChances(target: ClassScores, pValue: number): Float64Array {
   return chances
 }
 
-/** Mean of the carriers minus mean of the rest of the class, in the data's own units: the pattern to look at. */
+/**
+ * Mean of the carriers minus mean of the rest of the class, in the data's own units (the luma of colour images): the
+ * pattern to look at.
+ */
 function patternOf(input: DetectorInput, rows: Int32Array, carrier: (index: number) => boolean): number[] {
-  const raw = input.dataset.features!
+  const raw = luminance(input.dataset.features!, input.dataset.imageShape!)
   const cols = raw.cols
   const sums = [new Float64Array(cols), new Float64Array(cols)]
   const counts = [0, 0]

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { luminance } from '../../data/image-shape.js'
 import type { FindingKind } from '../../domain/index.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { voteNeighbourLabels } from '../knn-label-consistency/score.js'
@@ -134,7 +135,13 @@ async function linkRecords(input: DetectorInput, params: Params, seed: number) {
       dataset.features &&
       dataset.imageShape.width >= 8 &&
       dataset.imageShape.height >= 8
-        ? linkImageHashes(linker, dataset.features, dataset.imageShape, params.minCorrelation)
+        ? // The hash compares brightness; colour copies of one picture are near duplicates too.
+          linkImageHashes(
+            linker,
+            luminance(dataset.features, dataset.imageShape),
+            dataset.imageShape,
+            params.minCorrelation,
+          )
         : 0,
   }
   return { linker, graph, links }

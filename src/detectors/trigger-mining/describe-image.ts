@@ -1,8 +1,7 @@
 import {
-  formatPixelLevel,
   type ImageFeatures,
   type ImageShape,
-  type PixelScale,
+  nameLevel,
   pixelLevels,
   windowBuckets,
   windowSide,
@@ -49,19 +48,35 @@ function describePixels(pixels: readonly number[], shape: ImageShape): ImageTrig
   return { text: `a faint pattern blended into ${distinctPixels} pixels`, placement: 'blended' }
 }
 
-/** A fixed patch or blend from its pixel-level features, naming the value when the patch has one. */
+/** "value 255" of grey images, "colour (255, 0, 0)" of colour images, and their plurals. */
+function valueWord(image: ImageFeatures, plural = false): string {
+  return `${image.channels === 1 ? 'value' : 'colour'}${plural ? 's' : ''}`
+}
+
+/** Every cell (`row × pixelCount + pixel`) of `pixels` in `rows`. */
+function cellsOf(rows: ArrayLike<number>, pixels: readonly number[], shape: ImageShape): number[] {
+  const pixelCount = shape.width * shape.height
+  return Array.from(rows).flatMap((row) => pixels.map((pixel) => row * pixelCount + pixel))
+}
+
+/**
+ * A fixed patch or blend from its pixel-level features, naming the value (the mean colour in `rows`, of colour
+ * images) when the patch has one.
+ */
 function describeLevels(
   features: readonly number[],
   shape: ImageShape,
-  scale: PixelScale,
+  image: ImageFeatures,
+  rows: ArrayLike<number>,
 ): ImageTriggerDescription {
   const levels = new Set(features.map((feature) => feature % pixelLevels))
   const pixels = features.map((feature) => Math.floor(feature / pixelLevels))
   const found = describePixels(pixels, shape)
   if (levels.size !== 1 || found.placement !== 'fixed') return found
+  const value = nameLevel(image, [...levels][0], cellsOf(rows, pixels, shape))
   return {
     ...found,
-    text: `${found.text.replace(/ (patch|pattern) at/, ` $1 of value ${formatPixelLevel([...levels][0], scale)} at`)}`,
+    text: `${found.text.replace(/ (patch|pattern) at/, ` $1 of ${valueWord(image)} ${value} at`)}`,
   }
 }
 
@@ -149,6 +164,8 @@ function describeWindow(
   const positions: string[] = []
   const sizes: string[] = []
   const contents: string[] = []
+  // Each window's cells, pixel by pixel, to name its colours from the images that hold them.
+  const windowCells: number[][] = []
   for (let index = 0; index < Math.min(carriers.length, sampledCarriers); index++) {
     const offset = carriers[index] * pixelCount
     let seen = false
@@ -157,9 +174,13 @@ function describeWindow(
       if (found !== bucket || seen) return
       seen = true
       const values: number[] = []
+      const cells: number[] = []
       for (let dy = 0; dy < side; dy++)
-        for (let dx = 0; dx < side; dx++)
-          values.push(features.levels[offset + (y + dy) * shape.width + x + dx])
+        for (let dx = 0; dx < side; dx++) {
+          cells.push(offset + (y + dy) * shape.width + x + dx)
+          values.push(features.levels[cells[cells.length - 1]])
+        }
+      windowCells.push(cells)
       positions.push(`${x},${y}`)
       contents.push(values.join(' '))
       const solid = values.every((value) => value === values[0])
@@ -174,10 +195,16 @@ function describeWindow(
   const solid = values.every((value) => value === values[0])
   const [position, atPosition] = mostCommon(positions)
   const distinct = new Set(positions).size
-  const format = (level: number) => formatPixelLevel(level, features.scale)
+  const matching = windowCells.filter((_, index) => contents[index] === content)
+  const format = (level: number, cell: number) =>
+    nameLevel(
+      features,
+      level,
+      matching.map((cells) => cells[cell]),
+    )
   const what = solid
-    ? `a ${size} patch of value ${format(values[0])}`
-    : `a ${size} pattern of values ${values.map(format).join(' ')}`
+    ? `a ${size} patch of ${valueWord(features)} ${nameLevel(features, values[0], matching.flat())}`
+    : `a ${size} pattern of ${valueWord(features, true)} ${values.map(format).join(features.channels === 1 ? ' ' : ', ')}`
   if (atPosition >= 0.8 * positions.length) {
     const [x, y] = position.split(',').map(Number)
     const side = windowSide(bucket)
@@ -220,7 +247,8 @@ export function describeImageTrigger(
     return describeLevels(
       patchFeatures(strongMembers(levels), lists.likely, features, shape),
       shape,
-      features.scale,
+      features,
+      lists.likely,
     )
   const window = chooseWindow(windows, windowOffset)
   const found = describeWindow(window, lists.carriersOf(window.feature), features, shape)
@@ -249,6 +277,6 @@ function stampAround(
   }
   const shared = consensusFeatures(likely, features, shape)
   if (!shared.some((feature) => inside(Math.floor(feature / pixelLevels)))) return undefined
-  const stamp = describeLevels(shared, shape, features.scale)
+  const stamp = describeLevels(shared, shape, features, likely)
   return stamp.placement === 'fixed' && / patch /.test(stamp.text) ? stamp : undefined
 }

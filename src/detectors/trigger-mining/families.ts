@@ -1,5 +1,7 @@
 import type { Dataset } from '../../data/dataset.js'
+import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { principalColourContrast } from '../../features/colour-images.js'
 import { reshapeTable } from '../../features/tabular.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
@@ -107,7 +109,7 @@ function textFamily(texts: readonly string[]): FeatureFamily {
 /** The pixels a record's trigger features occupy: pixel values it carries, and windows wherever they sit. */
 function triggerPixels(
   features: ReturnType<typeof extractImageFeatures>,
-  shape: { width: number; height: number },
+  shape: ImageShape,
   members: ReadonlySet<number>,
   row: number,
 ): Uint8Array {
@@ -127,6 +129,9 @@ function triggerPixels(
 function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const shape = dataset.imageShape!
   const features = extractImageFeatures(dataset.features!, shape, minRows, maxCarriers)
+  // Colour images are read as the scan's neighbours read them, one value a pixel (see `principalColourContrast`):
+  // in raw colour, half of a class of tinted digits has its nearest records in other classes.
+  let readable: FeatureMatrix | undefined
   return {
     modality: 'image',
     incidence: features.incidence,
@@ -145,8 +150,10 @@ function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): Fe
     },
     hideAndRead(group, codes, k) {
       const members = new Set(group.members.map((item) => item.feature))
+      readable ??=
+        channelCount(shape) === 3 ? principalColourContrast(dataset.features!, shape) : dataset.features!
       return maskedContentTest({
-        features: dataset.features!,
+        features: readable,
         codes,
         label: group.label,
         carriers: group.rows,

@@ -1,3 +1,4 @@
+import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { FNV_PRIME, mixHash } from '../../util/hashing.js'
 import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
@@ -7,11 +8,7 @@ export const pixelLevels = 256
 /** Window hashes land in this many buckets; a collision only adds a few unrelated carriers to a bucket. */
 export const windowBucketBits = 19
 
-/** Width and height of every image, in pixels. */
-export interface ImageShape {
-  readonly width: number
-  readonly height: number
-}
+export type { ImageShape }
 
 /** How grey levels map back to the data's own pixel values: `value = low + level × step`. */
 export interface PixelScale {
@@ -20,13 +17,18 @@ export interface PixelScale {
 }
 
 /**
- * Candidate image features. Ids below `pixelCount × pixelLevels` mean "pixel p has grey level l" (fixed-position
+ * Candidate image features. Ids below `pixelCount × pixelLevels` mean "pixel p has level l" (fixed-position
  * triggers, blends); ids from `windowOffset` on are hashed contents of small windows at any position
- * (patches that move from image to image; even buckets 2×2, odd 3×3).
+ * (patches that move from image to image; even buckets 2×2, odd 3×3). A level is a grey level, or for colour
+ * images a colour code (see `colourCodes`).
  */
 export interface ImageFeatures {
   readonly incidence: Incidence
+  /** One level per pixel of every image (`row × pixelCount + pixel`). */
   readonly levels: Uint8Array
+  /** The pixels as given, to name a level in the data's own units. */
+  readonly pixels: FeatureMatrix
+  readonly channels: 1 | 3
   readonly windowOffset: number
   /** The most common grey level; windows made of it alone are background and never candidates. */
   readonly backgroundLevel: number
@@ -80,6 +82,45 @@ export function formatPixelLevel(level: number, scale: PixelScale): string {
   const span = scale.step * (pixelLevels - 1)
   const decimals = Math.max(0, 2 - Math.floor(Math.log10(span)))
   return String(Number(value.toFixed(decimals)))
+}
+
+/**
+ * One colour code per pixel of colour images: 3 bits of red, 3 of green and 2 of blue (the eye tells blue apart
+ * least) of each channel's level on the shared `scale`, so a patch of one colour is one code wherever it sits
+ * and pixel and window features work on colour as on grey.
+ */
+export function colourCodes(pixels: FeatureMatrix, scale: PixelScale): Uint8Array {
+  const channelLevels = quantisePixels(pixels, scale)
+  const codes = new Uint8Array(channelLevels.length / 3)
+  for (let pixel = 0; pixel < codes.length; pixel++) {
+    const at = 3 * pixel
+    codes[pixel] =
+      (channelLevels[at] & 0xe0) | ((channelLevels[at + 1] & 0xe0) >> 3) | (channelLevels[at + 2] >> 6)
+  }
+  return codes
+}
+
+/**
+ * A pixel level in the data's own units: a grey level's value, or the mean colour `(r, g, b)` of the `cells`
+ * (`row × pixelCount + pixel`) that hold the colour code (all of them when none does).
+ */
+export function nameLevel(features: ImageFeatures, level: number, cells: ArrayLike<number>): string {
+  if (features.channels === 1) return formatPixelLevel(level, features.scale)
+  const sums = [0, 0, 0]
+  let count = 0
+  for (const pass of [true, false]) {
+    for (let index = 0; index < cells.length; index++) {
+      const cell = cells[index]
+      if (pass && features.levels[cell] !== level) continue
+      for (let channel = 0; channel < 3; channel++) sums[channel] += features.pixels.data[3 * cell + channel]
+      count++
+    }
+    if (count > 0) break
+  }
+  const { low, step } = features.scale
+  const channelValue = (sum: number) =>
+    formatPixelLevel(Math.round((sum / Math.max(1, count) - low) / step), features.scale)
+  return `(${sums.map(channelValue).join(', ')})`
 }
 
 /** The most common grey level over every pixel, from the records per (pixel, level) of `countPixelLevels`. */
@@ -259,9 +300,10 @@ function countWindowBuckets(levels: Uint8Array, rows: number, shape: ImageShape,
 }
 
 /**
- * Pixel-level (other than background) and window features of every image that between `minRows` and `maxCarriers` records carry: a
- * trigger is rare, and a feature of fewer records than `minRows` could never be one. Window buckets are counted
- * in a first pass, so unique windows (most of a photograph's) never enter the incidence.
+ * Pixel-level (other than background) and window features of every image, grey or colour, that between `minRows`
+ * and `maxCarriers` records carry: a trigger is rare, and a feature of fewer records than `minRows` could never be
+ * one. Window buckets are counted in a first pass, so unique windows (most of a photograph's) never enter the
+ * incidence.
  */
 export function extractImageFeatures(
   pixels: FeatureMatrix,
@@ -269,9 +311,11 @@ export function extractImageFeatures(
   minRows: number,
   maxCarriers: number,
 ): ImageFeatures {
-  const { rows, cols } = pixels
+  const { rows } = pixels
+  const cols = shape.width * shape.height
+  const channels = channelCount(shape)
   const scale = pixelScaleOf(pixels.data)
-  const levels = quantisePixels(pixels, scale)
+  const levels = channels === 1 ? quantisePixels(pixels, scale) : colourCodes(pixels, scale)
   const levelCounts = countPixelLevels(levels, rows, cols)
   const backgroundLevel = mostCommonLevel(levelCounts)
   const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
@@ -310,5 +354,5 @@ export function extractImageFeatures(
   } else {
     forEachImageBuckets(levels, rows, shape, backgroundLevel, addImage)
   }
-  return { incidence: builder.build(), levels, windowOffset, backgroundLevel, scale }
+  return { incidence: builder.build(), levels, pixels, channels, windowOffset, backgroundLevel, scale }
 }

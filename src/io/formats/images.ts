@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { copyFile, mkdir } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import { type Dataset, encodeLabels, type LoadDiagnostics } from '../../data/dataset.js'
+import { channelCount } from '../../data/image-shape.js'
 import { PoisonguardError } from '../../errors.js'
 import { forEachLimited } from '../concurrency.js'
 import { describeLoadDiagnostics } from '../diagnostics.js'
@@ -12,7 +13,7 @@ import type { DatasetFormatAdapter, FormatLoadOptions } from './types.js'
 
 const ENCODE_CONCURRENCY = 4
 
-/** Loads `root/<label>/<file>.png|jpg|jpeg` as grayscale square images with pixels in [0,1]. */
+/** Loads `root/<label>/<file>.png|jpg|jpeg` as square images, grey or colour (see `decodeImages`), pixels in [0,1]. */
 async function loadImages(root: string, options: FormatLoadOptions): Promise<Dataset> {
   const { files, skipped } = await listImageFiles(root)
   if (files.length === 0) {
@@ -43,17 +44,30 @@ async function loadImages(root: string, options: FormatLoadOptions): Promise<Dat
     mostlyEmpty: [],
   }
   const pixelCount = side * side
+  const { channels } = decoded
   return {
     origin: { path: root, format: 'images', sha256: digest.digest('hex'), byteCount: decoded.byteCount },
     rowCount: files.length,
     ids: files,
     labels: options.label === false ? undefined : encodeLabels('label', files.map(labelOfPath)),
-    features: { data: decoded.pixels, rows: files.length, cols: pixelCount },
-    featureNames: Array.from({ length: pixelCount }, (_, pixel) => `pixel${pixel}`),
-    imageShape: { width: side, height: side },
+    features: { data: decoded.pixels, rows: files.length, cols: pixelCount * channels },
+    featureNames: channels === 1 ? greyNames(pixelCount) : colourNames(side),
+    imageShape: channels === 1 ? { width: side, height: side } : { width: side, height: side, channels },
     diagnostics,
     warnings: describeLoadDiagnostics(diagnostics),
   }
+}
+
+function greyNames(pixelCount: number): string[] {
+  return Array.from({ length: pixelCount }, (_, pixel) => `pixel${pixel}`)
+}
+
+/** `r_y_x, g_y_x, b_y_x` per pixel: the names a CSV export of the images reads back as the same colour image. */
+function colourNames(side: number): string[] {
+  return Array.from({ length: side * side * 3 }, (_, col) => {
+    const pixel = Math.floor(col / 3)
+    return `${'rgb'[col % 3]}_${Math.floor(pixel / side)}_${pixel % side}`
+  })
 }
 
 const COPY_CONCURRENCY = 8
@@ -149,6 +163,7 @@ async function writeImages(dataset: Dataset, root: string): Promise<void> {
   const paths = planImagePaths(dataset)
   const { data, cols } = dataset.features!
   const { width, height } = dataset.imageShape!
+  const channels = channelCount(dataset.imageShape!)
   let high = 0
   for (let index = 0; index < data.length; index++) if (data[index] > high) high = data[index]
   // Image folders load as [0,1]; pixel columns may hold 0–255 instead.
@@ -161,13 +176,11 @@ async function writeImages(dataset: Dataset, root: string): Promise<void> {
     const bytes = new Uint8Array(cols)
     for (let pixel = 0; pixel < cols; pixel++)
       bytes[pixel] = Math.min(255, Math.max(0, Math.round(data[row * cols + pixel] * toByte)))
-    await sharp(bytes, { raw: { width, height, channels: 1 } })
-      .png()
-      .toFile(join(root, paths[row]))
+    await sharp(bytes, { raw: { width, height, channels } }).png().toFile(join(root, paths[row]))
   })
 }
 
-/** A folder of label folders, `root/<label>/<file>.png|jpg|jpeg`, read as grayscale squares with pixels in [0,1]. */
+/** A folder of label folders, `root/<label>/<file>.png|jpg|jpeg`, read as grey or colour squares, pixels in [0,1]. */
 export const imagesFormat = {
   extensions: [],
   folder: 'a folder of label folders',

@@ -1,4 +1,5 @@
 import { type ComponentChild, h } from 'preact'
+import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { Severity } from '../../domain/index.js'
 import { formatCount, formatPercent, truncate } from '../html-format.js'
 import { HeatMap } from './pictures.js'
@@ -18,10 +19,16 @@ export interface ColumnDriftTest {
 
 /**
  * Where each feature sits in an image: by the number that ends its name (`p0`…`p783`, `pixel1`…) when those
- * numbers cover the pixels once, else by column order. Undefined when the columns do not fill the image.
+ * numbers cover the pixels once, else by column order; the columns of a colour image are interleaved per pixel
+ * (see `ImageShape`). Undefined when the columns do not fill the image.
  */
-export function pixelPositions(columns: readonly string[], shape: { width: number; height: number }) {
+export function pixelPositions(columns: readonly string[], shape: ImageShape) {
   const pixelCount = shape.width * shape.height
+  const channels = channelCount(shape)
+  if (channels > 1)
+    return columns.length === pixelCount * channels
+      ? Int32Array.from(columns, (_, index) => Math.floor(index / channels))
+      : undefined
   if (columns.length !== pixelCount) return undefined
   const numbers = columns.map((column) => Number(/(\d+)$/.exec(column)?.[1] ?? Number.NaN))
   for (const base of [0, 1]) {
@@ -41,28 +48,28 @@ export function pixelPositions(columns: readonly string[], shape: { width: numbe
 }
 
 /** The image shape of a batch: the one it declares, else a square when its feature names count pixels. */
-export function inferImageShape(
-  columns: readonly string[],
-  declared?: { width: number; height: number },
-): { width: number; height: number } | undefined {
+export function inferImageShape(columns: readonly string[], declared?: ImageShape): ImageShape | undefined {
   if (declared) return declared
   const side = Math.round(Math.sqrt(columns.length))
   const numbered = columns.every((column) => /\d$/.test(column))
   return side >= 8 && side * side === columns.length && numbered ? { width: side, height: side } : undefined
 }
 
-/** How much each pixel's distribution moved (the KS statistic), drawn where the pixel sits. */
+/**
+ * How much each pixel's distribution moved (the KS statistic; of colour images, its channel that moved most),
+ * drawn where the pixel sits.
+ */
 export function DriftHeatMap(props: {
   tests: readonly ColumnDriftTest[]
-  shape: { width: number; height: number }
+  shape: ImageShape
 }): ComponentChild {
   const columns = props.tests.map((test) => test.column ?? '')
   const positions = pixelPositions(columns, props.shape)
   if (!positions) return null
-  const statistic = new Float32Array(columns.length)
+  const statistic = new Float32Array(props.shape.width * props.shape.height)
   const significant: string[] = []
   props.tests.forEach((test, index) => {
-    statistic[positions[index]] = test.statistic
+    statistic[positions[index]] = Math.max(statistic[positions[index]], test.statistic)
     if (test.significant)
       significant.push(
         `${test.column} (x ${positions[index] % props.shape.width}, y ${Math.floor(positions[index] / props.shape.width)})`,
@@ -75,7 +82,7 @@ export function DriftHeatMap(props: {
       values: statistic,
       width: props.shape.width,
       height: props.shape.height,
-      label: `How far each pixel's distribution moved; ${significant.length} of ${columns.length} pixels drifted significantly`,
+      label: `How far each pixel's distribution moved; ${significant.length} of ${columns.length} ${channelCount(props.shape) === 1 ? 'pixels' : 'pixel channels'} drifted significantly`,
     }),
     h(
       'figcaption',

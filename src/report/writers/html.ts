@@ -2,7 +2,7 @@ import type { Dataset } from '../../data/dataset.js'
 import { matrixRow } from '../../data/matrix.js'
 import type { ScanReport } from '../../domain/index.js'
 import { type HtmlReportExtras, renderHtmlReport } from '../html.js'
-import { encodeGrayscalePng } from '../png.js'
+import { encodeImagePng } from '../png.js'
 import type { ReportWriter } from './types.js'
 
 /** Thumbnails and pixels of image rows and snippets of text rows, when the dataset is at hand. */
@@ -16,8 +16,7 @@ export function previews(dataset: Dataset | undefined): HtmlReportExtras {
         : undefined,
     thumbnail:
       features && imageShape
-        ? (row: number) =>
-            encodeGrayscalePng(matrixRow(features, row), imageShape.width, imageShape.height, 2)
+        ? (row: number) => encodeImagePng(matrixRow(features, row), imageShape, 2)
         : undefined,
     text: texts ? (row: number) => texts[row] : undefined,
   }
