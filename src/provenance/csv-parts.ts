@@ -259,12 +259,10 @@ export async function readCsvInParts(
   let hashed = 0
   let reported = 0
   const ring = new ChunkRing()
-  // Chunks only hashed are copied at once, so one buffer serves them all.
-  let hashChunk: Buffer | undefined
+  // Chunks only hashed are copied at once, so one buffer serves them all (its pages fault only once it is used).
+  const hashChunk = Buffer.allocUnsafeSlow(CHUNK_BYTES)
   const read = async (position: number, end: number, forTokenizer: boolean) => {
-    const buffer = forTokenizer
-      ? ring.take(position, lastRecordEnd)
-      : (hashChunk ??= Buffer.allocUnsafeSlow(CHUNK_BYTES))
+    const buffer = forTokenizer ? ring.take(position, lastRecordEnd) : hashChunk
     const { bytesRead } = await file.read(buffer, 0, Math.min(CHUNK_BYTES, end - position), position)
     if (bytesRead === 0)
       throw PoisonguardError.at('PARSE_ERROR', { file: path }, 'the file shrank while read')
