@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CALLER_SHARE } from './csv-parts.js'
+import { CALLER_SHARE, ChunkRing } from './csv-parts.js'
 import { csvCutAfter } from './csv-split.js'
 import { coreFreeForWorker, type DigestOptions, digestDataset } from './dataset-digest.js'
 import { createManifest } from './manifest.js'
@@ -130,6 +130,21 @@ async function created(path: string, options: DigestOptions, name: string) {
 }
 const { privateKey } = generateKeyPairSync('ed25519')
 
+describe('ChunkRing', () => {
+  it('hands a buffer out again only once the tokenizer holds no byte of it', () => {
+    const ring = new ChunkRing()
+    const mebibyte = 1 << 20
+    const first = [0, 1, 2, 3].map((chunk) => ring.take(chunk * mebibyte, chunk * mebibyte))
+    expect(new Set(first).size).toBe(4)
+    // A record begun in the first chunk is still open: its buffer must not be overwritten.
+    const fifth = ring.take(4 * mebibyte, mebibyte - 10)
+    expect(first).not.toContain(fifth)
+    // Records are done up to the third chunk's end: the second buffer is free again, the third not.
+    expect(ring.take(5 * mebibyte, 3 * mebibyte)).toBe(first[1])
+    expect(ring.take(6 * mebibyte, 3 * mebibyte - 1)).not.toBe(first[2])
+  })
+})
+
 describe('reading a CSV on two threads', () => {
   it('gives byte-identical manifests and sidecars, a quoted field of many lines at the cut', async () => {
     const path = write(fileWithLongQuotedField().content)
@@ -141,6 +156,33 @@ describe('reading a CSV on two threads', () => {
     expect(two.manifest.equals(one.manifest)).toBe(true)
     expect(two.sidecar.equals(one.sidecar)).toBe(true)
     expect(one.statement.predicate.records.count).toBe(8201)
+  })
+
+  it('reuses its read buffers only once the records in them are done, records longer than several chunks included', async () => {
+    // Megabyte chunks, several per part, and records that span a few of them, or more than all the reused ones.
+    const long = (megabytes: number) => `"${'many words, a comma\n'.repeat(megabytes * 52_429)}"`
+    const path = write(
+      [
+        HEADER,
+        rows(0, 50_000),
+        `q1,c1,v1,1,${long(2)}\n`,
+        rows(50_000, 200_000),
+        `q2,c2,v2,2,${long(5)}\n`,
+        rows(250_000, 20_000),
+        `q3,c0,v3,3,${long(2)}\n`,
+        rows(270_000, 20_000),
+      ].join(''),
+    )
+    const sidecars = [join(dir, `one${++counter}.jsonl`), join(dir, `two${counter}.jsonl`)]
+    const digests = []
+    for (const [index, options] of [{ threads: 1 }, twoThreads].entries()) {
+      const sidecar = new SidecarWriter(sidecars[index])
+      digests.push(await digestDataset(path, { ...options, uniqueIds: true, sidecar }))
+      sidecar.finish()
+    }
+    expect(digests[1].threads).toBe(2)
+    expect(digests[1]).toEqual({ ...digests[0], threads: 2 })
+    expect(readFileSync(sidecars[1]).equals(readFileSync(sidecars[0]))).toBe(true)
   })
 
   it('gives the same digest with one source for every record, without labels, and in encoding v1', async () => {

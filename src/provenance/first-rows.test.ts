@@ -2,22 +2,22 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FirstRows } from './first-rows.js'
 
-/** Feeds ids through `FirstRows` and returns what it answered for each. */
-function answers(ids: readonly string[]): number[] {
+/** Feeds ids through `FirstRows`, id `i` on row `rows[i]` (default `i`), and returns what it answered for each. */
+function answers(ids: readonly string[], rows?: readonly number[]): number[] {
   const firstRows = new FirstRows()
-  return ids.map((id, row) => {
+  return ids.map((id, index) => {
     const bytes = Buffer.from(`<${id}>`)
-    return firstRows.firstRow(bytes, 1, bytes.length - 1, row)
+    return firstRows.firstRow(bytes, 1, bytes.length - 1, rows?.[index] ?? index)
   })
 }
 
 /** The same answers from a Map of strings. */
-function expected(ids: readonly string[]): number[] {
+function expected(ids: readonly string[], rows?: readonly number[]): number[] {
   const first = new Map<string, number>()
-  return ids.map((id, row) => {
+  return ids.map((id, index) => {
     const seen = first.get(id)
     if (seen !== undefined) return seen
-    first.set(id, row)
+    first.set(id, rows?.[index] ?? index)
     return -1
   })
 }
@@ -44,6 +44,23 @@ describe('FirstRows', () => {
     fc.assert(
       fc.property(ids, (list) => {
         expect(answers(list)).toEqual(expected(list))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('answers with the right row when rows are skipped between ids (records without an id)', () => {
+    const ids = Array.from({ length: 3000 }, (_, index) => `r${index}`)
+    ids.push('r0', 'r1499', 'r2999')
+    // Every seventh row skipped, and a long gap in the middle.
+    const rows = ids.map((_, index) => index + Math.floor(index / 7) + (index >= 1500 ? 100_000 : 0))
+    expect(answers(ids, rows).slice(-3)).toEqual([0, rows[1499], rows[2999]])
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(40).map(String), fc.nat(3)), { maxLength: 200 }), (pairs) => {
+        const list = pairs.map(([id]) => id)
+        let row = 0
+        const steps = pairs.map(([, step]) => (row += 1 + step))
+        expect(answers(list, steps)).toEqual(expected(list, steps))
       }),
       { numRuns: 300 },
     )

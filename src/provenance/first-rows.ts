@@ -18,8 +18,14 @@ export interface RecordedIds {
  */
 export class FirstRows {
   private readonly ids = new ByteKeys()
-  /** The row of each entry. */
-  private rows = new Float64Array(1 << 16)
+  /**
+   * The row of each entry, as runs: entries are numbered in order of their rows, and nearly always one row after
+   * another, so a run keeps only its first entry and that entry's row. A table of a row per entry was written for
+   * every record and read only for a repeat, and growing it cost as much as keeping the ids.
+   */
+  private runEntries = new Int32Array(16)
+  private runRows = new Float64Array(16)
+  private runs = 0
   private ascending = true
 
   /** The ids recorded, in order of arrival; views into the table's buffers. */
@@ -49,15 +55,36 @@ export class FirstRows {
     } else {
       this.ascending = false
       const entry = this.ids.intern(bytes, start, end)
-      if (entry >= 0) return this.rows[entry]
+      if (entry >= 0) return this.rowOf(entry)
       added = -1 - entry
     }
-    if (added === this.rows.length) {
-      const rows = new Float64Array(2 * this.rows.length)
-      rows.set(this.rows)
-      this.rows = rows
-    }
-    this.rows[added] = row
+    const last = this.runs - 1
+    if (last < 0 || this.runRows[last] + (added - this.runEntries[last]) !== row) this.startRun(added, row)
     return -1
+  }
+
+  private startRun(entry: number, row: number): void {
+    if (this.runs === this.runEntries.length) {
+      const entries = new Int32Array(2 * this.runs)
+      entries.set(this.runEntries)
+      this.runEntries = entries
+      const rows = new Float64Array(2 * this.runs)
+      rows.set(this.runRows)
+      this.runRows = rows
+    }
+    this.runEntries[this.runs] = entry
+    this.runRows[this.runs++] = row
+  }
+
+  /** The row of `entry`, from the last run starting at or before it. */
+  private rowOf(entry: number): number {
+    let low = 0
+    let high = this.runs - 1
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1
+      if (this.runEntries[middle] <= entry) low = middle
+      else high = middle - 1
+    }
+    return this.runRows[low] + (entry - this.runEntries[low])
   }
 }
