@@ -157,8 +157,10 @@ export function focalInstances(
     let touchedCount = 0
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
+      // The label first: most neighbours share it, so the group, a second read at a random row, is rarely needed.
+      if (codes[neighbour] === codes[row]) continue
       const group = testedGroupOf[neighbour]
-      if (group < 0 || codes[neighbour] === codes[row]) continue
+      if (group < 0) continue
       if (crowd[group]++ === 0) touched[touchedCount++] = group
     }
     for (let index = 0; index < touchedCount; index++) {
