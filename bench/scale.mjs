@@ -13,7 +13,8 @@
 //     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
 //   node bench/scale.mjs save --data=tabular --rows=1000000 --out=dir   the features and 50-neighbour graph, saved
 //   node bench/scale.mjs detector --saved=dir --detectors=feature-collision   those detectors alone on the saved
-//     inputs, one JSON line each with CPU seconds and a hash of the output (to compare builds and row orders)
+//     inputs, one JSON line each with CPU seconds and a hash of the output (to compare builds and row orders);
+//     --repeat=2 runs each again in the same process (the second run without the compiler's warm-up)
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { availableParallelism, loadavg } from 'node:os'
@@ -216,25 +217,28 @@ async function timeSavedDetectors() {
   }
   const { getDetector, selectDetectors } = await import('../dist/detectors/registry.js')
   const pipeline = await import('../dist/scan/pipeline.js')
-  for (const configured of pipeline.configureDetectors(
-    selectDetectors(option('detectors').split(',')).map(getDetector),
-  )) {
-    const cpu = process.cpuUsage()
-    const [outcome] = await pipeline.runDetectors(input, [configured])
-    const used = process.cpuUsage(cpu)
-    const { suspicion, flagged, explanations, info, datasetPValue } = outcome.result ?? {}
-    const hash = createHash('sha256')
-    if (suspicion) hash.update(new Uint8Array(suspicion.buffer)).update(flagged)
-    hash.update(JSON.stringify({ explanations, info, datasetPValue, status: outcome.status }))
-    process.stdout.write(
-      `${JSON.stringify({
-        detector: configured.detector.id,
-        rows: meta.rows,
-        cpuSeconds: (used.user + used.system) / 1e6,
-        hash: hash.digest('hex').slice(0, 16),
-      })}\n`,
-    )
-  }
+  const runs = Number(option('repeat', 1))
+  for (let run = 1; run <= runs; run++)
+    for (const configured of pipeline.configureDetectors(
+      selectDetectors(option('detectors').split(',')).map(getDetector),
+    )) {
+      const cpu = process.cpuUsage()
+      const [outcome] = await pipeline.runDetectors(input, [configured])
+      const used = process.cpuUsage(cpu)
+      const { suspicion, flagged, explanations, info, datasetPValue } = outcome.result ?? {}
+      const hash = createHash('sha256')
+      if (suspicion) hash.update(new Uint8Array(suspicion.buffer)).update(flagged)
+      hash.update(JSON.stringify({ explanations, info, datasetPValue, status: outcome.status }))
+      process.stdout.write(
+        `${JSON.stringify({
+          detector: configured.detector.id,
+          rows: meta.rows,
+          run,
+          cpuSeconds: (used.user + used.system) / 1e6,
+          hash: hash.digest('hex').slice(0, 16),
+        })}\n`,
+      )
+    }
 }
 
 /** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */
