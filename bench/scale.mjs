@@ -11,6 +11,10 @@
 //     (sizes run as separate suites, so each one's results are kept as soon as it ends)
 //   node bench/scale.mjs whole --data=mnist --rows=100000   one full default scan as `poisonguard scan` runs it
 //     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
+//   node bench/scale.mjs save --data=tabular --rows=1000000 --out=dir   the features and 50-neighbour graph, saved
+//   node bench/scale.mjs detector --saved=dir --detectors=feature-collision   those detectors alone on the saved
+//     inputs, one JSON line each with CPU seconds and a hash of the output (to compare builds and row orders);
+//     --repeat=2 runs each again in the same process (the second run without the compiler's warm-up)
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { availableParallelism, loadavg } from 'node:os'
@@ -143,6 +147,100 @@ async function runWhole() {
   }
 }
 
+const savedArrays = { features: Float32Array, indices: Int32Array, distances: Float32Array }
+
+/** The geometry and the shared neighbour graph of one size, saved so detectors can be timed alone on them. */
+async function saveInputs() {
+  const { mkdir, writeFile } = await import('node:fs/promises')
+  const kind = option('data', 'tabular')
+  const rows = Number(option('rows', 10000))
+  const out = option('out')
+  const { createDefaultBackend } = await import('../dist/linalg/default-backend.js')
+  const { createWorkerFoldExecutor } = await import('../dist/parallel/worker-pool.js')
+  const pipeline = await import('../dist/scan/pipeline.js')
+  const backend = await createDefaultBackend()
+  const executor = createWorkerFoldExecutor()
+  try {
+    const input = await pipeline.prepareDetectorInput(await makeDataset(kind, rows), { backend, executor })
+    const graph = await input.neighbours(50)
+    const arrays = { features: input.features.data, indices: graph.indices, distances: graph.distances }
+    await mkdir(out, { recursive: true })
+    for (const [name, array] of Object.entries(arrays))
+      await writeFile(`${out}/${name}.bin`, new Uint8Array(array.buffer, array.byteOffset, array.byteLength))
+    const meta = { kind, rows, cols: input.features.cols, k: graph.k, search: await input.neighbourSearch() }
+    await writeFile(`${out}/meta.json`, JSON.stringify(meta))
+  } finally {
+    await executor.close()
+    await backend.dispose()
+  }
+}
+
+/** Chosen detectors alone on saved inputs: the data regenerated (same seed), the geometry and graph read back. */
+async function timeSavedDetectors() {
+  const { readFile } = await import('node:fs/promises')
+  const { createHash } = await import('node:crypto')
+  const saved = option('saved')
+  const meta = JSON.parse(await readFile(`${saved}/meta.json`, 'utf8'))
+  const read = async (name) => {
+    const bytes = await readFile(`${saved}/${name}.bin`)
+    return new savedArrays[name](bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
+  }
+  const dataset = await makeDataset(meta.kind, meta.rows)
+  const graph = {
+    rows: meta.rows,
+    k: meta.k,
+    indices: await read('indices'),
+    distances: await read('distances'),
+  }
+  const cut = (k) => {
+    if (k === graph.k) return graph
+    const indices = new Int32Array(graph.rows * k)
+    const distances = new Float32Array(graph.rows * k)
+    for (let row = 0; row < graph.rows; row++) {
+      indices.set(graph.indices.subarray(row * graph.k, row * graph.k + k), row * k)
+      distances.set(graph.distances.subarray(row * graph.k, row * graph.k + k), row * k)
+    }
+    return { rows: graph.rows, k, indices, distances }
+  }
+  // A scan cuts the shared graph once for every detector that asks for fewer neighbours; cut here before the timing.
+  const cuts = new Map([10, graph.k].map((k) => [k, cut(k)]))
+  const input = {
+    rowCount: meta.rows,
+    ids: dataset.ids,
+    labels: dataset.labels,
+    dataset,
+    features: { data: await read('features'), rows: meta.rows, cols: meta.cols },
+    neighbours: async (k) => {
+      if (!cuts.has(k)) cuts.set(k, cut(k))
+      return cuts.get(k)
+    },
+  }
+  const { getDetector, selectDetectors } = await import('../dist/detectors/registry.js')
+  const pipeline = await import('../dist/scan/pipeline.js')
+  const runs = Number(option('repeat', 1))
+  for (let run = 1; run <= runs; run++)
+    for (const configured of pipeline.configureDetectors(
+      selectDetectors(option('detectors').split(',')).map(getDetector),
+    )) {
+      const cpu = process.cpuUsage()
+      const [outcome] = await pipeline.runDetectors(input, [configured])
+      const used = process.cpuUsage(cpu)
+      const { suspicion, flagged, explanations, info, datasetPValue } = outcome.result ?? {}
+      const hash = createHash('sha256')
+      if (suspicion) hash.update(new Uint8Array(suspicion.buffer)).update(flagged)
+      hash.update(JSON.stringify({ explanations, info, datasetPValue, status: outcome.status }))
+      process.stdout.write(
+        `${JSON.stringify({
+          detector: configured.detector.id,
+          rows: meta.rows,
+          run,
+          cpuSeconds: (used.user + used.system) / 1e6,
+          hash: hash.digest('hex').slice(0, 16),
+        })}\n`,
+      )
+    }
+}
+
 /** Runs one size in a child process and gathers its lines, keeping what it finished if it times out. */
 function runChild(kind, rows) {
   return new Promise((resolve) => {
@@ -222,5 +320,7 @@ async function renderFiles(paths) {
 
 if (process.argv[2] === 'run') await runOne()
 else if (process.argv[2] === 'whole') await runWhole()
+else if (process.argv[2] === 'save') await saveInputs()
+else if (process.argv[2] === 'detector') await timeSavedDetectors()
 else if (process.argv[2] === 'render') await renderFiles(process.argv.slice(3))
 else await suite()
