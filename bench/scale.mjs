@@ -192,16 +192,8 @@ async function timeSavedDetectors() {
     indices: await read('indices'),
     distances: await read('distances'),
   }
-  const cut = (k) => {
-    if (k === graph.k) return graph
-    const indices = new Int32Array(graph.rows * k)
-    const distances = new Float32Array(graph.rows * k)
-    for (let row = 0; row < graph.rows; row++) {
-      indices.set(graph.indices.subarray(row * graph.k, row * graph.k + k), row * k)
-      distances.set(graph.distances.subarray(row * graph.k, row * graph.k + k), row * k)
-    }
-    return { rows: graph.rows, k, indices, distances }
-  }
+  const { truncateGraph } = await import('../dist/scan/analysis.js')
+  const cut = (k) => truncateGraph(graph, k)
   // A scan cuts the shared graph once for every detector that asks for fewer neighbours; cut here before the timing.
   const cuts = new Map([10, graph.k].map((k) => [k, cut(k)]))
   const input = {

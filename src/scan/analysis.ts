@@ -57,7 +57,7 @@ export interface SharedDetectorInput extends DetectorInput {
 const sharedNeighbourCount = 50
 
 /** Keeps the first `k` neighbours of a graph computed with more. */
-function truncateGraph(graph: NeighbourGraph, k: number, sharedMemory: boolean): NeighbourGraph {
+export function truncateGraph(graph: NeighbourGraph, k: number, sharedMemory = false): NeighbourGraph {
   if (graph.k === k) return graph
   const indices = sharedMemory ? shareableInt32(graph.rows * k) : new Int32Array(graph.rows * k)
   const distances = sharedMemory ? shareableFloat32(graph.rows * k) : new Float32Array(graph.rows * k)
