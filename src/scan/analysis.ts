@@ -66,6 +66,8 @@ export interface SharedDetectorInput extends DetectorInput {
   prepareAnalyses(analyses: readonly SharedAnalysis[]): Promise<void>
   /** What went to the memory budget's spill store so far. */
   spilled(): readonly SpillRecord[]
+  /** Why the spill store refused the graph (a full disk, say), if it did: the scan must not end as if it had not. */
+  spillFailure(): unknown
 }
 
 /**
@@ -139,6 +141,7 @@ export function withSharedAnalyses(
   const sharedMemory = options.sharedMemory === true
   const { memory } = options
   const spills: SpillRecord[] = []
+  let spillFailure: unknown
   /**
    * Whether the whole graph goes to the spill store: only feature-collision reads 50 neighbours, the rest ask for
    * 10, so past the budget the 50 are read back for that one detector instead of held to the end of the scan.
@@ -166,7 +169,13 @@ export function withSharedAnalyses(
     )
     search = searched.then(({ graph, summary }) => {
       if (memory && spillsGraph(graph.rows, graph.k)) {
-        const spilled = spillGraph(memory.spill, graph)
+        let spilled: SpilledGraph
+        try {
+          spilled = spillGraph(memory.spill, graph)
+        } catch (error) {
+          spillFailure = error
+          throw error
+        }
         spills.push({
           what: `neighbour graph (${graph.k} per record)`,
           bytes: graphBytes(graph.rows, graph.k),
@@ -245,6 +254,7 @@ export function withSharedAnalyses(
       await Promise.all(starting)
     },
     spilled: () => spills,
+    spillFailure: () => spillFailure,
   }
   return input
 }

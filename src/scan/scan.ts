@@ -88,6 +88,8 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const concurrent = options.executor !== undefined
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })
   throwIfAborted(options.signal, 'the scan')
+  // The detectors of the graph failed with it; the scan fails too, with the store's own error (a full disk).
+  if (input.spillFailure() !== undefined) throw input.spillFailure()
   const operatingPoint: FusionOptions = {
     ...defaultFusionOptions,
     ...options.fusion,

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mnistDataset } from '../../test/fixtures/datasets.js'
 import { flipLabels, rankingOf } from '../../test/fixtures/poison.js'
 import { shareableFloat32, shareableInt32 } from '../data/shared-memory.js'
+import type { SpillStore } from '../data/spill.js'
 import type { ScanReport } from '../domain/index.js'
 import { createPortableBackend } from '../linalg/portable.js'
-import { createSpillFile, type SpillFile } from '../store/spill-file.js'
+import { createSpillFile, type SpillFile, spillError } from '../store/spill-file.js'
 import { createRng } from '../util/rng.js'
 import { scanDataset } from './scan.js'
 import { readSpilledGraph, spillGraph } from './spilled-graph.js'
@@ -88,6 +89,20 @@ describe('a scan past its memory budget', () => {
       spilled: [{ what: 'neighbour graph (50 per record)', bytes: 500 * 50 * 8 }],
     })
   })
+
+  it("fails with the spill store's typed error when the disk is full", async () => {
+    const full: SpillStore = {
+      bytesWritten: 0,
+      location: '/scratch',
+      write: (array) => {
+        const cause = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+        throw spillError(cause, '/scratch', array.byteLength)
+      },
+      read: () => {},
+    }
+    const scanning = scanDataset(flipped.dataset, { ...options, memory: { maxBytes: 1, spill: full } })
+    await expect(scanning).rejects.toThrow('no space left in /scratch for the 1 MiB the scan spills')
+  }, 120_000)
 
   it('gives the report it gives in memory: suspicions, flags, findings and ranking', () => {
     expect(inMemory.summary.flagged).toBeGreaterThan(0)
