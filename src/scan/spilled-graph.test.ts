@@ -8,6 +8,7 @@ import { shareableFloat32, shareableInt32 } from '../data/shared-memory.js'
 import type { SpillStore } from '../data/spill.js'
 import type { ScanReport } from '../domain/index.js'
 import { createPortableBackend } from '../linalg/portable.js'
+import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createSpillFile, type SpillFile, spillError } from '../store/spill-file.js'
 import { createRng } from '../util/rng.js'
 import { scanDataset } from './scan.js'
@@ -103,6 +104,30 @@ describe('a scan past its memory budget', () => {
     const scanning = scanDataset(flipped.dataset, { ...options, memory: { maxBytes: 1, spill: full } })
     await expect(scanning).rejects.toThrow('no space left in /scratch for the 1 MiB the scan spills')
   }, 120_000)
+
+  it('gives the same report with the detectors and folds on worker threads, reading the graph back there', async () => {
+    const detectorExecutor = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('../../test/fixtures/detector-worker.mjs', import.meta.url),
+      minRows: 0,
+    })
+    const budget = createSpillFile({ directory: folder })
+    try {
+      const threaded = await scanDataset(flipped.dataset, {
+        ...options,
+        executor: detectorExecutor,
+        detectorExecutor,
+        memory: { maxBytes: 1, spill: budget },
+      })
+      expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
+      expect(threaded.analyses?.memory?.spilledBytes).toBe(500 * 50 * 8)
+      expect(threaded.records).toEqual(inMemory.records)
+      expect(threaded.summary).toEqual(inMemory.summary)
+    } finally {
+      budget.close()
+      await detectorExecutor.close()
+    }
+  }, 300_000)
 
   it('gives the report it gives in memory: suspicions, flags, findings and ranking', () => {
     expect(inMemory.summary.flagged).toBeGreaterThan(0)
