@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import { parseDetectorNames } from '../detectors/registry.js'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
@@ -50,7 +50,23 @@ interface ScanFlags extends DatasetFlags {
   jobRows?: number
   lease?: number
   queuePrefix: string
+  maxMemory?: number
+  tempDir?: string
 }
+
+const sizeUnits: Record<string, number> = { '': 2 ** 20, m: 2 ** 20, mib: 2 ** 20, g: 2 ** 30, gib: 2 ** 30 }
+
+/** A `--max-memory` size in bytes: `512`, `512MiB` (mebibytes) or `4GiB`; a bare number is mebibytes. */
+export function parseMemorySize(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value)
+  const unit = match && sizeUnits[match[2].toLowerCase()]
+  const bytes = match && unit ? Math.floor(Number(match[1]) * unit) : 0
+  if (bytes <= 0)
+    throw new InvalidArgumentError('expected a size such as 512MiB or 4GiB (a bare number is MiB)')
+  return bytes
+}
+
+const mebibytes = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`
 
 /** The scan store a coordinator and its workers use when no --store is given. */
 const defaultScanStore = 'postgres://127.0.0.1:5432/poisonguard'
@@ -84,6 +100,13 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
     const detail =
       detector.status === 'ok' ? `${detector.flagged} flagged, ${detector.durationMs} ms` : detector.reason
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
+  }
+  const memory = report.analyses?.memory
+  if (memory) {
+    const what = memory.spilled.map((spilled) => spilled.what).join(', ')
+    lines.push(
+      `Spilled ${mebibytes(memory.spilledBytes)} (${what}) to a temporary file past --max-memory ${mebibytes(memory.maxBytes)}.`,
+    )
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)
   lines.push(reportLine([flags.out, flags.html, flags.sarif]))
@@ -227,6 +250,15 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
       'with --workers: how long the run outlives its coordinator (killed, cut off) before workers remove it (default 600000)',
       parsePositiveInteger,
     )
+    .option(
+      '--max-memory <size>',
+      "memory budget for the scan's large arrays, e.g. 2GiB or 512MiB; past it the neighbour graph spills to a temporary file (default: half of this machine's memory)",
+      parseMemorySize,
+    )
+    .option(
+      '--temp-dir <folder>',
+      'folder for the temporary file of --max-memory (default: the system temp folder)',
+    )
     .option('-q, --quiet', 'no progress bars')
   addDatasetOptions(command, { content: true })
     .addHelpText('after', examples)
@@ -253,6 +285,8 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           annotations: flags.annotations ? { path: flags.annotations } : undefined,
           maxRows: flags.maxRows,
           neighbourSearch: { method: flags.neighbours, approximateFrom: flags.approximateFrom },
+          maxMemoryBytes: flags.maxMemory,
+          tempDir: flags.tempDir,
           onProgress: ({ step, fractionDone }) => progress.update(step, fractionDone),
         }
         const result = flags.workers

@@ -110,7 +110,16 @@ export interface ScanReport {
   records: RecordReport[]
   summary: ScanSummary
   /** How the analyses detectors share were computed, where that bears on the results. */
-  analyses?: { neighbours?: NeighbourSearchReport }
+  analyses?: { neighbours?: NeighbourSearchReport; memory?: MemoryReport }
+}
+
+/** What a scan moved out of memory past its budget (`--max-memory`); absent when nothing had to move. */
+export interface MemoryReport {
+  /** The budget for the scan's large arrays, in bytes. */
+  maxBytes: number
+  /** Bytes written to the temporary file, and what they held. */
+  spilledBytes: number
+  spilled: { what: string; bytes: number }[]
 }
 
 /** How the neighbour graph was searched: exactly, or approximately with its measured recall against exact search. */

@@ -25,15 +25,28 @@ if (port) {
   const revive = (inputId: number, wire: WireInput): DetectorInput => {
     const requested = new Map<string, { requestId: number; answer: Promise<unknown> }>()
     const settled = new Set<string>()
+    /**
+     * Neighbour graphs are kept only while a detector holds them: a graph the scan's thread spilled past its memory
+     * budget is read back for the detector asking, and a copy cached here for the rest of the scan would undo that.
+     */
+    const heldGraphs = new Map<string, WeakRef<object>>()
     const ask = <T>(analysis: SharedAnalysis, k?: number): Promise<T> => {
       const key = `${analysis}:${k ?? ''}`
+      const held = heldGraphs.get(key)?.deref()
+      if (held) return Promise.resolve(held as T)
       let request = requested.get(key)
       if (!request) {
         const requestId = requests++
         const answer = new Promise((resolve, reject) => pending.set(requestId, { resolve, reject }))
         request = { requestId, answer }
         answer.then(
-          () => settled.add(key),
+          (value) => {
+            settled.add(key)
+            if (analysis !== 'neighbours' || typeof value !== 'object' || value === null) return
+            heldGraphs.set(key, new WeakRef(value))
+            requested.delete(key)
+            settled.delete(key)
+          },
           () => settled.add(key),
         )
         requested.set(key, request)

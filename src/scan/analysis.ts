@@ -6,7 +6,14 @@ import {
   selectRows,
   selectSparseRows,
 } from '../data/matrix.js'
-import { shareableFloat32, shareableInt32, toShared, toSharedMatrix } from '../data/shared-memory.js'
+import {
+  isShared,
+  shareableFloat32,
+  shareableInt32,
+  toShared,
+  toSharedMatrix,
+} from '../data/shared-memory.js'
+import type { MemoryBudget, SpillRecord } from '../data/spill.js'
 import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
 import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import type { NeighbourSearchReport } from '../domain/index.js'
@@ -20,6 +27,13 @@ import {
 import { throwIfAborted } from '../util/abort.js'
 import { createRng } from '../util/rng.js'
 import type { ScanRepresentation } from './representation.js'
+import {
+  type GraphAllocator,
+  graphBytes,
+  readSpilledGraph,
+  type SpilledGraph,
+  spillGraph,
+} from './spilled-graph.js'
 
 export interface AnalysisOptions {
   backend: LinalgBackend
@@ -37,6 +51,8 @@ export interface AnalysisOptions {
   neighbourSearch?: NeighbourSearchOptions
   /** Keep the neighbour graph and the probabilities in shared memory, for worker threads to read without copies. */
   sharedMemory?: boolean
+  /** Past this budget the neighbour graph is spilled once searched, and read back for each detector asking. */
+  memory?: MemoryBudget
 }
 
 /** A detector input whose shared analyses can say how they were computed, once they have been. */
@@ -48,6 +64,10 @@ export interface SharedDetectorInput extends DetectorInput {
    * not: a detector asking afterwards gets the result or the error.
    */
   prepareAnalyses(analyses: readonly SharedAnalysis[]): Promise<void>
+  /** What went to the memory budget's spill store so far. */
+  spilled(): readonly SpillRecord[]
+  /** Why the spill store refused the graph (a full disk, say), if it did: the scan must not end as if it had not. */
+  spillFailure(): unknown
 }
 
 /**
@@ -68,6 +88,40 @@ export function truncateGraph(graph: NeighbourGraph, k: number, sharedMemory = f
   return { rows: graph.rows, k, indices, distances }
 }
 
+/** A searched graph, in memory or (past the memory budget) in its spill store. */
+interface SearchedGraph {
+  graph?: NeighbourGraph
+  spilled?: SpilledGraph
+  summary: NeighbourSearchReport
+}
+
+type HeldMatrix = FeatureMatrix | SparseMatrix | undefined
+
+const matrixBytes = (matrix: HeldMatrix): number =>
+  !matrix
+    ? 0
+    : 'indptr' in matrix
+      ? matrix.indptr.byteLength + matrix.indices.byteLength + matrix.values.byteLength
+      : matrix.data.byteLength
+
+/**
+ * Bytes of the large arrays a scan holds beside its neighbour graph: the dataset's features and embeddings (twice
+ * when worker threads read a shared copy of them), the model's input and the geometry.
+ */
+function heldArrayBytes(dataset: Dataset, representation: ScanRepresentation, sharedMemory: boolean): number {
+  const loaded = [dataset.features, dataset.embeddings].reduce(
+    (sum, matrix) => sum + (matrix && sharedMemory && !isShared(matrix.data) ? 2 : 1) * matrixBytes(matrix),
+    0,
+  )
+  return loaded + matrixBytes(representation.modelInput) + matrixBytes(representation.geometry)
+}
+
+const ordinaryArrays: GraphAllocator = {
+  int32: (length) => new Int32Array(length),
+  float32: (length) => new Float32Array(length),
+}
+const sharedArrays: GraphAllocator = { int32: shareableInt32, float32: shareableFloat32 }
+
 /**
  * The one place where analyses detectors share are cached: the neighbour graph, the out-of-fold probabilities and
  * the class spectra are each computed once per detector input, whichever detector asks first.
@@ -77,7 +131,7 @@ export function withSharedAnalyses(
   representation: ScanRepresentation | undefined,
   options: AnalysisOptions,
 ): SharedDetectorInput {
-  let search: Promise<{ graph: NeighbourGraph; summary: NeighbourSearchReport }> | undefined
+  let search: Promise<SearchedGraph> | undefined
   let graphK = 0
   /**
    * Each size asked for, cut once and handed to every detector asking: six detectors ask for 10 neighbours, and a
@@ -85,6 +139,56 @@ export function withSharedAnalyses(
    */
   let truncated = new Map<number, Promise<NeighbourGraph>>()
   const sharedMemory = options.sharedMemory === true
+  const { memory } = options
+  const spills: SpillRecord[] = []
+  let spillFailure: unknown
+  /**
+   * Whether the whole graph goes to the spill store: only feature-collision reads 50 neighbours, the rest ask for
+   * 10, so past the budget the 50 are read back for that one detector instead of held to the end of the scan.
+   */
+  const spillsGraph = (rows: number, k: number) =>
+    memory !== undefined &&
+    representation !== undefined &&
+    heldArrayBytes(dataset, representation, sharedMemory) + graphBytes(rows, k) > memory.maxBytes
+  /** Searches the graph unless one of at least `k` neighbours is searched or under way. */
+  const startSearch = (k: number): Promise<SearchedGraph> => {
+    if (!representation) throw new Error('neighbours need features')
+    if (search && graphK >= k) return search
+    throwIfAborted(options.signal, 'the scan')
+    graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
+    const searched = searchNeighbourGraph(
+      options.backend,
+      representation.geometry,
+      graphK,
+      representation.metric,
+      {
+        ...options.neighbourSearch,
+        seed: options.seed,
+        onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
+      },
+    )
+    search = searched.then(({ graph, summary }) => {
+      if (memory && spillsGraph(graph.rows, graph.k)) {
+        let spilled: SpilledGraph
+        try {
+          spilled = spillGraph(memory.spill, graph)
+        } catch (error) {
+          spillFailure = error
+          throw error
+        }
+        spills.push({
+          what: `neighbour graph (${graph.k} per record)`,
+          bytes: graphBytes(graph.rows, graph.k),
+        })
+        return { spilled, summary }
+      }
+      if (!sharedMemory) return { graph, summary }
+      const { indices, distances } = graph
+      return { graph: { ...graph, indices: toShared(indices), distances: toShared(distances) }, summary }
+    })
+    truncated = new Map()
+    return search
+  }
   let probabilities: Promise<FeatureMatrix> | undefined
   let spectra: Promise<ClassSpectra> | undefined
   /** Runs `start` and settles when its promise does, whether it succeeds, fails or throws at once. */
@@ -102,32 +206,16 @@ export function withSharedAnalyses(
     features: representation?.geometry,
     modelFeatures: representation?.modelInput,
     neighbours(k) {
-      if (!representation) throw new Error('neighbours need features')
-      if (!search || graphK < k) {
-        throwIfAborted(options.signal, 'the scan')
-        graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
-        const searched = searchNeighbourGraph(
-          options.backend,
-          representation.geometry,
-          graphK,
-          representation.metric,
-          {
-            ...options.neighbourSearch,
-            seed: options.seed,
-            onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
-          },
-        )
-        search = sharedMemory
-          ? searched.then(({ graph, summary }) => ({
-              graph: { ...graph, indices: toShared(graph.indices), distances: toShared(graph.distances) },
-              summary,
-            }))
-          : searched
-        truncated = new Map()
-      }
+      const searching = startSearch(k)
+      const cut = (searched: SearchedGraph) =>
+        searched.spilled
+          ? readSpilledGraph(memory!.spill, searched.spilled, k, sharedMemory ? sharedArrays : ordinaryArrays)
+          : truncateGraph(searched.graph!, k, sharedMemory)
+      // A spilled graph read back whole is not kept: it lives as long as the detector reading it.
+      if (k === graphK && memory) return searching.then(cut)
       let graph = truncated.get(k)
       if (!graph) {
-        graph = search.then(({ graph }) => truncateGraph(graph, k, sharedMemory))
+        graph = searching.then(cut)
         truncated.set(k, graph)
       }
       return graph
@@ -159,12 +247,14 @@ export function withSharedAnalyses(
     async prepareAnalyses(analyses) {
       const starting: Promise<void>[] = []
       if (analyses.includes('neighbours'))
-        starting.push(settled(() => input.neighbours(Math.min(sharedNeighbourCount, dataset.rowCount - 1))))
+        starting.push(settled(() => startSearch(Math.min(sharedNeighbourCount, dataset.rowCount - 1))))
       if (analyses.includes('outOfFoldProbabilities'))
         starting.push(settled(() => input.outOfFoldProbabilities()))
       if (analyses.includes('classSpectra')) starting.push(settled(() => input.classSpectra()))
       await Promise.all(starting)
     },
+    spilled: () => spills,
+    spillFailure: () => spillFailure,
   }
   return input
 }

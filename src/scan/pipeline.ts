@@ -1,6 +1,7 @@
 import { type Dataset, type LabelColumn, missingContent, unusableTextReason } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { toSharedMatrix } from '../data/shared-memory.js'
+import type { MemoryBudget } from '../data/spill.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type {
   Detector,
@@ -62,6 +63,11 @@ export interface DetectorInputOptions {
    * them without a copy of their own; default false.
    */
   sharedMemory?: boolean
+  /**
+   * A budget for the scan's large arrays and where to spill past it (the Node entry's `createSpillFile`): the
+   * neighbour graph then waits in the spill store, read back for each detector that asks, with the same results.
+   */
+  memory?: MemoryBudget
 }
 
 /**
@@ -94,6 +100,7 @@ export async function prepareDetectorInput(
     given,
     executor,
     neighbourSearch: options.neighbourSearch,
+    memory: options.memory,
   }
   const early =
     staged !== undefined &&

@@ -1,11 +1,12 @@
 import type { Dataset } from '../data/dataset.js'
+import type { MemoryBudget, SpillRecord } from '../data/spill.js'
 import {
   type DetectorName,
   type DetectorParamsById,
   getDetector,
   selectDetectors,
 } from '../detectors/registry.js'
-import type { ScanReport } from '../domain/index.js'
+import type { MemoryReport, ScanReport } from '../domain/index.js'
 import { checkNeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { throwIfAborted } from '../util/abort.js'
@@ -30,7 +31,7 @@ export interface ScanProgress {
 export interface ScanOptions
   extends Pick<
       DetectorInputOptions,
-      'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch'
+      'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch' | 'memory'
     >,
     Pick<RunDetectorsOptions, 'detectorExecutor'>,
     ProgressOptions<[progress: ScanProgress]> {
@@ -62,6 +63,12 @@ export interface ScanOptions
   createdAt?: Date
 }
 
+/** What went past the memory budget to its spill store, for the report. */
+function memoryReport(budget: MemoryBudget, spilled: readonly SpillRecord[]): MemoryReport {
+  const spilledBytes = spilled.reduce((sum, record) => sum + record.bytes, 0)
+  return { maxBytes: budget.maxBytes, spilledBytes, spilled: spilled.map((record) => ({ ...record })) }
+}
+
 /**
  * Runs the selected detectors over a dataset and fuses them into the report contract: one calibrated suspicion,
  * decision, severity and set of explained findings per record, in input order.
@@ -81,6 +88,8 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const concurrent = options.executor !== undefined
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })
   throwIfAborted(options.signal, 'the scan')
+  // The detectors of the graph failed with it; the scan fails too, with the store's own error (a full disk).
+  if (input.spillFailure() !== undefined) throw input.spillFailure()
   const operatingPoint: FusionOptions = {
     ...defaultFusionOptions,
     ...options.fusion,
@@ -95,6 +104,8 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
     options.createdAt ?? new Date(),
   )
   const neighbours = await input.neighbourSearch()
-  if (neighbours) scanReport.analyses = { neighbours }
+  const spilled = input.spilled()
+  const memory = options.memory && spilled.length > 0 ? memoryReport(options.memory, spilled) : undefined
+  if (neighbours || memory) scanReport.analyses = { neighbours, memory }
   return scanReport
 }

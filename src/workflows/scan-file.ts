@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, totalmem } from 'node:os'
 import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
@@ -13,6 +13,7 @@ import { attestDataset } from '../provenance/attach.js'
 import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
+import { createSpillFile } from '../store/spill-file.js'
 import { createRng, shuffledIndices } from '../util/rng.js'
 import { type AnnotationColumns, loadAnnotations } from './crowd-input.js'
 import { aggregateForScan } from './crowd-scan.js'
@@ -48,7 +49,17 @@ export interface ScanFileOptions extends Partial<ScanOptions> {
    * says so in `dataset.sample`.
    */
   maxRows?: number
+  /**
+   * Memory budget for the scan's large arrays, in bytes; past it the neighbour graph is spilled to a temporary
+   * file and read back when a detector asks (same report). Default: half of the machine's memory (`os.totalmem()`).
+   */
+  maxMemoryBytes?: number
+  /** Folder for the temporary file of `maxMemoryBytes`; default `os.tmpdir()`. Removed when the scan ends. */
+  tempDir?: string
 }
+
+/** The share of the machine's memory a scan's large arrays may take before it spills: half, for the rest of the system. */
+export const defaultMemoryShare = 0.5
 
 /** A seeded random sample of `maxRows` records in input order, or the dataset itself when it is no larger. */
 function sampleDataset(dataset: Dataset, maxRows: number, seed: number): Dataset {
@@ -123,6 +134,22 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
 }
 
 async function scanFileWith(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
+  const { maxMemoryBytes, tempDir, ...rest } = options
+  const maxBytes = maxMemoryBytes ?? Math.floor(totalmem() * defaultMemoryShare)
+  if (!Number.isFinite(maxBytes) || maxBytes <= 0)
+    throw new PoisonguardError(
+      'INVALID_ARGUMENT',
+      `maxMemoryBytes must be a positive number, got ${maxBytes}`,
+    )
+  const spill = createSpillFile({ directory: tempDir })
+  try {
+    return await scanFileWithin(path, { ...rest, memory: { maxBytes, spill } })
+  } finally {
+    spill.close()
+  }
+}
+
+async function scanFileWithin(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
   const { load, manifest, predProbs, annotations, maxRows, ...rest } = options
   const scanOptions = predProbs
     ? {
