@@ -105,7 +105,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
   if (memory) {
     const what = memory.spilled.map((spilled) => spilled.what).join(', ')
     lines.push(
-      `Spilled ${mebibytes(memory.spilledBytes)} (${what}) to a temporary file past --max-memory ${mebibytes(memory.maxBytes)}.`,
+      `Spilled ${mebibytes(memory.spilledBytes)} to a temporary file past --max-memory ${mebibytes(memory.maxBytes)}: ${what}.`,
     )
   }
   for (const warning of dataset.warnings) lines.push(`warning: ${warning}`)

@@ -48,7 +48,7 @@ describe('scan --max-memory', () => {
     )
     expect(spilled.exitCode).toBe(0)
     expect(spilled.stdout).toContain(
-      'Spilled 1 MiB (neighbour graph (50 per record)) to a temporary file past --max-memory 1 MiB.',
+      'Spilled 1 MiB to a temporary file past --max-memory 1 MiB: neighbour graph (50 per record).',
     )
     expect(readdirSync(spillFolder)).toEqual([])
     const expected = JSON.parse(readFileSync(inMemoryPath, 'utf8'))
