@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
-import { permutationNoiseRate } from './noise-rate.js'
+import { lowCutNoiseRate } from './noise-rate.js'
 import { mixLabelViews, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
 import { averageProbabilities, treeProbabilities } from './tree-view.js'
@@ -57,9 +57,8 @@ export const labelIssuesDetector = defineDetector({
     const graph = await input.neighbours(Math.min(neighbourCount, input.rowCount - 1))
     const linearProbabilities = await input.outOfFoldProbabilities()
     // A caller's own probabilities are read as cleanlab reads them: the neighbours do not overrule them. The
-    // built-in model's are read with the neighbours, through the noise its own confident learning estimates, and
-    // on few columns beside a random forest: their mean ranked flipped labels better than either model alone or each
-    // as a view of its own (docs/zoo.md).
+    // built-in model's are read with the neighbours, and on few columns beside a random forest: their mean ranked
+    // flipped labels better than either model alone or each as a view of its own (docs/zoo.md).
     const trees = input.probabilitiesGiven
       ? undefined
       : treeProbabilities(input.dataset, context.seed, context.signal)
@@ -78,7 +77,7 @@ export const labelIssuesDetector = defineDetector({
     // data's own null admits.
     const estimatedNoiseRate = Math.min(
       issueShare(result.flagged, labels.codes),
-      permutationNoiseRate(modelProbabilities, labels.codes),
+      lowCutNoiseRate(modelProbabilities, labels.codes),
     )
     const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
     const classCount = probabilities.cols

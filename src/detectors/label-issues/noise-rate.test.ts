@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { permutationNoiseRate } from './noise-rate.js'
+import { lowCutNoiseRate } from './noise-rate.js'
 import { findLabelIssues } from './score.js'
 
 /** The class whose cumulative probability first exceeds `uniform`. */
@@ -44,17 +44,17 @@ function issueShare(probabilities: ReturnType<typeof weakModel>['probabilities']
   return flagged.reduce((sum, flag) => sum + flag, 0) / codes.length
 }
 
-describe('permutationNoiseRate', () => {
+describe('lowCutNoiseRate', () => {
   it('admits no noise in correct labels a weak model often doubts, where confident learning counts much', () => {
     const { probabilities, codes } = weakModel(0)
     expect(issueShare(probabilities, codes)).toBeGreaterThan(0.2)
-    expect(permutationNoiseRate(probabilities, codes)).toBeLessThan(0.01)
+    expect(lowCutNoiseRate(probabilities, codes)).toBeLessThan(0.01)
   })
 
   it('bounds the share of labels moved at random to other classes from above, not far off', () => {
     const { probabilities, codes } = weakModel(0.1)
-    expect(permutationNoiseRate(probabilities, codes)).toBeGreaterThan(0.1)
-    expect(permutationNoiseRate(probabilities, codes)).toBeLessThan(0.16)
+    expect(lowCutNoiseRate(probabilities, codes)).toBeGreaterThan(0.1)
+    expect(lowCutNoiseRate(probabilities, codes)).toBeLessThan(0.16)
   })
 
   it('does not read two hundred records as noiseless when a twentieth of their labels is wrong', () => {
@@ -71,17 +71,17 @@ describe('permutationNoiseRate', () => {
       data[row * 2 + 1 - truth] = other
       codes[row] = rng.next() < 0.05 ? 1 - truth : truth
     }
-    expect(permutationNoiseRate({ data, rows: rowCount, cols: 2 }, codes)).toBeGreaterThan(0.05)
+    expect(lowCutNoiseRate({ data, rows: rowCount, cols: 2 }, codes)).toBeGreaterThan(0.05)
   })
 
   it('reads labelled records only', () => {
     const { probabilities, codes } = weakModel(0.1)
-    const rate = permutationNoiseRate(probabilities, codes)
+    const rate = lowCutNoiseRate(probabilities, codes)
     const withUnlabelled = {
       data: Float32Array.from([...probabilities.data, ...probabilities.data.subarray(0, 30)]),
       rows: probabilities.rows + 1,
       cols: probabilities.cols,
     }
-    expect(permutationNoiseRate(withUnlabelled, Int32Array.from([...codes, -1]))).toBeCloseTo(rate, 2)
+    expect(lowCutNoiseRate(withUnlabelled, Int32Array.from([...codes, -1]))).toBeCloseTo(rate, 2)
   })
 })

@@ -41,7 +41,7 @@ function cutsOf(probabilities: FeatureMatrix, codes: Int32Array): Float64Array {
  * fall below the noise there is (400 records with 5% flips were estimated near none, and the flips went unflagged).
  * @see Storey. A direct approach to false discovery rates. J. R. Stat. Soc. B 64, 2002.
  */
-export function permutationNoiseRate(probabilities: FeatureMatrix, codes: Int32Array): number {
+export function lowCutNoiseRate(probabilities: FeatureMatrix, codes: Int32Array): number {
   const classCount = probabilities.cols
   if (classCount < 2) return 0
   const cuts = cutsOf(probabilities, codes)
