@@ -249,7 +249,8 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   })
   let outcome = await migrator.migrateToLatest()
   // Kysely lists the tables of every schema to find its own; a schema another client drops meanwhile fails that
-  // listing with "schema … does not exist" (3F000) although nothing is wrong with this store: list again.
+  // listing with "schema … does not exist" (3F000), or the read of a table it listed there with "relation … does
+  // not exist" (42P01), although nothing is wrong with this store: list again.
   for (let retry = 0; retry < 3 && droppedMeanwhile(outcome.error, schema); retry++)
     outcome = await migrator.migrateToLatest()
   const { error, results } = outcome
@@ -265,7 +266,15 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   )
 }
 
-function droppedMeanwhile(error: unknown, ownSchema: string | undefined): boolean {
+/** Whether a migration failed on another schema's tables vanishing (see `migrateToLatest`), not on this store's. */
+export function droppedMeanwhile(error: unknown, ownSchema: string | undefined): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
-  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ownSchema}"`)
+  if (typeof message !== 'string') return false
+  if (code === '3F000') return !message.includes(`"${ownSchema}"`)
+  return (
+    code === '42P01' &&
+    ownSchema !== undefined &&
+    /relation "[^".]+\./.test(message) &&
+    !message.includes(`"${ownSchema}.`)
+  )
 }
