@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../src/attacks/index.js'
 import type { Dataset } from '../src/data/dataset.js'
@@ -96,5 +96,53 @@ describe('writeDataset', () => {
     expect((await readFile(path, 'utf8')).split('\n')[1]).toBe(
       `m0,${tiny.labels!.classes[tiny.labels!.codes[0]]},0.1,0.33333334,0,1e-8,255`,
     )
+  })
+
+  describe('a table with a categorical column', () => {
+    const colours = ['red', 'blue', 'green']
+    async function loadedTable() {
+      const path = temporary('colours.csv')
+      const lines = ['id,label,size,colour']
+      for (let row = 0; row < 60; row++)
+        lines.push(
+          `c${row},${row % 2 ? 'warm' : 'cool'},${row / 10},${row % 7 === 3 ? '' : colours[row % 3]}`,
+        )
+      await writeFile(path, `${lines.join('\n')}\n`)
+      return loadDataset(path)
+    }
+
+    it.each(['csv', 'jsonl', 'parquet'] as const)(
+      'writes the column back as its values in %s, so the poisoned copy reads like the input',
+      async (format) => {
+        const loaded = await loadedTable()
+        expect(loaded.featureNames).toEqual(['size', 'colour=blue', 'colour=green', 'colour=red'])
+        const poisoned = applyAttack('label-flip', loaded, { rate: 0.2 }, 1).dataset
+        const path = temporary(`poisoned-colours.${format}`)
+        await writeDataset(poisoned, path, { format })
+        const back = await loadDataset(path, { format })
+        expectSameRecords(back, poisoned)
+        expect(back.diagnostics?.categoricalColumns).toEqual([
+          { name: 'colour', values: ['blue', 'green', 'red'] },
+        ])
+        if (format === 'csv') {
+          const [header, first] = (await readFile(path, 'utf8')).split('\n')
+          expect(header).toBe('id,label,size,colour')
+          expect(first.endsWith(',0,red')).toBe(true)
+        }
+      },
+    )
+
+    it('writes a group as numbers once its cells are no longer one-hot', async () => {
+      const loaded = await loadedTable()
+      const data = Float32Array.from(loaded.features!.data)
+      data[1] = 0.5
+      const moved: Dataset = { ...loaded, features: { ...loaded.features!, data } }
+      const path = temporary('moved.csv')
+      await writeDataset(moved, path)
+      expect((await readFile(path, 'utf8')).split('\n')[0]).toBe(
+        'id,label,size,colour=blue,colour=green,colour=red',
+      )
+      expectSameRecords(await loadDataset(path), moved)
+    })
   })
 })

@@ -9,7 +9,13 @@ import { readTextChunks } from '../files.js'
 import { isFormulaCell, neutraliseFormulaCell } from '../formula-cells.js'
 import { IssueList } from '../issues.js'
 import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
-import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
+import {
+  categoryOf,
+  createNumberFormatter,
+  labelOf,
+  type WrittenColumn,
+  writeTableLines,
+} from '../table-write.js'
 import type {
   CellWriteOptions,
   DatasetFormatAdapter,
@@ -173,7 +179,11 @@ function rebuiltRecord(
   return Buffer.concat(pieces)
 }
 
-function* csvLines(dataset: Dataset, cells: CellWriteOptions): Generator<string> {
+function* csvLines(
+  dataset: Dataset,
+  columns: readonly WrittenColumn[],
+  cells: CellWriteOptions,
+): Generator<string> {
   const encode = cells.excelSafe
     ? (text: string) => encodeCsvField(neutraliseFormulaCell(text))
     : encodeCsvField
@@ -181,7 +191,7 @@ function* csvLines(dataset: Dataset, cells: CellWriteOptions): Generator<string>
   if (dataset.labels) header.push('label')
   if (dataset.texts) header.push('text')
   if (dataset.sources) header.push('source')
-  yield [...header, ...dataset.featureNames].map(encode).join(',')
+  yield [...header, ...columns.map(({ name }) => name)].map(encode).join(',')
   const format = createNumberFormatter()
   const cols = dataset.features?.cols ?? 0
   const data = dataset.features?.data
@@ -190,7 +200,12 @@ function* csvLines(dataset: Dataset, cells: CellWriteOptions): Generator<string>
     if (dataset.labels) fields.push(encode(labelOf(dataset, row)))
     if (dataset.texts) fields.push(encode(dataset.texts[row]))
     if (dataset.sources) fields.push(encode(dataset.sources[row]))
-    for (let col = 0; col < cols; col++) fields.push(format(data![row * cols + col]))
+    for (const column of columns)
+      fields.push(
+        column.kind === 'number'
+          ? format(data![row * cols + column.col])
+          : encode(categoryOf(dataset, column, row)),
+      )
     yield fields.join(',')
   }
 }
@@ -202,7 +217,7 @@ export const csvFormat = {
   readRawRecords: readCsvRecords,
   writeFiltered: writeFilteredCsv,
   write: (dataset: Dataset, tempPath: string, cells: CellWriteOptions = {}) =>
-    writeTableLines(dataset, tempPath, (rows) => csvLines(rows, cells)),
+    writeTableLines(dataset, tempPath, (rows, columns) => csvLines(rows, columns, cells)),
   writtenIds: (dataset: Dataset, cells: CellWriteOptions = {}) =>
     cells.excelSafe ? dataset.ids.map(neutraliseFormulaCell) : [...dataset.ids],
 } satisfies DatasetFormatAdapter

@@ -7,7 +7,13 @@ import { IssueList } from '../issues.js'
 import { isBlankLine, LineTokenizer, type TextLine } from '../lines.js'
 import { ObjectTableReader } from '../objects.js'
 import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
-import { createNumberFormatter, labelOf, writeTableLines } from '../table-write.js'
+import {
+  categoryOf,
+  createNumberFormatter,
+  labelOf,
+  type WrittenColumn,
+  writeTableLines,
+} from '../table-write.js'
 import type {
   DatasetFormatAdapter,
   FormatLoadOptions,
@@ -161,11 +167,11 @@ function pairFields(pairs: InstructionPairs, row: number): string {
   }
 }
 
-function* jsonLines(dataset: Dataset): Generator<string> {
+function* jsonLines(dataset: Dataset, columns: readonly WrittenColumn[]): Generator<string> {
   const format = createNumberFormatter()
   const cols = dataset.features?.cols ?? 0
   const data = dataset.features?.data
-  const keys = dataset.featureNames.map((name) => `,${JSON.stringify(name)}:`)
+  const keys = columns.map(({ name }) => `,${JSON.stringify(name)}:`)
   const pairs = dataset.contentKind === 'instructions' ? dataset.instructions : undefined
   for (let row = 0; row < dataset.rowCount; row++) {
     let line = `{"id":${JSON.stringify(dataset.ids[row])}`
@@ -176,7 +182,13 @@ function* jsonLines(dataset: Dataset): Generator<string> {
     if (pairs) line += pairFields(pairs, row)
     else if (dataset.texts) line += `,"text":${JSON.stringify(dataset.texts[row])}`
     if (dataset.sources) line += `,"source":${JSON.stringify(dataset.sources[row])}`
-    for (let col = 0; col < cols; col++) line += keys[col] + format(data![row * cols + col])
+    columns.forEach((column, at) => {
+      if (column.kind === 'number') line += keys[at] + format(data![row * cols + column.col])
+      else {
+        const value = categoryOf(dataset, column, row)
+        line += keys[at] + (value === '' ? 'null' : JSON.stringify(value))
+      }
+    })
     yield `${line}}`
   }
 }

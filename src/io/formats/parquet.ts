@@ -6,7 +6,7 @@ import { statOrThrow } from '../files.js'
 import { hashFile } from '../hash.js'
 import { ObjectTableReader } from '../objects.js'
 import { changedSinceLoad } from '../output.js'
-import { checkColumnNames, labelOf } from '../table-write.js'
+import { categoryOf, checkedColumns, labelOf } from '../table-write.js'
 import { checkParquetFrame, checkParquetMetadata, decodeParquet } from './parquet-checks.js'
 import { decodeRowGroup } from './parquet-decoder.js'
 import type { DatasetFormatAdapter, FormatLoadOptions, RawReadSummary, RawRecord, Relabel } from './types.js'
@@ -154,7 +154,7 @@ function convertLabel(label: string, type: string | undefined, row: number): unk
 
 /** Role columns as strings, features as float32, in the conventional column order. */
 async function writeParquet(dataset: Dataset, path: string): Promise<void> {
-  checkColumnNames(dataset)
+  const columns = checkedColumns(dataset)
   const rows = Array.from({ length: dataset.rowCount }, (_, row) => row)
   const columnData: { name: string; data: unknown[]; type: 'STRING' | 'FLOAT' }[] = [
     { name: 'id', data: [...dataset.ids], type: 'STRING' },
@@ -164,10 +164,15 @@ async function writeParquet(dataset: Dataset, path: string): Promise<void> {
   if (dataset.texts) columnData.push({ name: 'text', data: [...dataset.texts], type: 'STRING' })
   if (dataset.sources) columnData.push({ name: 'source', data: [...dataset.sources], type: 'STRING' })
   const features = dataset.features
-  dataset.featureNames.forEach((name, col) => {
-    const data = rows.map((row) => features!.data[row * features!.cols + col])
-    columnData.push({ name, data, type: 'FLOAT' })
-  })
+  for (const column of columns) {
+    if (column.kind === 'number') {
+      const data = rows.map((row) => features!.data[row * features!.cols + column.col])
+      columnData.push({ name: column.name, data, type: 'FLOAT' })
+    } else {
+      const data = rows.map((row) => categoryOf(dataset, column, row) || null)
+      columnData.push({ name: column.name, data, type: 'STRING' })
+    }
+  }
   const { parquetWriteFile } = await import('hyparquet-writer')
   parquetWriteFile({ filename: path, columnData: columnData as never })
 }
