@@ -97,8 +97,11 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
       `${summary.bySeverity.high} high, ${summary.bySeverity.medium} medium, ${summary.bySeverity.low} low.`,
   ]
   for (const detector of report.detectors) {
+    const candidates = detector.candidates === undefined ? '' : ` of ${detector.candidates} it marked`
     const detail =
-      detector.status === 'ok' ? `${detector.flagged} flagged, ${detector.durationMs} ms` : detector.reason
+      detector.status === 'ok'
+        ? `${detector.flagged} flagged${candidates}, ${detector.durationMs} ms`
+        : detector.reason
     lines.push(`  ${detector.id}: ${detector.status} (${detail})`)
   }
   const memory = report.analyses?.memory

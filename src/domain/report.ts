@@ -17,7 +17,10 @@ export interface DetectorReport {
   id: string
   status: DetectorStatus
   durationMs: number
+  /** Records the scan flagged on this detector's evidence. */
   flagged: number
+  /** Records the detector marked at its own operating point, where that differs from `flagged`. */
+  candidates?: number
   params: Record<string, unknown>
   /** Why the detector was skipped or failed. */
   reason?: string

@@ -12,7 +12,13 @@ import { type FusedScores, type FusionOptions, roundScore } from './fusion.js'
 import type { DetectorOutcome } from './pipeline.js'
 import { judgeDataset } from './verdict.js'
 
-function describeOutcome(outcome: DetectorOutcome): DetectorReport {
+/**
+ * A detector's entry. `flagged` counts the records the scan flagged on its evidence, so no line of the report says
+ * a detector flags hundreds of records the scan does not: a neighbour vote marks every record of a small class whose
+ * neighbours lie elsewhere, and confident learning every label a weak model puts elsewhere, and false-discovery
+ * control keeps few of them. `candidates` counts what the detector marked at its own operating point.
+ */
+function describeOutcome(outcome: DetectorOutcome, scanFlagged: ReadonlyMap<string, number>): DetectorReport {
   const report: DetectorReport = {
     id: outcome.detector.id,
     status: outcome.status,
@@ -21,13 +27,26 @@ function describeOutcome(outcome: DetectorOutcome): DetectorReport {
     params: (outcome.params ?? {}) as Record<string, unknown>,
   }
   if (outcome.status === 'ok') {
-    for (const flag of outcome.result.flagged) report.flagged += flag
+    let candidates = 0
+    for (const flag of outcome.result.flagged) candidates += flag
+    report.flagged = scanFlagged.get(outcome.detector.id) ?? 0
+    if (candidates !== report.flagged) report.candidates = candidates
     report.info = outcome.result.info
     if (outcome.result.warnings.length > 0) report.warnings = [...outcome.result.warnings]
   } else {
     report.reason = outcome.reason
   }
   return report
+}
+
+/** How many flagged records each detector has a finding on. */
+function flaggedByDetector(records: readonly RecordReport[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const record of records) {
+    if (!record.flagged) continue
+    for (const { detector } of record.findings) counts.set(detector, (counts.get(detector) ?? 0) + 1)
+  }
+  return counts
 }
 
 function summarise(
@@ -102,7 +121,7 @@ export function buildScanReport(
       ...(dataset.imageShape ? { imageShape: { ...dataset.imageShape } } : {}),
       warnings: [...dataset.warnings],
     },
-    detectors: outcomes.map(describeOutcome),
+    detectors: outcomes.map((outcome) => describeOutcome(outcome, flaggedByDetector(records))),
     records,
     summary: {
       verdict: judgeDataset(outcomes, records, fused.quietDetectors, operatingPoint.fdr),
