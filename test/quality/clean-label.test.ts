@@ -50,9 +50,11 @@ const backdoorCases: {
   { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'patch', whole: false, target: 1 },
   { variant: '14×14', data: () => zooDataset('digits-14'), pattern: 'blend', whole: false, target: 1 },
   { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'blend', whole: true, target: 1 },
-  // On 8×8 digits that fill their grid as the UCI digits do, these two are not found yet (docs/clean-label.md: the
-  // patch on class 1 leaves a gap of 1.9 against the others' 0.2–0.7, the sine none): they are held to their bars on
-  // the padded digits, whose empty border the patterns land on.
+  // Found once the held-out gap of 1.9 is weighed by the 25 records beyond it (the other classes' gaps are 0.2–0.5),
+  // with little to spare: p = 0.007 against the scan's 0.01 (docs/zoo.md).
+  { variant: '8×8', data: () => zooDataset('digits-8'), pattern: 'patch', whole: true, target: 1 },
+  // On 8×8 digits that fill their grid as the UCI digits do, the sine of three cycles is not found (docs/zoo.md): it
+  // is held to its bar on the padded digits, whose empty border it lands on, as is the patch.
   {
     variant: '8×8 padded',
     data: () => zooDataset('digits-8-padded'),

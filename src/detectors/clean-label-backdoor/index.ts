@@ -48,8 +48,8 @@ const minimumCarriers = 5
 const minimumCarrierShare = 0.02
 
 /**
- * Least spread of the classes' log gaps: with few classes their spread is itself uncertain, and gaps within a
- * factor of two of each other say nothing.
+ * Least spread of the classes' log evidence: with few classes their spread is itself uncertain, and evidence
+ * within a factor of two of each other's says nothing.
  */
 const minimumLogSpread = Math.log(2)
 
@@ -115,6 +115,14 @@ interface ClassScores {
   readonly tail: number
   /** Widest gap between the class's far records and the rest along the direction, in robust z units. */
   readonly gap: number
+  /**
+   * The gap times the square root of how many held-out records lie beyond it. A pattern shifts every carrier
+   * alike, so a gap that many records stand beyond is more telling than the same gap past a few strays, as a shift
+   * shared by k records is measured to 1/√k of one record's noise. On 8×8 digits that fill their grid a patch on 15%
+   * of the ones left a gap of 1.9 with 25 records beyond it, and 10% random flips in the imbalanced digits one of 2.2
+   * with 7 (foreign digits): weighed, 9.5 against 5.8.
+   */
+  readonly evidence: number
 }
 
 /**
@@ -135,23 +143,25 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
       features.cols,
     )
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
-    const { gap, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
+    const { gap, beyond, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
     const scores = robustScores(projectRows(whitened, [direction])[0])
-    return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap }]
+    const evidence = gap * Math.sqrt(beyond)
+    return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap, evidence }]
   })
 }
 
 /**
- * The class's p-value: how much wider its gap is than the other classes' widest gaps, on a log scale against their
- * median and robust spread (an empirical null from the same data), Bonferroni over classes.
+ * The class's p-value: how much more its held-out gap weighs (see `ClassScores.evidence`) than the other classes'
+ * do, on a log scale against their median and robust spread (an empirical null from the same data), Bonferroni over
+ * classes.
  */
 function classPValue(target: ClassScores, classes: readonly ClassScores[]): number {
-  const others = classes.filter((other) => other !== target).map((other) => Math.log(other.gap || 1e-9))
-  if (others.length < 2 || target.gap <= 0) return 1
+  const others = classes.filter((other) => other !== target).map((other) => Math.log(other.evidence || 1e-9))
+  if (others.length < 2 || target.evidence <= 0) return 1
   const centre = median(others)
   const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), minimumLogSpread)
-  return Math.min(1, normalSurvival((Math.log(target.gap) - centre) / spread) * classes.length)
+  return Math.min(1, normalSurvival((Math.log(target.evidence) - centre) / spread) * classes.length)
 }
 
 /**
@@ -228,9 +238,10 @@ function emptyResult(rowCount: number) {
  * rarely go. Each of the class's leading directions
  * there is turned toward what its far records share (a pattern is one shift many records carry), and the direction
  * whose far records stand most apart from the rest is kept: the pattern's carriers sit beyond an empty gap, while
- * a style of the class fades out gradually. A class is called attacked when its gap is far wider than the other
- * classes' (log scale, robust spread, Bonferroni over classes), and the records beyond it are scored by their
- * q-values against the class's own spread. The pattern goes to `info.patterns` as an array in the data's units.
+ * a style of the class fades out gradually. A class is called attacked when its gap, weighed by how many records
+ * stand beyond it, is far larger than the other classes' (log scale, robust spread, Bonferroni over classes), and the
+ * records beyond it are scored by their q-values against the class's own spread. The pattern goes to
+ * `info.patterns` as an array in the data's units.
  * @see Barni, Kallas, Tondi. A new backdoor attack in CNNs by training set corruption without label poisoning. ICIP 2019.
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  */
@@ -262,7 +273,8 @@ export const cleanLabelBackdoorDetector = defineDetector({
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
       const gap = Number(target.gap.toPrecision(4))
-      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap, pValue })
+      const evidence = Number(target.evidence.toPrecision(4))
+      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap, evidence, pValue })
       if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
       const chances = carrierChances(target, pValue)
       let carriers = 0

@@ -737,17 +737,17 @@ function selectRows(rows: WhitenedRows, positions: readonly number[]): WhitenedR
  * `leadingDirections`) and the other half is scored along the one whose scores there leave the widest gap, and the
  * other way round; the gap is the widest the two halves' scores leave together. A direction fitted on a few records
  * in many features can always be turned to set some of them apart; only a pattern sets apart records it was not
- * fitted on, so a clean class, small or large, keeps a narrow gap. Also returns the direction that left the widest
- * gap on its held-out half, to score the carriers along. It is not turned once more toward what the whole class's
- * far records share: on 28×28 digits with feature-collision poisons that pulled it from the 60 poisons onto them
- * and 91 honest look-alikes of their target.
+ * fitted on, so a clean class, small or large, keeps a narrow gap. Also returns how many held-out records lie beyond
+ * that gap, and the direction that left the widest gap on its held-out half, to score the carriers along. It is not
+ * turned once more toward what the whole class's far records share: on 28×28 digits with feature-collision poisons
+ * that pulled it from the 60 poisons onto them and 91 honest look-alikes of their target.
  */
 export function crossFittedGap(
   rows: WhitenedRows,
   directionCount: number,
   seed: number,
   fewest: number,
-): { gap: number; direction: Float64Array } {
+): { gap: number; beyond: number; direction: Float64Array } {
   const { count, cols } = rows
   const halves = [0, 1].map((half) =>
     Array.from({ length: count }, (_, index) => index).filter((index) => index % 2 === half),
@@ -774,5 +774,6 @@ export function crossFittedGap(
     })
     if (best.width > widest.width) widest = best
   })
-  return { gap: widestGap(scores, fewest).width, direction: widest.direction }
+  const { width, beyond } = widestGap(scores, fewest)
+  return { gap: width, beyond, direction: widest.direction }
 }
