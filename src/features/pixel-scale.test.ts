@@ -18,6 +18,14 @@ describe('pixels scaled column by column', () => {
     expect(hasColumnwiseSpread(standardized)).toBe(true)
   })
 
+  it('are still told apart once a patch was pasted on some of the images', () => {
+    const patched = { ...standardized, data: standardized.data.slice() }
+    const value = largest(standardized)
+    for (let row = 0; row < 15; row++)
+      for (let y = 24; y < 27; y++) for (let x = 24; x < 27; x++) patched.data[row * 784 + y * 28 + x] = value
+    expect(hasColumnwiseSpread(patched)).toBe(true)
+  })
+
   it('are put back on one scale: the background 0 again, no rarely-lit pixel blown up', () => {
     const restored = restorePixelScale(standardized)
     expect(largest(standardized)).toBeGreaterThan(15)

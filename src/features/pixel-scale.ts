@@ -1,26 +1,29 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { columnMoments } from './standardize.js'
 
-/** Relative difference under which the standard deviations of two columns count as the same. */
-const sameSpreadTolerance = 1e-3
+/** How far from the typical spread a column's standard deviation may lie and still count as the same. */
+const sameSpreadRatio = 1.05
 
 /**
- * Whether every varying column of `matrix` has the same standard deviation: the mark of pixels standardised (or
- * scaled to one spread) column by column, which images in their own units never show, a rarely-lit border pixel
- * varying far less than one at the centre.
+ * The share of varying columns that must have the typical spread: all of 14×14 digits standardised, 95% after a
+ * 3×3 patch was pasted on some of them, at most 3% of digits in their own units at any of three resolutions.
+ */
+const sameSpreadShare = 0.75
+
+/**
+ * Whether nearly every varying column of `matrix` has the same standard deviation: the mark of pixels
+ * standardised (or scaled to one spread) column by column, which images in their own units never show, a
+ * rarely-lit border pixel varying far less than one at the centre. Nearly, because records changed or added after
+ * the scaling (a pasted patch, a new batch) move a few columns' spreads.
  */
 export function hasColumnwiseSpread(matrix: FeatureMatrix): boolean {
   const { mean, deviation } = columnMoments(matrix)
-  let smallest = Number.POSITIVE_INFINITY
-  let largest = 0
-  let varying = 0
-  deviation.forEach((sd, col) => {
-    if (sd <= 1e-7 * Math.max(1, Math.abs(mean[col]))) return
-    varying++
-    smallest = Math.min(smallest, sd)
-    largest = Math.max(largest, sd)
-  })
-  return varying >= 2 && largest <= smallest * (1 + sameSpreadTolerance)
+  const spreads = Array.from(deviation).filter((sd, col) => sd > 1e-7 * Math.max(1, Math.abs(mean[col])))
+  if (spreads.length < 2) return false
+  spreads.sort((a, b) => a - b)
+  const typical = spreads[Math.floor(spreads.length / 2)]
+  const alike = spreads.filter((sd) => sd <= typical * sameSpreadRatio && sd >= typical / sameSpreadRatio)
+  return alike.length >= sameSpreadShare * spreads.length
 }
 
 /** The most frequent value of one column (the smallest of equally frequent ones). */
