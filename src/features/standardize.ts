@@ -10,7 +10,7 @@ export interface Standardized {
 }
 
 /** Column means and population standard deviations, accumulated in float64 with Welford's update. */
-function columnMoments(matrix: FeatureMatrix): { mean: Float64Array; deviation: Float64Array } {
+export function columnMoments(matrix: FeatureMatrix): { mean: Float64Array; deviation: Float64Array } {
   const { data, rows, cols } = matrix
   const mean = new Float64Array(cols)
   const squaredDeviations = new Float64Array(cols)

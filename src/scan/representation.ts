@@ -1,6 +1,7 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { colourStatistics, principalColourContrast } from '../features/colour-images.js'
+import { hasColumnwiseSpread, restorePixelScale } from '../features/pixel-scale.js'
 import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
@@ -106,8 +107,10 @@ const fourierFeatureCount = 512
 
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
- * noise); colour images are read through each image's colour contrast (see `principalColourContrast`, measured
- * there), the model also given their colour statistics; embeddings are standardised. A table's columns of
+ * noise), unless every pixel has the same spread, which only a column-by-column scaling leaves: those are put back
+ * on one scale (`restorePixelScale`). Colour images are read through each image's colour contrast (see
+ * `principalColourContrast`, measured there), the model also given their colour statistics; embeddings are
+ * standardised. A table's columns of
  * different kinds and scales are reshaped to weigh alike in distances, and the linear model gets them both reshaped and as standardised values, each shape telling it
  * something (on mail statistics its flipped labels ranked at 0.75 on standardised values alone, 0.78 on both).
  */
@@ -125,7 +128,16 @@ function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
         'colour pixels as the contrast along each image’s main colour axis (the model also given colour statistics)',
     }
   }
-  if (dataset.imageShape) return { scaled: raw, modelInput: raw, source: 'pixels' }
+  if (dataset.imageShape) {
+    if (!hasColumnwiseSpread(raw)) return { scaled: raw, modelInput: raw, source: 'pixels' }
+    const scaled = restorePixelScale(raw)
+    return {
+      scaled,
+      modelInput: scaled,
+      source:
+        'pixels scaled column by column, put back on one scale (each background 0, its spread the square root of its lit share)',
+    }
+  }
   const table = reshapeTable(raw)
   const parts = [`${table.compressedColumns} with compressed tails`]
   if (table.oneHotGroups > 0) parts.push(`${table.oneHotGroups} one-hot groups`)
