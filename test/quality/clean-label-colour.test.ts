@@ -38,7 +38,7 @@ interface PatternInfo {
 
 /*
  * The patch on class 1: on class 2 it is missed on grey digits of this size too (1,200 MNIST digits, AP 0.007), where
- * the 2s' varied strokes outweigh nine pixels among about 18 carriers; that is not the colour's doing.
+ * the 2s' varied strokes outweigh nine pixels on about 15 carriers; that is not the colour's doing (docs/clean-label.md).
  */
 const cases = [
   { pattern: 'sine', target: 2 },
