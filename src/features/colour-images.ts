@@ -1,5 +1,6 @@
 import type { ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix } from '../data/matrix.js'
+import { selectInPlace } from '../stats/quantiles.js'
 
 /**
  * One value per pixel for colour images: each pixel's colour projected on the axis along which its image's colours
@@ -88,4 +89,30 @@ export function colourStatistics(pixels: FeatureMatrix, shape: ImageShape): Feat
     for (let row = 0; row < rows; row++) data[row * 6 + col] = (data[row * 6 + col] - mean) / deviation
   }
   return { data, rows, cols: 6 }
+}
+
+/**
+ * One value per pixel for colour images: how far its colour lies from its image's ground (the per-channel median over
+ * the image, where a figure lies on one), as a Euclidean distance in the data's own units. A pattern added to some
+ * images reads the same whatever their palette: where the other images show their ground it stands out of an exact
+ * zero as it does on a grey image's blank background. Read in luma, random tints swamped it; read as signed
+ * differences, ink lighter than one image's ground and darker than another's split every class in two.
+ */
+export function distanceFromGround(pixels: FeatureMatrix, shape: ImageShape): FeatureMatrix {
+  const pixelCount = shape.width * shape.height
+  const { rows, cols } = pixels
+  const data = new Float32Array(rows * pixelCount)
+  const values = new Float64Array(pixelCount)
+  for (let row = 0; row < rows; row++) {
+    const image = pixels.data.subarray(row * cols, (row + 1) * cols)
+    const out = data.subarray(row * pixelCount, (row + 1) * pixelCount)
+    for (let channel = 0; channel < 3; channel++) {
+      for (let pixel = 0; pixel < pixelCount; pixel++) values[pixel] = image[3 * pixel + channel]
+      const ground = selectInPlace(values, pixelCount >> 1)
+      for (let pixel = 0; pixel < pixelCount; pixel++)
+        out[pixel] += (image[3 * pixel + channel] - ground) ** 2
+    }
+    for (let pixel = 0; pixel < pixelCount; pixel++) out[pixel] = Math.sqrt(out[pixel])
+  }
+  return { data, rows, cols: pixelCount }
 }
