@@ -63,21 +63,6 @@ export class ByteKeys {
     return true
   }
 
-  /** Whether `bytes[start, end)` comes after the last entry in shortlex order (shorter first, then bytewise). */
-  followsLast(bytes: Uint8Array, start: number, end: number): boolean {
-    if (this.count === 0) return true
-    const last = this.count - 1
-    const from = this.startOf(last)
-    const length = this.ends[last] - from
-    if (end - start !== length) return end - start > length
-    const pool = this.pool
-    for (let offset = 0; offset < length; offset++) {
-      const difference = bytes[start + offset] - pool[from + offset]
-      if (difference !== 0) return difference > 0
-    }
-    return false
-  }
-
   private indexAll(): void {
     for (let entry = this.indexed; entry < this.count; entry++) {
       if (2 * (entry + 1) > this.mask + 1) this.grow()
