@@ -1,6 +1,8 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
+import type { ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { colourStatistics, principalColourContrast } from '../features/colour-images.js'
+import { poolingBlock, poolPixels } from '../features/pooled-pixels.js'
 import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
@@ -104,6 +106,21 @@ interface ScaledNumbers {
 /** Random Fourier features the model gets on few columns. */
 const fourierFeatureCount = 512
 
+/** Longest side of the images the model trains on, in pixels: larger images are given to it as block means. */
+const maxModelSide = 64
+
+/**
+ * One value per pixel as the model gets it: as they are up to 64×64, block means beyond. The linear model costs rows ×
+ * columns × classes per epoch; at 224×224 it took over a third of a scan's CPU time on 50,176 columns, and a picture
+ * that large says what a linear model can read from pixels in its coarse shapes.
+ */
+function pixelsForModel(pixels: FeatureMatrix, shape: ImageShape): { pixels: FeatureMatrix; note: string } {
+  const block = poolingBlock(shape.width, shape.height, maxModelSide)
+  if (block === 1) return { pixels, note: '' }
+  const pooled = poolPixels(pixels, shape.width, shape.height, block)
+  return { pixels: pooled, note: ` on ${block}×${block} block means` }
+}
+
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
  * noise); colour images are read through each image's colour contrast (see `principalColourContrast`, measured
@@ -118,14 +135,21 @@ function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   }
   if (dataset.imageShape?.channels === 3) {
     const scaled = principalColourContrast(raw, dataset.imageShape)
+    const model = pixelsForModel(scaled, dataset.imageShape)
     return {
       scaled,
-      modelInput: joinColumns(scaled, colourStatistics(raw, dataset.imageShape)),
-      source:
-        'colour pixels as the contrast along each image’s main colour axis (the model also given colour statistics)',
+      modelInput: joinColumns(model.pixels, colourStatistics(raw, dataset.imageShape)),
+      source: `colour pixels as the contrast along each image’s main colour axis (the model${model.note} also given colour statistics)`,
     }
   }
-  if (dataset.imageShape) return { scaled: raw, modelInput: raw, source: 'pixels' }
+  if (dataset.imageShape) {
+    const model = pixelsForModel(raw, dataset.imageShape)
+    return {
+      scaled: raw,
+      modelInput: model.pixels,
+      source: `pixels${model.note && ` (the model${model.note})`}`,
+    }
+  }
   const table = reshapeTable(raw)
   const parts = [`${table.compressedColumns} with compressed tails`]
   if (table.oneHotGroups > 0) parts.push(`${table.oneHotGroups} one-hot groups`)
