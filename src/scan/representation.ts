@@ -1,7 +1,9 @@
 import { type Dataset, usableTexts } from '../data/dataset.js'
+import type { ImageShape } from '../data/image-shape.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { colourStatistics, principalColourContrast } from '../features/colour-images.js'
 import { hasColumnwiseSpread, restorePixelScale } from '../features/pixel-scale.js'
+import { poolingBlock, poolPixels } from '../features/pooled-pixels.js'
 import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
@@ -105,14 +107,29 @@ interface ScaledNumbers {
 /** Random Fourier features the model gets on few columns. */
 const fourierFeatureCount = 512
 
+/** Longest side of the images the model trains on, in pixels: larger images are given to it as block means. */
+const maxModelSide = 64
+
+/**
+ * One value per pixel as the model gets it: as they are up to 64×64, block means beyond. The linear model costs rows ×
+ * columns × classes per epoch; at 224×224 it took over a third of a scan's CPU time on 50,176 columns, and a picture
+ * that large says what a linear model can read from pixels in its coarse shapes.
+ */
+function pixelsForModel(pixels: FeatureMatrix, shape: ImageShape): { pixels: FeatureMatrix; note: string } {
+  const block = poolingBlock(shape.width, shape.height, maxModelSide)
+  if (block === 1) return { pixels, note: '' }
+  const pooled = poolPixels(pixels, shape.width, shape.height, block)
+  return { pixels: pooled, note: ` on ${block}×${block} block means` }
+}
+
 /**
  * Pixels share one scale and stay as they are (standardising them would blow up rarely-lit border pixels into
  * noise), unless every pixel has the same spread, which only a column-by-column scaling leaves: those are put back
  * on one scale (`restorePixelScale`). Colour images are read through each image's colour contrast (see
  * `principalColourContrast`, measured there), the model also given their colour statistics; embeddings are
- * standardised. A table's columns of
- * different kinds and scales are reshaped to weigh alike in distances, and the linear model gets them both reshaped and as standardised values, each shape telling it
- * something (on mail statistics its flipped labels ranked at 0.75 on standardised values alone, 0.78 on both).
+ * standardised. A table's columns of different kinds and scales are reshaped to weigh alike in distances, and the
+ * linear model gets them both reshaped and as standardised values, each shape telling it something (on mail
+ * statistics its flipped labels ranked at 0.75 on standardised values alone, 0.78 on both).
  */
 function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   if (dataset.embeddings) {
@@ -121,22 +138,21 @@ function shapeNumbers(raw: FeatureMatrix, dataset: Dataset): ScaledNumbers {
   }
   if (dataset.imageShape?.channels === 3) {
     const scaled = principalColourContrast(raw, dataset.imageShape)
+    const model = pixelsForModel(scaled, dataset.imageShape)
     return {
       scaled,
-      modelInput: joinColumns(scaled, colourStatistics(raw, dataset.imageShape)),
-      source:
-        'colour pixels as the contrast along each image’s main colour axis (the model also given colour statistics)',
+      modelInput: joinColumns(model.pixels, colourStatistics(raw, dataset.imageShape)),
+      source: `colour pixels as the contrast along each image’s main colour axis (the model${model.note} also given colour statistics)`,
     }
   }
   if (dataset.imageShape) {
-    if (!hasColumnwiseSpread(raw)) return { scaled: raw, modelInput: raw, source: 'pixels' }
-    const scaled = restorePixelScale(raw)
-    return {
-      scaled,
-      modelInput: scaled,
-      source:
-        'pixels scaled column by column, put back on one scale (each background 0, its spread the square root of its lit share)',
-    }
+    const rescaled = hasColumnwiseSpread(raw)
+    const scaled = rescaled ? restorePixelScale(raw) : raw
+    const model = pixelsForModel(scaled, dataset.imageShape)
+    const what = rescaled
+      ? 'pixels scaled column by column, put back on one scale (each background 0, its spread the square root of its lit share)'
+      : 'pixels'
+    return { scaled, modelInput: model.pixels, source: `${what}${model.note && ` (the model${model.note})`}` }
   }
   const table = reshapeTable(raw)
   const parts = [`${table.compressedColumns} with compressed tails`]

@@ -69,9 +69,13 @@ function trueClassSizes(joint: Float64Array, classCount: number): Float64Array {
 export function testJointCells(joint: Float64Array, classCount: number): CellTest[] {
   const sizes = trueClassSizes(joint, classCount)
   const givenSizes = new Float64Array(classCount)
+  // Column totals once, not once per cell: with a thousand classes the per-cell sums were 10⁹ additions.
+  const columnTotals = new Float64Array(classCount)
   for (let given = 0; given < classCount; given++) {
-    for (let target = 0; target < classCount; target++)
+    for (let target = 0; target < classCount; target++) {
       givenSizes[given] += joint[given * classCount + target]
+      columnTotals[target] += joint[given * classCount + target]
+    }
   }
   const cellCount = classCount * (classCount - 1)
   const tests: CellTest[] = []
@@ -87,10 +91,10 @@ export function testJointCells(joint: Float64Array, classCount: number): CellTes
       let uniformP = 0
       let uniformExpected = 0
       if (classCount >= 3) {
-        let columnErrors = 0
-        for (let other = 0; other < classCount; other++) {
-          if (other !== target && other !== given) columnErrors += joint[other * classCount + target]
-        }
+        const columnErrors = Math.max(
+          0,
+          columnTotals[target] - joint[target * classCount + target] - joint[given * classCount + target],
+        )
         // Half a record keeps a clean column from making any single error look impossible.
         uniformExpected = Math.max(columnErrors / (classCount - 2), 0.5)
         uniformP = poissonUpperTail(count, uniformExpected)
@@ -127,7 +131,9 @@ export function outlyingCells(tests: readonly CellTest[], factor: number, maxGro
     const group = ranked.slice(0, size)
     const weakest = group[size - 1].excessShare
     if (weakest <= 0) break
-    const rest = ranked.slice(size).find((cell) => !group.some((member) => samePair(member, cell)))
+    let rest: CellTest | undefined
+    for (let next = size; next < ranked.length && !rest; next++)
+      if (!group.some((member) => samePair(member, ranked[next]))) rest = ranked[next]
     if (!rest || weakest >= factor * Math.max(rest.excessShare, 0)) return group
   }
   return []
