@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { mnistDataset } from '../../../test/fixtures/datasets.js'
 import { prepareAsScan } from '../../../test/fixtures/detectors.js'
 import { zooDataset } from '../../../test/fixtures/zoo.js'
 import { applyAttack } from '../../attacks/registry.js'
+import { encodeLabels } from '../../data/dataset.js'
 import type { LinalgBackend } from '../../linalg/backend.js'
 import { createDefaultBackend } from '../../linalg/default-backend.js'
 import type { DetectorInput, DetectorResult } from '../types.js'
@@ -69,5 +71,27 @@ describe('feature-collision linking in blocks', () => {
       expect(blocked.info).toEqual(inOrder.info)
       expect(blocked.datasetPValue).toBe(inOrder.datasetPValue)
     }
+  })
+})
+
+describe('feature-collision on two classes of honest digits', () => {
+  it('calls no collision where the ones, a mode of their class, fill the neighbourhood of a high digit like a one', async () => {
+    const digits = mnistDataset(1000)
+    const twoClasses = {
+      ...digits,
+      labels: encodeLabels(
+        'label',
+        Array.from(digits.labels!.codes, (code) =>
+          Number(digits.labels!.classes[code]) < 5 ? 'low' : 'high',
+        ),
+      ),
+    }
+    const honest = await prepareAsScan(twoClasses, backend)
+    const result = await featureCollisionDetector.run(honest, featureCollisionDetector.params.parse({}), {
+      seed: 0,
+    })
+    expect(result.info.collisions).toEqual([])
+    expect(result.flagged.some((flag) => flag === 1)).toBe(false)
+    expect(result.datasetPValue).toBe(1)
   })
 })
