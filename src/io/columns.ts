@@ -22,12 +22,25 @@ export interface ColumnOptions {
   text?: string
   source?: string
   features?: string[]
-  /** Most columns the file may have; default `DEFAULT_MAX_COLUMNS`. */
+  /**
+   * Most columns the file may have; default `DEFAULT_MAX_COLUMNS`, or `DEFAULT_MAX_DECLARED_COLUMNS` where a header
+   * or schema declares them.
+   */
   maxColumns?: number
 }
 
-/** Columns a tabular file may have unless the caller raises it: a 64×64 image, one column per pixel. */
+/**
+ * Columns a file may bring record by record (JSON Lines keys) unless the caller raises it: a 64×64 image, one column
+ * per pixel. Sparse records that each bring new keys reach it quickly, and every new key costs every later record.
+ */
 export const DEFAULT_MAX_COLUMNS = 4096
+
+/**
+ * Columns a CSV header or a Parquet schema may declare unless the caller raises it: a 256×256 colour image, one
+ * column per channel of each pixel. Declared columns cost what the file's own bytes hold, so only a header of
+ * runaway size is refused; a 224×224 picture (50,176 grey or 150,528 colour columns) is read as it is.
+ */
+export const DEFAULT_MAX_DECLARED_COLUMNS = 2 ** 18
 
 /** Which column plays which part; roles are column indexes or -1. */
 export interface ColumnPlan {
@@ -48,7 +61,7 @@ export const ROLES: readonly Role[] = ['id', 'label', 'text', 'source']
 
 /** Resolves the column conventions against the header; every requested column that is missing is reported at once. */
 export function planColumns(names: readonly string[], options: ColumnOptions, file: string): ColumnPlan {
-  checkColumnCount(names.length, options.maxColumns ?? DEFAULT_MAX_COLUMNS, file)
+  checkColumnCount(names.length, options.maxColumns ?? DEFAULT_MAX_DECLARED_COLUMNS, file)
   const position = new Map(names.map((name, index) => [name, index]))
   const missing: { name: string; flag: string }[] = []
   const resolve = (role: Role, requested: string | false | undefined): number => {

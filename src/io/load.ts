@@ -36,7 +36,10 @@ export interface LoadOptions extends ProgressOptions {
   imageSize?: number
   /** Longest line or record in bytes; default 8 MiB. */
   maxLineBytes?: number
-  /** Most columns a tabular file may have; default 4,096 (a 64×64 image). Sparse JSON Lines reach it quickly. */
+  /**
+   * Most columns a tabular file may have; default 4,096 keys in JSON Lines (a 64×64 image; sparse records reach it
+   * quickly) and 262,144 declared by a CSV header or a Parquet schema (a 256×256 colour image).
+   */
   maxColumns?: number
   onProgress?: (fractionDone: number) => void
   /** Checked before each step and between chunks of the file; an aborted signal fails with the typed `ABORTED` error. */

@@ -4,6 +4,7 @@ import {
   type ColumnOptions,
   type ColumnPlan,
   DEFAULT_MAX_COLUMNS,
+  DEFAULT_MAX_DECLARED_COLUMNS,
   planColumns,
   ROLES,
   type RoleValues,
@@ -57,7 +58,7 @@ export class ObjectTableReader {
       const requested = options[role]
       return requested === false ? undefined : (requested ?? role)
     })
-    this.maxColumns = options.maxColumns ?? DEFAULT_MAX_COLUMNS
+    this.maxColumns = options.maxColumns ?? (fixedNames ? DEFAULT_MAX_DECLARED_COLUMNS : DEFAULT_MAX_COLUMNS)
     const features = options.features && [...new Set(options.features)]
     this.table = new NumericTable(features ?? [], features !== undefined, file)
     if (features) {
@@ -116,7 +117,7 @@ export class ObjectTableReader {
 
   /** The column plan of every key seen (failing as `planColumns` does), the table, the roles and the lines. */
   finish(): { plan: ColumnPlan; table: NumericTable; roles: RoleValues; lines?: Int32Array } {
-    const plan = planColumns(this.names, this.options, this.file)
+    const plan = planColumns(this.names, { ...this.options, maxColumns: this.maxColumns }, this.file)
     const roles: RoleValues = {}
     for (const { role, column } of this.roleColumns) {
       if (role === 'label' || role === 'source') roles[role] = column.coded!.finish()

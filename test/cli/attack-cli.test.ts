@@ -374,7 +374,8 @@ describe('poisonguard attack', () => {
                                      {"query": …} per line
         --image-size <pixels>        side to which images are resized
         --max-columns <n>            refuse inputs with more columns than this
-                                     (default: 4096)
+                                     (default: 4096 JSON Lines keys, 262144 declared
+                                     by a CSV header or Parquet schema)
         -h, --help                   display help for command
 
       Examples:

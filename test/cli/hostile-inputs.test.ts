@@ -130,6 +130,24 @@ describe('unbounded inputs', () => {
     const raised = await loadDataset(path, { maxColumns: 6000 })
     expect(raised.featureNames).toHaveLength(5000)
   })
+
+  it('a CSV header declares as many columns as a 224×224 picture holds without --max-columns, and no more than it allows', async () => {
+    const pixels = 224 * 224
+    const header = ['id', 'label', ...Array.from({ length: pixels }, (_, pixel) => `p${pixel}`)]
+    const rows = Array.from({ length: 3 }, (_, row) =>
+      [`r${row}`, 'ab'[row % 2], ...Array.from({ length: pixels }, (_, pixel) => (pixel + row) % 256)].join(
+        ',',
+      ),
+    )
+    const path = temporary('picture.csv')
+    await writeFile(path, `${[header.join(','), ...rows].join('\n')}\n`)
+    const loaded = await loadDataset(path)
+    expect(loaded.featureNames).toHaveLength(pixels)
+    expect(loaded.imageShape).toEqual({ width: 224, height: 224 })
+    await expect(loadDataset(path, { maxColumns: 4096 })).rejects.toThrow(
+      /50178 columns, more than the limit of 4096/,
+    )
+  })
 })
 
 describe('empty texts are not content', () => {
