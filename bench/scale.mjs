@@ -10,7 +10,8 @@
 //   node bench/scale.mjs render small.json large.json   the section from several suites' JSON, their runs merged
 //     (sizes run as separate suites, so each one's results are kept as soon as it ends)
 //   node bench/scale.mjs whole --data=mnist --rows=100000   one full default scan as `poisonguard scan` runs it
-//     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report
+//     (folds and detectors on worker threads, phases overlapping), timed from the data in memory to the report;
+//     --max-mib=256 gives it a memory budget in MiB, as `scan --max-memory` does
 //   node bench/scale.mjs save --data=tabular --rows=1000000 --out=dir   the features and 50-neighbour graph, saved
 //   node bench/scale.mjs detector --saved=dir --detectors=feature-collision   those detectors alone on the saved
 //     inputs, one JSON line each with CPU seconds and a hash of the output (to compare builds and row orders);
@@ -118,13 +119,19 @@ async function runWhole() {
   const rows = Number(option('rows', 100000))
   const { scan } = await import('../dist/scan/index.js')
   const { createWorkerDetectorExecutor } = await import('../dist/parallel/detector-executor.js')
-  const dataset = await makeDataset(kind, rows)
+  const { shareLoadedArrays } = await import('../dist/data/shared-memory.js')
+  const { createSpillFile } = await import('../dist/store/spill-file.js')
+  // As `scanFile` does: the columns in the one copy the workers share, and with --max-mib=N a budget to spill past.
+  const dataset = shareLoadedArrays(await makeDataset(kind, rows))
+  const maxMiB = option('max-mib')
+  const spill = maxMiB === undefined ? undefined : createSpillFile()
+  const memory = spill && { maxBytes: Number(maxMiB) * 2 ** 20, spill }
   // As `scanFile` does: one set of workers, one per core, trains the folds and runs the detectors.
   const detectorExecutor = createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
   const started = performance.now()
   const cpu = process.cpuUsage()
   try {
-    const report = await scan(dataset, { executor: detectorExecutor, detectorExecutor })
+    const report = await scan(dataset, { executor: detectorExecutor, detectorExecutor, memory })
     const used = process.cpuUsage(cpu)
     const usage = process.resourceUsage()
     process.stdout.write(
@@ -138,11 +145,13 @@ async function runWhole() {
         flagged: report.summary.flagged,
         detectors: report.detectors.map((detector) => `${detector.id}:${detector.status}`),
         neighbours: report.analyses?.neighbours,
+        memory: report.analyses?.memory,
         targetedFlipPairs: report.detectors.find((detector) => detector.id === 'targeted-flip')?.info
           ?.attackedPairs,
       })}\n`,
     )
   } finally {
+    spill?.close()
     await detectorExecutor.close()
   }
 }

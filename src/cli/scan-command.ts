@@ -255,7 +255,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option(
       '--max-memory <size>',
-      "memory budget for the scan's large arrays, e.g. 2GiB or 512MiB; past it the neighbour graph spills to a temporary file (default: half of this machine's memory)",
+      "memory budget for the scan's large arrays, e.g. 2GiB or 512MiB; past it the neighbour graph, and the model's input once trained on, spill to a temporary file (default: half of this machine's memory)",
       parseMemorySize,
     )
     .option(

@@ -4,8 +4,12 @@ import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors
 import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
-/** A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. */
-export type WireInput = Omit<DetectorInput, SharedAnalysis>
+/**
+ * A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. The
+ * model's input stays behind: workers run only the built-in detectors, which never read it, and a copy held there
+ * would keep it in memory after the scan spilled it.
+ */
+export type WireInput = Omit<DetectorInput, SharedAnalysis | 'modelFeatures'>
 
 /**
  * Strings as UTF-16 code units in shared memory (lossless, lone surrogates included). Cloning thousands of long
@@ -122,7 +126,6 @@ export function wireInput(input: DetectorInput): SentInput {
       labels: shareLabels(input.labels, copies),
       dataset: { ...shareDataset(input.dataset, copies), texts: undefined },
       features: input.features && sharedMatrix(input.features, copies),
-      modelFeatures: input.modelFeatures && sharedMatrix(input.modelFeatures, copies),
       probabilitiesGiven: input.probabilitiesGiven,
     },
     texts,

@@ -10,6 +10,7 @@ import {
   isShared,
   shareableFloat32,
   shareableInt32,
+  sharedCopyOf,
   toShared,
   toSharedMatrix,
 } from '../data/shared-memory.js'
@@ -34,6 +35,7 @@ import {
   type SpilledGraph,
   spillGraph,
 } from './spilled-graph.js'
+import { matrixBytes, readSpilledMatrix, type SpilledMatrix, spillMatrix } from './spilled-matrix.js'
 
 export interface AnalysisOptions {
   backend: LinalgBackend
@@ -51,7 +53,10 @@ export interface AnalysisOptions {
   neighbourSearch?: NeighbourSearchOptions
   /** Keep the neighbour graph and the probabilities in shared memory, for worker threads to read without copies. */
   sharedMemory?: boolean
-  /** Past this budget the neighbour graph is spilled once searched, and read back for each detector asking. */
+  /**
+   * Past this budget the neighbour graph is spilled once searched, and read back for each detector asking; the
+   * model's input once the model has trained on it.
+   */
   memory?: MemoryBudget
 }
 
@@ -95,25 +100,30 @@ interface SearchedGraph {
   summary: NeighbourSearchReport
 }
 
-type HeldMatrix = FeatureMatrix | SparseMatrix | undefined
-
-const matrixBytes = (matrix: HeldMatrix): number =>
-  !matrix
-    ? 0
-    : 'indptr' in matrix
-      ? matrix.indptr.byteLength + matrix.indices.byteLength + matrix.values.byteLength
-      : matrix.data.byteLength
-
 /**
- * Bytes of the large arrays a scan holds beside its neighbour graph: the dataset's features and embeddings (twice
- * when worker threads read a shared copy of them), the model's input and the geometry.
+ * Bytes of the loaded features and embeddings, counted twice when worker threads read a shared copy of them beside
+ * the ordinary one.
  */
-function heldArrayBytes(dataset: Dataset, representation: ScanRepresentation, sharedMemory: boolean): number {
-  const loaded = [dataset.features, dataset.embeddings].reduce(
-    (sum, matrix) => sum + (matrix && sharedMemory && !isShared(matrix.data) ? 2 : 1) * matrixBytes(matrix),
+function loadedArrayBytes(dataset: Dataset, sharedMemory: boolean): number {
+  return [dataset.features, dataset.embeddings].reduce(
+    (sum, matrix) =>
+      !matrix ? sum : sum + (sharedMemory && !isShared(matrix.data) ? 2 : 1) * matrixBytes(matrix),
     0,
   )
-  return loaded + matrixBytes(representation.modelInput) + matrixBytes(representation.geometry)
+}
+
+/**
+ * Whether the model's input is an array of its own rather than the loaded pixels or embeddings (or their shared
+ * copy) or the geometry: only then does spilling it free anything.
+ */
+function ownsModelInput(dataset: Dataset, representation: ScanRepresentation): boolean {
+  const { modelInput } = representation
+  if ('indptr' in modelInput) return true
+  return ![dataset.features, dataset.embeddings, representation.geometry].some(
+    (matrix) =>
+      matrix !== undefined &&
+      (matrix.data.buffer === modelInput.data.buffer || sharedCopyOf(matrix.data) === modelInput.data),
+  )
 }
 
 const ordinaryArrays: GraphAllocator = {
@@ -142,31 +152,55 @@ export function withSharedAnalyses(
   const { memory } = options
   const spills: SpillRecord[] = []
   let spillFailure: unknown
+  // Taken apart so that no closure holds the representation, and with it the model's input once spilled.
+  const geometry = representation?.geometry
+  const metric = representation?.metric
+  /** The model's input until, past the budget, it is spilled: once the model has trained, no built-in reads it. */
+  let modelInput = representation?.modelInput
+  let spilledModelInput: SpilledMatrix | undefined
+  const ownModelInputBytes =
+    representation && ownsModelInput(dataset, representation) ? matrixBytes(representation.modelInput) : 0
+  /** Bytes of the neighbour graph while it is held in memory whole. */
+  let heldGraphBytes = 0
+  const heldArrayBytes = () =>
+    loadedArrayBytes(dataset, sharedMemory) +
+    (geometry ? matrixBytes(geometry) : 0) +
+    (modelInput ? ownModelInputBytes : 0) +
+    heldGraphBytes
   /**
    * Whether the whole graph goes to the spill store: only feature-collision reads 50 neighbours, the rest ask for
    * 10, so past the budget the 50 are read back for that one detector instead of held to the end of the scan.
    */
   const spillsGraph = (rows: number, k: number) =>
-    memory !== undefined &&
-    representation !== undefined &&
-    heldArrayBytes(dataset, representation, sharedMemory) + graphBytes(rows, k) > memory.maxBytes
+    memory !== undefined && geometry !== undefined && heldArrayBytes() + graphBytes(rows, k) > memory.maxBytes
+  /**
+   * Past the budget, moves the model's input to the spill store once the model has trained on it: 512 MiB at a
+   * million rows of a table, otherwise held for nothing while the detectors go on. A refusing store fails the scan
+   * at its end, as a refused graph does.
+   */
+  const spillModelInput = () => {
+    if (!memory || !modelInput || ownModelInputBytes === 0 || heldArrayBytes() <= memory.maxBytes) return
+    try {
+      spilledModelInput = spillMatrix(memory.spill, modelInput)
+    } catch (error) {
+      spillFailure ??= error
+      return
+    }
+    const sparse = 'indptr' in modelInput ? 'sparse, ' : ''
+    spills.push({ what: `model input (${sparse}${modelInput.cols} columns)`, bytes: ownModelInputBytes })
+    modelInput = undefined
+  }
   /** Searches the graph unless one of at least `k` neighbours is searched or under way. */
   const startSearch = (k: number): Promise<SearchedGraph> => {
-    if (!representation) throw new Error('neighbours need features')
+    if (!geometry || !metric) throw new Error('neighbours need features')
     if (search && graphK >= k) return search
     throwIfAborted(options.signal, 'the scan')
     graphK = Math.max(k, Math.min(sharedNeighbourCount, dataset.rowCount - 1))
-    const searched = searchNeighbourGraph(
-      options.backend,
-      representation.geometry,
-      graphK,
-      representation.metric,
-      {
-        ...options.neighbourSearch,
-        seed: options.seed,
-        onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
-      },
-    )
+    const searched = searchNeighbourGraph(options.backend, geometry, graphK, metric, {
+      ...options.neighbourSearch,
+      seed: options.seed,
+      onProgress: (fraction) => options.onProgress?.('neighbours', fraction),
+    })
     search = searched.then(({ graph, summary }) => {
       if (memory && spillsGraph(graph.rows, graph.k)) {
         let spilled: SpilledGraph
@@ -182,6 +216,7 @@ export function withSharedAnalyses(
         })
         return { spilled, summary }
       }
+      heldGraphBytes = graphBytes(graph.rows, graph.k)
       if (!sharedMemory) return { graph, summary }
       const { indices, distances } = graph
       return { graph: { ...graph, indices: toShared(indices), distances: toShared(distances) }, summary }
@@ -203,8 +238,11 @@ export function withSharedAnalyses(
     labels: dataset.labels,
     texts: usableTexts(dataset),
     dataset,
-    features: representation?.geometry,
-    modelFeatures: representation?.modelInput,
+    features: geometry,
+    // Read back whole for a detector that asks once it has spilled, and not kept: the built-ins never ask.
+    get modelFeatures() {
+      return modelInput ?? (spilledModelInput && readSpilledMatrix(memory!.spill, spilledModelInput))
+    },
     neighbours(k) {
       const searching = startSearch(k)
       const cut = (searched: SearchedGraph) =>
@@ -225,22 +263,25 @@ export function withSharedAnalyses(
     },
     probabilitiesGiven: options.given !== undefined,
     outOfFoldProbabilities() {
-      if (!representation || !dataset.labels)
+      if (probabilities) return probabilities
+      if (!modelInput || !dataset.labels)
         throw new Error('out-of-fold probabilities need labels and features')
-      probabilities ??=
+      probabilities = (
         options.started ??
-        (options.given
-          ? Promise.resolve(options.given)
-          : startOutOfFold(dataset, representation.modelInput, options))
+        (options.given ? Promise.resolve(options.given) : startOutOfFold(dataset, modelInput, options))
+      ).then((outOfFold) => {
+        spillModelInput()
+        return outOfFold
+      })
       return probabilities
     },
     classSpectra() {
       const labels = dataset.labels
-      if (!representation || !labels) throw new Error('class spectra need labels and features')
+      if (!geometry || !labels) throw new Error('class spectra need labels and features')
       // Measured on this thread once a neighbour search under way is done: more detectors wait for that.
       const searching = search
       spectra ??= (searching ? settled(() => searching) : Promise.resolve()).then(() =>
-        measureClassSpectra(representation.geometry, labels.codes, labels.classes.length),
+        measureClassSpectra(geometry, labels.codes, labels.classes.length),
       )
       return spectra
     },

@@ -65,7 +65,8 @@ export interface DetectorInputOptions {
   sharedMemory?: boolean
   /**
    * A budget for the scan's large arrays and where to spill past it (the Node entry's `createSpillFile`): the
-   * neighbour graph then waits in the spill store, read back for each detector that asks, with the same results.
+   * neighbour graph then waits in the spill store, read back for each detector that asks, and the model's input goes
+   * there once the model has trained on it, with the same results.
    */
   memory?: MemoryBudget
 }

@@ -11,6 +11,8 @@ import { createPortableBackend } from '../linalg/portable.js'
 import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createSpillFile, type SpillFile, spillError } from '../store/spill-file.js'
 import { createRng } from '../util/rng.js'
+import { prepareDetectorInput } from './pipeline.js'
+import { stageRepresentation } from './representation.js'
 import { scanDataset } from './scan.js'
 import { readSpilledGraph, spillGraph } from './spilled-graph.js'
 
@@ -54,9 +56,22 @@ describe('readSpilledGraph', () => {
 })
 
 describe('a scan past its memory budget', () => {
-  const flipped = flipLabels(mnistDataset(500), 0.1, 7)
+  // The digits' pixels read as a table's columns, so the model trains on an input of its own (reshaped and
+  // standardised columns side by side), which spills too, beside the neighbour graph.
+  const flipped = flipLabels({ ...mnistDataset(500), imageShape: undefined }, 0.1, 7)
+  const backend = createPortableBackend()
+  const modelInput = stageRepresentation(flipped.dataset, {
+    backend,
+    seed: 5,
+    geometryDimensions: 64,
+  })!.modelInput
+  const spills = [
+    { what: 'neighbour graph (50 per record)', bytes: 500 * 50 * 8 },
+    { what: `model input (${modelInput.cols} columns)`, bytes: 500 * modelInput.cols * 4 },
+  ]
+  const spilledBytes = spills[0].bytes + spills[1].bytes
   const options = {
-    backend: createPortableBackend(),
+    backend,
     // Every detector of the neighbour graph: feature-collision reads all 50 neighbours, the others a cut of 10.
     detectors: [
       'label-issues',
@@ -82,13 +97,9 @@ describe('a scan past its memory budget', () => {
     }
   }, 120_000)
 
-  it('spills the neighbour graph and says how much', () => {
+  it("spills the neighbour graph, and the model's input once the model has trained, and says how much", () => {
     expect(inMemory.analyses?.memory).toBeUndefined()
-    expect(spilled.analyses?.memory).toEqual({
-      maxBytes: 1,
-      spilledBytes: 500 * 50 * 8,
-      spilled: [{ what: 'neighbour graph (50 per record)', bytes: 500 * 50 * 8 }],
-    })
+    expect(spilled.analyses?.memory).toEqual({ maxBytes: 1, spilledBytes, spilled: spills })
   })
 
   it("fails with the spill store's typed error when the disk is full", async () => {
@@ -120,7 +131,7 @@ describe('a scan past its memory budget', () => {
         memory: { maxBytes: 1, spill: budget },
       })
       expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
-      expect(threaded.analyses?.memory?.spilledBytes).toBe(500 * 50 * 8)
+      expect(threaded.analyses?.memory?.spilled).toEqual(spills)
       expect(threaded.records).toEqual(inMemory.records)
       expect(threaded.summary).toEqual(inMemory.summary)
     } finally {
@@ -138,4 +149,31 @@ describe('a scan past its memory budget', () => {
     expect(spilled.summary).toEqual(inMemory.summary)
     expect(rankingOf(spilled, flipped.flipped)).toBe(rankingOf(inMemory, flipped.flipped))
   })
+})
+
+describe("the model's input past a memory budget", () => {
+  const backend = createPortableBackend()
+  const options = { backend, seed: 3, folds: 2, geometryDimensions: 16 }
+
+  it('is spilled once the model has trained and read back as it was for a detector asking', async () => {
+    const table = { ...mnistDataset(200), imageShape: undefined }
+    const plain = await prepareDetectorInput(table, options)
+    const budgeted = await prepareDetectorInput(table, { ...options, memory: { maxBytes: 1, spill } })
+    expect(budgeted.spilled()).toEqual([])
+    const probabilities = await budgeted.outOfFoldProbabilities()
+    expect(budgeted.spilled().map((record) => record.what)).toEqual([
+      `model input (${plain.modelFeatures!.cols} columns)`,
+    ])
+    expect(probabilities.data).toEqual((await plain.outOfFoldProbabilities()).data)
+    expect(await budgeted.outOfFoldProbabilities()).toBe(probabilities)
+    expect(budgeted.modelFeatures).toEqual(plain.modelFeatures)
+  }, 60_000)
+
+  it('stays when it is the loaded pixels themselves, as spilling it would free nothing', async () => {
+    const digits = mnistDataset(200)
+    const budgeted = await prepareDetectorInput(digits, { ...options, memory: { maxBytes: 1, spill } })
+    await budgeted.outOfFoldProbabilities()
+    expect(budgeted.spilled()).toEqual([])
+    expect(budgeted.modelFeatures).toBe(digits.features)
+  }, 60_000)
 })

@@ -1,6 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os'
 import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
+import { shareLoadedArrays } from '../data/shared-memory.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { subsetDataset } from '../evaluation/bench-data.js'
@@ -51,7 +52,8 @@ export interface ScanFileOptions extends Partial<ScanOptions> {
   maxRows?: number
   /**
    * Memory budget for the scan's large arrays, in bytes; past it the neighbour graph is spilled to a temporary
-   * file and read back when a detector asks (same report). Default: half of the machine's memory (`os.totalmem()`).
+   * file and read back when a detector asks, and the model's input once the model has trained (same report).
+   * Default: half of the machine's memory (`os.totalmem()`).
    */
   maxMemoryBytes?: number
   /** Folder for the temporary file of `maxMemoryBytes`; default `os.tmpdir()`. Removed when the scan ends. */
@@ -165,7 +167,8 @@ async function scanFileWithin(path: string, options: ScanFileOptions): Promise<S
       { hint: 'verify the whole file without --max-rows' },
     )
   const seed = rest.seed ?? 0
-  const whole = await loadDataset(path, { ...load, signal: rest.signal })
+  // Worker threads read the loaded columns throughout the scan: moved once, as soon as loaded, to a copy they share.
+  const whole = shareLoadedArrays(await loadDataset(path, { ...load, signal: rest.signal }))
   // Sampled before the crowd's answers are aligned, so they are matched to the records that stay.
   const read = maxRows === undefined ? whole : sampleDataset(whole, maxRows, seed)
   const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
