@@ -262,12 +262,18 @@ export function mineTriggerFeatures(
   const referenceLists = { lists, slots: positionsIn(listed, reference) }
   const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
   const threshold = Math.log(options.significance / testCount)
+  const classSizes = new Int32Array(classCount)
+  for (const code of codes) if (code >= 0) classSizes[code]++
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows || seen < options.minRatio * predicted) continue
+      // A trigger planted by relabelling is carried by records moved in from other classes, and the class's own
+      // records lack it; a feature nearly every record of its class holds (the sender's domain in mails labelled
+      // by it, a product's name in its tickets) is what the class is, even where neighbours cannot read the class.
+      if (classSizes[label] - seen < options.minRows) continue
       const carriers = carrierCounts[feature]
       const kind = options.kindOf?.(feature) ?? 0
       const countLogP = logPoissonTailBound(seen, predicted)
