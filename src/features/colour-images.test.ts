@@ -33,7 +33,8 @@ describe('distanceFromGround', () => {
       return pixel < 4 ? value + pattern[pixel] : value
     })
     const out = distanceFromGround({ data, rows: 1, cols: 48 }, shape).data
-    pattern.forEach((added, pixel) => expect(out[pixel]).toBeCloseTo(Math.sqrt(3) * Math.abs(added), 4))
+    for (const [pixel, added] of pattern.entries())
+      expect(out[pixel]).toBeCloseTo(Math.sqrt(3) * Math.abs(added), 4)
     expect(Array.from(out.subarray(4))).toEqual(new Array(12).fill(0))
   })
 })
