@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
-import { modeModelProbabilities } from './modes-view.js'
+import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
 import { mixLabelViews, type ViewWeights, wrongLabelChances } from './posterior.js'
 import { findLabelIssues } from './score.js'
@@ -20,15 +20,19 @@ const neighbourCount = 10
 const orderingShare = 0.01
 
 /**
- * The model's exponent below which, as a share of the neighbours', its classes are read as made of several modes
- * and a model of each label's modes is tried: on 2,000 MNIST digits labelled 0–4 against 5–9 the linear model's
- * exponent was 0.014 of the neighbours', on the same digits' ten classes 0.24.
+ * Modes a class must be able to span before a model of each label's modes is tried: the ten classes of MNIST
+ * digits are each about one digit, the two of the digits 0–4 against 5–9 each five, and a model of modes costs a
+ * class for every label and mode a record holds.
  */
-const modesBelow = 1 / 8
+const modesPerClass = 8
 
-/** Whether the neighbours know so much more of the labels than the model that its classes may be several modes. */
-function readsModes(weights: ViewWeights): boolean {
-  return weights.model < modesBelow * weights.neighbours
+/**
+ * Whether a label's records may be several modes the model read per class cannot learn: the neighbours know more
+ * of the labels than the model (on 2,000 MNIST digits labelled 0–4 against 5–9 the model's exponent was 0.014 of the
+ * neighbours', 0.2 on 1,000 of them), and the data hold enough modes for several a class.
+ */
+function readsModes(weights: ViewWeights, rowCount: number, classCount: number): boolean {
+  return weights.model < weights.neighbours && modeCountOf(rowCount) >= modesPerClass * classCount
 }
 
 /** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
@@ -87,7 +91,7 @@ export const labelIssuesDetector = defineDetector({
     // Kept only where it makes the observed labels more likely than the model read per class does.
     if (
       !input.probabilitiesGiven &&
-      readsModes(views.weights) &&
+      readsModes(views.weights, input.rowCount, labels.classes.length) &&
       input.features &&
       input.modelFeatures &&
       labels.codes.every((code) => code >= 0)

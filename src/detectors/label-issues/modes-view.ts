@@ -11,6 +11,11 @@ const sampleSize = 4096
 /** Lloyd's steps: the assignment of a few thousand records settles within this. */
 const lloydSteps = 20
 
+/** The modes the label model of `rowCount` records is read on. */
+export function modeCountOf(rowCount: number): number {
+  return Math.min(maximumModes, Math.max(2, Math.round(rowCount / recordsPerMode)))
+}
+
 function squaredDistance(geometry: FeatureMatrix, row: number, centres: Float64Array, centre: number) {
   const { cols, data } = geometry
   let sum = 0
@@ -78,7 +83,7 @@ export function modeModelProbabilities(
   seed: number,
 ): FeatureMatrix {
   const rowCount = codes.length
-  const modeCount = Math.min(maximumModes, Math.max(2, Math.round(rowCount / recordsPerMode)))
+  const modeCount = modeCountOf(rowCount)
   const modes = modesOf(geometry, modeCount, createRng(seed))
   // Only the label and mode pairs records hold become classes, so the model trains no empty ones.
   const pairIndex = new Map<number, number>()
