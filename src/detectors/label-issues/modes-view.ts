@@ -4,8 +4,11 @@ import { createRng, type Rng, shuffledIndices } from '../../util/rng.js'
 
 /** Records a mode holds on average: a digit of 2,000 two-class digits spans a few modes of this size. */
 const recordsPerMode = 50
-/** Modes at most: the cross-validation behind them trains a class for every label and mode a record holds. */
-const maximumModes = 64
+/**
+ * Modes at most: the cross-validation behind them trains a class for every label and mode a record holds. On 5,000
+ * two-class digits with 10% flips 64 modes ranked them at 0.947 in 5.4 CPU s a scan, 40 at 0.944 in 4.3 s.
+ */
+const maximumModes = 40
 /** Records the modes are placed on: Lloyd's steps cost rows × modes × columns each. */
 const sampleSize = 4096
 /** Lloyd's steps: the assignment of a few thousand records settles within this. */
