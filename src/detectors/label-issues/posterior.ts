@@ -88,7 +88,7 @@ function fitViewWeights(
   codes: Int32Array,
   classCount: number,
   rates: Float64Array,
-): Float64Array {
+): { weights: Float64Array; loss: number } {
   const mixed = new Float64Array(classCount)
   const objective = (weights: Float64Array, gradient: Float64Array) => {
     gradient.fill(0)
@@ -122,25 +122,27 @@ function fitViewWeights(
   const start = Float64Array.from(logs, (_, view) => (view === 0 ? 1 : 0))
   const { point } = minimizeLbfgs(objective, start, { maxIterations: maxFitIterations, tolerance: 1e-9 })
   // A view that only misleads is left out rather than turned upside down.
-  return point.map((weight) => Math.max(weight, 0))
+  const weights = point.map((weight) => Math.max(weight, 0))
+  return { weights, loss: objective(weights, new Float64Array(logs.length)) }
 }
 
 /**
  * Each record's clean class probabilities read from two views, the model's out-of-fold probabilities and its
  * neighbours' labels, combined as a product of experts whose exponents are fitted to the scanned data's own labels
- * under the label noise of `joint` (given × true labels, as confident learning estimates it).
+ * under the label noise of `joint` (given × true labels, as confident learning estimates it). `loss` is the mean
+ * negative log-likelihood of the observed labels under the fit, by which two models' mixes compare.
  */
 export function mixLabelViews(
   probabilities: FeatureMatrix,
   graph: NeighbourGraph,
   codes: Int32Array,
   joint: Float64Array,
-): { mixed: FeatureMatrix; weights: ViewWeights } {
+): { mixed: FeatureMatrix; weights: ViewWeights; loss: number } {
   const classCount = probabilities.cols
   const model = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
   const neighbours = neighbourDistributions(graph, codes, classCount).map((value) => Math.log(value))
   const logs = [model, neighbours]
-  const weights = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
+  const { weights, loss } = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
   const data = new Float32Array(probabilities.data.length)
   const row = new Float64Array(classCount)
   for (let index = 0; index < codes.length; index++) {
@@ -150,6 +152,7 @@ export function mixLabelViews(
   return {
     mixed: { data, rows: probabilities.rows, cols: classCount },
     weights: { model: weights[0], neighbours: weights[1] },
+    loss,
   }
 }
 
