@@ -119,13 +119,14 @@ async function runWhole() {
   const rows = Number(option('rows', 100000))
   const { scan } = await import('../dist/scan/index.js')
   const { createWorkerDetectorExecutor } = await import('../dist/parallel/detector-executor.js')
-  const { shareLoadedArrays } = await import('../dist/data/shared-memory.js')
+  const { shareLoadedArraysPastBudget } = await import('../dist/data/shared-memory.js')
   const { createSpillFile } = await import('../dist/store/spill-file.js')
-  // As `scanFile` does: the columns in the one copy the workers share, and with --max-mib=N a budget to spill past.
-  const dataset = shareLoadedArrays(await makeDataset(kind, rows))
+  // As `scanFile` does: with --max-mib=N a budget to spill past, and the columns in the one copy the workers share
+  // where the scan may pass it.
   const maxMiB = option('max-mib')
   const spill = maxMiB === undefined ? undefined : createSpillFile()
   const memory = spill && { maxBytes: Number(maxMiB) * 2 ** 20, spill }
+  const dataset = shareLoadedArraysPastBudget(await makeDataset(kind, rows), memory?.maxBytes)
   // As `scanFile` does: one set of workers, one per core, trains the folds and runs the detectors.
   const detectorExecutor = createWorkerDetectorExecutor({ eagerWorkers: availableParallelism() })
   const started = performance.now()

@@ -1,7 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os'
 import type { AggregationModel } from '../crowd/index.js'
 import type { Dataset } from '../data/dataset.js'
-import { shareLoadedArrays } from '../data/shared-memory.js'
+import { shareLoadedArraysPastBudget } from '../data/shared-memory.js'
 import type { DatasetProvenance, ScanReport } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { subsetDataset } from '../evaluation/bench-data.js'
@@ -151,22 +151,6 @@ async function scanFileWith(path: string, options: ScanFileOptions): Promise<Sca
   }
 }
 
-/** How many times the loaded columns a scan's large arrays come to at their peak (about 3.8 at a million rows). */
-const peakToLoaded = 4
-
-/**
- * Worker threads read the loaded columns throughout the scan, from a shared copy made when they start. Where the
- * scan may pass its memory budget, the columns move to shared memory once, as soon as loaded, so that copy is the
- * only one (256 MiB fewer at a million rows of 64 columns). Below it they stay where they are: this thread reads
- * shared memory more slowly (a default MNIST scan took 0.6 s longer reading the pixels from it).
- */
-function withinBudget(dataset: Dataset, maxBytes: number | undefined): Dataset {
-  const loadedBytes = (dataset.features?.data.byteLength ?? 0) + (dataset.embeddings?.data.byteLength ?? 0)
-  return maxBytes !== undefined && peakToLoaded * loadedBytes > maxBytes
-    ? shareLoadedArrays(dataset)
-    : dataset
-}
-
 async function scanFileWithin(path: string, options: ScanFileOptions): Promise<ScanFileResult> {
   const { load, manifest, predProbs, annotations, maxRows, ...rest } = options
   const scanOptions = predProbs
@@ -183,7 +167,10 @@ async function scanFileWithin(path: string, options: ScanFileOptions): Promise<S
       { hint: 'verify the whole file without --max-rows' },
     )
   const seed = rest.seed ?? 0
-  const whole = withinBudget(await loadDataset(path, { ...load, signal: rest.signal }), rest.memory?.maxBytes)
+  const whole = shareLoadedArraysPastBudget(
+    await loadDataset(path, { ...load, signal: rest.signal }),
+    rest.memory?.maxBytes,
+  )
   // Sampled before the crowd's answers are aligned, so they are matched to the records that stay.
   const read = maxRows === undefined ? whole : sampleDataset(whole, maxRows, seed)
   const loaded = annotations ? await withCrowdEvidence(read, annotations) : read
