@@ -1,15 +1,17 @@
 import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
+import { mayReadModes } from '../detectors/label-issues/index.js'
 import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors/types.js'
 import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 /**
  * A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. The
- * model's input stays behind: workers run only the built-in detectors, which never read it, and a copy held there
- * would keep it in memory after the scan spilled it.
+ * model's input goes only where `label-issues` may train its model of modes on it (few classes, see
+ * `mayReadModes`): no other built-in reads it, and a copy held there would keep it in memory after the scan spilled
+ * it.
  */
-export type WireInput = Omit<DetectorInput, SharedAnalysis | 'modelFeatures'>
+export type WireInput = Omit<DetectorInput, SharedAnalysis>
 
 /**
  * Strings as UTF-16 code units in shared memory (lossless, lone surrogates included). Cloning thousands of long
@@ -126,6 +128,10 @@ export function wireInput(input: DetectorInput): SentInput {
       labels: shareLabels(input.labels, copies),
       dataset: { ...shareDataset(input.dataset, copies), texts: undefined },
       features: input.features && sharedMatrix(input.features, copies),
+      modelFeatures:
+        input.modelFeatures && input.labels && mayReadModes(input.rowCount, input.labels.classes.length)
+          ? sharedMatrix(input.modelFeatures, copies)
+          : undefined,
       probabilitiesGiven: input.probabilitiesGiven,
     },
     texts,

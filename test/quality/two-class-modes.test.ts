@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { type Dataset, encodeLabels } from '../../src/data/dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { createWorkerDetectorExecutor } from '../../src/parallel/detector-executor.js'
+import { scan } from '../../src/scan/index.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { type PreparedScan, prepareOnce, prepareRelabelled, scanPrepared } from '../fixtures/detectors.js'
 import { flaggedCleanShare, flipLabels, rankingOf } from '../fixtures/poison.js'
@@ -44,5 +46,28 @@ describe('two-class digits, each class five digits', () => {
     expect(rankingOf(scan.report, planted.flipped)).toBeGreaterThanOrEqual(0.88)
     expect(flaggedCleanShare(scan.report, planted.flipped)).toBeLessThanOrEqual(0.01)
     expect(scan.report.summary.verdict?.attacks).toEqual([])
+  })
+
+  it('reads the modes on worker threads as on the calling thread', async () => {
+    const planted = flipLabels(dataset, 0.1, 1)
+    const options = { seed: 0, detectors: ['label-issues'] as const }
+    const here = await scan(planted.dataset, options)
+    const detectorExecutor = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('../fixtures/detector-worker.mjs', import.meta.url),
+      minRows: 0,
+    })
+    try {
+      const threaded = await scan(planted.dataset, {
+        ...options,
+        executor: detectorExecutor,
+        detectorExecutor,
+      })
+      expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
+      expect(threaded.detectors[0].info?.models).toEqual(['linear on modes'])
+      expect(threaded.records).toEqual(here.records)
+    } finally {
+      await detectorExecutor.close()
+    }
   })
 })

@@ -32,7 +32,12 @@ const modesPerClass = 8
  * neighbours', 0.2 on 1,000 of them), and the data hold enough modes for several a class.
  */
 function readsModes(weights: ViewWeights, rowCount: number, classCount: number): boolean {
-  return weights.model < weights.neighbours && modeCountOf(rowCount) >= modesPerClass * classCount
+  return weights.model < weights.neighbours && mayReadModes(rowCount, classCount)
+}
+
+/** Whether the model of modes may be tried on data of this size at all, whatever the views' weights. */
+export function mayReadModes(rowCount: number, classCount: number): boolean {
+  return modeCountOf(rowCount) >= modesPerClass * classCount
 }
 
 /** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
