@@ -240,6 +240,11 @@ export interface DetectorExecutor {
    * thread derives the representation.
    */
   prepare?(dataset: Dataset): void
+  /**
+   * Told that the scan will run no more detectors, so idle workers may end while this thread fuses the results
+   * rather than after; a detector run later starts them again.
+   */
+  finish?(): void
   run(
     detector: Detector<unknown>,
     input: DetectorInput,
