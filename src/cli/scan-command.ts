@@ -3,7 +3,6 @@ import { parseDetectorNames } from '../detectors/registry.js'
 import { type ScanReport, type Severity, severityOrder } from '../domain/index.js'
 import { PoisonguardError } from '../errors.js'
 import { type NeighbourMethod, neighbourMethods } from '../linalg/ann/search.js'
-import { describeUnverifiedSignature, describeVerification } from '../provenance/describe.js'
 import { verdictLines } from '../scan/verdict.js'
 import { exitCodeForScan } from '../workflows/exit-codes.js'
 import { type ScanFileOptions, type ScanFileResult, scanFile } from '../workflows/scan-file.js'
@@ -296,10 +295,12 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
           ? await scanOnWorkers(input, options, flags, io)
           : await scanFile(input, options)
         progress.stop()
+        // The manifest's code (and its schema) loads only for a scan that checked one.
+        const describe = () => import('../provenance/describe.js')
         if (result.status === 'verification-failed') {
-          io.stderr(describeVerification(result.verification))
+          io.stderr((await describe()).describeVerification(result.verification))
         } else {
-          if (result.provenance) io.stderr(describeUnverifiedSignature(result.provenance))
+          if (result.provenance) io.stderr((await describe()).describeUnverifiedSignature(result.provenance))
           const written = await writeScanOutputs(result.dataset, result.report, {
             report: flags.out,
             html: flags.html,

@@ -26,3 +26,24 @@ export async function createDefaultBackend(
     return { ...createPortableBackend(), fallbackReason: `native backend could not be used: ${reason}` }
   }
 }
+
+/**
+ * The default backend (`createDefaultBackend`), created when first used rather than at once: loading ONNX Runtime
+ * and opening its sessions takes about 60 ms of the calling thread, which a scan spends better once its
+ * cross-validation folds are on their way to the worker threads (the first product is the PCA's, after them).
+ */
+export function createDeferredDefaultBackend(options: OnnxBackendOptions = {}): LinalgBackend {
+  let created: Promise<DefaultBackend> | undefined
+  const backend = () => {
+    created ??= createDefaultBackend(options)
+    return created
+  }
+  return {
+    name: 'default',
+    knn: async (base, queries, k, knnOptions) => (await backend()).knn(base, queries, k, knnOptions),
+    matmul: async (a, b) => (await backend()).matmul(a, b),
+    dispose: async () => {
+      if (created) await (await created).dispose()
+    },
+  }
+}

@@ -219,16 +219,27 @@ class DenseDesign implements Design {
  */
 const compressBelowDensity = 0.25
 
+/** Where the arrays of a compressed matrix are allocated. */
+export interface SparseArrays {
+  int32(length: number): Int32Array
+  float32(length: number): Float32Array
+}
+
+const ordinaryArrays: SparseArrays = {
+  int32: (length) => new Int32Array(length),
+  float32: (length) => new Float32Array(length),
+}
+
 /** The matrix as CSR when few of its values are non-zero; undefined when the dense kernels are the faster ones. */
-function compressSparseRows(matrix: FeatureMatrix): SparseMatrix | undefined {
+function compressSparseRows(matrix: FeatureMatrix, arrays: SparseArrays): SparseMatrix | undefined {
   const { data, rows, cols } = matrix
   const enough = compressBelowDensity * data.length
   let nonZeroCount = 0
   for (let i = 0; i < data.length && nonZeroCount < enough; i++) if (data[i] !== 0) nonZeroCount++
   if (nonZeroCount >= enough) return undefined
-  const indptr = new Int32Array(rows + 1)
-  const indices = new Int32Array(nonZeroCount)
-  const values = new Float32Array(nonZeroCount)
+  const indptr = arrays.int32(rows + 1)
+  const indices = arrays.int32(nonZeroCount)
+  const values = arrays.float32(nonZeroCount)
   let next = 0
   for (let row = 0; row < rows; row++) {
     for (let col = 0; col < cols; col++) {
@@ -256,12 +267,16 @@ export function designOfCompacted(trained: FeatureMatrix | SparseMatrix): Design
 }
 
 /**
- * The form the kernels train fastest on: mostly-zero dense input compressed to sparse rows, anything else as it
- * is. Callers that build several designs compact once and wrap the result with `designOfCompacted`.
+ * The form the kernels train fastest on: mostly-zero dense input compressed to sparse rows (its arrays from
+ * `arrays`, e.g. shared memory for worker threads), anything else as it is. Callers that build several designs
+ * compact once and wrap the result with `designOfCompacted`.
  */
-export function compactTrainingInput(matrix: FeatureMatrix | SparseMatrix): FeatureMatrix | SparseMatrix {
+export function compactTrainingInput(
+  matrix: FeatureMatrix | SparseMatrix,
+  arrays: SparseArrays = ordinaryArrays,
+): FeatureMatrix | SparseMatrix {
   if (isSparseMatrix(matrix)) return matrix
-  return compressSparseRows(matrix) ?? matrix
+  return compressSparseRows(matrix, arrays) ?? matrix
 }
 
 /**

@@ -61,6 +61,27 @@ describe('createWorkerDetectorExecutor', () => {
     }
   })
 
+  it('ends its workers once a scan has run its detectors, and starts them again for the next scan', async () => {
+    const executor = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('detector-worker.mjs', fixtures),
+      minRows: 0,
+    })
+    try {
+      const digits = mnistDataset(300)
+      for (const seed of [1, 2]) {
+        const completedBefore = executor.completedOnWorkers
+        const options = { backend, createdAt, seed, executor, detectorExecutor: executor }
+        const threaded = await scanDataset(digits, options)
+        expect(executor.completedOnWorkers).toBeGreaterThan(completedBefore)
+        expect(executor.workerCount).toBe(0)
+        expect(comparable(threaded)).toEqual(await singleThreaded(digits, seed))
+      }
+    } finally {
+      await executor.close()
+    }
+  })
+
   it('trains folds bit for bit as the sequential cross-validation, and stops at the next fold once aborted', async () => {
     const digits = mnistDataset(400)
     const x = digits.features!

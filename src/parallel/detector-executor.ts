@@ -48,6 +48,8 @@ export interface WorkerDetectorExecutorOptions {
 export interface WorkerDetectorExecutor extends DetectorExecutor, FoldExecutor {
   /** Detectors whose result came from a worker so far (the others ran on this thread). */
   readonly completedOnWorkers: number
+  /** Worker threads running now (started, and not ended by `finish` or `close`). */
+  readonly workerCount: number
   close(): Promise<void>
 }
 
@@ -263,6 +265,8 @@ export function createWorkerDetectorExecutor(
   const texts = options.texts ?? false
   let spawned = 0
   let warmed = false
+  /** Workers `finish` ended, which `close` still waits for. */
+  const ending: Promise<number>[] = []
 
   // Folds alone keep one worker per core; detectors get any extra lane too. A worker that died is not replaced.
   const start = (count: number) => {
@@ -313,6 +317,9 @@ export function createWorkerDetectorExecutor(
   return {
     get completedOnWorkers() {
       return completedOnWorkers
+    },
+    get workerCount() {
+      return lanes.length
     },
     accepts: (detector) => (builtinDetectors as Record<string, Detector<unknown>>)[detector.id] === detector,
     prepare(dataset: Dataset) {
@@ -367,11 +374,21 @@ export function createWorkerDetectorExecutor(
       })
       return Promise.all(folds)
     },
+    finish() {
+      // Only when nothing is queued or out: a fold still training (its result no detector reads) would otherwise
+      // be run again on this thread.
+      if (queue.length > 0 || lanes.some((lane) => lane.running.size > 0)) return
+      // Ending a scan's two workers took 0.76–0.80 s of a 68 s MNIST scan at load average 21, which the scan waited
+      // for after fusing.
+      for (const lane of lanes.splice(0)) ending.push(lane.worker.terminate())
+      spawned = 0
+      warmed = false
+    },
     async close() {
       const closing = [...lanes]
       // Tasks still out finish on this thread.
       for (const lane of closing) retire(lane)
-      await Promise.all(closing.map((lane) => lane.worker.terminate()))
+      await Promise.all([...closing.map((lane) => lane.worker.terminate()), ...ending.splice(0)])
     },
   }
 }

@@ -87,6 +87,7 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
   const concurrent = options.executor !== undefined
   const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })
+  options.detectorExecutor?.finish?.()
   throwIfAborted(options.signal, 'the scan')
   // The detectors of the graph failed with it; the scan fails too, with the store's own error (a full disk).
   if (input.spillFailure() !== undefined) throw input.spillFailure()

@@ -10,14 +10,12 @@ import { readNpyFile } from '../io/npy.js'
 import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { looksLikeLargeNumericFile } from '../parallel/warm-hint.js'
 import { createWorkerFoldExecutor } from '../parallel/worker-pool.js'
-import { attestDataset } from '../provenance/attach.js'
-import { type DatasetVerification, verifyDatasetAgainstManifest } from '../provenance/verify.js'
+import type { DatasetVerification } from '../provenance/verify.js'
 import { scan } from '../scan/index.js'
 import type { ScanOptions } from '../scan/scan.js'
 import { createSpillFile } from '../store/spill-file.js'
 import { createRng, shuffledIndices } from '../util/rng.js'
-import { type AnnotationColumns, loadAnnotations } from './crowd-input.js'
-import { aggregateForScan } from './crowd-scan.js'
+import type { AnnotationColumns } from './crowd-input.js'
 
 /** A signed manifest to check a dataset file against before it is scanned. */
 export interface ManifestCheck {
@@ -82,6 +80,9 @@ async function withCrowdEvidence(
       'INVALID_ARGUMENT',
       `--annotations ${annotations.path} needs a label column in the dataset to compare with (name it with --label)`,
     )
+  // The crowd's code loads only for a scan given annotations, as the manifest's for one given a manifest.
+  const { loadAnnotations } = await import('./crowd-input.js')
+  const { aggregateForScan } = await import('./crowd-scan.js')
   const { table } = await loadAnnotations(annotations.path, { columns: annotations.columns })
   const { crowd } = aggregateForScan(
     { ids: dataset.ids, labels: dataset.labels },
@@ -179,6 +180,8 @@ async function scanFileWithin(path: string, options: ScanFileOptions): Promise<S
     if (read !== whole) report.dataset.sample = { rows: read.rowCount, totalRows: whole.rowCount, seed }
     return { status: 'scanned', dataset: loaded, report }
   }
+  const { verifyDatasetAgainstManifest } = await import('../provenance/verify.js')
+  const { attestDataset } = await import('../provenance/attach.js')
   const verification = await verifyDatasetAgainstManifest(path, manifest.path, {
     publicKeyPath: manifest.publicKeyPath,
     requireSigned: manifest.requireSigned,
