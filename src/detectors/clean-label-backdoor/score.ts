@@ -4,10 +4,10 @@ import { normalQuantile } from '../../stats/tails.js'
 import { createRng } from '../../util/rng.js'
 
 /** Levels a value in [0, 1] is read at: to within 1/255, where 8-bit pixels lie exactly. */
-const levels = 256
+export const levels = 256
 
 /** The level of a value in [0, 1]. */
-function levelOf(value: number): number {
+export function levelOf(value: number): number {
   return Math.min(levels - 1, Math.max(0, Math.round(value * (levels - 1))))
 }
 

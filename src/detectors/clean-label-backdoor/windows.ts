@@ -1,0 +1,254 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { binomialUpperTail } from '../../stats/tails.js'
+import { levelOf, levels, widestGap } from './score.js'
+
+/**
+ * Square pixel windows, read as the sum of a record's scored deviations over the window's pixels (the projection on
+ * the window's uniform direction): a small patch moves its carriers far along that sum, however little it turns the
+ * class's leading directions, which the class's varied strokes set.
+ */
+export interface ImageGrid {
+  readonly width: number
+  readonly height: number
+}
+
+/** A window's place and side, and the widest gap a class's records leave along its sum. */
+export interface WindowGap {
+  readonly x: number
+  readonly y: number
+  readonly size: number
+  /** Widest gap (see `widestGap`) in the class's scored units: normal scores among the other classes. */
+  readonly gap: number
+  /** Records beyond it. */
+  readonly beyond: number
+  /** The window sum of the nearest record beyond the gap. */
+  readonly threshold: number
+}
+
+/**
+ * Window sides examined: about a fourteenth and a ninth of the image's side, and at least 2 and 3 pixels. A patch
+ * larger than a window fills it whole; one smaller still fills most of it.
+ */
+export function windowSizes(grid: ImageGrid): number[] {
+  const side = Math.min(grid.width, grid.height)
+  const sizes = [Math.max(2, Math.round(side / 14)), Math.max(3, Math.round(side / 9))]
+  return [...new Set(sizes)].filter((size) => size <= side)
+}
+
+/**
+ * Every window's sums over the rows (`count × width·height`, row-major, one value per pixel), window after window:
+ * `sums[window * count + row]`, windows in reading order. Sums of rows first, then of columns, so each costs a few
+ * additions whatever the side.
+ */
+export function windowSums(rows: Float32Array, count: number, grid: ImageGrid, size: number): Float64Array {
+  const { width, height } = grid
+  const across = width - size + 1
+  const down = height - size + 1
+  const sums = new Float64Array(across * down * count)
+  const pixels = width * height
+  const rowSums = new Float64Array(across * height)
+  // The uniform direction over the window: its sum divided by the side, the square root of its pixel count.
+  const scale = 1 / size
+  for (let row = 0; row < count; row++) {
+    const first = row * pixels
+    for (let y = 0; y < height; y++) {
+      let sum = 0
+      for (let x = 0; x < width; x++) {
+        sum += rows[first + y * width + x]
+        if (x >= size) sum -= rows[first + y * width + x - size]
+        if (x >= size - 1) rowSums[y * across + x - size + 1] = sum
+      }
+    }
+    for (let x = 0; x < across; x++) {
+      let sum = 0
+      for (let y = 0; y < height; y++) {
+        sum += rowSums[y * across + x]
+        if (y >= size) sum -= rowSums[(y - size) * across + x]
+        if (y >= size - 1) sums[((y - size + 1) * across + x) * count + row] = sum * scale
+      }
+    }
+  }
+  return sums
+}
+
+/** The widest gap each window of one side leaves among the rows (see `windowSums`), in reading order. */
+export function windowGaps(
+  rows: Float32Array,
+  count: number,
+  grid: ImageGrid,
+  size: number,
+  fewest: number,
+): WindowGap[] {
+  const across = grid.width - size + 1
+  const sums = windowSums(rows, count, grid, size)
+  const gaps: WindowGap[] = []
+  for (let window = 0; window * count < sums.length; window++) {
+    const { width, beyond, threshold } = widestGap(
+      sums.subarray(window * count, (window + 1) * count),
+      fewest,
+    )
+    gaps.push({ x: window % across, y: Math.floor(window / across), size, gap: width, beyond, threshold })
+  }
+  return gaps
+}
+
+/** Share of the pooled windows' largest gaps the tail is fitted to, and the fewest of them. */
+const tailShare = 0.01
+const fewestInTail = 10
+
+/**
+ * Chance that the widest of `tested` windows' gaps reaches `gap` when the class is like the others: the pooled gaps of
+ * the other classes' windows (`others`, sorted descending) give the null; beyond their largest 1% its tail is taken
+ * as exponential (the mean excess over that threshold), and the chance is multiplied by the `tested` windows.
+ * @see Pickands. Statistical inference using extreme order statistics. Annals of Statistics 3, 1975.
+ */
+export function windowTailPValue(gap: number, others: Float64Array, tested: number): number {
+  const top = largestOf(others, tailCount(others.length) + 1)
+  return tailPValue(gap, top, others.length, tested)
+}
+
+/** How many of `count` pooled gaps the tail is fitted to; 0 when too few to fit one. */
+export function tailCount(count: number): number {
+  if (count <= fewestInTail) return 0
+  return Math.min(count - 1, Math.max(fewestInTail, Math.round(tailShare * count)))
+}
+
+function largestOf(values: Float64Array, count: number): Float64Array {
+  return Float64Array.from(values).sort().reverse().subarray(0, Math.min(values.length, count))
+}
+
+/**
+ * As `windowTailPValue`, from the `tailCount(otherCount) + 1` largest of `otherCount` pooled gaps (`top`,
+ * descending).
+ */
+export function tailPValue(gap: number, top: Float64Array, otherCount: number, tested: number): number {
+  const inTail = tailCount(otherCount)
+  if (inTail === 0) return 1
+  const threshold = top[inTail]
+  let excess = 0
+  for (let index = 0; index < inTail; index++) excess += top[index] - threshold
+  excess /= inTail
+  if (gap <= threshold) return 1
+  if (!(excess > 0)) return top[0] >= gap ? 1 : 0
+  return Math.min(1, (tested * inTail * Math.exp(-(gap - threshold) / excess)) / otherCount)
+}
+
+/**
+ * Each of `rows`' sums over one window in a class's scored units: the normal scores (`scores`, `cols × levels`, see
+ * `otherClassScores`) of its values there minus those of the class's `centre`, divided by the window's side.
+ */
+export function windowValues(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  centre: Float64Array,
+  scores: Float32Array,
+  grid: ImageGrid,
+  window: WindowGap,
+): Float64Array {
+  const { data, cols } = features
+  const values = new Float64Array(rows.length)
+  rows.forEach((row, index) => {
+    let sum = 0
+    for (let dy = 0; dy < window.size; dy++)
+      for (let dx = 0; dx < window.size; dx++) {
+        const col = (window.y + dy) * grid.width + window.x + dx
+        sum +=
+          scores[col * levels + levelOf(data[row * cols + col])] - scores[col * levels + levelOf(centre[col])]
+      }
+    values[index] = sum / window.size
+  })
+  return values
+}
+
+/** Each row's sum over one window, divided by its side, of rows held as `count × cols` pixels. */
+function sumOverWindow(
+  rows: Float32Array,
+  count: number,
+  cols: number,
+  grid: ImageGrid,
+  window: WindowGap,
+): Float64Array {
+  const values = new Float64Array(count)
+  for (let row = 0; row < count; row++) {
+    let sum = 0
+    for (let dy = 0; dy < window.size; dy++)
+      for (let dx = 0; dx < window.size; dx++)
+        sum += rows[row * cols + (window.y + dy) * grid.width + window.x + dx]
+    values[row] = sum / window.size
+  }
+  return values
+}
+
+/**
+ * Chance that as many of the class's `count` records as `beyond` reach the window's threshold when the class shows
+ * there what the other classes show: `reached` of their `otherCount` records reach it (one added, so a share of
+ * zero is never taken as certain). Natural content, a stroke of another class in a label error or a style many
+ * classes share, is met in the other classes too; a patch no class draws is not.
+ */
+export function exceedancePValue(beyond: number, count: number, reached: number, otherCount: number): number {
+  return binomialUpperTail(beyond, count, Math.min(1, (reached + 1) / (otherCount + 1)))
+}
+
+/** Records of a class, and of the other classes, the windows are read on at most: evenly spaced samples. */
+const sampledRows = 300
+const sampledOthers = 3000
+
+function evenlySpaced(rows: Int32Array, most: number): Int32Array {
+  if (rows.length <= most) return rows
+  return Int32Array.from({ length: most }, (_, index) => rows[Math.floor((index * rows.length) / most)])
+}
+
+/** One class's widest window of one side: its gaps for the null, and its test against the other classes. */
+export interface ClassWindow {
+  /** Every window's gap of this side, for the other classes' null. */
+  readonly gaps: Float64Array
+  /** The window with the widest gap. */
+  readonly widest: WindowGap
+  /** Chance the class's records reach its threshold as often as they do if it shows there what the others show. */
+  readonly exceedance: number
+  /** Every record of the class's sum over the widest window, as its gap was measured. */
+  readonly values: Float64Array
+}
+
+/**
+ * The class's windows of each side (`windowSizes`), read on at most 300 of its records: the gaps of all of them
+ * (the null for the other classes) and the widest, tested against how often the other classes' records reach its
+ * threshold. `scored` holds the class's rows as `scoreRows` gives them, `centre` and `scores` the class's median and
+ * normal scores they were taken with.
+ */
+export function searchClassWindows(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  code: number,
+  rows: Int32Array,
+  scored: Float32Array,
+  centre: Float64Array,
+  scores: Float32Array,
+  grid: ImageGrid,
+  fewest: number,
+): ClassWindow[] {
+  const { cols } = features
+  const positions = evenlySpaced(Int32Array.from(rows.keys()), sampledRows)
+  const sample = new Float32Array(positions.length * cols)
+  positions.forEach((position, index) => {
+    sample.set(scored.subarray(position * cols, (position + 1) * cols), index * cols)
+  })
+  const sampledFewest = Math.max(2, Math.round((fewest * positions.length) / rows.length))
+  const others = evenlySpaced(
+    Int32Array.from(codes.keys()).filter((row) => codes[row] >= 0 && codes[row] !== code),
+    sampledOthers,
+  )
+  return windowSizes(grid).map((size) => {
+    const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest)
+    const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best), gaps[0])
+    const reached = windowValues(features, others, centre, scores, grid, widest).filter(
+      (value) => value >= widest.threshold,
+    ).length
+    return {
+      gaps: Float64Array.from(gaps, (window) => window.gap),
+      widest,
+      exceedance: exceedancePValue(widest.beyond, positions.length, reached, others.length),
+      values: sumOverWindow(scored, rows.length, cols, grid, widest),
+    }
+  })
+}
