@@ -171,20 +171,12 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
     if (rows.length < params.minClassRows) return []
     const centre = columnMedians(features, rows)
     const scores = otherClassScores(features, rows, all)
-    const scored = scoreRows(features, rows, centre, scores)
+    const shortenedBy = new Float64Array(rows.length).fill(1)
+    const scored = scoreRows(features, rows, centre, scores, shortenedBy)
     const whitened = packRows(scored, rows.length, features.cols)
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
-    const windows = searchClassWindows(
-      features,
-      labels.codes,
-      code,
-      rows,
-      scored,
-      centre,
-      scores,
-      grid,
-      fewest,
-    )
+    const scoring = { rows, scored, shortenedBy, centre, scores }
+    const windows = searchClassWindows(features, labels.codes, code, scoring, grid, fewest)
     const { gap, beyond, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
     const along = robustScores(projectRows(whitened, [direction])[0])

@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { selectInPlace } from '../../stats/quantiles.js'
 import { binomialUpperTail } from '../../stats/tails.js'
-import { levelOf, levels, widestGap } from './score.js'
+import { largestNeeded, levelOf, levels, widestGapOfSorted } from './score.js'
 
 /**
  * Square pixel windows, read as the sum of a record's scored deviations over the window's pixels (the projection on
@@ -81,15 +82,51 @@ export function windowGaps(
 ): WindowGap[] {
   const across = grid.width - size + 1
   const sums = windowSums(rows, count, grid, size)
+  const buffer = new Float64Array(2 * count)
   const gaps: WindowGap[] = []
   for (let window = 0; window * count < sums.length; window++) {
-    const { width, beyond, threshold } = widestGap(
+    const { width, beyond, threshold } = gapOf(
       sums.subarray(window * count, (window + 1) * count),
       fewest,
+      buffer,
     )
     gaps.push({ x: window % across, y: Math.floor(window / across), size, gap: width, beyond, threshold })
   }
   return gaps
+}
+
+const silent = { width: 0, beyond: 0, threshold: Number.POSITIVE_INFINITY }
+
+/**
+ * `widestGap` of one window's sums with every sum below the class's median taken as the median's (0): a patch
+ * moves its carriers up, and records that fall short of the class's strokes there are no carriers. Only the sums
+ * above it are sorted (in `buffer`), which in most of a digit's windows are few; a window fewer than `fewest`
+ * records rise in leaves no gap.
+ */
+function gapOf(values: Float64Array, fewest: number, buffer: Float64Array) {
+  const count = values.length
+  const needed = largestNeeded(count)
+  let rising = 0
+  for (let index = 0; index < count; index++) if (values[index] > 0) rising++
+  if (rising < fewest) return silent
+  // The largest `needed` sums, ascending: zeros below the rising ones.
+  const top = buffer.subarray(0, needed)
+  const zeros = Math.max(0, needed - rising)
+  top.fill(0, 0, zeros)
+  let next = zeros
+  const skipped = Math.max(0, rising - needed)
+  if (skipped === 0) {
+    for (let index = 0; index < count; index++) if (values[index] > 0) top[next++] = values[index]
+    top.subarray(zeros).sort()
+  } else {
+    // More rise than are read: the largest are set apart in linear time and only they are sorted.
+    const risen = buffer.subarray(needed, needed + rising)
+    for (let index = 0; index < count; index++) if (values[index] > 0) risen[next++ - zeros] = values[index]
+    selectInPlace(risen, skipped)
+    top.set(risen.subarray(skipped))
+    top.sort()
+  }
+  return widestGapOfSorted(top, fewest, count)
 }
 
 /** Share of the pooled windows' largest gaps the tail is fitted to, and the fewest of them. */
@@ -146,17 +183,18 @@ export function windowValues(
   window: WindowGap,
 ): Float64Array {
   const { data, cols } = features
+  const pixels: number[] = []
+  for (let dy = 0; dy < window.size; dy++)
+    for (let dx = 0; dx < window.size; dx++) pixels.push((window.y + dy) * grid.width + window.x + dx)
+  let centreSum = 0
+  for (const col of pixels) centreSum += scores[col * levels + levelOf(centre[col])]
   const values = new Float64Array(rows.length)
-  rows.forEach((row, index) => {
-    let sum = 0
-    for (let dy = 0; dy < window.size; dy++)
-      for (let dx = 0; dx < window.size; dx++) {
-        const col = (window.y + dy) * grid.width + window.x + dx
-        sum +=
-          scores[col * levels + levelOf(data[row * cols + col])] - scores[col * levels + levelOf(centre[col])]
-      }
+  for (let index = 0; index < rows.length; index++) {
+    const first = rows[index] * cols
+    let sum = -centreSum
+    for (const col of pixels) sum += scores[col * levels + levelOf(data[first + col])]
     values[index] = sum / window.size
-  })
+  }
   return values
 }
 
@@ -190,12 +228,33 @@ export function exceedancePValue(beyond: number, count: number, reached: number,
 }
 
 /** Records of a class, and of the other classes, the windows are read on at most: evenly spaced samples. */
-const sampledRows = 300
-const sampledOthers = 3000
+const sampledRows = 100
+const sampledOthers = 2000
+
+function otherRows(codes: Int32Array, code: number): Int32Array {
+  let count = 0
+  for (const other of codes) if (other >= 0 && other !== code) count++
+  const rows = new Int32Array(count)
+  let next = 0
+  for (let row = 0; row < codes.length; row++) if (codes[row] >= 0 && codes[row] !== code) rows[next++] = row
+  return rows
+}
 
 function evenlySpaced(rows: Int32Array, most: number): Int32Array {
   if (rows.length <= most) return rows
   return Int32Array.from({ length: most }, (_, index) => rows[Math.floor((index * rows.length) / most)])
+}
+
+/**
+ * A class's records as the detector scored them: `scored` holds them as `scoreRows` gives them, each shortened by
+ * `shortenedBy`; `centre` and `scores` are the class's median and normal scores they were taken with.
+ */
+export interface ClassScoring {
+  readonly rows: Int32Array
+  readonly scored: Float32Array
+  readonly shortenedBy: Float64Array
+  readonly centre: Float64Array
+  readonly scores: Float32Array
 }
 
 /** One class's widest window of one side: its gaps for the null, and its test against the other classes. */
@@ -213,31 +272,27 @@ export interface ClassWindow {
 /**
  * The class's windows of each side (`windowSizes`), read on at most 300 of its records: the gaps of all of them
  * (the null for the other classes) and the widest, tested against how often the other classes' records reach its
- * threshold. `scored` holds the class's rows as `scoreRows` gives them, `centre` and `scores` the class's median and
- * normal scores they were taken with.
+ * threshold.
  */
 export function searchClassWindows(
   features: FeatureMatrix,
   codes: Int32Array,
   code: number,
-  rows: Int32Array,
-  scored: Float32Array,
-  centre: Float64Array,
-  scores: Float32Array,
+  scoring: ClassScoring,
   grid: ImageGrid,
   fewest: number,
 ): ClassWindow[] {
   const { cols } = features
+  const { rows, scored, shortenedBy, centre, scores } = scoring
   const positions = evenlySpaced(Int32Array.from(rows.keys()), sampledRows)
+  // Rows at their whole length: a patch lengthens its carriers, and shortening them would shrink it.
   const sample = new Float32Array(positions.length * cols)
   positions.forEach((position, index) => {
-    sample.set(scored.subarray(position * cols, (position + 1) * cols), index * cols)
+    const scale = 1 / shortenedBy[position]
+    for (let col = 0; col < cols; col++) sample[index * cols + col] = scored[position * cols + col] * scale
   })
   const sampledFewest = Math.max(2, Math.round((fewest * positions.length) / rows.length))
-  const others = evenlySpaced(
-    Int32Array.from(codes.keys()).filter((row) => codes[row] >= 0 && codes[row] !== code),
-    sampledOthers,
-  )
+  const others = evenlySpaced(otherRows(codes, code), sampledOthers)
   return windowSizes(grid).map((size) => {
     const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest)
     const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best), gaps[0])
@@ -248,7 +303,9 @@ export function searchClassWindows(
       gaps: Float64Array.from(gaps, (window) => window.gap),
       widest,
       exceedance: exceedancePValue(widest.beyond, positions.length, reached, others.length),
-      values: sumOverWindow(scored, rows.length, cols, grid, widest),
+      values: sumOverWindow(scored, rows.length, cols, grid, widest).map(
+        (value, index) => value / shortenedBy[index],
+      ),
     }
   })
 }
