@@ -299,9 +299,17 @@ function picture(pattern: number[], input: DetectorInput): number[][] {
 
 type DetectorOutput = ReturnType<typeof emptyResult>
 
-function windowSummary(window: ClassWindow, pValue: number) {
+/** A class's widest window, placed and sized in the image's own pixels (`block`: the side of the squares read as one). */
+function windowSummary(window: ClassWindow, pValue: number, block: number) {
   const { x, y, size, gap, beyond } = window.widest
-  return { x, y, size, gap: Number(gap.toPrecision(4)), farOut: beyond, pValue }
+  return {
+    x: x * block,
+    y: y * block,
+    size: size * block,
+    gap: Number(gap.toPrecision(4)),
+    farOut: beyond,
+    pValue,
+  }
 }
 
 /** Scores the class's records along its direction and flags its carriers; returns which of its records they are. */
@@ -339,8 +347,10 @@ function markWindowCarriers(
   pValue: number,
   label: string,
   result: DetectorOutput,
+  block: number,
 ): (index: number) => boolean {
-  const { threshold, size, x, y } = window.widest
+  const { threshold } = window.widest
+  const { x, y, size } = windowSummary(window, pValue, block)
   const carrier = (index: number) => window.values[index] >= threshold
   target.rows.forEach((row, index) => {
     const value = window.values[index]
@@ -403,6 +413,8 @@ export const cleanLabelBackdoorDetector = defineDetector({
     const summaries = []
     let datasetPValue = 1
     const windowed = windowTests(classes)
+    const shape = input.dataset.imageShape
+    const block = blockSide(shape.width * shape.height)
     for (const [position, target] of classes.entries()) {
       const directionP = Math.min(1, classPValue(target, classes) / directionShare)
       const { window, pValue: windowP } = windowed[position]
@@ -417,7 +429,7 @@ export const cleanLabelBackdoorDetector = defineDetector({
         gap: Number(target.gap.toPrecision(4)),
         evidence: Number(target.evidence.toPrecision(4)),
         pValue,
-        window: windowSummary(window, windowPValue),
+        window: windowSummary(window, windowPValue, block),
       })
       if (!(pValue < params.significance)) continue
       // The directions' finding is kept where they find one: they score every kind of pattern, the windows a patch.
@@ -425,7 +437,7 @@ export const cleanLabelBackdoorDetector = defineDetector({
         directionP < params.significance && target.tail >= minimumCarriers
           ? markDirectionCarriers(target, directionP, label, result)
           : window.widest.beyond >= minimumCarriers
-            ? markWindowCarriers(target, window, windowPValue, label, result)
+            ? markWindowCarriers(target, window, windowPValue, label, result, block)
             : undefined
       if (!carrier) continue
       const carriers = target.rows.filter((_, index) => carrier(index)).length
