@@ -213,29 +213,41 @@ interface WindowTest {
  */
 function windowTests(classes: readonly ClassScores[]): WindowTest[] {
   const sides = classes[0]?.windows.length ?? 0
-  const perSide = Array.from({ length: sides }, (_, side) => {
-    const pooled = classes.flatMap((entry, position) =>
-      Array.from(entry.windows[side].gaps, (gap) => ({ gap, position })),
-    )
-    pooled.sort((first, second) => second.gap - first.gap)
-    return pooled
+  // Per side, every class's gaps and all of them pooled, each sorted descending.
+  const descending = (values: Float64Array) => Float64Array.from(values).sort().reverse()
+  const own = classes.map((entry) => entry.windows.map((window) => descending(window.gaps)))
+  const pooled = Array.from({ length: sides }, (_, side) => {
+    const all = new Float64Array(classes.reduce((total, entry) => total + entry.windows[side].gaps.length, 0))
+    let next = 0
+    for (const entry of classes) {
+      all.set(entry.windows[side].gaps, next)
+      next += entry.windows[side].gaps.length
+    }
+    return descending(all)
   })
   return classes.map((target, position) => {
     let best: WindowTest = { pValue: 1, window: target.windows[0] }
     target.windows.forEach((window, side) => {
-      const otherCount = perSide[side].length - window.gaps.length
-      const top = Float64Array.from(
-        perSide[side]
-          .filter((entry) => entry.position !== position)
-          .slice(0, tailCount(otherCount) + 1)
-          .map((entry) => entry.gap),
-      )
+      const otherCount = pooled[side].length - window.gaps.length
+      const top = largestOfOthers(pooled[side], own[position][side], tailCount(otherCount) + 1)
       const tail = tailPValue(window.widest.gap, top, otherCount, window.gaps.length)
       const pValue = Math.min(1, Math.max(tail, window.exceedance) * sides * classes.length)
       if (pValue < best.pValue) best = { pValue, window }
     })
     return best
   })
+}
+
+/** The `count` largest of `all` once `own` (both sorted descending, `own` within `all`) is taken out of it. */
+function largestOfOthers(all: Float64Array, own: Float64Array, count: number): Float64Array {
+  const top = new Float64Array(Math.min(count, all.length - own.length))
+  let mine = 0
+  let next = 0
+  for (let index = 0; index < all.length && next < top.length; index++) {
+    if (mine < own.length && all[index] === own[mine]) mine++
+    else top[next++] = all[index]
+  }
+  return top
 }
 
 /**

@@ -229,7 +229,7 @@ export function exceedancePValue(beyond: number, count: number, reached: number,
 
 /** Records of a class, and of the other classes, the windows are read on at most: evenly spaced samples. */
 const sampledRows = 100
-const sampledOthers = 2000
+const sampledOthers = 1000
 
 function otherRows(codes: Int32Array, code: number): Int32Array {
   let count = 0
