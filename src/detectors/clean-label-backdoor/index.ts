@@ -16,6 +16,7 @@ import {
   scoreRows,
   widestGap,
 } from './score.js'
+import { type ClassWindow, type ImageGrid, searchClassWindows, tailCount, tailPValue } from './windows.js'
 
 const paramsSchema = z
   .object({
@@ -63,6 +64,23 @@ const directionCount = 8
  */
 const maxPixels = 1024
 
+/**
+ * Share of the significance spent on the search along directions; the rest goes to the search over small windows
+ * (weighted Bonferroni). Patterns the directions find keep nearly all of it; a patch the windows find stands far out.
+ */
+const directionShare = 0.9
+
+/** Side of the squares images are averaged over to keep at most `maxPixels` pixels. */
+function blockSide(pixelCount: number): number {
+  return Math.max(1, Math.ceil(Math.sqrt(pixelCount / maxPixels)))
+}
+
+/** The grid of pixels the detector reads an image on, after `shrinkImages`. */
+function shrunkGrid(width: number, height: number): ImageGrid {
+  const block = blockSide(width * height)
+  return { width: Math.ceil(width / block), height: Math.ceil(height / block) }
+}
+
 /** Images averaged over `block × block` squares and scaled by their value range to [0, 1]. */
 function shrinkImages(raw: FeatureMatrix, width: number, height: number): FeatureMatrix {
   const pixels = raw.data
@@ -74,7 +92,7 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
     if (value > high) high = value
   }
   const range = high > low ? high - low : 1
-  const block = Math.max(1, Math.ceil(Math.sqrt(raw.cols / maxPixels)))
+  const block = blockSide(raw.cols)
   // Pixels already in [0, 1] are read as they are: a scaled copy of them would be the same numbers.
   if (block === 1 && low === 0 && range === 1) return raw
   const columns = Math.ceil(width / block)
@@ -135,6 +153,8 @@ interface ClassScores {
    * with 7 (foreign digits): weighed, 9.5 against 5.8.
    */
   readonly evidence: number
+  /** The class's widest window of each side (see `searchClassWindows`). */
+  readonly windows: readonly ClassWindow[]
 }
 
 /**
@@ -145,20 +165,23 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const labels = input.labels!
   const shape = input.dataset.imageShape!
   const features = shrinkImages(pixelValues(input), shape.width, shape.height)
+  const grid = shrunkGrid(shape.width, shape.height)
   const all = levelCounts(features, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const whitened = packRows(
-      scoreRows(features, rows, columnMedians(features, rows), otherClassScores(features, rows, all)),
-      rows.length,
-      features.cols,
-    )
+    const centre = columnMedians(features, rows)
+    const scores = otherClassScores(features, rows, all)
+    const shortenedBy = new Float64Array(rows.length).fill(1)
+    const scored = scoreRows(features, rows, centre, scores, shortenedBy)
+    const whitened = packRows(scored, rows.length, features.cols)
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
+    const scoring = { rows, scored, shortenedBy, centre, scores }
+    const windows = searchClassWindows(features, labels.codes, code, scoring, grid, fewest)
     const { gap, beyond, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
-    const scores = robustScores(projectRows(whitened, [direction])[0])
+    const along = robustScores(projectRows(whitened, [direction])[0])
     const evidence = gap * Math.sqrt(beyond)
-    return [{ code, rows, scores, tail: widestGap(scores, fewest).beyond, gap, evidence }]
+    return [{ code, rows, scores: along, tail: widestGap(along, fewest).beyond, gap, evidence, windows }]
   })
 }
 
@@ -173,6 +196,58 @@ function classPValue(target: ClassScores, classes: readonly ClassScores[]): numb
   const centre = median(others)
   const spread = Math.max(1.4826 * median(others.map((value) => Math.abs(value - centre))), minimumLogSpread)
   return Math.min(1, normalSurvival((Math.log(target.evidence) - centre) / spread) * classes.length)
+}
+
+/** A class's window test: its p-value (Bonferroni over window sides and classes) and the window that gave it. */
+interface WindowTest {
+  readonly pValue: number
+  readonly window: ClassWindow
+}
+
+/**
+ * Each class's window test. Per side, the widest of the class's windows is held against the pooled gaps of every
+ * window of the other classes (an exponential tail beyond their largest 1%, times the class's windows), and the
+ * class's records must reach that window's threshold far more often than the other classes' do; both must hold, so
+ * the larger of the two p-values counts. A stroke the class's own records draw in a few styles leaves narrow gaps,
+ * and another class's stroke in a label error is met in that class too.
+ */
+function windowTests(classes: readonly ClassScores[]): WindowTest[] {
+  const sides = classes[0]?.windows.length ?? 0
+  // Per side, every class's gaps and all of them pooled, each sorted descending.
+  const descending = (values: Float64Array) => Float64Array.from(values).sort().reverse()
+  const own = classes.map((entry) => entry.windows.map((window) => descending(window.gaps)))
+  const pooled = Array.from({ length: sides }, (_, side) => {
+    const all = new Float64Array(classes.reduce((total, entry) => total + entry.windows[side].gaps.length, 0))
+    let next = 0
+    for (const entry of classes) {
+      all.set(entry.windows[side].gaps, next)
+      next += entry.windows[side].gaps.length
+    }
+    return descending(all)
+  })
+  return classes.map((target, position) => {
+    let best: WindowTest = { pValue: 1, window: target.windows[0] }
+    target.windows.forEach((window, side) => {
+      const otherCount = pooled[side].length - window.gaps.length
+      const top = largestOfOthers(pooled[side], own[position][side], tailCount(otherCount) + 1)
+      const tail = tailPValue(window.widest.gap, top, otherCount, window.gaps.length)
+      const pValue = Math.min(1, Math.max(tail, window.exceedance) * sides * classes.length)
+      if (pValue < best.pValue) best = { pValue, window }
+    })
+    return best
+  })
+}
+
+/** The `count` largest of `all` once `own` (both sorted descending, `own` within `all`) is taken out of it. */
+function largestOfOthers(all: Float64Array, own: Float64Array, count: number): Float64Array {
+  const top = new Float64Array(Math.min(count, all.length - own.length))
+  let mine = 0
+  let next = 0
+  for (let index = 0; index < all.length && next < top.length; index++) {
+    if (mine < own.length && all[index] === own[mine]) mine++
+    else top[next++] = all[index]
+  }
+  return top
 }
 
 /**
@@ -234,6 +309,76 @@ function picture(pattern: number[], input: DetectorInput): number[][] {
   return Array.from({ length: shape.height }, (_, y) => pattern.slice(y * shape.width, (y + 1) * shape.width))
 }
 
+type DetectorOutput = ReturnType<typeof emptyResult>
+
+/** A class's widest window, placed and sized in the image's own pixels (`block`: the side of the squares read as one). */
+function windowSummary(window: ClassWindow, pValue: number, block: number) {
+  const { x, y, size, gap, beyond } = window.widest
+  return {
+    x: x * block,
+    y: y * block,
+    size: size * block,
+    gap: Number(gap.toPrecision(4)),
+    farOut: beyond,
+    pValue,
+  }
+}
+
+/** Scores the class's records along its direction and flags its carriers; returns which of its records they are. */
+function markDirectionCarriers(
+  target: ClassScores,
+  pValue: number,
+  label: string,
+  result: DetectorOutput,
+): (index: number) => boolean {
+  const chances = carrierChances(target, pValue)
+  target.rows.forEach((row, index) => {
+    // Records whose q-values tie keep the order of how far out they lie, which must survive float32 near 1:
+    // carriers' q-values all but vanish, and a logistic of z from 5 to 50 rounds to one value there.
+    const farOut = Math.max(0, target.scores[index])
+    result.suspicion[row] =
+      chances[index] > 0
+        ? 0.99 * chances[index] + (0.01 * farOut) / (farOut + 10)
+        : 0.001 / (1 + Math.exp(-target.scores[index]))
+    if (chances[index] < 0.5) return
+    result.flagged[row] = 1
+    result.explanations[row] =
+      `labelled ${label} like the rest of its class, but one of ${target.tail} records of it that carry a ` +
+      `pattern no other class varies in (z = ${target.scores[index].toFixed(1)} along it)`
+  })
+  return (index) => chances[index] >= 0.5
+}
+
+/**
+ * Scores the class's records by their sum over its widest window and flags those that reach its threshold: the
+ * carriers, each with one minus the class's p-value, ordered by how far they reach.
+ */
+function markWindowCarriers(
+  target: ClassScores,
+  window: ClassWindow,
+  pValue: number,
+  label: string,
+  result: DetectorOutput,
+  block: number,
+): (index: number) => boolean {
+  const { threshold } = window.widest
+  const { x, y, size } = windowSummary(window, pValue, block)
+  const carrier = (index: number) => window.values[index] >= threshold
+  target.rows.forEach((row, index) => {
+    const value = window.values[index]
+    if (!carrier(index)) {
+      result.suspicion[row] = 0.001 / (1 + Math.exp(-value))
+      return
+    }
+    result.suspicion[row] = 0.99 * (1 - pValue) + (0.01 * value) / (value + 10)
+    result.flagged[row] = 1
+    result.explanations[row] =
+      `labelled ${label} like the rest of its class, but one of the records of it that carry a ${size}×${size} ` +
+      `patch at x ${x}, y ${y} no other class draws (${value.toFixed(1)} against ${threshold.toFixed(1)})`
+  })
+  return carrier
+}
+
 function emptyResult(rowCount: number) {
   return {
     suspicion: new Float32Array(rowCount),
@@ -279,38 +424,39 @@ export const cleanLabelBackdoorDetector = defineDetector({
     const attacks = []
     const summaries = []
     let datasetPValue = 1
-    for (const target of classes) {
-      const pValue = classPValue(target, classes)
+    const windowed = windowTests(classes)
+    const shape = input.dataset.imageShape
+    const block = blockSide(shape.width * shape.height)
+    for (const [position, target] of classes.entries()) {
+      const directionP = Math.min(1, classPValue(target, classes) / directionShare)
+      const { window, pValue: windowP } = windowed[position]
+      const windowPValue = Math.min(1, windowP / (1 - directionShare))
+      const pValue = Math.min(directionP, windowPValue)
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]
-      const gap = Number(target.gap.toPrecision(4))
-      const evidence = Number(target.evidence.toPrecision(4))
-      summaries.push({ label, records: target.rows.length, farOut: target.tail, gap, evidence, pValue })
-      if (!(pValue < params.significance) || target.tail < minimumCarriers) continue
-      const chances = carrierChances(target, pValue)
-      let carriers = 0
-      target.rows.forEach((row, index) => {
-        // Records whose q-values tie keep the order of how far out they lie, which must survive float32 near 1:
-        // carriers' q-values all but vanish, and a logistic of z from 5 to 50 rounds to one value there.
-        const farOut = Math.max(0, target.scores[index])
-        result.suspicion[row] =
-          chances[index] > 0
-            ? 0.99 * chances[index] + (0.01 * farOut) / (farOut + 10)
-            : 0.001 / (1 + Math.exp(-target.scores[index]))
-        if (chances[index] < 0.5) return
-        carriers++
-        result.flagged[row] = 1
-        result.explanations[row] =
-          `labelled ${label} like the rest of its class, but one of ${target.tail} records of it that carry a ` +
-          `pattern no other class varies in (z = ${target.scores[index].toFixed(1)} along it)`
+      summaries.push({
+        label,
+        records: target.rows.length,
+        farOut: target.tail,
+        gap: Number(target.gap.toPrecision(4)),
+        evidence: Number(target.evidence.toPrecision(4)),
+        pValue,
+        window: windowSummary(window, windowPValue, block),
       })
+      if (!(pValue < params.significance)) continue
+      // The directions' finding is kept where they find one: they score every kind of pattern, the windows a patch.
+      const carrier =
+        directionP < params.significance && target.tail >= minimumCarriers
+          ? markDirectionCarriers(target, directionP, label, result)
+          : window.widest.beyond >= minimumCarriers
+            ? markWindowCarriers(target, window, windowPValue, label, result, block)
+            : undefined
+      if (!carrier) continue
+      const carriers = target.rows.filter((_, index) => carrier(index)).length
       patterns.push({
         label,
         records: carriers,
-        pattern: picture(
-          patternOf(input, target.rows, (index) => chances[index] >= 0.5),
-          input,
-        ),
+        pattern: picture(patternOf(input, target.rows, carrier), input),
       })
       attacks.push({
         kind: 'clean_label' as const,

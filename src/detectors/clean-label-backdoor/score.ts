@@ -4,10 +4,10 @@ import { normalQuantile } from '../../stats/tails.js'
 import { createRng } from '../../util/rng.js'
 
 /** Levels a value in [0, 1] is read at: to within 1/255, where 8-bit pixels lie exactly. */
-const levels = 256
+export const levels = 256
 
 /** The level of a value in [0, 1]. */
-function levelOf(value: number): number {
+export function levelOf(value: number): number {
   return Math.min(levels - 1, Math.max(0, Math.round(value * (levels - 1))))
 }
 
@@ -73,13 +73,15 @@ const keptLength = 0.9
 /**
  * Some records' deviations from their class's median in normal scores among the other classes (see
  * `otherClassScores`), as a dense `rows × cols` matrix, rows no longer than the `keptLength` quantile of the class's
- * lengths: a pattern in features where the other classes rarely go becomes loud here.
+ * lengths: a pattern in features where the other classes rarely go becomes loud here. `shortenedBy`, when given
+ * (filled with 1), receives the factor each row was shortened by.
  */
 export function scoreRows(
   features: FeatureMatrix,
   rows: Int32Array,
   centre: Float64Array,
   scores: Float32Array,
+  shortenedBy?: Float64Array,
 ): Float32Array {
   const { data, cols } = features
   const centreScores = Float32Array.from(centre, (value, col) => scores[col * levels + levelOf(value)])
@@ -103,6 +105,7 @@ export function scoreRows(
   lengths.forEach((length, index) => {
     if (length <= longest) return
     const scale = longest / length
+    if (shortenedBy) shortenedBy[index] = scale
     for (let col = 0; col < cols; col++) out[index * cols + col] *= scale
   })
   return out
@@ -638,16 +641,30 @@ export function widestGap(
   scores: Float64Array,
   fewest: number,
 ): { width: number; beyond: number; threshold: number } {
-  const sorted = Float64Array.from(scores).sort().reverse()
-  const half = sorted.length >> 1
+  return widestGapOfSorted(Float64Array.from(scores).sort(), fewest)
+}
+
+/**
+ * `widestGap` of `count` scores from the largest of them sorted in ascending order: all of them, or at least the
+ * `largestNeeded(count)` largest.
+ */
+export function widestGapOfSorted(
+  ascending: Float64Array,
+  fewest: number,
+  count = ascending.length,
+): { width: number; beyond: number; threshold: number } {
+  const last = ascending.length - 1
+  // The `index`-th largest score.
+  const sorted = (index: number) => ascending[last - index]
+  const half = count >> 1
   let width = 0
   let start = -1
   let strays = 0
   for (let index = fewest - 1; index < half; index++) {
     // A few of the class's own records may stray into the gap: one in twenty of those beyond it.
     const allowed = Math.floor((index + 1) / 20)
-    if (index + 1 + allowed >= sorted.length) break
-    const gap = sorted[index] - sorted[index + 1 + allowed]
+    if (index + 1 + allowed >= count) break
+    const gap = sorted(index) - sorted(index + 1 + allowed)
     if (gap > width) {
       width = gap
       start = index
@@ -658,8 +675,14 @@ export function widestGap(
   // The carriers end at the largest single step inside the gap.
   let edge = start
   for (let index = start + 1; index <= start + strays; index++)
-    if (sorted[index] - sorted[index + 1] > sorted[edge] - sorted[edge + 1]) edge = index
-  return { width, beyond: edge + 1, threshold: sorted[edge] }
+    if (sorted(index) - sorted(index + 1) > sorted(edge) - sorted(edge + 1)) edge = index
+  return { width, beyond: edge + 1, threshold: sorted(edge) }
+}
+
+/** How many of `count` scores' largest `widestGapOfSorted` reads: the top half and the strays allowed below it. */
+export function largestNeeded(count: number): number {
+  const half = count >> 1
+  return Math.min(count, half + Math.floor(half / 20) + 2)
 }
 
 /** Rows' non-zero entries, row after row, each row's in column order. */

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { createRng } from '../../util/rng.js'
+import { exceedancePValue, tailPValue, windowGaps, windowSizes, windowSums } from './windows.js'
+
+describe('windowSums', () => {
+  it('gives each window’s sum over its pixels divided by its side, window after window', () => {
+    const rng = createRng(3)
+    const grid = { width: 5, height: 4 }
+    const count = 3
+    const rows = Float32Array.from({ length: count * 20 }, () => rng.normal())
+    const size = 2
+    const sums = windowSums(rows, count, grid, size)
+    expect(sums).toHaveLength(4 * 3 * count)
+    for (let y = 0; y + size <= grid.height; y++)
+      for (let x = 0; x + size <= grid.width; x++)
+        for (let row = 0; row < count; row++) {
+          let sum = 0
+          for (let dy = 0; dy < size; dy++)
+            for (let dx = 0; dx < size; dx++) sum += rows[row * 20 + (y + dy) * 5 + x + dx]
+          expect(sums[(y * 4 + x) * count + row]).toBeCloseTo(sum / size, 5)
+        }
+  })
+})
+
+describe('windowGaps', () => {
+  it('finds the window a few rows share a raised square in, and no gap where rows vary alike', () => {
+    const rng = createRng(5)
+    const grid = { width: 12, height: 12 }
+    const count = 100
+    const rows = new Float32Array(count * 144)
+    for (let row = 0; row < count; row++) {
+      // Strokes of varying strength across the middle; the corner is blank.
+      for (let pixel = 0; pixel < 144; pixel++)
+        if (pixel % 12 > 2 && pixel % 12 < 8) rows[row * 144 + pixel] = rng.normal()
+      if (row % 7 === 0) for (const pixel of [117, 118, 129, 130]) rows[row * 144 + pixel] = 3
+    }
+    const gaps = windowGaps(rows, count, grid, 2, 5)
+    const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best))
+    expect([widest.x, widest.y]).toEqual([9, 9])
+    expect(widest.beyond).toBe(15)
+    expect(widest.gap).toBeCloseTo(6, 5)
+    const middle = gaps.filter((window) => window.x >= 3 && window.x <= 6)
+    expect(Math.max(...middle.map((window) => window.gap))).toBeLessThan(2)
+  })
+})
+
+describe('the window tests', () => {
+  it('scale window sides with the image and keep them inside it', () => {
+    expect(windowSizes({ width: 28, height: 28 })).toEqual([2, 3])
+    expect(windowSizes({ width: 32, height: 32 })).toEqual([2, 4])
+    expect(windowSizes({ width: 64, height: 64 })).toEqual([5, 7])
+    expect(windowSizes({ width: 2, height: 2 })).toEqual([2])
+  })
+
+  it('give a gap within the pooled null no evidence and one far beyond it a small p-value', () => {
+    const pooled = Float64Array.from({ length: 2000 }, (_, index) => 3 * Math.exp(-index / 200))
+    const top = pooled.subarray(0, 21)
+    expect(tailPValue(1, top, pooled.length, 100)).toBe(1)
+    expect(tailPValue(5, top, pooled.length, 100)).toBeLessThan(1e-3)
+    expect(tailPValue(5, top, pooled.length, 100)).toBeGreaterThan(tailPValue(6, top, pooled.length, 100))
+  })
+
+  it('find a window no evidence when the other classes reach it as often', () => {
+    expect(exceedancePValue(10, 100, 100, 1000)).toBeGreaterThan(0.3)
+    expect(exceedancePValue(10, 100, 0, 1000)).toBeLessThan(1e-15)
+  })
+})

@@ -1,0 +1,311 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { selectInPlace } from '../../stats/quantiles.js'
+import { binomialUpperTail } from '../../stats/tails.js'
+import { largestNeeded, levelOf, levels, widestGapOfSorted } from './score.js'
+
+/**
+ * Square pixel windows, read as the sum of a record's scored deviations over the window's pixels (the projection on
+ * the window's uniform direction): a small patch moves its carriers far along that sum, however little it turns the
+ * class's leading directions, which the class's varied strokes set.
+ */
+export interface ImageGrid {
+  readonly width: number
+  readonly height: number
+}
+
+/** A window's place and side, and the widest gap a class's records leave along its sum. */
+export interface WindowGap {
+  readonly x: number
+  readonly y: number
+  readonly size: number
+  /** Widest gap (see `widestGap`) in the class's scored units: normal scores among the other classes. */
+  readonly gap: number
+  /** Records beyond it. */
+  readonly beyond: number
+  /** The window sum of the nearest record beyond the gap. */
+  readonly threshold: number
+}
+
+/**
+ * Window sides examined: about a fourteenth and a ninth of the image's side, and at least 2 and 3 pixels. A patch
+ * larger than a window fills it whole; one smaller still fills most of it.
+ */
+export function windowSizes(grid: ImageGrid): number[] {
+  const side = Math.min(grid.width, grid.height)
+  const sizes = [Math.max(2, Math.round(side / 14)), Math.max(3, Math.round(side / 9))]
+  return [...new Set(sizes)].filter((size) => size <= side)
+}
+
+/**
+ * Every window's sums over the rows (`count × width·height`, row-major, one value per pixel), window after window:
+ * `sums[window * count + row]`, windows in reading order. Sums of rows first, then of columns, so each costs a few
+ * additions whatever the side.
+ */
+export function windowSums(rows: Float32Array, count: number, grid: ImageGrid, size: number): Float64Array {
+  const { width, height } = grid
+  const across = width - size + 1
+  const down = height - size + 1
+  const sums = new Float64Array(across * down * count)
+  const pixels = width * height
+  const rowSums = new Float64Array(across * height)
+  // The uniform direction over the window: its sum divided by the side, the square root of its pixel count.
+  const scale = 1 / size
+  for (let row = 0; row < count; row++) {
+    const first = row * pixels
+    for (let y = 0; y < height; y++) {
+      let sum = 0
+      for (let x = 0; x < width; x++) {
+        sum += rows[first + y * width + x]
+        if (x >= size) sum -= rows[first + y * width + x - size]
+        if (x >= size - 1) rowSums[y * across + x - size + 1] = sum
+      }
+    }
+    for (let x = 0; x < across; x++) {
+      let sum = 0
+      for (let y = 0; y < height; y++) {
+        sum += rowSums[y * across + x]
+        if (y >= size) sum -= rowSums[(y - size) * across + x]
+        if (y >= size - 1) sums[((y - size + 1) * across + x) * count + row] = sum * scale
+      }
+    }
+  }
+  return sums
+}
+
+/** The widest gap each window of one side leaves among the rows (see `windowSums`), in reading order. */
+export function windowGaps(
+  rows: Float32Array,
+  count: number,
+  grid: ImageGrid,
+  size: number,
+  fewest: number,
+): WindowGap[] {
+  const across = grid.width - size + 1
+  const sums = windowSums(rows, count, grid, size)
+  const buffer = new Float64Array(2 * count)
+  const gaps: WindowGap[] = []
+  for (let window = 0; window * count < sums.length; window++) {
+    const { width, beyond, threshold } = gapOf(
+      sums.subarray(window * count, (window + 1) * count),
+      fewest,
+      buffer,
+    )
+    gaps.push({ x: window % across, y: Math.floor(window / across), size, gap: width, beyond, threshold })
+  }
+  return gaps
+}
+
+const silent = { width: 0, beyond: 0, threshold: Number.POSITIVE_INFINITY }
+
+/**
+ * `widestGap` of one window's sums with every sum below the class's median taken as the median's (0): a patch
+ * moves its carriers up, and records that fall short of the class's strokes there are no carriers. Only the sums
+ * above it are sorted (in `buffer`), which in most of a digit's windows are few; a window fewer than `fewest`
+ * records rise in leaves no gap.
+ */
+function gapOf(values: Float64Array, fewest: number, buffer: Float64Array) {
+  const count = values.length
+  const needed = largestNeeded(count)
+  let rising = 0
+  for (let index = 0; index < count; index++) if (values[index] > 0) rising++
+  if (rising < fewest) return silent
+  // The largest `needed` sums, ascending: zeros below the rising ones.
+  const top = buffer.subarray(0, needed)
+  const zeros = Math.max(0, needed - rising)
+  top.fill(0, 0, zeros)
+  let next = zeros
+  const skipped = Math.max(0, rising - needed)
+  if (skipped === 0) {
+    for (let index = 0; index < count; index++) if (values[index] > 0) top[next++] = values[index]
+    top.subarray(zeros).sort()
+  } else {
+    // More rise than are read: the largest are set apart in linear time and only they are sorted.
+    const risen = buffer.subarray(needed, needed + rising)
+    for (let index = 0; index < count; index++) if (values[index] > 0) risen[next++ - zeros] = values[index]
+    selectInPlace(risen, skipped)
+    top.set(risen.subarray(skipped))
+    top.sort()
+  }
+  return widestGapOfSorted(top, fewest, count)
+}
+
+/** Share of the pooled windows' largest gaps the tail is fitted to, and the fewest of them. */
+const tailShare = 0.01
+const fewestInTail = 10
+
+/**
+ * Chance that the widest of `tested` windows' gaps reaches `gap` when the class is like the others: the pooled gaps of
+ * the other classes' windows (`others`, sorted descending) give the null; beyond their largest 1% its tail is taken
+ * as exponential (the mean excess over that threshold), and the chance is multiplied by the `tested` windows.
+ * @see Pickands. Statistical inference using extreme order statistics. Annals of Statistics 3, 1975.
+ */
+export function windowTailPValue(gap: number, others: Float64Array, tested: number): number {
+  const top = largestOf(others, tailCount(others.length) + 1)
+  return tailPValue(gap, top, others.length, tested)
+}
+
+/** How many of `count` pooled gaps the tail is fitted to; 0 when too few to fit one. */
+export function tailCount(count: number): number {
+  if (count <= fewestInTail) return 0
+  return Math.min(count - 1, Math.max(fewestInTail, Math.round(tailShare * count)))
+}
+
+function largestOf(values: Float64Array, count: number): Float64Array {
+  return Float64Array.from(values).sort().reverse().subarray(0, Math.min(values.length, count))
+}
+
+/**
+ * As `windowTailPValue`, from the `tailCount(otherCount) + 1` largest of `otherCount` pooled gaps (`top`,
+ * descending).
+ */
+export function tailPValue(gap: number, top: Float64Array, otherCount: number, tested: number): number {
+  const inTail = tailCount(otherCount)
+  if (inTail === 0) return 1
+  const threshold = top[inTail]
+  let excess = 0
+  for (let index = 0; index < inTail; index++) excess += top[index] - threshold
+  excess /= inTail
+  if (gap <= threshold) return 1
+  if (!(excess > 0)) return top[0] >= gap ? 1 : 0
+  return Math.min(1, (tested * inTail * Math.exp(-(gap - threshold) / excess)) / otherCount)
+}
+
+/**
+ * Each of `rows`' sums over one window in a class's scored units: the normal scores (`scores`, `cols × levels`, see
+ * `otherClassScores`) of its values there minus those of the class's `centre`, divided by the window's side.
+ */
+export function windowValues(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  centre: Float64Array,
+  scores: Float32Array,
+  grid: ImageGrid,
+  window: WindowGap,
+): Float64Array {
+  const { data, cols } = features
+  const pixels: number[] = []
+  for (let dy = 0; dy < window.size; dy++)
+    for (let dx = 0; dx < window.size; dx++) pixels.push((window.y + dy) * grid.width + window.x + dx)
+  let centreSum = 0
+  for (const col of pixels) centreSum += scores[col * levels + levelOf(centre[col])]
+  const values = new Float64Array(rows.length)
+  for (let index = 0; index < rows.length; index++) {
+    const first = rows[index] * cols
+    let sum = -centreSum
+    for (const col of pixels) sum += scores[col * levels + levelOf(data[first + col])]
+    values[index] = sum / window.size
+  }
+  return values
+}
+
+/** Each row's sum over one window, divided by its side, of rows held as `count × cols` pixels. */
+function sumOverWindow(
+  rows: Float32Array,
+  count: number,
+  cols: number,
+  grid: ImageGrid,
+  window: WindowGap,
+): Float64Array {
+  const values = new Float64Array(count)
+  for (let row = 0; row < count; row++) {
+    let sum = 0
+    for (let dy = 0; dy < window.size; dy++)
+      for (let dx = 0; dx < window.size; dx++)
+        sum += rows[row * cols + (window.y + dy) * grid.width + window.x + dx]
+    values[row] = sum / window.size
+  }
+  return values
+}
+
+/**
+ * Chance that as many of the class's `count` records as `beyond` reach the window's threshold when the class shows
+ * there what the other classes show: `reached` of their `otherCount` records reach it (one added, so a share of
+ * zero is never taken as certain). Natural content, a stroke of another class in a label error or a style many
+ * classes share, is met in the other classes too; a patch no class draws is not.
+ */
+export function exceedancePValue(beyond: number, count: number, reached: number, otherCount: number): number {
+  return binomialUpperTail(beyond, count, Math.min(1, (reached + 1) / (otherCount + 1)))
+}
+
+/** Records of a class, and of the other classes, the windows are read on at most: evenly spaced samples. */
+const sampledRows = 100
+const sampledOthers = 1000
+
+function otherRows(codes: Int32Array, code: number): Int32Array {
+  let count = 0
+  for (const other of codes) if (other >= 0 && other !== code) count++
+  const rows = new Int32Array(count)
+  let next = 0
+  for (let row = 0; row < codes.length; row++) if (codes[row] >= 0 && codes[row] !== code) rows[next++] = row
+  return rows
+}
+
+function evenlySpaced(rows: Int32Array, most: number): Int32Array {
+  if (rows.length <= most) return rows
+  return Int32Array.from({ length: most }, (_, index) => rows[Math.floor((index * rows.length) / most)])
+}
+
+/**
+ * A class's records as the detector scored them: `scored` holds them as `scoreRows` gives them, each shortened by
+ * `shortenedBy`; `centre` and `scores` are the class's median and normal scores they were taken with.
+ */
+export interface ClassScoring {
+  readonly rows: Int32Array
+  readonly scored: Float32Array
+  readonly shortenedBy: Float64Array
+  readonly centre: Float64Array
+  readonly scores: Float32Array
+}
+
+/** One class's widest window of one side: its gaps for the null, and its test against the other classes. */
+export interface ClassWindow {
+  /** Every window's gap of this side, for the other classes' null. */
+  readonly gaps: Float64Array
+  /** The window with the widest gap. */
+  readonly widest: WindowGap
+  /** Chance the class's records reach its threshold as often as they do if it shows there what the others show. */
+  readonly exceedance: number
+  /** Every record of the class's sum over the widest window, as its gap was measured. */
+  readonly values: Float64Array
+}
+
+/**
+ * The class's windows of each side (`windowSizes`), read on at most 300 of its records: the gaps of all of them
+ * (the null for the other classes) and the widest, tested against how often the other classes' records reach its
+ * threshold.
+ */
+export function searchClassWindows(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  code: number,
+  scoring: ClassScoring,
+  grid: ImageGrid,
+  fewest: number,
+): ClassWindow[] {
+  const { cols } = features
+  const { rows, scored, shortenedBy, centre, scores } = scoring
+  const positions = evenlySpaced(Int32Array.from(rows.keys()), sampledRows)
+  // Rows at their whole length: a patch lengthens its carriers, and shortening them would shrink it.
+  const sample = new Float32Array(positions.length * cols)
+  positions.forEach((position, index) => {
+    const scale = 1 / shortenedBy[position]
+    for (let col = 0; col < cols; col++) sample[index * cols + col] = scored[position * cols + col] * scale
+  })
+  const sampledFewest = Math.max(2, Math.round((fewest * positions.length) / rows.length))
+  const others = evenlySpaced(otherRows(codes, code), sampledOthers)
+  return windowSizes(grid).map((size) => {
+    const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest)
+    const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best), gaps[0])
+    const reached = windowValues(features, others, centre, scores, grid, widest).filter(
+      (value) => value >= widest.threshold,
+    ).length
+    return {
+      gaps: Float64Array.from(gaps, (window) => window.gap),
+      widest,
+      exceedance: exceedancePValue(widest.beyond, positions.length, reached, others.length),
+      values: sumOverWindow(scored, rows.length, cols, grid, widest).map(
+        (value, index) => value / shortenedBy[index],
+      ),
+    }
+  })
+}
