@@ -159,7 +159,10 @@ async function scanOnWorkers(
   if (result.reaped.length > 0) io.stderr(`${describeReaped(result.reaped)}\n`)
   const split = summariseJobs(result.jobs)
   const workers = Object.entries(split.byWorker)
-    .map(([worker, done]) => `${worker}: ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold`)
+    .map(
+      ([worker, done]) =>
+        `${worker}: ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.detector} detector`,
+    )
     .join('; ')
   io.stderr(
     `${split.jobs} jobs on ${Object.keys(split.byWorker).length} workers (${split.retried} retried)${workers ? ` — ${workers}` : ''}\n`,
