@@ -153,6 +153,7 @@ async function main() {
           sameReport: verdicts(result.report) === verdicts(single.report),
           jobs: split.jobs,
           retried: split.retried,
+          retriedKinds: result.jobs.filter((job) => job.attempts > 1).map((job) => job.kind),
           // In the order the workers started, with the CPU each used during the scan.
           byWorker: workers.map((child, index) => ({
             knn: 0,

@@ -162,6 +162,34 @@ function createCoordinator(
     return digest
   }
 
+  /** One timer for every job loop of the run: they wake together, so their looks at the store go out as one query. */
+  let polling: Promise<void> | undefined
+  const nextPoll = () => {
+    polling ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        polling = undefined
+        resolve()
+      }, pollMs),
+    )
+    return polling
+  }
+  /** Finished jobs among `ids` and the ids other loops asked about in the same turn, in one query. */
+  let looking: { ids: Set<string>; finished: Promise<Set<string>> } | undefined
+  const finishedAmong = (ids: readonly string[]) => {
+    if (!looking) {
+      const batch = new Set<string>()
+      looking = {
+        ids: batch,
+        finished: Promise.resolve().then(() => {
+          looking = undefined
+          return store.finishedJobs([...batch])
+        }),
+      }
+    }
+    for (const id of ids) looking.ids.add(id)
+    return looking.finished
+  }
+
   /**
    * Queues the jobs (all of one kind) and hands each result to `take` as it arrives, calling `onPoll` at each poll
    * meanwhile; a job that failed for good fails the scan.
@@ -195,9 +223,10 @@ function createCoordinator(
     for (let poll = 1; outstanding.size > 0; poll++) {
       throwIfAborted(signal ?? options.signal, 'the distributed scan')
       if (lost) throw lost
-      await new Promise((resolve) => setTimeout(resolve, pollMs))
+      await nextPoll()
       onPoll?.()
-      for (const id of await store.finishedJobs([...outstanding.keys()])) {
+      for (const id of await finishedAmong([...outstanding.keys()])) {
+        if (!outstanding.has(id)) continue
         take(outstanding.get(id)!, await store.readResult(id))
         outstanding.delete(id)
         unfinished.delete(id)
