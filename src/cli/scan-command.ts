@@ -234,7 +234,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option(
       '--workers <url>',
-      'redis://… queue: run the neighbour searches and model folds as jobs on `poisonguard worker` processes',
+      'redis://… queue: run the neighbour searches, model folds and detectors as jobs on `poisonguard worker` processes',
     )
     .option(
       '--store <url>',
