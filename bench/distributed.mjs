@@ -1,8 +1,8 @@
 // `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate]` (after
 // `npx tsc -p tsconfig.build.json`): one scan of a synthetic 64-column table (ten classes of five Gaussian blobs;
 // exact neighbours by default, so the neighbour search is the large shared analysis; `auto` takes the inverted-file
-// index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour and
-// fold jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
+// index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour,
+// fold and detector jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
 // POISONGUARD_BENCH_POSTGRES; a schema and queue prefix of its own, removed afterwards). Reports wall and CPU time
 // (the coordinator's and each worker's), speed-up, scaling efficiency, the jobs each worker finished by kind and
 // whether the report equals the single-process one. Prints one JSON object on stdout, progress on stderr;
@@ -153,11 +153,13 @@ async function main() {
           sameReport: verdicts(result.report) === verdicts(single.report),
           jobs: split.jobs,
           retried: split.retried,
+          retriedKinds: result.jobs.filter((job) => job.attempts > 1).map((job) => job.kind),
           // In the order the workers started, with the CPU each used during the scan.
           byWorker: workers.map((child, index) => ({
             knn: 0,
             ivf: 0,
             fold: 0,
+            detector: 0,
             ...split.byWorker[`${hostname()}/${child.pid}`],
             cpuSeconds: workerCpuSeconds[index],
           })),
@@ -199,7 +201,8 @@ export function renderDistributed(result) {
     `## Distributed scan: ${result.rows.toLocaleString('en')} × ${result.cols}, ` +
       `${approximate ? 'approximate' : 'exact'} neighbours, local workers`,
     '',
-    '`node bench/distributed.mjs`: the same scan in one process, then with its neighbour searches and model folds as ' +
+    '`node bench/distributed.mjs`: the same scan in one process, then with its neighbour searches, model folds and ' +
+      'detectors as ' +
       'BullMQ jobs on 1, 2 and 3 `poisonguard worker` processes of this machine (Redis queue, PostgreSQL store); the ' +
       'coordinator runs the rest. Speed-up is one process over the distributed wall time; efficiency is speed-up per ' +
       `worker. This machine has ${result.cores} cores, shared by the coordinator and every worker, so more workers ` +
@@ -219,7 +222,7 @@ export function renderDistributed(result) {
       `${result.loadAverage[0].join(', ')} before, ${result.loadAverage[1].join(', ')} after.`,
     '',
     '| workers | seconds | features to graph, s | speed-up | efficiency | same report | jobs | retried | ' +
-      'coordinator CPU s | per worker: knn / ivf / fold jobs, CPU s |',
+      'coordinator CPU s | per worker: knn / ivf / fold / detector jobs, CPU s |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const run of result.runs)
@@ -228,7 +231,10 @@ export function renderDistributed(result) {
         `${fixed(100 * run.efficiency, 0)}% | ${run.sameReport ? 'yes' : 'no'} | ${run.jobs} | ${run.retried} | ` +
         `${fixed(run.coordinatorCpuSeconds, 1)} | ` +
         `${run.byWorker
-          .map((done) => `${done.knn} / ${done.ivf ?? 0} / ${done.fold}, ${fixed(done.cpuSeconds, 1)}`)
+          .map(
+            (done) =>
+              `${done.knn} / ${done.ivf ?? 0} / ${done.fold} / ${done.detector ?? 0}, ${fixed(done.cpuSeconds, 1)}`,
+          )
           .join('; ')} |`,
     )
   return lines

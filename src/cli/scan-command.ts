@@ -158,7 +158,10 @@ async function scanOnWorkers(
   if (result.reaped.length > 0) io.stderr(`${describeReaped(result.reaped)}\n`)
   const split = summariseJobs(result.jobs)
   const workers = Object.entries(split.byWorker)
-    .map(([worker, done]) => `${worker}: ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold`)
+    .map(
+      ([worker, done]) =>
+        `${worker}: ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.detector} detector`,
+    )
     .join('; ')
   io.stderr(
     `${split.jobs} jobs on ${Object.keys(split.byWorker).length} workers (${split.retried} retried)${workers ? ` — ${workers}` : ''}\n`,
@@ -230,7 +233,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option(
       '--workers <url>',
-      'redis://… queue: run the neighbour searches and model folds as jobs on `poisonguard worker` processes',
+      'redis://… queue: run the neighbour searches, model folds and detectors as jobs on `poisonguard worker` processes',
     )
     .option(
       '--store <url>',

@@ -7,13 +7,15 @@ import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan, ListNeighbours, ListSearchingBackend } from '../linalg/ann/lists.js'
 import type { KnnOptions, LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
 import type { FoldExecutor, FoldTask } from '../models/cross-validation.js'
+import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { digestOf, pack, packMatrix, unpack } from './codec.js'
 import { type FoldJob, type IvfJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
 import { groupLists, planPairs } from './list-groups.js'
-import { openScanQueue } from './queue.js'
+import { openScanQueues } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { openScanStore, type ReapedRun, type ScanJobRecord, type ScanStore } from './scan-store.js'
+import { createDetectorJobExecutor } from './send-detectors.js'
 
 /** Where a distributed scan sends its jobs and keeps their results. */
 export interface DistributedOptions {
@@ -57,6 +59,8 @@ export interface Coordinator {
   backend(local: LinalgBackend): ListSearchingBackend
   /** Runs each cross-validation fold as one job. */
   readonly executor: FoldExecutor
+  /** Runs each built-in detector as one job, answering the shared analyses it asks for through the store. */
+  readonly detectors: DetectorExecutor
   /** Workers listening on the queue now. */
   workerCount(): Promise<number>
   /** Every job of this run so far, with the worker that finished it and how often it was started. */
@@ -83,27 +87,35 @@ export async function openCoordinator(options: DistributedOptions): Promise<Coor
   }
   const store = await openScanStore(options.store, { schema: options.schema })
   const prefix = options.prefix ?? 'poisonguard'
-  let queue: Queue | undefined
+  let queues: Queues | undefined
   try {
-    queue = await openScanQueue(options.workers, prefix)
-    const reaped = await reapAbandonedRuns(store, queue, prefix)
+    const [analyses, detectors] = await openScanQueues(options.workers, prefix)
+    queues = { analyses, detectors }
+    const reaped = await reapAbandonedRuns(store, [analyses, detectors], prefix)
     const run = randomUUID()
     await store.startRun(run, {
       queuePrefix: prefix,
       owner: `${hostname()}/${process.pid}`,
       leaseMs: options.leaseMs ?? defaultLeaseMs,
     })
-    return createCoordinator(store, queue, run, reaped, options)
+    return createCoordinator(store, queues, run, reaped, options)
   } catch (error) {
-    await queue?.close()
+    await queues?.analyses.close()
+    await queues?.detectors.close()
     await store.close()
     throw error
   }
 }
 
+/** The queue of the analysis jobs (neighbours, folds) and the queue of the detector jobs. */
+interface Queues {
+  readonly analyses: Queue
+  readonly detectors: Queue
+}
+
 function createCoordinator(
   store: ScanStore,
-  queue: Queue,
+  queues: Queues,
   run: string,
   reaped: readonly ReapedRun[],
   options: DistributedOptions,
@@ -111,6 +123,7 @@ function createCoordinator(
   /** Set once the run was found removed: its jobs will not be run and its results are gone. */
   let lost: PoisonguardError | undefined
   const leaseMs = options.leaseMs ?? defaultLeaseMs
+  const pollMs = options.pollMs ?? 200
   const renewal = setInterval(
     () => {
       store.renewRun(run).then(
@@ -130,8 +143,8 @@ function createCoordinator(
   )
   renewal.unref()
   const digests = new WeakMap<object, Promise<string>>()
-  /** Jobs queued and not yet finished: taken off the queue when the scan ends early. */
-  const unfinished = new Set<string>()
+  /** Jobs queued and not yet finished, with their queue: taken off it when the scan ends early. */
+  const unfinished = new Map<string, Queue>()
   let stages = 0
 
   /** Stores a matrix once per object and content; jobs name it by digest. */
@@ -149,12 +162,45 @@ function createCoordinator(
     return digest
   }
 
-  /** Queues the jobs and hands each result to `take` as it arrives; a job that failed for good fails the scan. */
+  /** One timer for every job loop of the run: they wake together, so their looks at the store go out as one query. */
+  let polling: Promise<void> | undefined
+  const nextPoll = () => {
+    polling ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        polling = undefined
+        resolve()
+      }, pollMs),
+    )
+    return polling
+  }
+  /** Finished jobs among `ids` and the ids other loops asked about in the same turn, in one query. */
+  let looking: { ids: Set<string>; finished: Promise<Set<string>> } | undefined
+  const finishedAmong = (ids: readonly string[]) => {
+    if (!looking) {
+      const batch = new Set<string>()
+      looking = {
+        ids: batch,
+        finished: Promise.resolve().then(() => {
+          looking = undefined
+          return store.finishedJobs([...batch])
+        }),
+      }
+    }
+    for (const id of ids) looking.ids.add(id)
+    return looking.finished
+  }
+
+  /**
+   * Queues the jobs (all of one kind) and hands each result to `take` as it arrives, calling `onPoll` at each poll
+   * meanwhile; a job that failed for good fails the scan.
+   */
   const runJobs = async (
     jobs: ReadonlyArray<{ id: string; data: ScanJob }>,
     take: (index: number, payload: Uint8Array) => void,
     signal?: AbortSignal,
+    onPoll?: () => void,
   ) => {
+    const queue = jobs[0]?.data.kind === 'detector' ? queues.detectors : queues.analyses
     await store.addJobs(
       run,
       jobs.map(({ id, data }) => ({ job: id, kind: data.kind })),
@@ -172,13 +218,15 @@ function createCoordinator(
         },
       })),
     )
-    for (const { id } of jobs) unfinished.add(id)
+    for (const { id } of jobs) unfinished.set(id, queue)
     const outstanding = new Map(jobs.map(({ id }, index) => [id, index]))
     for (let poll = 1; outstanding.size > 0; poll++) {
       throwIfAborted(signal ?? options.signal, 'the distributed scan')
       if (lost) throw lost
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
-      for (const id of await store.finishedJobs([...outstanding.keys()])) {
+      await nextPoll()
+      onPoll?.()
+      for (const id of await finishedAmong([...outstanding.keys()])) {
+        if (!outstanding.has(id)) continue
         take(outstanding.get(id)!, await store.readResult(id))
         outstanding.delete(id)
         unfinished.delete(id)
@@ -305,6 +353,26 @@ function createCoordinator(
     },
   }
 
+  const detectors = createDetectorJobExecutor({
+    run,
+    store,
+    pollMs,
+    upload,
+    putBytes,
+    async runJob(data, signal, onPoll) {
+      let result: Uint8Array | undefined
+      await runJobs(
+        [{ id: scanJobId(run, stages++, 0), data }],
+        (_, payload) => {
+          result = payload
+        },
+        signal,
+        onPoll,
+      )
+      return result!
+    },
+  })
+
   return {
     run,
     reaped,
@@ -327,16 +395,18 @@ function createCoordinator(
       }
     },
     executor,
-    workerCount: () => queue.getWorkersCount(),
+    detectors,
+    workerCount: () => queues.analyses.getWorkersCount(),
     jobs: () => store.jobs(run),
     async close() {
       clearInterval(renewal)
       try {
         // A scan that failed or was aborted leaves jobs no one will read; workers must not spend time on them.
-        for (const id of unfinished) await queue.remove(id).catch(() => 0)
+        for (const [id, queue] of unfinished) await queue.remove(id).catch(() => 0)
         await store.deleteRun(run)
       } finally {
-        await queue.close()
+        await queues.analyses.close()
+        await queues.detectors.close()
         await store.close()
       }
     },

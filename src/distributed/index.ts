@@ -1,6 +1,6 @@
 export type { Coordinator, DistributedOptions } from './coordinator.js'
 export { openCoordinator } from './coordinator.js'
-export { scanJobSchema, scanQueueName } from './jobs.js'
+export { detectorQueueName, scanJobSchema, scanQueueName } from './jobs.js'
 export { type CleanOptions, cleanAbandonedRuns } from './reap.js'
 export {
   type DistributedScanResult,

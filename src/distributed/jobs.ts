@@ -8,13 +8,22 @@ import { PoisonguardError } from '../errors.js'
  *   the whole search (every backend ranks each query on its own, so a block gives the rows of the whole graph);
  * - `ivf`: the neighbours of the rows of a range of inverted lists of an approximate search, each list searched among
  *   its probed lists as in the whole search (the matrix and the index are blobs, so each is stored once per scan);
- * - `fold`: one cross-validation fold of the built-in model, trained from its own seed.
+ * - `fold`: one cross-validation fold of the built-in model, trained from its own seed;
+ * - `detector`: one built-in detector run on the scan's detector input (stored once, by digest) with its parameters
+ *   and seed, the shared analyses it reads answered by the coordinator through the store.
  * The coordinator merges them into the one neighbour graph and the one set of out-of-fold probabilities a single
- * process computes, so the detectors, the fusion and the report that follow are the same.
+ * process computes and takes each detector's result as it is, so the fusion and the report that follow are the same.
  */
 
-/** The BullMQ queue scan jobs wait in (intake jobs wait in `intake`). */
+/** The BullMQ queue the analysis jobs (`knn`, `ivf`, `fold`) wait in (intake jobs wait in `intake`). */
 export const scanQueueName = 'scan'
+
+/**
+ * The queue detector jobs wait in. A detector job may wait for an analysis the coordinator computes with analysis
+ * jobs; each worker takes one job of each queue at a time, so detectors waiting on every worker never keep those
+ * jobs from running.
+ */
+export const detectorQueueName = 'scan-detectors'
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/)
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -62,10 +71,28 @@ export const foldJobSchema = z.object({
   train: z.record(z.string(), z.unknown()).optional(),
 })
 
-export const scanJobSchema = z.discriminatedUnion('kind', [knnJobSchema, ivfJobSchema, foldJobSchema])
+export const detectorJobSchema = z.object({
+  kind: z.literal('detector'),
+  run: runId,
+  /** A built-in detector's id. */
+  detector: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  /** The detector input without its shared analyses (`encodeDetectorInput`). */
+  input: digest,
+  /** The detector's parsed parameters. */
+  params: digest,
+  seed: z.number().int(),
+})
+
+export const scanJobSchema = z.discriminatedUnion('kind', [
+  knnJobSchema,
+  ivfJobSchema,
+  foldJobSchema,
+  detectorJobSchema,
+])
 export type KnnJob = z.infer<typeof knnJobSchema>
 export type IvfJob = z.infer<typeof ivfJobSchema>
 export type FoldJob = z.infer<typeof foldJobSchema>
+export type DetectorJob = z.infer<typeof detectorJobSchema>
 export type ScanJob = z.infer<typeof scanJobSchema>
 
 /** Checks a job read from the queue; a job this version cannot read fails with the typed error and is not retried. */
@@ -79,6 +106,11 @@ export function parseScanJob(data: unknown, jobId: string): ScanJob {
       .join('; ')}`,
     { hint: 'run the same poisonguard version on the coordinator and every worker' },
   )
+}
+
+/** The queue a job of `kind` waits in. */
+export function queueNameOf(kind: ScanJob['kind']): string {
+  return kind === 'detector' ? detectorQueueName : scanQueueName
 }
 
 /**

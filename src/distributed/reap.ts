@@ -1,23 +1,24 @@
-import { openScanQueue } from './queue.js'
+import { openScanQueues } from './queue.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
 
-/**
- * Removes the runs on this queue whose coordinator stopped renewing its lease (killed outright, cut off): their jobs
- * come off the queue, their rows and unused blobs out of the store. A job a worker holds at that moment cannot be
- * removed from the queue; its worker finds the job gone from the store and drops its result.
- */
 /** The part of a BullMQ queue removal needs; named here so the package's types do not require bullmq's. */
 interface RemovableJobs {
   remove(jobId: string): Promise<unknown>
 }
 
+/**
+ * Removes the runs on this queue whose coordinator stopped renewing its lease (killed outright, cut off): their jobs
+ * come off the queues (`queues`: the analysis jobs' and the detector jobs'), their rows and unused blobs out of the
+ * store. A job a worker holds at that moment cannot be removed from its queue; its worker finds the job gone from
+ * the store and drops its result.
+ */
 export function reapAbandonedRuns(
   store: ScanStore,
-  queue: RemovableJobs,
+  queues: readonly RemovableJobs[],
   queuePrefix: string,
 ): Promise<ReapedRun[]> {
   return store.reapExpiredRuns(queuePrefix, async (jobs) => {
-    for (const id of jobs) await queue.remove(id)
+    for (const id of jobs) for (const queue of queues) await queue.remove(id)
   })
 }
 
@@ -35,11 +36,11 @@ export async function cleanAbandonedRuns(options: CleanOptions): Promise<ReapedR
   const prefix = options.prefix ?? 'poisonguard'
   const store = await openScanStore(options.store, { schema: options.schema })
   try {
-    const queue = await openScanQueue(options.queue, prefix)
+    const queues = await openScanQueues(options.queue, prefix)
     try {
-      return await reapAbandonedRuns(store, queue, prefix)
+      return await reapAbandonedRuns(store, queues, prefix)
     } finally {
-      await queue.close()
+      for (const queue of queues) await queue.close()
     }
   } finally {
     await store.close()

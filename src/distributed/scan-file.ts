@@ -7,6 +7,7 @@ export interface JobCounts {
   readonly knn: number
   readonly ivf: number
   readonly fold: number
+  readonly detector: number
 }
 
 /** How the jobs of a distributed scan were shared out. */
@@ -14,17 +15,19 @@ export interface JobSplit {
   readonly jobs: number
   /** Jobs started more than once: their worker was lost (or failed) and another took them over. */
   readonly retried: number
-  /** Jobs each worker finished, by kind: exact neighbour blocks, runs of inverted lists, model folds. */
+  /** Jobs each worker finished, by kind: exact neighbour blocks, runs of inverted lists, model folds, detectors. */
   readonly byWorker: Readonly<Record<string, JobCounts>>
 }
+
+const kinds: readonly (keyof JobCounts)[] = ['knn', 'ivf', 'fold', 'detector']
 
 /** Counts who finished what. */
 export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
   const byWorker: Record<string, Record<keyof JobCounts, number>> = {}
   for (const job of jobs) {
     if (job.state !== 'done' || !job.worker) continue
-    byWorker[job.worker] ??= { knn: 0, ivf: 0, fold: 0 }
-    byWorker[job.worker][job.kind === 'fold' || job.kind === 'ivf' ? job.kind : 'knn']++
+    byWorker[job.worker] ??= { knn: 0, ivf: 0, fold: 0, detector: 0 }
+    byWorker[job.worker][kinds.find((kind) => kind === job.kind) ?? 'knn']++
   }
   return { jobs: jobs.length, retried: jobs.filter((job) => job.attempts > 1).length, byWorker }
 }
@@ -37,11 +40,12 @@ export type DistributedScanResult = ScanFileResult & {
 }
 
 /**
- * `scanFile` with its heavy shared analyses run by `poisonguard worker` processes: the neighbour searches, in blocks
- * of query rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, and
- * the cross-validation folds, one job each. Workers
- * compute exactly what this process would, so the report is the one a single process gives; the rest of the scan
- * (loading, features, detectors, fusion) runs here. `onWaiting` hears when no worker listens yet.
+ * `scanFile` with its heavy work run by `poisonguard worker` processes: the neighbour searches, in blocks of query
+ * rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, the
+ * cross-validation folds, one job each, and the built-in detectors, one job each, the shared analyses they read
+ * answered by this process through the store. Workers compute exactly what this process would, so the report is the
+ * one a single process gives; the rest of the scan (loading, features, the analyses' small steps, detectors
+ * registered at run time, fusion) runs here. `onWaiting` hears when no worker listens yet.
  */
 export async function scanFileOnWorkers(
   path: string,
@@ -59,6 +63,7 @@ export async function scanFileOnWorkers(
       ...scanOptions,
       backend: coordinator.backend(local),
       executor: coordinator.executor,
+      detectorExecutor: coordinator.detectors,
     })
     return { ...result, jobs: await coordinator.jobs(), reaped: coordinator.reaped }
   } finally {

@@ -5,7 +5,7 @@ import { redactUrl } from '../store/open.js'
 
 /*
  * The durable side of a distributed scan, in PostgreSQL: content-addressed blobs (the matrices workers read), each
- * job's state and its one result. Redis (BullMQ) only says which job to run next; whatever a worker computed is
+ * job's state and its one result, and the shared analyses detector jobs asked the coordinator for. Redis (BullMQ) only says which job to run next; whatever a worker computed is
  * here, keyed by job id, written once.
  *
  * Each run holds a lease its coordinator renews. A coordinator killed outright (SIGKILL, a power cut) cannot remove
@@ -38,6 +38,8 @@ const schemaStatements = [
   `create table if not exists scan_results (job text primary key, run text not null, worker text not null,
      payload bytea not null)`,
   `create index if not exists scan_results_run on scan_results (run)`,
+  `create table if not exists scan_asks (run text not null, ask text not null, answer text, failure text,
+     primary key (run, ask))`,
 ]
 
 /** One job as the store saw it: who finished it, after how many starts. */
@@ -48,6 +50,9 @@ export interface ScanJobRecord {
   readonly attempts: number
   readonly worker: string | null
 }
+
+/** The coordinator's answer to an ask: the digest of the blob holding the analysis, or why it could not be made. */
+export type AskAnswer = { readonly digest: string } | { readonly failure: string }
 
 /** A run whose lease had expired, removed with everything it left. */
 export interface ReapedRun {
@@ -79,6 +84,17 @@ export interface ScanStore {
   finishedJobs(jobs: readonly string[]): Promise<Set<string>>
   readResult(job: string): Promise<Uint8Array>
   jobs(run: string): Promise<ScanJobRecord[]>
+  /**
+   * Asks the run's coordinator for a shared analysis, named by `ask`, unless it was asked for already; its answer
+   * once there is one, else undefined. Every job of the run asking the same gets the one answer.
+   */
+  ask(run: string, ask: string): Promise<AskAnswer | undefined>
+  /** The answer to an ask, or undefined while there is none; fails when the run was removed. */
+  answerOf(run: string, ask: string): Promise<AskAnswer | undefined>
+  /** The run's asks not answered yet. */
+  openAsks(run: string): Promise<string[]>
+  /** Answers an ask (also one not asked yet: an analysis prepared before its job is sent); the first answer stays. */
+  answerAsk(run: string, ask: string, answer: AskAnswer): Promise<void>
   /** Removes a run's jobs and results, and the blobs no other run uses. */
   deleteRun(run: string): Promise<void>
   /**
@@ -248,6 +264,38 @@ function createScanStore(pool: Pool): ScanStore {
       )
       return found.rows
     },
+    ask: (run, ask) =>
+      inTransaction(pool, async (client) => {
+        // Held so that a removal of the run under way finishes first, and no ask outlives its run.
+        await lockLiveRun(client, run)
+        await client.query('insert into scan_asks (run, ask) values ($1, $2) on conflict do nothing', [
+          run,
+          ask,
+        ])
+        return readAnswer(client, run, ask)
+      }),
+    async answerOf(run, ask) {
+      return readAnswer(pool, run, ask)
+    },
+    async openAsks(run) {
+      const found = await pool.query<{ ask: string }>(
+        'select ask from scan_asks where run = $1 and answer is null and failure is null',
+        [run],
+      )
+      return found.rows.map((row) => row.ask)
+    },
+    answerAsk: (run, ask, answer) =>
+      inTransaction(pool, async (client) => {
+        await lockLiveRun(client, run)
+        const digest = 'digest' in answer ? answer.digest : null
+        const failure = 'failure' in answer ? answer.failure : null
+        await client.query(
+          `insert into scan_asks (run, ask, answer, failure) values ($1, $2, $3, $4)
+           on conflict (run, ask) do update set answer = $3, failure = $4
+           where scan_asks.answer is null and scan_asks.failure is null`,
+          [run, ask, digest, failure],
+        )
+      }),
     deleteRun: (run) => inTransaction(pool, (client) => deleteRunRows(client, run)),
     async reapExpiredRuns(queuePrefix, unqueue) {
       const expired = await pool.query<{ run: string }>(
@@ -275,6 +323,27 @@ function createScanStore(pool: Pool): ScanStore {
   }
 }
 
+/** The answer to an ask; undefined while there is none. */
+async function readAnswer(
+  client: Pick<Pool, 'query'>,
+  run: string,
+  ask: string,
+): Promise<AskAnswer | undefined> {
+  const found = await client.query<{ answer: string | null; failure: string | null }>(
+    'select answer, failure from scan_asks where run = $1 and ask = $2',
+    [run, ask],
+  )
+  if (!found.rowCount)
+    throw new PoisonguardError(
+      'ABORTED',
+      `scan run ${run} is no longer in the scan store: its coordinator ended it or did not renew its lease in time`,
+    )
+  const [{ answer, failure }] = found.rows
+  if (answer !== null) return { digest: answer }
+  if (failure !== null) return { failure }
+  return undefined
+}
+
 const leaseExpired = `renewed_at + lease_ms * interval '1 millisecond' < now()`
 
 /** Holds a run's row until the transaction ends; fails when the run was removed (its lease expired). */
@@ -292,6 +361,7 @@ async function lockLiveRun(client: PoolClient, run: string): Promise<void> {
 async function deleteRunRows(client: PoolClient, run: string): Promise<void> {
   await client.query('delete from scan_jobs where run = $1', [run])
   await client.query('delete from scan_results where run = $1', [run])
+  await client.query('delete from scan_asks where run = $1', [run])
   await client.query('delete from scan_run_blobs where run = $1', [run])
   await client.query('delete from scan_runs where run = $1', [run])
   await client.query(`select pg_advisory_xact_lock(${blobLock})`)

@@ -5,11 +5,21 @@ import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan } from '../linalg/ann/lists.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
+import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { pack, unpack, unpackMatrix } from './codec.js'
-import { type FoldJob, type IvfJob, type KnnJob, parseScanJob, scanQueueName } from './jobs.js'
+import {
+  detectorQueueName,
+  type FoldJob,
+  type IvfJob,
+  type KnnJob,
+  parseScanJob,
+  type ScanJob,
+  scanQueueName,
+} from './jobs.js'
 import { connectRedis, loadBullmq } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
+import { createDetectorJobRunner } from './run-detector-job.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
 
 /** How a scan worker connects and how soon a lost worker's job goes to another. */
@@ -44,72 +54,96 @@ export interface ScanWorker {
 
 const defaultLockMs = 15_000
 const defaultReapEveryMs = 60_000
+/** How often a detector job waiting for a shared analysis looks for the coordinator's answer. */
+const askPollMs = 100
 /** A job held by workers that vanished this often is given up (and the scan with it) rather than tried forever. */
 const maxStalledCount = 5
 
 /**
- * Takes scan jobs from the queue until closed: reads their blobs from the store (kept decoded between jobs), computes
- * the job exactly as a single process would, and writes the result once, keyed by the job.
+ * Takes scan jobs from the queues until closed, one analysis job and one detector job at a time (a detector job may
+ * wait for an analysis that analysis jobs compute): reads their blobs from the store (kept decoded between jobs),
+ * computes the job exactly as a single process would, and writes the result once, keyed by the job.
  */
 export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanWorker> {
   const bullmq = await loadBullmq(options.queue)
   const connection = await connectRedis(options.queue)
   const store = await openScanStore(options.store, { schema: options.schema })
   const prefix = options.prefix ?? 'poisonguard'
-  const queue = new bullmq.Queue(scanQueueName, { connection, prefix })
+  const queues = [scanQueueName, detectorQueueName].map(
+    (name) => new bullmq.Queue(name, { connection, prefix }),
+  )
   const reap = async () => {
-    const runs = await reapAbandonedRuns(store, queue, prefix)
+    const runs = await reapAbandonedRuns(store, queues, prefix)
     if (runs.length > 0) options.onReaped?.({ runs })
   }
   try {
     await reap()
   } catch (error) {
-    await queue.close()
+    for (const queue of queues) await queue.close()
     await store.close()
     throw error
   }
   const backend = await createDefaultBackend()
   // Folds train on a worker thread so this thread keeps renewing the job's lock while they do.
   const folds = createWorkerFoldExecutor({ threads: 1 })
+  // Detectors too, on a thread of their own: a detector job may run beside an analysis job.
+  const detectors = createWorkerDetectorExecutor({ threads: 1, minRows: 0, texts: true })
   const name = options.name ?? `${hostname()}/${process.pid}`
   const blobs = createBlobCache(store, options.cacheBytes ?? 2 ** 30)
+  const runDetectorJob = createDetectorJobRunner({
+    store,
+    blob: blobs,
+    matrix: (digest) => matrixOf(blobs, digest),
+    executor: detectors,
+    askPollMs,
+  })
+  const compute = (data: ScanJob) => {
+    switch (data.kind) {
+      case 'knn':
+        return runKnnJob(data, backend, blobs)
+      case 'ivf':
+        return runIvfJob(data, backend, blobs)
+      case 'fold':
+        return runFoldJob(data, folds, blobs)
+      case 'detector':
+        return runDetectorJob(data)
+    }
+  }
   const lockMs = options.lockMs ?? defaultLockMs
   let reaping = Promise.resolve()
   const reaper = setInterval(() => {
     reaping = reap().catch((error: Error) => options.onReaped?.({ error }))
   }, options.reapEveryMs ?? defaultReapEveryMs)
   reaper.unref()
-  const worker: Worker = new bullmq.Worker(
-    scanQueueName,
-    async (job: Job) => {
-      const id = job.id ?? ''
-      const data = parseScanJob(job.data, id)
-      if (!(await store.startJob(id, name))) return
-      const payload =
-        data.kind === 'knn'
-          ? await runKnnJob(data, backend, blobs)
-          : data.kind === 'ivf'
-            ? await runIvfJob(data, backend, blobs)
-            : await runFoldJob(data, folds, blobs)
-      await store.finishJob(id, data.run, name, payload)
-    },
-    {
-      connection,
-      prefix,
-      concurrency: 1,
-      lockDuration: lockMs,
-      stalledInterval: lockMs,
-      maxStalledCount,
-    },
+  const workers: Worker[] = [scanQueueName, detectorQueueName].map(
+    (queueName) =>
+      new bullmq.Worker(
+        queueName,
+        async (job: Job) => {
+          const id = job.id ?? ''
+          const data = parseScanJob(job.data, id)
+          if (!(await store.startJob(id, name))) return
+          await store.finishJob(id, data.run, name, await compute(data))
+        },
+        {
+          connection,
+          prefix,
+          concurrency: 1,
+          lockDuration: lockMs,
+          stalledInterval: lockMs,
+          maxStalledCount,
+        },
+      ),
   )
-  await worker.waitUntilReady()
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()))
   return {
     name,
     async close() {
       clearInterval(reaper)
       await reaping
-      await worker.close()
-      await queue.close()
+      await Promise.all(workers.map((worker) => worker.close()))
+      for (const queue of queues) await queue.close()
+      await detectors.close()
       await folds.close()
       await backend.dispose()
       await store.close()

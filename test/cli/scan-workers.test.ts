@@ -67,8 +67,8 @@ describe.skipIf(skip)(suite, () => {
     const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 7)
     const path = temporary('digits.csv')
     await writeDataset(dataset, path, { format: 'csv' })
-    // The detectors that read the distributed analyses (neighbours, out-of-fold probabilities); the others run on
-    // the coordinator as in one process, and bench/distributed.mjs compares reports with all of them.
+    // The detectors that read the distributed analyses (neighbours, out-of-fold probabilities), each a job too;
+    // scan-workers-detectors.test.ts runs all of them, and bench/distributed.mjs compares reports with all of them.
     const options = {
       seed: 3,
       detectors: [
@@ -123,13 +123,18 @@ describe.skipIf(skip)(suite, () => {
     expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
     const split = summariseJobs(result.jobs)
     const kinds = Object.values(split.byWorker).reduce(
-      (sum, done) => ({ knn: sum.knn + done.knn, fold: sum.fold + done.fold }),
-      { knn: 0, fold: 0 },
+      (sum, done) => ({
+        knn: sum.knn + done.knn,
+        fold: sum.fold + done.fold,
+        detector: sum.detector + done.detector,
+      }),
+      { knn: 0, fold: 0, detector: 0 },
     )
-    // Every job counted once: 20 neighbour blocks per search and 5 folds.
+    // Every job counted once: 20 neighbour blocks per search, 5 folds and one job per detector.
     expect(kinds.fold).toBe(5)
     expect(kinds.knn % 20).toBe(0)
-    expect(kinds.knn + kinds.fold).toBe(result.jobs.length)
+    expect(kinds.detector).toBe(options.detectors.length)
+    expect(kinds.knn + kinds.fold + kinds.detector).toBe(result.jobs.length)
     expect(Object.keys(split.byWorker).length).toBeGreaterThanOrEqual(2)
 
     expect(comparable(result.report)).toEqual(comparable(single.report))

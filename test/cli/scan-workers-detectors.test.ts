@@ -1,0 +1,129 @@
+import { hostname } from 'node:os'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
+import type { ScanReport } from '../../src/domain/index.js'
+import { writeDataset } from '../../src/io/write-dataset.js'
+import { scanFile } from '../../src/workflows/scan-file.js'
+import { mnistDataset } from '../fixtures/datasets.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
+import { flipLabels, rankingOf } from '../fixtures/poison.js'
+import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
+
+/*
+ * The detectors of a distributed scan run as jobs on three `poisonguard worker` processes, each rebuilding the
+ * detector input from the store and asking the coordinator for the shared analyses it reads. One worker is killed
+ * with SIGKILL while it holds a detector job, which another worker then runs. The merged report must be the one a
+ * single process writes, record for record.
+ */
+
+const suite = 'detectors as jobs of a distributed scan over PostgreSQL and Redis'
+const skip = skipReason('postgres+redis', suite)
+const temporary = useTemporaryFolder()
+const { schema, prefix, storeUrl } = isolatedScanStore('djobs')
+
+function comparable(report: ScanReport) {
+  return {
+    ...report,
+    createdAt: undefined,
+    detectors: report.detectors.map((detector) => ({ ...detector, durationMs: undefined })),
+  }
+}
+
+function startWorker(): Promise<SpawnedCli> {
+  return spawnListeningWorker([
+    '--queue',
+    REDIS_URL,
+    '--scan-store',
+    storeUrl,
+    '--queue-prefix',
+    prefix,
+    '--job-lock',
+    '2000',
+  ])
+}
+
+describe.skipIf(skip)(suite, () => {
+  const workers: SpawnedCli[] = []
+
+  beforeAll(async () => {
+    await queryPostgres(`create schema if not exists ${schema}`)
+  })
+
+  afterAll(async () => {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGTERM')
+    await Promise.all(workers.map((worker) => worker.exited))
+    await dropSchema(schema)
+    const { Redis } = await import('ioredis')
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
+    const keys = await redis.keys(`${prefix}:*`)
+    if (keys.length > 0) await redis.del(...keys)
+    redis.disconnect()
+  })
+
+  it('runs every built-in detector on the workers and gives the single-process report, one worker killed mid-detector', async () => {
+    const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 5)
+    const path = temporary('digits.csv')
+    await writeDataset(dataset, path, { format: 'csv' })
+    // The default detectors: some await the graph, the model's probabilities or the class spectra, others ask for
+    // them as they go (outliers, trigger-mining) or ask for more than they await (targeted-flip).
+    const options = { seed: 4 }
+    const single = await scanFile(path, options)
+    if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
+
+    workers.push(...(await Promise.all([startWorker(), startWorker(), startWorker()])))
+    const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
+    const distributed = scanFileOnWorkers(path, {
+      ...options,
+      distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 200, minimumPairs: 1, pollMs: 50 },
+    })
+    let ended = false
+    distributed.then(
+      () => {
+        ended = true
+      },
+      () => {
+        ended = true
+      },
+    )
+    // Whichever worker first holds a detector job is killed while it holds it.
+    let killed: { job: string; worker: string } | undefined
+    while (!killed && !ended) {
+      const [held] = await queryPostgres<{ job: string; worker: string }>(
+        `select job, worker from ${schema}.scan_jobs where kind = 'detector' and state = 'running'`,
+      )
+      if (held) {
+        names.get(held.worker)?.child.kill('SIGKILL')
+        killed = held
+      } else await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(killed).toBeDefined()
+    const victim = names.get(killed!.worker)!
+    const result = await distributed
+    if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
+
+    expect((await victim.exited).signal).toBe('SIGKILL')
+    const retried = result.jobs.find((job) => job.job === killed!.job)
+    expect(retried).toMatchObject({ state: 'done', kind: 'detector' })
+    expect(retried!.attempts).toBeGreaterThanOrEqual(2)
+    expect(retried!.worker).not.toBe(killed!.worker)
+    expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
+
+    // One job per detector that ran, each finished once, on at least two workers.
+    const ran = result.report.detectors.filter((detector) => detector.status === 'ok')
+    expect(ran.length).toBeGreaterThanOrEqual(8)
+    const detectorJobs = result.jobs.filter((job) => job.kind === 'detector')
+    expect(detectorJobs).toHaveLength(ran.length)
+    const split = summariseJobs(result.jobs)
+    const byWorker = Object.values(split.byWorker).map((done) => done.detector)
+    expect(byWorker.reduce((sum, count) => sum + count, 0)).toBe(ran.length)
+    expect(byWorker.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2)
+
+    expect(comparable(result.report)).toEqual(comparable(single.report))
+    expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
+    // The run's jobs, asks, results and blobs are gone once it ended.
+    expect(await queryPostgres(`select job from ${schema}.scan_jobs`)).toEqual([])
+    expect(await queryPostgres(`select ask from ${schema}.scan_asks`)).toEqual([])
+    expect(await queryPostgres(`select digest from ${schema}.scan_blobs`)).toEqual([])
+  })
+})
