@@ -93,7 +93,8 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   const state = new DigestState(
     task.path,
     { ...task.roles, uniqueIds: task.uniqueIds, encoding: task.encoding },
-    () => new LeafRecorder(),
+    // The first recorder records every record; each source's picks its records from it.
+    recorderOfEveryRecord(),
     task.sidecarSpill >= 0 ? new SidecarWriter({ descriptor: task.sidecarSpill }) : undefined,
   )
   const rows = new CsvRecordRows(
@@ -138,6 +139,16 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   }
   if (rows.shape.total > 0 || state.emptyIds.total > 0 || state.duplicateIds.total > 0) return undefined
   return partDigest(state, rows.row)
+}
+
+/** Makes the recorder of every record first, then recorders that pick a source's records from it. */
+function recorderOfEveryRecord(): () => LeafRecorder {
+  let whole: LeafRecorder | undefined
+  return () => {
+    if (whole) return new LeafRecorder(whole)
+    whole = new LeafRecorder()
+    return whole
+  }
 }
 
 /** The worker digesting the second part; a worker that cannot start or fails counts as having declined. */
