@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CALLER_SHARE, ChunkRing } from './csv-parts.js'
@@ -217,6 +217,28 @@ describe('reading a CSV on two threads', () => {
     }
     expect(written[1]).toEqual(written[0])
     expect(readFileSync(sidecars[1]).equals(readFileSync(sidecars[0]))).toBe(true)
+  })
+
+  it("leaves no scratch file for the other thread's sidecar rows, whether its part is taken in or not", async () => {
+    const clean = await created(write(HEADER + rows(0, 2000)), twoThreads, 'clean')
+    expect(readdirSync(dirname(clean.out)).sort()).toEqual([
+      'data.manifest.json',
+      'data.manifest.records.jsonl',
+    ])
+    // A repeated id in the second part: the worker declines, this thread reads on and fails as one thread does.
+    const body = rows(0, 2000).split('\n')
+    const path = write(HEADER + [...body.slice(0, 1900), 'r1950,c1,v1,1,x', ...body.slice(1900)].join('\n'))
+    const folder = join(dir, `declined${++counter}`)
+    mkdirSync(folder)
+    const failed = await createManifest(path, {
+      out: join(folder, 'data.manifest.json'),
+      privateKey,
+      ...twoThreads,
+    })
+      .then(() => undefined)
+      .catch((error) => error)
+    expect(failed?.code).toBe('DUPLICATE_ID')
+    expect(readdirSync(folder)).toEqual([])
   })
 
   it('reports a problem in the second part, or an id repeated across the parts, as one thread does', async () => {

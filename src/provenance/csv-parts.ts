@@ -12,7 +12,7 @@ import { csvCutAfter } from './csv-split.js'
 import type { RoleOptions } from './dataset-digest.js'
 import { DigestState, type PartBlocks, type PartDigest, partDigest, partRecordings } from './digest-state.js'
 import { LeafRecorder, type RecordEncoding, type RecordTree } from './record-tree.js'
-import { SidecarWriter } from './sidecar-writer.js'
+import { SidecarSpill, SidecarWriter } from './sidecar-writer.js'
 
 const CHUNK_BYTES = 1 << 20
 /** Chunks a reader reuses in turn; a record longer than all but one of them makes the reader take fresh ones. */
@@ -65,7 +65,8 @@ export interface CsvPartTask {
   roles: RoleOptions
   encoding: RecordEncoding
   uniqueIds: boolean
-  sidecar: boolean
+  /** The descriptor of the `SidecarSpill` to write the part's sidecar rows to; -1 without a sidecar. */
+  sidecarSpill: number
   maxLineBytes: number
 }
 
@@ -92,8 +93,9 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   const state = new DigestState(
     task.path,
     { ...task.roles, uniqueIds: task.uniqueIds, encoding: task.encoding },
-    () => new LeafRecorder(),
-    task.sidecar ? new SidecarWriter() : undefined,
+    // The first recorder records every record; each source's picks its records from it.
+    recorderOfEveryRecord(),
+    task.sidecarSpill >= 0 ? new SidecarWriter({ descriptor: task.sidecarSpill }) : undefined,
   )
   const rows = new CsvRecordRows(
     task.path,
@@ -137,6 +139,16 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   }
   if (rows.shape.total > 0 || state.emptyIds.total > 0 || state.duplicateIds.total > 0) return undefined
   return partDigest(state, rows.row)
+}
+
+/** Makes the recorder of every record first, then recorders that pick a source's records from it. */
+function recorderOfEveryRecord(): () => LeafRecorder {
+  let whole: LeafRecorder | undefined
+  return () => {
+    if (whole) return new LeafRecorder(whole)
+    whole = new LeafRecorder()
+    return whole
+  }
 }
 
 /** The worker digesting the second part; a worker that cannot start or fails counts as having declined. */
@@ -194,7 +206,7 @@ class PartWorker {
 
 /**
  * Takes in the worker's part (`DigestState.addPart`): the worker hashes the whole blocks of its recordings while this
- * thread hashes and writes the part's sidecar rows; without a sidecar this thread appends the whole tree's recording
+ * thread reads the part's sidecar rows back from `spill`, hashes and writes them; without a sidecar this thread appends the whole tree's recording
  * itself meanwhile, so both hash at once. A recording whose blocks the worker did not hash, or could not
  * hash (a tree without blocks), is appended here.
  */
@@ -203,6 +215,7 @@ async function takeInPart(
   part: PartDigest,
   columns: readonly string[],
   worker: PartWorker,
+  spill: SidecarSpill | undefined,
 ): Promise<void> {
   const trees = state.partTrees(part)
   const recordings = partRecordings(part)
@@ -210,7 +223,7 @@ async function takeInPart(
     tree && (state.sidecar !== undefined || index > 0) ? tree.openBlockRecords : -1,
   )
   const blocks = worker.hashBlocks({ open })
-  state.addPart(part, columns)
+  state.addPart(part, columns, spill)
   trees.forEach((tree, index) => {
     if (tree && open[index] < 0) tree.append(recordings[index])
   })
@@ -221,6 +234,16 @@ async function takeInPart(
     if (leaves) tree.appendHashed(recordings[index], open[index], leaves)
     else tree.append(recordings[index])
   })
+}
+
+/** A scratch file beside the sidecar for the worker's rows; undefined when it cannot be made (one thread reads). */
+function spillFor(sidecar: SidecarWriter | undefined): SidecarSpill | undefined {
+  if (sidecar?.path === undefined) return undefined
+  try {
+    return new SidecarSpill(`${sidecar.path}.rows`)
+  } catch {
+    return undefined
+  }
 }
 
 /** How `readCsvInParts` reads. */
@@ -293,11 +316,13 @@ export async function readCsvInParts(
     }
   }
   let worker: PartWorker | undefined
+  let spill: SidecarSpill | undefined
   let threads = 1
   try {
     while (state.roles === undefined && parsed < size) await parse(Math.min(size, parsed + HEAD_BYTES))
     const roles = state.roles
-    if (rows.columns && roles && roles.id !== null) {
+    spill = rows.columns && roles && roles.id !== null ? spillFor(state.sidecar) : undefined
+    if (rows.columns && roles && roles.id !== null && (spill || !state.sidecar)) {
       const from = Math.max(parsed, Math.floor(size * CALLER_SHARE))
       worker = new PartWorker(options.workerUrl, {
         path,
@@ -307,7 +332,7 @@ export async function readCsvInParts(
         roles: { id: roles.id, label: roles.label, sourceColumn: roles.source, source: options.source },
         encoding: options.encoding,
         uniqueIds: options.uniqueIds,
-        sidecar: state.sidecar !== undefined,
+        sidecarSpill: spill?.descriptor ?? -1,
         maxLineBytes: options.maxLineBytes,
       })
       await parse(from)
@@ -318,7 +343,7 @@ export async function readCsvInParts(
           await hashTo(size)
           const part = await worker.digest
           if (part && (!part.ids || state.sharesNoIds(part.ids))) {
-            await takeInPart(state, part, rows.columns, worker)
+            await takeInPart(state, part, rows.columns, worker, spill)
             rows.row += part.recordCount
             parsed = size
             threads = 2
@@ -329,7 +354,9 @@ export async function readCsvInParts(
     }
     await parse(size)
   } finally {
+    // The worker may still write to the spill: it stops before the descriptor is closed and can be reused.
     await Promise.all([worker?.close(), file.close()])
+    spill?.close()
   }
   if (!utf8.finish()) throw await encodingError(path)
   tokenizer.finish()

@@ -22,7 +22,7 @@ import {
   roleValue,
   writeRoleKey,
 } from './role-values.js'
-import type { SidecarWriter } from './sidecar-writer.js'
+import type { SidecarSpill, SidecarWriter } from './sidecar-writer.js'
 
 /** One record as `digestDataset` digested it; valid only until the next record. */
 export class DigestedRecord {
@@ -183,12 +183,13 @@ export class DigestState<Tree extends RecordSink<Tree>> {
   /**
    * Takes in the records of the rest of the dataset, digested elsewhere from the same header (`partDigest`), as if
    * they had been read here after the records so far — all but their trees, to which the caller appends the part's
-   * recordings (`partTrees`). The caller has made sure that the ids do not repeat.
+   * recordings (`partTrees`); its sidecar rows are read back from `spill`. The caller has made sure that the ids do
+   * not repeat.
    */
-  addPart(part: PartDigest, columns: readonly string[]): void {
+  addPart(part: PartDigest, columns: readonly string[], spill: SidecarSpill | undefined): void {
     this.encoderFor(columns).addTotals(part.columnTotals)
     for (const { text, count } of part.labels) this.valueOf(this.labels, text).count += count
-    this.sidecar?.addRows(part.sidecarRows)
+    if (spill) this.sidecar?.addRowsFrom(spill, part.sidecarBytes)
   }
 
   /**
@@ -240,7 +241,8 @@ export class DigestState<Tree extends RecordSink<Tree>> {
 
 /**
  * The records of a part of a dataset digested on their own (see `DigestState.addPart`): the schema's totals, the
- * label counts, the records as recorded for the trees overall and per source, the ids, and the sidecar's rows.
+ * label counts, the records as recorded for the trees overall and per source, the ids, and the sidecar's rows (in a
+ * file).
  */
 export interface PartDigest {
   readonly recordCount: number
@@ -249,7 +251,8 @@ export interface PartDigest {
   readonly merkle: RecordedLeaves
   readonly sources: { readonly text: string | null; readonly leaves: RecordedLeaves }[]
   readonly ids?: RecordedIds
-  readonly sidecarRows: Uint8Array[]
+  /** Bytes of sidecar rows written to the part's `SidecarSpill`. */
+  readonly sidecarBytes: number
 }
 
 /** A part's recordings in the order of `DigestState.partTrees`: the whole tree's, then each source's. */
@@ -275,7 +278,7 @@ export function partDigest(state: DigestState<LeafRecorder>, recordCount: number
     merkle: state.merkle.recorded(),
     sources: state.sourceTrees().map(([text, recorder]) => ({ text, leaves: recorder.recorded() })),
     ids: state.seenIdList(),
-    sidecarRows: state.sidecar?.takeRows() ?? [],
+    sidecarBytes: state.sidecar?.finish().byteCount ?? 0,
   }
 }
 

@@ -27,9 +27,6 @@ if (digest) {
  * recordings are shared memory instead, read by both threads.
  */
 function buffersOf(digest: PartDigest): ArrayBuffer[] {
-  const views = [
-    ...(digest.ids ? [digest.ids.pool, digest.ids.ends, digest.ids.successors] : []),
-    ...digest.sidecarRows,
-  ]
+  const views = digest.ids ? [digest.ids.pool, digest.ids.ends, digest.ids.successors] : []
   return [...new Set(views.map((view) => view.buffer as ArrayBuffer))]
 }

@@ -70,9 +70,9 @@ export {
   MANIFEST_PREDICATE_TYPE,
   type ManifestPredicate,
   type ManifestStatement,
-  parseStatement,
   STATEMENT_TYPE,
 } from './statement.js'
+export { parseStatement } from './statement-schema.js'
 export {
   type DatasetVerification,
   type VerificationFailure,

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { PoisonguardError } from '../errors.js'
 import { readRegularFile } from '../io/regular-file.js'
 import { type DsseEnvelope, decodeBase64, IN_TOTO_PAYLOAD_TYPE } from './dsse.js'
-import { type ManifestStatement, parseStatement } from './statement.js'
+import type { ManifestStatement } from './statement.js'
 
 /** A manifest file as read from disk: its bytes' digest, the envelope, and the statement it carries. */
 export interface ManifestFile {
@@ -36,6 +36,8 @@ export async function readManifestFile(path: string): Promise<ManifestFile> {
       'the envelope payload is not valid base64 (the manifest was altered or damaged)',
     )
   }
+  // Loaded here, not up front: a manifest created without parents never reads one (see `statement-schema.ts`).
+  const { parseStatement } = await import('./statement-schema.js')
   return { path, sha256, envelope, payload, statement: parseStatement(payload, path) }
 }
 

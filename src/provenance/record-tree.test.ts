@@ -55,3 +55,45 @@ describe('hashBlocks', () => {
     expect(createRecordTree(RECORD_ENCODING_V1).openBlockRecords).toBe(-1)
   })
 })
+
+describe('LeafRecorder picking from the recording of every record', () => {
+  it('gives a source the trees and block hashes of recording its records on their own', () => {
+    const sourceOf = (index: number) => (index % 7 === 3 ? 1 : index > 3 && index % 5 === 0 ? 2 : 0)
+    const whole = new LeafRecorder()
+    const picking: LeafRecorder[] = []
+    const own = [new LeafRecorder(), new LeafRecorder(), new LeafRecorder()]
+    for (let index = 0; index < 4 * RECORDS_PER_LEAF + 300; index++) {
+      const source = sourceOf(index)
+      // As a digest makes them: the first source's recorder is the whole one's clone once a second source appears.
+      if (index === 3) picking[0] = whole.clone()
+      whole.add(...record(index))
+      if (index < 3) continue
+      picking[source] ??= new LeafRecorder(whole)
+      picking[source].add(...record(index))
+    }
+    for (let index = 0; index < 4 * RECORDS_PER_LEAF + 300; index++)
+      own[sourceOf(index)].add(...record(index))
+    for (const source of [0, 1, 2]) {
+      const picked = picking[source].recorded()
+      const recorded = own[source].recorded()
+      expect(picked.picks).toBeDefined()
+      expect(picked.count).toBe(recorded.count)
+      for (const open of [0, 1, 700]) expect(hashBlocks(picked, open)).toEqual(hashBlocks(recorded, open))
+      for (const encoding of [RECORD_ENCODING, RECORD_ENCODING_V1] as const) {
+        const fromPicks = createRecordTree(encoding)
+        const fromOwn = createRecordTree(encoding)
+        for (let index = 0; index < 700; index++) {
+          fromPicks.add(...record(100_000 + index))
+          fromOwn.add(...record(100_000 + index))
+        }
+        const open = fromPicks.openBlockRecords
+        fromPicks.appendHashed(picked, open, hashBlocks(picked, open))
+        fromOwn.append(recorded)
+        expect(fromPicks.root()).toEqual(fromOwn.root())
+        const copied = new LeafRecorder()
+        copied.append(picked)
+        expect(Buffer.from(copied.recorded().bytes)).toEqual(Buffer.from(recorded.bytes))
+      }
+    }
+  })
+})

@@ -40,6 +40,22 @@ export interface RecordedLeaves {
   readonly bytes: Uint8Array
   readonly ends: Int32Array
   readonly count: number
+  /**
+   * Where set, the recording's records are these records of `bytes` and `ends`, in order: a source's records picked
+   * out of the recording of every record, so they are not recorded twice.
+   */
+  readonly picks?: Int32Array
+}
+
+/** Where record `index` of a recording starts in its `bytes`. */
+function recordStart(recorded: RecordedLeaves, index: number): number {
+  const at = recorded.picks ? recorded.picks[index] : index
+  return at === 0 ? 0 : recorded.ends[at - 1]
+}
+
+/** Where record `index` of a recording ends in its `bytes`. */
+function recordEnd(recorded: RecordedLeaves, index: number): number {
+  return recorded.ends[recorded.picks ? recorded.picks[index] : index]
 }
 
 /** An empty tree of the given encoding. */
@@ -70,11 +86,10 @@ class RecordLeafTree implements RecordTree {
   }
 
   append(recorded: RecordedLeaves): void {
-    const { bytes, ends } = recorded
-    let start = 0
+    const { bytes } = recorded
     for (let index = 0; index < recorded.count; index++) {
-      this.add(bytes.subarray(start, start + 32), bytes.subarray(start + 32, ends[index]))
-      start = ends[index]
+      const start = recordStart(recorded, index)
+      this.add(bytes.subarray(start, start + 32), bytes.subarray(start + 32, recordEnd(recorded, index)))
     }
   }
 
@@ -133,6 +148,14 @@ class RecordBlockTree implements RecordTree {
 
   /** Records `[from, count)` of a recording, as `add` would take them one by one. */
   private appendRange(recorded: RecordedLeaves, from: number, count: number): void {
+    if (recorded.picks) {
+      for (let record = from; record < count; record++) {
+        const start = recordStart(recorded, record)
+        const end = recordEnd(recorded, record)
+        this.add(recorded.bytes.subarray(start, start + 32), recorded.bytes.subarray(start + 32, end))
+      }
+      return
+    }
     const { bytes, ends } = recorded
     let record = from
     let start = from === 0 ? 0 : ends[from - 1]
@@ -203,15 +226,28 @@ export function hashBlocks(recorded: RecordedLeaves, open: number): Uint8Array {
   const blocks = Math.floor((count - record) / RECORDS_PER_LEAF)
   // Unpooled, so it can move to the other thread.
   const leaves = Buffer.allocUnsafeSlow(32 * blocks)
-  let block = Buffer.allocUnsafe(0)
+  let block: Buffer = Buffer.allocUnsafe(0)
   for (let index = 0; index < blocks; index++) {
-    const start = record === 0 ? 0 : ends[record - 1]
+    let blockBytes: number
+    if (recorded.picks) {
+      blockBytes = 1
+      for (let picked = record; picked < record + RECORDS_PER_LEAF; picked++) {
+        const start = recordStart(recorded, picked)
+        const end = recordEnd(recorded, picked)
+        if (block.length < blockBytes + end - start)
+          block = grownBuffer(block, 2 * (blockBytes + end - start), blockBytes)
+        for (let at = start; at < end; at++) block[blockBytes++] = bytes[at]
+      }
+    } else {
+      const start = record === 0 ? 0 : ends[record - 1]
+      const end = ends[record + RECORDS_PER_LEAF - 1]
+      if (block.length < 1 + end - start) block = Buffer.alloc(2 * (1 + end - start))
+      block.set(bytes.subarray(start, end), 1)
+      blockBytes = 1 + end - start
+    }
     record += RECORDS_PER_LEAF
-    const end = ends[record - 1]
-    if (block.length < 1 + end - start) block = Buffer.alloc(2 * (1 + end - start))
     block[0] = 0
-    block.set(bytes.subarray(start, end), 1)
-    leaves.write(hash('sha256', block.subarray(0, 1 + end - start), 'binary'), 32 * index, 32, 'latin1')
+    leaves.write(hash('sha256', block.subarray(0, blockBytes), 'binary'), 32 * index, 32, 'latin1')
   }
   return leaves
 }
@@ -219,39 +255,61 @@ export function hashBlocks(recorded: RecordedLeaves, open: number): Uint8Array {
 /**
  * Records what it receives (see `RecordedLeaves`), for a tree to take in later. Its buffers are shared memory, so
  * the thread it is sent to reads the same records while this one hashes their blocks (`hashBlocks`).
+ *
+ * A recorder made from another, `whole`, records only which of the whole recording's records it received: each
+ * record it is given must be the one just given to `whole` (a source's records, given to the tree of every record
+ * first). Recording a source's records again took as much fresh memory as the whole recording, whose pages cost a
+ * fault each; a record number takes 4 bytes instead of about 36.
  */
 export class LeafRecorder implements RecordSink<LeafRecorder> {
   count = 0
-  private bytes: Buffer = sharedBytes(1 << 16)
+  private bytes: Buffer = sharedBytes(0)
   private view = viewOf(this.bytes)
   private readonly digests = new LeafWriter()
   private used = 0
   private ends = sharedInts(1 << 12)
 
+  constructor(private readonly whole?: LeafRecorder) {
+    if (!whole) this.growBytes(1 << 16)
+  }
+
   add(bodyDigest: Uint8Array, labelJson: Uint8Array): void {
-    const needed = this.used + 32 + labelJson.length
-    if (needed > this.bytes.length) this.growBytes(needed)
     if (this.count === this.ends.length) {
       const ends = sharedInts(2 * this.ends.length)
       ends.set(this.ends)
       this.ends = ends
     }
+    if (this.whole) {
+      this.ends[this.count++] = this.whole.count - 1
+      return
+    }
+    const needed = this.used + 32 + labelJson.length
+    if (needed > this.bytes.length) this.growBytes(needed)
     this.used = this.digests.write(bodyDigest, labelJson, this.bytes, this.view, this.used)
     this.ends[this.count++] = this.used
   }
 
   append(recorded: RecordedLeaves): void {
-    let start = 0
     for (let index = 0; index < recorded.count; index++) {
-      const end = recorded.ends[index]
+      const start = recordStart(recorded, index)
+      const end = recordEnd(recorded, index)
       this.add(recorded.bytes.subarray(start, start + 32), recorded.bytes.subarray(start + 32, end))
-      start = end
     }
   }
 
+  /** A recorder of the same records; of a whole recording, one that picks them from it (see the class). */
   clone(): LeafRecorder {
-    const copy = new LeafRecorder()
-    copy.append(this.recorded())
+    if (this.whole) {
+      const copy = new LeafRecorder(this.whole)
+      copy.ends = sharedInts(this.ends.length)
+      copy.ends.set(this.ends.subarray(0, this.count))
+      copy.count = this.count
+      return copy
+    }
+    const copy = new LeafRecorder(this)
+    copy.reserveRecords(this.count)
+    for (let index = 0; index < this.count; index++) copy.ends[index] = index
+    copy.count = this.count
     return copy
   }
 
@@ -261,14 +319,16 @@ export class LeafRecorder implements RecordSink<LeafRecorder> {
    */
   reserve(factor: number): void {
     if (this.count === 0) return
-    const records = Math.ceil(this.count * factor)
-    if (records > this.ends.length) {
-      const ends = sharedInts(records)
-      ends.set(this.ends.subarray(0, this.count))
-      this.ends = ends
-    }
+    this.reserveRecords(Math.ceil(this.count * factor))
     const bytes = Math.ceil(this.used * factor)
-    if (bytes > this.bytes.length) this.growBytes(bytes)
+    if (!this.whole && bytes > this.bytes.length) this.growBytes(bytes)
+  }
+
+  private reserveRecords(records: number): void {
+    if (records <= this.ends.length) return
+    const ends = sharedInts(records)
+    ends.set(this.ends.subarray(0, this.count))
+    this.ends = ends
   }
 
   private growBytes(needed: number): void {
@@ -278,8 +338,10 @@ export class LeafRecorder implements RecordSink<LeafRecorder> {
     this.view = viewOf(grown)
   }
 
-  /** What was recorded; views into the recorder's own buffers. */
+  /** What was recorded; views into the recorder's own buffers (and the whole recording's, for a picking one). */
   recorded(): RecordedLeaves {
+    if (this.whole)
+      return { ...this.whole.recorded(), count: this.count, picks: this.ends.subarray(0, this.count) }
     return {
       bytes: this.bytes.subarray(0, this.used),
       ends: this.ends.subarray(0, this.count),
