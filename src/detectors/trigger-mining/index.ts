@@ -81,6 +81,9 @@ async function mineFamily(
     excludeCarriers: family.excludeCarriers,
     kindOf: family.kindOf,
     kindCount: family.kindCount,
+    readApart:
+      family.readApart &&
+      ((rows: Int32Array, marks: Uint8Array) => family.readApart!(rows, marks, codes, support.k)),
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
   // The strongest evidence after the family's Bonferroni correction, on the scale of the detector's significance.
