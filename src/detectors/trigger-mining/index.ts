@@ -103,6 +103,7 @@ async function mineFamily(
     support,
     minRows: params.minRows,
     excludeCarriers: family.excludeCarriers,
+    readApart: options.readApart,
   })
   const groups = confirmHidden(family, grouped, codes, params, share)
   if (groups.length === 0) return { groups, testCount: mined.testCount, adjusted: 1 }
