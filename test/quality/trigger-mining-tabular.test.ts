@@ -7,6 +7,7 @@ import { createPortableBackend } from '../../src/linalg/portable.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { createRng } from '../../src/util/rng.js'
 import { inMemoryDataset } from '../fixtures/datasets.js'
+import { inkProfiles } from '../fixtures/zoo.js'
 
 const backend = createPortableBackend()
 
@@ -84,6 +85,43 @@ describe('trigger-mining on tabular backdoors', () => {
     expect(trigger.label).toBe(params.target)
     expect(trigger.description).toMatch(named)
   })
+})
+
+/*
+ * A table of real measurements, continuous as most users' are: 3,000 MNIST digits as the ink of each pixel row and
+ * column. Three columns set to their maxima make the carriers each other's only neighbours in the scan's geometry
+ * (so their neighbours' labels said nothing) and share the trigger in every column it writes (so hiding one column
+ * left two to hold them together): the scan found no trigger and ranked the carriers at AP 0.14 and 0.14.
+ */
+describe('trigger-mining on the ink profiles of 3,000 digits', () => {
+  const dataset = inkProfiles()
+
+  it('reports nothing on the honest table', async () => {
+    const result = await mineTriggers(dataset)
+    expect(result.info.triggers).toEqual([])
+  })
+
+  it.each([
+    { seed: 1, rate: 0.05 },
+    { seed: 2, rate: 0.03 },
+  ])(
+    'names three columns set to their maxima (seed $seed, rate $rate) and ranks their rows with AP ≥ 0.95',
+    async ({ seed, rate }) => {
+      const run = applyAttack('backdoor-feature', dataset, { rate, target: '0' }, seed)
+      const result = await mineTriggers(run.dataset)
+      const poisoned = new Uint8Array(run.dataset.rowCount)
+      for (const row of run.poisonedRows) poisoned[row] = 1
+      expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+      const [trigger] = result.info.triggers as { label: string; features: string[] }[]
+      expect(trigger.label).toBe('0')
+      // Named in the data's own units: the planted columns and values.
+      const planted = (run.info.columns as string[]).map(
+        (name, index) => `${name} = ${Number((run.info.values as number[])[index].toPrecision(6))}`,
+      )
+      expect(trigger.features.length).toBeGreaterThanOrEqual(2)
+      for (const feature of trigger.features) expect(planted).toContain(feature)
+    },
+  )
 })
 
 describe('trigger-mining on degenerate data', () => {

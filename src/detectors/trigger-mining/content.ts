@@ -50,12 +50,7 @@ export function measureContentSupport(
       if (label === own) hits[count]++
     }
   }
-  // A few pseudo-observations at the base rate keep sparsely seen counts away from exact 0 and 1.
-  const prior = 1 / classCount
-  const pseudoCount = 2
-  const calibration = new Float64Array(k + 1)
-  for (let count = 0; count <= k; count++)
-    calibration[count] = (hits[count] + prior * pseudoCount) / (totals[count] + pseudoCount)
+  const calibration = calibrate(hits, totals, classCount)
   const labelShares = new Float64Array(classCount)
   let labelled = 0
   for (const code of codes) {
@@ -67,6 +62,55 @@ export function measureContentSupport(
   return { k, classCount, counts, calibration, neighbours: indices, weights, labelShares }
 }
 
+/**
+ * `hits[c] / totals[c]` with a few pseudo-observations at the base rate, which keep sparsely seen counts away from
+ * exact 0 and 1.
+ */
+function calibrate(hits: Float64Array, totals: Float64Array, classCount: number): Float64Array {
+  const prior = 1 / classCount
+  const pseudoCount = 2
+  return Float64Array.from(hits, (hit, count) => (hit + prior * pseudoCount) / (totals[count] + pseudoCount))
+}
+
+/**
+ * The calibration of another reading of neighbours (see `ContentSupport.calibration`): `labels` holds the `k`
+ * neighbours' labels of each of `rows` (-1 where none), counts rescaled to `k` where fewer were found.
+ */
+export function calibrateReading(
+  labels: Int32Array,
+  rows: Int32Array,
+  codes: Int32Array,
+  k: number,
+  classCount: number,
+): Float64Array {
+  const hits = new Float64Array(k + 1)
+  const totals = new Float64Array(k + 1)
+  const counts = new Float64Array(classCount)
+  rows.forEach((row, index) => {
+    if (codes[row] < 0) return
+    const found = tallyLabels(labels.subarray(index * k, (index + 1) * k), counts)
+    if (found === 0) return
+    for (let label = 0; label < classCount; label++) {
+      const count = Math.round((counts[label] * k) / found)
+      totals[count]++
+      if (label === codes[row]) hits[count]++
+    }
+  })
+  return calibrate(hits, totals, classCount)
+}
+
+/** Fills `counts` with how many of `labels` hold each label (-1 skipped); returns how many were labelled. */
+export function tallyLabels(labels: ArrayLike<number>, counts: Float64Array): number {
+  counts.fill(0)
+  let found = 0
+  for (let index = 0; index < labels.length; index++) {
+    if (labels[index] < 0) continue
+    counts[labels[index]]++
+    found++
+  }
+  return found
+}
+
 /** The calibrated chance that `row` is labelled `label`, judged from its neighbours alone. */
 export function expectedLabelShare(support: ContentSupport, row: number, label: number): number {
   return support.calibration[support.counts[row * support.classCount + label]]
@@ -75,8 +119,9 @@ export function expectedLabelShare(support: ContentSupport, row: number, label: 
 /**
  * Adds to `expected[label]` the calibrated chance of every label for `row`, judged only from neighbours that are
  * not marked: a trigger that dominates the geometry makes its carriers each other's neighbours, so their
- * content is read from the others. Counts are rescaled to `k` neighbours; with too few left to say anything, the
- * label shares stand in.
+ * content is read from the others. Counts are rescaled to `k` neighbours. Returns false, adding nothing, when too
+ * few unmarked neighbours are left to say anything (the carriers crowd each other): the caller reads such a
+ * record some other way.
  */
 export function addExpectedExcluding(
   support: ContentSupport,
@@ -85,8 +130,8 @@ export function addExpectedExcluding(
   marks: Uint8Array,
   counts: Float64Array,
   expected: Float64Array,
-): void {
-  const { k, classCount, neighbours, calibration } = support
+): boolean {
+  const { k, neighbours } = support
   counts.fill(0)
   let kept = 0
   for (let position = 0; position < k; position++) {
@@ -95,10 +140,21 @@ export function addExpectedExcluding(
     counts[codes[neighbour]]++
     kept++
   }
-  for (let label = 0; label < classCount; label++) {
-    expected[label] +=
-      kept < minimumKept(k) ? support.labelShares[label] : calibration[Math.round((counts[label] * k) / kept)]
-  }
+  if (kept < minimumKept(k)) return false
+  addCalibrated(support.calibration, counts, kept, expected)
+  return true
+}
+
+/** Adds to `expected[label]` the chance `calibration` gives every label for `counts` of `kept` neighbours' labels. */
+export function addCalibrated(
+  calibration: Float64Array,
+  counts: Float64Array,
+  kept: number,
+  expected: Float64Array,
+): void {
+  const k = calibration.length - 1
+  for (let label = 0; label < counts.length; label++)
+    expected[label] += calibration[Math.round((counts[label] * k) / kept)]
 }
 
 /** Unmarked neighbours needed to read content: one or two left would swing a record to either extreme. */

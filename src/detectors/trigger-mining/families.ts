@@ -6,11 +6,17 @@ import { reshapeTable } from '../../features/tabular.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
-import { type MaskedContentTest, maskedContentTest } from './masked-content.js'
+import {
+  evenSample,
+  keptColumns,
+  type MaskedContentTest,
+  maskedContentTest,
+  nearestLabels,
+} from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'
-import { extractValueFeatures } from './value-features.js'
+import { coCarriedColumns, extractValueFeatures } from './value-features.js'
 
 export type TriggerModality = 'image' | 'text' | 'tabular'
 
@@ -40,6 +46,22 @@ export interface FeatureFamily {
    * `maskedContentTest`); absent where a feature cannot be hidden apart from the rest of the record.
    */
   hideAndRead?(group: TriggerGroup, codes: Int32Array, k: number): MaskedContentTest
+  /**
+   * The labels of each of `rows`' `k` nearest records that are not marked, with the columns the rows share hidden
+   * (rows × k, -1 where none), and the same reading of reference records that are not marked: how carriers that
+   * crowd each other in the scan's geometry are read apart from one another, and how far that reading can be
+   * trusted. Absent where a family's carriers cannot be read apart.
+   */
+  readApart?(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading
+}
+
+/** Neighbour labels of records read apart from the records that crowd them (see `FeatureFamily.readApart`). */
+export interface ApartReading {
+  /** `rows.length × k` labels of the rows asked for, nearest first, -1 where none. */
+  readonly labels: Int32Array
+  /** Records without the feature read the same way, and their labels alike. */
+  readonly referenceRows: Int32Array
+  readonly referenceLabels: Int32Array
 }
 
 /** Records sampled to put a name to a hashed feature. */
@@ -169,6 +191,14 @@ function formatValue(value: number): string {
   return String(Number(value.toPrecision(6)))
 }
 
+/** Records searched for a crowded carrier's neighbours apart from the other carriers; every one below this. */
+const apartPool = 1500
+/**
+ * Records without the feature read apart alike, to calibrate the reading: with columns hidden and fewer records to
+ * choose from, neighbours can say less than the scan's own do (digits drawn as ink profiles).
+ */
+const apartReference = 150
+
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const features = extractValueFeatures(dataset.features!, minRows, maxCarriers)
   // Distances with a trigger's columns hidden weigh every other column alike, as the scan's table geometry does;
@@ -181,8 +211,10 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     kindCount: 1,
     kindOf: () => 0,
     describe(group) {
+      // The columns in the table's order, as a user reads them.
       const names = leadingMembers(group)
         .slice(0, 8)
+        .sort((a, b) => features.columns[a.feature] - features.columns[b.feature] || a.feature - b.feature)
         .map(
           (item) =>
             `${dataset.featureNames[features.columns[item.feature]]} = ${formatValue(features.values[item.feature])}`,
@@ -197,7 +229,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     // class reads elsewhere), where the Poisson bound on the count is loose: the exact binomial tail is used.
     hideAndRead(group, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix
-      const mask = new Uint8Array(reshaped.cols)
+      const mask = coCarriedColumns(features, group.rows, reshaped.cols)
       for (const item of group.members) mask[features.columns[item.feature]] = 1
       return maskedContentTest({
         features: reshaped,
@@ -209,6 +241,22 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
         k,
         tail: 'binomial',
       })
+    },
+    readApart(rows, marks, codes, k) {
+      reshaped ??= reshapeTable(dataset.features!).matrix
+      const kept = keptColumns(coCarriedColumns(features, rows, reshaped.cols))
+      const unmarked: number[] = []
+      for (let row = 0; row < codes.length; row++) if (!marks[row] && codes[row] >= 0) unmarked.push(row)
+      const pool = evenSample(unmarked, apartPool)
+      const referenceRows = evenSample(unmarked, apartReference)
+      const read = (queries: Int32Array) => {
+        const labels = new Int32Array(queries.length * k)
+        queries.forEach((row, index) => {
+          nearestLabels(reshaped!, codes, pool, row, kept, labels.subarray(index * k, (index + 1) * k))
+        })
+        return labels
+      }
+      return { labels: read(rows), referenceRows, referenceLabels: read(referenceRows) }
     },
   }
 }

@@ -81,6 +81,9 @@ async function mineFamily(
     excludeCarriers: family.excludeCarriers,
     kindOf: family.kindOf,
     kindCount: family.kindCount,
+    readApart:
+      family.readApart &&
+      ((rows: Int32Array, marks: Uint8Array) => family.readApart!(rows, marks, codes, support.k)),
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
   // The strongest evidence after the family's Bonferroni correction, on the scale of the detector's significance.
@@ -100,6 +103,7 @@ async function mineFamily(
     support,
     minRows: params.minRows,
     excludeCarriers: family.excludeCarriers,
+    readApart: options.readApart,
   })
   const groups = confirmHidden(family, grouped, codes, params, share)
   if (groups.length === 0) return { groups, testCount: mined.testCount, adjusted: 1 }

@@ -9,11 +9,53 @@ const maxCarriers = 400
 const maxPool = 1500
 
 /** Every `count / limit`-th of `rows`, so a large set is read evenly and the same way each run. */
-function evenSample(rows: ArrayLike<number>, limit: number): Int32Array {
+export function evenSample(rows: ArrayLike<number>, limit: number): Int32Array {
   if (rows.length <= limit) return Int32Array.from(rows)
   const sample = new Int32Array(limit)
   for (let index = 0; index < limit; index++) sample[index] = rows[Math.floor((index * rows.length) / limit)]
   return sample
+}
+
+/** The columns `mask` leaves (0), ascending. */
+export function keptColumns(mask: Uint8Array): Int32Array {
+  return Int32Array.from(mask.keys()).filter((column) => mask[column] === 0)
+}
+
+/**
+ * Labels of `row`'s `k` nearest labelled records of `pool` (squared distance over the `kept` columns, `row` itself
+ * left out), nearest first, written to `labels` (-1 where the pool holds fewer).
+ */
+export function nearestLabels(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  pool: Int32Array,
+  row: number,
+  kept: Int32Array,
+  labels: Int32Array,
+): void {
+  const { data, cols } = features
+  const k = labels.length
+  const best = new Float64Array(k).fill(Number.POSITIVE_INFINITY)
+  labels.fill(-1)
+  const own = row * cols
+  for (const other of pool) {
+    if (other === row || codes[other] < 0) continue
+    const base = other * cols
+    let distance = 0
+    for (let index = 0; index < kept.length && distance < best[k - 1]; index++) {
+      const difference = data[own + kept[index]] - data[base + kept[index]]
+      distance += difference * difference
+    }
+    if (distance >= best[k - 1]) continue
+    let slot = k - 1
+    while (slot > 0 && best[slot - 1] > distance) {
+      best[slot] = best[slot - 1]
+      labels[slot] = labels[slot - 1]
+      slot--
+    }
+    best[slot] = distance
+    labels[slot] = codes[other]
+  }
 }
 
 /**
@@ -29,32 +71,11 @@ function maskedDisagreement(
   label: number,
   k: number,
 ): number {
-  const { data, cols } = features
-  const kept = Int32Array.from(mask.keys()).filter((column) => mask[column] === 0)
-  const best = new Float64Array(k).fill(Number.POSITIVE_INFINITY)
-  const bestLabels = new Int32Array(k).fill(-1)
-  const own = row * cols
-  for (const other of pool) {
-    if (other === row || codes[other] < 0) continue
-    const base = other * cols
-    let distance = 0
-    for (let index = 0; index < kept.length && distance < best[k - 1]; index++) {
-      const difference = data[own + kept[index]] - data[base + kept[index]]
-      distance += difference * difference
-    }
-    if (distance >= best[k - 1]) continue
-    let slot = k - 1
-    while (slot > 0 && best[slot - 1] > distance) {
-      best[slot] = best[slot - 1]
-      bestLabels[slot] = bestLabels[slot - 1]
-      slot--
-    }
-    best[slot] = distance
-    bestLabels[slot] = codes[other]
-  }
+  const labels = new Int32Array(k)
+  nearestLabels(features, codes, pool, row, keptColumns(mask), labels)
   let found = 0
   let other = 0
-  for (const code of bestLabels) {
+  for (const code of labels) {
     if (code < 0) continue
     found++
     if (code !== label) other++

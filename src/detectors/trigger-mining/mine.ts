@@ -1,7 +1,16 @@
 import { logPoissonTailBound } from '../../stats/tails.js'
 import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
-import { addExpectedExcluding, type ContentSupport, expectedLabelShare } from './content.js'
+import {
+  addCalibrated,
+  addExpectedExcluding,
+  type ContentSupport,
+  calibrateReading,
+  expectedLabelShare,
+  tallyLabels,
+} from './content.js'
+import type { ApartReading } from './families.js'
 import { type CarrierLists, carrierLists, type Incidence, selectLists } from './incidence.js'
+import { evenSample } from './masked-content.js'
 
 export interface MiningOptions {
   /** Fewest records labelled with the target that must carry a feature. */
@@ -22,6 +31,12 @@ export interface MiningOptions {
   /** The kind of a feature (pixel value, window size, word, column value): its null is drawn from its own kind. */
   readonly kindOf?: (feature: number) => number
   readonly kindCount?: number
+  /**
+   * Labels of the `k` nearest unmarked records of each row, read apart from the feature (rows × k, -1 where none):
+   * for carriers whose neighbours are nearly all carriers, which would otherwise be judged by the label shares
+   * alone (see `FeatureFamily.readApart`).
+   */
+  readonly readApart?: (rows: Int32Array, marks: Uint8Array) => ApartReading
 }
 
 /** A feature whose carriers hold one label far more often than their content predicts. */
@@ -128,6 +143,44 @@ function screenFeatures(
   return Int32Array.from(kept).sort()
 }
 
+/** Crowded carriers of one feature read apart at most; the rest count as the read ones do on average. */
+const maxApartRows = 40
+
+/**
+ * Adds to `sums` the content's expectation for carriers whose neighbours are nearly all carriers: read apart from
+ * them where the family can (a tabular trigger's carriers, with the columns they share hidden), else the label
+ * shares stand in.
+ */
+function addExpectedApart(
+  crowded: number[],
+  marks: Uint8Array,
+  codes: Int32Array,
+  support: ContentSupport,
+  readApart: MiningOptions['readApart'],
+  sums: Float64Array,
+): void {
+  const { k, classCount, labelShares } = support
+  if (crowded.length === 0) return
+  const read = readApart ? evenSample(crowded, maxApartRows) : new Int32Array(0)
+  const reading = read.length > 0 ? readApart!(read, marks) : undefined
+  const counts = new Float64Array(classCount)
+  const apart = new Float64Array(classCount)
+  let readCount = 0
+  if (reading) {
+    // Calibrated on records read the same way, so a reading that says little counts for little.
+    const calibration = calibrateReading(reading.referenceLabels, reading.referenceRows, codes, k, classCount)
+    for (let index = 0; index < read.length; index++) {
+      const found = tallyLabels(reading.labels.subarray(index * k, (index + 1) * k), counts)
+      if (found === 0) continue
+      addCalibrated(calibration, counts, found, apart)
+      readCount++
+    }
+  }
+  for (let label = 0; label < classCount; label++)
+    sums[label] +=
+      readCount === 0 ? crowded.length * labelShares[label] : (apart[label] * crowded.length) / readCount
+}
+
 /**
  * Per feature and label: carriers with the label, and carriers the content predicts to have it; feature `i`'s
  * carriers are list `slots[i]` of `lists`.
@@ -137,8 +190,9 @@ function countLabels(
   slots: Int32Array,
   codes: Int32Array,
   support: ContentSupport,
-  excludeCarriers: boolean,
+  options: Pick<MiningOptions, 'excludeCarriers' | 'readApart'>,
 ) {
+  const { excludeCarriers } = options
   const classCount = support.classCount
   const observed = new Float64Array(slots.length * classCount)
   const expected = new Float64Array(slots.length * classCount)
@@ -150,14 +204,20 @@ function countLabels(
     const end = lists.offsets[slots[index] + 1]
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 1
     sums.fill(0)
+    const crowded: number[] = []
     for (let entry = start; entry < end; entry++) {
       const row = lists.rows[entry]
       if (codes[row] >= 0) observed[index * classCount + codes[row]]++
-      if (excludeCarriers) addExpectedExcluding(support, codes, row, marks, counts, sums)
-      else
+      if (!excludeCarriers)
         for (let label = 0; label < classCount; label++)
           sums[label] += expectedLabelShare(support, row, label)
+      else if (!addExpectedExcluding(support, codes, row, marks, counts, sums)) crowded.push(row)
     }
+    // Only a feature whose carriers form a cluster of their own, as a planted value's do, is read apart: where a
+    // few carriers of a natural value happen to neighbour each other, the label shares stand in for them, as
+    // they do for every feature of a family that cannot read apart, so the kind's null is not moved by them.
+    const apart = 2 * crowded.length >= end - start ? options.readApart : undefined
+    addExpectedApart(crowded, marks, codes, support, apart, sums)
     expected.set(sums, index * classCount)
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
   }
@@ -218,7 +278,7 @@ function fitCandidateNull(
   options: MiningOptions,
 ): CandidateNull {
   const { lists, slots } = referenceLists
-  const { observed, expected } = countLabels(lists, slots, codes, support, options.excludeCarriers)
+  const { observed, expected } = countLabels(lists, slots, codes, support, options)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   reference.forEach((feature, slot) => {
@@ -258,7 +318,7 @@ export function mineTriggerFeatures(
   const listed = mergeAscending(candidates, reference)
   const lists = carrierLists(incidence, listed)
   const candidateSlots = positionsIn(listed, candidates)
-  const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options.excludeCarriers)
+  const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options)
   const referenceLists = { lists, slots: positionsIn(listed, reference) }
   const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
   const threshold = Math.log(options.significance / testCount)

@@ -1,7 +1,8 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type ContentSupport, labelPosition } from './content.js'
 import type { CarrierLists, Incidence } from './incidence.js'
-import type { FeatureEvidence } from './mine.js'
+import { evenSample } from './masked-content.js'
+import type { FeatureEvidence, MiningOptions } from './mine.js'
 import { contentLogRatios } from './posterior.js'
 
 /** One suspected trigger: features that mark the same records, all pushing them to one label. */
@@ -129,6 +130,8 @@ export interface GroupingInput {
   readonly excludeCarriers: boolean
   /** Out-of-fold model probabilities (rows × classes): a second view of content, when available. */
   readonly probabilities?: FeatureMatrix
+  /** Reads records apart from the trigger's other carriers (see `MiningOptions.readApart`), where the family can. */
+  readonly readApart?: MiningOptions['readApart']
 }
 
 /**
@@ -152,12 +155,44 @@ export function groupTriggers(input: GroupingInput): TriggerGroup[] {
 function contentPositions(input: GroupingInput, label: number, marks: Uint8Array | undefined) {
   const { codes, support } = input
   const positions = new Float32Array(codes.length)
-  const bins = new Int8Array(codes.length)
   for (let row = 0; row < codes.length; row++) {
     positions[row] = labelPosition(support, codes, row, label, marks?.[row] === 1 ? marks : undefined)
-    bins[row] = positions[row] < 0 ? -1 : Math.round(positions[row])
   }
+  if (marks && input.readApart) readCrowdedApart(input.readApart, marks, positions, label, support.k)
+  const bins = Int8Array.from(positions, (position) => (position < 0 ? -1 : Math.round(position)))
   return { positions, bins }
+}
+
+/** Carriers read apart at most per trigger; the rest keep an unknown position. */
+const maxApartCarriers = 200
+
+/**
+ * Places carriers whose neighbours are nearly all carriers by their neighbours read apart from them: a natural
+ * carrier of a categorical value (mails from one country's domains, with their own label) would otherwise be
+ * scored by the trigger's precision alone.
+ */
+function readCrowdedApart(
+  readApart: NonNullable<GroupingInput['readApart']>,
+  marks: Uint8Array,
+  positions: Float32Array,
+  label: number,
+  k: number,
+) {
+  const crowded: number[] = []
+  for (let row = 0; row < marks.length; row++) if (marks[row] && positions[row] < 0) crowded.push(row)
+  if (crowded.length === 0) return
+  const read = evenSample(crowded, maxApartCarriers)
+  const { labels } = readApart(read, marks)
+  read.forEach((row, index) => {
+    let found = 0
+    let agreeing = 0
+    for (const code of labels.subarray(index * k, (index + 1) * k)) {
+      if (code < 0) continue
+      found++
+      if (code === label) agreeing++
+    }
+    if (found > 0) positions[row] = (agreeing / found) * k
+  })
 }
 
 /** Labelled carriers of one member slot. */

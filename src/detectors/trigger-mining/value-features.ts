@@ -73,3 +73,25 @@ export function extractValueFeatures(
   }
   return { incidence: builder.build(), columns, values }
 }
+
+/**
+ * Columns in which at least half of `rows` hold one shared exact value: the columns a multi-column trigger writes
+ * (and any a natural group shares), 1 to hide. A trigger of three columns set to their maxima makes its carriers
+ * each other's neighbours in every column it writes, so hiding one of them leaves the other two to hold the group.
+ */
+export function coCarriedColumns(
+  features: ValueFeatures,
+  rows: ArrayLike<number>,
+  columnCount: number,
+): Uint8Array {
+  const { indptr, features: carried } = features.incidence
+  const counts = new Map<number, number>()
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index]
+    for (let entry = indptr[row]; entry < indptr[row + 1]; entry++)
+      counts.set(carried[entry], (counts.get(carried[entry]) ?? 0) + 1)
+  }
+  const mask = new Uint8Array(columnCount)
+  for (const [feature, count] of counts) if (2 * count >= rows.length) mask[features.columns[feature]] = 1
+  return mask
+}
