@@ -1,6 +1,6 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import type { DetectedAttack } from '../domain/index.js'
-import { symmetricEigen } from '../linalg/decompositions.js'
+import { choleskyWithRidge, solveLower, solveUpper, symmetricEigen } from '../linalg/decompositions.js'
 import { createRng } from '../util/rng.js'
 
 /**
@@ -94,48 +94,6 @@ function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
   return { mean, scatter }
 }
 
-/** Lower Cholesky factor of `matrix + ridge · I` (row-major, side `width`), with the ridge relative to the trace. */
-function choleskyWithRidge(matrix: Float64Array, width: number): Float64Array {
-  let trace = 0
-  for (let i = 0; i < width; i++) trace += matrix[i * width + i]
-  const ridge = (RIDGE * trace) / width + 1e-12
-  const lower = new Float64Array(width * width)
-  for (let i = 0; i < width; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = matrix[i * width + j] + (i === j ? ridge : 0)
-      for (let k = 0; k < j; k++) sum -= lower[i * width + k] * lower[j * width + k]
-      lower[i * width + j] = i === j ? Math.sqrt(Math.max(sum, ridge)) : sum / lower[j * width + j]
-    }
-  }
-  return lower
-}
-
-/** Solves `lower · x = b` in place for every column of the row-major `width × columns` matrix `b`. */
-function solveLower(lower: Float64Array, b: Float64Array, width: number, columns: number): void {
-  for (let i = 0; i < width; i++) {
-    for (let k = 0; k < i; k++) {
-      const factor = lower[i * width + k]
-      if (factor === 0) continue
-      for (let c = 0; c < columns; c++) b[i * columns + c] -= factor * b[k * columns + c]
-    }
-    const pivot = lower[i * width + i]
-    for (let c = 0; c < columns; c++) b[i * columns + c] /= pivot
-  }
-}
-
-/** Solves `lowerᵀ · x = b` in place for every column of `b` (`width × columns`). */
-function solveUpper(lower: Float64Array, b: Float64Array, width: number, columns: number): void {
-  for (let i = width - 1; i >= 0; i--) {
-    for (let k = i + 1; k < width; k++) {
-      const factor = lower[k * width + i]
-      if (factor === 0) continue
-      for (let c = 0; c < columns; c++) b[i * columns + c] -= factor * b[k * columns + c]
-    }
-    const pivot = lower[i * width + i]
-    for (let c = 0; c < columns; c++) b[i * columns + c] /= pivot
-  }
-}
-
 /** `L⁻¹ · covariance · L⁻ᵀ`: the class covariance in the coordinates where the other classes' is the identity. */
 function whitenedCovariance(lower: Float64Array, covariance: Float64Array, width: number): Float64Array {
   const left = new Float64Array(covariance)
@@ -225,7 +183,7 @@ function classSpectrum(
 ): ClassSpectrum {
   const width = features.cols
   const covariance = Float64Array.from(own.scatter, (value) => value / rows.length)
-  const lower = choleskyWithRidge(othersCovariance, width)
+  const lower = choleskyWithRidge(othersCovariance, width, RIDGE)
   const { values, vectors } = leadingEigenpairs(
     whitenedCovariance(lower, covariance, width),
     width,

@@ -13,7 +13,8 @@ export interface FourierOptions {
 /** Random pairs of records whose median distance sets the kernel's width. */
 const bandwidthPairs = 2000
 
-function medianPairDistance(matrix: FeatureMatrix, rng: Rng): number {
+/** Median distance between `bandwidthPairs` random pairs of rows: the scale a Gaussian kernel's width is set on. */
+export function medianPairDistance(matrix: FeatureMatrix, rng: Rng): number {
   const { data, rows, cols } = matrix
   const distances: number[] = []
   for (let pair = 0; pair < bandwidthPairs; pair++) {

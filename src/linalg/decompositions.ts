@@ -121,3 +121,48 @@ export function symmetricEigen(matrix: Float64Array, size: number): SymmetricEig
   })
   return { values, vectors }
 }
+
+/**
+ * Lower Cholesky factor of `matrix + ridge · I` (row-major, side `width`), the ridge `ridgeShare` of the mean
+ * diagonal, so a nearly singular matrix (a covariance of dependent columns, a kernel of near-copies) still factors.
+ */
+export function choleskyWithRidge(matrix: Float64Array, width: number, ridgeShare: number): Float64Array {
+  let trace = 0
+  for (let i = 0; i < width; i++) trace += matrix[i * width + i]
+  const ridge = (ridgeShare * trace) / width + 1e-12
+  const lower = new Float64Array(width * width)
+  for (let i = 0; i < width; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = matrix[i * width + j] + (i === j ? ridge : 0)
+      for (let k = 0; k < j; k++) sum -= lower[i * width + k] * lower[j * width + k]
+      lower[i * width + j] = i === j ? Math.sqrt(Math.max(sum, ridge)) : sum / lower[j * width + j]
+    }
+  }
+  return lower
+}
+
+/** Solves `lower · x = b` in place for every column of the row-major `width × columns` matrix `b`. */
+export function solveLower(lower: Float64Array, b: Float64Array, width: number, columns: number): void {
+  for (let i = 0; i < width; i++) {
+    for (let k = 0; k < i; k++) {
+      const factor = lower[i * width + k]
+      if (factor === 0) continue
+      for (let c = 0; c < columns; c++) b[i * columns + c] -= factor * b[k * columns + c]
+    }
+    const pivot = lower[i * width + i]
+    for (let c = 0; c < columns; c++) b[i * columns + c] /= pivot
+  }
+}
+
+/** Solves `lowerᵀ · x = b` in place for every column of `b` (`width × columns`). */
+export function solveUpper(lower: Float64Array, b: Float64Array, width: number, columns: number): void {
+  for (let i = width - 1; i >= 0; i--) {
+    for (let k = i + 1; k < width; k++) {
+      const factor = lower[k * width + i]
+      if (factor === 0) continue
+      for (let c = 0; c < columns; c++) b[i * columns + c] -= factor * b[k * columns + c]
+    }
+    const pivot = lower[i * width + i]
+    for (let c = 0; c < columns; c++) b[i * columns + c] /= pivot
+  }
+}

@@ -43,7 +43,9 @@ const bars: Record<UnseenName, Bars> = {
   'rgb-32': { clean: 0.01, verdict: 'clean', flips: 0.9, patch: 0.95 },
   // A pixel sum that is 0 in some sevens made this table 'poisoned' (a value trigger) until table values were read
   // with their columns hidden; the tinted RGB table held two such natural triggers.
-  'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
+  // Its flips rank at 0.958–0.965 by the linear model, 0.963–0.971 (seeds 1–3) since a linear model on Gaussian
+  // kernel features makes its labels likelier.
+  'wide-table': { clean: 0.01, verdict: 'clean', flips: 0.96 },
   // Thirty records a class: label-issues' model and neighbours cannot learn a hundred pairs from so few, and
   // confident learning counted a quarter of the clean labels as noise (3.5% flagged); the noise the chances are
   // read at is the data's own (noise-rate.ts), which finds none here.
@@ -54,10 +56,12 @@ const bars: Record<UnseenName, Bars> = {
   'rare-table': { clean: 0.01, verdict: 'clean', flips: 0.95 },
   // Standardised pixels blew rarely-lit border pixels up into noise for the model and the neighbours (flips at
   // 0.906) until pixels of one spread each were put back on one scale: 0.948, where the same digits in grey levels
-  // rank at 0.950. The patch's carriers rank above the label doubts (fused at 1.0, 0.89 before they did).
-  'standardized-14': { clean: 0.01, verdict: 'clean', flips: 0.94, patch: 0.95 },
+  // rank at 0.950; 0.954–0.966 (seeds 1–3) since a linear model on Gaussian kernel features replaced the linear
+  // one (0.948–0.954). The patch's carriers rank above the label doubts (fused at 1.0, 0.89 before they did).
+  'standardized-14': { clean: 0.01, verdict: 'clean', flips: 0.95, patch: 0.95 },
   // The same 1,000 digits in [0,1] rank their flips alike (0.926): the bar is set by so few records of 784 pixels
-  // for label-issues' linear model, not by the range.
+  // for label-issues' linear model, not by the range. A linear model on Gaussian kernel features lifts them to
+  // 0.924–0.941 (seeds 1–3; 0.908–0.927 before), not yet to a higher floor on every draw.
   'signed-28': { clean: 0.01, verdict: 'clean', flips: 0.92, patch: 0.95 },
 }
 

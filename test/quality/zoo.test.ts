@@ -128,11 +128,17 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
 /**
  * On few columns (8×8 digits, a table of mail statistics) and short texts (their subject lines, read by their style)
  * `label-issues` averages a random forest's out-of-bag probabilities with the linear model's; with the linear model
- * alone it ranked the mail table's and the subjects' flips at 0.880 and 0.79 (docs/zoo.md). The 150 iris flowers
+ * alone it ranked the mail table's and the subjects' flips at 0.880 and 0.79 (docs/zoo.md). On the 8×8 digits, whose
+ * linear model knows their labels little better than their neighbours, a linear model on Gaussian kernel features
+ * takes the linear model's place beside the forest, making the labels likelier out of fold. The 150 iris flowers
  * are too few. Its result within the scan is the one it gives alone.
  */
 describe.each([
-  { name: 'digits-8' as ZooName, models: ['linear', 'random forest'], minimumAveragePrecision: 0.95 },
+  {
+    name: 'digits-8' as ZooName,
+    models: ['linear on Gaussian kernel features', 'random forest'],
+    minimumAveragePrecision: 0.95,
+  },
   { name: 'mail-table' as ZooName, models: ['linear', 'random forest'], minimumAveragePrecision: 0.91 },
   { name: 'subjects' as ZooName, models: ['linear', 'random forest'], minimumAveragePrecision: 0.86 },
   { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
