@@ -18,6 +18,8 @@ export function describeLikeness(evidence: number, identical: boolean, context: 
   if (evidence & LinkEvidence.dense) return `near-identical copies (cosine ≥ ${context.minCosine})`
   if (evidence & LinkEvidence.core)
     return `near-copies in an unusually tight cluster (cosine ≥ ${context.minCosine})`
+  if (evidence & LinkEvidence.isolated)
+    return 'near-copies in a ball far apart from every other record (their next neighbour lies far beyond it)'
   if (evidence & LinkEvidence.text)
     return `near-identical texts (≥ ${Math.round(context.minJaccard * 100)}% of word pairs shared)`
   return `near-identical images (same average hash, pixel correlation ≥ ${context.minCorrelation})`

@@ -6,6 +6,7 @@ import { voteNeighbourLabels } from '../knn-label-consistency/score.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
+import { linkIsolatedGroups } from './isolated-groups.js'
 import {
   type Linker,
   linkDenseCores,
@@ -18,6 +19,7 @@ import { shingleJaccard, wordShingles } from './minhash.js'
 import {
   analyseGroup,
   classesMadeOfCopies,
+  fitGroupSizes,
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
@@ -102,6 +104,15 @@ function contentlessRows(input: DetectorInput): Uint8Array | undefined {
   return rows.includes(1) ? rows : undefined
 }
 
+/**
+ * Neighbours read for jumps in distance: the scan's shared graph holds as many, so reading them costs no search, and
+ * a ball of noisy copies up to this size stands out.
+ */
+const gapNeighbours = 50
+
+/** Ordinary records a dataset may expect to see called a ball of copies by chance. */
+const isolatedGroupSignificance = 0.01
+
 /** Links every pair of records that some test calls duplicates; returns the link counts per test. */
 async function linkRecords(input: DetectorInput, params: Params, seed: number) {
   const { dataset } = input
@@ -129,6 +140,15 @@ async function linkRecords(input: DetectorInput, params: Params, seed: number) {
       maxRelativeDistance: params.maxClusterDistance,
       confirm,
     }),
+    isolated: linkIsolatedGroups(
+      linker,
+      await input.neighbours(Math.min(gapNeighbours, input.rowCount - 1)),
+      {
+        minGroup: params.minFloodSize,
+        significance: isolatedGroupSignificance,
+        confirm,
+      },
+    ),
     text: shingles ? linkTextShingles(linker, shingles, params.minJaccard, seed) : 0,
     image:
       dataset.imageShape &&
@@ -287,6 +307,7 @@ export const nearDuplicatesDetector = defineDetector({
       voteCount: outsideVoteCount,
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
+      sizes: fitGroupSizes(groups),
     }
     const analyses = groups.map((rows) => analyseGroup(rows, threshold, groupContext))
     const scores = scoreMembers(analyses, linker, input, params, {

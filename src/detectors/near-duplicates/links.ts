@@ -8,7 +8,7 @@ import { averageHashes } from './perceptual-hash.js'
 import { findRoot, type UnionFind, unite } from './union-find.js'
 
 /** Which test linked a record to another one; a group's evidence is the union over its members. */
-export const LinkEvidence = { exact: 1, dense: 2, text: 4, image: 8, core: 16 } as const
+export const LinkEvidence = { exact: 1, dense: 2, text: 4, image: 8, core: 16, isolated: 32 } as const
 
 /** Union-find over the records plus, per record, the bits of `LinkEvidence` that linked it. */
 export interface Linker {
@@ -20,7 +20,8 @@ export interface Linker {
   pairsCompared: number
 }
 
-function link(linker: Linker, first: number, second: number, evidence: number): void {
+/** Joins two records' groups and records which test linked them. */
+export function link(linker: Linker, first: number, second: number, evidence: number): void {
   if (linker.contentless && (linker.contentless[first] === 1 || linker.contentless[second] === 1)) return
   unite(linker.sets, first, second)
   linker.evidence[first] |= evidence

@@ -4,6 +4,7 @@ import { describeLikeness, type ExplainContext, explainMember } from './explain.
 import {
   analyseGroup,
   classesMadeOfCopies,
+  fitGroupSizes,
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
@@ -169,6 +170,21 @@ describe('near-duplicate group scoring', () => {
       .map((row) => memberSuspicion(analysis, row, context.codes))
     expect(copySuspicion).toHaveLength(18)
     for (const suspicion of copySuspicion) expect(suspicion).toBeCloseTo(0.75)
+  })
+
+  it('lets copies of one record with another label speak fully once natural groups that large are not expected', () => {
+    // Ten copies labelled dog of one cat among cats, against a flood bar of 6: barely past it, capped at 0.95.
+    const extra = [{ x: 0.55, label: 0 }, ...Array.from({ length: 10 }, () => ({ x: 0.55, label: 1 }))]
+    const context = lineContext(extra)
+    const group = Int32Array.from(extra.map((_, index) => 40 + index))
+    const capped = analyseGroup(group, 6, context)
+    expect(memberSuspicion(capped, 41, context.codes)).toBeCloseTo(0.5 + (1 - 6 / 11))
+    // Where the dataset's other groups are pairs, eleven copies are about 10⁻⁴ natural groups: the doubt is the label's.
+    const pairs = Array.from({ length: 2 }, (_, index) => Int32Array.of(2 * index, 2 * index + 1))
+    const weighed = analyseGroup(group, 6, { ...context, sizes: fitGroupSizes([group, ...pairs]) })
+    expect(weighed.naturalCount).toBeLessThan(1e-3)
+    expect(memberSuspicion(weighed, 41, context.codes)).toBeGreaterThan(0.99)
+    expect(memberSuspicion(weighed, 40, context.codes)).toBeLessThan(0.5)
   })
 
   it('reads several relabelled members of a large natural group as label noise, whichever side its surroundings take', () => {

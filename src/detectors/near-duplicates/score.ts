@@ -17,6 +17,8 @@ export interface GroupContext {
   readonly copyClasses?: Uint8Array
   /** Distances computed while searching past groups, counted for the detector's info. */
   readonly work: { distancesComputed: number }
+  /** The dataset's natural group sizes; without it a group's chance of being natural is not weighed. */
+  readonly sizes?: GroupSizeModel
 }
 
 /** A plain duplicate group, one whose labels disagree, or one unusually large for its class. */
@@ -30,6 +32,8 @@ export interface GroupAnalysis {
   readonly large: boolean
   /** How far past the flood bar the group is, in [0,1): 1 − bar / size, 0 below the bar. */
   readonly excess: number
+  /** Natural groups this large or larger the dataset's own group sizes predict (1 when not weighed). */
+  readonly naturalCount: number
   /** Members per class code. */
   readonly labelCounts: Int32Array
   /** Labels of the nearest records outside the group, per class code. */
@@ -58,16 +62,36 @@ const priorGroupCount = 20
 /** Natural groups of the flood bar's size or more that the dataset may be expected to hold. */
 const expectedNaturalFloods = 0.05
 
+/** Natural duplicate groups' sizes as a geometric tail: how many groups there are and the share larger than a pair. */
+export interface GroupSizeModel {
+  readonly groupCount: number
+  /** Share q of groups larger than a pair, shrunk towards 0.3 by a weak prior. */
+  readonly share: number
+}
+
 /**
- * Smallest group size that counts as unusually large for this dataset. Natural duplicate groups grow like a
- * geometric tail: the share q of groups larger than a pair (shrunk towards 0.3 by a weak prior, so a dataset
- * whose only groups are floods cannot make them ordinary) predicts `groups · q^(size−2)` natural groups of a
- * size or more; the bar is where fewer than 0.05 are expected, and never below `minFloodSize`.
+ * The geometric tail of a dataset's group sizes: the share q of groups larger than a pair (shrunk towards 0.3 by a
+ * weak prior, so a dataset whose only groups are floods cannot make them ordinary) predicts `groups · q^(size−2)`
+ * natural groups of a size or more.
  */
-export function floodSizeThreshold(groups: readonly Int32Array[], minFloodSize: number): number {
+export function fitGroupSizes(groups: readonly Int32Array[]): GroupSizeModel {
   const larger = groups.filter((group) => group.length > 2).length
   const share = (larger + priorLargerShare * priorGroupCount) / (groups.length + priorGroupCount)
-  const extra = Math.log(expectedNaturalFloods / Math.max(1, groups.length)) / Math.log(share)
+  return { groupCount: Math.max(1, groups.length), share }
+}
+
+/** Natural groups of `size` or more the model expects the dataset to hold. */
+export function expectedNaturalGroups(model: GroupSizeModel, size: number): number {
+  return model.groupCount * model.share ** (size - 2)
+}
+
+/**
+ * Smallest group size that counts as unusually large for this dataset: where fewer than 0.05 natural groups of
+ * that size or more are expected (`fitGroupSizes`), and never below `minFloodSize`.
+ */
+export function floodSizeThreshold(groups: readonly Int32Array[], minFloodSize: number): number {
+  const { groupCount, share } = fitGroupSizes(groups)
+  const extra = Math.log(expectedNaturalFloods / groupCount) / Math.log(share)
   return Math.max(minFloodSize, 2 + Math.ceil(extra))
 }
 
@@ -247,6 +271,7 @@ export function analyseGroup(rows: Int32Array, floodThreshold: number, context: 
   const ownClassStructure = label >= 0 && copyClasses?.[label] === 1
   const large = rows.length >= floodThreshold && !ownClassStructure
   const excess = large ? 1 - floodThreshold / rows.length : 0
+  const naturalCount = context.sizes ? Math.min(1, expectedNaturalGroups(context.sizes, rows.length)) : 1
   const centre = centroid(rows, context.features)
   const outsideCounts = new Int32Array(classCount)
   let outsideTotal = 0
@@ -270,7 +295,19 @@ export function analyseGroup(rows: Int32Array, floodThreshold: number, context: 
     codes,
     labelCounts[bestLabel] > 0 ? bestLabel : -1,
   )
-  return { rows, kind, large, excess, labelCounts, outsideCounts, outsideTotal, support, original, bestLabel }
+  return {
+    rows,
+    kind,
+    large,
+    excess,
+    naturalCount,
+    labelCounts,
+    outsideCounts,
+    outsideTotal,
+    support,
+    original,
+    bestLabel,
+  }
 }
 
 /** Suspicion of a plain duplicate: worth a look in a report, never a flag on its own. */
@@ -340,8 +377,10 @@ export function memberSuspicion(
   const oversized =
     copiesOfOneOther(group) && row !== group.original ? Math.min(group.excess, beyondOrdinary) : 0
   // A group barely past the flood bar may be natural duplicates whose one odd member was relabelled; the label
-  // verdict then belongs to the label detectors, so only a group far past the bar speaks with full weight.
-  return Math.max(Math.min(wrong, 0.5 + group.excess), oversized, floor)
+  // verdict then belongs to the label detectors, so only a group far past the bar, or one far larger than the
+  // dataset's natural groups grow (11 copies where the groups are pairs: 10⁻⁴ expected), speaks with full weight.
+  const speaks = Math.max(0.5 + group.excess, 1 - group.naturalCount)
+  return Math.max(Math.min(wrong, speaks), oversized, floor)
 }
 
 /**
