@@ -1,14 +1,13 @@
 import { hostname } from 'node:os'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
-import type { ScanReport } from '../../src/domain/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
 import { scanFile } from '../../src/workflows/scan-file.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
-import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
+import { queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import { comparableReport, useScanWorkers } from './scan-workers-harness.js'
 
 /*
  * The detectors of a distributed scan run as jobs on three `poisonguard worker` processes, each rebuilding the
@@ -20,46 +19,9 @@ import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
 const suite = 'detectors as jobs of a distributed scan over PostgreSQL and Redis'
 const skip = skipReason('postgres+redis', suite)
 const temporary = useTemporaryFolder()
-const { schema, prefix, storeUrl } = isolatedScanStore('djobs')
-
-function comparable(report: ScanReport) {
-  return {
-    ...report,
-    createdAt: undefined,
-    detectors: report.detectors.map((detector) => ({ ...detector, durationMs: undefined })),
-  }
-}
-
-function startWorker(): Promise<SpawnedCli> {
-  return spawnListeningWorker([
-    '--queue',
-    REDIS_URL,
-    '--scan-store',
-    storeUrl,
-    '--queue-prefix',
-    prefix,
-    '--job-lock',
-    '2000',
-  ])
-}
 
 describe.skipIf(skip)(suite, () => {
-  const workers: SpawnedCli[] = []
-
-  beforeAll(async () => {
-    await queryPostgres(`create schema if not exists ${schema}`)
-  })
-
-  afterAll(async () => {
-    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGTERM')
-    await Promise.all(workers.map((worker) => worker.exited))
-    await dropSchema(schema)
-    const { Redis } = await import('ioredis')
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
-    const keys = await redis.keys(`${prefix}:*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const { schema, prefix, storeUrl, startWorkers } = useScanWorkers('djobs')
 
   it('runs every built-in detector on the workers and gives the single-process report, one worker killed mid-detector', async () => {
     const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 5)
@@ -71,7 +33,7 @@ describe.skipIf(skip)(suite, () => {
     const single = await scanFile(path, options)
     if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
 
-    workers.push(...(await Promise.all([startWorker(), startWorker(), startWorker()])))
+    const workers = await startWorkers(3)
     const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
     const distributed = scanFileOnWorkers(path, {
       ...options,
@@ -119,7 +81,7 @@ describe.skipIf(skip)(suite, () => {
     expect(byWorker.reduce((sum, count) => sum + count, 0)).toBe(ran.length)
     expect(byWorker.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2)
 
-    expect(comparable(result.report)).toEqual(comparable(single.report))
+    expect(comparableReport(result.report)).toEqual(comparableReport(single.report))
     expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
     // The run's jobs, asks, results and blobs are gone once it ended.
     expect(await queryPostgres(`select job from ${schema}.scan_jobs`)).toEqual([])

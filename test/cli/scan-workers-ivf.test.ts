@@ -11,7 +11,14 @@ import { scanFile } from '../../src/workflows/scan-file.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
-import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import {
+  dropQueue,
+  dropSchema,
+  isolatedScanStore,
+  queryPostgres,
+  REDIS_URL,
+  skipReason,
+} from '../service/harness.js'
 import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
 
 /*
@@ -54,11 +61,7 @@ describe.skipIf(skip)(suite, () => {
     await Promise.all(workers.map((worker) => worker.exited))
     await local?.dispose()
     await dropSchema(schema)
-    const { Redis } = await import('ioredis')
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
-    const keys = await redis.keys(`${prefix}:*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
+    await dropQueue(prefix)
   })
 
   it('finds the single-process graph with its lists searched as jobs on both workers', async () => {

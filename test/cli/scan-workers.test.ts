@@ -1,15 +1,14 @@
 import { hostname } from 'node:os'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DetectorName } from '../../src/detectors/registry.js'
 import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
-import type { ScanReport } from '../../src/domain/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
 import { scanFile } from '../../src/workflows/scan-file.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
-import { dropSchema, isolatedScanStore, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
+import { queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
+import { comparableReport, useScanWorkers } from './scan-workers-harness.js'
 
 /*
  * A distributed scan for real: three `poisonguard worker` processes take the neighbour and fold jobs from Redis and
@@ -20,48 +19,9 @@ import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
 const suite = 'distributed scan over PostgreSQL and Redis'
 const skip = skipReason('postgres+redis', suite)
 const temporary = useTemporaryFolder()
-const { schema, prefix, storeUrl } = isolatedScanStore('dist')
-
-/** The report without what is allowed to differ between two runs: durations and the time it was made. */
-function comparable(report: ScanReport) {
-  return {
-    ...report,
-    createdAt: undefined,
-    detectors: report.detectors.map((detector) => ({ ...detector, durationMs: undefined })),
-  }
-}
-
-/** Starts a scan worker and resolves once it listens. */
-function startWorker(): Promise<SpawnedCli> {
-  return spawnListeningWorker([
-    '--queue',
-    REDIS_URL,
-    '--scan-store',
-    storeUrl,
-    '--queue-prefix',
-    prefix,
-    '--job-lock',
-    '2000',
-  ])
-}
 
 describe.skipIf(skip)(suite, () => {
-  const workers: SpawnedCli[] = []
-
-  beforeAll(async () => {
-    await queryPostgres(`create schema if not exists ${schema}`)
-  })
-
-  afterAll(async () => {
-    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGTERM')
-    await Promise.all(workers.map((worker) => worker.exited))
-    await dropSchema(schema)
-    const { Redis } = await import('ioredis')
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
-    const keys = await redis.keys(`${prefix}:*`)
-    if (keys.length > 0) await redis.del(...keys)
-    redis.disconnect()
-  })
+  const { schema, prefix, storeUrl, startWorkers } = useScanWorkers('dist')
 
   it('gives the single-process report with three workers, one killed while it holds a job', async () => {
     const { dataset, flipped } = flipLabels(mnistDataset(2000), 0.05, 7)
@@ -82,7 +42,7 @@ describe.skipIf(skip)(suite, () => {
     const single = await scanFile(path, options)
     if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
 
-    workers.push(...(await Promise.all([startWorker(), startWorker(), startWorker()])))
+    const workers = await startWorkers(3)
     const victim = workers[0]
     const victimName = `${hostname()}/${victim.child.pid}`
     const distributed = scanFileOnWorkers(path, {
@@ -137,7 +97,7 @@ describe.skipIf(skip)(suite, () => {
     expect(kinds.knn + kinds.fold + kinds.detector).toBe(result.jobs.length)
     expect(Object.keys(split.byWorker).length).toBeGreaterThanOrEqual(2)
 
-    expect(comparable(result.report)).toEqual(comparable(single.report))
+    expect(comparableReport(result.report)).toEqual(comparableReport(single.report))
     // The reports compared find the planted flips, so they are not trivially equal.
     expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
     // The run's jobs, results and blobs are gone from the store once it ended.

@@ -184,7 +184,7 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Removes every key of a BullMQ prefix. */
-async function dropQueue(prefix: string): Promise<void> {
+export async function dropQueue(prefix: string): Promise<void> {
   const { Redis } = await import('ioredis')
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
   try {
