@@ -1,8 +1,8 @@
-// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate]` (after
+// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate] [--detector-jobs]` (after
 // `npx tsc -p tsconfig.build.json`): one scan of a synthetic 64-column table (ten classes of five Gaussian blobs;
 // exact neighbours by default, so the neighbour search is the large shared analysis; `auto` takes the inverted-file
 // index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour,
-// fold and detector jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
+// fold (and with `--detector-jobs` detector) jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
 // POISONGUARD_BENCH_POSTGRES; a schema and queue prefix of its own, removed afterwards). Reports wall and CPU time
 // (the coordinator's and each worker's), speed-up, scaling efficiency, the jobs each worker finished by kind and
 // whether the report equals the single-process one. Prints one JSON object on stdout, progress on stderr;
@@ -98,6 +98,7 @@ async function main() {
   const rows = Number(option('rows', 30_000))
   const counts = option('workers', '1,2,3').split(',').map(Number)
   const neighbours = option('neighbours', 'exact')
+  const detectorJobs = process.argv.includes('--detector-jobs')
   const { scanFile } = await import('../dist/workflows/scan-file.js')
   const { scanFileOnWorkers, summariseJobs } = await import('../dist/distributed/index.js')
   const { default: pg } = await import('pg')
@@ -135,7 +136,7 @@ async function main() {
         const result = await scanFileOnWorkers(path, {
           ...options,
           onProgress: timer.onProgress,
-          distributed: { workers: redisUrl, store: storeUrl, prefix },
+          distributed: { workers: redisUrl, store: storeUrl, prefix, detectorJobs },
         })
         const seconds = (performance.now() - started) / 1000
         const coordinatorCpuSeconds = cpuSeconds() - cpuStarted

@@ -45,6 +45,7 @@ interface ScanFlags extends DatasetFlags {
   neighbours?: NeighbourMethod
   approximateFrom?: number
   workers?: string
+  detectorJobs?: boolean
   store: string
   jobRows?: number
   lease?: number
@@ -149,6 +150,7 @@ async function scanOnWorkers(
       prefix: flags.queuePrefix,
       jobRows: flags.jobRows,
       leaseMs: flags.lease,
+      detectorJobs: flags.detectorJobs,
     },
     onWaiting: (message) => io.stderr(`${message}\n`),
   }).finally(() => {
@@ -233,7 +235,11 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option(
       '--workers <url>',
-      'redis://… queue: run the neighbour searches, model folds and detectors as jobs on `poisonguard worker` processes',
+      'redis://… queue: run the neighbour searches and model folds as jobs on `poisonguard worker` processes',
+    )
+    .option(
+      '--detector-jobs',
+      'with --workers: run the detectors as jobs on the workers too (less CPU here, more in all: docs/scale.md)',
     )
     .option(
       '--store <url>',

@@ -42,8 +42,8 @@ export type DistributedScanResult = ScanFileResult & {
 /**
  * `scanFile` with its heavy work run by `poisonguard worker` processes: the neighbour searches, in blocks of query
  * rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, the
- * cross-validation folds, one job each, and the built-in detectors, one job each, the shared analyses they read
- * answered by this process through the store. Workers compute exactly what this process would, so the report is the
+ * cross-validation folds, one job each, and with `distributed.detectorJobs` the built-in detectors, one job each, the
+ * shared analyses they read answered by this process through the store. Workers compute exactly what this process would, so the report is the
  * one a single process gives; the rest of the scan (loading, features, the analyses' small steps, detectors
  * registered at run time, fusion) runs here. `onWaiting` hears when no worker listens yet.
  */
@@ -63,7 +63,7 @@ export async function scanFileOnWorkers(
       ...scanOptions,
       backend: coordinator.backend(local),
       executor: coordinator.executor,
-      detectorExecutor: coordinator.detectors,
+      detectorExecutor: distributed.detectorJobs ? coordinator.detectors : undefined,
     })
     return { ...result, jobs: await coordinator.jobs(), reaped: coordinator.reaped }
   } finally {

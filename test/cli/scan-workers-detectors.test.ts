@@ -37,7 +37,15 @@ describe.skipIf(skip)(suite, () => {
     const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
     const distributed = scanFileOnWorkers(path, {
       ...options,
-      distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 200, minimumPairs: 1, pollMs: 50 },
+      distributed: {
+        workers: REDIS_URL,
+        store: storeUrl,
+        prefix,
+        jobRows: 200,
+        minimumPairs: 1,
+        pollMs: 50,
+        detectorJobs: true,
+      },
     })
     let ended = false
     distributed.then(
