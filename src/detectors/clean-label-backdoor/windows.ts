@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { selectInPlace } from '../../stats/quantiles.js'
 import { binomialUpperTail } from '../../stats/tails.js'
+import { evenSample } from '../../util/even-sample.js'
 import { largestNeeded, levelOf, levels, widestGapOfSorted } from './score.js'
 
 /**
@@ -240,11 +241,6 @@ function otherRows(codes: Int32Array, code: number): Int32Array {
   return rows
 }
 
-function evenlySpaced(rows: Int32Array, most: number): Int32Array {
-  if (rows.length <= most) return rows
-  return Int32Array.from({ length: most }, (_, index) => rows[Math.floor((index * rows.length) / most)])
-}
-
 /**
  * A class's records as the detector scored them: `scored` holds them as `scoreRows` gives them, each shortened by
  * `shortenedBy`; `centre` and `scores` are the class's median and normal scores they were taken with.
@@ -284,7 +280,7 @@ export function searchClassWindows(
 ): ClassWindow[] {
   const { cols } = features
   const { rows, scored, shortenedBy, centre, scores } = scoring
-  const positions = evenlySpaced(Int32Array.from(rows.keys()), sampledRows)
+  const positions = evenSample(Int32Array.from(rows.keys()), sampledRows)
   // Rows at their whole length: a patch lengthens its carriers, and shortening them would shrink it.
   const sample = new Float32Array(positions.length * cols)
   positions.forEach((position, index) => {
@@ -292,7 +288,7 @@ export function searchClassWindows(
     for (let col = 0; col < cols; col++) sample[index * cols + col] = scored[position * cols + col] * scale
   })
   const sampledFewest = Math.max(2, Math.round((fewest * positions.length) / rows.length))
-  const others = evenlySpaced(otherRows(codes, code), sampledOthers)
+  const others = evenSample(otherRows(codes, code), sampledOthers)
   return windowSizes(grid).map((size) => {
     const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest)
     const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best), gaps[0])

@@ -3,16 +3,11 @@ import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { principalColourContrast } from '../../features/colour-images.js'
 import { reshapeTable } from '../../features/tabular.js'
+import { evenSample } from '../../util/even-sample.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
 import { carries, type Incidence } from './incidence.js'
-import {
-  evenSample,
-  keptColumns,
-  type MaskedContentTest,
-  maskedContentTest,
-  nearestLabels,
-} from './masked-content.js'
+import { keptColumns, type MaskedContentTest, maskedContentTest, nearestLabels } from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'

@@ -1,5 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { binomialUpperTail, logPoissonTailBound } from '../../stats/tails.js'
+import { evenSample } from '../../util/even-sample.js'
 
 /** Class records read at most: enough to tell a poisoned share of a fifth from none. */
 const maxQueries = 160
@@ -7,14 +8,6 @@ const maxQueries = 160
 const maxCarriers = 400
 /** Records searched for masked neighbours at most; every one when the dataset is smaller. */
 const maxPool = 1500
-
-/** Every `count / limit`-th of `rows`, so a large set is read evenly and the same way each run. */
-export function evenSample(rows: ArrayLike<number>, limit: number): Int32Array {
-  if (rows.length <= limit) return Int32Array.from(rows)
-  const sample = new Int32Array(limit)
-  for (let index = 0; index < limit; index++) sample[index] = rows[Math.floor((index * rows.length) / limit)]
-  return sample
-}
 
 /** The columns `mask` leaves (0), ascending. */
 export function keptColumns(mask: Uint8Array): Int32Array {

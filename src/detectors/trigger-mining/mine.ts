@@ -1,4 +1,5 @@
 import { logPoissonTailBound } from '../../stats/tails.js'
+import { evenSample } from '../../util/even-sample.js'
 import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import {
   addCalibrated,
@@ -10,7 +11,6 @@ import {
 } from './content.js'
 import type { ApartReading } from './families.js'
 import { type CarrierLists, carrierLists, type Incidence, selectLists } from './incidence.js'
-import { evenSample } from './masked-content.js'
 
 export interface MiningOptions {
   /** Fewest records labelled with the target that must carry a feature. */

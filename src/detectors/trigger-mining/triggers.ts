@@ -1,7 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { evenSample } from '../../util/even-sample.js'
 import { type ContentSupport, labelPosition } from './content.js'
 import type { CarrierLists, Incidence } from './incidence.js'
-import { evenSample } from './masked-content.js'
 import type { FeatureEvidence, MiningOptions } from './mine.js'
 import { contentLogRatios } from './posterior.js'
 
