@@ -3,9 +3,9 @@ import { encodeLabels } from '../../src/data/dataset.js'
 import { selectRows } from '../../src/data/matrix.js'
 import { mmdTest } from '../../src/drift/mmd.js'
 import { type DriftSample, runDriftTests } from '../../src/drift/run-tests.js'
-import { selectDocuments, type TokenizedCorpus, tokenizeTexts } from '../../src/drift/tokens.js'
+import { selectDocuments, type TokenizedCorpus } from '../../src/drift/tokens.js'
 import { createRng } from '../../src/util/rng.js'
-import { pooledMnist, randomSplit, spamRecords } from '../fixtures/datasets.js'
+import { pooledMnist, randomSplit, spamCorpus, spamRecords } from '../fixtures/datasets.js'
 
 const ALPHA = 0.01
 const TOLERANCE = 0.02
@@ -13,9 +13,8 @@ const TOLERANCE = 0.02
 let corpus: TokenizedCorpus
 let spamLabels: string[]
 beforeAll(() => {
-  const records = spamRecords()
-  corpus = tokenizeTexts(records.map((record) => record.text))
-  spamLabels = records.map((record) => record.label)
+  corpus = spamCorpus()
+  spamLabels = spamRecords().map((record) => record.label)
 })
 
 function spamSample(

@@ -9,7 +9,7 @@ import {
   tokenizeTexts,
 } from '../../src/drift/tokens.js'
 import { createRng, type Rng, shuffledIndices } from '../../src/util/rng.js'
-import { pooledMnist, randomSplit, spamRecords } from '../fixtures/datasets.js'
+import { pooledMnist, randomSplit, spamCorpus, spamRecords } from '../fixtures/datasets.js'
 
 const ALPHA = 0.01
 const BATCHES = 100
@@ -21,7 +21,7 @@ beforeAll(() => {
   const records = spamRecords()
   texts = records.map((record) => record.text)
   labels = records.map((record) => record.label)
-  corpus = tokenizeTexts(texts)
+  corpus = spamCorpus()
 })
 
 function spamSide(rows: ArrayLike<number>, corpusOfRows: TokenizedCorpus, rowLabels?: string[]): DriftSample {
