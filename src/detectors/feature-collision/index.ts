@@ -245,10 +245,11 @@ function flagCollision(
  * neighbours form groups; every group but a class's main body is detached. For each detached group, the record of
  * another class whose neighbourhood holds most of its members is the instance it crowds around; a collision is
  * called when the crowd outnumbers every label among that instance's other neighbours (Deep k-NN read from the
- * target's side: the instance would now be taken for the group's label) and is far larger than the crowds the other
- * detached groups of the same data gather (a power law fitted without it). The target reported is the record the
- * poisons converge on (see `convergenceTarget`): a collision that moved them only part of the way leaves them
- * crowding records short of it.
+ * target's side: the instance would now be taken for the group's label), the group sits more tightly than its class,
+ * and either its crowd is far larger than the crowds the other detached groups of the same data gather (a power law
+ * fitted without it) or its members look moved toward one record of another class, as groups of the data's own
+ * records do not (`decideGroups`). The target reported is the record the poisons converge on (see
+ * `convergenceTarget`): a collision that moved them only part of the way leaves them crowding records short of it.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
  * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
