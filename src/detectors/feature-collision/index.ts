@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { type DetectorInput, defineDetector } from '../types.js'
+import { type MixingData, mixingData, mixingNull, mixingPValue } from './mixing.js'
 import {
   type ClassRadii,
   classRadii,
@@ -83,27 +84,29 @@ function detachedGroups(codes: Int32Array, classCount: number, groupOf: Int32Arr
   return { groups, count }
 }
 
+interface TestedGroup {
+  readonly members: Int32Array
+  readonly focal: FocalInstance
+  /** Chance of so large a crowd among the other detached groups' crowds. */
+  readonly crowding: number
+  /** Chance of so tight a group among records drawn at random from its class. */
+  readonly tightness: number
+}
+
 interface Collision {
   readonly members: Int32Array
   readonly focal: FocalInstance
   readonly pValue: number
 }
 
-/**
- * Each detached group's p-value, most significant first. A collision must pass two tests (an intersection–union
- * test, so the larger p-value is the group's): its members crowd one record of another class far more than the
- * other detached groups crowd theirs (leave one out), and they sit more tightly than records drawn at random from
- * their class. Tables hold natural groups of one class that reach into another as far as planted poisons do (34–55
- * records crowding one record), so the crowd alone called them collisions on 15% of honest tables; those groups lie
- * at their class's rim, sparser than it.
- */
+/** Each detached group with the record it crowds, and its crowd's and its tightness's p-values. */
 function testGroups(
   graph: NeighbourGraph,
   codes: Int32Array,
   groupOf: Int32Array,
   detached: readonly Int32Array[],
   radii: ClassRadii,
-): Collision[] {
+): TestedGroup[] {
   const focal = focalInstances(graph, codes, groupOf, new Set(detached.map((members) => groupOf[members[0]])))
   const withFocal = detached.flatMap((members) => {
     const instance = focal.get(groupOf[members[0]])
@@ -112,11 +115,51 @@ function testGroups(
   const crowds = withFocal.map(({ focal: instance }) => instance.members)
   const count = crowds.filter((crowd) => crowd >= 2).length
   const fit = fitGroupSizes(crowds)
-  return withFocal
-    .map(({ members, focal: instance }) => {
-      const others = leaveOutSize(fit, instance.members)
-      const crowding = groupSizePValueFrom(instance.members, others, count)
-      return { members, focal: instance, pValue: Math.max(crowding, tightnessPValue(radii, codes, members)) }
+  return withFocal.map(({ members, focal: instance }) => ({
+    members,
+    focal: instance,
+    crowding: groupSizePValueFrom(instance.members, leaveOutSize(fit, instance.members), count),
+    tightness: tightnessPValue(radii, codes, members),
+  }))
+}
+
+/** Share of the significance the crowd's test keeps; the mixing test gets the rest (weighted Bonferroni). */
+const crowdWeight = 0.9
+
+/**
+ * Each candidate's p-value, most significant first. A collision must show two things (an intersection–union test,
+ * so the larger p-value is the group's): that it sits more tightly than its class, and that it is a collision
+ * rather than a natural group, by either of two tests (weighted Bonferroni). The crowd test: its members crowd one
+ * record of another class far more than the other detached groups crowd theirs. Data written by a few dozen people
+ * holds few detached groups, and its writers' groups crowd records of other classes too (12–31 honest 8×8 digits
+ * crowding one), so a fit to a handful of crowds cannot set a planted crowd of 34–46 apart; the mixing test
+ * (`mixingPValue`) then asks whether the members look moved toward the record they lean on, against groups of the
+ * data's own records. It is run only where it can decide: on tight groups the crowd test does not call, Bonferroni
+ * over them. Tables hold natural groups that reach into another class as far as planted poisons do (34–55 records
+ * crowding one record), so the crowd alone called them collisions on 15% of honest tables; those groups lie at
+ * their class's rim, sparser than it.
+ */
+function decideGroups(
+  candidates: readonly TestedGroup[],
+  significance: number,
+  readMixing: () => MixingData,
+): Collision[] {
+  const undecided = candidates.filter(
+    ({ crowding, tightness }) => tightness < significance && crowding / crowdWeight >= significance,
+  )
+  const mixing = new Map<TestedGroup, number>()
+  if (undecided.length > 0) {
+    const data = readMixing()
+    const tested = new Uint8Array(data.graph.rows)
+    for (const { members } of undecided) for (const row of members) tested[row] = 1
+    const groupNull = mixingNull(data, tested)
+    const share = (1 - crowdWeight) / undecided.length
+    for (const group of undecided) mixing.set(group, mixingPValue(data, group.members, groupNull) / share)
+  }
+  return candidates
+    .map((group) => {
+      const evidence = Math.min(1, group.crowding / crowdWeight, mixing.get(group) ?? 1)
+      return { members: group.members, focal: group.focal, pValue: Math.max(group.tightness, evidence) }
     })
     .sort((a, b) => a.pValue - b.pValue || b.members.length - a.members.length)
 }
@@ -202,10 +245,11 @@ function flagCollision(
  * neighbours form groups; every group but a class's main body is detached. For each detached group, the record of
  * another class whose neighbourhood holds most of its members is the instance it crowds around; a collision is
  * called when the crowd outnumbers every label among that instance's other neighbours (Deep k-NN read from the
- * target's side: the instance would now be taken for the group's label) and is far larger than the crowds the other
- * detached groups of the same data gather (a power law fitted without it). The target reported is the record the
- * poisons converge on (see `convergenceTarget`): a collision that moved them only part of the way leaves them
- * crowding records short of it.
+ * target's side: the instance would now be taken for the group's label), the group sits more tightly than its class,
+ * and either its crowd is far larger than the crowds the other detached groups of the same data gather (a power law
+ * fitted without it) or its members look moved toward one record of another class, as groups of the data's own
+ * records do not (`decideGroups`). The target reported is the record the poisons converge on (see
+ * `convergenceTarget`): a collision that moved them only part of the way leaves them crowding records short of it.
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  * @see Shafahi et al. Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural Networks. NeurIPS 2018.
  * @see Clauset, Shalizi, Newman. Power-law distributions in empirical data. SIAM Review 51, 2009.
@@ -230,7 +274,16 @@ export const featureCollisionDetector = defineDetector({
     const groupOf = sameLabelGroups(linkGraph, labels.codes, params.linkNeighbours)
     const detached = detachedGroups(labels.codes, labels.classes.length, groupOf)
     const radii = classRadii(linkGraph, labels.codes, labels.classes.length, params.linkNeighbours)
-    const collisions = testGroups(graph, labels.codes, groupOf, detached.groups, radii)
+    // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
+    const candidates = testGroups(graph, labels.codes, groupOf, detached.groups, radii).filter(
+      ({ members, focal }) =>
+        focal.members >= params.minGroup &&
+        takesOver(graph, labels, groupOf, members, focal) &&
+        convergesOn(members, focal),
+    )
+    const collisions = decideGroups(candidates, params.significance, () =>
+      mixingData(input.features!, graph, labels.codes, labels.classes.length),
+    )
     const outputs: Outputs = {
       suspicion: new Float32Array(rowCount),
       flagged: new Uint8Array(rowCount),
@@ -241,9 +294,6 @@ export const featureCollisionDetector = defineDetector({
     let datasetPValue = 1
     for (const collision of collisions) {
       const { members, focal, pValue } = collision
-      // A collision needs its instance: one record of another class whose neighbourhood the group has taken over.
-      if (focal.members < params.minGroup || !takesOver(graph, labels, groupOf, members, focal)) continue
-      if (!convergesOn(members, focal)) continue
       datasetPValue = Math.min(datasetPValue, pValue)
       if (pValue < params.significance) {
         const reported = flagCollision(outputs, input, collision, k)
