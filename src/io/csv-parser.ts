@@ -26,6 +26,7 @@ export class CsvTokenizer extends ChunkTokenizer {
   private bomBytes = -1
   private scanFlags = 0
   private scanNewlines = 0
+  private readonly views = new BufferViews()
 
   constructor(
     file: string,
@@ -54,8 +55,9 @@ export class CsvTokenizer extends ChunkTokenizer {
       this.bomBytes = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
     }
     let position = 0
+    const view = this.views.of(buffer)
     while (position < buffer.length) {
-      const end = this.parseRecord(buffer, position, final)
+      const end = this.parseRecord(buffer, view, position, final)
       if (end < 0) break
       position = end
     }
@@ -63,7 +65,7 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 
   /** Returns the offset after the record, or -1 when the buffer ends inside it. */
-  private parseRecord(bytes: Buffer, recordStart: number, final: boolean): number {
+  private parseRecord(bytes: Buffer, view: DataView, recordStart: number, final: boolean): number {
     const limit = bytes.length
     let position = recordStart + this.bomBytes
     if (bytes[position] === LF || bytes[position] === CR) return this.skipBlankLine(bytes, position, final)
@@ -85,7 +87,7 @@ export class CsvTokenizer extends ChunkTokenizer {
         newlines += this.scanNewlines
         quotedFieldCount++
       } else if (plainFields) position = plainFields.readPlainField(bytes, position, fieldCount)
-      else position = plainFieldEnd(bytes, position)
+      else position = plainFieldEnd(bytes, view, position)
       if (fieldCount === starts.length) {
         this.growFields()
         starts = record.fieldStarts
@@ -194,15 +196,47 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 }
 
-/** The offset of the comma or line end that ends an unquoted field starting at `start`, or the buffer's end. */
-export function plainFieldEnd(bytes: Buffer, start: number): number {
+/**
+ * The offset of the comma or line end that ends an unquoted field starting at `start`, or the buffer's end; `view` is
+ * a DataView of `bytes` (`BufferViews`). Four bytes are tested at a time, by the zero-byte test of "Bit Twiddling
+ * Hacks" on the word XORed with each delimiter: its lowest set bit marks the first delimiter exactly, since a false
+ * mark can only follow a true one. A byte at a time the search took about 3% of a manifest's CPU more.
+ */
+export function plainFieldEnd(bytes: Buffer, view: DataView, start: number): number {
   const limit = bytes.length
   let position = start
+  for (const last = limit - 4; position <= last; position += 4) {
+    const word = view.getInt32(position, true)
+    const comma = word ^ 0x2c2c2c2c
+    const lineFeed = word ^ 0x0a0a0a0a
+    const carriageReturn = word ^ 0x0d0d0d0d
+    const found =
+      (((comma - 0x01010101) & ~comma) |
+        ((lineFeed - 0x01010101) & ~lineFeed) |
+        ((carriageReturn - 0x01010101) & ~carriageReturn)) &
+      0x80808080
+    // The set bit's byte: 7, 15, 23 or 31 bits from the word's lowest, first, byte.
+    if (found !== 0) return position + ((31 - Math.clz32(found & -found)) >>> 3)
+  }
   for (; position < limit; position++) {
     const byte = bytes[position]
     if (byte === COMMA || byte === LF || byte === CR) break
   }
   return position
+}
+
+/** A DataView of the buffer last asked for, made again only when another buffer comes (once per chunk). */
+export class BufferViews {
+  private bytes?: Buffer
+  private view: DataView = new DataView(new ArrayBuffer(0))
+
+  of(bytes: Buffer): DataView {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    }
+    return this.view
+  }
 }
 
 /** Offset after the line terminator at `position`, or -1 when a CR ends the buffer and more data may follow. */
