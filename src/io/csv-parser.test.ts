@@ -123,6 +123,30 @@ describe('CsvTokenizer', () => {
     )
   })
 
+  it('numbers lines by the line feeds before each record, however many a quoted field holds, in any chunking', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', '"', ',', '\n', '\r', '\n\n\n\n\n', 'é'),
+      maxLength: 40,
+    })
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 13 }), { minLength: 1, maxLength: 5 }),
+        (rows, sizes) => {
+          const text = Buffer.from(rows.map((row) => `${row.map(encodeCsvField).join(',')}\n`).join(''))
+          const records = tokenize(text, sizes)
+          const lineFeedsBefore = (offset: number) =>
+            text.subarray(0, offset).filter((byte) => byte === 10).length
+          expect(records.map((record) => record.line)).toEqual(
+            records.map((record) => 1 + lineFeedsBefore(record.byteOffset)),
+          )
+          expect(records.length).toBe(rows.length)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('names the line where an unterminated quote opened', () => {
     const error = thrown(() => tokenize('a,b\n1,2\n3,"open\nstill open\n'))
     expect(error.code).toBe('PARSE_ERROR')

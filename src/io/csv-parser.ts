@@ -81,7 +81,7 @@ export class CsvTokenizer extends ChunkTokenizer {
       const fieldStart = position
       let flags = 0
       if (position < limit && bytes[position] === QUOTE) {
-        position = this.scanQuoted(bytes, position, final, this.line + newlines)
+        position = this.scanQuoted(bytes, view, position, final, this.line + newlines)
         if (position < 0) return -1
         flags = this.scanFlags
         newlines += this.scanNewlines
@@ -123,12 +123,28 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 
   /** Scans a quoted field from its opening quote; returns the offset after the closing quote or -1 if cut off. */
-  private scanQuoted(bytes: Buffer, start: number, final: boolean, quoteLine: number): number {
+  private scanQuoted(
+    bytes: Buffer,
+    view: DataView,
+    start: number,
+    final: boolean,
+    quoteLine: number,
+  ): number {
     const limit = bytes.length
     let position = start + 1
     let flags = QUOTED
     let newlines = 0
     for (;;) {
+      // Four bytes at a time up to the word with the next quote (see `plainFieldEnd`), counting its line feeds by
+      // an exact test of each byte; the byte loop below finishes that word.
+      for (const last = limit - 4; position <= last; position += 4) {
+        const word = view.getInt32(position, true)
+        const quote = word ^ 0x22222222
+        if (((quote - 0x01010101) & ~quote & 0x80808080) !== 0) break
+        const lineFeed = word ^ 0x0a0a0a0a
+        const lineFeeds = ~(((lineFeed & 0x7f7f7f7f) + 0x7f7f7f7f) | lineFeed) & 0x80808080
+        newlines += Math.imul(lineFeeds >>> 7, 0x01010101) >>> 24
+      }
       for (; position < limit; position++) {
         const byte = bytes[position]
         if (byte === QUOTE) break
