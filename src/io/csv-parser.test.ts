@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PoisonguardError } from '../errors.js'
 import { encodeCsvField } from './csv-field.js'
-import { CsvTokenizer } from './csv-parser.js'
+import { BufferViews, CsvTokenizer, plainFieldEnd } from './csv-parser.js'
 import { fieldText } from './csv-record.js'
 
 interface Parsed {
@@ -123,6 +123,30 @@ describe('CsvTokenizer', () => {
     )
   })
 
+  it('numbers lines by the line feeds before each record, however many a quoted field holds, in any chunking', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', '"', ',', '\n', '\r', '\n\n\n\n\n', 'é'),
+      maxLength: 40,
+    })
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 13 }), { minLength: 1, maxLength: 5 }),
+        (rows, sizes) => {
+          const text = Buffer.from(rows.map((row) => `${row.map(encodeCsvField).join(',')}\n`).join(''))
+          const records = tokenize(text, sizes)
+          const lineFeedsBefore = (offset: number) =>
+            text.subarray(0, offset).filter((byte) => byte === 10).length
+          expect(records.map((record) => record.line)).toEqual(
+            records.map((record) => 1 + lineFeedsBefore(record.byteOffset)),
+          )
+          expect(records.length).toBe(rows.length)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('names the line where an unterminated quote opened', () => {
     const error = thrown(() => tokenize('a,b\n1,2\n3,"open\nstill open\n'))
     expect(error.code).toBe('PARSE_ERROR')
@@ -143,5 +167,41 @@ describe('CsvTokenizer', () => {
     const unterminated = thrown(() => tokenize(`a\n"${'y\n'.repeat(3000)}`, [100], 1000))
     expect(unterminated.code).toBe('LINE_TOO_LONG')
     expect(unterminated.message).toMatch(/line 2:/)
+  })
+
+  it('ends a plain field at the first comma, LF or CR whatever bytes surround it, four bytes at a time', () => {
+    // Bytes next to the delimiters, and bytes whose XOR with a delimiter has its high bit set, must not match.
+    const fillers = [0x2b, 0x2d, 0x09, 0x0b, 0x0c, 0x0e, 0x00, 0x01, 0x80, 0x8a, 0x8d, 0xac, 0xff, 0x61]
+    const found: number[] = []
+    const expected: number[] = []
+    for (const delimiter of [0x2c, 0x0a, 0x0d]) {
+      for (const filler of fillers) {
+        for (let length = 0; length <= 11; length++) {
+          for (let place = 0; place <= length; place++) {
+            const bytes = Buffer.alloc(length, filler)
+            if (place < length) bytes[place] = delimiter
+            // A second delimiter after the first must not move the answer.
+            if (place + 2 < length) bytes[place + 2] = 0x2c
+            found.push(plainFieldEnd(bytes, new BufferViews().of(bytes), 0))
+            expected.push(place)
+          }
+        }
+      }
+    }
+    expect(found).toEqual(expected)
+  })
+
+  it('finds the same field ends as a byte at a time search from every start in a mixed buffer', () => {
+    const bytes = Buffer.from('id,text\r\n1,caf\u00e9 \u20ac\n22,"a,b"\r333,,x\n4444,\u00ff\u00fe end')
+    const views = new BufferViews()
+    const byteAtATime = (start: number) => {
+      let position = start
+      while (position < bytes.length && ![0x2c, 0x0a, 0x0d].includes(bytes[position])) position++
+      return position
+    }
+    const starts = Array.from({ length: bytes.length + 1 }, (_, start) => start)
+    expect(starts.map((start) => plainFieldEnd(bytes, views.of(bytes), start))).toEqual(
+      starts.map(byteAtATime),
+    )
   })
 })

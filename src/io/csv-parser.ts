@@ -26,6 +26,7 @@ export class CsvTokenizer extends ChunkTokenizer {
   private bomBytes = -1
   private scanFlags = 0
   private scanNewlines = 0
+  private readonly views = new BufferViews()
 
   constructor(
     file: string,
@@ -54,8 +55,9 @@ export class CsvTokenizer extends ChunkTokenizer {
       this.bomBytes = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
     }
     let position = 0
+    const view = this.views.of(buffer)
     while (position < buffer.length) {
-      const end = this.parseRecord(buffer, position, final)
+      const end = this.parseRecord(buffer, view, position, final)
       if (end < 0) break
       position = end
     }
@@ -63,7 +65,7 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 
   /** Returns the offset after the record, or -1 when the buffer ends inside it. */
-  private parseRecord(bytes: Buffer, recordStart: number, final: boolean): number {
+  private parseRecord(bytes: Buffer, view: DataView, recordStart: number, final: boolean): number {
     const limit = bytes.length
     let position = recordStart + this.bomBytes
     if (bytes[position] === LF || bytes[position] === CR) return this.skipBlankLine(bytes, position, final)
@@ -79,13 +81,13 @@ export class CsvTokenizer extends ChunkTokenizer {
       const fieldStart = position
       let flags = 0
       if (position < limit && bytes[position] === QUOTE) {
-        position = this.scanQuoted(bytes, position, final, this.line + newlines)
+        position = this.scanQuoted(bytes, view, position, final, this.line + newlines)
         if (position < 0) return -1
         flags = this.scanFlags
         newlines += this.scanNewlines
         quotedFieldCount++
       } else if (plainFields) position = plainFields.readPlainField(bytes, position, fieldCount)
-      else position = plainFieldEnd(bytes, position)
+      else position = plainFieldEnd(bytes, view, position)
       if (fieldCount === starts.length) {
         this.growFields()
         starts = record.fieldStarts
@@ -121,12 +123,28 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 
   /** Scans a quoted field from its opening quote; returns the offset after the closing quote or -1 if cut off. */
-  private scanQuoted(bytes: Buffer, start: number, final: boolean, quoteLine: number): number {
+  private scanQuoted(
+    bytes: Buffer,
+    view: DataView,
+    start: number,
+    final: boolean,
+    quoteLine: number,
+  ): number {
     const limit = bytes.length
     let position = start + 1
     let flags = QUOTED
     let newlines = 0
     for (;;) {
+      // Four bytes at a time up to the word with the next quote (see `plainFieldEnd`), counting its line feeds by
+      // an exact test of each byte; the byte loop below finishes that word.
+      for (const last = limit - 4; position <= last; position += 4) {
+        const word = view.getInt32(position, true)
+        const quote = word ^ 0x22222222
+        if (((quote - 0x01010101) & ~quote & 0x80808080) !== 0) break
+        const lineFeed = word ^ 0x0a0a0a0a
+        const lineFeeds = ~(((lineFeed & 0x7f7f7f7f) + 0x7f7f7f7f) | lineFeed) & 0x80808080
+        newlines += Math.imul(lineFeeds >>> 7, 0x01010101) >>> 24
+      }
       for (; position < limit; position++) {
         const byte = bytes[position]
         if (byte === QUOTE) break
@@ -194,15 +212,47 @@ export class CsvTokenizer extends ChunkTokenizer {
   }
 }
 
-/** The offset of the comma or line end that ends an unquoted field starting at `start`, or the buffer's end. */
-export function plainFieldEnd(bytes: Buffer, start: number): number {
+/**
+ * The offset of the comma or line end that ends an unquoted field starting at `start`, or the buffer's end; `view` is
+ * a DataView of `bytes` (`BufferViews`). Four bytes are tested at a time, by the zero-byte test of "Bit Twiddling
+ * Hacks" on the word XORed with each delimiter: its lowest set bit marks the first delimiter exactly, since a false
+ * mark can only follow a true one. A byte at a time the search took about 3% of a manifest's CPU more.
+ */
+export function plainFieldEnd(bytes: Buffer, view: DataView, start: number): number {
   const limit = bytes.length
   let position = start
+  for (const last = limit - 4; position <= last; position += 4) {
+    const word = view.getInt32(position, true)
+    const comma = word ^ 0x2c2c2c2c
+    const lineFeed = word ^ 0x0a0a0a0a
+    const carriageReturn = word ^ 0x0d0d0d0d
+    const found =
+      (((comma - 0x01010101) & ~comma) |
+        ((lineFeed - 0x01010101) & ~lineFeed) |
+        ((carriageReturn - 0x01010101) & ~carriageReturn)) &
+      0x80808080
+    // The set bit's byte: 7, 15, 23 or 31 bits from the word's lowest, first, byte.
+    if (found !== 0) return position + ((31 - Math.clz32(found & -found)) >>> 3)
+  }
   for (; position < limit; position++) {
     const byte = bytes[position]
     if (byte === COMMA || byte === LF || byte === CR) break
   }
   return position
+}
+
+/** A DataView of the buffer last asked for, made again only when another buffer comes (once per chunk). */
+export class BufferViews {
+  private bytes?: Buffer
+  private view: DataView = new DataView(new ArrayBuffer(0))
+
+  of(bytes: Buffer): DataView {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    }
+    return this.view
+  }
 }
 
 /** Offset after the line terminator at `position`, or -1 when a CR ends the buffer and more data may follow. */

@@ -1,7 +1,7 @@
 import { PoisonguardError } from '../errors.js'
 import { CodedColumnReader } from './coded-column.js'
 import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValues } from './columns.js'
-import { type PlainFieldReader, plainFieldEnd } from './csv-parser.js'
+import { BufferViews, type PlainFieldReader, plainFieldEnd } from './csv-parser.js'
 import { type CsvRecord, fieldText, QUOTED } from './csv-record.js'
 import { IssueList } from './issues.js'
 import { decimalScan, parseNumberBytes, scanDecimal } from './numbers.js'
@@ -46,6 +46,7 @@ export class CsvDatasetReader implements PlainFieldReader {
   private fieldStatus = new Uint8Array(0)
   /** Non-zero when the record being read has an unquoted candidate field that is not a plain number. */
   private exceptionalCells = 0
+  private readonly views = new BufferViews()
   /** The table's current block and the offset there of the row being read. */
   private values: Float32Array = new Float32Array(0)
   private rowOffset = 0
@@ -67,7 +68,7 @@ export class CsvDatasetReader implements PlainFieldReader {
     // A record cut by a chunk boundary is read again from its start; what its cut field looked like is forgotten.
     if (field === 0) this.exceptionalCells = 0
     const column = field < this.headerCount ? this.candidateOf[field] : -1
-    if (column < 0) return plainFieldEnd(bytes, start)
+    if (column < 0) return plainFieldEnd(bytes, this.views.of(bytes), start)
     const limit = bytes.length
     // Single digits dominate many datasets (pixels, counts, one-hot columns); skip the call for them.
     // Reads stay inside the buffer: one read past its end makes V8 recompile the parse loop.
@@ -83,7 +84,7 @@ export class CsvDatasetReader implements PlainFieldReader {
     const after = end < limit ? bytes[end] : COMMA
     let status = PLAIN_NUMBER
     if (after !== COMMA && after !== LF && after !== CR) {
-      end = plainFieldEnd(bytes, end)
+      end = plainFieldEnd(bytes, this.views.of(bytes), end)
       status = SLOW
     } else if (end === start) status = EMPTY
     else if (Number.isNaN(value)) status = SLOW
