@@ -9,6 +9,7 @@ import {
   askName,
   type DetectorJobOutcome,
   decodeValue,
+  encodeAnalysis,
   encodeDetectorInput,
   encodeValue,
   parseAskName,
@@ -63,7 +64,9 @@ export function createDetectorJobExecutor(sender: DetectorJobSender): DetectorEx
     if (!answered) {
       answered = analysisOf(input, request)
         .then(
-          async (value): Promise<AskAnswer> => ({ digest: await sender.putBytes(encodeValue(value)) }),
+          async (value): Promise<AskAnswer> => ({
+            digest: await sender.putBytes(encodeAnalysis(request, value)),
+          }),
           (error): AskAnswer => ({ failure: error instanceof Error ? error.message : String(error) }),
         )
         .then((reply) => sender.store.answerAsk(sender.run, name, reply))
