@@ -23,6 +23,17 @@ describe('scan payload codec', () => {
     expect(packed.arrays.a).toEqual(Int32Array.of(7))
   })
 
+  it('reads a payload into shared memory when asked, with the same values', () => {
+    const dense = { rows: 2, cols: 2, data: Float32Array.of(1, -2.5, Number.NaN, 4) }
+    const shared = unpackMatrix(packMatrix(dense), 'shared') as typeof dense
+    expect(shared.data.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect((unpackMatrix(packMatrix(dense)) as typeof dense).data.buffer).toBeInstanceOf(ArrayBuffer)
+    expect(shared).toEqual(dense)
+    const { arrays } = unpack(pack({ meta: {}, arrays: { a: Int32Array.of(3, 1, 2) } }), 'shared')
+    expect(arrays.a.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect([...arrays.a]).toEqual([3, 1, 2])
+  })
+
   it('names equal content by one digest and refuses a damaged payload with the typed error', () => {
     const bytes = packMatrix({ rows: 1, cols: 2, data: Float32Array.of(1, 2) })
     expect(digestOf(bytes)).toBe(digestOf(Uint8Array.from(bytes)))

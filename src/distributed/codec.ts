@@ -44,18 +44,31 @@ export function pack(packed: Packed): Buffer {
   return out
 }
 
+/**
+ * Where `unpack` puts its copy: `shared` memory is what a worker thread reads without a copy of its own, so arrays
+ * bound for one are copied once here rather than twice.
+ */
+export type UnpackMemory = 'ordinary' | 'shared'
+
 /** Reads back what `pack` wrote; the arrays view one aligned copy of the bytes. */
-export function unpack(bytes: Uint8Array): Packed {
+export function unpack(bytes: Uint8Array, memory: UnpackMemory = 'ordinary'): Packed {
   try {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const headerLength = view.readUInt32LE(0)
     const header = JSON.parse(view.subarray(4, 4 + headerLength).toString('utf8')) as Header
     const start = align(4 + headerLength)
-    const body = new Uint8Array(bytes.byteLength - start)
+    const length = bytes.byteLength - start
+    const body = new Uint8Array(memory === 'shared' ? new SharedArrayBuffer(length) : new ArrayBuffer(length))
     body.set(bytes.subarray(start))
     const arrays: Record<string, Typed> = {}
-    for (const { name, type, offset, length } of header.arrays)
-      arrays[name] = new constructors[type](body.buffer, offset, length)
+    for (const { name, type, offset, length } of header.arrays) {
+      const View = constructors[type] as new (
+        buffer: ArrayBufferLike,
+        offset: number,
+        length: number,
+      ) => Typed
+      arrays[name] = new View(body.buffer, offset, length)
+    }
     return { meta: header.meta, arrays }
   } catch (error) {
     throw new PoisonguardError(
@@ -86,8 +99,11 @@ export function packMatrix(matrix: FeatureMatrix | SparseMatrix): Buffer {
 }
 
 /** The matrix `packMatrix` wrote. */
-export function unpackMatrix(bytes: Uint8Array): FeatureMatrix | SparseMatrix {
-  const { meta, arrays } = unpack(bytes)
+export function unpackMatrix(
+  bytes: Uint8Array,
+  memory: UnpackMemory = 'ordinary',
+): FeatureMatrix | SparseMatrix {
+  const { meta, arrays } = unpack(bytes, memory)
   const { rows, cols, sparse } = meta as { rows: number; cols: number; sparse: boolean }
   if (sparse)
     return {

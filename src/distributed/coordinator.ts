@@ -48,7 +48,8 @@ export interface DistributedOptions {
   /**
    * Run the built-in detectors as jobs on the workers too; default false, the detectors then run on the coordinator.
    * At 1,000,000 × 64 on one 2-core machine they took the coordinator's CPU from 127 to 90 s but cost the three
-   * workers 354 CPU s more, each rebuilding the detector's input and reading the analyses it asks for from the store.
+   * workers 354 CPU s more; at 100,000 × 64 they now save the coordinator about 6 CPU s and cost the workers about 9
+   * (docs/scale.md).
    */
   detectorJobs?: boolean
 }

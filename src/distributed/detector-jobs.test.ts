@@ -6,7 +6,13 @@ import type { Detector } from '../detectors/types.js'
 import { createPortableBackend } from '../linalg/portable.js'
 import { configureDetectors, prepareDetectorInput } from '../scan/pipeline.js'
 import { digestOf, packMatrix, unpackMatrix } from './codec.js'
-import { askName, decodeDetectorInput, encodeDetectorInput, parseAskName } from './detector-input.js'
+import {
+  askName,
+  decodeDetectorInput,
+  encodeDetectorInput,
+  encodeValue,
+  parseAskName,
+} from './detector-input.js'
 import { createDetectorJobRunner } from './run-detector-job.js'
 import type { AskAnswer, ScanStore } from './scan-store.js'
 import { createDetectorJobExecutor } from './send-detectors.js'
@@ -141,5 +147,36 @@ describe('detector jobs', () => {
     )
     expect(names).toHaveLength(3)
     expect(executor.accepts({ ...builtinDetectors.outliers } as Detector<unknown>)).toBe(false)
+  })
+
+  it('sends a detector that may ask for the neighbour graph once the search under way is done', async () => {
+    const input = await digitsInput()
+    let finishSearch = () => {}
+    const searching = new Promise<undefined>((resolve) => {
+      finishSearch = () => resolve(undefined)
+    })
+    const { store, putBytes } = memoryStore()
+    const sent: string[] = []
+    const executor = createDetectorJobExecutor({
+      run: 'run-1',
+      store,
+      pollMs: 2,
+      putBytes,
+      upload: (matrix) => putBytes(packMatrix(matrix)),
+      async runJob(job) {
+        sent.push(job.detector)
+        return encodeValue({ result: job.detector })
+      },
+    })
+    const gated = { ...input, neighbourSearch: () => searching }
+    const run = (id: 'outliers' | 'clean-label-backdoor') =>
+      executor.run(builtinDetectors[id] as Detector<unknown>, gated, {}, { seed: 0 })
+    const outliers = run('outliers')
+    // Clean-label-backdoor awaits no analysis and asks for none: its job goes at once.
+    expect(await run('clean-label-backdoor')).toBe('clean-label-backdoor')
+    expect(sent).toEqual(['clean-label-backdoor'])
+    finishSearch()
+    expect(await outliers).toBe('outliers')
+    expect(sent).toEqual(['clean-label-backdoor', 'outliers'])
   })
 })

@@ -8,6 +8,7 @@ import {
   type AnalysisRequest,
   askName,
   type DetectorJobOutcome,
+  decodeAnalysis,
   decodeDetectorInput,
   decodeValue,
   encodeValue,
@@ -44,7 +45,7 @@ export function createDetectorJobRunner(
   const inputs = new Map<string, Promise<DetectorInput>>()
   const decoded = new WeakMap<Uint8Array, unknown>()
 
-  const ask = async <T>(run: string, name: string): Promise<T> => {
+  const ask = async <T>(run: string, name: string, request: AnalysisRequest): Promise<T> => {
     let answer = await store.ask(run, name)
     while (!answer) {
       await new Promise((resolve) => setTimeout(resolve, resources.askPollMs))
@@ -52,13 +53,13 @@ export function createDetectorJobRunner(
     }
     if ('failure' in answer) throw new Error(answer.failure)
     const bytes = await blob(answer.digest)
-    if (!decoded.has(bytes)) decoded.set(bytes, decodeValue(bytes))
+    if (!decoded.has(bytes)) decoded.set(bytes, decodeAnalysis(request, bytes))
     return decoded.get(bytes) as T
   }
 
   const revive = async (run: string, digest: string): Promise<DetectorInput> => {
     const wire = await decodeDetectorInput(await blob(digest), resources.matrix)
-    const analysis = <T>(request: AnalysisRequest) => ask<T>(run, askName(digest, request))
+    const analysis = <T>(request: AnalysisRequest) => ask<T>(run, askName(digest, request), request)
     return {
       ...wire,
       neighbours: (k) => analysis<NeighbourGraph>({ analysis: 'neighbours', k }),

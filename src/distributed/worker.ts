@@ -7,7 +7,7 @@ import type { LinalgBackend } from '../linalg/backend.js'
 import { createDefaultBackend } from '../linalg/default-backend.js'
 import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/worker-pool.js'
-import { pack, unpack, unpackMatrix } from './codec.js'
+import { pack, type UnpackMemory, unpack, unpackMatrix } from './codec.js'
 import {
   detectorQueueName,
   type FoldJob,
@@ -93,7 +93,8 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
   const runDetectorJob = createDetectorJobRunner({
     store,
     blob: blobs,
-    matrix: (digest) => matrixOf(blobs, digest),
+    // In shared memory, which the detector thread is sent without another copy.
+    matrix: (digest) => matrixOf(blobs, digest, 'shared'),
     executor: detectors,
     askPollMs,
   })
@@ -182,15 +183,25 @@ function createBlobCache(store: ScanStore, budget: number): BlobCache {
   }
 }
 
-const decodedMatrices = new WeakMap<Uint8Array, FeatureMatrix | SparseMatrix>()
+const decodedMatrices = {
+  ordinary: new WeakMap<Uint8Array, FeatureMatrix | SparseMatrix>(),
+  shared: new WeakMap<Uint8Array, FeatureMatrix | SparseMatrix>(),
+}
 
-/** The matrix in a blob, decoded once per cached blob. */
-async function matrixOf(blobs: BlobCache, digest: string): Promise<FeatureMatrix | SparseMatrix> {
+/**
+ * The matrix in a blob, decoded once per cached blob and memory: the neighbour and fold jobs read ordinary memory
+ * (the ONNX backend copies shared memory on every call), the detector thread shared memory.
+ */
+async function matrixOf(
+  blobs: BlobCache,
+  digest: string,
+  memory: UnpackMemory = 'ordinary',
+): Promise<FeatureMatrix | SparseMatrix> {
   const bytes = await blobs(digest)
-  let matrix = decodedMatrices.get(bytes)
+  let matrix = decodedMatrices[memory].get(bytes)
   if (!matrix) {
-    matrix = unpackMatrix(bytes)
-    decodedMatrices.set(bytes, matrix)
+    matrix = unpackMatrix(bytes, memory)
+    decodedMatrices[memory].set(bytes, matrix)
   }
   return matrix
 }
