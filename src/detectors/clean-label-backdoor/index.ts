@@ -9,6 +9,7 @@ import {
   columnMedians,
   crossFittedGap,
   levelCounts,
+  levelMatrix,
   otherClassScores,
   packRows,
   projectRows,
@@ -164,7 +165,7 @@ interface ClassScores {
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
-  const features = shrinkImages(pixelValues(input), shape.width, shape.height)
+  const features = levelMatrix(shrinkImages(pixelValues(input), shape.width, shape.height))
   const grid = shrunkGrid(shape.width, shape.height)
   const all = levelCounts(features, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
