@@ -81,15 +81,21 @@ function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number)
   const scores = new Float64Array(ranking.length)
   const suspicion = new Float32Array(rowCount)
   const rankingScores = new Float32Array(rowCount)
-  const voted = new Uint8Array(rowCount)
+  const rankedScores = ranking.map((run) => run.result.suspicion)
+  const rankedFlags = ranking.map((run) => run.result.flagged)
   for (let row = 0; row < rowCount; row++) {
     for (let index = 0; index < ranking.length; index++)
-      scores[index] = ranking[index].result.suspicion[row] * weights[index]
+      scores[index] = rankedScores[index][row] * weights[index]
     suspicion[row] = topTwoMeanOf(scores, ranking.length)
     for (let index = 0; index < ranking.length; index++)
-      if (!backed[index] && !ranking[index].result.flagged[row]) scores[index] = 0
+      if (!backed[index] && !rankedFlags[index][row]) scores[index] = 0
     rankingScores[row] = topTwoMeanOf(scores, ranking.length)
-    for (const run of runs) if (!isQuiet(run, fdr) && run.result.flagged[row]) voted[row] = 1
+  }
+  const voted = new Uint8Array(rowCount)
+  for (const run of runs) {
+    if (isQuiet(run, fdr)) continue
+    const flags = run.result.flagged
+    for (let row = 0; row < rowCount; row++) if (flags[row]) voted[row] = 1
   }
   return { suspicion, ranking: rankingScores, voted }
 }
@@ -97,7 +103,8 @@ function scoreGroup(rowCount: number, runs: readonly DetectorRun[], fdr: number)
 function topTwoMeanOf(scores: Float64Array, count: number): number {
   let first = 0
   let second = 0
-  for (const score of scores) {
+  for (let index = 0; index < scores.length; index++) {
+    const score = scores[index]
     if (score > first) {
       second = first
       first = score
@@ -115,12 +122,16 @@ function topTwoMeanOf(scores: Float64Array, count: number): number {
  */
 function falseAlarmChances(runs: readonly DetectorRun[], group: GroupScores, fdr: number): Float64Array {
   const estimated = runs.filter((run) => run.result.falseAlarmChances && !isQuiet(run, fdr))
-  if (estimated.length === 0) return Float64Array.from(group.suspicion, (score) => 1 - score)
-  const chances = new Float64Array(group.suspicion.length).fill(1)
-  for (const run of estimated)
-    run.result.falseAlarmChances!.forEach((chance, row) => {
-      chances[row] = Math.min(chances[row], chance)
-    })
+  const chances = new Float64Array(group.suspicion.length)
+  if (estimated.length === 0) {
+    for (let row = 0; row < chances.length; row++) chances[row] = 1 - group.suspicion[row]
+    return chances
+  }
+  chances.fill(1)
+  for (const run of estimated) {
+    const estimates = run.result.falseAlarmChances!
+    for (let row = 0; row < chances.length; row++) chances[row] = Math.min(chances[row], estimates[row])
+  }
   return chances
 }
 
@@ -139,12 +150,10 @@ function namesCarriers(run: DetectorRun, fdr: number): boolean {
  */
 function liftCarriers(suspicion: Float32Array, carriers: Uint8Array, labelDoubts: Float32Array): void {
   let ceiling = 0
-  carriers.forEach((carrier, row) => {
-    if (!carrier) ceiling = Math.max(ceiling, labelDoubts[row])
-  })
-  carriers.forEach((carrier, row) => {
-    if (carrier) suspicion[row] = ceiling + (1 - ceiling) * suspicion[row]
-  })
+  for (let row = 0; row < carriers.length; row++)
+    if (!carriers[row]) ceiling = Math.max(ceiling, labelDoubts[row])
+  for (let row = 0; row < carriers.length; row++)
+    if (carriers[row]) suspicion[row] = ceiling + (1 - ceiling) * suspicion[row]
 }
 
 /** A record no detector flags may still be chosen when its estimated chance of a false alarm is below this. */
@@ -246,11 +255,14 @@ export function fuseDetectorResults(
   const severities: (Severity | null)[] = Array.from(flagged, (flag, row) =>
     flag ? severityOf(suspicion[row], options) : null,
   )
-  const findings = Array.from({ length: rowCount }, (_, row) =>
-    runs.flatMap((run) =>
-      run.result.flagged[row] && !quiet.has(run.detector.id) ? [findingOf(run, row, describeLabel)] : [],
-    ),
-  )
+  const findings: Finding[][] = Array.from({ length: rowCount }, () => [])
+  // Run by run over the rows, so each record's findings keep the order of the runs.
+  for (const run of runs) {
+    if (quiet.has(run.detector.id)) continue
+    const flags = run.result.flagged
+    for (let row = 0; row < rowCount; row++)
+      if (flags[row]) findings[row].push(findingOf(run, row, describeLabel))
+  }
   return { suspicion, flagged, severities, findings, expectedFalseAlarms, quietDetectors: [...quiet] }
 }
 

@@ -106,6 +106,7 @@ export function buildScanReport(
     if (dataset.sources) record.source = dataset.sources[row]
     return record
   })
+  const scanFlagged = flaggedByDetector(records)
   return {
     tool: { name: 'poisonguard', version },
     createdAt: createdAt.toISOString(),
@@ -121,7 +122,7 @@ export function buildScanReport(
       ...(dataset.imageShape ? { imageShape: { ...dataset.imageShape } } : {}),
       warnings: [...dataset.warnings],
     },
-    detectors: outcomes.map((outcome) => describeOutcome(outcome, flaggedByDetector(records))),
+    detectors: outcomes.map((outcome) => describeOutcome(outcome, scanFlagged)),
     records,
     summary: {
       verdict: judgeDataset(outcomes, records, fused.quietDetectors, operatingPoint.fdr),

@@ -9,6 +9,7 @@ import {
   columnMedians,
   crossFittedGap,
   levelCounts,
+  levelMatrix,
   otherClassScores,
   packRows,
   projectRows,
@@ -164,19 +165,19 @@ interface ClassScores {
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
-  const features = shrinkImages(pixelValues(input), shape.width, shape.height)
+  const levelled = levelMatrix(shrinkImages(pixelValues(input), shape.width, shape.height))
   const grid = shrunkGrid(shape.width, shape.height)
-  const all = levelCounts(features, labels.codes)
+  const all = levelCounts(levelled, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const centre = columnMedians(features, rows)
-    const scores = otherClassScores(features, rows, all)
+    const centre = columnMedians(levelled, rows)
+    const scores = otherClassScores(levelled, rows, all)
     const shortenedBy = new Float64Array(rows.length).fill(1)
-    const scored = scoreRows(features, rows, centre, scores, shortenedBy)
-    const whitened = packRows(scored, rows.length, features.cols)
+    const scored = scoreRows(levelled, rows, centre, scores, shortenedBy)
+    const whitened = packRows(scored, rows.length, levelled.cols)
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
     const scoring = { rows, scored, shortenedBy, centre, scores }
-    const windows = searchClassWindows(features, labels.codes, code, scoring, grid, fewest)
+    const windows = searchClassWindows(levelled, labels.codes, code, scoring, grid, fewest)
     const { gap, beyond, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
     const along = robustScores(projectRows(whitened, [direction])[0])

@@ -6,6 +6,7 @@ import {
   crossFittedGap,
   leadingDirections,
   levelCounts,
+  levelMatrix,
   otherClassScores,
   packRows,
   projectRows,
@@ -40,9 +41,10 @@ function classZeroRows(
   codes: Int32Array,
   rows: Int32Array,
 ) {
-  const scores = otherClassScores(features, rows, levelCounts(features, codes))
+  const levelled = levelMatrix(features)
+  const scores = otherClassScores(levelled, rows, levelCounts(levelled, codes))
   return packRows(
-    scoreRows(features, rows, columnMedians(features, rows), scores),
+    scoreRows(levelled, rows, columnMedians(levelled, rows), scores),
     rows.length,
     features.cols,
   )
@@ -95,8 +97,9 @@ describe('clean-label-backdoor scores', () => {
     const codes = labels!.codes
     const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 1))
     const cols = features!.cols
-    const scores = otherClassScores(features!, rows, levelCounts(features!, codes))
-    const dense = scoreRows(features!, rows, columnMedians(features!, rows), scores)
+    const levelled = levelMatrix(features!)
+    const scores = otherClassScores(levelled, rows, levelCounts(levelled, codes))
+    const dense = scoreRows(levelled, rows, columnMedians(levelled, rows), scores)
     const sparse = packRows(dense, rows.length, cols)
     expect(sparse.sparse).toBeDefined()
     const whole = { count: rows.length, cols, dense }
@@ -114,7 +117,8 @@ describe('clean-label-backdoor scores', () => {
   it('scores each value among the other classes’ values, bounded where they are silent', () => {
     const { features, codes } = twoClasses(45)
     const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
-    const scores = otherClassScores(features, rows, levelCounts(features, codes))
+    const levelled = levelMatrix(features)
+    const scores = otherClassScores(levelled, rows, levelCounts(levelled, codes))
     const at = (col: number, value: number) => scores[col * 256 + Math.round(value * 255)]
     // Feature 0 is 0 in all 300 records of class 1: the pattern's value there is beyond every one of them, but no
     // further than 300 records can tell.

@@ -1,8 +1,7 @@
-import type { FeatureMatrix } from '../../data/matrix.js'
 import { selectInPlace } from '../../stats/quantiles.js'
 import { binomialUpperTail } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
-import { largestNeeded, levelOf, levels, widestGapOfSorted } from './score.js'
+import { type LevelMatrix, largestNeeded, levelOf, levels, widestGapOfSorted } from './score.js'
 
 /**
  * Square pixel windows, read as the sum of a record's scored deviations over the window's pixels (the projection on
@@ -176,27 +175,28 @@ export function tailPValue(gap: number, top: Float64Array, otherCount: number, t
  * `otherClassScores`) of its values there minus those of the class's `centre`, divided by the window's side.
  */
 export function windowValues(
-  features: FeatureMatrix,
+  features: LevelMatrix,
   rows: Int32Array,
   centre: Float64Array,
   scores: Float32Array,
   grid: ImageGrid,
   window: WindowGap,
 ): Float64Array {
-  const { data, cols } = features
+  const { cols } = features
+  const values = features.levels
   const pixels: number[] = []
   for (let dy = 0; dy < window.size; dy++)
     for (let dx = 0; dx < window.size; dx++) pixels.push((window.y + dy) * grid.width + window.x + dx)
   let centreSum = 0
   for (const col of pixels) centreSum += scores[col * levels + levelOf(centre[col])]
-  const values = new Float64Array(rows.length)
+  const sums = new Float64Array(rows.length)
   for (let index = 0; index < rows.length; index++) {
     const first = rows[index] * cols
     let sum = -centreSum
-    for (const col of pixels) sum += scores[col * levels + levelOf(data[first + col])]
-    values[index] = sum / window.size
+    for (const col of pixels) sum += scores[col * levels + values[first + col]]
+    sums[index] = sum / window.size
   }
-  return values
+  return sums
 }
 
 /** Each row's sum over one window, divided by its side, of rows held as `count × cols` pixels. */
@@ -271,7 +271,7 @@ export interface ClassWindow {
  * threshold.
  */
 export function searchClassWindows(
-  features: FeatureMatrix,
+  features: LevelMatrix,
   codes: Int32Array,
   code: number,
   scoring: ClassScoring,

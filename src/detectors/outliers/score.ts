@@ -42,37 +42,89 @@ export function localSparsityRatios(graph: NeighbourGraph, means: Float64Array):
  * a neighbour-wise reconstruction error.
  */
 export function rawDetailRatios(raw: FeatureMatrix, graph: NeighbourGraph): Float64Array {
-  const { data, cols } = raw
   const { k, indices } = graph
   const ratios = new Float64Array(graph.rows)
   // Raw distances by (row, position): a pair that lists each other is measured once, when the later row reads the
   // earlier one's list (the same sum, as (a − b)² = (b − a)² to the bit).
   const rawDistances = new Float64Array(graph.rows * k)
+  const unmeasured = new Int32Array(k)
   for (let row = 0; row < graph.rows; row++) {
+    let count = 0
+    for (let position = 0; position < k; position++) {
+      const neighbour = indices[row * k + position]
+      const known = neighbour < row ? distanceListed(graph, rawDistances, neighbour, row) : -1
+      if (known < 0) unmeasured[count++] = position
+      else rawDistances[row * k + position] = known
+    }
+    measureRawDistances(raw, graph, row, unmeasured, count, rawDistances)
     let rawSum = 0
     let reducedSum = 0
     for (let position = 0; position < k; position++) {
-      const neighbour = indices[row * k + position]
-      let distance = -1
-      if (neighbour < row)
-        for (let back = neighbour * k, end = back + k; back < end; back++)
-          if (indices[back] === row) {
-            distance = rawDistances[back]
-            break
-          }
-      if (distance < 0) {
-        let squared = 0
-        for (let col = 0; col < cols; col++)
-          squared += (data[row * cols + col] - data[neighbour * cols + col]) ** 2
-        distance = Math.sqrt(squared)
-      }
-      rawDistances[row * k + position] = distance
-      rawSum += distance
+      rawSum += rawDistances[row * k + position]
       reducedSum += graph.distances[row * k + position]
     }
     ratios[row] = reducedSum > 0 ? rawSum / reducedSum : rawSum > 0 ? Number.MAX_VALUE : 1
   }
   return ratios
+}
+
+/** The raw distance `row` was measured at from `from`, whose list holds it; -1 when it does not. */
+function distanceListed(
+  graph: NeighbourGraph,
+  rawDistances: Float64Array,
+  from: number,
+  row: number,
+): number {
+  const { k, indices } = graph
+  for (let at = from * k, end = at + k; at < end; at++) if (indices[at] === row) return rawDistances[at]
+  return -1
+}
+
+/**
+ * Raw distances from `row` to the neighbours at `positions[0, count)` of its list. Four neighbours go through the
+ * columns side by side, each sum still added up column by column: four independent sums keep the adder busy
+ * where one waits on its previous addition, and the row's values are read once for all four.
+ */
+function measureRawDistances(
+  raw: FeatureMatrix,
+  graph: NeighbourGraph,
+  row: number,
+  positions: Int32Array,
+  count: number,
+  out: Float64Array,
+): void {
+  const { data, cols } = raw
+  const { k, indices } = graph
+  const own = row * cols
+  const list = row * k
+  let index = 0
+  for (; index + 4 <= count; index += 4) {
+    const first = indices[list + positions[index]] * cols
+    const second = indices[list + positions[index + 1]] * cols
+    const third = indices[list + positions[index + 2]] * cols
+    const fourth = indices[list + positions[index + 3]] * cols
+    let squared0 = 0
+    let squared1 = 0
+    let squared2 = 0
+    let squared3 = 0
+    for (let col = 0; col < cols; col++) {
+      const value = data[own + col]
+      squared0 += (value - data[first + col]) ** 2
+      squared1 += (value - data[second + col]) ** 2
+      squared2 += (value - data[third + col]) ** 2
+      squared3 += (value - data[fourth + col]) ** 2
+    }
+    out[list + positions[index]] = Math.sqrt(squared0)
+    out[list + positions[index + 1]] = Math.sqrt(squared1)
+    out[list + positions[index + 2]] = Math.sqrt(squared2)
+    out[list + positions[index + 3]] = Math.sqrt(squared3)
+  }
+  for (; index < count; index++) {
+    const other = indices[list + positions[index]] * cols
+    let squared = 0
+    for (let col = 0; col < cols; col++) squared += (data[own + col] - data[other + col]) ** 2
+    out[list + positions[index]] = Math.sqrt(squared)
+  }
 }
 
 /** Each record's mean neighbour distance over the median of its calibration group (its class, or everyone). */
