@@ -67,7 +67,10 @@ describe('trigger-mining on a table of 180 records', () => {
   it.each([
     { seed: 1, rate: 0.05, columnCount: 3 },
     { seed: 2, rate: 0.05, columnCount: 2 },
+    { seed: 3, rate: 0.08, columnCount: 4 },
+    { seed: 3, rate: 0.05, columnCount: 3 },
     { seed: 5, rate: 0.1, columnCount: 3 },
+    { seed: 6, rate: 0.05, columnCount: 1 },
     { seed: 4, rate: 0.05, columnCount: 5 },
   ])(
     'names $columnCount columns set to their maxima on $rate of the records (seed $seed), AP ≥ 0.95',

@@ -48,6 +48,8 @@ export interface FeatureFamily {
    * trusted. Absent where a family's carriers cannot be read apart.
    */
   readApart?(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading
+  /** The count test's bound (see `MiningOptions.countTail`). */
+  readonly countTail?: 'poisson' | 'binomial'
   /** Features the label tests' correction favours, chosen from the features alone (see `MiningOptions.focus`). */
   readonly focus?: Uint8Array
 }
@@ -208,6 +210,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     kindCount: 1,
     kindOf: () => 0,
     focus: coCarriedValues(features, minRows),
+    countTail: 'binomial',
     describe(group) {
       // The columns in the table's order, as a user reads them.
       const names = leadingMembers(group)

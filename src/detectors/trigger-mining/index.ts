@@ -82,6 +82,7 @@ async function mineFamily(
     kindOf: family.kindOf,
     kindCount: family.kindCount,
     focus: family.focus,
+    countTail: family.countTail,
     readApart:
       family.readApart &&
       ((rows: Int32Array, marks: Uint8Array) => family.readApart!(rows, marks, codes, support.k)),

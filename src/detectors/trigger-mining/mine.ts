@@ -1,4 +1,4 @@
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import {
@@ -43,6 +43,11 @@ export interface MiningOptions {
    * keeps the family-wise error rate while a few focused tests need far less evidence than hundreds would.
    */
   readonly focus?: Uint8Array
+  /**
+   * The count test's bound: the Poisson bound (default), or the binomial one over the carriers with a label, which
+   * is far tighter where nearly every carrier holds the label, as a planted value's carriers on a small table do.
+   */
+  readonly countTail?: 'poisson' | 'binomial'
 }
 
 /** A feature whose carriers hold one label far more often than their content predicts. */
@@ -70,6 +75,13 @@ export interface MiningResult {
   readonly lists: CarrierLists
   /** (feature, label) pairs the correction accounts for. */
   readonly testCount: number
+}
+
+/** Carriers of the feature in `slot` that have a label. */
+function labelled(observed: Float64Array, slot: number, classCount: number): number {
+  let total = 0
+  for (let label = 0; label < classCount; label++) total += observed[slot * classCount + label]
+  return total
 }
 
 /** Each feature's Bonferroni multiplier: its share of the significance spread over the tests sharing it. */
@@ -356,7 +368,10 @@ export function mineTriggerFeatures(
       if (classSizes[label] - seen < options.minRows) continue
       const carriers = carrierCounts[feature]
       const kind = options.kindOf?.(feature) ?? 0
-      const countLogP = logPoissonTailBound(seen, predicted)
+      const countLogP =
+        options.countTail === 'binomial'
+          ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
+          : logPoissonTailBound(seen, predicted)
       const logPValue = Math.max(
         countLogP,
         candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
