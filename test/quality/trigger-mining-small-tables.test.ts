@@ -73,7 +73,7 @@ describe('trigger-mining on a table of 180 records', () => {
     { seed: 6, rate: 0.05, columnCount: 1 },
     { seed: 4, rate: 0.05, columnCount: 5 },
   ])(
-    'names $columnCount columns set to their maxima on $rate of the records (seed $seed), AP ≥ 0.95',
+    'names $columnCount column(s) set to their maxima on $rate of the records (seed $seed), AP ≥ 0.95',
     async ({ seed, rate, columnCount }) => {
       const columns = dataset.featureNames.filter((_, col) => (col * 5 + seed) % 13 < columnCount)
       const run = applyAttack('backdoor-feature', dataset, { rate, target: '1', columns }, seed)
