@@ -5,6 +5,7 @@ import {
   chiSquareSurvival,
   hypergeometricUpperTail,
   kolmogorovSurvival,
+  logBinomialTailBound,
   logPoissonTailBound,
   normalQuantile,
   normalSurvival,
@@ -124,6 +125,25 @@ describe('Poisson tail', () => {
   it('its Chernoff bound is 0 up to the mean and matches the bound beyond it', () => {
     expect(logPoissonTailBound(3, 5)).toBe(0)
     expect(logPoissonTailBound(10, 2)).toBeCloseTo(-(10 * Math.log(5) - 8), 10)
+  })
+
+  it('the binomial Chernoff bound never claims more than the exact binomial tail, nor less than the Poisson bound', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 80 }),
+        fc.double({ min: 0.01, max: 0.9, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (trials, rate, position) => {
+          const expected = trials * rate
+          const observed = Math.min(trials, Math.ceil(expected) + Math.round(position * trials))
+          if (observed <= expected) return
+          const bound = logBinomialTailBound(observed, trials, expected)
+          expect(bound).toBeGreaterThanOrEqual(Math.log(binomialUpperTail(observed, trials, rate)) - 1e-9)
+          expect(bound).toBeLessThanOrEqual(logPoissonTailBound(observed, expected) + 1e-9)
+        },
+      ),
+      { numRuns: 200 },
+    )
   })
 
   it('its Chernoff bound never claims more significance than the exact tail', () => {

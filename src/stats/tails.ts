@@ -68,6 +68,20 @@ export function poissonUpperTail(observed: number, mean: number): number {
 }
 
 /**
+ * Chernoff bound on `P(X ≥ observed)` for a sum of `trials` independent Bernoulli variables with mean `expected`,
+ * as a natural log: `-trials · KL(observed/trials ‖ expected/trials)`, valid for any mix of probabilities and far
+ * tighter than the Poisson bound when most trials succeed.
+ */
+export function logBinomialTailBound(observed: number, trials: number, expected: number): number {
+  if (observed <= expected) return 0
+  const rate = Math.min(Math.max(expected / trials, 1e-12), 1)
+  const share = Math.min(observed / trials, 1)
+  const hit = share * Math.log(share / rate)
+  const miss = share < 1 ? (1 - share) * Math.log((1 - share) / Math.max(1 - rate, 1e-12)) : 0
+  return -trials * (hit + miss)
+}
+
+/**
  * Chernoff bound on `P(X ≥ observed)` for a sum of independent Bernoulli variables with mean `expected`
  * (the Poisson tail bound, valid for any mix of probabilities), as a natural log.
  */

@@ -11,7 +11,7 @@ import { keptColumns, type MaskedContentTest, maskedContentTest, nearestLabels }
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'
-import { coCarriedColumns, extractValueFeatures } from './value-features.js'
+import { coCarriedColumns, coCarriedValues, extractValueFeatures } from './value-features.js'
 
 export type TriggerModality = 'image' | 'text' | 'tabular'
 
@@ -48,6 +48,10 @@ export interface FeatureFamily {
    * trusted. Absent where a family's carriers cannot be read apart.
    */
   readApart?(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading
+  /** The count test's bound (see `MiningOptions.countTail`). */
+  readonly countTail?: 'poisson' | 'binomial'
+  /** Features the label tests' correction favours, chosen from the features alone (see `MiningOptions.focus`). */
+  readonly focus?: Uint8Array
 }
 
 /** Neighbour labels of records read apart from the records that crowd them (see `FeatureFamily.readApart`). */
@@ -205,6 +209,8 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     excludeCarriers: true,
     kindCount: 1,
     kindOf: () => 0,
+    focus: coCarriedValues(features, minRows),
+    countTail: 'binomial',
     describe(group) {
       // The columns in the table's order, as a user reads them.
       const names = leadingMembers(group)

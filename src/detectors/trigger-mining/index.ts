@@ -4,7 +4,7 @@ import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
 import { type FeatureFamily, featureFamilies } from './families.js'
 import type { MaskedContentTest } from './masked-content.js'
-import { mineTriggerFeatures } from './mine.js'
+import { type FeatureEvidence, mineTriggerFeatures } from './mine.js'
 import { groupTriggers, type TriggerGroup } from './triggers.js'
 
 const paramsSchema = z
@@ -81,17 +81,15 @@ async function mineFamily(
     excludeCarriers: family.excludeCarriers,
     kindOf: family.kindOf,
     kindCount: family.kindCount,
+    focus: family.focus,
+    countTail: family.countTail,
     readApart:
       family.readApart &&
       ((rows: Int32Array, marks: Uint8Array) => family.readApart!(rows, marks, codes, support.k)),
   }
   const mined = mineTriggerFeatures(family.incidence, codes, support, options)
   // The strongest evidence after the family's Bonferroni correction, on the scale of the detector's significance.
-  const adjusted =
-    mined.evidence.length === 0
-      ? 1
-      : Math.min(1, (Math.exp(mined.evidence[0].logPValue) * mined.testCount) / share)
-  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount, adjusted }
+  if (mined.evidence.length === 0) return { groups: [], testCount: mined.testCount, adjusted: 1 }
   // The shared model's view of content sharpens the carriers' scores; it is only needed once something is found.
   const probabilities = await input.outOfFoldProbabilities()
   const grouped = groupTriggers({
@@ -107,8 +105,7 @@ async function mineFamily(
   })
   const groups = confirmHidden(family, grouped, codes, params, share)
   if (groups.length === 0) return { groups, testCount: mined.testCount, adjusted: 1 }
-  const strongest = Math.min(...groups.map(({ group }) => group.members[0].logPValue))
-  const mining = Math.min(1, (Math.exp(strongest) * mined.testCount) / share)
+  const mining = Math.min(...groups.map(({ group }) => correctedPValue(group.members[0], share)))
   return {
     groups,
     testCount: mined.testCount,
@@ -166,6 +163,11 @@ function confirmHidden(
   })
 }
 
+/** A mined feature's p-value corrected for its family's tests, on the scale of the detector's significance. */
+function correctedPValue(evidence: FeatureEvidence, share: number): number {
+  return Math.min(1, (Math.exp(evidence.logPValue) * evidence.correction) / share)
+}
+
 function log10(value: number): number {
   return Math.round((value / Math.LN10) * 10) / 10
 }
@@ -221,12 +223,12 @@ export const triggerMiningDetector = defineDetector({
     return {
       ...result,
       datasetPValue,
-      attacks: result.triggers.map((trigger) => ({
+      attacks: result.triggers.map((trigger, index) => ({
         kind: 'trigger' as const,
         description: `${trigger.description} on ${trigger.carriersWithLabel} ${nouns[trigger.modality]} labelled ${trigger.label}`,
         label: trigger.label,
         records: trigger.flagged,
-        pValue: Math.min(1, 10 ** trigger.log10PValue * testCounts[trigger.modality] * families.length),
+        pValue: correctedPValue(found[index].group.members[0], 1 / families.length),
       })),
       info: {
         k,

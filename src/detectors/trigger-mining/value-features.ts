@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { type Incidence, IncidenceBuilder } from './incidence.js'
+import { carrierLists, type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Candidate tabular features: feature `f` means "column `columns[f]` holds exactly `values[f]`". */
 export interface ValueFeatures {
@@ -94,4 +94,43 @@ export function coCarriedColumns(
   const mask = new Uint8Array(columnCount)
   for (const [feature, count] of counts) if (2 * count >= rows.length) mask[features.columns[feature]] = 1
   return mask
+}
+
+/** Pair visits beyond which co-carried values are not sought (a wide, long table): the plain correction stands. */
+const maxPairVisits = 50_000_000
+
+/**
+ * Marks the values whose carriers are mostly carriers of one value of another column too (at least `minRows`
+ * shared, and half of either's carriers): a trigger of several columns writes all of them into the same records,
+ * while two rare values of different columns, each held by at most a few percent of the records, share a record or
+ * two. Read from the features alone, never the labels, so the label tests' correction may favour these values
+ * (see `MiningOptions.focus`). Undefined when no value qualifies or the table is too large to pair its values.
+ */
+export function coCarriedValues(features: ValueFeatures, minRows: number): Uint8Array | undefined {
+  const { indptr, features: carried, carrierCounts, featureCount, rowCount } = features.incidence
+  let visits = 0
+  for (let row = 0; row < rowCount; row++) visits += (indptr[row + 1] - indptr[row]) ** 2
+  if (visits > maxPairVisits) return undefined
+  const everyFeature = new Int32Array(featureCount)
+  for (let feature = 0; feature < featureCount; feature++) everyFeature[feature] = feature
+  const byFeature = carrierLists(features.incidence, everyFeature)
+  const shared = new Int32Array(featureCount)
+  const focus = new Uint8Array(featureCount)
+  let focused = 0
+  for (let feature = 0; feature < featureCount; feature++) {
+    const touched: number[] = []
+    for (let entry = byFeature.offsets[feature]; entry < byFeature.offsets[feature + 1]; entry++) {
+      const row = byFeature.rows[entry]
+      for (let other = indptr[row]; other < indptr[row + 1]; other++) {
+        if (shared[carried[other]]++ === 0) touched.push(carried[other])
+      }
+    }
+    for (const other of touched) {
+      const needed = Math.max(minRows, Math.max(carrierCounts[feature], carrierCounts[other]) / 2)
+      if (features.columns[other] !== features.columns[feature] && shared[other] >= needed) focus[feature] = 1
+      shared[other] = 0
+    }
+    focused += focus[feature]
+  }
+  return focused > 0 ? focus : undefined
 }

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
+import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
+import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { createPortableBackend } from '../../src/linalg/portable.js'
+import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
+import { inMemoryDataset } from '../fixtures/datasets.js'
+import { flipLabels } from '../fixtures/poison.js'
+import { inkProfiles } from '../fixtures/zoo.js'
+
+const backend = createPortableBackend()
+
+/**
+ * 180 digits 0–2 as 13 columns of the ink profiles (every other pixel row and column from the middle), each in
+ * inked pixels to one decimal: a table the size of a small measurement study, whose columns of two or three
+ * significant digits repeat values naturally, so hundreds of values enter the trigger search.
+ */
+function smallTable(): Dataset {
+  const ink = inkProfiles()
+  const { data, cols } = ink.features!
+  const picked = [6, 8, 10, 12, 14, 16, 18, 20, 34, 38, 42, 46, 50]
+  const rows: number[] = []
+  for (let row = 0; row < ink.rowCount && rows.length < 180; row++)
+    if (ink.labels!.codes[row] >= 0 && Number(ink.labels!.classes[ink.labels!.codes[row]]) < 3) rows.push(row)
+  const table = new Float32Array(rows.length * picked.length)
+  rows.forEach((row, index) => {
+    picked.forEach((col, at) => {
+      table[index * picked.length + at] = Math.round((data[row * cols + col] / 255) * 10) / 10
+    })
+  })
+  return inMemoryDataset({
+    path: 'memory:small-ink',
+    ids: rows.map((row) => `s${row}`),
+    labels: rows.map((row) => ink.labels!.classes[ink.labels!.codes[row]]),
+    features: { data: table, rows: rows.length, cols: picked.length },
+    featureNames: picked.map((col) => ink.featureNames[col]),
+  })
+}
+
+async function mineTriggers(dataset: Dataset) {
+  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
+  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
+    seed: 0,
+    now: () => 0,
+  })
+  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}`)
+  return outcome.result
+}
+
+/*
+ * On a table of 180 records, a trigger of three columns set to their maxima on 9 records was tested among a few
+ * hundred column values, and its carriers' label excess (p ≈ 10⁻⁴) missed the correction. The values the
+ * trigger writes share their records in every column, which no label test uses and natural rare values do not do.
+ */
+describe('trigger-mining on a table of 180 records', () => {
+  const dataset = smallTable()
+
+  it('reports nothing on the honest table, nor after 10% random flips', async () => {
+    for (const table of [dataset, flipLabels(dataset, 0.1, 1).dataset]) {
+      const result = await mineTriggers(table)
+      expect(result.info.triggers).toEqual([])
+      expect(result.flagged.every((flag) => flag === 0)).toBe(true)
+    }
+  })
+
+  it.each([
+    { seed: 1, rate: 0.05, columnCount: 3 },
+    { seed: 2, rate: 0.05, columnCount: 2 },
+    { seed: 3, rate: 0.08, columnCount: 4 },
+    { seed: 3, rate: 0.05, columnCount: 3 },
+    { seed: 5, rate: 0.1, columnCount: 3 },
+    { seed: 6, rate: 0.05, columnCount: 1 },
+    { seed: 4, rate: 0.05, columnCount: 5 },
+  ])(
+    'names $columnCount column(s) set to their maxima on $rate of the records (seed $seed), AP ≥ 0.95',
+    async ({ seed, rate, columnCount }) => {
+      const columns = dataset.featureNames.filter((_, col) => (col * 5 + seed) % 13 < columnCount)
+      const run = applyAttack('backdoor-feature', dataset, { rate, target: '1', columns }, seed)
+      const result = await mineTriggers(run.dataset)
+      const poisoned = new Uint8Array(run.dataset.rowCount)
+      for (const row of run.poisonedRows) poisoned[row] = 1
+      expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+      const [trigger] = result.info.triggers as { label: string; features: string[] }[]
+      expect(trigger.label).toBe('1')
+      for (const feature of trigger.features) expect(columns).toContain(feature.split(' = ')[0])
+    },
+  )
+})
