@@ -92,7 +92,7 @@ function describeResult(report: ScanReport, flags: ScanFlags, written: WrittenSc
   const { summary, dataset } = report
   const share = dataset.rows > 0 ? ((100 * summary.flagged) / dataset.rows).toFixed(1) : '0.0'
   const lines = [
-    ...verdictLines(report.summary),
+    ...verdictLines(report),
     `Scanned ${dataset.rows} records: ${summary.flagged} flagged (${share}%) — ` +
       `${summary.bySeverity.high} high, ${summary.bySeverity.medium} medium, ${summary.bySeverity.low} low.`,
   ]

@@ -1,4 +1,5 @@
 import type { DetectedAttack, FindingKind, ScanReport } from '../domain/index.js'
+import { attackRows, emittedKinds, mergeSameAttacks } from '../scan/same-attack.js'
 
 /** A mined trigger as trigger-mining reports it in its info: what to draw and which words to highlight. */
 export interface TriggerEvidence {
@@ -43,28 +44,6 @@ function infoList<T>(info: Info, key: string): T[] {
   return Array.isArray(value) ? (value as T[]) : []
 }
 
-/** Detector and finding kinds that occur together in the records, so an attack claims only its own kind. */
-function emittedKinds(report: ScanReport): Set<string> {
-  const pairs = new Set<string>()
-  for (const record of report.records)
-    for (const finding of record.findings) pairs.add(`${finding.detector}\u0000${finding.kind}`)
-  return pairs
-}
-
-function attackRows(report: ScanReport, attack: DetectedAttack, matchKind: boolean): Int32Array {
-  const rows: number[] = []
-  report.records.forEach((record, row) => {
-    if (!record.flagged) return
-    if (attack.label !== undefined && record.label !== attack.label) return
-    const claims = record.findings.some(
-      (finding) => finding.detector === attack.detector && (!matchKind || finding.kind === attack.kind),
-    )
-    if (claims) rows.push(row)
-  })
-  rows.sort((a, b) => report.records[b].suspicion - report.records[a].suspicion)
-  return Int32Array.from(rows)
-}
-
 function sourcesOf(report: ScanReport, rows: Int32Array): { name: string; records: number }[] {
   const counts = new Map<string, number>()
   for (const row of rows) {
@@ -76,38 +55,17 @@ function sourcesOf(report: ScanReport, rows: Int32Array): { name: string; record
     .sort((a, b) => b.records - a.records || a.name.localeCompare(b.name))
 }
 
-/** Share of both row sets the two have in common: 1 for the same records, 0 for disjoint ones. */
-function overlap(first: Int32Array, second: Int32Array): number {
-  if (first.length === 0 || second.length === 0) return 0
-  const inFirst = new Set(first)
-  let common = 0
-  for (const row of second) if (inFirst.has(row)) common++
-  return common / Math.max(first.length, second.length)
-}
-
-/** Two detectors' attacks on this share of the same records are one attack seen twice. */
-const SAME_ATTACK_OVERLAP = 0.9
-
 /**
  * Every attack of the verdict with its rows and the detector's evidence for pictures, an attack that another one
  * before it already covers merged into that one as a confirmation; empty for reports without a verdict.
  */
 export function buildAttackViews(report: ScanReport): AttackView[] {
-  const views: AttackView[] = []
-  for (const view of describeAttacks(report)) {
-    const same = views.findIndex(
-      (earlier) =>
-        earlier.attack.label === view.attack.label && overlap(earlier.rows, view.rows) >= SAME_ATTACK_OVERLAP,
-    )
-    if (same < 0) views.push(view)
-    else views[same] = { ...views[same], confirmedBy: [...views[same].confirmedBy, view.attack] }
-  }
-  return views
+  return mergeSameAttacks(describeAttacks(report))
 }
 
-function describeAttacks(report: ScanReport): AttackView[] {
+function describeAttacks(report: ScanReport): Omit<AttackView, 'confirmedBy'>[] {
   const attacks = report.summary.verdict?.attacks ?? []
-  const kinds = emittedKinds(report)
+  const kinds = emittedKinds(report.records)
   const infoOf = new Map(report.detectors.map((detector) => [detector.id, detector.info]))
   // A detector lists its attacks in the order of its info arrays, so the n-th attack is the n-th entry.
   const seen = new Map<string, number>()
@@ -115,7 +73,9 @@ function describeAttacks(report: ScanReport): AttackView[] {
     const index = seen.get(attack.detector) ?? 0
     seen.set(attack.detector, index + 1)
     const info = infoOf.get(attack.detector)
-    const rows = attackRows(report, attack, kinds.has(`${attack.detector}\u0000${attack.kind}`))
+    const rows = attackRows(report.records, attack, kinds).sort(
+      (a, b) => report.records[b].suspicion - report.records[a].suspicion,
+    )
     const trigger = attack.kind === 'trigger' ? infoList<TriggerEvidence>(info, 'triggers')[index] : undefined
     const pattern =
       attack.kind === 'clean_label'
@@ -134,7 +94,6 @@ function describeAttacks(report: ScanReport): AttackView[] {
       attack,
       rows,
       sources: sourcesOf(report, rows),
-      confirmedBy: [],
       ...(trigger ? { trigger } : {}),
       ...(pattern ? { pattern } : {}),
       ...(pair ? { pair: { given: pair.given, true: pair.true } } : {}),

@@ -65,7 +65,53 @@ describe('judgeDataset', () => {
       { detector: 'trigger-mining', pValue: 1e-9 },
       { detector: 'outliers', pValue: 0.4 },
     ])
-    expect(verdictLines({ verdict } as never)[0]).toBe("Verdict: POISONED — 1 attack found: token 'cf'")
+    expect(verdictLines({ summary: { verdict }, records: [] } as never)[0]).toBe(
+      "Verdict: POISONED — 1 attack found: token 'cf'",
+    )
+  })
+
+  it('counts one attack that several detectors found on the same records once, and names the others beside it', () => {
+    const flags = Array.from({ length: 600 }, (_, row) => row < 40)
+    const seenBy = (row: number): string[] =>
+      row < 28
+        ? ['trigger-mining', 'spectral-signature', 'activation-clustering']
+        : row < 40
+          ? ['outliers']
+          : []
+    const flagged = records(flags).map((record, row) => ({
+      ...record,
+      label: row < 28 ? '0' : '1',
+      findings: seenBy(row).map((detector) => ({
+        detector,
+        kind: 'backdoor' as const,
+        score: 0.99,
+        explanation: '',
+      })),
+    }))
+    const group = (label: string, rows: number) => ({
+      kind: 'backdoor' as const,
+      description: `a separate group of ${rows} records inside class ${label}`,
+      label,
+      records: rows,
+    })
+    const detectors = ['trigger-mining', 'spectral-signature', 'activation-clustering', 'outliers']
+    const verdict = judgeDataset(
+      detectors.map((id) => outcome(id, { attacks: [id === 'outliers' ? group('1', 12) : group('0', 28)] })),
+      flagged,
+      [],
+      0.01,
+    )
+    expect(verdict.attacks).toHaveLength(4)
+    expect(verdict.reason).toBe(
+      '2 attacks found: a separate group of 28 records inside class 0; a separate group of 12 records inside class 1',
+    )
+    const lines = verdictLines({ summary: { verdict } as never, records: flagged })
+    expect(lines.slice(1)).toEqual([
+      '  backdoor by trigger-mining: a separate group of 28 records inside class 0',
+      '    the same records: backdoor by spectral-signature: a separate group of 28 records inside class 0',
+      '    the same records: backdoor by activation-clustering: a separate group of 28 records inside class 0',
+      '  backdoor by outliers: a separate group of 12 records inside class 1',
+    ])
   })
 
   it('holds each detector’s dataset-level test to the rate across all of them, whatever the others found', () => {

@@ -1,6 +1,7 @@
-import type { DetectedAttack, RecordReport, ScanSummary, VerdictSummary } from '../domain/index.js'
+import type { DetectedAttack, RecordReport, ScanReport, VerdictSummary } from '../domain/index.js'
 import { logPoissonTailBound } from '../stats/tails.js'
 import type { DetectorOutcome } from './pipeline.js'
+import { distinctAttacks } from './same-attack.js'
 
 /** Flagged share above which a dataset without any attack in evidence is still called suspicious. */
 const suspiciousShare = 0.01
@@ -115,10 +116,12 @@ export function judgeDataset(
   attacks.push(...floodAttacks(records), ...sourceAttacks(records, rate))
   const flagged = records.filter((record) => record.flagged).length
   if (attacks.length > 0) {
-    const named = attacks.slice(0, 3).map((attack) => attack.description)
+    // Detectors that saw the same records saw one attack: it is counted and named once.
+    const distinct = distinctAttacks(records, attacks)
+    const named = distinct.slice(0, 3).map(({ attack }) => attack.description)
     return {
       verdict: 'poisoned',
-      reason: `${plural(attacks.length, 'attack')} found: ${named.join('; ')}${attacks.length > 3 ? '; …' : ''}`,
+      reason: `${plural(distinct.length, 'attack')} found: ${named.join('; ')}${distinct.length > 3 ? '; …' : ''}`,
       attacks,
       evidence,
     }
@@ -142,14 +145,22 @@ export function judgeDataset(
   }
 }
 
-/** The verdict in lines for people, printed before anything else: what the dataset is, why, and the attacks. */
-export function verdictLines(summary: ScanSummary): string[] {
-  const { verdict, falseDiscovery } = summary
+function withPValue(attack: DetectedAttack): string {
+  const evidence = attack.pValue === undefined ? '' : ` (p = ${attack.pValue.toPrecision(2)})`
+  return `${attack.kind} by ${attack.detector}: ${attack.description}${evidence}`
+}
+
+/**
+ * The verdict in lines for people, printed before anything else: what the dataset is, why, and each distinct attack
+ * with the detectors that found it on the same records.
+ */
+export function verdictLines(report: Pick<ScanReport, 'summary' | 'records'>): string[] {
+  const { verdict, falseDiscovery } = report.summary
   if (!verdict) return []
   const lines = [`Verdict: ${verdict.verdict.toUpperCase()} — ${verdict.reason}`]
-  for (const attack of verdict.attacks) {
-    const evidence = attack.pValue === undefined ? '' : ` (p = ${attack.pValue.toPrecision(2)})`
-    lines.push(`  ${attack.kind} by ${attack.detector}: ${attack.description}${evidence}`)
+  for (const { attack, confirmedBy } of distinctAttacks(report.records, verdict.attacks)) {
+    lines.push(`  ${withPValue(attack)}`)
+    for (const other of confirmedBy) lines.push(`    the same records: ${withPValue(other)}`)
   }
   if (falseDiscovery)
     lines.push(

@@ -1,0 +1,79 @@
+import type { DetectedAttack, RecordReport } from '../domain/index.js'
+
+/** Detector and finding kinds that occur together in the records, so an attack claims only its own kind. */
+export function emittedKinds(records: readonly RecordReport[]): Set<string> {
+  const pairs = new Set<string>()
+  for (const record of records)
+    for (const finding of record.findings) pairs.add(`${finding.detector}\u0000${finding.kind}`)
+  return pairs
+}
+
+/**
+ * Rows of the flagged records an attack covers: those of its label (when it names one) holding a finding of its
+ * detector, of its kind where the detector writes findings of that kind.
+ */
+export function attackRows(
+  records: readonly RecordReport[],
+  attack: DetectedAttack,
+  kinds: ReadonlySet<string>,
+): Int32Array {
+  const matchKind = kinds.has(`${attack.detector}\u0000${attack.kind}`)
+  const rows: number[] = []
+  records.forEach((record, row) => {
+    if (!record.flagged) return
+    if (attack.label !== undefined && record.label !== attack.label) return
+    const claims = record.findings.some(
+      (finding) => finding.detector === attack.detector && (!matchKind || finding.kind === attack.kind),
+    )
+    if (claims) rows.push(row)
+  })
+  return Int32Array.from(rows)
+}
+
+/** Share of both row sets the two have in common: 1 for the same records, 0 for disjoint ones. */
+function overlap(first: Int32Array, second: Int32Array): number {
+  if (first.length === 0 || second.length === 0) return 0
+  const inFirst = new Set(first)
+  let common = 0
+  for (const row of second) if (inFirst.has(row)) common++
+  return common / Math.max(first.length, second.length)
+}
+
+/** Two detectors' attacks on this share of the same records are one attack seen twice. */
+const SAME_ATTACK_OVERLAP = 0.9
+
+/** An attack with the rows it covers. */
+export interface AttackRows {
+  readonly attack: DetectedAttack
+  readonly rows: Int32Array
+}
+
+/**
+ * The attacks with those covering (nearly) the same records of the same label as an earlier one merged into it as
+ * confirmations, in their order: one backdoor is often seen by several detectors (its trigger, the direction its
+ * carriers spread along, the cluster they form), and it is still one attack.
+ */
+export function mergeSameAttacks<T extends AttackRows>(
+  attacks: readonly T[],
+): (T & { confirmedBy: DetectedAttack[] })[] {
+  const merged: (T & { confirmedBy: DetectedAttack[] })[] = []
+  for (const entry of attacks) {
+    const same = merged.find(
+      (earlier) =>
+        earlier.attack.label === entry.attack.label &&
+        overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
+    )
+    if (same) same.confirmedBy.push(entry.attack)
+    else merged.push({ ...entry, confirmedBy: [] })
+  }
+  return merged
+}
+
+/** The verdict's attacks as distinct attacks, each with the other detectors' attacks on the same records. */
+export function distinctAttacks(
+  records: readonly RecordReport[],
+  attacks: readonly DetectedAttack[],
+): { attack: DetectedAttack; confirmedBy: DetectedAttack[] }[] {
+  const kinds = emittedKinds(records)
+  return mergeSameAttacks(attacks.map((attack) => ({ attack, rows: attackRows(records, attack, kinds) })))
+}
