@@ -4,11 +4,12 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
-import { tailGapPValue } from './gap.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
+import { measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 import {
   type CalibratedOutliers,
   calibrateComponents,
+  componentGap,
   localSparsityRatios,
   meanNeighbourDistances,
   type OutlierComponent,
@@ -141,6 +142,41 @@ async function neighbourComponents(
   return specs
 }
 
+/** Fewest records per feature a group needs before a covariance of it is fitted. */
+const rowsPerFeature = 2
+
+/**
+ * The squared distance of each record to the trimmed mean and covariance of the nearest class (of all records
+ * without classes), over the median of that class's own, on the measured columns: noise records far off in the
+ * combinations of features every class keeps, even when they are a tenth or more of the data, while a record with
+ * a wrong label sits at home in its true class.
+ */
+function robustDistanceComponent(
+  features: FeatureMatrix,
+  classes: ReturnType<typeof classGroups>,
+  labels: LabelColumn | undefined,
+): ComponentSpec | undefined {
+  const all = Int32Array.from({ length: features.rows }, (_, row) => row)
+  const space = measuredColumns(features, all)
+  const candidates = classes.length > 0 ? classes : [{ code: -1, rows: all }]
+  const fitted = candidates.filter(({ rows }) => rows.length >= rowsPerFeature * space.cols)
+  if (fitted.length === 0 || space.cols === 0) return undefined
+  const groups = fitted.map(({ rows }) => rows)
+  const { scores, nearest } = nearestCoreLogRatios(space, groups)
+  const groupName = (group: number) =>
+    fitted[group].code >= 0 ? `the nearest class (${labels!.classes[fitted[group].code]})` : 'the data'
+  return {
+    name: 'robust-distance',
+    scores,
+    groups,
+    tail: 'exponential',
+    contaminated: true,
+    explain: (row) =>
+      `its squared distance to the core of ${groupName(nearest[row])}, across the correlations of the features, ` +
+      `is ${Math.exp(scores[row]).toFixed(1)}× the median of that class's records`,
+  }
+}
+
 function noveltyComponent(texts: readonly string[], params: Params): ComponentSpec {
   const { scores } = scoreTextNovelty(texts, params.maxChars)
   const percent = (share: number) => `${Math.round(share * 100)}%`
@@ -232,9 +268,11 @@ export const outliersDetector = defineDetector({
       )
     }
     const classes = classGroups(input.labels, input.rowCount, params.minClassSize)
+    const robust = robustDistanceComponent(input.features!, classes, input.labels)
     const specs = [
       isolationComponent(input, params, createRng(context.seed)),
       ...(await neighbourComponents(input, params, classes)),
+      ...(robust ? [robust] : []),
       ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
     ]
     context.onProgress?.(0.8)
@@ -247,10 +285,9 @@ export const outliersDetector = defineDetector({
         explanations[row] = explainRow(result, specs, row)
     }
     // Each component's scores over the records it judges, Bonferroni over the components.
-    const gaps = specs.map((spec) => {
-      const rows = spec.groups.flatMap((group) => Array.from(group))
-      return tailGapPValue(Float64Array.from(rows, (row) => spec.scores[row]))
-    })
+    const gaps = specs.map(
+      (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
+    )
     return {
       suspicion: result.suspicion,
       flagged,

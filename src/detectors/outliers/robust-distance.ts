@@ -1,0 +1,175 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { choleskyWithRidge, solveLower } from '../../linalg/decompositions.js'
+import { quantileSorted } from '../../stats/quantiles.js'
+import { evenSample } from '../../util/even-sample.js'
+import { meanAndScatter } from '../class-spectra.js'
+
+/**
+ * Share of a group its trimmed fit is drawn from: up to a quarter of the group may be anomalous without moving the
+ * fit, so a tenth of the data made of noise records cannot widen its own yardstick.
+ */
+export const coreShare = 0.75
+
+/** Records a core is fitted on at most: enough for a covariance of 64 features, and each step then costs little. */
+const maxFitRows = 4096
+
+/** C-steps at most: each can only lower the core's covariance determinant, and they settle within a handful. */
+const maxSteps = 10
+
+/**
+ * Ridge on the core's covariance, relative to its mean variance. Kept small on purpose: noise added to every
+ * column shows most in the directions the data barely varies in (collinear measurements of one size), which a
+ * larger ridge would blur away.
+ */
+const ridgeShare = 1e-3
+
+/** Squared distance of each of `rows` to `mean` in the metric whose Cholesky factor is `lower`, into `out`. */
+function squaredDistances(
+  space: FeatureMatrix,
+  rows: Int32Array,
+  mean: Float64Array,
+  lower: Float64Array,
+  out: Float64Array,
+): void {
+  const width = space.cols
+  const centred = new Float64Array(width)
+  rows.forEach((row, index) => {
+    for (let col = 0; col < width; col++) centred[col] = space.data[row * width + col] - mean[col]
+    solveLower(lower, centred, width, 1)
+    let sum = 0
+    for (let col = 0; col < width; col++) sum += centred[col] * centred[col]
+    out[index] = sum
+  })
+}
+
+/** Squared distance of each of `rows` to their coordinate-wise median, each column in units of its spread. */
+function startingDistances(space: FeatureMatrix, rows: Int32Array, out: Float64Array): void {
+  const width = space.cols
+  const column = new Float64Array(rows.length)
+  out.fill(0)
+  for (let col = 0; col < width; col++) {
+    rows.forEach((row, index) => {
+      column[index] = space.data[row * width + col]
+    })
+    const sorted = Float64Array.from(column).sort()
+    const centre = sorted[sorted.length >> 1]
+    const spread =
+      sorted[Math.floor(0.75 * (sorted.length - 1))] - sorted[Math.floor(0.25 * (sorted.length - 1))]
+    if (!(spread > 0)) continue
+    for (let index = 0; index < rows.length; index++) out[index] += ((column[index] - centre) / spread) ** 2
+  }
+}
+
+/** The `size` rows of `rows` with the smallest distances, in ascending row order. */
+function closest(rows: Int32Array, distances: Float64Array, size: number): Int32Array {
+  const order = Array.from(rows.keys()).sort((a, b) => distances[a] - distances[b] || a - b)
+  return Int32Array.from(order.slice(0, size), (index) => rows[index]).sort()
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  return a.every((row, index) => row === b[index])
+}
+
+/** The mean and covariance factor of the core of `rows`: the `coreShare` of them closest to it, by concentration steps. */
+function fitCore(space: FeatureMatrix, rows: Int32Array) {
+  const size = Math.max(space.cols + 1, Math.ceil(coreShare * rows.length))
+  const distances = new Float64Array(rows.length)
+  startingDistances(space, rows, distances)
+  let core = closest(rows, distances, size)
+  for (let step = 0; ; step++) {
+    const { mean, scatter } = meanAndScatter(space, core)
+    const lower = choleskyWithRidge(
+      scatter.map((value) => value / core.length),
+      space.cols,
+      ridgeShare,
+    )
+    if (step === maxSteps) return { mean, lower }
+    squaredDistances(space, rows, mean, lower, distances)
+    const next = closest(rows, distances, size)
+    if (sameRows(next, core)) return { mean, lower }
+    core = next
+  }
+}
+
+/** Mean and covariance (as its lower Cholesky factor) of a group's core. */
+export interface CoreFit {
+  readonly mean: Float64Array
+  readonly lower: Float64Array
+}
+
+/**
+ * The mean and covariance of the core of a group, the three quarters of it closest to them (concentration steps
+ * from the coordinate-wise median, as FAST-MCD refines its starts): up to a quarter of the group may lie far off in
+ * any combination of the features, however correlated they are, without moving the fit. Fitted on at most
+ * `maxFitRows` of the group, read evenly.
+ * @see Rousseeuw, Van Driessen. A fast algorithm for the minimum covariance determinant estimator. Technometrics 41, 1999.
+ */
+export function fitTrimmedCore(space: FeatureMatrix, rows: Int32Array): CoreFit {
+  return fitCore(space, evenSample(rows, maxFitRows))
+}
+
+/** Squared Mahalanobis distance of each of `rows` to a core, into `out` at the same positions. */
+export function distancesToCore(
+  space: FeatureMatrix,
+  fit: CoreFit,
+  rows: Int32Array,
+  out: Float64Array,
+): void {
+  squaredDistances(space, rows, fit.mean, fit.lower, out)
+}
+
+/**
+ * The columns that take more than two values among `rows`: measurements. One-hot codes and flags make a covariance
+ * nearly singular along each rare category, where every honest record holding it would lie far off.
+ */
+export function measuredColumns(space: FeatureMatrix, rows: Int32Array): FeatureMatrix {
+  const kept: number[] = []
+  for (let col = 0; col < space.cols; col++) {
+    const values = new Set<number>()
+    for (let index = 0; index < rows.length && values.size <= 2; index++)
+      values.add(space.data[rows[index] * space.cols + col])
+    if (values.size > 2) kept.push(col)
+  }
+  if (kept.length === space.cols) return space
+  const data = new Float32Array(space.rows * kept.length)
+  for (let row = 0; row < space.rows; row++)
+    kept.forEach((col, index) => {
+      data[row * kept.length + index] = space.data[row * space.cols + col]
+    })
+  return { data, rows: space.rows, cols: kept.length }
+}
+
+/**
+ * Groups each record is measured against when there are at most this many; beyond, only its own (every record
+ * against every core costs rows × groups × columns²).
+ */
+const maxComparedGroups = 32
+
+/**
+ * Per record, the log of its squared distance to a group's core over the median of that group's members' own,
+ * at the group where it is smallest (`nearest`): a record with a wrong label sits at home in another group, a
+ * noise record far off in every one. With more than `maxComparedGroups` groups each record is measured in its own.
+ */
+export function nearestCoreLogRatios(space: FeatureMatrix, groups: readonly Int32Array[]) {
+  const scores = new Float64Array(space.rows).fill(Number.POSITIVE_INFINITY)
+  const nearest = new Int32Array(space.rows).fill(-1)
+  const all = Int32Array.from({ length: space.rows }, (_, row) => row)
+  const distances = new Float64Array(space.rows)
+  groups.forEach((members, group) => {
+    const measured = groups.length <= maxComparedGroups ? all : members
+    distancesToCore(space, fitTrimmedCore(space, members), measured, distances)
+    const own =
+      measured === all
+        ? Float64Array.from(members, (row) => distances[row])
+        : distances.slice(0, members.length)
+    const typical = quantileSorted(own.sort(), 0.5, 'higher')
+    measured.forEach((row, index) => {
+      const ratio = Math.log(typical > 0 ? distances[index] / typical : 1)
+      if (ratio < scores[row]) {
+        scores[row] = ratio
+        nearest[row] = group
+      }
+    })
+  })
+  return { scores, nearest }
+}
