@@ -230,6 +230,39 @@ function describe(result: CalibratedOutliers, specs: readonly ComponentSpec[], f
   return { components: specs.map((spec) => spec.name), flaggedBy, tails }
 }
 
+/**
+ * The records the robust distance flags above its gap as an availability attack, when they are spread over at least
+ * half of the classes, as noise records with random labels are (a backdoor's or a flood's records crowd one class).
+ */
+function noiseAttacks(
+  result: CalibratedOutliers,
+  robustIndex: number,
+  flagged: Uint8Array,
+  labels: LabelColumn | undefined,
+  pValue: number,
+) {
+  if (robustIndex < 0) return []
+  const classCounts = new Map<number, number>()
+  let count = 0
+  flagged.forEach((flag, row) => {
+    if (!flag || witnesses(result, row)[0] !== robustIndex) return
+    count++
+    const code = labels ? labels.codes[row] : -1
+    classCounts.set(code, (classCounts.get(code) ?? 0) + 1)
+  })
+  const classCount = labels ? labels.classes.length : 1
+  if (count === 0 || classCounts.size < Math.max(1, classCount / 2)) return []
+  const spread = labels ? ` with labels spread over ${classCounts.size} of ${classCount} classes` : ''
+  return [
+    {
+      kind: 'outlier' as const,
+      description: `availability noise: ${count} records far off the core of ${labels ? 'every class' : 'the data'}${spread}`,
+      records: count,
+      pValue: Math.min(1, pValue),
+    },
+  ]
+}
+
 function emptyResult(rowCount: number, warning: string) {
   // Too few records to score: the description says so by naming no component and leaving the rest out.
   const info: Partial<ReturnType<typeof describe>> = { components: [] }
@@ -288,11 +321,13 @@ export const outliersDetector = defineDetector({
     const gaps = specs.map(
       (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
     )
+    const robustIndex = robust ? specs.indexOf(robust) : -1
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
       datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
+      attacks: noiseAttacks(result, robustIndex, flagged, input.labels, gaps[robustIndex] * specs.length),
       info: describe(result, specs, flagged),
       warnings: [],
     }

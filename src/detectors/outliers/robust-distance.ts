@@ -119,16 +119,22 @@ export function distancesToCore(
 }
 
 /**
- * The columns that take more than two values among `rows`: measurements. One-hot codes and flags make a covariance
- * nearly singular along each rare category, where every honest record holding it would lie far off.
+ * The columns whose two commonest values among `rows` (read evenly, at most `maxFitRows`) hold less than
+ * `coreShare` of them: measurements. One-hot codes and flags make a covariance nearly singular along each rare
+ * category, where every honest record holding it would lie far off; noise added to them (up to a quarter of the
+ * records) does not make them measurements.
  */
 export function measuredColumns(space: FeatureMatrix, rows: Int32Array): FeatureMatrix {
+  const sample = evenSample(rows, maxFitRows)
   const kept: number[] = []
   for (let col = 0; col < space.cols; col++) {
-    const values = new Set<number>()
-    for (let index = 0; index < rows.length && values.size <= 2; index++)
-      values.add(space.data[rows[index] * space.cols + col])
-    if (values.size > 2) kept.push(col)
+    const counts = new Map<number, number>()
+    for (const row of sample) {
+      const value = space.data[row * space.cols + col]
+      counts.set(value, (counts.get(value) ?? 0) + 1)
+    }
+    const [first = 0, second = 0] = [...counts.values()].sort((a, b) => b - a)
+    if (first + second < coreShare * sample.length) kept.push(col)
   }
   if (kept.length === space.cols) return space
   const data = new Float32Array(space.rows * kept.length)
