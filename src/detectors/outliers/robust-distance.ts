@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { choleskyWithRidge, solveLower } from '../../linalg/decompositions.js'
+import { choleskyWithRidge } from '../../linalg/decompositions.js'
 import { quantileSorted } from '../../stats/quantiles.js'
 import { evenSample } from '../../util/even-sample.js'
 import { meanAndScatter } from '../class-spectra.js'
@@ -10,11 +10,11 @@ import { meanAndScatter } from '../class-spectra.js'
  */
 export const coreShare = 0.75
 
-/** Records a core is fitted on at most: enough for a covariance of 64 features, and each step then costs little. */
-const maxFitRows = 4096
+/** Records a core is fitted on at most: a core of 384 for a covariance of up to 64 features, and each step costs little. */
+const maxFitRows = 512
 
-/** C-steps at most: each can only lower the core's covariance determinant, and they settle within a handful. */
-const maxSteps = 10
+/** C-steps at most: each can only lower the core's covariance determinant, and the first few do nearly all of it. */
+const maxSteps = 4
 
 /**
  * Ridge on the core's covariance, relative to its mean variance. Kept small on purpose: noise added to every
@@ -31,15 +31,22 @@ function squaredDistances(
   lower: Float64Array,
   out: Float64Array,
 ): void {
-  const width = space.cols
-  const centred = new Float64Array(width)
-  rows.forEach((row, index) => {
-    for (let col = 0; col < width; col++) centred[col] = space.data[row * width + col] - mean[col]
-    solveLower(lower, centred, width, 1)
+  const { data, cols: width } = space
+  const solved = new Float64Array(width)
+  for (let index = 0; index < rows.length; index++) {
+    // Forward substitution for L·w = x − mean, one row at a time: the distance is |w|².
+    const start = rows[index] * width
     let sum = 0
-    for (let col = 0; col < width; col++) sum += centred[col] * centred[col]
+    for (let i = 0; i < width; i++) {
+      const offset = i * width
+      let value = data[start + i] - mean[i]
+      for (let k = 0; k < i; k++) value -= lower[offset + k] * solved[k]
+      value /= lower[offset + i]
+      solved[i] = value
+      sum += value * value
+    }
     out[index] = sum
-  })
+  }
 }
 
 /** Squared distance of each of `rows` to their coordinate-wise median, each column in units of its spread. */
@@ -146,7 +153,7 @@ export function measuredColumns(space: FeatureMatrix, rows: Int32Array): Feature
 }
 
 /**
- * Groups each record is measured against when there are at most this many; beyond, only its own (every record
+ * Groups a record is measured against when there are at most this many; beyond, only its own (every record
  * against every core costs rows × groups × columns²).
  */
 const maxComparedGroups = 32
@@ -154,23 +161,32 @@ const maxComparedGroups = 32
 /**
  * Per record, the log of its squared distance to a group's core over the median of that group's members' own,
  * at the group where it is smallest (`nearest`): a record with a wrong label sits at home in another group, a
- * noise record far off in every one. With more than `maxComparedGroups` groups each record is measured in its own.
+ * noise record far off in every one. Only records at least twice the median squared distance from their own group's
+ * core are measured against the others (the rest are ordinary wherever they belong), and none when there are more
+ * than `maxComparedGroups` groups.
  */
 export function nearestCoreLogRatios(space: FeatureMatrix, groups: readonly Int32Array[]) {
-  const scores = new Float64Array(space.rows).fill(Number.POSITIVE_INFINITY)
+  const scores = new Float64Array(space.rows)
   const nearest = new Int32Array(space.rows).fill(-1)
-  const all = Int32Array.from({ length: space.rows }, (_, row) => row)
   const distances = new Float64Array(space.rows)
-  groups.forEach((members, group) => {
-    const measured = groups.length <= maxComparedGroups ? all : members
-    distancesToCore(space, fitTrimmedCore(space, members), measured, distances)
-    const own =
-      measured === all
-        ? Float64Array.from(members, (row) => distances[row])
-        : distances.slice(0, members.length)
-    const typical = quantileSorted(own.sort(), 0.5, 'higher')
-    measured.forEach((row, index) => {
-      const ratio = Math.log(typical > 0 ? distances[index] / typical : 1)
+  const fits = groups.map((members) => fitTrimmedCore(space, members))
+  const typical = groups.map((members, group) => {
+    distancesToCore(space, fits[group], members, distances)
+    const median = quantileSorted(distances.slice(0, members.length).sort(), 0.5, 'higher')
+    members.forEach((row, index) => {
+      scores[row] = Math.log(median > 0 ? distances[index] / median : 1)
+      nearest[row] = group
+    })
+    return median
+  })
+  if (groups.length > maxComparedGroups) return { scores, nearest }
+  const far = Int32Array.from(groups.flatMap((members) => Array.from(members))).filter(
+    (row) => scores[row] > 0,
+  )
+  fits.forEach((fit, group) => {
+    distancesToCore(space, fit, far, distances)
+    far.forEach((row, index) => {
+      const ratio = Math.log(typical[group] > 0 ? distances[index] / typical[group] : 1)
       if (ratio < scores[row]) {
         scores[row] = ratio
         nearest[row] = group
