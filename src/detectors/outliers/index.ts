@@ -70,13 +70,17 @@ function classGroups(labels: LabelColumn | undefined, rowCount: number, minClass
   )
 }
 
-function isolationComponent(input: DetectorInput, params: Params, rng: Rng): ComponentSpec {
+function isolationComponent(
+  input: DetectorInput,
+  params: Params,
+  rowKeys: Uint32Array,
+  rng: Rng,
+): ComponentSpec {
   const raw = input.dataset.features
   // Raw columns keep what a reduction drops; each cut is scale-free, so unscaled columns are fine.
   const space: FeatureMatrix = raw && raw.cols > 0 ? raw : input.features!
   const all = Int32Array.from({ length: input.rowCount }, (_, row) => row)
   const scores = new Float32Array(input.rowCount)
-  const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
   const options = { treeCount: params.treeCount, sampleSize: params.sampleSize, rowKeys, rng }
   scoreIsolationForest(space, all, all, options, scores)
   const cuts = (score: number) => cutsFromScore(score, Math.min(params.sampleSize, input.rowCount)).toFixed(1)
@@ -155,14 +159,15 @@ function robustDistanceComponent(
   features: FeatureMatrix,
   classes: ReturnType<typeof classGroups>,
   labels: LabelColumn | undefined,
+  rowKeys: Uint32Array,
 ): ComponentSpec | undefined {
   const all = Int32Array.from({ length: features.rows }, (_, row) => row)
-  const space = measuredColumns(features, all)
+  const space = measuredColumns(features, all, rowKeys)
   const candidates = classes.length > 0 ? classes : [{ code: -1, rows: all }]
   const fitted = candidates.filter(({ rows }) => rows.length >= rowsPerFeature * space.cols)
   if (fitted.length === 0 || space.cols === 0) return undefined
   const groups = fitted.map(({ rows }) => rows)
-  const { scores, nearest } = nearestCoreLogRatios(space, groups)
+  const { scores, nearest } = nearestCoreLogRatios(space, groups, rowKeys)
   const groupName = (group: number) =>
     fitted[group].code >= 0 ? `the nearest class (${labels!.classes[fitted[group].code]})` : 'the data'
   return {
@@ -301,9 +306,11 @@ export const outliersDetector = defineDetector({
       )
     }
     const classes = classGroups(input.labels, input.rowCount, params.minClassSize)
-    const robust = robustDistanceComponent(input.features!, classes, input.labels)
+    // Keys by record id: samples follow the records rather than their order in the file.
+    const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
+    const robust = robustDistanceComponent(input.features!, classes, input.labels, rowKeys)
     const specs = [
-      isolationComponent(input, params, createRng(context.seed)),
+      isolationComponent(input, params, rowKeys, createRng(context.seed)),
       ...(await neighbourComponents(input, params, classes)),
       ...(robust ? [robust] : []),
       ...(input.texts ? [noveltyComponent(input.texts, params)] : []),

@@ -4,6 +4,7 @@ import { applyAttack } from '../../attacks/registry.js'
 import type { Dataset } from '../../data/dataset.js'
 import { averagePrecision } from '../../evaluation/metrics.js'
 import { standardize } from '../../features/standardize.js'
+import { fnv1a } from '../../util/hashing.js'
 import { measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 
 function classRows(dataset: Dataset): Int32Array[] {
@@ -12,7 +13,8 @@ function classRows(dataset: Dataset): Int32Array[] {
 }
 
 function scoresOf(dataset: Dataset) {
-  return nearestCoreLogRatios(standardize(dataset.features!).matrix, classRows(dataset))
+  const rowKeys = Uint32Array.from(dataset.ids, (id) => fnv1a(id))
+  return nearestCoreLogRatios(standardize(dataset.features!).matrix, classRows(dataset), rowKeys)
 }
 
 function median(values: Iterable<number>): number {
@@ -54,7 +56,7 @@ describe('measuredColumns', () => {
       flagged[row * 5] = iris.labels!.codes[row] === 0 ? 1 : 0
     }
     const all = Int32Array.from({ length: rows }, (_, row) => row)
-    const kept = measuredColumns({ data: flagged, rows, cols: 5 }, all)
+    const kept = measuredColumns({ data: flagged, rows, cols: 5 }, all, new Uint32Array(rows))
     expect(kept).toEqual(iris.features)
   })
 })

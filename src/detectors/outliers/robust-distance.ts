@@ -1,7 +1,6 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { choleskyWithRidge } from '../../linalg/decompositions.js'
 import { quantileSorted } from '../../stats/quantiles.js'
-import { evenSample } from '../../util/even-sample.js'
 import { meanAndScatter } from '../class-spectra.js'
 
 /**
@@ -77,6 +76,16 @@ function sameRows(a: Int32Array, b: Int32Array): boolean {
   return a.every((row, index) => row === b[index])
 }
 
+/**
+ * At most `limit` of `rows`: those with the smallest keys, so the sample follows the records rather than their
+ * order in the file.
+ */
+function sampleByKey(rows: Int32Array, rowKeys: Uint32Array, limit: number): Int32Array {
+  if (rows.length <= limit) return rows
+  const order = Array.from(rows).sort((a, b) => rowKeys[a] - rowKeys[b] || a - b)
+  return Int32Array.from(order.slice(0, limit)).sort()
+}
+
 /** The mean and covariance factor of the core of `rows`: the `coreShare` of them closest to it, by concentration steps. */
 function fitCore(space: FeatureMatrix, rows: Int32Array) {
   const size = Math.max(space.cols + 1, Math.ceil(coreShare * rows.length))
@@ -108,11 +117,11 @@ export interface CoreFit {
  * The mean and covariance of the core of a group, the three quarters of it closest to them (concentration steps
  * from the coordinate-wise median, as FAST-MCD refines its starts): up to a quarter of the group may lie far off in
  * any combination of the features, however correlated they are, without moving the fit. Fitted on at most
- * `maxFitRows` of the group, read evenly.
+ * `maxFitRows` of the group, those with the smallest `rowKeys`.
  * @see Rousseeuw, Van Driessen. A fast algorithm for the minimum covariance determinant estimator. Technometrics 41, 1999.
  */
-export function fitTrimmedCore(space: FeatureMatrix, rows: Int32Array): CoreFit {
-  return fitCore(space, evenSample(rows, maxFitRows))
+export function fitTrimmedCore(space: FeatureMatrix, rows: Int32Array, rowKeys: Uint32Array): CoreFit {
+  return fitCore(space, sampleByKey(rows, rowKeys, maxFitRows))
 }
 
 /** Squared Mahalanobis distance of each of `rows` to a core, into `out` at the same positions. */
@@ -126,13 +135,13 @@ export function distancesToCore(
 }
 
 /**
- * The columns whose two commonest values among `rows` (read evenly, at most `maxFitRows`) hold less than
+ * The columns whose two commonest values among `rows` (at most `maxFitRows`, by `rowKeys`) hold less than
  * `coreShare` of them: measurements. One-hot codes and flags make a covariance nearly singular along each rare
  * category, where every honest record holding it would lie far off; noise added to them (up to a quarter of the
  * records) does not make them measurements.
  */
-export function measuredColumns(space: FeatureMatrix, rows: Int32Array): FeatureMatrix {
-  const sample = evenSample(rows, maxFitRows)
+export function measuredColumns(space: FeatureMatrix, rows: Int32Array, rowKeys: Uint32Array): FeatureMatrix {
+  const sample = sampleByKey(rows, rowKeys, maxFitRows)
   const kept: number[] = []
   for (let col = 0; col < space.cols; col++) {
     const counts = new Map<number, number>()
@@ -161,15 +170,19 @@ const maxComparedGroups = 32
 /**
  * Per record, the log of its squared distance to a group's core over the median of that group's members' own,
  * at the group where it is smallest (`nearest`): a record with a wrong label sits at home in another group, a
- * noise record far off in every one. Only records at least twice the median squared distance from their own group's
- * core are measured against the others (the rest are ordinary wherever they belong), and none when there are more
- * than `maxComparedGroups` groups.
+ * noise record far off in every one. Only records farther than the median from their own group's core are measured
+ * against the others (the rest are ordinary wherever they belong), and none when there are more than
+ * `maxComparedGroups` groups.
  */
-export function nearestCoreLogRatios(space: FeatureMatrix, groups: readonly Int32Array[]) {
+export function nearestCoreLogRatios(
+  space: FeatureMatrix,
+  groups: readonly Int32Array[],
+  rowKeys: Uint32Array,
+) {
   const scores = new Float64Array(space.rows)
   const nearest = new Int32Array(space.rows).fill(-1)
   const distances = new Float64Array(space.rows)
-  const fits = groups.map((members) => fitTrimmedCore(space, members))
+  const fits = groups.map((members) => fitTrimmedCore(space, members, rowKeys))
   const typical = groups.map((members, group) => {
     distancesToCore(space, fits[group], members, distances)
     const median = quantileSorted(distances.slice(0, members.length).sort(), 0.5, 'higher')
