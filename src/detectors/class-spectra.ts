@@ -50,7 +50,7 @@ function rowsByClass(codes: Int32Array, classCount: number): Int32Array[] {
 }
 
 /** Mean and centred scatter matrix (`Σ (x − mean)(x − mean)ᵀ`, d × d) of some rows, in double precision. */
-function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
+export function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
   const width = features.cols
   const mean = new Float64Array(width)
   for (const row of rows) for (let col = 0; col < width; col++) mean[col] += features.data[row * width + col]

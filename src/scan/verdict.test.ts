@@ -42,6 +42,35 @@ function records(flags: boolean[], source?: (row: number) => string): RecordRepo
 }
 
 describe('judgeDataset', () => {
+  it('names noise records once, as noise, when another detector sees some of them as a group inside a class', () => {
+    const flags = (rows: (row: number) => boolean) =>
+      Uint8Array.from({ length: 600 }, (_, row) => (rows(row) ? 1 : 0))
+    const noise = {
+      kind: 'outlier' as const,
+      description: 'availability noise: 60 records',
+      records: 60,
+      pValue: 1e-5,
+    }
+    const group = {
+      kind: 'backdoor' as const,
+      description: 'a separate group of 8 records',
+      label: '0',
+      records: 8,
+    }
+    const judge = (groupRows: (row: number) => boolean) =>
+      judgeDataset(
+        [
+          outcome('outliers', { datasetPValue: 1e-5, attacks: [noise], flagged: flags((row) => row >= 540) }),
+          outcome('activation-clustering', { attacks: [group], flagged: flags(groupRows) }),
+        ],
+        records(Array.from({ length: 600 }, () => false)),
+        [],
+        0.01,
+      ).attacks.map((attack) => attack.detector)
+    expect(judge((row) => row >= 590)).toEqual(['outliers'])
+    expect(judge((row) => row < 8)).toEqual(['outliers', 'activation-clustering'])
+  })
+
   it('calls a dataset poisoned when a dataset-level test found an attack, and lists it with its evidence', () => {
     const trigger = {
       kind: 'trigger' as const,

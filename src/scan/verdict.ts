@@ -88,6 +88,37 @@ function sourceAttacks(records: readonly RecordReport[], rate: number): Detected
 }
 
 /**
+ * The attacks without those that only echo noise another attack names: when a detector reports far-off noise
+ * records (an `outlier` attack), another detector's attack whose records are mostly those same records (noise
+ * records that happen to sit together inside a class) is that noise seen again, not an attack of its own.
+ */
+function withoutNoiseEchoes(
+  attacks: DetectedAttack[],
+  outcomes: readonly DetectorOutcome[],
+): DetectedAttack[] {
+  const flagsOf = (detector: string) => {
+    const outcome = outcomes.find((entry) => entry.detector.id === detector)
+    return outcome?.status === 'ok' ? outcome.result.flagged : undefined
+  }
+  const noise = attacks
+    .filter((attack) => attack.kind === 'outlier')
+    .flatMap((attack) => flagsOf(attack.detector) ?? [])
+  if (noise.length === 0) return attacks
+  return attacks.filter((attack) => {
+    const flags = attack.kind === 'outlier' ? undefined : flagsOf(attack.detector)
+    if (!flags) return true
+    let own = 0
+    let shared = 0
+    flags.forEach((flag, row) => {
+      if (!flag) return
+      own++
+      if (noise.some((noiseFlags) => noiseFlags[row])) shared++
+    })
+    return own === 0 || shared <= own / 2
+  })
+}
+
+/**
  * The dataset-level verdict: `poisoned` when a detector's dataset-level test found an attack (a trigger, an
  * attacked class pair, a poisoned cluster, a flood) and holds among all the detectors' tests, or a source stands
  * out; `suspicious` when none did but more
@@ -113,6 +144,7 @@ export function judgeDataset(
     for (const attack of found ?? [])
       if (significant(attack, rate)) attacks.push({ detector: outcome.detector.id, ...attack })
   }
+  attacks.splice(0, attacks.length, ...withoutNoiseEchoes(attacks, outcomes))
   attacks.push(...floodAttacks(records), ...sourceAttacks(records, rate))
   const flagged = records.filter((record) => record.flagged).length
   if (attacks.length > 0) {

@@ -1,5 +1,5 @@
 import { quantileSorted } from '../../stats/quantiles.js'
-import { normalSurvival } from '../../stats/tails.js'
+import { normalQuantile, normalSurvival } from '../../stats/tails.js'
 
 /**
  * How the upper tail of an ordinary record's score falls off beyond the median: like a Gaussian for averaged,
@@ -8,8 +8,8 @@ import { normalSurvival } from '../../stats/tails.js'
 export type TailShape = 'gaussian' | 'exponential'
 
 /**
- * Upper tail of a score among ordinary records, fitted on the median and the 90th percentile, which up to 10%
- * of anomalies barely move (a 1–5% attack cannot hide by shifting its own yardstick).
+ * Upper tail of a score among ordinary records, fitted on the median and an upper quantile (the 90th percentile by
+ * default, which up to 10% of anomalies barely move: a 1–5% attack cannot hide by shifting its own yardstick).
  */
 export interface TailModel {
   readonly shape: TailShape
@@ -18,21 +18,27 @@ export interface TailModel {
   readonly scale: number
 }
 
-/** Distance from the median to the 90th percentile, in units of each shape's scale. */
-const ninetiethPercentile: Record<TailShape, number> = { gaussian: 1.2815515655, exponential: Math.log(5) }
+/** Distance from the median to the quantile at `probability` (above one half), in units of each shape's scale. */
+function quantileDistance(shape: TailShape, probability: number): number {
+  return shape === 'gaussian' ? normalQuantile(probability) : Math.log(0.5 / (1 - probability))
+}
 
-/** The tail model of `scores` at `rows` (all rows when omitted), or undefined when their spread is nil. */
+/**
+ * The tail model of `scores` at `rows` (all rows when omitted), fitted on the median and the quantile at
+ * `upperQuantile`, or undefined when their spread is nil.
+ */
 export function fitTail(
   scores: ArrayLike<number>,
   shape: TailShape,
   rows?: ArrayLike<number>,
+  upperQuantile = 0.9,
 ): TailModel | undefined {
   const count = rows ? rows.length : scores.length
   const sorted = new Float64Array(count)
   for (let index = 0; index < count; index++) sorted[index] = scores[rows ? rows[index] : index]
   sorted.sort()
   const median = quantileSorted(sorted, 0.5)
-  const scale = (quantileSorted(sorted, 0.9) - median) / ninetiethPercentile[shape]
+  const scale = (quantileSorted(sorted, upperQuantile) - median) / quantileDistance(shape, upperQuantile)
   return scale > 1e-9 * Math.max(1, Math.abs(median)) ? { shape, median, scale } : undefined
 }
 

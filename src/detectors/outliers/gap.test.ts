@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { tailGapPValue } from './gap.js'
+import { findTailGap } from './gap.js'
+
+const tailGapPValue = (scores: ArrayLike<number>) => findTailGap(scores).pValue
 
 /** `count` draws of a Pareto tail (index 1.5) on a log scale, as the neighbour-distance log-ratios are. */
 function paretoLogs(count: number, seed: number): Float64Array {

@@ -2,7 +2,8 @@
 const minimumReference = 20
 
 /**
- * P-value that some group of the highest scores (any number of records up to a tenth of them) stands apart from
+ * The group of highest scores that stands apart most from the rest, and the p-value that some group (any number of
+ * records up to `largestShare` of them, a tenth by default) stands apart from
  * the rest more than the tail below it explains, Bonferroni over the group sizes tried. The gap between the group's
  * lowest score and the next is weighed against the spacings of at least as many scores below (and at least 20):
  * in the upper tail of any smooth distribution the scores beyond a threshold are locally exponential, so the
@@ -12,7 +13,10 @@ const minimumReference = 20
  * however heavy its tail, does not.
  * @see Rényi. On the theory of order statistics. Acta Mathematica Hungarica 4, 1953.
  */
-export function tailGapPValue(scores: ArrayLike<number>): number {
+export function findTailGap(
+  scores: ArrayLike<number>,
+  largestShare = 0.1,
+): { pValue: number; lowestScore: number } {
   const sorted = Float64Array.from(scores).sort().reverse()
   const count = sorted.length
   // Running sums of the normalised spacings, so each group size costs one subtraction.
@@ -23,8 +27,9 @@ export function tailGapPValue(scores: ArrayLike<number>): number {
     ties[index] = ties[index - 1] + (sorted[index - 1] === sorted[index] ? 1 : 0)
   }
   let smallest = 1
+  let lowestScore = Number.POSITIVE_INFINITY
   let tried = 0
-  for (let top = 1; top <= count / 10 && top + minimumReference < count; top++) {
+  for (let top = 1; top <= count * largestShare && top + minimumReference < count; top++) {
     tried++
     const gap = sorted[top - 1] - sorted[top]
     if (!(gap > 0)) continue
@@ -34,7 +39,10 @@ export function tailGapPValue(scores: ArrayLike<number>): number {
     if (ties[top + reference] - ties[top] > reference / 4) continue
     const below = spacings[top + reference] - spacings[top]
     const pValue = below > 0 ? (1 + (top * gap) / below) ** -reference : 0
-    smallest = Math.min(smallest, pValue)
+    if (pValue < smallest) {
+      smallest = pValue
+      lowestScore = sorted[top - 1]
+    }
   }
-  return tried === 0 ? 1 : Math.min(1, smallest * tried)
+  return { pValue: tried === 0 ? 1 : Math.min(1, smallest * tried), lowestScore }
 }

@@ -4,11 +4,12 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
-import { tailGapPValue } from './gap.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
+import { measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 import {
   type CalibratedOutliers,
   calibrateComponents,
+  componentGap,
   localSparsityRatios,
   meanNeighbourDistances,
   type OutlierComponent,
@@ -69,13 +70,17 @@ function classGroups(labels: LabelColumn | undefined, rowCount: number, minClass
   )
 }
 
-function isolationComponent(input: DetectorInput, params: Params, rng: Rng): ComponentSpec {
+function isolationComponent(
+  input: DetectorInput,
+  params: Params,
+  rowKeys: Uint32Array,
+  rng: Rng,
+): ComponentSpec {
   const raw = input.dataset.features
   // Raw columns keep what a reduction drops; each cut is scale-free, so unscaled columns are fine.
   const space: FeatureMatrix = raw && raw.cols > 0 ? raw : input.features!
   const all = Int32Array.from({ length: input.rowCount }, (_, row) => row)
   const scores = new Float32Array(input.rowCount)
-  const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
   const options = { treeCount: params.treeCount, sampleSize: params.sampleSize, rowKeys, rng }
   scoreIsolationForest(space, all, all, options, scores)
   const cuts = (score: number) => cutsFromScore(score, Math.min(params.sampleSize, input.rowCount)).toFixed(1)
@@ -141,6 +146,42 @@ async function neighbourComponents(
   return specs
 }
 
+/** Fewest records per feature a group needs before a covariance of it is fitted. */
+const rowsPerFeature = 2
+
+/**
+ * The squared distance of each record to the trimmed mean and covariance of the nearest class (of all records
+ * without classes), over the median of that class's own, on the measured columns: noise records far off in the
+ * combinations of features every class keeps, even when they are a tenth or more of the data, while a record with
+ * a wrong label sits at home in its true class.
+ */
+function robustDistanceComponent(
+  features: FeatureMatrix,
+  classes: ReturnType<typeof classGroups>,
+  labels: LabelColumn | undefined,
+  rowKeys: Uint32Array,
+): ComponentSpec | undefined {
+  const all = Int32Array.from({ length: features.rows }, (_, row) => row)
+  const space = measuredColumns(features, all, rowKeys)
+  const candidates = classes.length > 0 ? classes : [{ code: -1, rows: all }]
+  const fitted = candidates.filter(({ rows }) => rows.length >= rowsPerFeature * space.cols)
+  if (fitted.length === 0 || space.cols === 0) return undefined
+  const groups = fitted.map(({ rows }) => rows)
+  const { scores, nearest } = nearestCoreLogRatios(space, groups, rowKeys)
+  const groupName = (group: number) =>
+    fitted[group].code >= 0 ? `the nearest class (${labels!.classes[fitted[group].code]})` : 'the data'
+  return {
+    name: 'robust-distance',
+    scores,
+    groups,
+    tail: 'exponential',
+    contaminated: true,
+    explain: (row) =>
+      `its squared distance to the core of ${groupName(nearest[row])}, across the correlations of the features, ` +
+      `is ${Math.exp(scores[row]).toFixed(1)}× the median of that class's records`,
+  }
+}
+
 function noveltyComponent(texts: readonly string[], params: Params): ComponentSpec {
   const { scores } = scoreTextNovelty(texts, params.maxChars)
   const percent = (share: number) => `${Math.round(share * 100)}%`
@@ -194,6 +235,39 @@ function describe(result: CalibratedOutliers, specs: readonly ComponentSpec[], f
   return { components: specs.map((spec) => spec.name), flaggedBy, tails }
 }
 
+/**
+ * The records the robust distance flags above its gap as an availability attack, when they are spread over at least
+ * half of the classes, as noise records with random labels are (a backdoor's or a flood's records crowd one class).
+ */
+function noiseAttacks(
+  result: CalibratedOutliers,
+  robustIndex: number,
+  flagged: Uint8Array,
+  labels: LabelColumn | undefined,
+  pValue: number,
+) {
+  if (robustIndex < 0) return []
+  const classCounts = new Map<number, number>()
+  let count = 0
+  flagged.forEach((flag, row) => {
+    if (!flag || witnesses(result, row)[0] !== robustIndex) return
+    count++
+    const code = labels ? labels.codes[row] : -1
+    classCounts.set(code, (classCounts.get(code) ?? 0) + 1)
+  })
+  const classCount = labels ? labels.classes.length : 1
+  if (count === 0 || classCounts.size < Math.max(1, classCount / 2)) return []
+  const spread = labels ? ` with labels spread over ${classCounts.size} of ${classCount} classes` : ''
+  return [
+    {
+      kind: 'outlier' as const,
+      description: `availability noise: ${count} records far off the core of ${labels ? 'every class' : 'the data'}${spread}`,
+      records: count,
+      pValue: Math.min(1, pValue),
+    },
+  ]
+}
+
 function emptyResult(rowCount: number, warning: string) {
   // Too few records to score: the description says so by naming no component and leaving the rest out.
   const info: Partial<ReturnType<typeof describe>> = { components: [] }
@@ -232,9 +306,13 @@ export const outliersDetector = defineDetector({
       )
     }
     const classes = classGroups(input.labels, input.rowCount, params.minClassSize)
+    // Keys by record id: samples follow the records rather than their order in the file.
+    const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
+    const robust = robustDistanceComponent(input.features!, classes, input.labels, rowKeys)
     const specs = [
-      isolationComponent(input, params, createRng(context.seed)),
+      isolationComponent(input, params, rowKeys, createRng(context.seed)),
       ...(await neighbourComponents(input, params, classes)),
+      ...(robust ? [robust] : []),
       ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
     ]
     context.onProgress?.(0.8)
@@ -247,15 +325,16 @@ export const outliersDetector = defineDetector({
         explanations[row] = explainRow(result, specs, row)
     }
     // Each component's scores over the records it judges, Bonferroni over the components.
-    const gaps = specs.map((spec) => {
-      const rows = spec.groups.flatMap((group) => Array.from(group))
-      return tailGapPValue(Float64Array.from(rows, (row) => spec.scores[row]))
-    })
+    const gaps = specs.map(
+      (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
+    )
+    const robustIndex = robust ? specs.indexOf(robust) : -1
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
       datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
+      attacks: noiseAttacks(result, robustIndex, flagged, input.labels, gaps[robustIndex] * specs.length),
       info: describe(result, specs, flagged),
       warnings: [],
     }

@@ -1,7 +1,9 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
+import { benjaminiHochberg } from '../../stats/multiple-testing.js'
 import { quantileSorted } from '../../stats/quantiles.js'
 import { anomalyProbability, fitTail, type TailModel, type TailShape, tailProbability } from './calibrate.js'
+import { findTailGap } from './gap.js'
 
 /** Mean distance from every record to its k nearest neighbours. */
 export function meanNeighbourDistances(graph: NeighbourGraph): Float64Array {
@@ -146,6 +148,13 @@ export interface OutlierComponent {
   readonly scores: ArrayLike<number>
   readonly groups: readonly Int32Array[]
   readonly tail: TailShape
+  /**
+   * Set for a score a tenth or more of the records may share (noise records added in bulk): its tail is fitted
+   * below them, on the median and the 75th percentile, and a record's chance is one minus its Benjamini–Hochberg
+   * q-value among the records the component judges, so that a crowd of anomalies raises each other's evidence
+   * instead of drowning in a correction for every record tested.
+   */
+  readonly contaminated?: boolean
 }
 
 /** Calibrated components and their combination, per record. */
@@ -162,7 +171,7 @@ export interface CalibratedOutliers {
 
 /**
  * Turns each component's scores into a chance of being anomalous with a tail model fitted per group, corrected
- * for the number of records and components tested, and combines the components as independent witnesses
+ * for the number of records and components tested (a contaminated component: for its false discoveries), and combines the components as independent witnesses
  * (noisy-OR): one clear signal decides, two moderate ones that agree add up.
  */
 export function calibrateComponents(
@@ -174,15 +183,20 @@ export function calibrateComponents(
   const groupOf = components.map(() => new Int32Array(rowCount).fill(-1))
   const models = components.map((entry, index) =>
     entry.groups.map((rows, groupIndex) => {
-      const model = fitTail(entry.scores, entry.tail, rows)
+      const model = fitTail(entry.scores, entry.tail, rows, entry.contaminated ? coreQuantile : undefined)
       if (!model) return undefined
       for (const row of rows) {
-        byComponent[index][row] = anomalyProbability(tailProbability(model, entry.scores[row]), testCount)
+        const tailChance = tailProbability(model, entry.scores[row])
+        byComponent[index][row] = entry.contaminated ? tailChance : anomalyProbability(tailChance, testCount)
         groupOf[index][row] = groupIndex
       }
       return model
     }),
   )
+  components.forEach((entry, index) => {
+    if (entry.contaminated)
+      discoveryChances(entry.scores, byComponent[index], groupOf[index], components.length)
+  })
   const suspicion = new Float32Array(rowCount)
   for (let row = 0; row < rowCount; row++) {
     let ordinary = 1
@@ -190,4 +204,46 @@ export function calibrateComponents(
     suspicion[row] = 1 - ordinary
   }
   return { suspicion, byComponent, groupOf, models }
+}
+
+/** Quantile a contaminated component's tail is fitted up to: below a quarter of anomalies. */
+const coreQuantile = 0.75
+
+/**
+ * The group of a component's highest scores among `rows` that stands apart most from the rest of its tail: among
+ * the top tenth, or for a contaminated component among the top quarter, the most its tail fit allows for.
+ */
+export function componentGap(
+  component: Pick<OutlierComponent, 'scores' | 'contaminated'>,
+  rows: ArrayLike<number>,
+) {
+  const scores = Float64Array.from(rows, (row) => component.scores[row])
+  return findTailGap(scores, component.contaminated ? 1 - coreQuantile : 0.1)
+}
+
+/**
+ * Level at which a contaminated component's highest scores stand apart from its tail (Bonferroni over the
+ * components): the scan's default false-discovery rate.
+ */
+const standApartLevel = 0.01
+
+/**
+ * Tail chances of the judged records (`groupOf` ≥ 0) replaced in place by one minus their Benjamini–Hochberg
+ * q-value. A tail fitted on a quarter of the data cannot tell a heavy honest tail from a crowd of anomalies, so
+ * only records in a group of highest scores that stands apart from the rest (`findTailGap`, the data's own null)
+ * keep that chance in full; the others keep half of it, enough to rank them, never alone enough to flag them.
+ */
+function discoveryChances(
+  scores: ArrayLike<number>,
+  chances: Float64Array,
+  groupOf: Int32Array,
+  componentCount: number,
+): void {
+  const judged = Int32Array.from(groupOf.keys()).filter((row) => groupOf[row] >= 0)
+  const qValues = benjaminiHochberg(Float64Array.from(judged, (row) => chances[row]))
+  const gap = componentGap({ scores, contaminated: true }, judged)
+  const apartFrom = gap.pValue * componentCount < standApartLevel ? gap.lowestScore : Number.POSITIVE_INFINITY
+  judged.forEach((row, index) => {
+    chances[row] = (1 - qValues[index]) * (scores[row] >= apartFrom ? 1 : 0.5)
+  })
 }

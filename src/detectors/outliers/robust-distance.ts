@@ -1,0 +1,210 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+import { choleskyWithRidge } from '../../linalg/decompositions.js'
+import { quantileSorted } from '../../stats/quantiles.js'
+import { meanAndScatter } from '../class-spectra.js'
+
+/**
+ * Share of a group its trimmed fit is drawn from: up to a quarter of the group may be anomalous without moving the
+ * fit, so a tenth of the data made of noise records cannot widen its own yardstick.
+ */
+export const coreShare = 0.75
+
+/** Records a core is fitted on at most: a core of 384 for a covariance of up to 64 features, and each step costs little. */
+const maxFitRows = 512
+
+/** C-steps at most: each can only lower the core's covariance determinant, and the first few do nearly all of it. */
+const maxSteps = 4
+
+/**
+ * Ridge on the core's covariance, relative to its mean variance. Kept small on purpose: noise added to every
+ * column shows most in the directions the data barely varies in (collinear measurements of one size), which a
+ * larger ridge would blur away.
+ */
+const ridgeShare = 1e-3
+
+/** Squared distance of each of `rows` to `mean` in the metric whose Cholesky factor is `lower`, into `out`. */
+function squaredDistances(
+  space: FeatureMatrix,
+  rows: Int32Array,
+  mean: Float64Array,
+  lower: Float64Array,
+  out: Float64Array,
+): void {
+  const { data, cols: width } = space
+  const solved = new Float64Array(width)
+  for (let index = 0; index < rows.length; index++) {
+    // Forward substitution for L·w = x − mean, one row at a time: the distance is |w|².
+    const start = rows[index] * width
+    let sum = 0
+    for (let i = 0; i < width; i++) {
+      const offset = i * width
+      let value = data[start + i] - mean[i]
+      for (let k = 0; k < i; k++) value -= lower[offset + k] * solved[k]
+      value /= lower[offset + i]
+      solved[i] = value
+      sum += value * value
+    }
+    out[index] = sum
+  }
+}
+
+/** Squared distance of each of `rows` to their coordinate-wise median, each column in units of its spread. */
+function startingDistances(space: FeatureMatrix, rows: Int32Array, out: Float64Array): void {
+  const width = space.cols
+  const column = new Float64Array(rows.length)
+  out.fill(0)
+  for (let col = 0; col < width; col++) {
+    rows.forEach((row, index) => {
+      column[index] = space.data[row * width + col]
+    })
+    const sorted = Float64Array.from(column).sort()
+    const centre = sorted[sorted.length >> 1]
+    const spread =
+      sorted[Math.floor(0.75 * (sorted.length - 1))] - sorted[Math.floor(0.25 * (sorted.length - 1))]
+    if (!(spread > 0)) continue
+    for (let index = 0; index < rows.length; index++) out[index] += ((column[index] - centre) / spread) ** 2
+  }
+}
+
+/** The `size` rows of `rows` with the smallest distances, in ascending row order. */
+function closest(rows: Int32Array, distances: Float64Array, size: number): Int32Array {
+  const order = Array.from(rows.keys()).sort((a, b) => distances[a] - distances[b] || a - b)
+  return Int32Array.from(order.slice(0, size), (index) => rows[index]).sort()
+}
+
+function sameRows(a: Int32Array, b: Int32Array): boolean {
+  return a.every((row, index) => row === b[index])
+}
+
+/**
+ * At most `limit` of `rows`: those with the smallest keys, so the sample follows the records rather than their
+ * order in the file.
+ */
+function sampleByKey(rows: Int32Array, rowKeys: Uint32Array, limit: number): Int32Array {
+  if (rows.length <= limit) return rows
+  const order = Array.from(rows).sort((a, b) => rowKeys[a] - rowKeys[b] || a - b)
+  return Int32Array.from(order.slice(0, limit)).sort()
+}
+
+/** The mean and covariance factor of the core of `rows`: the `coreShare` of them closest to it, by concentration steps. */
+function fitCore(space: FeatureMatrix, rows: Int32Array) {
+  const size = Math.max(space.cols + 1, Math.ceil(coreShare * rows.length))
+  const distances = new Float64Array(rows.length)
+  startingDistances(space, rows, distances)
+  let core = closest(rows, distances, size)
+  for (let step = 0; ; step++) {
+    const { mean, scatter } = meanAndScatter(space, core)
+    const lower = choleskyWithRidge(
+      scatter.map((value) => value / core.length),
+      space.cols,
+      ridgeShare,
+    )
+    if (step === maxSteps) return { mean, lower }
+    squaredDistances(space, rows, mean, lower, distances)
+    const next = closest(rows, distances, size)
+    if (sameRows(next, core)) return { mean, lower }
+    core = next
+  }
+}
+
+/** Mean and covariance (as its lower Cholesky factor) of a group's core. */
+export interface CoreFit {
+  readonly mean: Float64Array
+  readonly lower: Float64Array
+}
+
+/**
+ * The mean and covariance of the core of a group, the three quarters of it closest to them (concentration steps
+ * from the coordinate-wise median, as FAST-MCD refines its starts): up to a quarter of the group may lie far off in
+ * any combination of the features, however correlated they are, without moving the fit. Fitted on at most
+ * `maxFitRows` of the group, those with the smallest `rowKeys`.
+ * @see Rousseeuw, Van Driessen. A fast algorithm for the minimum covariance determinant estimator. Technometrics 41, 1999.
+ */
+export function fitTrimmedCore(space: FeatureMatrix, rows: Int32Array, rowKeys: Uint32Array): CoreFit {
+  return fitCore(space, sampleByKey(rows, rowKeys, maxFitRows))
+}
+
+/** Squared Mahalanobis distance of each of `rows` to a core, into `out` at the same positions. */
+export function distancesToCore(
+  space: FeatureMatrix,
+  fit: CoreFit,
+  rows: Int32Array,
+  out: Float64Array,
+): void {
+  squaredDistances(space, rows, fit.mean, fit.lower, out)
+}
+
+/**
+ * The columns whose two commonest values among `rows` (at most `maxFitRows`, by `rowKeys`) hold less than
+ * `coreShare` of them: measurements. One-hot codes and flags make a covariance nearly singular along each rare
+ * category, where every honest record holding it would lie far off; noise added to them (up to a quarter of the
+ * records) does not make them measurements.
+ */
+export function measuredColumns(space: FeatureMatrix, rows: Int32Array, rowKeys: Uint32Array): FeatureMatrix {
+  const sample = sampleByKey(rows, rowKeys, maxFitRows)
+  const kept: number[] = []
+  for (let col = 0; col < space.cols; col++) {
+    const counts = new Map<number, number>()
+    for (const row of sample) {
+      const value = space.data[row * space.cols + col]
+      counts.set(value, (counts.get(value) ?? 0) + 1)
+    }
+    const [first = 0, second = 0] = [...counts.values()].sort((a, b) => b - a)
+    if (first + second < coreShare * sample.length) kept.push(col)
+  }
+  if (kept.length === space.cols) return space
+  const data = new Float32Array(space.rows * kept.length)
+  for (let row = 0; row < space.rows; row++)
+    kept.forEach((col, index) => {
+      data[row * kept.length + index] = space.data[row * space.cols + col]
+    })
+  return { data, rows: space.rows, cols: kept.length }
+}
+
+/**
+ * Groups a record is measured against when there are at most this many; beyond, only its own (every record
+ * against every core costs rows × groups × columns²).
+ */
+const maxComparedGroups = 32
+
+/**
+ * Per record, the log of its squared distance to a group's core over the median of that group's members' own,
+ * at the group where it is smallest (`nearest`): a record with a wrong label sits at home in another group, a
+ * noise record far off in every one. Only records farther than the median from their own group's core are measured
+ * against the others (the rest are ordinary wherever they belong), and none when there are more than
+ * `maxComparedGroups` groups.
+ */
+export function nearestCoreLogRatios(
+  space: FeatureMatrix,
+  groups: readonly Int32Array[],
+  rowKeys: Uint32Array,
+) {
+  const scores = new Float64Array(space.rows)
+  const nearest = new Int32Array(space.rows).fill(-1)
+  const distances = new Float64Array(space.rows)
+  const fits = groups.map((members) => fitTrimmedCore(space, members, rowKeys))
+  const typical = groups.map((members, group) => {
+    distancesToCore(space, fits[group], members, distances)
+    const median = quantileSorted(distances.slice(0, members.length).sort(), 0.5, 'higher')
+    members.forEach((row, index) => {
+      scores[row] = Math.log(median > 0 ? distances[index] / median : 1)
+      nearest[row] = group
+    })
+    return median
+  })
+  if (groups.length > maxComparedGroups) return { scores, nearest }
+  const far = Int32Array.from(groups.flatMap((members) => Array.from(members))).filter(
+    (row) => scores[row] > 0,
+  )
+  fits.forEach((fit, group) => {
+    distancesToCore(space, fit, far, distances)
+    far.forEach((row, index) => {
+      const ratio = Math.log(typical[group] > 0 ? distances[index] / typical[group] : 1)
+      if (ratio < scores[row]) {
+        scores[row] = ratio
+        nearest[row] = group
+      }
+    })
+  })
+  return { scores, nearest }
+}

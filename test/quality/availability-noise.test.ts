@@ -1,0 +1,33 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { applyAttack } from '../../src/attacks/registry.js'
+import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
+import { poisonMask, rankingOf } from '../fixtures/poison.js'
+import { inkProfiles } from '../fixtures/zoo.js'
+
+let backend: LinalgBackend
+
+beforeAll(async () => {
+  backend = await createDefaultBackend()
+})
+
+/*
+ * Noise records with random labels added in bulk to a table of correlated measurements (the ink profiles of 3,000
+ * digits): a tenth or a fifth of the data is as many as a tail fitted at the 90th percentile swallows, and each
+ * column of a noise record stays within the range of honest ones, so only the combinations of columns give it away.
+ */
+describe.each([0.1, 0.2])('the ink profiles of 3,000 digits with %s noise records added', (rate) => {
+  it('rank the noise records first and are called poisoned by availability noise, not a backdoor', async () => {
+    const run = applyAttack('availability', inkProfiles(), { rate, mode: 'noise' }, 1)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+    const verdict = report.summary.verdict!
+    expect(verdict.verdict).toBe('poisoned')
+    expect(verdict.attacks.map(({ detector, kind }) => ({ detector, kind }))).toEqual([
+      { detector: 'outliers', kind: 'outlier' },
+    ])
+    expect(verdict.attacks[0].description).toMatch(/^availability noise: \d+ records far off/)
+    expect(verdict.attacks[0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+  })
+})
