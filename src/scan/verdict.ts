@@ -89,8 +89,9 @@ function sourceAttacks(records: readonly RecordReport[], rate: number): Detected
 
 /**
  * The attacks without those that only echo noise another attack names: when a detector reports far-off noise
- * records (an `outlier` attack), another detector's attack whose records are mostly those same records (noise
- * records that happen to sit together inside a class) is that noise seen again, not an attack of its own.
+ * records (an `outlier` attack), another detector's group (a `backdoor` attack) whose records are mostly those same
+ * records (noise records that happen to sit together inside a class) is that noise seen again, not an attack of its
+ * own.
  */
 function withoutNoiseEchoes(
   attacks: DetectedAttack[],
@@ -105,7 +106,8 @@ function withoutNoiseEchoes(
     .flatMap((attack) => flagsOf(attack.detector) ?? [])
   if (noise.length === 0) return attacks
   return attacks.filter((attack) => {
-    const flags = attack.kind === 'outlier' ? undefined : flagsOf(attack.detector)
+    // Only a group is an echo: a trigger, a class pair or a collision names what the noise does not have.
+    const flags = attack.kind === 'backdoor' ? flagsOf(attack.detector) : undefined
     if (!flags) return true
     let own = 0
     let shared = 0

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { binomialUpperTail } from '../../stats/tails.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
@@ -235,9 +236,30 @@ function describe(result: CalibratedOutliers, specs: readonly ComponentSpec[], f
   return { components: specs.map((spec) => spec.name), flaggedBy, tails }
 }
 
+/** Chance below which the flagged records' labels are too concentrated in one class for noise with random labels. */
+const concentrationLevel = 0.01
+
 /**
- * The records the robust distance flags above its gap as an availability attack, when they are spread over at least
- * half of the classes, as noise records with random labels are (a backdoor's or a flood's records crowd one class).
+ * Whether records with these class counts crowd one class beyond what random labels give: the binomial tail of the
+ * largest share against the larger of the class's share of the data and an even share, Bonferroni over the classes.
+ * A backdoor's or a flood's records crowd their target class; noise records' labels are spread.
+ */
+function crowdsOneClass(counts: Map<number, number>, total: number, labels: LabelColumn): boolean {
+  const classCount = labels.classes.length
+  const rows = new Float64Array(classCount)
+  for (const code of labels.codes) if (code >= 0) rows[code]++
+  const labelled = rows.reduce((sum, count) => sum + count, 0)
+  for (const [code, count] of counts) {
+    if (code < 0) continue
+    const share = Math.max(rows[code] / labelled, 1 / classCount)
+    if (classCount * binomialUpperTail(count, total, share) < concentrationLevel) return true
+  }
+  return false
+}
+
+/**
+ * The records the robust distance flags above its gap as an availability attack, when their labels are spread over
+ * the classes as random labels spread (at least two classes and half of them, and no class crowded).
  */
 function noiseAttacks(
   result: CalibratedOutliers,
@@ -255,9 +277,15 @@ function noiseAttacks(
     const code = labels ? labels.codes[row] : -1
     classCounts.set(code, (classCounts.get(code) ?? 0) + 1)
   })
-  const classCount = labels ? labels.classes.length : 1
-  if (count === 0 || classCounts.size < Math.max(1, classCount / 2)) return []
-  const spread = labels ? ` with labels spread over ${classCounts.size} of ${classCount} classes` : ''
+  if (count === 0) return []
+  if (labels) {
+    const classCount = labels.classes.length
+    if (classCounts.size < Math.max(2, classCount / 2) || crowdsOneClass(classCounts, count, labels))
+      return []
+  }
+  const spread = labels
+    ? ` with labels spread over ${classCounts.size} of ${labels.classes.length} classes`
+    : ''
   return [
     {
       kind: 'outlier' as const,
