@@ -22,7 +22,13 @@ const maxSteps = 4
  */
 const ridgeShare = 1e-3
 
-/** Squared distance of each of `rows` to `mean` in the metric whose Cholesky factor is `lower`, into `out`. */
+/** Rows solved side by side: each entry of the factor is read once for all of them, and their sums run in parallel. */
+const blockRows = 4
+
+/**
+ * Squared distance of each of `rows` to `mean` in the metric whose Cholesky factor is `lower`, into `out`: forward
+ * substitution for L·w = x − mean, |w|² the distance, `blockRows` rows at a time.
+ */
 function squaredDistances(
   space: FeatureMatrix,
   rows: Int32Array,
@@ -31,21 +37,77 @@ function squaredDistances(
   out: Float64Array,
 ): void {
   const { data, cols: width } = space
-  const solved = new Float64Array(width)
-  for (let index = 0; index < rows.length; index++) {
-    // Forward substitution for L·w = x − mean, one row at a time: the distance is |w|².
-    const start = rows[index] * width
-    let sum = 0
+  // Row r of the block keeps its solution at solved[r * width …].
+  const solved = new Float64Array(blockRows * width)
+  for (let first = 0; first < rows.length; first += blockRows) {
+    const count = Math.min(blockRows, rows.length - first)
+    // A short last block repeats its last row, so the loop below needs no branch; only `count` are written.
+    const s0 = rows[first] * width
+    const s1 = rows[first + Math.min(1, count - 1)] * width
+    const s2 = rows[first + Math.min(2, count - 1)] * width
+    const s3 = rows[first + Math.min(3, count - 1)] * width
+    let sum0 = 0
+    let sum1 = 0
+    let sum2 = 0
+    let sum3 = 0
     for (let i = 0; i < width; i++) {
       const offset = i * width
-      let value = data[start + i] - mean[i]
-      for (let k = 0; k < i; k++) value -= lower[offset + k] * solved[k]
-      value /= lower[offset + i]
-      solved[i] = value
-      sum += value * value
+      let v0 = data[s0 + i] - mean[i]
+      let v1 = data[s1 + i] - mean[i]
+      let v2 = data[s2 + i] - mean[i]
+      let v3 = data[s3 + i] - mean[i]
+      for (let k = 0; k < i; k++) {
+        const factor = lower[offset + k]
+        v0 -= factor * solved[k]
+        v1 -= factor * solved[width + k]
+        v2 -= factor * solved[2 * width + k]
+        v3 -= factor * solved[3 * width + k]
+      }
+      const diagonal = lower[offset + i]
+      v0 /= diagonal
+      v1 /= diagonal
+      v2 /= diagonal
+      v3 /= diagonal
+      solved[i] = v0
+      solved[width + i] = v1
+      solved[2 * width + i] = v2
+      solved[3 * width + i] = v3
+      sum0 += v0 * v0
+      sum1 += v1 * v1
+      sum2 += v2 * v2
+      sum3 += v3 * v3
     }
-    out[index] = sum
+    out[first] = sum0
+    if (count > 1) out[first + 1] = sum1
+    if (count > 2) out[first + 2] = sum2
+    if (count > 3) out[first + 3] = sum3
   }
+}
+
+/**
+ * Squared distance of one row to a core, as `squaredDistances` computes it, or +Infinity once its partial sum
+ * passes `limit`: the sum only grows, and a record is far from most other classes' cores within a few features.
+ */
+function boundedSquaredDistance(
+  space: FeatureMatrix,
+  row: number,
+  { mean, lower }: CoreFit,
+  limit: number,
+  solved: Float64Array,
+): number {
+  const { data, cols: width } = space
+  const start = row * width
+  let sum = 0
+  for (let i = 0; i < width; i++) {
+    const offset = i * width
+    let value = data[start + i] - mean[i]
+    for (let k = 0; k < i; k++) value -= lower[offset + k] * solved[k]
+    value /= lower[offset + i]
+    solved[i] = value
+    sum += value * value
+    if (sum > limit) return Number.POSITIVE_INFINITY
+  }
+  return sum
 }
 
 /** Squared distance of each of `rows` to their coordinate-wise median, each column in units of its spread. */
@@ -196,15 +258,21 @@ export function nearestCoreLogRatios(
   const far = Int32Array.from(groups.flatMap((members) => Array.from(members))).filter(
     (row) => scores[row] > 0,
   )
-  fits.forEach((fit, group) => {
-    distancesToCore(space, fit, far, distances)
-    far.forEach((row, index) => {
-      const ratio = Math.log(typical[group] > 0 ? distances[index] / typical[group] : 1)
+  const solved = new Float64Array(space.cols)
+  for (const row of far) {
+    const own = nearest[row]
+    fits.forEach((fit, group) => {
+      if (group === own) return
+      // Past this distance the group cannot beat the record's best ratio so far; a little slack keeps rounding out.
+      const limit =
+        typical[group] > 0 ? typical[group] * Math.exp(scores[row]) * (1 + 1e-9) : Number.POSITIVE_INFINITY
+      const distance = boundedSquaredDistance(space, row, fit, limit, solved)
+      const ratio = Math.log(typical[group] > 0 ? distance / typical[group] : 1)
       if (ratio < scores[row]) {
         scores[row] = ratio
         nearest[row] = group
       }
     })
-  })
+  }
   return { scores, nearest }
 }
