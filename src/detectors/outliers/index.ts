@@ -244,7 +244,7 @@ const concentrationLevel = 0.01
  * largest share against the larger of the class's share of the data and an even share, Bonferroni over the classes.
  * A backdoor's or a flood's records crowd their target class; noise records' labels are spread.
  */
-function crowdsOneClass(counts: Map<number, number>, total: number, labels: LabelColumn): boolean {
+export function crowdsOneClass(counts: Map<number, number>, total: number, labels: LabelColumn): boolean {
   const classCount = labels.classes.length
   const rows = new Float64Array(classCount)
   for (const code of labels.codes) if (code >= 0) rows[code]++
