@@ -12,7 +12,8 @@ import { flaggedCleanShare, flipLabels, rankingOf } from '../fixtures/poison.js'
  * Two classes each made of several modes: 2,000 MNIST digits labelled by whether the digit is below 5. No half-space
  * parts the digits 0–4 from 5–9, so the linear model read per class knows little of the labels and the neighbours
  * ranked 10% random flips alone, at 0.815 (the same digits' ten classes rank theirs at 0.97); a model of each
- * label's modes ranks them at 0.894 (docs/zoo.md, "Two classes of several modes").
+ * label's modes ranks them at 0.894 (docs/zoo.md, "Two classes of several modes"), averaged over three draws of the
+ * modes at 0.905.
  */
 
 let backend: LinalgBackend
@@ -49,10 +50,10 @@ describe('two-class digits, each class five digits', () => {
     expect(clean.report.summary.verdict?.verdict).toBe('clean')
   })
 
-  it('ranks 10% random flips with average precision ≥ 0.88 through a model of the labels’ modes', async () => {
+  it('ranks 10% random flips with average precision ≥ 0.90 through a model of the labels’ modes', async () => {
     const { planted, scan } = await scannedFlips()
     expect(scan.result('label-issues').info.models).toEqual(['linear on modes'])
-    expect(rankingOf(scan.report, planted.flipped)).toBeGreaterThanOrEqual(0.88)
+    expect(rankingOf(scan.report, planted.flipped)).toBeGreaterThanOrEqual(0.9)
     expect(flaggedCleanShare(scan.report, planted.flipped)).toBeLessThanOrEqual(0.01)
     expect(scan.report.summary.verdict?.attacks).toEqual([])
   })

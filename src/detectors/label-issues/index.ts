@@ -4,7 +4,7 @@ import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunCon
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
-import { mixLabelViews, type ViewWeights, wrongLabelChances } from './posterior.js'
+import { mixLabelViews, type ViewWeights, wrongLabelChances, wrongLabelChancesOfMix } from './posterior.js'
 import { findLabelIssues } from './score.js'
 import { averageProbabilities, treeProbabilities } from './tree-view.js'
 
@@ -87,6 +87,23 @@ function nonlinearModels(
   return models
 }
 
+/**
+ * The chances of a wrong label the suspicion ranks by. Where the fit keeps both views, their product reads each
+ * label: the tempered model and the neighbours weighed by what each alone knows (`wrong`) misorder labels the
+ * product orders well (10% flips of 1,000 digits in [-1,1], whose neighbours know little: 0.739 against 0.951,
+ * seed 1). Where it leaves the neighbours out, the product is the model alone at a temperature nothing bounds (on
+ * a 1:50 table its exponent reached 3·10⁴, every record's label 0 or 1), and `wrong` ranks.
+ */
+function rankingWrongChances(
+  mixed: FeatureMatrix,
+  weights: ViewWeights,
+  codes: Int32Array,
+  noiseRate: number,
+  wrong: Float64Array,
+): Float64Array {
+  return weights.neighbours > 0 ? wrongLabelChancesOfMix(mixed, codes, noiseRate) : wrong
+}
+
 /** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
 function issueShare(flagged: Uint8Array, codes: Int32Array): number {
   let issueCount = 0
@@ -159,6 +176,13 @@ export const labelIssuesDetector = defineDetector({
       lowCutNoiseRate(modelProbabilities, labels.codes),
     )
     const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
+    const rankingChances = rankingWrongChances(
+      probabilities,
+      weights,
+      labels.codes,
+      estimatedNoiseRate,
+      wrong,
+    )
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -173,7 +197,7 @@ export const labelIssuesDetector = defineDetector({
       // Beside the chance the label is wrong: a class whose labels are mostly noise (the rare class of a 1:50 table
       // under 10% flips) sets its threshold among its wrong labels, and those above it fall short of nothing (average
       // precision of those flips 0.745 by the shortfall alone, 0.970 by the mean).
-      suspicion[row] = (shortfall + wrong[row]) / 2
+      suspicion[row] = (shortfall + rankingChances[row]) / 2
       const suggested = result.suggestedLabels[row]
       if (result.flagged[row] && suggested >= 0) {
         explanations[row] =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { createRng } from '../../util/rng.js'
-import { fitTemperature, mixLabelViews, wrongLabelChances } from './posterior.js'
+import { fitTemperature, mixLabelViews, wrongLabelChances, wrongLabelChancesOfMix } from './posterior.js'
 
 /**
  * 2,000 records of two well separated classes with 10% of the labels flipped: the model gives each record its true
@@ -80,5 +80,27 @@ describe('mixLabelViews', () => {
     const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]
     expect(median(flipped.map(own))).toBeLessThan(0.05)
     expect(median(honest.map(own))).toBeGreaterThan(0.95)
+  })
+})
+
+describe('wrongLabelChancesOfMix', () => {
+  it('is the noise rate where the mix cannot tell, and none or all where it is sure', () => {
+    const mixed = { data: Float32Array.from([0.5, 0.5, 1, 0, 0, 1, 0.5, 0.5]), rows: 4, cols: 2 }
+    const chances = wrongLabelChancesOfMix(mixed, Int32Array.from([0, 0, 0, -1]), 0.1)
+    expect(chances[0]).toBeCloseTo(0.1, 12)
+    expect(chances[1]).toBe(0)
+    expect(chances[2]).toBe(1)
+    expect(chances[3]).toBe(0)
+  })
+
+  it('calls flipped labels wrong and honest ones right', () => {
+    const { probabilities, graph, codes, truth } = noisyTwoClasses()
+    const { mixed } = mixLabelViews(probabilities, graph, codes, tenPercentNoise)
+    const chances = wrongLabelChancesOfMix(mixed, codes, 0.1)
+    const flipped = Array.from(codes.keys()).filter((row) => codes[row] !== truth[row])
+    const honest = Array.from(codes.keys()).filter((row) => codes[row] === truth[row])
+    const median = (rows: number[]) => rows.map((row) => chances[row]).sort((a, b) => a - b)[rows.length >> 1]
+    expect(median(flipped)).toBeGreaterThan(0.95)
+    expect(median(honest)).toBeLessThan(0.01)
   })
 })

@@ -298,7 +298,7 @@ export function wrongLabelChances(
   noiseRate: number,
 ): Float64Array {
   const classCount = probabilities.cols
-  const noise = Math.min(0.5, Math.max(1e-3, noiseRate))
+  const noise = boundedNoise(noiseRate)
   const intoEach = noise / (classCount - 1)
   const { model, neighbours } = labelViews(probabilities, graph, codes, intoEach)
   const [modelWeight, neighbourWeight] = viewWeights([model, neighbours], codes, classCount)
@@ -313,4 +313,30 @@ export function wrongLabelChances(
     chances[index] = Math.min(1, Math.max(0, 1 - (correct * (1 - noise)) / seen))
   }
   return chances
+}
+
+/** The noise rate a chance is read at: some noise always, never more than half the labels. */
+function boundedNoise(noiseRate: number): number {
+  return Math.min(0.5, Math.max(1e-3, noiseRate))
+}
+
+/**
+ * Each labelled record's chance that its label is wrong by Bayes' rule when its clean class probabilities are
+ * `mixed` (the views' fitted product, `mixLabelViews`) and labels are flipped at `noiseRate` evenly over the other
+ * classes: a record's chance falls as the mix gives its label more, so it ranks labels as the mix does.
+ */
+export function wrongLabelChancesOfMix(
+  mixed: FeatureMatrix,
+  codes: Int32Array,
+  noiseRate: number,
+): Float64Array {
+  const classCount = mixed.cols
+  const noise = boundedNoise(noiseRate)
+  const intoEach = noise / (classCount - 1)
+  return Float64Array.from(codes, (code, row) => {
+    if (code < 0) return 0
+    const clean = mixed.data[row * classCount + code]
+    const flippedIn = intoEach * (1 - clean)
+    return flippedIn / Math.max((1 - noise) * clean + flippedIn, floor)
+  })
 }
