@@ -148,7 +148,7 @@ async function neighbourComponents(
 }
 
 /** Fewest records per feature a group needs before a covariance of it is fitted. */
-const rowsPerFeature = 2
+const rowsPerFeature = 5
 
 /**
  * The squared distance of each record to the trimmed mean and covariance of the nearest class (of all records
