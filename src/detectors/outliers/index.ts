@@ -166,7 +166,9 @@ function robustDistanceComponent(
   const space = measuredColumns(features, all, rowKeys)
   const candidates = classes.length > 0 ? classes : [{ code: -1, rows: all }]
   const fitted = candidates.filter(({ rows }) => rows.length >= rowsPerFeature * space.cols)
-  if (fitted.length === 0 || space.cols === 0) return undefined
+  // Every class or none: a record of a class left out has no core of its own to be measured from, and its distance
+  // to the nearest other class would call it far off.
+  if (fitted.length < candidates.length || space.cols === 0) return undefined
   const groups = fitted.map(({ rows }) => rows)
   const { scores, nearest } = nearestCoreLogRatios(space, groups, rowKeys)
   const groupName = (group: number) =>
