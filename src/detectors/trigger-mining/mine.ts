@@ -186,7 +186,8 @@ const maxApartRows = 40
 /**
  * Adds to `sums` the content's expectation for carriers whose neighbours are nearly all carriers: read apart from
  * them where the family can (a tabular trigger's carriers, with the columns they share hidden), else the label
- * shares of the records without the feature (`carrierLabels` of the `labelledCount` labelled records) stand in.
+ * shares stand in: of the records without the feature where `carrierLabels` (its carriers' labels) are given,
+ * else of all records.
  */
 function addExpectedApart(
   crowded: number[],
@@ -194,7 +195,7 @@ function addExpectedApart(
   codes: Int32Array,
   support: ContentSupport,
   readApart: MiningOptions['readApart'],
-  carrierLabels: Float64Array,
+  carrierLabels: Float64Array | undefined,
   labelledCount: number,
   sums: Float64Array,
 ): void {
@@ -215,11 +216,12 @@ function addExpectedApart(
       readCount++
     }
   }
-  // The label shares of the records without the feature: its carriers' labels are what is being tested, and
-  // relabelled carriers raise their target's share overall by as many as they are (5% of the rows: 10% -> 15%).
-  const outside = Math.max(1, labelledCount - carrierLabels.reduce((sum, count) => sum + count, 0))
+  const carried = carrierLabels?.reduce((sum, count) => sum + count, 0) ?? 0
+  const outside = Math.max(1, labelledCount - carried)
   for (let label = 0; label < classCount; label++) {
-    const share = (labelShares[label] * labelledCount - carrierLabels[label]) / outside
+    const share = carrierLabels
+      ? (labelShares[label] * labelledCount - carrierLabels[label]) / outside
+      : labelShares[label]
     sums[label] += readCount === 0 ? crowded.length * share : (apart[label] * crowded.length) / readCount
   }
 }
@@ -262,7 +264,14 @@ function countLabels(
     // few carriers of a natural value happen to neighbour each other, the label shares stand in for them, as
     // they do for every feature of a family that cannot read apart, so the kind's null is not moved by them.
     const apart = 2 * crowded.length >= end - start ? options.readApart : undefined
-    const carrierLabels = observed.subarray(index * classCount, (index + 1) * classCount)
+    // Where a family reads a cluster of carriers apart, the few it leaves to the label shares (fewer than half
+    // crowded, as at the edge of a trigger on 5% of the rows) must not count the carriers' own labels: relabelled
+    // carriers raise their target's share overall by as many as they are (10% -> 15%). A family that cannot read
+    // apart leaves every crowded carrier to them, a class's own stroke pixels too, whose carriers would then be
+    // judged by the rest of their class alone.
+    const carrierLabels = options.readApart
+      ? observed.subarray(index * classCount, (index + 1) * classCount)
+      : undefined
     addExpectedApart(crowded, marks, codes, support, apart, carrierLabels, labelledCount, sums)
     expected.set(sums, index * classCount)
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
