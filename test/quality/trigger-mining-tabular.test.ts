@@ -7,6 +7,7 @@ import { createPortableBackend } from '../../src/linalg/portable.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { createRng } from '../../src/util/rng.js'
 import { inMemoryDataset } from '../fixtures/datasets.js'
+import { prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
 import { inkProfiles } from '../fixtures/zoo.js'
 
 const backend = createPortableBackend()
@@ -101,9 +102,15 @@ describe('trigger-mining on the ink profiles of 3,000 digits', () => {
     expect(result.info.triggers).toEqual([])
   })
 
+  // At 5% (seeds 2 and 3) and 10% (seed 2) the trigger was missed: the relabelled carriers raised their target's
+  // share of the rows, which stood in for the carriers too crowded to be read, and the three planted columns
+  // widened the null of ordinary column values as three features.
   it.each([
     { seed: 1, rate: 0.05 },
     { seed: 2, rate: 0.03 },
+    { seed: 2, rate: 0.05 },
+    { seed: 3, rate: 0.05 },
+    { seed: 2, rate: 0.1 },
   ])(
     'names three columns set to their maxima (seed $seed, rate $rate) and ranks their rows with AP ≥ 0.95',
     async ({ seed, rate }) => {
@@ -122,6 +129,18 @@ describe('trigger-mining on the ink profiles of 3,000 digits', () => {
       for (const feature of trigger.features) expect(planted).toContain(feature)
     },
   )
+
+  // The scan's own geometry left the trigger of seed 2 untested at 5% and seed 3 to the spectral signature alone.
+  it.each([
+    { seed: 2, rate: 0.05 },
+    { seed: 3, rate: 0.05 },
+  ])('gets a verdict that names the trigger (seed $seed, rate $rate)', async ({ seed, rate }) => {
+    const run = applyAttack('backdoor-feature', dataset, { rate, target: '0' }, seed)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    const trigger = report.summary.verdict?.attacks.find((attack) => attack.kind === 'trigger')
+    expect(trigger?.label).toBe('0')
+    expect(trigger?.records).toBeGreaterThanOrEqual(0.95 * run.poisonedRows.length)
+  })
 })
 
 describe('trigger-mining on degenerate data', () => {

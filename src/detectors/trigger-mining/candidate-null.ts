@@ -14,6 +14,8 @@ export interface ReferenceFeature {
   readonly carriers: number
   readonly observed: number
   readonly expected: number
+  /** Carried by nearly the same records as another reference feature, so left out of the natural spread. */
+  readonly repeated?: boolean
 }
 
 /** Reference features of one kind needed to fit its null; with fewer, the kind is judged by the count test alone. */
@@ -77,10 +79,9 @@ interface KindNull {
  * @see DerSimonian, Laird. Meta-analysis in clinical trials. Controlled Clinical Trials 7, 1986.
  */
 function naturalSpread(reference: readonly ReferenceFeature[]): number {
-  const precise = reference.filter(
-    (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
-  )
-  const pool = precise.length >= minimumBand ? precise : reference
+  const distinct = reference.filter((item) => !item.repeated)
+  const precise = distinct.filter((item) => item.observed >= preciseCount && item.expected >= preciseCount / 4)
+  const pool = precise.length >= minimumBand ? precise : distinct
   const excess = Float64Array.from(pool, (item) => labelExcess(item.observed, item.expected))
   const centre = median(excess)
   const deviation = 1.4826 * median(Float64Array.from(excess, (value) => Math.abs(value - centre)))

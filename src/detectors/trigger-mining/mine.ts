@@ -1,5 +1,6 @@
 import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
+import { mixHash } from '../../util/hashing.js'
 import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import {
   addCalibrated,
@@ -185,7 +186,8 @@ const maxApartRows = 40
 /**
  * Adds to `sums` the content's expectation for carriers whose neighbours are nearly all carriers: read apart from
  * them where the family can (a tabular trigger's carriers, with the columns they share hidden), else the label
- * shares stand in.
+ * shares stand in: of the records without the feature where `carrierLabels` (its carriers' labels) are given,
+ * else of all records.
  */
 function addExpectedApart(
   crowded: number[],
@@ -193,6 +195,8 @@ function addExpectedApart(
   codes: Int32Array,
   support: ContentSupport,
   readApart: MiningOptions['readApart'],
+  carrierLabels: Float64Array | undefined,
+  labelledCount: number,
   sums: Float64Array,
 ): void {
   const { k, classCount, labelShares } = support
@@ -212,9 +216,14 @@ function addExpectedApart(
       readCount++
     }
   }
-  for (let label = 0; label < classCount; label++)
-    sums[label] +=
-      readCount === 0 ? crowded.length * labelShares[label] : (apart[label] * crowded.length) / readCount
+  const carried = carrierLabels?.reduce((sum, count) => sum + count, 0) ?? 0
+  const outside = Math.max(1, labelledCount - carried)
+  for (let label = 0; label < classCount; label++) {
+    const share = carrierLabels
+      ? (labelShares[label] * labelledCount - carrierLabels[label]) / outside
+      : labelShares[label]
+    sums[label] += readCount === 0 ? crowded.length * share : (apart[label] * crowded.length) / readCount
+  }
 }
 
 /**
@@ -235,6 +244,8 @@ function countLabels(
   const marks = new Uint8Array(codes.length)
   const counts = new Float64Array(classCount)
   const sums = new Float64Array(classCount)
+  let labelledCount = 0
+  for (const code of codes) if (code >= 0) labelledCount++
   for (let index = 0; index < slots.length; index++) {
     const start = lists.offsets[slots[index]]
     const end = lists.offsets[slots[index] + 1]
@@ -253,7 +264,15 @@ function countLabels(
     // few carriers of a natural value happen to neighbour each other, the label shares stand in for them, as
     // they do for every feature of a family that cannot read apart, so the kind's null is not moved by them.
     const apart = 2 * crowded.length >= end - start ? options.readApart : undefined
-    addExpectedApart(crowded, marks, codes, support, apart, sums)
+    // Where a family reads a cluster of carriers apart, the few it leaves to the label shares (fewer than half
+    // crowded, as at the edge of a trigger on 5% of the rows) must not count the carriers' own labels: relabelled
+    // carriers raise their target's share overall by as many as they are (10% -> 15%). A family that cannot read
+    // apart leaves every crowded carrier to them, a class's own stroke pixels too, whose carriers would then be
+    // judged by the rest of their class alone.
+    const carrierLabels = options.readApart
+      ? observed.subarray(index * classCount, (index + 1) * classCount)
+      : undefined
+    addExpectedApart(crowded, marks, codes, support, apart, carrierLabels, labelledCount, sums)
     expected.set(sums, index * classCount)
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
   }
@@ -304,6 +323,24 @@ function referenceFeatures(incidence: Incidence, options: MiningOptions): Int32A
   return Int32Array.from(sampled).sort()
 }
 
+/**
+ * The carrier of list `slot` whose id hashes lowest: two features share it with a chance equal to the overlap of
+ * their carriers (Jaccard), so features carried by nearly the same records nearly always share it.
+ * @see Broder. On the resemblance and containment of documents. 1997 (MinHash).
+ */
+function leastHashedCarrier(lists: CarrierLists, slot: number): number {
+  let least = -1
+  let leastHash = Number.POSITIVE_INFINITY
+  for (let entry = lists.offsets[slot]; entry < lists.offsets[slot + 1]; entry++) {
+    const hash = mixHash(lists.rows[entry])
+    if (hash < leastHash) {
+      leastHash = hash
+      least = lists.rows[entry]
+    }
+  }
+  return least
+}
+
 /** The null of label excess per kind, from each reference feature's best label. */
 function fitCandidateNull(
   incidence: Incidence,
@@ -317,14 +354,22 @@ function fitCandidateNull(
   const { observed, expected } = countLabels(lists, slots, codes, support, options)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
+  const seenCarriers = new Set<number>()
   reference.forEach((feature, slot) => {
+    // Values written into the same records together (a trigger's columns) are one draw of the natural spread.
+    let repeated = false
+    if (options.focus?.[feature]) {
+      const signature = leastHashedCarrier(lists, slots[slot])
+      repeated = seenCarriers.has(signature)
+      seenCarriers.add(signature)
+    }
     let best: ReferenceFeature | undefined
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows) continue
       if (!best || (seen + 0.5) / (predicted + 0.5) > (best.observed + 0.5) / (best.expected + 0.5))
-        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted }
+        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted, repeated }
     }
     if (best) kinds[options.kindOf?.(feature) ?? 0].push(best)
   })
