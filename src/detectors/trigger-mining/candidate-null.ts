@@ -80,7 +80,9 @@ interface KindNull {
  */
 function naturalSpread(reference: readonly ReferenceFeature[]): number {
   const distinct = reference.filter((item) => !item.repeated)
-  const precise = distinct.filter((item) => item.observed >= preciseCount && item.expected >= preciseCount / 4)
+  const precise = distinct.filter(
+    (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
+  )
   const pool = precise.length >= minimumBand ? precise : distinct
   const excess = Float64Array.from(pool, (item) => labelExcess(item.observed, item.expected))
   const centre = median(excess)
