@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import { createPortableBackend } from '../../src/linalg/portable.js'
-import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { inMemoryDataset } from '../fixtures/datasets.js'
+import { mineTableTriggers } from '../fixtures/detectors.js'
 import { flipLabels } from '../fixtures/poison.js'
 import { inkProfiles } from '../fixtures/zoo.js'
 
@@ -38,14 +37,8 @@ function smallTable(): Dataset {
   })
 }
 
-async function mineTriggers(dataset: Dataset) {
-  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
-  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
-    seed: 0,
-    now: () => 0,
-  })
-  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}`)
-  return outcome.result
+function mineTriggers(dataset: Dataset) {
+  return mineTableTriggers(dataset, backend)
 }
 
 /*

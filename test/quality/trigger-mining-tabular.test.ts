@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import { createPortableBackend } from '../../src/linalg/portable.js'
-import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { createRng } from '../../src/util/rng.js'
 import { inMemoryDataset } from '../fixtures/datasets.js'
-import { prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
+import { mineTableTriggers, prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
 import { inkProfiles } from '../fixtures/zoo.js'
 
 const backend = createPortableBackend()
@@ -45,14 +43,8 @@ function tabularDataset(rowCount: number, seed: number): Dataset {
   })
 }
 
-async function mineTriggers(dataset: Dataset) {
-  const input = await prepareDetectorInput(dataset, { backend, seed: 0, geometryDimensions: 64, folds: 5 })
-  const [outcome] = await runDetectors(input, configureDetectors([triggerMiningDetector]), {
-    seed: 0,
-    now: () => 0,
-  })
-  if (outcome.status !== 'ok') throw new Error(`trigger-mining ${outcome.status}`)
-  return outcome.result
+function mineTriggers(dataset: Dataset) {
+  return mineTableTriggers(dataset, backend)
 }
 
 describe('trigger-mining on tabular backdoors', () => {
