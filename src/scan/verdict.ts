@@ -138,16 +138,19 @@ export function judgeDataset(
     if (outcome.status === 'ok' && outcome.result.datasetPValue !== undefined)
       evidence.push({ detector: outcome.detector.id, pValue: outcome.result.datasetPValue })
   const rejected = rejectedTests(evidence, rate)
-  const attacks: DetectedAttack[] = []
+  const detected: DetectedAttack[] = []
   for (const outcome of outcomes) {
     if (outcome.status !== 'ok' || quiet.has(outcome.detector.id)) continue
     const { datasetPValue, attacks: found } = outcome.result
     if (datasetPValue !== undefined && !rejected.has(outcome.detector.id)) continue
     for (const attack of found ?? [])
-      if (significant(attack, rate)) attacks.push({ detector: outcome.detector.id, ...attack })
+      if (significant(attack, rate)) detected.push({ detector: outcome.detector.id, ...attack })
   }
-  attacks.splice(0, attacks.length, ...withoutNoiseEchoes(attacks, outcomes))
-  attacks.push(...floodAttacks(records), ...sourceAttacks(records, rate))
+  const attacks = [
+    ...withoutNoiseEchoes(detected, outcomes),
+    ...floodAttacks(records),
+    ...sourceAttacks(records, rate),
+  ]
   const flagged = records.filter((record) => record.flagged).length
   if (attacks.length > 0) {
     // Detectors that saw the same records saw one attack: it is counted and named once.
