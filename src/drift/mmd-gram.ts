@@ -1,4 +1,5 @@
 /* The Gaussian Gram matrix of the MMD test, one matrix for every bandwidth scale. */
+import type { GramWork, WorkShare } from './mmd-work.js'
 
 /** Each bandwidth σ·2^−j turns a kernel value g at σ into g^(4^j), so one Gram matrix serves every scale. */
 const KERNEL_EXPONENTS = [1, 4, 16, 64] as const
@@ -20,31 +21,61 @@ export function triangleRow(row: number): number {
   return (row * (row - 1)) / 2
 }
 
+/** Row pairs per chunk of the Gram work: about a hundred chunks at 4,000 rows, so two threads end together. */
+const PAIRS_PER_CHUNK = 16
+
+/** Units of the Gram work: the row pairs (a, a + 1) with a odd, then the last row alone when no pair took it. */
+function gramUnits(rows: number): { pairs: number; units: number } {
+  const pairs = Math.max(0, Math.floor((rows - 1) / 2))
+  return { pairs, units: pairs + (2 * pairs + 1 < rows ? 1 : 0) }
+}
+
 /**
  * The strict lower triangle of the Gaussian Gram matrix and each row's sum over the full symmetric matrix without
  * its diagonal (the unbiased statistic leaves i = j out), at every bandwidth scale. Only the triangle is stored,
  * packed, so 4,000 rows take 32 MB rather than 64. Rows are computed in pairs against four rows at a time: each
- * loaded value then serves four or two products, and every entry still sums its products in the same order.
+ * loaded value then serves four or two products, and every entry still sums its products in the same order, on
+ * whichever thread of `share` computes it.
  */
 export function gramMatrix(
   data: Float64Array,
   dimensions: number,
   rows: number,
   squaredBandwidth: number,
+  share: WorkShare,
 ): GramMatrix {
-  const gram = new Float32Array(triangleRow(rows))
-  const scale = -1 / (2 * squaredBandwidth)
-  const norms = new Float64Array(rows)
+  const gram = new Float32Array(share.allocate(4 * triangleRow(rows)))
+  const norms = new Float64Array(share.allocate(8 * rows))
   for (let row = 0; row < rows; row++) {
     let sum = 0
     for (let d = row * dimensions; d < (row + 1) * dimensions; d++) sum += data[d] * data[d]
     norms[row] = sum
   }
-  let a = 1
-  for (; a + 1 < rows; a += 2) gramRowPair(gram, data, dimensions, norms, scale, a)
-  if (a < rows) gramRow(gram, data, dimensions, norms, scale, a, 0)
+  const pooled = new Float64Array(share.allocate(data.byteLength))
+  pooled.set(data)
+  share.run({
+    kind: 'gram',
+    chunks: Math.ceil(gramUnits(rows).units / PAIRS_PER_CHUNK),
+    data: pooled,
+    dimensions,
+    rows,
+    norms,
+    scale: -1 / (2 * squaredBandwidth),
+    gram,
+  })
   const { rowSums, totals } = kernelRowSums(gram, rows)
   return { gram, rows, rowSums, totals }
+}
+
+/** One chunk of the Gram work: the units of the largest rows first, so that the last chunks taken are small. */
+export function gramChunk(work: GramWork, chunk: number): void {
+  const { gram, data, dimensions, norms, scale, rows } = work
+  const { pairs, units } = gramUnits(rows)
+  const last = units - chunk * PAIRS_PER_CHUNK
+  for (let unit = Math.max(0, last - PAIRS_PER_CHUNK); unit < last; unit++) {
+    if (unit < pairs) gramRowPair(gram, data, dimensions, norms, scale, 2 * unit + 1)
+    else gramRow(gram, data, dimensions, norms, scale, 2 * unit + 1, 0)
+  }
 }
 
 function kernel(scale: number, squared: number): number {

@@ -2,6 +2,7 @@ import type { FeatureMatrix } from '../data/matrix.js'
 import { selectInPlace } from '../stats/quantiles.js'
 import { type Rng, shuffledIndices } from '../util/rng.js'
 import { type GramMatrix, SCALES, triangleRow } from './mmd-gram.js'
+import type { WithinWork, WorkShare } from './mmd-work.js'
 
 const BANDWIDTH_SAMPLE = 400
 
@@ -98,26 +99,68 @@ export function medianSquaredDistance(
   return distances.length > 0 ? selectInPlace(distances, distances.length >> 1) : 0
 }
 
+/** Chunks of the within-sums work: bands of rows of about equal work, so two threads end together. */
+const WITHIN_CHUNKS = 16
+
 /**
  * Σ K_ij over ordered pairs i ≠ j inside each member list (each sorted ascending), per scale, for many lists at
  * once: the Gram matrix is read row by row, and each row, cached, serves every list that holds it. One list at a
- * time would stream the whole matrix from memory once per permutation. Result: `sums[list * 4 + scale]`.
+ * time would stream the whole matrix from memory once per permutation. Bands of rows are chunks of `share`'s work;
+ * each member row's sums are kept and added up afterwards in row order, so the result does not depend on which
+ * thread did which band. Result: `sums[list * 4 + scale]`.
  */
-export function withinSums(matrix: GramMatrix, lists: Int32Array[]): Float64Array {
+export function withinSums(matrix: GramMatrix, lists: Int32Array[], share: WorkShare): Float64Array {
+  const memberCount = lists[0]?.length ?? 0
+  const members = new Int32Array(share.allocate(4 * memberCount * lists.length))
+  for (let list = 0; list < lists.length; list++) members.set(lists[list], list * memberCount)
+  const rowSums = new Float64Array(share.allocate(8 * members.length * SCALES))
   const { gram, rows } = matrix
+  share.run({ kind: 'within', chunks: WITHIN_CHUNKS, gram, rows, members, memberCount, rowSums })
   const sums = new Float64Array(lists.length * SCALES)
-  const positions = new Int32Array(lists.length)
-  for (let a = 0; a < rows; a++) {
+  for (let list = 0; list < lists.length; list++)
+    for (let member = list * memberCount; member < (list + 1) * memberCount; member++)
+      for (let scale = 0; scale < SCALES; scale++)
+        sums[list * SCALES + scale] += 2 * rowSums[member * SCALES + scale]
+  return sums
+}
+
+/** The first row of a band: the work of rows 0 … a grows as a², so bands end at rows · √(chunk / chunks). */
+function bandStart(rows: number, chunk: number, chunks: number): number {
+  return Math.round(rows * Math.sqrt(chunk / chunks))
+}
+
+/** The position of the first member ≥ `row` in a sorted list. */
+function firstAtOrAbove(members: Int32Array, start: number, end: number, row: number): number {
+  let low = start
+  let high = end
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (members[middle] < row) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** One band of rows of the within-sums work: each member row's sum over the members before it, per scale. */
+export function withinChunk(work: WithinWork, chunk: number): void {
+  const { gram, rows, members, memberCount, rowSums, chunks } = work
+  const first = bandStart(rows, chunk, chunks)
+  const end = bandStart(rows, chunk + 1, chunks)
+  const listCount = memberCount > 0 ? members.length / memberCount : 0
+  const next = new Int32Array(listCount)
+  for (let list = 0; list < listCount; list++)
+    next[list] = firstAtOrAbove(members, list * memberCount, (list + 1) * memberCount, first)
+  for (let a = first; a < end; a++) {
     const offset = triangleRow(a)
-    for (let list = 0; list < lists.length; list++) {
-      const members = lists[list]
-      const position = positions[list]
-      if (position >= members.length || members[position] !== a) continue
+    for (let list = 0; list < listCount; list++) {
+      const start = list * memberCount
+      const member = next[list]
+      if (member >= start + memberCount || members[member] !== a) continue
       let s1 = 0
       let s4 = 0
       let s16 = 0
       let s64 = 0
-      for (let b = 0; b < position; b++) {
+      for (let b = start; b < member; b++) {
         const g = gram[offset + members[b]]
         const g4 = g * g * (g * g)
         const g16 = g4 * g4 * (g4 * g4)
@@ -126,14 +169,13 @@ export function withinSums(matrix: GramMatrix, lists: Int32Array[]): Float64Arra
         s16 += g16
         s64 += g16 * g16 * (g16 * g16)
       }
-      sums[list * SCALES] += 2 * s1
-      sums[list * SCALES + 1] += 2 * s4
-      sums[list * SCALES + 2] += 2 * s16
-      sums[list * SCALES + 3] += 2 * s64
-      positions[list] = position + 1
+      rowSums[member * SCALES] = s1
+      rowSums[member * SCALES + 1] = s4
+      rowSums[member * SCALES + 2] = s16
+      rowSums[member * SCALES + 3] = s64
+      next[list] = member + 1
     }
   }
-  return sums
 }
 
 /**

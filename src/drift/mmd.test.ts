@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
 import { mmdTest } from './mmd.js'
+import { doChunk, type WorkShare } from './mmd-work.js'
 
 function gaussian(rows: number, cols: number, seed: number, shift = 0): FeatureMatrix {
   const rng = createRng(seed)
@@ -93,6 +94,26 @@ describe('MMD two-sample test', () => {
     }
     expect(small).toBeGreaterThanOrEqual(2)
     expect(small).toBeLessThanOrEqual(16)
+  })
+
+  it('gives the same result to the last bit whatever order the kernel work is done in', () => {
+    // As when another thread takes some of the chunks: last chunk first, then every other one.
+    const scrambled: WorkShare = {
+      allocate: (bytes) => new SharedArrayBuffer(bytes),
+      run(work) {
+        const order = Array.from({ length: work.chunks }, (_, chunk) => work.chunks - 1 - chunk)
+        for (const chunk of [
+          ...order.filter((_, index) => index % 2 === 0),
+          ...order.filter((_, index) => index % 2),
+        ])
+          doChunk(work, chunk)
+      },
+    }
+    const reference = gaussian(900, 5, 30)
+    const batch = gaussian(700, 5, 31, 0.1)
+    const options = { permutations: 60, adaptive: false }
+    const here = mmdTest(reference, batch, { ...options, rng: createRng(32) })
+    expect(mmdTest(reference, batch, { ...options, rng: createRng(32), share: scrambled })).toEqual(here)
   })
 
   it('is deterministic for a seed and ignores constant columns', () => {

@@ -10,6 +10,7 @@ import {
   splitStatistic,
   withinSums,
 } from './mmd-kernel.js'
+import { localWorkShare, type WorkShare } from './mmd-work.js'
 
 /** Rows per side the MMD test samples by default: a 4,000 × 4,000 Gram matrix, about 1.5 s with 200 permutations. */
 export const DEFAULT_MMD_ROWS_PER_SIDE = 2000
@@ -36,6 +37,8 @@ export interface MmdOptions {
    * (default true); false samples `maxRowsPerSide` at once.
    */
   adaptive?: boolean
+  /** Where the kernel work runs; default all on the calling thread. The result is the same either way. */
+  share?: WorkShare
 }
 
 /** An MMD test as plain data, so another thread can run it and get the same result: the random numbers start at `seed`. */
@@ -143,6 +146,7 @@ function permutedStatistics(
   matrix: GramMatrix,
   plan: SplitPlan,
   rng: Rng,
+  share: WorkShare,
 ): { statistics: Float64Array; aggregated: Float64Array } {
   const scales = BANDWIDTH_SCALES.length
   let statistics: Float64Array = new Float64Array(0)
@@ -155,7 +159,7 @@ function permutedStatistics(
     const lists = memberLists(plan.rows, plan.memberCount, plan.firstMember, count, rng).slice(
       done === 0 ? 0 : 1,
     )
-    const within = withinSums(matrix, lists)
+    const within = withinSums(matrix, lists, share)
     const fresh = within.map((sum, index) =>
       splitStatistic(sum, lists[Math.floor(index / scales)], matrix, index % scales),
     )
@@ -180,7 +184,7 @@ function mmdRound(
   options: MmdOptions,
   maxRows: number,
 ): Omit<MmdResult, 'rounds'> {
-  const { rng } = options
+  const { rng, share = localWorkShare } = options
   const referenceRows = sampleRows(reference.rows, maxRows, rng)
   const batchRows = sampleRows(batch.rows, maxRows, rng)
   const pooled = poolStandardised(
@@ -204,7 +208,7 @@ function mmdRound(
   }
   const squaredBandwidth =
     medianSquaredDistance(pooled.data, pooled.dimensions, referenceRows.length, rows) || 1
-  const matrix = gramMatrix(pooled.data, pooled.dimensions, rows, squaredBandwidth)
+  const matrix = gramMatrix(pooled.data, pooled.dimensions, rows, squaredBandwidth, share)
   // The smaller side plays `members`, so each permutation costs s² / 2 kernel reads.
   const memberCount = Math.min(referenceRows.length, batchRows.length)
   const firstMember = batchRows.length <= referenceRows.length ? referenceRows.length : 0
@@ -212,6 +216,7 @@ function mmdRound(
     matrix,
     { rows, memberCount, firstMember, permutations: options.permutations ?? 200 },
     rng,
+    share,
   )
   const scales = BANDWIDTH_SCALES.length
   const observed = Array.from(statistics.subarray(0, scales))

@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { type MmdJob, type MmdResult, type MmdRunner, mmdTest } from '../drift/mmd.js'
 import type { MmdCheckOptions, MmdInputs, MmdSide } from '../drift/mmd-job.js'
+import { type MmdWork, takeChunks } from '../drift/mmd-work.js'
 import type { LoadOptions } from '../io/load.js'
 import { createRng } from '../util/rng.js'
 import { type SharedCopies, sharedMatrix } from './task-pool.js'
@@ -13,9 +14,19 @@ import { type SharedCopies, sharedMatrix } from './task-pool.js'
 /** Load options that can go to another thread: no callbacks, no signal. */
 export type PlainLoadOptions = Omit<LoadOptions, 'onProgress' | 'progressEvents' | 'signal'>
 
-/** What `mmd-worker` is started with: a flag it raises when its MMD answer is posted, and a file to read first. */
+/** Slots of `MmdWorkerData.flags`. */
+export const FLAG = {
+  /** Goes up by one after each message the calling thread waits for: kernel work to take part in, or the answer. */
+  posted: 0,
+  /** Goes up as soon as the worker runs. */
+  started: 1,
+  /** Goes up once the answer is posted, or none will come. */
+  finished: 2,
+} as const
+
+/** What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first. */
 export interface MmdWorkerData {
-  done: Int32Array
+  flags: Int32Array
   port: MessagePort
   load?: { path: string; options: PlainLoadOptions }
 }
@@ -35,6 +46,15 @@ export type MmdJobMessage = MmdInputs | BatchForMmd | 'cancel'
 
 /** What `mmd-worker` posts back after the test. */
 export type MmdWorkerReply = { result: MmdResult } | { failed: true }
+
+/**
+ * Kernel work of the test, posted while the worker does it, so that the calling thread, once it waits for the
+ * answer, takes chunks too (`takeChunks` with these claims).
+ */
+export interface MmdWorkOffer {
+  work: MmdWork
+  claims: Int32Array
+}
 
 /**
  * What `mmd-worker` posts back after reading the file it was started with. The sources go as codes into their
@@ -93,20 +113,20 @@ interface MmdWorker {
   worker: Worker
   /** The calling thread's end of the channel. */
   port: MessagePort
-  /** Slot 0 goes up when the MMD answer is posted (or none will come), slot 1 as soon as the worker runs. */
-  done: Int32Array
+  /** Raised by the worker as it goes: see `FLAG`. */
+  flags: Int32Array
   /** Set when the worker stopped before it was asked for a test. */
   gone: boolean
 }
 
 function spawnMmdWorker(workerUrl: URL, load?: MmdWorkerData['load']): MmdWorker | undefined {
-  const done = new Int32Array(new SharedArrayBuffer(8))
+  const flags = new Int32Array(new SharedArrayBuffer(4 * Object.keys(FLAG).length))
   const { port1, port2 } = new MessageChannel()
-  const workerData: MmdWorkerData = { done, port: port2, ...(load ? { load } : {}) }
+  const workerData: MmdWorkerData = { flags, port: port2, ...(load ? { load } : {}) }
   try {
     const worker = new Worker(workerUrl, { workerData, transferList: [port2] })
     worker.unref()
-    const spawned: MmdWorker = { worker, port: port1, done, gone: false }
+    const spawned: MmdWorker = { worker, port: port1, flags, gone: false }
     const stopped = () => {
       spawned.gone = true
     }
@@ -120,26 +140,47 @@ function spawnMmdWorker(workerUrl: URL, load?: MmdWorkerData['load']): MmdWorker
 }
 
 /**
- * The wait for the worker's answer: synchronous (the check is synchronous), so the worker answers through a shared
- * flag and a message port read without the event loop. A worker that cannot run the test, or fails it, leaves it
+ * The worker's answer, taking chunks of the kernel work it offers meanwhile, so that this thread, done with its own
+ * tests, speeds the test up rather than sits idle; undefined when the worker finished without an answer.
+ */
+function helpUntilAnswered(port: MessagePort, flags: Int32Array): MmdWorkerReply | undefined {
+  for (;;) {
+    // Read before the queue: a message posted after the queue is read raises `posted` past this.
+    const posted = Atomics.load(flags, FLAG.posted)
+    const finished = Atomics.load(flags, FLAG.finished) === 1
+    for (;;) {
+      const message = receiveMessageOnPort(port)?.message as
+        | MmdWorkerReply
+        | MmdWorkOffer
+        | ReferenceReply
+        | undefined
+      if (!message) break
+      if ('work' in message) takeChunks(message.work, message.claims)
+      else if (!('dataset' in message)) return message
+    }
+    if (finished) return undefined
+    Atomics.wait(flags, FLAG.posted, posted)
+  }
+}
+
+/**
+ * The wait for the worker's answer: synchronous (the check is synchronous), so the worker answers through shared
+ * flags and a message port read without the event loop. A worker that cannot run the test, or fails it, leaves it
  * to the calling thread, with the same result.
  */
 function awaitMmd(spawned: MmdWorker, inputs: MmdInputs): () => MmdResult {
-  const { worker, port, done } = spawned
+  const { worker, port, flags } = spawned
   const { reference, batch, job } = inputs
   return () => {
     // A worker that never starts (no memory for a new thread, say) would block the check forever; after the
     // start-up allowance the test runs here instead.
-    Atomics.wait(done, 1, 0, startAllowanceMs)
-    if (Atomics.load(done, 1) === 0 && Atomics.load(done, 0) === 0) {
+    Atomics.wait(flags, FLAG.started, 0, startAllowanceMs)
+    if (Atomics.load(flags, FLAG.started) === 0 && Atomics.load(flags, FLAG.finished) === 0) {
       void worker.terminate()
       port.close()
       return runHere(reference, batch, job)
     }
-    Atomics.wait(done, 0, 0)
-    let reply: MmdWorkerReply | ReferenceReply | undefined
-    do reply = receiveMessageOnPort(port)?.message as typeof reply
-    while (reply && 'dataset' in reply)
+    const reply = helpUntilAnswered(port, flags)
     port.close()
     return reply && 'result' in reply ? reply.result : runHere(reference, batch, job)
   }

@@ -1,19 +1,31 @@
 import { workerData } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
 import type { MmdInputs } from '../drift/mmd-job.js'
-import type { MmdJobMessage, MmdWorkerData, MmdWorkerReply, ReferenceReply } from './mmd-runner.js'
+import type { MmdWork, WorkShare } from '../drift/mmd-work.js'
+import type {
+  MmdJobMessage,
+  MmdWorkerData,
+  MmdWorkerReply,
+  MmdWorkOffer,
+  ReferenceReply,
+} from './mmd-runner.js'
 
 // The calling thread is blocked until the flag goes up, and it cannot hear of a worker that died: so the flag goes
 // up after every outcome, a module that fails to load included (hence the imports inside the try), and the caller
 // then runs a failed test itself, where a typed error surfaces unchanged.
-const { done, port, load } = workerData as MmdWorkerData
-Atomics.store(done, 1, 1)
-Atomics.notify(done, 1)
+const { flags, port, load } = workerData as MmdWorkerData
+// The slots of `FLAG`, which is not imported here: a module that fails to load must not keep the flags down.
+const POSTED = 0
+const STARTED = 1
+const FINISHED = 2
+Atomics.store(flags, STARTED, 1)
+Atomics.notify(flags, STARTED)
 // Loaded while the reference is read and the job is on its way, so the test starts as soon as it can.
 const mmdCode = Promise.all([
   import('../drift/mmd.js'),
   import('../drift/mmd-job.js'),
   import('../util/rng.js'),
+  import('../drift/mmd-work.js'),
 ])
 mmdCode.catch(() => undefined)
 
@@ -41,13 +53,38 @@ if (load) {
   }
 }
 
+/** Tells the calling thread, should it be waiting for the answer, that a message came. */
+function announce(): void {
+  Atomics.add(flags, POSTED, 1)
+  Atomics.notify(flags, POSTED)
+}
+
+/**
+ * The test's kernel work, offered to the calling thread, which takes chunks of it once it is done with its own
+ * tests and waits for this answer; until then this thread does every chunk.
+ */
+function sharedWithCaller(takeChunks: (work: MmdWork, claims: Int32Array) => void): WorkShare {
+  return {
+    allocate: (bytes) => new SharedArrayBuffer(bytes),
+    run(work) {
+      const offer: MmdWorkOffer = { work, claims: new Int32Array(new SharedArrayBuffer(8)) }
+      port.postMessage(offer)
+      announce()
+      const { claims } = offer
+      takeChunks(work, claims)
+      for (let done = Atomics.load(claims, 1); done < work.chunks; done = Atomics.load(claims, 1))
+        Atomics.wait(claims, 1, done)
+    },
+  }
+}
+
 const message = await new Promise<MmdJobMessage>((resolve) => {
   port.once('message', resolve)
 })
 if (message !== 'cancel') {
   let reply: MmdWorkerReply
   try {
-    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }] = await mmdCode
+    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }, { takeChunks }] = await mmdCode
     let inputs: MmdInputs | undefined
     if ('job' in message) inputs = message
     else if (reference) {
@@ -58,7 +95,11 @@ if (message !== 'cancel') {
     }
     reply = inputs
       ? {
-          result: mmdTest(inputs.reference, inputs.batch, { ...inputs.job, rng: createRng(inputs.job.seed) }),
+          result: mmdTest(inputs.reference, inputs.batch, {
+            ...inputs.job,
+            rng: createRng(inputs.job.seed),
+            share: sharedWithCaller(takeChunks),
+          }),
         }
       : { failed: true }
   } catch {
@@ -67,5 +108,5 @@ if (message !== 'cancel') {
   port.postMessage(reply)
 }
 port.close()
-Atomics.store(done, 0, 1)
-Atomics.notify(done, 0)
+Atomics.store(flags, FINISHED, 1)
+announce()
