@@ -130,9 +130,9 @@ function bandStart(rows: number, chunk: number, chunks: number): number {
 }
 
 /** The position of the first member ≥ `row` in a sorted list. */
-function firstAtOrAbove(members: Int32Array, start: number, end: number, row: number): number {
-  let low = start
-  let high = end
+function firstAtOrAbove(members: Int32Array, row: number): number {
+  let low = 0
+  let high = members.length
   while (low < high) {
     const middle = (low + high) >>> 1
     if (members[middle] < row) low = middle + 1
@@ -143,24 +143,24 @@ function firstAtOrAbove(members: Int32Array, start: number, end: number, row: nu
 
 /** One band of rows of the within-sums work: each member row's sum over the members before it, per scale. */
 export function withinChunk(work: WithinWork, chunk: number): void {
-  const { gram, rows, members, memberCount, rowSums, chunks } = work
+  const { gram, rows, memberCount, rowSums, chunks } = work
   const first = bandStart(rows, chunk, chunks)
   const end = bandStart(rows, chunk + 1, chunks)
-  const listCount = memberCount > 0 ? members.length / memberCount : 0
-  const next = new Int32Array(listCount)
-  for (let list = 0; list < listCount; list++)
-    next[list] = firstAtOrAbove(members, list * memberCount, (list + 1) * memberCount, first)
+  const lists: Int32Array[] = []
+  for (let start = 0; start < work.members.length; start += memberCount)
+    lists.push(work.members.subarray(start, start + memberCount))
+  const positions = Int32Array.from(lists, (members) => firstAtOrAbove(members, first))
   for (let a = first; a < end; a++) {
     const offset = triangleRow(a)
-    for (let list = 0; list < listCount; list++) {
-      const start = list * memberCount
-      const member = next[list]
-      if (member >= start + memberCount || members[member] !== a) continue
+    for (let list = 0; list < lists.length; list++) {
+      const members = lists[list]
+      const position = positions[list]
+      if (position >= members.length || members[position] !== a) continue
       let s1 = 0
       let s4 = 0
       let s16 = 0
       let s64 = 0
-      for (let b = start; b < member; b++) {
+      for (let b = 0; b < position; b++) {
         const g = gram[offset + members[b]]
         const g4 = g * g * (g * g)
         const g16 = g4 * g4 * (g4 * g4)
@@ -169,11 +169,12 @@ export function withinChunk(work: WithinWork, chunk: number): void {
         s16 += g16
         s64 += g16 * g16 * (g16 * g16)
       }
-      rowSums[member * SCALES] = s1
-      rowSums[member * SCALES + 1] = s4
-      rowSums[member * SCALES + 2] = s16
-      rowSums[member * SCALES + 3] = s64
-      next[list] = member + 1
+      const target = (list * memberCount + position) * SCALES
+      rowSums[target] = s1
+      rowSums[target + 1] = s4
+      rowSums[target + 2] = s16
+      rowSums[target + 3] = s64
+      positions[list] = position + 1
     }
   }
 }
