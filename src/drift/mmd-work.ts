@@ -57,13 +57,16 @@ export const localWorkShare: WorkShare = {
 }
 
 /**
- * Takes chunks of `work` one at a time until none is left: `claims[0]` is the next chunk to take, `claims[1]` counts
- * the finished ones (each finish is announced to a thread waiting on it).
+ * Takes chunks of `work` one at a time until none is left, and returns how many it took: `claims[0]` is the next
+ * chunk to take, `claims[1 + chunk]` goes up once that chunk is done (announced to a thread waiting on it).
  */
-export function takeChunks(work: MmdWork, claims: Int32Array): void {
+export function takeChunks(work: MmdWork, claims: Int32Array): number {
+  let taken = 0
   for (let chunk = Atomics.add(claims, 0, 1); chunk < work.chunks; chunk = Atomics.add(claims, 0, 1)) {
     doChunk(work, chunk)
-    Atomics.add(claims, 1, 1)
-    Atomics.notify(claims, 1)
+    taken++
+    Atomics.store(claims, 1 + chunk, 1)
+    Atomics.notify(claims, 1 + chunk)
   }
+  return taken
 }

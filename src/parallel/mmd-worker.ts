@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
 import type { MmdInputs } from '../drift/mmd-job.js'
-import type { MmdWork, WorkShare } from '../drift/mmd-work.js'
+import type { WorkShare } from '../drift/mmd-work.js'
 import type {
   MmdJobMessage,
   MmdWorkerData,
@@ -61,19 +61,29 @@ function announce(): void {
 
 /**
  * The test's kernel work, offered to the calling thread, which takes chunks of it once it is done with its own
- * tests and waits for this answer; until then this thread does every chunk.
+ * tests and waits for this answer; until then this thread does every chunk. A chunk the calling thread took and
+ * has not finished is waited for about as long as a chunk takes here, then done here as well (with the same
+ * numbers): on a busy machine the system may pause that thread, and the test must not wait on it.
  */
-function sharedWithCaller(takeChunks: (work: MmdWork, claims: Int32Array) => void): WorkShare {
+function sharedWithCaller({ doChunk, takeChunks }: typeof import('../drift/mmd-work.js')): WorkShare {
   return {
     allocate: (bytes) => new SharedArrayBuffer(bytes),
     run(work) {
-      const offer: MmdWorkOffer = { work, claims: new Int32Array(new SharedArrayBuffer(8)) }
+      const offer: MmdWorkOffer = {
+        work,
+        claims: new Int32Array(new SharedArrayBuffer(4 * (1 + work.chunks))),
+      }
       port.postMessage(offer)
       announce()
       const { claims } = offer
-      takeChunks(work, claims)
-      for (let done = Atomics.load(claims, 1); done < work.chunks; done = Atomics.load(claims, 1))
-        Atomics.wait(claims, 1, done)
+      const started = performance.now()
+      const taken = takeChunks(work, claims)
+      const chunkMs = (performance.now() - started) / Math.max(taken, 1)
+      for (let chunk = 0; chunk < work.chunks; chunk++) {
+        if (Atomics.load(claims, 1 + chunk) === 1) continue
+        Atomics.wait(claims, 1 + chunk, 0, chunkMs)
+        if (Atomics.load(claims, 1 + chunk) === 0) doChunk(work, chunk)
+      }
     },
   }
 }
@@ -84,7 +94,7 @@ const message = await new Promise<MmdJobMessage>((resolve) => {
 if (message !== 'cancel') {
   let reply: MmdWorkerReply
   try {
-    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }, { takeChunks }] = await mmdCode
+    const [{ mmdTest }, { checkRunsTextTests, mmdInputs }, { createRng }, chunks] = await mmdCode
     let inputs: MmdInputs | undefined
     if ('job' in message) inputs = message
     else if (reference) {
@@ -98,7 +108,7 @@ if (message !== 'cancel') {
           result: mmdTest(inputs.reference, inputs.batch, {
             ...inputs.job,
             rng: createRng(inputs.job.seed),
-            share: sharedWithCaller(takeChunks),
+            share: sharedWithCaller(chunks),
           }),
         }
       : { failed: true }
