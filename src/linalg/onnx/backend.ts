@@ -11,7 +11,7 @@ import {
   rankingInputs,
   TopKBuffers,
 } from '../neighbours.js'
-import { encodeKnnModel, encodeMatmulModel, encodePairDistanceModel } from './graphs.js'
+import { encodeKnnModel, encodeMatmulModel, encodePairProductModel } from './graphs.js'
 
 type Ort = typeof import('onnxruntime-node')
 
@@ -29,7 +29,7 @@ const MIN_QUERY_BLOCK = 16
 interface Sessions {
   ort: Ort
   knn: InferenceSession
-  pairDistances: InferenceSession
+  pairProducts: InferenceSession
   matmul: InferenceSession
 }
 
@@ -40,18 +40,21 @@ function queryBlockRows(baseRows: number): number {
   )
 }
 
-// Rows of a self-join block. A pair's scores (and their two ranked copies) are blockRows² floats: 1024 rows keep
-// them at 4 MiB, within reach of the cache for low dimensions, while a product of 1024² × d amortises each call.
-const PAIR_BLOCK_ROWS = 1024
+// Rows of a self-join block, a multiple of MINIMUM_RUN. A pair's scores are blockRows² floats, 576 KiB at 384 rows:
+// they stay in a 2 MiB L2 cache while the minima are taken and the runs read. Measured on 10,000 MNIST rows (784
+// pixels, k = 10, CPU seconds under load): 384 rows 0.91–0.96, 512 rows 1.00–1.02, 1024 rows 1.04–1.10.
+const PAIR_BLOCK_ROWS = 384
 
-// Below this many columns the product is cheap next to ranking, and ranking each pair both ways (plus merging
-// the lists) costs more than the product it saves: measured on 10,000 MNIST rows, k = 50, 64 PCA dimensions took
-// 1.56 s of CPU by pairs against 0.37 s one-sided, while 784 pixels (k = 10) took 1.06 s against 1.21 s.
+// Below this many columns a matrix is searched against itself one-sidedly, as blocks of its rows searched apart
+// (selfOffset) are: the two then agree to the bit. The self-join scores in double precision and halves the product,
+// which dominates at more columns; at 64 it was faster too (10,000 MNIST rows in PCA space, k = 10 and 50: 0.26–0.29
+// and 0.44–0.49 CPU s against 0.38 and 0.58 one-sided), but gives distances that differ in the last bits.
 const SELF_JOIN_MIN_COLS = 256
 
 /**
  * ONNX Runtime's Node binding rejects data in shared memory ("Invalid argument"), where a scan keeps what its worker
- * threads read: such data is copied to ordinary memory first, a block at a time where the kernel reads blocks.
+ * threads read: such data is copied to ordinary memory first (a block at a time for the one-sided search, whose
+ * base is the whole matrix; once for the self-join, whose blocks are read many times).
  */
 const ownMemory = (array: Float32Array): Float32Array =>
   typeof SharedArrayBuffer === 'function' && array.buffer instanceof SharedArrayBuffer ? array.slice() : array
@@ -70,20 +73,23 @@ function paddedBias(bias: Float64Array): Float32Array {
   return padded
 }
 
-/** Offers `count` entries of one row or column (`distances[at + i * stride]`) to a query, at distance − bias. */
+/**
+ * Offers `count` entries of one row or column (`products[at + i * stride]`, base rows from `firstRow`) to a query,
+ * each at the base row's bias plus the product: the same score, to the bit, whichever block holds the query.
+ */
 function offerRun(
   top: TopKBuffers,
   query: number,
-  queryBias: number,
-  distances: Float32Array,
+  products: Float32Array,
   at: number,
   stride: number,
+  bias: Float64Array,
   firstRow: number,
   count: number,
 ): void {
   let bound = top.bounds[query]
   for (let i = 0; i < count; i++, at += stride) {
-    const score = distances[at] - queryBias
+    const score = bias[firstRow + i] + products[at]
     if (score <= bound) {
       top.offer(query, firstRow + i, score)
       bound = top.bounds[query]
@@ -92,18 +98,20 @@ function offerRun(
 }
 
 /**
- * Offers one block pair's squared distances to the queries of both blocks: row i's entries to query `left + i`,
- * column j's to query `right + j` (a diagonal pair only along rows, its columns holding the same pairs), at score
- * distance − the query's bias. A run of MINIMUM_RUN entries is read only where its minimum can be kept.
+ * Offers one block pair's products to the queries of both blocks: row i's to query `left + i`, column j's to query
+ * `right + j` (a diagonal pair only along rows, its columns holding the same pairs). A run of MINIMUM_RUN entries
+ * is read only where its minimum squared distance, less the query's bias and `margin` (more than the float32
+ * rounding of the minima), can be kept.
  */
 function rankPair(
   output: Record<string, { data: unknown }>,
   pair: { left: number; leftRows: number; right: number; rightRows: number; width: number },
   bias: Float64Array,
+  margin: number,
   top: TopKBuffers,
   scratch: Int32Array,
 ): void {
-  const distances = output.distances.data as Float32Array
+  const products = output.products.data as Float32Array
   const rowMinima = output.rowMinima.data as Float32Array
   const columnMinima = output.columnMinima.data as Float32Array
   const { left, leftRows, right, rightRows, width } = pair
@@ -112,7 +120,7 @@ function rankPair(
   const diagonal = left === right
   for (let row = 0; row < leftRows; row++) {
     const query = left + row
-    const queryBias = bias[query]
+    const lowest = bias[query] + margin
     const minima = row * runsPerRow
     // A diagonal pair comes first, when the query holds no candidates yet: its runs are read best minimum first,
     // so the bound tightens at once and the rest are skipped. Later pairs find it tight already.
@@ -129,13 +137,13 @@ function rankPair(
     }
     for (let i = 0; i < runsPerRow; i++) {
       const run = order[i]
-      if (rowMinima[minima + run] - queryBias > bounds[query]) {
+      if (rowMinima[minima + run] - lowest > bounds[query]) {
         if (diagonal) break
         continue
       }
       const first = run * MINIMUM_RUN
       const count = Math.min(MINIMUM_RUN, rightRows - first)
-      offerRun(top, query, queryBias, distances, row * width + first, 1, right + first, count)
+      offerRun(top, query, products, row * width + first, 1, bias, right + first, count)
     }
   }
   if (diagonal) return
@@ -144,9 +152,8 @@ function rankPair(
     const count = Math.min(MINIMUM_RUN, leftRows - start)
     for (let column = 0; column < rightRows; column++) {
       const query = right + column
-      const queryBias = bias[query]
-      if (columnMinima[minima + column] - queryBias > bounds[query]) continue
-      offerRun(top, query, queryBias, distances, start * width + column, width, left + start, count)
+      if (columnMinima[minima + column] - bias[query] - margin > bounds[query]) continue
+      offerRun(top, query, products, start * width + column, width, bias, left + start, count)
     }
   }
 }
@@ -165,8 +172,14 @@ async function searchSelfJoinOnnx(
   onProgress: ((fractionDone: number) => void) | undefined,
 ): Promise<NeighbourGraph> {
   const { ort } = sessions
-  const { data, rows, cols } = inputs.base
+  const { rows, cols } = inputs.base
+  const data = ownMemory(inputs.base.data)
   const bias = paddedBias(inputs.baseBias)
+  // The minima add both biases in float32, three roundings of at most 2⁻²⁴ of ‖l‖² + ‖r‖² + |2 l·r| each; rows
+  // are unit for cosine.
+  let largest = 1
+  for (const value of inputs.baseBias) largest = Math.max(largest, value)
+  const margin = 1e-5 * largest
   const paddedRows = bias.length
   const top = new TopKBuffers(rows, candidateCount)
   const scratch = new Int32Array(PAIR_BLOCK_ROWS / MINIMUM_RUN)
@@ -177,7 +190,7 @@ async function searchSelfJoinOnnx(
   last.set(data.subarray(lastStart * cols))
   const block = (start: number) => {
     const end = Math.min(start + PAIR_BLOCK_ROWS, paddedRows)
-    const rowsOf = start === lastStart ? last : ownMemory(data.subarray(start * cols, end * cols))
+    const rowsOf = start === lastStart ? last : data.subarray(start * cols, end * cols)
     return {
       rows: new ort.Tensor('float32', rowsOf, [end - start, cols]),
       bias: bias.subarray(start, end),
@@ -191,7 +204,7 @@ async function searchSelfJoinOnnx(
     const leftBlock = block(left)
     const rightBlock = block(right)
     const [leftPadded, rightPadded] = [leftBlock.bias.length, rightBlock.bias.length]
-    const output = await sessions.pairDistances.run({
+    const output = await sessions.pairProducts.run({
       left: leftBlock.rows,
       right: rightBlock.rows,
       leftBias: new ort.Tensor('float32', leftBlock.bias, [leftPadded, 1]),
@@ -201,7 +214,14 @@ async function searchSelfJoinOnnx(
     })
     const leftRows = Math.min(left + PAIR_BLOCK_ROWS, rows) - left
     const rightRows = Math.min(right + PAIR_BLOCK_ROWS, rows) - right
-    rankPair(output, { left, leftRows, right, rightRows, width: rightPadded }, inputs.baseBias, top, scratch)
+    rankPair(
+      output,
+      { left, leftRows, right, rightRows, width: rightPadded },
+      inputs.baseBias,
+      margin,
+      top,
+      scratch,
+    )
     onProgress?.((index + 1) / pairs.length)
   }
   const writer = new NeighbourWriter(problem, candidateCount)
@@ -286,9 +306,9 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   }
   const knn = await ort.InferenceSession.create(encodeKnnModel(), sessionOptions)
-  const pairDistances = await ort.InferenceSession.create(encodePairDistanceModel(), sessionOptions)
+  const pairProducts = await ort.InferenceSession.create(encodePairProductModel(), sessionOptions)
   const matmul = await ort.InferenceSession.create(encodeMatmulModel(), sessionOptions)
-  let sessions: Sessions | undefined = { ort, knn, pairDistances, matmul }
+  let sessions: Sessions | undefined = { ort, knn, pairProducts, matmul }
   const live = (): Sessions => {
     if (!sessions) throw new Error('the ONNX linear-algebra backend was disposed')
     return sessions
@@ -303,7 +323,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
       if (released)
         await Promise.all([
           released.knn.release(),
-          released.pairDistances.release(),
+          released.pairProducts.release(),
           released.matmul.release(),
         ])
     },

@@ -37,15 +37,16 @@ export function encodeKnnModel(): Uint8Array {
 }
 
 /**
- * One block pair of a self-join: `distances` [m,n] = `leftBias` [m,1] + `rightBias` [n] − 2 · `left` [m,d] ·
- * `right` [n,d]ᵀ, the squared distances when the biases are squared norms, with the minimum of each run of `group`
- * consecutive entries along a row (`rowMinima` [m, n/group]) and along a column (`columnMinima` [m/group, n]), so
- * the caller reads only the runs that can hold a neighbour. `rowGroups` = [m, n/group, group] and `columnGroups` =
- * [m/group, group, n] (int64) are the reshapes; m and n are multiples of the group.
+ * One block pair of a self-join: `products` [m,n] = −2 · `left` [m,d] · `right` [n,d]ᵀ, from which the caller
+ * scores each pair the same way whichever block the query is in (the candidate's bias plus the product), with the
+ * minimum of each run of `group` consecutive entries of `leftBias` [m,1] + `rightBias` [n] + products (squared
+ * distances, rounded in float32) along a row (`rowMinima` [m, n/group]) and along a column (`columnMinima`
+ * [m/group, n]), so the caller reads only the runs that can hold a neighbour. `rowGroups` = [m, n/group, group]
+ * and `columnGroups` = [m/group, group, n] (int64) are the reshapes; m and n are multiples of the group.
  */
-export function encodePairDistanceModel(): Uint8Array {
+export function encodePairProductModel(): Uint8Array {
   return encodeModel({
-    name: 'knn_pair_distances',
+    name: 'knn_pair_products',
     inputs: [
       { name: 'left', type: 'float', shape: ['leftCount', 'dimensions'] },
       { name: 'right', type: 'float', shape: ['rightCount', 'dimensions'] },
@@ -55,18 +56,19 @@ export function encodePairDistanceModel(): Uint8Array {
       { name: 'columnGroups', type: 'int64', shape: [3] },
     ],
     outputs: [
-      { name: 'distances', type: 'float', shape: ['leftCount', 'rightCount'] },
+      { name: 'products', type: 'float', shape: ['leftCount', 'rightCount'] },
       { name: 'rowMinima', type: 'float', shape: ['leftCount', 'rowGroupCount'] },
       { name: 'columnMinima', type: 'float', shape: ['columnGroupCount', 'rightCount'] },
     ],
     nodes: [
       {
         op: 'Gemm',
-        inputs: ['left', 'right', 'rightBias'],
-        outputs: ['scores'],
-        attributes: { alpha: { float: -2 }, beta: { float: 1 }, transB: { int: 1 } },
+        inputs: ['left', 'right'],
+        outputs: ['products'],
+        attributes: { alpha: { float: -2 }, transB: { int: 1 } },
       },
-      { op: 'Add', inputs: ['scores', 'leftBias'], outputs: ['distances'] },
+      { op: 'Add', inputs: ['products', 'rightBias'], outputs: ['rowScores'] },
+      { op: 'Add', inputs: ['rowScores', 'leftBias'], outputs: ['distances'] },
       { op: 'Reshape', inputs: ['distances', 'rowGroups'], outputs: ['byRowGroup'] },
       {
         op: 'ReduceMin',
