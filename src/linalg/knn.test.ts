@@ -206,7 +206,7 @@ describe('k-NN on real MNIST rows', () => {
   it('searches a matrix against itself by block pairs with the result of the one-sided search', async () => {
     const onnx = await createOnnxBackend()
     try {
-      // 1100 rows (two blocks) of 300 central pixels; two exact duplicates of row 5 in the second block, so ties
+      // 1100 rows (three blocks) of 300 central pixels; two exact duplicates of row 5 in the last block, so ties
       // between blocks must keep the lower index.
       const rows = 1100
       const cols = 300

@@ -155,11 +155,16 @@ export function rankingInputs(problem: KnnProblem): RankingInputs {
 // error is about 1e-6 of ‖q‖² + ‖b‖²); below this fraction they are recomputed exactly, so duplicates come out at 0.
 const RECOMPUTE_BELOW = 1e-2
 
-/** Per-query sorted buffers of the k best (lowest) scores seen so far; ties keep the lower base index. */
+/**
+ * Per-query sorted buffers of the k best (lowest) scores seen so far. Ties keep the lower base index whatever order
+ * the candidates arrive in, so a search may visit base rows in any order.
+ */
 export class TopKBuffers {
   readonly indices: Int32Array
   readonly scores: Float64Array
   readonly counts: Int32Array
+  /** Per query, the k-th best score once k are held (a candidate above it is not kept), +∞ before. */
+  readonly bounds: Float64Array
 
   constructor(
     queryCount: number,
@@ -168,24 +173,31 @@ export class TopKBuffers {
     this.indices = new Int32Array(queryCount * k)
     this.scores = new Float64Array(queryCount * k)
     this.counts = new Int32Array(queryCount)
+    this.bounds = new Float64Array(queryCount).fill(Number.POSITIVE_INFINITY)
   }
 
-  /** Keeps the candidate if it is among the k best so far; false when it is not (nor, then, any worse one). */
-  offer(query: number, baseRow: number, score: number): boolean {
+  /** Keeps the candidate if it is among the k best so far. */
+  offer(query: number, baseRow: number, score: number): void {
     const { k, scores, indices } = this
+    const bound = this.bounds[query]
+    if (score > bound) return
     const offset = query * k
     const count = this.counts[query]
-    if (count === k && score >= scores[offset + k - 1]) return false
+    if (count === k && score === bound && baseRow > indices[offset + k - 1]) return
     let position = count === k ? k - 1 : count
     if (count < k) this.counts[query] = count + 1
-    while (position > 0 && scores[offset + position - 1] > score) {
+    while (
+      position > 0 &&
+      (scores[offset + position - 1] > score ||
+        (scores[offset + position - 1] === score && indices[offset + position - 1] > baseRow))
+    ) {
       scores[offset + position] = scores[offset + position - 1]
       indices[offset + position] = indices[offset + position - 1]
       position--
     }
     scores[offset + position] = score
     indices[offset + position] = baseRow
-    return true
+    if (count + 1 >= k) this.bounds[query] = scores[offset + k - 1]
   }
 }
 

@@ -11,7 +11,7 @@ import {
   rankingInputs,
   TopKBuffers,
 } from '../neighbours.js'
-import { encodeKnnModel, encodeKnnPairModel, encodeMatmulModel } from './graphs.js'
+import { encodeKnnModel, encodeMatmulModel, encodePairProductModel } from './graphs.js'
 
 type Ort = typeof import('onnxruntime-node')
 
@@ -29,7 +29,7 @@ const MIN_QUERY_BLOCK = 16
 interface Sessions {
   ort: Ort
   knn: InferenceSession
-  knnPair: InferenceSession
+  pairProducts: InferenceSession
   matmul: InferenceSession
 }
 
@@ -40,31 +40,129 @@ function queryBlockRows(baseRows: number): number {
   )
 }
 
-// Rows of a self-join block. A pair's scores (and their two ranked copies) are blockRows² floats: 1024 rows keep
-// them at 4 MiB, within reach of the cache for low dimensions, while a product of 1024² × d amortises each call.
-const PAIR_BLOCK_ROWS = 1024
+// Rows of a self-join block, a multiple of MINIMUM_RUN. A pair's scores are blockRows² floats, 576 KiB at 384 rows:
+// they stay in a 2 MiB L2 cache while the minima are taken and the runs read. Measured on 10,000 MNIST rows (784
+// pixels, k = 10, CPU seconds under load): 384 rows 0.91–0.96, 512 rows 1.00–1.02, 1024 rows 1.04–1.10.
+const PAIR_BLOCK_ROWS = 384
 
-// Below this many columns the product is cheap next to ranking, and ranking each pair both ways (plus merging
-// the lists) costs more than the product it saves: measured on 10,000 MNIST rows, k = 50, 64 PCA dimensions took
-// 1.56 s of CPU by pairs against 0.37 s one-sided, while 784 pixels (k = 10) took 1.06 s against 1.21 s.
+// Below this many columns a matrix is searched against itself one-sidedly, as blocks of its rows searched apart
+// (selfOffset) are: the two then agree to the bit. The self-join scores in double precision and halves the product,
+// which dominates at more columns; at 64 it was faster too (10,000 MNIST rows in PCA space, k = 10 and 50: 0.26–0.29
+// and 0.44–0.49 CPU s against 0.38 and 0.58 one-sided), but gives distances that differ in the last bits.
 const SELF_JOIN_MIN_COLS = 256
 
-/** The low little-endian words of int64 row indices (indices fit in 31 bits). */
 /**
  * ONNX Runtime's Node binding rejects data in shared memory ("Invalid argument"), where a scan keeps what its worker
- * threads read: such data is copied to ordinary memory first, a block at a time where the kernel reads blocks.
+ * threads read: such data is copied to ordinary memory first (a block at a time for the one-sided search, whose
+ * base is the whole matrix; once for the self-join, whose blocks are read many times).
  */
 const ownMemory = (array: Float32Array): Float32Array =>
   typeof SharedArrayBuffer === 'function' && array.buffer instanceof SharedArrayBuffer ? array.slice() : array
 
-function lowWords(indices: BigInt64Array): Int32Array {
-  return new Int32Array(indices.buffer, indices.byteOffset, indices.length * 2)
+// Runs of this many entries share one minimum in the pair model's output: a run is read only when its minimum
+// beats a query's k-th best so far, which after the first blocks few do.
+const MINIMUM_RUN = 32
+
+/**
+ * Bias of every row as float32, padded to a multiple of MINIMUM_RUN with 1e30: padding rows (all zero) then lie at
+ * a squared distance of about 1e30 from every row, so their runs' minima are those of the real entries.
+ */
+function paddedBias(bias: Float64Array): Float32Array {
+  const padded = new Float32Array(Math.ceil(bias.length / MINIMUM_RUN) * MINIMUM_RUN).fill(1e30)
+  padded.set(bias)
+  return padded
 }
 
 /**
- * k-NN of a matrix against itself: each block pair (i ≤ j) is scored once and ranked along both axes, feeding the
- * queries of block i with their best rows of block j and those of block j with their best rows of block i. Blocks
- * arrive in ascending row order for every query, so ties keep the lower index, as in the one-sided search.
+ * Offers `count` entries of one row or column (`products[at + i * stride]`, base rows from `firstRow`) to a query,
+ * each at the base row's bias plus the product: the same score, to the bit, whichever block holds the query.
+ */
+function offerRun(
+  top: TopKBuffers,
+  query: number,
+  products: Float32Array,
+  at: number,
+  stride: number,
+  bias: Float64Array,
+  firstRow: number,
+  count: number,
+): void {
+  let bound = top.bounds[query]
+  for (let i = 0; i < count; i++, at += stride) {
+    const score = bias[firstRow + i] + products[at]
+    if (score <= bound) {
+      top.offer(query, firstRow + i, score)
+      bound = top.bounds[query]
+    }
+  }
+}
+
+/**
+ * Offers one block pair's products to the queries of both blocks: row i's to query `left + i`, column j's to query
+ * `right + j` (a diagonal pair only along rows, its columns holding the same pairs). A run of MINIMUM_RUN entries
+ * is read only where its minimum squared distance, less the query's bias and `margin` (more than the float32
+ * rounding of the minima), can be kept.
+ */
+function rankPair(
+  output: Record<string, { data: unknown }>,
+  pair: { left: number; leftRows: number; right: number; rightRows: number; width: number },
+  bias: Float64Array,
+  margin: number,
+  top: TopKBuffers,
+  scratch: Int32Array,
+): void {
+  const products = output.products.data as Float32Array
+  const rowMinima = output.rowMinima.data as Float32Array
+  const columnMinima = output.columnMinima.data as Float32Array
+  const { left, leftRows, right, rightRows, width } = pair
+  const bounds = top.bounds
+  const runsPerRow = width / MINIMUM_RUN
+  const diagonal = left === right
+  for (let row = 0; row < leftRows; row++) {
+    const query = left + row
+    const lowest = bias[query] + margin
+    const minima = row * runsPerRow
+    // A diagonal pair comes first, when the query holds no candidates yet: its runs are read best minimum first,
+    // so the bound tightens at once and the rest are skipped. Later pairs find it tight already.
+    const order = scratch
+    for (let run = 0; run < runsPerRow; run++) {
+      let at = run
+      if (diagonal) {
+        while (at > 0 && rowMinima[minima + order[at - 1]] > rowMinima[minima + run]) {
+          order[at] = order[at - 1]
+          at--
+        }
+      }
+      order[at] = run
+    }
+    for (let i = 0; i < runsPerRow; i++) {
+      const run = order[i]
+      if (rowMinima[minima + run] - lowest > bounds[query]) {
+        if (diagonal) break
+        continue
+      }
+      const first = run * MINIMUM_RUN
+      const count = Math.min(MINIMUM_RUN, rightRows - first)
+      offerRun(top, query, products, row * width + first, 1, bias, right + first, count)
+    }
+  }
+  if (diagonal) return
+  for (let start = 0; start < leftRows; start += MINIMUM_RUN) {
+    const minima = (start / MINIMUM_RUN) * width
+    const count = Math.min(MINIMUM_RUN, leftRows - start)
+    for (let column = 0; column < rightRows; column++) {
+      const query = right + column
+      if (columnMinima[minima + column] - bias[query] - margin > bounds[query]) continue
+      offerRun(top, query, products, start * width + column, width, bias, left + start, count)
+    }
+  }
+}
+
+/**
+ * k-NN of a matrix against itself: each block pair (i ≤ j) is multiplied once and ranked along both axes, feeding
+ * the queries of block i with their best rows of block j and those of block j with their best rows of block i.
+ * The diagonal pairs go first: a row's own block tends to hold near rows (data often arrives grouped), and the
+ * tighter bounds they leave let the other pairs skip more runs.
  */
 async function searchSelfJoinOnnx(
   sessions: Sessions,
@@ -74,52 +172,57 @@ async function searchSelfJoinOnnx(
   onProgress: ((fractionDone: number) => void) | undefined,
 ): Promise<NeighbourGraph> {
   const { ort } = sessions
-  const { data, rows, cols } = inputs.base
-  const bias = Float32Array.from(inputs.baseBias)
+  const { rows, cols } = inputs.base
+  const data = ownMemory(inputs.base.data)
+  const bias = paddedBias(inputs.baseBias)
+  // The minima add both biases in float32, three roundings of at most 2⁻²⁴ of ‖l‖² + ‖r‖² + |2 l·r| each; rows
+  // are unit for cosine.
+  let largest = 1
+  for (const value of inputs.baseBias) largest = Math.max(largest, value)
+  const margin = 1e-5 * largest
+  const paddedRows = bias.length
   const top = new TopKBuffers(rows, candidateCount)
-  const block = (start: number, end: number) =>
-    new ort.Tensor('float32', ownMemory(data.subarray(start * cols, end * cols)), [end - start, cols])
-  const count = (value: number) => new ort.Tensor('int64', BigInt64Array.of(BigInt(value)), [1])
-  const blockCount = Math.ceil(rows / PAIR_BLOCK_ROWS)
-  let pairsDone = 0
-  for (let left = 0; left < rows; left += PAIR_BLOCK_ROWS) {
-    const leftEnd = Math.min(left + PAIR_BLOCK_ROWS, rows)
-    const leftRows = leftEnd - left
-    const leftBlock = block(left, leftEnd)
-    const leftBias = new ort.Tensor('float32', bias.subarray(left, leftEnd), [leftRows, 1])
-    for (let right = left; right < rows; right += PAIR_BLOCK_ROWS) {
-      const rightEnd = Math.min(right + PAIR_BLOCK_ROWS, rows)
-      const rightRows = rightEnd - right
-      const rowK = Math.min(candidateCount, rightRows)
-      const columnK = Math.min(candidateCount, leftRows)
-      const result = await sessions.knnPair.run({
-        left: leftBlock,
-        right: right === left ? leftBlock : block(right, rightEnd),
-        leftBias,
-        rightBias: new ort.Tensor('float32', bias.subarray(right, rightEnd), [rightRows]),
-        rowK: count(rowK),
-        columnK: count(columnK),
-      })
-      const rowIndices = lowWords(result.rowIndices.data as BigInt64Array)
-      const rowScores = result.rowScores.data as Float32Array
-      // Each list is sorted, so the first candidate a query's buffer turns away ends that list.
-      for (let row = 0; row < leftRows; row++) {
-        for (let at = row * rowK, end = at + rowK; at < end; at++) {
-          if (!top.offer(left + row, right + rowIndices[at * 2], rowScores[at])) break
-        }
-      }
-      // A diagonal pair's column ranking repeats its row ranking.
-      if (right !== left) {
-        const columnIndices = lowWords(result.columnIndices.data as BigInt64Array)
-        const columnScores = result.columnScores.data as Float32Array
-        for (let column = 0; column < rightRows; column++) {
-          for (let at = column * columnK, end = at + columnK; at < end; at++) {
-            if (!top.offer(right + column, left + columnIndices[at * 2], columnScores[at])) break
-          }
-        }
-      }
-      onProgress?.(++pairsDone / ((blockCount * (blockCount + 1)) / 2))
+  const scratch = new Int32Array(PAIR_BLOCK_ROWS / MINIMUM_RUN)
+  const shape = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [3])
+  // The last block is copied with its padding rows (zeros); the others are views of the rows.
+  const lastStart = Math.floor((rows - 1) / PAIR_BLOCK_ROWS) * PAIR_BLOCK_ROWS
+  const last = new Float32Array((paddedRows - lastStart) * cols)
+  last.set(data.subarray(lastStart * cols))
+  const block = (start: number) => {
+    const end = Math.min(start + PAIR_BLOCK_ROWS, paddedRows)
+    const rowsOf = start === lastStart ? last : data.subarray(start * cols, end * cols)
+    return {
+      rows: new ort.Tensor('float32', rowsOf, [end - start, cols]),
+      bias: bias.subarray(start, end),
     }
+  }
+  const pairs: [number, number][] = []
+  for (let start = 0; start < rows; start += PAIR_BLOCK_ROWS) pairs.push([start, start])
+  for (let left = 0; left < rows; left += PAIR_BLOCK_ROWS)
+    for (let right = left + PAIR_BLOCK_ROWS; right < rows; right += PAIR_BLOCK_ROWS) pairs.push([left, right])
+  for (const [index, [left, right]] of pairs.entries()) {
+    const leftBlock = block(left)
+    const rightBlock = block(right)
+    const [leftPadded, rightPadded] = [leftBlock.bias.length, rightBlock.bias.length]
+    const output = await sessions.pairProducts.run({
+      left: leftBlock.rows,
+      right: rightBlock.rows,
+      leftBias: new ort.Tensor('float32', leftBlock.bias, [leftPadded, 1]),
+      rightBias: new ort.Tensor('float32', rightBlock.bias, [rightPadded]),
+      rowGroups: shape([leftPadded, rightPadded / MINIMUM_RUN, MINIMUM_RUN]),
+      columnGroups: shape([leftPadded / MINIMUM_RUN, MINIMUM_RUN, rightPadded]),
+    })
+    const leftRows = Math.min(left + PAIR_BLOCK_ROWS, rows) - left
+    const rightRows = Math.min(right + PAIR_BLOCK_ROWS, rows) - right
+    rankPair(
+      output,
+      { left, leftRows, right, rightRows, width: rightPadded },
+      inputs.baseBias,
+      margin,
+      top,
+      scratch,
+    )
+    onProgress?.((index + 1) / pairs.length)
   }
   const writer = new NeighbourWriter(problem, candidateCount)
   for (let row = 0; row < rows; row++) {
@@ -203,9 +306,9 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   }
   const knn = await ort.InferenceSession.create(encodeKnnModel(), sessionOptions)
-  const knnPair = await ort.InferenceSession.create(encodeKnnPairModel(), sessionOptions)
+  const pairProducts = await ort.InferenceSession.create(encodePairProductModel(), sessionOptions)
   const matmul = await ort.InferenceSession.create(encodeMatmulModel(), sessionOptions)
-  let sessions: Sessions | undefined = { ort, knn, knnPair, matmul }
+  let sessions: Sessions | undefined = { ort, knn, pairProducts, matmul }
   const live = (): Sessions => {
     if (!sessions) throw new Error('the ONNX linear-algebra backend was disposed')
     return sessions
@@ -218,7 +321,11 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
       const released = sessions
       sessions = undefined
       if (released)
-        await Promise.all([released.knn.release(), released.knnPair.release(), released.matmul.release()])
+        await Promise.all([
+          released.knn.release(),
+          released.pairProducts.release(),
+          released.matmul.release(),
+        ])
     },
   }
 }

@@ -37,28 +37,28 @@ export function encodeKnnModel(): Uint8Array {
 }
 
 /**
- * One block pair of a self-join: the scores `bias − 2 l·r` of left rows against right rows are computed once and
- * ranked both ways, so the pair (i, j) serves the queries of block i and of block j. Inputs: `left` [m,d], `right`
- * [n,d], `leftBias` [m,1], `rightBias` [n], `rowK` and `columnK` [1] int64. Outputs: for each left row its best
- * right rows (`rowScores`, `rowIndices` [m,rowK]), and for each right row its best left rows (`columnScores`,
- * `columnIndices` [n,columnK]), ascending.
+ * One block pair of a self-join: `products` [m,n] = −2 · `left` [m,d] · `right` [n,d]ᵀ, from which the caller
+ * scores each pair the same way whichever block the query is in (the candidate's bias plus the product), with the
+ * minimum of each run of `group` consecutive entries of `leftBias` [m,1] + `rightBias` [n] + products (squared
+ * distances, rounded in float32) along a row (`rowMinima` [m, n/group]) and along a column (`columnMinima`
+ * [m/group, n]), so the caller reads only the runs that can hold a neighbour. `rowGroups` = [m, n/group, group]
+ * and `columnGroups` = [m/group, group, n] (int64) are the reshapes; m and n are multiples of the group.
  */
-export function encodeKnnPairModel(): Uint8Array {
+export function encodePairProductModel(): Uint8Array {
   return encodeModel({
-    name: 'knn_pair_scores_topk',
+    name: 'knn_pair_products',
     inputs: [
       { name: 'left', type: 'float', shape: ['leftCount', 'dimensions'] },
       { name: 'right', type: 'float', shape: ['rightCount', 'dimensions'] },
       { name: 'leftBias', type: 'float', shape: ['leftCount', 1] },
       { name: 'rightBias', type: 'float', shape: ['rightCount'] },
-      { name: 'rowK', type: 'int64', shape: [1] },
-      { name: 'columnK', type: 'int64', shape: [1] },
+      { name: 'rowGroups', type: 'int64', shape: [3] },
+      { name: 'columnGroups', type: 'int64', shape: [3] },
     ],
     outputs: [
-      { name: 'rowScores', type: 'float', shape: ['leftCount', 'rowKOut'] },
-      { name: 'rowIndices', type: 'int64', shape: ['leftCount', 'rowKOut'] },
-      { name: 'columnScores', type: 'float', shape: ['rightCount', 'columnKOut'] },
-      { name: 'columnIndices', type: 'int64', shape: ['rightCount', 'columnKOut'] },
+      { name: 'products', type: 'float', shape: ['leftCount', 'rightCount'] },
+      { name: 'rowMinima', type: 'float', shape: ['leftCount', 'rowGroupCount'] },
+      { name: 'columnMinima', type: 'float', shape: ['columnGroupCount', 'rightCount'] },
     ],
     nodes: [
       {
@@ -67,21 +67,21 @@ export function encodeKnnPairModel(): Uint8Array {
         outputs: ['products'],
         attributes: { alpha: { float: -2 }, transB: { int: 1 } },
       },
-      { op: 'Add', inputs: ['products', 'rightBias'], outputs: ['rowAll'] },
-      { op: 'Add', inputs: ['products', 'leftBias'], outputs: ['columnScoresByLeft'] },
-      // Ranked along the last axis after a transpose: TopK along the first axis walks memory with a stride.
-      { op: 'Transpose', inputs: ['columnScoresByLeft'], outputs: ['columnAll'] },
+      { op: 'Add', inputs: ['products', 'rightBias'], outputs: ['rowScores'] },
+      { op: 'Add', inputs: ['rowScores', 'leftBias'], outputs: ['distances'] },
+      { op: 'Reshape', inputs: ['distances', 'rowGroups'], outputs: ['byRowGroup'] },
       {
-        op: 'TopK',
-        inputs: ['rowAll', 'rowK'],
-        outputs: ['rowScores', 'rowIndices'],
-        attributes: { axis: { int: 1 }, largest: { int: 0 }, sorted: { int: 1 } },
+        op: 'ReduceMin',
+        inputs: ['byRowGroup'],
+        outputs: ['rowMinima'],
+        attributes: { axes: { ints: [2] }, keepdims: { int: 0 } },
       },
+      { op: 'Reshape', inputs: ['distances', 'columnGroups'], outputs: ['byColumnGroup'] },
       {
-        op: 'TopK',
-        inputs: ['columnAll', 'columnK'],
-        outputs: ['columnScores', 'columnIndices'],
-        attributes: { axis: { int: 1 }, largest: { int: 0 }, sorted: { int: 1 } },
+        op: 'ReduceMin',
+        inputs: ['byColumnGroup'],
+        outputs: ['columnMinima'],
+        attributes: { axes: { ints: [1] }, keepdims: { int: 0 } },
       },
     ],
   })

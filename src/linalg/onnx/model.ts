@@ -11,8 +11,11 @@ export interface ValueSpec {
   readonly shape: readonly (number | string)[]
 }
 
-/** A scalar node attribute: an int64 or a float. */
-export type AttributeValue = { readonly int: number } | { readonly float: number }
+/** A node attribute: an int64, a float or a list of int64 (such as a reduction's axes). */
+export type AttributeValue =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly ints: readonly number[] }
 
 /** One operator of the default ONNX domain with its named inputs, outputs and attributes. */
 export interface NodeSpec {
@@ -47,6 +50,7 @@ const IR_VERSION = 8
 const OPSET_VERSION = 17
 const ATTRIBUTE_TYPE_FLOAT = 1
 const ATTRIBUTE_TYPE_INT = 2
+const ATTRIBUTE_TYPE_INTS = 7
 
 function encodeValueInfo(spec: ValueSpec): ProtoWriter {
   const shape = new ProtoWriter()
@@ -64,6 +68,10 @@ function encodeValueInfo(spec: ValueSpec): ProtoWriter {
 function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
   const attribute = new ProtoWriter().string(1, name)
   if ('int' in value) return attribute.int(3, value.int).int(20, ATTRIBUTE_TYPE_INT)
+  if ('ints' in value) {
+    for (const item of value.ints) attribute.int(8, item)
+    return attribute.int(20, ATTRIBUTE_TYPE_INTS)
+  }
   return attribute.float(2, value.float).int(20, ATTRIBUTE_TYPE_FLOAT)
 }
 
