@@ -18,6 +18,7 @@ import { openScanQueues } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { openScanStore, type ReapedRun, type ScanJobRecord, type ScanStore } from './scan-store.js'
 import { createDetectorJobExecutor } from './send-detectors.js'
+import { unpackTermFrequencies } from './text-counts.js'
 
 /** Where a distributed scan sends its jobs and keeps their results. */
 export interface DistributedOptions {
@@ -371,12 +372,7 @@ function createCoordinator(
     )
     const counts: TextCounts[] = new Array(jobs.length)
     await runJobs(jobs, (part, payload) => {
-      const { arrays } = unpack(payload)
-      counts[part] = {
-        indptr: arrays.indptr as Int32Array,
-        indices: arrays.indices as Int32Array,
-        values: arrays.values as Float32Array,
-      }
+      counts[part] = unpackTermFrequencies(payload, settings.hashBits)
     })
     return counts
   }

@@ -24,6 +24,7 @@ import { connectRedis, loadBullmq } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { createDetectorJobRunner } from './run-detector-job.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
+import { packTermFrequencies } from './text-counts.js'
 
 /** How a scan worker connects and how soon a lost worker's job goes to another. */
 export interface ScanWorkerOptions {
@@ -214,8 +215,10 @@ async function matrixOf(
 /** A block's texts are read once, by this job alone, so they skip the cache that keeps the matrices between jobs. */
 async function runFeaturesJob(job: FeaturesJob, store: ScanStore): Promise<Uint8Array> {
   const texts = decodeValue<string[]>(await store.getBlob(job.rows))
-  const { indptr, indices, values } = countTexts(texts, job.settings)
-  return pack({ meta: {}, arrays: { indptr, indices, values } })
+  return packTermFrequencies(
+    countTexts(texts, job.settings, { termFrequencies: true }),
+    job.settings.hashBits,
+  )
 }
 
 async function runKnnJob(job: KnnJob, backend: LinalgBackend, blobs: BlobCache): Promise<Uint8Array> {

@@ -192,14 +192,15 @@ function radixPass(
 }
 
 /**
- * Appends the sublinear term frequencies `1 + ln(tf)` of each text to `counts`, one row per text; with
- * `documentFrequency`, counts each bucket's documents too.
+ * Appends the sublinear term frequencies `1 + ln(tf)` of each text to `counts` (with `termFrequencies`, tf itself),
+ * one row per text; with `documentFrequency`, counts each bucket's documents too.
  */
 function countRows(
   texts: readonly string[],
   settings: TextCountSettings,
   counts: CountBlocks,
   documentFrequency?: Int32Array,
+  termFrequencies = false,
 ) {
   const scratch = createCountScratch(settings.bucketCount)
   const sortBuffer = new Int32Array(settings.bucketCount)
@@ -215,7 +216,9 @@ function countRows(
       const bucket = touched[k]
       if (documentFrequency) documentFrequency[bucket]++
       block.indices[at] = bucket
-      block.values[at++] = 1 + Math.log(scratch.counts[bucket])
+      block.values[at++] = termFrequencies
+        ? scratch.counts[bucket]
+        : sublinearFrequency(scratch.counts[bucket])
       scratch.counts[bucket] = 0
     }
     counts.length += touched.length
@@ -231,13 +234,23 @@ function countCorpus(texts: readonly string[], settings: TextCountSettings) {
   return { counts, documentFrequency }
 }
 
+/** The weight a term of `termFrequency` occurrences in a text gets before its IDF: `1 + ln(tf)`. */
+export function sublinearFrequency(termFrequency: number): number {
+  return 1 + Math.log(termFrequency)
+}
+
 /**
  * The term frequencies of a block of texts, as `featurizeText` counts them, in arrays of their own size: what a
- * worker sends back for its block.
+ * worker sends back for its block. With `termFrequencies` the values are the whole counts, before
+ * `sublinearFrequency`: they pack smaller.
  */
-export function countTexts(texts: readonly string[], settings: TextCountSettings): TextCounts {
+export function countTexts(
+  texts: readonly string[],
+  settings: TextCountSettings,
+  { termFrequencies = false } = {},
+): TextCounts {
   const counts = new CountBlocks(texts.length)
-  countRows(texts, settings, counts)
+  countRows(texts, settings, counts, undefined, termFrequencies)
   const indices = new Int32Array(counts.length)
   const values = new Float32Array(counts.length)
   for (const block of counts.blocks) {
