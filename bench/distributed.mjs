@@ -1,5 +1,7 @@
-// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate] [--detector-jobs]` (after
-// `npx tsc -p tsconfig.build.json`): one scan of a synthetic 64-column table (ten classes of five Gaussian blobs;
+// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate] [--detector-jobs]
+// [--data=tabular|text] [--text-job-chars=N] [--min-text-chars=N]` (after `npx tsc -p tsconfig.build.json`): one scan
+// of a synthetic 64-column table (ten classes of five Gaussian blobs, or with `--data=text` the short texts of
+// bench/synthetic-data.mjs, whose term counts go out as feature jobs past the size threshold;
 // exact neighbours by default, so the neighbour search is the large shared analysis; `auto` takes the inverted-file
 // index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour,
 // fold (and with `--detector-jobs` detector) jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
@@ -31,22 +33,39 @@ const processCpuSeconds = (pid) => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-/** Seconds from the end of the features to the neighbour graph (the last progress of the neighbour step). */
+/**
+ * Seconds from the end of the features to the neighbour graph (the last progress of the neighbour step), and the
+ * seconds and this process's CPU seconds the features took.
+ */
 function neighbourTimer() {
+  let featuresStarted
+  let featuresCpuStarted
   let featuresDone
+  let featuresCpu
   let graphDone
   return {
     onProgress({ step, fractionDone }) {
-      if (step === 'features' && fractionDone === 1) featuresDone = performance.now()
+      if (step === 'features' && fractionDone === 0) {
+        featuresStarted = performance.now()
+        featuresCpuStarted = cpuSeconds()
+      }
+      if (step === 'features' && fractionDone === 1) {
+        featuresDone = performance.now()
+        featuresCpu = cpuSeconds() - featuresCpuStarted
+      }
       if (step === 'neighbours' && fractionDone === 1) graphDone = performance.now()
     },
     seconds: () => (featuresDone && graphDone ? (graphDone - featuresDone) / 1000 : undefined),
+    features: () => ({
+      featuresSeconds: featuresDone && (featuresDone - featuresStarted) / 1000,
+      featuresCpuSeconds: featuresCpu,
+    }),
   }
 }
 
-async function writeTable(path, rows) {
+async function writeTable(path, kind, rows) {
   const { writeDataset } = await import('../dist/io/write-dataset.js')
-  await writeDataset(await makeDataset('tabular', rows), path, { format: 'csv' })
+  await writeDataset(await makeDataset(kind, rows), path, { format: 'csv' })
 }
 
 /** Starts `poisonguard worker` processes and resolves when each listens. */
@@ -99,6 +118,13 @@ async function main() {
   const counts = option('workers', '1,2,3').split(',').map(Number)
   const neighbours = option('neighbours', 'exact')
   const detectorJobs = process.argv.includes('--detector-jobs')
+  const data = option('data', 'tabular')
+  const textJobChars = option('text-job-chars')
+  const minimumTextChars = option('min-text-chars')
+  const textOptions = {
+    ...(textJobChars ? { textJobChars: Number(textJobChars) } : {}),
+    ...(minimumTextChars ? { minimumTextChars: Number(minimumTextChars) } : {}),
+  }
   const { scanFile } = await import('../dist/workflows/scan-file.js')
   const { scanFileOnWorkers, summariseJobs } = await import('../dist/distributed/index.js')
   const { default: pg } = await import('pg')
@@ -113,8 +139,8 @@ async function main() {
   const options = { seed: 0, neighbourSearch: { method: neighbours } }
   try {
     const path = join(folder, 'table.csv')
-    log(`writing ${rows} × 64 …`)
-    await writeTable(path, rows)
+    log(data === 'text' ? `writing ${rows} short texts …` : `writing ${rows} × 64 …`)
+    await writeTable(path, data, rows)
     log('one process …')
     const loadBefore = load()
     let timer = neighbourTimer()
@@ -124,6 +150,7 @@ async function main() {
     const singleSeconds = (performance.now() - started) / 1000
     const singleCpuSeconds = cpuSeconds() - cpuStarted
     const singleNeighbourSeconds = timer.seconds()
+    const singleFeatures = timer.features()
     const runs = []
     for (const count of counts) {
       log(`${count} worker${count > 1 ? 's' : ''} …`)
@@ -136,7 +163,7 @@ async function main() {
         const result = await scanFileOnWorkers(path, {
           ...options,
           onProgress: timer.onProgress,
-          distributed: { workers: redisUrl, store: storeUrl, prefix, detectorJobs },
+          distributed: { workers: redisUrl, store: storeUrl, prefix, detectorJobs, ...textOptions },
         })
         const seconds = (performance.now() - started) / 1000
         const coordinatorCpuSeconds = cpuSeconds() - cpuStarted
@@ -148,6 +175,7 @@ async function main() {
           workers: count,
           seconds,
           neighbourSeconds: timer.seconds(),
+          ...timer.features(),
           coordinatorCpuSeconds,
           speedUp: singleSeconds / seconds,
           efficiency: singleSeconds / seconds / count,
@@ -157,6 +185,7 @@ async function main() {
           retriedKinds: result.jobs.filter((job) => job.attempts > 1).map((job) => job.kind),
           // In the order the workers started, with the CPU each used during the scan.
           byWorker: workers.map((child, index) => ({
+            features: 0,
             knn: 0,
             ivf: 0,
             fold: 0,
@@ -171,12 +200,19 @@ async function main() {
     }
     const result = {
       rows,
-      cols: 64,
+      data,
+      cols: data === 'text' ? undefined : 64,
       cores: cpus().length,
       neighbours: single.status === 'scanned' ? single.report.analyses?.neighbours : undefined,
       singleSeconds,
       singleCpuSeconds,
       singleNeighbourSeconds,
+      ...Object.fromEntries(
+        Object.entries(singleFeatures).map(([key, value]) => [
+          `single${key[0].toUpperCase()}${key.slice(1)}`,
+          value,
+        ]),
+      ),
       runs,
       loadAverage: [loadBefore, load()],
     }
@@ -199,7 +235,7 @@ export function renderDistributed(result) {
   const search = result.neighbours
   const approximate = search?.method === 'ivf'
   const lines = [
-    `## Distributed scan: ${result.rows.toLocaleString('en')} × ${result.cols}, ` +
+    `## Distributed scan: ${result.rows.toLocaleString('en')} ${result.data === 'text' ? 'short texts' : `× ${result.cols}`}, ` +
       `${approximate ? 'approximate' : 'exact'} neighbours, local workers`,
     '',
     '`node bench/distributed.mjs`: the same scan in one process, then with its neighbour searches, model folds and ' +
@@ -223,7 +259,7 @@ export function renderDistributed(result) {
       `${result.loadAverage[0].join(', ')} before, ${result.loadAverage[1].join(', ')} after.`,
     '',
     '| workers | seconds | features to graph, s | speed-up | efficiency | same report | jobs | retried | ' +
-      'coordinator CPU s | per worker: knn / ivf / fold / detector jobs, CPU s |',
+      'coordinator CPU s | per worker: features / knn / ivf / fold / detector jobs, CPU s |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const run of result.runs)
@@ -234,7 +270,7 @@ export function renderDistributed(result) {
         `${run.byWorker
           .map(
             (done) =>
-              `${done.knn} / ${done.ivf ?? 0} / ${done.fold} / ${done.detector ?? 0}, ${fixed(done.cpuSeconds, 1)}`,
+              `${done.features ?? 0} / ${done.knn} / ${done.ivf ?? 0} / ${done.fold} / ${done.detector ?? 0}, ${fixed(done.cpuSeconds, 1)}`,
           )
           .join('; ')} |`,
     )

@@ -162,7 +162,7 @@ async function scanOnWorkers(
   const workers = Object.entries(split.byWorker)
     .map(
       ([worker, done]) =>
-        `${worker}: ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.detector} detector`,
+        `${worker}: ${done.features} feature, ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.detector} detector`,
     )
     .join('; ')
   io.stderr(

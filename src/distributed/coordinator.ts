@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
+import { countTexts as countTextsHere, type TextCounter, type TextCounts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan, ListNeighbours, ListSearchingBackend } from '../linalg/ann/lists.js'
 import type { KnnOptions, LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
@@ -10,12 +11,14 @@ import type { FoldExecutor, FoldTask } from '../models/cross-validation.js'
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { digestOf, pack, packMatrix, unpack } from './codec.js'
-import { type FoldJob, type IvfJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
+import { encodeValue } from './detector-input.js'
+import { type FeaturesJob, type FoldJob, type IvfJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
 import { groupLists, planPairs } from './list-groups.js'
 import { openScanQueues } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { openScanStore, type ReapedRun, type ScanJobRecord, type ScanStore } from './scan-store.js'
 import { createDetectorJobExecutor } from './send-detectors.js'
+import { unpackTermFrequencies } from './text-counts.js'
 
 /** Where a distributed scan sends its jobs and keeps their results. */
 export interface DistributedOptions {
@@ -35,6 +38,13 @@ export interface DistributedOptions {
   jobRows?: number
   /** Neighbour searches of fewer query × base rows than this stay on the coordinator; default 2²². */
   minimumPairs?: number
+  /**
+   * Characters of text per feature job (each text counted up to the features' character limit, plus a few per
+   * text); default 2²² (about a second of counting).
+   */
+  textJobChars?: number
+  /** Texts of fewer characters than this in all are counted on the coordinator; default 2²⁴. */
+  minimumTextChars?: number
   /** How often the coordinator looks for finished jobs, in milliseconds; default 200. */
   pollMs?: number
   /**
@@ -64,6 +74,11 @@ export interface Coordinator {
    * lists searched as jobs of several lists each; products stay local.
    */
   backend(local: LinalgBackend): ListSearchingBackend
+  /**
+   * Counts the texts' terms in blocks of about equal work, one job each, above the size threshold; here below it.
+   * The blocks come back in row order, exactly as counted here.
+   */
+  readonly countTexts: TextCounter
   /** Runs each cross-validation fold as one job. */
   readonly executor: FoldExecutor
   /** Runs each built-in detector as one job, answering the shared analyses it asks for through the store. */
@@ -80,6 +95,10 @@ const defaultLeaseMs = 600_000
 const renewalsPerLease = 10
 const pairsPerJob = 5e7
 const defaultMinimumPairs = 2 ** 22
+const defaultTextJobChars = 2 ** 22
+const defaultMinimumTextChars = 2 ** 24
+/** What counting a text costs besides its characters (its scratch cleared, its buckets sorted), in characters. */
+const charsPerText = 32
 /** Failures of a job's own (an exception, not a lost worker) before the scan gives up on it. */
 const jobAttempts = 3
 /** Polls between two looks at the queue for jobs that failed for good. */
@@ -87,7 +106,14 @@ const pollsPerFailureCheck = 10
 
 /** Opens the queue and the store and starts a run; `close` it when the scan is over, however it ended. */
 export async function openCoordinator(options: DistributedOptions): Promise<Coordinator> {
-  for (const field of ['jobRows', 'minimumPairs', 'pollMs', 'leaseMs'] as const) {
+  for (const field of [
+    'jobRows',
+    'minimumPairs',
+    'textJobChars',
+    'minimumTextChars',
+    'pollMs',
+    'leaseMs',
+  ] as const) {
     const value = options[field]
     if (value !== undefined && (!Number.isInteger(value) || value < 1))
       throw new PoisonguardError('INVALID_ARGUMENT', `${field} must be a positive integer, got ${value}`)
@@ -326,6 +352,31 @@ function createCoordinator(
     return { indices, distances }
   }
 
+  const countTexts: TextCounter = async (texts, settings) => {
+    const blocks = textBlocks(texts, settings.maxChars, options.textJobChars ?? defaultTextJobChars)
+    if (blocks.work < (options.minimumTextChars ?? defaultMinimumTextChars))
+      return [countTextsHere(texts, settings)]
+    const stage = stages++
+    const jobs = await Promise.all(
+      blocks.ends.map(async (end, part) => {
+        const start = part === 0 ? 0 : blocks.ends[part - 1]
+        const data: FeaturesJob = {
+          kind: 'features',
+          run,
+          step: 'text-counts',
+          rows: await putBytes(encodeValue(texts.slice(start, end))),
+          settings: { ...settings },
+        }
+        return { id: scanJobId(run, stage, part), data }
+      }),
+    )
+    const counts: TextCounts[] = new Array(jobs.length)
+    await runJobs(jobs, (part, payload) => {
+      counts[part] = unpackTermFrequencies(payload, settings.hashBits)
+    })
+    return counts
+  }
+
   const executor: FoldExecutor = {
     async fitFolds(tasks: readonly FoldTask[], { onFoldDone, signal } = {}) {
       const stage = stages++
@@ -401,6 +452,7 @@ function createCoordinator(
         dispose: () => local.dispose(),
       }
     },
+    countTexts,
     executor,
     detectors,
     workerCount: () => queues.analyses.getWorkersCount(),
@@ -418,6 +470,31 @@ function createCoordinator(
       }
     },
   }
+}
+
+/**
+ * Where blocks of about `charsPerBlock` characters of text end (each text counted up to `maxChars`, as the counting
+ * reads it, plus a few for the work every text costs), and the work of all of them.
+ */
+export function textBlocks(
+  texts: readonly string[],
+  maxChars: number,
+  charsPerBlock: number,
+): { ends: number[]; work: number } {
+  const ends: number[] = []
+  let work = 0
+  let inBlock = 0
+  for (let row = 0; row < texts.length; row++) {
+    const cost = Math.min(texts[row].length, maxChars) + charsPerText
+    work += cost
+    inBlock += cost
+    if (inBlock >= charsPerBlock) {
+      ends.push(row + 1)
+      inBlock = 0
+    }
+  }
+  if (inBlock > 0 || ends.length === 0) ends.push(texts.length)
+  return { ends, work }
 }
 
 /** Fails with the worker's error when a job used up its attempts; a lost worker's job is retried, not failed. */

@@ -8,14 +8,16 @@ import { PoisonguardError } from '../errors.js'
  *   the whole search (every backend ranks each query on its own, so a block gives the rows of the whole graph);
  * - `ivf`: the neighbours of the rows of a range of inverted lists of an approximate search, each list searched among
  *   its probed lists as in the whole search (the matrix and the index are blobs, so each is stored once per scan);
+ * - `features`: the per-row step of the features for a block of rows (the texts' hashed term counts), whose fit over
+ *   every row (the IDF) the coordinator makes from the blocks it joins in row order;
  * - `fold`: one cross-validation fold of the built-in model, trained from its own seed;
  * - `detector`: one built-in detector run on the scan's detector input (stored once, by digest) with its parameters
  *   and seed, the shared analyses it reads answered by the coordinator through the store.
- * The coordinator merges them into the one neighbour graph and the one set of out-of-fold probabilities a single
+ * The coordinator merges them into the one feature matrix, neighbour graph and set of out-of-fold probabilities a single
  * process computes and takes each detector's result as it is, so the fusion and the report that follow are the same.
  */
 
-/** The BullMQ queue the analysis jobs (`knn`, `ivf`, `fold`) wait in (intake jobs wait in `intake`). */
+/** The BullMQ queue the analysis jobs (`features`, `knn`, `ivf`, `fold`) wait in (intake jobs wait in `intake`). */
 export const scanQueueName = 'scan'
 
 /**
@@ -59,6 +61,30 @@ export const ivfJobSchema = z.object({
   reach: z.number().int().nonnegative(),
 })
 
+const whole = z.number().int().nonnegative()
+
+export const featuresJobSchema = z.object({
+  kind: z.literal('features'),
+  run: runId,
+  /** What is computed for each row: the texts' sublinear term counts (`countTexts`). */
+  step: z.literal('text-counts'),
+  /** The block's texts. */
+  rows: digest,
+  /** The counting settings the coordinator resolved, the same for every block. */
+  settings: z.object({
+    hashBits: whole,
+    bucketCount: whole,
+    bucketMask: whole,
+    maxChars: whole,
+    wordBigrams: z.boolean(),
+    charNgramMin: whole,
+    charNgramMax: whole,
+    maxCharNgramWordLength: whole,
+    maxCharNgramTokens: whole,
+    minDocumentFrequency: whole,
+  }),
+})
+
 export const foldJobSchema = z.object({
   kind: z.literal('fold'),
   run: runId,
@@ -84,11 +110,13 @@ export const detectorJobSchema = z.object({
 })
 
 export const scanJobSchema = z.discriminatedUnion('kind', [
+  featuresJobSchema,
   knnJobSchema,
   ivfJobSchema,
   foldJobSchema,
   detectorJobSchema,
 ])
+export type FeaturesJob = z.infer<typeof featuresJobSchema>
 export type KnnJob = z.infer<typeof knnJobSchema>
 export type IvfJob = z.infer<typeof ivfJobSchema>
 export type FoldJob = z.infer<typeof foldJobSchema>
@@ -114,7 +142,7 @@ export function queueNameOf(kind: ScanJob['kind']): string {
 }
 
 /**
- * A job's id: the run, the stage (one per neighbour search or cross-validation of the run) and the part. BullMQ
+ * A job's id: the run, the stage (one per feature step, neighbour search or cross-validation of the run) and the part. BullMQ
  * adds a job once per id and the store keeps one result per id, so a job queued or finished twice counts once.
  */
 export function scanJobId(run: string, stage: number, part: number): string {

@@ -4,6 +4,7 @@ import { type DistributedOptions, openCoordinator } from './coordinator.js'
 import type { ReapedRun, ScanJobRecord } from './scan-store.js'
 
 export interface JobCounts {
+  readonly features: number
   readonly knn: number
   readonly ivf: number
   readonly fold: number
@@ -15,18 +16,18 @@ export interface JobSplit {
   readonly jobs: number
   /** Jobs started more than once: their worker was lost (or failed) and another took them over. */
   readonly retried: number
-  /** Jobs each worker finished, by kind: exact neighbour blocks, runs of inverted lists, model folds, detectors. */
+  /** Jobs each worker finished, by kind: feature blocks, exact neighbour blocks, runs of inverted lists, model folds, detectors. */
   readonly byWorker: Readonly<Record<string, JobCounts>>
 }
 
-const kinds: readonly (keyof JobCounts)[] = ['knn', 'ivf', 'fold', 'detector']
+const kinds: readonly (keyof JobCounts)[] = ['features', 'knn', 'ivf', 'fold', 'detector']
 
 /** Counts who finished what. */
 export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
   const byWorker: Record<string, Record<keyof JobCounts, number>> = {}
   for (const job of jobs) {
     if (job.state !== 'done' || !job.worker) continue
-    byWorker[job.worker] ??= { knn: 0, ivf: 0, fold: 0, detector: 0 }
+    byWorker[job.worker] ??= { features: 0, knn: 0, ivf: 0, fold: 0, detector: 0 }
     byWorker[job.worker][kinds.find((kind) => kind === job.kind) ?? 'knn']++
   }
   return { jobs: jobs.length, retried: jobs.filter((job) => job.attempts > 1).length, byWorker }
@@ -40,11 +41,12 @@ export type DistributedScanResult = ScanFileResult & {
 }
 
 /**
- * `scanFile` with its heavy work run by `poisonguard worker` processes: the neighbour searches, in blocks of query
+ * `scanFile` with its heavy work run by `poisonguard worker` processes: the texts' term counts, in blocks of rows
+ * (above a size threshold), the neighbour searches, in blocks of query
  * rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, the
  * cross-validation folds, one job each, and with `distributed.detectorJobs` the built-in detectors, one job each, the
  * shared analyses they read answered by this process through the store. Workers compute exactly what this process would, so the report is the
- * one a single process gives; the rest of the scan (loading, features, the analyses' small steps, detectors
+ * one a single process gives; the rest of the scan (loading, the features' fits and other steps, the analyses' small steps, detectors
  * registered at run time, fusion) runs here. `onWaiting` hears when no worker listens yet.
  */
 export async function scanFileOnWorkers(
@@ -63,6 +65,7 @@ export async function scanFileOnWorkers(
       ...scanOptions,
       backend: coordinator.backend(local),
       executor: coordinator.executor,
+      countTexts: coordinator.countTexts,
       detectorExecutor: distributed.detectorJobs ? coordinator.detectors : undefined,
     })
     return { ...result, jobs: await coordinator.jobs(), reaped: coordinator.reaped }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { countTexts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan } from '../linalg/ann/lists.js'
 import type { LinalgBackend } from '../linalg/backend.js'
@@ -8,8 +9,10 @@ import { createDefaultBackend } from '../linalg/default-backend.js'
 import { createWorkerDetectorExecutor } from '../parallel/detector-executor.js'
 import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/worker-pool.js'
 import { pack, type UnpackMemory, unpack, unpackMatrix } from './codec.js'
+import { decodeValue } from './detector-input.js'
 import {
   detectorQueueName,
+  type FeaturesJob,
   type FoldJob,
   type IvfJob,
   type KnnJob,
@@ -21,6 +24,7 @@ import { connectRedis, loadBullmq } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
 import { createDetectorJobRunner } from './run-detector-job.js'
 import { openScanStore, type ReapedRun, type ScanStore } from './scan-store.js'
+import { packTermFrequencies } from './text-counts.js'
 
 /** How a scan worker connects and how soon a lost worker's job goes to another. */
 export interface ScanWorkerOptions {
@@ -100,6 +104,8 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
   })
   const compute = (data: ScanJob) => {
     switch (data.kind) {
+      case 'features':
+        return runFeaturesJob(data, store)
       case 'knn':
         return runKnnJob(data, backend, blobs)
       case 'ivf':
@@ -204,6 +210,15 @@ async function matrixOf(
     decodedMatrices[memory].set(bytes, matrix)
   }
   return matrix
+}
+
+/** A block's texts are read once, by this job alone, so they skip the cache that keeps the matrices between jobs. */
+async function runFeaturesJob(job: FeaturesJob, store: ScanStore): Promise<Uint8Array> {
+  const texts = decodeValue<string[]>(await store.getBlob(job.rows))
+  return packTermFrequencies(
+    countTexts(texts, job.settings, { termFrequencies: true }),
+    job.settings.hashBits,
+  )
 }
 
 async function runKnnJob(job: KnnJob, backend: LinalgBackend, blobs: BlobCache): Promise<Uint8Array> {

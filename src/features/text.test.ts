@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { spamRecords } from '../../test/fixtures/datasets.js'
 import type { SparseMatrix } from '../data/matrix.js'
 import { isPoisonguardError } from '../errors.js'
-import { featurizeText, isShortTextCorpus, shortTextWordCount } from './text.js'
+import {
+  countTexts,
+  featurizeText,
+  featurizeTextWith,
+  isShortTextCorpus,
+  shortTextWordCount,
+  type TextCounter,
+} from './text.js'
 
 function rowEntries(matrix: SparseMatrix, row: number): Map<number, number> {
   const entries = new Map<number, number>()
@@ -139,6 +146,42 @@ describe('featurizeText', () => {
       }
       expect([slice.indptr[300], differences]).toEqual([to - from, 0])
     }
+  })
+})
+
+describe('featurizeTextWith', () => {
+  const bytesOf = (array: Int32Array | Float32Array) =>
+    Buffer.from(array.buffer, array.byteOffset, array.byteLength)
+
+  /** Counts the texts in blocks cut at `cuts`, each with `countTexts` on its slice alone, as a worker does. */
+  const countedIn =
+    (cuts: readonly number[]): TextCounter =>
+    async (texts, settings) => {
+      const ends = [...cuts, texts.length]
+      return ends.map((end, index) =>
+        countTexts(texts.slice(index === 0 ? 0 : ends[index - 1], end), settings),
+      )
+    }
+
+  it('gives the matrix of one pass, bit for bit, from blocks of rows counted apart', async () => {
+    const texts = spamRecords()
+      .slice(0, 1_500)
+      .map((record) => record.text)
+    // Uneven blocks, an empty one among them, and blocks holding more entries than a block of raw counts.
+    const whole = featurizeText(texts)
+    expect(whole.matrix.indptr[700]).toBeGreaterThan(2 ** 20)
+    const joined = await featurizeTextWith(texts, countedIn([1, 1, 700, 701]))
+    for (const name of ['indptr', 'indices', 'values'] as const)
+      expect(bytesOf(joined.matrix[name]).equals(bytesOf(whole.matrix[name]))).toBe(true)
+    expect(bytesOf(joined.idf).equals(bytesOf(whole.idf))).toBe(true)
+    expect(joined.vocabularySize).toBe(whole.vocabularySize)
+    const short = await featurizeTextWith(corpus, countedIn([3, 6]))
+    expect(short.matrix).toEqual(featurizeText(corpus).matrix)
+  })
+
+  it('refuses blocks that do not cover the texts', async () => {
+    const missing: TextCounter = async (texts, settings) => [countTexts(texts.slice(0, 4), settings)]
+    await expect(featurizeTextWith(corpus, missing)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' })
   })
 })
 

@@ -39,11 +39,34 @@ export interface TextFeatures {
   readonly idf: Float32Array
 }
 
-interface ResolvedOptions extends CountSettings {
+/**
+ * Every setting of the counting, resolved and checked: plain numbers and flags, so a worker given them counts each
+ * text exactly as this process would (`countTexts`).
+ */
+export interface TextCountSettings extends CountSettings {
   readonly hashBits: number
   readonly bucketCount: number
   readonly minDocumentFrequency: number
 }
+
+/**
+ * The per-row half of the features: each text's sublinear term frequencies `1 + ln(tf)`, buckets ascending within a
+ * row, for a block of texts (`indptr` starts at 0). The IDF, which needs every row, is applied afterwards.
+ */
+export interface TextCounts {
+  readonly indptr: Int32Array
+  readonly indices: Int32Array
+  readonly values: Float32Array
+}
+
+/**
+ * Counts consecutive blocks of the texts somewhere else (a distributed scan's workers run `countTexts` on each) and
+ * gives them back in row order, together covering every text.
+ */
+export type TextCounter = (
+  texts: readonly string[],
+  settings: TextCountSettings,
+) => Promise<readonly TextCounts[]>
 
 const WHOLE_NUMBER_OPTIONS = [
   'maxChars',
@@ -75,7 +98,8 @@ function optionIssues(
   return issues
 }
 
-function resolveOptions(options: TextFeatureOptions): ResolvedOptions {
+/** The settings `featurizeText` counts with for `options`; fails with `INVALID_ARGUMENT` on invalid ones. */
+export function textCountSettings(options: TextFeatureOptions): TextCountSettings {
   const hashBits = options.hashBits ?? 18
   const charNgramMin = options.charNgramMin ?? 3
   const charNgramMax = options.charNgramMax ?? 5
@@ -167,11 +191,18 @@ function radixPass(
   for (let i = 0; i < count; i++) to[histogram[(from[i] >> shift) & mask]++] = from[i]
 }
 
-/** Sublinear term frequencies `1 + ln(tf)` of every text, plus each bucket's document frequency. */
-function countCorpus(texts: readonly string[], settings: ResolvedOptions) {
+/**
+ * Appends the sublinear term frequencies `1 + ln(tf)` of each text to `counts` (with `termFrequencies`, tf itself),
+ * one row per text; with `documentFrequency`, counts each bucket's documents too.
+ */
+function countRows(
+  texts: readonly string[],
+  settings: TextCountSettings,
+  counts: CountBlocks,
+  documentFrequency?: Int32Array,
+  termFrequencies = false,
+) {
   const scratch = createCountScratch(settings.bucketCount)
-  const documentFrequency = new Int32Array(settings.bucketCount)
-  const counts = new CountBlocks(texts.length)
   const sortBuffer = new Int32Array(settings.bucketCount)
   const histogram = new Int32Array((1 << (settings.hashBits - (settings.hashBits >> 1))) + 1)
   for (let row = 0; row < texts.length; row++) {
@@ -183,14 +214,75 @@ function countCorpus(texts: readonly string[], settings: ResolvedOptions) {
     let at = counts.length - block.start
     for (let k = 0; k < touched.length; k++) {
       const bucket = touched[k]
-      documentFrequency[bucket]++
+      if (documentFrequency) documentFrequency[bucket]++
       block.indices[at] = bucket
-      block.values[at++] = 1 + Math.log(scratch.counts[bucket])
+      block.values[at++] = termFrequencies
+        ? scratch.counts[bucket]
+        : sublinearFrequency(scratch.counts[bucket])
       scratch.counts[bucket] = 0
     }
     counts.length += touched.length
     counts.indptr[row + 1] = counts.length
   }
+}
+
+/** Sublinear term frequencies `1 + ln(tf)` of every text, plus each bucket's document frequency. */
+function countCorpus(texts: readonly string[], settings: TextCountSettings) {
+  const documentFrequency = new Int32Array(settings.bucketCount)
+  const counts = new CountBlocks(texts.length)
+  countRows(texts, settings, counts, documentFrequency)
+  return { counts, documentFrequency }
+}
+
+/** The weight a term of `termFrequency` occurrences in a text gets before its IDF: `1 + ln(tf)`. */
+export function sublinearFrequency(termFrequency: number): number {
+  return 1 + Math.log(termFrequency)
+}
+
+/**
+ * The term frequencies of a block of texts, as `featurizeText` counts them, in arrays of their own size: what a
+ * worker sends back for its block. With `termFrequencies` the values are the whole counts, before
+ * `sublinearFrequency`: they pack smaller.
+ */
+export function countTexts(
+  texts: readonly string[],
+  settings: TextCountSettings,
+  { termFrequencies = false } = {},
+): TextCounts {
+  const counts = new CountBlocks(texts.length)
+  countRows(texts, settings, counts, undefined, termFrequencies)
+  const indices = new Int32Array(counts.length)
+  const values = new Float32Array(counts.length)
+  for (const block of counts.blocks) {
+    const used = Math.min(block.indices.length, counts.length - block.start)
+    indices.set(block.indices.subarray(0, used), block.start)
+    values.set(block.values.subarray(0, used), block.start)
+  }
+  return { indptr: counts.indptr, indices, values }
+}
+
+/** Blocks of counts made elsewhere, in row order, as the raw counts `countCorpus` makes, with the document frequencies. */
+function joinCounts(blocks: readonly TextCounts[], rowCount: number, settings: TextCountSettings) {
+  const documentFrequency = new Int32Array(settings.bucketCount)
+  const counts = new CountBlocks(rowCount)
+  let row = 0
+  for (const { indptr, indices, values } of blocks) {
+    const rows = indptr.length - 1
+    if (row + rows > rowCount || indptr[rows] !== indices.length)
+      throw new PoisonguardError(
+        'SHAPE_MISMATCH',
+        `text counts of rows ${row}–${row + rows} do not fit ${rowCount} texts`,
+      )
+    // A block of its own size: rows never span blocks, as `weightAndNormalise` requires.
+    const block = { indices, values, start: counts.length }
+    counts.blocks.push(block)
+    for (let at = 0; at < indices.length; at++) documentFrequency[indices[at]]++
+    for (let local = 1; local <= rows; local++) counts.indptr[row + local] = counts.length + indptr[local]
+    counts.length += indices.length
+    row += rows
+  }
+  if (row !== rowCount)
+    throw new PoisonguardError('SHAPE_MISMATCH', `text counts cover ${row} of ${rowCount} texts`)
   return { counts, documentFrequency }
 }
 
@@ -260,13 +352,39 @@ function weightAndNormalise(counts: CountBlocks, rowCount: number, idf: Float32A
  * sublinear TF, smooth IDF from this corpus (or `options.idf`), rows L2-normalised.
  */
 export function featurizeText(texts: readonly string[], options: TextFeatureOptions = {}): TextFeatures {
-  const settings = resolveOptions(options)
-  const { counts, documentFrequency } = countCorpus(texts, settings)
-  const idf = options.idf ?? computeIdf(documentFrequency, texts.length, settings.minDocumentFrequency)
-  const weighted = weightAndNormalise(counts, texts.length, idf)
+  const settings = textCountSettings(options)
+  return weighText(countCorpus(texts, settings), texts.length, settings, options)
+}
+
+/**
+ * `featurizeText` with the texts counted in blocks by `count` (on a distributed scan's workers): the same matrix,
+ * bit for bit, since each row's counts depend on its text alone and the document frequencies are whole numbers.
+ */
+export async function featurizeTextWith(
+  texts: readonly string[],
+  count: TextCounter,
+  options: TextFeatureOptions = {},
+): Promise<TextFeatures> {
+  const settings = textCountSettings(options)
+  return weighText(
+    joinCounts(await count(texts, settings), texts.length, settings),
+    texts.length,
+    settings,
+    options,
+  )
+}
+
+function weighText(
+  { counts, documentFrequency }: { counts: CountBlocks; documentFrequency: Int32Array },
+  rowCount: number,
+  settings: TextCountSettings,
+  options: TextFeatureOptions,
+): TextFeatures {
+  const idf = options.idf ?? computeIdf(documentFrequency, rowCount, settings.minDocumentFrequency)
+  const weighted = weightAndNormalise(counts, rowCount, idf)
   let vocabularySize = 0
   for (let bucket = 0; bucket < idf.length; bucket++) if (idf[bucket] > 0) vocabularySize++
-  const matrix: SparseMatrix = { ...weighted, rows: texts.length, cols: settings.bucketCount }
+  const matrix: SparseMatrix = { ...weighted, rows: rowCount, cols: settings.bucketCount }
   return { matrix, vocabularySize, idf }
 }
 

@@ -11,6 +11,7 @@ import type {
   SharedAnalysis,
 } from '../detectors/types.js'
 import type { OperatingPoint, Requirement } from '../domain/index.js'
+import type { TextCounter } from '../features/text.js'
 import type { NeighbourSearchOptions } from '../linalg/ann/search.js'
 import type { LinalgBackend } from '../linalg/backend.js'
 import type { FoldExecutor } from '../models/cross-validation.js'
@@ -50,6 +51,11 @@ export interface DetectorInputOptions {
    */
   executor?: FoldExecutor
   /**
+   * Counts the texts' terms in blocks elsewhere, with the same results (a distributed scan's workers); default on
+   * this thread.
+   */
+  countTexts?: TextCounter
+  /**
    * Exact or approximate neighbours: by default exact below 20,000 rows and an inverted-file index from there on,
    * with its recall against exact search measured on a sample and reported.
    */
@@ -88,7 +94,12 @@ export async function prepareDetectorInput(
   throwIfAborted(signal, 'the scan')
   onProgress?.('features', 0)
   const geometryDimensions = options.geometryDimensions ?? defaultGeometryDimensions
-  const staged = stageRepresentation(dataset, { backend, seed, geometryDimensions })
+  const staged = await stageRepresentation(dataset, {
+    backend,
+    seed,
+    geometryDimensions,
+    countTexts: options.countTexts,
+  })
   const folds = options.folds ?? 5
   const { executor } = options
   const sharedMemory = options.sharedMemory === true

@@ -8,7 +8,7 @@ import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
 import { reshapeTable } from '../features/tabular.js'
-import { featurizeText, isShortTextCorpus } from '../features/text.js'
+import { featurizeText, featurizeTextWith, isShortTextCorpus, type TextCounter } from '../features/text.js'
 import { projectFoldedText } from '../features/text-geometry.js'
 import type { DistanceMetric, LinalgBackend } from '../linalg/backend.js'
 import { pca } from '../linalg/svd.js'
@@ -43,6 +43,11 @@ export interface RepresentationOptions {
   seed: number
   /** Dimensions kept for geometry when the input has more. */
   geometryDimensions: number
+  /**
+   * Counts the texts' terms in blocks elsewhere (a distributed scan's workers) with the same results; default here,
+   * in one pass.
+   */
+  countTexts?: TextCounter
 }
 
 export const defaultGeometryDimensions = 64
@@ -63,9 +68,15 @@ function normaliseRows(matrix: FeatureMatrix): FeatureMatrix {
  * multiplied the cost by four for no gain in measured label-flip ranking), and a dense PCA of the folded buckets
  * for neighbours.
  */
-function representText(texts: readonly string[], options: RepresentationOptions): StagedRepresentation {
+async function representText(
+  texts: readonly string[],
+  options: RepresentationOptions,
+): Promise<StagedRepresentation> {
   const short = isShortTextCorpus(texts)
-  const { matrix } = featurizeText(texts, { charNgramMax: short ? undefined : 0, maxChars: 5000 })
+  const textOptions = { charNgramMax: short ? undefined : 0, maxChars: 5000 }
+  const { matrix } = options.countTexts
+    ? await featurizeTextWith(texts, options.countTexts, textOptions)
+    : featurizeText(texts, textOptions)
   return {
     modelInput: matrix,
     async complete() {
@@ -214,10 +225,10 @@ function representNumbers(dataset: Dataset, options: RepresentationOptions): Sta
  * Chooses the representation: embeddings when given, else text (unless the column is mostly empty), else numeric
  * features; undefined when the dataset has none of them or fewer than 3 records.
  */
-export function stageRepresentation(
+export async function stageRepresentation(
   dataset: Dataset,
   options: RepresentationOptions,
-): StagedRepresentation | undefined {
+): Promise<StagedRepresentation | undefined> {
   if (dataset.rowCount < 3) return undefined
   if (dataset.embeddings) return representNumbers(dataset, options)
   const texts = usableTexts(dataset)
@@ -231,5 +242,5 @@ export async function prepareRepresentation(
   dataset: Dataset,
   options: RepresentationOptions,
 ): Promise<ScanRepresentation | undefined> {
-  return stageRepresentation(dataset, options)?.complete()
+  return (await stageRepresentation(dataset, options))?.complete()
 }

@@ -31,7 +31,12 @@ export interface ScanProgress {
 export interface ScanOptions
   extends Pick<
       DetectorInputOptions,
-      'outOfFoldProbabilities' | 'outOfFoldProbabilitiesSource' | 'executor' | 'neighbourSearch' | 'memory'
+      | 'outOfFoldProbabilities'
+      | 'outOfFoldProbabilitiesSource'
+      | 'executor'
+      | 'countTexts'
+      | 'neighbourSearch'
+      | 'memory'
     >,
     Pick<RunDetectorsOptions, 'detectorExecutor'>,
     ProgressOptions<[progress: ScanProgress]> {

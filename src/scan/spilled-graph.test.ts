@@ -55,16 +55,17 @@ describe('readSpilledGraph', () => {
   })
 })
 
+// The digits' pixels read as a table's columns, so the model trains on an input of its own (reshaped and
+// standardised columns side by side), which spills too, beside the neighbour graph.
+const flipped = flipLabels({ ...mnistDataset(500), imageShape: undefined }, 0.1, 7)
+const backend = createPortableBackend()
+const modelInput = (await stageRepresentation(flipped.dataset, {
+  backend,
+  seed: 5,
+  geometryDimensions: 64,
+}))!.modelInput
+
 describe('a scan past its memory budget', () => {
-  // The digits' pixels read as a table's columns, so the model trains on an input of its own (reshaped and
-  // standardised columns side by side), which spills too, beside the neighbour graph.
-  const flipped = flipLabels({ ...mnistDataset(500), imageShape: undefined }, 0.1, 7)
-  const backend = createPortableBackend()
-  const modelInput = stageRepresentation(flipped.dataset, {
-    backend,
-    seed: 5,
-    geometryDimensions: 64,
-  })!.modelInput
   const spills = [
     { what: 'neighbour graph (50 per record)', bytes: 500 * 50 * 8 },
     { what: `model input (${modelInput.cols} columns)`, bytes: 500 * modelInput.cols * 4 },

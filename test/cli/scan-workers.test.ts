@@ -1,10 +1,13 @@
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
+import type { SparseMatrix } from '../../src/data/matrix.js'
 import type { DetectorName } from '../../src/detectors/registry.js'
-import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
+import { openCoordinator, scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
+import { createPortableBackend } from '../../src/linalg/portable.js'
+import { prepareDetectorInput } from '../../src/scan/pipeline.js'
 import { scanFile } from '../../src/workflows/scan-file.js'
-import { mnistDataset } from '../fixtures/datasets.js'
+import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
@@ -104,5 +107,69 @@ describe.skipIf(skip)(suite, () => {
     // The run's jobs, results and blobs are gone from the store once it ended.
     expect(await queryPostgres(`select job from ${schema}.scan_jobs`)).toEqual([])
     expect(await queryPostgres(`select digest from ${schema}.scan_blobs`)).toEqual([])
+  })
+
+  it("counts texts' terms on the workers, one killed while it holds a block: the features and report of one process", async () => {
+    const { dataset, flipped } = flipLabels(spamDataset(600), 0.1, 4)
+    const backend = createPortableBackend()
+    const local = await prepareDetectorInput(dataset, { backend, seed: 2 })
+    const workers = await startWorkers(2)
+    const victim = workers[0]
+    const victimName = `${hostname()}/${victim.child.pid}`
+    // Every count sent out, in blocks of a few dozen mails, so that each worker takes several.
+    const distributed = { workers: REDIS_URL, store: storeUrl, prefix, pollMs: 50, minimumTextChars: 1 }
+    const coordinator = await openCoordinator({ ...distributed, textJobChars: 100_000 })
+    try {
+      const counted = prepareDetectorInput(dataset, { backend, seed: 2, countTexts: coordinator.countTexts })
+      let ended = false
+      counted.then(
+        () => {
+          ended = true
+        },
+        () => {
+          ended = true
+        },
+      )
+      let killedJob: string | undefined
+      while (!killedJob && !ended) {
+        const [held] = await queryPostgres<{ job: string }>(
+          `select job from ${schema}.scan_jobs where worker = $1 and state = 'running' and kind = 'features'`,
+          [victimName],
+        )
+        if (held) {
+          victim.child.kill('SIGKILL')
+          killedJob = held.job
+        } else await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      expect(killedJob).toBeDefined()
+      const input = await counted
+      const bytesOf = (array: Int32Array | Float32Array) =>
+        Buffer.from(array.buffer, array.byteOffset, array.byteLength)
+      const [mine, theirs] = [local.modelFeatures, input.modelFeatures] as SparseMatrix[]
+      for (const name of ['indptr', 'indices', 'values'] as const)
+        expect(bytesOf(theirs[name]).equals(bytesOf(mine[name]))).toBe(true)
+      expect(bytesOf(input.features!.data).equals(bytesOf(local.features!.data))).toBe(true)
+      const jobs = await coordinator.jobs()
+      const retried = jobs.find((job) => job.job === killedJob)
+      expect(retried).toMatchObject({ state: 'done', kind: 'features' })
+      expect(retried!.attempts).toBeGreaterThanOrEqual(2)
+      expect(retried!.worker).not.toBe(victimName)
+      // One job per block of about 100,000 characters, each done once.
+      expect(jobs.length).toBeGreaterThan(5)
+      expect(jobs.every((job) => job.state === 'done' && job.kind === 'features')).toBe(true)
+    } finally {
+      await coordinator.close()
+    }
+
+    const path = temporary('mails.csv')
+    await writeDataset(dataset, path, { format: 'csv' })
+    const options = { seed: 3, detectors: ['label-issues', 'near-duplicates'] as DetectorName[] }
+    const single = await scanFile(path, options)
+    const result = await scanFileOnWorkers(path, { ...options, distributed })
+    if (single.status !== 'scanned' || result.status !== 'scanned') throw new Error('a scan did not run')
+    const counts = Object.values(summariseJobs(result.jobs).byWorker).map((done) => done.features)
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0)
+    expect(comparableReport(result.report)).toEqual(comparableReport(single.report))
+    expect(rankingOf(result.report, flipped)).toBeGreaterThan(0.5)
   })
 })
