@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
 import { Command, CommanderError } from 'commander'
 import { isPoisonguardError } from '../errors.js'
 import { version } from '../version.js'
@@ -46,6 +47,11 @@ async function prestartScanWorkers(argv: readonly string[]): Promise<void> {
   const elsewhere = (arg: string) =>
     arg === '--help' || arg === '-h' || arg === '--workers' || arg.startsWith('--workers=')
   if (argv[0] !== 'scan' || argv.some(elsewhere)) return
+  // A scan runs one more thread of JavaScript than there are cores, each in its own isolate and each running most
+  // of its code once. Compiled in the background, a hot loop waits in the interpreter for a compiler thread that
+  // finds no idle core; compiled on the thread that needs it, the loop runs optimised as soon as it is ready. Set
+  // before the workers start, as V8's flags are the process's.
+  setFlagsFromString('--no-concurrent-recompilation')
   const { prestartDetectorWorkers } = await import('../parallel/prestart.js')
   prestartDetectorWorkers(availableParallelism())
 }
