@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
 import { Command, CommanderError } from 'commander'
 import { isPoisonguardError } from '../errors.js'
 import { version } from '../version.js'
@@ -46,6 +47,12 @@ async function prestartScanWorkers(argv: readonly string[]): Promise<void> {
   const elsewhere = (arg: string) =>
     arg === '--help' || arg === '-h' || arg === '--workers' || arg.startsWith('--workers=')
   if (argv[0] !== 'scan' || argv.some(elsewhere)) return
+  // A scan runs one more thread of JavaScript than there are cores, each in its own isolate and each running most
+  // of its code once: a compile in the background competes with them for a core while the loop it is for keeps
+  // running in the interpreter (about 0.5 of 7 CPU s on MNIST, docs/scale.md). Only isolates created after this
+  // take the flag: the workers compile on their own threads, and the scan's thread, alone while it reads the file,
+  // keeps compiling in the background.
+  setFlagsFromString('--no-concurrent-recompilation')
   const { prestartDetectorWorkers } = await import('../parallel/prestart.js')
   prestartDetectorWorkers(availableParallelism())
 }

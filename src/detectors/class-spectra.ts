@@ -51,21 +51,44 @@ function rowsByClass(codes: Int32Array, classCount: number): Int32Array[] {
 
 /** Mean and centred scatter matrix (`Σ (x − mean)(x − mean)ᵀ`, d × d) of some rows, in double precision. */
 export function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
-  const width = features.cols
+  // One loop per function: a function run a few times is optimised while inside its first hot loop, and code
+  // compiled then for the loops after it, which have not run yet, is thrown away on reaching each of them, on
+  // every call. Apart, each loop is compiled once with what it has seen.
+  const mean = columnMeans(features, rows)
+  const scatter = new Float64Array(features.cols * features.cols)
+  const done = addScatterInFours(features, rows, mean, scatter)
+  addScatterOneByOne(features, rows.subarray(done), mean, scatter)
+  mirrorUpperTriangle(scatter, features.cols)
+  return { mean, scatter }
+}
+
+function columnMeans(features: FeatureMatrix, rows: Int32Array): Float64Array {
+  const { data, cols: width } = features
   const mean = new Float64Array(width)
-  for (const row of rows) for (let col = 0; col < width; col++) mean[col] += features.data[row * width + col]
+  for (const row of rows) for (let col = 0; col < width; col++) mean[col] += data[row * width + col]
   for (let col = 0; col < width; col++) mean[col] /= Math.max(rows.length, 1)
-  const scatter = new Float64Array(width * width)
-  // Four rows per pass over the scatter, added in row order as one at a time with a quarter of its loads and
-  // stores. A zero adds nothing to a sum that starts at +0, so the sums are the same to the last bit as row by row
-  // skipping the zeros.
+  return mean
+}
+
+/**
+ * Adds the upper triangle of the centred scatter of the leading multiple of four of `rows`, four rows per pass over
+ * the scatter: added in row order as one at a time with a quarter of its loads and stores. A zero adds nothing to a
+ * sum that starts at +0, so the sums are the same to the last bit as row by row skipping the zeros. Returns how
+ * many rows it took.
+ */
+function addScatterInFours(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  mean: Float64Array,
+  scatter: Float64Array,
+): number {
+  const { data, cols: width } = features
   const centred = new Float64Array(4 * width)
   let index = 0
   for (; index + 4 <= rows.length; index += 4) {
     for (let part = 0; part < 4; part++) {
       const from = rows[index + part] * width
-      for (let col = 0; col < width; col++)
-        centred[part * width + col] = features.data[from + col] - mean[col]
+      for (let col = 0; col < width; col++) centred[part * width + col] = data[from + col] - mean[col]
     }
     for (let i = 0; i < width; i++) {
       const value0 = centred[i]
@@ -82,16 +105,30 @@ export function meanAndScatter(features: FeatureMatrix, rows: Int32Array) {
           value3 * centred[3 * width + j]
     }
   }
-  for (; index < rows.length; index++) {
-    for (let col = 0; col < width; col++) centred[col] = features.data[rows[index] * width + col] - mean[col]
+  return index
+}
+
+/** Adds the upper triangle of the centred scatter of `rows`, one row at a time, skipping zeros. */
+function addScatterOneByOne(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  mean: Float64Array,
+  scatter: Float64Array,
+): void {
+  const { data, cols: width } = features
+  const centred = new Float64Array(width)
+  for (const row of rows) {
+    for (let col = 0; col < width; col++) centred[col] = data[row * width + col] - mean[col]
     for (let i = 0; i < width; i++) {
       const value = centred[i]
       if (value === 0) continue
       for (let j = i; j < width; j++) scatter[i * width + j] += value * centred[j]
     }
   }
-  for (let i = 0; i < width; i++) for (let j = 0; j < i; j++) scatter[i * width + j] = scatter[j * width + i]
-  return { mean, scatter }
+}
+
+function mirrorUpperTriangle(matrix: Float64Array, width: number): void {
+  for (let i = 0; i < width; i++) for (let j = 0; j < i; j++) matrix[i * width + j] = matrix[j * width + i]
 }
 
 /** `L⁻¹ · covariance · L⁻ᵀ`: the class covariance in the coordinates where the other classes' is the identity. */
@@ -192,17 +229,30 @@ function classSpectrum(
   // Back to feature space: a direction u = L⁻ᵀ q has unit variance in the other classes.
   solveUpper(lower, vectors, width, componentCount)
   const directions = vectors
+  const coordinates = centredCoordinates(features, rows, own.mean, directions, componentCount)
+  return { code, rows, relativeVariances: values, directions, coordinates, mean: own.mean }
+}
+
+/** `rows × componentCount`: each row less `mean`, times `directions` (`featureCount × componentCount`). */
+function centredCoordinates(
+  features: FeatureMatrix,
+  rows: Int32Array,
+  mean: Float64Array,
+  directions: Float64Array,
+  componentCount: number,
+): Float64Array {
+  const { data, cols: width } = features
   const coordinates = new Float64Array(rows.length * componentCount)
   for (let position = 0; position < rows.length; position++) {
     const base = rows[position] * width
     for (let i = 0; i < width; i++) {
-      const value = features.data[base + i] - own.mean[i]
+      const value = data[base + i] - mean[i]
       if (value === 0) continue
       for (let k = 0; k < componentCount; k++)
         coordinates[position * componentCount + k] += value * directions[i * componentCount + k]
     }
   }
-  return { code, rows, relativeVariances: values, directions, coordinates, mean: own.mean }
+  return coordinates
 }
 
 /**

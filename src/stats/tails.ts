@@ -13,26 +13,39 @@ export function normalSurvival(z: number): number {
   return z >= 0 ? half : 1 - half
 }
 
+// Acklam's coefficients, held once: a detector asks for hundreds of thousands of quantiles, and arrays built per call
+// were most of what its worker allocated.
+const centralNumerator = [
+  -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+  2.506628277459239,
+]
+const centralDenominator = [
+  -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+]
+const tailNumerator = [
+  -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+]
+const tailDenominator = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
+
+function normalTail(q: number): number {
+  const c = tailNumerator
+  const d = tailDenominator
+  return (
+    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+  )
+}
+
 /**
  * The standard normal quantile: z with P(Z ≤ z) = `probability`, by Acklam's rational approximation (relative
  * error below 1.2·10⁻⁹), for `probability` in (0, 1).
  */
 export function normalQuantile(probability: number): number {
-  const a = [
-    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
-    2.506628277459239,
-  ]
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
-  const c = [
-    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-    2.938163982698783,
-  ]
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
-  const tail = (q: number) =>
-    (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
-  if (probability < 0.02425) return tail(Math.sqrt(-2 * Math.log(probability)))
-  if (probability > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log1p(-probability)))
+  if (probability < 0.02425) return normalTail(Math.sqrt(-2 * Math.log(probability)))
+  if (probability > 1 - 0.02425) return -normalTail(Math.sqrt(-2 * Math.log1p(-probability)))
+  const a = centralNumerator
+  const b = centralDenominator
   const q = probability - 0.5
   const r = q * q
   return (

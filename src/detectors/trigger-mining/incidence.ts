@@ -79,7 +79,10 @@ export class IncidenceBuilder {
     this.countsKnown = knownCounts !== undefined
     this.counts = knownCounts ?? new Int32Array(featureCount)
     let total = 0
-    if (knownCounts) for (const count of knownCounts) total += count
+    // Indexed: a constructor runs once, so this loop is interpreted, where `for … of` allocates an iterator result
+    // per feature (725,000 of them on MNIST: pixel levels and window buckets).
+    if (knownCounts)
+      for (let feature = 0; feature < knownCounts.length; feature++) total += knownCounts[feature]
     this.features = new Int32Array(knownCounts ? total : 1 << 16)
   }
 
