@@ -64,6 +64,12 @@ describe('trigger-mining on tabular backdoors', () => {
     },
     { name: 'three random columns', params: { rate: 0.05, target: 'c2' }, named: /^the values .*, .* and / },
     {
+      // Its carriers pass the detector's 15% cap: each value is tested as one that stands alone in its column.
+      name: 'three continuous columns on a sixth of the rows',
+      params: { rate: 0.16, target: 'c1', columns: ['x0', 'x4', 'x7'] },
+      named: /x0 = .*, x4 = .* and x7 = /,
+    },
+    {
       name: 'one column at an in-range value',
       params: { rate: 0.02, target: 'c0', columns: ['x3'], values: 0.5 },
       named: /^the value x3 = 0.5$/,

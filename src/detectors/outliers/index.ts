@@ -152,7 +152,8 @@ const rowsPerFeature = 5
 
 /**
  * The squared distance of each record to the trimmed mean and covariance of the nearest class (of all records
- * without classes), over the median of that class's own, on the measured columns: noise records far off in the
+ * without classes; one covariance pooled over the classes' cores where a class is too small to fit its own), over
+ * the median of that class's own, on the measured columns: noise records far off in the
  * combinations of features every class keeps, even when they are a tenth or more of the data, while a record with
  * a wrong label sits at home in its true class.
  */
@@ -164,13 +165,18 @@ function robustDistanceComponent(
 ): ComponentSpec | undefined {
   const all = Int32Array.from({ length: features.rows }, (_, row) => row)
   const space = measuredColumns(features, all, rowKeys)
-  const candidates = classes.length > 0 ? classes : [{ code: -1, rows: all }]
-  const fitted = candidates.filter(({ rows }) => rows.length >= rowsPerFeature * space.cols)
-  // Every class or none: a record of a class left out has no core of its own to be measured from, and its distance
-  // to the nearest other class would call it far off.
-  if (fitted.length < candidates.length || space.cols === 0) return undefined
+  const fitted = classes.length > 0 ? classes : [{ code: -1, rows: all }]
   const groups = fitted.map(({ rows }) => rows)
-  const { scores, nearest } = nearestCoreLogRatios(space, groups, rowKeys)
+  const enough = (rows: number) => rows >= rowsPerFeature * space.cols
+  // Every class its own covariance, else one pooled over the classes (a class of 180 digits has too few records
+  // for 64 pixels, the ten together plenty), else none: a class left out would have no core to be measured from.
+  const covariance = groups.every((rows) => enough(rows.length))
+    ? 'per-group'
+    : enough(groups.reduce((sum, rows) => sum + rows.length, 0)) && groups.length > 1
+      ? 'pooled'
+      : undefined
+  if (!covariance || space.cols === 0) return undefined
+  const { scores, nearest } = nearestCoreLogRatios(space, groups, rowKeys, covariance)
   const groupName = (group: number) =>
     fitted[group].code >= 0 ? `the nearest class (${labels!.classes[fitted[group].code]})` : 'the data'
   return {

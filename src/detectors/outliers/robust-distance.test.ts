@@ -46,6 +46,32 @@ describe('nearestCoreLogRatios on the iris flowers', () => {
   })
 })
 
+describe('nearestCoreLogRatios with one covariance pooled over the classes', () => {
+  it('ranks a tenth of noisy 8×8 digits first where some class has fewer than five records a pixel', () => {
+    const run = applyAttack('availability', zooDataset('digits-8'), { rate: 0.1, mode: 'noise' }, 1)
+    const rowKeys = Uint32Array.from(run.dataset.ids, (id) => fnv1a(id))
+    const all = Int32Array.from({ length: run.dataset.rowCount }, (_, row) => row)
+    const space = measuredColumns(standardize(run.dataset.features!).matrix, all, rowKeys)
+    const groups = classRows(run.dataset)
+    expect(Math.min(...groups.map((rows) => rows.length))).toBeLessThan(5 * space.cols)
+    const positives = new Uint8Array(run.dataset.rowCount)
+    for (const row of run.poisonedRows) positives[row] = 1
+    const { scores } = nearestCoreLogRatios(space, groups, rowKeys, 'pooled')
+    expect(averagePrecision(scores, positives)).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('still finds a flipped iris flower at home in its own species', () => {
+    const run = applyAttack('label-flip', zooDataset('iris'), { rate: 0.1 }, 3)
+    const rowKeys = Uint32Array.from(run.dataset.ids, (id) => fnv1a(id))
+    const space = standardize(run.dataset.features!).matrix
+    const { nearest } = nearestCoreLogRatios(space, classRows(run.dataset), rowKeys, 'pooled')
+    const homes = Array.from(run.poisonedRows).filter(
+      (row) => nearest[row] === zooDataset('iris').labels!.codes[row],
+    )
+    expect(homes.length).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+  })
+})
+
 describe('measuredColumns', () => {
   it('keeps the four measurements of the iris flowers and leaves out a flag column beside them', () => {
     const iris = zooDataset('iris')

@@ -169,6 +169,44 @@ function fitCore(space: FeatureMatrix, rows: Int32Array) {
   }
 }
 
+/**
+ * Each group's core mean with one covariance pooled over the groups' cores (their scatters about their own means,
+ * summed), by concentration steps run on every group at once: for groups too small to fit a covariance of their
+ * own, while still telling the directions every group varies in from those none does.
+ */
+function fitPooledCores(space: FeatureMatrix, groups: readonly Int32Array[]) {
+  const width = space.cols
+  const sizes = groups.map((rows) => Math.ceil(coreShare * rows.length))
+  const distances = groups.map((rows) => new Float64Array(rows.length))
+  let cores = groups.map((rows, group) => {
+    startingDistances(space, rows, distances[group])
+    return closest(rows, distances[group], sizes[group])
+  })
+  for (let step = 0; ; step++) {
+    const pooled = new Float64Array(width * width)
+    let coreRows = 0
+    const means = cores.map((core) => {
+      const { mean, scatter } = meanAndScatter(space, core)
+      for (let index = 0; index < pooled.length; index++) pooled[index] += scatter[index]
+      coreRows += core.length
+      return mean
+    })
+    const lower = choleskyWithRidge(
+      pooled.map((value) => value / coreRows),
+      width,
+      ridgeShare,
+    )
+    const fits = means.map((mean) => ({ mean, lower }))
+    if (step === maxSteps) return fits
+    const next = groups.map((rows, group) => {
+      squaredDistances(space, rows, means[group], lower, distances[group])
+      return closest(rows, distances[group], sizes[group])
+    })
+    if (next.every((core, group) => sameRows(core, cores[group]))) return fits
+    cores = next
+  }
+}
+
 /** Mean and covariance (as its lower Cholesky factor) of a group's core. */
 export interface CoreFit {
   readonly mean: Float64Array
@@ -234,17 +272,24 @@ const maxComparedGroups = 32
  * at the group where it is smallest (`nearest`): a record with a wrong label sits at home in another group, a
  * noise record far off in every one. Only records farther than the median from their own group's core are measured
  * against the others (the rest are ordinary wherever they belong), and none when there are more than
- * `maxComparedGroups` groups.
+ * `maxComparedGroups` groups. With `pooled`, the groups share one covariance (`fitPooledCores`).
  */
 export function nearestCoreLogRatios(
   space: FeatureMatrix,
   groups: readonly Int32Array[],
   rowKeys: Uint32Array,
+  covariance: 'per-group' | 'pooled' = 'per-group',
 ) {
   const scores = new Float64Array(space.rows)
   const nearest = new Int32Array(space.rows).fill(-1)
   const distances = new Float64Array(space.rows)
-  const fits = groups.map((members) => fitTrimmedCore(space, members, rowKeys))
+  const fits =
+    covariance === 'pooled'
+      ? fitPooledCores(
+          space,
+          groups.map((members) => sampleByKey(members, rowKeys, maxFitRows)),
+        )
+      : groups.map((members) => fitTrimmedCore(space, members, rowKeys))
   const typical = groups.map((members, group) => {
     distancesToCore(space, fits[group], members, distances)
     const median = quantileSorted(distances.slice(0, members.length).sort(), 0.5, 'higher')

@@ -48,6 +48,8 @@ export interface FeatureFamily {
    * trusted. Absent where a family's carriers cannot be read apart.
    */
   readApart?(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading
+  /** Most carriers a feature of this family may have, where its extraction admits more than the detector's cap. */
+  readonly maxCarriers?: number
   /** The count test's bound (see `MiningOptions.countTail`). */
   readonly countTail?: 'poisson' | 'binomial'
   /** Features the label tests' correction favours, chosen from the features alone (see `MiningOptions.focus`). */
@@ -198,8 +200,16 @@ const apartPool = 1500
  */
 const apartReference = 150
 
+/**
+ * Share of the records a value standing alone in its column may be held by and still be tested (see
+ * `extractValueFeatures`): a value written into 15–20% of a table passes the detector's cap with the records that
+ * held it already; past a third, relabelled records are as many as a class.
+ */
+const maxDominantShare = 1 / 3
+
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
-  const features = extractValueFeatures(dataset.features!, minRows, maxCarriers)
+  const maxDominantCarriers = Math.max(maxCarriers, Math.floor(maxDominantShare * dataset.rowCount))
+  const features = extractValueFeatures(dataset.features!, minRows, maxCarriers, maxDominantCarriers)
   // Distances with a trigger's columns hidden weigh every other column alike, as the scan's table geometry does;
   // reshaped once, and only when a trigger is mined.
   let reshaped: FeatureMatrix | undefined
@@ -209,6 +219,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     excludeCarriers: true,
     kindCount: 1,
     kindOf: () => 0,
+    maxCarriers: maxDominantCarriers,
     focus: coCarriedValues(features, minRows),
     countTail: 'binomial',
     describe(group) {

@@ -74,7 +74,8 @@ async function mineFamily(
   const codes = input.labels!.codes
   const options = {
     minRows: params.minRows,
-    maxCarriers: Math.floor(params.maxCarrierShare * codes.length),
+    maxCarriers: family.maxCarriers ?? Math.floor(params.maxCarrierShare * codes.length),
+    maxMixedCarriers: Math.floor(params.maxCarrierShare * codes.length),
     minRatio: params.minRatio,
     significance: params.significance * share,
     maxCandidates,

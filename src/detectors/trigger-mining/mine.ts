@@ -18,6 +18,13 @@ export interface MiningOptions {
   readonly minRows: number
   /** Features carried by more records than this are too common to be a trigger. */
   readonly maxCarriers: number
+  /**
+   * Features carried by more records than this (a family may admit more than the usual cap) are tested only for a
+   * label at least half of their carriers hold, and stay out of the reference: a trigger written into that many
+   * records relabels nearly all of them, while a common value natural to the data (an empty row of pixels) is held
+   * across the classes, and its carriers read apart from it say little of their labels.
+   */
+  readonly maxMixedCarriers?: number
   /** Observed records of the label must exceed the content's expectation by at least this factor. */
   readonly minRatio: number
   /** Family-wise error rate over every (feature, label) pair tested. */
@@ -314,7 +321,10 @@ function referenceFeatures(incidence: Incidence, options: MiningOptions): Int32A
   const byKind: number[][] = Array.from({ length: kindCount }, () => [])
   const { carrierCounts } = incidence
   for (let feature = 0; feature < carrierCounts.length; feature++)
-    if (carrierCounts[feature] >= options.minRows && carrierCounts[feature] <= options.maxCarriers)
+    if (
+      carrierCounts[feature] >= options.minRows &&
+      carrierCounts[feature] <= (options.maxMixedCarriers ?? options.maxCarriers)
+    )
       byKind[options.kindOf?.(feature) ?? 0].push(feature)
   const sampled = byKind.flatMap((features) => {
     const stride = Math.max(1, Math.ceil(features.length / referencePerKind))
@@ -412,6 +422,12 @@ export function mineTriggerFeatures(
       // by it, a product's name in its tickets) is what the class is, even where neighbours cannot read the class.
       if (classSizes[label] - seen < options.minRows) continue
       const carriers = carrierCounts[feature]
+      if (
+        options.maxMixedCarriers !== undefined &&
+        carriers > options.maxMixedCarriers &&
+        2 * seen < carriers
+      )
+        continue
       const kind = options.kindOf?.(feature) ?? 0
       const countLogP =
         options.countTail === 'binomial'

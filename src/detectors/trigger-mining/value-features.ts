@@ -8,17 +8,42 @@ export interface ValueFeatures {
   readonly values: Float64Array
 }
 
-/** Distinct values of one column held by between `minRows` and `maxCarriers` records, ascending. */
-function frequentValues(column: Float32Array, minRows: number, maxCarriers: number): Float32Array {
+/**
+ * How many times the records of a column's next commonest value a value must be held by to count as standing alone
+ * in it (see `extractValueFeatures`).
+ */
+const dominance = 2
+
+/**
+ * Distinct values of one column held by between `minRows` and `maxCarriers` records, ascending, and the column's
+ * commonest value up to `maxDominantCarriers` where it stands alone (`dominance`).
+ */
+function frequentValues(
+  column: Float32Array,
+  minRows: number,
+  maxCarriers: number,
+  maxDominantCarriers: number,
+): Float32Array {
   const sorted = Float32Array.from(column).sort()
   const kept: number[] = []
+  let top = { value: Number.NaN, count: 0 }
+  let second = 0
   let start = 0
   while (start < sorted.length) {
     let end = start + 1
     while (end < sorted.length && sorted[end] === sorted[start]) end++
     const count = end - start
     if (count >= minRows && count <= maxCarriers && !Number.isNaN(sorted[start])) kept.push(sorted[start])
+    if (count > top.count) {
+      second = top.count
+      top = { value: sorted[start], count }
+    } else second = Math.max(second, count)
     start = end
+  }
+  const alone = top.count > maxCarriers && top.count <= maxDominantCarriers && top.count >= dominance * second
+  if (alone && !Number.isNaN(top.value)) {
+    kept.push(top.value)
+    kept.sort((a, b) => a - b)
   }
   return Float32Array.from(kept)
 }
@@ -38,12 +63,17 @@ function findValue(values: Float32Array, value: number): number {
 
 /**
  * Exact (column, value) pairs held by between `minRows` and `maxCarriers` records: an in-bounds tabular trigger
- * writes the same values into every poisoned record, which natural continuous columns rarely repeat.
+ * writes the same values into every poisoned record, which natural continuous columns rarely repeat. A value held
+ * by more (up to `maxDominantCarriers`) is kept where it stands alone in its column, held by at least `dominance`
+ * times as many records as any other value: a trigger written into a sixth of the records towers over a
+ * measurement's chance repeats, while a category shares its column with other common values (a 0/1 flag, one-hot
+ * codes, a grade) and is never tested.
  */
 export function extractValueFeatures(
   matrix: FeatureMatrix,
   minRows: number,
   maxCarriers: number,
+  maxDominantCarriers = maxCarriers,
 ): ValueFeatures {
   const { rows, cols, data } = matrix
   const columnValues: Float32Array[] = []
@@ -51,7 +81,7 @@ export function extractValueFeatures(
   const column = new Float32Array(rows)
   for (let col = 0; col < cols; col++) {
     for (let row = 0; row < rows; row++) column[row] = data[row * cols + col]
-    const values = frequentValues(column, minRows, maxCarriers)
+    const values = frequentValues(column, minRows, maxCarriers, maxDominantCarriers)
     columnValues.push(values)
     offsets[col + 1] = offsets[col] + values.length
   }
