@@ -43,3 +43,27 @@ describe('mergeSameAttacks', () => {
     expect(merged[0].confirmedBy).toEqual([flood])
   })
 })
+
+describe('mergeSameAttacks on an attack that names no label', () => {
+  it('takes a group inside a class on the same records for the same attack', () => {
+    const flood: DetectedAttack = {
+      detector: 'near-duplicates',
+      kind: 'flood',
+      description: 'a flood of 48 near-identical records',
+      records: 48,
+    }
+    const group: DetectedAttack = {
+      detector: 'activation-clustering',
+      kind: 'backdoor',
+      description: 'a separate group of 48 records inside class novel',
+      label: 'novel',
+      records: 48,
+    }
+    const merged = mergeSameAttacks([
+      { attack: flood, rows },
+      { attack: group, rows },
+    ])
+    expect(merged.map((entry) => entry.attack)).toEqual([flood])
+    expect(merged[0].confirmedBy).toEqual([group])
+  })
+})

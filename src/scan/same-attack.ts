@@ -48,6 +48,14 @@ export interface AttackRows {
   readonly rows: Int32Array
 }
 
+/**
+ * Whether two attacks may be one: the same label, or one of them names none (a flood of copies, whose records the
+ * other may see as a group inside their class).
+ */
+function sameLabel(first: DetectedAttack, second: DetectedAttack): boolean {
+  return first.label === undefined || second.label === undefined || first.label === second.label
+}
+
 /** Whether `entry` has stronger evidence than `named`: a smaller p-value, where both have one. */
 function strongerEvidence(entry: DetectedAttack, named: DetectedAttack): boolean {
   return entry.pValue !== undefined && (named.pValue === undefined || entry.pValue < named.pValue)
@@ -67,8 +75,7 @@ export function mergeSameAttacks<T extends AttackRows>(
   attacks.forEach((entry) => {
     const index = merged.findIndex(
       (earlier) =>
-        earlier.attack.label === entry.attack.label &&
-        overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
+        sameLabel(earlier.attack, entry.attack) && overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
     )
     if (index < 0) merged.push({ ...entry, confirmedBy: [] })
     else if (!strongerEvidence(entry.attack, merged[index].attack))
