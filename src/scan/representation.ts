@@ -70,7 +70,7 @@ const minTextChars = 5_000
  * characters, the 182 State of the Union addresses of two parties kept only their opening courtesies, and their
  * flipped parties ranked at 0.21 (a linear model on the cut texts reached 0.33, on the whole texts 0.65).
  */
-export function textCharLimit(rowCount: number): number {
+function textCharLimit(rowCount: number): number {
   return Math.max(minTextChars, Math.floor(textCharBudget / Math.max(rowCount, 1)))
 }
 
