@@ -18,9 +18,9 @@ beforeAll(async () => {
 // linear model on the whole texts reads 91% of the parties (docs/zoo.md), so some honest addresses (Cleveland's
 // among Republicans, Carter's last) look like the other party's.
 describe('the 182 State of the Union addresses labelled by party', () => {
-  it('are called neither poisoned nor flagged beyond a few of the addresses that read like the other party', async () => {
+  it('are called clean, flagging no more than a few of the addresses that read like the other party', async () => {
     const { report } = await scanPrepared(await prepareOnce(addresses, backend))
-    expect(report.summary.verdict?.verdict).not.toBe('poisoned')
+    expect(report.summary.verdict?.verdict).toBe('clean')
     // The 1% bar is one address; the scan flags two to four, as a linear model's confident learning flags four.
     expect(report.summary.flagged).toBeLessThanOrEqual(4)
   })
@@ -30,5 +30,6 @@ describe('the 182 State of the Union addresses labelled by party', () => {
     const planted = flipLabels(addresses, 0.1, 1)
     const { report } = await scanPrepared(await prepareRelabelled(planted.dataset, addresses, backend))
     expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(0.5)
+    expect(report.summary.verdict?.verdict).toBe('suspicious')
   })
 })
