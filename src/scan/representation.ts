@@ -63,6 +63,22 @@ function normaliseRows(matrix: FeatureMatrix): FeatureMatrix {
   return { data, rows: matrix.rows, cols: matrix.cols }
 }
 
+/** Characters read from all texts together; each text gets an equal share of it, never less than `minTextChars`. */
+const textCharBudget = 25_000_000
+
+/** Characters every text gets read at least: the head of a long mail, where its headers and first lines are. */
+const minTextChars = 5_000
+
+/**
+ * Characters read from each text: a fixed share of a budget for the whole corpus. Thousands of long mails are read
+ * to their first 5,000 characters as before, but a few hundred speeches or reports are read whole: cut to 5,000
+ * characters, the 182 State of the Union addresses of two parties kept only their opening courtesies, and their
+ * flipped parties ranked at 0.21 (a linear model on the cut texts reached 0.33, on the whole texts 0.65).
+ */
+function textCharLimit(rowCount: number): number {
+  return Math.max(minTextChars, Math.floor(textCharBudget / Math.max(rowCount, 1)))
+}
+
 /**
  * Text: word uni- and bigram TF-IDF for the model, with character n-grams only for short texts (on long mails they
  * multiplied the cost by four for no gain in measured label-flip ranking), and a dense PCA of the folded buckets
@@ -73,7 +89,7 @@ async function representText(
   options: RepresentationOptions,
 ): Promise<StagedRepresentation> {
   const short = isShortTextCorpus(texts)
-  const textOptions = { charNgramMax: short ? undefined : 0, maxChars: 5000 }
+  const textOptions = { charNgramMax: short ? undefined : 0, maxChars: textCharLimit(texts.length) }
   const { matrix } = options.countTexts
     ? await featurizeTextWith(texts, options.countTexts, textOptions)
     : featurizeText(texts, textOptions)

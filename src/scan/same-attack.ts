@@ -49,23 +49,42 @@ export interface AttackRows {
 }
 
 /**
+ * Whether two attacks may be one: the same label, or one of them names none (a flood of copies, whose records the
+ * other may see as a group inside their class).
+ */
+function sameLabel(first: DetectedAttack, second: DetectedAttack): boolean {
+  return first.label === undefined || second.label === undefined || first.label === second.label
+}
+
+/** Whether `entry` has stronger evidence than `named`: a smaller p-value, where both have one. */
+function strongerEvidence(entry: DetectedAttack, named: DetectedAttack): boolean {
+  return entry.pValue !== undefined && (named.pValue === undefined || entry.pValue < named.pValue)
+}
+
+/**
  * The attacks with those covering (nearly) the same records of the same label as an earlier one merged into it as
  * confirmations, in their order: one backdoor is often seen by several detectors (its trigger, the direction its
- * carriers spread along, the cluster they form), and it is still one attack.
+ * carriers spread along, the cluster they form), and it is still one attack. It is named after the detector with
+ * the strongest evidence: with two classes, the carriers of a text trigger (p 10⁻²⁶) also fill one class pair
+ * (p 10⁻⁷), and "records of novel relabelled as address" hid the trigger that relabelled them.
  */
 export function mergeSameAttacks<T extends AttackRows>(
   attacks: readonly T[],
 ): (T & { confirmedBy: DetectedAttack[] })[] {
   const merged: (T & { confirmedBy: DetectedAttack[] })[] = []
-  for (const entry of attacks) {
-    const same = merged.find(
+  attacks.forEach((entry) => {
+    const index = merged.findIndex(
       (earlier) =>
-        earlier.attack.label === entry.attack.label &&
-        overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
+        sameLabel(earlier.attack, entry.attack) && overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
     )
-    if (same) same.confirmedBy.push(entry.attack)
-    else merged.push({ ...entry, confirmedBy: [] })
-  }
+    if (index < 0) merged.push({ ...entry, confirmedBy: [] })
+    else if (!strongerEvidence(entry.attack, merged[index].attack))
+      merged[index].confirmedBy.push(entry.attack)
+    else {
+      const { confirmedBy, ...named } = merged[index]
+      merged[index] = { ...entry, confirmedBy: [named.attack, ...confirmedBy] }
+    }
+  })
   return merged
 }
 

@@ -1,10 +1,16 @@
 import type { DetectedAttack, RecordReport, ScanReport, VerdictSummary } from '../domain/index.js'
-import { logPoissonTailBound } from '../stats/tails.js'
+import { logPoissonTailBound, poissonUpperTail } from '../stats/tails.js'
 import type { DetectorOutcome } from './pipeline.js'
 import { distinctAttacks } from './same-attack.js'
 
-/** Flagged share above which a dataset without any attack in evidence is still called suspicious. */
-const suspiciousShare = 0.01
+/** Share of honest mistakes (label noise, anomalies) a well-kept dataset may hold. */
+const honestShare = 0.01
+/**
+ * Chance under which a flagged count is more than a well-kept dataset's honest mistakes explain (a Poisson tail at
+ * `honestShare` of the records). A fixed share of a few hundred records is one or two of them: 2 of 182 State of the
+ * Union addresses, honest ones that read like the other party's, made the clean addresses suspicious at 1.1%.
+ */
+const suspiciousTail = 0.05
 /** Flagged records a source needs before its share is weighed against the others'. */
 const minimumSourceFlags = 5
 
@@ -146,9 +152,11 @@ export function judgeDataset(
     for (const attack of found ?? [])
       if (significant(attack, rate)) detected.push({ detector: outcome.detector.id, ...attack })
   }
+  // Floods come first: where a detector sees the same copies as a group inside their class, the verdict names them
+  // as what they are.
   const attacks = [
-    ...withoutNoiseEchoes(detected, outcomes),
     ...floodAttacks(records),
+    ...withoutNoiseEchoes(detected, outcomes),
     ...sourceAttacks(records, rate),
   ]
   const flagged = records.filter((record) => record.flagged).length
@@ -163,7 +171,7 @@ export function judgeDataset(
       evidence,
     }
   }
-  if (flagged > suspiciousShare * records.length) {
+  if (flagged > 0 && poissonUpperTail(flagged, honestShare * records.length) < suspiciousTail) {
     return {
       verdict: 'suspicious',
       reason: `no attack found, but ${plural(flagged, 'record')} (${((100 * flagged) / records.length).toFixed(1)}%) are flagged: more label issues or anomalies than a well-kept dataset holds`,

@@ -1,4 +1,4 @@
-import type { FeatureMatrix, SparseMatrix } from '../../data/matrix.js'
+import { type FeatureMatrix, type SparseMatrix, withUsedColumns } from '../../data/matrix.js'
 import { crossValidatedProbabilities } from '../../models/cross-validation.js'
 import { createRng, type Rng, shuffledIndices } from '../../util/rng.js'
 
@@ -132,11 +132,15 @@ export function modeModelProbabilities(
   const rowCount = codes.length
   const data = new Float32Array(rowCount * classCount)
   const seeds = createRng(seed)
+  // Hashed text has 2^18 columns, a few thousand of them used: with a weight for every column, label and mode, the
+  // model of 1,680 passages with 80 copied ones allocated 140 MB a fit: the scan took 9.8 user and 4.0 system CPU s
+  // (2.3 million page faults), 6.6 and 0.6 on the used columns alone, with the same probabilities.
+  const input = 'indptr' in modelInput ? withUsedColumns(modelInput) : modelInput
   // The first draw is the seed's own, as a single draw was.
   const draws = rowCount <= maxRowsForDraws ? modeDraws : 1
   for (let draw = 0; draw < draws; draw++)
     oneDrawProbabilities(
-      modelInput,
+      input,
       geometry,
       codes,
       classCount,

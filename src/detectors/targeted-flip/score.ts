@@ -21,7 +21,15 @@ export interface CellTest {
    * cell's excess makes up, a size that does not grow with the row count as the p-value's evidence does.
    */
   excessShare: number
+  /**
+   * `excessShare` with the cell's count lowered by `countSpreads` Poisson standard deviations: the excess the cell
+   * surely holds, which for a cell of a few records is well below what it happened to count.
+   */
+  lowExcessShare: number
 }
+
+/** Standard deviations of its count a cell's excess is lowered by before it is weighed against the other pairs. */
+const countSpreads = 2
 
 /**
  * The confident joint (row = given label, column = true class) counting a record only where its most probable
@@ -108,6 +116,10 @@ export function testJointCells(joint: Float64Array, classCount: number): CellTes
         expected,
         pValue: Math.min(1, Math.max(mirrorP, uniformP) * cellCount),
         excessShare: givenSizes[given] > 0 ? (count - expected) / givenSizes[given] : 0,
+        lowExcessShare:
+          givenSizes[given] > 0
+            ? (count - countSpreads * Math.sqrt(count) - expected) / givenSizes[given]
+            : 0,
       })
     }
   }
@@ -119,7 +131,12 @@ const samePair = (a: CellTest, b: CellTest) =>
 
 /**
  * The cells whose excess stands out from the dataset's own class pairs: the fewest cells with the largest excess
- * shares (at most `maxGroup`) whose weakest is at least `factor` times the largest excess of any other class pair.
+ * shares (at most `maxGroup`) whose weakest, lowered by its count's spread (`lowExcessShare`), is at least `factor`
+ * times the largest excess of any other class pair. Lowered, because a few records decide a small cell: of 2,400
+ * passages of State of the Union addresses labelled by four eras, 16 of the latest era read like the one before
+ * it (none the reverse), 3.1 times the next pair's excess share, though 13 and 10 records filled the cells of the
+ * other neighbouring eras; lowered by two standard deviations it is 1.4 times, while a flip of a tenth of a class
+ * of hundreds keeps most of its excess.
  * Natural confusions are asymmetric too (ambiguous nines that look like fours, rarely the reverse), and with enough
  * rows their cells pass any count test; what sets a targeted flip apart is its size next to the confusions of the
  * same data, which the other cells measure. A flip empties its mirror cell, so a member's mirror is no yardstick.
@@ -129,8 +146,8 @@ export function outlyingCells(tests: readonly CellTest[], factor: number, maxGro
   const ranked = [...tests].sort((a, b) => b.excessShare - a.excessShare)
   for (let size = 1; size <= Math.min(maxGroup, ranked.length - 1); size++) {
     const group = ranked.slice(0, size)
-    const weakest = group[size - 1].excessShare
-    if (weakest <= 0) break
+    if (group[size - 1].excessShare <= 0) break
+    const weakest = Math.min(...group.map((member) => member.lowExcessShare))
     let rest: CellTest | undefined
     for (let next = size; next < ranked.length && !rest; next++)
       if (!group.some((member) => samePair(member, ranked[next]))) rest = ranked[next]
