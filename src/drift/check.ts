@@ -5,7 +5,14 @@ import { version } from '../version.js'
 import { type ColumnSummary, DEFAULT_SKETCH_ABOVE_ROWS, summarizeColumns } from './columns.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdResult } from './mmd.js'
 import { checkRunsTextTests, type MmdInputs, mmdInputs } from './mmd-job.js'
-import { type DriftSample, type DriftTestOptions, runDriftTests, startMmd } from './run-tests.js'
+import {
+  type DriftSample,
+  type DriftTestOptions,
+  runDriftTests,
+  type SourceSummaries,
+  startMmd,
+  summarizeSources,
+} from './run-tests.js'
 import type { DatasetSchema } from './schema.js'
 import { inferSchema } from './schema-infer.js'
 import { createVocabulary, tokenizeTexts } from './tokens.js'
@@ -31,7 +38,13 @@ export interface CheckOptions extends DriftTestOptions {
    */
   startedMmd?: () => MmdResult
   /** `summarizeBatch` of the batch, computed earlier (e.g. while the reference was still being read). */
-  batchSummaries?: readonly ColumnSummary[]
+  batchSummaries?: BatchSummaries
+}
+
+/** Summaries of a batch's columns, whole and per source, as the drift tests use them. */
+export interface BatchSummaries {
+  columns: readonly ColumnSummary[]
+  sources?: SourceSummaries
 }
 
 /** What a check reads of each side to decide its MMD test. */
@@ -53,11 +66,20 @@ export function checkMmdInputs(
   return mmdInputs(reference, batch, options, withTextTests(reference, batch, options))
 }
 
-/** Summaries of the batch's columns as `checkBatch` computes them, for `batchSummaries`. */
-export function summarizeBatch(batch: Dataset, options: CheckOptions = {}): ColumnSummary[] {
-  return batch.features
-    ? summarizeColumns(batch.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed ?? 0 })
-    : []
+/** Summaries of the batch's columns, whole and per source, as `checkBatch` computes them, for `batchSummaries`. */
+export function summarizeBatch(batch: Dataset, options: CheckOptions = {}): BatchSummaries {
+  if (!batch.features) return { columns: [] }
+  const columns = summarizeColumns(batch.features, {
+    sketchAboveRows: options.sketchAboveRows,
+    seed: options.seed ?? 0,
+  })
+  const perSource = options.perSource !== false && batch.sources
+  return {
+    columns,
+    ...(perSource
+      ? { sources: summarizeSources(batch.features, batch.sources!, columns, options.minSourceRows) }
+      : {}),
+  }
 }
 
 function summarizeDataset(dataset: Dataset): DatasetSummary {
@@ -173,21 +195,29 @@ function driftSamples(
   reference: Dataset,
   batch: Dataset,
   summaries: readonly ColumnSummary[],
-  batchSummaries: readonly ColumnSummary[] | undefined,
+  batchSummaries: BatchSummaries | undefined,
   withText: boolean,
 ) {
   const vocabulary = createVocabulary()
-  const sample = (dataset: Dataset, columnSummaries?: readonly ColumnSummary[]): DriftSample => ({
+  const sample = (
+    dataset: Dataset,
+    columnSummaries?: readonly ColumnSummary[],
+    sourceSummaries?: SourceSummaries,
+  ): DriftSample => ({
     rowCount: dataset.rowCount,
     features: dataset.features,
     featureNames: dataset.featureNames,
     summaries: columnSummaries,
+    ...(sourceSummaries ? { sourceSummaries } : {}),
     labels: dataset.labels,
     corpus: withText ? tokenizeTexts(dataset.texts!, vocabulary) : undefined,
     textColumn: dataset.textColumn,
     sources: dataset.sources,
   })
-  return { reference: sample(reference, summaries), batch: sample(batch, batchSummaries) }
+  return {
+    reference: sample(reference, summaries),
+    batch: sample(batch, batchSummaries?.columns, batchSummaries?.sources),
+  }
 }
 
 /**

@@ -36,6 +36,14 @@ export interface DriftSample {
   readonly corpus?: TokenizedCorpus
   readonly textColumn?: string
   readonly sources?: readonly string[]
+  /** `summarizeSources` of this side, computed earlier; else the per-source summaries are computed when needed. */
+  readonly sourceSummaries?: SourceSummaries
+}
+
+/** The rows of each source of one side and the column summaries of those with enough rows to be tested. */
+export interface SourceSummaries {
+  readonly rows: ReadonlyMap<string, Int32Array>
+  readonly summaries: ReadonlyMap<Int32Array, readonly ColumnSummary[]>
 }
 
 export interface DriftTestOptions extends ProgressOptions {
@@ -99,11 +107,36 @@ function summariesOf(sample: DriftSample, context: Context, rows?: Int32Array): 
 /** Summaries of disjoint row subsets of one side, computed in one walk per column and kept for `summariesOf`. */
 function summarizeSubsets(sample: DriftSample, context: Context, subsets: Int32Array[]): void {
   if (context.common.length === 0 || subsets.length === 0) return
+  const ahead = sample.sourceSummaries?.summaries
+  if (ahead && subsets.every((rows) => ahead.has(rows))) {
+    for (const rows of subsets) context.subsetSummaries.set(rows, ahead.get(rows)!)
+    return
+  }
   const whole = summariesOf(sample, context)
   const summaries = summarizeDisjointSubsets(sample.features!, subsets, whole)
   summaries?.forEach((summary, index) => {
     context.subsetSummaries.set(subsets[index], summary)
   })
+}
+
+/**
+ * The per-source summaries the drift tests of a batch would compute, computed ahead (e.g. while the reference is
+ * still being read): the sources with at least `minSourceRows` rows, when there are two sources or more.
+ */
+export function summarizeSources(
+  features: FeatureMatrix,
+  sources: readonly string[],
+  whole: readonly ColumnSummary[],
+  minSourceRows = 30,
+): SourceSummaries {
+  const rows = rowsBySource(sources)
+  const tested = rows.size < 2 ? [] : [...rows.values()].filter((subset) => subset.length >= minSourceRows)
+  const summaries = new Map<Int32Array, readonly ColumnSummary[]>()
+  if (tested.length > 0)
+    summarizeDisjointSubsets(features, tested, whole)?.forEach((summary, index) => {
+      summaries.set(tested[index], summary)
+    })
+  return { rows, summaries }
 }
 
 /** Row subsets of either side (one source); absent means all rows. */
@@ -226,7 +259,7 @@ function rowsBySource(sources: readonly string[]): Map<string, Int32Array> {
 /** Each batch source with enough rows against the same source of the reference, or the whole reference if new. */
 function addPerSource(reference: DriftSample, batch: DriftSample, context: Context): void {
   const minRows = context.options.minSourceRows ?? 30
-  const batchSources = rowsBySource(batch.sources!)
+  const batchSources = batch.sourceSummaries?.rows ?? rowsBySource(batch.sources!)
   if (batchSources.size < 2) return
   const referenceSources = reference.sources ? rowsBySource(reference.sources) : new Map<string, Int32Array>()
   const tested = [...batchSources].filter(([, batchRows]) => batchRows.length >= minRows)

@@ -9,20 +9,11 @@ import type { MmdCheckOptions, MmdInputs, MmdSide } from '../drift/mmd-job.js'
 import { type MmdWork, takeChunks } from '../drift/mmd-work.js'
 import type { LoadOptions } from '../io/load.js'
 import { createRng } from '../util/rng.js'
+import { FLAG } from './mmd-flags.js'
 import { type SharedCopies, sharedMatrix } from './task-pool.js'
 
 /** Load options that can go to another thread: no callbacks, no signal. */
 export type PlainLoadOptions = Omit<LoadOptions, 'onProgress' | 'progressEvents' | 'signal'>
-
-/** Slots of `MmdWorkerData.flags`. */
-export const FLAG = {
-  /** Goes up by one after each message the calling thread waits for: kernel work to take part in, or the answer. */
-  posted: 0,
-  /** Goes up as soon as the worker runs. */
-  started: 1,
-  /** Goes up once the answer is posted, or none will come. */
-  finished: 2,
-} as const
 
 /** What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first. */
 export interface MmdWorkerData {

@@ -2,6 +2,7 @@ import { workerData } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
 import type { MmdInputs } from '../drift/mmd-job.js'
 import type { WorkShare } from '../drift/mmd-work.js'
+import { FLAG } from './mmd-flags.js'
 import type {
   MmdJobMessage,
   MmdWorkerData,
@@ -14,12 +15,8 @@ import type {
 // up after every outcome, a module that fails to load included (hence the imports inside the try), and the caller
 // then runs a failed test itself, where a typed error surfaces unchanged.
 const { flags, port, load } = workerData as MmdWorkerData
-// The slots of `FLAG`, which is not imported here: a module that fails to load must not keep the flags down.
-const POSTED = 0
-const STARTED = 1
-const FINISHED = 2
-Atomics.store(flags, STARTED, 1)
-Atomics.notify(flags, STARTED)
+Atomics.store(flags, FLAG.started, 1)
+Atomics.notify(flags, FLAG.started)
 // Loaded while the reference is read and the job is on its way, so the test starts as soon as it can.
 const mmdCode = Promise.all([
   import('../drift/mmd.js'),
@@ -55,8 +52,8 @@ if (load) {
 
 /** Tells the calling thread, should it be waiting for the answer, that a message came. */
 function announce(): void {
-  Atomics.add(flags, POSTED, 1)
-  Atomics.notify(flags, POSTED)
+  Atomics.add(flags, FLAG.posted, 1)
+  Atomics.notify(flags, FLAG.posted)
 }
 
 /**
@@ -118,5 +115,5 @@ if (message !== 'cancel') {
   port.postMessage(reply)
 }
 port.close()
-Atomics.store(flags, FINISHED, 1)
+Atomics.store(flags, FLAG.finished, 1)
 announce()

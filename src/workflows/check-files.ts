@@ -1,6 +1,11 @@
 import type { Dataset } from '../data/dataset.js'
-import { type CheckOptions, checkBatch, checkMmdInputs, summarizeBatch } from '../drift/check.js'
-import type { ColumnSummary } from '../drift/columns.js'
+import {
+  type BatchSummaries,
+  type CheckOptions,
+  checkBatch,
+  checkMmdInputs,
+  summarizeBatch,
+} from '../drift/check.js'
 import type { CheckReport } from '../drift/types.js'
 import { loadDataset } from '../io/load.js'
 import {
@@ -22,8 +27,8 @@ export interface CheckFilesOptions extends Omit<CheckOptions, 'mmdRunner' | 'sta
 interface LoadedBoth {
   reference: Dataset
   batch: Dataset
-  /** The batch's column summaries, computed while the reference was still being read. */
-  batchSummaries?: readonly ColumnSummary[]
+  /** The batch's column summaries, whole and per source, computed while the reference was still being read. */
+  batchSummaries?: BatchSummaries
 }
 
 /**
