@@ -9,6 +9,8 @@ import { addGatheredOuter, multiplyGatheredRows } from '../linalg/row-block.js'
 export interface Design {
   readonly rows: number
   readonly cols: number
+  /** Whether rows are stored as their non-zeros (text, mostly-background images). */
+  readonly sparse: boolean
   /** Sets `logits[t * classCount ..]` to `x_rows[t] · W` for every row of the block. */
   blockLogits(rows: Int32Array, weights: Float64Array, classCount: number, logits: Float64Array): void
   /** Adds `Σ_t x_rows[t] ⊗ residuals[t * classCount ..]` to `gradient` (same layout as the weights). */
@@ -29,6 +31,7 @@ export function isSparseMatrix(matrix: FeatureMatrix | SparseMatrix): matrix is 
 class SparseDesign implements Design {
   readonly rows: number
   readonly cols: number
+  readonly sparse = true
   private readonly indptr: Int32Array
   private readonly indices: Int32Array
   private readonly values: Float32Array
@@ -181,6 +184,7 @@ class SparseDesign implements Design {
 class DenseDesign implements Design {
   readonly rows: number
   readonly cols: number
+  readonly sparse = false
   private readonly data: Float32Array
   private norms: Float64Array | undefined
 
