@@ -47,8 +47,8 @@ const PAIR_BLOCK_ROWS = 384
 
 // Below this many columns a matrix is searched against itself one-sidedly, as blocks of its rows searched apart
 // (selfOffset) are: the two then agree to the bit. The self-join scores in double precision and halves the product,
-// which dominates at more columns; at 64 it was faster too (10,000 MNIST rows in PCA space, k = 10 and 50: 0.26–0.29
-// and 0.44–0.49 CPU s against 0.38 and 0.58 one-sided), but gives distances that differ in the last bits.
+// which dominates at more columns; at 64 it was faster too (10,000 MNIST rows in PCA space, k = 10: 0.23–0.29
+// against 0.33–0.34 CPU s one-sided; k = 50: 0.45–0.46 against 0.53–0.56), but its distances differ in the last bits.
 const SELF_JOIN_MIN_COLS = 256
 
 /**
