@@ -9,8 +9,11 @@ import { addGatheredOuter, multiplyGatheredRows } from '../linalg/row-block.js'
 export interface Design {
   readonly rows: number
   readonly cols: number
-  /** Whether rows are stored as their non-zeros (text, mostly-background images). */
-  readonly sparse: boolean
+  /**
+   * Share of non-zero values among the rows' entries in the columns any row uses, computed once: the same for a
+   * dense and a sparse copy of the data, and with unused columns dropped.
+   */
+  density(): number
   /** Sets `logits[t * classCount ..]` to `x_rows[t] · W` for every row of the block. */
   blockLogits(rows: Int32Array, weights: Float64Array, classCount: number, logits: Float64Array): void
   /** Adds `Σ_t x_rows[t] ⊗ residuals[t * classCount ..]` to `gradient` (same layout as the weights). */
@@ -31,11 +34,11 @@ export function isSparseMatrix(matrix: FeatureMatrix | SparseMatrix): matrix is 
 class SparseDesign implements Design {
   readonly rows: number
   readonly cols: number
-  readonly sparse = true
   private readonly indptr: Int32Array
   private readonly indices: Int32Array
   private readonly values: Float32Array
   private norms: Float64Array | undefined
+  private share: number | undefined
 
   constructor(matrix: SparseMatrix) {
     this.rows = matrix.rows
@@ -166,6 +169,20 @@ class SparseDesign implements Design {
     }
   }
 
+  density(): number {
+    if (this.share !== undefined) return this.share
+    const { indices, values } = this
+    const used = new Uint8Array(this.cols)
+    let nonZeros = 0
+    for (let j = 0; j < this.indptr[this.rows]; j++) {
+      if (values[j] === 0) continue
+      nonZeros++
+      used[indices[j]] = 1
+    }
+    this.share = shareOfUsed(nonZeros, used, this.rows)
+    return this.share
+  }
+
   squaredNorms(): Float64Array {
     if (this.norms) return this.norms
     const { indptr, values } = this
@@ -180,13 +197,19 @@ class SparseDesign implements Design {
   }
 }
 
+function shareOfUsed(nonZeros: number, used: Uint8Array, rows: number): number {
+  let usedColumns = 0
+  for (let c = 0; c < used.length; c++) usedColumns += used[c]
+  return usedColumns === 0 || rows === 0 ? 0 : nonZeros / (usedColumns * rows)
+}
+
 /** Dense rows go through the blocked products, zeros and all: no branch per value, and every row costs the same. */
 class DenseDesign implements Design {
   readonly rows: number
   readonly cols: number
-  readonly sparse = false
   private readonly data: Float32Array
   private norms: Float64Array | undefined
+  private share: number | undefined
 
   constructor(matrix: FeatureMatrix) {
     this.rows = matrix.rows
@@ -200,6 +223,20 @@ class DenseDesign implements Design {
 
   addBlockOuter(rows: Int32Array, residuals: Float64Array, classCount: number, gradient: Float64Array): void {
     addGatheredOuter(this.data, this.cols, rows, residuals, classCount, gradient)
+  }
+
+  density(): number {
+    if (this.share !== undefined) return this.share
+    const { data, cols } = this
+    const used = new Uint8Array(cols)
+    let nonZeros = 0
+    for (let j = 0; j < this.rows * cols; j++) {
+      if (data[j] === 0) continue
+      nonZeros++
+      used[j % cols] = 1
+    }
+    this.share = shareOfUsed(nonZeros, used, this.rows)
+    return this.share
   }
 
   squaredNorms(): Float64Array {

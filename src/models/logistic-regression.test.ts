@@ -156,6 +156,35 @@ describe('trainLogisticRegression', () => {
     }
   })
 
+  it('measures density over the used columns alike for dense and sparse copies, and fits rare columns longer', () => {
+    // Every row holds one of 20 columns of its class, as hashed terms of few texts do: each weight sees few rows.
+    const rows = 120
+    const cols = 400
+    const data = new Float32Array(rows * cols)
+    const labels = new Int32Array(rows)
+    for (let row = 0; row < rows; row++) {
+      labels[row] = row % 2
+      data[row * cols + labels[row] * 40 + (row % 40)] = 1
+    }
+    const rare = createMatrix(rows, cols, data)
+    const density = createDesign(rare).density()
+    expect(density).toBeCloseTo(1 / 40, 10)
+    expect(createDesign(toSparse(rare)).density()).toBe(density)
+    expect(createDesign(train.x).density()).toBe(1)
+    // By default the rare columns get the passes of 2,000 row visits, not three: a larger margin on their own rows.
+    const margin = (epochs?: number) => {
+      const p = predictProbabilities(
+        trainLogisticRegression(rare, labels, { epochs, rng: createRng(2) }),
+        rare,
+      )
+      let sum = 0
+      for (let row = 0; row < rows; row++) sum += p.data[row * 2 + labels[row]]
+      return sum / rows
+    }
+    expect(margin()).toBeCloseTo(margin(Math.ceil(2000 / rows)), 10)
+    expect(margin()).toBeGreaterThan(margin(3))
+  })
+
   it('takes the same per-row steps in mini-batches: batches of 1 to 32 rows give nearly the same probabilities', () => {
     const noisy = blobs(200, 8, 6, 2)
     const held = blobs(100, 8, 7, 2)

@@ -18,7 +18,7 @@ export interface LogisticRegressionOptions {
    * 'lbfgs': full-batch L-BFGS to `tolerance`, slower but the exact minimiser (best calibrated probabilities).
    */
   solver?: 'sgd' | 'lbfgs'
-  /** Passes over the data of the 'sgd' solver; default 3, more on fewer than 667 rows of a wide sparse design (see `defaultEpochs`). */
+  /** Passes over the data of the 'sgd' solver; default 3, more on fewer than 667 rows of a sparse design (see `defaultEpochs`). */
   epochs?: number
   /** Rows per update of the 'sgd' solver; default 8. */
   batchRows?: number
@@ -46,18 +46,19 @@ export interface LogisticModel {
 const DEFAULT_L2 = 1e-4
 const DEFAULT_EPOCHS = 3
 /**
- * Row visits the 'sgd' solver makes at least by default on a sparse design with more columns than rows, where each
- * weight is moved only by the few rows holding its column. Three passes fit thousands of rows, but three passes over
- * the 145 training rows of a fold of 182 speeches (a quarter of a million hashed terms) were 435 steps, far from a
- * fit: their flipped labels ranked at 0.38 out of fold, 0.59 after 14 passes (2,030 visits), 0.60 after 100. On dense
- * designs every step moves every weight, and the early stop is part of what keeps 300 rows of a table from fitting
- * a tenth of them flipped into one class.
+ * Row visits the 'sgd' solver makes at least by default on a design where a weight is moved by few rows: one whose
+ * used columns each hold a value in under a tenth of the rows, as hashed terms do. Three passes fit thousands of rows,
+ * but three passes over the 145 training rows of a fold of 182 speeches were 435 steps, far from a fit: their flipped
+ * labels ranked at 0.38 out of fold, 0.59 after 14 passes (2,030 visits), 0.60 after 100. Where most rows move most
+ * weights (tables, their kernel features, pixels), the early stop stays: it is part of what keeps 300 rows of a table
+ * from fitting a tenth of them flipped into one class.
  */
 const MIN_ROW_VISITS = 2_000
+const SPARSE_DENSITY = 0.1
 
 function defaultEpochs(rowCount: number, design: Design): number {
-  if (!design.sparse || design.cols <= rowCount) return DEFAULT_EPOCHS
-  return Math.max(DEFAULT_EPOCHS, Math.ceil(MIN_ROW_VISITS / Math.max(rowCount, 1)))
+  if (rowCount * DEFAULT_EPOCHS >= MIN_ROW_VISITS || design.density() >= SPARSE_DENSITY) return DEFAULT_EPOCHS
+  return Math.ceil(MIN_ROW_VISITS / Math.max(rowCount, 1))
 }
 const DEFAULT_INITIAL_STEP = 2
 const DEFAULT_MAX_ITERATIONS = 100
