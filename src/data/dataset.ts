@@ -162,6 +162,25 @@ export interface CrowdEvidence {
   readonly groups: readonly { readonly annotators: readonly string[] }[]
 }
 
+/** A dataset of labelled texts and nothing else, its texts in a column `text`, as the built-in mails are. */
+export function labelledTexts(
+  origin: DatasetOrigin,
+  ids: readonly string[],
+  label: { readonly name: string; readonly values: readonly string[] },
+  texts: readonly string[],
+): Dataset {
+  return {
+    origin,
+    rowCount: texts.length,
+    ids,
+    labels: encodeLabels(label.name, label.values),
+    texts,
+    textColumn: 'text',
+    featureNames: [],
+    warnings: [],
+  }
+}
+
 /** Counts of records per class name, in class order; unlabelled records are not counted. */
 export function countLabels(labels: LabelColumn): Record<string, number> {
   const counts = new Array<number>(labels.classes.length).fill(0)

@@ -1,4 +1,4 @@
-import { type Dataset, encodeLabels } from '../data/dataset.js'
+import { type Dataset, encodeLabels, labelledTexts } from '../data/dataset.js'
 import { selectRows } from '../data/matrix.js'
 import { PoisonguardError } from '../errors.js'
 import { loadMnistArrays } from '../io/builtin/mnist.js'
@@ -67,19 +67,12 @@ export function mnistBenchDataset(): Dataset {
 /** All SpamAssassin mails, labelled ham/spam, ids as in `poisonguard datasets export spam`. */
 export function spamBenchDataset(): Dataset {
   const records = loadSpamRecords()
-  return {
-    origin: builtinOrigin('spam', 'jsonl'),
-    rowCount: records.length,
-    ids: records.map((record) => record.id),
-    labels: encodeLabels(
-      'label',
-      records.map((record) => record.label),
-    ),
-    texts: records.map((record) => record.text),
-    textColumn: 'text',
-    featureNames: [],
-    warnings: [],
-  }
+  return labelledTexts(
+    builtinOrigin('spam', 'jsonl'),
+    records.map((record) => record.id),
+    { name: 'label', values: records.map((record) => record.label) },
+    records.map((record) => record.text),
+  )
 }
 
 /**
