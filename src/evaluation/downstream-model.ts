@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { applyStandardization, standardize } from '../features/standardize.js'
-import { featurizeText, type TextFeatureOptions } from '../features/text.js'
+import { featurizeText, type TextFeatureOptions, textCharLimit } from '../features/text.js'
 import { predictProbabilities, trainLogisticRegression } from '../models/logistic-regression.js'
 import { createRng } from '../util/rng.js'
 import { subsetDataset } from './bench-data.js'
@@ -11,9 +11,6 @@ export interface TrainedModel {
   /** Predicted class name of each record of `dataset`, in order. */
   predict(dataset: Dataset): string[]
 }
-
-/** The text representation of the scan's model input: word uni- and bigram TF-IDF. */
-const textOptions: TextFeatureOptions = { charNgramMax: 0, maxChars: 5000 }
 
 /** Passes of the SGD solver; ten reach a stable accuracy on MNIST where the default three still move. */
 const trainingEpochs = 10
@@ -26,6 +23,8 @@ type Featurizer = (dataset: Dataset) => FeatureMatrix | SparseMatrix
  */
 function fitFeaturizer(train: Dataset): Featurizer {
   if (train.texts) {
+    // The scan's model input for long texts: word uni- and bigram TF-IDF, each text read as far as the scan reads it.
+    const textOptions: TextFeatureOptions = { charNgramMax: 0, maxChars: textCharLimit(train.texts.length) }
     const { idf } = featurizeText(train.texts, textOptions)
     return (dataset) => featurizeText(dataset.texts!, { ...textOptions, idf }).matrix
   }

@@ -8,7 +8,13 @@ import { randomFourierFeatures } from '../features/random-fourier.js'
 import { isSmallDense } from '../features/small-dense.js'
 import { standardize } from '../features/standardize.js'
 import { reshapeTable } from '../features/tabular.js'
-import { featurizeText, featurizeTextWith, isShortTextCorpus, type TextCounter } from '../features/text.js'
+import {
+  featurizeText,
+  featurizeTextWith,
+  isShortTextCorpus,
+  type TextCounter,
+  textCharLimit,
+} from '../features/text.js'
 import { projectFoldedText } from '../features/text-geometry.js'
 import type { DistanceMetric, LinalgBackend } from '../linalg/backend.js'
 import { pca } from '../linalg/svd.js'
@@ -61,22 +67,6 @@ function normaliseRows(matrix: FeatureMatrix): FeatureMatrix {
     for (let col = 0; col < matrix.cols; col++) data[row * matrix.cols + col] *= scale
   }
   return { data, rows: matrix.rows, cols: matrix.cols }
-}
-
-/** Characters read from all texts together; each text gets an equal share of it, never less than `minTextChars`. */
-const textCharBudget = 25_000_000
-
-/** Characters every text gets read at least: the head of a long mail, where its headers and first lines are. */
-const minTextChars = 5_000
-
-/**
- * Characters read from each text: a fixed share of a budget for the whole corpus. Thousands of long mails are read
- * to their first 5,000 characters as before, but a few hundred speeches or reports are read whole: cut to 5,000
- * characters, the 182 State of the Union addresses of two parties kept only their opening courtesies, and their
- * flipped parties ranked at 0.21 (a linear model on the cut texts reached 0.33, on the whole texts 0.65).
- */
-function textCharLimit(rowCount: number): number {
-  return Math.max(minTextChars, Math.floor(textCharBudget / Math.max(rowCount, 1)))
 }
 
 /**
