@@ -6,7 +6,7 @@ import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
-import { measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
+import { coreShare, measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 import {
   type CalibratedOutliers,
   calibrateComponents,
@@ -151,6 +151,14 @@ async function neighbourComponents(
 const rowsPerFeature = 5
 
 /**
+ * Share of the data, added as noise with random labels, that a class's own trimmed core must withstand: such noise
+ * lands evenly on the classes, so a class under `noiseShareBorne / (1 − coreShare)` of an even share would hold more
+ * noise than its core leaves out. A class of 60 beside one of 3,000 is then two thirds noise, and its own covariance
+ * takes the noise for the class.
+ */
+const noiseShareBorne = 0.1
+
+/**
  * The squared distance of each record to the trimmed mean and covariance of the nearest class (of all records
  * without classes; one covariance pooled over the classes' cores where a class is too small to fit its own), over
  * the median of that class's own, on the measured columns: noise records far off in the
@@ -168,9 +176,12 @@ function robustDistanceComponent(
   const fitted = classes.length > 0 ? classes : [{ code: -1, rows: all }]
   const groups = fitted.map(({ rows }) => rows)
   const enough = (rows: number) => rows >= rowsPerFeature * space.cols
+  const evenShare = features.rows / groups.length
+  const withstandsNoise = (rows: number) => rows >= (noiseShareBorne / (1 - coreShare)) * evenShare
   // Every class its own covariance, else one pooled over the classes (a class of 180 digits has too few records
-  // for 64 pixels, the ten together plenty), else none: a class left out would have no core to be measured from.
-  const covariance = groups.every((rows) => enough(rows.length))
+  // for 64 pixels, the ten together plenty; a rare class would be fitted on the noise), else none: a class left out
+  // would have no core to be measured from.
+  const covariance = groups.every((rows) => enough(rows.length) && withstandsNoise(rows.length))
     ? 'per-group'
     : enough(groups.reduce((sum, rows) => sum + rows.length, 0)) && groups.length > 1
       ? 'pooled'
