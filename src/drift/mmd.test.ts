@@ -103,6 +103,26 @@ describe('MMD two-sample test', () => {
     expect(fewerThanFull).toBeGreaterThan(0)
   })
 
+  it('given α, stops permuting once the p-value is clearly above it, and never cuts short a significant test', () => {
+    const alpha = 0.01
+    let shortened = 0
+    let significant = 0
+    for (const [trial, shift] of [0, 0, 0, 0, 0.1, 0.2, 0.3, 0.5, 0.8].entries()) {
+      const reference = gaussian(400, 3, 300 + trial)
+      const batch = gaussian(400, 3, 400 + trial, shift)
+      const options = { permutations: 200, adaptive: false }
+      const full = mmdTest(reference, batch, { ...options, rng: createRng(trial) })
+      const judged = mmdTest(reference, batch, { ...options, rng: createRng(trial), alpha })
+      if (full.pValue <= alpha) {
+        significant++
+        expect(judged).toEqual(full)
+      } else expect(judged.pValue).toBeGreaterThan(alpha)
+      expect(judged.permutations).toBeLessThanOrEqual(full.permutations)
+      if (judged.permutations < full.permutations) shortened++
+    }
+    expect([shortened, significant].every((count) => count > 0)).toBe(true)
+  })
+
   it('projects wide data and still detects a change of correlation that no single column shows', () => {
     const rng = createRng(6)
     const rows = 1000

@@ -40,6 +40,12 @@ export interface MmdOptions {
   adaptive?: boolean
   /** Where the kernel work runs; default all on the calling thread. The result is the same either way. */
   share?: WorkShare
+  /**
+   * The level the p-value will be judged at (a false-discovery rate is at least the p-value). When given, the last
+   * round stops its permutations once the p-value is clearly above it; a p-value above it then comes from fewer
+   * permutations.
+   */
+  alpha?: number
 }
 
 /** An MMD test as plain data, so another thread can run it and get the same result: the random numbers start at `seed`. */
@@ -48,6 +54,7 @@ export interface MmdJob {
   permutations: number
   maxRowsPerSide: number
   maxDimensions: number
+  alpha?: number
 }
 
 /**
@@ -134,28 +141,43 @@ const PERMUTATION_BATCH = 24
  */
 const ENOUGH_EXCEEDANCES = 12
 /**
- * A round that more rows may follow only has to say whether it is decided. Once a permutation has beaten the
- * observed split (so it cannot beat them all) and so few have that a round whose p-value is above
- * `UNDECIDED_BELOW_P` would show this few with a chance below this, the round is taken as undecided and its
- * remaining permutations are skipped. Erring costs rows, never validity: the next round is a test of its own.
+ * Chance of error of the two sequential stops. A round that more rows may follow only has to say whether it is
+ * decided: once a permutation has beaten the observed split (so it cannot beat them all) and so few have that a
+ * round whose p-value is above `UNDECIDED_BELOW_P` would show this few with at most this chance, the round is
+ * undecided and its remaining permutations are skipped (erring costs rows, never validity: the next round is a
+ * test of its own). The last round, given `alpha`, stops once so many permutations have beaten the observed split
+ * that a p-value at or below `alpha` would show this many with at most this chance: a test that would be
+ * significant is cut short with at most this chance.
  */
-const UNDECIDED_ERROR = 1e-3
+const SEQUENTIAL_ERROR = 1e-3
 
 interface SplitPlan {
   rows: number
   memberCount: number
   firstMember: number
   permutations: number
-  /** No round follows this one, so its p-value is reported and every permutation it needs is run. */
+  /** No round follows this one, so its p-value is reported. */
   lastRound: boolean
+  alpha?: number
 }
 
-/** Whether `exceedances` of `permutations` already show, up to `UNDECIDED_ERROR`, a p-value below the stop. */
+/** Exceedances are Binomial(permutations, p): whether this few already show p below `UNDECIDED_BELOW_P`. */
 function clearlyUndecided(exceedances: number, permutations: number): boolean {
   if (exceedances === 0) return false
-  // Exceedances are Binomial(permutations, p); at p = UNDECIDED_BELOW_P this few is the lower tail.
   const fewest = binomialUpperTail(permutations - exceedances, permutations, 1 - UNDECIDED_BELOW_P)
-  return fewest < UNDECIDED_ERROR
+  return fewest <= SEQUENTIAL_ERROR
+}
+
+/** Whether this many exceedances already show a p-value above `alpha`. */
+function clearlyAbove(alpha: number, exceedances: number, permutations: number): boolean {
+  return binomialUpperTail(exceedances, permutations, alpha) <= SEQUENTIAL_ERROR
+}
+
+/** Whether the permutations run so far settle what the round is for. */
+function settled(plan: SplitPlan, exceedances: number, permutations: number): boolean {
+  if (exceedances >= ENOUGH_EXCEEDANCES) return true
+  if (!plan.lastRound) return clearlyUndecided(exceedances, permutations)
+  return plan.alpha !== undefined && clearlyAbove(plan.alpha, exceedances, permutations)
 }
 
 /**
@@ -191,8 +213,7 @@ function permutedStatistics(
     aggregated = aggregateOverBandwidths(statistics, 1 + done)
     let exceedances = 0
     for (let list = 1; list <= done; list++) if (aggregated[list] >= aggregated[0]) exceedances++
-    if (exceedances >= ENOUGH_EXCEEDANCES) break
-    if (!plan.lastRound && clearlyUndecided(exceedances, done)) break
+    if (settled(plan, exceedances, done)) break
   }
   return { statistics, aggregated }
 }
@@ -235,7 +256,14 @@ function mmdRound(
   const firstMember = batchRows.length <= referenceRows.length ? referenceRows.length : 0
   const { statistics, aggregated } = permutedStatistics(
     matrix,
-    { rows, memberCount, firstMember, permutations: options.permutations ?? 200, lastRound },
+    {
+      rows,
+      memberCount,
+      firstMember,
+      permutations: options.permutations ?? 200,
+      lastRound,
+      alpha: options.alpha,
+    },
     rng,
     share,
   )
