@@ -41,9 +41,9 @@ export interface MmdOptions {
   /** Where the kernel work runs; default all on the calling thread. The result is the same either way. */
   share?: WorkShare
   /**
-   * The level the p-value will be judged at (a Benjamini–Hochberg q-value is never below its p-value). When given, the last
-   * round stops its permutations once the p-value is clearly above it; a p-value above it then comes from fewer
-   * permutations.
+   * The level the p-value will be judged at (a Benjamini–Hochberg q-value is never below its p-value). When given,
+   * the last round stops its permutations once the p-value is clearly above it; a p-value above it then comes from
+   * fewer permutations.
    */
   alpha?: number
 }
