@@ -4,7 +4,7 @@ import { severityOrder } from '../domain/index.js'
 import { version } from '../version.js'
 import { type ColumnSummary, DEFAULT_SKETCH_ABOVE_ROWS, summarizeColumns } from './columns.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdResult } from './mmd.js'
-import { checkRunsTextTests, type MmdInputs, mmdInputs } from './mmd-job.js'
+import { checkRunsTextTests, DEFAULT_ALPHA, type MmdInputs, mmdInputs } from './mmd-job.js'
 import {
   type DriftSample,
   type DriftTestOptions,
@@ -162,7 +162,7 @@ function categoricalFeatures(schema: DatasetSchema): Map<string, number[]> {
 
 function reportParams(options: CheckOptions): Record<string, unknown> {
   return {
-    alpha: options.alpha ?? 0.01,
+    alpha: options.alpha ?? DEFAULT_ALPHA,
     correction: 'benjamini-hochberg',
     seed: options.seed ?? 0,
     permutations: options.permutations ?? 200,

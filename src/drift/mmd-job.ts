@@ -1,6 +1,9 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { DEFAULT_MMD_ROWS_PER_SIDE, type MmdJob } from './mmd.js'
 
+/** The false-discovery rate of a check unless told otherwise. */
+export const DEFAULT_ALPHA = 0.01
+
 /** What the MMD test of a check needs from one side. */
 export interface MmdSide {
   readonly features?: FeatureMatrix
@@ -14,6 +17,8 @@ export interface MmdCheckOptions {
   permutations?: number
   mmdMaxRowsPerSide?: number
   mmdMaxDimensions?: number
+  /** The check's false-discovery rate: the MMD's permutations stop once its p-value is clearly above it. */
+  alpha?: number
 }
 
 /** An MMD test ready to run: both sides' shared features, aligned, and the job. */
@@ -78,6 +83,7 @@ export function mmdJob(options: MmdCheckOptions): MmdJob {
     permutations: options.permutations ?? 200,
     maxRowsPerSide: options.mmdMaxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE,
     maxDimensions: options.mmdMaxDimensions ?? 32,
+    alpha: options.alpha ?? DEFAULT_ALPHA,
   }
 }
 

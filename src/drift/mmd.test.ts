@@ -61,6 +61,68 @@ describe('MMD two-sample test', () => {
     expect(result.pValue).toBeLessThan(0.01)
   })
 
+  it('takes more rows exactly when the first round, with all its permutations, would be undecided', () => {
+    // The first round alone (500 rows per side, no later round) draws the same rows and permutations, so its
+    // full p-value says whether the adaptive test had to go on. Permutations of the first round are counted.
+    let firstRoundPermutations = 0
+    let fewerThanFull = 0
+    let continued = 0
+    for (const [index, shift] of [0, 0.1, 0.14, 0.3].entries()) {
+      for (const seed of [1, 2, 3]) {
+        const reference = gaussian(1200, 4, 40 + 10 * index + seed)
+        const batch = gaussian(1200, 4, 90 + 10 * index + seed, shift)
+        const counting: WorkShare = {
+          allocate: (bytes) => new ArrayBuffer(bytes),
+          run(work) {
+            // Round one pools 1,000 rows; its first batch also carries the observed split.
+            if (work.kind === 'within' && work.rows === 1000)
+              firstRoundPermutations += work.members.length / 500
+            for (let chunk = 0; chunk < work.chunks; chunk++) doChunk(work, chunk)
+          },
+        }
+        firstRoundPermutations = -1
+        const adaptive = mmdTest(reference, batch, {
+          rng: createRng(seed),
+          maxRowsPerSide: 1000,
+          share: counting,
+        })
+        const alone = mmdTest(reference, batch, {
+          rng: createRng(seed),
+          maxRowsPerSide: 500,
+          adaptive: false,
+        })
+        const undecided = alone.exceedances > 0 && alone.pValue <= 0.5
+        expect(adaptive.rounds.length > 1).toBe(undecided)
+        expect(firstRoundPermutations).toBeLessThanOrEqual(alone.permutations)
+        if (undecided) continued++
+        if (firstRoundPermutations < alone.permutations) fewerThanFull++
+      }
+    }
+    // Some cases went on to a second round, and some first rounds stopped before the permutations it would run alone.
+    expect(continued).toBeGreaterThan(0)
+    expect(fewerThanFull).toBeGreaterThan(0)
+  })
+
+  it('given α, stops permuting once the p-value is clearly above it, and never cuts short a significant test', () => {
+    const alpha = 0.01
+    let shortened = 0
+    let significant = 0
+    for (const [trial, shift] of [0, 0, 0, 0, 0.1, 0.2, 0.3, 0.5, 0.8].entries()) {
+      const reference = gaussian(400, 3, 300 + trial)
+      const batch = gaussian(400, 3, 400 + trial, shift)
+      const options = { permutations: 200, adaptive: false }
+      const full = mmdTest(reference, batch, { ...options, rng: createRng(trial) })
+      const judged = mmdTest(reference, batch, { ...options, rng: createRng(trial), alpha })
+      if (full.pValue <= alpha) {
+        significant++
+        expect(judged).toEqual(full)
+      } else expect(judged.pValue).toBeGreaterThan(alpha)
+      expect(judged.permutations).toBeLessThanOrEqual(full.permutations)
+      if (judged.permutations < full.permutations) shortened++
+    }
+    expect([shortened, significant].every((count) => count > 0)).toBe(true)
+  })
+
   it('projects wide data and still detects a change of correlation that no single column shows', () => {
     const rng = createRng(6)
     const rows = 1000

@@ -1,5 +1,6 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { type PermutationPValue, permutationPValue } from '../stats/permutation.js'
+import { binomialUpperTail } from '../stats/tails.js'
 import type { Rng } from '../util/rng.js'
 import { BANDWIDTH_SCALES, type GramMatrix, gramMatrix } from './mmd-gram.js'
 import {
@@ -39,6 +40,12 @@ export interface MmdOptions {
   adaptive?: boolean
   /** Where the kernel work runs; default all on the calling thread. The result is the same either way. */
   share?: WorkShare
+  /**
+   * The level the p-value will be judged at (a Benjamini–Hochberg q-value is never below its p-value). When given,
+   * the last round stops its permutations once the p-value is clearly above it; a p-value above it then comes from
+   * fewer permutations.
+   */
+  alpha?: number
 }
 
 /** An MMD test as plain data, so another thread can run it and get the same result: the random numbers start at `seed`. */
@@ -47,6 +54,7 @@ export interface MmdJob {
   permutations: number
   maxRowsPerSide: number
   maxDimensions: number
+  alpha?: number
 }
 
 /**
@@ -113,7 +121,7 @@ export function mmdTest(reference: FeatureMatrix, batch: FeatureMatrix, options:
   let rows = options.adaptive === false ? largest : Math.min(FIRST_ROUND_ROWS_PER_SIDE, largest)
   for (;;) {
     rounds.push(rows)
-    const result = mmdRound(reference, batch, options, rows)
+    const result = mmdRound(reference, batch, options, rows, rows >= largest)
     // Decided: the observed split beat every permutation (more rows cannot make that clearer), or it is far from
     // an alarm. Otherwise four times the rows, i.e. sixteen times the kernel evaluations, up to `maxRowsPerSide`.
     const decided = result.exceedances === 0 || result.pValue > UNDECIDED_BELOW_P
@@ -122,19 +130,54 @@ export function mmdTest(reference: FeatureMatrix, batch: FeatureMatrix, options:
   }
 }
 
-/** Permutations in the first batch; a batch that leaves the answer open is followed by one twice its size. */
-const FIRST_PERMUTATION_BATCH = 24
+/**
+ * Permutations per batch. Batches of a fixed size stop within this many of where the exceedances first suffice;
+ * doubling them overshot by up to half the permutations run (a p-value of 0.13 took 168 instead of 96).
+ */
+const PERMUTATION_BATCH = 24
 /**
  * Permutations stop once this many beat the observed split (Besag & Clifford's sequential p-value): the p-value is
  * then clearly large, and after the first batch above `UNDECIDED_BELOW_P`, so the round is decided.
  */
 const ENOUGH_EXCEEDANCES = 12
+/**
+ * Chance of error of the two sequential stops. A round that more rows may follow only has to say whether it is
+ * decided: once a permutation has beaten the observed split (so it cannot beat them all) and so few have that a
+ * round whose p-value is above `UNDECIDED_BELOW_P` would show this few with at most this chance, the round is
+ * undecided and its remaining permutations are skipped (erring costs rows, never validity: the next round is a
+ * test of its own). The last round, given `alpha`, stops once so many permutations have beaten the observed split
+ * that a p-value at or below `alpha` would show this many with at most this chance: a test that would be
+ * significant is cut short with at most this chance.
+ */
+const SEQUENTIAL_ERROR = 1e-3
 
 interface SplitPlan {
   rows: number
   memberCount: number
   firstMember: number
   permutations: number
+  /** No round follows this one, so its p-value is reported. */
+  lastRound: boolean
+  alpha?: number
+}
+
+/** Exceedances are Binomial(permutations, p): whether this few already show p below `UNDECIDED_BELOW_P`. */
+function clearlyUndecided(exceedances: number, permutations: number): boolean {
+  if (exceedances === 0) return false
+  const fewest = binomialUpperTail(permutations - exceedances, permutations, 1 - UNDECIDED_BELOW_P)
+  return fewest <= SEQUENTIAL_ERROR
+}
+
+/** Whether this many exceedances already show a p-value above `alpha`. */
+function clearlyAbove(alpha: number, exceedances: number, permutations: number): boolean {
+  return binomialUpperTail(exceedances, permutations, alpha) <= SEQUENTIAL_ERROR
+}
+
+/** Whether the permutations run so far settle what the round is for. */
+function settled(plan: SplitPlan, exceedances: number, permutations: number): boolean {
+  if (exceedances >= ENOUGH_EXCEEDANCES) return true
+  if (!plan.lastRound) return clearlyUndecided(exceedances, permutations)
+  return plan.alpha !== undefined && clearlyAbove(plan.alpha, exceedances, permutations)
 }
 
 /**
@@ -152,9 +195,8 @@ function permutedStatistics(
   let statistics: Float64Array = new Float64Array(0)
   let aggregated: Float64Array = new Float64Array(0)
   let done = 0
-  let batch = FIRST_PERMUTATION_BATCH
   while (done < plan.permutations) {
-    const count = Math.min(batch, plan.permutations - done)
+    const count = Math.min(PERMUTATION_BATCH, plan.permutations - done)
     // Each batch's list 0 is the observed split again; only the first batch keeps it.
     const lists = memberLists(plan.rows, plan.memberCount, plan.firstMember, count, rng).slice(
       done === 0 ? 0 : 1,
@@ -171,8 +213,7 @@ function permutedStatistics(
     aggregated = aggregateOverBandwidths(statistics, 1 + done)
     let exceedances = 0
     for (let list = 1; list <= done; list++) if (aggregated[list] >= aggregated[0]) exceedances++
-    if (exceedances >= ENOUGH_EXCEEDANCES) break
-    batch *= 2
+    if (settled(plan, exceedances, done)) break
   }
   return { statistics, aggregated }
 }
@@ -183,6 +224,7 @@ function mmdRound(
   batch: FeatureMatrix,
   options: MmdOptions,
   maxRows: number,
+  lastRound: boolean,
 ): Omit<MmdResult, 'rounds'> {
   const { rng, share = localWorkShare } = options
   const referenceRows = sampleRows(reference.rows, maxRows, rng)
@@ -214,7 +256,14 @@ function mmdRound(
   const firstMember = batchRows.length <= referenceRows.length ? referenceRows.length : 0
   const { statistics, aggregated } = permutedStatistics(
     matrix,
-    { rows, memberCount, firstMember, permutations: options.permutations ?? 200 },
+    {
+      rows,
+      memberCount,
+      firstMember,
+      permutations: options.permutations ?? 200,
+      lastRound,
+      alpha: options.alpha,
+    },
     rng,
     share,
   )

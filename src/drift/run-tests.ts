@@ -19,7 +19,7 @@ import {
   type TestScope,
 } from './drift-tests.js'
 import { type MmdResult, type MmdRunner, mmdTest } from './mmd.js'
-import { commonFeatures, mmdInputs, mmdJob, mmdMatrices } from './mmd-job.js'
+import { commonFeatures, DEFAULT_ALPHA, mmdInputs, mmdJob, mmdMatrices } from './mmd-job.js'
 import { mmdPending, tokenBurstPending, tokenDistributionPending } from './multivariate-tests.js'
 import { documentFrequencies, selectDocuments, type TokenizedCorpus } from './tokens.js'
 import type { DriftTestResult } from './types.js'
@@ -363,7 +363,7 @@ export function runDriftTests(
   if (options.perSource !== false && batch.sources) addPerSource(reference, batch, context)
   const pending = context.pending.map((test) => (typeof test === 'function' ? test() : test))
   onProgress?.(1)
-  return correct(pending, options.alpha ?? 0.01)
+  return correct(pending, options.alpha ?? DEFAULT_ALPHA)
 }
 
 function correct(pending: PendingTest[], alpha: number): DriftTestResult[] {

@@ -49,8 +49,8 @@ async function loadBoth(
   }
   const batchRead = loadDataset(batchPath, load).then(
     (batch) => {
-      const { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, text } = options
-      worker.sendBatch(batch, { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, text })
+      const { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, alpha, text } = options
+      worker.sendBatch(batch, { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, alpha, text })
       return { batch, batchSummaries: summarizeBatch(batch, options) }
     },
     (error: unknown) => ({ error }),
