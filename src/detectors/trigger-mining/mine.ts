@@ -268,7 +268,7 @@ function countLabels(
         for (let label = 0; label < classCount; label++)
           sums[label] += expectedLabelShare(support, row, label)
       else if (relay) {
-        const own = relay.slot(row, entry - start)
+        const own = relay.slot(entry - start)
         if (addExpectedExcluding(support, codes, row, marks, counts, own)) relay.keep(row, entry - start)
         else crowded.push(row)
       } else if (!addExpectedExcluding(support, codes, row, marks, counts, sums)) crowded.push(row)
@@ -276,7 +276,8 @@ function countLabels(
     if (relay) crowded = relay.settle(support, lists.rows.subarray(start, end), crowded, sums)
     // Only a feature whose carriers form a cluster of their own, as a planted value's do, is read apart: where a
     // few carriers of a natural value happen to neighbour each other, the label shares stand in for them, as
-    // they do for every feature of a family that cannot read apart, so the kind's null is not moved by them.
+    // they do for a crowd without a readable edge in a family that cannot read apart, so the kind's null is not
+    // moved by them.
     const apart = 2 * crowded.length >= end - start ? options.readApart : undefined
     // Where a family reads a cluster of carriers apart, the few it leaves to the label shares (fewer than half
     // crowded, as at the edge of a trigger on 5% of the rows) must not count the carriers' own labels: relabelled
@@ -315,7 +316,7 @@ class CarrierRelay {
   }
 
   /** The zeroed reading of the carrier at `place` among the feature's carriers, to add its expectation to. */
-  slot(row: number, place: number): Float64Array {
+  slot(place: number): Float64Array {
     const needed = (place + 1) * this.classCount
     if (this.readings.length < needed) {
       const grown = new Float64Array(Math.max(needed, 2 * this.readings.length))
@@ -324,7 +325,6 @@ class CarrierRelay {
     }
     const own = this.readings.subarray(place * this.classCount, needed)
     own.fill(0)
-    this.at[row] = -1
     return own
   }
 
