@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import { outliersDetector } from '../../src/detectors/outliers/index.js'
+import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { prepareAsScan, runDetectorAlone, scanPrepared } from '../fixtures/detectors.js'
+import { prepareAsScan, runDetectorAlone, runDetectorOn, scanPrepared } from '../fixtures/detectors.js'
 import { poisonMask, rankingOf } from '../fixtures/poison.js'
 import { inkProfiles, zooDataset } from '../fixtures/zoo.js'
 
@@ -48,5 +49,28 @@ describe('the 8×8 digits with a tenth of noise records added', () => {
       expect.stringMatching(/^availability noise: \d+ records far off/),
     ])
     expect(result.attacks![0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+  })
+})
+
+/*
+ * The boldest straight ones of the 8×8 digits carry a 2×2 window of 16 that few other digits do, and they are each
+ * other's nearest neighbours. Their content was then judged by the label shares (a tenth of the records are ones)
+ * rather than by the ones around them, so the stroke looked like a trigger planted on relabelled records (71 of 136
+ * carriers labelled 1 against 24.5 expected). A clean scan passed it over only because its carriers' content agreed
+ * with their labels and the cheap screen never kept it; noise records with random labels carry the window too and
+ * brought it in: "a 2×6 patch of value 16" on 70–72 ones, and a fused AP of 0.54–0.74.
+ */
+describe('the 8×8 digits with a tenth of noise records added, and the strokes of their ones', () => {
+  it.each([1, 2, 3])('show trigger-mining no trigger (seed %i)', async (seed) => {
+    const run = applyAttack('availability', zooDataset('digits-8'), { rate: 0.1, mode: 'noise' }, seed)
+    const result = await runDetectorOn(triggerMiningDetector, await prepareAsScan(run.dataset, backend))
+    expect(result.info.triggers).toEqual([])
+  })
+
+  it('are ranked by the fused scan with AP ≥ 0.95 and called availability noise alone', async () => {
+    const run = applyAttack('availability', zooDataset('digits-8'), { rate: 0.1, mode: 'noise' }, 2)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+    expect(report.summary.verdict!.attacks.map(({ detector }) => detector)).toEqual(['outliers'])
   })
 })

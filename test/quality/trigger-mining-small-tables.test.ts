@@ -6,7 +6,7 @@ import { createPortableBackend } from '../../src/linalg/portable.js'
 import { inMemoryDataset } from '../fixtures/datasets.js'
 import { mineTableTriggers } from '../fixtures/detectors.js'
 import { flipLabels } from '../fixtures/poison.js'
-import { inkProfiles } from '../fixtures/zoo.js'
+import { inkProfiles, zooDataset } from '../fixtures/zoo.js'
 
 const backend = createPortableBackend()
 
@@ -77,6 +77,40 @@ describe('trigger-mining on a table of 180 records', () => {
       const [trigger] = result.info.triggers as { label: string; features: string[] }[]
       expect(trigger.label).toBe('1')
       for (const feature of trigger.features) expect(columns).toContain(feature.split(' = ')[0])
+    },
+  )
+})
+
+/*
+ * The 150 iris flowers are measured to a tenth of a centimetre, so their columns repeat values: a trigger of three
+ * columns set to their maxima on 15% of them (23 records, past the detector's 15% cap with the flowers that held the
+ * values) writes a petal width of 2.5 into 26 records, beside 29 natural flowers of width 0.2. The two other values
+ * stand alone in their columns, and the petal width is carried by the same records; it was left out, and with it
+ * visible the carriers read one another as their class (fused AP 0.17).
+ */
+describe('trigger-mining on the iris flowers', () => {
+  const iris = zooDataset('iris')
+
+  it('reports nothing on the honest flowers, nor after 10% random flips', async () => {
+    for (const table of [iris, flipLabels(iris, 0.1, 1).dataset]) {
+      const result = await mineTriggers(table)
+      expect(result.info.triggers).toEqual([])
+    }
+  })
+
+  it.each([1, 2, 3])(
+    'names three columns set to their maxima on 15% of them (seed %i), AP ≥ 0.95',
+    async (seed) => {
+      const run = applyAttack('backdoor-feature', iris, { rate: 0.15 }, seed)
+      const result = await mineTriggers(run.dataset)
+      const poisoned = new Uint8Array(run.dataset.rowCount)
+      for (const row of run.poisonedRows) poisoned[row] = 1
+      expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+      const [trigger] = result.info.triggers as { label: string; features: string[] }[]
+      expect(trigger.label).toBe(run.info.target)
+      expect(trigger.features.map((feature) => feature.split(' = ')[0]).sort()).toEqual(
+        [...(run.info.columns as string[])].sort(),
+      )
     },
   )
 })

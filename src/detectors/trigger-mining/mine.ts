@@ -251,6 +251,8 @@ function countLabels(
   const marks = new Uint8Array(codes.length)
   const counts = new Float64Array(classCount)
   const sums = new Float64Array(classCount)
+  // Where a family cannot read a crowded carrier apart, its carrier neighbours that could be read speak for it.
+  const relay = excludeCarriers && !options.readApart ? new CarrierRelay(codes.length, classCount) : undefined
   let labelledCount = 0
   for (const code of codes) if (code >= 0) labelledCount++
   for (let index = 0; index < slots.length; index++) {
@@ -258,18 +260,24 @@ function countLabels(
     const end = lists.offsets[slots[index] + 1]
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 1
     sums.fill(0)
-    const crowded: number[] = []
+    let crowded: number[] = []
     for (let entry = start; entry < end; entry++) {
       const row = lists.rows[entry]
       if (codes[row] >= 0) observed[index * classCount + codes[row]]++
       if (!excludeCarriers)
         for (let label = 0; label < classCount; label++)
           sums[label] += expectedLabelShare(support, row, label)
-      else if (!addExpectedExcluding(support, codes, row, marks, counts, sums)) crowded.push(row)
+      else if (relay) {
+        const own = relay.slot(entry - start)
+        if (addExpectedExcluding(support, codes, row, marks, counts, own)) relay.keep(row, entry - start)
+        else crowded.push(row)
+      } else if (!addExpectedExcluding(support, codes, row, marks, counts, sums)) crowded.push(row)
     }
+    if (relay) crowded = relay.settle(support, lists.rows.subarray(start, end), crowded, sums)
     // Only a feature whose carriers form a cluster of their own, as a planted value's do, is read apart: where a
     // few carriers of a natural value happen to neighbour each other, the label shares stand in for them, as
-    // they do for every feature of a family that cannot read apart, so the kind's null is not moved by them.
+    // they do for a crowd without a readable edge in a family that cannot read apart, so the kind's null is not
+    // moved by them.
     const apart = 2 * crowded.length >= end - start ? options.readApart : undefined
     // Where a family reads a cluster of carriers apart, the few it leaves to the label shares (fewer than half
     // crowded, as at the edge of a trigger on 5% of the rows) must not count the carriers' own labels: relabelled
@@ -282,8 +290,86 @@ function countLabels(
     addExpectedApart(crowded, marks, codes, support, apart, carrierLabels, labelledCount, sums)
     expected.set(sums, index * classCount)
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
+    relay?.clear(lists.rows.subarray(start, end))
   }
   return { observed, expected }
+}
+
+/**
+ * The content of carriers whose neighbours are nearly all carriers, relayed from their carrier neighbours whose
+ * own content could be read. A stamp pulls records of other classes together, and the stamped records at the
+ * edge of the crowd are read as the classes they came from; a kind of one class that a feature marks (its
+ * boldest strokes) is a crowd of that class, read as it at its edge. The label shares that stand in otherwise
+ * judged such a crowd by the rest of its class, as if the records with the stroke had been moved in from others.
+ */
+class CarrierRelay {
+  /** Each readable carrier's expectation per label, at its place among the feature's carriers. */
+  private readings = new Float64Array(0)
+  /** Where a carrier's reading sits (-1 for none), by row. */
+  private readonly at: Int32Array
+
+  constructor(
+    rowCount: number,
+    private readonly classCount: number,
+  ) {
+    this.at = new Int32Array(rowCount).fill(-1)
+  }
+
+  /** The zeroed reading of the carrier at `place` among the feature's carriers, to add its expectation to. */
+  slot(place: number): Float64Array {
+    const needed = (place + 1) * this.classCount
+    if (this.readings.length < needed) {
+      const grown = new Float64Array(Math.max(needed, 2 * this.readings.length))
+      grown.set(this.readings)
+      this.readings = grown
+    }
+    const own = this.readings.subarray(place * this.classCount, needed)
+    own.fill(0)
+    return own
+  }
+
+  keep(row: number, place: number): void {
+    this.at[row] = place
+  }
+
+  /**
+   * Adds the reading of every readable one of `carriers` to `sums`, and each crowded carrier's mean over its
+   * readable carrier neighbours; returns the crowded carriers that have none, left to the label shares.
+   */
+  settle(
+    support: ContentSupport,
+    carriers: ArrayLike<number>,
+    crowded: readonly number[],
+    sums: Float64Array,
+  ): number[] {
+    const { classCount, at, readings } = this
+    for (let index = 0; index < carriers.length; index++) {
+      const place = at[carriers[index]]
+      if (place < 0) continue
+      for (let label = 0; label < classCount; label++) sums[label] += readings[place * classCount + label]
+    }
+    const left: number[] = []
+    const { k, neighbours } = support
+    for (const row of crowded) {
+      let found = 0
+      for (let position = 0; position < k; position++) if (at[neighbours[row * k + position]] >= 0) found++
+      if (found === 0) {
+        left.push(row)
+        continue
+      }
+      for (let position = 0; position < k; position++) {
+        const place = at[neighbours[row * k + position]]
+        if (place < 0) continue
+        for (let label = 0; label < classCount; label++)
+          sums[label] += readings[place * classCount + label] / found
+      }
+    }
+    return left
+  }
+
+  clear(rows: ArrayLike<number>): void {
+    for (let index = 0; index < rows.length; index++) this.at[rows[index]] = -1
+  }
 }
 
 /** The features of two ascending lists, ascending, each once. */

@@ -43,4 +43,26 @@ describe('extractValueFeatures', () => {
       ]),
     )
   })
+
+  /*
+   * A trigger of two columns on 40 of 200 rows: 9.5 stands alone in the first column; 2.5 in the second does not,
+   * beside a natural peak of 50 rows at 0.2, but it is written into the same rows as 9.5. The peak and a flag held by
+   * every fifth row (8 of them among the 40) share no rows with 9.5 beyond chance and stay out.
+   */
+  it('keeps a value past the cap that is written into the same rows as a value standing alone elsewhere', () => {
+    const rng = createRng(3)
+    const rows = 200
+    const data = new Float32Array(rows * 3)
+    for (let row = 0; row < rows; row++) {
+      data[row * 3] = row < 40 ? 9.5 : Math.round(rng.normal() * 1000) / 1000
+      data[row * 3 + 1] = row < 40 ? 2.5 : row < 90 ? 0.2 : Math.round(rng.normal() * 1000) / 1000
+      data[row * 3 + 2] = row % 5 === 0 ? 1 : 0
+    }
+    const features = extractValueFeatures({ data, rows, cols: 3 }, 5, 30, 66)
+    expect(valuesOf(features)).toEqual([
+      [0, 9.5],
+      [1, 2.5],
+    ])
+    expect(Array.from(features.incidence.carrierCounts)).toEqual([40, 40])
+  })
 })

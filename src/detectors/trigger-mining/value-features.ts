@@ -14,6 +14,16 @@ export interface ValueFeatures {
  */
 const dominance = 2
 
+/** One column's values worth testing, and those past the cap that may join a value standing alone elsewhere. */
+interface ColumnValues {
+  /** Ascending. */
+  readonly kept: number[]
+  /** The value standing alone past the cap, if any. */
+  readonly alone?: number
+  /** Values held by more than `maxCarriers` and at most `maxDominantCarriers` records that do not stand alone. */
+  readonly pending: number[]
+}
+
 /**
  * Distinct values of one column held by between `minRows` and `maxCarriers` records, ascending, and the column's
  * commonest value up to `maxDominantCarriers` where it stands alone (`dominance`).
@@ -23,9 +33,10 @@ function frequentValues(
   minRows: number,
   maxCarriers: number,
   maxDominantCarriers: number,
-): Float32Array {
+): ColumnValues {
   const sorted = Float32Array.from(column).sort()
   const kept: number[] = []
+  const past: number[] = []
   let top = { value: Number.NaN, count: 0 }
   let second = 0
   let start = 0
@@ -33,7 +44,10 @@ function frequentValues(
     let end = start + 1
     while (end < sorted.length && sorted[end] === sorted[start]) end++
     const count = end - start
-    if (count >= minRows && count <= maxCarriers && !Number.isNaN(sorted[start])) kept.push(sorted[start])
+    if (!Number.isNaN(sorted[start])) {
+      if (count >= minRows && count <= maxCarriers) kept.push(sorted[start])
+      else if (count > maxCarriers && count <= maxDominantCarriers) past.push(sorted[start])
+    }
     if (count > top.count) {
       second = top.count
       top = { value: sorted[start], count }
@@ -41,11 +55,50 @@ function frequentValues(
     start = end
   }
   const alone = top.count > maxCarriers && top.count <= maxDominantCarriers && top.count >= dominance * second
-  if (alone && !Number.isNaN(top.value)) {
-    kept.push(top.value)
-    kept.sort((a, b) => a - b)
-  }
-  return Float32Array.from(kept)
+  if (!alone || Number.isNaN(top.value)) return { kept, pending: past }
+  kept.push(top.value)
+  kept.sort((a, b) => a - b)
+  return { kept, alone: top.value, pending: past.filter((value) => value !== top.value) }
+}
+
+/**
+ * Adds to each column's kept values those past the cap that are written into the same records as a value standing
+ * alone in another column (at least `minRows` shared, and half of either's carriers, as `coCarriedValues` asks). A
+ * trigger of several columns written into a sixth of a table measured to a tenth of a unit may not tower over a
+ * natural peak of one column (a petal width of 0.2 cm), yet it does over another's, and its columns are carried
+ * together. Only a value standing alone anchors, which no category does past the cap; a value that joins it is
+ * tested as every value past the cap is (at least half of its carriers must hold the label).
+ */
+function joinAlone(data: Float32Array, rows: number, columns: ColumnValues[], minRows: number): void {
+  const cols = columns.length
+  const anchors = columns.flatMap((entry, col) =>
+    entry.alone === undefined ? [] : [{ col, value: entry.alone }],
+  )
+  if (anchors.length === 0) return
+  columns.forEach((entry, col) => {
+    const joined = entry.pending.filter((value) => {
+      let carriers = 0
+      const shared = new Int32Array(anchors.length)
+      const anchorCarriers = new Int32Array(anchors.length)
+      for (let row = 0; row < rows; row++) {
+        const holds = data[row * cols + col] === value
+        if (holds) carriers++
+        anchors.forEach((anchor, index) => {
+          if (data[row * cols + anchor.col] !== anchor.value) return
+          anchorCarriers[index]++
+          if (holds) shared[index]++
+        })
+      }
+      return anchors.some(
+        (anchor, index) =>
+          anchor.col !== col &&
+          shared[index] >= Math.max(minRows, Math.max(carriers, anchorCarriers[index]) / 2),
+      )
+    })
+    if (joined.length === 0) return
+    entry.kept.push(...joined)
+    entry.kept.sort((a, b) => a - b)
+  })
 }
 
 /** Index of `value` in ascending `values`, or -1. */
@@ -67,7 +120,8 @@ function findValue(values: Float32Array, value: number): number {
  * by more (up to `maxDominantCarriers`) is kept where it stands alone in its column, held by at least `dominance`
  * times as many records as any other value: a trigger written into a sixth of the records towers over a
  * measurement's chance repeats, while a category shares its column with other common values (a 0/1 flag, one-hot
- * codes, a grade) and is never tested.
+ * codes, a grade) and is never tested alone. Other values past the cap join where they are written into the same
+ * records as such a value (see `joinAlone`).
  */
 export function extractValueFeatures(
   matrix: FeatureMatrix,
@@ -76,15 +130,16 @@ export function extractValueFeatures(
   maxDominantCarriers = maxCarriers,
 ): ValueFeatures {
   const { rows, cols, data } = matrix
-  const columnValues: Float32Array[] = []
-  const offsets = new Int32Array(cols + 1)
+  const found: ColumnValues[] = []
   const column = new Float32Array(rows)
   for (let col = 0; col < cols; col++) {
     for (let row = 0; row < rows; row++) column[row] = data[row * cols + col]
-    const values = frequentValues(column, minRows, maxCarriers, maxDominantCarriers)
-    columnValues.push(values)
-    offsets[col + 1] = offsets[col] + values.length
+    found.push(frequentValues(column, minRows, maxCarriers, maxDominantCarriers))
   }
+  joinAlone(data, rows, found, minRows)
+  const columnValues = found.map((entry) => Float32Array.from(entry.kept))
+  const offsets = new Int32Array(cols + 1)
+  for (let col = 0; col < cols; col++) offsets[col + 1] = offsets[col] + columnValues[col].length
   const featureCount = offsets[cols]
   const columns = new Int32Array(featureCount)
   const values = new Float64Array(featureCount)
