@@ -20,15 +20,15 @@ import { makeDataset } from './synthetic-data.mjs'
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
 const log = (message) => process.stderr.write(`${message}\n`)
-const redisUrl = process.env.POISONGUARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
-const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const redisUrl = process.env.POISONGUARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
+export const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
 const load = () => loadavg().map((value) => Number(value.toFixed(1)))
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1e6
 }
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc; clock ticks are 1/100 s on Linux. */
-const processCpuSeconds = (pid) => {
+export const processCpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
@@ -69,7 +69,7 @@ async function writeTable(path, kind, rows) {
 }
 
 /** Starts `poisonguard worker` processes and resolves when each listens. */
-async function startWorkers(count, storeUrl, prefix) {
+export async function startWorkers(count, storeUrl, prefix) {
   const args = ['bin/poisonguard.js', 'worker', '--queue', redisUrl, '--scan-store', storeUrl]
   return Promise.all(
     Array.from({ length: count }, async () => {
@@ -89,7 +89,7 @@ async function startWorkers(count, storeUrl, prefix) {
   )
 }
 
-async function stopWorkers(workers) {
+export async function stopWorkers(workers) {
   await Promise.all(
     workers.map(
       (child) =>
