@@ -63,7 +63,7 @@ async function main() {
       const hereCpuSeconds = cpuSeconds() - started
       log(`round ${round}: ${workerCount} workers …`)
       const workers = await startWorkers(workerCount, storeUrl, prefix)
-      const coordinator = await openCoordinator({ workers: redisUrl, store: storeUrl, prefix, pollMs: 50 })
+      const coordinator = await openCoordinator({ workers: redisUrl, store: storeUrl, prefix })
       try {
         const workersBefore = workers.map((child) => processCpuSeconds(child.pid))
         started = cpuSeconds()
