@@ -309,15 +309,6 @@ export interface ClassSpectraSteps {
   ): Promise<ClassSpectrumValues[]>
 }
 
-/** The steps on this thread, one class after another. */
-export const localClassSpectraSteps: ClassSpectraSteps = {
-  scatters: async (features, rows) => rows.map((classRows) => meanAndScatter(features, classRows)),
-  spectra: async (features, tasks, componentCount) =>
-    tasks.map((task) =>
-      classSpectrumValues(features, task.rows, task.own, task.othersCovariance, componentCount),
-    ),
-}
-
 /**
  * What is left to compute of each class once every class's mean and scatter are known: the other classes' pooled
  * covariance is the sum of their scatters, added in class order, so it is the same wherever the scatters came from.
