@@ -1,10 +1,10 @@
-// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate] [--detector-jobs]
+// `node bench/distributed.mjs [--rows=30000] [--workers=1,2,3] [--neighbours=exact|auto|approximate] [--detector-jobs] [--class-jobs]
 // [--data=tabular|text] [--text-job-chars=N] [--min-text-chars=N]` (after `npx tsc -p tsconfig.build.json`): one scan
 // of a synthetic 64-column table (ten classes of five Gaussian blobs, or with `--data=text` the short texts of
 // bench/synthetic-data.mjs, whose term counts go out as feature jobs past the size threshold;
 // exact neighbours by default, so the neighbour search is the large shared analysis; `auto` takes the inverted-file
 // index from 20,000 rows, whose lists the workers then search in runs) in one process, then with its neighbour,
-// fold (and with `--detector-jobs` detector) jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
+// fold (with `--class-jobs` the class spectra's per-class, with `--detector-jobs` detector) jobs on 1, 2 and 3 local `poisonguard worker` processes over Redis and PostgreSQL (POISONGUARD_BENCH_REDIS,
 // POISONGUARD_BENCH_POSTGRES; a schema and queue prefix of its own, removed afterwards). Reports wall and CPU time
 // (the coordinator's and each worker's), speed-up, scaling efficiency, the jobs each worker finished by kind and
 // whether the report equals the single-process one. Prints one JSON object on stdout, progress on stderr;
@@ -20,15 +20,15 @@ import { makeDataset } from './synthetic-data.mjs'
 const option = (name, fallback) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
 const log = (message) => process.stderr.write(`${message}\n`)
-const redisUrl = process.env.POISONGUARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
-const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const redisUrl = process.env.POISONGUARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379'
+export const postgresUrl = process.env.POISONGUARD_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
 const load = () => loadavg().map((value) => Number(value.toFixed(1)))
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1e6
 }
 /** CPU seconds (user + system, all threads) a process has used so far, from /proc; clock ticks are 1/100 s on Linux. */
-const processCpuSeconds = (pid) => {
+export const processCpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
@@ -69,7 +69,7 @@ async function writeTable(path, kind, rows) {
 }
 
 /** Starts `poisonguard worker` processes and resolves when each listens. */
-async function startWorkers(count, storeUrl, prefix) {
+export async function startWorkers(count, storeUrl, prefix) {
   const args = ['bin/poisonguard.js', 'worker', '--queue', redisUrl, '--scan-store', storeUrl]
   return Promise.all(
     Array.from({ length: count }, async () => {
@@ -89,7 +89,7 @@ async function startWorkers(count, storeUrl, prefix) {
   )
 }
 
-async function stopWorkers(workers) {
+export async function stopWorkers(workers) {
   await Promise.all(
     workers.map(
       (child) =>
@@ -118,6 +118,7 @@ async function main() {
   const counts = option('workers', '1,2,3').split(',').map(Number)
   const neighbours = option('neighbours', 'exact')
   const detectorJobs = process.argv.includes('--detector-jobs')
+  const classJobs = process.argv.includes('--class-jobs')
   const data = option('data', 'tabular')
   const textJobChars = option('text-job-chars')
   const minimumTextChars = option('min-text-chars')
@@ -163,7 +164,14 @@ async function main() {
         const result = await scanFileOnWorkers(path, {
           ...options,
           onProgress: timer.onProgress,
-          distributed: { workers: redisUrl, store: storeUrl, prefix, detectorJobs, ...textOptions },
+          distributed: {
+            workers: redisUrl,
+            store: storeUrl,
+            prefix,
+            detectorJobs,
+            classJobs,
+            ...textOptions,
+          },
         })
         const seconds = (performance.now() - started) / 1000
         const coordinatorCpuSeconds = cpuSeconds() - cpuStarted
@@ -189,6 +197,7 @@ async function main() {
             knn: 0,
             ivf: 0,
             fold: 0,
+            class: 0,
             detector: 0,
             ...split.byWorker[`${hostname()}/${child.pid}`],
             cpuSeconds: workerCpuSeconds[index],

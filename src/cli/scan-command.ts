@@ -46,6 +46,7 @@ interface ScanFlags extends DatasetFlags {
   approximateFrom?: number
   workers?: string
   detectorJobs?: boolean
+  classJobs?: boolean
   store: string
   jobRows?: number
   lease?: number
@@ -151,6 +152,7 @@ async function scanOnWorkers(
       jobRows: flags.jobRows,
       leaseMs: flags.lease,
       detectorJobs: flags.detectorJobs,
+      classJobs: flags.classJobs,
     },
     onWaiting: (message) => io.stderr(`${message}\n`),
   }).finally(() => {
@@ -162,7 +164,7 @@ async function scanOnWorkers(
   const workers = Object.entries(split.byWorker)
     .map(
       ([worker, done]) =>
-        `${worker}: ${done.features} feature, ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.detector} detector`,
+        `${worker}: ${done.features} feature, ${done.knn} neighbour, ${done.ivf} list-range, ${done.fold} fold, ${done.class} class, ${done.detector} detector`,
     )
     .join('; ')
   io.stderr(
@@ -240,6 +242,10 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     .option(
       '--detector-jobs',
       'with --workers: run the detectors as jobs on the workers too (less CPU here, more in all: docs/scale.md)',
+    )
+    .option(
+      '--class-jobs',
+      "with --workers: measure the class spectra as jobs of one class each, each sent only that class's rows (more CPU here and in all: docs/scale.md)",
     )
     .option(
       '--store <url>',

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import type { FeatureMatrix } from '../data/matrix.js'
+import { pooledMnist } from '../../test/fixtures/datasets.js'
+import { type FeatureMatrix, selectRows } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
-import { measureClassSpectra, projectRows } from './class-spectra.js'
+import {
+  type ClassSpectra,
+  type ClassSpectraSteps,
+  classRowsSteps,
+  measureClassSpectra,
+  measureClassSpectraWith,
+  projectRows,
+} from './class-spectra.js'
 
 const width = 6
 const perClass = 400
@@ -95,5 +103,53 @@ describe('measureClassSpectra', () => {
       expect(Array.from(spectrum!.relativeVariances).every(Number.isFinite)).toBe(true)
       expect(Array.from(spectrum!.coordinates).every(Number.isFinite)).toBe(true)
     }
+  })
+})
+
+/** The steps as a distributed scan runs them: each class's rows copied into a matrix of their own. */
+const copiedRowsSteps: ClassSpectraSteps = {
+  scatters: async (features, rows) =>
+    rows.map((classRows) => classRowsSteps.scatter(selectRows(features, classRows))),
+  spectra: async (features, tasks, componentCount) =>
+    tasks.map((task) =>
+      classRowsSteps.spectrum(
+        selectRows(features, task.rows),
+        task.own,
+        task.othersCovariance,
+        componentCount,
+      ),
+    ),
+}
+
+/** Every array of every class's spectrum as bytes, so equal means equal to the bit. */
+function bits(spectra: ClassSpectra) {
+  return spectra.classes.map(
+    (spectrum) =>
+      spectrum && {
+        code: spectrum.code,
+        rows: Buffer.from(spectrum.rows.buffer).toString('hex'),
+        arrays: [spectrum.relativeVariances, spectrum.directions, spectrum.coordinates, spectrum.mean].map(
+          (values) => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+        ),
+      },
+  )
+}
+
+describe('measureClassSpectraWith', () => {
+  it("gives the spectra of one pass, bit for bit, from steps that each read one class's rows alone", async () => {
+    const digits = pooledMnist()
+    // One class left unlabelled, one too small to measure, and rows without a label.
+    const codes = Int32Array.from(digits.labels, (label, row) => {
+      const code = Number(label)
+      return code === 3 ? -1 : code === 5 && row % 500 !== 0 ? -1 : row % 17 === 0 ? -1 : code
+    })
+    const whole = measureClassSpectra(digits.features, codes, 10)
+    const split = await measureClassSpectraWith(digits.features, codes, 10, copiedRowsSteps)
+    expect(whole.classes[3]).toBeUndefined()
+    expect(whole.classes[5]).toBeUndefined()
+    expect(whole.classes.filter((spectrum) => spectrum !== undefined).length).toBe(8)
+    expect(bits(split)).toEqual(bits(whole))
+    expect(split.featureCount).toBe(whole.featureCount)
+    expect(split.componentCount).toBe(whole.componentCount)
   })
 })

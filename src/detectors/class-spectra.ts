@@ -210,14 +210,29 @@ function leadingEigenpairs(matrix: Float64Array, width: number, count: number) {
   return { values: Float64Array.from(values.subarray(0, count), (value) => Math.max(value, 0)), vectors: out }
 }
 
-function classSpectrum(
+/** Mean and centred scatter of one class's rows (`meanAndScatter`). */
+export interface ClassScatter {
+  readonly mean: Float64Array
+  readonly scatter: Float64Array
+}
+
+/** One class's spectrum without its code and rows: what is computed from the class's own rows. */
+export type ClassSpectrumValues = Pick<
+  ClassSpectrum,
+  'relativeVariances' | 'directions' | 'coordinates' | 'mean'
+>
+
+/**
+ * The spectrum of the class whose records are `rows` of `features`, given their mean and scatter and the other
+ * classes' pooled covariance: it reads those rows and nothing else of the matrix.
+ */
+export function classSpectrumValues(
   features: FeatureMatrix,
-  code: number,
   rows: Int32Array,
-  own: { mean: Float64Array; scatter: Float64Array },
+  own: ClassScatter,
   othersCovariance: Float64Array,
   componentCount: number,
-): ClassSpectrum {
+): ClassSpectrumValues {
   const width = features.cols
   const covariance = Float64Array.from(own.scatter, (value) => value / rows.length)
   const lower = choleskyWithRidge(othersCovariance, width, RIDGE)
@@ -230,7 +245,7 @@ function classSpectrum(
   solveUpper(lower, vectors, width, componentCount)
   const directions = vectors
   const coordinates = centredCoordinates(features, rows, own.mean, directions, componentCount)
-  return { code, rows, relativeVariances: values, directions, coordinates, mean: own.mean }
+  return { relativeVariances: values, directions, coordinates, mean: own.mean }
 }
 
 /** `rows × componentCount`: each row less `mean`, times `directions` (`featureCount × componentCount`). */
@@ -255,6 +270,73 @@ function centredCoordinates(
   return coordinates
 }
 
+const everyRow = (count: number) => Int32Array.from({ length: count }, (_, row) => row)
+
+/**
+ * The steps of one class given its rows alone, as a matrix of their own in input order (what a job is sent): the
+ * same sums in the same order as on the whole matrix, so the same bits.
+ */
+export const classRowsSteps = {
+  scatter: (classRows: FeatureMatrix): ClassScatter => meanAndScatter(classRows, everyRow(classRows.rows)),
+  spectrum: (
+    classRows: FeatureMatrix,
+    own: ClassScatter,
+    othersCovariance: Float64Array,
+    componentCount: number,
+  ): ClassSpectrumValues =>
+    classSpectrumValues(classRows, everyRow(classRows.rows), own, othersCovariance, componentCount),
+}
+
+/** One class's spectrum still to compute: its rows, their mean and scatter, and the other classes' covariance. */
+export interface ClassSpectrumTask {
+  readonly code: number
+  readonly rows: Int32Array
+  readonly own: ClassScatter
+  readonly othersCovariance: Float64Array
+}
+
+/**
+ * The two per-class steps of the class spectra, each reading one class's rows and nothing else of the matrix; a
+ * distributed scan runs them as jobs, one per class. Each must return exactly what `meanAndScatter` and
+ * `classSpectrumValues` give on this thread, in the order of its tasks.
+ */
+export interface ClassSpectraSteps {
+  scatters(features: FeatureMatrix, rows: readonly Int32Array[]): Promise<ClassScatter[]>
+  spectra(
+    features: FeatureMatrix,
+    tasks: readonly ClassSpectrumTask[],
+    componentCount: number,
+  ): Promise<ClassSpectrumValues[]>
+}
+
+/**
+ * What is left to compute of each class once every class's mean and scatter are known: the other classes' pooled
+ * covariance is the sum of their scatters, added in class order, so it is the same wherever the scatters came from.
+ * Undefined for a class too small to measure.
+ */
+function spectrumTasks(
+  rows: readonly Int32Array[],
+  parts: readonly ClassScatter[],
+  width: number,
+  minClassRows: number,
+): (ClassSpectrumTask | undefined)[] {
+  const totalScatter = new Float64Array(width * width)
+  let totalRows = 0
+  parts.forEach((part, code) => {
+    totalRows += rows[code].length
+    for (let i = 0; i < totalScatter.length; i++) totalScatter[i] += part.scatter[i]
+  })
+  return rows.map((classRows, code) => {
+    const otherRows = totalRows - classRows.length
+    // The others' covariance must be estimable in every direction, or its null space would pass for a trigger.
+    if (classRows.length < minClassRows || otherRows < Math.max(minClassRows, 2 * width)) return undefined
+    const othersCovariance = new Float64Array(width * width)
+    for (let i = 0; i < othersCovariance.length; i++)
+      othersCovariance[i] = (totalScatter[i] - parts[code].scatter[i]) / otherRows
+    return { code, rows: classRows, own: parts[code], othersCovariance }
+  })
+}
+
 /**
  * Measures every class against the pooled within-class covariance of the other classes (a generalised eigenproblem,
  * solved by whitening with the others' covariance): the "clean class" reference of each class is the rest of the
@@ -269,23 +351,39 @@ export function measureClassSpectra(
 ): ClassSpectra {
   const width = features.cols
   const componentCount = Math.min(options.componentCount ?? 10, width)
-  const minClassRows = options.minClassRows ?? 10
   const rows = rowsByClass(codes, classCount)
   const parts = rows.map((classRows) => meanAndScatter(features, classRows))
-  const totalScatter = new Float64Array(width * width)
-  let totalRows = 0
-  parts.forEach((part, code) => {
-    totalRows += rows[code].length
-    for (let i = 0; i < totalScatter.length; i++) totalScatter[i] += part.scatter[i]
-  })
-  const classes = rows.map((classRows, code) => {
-    const otherRows = totalRows - classRows.length
-    // The others' covariance must be estimable in every direction, or its null space would pass for a trigger.
-    if (classRows.length < minClassRows || otherRows < Math.max(minClassRows, 2 * width)) return undefined
-    const othersCovariance = new Float64Array(width * width)
-    for (let i = 0; i < othersCovariance.length; i++)
-      othersCovariance[i] = (totalScatter[i] - parts[code].scatter[i]) / otherRows
-    return classSpectrum(features, code, classRows, parts[code], othersCovariance, componentCount)
+  const tasks = spectrumTasks(rows, parts, width, options.minClassRows ?? 10)
+  const classes = tasks.map(
+    (task) =>
+      task && {
+        code: task.code,
+        rows: task.rows,
+        ...classSpectrumValues(features, task.rows, task.own, task.othersCovariance, componentCount),
+      },
+  )
+  return { featureCount: width, componentCount, classes }
+}
+
+/** `measureClassSpectra` with its two per-class steps run by `steps` (jobs on workers): the same spectra, bit for bit. */
+export async function measureClassSpectraWith(
+  features: FeatureMatrix,
+  codes: Int32Array,
+  classCount: number,
+  steps: ClassSpectraSteps,
+  options: ClassSpectraOptions = {},
+): Promise<ClassSpectra> {
+  const width = features.cols
+  const componentCount = Math.min(options.componentCount ?? 10, width)
+  const rows = rowsByClass(codes, classCount)
+  const parts = await steps.scatters(features, rows)
+  const tasks = spectrumTasks(rows, parts, width, options.minClassRows ?? 10)
+  const measured = tasks.filter((task) => task !== undefined)
+  const values = await steps.spectra(features, measured, componentCount)
+  const byCode = new Map(measured.map((task, index) => [task.code, { task, values: values[index] }]))
+  const classes = tasks.map((_, code) => {
+    const entry = byCode.get(code)
+    return entry && { code, rows: entry.task.rows, ...entry.values }
   })
   return { featureCount: width, componentCount, classes }
 }

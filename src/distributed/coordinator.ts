@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
-import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { type FeatureMatrix, type SparseMatrix, selectRows } from '../data/matrix.js'
+import type { ClassScatter, ClassSpectraSteps, ClassSpectrumValues } from '../detectors/class-spectra.js'
 import { PoisonguardError } from '../errors.js'
 import { countTexts as countTextsHere, type TextCounter, type TextCounts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
@@ -12,7 +13,15 @@ import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
 import { digestOf, pack, packMatrix, unpack } from './codec.js'
 import { encodeValue } from './detector-input.js'
-import { type FeaturesJob, type FoldJob, type IvfJob, type KnnJob, type ScanJob, scanJobId } from './jobs.js'
+import {
+  type ClassJob,
+  type FeaturesJob,
+  type FoldJob,
+  type IvfJob,
+  type KnnJob,
+  type ScanJob,
+  scanJobId,
+} from './jobs.js'
 import { groupLists, planPairs } from './list-groups.js'
 import { openScanQueues } from './queue.js'
 import { reapAbandonedRuns } from './reap.js'
@@ -62,6 +71,13 @@ export interface DistributedOptions {
    * (docs/scale.md).
    */
   detectorJobs?: boolean
+  /**
+   * Measure the class spectra (what `spectral-signature` and `activation-clustering` read) as jobs of one class
+   * each, every job sent that class's rows alone; default false, the coordinator then measures them itself. At
+   * 100,000 × 64 the spectra take 0.4–0.6 CPU s here, and as jobs they cost the coordinator 0.9–1.3 CPU s (storing
+   * each class's rows, reading the results) and the workers 2.4–3.0 more (docs/scale.md).
+   */
+  classJobs?: boolean
 }
 
 /** The coordinator of one distributed scan: a backend and a fold executor whose work runs as jobs on workers. */
@@ -83,6 +99,8 @@ export interface Coordinator {
   readonly executor: FoldExecutor
   /** Runs each built-in detector as one job, answering the shared analyses it asks for through the store. */
   readonly detectors: DetectorExecutor
+  /** Runs the class spectra's two per-class steps as jobs, one per class, each sent that class's rows alone. */
+  readonly classSpectra: ClassSpectraSteps
   /** Workers listening on the queue now. */
   workerCount(): Promise<number>
   /** Every job of this run so far, with the worker that finished it and how often it was started. */
@@ -411,6 +429,73 @@ function createCoordinator(
     },
   }
 
+  /** Each class's rows as a matrix of their own, stored once for both steps (the steps share the rows' arrays). */
+  const classRows = new WeakMap<Int32Array, Promise<string>>()
+  const classRowsDigest = (features: FeatureMatrix, rows: Int32Array) => {
+    let digest = classRows.get(rows)
+    if (!digest) {
+      digest = putBytes(packMatrix(selectRows(features, rows)))
+      classRows.set(rows, digest)
+    }
+    return digest
+  }
+  const classSpectra: ClassSpectraSteps = {
+    async scatters(features, rows) {
+      const stage = stages++
+      const jobs = await Promise.all(
+        rows.map(async (classRows, part) => {
+          const data: ClassJob = {
+            kind: 'class',
+            run,
+            rows: await classRowsDigest(features, classRows),
+            step: { name: 'scatter' },
+          }
+          return { id: scanJobId(run, stage, part), data }
+        }),
+      )
+      const scatters: ClassScatter[] = new Array(jobs.length)
+      await runJobs(jobs, (part, payload) => {
+        const { arrays } = unpack(payload)
+        scatters[part] = { mean: arrays.mean as Float64Array, scatter: arrays.scatter as Float64Array }
+      })
+      return scatters
+    },
+    async spectra(features, tasks, componentCount) {
+      const stage = stages++
+      const jobs = await Promise.all(
+        tasks.map(async (task, part) => {
+          const given = pack({
+            meta: {},
+            arrays: {
+              mean: task.own.mean,
+              scatter: task.own.scatter,
+              othersCovariance: task.othersCovariance,
+            },
+          })
+          const data: ClassJob = {
+            kind: 'class',
+            run,
+            rows: await classRowsDigest(features, task.rows),
+            step: { name: 'spectrum', given: await putBytes(given), componentCount },
+          }
+          return { id: scanJobId(run, stage, part), data }
+        }),
+      )
+      const values: ClassSpectrumValues[] = new Array(jobs.length)
+      await runJobs(jobs, (part, payload) => {
+        const { arrays } = unpack(payload)
+        values[part] = {
+          relativeVariances: arrays.relativeVariances as Float64Array,
+          directions: arrays.directions as Float64Array,
+          coordinates: arrays.coordinates as Float64Array,
+          // The step takes the class's mean as it is given.
+          mean: tasks[part].own.mean,
+        }
+      })
+      return values
+    },
+  }
+
   const detectors = createDetectorJobExecutor({
     run,
     store,
@@ -455,6 +540,7 @@ function createCoordinator(
     countTexts,
     executor,
     detectors,
+    classSpectra,
     workerCount: () => queues.analyses.getWorkersCount(),
     jobs: () => store.jobs(run),
     async close() {

@@ -11,13 +11,15 @@ import { PoisonguardError } from '../errors.js'
  * - `features`: the per-row step of the features for a block of rows (the texts' hashed term counts), whose fit over
  *   every row (the IDF) the coordinator makes from the blocks it joins in row order;
  * - `fold`: one cross-validation fold of the built-in model, trained from its own seed;
+ * - `class`: one class's step of the class spectra, on that class's rows alone: their mean and scatter, then, once
+ *   the coordinator summed every class's scatter into the other classes' covariance, the class's spectrum;
  * - `detector`: one built-in detector run on the scan's detector input (stored once, by digest) with its parameters
  *   and seed, the shared analyses it reads answered by the coordinator through the store.
  * The coordinator merges them into the one feature matrix, neighbour graph and set of out-of-fold probabilities a single
  * process computes and takes each detector's result as it is, so the fusion and the report that follow are the same.
  */
 
-/** The BullMQ queue the analysis jobs (`features`, `knn`, `ivf`, `fold`) wait in (intake jobs wait in `intake`). */
+/** The BullMQ queue the analysis jobs (`features`, `knn`, `ivf`, `fold`, `class`) wait in (intake jobs wait in `intake`). */
 export const scanQueueName = 'scan'
 
 /**
@@ -97,6 +99,21 @@ export const foldJobSchema = z.object({
   train: z.record(z.string(), z.unknown()).optional(),
 })
 
+export const classJobSchema = z.object({
+  kind: z.literal('class'),
+  run: runId,
+  /** The class's rows of the geometry, as a matrix of their own in input order. */
+  rows: digest,
+  /**
+   * `scatter`: their mean and scatter; `spectrum`: the class's spectrum with `componentCount` directions, from
+   * `given` (the class's mean and scatter and the other classes' pooled covariance).
+   */
+  step: z.discriminatedUnion('name', [
+    z.object({ name: z.literal('scatter') }),
+    z.object({ name: z.literal('spectrum'), given: digest, componentCount: z.number().int().positive() }),
+  ]),
+})
+
 export const detectorJobSchema = z.object({
   kind: z.literal('detector'),
   run: runId,
@@ -114,12 +131,14 @@ export const scanJobSchema = z.discriminatedUnion('kind', [
   knnJobSchema,
   ivfJobSchema,
   foldJobSchema,
+  classJobSchema,
   detectorJobSchema,
 ])
 export type FeaturesJob = z.infer<typeof featuresJobSchema>
 export type KnnJob = z.infer<typeof knnJobSchema>
 export type IvfJob = z.infer<typeof ivfJobSchema>
 export type FoldJob = z.infer<typeof foldJobSchema>
+export type ClassJob = z.infer<typeof classJobSchema>
 export type DetectorJob = z.infer<typeof detectorJobSchema>
 export type ScanJob = z.infer<typeof scanJobSchema>
 

@@ -8,6 +8,7 @@ export interface JobCounts {
   readonly knn: number
   readonly ivf: number
   readonly fold: number
+  readonly class: number
   readonly detector: number
 }
 
@@ -16,18 +17,21 @@ export interface JobSplit {
   readonly jobs: number
   /** Jobs started more than once: their worker was lost (or failed) and another took them over. */
   readonly retried: number
-  /** Jobs each worker finished, by kind: feature blocks, exact neighbour blocks, runs of inverted lists, model folds, detectors. */
+  /**
+   * Jobs each worker finished, by kind: feature blocks, exact neighbour blocks, runs of inverted lists, model folds,
+   * steps of one class's spectrum, detectors.
+   */
   readonly byWorker: Readonly<Record<string, JobCounts>>
 }
 
-const kinds: readonly (keyof JobCounts)[] = ['features', 'knn', 'ivf', 'fold', 'detector']
+const kinds: readonly (keyof JobCounts)[] = ['features', 'knn', 'ivf', 'fold', 'class', 'detector']
 
 /** Counts who finished what. */
 export function summariseJobs(jobs: readonly ScanJobRecord[]): JobSplit {
   const byWorker: Record<string, Record<keyof JobCounts, number>> = {}
   for (const job of jobs) {
     if (job.state !== 'done' || !job.worker) continue
-    byWorker[job.worker] ??= { features: 0, knn: 0, ivf: 0, fold: 0, detector: 0 }
+    byWorker[job.worker] ??= { features: 0, knn: 0, ivf: 0, fold: 0, class: 0, detector: 0 }
     byWorker[job.worker][kinds.find((kind) => kind === job.kind) ?? 'knn']++
   }
   return { jobs: jobs.length, retried: jobs.filter((job) => job.attempts > 1).length, byWorker }
@@ -44,7 +48,8 @@ export type DistributedScanResult = ScanFileResult & {
  * `scanFile` with its heavy work run by `poisonguard worker` processes: the texts' term counts, in blocks of rows
  * (above a size threshold), the neighbour searches, in blocks of query
  * rows against the whole (content-addressed) matrix or, when approximate, in runs of inverted lists, the
- * cross-validation folds, one job each, and with `distributed.detectorJobs` the built-in detectors, one job each, the
+ * cross-validation folds, one job each, with `distributed.classJobs` the class spectra's steps, one job per class and
+ * step, each sent that class's rows alone, and with `distributed.detectorJobs` the built-in detectors, one job each, the
  * shared analyses they read answered by this process through the store. Workers compute exactly what this process would, so the report is the
  * one a single process gives; the rest of the scan (loading, the features' fits and other steps, the analyses' small steps, detectors
  * registered at run time, fusion) runs here. `onWaiting` hears when no worker listens yet.
@@ -67,6 +72,7 @@ export async function scanFileOnWorkers(
       executor: coordinator.executor,
       countTexts: coordinator.countTexts,
       detectorExecutor: distributed.detectorJobs ? coordinator.detectors : undefined,
+      classSpectra: distributed.classJobs ? coordinator.classSpectra : undefined,
     })
     return { ...result, jobs: await coordinator.jobs(), reaped: coordinator.reaped }
   } finally {

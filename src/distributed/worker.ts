@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
+import { classRowsSteps } from '../detectors/class-spectra.js'
 import { countTexts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan } from '../linalg/ann/lists.js'
@@ -11,6 +12,7 @@ import { createWorkerFoldExecutor, type WorkerFoldExecutor } from '../parallel/w
 import { pack, type UnpackMemory, unpack, unpackMatrix } from './codec.js'
 import { decodeValue } from './detector-input.js'
 import {
+  type ClassJob,
   detectorQueueName,
   type FeaturesJob,
   type FoldJob,
@@ -112,6 +114,8 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
         return runIvfJob(data, backend, blobs)
       case 'fold':
         return runFoldJob(data, folds, blobs)
+      case 'class':
+        return runClassJob(data, blobs)
       case 'detector':
         return runDetectorJob(data)
     }
@@ -274,4 +278,21 @@ async function runFoldJob(job: FoldJob, folds: WorkerFoldExecutor, blobs: BlobCa
     },
   ])
   return pack({ meta: {}, arrays: { probabilities } })
+}
+
+/** One class's step of the class spectra, on its rows alone. */
+async function runClassJob(job: ClassJob, blobs: BlobCache): Promise<Uint8Array> {
+  const features = (await matrixOf(blobs, job.rows)) as FeatureMatrix
+  const { step } = job
+  if (step.name === 'scatter') return pack({ meta: {}, arrays: { ...classRowsSteps.scatter(features) } })
+  const { arrays } = unpack(await blobs(step.given))
+  const own = { mean: arrays.mean as Float64Array, scatter: arrays.scatter as Float64Array }
+  const othersCovariance = arrays.othersCovariance as Float64Array
+  const { relativeVariances, directions, coordinates } = classRowsSteps.spectrum(
+    features,
+    own,
+    othersCovariance,
+    step.componentCount,
+  )
+  return pack({ meta: {}, arrays: { relativeVariances, directions, coordinates } })
 }

@@ -15,7 +15,12 @@ import {
   toSharedMatrix,
 } from '../data/shared-memory.js'
 import type { MemoryBudget, SpillRecord } from '../data/spill.js'
-import { type ClassSpectra, measureClassSpectra } from '../detectors/class-spectra.js'
+import {
+  type ClassSpectra,
+  type ClassSpectraSteps,
+  measureClassSpectra,
+  measureClassSpectraWith,
+} from '../detectors/class-spectra.js'
 import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import type { NeighbourSearchReport } from '../domain/index.js'
 import { type NeighbourSearchOptions, searchNeighbourGraph } from '../linalg/ann/search.js'
@@ -51,6 +56,8 @@ export interface AnalysisOptions {
   executor?: FoldExecutor
   /** Exact or approximate neighbours, and from which row count; default exact below 20,000 rows. */
   neighbourSearch?: NeighbourSearchOptions
+  /** Runs the class spectra's per-class steps elsewhere, with the same results; default on this thread. */
+  classSpectra?: ClassSpectraSteps
   /** Keep the neighbour graph and the probabilities in shared memory, for worker threads to read without copies. */
   sharedMemory?: boolean
   /**
@@ -280,8 +287,11 @@ export function withSharedAnalyses(
       if (!geometry || !labels) throw new Error('class spectra need labels and features')
       // Measured on this thread once a neighbour search under way is done: more detectors wait for that.
       const searching = search
+      const steps = options.classSpectra
       spectra ??= (searching ? settled(() => searching) : Promise.resolve()).then(() =>
-        measureClassSpectra(geometry, labels.codes, labels.classes.length),
+        steps
+          ? measureClassSpectraWith(geometry, labels.codes, labels.classes.length, steps)
+          : measureClassSpectra(geometry, labels.codes, labels.classes.length),
       )
       return spectra
     },

@@ -2,6 +2,7 @@ import { type Dataset, type LabelColumn, missingContent, unusableTextReason } fr
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { shareableFloat32, shareableInt32, toSharedMatrix } from '../data/shared-memory.js'
 import type { MemoryBudget } from '../data/spill.js'
+import type { ClassSpectraSteps } from '../detectors/class-spectra.js'
 import { checkDetectorNames } from '../detectors/registry.js'
 import type {
   Detector,
@@ -61,6 +62,11 @@ export interface DetectorInputOptions {
    */
   neighbourSearch?: NeighbourSearchOptions
   /**
+   * Runs the class spectra's per-class steps elsewhere, each on one class's rows, with the same results (a
+   * distributed scan's workers); default on this thread.
+   */
+  classSpectra?: ClassSpectraSteps
+  /**
    * Analyses the detectors to run will await: with an `executor`, the cross-validation among them starts as soon as
    * the model's input exists, so its folds train while this thread computes the geometry.
    */
@@ -113,6 +119,7 @@ export async function prepareDetectorInput(
     given,
     executor,
     neighbourSearch: options.neighbourSearch,
+    classSpectra: options.classSpectra,
     memory: options.memory,
   }
   const early =

@@ -35,6 +35,7 @@ export interface ScanOptions
       | 'outOfFoldProbabilitiesSource'
       | 'executor'
       | 'countTexts'
+      | 'classSpectra'
       | 'neighbourSearch'
       | 'memory'
     >,

@@ -1,0 +1,120 @@
+// `node bench/class-jobs.mjs [--rows=100000] [--workers=3] [--rounds=3]` (after `npx tsc -p tsconfig.build.json`): the
+// class spectra of bench/synthetic-data.mjs's 64-column table (ten classes) measured on this thread, then as jobs of
+// one class each on local `poisonguard worker` processes (Redis and PostgreSQL as for bench/distributed.mjs), in
+// alternating rounds, each round with a coordinator and workers of its own so that nothing is read from a cache. Reports
+// each round's CPU seconds (this process's from `process.cpuUsage()`, each worker's from `/proc`), the bytes the
+// jobs stored and whether the spectra are the same bits. Prints one JSON object on stdout, progress on stderr.
+import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
+import { postgresUrl, processCpuSeconds, redisUrl, startWorkers, stopWorkers } from './distributed.mjs'
+import { makeDataset } from './synthetic-data.mjs'
+
+const option = (name, fallback) =>
+  Number(process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
+const log = (message) => process.stderr.write(`${message}\n`)
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
+}
+const load = () => loadavg().map((value) => Number(value.toFixed(1)))
+
+/** Every array of every class's spectrum as one string: equal strings are equal bits. */
+const bitsOf = (spectra) =>
+  spectra.classes
+    .map((spectrum) =>
+      spectrum
+        ? [
+            spectrum.rows,
+            spectrum.relativeVariances,
+            spectrum.directions,
+            spectrum.coordinates,
+            spectrum.mean,
+          ]
+            .map((values) =>
+              Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+            )
+            .join(',')
+        : '-',
+    )
+    .join(';')
+
+async function main() {
+  const rows = option('rows', 100_000)
+  const workerCount = option('workers', 3)
+  const rounds = option('rounds', 3)
+  const { measureClassSpectra, measureClassSpectraWith } = await import('../dist/detectors/class-spectra.js')
+  const { openCoordinator } = await import('../dist/distributed/coordinator.js')
+  const { default: pg } = await import('pg')
+  const dataset = await makeDataset('tabular', rows)
+  const { features, labels } = dataset
+  const tag = randomBytes(4).toString('hex')
+  const schema = `bench_classes_${tag}`
+  const prefix = `bench-classes-${tag}`
+  const storeUrl = `${postgresUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  const admin = new pg.Client({ connectionString: postgresUrl })
+  await admin.connect()
+  await admin.query(`create schema ${schema}`)
+  const results = []
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      log(`round ${round}: here …`)
+      let started = cpuSeconds()
+      const here = measureClassSpectra(features, labels.codes, labels.classes.length)
+      const hereCpuSeconds = cpuSeconds() - started
+      log(`round ${round}: ${workerCount} workers …`)
+      const workers = await startWorkers(workerCount, storeUrl, prefix)
+      const coordinator = await openCoordinator({ workers: redisUrl, store: storeUrl, prefix })
+      try {
+        const workersBefore = workers.map((child) => processCpuSeconds(child.pid))
+        started = cpuSeconds()
+        const wall = performance.now()
+        const spectra = await measureClassSpectraWith(
+          features,
+          labels.codes,
+          labels.classes.length,
+          coordinator.classSpectra,
+        )
+        const coordinatorCpuSeconds = cpuSeconds() - started
+        const seconds = (performance.now() - wall) / 1000
+        const workerCpuSeconds = workers.map(
+          (child, index) => processCpuSeconds(child.pid) - workersBefore[index],
+        )
+        const [stored] = (
+          await admin.query(`select coalesce(sum(byte_count), 0)::bigint as bytes from ${schema}.scan_blobs`)
+        ).rows
+        const jobs = await coordinator.jobs()
+        const byWorker = new Map()
+        for (const job of jobs) byWorker.set(job.worker, (byWorker.get(job.worker) ?? 0) + 1)
+        results.push({
+          round,
+          hereCpuSeconds,
+          coordinatorCpuSeconds,
+          workerCpuSeconds,
+          seconds,
+          storedBytes: Number(stored.bytes),
+          jobs: jobs.length,
+          retried: jobs.filter((job) => job.attempts > 1).length,
+          jobsPerWorker: [...byWorker.values()],
+          sameBits: bitsOf(spectra) === bitsOf(here),
+          load: load(),
+        })
+      } finally {
+        await coordinator.close()
+        await stopWorkers(workers)
+      }
+    }
+    process.stdout.write(
+      `${JSON.stringify({ rows, cols: features.cols, classes: labels.classes.length, results })}\n`,
+    )
+  } finally {
+    await admin.query(`drop schema if exists ${schema} cascade`)
+    await admin.end()
+    const { Redis } = await import('ioredis')
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
+    const keys = await redis.keys(`${prefix}:*`)
+    if (keys.length > 0) await redis.del(...keys)
+    redis.disconnect()
+  }
+}
+
+await main()
