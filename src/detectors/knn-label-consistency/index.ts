@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { singleRecordClasses } from '../../data/dataset.js'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
-import { unjudgedWarnings } from '../unjudged-labels.js'
+import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
 import { voteNeighbourLabels } from './score.js'
 
 const paramsSchema = z
@@ -33,8 +32,7 @@ export const knnLabelConsistencyDetector = defineDetector({
     const k = Math.min(params.k, input.rowCount - 1)
     const graph = await input.neighbours(k)
     const vote = voteNeighbourLabels(graph, labels.codes, labels.classes.length)
-    // No neighbour can share a label that a single record holds, so its vote says nothing about that label.
-    const unjudged = singleRecordClasses(labels)
+    const unjudged = unjudgedLabels(labels, graph)
     const suspicion = vote.disagreement.map((share, row) => (unjudged.has(labels.codes[row]) ? 0 : share))
     const flagged = new Uint8Array(input.rowCount)
     const suggestedLabels = new Int32Array(input.rowCount).fill(-1)

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import { singleRecordClasses } from '../../data/dataset.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
-import { unjudgedWarnings } from '../unjudged-labels.js'
+import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
@@ -188,9 +187,7 @@ export const labelIssuesDetector = defineDetector({
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
-    // A label no other record holds is never in a model's training folds nor among anyone's neighbours, so both
-    // views give it nothing: in 60 classes of 1 to 200 records every one of the 23 single records was flagged.
-    const unjudged = singleRecordClasses(labels)
+    const unjudged = unjudgedLabels(labels, graph)
     const flagged = result.flagged.map((flag, row) => (unjudged.has(labels.codes[row]) ? 0 : flag))
     for (let row = 0; row < input.rowCount; row++) {
       const given = labels.codes[row]
