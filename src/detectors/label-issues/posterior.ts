@@ -325,7 +325,7 @@ export function wrongLabelChances(
   for (let index = 0; index < codes.length; index++) {
     if (codes[index] < 0) continue
     // Where no view knows the labels better than their shares (20 records whose features do not tell their label:
-    // the model, tempered as far as it goes, still gave 8 of them under 15%), the data single out no label, and
+    // the model, tempered as far as it goes, still gave 6 of them under 15%), the data single out no label, and
     // each is wrong as often as the noise makes labels wrong.
     if (!weights) {
       chances[index] = noise
