@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
+import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
 import { voteNeighbourLabels } from './score.js'
 
 const paramsSchema = z
@@ -31,14 +32,15 @@ export const knnLabelConsistencyDetector = defineDetector({
     const k = Math.min(params.k, input.rowCount - 1)
     const graph = await input.neighbours(k)
     const vote = voteNeighbourLabels(graph, labels.codes, labels.classes.length)
+    const unjudged = unjudgedLabels(labels, graph)
+    const suspicion = vote.disagreement.map((share, row) => (unjudged.has(labels.codes[row]) ? 0 : share))
     const flagged = new Uint8Array(input.rowCount)
     const suggestedLabels = new Int32Array(input.rowCount).fill(-1)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
     for (let row = 0; row < input.rowCount; row++) {
       const own = labels.codes[row]
       const plurality = vote.pluralityLabels[row]
-      if (own < 0 || plurality < 0 || plurality === own || vote.disagreement[row] <= params.flagAbove)
-        continue
+      if (own < 0 || plurality < 0 || plurality === own || suspicion[row] <= params.flagAbove) continue
       flagged[row] = 1
       suggestedLabels[row] = plurality
       const agreeing = countNeighboursWithLabel(graph.indices, row, k, labels.codes, plurality)
@@ -47,12 +49,15 @@ export const knnLabelConsistencyDetector = defineDetector({
         `${labels.classes[plurality]}`
     }
     return {
-      suspicion: vote.disagreement,
+      suspicion,
       flagged,
       explanations,
       suggestedLabels,
       info: { k },
-      warnings: k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : [],
+      warnings: [
+        ...(k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : []),
+        ...unjudgedWarnings(labels, unjudged),
+      ],
     }
   },
 })

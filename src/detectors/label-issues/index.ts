@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
+import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
@@ -186,9 +187,11 @@ export const labelIssuesDetector = defineDetector({
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
+    const unjudged = unjudgedLabels(labels, graph)
+    const flagged = result.flagged.map((flag, row) => (unjudged.has(labels.codes[row]) ? 0 : flag))
     for (let row = 0; row < input.rowCount; row++) {
       const given = labels.codes[row]
-      if (given < 0) continue
+      if (given < 0 || unjudged.has(given)) continue
       const givenProbability = probabilities.data[row * classCount + given]
       // Measured against what its class's own records get (confident learning's per-class threshold): the honest
       // records of a rare or varied class get little from any model, and are not doubtful for that.
@@ -199,7 +202,7 @@ export const labelIssuesDetector = defineDetector({
       // precision of those flips 0.745 by the shortfall alone, 0.970 by the mean).
       suspicion[row] = (shortfall + rankingChances[row]) / 2
       const suggested = result.suggestedLabels[row]
-      if (result.flagged[row] && suggested >= 0) {
+      if (flagged[row] && suggested >= 0) {
         explanations[row] =
           `labelled ${labels.classes[given]} but a model trained without this record and its nearest ` +
           `neighbours give that label ` +
@@ -209,17 +212,20 @@ export const labelIssuesDetector = defineDetector({
     }
     return {
       suspicion,
-      flagged: result.flagged,
+      flagged,
       explanations,
       suggestedLabels: result.suggestedLabels,
-      falseAlarmChances: wrong.map((chance, row) => (labels.codes[row] >= 0 ? 1 - chance : 1)),
+      falseAlarmChances: wrong.map((chance, row) => {
+        const given = labels.codes[row]
+        return given >= 0 && !unjudged.has(given) ? 1 - chance : 1
+      }),
       info: {
         estimatedNoiseRate,
         models,
         viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
       },
-      warnings: [],
+      warnings: unjudgedWarnings(labels, unjudged),
     }
   },
 })
