@@ -13,9 +13,9 @@ export { scanDataset } from './scan.js'
 export async function scan(dataset: Dataset, options: Partial<ScanOptions> = {}): Promise<ScanReport> {
   if (options.backend) return scanDataset(dataset, { ...options, backend: options.backend })
   const backend = createDeferredDefaultBackend()
-  // Releasing ONNX Runtime's sessions (and the memory of their products) took 60–180 ms of this thread at the end
-  // of a scan of MNIST, after the last detector, under load; released when this thread's searches are done, it falls
-  // in its wait for the workers.
+  // Releasing ONNX Runtime's sessions took 56–182 ms of this thread's wall time (0–30 ms of its CPU) at the end of a
+  // scan of MNIST under load, after the last detector; released when this thread's searches are done, it falls in
+  // its wait for the workers.
   let releasing: Promise<void> | undefined
   const onBackendIdle = () => {
     releasing = backend.dispose()
