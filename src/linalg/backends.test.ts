@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
 import type { LinalgBackend } from './backend.js'
-import { createDefaultBackend } from './default-backend.js'
+import { createDefaultBackend, createDeferredDefaultBackend } from './default-backend.js'
 import { createOnnxBackend } from './onnx/index.js'
 import { ProtoWriter } from './onnx/protobuf.js'
 import { createPortableBackend } from './portable.js'
@@ -117,6 +117,22 @@ describe('backend lifecycle', () => {
     const matrix = randomMatrix(4, 2, 1)
     await expect(backend.knn(matrix, matrix, 1, { metric: 'euclidean' })).rejects.toThrow(/disposed/)
     await expect(backend.matmul(matrix, randomMatrix(2, 2, 1))).rejects.toThrow(/disposed/)
+  })
+
+  it('the deferred default backend opens its sessions again when used after dispose', async () => {
+    const backend = createDeferredDefaultBackend()
+    const a = randomMatrix(6, 3, 1)
+    const b = randomMatrix(3, 2, 2)
+    try {
+      const before = (await backend.matmul(a, b)).data
+      await backend.dispose()
+      expect((await backend.matmul(a, b)).data).toEqual(before)
+      expect((await backend.knn(a, a, 1, { metric: 'euclidean' })).indices).toEqual(
+        Int32Array.of(0, 1, 2, 3, 4, 5),
+      )
+    } finally {
+      await backend.dispose()
+    }
   })
 
   it('the default backend is ONNX where onnxruntime-node loads', async () => {

@@ -31,6 +31,8 @@ export async function createDefaultBackend(
  * The default backend (`createDefaultBackend`), created when first used rather than at once: loading ONNX Runtime
  * and opening its sessions takes about 60 ms of the calling thread, which a scan spends better once its
  * cross-validation folds are on their way to the worker threads (the first product is the PCA's, after them).
+ * `dispose` releases what was created, and a later product or search creates it again, so a scan can release the
+ * sessions as soon as its own searches are done rather than at its end.
  */
 export function createDeferredDefaultBackend(options: OnnxBackendOptions = {}): LinalgBackend {
   let created: Promise<DefaultBackend> | undefined
@@ -43,7 +45,9 @@ export function createDeferredDefaultBackend(options: OnnxBackendOptions = {}): 
     knn: async (base, queries, k, knnOptions) => (await backend()).knn(base, queries, k, knnOptions),
     matmul: async (a, b) => (await backend()).matmul(a, b),
     dispose: async () => {
-      if (created) await (await created).dispose()
+      const releasing = created
+      created = undefined
+      if (releasing) await (await releasing).dispose()
     },
   }
 }

@@ -67,6 +67,12 @@ export interface ScanOptions
   /** Injected clock (milliseconds) and report time, so the core stays free of ambient time. */
   now?: () => number
   createdAt?: Date
+  /**
+   * Called once, while a `detectorExecutor` runs the detectors, when this thread is done with `backend` (the
+   * representation and the neighbour graph are computed): `scan` releases the native sessions it opened then,
+   * while this thread waits, rather than after the last detector (a later search opens them again).
+   */
+  onBackendIdle?: () => void
 }
 
 /** What went past the memory budget to its spill store, for the report. */
@@ -92,7 +98,12 @@ export async function scanDataset(dataset: Dataset, options: ScanOptions): Promi
   const input = await prepareDetectorInput(dataset, { ...options, awaited, sharedMemory, onProgress: report })
   // With an executor the cross-validation may run off this thread: the detectors that do not wait for it go on.
   const concurrent = options.executor !== undefined
-  const outcomes = await runDetectors(input, configured, { ...options, onProgress: report, concurrent })
+  const running = runDetectors(input, configured, { ...options, onProgress: report, concurrent })
+  // runDetectors has started the neighbour search, if any detector needs it, before its first wait.
+  const { onBackendIdle } = options
+  if (onBackendIdle && options.detectorExecutor)
+    void input.neighbourSearch().then(onBackendIdle, onBackendIdle)
+  const outcomes = await running
   options.detectorExecutor?.finish?.()
   throwIfAborted(options.signal, 'the scan')
   // The detectors of the graph failed with it; the scan fails too, with the store's own error (a full disk).
