@@ -1,7 +1,8 @@
 import type { FeatureMatrix } from '../data/matrix.js'
 import { type PermutationPValue, permutationPValue } from '../stats/permutation.js'
 import { binomialUpperTail } from '../stats/tails.js'
-import type { Rng } from '../util/rng.js'
+import { combineHashes } from '../util/hashing.js'
+import { createRng, type Rng } from '../util/rng.js'
 import { BANDWIDTH_SCALES, type GramMatrix, gramMatrix } from './mmd-gram.js'
 import {
   medianSquaredDistance,
@@ -118,10 +119,15 @@ export function mmdTest(reference: FeatureMatrix, batch: FeatureMatrix, options:
   const maxRows = options.maxRowsPerSide ?? DEFAULT_MMD_ROWS_PER_SIDE
   const largest = Math.min(maxRows, Math.max(reference.rows, batch.rows))
   const rounds: number[] = []
+  // One draw from the caller's generator seeds every round: each round (and each of its permutation batches) then
+  // has a stream of its own, so a round's samples, cost and p-value do not depend on where the round before it
+  // stopped, and the caller's generator moves on by the same single draw however many permutations ran.
+  const seed = Math.floor(options.rng.next() * 2 ** 32)
   let rows = options.adaptive === false ? largest : Math.min(FIRST_ROUND_ROWS_PER_SIDE, largest)
   for (;;) {
+    const roundSeed = combineHashes(seed, rounds.length)
     rounds.push(rows)
-    const result = mmdRound(reference, batch, options, rows, rows >= largest)
+    const result = mmdRound(reference, batch, options, rows, rows >= largest, roundSeed)
     // Decided: the observed split beat every permutation (more rows cannot make that clearer), or it is far from
     // an alarm. Otherwise four times the rows, i.e. sixteen times the kernel evaluations, up to `maxRowsPerSide`.
     const decided = result.exceedances === 0 || result.pValue > UNDECIDED_BELOW_P
@@ -188,7 +194,7 @@ function settled(plan: SplitPlan, exceedances: number, permutations: number): bo
 function permutedStatistics(
   matrix: GramMatrix,
   plan: SplitPlan,
-  rng: Rng,
+  roundSeed: number,
   share: WorkShare,
 ): { statistics: Float64Array; aggregated: Float64Array } {
   const scales = BANDWIDTH_SCALES.length
@@ -198,6 +204,7 @@ function permutedStatistics(
   while (done < plan.permutations) {
     const count = Math.min(PERMUTATION_BATCH, plan.permutations - done)
     // Each batch's list 0 is the observed split again; only the first batch keeps it.
+    const rng = createRng(combineHashes(roundSeed, 1 + done / PERMUTATION_BATCH))
     const lists = memberLists(plan.rows, plan.memberCount, plan.firstMember, count, rng).slice(
       done === 0 ? 0 : 1,
     )
@@ -225,8 +232,11 @@ function mmdRound(
   options: MmdOptions,
   maxRows: number,
   lastRound: boolean,
+  roundSeed: number,
 ): Omit<MmdResult, 'rounds'> {
-  const { rng, share = localWorkShare } = options
+  const { share = localWorkShare } = options
+  // Stream 0 of the round samples and projects; its permutation batches use streams 1, 2, ...
+  const rng = createRng(combineHashes(roundSeed, 0))
   const referenceRows = sampleRows(reference.rows, maxRows, rng)
   const batchRows = sampleRows(batch.rows, maxRows, rng)
   const pooled = poolStandardised(
@@ -264,7 +274,7 @@ function mmdRound(
       lastRound,
       alpha: options.alpha,
     },
-    rng,
+    roundSeed,
     share,
   )
   const scales = BANDWIDTH_SCALES.length
