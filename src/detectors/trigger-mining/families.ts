@@ -3,6 +3,7 @@ import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { principalColourContrast } from '../../features/colour-images.js'
 import { reshapeTable } from '../../features/tabular.js'
+import { binomialUpperTail } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelLevels, windowBuckets, windowSide } from './image-features.js'
@@ -48,6 +49,13 @@ export interface FeatureFamily {
    * trusted. Absent where a family's carriers cannot be read apart.
    */
   readApart?(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading
+  /**
+   * Whether the group bears the mark of noise clamped to the data's range: every value is its column's exact minimum
+   * or maximum, and the carriers with the label lie apart from the other records with those columns hidden. Noise
+   * pushed past a column's range lands on its extreme, and such records hold whatever labels the noise gave them;
+   * a planted value relabels ordinary records of other classes. Absent where a family has no column extremes.
+   */
+  clampedNoise?(group: TriggerGroup, codes: Int32Array): boolean
   /** Most carriers a feature of this family may have, where its extraction admits more than the detector's cap. */
   readonly maxCarriers?: number
   /** The count test's bound (see `MiningOptions.countTail`). */
@@ -207,12 +215,40 @@ const apartReference = 150
  */
 const maxDominantShare = 1 / 3
 
+/**
+ * Chance, for carriers that are ordinary records, of so many of them lying farther from the other records than the
+ * median record does: only a mark that asks for the labels' second test (see `FeatureFamily.clampedNoise`), so
+ * the usual level, not a corrected one.
+ */
+const apartSignificance = 0.05
+
+/** Each column's smallest and largest value (NaN cells left out). */
+function columnExtremes(matrix: FeatureMatrix): { min: Float32Array; max: Float32Array } {
+  const { rows, cols, data } = matrix
+  const min = new Float32Array(cols).fill(Number.POSITIVE_INFINITY)
+  const max = new Float32Array(cols).fill(Number.NEGATIVE_INFINITY)
+  for (let row = 0; row < rows; row++)
+    for (let col = 0; col < cols; col++) {
+      const value = data[row * cols + col]
+      if (value < min[col]) min[col] = value
+      if (value > max[col]) max[col] = value
+    }
+  return { min, max }
+}
+
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const maxDominantCarriers = Math.max(maxCarriers, Math.floor(maxDominantShare * dataset.rowCount))
   const features = extractValueFeatures(dataset.features!, minRows, maxCarriers, maxDominantCarriers)
   // Distances with a trigger's columns hidden weigh every other column alike, as the scan's table geometry does;
   // reshaped once, and only when a trigger is mined.
   let reshaped: FeatureMatrix | undefined
+  let extremes: ReturnType<typeof columnExtremes> | undefined
+  /** Columns the group's carriers share, hidden with the group's own columns. */
+  const hiddenColumns = (group: TriggerGroup, table: FeatureMatrix) => {
+    const mask = coCarriedColumns(features, group.rows, table.cols)
+    for (const item of group.members) mask[features.columns[item.feature]] = 1
+    return mask
+  }
   return {
     modality: 'tabular',
     incidence: features.incidence,
@@ -241,8 +277,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     // class reads elsewhere), where the Poisson bound on the count is loose: the exact binomial tail is used.
     hideAndRead(group, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix
-      const mask = coCarriedColumns(features, group.rows, reshaped.cols)
-      for (const item of group.members) mask[features.columns[item.feature]] = 1
+      const mask = hiddenColumns(group, reshaped)
       return maskedContentTest({
         features: reshaped,
         codes,
@@ -253,6 +288,35 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
         k,
         tail: 'binomial',
       })
+    },
+    clampedNoise(group, codes) {
+      extremes ??= columnExtremes(dataset.features!)
+      const { min, max } = extremes
+      const atExtremes = group.members.every((item) => {
+        const value = features.values[item.feature]
+        const col = features.columns[item.feature]
+        return value === min[col] || value === max[col]
+      })
+      if (!atExtremes) return false
+      reshaped ??= reshapeTable(dataset.features!).matrix
+      const table = reshaped
+      const kept = keptColumns(hiddenColumns(group, table))
+      const rest: number[] = []
+      for (let row = 0; row < codes.length; row++)
+        if (!group.carrierMarks[row] && codes[row] >= 0) rest.push(row)
+      const pool = evenSample(rest, apartPool)
+      const label = new Int32Array(1)
+      const distance = new Float64Array(1)
+      const nearest = (row: number) => {
+        nearestLabels(table, codes, pool, row, kept, label, distance)
+        return distance[0]
+      }
+      const reference = Array.from(evenSample(rest, apartReference), nearest).sort((a, b) => a - b)
+      const median = reference[Math.floor(reference.length / 2)]
+      const read = evenSample(group.rows, apartReference)
+      let apart = 0
+      for (const row of read) if (nearest(row) > median) apart++
+      return binomialUpperTail(apart, read.length, 0.5) <= apartSignificance
     },
     readApart(rows, marks, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { binomialUpperTail } from '../../stats/tails.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
@@ -104,7 +105,7 @@ async function mineFamily(
     excludeCarriers: family.excludeCarriers,
     readApart: options.readApart,
   })
-  const groups = confirmHidden(family, grouped, codes, params, share)
+  const groups = confirmHidden(family, grouped, codes, support.classCount, params, share)
   if (groups.length === 0) return { groups, testCount: mined.testCount, adjusted: 1 }
   const mining = Math.min(...groups.map(({ group }) => correctedPValue(group.members[0], share)))
   return {
@@ -140,11 +141,16 @@ function sharpenByHidden(group: TriggerGroup, hidden: MaskedContentTest): Trigge
  * often than the class's own records hidden alike: a label-pure part of one class (a stroke only ones fill) is
  * carried by records that are still typical of the class without it. Each group's test is corrected for the
  * groups tested, on the family's share of the significance; families that cannot hide a feature keep every group.
+ * A group with the mark of clamped noise (see `FeatureFamily.clampedNoise`) must also hold its label on more of
+ * its carriers than random labels, an even share of the classes, would give: a planted value relabels nearly all
+ * of them, while noise records at a column's extreme hold each label about equally, however far that is from
+ * what their content predicts.
  */
 function confirmHidden(
   family: FeatureFamily,
   groups: readonly TriggerGroup[],
   codes: Int32Array,
+  classCount: number,
   params: Params,
   share: number,
 ): { group: TriggerGroup; hiddenPValue: number; hidden?: MaskedContentTest }[] {
@@ -152,6 +158,8 @@ function confirmHidden(
   if (!hideAndRead) return groups.map((group) => ({ group, hiddenPValue: 0 }))
   const threshold = Math.log((params.significance * share) / groups.length)
   return groups.flatMap((group) => {
+    const evenShare = binomialUpperTail(group.labelledCarrierCount, group.carrierCount, 1 / classCount)
+    if (Math.log(evenShare) > threshold && family.clampedNoise?.(group, codes)) return []
     const hidden = hideAndRead(group, codes, params.k)
     // Where the class's own records, hidden alike, find their label among their neighbours less than once on
     // average (classes of a few records among hundreds), content cannot tell a relabelled carrier from them: the

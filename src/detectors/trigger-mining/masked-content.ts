@@ -16,7 +16,8 @@ export function keptColumns(mask: Uint8Array): Int32Array {
 
 /**
  * Labels of `row`'s `k` nearest labelled records of `pool` (squared distance over the `kept` columns, `row` itself
- * left out), nearest first, written to `labels` (-1 where the pool holds fewer).
+ * left out), nearest first, written to `labels` (-1 where the pool holds fewer), and their squared distances to
+ * `best` where given.
  */
 export function nearestLabels(
   features: FeatureMatrix,
@@ -25,10 +26,11 @@ export function nearestLabels(
   row: number,
   kept: Int32Array,
   labels: Int32Array,
+  best = new Float64Array(labels.length),
 ): void {
   const { data, cols } = features
   const k = labels.length
-  const best = new Float64Array(k).fill(Number.POSITIVE_INFINITY)
+  best.fill(Number.POSITIVE_INFINITY)
   labels.fill(-1)
   const own = row * cols
   for (const other of pool) {
