@@ -7,6 +7,16 @@ const floor = 1e-12
 /** The fit of two weights converges in a few dozen steps; this only bounds a pathological input. */
 const maxFitIterations = 100
 
+/**
+ * Scale of the Gaussian prior on each view's exponent times the spread of its log-probabilities across classes (the
+ * view's input standardised, as weakly informative priors on logistic coefficients are placed): log-odds of 10 nats
+ * are already probabilities beyond 0.9999, and an exponent pushed to twice that costs more than the 1.92 nats chance
+ * gives one fitted number.
+ * @see Gelman, Jakulin, Pittau, Su. A weakly informative default prior distribution for logistic and other
+ * regression models. Annals of Applied Statistics 2(4), 2008.
+ */
+const weightPriorScale = 10
+
 /** How much each view of the labels is believed, as exponents of a product of experts. */
 export interface ViewWeights {
   /** Exponent of the model's out-of-fold probabilities (one over a temperature when the neighbours add nothing). */
@@ -74,12 +84,31 @@ export function givenLabelRates(joint: Float64Array, classCount: number): Float6
   })
 }
 
+/** Root mean square over the labelled records of a view's log-probabilities about their mean across classes. */
+function logSpread(log: Float64Array, codes: Int32Array, classCount: number): number {
+  let total = 0
+  let labelled = 0
+  codes.forEach((code, row) => {
+    if (code < 0) return
+    labelled++
+    let mean = 0
+    for (let label = 0; label < classCount; label++) mean += log[row * classCount + label]
+    mean /= classCount
+    for (let label = 0; label < classCount; label++)
+      total += (log[row * classCount + label] - mean) ** 2 / classCount
+  })
+  return Math.sqrt(total / Math.max(labelled, 1))
+}
+
 /**
  * The exponents that make the observed labels most likely when the clean class probabilities are
  * `softmax(Σ weight · log view)` and the labels pass through the noise of `rates` (P(given | true)): temperature
  * scaling and stacking in one fit, so a view weighs as much as it knows about the labels of this data (a text
  * model may know far more than its neighbours, neighbours of low-resolution digits more than a linear model),
  * while the noise the views already carry is left to the noise model instead of flattening the clean probabilities.
+ * Where the features barely tell the labels, the noise estimated from a view explains every disagreement with its
+ * likeliest class, and the likelihood keeps rising as the exponents grow (scikit-learn's diabetes table cut in thirds,
+ * 10% flips, seed 1: 2,768 and 3,972 on kernel features, every doubted label given 0%): a weakly informative prior bounds them.
  * @see Guo, Pleiss, Sun, Weinberger. On Calibration of Modern Neural Networks. ICML 2017.
  * @see Goldberger, Ben-Reuven. Training deep neural-networks using a noise adaptation layer. ICLR 2017.
  */
@@ -90,6 +119,7 @@ function fitViewWeights(
   rates: Float64Array,
 ): { weights: Float64Array; loss: number } {
   const mixed = new Float64Array(classCount)
+  const spreads = logs.map((log) => logSpread(log, codes, classCount))
   const objective = (weights: Float64Array, gradient: Float64Array) => {
     gradient.fill(0)
     let loss = 0
@@ -116,7 +146,11 @@ function fitViewWeights(
         gradient[view] -= derivative / seen
       }
     }
-    for (let view = 0; view < logs.length; view++) gradient[view] /= Math.max(labelled, 1)
+    for (let view = 0; view < logs.length; view++) {
+      const precision = (spreads[view] / weightPriorScale) ** 2
+      loss += (precision * weights[view] * weights[view]) / 2
+      gradient[view] = (gradient[view] + precision * weights[view]) / Math.max(labelled, 1)
+    }
     return loss / Math.max(labelled, 1)
   }
   const start = Float64Array.from(logs, (_, view) => (view === 0 ? 1 : 0))
@@ -130,7 +164,8 @@ function fitViewWeights(
  * Each record's clean class probabilities read from two views, the model's out-of-fold probabilities and its
  * neighbours' labels, combined as a product of experts whose exponents are fitted to the scanned data's own labels
  * under the label noise of `joint` (given × true labels, as confident learning estimates it). `loss` is the mean
- * negative log-likelihood of the observed labels under the fit, by which two models' mixes compare.
+ * negative log-likelihood of the observed labels under the fit with the exponents' prior, by which two models' mixes
+ * compare: a model cannot win by growing sure where the likelihood rises without bound.
  */
 export function mixLabelViews(
   probabilities: FeatureMatrix,
