@@ -1,4 +1,3 @@
-import { hostname } from 'node:os'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -11,7 +10,13 @@ import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { plantPatchBackdoor, rankingOf } from '../fixtures/poison.js'
 import { POSTGRES_URL, queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { comparableReport, useScanWorkers } from './scan-workers-harness.js'
+import {
+  comparableReport,
+  expectRetriedElsewhere,
+  killWorkerHoldingJob,
+  settledFlag,
+  useScanWorkers,
+} from './scan-workers-harness.js'
 
 /*
  * The class spectra of a distributed scan measured as jobs of one class each on three `poisonguard worker`
@@ -36,7 +41,6 @@ describe.skipIf(skip)(suite, () => {
     if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
 
     const workers = await startWorkers(3)
-    const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
     // Held back until the first step's jobs are queued, and then kept from reading their rows until one of them
     // is held by a worker: a class's step takes a millisecond, far too short to catch otherwise.
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
@@ -50,43 +54,19 @@ describe.skipIf(skip)(suite, () => {
         detectors: [...options.detectors],
         distributed: { workers: REDIS_URL, store: storeUrl, prefix, pollMs: 50, classJobs: true },
       })
-      let ended = false
-      distributed.then(
-        () => {
-          ended = true
-        },
-        () => {
-          ended = true
-        },
-      )
+      const ended = settledFlag(distributed)
       const classJobsQueued = async () =>
         (await queryPostgres(`select job from ${schema}.scan_jobs where kind = 'class'`)).length > 0
-      while (!ended && !(await classJobsQueued())) await new Promise((resolve) => setTimeout(resolve, 20))
+      while (!ended() && !(await classJobsQueued())) await new Promise((resolve) => setTimeout(resolve, 20))
       await blocker.query('begin')
       await blocker.query(`lock table ${schema}.scan_blob_parts in access exclusive mode`)
       await queue.resume()
-      let killed: { job: string; worker: string } | undefined
-      while (!killed && !ended) {
-        const [held] = await queryPostgres<{ job: string; worker: string }>(
-          `select job, worker from ${schema}.scan_jobs where kind = 'class' and state = 'running'`,
-        )
-        if (held) {
-          names.get(held.worker)?.child.kill('SIGKILL')
-          killed = held
-        } else await new Promise((resolve) => setTimeout(resolve, 10))
-      }
+      const killed = await killWorkerHoldingJob(schema, 'class', workers, ended)
       await blocker.query('commit')
       expect(killed).toBeDefined()
-      const victim = names.get(killed!.worker)!
       const result = await distributed
       if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
-
-      expect((await victim.exited).signal).toBe('SIGKILL')
-      const retried = result.jobs.find((job) => job.job === killed!.job)
-      expect(retried).toMatchObject({ state: 'done', kind: 'class' })
-      expect(retried!.attempts).toBeGreaterThanOrEqual(2)
-      expect(retried!.worker).not.toBe(killed!.worker)
-      expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
+      await expectRetriedElsewhere(result.jobs, killed!, 'class')
 
       // Two steps of every class (ten digits, each large enough to measure), each finished once, the only jobs of
       // the scan, on at least two workers.

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { scanFileOnWorkers, summariseJobs } from '../../src/distributed/index.js'
 import { writeDataset } from '../../src/io/write-dataset.js'
@@ -7,7 +6,13 @@ import { mnistDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { comparableReport, useScanWorkers } from './scan-workers-harness.js'
+import {
+  comparableReport,
+  expectRetriedElsewhere,
+  killWorkerHoldingJob,
+  settledFlag,
+  useScanWorkers,
+} from './scan-workers-harness.js'
 
 /*
  * The detectors of a distributed scan run as jobs on three `poisonguard worker` processes, each rebuilding the
@@ -34,7 +39,6 @@ describe.skipIf(skip)(suite, () => {
     if (single.status !== 'scanned') throw new Error('the single-process scan did not run')
 
     const workers = await startWorkers(3)
-    const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
     const distributed = scanFileOnWorkers(path, {
       ...options,
       distributed: {
@@ -47,37 +51,13 @@ describe.skipIf(skip)(suite, () => {
         detectorJobs: true,
       },
     })
-    let ended = false
-    distributed.then(
-      () => {
-        ended = true
-      },
-      () => {
-        ended = true
-      },
-    )
+    const ended = settledFlag(distributed)
     // Whichever worker first holds a detector job is killed while it holds it.
-    let killed: { job: string; worker: string } | undefined
-    while (!killed && !ended) {
-      const [held] = await queryPostgres<{ job: string; worker: string }>(
-        `select job, worker from ${schema}.scan_jobs where kind = 'detector' and state = 'running'`,
-      )
-      if (held) {
-        names.get(held.worker)?.child.kill('SIGKILL')
-        killed = held
-      } else await new Promise((resolve) => setTimeout(resolve, 10))
-    }
+    const killed = await killWorkerHoldingJob(schema, 'detector', workers, ended)
     expect(killed).toBeDefined()
-    const victim = names.get(killed!.worker)!
     const result = await distributed
     if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
-
-    expect((await victim.exited).signal).toBe('SIGKILL')
-    const retried = result.jobs.find((job) => job.job === killed!.job)
-    expect(retried).toMatchObject({ state: 'done', kind: 'detector' })
-    expect(retried!.attempts).toBeGreaterThanOrEqual(2)
-    expect(retried!.worker).not.toBe(killed!.worker)
-    expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
+    await expectRetriedElsewhere(result.jobs, killed!, 'detector')
 
     // One job per detector that ran, each finished once, on at least two workers.
     const ran = result.report.detectors.filter((detector) => detector.status === 'ok')

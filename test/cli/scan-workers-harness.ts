@@ -1,4 +1,6 @@
-import { afterAll, beforeAll } from 'vitest'
+import { hostname } from 'node:os'
+import { afterAll, beforeAll, expect } from 'vitest'
+import type { ScanJobRecord } from '../../src/distributed/index.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import { dropQueue, dropSchema, isolatedScanStore, queryPostgres, REDIS_URL } from '../service/harness.js'
 import { type SpawnedCli, spawnListeningWorker } from './spawn-cli.js'
@@ -42,4 +44,53 @@ export function useScanWorkers(name: string) {
   }
 
   return { ...store, startWorkers }
+}
+
+/** Reads whether `promise` has settled, so a loop polling the store stops once the scan it waits on has ended. */
+export function settledFlag(promise: Promise<unknown>): () => boolean {
+  let settled = false
+  const settle = () => {
+    settled = true
+  }
+  promise.then(settle, settle)
+  return () => settled
+}
+
+/**
+ * Kills with SIGKILL the first of `workers` seen holding a running job of `kind`, polling the store until one does or
+ * the scan has `ended`; names the job and the worker killed.
+ */
+export async function killWorkerHoldingJob(
+  schema: string,
+  kind: ScanJobRecord['kind'],
+  workers: readonly SpawnedCli[],
+  ended: () => boolean,
+): Promise<{ job: string; worker: string; victim: SpawnedCli } | undefined> {
+  const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
+  while (!ended()) {
+    const [held] = await queryPostgres<{ job: string; worker: string }>(
+      `select job, worker from ${schema}.scan_jobs where kind = '${kind}' and state = 'running'`,
+    )
+    const victim = held && names.get(held.worker)
+    if (victim) {
+      victim.child.kill('SIGKILL')
+      return { ...held, victim }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return undefined
+}
+
+/** The killed worker died of the signal, another finished its job on a later attempt, and every job finished. */
+export async function expectRetriedElsewhere(
+  jobs: readonly ScanJobRecord[],
+  killed: { job: string; worker: string; victim: SpawnedCli },
+  kind: ScanJobRecord['kind'],
+): Promise<void> {
+  expect((await killed.victim.exited).signal).toBe('SIGKILL')
+  const retried = jobs.find((job) => job.job === killed.job)
+  expect(retried).toMatchObject({ state: 'done', kind })
+  expect(retried!.attempts).toBeGreaterThanOrEqual(2)
+  expect(retried!.worker).not.toBe(killed.worker)
+  expect(jobs.every((job) => job.state === 'done')).toBe(true)
 }
