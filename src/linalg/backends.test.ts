@@ -135,6 +135,19 @@ describe('backend lifecycle', () => {
     }
   })
 
+  it('the deferred default backend lets a search under way run to its end when disposed', async () => {
+    const backend = createDeferredDefaultBackend()
+    const base = randomMatrix(3000, 16, 3)
+    try {
+      const expected = await backend.knn(base, base, 5, { metric: 'euclidean' })
+      const searching = backend.knn(base, base, 5, { metric: 'euclidean' })
+      await backend.dispose()
+      expect((await searching).indices).toEqual(expected.indices)
+    } finally {
+      await backend.dispose()
+    }
+  })
+
   it('the default backend is ONNX where onnxruntime-node loads', async () => {
     const backend = await createDefaultBackend()
     try {

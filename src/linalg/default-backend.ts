@@ -31,22 +31,29 @@ export async function createDefaultBackend(
  * The default backend (`createDefaultBackend`), created when first used rather than at once: loading ONNX Runtime
  * and opening its sessions takes about 60 ms of the calling thread, which a scan spends better once its
  * cross-validation folds are on their way to the worker threads (the first product is the PCA's, after them).
- * `dispose` releases what was created, and a later product or search creates it again, so a scan can release the
- * sessions as soon as its own searches are done rather than at its end.
+ * `dispose` releases what was created once the products and searches under way on it are done, and a later product
+ * or search creates it again, so a scan can release the sessions as soon as its own searches are done rather than
+ * at its end, while a search another detector asked for still runs to its end.
  */
 export function createDeferredDefaultBackend(options: OnnxBackendOptions = {}): LinalgBackend {
   let created: Promise<DefaultBackend> | undefined
-  const backend = () => {
+  const underWay = new Set<Promise<unknown>>()
+  const run = <T>(work: (backend: DefaultBackend) => Promise<T>): Promise<T> => {
     created ??= createDefaultBackend(options)
-    return created
+    const running = created.then(work)
+    underWay.add(running)
+    const done = () => underWay.delete(running)
+    running.then(done, done)
+    return running
   }
   return {
     name: 'default',
-    knn: async (base, queries, k, knnOptions) => (await backend()).knn(base, queries, k, knnOptions),
-    matmul: async (a, b) => (await backend()).matmul(a, b),
+    knn: (base, queries, k, knnOptions) => run((backend) => backend.knn(base, queries, k, knnOptions)),
+    matmul: (a, b) => run((backend) => backend.matmul(a, b)),
     dispose: async () => {
       const releasing = created
       created = undefined
+      await Promise.allSettled([...underWay])
       if (releasing) await (await releasing).dispose()
     },
   }
