@@ -61,7 +61,7 @@ describe.skipIf(skip)(suite, () => {
       await blocker.query('begin')
       await blocker.query(`lock table ${schema}.scan_blob_parts in access exclusive mode`)
       await queue.resume()
-      const killed = await killWorkerHoldingJob(schema, 'class', workers, ended)
+      const killed = await killWorkerHoldingJob(schema, workers, ended, 'class')
       await blocker.query('commit')
       expect(killed).toBeDefined()
       const result = await distributed

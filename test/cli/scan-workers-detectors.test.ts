@@ -53,7 +53,7 @@ describe.skipIf(skip)(suite, () => {
     })
     const ended = settledFlag(distributed)
     // Whichever worker first holds a detector job is killed while it holds it.
-    const killed = await killWorkerHoldingJob(schema, 'detector', workers, ended)
+    const killed = await killWorkerHoldingJob(schema, workers, ended, 'detector')
     expect(killed).toBeDefined()
     const result = await distributed
     if (result.status !== 'scanned') throw new Error('the distributed scan did not run')

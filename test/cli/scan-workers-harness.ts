@@ -57,26 +57,28 @@ export function settledFlag(promise: Promise<unknown>): () => boolean {
 }
 
 /**
- * Kills with SIGKILL the first of `workers` seen holding a running job of `kind`, polling the store until one does or
- * the scan has `ended`; names the job and the worker killed.
+ * Kills with SIGKILL the first of `workers` seen holding a running job (of `kind`, where given), polling the store
+ * until one does or the scan has `ended`; names the job and the worker killed.
  */
 export async function killWorkerHoldingJob(
   schema: string,
-  kind: ScanJobRecord['kind'],
   workers: readonly SpawnedCli[],
   ended: () => boolean,
+  kind?: ScanJobRecord['kind'],
 ): Promise<{ job: string; worker: string; victim: SpawnedCli } | undefined> {
   const names = new Map(workers.map((worker) => [`${hostname()}/${worker.child.pid}`, worker]))
+  const ofKind = kind === undefined ? '' : ` and kind = '${kind}'`
   while (!ended()) {
-    const [held] = await queryPostgres<{ job: string; worker: string }>(
-      `select job, worker from ${schema}.scan_jobs where kind = '${kind}' and state = 'running'`,
+    const running = await queryPostgres<{ job: string; worker: string }>(
+      `select job, worker from ${schema}.scan_jobs where state = 'running'${ofKind}`,
     )
-    const victim = held && names.get(held.worker)
-    if (victim) {
+    const held = running.find((row) => names.has(row.worker))
+    if (held) {
+      const victim = names.get(held.worker)!
       victim.child.kill('SIGKILL')
       return { ...held, victim }
     }
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
   return undefined
 }
@@ -85,11 +87,11 @@ export async function killWorkerHoldingJob(
 export async function expectRetriedElsewhere(
   jobs: readonly ScanJobRecord[],
   killed: { job: string; worker: string; victim: SpawnedCli },
-  kind: ScanJobRecord['kind'],
+  kind?: ScanJobRecord['kind'],
 ): Promise<void> {
   expect((await killed.victim.exited).signal).toBe('SIGKILL')
   const retried = jobs.find((job) => job.job === killed.job)
-  expect(retried).toMatchObject({ state: 'done', kind })
+  expect(retried).toMatchObject(kind === undefined ? { state: 'done' } : { state: 'done', kind })
   expect(retried!.attempts).toBeGreaterThanOrEqual(2)
   expect(retried!.worker).not.toBe(killed.worker)
   expect(jobs.every((job) => job.state === 'done')).toBe(true)

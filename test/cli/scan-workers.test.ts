@@ -1,4 +1,3 @@
-import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import type { SparseMatrix } from '../../src/data/matrix.js'
 import type { DetectorName } from '../../src/detectors/registry.js'
@@ -11,7 +10,13 @@ import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { queryPostgres, REDIS_URL, skipReason } from '../service/harness.js'
-import { comparableReport, useScanWorkers } from './scan-workers-harness.js'
+import {
+  comparableReport,
+  expectRetriedElsewhere,
+  killWorkerHoldingJob,
+  settledFlag,
+  useScanWorkers,
+} from './scan-workers-harness.js'
 
 /*
  * A distributed scan for real: three `poisonguard worker` processes take the neighbour and fold jobs from Redis and
@@ -47,43 +52,17 @@ describe.skipIf(skip)(suite, () => {
 
     const workers = await startWorkers(3)
     const victim = workers[0]
-    const victimName = `${hostname()}/${victim.child.pid}`
     const distributed = scanFileOnWorkers(path, {
       ...options,
       // Small jobs, and every neighbour search split, so each worker gets several.
       distributed: { workers: REDIS_URL, store: storeUrl, prefix, jobRows: 100, minimumPairs: 1, pollMs: 50 },
     })
-    let killedJob: string | undefined
-    let ended = false
-    distributed.then(
-      () => {
-        ended = true
-      },
-      () => {
-        ended = true
-      },
-    )
-    while (!killedJob && !ended) {
-      const [held] = await queryPostgres<{ job: string }>(
-        `select job from ${schema}.scan_jobs where worker = $1 and state = 'running'`,
-        [victimName],
-      )
-      if (held) {
-        victim.child.kill('SIGKILL')
-        killedJob = held.job
-      } else await new Promise((resolve) => setTimeout(resolve, 10))
-    }
+    const killed = await killWorkerHoldingJob(schema, [victim], settledFlag(distributed))
     // A victim that never held a job would make this test prove nothing about retries.
-    expect(killedJob).toBeDefined()
+    expect(killed).toBeDefined()
     const result = await distributed
     if (result.status !== 'scanned') throw new Error('the distributed scan did not run')
-
-    expect((await victim.exited).signal).toBe('SIGKILL')
-    const retried = result.jobs.find((job) => job.job === killedJob)
-    expect(retried).toMatchObject({ state: 'done' })
-    expect(retried!.attempts).toBeGreaterThanOrEqual(2)
-    expect(retried!.worker).not.toBe(victimName)
-    expect(result.jobs.every((job) => job.state === 'done')).toBe(true)
+    await expectRetriedElsewhere(result.jobs, killed!)
     const split = summariseJobs(result.jobs)
     const kinds = Object.values(split.byWorker).reduce(
       (sum, done) => ({
@@ -115,33 +94,13 @@ describe.skipIf(skip)(suite, () => {
     const local = await prepareDetectorInput(dataset, { backend, seed: 2 })
     const workers = await startWorkers(2)
     const victim = workers[0]
-    const victimName = `${hostname()}/${victim.child.pid}`
     // Every count sent out, in blocks of a few dozen mails, so that each worker takes several.
     const distributed = { workers: REDIS_URL, store: storeUrl, prefix, pollMs: 50, minimumTextChars: 1 }
     const coordinator = await openCoordinator({ ...distributed, textJobChars: 100_000 })
     try {
       const counted = prepareDetectorInput(dataset, { backend, seed: 2, countTexts: coordinator.countTexts })
-      let ended = false
-      counted.then(
-        () => {
-          ended = true
-        },
-        () => {
-          ended = true
-        },
-      )
-      let killedJob: string | undefined
-      while (!killedJob && !ended) {
-        const [held] = await queryPostgres<{ job: string }>(
-          `select job from ${schema}.scan_jobs where worker = $1 and state = 'running' and kind = 'features'`,
-          [victimName],
-        )
-        if (held) {
-          victim.child.kill('SIGKILL')
-          killedJob = held.job
-        } else await new Promise((resolve) => setTimeout(resolve, 5))
-      }
-      expect(killedJob).toBeDefined()
+      const killed = await killWorkerHoldingJob(schema, [victim], settledFlag(counted), 'features')
+      expect(killed).toBeDefined()
       const input = await counted
       const bytesOf = (array: Int32Array | Float32Array) =>
         Buffer.from(array.buffer, array.byteOffset, array.byteLength)
@@ -150,10 +109,7 @@ describe.skipIf(skip)(suite, () => {
         expect(bytesOf(theirs[name]).equals(bytesOf(mine[name]))).toBe(true)
       expect(bytesOf(input.features!.data).equals(bytesOf(local.features!.data))).toBe(true)
       const jobs = await coordinator.jobs()
-      const retried = jobs.find((job) => job.job === killedJob)
-      expect(retried).toMatchObject({ state: 'done', kind: 'features' })
-      expect(retried!.attempts).toBeGreaterThanOrEqual(2)
-      expect(retried!.worker).not.toBe(victimName)
+      await expectRetriedElsewhere(jobs, killed!, 'features')
       // One job per block of about 100,000 characters, each done once.
       expect(jobs.length).toBeGreaterThan(5)
       expect(jobs.every((job) => job.state === 'done' && job.kind === 'features')).toBe(true)
