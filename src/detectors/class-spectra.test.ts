@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { pooledMnist } from '../../test/fixtures/datasets.js'
-import { type FeatureMatrix, selectRows } from '../data/matrix.js'
+import type { FeatureMatrix } from '../data/matrix.js'
 import { createRng } from '../util/rng.js'
 import {
   type ClassSpectra,
   type ClassSpectraSteps,
-  classRowsSteps,
+  classSpectrumValues,
+  meanAndScatter,
   measureClassSpectra,
   measureClassSpectraWith,
   projectRows,
@@ -106,18 +107,12 @@ describe('measureClassSpectra', () => {
   })
 })
 
-/** The steps as a distributed scan runs them: each class's rows copied into a matrix of their own. */
-const copiedRowsSteps: ClassSpectraSteps = {
-  scatters: async (features, rows) =>
-    rows.map((classRows) => classRowsSteps.scatter(selectRows(features, classRows))),
+/** The steps as a distributed scan's workers run them: each class on its own, from its row numbers. */
+const perClassSteps: ClassSpectraSteps = {
+  scatters: async (features, rows) => rows.map((classRows) => meanAndScatter(features, classRows)),
   spectra: async (features, tasks, componentCount) =>
     tasks.map((task) =>
-      classRowsSteps.spectrum(
-        selectRows(features, task.rows),
-        task.own,
-        task.othersCovariance,
-        componentCount,
-      ),
+      classSpectrumValues(features, task.rows, task.own, task.othersCovariance, componentCount),
     ),
 }
 
@@ -144,7 +139,7 @@ describe('measureClassSpectraWith', () => {
       return code === 3 ? -1 : code === 5 && row % 500 !== 0 ? -1 : row % 17 === 0 ? -1 : code
     })
     const whole = measureClassSpectra(digits.features, codes, 10)
-    const split = await measureClassSpectraWith(digits.features, codes, 10, copiedRowsSteps)
+    const split = await measureClassSpectraWith(digits.features, codes, 10, perClassSteps)
     expect(whole.classes[3]).toBeUndefined()
     expect(whole.classes[5]).toBeUndefined()
     expect(whole.classes.filter((spectrum) => spectrum !== undefined).length).toBe(8)

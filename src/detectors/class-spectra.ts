@@ -270,23 +270,6 @@ function centredCoordinates(
   return coordinates
 }
 
-const everyRow = (count: number) => Int32Array.from({ length: count }, (_, row) => row)
-
-/**
- * The steps of one class given its rows alone, as a matrix of their own in input order (what a job is sent): the
- * same sums in the same order as on the whole matrix, so the same bits.
- */
-export const classRowsSteps = {
-  scatter: (classRows: FeatureMatrix): ClassScatter => meanAndScatter(classRows, everyRow(classRows.rows)),
-  spectrum: (
-    classRows: FeatureMatrix,
-    own: ClassScatter,
-    othersCovariance: Float64Array,
-    componentCount: number,
-  ): ClassSpectrumValues =>
-    classSpectrumValues(classRows, everyRow(classRows.rows), own, othersCovariance, componentCount),
-}
-
 /** One class's spectrum still to compute: its rows, their mean and scatter, and the other classes' covariance. */
 export interface ClassSpectrumTask {
   readonly code: number

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
-import { type FeatureMatrix, type SparseMatrix, selectRows } from '../data/matrix.js'
+import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import type { ClassScatter, ClassSpectraSteps, ClassSpectrumValues } from '../detectors/class-spectra.js'
 import { PoisonguardError } from '../errors.js'
 import { countTexts as countTextsHere, type TextCounter, type TextCounts } from '../features/text.js'
@@ -99,7 +99,10 @@ export interface Coordinator {
   readonly executor: FoldExecutor
   /** Runs each built-in detector as one job, answering the shared analyses it asks for through the store. */
   readonly detectors: DetectorExecutor
-  /** Runs the class spectra's two per-class steps as jobs, one per class, each sent that class's rows alone. */
+  /**
+   * Runs the class spectra's two per-class steps as jobs, one per class, each sent that class's row numbers; the
+   * workers read the rows from the geometry they hold.
+   */
   readonly classSpectra: ClassSpectraSteps
   /** Workers listening on the queue now. */
   workerCount(): Promise<number>
@@ -429,29 +432,41 @@ function createCoordinator(
     },
   }
 
-  /** Each class's rows as a matrix of their own, stored once for both steps (the steps share the rows' arrays). */
-  const classRows = new WeakMap<Int32Array, Promise<string>>()
-  const classRowsDigest = (features: FeatureMatrix, rows: Int32Array) => {
-    let digest = classRows.get(rows)
-    if (!digest) {
-      digest = putBytes(packMatrix(selectRows(features, rows)))
-      classRows.set(rows, digest)
+  /**
+   * Each class's row numbers, stored once for both steps (the steps share the rows' arrays); consecutive rows are
+   * sent as their range. The rows themselves are read from the geometry, which the neighbour jobs stored already.
+   */
+  const classRows = new WeakMap<Int32Array, Promise<ClassJob['rows']>>()
+  const classRowsOf = (rows: Int32Array) => {
+    let sent = classRows.get(rows)
+    if (!sent) {
+      const start = rows[0] ?? 0
+      sent = isRange(rows)
+        ? Promise.resolve({ start, end: start + rows.length })
+        : putBytes(pack({ meta: {}, arrays: { rows } }))
+      classRows.set(rows, sent)
     }
-    return digest
+    return sent
   }
+  const classJob = async (
+    features: FeatureMatrix,
+    rows: Int32Array,
+    step: ClassJob['step'],
+  ): Promise<ClassJob> => ({
+    kind: 'class',
+    run,
+    matrix: await upload(features),
+    rows: await classRowsOf(rows),
+    step,
+  })
   const classSpectra: ClassSpectraSteps = {
     async scatters(features, rows) {
       const stage = stages++
       const jobs = await Promise.all(
-        rows.map(async (classRows, part) => {
-          const data: ClassJob = {
-            kind: 'class',
-            run,
-            rows: await classRowsDigest(features, classRows),
-            step: { name: 'scatter' },
-          }
-          return { id: scanJobId(run, stage, part), data }
-        }),
+        rows.map(async (classRows, part) => ({
+          id: scanJobId(run, stage, part),
+          data: await classJob(features, classRows, { name: 'scatter' }),
+        })),
       )
       const scatters: ClassScatter[] = new Array(jobs.length)
       await runJobs(jobs, (part, payload) => {
@@ -472,13 +487,8 @@ function createCoordinator(
               othersCovariance: task.othersCovariance,
             },
           })
-          const data: ClassJob = {
-            kind: 'class',
-            run,
-            rows: await classRowsDigest(features, task.rows),
-            step: { name: 'spectrum', given: await putBytes(given), componentCount },
-          }
-          return { id: scanJobId(run, stage, part), data }
+          const step = { name: 'spectrum' as const, given: await putBytes(given), componentCount }
+          return { id: scanJobId(run, stage, part), data: await classJob(features, task.rows, step) }
         }),
       )
       const values: ClassSpectrumValues[] = new Array(jobs.length)
@@ -581,6 +591,12 @@ export function textBlocks(
   }
   if (inBlock > 0 || ends.length === 0) ends.push(texts.length)
   return { ends, work }
+}
+
+/** Whether the rows are consecutive numbers, each one more than the last. */
+function isRange(rows: Int32Array): boolean {
+  for (let index = 1; index < rows.length; index++) if (rows[index] !== rows[index - 1] + 1) return false
+  return true
 }
 
 /** Fails with the worker's error when a job used up its attempts; a lost worker's job is retried, not failed. */

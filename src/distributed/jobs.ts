@@ -11,8 +11,9 @@ import { PoisonguardError } from '../errors.js'
  * - `features`: the per-row step of the features for a block of rows (the texts' hashed term counts), whose fit over
  *   every row (the IDF) the coordinator makes from the blocks it joins in row order;
  * - `fold`: one cross-validation fold of the built-in model, trained from its own seed;
- * - `class`: one class's step of the class spectra, on that class's rows alone: their mean and scatter, then, once
- *   the coordinator summed every class's scatter into the other classes' covariance, the class's spectrum;
+ * - `class`: one class's step of the class spectra, on that class's rows of the geometry alone, named by row number:
+ *   their mean and scatter, then, once the coordinator summed every class's scatter into the other classes'
+ *   covariance, the class's spectrum;
  * - `detector`: one built-in detector run on the scan's detector input (stored once, by digest) with its parameters
  *   and seed, the shared analyses it reads answered by the coordinator through the store.
  * The coordinator merges them into the one feature matrix, neighbour graph and set of out-of-fold probabilities a single
@@ -102,8 +103,13 @@ export const foldJobSchema = z.object({
 export const classJobSchema = z.object({
   kind: z.literal('class'),
   run: runId,
-  /** The class's rows of the geometry, as a matrix of their own in input order. */
-  rows: digest,
+  /** The geometry, the blob the scan's neighbour jobs read: a worker that ran one holds it decoded already. */
+  matrix: digest,
+  /**
+   * The class's row numbers in input order: a blob of them (an `Int32Array`), or the rows `start ≤ row < end` when
+   * they are consecutive (a file sorted by class), which need nothing stored.
+   */
+  rows: z.union([digest, z.object({ start: whole, end: whole })]),
   /**
    * `scatter`: their mean and scatter; `spectrum`: the class's spectrum with `componentCount` directions, from
    * `given` (the class's mean and scatter and the other classes' pooled covariance).

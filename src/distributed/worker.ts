@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import { classRowsSteps } from '../detectors/class-spectra.js'
+import { classSpectrumValues, meanAndScatter } from '../detectors/class-spectra.js'
 import { countTexts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan } from '../linalg/ann/lists.js'
@@ -280,16 +280,33 @@ async function runFoldJob(job: FoldJob, folds: WorkerFoldExecutor, blobs: BlobCa
   return pack({ meta: {}, arrays: { probabilities } })
 }
 
-/** One class's step of the class spectra, on its rows alone. */
+const decodedRows = new WeakMap<Uint8Array, Int32Array>()
+
+/** A class job's row numbers: decoded once per cached blob (both steps of a class read them), or its range. */
+async function classRowsOf(rows: ClassJob['rows'], blobs: BlobCache): Promise<Int32Array> {
+  if (typeof rows !== 'string')
+    return Int32Array.from({ length: rows.end - rows.start }, (_, at) => rows.start + at)
+  const bytes = await blobs(rows)
+  let decoded = decodedRows.get(bytes)
+  if (!decoded) {
+    decoded = unpack(bytes).arrays.rows as Int32Array
+    decodedRows.set(bytes, decoded)
+  }
+  return decoded
+}
+
+/** One class's step of the class spectra, on its rows of the geometry alone, as one process runs it. */
 async function runClassJob(job: ClassJob, blobs: BlobCache): Promise<Uint8Array> {
-  const features = (await matrixOf(blobs, job.rows)) as FeatureMatrix
+  const features = (await matrixOf(blobs, job.matrix)) as FeatureMatrix
+  const rows = await classRowsOf(job.rows, blobs)
   const { step } = job
-  if (step.name === 'scatter') return pack({ meta: {}, arrays: { ...classRowsSteps.scatter(features) } })
+  if (step.name === 'scatter') return pack({ meta: {}, arrays: { ...meanAndScatter(features, rows) } })
   const { arrays } = unpack(await blobs(step.given))
   const own = { mean: arrays.mean as Float64Array, scatter: arrays.scatter as Float64Array }
   const othersCovariance = arrays.othersCovariance as Float64Array
-  const { relativeVariances, directions, coordinates } = classRowsSteps.spectrum(
+  const { relativeVariances, directions, coordinates } = classSpectrumValues(
     features,
+    rows,
     own,
     othersCovariance,
     step.componentCount,
