@@ -1,9 +1,12 @@
-// `node bench/class-jobs.mjs [--rows=100000] [--workers=3] [--rounds=3]` (after `npx tsc -p tsconfig.build.json`): the
-// class spectra of bench/synthetic-data.mjs's 64-column table (ten classes) measured on this thread, then as jobs of
-// one class each on local `poisonguard worker` processes (Redis and PostgreSQL as for bench/distributed.mjs), in
-// alternating rounds, each round with a coordinator and workers of its own so that nothing is read from a cache. Reports
-// each round's CPU seconds (this process's from `process.cpuUsage()`, each worker's from `/proc`), the bytes the
-// jobs stored and whether the spectra are the same bits. Prints one JSON object on stdout, progress on stderr.
+// `node bench/class-jobs.mjs [--rows=100000] [--workers=3] [--rounds=3] [--stored=1]` (after
+// `npx tsc -p tsconfig.build.json`): the class spectra of bench/synthetic-data.mjs's 64-column table (ten classes)
+// measured on this thread, then as jobs of one class each on local `poisonguard worker` processes (Redis and
+// PostgreSQL as for bench/distributed.mjs), in alternating rounds, each round with a coordinator and workers of its
+// own so that nothing is read from a cache. With `--stored=1` (the default) the matrix is first stored and read by the
+// workers through one-row neighbour jobs, as a scan's neighbour search leaves it before the spectra are measured; that
+// step is measured apart (`stored`). With `--stored=0` the class jobs find nothing stored. Reports each round's CPU
+// seconds (this process's from `process.cpuUsage()`, each worker's from `/proc`), the bytes the class jobs stored and
+// whether the spectra are the same bits. Prints one JSON object on stdout, progress on stderr.
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { postgresUrl, processCpuSeconds, redisUrl, startWorkers, stopWorkers } from './distributed.mjs'
@@ -42,8 +45,11 @@ async function main() {
   const rows = option('rows', 100_000)
   const workerCount = option('workers', 3)
   const rounds = option('rounds', 3)
+  const stored = option('stored', 1) === 1
   const { measureClassSpectra, measureClassSpectraWith } = await import('../dist/detectors/class-spectra.js')
   const { openCoordinator } = await import('../dist/distributed/coordinator.js')
+  const { createDefaultBackend } = await import('../dist/linalg/default-backend.js')
+  const { selectRows } = await import('../dist/data/matrix.js')
   const { default: pg } = await import('pg')
   const dataset = await makeDataset('tabular', rows)
   const { features, labels } = dataset
@@ -63,8 +69,47 @@ async function main() {
       const hereCpuSeconds = cpuSeconds() - started
       log(`round ${round}: ${workerCount} workers …`)
       const workers = await startWorkers(workerCount, storeUrl, prefix)
-      const coordinator = await openCoordinator({ workers: redisUrl, store: storeUrl, prefix })
+      // One-row neighbour jobs, so that every worker soon takes one and reads the matrix.
+      const coordinator = await openCoordinator({
+        workers: redisUrl,
+        store: storeUrl,
+        prefix,
+        jobRows: 1,
+        minimumPairs: 1,
+      })
+      const local = await createDefaultBackend()
       try {
+        const storedBytes = async () =>
+          Number(
+            (
+              await admin.query(
+                `select coalesce(sum(byte_count), 0)::bigint as bytes from ${schema}.scan_blobs`,
+              )
+            ).rows[0].bytes,
+          )
+        const jobsPerWorker = (jobs) => {
+          const byWorker = new Map()
+          for (const job of jobs) byWorker.set(job.worker, (byWorker.get(job.worker) ?? 0) + 1)
+          return [...byWorker.values()]
+        }
+        let storing
+        if (stored) {
+          const workersBefore = workers.map((child) => processCpuSeconds(child.pid))
+          const started = cpuSeconds()
+          const queries = selectRows(
+            features,
+            Int32Array.from({ length: 4 * workerCount }, (_, row) => row),
+          )
+          await coordinator.backend(local).knn(features, queries, 1, { metric: 'euclidean' })
+          storing = {
+            coordinatorCpuSeconds: cpuSeconds() - started,
+            workerCpuSeconds: workers.map(
+              (child, index) => processCpuSeconds(child.pid) - workersBefore[index],
+            ),
+            jobsPerWorker: jobsPerWorker(await coordinator.jobs()),
+          }
+        }
+        const bytesBefore = await storedBytes()
         const workersBefore = workers.map((child) => processCpuSeconds(child.pid))
         started = cpuSeconds()
         const wall = performance.now()
@@ -79,32 +124,29 @@ async function main() {
         const workerCpuSeconds = workers.map(
           (child, index) => processCpuSeconds(child.pid) - workersBefore[index],
         )
-        const [stored] = (
-          await admin.query(`select coalesce(sum(byte_count), 0)::bigint as bytes from ${schema}.scan_blobs`)
-        ).rows
-        const jobs = await coordinator.jobs()
-        const byWorker = new Map()
-        for (const job of jobs) byWorker.set(job.worker, (byWorker.get(job.worker) ?? 0) + 1)
+        const jobs = (await coordinator.jobs()).filter((job) => job.kind === 'class')
         results.push({
           round,
+          ...(storing ? { stored: storing } : {}),
           hereCpuSeconds,
           coordinatorCpuSeconds,
           workerCpuSeconds,
           seconds,
-          storedBytes: Number(stored.bytes),
+          storedBytes: (await storedBytes()) - bytesBefore,
           jobs: jobs.length,
           retried: jobs.filter((job) => job.attempts > 1).length,
-          jobsPerWorker: [...byWorker.values()],
+          jobsPerWorker: jobsPerWorker(jobs),
           sameBits: bitsOf(spectra) === bitsOf(here),
           load: load(),
         })
       } finally {
+        await local.dispose()
         await coordinator.close()
         await stopWorkers(workers)
       }
     }
     process.stdout.write(
-      `${JSON.stringify({ rows, cols: features.cols, classes: labels.classes.length, results })}\n`,
+      `${JSON.stringify({ rows, cols: features.cols, classes: labels.classes.length, stored, results })}\n`,
     )
   } finally {
     await admin.query(`drop schema if exists ${schema} cascade`)
