@@ -1,5 +1,6 @@
-// `node bench/class-jobs.mjs [--rows=100000] [--workers=3] [--rounds=3] [--stored=1]` (after
-// `npx tsc -p tsconfig.build.json`): the class spectra of bench/synthetic-data.mjs's 64-column table (ten classes)
+// `node bench/class-jobs.mjs [--rows=100000] [--workers=3] [--rounds=3] [--stored=1] [--kind=tabular]` (after
+// `npx tsc -p tsconfig.build.json`): the class spectra of bench/synthetic-data.mjs's 64-column table, or with
+// `--kind=mnist` its 784-pixel digits (ten classes),
 // measured on this thread, then as jobs of one class each on local `poisonguard worker` processes (Redis and
 // PostgreSQL as for bench/distributed.mjs), in alternating rounds, each round with a coordinator and workers of its
 // own so that nothing is read from a cache. With `--stored=1` (the default) the matrix is first stored and read by the
@@ -51,7 +52,8 @@ async function main() {
   const { createDefaultBackend } = await import('../dist/linalg/default-backend.js')
   const { selectRows } = await import('../dist/data/matrix.js')
   const { default: pg } = await import('pg')
-  const dataset = await makeDataset('tabular', rows)
+  const kind = process.argv.find((arg) => arg.startsWith('--kind='))?.split('=')[1] ?? 'tabular'
+  const dataset = await makeDataset(kind, rows)
   const { features, labels } = dataset
   const tag = randomBytes(4).toString('hex')
   const schema = `bench_classes_${tag}`
@@ -65,8 +67,10 @@ async function main() {
     for (let round = 1; round <= rounds; round++) {
       log(`round ${round}: here …`)
       let started = cpuSeconds()
+      const hereWall = performance.now()
       const here = measureClassSpectra(features, labels.codes, labels.classes.length)
       const hereCpuSeconds = cpuSeconds() - started
+      const hereSeconds = (performance.now() - hereWall) / 1000
       log(`round ${round}: ${workerCount} workers …`)
       const workers = await startWorkers(workerCount, storeUrl, prefix)
       // One-row neighbour jobs, so that every worker soon takes one and reads the matrix.
@@ -129,6 +133,7 @@ async function main() {
           round,
           ...(storing ? { stored: storing } : {}),
           hereCpuSeconds,
+          hereSeconds,
           coordinatorCpuSeconds,
           workerCpuSeconds,
           seconds,
@@ -146,7 +151,7 @@ async function main() {
       }
     }
     process.stdout.write(
-      `${JSON.stringify({ rows, cols: features.cols, classes: labels.classes.length, stored, results })}\n`,
+      `${JSON.stringify({ kind, rows, cols: features.cols, classes: labels.classes.length, stored, results })}\n`,
     )
   } finally {
     await admin.query(`drop schema if exists ${schema} cascade`)
