@@ -245,7 +245,7 @@ export function registerScanCommand(program: Command, io: CliIo, setExitCode: (c
     )
     .option(
       '--class-jobs',
-      "with --workers: measure the class spectra as jobs of one class each, each sent only that class's rows (more CPU here and in all: docs/scale.md)",
+      "with --workers: measure the class spectra as jobs of one class each, each sent that class's row numbers (less CPU here for wide features, more in all: docs/scale.md)",
     )
     .option(
       '--store <url>',

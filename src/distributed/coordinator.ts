@@ -73,9 +73,11 @@ export interface DistributedOptions {
   detectorJobs?: boolean
   /**
    * Measure the class spectra (what `spectral-signature` and `activation-clustering` read) as jobs of one class
-   * each, every job sent that class's rows alone; default false, the coordinator then measures them itself. At
-   * 100,000 × 64 the spectra take 0.4–0.6 CPU s here, and as jobs they cost the coordinator 0.9–1.3 CPU s (storing
-   * each class's rows, reading the results) and the workers 2.4–3.0 more (docs/scale.md).
+   * each, every job sent that class's row numbers and reading the rows from the geometry the neighbour jobs stored;
+   * default false, the coordinator then measures them itself. With the geometry stored, at 100,000 × 64 they cost
+   * the coordinator about what one process spends (0.4–0.6 CPU s) and the workers 1.2–1.4 CPU s more; at
+   * 20,000 × 784 they took the coordinator from 18.9 to 4.4 CPU s. Without it stored, the jobs store it and cost the
+   * coordinator more than one process (docs/scale.md).
    */
   classJobs?: boolean
 }
