@@ -188,16 +188,6 @@ export function countLabels(labels: LabelColumn): Record<string, number> {
   return Object.fromEntries(labels.classes.map((name, index) => [name, counts[index]]))
 }
 
-/**
- * The classes that a single labelled record holds: nothing else in the data carries such a label, so no model or
- * neighbour can confirm or doubt it (a long tail of categories, or a label written once with a typo).
- */
-export function singleRecordClasses(labels: LabelColumn): Set<number> {
-  const counts = new Array<number>(labels.classes.length).fill(0)
-  for (const code of labels.codes) if (code >= 0) counts[code]++
-  return new Set(counts.flatMap((count, code) => (count === 1 ? [code] : [])))
-}
-
 /** Sorts class names numerically when all are numbers, otherwise lexically, so "10" follows "9". */
 export function sortClassNames(names: Iterable<string>): string[] {
   const unique = [...new Set(names)]

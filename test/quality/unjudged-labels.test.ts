@@ -76,14 +76,18 @@ describe('a long tail of categories, 26 of them held by one record', () => {
     expect((labelIssues.warnings ?? []).join(' ')).toMatch(/held by a single record/)
   })
 
-  it('still ranks 10% random flips', async () => {
-    const planted = flipLabels(longTail(1), 0.1, 1)
-    const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
-    expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(0.85)
-    // Today's level, not the bar of 0.01: a flip into a label that one honest record held makes a class of two far
-    // apart, and the honest record is then doubted with the flip (0.047 before single records were left unjudged).
-    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(0.03)
-  })
+  // A flip into a label one honest record held made a class of two far apart, and the honest record was doubted
+  // with the flip (2.2–3.7% of the clean records flagged, seeds 1–3); seed 2 flips away the one record of a label,
+  // whose class then held no record, and ranked at 0.06.
+  it.each([1, 2, 3])(
+    'still ranks 10% random flips, its honest small labels undoubted (seed %i)',
+    async (seed) => {
+      const planted = flipLabels(longTail(1), 0.1, seed)
+      const { report } = await scanPrepared(await prepareAsScan(planted.dataset, backend))
+      expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(0.85)
+      expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(0.01)
+    },
+  )
 })
 
 describe.each([

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineDetector, labelEvidenceCertainty } from '../types.js'
-import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
+import { unjudgedRecords, unjudgedWarnings } from '../unjudged-labels.js'
 import { voteNeighbourLabels } from './score.js'
 
 const paramsSchema = z
@@ -32,8 +32,8 @@ export const knnLabelConsistencyDetector = defineDetector({
     const k = Math.min(params.k, input.rowCount - 1)
     const graph = await input.neighbours(k)
     const vote = voteNeighbourLabels(graph, labels.codes, labels.classes.length)
-    const unjudged = unjudgedLabels(labels, graph)
-    const suspicion = vote.disagreement.map((share, row) => (unjudged.has(labels.codes[row]) ? 0 : share))
+    const unjudged = unjudgedRecords(labels, graph)
+    const suspicion = vote.disagreement.map((share, row) => (unjudged.rows[row] ? 0 : share))
     const flagged = new Uint8Array(input.rowCount)
     const suggestedLabels = new Int32Array(input.rowCount).fill(-1)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
-import { unjudgedLabels, unjudgedWarnings } from '../unjudged-labels.js'
+import { unjudgedRecords, unjudgedWarnings } from '../unjudged-labels.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
@@ -187,11 +187,11 @@ export const labelIssuesDetector = defineDetector({
     const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
-    const unjudged = unjudgedLabels(labels, graph)
-    const flagged = result.flagged.map((flag, row) => (unjudged.has(labels.codes[row]) ? 0 : flag))
+    const unjudged = unjudgedRecords(labels, graph)
+    const flagged = result.flagged.map((flag, row) => (unjudged.rows[row] ? 0 : flag))
     for (let row = 0; row < input.rowCount; row++) {
       const given = labels.codes[row]
-      if (given < 0 || unjudged.has(given)) continue
+      if (given < 0 || unjudged.rows[row]) continue
       const givenProbability = probabilities.data[row * classCount + given]
       // Measured against what its class's own records get (confident learning's per-class threshold): the honest
       // records of a rare or varied class get little from any model, and are not doubtful for that.
@@ -217,7 +217,7 @@ export const labelIssuesDetector = defineDetector({
       suggestedLabels: result.suggestedLabels,
       falseAlarmChances: wrong.map((chance, row) => {
         const given = labels.codes[row]
-        return given >= 0 && !unjudged.has(given) ? 1 - chance : 1
+        return given >= 0 && !unjudged.rows[row] ? 1 - chance : 1
       }),
       info: {
         estimatedNoiseRate,

@@ -81,6 +81,22 @@ describe('mixLabelViews', () => {
     expect(median(flipped.map(own))).toBeLessThan(0.05)
     expect(median(honest.map(own))).toBeGreaterThan(0.95)
   })
+
+  it('reads labels whose column declares a class no record holds', () => {
+    const { probabilities, graph, codes, truth } = noisyTwoClasses()
+    // A third class none of the records carries, as when every record of a rare label was relabelled.
+    const data = new Float32Array(probabilities.rows * 3)
+    for (let row = 0; row < probabilities.rows; row++) {
+      data[row * 3] = probabilities.data[row * 2] * 0.99
+      data[row * 3 + 1] = probabilities.data[row * 2 + 1] * 0.99
+      data[row * 3 + 2] = 0.01
+    }
+    const joint = Float64Array.from([0.45, 0.05, 0, 0.05, 0.45, 0, 0, 0, 0])
+    const { mixed } = mixLabelViews({ data, rows: probabilities.rows, cols: 3 }, graph, codes, joint)
+    expect(mixed.data.every(Number.isFinite)).toBe(true)
+    const flipped = Array.from(codes.keys()).filter((row) => codes[row] !== truth[row])
+    expect(flipped.filter((row) => mixed.data[row * 3 + codes[row]] < 0.5).length).toBe(flipped.length)
+  })
 })
 
 describe('wrongLabelChancesOfMix', () => {

@@ -175,7 +175,11 @@ export function mixLabelViews(
 ): { mixed: FeatureMatrix; weights: ViewWeights; loss: number } {
   const classCount = probabilities.cols
   const model = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
-  const neighbours = neighbourDistributions(graph, codes, classCount).map((value) => Math.log(value))
+  // Floored as the model is: a class no record holds (a label column whose classes were declared apart from its
+  // records) gets no vote, and its −∞ would make every mix NaN, even at the neighbours' weight 0.
+  const neighbours = neighbourDistributions(graph, codes, classCount).map((value) =>
+    Math.log(Math.max(value, floor)),
+  )
   const logs = [model, neighbours]
   const { weights, loss } = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
   const data = new Float32Array(probabilities.data.length)
