@@ -286,19 +286,17 @@ export function crowdsOneClass(counts: Map<number, number>, total: number, label
  */
 function noiseAttacks(
   result: CalibratedOutliers,
-  robust: ComponentSpec | undefined,
-  robustIndex: number,
+  robust: { index: number; scores: ArrayLike<number>; pValue: number } | undefined,
   flagged: Uint8Array,
   labels: LabelColumn | undefined,
-  pValue: number,
 ) {
   if (!robust) return []
-  const apartFrom = result.standApartFrom[robustIndex]
+  const apartFrom = result.standApartFrom[robust.index]
   const classCounts = new Map<number, number>()
   let count = 0
   let flaggedCount = 0
   flagged.forEach((flag, row) => {
-    const flaggedAsFar = flag === 1 && witnesses(result, row)[0] === robustIndex
+    const flaggedAsFar = flag === 1 && witnesses(result, row)[0] === robust.index
     if (!flaggedAsFar && !(robust.scores[row] >= apartFrom)) return
     count++
     if (flag) flaggedCount++
@@ -320,7 +318,7 @@ function noiseAttacks(
       kind: 'outlier' as const,
       description: `availability noise: ${count} records far off the core of ${labels ? 'every class' : 'the data'}${spread}${flags}`,
       records: count,
-      pValue: Math.min(1, pValue),
+      pValue: Math.min(1, robust.pValue),
     },
   ]
 }
@@ -386,12 +384,17 @@ export const outliersDetector = defineDetector({
       (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
     )
     const robustIndex = robust ? specs.indexOf(robust) : -1
+    const robustGap = robust && {
+      index: robustIndex,
+      scores: robust.scores,
+      pValue: gaps[robustIndex] * specs.length,
+    }
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
       datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
-      attacks: noiseAttacks(result, robust, robustIndex, flagged, input.labels, gaps[robustIndex] * specs.length),
+      attacks: noiseAttacks(result, robustGap, flagged, input.labels),
       info: describe(result, specs, flagged),
       warnings: [],
     }
