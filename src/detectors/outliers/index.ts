@@ -277,22 +277,29 @@ export function crowdsOneClass(counts: Map<number, number>, total: number, label
 }
 
 /**
- * The records the robust distance flags above its gap as an availability attack, when their labels are spread over
- * the classes as random labels spread (at least two classes and half of them, and no class crowded).
+ * Availability noise, when the robust distance finds it: the records it flags, and those of its highest scores that
+ * stand apart from the rest of its tail as a group. Noise overlapping the tail of the clean records (a rare class
+ * that is mostly noise, a tenth of noise at twice the clean records' median distance) is not flagged one by one,
+ * but a group that stands apart is evidence about the dataset, tested against the data's own tail
+ * (`componentGap`), whatever each member's own chance. Named only when their labels are spread over the classes as
+ * random labels spread (at least two classes and half of them, and no class crowded).
  */
 function noiseAttacks(
   result: CalibratedOutliers,
-  robustIndex: number,
+  robust: { index: number; scores: ArrayLike<number>; pValue: number } | undefined,
   flagged: Uint8Array,
   labels: LabelColumn | undefined,
-  pValue: number,
 ) {
-  if (robustIndex < 0) return []
+  if (!robust) return []
+  const apartFrom = result.standApartFrom[robust.index]
   const classCounts = new Map<number, number>()
   let count = 0
+  let flaggedCount = 0
   flagged.forEach((flag, row) => {
-    if (!flag || witnesses(result, row)[0] !== robustIndex) return
+    const flaggedAsFar = flag === 1 && witnesses(result, row)[0] === robust.index
+    if (!flaggedAsFar && !(robust.scores[row] >= apartFrom)) return
     count++
+    if (flag) flaggedCount++
     const code = labels ? labels.codes[row] : -1
     classCounts.set(code, (classCounts.get(code) ?? 0) + 1)
   })
@@ -305,12 +312,13 @@ function noiseAttacks(
   const spread = labels
     ? ` with labels spread over ${classCounts.size} of ${labels.classes.length} classes`
     : ''
+  const flags = flaggedCount === count ? '' : ` (${flaggedCount} of them flagged one by one)`
   return [
     {
       kind: 'outlier' as const,
-      description: `availability noise: ${count} records far off the core of ${labels ? 'every class' : 'the data'}${spread}`,
+      description: `availability noise: ${count} records far off the core of ${labels ? 'every class' : 'the data'}${spread}${flags}`,
       records: count,
-      pValue: Math.min(1, pValue),
+      pValue: Math.min(1, robust.pValue),
     },
   ]
 }
@@ -376,12 +384,17 @@ export const outliersDetector = defineDetector({
       (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
     )
     const robustIndex = robust ? specs.indexOf(robust) : -1
+    const robustGap = robust && {
+      index: robustIndex,
+      scores: robust.scores,
+      pValue: gaps[robustIndex] * specs.length,
+    }
     return {
       suspicion: result.suspicion,
       flagged,
       explanations,
       datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
-      attacks: noiseAttacks(result, robustIndex, flagged, input.labels, gaps[robustIndex] * specs.length),
+      attacks: noiseAttacks(result, robustGap, flagged, input.labels),
       info: describe(result, specs, flagged),
       warnings: [],
     }

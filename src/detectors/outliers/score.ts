@@ -167,6 +167,11 @@ export interface CalibratedOutliers {
   readonly groupOf: readonly Int32Array[]
   /** Tail models per component and group (undefined where the group's spread was nil). */
   readonly models: (TailModel | undefined)[][]
+  /**
+   * Per component, the lowest score of the group of highest scores that stands apart from the rest of its tail
+   * (a contaminated component's gap at `standApartLevel`); infinite where none does.
+   */
+  readonly standApartFrom: readonly number[]
 }
 
 /**
@@ -193,17 +198,18 @@ export function calibrateComponents(
       return model
     }),
   )
-  components.forEach((entry, index) => {
-    if (entry.contaminated)
-      discoveryChances(entry.scores, byComponent[index], groupOf[index], components.length)
-  })
+  const standApartFrom = components.map((entry, index) =>
+    entry.contaminated
+      ? discoveryChances(entry.scores, byComponent[index], groupOf[index], components.length)
+      : Number.POSITIVE_INFINITY,
+  )
   const suspicion = new Float32Array(rowCount)
   for (let row = 0; row < rowCount; row++) {
     let ordinary = 1
     for (const chances of byComponent) ordinary *= 1 - chances[row]
     suspicion[row] = 1 - ordinary
   }
-  return { suspicion, byComponent, groupOf, models }
+  return { suspicion, byComponent, groupOf, models, standApartFrom }
 }
 
 /** Quantile a contaminated component's tail is fitted up to: below a quarter of anomalies. */
@@ -232,13 +238,14 @@ const standApartLevel = 0.01
  * q-value. A tail fitted on a quarter of the data cannot tell a heavy honest tail from a crowd of anomalies, so
  * only records in a group of highest scores that stands apart from the rest (`findTailGap`, the data's own null)
  * keep that chance in full; the others keep half of it, enough to rank them, never alone enough to flag them.
+ * Returns the lowest score of that group, infinite when none stands apart.
  */
 function discoveryChances(
   scores: ArrayLike<number>,
   chances: Float64Array,
   groupOf: Int32Array,
   componentCount: number,
-): void {
+): number {
   const judged = Int32Array.from(groupOf.keys()).filter((row) => groupOf[row] >= 0)
   const qValues = benjaminiHochberg(Float64Array.from(judged, (row) => chances[row]))
   const gap = componentGap({ scores, contaminated: true }, judged)
@@ -246,4 +253,5 @@ function discoveryChances(
   judged.forEach((row, index) => {
     chances[row] = (1 - qValues[index]) * (scores[row] >= apartFrom ? 1 : 0.5)
   })
+  return apartFrom
 }
