@@ -42,9 +42,12 @@ if (load) {
   try {
     const { loadDataset } = await import('../io/load.js')
     reference = withSharedFeatures(await loadDataset(load.path, load.options))
-    const { postedDataset } = await import('./mmd-runner.js')
+    const { postedDataset, summaryBuffers } = await import('./mmd-runner.js')
+    // Summarised here, while the calling thread summarises the batch: these sorts are then off its path.
+    const summaries =
+      load.summarize && (await import('../drift/check.js')).summarizeSide(reference, load.summarize)
     // Posted inside the try: a dataset that cannot be copied to another thread is a failure like any other.
-    port.postMessage(postedDataset(reference))
+    port.postMessage(postedDataset(reference, summaries), summaries ? summaryBuffers(summaries) : [])
   } catch {
     port.postMessage({ failed: true } satisfies ReferenceReply)
   }
