@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
-import type { SideSummaries, SideSummaryOptions } from '../drift/check.js'
-import type { ColumnSummary } from '../drift/columns.js'
+import type { SharedColumnSort } from '../drift/columns.js'
 import { type MmdJob, type MmdResult, type MmdRunner, mmdTest } from '../drift/mmd.js'
 import type { MmdCheckOptions, MmdInputs, MmdSide } from '../drift/mmd-job.js'
 import { type MmdWork, takeChunks } from '../drift/mmd-work.js'
@@ -17,14 +16,19 @@ import { type SharedCopies, sharedMatrix } from './task-pool.js'
 /** Load options that can go to another thread: no callbacks, no signal. */
 export type PlainLoadOptions = Omit<LoadOptions, 'onProgress' | 'progressEvents' | 'signal'>
 
+/** Whether the worker sorts the reference's columns with the calling thread: only below the sketches' threshold. */
+export interface ColumnSortRequest {
+  sketchAboveRows?: number
+}
+
 /**
- * What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first, with the
- * options of the check whose column summaries of that file it then computes.
+ * What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first, whose columns
+ * it then sorts with the calling thread when asked to.
  */
 export interface MmdWorkerData {
   flags: Int32Array
   port: MessagePort
-  load?: { path: string; options: PlainLoadOptions; summarize?: SideSummaryOptions }
+  load?: { path: string; options: PlainLoadOptions; sortColumns?: ColumnSortRequest }
 }
 
 /** The batch of a check whose reference `mmd-worker` reads, for the check's MMD test. */
@@ -53,28 +57,28 @@ export interface MmdWorkOffer {
 }
 
 /**
- * What `mmd-worker` posts back after reading the file it was started with, and its column summaries when asked
- * for. The sources go as codes into their distinct names: a message would carry one string per record, where the
- * loader gives one per source.
+ * What `mmd-worker` posts back after reading the file it was started with, and the sorts of its columns it goes on
+ * with when asked to. The sources go as codes into their distinct names: a message would carry one string per
+ * record, where the loader gives one per source.
  */
 export type ReferenceReply =
   | {
       dataset: Omit<Dataset, 'sources'>
       sources?: { names: string[]; codes: Int32Array }
-      summaries?: SideSummaries
+      sort?: SharedColumnSort
     }
   | { failed: true }
 
-/** The reference as the worker read it, with its column summaries when they were asked for. */
+/** The reference as the worker read it, and the sorts of its columns the worker goes on with, when asked to. */
 export interface ReadReference {
   dataset: Dataset
-  summaries?: SideSummaries
+  sort?: SharedColumnSort
 }
 
-/** A dataset as `mmd-worker` posts it, with its summaries. */
-export function postedDataset(dataset: Dataset, summaries?: SideSummaries): ReferenceReply {
+/** A dataset as `mmd-worker` posts it, with the shared sorts of its columns. */
+export function postedDataset(dataset: Dataset, sort?: SharedColumnSort): ReferenceReply {
   const { sources, ...rest } = dataset
-  if (!sources) return { dataset: rest, ...(summaries ? { summaries } : {}) }
+  if (!sources) return { dataset: rest, ...(sort ? { sort } : {}) }
   const slots = new Map<string, number>()
   const codes = new Int32Array(sources.length)
   for (let row = 0; row < sources.length; row++) {
@@ -85,36 +89,14 @@ export function postedDataset(dataset: Dataset, summaries?: SideSummaries): Refe
     }
     codes[row] = code
   }
-  return { dataset: rest, sources: { names: [...slots.keys()], codes }, ...(summaries ? { summaries } : {}) }
-}
-
-/**
- * The buffers of `summaries`' arrays, to be moved rather than copied when posted: at 100,000 rows they are about
- * 2 MB per column (the sorted values, their rows and the per-source picks).
- */
-export function summaryBuffers(summaries: SideSummaries): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>()
-  const add = (array: ArrayBufferView | undefined) => {
-    if (array && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer)
-  }
-  const addColumns = (columns: readonly ColumnSummary[]) => {
-    for (const { distribution, rows } of columns) {
-      add(distribution.values)
-      add(distribution.weights)
-      add(rows)
-    }
-  }
-  addColumns(summaries.columns)
-  for (const rows of summaries.sources?.rows.values() ?? []) add(rows)
-  for (const columns of summaries.sources?.summaries.values() ?? []) addColumns(columns)
-  return [...buffers]
+  return { dataset: rest, sources: { names: [...slots.keys()], codes }, ...(sort ? { sort } : {}) }
 }
 
 /** The dataset of a `postedDataset` reply, its sources one string per source again. */
 function receivedReference(reply: ReferenceReply): ReadReference | undefined {
   if (!('dataset' in reply)) return undefined
-  const { summaries } = reply
-  const read = (dataset: Dataset): ReadReference => (summaries ? { dataset, summaries } : { dataset })
+  const { sort } = reply
+  const read = (dataset: Dataset): ReadReference => (sort ? { dataset, sort } : { dataset })
   if (!reply.sources) return read(reply.dataset)
   const { names, codes } = reply.sources
   const sources = new Array<string>(codes.length)
@@ -269,15 +251,15 @@ export interface ReferenceWorker {
 }
 
 interface ReferenceWorkerOptions extends RunnerOptions {
-  /** The check's options: the worker then also summarises the reference's columns (`summarizeSide`). */
-  summarize?: SideSummaryOptions
+  /** The worker then sorts the reference's columns, sharing them with the calling thread (`ReadReference.sort`). */
+  sortColumns?: ColumnSortRequest
 }
 
 /**
- * Starts a worker thread that reads the reference of a check while the calling thread reads the batch, summarises
- * its columns when asked to, and then runs the check's MMD test: so loading and sorting use both cores, and the
- * test neither waits for a thread to start nor for the calling thread to take the reference in. Undefined with one
- * core or without the compiled worker (tests run from source).
+ * Starts a worker thread that reads the reference of a check while the calling thread reads the batch, sorts its
+ * columns with the calling thread when asked to, and then runs the check's MMD test: so loading and sorting use both
+ * cores, and the test neither waits for a thread to start nor for the calling thread to take the reference in.
+ * Undefined with one core or without the compiled worker (tests run from source).
  */
 export function startReferenceWorker(
   path: string,
@@ -285,10 +267,10 @@ export function startReferenceWorker(
   options: ReferenceWorkerOptions = {},
 ): ReferenceWorker | undefined {
   const workerUrl = workerUrlOf(options)
-  const { summarize } = options
+  const { sortColumns } = options
   const spawned =
     workerUrl &&
-    spawnMmdWorker(workerUrl, { path, options: loadOptions, ...(summarize ? { summarize } : {}) })
+    spawnMmdWorker(workerUrl, { path, options: loadOptions, ...(sortColumns ? { sortColumns } : {}) })
   if (!spawned) return undefined
   const { worker, port } = spawned
   const reference = new Promise<ReadReference | undefined>((resolve) => {

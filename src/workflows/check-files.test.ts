@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { useTemporaryFolder } from '../../test/fixtures/files.js'
-import { checkBatch, summarizeSide } from '../drift/check.js'
+import { checkBatch } from '../drift/check.js'
+import { sharedColumnSummaries, summarizeColumns } from '../drift/columns.js'
 import { loadDataset } from '../io/load.js'
 import { startReferenceWorker } from '../parallel/mmd-runner.js'
 import { createRng } from '../util/rng.js'
@@ -50,17 +51,13 @@ describe('checkFiles', () => {
     expect(read?.dataset).toEqual(await loadDataset(reference, { id: 'id' }))
   })
 
-  it("summarises the reference's columns on the worker as this thread would, whole and per source", async () => {
-    const summarize = { seed: 5, minSourceRows: 30 }
-    const worker = startReferenceWorker(reference, {}, { workerUrl, threads: 2, summarize })
+  it("sorts the reference's columns on the worker and this thread together as this thread alone would", async () => {
+    const worker = startReferenceWorker(reference, {}, { workerUrl, threads: 2, sortColumns: {} })
     const read = await worker!.reference
+    expect(read?.sort).toBeDefined()
+    const summaries = sharedColumnSummaries(read!.dataset.features!, read!.sort!)
     worker!.close()
-    const expected = summarizeSide(await loadDataset(reference), summarize)
-    expect(expected.sources?.summaries.size).toBe(2)
-    expect(read?.summaries).toEqual(expected)
-    // The check finds a source's summaries by its rows, so the posted rows must be the very keys of the summaries.
-    const sources = read!.summaries!.sources!
-    for (const rows of sources.rows.values()) expect(sources.summaries.has(rows)).toBe(true)
+    expect(summaries).toEqual(summarizeColumns((await loadDataset(reference)).features!))
   })
 
   it('reads everything on this thread with one thread, and when the worker cannot start', async () => {

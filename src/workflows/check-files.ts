@@ -6,6 +6,7 @@ import {
   type SideSummaries,
   summarizeSide,
 } from '../drift/check.js'
+import { sharedColumnSummaries } from '../drift/columns.js'
 import type { CheckReport } from '../drift/types.js'
 import { loadDataset } from '../io/load.js'
 import {
@@ -30,7 +31,7 @@ interface LoadedBoth {
   batch: Dataset
   /** The batch's column summaries, whole and per source, computed while the reference was still being read. */
   batchSummaries?: SideSummaries
-  /** The reference's, computed by the worker that read it. */
+  /** The reference's whole columns, sorted by the worker that read it and this thread together. */
   referenceSummaries?: SideSummaries
 }
 
@@ -63,7 +64,9 @@ async function loadBoth(
   const read = (await worker.reference) ?? { dataset: await loadDataset(referencePath, load) }
   const batch = await batchRead
   if ('error' in batch) throw batch.error
-  return { reference: read.dataset, referenceSummaries: read.summaries, ...batch }
+  const { dataset, sort } = read
+  const referenceSummaries = sort && { columns: sharedColumnSummaries(dataset.features!, sort) }
+  return { reference: dataset, ...(referenceSummaries ? { referenceSummaries } : {}), ...batch }
 }
 
 /**
@@ -77,12 +80,11 @@ export async function checkFiles(
   options: CheckFilesOptions = {},
 ): Promise<CheckReport> {
   const { load, threads, workerUrl, ...checkOptions } = options
-  const { sketchAboveRows, seed, perSource, minSourceRows } = checkOptions
-  const summarize = { sketchAboveRows, seed, perSource, minSourceRows }
+  const sortColumns = { sketchAboveRows: checkOptions.sketchAboveRows }
   const worker =
     threads === 1
       ? undefined
-      : startReferenceWorker(referencePath, load ?? {}, { threads, workerUrl, summarize })
+      : startReferenceWorker(referencePath, load ?? {}, { threads, workerUrl, sortColumns })
   try {
     const { reference, batch, batchSummaries, referenceSummaries } = await loadBoth(
       referencePath,
