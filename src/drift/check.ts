@@ -37,12 +37,14 @@ export interface CheckOptions extends DriftTestOptions {
    * were still being read); used instead of `mmdRunner`. Only when `checkMmdInputs` gives inputs.
    */
   startedMmd?: () => MmdResult
-  /** `summarizeBatch` of the batch, computed earlier (e.g. while the reference was still being read). */
-  batchSummaries?: BatchSummaries
+  /** `summarizeSide` of the batch, computed earlier (e.g. while the reference was still being read). */
+  batchSummaries?: SideSummaries
+  /** `summarizeSide` of the reference, computed earlier (e.g. on the thread that read it). */
+  referenceSummaries?: SideSummaries
 }
 
-/** Summaries of a batch's columns, whole and per source, as the drift tests use them. */
-export interface BatchSummaries {
+/** Summaries of one side's columns, whole and per source, as the drift tests use them. */
+export interface SideSummaries {
   columns: readonly ColumnSummary[]
   sources?: SourceSummaries
 }
@@ -66,18 +68,30 @@ export function checkMmdInputs(
   return mmdInputs(reference, batch, options, withTextTests(reference, batch, options))
 }
 
-/** Summaries of the batch's columns, whole and per source, as `checkBatch` computes them, for `batchSummaries`. */
-export function summarizeBatch(batch: Dataset, options: CheckOptions = {}): BatchSummaries {
-  if (!batch.features) return { columns: [] }
-  const columns = summarizeColumns(batch.features, {
+/** The options of a check that `summarizeSide` reads. */
+export type SideSummaryOptions = Pick<
+  CheckOptions,
+  'sketchAboveRows' | 'seed' | 'perSource' | 'minSourceRows'
+>
+
+/**
+ * Summaries of one side's columns, whole and per source, as `checkBatch` computes them, for `batchSummaries` or
+ * `referenceSummaries`.
+ */
+export function summarizeSide(
+  side: Pick<Dataset, 'features' | 'sources'>,
+  options: SideSummaryOptions = {},
+): SideSummaries {
+  if (!side.features) return { columns: [] }
+  const columns = summarizeColumns(side.features, {
     sketchAboveRows: options.sketchAboveRows,
     seed: options.seed ?? 0,
   })
-  const perSource = options.perSource !== false && batch.sources
+  const perSource = options.perSource !== false && side.sources
   return {
     columns,
     ...(perSource
-      ? { sources: summarizeSources(batch.features, batch.sources!, columns, options.minSourceRows) }
+      ? { sources: summarizeSources(side.features, side.sources!, columns, options.minSourceRows) }
       : {}),
   }
 }
@@ -195,7 +209,7 @@ function driftSamples(
   reference: Dataset,
   batch: Dataset,
   summaries: readonly ColumnSummary[],
-  batchSummaries: BatchSummaries | undefined,
+  options: CheckOptions,
   withText: boolean,
 ) {
   const vocabulary = createVocabulary()
@@ -215,8 +229,8 @@ function driftSamples(
     sources: dataset.sources,
   })
   return {
-    reference: sample(reference, summaries),
-    batch: sample(batch, batchSummaries?.columns, batchSummaries?.sources),
+    reference: sample(reference, summaries, options.referenceSummaries?.sources),
+    batch: sample(batch, options.batchSummaries?.columns, options.batchSummaries?.sources),
   }
 }
 
@@ -229,9 +243,11 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
   const withText = withTextTests(reference, batch, options)
   // Started first, so that on a runner it overlaps the schema, the summaries and every per-column test.
   const mmd = options.startedMmd ?? (withText ? undefined : startMmd(reference, batch, options))
-  const summaries = reference.features
-    ? summarizeColumns(reference.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed })
-    : []
+  const summaries =
+    options.referenceSummaries?.columns ??
+    (reference.features
+      ? summarizeColumns(reference.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed })
+      : [])
   const { idColumn, sourceColumn } = options
   const schema = options.schema ?? inferSchema(reference, { summaries, idColumn, sourceColumn })
   const checkIds = schema.id?.unique && !rowNumberIds(batch.ids)
@@ -239,7 +255,7 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
     referenceIds: checkIds ? new Set(reference.ids) : undefined,
     maxRecords: options.maxRecords,
   })
-  const samples = driftSamples(reference, batch, summaries, options.batchSummaries, withText)
+  const samples = driftSamples(reference, batch, summaries, options, withText)
   const testOptions = {
     ...options,
     categoricalFeatures: options.categoricalFeatures ?? categoricalFeatures(schema),

@@ -192,3 +192,86 @@ export function summarizeColumns(matrix: FeatureMatrix, options: SummaryOptions 
   }
   return summaries
 }
+
+/** Columns a thread claims at a time when two threads sort one matrix. */
+const SHARED_SORT_COLUMNS = 2
+
+/**
+ * The whole-column sorts of one matrix, shared by two threads (`sortClaimedColumns` on each, then
+ * `sharedColumnSummaries` on the one that needs them), in shared memory: so neither waits while the other sorts.
+ */
+export interface SharedColumnSort {
+  /** The next block of columns to claim, then per column 0 until sorted, then how many values it kept, plus one. */
+  readonly state: Int32Array
+  /** Column `col`'s sorted values from `col × rows` on. */
+  readonly values: Float64Array
+  /** The row of each of those values. */
+  readonly rows: Int32Array
+}
+
+export function createSharedColumnSort(matrix: FeatureMatrix): SharedColumnSort {
+  const cells = matrix.rows * matrix.cols
+  return {
+    state: new Int32Array(new SharedArrayBuffer(4 * (1 + matrix.cols))),
+    values: new Float64Array(new SharedArrayBuffer(8 * cells)),
+    rows: new Int32Array(new SharedArrayBuffer(4 * cells)),
+  }
+}
+
+/**
+ * Sorts blocks of columns into `shared` until every block is claimed; returns how many blocks this thread sorted.
+ * The sorted values and rows are those `summarizeColumns` gives.
+ */
+export function sortClaimedColumns(matrix: FeatureMatrix, shared: SharedColumnSort): number {
+  const { rows, cols } = matrix
+  const scratch = createSortScratch(rows)
+  let taken = 0
+  for (;;) {
+    const first = Atomics.add(shared.state, 0, 1) * SHARED_SORT_COLUMNS
+    if (first >= cols) return taken
+    const width = Math.min(SHARED_SORT_COLUMNS, cols - first)
+    const block = gatherColumns(matrix, first, width)
+    for (let k = 0; k < width; k++) {
+      const sorted = sortedDistributionWithRows(block.subarray(k * rows, (k + 1) * rows), scratch)
+      const kept = sorted.distribution.count
+      const offset = (first + k) * rows
+      shared.values.set(sorted.distribution.values, offset)
+      shared.rows.set(sorted.rows.subarray(0, kept), offset)
+      Atomics.store(shared.state, 1 + first + k, kept + 1)
+      Atomics.notify(shared.state, 1 + first + k)
+    }
+    taken++
+  }
+}
+
+/**
+ * `summarizeColumns` of every row of `matrix`, sorted by this thread and another one (`sortClaimedColumns` on
+ * both): this thread claims blocks until none is left, then takes the other's. A column the other thread claimed
+ * and has not finished is waited for about as long as a block takes here, then sorted here as well (with the same
+ * result): on a busy machine the other thread may be paused, and this one must not wait on it.
+ */
+export function sharedColumnSummaries(matrix: FeatureMatrix, shared: SharedColumnSort): ColumnSummary[] {
+  const started = performance.now()
+  const taken = sortClaimedColumns(matrix, shared)
+  const blockMs = taken > 0 ? (performance.now() - started) / taken : 0
+  const summaries: ColumnSummary[] = []
+  for (let col = 0; col < matrix.cols; col++) {
+    if (Atomics.load(shared.state, 1 + col) === 0) Atomics.wait(shared.state, 1 + col, 0, blockMs)
+    const done = Atomics.load(shared.state, 1 + col)
+    if (done === 0) {
+      const sorted = sortedDistributionWithRows(gatherColumns(matrix, col, 1), createSortScratch(matrix.rows))
+      summaries.push(exactSummary(sorted.distribution, sorted.rows))
+      continue
+    }
+    const offset = col * matrix.rows
+    const kept = done - 1
+    const values = shared.values.subarray(offset, offset + kept)
+    summaries.push(
+      exactSummary(
+        { values, totalWeight: kept, count: kept, rankError: 0 },
+        shared.rows.subarray(offset, offset + kept),
+      ),
+    )
+  }
+  return summaries
+}

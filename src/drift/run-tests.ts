@@ -261,7 +261,9 @@ function addPerSource(reference: DriftSample, batch: DriftSample, context: Conte
   const minRows = context.options.minSourceRows ?? 30
   const batchSources = batch.sourceSummaries?.rows ?? rowsBySource(batch.sources!)
   if (batchSources.size < 2) return
-  const referenceSources = reference.sources ? rowsBySource(reference.sources) : new Map<string, Int32Array>()
+  const referenceSources =
+    reference.sourceSummaries?.rows ??
+    (reference.sources ? rowsBySource(reference.sources) : new Map<string, Int32Array>())
   const tested = [...batchSources].filter(([, batchRows]) => batchRows.length >= minRows)
   const sameSource = (source: string) => {
     const rows = referenceSources.get(source)

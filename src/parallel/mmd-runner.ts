@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
+import type { SharedColumnSort } from '../drift/columns.js'
 import { type MmdJob, type MmdResult, type MmdRunner, mmdTest } from '../drift/mmd.js'
 import type { MmdCheckOptions, MmdInputs, MmdSide } from '../drift/mmd-job.js'
 import { type MmdWork, takeChunks } from '../drift/mmd-work.js'
@@ -15,11 +16,19 @@ import { type SharedCopies, sharedMatrix } from './task-pool.js'
 /** Load options that can go to another thread: no callbacks, no signal. */
 export type PlainLoadOptions = Omit<LoadOptions, 'onProgress' | 'progressEvents' | 'signal'>
 
-/** What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first. */
+/** Whether the worker sorts the reference's columns with the calling thread: only below the sketches' threshold. */
+export interface ColumnSortRequest {
+  sketchAboveRows?: number
+}
+
+/**
+ * What `mmd-worker` is started with: flags it raises as it goes (`FLAG`), and a file to read first, whose columns
+ * it then sorts with the calling thread when asked to.
+ */
 export interface MmdWorkerData {
   flags: Int32Array
   port: MessagePort
-  load?: { path: string; options: PlainLoadOptions }
+  load?: { path: string; options: PlainLoadOptions; sortColumns?: ColumnSortRequest }
 }
 
 /** The batch of a check whose reference `mmd-worker` reads, for the check's MMD test. */
@@ -48,17 +57,28 @@ export interface MmdWorkOffer {
 }
 
 /**
- * What `mmd-worker` posts back after reading the file it was started with. The sources go as codes into their
- * distinct names: a message would carry one string per record, where the loader gives one per source.
+ * What `mmd-worker` posts back after reading the file it was started with, and the sorts of its columns it goes on
+ * with when asked to. The sources go as codes into their distinct names: a message would carry one string per
+ * record, where the loader gives one per source.
  */
 export type ReferenceReply =
-  | { dataset: Omit<Dataset, 'sources'>; sources?: { names: string[]; codes: Int32Array } }
+  | {
+      dataset: Omit<Dataset, 'sources'>
+      sources?: { names: string[]; codes: Int32Array }
+      sort?: SharedColumnSort
+    }
   | { failed: true }
 
-/** A dataset as `mmd-worker` posts it. */
-export function postedDataset(dataset: Dataset): ReferenceReply {
+/** The reference as the worker read it, and the sorts of its columns the worker goes on with, when asked to. */
+export interface ReadReference {
+  dataset: Dataset
+  sort?: SharedColumnSort
+}
+
+/** A dataset as `mmd-worker` posts it, with the shared sorts of its columns. */
+export function postedDataset(dataset: Dataset, sort?: SharedColumnSort): ReferenceReply {
   const { sources, ...rest } = dataset
-  if (!sources) return { dataset: rest }
+  if (!sources) return { dataset: rest, ...(sort ? { sort } : {}) }
   const slots = new Map<string, number>()
   const codes = new Int32Array(sources.length)
   for (let row = 0; row < sources.length; row++) {
@@ -69,17 +89,19 @@ export function postedDataset(dataset: Dataset): ReferenceReply {
     }
     codes[row] = code
   }
-  return { dataset: rest, sources: { names: [...slots.keys()], codes } }
+  return { dataset: rest, sources: { names: [...slots.keys()], codes }, ...(sort ? { sort } : {}) }
 }
 
 /** The dataset of a `postedDataset` reply, its sources one string per source again. */
-function receivedDataset(reply: ReferenceReply): Dataset | undefined {
+function receivedReference(reply: ReferenceReply): ReadReference | undefined {
   if (!('dataset' in reply)) return undefined
-  if (!reply.sources) return reply.dataset
+  const { sort } = reply
+  const read = (dataset: Dataset): ReadReference => (sort ? { dataset, sort } : { dataset })
+  if (!reply.sources) return read(reply.dataset)
   const { names, codes } = reply.sources
   const sources = new Array<string>(codes.length)
   for (let row = 0; row < codes.length; row++) sources[row] = names[codes[row]]
-  return { ...reply.dataset, sources }
+  return read({ ...reply.dataset, sources })
 }
 
 /** How long a starting worker may take before the calling thread runs the test itself. */
@@ -213,7 +235,7 @@ export function createWorkerMmdRunner(options: RunnerOptions = {}): MmdRunner {
 /** A worker thread reading the reference of a check, which then runs the check's MMD test. */
 export interface ReferenceWorker {
   /** The reference as the worker read it; undefined when it could not, and the caller reads it itself. */
-  readonly reference: Promise<Dataset | undefined>
+  readonly reference: Promise<ReadReference | undefined>
   /**
    * Hands the batch to the worker as soon as it is read, so that the check's MMD test starts once the reference is
    * in, decided there by the check's rule (`checkMmdInputs`).
@@ -228,31 +250,39 @@ export interface ReferenceWorker {
   close(): void
 }
 
+interface ReferenceWorkerOptions extends RunnerOptions {
+  /** The worker then sorts the reference's columns, sharing them with the calling thread (`ReadReference.sort`). */
+  sortColumns?: ColumnSortRequest
+}
+
 /**
- * Starts a worker thread that reads the reference of a check while the calling thread reads the batch, and then
- * runs the check's MMD test: so loading uses both cores, and the test neither waits for a thread to start nor for
- * the calling thread to take the reference in. Undefined with one core or without the compiled worker (tests run
- * from source).
+ * Starts a worker thread that reads the reference of a check while the calling thread reads the batch, sorts its
+ * columns with the calling thread when asked to, and then runs the check's MMD test: so loading and sorting use both
+ * cores, and the test neither waits for a thread to start nor for the calling thread to take the reference in.
+ * Undefined with one core or without the compiled worker (tests run from source).
  */
 export function startReferenceWorker(
   path: string,
   loadOptions: PlainLoadOptions,
-  options: RunnerOptions = {},
+  options: ReferenceWorkerOptions = {},
 ): ReferenceWorker | undefined {
   const workerUrl = workerUrlOf(options)
-  const spawned = workerUrl && spawnMmdWorker(workerUrl, { path, options: loadOptions })
+  const { sortColumns } = options
+  const spawned =
+    workerUrl &&
+    spawnMmdWorker(workerUrl, { path, options: loadOptions, ...(sortColumns ? { sortColumns } : {}) })
   if (!spawned) return undefined
   const { worker, port } = spawned
-  const reference = new Promise<Dataset | undefined>((resolve) => {
-    const settle = (dataset: Dataset | undefined) => {
+  const reference = new Promise<ReadReference | undefined>((resolve) => {
+    const settle = (read: ReadReference | undefined) => {
       worker.off('error', failed)
       worker.off('exit', failed)
       port.off('message', onMessage)
       port.unref()
-      resolve(dataset)
+      resolve(read)
     }
     const failed = () => settle(undefined)
-    const onMessage = (reply: ReferenceReply) => settle(receivedDataset(reply))
+    const onMessage = (reply: ReferenceReply) => settle(receivedReference(reply))
     worker.on('error', failed)
     worker.on('exit', failed)
     port.on('message', onMessage)

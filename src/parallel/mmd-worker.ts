@@ -43,8 +43,18 @@ if (load) {
     const { loadDataset } = await import('../io/load.js')
     reference = withSharedFeatures(await loadDataset(load.path, load.options))
     const { postedDataset } = await import('./mmd-runner.js')
+    const columns = await import('../drift/columns.js')
+    const { features } = reference
+    const sortHere =
+      load.sortColumns &&
+      features &&
+      features.rows <= (load.sortColumns.sketchAboveRows ?? columns.DEFAULT_SKETCH_ABOVE_ROWS)
+    const sort = sortHere ? columns.createSharedColumnSort(features) : undefined
     // Posted inside the try: a dataset that cannot be copied to another thread is a failure like any other.
-    port.postMessage(postedDataset(reference))
+    port.postMessage(postedDataset(reference, sort))
+    // The columns are sorted here while the calling thread takes the reference in and then joins in; the MMD comes
+    // after, since the check needs the sorts first, and the calling thread can take the MMD's kernels in chunks.
+    if (sort) columns.sortClaimedColumns(features!, sort)
   } catch {
     port.postMessage({ failed: true } satisfies ReferenceReply)
   }

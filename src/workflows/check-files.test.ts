@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { useTemporaryFolder } from '../../test/fixtures/files.js'
 import { checkBatch } from '../drift/check.js'
+import { sharedColumnSummaries, summarizeColumns } from '../drift/columns.js'
 import { loadDataset } from '../io/load.js'
 import { startReferenceWorker } from '../parallel/mmd-runner.js'
 import { createRng } from '../util/rng.js'
@@ -45,9 +46,18 @@ describe('checkFiles', () => {
   it('reads the reference on the worker as this thread would', async () => {
     const worker = startReferenceWorker(reference, { id: 'id' }, { workerUrl, threads: 2 })
     expect(worker).toBeDefined()
-    const dataset = await worker!.reference
+    const read = await worker!.reference
     worker!.close()
-    expect(dataset).toEqual(await loadDataset(reference, { id: 'id' }))
+    expect(read?.dataset).toEqual(await loadDataset(reference, { id: 'id' }))
+  })
+
+  it("sorts the reference's columns on the worker and this thread together as this thread alone would", async () => {
+    const worker = startReferenceWorker(reference, {}, { workerUrl, threads: 2, sortColumns: {} })
+    const read = await worker!.reference
+    expect(read?.sort).toBeDefined()
+    const summaries = sharedColumnSummaries(read!.dataset.features!, read!.sort!)
+    worker!.close()
+    expect(summaries).toEqual(summarizeColumns((await loadDataset(reference)).features!))
   })
 
   it('reads everything on this thread with one thread, and when the worker cannot start', async () => {

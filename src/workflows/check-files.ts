@@ -1,11 +1,12 @@
 import type { Dataset } from '../data/dataset.js'
 import {
-  type BatchSummaries,
   type CheckOptions,
   checkBatch,
   checkMmdInputs,
-  summarizeBatch,
+  type SideSummaries,
+  summarizeSide,
 } from '../drift/check.js'
+import { sharedColumnSummaries } from '../drift/columns.js'
 import type { CheckReport } from '../drift/types.js'
 import { loadDataset } from '../io/load.js'
 import {
@@ -15,7 +16,8 @@ import {
   startReferenceWorker,
 } from '../parallel/mmd-runner.js'
 
-export interface CheckFilesOptions extends Omit<CheckOptions, 'mmdRunner' | 'startedMmd' | 'batchSummaries'> {
+export interface CheckFilesOptions
+  extends Omit<CheckOptions, 'mmdRunner' | 'startedMmd' | 'batchSummaries' | 'referenceSummaries'> {
   /** How both files are read (the same column flags for each). */
   load?: PlainLoadOptions
   /** Worker threads at most; 1 reads and tests everything on the calling thread. Default: the cores there are. */
@@ -28,13 +30,15 @@ interface LoadedBoth {
   reference: Dataset
   batch: Dataset
   /** The batch's column summaries, whole and per source, computed while the reference was still being read. */
-  batchSummaries?: BatchSummaries
+  batchSummaries?: SideSummaries
+  /** The reference's whole columns, sorted by the worker that read it and this thread together. */
+  referenceSummaries?: SideSummaries
 }
 
 /**
  * Reads both datasets, the reference on `worker` (or here when it could not) and the batch here meanwhile; the
- * batch goes to the worker for the MMD test as soon as it is read, and its columns are summarised while the
- * reference is still on its way.
+ * batch goes to the worker for the MMD test as soon as it is read, and each side's columns are summarised on the
+ * thread that read it.
  */
 async function loadBoth(
   referencePath: string,
@@ -51,16 +55,18 @@ async function loadBoth(
     (batch) => {
       const { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, alpha, text } = options
       worker.sendBatch(batch, { mmd, seed, permutations, mmdMaxRowsPerSide, mmdMaxDimensions, alpha, text })
-      return { batch, batchSummaries: summarizeBatch(batch, options) }
+      return { batch, batchSummaries: summarizeSide(batch, options) }
     },
     (error: unknown) => ({ error }),
   )
   // The reference's error comes first, as when the files are read one after the other: a reference the worker
   // could not read is read again here, which raises the loader's own error.
-  const reference = (await worker.reference) ?? (await loadDataset(referencePath, load))
+  const read = (await worker.reference) ?? { dataset: await loadDataset(referencePath, load) }
   const batch = await batchRead
   if ('error' in batch) throw batch.error
-  return { reference, ...batch }
+  const { dataset, sort } = read
+  const referenceSummaries = sort && { columns: sharedColumnSummaries(dataset.features!, sort) }
+  return { reference: dataset, ...(referenceSummaries ? { referenceSummaries } : {}), ...batch }
 }
 
 /**
@@ -74,14 +80,23 @@ export async function checkFiles(
   options: CheckFilesOptions = {},
 ): Promise<CheckReport> {
   const { load, threads, workerUrl, ...checkOptions } = options
+  const sortColumns = { sketchAboveRows: checkOptions.sketchAboveRows }
   const worker =
-    threads === 1 ? undefined : startReferenceWorker(referencePath, load ?? {}, { threads, workerUrl })
+    threads === 1
+      ? undefined
+      : startReferenceWorker(referencePath, load ?? {}, { threads, workerUrl, sortColumns })
   try {
-    const { reference, batch, batchSummaries } = await loadBoth(referencePath, batchPath, options, worker)
+    const { reference, batch, batchSummaries, referenceSummaries } = await loadBoth(
+      referencePath,
+      batchPath,
+      options,
+      worker,
+    )
     const mmd = worker && checkMmdInputs(reference, batch, checkOptions)
     return checkBatch(reference, batch, {
       ...checkOptions,
       batchSummaries,
+      referenceSummaries,
       ...(worker
         ? { startedMmd: mmd && worker.awaitMmd(mmd) }
         : { mmdRunner: createWorkerMmdRunner({ threads, workerUrl }) }),
