@@ -8,6 +8,7 @@ import { type DetectorInput, defineDetector } from '../types.js'
 import {
   columnMedians,
   crossFittedGap,
+  type LevelMatrix,
   levelCounts,
   levelMatrix,
   otherClassScores,
@@ -76,14 +77,17 @@ function blockSide(pixelCount: number): number {
   return Math.max(1, Math.ceil(Math.sqrt(pixelCount / maxPixels)))
 }
 
-/** The grid of pixels the detector reads an image on, after `shrinkImages`. */
+/** The grid of pixels the detector reads an image on, after `levelImages`. */
 function shrunkGrid(width: number, height: number): ImageGrid {
   const block = blockSide(width * height)
   return { width: Math.ceil(width / block), height: Math.ceil(height / block) }
 }
 
-/** Images averaged over `block × block` squares and scaled by their value range to [0, 1]. */
-function shrinkImages(raw: FeatureMatrix, width: number, height: number): FeatureMatrix {
+/**
+ * The levels (see `levelMatrix`) of images averaged over `block × block` squares and scaled by their value range to
+ * [0, 1]. Images kept at their size are levelled from their own pixels, scaled on the way.
+ */
+function levelImages(raw: FeatureMatrix, width: number, height: number): LevelMatrix {
   const pixels = raw.data
   let low = Number.POSITIVE_INFINITY
   let high = Number.NEGATIVE_INFINITY
@@ -94,16 +98,11 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
   }
   const range = high > low ? high - low : 1
   const block = blockSide(raw.cols)
-  // Pixels already in [0, 1] are read as they are: a scaled copy of them would be the same numbers.
-  if (block === 1 && low === 0 && range === 1) return raw
+  const weight = 1 / (block * block * range)
+  if (block === 1) return levelMatrix(raw, low, weight)
   const columns = Math.ceil(width / block)
   const cols = columns * Math.ceil(height / block)
   const data = new Float32Array(raw.rows * cols)
-  const weight = 1 / (block * block * range)
-  if (block === 1) {
-    for (let index = 0; index < pixels.length; index++) data[index] = (pixels[index] - low) * weight
-    return { data, rows: raw.rows, cols }
-  }
   // Each pixel's block, worked out once rather than for every image.
   const blockOf = Int32Array.from(
     { length: width * height },
@@ -116,7 +115,7 @@ function shrinkImages(raw: FeatureMatrix, width: number, height: number): Featur
     for (let pixel = 0; pixel < blockOf.length; pixel++)
       data[to + blockOf[pixel]] += (pixels[from + pixel] - low) * weight
   }
-  return { data, rows: raw.rows, cols }
+  return levelMatrix({ data, rows: raw.rows, cols })
 }
 
 /**
@@ -165,7 +164,7 @@ interface ClassScores {
 function scoreClasses(input: DetectorInput, params: Params, seed: number): ClassScores[] {
   const labels = input.labels!
   const shape = input.dataset.imageShape!
-  const levelled = levelMatrix(shrinkImages(pixelValues(input), shape.width, shape.height))
+  const levelled = levelImages(pixelValues(input), shape.width, shape.height)
   const grid = shrunkGrid(shape.width, shape.height)
   const all = levelCounts(levelled, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {

@@ -114,6 +114,20 @@ describe('clean-label-backdoor scores', () => {
     expect(projectRows(sparse, along).map(bits)).toEqual(projectRows(whole, along).map(bits))
   })
 
+  it('levels pixels scaled on the way to the same levels as a scaled copy of them', () => {
+    // Digits in signed byte units (−128…127), as a zero-centred export holds them: every level but the background's
+    // depends on the scaling, and one value in 255 landing a level off would show.
+    const { features } = mnistDataset(500)
+    const raw = { ...features!, data: features!.data.map((value) => Math.round(value * 255) - 128) }
+    const low = -128
+    const weight = 1 / 255
+    const copy = { ...raw, data: raw.data.map((value) => (value - low) * weight) }
+    const levelled = levelMatrix(raw, low, weight).levels
+    const expected = levelMatrix(copy).levels
+    expect(levelled.filter((level, index) => level !== expected[index]).length).toBe(0)
+    expect(new Set(levelled).size).toBeGreaterThan(200)
+  })
+
   it('scores each value among the other classes’ values, bounded where they are silent', () => {
     const { features, codes } = twoClasses(45)
     const rows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))

@@ -336,8 +336,11 @@ export function extractImageFeatures(
     keep(windowOffset + bucket, windowCounts[bucket])
   const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
   const addImage = (row: number, buckets: Int32Array, count: number) => {
-    for (let pixel = 0; pixel < cols; pixel++) {
-      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+    for (let pixel = 0, at = row * cols; pixel < cols; pixel++, at++) {
+      const level = levels[at]
+      // Most pixels are background, never a candidate: skipping them skips a read far apart in `candidate`.
+      if (level === backgroundLevel) continue
+      const feature = pixel * pixelLevels + level
       if (candidate[feature] === 1) builder.addNew(feature)
     }
     for (let index = 0; index < count; index++) {
