@@ -244,7 +244,7 @@ function countLabels(
   features: Int32Array,
   codes: Int32Array,
   support: ContentSupport,
-  options: Pick<MiningOptions, 'excludeCarriers' | 'readApart' | 'focus'>,
+  options: Pick<MiningOptions, 'excludeCarriers' | 'readApart' | 'focus' | 'minRows'>,
 ) {
   const { excludeCarriers } = options
   const classCount = support.classCount
@@ -296,7 +296,9 @@ function countLabels(
     // in view; where they sit at the columns' extremes, which one class naturally nears (the richest wines), the
     // carriers' neighbours outside the trigger are of that class too, and the trigger's own label looks expected.
     // Every carrier is then read apart as well, the shared columns hidden (see `MiningOptions.focus`).
-    if (options.readApart && options.focus?.[features[index]]) {
+    // Only where some label is held by enough carriers to be tested: reading apart is the costly part.
+    const held = observed.subarray(index * classCount, (index + 1) * classCount)
+    if (options.readApart && options.focus?.[features[index]] && Math.max(...held) >= options.minRows) {
       sums.fill(0)
       const carriers = Array.from(lists.rows.subarray(start, end))
       addExpectedApart(carriers, marks, codes, support, options.readApart, carrierLabels, labelledCount, sums)
@@ -464,6 +466,7 @@ function fitCandidateNull(
   const { observed, expected } = countLabels(lists, slots, reference, codes, support, {
     excludeCarriers: options.excludeCarriers,
     readApart: options.readApart,
+    minRows: options.minRows,
   })
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
