@@ -38,6 +38,12 @@ const paramsSchema = z
       .max(1)
       .default(0.25)
       .describe('flag a cluster when, held out of training, at most this share of it keeps its label'),
+    neighbours: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('nearest neighbours read to tell a cluster that sits among other records from an island'),
   })
   .strict()
 
@@ -135,10 +141,12 @@ export const activationClusteringDetector = defineDetector({
     }
     const classes: ReturnType<typeof describeClass>[] = []
     const silhouettes: number[] = []
+    const neighbours = await input.neighbours(Math.min(params.neighbours, input.rowCount - 1))
     const present = spectra.classes.filter((spectrum) => spectrum !== undefined)
     present.forEach((spectrum, index) => {
       const verdict = judgeClusters(spectrum, spectra.componentCount, input.features!, labels, params, {
         rng: createRng(context.seed + 7919 * (spectrum.code + 1)),
+        neighbours,
       })
       const suspected = writeClass(verdict, spectrum, labels, result)
       silhouettes.push(verdict.silhouette)
