@@ -198,45 +198,97 @@ export class NumericTable {
 
   /**
    * The categories of a text column (after `resolveKinds`), or undefined when it is free text: too many distinct
-   * values, or numbers among its texts (a mixed column is left out rather than guessed at), or the same text in
-   * every row.
+   * values, or numbers among its texts that are not categories too (see `isCategorical`), or the same text in every
+   * row. Numbers of a categorical column are categories named as written in short form (`2`, `0.5`).
    */
   categoricalValues(column: number): CategoricalValues | undefined {
-    if (this.kinds[column] !== KIND_TEXT || !this.isCategorical(column)) return undefined
+    if (this.kinds[column] !== KIND_TEXT) return undefined
+    const numbers = this.distinctNumbers(column)
+    if (!numbers || !this.isCategorical(column, numbers)) return undefined
     const interned = this.categories[column]!
-    const values = [...interned.codes.keys()].sort()
-    const sortedCode = new Int32Array(values.length)
-    values.forEach((value, index) => {
-      sortedCode[interned.codes.get(value)!] = index
-    })
+    const texts = [...interned.codes.keys()]
+    const numberTexts = [...numbers.keys()].map(numberText)
+    const values = [...texts, ...numberTexts].sort()
+    const sorted = new Map(values.map((value, index) => [value, index]))
+    const textCode = Int32Array.from(texts, (text) => sorted.get(text)!)
+    const numberCode = new Map(
+      [...numbers.keys()].map((value, index) => [value, sorted.get(numberTexts[index])!]),
+    )
     const codes = new Int32Array(this.rowCount).fill(-1)
+    this.forEachNumber(column, (row, value) => {
+      codes[row] = numberCode.get(value)!
+    })
     interned.rows.forEach((row, index) => {
-      codes[row] = sortedCode[interned.rowCodes[index]]
+      codes[row] = textCode[interned.rowCodes[index]]
     })
     return { values, codes }
   }
 
-  /** Words only, few distinct values, and not the same word in every row: a column that one-hot columns can hold. */
-  private isCategorical(column: number): boolean {
+  /**
+   * A column one-hot columns can hold: few distinct values, and not the same value in every row. Its values are
+   * words, or words and numbers where each value is a category of its own, held by at least two rows and 1% of the
+   * column's values (doors `2`, `3`, `4`, `5more`): a word in a few cells of a numeric column is a mistake to
+   * report, and a few numbers among words are left out with the words.
+   */
+  private isCategorical(column: number, numbers: ReadonlyMap<number, number> | undefined): boolean {
     const interned = this.categories[column]
-    if (this.numberCounts[column] > 0 || !interned) return false
-    if (interned.codes.size * 2 >= this.rowCount) return false
+    if (!interned || !numbers) return false
+    const distinct = interned.codes.size + numbers.size
+    if (distinct > MAX_CATEGORIES || distinct * 2 >= this.rowCount) return false
+    if (numbers.size > 0) {
+      const counts = new Int32Array(interned.codes.size)
+      for (const code of interned.rowCodes) counts[code]++
+      const least = Math.max(2, 0.01 * (this.numberCounts[column] + this.textCounts[column]))
+      if (counts.some((count) => count < least) || [...numbers.values()].some((count) => count < least))
+        return false
+    }
     // One value in every row says nothing; one value in some rows says which rows have it.
-    return !(interned.codes.size === 1 && this.missing[column] === 0)
+    return !(distinct === 1 && this.missing[column] === 0)
   }
 
   /**
-   * Decides each column's kind from all its values, never from its first one: a column is numeric when most of
-   * its non-empty values are numbers (a tie counts as numeric), and then every other value is an issue. A column
-   * chosen as a feature is numeric unless it is categorical: free text or a mix of numbers and words is an error
-   * there, not a column left out.
+   * The distinct numbers of a column and how many cells hold each, or undefined past `MAX_CATEGORIES`. Read
+   * back from the blocks, and only for columns that hold words too, so a numeric column costs nothing.
+   */
+  private distinctNumbers(column: number): Map<number, number> | undefined {
+    const numbers = new Map<number, number>()
+    if (this.numberCounts[column] === 0) return numbers
+    let many = false
+    this.forEachNumber(column, (_, value) => {
+      if (numbers.size > MAX_CATEGORIES) many = true
+      else numbers.set(value, (numbers.get(value) ?? 0) + 1)
+    })
+    return many ? undefined : numbers
+  }
+
+  /** Calls `visit` with every number of a column (empty and text cells are NaN in the blocks and are skipped). */
+  private forEachNumber(column: number, visit: (row: number, value: number) => void): void {
+    this.blocks.forEach((block, index) => {
+      const width = this.blockWidths[index]
+      if (column >= width) return
+      const firstRow = this.blockStarts[index]
+      const rows = Math.min(block.length / width, this.rowCount - firstRow)
+      for (let row = 0; row < rows; row++) {
+        const value = block[row * width + column]
+        if (!Number.isNaN(value)) visit(firstRow + row, value)
+      }
+    })
+  }
+
+  /**
+   * Decides each column's kind from all its values, never from its first one: a column of few words and numbers
+   * that are each a category is categorical; otherwise a column is numeric when most of its non-empty values are
+   * numbers (a tie counts as numeric), and then every other value is an issue. A column chosen as a feature is
+   * numeric unless it is categorical: free text or another mix of numbers and words is an error there, not a
+   * column left out.
    */
   resolveKinds(): void {
     for (let column = 0; column < this.width; column++) {
       const numbers = this.numberCounts[column]
       const texts = this.textCounts[column]
       if (numbers + texts === 0) continue
-      const numeric = texts === 0 || (this.explicit ? !this.isCategorical(column) : numbers >= texts)
+      const categorical = texts > 0 && this.isCategorical(column, this.distinctNumbers(column))
+      const numeric = texts === 0 || (!categorical && (this.explicit || numbers >= texts))
       this.kinds[column] = numeric ? KIND_NUMERIC : KIND_TEXT
       if (numeric && texts > 0) this.reportText(column, numbers, texts)
     }
@@ -268,6 +320,15 @@ export class NumericTable {
 }
 
 /** The per-column array one longer, its values kept. Columns are few (`maxColumns`), so copying is cheap. */
+/** A float32 cell's number as a category name: the shortest text that reads back as the same float32. */
+function numberText(value: number): string {
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(value.toPrecision(digits)))
+    if (Math.fround(Number(text)) === value) return text
+  }
+  return String(value)
+}
+
 function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
   const larger = new (array.constructor as new (length: number) => T)(length)
   larger.set(array)

@@ -33,8 +33,10 @@ interface Growth {
   readonly minLeafRows: number
   readonly splitColumns: number
   readonly rng: Rng
-  /** Weighted class counts per bin of every column, zeroed again after each use. */
-  readonly histogram: Float64Array
+  /** Per bin of every column, the node's rows in it and then where they end in `sorted`; zeroed after each use. */
+  readonly binEnds: Int32Array
+  /** The node's rows in the order of their bin in the column being read. */
+  readonly sorted: Int32Array
   readonly columns: Int32Array
 }
 
@@ -44,19 +46,22 @@ interface Split {
   bin: number
 }
 
-/** Gini's criterion up to a constant: Σ count² / total on each side; larger is purer. */
-function purity(counts: Float64Array, from: number, classCount: number, total: number): number {
-  let sum = 0
-  for (let label = 0; label < classCount; label++) sum += counts[from + label] ** 2
-  return sum / total
-}
-
-/** The best split of `rows[start..end)` on a random choice of columns, or undefined when none is allowed or helps. */
+/**
+ * The best split of `rows[start..end)` on a random choice of columns, or undefined when none is allowed or helps.
+ * Splits are compared by Gini's criterion up to a constant, Σ count² / total on each side (larger is purer). The
+ * node's rows are put in bin order and swept once, each moving its class's count from right to left and both sides'
+ * sums of squares with it: the cost is the node's rows and the column's bins, not bins × classes, which made a
+ * forest on 1,000 records of 500 classes cost minutes. Counts are whole numbers, so the sums are exact.
+ */
 function bestSplit(growth: Growth, rows: Int32Array, start: number, end: number, totals: Float64Array) {
-  const { codes, cols, offsets, labels, classCount, weights, histogram, columns, minLeafRows } = growth
+  const { codes, cols, offsets, labels, classCount, weights, binEnds, sorted, columns, minLeafRows } = growth
   let total = 0
-  for (let label = 0; label < classCount; label++) total += totals[label]
-  const parent = purity(totals, 0, classCount, total)
+  let parentSquares = 0
+  for (let label = 0; label < classCount; label++) {
+    total += totals[label]
+    parentSquares += totals[label] ** 2
+  }
+  const parent = parentSquares / total
   let best: Split | undefined
   let bestGain = 1e-9
   // A partial Fisher–Yates draw of `splitColumns` columns without replacement.
@@ -70,32 +75,46 @@ function bestSplit(growth: Growth, rows: Int32Array, start: number, end: number,
     let low = offsets[col + 1]
     let high = offsets[col] - 1
     for (let position = start; position < end; position++) {
-      const row = rows[position]
-      const bin = codes[row * cols + col]
-      histogram[bin * classCount + labels[row]] += weights[row]
+      const bin = codes[rows[position] * cols + col]
+      binEnds[bin]++
       if (bin < low) low = bin
       if (bin > high) high = bin
     }
-    left.fill(0)
+    let binStart = 0
+    for (let bin = low; bin <= high; bin++) {
+      const count = binEnds[bin]
+      binEnds[bin] = binStart
+      binStart += count
+    }
+    for (let position = start; position < end; position++) {
+      const row = rows[position]
+      sorted[binEnds[codes[row * cols + col]]++] = row
+    }
     let leftTotal = 0
+    let leftSquares = 0
+    let rightSquares = parentSquares
+    let swept = 0
     for (let bin = low; bin < high; bin++) {
-      for (let label = 0; label < classCount; label++) {
-        const count = histogram[bin * classCount + label]
-        left[label] += count
-        leftTotal += count
+      for (; swept < binEnds[bin]; swept++) {
+        const row = sorted[swept]
+        const label = labels[row]
+        const weight = weights[row]
+        leftSquares += weight * (2 * left[label] + weight)
+        rightSquares -= weight * (2 * (totals[label] - left[label]) - weight)
+        left[label] += weight
+        leftTotal += weight
       }
       const rightTotal = total - leftTotal
       if (leftTotal < minLeafRows) continue
       if (rightTotal < minLeafRows) break
-      let rightSum = 0
-      for (let label = 0; label < classCount; label++) rightSum += (totals[label] - left[label]) ** 2
-      const gain = purity(left, 0, classCount, leftTotal) + rightSum / rightTotal - parent
+      const gain = leftSquares / leftTotal + rightSquares / rightTotal - parent
       if (gain > bestGain) {
         bestGain = gain
         best = { col, bin }
       }
     }
-    histogram.fill(0, low * classCount, (high + 1) * classCount)
+    for (let position = 0; position < swept; position++) left[labels[sorted[position]]] = 0
+    binEnds.fill(0, low, high + 1)
   }
   return best
 }
@@ -191,7 +210,8 @@ export function outOfBagForestProbabilities(
     minLeafRows: Math.max(1, options.minLeafRows ?? defaultMinLeafRows),
     splitColumns: Math.max(1, Math.floor(Math.sqrt(x.cols))),
     rng,
-    histogram: new Float64Array(bins.offsets[x.cols] * classCount),
+    binEnds: new Int32Array(bins.offsets[x.cols]),
+    sorted: new Int32Array(labelled.length),
     columns: new Int32Array(x.cols),
   }
   const sums = new Float64Array(x.rows * classCount)

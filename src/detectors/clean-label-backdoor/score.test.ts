@@ -90,6 +90,24 @@ describe('clean-label-backdoor scores', () => {
     expect(heldOutGap(0).gap * 5).toBeLessThan(planted.gap)
   })
 
+  it('finds a gap of 0/1 values as wide shuffled, and a pattern’s gap far wider than shuffled', () => {
+    // 300 records of 30 features bought or not; one feature held by two records in five.
+    const rng = createRng(4)
+    const rows = 300
+    const cols = 30
+    const data = new Float32Array(rows * cols)
+    for (let row = 0; row < rows; row++)
+      for (let col = 0; col < cols; col++)
+        data[row * cols + col] = rng.next() < (col === 0 ? 0.4 : 0.05) ? 1 : 0
+    const binary = crossFittedGap(packRows(data, rows, cols), 4, 0, 6)
+    expect(binary.gap).toBeGreaterThan(1)
+    expect(binary.chance).toBeGreaterThan(binary.gap / 2)
+    const { features, codes } = twoClasses(45)
+    const classRows = Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === 0))
+    const pattern = crossFittedGap(classZeroRows(features, codes, classRows), 4, 0, 6)
+    expect(pattern.chance * 2).toBeLessThan(pattern.gap)
+  })
+
   it('gives the same gap, directions and scores to the bit from a digit class held sparse as held whole', () => {
     // Real digits: where a record's pixel is at the class median's level (most of the blank background) it
     // deviates by exactly 0, so the rows are held as their non-zero entries.

@@ -673,6 +673,11 @@ function projectFourRowsOnTwo(
 
 /** Robust z-scores (median, MAD). */
 export function robustScores(coordinates: Float64Array): Float64Array {
+  return robustScoresOn(coordinates, coordinates)
+}
+
+/** `values` as robust z-scores on the median and MAD of `coordinates`. */
+function robustScoresOn(coordinates: Float64Array, values: Float64Array): Float64Array {
   const count = coordinates.length
   if (count === 0) return new Float64Array(0)
   // The upper median: the middle value itself, found without sorting.
@@ -680,9 +685,7 @@ export function robustScores(coordinates: Float64Array): Float64Array {
   const deviations = new Float64Array(count)
   for (let index = 0; index < count; index++) deviations[index] = Math.abs(coordinates[index] - centre)
   const spread = 1.4826 * selectInPlace(deviations, count >> 1) || 1
-  const scores = new Float64Array(count)
-  for (let index = 0; index < count; index++) scores[index] = (coordinates[index] - centre) / spread
-  return scores
+  return values.map((value) => (value - centre) / spread)
 }
 
 /**
@@ -838,8 +841,9 @@ function selectRows(rows: WhitenedRows, positions: readonly number[]): WhitenedR
  * `leadingDirections`) and the other half is scored along the one whose scores there leave the widest gap, and the
  * other way round; the gap is the widest the two halves' scores leave together. A direction fitted on a few records
  * in many features can always be turned to set some of them apart; only a pattern sets apart records it was not
- * fitted on, so a clean class, small or large, keeps a narrow gap. Also returns how many held-out records lie beyond
- * that gap, and the direction that left the widest gap on its held-out half, to score the carriers along. It is not
+ * fitted on, so a clean class, small or large, keeps a narrow gap. Also returns the gap the same records leave along
+ * that direction with each feature's values shuffled on its own (`chance`, see `projectShuffled`), how many held-out
+ * records lie beyond the gap, and the direction that left the widest gap on its held-out half, to score the carriers along. It is not
  * turned once more toward what the whole class's far records share: on 28×28 digits with feature-collision poisons
  * that pulled it from the 60 poisons onto them and 91 honest look-alikes of their target.
  */
@@ -848,7 +852,7 @@ export function crossFittedGap(
   directionCount: number,
   seed: number,
   fewest: number,
-): { gap: number; beyond: number; direction: Float64Array } {
+): { gap: number; chance: number; beyond: number; direction: Float64Array } {
   const { count, cols } = rows
   const halves = [0, 1].map((half) =>
     Array.from({ length: count }, (_, index) => index).filter((index) => index % 2 === half),
@@ -876,5 +880,41 @@ export function crossFittedGap(
     if (best.width > widest.width) widest = best
   })
   const { width, beyond } = widestGap(scores, fewest)
-  return { gap: width, beyond, direction: widest.direction }
+  // In the units of the records' own spread along the direction: shuffled sums of sparse values may have none.
+  const along = projectRows(rows, [widest.direction])[0]
+  const shuffled = robustScoresOn(along, projectShuffled(rows, widest.direction, seed))
+  const chance = widestGap(shuffled, fewest).width
+  return { gap: width, chance, beyond, direction: widest.direction }
+}
+
+/**
+ * The rows' coordinates along a direction with each feature's values shuffled among the rows on its own: the same
+ * values, none of what records share. Values of few kinds (0/1 pixels, items bought or not) leave empty stretches
+ * between the coordinates they can take, and a direction on one such feature sets its holders apart as a pattern
+ * would; the shuffled rows leave the same stretches, while a shift many features share is gone from them.
+ */
+function projectShuffled(rows: WhitenedRows, direction: Float64Array, seed: number): Float64Array {
+  const { count, cols } = rows
+  const dense = rows.dense ?? denseOf(rows.sparse, count, cols)
+  const rng = createRng(seed ^ 0x5bd1e995)
+  const out = new Float64Array(count)
+  const order = Int32Array.from({ length: count }, (_, index) => index)
+  for (let col = 0; col < cols; col++) {
+    const weight = direction[col]
+    if (weight === 0) continue
+    for (let index = count - 1; index > 0; index--) {
+      const other = rng.int(index + 1)
+      ;[order[index], order[other]] = [order[other], order[index]]
+    }
+    for (let row = 0; row < count; row++) out[row] += weight * dense[order[row] * cols + col]
+  }
+  return out
+}
+
+function denseOf(rows: SparseRows, count: number, cols: number): Float32Array {
+  const dense = new Float32Array(count * cols)
+  for (let row = 0; row < count; row++)
+    for (let at = rows.starts[row]; at < rows.starts[row + 1]; at++)
+      dense[row * cols + rows.columns[at]] = rows.values[at]
+  return dense
 }

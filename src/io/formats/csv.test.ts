@@ -53,7 +53,7 @@ describe('loadDataset (CSV)', () => {
     const rows = Array.from({ length: 120 }, (_, row) => {
       const colour = colours[row % colours.length]
       // 60 distinct words: past the cap of 50, so free text even though each repeats.
-      return `${row},${row % 2},${colour},word${row % 60},${row % 10 === 0 ? 7 : 'yes'},${row},same`
+      return `${row},${row % 2},${colour},word${row % 60},${row % 10 === 0 ? row : 'yes'},${row},same`
     })
     const path = csvFile(`id,label,colour,note,mixed,x,kind\n${rows.join('\n')}\n`)
     const dataset = await loadDataset(path)
@@ -89,6 +89,41 @@ describe('loadDataset (CSV)', () => {
     )
     const mixed = await loadError(`x,size\n1,big\n2,3\n3,big\n4,5\n5,6\n`, { features: ['x', 'size'] })
     expect(mixed.message).toContain('chosen as a feature and 3 of its 5 values are numbers')
+  })
+
+  it('reads a column of a few numbers and words, each a category, as categories (car doors 2, 3, 4, 5more)', async () => {
+    const doors = ['2', '3', '4', '5more']
+    const persons = ['2', '4', 'more']
+    const rows = Array.from(
+      { length: 200 },
+      (_, row) => `${row % 3 === 0 ? 'unacc' : 'acc'},${doors[row % 4]},${persons[row % 3]},${row % 7}`,
+    )
+    const dataset = await loadDataset(csvFile(`label,doors,persons,x\n${rows.join('\n')}\n`))
+    expect(dataset.featureNames).toEqual([
+      'doors=2',
+      'doors=3',
+      'doors=4',
+      'doors=5more',
+      'persons=2',
+      'persons=4',
+      'persons=more',
+      'x',
+    ])
+    expect(Array.from(dataset.features!.data.subarray(8 * 3, 8 * 4))).toEqual([0, 0, 0, 1, 1, 0, 0, 3])
+    expect(dataset.warnings).toContain(
+      'encoded categorical column(s) "doors" (4 values), "persons" (3 values) as one-hot columns',
+    )
+    // Chosen as a feature, it is encoded the same way.
+    const chosen = await loadDataset(csvFile(`label,doors,persons,x\n${rows.join('\n')}\n`), {
+      features: ['doors'],
+    })
+    expect(chosen.featureNames).toEqual(['doors=2', 'doors=3', 'doors=4', 'doors=5more'])
+    // A word in one cell of a column of few numbers is a mistake, not a category.
+    const stray = rows.map((row, index) => (index === 5 ? row.replace(/,[^,]*$/, ',oops') : row))
+    const error = await loadError(`label,doors,persons,x\n${stray.join('\n')}\n`)
+    expect(error.message).toContain(
+      'column "x": "oops" is not a number, but 199 of the column\'s 200 values are numbers',
+    )
   })
 
   it('honours explicit columns, label: false and row-number ids', async () => {
@@ -180,7 +215,8 @@ describe('loadDataset (CSV) rejects bad input', () => {
   })
 
   it('collects at most 20 bad cells but counts them all', async () => {
-    const numbers = Array.from({ length: 40 }, (_, row) => `${row},1`).join('\n')
+    // Forty distinct numbers: the column is numeric, not a few categories, so every word in it is a problem.
+    const numbers = Array.from({ length: 40 }, (_, row) => `${row},${row}`).join('\n')
     const words = Array.from({ length: 30 }, (_, row) => `${row},bad`).join('\n')
     const error = await loadError(`x,y\n${numbers}\n${words}\n`)
     expect(error.issues).toHaveLength(20)

@@ -52,11 +52,12 @@ function decoder(): Worker {
     eval: true,
     workerData: { hyparquet: import.meta.resolve('hyparquet') },
   })
-  created.unref()
   created.on('message', ({ id, started, rows, error }: DecoderReply) => {
     const waiting = pending.get(id)
     if (started) return waiting?.start()
     pending.delete(id)
+    // Idle, the worker must not keep the process alive; a 'message' listener refs it, so unref after adding it.
+    if (pending.size === 0) created.unref()
     if (error === undefined) waiting?.resolve(rows!)
     else waiting?.reject(new Error(error))
   })
@@ -108,6 +109,9 @@ export function decodeRowGroup(
         finish(value)
       }
     pending.set(id, { start, resolve: settle(resolve), reject: settle(reject) })
-    decoder().postMessage({ id, path, rowStart, rowEnd })
+    // Referenced while a row group is on its way, or the process could end waiting for it.
+    const active = decoder()
+    active.ref()
+    active.postMessage({ id, path, rowStart, rowEnd })
   })
 }
