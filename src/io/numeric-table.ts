@@ -319,7 +319,6 @@ export class NumericTable {
   }
 }
 
-/** The per-column array one longer, its values kept. Columns are few (`maxColumns`), so copying is cheap. */
 /** A float32 cell's number as a category name: the shortest text that reads back as the same float32. */
 function numberText(value: number): string {
   for (let digits = 1; digits < 9; digits++) {
@@ -329,6 +328,7 @@ function numberText(value: number): string {
   return String(value)
 }
 
+/** The per-column array one longer, its values kept. Columns are few (`maxColumns`), so copying is cheap. */
 function grown<T extends Uint8Array | Int32Array>(array: T, length: number): T {
   const larger = new (array.constructor as new (length: number) => T)(length)
   larger.set(array)
