@@ -44,13 +44,15 @@ function sharedModes(seed: number, cols: number, sharedShare: number, classCount
  * Honest tables whose classes are each several separate modes, one of them shared by every class: held out, a mode
  * that lies apart from every other record is labelled by a model that can only extrapolate, and activation-clustering
  * took such modes for planted groups ("a separate group of 172 records inside class class1", 'poisoned' with
- * nothing flagged on seed 3).
+ * nothing flagged on seed 3). With 30% of the records in the shared mode, 20 columns, the outliers took its dense
+ * core for availability noise ("252 records far off the core of every class", 'poisoned').
  */
 describe.each([
   ...[1, 2, 3, 4, 5].map((seed) => ({ seed, cols: 10, sharedShare: 0.2, classCount: 2 })),
   { seed: 6, cols: 5, sharedShare: 0.1, classCount: 2 },
   { seed: 7, cols: 20, sharedShare: 0.2, classCount: 2 },
   { seed: 8, cols: 10, sharedShare: 0.2, classCount: 3 },
+  { seed: 7, cols: 20, sharedShare: 0.3, classCount: 2 },
 ])(
   '$classCount classes of three modes each and one shared by $sharedShare of the records, $cols columns (seed $seed)',
   ({ seed, cols, sharedShare, classCount }) => {
