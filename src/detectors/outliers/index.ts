@@ -17,6 +17,7 @@ import {
   type OutlierComponent,
   rawDetailRatios,
   relativeToGroupMedian,
+  suspicionFrom,
 } from './score.js'
 import { scoreTextNovelty } from './text-novelty.js'
 
@@ -359,6 +360,28 @@ function emptyResult(rowCount: number, warning: string) {
   }
 }
 
+/** Level at which a component's highest scores stand apart from its tail (Bonferroni over the components). */
+const gapLevel = 0.01
+
+/**
+ * The chance records are flagged on, and the suspicion they are ranked by. Once some component's highest scores
+ * stand apart from its own tail (the detector's dataset-level evidence), records are flagged on the chance those
+ * components alone give, so the gap another component found (a trigger's carriers far off in the features) does
+ * not carry the natural tail of this one (templated texts whose word pairs are rare) into the flags; the other
+ * components keep half of their evidence in the ranking. Without any gap every component speaks in full and the
+ * flags only mark records, which the scan weighs as a quiet detector's.
+ */
+function backedEvidence(result: CalibratedOutliers, gaps: readonly number[]) {
+  const backed = Array.from(gaps.keys()).filter((index) => gaps[index] * gaps.length < gapLevel)
+  if (backed.length === 0) return { flagging: result.suspicion, suspicion: result.suspicion }
+  const flagging = suspicionFrom(result, backed)
+  const suspicion = flagging.map((chance, row) => Math.max(chance, unbackedWeight * result.suspicion[row]))
+  return { flagging, suspicion }
+}
+
+/** Share of its evidence a component keeps in the ranking while another one's gap is the detector's evidence. */
+const unbackedWeight = 0.5
+
 /** Explanations are written for records at least this suspicious, flagged or not. */
 const explainAbove = 0.05
 
@@ -397,17 +420,18 @@ export const outliersDetector = defineDetector({
     ]
     context.onProgress?.(0.8)
     const result = calibrateComponents(input.rowCount, specs)
-    const flagged = new Uint8Array(input.rowCount)
-    const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
-    for (let row = 0; row < input.rowCount; row++) {
-      if (result.suspicion[row] >= params.flagAbove) flagged[row] = 1
-      if (result.suspicion[row] >= explainAbove || flagged[row])
-        explanations[row] = explainRow(result, specs, row)
-    }
     // Each component's scores over the records it judges, Bonferroni over the components.
     const gaps = specs.map(
       (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
     )
+    const { flagging, suspicion } = backedEvidence(result, gaps)
+    const flagged = new Uint8Array(input.rowCount)
+    const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
+    for (let row = 0; row < input.rowCount; row++) {
+      if (flagging[row] >= params.flagAbove) flagged[row] = 1
+      if (result.suspicion[row] >= explainAbove || flagged[row])
+        explanations[row] = explainRow(result, specs, row)
+    }
     const robustIndex = robust ? specs.indexOf(robust) : -1
     const robustGap = robust && {
       index: robustIndex,
@@ -415,7 +439,7 @@ export const outliersDetector = defineDetector({
       pValue: gaps[robustIndex] * specs.length,
     }
     return {
-      suspicion: result.suspicion,
+      suspicion,
       flagged,
       explanations,
       datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),

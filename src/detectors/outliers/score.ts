@@ -255,3 +255,19 @@ function discoveryChances(
   })
   return apartFrom
 }
+
+/**
+ * Each record's chance of being an anomaly read from the components in `backed` alone (noisy-OR, as in
+ * `calibrateComponents`): the evidence a detector may flag on once only those components' highest scores stand
+ * apart from the data's own tail. Another component's tail, however long, holds honest records the gap says
+ * nothing about.
+ */
+export function suspicionFrom(result: CalibratedOutliers, backed: readonly number[]): Float32Array {
+  const suspicion = new Float32Array(result.suspicion.length)
+  for (let row = 0; row < suspicion.length; row++) {
+    let ordinary = 1
+    for (const index of backed) ordinary *= 1 - result.byComponent[index][row]
+    suspicion[row] = 1 - ordinary
+  }
+  return suspicion
+}
