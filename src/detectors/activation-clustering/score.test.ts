@@ -25,6 +25,17 @@ const thresholds = {
   maxOwnLabelShare: 0.25,
 }
 
+/** The marked records split off clearly as the group, and the group was not retrained on or judged. */
+function expectMarkedGroupUnjudged(
+  verdict: ReturnType<typeof judgeClusters>,
+  marked: ArrayLike<number>,
+): void {
+  expect(verdict.silhouette).toBeGreaterThan(0.5)
+  expect(Array.from(verdict.members).every((row) => marked[row] === 1)).toBe(true)
+  expect(verdict.reclassification).toBeUndefined()
+  expect(verdict.confidence).toBe(0)
+}
+
 /**
  * Three classes told apart by columns 0–2; in a fifth of class 2 column 5 is lit at `mark`. With `poisoned`, those
  * records are really class 0 or 1 (a backdoor); without, they are genuine class-2 records with an unusual feature,
@@ -100,10 +111,7 @@ describe('judgeClusters', async () => {
       rng: createRng(1),
       neighbours: await neighboursOf(features),
     })
-    expect(verdict.silhouette).toBeGreaterThan(0.5)
-    expect(Array.from(verdict.members).every((row) => marked[row] === 1)).toBe(true)
-    expect(verdict.reclassification).toBeUndefined()
-    expect(verdict.confidence).toBe(0)
+    expectMarkedGroupUnjudged(verdict, marked)
   })
 
   it('does not retrain when the class does not split clearly', async () => {
@@ -145,10 +153,7 @@ describe('judgeClusters', async () => {
         rng: createRng(1),
         neighbours: await neighboursOf(features),
       })
-      expect(verdict.silhouette).toBeGreaterThan(0.5)
-      expect(Array.from(verdict.members).every((row) => marked[row] === 1)).toBe(true)
-      expect(verdict.reclassification).toBeUndefined()
-      expect(verdict.confidence).toBe(0)
+      expectMarkedGroupUnjudged(verdict, marked)
     },
   )
 })
