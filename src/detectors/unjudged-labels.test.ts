@@ -35,6 +35,16 @@ function labelColumn(names: readonly string[]): LabelColumn {
   return { name: 'label', classes, codes: Int32Array.from(names, (name) => classes.indexOf(name)) }
 }
 
+/** The records' labels and which of them `unjudgedRecords` leaves alone on their 10 exact neighbours. */
+function judgeRecords(records: readonly { point: [number, number]; label: string }[]) {
+  const labels = labelColumn(records.map((record) => record.label))
+  const graph = neighbours(
+    records.map((record) => record.point),
+    10,
+  )
+  return { labels, unjudged: unjudgedRecords(labels, graph) }
+}
+
 /**
  * Three crowds of 40 far apart, honest records of small labels alone in their places, and records relabelled into
  * those labels inside the crowds.
@@ -61,14 +71,7 @@ function longTailUnderFlips() {
 describe('unjudgedRecords', () => {
   it('leaves the honest group of a small label apart unjudged, and judges its records inside a crowd', () => {
     const { records, intruders } = longTailUnderFlips()
-    const labels = labelColumn(records.map((record) => record.label))
-    const unjudged = unjudgedRecords(
-      labels,
-      neighbours(
-        records.map((record) => record.point),
-        10,
-      ),
-    )
+    const { labels, unjudged } = judgeRecords(records)
     const rows = records.flatMap((_, row) => (unjudged.rows[row] ? [row] : []))
     // The lone 'rare one' and the three of 'rare three'; 'rare pair' has two records apart: neither is preferred.
     expect(rows).toEqual([120, 121, 122, 123])
@@ -89,14 +92,7 @@ describe('unjudgedRecords', () => {
       { point: [50, 50] as [number, number], label: 'alone' },
       { point: [0.2, 0.1] as [number, number], label: 'inside' },
     ]
-    const labels = labelColumn(records.map((record) => record.label))
-    const unjudged = unjudgedRecords(
-      labels,
-      neighbours(
-        records.map((record) => record.point),
-        10,
-      ),
-    )
+    const { labels, unjudged } = judgeRecords(records)
     expect(Array.from(unjudged.rows.subarray(40))).toEqual([1, 0])
     expect(unjudged.singleLabels.map((code) => labels.classes[code])).toEqual(['alone'])
   })
