@@ -235,22 +235,19 @@ function addExpectedApart(
 
 /**
  * Per feature and label: carriers with the label, and carriers the content predicts to have it; feature `i`'s
- * carriers are list `slots[i]` of `lists`. For focused features (`features[i]` marked in `focus`) where the family
- * reads apart, `apartExpected` also holds what every carrier read apart predicts (NaN for the others).
+ * carriers are list `slots[i]` of `lists`.
  */
 function countLabels(
   lists: CarrierLists,
   slots: Int32Array,
-  features: Int32Array,
   codes: Int32Array,
   support: ContentSupport,
-  options: Pick<MiningOptions, 'excludeCarriers' | 'readApart' | 'focus' | 'minRows'>,
+  options: Pick<MiningOptions, 'excludeCarriers' | 'readApart'>,
 ) {
   const { excludeCarriers } = options
   const classCount = support.classCount
   const observed = new Float64Array(slots.length * classCount)
   const expected = new Float64Array(slots.length * classCount)
-  const apartExpected = new Float64Array(slots.length * classCount).fill(Number.NaN)
   const marks = new Uint8Array(codes.length)
   const counts = new Float64Array(classCount)
   const sums = new Float64Array(classCount)
@@ -292,22 +289,10 @@ function countLabels(
       : undefined
     addExpectedApart(crowded, marks, codes, support, apart, carrierLabels, labelledCount, sums)
     expected.set(sums, index * classCount)
-    // The values of a trigger written into several columns are read in the scan's geometry with every one of them
-    // in view; where they sit at the columns' extremes, which one class naturally nears (the richest wines), the
-    // carriers' neighbours outside the trigger are of that class too, and the trigger's own label looks expected.
-    // Every carrier is then read apart as well, the shared columns hidden (see `MiningOptions.focus`).
-    // Only where some label is held by enough carriers to be tested: reading apart is the costly part.
-    const held = observed.subarray(index * classCount, (index + 1) * classCount)
-    if (options.readApart && options.focus?.[features[index]] && Math.max(...held) >= options.minRows) {
-      sums.fill(0)
-      const carriers = Array.from(lists.rows.subarray(start, end))
-      addExpectedApart(carriers, marks, codes, support, options.readApart, carrierLabels, labelledCount, sums)
-      apartExpected.set(sums, index * classCount)
-    }
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 0
     relay?.clear(lists.rows.subarray(start, end))
   }
-  return { observed, expected, apartExpected }
+  return { observed, expected }
 }
 
 /**
@@ -462,12 +447,7 @@ function fitCandidateNull(
   options: MiningOptions,
 ): CandidateNull {
   const { lists, slots } = referenceLists
-  // The natural spread is measured in the scan's reading alone, the one every candidate is read in.
-  const { observed, expected } = countLabels(lists, slots, reference, codes, support, {
-    excludeCarriers: options.excludeCarriers,
-    readApart: options.readApart,
-    minRows: options.minRows,
-  })
+  const { observed, expected } = countLabels(lists, slots, codes, support, options)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   const seenCarriers = new Set<number>()
@@ -512,62 +492,46 @@ export function mineTriggerFeatures(
   const listed = mergeAscending(candidates, reference)
   const lists = carrierLists(incidence, listed)
   const candidateSlots = positionsIn(listed, candidates)
-  const { observed, expected, apartExpected } = countLabels(
-    lists,
-    candidateSlots,
-    candidates,
-    codes,
-    support,
-    options,
-  )
+  const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options)
   const referenceLists = { lists, slots: positionsIn(listed, reference) }
   const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
   const classSizes = new Int32Array(classCount)
   for (const code of codes) if (code >= 0) classSizes[code]++
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
-    const carriers = carrierCounts[feature]
-    const kind = options.kindOf?.(feature) ?? 0
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
+      const predicted = expected[slot * classCount + label]
+      if (seen < options.minRows || seen < options.minRatio * predicted) continue
       // A trigger planted by relabelling is carried by records moved in from other classes, and the class's own
       // records lack it; a feature nearly every record of its class holds (the sender's domain in mails labelled
       // by it, a product's name in its tickets) is what the class is, even where neighbours cannot read the class.
-      if (seen < options.minRows || classSizes[label] - seen < options.minRows) continue
+      if (classSizes[label] - seen < options.minRows) continue
+      const carriers = carrierCounts[feature]
       if (
         options.maxMixedCarriers !== undefined &&
         carriers > options.maxMixedCarriers &&
         2 * seen < carriers
       )
         continue
-      const apart = apartExpected[slot * classCount + label]
-      const readings = Number.isNaN(apart)
-        ? [expected[slot * classCount + label]]
-        : [expected[slot * classCount + label], apart]
-      // Each reading is a test of its own: the stronger one stands, corrected for both (Bonferroni).
-      let best: { predicted: number; logPValue: number } | undefined
-      for (const predicted of readings) {
-        if (seen < options.minRatio * predicted) continue
-        const countLogP =
-          options.countTail === 'binomial'
-            ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
-            : logPoissonTailBound(seen, predicted)
-        const logPValue = Math.max(
-          countLogP,
-          candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
-        )
-        if (!best || logPValue < best.logPValue) best = { predicted, logPValue }
-      }
-      if (!best) continue
-      const correction = correctionOf(feature) * readings.length
-      if (best.logPValue > Math.log(options.significance / correction)) continue
+      const kind = options.kindOf?.(feature) ?? 0
+      const countLogP =
+        options.countTail === 'binomial'
+          ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
+          : logPoissonTailBound(seen, predicted)
+      const logPValue = Math.max(
+        countLogP,
+        candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
+      )
+      const correction = correctionOf(feature)
+      if (logPValue > Math.log(options.significance / correction)) continue
       const item = {
         feature,
         label,
         carriers,
         observed: seen,
-        expected: best.predicted,
-        logPValue: best.logPValue,
+        expected: predicted,
+        logPValue,
         correction,
       }
       found.push({ item, slot })
