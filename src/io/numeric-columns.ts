@@ -59,7 +59,7 @@ export function finishNumericColumns(table: NumericTable, encodeCategories: bool
     colour && 'columns' in colour
       ? colour.columns.shape
       : categorical.size === 0 && !colour
-        ? imageShapeOf(data, cols)
+        ? imageShapeOf(data, names)
         : undefined
   const notColourImage = colour && 'problem' in colour ? colour.problem : undefined
   return {
@@ -156,15 +156,68 @@ function gatherColumns(table: NumericTable, kept: number[]): Float32Array {
   return data
 }
 
-/** A square grayscale image when there are ≥ 64 columns, a square number of them, and all values within [0,255]. */
-function imageShapeOf(data: Float32Array, cols: number): { width: number; height: number } | undefined {
+/**
+ * A square grayscale image when there are ≥ 64 columns, a square number of them, all values within [0,255], and
+ * either columns named as pixels (`pixel0`, `pixel_1`, …) or neighbouring pixels alike (see
+ * `pixelsNeighbourAlike`): 256 items bought or not, or any other table of a square number of small counts, is not
+ * a picture.
+ */
+function imageShapeOf(
+  data: Float32Array,
+  names: readonly string[],
+): { width: number; height: number } | undefined {
+  const cols = names.length
   const side = Math.round(Math.sqrt(cols))
   if (cols < MIN_IMAGE_PIXELS || side * side !== cols) return undefined
   for (let index = 0; index < data.length; index++) {
     const value = data[index]
     if (!(value >= 0 && value <= 255)) return undefined
   }
-  return { width: side, height: side }
+  const namedAsPixels = names.every((name) => /^pixel_?\d+$/i.test(name))
+  return namedAsPixels || pixelsNeighbourAlike(data, side) ? { width: side, height: side } : undefined
+}
+
+/** Rows read to tell whether neighbouring columns are alike as neighbouring pixels are. */
+const NEIGHBOUR_SAMPLE_ROWS = 1000
+
+/**
+ * Share of the squared difference between pixels half an image apart that neighbouring pixels may reach on either
+ * axis. Measured: 0.17 on MNIST digits, 0.21–0.43 on the 8×8 digits, 0.32–0.56 on them cut to 0/1, 0.11 on drawn
+ * shapes at 64×64; 1.00 on 256 independent 0/1 items.
+ */
+const NEIGHBOUR_LIKENESS = 0.75
+
+/**
+ * Whether the pixels of a `side × side` image are more alike to their right and lower neighbours than to the pixel
+ * half an image away on both axes, on an even sample of rows. Images are smooth; columns of independent measures are
+ * as unlike their neighbours as any other column.
+ */
+function pixelsNeighbourAlike(data: Float32Array, side: number): boolean {
+  const cols = side * side
+  const rows = data.length / cols
+  const step = Math.max(1, Math.floor(rows / NEIGHBOUR_SAMPLE_ROWS))
+  const far = side * (side >> 1) + (side >> 1)
+  let across = 0
+  let down = 0
+  let apart = 0
+  for (let row = 0; row < rows; row += step) {
+    const at = row * cols
+    for (let pixel = 0; pixel < cols; pixel++) {
+      const value = data[at + pixel]
+      if (pixel % side < side - 1) across += (value - data[at + pixel + 1]) ** 2
+      if (pixel < cols - side) down += (value - data[at + pixel + side]) ** 2
+      apart += (value - data[at + ((pixel + far) % cols)]) ** 2
+    }
+  }
+  // Per pair: each axis has side − 1 neighbour pairs a line, the far comparison one a pixel.
+  const pairsPerAxis = side * (side - 1)
+  const apartPerPair = apart / cols
+  // Images of one flat value each say nothing against being images.
+  if (apartPerPair === 0) return true
+  return (
+    across / pairsPerAxis < NEIGHBOUR_LIKENESS * apartPerPair &&
+    down / pairsPerAxis < NEIGHBOUR_LIKENESS * apartPerPair
+  )
 }
 
 function chooseColumns(table: NumericTable, encodeCategories: boolean) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PoisonguardError } from '../../errors.js'
+import { createRng } from '../../util/rng.js'
 import { type LoadOptions, loadDataset, writeFilteredDataset } from '../index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'poisonguard-csv-'))
@@ -160,6 +161,36 @@ describe('loadDataset (CSV)', () => {
     expect(dataset.features!.data[64]).toBe(255)
     const notImage = await loadDataset(csvFile(`${header}\n${row(0)}\n${row(256)}\n`))
     expect(notImage.imageShape).toBeUndefined()
+  })
+
+  it('takes a square table of independent 0/1 columns for a table, and smooth strokes for an image', async () => {
+    const rng = createRng(5)
+    const side = 16
+    const basket = Array.from({ length: 200 }, () =>
+      Array.from({ length: side * side }, () => (rng.next() < 0.2 ? 1 : 0)),
+    )
+    // A bar of ink across each image at a random height, two pixels thick: neighbours share their value.
+    const strokes = Array.from({ length: 200 }, () => {
+      const top = Math.floor(rng.next() * (side - 2))
+      return Array.from({ length: side * side }, (_, pixel) =>
+        Math.floor(pixel / side) - top === 0 || Math.floor(pixel / side) - top === 1 ? 255 : 0,
+      )
+    })
+    const table = (prefix: string, rows: number[][]) =>
+      [
+        ['label', ...rows[0].map((_, col) => `${prefix}${col}`)].join(','),
+        ...rows.map((row, index) => [index % 2 ? 'a' : 'b', ...row].join(',')),
+      ].join('\n')
+    expect((await loadDataset(csvFile(table('item_', basket)))).imageShape).toBeUndefined()
+    expect((await loadDataset(csvFile(table('c', strokes)))).imageShape).toEqual({
+      width: side,
+      height: side,
+    })
+    // Columns named as pixels are an image whatever their values.
+    expect((await loadDataset(csvFile(table('pixel', basket)))).imageShape).toEqual({
+      width: side,
+      height: side,
+    })
   })
 
   it('reports progress up to 1', async () => {
