@@ -112,7 +112,7 @@ const perClassSteps: ClassSpectraSteps = {
   scatters: async (features, rows) => rows.map((classRows) => meanAndScatter(features, classRows)),
   spectra: async (features, tasks, componentCount) =>
     tasks.map((task) =>
-      classSpectrumValues(features, task.rows, task.own, task.othersCovariance, componentCount),
+      classSpectrumValues(features, task.rows, task.own, task.total, componentCount),
     ),
 }
 

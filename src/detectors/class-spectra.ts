@@ -216,6 +216,12 @@ export interface ClassScatter {
   readonly scatter: Float64Array
 }
 
+/** The scatters of every class added in class order, and how many rows they hold. */
+export interface TotalScatter {
+  readonly scatter: Float64Array
+  readonly rows: number
+}
+
 /** One class's spectrum without its code and rows: what is computed from the class's own rows. */
 export type ClassSpectrumValues = Pick<
   ClassSpectrum,
@@ -223,19 +229,19 @@ export type ClassSpectrumValues = Pick<
 >
 
 /**
- * The spectrum of the class whose records are `rows` of `features`, given their mean and scatter and the other
- * classes' pooled covariance: it reads those rows and nothing else of the matrix.
+ * The spectrum of the class whose records are `rows` of `features`, given their mean and scatter and the scatter
+ * of every class together: it reads those rows and nothing else of the matrix.
  */
 export function classSpectrumValues(
   features: FeatureMatrix,
   rows: Int32Array,
   own: ClassScatter,
-  othersCovariance: Float64Array,
+  total: TotalScatter,
   componentCount: number,
 ): ClassSpectrumValues {
   const width = features.cols
   const covariance = Float64Array.from(own.scatter, (value) => value / rows.length)
-  const lower = choleskyWithRidge(othersCovariance, width, RIDGE)
+  const lower = choleskyWithRidge(othersCovariance(total, own, rows.length), width, RIDGE)
   const { values, vectors } = leadingEigenpairs(
     whitenedCovariance(lower, covariance, width),
     width,
@@ -246,6 +252,17 @@ export function classSpectrumValues(
   const directions = vectors
   const coordinates = centredCoordinates(features, rows, own.mean, directions, componentCount)
   return { relativeVariances: values, directions, coordinates, mean: own.mean }
+}
+
+/**
+ * The other classes' pooled covariance: every class's scatter less this one's. Computed where the class's spectrum
+ * is, from the one total, so no d × d matrix per class is kept or sent.
+ */
+function othersCovariance(total: TotalScatter, own: ClassScatter, classRows: number): Float64Array {
+  const otherRows = total.rows - classRows
+  const covariance = new Float64Array(total.scatter.length)
+  for (let i = 0; i < covariance.length; i++) covariance[i] = (total.scatter[i] - own.scatter[i]) / otherRows
+  return covariance
 }
 
 /** `rows × componentCount`: each row less `mean`, times `directions` (`featureCount × componentCount`). */
@@ -270,12 +287,12 @@ function centredCoordinates(
   return coordinates
 }
 
-/** One class's spectrum still to compute: its rows, their mean and scatter, and the other classes' covariance. */
+/** One class's spectrum still to compute: its rows, their mean and scatter, and every class's scatter (one object shared by all tasks). */
 export interface ClassSpectrumTask {
   readonly code: number
   readonly rows: Int32Array
   readonly own: ClassScatter
-  readonly othersCovariance: Float64Array
+  readonly total: TotalScatter
 }
 
 /**
@@ -293,9 +310,9 @@ export interface ClassSpectraSteps {
 }
 
 /**
- * What is left to compute of each class once every class's mean and scatter are known: the other classes' pooled
- * covariance is the sum of their scatters, added in class order, so it is the same wherever the scatters came from.
- * Undefined for a class too small to measure.
+ * What is left to compute of each class once every class's mean and scatter are known: the total scatter is added
+ * in class order, so the other classes' covariance is the same wherever the scatters came from. Undefined for a
+ * class too small to measure.
  */
 function spectrumTasks(
   rows: readonly Int32Array[],
@@ -303,20 +320,18 @@ function spectrumTasks(
   width: number,
   minClassRows: number,
 ): (ClassSpectrumTask | undefined)[] {
-  const totalScatter = new Float64Array(width * width)
+  const scatter = new Float64Array(width * width)
   let totalRows = 0
   parts.forEach((part, code) => {
     totalRows += rows[code].length
-    for (let i = 0; i < totalScatter.length; i++) totalScatter[i] += part.scatter[i]
+    for (let i = 0; i < scatter.length; i++) scatter[i] += part.scatter[i]
   })
+  const total: TotalScatter = { scatter, rows: totalRows }
   return rows.map((classRows, code) => {
     const otherRows = totalRows - classRows.length
     // The others' covariance must be estimable in every direction, or its null space would pass for a trigger.
     if (classRows.length < minClassRows || otherRows < Math.max(minClassRows, 2 * width)) return undefined
-    const othersCovariance = new Float64Array(width * width)
-    for (let i = 0; i < othersCovariance.length; i++)
-      othersCovariance[i] = (totalScatter[i] - parts[code].scatter[i]) / otherRows
-    return { code, rows: classRows, own: parts[code], othersCovariance }
+    return { code, rows: classRows, own: parts[code], total }
   })
 }
 
@@ -342,7 +357,7 @@ export function measureClassSpectra(
       task && {
         code: task.code,
         rows: task.rows,
-        ...classSpectrumValues(features, task.rows, task.own, task.othersCovariance, componentCount),
+        ...classSpectrumValues(features, task.rows, task.own, task.total, componentCount),
       },
   )
   return { featureCount: width, componentCount, classes }

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Queue } from 'bullmq'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import type { ClassScatter, ClassSpectraSteps, ClassSpectrumValues } from '../detectors/class-spectra.js'
+import type {
+  ClassScatter,
+  ClassSpectraSteps,
+  ClassSpectrumValues,
+  TotalScatter,
+} from '../detectors/class-spectra.js'
 import { PoisonguardError } from '../errors.js'
 import { countTexts as countTextsHere, type TextCounter, type TextCounts } from '../features/text.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
@@ -461,14 +466,27 @@ function createCoordinator(
     rows: await classRowsOf(rows),
     step,
   })
+  /** The id of the job that measured each class's scatter: its second step reads the result there. */
+  const scatterJobs = new WeakMap<Int32Array, string>()
+  /** Every class's scatter added up, stored once for all the second steps. */
+  const totals = new WeakMap<TotalScatter, Promise<string>>()
+  const totalOf = (total: TotalScatter) => {
+    let sent = totals.get(total)
+    if (!sent) {
+      sent = putBytes(pack({ meta: {}, arrays: { scatter: total.scatter } }))
+      totals.set(total, sent)
+    }
+    return sent
+  }
   const classSpectra: ClassSpectraSteps = {
     async scatters(features, rows) {
       const stage = stages++
       const jobs = await Promise.all(
-        rows.map(async (classRows, part) => ({
-          id: scanJobId(run, stage, part),
-          data: await classJob(features, classRows, { name: 'scatter' }),
-        })),
+        rows.map(async (classRows, part) => {
+          const id = scanJobId(run, stage, part)
+          scatterJobs.set(classRows, id)
+          return { id, data: await classJob(features, classRows, { name: 'scatter' }) }
+        }),
       )
       const scatters: ClassScatter[] = new Array(jobs.length)
       await runJobs(jobs, (part, payload) => {
@@ -481,15 +499,13 @@ function createCoordinator(
       const stage = stages++
       const jobs = await Promise.all(
         tasks.map(async (task, part) => {
-          const given = pack({
-            meta: {},
-            arrays: {
-              mean: task.own.mean,
-              scatter: task.own.scatter,
-              othersCovariance: task.othersCovariance,
-            },
-          })
-          const step = { name: 'spectrum' as const, given: await putBytes(given), componentCount }
+          const step = {
+            name: 'spectrum' as const,
+            own: scatterJobs.get(task.rows)!,
+            total: await totalOf(task.total),
+            totalRows: task.total.rows,
+            componentCount,
+          }
           return { id: scanJobId(run, stage, part), data: await classJob(features, task.rows, step) }
         }),
       )

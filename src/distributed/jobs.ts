@@ -111,12 +111,19 @@ export const classJobSchema = z.object({
    */
   rows: z.union([digest, z.object({ start: whole, end: whole })]),
   /**
-   * `scatter`: their mean and scatter; `spectrum`: the class's spectrum with `componentCount` directions, from
-   * `given` (the class's mean and scatter and the other classes' pooled covariance).
+   * `scatter`: their mean and scatter; `spectrum`: the class's spectrum with `componentCount` directions, from the
+   * result of the class's `scatter` job (`own`, a job id) and every class's scatter added up (`total`, one blob for
+   * all classes, of `totalRows` rows).
    */
   step: z.discriminatedUnion('name', [
     z.object({ name: z.literal('scatter') }),
-    z.object({ name: z.literal('spectrum'), given: digest, componentCount: z.number().int().positive() }),
+    z.object({
+      name: z.literal('spectrum'),
+      own: z.string().min(1),
+      total: digest,
+      totalRows: whole,
+      componentCount: z.number().int().positive(),
+    }),
   ]),
 })
 

@@ -115,7 +115,7 @@ export async function startScanWorker(options: ScanWorkerOptions): Promise<ScanW
       case 'fold':
         return runFoldJob(data, folds, blobs)
       case 'class':
-        return runClassJob(data, blobs)
+        return runClassJob(data, blobs, store)
       case 'detector':
         return runDetectorJob(data)
     }
@@ -296,19 +296,18 @@ async function classRowsOf(rows: ClassJob['rows'], blobs: BlobCache): Promise<In
 }
 
 /** One class's step of the class spectra, on its rows of the geometry alone, as one process runs it. */
-async function runClassJob(job: ClassJob, blobs: BlobCache): Promise<Uint8Array> {
+async function runClassJob(job: ClassJob, blobs: BlobCache, store: ScanStore): Promise<Uint8Array> {
   const features = (await matrixOf(blobs, job.matrix)) as FeatureMatrix
   const rows = await classRowsOf(job.rows, blobs)
   const { step } = job
   if (step.name === 'scatter') return pack({ meta: {}, arrays: { ...meanAndScatter(features, rows) } })
-  const { arrays } = unpack(await blobs(step.given))
-  const own = { mean: arrays.mean as Float64Array, scatter: arrays.scatter as Float64Array }
-  const othersCovariance = arrays.othersCovariance as Float64Array
+  const own = unpack(await store.readResult(step.own)).arrays
+  const total = { scatter: unpack(await blobs(step.total)).arrays.scatter as Float64Array, rows: step.totalRows }
   const { relativeVariances, directions, coordinates } = classSpectrumValues(
     features,
     rows,
-    own,
-    othersCovariance,
+    { mean: own.mean as Float64Array, scatter: own.scatter as Float64Array },
+    total,
     step.componentCount,
   )
   return pack({ meta: {}, arrays: { relativeVariances, directions, coordinates } })
