@@ -302,7 +302,10 @@ async function runClassJob(job: ClassJob, blobs: BlobCache, store: ScanStore): P
   const { step } = job
   if (step.name === 'scatter') return pack({ meta: {}, arrays: { ...meanAndScatter(features, rows) } })
   const own = unpack(await store.readResult(step.own)).arrays
-  const total = { scatter: unpack(await blobs(step.total)).arrays.scatter as Float64Array, rows: step.totalRows }
+  const total = {
+    scatter: unpack(await blobs(step.total)).arrays.scatter as Float64Array,
+    rows: step.totalRows,
+  }
   const { relativeVariances, directions, coordinates } = classSpectrumValues(
     features,
     rows,
