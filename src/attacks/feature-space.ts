@@ -1,8 +1,12 @@
+import { type CategoryGroup, categoryGroups } from '../data/categorical.js'
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
 import type { Rng } from '../util/rng.js'
 
-/** Observed range and natural unit of every feature column; perturbations are measured in these units. */
+/**
+ * Observed range, natural unit and kind of value of every feature column; perturbations are measured in these
+ * units, and a poisoned record is put back among the values the columns hold (`conformRecord`).
+ */
 export interface FeatureScale {
   readonly min: Float32Array
   readonly max: Float32Array
@@ -13,6 +17,10 @@ export interface FeatureScale {
   readonly unit: Float32Array
   /** Whether `unit` is the pixel range (images) or per-column standard deviations. */
   readonly kind: 'pixel-range' | 'standard-deviation'
+  /** Per column of a table: 1 when every observed value is a whole number (counts, ages, years); 0 for images. */
+  readonly integer: Uint8Array
+  /** The table's categorical columns, one-hot encoded by the loader; a record holds at most one category of each. */
+  readonly groups: readonly CategoryGroup[]
 }
 
 /** Column minimum, maximum and unit of a dataset's features, in one pass over the rows. */
@@ -22,6 +30,7 @@ export function measureFeatures(dataset: Dataset): FeatureScale {
   const max = new Float32Array(cols).fill(Number.NEGATIVE_INFINITY)
   const sum = new Float64Array(cols)
   const sumSquares = new Float64Array(cols)
+  const integer = new Uint8Array(cols).fill(dataset.imageShape ? 0 : 1)
   for (let row = 0; row < rows; row++) {
     const offset = row * cols
     for (let col = 0; col < cols; col++) {
@@ -30,6 +39,7 @@ export function measureFeatures(dataset: Dataset): FeatureScale {
       if (value > max[col]) max[col] = value
       sum[col] += value
       sumSquares[col] += value * value
+      if (!Number.isInteger(value)) integer[col] = 0
     }
   }
   if (dataset.imageShape) {
@@ -40,7 +50,7 @@ export function measureFeatures(dataset: Dataset): FeatureScale {
       high = Math.max(high, max[col])
     }
     const range = high > low ? high - low : 1
-    return { min, max, unit: new Float32Array(cols).fill(range), kind: 'pixel-range' }
+    return { min, max, unit: new Float32Array(cols).fill(range), kind: 'pixel-range', integer, groups: [] }
   }
   const unit = new Float32Array(cols)
   for (let col = 0; col < cols; col++) {
@@ -48,7 +58,7 @@ export function measureFeatures(dataset: Dataset): FeatureScale {
     const variance = Math.max(0, sumSquares[col] / rows - mean * mean)
     unit[col] = variance > 1e-12 * Math.max(1, mean * mean) ? Math.sqrt(variance) : 1
   }
-  return { min, max, unit, kind: 'standard-deviation' }
+  return { min, max, unit, kind: 'standard-deviation', integer, groups: categoryGroups(dataset) }
 }
 
 /** Smallest and largest feature value over all columns. */
@@ -63,8 +73,9 @@ export function featureBounds(scale: FeatureScale): { low: number; high: number 
 }
 
 /**
- * Writes `row + N(0, (sigma × unit)²)` per column into `out`, clamped to the observed column range so a
- * perturbed record stays plausible (pixels stay in [0,1], counts stay non-negative).
+ * Writes `row + N(0, (sigma × unit)²)` per column into `out`, kept to values the columns hold (`conformRecord`)
+ * so a perturbed record stays plausible (pixels stay in [0,1], counts stay whole and non-negative, a product stays
+ * one product).
  */
 export function jitterRow(
   features: FeatureMatrix,
@@ -73,12 +84,51 @@ export function jitterRow(
   scale: FeatureScale,
   rng: Rng,
   out: Float32Array,
+  conform: ConformOptions = {},
 ): void {
   const { data, cols } = features
   const offset = row * cols
-  for (let col = 0; col < cols; col++) {
-    const value = data[offset + col] + sigma * scale.unit[col] * rng.normal()
-    out[col] = Math.min(scale.max[col], Math.max(scale.min[col], value))
+  for (let col = 0; col < cols; col++) out[col] = data[offset + col] + sigma * scale.unit[col] * rng.normal()
+  conformRecord(out, data.subarray(offset, offset + cols), scale, conform)
+}
+
+/** How `conformRecord` treats a changed record. */
+export interface ConformOptions {
+  /**
+   * A change held to a budget: a whole number is rounded toward the original value and every category stays the
+   * original's, so no column moves farther than the change did.
+   */
+  readonly towardOriginal?: boolean
+  /** Leave whole-number columns with the fractions the change gave them (default: round them). */
+  readonly keepFractions?: boolean
+}
+
+/**
+ * Puts a changed record back among the values its columns hold, in place: every column within its observed range,
+ * whole-number columns on whole numbers, each categorical column on one category (the one whose code is largest,
+ * when above one half; else the original record's).
+ */
+export function conformRecord(
+  record: Float32Array,
+  original: ArrayLike<number>,
+  scale: FeatureScale,
+  { towardOriginal = false, keepFractions = false }: ConformOptions = {},
+): void {
+  for (const { cols } of scale.groups) {
+    let chosen = -1
+    if (!towardOriginal)
+      for (const col of cols)
+        if (record[col] > 0.5 && (chosen < 0 || record[col] > record[chosen])) chosen = col
+    for (const col of cols) record[col] = chosen < 0 ? original[col] : col === chosen ? 1 : 0
+  }
+  for (let col = 0; col < record.length; col++) {
+    let value = Math.min(scale.max[col], Math.max(scale.min[col], record[col]))
+    if (scale.integer[col] && !keepFractions) {
+      const rounded = Math.round(value)
+      const overshoots = Math.abs(rounded - original[col]) > Math.abs(value - original[col])
+      value = towardOriginal && overshoots ? original[col] + Math.trunc(value - original[col]) : rounded
+    }
+    record[col] = value
   }
 }
 

@@ -1,3 +1,4 @@
+import { categoryGroups } from '../data/categorical.js'
 import type { Dataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { writeLines } from './lines-writer.js'
@@ -82,16 +83,12 @@ export type WrittenColumn =
  * written as its numbers: folding it would lose them.
  */
 export function writtenColumns(dataset: Dataset): WrittenColumn[] {
-  const columnOf = new Map(dataset.featureNames.map((name, col) => [name, col]))
   const groupAt = new Map<number, WrittenColumn>()
   const grouped = new Set<number>()
-  for (const { name, values } of dataset.diagnostics?.categoricalColumns ?? []) {
-    const cols = values.map((value) => columnOf.get(`${name}=${value}`))
-    if (cols.some((col) => col === undefined) || columnOf.has(name)) continue
-    const group = cols as number[]
-    if (!isOneHot(dataset, group)) continue
-    groupAt.set(Math.min(...group), { kind: 'category', name, cols: group, values })
-    for (const col of group) grouped.add(col)
+  for (const { name, values, cols } of categoryGroups(dataset)) {
+    if (!isOneHot(dataset, cols)) continue
+    groupAt.set(Math.min(...cols), { kind: 'category', name, cols, values })
+    for (const col of cols) grouped.add(col)
   }
   const columns: WrittenColumn[] = []
   dataset.featureNames.forEach((name, col) => {

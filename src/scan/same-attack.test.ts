@@ -67,3 +67,52 @@ describe('mergeSameAttacks on an attack that names no label', () => {
     expect(merged[0].confirmedBy).toEqual([group])
   })
 })
+
+describe('mergeSameAttacks on a flood of near-copies', () => {
+  const flood: DetectedAttack = {
+    detector: 'near-duplicates',
+    kind: 'flood',
+    description: 'a flood of 48 near-identical records',
+    records: 48,
+  }
+  const collision: DetectedAttack = {
+    detector: 'feature-collision',
+    kind: 'clean_label',
+    description: '47 records labelled malignant collide with record 463 (labelled benign)',
+    label: 'malignant',
+    records: 47,
+    pValue: 4.8e-6,
+  }
+
+  it('keeps the flood named when another detector sees its copies with a smaller p-value', () => {
+    const merged = mergeSameAttacks([
+      { attack: flood, rows },
+      { attack: collision, rows: rows.subarray(1) },
+    ])
+    expect(merged.map((entry) => entry.attack)).toEqual([flood])
+    expect(merged[0].confirmedBy).toEqual([collision])
+  })
+
+  it('takes groups among the copies of one of its seeds for the flood seen again, and others apart', () => {
+    const pattern = (label: string): DetectedAttack => ({
+      detector: 'clean-label-backdoor',
+      kind: 'clean_label',
+      description: `a pattern carried by 16 records of class ${label}, labels unchanged`,
+      label,
+      records: 16,
+      pValue: 1e-9,
+    })
+    const seedRows = (first: number) => Int32Array.from({ length: 16 }, (_, index) => first + index)
+    const merged = mergeSameAttacks([
+      { attack: flood, rows },
+      { attack: pattern('2'), rows: seedRows(0) },
+      { attack: pattern('6'), rows: seedRows(16) },
+      { attack: pattern('7'), rows: seedRows(200) },
+    ])
+    expect(merged.map((entry) => entry.attack.description)).toEqual([
+      flood.description,
+      'a pattern carried by 16 records of class 7, labels unchanged',
+    ])
+    expect(merged[0].confirmedBy.map((attack) => attack.label)).toEqual(['2', '6'])
+  })
+})

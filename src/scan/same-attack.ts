@@ -42,6 +42,15 @@ function overlap(first: Int32Array, second: Int32Array): number {
 /** Two detectors' attacks on this share of the same records are one attack seen twice. */
 const SAME_ATTACK_OVERLAP = 0.9
 
+/** Share of `inner`'s rows that are also rows of `outer`: 1 when every one of them is. */
+function containedShare(inner: Int32Array, outer: Int32Array): number {
+  if (inner.length === 0) return 0
+  const inOuter = new Set(outer)
+  let common = 0
+  for (const row of inner) if (inOuter.has(row)) common++
+  return common / inner.length
+}
+
 /** An attack with the rows it covers. */
 export interface AttackRows {
   readonly attack: DetectedAttack
@@ -56,8 +65,26 @@ function sameLabel(first: DetectedAttack, second: DetectedAttack): boolean {
   return first.label === undefined || second.label === undefined || first.label === second.label
 }
 
-/** Whether `entry` has stronger evidence than `named`: a smaller p-value, where both have one. */
+/**
+ * Whether `entry` is `earlier` seen again: (nearly) the same records of the same label, or, for a flood, records
+ * that are (nearly) all among its copies. Near-copies of one record sit together inside their class, collide with
+ * the record they copy and share whatever sets it apart, so other detectors see each seed's copies as a group,
+ * a collision or a pattern of their own.
+ */
+function seenAgain(earlier: AttackRows, entry: AttackRows): boolean {
+  if (!sameLabel(earlier.attack, entry.attack)) return false
+  if (overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP) return true
+  return earlier.attack.kind === 'flood' && containedShare(entry.rows, earlier.rows) >= SAME_ATTACK_OVERLAP
+}
+
+/**
+ * Whether `entry` names the attack instead of `named`: it has stronger evidence (a smaller p-value, where both
+ * have one), unless `named` is a flood. That the records are near-copies is measured on the records themselves;
+ * a collision or a pattern on the same records is what the copies look like to another test, and a p-value on
+ * many copies of one record is small whatever they are.
+ */
 function strongerEvidence(entry: DetectedAttack, named: DetectedAttack): boolean {
+  if (named.kind === 'flood') return false
   return entry.pValue !== undefined && (named.pValue === undefined || entry.pValue < named.pValue)
 }
 
@@ -66,17 +93,15 @@ function strongerEvidence(entry: DetectedAttack, named: DetectedAttack): boolean
  * confirmations, in their order: one backdoor is often seen by several detectors (its trigger, the direction its
  * carriers spread along, the cluster they form), and it is still one attack. It is named after the detector with
  * the strongest evidence: with two classes, the carriers of a text trigger (p 10⁻²⁶) also fill one class pair
- * (p 10⁻⁷), and "records of novel relabelled as address" hid the trigger that relabelled them.
+ * (p 10⁻⁷), and "records of novel relabelled as address" hid the trigger that relabelled them. A flood keeps its
+ * name (see `strongerEvidence`).
  */
 export function mergeSameAttacks<T extends AttackRows>(
   attacks: readonly T[],
 ): (T & { confirmedBy: DetectedAttack[] })[] {
   const merged: (T & { confirmedBy: DetectedAttack[] })[] = []
   attacks.forEach((entry) => {
-    const index = merged.findIndex(
-      (earlier) =>
-        sameLabel(earlier.attack, entry.attack) && overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP,
-    )
+    const index = merged.findIndex((earlier) => seenAgain(earlier, entry))
     if (index < 0) merged.push({ ...entry, confirmedBy: [] })
     else if (!strongerEvidence(entry.attack, merged[index].attack))
       merged[index].confirmedBy.push(entry.attack)

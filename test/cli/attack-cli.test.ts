@@ -419,8 +419,8 @@ describe('poisonguard attack', () => {
         backdoor-feature  Tabular backdoor: fixed values on chosen feature columns of other classes, relabelled as the target
             rate=0.05              fraction of the input records to poison: poisoned (or added) records ÷ input records
             target                 label the poisoned records get and a triggered input should be taken for (default: the first class)
-            columns                feature columns that carry the trigger, e.g. "age,income" (default: 3 at random)
-            values                 trigger value per column, or one for all (default: each column’s observed maximum, in bounds)
+            columns                feature columns that carry the trigger, e.g. "age,income"; a categorical column counts as one (default: 3 at random)
+            values                 trigger value per column, or one for all; a category name for a categorical column (default: each column’s observed maximum, in bounds, or a random category)
         clean-label       Clean-label feature collision: base-class inputs nudged toward a target within a budget, labels kept
             rate=0.01              fraction of the input records to poison: poisoned (or added) records ÷ input records
             targetId               id of the record the poisons should get misclassified (default: a random labelled record)

@@ -6,6 +6,7 @@ import type { Detector, DetectorInput, DetectorResult } from '../../src/detector
 import type { ScanReport } from '../../src/domain/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
+import { distinctAttacks } from '../../src/scan/same-attack.js'
 import { mnistDataset, spamDataset } from '../fixtures/datasets.js'
 import {
   countFlagged,
@@ -308,4 +309,26 @@ describe('near-duplicates on jittered copies of one digit in small images', () =
       expect(copy.findings.map((finding) => finding.explanation).join(' ')).toMatch(/ball far apart/)
     },
   )
+})
+
+/**
+ * Near-copies of a record sit together inside their class and collide with the record they copy, so
+ * `feature-collision` and `clean-label-backdoor` see them too, with p-values smaller than any the flood brings: the
+ * copies of one record of digits-8, relabelled, were named "85 records labelled 6 collide with record
+ * digits-8-1126", and the copies of each of three seeds a clean-label pattern of their class beside the flood.
+ */
+describe('the verdict on a flood of near-copies', () => {
+  it.each([
+    { copies: '5% of one record', params: { rate: 0.05, seeds: 1 }, seed: 1 },
+    { copies: '1% of one record', params: { rate: 0.01, seeds: 1 }, seed: 2 },
+    { copies: '5% of three records', params: { rate: 0.05, seeds: 3 }, seed: 1 },
+  ])('names a flood of $copies as a flood and nothing else', async ({ params, seed }) => {
+    const run = applyAttack('availability', zooDataset('digits-8'), { ...params, mode: 'flood' }, seed)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    const verdict = report.summary.verdict!
+    expect(verdict.verdict).toBe('poisoned')
+    const distinct = distinctAttacks(report.records, verdict.attacks)
+    expect(distinct.map(({ attack }) => attack.kind)).toEqual(['flood'])
+    expect(verdict.reason).toMatch(/^1 attack found: a flood of \d+ near-identical records$/)
+  })
 })

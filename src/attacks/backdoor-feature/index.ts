@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
 import { PoisonguardError } from '../../errors.js'
-import { type Rng, shuffledIndices } from '../../util/rng.js'
+import type { Rng } from '../../util/rng.js'
 import { planBackdoor, rowsToTrigger, sampleBackdoorRows } from '../backdoor.js'
-import { measureFeatures } from '../feature-space.js'
 import { ParamProblems, rateParam, targetLabelParam } from '../params.js'
 import { attackResult, poisonedDataset } from '../rows.js'
 import type { Attack, AttackResult } from '../types.js'
+import { type FeatureTrigger, resolveTrigger } from './trigger.js'
 
 const DEFAULT_COLUMN_COUNT = 3
 
@@ -21,79 +21,36 @@ const paramsSchema = z
       )
       .optional()
       .describe(
-        `feature columns that carry the trigger, e.g. "age,income" (default: ${DEFAULT_COLUMN_COUNT} at random)`,
+        `feature columns that carry the trigger, e.g. "age,income"; a categorical column counts as one (default: ${DEFAULT_COLUMN_COUNT} at random)`,
       ),
     values: z
-      .union([z.number().finite(), z.array(z.number().finite()).min(1)])
+      .union([z.number().finite(), z.array(z.union([z.number().finite(), z.string().min(1)])).min(1)])
       .optional()
       .describe(
-        'trigger value per column, or one for all (default: each column’s observed maximum, in bounds)',
+        'trigger value per column, or one for all; a category name for a categorical column (default: each column’s observed maximum, in bounds, or a random category)',
       ),
   })
   .strict()
 
 export type BackdoorFeatureParams = z.infer<typeof paramsSchema>
 
-interface FeatureTrigger {
-  readonly columns: Int32Array
-  readonly values: Float32Array
-}
-
-function resolveColumns(dataset: Dataset, params: BackdoorFeatureParams, rng: Rng, problems: ParamProblems) {
-  const names = dataset.featureNames
-  if (!params.columns) {
-    const count = Math.min(DEFAULT_COLUMN_COUNT, names.length)
-    return shuffledIndices(names.length, rng).slice(0, count).sort()
-  }
-  const index = new Map(names.map((name, column) => [name, column]))
-  const unknown = params.columns.filter((name) => !index.has(name))
-  if (unknown.length > 0) {
-    const shown = names.length > 20 ? `${names.slice(0, 20).join(', ')}, …` : names.join(', ')
-    problems.add(
-      'columns',
-      `unknown feature column(s) ${unknown.map((name) => `"${name}"`).join(', ')}; the feature columns are ${shown}`,
-    )
-  }
-  if (new Set(params.columns).size !== params.columns.length) problems.add('columns', 'names a column twice')
-  return Int32Array.from(params.columns, (name) => index.get(name) ?? -1)
-}
-
-function resolveValues(
+/** Copies the features and writes the trigger's cells into the given rows. */
+function stampRows(
   dataset: Dataset,
+  rows: Int32Array,
   columns: Int32Array,
-  values: BackdoorFeatureParams['values'],
-  problems: ParamProblems,
-) {
-  if (typeof values === 'number') return new Float32Array(columns.length).fill(values)
-  if (values) {
-    if (values.length !== columns.length)
-      problems.add(
-        'values',
-        `has ${values.length} values for ${columns.length} columns; give one per column or a single value`,
-      )
-    return Float32Array.from(values)
-  }
-  if (columns.some((column) => column < 0)) return new Float32Array(columns.length)
-  const { max } = measureFeatures(dataset)
-  return Float32Array.from(columns, (column) => max[column])
-}
-
-/** Copies the features and writes the trigger values into the given rows. */
-function stampRows(dataset: Dataset, rows: Int32Array, trigger: FeatureTrigger): Float32Array {
+  cells: Float32Array,
+): Float32Array {
   const { data, cols } = dataset.features!
   const features = Float32Array.from(data)
   for (const row of rows) {
-    for (let index = 0; index < trigger.columns.length; index++)
-      features[row * cols + trigger.columns[index]] = trigger.values[index]
+    for (let index = 0; index < columns.length; index++) features[row * cols + columns[index]] = cells[index]
   }
   return features
 }
 
-function describeTrigger(dataset: Dataset, trigger: FeatureTrigger) {
-  return {
-    columns: Array.from(trigger.columns, (column) => dataset.featureNames[column]),
-    values: Array.from(trigger.values),
-  }
+function describeTrigger(trigger: FeatureTrigger) {
+  return { columns: [...trigger.names], values: [...trigger.values] }
 }
 
 function triggerTestSet(trigger: FeatureTrigger, names: readonly string[], targetName: string) {
@@ -110,17 +67,16 @@ function triggerTestSet(trigger: FeatureTrigger, names: readonly string[], targe
       )
     }
     const columns = Int32Array.from(trigger.columns, (column) => testSet.featureNames.indexOf(names[column]))
-    const mapped = { columns, values: trigger.values }
     const rows = rowsToTrigger(testSet, targetName)
-    const features = stampRows(testSet, rows, mapped)
-    const info = { target: targetName, triggered: rows.length, ...describeTrigger(testSet, mapped) }
+    const features = stampRows(testSet, rows, columns, trigger.cells)
+    const info = { target: targetName, triggered: rows.length, ...describeTrigger(trigger) }
     return attackResult(poisonedDataset(testSet, { features }), rows, info)
   }
 }
 
 /**
  * Tabular backdoor: sets chosen feature columns to fixed in-bounds values on records of other classes and
- * relabels them as the target.
+ * relabels them as the target; a categorical column is set to one of its categories.
  * @see Pleiter, Tajalli, Koffas, Abad, Xu, Larson, Picek. Tabdoor: Backdoor Vulnerabilities in Transformer-based
  *   Neural Networks for Tabular Data. 2023 (in-bounds triggers).
  * @see Gu, Dolan-Gavitt, Garg. BadNets: Identifying Vulnerabilities in the Machine Learning Model Supply Chain. 2017.
@@ -134,15 +90,13 @@ export const backdoorFeatureAttack: Attack<BackdoorFeatureParams> = {
   apply(dataset: Dataset, params: BackdoorFeatureParams, rng: Rng) {
     const problems = new ParamProblems('backdoor-feature')
     const plan = planBackdoor(dataset, params, problems)
-    const columns = resolveColumns(dataset, params, rng, problems)
-    const values = resolveValues(dataset, columns, params.values, problems)
+    const trigger = resolveTrigger(dataset, params, DEFAULT_COLUMN_COUNT, rng, problems)
     problems.throwIfAny()
     const rows = sampleBackdoorRows(plan, rng)
-    const trigger = { columns, values }
-    const features = stampRows(dataset, rows, trigger)
+    const features = stampRows(dataset, rows, trigger.columns, trigger.cells)
     const codes = Int32Array.from(dataset.labels!.codes)
     for (const row of rows) codes[row] = plan.target
-    const info = { target: plan.targetName, poisoned: rows.length, ...describeTrigger(dataset, trigger) }
+    const info = { target: plan.targetName, poisoned: rows.length, ...describeTrigger(trigger) }
     const poisoned = poisonedDataset(dataset, { codes, features })
     return attackResult(poisoned, rows, info, triggerTestSet(trigger, dataset.featureNames, plan.targetName))
   },

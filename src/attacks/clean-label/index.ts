@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Dataset } from '../../data/dataset.js'
 import { matrixRow } from '../../data/matrix.js'
 import type { Rng } from '../../util/rng.js'
-import { type FeatureScale, measureFeatures, nearestRow } from '../feature-space.js'
+import { conformRecord, type FeatureScale, measureFeatures, nearestRow } from '../feature-space.js'
 import { findClass, labelParam, ParamProblems, rateParam } from '../params.js'
 import { attackResult, checkEligible, countForRate, labelledRowsWhere, poisonedDataset } from '../rows.js'
 import type { Attack } from '../types.js'
@@ -119,7 +119,8 @@ function largest(values: Float64Array): number {
  * correct, so a model fitting them pulls the target into the base class. In the linear representation used here
  * (pixels, or standardised columns, the spaces the built-in model and the scan start from) the collision
  * objective is a convex quadratic whose minimiser is the interpolation (t + βb)/(1 + β); the budget projection
- * decides how far each poison really gets, and `info` reports the budget used. A deep network's features would
+ * decides how far each poison really gets, and `info` reports the budget used. A poison keeps its base record's
+ * categories, and whole-number columns stay whole, rounded toward the base. A deep network's features would
  * need its gradients instead.
  * @see Shafahi, Huang, Najibi, Suciu, Studer, Dumitras, Goldstein. Poison Frogs! Targeted Clean-Label Poisoning
  *   Attacks on Neural Networks. NeurIPS 2018.
@@ -144,6 +145,7 @@ export const cleanLabelAttack: Attack<CleanLabelParams> = {
       const baseRow = matrixRow(original, row)
       const out = features.subarray(row * original.cols, (row + 1) * original.cols)
       iterations = Math.max(iterations, collide(baseRow, targetRow, scale, settings, out))
+      conformRecord(out, baseRow, scale, { towardOriginal: true })
       const moved = scaledDistances(out, baseRow, scale.unit)
       l2[index] = moved.l2
       linf[index] = moved.linf

@@ -9,7 +9,7 @@ import {
   collisionTolerance,
   scaledDistances,
 } from '../clean-label/collide.js'
-import { measureFeatures } from '../feature-space.js'
+import { conformRecord, measureFeatures } from '../feature-space.js'
 import { findClass, labelParam, ParamProblems } from '../params.js'
 import { attackResult, labelledRowsWhere, poisonedDataset } from '../rows.js'
 import type { Attack } from '../types.js'
@@ -115,7 +115,8 @@ function summarise(values: Float64Array) {
  * Feature-collision ("poison frog") attack: the base-class records nearest a target instance are each moved, within
  * a budget, toward the target in a learned feature space (the data's leading principal directions, as a network's
  * feature layer would be) while staying close to themselves in input space; labels are kept. A model that fits
- * them learns the target's features as the base class and so misclassifies the target.
+ * them learns the target's features as the base class and so misclassifies the target. A poison keeps its base
+ * record's categories, and whole-number columns stay whole, rounded toward the base.
  * @see Shafahi, Huang, Najibi, Suciu, Studer, Dumitras, Goldstein. Poison Frogs! Targeted Clean-Label Poisoning
  *   Attacks on Neural Networks. NeurIPS 2018.
  */
@@ -141,6 +142,7 @@ export const featureCollisionAttack: Attack<FeatureCollisionParams> = {
       const out = features.subarray(row * original.cols, (row + 1) * original.cols)
       const settings = { ...params, tolerance: collisionTolerance }
       iterations = Math.max(iterations, collide(baseRow, targetRow, scale, settings, out, gradient))
+      conformRecord(out, baseRow, scale, { towardOriginal: true })
       const distance = scaledDistances(out, baseRow, scale.unit)
       moved[index] = params.norm === 'l2' ? distance.l2 : distance.linf
       before[index] = featureDistance(featuresOf(space, baseRow), aim)

@@ -3,7 +3,7 @@ import type { Dataset } from '../../data/dataset.js'
 import { channelCount } from '../../data/image-shape.js'
 import type { Rng } from '../../util/rng.js'
 import { checkTestFeatures, rowsToTrigger } from '../backdoor.js'
-import { type FeatureScale, featureBounds, measureFeatures } from '../feature-space.js'
+import { conformRecord, type FeatureScale, featureBounds, measureFeatures } from '../feature-space.js'
 import { labelParam, ParamProblems, resolveTarget } from '../params.js'
 import { attackResult, labelledRowsWhere, poisonedDataset, sampleRows } from '../rows.js'
 import type { Attack, AttackResult } from '../types.js'
@@ -81,6 +81,15 @@ function patchPattern(dataset: Dataset, params: LabelConsistentParams, scale: Fe
         mask[col] = 1
       }
     }
+  // A table's corner may be a category's code: the patch sets that category, which clears the group's others.
+  for (const { cols: group } of scale.groups) {
+    const set = group.find((col) => mask[col])
+    if (set === undefined) continue
+    for (const col of group) {
+      mask[col] = 1
+      values[col] = col === set ? 1 : 0
+    }
+  }
   return { values, mode: 'replace', mask }
 }
 
@@ -101,18 +110,28 @@ function valueBounds(dataset: Dataset, scale: FeatureScale): FeatureScale {
   return { ...scale, min: new Float32Array(cols).fill(low), max: new Float32Array(cols).fill(high) }
 }
 
-/** Applies the pattern to one record (a row view), in place, kept within `scale`'s bounds. */
-function stamp(row: Float32Array, pattern: Pattern, scale: FeatureScale, amplitude: number): void {
+/**
+ * Applies the pattern to one record (a row view of a copy), in place, kept to the values the columns hold: within
+ * `scale`'s bounds, whole numbers in whole-number columns, one category per categorical column (a faint change
+ * leaves a category as it was).
+ */
+function stamp(
+  row: Float32Array,
+  original: Float32Array,
+  pattern: Pattern,
+  scale: FeatureScale,
+  amplitude: number,
+): void {
   for (let col = 0; col < row.length; col++) {
     if (!pattern.mask[col]) continue
-    const value =
+    row[col] =
       pattern.mode === 'add'
         ? row[col] + pattern.values[col]
         : pattern.mode === 'replace'
           ? pattern.values[col]
           : (1 - amplitude) * row[col] + amplitude * pattern.values[col]
-    row[col] = Math.min(scale.max[col], Math.max(scale.min[col], value))
   }
+  conformRecord(row, original, scale)
 }
 
 function stampRows(
@@ -124,7 +143,10 @@ function stampRows(
 ) {
   const { data, cols } = dataset.features!
   const features = Float32Array.from(data)
-  for (const row of rows) stamp(features.subarray(row * cols, (row + 1) * cols), pattern, scale, amplitude)
+  for (const row of rows) {
+    const original = data.subarray(row * cols, (row + 1) * cols)
+    stamp(features.subarray(row * cols, (row + 1) * cols), original, pattern, scale, amplitude)
+  }
   return features
 }
 
