@@ -18,7 +18,14 @@ import {
   scoreRows,
   widestGap,
 } from './score.js'
-import { type ClassWindow, type ImageGrid, searchClassWindows, tailCount, tailPValue } from './windows.js'
+import {
+  type ClassWindow,
+  type ImageGrid,
+  searchClassWindows,
+  standsApart,
+  tailCount,
+  tailPValue,
+} from './windows.js'
 
 const paramsSchema = z
   .object({
@@ -218,7 +225,9 @@ interface WindowTest {
  * window of the other classes (an exponential tail beyond their largest 1%, times the class's windows), and the
  * class's records must reach that window's threshold far more often than the other classes' do; both must hold, so
  * the larger of the two p-values counts. A stroke the class's own records draw in a few styles leaves narrow gaps,
- * and another class's stroke in a label error is met in that class too.
+ * and another class's stroke in a label error is met in that class too. A window whose gap one of its pixels leaves
+ * alone (see `standsApart`) is no evidence: on 0/1 pixels the step between a pixel's two values is such a gap, and
+ * the fours of scikit-learn's digits binarised at 8 passed the pooled null by one such step where no other class inks.
  */
 function windowTests(classes: readonly ClassScores[]): WindowTest[] {
   const sides = classes[0]?.windows.length ?? 0
@@ -240,7 +249,9 @@ function windowTests(classes: readonly ClassScores[]): WindowTest[] {
       const otherCount = pooled[side].length - window.gaps.length
       const top = largestOfOthers(pooled[side], own[position][side], tailCount(otherCount) + 1)
       const tail = tailPValue(window.widest.gap, top, otherCount, window.gaps.length)
-      const pValue = Math.min(1, Math.max(tail, window.exceedance) * sides * classes.length)
+      const pValue = standsApart(window.widest)
+        ? Math.min(1, Math.max(tail, window.exceedance) * sides * classes.length)
+        : 1
       if (pValue < best.pValue) best = { pValue, window }
     })
     return best
@@ -322,12 +333,13 @@ type DetectorOutput = ReturnType<typeof emptyResult>
 
 /** A class's widest window, placed and sized in the image's own pixels (`block`: the side of the squares read as one). */
 function windowSummary(window: ClassWindow, pValue: number, block: number) {
-  const { x, y, size, gap, beyond } = window.widest
+  const { x, y, size, gap, beyond, pixelGap } = window.widest
   return {
     x: x * block,
     y: y * block,
     size: size * block,
     gap: Number(gap.toPrecision(4)),
+    pixelGap: Number(pixelGap.toPrecision(4)),
     farOut: beyond,
     pValue,
   }

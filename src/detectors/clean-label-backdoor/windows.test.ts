@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { exceedancePValue, tailPValue, windowGaps, windowSizes, windowSums } from './windows.js'
+import {
+  exceedancePValue,
+  pixelGaps,
+  standsApart,
+  tailPValue,
+  windowGaps,
+  windowSizes,
+  windowSums,
+} from './windows.js'
 
 describe('windowSums', () => {
   it('gives each window’s sum over its pixels divided by its side, window after window', () => {
@@ -34,13 +42,46 @@ describe('windowGaps', () => {
         if (pixel % 12 > 2 && pixel % 12 < 8) rows[row * 144 + pixel] = rng.normal()
       if (row % 7 === 0) for (const pixel of [117, 118, 129, 130]) rows[row * 144 + pixel] = 3
     }
-    const gaps = windowGaps(rows, count, grid, 2, 5)
+    const gaps = windowGaps(rows, count, grid, 2, 5, pixelGaps(rows, count, grid, 5))
     const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best))
     expect([widest.x, widest.y]).toEqual([9, 9])
     expect(widest.beyond).toBe(15)
     expect(widest.gap).toBeCloseTo(6, 5)
     const middle = gaps.filter((window) => window.x >= 3 && window.x <= 6)
     expect(Math.max(...middle.map((window) => window.gap))).toBeLessThan(2)
+  })
+})
+
+describe('standsApart', () => {
+  /** 100 rows of 6×6 pixels of 0 and 1, blank but for what `ink` sets. */
+  function binaryRows(ink: (row: number, pixel: number) => boolean): Float32Array {
+    return Float32Array.from({ length: 100 * 36 }, (_, at) => (ink(Math.floor(at / 36), at % 36) ? 1 : 0))
+  }
+  const grid = { width: 6, height: 6 }
+  const widestOf = (rows: Float32Array) =>
+    windowGaps(rows, 100, grid, 2, 5, pixelGaps(rows, 100, grid, 5)).reduce((best, window) =>
+      window.gap > best.gap ? window : best,
+    )
+
+  it('finds no shift shared across pixels where each pixel of 0/1 strokes is inked on its own', () => {
+    const rng = createRng(7)
+    const inked = Array.from({ length: 100 }, () => Array.from({ length: 36 }, () => rng.next() < 0.3))
+    const widest = widestOf(binaryRows((row, pixel) => inked[row][pixel]))
+    expect(widest.gap).toBeGreaterThan(0)
+    expect(widest.gap).toBeCloseTo(widest.pixelGap, 5)
+    expect(standsApart(widest)).toBe(false)
+  })
+
+  it('finds the shift a square of 1s on every seventh row makes across its four pixels', () => {
+    const rng = createRng(7)
+    const inked = Array.from({ length: 100 }, () => Array.from({ length: 36 }, () => rng.next() < 0.05))
+    const patch = [28, 29, 34, 35]
+    const widest = widestOf(
+      binaryRows((row, pixel) => inked[row][pixel] || (row % 7 === 0 && patch.includes(pixel))),
+    )
+    expect([widest.x, widest.y]).toEqual([4, 4])
+    expect(widest.gap).toBeGreaterThanOrEqual(2 * widest.pixelGap)
+    expect(standsApart(widest)).toBe(true)
   })
 })
 

@@ -24,6 +24,11 @@ export interface WindowGap {
   readonly beyond: number
   /** The window sum of the nearest record beyond the gap. */
   readonly threshold: number
+  /**
+   * The widest gap any one of its pixels leaves on its own, in the same units: the stretches that values of few kinds
+   * leave with no shift shared across pixels.
+   */
+  readonly pixelGap: number
 }
 
 /**
@@ -72,13 +77,17 @@ export function windowSums(rows: Float32Array, count: number, grid: ImageGrid, s
   return sums
 }
 
-/** The widest gap each window of one side leaves among the rows (see `windowSums`), in reading order. */
+/**
+ * The widest gap each window of one side leaves among the rows (see `windowSums`), in reading order; `ownGaps` holds
+ * each pixel's (see `pixelGaps`).
+ */
 export function windowGaps(
   rows: Float32Array,
   count: number,
   grid: ImageGrid,
   size: number,
   fewest: number,
+  ownGaps: Float64Array,
 ): WindowGap[] {
   const across = grid.width - size + 1
   const sums = windowSums(rows, count, grid, size)
@@ -90,9 +99,26 @@ export function windowGaps(
       fewest,
       buffer,
     )
-    gaps.push({ x: window % across, y: Math.floor(window / across), size, gap: width, beyond, threshold })
+    const x = window % across
+    const y = Math.floor(window / across)
+    let widestPixel = 0
+    for (let dy = 0; dy < size; dy++)
+      for (let dx = 0; dx < size; dx++)
+        widestPixel = Math.max(widestPixel, ownGaps[(y + dy) * grid.width + x + dx])
+    gaps.push({ x, y, size, gap: width, beyond, threshold, pixelGap: widestPixel / size })
   }
   return gaps
+}
+
+/** Each pixel's widest gap among the rows (`count × width·height`, see `gapOf`), on its own. */
+export function pixelGaps(rows: Float32Array, count: number, grid: ImageGrid, fewest: number): Float64Array {
+  const pixels = grid.width * grid.height
+  const values = new Float64Array(count)
+  const buffer = new Float64Array(2 * count)
+  return Float64Array.from({ length: pixels }, (_, pixel) => {
+    for (let row = 0; row < count; row++) values[row] = rows[row * pixels + pixel]
+    return gapOf(values, fewest, buffer).width
+  })
 }
 
 const silent = { width: 0, beyond: 0, threshold: Number.POSITIVE_INFINITY }
@@ -127,6 +153,27 @@ function gapOf(values: Float64Array, fewest: number, buffer: Float64Array) {
     top.sort()
   }
   return widestGapOfSorted(top, fewest, count)
+}
+
+/**
+ * How many times the widest gap one of its pixels leaves alone a window's gap must exceed. A planted patch moves its
+ * carriers on all its pixels at once, so their sum jumps by several pixels' steps: 4 to 9 times on grey and tinted
+ * digits of 8×8 to 32×32. On 0/1 pixels a stroke's carriers stand apart by one pixel's step between its two values:
+ * on scikit-learn's 8×8 digits binarised at 8 every class's widest window left at most 1.05 times it. Not 2: two
+ * pixels of a stroke inked together leave twice it (binarised 28×28 digits, up to 1.99), and a patch laid over a
+ * class's own ink less (1.85 on MNIST's 8×8 digits binarised at 8); the pooled null judges both.
+ */
+const sharedSteps = 1.5
+
+/** Whether a window's gap is wider than its pixels' values of few kinds make alone (see `sharedSteps`). */
+export function standsApart(window: WindowGap): boolean {
+  return window.gap > sharedSteps * window.pixelGap
+}
+
+/** Whether `window` is the better candidate: one that stands apart before one that does not, then the wider gap. */
+function outranks(window: WindowGap, best: WindowGap): boolean {
+  const stands = standsApart(window)
+  return stands === standsApart(best) ? window.gap > best.gap : stands
 }
 
 /** Share of the pooled windows' largest gaps the tail is fitted to, and the fewest of them. */
@@ -257,7 +304,7 @@ export interface ClassScoring {
 export interface ClassWindow {
   /** Every window's gap of this side, for the other classes' null. */
   readonly gaps: Float64Array
-  /** The window with the widest gap. */
+  /** The window with the widest gap among those that stand apart (see `standsApart`), if any do. */
   readonly widest: WindowGap
   /** Chance the class's records reach its threshold as often as they do if it shows there what the others show. */
   readonly exceedance: number
@@ -289,9 +336,10 @@ export function searchClassWindows(
   })
   const sampledFewest = Math.max(2, Math.round((fewest * positions.length) / rows.length))
   const others = evenSample(otherRows(codes, code), sampledOthers)
+  const ownGaps = pixelGaps(sample, positions.length, grid, sampledFewest)
   return windowSizes(grid).map((size) => {
-    const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest)
-    const widest = gaps.reduce((best, window) => (window.gap > best.gap ? window : best), gaps[0])
+    const gaps = windowGaps(sample, positions.length, grid, size, sampledFewest, ownGaps)
+    const widest = gaps.reduce((best, window) => (outranks(window, best) ? window : best), gaps[0])
     const reached = windowValues(features, others, centre, scores, grid, widest).filter(
       (value) => value >= widest.threshold,
     ).length
