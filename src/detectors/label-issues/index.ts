@@ -6,6 +6,7 @@ import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
 import { mixLabelViews, type ViewWeights, wrongLabelChances, wrongLabelChancesOfMix } from './posterior.js'
+import { labelsHeldByRegion } from './region-null.js'
 import { findLabelIssues } from './score.js'
 import { averageProbabilities, treeProbabilities } from './tree-view.js'
 
@@ -177,6 +178,13 @@ export const labelIssuesDetector = defineDetector({
       lowCutNoiseRate(modelProbabilities, labels.codes),
     )
     const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
+    const classCount = probabilities.cols
+    // The flags, not the ranking: a label doubted where two classes share a region still ranks above one nobody
+    // doubts, but it is no finding, the data being unable to tell it from the region's honest labels of its class.
+    // A caller's own probabilities are not overruled by the neighbours here either.
+    const heldByRegion = input.probabilitiesGiven
+      ? new Uint8Array(input.rowCount)
+      : labelsHeldByRegion(graph, labels.codes, wrong, classCount, estimatedNoiseRate)
     const rankingChances = rankingWrongChances(
       probabilities,
       weights,
@@ -184,11 +192,10 @@ export const labelIssuesDetector = defineDetector({
       estimatedNoiseRate,
       wrong,
     )
-    const classCount = probabilities.cols
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
     const unjudged = unjudgedRecords(labels, graph)
-    const flagged = result.flagged.map((flag, row) => (unjudged.rows[row] ? 0 : flag))
+    const flagged = result.flagged.map((flag, row) => (unjudged.rows[row] || heldByRegion[row] ? 0 : flag))
     for (let row = 0; row < input.rowCount; row++) {
       const given = labels.codes[row]
       if (given < 0 || unjudged.rows[row]) continue
@@ -217,7 +224,7 @@ export const labelIssuesDetector = defineDetector({
       suggestedLabels: result.suggestedLabels,
       falseAlarmChances: wrong.map((chance, row) => {
         const given = labels.codes[row]
-        return given >= 0 && !unjudged.rows[row] ? 1 - chance : 1
+        return given >= 0 && !unjudged.rows[row] && !heldByRegion[row] ? 1 - chance : 1
       }),
       info: {
         estimatedNoiseRate,
