@@ -11,16 +11,41 @@ function columnNorm(columns: Float64Array, rows: number, column: number): number
   return Math.sqrt(sum)
 }
 
+/**
+ * Subtracts from column `column` its projection on each earlier column in turn (modified Gram–Schmidt). The pass
+ * that subtracts one projection also takes the dot product the next one needs, from the values just written: the
+ * same sums as a pass for each, with the column read once per earlier column instead of twice.
+ */
 function projectOut(columns: Float64Array, rows: number, column: number): number {
   const target = column * rows
+  let dot = column > 0 ? dotWith(columns, rows, 0, target) : 0
   for (let previous = 0; previous < column; previous++) {
     const source = previous * rows
-    let dot = 0
-    for (let row = 0; row < rows; row++) dot += columns[source + row] * columns[target + row]
-    if (dot === 0) continue
-    for (let row = 0; row < rows; row++) columns[target + row] -= dot * columns[source + row]
+    const next = previous + 1 < column ? (previous + 1) * rows : -1
+    if (dot === 0) {
+      dot = next < 0 ? 0 : dotWith(columns, rows, next, target)
+      continue
+    }
+    if (next < 0) {
+      for (let row = 0; row < rows; row++) columns[target + row] -= dot * columns[source + row]
+      break
+    }
+    let nextDot = 0
+    for (let row = 0; row < rows; row++) {
+      const value = columns[target + row] - dot * columns[source + row]
+      columns[target + row] = value
+      nextDot += columns[next + row] * value
+    }
+    dot = nextDot
   }
   return columnNorm(columns, rows, column)
+}
+
+/** The dot product of the columns starting at `source` and `target`. */
+function dotWith(columns: Float64Array, rows: number, source: number, target: number): number {
+  let dot = 0
+  for (let row = 0; row < rows; row++) dot += columns[source + row] * columns[target + row]
+  return dot
 }
 
 /**

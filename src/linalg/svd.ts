@@ -63,45 +63,69 @@ function checkArguments(op: LinearOperator, rank: number, options: SvdOptions): 
   }
 }
 
-/** `cᵀc` of a row-major rows × width matrix, accumulated in double precision. */
+/**
+ * Rows summed into the Gram matrix at a time. Each block is copied column-major so every entry is a contiguous dot
+ * product kept in a register; a block's copy (84 columns of the PCA: 86 KB) stays in the nearest caches, where a
+ * copy of every row (6.7 MB on MNIST) did not. The function that adds a block runs once per block, so V8 optimises
+ * it after the first few instead of replacing one long loop's code while it runs (it runs once per scan).
+ */
+const gramBlockRows = 128
+
+/** `cᵀc` of a row-major rows × width matrix, accumulated in double precision row after row. */
 function gramOfColumns(c: FeatureMatrix): Float64Array {
-  const { data, rows, cols: width } = c
-  // Column-major copy so each entry is a contiguous dot product kept in a register.
-  const columns = new Float64Array(rows * width)
-  for (let row = 0; row < rows; row++) {
-    for (let col = 0; col < width; col++) columns[col * rows + row] = data[row * width + col]
-  }
+  const width = c.cols
   const gram = new Float64Array(width * width)
+  const columns = new Float64Array(gramBlockRows * width)
+  for (let start = 0; start < c.rows; start += gramBlockRows)
+    addBlockGram(c, start, Math.min(start + gramBlockRows, c.rows), columns, gram)
   for (let i = 0; i < width; i++) {
-    const first = i * rows
+    for (let j = i + 1; j < width; j++) gram[j * width + i] = gram[i * width + j]
+  }
+  return gram
+}
+
+/** Adds rows `start..end` of `c` to the upper triangle of `gram`, each sum carried on from the rows before. */
+function addBlockGram(
+  c: FeatureMatrix,
+  start: number,
+  end: number,
+  columns: Float64Array,
+  gram: Float64Array,
+) {
+  const { data, cols: width } = c
+  const count = end - start
+  for (let row = start; row < end; row++) {
+    for (let col = 0; col < width; col++) columns[col * count + row - start] = data[row * width + col]
+  }
+  for (let i = 0; i < width; i++) {
+    const first = i * count
     let j = i
     // Four columns against column i per sweep: one load of column i feeds four accumulators.
     for (; j + 4 <= width; j += 4) {
-      const second = j * rows
-      let dot0 = 0
-      let dot1 = 0
-      let dot2 = 0
-      let dot3 = 0
-      for (let row = 0; row < rows; row++) {
-        const value = columns[first + row]
-        dot0 += value * columns[second + row]
-        dot1 += value * columns[second + rows + row]
-        dot2 += value * columns[second + 2 * rows + row]
-        dot3 += value * columns[second + 3 * rows + row]
+      const second = j * count
+      const cell = i * width + j
+      let dot0 = gram[cell]
+      let dot1 = gram[cell + 1]
+      let dot2 = gram[cell + 2]
+      let dot3 = gram[cell + 3]
+      for (let t = 0; t < count; t++) {
+        const value = columns[first + t]
+        dot0 += value * columns[second + t]
+        dot1 += value * columns[second + count + t]
+        dot2 += value * columns[second + 2 * count + t]
+        dot3 += value * columns[second + 3 * count + t]
       }
-      gram[i * width + j] = dot0
-      gram[i * width + j + 1] = dot1
-      gram[i * width + j + 2] = dot2
-      gram[i * width + j + 3] = dot3
+      gram[cell] = dot0
+      gram[cell + 1] = dot1
+      gram[cell + 2] = dot2
+      gram[cell + 3] = dot3
     }
     for (; j < width; j++) {
-      let dot = 0
-      for (let row = 0; row < rows; row++) dot += columns[first + row] * columns[j * rows + row]
+      let dot = gram[i * width + j]
+      for (let t = 0; t < count; t++) dot += columns[first + t] * columns[j * count + t]
       gram[i * width + j] = dot
     }
-    for (j = i; j < width; j++) gram[j * width + i] = gram[i * width + j]
   }
-  return gram
 }
 
 /** The first `rank` eigenvector columns, each optionally divided by its singular value (0 for null directions). */

@@ -54,14 +54,25 @@ function neighbourDistributions(graph: NeighbourGraph, codes: Int32Array, classC
   return out
 }
 
-/** Softmax of `weights · logs` for one row into `out`. */
-function mixRow(logs: readonly Float64Array[], weights: ArrayLike<number>, row: number, out: Float64Array) {
+/** The two views of the labels, as log-probabilities (rows × classes, row-major). */
+interface LogViews {
+  readonly model: Float64Array
+  readonly neighbours: Float64Array
+}
+
+/** Softmax of `modelWeight · log model + neighbourWeight · log neighbours` for the row at `offset` into `out`. */
+function mixRow(
+  views: LogViews,
+  modelWeight: number,
+  neighbourWeight: number,
+  offset: number,
+  out: Float64Array,
+) {
+  const { model, neighbours } = views
   const classCount = out.length
   let largest = Number.NEGATIVE_INFINITY
   for (let label = 0; label < classCount; label++) {
-    let logit = 0
-    for (let view = 0; view < logs.length; view++)
-      logit += weights[view] * logs[view][row * classCount + label]
+    const logit = modelWeight * model[offset + label] + neighbourWeight * neighbours[offset + label]
     out[label] = logit
     if (logit > largest) largest = logit
   }
@@ -113,51 +124,74 @@ function logSpread(log: Float64Array, codes: Int32Array, classCount: number): nu
  * @see Goldberger, Ben-Reuven. Training deep neural-networks using a noise adaptation layer. ICLR 2017.
  */
 function fitViewWeights(
-  logs: readonly Float64Array[],
+  views: LogViews,
   codes: Int32Array,
   classCount: number,
   rates: Float64Array,
 ): { weights: Float64Array; loss: number } {
+  const { model, neighbours } = views
   const mixed = new Float64Array(classCount)
-  const spreads = logs.map((log) => logSpread(log, codes, classCount))
+  /** P(given | true) · q_true of the row at hand, read by its likelihood and by both views' derivatives. */
+  const flows = new Float64Array(classCount)
+  const precisions = [model, neighbours].map(
+    (log) => (logSpread(log, codes, classCount) / weightPriorScale) ** 2,
+  )
   const objective = (weights: Float64Array, gradient: Float64Array) => {
-    gradient.fill(0)
     let loss = 0
     let labelled = 0
+    let modelGradient = 0
+    let neighbourGradient = 0
     for (let row = 0; row < codes.length; row++) {
       const code = codes[row]
       if (code < 0) continue
       labelled++
-      mixRow(logs, weights, row, mixed)
+      const offset = row * classCount
+      mixRow(views, weights[0], weights[1], offset, mixed)
       let seen = 0
-      for (let truth = 0; truth < classCount; truth++) seen += rates[code * classCount + truth] * mixed[truth]
+      for (let truth = 0; truth < classCount; truth++) {
+        flows[truth] = rates[code * classCount + truth] * mixed[truth]
+        seen += flows[truth]
+      }
       seen = Math.max(seen, floor)
       loss -= Math.log(seen)
       // d(−log seen)/d(weight) = −Σ_true P(given | true) · q_true · (log view[true] − E_q[log view]) / seen
-      for (let view = 0; view < logs.length; view++) {
-        const log = logs[view]
-        let expected = 0
-        for (let label = 0; label < classCount; label++)
-          expected += mixed[label] * log[row * classCount + label]
-        let derivative = 0
-        for (let truth = 0; truth < classCount; truth++)
-          derivative +=
-            rates[code * classCount + truth] * mixed[truth] * (log[row * classCount + truth] - expected)
-        gradient[view] -= derivative / seen
+      let modelExpected = 0
+      let neighbourExpected = 0
+      for (let label = 0; label < classCount; label++) {
+        modelExpected += mixed[label] * model[offset + label]
+        neighbourExpected += mixed[label] * neighbours[offset + label]
       }
+      let modelDerivative = 0
+      let neighbourDerivative = 0
+      for (let truth = 0; truth < classCount; truth++) {
+        modelDerivative += flows[truth] * (model[offset + truth] - modelExpected)
+        neighbourDerivative += flows[truth] * (neighbours[offset + truth] - neighbourExpected)
+      }
+      modelGradient -= modelDerivative / seen
+      neighbourGradient -= neighbourDerivative / seen
     }
-    for (let view = 0; view < logs.length; view++) {
-      const precision = (spreads[view] / weightPriorScale) ** 2
-      loss += (precision * weights[view] * weights[view]) / 2
-      gradient[view] = (gradient[view] + precision * weights[view]) / Math.max(labelled, 1)
+    gradient[0] = modelGradient
+    gradient[1] = neighbourGradient
+    for (let view = 0; view < 2; view++) {
+      loss += (precisions[view] * weights[view] * weights[view]) / 2
+      gradient[view] = (gradient[view] + precisions[view] * weights[view]) / Math.max(labelled, 1)
     }
     return loss / Math.max(labelled, 1)
   }
-  const start = Float64Array.from(logs, (_, view) => (view === 0 ? 1 : 0))
-  const { point } = minimizeLbfgs(objective, start, { maxIterations: maxFitIterations, tolerance: 1e-9 })
+  const { point } = minimizeLbfgs(objective, Float64Array.of(1, 0), {
+    maxIterations: maxFitIterations,
+    tolerance: 1e-9,
+  })
   // A view that only misleads is left out rather than turned upside down.
   const weights = point.map((weight) => Math.max(weight, 0))
-  return { weights, loss: objective(weights, new Float64Array(logs.length)) }
+  return { weights, loss: objective(weights, new Float64Array(2)) }
+}
+
+/** The logarithm of each value, floored first so exact zeros stay finite. */
+function flooredLogs(values: ArrayLike<number>): Float64Array {
+  const logs = new Float64Array(values.length)
+  for (let index = 0; index < values.length; index++) logs[index] = Math.log(Math.max(values[index], floor))
+  return logs
 }
 
 /**
@@ -174,18 +208,17 @@ export function mixLabelViews(
   joint: Float64Array,
 ): { mixed: FeatureMatrix; weights: ViewWeights; loss: number } {
   const classCount = probabilities.cols
-  const model = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
   // Floored as the model is: a class no record holds (a label column whose classes were declared apart from its
   // records) gets no vote, and its −∞ would make every mix NaN, even at the neighbours' weight 0.
-  const neighbours = neighbourDistributions(graph, codes, classCount).map((value) =>
-    Math.log(Math.max(value, floor)),
-  )
-  const logs = [model, neighbours]
-  const { weights, loss } = fitViewWeights(logs, codes, classCount, givenLabelRates(joint, classCount))
+  const views = {
+    model: flooredLogs(probabilities.data),
+    neighbours: flooredLogs(neighbourDistributions(graph, codes, classCount)),
+  }
+  const { weights, loss } = fitViewWeights(views, codes, classCount, givenLabelRates(joint, classCount))
   const data = new Float32Array(probabilities.data.length)
   const row = new Float64Array(classCount)
   for (let index = 0; index < codes.length; index++) {
-    mixRow(logs, weights, index, row)
+    mixRow(views, weights[0], weights[1], index * classCount, row)
     data.set(row, index * classCount)
   }
   return {
@@ -221,7 +254,7 @@ export function fitTemperature(probabilities: FeatureMatrix, codes: Int32Array):
   // the logarithms taken once: an `exp` per probability and step instead of a power (MNIST: 0.45 of label-issues'
   // 0.55 CPU s went to the powers). The search reads the losses only through comparisons, so the temperature it
   // returns is the power form's unless two losses tie to within rounding.
-  const logs = Float64Array.from(probabilities.data, (value) => Math.log(Math.max(value, floor)))
+  const logs = flooredLogs(probabilities.data)
   const loss = (logTemperature: number) => {
     const inverse = Math.exp(-logTemperature)
     let total = 0
