@@ -249,7 +249,8 @@ export function checkBatch(reference: Dataset, batch: Dataset, options: CheckOpt
       ? summarizeColumns(reference.features, { sketchAboveRows: options.sketchAboveRows, seed: options.seed })
       : [])
   const { idColumn, sourceColumn } = options
-  const schema = options.schema ?? inferSchema(reference, { summaries, idColumn, sourceColumn })
+  const schema =
+    options.schema ?? inferSchema(reference, { summaries, idColumn, sourceColumn, batchRows: batch.rowCount })
   const checkIds = schema.id?.unique && !rowNumberIds(batch.ids)
   const validation = validateRows(schema, batch, {
     referenceIds: checkIds ? new Set(reference.ids) : undefined,

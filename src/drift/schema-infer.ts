@@ -1,7 +1,9 @@
 import { countLabels, type Dataset } from '../data/dataset.js'
+import type { FeatureMatrix } from '../data/matrix.js'
 import { type ColumnSummary, summarizeColumns } from './columns.js'
 import { empiricalDistribution, moments, quantileOf } from './ecdf.js'
 import type { DatasetSchema, FeatureRule } from './schema.js'
+import { allDistinct, type RangeOptions, type TailRange, tailRange, widenedSpan } from './tail-reach.js'
 
 export interface InferSchemaOptions {
   /** Name of the id column, when the ids came from one; default `id` unless the ids are row numbers. */
@@ -10,6 +12,10 @@ export interface InferSchemaOptions {
   sourceColumn?: string
   /** Column summaries already computed for the dataset's features (saves sorting them twice). */
   summaries?: readonly ColumnSummary[]
+  /** Rows of the batches the ranges must hold; default the dataset's own row count. */
+  batchRows?: number
+  /** Chance that an honest batch passes any of the inferred ranges; default RANGE_FALSE_ALARM_RATE (0.01). */
+  rangeFalseAlarmRate?: number
 }
 
 const QUANTILES: [string, number][] = [
@@ -21,12 +27,16 @@ const QUANTILES: [string, number][] = [
   ['p95', 0.95],
   ['p99', 0.99],
 ]
-/**
- * Share of the observed span added on each side of a range. A new batch's extremes often pass the old ones (a
- * normal sample of 1,000 reaches past 3σ), while sentinel values, unit mix-ups and planted outliers land far out.
- */
-const RANGE_MARGIN = 0.5
 const MAX_LISTED_SOURCES = 1000
+/**
+ * Chance that an honest batch of the expected size passes any inferred range, shared out evenly over both sides
+ * of every column: a table of 700 columns raises no more range findings than one of 7.
+ */
+export const RANGE_FALSE_ALARM_RATE = 0.01
+/** Gap below 1, in mean spacings of a column's top values, within which a column of [0,1] is read as a share. */
+const SHARE_GAP_SPACINGS = 1
+/** Share of rows every value of a category list holds at least. */
+const MIN_CATEGORY_SHARE = 0.01
 
 /** Six significant digits: enough for a human-edited file, short enough to read. */
 function round(value: number): number {
@@ -39,23 +49,71 @@ function allowedNullRate(observed: number): number {
 }
 
 /**
- * Allowed range: values in [0,1] keep those natural bounds, otherwise the observed range widened by half its span
- * on each side (never below 0 for non-negative data), and whole numbers stay whole.
+ * Allowed range: as far as an honest batch reaches but for a small stated chance (`tailRange`), [0,1] for shares,
+ * never below 0 for non-negative data, and whole numbers stay whole. A new batch's extremes often pass the old ones
+ * (a log-normal column's by far), while sentinel values, unit mix-ups and planted outliers land beyond any tail.
  */
-function allowedRange(min: number, max: number, integer: boolean): { min: number; max: number } {
-  if (min >= 0 && max <= 1) return { min: 0, max: 1 }
-  const margin = (max - min) * RANGE_MARGIN || Math.abs(min) * RANGE_MARGIN
-  let low = min - margin
-  let high = max + margin
-  if (min >= 0) low = Math.max(0, low)
+function allowedRange(
+  observed: { min: number; max: number },
+  reach: TailRange,
+  integer: boolean,
+): Pick<FeatureRule, 'min' | 'max' | 'softBounds'> {
+  const constant = observed.min === observed.max
+  // A column that never varied gives no sign of a natural bound.
+  const nonNegative = observed.min >= 0 && !constant
+  const share = nonNegative && observed.max <= 1
+  // Not every column within [0,1] is a share: a share's values press against 1 (no wider gap below it than between
+  // its top values), while a ratio that thins out like a power law, or a small positive amount, may pass 1.
+  const pressed = 1 - observed.max <= SHARE_GAP_SPACINGS * reach.maxSpacing
+  const shareCapped = share && pressed && !reach.heavyMax && !reach.thinSides.includes('max')
+  let low = share ? 0 : reach.min
+  let high = shareCapped ? 1 : reach.max
+  if (nonNegative) low = Math.max(0, low)
   if (integer) {
     low = Math.floor(low)
     high = Math.ceil(high)
   }
-  return { min: round(low), max: round(high) }
+  // A thin side's bound is soft even where it is 0 under non-negative data: a column that is 0 but in a few rows
+  // says little of its sign. A read side keeps 0 as a hard floor: a negative amount among honest amounts is wrong.
+  const softBounds = reach.thinSides
+  return {
+    min: roundOutward(low, -1),
+    max: roundOutward(high, 1),
+    ...(softBounds.length > 0 ? { softBounds } : {}),
+  }
 }
 
-function inferFeature(name: string, summary: ColumnSummary, nullRate: number, isImage: boolean): FeatureRule {
+/** `round`, away from the inside of a range: a bound as tight as the data's own extreme must still hold it. */
+function roundOutward(value: number, direction: 1 | -1): number {
+  const rounded = round(value)
+  if (direction * (rounded - value) >= 0) return rounded
+  const step = 10 ** (Math.floor(Math.log10(Math.abs(value))) - 5)
+  return round(rounded + direction * step)
+}
+
+interface FeatureContext {
+  nullRate: number
+  isImage: boolean
+  range: RangeOptions
+  /** The column never decreases down the reference's rows (a clock, ids handed out in order). */
+  ascending: boolean
+}
+
+/**
+ * Whether a whole-number column with few values is a list of categories, whose batches bring no value it does not
+ * hold: only when every value is common. A value seen in a handful of rows says that values of its kind are drawn
+ * now and then, so one that did not happen to be drawn yet will be (after Good and Turing, new rows hold unseen
+ * values about as often as the sample's rows hold values seen once); a count whose top values are rare (a Poisson
+ * count's 12) or a rare category reads its range from its tails instead.
+ */
+function isCategoryList(summary: ColumnSummary): boolean {
+  const counts = summary.distinctCounts
+  if (!summary.distinct || summary.distinct.length < 2 || !counts) return false
+  return Math.min(...counts) >= MIN_CATEGORY_SHARE * summary.distribution.totalWeight
+}
+
+function inferFeature(name: string, summary: ColumnSummary, context: FeatureContext): FeatureRule {
+  const { nullRate, isImage } = context
   const distribution = summary.distribution
   const min = distribution.values[0] ?? 0
   const max = distribution.values[distribution.values.length - 1] ?? 0
@@ -69,10 +127,12 @@ function inferFeature(name: string, summary: ColumnSummary, nullRate: number, is
     quantiles: Object.fromEntries(QUANTILES.map(([key, p]) => [key, round(quantileOf(distribution, p))])),
   }
   const maxNullRate = allowedNullRate(nullRate)
-  const categorical = !isImage && summary.distinct !== undefined && summary.distinct.length >= 2
-  if (categorical) return { name, type: 'categorical', values: summary.distinct!, maxNullRate, observed }
+  if (!isImage && isCategoryList(summary))
+    return { name, type: 'categorical', values: summary.distinct!, maxNullRate, observed }
   const type = summary.integer ? 'integer' : 'number'
-  return { name, type, ...allowedRange(min, max, summary.integer), maxNullRate, observed }
+  const grows = context.ascending || (summary.integer && allDistinct(distribution))
+  const reach = tailRange(distribution, { ...context.range, grows })
+  return { name, type, ...allowedRange({ min, max }, reach, summary.integer), maxNullRate, observed }
 }
 
 /**
@@ -87,8 +147,19 @@ function shareImageRange(features: FeatureRule[]): void {
     high = Math.max(high, feature.observed?.max ?? 0)
   }
   const integer = features.every((feature) => feature.type === 'integer')
-  const range = allowedRange(low, high, integer)
+  // Pooled over pixels, the extremes are those of one shared scale, not of one column's tail; intensities within
+  // [0,1] are bounded by what they are.
+  const intensities = low >= 0 && high <= 1
+  const span = intensities ? { min: 0, max: 1 } : widenedSpan(low, high)
+  const reach = { ...span, heavyMax: false, maxSpacing: Number.POSITIVE_INFINITY, thinSides: [] }
+  const range = allowedRange({ min: low, max: high }, reach, integer)
   for (const feature of features) Object.assign(feature, range, { type: integer ? 'integer' : 'number' })
+}
+
+function ascendingColumn(matrix: FeatureMatrix, col: number): boolean {
+  const { data, rows, cols } = matrix
+  for (let row = 1; row < rows; row++) if (data[row * cols + col] < data[(row - 1) * cols + col]) return false
+  return rows > 1
 }
 
 function rowNumberIds(ids: readonly string[]): boolean {
@@ -124,8 +195,19 @@ export function inferSchema(dataset: Dataset, options: InferSchemaOptions = {}):
   const imputed = dataset.diagnostics?.imputed
   const rows = Math.max(dataset.rowCount, 1)
   const isImage = dataset.imageShape !== undefined
+  const range = {
+    batchRows: options.batchRows ?? dataset.rowCount,
+    falseAlarmRate:
+      (options.rangeFalseAlarmRate ?? RANGE_FALSE_ALARM_RATE) /
+      (2 * Math.max(1, dataset.featureNames.length)),
+  }
   const featureRules = dataset.featureNames.map((name, col) =>
-    inferFeature(name, summaries[col], (imputed?.get(name)?.cellCount ?? 0) / rows, isImage),
+    inferFeature(name, summaries[col], {
+      nullRate: (imputed?.get(name)?.cellCount ?? 0) / rows,
+      isImage,
+      range,
+      ascending: features !== undefined && ascendingColumn(features, col),
+    }),
   )
   if (isImage && featureRules.length > 0) shareImageRange(featureRules)
   const schema: DatasetSchema = {

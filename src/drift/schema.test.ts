@@ -47,9 +47,11 @@ describe('schema inference', () => {
   it('types each feature and widens observed ranges, keeping natural bounds', () => {
     const [age, kind, score, visits] = schema.features
     expect(age.type).toBe('number')
-    // Observed about [20, 30]: half the span is added on each side.
-    expect(age.min).toBeCloseTo(15, 0)
-    expect(age.max).toBeCloseTo(35, 0)
+    // Observed about [20, 30], uniform: a light tail, so each side is widened by less than the span.
+    expect(age.min).toBeLessThan(age.observed!.min)
+    expect(age.min).toBeGreaterThan(10)
+    expect(age.max).toBeGreaterThan(age.observed!.max)
+    expect(age.max).toBeLessThan(40)
     expect(kind).toMatchObject({ type: 'categorical', values: [0, 1, 2] })
     expect(score).toMatchObject({ type: 'number', min: 0, max: 1 })
     expect(visits.type).toBe('integer')

@@ -24,6 +24,11 @@ const featureRule = z
     /** Allowed range, inclusive; rows outside it are schema findings. */
     min: z.number().optional(),
     max: z.number().optional(),
+    /**
+     * Bounds read from too few reference values to say how far an honest batch may go (a constant column, one that
+     * left its usual value in a handful of rows): values past them are low findings, not medium.
+     */
+    softBounds: z.array(z.enum(['min', 'max'])).optional(),
     /** Allowed values of a categorical column. */
     values: z.array(z.number()).min(1).optional(),
     /** Largest share of empty cells before the column is a finding. */

@@ -76,13 +76,13 @@ function checkFeatureRows(batch: Dataset, rule: FeatureRule, col: number, rows: 
       continue
     }
     if ((rule.min !== undefined && value < rule.min) || (rule.max !== undefined && value > rule.max)) {
-      const bound =
-        rule.min !== undefined && value < rule.min
-          ? `below the minimum ${rule.min}`
-          : `above the maximum ${rule.max}`
-      rows.add(row, 'medium', `${rule.name} = ${format(value)} is ${bound}`, {
-        ...key('range'),
-        message: `"${rule.name}" has values outside [${rule.min ?? '−∞'}, ${rule.max ?? '∞'}]`,
+      const below = rule.min !== undefined && value < rule.min
+      const bound = below ? `below the minimum ${rule.min}` : `above the maximum ${rule.max}`
+      const soft = rule.softBounds?.includes(below ? 'min' : 'max')
+      const range = `[${rule.min ?? '−∞'}, ${rule.max ?? '∞'}]`
+      rows.add(row, soft ? 'low' : 'medium', `${rule.name} = ${format(value)} is ${bound}`, {
+        ...key(soft ? 'soft-range' : 'range'),
+        message: `"${rule.name}" has values outside ${range}${soft ? ', a range read from few reference values' : ''}`,
       })
     } else if (rule.type === 'integer' && !Number.isInteger(value)) {
       rows.add(row, 'low', `${rule.name} = ${format(value)} is not a whole number`, {
