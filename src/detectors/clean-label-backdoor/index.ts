@@ -13,8 +13,8 @@ import {
   levelMatrix,
   otherClassScores,
   packRows,
-  projectRows,
   robustScores,
+  rowLevelCounts,
   scoreRows,
   widestGap,
 } from './score.js'
@@ -182,17 +182,19 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const all = levelCounts(levelled, labels.codes)
   return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
     if (rows.length < params.minClassRows) return []
-    const centre = columnMedians(levelled, rows)
-    const scores = otherClassScores(levelled, rows, all)
+    const own = rowLevelCounts(levelled, rows)
+    const centre = columnMedians(levelled, rows, own)
+    const scores = otherClassScores(levelled, rows, all, own)
     const shortenedBy = new Float64Array(rows.length).fill(1)
     const scored = scoreRows(levelled, rows, centre, scores, shortenedBy)
     const whitened = packRows(scored, rows.length, levelled.cols)
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
     const scoring = { rows, scored, shortenedBy, centre, scores }
     const windows = searchClassWindows(levelled, labels.codes, code, scoring, grid, fewest)
-    const { gap, chance, beyond, direction } = crossFittedGap(whitened, directionCount, seed + code, fewest)
+    const crossFitted = crossFittedGap(whitened, directionCount, seed + code, fewest)
+    const { gap, chance, beyond } = crossFitted
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
-    const along = robustScores(projectRows(whitened, [direction])[0])
+    const along = robustScores(crossFitted.along)
     const evidence = gap * Math.sqrt(beyond)
     return [
       { code, rows, scores: along, tail: widestGap(along, fewest).beyond, gap, evidence, chance, windows },

@@ -126,6 +126,9 @@ describe('clean-label-backdoor scores', () => {
     const fromWhole = crossFittedGap(whole, 5, 3, 6)
     expect(fromSparse.gap).toBeGreaterThan(0)
     expect(fromSparse.gap).toBe(fromWhole.gap)
+    expect(fromSparse.chance).toBeGreaterThan(0)
+    expect(fromSparse.chance).toBe(fromWhole.chance)
+    expect(bits(fromSparse.along)).toEqual(bits(fromWhole.along))
     expect(bits(fromSparse.direction)).toEqual(bits(fromWhole.direction))
     const along = [fromWhole.direction, ...leadingDirections(whole, 5, 2, 6)]
     expect(leadingDirections(sparse, 5, 2, 6).map(bits)).toEqual(along.slice(1).map(bits))

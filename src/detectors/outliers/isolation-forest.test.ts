@@ -39,6 +39,19 @@ describe('isolation forest', () => {
     expect(scores[7]).toBeGreaterThan(others[others.length - 1])
   })
 
+  it('walks four records side by side to the same path lengths as one at a time', () => {
+    const matrix = cloud(103, 3)
+    matrix.data.set([9, 9, -9], 50 * 3)
+    const rows = Int32Array.from({ length: 103 }, (_, row) => row)
+    const options = () => ({ treeCount: 30, sampleSize: 64, rowKeys: keysOf(103), rng: createRng(4) })
+    const together = new Float32Array(103)
+    scoreIsolationForest(matrix, rows, rows, options(), together)
+    const alone = new Float32Array(103)
+    for (const row of rows) scoreIsolationForest(matrix, rows, Int32Array.of(row), options(), alone)
+    expect(new Set(together).size).toBeGreaterThan(50)
+    expect(Array.from(together)).toEqual(Array.from(alone))
+  })
+
   it('grows the same forest whatever the row order, since samples follow the row keys', () => {
     const matrix = cloud(300, 3)
     const keys = keysOf(300)

@@ -198,7 +198,11 @@ export function scoreIsolationForest(
   }
 }
 
-/** Adds to `totals` the path length in `tree` of each of the four rows `rows[first ..]`, walked side by side. */
+/**
+ * Adds to `totals` the path length in `tree` of each of the four rows `rows[first ..]`, walked side by side. Each
+ * step is taken without branches: which side a record goes is as good as a coin toss for the processor's guess, and
+ * a record already at its leaf stays there (`active` 0) while the others go on.
+ */
 function addPathLengthsOfFour(
   tree: IsolationTree,
   matrix: FeatureMatrix,
@@ -225,28 +229,39 @@ function addPathLengthsOfFour(
     const feature1 = ints[4 * node1]
     const feature2 = ints[4 * node2]
     const feature3 = ints[4 * node3]
-    if (feature0 < 0 && feature1 < 0 && feature2 < 0 && feature3 < 0) break
-    if (feature0 >= 0) {
-      node0 = data[offset0 + feature0] < floats[4 * node0 + 2] ? node0 + 1 : ints[4 * node0 + 1]
-      depth0++
-    }
-    if (feature1 >= 0) {
-      node1 = data[offset1 + feature1] < floats[4 * node1 + 2] ? node1 + 1 : ints[4 * node1 + 1]
-      depth1++
-    }
-    if (feature2 >= 0) {
-      node2 = data[offset2 + feature2] < floats[4 * node2 + 2] ? node2 + 1 : ints[4 * node2 + 1]
-      depth2++
-    }
-    if (feature3 >= 0) {
-      node3 = data[offset3 + feature3] < floats[4 * node3 + 2] ? node3 + 1 : ints[4 * node3 + 1]
-      depth3++
-    }
+    if ((feature0 & feature1 & feature2 & feature3) < 0) break
+    node0 = stepOf(data, offset0, feature0, node0, ints, floats)
+    node1 = stepOf(data, offset1, feature1, node1, ints, floats)
+    node2 = stepOf(data, offset2, feature2, node2, ints, floats)
+    node3 = stepOf(data, offset3, feature3, node3, ints, floats)
+    depth0 += ~feature0 >>> 31
+    depth1 += ~feature1 >>> 31
+    depth2 += ~feature2 >>> 31
+    depth3 += ~feature3 >>> 31
   }
   totals[0] += depth0 + doubles[2 * node0 + 1]
   totals[1] += depth1 + doubles[2 * node1 + 1]
   totals[2] += depth2 + doubles[2 * node2 + 1]
   totals[3] += depth3 + doubles[2 * node3 + 1]
+}
+
+/**
+ * The node a record at `node` goes to: the next node (its left child) below the threshold, else its right child;
+ * `node` itself at a leaf (`feature` −1, read as feature 0 and the answer discarded).
+ */
+function stepOf(
+  data: Float32Array,
+  offset: number,
+  feature: number,
+  node: number,
+  ints: Int32Array,
+  floats: Float32Array,
+): number {
+  const active = ~feature >>> 31
+  const below = +(data[offset + (feature & ~(feature >> 31))] < floats[4 * node + 2])
+  const right = ints[4 * node + 1]
+  const next = right + below * (node + 1 - right)
+  return node + active * (next - node)
 }
 
 /** Average number of random cuts that isolate a point with forest score `score` (trees grown on `sampleSize` rows). */

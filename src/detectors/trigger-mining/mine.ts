@@ -133,12 +133,14 @@ function screenStatistics(incidence: Incidence, codes: Int32Array, support: Cont
     if (!votes) continue
     for (let entry = indptr[row]; entry < end; entry++) {
       const at = 2 * features[entry]
-      if (votes[at + 1] === 0) {
-        votes[at] = code
-        votes[at + 1] = 1
-      } else {
-        votes[at + 1] += votes[at] === code ? 1 : -1
-      }
+      const lead = votes[at + 1]
+      // Without branches, whose outcomes follow the labels of whichever features a record carries and so are
+      // mispredicted often: an empty vote takes the label with a lead of one; otherwise the lead grows by one for
+      // the leading label and shrinks by one for another.
+      const empty = +(lead === 0)
+      const same = +(votes[at] === code)
+      votes[at] += (code - votes[at]) * empty
+      votes[at + 1] = lead + empty + (1 - empty) * (2 * same - 1)
     }
   }
   return { mass, votes, meanDisagreement: total / Math.max(1, incidence.rowCount) }
