@@ -105,6 +105,18 @@ describe.each([
     expect(info.patterns).toEqual([])
     expect(report.records.filter((record) => record.flagged)).toEqual([])
   })
+
+  /*
+   * Pixels a few records ink, or more than half, each still take a step of their own: the eights' and nines' corner
+   * windows of scikit-learn's binarised digits, whose every pixel was read as leaving no gap, stood apart by one.
+   */
+  it("keep no class's window whose pixels are read as leaving no gap while it leaves one", () => {
+    const info = report.detectors[0].info as {
+      classes: { label: string; window: { gap: number; pixelGap: number } }[]
+    }
+    const alone = info.classes.filter(({ window }) => window.gap > 0 && window.pixelGap === 0)
+    expect(alone.map(({ label }) => label)).toEqual([])
+  })
 })
 
 /*

@@ -72,6 +72,29 @@ describe('standsApart', () => {
     expect(standsApart(widest)).toBe(false)
   })
 
+  it('finds no shift shared across pixels each inked in fewer records than the floor, in records of their own', () => {
+    // Three rows each, fewer than the five a gap needs: the window's twelve risers stand apart by one pixel's step.
+    const square = [0, 1, 6, 7]
+    const rows = binaryRows((row, pixel) => square.indexOf(pixel) === Math.floor(row / 3))
+    const corner = windowGaps(rows, 100, grid, 2, 5, pixelGaps(rows, 100, grid, 5))[0]
+    expect([corner.x, corner.y, corner.beyond]).toEqual([0, 0, 12])
+    expect(corner.gap).toBeCloseTo(0.5, 5)
+    expect(corner.pixelGap).toBeCloseTo(0.5, 5)
+    expect(standsApart(corner)).toBe(false)
+  })
+
+  it('finds no shift shared across pixels where one pixel rises in more than half the rows', () => {
+    // Pixel 0 is up on rows 0–59, too many for the gap search, and pixel 1 below the centre on rows 0–29: the window
+    // leaves rows 30–59 apart by pixel 0's step alone.
+    const rows = binaryRows((row, pixel) => pixel === 0 && row < 60)
+    for (let row = 0; row < 30; row++) rows[row * 36 + 1] = -1
+    const corner = windowGaps(rows, 100, grid, 2, 5, pixelGaps(rows, 100, grid, 5))[0]
+    expect([corner.x, corner.y, corner.beyond]).toEqual([0, 0, 30])
+    expect(corner.gap).toBeCloseTo(0.5, 5)
+    expect(corner.pixelGap).toBeCloseTo(0.5, 5)
+    expect(standsApart(corner)).toBe(false)
+  })
+
   it('finds the shift a square of 1s on every seventh row makes across its four pixels', () => {
     const rng = createRng(7)
     const inked = Array.from({ length: 100 }, () => Array.from({ length: 36 }, () => rng.next() < 0.05))

@@ -110,14 +110,23 @@ export function windowGaps(
   return gaps
 }
 
-/** Each pixel's widest gap among the rows (`count × width·height`, see `gapOf`), on its own. */
+/**
+ * Each pixel's widest gap among the rows (`count × width·height`, see `gapOf`), on its own. Its risers also stand
+ * apart together by its smallest rise, a step the gap search misses where fewer than `fewest` records or more than
+ * half of them rise; a window of such pixels adds that step up over different records.
+ */
 export function pixelGaps(rows: Float32Array, count: number, grid: ImageGrid, fewest: number): Float64Array {
   const pixels = grid.width * grid.height
   const values = new Float64Array(count)
   const buffer = new Float64Array(2 * count)
   return Float64Array.from({ length: pixels }, (_, pixel) => {
-    for (let row = 0; row < count; row++) values[row] = rows[row * pixels + pixel]
-    return gapOf(values, fewest, buffer).width
+    let smallestRise = Number.POSITIVE_INFINITY
+    for (let row = 0; row < count; row++) {
+      values[row] = rows[row * pixels + pixel]
+      if (values[row] > 0) smallestRise = Math.min(smallestRise, values[row])
+    }
+    if (smallestRise === Number.POSITIVE_INFINITY) return 0
+    return Math.max(gapOf(values, fewest, buffer).width, smallestRise)
   })
 }
 
