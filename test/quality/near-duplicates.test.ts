@@ -332,3 +332,43 @@ describe('the verdict on a flood of near-copies', () => {
     expect(verdict.reason).toMatch(/^1 attack found: a flood of \d+ near-identical records$/)
   })
 })
+
+/** `dataset` with every record written twice under the same label, as a join done twice leaves it. */
+function withExactTwins(dataset: Dataset): Dataset {
+  const { features, labels } = dataset
+  const data = new Float32Array(2 * features!.data.length)
+  data.set(features!.data)
+  data.set(features!.data, features!.data.length)
+  const codes = new Int32Array(2 * dataset.rowCount)
+  codes.set(labels!.codes)
+  codes.set(labels!.codes, dataset.rowCount)
+  return {
+    ...dataset,
+    rowCount: 2 * dataset.rowCount,
+    ids: [...dataset.ids, ...dataset.ids.map((id) => `${id}-twin`)],
+    labels: { ...labels!, codes },
+    features: { ...features!, data, rows: 2 * dataset.rowCount },
+  }
+}
+
+describe('the verdict on a flood of records that have honest twins', () => {
+  // Each copied record and its twin keep the true label against the copies: two members on each side of a group
+  // were read as label noise on natural copies, and the verdict named the copies' collisions with the original.
+  it('names a flood of copies of two twinned records as a flood, and leaves the twins alone', async () => {
+    const twinned = withExactTwins(zooDataset('digits-8'))
+    const run = applyAttack('availability', twinned, { rate: 0.05, seeds: 2, mode: 'flood' }, 4)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    const verdict = report.summary.verdict!
+    expect(verdict.verdict).toBe('poisoned')
+    const distinct = distinctAttacks(report.records, verdict.attacks)
+    expect(distinct.map(({ attack }) => attack.kind)).toEqual(['flood'])
+    const seeds = run.info.seedIds as string[]
+    for (const id of [
+      ...seeds,
+      ...seeds.map((seed) => (seed.endsWith('-twin') ? seed.slice(0, -5) : `${seed}-twin`)),
+    ])
+      expect(report.records[run.dataset.ids.indexOf(id)].flagged).toBe(false)
+    const positives = poisonMask(run.dataset.rowCount, run.poisonedRows)
+    expect(averagePrecision(suspicionOf(report), positives)).toBeGreaterThanOrEqual(0.95)
+  })
+})

@@ -27,6 +27,7 @@ import {
   memberSuspicion,
   ordinaryGroupSizes,
   testContradictions,
+  withRelabelledFloods,
 } from './score.js'
 import { collectGroups, createUnionFind } from './union-find.js'
 
@@ -298,6 +299,7 @@ export const nearDuplicatesDetector = defineDetector({
     const threshold = floodSizeThreshold(groups, params.minFloodSize)
     const codes = input.labels?.codes
     const classCount = input.labels?.classes.length ?? 0
+    const sizes = fitGroupSizes(groups)
     const groupContext: GroupContext = {
       features: input.features!,
       graph,
@@ -307,9 +309,13 @@ export const nearDuplicatesDetector = defineDetector({
       voteCount: outsideVoteCount,
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
-      sizes: fitGroupSizes(groups),
+      sizes,
     }
-    const analyses = groups.map((rows) => analyseGroup(rows, threshold, groupContext))
+    const analyses = withRelabelledFloods(
+      groups.map((rows) => analyseGroup(rows, threshold, groupContext)),
+      threshold,
+      sizes,
+    )
     const scores = scoreMembers(analyses, linker, input, params, {
       ids: input.ids,
       codes: input.labels?.codes,

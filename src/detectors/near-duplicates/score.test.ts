@@ -12,6 +12,7 @@ import {
   memberSuspicion,
   ordinaryGroupSizes,
   testContradictions,
+  withRelabelledFloods,
 } from './score.js'
 
 /**
@@ -196,6 +197,48 @@ describe('near-duplicate group scoring', () => {
     expect(analysis.bestLabel).toBe(1)
     expect(analysis.kind).toBe('contradiction')
     expect(memberFindingKind(analysis, 40, context.codes)).toBe('contradiction')
+  })
+
+  it('reads a record and its honest twin copied in numbers under another label as a flood', () => {
+    // A dog and its exact twin among dogs, with 18 copies labelled cat: two members on each side read as noise.
+    const copies = Array.from({ length: 20 }, (_, index) => ({ x: 10.5, label: index < 2 ? 1 : 0 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const analysis = analyseGroup(group, 5, context)
+    expect(analysis.kind).toBe('contradiction')
+    // Elsewhere the dataset holds pairs and a few triples: 18 copies are far past what natural groups grow to.
+    const naturalGroups = (triples: number) =>
+      Array.from({ length: 96 + triples }, (_, index) =>
+        Int32Array.from({ length: index < triples ? 3 : 2 }, (_, member) => 1000 + 3 * index + member),
+      )
+    const sizes = fitGroupSizes([group, ...naturalGroups(20)])
+    const [flood] = withRelabelledFloods([analysis], 5, sizes)
+    expect(flood.kind).toBe('flood')
+    for (let row = 42; row < 60; row++) expect(memberFindingKind(flood, row, context.codes)).toBe('flood')
+    // Beside a natural thread of 25 dogs, 18 copies are as many as natural copies make here: label noise still.
+    const thread = Int32Array.from({ length: 25 }, (_, index) => 60 + index)
+    const beside = lineContext([...copies, ...Array.from({ length: 25 }, () => ({ x: 10.7, label: 1 }))])
+    const analyses = [analyseGroup(group, 5, beside), analyseGroup(thread, 5, beside)]
+    expect(withRelabelledFloods(analyses, 5, sizes)[0].kind).toBe('contradiction')
+    // Five on the true side are more than one record's natural copies where the flood bar is 5.
+    const five = Int32Array.from(context.codes!, (code, row) => (row >= 40 && row < 45 ? 1 : code))
+    const fiveTrue = analyseGroup(group, 5, { ...context, codes: five })
+    expect(withRelabelledFloods([fiveTrue], 5, sizes)[0].kind).toBe('contradiction')
+  })
+
+  it('reads seven of nine copies just past the flood bar under another label as label noise', () => {
+    // Nine newsletters among dogs, seven labelled cat and two flipped to dog, where the flood bar is 7.
+    const copies = Array.from({ length: 9 }, (_, index) => ({ x: 10.5, label: index < 2 ? 1 : 0 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from(copies.map((_, index) => 40 + index))
+    const analysis = analyseGroup(group, 7, context)
+    expect(analysis.kind).toBe('contradiction')
+    const groups = Array.from({ length: 116 }, (_, index) =>
+      Int32Array.from({ length: index < 20 ? 3 : 2 }, (_, member) => 1000 + 3 * index + member),
+    )
+    const sizes = fitGroupSizes(groups)
+    expect(floodSizeThreshold(groups, 5)).toBe(7)
+    expect(withRelabelledFloods([analysis], 7, sizes)[0].kind).toBe('contradiction')
   })
 
   it('reads a large group whose labels hold no majority as label noise, not a flood', () => {

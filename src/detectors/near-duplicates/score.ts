@@ -352,6 +352,43 @@ export function ordinaryGroupSizes(analyses: readonly GroupAnalysis[]): Int32Arr
 }
 
 /**
+ * Natural groups as large as a flood's relabelled copies alone that the dataset may be expected to hold: a fiftieth
+ * of the flood bar's. Copies just past the bar are natural copies as often as not: seven ham newsletters of a group
+ * of nine whose neighbours are spam, two of them flipped by random noise, read as a flood at the bar itself.
+ */
+const relabelledCopiesNaturalCount = 0.001
+
+/**
+ * The groups, with each large contradiction that is a few records copied in numbers and relabelled read as a flood:
+ * more than half its members carry a label its surroundings reject, so many that the dataset's natural group sizes
+ * (`sizes`) do not explain them and more than natural copies in it grow to (`ordinaryGroupSizes`), while the members
+ * left are fewer than the flood bar, no more than one record's natural copies. A seed record with an honest twin,
+ * copied 37 times as the other class, holds two members on the true side and read as label noise; a mail thread of
+ * 17 ham and 3 spam among spam still does where threads of 52 copies are ordinary.
+ */
+export function withRelabelledFloods(
+  analyses: readonly GroupAnalysis[],
+  floodThreshold: number,
+  sizes: GroupSizeModel,
+): GroupAnalysis[] {
+  const ordinarySizes = ordinaryGroupSizes(analyses)
+  return analyses.map((group, index) => {
+    if (group.kind !== 'contradiction' || !group.large) return group
+    const majority = argmax(Float64Array.from(group.labelCounts))
+    const copies = group.labelCounts[majority]
+    const others = group.labelCounts.reduce((sum, count) => sum + count, 0) - copies
+    const relabelled =
+      majority !== group.bestLabel &&
+      copies > others &&
+      copies >= floodThreshold &&
+      copies > ordinarySizes[index] &&
+      expectedNaturalGroups(sizes, copies) < relabelledCopiesNaturalCount &&
+      others < floodThreshold
+    return relabelled ? { ...group, kind: 'flood' } : group
+  })
+}
+
+/**
  * Chance a member's label is wrong, or that it is a planted copy. Where the group's labels disagree, one minus
  * its label's support; in an unusually large group whose labels disagree, every member but the original is at
  * least as suspect as the group is oversized, since copies in such numbers do not arise naturally (this catches
