@@ -25,6 +25,7 @@ import {
   type GroupContext,
   memberFindingKind,
   memberSuspicion,
+  neighbourReach,
   ordinaryGroupSizes,
   testContradictions,
 } from './score.js'
@@ -308,6 +309,7 @@ export const nearDuplicatesDetector = defineDetector({
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
       sizes: fitGroupSizes(groups),
+      reach: neighbourReach(input.features!, graph),
     }
     const analyses = groups.map((rows) => analyseGroup(rows, threshold, groupContext))
     const scores = scoreMembers(analyses, linker, input, params, {
