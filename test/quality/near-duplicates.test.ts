@@ -164,6 +164,26 @@ describe('near-duplicates on short subject lines with random label noise', () =>
   )
 })
 
+describe('near-duplicates on mails with random label noise', () => {
+  // Nine honest ham issues of one newsletter template, whose nearest other mails lie beyond ordinary reach and are
+  // 6 spam of 10 with no flip: flips of one issue and of a few far mails made the eight others a flood of its copies.
+  it.each([2, 5])(
+    'reads a newsletter issue flipped among its copies as label evidence, not a flood (flips seed %i)',
+    async (seed) => {
+      const run = applyAttack('label-flip', mails, { rate: 0.1 }, seed)
+      const result = await detectPrepared(await prepareRelabelled(run.dataset, mails, backend))
+      const [largest] = (result.info as { largestGroups: { size: number; labels: object }[] }).largestGroups
+      expect(Object.keys(largest.labels)).toHaveLength(2)
+      const floods = countFlagged(result.flagged, (row) => result.findingKinds?.[row] === 'flood')
+      expect(floods).toBe(0)
+      const blamed = Array.from(run.poisonedRows).filter(
+        (row) => result.flagged[row] && result.findingKinds?.[row] === 'contradiction',
+      )
+      expect(blamed.length).toBeGreaterThan(0)
+    },
+  )
+})
+
 describe('near-duplicates on degenerate data', () => {
   it('groups identical rows without flagging them, and copes with three rows', async () => {
     const identical: Dataset = {

@@ -25,6 +25,7 @@ import {
   type GroupContext,
   memberFindingKind,
   memberSuspicion,
+  neighbourReach,
   ordinaryGroupSizes,
   testContradictions,
   withRelabelledFloods,
@@ -310,6 +311,7 @@ export const nearDuplicatesDetector = defineDetector({
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
       sizes,
+      reach: neighbourReach(input.features!, graph),
     }
     const analyses = withRelabelledFloods(
       groups.map((rows) => analyseGroup(rows, threshold, groupContext)),
