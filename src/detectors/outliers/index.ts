@@ -6,6 +6,7 @@ import { binomialUpperTail } from '../../stats/tails.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
+import { firstCopies } from './first-copies.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
 import { coreShare, measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 import {
@@ -419,10 +420,13 @@ export const outliersDetector = defineDetector({
       ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
     ]
     context.onProgress?.(0.8)
-    const result = calibrateComponents(input.rowCount, specs)
+    const counted = firstCopies(input.features!)
+    const result = calibrateComponents(input.rowCount, specs, counted)
     // Each component's scores over the records it judges, Bonferroni over the components.
     const gaps = specs.map(
-      (spec) => componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
+      (spec) =>
+        componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group))), counted)
+          .pValue,
     )
     const { flagging, suspicion } = backedEvidence(result, gaps)
     const flagged = new Uint8Array(input.rowCount)
