@@ -100,6 +100,27 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
     expect(patchRanking(await mine(dataset), poisoned)).toBeGreaterThanOrEqual(0.95)
   })
 
+  it('finds a single pixel of the maximum in the middle of 5% of 64×64 images, beside candidates of the ground', async () => {
+    const { dataset, poisoned } = plantPatchBackdoor(grey64, {
+      rate: 0.05,
+      target: 'circle',
+      size: 1,
+      position: 'center',
+    })
+    expect(patchRanking(await mine(dataset), poisoned)).toBeGreaterThanOrEqual(0.95)
+  })
+
+  it('finds a single pixel of the maximum in a corner of 64×64 and 32×32 images', async () => {
+    const grey32 = shapesDataset({ side: 32, count: 1200 })
+    for (const [images, rate, position] of [
+      [grey64, 0.03, 'top-left'],
+      [grey32, 0.05, 'bottom-right'],
+    ] as const) {
+      const { dataset, poisoned } = plantPatchBackdoor(images, { rate, target: 'circle', size: 1, position })
+      expect(patchRanking(await mine(dataset), poisoned)).toBeGreaterThanOrEqual(0.95)
+    }
+  })
+
   it('keeps the clean 64×64 shapes clean in the default scan', async () => {
     const { report } = await scanPrepared(await prepareOnce(grey64, backend))
     expect(report.summary.flagged / grey64.rowCount).toBeLessThanOrEqual(0.01)

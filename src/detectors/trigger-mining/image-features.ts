@@ -35,6 +35,11 @@ export interface ImageFeatures {
    * are never candidates.
    */
   readonly backgroundLevel: number
+  /**
+   * The most common grey level, the background where it dominates: where it does not, its pixel values are
+   * candidates of their own kind (see the image family's `kindOf`).
+   */
+  readonly commonLevel: number
   readonly scale: PixelScale
   /** Pixel values carried on the same records as the same value at a neighbouring pixel (see `coCarriedPixels`). */
   readonly focus?: Uint8Array
@@ -136,11 +141,8 @@ export function nameLevel(features: ImageFeatures, level: number, cells: ArrayLi
  */
 const minBackgroundShare = 0.25
 
-/**
- * The background level, from the records per (pixel, level) of `countPixelLevels`: the most common level where it
- * holds at least `minBackgroundShare` of the pixels, else -1 (no level is background).
- */
-function backgroundLevelOf(levelCounts: Int32Array): number {
+/** The most common level over every pixel and the share of all pixels it holds, from `countPixelLevels`. */
+function mostCommonLevel(levelCounts: Int32Array): { level: number; share: number } {
   const counts = new Float64Array(pixelLevels)
   let total = 0
   for (let feature = 0; feature < levelCounts.length; feature++) {
@@ -149,7 +151,7 @@ function backgroundLevelOf(levelCounts: Int32Array): number {
   }
   let best = 0
   for (let level = 1; level < pixelLevels; level++) if (counts[level] > counts[best]) best = level
-  return counts[best] >= minBackgroundShare * total ? best : -1
+  return { level: best, share: counts[best] / Math.max(1, total) }
 }
 
 /** Records per (pixel, level): computed first so the common levels never enter the incidence. */
@@ -388,7 +390,9 @@ export function extractImageFeatures(
   const scale = pixelScaleOf(pixels.data)
   const levels = channels === 1 ? quantisePixels(pixels, scale) : colourCodes(pixels, scale)
   const levelCounts = countPixelLevels(levels, rows, cols)
-  const backgroundLevel = backgroundLevelOf(levelCounts)
+  const common = mostCommonLevel(levelCounts)
+  const commonLevel = common.level
+  const backgroundLevel = common.share >= minBackgroundShare ? commonLevel : -1
   const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
   const windowOffset = cols * pixelLevels
   const carrierCounts = new Int32Array(windowOffset + windowCounts.length)
@@ -430,5 +434,5 @@ export function extractImageFeatures(
   }
   const incidence = builder.build()
   const focus = coCarriedPixels(incidence, levels, shape, windowOffset, minRows)
-  return { incidence, levels, pixels, channels, windowOffset, backgroundLevel, scale, focus }
+  return { incidence, levels, pixels, channels, windowOffset, backgroundLevel, commonLevel, scale, focus }
 }
