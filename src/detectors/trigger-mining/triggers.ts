@@ -18,6 +18,8 @@ export interface TriggerGroup {
   readonly suspicion: Float32Array
   /** 1 for every record with the label that carries a cover feature. */
   readonly carrierMarks: Uint8Array
+  /** 1 for every record of any label that carries at least half of the trigger's template. */
+  readonly templateMarks: Uint8Array
   /** Records of any label that carry most of the trigger's template: where the trigger "occurs". */
   readonly carrierCount: number
   /** Of those, the records with the trigger's label. */
@@ -318,14 +320,16 @@ function scoreGroup(draft: Draft, input: GroupingInput): TriggerGroup {
   }
 }
 
-/** Records carrying at least half of the template, in all and with the trigger's label. */
+/** Records carrying at least half of the template, marked, counted in all and with the trigger's label. */
 function countTemplateCarriers(match: Float32Array, codes: Int32Array, label: number) {
+  const templateMarks = new Uint8Array(match.length)
   let carrierCount = 0
   let labelledCarrierCount = 0
   for (let row = 0; row < match.length; row++) {
     if (match[row] < 0.5) continue
+    templateMarks[row] = 1
     carrierCount++
     if (codes[row] === label) labelledCarrierCount++
   }
-  return { carrierCount, labelledCarrierCount }
+  return { templateMarks, carrierCount, labelledCarrierCount }
 }
