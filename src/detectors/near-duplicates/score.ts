@@ -1,6 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { logPoissonTailBound } from '../../stats/tails.js'
+import { lowerBound } from '../../util/sorted.js'
 
 /** What the group scoring reads: dense geometry, its neighbour graph, and the labels (when there are any). */
 export interface GroupContext {
@@ -216,14 +217,7 @@ export function neighbourReach(features: FeatureMatrix, graph: NeighbourGraph): 
 
 /** Share of the records whose neighbourhood (`reach`) extends at least `distance` (squared) from them. */
 function shareReaching(reach: Float64Array, distance: number): number {
-  let low = 0
-  let high = reach.length
-  while (low < high) {
-    const middle = (low + high) >> 1
-    if (reach[middle] < distance) low = middle + 1
-    else high = middle
-  }
-  return reach.length > 0 ? (reach.length - low) / reach.length : 1
+  return reach.length > 0 ? (reach.length - lowerBound(reach, distance)) / reach.length : 1
 }
 
 /**

@@ -1,4 +1,5 @@
 import { logPoissonTailBound } from '../../stats/tails.js'
+import { lowerBound } from '../../util/sorted.js'
 
 /**
  * How far a feature's carriers hold a label beyond what their content predicts, as a log ratio with half a record
@@ -47,18 +48,6 @@ const nodeLogWeights = (() => {
 function median(values: Float64Array): number {
   const sorted = Float64Array.from(values).sort()
   return sorted.length === 0 ? 0 : sorted[sorted.length >> 1]
-}
-
-/** The first index of ascending `values` at or above `value`. */
-function lowerBound(values: Int32Array, value: number): number {
-  let low = 0
-  let high = values.length
-  while (low < high) {
-    const middle = (low + high) >> 1
-    if (values[middle] < value) low = middle + 1
-    else high = middle
-  }
-  return low
 }
 
 /** Ordinary candidates of one kind: their excess by support, and how much natural features truly vary. */
