@@ -111,9 +111,7 @@ describe('measureClassSpectra', () => {
 const perClassSteps: ClassSpectraSteps = {
   scatters: async (features, rows) => rows.map((classRows) => meanAndScatter(features, classRows)),
   spectra: async (features, tasks, componentCount) =>
-    tasks.map((task) =>
-      classSpectrumValues(features, task.rows, task.own, task.total, componentCount),
-    ),
+    tasks.map((task) => classSpectrumValues(features, task.rows, task.own, task.total, componentCount)),
 }
 
 /** Every array of every class's spectrum as bytes, so equal means equal to the bit. */
