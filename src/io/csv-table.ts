@@ -3,6 +3,7 @@ import { CodedColumnReader } from './coded-column.js'
 import { type ColumnOptions, type ColumnPlan, planColumns, ROLES, type RoleValues } from './columns.js'
 import { BufferViews, type PlainFieldReader, plainFieldEnd } from './csv-parser.js'
 import { type CsvRecord, fieldText, QUOTED } from './csv-record.js'
+import { checkUniqueNames } from './csv-record-rows.js'
 import { IssueList } from './issues.js'
 import { decimalScan, parseNumberBytes, scanDecimal } from './numbers.js'
 import { NumericTable } from './numeric-table.js'
@@ -219,21 +220,4 @@ function checkSeparator(names: string[], file: string): void {
       'convert the file to comma-separated values',
     )
   }
-}
-
-/** Every column name of a CSV header must be unique, or a column could not be named. */
-export function checkUniqueNames(names: readonly string[], file: string): void {
-  const firstIndex = new Map<string, number>()
-  names.forEach((name, index) => {
-    const seen = firstIndex.get(name)
-    if (seen !== undefined) {
-      throw PoisonguardError.at(
-        'PARSE_ERROR',
-        { file, line: 1, column: name },
-        `column name "${name}" appears twice in the header (columns ${seen + 1} and ${index + 1})`,
-        'give every column a unique name',
-      )
-    }
-    firstIndex.set(name, index)
-  })
 }

@@ -4,8 +4,8 @@ import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { PoisonguardError } from '../errors.js'
 import { CsvTokenizer } from '../io/csv-parser.js'
+import { CsvRecordRows } from '../io/csv-record-rows.js'
 import { encodingError } from '../io/files.js'
-import { CsvRecordRows } from '../io/formats/csv.js'
 import type { RawReadSummary } from '../io/formats/types.js'
 import { Utf8Stream } from '../io/utf8-stream.js'
 import { csvCutAfter } from './csv-split.js'
@@ -158,6 +158,8 @@ class PartWorker {
   private readonly worker?: Worker
   private blocksHashed = (_blocks: PartBlocks | undefined) => {}
   private ended = false
+  /** The worker has posted its blocks, its last message: it writes nothing more. */
+  private finished = false
 
   constructor(url: URL, task: CsvPartTask) {
     let cutFound = (_cut: number) => {}
@@ -183,7 +185,10 @@ class PartWorker {
     this.worker.on('message', (message: CsvPartMessage) => {
       if ('cut' in message) cutFound(message.cut)
       else if ('digest' in message) digested(message.digest)
-      else this.blocksHashed(message.blocks)
+      else {
+        this.finished = true
+        this.blocksHashed(message.blocks)
+      }
     })
     this.worker.on('error', fail)
     this.worker.on('exit', fail)
@@ -199,8 +204,13 @@ class PartWorker {
     return hashed
   }
 
+  /**
+   * Stops the worker. Until it has finished this waits for it to stop, since it may still write to the spill; after
+   * that this thread goes on while it stops (about 5 ms of tearing down, on the worker's own thread).
+   */
   async close(): Promise<void> {
-    await this.worker?.terminate()
+    const stopped = this.worker?.terminate()
+    if (!this.finished) await stopped
   }
 }
 

@@ -227,16 +227,23 @@ export function hashBlocks(recorded: RecordedLeaves, open: number): Uint8Array {
   // Unpooled, so it can move to the other thread.
   const leaves = Buffer.allocUnsafeSlow(32 * blocks)
   let block: Buffer = Buffer.allocUnsafe(0)
+  let blockView = viewOf(block)
+  // Picked records are copied four bytes at a time: a byte at a time, a source's blocks took three times as long
+  // to hash as the same bytes recorded back to back.
+  const bytesView = viewOf(bytes)
   for (let index = 0; index < blocks; index++) {
     let blockBytes: number
     if (recorded.picks) {
       blockBytes = 1
       for (let picked = record; picked < record + RECORDS_PER_LEAF; picked++) {
         const start = recordStart(recorded, picked)
-        const end = recordEnd(recorded, picked)
-        if (block.length < blockBytes + end - start)
-          block = grownBuffer(block, 2 * (blockBytes + end - start), blockBytes)
-        for (let at = start; at < end; at++) block[blockBytes++] = bytes[at]
+        const length = recordEnd(recorded, picked) - start
+        if (block.length < blockBytes + length) {
+          block = grownBuffer(block, 2 * (blockBytes + length), blockBytes)
+          blockView = viewOf(block)
+        }
+        copyWords(bytesView, start, blockView, blockBytes, length)
+        blockBytes += length
       }
     } else {
       const start = record === 0 ? 0 : ends[record - 1]

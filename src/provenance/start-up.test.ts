@@ -31,3 +31,16 @@ describe('what creating a manifest loads before it reads the first byte', () => 
     expect([...staticImports('src/provenance/statement-schema.ts').packages]).toContain('zod')
   })
 })
+
+describe('what the worker digesting part of a CSV loads before it starts', () => {
+  it('leaves out the CSV dataset reader and format adapter, which only loading a dataset needs', () => {
+    const { modules } = staticImports('src/provenance/digest-worker.ts')
+    expect(modules.has(resolve('src/io/csv-record-rows.ts'))).toBe(true)
+    expect(modules.has(resolve('src/io/csv-table.ts'))).toBe(false)
+    expect(modules.has(resolve('src/io/formats/csv.ts'))).toBe(false)
+    // The walk does find them where they are loaded.
+    expect(
+      staticImports('src/provenance/dataset-digest.ts').modules.has(resolve('src/io/formats/csv.ts')),
+    ).toBe(true)
+  })
+})

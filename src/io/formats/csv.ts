@@ -4,10 +4,10 @@ import { buildDataset } from '../columns.js'
 import { encodeCsvField } from '../csv-field.js'
 import { CsvTokenizer } from '../csv-parser.js'
 import { type CsvRecord, fieldText, QUOTED } from '../csv-record.js'
-import { CsvDatasetReader, checkUniqueNames } from '../csv-table.js'
+import { CsvRecordRows } from '../csv-record-rows.js'
+import { CsvDatasetReader } from '../csv-table.js'
 import { readTextChunks } from '../files.js'
 import { isFormulaCell, neutraliseFormulaCell } from '../formula-cells.js'
-import { IssueList } from '../issues.js'
 import { PieceWriter, REREAD_MAX_RECORD_BYTES, rewriteInput } from '../piece-writer.js'
 import {
   categoryOf,
@@ -61,40 +61,6 @@ export async function readCsvRecordBytes(
   rows.shape.throwIfAny()
   if (!rows.columns) throw PoisonguardError.at('EMPTY_FILE', { file: path }, 'the file has no header row')
   return { sha256: digest.sha256, byteCount: digest.byteCount, recordCount: rows.row }
-}
-
-/**
- * Takes a CSV's records as the tokenizer finds them: the first is the header, unless `columns` are given (for a
- * part of a file read from after its header); every other is numbered and checked to have the header's fields.
- */
-export class CsvRecordRows {
-  row = 0
-  readonly shape = new IssueList('PARSE_ERROR', 'every record needs as many fields as the header')
-
-  constructor(
-    private readonly path: string,
-    private readonly onRecord: (record: CsvRecord, columns: readonly string[], row: number) => void,
-    public columns?: string[],
-  ) {}
-
-  read(record: CsvRecord): void {
-    const { columns, path, shape } = this
-    if (!columns) {
-      this.columns = Array.from({ length: record.fieldCount }, (_, field) => fieldText(record, field))
-      checkUniqueNames(this.columns, path)
-      return
-    }
-    const row = ++this.row
-    if (record.fieldCount !== columns.length) {
-      shape.add(
-        { file: path, line: record.line, row },
-        `line ${record.line} has ${record.fieldCount} field${record.fieldCount === 1 ? '' : 's'}, header has ${columns.length}`,
-      )
-      if (shape.full) shape.throwIfAny()
-      return
-    }
-    this.onRecord(record, columns, row)
-  }
 }
 
 /** Every field of every record as text, header excluded. */
