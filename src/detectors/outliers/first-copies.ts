@@ -11,17 +11,27 @@ export function firstCopies(features: FeatureMatrix): Uint8Array {
   const { data, rows, cols } = features
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length)
   const first = new Uint8Array(rows)
-  const seen = new Map<number, number[]>()
+  // Open addressing in typed arrays: a million rows cost two arrays, not a million lists.
+  const size = 2 ** Math.ceil(Math.log2(2 * rows + 1))
+  const slots = new Int32Array(size).fill(-1)
+  const hashes = new Uint32Array(rows)
   for (let row = 0; row < rows; row++) {
     const base = row * cols
     let hash = FNV_OFFSET_BASIS
     for (let col = 0; col < cols; col++) hash = Math.imul(hash ^ bits[base + col], FNV_PRIME)
-    const key = mixHash(hash >>> 0)
-    const earlier = seen.get(key)
-    if (earlier?.some((other) => sameRow(data, other * cols, base, cols))) continue
+    hashes[row] = mixHash(hash >>> 0)
+    let slot = hashes[row] & (size - 1)
+    let repeat = false
+    for (; slots[slot] >= 0; slot = (slot + 1) & (size - 1)) {
+      const other = slots[slot]
+      if (hashes[other] === hashes[row] && sameRow(data, other * cols, base, cols)) {
+        repeat = true
+        break
+      }
+    }
+    if (repeat) continue
+    slots[slot] = row
     first[row] = 1
-    if (earlier) earlier.push(row)
-    else seen.set(key, [row])
   }
   return first
 }
