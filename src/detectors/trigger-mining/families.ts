@@ -1,3 +1,4 @@
+import { type CategoryGroup, categoryGroups } from '../../data/categorical.js'
 import type { Dataset } from '../../data/dataset.js'
 import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
@@ -12,7 +13,15 @@ import { keptColumns, type MaskedContentTest, maskedContentTest, nearestLabels }
 import type { FeatureEvidence } from './mine.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'
-import { coCarriedColumns, coCarriedValues, extractValueFeatures } from './value-features.js'
+import {
+  categoryShares,
+  coCarriedColumns,
+  coCarriedValues,
+  extractValueFeatures,
+  type SharedCategory,
+  sharedCategories,
+  type ValueFeatures,
+} from './value-features.js'
 
 export type TriggerModality = 'image' | 'text' | 'tabular'
 
@@ -246,6 +255,39 @@ function columnExtremes(matrix: FeatureMatrix): { min: Float32Array; max: Float3
   return { min, max }
 }
 
+/**
+ * Share of a trigger's likely poisoned carriers that must hold a category for it to be named with the trigger's
+ * values: a trigger sets it in every record it writes, and honest carriers of a common value it also writes (a
+ * category some honest records hold) may lack it.
+ */
+const namedCategoryShare = 0.75
+
+/** The categorical column and category behind each one-hot feature column. */
+function categoryColumns(groups: readonly CategoryGroup[]): Map<number, Omit<SharedCategory, 'share'>> {
+  const columns = new Map<number, Omit<SharedCategory, 'share'>>()
+  for (const group of groups)
+    for (const [category, col] of group.cols.entries()) columns.set(col, { group, category })
+  return columns
+}
+
+/**
+ * A value feature as a user reads it: `spend = 1257.83` in the data's units, a one-hot column set to 1 by its
+ * column and category (`product = product 21`).
+ */
+function nameValue(
+  dataset: Dataset,
+  features: ValueFeatures,
+  categoryOf: ReadonlyMap<number, Omit<SharedCategory, 'share'>>,
+  feature: number,
+): { col: number; text: string } {
+  const col = features.columns[feature]
+  const value = features.values[feature]
+  const category = categoryOf.get(col)
+  if (category && value === 1)
+    return { col, text: `${category.group.name} = ${category.group.values[category.category]}` }
+  return { col, text: `${dataset.featureNames[col]} = ${formatValue(value)}` }
+}
+
 function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const maxDominantCarriers = Math.max(maxCarriers, Math.floor(maxDominantShare * dataset.rowCount))
   const features = extractValueFeatures(dataset.features!, minRows, maxCarriers, maxDominantCarriers)
@@ -253,10 +295,24 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
   // reshaped once, and only when a trigger is mined.
   let reshaped: FeatureMatrix | undefined
   let extremes: ReturnType<typeof columnExtremes> | undefined
+  const groups = categoryGroups(dataset)
+  const categoryOf = categoryColumns(groups)
+  const tableShares = categoryShares(dataset.features!, groups)
+  /** Columns at least half of `rows` share an exact value or a category in, 1 to hide. */
+  const sharedColumns = (rows: ArrayLike<number>, columnCount: number) => {
+    const mask = coCarriedColumns(features, rows, columnCount)
+    for (const shared of sharedCategories(dataset.features!, groups, tableShares, rows, 0.5))
+      for (const col of shared.group.cols) mask[col] = 1
+    return mask
+  }
   /** Columns the group's carriers share, hidden with the group's own columns. */
   const hiddenColumns = (group: TriggerGroup, table: FeatureMatrix) => {
-    const mask = coCarriedColumns(features, group.rows, table.cols)
-    for (const item of group.members) mask[features.columns[item.feature]] = 1
+    const mask = sharedColumns(group.rows, table.cols)
+    for (const item of group.members) {
+      const col = features.columns[item.feature]
+      mask[col] = 1
+      for (const other of categoryOf.get(col)?.group.cols ?? []) mask[other] = 1
+    }
     return mask
   }
   return {
@@ -269,14 +325,23 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     focus: coCarriedValues(features, minRows),
     countTail: 'binomial',
     describe(group) {
-      // The columns in the table's order, as a user reads them.
-      const names = leadingMembers(group)
+      const named = leadingMembers(group)
         .slice(0, 8)
-        .sort((a, b) => features.columns[a.feature] - features.columns[b.feature] || a.feature - b.feature)
-        .map(
-          (item) =>
-            `${dataset.featureNames[features.columns[item.feature]]} = ${formatValue(features.values[item.feature])}`,
-        )
+        .map((item) => nameValue(dataset, features, categoryOf, item.feature))
+      const likely = likelyPoisoned(group)
+      for (const shared of sharedCategories(
+        dataset.features!,
+        groups,
+        tableShares,
+        likely,
+        namedCategoryShare,
+      )) {
+        const col = shared.group.cols[shared.category]
+        if (named.some((entry) => entry.col === col)) continue
+        named.push({ col, text: `${shared.group.name} = ${shared.group.values[shared.category]}` })
+      }
+      // The columns in the table's order, as a user reads them.
+      const names = named.sort((a, b) => a.col - b.col).map((entry) => entry.text)
       if (names.length === 1) return { text: `the value ${names[0]}`, features: names }
       const listed = `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
       return { text: `the values ${listed}`, features: names, plural: true }
@@ -297,6 +362,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
         maskOf: () => mask,
         k,
         tail: 'binomial',
+        contrast: true,
       })
     },
     clampedNoise(group, codes) {
@@ -330,7 +396,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     },
     readApart(rows, marks, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix
-      const kept = keptColumns(coCarriedColumns(features, rows, reshaped.cols))
+      const kept = keptColumns(sharedColumns(rows, reshaped.cols))
       const unmarked: number[] = []
       for (let row = 0; row < codes.length; row++) if (!marks[row] && codes[row] >= 0) unmarked.push(row)
       const pool = evenSample(unmarked, apartPool)

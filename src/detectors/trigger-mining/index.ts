@@ -4,7 +4,7 @@ import { type DetectorInput, defineDetector } from '../types.js'
 import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
 import { type FeatureFamily, featureFamilies } from './families.js'
-import type { MaskedContentTest } from './masked-content.js'
+import type { AgreementContrast, MaskedContentTest } from './masked-content.js'
 import { type FeatureEvidence, mineTriggerFeatures } from './mine.js'
 import { groupTriggers, type TriggerGroup } from './triggers.js'
 
@@ -54,6 +54,27 @@ const paramsSchema = z
   .strict()
 
 type Params = z.infer<typeof paramsSchema>
+
+/**
+ * Level at which carriers that agree with their label more than the other classes' records do are taken for a
+ * natural feature's: not a corrected one, as it only ever withholds a trigger.
+ */
+const ownLabelLevel = 0.01
+/**
+ * How far from the other classes' reading towards their label's own the carriers may read (see `ownLabelShare`):
+ * relabelled records read as the others, and a trigger that writes a value some honest records of the label hold
+ * (a count capped at 12, a common product) is carried by a few of them too.
+ */
+const maxOwnLabelShare = 1 / 3
+
+/**
+ * Where the carriers' mean agreement with their label lies from the other classes' records' (0) to the label's own
+ * records' (1), hidden alike; 0 where the content does not read the label's records as more of it than the others.
+ */
+function ownLabelShare(contrast: AgreementContrast): number {
+  const span = contrast.classAgreement - contrast.otherAgreement
+  return span > 0 ? (contrast.carrierAgreement - contrast.otherAgreement) / span : 0
+}
 
 /** Features examined in full per family after the linear screen. */
 const maxCandidates = 3000
@@ -165,9 +186,31 @@ function confirmHidden(
     // average (classes of a few records among hundreds), content cannot tell a relabelled carrier from them: the
     // group stands on the mining test, as for families that cannot hide a feature.
     if (hidden.classAgreement * params.k < 1) return [{ group, hiddenPValue: 0 }]
+    const contrast = hidden.contrast
+    // Carriers that agree with their label well beyond the other classes' records hold a label of their own: a
+    // natural feature that makes its carriers' label leaves them between their class and the others (see
+    // `AgreementContrast.aboveOthersLogPValue`), where relabelled records read as the classes they came from.
+    if (
+      contrast &&
+      ownLabelShare(contrast) > maxOwnLabelShare &&
+      contrast.aboveOthersLogPValue <= Math.log(ownLabelLevel)
+    )
+      return []
+    // Where what is left after hiding cannot tell the label's records from the others' (a table of five columns with
+    // three hidden), not even carriers that all read as other classes could pass: the group stands on the mining
+    // test if its carriers lean towards the others.
+    if (contrast && contrast.reachableLogPValue > threshold)
+      return 2 * contrast.carrierAgreement <= contrast.classAgreement + contrast.otherAgreement
+        ? [{ group, hiddenPValue: 0 }]
+        : []
     const expected = hidden.carriersRead * hidden.classElsewhereShare
-    if (hidden.logPValue > threshold || hidden.carriersElsewhere < params.minRatio * expected) return []
-    const hiddenPValue = Math.min(1, (Math.exp(hidden.logPValue) * groups.length) / share)
+    const countPasses =
+      hidden.logPValue <= threshold && hidden.carriersElsewhere >= params.minRatio * expected
+    const meanPasses =
+      contrast !== undefined && ownLabelShare(contrast) <= maxOwnLabelShare && contrast.logPValue <= threshold
+    if (!countPasses && !meanPasses) return []
+    const logPValue = Math.min(countPasses ? hidden.logPValue : 0, meanPasses ? contrast!.logPValue : 0)
+    const hiddenPValue = Math.min(1, (Math.exp(logPValue) * groups.length) / share)
     return [{ group: sharpenByHidden(group, hidden), hiddenPValue, hidden }]
   })
 }
@@ -298,6 +341,16 @@ function scoreRecords(
               carriersElsewhere: hidden.carriersElsewhere,
               classElsewhereShare: Math.round(hidden.classElsewhereShare * 1000) / 1000,
               log10PValue: log10(hidden.logPValue),
+              ...(hidden.contrast
+                ? {
+                    meanAgreement: {
+                      carriers: Math.round(hidden.contrast.carrierAgreement * 1000) / 1000,
+                      class: Math.round(hidden.contrast.classAgreement * 1000) / 1000,
+                      others: Math.round(hidden.contrast.otherAgreement * 1000) / 1000,
+                      log10PValue: log10(hidden.contrast.logPValue),
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

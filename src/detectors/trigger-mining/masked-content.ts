@@ -1,5 +1,5 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { binomialUpperTail, logPoissonTailBound } from '../../stats/tails.js'
+import { binomialUpperTail, logPoissonTailBound, normalSurvival } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 
 /** Class records read at most: enough to tell a poisoned share of a fifth from none. */
@@ -91,16 +91,78 @@ export interface MaskedContentTest {
   /** The carriers read, and whether each one's hidden content mostly holds other labels (1) or not (0). */
   readonly rows: Int32Array
   readonly elsewhere: Uint8Array
+  /** The carriers' mean agreement set against the class's and the other classes', where asked for. */
+  readonly contrast?: AgreementContrast
 }
 
 /**
- * Whether a candidate trigger's carriers look like another class once the trigger is hidden. A backdoor relabels
- * records of other classes, whose rest of the content still belongs to them; a natural feature of one class (a
- * stroke the class alone fills) is carried by records that, without it, are still typical of their class. Carriers
- * with the label are compared with the class's own records without the feature, each hidden the same way, so
- * what the class's variation and any label noise explain is the baseline.
+ * How much of the label the carriers' hidden neighbours hold on average, set against records of the label and
+ * records of other labels without the trigger, hidden alike: a relabelled carrier reads as the class it came
+ * from. Means, not counts of records read elsewhere: where the content left after hiding says little (a table
+ * of five columns with three hidden), every record's neighbours are split near evenly and a threshold at half
+ * hides a shift of the mean that hundreds of carriers still show.
  */
-export function maskedContentTest(options: {
+export interface AgreementContrast {
+  readonly carrierAgreement: number
+  readonly classAgreement: number
+  readonly otherAgreement: number
+  /** Natural log of the chance (normal tail of the difference of means) that carriers agree as little as the class. */
+  readonly logPValue: number
+  /**
+   * The same for carriers that agreed as little as the other classes' records do: how small a p-value the test
+   * can reach at all. Where the content cannot tell the class from the others, a large one.
+   */
+  readonly reachableLogPValue: number
+  /**
+   * Natural log of the chance that carriers read as the other classes' records agree as much as they do. Small for
+   * a natural feature that makes its carriers' label: their label is explained by the feature, so without it they
+   * look less like their class than its other records, yet more than records of the other classes do.
+   */
+  readonly aboveOthersLogPValue: number
+}
+
+function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
+  let mean = 0
+  for (const value of values) mean += value / values.length
+  let squares = 0
+  for (const value of values) squares += (value - mean) ** 2
+  return { mean, variance: squares / Math.max(1, values.length - 1) }
+}
+
+/** Natural log of the normal upper tail at `z`, kept finite far out. */
+function logNormalTail(z: number): number {
+  return Math.log(Math.max(Number.MIN_VALUE, normalSurvival(z)))
+}
+
+/** Each set's mean agreement with the label (one value per record read), and the three tests between them. */
+function contrastAgreement(
+  carriers: readonly number[],
+  own: readonly number[],
+  others: readonly number[],
+): AgreementContrast {
+  const carried = meanAndVariance(carriers)
+  const classOwn = meanAndVariance(own)
+  const other = meanAndVariance(others)
+  // Welch's standard error; a floor of one neighbour's share for sets whose agreement never varies.
+  const error = (first: number, second: number) => Math.sqrt(Math.max(first + second, 1e-4))
+  const carriedError = carried.variance / carriers.length
+  const classError = classOwn.variance / own.length
+  const otherError = other.variance / others.length
+  return {
+    carrierAgreement: carried.mean,
+    classAgreement: classOwn.mean,
+    otherAgreement: other.mean,
+    logPValue: logNormalTail((classOwn.mean - carried.mean) / error(carriedError, classError)),
+    // As many carriers as were read, each reading as a record of the other classes does.
+    reachableLogPValue: logNormalTail(
+      (classOwn.mean - other.mean) / error(other.variance / carriers.length, classError),
+    ),
+    aboveOthersLogPValue: logNormalTail((carried.mean - other.mean) / error(carriedError, otherError)),
+  }
+}
+
+/** What `maskedContentTest` reads, and how it judges the count. */
+export interface MaskedContentOptions {
   readonly features: FeatureMatrix
   readonly codes: Int32Array
   readonly label: number
@@ -116,7 +178,18 @@ export function maskedContentTest(options: {
    * class's share, where that share can be large.
    */
   readonly tail?: 'poisson' | 'binomial'
-}): MaskedContentTest {
+  /** Also read records of other labels hidden alike, and contrast the carriers' mean agreement with both. */
+  readonly contrast?: boolean
+}
+
+/**
+ * Whether a candidate trigger's carriers look like another class once the trigger is hidden. A backdoor relabels
+ * records of other classes, whose rest of the content still belongs to them; a natural feature of one class (a
+ * stroke the class alone fills) is carried by records that, without it, are still typical of their class. Carriers
+ * with the label are compared with the class's own records without the feature, each hidden the same way, so
+ * what the class's variation and any label noise explain is the baseline.
+ */
+export function maskedContentTest(options: MaskedContentOptions): MaskedContentTest {
   const { features, codes, label, carrierMarks, k } = options
   const queries = evenSample(options.carriers, maxCarriers)
   const others: number[] = []
@@ -139,9 +212,11 @@ export function maskedContentTest(options: {
   let meanAgreement = 0
   for (const share of classAgreement) meanAgreement += share / Math.max(1, classAgreement.length)
   const below = classAgreement.length === 0 ? 0.5 : Math.min(0.5, meanAgreement)
-  const elsewhere = Uint8Array.from(queries, (row, index) =>
-    1 - maskedDisagreement(features, codes, pool, row, masks[index], label, k) < below ? 1 : 0,
+  const carrierAgreement = Array.from(
+    queries,
+    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index], label, k),
   )
+  const elsewhere = Uint8Array.from(carrierAgreement, (share) => (share < below ? 1 : 0))
   const carriersElsewhere = elsewhere.reduce((sum, value) => sum + value, 0)
   let classElsewhere = 0
   for (const share of classAgreement) if (share < below) classElsewhere++
@@ -162,5 +237,31 @@ export function maskedContentTest(options: {
         : logPoissonTailBound(carriersElsewhere, queries.length * classElsewhereShare),
     rows: queries,
     elsewhere,
+    ...(options.contrast
+      ? {
+          contrast: contrastAgreement(
+            carrierAgreement,
+            classAgreement,
+            otherAgreement(options, pool, masks, maxQueries),
+          ),
+        }
+      : {}),
   }
+}
+
+/** Agreement with the label of up to `count` records of other labels that do not carry the trigger, hidden alike. */
+function otherAgreement(
+  options: MaskedContentOptions,
+  pool: Int32Array,
+  masks: readonly Uint8Array[],
+  count: number,
+): number[] {
+  const { features, codes, label, carrierMarks, k } = options
+  const others: number[] = []
+  for (let row = 0; row < codes.length; row++)
+    if (codes[row] >= 0 && codes[row] !== label && !carrierMarks[row]) others.push(row)
+  return Array.from(
+    evenSample(others, count),
+    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index % masks.length], label, k),
+  )
 }

@@ -1,4 +1,6 @@
+import type { CategoryGroup } from '../../data/categorical.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
+import { binomialUpperTail } from '../../stats/tails.js'
 import { carrierLists, type Incidence, IncidenceBuilder } from './incidence.js'
 
 /** Candidate tabular features: feature `f` means "column `columns[f]` holds exactly `values[f]`". */
@@ -179,6 +181,63 @@ export function coCarriedColumns(
   const mask = new Uint8Array(columnCount)
   for (const [feature, count] of counts) if (2 * count >= rows.length) mask[features.columns[feature]] = 1
   return mask
+}
+
+/** A category of a one-hot encoded column, and the share of some records that hold it. */
+export interface SharedCategory {
+  readonly group: CategoryGroup
+  /** Index into `group.values` and `group.cols`. */
+  readonly category: number
+  readonly share: number
+}
+
+/**
+ * Chance, at a category's share of the table, of so many of some records holding it, below which they share it
+ * beyond what the table explains: a trigger writes its category into every carrier, while the carriers of a natural
+ * value hold a common category about as often as the table does.
+ */
+const sharedCategoryChance = 1e-3
+
+/** Share of the records holding each one-hot column of `groups`, by column. */
+export function categoryShares(matrix: FeatureMatrix, groups: readonly CategoryGroup[]): Map<number, number> {
+  const { rows, cols, data } = matrix
+  const shares = new Map<number, number>()
+  for (const group of groups)
+    for (const col of group.cols) {
+      let count = 0
+      for (let row = 0; row < rows; row++) if (data[row * cols + col] === 1) count++
+      shares.set(col, count / Math.max(1, rows))
+    }
+  return shares
+}
+
+/**
+ * The category of each categorical column that at least `minShare` of `rows` hold, far beyond its share of the
+ * table (`tableShares`, see `categoryShares`). A category common in the table is no value feature (it is held by
+ * more records than a trigger may mark), yet a trigger that sets a column to one category writes it into every
+ * carrier as surely as it writes a number: where the carriers share it, it is hidden with the trigger's other
+ * columns and named with them.
+ */
+export function sharedCategories(
+  matrix: FeatureMatrix,
+  groups: readonly CategoryGroup[],
+  tableShares: ReadonlyMap<number, number>,
+  rows: ArrayLike<number>,
+  minShare: number,
+): SharedCategory[] {
+  const { data, cols } = matrix
+  return groups.flatMap((group) => {
+    const counts = group.cols.map((col) => {
+      let count = 0
+      for (let index = 0; index < rows.length; index++) if (data[rows[index] * cols + col] === 1) count++
+      return count
+    })
+    const most = Math.max(...counts)
+    const category = counts.indexOf(most)
+    const share = most / Math.max(1, rows.length)
+    const byChance = binomialUpperTail(most, rows.length, tableShares.get(group.cols[category]) ?? 0)
+    return share >= minShare && byChance <= sharedCategoryChance ? [{ group, category, share }] : []
+  })
 }
 
 /** Pair visits beyond which co-carried values are not sought (a wide, long table): the plain correction stands. */
