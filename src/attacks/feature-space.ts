@@ -1,6 +1,7 @@
-import { type CategoryGroup, categoryGroups } from '../data/categorical.js'
+import { categoryGroups } from '../data/categorical.js'
 import type { Dataset } from '../data/dataset.js'
 import type { FeatureMatrix } from '../data/matrix.js'
+import { oneHotGroupsOf } from '../features/tabular.js'
 import type { Rng } from '../util/rng.js'
 
 /**
@@ -19,8 +20,12 @@ export interface FeatureScale {
   readonly kind: 'pixel-range' | 'standard-deviation'
   /** Per column of a table: 1 when every observed value is a whole number (counts, ages, years); 0 for images. */
   readonly integer: Uint8Array
-  /** The table's categorical columns, one-hot encoded by the loader; a record holds at most one category of each. */
-  readonly groups: readonly CategoryGroup[]
+  /**
+   * The feature columns of each of the table's categorical columns, a record holding at most one of them: those the
+   * loader one-hot encoded, and runs of 0/1 columns no record sets two of, which the scan reads as one categorical
+   * column too (`reshapeTable`): a digit's quadrant of most ink, a sender's domain.
+   */
+  readonly groups: readonly { readonly cols: readonly number[] }[]
 }
 
 /** Column minimum, maximum and unit of a dataset's features, in one pass over the rows. */
@@ -58,7 +63,28 @@ export function measureFeatures(dataset: Dataset): FeatureScale {
     const variance = Math.max(0, sumSquares[col] / rows - mean * mean)
     unit[col] = variance > 1e-12 * Math.max(1, mean * mean) ? Math.sqrt(variance) : 1
   }
-  return { min, max, unit, kind: 'standard-deviation', integer, groups: categoryGroups(dataset) }
+  return {
+    min,
+    max,
+    unit,
+    kind: 'standard-deviation',
+    integer,
+    groups: categoricalColumns(dataset, min, max, integer),
+  }
+}
+
+/**
+ * The loader's categorical columns and the runs of two or more other 0/1 columns that no record sets two of. A
+ * record with two quadrants of most ink is no more possible than one with two products.
+ */
+function categoricalColumns(dataset: Dataset, min: Float32Array, max: Float32Array, integer: Uint8Array) {
+  const encoded = categoryGroups(dataset)
+  const coded = new Set(encoded.flatMap(({ cols }) => cols))
+  const zeroOne = Uint8Array.from(min, (low, col) =>
+    !coded.has(col) && low === 0 && max[col] === 1 && integer[col] ? 1 : 0,
+  )
+  const found = oneHotGroupsOf(dataset.features!, zeroOne).filter((cols) => cols.length > 1)
+  return [...encoded, ...found.map((cols) => ({ cols }))]
 }
 
 /** Smallest and largest feature value over all columns. */
@@ -99,8 +125,6 @@ export interface ConformOptions {
    * original's, so no column moves farther than the change did.
    */
   readonly towardOriginal?: boolean
-  /** Leave whole-number columns with the fractions the change gave them (default: round them). */
-  readonly keepFractions?: boolean
 }
 
 /**
@@ -112,7 +136,7 @@ export function conformRecord(
   record: Float32Array,
   original: ArrayLike<number>,
   scale: FeatureScale,
-  { towardOriginal = false, keepFractions = false }: ConformOptions = {},
+  { towardOriginal = false }: ConformOptions = {},
 ): void {
   for (const { cols } of scale.groups) {
     let chosen = -1
@@ -123,7 +147,7 @@ export function conformRecord(
   }
   for (let col = 0; col < record.length; col++) {
     let value = Math.min(scale.max[col], Math.max(scale.min[col], record[col]))
-    if (scale.integer[col] && !keepFractions) {
+    if (scale.integer[col]) {
       const rounded = Math.round(value)
       const overshoots = Math.abs(rounded - original[col]) > Math.abs(value - original[col])
       value = towardOriginal && overshoots ? original[col] + Math.trunc(value - original[col]) : rounded

@@ -54,10 +54,10 @@ function centre(values: Float64Array): number {
 }
 
 /**
- * Consecutive 0/1 columns that are never 1 together in a row, read as the codes of one categorical column; a lone
- * 0/1 column is a group of one.
+ * Consecutive 0/1 columns (`zeroOne`) that are never 1 together in a row, read as the codes of one categorical
+ * column; a lone 0/1 column is a group of one.
  */
-function oneHotGroupsOf(matrix: FeatureMatrix, zeroOne: Uint8Array): number[][] {
+export function oneHotGroupsOf(matrix: FeatureMatrix, zeroOne: Uint8Array): number[][] {
   const groups: number[][] = []
   const rowSums = new Uint8Array(matrix.rows)
   let group: number[] = []

@@ -20,6 +20,20 @@ beforeAll(async () => {
  * digits): a tenth or a fifth of the data is as many as a tail fitted at the 90th percentile swallows, and each
  * column of a noise record stays within the range of honest ones, so only the combinations of columns give it away.
  */
+/*
+ * Noise that wrote fractions into the quadrant flags (0.37 of a quadrant), or rounded each flag on its own (two
+ * quadrants of most ink), was found by what no honest record can hold; every honest profile names one quadrant.
+ */
+it('writes each noise record of the ink profiles with one quadrant of most ink', () => {
+  const profiles = inkProfiles()
+  const quadrants = profiles.featureNames.flatMap((name, col) => (name.startsWith('most_') ? [col] : []))
+  const run = applyAttack('availability', profiles, { rate: 0.1, mode: 'noise' }, 1)
+  const { data, cols } = run.dataset.features!
+  const held = Array.from(run.poisonedRows, (row) => quadrants.map((col) => data[row * cols + col]).join(' '))
+  expect(quadrants).toHaveLength(4)
+  expect(new Set(held)).toEqual(new Set(['1 0 0 0', '0 1 0 0', '0 0 1 0', '0 0 0 1']))
+})
+
 describe.each([0.1, 0.2])('the ink profiles of 3,000 digits with %s noise records added', (rate) => {
   it('rank the noise records first and are called poisoned by availability noise, not a backdoor', async () => {
     const run = applyAttack('availability', inkProfiles(), { rate, mode: 'noise' }, 1)

@@ -58,14 +58,8 @@ function noiseRecipe(dataset: Dataset, params: AvailabilityParams, count: number
     codes,
     tag: 'noise',
     source: params.source,
-    // Noise keeps each categorical column on one category, but whole-number columns keep their fractions: rounded,
-    // the ink profiles of digits with 10% noise ranked at AP 0.77, under the 0.95 their quality test asks, because
-    // the outliers had found the noise by its quadrant flags at values like 0.37.
     features: scale
-      ? (index, out) =>
-          jitterRow(dataset.features!, from[index], params.noiseScale, scale, rng, out, {
-            keepFractions: true,
-          })
+      ? (index, out) => jitterRow(dataset.features!, from[index], params.noiseScale, scale, rng, out)
       : undefined,
     text: texts
       ? (index) =>
