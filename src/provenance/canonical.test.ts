@@ -162,7 +162,10 @@ describe('record digests', () => {
     // The CSV reader copies numerals already in canonical form (or that only lose trailing zeros) from the bytes;
     // JSON Lines strings always take the text path.
     const cells = fc.sample(
-      fc.oneof(numeral, fc.constantFrom('1.4200', '-0.000', '3.0', '0.50', '10', '.50')),
+      fc.oneof(
+        numeral,
+        fc.constantFrom('1.4200', '-0.000', '-0', '-0.', '-00.0', '-0.0010', '3.0', '0.50', '10', '.50'),
+      ),
       {
         numRuns: 2000,
         seed: 7,
@@ -185,6 +188,24 @@ describe('record digests', () => {
     for (let row = 0; row < cells.length; row++) expect(tables[0].sameBody(row, tables[1], row)).toBe(true)
     expect(digests[0].merkleRoot).toBe(digests[1].merkleRoot)
     expect(digests[0].schema).toEqual(digests[1].schema)
+  })
+
+  it('tell true and false from other words of four and five bytes, from CSV bytes as from text', async () => {
+    const words = ['true', 'false', 'True', 'fals', 'falsy', 'falsE', 'trum', 'eurt', 'tru', 'truee', 'flase']
+    const csv = join(dir, 'words.csv')
+    const jsonl = join(dir, 'words.jsonl')
+    const columns = words.map((_, index) => `w${index}`)
+    writeFileSync(csv, `id,${columns.join(',')}\n1,${words.join(',')}\n2,${words.join(',')}\n`)
+    const record = (id: number) => ({
+      id,
+      ...Object.fromEntries(columns.map((name, index) => [name, words[index]])),
+    })
+    writeFileSync(jsonl, `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`)
+    const [fromBytes, fromText] = [await digestDataset(csv), await digestDataset(jsonl)]
+    const types = Object.fromEntries(fromBytes.schema.map(({ name, type }) => [name, type]))
+    expect(words.filter((_, index) => types[`w${index}`] === 'boolean')).toEqual(['true', 'false'])
+    expect(fromBytes.schema).toEqual(fromText.schema)
+    expect(fromBytes.merkleRoot).toBe(fromText.merkleRoot)
   })
 
   it('keep ids, labels and sources with a lone surrogate (JSON can hold one) apart and as written', async () => {

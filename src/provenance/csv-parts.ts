@@ -51,7 +51,11 @@ export class ChunkRing {
  * worker's CPU time to the end of its part was 4–13% above the calling thread's for its own (a loaded machine).
  */
 export const CALLER_SHARE = 0.49
-/** Read first, to find the header and the roles, before the worker starts. */
+/**
+ * Read first: by this thread to find the header and the roles before the worker starts, and by the worker so that the
+ * end of a chunk (a record cut, a new buffer) comes before its record loop is compiled. Met first in compiled code,
+ * each threw that code away.
+ */
 const HEAD_BYTES = 1 << 12
 
 /** The second part of a CSV file for another thread: from the first cut at or after `from` to the end. */
@@ -111,19 +115,20 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
   const utf8 = new Utf8Stream()
   const ring = new ChunkRing()
   const descriptor = openSync(task.path, 'r')
-  let reserved = false
+  // The head and then a whole chunk tell how large the recordings will grow: reserved after the head already, the
+  // recordings do not grow while the record loop is compiled (growing, first met in compiled code, threw it away).
+  let estimates = 2
   try {
     for (let position = cut; ; ) {
       const chunk = ring.take(position - cut, released)
-      const length = readSync(descriptor, chunk, 0, CHUNK_BYTES, position)
+      const length = readSync(descriptor, chunk, 0, position === cut ? HEAD_BYTES : CHUNK_BYTES, position)
       if (length === 0) break
       const bytes = chunk.subarray(0, length)
       if (!utf8.push(bytes)) return undefined
       tokenizer.push(bytes)
       position += length
-      if (!reserved) {
-        // The first chunk tells how large the recordings will grow.
-        reserved = true
+      if (estimates > 0) {
+        estimates--
         const factor = 1.05 * ((task.size - cut) / (position - cut))
         for (const recorder of new Set([state.merkle, ...state.sourceTrees().map(([, tree]) => tree)]))
           recorder.reserve(factor)

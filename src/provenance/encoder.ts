@@ -81,7 +81,7 @@ export class RecordEncoder {
   private readonly cache = new Map<string, ColumnLayout>()
   private readonly totals = new Map<string, { kinds: number; filled: number }>()
   private readonly cell: CanonicalCell = { text: null, kind: 0 }
-  private readonly plain: PlainCell = { end: 0 }
+  private readonly plain: PlainCell = { start: 0, end: 0 }
   private body: Buffer = Buffer.alloc(4096)
   private bodyView = viewOf(this.body)
   /** The bytes records were last read from, and a view of them. */
@@ -143,9 +143,11 @@ export class RecordEncoder {
       const end = fieldEnds[index] - quoted
       if (start === end) continue
       let kind = 0
+      let cellStart = start
       let cellEnd = end
       if (!(flags & ESCAPED)) {
         kind = plainTextKind(bytes, start, end, plain)
+        cellStart = plain.start
         cellEnd = plain.end
       }
       let text: string | null = null
@@ -157,10 +159,10 @@ export class RecordEncoder {
       kinds[index] |= kind
       filled[index]++
       if (index === idIndex || index === sourceIndex || index === labelIndex) {
-        if (index === idIndex) this.setRole(ROLE_ID, bytes, start, cellEnd, text)
-        if (index === sourceIndex) this.setRole(ROLE_SOURCE, bytes, start, cellEnd, text)
+        if (index === idIndex) this.setRole(ROLE_ID, bytes, cellStart, cellEnd, text)
+        if (index === sourceIndex) this.setRole(ROLE_SOURCE, bytes, cellStart, cellEnd, text)
         if (index === labelIndex) {
-          this.setRole(ROLE_LABEL, bytes, start, cellEnd, text)
+          this.setRole(ROLE_LABEL, bytes, cellStart, cellEnd, text)
           continue
         }
       }
@@ -168,8 +170,8 @@ export class RecordEncoder {
       copyWords(leadViews[index], 0, bodyView, at, leadLength)
       at += leadLength
       if (text === null) {
-        copyWords(source, start, bodyView, at, cellEnd - start)
-        at += cellEnd - start
+        copyWords(source, cellStart, bodyView, at, cellEnd - cellStart)
+        at += cellEnd - cellStart
         body[at++] = QUOTE
       } else {
         // Over the lead's opening quote: the JSON text brings its own.
@@ -333,17 +335,19 @@ const DIGIT_9 = 0x39
 
 const DOT = 0x2e
 
-/** Where a cell's canonical text ends within its bytes, as `plainTextKind` found it. */
+/** Where a cell's canonical text lies within its bytes, as `plainTextKind` found it. */
 interface PlainCell {
+  start: number
   end: number
 }
 
 /**
- * The kind of a cell whose bytes up to `plain.end` are already its canonical JSON string content — printable ASCII
- * without quotes or backslashes, and either no numeral or a numeral in its shortest form once the zeros ending its
- * fraction are trimmed — or 0 when the text path (`normaliseText`) must decide.
+ * The kind of a cell whose bytes from `plain.start` to `plain.end` are already its canonical JSON string content —
+ * printable ASCII without quotes or backslashes, and either no numeral or a numeral in its shortest form once the
+ * zeros ending its fraction are trimmed — or 0 when the text path (`normaliseText`) must decide.
  */
 function plainTextKind(bytes: Buffer, start: number, end: number, plain: PlainCell): number {
+  plain.start = start
   plain.end = end
   const first = bytes[start]
   if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9))
@@ -353,32 +357,29 @@ function plainTextKind(bytes: Buffer, start: number, end: number, plain: PlainCe
     if (byte < 0x20 || byte > 0x7e || byte === QUOTE || byte === BACKSLASH) return 0
   }
   const length = end - start
-  if (
-    length === 4 &&
-    first === 0x74 &&
-    bytes[start + 1] === 0x72 &&
-    bytes[start + 2] === 0x75 &&
-    bytes[start + 3] === 0x65
-  )
-    return KIND_BOOLEAN
-  if (
-    length === 5 &&
-    first === 0x66 &&
-    bytes[start + 1] === 0x61 &&
-    bytes[start + 2] === 0x6c &&
-    bytes[start + 3] === 0x73 &&
-    bytes[start + 4] === 0x65
-  )
-    return KIND_BOOLEAN
+  if (length === 4 || length === 5) {
+    // One test for both words, so the first `false` runs code that the cells of four bytes before it ran already
+    // (a test of its own, first met after the record loop was compiled, threw the compiled loop away).
+    const head = first | (bytes[start + 1] << 8) | (bytes[start + 2] << 16) | (bytes[start + 3] << 24)
+    const expected = length === 4 ? TRUE_WORD : FALS_WORD
+    if (((head ^ expected) | (bytes[end - 1] ^ LETTER_E)) === 0) return KIND_BOOLEAN
+  }
   return KIND_STRING
 }
+
+/** `true` and the first four bytes of `false` as little-endian 32-bit words; both end with an `e`. */
+const TRUE_WORD = 0x65757274
+const FALS_WORD = 0x736c6166
+const LETTER_E = 0x65
 
 /**
  * `plainDecimalKind` of `data/canonical-text.ts` over bytes, in one pass (a test holds the two to the same answers):
  * a plain decimal already in JavaScript's shortest round-trip form — at most 15 significant digits, no leading or
  * trailing zeros, no exponent, magnitude in [1e-6, 1e21) — or 0. Fixed-precision numerals (`1.4200`) are common:
  * the zeros ending a fraction, and the dot too when nothing is left after it, are trimmed first (`plain.end`), which
- * keeps the value, so what is accepted is the canonical text of the whole cell.
+ * keeps the value, so what is accepted is the canonical text of the whole cell. A zero loses its minus sign too
+ * (`-0.0000` is `0`, `plain.start`): fixed-precision columns round small negative values to it, and the text path
+ * it took instead, first met after the record loop was compiled, threw the compiled loop away.
  */
 function plainDecimalKind(bytes: Buffer, start: number, end: number, plain: PlainCell): number {
   let position = bytes[start] === MINUS ? start + 1 : start
@@ -387,8 +388,12 @@ function plainDecimalKind(bytes: Buffer, start: number, end: number, plain: Plai
   const integerDigits = position - integerStart
   if (integerDigits === 0 || (integerDigits > 1 && bytes[integerStart] === DIGIT_0)) return 0
   const zeroInteger = integerDigits === 1 && bytes[integerStart] === DIGIT_0
-  const integerKind = integerDigits > 15 || (zeroInteger && integerStart === start + 1) ? 0 : KIND_INTEGER
-  if (position === end) return integerKind
+  const integerKind = integerDigits > 15 ? 0 : KIND_INTEGER
+  const integerFrom = zeroInteger ? integerStart : start
+  if (position === end) {
+    plain.start = integerFrom
+    return integerKind
+  }
   if (bytes[position] !== DOT) return 0
   const dot = position
   const fractionStart = ++position
@@ -397,6 +402,7 @@ function plainDecimalKind(bytes: Buffer, start: number, end: number, plain: Plai
   let fractionEnd = end
   while (fractionEnd > fractionStart && bytes[fractionEnd - 1] === DIGIT_0) fractionEnd--
   if (fractionEnd === fractionStart) {
+    plain.start = integerFrom
     plain.end = dot
     return integerKind
   }

@@ -7,6 +7,11 @@ import { viewOf } from './word-copy.js'
 export const SIDECAR_FORMAT = 'https://poisonguard.dev/record-digests/v1'
 const FIELDS = ['id', 'source', 'label', 'bodySha256'] as const
 const FLUSH_BYTES = 1 << 20
+/**
+ * The first rows are written out sooner, so the record loop has flushed before it is compiled: a first flush after a
+ * mebibyte of rows, met in compiled code, threw that code away.
+ */
+const FIRST_FLUSH_BYTES = 1 << 12
 
 /** Each byte's two lowercase hex digits as one little-endian 16-bit unit, so a digest's 64 digits take 16 stores. */
 const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
@@ -39,6 +44,7 @@ export class SidecarWriter {
   private buffer: Buffer = Buffer.alloc(FLUSH_BYTES + 4096)
   private view = viewOf(this.buffer)
   private length = 0
+  private flushAt = FIRST_FLUSH_BYTES
   byteCount = 0
   /** The sidecar file's path; absent for rows only. */
   readonly path?: string
@@ -92,7 +98,7 @@ export class SidecarWriter {
     buffer[at++] = 0x5d // ]
     buffer[at++] = 0x0a // \n
     this.length = at
-    if (at >= FLUSH_BYTES) this.flush()
+    if (at >= this.flushAt) this.flush()
   }
 
   /**
@@ -144,6 +150,7 @@ export class SidecarWriter {
   }
 
   private flush(): void {
+    this.flushAt = FLUSH_BYTES
     if (this.length === 0) return
     const bytes = this.buffer.subarray(0, this.length)
     this.length = 0
