@@ -6,27 +6,40 @@ import { binomialUpperTail } from '../../stats/tails.js'
  * flagged, so this bounds the flips lost to chance (about one in ten thousand); honest labels doubted where two
  * classes overlap reach far smaller p-values (most of the photographs' false alarms below 10⁻⁷).
  */
-const heldLevel = 1e-4
+export const heldLevel = 1e-4
 
-/** A record's neighbours and theirs, the record itself left out: the region whose labels are its local null. */
-function regionOf(graph: NeighbourGraph, row: number, visited: Int32Array): number[] {
+/** Appends the neighbours of `member` that `row`'s region does not hold yet to `region` at `size`; the new size. */
+function appendNeighbours(
+  graph: NeighbourGraph,
+  member: number,
+  row: number,
+  visited: Int32Array,
+  region: Int32Array,
+  size: number,
+): number {
   const { k, indices } = graph
-  visited[row] = row
-  const region: number[] = []
-  let frontier = [row]
-  for (let reach = 0; reach < 2; reach++) {
-    const next: number[] = []
-    for (const member of frontier)
-      for (let position = 0; position < k; position++) {
-        const neighbour = indices[member * k + position]
-        if (neighbour < 0 || visited[neighbour] === row) continue
-        visited[neighbour] = row
-        next.push(neighbour)
-      }
-    region.push(...next)
-    frontier = next
+  let end = size
+  for (let position = 0; position < k; position++) {
+    const neighbour = indices[member * k + position]
+    if (neighbour < 0 || visited[neighbour] === row) continue
+    visited[neighbour] = row
+    region[end++] = neighbour
   }
-  return region
+  return end
+}
+
+/**
+ * Writes a record's neighbours and theirs, the record itself left out, into `region` (room for `k + k²`) and returns
+ * how many: the region whose labels are its local null. `visited` holds for each record the last row whose region
+ * took it in, so it is never cleared.
+ */
+function fillRegion(graph: NeighbourGraph, row: number, visited: Int32Array, region: Int32Array): number {
+  visited[row] = row
+  const firstStep = appendNeighbours(graph, row, row, visited, region, 0)
+  let size = firstStep
+  for (let at = 0; at < firstStep; at++)
+    size = appendNeighbours(graph, region[at], row, visited, region, size)
+  return size
 }
 
 /**
@@ -48,12 +61,18 @@ export function labelsHeldByRegion(
   noiseRate: number,
 ): Uint8Array {
   const flippedInto = Math.min(0.5, noiseRate) / (classCount - 1)
+  // Two arrays for all the records' regions: a region per record, with arrays of its own, was a few short-lived
+  // arrays for each of a million records.
   const visited = new Int32Array(codes.length).fill(-1)
-  return Uint8Array.from(codes, (code, row) => {
-    if (code < 0) return 0
-    const region = regionOf(graph, row, visited)
+  const region = new Int32Array(graph.k + graph.k * graph.k)
+  const held = new Uint8Array(codes.length)
+  for (let row = 0; row < codes.length; row++) {
+    const code = codes[row]
+    if (code < 0) continue
+    const size = fillRegion(graph, row, visited, region)
     let believed = 0
-    for (const member of region) if (codes[member] === code) believed += 1 - wrongChances[member]
-    return binomialUpperTail(Math.ceil(believed), region.length, flippedInto) < heldLevel ? 1 : 0
-  })
+    for (let at = 0; at < size; at++) if (codes[region[at]] === code) believed += 1 - wrongChances[region[at]]
+    held[row] = binomialUpperTail(Math.ceil(believed), size, flippedInto) < heldLevel ? 1 : 0
+  }
+  return held
 }
