@@ -56,8 +56,8 @@ function sourcesOf(report: ScanReport, rows: Int32Array): { name: string; record
 }
 
 /**
- * Every attack of the verdict with its rows and the detector's evidence for pictures, an attack that another one
- * before it already covers merged into that one as a confirmation; empty for reports without a verdict.
+ * Every attack of the verdict with its rows and the detector's evidence for pictures, an attack that a stronger one
+ * covers merged into that one as a confirmation, strongest first; empty for reports without a verdict.
  */
 export function buildAttackViews(report: ScanReport): AttackView[] {
   return mergeSameAttacks(describeAttacks(report))

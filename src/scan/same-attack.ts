@@ -66,50 +66,63 @@ function sameLabel(first: DetectedAttack, second: DetectedAttack): boolean {
 }
 
 /**
- * Whether `entry` is `earlier` seen again: (nearly) the same records of the same label, or, for a flood, records
+ * Whether `entry` is the `stronger` attack seen again: (nearly) the same records of the same label, or, for a flood, records
  * that are (nearly) all among its copies. Near-copies of one record sit together inside their class, collide with
  * the record they copy and share whatever sets it apart, so other detectors see each seed's copies as a group,
  * a collision or a pattern of their own.
  */
-function seenAgain(earlier: AttackRows, entry: AttackRows): boolean {
-  if (!sameLabel(earlier.attack, entry.attack)) return false
-  if (overlap(earlier.rows, entry.rows) >= SAME_ATTACK_OVERLAP) return true
-  return earlier.attack.kind === 'flood' && containedShare(entry.rows, earlier.rows) >= SAME_ATTACK_OVERLAP
+function seenAgain(stronger: AttackRows, entry: AttackRows): boolean {
+  if (!sameLabel(stronger.attack, entry.attack)) return false
+  if (overlap(stronger.rows, entry.rows) >= SAME_ATTACK_OVERLAP) return true
+  return stronger.attack.kind === 'flood' && containedShare(entry.rows, stronger.rows) >= SAME_ATTACK_OVERLAP
+}
+
+/** Text compared by code unit, the same on every machine and locale. */
+function byText(first: string, second: string): number {
+  return first < second ? -1 : first > second ? 1 : 0
 }
 
 /**
- * Whether `entry` names the attack instead of `named`: it has stronger evidence (a smaller p-value, where both
- * have one), unless `named` is a flood. That the records are near-copies is measured on the records themselves;
- * a collision or a pattern on the same records is what the copies look like to another test, and a p-value on
- * many copies of one record is small whatever they are.
+ * Order in which attacks claim the name of the records they cover, strongest first: a flood, then the smallest
+ * p-value, then attacks without one. That the records are near-copies is measured on the records themselves; a
+ * collision or a pattern on the same records is what the copies look like to another test, and a p-value on many
+ * copies of one record is small whatever they are. Equal evidence is ordered by what the attacks say, so that no
+ * detector's place in the run decides.
  */
-function strongerEvidence(entry: DetectedAttack, named: DetectedAttack): boolean {
-  if (named.kind === 'flood') return false
-  return entry.pValue !== undefined && (named.pValue === undefined || entry.pValue < named.pValue)
+function namingOrder(first: DetectedAttack, second: DetectedAttack): number {
+  const floodFirst = Number(second.kind === 'flood') - Number(first.kind === 'flood')
+  if (floodFirst !== 0) return floodFirst
+  const firstP = first.pValue ?? Number.POSITIVE_INFINITY
+  const secondP = second.pValue ?? Number.POSITIVE_INFINITY
+  if (firstP !== secondP) return firstP < secondP ? -1 : 1
+  return (
+    byText(first.detector, second.detector) ||
+    byText(first.kind, second.kind) ||
+    byText(first.label ?? '', second.label ?? '') ||
+    byText(first.description, second.description) ||
+    first.records - second.records
+  )
 }
 
 /**
- * The attacks with those covering (nearly) the same records of the same label as an earlier one merged into it as
- * confirmations, in their order: one backdoor is often seen by several detectors (its trigger, the direction its
- * carriers spread along, the cluster they form), and it is still one attack. It is named after the detector with
- * the strongest evidence: with two classes, the carriers of a text trigger (p 10⁻²⁶) also fill one class pair
- * (p 10⁻⁷), and "records of novel relabelled as address" hid the trigger that relabelled them. A flood keeps its
- * name (see `strongerEvidence`).
+ * The attacks with those covering (nearly) the same records of the same label as a stronger one merged into it as
+ * confirmations: one backdoor is often seen by several detectors (its trigger, the direction its carriers spread
+ * along, the cluster they form), and it is still one attack. It is named after the detector with the strongest
+ * evidence (see `namingOrder`): with two classes, the carriers of a text trigger (p 10⁻²⁶) also fill one class pair
+ * (p 10⁻⁷), and "records of novel relabelled as address" hid the trigger that relabelled them. Taking the attacks
+ * strongest first makes the result, its order included, the same whatever order the detectors reported in: taken as
+ * they came, a flood reported after a class pair on its copies confirmed the pair, and three overlapping groups of
+ * one class were one attack or two by the order they came in.
  */
 export function mergeSameAttacks<T extends AttackRows>(
   attacks: readonly T[],
 ): (T & { confirmedBy: DetectedAttack[] })[] {
   const merged: (T & { confirmedBy: DetectedAttack[] })[] = []
-  attacks.forEach((entry) => {
-    const index = merged.findIndex((earlier) => seenAgain(earlier, entry))
-    if (index < 0) merged.push({ ...entry, confirmedBy: [] })
-    else if (!strongerEvidence(entry.attack, merged[index].attack))
-      merged[index].confirmedBy.push(entry.attack)
-    else {
-      const { confirmedBy, ...named } = merged[index]
-      merged[index] = { ...entry, confirmedBy: [named.attack, ...confirmedBy] }
-    }
-  })
+  for (const entry of [...attacks].sort((first, second) => namingOrder(first.attack, second.attack))) {
+    const named = merged.find((stronger) => seenAgain(stronger, entry))
+    if (named) named.confirmedBy.push(entry.attack)
+    else merged.push({ ...entry, confirmedBy: [] })
+  }
   return merged
 }
 

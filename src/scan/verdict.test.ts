@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Detector, DetectorResult } from '../detectors/types.js'
-import type { RecordReport } from '../domain/index.js'
+import type { Finding, RecordReport } from '../domain/index.js'
 import type { DetectorOutcome } from './pipeline.js'
 import { judgeDataset, verdictLines } from './verdict.js'
 
@@ -136,9 +136,10 @@ describe('judgeDataset', () => {
     )
     const lines = verdictLines({ summary: { verdict } as never, records: flagged })
     expect(lines.slice(1)).toEqual([
-      '  backdoor by trigger-mining: a separate group of 28 records inside class 0',
+      // None brings a p-value, so none is stronger: the name goes by detector, not by which ran first.
+      '  backdoor by activation-clustering: a separate group of 28 records inside class 0',
       '    the same records: backdoor by spectral-signature: a separate group of 28 records inside class 0',
-      '    the same records: backdoor by activation-clustering: a separate group of 28 records inside class 0',
+      '    the same records: backdoor by trigger-mining: a separate group of 28 records inside class 0',
       '  backdoor by outliers: a separate group of 12 records inside class 1',
     ])
   })
@@ -206,5 +207,87 @@ describe('judgeDataset', () => {
     )
     expect(verdict.verdict).toBe('poisoned')
     expect(verdict.attacks[0].description).toMatch(/^source vendor-0: 100 of its 300 records flagged/)
+  })
+})
+
+/** Every order of `items`. */
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]]
+  return items.flatMap((item, index) =>
+    permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]),
+  )
+}
+
+describe('the verdict whatever order the detectors report in', () => {
+  // Copies of one 8 relabelled 6 (rows 0–47) that four detectors see, and three overlapping groups in class 3
+  // (rows 200–311), the weakest overlapping the strongest but not the middle one.
+  const seenBy: { detector: string; kind: Finding['kind']; label: string; first: number; last: number }[] = [
+    { detector: 'near-duplicates', kind: 'flood', label: '6', first: 0, last: 47 },
+    { detector: 'targeted-flip', kind: 'label_issue', label: '6', first: 0, last: 47 },
+    { detector: 'feature-collision', kind: 'clean_label', label: '6', first: 2, last: 46 },
+    { detector: 'spectral-signature', kind: 'backdoor', label: '3', first: 200, last: 299 },
+    { detector: 'clean-label-backdoor', kind: 'clean_label', label: '3', first: 205, last: 304 },
+    { detector: 'activation-clustering', kind: 'backdoor', label: '3', first: 212, last: 311 },
+  ]
+  const flagged = records(Array.from({ length: 600 }, (_, row) => row < 48 || (row >= 200 && row < 312))).map(
+    (record, row) => ({
+      ...record,
+      label: row < 48 ? '6' : '3',
+      findings: seenBy
+        .filter(({ first, last }) => row >= first && row <= last)
+        .map(({ detector, kind }) => ({ detector, kind, score: 0.99, explanation: '' })),
+    }),
+  )
+  const attack = (
+    kind: Finding['kind'],
+    description: string,
+    label: string,
+    records: number,
+    pValue?: number,
+  ) => ({
+    kind,
+    description,
+    label,
+    records,
+    ...(pValue === undefined ? {} : { pValue }),
+  })
+  const outcomes = [
+    outcome('near-duplicates', {}),
+    outcome('targeted-flip', {
+      attacks: [attack('label_issue', 'records of 8 relabelled as 6', '6', 48, 2.5e-7)],
+    }),
+    outcome('feature-collision', {
+      attacks: [attack('clean_label', '45 records labelled 6 collide with record r463', '6', 45, 4.8e-9)],
+    }),
+    outcome('spectral-signature', {
+      attacks: [attack('backdoor', 'a separate group of 100 records inside class 3', '3', 100, 1e-3)],
+    }),
+    outcome('clean-label-backdoor', {
+      attacks: [attack('clean_label', 'a pattern carried by 100 records of class 3', '3', 100, 1e-9)],
+    }),
+    outcome('activation-clustering', {
+      attacks: [attack('backdoor', 'a separate group of 100 records inside class 3', '3', 100)],
+    }),
+  ]
+  const judged = (order: DetectorOutcome[]) => {
+    const verdict = judgeDataset(order, flagged, [], 0.01)
+    return verdictLines({ summary: { verdict }, records: flagged } as never)
+  }
+
+  it('counts, names and confirms the same attacks for every order', () => {
+    const expected = judged(outcomes)
+    for (const order of permutations(outcomes)) expect(judged(order)).toEqual(expected)
+  })
+
+  it('names the flood as a flood and each other attack after its strongest evidence, strongest first', () => {
+    expect(judged([...outcomes].reverse())).toEqual([
+      'Verdict: POISONED — 2 attacks found: a flood of 48 near-identical records; a pattern carried by 100 records of class 3',
+      '  flood by near-duplicates: a flood of 48 near-identical records',
+      '    the same records: clean_label by feature-collision: 45 records labelled 6 collide with record r463 (p = 4.8e-9)',
+      '    the same records: label_issue by targeted-flip: records of 8 relabelled as 6 (p = 2.5e-7)',
+      '  clean_label by clean-label-backdoor: a pattern carried by 100 records of class 3 (p = 1.0e-9)',
+      '    the same records: backdoor by spectral-signature: a separate group of 100 records inside class 3 (p = 0.0010)',
+      '    the same records: backdoor by activation-clustering: a separate group of 100 records inside class 3',
+    ])
   })
 })

@@ -152,8 +152,6 @@ export function judgeDataset(
     for (const attack of found ?? [])
       if (significant(attack, rate)) detected.push({ detector: outcome.detector.id, ...attack })
   }
-  // Floods come first: where a detector sees the same copies as a group inside their class, the verdict names them
-  // as what they are.
   const attacks = [
     ...floodAttacks(records),
     ...withoutNoiseEchoes(detected, outcomes),
