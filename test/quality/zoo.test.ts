@@ -131,7 +131,9 @@ describe.each(zoo)('the %s zoo dataset', (name) => {
  * alone it ranked the mail table's and the subjects' flips at 0.880 and 0.79 (docs/zoo.md). On the 8×8 digits, whose
  * linear model knows their labels little better than their neighbours, a linear model on Gaussian kernel features
  * takes the linear model's place beside the forest, making the labels likelier out of fold. The 150 iris flowers
- * are too few. Its result within the scan is the one it gives alone.
+ * are too few. Where the linear model knows the labels better than the neighbours (the mail table, the subjects,
+ * iris), its out-of-fold probabilities averaged over a second draw of the folds make the labels likelier still and
+ * take its place. Its result within the scan is the one it gives alone.
  */
 describe.each([
   {
@@ -139,9 +141,17 @@ describe.each([
     models: ['linear on Gaussian kernel features', 'random forest'],
     minimumAveragePrecision: 0.95,
   },
-  { name: 'mail-table' as ZooName, models: ['linear', 'random forest'], minimumAveragePrecision: 0.91 },
-  { name: 'subjects' as ZooName, models: ['linear', 'random forest'], minimumAveragePrecision: 0.86 },
-  { name: 'iris' as ZooName, models: ['linear'], minimumAveragePrecision: 0.95 },
+  {
+    name: 'mail-table' as ZooName,
+    models: ['linear over fold draws', 'random forest'],
+    minimumAveragePrecision: 0.91,
+  },
+  {
+    name: 'subjects' as ZooName,
+    models: ['linear over fold draws', 'random forest'],
+    minimumAveragePrecision: 0.86,
+  },
+  { name: 'iris' as ZooName, models: ['linear over fold draws'], minimumAveragePrecision: 0.95 },
 ])(
   'label-issues on the $name zoo data with 10% random flips',
   ({ name, models, minimumAveragePrecision }) => {

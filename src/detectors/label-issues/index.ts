@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
 import { unjudgedRecords, unjudgedWarnings } from '../unjudged-labels.js'
+import { foldAveragedProbabilities, readsFoldDraws } from './fold-draws.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
@@ -44,8 +45,8 @@ export function mayReadModes(rowCount: number, classCount: number): boolean {
   return modeCountOf(rowCount) >= modesPerClass * classCount
 }
 
-/** A model tried beside the linear one. */
-interface NonlinearModel {
+/** A model tried beside the linear one as the scan drew its folds. */
+interface CandidateModel {
   /** The models whose probabilities it reads, as the report names them. */
   readonly names: readonly string[]
   probabilities(): FeatureMatrix
@@ -54,19 +55,21 @@ interface NonlinearModel {
 /**
  * The models tried where the linear one, read per class, may fall short (`weights` are its views' exponents): a
  * linear model of each label's modes, or else one on Gaussian kernel features (beside `trees`, the forest's
- * probabilities where one was grown), each on data it can afford. Every record must be labelled.
+ * probabilities where one was grown), each on data it can afford; and where the linear model leads, the same model
+ * over more draws of the folds (`linear`, the scan's draw). Every record must be labelled.
  */
-function nonlinearModels(
+function candidateModels(
   input: DetectorInput,
   weights: ViewWeights,
   context: RunContext,
+  linear: FeatureMatrix,
   trees: FeatureMatrix | undefined,
-): NonlinearModel[] {
+): CandidateModel[] {
   const { features: geometry, labels, modelFeatures, rowCount } = input
   if (!geometry || !labels || labels.codes.some((code) => code < 0)) return []
   const classCount = labels.classes.length
   const { codes } = labels
-  const models: NonlinearModel[] = []
+  const models: CandidateModel[] = []
   if (modelFeatures && readsModes(weights, rowCount, classCount))
     models.push({
       names: ['linear on modes'],
@@ -86,15 +89,25 @@ function nonlinearModels(
         return trees ? averageProbabilities(kernel, trees) : kernel
       },
     })
+  if (modelFeatures && readsFoldDraws(weights))
+    models.push({
+      names: trees ? ['linear over fold draws', 'random forest'] : ['linear over fold draws'],
+      probabilities: () => {
+        const averaged = foldAveragedProbabilities(modelFeatures, codes, linear, context.seed, context.signal)
+        return trees ? averageProbabilities(averaged, trees) : averaged
+      },
+    })
   return models
 }
 
 /**
- * The chances of a wrong label the suspicion ranks by. Where the fit keeps both views, their product reads each
- * label: the tempered model and the neighbours weighed by what each alone knows (`wrong`) misorder labels the
- * product orders well (10% flips of 1,000 digits in [-1,1], whose neighbours know little: 0.739 against 0.951,
- * seed 1). Where it leaves the neighbours out, the product is the model alone at a temperature nothing bounds (on
- * a 1:50 table its exponent reached 3·10⁴, every record's label 0 or 1), and `wrong` ranks.
+ * The chances of a wrong label the suspicion ranks by. Where the fit keeps a view, their product reads each label:
+ * the tempered model and the neighbours weighed by what each alone knows (`wrong`) misorder labels the product
+ * orders well (10% flips of 1,000 digits in [-1,1], whose neighbours know little: 0.739 against 0.951, seed 1). That
+ * holds where the fit leaves the neighbours out too, now that the exponents' prior bounds the model's temperature
+ * (without it a 1:50 table's exponent reached 3·10⁴): there `wrong` still hears the neighbours the fit found to add
+ * nothing, and alone ranked mails' 10% flips at 0.975–0.989 where the product ranks them at 0.987–0.993 (one draw
+ * of the folds, seeds 3, 4, 8). Where the fit keeps neither view, the product says nothing and `wrong` ranks.
  */
 function rankingWrongChances(
   mixed: FeatureMatrix,
@@ -103,7 +116,7 @@ function rankingWrongChances(
   noiseRate: number,
   wrong: Float64Array,
 ): Float64Array {
-  return weights.neighbours > 0 ? wrongLabelChancesOfMix(mixed, codes, noiseRate) : wrong
+  return weights.neighbours > 0 || weights.model > 0 ? wrongLabelChancesOfMix(mixed, codes, noiseRate) : wrong
 }
 
 /** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
@@ -161,7 +174,7 @@ export const labelIssuesDetector = defineDetector({
     let models = trees ? ['linear', 'random forest'] : ['linear']
     // Each is kept only where it makes the observed labels more likely out of fold than the best read so far.
     if (!input.probabilitiesGiven)
-      for (const candidate of nonlinearModels(input, views.weights, context, trees)) {
+      for (const candidate of candidateModels(input, views.weights, context, linearProbabilities, trees)) {
         const tried = mixWithNeighbours(candidate.probabilities())
         if (tried.loss < views.loss) {
           views = tried
