@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { subsetDataset } from '../../src/evaluation/bench-data.js'
+import { subsetDataset } from '../../src/data/dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { createRng } from '../../src/util/rng.js'
