@@ -1,5 +1,5 @@
 import type { ImageShape } from './image-shape.js'
-import type { FeatureMatrix } from './matrix.js'
+import { type FeatureMatrix, selectRows } from './matrix.js'
 
 /** Class labels encoded as indices into `classes`; -1 marks a record without a label. */
 export interface LabelColumn {
@@ -232,5 +232,21 @@ export function missingContent(
       return dataset.texts && dataset.queries && dataset.queries.length > 0
         ? undefined
         : 'no expected queries were given for the retrieval corpus (pass them with --queries q.jsonl)'
+  }
+}
+
+/** The records at `rows` (in that order) as a new dataset sharing the label classes of the input. */
+export function subsetDataset(dataset: Dataset, rows: ArrayLike<number>): Dataset {
+  const pick = <T>(values: readonly T[] | undefined) => values && Array.from(rows, (row) => values[row])
+  const { labels, features, embeddings } = dataset
+  return {
+    ...dataset,
+    rowCount: rows.length,
+    ids: pick(dataset.ids)!,
+    labels: labels && { ...labels, codes: Int32Array.from(rows, (row) => labels.codes[row]) },
+    texts: pick(dataset.texts),
+    sources: pick(dataset.sources),
+    features: features && selectRows(features, rows),
+    embeddings: embeddings && selectRows(embeddings, rows),
   }
 }

@@ -1,7 +1,7 @@
 import type { AttackRun } from '../attacks/registry.js'
 import type { Dataset } from '../data/dataset.js'
+import { subsetDataset } from '../data/dataset.js'
 import { createRng } from '../util/rng.js'
-import { subsetDataset } from './bench-data.js'
 import type { TrainedModel } from './downstream-model.js'
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { inMemoryDataset } from '../../test/fixtures/datasets.js'
 import type { Dataset } from '../data/dataset.js'
-import { splitBuiltin, splitUserDataset, subsetDataset } from './bench-data.js'
+import { subsetDataset } from '../data/dataset.js'
+import { splitBuiltin, splitUserDataset } from './bench-data.js'
 
 function tinyDataset(rowCount: number): Dataset {
   return inMemoryDataset({

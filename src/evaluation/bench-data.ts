@@ -1,5 +1,4 @@
-import { type Dataset, encodeLabels, labelledTexts } from '../data/dataset.js'
-import { selectRows } from '../data/matrix.js'
+import { type Dataset, encodeLabels, labelledTexts, subsetDataset } from '../data/dataset.js'
 import { PoisonguardError } from '../errors.js'
 import { loadMnistArrays } from '../io/builtin/mnist.js'
 import { loadSpamRecords } from '../io/builtin/spam.js'
@@ -23,22 +22,6 @@ export const trainShare = 0.8
 /** Rows of the `--quick` subset: enough for stable numbers, small enough for CI. */
 export const quickTrainRows = 2000
 export const quickTestRows = 1000
-
-/** The records at `rows` (in that order) as a new dataset sharing the label classes of the input. */
-export function subsetDataset(dataset: Dataset, rows: ArrayLike<number>): Dataset {
-  const pick = <T>(values: readonly T[] | undefined) => values && Array.from(rows, (row) => values[row])
-  const { labels, features, embeddings } = dataset
-  return {
-    ...dataset,
-    rowCount: rows.length,
-    ids: pick(dataset.ids)!,
-    labels: labels && { ...labels, codes: Int32Array.from(rows, (row) => labels.codes[row]) },
-    texts: pick(dataset.texts),
-    sources: pick(dataset.sources),
-    features: features && selectRows(features, rows),
-    embeddings: embeddings && selectRows(embeddings, rows),
-  }
-}
 
 function rowRange(first: number, end: number): Int32Array {
   return Int32Array.from({ length: Math.max(0, end - first) }, (_, index) => first + index)

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { subsetDataset } from '../data/dataset.js'
 import { detectorIds } from '../detectors/registry.js'
 import { runBenchmark } from './bench.js'
-import { mnistBenchDataset, subsetDataset } from './bench-data.js'
+import { mnistBenchDataset } from './bench-data.js'
 import type { BenchCell, BenchResult } from './bench-types.js'
 import type { DetectionScore } from './detection-score.js'
 

@@ -1,10 +1,10 @@
 import type { Dataset } from '../data/dataset.js'
+import { subsetDataset } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import { applyStandardization, standardize } from '../features/standardize.js'
 import { featurizeText, type TextFeatureOptions, textCharLimit } from '../features/text.js'
 import { predictProbabilities, trainLogisticRegression } from '../models/logistic-regression.js'
 import { createRng } from '../util/rng.js'
-import { subsetDataset } from './bench-data.js'
 
 /** A trained built-in model that predicts class names for the records of another dataset. */
 export interface TrainedModel {

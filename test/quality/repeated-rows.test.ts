@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { subsetDataset } from '../../src/evaluation/bench-data.js'
+import { subsetDataset } from '../../src/data/dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { createRng } from '../../src/util/rng.js'
+import { binarisedDigits } from '../fixtures/binarised-digits.js'
 import { prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
-import { poisonMask, rankingOf } from '../fixtures/poison.js'
+import { flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
 import { inkProfiles, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
@@ -15,17 +16,31 @@ beforeAll(async () => {
   backend = await createDefaultBackend()
 })
 
-/** `dataset` with a random `share` of its records written a second time at the end, under ids of their own. */
-function withRepeats(dataset: Dataset, share: number, seed: number): Dataset {
+/**
+ * `dataset` with a random `share` of its records written again at the end, under ids of their own: each once more,
+ * or with `upToFive` a quarter of them 2–4 times more (3–5 copies in all). `poisoned` marks follow the copies.
+ */
+function withRepeats(
+  dataset: Dataset,
+  share: number,
+  seed: number,
+  { upToFive = false, poisoned }: { upToFive?: boolean; poisoned?: Uint8Array } = {},
+) {
   const rng = createRng(seed)
-  const repeated = Int32Array.from({ length: dataset.rowCount }, (_, row) => row).filter(
-    () => rng.next() < share,
-  )
-  const rows = Int32Array.from([...Array.from({ length: dataset.rowCount }, (_, row) => row), ...repeated])
+  const again: number[] = []
+  for (let row = 0; row < dataset.rowCount; row++) {
+    if (rng.next() >= share) continue
+    const times = upToFive && rng.next() >= 0.75 ? 2 + rng.int(3) : 1
+    for (let time = 0; time < times; time++) again.push(row)
+  }
+  const rows = Int32Array.from([...Array.from({ length: dataset.rowCount }, (_, row) => row), ...again])
   const written = subsetDataset(dataset, rows)
   return {
-    ...written,
-    ids: written.ids.map((id, row) => (row < dataset.rowCount ? id : `${id}-again`)),
+    dataset: {
+      ...written,
+      ids: written.ids.map((id, row) => (row < dataset.rowCount ? id : `${id}-again-${row}`)),
+    },
+    poisoned: Uint8Array.from(rows, (row) => poisoned?.[row] ?? 0),
   }
 }
 
@@ -42,7 +57,7 @@ describe.each([
   ['the mail table', () => zooDataset('mail-table')],
 ])('%s with 30%% of the records written twice', (_, build) => {
   it('are clean', async () => {
-    const { report } = await scanPrepared(await prepareAsScan(withRepeats(build(), 0.3, 1), backend))
+    const { report } = await scanPrepared(await prepareAsScan(withRepeats(build(), 0.3, 1).dataset, backend))
     expect(report.summary.verdict!.verdict).toBe('clean')
   })
 })
@@ -52,7 +67,7 @@ describe('the ink profiles with 30% of the records written twice and a tenth of 
   it('name availability noise of about as many records as were added', async () => {
     const run = applyAttack(
       'availability',
-      withRepeats(inkProfiles(), 0.3, 1),
+      withRepeats(inkProfiles(), 0.3, 1).dataset,
       { rate: 0.1, mode: 'noise' },
       1,
     )
@@ -62,5 +77,56 @@ describe('the ink profiles with 30% of the records written twice and a tenth of 
     expect(attack.description).toMatch(/^availability noise: \d+ records far off/)
     expect(attack.records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
     expect(attack.records).toBeLessThanOrEqual(1.25 * run.poisonedRows.length)
+  })
+})
+
+/*
+ * Counted as records of their own, the repeats of one record made a trigger or a group: half of the heavy-tailed
+ * ink profiles written twice gave "the value most_topLeft = 1 on 42 rows labelled 5", one 8×8 digit written five
+ * times "a 3×3 pattern … on 5 images labelled 5", and a binarised digit written three times "a separate group of
+ * 3 records inside class 4".
+ */
+describe.each([
+  [
+    'half of the heavy-tailed ink profiles written twice',
+    () => withRepeats(inkProfiles({ heavyTails: true }), 0.5, 1),
+  ],
+  [
+    'the 8×8 digits with 30% of them written 2–5 times',
+    () => withRepeats(zooDataset('digits-8'), 0.3, 1, { upToFive: true }),
+  ],
+  [
+    'the binarised 8×8 digits with 30% of them written 2–5 times',
+    () => withRepeats(binarisedDigits(), 0.3, 1, { upToFive: true }),
+  ],
+])('%s', (_, build) => {
+  it('are clean, with at most 1% of the records flagged', async () => {
+    const { report } = await scanPrepared(await prepareAsScan(build().dataset, backend))
+    expect(report.summary.verdict!.attacks).toEqual([])
+    expect(report.summary.verdict!.verdict).toBe('clean')
+    expect(report.summary.flagged).toBeLessThanOrEqual(0.01 * report.records.length)
+  })
+})
+
+/* Poison written again with the rest is found as well as without repeats; its copies are ranked with it. */
+describe('the 8×8 digits poisoned, then 30% of the records written 2–5 times', () => {
+  it('name a 3% patch trigger by the records carrying it, copies ranked with them', async () => {
+    const digits = zooDataset('digits-8')
+    const run = applyAttack('backdoor-patch', digits, { rate: 0.03, target: digits.labels!.classes[0] }, 1)
+    const poisoned = poisonMask(digits.rowCount, run.poisonedRows)
+    const repeated = withRepeats(run.dataset, 0.3, 1, { upToFive: true, poisoned })
+    const { report } = await scanPrepared(await prepareAsScan(repeated.dataset, backend), ['trigger-mining'])
+    expect(rankingOf(report, repeated.poisoned)).toBeGreaterThanOrEqual(0.95)
+    const [trigger] = report.summary.verdict!.attacks
+    expect(trigger.description).toMatch(new RegExp(`patch .* on ${run.poisonedRows.length} images labelled`))
+  })
+
+  it('call 10% random flips label noise, not an attack', async () => {
+    // Counted as records of their own, repeats made three 3×3 patterns of 5 images each "triggers" here.
+    const flips = flipLabels(zooDataset('digits-8'), 0.1, 1)
+    const repeated = withRepeats(flips.dataset, 0.3, 1, { upToFive: true })
+    const { report } = await scanPrepared(await prepareAsScan(repeated.dataset, backend))
+    expect(report.summary.verdict!.attacks).toEqual([])
+    expect(report.summary.verdict!.verdict).toBe('suspicious')
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { subsetDataset } from '../../src/evaluation/bench-data.js'
+import { subsetDataset } from '../../src/data/dataset.js'
 import { compareSourceModels } from '../../src/robust/per-source.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
 import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary } from '../class-spectra.js'
+import { countingRecordsOnce } from '../distinct-records.js'
 import { type DetectorResult, defineDetector } from '../types.js'
 import { type ClusterVerdict, judgeClusters } from './score.js'
 import { silhouetteStandOutPValue } from './stand-out.js'
@@ -123,42 +124,45 @@ function describeClass(verdict: ClusterVerdict, label: string, records: number, 
  * @see Chen, Carvalho, Baracaldo, Ludwig, Edwards, Lee, Molloy, Srivastava. Detecting Backdoor Attacks on Deep
  *   Neural Networks by Activation Clustering. SafeAI workshop at AAAI 2019.
  */
-export const activationClusteringDetector = defineDetector({
-  id: 'activation-clustering',
-  kind: 'backdoor',
-  summary: 'Activation clustering: a tight cluster in a class that a model trained without it puts elsewhere',
-  requires: ['labels', 'features'],
-  awaits: ['classSpectra'],
-  params: paramsSchema,
-  async run(input, params, context) {
-    const labels = input.labels!
-    const spectra = await input.classSpectra()
-    const result = {
-      suspicion: new Float32Array(input.rowCount),
-      flagged: new Uint8Array(input.rowCount),
-      explanations: new Array<string | undefined>(input.rowCount).fill(undefined),
-      suggestedLabels: new Int32Array(input.rowCount).fill(-1),
-    }
-    const classes: ReturnType<typeof describeClass>[] = []
-    const silhouettes: number[] = []
-    const neighbours = await input.neighbours(Math.min(params.neighbours, input.rowCount - 1))
-    const present = spectra.classes.filter((spectrum) => spectrum !== undefined)
-    present.forEach((spectrum, index) => {
-      const verdict = judgeClusters(spectrum, spectra.componentCount, input.features!, labels, params, {
-        rng: createRng(context.seed + 7919 * (spectrum.code + 1)),
-        neighbours,
+export const activationClusteringDetector = countingRecordsOnce(
+  defineDetector({
+    id: 'activation-clustering',
+    kind: 'backdoor',
+    summary:
+      'Activation clustering: a tight cluster in a class that a model trained without it puts elsewhere',
+    requires: ['labels', 'features'],
+    awaits: ['classSpectra'],
+    params: paramsSchema,
+    async run(input, params, context) {
+      const labels = input.labels!
+      const spectra = await input.classSpectra()
+      const result = {
+        suspicion: new Float32Array(input.rowCount),
+        flagged: new Uint8Array(input.rowCount),
+        explanations: new Array<string | undefined>(input.rowCount).fill(undefined),
+        suggestedLabels: new Int32Array(input.rowCount).fill(-1),
+      }
+      const classes: ReturnType<typeof describeClass>[] = []
+      const silhouettes: number[] = []
+      const neighbours = await input.neighbours(Math.min(params.neighbours, input.rowCount - 1))
+      const present = spectra.classes.filter((spectrum) => spectrum !== undefined)
+      present.forEach((spectrum, index) => {
+        const verdict = judgeClusters(spectrum, spectra.componentCount, input.features!, labels, params, {
+          rng: createRng(context.seed + 7919 * (spectrum.code + 1)),
+          neighbours,
+        })
+        const suspected = writeClass(verdict, spectrum, labels, result)
+        silhouettes.push(verdict.silhouette)
+        classes.push(describeClass(verdict, labels.classes[spectrum.code], spectrum.rows.length, suspected))
+        context.onProgress?.((index + 1) / present.length)
       })
-      const suspected = writeClass(verdict, spectrum, labels, result)
-      silhouettes.push(verdict.silhouette)
-      classes.push(describeClass(verdict, labels.classes[spectrum.code], spectrum.rows.length, suspected))
-      context.onProgress?.((index + 1) / present.length)
-    })
-    // A class's cluster counts as dataset-level evidence only when it stands apart more than the dataset's other
-    // classes' clusters do: some data hold tight natural clusters in many classes.
-    const datasetPValue = silhouetteStandOutPValue(
-      silhouettes,
-      classes.map((entry) => entry.suspected > 0),
-    )
-    return { ...result, ...classVerdictSummary(classes, spectra, labels.classes), datasetPValue }
-  },
-})
+      // A class's cluster counts as dataset-level evidence only when it stands apart more than the dataset's other
+      // classes' clusters do: some data hold tight natural clusters in many classes.
+      const datasetPValue = silhouetteStandOutPValue(
+        silhouettes,
+        classes.map((entry) => entry.suspected > 0),
+      )
+      return { ...result, ...classVerdictSummary(classes, spectra, labels.classes), datasetPValue }
+    },
+  }),
+)

@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
+import { recordCopies } from '../../data/first-copies.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { binomialUpperTail } from '../../stats/tails.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
 import { type DetectorInput, defineDetector } from '../types.js'
-import { firstCopies } from './first-copies.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
 import { coreShare, measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
 import {
@@ -420,7 +420,7 @@ export const outliersDetector = defineDetector({
       ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
     ]
     context.onProgress?.(0.8)
-    const counted = firstCopies(input.features!)
+    const counted = recordCopies(input.dataset).isFirst
     const result = calibrateComponents(input.rowCount, specs, counted)
     // Each component's scores over the records it judges, Bonferroni over the components.
     const gaps = specs.map(

@@ -219,7 +219,7 @@ const coreQuantile = 0.75
 /**
  * The group of a component's highest scores among `rows` that stands apart most from the rest of its tail: among
  * the top tenth, or for a contaminated component among the top quarter, the most its tail fit allows for. Rows
- * `counted` marks 0 (exact repeats of an earlier record, `firstCopies`) are left out: the test reads each score as
+ * `counted` marks 0 (exact repeats of an earlier record, `recordCopies`) are left out: the test reads each score as
  * a draw of its own.
  */
 export function componentGap(

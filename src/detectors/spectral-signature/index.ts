@@ -5,6 +5,7 @@ import { median } from '../../stats/quantiles.js'
 import { createRng } from '../../util/rng.js'
 import { type ClassSpectrum, classVerdictSummary, projectRows } from '../class-spectra.js'
 import { classSpreadPValue } from '../class-spread.js'
+import { countingRecordsOnce } from '../distinct-records.js'
 import { reclassifyHeldOut } from '../reclassify.js'
 import { defineDetector } from '../types.js'
 import { type LineSplit, logistic, splitLine, suspectPosterior } from './score.js'
@@ -215,51 +216,53 @@ function scoreClass(verdict: ClassVerdict, componentCount: number, className: st
  * @see Tran, Li, Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018.
  * @see Hayase, Kong, Somani, Oh. SPECTRE: Defending Against Backdoor Attacks Using Robust Statistics. ICML 2021.
  */
-export const spectralSignatureDetector = defineDetector({
-  id: 'spectral-signature',
-  kind: 'backdoor',
-  summary: 'Spectral signatures: a class whose records split along a direction no other class varies in',
-  requires: ['labels', 'features'],
-  awaits: ['classSpectra'],
-  params: paramsSchema,
-  async run(input, params, context) {
-    const labels = input.labels!
-    const spectra = await input.classSpectra()
-    const measured = spectra.classes.filter((spectrum) => spectrum !== undefined)
-    // A lone class has no clean class to be compared with, so nothing can be concluded about it.
-    const present = measured.length >= 2 ? measured : []
-    const out: Outputs = {
-      suspicion: new Float32Array(input.rowCount),
-      flagged: new Uint8Array(input.rowCount),
-      explanations: new Array(input.rowCount).fill(undefined),
-    }
-    const classes: ReturnType<typeof describeClass>[] = []
-    const verdicts: ClassVerdict[] = []
-    const corrected = present.map((spectrum) => sizeCorrectedVariance(spectrum, spectra.featureCount))
-    for (const [index, spectrum] of present.entries()) {
-      // What a clean class gives: the median of the other classes, each corrected for its size.
-      const reference = Math.max(median(corrected.filter((_, other) => other !== index)), 1)
-      const location = cleanLocation(input.features!, labels.codes, spectrum, spectra.componentCount)
-      const ratio = corrected[index] / reference
-      let verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
-      // With two classes the other class's spread cannot tell a natural group from a planted one: the rest of
-      // the data's verdict on the group, held out, has to.
-      if (
-        present.length < 3 &&
-        verdict.confidence > 0 &&
-        !leavesItsClass(verdict, input.features!, labels, spectra.componentCount, context.seed)
-      )
-        verdict = { ...verdict, confidence: 0 }
-      verdicts.push(verdict)
-      const className = labels.classes[spectrum.code]
-      const suspected = scoreClass(verdict, spectra.componentCount, className, out)
-      classes.push(describeClass(verdict, className, suspected))
-      context.onProgress?.((index + 1) / present.length)
-    }
-    return {
-      ...out,
-      ...classVerdictSummary(classes, spectra, labels.classes),
-      datasetPValue: datasetPValueOf(verdicts),
-    }
-  },
-})
+export const spectralSignatureDetector = countingRecordsOnce(
+  defineDetector({
+    id: 'spectral-signature',
+    kind: 'backdoor',
+    summary: 'Spectral signatures: a class whose records split along a direction no other class varies in',
+    requires: ['labels', 'features'],
+    awaits: ['classSpectra'],
+    params: paramsSchema,
+    async run(input, params, context) {
+      const labels = input.labels!
+      const spectra = await input.classSpectra()
+      const measured = spectra.classes.filter((spectrum) => spectrum !== undefined)
+      // A lone class has no clean class to be compared with, so nothing can be concluded about it.
+      const present = measured.length >= 2 ? measured : []
+      const out: Outputs = {
+        suspicion: new Float32Array(input.rowCount),
+        flagged: new Uint8Array(input.rowCount),
+        explanations: new Array(input.rowCount).fill(undefined),
+      }
+      const classes: ReturnType<typeof describeClass>[] = []
+      const verdicts: ClassVerdict[] = []
+      const corrected = present.map((spectrum) => sizeCorrectedVariance(spectrum, spectra.featureCount))
+      for (const [index, spectrum] of present.entries()) {
+        // What a clean class gives: the median of the other classes, each corrected for its size.
+        const reference = Math.max(median(corrected.filter((_, other) => other !== index)), 1)
+        const location = cleanLocation(input.features!, labels.codes, spectrum, spectra.componentCount)
+        const ratio = corrected[index] / reference
+        let verdict = judgeClass(spectrum, ratio, location, spectra.componentCount, params)
+        // With two classes the other class's spread cannot tell a natural group from a planted one: the rest of
+        // the data's verdict on the group, held out, has to.
+        if (
+          present.length < 3 &&
+          verdict.confidence > 0 &&
+          !leavesItsClass(verdict, input.features!, labels, spectra.componentCount, context.seed)
+        )
+          verdict = { ...verdict, confidence: 0 }
+        verdicts.push(verdict)
+        const className = labels.classes[spectrum.code]
+        const suspected = scoreClass(verdict, spectra.componentCount, className, out)
+        classes.push(describeClass(verdict, className, suspected))
+        context.onProgress?.((index + 1) / present.length)
+      }
+      return {
+        ...out,
+        ...classVerdictSummary(classes, spectra, labels.classes),
+        datasetPValue: datasetPValueOf(verdicts),
+      }
+    },
+  }),
+)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { binomialUpperTail } from '../../stats/tails.js'
+import { countingRecordsOnce } from '../distinct-records.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { type ContentSupport, measureContentSupport } from './content.js'
 import { explainCarrier, neighbourPlurality, summariseNeighbours } from './explain.js'
@@ -234,64 +235,66 @@ function log10(value: number): number {
  *   relabelled records' content belongs to another class).
  * @see Peri et al. Deep k-NN Defense against Clean-label Data Poisoning Attacks. ECCV Workshops, 2020.
  */
-export const triggerMiningDetector = defineDetector({
-  id: 'trigger-mining',
-  kind: 'backdoor',
-  summary:
-    'Trigger mining: patches, tokens or values concentrated on one label in records that look like another',
-  requires: ['labels', 'features'],
-  // Every score rests on a trigger that passed a corrected test over the whole dataset.
-  standalone: true,
-  params: paramsSchema,
-  async run(input, params, context) {
-    const labels = input.labels!
-    const codes = labels.codes
-    const k = Math.min(params.k, input.rowCount - 1)
-    // Asked for first and read last: the features are extracted while the neighbours are searched (elsewhere).
-    const neighbours = input.neighbours(k)
-    const maxCarriers = Math.floor(params.maxCarrierShare * input.rowCount)
-    const families = featureFamilies(input.dataset, params.minRows, maxCarriers)
-    context.onProgress?.(0.4)
-    const support = measureContentSupport(await neighbours, codes, labels.classes.length)
-    context.onProgress?.(0.6)
-    const found: FoundTrigger[] = []
-    const testCounts: Record<string, number> = {}
-    let datasetPValue = 1
-    for (const family of families) {
-      const { groups, testCount, adjusted } = await mineFamily(
-        family,
-        input,
-        support,
-        params,
-        1 / families.length,
-      )
-      testCounts[family.modality] = testCount
-      if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
-      for (const { group, hidden } of groups) found.push({ family, group, hidden })
-    }
-    context.onProgress?.(0.9)
-    const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
-    const nouns = { image: 'images', text: 'rows', tabular: 'rows' }
-    return {
-      ...result,
-      datasetPValue,
-      attacks: result.triggers.map((trigger, index) => ({
-        kind: 'trigger' as const,
-        description: `${trigger.description} on ${trigger.carriersWithLabel} ${nouns[trigger.modality]} labelled ${trigger.label}`,
-        label: trigger.label,
-        records: trigger.flagged,
-        pValue: correctedPValue(found[index].group.members[0], 1 / families.length),
-      })),
-      info: {
-        k,
-        significance: params.significance,
-        testedFeatureLabelPairs: testCounts,
-        triggers: result.triggers,
-      },
-      warnings: k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : [],
-    }
-  },
-})
+export const triggerMiningDetector = countingRecordsOnce(
+  defineDetector({
+    id: 'trigger-mining',
+    kind: 'backdoor',
+    summary:
+      'Trigger mining: patches, tokens or values concentrated on one label in records that look like another',
+    requires: ['labels', 'features'],
+    // Every score rests on a trigger that passed a corrected test over the whole dataset.
+    standalone: true,
+    params: paramsSchema,
+    async run(input, params, context) {
+      const labels = input.labels!
+      const codes = labels.codes
+      const k = Math.min(params.k, input.rowCount - 1)
+      // Asked for first and read last: the features are extracted while the neighbours are searched (elsewhere).
+      const neighbours = input.neighbours(k)
+      const maxCarriers = Math.floor(params.maxCarrierShare * input.rowCount)
+      const families = featureFamilies(input.dataset, params.minRows, maxCarriers)
+      context.onProgress?.(0.4)
+      const support = measureContentSupport(await neighbours, codes, labels.classes.length)
+      context.onProgress?.(0.6)
+      const found: FoundTrigger[] = []
+      const testCounts: Record<string, number> = {}
+      let datasetPValue = 1
+      for (const family of families) {
+        const { groups, testCount, adjusted } = await mineFamily(
+          family,
+          input,
+          support,
+          params,
+          1 / families.length,
+        )
+        testCounts[family.modality] = testCount
+        if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
+        for (const { group, hidden } of groups) found.push({ family, group, hidden })
+      }
+      context.onProgress?.(0.9)
+      const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)
+      const nouns = { image: 'images', text: 'rows', tabular: 'rows' }
+      return {
+        ...result,
+        datasetPValue,
+        attacks: result.triggers.map((trigger, index) => ({
+          kind: 'trigger' as const,
+          description: `${trigger.description} on ${trigger.carriersWithLabel} ${nouns[trigger.modality]} labelled ${trigger.label}`,
+          label: trigger.label,
+          records: trigger.flagged,
+          pValue: correctedPValue(found[index].group.members[0], 1 / families.length),
+        })),
+        info: {
+          k,
+          significance: params.significance,
+          testedFeatureLabelPairs: testCounts,
+          triggers: result.triggers,
+        },
+        warnings: k < params.k ? [`only ${input.rowCount} records: used k=${k} instead of ${params.k}`] : [],
+      }
+    },
+  }),
+)
 
 /** Suspicion, decisions, explanations and suggested labels of every record, and the triggers for the report. */
 function scoreRecords(

@@ -1,23 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { findRecordCopies } from '../../data/first-copies.js'
 import { createRng } from '../../util/rng.js'
-import { firstCopies } from './first-copies.js'
 import { componentGap } from './score.js'
-
-describe('firstCopies', () => {
-  it('keeps the first of records written more than once and every record that differs in any bit', () => {
-    const rows = [
-      [1, 2, 3],
-      [4, 5, 6],
-      [1, 2, 3],
-      [1, 2, Math.fround(3.0000002)],
-      [4, 5, 6],
-      [0, -0, 0],
-      [0, 0, 0],
-    ]
-    const data = Float32Array.from(rows.flat())
-    expect(Array.from(firstCopies({ data, rows: rows.length, cols: 3 }))).toEqual([1, 1, 0, 1, 0, 1, 1])
-  })
-})
 
 describe('the tail gap on data with repeated records', () => {
   it('reads repeats as one draw: the same p-value as without them, where counting them raises false alarms', () => {
@@ -30,7 +14,10 @@ describe('the tail gap on data with repeated records', () => {
       const rng = createRng(seed)
       const honest = Float64Array.from({ length: 569 }, () => -Math.log(1 - rng.next()))
       const scores = Float64Array.from([...honest, ...honest.filter(() => rng.next() < 0.3)])
-      const counted = firstCopies({ data: new Float32Array(scores), rows: scores.length, cols: 1 })
+      const counted = findRecordCopies({
+        rowCount: scores.length,
+        features: { data: new Float32Array(scores), rows: scores.length, cols: 1 },
+      }).isFirst
       const rows = Int32Array.from(scores.keys())
       const once = componentGap({ scores, contaminated: true }, rows, counted).pValue
       expect(once).toBe(
