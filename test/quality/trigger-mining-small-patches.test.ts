@@ -121,6 +121,19 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
     }
   })
 
+  it('finds a single pixel of the maximum standing apart from the pixels around it on 32×32 images', async () => {
+    // Bright ink clips to the same value, so pixel values of the maximum are label-telling by nature; where the
+    // pixel stands apart from its neighbours, ink does not explain it.
+    const grey32 = shapesDataset({ side: 32, count: 1200 })
+    for (const [rate, position] of [
+      [0.03, 'top-left'],
+      [0.05, 'center'],
+    ] as const) {
+      const { dataset, poisoned } = plantPatchBackdoor(grey32, { rate, target: 'circle', size: 1, position })
+      expect(patchRanking(await mine(dataset), poisoned)).toBeGreaterThanOrEqual(0.95)
+    }
+  })
+
   it('keeps the clean 64×64 shapes clean in the default scan', async () => {
     const { report } = await scanPrepared(await prepareOnce(grey64, backend))
     expect(report.summary.flagged / grey64.rowCount).toBeLessThanOrEqual(0.01)

@@ -3,6 +3,7 @@ import {
   type ImageShape,
   nameLevel,
   pixelLevels,
+  pixelValueOf,
   windowBuckets,
   windowSide,
 } from './image-features.js'
@@ -111,7 +112,7 @@ function patchFeatures(
   features: ImageFeatures,
   shape: ImageShape,
 ): number[] {
-  const significant = members.map((item) => item.feature)
+  const significant = [...new Set(members.map((item) => item.feature))]
   const shared = consensusFeatures(rows, features, shape)
   return shared.some((feature) => significant.includes(feature))
     ? [...new Set([...significant, ...shared])]
@@ -239,8 +240,12 @@ export function describeImageTrigger(
   lists: { carriersOf(feature: number): ArrayLike<number>; likely: ArrayLike<number> },
 ): ImageTriggerDescription {
   const { windowOffset } = features
-  const levels = group.members.filter((item) => item.feature < windowOffset)
-  const windows = group.members.filter((item) => item.feature >= windowOffset)
+  // A value standing apart from its neighbours is named as the pixel value it is.
+  const levels = group.members.flatMap((item) => {
+    const value = pixelValueOf(features, item.feature)
+    return value >= 0 ? [{ ...item, feature: value }] : []
+  })
+  const windows = group.members.filter((item) => pixelValueOf(features, item.feature) < 0)
   const reach = (items: readonly FeatureEvidence[]) =>
     items.length > 0 ? Math.max(...items.map(poisonedEstimate)) : 0
   if (windows.length === 0 || reach(levels) >= 0.5 * reach(windows))

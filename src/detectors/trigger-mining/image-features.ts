@@ -1,7 +1,9 @@
 import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { FNV_PRIME, mixHash } from '../../util/hashing.js'
+import { lowerBound } from '../../util/sorted.js'
 import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
+import { findLoneValues, standsApart } from './lone-pixels.js'
 
 /** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
 export const pixelLevels = 256
@@ -19,8 +21,9 @@ export interface PixelScale {
 /**
  * Candidate image features. Ids below `pixelCount × pixelLevels` mean "pixel p has level l" (fixed-position
  * triggers, blends); ids from `windowOffset` on are hashed contents of small windows at any position
- * (patches that move from image to image; even buckets 2×2, odd 3×3). A level is a grey level, or for colour
- * images a colour code (see `colourCodes`).
+ * (patches that move from image to image; even buckets 2×2, odd 3×3); ids from `loneOffset` on mean "pixel p has
+ * level l and stands apart from the pixels around it" (see `standsApart`), the pixel value `loneValues[id −
+ * loneOffset]`. A level is a grey level, or for colour images a colour code (see `colourCodes`).
  */
 export interface ImageFeatures {
   readonly incidence: Incidence
@@ -30,6 +33,9 @@ export interface ImageFeatures {
   readonly pixels: FeatureMatrix
   readonly channels: 1 | 3
   readonly windowOffset: number
+  readonly loneOffset: number
+  /** The pixel value of each lone feature, ascending. */
+  readonly loneValues: Int32Array
   /**
    * The grey level of the images' ground where one dominates, else -1; its pixels, and windows made of it alone,
    * are never candidates.
@@ -41,8 +47,20 @@ export interface ImageFeatures {
    */
   readonly commonLevel: number
   readonly scale: PixelScale
-  /** Pixel values carried on the same records as the same value at a neighbouring pixel (see `coCarriedPixels`). */
+  /**
+   * Pixel values carried on the same records as the same value at a neighbouring pixel (1, see `coCarriedPixels`)
+   * and values standing apart (`loneFocus`): the label tests' groups (see `MiningOptions.focus`).
+   */
   readonly focus?: Uint8Array
+}
+
+/** The focus group of values standing apart from their neighbours. */
+const loneFocus = 2
+
+/** The pixel value (`pixel × pixelLevels + level`) a pixel or lone feature names; -1 for a window. */
+export function pixelValueOf(features: ImageFeatures, feature: number): number {
+  if (feature < features.windowOffset) return feature
+  return feature >= features.loneOffset ? features.loneValues[feature - features.loneOffset] : -1
 }
 
 /**
@@ -395,7 +413,19 @@ export function extractImageFeatures(
   const backgroundLevel = common.share >= minBackgroundShare ? commonLevel : -1
   const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
   const windowOffset = cols * pixelLevels
-  const carrierCounts = new Int32Array(windowOffset + windowCounts.length)
+  const loneOffset = windowOffset + windowCounts.length
+  const lone = findLoneValues(
+    pixels,
+    levels,
+    shape,
+    channels,
+    levelCounts,
+    backgroundLevel,
+    minRows,
+    maxCarriers,
+  )
+  const loneValues = lone.values
+  const carrierCounts = new Int32Array(loneOffset + loneValues.length)
   // One byte per feature for the per-pixel test: the counts themselves are four times as far apart in memory.
   const candidate = new Uint8Array(carrierCounts.length)
   const keep = (feature: number, carriers: number) => {
@@ -409,6 +439,9 @@ export function extractImageFeatures(
   }
   for (let bucket = 0; bucket < windowCounts.length; bucket++)
     keep(windowOffset + bucket, windowCounts[bucket])
+  for (let index = 0; index < loneValues.length; index++) keep(loneOffset + index, lone.carrierCounts[index])
+  // The few pixels with a value held apart are read on their own, leaving the pass over every pixel as it was.
+  const lonePixels = [...new Set(Array.from(loneValues, (feature) => (feature / pixelLevels) | 0))]
   const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
   const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0, at = row * cols; pixel < cols; pixel++, at++) {
@@ -422,6 +455,23 @@ export function extractImageFeatures(
       const feature = windowOffset + buckets[index]
       if (candidate[feature] === 1) builder.addNew(feature)
     }
+    for (const pixel of lonePixels) {
+      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+      const index = lowerBound(loneValues, feature)
+      if (loneValues[index] !== feature) continue
+      const x = pixel % shape.width
+      if (
+        standsApart(
+          pixels.data,
+          (row * cols + pixel) * channels,
+          x,
+          (pixel - x) / shape.width,
+          shape,
+          channels,
+        )
+      )
+        builder.addNew(loneOffset + index)
+    }
     builder.endRow()
   }
   if (keptBuckets) {
@@ -433,6 +483,23 @@ export function extractImageFeatures(
     forEachImageBuckets(levels, rows, shape, backgroundLevel, addImage)
   }
   const incidence = builder.build()
-  const focus = coCarriedPixels(incidence, levels, shape, windowOffset, minRows)
-  return { incidence, levels, pixels, channels, windowOffset, backgroundLevel, commonLevel, scale, focus }
+  // Values standing apart are a group of their own: a few strays of noise where nothing is planted, they would
+  // otherwise share the correction of the hundreds of co-carried values of a stroke-filled grid.
+  const focus =
+    coCarriedPixels(incidence, levels, shape, windowOffset, minRows) ??
+    (loneValues.length > 0 ? new Uint8Array(carrierCounts.length) : undefined)
+  focus?.fill(loneFocus, loneOffset)
+  return {
+    incidence,
+    levels,
+    pixels,
+    channels,
+    windowOffset,
+    loneOffset,
+    loneValues,
+    backgroundLevel,
+    commonLevel,
+    scale,
+    focus,
+  }
 }

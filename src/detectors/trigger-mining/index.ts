@@ -107,6 +107,7 @@ async function mineFamily(
     kindCount: family.kindCount,
     focus: family.focus,
     countTail: family.countTail,
+    broaderFeature: family.broaderFeature,
     readApart:
       family.readApart &&
       ((rows: Int32Array, marks: Uint8Array) => family.readApart!(rows, marks, codes, support.k)),

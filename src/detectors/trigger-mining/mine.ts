@@ -1,6 +1,7 @@
 import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { mixHash } from '../../util/hashing.js'
+import { lowerBound } from '../../util/sorted.js'
 import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
 import {
   addCalibrated,
@@ -46,16 +47,24 @@ export interface MiningOptions {
    */
   readonly readApart?: (rows: Int32Array, marks: Uint8Array) => ApartReading
   /**
-   * Features singled out from the features alone, never the labels (values several columns share on the same
-   * records): half the significance is spent on them and half on the rest, a weighted Bonferroni correction that
-   * keeps the family-wise error rate while a few focused tests need far less evidence than hundreds would.
+   * Groups of features singled out from the features alone, never the labels (values several columns share on
+   * the same records; `focus[feature]`, 0 for the rest): the significance is split evenly over the groups that
+   * hold any feature and the rest, a weighted Bonferroni correction that keeps the family-wise error rate while a
+   * few focused tests need far less evidence than hundreds would.
    */
   readonly focus?: Uint8Array
   /**
-   * The count test's bound: the Poisson bound (default), or the binomial one over the carriers with a label, which
-   * is far tighter where nearly every carrier holds the label, as a planted value's carriers on a small table do.
+   * The count test's bound for features of each kind: the Poisson bound (default), or the binomial one over the
+   * carriers with a label, which is far tighter where nearly every carrier holds the label, as a planted value's
+   * carriers on a small table do (Hoeffding: with the same mean, no sum of unequal chances has a heavier tail).
    */
-  readonly countTail?: 'poisson' | 'binomial'
+  readonly countTail?: (kind: number) => 'poisson' | 'binomial'
+  /**
+   * The feature whose carriers include a narrower feature's (the pixel value for the same value standing apart
+   * from its neighbours), -1 for none. Where the narrower one is significant the broader one joins it on its
+   * evidence, so the trigger reaches every record it was written into, not only those where it shows most.
+   */
+  readonly broaderFeature?: (feature: number) => number
 }
 
 /** A feature whose carriers hold one label far more often than their content predicts. */
@@ -92,19 +101,23 @@ function labelled(observed: Float64Array, slot: number, classCount: number): num
   return total
 }
 
-/** Each feature's Bonferroni multiplier: its share of the significance spread over the tests sharing it. */
+/** Each feature's Bonferroni multiplier: its group's share of the significance spread over the tests sharing it. */
 function corrections(carrierCounts: Int32Array, classCount: number, options: MiningOptions) {
-  let focused = 0
-  let plain = 0
+  const groupSizes = new Int32Array(256)
   for (let feature = 0; feature < carrierCounts.length; feature++) {
     if (carrierCounts[feature] < options.minRows || carrierCounts[feature] > options.maxCarriers) continue
-    if (options.focus?.[feature]) focused++
-    else plain++
+    groupSizes[options.focus?.[feature] ?? 0]++
   }
-  const split = focused > 0 && plain > 0 ? 2 : 1
+  let split = 0
+  let tested = 0
+  for (const size of groupSizes) {
+    if (size > 0) split++
+    tested += size
+  }
   return {
-    testCount: Math.max(1, (focused + plain) * classCount),
-    of: (feature: number) => split * Math.max(1, (options.focus?.[feature] ? focused : plain) * classCount),
+    testCount: Math.max(1, tested * classCount),
+    of: (feature: number) =>
+      Math.max(1, split) * Math.max(1, groupSizes[options.focus?.[feature] ?? 0] * classCount),
   }
 }
 
@@ -187,6 +200,18 @@ function screenFeatures(
     ...topFeatures(pure, carrierCounts, options.maxCandidates),
   ]
   return Int32Array.from(kept).sort()
+}
+
+/** The candidates with the broader feature of each (see `MiningOptions.broaderFeature`) in the carrier range, ascending. */
+function withBroader(candidates: Int32Array, carrierCounts: Int32Array, options: MiningOptions): Int32Array {
+  const broader = options.broaderFeature
+  if (!broader) return candidates
+  const added = new Set<number>()
+  for (const feature of candidates) {
+    const wider = broader(feature)
+    if (wider >= 0 && carrierCounts[wider] <= options.maxCarriers) added.add(wider)
+  }
+  return added.size === 0 ? candidates : mergeAscending(candidates, Int32Array.from(added).sort())
 }
 
 /** Crowded carriers of one feature read apart at most; the rest count as the read ones do on average. */
@@ -474,6 +499,45 @@ function fitCandidateNull(
   return new CandidateNull(kinds)
 }
 
+/** A feature's log p-value after its correction. */
+function correctedLogP(item: FeatureEvidence): number {
+  return item.logPValue + Math.log(item.correction)
+}
+
+/**
+ * Adds the broader feature of each found one (see `MiningOptions.broaderFeature`) to `found`, or raises its own
+ * evidence to the narrower one's where that is stronger: ranked with it, and ahead of it where ties go to the
+ * lower id (a pixel value's is below its lone feature's), it marks the trigger's records first, so the records it
+ * holds beyond the narrower one are not left out as a few strays.
+ */
+function joinBroader(
+  found: { item: FeatureEvidence; slot: number }[],
+  candidates: Int32Array,
+  counts: { observed: Float64Array; expected: Float64Array },
+  carrierCounts: Int32Array,
+  classCount: number,
+  options: MiningOptions,
+): void {
+  const broader = options.broaderFeature
+  if (!broader) return
+  for (const { item } of [...found]) {
+    const feature = broader(item.feature)
+    const slot = feature < 0 ? -1 : lowerBound(candidates, feature)
+    if (slot < 0 || candidates[slot] !== feature) continue
+    const at = slot * classCount + item.label
+    const joined = {
+      ...item,
+      feature,
+      carriers: carrierCounts[feature],
+      observed: counts.observed[at],
+      expected: counts.expected[at],
+    }
+    const own = found.findIndex(({ item: other }) => other.feature === feature && other.label === item.label)
+    if (own < 0) found.push({ item: joined, slot })
+    else if (correctedLogP(item) < correctedLogP(found[own].item)) found[own] = { item: joined, slot }
+  }
+}
+
 /**
  * Finds (feature, label) pairs whose carriers have the label far more often than their neighbours predict and far
  * more than ordinary features of the same kind, with a Bonferroni correction over every feature in the carrier
@@ -488,7 +552,7 @@ export function mineTriggerFeatures(
   const carrierCounts = incidence.carrierCounts
   const classCount = support.classCount
   const { testCount, of: correctionOf } = corrections(carrierCounts, classCount, options)
-  const candidates = screenFeatures(incidence, codes, support, options)
+  const candidates = withBroader(screenFeatures(incidence, codes, support, options), carrierCounts, options)
   const reference = referenceFeatures(incidence, options)
   // Candidates and reference features overlap; one pass over the incidence lists the carriers of both.
   const listed = mergeAscending(candidates, reference)
@@ -518,7 +582,7 @@ export function mineTriggerFeatures(
         continue
       const kind = options.kindOf?.(feature) ?? 0
       const countLogP =
-        options.countTail === 'binomial'
+        options.countTail?.(kind) === 'binomial'
           ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
           : logPoissonTailBound(seen, predicted)
       const logPValue = Math.max(
@@ -539,9 +603,9 @@ export function mineTriggerFeatures(
       found.push({ item, slot })
     }
   })
+  joinBroader(found, candidates, { observed, expected }, carrierCounts, classCount, options)
   // Strongest after correction first: a focused feature's p-value counts for more than the same one among many.
-  const corrected = (item: FeatureEvidence) => item.logPValue + Math.log(item.correction)
-  found.sort((a, b) => corrected(a.item) - corrected(b.item) || a.item.feature - b.item.feature)
+  found.sort((a, b) => correctedLogP(a.item) - correctedLogP(b.item) || a.item.feature - b.item.feature)
   return {
     evidence: found.map(({ item }) => item),
     lists: selectLists(
