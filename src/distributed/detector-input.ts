@@ -1,6 +1,6 @@
 import { deserialize, serialize } from 'node:v8'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
-import { mayReadModes } from '../detectors/label-issues/index.js'
+import { mayReadModelInput } from '../detectors/label-issues/index.js'
 import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors/types.js'
 import { PoisonguardError } from '../errors.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
@@ -55,7 +55,7 @@ const stored = async (matrix: FeatureMatrix | SparseMatrix | undefined, upload: 
 export async function encodeDetectorInput(input: DetectorInput, upload: Upload): Promise<Buffer> {
   const { labels, dataset } = input
   const modelInput =
-    labels && mayReadModes(input.rowCount, labels.classes.length) ? input.modelFeatures : undefined
+    labels && mayReadModelInput(input.rowCount, labels.classes.length) ? input.modelFeatures : undefined
   const [features, modelFeatures, datasetFeatures, embeddings] = await Promise.all([
     stored(input.features, upload),
     stored(modelInput, upload),

@@ -1,15 +1,15 @@
 import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
-import { mayReadModes } from '../detectors/label-issues/index.js'
+import { mayReadModelInput } from '../detectors/label-issues/index.js'
 import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors/types.js'
 import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
 /**
  * A detector input without its analyses, its big arrays in shared memory: what a worker is sent once per scan. The
- * model's input goes only where `label-issues` may train its model of modes on it (few classes, see
- * `mayReadModes`): no other built-in reads it, and a copy held there would keep it in memory after the scan spilled
- * it.
+ * model's input goes only where `label-issues` may read it (its model of modes or a second draw of the folds; few
+ * classes, see `mayReadModelInput`): no other built-in reads it, and a copy held there would keep it in memory after
+ * the scan spilled it.
  */
 export type WireInput = Omit<DetectorInput, SharedAnalysis>
 
@@ -129,7 +129,7 @@ export function wireInput(input: DetectorInput): SentInput {
       dataset: { ...shareDataset(input.dataset, copies), texts: undefined },
       features: input.features && sharedMatrix(input.features, copies),
       modelFeatures:
-        input.modelFeatures && input.labels && mayReadModes(input.rowCount, input.labels.classes.length)
+        input.modelFeatures && input.labels && mayReadModelInput(input.rowCount, input.labels.classes.length)
           ? sharedMatrix(input.modelFeatures, copies)
           : undefined,
       probabilitiesGiven: input.probabilitiesGiven,

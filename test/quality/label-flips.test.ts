@@ -7,6 +7,8 @@ import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import { createWorkerDetectorExecutor } from '../../src/parallel/detector-executor.js'
+import { scan } from '../../src/scan/index.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { prepareRelabelled, runDetectorOn } from '../fixtures/detectors.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
@@ -78,3 +80,26 @@ describe.each([3, 4, 9])(
     })
   },
 )
+
+describe('label-issues reading a second draw of the folds on a worker thread', () => {
+  it('gives the records it gives on the calling thread', async () => {
+    const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 3)
+    const options = { seed: 0, detectors: ['label-issues'] as const }
+    const calling = await scan(run.dataset, options)
+    const detectorExecutor = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('../fixtures/detector-worker.mjs', import.meta.url),
+      minRows: 0,
+      texts: true,
+    })
+    try {
+      const threaded = await scan(run.dataset, { ...options, executor: detectorExecutor, detectorExecutor })
+      expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
+      expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
+      expect(threaded.detectors[0].info?.models).toEqual(calling.detectors[0].info?.models)
+      expect(threaded.records).toEqual(calling.records)
+    } finally {
+      await detectorExecutor.close()
+    }
+  })
+})

@@ -37,11 +37,15 @@ const modesPerClass = 8
  * neighbours', 0.2 on 1,000 of them), and the data hold enough modes for several a class.
  */
 function readsModes(weights: ViewWeights, rowCount: number, classCount: number): boolean {
-  return weights.model < weights.neighbours && mayReadModes(rowCount, classCount)
+  return weights.model < weights.neighbours && mayReadModelInput(rowCount, classCount)
 }
 
-/** Whether the model of modes may be tried on data of this size at all, whatever the views' weights. */
-export function mayReadModes(rowCount: number, classCount: number): boolean {
+/**
+ * Whether the model's input may be read on data of this size at all, whatever the views' weights: by the model of
+ * modes, and by the second draw of the folds. The scan's workers are sent that input only where this holds, so a
+ * detector on a worker reads the labels as one on the calling thread does.
+ */
+export function mayReadModelInput(rowCount: number, classCount: number): boolean {
   return modeCountOf(rowCount) >= modesPerClass * classCount
 }
 
@@ -89,7 +93,7 @@ function candidateModels(
         return trees ? averageProbabilities(kernel, trees) : kernel
       },
     })
-  if (modelFeatures && readsFoldDraws(weights))
+  if (modelFeatures && readsFoldDraws(weights) && mayReadModelInput(rowCount, classCount))
     models.push({
       names: trees ? ['linear over fold draws', 'random forest'] : ['linear over fold draws'],
       probabilities: () => {
