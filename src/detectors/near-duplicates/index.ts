@@ -23,6 +23,7 @@ import {
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
+  joinFloodPieces,
   memberFindingKind,
   memberSuspicion,
   neighbourReach,
@@ -296,8 +297,10 @@ export const nearDuplicatesDetector = defineDetector({
   async run(input, params, context) {
     const { linker, graph, links } = await linkRecords(input, params, context.seed)
     context.onProgress?.(0.7)
-    const groups = collectGroups(linker.sets)
-    const threshold = floodSizeThreshold(groups, params.minFloodSize)
+    const linked = collectGroups(linker.sets)
+    const threshold = floodSizeThreshold(linked, params.minFloodSize)
+    const reach = neighbourReach(input.features!, graph)
+    const groups = joinFloodPieces(linked, threshold, input.features!, reach)
     const codes = input.labels?.codes
     const classCount = input.labels?.classes.length ?? 0
     const sizes = fitGroupSizes(groups)
@@ -311,7 +314,7 @@ export const nearDuplicatesDetector = defineDetector({
       scanStride: outsideScanStride(groups, graph),
       work: { distancesComputed: 0 },
       sizes,
-      reach: neighbourReach(input.features!, graph),
+      reach,
     }
     const analyses = withRelabelledFloods(
       groups.map((rows) => analyseGroup(rows, threshold, groupContext)),

@@ -8,6 +8,7 @@ import {
   floodSizeThreshold,
   type GroupAnalysis,
   type GroupContext,
+  joinFloodPieces,
   memberFindingKind,
   memberSuspicion,
   ordinaryGroupSizes,
@@ -288,6 +289,31 @@ describe('near-duplicate group scoring', () => {
     expect(memberSuspicion(group, 42, context.codes)).toBeGreaterThan(0.5)
     expect(memberSuspicion(group, 42, context.codes, 20)).toBeLessThan(0.5)
     expect(memberSuspicion(group, 40, context.codes, 20)).toBeGreaterThan(0.5)
+  })
+
+  it('joins the pieces of one cloud of copies, and keeps groups a neighbourhood apart', () => {
+    // Copies written with a count one apart: two pieces 0.2 apart, where each record's fifth neighbour lies 0.4 away.
+    const pieces = [
+      ...Array.from({ length: 12 }, () => ({ x: 10.5, label: 0 })),
+      ...Array.from({ length: 12 }, () => ({ x: 10.7, label: 0 })),
+      ...Array.from({ length: 12 }, () => ({ x: 13, label: 1 })),
+    ]
+    const context = lineContext(pieces)
+    const rows = (from: number, count: number) =>
+      Int32Array.from({ length: count }, (_, index) => from + index)
+    const pair = Int32Array.of(0, 1)
+    const reach = Float64Array.from({ length: context.rowCount }, () => 0.4 ** 2)
+    const joined = joinFloodPieces(
+      [pair, rows(40, 12), rows(52, 12), rows(64, 12)],
+      5,
+      context.features,
+      reach,
+    )
+    expect(joined.map((group) => Array.from(group))).toEqual([
+      [0, 1],
+      Array.from(rows(40, 24)),
+      Array.from(rows(64, 12)),
+    ])
   })
 
   it('tells copies that conflict as often as label noise makes them from planted contradictions', () => {

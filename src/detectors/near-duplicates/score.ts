@@ -2,6 +2,7 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { logPoissonTailBound } from '../../stats/tails.js'
 import { lowerBound } from '../../util/sorted.js'
+import { createUnionFind, findRoot, unite } from './union-find.js'
 
 /** What the group scoring reads: dense geometry, its neighbour graph, and the labels (when there are any). */
 export interface GroupContext {
@@ -153,6 +154,47 @@ function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Ar
   let sum = 0
   for (let col = 0; col < features.cols; col++)
     sum += (features.data[row * features.cols + col] - centre[col]) ** 2
+  return sum
+}
+
+/**
+ * The groups, with groups at or above the flood bar joined where their centres lie closer than the median record's
+ * `graph.k`-th neighbour (`reach`): one neighbourhood, split only because it holds more records than a neighbour
+ * list. Copies jittered in a column of counts fall into one piece per count: 605 copies of one ham mail labelled
+ * spam in a table of mail statistics made 9–11 pieces, none large beside the mails' natural groups of 123, each
+ * confirmed by its neighbours in the next, and the scan called the table clean.
+ */
+export function joinFloodPieces(
+  groups: readonly Int32Array[],
+  floodThreshold: number,
+  features: FeatureMatrix,
+  reach: Float64Array,
+): Int32Array[] {
+  const medianReach = reach[Math.floor(reach.length / 2)]
+  const large = groups.flatMap((rows, index) => (rows.length >= floodThreshold ? [index] : []))
+  const centres = large.map((index) => centroid(groups[index], features))
+  const pieces = createUnionFind(groups.length)
+  for (let first = 0; first < large.length; first++) {
+    for (let second = first + 1; second < large.length; second++) {
+      if (squaredDistanceBetween(centres[first], centres[second]) < medianReach)
+        unite(pieces, large[first], large[second])
+    }
+  }
+  const joined = new Map<number, Int32Array[]>()
+  groups.forEach((rows, index) => {
+    const root = findRoot(pieces, index)
+    const parts = joined.get(root)
+    if (parts) parts.push(rows)
+    else joined.set(root, [rows])
+  })
+  return Array.from(joined.values(), (parts) =>
+    parts.length === 1 ? parts[0] : Int32Array.from(parts.flatMap((part) => [...part])).sort(),
+  )
+}
+
+function squaredDistanceBetween(first: Float64Array, second: Float64Array): number {
+  let sum = 0
+  for (let col = 0; col < first.length; col++) sum += (first[col] - second[col]) ** 2
   return sum
 }
 
