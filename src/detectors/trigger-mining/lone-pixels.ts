@@ -1,6 +1,6 @@
 import type { ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { pixelLevels } from './image-features.js'
+import { pixelLevels } from './pixel-levels.js'
 
 /**
  * Whether one pixel stands apart from the eight around it (fewer at an edge): its value lies farther outside the
