@@ -3,7 +3,7 @@ import type { FeatureMatrix } from '../../data/matrix.js'
 import { lowerBound } from '../../util/sorted.js'
 import { countWindowBuckets, forEachImageBuckets } from './image-windows.js'
 import { type Incidence, IncidenceBuilder } from './incidence.js'
-import { findLoneValues, standsApart } from './lone-pixels.js'
+import { LoneCells } from './lone-pixels.js'
 import {
   colourCodes,
   formatPixelLevel,
@@ -187,19 +187,17 @@ export function extractImageFeatures(
   const common = mostCommonLevel(levelCounts)
   const commonLevel = common.level
   const backgroundLevel = common.share >= minBackgroundShare ? commonLevel : -1
-  const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
+  const loneCells = new LoneCells(pixels.data, shape, channels)
+  const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(
+    levels,
+    rows,
+    shape,
+    backgroundLevel,
+    loneCells,
+  )
   const windowOffset = cols * pixelLevels
   const loneOffset = windowOffset + windowCounts.length
-  const lone = findLoneValues(
-    pixels,
-    levels,
-    shape,
-    channels,
-    levelCounts,
-    backgroundLevel,
-    minRows,
-    maxCarriers,
-  )
+  const lone = loneCells.values(levels, minRows, maxCarriers)
   const loneValues = lone.values
   const carrierCounts = new Int32Array(loneOffset + loneValues.length)
   // One byte per feature for the per-pixel test: the counts themselves are four times as far apart in memory.
@@ -216,8 +214,9 @@ export function extractImageFeatures(
   for (let bucket = 0; bucket < windowCounts.length; bucket++)
     keep(windowOffset + bucket, windowCounts[bucket])
   for (let index = 0; index < loneValues.length; index++) keep(loneOffset + index, lone.carrierCounts[index])
-  // The few pixels with a value held apart are read on their own, leaving the pass over every pixel as it was.
-  const lonePixels = [...new Set(Array.from(loneValues, (feature) => (feature / pixelLevels) | 0))]
+  // The few cells standing apart come in the order of the records and, within one, of its pixels.
+  const cellsApart = loneCells.kept()
+  let nextCell = 0
   const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
   const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0, at = row * cols; pixel < cols; pixel++, at++) {
@@ -231,22 +230,11 @@ export function extractImageFeatures(
       const feature = windowOffset + buckets[index]
       if (candidate[feature] === 1) builder.addNew(feature)
     }
-    for (const pixel of lonePixels) {
-      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+    for (; nextCell < cellsApart.length && cellsApart[nextCell] < (row + 1) * cols; nextCell++) {
+      const cell = cellsApart[nextCell]
+      const feature = (cell - row * cols) * pixelLevels + levels[cell]
       const index = lowerBound(loneValues, feature)
-      if (loneValues[index] !== feature) continue
-      const x = pixel % shape.width
-      if (
-        standsApart(
-          pixels.data,
-          (row * cols + pixel) * channels,
-          x,
-          (pixel - x) / shape.width,
-          shape,
-          channels,
-        )
-      )
-        builder.addNew(loneOffset + index)
+      if (loneValues[index] === feature) builder.addNew(loneOffset + index)
     }
     builder.endRow()
   }

@@ -1,6 +1,7 @@
 import type { ImageShape } from '../../data/image-shape.js'
 import { FNV_PRIME, mixHash } from '../../util/hashing.js'
 import { BucketSet } from './incidence.js'
+import type { LoneCells } from './lone-pixels.js'
 
 /** Window hashes land in this many buckets; a collision only adds a few unrelated carriers to a bucket. */
 export const windowBucketBits = 19
@@ -29,21 +30,39 @@ interface Box {
   bottom: number
 }
 
-/** Smallest box holding every non-background pixel of one image; `right < left` when there is none. */
-function foregroundBox(levels: Uint8Array, offset: number, shape: ImageShape, background: number, box: Box) {
-  box.left = shape.width
-  box.top = shape.height
-  box.right = -1
-  box.bottom = -1
-  for (let y = 0; y < shape.height; y++) {
-    for (let x = 0; x < shape.width; x++) {
-      if (levels[offset + y * shape.width + x] === background) continue
-      if (x < box.left) box.left = x
-      if (x > box.right) box.right = x
-      if (y < box.top) box.top = y
-      box.bottom = y
+/**
+ * Smallest box holding every non-background pixel of one image; `right < left` when there is none. Each of those
+ * pixels is tested for standing apart on the way where `lone` is given: this is the one pass that reads them all.
+ */
+function foregroundBox(
+  levels: Uint8Array,
+  offset: number,
+  shape: ImageShape,
+  background: number,
+  box: Box,
+  lone?: LoneCells,
+) {
+  const { width, height } = shape
+  // Locals, not the box's fields, in the loop over every pixel: the box is written once at the end.
+  let left = width
+  let top = height
+  let right = -1
+  let bottom = -1
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const cell = offset + y * width + x
+      if (levels[cell] === background) continue
+      lone?.test(cell, x, y)
+      if (x < left) left = x
+      if (x > right) right = x
+      if (y < top) top = y
+      bottom = y
     }
   }
+  box.left = left
+  box.top = top
+  box.right = right
+  box.bottom = bottom
 }
 
 /** Receives one window: its bucket, top-left corner and side. */
@@ -100,13 +119,17 @@ export function windowBuckets(
   visitBoxWindows(levels, offset, shape, box, background, visit)
 }
 
-/** Calls `visit` once per image with its distinct window buckets (`buckets[0, count)`), image by image. */
+/**
+ * Calls `visit` once per image with its distinct window buckets (`buckets[0, count)`), image by image, and has
+ * `lone` test its pixels (see `foregroundBox`).
+ */
 export function forEachImageBuckets(
   levels: Uint8Array,
   rows: number,
   shape: ImageShape,
   background: number,
   visit: (row: number, buckets: Int32Array, count: number) => void,
+  lone?: LoneCells,
 ): void {
   const pixelCount = shape.width * shape.height
   const seen = new BucketSet(2 * pixelCount)
@@ -119,7 +142,7 @@ export function forEachImageBuckets(
   for (let row = 0; row < rows; row++) {
     seen.clear()
     count = 0
-    foregroundBox(levels, row * pixelCount, shape, background, box)
+    foregroundBox(levels, row * pixelCount, shape, background, box, lone)
     visitBoxWindows(levels, row * pixelCount, shape, box, background, collect)
     visit(row, buckets, count)
   }
@@ -136,13 +159,20 @@ interface KeptBuckets {
 
 /**
  * Records per window bucket, and each image's buckets as visited, so the second pass need not visit the windows
- * again (undefined when they would not fit in `maxKeptBuckets`, as for many large images).
+ * again (undefined when they would not fit in `maxKeptBuckets`, as for many large images). `lone` gathers the
+ * pixels standing apart on the way.
  */
-export function countWindowBuckets(levels: Uint8Array, rows: number, shape: ImageShape, background: number) {
+export function countWindowBuckets(
+  levels: Uint8Array,
+  rows: number,
+  shape: ImageShape,
+  background: number,
+  lone: LoneCells,
+) {
   const counts = new Int32Array(1 << windowBucketBits)
   let kept: KeptBuckets | undefined = { buckets: new Int32Array(1 << 16), ends: new Int32Array(rows) }
   let length = 0
-  forEachImageBuckets(levels, rows, shape, background, (row, buckets, count) => {
+  const tally = (row: number, buckets: Int32Array, count: number) => {
     for (let index = 0; index < count; index++) counts[buckets[index]]++
     if (!kept) return
     if (length + count > maxKeptBuckets) {
@@ -157,6 +187,7 @@ export function countWindowBuckets(levels: Uint8Array, rows: number, shape: Imag
     kept.buckets.set(buckets.subarray(0, count), length)
     length += count
     kept.ends[row] = length
-  })
+  }
+  forEachImageBuckets(levels, rows, shape, background, tally, lone)
   return { counts, kept }
 }
