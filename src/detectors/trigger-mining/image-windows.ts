@@ -42,27 +42,21 @@ function foregroundBox(
   box: Box,
   lone?: LoneCells,
 ) {
-  const { width, height } = shape
-  // Locals, not the box's fields, in the loop over every pixel: the box is written once at the end.
-  let left = width
-  let top = height
-  let right = -1
-  let bottom = -1
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const cell = offset + y * width + x
+  box.left = shape.width
+  box.top = shape.height
+  box.right = -1
+  box.bottom = -1
+  for (let y = 0; y < shape.height; y++) {
+    for (let x = 0; x < shape.width; x++) {
+      const cell = offset + y * shape.width + x
       if (levels[cell] === background) continue
       lone?.test(cell, x, y)
-      if (x < left) left = x
-      if (x > right) right = x
-      if (y < top) top = y
-      bottom = y
+      if (x < box.left) box.left = x
+      if (x > box.right) box.right = x
+      if (y < box.top) box.top = y
+      box.bottom = y
     }
   }
-  box.left = left
-  box.top = top
-  box.right = right
-  box.bottom = bottom
 }
 
 /** Receives one window: its bucket, top-left corner and side. */
