@@ -1,13 +1,7 @@
-import {
-  type ImageFeatures,
-  type ImageShape,
-  nameLevel,
-  pixelLevels,
-  pixelValueOf,
-  windowBuckets,
-  windowSide,
-} from './image-features.js'
+import { type ImageFeatures, type ImageShape, nameLevel, pixelValueOf } from './image-features.js'
+import { windowBuckets, windowSide } from './image-windows.js'
 import type { FeatureEvidence } from './mine.js'
+import { pixelLevels } from './pixel-levels.js'
 import type { TriggerGroup } from './triggers.js'
 
 /** What an image trigger looks like, for people. */

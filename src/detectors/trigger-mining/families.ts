@@ -7,16 +7,12 @@ import { reshapeTable } from '../../features/tabular.js'
 import { binomialUpperTail } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { describeImageTrigger } from './describe-image.js'
-import {
-  extractImageFeatures,
-  pixelLevels,
-  pixelValueOf,
-  windowBuckets,
-  windowSide,
-} from './image-features.js'
+import { extractImageFeatures, pixelValueOf } from './image-features.js'
+import { windowBuckets, windowSide } from './image-windows.js'
 import { carries, type Incidence } from './incidence.js'
 import { keptColumns, type MaskedContentTest, maskedContentTest, nearestLabels } from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
+import { pixelLevels } from './pixel-levels.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
 import type { TriggerGroup } from './triggers.js'
 import {

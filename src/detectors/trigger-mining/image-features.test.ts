@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createMatrix } from '../../data/matrix.js'
-import {
-  extractImageFeatures,
-  formatPixelLevel,
-  pixelLevels,
-  pixelScaleOf,
-  quantisePixels,
-  windowBuckets,
-  windowSide,
-} from './image-features.js'
+import { extractImageFeatures } from './image-features.js'
+import { windowBuckets, windowSide } from './image-windows.js'
+import { formatPixelLevel, pixelLevels, pixelScaleOf, quantisePixels } from './pixel-levels.js'
 
 const shape = { width: 12, height: 12 }
 

@@ -1,22 +1,19 @@
 import { channelCount, type ImageShape } from '../../data/image-shape.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
-import { FNV_PRIME, mixHash } from '../../util/hashing.js'
 import { lowerBound } from '../../util/sorted.js'
-import { BucketSet, type Incidence, IncidenceBuilder } from './incidence.js'
-import { findLoneValues, standsApart } from './lone-pixels.js'
-
-/** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
-export const pixelLevels = 256
-/** Window hashes land in this many buckets; a collision only adds a few unrelated carriers to a bucket. */
-export const windowBucketBits = 19
+import { countWindowBuckets, forEachImageBuckets } from './image-windows.js'
+import { type Incidence, IncidenceBuilder } from './incidence.js'
+import { LoneCells } from './lone-pixels.js'
+import {
+  colourCodes,
+  formatPixelLevel,
+  type PixelScale,
+  pixelLevels,
+  pixelScaleOf,
+  quantisePixels,
+} from './pixel-levels.js'
 
 export type { ImageShape }
-
-/** How grey levels map back to the data's own pixel values: `value = low + level × step`. */
-export interface PixelScale {
-  readonly low: number
-  readonly step: number
-}
 
 /**
  * Candidate image features. Ids below `pixelCount × pixelLevels` mean "pixel p has level l" (fixed-position
@@ -61,71 +58,6 @@ const loneFocus = 2
 export function pixelValueOf(features: ImageFeatures, feature: number): number {
   if (feature < features.windowOffset) return feature
   return feature >= features.loneOffset ? features.loneValues[feature - features.loneOffset] : -1
-}
-
-/**
- * The grey-level scale of some pixels in their own units: integers spanning at most 256 values (0–16, 0–255) keep
- * one level per value, anything else ([0,1], floats, negative ranges) is spread over 256 levels from its minimum
- * to its maximum.
- */
-export function pixelScaleOf(values: Float32Array): PixelScale {
-  let low = Number.POSITIVE_INFINITY
-  let high = Number.NEGATIVE_INFINITY
-  let integral = true
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index]
-    if (value < low) low = value
-    if (value > high) high = value
-    // Not `Number.isInteger`, a call per pixel: an infinite value passes here but leaves a span no integer scale takes.
-    if (integral && Math.floor(value) !== value) integral = false
-  }
-  if (!(high > low)) return { low: Number.isFinite(low) ? low : 0, step: 1 }
-  if (integral && high - low < pixelLevels) return { low, step: 1 }
-  return { low, step: (high - low) / (pixelLevels - 1) }
-}
-
-/** Grey levels of every pixel on `scale` (by default the pixels' own, see `pixelScaleOf`). */
-export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixels.data)): Uint8Array {
-  const levels = new Uint8Array(pixels.data.length)
-  const top = pixelLevels - 1
-  // Integer pixels keep their values (step 1): the same levels without a division per pixel.
-  if (scale.step === 1) {
-    for (let index = 0; index < levels.length; index++) {
-      const level = pixels.data[index] - scale.low
-      levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
-    }
-    return levels
-  }
-  for (let index = 0; index < levels.length; index++) {
-    const level = (pixels.data[index] - scale.low) / scale.step
-    levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
-  }
-  return levels
-}
-
-/** A grey level in the data's own units, to the precision its scale can tell apart. */
-export function formatPixelLevel(level: number, scale: PixelScale): string {
-  const value = scale.low + level * scale.step
-  if (scale.step === 1 && Number.isInteger(scale.low)) return String(value)
-  const span = scale.step * (pixelLevels - 1)
-  const decimals = Math.max(0, 2 - Math.floor(Math.log10(span)))
-  return String(Number(value.toFixed(decimals)))
-}
-
-/**
- * One colour code per pixel of colour images: 3 bits of red, 3 of green and 2 of blue (the eye tells blue apart
- * least) of each channel's level on the shared `scale`, so a patch of one colour is one code wherever it sits
- * and pixel and window features work on colour as on grey.
- */
-export function colourCodes(pixels: FeatureMatrix, scale: PixelScale): Uint8Array {
-  const channelLevels = quantisePixels(pixels, scale)
-  const codes = new Uint8Array(channelLevels.length / 3)
-  for (let pixel = 0; pixel < codes.length; pixel++) {
-    const at = 3 * pixel
-    codes[pixel] =
-      (channelLevels[at] & 0xe0) | ((channelLevels[at + 1] & 0xe0) >> 3) | (channelLevels[at + 2] >> 6)
-  }
-  return codes
 }
 
 /**
@@ -180,162 +112,6 @@ function countPixelLevels(levels: Uint8Array, rowCount: number, pixelCount: numb
     for (let pixel = 0; pixel < pixelCount; pixel++) counts[pixel * pixelLevels + levels[offset + pixel]]++
   }
   return counts
-}
-
-/*
- * Local aliases of hashing imports used per window: some module runners (vitest's among them) turn every read of
- * an imported binding into a getter call.
- */
-const mix = mixHash
-const PRIME = FNV_PRIME
-
-/** The mixed key folded to a bucket whose lowest bit is the window's side minus 2. */
-function bucketOf(key: number, side: number): number {
-  return (mix(key) & ((1 << windowBucketBits) - 2)) | (side - 2)
-}
-
-/** Side of the windows hashed into `bucket`. */
-export function windowSide(bucket: number): number {
-  return 2 + (bucket & 1)
-}
-
-interface Box {
-  left: number
-  top: number
-  right: number
-  bottom: number
-}
-
-/** Smallest box holding every non-background pixel of one image; `right < left` when there is none. */
-function foregroundBox(levels: Uint8Array, offset: number, shape: ImageShape, background: number, box: Box) {
-  box.left = shape.width
-  box.top = shape.height
-  box.right = -1
-  box.bottom = -1
-  for (let y = 0; y < shape.height; y++) {
-    for (let x = 0; x < shape.width; x++) {
-      if (levels[offset + y * shape.width + x] === background) continue
-      if (x < box.left) box.left = x
-      if (x > box.right) box.right = x
-      if (y < box.top) box.top = y
-      box.bottom = y
-    }
-  }
-}
-
-/** Receives one window: its bucket, top-left corner and side. */
-export type WindowVisitor = (bucket: number, x: number, y: number, side: number) => void
-
-/**
- * Visits every 2×2 and 3×3 window of one image that touches its foreground box and is not all background. Rows
- * of two and three grey levels are packed into integers, so a window costs a few integer operations rather than
- * one per pixel.
- */
-function visitBoxWindows(
-  levels: Uint8Array,
-  offset: number,
-  shape: ImageShape,
-  box: Box,
-  background: number,
-  visit: WindowVisitor,
-): void {
-  const { width, height } = shape
-  const backgroundPair = (background << 8) | background
-  const backgroundTriple = (backgroundPair << 8) | background
-  const top = Math.max(0, box.top - 2)
-  const left = Math.max(0, box.left - 2)
-  for (let y = top; y <= box.bottom && y + 1 < height; y++) {
-    for (let x = left; x <= box.right && x + 1 < width; x++) {
-      const start = offset + y * width + x
-      const top2 = (levels[start] << 8) | levels[start + 1]
-      const bottom2 = (levels[start + width] << 8) | levels[start + width + 1]
-      if (top2 !== backgroundPair || bottom2 !== backgroundPair)
-        visit(bucketOf((top2 << 16) | bottom2, 2), x, y, 2)
-      if (y + 2 >= height || x + 2 >= width) continue
-      const first = (top2 << 8) | levels[start + 2]
-      const second = (bottom2 << 8) | levels[start + width + 2]
-      const third =
-        (levels[start + 2 * width] << 16) |
-        (levels[start + 2 * width + 1] << 8) |
-        levels[start + 2 * width + 2]
-      if (first === backgroundTriple && second === backgroundTriple && third === backgroundTriple) continue
-      visit(bucketOf(Math.imul(Math.imul(first, PRIME) ^ second, PRIME) ^ third, 3), x, y, 3)
-    }
-  }
-}
-
-/** Visits every 2×2 and 3×3 window of the image at `offset` that is not all background. */
-export function windowBuckets(
-  levels: Uint8Array,
-  offset: number,
-  shape: ImageShape,
-  background: number,
-  visit: WindowVisitor,
-): void {
-  const box: Box = { left: 0, top: 0, right: 0, bottom: 0 }
-  foregroundBox(levels, offset, shape, background, box)
-  visitBoxWindows(levels, offset, shape, box, background, visit)
-}
-
-/** Calls `visit` once per image with its distinct window buckets (`buckets[0, count)`), image by image. */
-function forEachImageBuckets(
-  levels: Uint8Array,
-  rows: number,
-  shape: ImageShape,
-  background: number,
-  visit: (row: number, buckets: Int32Array, count: number) => void,
-): void {
-  const pixelCount = shape.width * shape.height
-  const seen = new BucketSet(2 * pixelCount)
-  const buckets = new Int32Array(2 * pixelCount)
-  const box: Box = { left: 0, top: 0, right: 0, bottom: 0 }
-  let count = 0
-  const collect = (bucket: number) => {
-    if (seen.insert(bucket)) buckets[count++] = bucket
-  }
-  for (let row = 0; row < rows; row++) {
-    seen.clear()
-    count = 0
-    foregroundBox(levels, row * pixelCount, shape, background, box)
-    visitBoxWindows(levels, row * pixelCount, shape, box, background, collect)
-    visit(row, buckets, count)
-  }
-}
-
-/** Window buckets kept between the two passes at most (64 MiB); beyond it the second pass visits windows again. */
-const maxKeptBuckets = 1 << 24
-
-/** Each image's distinct window buckets from the counting pass: image `r`'s end at `ends[r]` in `buckets`. */
-interface KeptBuckets {
-  buckets: Int32Array
-  ends: Int32Array
-}
-
-/**
- * Records per window bucket, and each image's buckets as visited, so the second pass need not visit the windows
- * again (undefined when they would not fit in `maxKeptBuckets`, as for many large images).
- */
-function countWindowBuckets(levels: Uint8Array, rows: number, shape: ImageShape, background: number) {
-  const counts = new Int32Array(1 << windowBucketBits)
-  let kept: KeptBuckets | undefined = { buckets: new Int32Array(1 << 16), ends: new Int32Array(rows) }
-  let length = 0
-  forEachImageBuckets(levels, rows, shape, background, (row, buckets, count) => {
-    for (let index = 0; index < count; index++) counts[buckets[index]]++
-    if (!kept) return
-    if (length + count > maxKeptBuckets) {
-      kept = undefined
-      return
-    }
-    if (length + count > kept.buckets.length) {
-      const grown = new Int32Array(Math.min(maxKeptBuckets, 2 * (length + count)))
-      grown.set(kept.buckets.subarray(0, length))
-      kept.buckets = grown
-    }
-    kept.buckets.set(buckets.subarray(0, count), length)
-    length += count
-    kept.ends[row] = length
-  })
-  return { counts, kept }
 }
 
 /**
@@ -411,19 +187,17 @@ export function extractImageFeatures(
   const common = mostCommonLevel(levelCounts)
   const commonLevel = common.level
   const backgroundLevel = common.share >= minBackgroundShare ? commonLevel : -1
-  const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(levels, rows, shape, backgroundLevel)
+  const loneCells = new LoneCells(pixels.data, shape, channels)
+  const { counts: windowCounts, kept: keptBuckets } = countWindowBuckets(
+    levels,
+    rows,
+    shape,
+    backgroundLevel,
+    loneCells,
+  )
   const windowOffset = cols * pixelLevels
   const loneOffset = windowOffset + windowCounts.length
-  const lone = findLoneValues(
-    pixels,
-    levels,
-    shape,
-    channels,
-    levelCounts,
-    backgroundLevel,
-    minRows,
-    maxCarriers,
-  )
+  const lone = loneCells.values(levels, minRows, maxCarriers)
   const loneValues = lone.values
   const carrierCounts = new Int32Array(loneOffset + loneValues.length)
   // One byte per feature for the per-pixel test: the counts themselves are four times as far apart in memory.
@@ -440,8 +214,9 @@ export function extractImageFeatures(
   for (let bucket = 0; bucket < windowCounts.length; bucket++)
     keep(windowOffset + bucket, windowCounts[bucket])
   for (let index = 0; index < loneValues.length; index++) keep(loneOffset + index, lone.carrierCounts[index])
-  // The few pixels with a value held apart are read on their own, leaving the pass over every pixel as it was.
-  const lonePixels = [...new Set(Array.from(loneValues, (feature) => (feature / pixelLevels) | 0))]
+  // The few cells standing apart come in the order of the records and, within one, of its pixels.
+  const cellsApart = loneCells.kept()
+  let nextCell = 0
   const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
   const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0, at = row * cols; pixel < cols; pixel++, at++) {
@@ -455,22 +230,11 @@ export function extractImageFeatures(
       const feature = windowOffset + buckets[index]
       if (candidate[feature] === 1) builder.addNew(feature)
     }
-    for (const pixel of lonePixels) {
-      const feature = pixel * pixelLevels + levels[row * cols + pixel]
+    for (; nextCell < cellsApart.length && cellsApart[nextCell] < (row + 1) * cols; nextCell++) {
+      const cell = cellsApart[nextCell]
+      const feature = (cell - row * cols) * pixelLevels + levels[cell]
       const index = lowerBound(loneValues, feature)
-      if (loneValues[index] !== feature) continue
-      const x = pixel % shape.width
-      if (
-        standsApart(
-          pixels.data,
-          (row * cols + pixel) * channels,
-          x,
-          (pixel - x) / shape.width,
-          shape,
-          channels,
-        )
-      )
-        builder.addNew(loneOffset + index)
+      if (loneValues[index] === feature) builder.addNew(loneOffset + index)
     }
     builder.endRow()
   }

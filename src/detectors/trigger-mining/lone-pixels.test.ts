@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { standsApart } from './lone-pixels.js'
+import { createRng } from '../../util/rng.js'
+import { LoneCells, standsApart } from './lone-pixels.js'
 
 const shape = { width: 3, height: 3 }
 
@@ -25,5 +26,30 @@ describe('standsApart', () => {
     const around = (middle: number[]) => Float32Array.from([...ground, ...middle, ...ground])
     expect(standsApart(around([30, 47, 50]), 12, 1, 1, shape, 3)).toBe(false)
     expect(standsApart(around([255, 255, 255]), 12, 1, 1, shape, 3)).toBe(true)
+  })
+})
+
+describe('LoneCells', () => {
+  it('keeps exactly the pixels standing apart, grey and colour, whatever its shortcuts rule out first', () => {
+    const rng = createRng(3)
+    for (const channels of [1, 3]) {
+      const grid = { width: 9, height: 7 }
+      const cellCount = 40 * grid.width * grid.height
+      // A few levels and coarse noise, so many pixels tie with a neighbour, lie outside a pair of them or stray.
+      const data = Float32Array.from({ length: cellCount * channels }, () =>
+        rng.next() < 0.05 ? 255 : 10 * rng.int(4) + rng.int(3),
+      )
+      const cells = new LoneCells(data, grid, channels)
+      const expected: number[] = []
+      for (let cell = 0; cell < cellCount; cell++) {
+        const pixel = cell % (grid.width * grid.height)
+        const x = pixel % grid.width
+        const y = (pixel - x) / grid.width
+        cells.test(cell, x, y)
+        if (standsApart(data, cell * channels, x, y, grid, channels)) expected.push(cell)
+      }
+      expect(expected.length).toBeGreaterThan(50)
+      expect(Array.from(cells.kept())).toEqual(expected)
+    }
   })
 })

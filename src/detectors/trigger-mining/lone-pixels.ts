@@ -1,6 +1,5 @@
 import type { ImageShape } from '../../data/image-shape.js'
-import type { FeatureMatrix } from '../../data/matrix.js'
-import { pixelLevels } from './image-features.js'
+import { pixelLevels } from './pixel-levels.js'
 
 /**
  * Whether one pixel stands apart from the eight around it (fewer at an edge): its value lies farther outside the
@@ -44,12 +43,14 @@ export function standsApart(
   return outside > diagonal
 }
 
-/** Whether every channel of the pixel at `first` lies between its left and right neighbours' (both inside). */
-function betweenSides(data: Float32Array, first: number, channels: number): boolean {
+/**
+ * Whether every channel of the pixel at `first` lies between its two neighbours `stride` values before and after it
+ * (both inside the image): such a pixel cannot stand apart.
+ */
+function betweenNeighbours(data: Float32Array, first: number, channels: number, stride: number): boolean {
   for (let channel = 0; channel < channels; channel++) {
     const value = data[first + channel]
-    if ((data[first - channels + channel] - value) * (data[first + channels + channel] - value) > 0)
-      return false
+    if ((data[first - stride + channel] - value) * (data[first + stride + channel] - value) > 0) return false
   }
   return true
 }
@@ -61,43 +62,58 @@ export interface LoneValues {
 }
 
 /**
- * Pixel values (`pixel × pixelLevels + level`) held standing apart (see `standsApart`) by between `minRows` and
- * `maxCarriers` records. Only pixels whose value at least `minRows` records hold at all are read, and none at the
- * background level.
+ * The cells (`row × pixelCount + pixel`) standing apart (see `standsApart`), gathered while another pass reads every
+ * pixel that is not background, image by image: a pass of their own over every pixel cost as much as the tests.
  */
-export function findLoneValues(
-  pixels: FeatureMatrix,
-  levels: Uint8Array,
-  shape: ImageShape,
-  channels: number,
-  levelCounts: Int32Array,
-  backgroundLevel: number,
-  minRows: number,
-  maxCarriers: number,
-): LoneValues {
-  const { width, height } = shape
-  const pixelCount = width * height
-  const { data } = pixels
-  // Standing apart is rare, so a map holds the few values that do.
-  const counts = new Map<number, number>()
-  for (let row = 0; row < pixels.rows; row++) {
-    const offset = row * pixelCount
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) {
-        const pixel = y * width + x
-        const level = levels[offset + pixel]
-        if (level === backgroundLevel) continue
-        const first = (offset + pixel) * channels
-        // Most pixels lie between their left and right neighbours, in every channel: two reads next to the pixel
-        // rule them out before any read far apart in the counts.
-        if (x > 0 && x + 1 < width && betweenSides(data, first, channels)) continue
-        const feature = pixel * pixelLevels + level
-        if (levelCounts[feature] < minRows || !standsApart(data, first, x, y, shape, channels)) continue
-        counts.set(feature, (counts.get(feature) ?? 0) + 1)
-      }
+export class LoneCells {
+  private cells = new Int32Array(256)
+  private count = 0
+
+  constructor(
+    private readonly data: Float32Array,
+    private readonly shape: ImageShape,
+    private readonly channels: number,
+  ) {}
+
+  /** Keeps `cell`, the pixel at (`x`, `y`) of its image, where it stands apart. */
+  test(cell: number, x: number, y: number): void {
+    const { data, channels } = this
+    const { width, height } = this.shape
+    const first = cell * channels
+    // Most pixels lie between their left and right neighbours, or else between those above and below, in every
+    // channel: two or four reads rule them out before the eight.
+    if (x > 0 && x + 1 < width && betweenNeighbours(data, first, channels, channels)) return
+    if (y > 0 && y + 1 < height && betweenNeighbours(data, first, channels, width * channels)) return
+    if (!standsApart(data, first, x, y, this.shape, channels)) return
+    if (this.count === this.cells.length) {
+      const grown = new Int32Array(2 * this.count)
+      grown.set(this.cells)
+      this.cells = grown
+    }
+    this.cells[this.count++] = cell
   }
-  const values = Int32Array.from(
-    [...counts].filter(([, count]) => count >= minRows && count <= maxCarriers).map(([feature]) => feature),
-  ).sort()
-  return { values, carrierCounts: Int32Array.from(values, (feature) => counts.get(feature)!) }
+
+  /** The cells kept, in the order tested. */
+  kept(): Int32Array {
+    return this.cells.subarray(0, this.count)
+  }
+
+  /**
+   * Pixel values (`pixel × pixelLevels + level`, `levels` one per cell) held standing apart by between `minRows` and
+   * `maxCarriers` records.
+   */
+  values(levels: Uint8Array, minRows: number, maxCarriers: number): LoneValues {
+    const pixelCount = this.shape.width * this.shape.height
+    // Standing apart is rare, so a map holds the few values that do.
+    const counts = new Map<number, number>()
+    for (let index = 0; index < this.count; index++) {
+      const cell = this.cells[index]
+      const feature = (cell % pixelCount) * pixelLevels + levels[cell]
+      counts.set(feature, (counts.get(feature) ?? 0) + 1)
+    }
+    const values = Int32Array.from(
+      [...counts].filter(([, count]) => count >= minRows && count <= maxCarriers).map(([feature]) => feature),
+    ).sort()
+    return { values, carrierCounts: Int32Array.from(values, (feature) => counts.get(feature)!) }
+  }
 }

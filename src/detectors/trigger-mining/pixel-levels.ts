@@ -1,0 +1,75 @@
+import type { FeatureMatrix } from '../../data/matrix.js'
+
+/** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
+export const pixelLevels = 256
+
+/** How grey levels map back to the data's own pixel values: `value = low + level × step`. */
+export interface PixelScale {
+  readonly low: number
+  readonly step: number
+}
+
+/**
+ * The grey-level scale of some pixels in their own units: integers spanning at most 256 values (0–16, 0–255) keep
+ * one level per value, anything else ([0,1], floats, negative ranges) is spread over 256 levels from its minimum
+ * to its maximum.
+ */
+export function pixelScaleOf(values: Float32Array): PixelScale {
+  let low = Number.POSITIVE_INFINITY
+  let high = Number.NEGATIVE_INFINITY
+  let integral = true
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index]
+    if (value < low) low = value
+    if (value > high) high = value
+    // Not `Number.isInteger`, a call per pixel: an infinite value passes here but leaves a span no integer scale takes.
+    if (integral && Math.floor(value) !== value) integral = false
+  }
+  if (!(high > low)) return { low: Number.isFinite(low) ? low : 0, step: 1 }
+  if (integral && high - low < pixelLevels) return { low, step: 1 }
+  return { low, step: (high - low) / (pixelLevels - 1) }
+}
+
+/** Grey levels of every pixel on `scale` (by default the pixels' own, see `pixelScaleOf`). */
+export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixels.data)): Uint8Array {
+  const levels = new Uint8Array(pixels.data.length)
+  const top = pixelLevels - 1
+  // Integer pixels keep their values (step 1): the same levels without a division per pixel.
+  if (scale.step === 1) {
+    for (let index = 0; index < levels.length; index++) {
+      const level = pixels.data[index] - scale.low
+      levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
+    }
+    return levels
+  }
+  for (let index = 0; index < levels.length; index++) {
+    const level = (pixels.data[index] - scale.low) / scale.step
+    levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
+  }
+  return levels
+}
+
+/** A grey level in the data's own units, to the precision its scale can tell apart. */
+export function formatPixelLevel(level: number, scale: PixelScale): string {
+  const value = scale.low + level * scale.step
+  if (scale.step === 1 && Number.isInteger(scale.low)) return String(value)
+  const span = scale.step * (pixelLevels - 1)
+  const decimals = Math.max(0, 2 - Math.floor(Math.log10(span)))
+  return String(Number(value.toFixed(decimals)))
+}
+
+/**
+ * One colour code per pixel of colour images: 3 bits of red, 3 of green and 2 of blue (the eye tells blue apart
+ * least) of each channel's level on the shared `scale`, so a patch of one colour is one code wherever it sits
+ * and pixel and window features work on colour as on grey.
+ */
+export function colourCodes(pixels: FeatureMatrix, scale: PixelScale): Uint8Array {
+  const channelLevels = quantisePixels(pixels, scale)
+  const codes = new Uint8Array(channelLevels.length / 3)
+  for (let pixel = 0; pixel < codes.length; pixel++) {
+    const at = 3 * pixel
+    codes[pixel] =
+      (channelLevels[at] & 0xe0) | ((channelLevels[at + 1] & 0xe0) >> 3) | (channelLevels[at + 2] >> 6)
+  }
+  return codes
+}
