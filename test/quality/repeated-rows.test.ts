@@ -1,13 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
-import type { Dataset } from '../../src/data/dataset.js'
-import { subsetDataset } from '../../src/data/dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
-import { createRng } from '../../src/util/rng.js'
 import { binarisedDigits } from '../fixtures/binarised-digits.js'
 import { prepareAsScan, scanPrepared } from '../fixtures/detectors.js'
 import { flipLabels, poisonMask, rankingOf } from '../fixtures/poison.js'
+import { withRepeats } from '../fixtures/repeats.js'
 import { inkProfiles, zooDataset } from '../fixtures/zoo.js'
 
 let backend: LinalgBackend
@@ -15,34 +13,6 @@ let backend: LinalgBackend
 beforeAll(async () => {
   backend = await createDefaultBackend()
 })
-
-/**
- * `dataset` with a random `share` of its records written again at the end, under ids of their own: each once more,
- * or with `upToFive` a quarter of them 2–4 times more (3–5 copies in all). `poisoned` marks follow the copies.
- */
-function withRepeats(
-  dataset: Dataset,
-  share: number,
-  seed: number,
-  { upToFive = false, poisoned }: { upToFive?: boolean; poisoned?: Uint8Array } = {},
-) {
-  const rng = createRng(seed)
-  const again: number[] = []
-  for (let row = 0; row < dataset.rowCount; row++) {
-    if (rng.next() >= share) continue
-    const times = upToFive && rng.next() >= 0.75 ? 2 + rng.int(3) : 1
-    for (let time = 0; time < times; time++) again.push(row)
-  }
-  const rows = Int32Array.from([...Array.from({ length: dataset.rowCount }, (_, row) => row), ...again])
-  const written = subsetDataset(dataset, rows)
-  return {
-    dataset: {
-      ...written,
-      ids: written.ids.map((id, row) => (row < dataset.rowCount ? id : `${id}-again-${row}`)),
-    },
-    poisoned: Uint8Array.from(rows, (row) => poisoned?.[row] ?? 0),
-  }
-}
 
 /*
  * A file appended to itself in part (a join done twice) holds each repeated record twice. A repeat is one draw of

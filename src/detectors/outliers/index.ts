@@ -1,11 +1,11 @@
 import { z } from 'zod'
 import type { LabelColumn } from '../../data/dataset.js'
-import { recordCopies } from '../../data/first-copies.js'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { binomialUpperTail } from '../../stats/tails.js'
 import { fnv1a } from '../../util/hashing.js'
 import { createRng, type Rng } from '../../util/rng.js'
+import { countingRecordsOnce } from '../distinct-records.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { cutsFromScore, scoreIsolationForest } from './isolation-forest.js'
 import { coreShare, measuredColumns, nearestCoreLogRatios } from './robust-distance.js'
@@ -165,19 +165,25 @@ const noiseShareBorne = 0.1
  * without classes; one covariance pooled over the classes' cores where a class is too small to fit its own), over
  * the median of that class's own, on the measured columns: noise records far off in the
  * combinations of features every class keeps, even when they are a tenth or more of the data, while a record with
- * a wrong label sits at home in its true class.
+ * a wrong label sits at home in its true class. Records are judged in the classes of `minClassSize`, but every class
+ * that could carry a covariance of its own is a core to be measured from: a class of 46 flowers left out made its
+ * own flowers, flipped into the other two species, "far off the core of every class".
  */
 function robustDistanceComponent(
   features: FeatureMatrix,
-  classes: ReturnType<typeof classGroups>,
+  judged: ReturnType<typeof classGroups>,
   labels: LabelColumn | undefined,
   rowKeys: Uint32Array,
+  minClassSize: number,
 ): ComponentSpec | undefined {
   const all = Int32Array.from({ length: features.rows }, (_, row) => row)
   const space = measuredColumns(features, all, rowKeys)
-  const fitted = classes.length > 0 ? classes : [{ code: -1, rows: all }]
-  const groups = fitted.map(({ rows }) => rows)
   const enough = (rows: number) => rows >= rowsPerFeature * space.cols
+  const fitted =
+    judged.length > 0
+      ? classGroups(labels, features.rows, Math.min(minClassSize, rowsPerFeature * space.cols))
+      : [{ code: -1, rows: all }]
+  const groups = fitted.map(({ rows }) => rows)
   const evenShare = features.rows / groups.length
   const withstandsNoise = (rows: number) => rows >= (noiseShareBorne / (1 - coreShare)) * evenShare
   // Every class its own covariance, else one pooled over the classes (a class of 180 digits has too few records
@@ -195,7 +201,7 @@ function robustDistanceComponent(
   return {
     name: 'robust-distance',
     scores,
-    groups,
+    groups: judged.length > 0 ? judged.map(({ rows }) => rows) : groups,
     tail: 'exponential',
     contaminated: true,
     explain: (row) =>
@@ -394,62 +400,68 @@ const explainAbove = 0.05
  * @see Liu, Ting, Zhou. Isolation Forest. ICDM 2008.
  * @see Breunig, Kriegel, Ng, Sander. LOF: Identifying Density-Based Local Outliers. SIGMOD 2000.
  */
-export const outliersDetector = defineDetector({
-  id: 'outliers',
-  kind: 'outlier',
-  summary:
-    'Isolation forest, neighbour distance and local density: records unlike the rest of their data or class',
-  requires: ['features'],
-  params: paramsSchema,
-  async run(input, params, context) {
-    if (input.rowCount < minimumRowCount) {
-      return emptyResult(
-        input.rowCount,
-        `only ${input.rowCount} records: outliers need at least ${minimumRowCount}`,
+export const outliersDetector = countingRecordsOnce(
+  defineDetector({
+    id: 'outliers',
+    kind: 'outlier',
+    summary:
+      'Isolation forest, neighbour distance and local density: records unlike the rest of their data or class',
+    requires: ['features'],
+    params: paramsSchema,
+    async run(input, params, context) {
+      if (input.rowCount < minimumRowCount) {
+        return emptyResult(
+          input.rowCount,
+          `only ${input.rowCount} records: outliers need at least ${minimumRowCount}`,
+        )
+      }
+      const classes = classGroups(input.labels, input.rowCount, params.minClassSize)
+      // Keys by record id: samples follow the records rather than their order in the file.
+      const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
+      const robust = robustDistanceComponent(
+        input.features!,
+        classes,
+        input.labels,
+        rowKeys,
+        params.minClassSize,
       )
-    }
-    const classes = classGroups(input.labels, input.rowCount, params.minClassSize)
-    // Keys by record id: samples follow the records rather than their order in the file.
-    const rowKeys = Uint32Array.from(input.ids, (id) => fnv1a(id))
-    const robust = robustDistanceComponent(input.features!, classes, input.labels, rowKeys)
-    const graph = await input.neighbours(Math.min(params.k, input.rowCount - 1))
-    const specs = [
-      isolationComponent(input, params, rowKeys, createRng(context.seed)),
-      ...neighbourComponents(input, graph, classes),
-      ...(robust ? [robust] : []),
-      ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
-    ]
-    context.onProgress?.(0.8)
-    const counted = recordCopies(input.dataset).isFirst
-    const result = calibrateComponents(input.rowCount, specs, counted)
-    // Each component's scores over the records it judges, Bonferroni over the components.
-    const gaps = specs.map(
-      (spec) =>
-        componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group))), counted)
-          .pValue,
-    )
-    const { flagging, suspicion } = backedEvidence(result, gaps)
-    const flagged = new Uint8Array(input.rowCount)
-    const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
-    for (let row = 0; row < input.rowCount; row++) {
-      if (flagging[row] >= params.flagAbove) flagged[row] = 1
-      if (result.suspicion[row] >= explainAbove || flagged[row])
-        explanations[row] = explainRow(result, specs, row)
-    }
-    const robustIndex = robust ? specs.indexOf(robust) : -1
-    const robustGap = robust && {
-      index: robustIndex,
-      scores: robust.scores,
-      pValue: gaps[robustIndex] * specs.length,
-    }
-    return {
-      suspicion,
-      flagged,
-      explanations,
-      datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
-      attacks: noiseAttacks(result, robustGap, flagged, input.labels, graph),
-      info: describe(result, specs, flagged),
-      warnings: [],
-    }
-  },
-})
+      const graph = await input.neighbours(Math.min(params.k, input.rowCount - 1))
+      const specs = [
+        isolationComponent(input, params, rowKeys, createRng(context.seed)),
+        ...neighbourComponents(input, graph, classes),
+        ...(robust ? [robust] : []),
+        ...(input.texts ? [noveltyComponent(input.texts, params)] : []),
+      ]
+      context.onProgress?.(0.8)
+      const result = calibrateComponents(input.rowCount, specs)
+      // Each component's scores over the records it judges, Bonferroni over the components.
+      const gaps = specs.map(
+        (spec) =>
+          componentGap(spec, Int32Array.from(spec.groups.flatMap((group) => Array.from(group)))).pValue,
+      )
+      const { flagging, suspicion } = backedEvidence(result, gaps)
+      const flagged = new Uint8Array(input.rowCount)
+      const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
+      for (let row = 0; row < input.rowCount; row++) {
+        if (flagging[row] >= params.flagAbove) flagged[row] = 1
+        if (result.suspicion[row] >= explainAbove || flagged[row])
+          explanations[row] = explainRow(result, specs, row)
+      }
+      const robustIndex = robust ? specs.indexOf(robust) : -1
+      const robustGap = robust && {
+        index: robustIndex,
+        scores: robust.scores,
+        pValue: gaps[robustIndex] * specs.length,
+      }
+      return {
+        suspicion,
+        flagged,
+        explanations,
+        datasetPValue: Math.min(1, Math.min(...gaps) * specs.length),
+        attacks: noiseAttacks(result, robustGap, flagged, input.labels, graph),
+        info: describe(result, specs, flagged),
+        warnings: [],
+      }
+    },
+  }),
+)

@@ -182,7 +182,6 @@ export interface CalibratedOutliers {
 export function calibrateComponents(
   rowCount: number,
   components: readonly OutlierComponent[],
-  counted?: Uint8Array,
 ): CalibratedOutliers {
   const testCount = rowCount * components.length
   const byComponent = components.map(() => new Float64Array(rowCount))
@@ -201,7 +200,7 @@ export function calibrateComponents(
   )
   const standApartFrom = components.map((entry, index) =>
     entry.contaminated
-      ? discoveryChances(entry.scores, byComponent[index], groupOf[index], components.length, counted)
+      ? discoveryChances(entry.scores, byComponent[index], groupOf[index], components.length)
       : Number.POSITIVE_INFINITY,
   )
   const suspicion = new Float32Array(rowCount)
@@ -218,17 +217,11 @@ const coreQuantile = 0.75
 
 /**
  * The group of a component's highest scores among `rows` that stands apart most from the rest of its tail: among
- * the top tenth, or for a contaminated component among the top quarter, the most its tail fit allows for. Rows
- * `counted` marks 0 (exact repeats of an earlier record, `recordCopies`) are left out: the test reads each score as
- * a draw of its own.
+ * the top tenth, or for a contaminated component among the top quarter, the most its tail fit allows for. The test
+ * reads each score as a draw of its own, so the records must be distinct (the detector sees each record once).
  */
-export function componentGap(
-  component: Pick<OutlierComponent, 'scores' | 'contaminated'>,
-  rows: Int32Array,
-  counted?: Uint8Array,
-) {
-  const drawn = counted ? rows.filter((row) => counted[row] === 1) : rows
-  const scores = Float64Array.from(drawn, (row) => component.scores[row])
+export function componentGap(component: Pick<OutlierComponent, 'scores' | 'contaminated'>, rows: Int32Array) {
+  const scores = Float64Array.from(rows, (row) => component.scores[row])
   return findTailGap(scores, component.contaminated ? 1 - coreQuantile : 0.1)
 }
 
@@ -250,11 +243,10 @@ function discoveryChances(
   chances: Float64Array,
   groupOf: Int32Array,
   componentCount: number,
-  counted: Uint8Array | undefined,
 ): number {
   const judged = Int32Array.from(groupOf.keys()).filter((row) => groupOf[row] >= 0)
   const qValues = benjaminiHochberg(Float64Array.from(judged, (row) => chances[row]))
-  const gap = componentGap({ scores, contaminated: true }, judged, counted)
+  const gap = componentGap({ scores, contaminated: true }, judged)
   const apartFrom = gap.pValue * componentCount < standApartLevel ? gap.lowestScore : Number.POSITIVE_INFINITY
   judged.forEach((row, index) => {
     chances[row] = (1 - qValues[index]) * (scores[row] >= apartFrom ? 1 : 0.5)
