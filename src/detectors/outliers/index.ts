@@ -325,9 +325,11 @@ function noiseAttacks(
   let count = 0
   let flaggedCount = 0
   const members = new Uint8Array(flagged.length)
+  const judged = result.groupOf[robust.index]
   flagged.forEach((flag, row) => {
     const flaggedAsFar = flag === 1 && witnesses(result, row)[0] === robust.index
-    if (!flaggedAsFar && !(robust.scores[row] >= apartFrom)) return
+    // A record of a class too small to be judged is measured, as a core's member, but not tested.
+    if (judged[row] < 0 || (!flaggedAsFar && !(robust.scores[row] >= apartFrom))) return
     members[row] = 1
     count++
     if (flag) flaggedCount++
