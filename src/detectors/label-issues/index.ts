@@ -126,6 +126,7 @@ function rankingWrongChances(
     : wrong(noiseRate)
 }
 
+/** Records that carry a label. */
 function labelledCount(codes: Int32Array): number {
   let count = 0
   for (const code of codes) if (code >= 0) count++
@@ -202,9 +203,10 @@ export const labelIssuesDetector = defineDetector({
       lowCutNoiseRate(modelProbabilities, labels.codes),
     )
     const classCount = probabilities.cols
-    // The flags read only the noise random flips explain: classes that truly overlap (bins of one measurement) put
-    // their honest labels below the cuts and into confident learning's count alike, and read at that noise the
-    // Bayes rule calls them flips (docs/zoo.md). The ranking keeps the estimate it was tuned with.
+    // The flags (the chances of a false alarm and the regions' null) read only the noise random flips explain:
+    // classes that truly overlap (bins of one measurement) put their honest labels below the cuts and into confident
+    // learning's count alike, and read at that noise the Bayes rule calls them flips (docs/zoo.md). The ranking
+    // keeps the estimate it was tuned with.
     const flipNoiseRate = Math.min(
       estimatedNoiseRate,
       uniformNoiseRate(result.jointDistribution, classCount, labelledCount(labels.codes)) ?? 1,
