@@ -10,6 +10,7 @@ import { mixLabelViews, type ViewWeights, wrongLabelChances, wrongLabelChancesOf
 import { labelsHeldByRegion } from './region-null.js'
 import { findLabelIssues } from './score.js'
 import { averageProbabilities, treeProbabilities } from './tree-view.js'
+import { uniformNoiseRate } from './uniform-noise.js'
 
 const paramsSchema = z.object({}).strict()
 
@@ -118,21 +119,28 @@ function rankingWrongChances(
   weights: ViewWeights,
   codes: Int32Array,
   noiseRate: number,
-  wrong: Float64Array,
+  wrong: (noiseRate: number) => Float64Array,
 ): Float64Array {
-  return weights.neighbours > 0 || weights.model > 0 ? wrongLabelChancesOfMix(mixed, codes, noiseRate) : wrong
+  return weights.neighbours > 0 || weights.model > 0
+    ? wrongLabelChancesOfMix(mixed, codes, noiseRate)
+    : wrong(noiseRate)
+}
+
+/** Records that carry a label. */
+function labelledCount(codes: Int32Array): number {
+  let count = 0
+  for (const code of codes) if (code >= 0) count++
+  return count
 }
 
 /** Share of the labelled records flagged as label issues: confident learning's estimate of the noise rate. */
 function issueShare(flagged: Uint8Array, codes: Int32Array): number {
   let issueCount = 0
-  let labelledCount = 0
   codes.forEach((code, row) => {
-    if (code < 0) return
-    labelledCount++
-    issueCount += flagged[row]
+    if (code >= 0) issueCount += flagged[row]
   })
-  return labelledCount > 0 ? issueCount / labelledCount : 0
+  const labelled = labelledCount(codes)
+  return labelled > 0 ? issueCount / labelled : 0
 }
 
 function round(value: number): number {
@@ -194,20 +202,30 @@ export const labelIssuesDetector = defineDetector({
       issueShare(result.flagged, labels.codes),
       lowCutNoiseRate(modelProbabilities, labels.codes),
     )
-    const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, estimatedNoiseRate)
     const classCount = probabilities.cols
+    // The flags (the chances of a false alarm and the regions' null) read only the noise random flips explain:
+    // classes that truly overlap (bins of one measurement) put their honest labels below the cuts and into confident
+    // learning's count alike, and read at that noise the Bayes rule calls them flips (docs/zoo.md). The ranking
+    // keeps the estimate it was tuned with.
+    const flipNoiseRate = Math.min(
+      estimatedNoiseRate,
+      uniformNoiseRate(result.jointDistribution, classCount, labelledCount(labels.codes)) ?? 1,
+    )
+    const wrongAt = (noiseRate: number) =>
+      wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate)
+    const wrong = wrongAt(flipNoiseRate)
     // The flags, not the ranking: a label doubted where two classes share a region still ranks above one nobody
     // doubts, but it is no finding, the data being unable to tell it from the region's honest labels of its class.
     // A caller's own probabilities are not overruled by the neighbours here either.
     const heldByRegion = input.probabilitiesGiven
       ? new Uint8Array(input.rowCount)
-      : labelsHeldByRegion(graph, labels.codes, wrong, classCount, estimatedNoiseRate)
+      : labelsHeldByRegion(graph, labels.codes, wrong, classCount, flipNoiseRate)
     const rankingChances = rankingWrongChances(
       probabilities,
       weights,
       labels.codes,
       estimatedNoiseRate,
-      wrong,
+      (noiseRate) => (noiseRate === flipNoiseRate ? wrong : wrongAt(noiseRate)),
     )
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -245,6 +263,7 @@ export const labelIssuesDetector = defineDetector({
       }),
       info: {
         estimatedNoiseRate,
+        flipNoiseRate,
         models,
         viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
