@@ -331,6 +331,11 @@ export interface RunDetectorsOptions {
   concurrent?: boolean
   /** Runs the detectors it accepts off this thread, all started at once (as `concurrent`); same results. */
   detectorExecutor?: DetectorExecutor
+  /**
+   * Runs the folds the detectors on this thread train themselves (`RunContext.folds`); default one after another
+   * on this thread. Same results.
+   */
+  executor?: FoldExecutor
 }
 
 /**
@@ -351,7 +356,7 @@ export async function runDetectors(
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    const context = { seed, now, onProgress, signal }
+    const context = { seed, now, onProgress, signal, folds: options.executor }
     const outcome = await runDetector(configured, input, context, options.detectorExecutor)
     onProgress(1)
     return outcome
