@@ -4,6 +4,7 @@ import { classDistanceDetector } from '../../test/fixtures/example-detector.js'
 import type { Dataset } from '../data/dataset.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
+import { featurizeText, featurizeTextWith, textCountSettings } from '../features/text.js'
 import { createPortableBackend } from '../linalg/portable.js'
 import { crossValidatedProbabilities, crossValidatedProbabilitiesWith } from '../models/cross-validation.js'
 import { scanDataset } from '../scan/scan.js'
@@ -156,6 +157,18 @@ describe('createWorkerDetectorExecutor', () => {
     expect(comparable(report)).toEqual(await singleThreaded(digits, 1))
   })
 
+  it("counts the texts' terms in a block on each worker and one here, as this thread alone counts them", async () => {
+    const texts = [...spamDataset(400).texts!, '', 'a \ud800 lone surrogate', 'ünïcödé 😀']
+    const settings = textCountSettings({})
+    const blocks = await detectorExecutor.countTexts(texts, settings)
+    expect(blocks).toHaveLength(3)
+    expect(blocks.reduce((rows, block) => rows + block.indptr.length - 1, 0)).toBe(texts.length)
+    const threaded = await featurizeTextWith(texts, detectorExecutor.countTexts)
+    const alone = featurizeText(texts)
+    expect(threaded.matrix).toEqual(alone.matrix)
+    expect(threaded.idf).toEqual(alone.idf)
+  })
+
   it('keeps text scans on the calling thread unless asked to send texts', async () => {
     const textless = createWorkerDetectorExecutor({
       threads: 2,
@@ -163,7 +176,13 @@ describe('createWorkerDetectorExecutor', () => {
       minRows: 0,
     })
     const mails = spamDataset(150)
-    const report = await scanDataset(mails, { backend, createdAt, seed: 1, detectorExecutor: textless })
+    const report = await scanDataset(mails, {
+      backend,
+      createdAt,
+      seed: 1,
+      detectorExecutor: textless,
+      countTexts: textless.countTexts,
+    })
     await textless.close()
     expect(textless.completedOnWorkers).toBe(0)
     expect(comparable(report)).toEqual(await singleThreaded(mails, 1))
