@@ -6,7 +6,11 @@ import { builtinDetectors } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
 import { featurizeText, featurizeTextWith, textCountSettings } from '../features/text.js'
 import { createPortableBackend } from '../linalg/portable.js'
-import { crossValidatedProbabilities, crossValidatedProbabilitiesWith } from '../models/cross-validation.js'
+import {
+  crossValidatedProbabilities,
+  crossValidatedProbabilitiesWith,
+  fitFold,
+} from '../models/cross-validation.js'
 import { scanDataset } from '../scan/scan.js'
 import { createRng } from '../util/rng.js'
 import { createWorkerDetectorExecutor } from './detector-executor.js'
@@ -103,6 +107,25 @@ describe('createWorkerDetectorExecutor', () => {
         signal: controller.signal,
       }),
     ).rejects.toMatchObject({ code: 'ABORTED' })
+  })
+
+  it('gives each fold its own probabilities when the calling thread trains those no worker has taken yet', async () => {
+    const digits = mnistDataset(300)
+    const labels = digits.labels!.codes
+    const rows = Int32Array.from({ length: labels.length }, (_, row) => row)
+    // Eight folds for two workers: the calling thread takes the queued ones on its turns of the event loop.
+    const tasks = Array.from({ length: 8 }, (_, fold) => ({
+      x: digits.features!,
+      labels,
+      classCount: 10,
+      trainRows: rows.filter((row) => row % 8 !== fold),
+      testRows: rows.filter((row) => row % 8 === fold),
+      seed: 11 + fold,
+    }))
+    let done = 0
+    const held = await detectorExecutor.fitFolds(tasks, { callerHelps: true, onFoldDone: () => done++ })
+    expect(done).toBe(tasks.length)
+    held.forEach((probabilities, fold) => expect(probabilities).toEqual(fitFold(tasks[fold])))
   })
 
   it('runs the detectors and folds on the calling thread when its workers cannot start', async () => {

@@ -362,15 +362,18 @@ export function createWorkerDetectorExecutor(
         false,
       )
     },
-    async fitFolds(tasks, { onFoldDone, signal } = {}) {
+    async fitFolds(tasks, { onFoldDone, signal, callerHelps } = {}) {
       throwIfAborted(signal, 'cross-validation')
       start(Math.min(threads, availableParallelism()))
       const copies: SharedCopies = new Map()
+      const trainers = new Set<Task['runHere']>()
       const folds = tasks.map(async (task) => {
+        const trainHere = async () => fitFold(task)
+        trainers.add(trainHere)
         const result = await enqueue<Float32Array>(
           {
             message: (taskId) => ({ type: 'fold', taskId, task: shareFold(task, copies) }),
-            runHere: async () => fitFold(task),
+            runHere: trainHere,
           },
           signal,
           'cross-validation',
@@ -379,6 +382,15 @@ export function createWorkerDetectorExecutor(
         onFoldDone?.()
         return result
       })
+      // Each turn of this thread's event loop takes one fold no worker has taken yet, then lets the rest run.
+      const help = () => {
+        const next = queue.findIndex((queued) => trainers.has(queued.runHere))
+        if (next < 0) return
+        const [fold] = queue.splice(next, 1)
+        finish(fold, runHere(fold))
+        setImmediate(help)
+      }
+      if (callerHelps) setImmediate(help)
       return Promise.all(folds)
     },
     async countTexts(texts, settings) {
