@@ -125,7 +125,7 @@ describe('createWorkerDetectorExecutor', () => {
     let done = 0
     const held = await detectorExecutor.fitFolds(tasks, { callerHelps: true, onFoldDone: () => done++ })
     expect(done).toBe(tasks.length)
-    held.forEach((probabilities, fold) => expect(probabilities).toEqual(fitFold(tasks[fold])))
+    expect(held).toEqual(tasks.map((task) => fitFold(task)))
   })
 
   it('runs the detectors and folds on the calling thread when its workers cannot start', async () => {
