@@ -3,6 +3,7 @@ import type { Dataset, LabelColumn } from '../data/dataset.js'
 import type { FeatureMatrix, SparseMatrix } from '../data/matrix.js'
 import type { DetectedAttack, FindingKind, Requirement } from '../domain/index.js'
 import type { NeighbourGraph } from '../linalg/backend.js'
+import type { FoldExecutor } from '../models/cross-validation.js'
 import type { ClassSpectra } from './class-spectra.js'
 
 /**
@@ -39,6 +40,12 @@ export interface RunContext {
   readonly onProgress?: (fractionDone: number) => void
   /** Aborted by the caller; a long detector may check it between its own steps (`throwIfAborted`). */
   readonly signal?: AbortSignal
+  /**
+   * Runs cross-validation folds a detector trains beyond the shared out-of-fold probabilities, with the same
+   * results; default one after another on the calling thread. A scan hands its own (worker threads) to the
+   * detectors that run on its thread.
+   */
+  readonly folds?: FoldExecutor
 }
 
 /** JSON-safe dataset-level facts a detector reports (thresholds used, estimated noise matrix, …). */

@@ -10,6 +10,7 @@ import type {
 } from '../detectors/class-spectra.js'
 import { PoisonguardError } from '../errors.js'
 import { countTexts as countTextsHere, type TextCounter, type TextCounts } from '../features/text.js'
+import { textBlocks } from '../features/text-blocks.js'
 import { searchListRange } from '../linalg/ann/ivf.js'
 import type { IvfSearchPlan, ListNeighbours, ListSearchingBackend } from '../linalg/ann/lists.js'
 import type { KnnOptions, LinalgBackend, NeighbourGraph } from '../linalg/backend.js'
@@ -125,8 +126,6 @@ const pairsPerJob = 5e7
 const defaultMinimumPairs = 2 ** 22
 const defaultTextJobChars = 2 ** 22
 const defaultMinimumTextChars = 2 ** 24
-/** What counting a text costs besides its characters (its scratch cleared, its buckets sorted), in characters. */
-const charsPerText = 32
 /** Failures of a job's own (an exception, not a lost worker) before the scan gives up on it. */
 const jobAttempts = 3
 /** Polls between two looks at the queue for jobs that failed for good. */
@@ -584,31 +583,6 @@ function createCoordinator(
       }
     },
   }
-}
-
-/**
- * Where blocks of about `charsPerBlock` characters of text end (each text counted up to `maxChars`, as the counting
- * reads it, plus a few for the work every text costs), and the work of all of them.
- */
-export function textBlocks(
-  texts: readonly string[],
-  maxChars: number,
-  charsPerBlock: number,
-): { ends: number[]; work: number } {
-  const ends: number[] = []
-  let work = 0
-  let inBlock = 0
-  for (let row = 0; row < texts.length; row++) {
-    const cost = Math.min(texts[row].length, maxChars) + charsPerText
-    work += cost
-    inBlock += cost
-    if (inBlock >= charsPerBlock) {
-      ends.push(row + 1)
-      inBlock = 0
-    }
-  }
-  if (inBlock > 0 || ends.length === 0) ends.push(texts.length)
-  return { ends, work }
 }
 
 /** Whether the rows are consecutive numbers, each one more than the last. */

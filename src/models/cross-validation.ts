@@ -93,7 +93,15 @@ export interface FoldExecutor {
    */
   fitFolds(
     tasks: readonly FoldTask[],
-    options?: { onFoldDone?: () => void; signal?: AbortSignal },
+    options?: {
+      onFoldDone?: () => void
+      signal?: AbortSignal
+      /**
+       * The calling thread may train the folds still waiting for a worker whenever it is free: for folds asked
+       * for while the caller has other work queued, which would otherwise leave it waiting for the last of them.
+       */
+      callerHelps?: boolean
+    },
   ): Promise<Float32Array[]>
 }
 

@@ -4,8 +4,13 @@ import { classDistanceDetector } from '../../test/fixtures/example-detector.js'
 import type { Dataset } from '../data/dataset.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { ScanReport } from '../domain/index.js'
+import { featurizeText, featurizeTextWith, textCountSettings } from '../features/text.js'
 import { createPortableBackend } from '../linalg/portable.js'
-import { crossValidatedProbabilities, crossValidatedProbabilitiesWith } from '../models/cross-validation.js'
+import {
+  crossValidatedProbabilities,
+  crossValidatedProbabilitiesWith,
+  fitFold,
+} from '../models/cross-validation.js'
 import { scanDataset } from '../scan/scan.js'
 import { createRng } from '../util/rng.js'
 import { createWorkerDetectorExecutor } from './detector-executor.js'
@@ -104,6 +109,25 @@ describe('createWorkerDetectorExecutor', () => {
     ).rejects.toMatchObject({ code: 'ABORTED' })
   })
 
+  it('gives each fold its own probabilities when the calling thread trains those no worker has taken yet', async () => {
+    const digits = mnistDataset(300)
+    const labels = digits.labels!.codes
+    const rows = Int32Array.from({ length: labels.length }, (_, row) => row)
+    // Eight folds for two workers: the calling thread takes the queued ones on its turns of the event loop.
+    const tasks = Array.from({ length: 8 }, (_, fold) => ({
+      x: digits.features!,
+      labels,
+      classCount: 10,
+      trainRows: rows.filter((row) => row % 8 !== fold),
+      testRows: rows.filter((row) => row % 8 === fold),
+      seed: 11 + fold,
+    }))
+    let done = 0
+    const held = await detectorExecutor.fitFolds(tasks, { callerHelps: true, onFoldDone: () => done++ })
+    expect(done).toBe(tasks.length)
+    expect(held).toEqual(tasks.map((task) => fitFold(task)))
+  })
+
   it('runs the detectors and folds on the calling thread when its workers cannot start', async () => {
     const broken = createWorkerDetectorExecutor({
       threads: 2,
@@ -156,6 +180,18 @@ describe('createWorkerDetectorExecutor', () => {
     expect(comparable(report)).toEqual(await singleThreaded(digits, 1))
   })
 
+  it("counts the texts' terms in a block on each worker and one here, as this thread alone counts them", async () => {
+    const texts = [...spamDataset(400).texts!, '', 'a \ud800 lone surrogate', 'ünïcödé 😀']
+    const settings = textCountSettings({})
+    const blocks = await detectorExecutor.countTexts(texts, settings)
+    expect(blocks).toHaveLength(3)
+    expect(blocks.reduce((rows, block) => rows + block.indptr.length - 1, 0)).toBe(texts.length)
+    const threaded = await featurizeTextWith(texts, detectorExecutor.countTexts)
+    const alone = featurizeText(texts)
+    expect(threaded.matrix).toEqual(alone.matrix)
+    expect(threaded.idf).toEqual(alone.idf)
+  })
+
   it('keeps text scans on the calling thread unless asked to send texts', async () => {
     const textless = createWorkerDetectorExecutor({
       threads: 2,
@@ -163,7 +199,13 @@ describe('createWorkerDetectorExecutor', () => {
       minRows: 0,
     })
     const mails = spamDataset(150)
-    const report = await scanDataset(mails, { backend, createdAt, seed: 1, detectorExecutor: textless })
+    const report = await scanDataset(mails, {
+      backend,
+      createdAt,
+      seed: 1,
+      detectorExecutor: textless,
+      countTexts: textless.countTexts,
+    })
     await textless.close()
     expect(textless.completedOnWorkers).toBe(0)
     expect(comparable(report)).toEqual(await singleThreaded(mails, 1))

@@ -3,10 +3,12 @@ import { Worker } from 'node:worker_threads'
 import { type Dataset, usableTexts } from '../data/dataset.js'
 import { builtinDetectors } from '../detectors/registry.js'
 import type { Detector, DetectorInput, DetectorResult, RunContext } from '../detectors/types.js'
+import { countTexts, type TextCounter, type TextCounts } from '../features/text.js'
+import { textBlocks } from '../features/text-blocks.js'
 import { type FoldExecutor, type FoldTask, fitFold } from '../models/cross-validation.js'
 import type { DetectorExecutor } from '../scan/pipeline.js'
 import { throwIfAborted } from '../util/abort.js'
-import { type FromWorker, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
+import { type FromWorker, packStrings, type SentInput, type ToWorker, wireInput } from './detector-wire.js'
 import { defaultDetectorWorkerUrl, takePrestartedWorker, workerEntryExists } from './prestart.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
@@ -46,6 +48,11 @@ export interface WorkerDetectorExecutorOptions {
  * input large enough or a dataset announced by `prepare`; `close` ends them.
  */
 export interface WorkerDetectorExecutor extends DetectorExecutor, FoldExecutor {
+  /**
+   * Counts the texts' terms in blocks, one on each worker and one on this thread, with the counts this thread alone
+   * would give (`featurizeTextWith`); fewer texts than `minRows` are counted here in one block.
+   */
+  readonly countTexts: TextCounter
   /** Detectors whose result came from a worker so far (the others ran on this thread). */
   readonly completedOnWorkers: number
   /** Worker threads running now (started, and not ended by `finish` or `close`). */
@@ -355,15 +362,18 @@ export function createWorkerDetectorExecutor(
         false,
       )
     },
-    async fitFolds(tasks, { onFoldDone, signal } = {}) {
+    async fitFolds(tasks, { onFoldDone, signal, callerHelps } = {}) {
       throwIfAborted(signal, 'cross-validation')
       start(Math.min(threads, availableParallelism()))
       const copies: SharedCopies = new Map()
+      const trainers = new Set<Task['runHere']>()
       const folds = tasks.map(async (task) => {
+        const trainHere = async () => fitFold(task)
+        trainers.add(trainHere)
         const result = await enqueue<Float32Array>(
           {
             message: (taskId) => ({ type: 'fold', taskId, task: shareFold(task, copies) }),
-            runHere: async () => fitFold(task),
+            runHere: trainHere,
           },
           signal,
           'cross-validation',
@@ -372,7 +382,38 @@ export function createWorkerDetectorExecutor(
         onFoldDone?.()
         return result
       })
+      // Each turn of this thread's event loop takes one fold no worker has taken yet, then lets the rest run.
+      const help = () => {
+        const next = queue.findIndex((queued) => trainers.has(queued.runHere))
+        if (next < 0) return
+        const [fold] = queue.splice(next, 1)
+        finish(fold, runHere(fold))
+        setImmediate(help)
+      }
+      if (callerHelps) setImmediate(help)
       return Promise.all(folds)
+    },
+    async countTexts(texts, settings) {
+      const workerBlocks = texts.length < minRows ? 0 : Math.min(threads, availableParallelism())
+      if (workerBlocks === 0) return [countTexts(texts, settings)]
+      start(workerBlocks)
+      const { work } = textBlocks(texts, settings.maxChars, Number.POSITIVE_INFINITY)
+      const { ends } = textBlocks(texts, settings.maxChars, Math.ceil(work / (workerBlocks + 1)))
+      // The blocks after the first leave for the workers, which idle while this thread prepares the scan's input.
+      const sent = ends.slice(1).map((end, index) => {
+        const block = texts.slice(ends[index], end)
+        return enqueue<TextCounts>(
+          {
+            message: (taskId) => ({ type: 'count', taskId, texts: packStrings(block), settings }),
+            runHere: async () => countTexts(block, settings),
+          },
+          undefined,
+          'the text features',
+          true,
+        )
+      })
+      const here = countTexts(texts.slice(0, ends[0]), settings)
+      return [here, ...(await Promise.all(sent))]
     },
     finish() {
       // Only when nothing is queued or out: a fold still training (its result no detector reads) would otherwise

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer'
 import type { Dataset, LabelColumn } from '../data/dataset.js'
 import { mayReadModelInput } from '../detectors/label-issues/index.js'
 import type { DetectorInput, DetectorResult, SharedAnalysis } from '../detectors/types.js'
+import type { TextCountSettings, TextCounts } from '../features/text.js'
 import type { FoldTask } from '../models/cross-validation.js'
 import { type SharedCopies, shared, sharedMatrix } from './task-pool.js'
 
@@ -46,6 +47,13 @@ export type ToWorker =
     }
   /** A cross-validation fold to train, its arrays in shared memory; answered with `done` and the probabilities. */
   | { readonly type: 'fold'; readonly taskId: number; readonly task: FoldTask }
+  /** A block of texts whose terms to count; answered with `done` and the counts. */
+  | {
+      readonly type: 'count'
+      readonly taskId: number
+      readonly texts: PackedStrings
+      readonly settings: TextCountSettings
+    }
   | {
       readonly type: 'answer'
       readonly requestId: number
@@ -68,7 +76,11 @@ export type FromWorker =
    */
   | { readonly type: 'waiting'; readonly requestId: number }
   | { readonly type: 'progress'; readonly taskId: number; readonly fractionDone: number }
-  | { readonly type: 'done'; readonly taskId: number; readonly result: DetectorResult | Float32Array }
+  | {
+      readonly type: 'done'
+      readonly taskId: number
+      readonly result: DetectorResult | Float32Array | TextCounts
+    }
   | { readonly type: 'failed'; readonly taskId: number }
 
 function shareLabels(labels: LabelColumn | undefined, copies: SharedCopies): LabelColumn | undefined {
@@ -85,7 +97,8 @@ function shareDataset(dataset: Dataset, copies: SharedCopies): Dataset {
   }
 }
 
-function packStrings(strings: readonly string[]): PackedStrings {
+/** Strings packed once into shared memory, for any number of workers to read. */
+export function packStrings(strings: readonly string[]): PackedStrings {
   let length = 0
   for (const text of strings) length += text.length
   const units = new SharedArrayBuffer(length * 2)

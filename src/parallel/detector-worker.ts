@@ -8,7 +8,13 @@
 import { parentPort } from 'node:worker_threads'
 import type { DetectorInput, SharedAnalysis } from '../detectors/types.js'
 import { fitFold } from '../models/cross-validation.js'
-import { type FromWorker, receiveInput, type ToWorker, type WireInput } from './detector-wire.js'
+import {
+  type FromWorker,
+  receiveInput,
+  type ToWorker,
+  unpackStrings,
+  type WireInput,
+} from './detector-wire.js'
 
 const port = parentPort
 if (port) {
@@ -87,6 +93,19 @@ if (port) {
     }
   }
 
+  /** The counting's code loads with the first block: a worker of a scan without texts never needs it. */
+  const count = async (message: Extract<ToWorker, { type: 'count' }>) => {
+    const { taskId } = message
+    try {
+      const { countTexts } = await import('../features/text.js')
+      const result = countTexts(unpackStrings(message.texts), message.settings)
+      const buffers = [result.indptr.buffer, result.indices.buffer, result.values.buffer] as ArrayBuffer[]
+      port.postMessage({ type: 'done', taskId, result } satisfies FromWorker, buffers)
+    } catch {
+      post({ type: 'failed', taskId })
+    }
+  }
+
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'warm':
@@ -95,6 +114,9 @@ if (port) {
         break
       case 'fold':
         fold(message)
+        break
+      case 'count':
+        void count(message)
         break
       case 'input':
         inputs.set(message.inputId, revive(message.inputId, receiveInput(message)))

@@ -331,6 +331,11 @@ export interface RunDetectorsOptions {
   concurrent?: boolean
   /** Runs the detectors it accepts off this thread, all started at once (as `concurrent`); same results. */
   detectorExecutor?: DetectorExecutor
+  /**
+   * Runs the folds the detectors on this thread train themselves (`RunContext.folds`); default one after another
+   * on this thread. Same results.
+   */
+  executor?: FoldExecutor
 }
 
 /**
@@ -346,12 +351,18 @@ export async function runDetectors(
   const seed = options.seed ?? 0
   const now = options.now ?? (() => performance.now())
   const { signal } = options
+  const { executor } = options
+  // A detector's own folds are asked for while the other detectors keep this thread busy: this thread trains
+  // those still queued whenever it is free, rather than idle while the workers train the last of them.
+  const folds: FoldExecutor | undefined = executor && {
+    fitFolds: (tasks, fitOptions) => executor.fitFolds(tasks, { ...fitOptions, callerHelps: true }),
+  }
   const runOne = async (configured: ConfiguredDetector, index: number) => {
     throwIfAborted(signal, 'the scan')
     const onProgress = (fractionDone: number) =>
       options.onProgress?.(configured.detector.id, fractionDone, index)
     onProgress(0)
-    const context = { seed, now, onProgress, signal }
+    const context = { seed, now, onProgress, signal, folds }
     const outcome = await runDetector(configured, input, context, options.detectorExecutor)
     onProgress(1)
     return outcome

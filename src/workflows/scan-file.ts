@@ -117,7 +117,7 @@ export type ScanFileResult =
  * count that the loaded data does not bear out, stops here with what failed), attaches the sources the manifest
  * attests, scans it, and records in the report how far the manifest's signature was trusted. Unless the caller
  * brings an `executor`, the built-in model's cross-validation runs on worker threads, the same ones as the
- * detectors.
+ * detectors and the counting of the texts' terms.
  */
 export async function scanFile(path: string, options: ScanFileOptions = {}): Promise<ScanFileResult> {
   if (options.executor) return scanFileWith(path, options)
@@ -129,8 +129,10 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
         warmEagerly: await looksLikeLargeNumericFile(path),
       })
   const executor = detectorExecutor ?? createWorkerFoldExecutor()
+  // The texts' terms are counted on those workers too, which idle until the model's input exists to train on.
+  const countTexts = detectorExecutor?.countTexts
   try {
-    return await scanFileWith(path, { detectorExecutor, ...options, executor })
+    return await scanFileWith(path, { detectorExecutor, countTexts, ...options, executor })
   } finally {
     await executor.close()
   }

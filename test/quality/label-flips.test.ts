@@ -7,6 +7,7 @@ import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
+import type { FoldExecutor } from '../../src/models/cross-validation.js'
 import { createWorkerDetectorExecutor } from '../../src/parallel/detector-executor.js'
 import { scan } from '../../src/scan/index.js'
 import { scanDataset } from '../../src/scan/scan.js'
@@ -100,6 +101,35 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
       expect(threaded.records).toEqual(calling.records)
     } finally {
       await detectorExecutor.close()
+    }
+  })
+
+  it("gives those records too with the detector on the calling thread and the draw's folds on the workers", async () => {
+    const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 4)
+    const options = { seed: 2, detectors: ['label-issues'] as const }
+    const calling = await scan(run.dataset, options)
+    // Texts stay on the calling thread by default: only the folds go to the workers, both draws' of them.
+    const workers = createWorkerDetectorExecutor({
+      threads: 2,
+      workerUrl: new URL('../fixtures/detector-worker.mjs', import.meta.url),
+      minRows: 0,
+    })
+    let foldsSent = 0
+    const executor: FoldExecutor = {
+      fitFolds(tasks, fitOptions) {
+        foldsSent += tasks.length
+        return workers.fitFolds(tasks, fitOptions)
+      },
+    }
+    try {
+      const threaded = await scan(run.dataset, { ...options, executor, detectorExecutor: workers })
+      expect(workers.completedOnWorkers).toBe(0)
+      expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
+      expect(foldsSent).toBe(10)
+      expect(threaded.detectors[0].info).toEqual(calling.detectors[0].info)
+      expect(threaded.records).toEqual(calling.records)
+    } finally {
+      await workers.close()
     }
   })
 })

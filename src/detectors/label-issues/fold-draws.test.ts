@@ -26,7 +26,7 @@ function meanSquaredDistance(first: FeatureMatrix, second: FeatureMatrix): numbe
 }
 
 describe('foldAveragedProbabilities', () => {
-  it('lies nearer the mean over many draws of the folds than the scan’s one draw', () => {
+  it('lies nearer the mean over many draws of the folds than the scan’s one draw', async () => {
     const { x, codes } = overlappingClasses(400)
     const draws = Array.from({ length: 12 }, (_, seed) =>
       crossValidatedProbabilities(x, codes, 2, { rng: createRng(100 + seed) }),
@@ -40,7 +40,7 @@ describe('foldAveragedProbabilities', () => {
       }),
     }
     const first = crossValidatedProbabilities(x, codes, 2, { rng: createRng(0) })
-    const averaged = foldAveragedProbabilities(x, codes, first, 0)
+    const averaged = await foldAveragedProbabilities(x, codes, first, 0)
     expect(meanSquaredDistance(averaged, reference)).toBeLessThan(
       0.75 * meanSquaredDistance(first, reference),
     )

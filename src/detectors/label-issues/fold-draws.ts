@@ -1,5 +1,9 @@
 import type { FeatureMatrix, SparseMatrix } from '../../data/matrix.js'
-import { crossValidatedProbabilities } from '../../models/cross-validation.js'
+import {
+  crossValidatedProbabilitiesWith,
+  type FoldExecutor,
+  sequentialFoldExecutor,
+} from '../../models/cross-validation.js'
 import { createRng } from '../../util/rng.js'
 import type { ViewWeights } from './posterior.js'
 
@@ -25,23 +29,27 @@ export function readsFoldDraws(weights: ViewWeights): boolean {
  * records trained the model that read it, in what order): on mails a label's log-odds vary by about 0.3 from draw to
  * draw. Ranked by one draw, the honest records among the flips are mostly there by that noise, and the flips are
  * not: over six draws, honest records the first draw read as doubtfully as flips rose by a median 0.2–0.38 in
- * log-odds while the flips beside them fell by 0.14–0.36. Every record must be labelled.
+ * log-odds while the flips beside them fell by 0.14–0.36. Every record must be labelled. The other draws' folds
+ * all go to `folds` at once (the scan's workers, which idle by then on mails); each draw is added in its order, so
+ * the sum is the same wherever they train.
  */
-export function foldAveragedProbabilities(
+export async function foldAveragedProbabilities(
   modelFeatures: FeatureMatrix | SparseMatrix,
   codes: Int32Array,
   first: FeatureMatrix,
   seed: number,
-  signal?: AbortSignal,
-): FeatureMatrix {
+  { folds = sequentialFoldExecutor, signal }: { folds?: FoldExecutor; signal?: AbortSignal } = {},
+): Promise<FeatureMatrix> {
+  const drawn = await Promise.all(
+    Array.from({ length: foldDrawCount - 1 }, (_, index) =>
+      crossValidatedProbabilitiesWith(folds, modelFeatures, codes, first.cols, {
+        rng: createRng(seed + index + 1),
+        signal,
+      }),
+    ),
+  )
   const data = Float32Array.from(first.data)
-  for (let draw = 1; draw < foldDrawCount; draw++) {
-    const drawn = crossValidatedProbabilities(modelFeatures, codes, first.cols, {
-      rng: createRng(seed + draw),
-      signal,
-    })
-    for (let index = 0; index < data.length; index++) data[index] += drawn.data[index]
-  }
+  for (const draw of drawn) for (let index = 0; index < data.length; index++) data[index] += draw.data[index]
   for (let index = 0; index < data.length; index++) data[index] /= foldDrawCount
   return { data, rows: first.rows, cols: first.cols }
 }

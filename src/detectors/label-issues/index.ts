@@ -54,7 +54,7 @@ export function mayReadModelInput(rowCount: number, classCount: number): boolean
 interface CandidateModel {
   /** The models whose probabilities it reads, as the report names them. */
   readonly names: readonly string[]
-  probabilities(): FeatureMatrix
+  probabilities(): FeatureMatrix | Promise<FeatureMatrix>
 }
 
 /**
@@ -97,8 +97,8 @@ function candidateModels(
   if (modelFeatures && readsFoldDraws(weights) && mayReadModelInput(rowCount, classCount))
     models.push({
       names: trees ? ['linear over fold draws', 'random forest'] : ['linear over fold draws'],
-      probabilities: () => {
-        const averaged = foldAveragedProbabilities(modelFeatures, codes, linear, context.seed, context.signal)
+      probabilities: async () => {
+        const averaged = await foldAveragedProbabilities(modelFeatures, codes, linear, context.seed, context)
         return trees ? averageProbabilities(averaged, trees) : averaged
       },
     })
@@ -187,7 +187,7 @@ export const labelIssuesDetector = defineDetector({
     // Each is kept only where it makes the observed labels more likely out of fold than the best read so far.
     if (!input.probabilitiesGiven)
       for (const candidate of candidateModels(input, views.weights, context, linearProbabilities, trees)) {
-        const tried = mixWithNeighbours(candidate.probabilities())
+        const tried = mixWithNeighbours(await candidate.probabilities())
         if (tried.loss < views.loss) {
           views = tried
           models = [...candidate.names]
