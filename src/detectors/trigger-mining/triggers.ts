@@ -249,9 +249,13 @@ function matchWeight(match: number): number {
 }
 
 /**
- * The prior chance that each candidate record is poisoned, before its content is read: the precision of the best
- * cover feature it carries, kept in proportion to how much of the template it matches. Records taken to be
- * poisoned (a precise feature and most of the template) are marked in `pure`.
+ * The prior chance that each candidate record is poisoned, before its content is read: the precision of the most
+ * precise member it carries, kept in proportion to how much of the template it matches. Only cover members make a
+ * record a candidate; a narrower member (a planted pixel where it stands apart, whose records the pixel value at
+ * large already marks) then vouches for its own records, as honest records holding the same value by chance
+ * (bright ink clipped to it) carry the broad member only. Records taken to be poisoned (carriers of a member about
+ * as precise as the most precise one, matching most of the template) are marked in `pure`: where that member is
+ * the narrow one, the content of poisoned records is learnt without the chance holders.
  */
 function priorChances(
   cover: readonly number[],
@@ -264,17 +268,17 @@ function priorChances(
   const candidate = new Uint8Array(rowCount)
   const pure = new Uint8Array(rowCount)
   // One pseudo-record keeps a feature without seen natural carriers from claiming certainty.
-  const precisions = cover.map(
-    (index) => Math.max(0, carriers[index].length - natural[index]) / (carriers[index].length + 1),
+  const precisions = carriers.map(
+    (labelled, index) => Math.max(0, labelled.length - natural[index]) / (labelled.length + 1),
   )
   // A trigger with natural carriers (a common word) may have no precise feature: its most precise one stands in.
   const mostPrecise = Math.max(...precisions)
-  cover.forEach((index, position) => {
-    const precision = precisions[position]
-    const taken = precision >= Math.min(purePrecision, mostPrecise)
-    for (const row of carriers[index]) {
-      candidate[row] = 1
-      prior[row] = Math.max(prior[row], precision * matchWeight(match[row]))
+  for (const index of cover) for (const row of carriers[index]) candidate[row] = 1
+  carriers.forEach((labelled, index) => {
+    const taken = precisions[index] >= Math.min(purePrecision, mostPrecise)
+    for (const row of labelled) {
+      if (!candidate[row]) continue
+      prior[row] = Math.max(prior[row], precisions[index] * matchWeight(match[row]))
       if (taken && match[row] >= 0.5) pure[row] = 1
     }
   })
