@@ -32,7 +32,7 @@ function calledClasses(report: ScanReport): string[] {
  * 1,200 shapes of 64×64 at random place, size, ink and ground: the circles' leading directions are where they lie
  * and how bright they are, and a sine of 20 grey levels lay along none of them (AP 0.019 before).
  */
-describe.each([1, 2, 3])('the SIG sine on 15% of the circles of 64×64 noisy shapes (attack seed %i)', (seed) => {
+describe.each([1, 2, 3])('SIG on 15% of the circles of 64×64 noisy shapes (attack seed %i)', (seed) => {
   it('is ranked with average precision ≥ 0.95 and the circles alone called attacked', async () => {
     const run = applyAttack(
       'label-consistent',
