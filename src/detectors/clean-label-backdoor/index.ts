@@ -5,6 +5,7 @@ import { distanceFromGround } from '../../features/colour-images.js'
 import { median } from '../../stats/quantiles.js'
 import { normalSurvival } from '../../stats/tails.js'
 import { type DetectorInput, defineDetector } from '../types.js'
+import { otherClassVariation, searchesUnexplained, withoutDirections } from './explained.js'
 import {
   columnMedians,
   crossFittedGap,
@@ -170,6 +171,28 @@ interface ClassScores {
   readonly windows: readonly ClassWindow[]
 }
 
+type CrossFitted = ReturnType<typeof crossFittedGap>
+
+/** Whether a search's gap counts at all: twice what the class's values leave shuffled (see `ClassScores.chance`). */
+function beatsChance({ gap, chance }: CrossFitted): boolean {
+  return gap >= 2 * chance
+}
+
+/**
+ * The search along the class's own leading directions, or the one along those left once the other classes' leading
+ * directions are taken out (see `otherClassVariation`) where its gap weighs more. The second runs on rows that differ
+ * from their class's median nearly everywhere (no silent background; see `searchesUnexplained`), where what varies
+ * in every class (an image's brightness, where its object lies) leads each class and buries a faint pattern spread
+ * over the whole image. On images with a silent background a pattern writes into pixels no class varies in and leads
+ * already.
+ */
+function strongerSearch(own: CrossFitted, unexplained: () => CrossFitted | undefined): CrossFitted {
+  const other = unexplained()
+  if (!other || !beatsChance(other)) return own
+  const weight = ({ gap, beyond }: CrossFitted) => gap * Math.sqrt(beyond)
+  return !beatsChance(own) || weight(other) > weight(own) ? other : own
+}
+
 /**
  * Each class's records scored along the direction of their deviations (in normal scores among the other classes)
  * whose far records stand most apart.
@@ -191,7 +214,17 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
     const fewest = Math.max(minimumCarriers, Math.round(minimumCarrierShare * rows.length))
     const scoring = { rows, scored, shortenedBy, centre, scores }
     const windows = searchClassWindows(levelled, labels.codes, code, scoring, grid, fewest)
-    const crossFitted = crossFittedGap(whitened, directionCount, seed + code, fewest)
+    const crossFitted = strongerSearch(crossFittedGap(whitened, directionCount, seed + code, fewest), () => {
+      if (!searchesUnexplained(whitened)) return undefined
+      const explained = otherClassVariation(levelled, labels.codes, code, centre, scores, seed + code)
+      const residual = withoutDirections(scored, rows.length, levelled.cols, explained)
+      return crossFittedGap(
+        packRows(residual, rows.length, levelled.cols),
+        directionCount,
+        seed + code,
+        fewest,
+      )
+    })
     const { gap, chance, beyond } = crossFitted
     // The test rests on held-out gaps; the carriers are scored along the direction that found the pattern.
     const along = robustScores(crossFitted.along)

@@ -201,6 +201,27 @@ function orthonormalise(directions: Float64Array[]): void {
   })
 }
 
+/** The `directionCount` leading directions of the rows' second moments, by subspace iteration from a seeded start. */
+export function principalDirections(
+  rows: WhitenedRows,
+  directionCount: number,
+  seed: number,
+): Float64Array[] {
+  const { cols } = rows
+  const rng = createRng(seed)
+  const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
+    Float64Array.from({ length: cols }, () => rng.normal()),
+  )
+  orthonormalise(directions)
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    const coordinates = projectRows(rows, directions)
+    for (const direction of directions) direction.fill(0)
+    addWeightedRows(rows, coordinates, directions)
+    orthonormalise(directions)
+  }
+  return directions
+}
+
 /**
  * The `directionCount` leading principal directions of whitened rows (centred on the median) by
  * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
@@ -216,19 +237,9 @@ export function leadingDirections(
   subset?: readonly number[],
 ): Float64Array[] {
   const { count, cols } = rows
-  const rng = createRng(seed)
-  const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
-    Float64Array.from({ length: cols }, () => rng.normal()),
-  )
-  orthonormalise(directions)
   const positions = subset ? evenSample(subset.length).map((position) => subset[position]) : evenSample(count)
   const fitted = selectRows(rows, positions)
-  for (let iteration = 0; iteration < iterations; iteration++) {
-    const coordinates = projectRows(fitted, directions)
-    for (const direction of directions) direction.fill(0)
-    addWeightedRows(fitted, coordinates, directions)
-    orthonormalise(directions)
-  }
+  const directions = principalDirections(fitted, directionCount, seed)
   // The rows are centred on the class's median, so their mean is where a minority sharing one shift pulls it.
   const meanShift = new Float64Array(cols)
   addWeightedRows(fitted, [new Float64Array(fitted.count).fill(1)], [meanShift])

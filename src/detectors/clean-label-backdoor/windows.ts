@@ -288,7 +288,8 @@ export function exceedancePValue(beyond: number, count: number, reached: number,
 const sampledRows = 100
 const sampledOthers = 1000
 
-function otherRows(codes: Int32Array, code: number): Int32Array {
+/** Every labelled row of another class than `code`, ascending. */
+export function otherRows(codes: Int32Array, code: number): Int32Array {
   let count = 0
   for (const other of codes) if (other >= 0 && other !== code) count++
   const rows = new Int32Array(count)
