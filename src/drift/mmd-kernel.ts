@@ -94,9 +94,52 @@ export function medianSquaredDistance(
   const count = sample.length
   const distances = new Float64Array((count * (count - 1)) / 2)
   let index = 0
-  for (let a = 1; a < count; a++)
-    for (let b = 0; b < a; b++) distances[index++] = squaredDistance(data, dimensions, sample[a], sample[b])
+  for (let a = 1; a < count; a++) {
+    let b = 0
+    for (; b + 3 < a; b += 4, index += 4)
+      squaredDistancesToFour(data, dimensions, sample, a, b, distances, index)
+    for (; b < a; b++) distances[index++] = squaredDistance(data, dimensions, sample[a], sample[b])
+  }
   return distances.length > 0 ? selectInPlace(distances, distances.length >> 1) : 0
+}
+
+/**
+ * Squared distances of sample `a` to samples `b..b+3`, into `out[index..index+3]`: `a`'s values are read once for
+ * the four sums, each summed in the order of one at a time, so the same bits as four `squaredDistance` calls.
+ */
+function squaredDistancesToFour(
+  data: Float64Array,
+  dimensions: number,
+  sample: readonly number[],
+  a: number,
+  b: number,
+  out: Float64Array,
+  index: number,
+): void {
+  const origin = sample[a] * dimensions
+  const o0 = sample[b] * dimensions
+  const o1 = sample[b + 1] * dimensions
+  const o2 = sample[b + 2] * dimensions
+  const o3 = sample[b + 3] * dimensions
+  let sum0 = 0
+  let sum1 = 0
+  let sum2 = 0
+  let sum3 = 0
+  for (let d = 0; d < dimensions; d++) {
+    const value = data[origin + d]
+    const d0 = value - data[o0 + d]
+    const d1 = value - data[o1 + d]
+    const d2 = value - data[o2 + d]
+    const d3 = value - data[o3 + d]
+    sum0 += d0 * d0
+    sum1 += d1 * d1
+    sum2 += d2 * d2
+    sum3 += d3 * d3
+  }
+  out[index] = sum0
+  out[index + 1] = sum1
+  out[index + 2] = sum2
+  out[index + 3] = sum3
 }
 
 /** Chunks of the within-sums work: bands of rows of about equal work, so two threads end together. */

@@ -1,4 +1,5 @@
-import { WordCursor } from '../text/words.js'
+import { WordCursor, wordTables } from '../text/words.js'
+import { FNV_OFFSET_BASIS, FNV_PRIME } from '../util/hashing.js'
 
 /** Token strings and their ids, shared by every corpus compared with each other; grows as texts are read. */
 export interface TokenVocabulary {
@@ -26,14 +27,72 @@ export function createVocabulary(): TokenVocabulary {
   return { ids: new Map(), tokens: [] }
 }
 
-/** The id of `token`, added to the vocabulary when new. */
-function tokenId(vocabulary: TokenVocabulary, token: string): number {
-  let id = vocabulary.ids.get(token)
-  if (id === undefined) {
-    id = vocabulary.tokens.length
-    vocabulary.ids.set(token, id)
-    vocabulary.tokens.push(token)
+/**
+ * The vocabulary's token ids by the FNV-1a hash of their units (one id, or several that share a hash), so a word
+ * the vocabulary holds is found without making its string: most words of a text are known ones, and making each
+ * one's string and hashing it again in a Map cost more than the rest of tokenising.
+ */
+interface HashIndex {
+  readonly byHash: Map<number, number | number[]>
+  /** Tokens `0 .. indexed - 1` are in `byHash`; the vocabulary may have grown since. */
+  indexed: number
+}
+
+const hashIndexes = new WeakMap<TokenVocabulary, HashIndex>()
+
+// Local aliases: some module runners (vitest's among them) turn each read of an imported binding into a call.
+const BASIS = FNV_OFFSET_BASIS
+const PRIME = FNV_PRIME
+
+/** The hash `WordCursor` gives a word whose folded units are `token`'s. */
+function hashOfToken(token: string): number {
+  let hash = BASIS
+  for (let index = 0; index < token.length; index++) hash = Math.imul(hash ^ token.charCodeAt(index), PRIME)
+  return hash >>> 0
+}
+
+function addToIndex(index: HashIndex, hash: number, id: number): void {
+  const held = index.byHash.get(hash)
+  if (held === undefined) index.byHash.set(hash, id)
+  else if (typeof held === 'number') index.byHash.set(hash, [held, id])
+  else held.push(id)
+}
+
+/** The hash index of a vocabulary, brought up to date with the tokens added since it was last read. */
+function hashIndexOf(vocabulary: TokenVocabulary): HashIndex {
+  let index = hashIndexes.get(vocabulary)
+  if (!index) {
+    index = { byHash: new Map(), indexed: 0 }
+    hashIndexes.set(vocabulary, index)
   }
+  for (; index.indexed < vocabulary.tokens.length; index.indexed++)
+    addToIndex(index, hashOfToken(vocabulary.tokens[index.indexed]), index.indexed)
+  return index
+}
+
+/** Whether `token` is the cursor's current word, folded as `WordCursor.word()` folds it. */
+function isCurrentWord(words: WordCursor, fold: Uint16Array, token: string): boolean {
+  if (token.length !== words.end - words.start) return false
+  const { text, start } = words
+  for (let index = 0; index < token.length; index++)
+    if (fold[text.charCodeAt(start + index)] !== token.charCodeAt(index)) return false
+  return true
+}
+
+/** The id of the cursor's current word, added to the vocabulary (and its index) when new. */
+function wordId(vocabulary: TokenVocabulary, index: HashIndex, words: WordCursor, fold: Uint16Array): number {
+  const held = index.byHash.get(words.hash)
+  if (typeof held === 'number') {
+    if (isCurrentWord(words, fold, vocabulary.tokens[held])) return held
+  } else if (held !== undefined) {
+    for (const id of held) if (isCurrentWord(words, fold, vocabulary.tokens[id])) return id
+  }
+  const id = vocabulary.tokens.length
+  const token = words.word()
+  vocabulary.ids.set(token, id)
+  vocabulary.tokens.push(token)
+  addToIndex(index, words.hash, id)
+  index.indexed = id + 1
   return id
 }
 
@@ -53,12 +112,14 @@ export function tokenizeTexts(
   let tokens: Int32Array<ArrayBuffer> = new Int32Array(1 << 16)
   let length = 0
   let lastSeen: Int32Array<ArrayBuffer> = new Int32Array(1 << 12).fill(-1)
+  const index = hashIndexOf(vocabulary)
+  const { fold } = wordTables()
   for (let document = 0; document < texts.length; document++) {
     const start = length
     const words = new WordCursor(texts[document] ?? '', { maxChars })
     while (words.next()) {
       if (words.end - words.start > maxTokenLength) continue
-      const id = tokenId(vocabulary, words.word())
+      const id = wordId(vocabulary, index, words, fold)
       if (id >= lastSeen.length) lastSeen = grow(lastSeen, id + 1, -1)
       if (lastSeen[id] === document) continue
       lastSeen[id] = document

@@ -43,11 +43,49 @@ export function randomFourierFeatures(matrix: FeatureMatrix, options: FourierOpt
   const data = new Float32Array(rows * featureCount)
   for (let row = 0; row < rows; row++) {
     const record = matrix.data.subarray(row * cols, (row + 1) * cols)
-    for (let feature = 0; feature < featureCount; feature++) {
+    const out = data.subarray(row * featureCount, (row + 1) * featureCount)
+    let feature = 0
+    for (; feature + 3 < featureCount; feature += 4)
+      projectOnFour(record, frequencies, phases, feature, amplitude, out)
+    for (; feature < featureCount; feature++) {
       let angle = phases[feature]
       for (let col = 0; col < cols; col++) angle += frequencies[feature * cols + col] * record[col]
-      data[row * featureCount + feature] = amplitude * Math.cos(angle)
+      out[feature] = amplitude * Math.cos(angle)
     }
   }
   return { data, rows, cols: featureCount }
+}
+
+/**
+ * Features `feature..feature+3` of one record: its values are read once for the four angles, each summed in the
+ * same order as one at a time, so the same bits for about half the loads.
+ */
+function projectOnFour(
+  record: Float32Array,
+  frequencies: Float64Array,
+  phases: Float64Array,
+  feature: number,
+  amplitude: number,
+  out: Float32Array,
+): void {
+  const cols = record.length
+  const f0 = feature * cols
+  const f1 = f0 + cols
+  const f2 = f1 + cols
+  const f3 = f2 + cols
+  let angle0 = phases[feature]
+  let angle1 = phases[feature + 1]
+  let angle2 = phases[feature + 2]
+  let angle3 = phases[feature + 3]
+  for (let col = 0; col < cols; col++) {
+    const value = record[col]
+    angle0 += frequencies[f0 + col] * value
+    angle1 += frequencies[f1 + col] * value
+    angle2 += frequencies[f2 + col] * value
+    angle3 += frequencies[f3 + col] * value
+  }
+  out[feature] = amplitude * Math.cos(angle0)
+  out[feature + 1] = amplitude * Math.cos(angle1)
+  out[feature + 2] = amplitude * Math.cos(angle2)
+  out[feature + 3] = amplitude * Math.cos(angle3)
 }
