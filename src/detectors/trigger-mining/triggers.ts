@@ -248,34 +248,55 @@ function matchWeight(match: number): number {
   return 1 / (1 + Math.exp(-15 * (match - 0.35)))
 }
 
+/** Template share at or above which a record carries all of it (a float sum of equal parts may fall just short). */
+const wholeMatch = 0.999
+
+/**
+ * A cover feature's labelled carriers split into those that carry the whole template and those that carry part of
+ * it, each with its own precision: a value the trigger writes beside others (a category among a table's columns)
+ * has honest carriers of its own label, which match half of a two-value template by nature and are natural
+ * carriers at the feature's rate, while the records that carry all of it are nearly all poisoned.
+ */
+function precisionByMatch(labelled: readonly number[], match: Float32Array, naturalIn: NaturalCount) {
+  const whole: number[] = []
+  const partial: number[] = []
+  for (const row of labelled) (match[row] >= wholeMatch ? whole : partial).push(row)
+  // One pseudo-record keeps a stratum without seen natural carriers from claiming certainty.
+  const precision = (rows: readonly number[]) =>
+    rows.length === 0 ? 0 : Math.max(0, rows.length - naturalIn(rows)) / (rows.length + 1)
+  return { whole: precision(whole), partial: precision(partial) }
+}
+
+/** How many of `rows` are estimated to carry a feature naturally (see `estimateNatural`). */
+type NaturalCount = (rows: readonly number[]) => number
+
 /**
  * The prior chance that each candidate record is poisoned, before its content is read: the precision of the best
- * cover feature it carries, kept in proportion to how much of the template it matches. Records taken to be
- * poisoned (a precise feature and most of the template) are marked in `pure`.
+ * cover feature it carries among records that carry as much of the template (all of it, or part), kept in
+ * proportion to how much of the template it matches. Records taken to be poisoned (a precise feature and most of
+ * the template) are marked in `pure`.
  */
 function priorChances(
   cover: readonly number[],
   carriers: number[][],
-  natural: number[],
+  naturalIn: NaturalCount,
   match: Float32Array,
 ) {
   const rowCount = match.length
   const prior = new Float64Array(rowCount)
   const candidate = new Uint8Array(rowCount)
   const pure = new Uint8Array(rowCount)
-  // One pseudo-record keeps a feature without seen natural carriers from claiming certainty.
-  const precisions = cover.map(
-    (index) => Math.max(0, carriers[index].length - natural[index]) / (carriers[index].length + 1),
-  )
+  const precisions = cover.map((index) => precisionByMatch(carriers[index], match, naturalIn))
   // A trigger with natural carriers (a common word) may have no precise feature: its most precise one stands in.
-  const mostPrecise = Math.max(...precisions)
+  const mostPrecise = Math.max(...precisions.map(({ whole, partial }) => Math.max(whole, partial)))
+  const takenAbove = Math.min(purePrecision, mostPrecise)
   cover.forEach((index, position) => {
-    const precision = precisions[position]
-    const taken = precision >= Math.min(purePrecision, mostPrecise)
     for (const row of carriers[index]) {
+      const { whole, partial } = precisions[position]
+      const precision = match[row] >= wholeMatch ? whole : partial
       candidate[row] = 1
       prior[row] = Math.max(prior[row], precision * matchWeight(match[row]))
-      if (taken && match[row] >= 0.5) pure[row] = 1
+      if (precision >= takenAbove && match[row] >= 0.5) pure[row] = 1
     }
   })
   const rows = Int32Array.from(candidate.keys()).filter((row) => candidate[row] === 1)
@@ -303,10 +324,11 @@ function scoreGroup(draft: Draft, input: GroupingInput): TriggerGroup {
   for (const index of cover) for (const row of carriers[index]) marks[row] = 1
   const { positions, bins } = contentPositions(input, label, input.excludeCarriers ? marks : undefined)
   const shares = labelBinShares(bins, codes, label, support.k, marks)
-  const natural = carriers.map((labelled) => estimateNatural(labelled, bins, shares, highBin(support)))
+  const naturalIn = (rows: readonly number[]) => estimateNatural(rows, bins, shares, highBin(support))
+  const natural = carriers.map(naturalIn)
   const poisoned = carriers.map((labelled, index) => labelled.length - natural[index])
   const match = templateMatch(draft.members, poisoned, lists, codes.length)
-  const { prior, pure, rows } = priorChances(cover, carriers, natural, match)
+  const { prior, pure, rows } = priorChances(cover, carriers, naturalIn, match)
   const views = { positions, k: support.k, probabilities: input.probabilities }
   const logRatio = contentLogRatios(views, codes, label, pure, marks)
   return {
