@@ -252,19 +252,19 @@ function matchWeight(match: number): number {
 const wholeMatch = 0.999
 
 /**
- * A cover feature's labelled carriers split into those that carry the whole template and those that carry part of
- * it, each with its own precision: a value the trigger writes beside others (a category among a table's columns)
- * has honest carriers of its own label, which match half of a two-value template by nature and are natural
- * carriers at the feature's rate, while the records that carry all of it are nearly all poisoned.
+ * A cover feature's precision over all its labelled carriers, and over those that carry the whole template and
+ * those that carry part of it: a value the trigger writes beside others (a category among a table's columns) has
+ * honest carriers of its own label, which match half of a two-value template by nature and are natural carriers at
+ * the feature's rate, while the records that carry all of it are nearly all poisoned.
  */
 function precisionByMatch(labelled: readonly number[], match: Float32Array, naturalIn: NaturalCount) {
   const whole: number[] = []
   const partial: number[] = []
   for (const row of labelled) (match[row] >= wholeMatch ? whole : partial).push(row)
-  // One pseudo-record keeps a stratum without seen natural carriers from claiming certainty.
+  // One pseudo-record keeps a feature or a share of its carriers without seen natural ones from claiming certainty.
   const precision = (rows: readonly number[]) =>
     rows.length === 0 ? 0 : Math.max(0, rows.length - naturalIn(rows)) / (rows.length + 1)
-  return { whole: precision(whole), partial: precision(partial) }
+  return { all: precision(labelled), whole: precision(whole), partial: precision(partial) }
 }
 
 /** How many of `rows` are estimated to carry a feature naturally (see `estimateNatural`). */
@@ -274,7 +274,7 @@ type NaturalCount = (rows: readonly number[]) => number
  * The prior chance that each candidate record is poisoned, before its content is read: the precision of the best
  * cover feature it carries among records that carry as much of the template (all of it, or part), kept in
  * proportion to how much of the template it matches. Records taken to be poisoned (a precise feature and most of
- * the template) are marked in `pure`.
+ * the template, where those with part of it are precise too) are marked in `pure`.
  */
 function priorChances(
   cover: readonly number[],
@@ -288,15 +288,14 @@ function priorChances(
   const pure = new Uint8Array(rowCount)
   const precisions = cover.map((index) => precisionByMatch(carriers[index], match, naturalIn))
   // A trigger with natural carriers (a common word) may have no precise feature: its most precise one stands in.
-  const mostPrecise = Math.max(...precisions.map(({ whole, partial }) => Math.max(whole, partial)))
-  const takenAbove = Math.min(purePrecision, mostPrecise)
+  const takenAbove = Math.min(purePrecision, Math.max(...precisions.map(({ all }) => all)))
   cover.forEach((index, position) => {
+    const { all, whole, partial } = precisions[position]
     for (const row of carriers[index]) {
-      const { whole, partial } = precisions[position]
-      const precision = match[row] >= wholeMatch ? whole : partial
+      const isWhole = match[row] >= wholeMatch
       candidate[row] = 1
-      prior[row] = Math.max(prior[row], precision * matchWeight(match[row]))
-      if (precision >= takenAbove && match[row] >= 0.5) pure[row] = 1
+      prior[row] = Math.max(prior[row], (isWhole ? whole : partial) * matchWeight(match[row]))
+      if (all >= takenAbove && (isWhole || partial >= takenAbove) && match[row] >= 0.5) pure[row] = 1
     }
   })
   const rows = Int32Array.from(candidate.keys()).filter((row) => candidate[row] === 1)
