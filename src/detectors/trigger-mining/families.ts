@@ -19,10 +19,10 @@ import {
   categoryShares,
   coCarriedColumns,
   coCarriedValues,
-  commonValues,
   extractValueFeatures,
   type SharedCategory,
   sharedCategories,
+  sharedValues,
   type ValueFeatures,
 } from './value-features.js'
 
@@ -330,7 +330,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
   /** Columns the group's carriers share, common values too, hidden with the group's own columns. */
   const hiddenColumns = (group: TriggerGroup, table: FeatureMatrix) => {
     const mask = sharedColumns(group.rows, table.cols)
-    for (const { col } of commonValues(dataset.features!, group.rows, 0.5)) mask[col] = 1
+    for (const { col } of sharedValues(dataset.features!, group.rows, 0.5)) mask[col] = 1
     for (const item of group.members) {
       const col = features.columns[item.feature]
       mask[col] = 1
@@ -363,7 +363,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
         if (named.some((entry) => entry.col === col)) continue
         named.push({ col, text: `${shared.group.name} = ${shared.group.values[shared.category]}` })
       }
-      for (const { col, value } of commonValues(dataset.features!, likely, namedCategoryShare)) {
+      for (const { col, value } of sharedValues(dataset.features!, likely, namedCategoryShare)) {
         if (categoryOf.has(col) || named.some((entry) => entry.col === col)) continue
         named.push({ col, text: `${dataset.featureNames[col]} = ${formatValue(value)}` })
       }

@@ -184,8 +184,9 @@ export function coCarriedColumns(
 }
 
 /**
- * How many times a value's share of the table at least half of some records must hold it at to count as theirs (see
- * `commonValues`): a category a group's records come from by chance stays below it, a written value far above.
+ * How many times as often as the table some records must hold a value for it to count as theirs (see
+ * `sharedValues`): a value common among the classes a group's records come from stays below it, a written one far
+ * above.
  */
 const minSharedLift = 2
 
@@ -196,7 +197,7 @@ const minSharedLift = 2
  * of ink whose blank records outnumber it): its carriers would read each other through it once the trigger's other
  * columns are hidden.
  */
-export function commonValues(
+export function sharedValues(
   matrix: FeatureMatrix,
   rows: ArrayLike<number>,
   minShare: number,
