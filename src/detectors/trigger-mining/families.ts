@@ -22,6 +22,7 @@ import {
   extractValueFeatures,
   type SharedCategory,
   sharedCategories,
+  sharedValues,
   type ValueFeatures,
 } from './value-features.js'
 
@@ -332,9 +333,10 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
       for (const col of shared.group.cols) mask[col] = 1
     return mask
   }
-  /** Columns the group's carriers share, hidden with the group's own columns. */
+  /** Columns the group's carriers share, common values too, hidden with the group's own columns. */
   const hiddenColumns = (group: TriggerGroup, table: FeatureMatrix) => {
     const mask = sharedColumns(group.rows, table.cols)
+    for (const { col } of sharedValues(dataset.features!, group.rows, 0.5)) mask[col] = 1
     for (const item of group.members) {
       const col = features.columns[item.feature]
       mask[col] = 1
@@ -366,6 +368,10 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
         const col = shared.group.cols[shared.category]
         if (named.some((entry) => entry.col === col)) continue
         named.push({ col, text: `${shared.group.name} = ${shared.group.values[shared.category]}` })
+      }
+      for (const { col, value } of sharedValues(dataset.features!, likely, namedCategoryShare)) {
+        if (categoryOf.has(col) || named.some((entry) => entry.col === col)) continue
+        named.push({ col, text: `${dataset.featureNames[col]} = ${formatValue(value)}` })
       }
       // The columns in the table's order, as a user reads them.
       const names = named.sort((a, b) => a.col - b.col).map((entry) => entry.text)

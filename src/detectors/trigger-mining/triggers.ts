@@ -248,38 +248,59 @@ function matchWeight(match: number): number {
   return 1 / (1 + Math.exp(-15 * (match - 0.35)))
 }
 
+/** Template share at or above which a record carries all of it (a float sum of equal parts may fall just short). */
+const wholeMatch = 0.999
+
+/**
+ * A member's precision over all its labelled carriers, and over those that carry the whole template and
+ * those that carry part of it: a value the trigger writes beside others (a category among a table's columns) has
+ * honest carriers of its own label, which match half of a two-value template by nature and are natural carriers at
+ * the feature's rate, while the records that carry all of it are nearly all poisoned.
+ */
+function precisionByMatch(labelled: readonly number[], match: Float32Array, naturalIn: NaturalCount) {
+  const whole: number[] = []
+  const partial: number[] = []
+  for (const row of labelled) (match[row] >= wholeMatch ? whole : partial).push(row)
+  // One pseudo-record keeps a feature or a share of its carriers without seen natural ones from claiming certainty.
+  const precision = (rows: readonly number[]) =>
+    rows.length === 0 ? 0 : Math.max(0, rows.length - naturalIn(rows)) / (rows.length + 1)
+  return { all: precision(labelled), whole: precision(whole), partial: precision(partial) }
+}
+
+/** How many of `rows` are estimated to carry a feature naturally (see `estimateNatural`). */
+type NaturalCount = (rows: readonly number[]) => number
+
 /**
  * The prior chance that each candidate record is poisoned, before its content is read: the precision of the most
- * precise member it carries, kept in proportion to how much of the template it matches. Only cover members make a
- * record a candidate; a narrower member (a planted pixel where it stands apart, whose records the pixel value at
- * large already marks) then vouches for its own records, as honest records holding the same value by chance
- * (bright ink clipped to it) carry the broad member only. Records taken to be poisoned (carriers of a member about
- * as precise as the most precise one, matching most of the template) are marked in `pure`: where that member is
- * the narrow one, the content of poisoned records is learnt without the chance holders.
+ * precise member it carries among records that carry as much of the template (all of it, or part), kept in
+ * proportion to how much of the template it matches. Only cover members make a record a candidate; a narrower member
+ * (a planted pixel where it stands apart, whose records the pixel value at large already marks) then vouches for its
+ * own records, as honest records holding the same value by chance (bright ink clipped to it) carry the broad member
+ * only. Records taken to be poisoned (carriers of a member about as precise as the most precise one, matching most
+ * of the template, where those with part of it are precise too) are marked in `pure`: where that member is the
+ * narrow one, the content of poisoned records is learnt without the chance holders.
  */
 function priorChances(
   cover: readonly number[],
   carriers: number[][],
-  natural: number[],
+  naturalIn: NaturalCount,
   match: Float32Array,
 ) {
   const rowCount = match.length
   const prior = new Float64Array(rowCount)
   const candidate = new Uint8Array(rowCount)
   const pure = new Uint8Array(rowCount)
-  // One pseudo-record keeps a feature without seen natural carriers from claiming certainty.
-  const precisions = carriers.map(
-    (labelled, index) => Math.max(0, labelled.length - natural[index]) / (labelled.length + 1),
-  )
+  const precisions = carriers.map((labelled) => precisionByMatch(labelled, match, naturalIn))
   // A trigger with natural carriers (a common word) may have no precise feature: its most precise one stands in.
-  const mostPrecise = Math.max(...precisions)
+  const takenAbove = Math.min(purePrecision, Math.max(...precisions.map(({ all }) => all)))
   for (const index of cover) for (const row of carriers[index]) candidate[row] = 1
   carriers.forEach((labelled, index) => {
-    const taken = precisions[index] >= Math.min(purePrecision, mostPrecise)
+    const { all, whole, partial } = precisions[index]
     for (const row of labelled) {
       if (!candidate[row]) continue
-      prior[row] = Math.max(prior[row], precisions[index] * matchWeight(match[row]))
-      if (taken && match[row] >= 0.5) pure[row] = 1
+      const isWhole = match[row] >= wholeMatch
+      prior[row] = Math.max(prior[row], (isWhole ? whole : partial) * matchWeight(match[row]))
+      if (all >= takenAbove && (isWhole || partial >= takenAbove) && match[row] >= 0.5) pure[row] = 1
     }
   })
   const rows = Int32Array.from(candidate.keys()).filter((row) => candidate[row] === 1)
@@ -307,10 +328,11 @@ function scoreGroup(draft: Draft, input: GroupingInput): TriggerGroup {
   for (const index of cover) for (const row of carriers[index]) marks[row] = 1
   const { positions, bins } = contentPositions(input, label, input.excludeCarriers ? marks : undefined)
   const shares = labelBinShares(bins, codes, label, support.k, marks)
-  const natural = carriers.map((labelled) => estimateNatural(labelled, bins, shares, highBin(support)))
+  const naturalIn = (rows: readonly number[]) => estimateNatural(rows, bins, shares, highBin(support))
+  const natural = carriers.map(naturalIn)
   const poisoned = carriers.map((labelled, index) => labelled.length - natural[index])
   const match = templateMatch(draft.members, poisoned, lists, codes.length)
-  const { prior, pure, rows } = priorChances(cover, carriers, natural, match)
+  const { prior, pure, rows } = priorChances(cover, carriers, naturalIn, match)
   const views = { positions, k: support.k, probabilities: input.probabilities }
   const logRatio = contentLogRatios(views, codes, label, pure, marks)
   return {

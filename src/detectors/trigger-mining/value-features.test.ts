@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { extractValueFeatures } from './value-features.js'
+import { extractValueFeatures, sharedValues } from './value-features.js'
 
 /** 200 rows: a measurement with 40 rows set to its maximum, a 0/1 flag held by 40 rows, a grade in three values. */
 function table() {
@@ -64,5 +64,37 @@ describe('extractValueFeatures', () => {
       [1, 2.5],
     ])
     expect(Array.from(features.incidence.carrierCounts)).toEqual([40, 40])
+  })
+})
+
+describe('sharedValues', () => {
+  const rowsWhere = (keep: (row: number) => boolean) =>
+    Int32Array.from({ length: 200 }, (_, row) => row).filter(keep)
+
+  it('finds the value every given row holds at five times its share of the table, and not the flag they hold at its own', () => {
+    expect(
+      sharedValues(
+        table(),
+        rowsWhere((row) => row < 40),
+        0.5,
+      ),
+    ).toEqual([{ col: 0, value: 9.5 }])
+  })
+
+  it('finds a flag the given rows all hold, whatever its column, and nothing for rows held at the table’s own shares', () => {
+    expect(
+      sharedValues(
+        table(),
+        rowsWhere((row) => row % 5 === 0),
+        0.5,
+      ),
+    ).toEqual([{ col: 1, value: 1 }])
+    expect(
+      sharedValues(
+        table(),
+        rowsWhere(() => true),
+        0.5,
+      ),
+    ).toEqual([])
   })
 })

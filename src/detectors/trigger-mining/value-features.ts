@@ -183,6 +183,48 @@ export function coCarriedColumns(
   return mask
 }
 
+/**
+ * How many times as often as the table some records must hold a value for it to count as theirs (see
+ * `sharedValues`): a value common among the classes a group's records come from stays below it, a written one far
+ * above.
+ */
+const minSharedLift = 2
+
+/**
+ * The columns in which at least `minShare` of `rows` hold one exact value at least `minSharedLift` times as often as
+ * the table does, beyond chance (`sharedCategoryChance`), with that value. `coCarriedColumns` sees only value
+ * features, and a value written into 15–33% of a table is none where it does not stand alone in its column (a column
+ * of ink whose blank records outnumber it): its carriers would read each other through it once the trigger's other
+ * columns are hidden.
+ */
+export function sharedValues(
+  matrix: FeatureMatrix,
+  rows: ArrayLike<number>,
+  minShare: number,
+): { col: number; value: number }[] {
+  const { data, cols } = matrix
+  const found: { col: number; value: number }[] = []
+  const counts = new Map<number, number>()
+  for (let col = 0; col < cols && rows.length > 0; col++) {
+    counts.clear()
+    let top = { value: Number.NaN, count: 0 }
+    for (let index = 0; index < rows.length; index++) {
+      const value = data[rows[index] * cols + col]
+      const count = (counts.get(value) ?? 0) + 1
+      counts.set(value, count)
+      if (count > top.count) top = { value, count }
+    }
+    if (top.count < minShare * rows.length || Number.isNaN(top.value)) continue
+    let tableCount = 0
+    for (let row = 0; row < matrix.rows; row++) if (data[row * cols + col] === top.value) tableCount++
+    const tableShare = tableCount / matrix.rows
+    if (top.count < minSharedLift * tableShare * rows.length) continue
+    if (binomialUpperTail(top.count, rows.length, tableShare) <= sharedCategoryChance)
+      found.push({ col, value: top.value })
+  }
+  return found
+}
+
 /** A category of a one-hot encoded column, and the share of some records that hold it. */
 export interface SharedCategory {
   readonly group: CategoryGroup
