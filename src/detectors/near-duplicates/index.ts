@@ -4,6 +4,7 @@ import type { FindingKind } from '../../domain/index.js'
 import type { NeighbourGraph } from '../../linalg/backend.js'
 import { voteNeighbourLabels } from '../knn-label-consistency/score.js'
 import { type DetectorInput, defineDetector } from '../types.js'
+import { type CopiedOriginals, findCopiedOriginals } from './central-minority.js'
 import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
 import { linkIsolatedGroups } from './isolated-groups.js'
@@ -280,6 +281,34 @@ function contradictionAttack(
   }
 }
 
+/** Each flood of copies around their original (`findCopiedOriginals`) as an attack with its p-value. */
+function copiedFloodAttacks(analyses: readonly GroupAnalysis[], scores: ReturnType<typeof scoreMembers>) {
+  return analyses.flatMap((group) => {
+    if (group.copiesPValue === undefined) return []
+    const records = group.rows.filter((row) => scores.flagged[row] === 1).length
+    if (records === 0) return []
+    return [
+      {
+        kind: 'flood' as const,
+        description: `a flood of ${records} near-identical records`,
+        records,
+        pValue: group.copiesPValue,
+      },
+    ]
+  })
+}
+
+/**
+ * The detector's dataset-level test, where the data holds a group large enough for the copies test: the copies
+ * test and the contradiction test, Bonferroni over the two. Data without such a group has no test to offer, and
+ * its copies and contradictions are weighed record by record as before.
+ */
+function datasetPValueOf(copied: CopiedOriginals, contradictions: { pValue: number } | undefined) {
+  if (copied.tested === 0) return undefined
+  const pValues = [copied.pValue, ...(contradictions ? [contradictions.pValue] : [])]
+  return Math.min(1, pValues.length * Math.min(...pValues))
+}
+
 /**
  * Exact and near duplicates grouped by union-find; groups whose labels disagree become contradictions and
  * unusually large groups floods, where the members whose label the group's surroundings contradict score highest.
@@ -316,11 +345,13 @@ export const nearDuplicatesDetector = defineDetector({
       sizes,
       reach,
     }
-    const analyses = withRelabelledFloods(
+    const judged = withRelabelledFloods(
       groups.map((rows) => analyseGroup(rows, threshold, groupContext)),
       threshold,
       sizes,
     )
+    const copied = codes && findCopiedOriginals(judged, codes, input.features!, classCount)
+    const analyses = copied?.analyses ?? judged
     const scores = scoreMembers(analyses, linker, input, params, {
       ids: input.ids,
       codes: input.labels?.codes,
@@ -331,6 +362,7 @@ export const nearDuplicatesDetector = defineDetector({
       floodSizeThreshold: threshold,
     })
     const contradictions = codes && contradictionAttack(analyses, graph, codes, classCount, scores)
+    const attacks = [...(contradictions ? [contradictions] : []), ...copiedFloodAttacks(analyses, scores)]
     const blankCount = linker.contentless?.reduce((sum, blank) => sum + blank, 0) ?? 0
     const warnings =
       blankCount > 0
@@ -350,6 +382,12 @@ export const nearDuplicatesDetector = defineDetector({
       links,
       work,
     }
-    return { ...scores, attacks: contradictions ? [contradictions] : [], info, warnings }
+    return {
+      ...scores,
+      datasetPValue: copied && datasetPValueOf(copied, contradictions),
+      attacks,
+      info: { ...info, copiedOriginals: copied && { tested: copied.tested, pValue: copied.pValue } },
+      warnings,
+    }
   },
 })

@@ -52,6 +52,12 @@ export interface GroupAnalysis {
   readonly original: number
   /** Class code with the most support, or -1. */
   readonly bestLabel: number
+  /**
+   * Set where the group is copies of its original given another label, by a dataset-level test
+   * (`findCopiedOriginals`): the chance, across the groups tested, that labels dealt at random would set this one
+   * apart as much.
+   */
+  readonly copiesPValue?: number
 }
 
 /** Odds a label gains from each nearby record that carries it: a unanimous neighbourhood of ten is decisive. */
@@ -513,7 +519,8 @@ export function memberSuspicion(
   // verdict then belongs to the label detectors, so only a group far past the bar, or one far larger than the
   // dataset's natural groups grow (11 copies where the groups are pairs: 10⁻⁴ expected), speaks with full weight.
   const speaks = Math.max(0.5 + group.excess, 1 - group.naturalCount)
-  return Math.max(Math.min(wrong, speaks), oversized, floor)
+  const tested = group.copiesPValue !== undefined && code !== group.bestLabel ? 1 - group.copiesPValue : 0
+  return Math.max(Math.min(wrong, speaks), oversized, tested, floor)
 }
 
 /**
