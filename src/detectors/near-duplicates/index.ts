@@ -299,14 +299,15 @@ function copiedFloodAttacks(analyses: readonly GroupAnalysis[], scores: ReturnTy
 }
 
 /**
- * The detector's dataset-level test, where the data holds a group large enough for the copies test: the copies
- * test and the contradiction test, Bonferroni over the two. Data without such a group has no test to offer, and
- * its copies and contradictions are weighed record by record as before.
+ * The detector's dataset-level test: the copies test, where it finds a flood of copies around their original.
+ * Where it finds none the detector offers no test: its other evidence (how far a group is past the sizes natural
+ * groups reach, whose label its surroundings confirm) is weighed record by record as before, and that is how floods
+ * the test cannot see are ranked. In a spam table the original of a flood of 605 mails shares its place in the
+ * geometry with 158 of its copies, behind 15 others (p 0.23): read as a test that found nothing, the detector fell
+ * quiet and the fused ranking of the copies from 0.968 to 0.762.
  */
-function datasetPValueOf(copied: CopiedOriginals, contradictions: { pValue: number } | undefined) {
-  if (copied.tested === 0) return undefined
-  const pValues = [copied.pValue, ...(contradictions ? [contradictions.pValue] : [])]
-  return Math.min(1, pValues.length * Math.min(...pValues))
+function datasetPValueOf(copied: CopiedOriginals | undefined): number | undefined {
+  return copied?.analyses.some((group) => group.copiesPValue !== undefined) ? copied.pValue : undefined
 }
 
 /**
@@ -384,7 +385,7 @@ export const nearDuplicatesDetector = defineDetector({
     }
     return {
       ...scores,
-      datasetPValue: copied && datasetPValueOf(copied, contradictions),
+      datasetPValue: datasetPValueOf(copied),
       attacks,
       info: { ...info, copiedOriginals: copied && { tested: copied.tested, pValue: copied.pValue } },
       warnings,
