@@ -1,7 +1,7 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { rankSumLowerTail } from '../../stats/rank-sum.js'
 import { lnChoose } from '../../stats/special.js'
-import type { GroupAnalysis } from './score.js'
+import { centroid, type GroupAnalysis, squaredDistance } from './score.js'
 
 /** How a group's members who do not carry its majority label sit in it, against labels dealt among them at random. */
 export interface CentralMinorityTest {
@@ -13,13 +13,6 @@ export interface CentralMinorityTest {
   readonly centralMember: number
   /** Chance labels dealt at random among the members put the minority this near the centre (1 when untested). */
   readonly pValue: number
-}
-
-function squaredDistanceToCentre(features: FeatureMatrix, row: number, centre: Float64Array): number {
-  let sum = 0
-  for (let col = 0; col < features.cols; col++)
-    sum += (features.data[row * features.cols + col] - centre[col]) ** 2
-  return sum
 }
 
 /**
@@ -50,14 +43,8 @@ export function testCentralMinority(
   const minority = labelled - counts[majority]
   if (minority === 0 || 2 * counts[majority] <= labelled)
     return { majority: minority === 0 ? majority : -1, minority, centralMember: -1, pValue: 1 }
-  const centre = new Float64Array(features.cols)
-  for (const row of rows)
-    for (let col = 0; col < features.cols; col++) centre[col] += features.data[row * features.cols + col]
-  for (let col = 0; col < features.cols; col++) centre[col] /= rows.length
-  const members = Array.from(rows, (row) => ({
-    row,
-    distance: squaredDistanceToCentre(features, row, centre),
-  }))
+  const centre = centroid(rows, features)
+  const members = Array.from(rows, (row) => ({ row, distance: squaredDistance(features, row, centre) }))
   members.sort((a, b) => a.distance - b.distance)
   let rankSum = 0
   let centralMember = -1

@@ -147,7 +147,8 @@ export function classesMadeOfCopies(
   )
 }
 
-function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
+/** Mean of the rows' features. */
+export function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
   const centre = new Float64Array(features.cols)
   for (const row of rows) {
     for (let col = 0; col < features.cols; col++) centre[col] += features.data[row * features.cols + col]
@@ -156,7 +157,8 @@ function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
   return centre
 }
 
-function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Array): number {
+/** Squared distance from a row's features to a point. */
+export function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Array): number {
   let sum = 0
   for (let col = 0; col < features.cols; col++)
     sum += (features.data[row * features.cols + col] - centre[col]) ** 2
