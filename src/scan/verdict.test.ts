@@ -99,6 +99,29 @@ describe('judgeDataset', () => {
     )
   })
 
+  it('names a flood its detector tested once, with its p-value, and one with no test from its findings', () => {
+    const flooded = records(Array.from({ length: 1000 }, (_, row) => row < 60)).map((record, row) => ({
+      ...record,
+      findings:
+        row < 60
+          ? [{ detector: 'near-duplicates', kind: 'flood' as const, score: 0.99, explanation: '' }]
+          : [],
+    }))
+    const tested = {
+      kind: 'flood' as const,
+      description: 'a flood of 60 near-identical records',
+      records: 60,
+    }
+    const judge = (result: Partial<DetectorResult>) =>
+      judgeDataset([outcome('near-duplicates', result)], flooded, [], 0.01)
+    const withTest = judge({ datasetPValue: 0.002, attacks: [{ ...tested, pValue: 0.002 }] })
+    expect(withTest.attacks).toEqual([{ detector: 'near-duplicates', ...tested, pValue: 0.002 }])
+    expect(withTest.evidence).toEqual([{ detector: 'near-duplicates', pValue: 0.002 }])
+    expect(judge({}).attacks).toEqual([{ detector: 'near-duplicates', ...tested }])
+    // A test that finds nothing at the rate names no flood of its own.
+    expect(judge({ datasetPValue: 0.3, attacks: [{ ...tested, pValue: 0.3 }] }).attacks).toEqual([])
+  })
+
   it('counts one attack that several detectors found on the same records once, and names the others beside it', () => {
     const flags = Array.from({ length: 600 }, (_, row) => row < 40)
     const seenBy = (row: number): string[] =>

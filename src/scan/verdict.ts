@@ -18,13 +18,16 @@ function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`
 }
 
-/** Floods the near-duplicate findings name, as dataset-level attacks. */
-function floodAttacks(records: readonly RecordReport[]): DetectedAttack[] {
+/**
+ * Floods the near-duplicate findings name, as dataset-level attacks, for detectors that do not report their floods
+ * as attacks of their own (with the test behind them).
+ */
+function floodAttacks(records: readonly RecordReport[], reported: ReadonlySet<string>): DetectedAttack[] {
   const counts = new Map<string, number>()
   for (const record of records) {
     if (!record.flagged) continue
     for (const finding of record.findings) {
-      if (finding.kind !== 'flood') continue
+      if (finding.kind !== 'flood' || reported.has(finding.detector)) continue
       counts.set(finding.detector, (counts.get(finding.detector) ?? 0) + 1)
     }
   }
@@ -152,8 +155,15 @@ export function judgeDataset(
     for (const attack of found ?? [])
       if (significant(attack, rate)) detected.push({ detector: outcome.detector.id, ...attack })
   }
+  const reportsFloods = new Set(
+    outcomes.flatMap((outcome) =>
+      outcome.status === 'ok' && outcome.result.attacks?.some((attack) => attack.kind === 'flood')
+        ? [outcome.detector.id]
+        : [],
+    ),
+  )
   const attacks = [
-    ...floodAttacks(records),
+    ...floodAttacks(records, reportsFloods),
     ...withoutNoiseEchoes(detected, outcomes),
     ...sourceAttacks(records, rate),
   ]

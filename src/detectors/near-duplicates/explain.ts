@@ -43,6 +43,12 @@ function labelMix(group: GroupAnalysis, context: ExplainContext): string {
   return parts.join(', ')
 }
 
+/** Whether most of the nearest records outside the group carry its best-supported label. */
+function neighboursAgree(group: GroupAnalysis): boolean {
+  const best = group.bestLabel
+  return best >= 0 && 2 * group.outsideCounts[best] > group.outsideTotal
+}
+
 function explainFlood(group: GroupAnalysis, row: number, likeness: string, context: ExplainContext): string {
   const own = labelName(context.codes ? context.codes[row] : -1, context)
   const size = group.rows.length
@@ -54,6 +60,8 @@ function explainFlood(group: GroupAnalysis, row: number, likeness: string, conte
     return `original of ${size} ${likeness} (labels ${labelMix(group, context)}); ${unusual}; ${neighbourhood(group, context)}`
   }
   if (context.codes && context.codes[row] !== group.bestLabel && originalCode === group.bestLabel) {
+    if (group.copiesPValue !== undefined && !neighboursAgree(group))
+      return `one of ${size} ${likeness} of record ${original}, labelled ${own} while the original, at the copies' centre, is ${best} (p = ${group.copiesPValue.toPrecision(2)})`
     return `one of ${size} ${likeness} of record ${original}, labelled ${own} while the original and its neighbours are ${best}`
   }
   if (context.codes && context.codes[row] !== group.bestLabel) {

@@ -52,6 +52,12 @@ export interface GroupAnalysis {
   readonly original: number
   /** Class code with the most support, or -1. */
   readonly bestLabel: number
+  /**
+   * Set where the group is copies of its original given another label, by a dataset-level test
+   * (`findCopiedOriginals`): the chance, across the groups tested, that labels dealt at random would set this one
+   * apart as much.
+   */
+  readonly copiesPValue?: number
 }
 
 /** Odds a label gains from each nearby record that carries it: a unanimous neighbourhood of ten is decisive. */
@@ -141,7 +147,8 @@ export function classesMadeOfCopies(
   )
 }
 
-function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
+/** Mean of the rows' features. */
+export function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
   const centre = new Float64Array(features.cols)
   for (const row of rows) {
     for (let col = 0; col < features.cols; col++) centre[col] += features.data[row * features.cols + col]
@@ -150,7 +157,8 @@ function centroid(rows: Int32Array, features: FeatureMatrix): Float64Array {
   return centre
 }
 
-function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Array): number {
+/** Squared distance from a row's features to a point. */
+export function squaredDistance(features: FeatureMatrix, row: number, centre: Float64Array): number {
   let sum = 0
   for (let col = 0; col < features.cols; col++)
     sum += (features.data[row * features.cols + col] - centre[col]) ** 2
@@ -513,7 +521,8 @@ export function memberSuspicion(
   // verdict then belongs to the label detectors, so only a group far past the bar, or one far larger than the
   // dataset's natural groups grow (11 copies where the groups are pairs: 10⁻⁴ expected), speaks with full weight.
   const speaks = Math.max(0.5 + group.excess, 1 - group.naturalCount)
-  return Math.max(Math.min(wrong, speaks), oversized, floor)
+  const tested = group.copiesPValue !== undefined && code !== group.bestLabel ? 1 - group.copiesPValue : 0
+  return Math.max(Math.min(wrong, speaks), oversized, tested, floor)
 }
 
 /**
