@@ -83,10 +83,17 @@ describe.each([3, 4, 9])(
 )
 
 describe('label-issues reading a second draw of the folds on a worker thread', () => {
+  const run = () => applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 3)
+  const options = { seed: 0, detectors: ['label-issues'] as const }
+  // Both threaded readings are compared with one scan on the calling thread, where the draw runs.
+  let callingScan: ReturnType<typeof scan> | undefined
+  const onCallingThread = () => {
+    callingScan ??= scan(run().dataset, options)
+    return callingScan
+  }
+
   it('gives the records it gives on the calling thread', async () => {
-    const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 3)
-    const options = { seed: 0, detectors: ['label-issues'] as const }
-    const calling = await scan(run.dataset, options)
+    const calling = await onCallingThread()
     const detectorExecutor = createWorkerDetectorExecutor({
       threads: 2,
       workerUrl: new URL('../fixtures/detector-worker.mjs', import.meta.url),
@@ -94,7 +101,7 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
       texts: true,
     })
     try {
-      const threaded = await scan(run.dataset, { ...options, executor: detectorExecutor, detectorExecutor })
+      const threaded = await scan(run().dataset, { ...options, executor: detectorExecutor, detectorExecutor })
       expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
       expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
       expect(threaded.detectors[0].info?.models).toEqual(calling.detectors[0].info?.models)
@@ -105,9 +112,7 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
   })
 
   it("gives those records too with the detector on the calling thread and the draw's folds on the workers", async () => {
-    const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 4)
-    const options = { seed: 2, detectors: ['label-issues'] as const }
-    const calling = await scan(run.dataset, options)
+    const calling = await onCallingThread()
     // Texts stay on the calling thread by default: only the folds go to the workers, both draws' of them.
     const workers = createWorkerDetectorExecutor({
       threads: 2,
@@ -122,7 +127,7 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
       },
     }
     try {
-      const threaded = await scan(run.dataset, { ...options, executor, detectorExecutor: workers })
+      const threaded = await scan(run().dataset, { ...options, executor, detectorExecutor: workers })
       expect(workers.completedOnWorkers).toBe(0)
       expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
       expect(foldsSent).toBe(10)
