@@ -25,6 +25,19 @@ writeFileSync(
 )
 const twoThreads: DigestOptions = { threads: 2, workerUrl, parallelFromBytes: 0 }
 
+// The same worker, but one that stops instead of posting its digest: its sidecar rows, already spilled and taken in
+// after this thread's, must be taken out again before this thread reads its part itself.
+const stoppingWorkerUrl = pathToFileURL(join(dir, 'digest-worker-stopping.mjs'))
+writeFileSync(
+  stoppingWorkerUrl,
+  [
+    `import { parentPort } from 'node:worker_threads'`,
+    'const post = parentPort.postMessage.bind(parentPort)',
+    `parentPort.postMessage = (message, transfer) => ('digest' in message ? process.exit(1) : post(message, transfer))`,
+    `await import(${JSON.stringify(workerUrl.href)})`,
+  ].join('\n'),
+)
+
 let counter = 0
 function write(content: string | Buffer): string {
   const path = join(dir, `data${++counter}.csv`)
@@ -291,6 +304,38 @@ describe('reading a CSV on two threads', () => {
     const two = await digestDataset(path, { ...twoThreads, uniqueIds: true })
     expect(two).toEqual(await digestDataset(path, { threads: 1, uniqueIds: true }))
     expect(two.recordCount).toBe(8202)
+  })
+
+  it('takes the spilled rows of a worker that stops out of the sidecar again, reading its part itself', async () => {
+    const path = write(HEADER + rows(0, 3000))
+    const sidecars = [join(dir, `one${++counter}.jsonl`), join(dir, `stopped${counter}.jsonl`)]
+    const results = []
+    for (const [index, options] of [
+      { threads: 1 },
+      { ...twoThreads, workerUrl: stoppingWorkerUrl },
+    ].entries()) {
+      const sidecar = new SidecarWriter(sidecars[index])
+      const digest = await digestDataset(path, { ...options, uniqueIds: true, sidecar })
+      results.push({ digest, written: sidecar.finish() })
+    }
+    expect(results[1]).toEqual(results[0])
+    expect(readFileSync(sidecars[1]).equals(readFileSync(sidecars[0]))).toBe(true)
+  })
+
+  it('names the file and row of a bad record in the second part and leaves no output', async () => {
+    const body = rows(0, 3000).split('\n')
+    const path = write(HEADER + [...body.slice(0, 2500), 'r9999,c1', ...body.slice(2500)].join('\n'))
+    const folder = join(dir, `bad-row${++counter}`)
+    mkdirSync(folder)
+    const failed = await createManifest(path, {
+      out: join(folder, 'data.manifest.json'),
+      privateKey,
+      ...twoThreads,
+    }).catch((error) => error)
+    expect(failed.message).toContain(path)
+    // The header is line 1, so the 2,501st record is on line 2,502.
+    expect(failed.message).toMatch(/2,?502/)
+    expect(readdirSync(folder)).toEqual([])
   })
 
   it('verifies on two threads: identical data verifies, one changed record in the second part is named', async () => {

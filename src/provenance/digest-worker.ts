@@ -9,7 +9,11 @@ import { hashBlocks } from './record-tree.js'
  */
 const port = parentPort!
 const post = (message: CsvPartMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer)
-const digest = digestCsvPart(workerData as CsvPartTask, (cut) => post({ cut }))
+const digest = digestCsvPart(
+  workerData as CsvPartTask,
+  (cut) => post({ cut }),
+  (spilled) => post({ spilled }),
+)
 post({ digest }, digest ? buffersOf(digest) : [])
 if (digest) {
   port.on('message', ({ open }: CsvPartRequest) => {
