@@ -52,6 +52,11 @@ export class ChunkRing {
  */
 export const CALLER_SHARE = 0.49
 /**
+ * What hashing a byte costs in CPU against reading a byte of CSV into its digest: 0.75 against 21.7 ns in a
+ * one-thread verification of the bench's million records.
+ */
+const HASHING_PER_READ_BYTE = 1 / 29
+/**
  * Read first: by this thread to find the header and the roles before the worker starts, and by the worker so that the
  * end of a chunk (a record cut, a new buffer) comes before its record loop is compiled. Met first in compiled code,
  * each threw that code away.
@@ -75,15 +80,10 @@ export interface CsvPartTask {
 }
 
 /**
- * What the worker posts: first where its part starts (-1: nowhere), then the bytes of sidecar rows in its spill after
- * each write, then its digest (undefined: declined), and when asked (`CsvPartRequest`) the leaf hashes of its
- * recordings' whole blocks.
+ * What the worker posts: first where its part starts (-1: nowhere), then its digest (undefined: declined), and
+ * when asked (`CsvPartRequest`) the leaf hashes of its recordings' whole blocks.
  */
-export type CsvPartMessage =
-  | { cut: number }
-  | { spilled: number }
-  | { digest: PartDigest | undefined }
-  | { blocks: PartBlocks }
+export type CsvPartMessage = { cut: number } | { digest: PartDigest | undefined } | { blocks: PartBlocks }
 
 /** What the worker is asked once its part is taken in: the open block of each tree its recordings go to, or -1. */
 export interface CsvPartRequest {
@@ -91,16 +91,11 @@ export interface CsvPartRequest {
 }
 
 /**
- * Digests the part a task names, telling `onCut` first where it starts and `onSpilled` the bytes of sidecar rows in
- * the spill after each write. Undefined when the part does not read cleanly — a parse error, invalid UTF-8, a short
- * record, an empty or repeated id: the first thread then reads the part itself, so the error is reported as reading
- * the whole file reports it.
+ * Digests the part a task names, telling `onCut` first where it starts. Undefined when the part does not read
+ * cleanly — a parse error, invalid UTF-8, a short record, an empty or repeated id: the first thread then reads the
+ * part itself, so the error is reported as reading the whole file reports it.
  */
-export function digestCsvPart(
-  task: CsvPartTask,
-  onCut: (cut: number) => void,
-  onSpilled: (byteCount: number) => void,
-): PartDigest | undefined {
+export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): PartDigest | undefined {
   const cut = csvCutAfter(task.path, task.from)
   onCut(cut)
   if (cut < 0) return undefined
@@ -109,9 +104,7 @@ export function digestCsvPart(
     { ...task.roles, uniqueIds: task.uniqueIds, encoding: task.encoding },
     // The first recorder records every record; each source's picks its records from it.
     recorderOfEveryRecord(),
-    task.sidecarSpill >= 0
-      ? new SidecarWriter({ descriptor: task.sidecarSpill, onWritten: onSpilled })
-      : undefined,
+    task.sidecarSpill >= 0 ? new SidecarWriter({ descriptor: task.sidecarSpill }) : undefined,
   )
   const rows = new CsvRecordRows(
     task.path,
@@ -174,9 +167,6 @@ class PartWorker {
   readonly digest: Promise<PartDigest | undefined>
   private readonly worker?: Worker
   private blocksHashed = (_blocks: PartBlocks | undefined) => {}
-  /** Bytes of sidecar rows the worker has written to the spill so far. */
-  private spilled = 0
-  private onSpilled = (_byteCount: number) => {}
   private ended = false
   /** The worker has posted its blocks, its last message: it writes nothing more. */
   private finished = false
@@ -204,10 +194,7 @@ class PartWorker {
     }
     this.worker.on('message', (message: CsvPartMessage) => {
       if ('cut' in message) cutFound(message.cut)
-      else if ('spilled' in message) {
-        this.spilled = message.spilled
-        this.onSpilled(message.spilled)
-      } else if ('digest' in message) digested(message.digest)
+      else if ('digest' in message) digested(message.digest)
       else {
         this.finished = true
         this.blocksHashed(message.blocks)
@@ -215,31 +202,6 @@ class PartWorker {
     })
     this.worker.on('error', fail)
     this.worker.on('exit', fail)
-  }
-
-  /**
-   * Calls `take` with the bytes of sidecar rows in the spill so far, and again after each later write, until the
-   * worker's digest has come. Errors are kept, not thrown from the message handler: `took` throws the first.
-   */
-  takeRows(take: (byteCount: number) => void): { took(): void } {
-    let failure: unknown
-    let failed = false
-    this.onSpilled = (byteCount) => {
-      if (failed) return
-      try {
-        take(byteCount)
-      } catch (error) {
-        failed = true
-        failure = error
-      }
-    }
-    this.onSpilled(this.spilled)
-    return {
-      took: () => {
-        this.onSpilled = () => {}
-        if (failed) throw failure
-      },
-    }
   }
 
   /** The leaf hashes of the whole blocks of the part's recordings; undefined when the worker cannot give them. */
@@ -263,10 +225,10 @@ class PartWorker {
 }
 
 /**
- * Takes in the worker's part (`DigestState.addPart`, which takes in any of the part's sidecar rows in `spill` not yet
- * taken): the worker hashes the whole blocks of the per-source recordings while this thread appends the whole tree's
- * recording itself, so both hash at once. A recording whose blocks the worker did not hash, or could not hash (a
- * tree without blocks), is appended here.
+ * Takes in the worker's part (`DigestState.addPart`): the worker hashes the whole blocks of its recordings while this
+ * thread reads the part's sidecar rows back from `spill`, hashes and writes them; without a sidecar this thread appends the whole tree's recording
+ * itself meanwhile, so both hash at once. A recording whose blocks the worker did not hash, or could not
+ * hash (a tree without blocks), is appended here.
  */
 async function takeInPart(
   state: DigestState<RecordTree>,
@@ -277,7 +239,9 @@ async function takeInPart(
 ): Promise<void> {
   const trees = state.partTrees(part)
   const recordings = partRecordings(part)
-  const open = trees.map((tree, index) => (tree && index > 0 ? tree.openBlockRecords : -1))
+  const open = trees.map((tree, index) =>
+    tree && (state.sidecar !== undefined || index > 0) ? tree.openBlockRecords : -1,
+  )
   const blocks = worker.hashBlocks({ open })
   state.addPart(part, columns, spill)
   trees.forEach((tree, index) => {
@@ -311,6 +275,8 @@ export interface PartsOptions {
   uniqueIds: boolean
   maxLineBytes: number
   onProgress?: (fractionDone: number) => void
+  /** Bytes this thread hashes meanwhile for other ends; its share of the file shrinks to leave time for them. */
+  hashedMeanwhile?: number
 }
 
 /**
@@ -379,7 +345,8 @@ export async function readCsvInParts(
     const roles = state.roles
     spill = rows.columns && roles && roles.id !== null ? spillFor(state.sidecar) : undefined
     if (rows.columns && roles && roles.id !== null && (spill || !state.sidecar)) {
-      const from = Math.max(parsed, Math.floor(size * CALLER_SHARE))
+      const hashing = ((options.hashedMeanwhile ?? 0) * HASHING_PER_READ_BYTE) / 2
+      const from = Math.max(parsed, Math.floor(size * CALLER_SHARE - hashing))
       worker = new PartWorker(options.workerUrl, {
         path,
         size,
@@ -396,22 +363,14 @@ export async function readCsvInParts(
       if (cut >= parsed) {
         await parse(cut)
         if (lastRecordEnd === cut) {
-          // This thread's rows are all written: the worker's follow them as it spills them, while it reads on.
-          const { sidecar } = state
-          const rowsSpill = spill
-          const taking =
-            rowsSpill && sidecar
-              ? worker.takeRows((byteCount) => sidecar.addRowsFrom(rowsSpill, byteCount))
-              : undefined
           await hashTo(size)
           const part = await worker.digest
-          taking?.took()
           if (part && (!part.ids || state.sharesNoIds(part.ids))) {
             await takeInPart(state, part, rows.columns, worker, spill)
             rows.row += part.recordCount
             parsed = size
             threads = 2
-          } else if (spill) sidecar?.dropRowsFrom(spill)
+          }
         }
       }
       await worker.close()

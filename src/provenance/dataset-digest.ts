@@ -60,6 +60,11 @@ export interface DigestOptions extends RoleOptions {
   workerUrl?: URL
   /** The size from which a CSV is read on more than one thread; default 8 MiB. */
   parallelFromBytes?: number
+  /**
+   * Bytes the calling thread hashes while the dataset is read (verification's check of the sidecar), so that on two
+   * threads the worker takes a larger part.
+   */
+  hashedMeanwhile?: number
 }
 
 /** The resolved role columns of a digest. */
@@ -180,6 +185,7 @@ async function readRecords(
       encoding: options.encoding ?? RECORD_ENCODING,
       uniqueIds: options.uniqueIds === true,
       source: options.source ?? null,
+      hashedMeanwhile: options.hashedMeanwhile,
     })
     return { format, ...summary }
   }

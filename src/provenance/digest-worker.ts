@@ -9,11 +9,7 @@ import { hashBlocks } from './record-tree.js'
  */
 const port = parentPort!
 const post = (message: CsvPartMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer)
-const digest = digestCsvPart(
-  workerData as CsvPartTask,
-  (cut) => post({ cut }),
-  (spilled) => post({ spilled }),
-)
+const digest = digestCsvPart(workerData as CsvPartTask, (cut) => post({ cut }))
 post({ digest }, digest ? buffersOf(digest) : [])
 if (digest) {
   port.on('message', ({ open }: CsvPartRequest) => {

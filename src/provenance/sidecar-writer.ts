@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs'
 import { PoisonguardError } from '../errors.js'
 import { viewOf } from './word-copy.js'
 
@@ -40,11 +40,7 @@ export interface SidecarRecord {
 export class SidecarWriter {
   private readonly descriptor: number
   /** Absent for a writer of rows only, whose bytes are hashed where they are taken in. */
-  private hash?: Hash
-  /** Called with `byteCount` after each write of a writer of rows only, so its rows can be taken in as they come. */
-  private readonly onWritten?: (byteCount: number) => void
-  /** The file's size and hash before the first row taken in from a spill, to put back if they are not used. */
-  private beforeSpill?: { byteCount: number; hash?: Hash }
+  private readonly hash?: Hash
   private buffer: Buffer = Buffer.alloc(FLUSH_BYTES + 4096)
   private view = viewOf(this.buffer)
   private length = 0
@@ -57,12 +53,9 @@ export class SidecarWriter {
    * A writer of the sidecar file at `target` (header first, hashed), or of rows only to an open file (the descriptor
    * of a `SidecarSpill`, perhaps on another thread), neither headed nor hashed.
    */
-  constructor(
-    target: string | { readonly descriptor: number; readonly onWritten?: (byteCount: number) => void },
-  ) {
+  constructor(target: string | { readonly descriptor: number }) {
     if (typeof target !== 'string') {
       this.descriptor = target.descriptor
-      this.onWritten = target.onWritten
       return
     }
     this.path = target
@@ -109,39 +102,25 @@ export class SidecarWriter {
   }
 
   /**
-   * Appends the rows another writer wrote to `spill` up to its byte `byteCount`, after the rows written so far, read
-   * back through this writer's own buffer. Called again with a larger count, it appends the rows since the last call,
-   * so they can be taken in while the other writer still writes; `dropRowsFrom` takes them out again.
+   * Appends the first `byteCount` bytes of rows another writer wrote to `spill`, after the rows written so far, read
+   * back through this writer's own buffer.
    */
   addRowsFrom(spill: SidecarSpill, byteCount: number): void {
     this.flush()
-    if (spill.taken === 0 && byteCount > 0)
-      this.beforeSpill = { byteCount: this.byteCount, hash: this.hash?.copy() }
     const buffer = this.buffer
-    while (spill.taken < byteCount) {
+    for (let position = 0; position < byteCount; ) {
       const length = readSync(
         spill.descriptor,
         buffer,
         0,
-        Math.min(buffer.length, byteCount - spill.taken),
-        spill.taken,
+        Math.min(buffer.length, byteCount - position),
+        position,
       )
       if (length === 0)
         throw new PoisonguardError('OUTPUT_ERROR', `${spill.path}: the spilled sidecar rows ended early`)
       this.output(buffer.subarray(0, length))
-      spill.taken += length
+      position += length
     }
-  }
-
-  /** Takes out every row `addRowsFrom` took in from `spill`, when they are not to be used after all. */
-  dropRowsFrom(spill: SidecarSpill): void {
-    const before = this.beforeSpill
-    if (spill.taken === 0 || !before) return
-    ftruncateSync(this.descriptor, before.byteCount)
-    this.byteCount = before.byteCount
-    this.hash = before.hash
-    this.beforeSpill = undefined
-    spill.taken = 0
   }
 
   /** Flushes and closes the file; returns its SHA-256 (empty for rows only) and size. */
@@ -185,13 +164,9 @@ export class SidecarWriter {
 
   private output(bytes: Uint8Array): void {
     this.hash?.update(bytes)
-    // At an explicit position, so that rows dropped by `dropRowsFrom` are written over rather than after a hole.
-    for (let offset = 0; offset < bytes.length; ) {
-      const written = writeSync(this.descriptor, bytes, offset, bytes.length - offset, this.byteCount)
-      offset += written
-      this.byteCount += written
-    }
-    this.onWritten?.(this.byteCount)
+    let offset = 0
+    while (offset < bytes.length) offset += writeSync(this.descriptor, bytes, offset)
+    this.byteCount += bytes.length
   }
 }
 
@@ -204,8 +179,6 @@ export class SidecarWriter {
  */
 export class SidecarSpill {
   readonly descriptor: number
-  /** Bytes taken in so far by `SidecarWriter.addRowsFrom`. */
-  taken = 0
   private removed = false
 
   constructor(readonly path: string) {
