@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
 import { unjudgedRecords, unjudgedWarnings } from '../unjudged-labels.js'
+import { likeliestFlipRate } from './flip-likelihood.js'
 import { foldAveragedProbabilities, readsFoldDraws } from './fold-draws.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
@@ -207,9 +208,11 @@ export const labelIssuesDetector = defineDetector({
     // classes that truly overlap (bins of one measurement) put their honest labels below the cuts and into confident
     // learning's count alike, and read at that noise the Bayes rule calls them flips (docs/zoo.md). The ranking
     // keeps the estimate it was tuned with.
+    const fittedFlipRate = likeliestFlipRate(probabilities, labels.codes)
     const flipNoiseRate = Math.min(
       estimatedNoiseRate,
       uniformNoiseRate(result.jointDistribution, classCount, labelledCount(labels.codes)) ?? 1,
+      fittedFlipRate,
     )
     const wrongAt = (noiseRate: number) =>
       wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate)
@@ -264,6 +267,7 @@ export const labelIssuesDetector = defineDetector({
       info: {
         estimatedNoiseRate,
         flipNoiseRate,
+        fittedFlipRate,
         models,
         viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),
