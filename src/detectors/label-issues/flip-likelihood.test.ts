@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { likeliestFlipRate } from './flip-likelihood.js'
+import { flipRateBelief } from './flip-likelihood.js'
+import type { NoiseBelief } from './posterior.js'
 
 /**
  * 2,000 records of `classCount` classes whose labels are drawn from the model's own probabilities (a softmax of a
@@ -33,27 +34,37 @@ function overlappingClasses(classCount: number, flipRate: number, sharpness: num
   return { probabilities: { data, rows: rowCount, cols: classCount }, codes }
 }
 
-describe('likeliestFlipRate', () => {
+/** The belief's mean rate, and the weight it puts on rates within `ratio` of `around`. */
+function summary(belief: NoiseBelief, around: number, ratio: number) {
+  let mean = 0
+  let near = 0
+  for (let at = 0; at < belief.rates.length; at++) {
+    mean += belief.rates[at] * belief.weights[at]
+    if (belief.rates[at] >= around / ratio && belief.rates[at] <= around * ratio) near += belief.weights[at]
+  }
+  return { mean, near }
+}
+
+describe('flipRateBelief', () => {
   it.each([2, 10])(
-    'reads honest overlap of %i classes as almost no flips, however sure the model',
+    'believes honest overlap of %i classes holds few flips, however sure the model',
     (classCount) => {
       for (const sharpness of [1, 3]) {
         const { probabilities, codes } = overlappingClasses(classCount, 0, sharpness)
-        expect(likeliestFlipRate(probabilities, codes)).toBeLessThan(0.01)
+        expect(summary(flipRateBelief(probabilities, codes, 0.3), 0.1, 1.5).mean).toBeLessThan(0.03)
       }
     },
   )
 
-  it.each([2, 10])('finds 10% random flips among %i overlapping classes', (classCount) => {
+  it.each([2, 10])('believes 10% random flips among %i overlapping classes are near 10%', (classCount) => {
     const { probabilities, codes } = overlappingClasses(classCount, 0.1, 3)
-    const rate = likeliestFlipRate(probabilities, codes)
-    expect(rate).toBeGreaterThan(0.07)
-    expect(rate).toBeLessThan(0.13)
+    expect(summary(flipRateBelief(probabilities, codes, 0.3), 0.1, 2).near).toBeGreaterThan(0.9)
   })
 
-  it('gives nothing with one class', () => {
-    expect(
-      likeliestFlipRate({ data: new Float32Array(3).fill(1), rows: 3, cols: 1 }, new Int32Array(3)),
-    ).toBe(0)
+  it('believes the cap alone with one class or no room below it', () => {
+    const one = { data: new Float32Array(3).fill(1), rows: 3, cols: 1 }
+    expect(flipRateBelief(one, new Int32Array(3), 0.2)).toEqual({ rates: [0.2], weights: [1] })
+    const { probabilities, codes } = overlappingClasses(2, 0, 1)
+    expect(flipRateBelief(probabilities, codes, 0)).toEqual({ rates: [0], weights: [1] })
   })
 })
