@@ -45,8 +45,9 @@ export function fitBinEdges(matrix: FeatureMatrix, rows: Int32Array, maxBins: nu
 }
 
 /**
- * Every value's bin among all columns' bins (its column's offset plus its bin there), rows × cols row-major: one
- * index per value straight into a histogram over every column.
+ * Every value's bin among all columns' bins (its column's offset plus its bin there), one index per value straight
+ * into a histogram over every column; column-major (`codes[col * rows + row]`), as a tree's split reads a column's
+ * codes for many rows at once.
  */
 export function binMatrix(matrix: FeatureMatrix, bins: BinEdges): Uint16Array {
   const { data, rows, cols } = matrix
@@ -63,7 +64,7 @@ export function binMatrix(matrix: FeatureMatrix, bins: BinEdges): Uint16Array {
         if (value > edges[middle]) low = middle + 1
         else high = middle
       }
-      codes[row * cols + col] = bins.offsets[col] + low
+      codes[col * rows + row] = bins.offsets[col] + low
     }
   }
   return codes

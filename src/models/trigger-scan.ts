@@ -225,6 +225,36 @@ function squareMask(image: ImageShape, side: number, [top, left]: [number, numbe
 const PLACES_PER_CALL = 64
 
 /**
+ * Writes the batch stamped with a solid `side`-pixel square of `value` at each place of `chunk`, one after another,
+ * into `data`: the same numbers as `stampTrigger` with the square's mask, but copied from `unmasked` (the batch as
+ * `stampTrigger` leaves it off the mask) and overwritten inside the square, where blending every pixel of every row
+ * for each of thousands of places was most of the search's CPU.
+ */
+function stampSquares(
+  batch: FeatureMatrix,
+  unmasked: Float32Array,
+  image: ImageShape,
+  side: number,
+  chunk: readonly [number, number][],
+  value: number,
+  data: Float32Array,
+): void {
+  const { rows, cols } = batch
+  const channels = channelCount(image)
+  const run = side * channels
+  chunk.forEach(([top, left], index) => {
+    const start = index * rows * cols
+    data.set(unmasked, start)
+    for (let row = 0; row < rows; row++) {
+      for (let y = top; y < top + side; y++) {
+        const first = row * cols + (y * image.width + left) * channels
+        for (let j = first; j < first + run; j++) data[start + j] = 0 * batch.data[j] + value
+      }
+    }
+  })
+}
+
+/**
  * Black-box search for any model: the smallest solid square patch (brightest or darkest value) at any place that
  * sends `successRate` of the inputs to the target. Images only; each model call tries many places at once.
  */
@@ -237,21 +267,18 @@ async function searchSquarePatch(
   settings: ScanSettings,
 ) {
   const cols = batch.cols
-  const all = Int32Array.from({ length: batch.rows }, (_, row) => row)
   const maxSide = settings.maxPatchSide ?? Math.max(1, Math.floor(Math.min(image.width, image.height) / 3))
+  // One input buffer for every call: a new one per call was a fifth of the search's CPU in garbage collection.
+  const stampedRows = new Float32Array(PLACES_PER_CALL * batch.rows * cols)
   for (let side = 1; side <= maxSide; side++) {
     const places = squarePlaces(image, side)
     for (const value of [range.high, range.low]) {
       const pattern = new Float32Array(cols).fill(value)
+      const unmasked = batch.data.map((pixel) => pixel + 0 * pattern[0])
       for (let start = 0; start < places.length; start += PLACES_PER_CALL) {
         const chunk = places.slice(start, start + PLACES_PER_CALL)
-        const data = new Float32Array(chunk.length * batch.rows * cols)
-        chunk.forEach((place, index) => {
-          data.set(
-            stampTrigger(batch, all, squareMask(image, side, place), pattern).data,
-            index * batch.rows * cols,
-          )
-        })
+        const data = stampedRows.subarray(0, chunk.length * batch.rows * cols)
+        stampSquares(batch, unmasked, image, side, chunk, pattern[0], data)
         const predicted = predictedClasses(
           await classifier.predict({ data, rows: chunk.length * batch.rows, cols }),
         )
