@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
 import type { ScanReport } from '../../src/domain/index.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
@@ -14,9 +15,14 @@ import { uciDigits } from '../fixtures/uci-digits.js'
  */
 
 let backend: LinalgBackend
+/** The 64×64 shapes the attacks are planted in, and other shapes left without poison; each drawn once. */
+let shapes: Dataset
+let unpoisonedShapes: Dataset
 
 beforeAll(async () => {
   backend = await createDefaultBackend()
+  shapes = shapesDataset({ side: 64, count: 1200 })
+  unpoisonedShapes = shapesDataset({ side: 64, count: 1200, seed: 3 })
 })
 
 afterAll(async () => {
@@ -34,12 +40,7 @@ function calledClasses(report: ScanReport): string[] {
  */
 describe.each([1, 2, 3])('SIG on 15% of the circles of 64×64 noisy shapes (attack seed %i)', (seed) => {
   it('is ranked with average precision ≥ 0.95 and the circles alone called attacked', async () => {
-    const run = applyAttack(
-      'label-consistent',
-      shapesDataset({ side: 64, count: 1200 }),
-      { target: 'circle' },
-      seed,
-    )
+    const run = applyAttack('label-consistent', shapes, { target: 'circle' }, seed)
     const report = await scanDataset(run.dataset, { backend, detectors: ['clean-label-backdoor'] })
     expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
     expect(calledClasses(report)).toEqual(['circle'])
@@ -53,8 +54,7 @@ describe('64×64 noisy shapes without poison', () => {
   ])(
     'are %s: no class called attacked and no record flagged by clean-label-backdoor',
     async (_, flipSeed) => {
-      const shapes = shapesDataset({ side: 64, count: 1200, seed: 3 })
-      const data = flipSeed === 0 ? shapes : flipLabels(shapes, 0.1, flipSeed).dataset
+      const data = flipSeed === 0 ? unpoisonedShapes : flipLabels(unpoisonedShapes, 0.1, flipSeed).dataset
       const report = await scanDataset(data, { backend, detectors: ['clean-label-backdoor'] })
       expect(calledClasses(report)).toEqual([])
       expect(report.records.filter((record) => record.flagged)).toEqual([])

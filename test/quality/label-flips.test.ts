@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
 import type { Dataset } from '../../src/data/dataset.js'
-import { labelIssuesDetector } from '../../src/detectors/label-issues/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import { builtinDatasets } from '../../src/io/builtin/index.js'
 import { loadDataset } from '../../src/io/index.js'
@@ -11,7 +10,7 @@ import type { FoldExecutor } from '../../src/models/cross-validation.js'
 import { createWorkerDetectorExecutor } from '../../src/parallel/detector-executor.js'
 import { scan } from '../../src/scan/index.js'
 import { scanDataset } from '../../src/scan/scan.js'
-import { prepareRelabelled, runDetectorOn } from '../fixtures/detectors.js'
+import { type PreparedScan, prepareRelabelled, scanPrepared } from '../fixtures/detectors.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { flipLabels, poisonMask } from '../fixtures/poison.js'
 
@@ -62,6 +61,26 @@ describe.each([
   })
 })
 
+type AttackRun = ReturnType<typeof applyAttack>
+
+/**
+ * label-issues alone on the mails with 10% flips by the label-flip attack (seed), each scanned once, as a scan
+ * prepares the mails' own features: the readings on worker threads below are compared with the draw of seed 3.
+ */
+const flippedMailScans = new Map<number, Promise<{ run: AttackRun; scan: PreparedScan }>>()
+function scannedFlippedMails(seed: number) {
+  let entry = flippedMailScans.get(seed)
+  if (!entry) {
+    const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, seed)
+    entry = prepareRelabelled(run.dataset, datasets.spam, backend).then(async (input) => ({
+      run,
+      scan: await scanPrepared(input, ['label-issues']),
+    }))
+    flippedMailScans.set(seed, entry)
+  }
+  return entry
+}
+
 /*
  * The label-flip attack's draws on which one draw of the model's folds left label-issues below 0.99 (0.9884, 0.9864,
  * 0.9888): honest mails the draw happened to read as surely of the other class as flips. Averaged over a second draw
@@ -71,11 +90,8 @@ describe.each([3, 4, 9])(
   'label-issues on mails with 10%% flips by the label-flip attack (seed %i)',
   (seed) => {
     it('ranks the flips with average precision >= 0.99', async () => {
-      const run = applyAttack('label-flip', datasets.spam, { rate: 0.1 }, seed)
-      const result = await runDetectorOn(
-        labelIssuesDetector,
-        await prepareRelabelled(run.dataset, datasets.spam, backend),
-      )
+      const { run, scan } = await scannedFlippedMails(seed)
+      const result = scan.result('label-issues')
       const flipped = poisonMask(run.dataset.rowCount, run.poisonedRows)
       expect(averagePrecision(result.suspicion, flipped)).toBeGreaterThanOrEqual(0.99)
     })
@@ -83,17 +99,12 @@ describe.each([3, 4, 9])(
 )
 
 describe('label-issues reading a second draw of the folds on a worker thread', () => {
-  const run = () => applyAttack('label-flip', datasets.spam, { rate: 0.1 }, 3)
   const options = { seed: 0, detectors: ['label-issues'] as const }
-  // Both threaded readings are compared with one scan on the calling thread, where the draw runs.
-  let callingScan: ReturnType<typeof scan> | undefined
-  const onCallingThread = () => {
-    callingScan ??= scan(run().dataset, options)
-    return callingScan
-  }
+  // Both threaded readings are compared with the draw's scan on the calling thread, where the draw runs.
+  const onCallingThread = () => scannedFlippedMails(3)
 
   it('gives the records it gives on the calling thread', async () => {
-    const calling = await onCallingThread()
+    const { run, scan: calling } = await onCallingThread()
     const detectorExecutor = createWorkerDetectorExecutor({
       threads: 2,
       workerUrl: new URL('../fixtures/detector-worker.mjs', import.meta.url),
@@ -101,18 +112,18 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
       texts: true,
     })
     try {
-      const threaded = await scan(run().dataset, { ...options, executor: detectorExecutor, detectorExecutor })
+      const threaded = await scan(run.dataset, { ...options, executor: detectorExecutor, detectorExecutor })
       expect(detectorExecutor.completedOnWorkers).toBeGreaterThan(0)
-      expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
-      expect(threaded.detectors[0].info?.models).toEqual(calling.detectors[0].info?.models)
-      expect(threaded.records).toEqual(calling.records)
+      expect(calling.report.detectors[0].info?.models).toContain('linear over fold draws')
+      expect(threaded.detectors[0].info?.models).toEqual(calling.report.detectors[0].info?.models)
+      expect(threaded.records).toEqual(calling.report.records)
     } finally {
       await detectorExecutor.close()
     }
   })
 
   it("gives those records too with the detector on the calling thread and the draw's folds on the workers", async () => {
-    const calling = await onCallingThread()
+    const { run, scan: calling } = await onCallingThread()
     // Texts stay on the calling thread by default: only the folds go to the workers, both draws' of them.
     const workers = createWorkerDetectorExecutor({
       threads: 2,
@@ -127,12 +138,12 @@ describe('label-issues reading a second draw of the folds on a worker thread', (
       },
     }
     try {
-      const threaded = await scan(run().dataset, { ...options, executor, detectorExecutor: workers })
+      const threaded = await scan(run.dataset, { ...options, executor, detectorExecutor: workers })
       expect(workers.completedOnWorkers).toBe(0)
-      expect(calling.detectors[0].info?.models).toContain('linear over fold draws')
+      expect(calling.report.detectors[0].info?.models).toContain('linear over fold draws')
       expect(foldsSent).toBe(10)
-      expect(threaded.detectors[0].info).toEqual(calling.detectors[0].info)
-      expect(threaded.records).toEqual(calling.records)
+      expect(threaded.detectors[0].info).toEqual(calling.report.detectors[0].info)
+      expect(threaded.records).toEqual(calling.report.records)
     } finally {
       await workers.close()
     }

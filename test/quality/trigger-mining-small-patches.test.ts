@@ -7,6 +7,7 @@ import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import {
   countFlagged,
+  type PreparedScan,
   prepareAsScan,
   prepareOnce,
   runDetectorOn,
@@ -22,11 +23,18 @@ import { shapesDataset } from '../fixtures/shapes.js'
  */
 
 let backend: LinalgBackend
+/** The clean shapes, each drawn once: several tests plant their patches in the same images. */
 let grey64: Dataset
+let grey32: Dataset
+let colour32: Dataset
+let grey8: Dataset
 
 beforeAll(async () => {
   backend = await createDefaultBackend()
   grey64 = shapesDataset({ side: 64, count: 1200 })
+  grey32 = shapesDataset({ side: 32, count: 1200 })
+  colour32 = shapesDataset({ side: 32, count: 1200, colour: true })
+  grey8 = shapesDataset({ side: 8, count: 1200 })
 })
 
 afterAll(async () => {
@@ -37,18 +45,27 @@ async function mine(dataset: Dataset): Promise<DetectorResult> {
   return runDetectorOn(triggerMiningDetector, await prepareAsScan(dataset, backend))
 }
 
+/**
+ * The default scan of the clean 64×64 shapes, run once: its verdict is checked, and trigger-mining's result within
+ * it is the one the detector gives alone on the same input.
+ */
+let cleanScan: Promise<PreparedScan> | undefined
+function scannedCleanGrey64() {
+  cleanScan ??= prepareOnce(grey64, backend).then((input) => scanPrepared(input))
+  return cleanScan
+}
+
 function patchRanking(result: DetectorResult, poisoned: Uint8Array): number {
   return averagePrecision(Array.from(result.suspicion), poisoned)
 }
 
 describe('trigger-mining on drawn shapes with a noisy ground', () => {
   it('reports no trigger on the clean shapes, grey and colour, large and small', async () => {
-    for (const dataset of [
-      grey64,
-      shapesDataset({ side: 32, count: 1200, colour: true }),
-      shapesDataset({ side: 8, count: 1200 }),
+    for (const result of [
+      (await scannedCleanGrey64()).result('trigger-mining'),
+      await mine(colour32),
+      await mine(grey8),
     ]) {
-      const result = await mine(dataset)
       expect(countFlagged(result.flagged)).toBe(0)
       expect(result.attacks ?? []).toEqual([])
     }
@@ -77,8 +94,7 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
   })
 
   it('finds a 2×2 patch of the minimum in the middle of 3% of 32×32 colour images', async () => {
-    const colour = shapesDataset({ side: 32, count: 1200, colour: true })
-    const { dataset, poisoned } = plantPatchBackdoor(colour, {
+    const { dataset, poisoned } = plantPatchBackdoor(colour32, {
       rate: 0.03,
       target: 'circle',
       size: 2,
@@ -89,8 +105,7 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
   })
 
   it('finds a single pixel of the minimum on 3% of 8×8 images', async () => {
-    const tiny = shapesDataset({ side: 8, count: 1200 })
-    const { dataset, poisoned } = plantPatchBackdoor(tiny, {
+    const { dataset, poisoned } = plantPatchBackdoor(grey8, {
       rate: 0.03,
       target: 'circle',
       size: 1,
@@ -111,7 +126,6 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
   })
 
   it('finds a single pixel of the maximum in a corner of 64×64 and 32×32 images', async () => {
-    const grey32 = shapesDataset({ side: 32, count: 1200 })
     for (const [images, rate, position] of [
       [grey64, 0.03, 'top-left'],
       [grey32, 0.05, 'bottom-right'],
@@ -124,7 +138,6 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
   it('finds a single pixel of the maximum standing apart from the pixels around it on 32×32 images', async () => {
     // Bright ink clips to the same value, so pixel values of the maximum are label-telling by nature; where the
     // pixel stands apart from its neighbours, ink does not explain it.
-    const grey32 = shapesDataset({ side: 32, count: 1200 })
     for (const [rate, position] of [
       [0.03, 'top-left'],
       [0.05, 'center'],
@@ -135,7 +148,7 @@ describe('trigger-mining on drawn shapes with a noisy ground', () => {
   })
 
   it('keeps the clean 64×64 shapes clean in the default scan', async () => {
-    const { report } = await scanPrepared(await prepareOnce(grey64, backend))
+    const { report } = await scannedCleanGrey64()
     expect(report.summary.flagged / grey64.rowCount).toBeLessThanOrEqual(0.01)
     expect(report.summary.verdict?.verdict).toBe('clean')
   })
