@@ -1,5 +1,5 @@
 // CPU of `clean-label-backdoor` alone, two builds interleaved in one process, and whether they agree to the bit
-// (docs/clean-label.md, "A cheaper second search"). Bundle and run it from the repository root:
+// (docs/clean-label.md, "The two searches' cost with results unchanged"). Bundle and run it from the repository root:
 //   npx esbuild bench/clean-label-cpu.ts --bundle --platform=node --format=esm --packages=external --outfile=node_modules/.cache/clean-label-cpu.mjs
 //   node node_modules/.cache/clean-label-cpu.mjs OLD_DIST NEW_DIST data=shapes64,sig64,mnist runs=5
 // Each build's `dist` is read as a folder holding `detectors/clean-label-backdoor/index.js`.
