@@ -21,11 +21,13 @@ import {
 } from './score.js'
 import {
   type ClassWindow,
+  evidenceOf,
   type ImageGrid,
   searchClassWindows,
   standsApart,
   tailCount,
   tailPValue,
+  type WindowKind,
 } from './windows.js'
 
 const paramsSchema = z
@@ -76,9 +78,11 @@ const maxPixels = 1024
 
 /**
  * Share of the significance spent on the search along directions; the rest goes to the search over small windows
- * (weighted Bonferroni). Patterns the directions find keep nearly all of it; a patch the windows find stands far out.
+ * (weighted Bonferroni), read as boxes and against their rings (see `WindowKind`). Patterns the directions find keep
+ * nearly all of it; a patch the windows find stands far out.
  */
-const directionShare = 0.9
+const directionShare = 0.85
+const windowShares: Readonly<Record<WindowKind, number>> = { box: 0.1, ring: 0.05 }
 
 /** Side of the squares images are averaged over to keep at most `maxPixels` pixels. */
 function blockSide(pixelCount: number): number {
@@ -249,7 +253,10 @@ function classPValue(target: ClassScores, classes: readonly ClassScores[]): numb
   return Math.min(1, normalSurvival((Math.log(target.evidence) - centre) / spread) * classes.length)
 }
 
-/** A class's window test: its p-value (Bonferroni over window sides and classes) and the window that gave it. */
+/**
+ * A class's window test: its p-value (Bonferroni over the window sides of its kind and over classes, divided by the
+ * kind's share of the significance) and the window that gave it.
+ */
 interface WindowTest {
   readonly pValue: number
   readonly window: ClassWindow
@@ -266,6 +273,8 @@ interface WindowTest {
  */
 function windowTests(classes: readonly ClassScores[]): WindowTest[] {
   const sides = classes[0]?.windows.length ?? 0
+  const sidesOf = (kind: WindowKind) =>
+    classes[0].windows.filter((window) => window.widest.kind === kind).length
   // Per side, every class's gaps and all of them pooled, each sorted descending.
   const descending = (values: Float64Array) => Float64Array.from(values).sort().reverse()
   const own = classes.map((entry) => entry.windows.map((window) => descending(window.gaps)))
@@ -283,9 +292,11 @@ function windowTests(classes: readonly ClassScores[]): WindowTest[] {
     target.windows.forEach((window, side) => {
       const otherCount = pooled[side].length - window.gaps.length
       const top = largestOfOthers(pooled[side], own[position][side], tailCount(otherCount) + 1)
-      const tail = tailPValue(window.widest.gap, top, otherCount, window.gaps.length)
+      const tail = tailPValue(evidenceOf(window.widest), top, otherCount, window.gaps.length)
+      const { kind } = window.widest
+      const tested = sidesOf(kind) * classes.length
       const pValue = standsApart(window.widest)
-        ? Math.min(1, Math.max(tail, window.exceedance) * sides * classes.length)
+        ? Math.min(1, (Math.max(tail, window.exceedance) * tested) / windowShares[kind])
         : 1
       if (pValue < best.pValue) best = { pValue, window }
     })
@@ -368,8 +379,9 @@ type DetectorOutput = ReturnType<typeof emptyResult>
 
 /** A class's widest window, placed and sized in the image's own pixels (`block`: the side of the squares read as one). */
 function windowSummary(window: ClassWindow, pValue: number, block: number) {
-  const { x, y, size, gap, beyond, pixelGap } = window.widest
+  const { kind, x, y, size, gap, beyond, pixelGap } = window.widest
   return {
+    kind,
     x: x * block,
     y: y * block,
     size: size * block,
@@ -420,6 +432,7 @@ function markWindowCarriers(
   const { threshold } = window.widest
   const { x, y, size } = windowSummary(window, pValue, block)
   const carrier = (index: number) => window.values[index] >= threshold
+  const edge = window.widest.kind === 'ring' ? ' standing out of its surroundings as' : ''
   target.rows.forEach((row, index) => {
     const value = window.values[index]
     if (!carrier(index)) {
@@ -430,7 +443,7 @@ function markWindowCarriers(
     result.flagged[row] = 1
     result.explanations[row] =
       `labelled ${label} like the rest of its class, but one of the records of it that carry a ${size}×${size} ` +
-      `patch at x ${x}, y ${y} no other class draws (${value.toFixed(1)} against ${threshold.toFixed(1)})`
+      `patch at x ${x}, y ${y}${edge} no other class draws (${value.toFixed(1)} against ${threshold.toFixed(1)})`
   })
   return carrier
 }
@@ -486,7 +499,7 @@ export const cleanLabelBackdoorDetector = defineDetector({
     for (const [position, target] of classes.entries()) {
       const directionP = Math.min(1, classPValue(target, classes) / directionShare)
       const { window, pValue: windowP } = windowed[position]
-      const windowPValue = Math.min(1, windowP / (1 - directionShare))
+      const windowPValue = windowP
       const pValue = Math.min(directionP, windowPValue)
       datasetPValue = Math.min(datasetPValue, pValue)
       const label = labels.classes[target.code]

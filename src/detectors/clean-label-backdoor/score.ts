@@ -186,18 +186,40 @@ export function columnMedians(
 /** Subspace iterations: the leading directions need few when they stand out, and a pattern makes one stand out. */
 const iterations = 6
 
-/** Gram–Schmidt on `count` directions of length `cols`, in place. */
+/**
+ * Gram–Schmidt on `count` directions of length `cols`, in place. Each pass that takes one earlier direction out of
+ * a direction also sums its dot product with the next (or its squared length after the last): the values are those
+ * of a pass per sum, in the same order, with half the passes.
+ */
 function orthonormalise(directions: Float64Array[]): void {
   directions.forEach((direction, index) => {
+    const length = direction.length
+    let sum = 0
+    const first = index > 0 ? directions[0] : direction
+    for (let col = 0; col < length; col++) sum += direction[col] * first[col]
     for (let previous = 0; previous < index; previous++) {
-      let dot = 0
-      for (let col = 0; col < direction.length; col++) dot += direction[col] * directions[previous][col]
-      for (let col = 0; col < direction.length; col++) direction[col] -= dot * directions[previous][col]
+      const earlier = directions[previous]
+      const next = previous + 1 < index ? directions[previous + 1] : direction
+      const dot = sum
+      sum = 0
+      for (let col = 0; col < length; col++) {
+        const value = direction[col] - dot * earlier[col]
+        direction[col] = value
+        sum += value * next[col]
+      }
     }
-    let norm = 0
-    for (const value of direction) norm += value * value
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0
-    for (let col = 0; col < direction.length; col++) direction[col] *= scale
+    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0
+    for (let col = 0; col < length; col++) direction[col] *= scale
+  })
+}
+
+/** `count` directions of `cols` standard normal draws, drawn direction after direction. */
+function randomDirections(count: number, cols: number, seed: number): Float64Array[] {
+  const rng = createRng(seed)
+  return Array.from({ length: count }, () => {
+    const direction = new Float64Array(cols)
+    for (let col = 0; col < cols; col++) direction[col] = rng.normal()
+    return direction
   })
 }
 
@@ -208,10 +230,7 @@ export function principalDirections(
   seed: number,
 ): Float64Array[] {
   const { cols } = rows
-  const rng = createRng(seed)
-  const directions = Array.from({ length: Math.min(directionCount, cols) }, () =>
-    Float64Array.from({ length: cols }, () => rng.normal()),
-  )
+  const directions = randomDirections(Math.min(directionCount, cols), cols, seed)
   orthonormalise(directions)
   for (let iteration = 0; iteration < iterations; iteration++) {
     const coordinates = projectRows(rows, directions)
@@ -225,7 +244,7 @@ export function principalDirections(
 /**
  * The `directionCount` leading principal directions of whitened rows (centred on the median) by
  * subspace iteration, and the rows' mean (where a minority that shares one shift pulls it), each then turned toward
- * what its far-out records share (see `refineTowardTail`) and oriented so the
+ * what its far-out records share (see `refineTowardTails`) and oriented so the
  * longer tail is positive (the carriers of a pattern are the minority). A planted pattern need not lead: the
  * class's natural variation may be larger. `subset` (positions among the rows) fits them on some rows only.
  */
@@ -244,7 +263,7 @@ export function leadingDirections(
   const meanShift = new Float64Array(cols)
   addWeightedRows(fitted, [new Float64Array(fitted.count).fill(1)], [meanShift])
   orthonormalise([meanShift])
-  return [...directions, meanShift].map((direction) => refineTowardTail(fitted, direction, fewest))
+  return refineTowardTails(fitted, [...directions, meanShift], fewest)
 }
 
 /**
@@ -395,54 +414,92 @@ const refinements = 4
 /** Robust z-score (within the class) from which a record pulls the direction toward itself. */
 const pullFrom = 3
 
-/** Moves the direction to the mean of the rows marked far minus the mean of the others; false when none or all are. */
-function pullToward(rows: WhitenedRows, far: Uint8Array, out: Float64Array) {
-  const { count } = rows
+/**
+ * Weights that move a direction to the mean of the rows marked far minus the mean of the others; none when too few
+ * or more than half are.
+ */
+function pullWeights(far: Uint8Array): Float64Array | undefined {
+  const count = far.length
   let farCount = 0
   for (const flag of far) farCount += flag
-  if (farCount < 2 || farCount > count / 2) return false
-  out.fill(0)
+  if (farCount < 2 || farCount > count / 2) return undefined
   const farWeight = 1 / farCount
   const nearWeight = -1 / (count - farCount)
-  const weights = new Float64Array(count)
-  for (let row = 0; row < count; row++) weights[row] = far[row] ? farWeight : nearWeight
-  addWeightedRows(rows, [weights], [out])
-  orthonormalise([out])
-  return true
+  return Float64Array.from(far, (flag) => (flag ? farWeight : nearWeight))
+}
+
+/** One direction's way through `refineTowardTails`. */
+interface Refinement {
+  round: number
+  along: { direction: Float64Array; scores: Float64Array }
+  far: Uint8Array
+  /**
+   * The records the direction was last moved onto: moving onto them again would give the same direction, and so
+   * would every later round of the same kind.
+   */
+  pulledTo: Uint8Array
+  pulled: boolean
+}
+
+/** The weights of the direction's next pull, its round moved on to it; none once it has settled. */
+function nextPull(state: Refinement, fewest: number): Float64Array | undefined {
+  for (; state.round < 2 * refinements; state.round++) {
+    const { scores } = state.along
+    const threshold = state.round < refinements ? pullFrom : widestGap(scores, fewest).threshold
+    for (let row = 0; row < scores.length; row++) state.far[row] = scores[row] >= threshold ? 1 : 0
+    const settled = state.pulled && sameFlags(state.far, state.pulledTo)
+    const weights = settled ? undefined : pullWeights(state.far)
+    if (weights) return weights
+    if (state.round >= refinements) break
+    state.round = refinements - 1
+  }
+  state.round = 2 * refinements
+  return undefined
 }
 
 /**
- * Turns a direction toward what its far-out records share: the mean of their rows minus the mean of the others,
+ * Turns each direction toward what its far-out records share: the mean of their rows minus the mean of the others,
  * repeated (two-means on one line), first for the records beyond a robust z of 3, then for those beyond the widest
  * gap. A pattern that a minority carries is one shared shift, so a direction that only partly points at it ends on
  * it. The records beyond z = 3 find the pattern but mix the class's own far records in with its carriers, which
  * keeps the direction partly on them; the records beyond the gap are the carriers alone. Returned oriented so the
- * far-out side is positive.
+ * far-out side is positive. The directions take their rounds side by side, each pass over the rows serving all
+ * that still move, as the subspace iteration's do; each direction's sums are added in the same order as alone.
  */
-function refineTowardTail(rows: WhitenedRows, start: Float64Array, fewest: number) {
+function refineTowardTails(
+  rows: WhitenedRows,
+  starts: readonly Float64Array[],
+  fewest: number,
+): Float64Array[] {
   const { count, cols } = rows
-  let along = orient(start, projectRows(rows, [start])[0])
-  let far = new Uint8Array(count)
-  // The records the direction was last moved onto: moving onto them again would give the same direction, and so
-  // would every later round of the same kind.
-  let pulledTo = new Uint8Array(count)
-  let pulled = false
-  for (let round = 0; round < 2 * refinements; round++) {
-    const { scores } = along
-    const threshold = round < refinements ? pullFrom : widestGap(scores, fewest).threshold
-    for (let row = 0; row < count; row++) far[row] = scores[row] >= threshold ? 1 : 0
-    const next = new Float64Array(cols)
-    const settled = pulled && sameFlags(far, pulledTo)
-    if (settled || !pullToward(rows, far, next)) {
-      if (round >= refinements) break
-      round = refinements - 1
-      continue
-    }
-    along = orient(next, projectRows(rows, [next])[0])
-    ;[far, pulledTo] = [pulledTo, far]
-    pulled = true
+  const states: Refinement[] = projectRows(rows, starts).map((coordinates, index) => ({
+    round: 0,
+    along: orient(starts[index], coordinates),
+    far: new Uint8Array(count),
+    pulledTo: new Uint8Array(count),
+    pulled: false,
+  }))
+  for (;;) {
+    const moving = states.filter((state) => state.round < 2 * refinements)
+    const pulls = moving.map((state) => nextPull(state, fewest))
+    const pulling = moving.filter((_, index) => pulls[index])
+    if (pulling.length === 0) break
+    const next = pulling.map(() => new Float64Array(cols))
+    addWeightedRows(
+      rows,
+      pulls.filter((weights) => weights !== undefined),
+      next,
+    )
+    for (const direction of next) orthonormalise([direction])
+    projectRows(rows, next).forEach((coordinates, index) => {
+      const state = pulling[index]
+      state.along = orient(next[index], coordinates)
+      ;[state.far, state.pulledTo] = [state.pulledTo, state.far]
+      state.pulled = true
+      state.round++
+    })
   }
-  return along.direction
+  return states.map((state) => state.along.direction)
 }
 
 function sameFlags(first: Uint8Array, second: Uint8Array): boolean {

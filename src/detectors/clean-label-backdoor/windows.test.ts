@@ -3,6 +3,7 @@ import { createRng } from '../../util/rng.js'
 import {
   exceedancePValue,
   pixelGaps,
+  ringContrasts,
   standsApart,
   tailPValue,
   windowGaps,
@@ -49,6 +50,45 @@ describe('windowGaps', () => {
     expect(widest.gap).toBeCloseTo(6, 5)
     const middle = gaps.filter((window) => window.x >= 3 && window.x <= 6)
     expect(Math.max(...middle.map((window) => window.gap))).toBeLessThan(2)
+  })
+})
+
+describe('ring windows', () => {
+  /*
+   * 100 rows of 12×12 pixels whose every pixel is raised by the row's own ground (from −2 to 2, as drawn shapes'
+   * ground varies from image to image), with pixel noise; every seventh row carries a square of +1.5 over 2×2
+   * pixels in the corner.
+   */
+  const grid = { width: 12, height: 12 }
+  const count = 100
+  const rng = createRng(9)
+  const rows = new Float32Array(count * 144)
+  for (let row = 0; row < count; row++) {
+    const ground = -2 + 4 * rng.next()
+    for (let pixel = 0; pixel < 144; pixel++) rows[row * 144 + pixel] = ground + 0.1 * rng.normal()
+    if (row % 7 === 0) for (const pixel of [117, 118, 129, 130]) rows[row * 144 + pixel] += 1.5
+  }
+  const own = pixelGaps(rows, count, grid, 5)
+
+  it('read a window against the pixels around it: a weighed contrast of unit length', () => {
+    const flat = new Float32Array(144).fill(2)
+    expect(Math.abs(ringContrasts(flat, 1, grid, 2)[0])).toBeLessThan(1e-9)
+    const single = new Float32Array(144)
+    single[13] = 1
+    // The window at x 1, y 1 holds pixel 13; its 12 ring pixels balance its 4 at a third each.
+    expect(ringContrasts(single, 1, grid, 2)[1 * 11 + 1]).toBeCloseTo(1 / Math.sqrt(4 + 12 / 9), 9)
+  })
+
+  it('set the square’s rows apart where the box sums are lost in the ground', () => {
+    const widestOf = (kind: 'box' | 'ring') =>
+      windowGaps(rows, count, grid, 2, 5, own, kind).reduce((best, window) =>
+        window.gap * Math.sqrt(window.beyond) > best.gap * Math.sqrt(best.beyond) ? window : best,
+      )
+    const ring = widestOf('ring')
+    expect([ring.x, ring.y, ring.beyond]).toEqual([9, 9, 15])
+    expect(standsApart(ring)).toBe(true)
+    const box = widestOf('box')
+    expect(box.gap * Math.sqrt(box.beyond)).toBeLessThan((ring.gap * Math.sqrt(ring.beyond)) / 2)
   })
 })
 
