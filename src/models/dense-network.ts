@@ -34,7 +34,7 @@ export function networkFromLogistic(model: LogisticModel): DenseNetwork {
 /**
  * `out[row] = in[row] · W + b`, skipping zero inputs (images and one-hot columns are mostly zeros). Each output is
  * summed in float32 over the row's non-zero inputs in order, as adding into the output array would, but four units
- * at a time in registers: the loads and stores of the output per product were most of a trigger scan's CPU.
+ * at a time in registers rather than in the output array, which cost a load and a store per product.
  */
 function applyLayer(layer: DenseLayer, input: Float32Array, rowCount: number, out: Float32Array): void {
   const { weights, bias, inCols, outCols } = layer

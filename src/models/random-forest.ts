@@ -39,6 +39,11 @@ interface Growth {
   readonly binEnds: Int32Array
   /** The bins that hold any of the node's rows in the column being read, in increasing order. */
   readonly presentBins: Int32Array
+  /** A node's weighted class counts, and those left of the split being swept (all 0 between columns). */
+  readonly totals: Float64Array
+  readonly left: Float64Array
+  /** The positions a node's draw of columns swapped in `columns`, to undo the swaps. */
+  readonly picks: Int32Array
   /**
    * Per position of the node's rows: their label, bootstrap weight and bin in the column being read. Gathered once
    * per node or column, so the sweep reads them in order rather than looking each row up again.
@@ -124,9 +129,8 @@ function bestSplit(growth: Growth, rows: Int32Array, start: number, end: number,
   const parent = parentSquares / total
   let best: Split | undefined
   let bestGain = 1e-9
-  const left = new Float64Array(classCount)
+  const { left, picks } = growth
   // A partial Fisher–Yates draw of `splitColumns` columns without replacement, its swaps undone afterwards.
-  const picks = new Int32Array(growth.splitColumns)
   for (let drawn = 0; drawn < growth.splitColumns; drawn++) {
     const pick = drawn + growth.rng.int(cols - drawn)
     picks[drawn] = pick
@@ -168,17 +172,34 @@ function bestSplit(growth: Growth, rows: Int32Array, start: number, end: number,
   return best
 }
 
-/** Weighted class counts of `rows[start..end)`. */
+/** Weighted class counts of `rows[start..end)`, into the growth's `totals`. */
 function classTotals(growth: Growth, rows: Int32Array, start: number, end: number): Float64Array {
-  const totals = new Float64Array(growth.classCount)
+  const { totals } = growth
+  totals.fill(0)
   for (let position = start; position < end; position++)
     totals[growth.labels[rows[position]]] += growth.weights[rows[position]]
   return totals
 }
 
+/** Puts the `rows[start..end)` whose bin in the split's column is at most its bin first; returns where the rest start. */
+function partition(growth: Growth, split: Split, rows: Int32Array, start: number, end: number): number {
+  const { codes } = growth
+  const column = split.col * growth.rowCount
+  let middle = start
+  for (let position = start; position < end; position++) {
+    const row = rows[position]
+    if (codes[column + row] <= split.bin) {
+      rows[position] = rows[middle]
+      rows[middle++] = row
+    }
+  }
+  return middle
+}
+
 /**
  * Grows one tree on the rows with a bootstrap weight and adds its leaves' class shares to `sums` for every row in
- * `outOfBag` that reaches them.
+ * `outOfBag` that reaches them. Both arrays are partitioned in place down the tree, each node a range of each
+ * (a row's sums do not depend on the order rows reach their leaves).
  */
 function growTree(
   growth: Growth,
@@ -187,38 +208,31 @@ function growTree(
   sums: Float64Array,
   votes: Int32Array,
 ) {
-  const { codes, rowCount, classCount } = growth
-  const stack: { rows: Int32Array; start: number; end: number; held: Int32Array }[] = [
-    { rows: inBag, start: 0, end: inBag.length, held: outOfBag },
-  ]
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    const { rows, start, end, held } = node
-    const totals = classTotals(growth, rows, start, end)
+  const { classCount } = growth
+  // Each node as four numbers: its range of `inBag`, then of `outOfBag`.
+  const stack = [0, inBag.length, 0, outOfBag.length]
+  while (stack.length > 0) {
+    const heldEnd = stack.pop()!
+    const heldStart = stack.pop()!
+    const end = stack.pop()!
+    const start = stack.pop()!
+    const totals = classTotals(growth, inBag, start, end)
     // Only out-of-bag rows are ever predicted, so a node none of them reaches is not split further.
-    const split = held.length > 0 ? bestSplit(growth, rows, start, end, totals) : undefined
+    const split = heldEnd > heldStart ? bestSplit(growth, inBag, start, end, totals) : undefined
     if (!split) {
       let total = 0
       for (let label = 0; label < classCount; label++) total += totals[label]
-      for (const row of held) {
+      for (let position = heldStart; position < heldEnd; position++) {
+        const row = outOfBag[position]
         for (let label = 0; label < classCount; label++)
           sums[row * classCount + label] += totals[label] / total
         votes[row]++
       }
       continue
     }
-    // Partition in place: rows that go left first.
-    const column = split.col * rowCount
-    let middle = start
-    for (let position = start; position < end; position++) {
-      const row = rows[position]
-      if (codes[column + row] <= split.bin) {
-        rows[position] = rows[middle]
-        rows[middle++] = row
-      }
-    }
-    const goesLeft = (row: number) => codes[column + row] <= split.bin
-    stack.push({ rows, start, end: middle, held: held.filter(goesLeft) })
-    stack.push({ rows, start: middle, end, held: held.filter((row) => !goesLeft(row)) })
+    const middle = partition(growth, split, inBag, start, end)
+    const heldMiddle = partition(growth, split, outOfBag, heldStart, heldEnd)
+    stack.push(start, middle, heldStart, heldMiddle, middle, end, heldMiddle, heldEnd)
   }
 }
 
@@ -250,6 +264,7 @@ export function outOfBagForestProbabilities(
   }
   const bins = fitBinEdges(x, labelled, options.maxBins ?? defaultMaxBins)
   const weights = new Int32Array(x.rows)
+  const splitColumns = Math.max(1, Math.floor(Math.sqrt(x.cols)))
   const growth: Growth = {
     codes: binMatrix(x, bins),
     rowCount: x.rows,
@@ -259,10 +274,13 @@ export function outOfBagForestProbabilities(
     classCount,
     weights,
     minLeafRows: Math.max(1, options.minLeafRows ?? defaultMinLeafRows),
-    splitColumns: Math.max(1, Math.floor(Math.sqrt(x.cols))),
+    splitColumns,
     rng,
     binEnds: new Int32Array(bins.offsets[x.cols]),
     presentBins: new Int32Array(Math.min(bins.offsets[x.cols], labelled.length)),
+    totals: new Float64Array(classCount),
+    left: new Float64Array(classCount),
+    picks: new Int32Array(splitColumns),
     nodeLabels: new Int32Array(labelled.length),
     nodeWeights: new Int32Array(labelled.length),
     nodeBins: new Uint16Array(labelled.length),
