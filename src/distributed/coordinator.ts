@@ -346,7 +346,13 @@ function createCoordinator(
     const { k } = plan
     const index = pack({
       meta: {},
-      arrays: { rows: plan.rows, starts: plan.starts, nearest: plan.nearest },
+      arrays: {
+        rows: plan.rows,
+        starts: plan.starts,
+        filed: plan.filed,
+        filedStarts: plan.filedStarts,
+        nearest: plan.nearest,
+      },
     })
     const [matrixDigest, indexDigest] = await Promise.all([upload(matrix), putBytes(index)])
     const groups = groupLists(plan, { pairsPerGroup: pairsPerJob, rowsPerGroup: options.jobRows })

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { estimateListCosts, type IvfSearchPlan } from '../linalg/ann/lists.js'
 import { groupLists } from './list-groups.js'
 
-/** A plan whose lists hold the given row counts, each list's nearest lists the next ones round the ring. */
+/**
+ * A plan whose lists hold the given row counts, each list's nearest lists the next ones round the ring, and the rows
+ * of the `probes − 1` lists before each list filed under it.
+ */
 function planOf(sizes: readonly number[], probes: number): IvfSearchPlan {
   const lists = sizes.length
   const starts = new Int32Array(lists + 1)
@@ -15,7 +18,17 @@ function planOf(sizes: readonly number[], probes: number): IvfSearchPlan {
   for (let list = 0; list < lists; list++)
     for (let i = 0; i < reach; i++) nearest[list * reach + i] = (list + 1 + i) % lists
   const rows = Int32Array.from({ length: starts[lists] }, (_, row) => row)
-  return { k: 5, metric: 'euclidean', probes, rows, starts, nearest, reach }
+  const filedRows: number[] = []
+  const filedStarts = new Int32Array(lists + 1)
+  for (let list = 0; list < lists; list++) {
+    for (let back = 1; back < Math.min(probes, lists); back++) {
+      const other = (list + lists - back) % lists
+      for (let row = starts[other]; row < starts[other + 1]; row++) filedRows.push(row)
+    }
+    filedStarts[list + 1] = filedRows.length
+  }
+  const filed = Int32Array.from(filedRows)
+  return { k: 5, metric: 'euclidean', probes, rows, starts, filed, filedStarts, nearest, reach }
 }
 
 const sizes = fc

@@ -242,7 +242,7 @@ async function runKnnJob(job: KnnJob, backend: LinalgBackend, blobs: BlobCache):
   return pack({ meta: {}, arrays: { indices: graph.indices, distances: graph.distances } })
 }
 
-type InvertedIndex = Pick<IvfSearchPlan, 'rows' | 'starts' | 'nearest'>
+type InvertedIndex = Pick<IvfSearchPlan, 'rows' | 'starts' | 'filed' | 'filedStarts' | 'nearest'>
 const decodedIndices = new WeakMap<Uint8Array, InvertedIndex>()
 
 async function runIvfJob(job: IvfJob, backend: LinalgBackend, blobs: BlobCache): Promise<Uint8Array> {
@@ -254,6 +254,8 @@ async function runIvfJob(job: IvfJob, backend: LinalgBackend, blobs: BlobCache):
     index = {
       rows: arrays.rows as Int32Array,
       starts: arrays.starts as Int32Array,
+      filed: arrays.filed as Int32Array,
+      filedStarts: arrays.filedStarts as Int32Array,
       nearest: arrays.nearest as Int32Array,
     }
     decodedIndices.set(bytes, index)

@@ -134,7 +134,10 @@ export interface NeighbourSearchReport {
   recall?: number
   recallAt?: number
   recallSample?: number
-  /** Inverted lists of the index, and how many are searched per query. */
+  /**
+   * Inverted lists of the index, and how many each record is filed under: a list's records are searched among the
+   * records filed under it.
+   */
   lists?: number
   probes?: number
 }

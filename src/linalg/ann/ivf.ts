@@ -1,4 +1,4 @@
-import type { FeatureMatrix } from '../../data/matrix.js'
+import { type FeatureMatrix, selectRows } from '../../data/matrix.js'
 import type { DistanceMetric, LinalgBackend, NeighbourGraph } from '../backend.js'
 import { prepareKnnProblem, rankingInputs } from '../neighbours.js'
 import { assignToCentroids, trainCentroids } from './kmeans.js'
@@ -10,11 +10,11 @@ export interface IvfOptions {
   /** Clusters (inverted lists); default about √(rows · probes) / 2, which evens out clustering and search cost. */
   lists?: number
   /**
-   * Lists searched for each list's queries, its own included. Default: the fewest (from 8 to 256) that find
-   * `targetRecall` of the exact 10 nearest neighbours of a sample of rows.
+   * Lists each row is filed under, its own included; each list's rows are searched among the rows filed under it.
+   * Default: the fewest (from 8 to 256) that find `targetRecall` of the exact 10 nearest neighbours of a sample of rows.
    */
   probes?: number
-  /** Recall@10 the probes are tuned to on their sample, in (0,1]; default 0.97. */
+  /** Recall@10 the filing is tuned to on its sample, in (0,1]; default 0.97. */
   targetRecall?: number
   /** Seed of the k-means sample and starting centroids. */
   seed: number
@@ -29,11 +29,14 @@ export interface IvfShape {
 }
 
 // The list count is set for 32 probes (16 found 0.949 of the exact 10 nearest on 10,000 MNIST digits, 32 found
-// 0.978); the probes actually searched are then tuned on a sample, since the data decides what a recall costs: 32
-// found 0.997 on 100,000 noisy digits but 0.82 on 1,000,000 rows of 64-dimensional Gaussian blobs.
+// 0.978); the lists each row is filed under are then tuned on a sample, since the data decides what a recall costs.
 const nominalProbes = 32
 const minimumProbes = 8
 const maximumProbes = 256
+// Lists whose rows make up the candidates of a list with fewer than k + 1 of its own and filed rows.
+const fallbackReach = 16
+// Rows whose nearest lists are asked for at once: the backend's answer holds `probes` lists and distances per row.
+const filingBlockRows = 16_384
 const defaultTargetRecall = 0.97
 const tuningSample = 500
 const tuningAt = 10
@@ -59,35 +62,30 @@ function invertAssignment(assignment: Int32Array, lists: number): InvertedLists 
   return { rows, starts }
 }
 
-/** A list's own rows first (the queries), then those of the nearest lists until `probes` lists and `minimum` rows. */
-function candidateRows(
-  inverted: InvertedLists,
-  list: number,
-  nearestLists: Int32Array,
-  probes: number,
-  minimum: number,
-): Int32Array {
-  const { rows, starts } = inverted
-  const chosen = [list]
-  let count = starts[list + 1] - starts[list]
-  for (const other of nearestLists) {
-    if (chosen.length >= probes && count >= minimum) break
-    chosen.push(other)
-    count += starts[other + 1] - starts[other]
+/**
+ * A list's own rows first (the queries), then the rows filed under it; a list with fewer than `minimum` of them takes
+ * the rows of its nearest lists, and of any list, until it has `minimum`.
+ */
+function candidateRows(plan: IvfSearchPlan, list: number, minimum: number): Int32Array {
+  const { rows, starts, filed, filedStarts, nearest, reach } = plan
+  const own = rows.subarray(starts[list], starts[list + 1])
+  const others = filed.subarray(filedStarts[list], filedStarts[list + 1])
+  if (own.length + others.length >= minimum) {
+    const candidates = new Int32Array(own.length + others.length)
+    candidates.set(own)
+    candidates.set(others, own.length)
+    return candidates
   }
-  // Tiny lists around a tiny list can fall short of k neighbours; the rest of the lists then make up the number.
-  for (let other = 0; count < minimum && other < starts.length - 1; other++) {
-    if (chosen.includes(other)) continue
-    chosen.push(other)
-    count += starts[other + 1] - starts[other]
+  // Rare (tiny lists of outlying rows) and small, so a set keeps rows filed under two of these lists once.
+  const chosen = new Set([...own, ...others])
+  const lists = starts.length - 1
+  const order = [...nearest.subarray(list * reach, (list + 1) * reach)]
+  for (let other = 0; other < lists; other++) if (other !== list) order.push(other)
+  for (const other of order) {
+    if (chosen.size >= minimum) break
+    for (const row of rows.subarray(starts[other], starts[other + 1])) chosen.add(row)
   }
-  const candidates = new Int32Array(count)
-  let offset = 0
-  for (const member of chosen) {
-    candidates.set(rows.subarray(starts[member], starts[member + 1]), offset)
-    offset += starts[member + 1] - starts[member]
-  }
-  return candidates
+  return Int32Array.from(chosen)
 }
 
 /** The given rows copied into one block; a plain loop, since a subarray per row costs more than its copy. */
@@ -115,15 +113,14 @@ export async function searchListRange(
   endList: number,
   onRowsDone?: (rowsDone: number) => void,
 ): Promise<ListNeighbours> {
-  const { k, metric, probes, reach, starts } = plan
+  const { k, metric, starts } = plan
   const first = starts[firstList]
   const indices = new Int32Array((starts[endList] - first) * k)
   const distances = new Float32Array(indices.length)
   for (let list = firstList; list < endList; list++) {
     const size = starts[list + 1] - starts[list]
     if (size === 0) continue
-    const nearestLists = plan.nearest.subarray(list * reach, (list + 1) * reach)
-    const candidates = candidateRows(plan, list, nearestLists, probes, k + 1)
+    const candidates = candidateRows(plan, list, k + 1)
     const base = gatherRows(matrix, candidates)
     const queries = { data: base.data.subarray(0, size * base.cols), rows: size, cols: base.cols }
     const local = await backend.knn(base, queries, k, { metric, excludeSelf: true })
@@ -157,47 +154,89 @@ export function defaultListCount(rowCount: number, probes: number): number {
 }
 
 /**
- * The fewest probes whose lists hold `target` of the exact nearest neighbours of a sample of rows: each true
- * neighbour is found once its list is among the lists searched for the sampled row's own list.
+ * The fewest lists to file each row under for `target` of the exact nearest neighbours of a sample of rows to be
+ * found: a true neighbour is found when it is filed under the sampled row's own list.
  */
-async function tuneProbes(
+async function tuneFiling(
   backend: LinalgBackend,
   matrix: FeatureMatrix,
+  clustered: FeatureMatrix,
+  centroids: FeatureMatrix,
   metric: DistanceMetric,
-  listOf: Int32Array,
-  nearest: Int32Array,
-  reach: number,
   options: { target: number; seed: number },
 ): Promise<number> {
   const rows = sampleRows(matrix.rows, tuningSample, options.seed)
   const exact = await searchSampleExactly(backend, matrix, metric, rows, tuningAt)
-  // foundBy[p] counts the true neighbours first reached with p + 1 probes.
-  const foundBy = new Float64Array(reach + 1)
-  const rank = new Map<number, number>()
-  rows.forEach((row, position) => {
-    const own = listOf[row]
-    rank.clear()
-    rank.set(own, 0)
-    for (let i = 0; i < reach; i++) rank.set(nearest[own * reach + i], i + 1)
-    for (let j = 0; j < tuningAt; j++) {
-      const at = rank.get(listOf[exact.indices[position * tuningAt + j]])
-      if (at !== undefined) foundBy[at]++
-    }
+  const reach = Math.min(centroids.rows, maximumProbes)
+  const ownLists = await assignToCentroids(backend, selectRows(clustered, rows), centroids)
+  const listsOfNeighbours = await assignToCentroids(
+    backend,
+    selectRows(clustered, exact.indices),
+    centroids,
+    reach,
+  )
+  // foundBy[f] counts the true neighbours first found with each row filed under f + 1 lists.
+  const foundBy = new Float64Array(reach)
+  exact.indices.forEach((_, entry) => {
+    const own = ownLists[Math.floor(entry / tuningAt)]
+    const at = listsOfNeighbours.subarray(entry * reach, (entry + 1) * reach).indexOf(own)
+    if (at >= 0) foundBy[at]++
   })
-  const wanted = options.target * rows.length * tuningAt
+  const wanted = options.target * exact.indices.length
   let found = 0
-  for (let probes = 1; probes <= reach + 1; probes++) {
+  for (let probes = 1; probes <= reach; probes++) {
     found += foundBy[probes - 1]
     if (probes >= minimumProbes && found >= wanted) return probes
   }
-  return reach + 1
+  return reach
+}
+
+/**
+ * Every row filed under its `probes` nearest lists: the first is the list it belongs to, the others hold it as a
+ * candidate for their rows. A block of rows at a time, so only the rows' list numbers are held whole, as 16 bits where
+ * they fit.
+ */
+async function fileRows(
+  backend: LinalgBackend,
+  clustered: FeatureMatrix,
+  centroids: FeatureMatrix,
+  probes: number,
+): Promise<{ listOf: Int32Array; filed: Int32Array; filedStarts: Int32Array }> {
+  const rowCount = clustered.rows
+  const lists = centroids.rows
+  const listOf = new Int32Array(rowCount)
+  const others = probes - 1
+  const otherLists = lists <= 0x10000 ? new Uint16Array(rowCount * others) : new Int32Array(rowCount * others)
+  for (let first = 0; first < rowCount; first += filingBlockRows) {
+    const end = Math.min(rowCount, first + filingBlockRows)
+    const { cols } = clustered
+    const block = { data: clustered.data.subarray(first * cols, end * cols), rows: end - first, cols }
+    const nearest = await assignToCentroids(backend, block, centroids, probes)
+    for (let row = first; row < end; row++) {
+      const from = (row - first) * probes
+      listOf[row] = nearest[from]
+      for (let i = 0; i < others; i++) otherLists[row * others + i] = nearest[from + 1 + i]
+    }
+  }
+  const filedStarts = new Int32Array(lists + 1)
+  for (const list of otherLists) filedStarts[list + 1]++
+  for (let list = 0; list < lists; list++) filedStarts[list + 1] += filedStarts[list]
+  const fill = filedStarts.slice(0, lists)
+  const filed = new Int32Array(otherLists.length)
+  // Rows in ascending order, so each list's filed rows come out ascending.
+  for (let row = 0; row < rowCount; row++)
+    for (let i = 0; i < others; i++) filed[fill[otherLists[row * others + i]]++] = row
+  return { listOf, filed, filedStarts }
 }
 
 /**
  * Approximate k-NN graph of a matrix with itself (each row's own match left out) from an inverted-file index
- * (Jégou, Douze & Schmid 2011): k-means cuts the rows into lists, and the rows of each list are searched exactly,
- * by the backend's k-NN kernel, among the rows of the `probes` lists whose centroids are nearest to theirs. The cost
- * is rows × (probes · rows / lists) distances instead of rows², and the distances are the exact ones.
+ * (Jégou, Douze & Schmid 2011): k-means cuts the rows into lists, every row is filed under its `probes` nearest
+ * lists, and the rows of each list are searched exactly, by the backend's k-NN kernel, among the rows filed under
+ * it. Filing each row under several lists (spilling, as ScaNN's SOAR does) instead of searching each list's
+ * `probes` nearest lists asks whether a neighbour is near the query's list, not whether the lists are near each
+ * other: on short texts it needs a third of the probes for the same recall. The cost is rows × (probes · rows /
+ * lists) distances instead of rows², and the distances are the exact ones.
  * @see https://doi.org/10.1109/TPAMI.2010.57
  */
 export async function searchNeighboursIvf(
@@ -218,29 +257,32 @@ export async function searchNeighboursIvf(
     seed: options.seed,
   })
   const lists = centroids.rows
-  const listOf = await assignToCentroids(backend, clustered, centroids)
+  const probes = Math.min(
+    lists,
+    options.probes ??
+      (lists > 1
+        ? await tuneFiling(backend, matrix, clustered, centroids, metric, {
+            target: options.targetRecall ?? defaultTargetRecall,
+            seed: options.seed + 2,
+          })
+        : 1),
+  )
+  const { listOf, filed, filedStarts } = await fileRows(backend, clustered, centroids, probes)
   const inverted = invertAssignment(listOf, lists)
-  // Enough nearest lists to reach the minimum row count even where the nearest lists are small.
-  const reach = Math.min(lists - 1, options.probes === undefined ? maximumProbes : options.probes * 4)
+  const reach = Math.min(lists - 1, fallbackReach)
   const nearest =
     reach > 0
-      ? await backend.knn(centroids, centroids, reach, { metric: 'euclidean', excludeSelf: true })
-      : undefined
-  const probes =
-    options.probes ??
-    (nearest
-      ? await tuneProbes(backend, matrix, metric, listOf, nearest.indices, reach, {
-          target: options.targetRecall ?? defaultTargetRecall,
-          seed: options.seed + 2,
-        })
-      : 1)
+      ? (await backend.knn(centroids, centroids, reach, { metric: 'euclidean', excludeSelf: true })).indices
+      : new Int32Array(0)
   const plan: IvfSearchPlan = {
     k,
     metric,
     probes,
     rows: inverted.rows,
     starts: inverted.starts,
-    nearest: nearest?.indices ?? new Int32Array(0),
+    filed,
+    filedStarts,
+    nearest,
     reach,
   }
   const found = isListSearching(backend)

@@ -3,15 +3,16 @@ import { createRng, shuffledIndices } from '../../util/rng.js'
 import type { LinalgBackend } from '../backend.js'
 
 /**
- * Index of the nearest centroid (euclidean) of every row: a 1-NN search, so it runs on the backend's fastest
- * kernel (one fused product and top-k on ONNX) instead of a loop over centroids here.
+ * Indices of the `count` nearest centroids (euclidean) of every row, nearest first (`count` per row): a k-NN search,
+ * so it runs on the backend's fastest kernel (one fused product and top-k on ONNX) instead of a loop over centroids.
  */
 export async function assignToCentroids(
   backend: LinalgBackend,
   rows: FeatureMatrix,
   centroids: FeatureMatrix,
+  count = 1,
 ): Promise<Int32Array> {
-  return (await backend.knn(centroids, rows, 1, { metric: 'euclidean' })).indices
+  return (await backend.knn(centroids, rows, count, { metric: 'euclidean' })).indices
 }
 
 /**

@@ -8,12 +8,21 @@ import type { DistanceMetric, LinalgBackend } from '../backend.js'
 export interface IvfSearchPlan {
   readonly k: number
   readonly metric: DistanceMetric
-  /** Lists searched for each list's rows, its own included. */
+  /** Lists each row is filed under: its own (its nearest centroid's) and the next nearest. */
   readonly probes: number
   /** Rows grouped by list: list `l` holds `rows[starts[l] .. starts[l+1])`, in ascending row order. */
   readonly rows: Int32Array
   readonly starts: Int32Array
-  /** The `reach` nearest other lists of each list, nearest first: list `l`'s are `nearest[l·reach ..]`. */
+  /**
+   * Rows filed under each list besides its own, in ascending row order: list `l`'s are
+   * `filed[filedStarts[l] .. filedStarts[l+1])`. A list's rows are searched among its own and these.
+   */
+  readonly filed: Int32Array
+  readonly filedStarts: Int32Array
+  /**
+   * The `reach` nearest other lists of each list, nearest first: list `l`'s are `nearest[l·reach ..]`; their rows
+   * make up the candidates of a list with fewer than k + 1 of its own.
+   */
   readonly nearest: Int32Array
   readonly reach: number
 }
@@ -44,20 +53,14 @@ export function isListSearching(backend: LinalgBackend): backend is ListSearchin
   return typeof (backend as Partial<ListSearchingBackend>).searchInvertedLists === 'function'
 }
 
-/**
- * Distances each list's search computes, about: its rows times the rows of its own and its `probes − 1` nearest
- * lists. Lists too small to make up k neighbours reach further; they are rare and cheap, so they are not counted.
- */
+/** Distances each list's search computes: its rows times its own and the rows filed under it. */
 export function estimateListCosts(plan: IvfSearchPlan): Float64Array {
-  const { starts, nearest, reach, probes } = plan
+  const { starts, filedStarts } = plan
   const lists = starts.length - 1
-  const size = (list: number) => starts[list + 1] - starts[list]
   const costs = new Float64Array(lists)
   for (let list = 0; list < lists; list++) {
-    let candidates = size(list)
-    const others = Math.min(probes - 1, reach)
-    for (let i = 0; i < others; i++) candidates += size(nearest[list * reach + i])
-    costs[list] = size(list) * candidates
+    const size = starts[list + 1] - starts[list]
+    costs[list] = size * (size + filedStarts[list + 1] - filedStarts[list])
   }
   return costs
 }

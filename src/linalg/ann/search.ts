@@ -17,8 +17,9 @@ export interface NeighbourSearchOptions {
   /** Rows whose exact neighbours check an approximate graph; default 1,000 (the check costs sample × rows). */
   recallSample?: number
   /**
-   * Inverted lists searched per query list; more is slower and closer to exact. Default: the fewest that find 97%
-   * of the exact 10 nearest neighbours of a separate sample of 500 rows.
+   * Inverted lists each row is filed under (each list's rows are searched among the rows filed under it); more is
+   * slower and closer to exact. Default: the fewest that find 97% of the exact 10 nearest neighbours of a separate
+   * sample of 500 rows.
    */
   probes?: number
 }
