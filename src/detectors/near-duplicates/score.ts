@@ -26,6 +26,12 @@ export interface GroupContext {
    * data's neighbourhoods extend. Without it, every outside record votes in full.
    */
   readonly reach?: Float64Array
+  /**
+   * Whether the dense features call two graph neighbours near-identical (`createDenseLikeness`). Such a neighbour
+   * of a group that is not in it is a copy an edit kept out of the links (a one-word change to a short subject
+   * stays under the shingle bar), not the group's surroundings: it does not vote on the group's label.
+   */
+  readonly alike?: (first: number, second: number, distance: number) => boolean
 }
 
 /** A plain duplicate group, one whose labels disagree, or one unusually large for its class. */
@@ -215,10 +221,15 @@ function outsideNeighbours(
 ): Int32Array {
   const { graph, codes, voteCount } = context
   const found = new Set<number>()
+  const unlinkedCopies = new Set<number>()
   for (const row of rows) {
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
-      if (!members.has(neighbour) && codes![neighbour] >= 0) found.add(neighbour)
+      if (members.has(neighbour) || unlinkedCopies.has(neighbour)) continue
+      if (context.alike?.(row, neighbour, graph.distances[row * graph.k + position])) {
+        unlinkedCopies.add(neighbour)
+        found.delete(neighbour)
+      } else if (codes![neighbour] >= 0) found.add(neighbour)
     }
   }
   // A group filling its members' neighbour lists (a flood) must look past itself: every record, or a stride of
@@ -233,7 +244,7 @@ function outsideNeighbours(
   const nearest = new Int32Array(voteCount).fill(-1)
   const nearestDistances = new Float64Array(voteCount).fill(Number.POSITIVE_INFINITY)
   for (const row of candidates) {
-    if (members.has(row) || codes![row] < 0) continue
+    if (members.has(row) || unlinkedCopies.has(row) || codes![row] < 0) continue
     const distance = squaredDistance(context.features, row, centre)
     context.work.distancesComputed++
     let slot = voteCount - 1
