@@ -29,7 +29,7 @@ export interface GroupContext {
   /**
    * Whether the dense features call two graph neighbours near-identical (`createDenseLikeness`). Such a neighbour
    * of a group that is not in it is a copy an edit kept out of the links (a one-word change to a short subject
-   * stays under the shingle bar), not the group's surroundings: it does not vote on the group's label.
+   * stays under the shingle bar), not the group's surroundings: its label counts as a member's, not as a neighbour's.
    */
   readonly alike?: (first: number, second: number, distance: number) => boolean
 }
@@ -212,13 +212,16 @@ function squaredDistanceBetween(first: Float64Array, second: Float64Array): numb
   return sum
 }
 
-/** Up to `voteCount` labelled non-members nearest the centre: the graph first, a scan when the group fills it. */
+/**
+ * Up to `voteCount` labelled non-members nearest the centre (the graph first, a scan when the group fills it), and
+ * the neighbours `context.alike` calls copies of a member, which are left out of them.
+ */
 function outsideNeighbours(
   rows: Int32Array,
   members: Set<number>,
   centre: Float64Array,
   context: GroupContext,
-): Int32Array {
+): { outside: Int32Array; unlinkedCopies: Set<number> } {
   const { graph, codes, voteCount } = context
   const found = new Set<number>()
   const unlinkedCopies = new Set<number>()
@@ -257,7 +260,7 @@ function outsideNeighbours(
     nearest[slot] = row
     nearestDistances[slot] = distance
   }
-  return nearest.filter((row) => row >= 0)
+  return { outside: nearest.filter((row) => row >= 0), unlinkedCopies }
 }
 
 /** Squared distance from each record to its `graph.k`-th neighbour in `features`, ascending. */
@@ -391,10 +394,12 @@ export function analyseGroup(rows: Int32Array, floodThreshold: number, context: 
   let outsideTotal = 0
   let support: Float64Array = new Float64Array(0)
   if (codes && (conflict || large)) {
-    const outside = outsideNeighbours(rows, new Set(rows), centre, context)
+    const { outside, unlinkedCopies } = outsideNeighbours(rows, new Set(rows), centre, context)
     for (const row of outside) outsideCounts[codes[row]]++
     outsideTotal = outsideCounts.reduce((sum, count) => sum + count, 0)
-    support = labelSupport(labelCounts, outsideVotes(outside, centre, large, context), large)
+    const given = Int32Array.from(labelCounts)
+    for (const row of unlinkedCopies) if (codes[row] >= 0) given[codes[row]]++
+    support = labelSupport(given, outsideVotes(outside, centre, large, context), large)
   }
   const bestLabel = support.length > 0 ? argmax(support) : argmax(Float64Array.from(labelCounts))
   const kind: GroupKind =
