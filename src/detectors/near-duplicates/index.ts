@@ -9,6 +9,7 @@ import { sameContent } from './content-hash.js'
 import { describeLikeness, type ExplainContext, explainMember } from './explain.js'
 import { linkIsolatedGroups } from './isolated-groups.js'
 import {
+  createDenseLikeness,
   type Linker,
   linkDenseCores,
   linkDenseNeighbours,
@@ -345,6 +346,7 @@ export const nearDuplicatesDetector = defineDetector({
       work: { distancesComputed: 0 },
       sizes,
       reach,
+      alike: createDenseLikeness(input.features!, graph, params).alike,
     }
     const judged = withRelabelledFloods(
       groups.map((rows) => analyseGroup(rows, threshold, groupContext)),

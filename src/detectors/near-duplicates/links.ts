@@ -70,6 +70,28 @@ export interface DenseLinkOptions {
   confirm?: (first: number, second: number) => boolean
 }
 
+/** Which pairs of graph neighbours the dense features call near-identical, texts aside. */
+export interface DenseLikeness {
+  /** Largest distance of near-identical records, in the graph's units. */
+  readonly radius: number
+  /** Whether two records `distance` apart (as the graph holds it) are near-identical. */
+  alike(first: number, second: number, distance: number): boolean
+}
+
+/** Near-identical in the dense features: nearly parallel (cosine) and far closer than the k-th neighbour typically is. */
+export function createDenseLikeness(
+  features: FeatureMatrix,
+  graph: NeighbourGraph,
+  options: Pick<DenseLinkOptions, 'minCosine' | 'maxRelativeDistance'>,
+): DenseLikeness {
+  const radius = options.maxRelativeDistance * medianKthDistance(graph)
+  return {
+    radius,
+    alike: (first, second, distance) =>
+      distance <= radius && cosine(features, first, second) >= options.minCosine,
+  }
+}
+
 /**
  * Links each record to those of its graph neighbours that are both nearly parallel (cosine) and far closer than
  * the dataset's typical neighbour distance: cosine alone is loose in few dimensions, distance alone has no unit.
@@ -80,7 +102,7 @@ export function linkDenseNeighbours(
   graph: NeighbourGraph,
   options: DenseLinkOptions,
 ): number {
-  const radius = options.maxRelativeDistance * medianKthDistance(graph)
+  const { radius, alike } = createDenseLikeness(features, graph, options)
   let links = 0
   for (let row = 0; row < graph.rows; row++) {
     for (let position = 0; position < graph.k; position++) {
@@ -88,7 +110,7 @@ export function linkDenseNeighbours(
       if (graph.distances[offset] > radius) break
       const neighbour = graph.indices[offset]
       if (findRoot(linker.sets, row) === findRoot(linker.sets, neighbour)) continue
-      if (cosine(features, row, neighbour) < options.minCosine) continue
+      if (!alike(row, neighbour, graph.distances[offset])) continue
       if (options.confirm && !options.confirm(row, neighbour)) continue
       link(linker, row, neighbour, LinkEvidence.dense)
       links++

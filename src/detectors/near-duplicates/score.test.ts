@@ -85,6 +85,21 @@ describe('near-duplicate group scoring', () => {
     )
   })
 
+  it('does not take copies an edit kept out of a group for its surroundings', () => {
+    // An original (row 5) linked to one relabelled copy, and six more copies at the same place that no link
+    // reached: the nearest records outside the group are those copies, and they carry the copies' label.
+    const copies = Array.from({ length: 7 }, () => ({ x: 0.5, label: 1 }))
+    const context = lineContext(copies)
+    const group = Int32Array.from([5, 40])
+    expect(analyseGroup(group, 100, context).bestLabel).toBe(1)
+    const alike = (_first: number, _second: number, distance: number) => distance === 0
+    const analysis = analyseGroup(group, 100, { ...context, alike })
+    expect(analysis.bestLabel).toBe(0)
+    // The copies still weigh as members do, so the original is cleared and the linked copy blamed, short of certainty.
+    expect(memberSuspicion(analysis, 5, context.codes)).toBeLessThan(0.5)
+    expect(memberSuspicion(analysis, 40, context.codes)).toBeGreaterThan(0.5)
+  })
+
   it('in a flood, suspects the many copies and clears the lone original', () => {
     const copies = Array.from({ length: 12 }, () => ({ x: 10.5, label: 0 }))
     const context = lineContext(copies)

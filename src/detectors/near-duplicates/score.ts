@@ -26,6 +26,12 @@ export interface GroupContext {
    * data's neighbourhoods extend. Without it, every outside record votes in full.
    */
   readonly reach?: Float64Array
+  /**
+   * Whether the dense features call two graph neighbours near-identical (`createDenseLikeness`). Such a neighbour
+   * of a group that is not in it is a copy an edit kept out of the links (a one-word change to a short subject
+   * stays under the shingle bar), not the group's surroundings: its label counts as a member's, not as a neighbour's.
+   */
+  readonly alike?: (first: number, second: number, distance: number) => boolean
 }
 
 /** A plain duplicate group, one whose labels disagree, or one unusually large for its class. */
@@ -206,19 +212,27 @@ function squaredDistanceBetween(first: Float64Array, second: Float64Array): numb
   return sum
 }
 
-/** Up to `voteCount` labelled non-members nearest the centre: the graph first, a scan when the group fills it. */
+/**
+ * Up to `voteCount` labelled non-members nearest the centre (the graph first, a scan when the group fills it), and
+ * the neighbours `context.alike` calls copies of a member, which are left out of them.
+ */
 function outsideNeighbours(
   rows: Int32Array,
   members: Set<number>,
   centre: Float64Array,
   context: GroupContext,
-): Int32Array {
+): { outside: Int32Array; unlinkedCopies: Set<number> } {
   const { graph, codes, voteCount } = context
   const found = new Set<number>()
+  const unlinkedCopies = new Set<number>()
   for (const row of rows) {
     for (let position = 0; position < graph.k; position++) {
       const neighbour = graph.indices[row * graph.k + position]
-      if (!members.has(neighbour) && codes![neighbour] >= 0) found.add(neighbour)
+      if (members.has(neighbour) || unlinkedCopies.has(neighbour)) continue
+      if (context.alike?.(row, neighbour, graph.distances[row * graph.k + position])) {
+        unlinkedCopies.add(neighbour)
+        found.delete(neighbour)
+      } else if (codes![neighbour] >= 0) found.add(neighbour)
     }
   }
   // A group filling its members' neighbour lists (a flood) must look past itself: every record, or a stride of
@@ -233,7 +247,7 @@ function outsideNeighbours(
   const nearest = new Int32Array(voteCount).fill(-1)
   const nearestDistances = new Float64Array(voteCount).fill(Number.POSITIVE_INFINITY)
   for (const row of candidates) {
-    if (members.has(row) || codes![row] < 0) continue
+    if (members.has(row) || unlinkedCopies.has(row) || codes![row] < 0) continue
     const distance = squaredDistance(context.features, row, centre)
     context.work.distancesComputed++
     let slot = voteCount - 1
@@ -246,7 +260,7 @@ function outsideNeighbours(
     nearest[slot] = row
     nearestDistances[slot] = distance
   }
-  return nearest.filter((row) => row >= 0)
+  return { outside: nearest.filter((row) => row >= 0), unlinkedCopies }
 }
 
 /** Squared distance from each record to its `graph.k`-th neighbour in `features`, ascending. */
@@ -380,10 +394,12 @@ export function analyseGroup(rows: Int32Array, floodThreshold: number, context: 
   let outsideTotal = 0
   let support: Float64Array = new Float64Array(0)
   if (codes && (conflict || large)) {
-    const outside = outsideNeighbours(rows, new Set(rows), centre, context)
+    const { outside, unlinkedCopies } = outsideNeighbours(rows, new Set(rows), centre, context)
     for (const row of outside) outsideCounts[codes[row]]++
     outsideTotal = outsideCounts.reduce((sum, count) => sum + count, 0)
-    support = labelSupport(labelCounts, outsideVotes(outside, centre, large, context), large)
+    const given = Int32Array.from(labelCounts)
+    for (const row of unlinkedCopies) if (codes[row] >= 0) given[codes[row]]++
+    support = labelSupport(given, outsideVotes(outside, centre, large, context), large)
   }
   const bestLabel = support.length > 0 ? argmax(support) : argmax(Float64Array.from(labelCounts))
   const kind: GroupKind =
