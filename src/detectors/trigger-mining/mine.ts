@@ -2,7 +2,7 @@ import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { mixHash } from '../../util/hashing.js'
 import { lowerBound } from '../../util/sorted.js'
-import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
+import { CandidateNull, oddsScale, type ReferenceFeature } from './candidate-null.js'
 import {
   addCalibrated,
   addExpectedExcluding,
@@ -26,7 +26,11 @@ export interface MiningOptions {
    * across the classes, and its carriers read apart from it say little of their labels.
    */
   readonly maxMixedCarriers?: number
-  /** Observed records of the label must exceed the content's expectation by at least this factor. */
+  /**
+   * Observed records of the label must exceed the content's expectation by at least this factor; where content
+   * predicts the label for more than `1 / minRatio` of the carriers (a class of four records in five read by weak
+   * content), the other labels' records must fall short of it by this factor instead.
+   */
   readonly minRatio: number
   /** Family-wise error rate over every (feature, label) pair tested. */
   readonly significance: number
@@ -84,6 +88,8 @@ export interface FeatureEvidence {
   readonly logPValue: number
   /** What the p-value is multiplied by to correct it for the tests it was weighed against. */
   readonly correction: number
+  /** Tested by its odds against the other labels (see `MiningOptions.minRatio`). */
+  readonly byOdds?: boolean
 }
 
 export interface MiningResult {
@@ -482,19 +488,31 @@ function leastHashedCarrier(lists: CarrierLists, slot: number): number {
   return least
 }
 
-/** The null of label excess per kind, from each reference feature's best label. */
-function fitCandidateNull(
+/**
+ * Whether a label is tested by its odds: content predicts it for so many of the carriers that a ratio of counts
+ * cannot reach `minRatio`, and only the other labels' deficit can show an excess.
+ */
+function testedByOdds(labelled: number, expected: number, minRatio: number): boolean {
+  return minRatio * expected > labelled
+}
+
+/**
+ * The null of label excess per kind, from each reference feature's best label, in counts; and in odds, from the
+ * label each tests by its odds (see `testedByOdds`), where one is.
+ */
+function fitCandidateNulls(
   incidence: Incidence,
   reference: Int32Array,
   referenceLists: { lists: CarrierLists; slots: Int32Array },
   codes: Int32Array,
   support: ContentSupport,
   options: MiningOptions,
-): CandidateNull {
+): { counts: CandidateNull; odds: CandidateNull } {
   const { lists, slots } = referenceLists
   const { observed, expected } = countLabels(lists, slots, codes, support, options)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
+  const oddsKinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   const seenCarriers = new Set<number>()
   reference.forEach((feature, slot) => {
     // Values written into the same records together (a trigger's columns) are one draw of the natural spread.
@@ -504,17 +522,28 @@ function fitCandidateNull(
       repeated = seenCarriers.has(signature)
       seenCarriers.add(signature)
     }
+    const carriers = incidence.carrierCounts[feature]
+    const labelledCount = labelled(observed, slot, classCount)
+    const kind = options.kindOf?.(feature) ?? 0
     let best: ReferenceFeature | undefined
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows) continue
+      if (testedByOdds(labelledCount, predicted, options.minRatio))
+        oddsKinds[kind].push({
+          carriers,
+          observed: seen,
+          expected: predicted,
+          labelled: labelledCount,
+          repeated,
+        })
       if (!best || (seen + 0.5) / (predicted + 0.5) > (best.observed + 0.5) / (best.expected + 0.5))
-        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted, repeated }
+        best = { carriers, observed: seen, expected: predicted, repeated }
     }
-    if (best) kinds[options.kindOf?.(feature) ?? 0].push(best)
+    if (best) kinds[kind].push(best)
   })
-  return new CandidateNull(kinds)
+  return { counts: new CandidateNull(kinds), odds: new CandidateNull(oddsKinds, oddsScale) }
 }
 
 /** A feature's log p-value after its correction. */
@@ -578,15 +607,23 @@ export function mineTriggerFeatures(
   const candidateSlots = positionsIn(listed, candidates)
   const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options)
   const referenceLists = { lists, slots: positionsIn(listed, reference) }
-  const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
+  const nulls = fitCandidateNulls(incidence, reference, referenceLists, codes, support, options)
   const classSizes = new Int32Array(classCount)
   for (const code of codes) if (code >= 0) classSizes[code]++
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
+    const labelledCount = labelled(observed, slot, classCount)
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
-      if (seen < options.minRows || seen < options.minRatio * predicted) continue
+      const byOdds = testedByOdds(labelledCount, predicted, options.minRatio)
+      if (seen < options.minRows) continue
+      if (
+        byOdds
+          ? options.minRatio * (labelledCount - seen) > labelledCount - predicted
+          : seen < options.minRatio * predicted
+      )
+        continue
       // A trigger planted by relabelling is carried by records moved in from other classes, and the class's own
       // records lack it; a feature nearly every record of its class holds (the sender's domain in mails labelled
       // by it, a product's name in its tickets) is what the class is, even where neighbours cannot read the class.
@@ -599,13 +636,15 @@ export function mineTriggerFeatures(
       )
         continue
       const kind = options.kindOf?.(feature) ?? 0
+      // Only the binomial bound can tell carriers that hold the label where content predicts it for most.
       const countLogP =
-        options.countTail?.(kind) === 'binomial'
-          ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
+        byOdds || options.countTail?.(kind) === 'binomial'
+          ? logBinomialTailBound(seen, labelledCount, predicted)
           : logPoissonTailBound(seen, predicted)
+      const tested = { carriers, observed: seen, expected: predicted, labelled: labelledCount }
       const logPValue = Math.max(
         countLogP,
-        candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
+        (byOdds ? nulls.odds : nulls.counts).logPValue(kind, tested) ?? countLogP,
       )
       const correction = correctionOf(feature)
       if (logPValue > Math.log(options.significance / correction)) continue
@@ -617,6 +656,7 @@ export function mineTriggerFeatures(
         expected: predicted,
         logPValue,
         correction,
+        ...(byOdds ? { byOdds } : {}),
       }
       found.push({ item, slot })
     }
