@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
-import type { Dataset } from '../../src/data/dataset.js'
+import { type Dataset, encodeLabels } from '../../src/data/dataset.js'
 import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import { loadDataset } from '../../src/io/index.js'
@@ -9,8 +9,8 @@ import { createPortableBackend } from '../../src/linalg/portable.js'
 import { countFlagged, runDetectorAlone } from '../fixtures/detectors.js'
 import { useTemporaryFolder } from '../fixtures/files.js'
 import { bankLikeCsv } from '../fixtures/mixed-tables.js'
-import { poisonMask } from '../fixtures/poison.js'
-import { zooDataset } from '../fixtures/zoo.js'
+import { plantPatchBackdoor, poisonMask } from '../fixtures/poison.js'
+import { shapesDataset } from '../fixtures/shapes.js'
 
 const backend = createPortableBackend()
 const temporary = useTemporaryFolder()
@@ -27,6 +27,30 @@ function oneInFifty(csv: string): string {
   let yesLeft = Math.round(noCount / 50)
   const kept = lines.filter((line) => line.split(',')[1] === 'no' || yesLeft-- > 0)
   return `${[header, ...kept].join('\n')}\n`
+}
+
+/** 16×16 drawn shapes whose circles hold 79% of the images: every circle of 4,000 drawn, and the first others. */
+function circlesMostly(): Dataset {
+  const drawn = shapesDataset({ side: 16, count: 4000 })
+  const { classes, codes } = drawn.labels!
+  const circles = codes.filter((code) => classes[code] === 'circle').length
+  let othersLeft = Math.round((circles * 0.21) / 0.79)
+  const rows = Array.from(codes.keys()).filter((row) => classes[codes[row]] === 'circle' || othersLeft-- > 0)
+  const cols = drawn.features!.cols
+  const data = new Float32Array(rows.length * cols)
+  rows.forEach((row, index) => {
+    data.set(drawn.features!.data.subarray(row * cols, (row + 1) * cols), index * cols)
+  })
+  return {
+    ...drawn,
+    rowCount: rows.length,
+    ids: rows.map((row) => drawn.ids[row]),
+    labels: encodeLabels(
+      'label',
+      rows.map((row) => classes[codes[row]]),
+    ),
+    features: { data, rows: rows.length, cols },
+  }
 }
 
 /*
@@ -68,10 +92,14 @@ describe('trigger-mining on a trigger towards the majority class', () => {
     }
   })
 
-  it('names no trigger on digits whose classes fall from 1,000 to 20 images', async () => {
-    const digits = zooDataset('imbalanced-digits')
-    const result = await runDetectorAlone(triggerMiningDetector, digits, backend)
-    expect(result.info.triggers).toEqual([])
-    expect(countFlagged(result.flagged)).toBeLessThanOrEqual(0.01 * digits.rowCount)
+  it('finds a patch relabelling 3% of drawn shapes as circles, 79% of the images, and nothing on the clean ones', async () => {
+    const shapes = circlesMostly()
+    const clean = await runDetectorAlone(triggerMiningDetector, shapes, backend)
+    expect(clean.info.triggers).toEqual([])
+    expect(countFlagged(clean.flagged)).toBe(0)
+    const { dataset, poisoned } = plantPatchBackdoor(shapes, { rate: 0.03, target: 'circle', size: 2 })
+    const result = await runDetectorAlone(triggerMiningDetector, dataset, backend)
+    expect(averagePrecision(result.suspicion, poisoned)).toBeGreaterThanOrEqual(0.95)
+    expect((result.info.triggers as Trigger[]).map((trigger) => trigger.label)).toEqual(['circle'])
   })
 })

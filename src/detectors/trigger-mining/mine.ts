@@ -183,6 +183,40 @@ function screenStatistics(incidence: Incidence, codes: Int32Array, support: Cont
   return { mass, votes, meanDisagreement: total / Math.max(1, incidence.rowCount) }
 }
 
+/**
+ * Per feature whose carriers' leading label (`votes`) holds more than `1 / minRatio` of the records: how far its
+ * carriers of other labels fall short of those content predicts among its carriers with that label, in standard
+ * deviations (Poisson). Where content predicts a label for most records, a trigger's carriers disagree with their
+ * content hardly more than anyone's and hold that label no more often than the many label-pure features of that
+ * class; their odds show only as missing records of the other labels.
+ */
+function otherLabelDeficit(
+  incidence: Incidence,
+  codes: Int32Array,
+  support: ContentSupport,
+  votes: Int32Array,
+  minRatio: number,
+): Float32Array | undefined {
+  const big = support.labelShares.map((share) => +(minRatio * share > 1))
+  if (!big.includes(1)) return undefined
+  const predicted = new Float32Array(incidence.featureCount)
+  const seen = new Float32Array(incidence.featureCount)
+  const { indptr, features } = incidence
+  for (let row = 0; row < incidence.rowCount; row++) {
+    const code = codes[row]
+    if (code < 0) continue
+    const weight = 1 - expectedLabelShare(support, row, code)
+    for (let entry = indptr[row]; entry < indptr[row + 1]; entry++) {
+      const feature = features[entry]
+      const leader = votes[2 * feature]
+      if (!big[leader]) continue
+      if (leader === code) predicted[feature] += weight
+      else seen[feature]++
+    }
+  }
+  return predicted.map((mean, feature) => (mean - seen[feature]) / Math.sqrt(mean + 1))
+}
+
 /** The `limit` features of highest `priority` (ties by id), ascending by id. */
 function topFeatures(features: number[], priority: ArrayLike<number>, limit: number): number[] {
   if (features.length <= limit) return features
@@ -219,10 +253,15 @@ function screenFeatures(
     // A lead of 60% of the carriers means at least 80% of them share the leading label.
     else if (votes && votes[2 * feature + 1] >= 0.6 * carriers) pure.push(feature)
   }
-  const kept = [
+  const kept = new Set([
     ...topFeatures(disagreeing, surplus, options.maxCandidates),
     ...topFeatures(pure, carrierCounts, options.maxCandidates),
-  ]
+  ])
+  const deficit = votes && otherLabelDeficit(incidence, codes, support, votes, options.minRatio)
+  if (deficit) {
+    const lacking = [...disagreeing, ...pure].filter((feature) => deficit[feature] > 0)
+    for (const feature of topFeatures(lacking, deficit, options.maxCandidates)) kept.add(feature)
+  }
   return Int32Array.from(kept).sort()
 }
 
