@@ -32,6 +32,12 @@ export interface MiningOptions {
    * content), the other labels' records must fall short of it by this factor instead.
    */
   readonly minRatio: number
+  /**
+   * Test labels content predicts for most carriers by their odds (see `minRatio`): only where the carriers can
+   * also be read with the feature hidden, since a label-pure feature of a big class (a token only its mails hold)
+   * passes the odds as a trigger does, and only that reading tells relabelled carriers from the class's own.
+   */
+  readonly oddsTest?: boolean
   /** Family-wise error rate over every (feature, label) pair tested. */
   readonly significance: number
   /** Features examined in full after the cheap screen, strongest first. */
@@ -257,7 +263,8 @@ function screenFeatures(
     ...topFeatures(disagreeing, surplus, options.maxCandidates),
     ...topFeatures(pure, carrierCounts, options.maxCandidates),
   ])
-  const deficit = votes && otherLabelDeficit(incidence, codes, support, votes, options.minRatio)
+  const deficit =
+    votes && options.oddsTest && otherLabelDeficit(incidence, codes, support, votes, options.minRatio)
   if (deficit) {
     const lacking = [...disagreeing, ...pure].filter((feature) => deficit[feature] > 0)
     for (const feature of topFeatures(lacking, deficit, options.maxCandidates)) kept.add(feature)
@@ -531,8 +538,8 @@ function leastHashedCarrier(lists: CarrierLists, slot: number): number {
  * Whether a label is tested by its odds: content predicts it for so many of the carriers that a ratio of counts
  * cannot reach `minRatio`, and only the other labels' deficit can show an excess.
  */
-function testedByOdds(labelled: number, expected: number, minRatio: number): boolean {
-  return minRatio * expected > labelled
+function testedByOdds(labelled: number, expected: number, options: MiningOptions): boolean {
+  return options.oddsTest === true && options.minRatio * expected > labelled
 }
 
 /**
@@ -569,7 +576,7 @@ function fitCandidateNulls(
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows) continue
-      if (testedByOdds(labelledCount, predicted, options.minRatio))
+      if (testedByOdds(labelledCount, predicted, options))
         oddsKinds[kind].push({
           carriers,
           observed: seen,
@@ -655,7 +662,7 @@ export function mineTriggerFeatures(
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
-      const byOdds = testedByOdds(labelledCount, predicted, options.minRatio)
+      const byOdds = testedByOdds(labelledCount, predicted, options)
       if (seen < options.minRows) continue
       if (
         byOdds
