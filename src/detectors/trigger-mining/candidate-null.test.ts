@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
+import { CandidateNull, oddsScale, type ReferenceFeature } from './candidate-null.js'
 
 /** Ordinary features: carriers hold their best label 1.5× as often as content predicts, give or take. */
 function ordinary(count: number): ReferenceFeature[] {
@@ -14,12 +14,16 @@ describe('CandidateNull', () => {
   const candidateNull = new CandidateNull([ordinary(400), ordinary(10)])
 
   it('passes a feature that only says as much as ordinary ones of its kind, and not a trigger', () => {
-    expect(candidateNull.logPValue(0, 120, 45, 30)).toBeGreaterThan(Math.log(0.01))
-    expect(candidateNull.logPValue(0, 120, 110, 12)).toBeLessThan(Math.log(1e-20))
+    expect(candidateNull.logPValue(0, { carriers: 120, observed: 45, expected: 30 })).toBeGreaterThan(
+      Math.log(0.01),
+    )
+    expect(candidateNull.logPValue(0, { carriers: 120, observed: 110, expected: 12 })).toBeLessThan(
+      Math.log(1e-20),
+    )
   })
 
   it('cannot judge a kind with too few ordinary candidates', () => {
-    expect(candidateNull.logPValue(1, 120, 110, 12)).toBeUndefined()
+    expect(candidateNull.logPValue(1, { carriers: 120, observed: 110, expected: 12 })).toBeUndefined()
   })
 
   it('judges a large feature of a kind made mostly of small chance repeats by the large ones', () => {
@@ -61,7 +65,29 @@ describe('CandidateNull', () => {
       expected: 4 + (index % 3) / 2,
     }))
     const kinds = new CandidateNull([[...precise, ...small]])
-    expect(kinds.logPValue(0, 379, 361, 181.2)).toBeGreaterThan(Math.log(1e-4))
-    expect(kinds.logPValue(0, 379, 361, 40)).toBeLessThan(Math.log(1e-20))
+    expect(kinds.logPValue(0, { carriers: 379, observed: 361, expected: 181.2 })).toBeGreaterThan(
+      Math.log(1e-4),
+    )
+    expect(kinds.logPValue(0, { carriers: 379, observed: 361, expected: 40 })).toBeLessThan(Math.log(1e-20))
+  })
+
+  it('tells a trigger towards a class of four records in five by its odds, and not a label-pure natural feature', () => {
+    // Ordinary features whose carriers content reads as the big class 70–90% of the time, holding it a little more
+    // or less often than predicted.
+    const majority = Array.from({ length: 300 }, (_, index) => {
+      const labelled = 40 + (index % 300)
+      const expected = labelled * (0.7 + (0.2 * ((index * 7) % 10)) / 10)
+      const observed = Math.min(labelled, Math.round(expected * (0.97 + (0.06 * ((index * 3) % 10)) / 10)))
+      return { carriers: labelled, labelled, observed, expected }
+    })
+    const byOdds = new CandidateNull([majority], oddsScale)
+    const trigger = { carriers: 201, labelled: 201, observed: 200, expected: 163.4 }
+    // No ratio of counts can pass 201 / 163.4 = 1.23; the counts' null cannot tell it from ordinary features.
+    expect(new CandidateNull([majority]).logPValue(0, trigger)).toBeGreaterThan(Math.log(1e-4))
+    expect(byOdds.logPValue(0, trigger)).toBeLessThan(Math.log(1e-12))
+    // All 100 carriers of the class where content predicts 98 of them (1:50): two missing records say little.
+    expect(
+      byOdds.logPValue(0, { carriers: 100, labelled: 100, observed: 100, expected: 98 }),
+    ).toBeGreaterThan(Math.log(0.05))
   })
 })

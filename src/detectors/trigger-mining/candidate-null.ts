@@ -1,4 +1,4 @@
-import { logPoissonTailBound } from '../../stats/tails.js'
+import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { lowerBound } from '../../util/sorted.js'
 
 /**
@@ -10,13 +10,67 @@ export function labelExcess(observed: number, expected: number): number {
   return Math.log((observed + 0.5) / (expected + 0.5))
 }
 
+/**
+ * How far a feature's carriers hold a label beyond what their content predicts, as a log ratio of odds (the label
+ * against the others, half a record of smoothing each): where content already predicts the label for most
+ * carriers (a class of four records in five), a ratio of counts cannot exceed the inverse of that share, while
+ * carriers that hold none of the other labels content predicts for dozens of them are far apart in odds.
+ */
+export function labelOddsExcess(observed: number, labelled: number, expected: number): number {
+  const predicted = Math.min(expected, labelled)
+  return Math.log(
+    ((observed + 0.5) * (labelled - predicted + 0.5)) / ((labelled - observed + 0.5) * (predicted + 0.5)),
+  )
+}
+
 /** One reference feature: its support, and its best label's carriers with the label and expected with it. */
 export interface ReferenceFeature {
   readonly carriers: number
   readonly observed: number
   readonly expected: number
+  /** Carriers with any label: the trials of the odds scale (see `oddsScale`); the carriers where not given. */
+  readonly labelled?: number
   /** Carried by nearly the same records as another reference feature, so left out of the natural spread. */
   readonly repeated?: boolean
+}
+
+/** How a kind's excess is measured, how precisely a feature's count measures it, and how it is tested. */
+export interface ExcessScale {
+  excess(item: ReferenceFeature): number
+  /** The counting variance of `excess`. */
+  noise(item: ReferenceFeature): number
+  /** Counted precisely enough that counting noise barely moves the excess. */
+  precise(item: ReferenceFeature): boolean
+  /** Natural log of the tail bound of the observed count where the expectation is raised by `shift` of excess. */
+  logTail(item: ReferenceFeature, shift: number): number
+}
+
+/** Counts precise enough that Poisson noise barely moves their excess: what natural features truly vary by. */
+const preciseCount = 20
+
+/** The label's count against the content's expectation (`labelExcess`), with the Poisson tail. */
+export const countScale: ExcessScale = {
+  excess: (item) => labelExcess(item.observed, item.expected),
+  noise: (item) => 1 / (item.observed + 0.5),
+  precise: (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
+  logTail: (item, shift) => logPoissonTailBound(item.observed, item.expected * Math.exp(shift)),
+}
+
+/**
+ * The label's odds against the other labels (`labelOddsExcess`), with the binomial tail over the labelled
+ * carriers: for labels content predicts for most carriers, whose excess only the other labels' deficit shows.
+ */
+export const oddsScale: ExcessScale = {
+  excess: (item) => labelOddsExcess(item.observed, item.labelled ?? item.carriers, item.expected),
+  noise: (item) => 1 / (item.observed + 0.5) + 1 / ((item.labelled ?? item.carriers) - item.observed + 0.5),
+  precise: (item) =>
+    item.observed >= preciseCount && (item.labelled ?? item.carriers) - item.observed >= preciseCount / 4,
+  logTail(item, shift) {
+    const trials = item.labelled ?? item.carriers
+    const share = Math.min(Math.max(item.expected / trials, 1e-9), 1 - 1e-9)
+    const odds = (share / (1 - share)) * Math.exp(shift)
+    return logBinomialTailBound(item.observed, trials, (trials * odds) / (1 + odds))
+  },
 }
 
 /** Reference features of one kind needed to fit its null; with fewer, the kind is judged by the count test alone. */
@@ -34,9 +88,6 @@ const bandReference = 150
  */
 const supportFactor = 2
 const minimumBand = 9
-/** Counts precise enough that Poisson noise barely moves their excess: what natural features truly vary by. */
-const preciseCount = 20
-
 /** Nodes (in standard deviations) and weights of the natural variation integrated over, a Gaussian on a grid. */
 const nodes = Array.from({ length: 17 }, (_, index) => (index - 8) / 2)
 const nodeLogWeights = (() => {
@@ -67,16 +118,14 @@ interface KindNull {
  * features measure it; without them, small features' counting noise would swamp it and leave no spread at all.
  * @see DerSimonian, Laird. Meta-analysis in clinical trials. Controlled Clinical Trials 7, 1986.
  */
-function naturalSpread(reference: readonly ReferenceFeature[]): number {
+function naturalSpread(reference: readonly ReferenceFeature[], scale: ExcessScale): number {
   const distinct = reference.filter((item) => !item.repeated)
-  const precise = distinct.filter(
-    (item) => item.observed >= preciseCount && item.expected >= preciseCount / 4,
-  )
+  const precise = distinct.filter(scale.precise)
   const pool = precise.length >= minimumBand ? precise : distinct
-  const excess = Float64Array.from(pool, (item) => labelExcess(item.observed, item.expected))
+  const excess = Float64Array.from(pool, scale.excess)
   const centre = median(excess)
   const deviation = 1.4826 * median(Float64Array.from(excess, (value) => Math.abs(value - centre)))
-  const noise = median(Float64Array.from(pool, (item) => 1 / (item.observed + 0.5)))
+  const noise = median(Float64Array.from(pool, scale.noise))
   return Math.sqrt(Math.max(deviation * deviation - noise, 0.01 * deviation * deviation))
 }
 
@@ -89,14 +138,17 @@ function naturalSpread(reference: readonly ReferenceFeature[]): number {
 export class CandidateNull {
   private readonly kinds: (KindNull | undefined)[]
 
-  constructor(kinds: readonly (readonly ReferenceFeature[])[]) {
+  constructor(
+    kinds: readonly (readonly ReferenceFeature[])[],
+    private readonly scale: ExcessScale = countScale,
+  ) {
     this.kinds = kinds.map((reference) => {
       if (reference.length < minimumReference) return undefined
       const sorted = [...reference].sort((a, b) => a.carriers - b.carriers)
       return {
         carriers: Int32Array.from(sorted, (item) => item.carriers),
-        excess: Float64Array.from(sorted, (item) => labelExcess(item.observed, item.expected)),
-        spread: naturalSpread(reference),
+        excess: Float64Array.from(sorted, scale.excess),
+        spread: naturalSpread(reference, scale),
       }
     })
   }
@@ -124,14 +176,13 @@ export class CandidateNull {
    * over how much more telling than typical a natural feature may be. Counting noise rules small features, the
    * natural spread large ones. Undefined when the kind has too few candidates to say.
    */
-  logPValue(kind: number, carriers: number, observed: number, expected: number): number | undefined {
+  logPValue(kind: number, feature: ReferenceFeature): number | undefined {
     const reference = this.kinds[kind]
     if (!reference) return undefined
-    const shifted = expected * Math.exp(this.typicalExcess(reference, carriers))
+    const typical = this.typicalExcess(reference, feature.carriers)
     let largest = Number.NEGATIVE_INFINITY
     const terms = nodes.map((z, index) => {
-      const term =
-        nodeLogWeights[index] + logPoissonTailBound(observed, shifted * Math.exp(z * reference.spread))
+      const term = nodeLogWeights[index] + this.scale.logTail(feature, typical + z * reference.spread)
       largest = Math.max(largest, term)
       return term
     })

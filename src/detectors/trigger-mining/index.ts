@@ -100,6 +100,7 @@ async function mineFamily(
     maxCarriers: family.maxCarriers ?? Math.floor(params.maxCarrierShare * codes.length),
     maxMixedCarriers: Math.floor(params.maxCarrierShare * codes.length),
     minRatio: params.minRatio,
+    oddsTest: family.hideAndRead !== undefined,
     significance: params.significance * share,
     maxCandidates,
     excludeCarriers: family.excludeCarriers,

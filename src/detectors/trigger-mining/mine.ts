@@ -2,7 +2,7 @@ import { logBinomialTailBound, logPoissonTailBound } from '../../stats/tails.js'
 import { evenSample } from '../../util/even-sample.js'
 import { mixHash } from '../../util/hashing.js'
 import { lowerBound } from '../../util/sorted.js'
-import { CandidateNull, type ReferenceFeature } from './candidate-null.js'
+import { CandidateNull, oddsScale, type ReferenceFeature } from './candidate-null.js'
 import {
   addCalibrated,
   addExpectedExcluding,
@@ -26,8 +26,18 @@ export interface MiningOptions {
    * across the classes, and its carriers read apart from it say little of their labels.
    */
   readonly maxMixedCarriers?: number
-  /** Observed records of the label must exceed the content's expectation by at least this factor. */
+  /**
+   * Observed records of the label must exceed the content's expectation by at least this factor; where content
+   * predicts the label for more than `1 / minRatio` of the carriers (a class of four records in five read by weak
+   * content), the other labels' records must fall short of it by this factor instead.
+   */
   readonly minRatio: number
+  /**
+   * Test labels content predicts for most carriers by their odds (see `minRatio`): only where the carriers can
+   * also be read with the feature hidden, since a label-pure feature of a big class (a token only its mails hold)
+   * passes the odds as a trigger does, and only that reading tells relabelled carriers from the class's own.
+   */
+  readonly oddsTest?: boolean
   /** Family-wise error rate over every (feature, label) pair tested. */
   readonly significance: number
   /** Features examined in full after the cheap screen, strongest first. */
@@ -84,6 +94,8 @@ export interface FeatureEvidence {
   readonly logPValue: number
   /** What the p-value is multiplied by to correct it for the tests it was weighed against. */
   readonly correction: number
+  /** Tested by its odds against the other labels (see `MiningOptions.minRatio`). */
+  readonly byOdds?: boolean
 }
 
 export interface MiningResult {
@@ -101,23 +113,41 @@ function labelled(observed: Float64Array, slot: number, classCount: number): num
   return total
 }
 
-/** Each feature's Bonferroni multiplier: its group's share of the significance spread over the tests sharing it. */
+/**
+ * Each feature's Bonferroni multiplier: its group's share of the significance spread over the tests sharing it.
+ * Groups of features that narrow others (see `MiningOptions.broaderFeature`: a pixel value standing apart
+ * narrows the pixel value) share the part of the features they narrow, the rest's, rather than taking one of
+ * their own from the groups chosen for themselves: a third part for values standing apart cut the share of the
+ * values neighbouring pixels hold together from a half to a third, and a 2×2 patch of 0 on 2% of 64×64 noisy
+ * shapes, e^−10.06 where e^−9.86 had been needed, then missed its e^−10.27.
+ */
 function corrections(carrierCounts: Int32Array, classCount: number, options: MiningOptions) {
   const groupSizes = new Int32Array(256)
+  const narrowing = new Uint8Array(256)
   for (let feature = 0; feature < carrierCounts.length; feature++) {
     if (carrierCounts[feature] < options.minRows || carrierCounts[feature] > options.maxCarriers) continue
-    groupSizes[options.focus?.[feature] ?? 0]++
+    const group = options.focus?.[feature] ?? 0
+    groupSizes[group]++
+    if (group > 0 && (options.broaderFeature?.(feature) ?? -1) >= 0) narrowing[group] = 1
   }
-  let split = 0
+  // One part for each group chosen for itself and one for the rest, which its narrowing groups split.
+  let parts = 0
+  let restParts = 0
   let tested = 0
-  for (const size of groupSizes) {
-    if (size > 0) split++
+  groupSizes.forEach((size, group) => {
     tested += size
-  }
+    if (size === 0) return
+    if (group === 0 || narrowing[group]) restParts++
+    else parts++
+  })
+  if (restParts > 0) parts++
+  const splitOf = (group: number) => Math.max(1, parts) * (group === 0 || narrowing[group] ? restParts : 1)
   return {
     testCount: Math.max(1, tested * classCount),
-    of: (feature: number) =>
-      Math.max(1, split) * Math.max(1, groupSizes[options.focus?.[feature] ?? 0] * classCount),
+    of: (feature: number) => {
+      const group = options.focus?.[feature] ?? 0
+      return splitOf(group) * Math.max(1, groupSizes[group] * classCount)
+    },
   }
 }
 
@@ -159,6 +189,40 @@ function screenStatistics(incidence: Incidence, codes: Int32Array, support: Cont
   return { mass, votes, meanDisagreement: total / Math.max(1, incidence.rowCount) }
 }
 
+/**
+ * Per feature whose carriers' leading label (`votes`) holds more than `1 / minRatio` of the records: how far its
+ * carriers of other labels fall short of those content predicts among its carriers with that label, in standard
+ * deviations (Poisson). Where content predicts a label for most records, a trigger's carriers disagree with their
+ * content hardly more than anyone's and hold that label no more often than the many label-pure features of that
+ * class; their odds show only as missing records of the other labels.
+ */
+function otherLabelDeficit(
+  incidence: Incidence,
+  codes: Int32Array,
+  support: ContentSupport,
+  votes: Int32Array,
+  minRatio: number,
+): Float32Array | undefined {
+  const big = support.labelShares.map((share) => +(minRatio * share > 1))
+  if (!big.includes(1)) return undefined
+  const predicted = new Float32Array(incidence.featureCount)
+  const seen = new Float32Array(incidence.featureCount)
+  const { indptr, features } = incidence
+  for (let row = 0; row < incidence.rowCount; row++) {
+    const code = codes[row]
+    if (code < 0) continue
+    const weight = 1 - expectedLabelShare(support, row, code)
+    for (let entry = indptr[row]; entry < indptr[row + 1]; entry++) {
+      const feature = features[entry]
+      const leader = votes[2 * feature]
+      if (!big[leader]) continue
+      if (leader === code) predicted[feature] += weight
+      else seen[feature]++
+    }
+  }
+  return predicted.map((mean, feature) => (mean - seen[feature]) / Math.sqrt(mean + 1))
+}
+
 /** The `limit` features of highest `priority` (ties by id), ascending by id. */
 function topFeatures(features: number[], priority: ArrayLike<number>, limit: number): number[] {
   if (features.length <= limit) return features
@@ -195,10 +259,16 @@ function screenFeatures(
     // A lead of 60% of the carriers means at least 80% of them share the leading label.
     else if (votes && votes[2 * feature + 1] >= 0.6 * carriers) pure.push(feature)
   }
-  const kept = [
+  const kept = new Set([
     ...topFeatures(disagreeing, surplus, options.maxCandidates),
     ...topFeatures(pure, carrierCounts, options.maxCandidates),
-  ]
+  ])
+  const deficit =
+    votes && options.oddsTest && otherLabelDeficit(incidence, codes, support, votes, options.minRatio)
+  if (deficit) {
+    const lacking = [...disagreeing, ...pure].filter((feature) => deficit[feature] > 0)
+    for (const feature of topFeatures(lacking, deficit, options.maxCandidates)) kept.add(feature)
+  }
   return Int32Array.from(kept).sort()
 }
 
@@ -464,19 +534,31 @@ function leastHashedCarrier(lists: CarrierLists, slot: number): number {
   return least
 }
 
-/** The null of label excess per kind, from each reference feature's best label. */
-function fitCandidateNull(
+/**
+ * Whether a label is tested by its odds: content predicts it for so many of the carriers that a ratio of counts
+ * cannot reach `minRatio`, and only the other labels' deficit can show an excess.
+ */
+function testedByOdds(labelled: number, expected: number, options: MiningOptions): boolean {
+  return options.oddsTest === true && options.minRatio * expected > labelled
+}
+
+/**
+ * The null of label excess per kind, from each reference feature's best label, in counts; and in odds, from the
+ * label each tests by its odds (see `testedByOdds`), where one is.
+ */
+function fitCandidateNulls(
   incidence: Incidence,
   reference: Int32Array,
   referenceLists: { lists: CarrierLists; slots: Int32Array },
   codes: Int32Array,
   support: ContentSupport,
   options: MiningOptions,
-): CandidateNull {
+): { counts: CandidateNull; odds: CandidateNull } {
   const { lists, slots } = referenceLists
   const { observed, expected } = countLabels(lists, slots, codes, support, options)
   const classCount = support.classCount
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
+  const oddsKinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   const seenCarriers = new Set<number>()
   reference.forEach((feature, slot) => {
     // Values written into the same records together (a trigger's columns) are one draw of the natural spread.
@@ -486,17 +568,28 @@ function fitCandidateNull(
       repeated = seenCarriers.has(signature)
       seenCarriers.add(signature)
     }
+    const carriers = incidence.carrierCounts[feature]
+    const labelledCount = labelled(observed, slot, classCount)
+    const kind = options.kindOf?.(feature) ?? 0
     let best: ReferenceFeature | undefined
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
       if (seen < options.minRows) continue
+      if (testedByOdds(labelledCount, predicted, options))
+        oddsKinds[kind].push({
+          carriers,
+          observed: seen,
+          expected: predicted,
+          labelled: labelledCount,
+          repeated,
+        })
       if (!best || (seen + 0.5) / (predicted + 0.5) > (best.observed + 0.5) / (best.expected + 0.5))
-        best = { carriers: incidence.carrierCounts[feature], observed: seen, expected: predicted, repeated }
+        best = { carriers, observed: seen, expected: predicted, repeated }
     }
-    if (best) kinds[options.kindOf?.(feature) ?? 0].push(best)
+    if (best) kinds[kind].push(best)
   })
-  return new CandidateNull(kinds)
+  return { counts: new CandidateNull(kinds), odds: new CandidateNull(oddsKinds, oddsScale) }
 }
 
 /** A feature's log p-value after its correction. */
@@ -560,15 +653,23 @@ export function mineTriggerFeatures(
   const candidateSlots = positionsIn(listed, candidates)
   const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options)
   const referenceLists = { lists, slots: positionsIn(listed, reference) }
-  const candidateNull = fitCandidateNull(incidence, reference, referenceLists, codes, support, options)
+  const nulls = fitCandidateNulls(incidence, reference, referenceLists, codes, support, options)
   const classSizes = new Int32Array(classCount)
   for (const code of codes) if (code >= 0) classSizes[code]++
   const found: { item: FeatureEvidence; slot: number }[] = []
   candidates.forEach((feature, slot) => {
+    const labelledCount = labelled(observed, slot, classCount)
     for (let label = 0; label < classCount; label++) {
       const seen = observed[slot * classCount + label]
       const predicted = expected[slot * classCount + label]
-      if (seen < options.minRows || seen < options.minRatio * predicted) continue
+      const byOdds = testedByOdds(labelledCount, predicted, options)
+      if (seen < options.minRows) continue
+      if (
+        byOdds
+          ? options.minRatio * (labelledCount - seen) > labelledCount - predicted
+          : seen < options.minRatio * predicted
+      )
+        continue
       // A trigger planted by relabelling is carried by records moved in from other classes, and the class's own
       // records lack it; a feature nearly every record of its class holds (the sender's domain in mails labelled
       // by it, a product's name in its tickets) is what the class is, even where neighbours cannot read the class.
@@ -581,13 +682,15 @@ export function mineTriggerFeatures(
       )
         continue
       const kind = options.kindOf?.(feature) ?? 0
+      // Only the binomial bound can tell carriers that hold the label where content predicts it for most.
       const countLogP =
-        options.countTail?.(kind) === 'binomial'
-          ? logBinomialTailBound(seen, labelled(observed, slot, classCount), predicted)
+        byOdds || options.countTail?.(kind) === 'binomial'
+          ? logBinomialTailBound(seen, labelledCount, predicted)
           : logPoissonTailBound(seen, predicted)
+      const tested = { carriers, observed: seen, expected: predicted, labelled: labelledCount }
       const logPValue = Math.max(
         countLogP,
-        candidateNull.logPValue(kind, carriers, seen, predicted) ?? countLogP,
+        (byOdds ? nulls.odds : nulls.counts).logPValue(kind, tested) ?? countLogP,
       )
       const correction = correctionOf(feature)
       if (logPValue > Math.log(options.significance / correction)) continue
@@ -599,6 +702,7 @@ export function mineTriggerFeatures(
         expected: predicted,
         logPValue,
         correction,
+        ...(byOdds ? { byOdds } : {}),
       }
       found.push({ item, slot })
     }

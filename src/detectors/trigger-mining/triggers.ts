@@ -257,18 +257,50 @@ const wholeMatch = 0.999
  * honest carriers of its own label, which match half of a two-value template by nature and are natural carriers at
  * the feature's rate, while the records that carry all of it are nearly all poisoned.
  */
-function precisionByMatch(labelled: readonly number[], match: Float32Array, naturalIn: NaturalCount) {
+function precisionByMatch(
+  labelled: readonly number[],
+  match: Float32Array,
+  naturalIn: (rows: readonly number[], part?: (row: number) => boolean) => number,
+) {
   const whole: number[] = []
   const partial: number[] = []
   for (const row of labelled) (match[row] >= wholeMatch ? whole : partial).push(row)
   // One pseudo-record keeps a feature or a share of its carriers without seen natural ones from claiming certainty.
-  const precision = (rows: readonly number[]) =>
-    rows.length === 0 ? 0 : Math.max(0, rows.length - naturalIn(rows)) / (rows.length + 1)
-  return { all: precision(labelled), whole: precision(whole), partial: precision(partial) }
+  const precision = (rows: readonly number[], part?: (row: number) => boolean) =>
+    rows.length === 0 ? 0 : Math.max(0, rows.length - naturalIn(rows, part)) / (rows.length + 1)
+  return {
+    all: precision(labelled),
+    whole: precision(whole, (row) => match[row] >= wholeMatch),
+    partial: precision(partial, (row) => match[row] < wholeMatch),
+  }
 }
 
-/** How many of `rows` are estimated to carry a feature naturally (see `estimateNatural`). */
-type NaturalCount = (rows: readonly number[]) => number
+/**
+ * How many of `rows`, labelled carriers of the member at `index`, are estimated to carry it naturally; `part`
+ * tells which of its carriers of other labels are like them (all where not given).
+ */
+type NaturalCount = (index: number, rows: readonly number[], part?: (row: number) => boolean) => number
+
+/**
+ * Natural carriers among a member's labelled `rows` where its label was tested by its odds (see
+ * `FeatureEvidence.byOdds`): its carriers of other labels like them (`others`) are all natural, and natural
+ * carriers hold the label at the odds content predicts. The content bins cannot tell there: records relabelled
+ * to a class of four in five sit among its records' neighbours as its own do.
+ */
+function naturalByOdds(rows: readonly number[], member: FeatureEvidence, others: readonly number[]): number {
+  const odds = member.expected / Math.max(0.5, member.carriers - member.expected)
+  return Math.min(rows.length, others.length * odds)
+}
+
+/** Carriers of one member slot with a label other than `label`. */
+function otherLabelCarriers(slot: number, lists: CarrierLists, codes: Int32Array, label: number): number[] {
+  const others: number[] = []
+  for (let entry = lists.offsets[slot]; entry < lists.offsets[slot + 1]; entry++) {
+    const code = codes[lists.rows[entry]]
+    if (code >= 0 && code !== label) others.push(lists.rows[entry])
+  }
+  return others
+}
 
 /**
  * The prior chance that each candidate record is poisoned, before its content is read: the precision of the most
@@ -290,7 +322,9 @@ function priorChances(
   const prior = new Float64Array(rowCount)
   const candidate = new Uint8Array(rowCount)
   const pure = new Uint8Array(rowCount)
-  const precisions = carriers.map((labelled) => precisionByMatch(labelled, match, naturalIn))
+  const precisions = carriers.map((labelled, index) =>
+    precisionByMatch(labelled, match, (rows, part) => naturalIn(index, rows, part)),
+  )
   // A trigger with natural carriers (a common word) may have no precise feature: its most precise one stands in.
   const takenAbove = Math.min(purePrecision, Math.max(...precisions.map(({ all }) => all)))
   for (const index of cover) for (const row of carriers[index]) candidate[row] = 1
@@ -328,8 +362,15 @@ function scoreGroup(draft: Draft, input: GroupingInput): TriggerGroup {
   for (const index of cover) for (const row of carriers[index]) marks[row] = 1
   const { positions, bins } = contentPositions(input, label, input.excludeCarriers ? marks : undefined)
   const shares = labelBinShares(bins, codes, label, support.k, marks)
-  const naturalIn = (rows: readonly number[]) => estimateNatural(rows, bins, shares, highBin(support))
-  const natural = carriers.map(naturalIn)
+  const members = draft.members.map((slot) => input.evidence[slot])
+  const others = draft.members.map((slot, index) =>
+    members[index].byOdds ? otherLabelCarriers(slot, lists, codes, label) : [],
+  )
+  const naturalIn: NaturalCount = (index, rows, part) =>
+    members[index].byOdds
+      ? naturalByOdds(rows, members[index], part ? others[index].filter(part) : others[index])
+      : estimateNatural(rows, bins, shares, highBin(support))
+  const natural = carriers.map((rows, index) => naturalIn(index, rows))
   const poisoned = carriers.map((labelled, index) => labelled.length - natural[index])
   const match = templateMatch(draft.members, poisoned, lists, codes.length)
   const { prior, pure, rows } = priorChances(cover, carriers, naturalIn, match)
@@ -337,7 +378,7 @@ function scoreGroup(draft: Draft, input: GroupingInput): TriggerGroup {
   const logRatio = contentLogRatios(views, codes, label, pure, marks)
   return {
     label,
-    members: draft.members.map((slot) => input.evidence[slot]),
+    members,
     cover: cover.map((index) => input.evidence[draft.members[index]]),
     rows,
     suspicion: Float32Array.from(rows, (row) => boundedPosterior(prior[row], logRatio(row))),
