@@ -30,8 +30,8 @@ describe('the 182 State of the Union addresses labelled by party', () => {
     const planted = flipLabels(addresses, 0.1, 1)
     const { report } = await scanPrepared(await prepareRelabelled(planted.dataset, addresses, backend))
     expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(0.5)
-    // 182 records leave the flip rate anywhere from a few to 16%, so no flip is sure enough to flag: the scan
-    // flagged 3 flips and 2 honest addresses (1.2%) at a 1% false-discovery rate when it read them at 16%.
+    // 182 records leave the flip rate open from none to 16%: read at the mean of what is left open (10%), 2 flips
+    // and 1 honest address are flagged; read at 16%, 3 flips and 2 honest ones (1.2%) were.
     expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(0.01)
     expect(report.summary.verdict?.verdict).not.toBe('poisoned')
   })
