@@ -219,7 +219,9 @@ export const labelIssuesDetector = defineDetector({
       cappedRate,
       believedRate(flipRateBelief(probabilities, labels.codes, cappedRate)),
     )
-    const wrong = wrongLabelChances(modelProbabilities, graph, labels.codes, flipNoiseRate)
+    const wrongAt = (noiseRate: number) =>
+      wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate)
+    const wrong = wrongAt(flipNoiseRate)
     // The flags, not the ranking: a label doubted where two classes share a region still ranks above one nobody
     // doubts, but it is no finding, the data being unable to tell it from the region's honest labels of its class.
     // A caller's own probabilities are not overruled by the neighbours here either.
@@ -231,7 +233,7 @@ export const labelIssuesDetector = defineDetector({
       weights,
       labels.codes,
       estimatedNoiseRate,
-      (noiseRate) => wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate),
+      (noiseRate) => (noiseRate === flipNoiseRate ? wrong : wrongAt(noiseRate)),
     )
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
