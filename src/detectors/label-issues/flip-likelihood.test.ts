@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { believedRate, flipRateBelief, type NoiseBelief } from './flip-likelihood.js'
+import { flipRateBelief } from './flip-likelihood.js'
+import type { NoiseBelief } from './posterior.js'
 
 /**
  * 2,000 records of `classCount` classes whose labels are drawn from the model's own probabilities (a softmax of a
@@ -35,11 +36,13 @@ function overlappingClasses(classCount: number, flipRate: number, sharpness: num
 
 /** The belief's mean rate, and the weight it puts on rates within `ratio` of `around`. */
 function summary(belief: NoiseBelief, around: number, ratio: number) {
+  let mean = 0
   let near = 0
   for (let at = 0; at < belief.rates.length; at++) {
+    mean += belief.rates[at] * belief.weights[at]
     if (belief.rates[at] >= around / ratio && belief.rates[at] <= around * ratio) near += belief.weights[at]
   }
-  return { mean: believedRate(belief), near }
+  return { mean, near }
 }
 
 describe('flipRateBelief', () => {

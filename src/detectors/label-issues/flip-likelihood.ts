@@ -1,16 +1,11 @@
 import type { FeatureMatrix } from '../../data/matrix.js'
+import type { NoiseBelief } from './posterior.js'
 
 /** Probabilities are floored here before logarithms are taken, so a model's exact zeros stay finite. */
 const floor = 1e-12
 
 /** Exponents tried for the probabilities' sharpness, spaced evenly in their logarithm: nearly flat to far sharper. */
 const exponentRange = { low: 0.02, high: 50, count: 32 }
-/** Noise rates and how much each is believed, the weights summing to 1. */
-export interface NoiseBelief {
-  readonly rates: ArrayLike<number>
-  readonly weights: ArrayLike<number>
-}
-
 /** Noise rates the belief is spread over, evenly in their logarithm from `lowestRate` to the cap. */
 const rateCount = 16
 /** The least noise a chance is read at (`wrongLabelChances` reads no less). */
@@ -99,11 +94,4 @@ export function flipRateBelief(probabilities: FeatureMatrix, codes: Int32Array, 
   const weights = profile.map((value) => Math.exp(value - peak))
   const total = weights.reduce((sum, weight) => sum + weight, 0)
   return { rates, weights: weights.map((weight) => weight / total) }
-}
-
-/** The mean of the noise rates believed. */
-export function believedRate({ rates, weights }: NoiseBelief): number {
-  let mean = 0
-  for (let at = 0; at < rates.length; at++) mean += rates[at] * weights[at]
-  return mean
 }
