@@ -2,19 +2,11 @@ import { z } from 'zod'
 import type { FeatureMatrix } from '../../data/matrix.js'
 import { type DetectorInput, defineDetector, labelEvidenceCertainty, type RunContext } from '../types.js'
 import { unjudgedRecords, unjudgedWarnings } from '../unjudged-labels.js'
-import { flipRateBelief } from './flip-likelihood.js'
 import { foldAveragedProbabilities, readsFoldDraws } from './fold-draws.js'
 import { kernelModelProbabilities, readsKernel } from './kernel-view.js'
 import { modeCountOf, modeModelProbabilities } from './modes-view.js'
 import { lowCutNoiseRate } from './noise-rate.js'
-import {
-  mixLabelViews,
-  type NoiseBelief,
-  type ViewWeights,
-  wrongLabelChances,
-  wrongLabelChancesOfMix,
-  wrongLabelChancesOver,
-} from './posterior.js'
+import { mixLabelViews, type ViewWeights, wrongLabelChances, wrongLabelChancesOfMix } from './posterior.js'
 import { labelsHeldByRegion } from './region-null.js'
 import { findLabelIssues } from './score.js'
 import { averageProbabilities, treeProbabilities } from './tree-view.js'
@@ -134,13 +126,6 @@ function rankingWrongChances(
     : wrong(noiseRate)
 }
 
-/** The mean of the noise rates believed. */
-function believedRate({ rates, weights }: NoiseBelief): number {
-  let mean = 0
-  for (let at = 0; at < rates.length; at++) mean += rates[at] * weights[at]
-  return mean
-}
-
 /** Records that carry a label. */
 function labelledCount(codes: Int32Array): number {
   let count = 0
@@ -220,17 +205,15 @@ export const labelIssuesDetector = defineDetector({
     const classCount = probabilities.cols
     // The flags (the chances of a false alarm and the regions' null) read only the noise random flips explain:
     // classes that truly overlap (bins of one measurement) put their honest labels below the cuts and into confident
-    // learning's count alike, and read at that noise the Bayes rule calls them flips (docs/zoo.md). Pairs of classes
-    // confused beyond the rest show it among three classes or more. With any number, flips are a floor under every
-    // label that a softer mix does not explain, overlap a tail that it does, and the chances are averaged over the
-    // rates below that the labels leave open (a churn that follows a noisy score: 3.8% of a clean table was flagged
-    // at confident learning's noise). The ranking keeps the estimate it was tuned with.
+    // learning's count alike, and read at that noise the Bayes rule calls them flips (docs/zoo.md). The ranking
+    // keeps the estimate it was tuned with.
     const flipNoiseRate = Math.min(
       estimatedNoiseRate,
       uniformNoiseRate(result.jointDistribution, classCount, labelledCount(labels.codes)) ?? 1,
     )
-    const belief = flipRateBelief(probabilities, labels.codes, flipNoiseRate)
-    const wrong = wrongLabelChancesOver(modelProbabilities, graph, labels.codes, belief)
+    const wrongAt = (noiseRate: number) =>
+      wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate)
+    const wrong = wrongAt(flipNoiseRate)
     // The flags, not the ranking: a label doubted where two classes share a region still ranks above one nobody
     // doubts, but it is no finding, the data being unable to tell it from the region's honest labels of its class.
     // A caller's own probabilities are not overruled by the neighbours here either.
@@ -242,7 +225,7 @@ export const labelIssuesDetector = defineDetector({
       weights,
       labels.codes,
       estimatedNoiseRate,
-      (noiseRate) => wrongLabelChances(modelProbabilities, graph, labels.codes, noiseRate),
+      (noiseRate) => (noiseRate === flipNoiseRate ? wrong : wrongAt(noiseRate)),
     )
     const suspicion = new Float32Array(input.rowCount)
     const explanations: (string | undefined)[] = new Array(input.rowCount).fill(undefined)
@@ -281,7 +264,6 @@ export const labelIssuesDetector = defineDetector({
       info: {
         estimatedNoiseRate,
         flipNoiseRate,
-        flipRateBelieved: round(believedRate(belief)),
         models,
         viewWeights: { model: round(weights.model), neighbours: round(weights.neighbours) },
         thresholds: Object.fromEntries(labels.classes.map((name, index) => [name, result.thresholds[index]])),

@@ -308,27 +308,28 @@ function neighbourShare(graph: NeighbourGraph, codes: Int32Array, row: number, l
   return { agreeing, total }
 }
 
-/**
- * Each labelled record's chance of its own label under the tempered model, and the distance-weighted weight of its
- * labelled neighbours in all and with its label.
- */
-function labelViews(probabilities: FeatureMatrix, graph: NeighbourGraph, codes: Int32Array) {
+/** Each labelled record's chance of its own label under the tempered model and under its neighbours' labels. */
+function labelViews(
+  probabilities: FeatureMatrix,
+  graph: NeighbourGraph,
+  codes: Int32Array,
+  intoEach: number,
+) {
   const classCount = probabilities.cols
   const inverse = 1 / fitTemperature(probabilities, codes)
   const row = new Float64Array(classCount)
   const model = new Float64Array(codes.length)
-  const agreeing = new Float64Array(codes.length)
-  const total = new Float64Array(codes.length)
+  const neighbours = new Float64Array(codes.length)
   for (let index = 0; index < codes.length; index++) {
     const label = codes[index]
     if (label < 0) continue
     temperedRow(probabilities, index, inverse, row)
     model[index] = row[label]
+    // One pseudo-neighbour drawn from the noise: ten neighbours of other labels leave a label as rare as noise.
     const share = neighbourShare(graph, codes, index, label)
-    agreeing[index] = share.agreeing
-    total[index] = share.total
+    neighbours[index] = (share.agreeing + intoEach) / (share.total + 1)
   }
-  return { model, agreeing, total }
+  return { model, neighbours }
 }
 
 /** Each class's share of the labelled records. */
@@ -387,63 +388,29 @@ export function wrongLabelChances(
   codes: Int32Array,
   noiseRate: number,
 ): Float64Array {
-  return wrongLabelChancesOver(probabilities, graph, codes, { rates: [noiseRate], weights: [1] })
-}
-
-/** Noise rates and how much each is believed, the weights summing to 1. */
-export interface NoiseBelief {
-  readonly rates: ArrayLike<number>
-  readonly weights: ArrayLike<number>
-}
-
-/**
- * `wrongLabelChances` averaged over noise rates the data leave open: where the labels cannot tell whether their
- * unlikely ones are a noise floor or honest overlap, a label is surely wrong only if it is at every rate they admit.
- */
-export function wrongLabelChancesOver(
-  probabilities: FeatureMatrix,
-  graph: NeighbourGraph,
-  codes: Int32Array,
-  belief: NoiseBelief,
-): Float64Array {
   const classCount = probabilities.cols
-  const views = labelViews(probabilities, graph, codes)
-  const shares = labelShares(codes, classCount)
+  const noise = boundedNoise(noiseRate)
+  const intoEach = noise / (classCount - 1)
+  const { model, neighbours } = labelViews(probabilities, graph, codes, intoEach)
+  const weights = viewWeights([model, neighbours], codes, labelShares(codes, classCount))
   const chances = new Float64Array(codes.length)
-  const neighbours = new Float64Array(codes.length)
-  for (let at = 0; at < belief.rates.length; at++) {
-    const noise = boundedNoise(belief.rates[at])
-    const intoEach = noise / (classCount - 1)
-    for (let index = 0; index < codes.length; index++)
-      // One pseudo-neighbour drawn from the noise: ten neighbours of other labels leave a label as rare as noise.
-      neighbours[index] = (views.agreeing[index] + intoEach) / (views.total[index] + 1)
-    const weights = viewWeights([views.model, neighbours], codes, shares)
-    for (let index = 0; index < codes.length; index++) {
-      if (codes[index] < 0) continue
-      chances[index] +=
-        belief.weights[at] * wrongChanceOf(views.model[index], neighbours[index], weights, noise, intoEach)
+  for (let index = 0; index < codes.length; index++) {
+    if (codes[index] < 0) continue
+    // Where no view knows the labels better than their shares (20 records whose features do not tell their label:
+    // the model, tempered as far as it goes, still gave 6 of them under 15%), the data single out no label, and
+    // each is wrong as often as the noise makes labels wrong.
+    if (!weights) {
+      chances[index] = noise
+      continue
     }
+    const seen = Math.exp(
+      weights[0] * Math.log(Math.max(model[index], floor)) +
+        weights[1] * Math.log(Math.max(neighbours[index], floor)),
+    )
+    const correct = Math.max(0, seen - intoEach) / (1 - noise - intoEach)
+    chances[index] = Math.min(1, Math.max(0, 1 - (correct * (1 - noise)) / seen))
   }
   return chances
-}
-
-/** One record's chance of a wrong label from its two views' chances of its label (see `wrongLabelChances`). */
-function wrongChanceOf(
-  model: number,
-  neighbours: number,
-  weights: number[] | undefined,
-  noise: number,
-  intoEach: number,
-): number {
-  // Where no view knows the labels better than their shares (20 records whose features do not tell their label:
-  // the model, tempered as far as it goes, still gave 6 of them under 15%), the data single out no label, and
-  // each is wrong as often as the noise makes labels wrong.
-  if (!weights) return noise
-  const seen = Math.exp(
-    weights[0] * Math.log(Math.max(model, floor)) + weights[1] * Math.log(Math.max(neighbours, floor)),
-  )
-  const correct = Math.max(0, seen - intoEach) / (1 - noise - intoEach)
-  return Math.min(1, Math.max(0, 1 - (correct * (1 - noise)) / seen))
 }
 
 /** The noise rate a chance is read at: some noise always, never more than half the labels. */
