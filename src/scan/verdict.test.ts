@@ -122,6 +122,28 @@ describe('judgeDataset', () => {
     expect(judge({ datasetPValue: 0.3, attacks: [{ ...tested, pValue: 0.3 }] }).attacks).toEqual([])
   })
 
+  it('counts a flood with no test of its own by the copies its detector found, however few of them the scan flags', () => {
+    const copyFinding = { detector: 'near-duplicates', kind: 'flood' as const, score: 0.9, explanation: '' }
+    // Ten copies its detector calls a flood, of which fusion flags only the first.
+    const copies = (flaggedCopies: number) =>
+      records(Array.from({ length: 500 }, (_, row) => row < flaggedCopies)).map((record, row) => ({
+        ...record,
+        findings: row < 10 ? [copyFinding] : [],
+      }))
+    const judge = (flaggedCopies: number) =>
+      judgeDataset([outcome('near-duplicates', {})], copies(flaggedCopies), [], 0.01)
+    expect(judge(1).attacks).toEqual([
+      {
+        detector: 'near-duplicates',
+        kind: 'flood',
+        description: 'a flood of 10 near-identical records',
+        records: 10,
+      },
+    ])
+    // None of its records flagged: the scan itself found no flood.
+    expect(judge(0).attacks).toEqual([])
+  })
+
   it('counts one attack that several detectors found on the same records once, and names the others beside it', () => {
     const flags = Array.from({ length: 600 }, (_, row) => row < 40)
     const seenBy = (row: number): string[] =>

@@ -20,23 +20,28 @@ function plural(count: number, noun: string, nouns = `${noun}s`): string {
 
 /**
  * Floods the near-duplicate findings name, as dataset-level attacks, for detectors that do not report their floods
- * as attacks of their own (with the test behind them).
+ * as attacks of their own (with the test behind them). A flood is named once the scan flags one of its records, and
+ * counted by every record its detector calls a copy: fusion may flag one copy of ten, and the flood is still ten.
  */
 function floodAttacks(records: readonly RecordReport[], reported: ReadonlySet<string>): DetectedAttack[] {
-  const counts = new Map<string, number>()
+  const members = new Map<string, number>()
+  const named = new Set<string>()
   for (const record of records) {
-    if (!record.flagged) continue
     for (const finding of record.findings) {
       if (finding.kind !== 'flood' || reported.has(finding.detector)) continue
-      counts.set(finding.detector, (counts.get(finding.detector) ?? 0) + 1)
+      members.set(finding.detector, (members.get(finding.detector) ?? 0) + 1)
+      if (record.flagged) named.add(finding.detector)
     }
   }
-  return [...counts].map(([detector, count]) => ({
-    detector,
-    kind: 'flood' as const,
-    description: `a flood of ${plural(count, 'near-identical record')}`,
-    records: count,
-  }))
+  return [...named].map((detector) => {
+    const count = members.get(detector)!
+    return {
+      detector,
+      kind: 'flood' as const,
+      description: `a flood of ${plural(count, 'near-identical record')}`,
+      records: count,
+    }
+  })
 }
 
 /**
