@@ -20,6 +20,7 @@ export default defineConfig({
     maxWorkers: 2,
     sequence: { sequencer: HeaviestFirst },
     globalSetup: ['test/fixtures/shared-data.ts'],
+    setupFiles: ['test/fixtures/typed-array-equality.ts'],
     projects: [
       {
         extends: true,
