@@ -7,9 +7,11 @@ import { PoisonguardError } from '../../errors.js'
  * interrupt a synchronous loop on the main thread. So row groups are decoded in one shared worker that is
  * terminated when a row group overruns its deadline: a base plus time per compressed byte, generous for real files.
  * The deadline runs from the moment the worker starts on the row group, so the worker's own start-up (loading
- * hyparquet, slow on a busy machine) and waiting behind another file's row group never count against it.
+ * hyparquet, slow on a busy machine) and waiting behind another file's row group never count against it. A small row
+ * group decodes in milliseconds, so the base leaves a hundredfold margin for a loaded machine, while each damaged
+ * file that spins costs no more than the base.
  */
-const BASE_DEADLINE_MS = 3_000
+const BASE_DEADLINE_MS = 1_000
 const DEADLINE_MS_PER_MEGABYTE = 2_000
 
 // Plain JavaScript, so the worker runs the same under the build and under a TypeScript loader.
