@@ -17,6 +17,61 @@ export function checkMatmulShapes(a: FeatureMatrix, b: FeatureMatrix): void {
   }
 }
 
+/** `sums[sumOffset + col] += Σ_i factors_i · b[depth + i][col]` over four rows of `b` from `bOffset`. */
+function addFourRows(
+  sums: Float64Array,
+  sumOffset: number,
+  bData: Float32Array,
+  bOffset: number,
+  bCols: number,
+  width: number,
+  f0: number,
+  f1: number,
+  f2: number,
+  f3: number,
+): void {
+  const b0 = bOffset
+  const b1 = b0 + bCols
+  const b2 = b1 + bCols
+  const b3 = b2 + bCols
+  for (let col = 0; col < width; col++) {
+    sums[sumOffset + col] +=
+      f0 * bData[b0 + col] + f1 * bData[b1 + col] + f2 * bData[b2 + col] + f3 * bData[b3 + col]
+  }
+}
+
+/** `addFourRows` for two rows of `a` at once (factors `f` and `g`), each loaded value of `b` serving both. */
+function addFourRowsTwice(
+  sums: Float64Array,
+  sumOffset: number,
+  bData: Float32Array,
+  bOffset: number,
+  bCols: number,
+  width: number,
+  f0: number,
+  f1: number,
+  f2: number,
+  f3: number,
+  g0: number,
+  g1: number,
+  g2: number,
+  g3: number,
+): void {
+  const b0 = bOffset
+  const b1 = b0 + bCols
+  const b2 = b1 + bCols
+  const b3 = b2 + bCols
+  const next = sumOffset + PANEL_WIDTH
+  for (let col = 0; col < width; col++) {
+    const x0 = bData[b0 + col]
+    const x1 = bData[b1 + col]
+    const x2 = bData[b2 + col]
+    const x3 = bData[b3 + col]
+    sums[sumOffset + col] += f0 * x0 + f1 * x1 + f2 * x2 + f3 * x3
+    sums[next + col] += g0 * x0 + g1 * x1 + g2 * x2 + g3 * x3
+  }
+}
+
 function accumulatePanel(
   a: FeatureMatrix,
   b: FeatureMatrix,
@@ -31,34 +86,55 @@ function accumulatePanel(
   const aData = a.data
   const bData = b.data
   const bCols = b.cols
-  for (let row = rowStart; row < rowEnd; row++) {
+  for (let row = rowStart; row < rowEnd; row += 2) {
+    const paired = row + 1 < rowEnd
     const sumOffset = (row - rowStart) * PANEL_WIDTH
+    const nextSumOffset = sumOffset + PANEL_WIDTH
     const aOffset = row * a.cols
+    // A lone last row pairs with zeros, which are skipped.
+    const nextOffset = paired ? aOffset + a.cols : -1
     let depth = depthStart
-    // Four rows of b per sweep: one load and store of each partial sum serves four multiply-adds.
+    // Four rows of b per sweep: one load and store of each partial sum serves four multiply-adds; two rows of a
+    // per sweep: each loaded value of b serves both.
     for (; depth + 4 <= depthEnd; depth += 4) {
       const f0 = aData[aOffset + depth]
       const f1 = aData[aOffset + depth + 1]
       const f2 = aData[aOffset + depth + 2]
       const f3 = aData[aOffset + depth + 3]
+      const g0 = paired ? aData[nextOffset + depth] : 0
+      const g1 = paired ? aData[nextOffset + depth + 1] : 0
+      const g2 = paired ? aData[nextOffset + depth + 2] : 0
+      const g3 = paired ? aData[nextOffset + depth + 3] : 0
       // Pixels and one-hot features are mostly zero; skipping all-zero runs is free speed.
-      if (f0 === 0 && f1 === 0 && f2 === 0 && f3 === 0) continue
-      const b0 = depth * bCols + colStart
-      const b1 = b0 + bCols
-      const b2 = b1 + bCols
-      const b3 = b2 + bCols
-      for (let col = 0; col < width; col++) {
-        sums[sumOffset + col] +=
-          f0 * bData[b0 + col] + f1 * bData[b1 + col] + f2 * bData[b2 + col] + f3 * bData[b3 + col]
+      const useFirst = f0 !== 0 || f1 !== 0 || f2 !== 0 || f3 !== 0
+      const useNext = g0 !== 0 || g1 !== 0 || g2 !== 0 || g3 !== 0
+      const bOffset = depth * bCols + colStart
+      if (useFirst && useNext) {
+        addFourRowsTwice(sums, sumOffset, bData, bOffset, bCols, width, f0, f1, f2, f3, g0, g1, g2, g3)
+      } else if (useFirst) {
+        addFourRows(sums, sumOffset, bData, bOffset, bCols, width, f0, f1, f2, f3)
+      } else if (useNext) {
+        addFourRows(sums, nextSumOffset, bData, bOffset, bCols, width, g0, g1, g2, g3)
       }
     }
     for (; depth < depthEnd; depth++) {
-      const factor = aData[aOffset + depth]
-      if (factor === 0) continue
       const bOffset = depth * bCols + colStart
-      for (let col = 0; col < width; col++) sums[sumOffset + col] += factor * bData[bOffset + col]
+      addOneRow(sums, sumOffset, bData, bOffset, width, aData[aOffset + depth])
+      if (paired) addOneRow(sums, nextSumOffset, bData, bOffset, width, aData[nextOffset + depth])
     }
   }
+}
+
+function addOneRow(
+  sums: Float64Array,
+  sumOffset: number,
+  bData: Float32Array,
+  bOffset: number,
+  width: number,
+  factor: number,
+): void {
+  if (factor === 0) return
+  for (let col = 0; col < width; col++) sums[sumOffset + col] += factor * bData[bOffset + col]
 }
 
 /** Blocked `a · b` in plain TypeScript, accumulating in double precision. */
