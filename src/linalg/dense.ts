@@ -17,33 +17,14 @@ export function checkMatmulShapes(a: FeatureMatrix, b: FeatureMatrix): void {
   }
 }
 
-/** `sums[sumOffset + col] += Σ_i factors_i · b[depth + i][col]` over four rows of `b` from `bOffset`. */
-function addFourRows(
-  sums: Float64Array,
-  sumOffset: number,
-  bData: Float32Array,
-  bOffset: number,
-  bCols: number,
-  width: number,
-  f0: number,
-  f1: number,
-  f2: number,
-  f3: number,
-): void {
-  const b0 = bOffset
-  const b1 = b0 + bCols
-  const b2 = b1 + bCols
-  const b3 = b2 + bCols
-  for (let col = 0; col < width; col++) {
-    sums[sumOffset + col] +=
-      f0 * bData[b0 + col] + f1 * bData[b1 + col] + f2 * bData[b2 + col] + f3 * bData[b3 + col]
-  }
-}
-
-/** `addFourRows` for two rows of `a` at once (factors `f` and `g`), each loaded value of `b` serving both. */
+/**
+ * `sums[offset + col] += Σ_i f_i · b[depth + i][col]` over four rows of `b` from `bOffset`, for two rows of `a` at
+ * once (factors `f` into `firstOffset`, `g` into `nextOffset`), each loaded value of `b` serving both.
+ */
 function addFourRowsTwice(
   sums: Float64Array,
-  sumOffset: number,
+  firstOffset: number,
+  nextOffset: number,
   bData: Float32Array,
   bOffset: number,
   bCols: number,
@@ -61,14 +42,13 @@ function addFourRowsTwice(
   const b1 = b0 + bCols
   const b2 = b1 + bCols
   const b3 = b2 + bCols
-  const next = sumOffset + PANEL_WIDTH
   for (let col = 0; col < width; col++) {
     const x0 = bData[b0 + col]
     const x1 = bData[b1 + col]
     const x2 = bData[b2 + col]
     const x3 = bData[b3 + col]
-    sums[sumOffset + col] += f0 * x0 + f1 * x1 + f2 * x2 + f3 * x3
-    sums[next + col] += g0 * x0 + g1 * x1 + g2 * x2 + g3 * x3
+    sums[firstOffset + col] += f0 * x0 + f1 * x1 + f2 * x2 + f3 * x3
+    sums[nextOffset + col] += g0 * x0 + g1 * x1 + g2 * x2 + g3 * x3
   }
 }
 
@@ -86,6 +66,7 @@ function accumulatePanel(
   const aData = a.data
   const bData = b.data
   const bCols = b.cols
+  const scratchOffset = ROW_BLOCK * PANEL_WIDTH
   for (let row = rowStart; row < rowEnd; row += 2) {
     const paired = row + 1 < rowEnd
     const sumOffset = (row - rowStart) * PANEL_WIDTH
@@ -109,12 +90,11 @@ function accumulatePanel(
       const useFirst = f0 !== 0 || f1 !== 0 || f2 !== 0 || f3 !== 0
       const useNext = g0 !== 0 || g1 !== 0 || g2 !== 0 || g3 !== 0
       const bOffset = depth * bCols + colStart
-      if (useFirst && useNext) {
-        addFourRowsTwice(sums, sumOffset, bData, bOffset, bCols, width, f0, f1, f2, f3, g0, g1, g2, g3)
-      } else if (useFirst) {
-        addFourRows(sums, sumOffset, bData, bOffset, bCols, width, f0, f1, f2, f3)
-      } else if (useNext) {
-        addFourRows(sums, nextSumOffset, bData, bOffset, bCols, width, g0, g1, g2, g3)
+      // A row with an all-zero run adds nothing: its sums go to the scratch row instead, so they stay unchanged.
+      if (useFirst || useNext) {
+        const first = useFirst ? sumOffset : scratchOffset
+        const next = useNext ? nextSumOffset : scratchOffset
+        addFourRowsTwice(sums, first, next, bData, bOffset, bCols, width, f0, f1, f2, f3, g0, g1, g2, g3)
       }
     }
     for (; depth < depthEnd; depth++) {
@@ -141,7 +121,8 @@ function addOneRow(
 export function multiplyDense(a: FeatureMatrix, b: FeatureMatrix): FeatureMatrix {
   checkMatmulShapes(a, b)
   const out = new Float32Array(a.rows * b.cols)
-  const sums = new Float64Array(ROW_BLOCK * PANEL_WIDTH)
+  // One row more than the block: the scratch row of `accumulatePanel`.
+  const sums = new Float64Array((ROW_BLOCK + 1) * PANEL_WIDTH)
   for (let rowStart = 0; rowStart < a.rows; rowStart += ROW_BLOCK) {
     const rowEnd = Math.min(rowStart + ROW_BLOCK, a.rows)
     for (let colStart = 0; colStart < b.cols; colStart += PANEL_WIDTH) {
