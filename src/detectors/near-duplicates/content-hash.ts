@@ -55,19 +55,58 @@ function hashMatrixRows(highs: Int32Array, lows: Int32Array, matrix: FeatureMatr
   }
 }
 
+/**
+ * Feeds every text's UTF-16 code units into its lanes. Four texts go side by side for as many units as all four
+ * hold, as `hashMatrixRows` does rows; the rest of each text follows alone, in the same order.
+ */
 function hashTexts(highs: Int32Array, lows: Int32Array, texts: readonly string[]): void {
-  for (let row = 0; row < texts.length; row++) {
-    const text = texts[row]
-    let high = highs[row]
-    let low = lows[row]
-    for (let index = 0; index < text.length; index++) {
-      const code = text.charCodeAt(index)
-      high = Math.imul(high ^ code, FNV_PRIME)
-      low = mixLow(low, code)
+  let row = 0
+  for (; row + 4 <= texts.length; row += 4) {
+    const text0 = texts[row]
+    const text1 = texts[row + 1]
+    const text2 = texts[row + 2]
+    const text3 = texts[row + 3]
+    const shared = Math.min(text0.length, text1.length, text2.length, text3.length)
+    let high0 = highs[row]
+    let high1 = highs[row + 1]
+    let high2 = highs[row + 2]
+    let high3 = highs[row + 3]
+    let low0 = lows[row]
+    let low1 = lows[row + 1]
+    let low2 = lows[row + 2]
+    let low3 = lows[row + 3]
+    for (let index = 0; index < shared; index++) {
+      const code0 = text0.charCodeAt(index)
+      const code1 = text1.charCodeAt(index)
+      const code2 = text2.charCodeAt(index)
+      const code3 = text3.charCodeAt(index)
+      high0 = Math.imul(high0 ^ code0, FNV_PRIME)
+      high1 = Math.imul(high1 ^ code1, FNV_PRIME)
+      high2 = Math.imul(high2 ^ code2, FNV_PRIME)
+      high3 = Math.imul(high3 ^ code3, FNV_PRIME)
+      low0 = mixLow(low0, code0)
+      low1 = mixLow(low1, code1)
+      low2 = mixLow(low2, code2)
+      low3 = mixLow(low3, code3)
     }
-    highs[row] = high
-    lows[row] = low
+    highs.set([high0, high1, high2, high3], row)
+    lows.set([low0, low1, low2, low3], row)
+    for (let lane = 0; lane < 4; lane++) hashText(highs, lows, row + lane, texts[row + lane], shared)
   }
+  for (; row < texts.length; row++) hashText(highs, lows, row, texts[row], 0)
+}
+
+/** Feeds the code units of `text` from `from` on into the lanes of `row`. */
+function hashText(highs: Int32Array, lows: Int32Array, row: number, text: string, from: number): void {
+  let high = highs[row]
+  let low = lows[row]
+  for (let index = from; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    high = Math.imul(high ^ code, FNV_PRIME)
+    low = mixLow(low, code)
+  }
+  highs[row] = high
+  lows[row] = low
 }
 
 function rowBits(matrix: FeatureMatrix, row: number): Uint32Array {
