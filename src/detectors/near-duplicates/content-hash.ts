@@ -57,24 +57,28 @@ function hashMatrixRows(highs: Int32Array, lows: Int32Array, matrix: FeatureMatr
 
 /**
  * Feeds every text's UTF-16 code units into its lanes. Four texts go side by side for as many units as all four
- * hold, as `hashMatrixRows` does rows; the rest of each text follows alone, in the same order.
+ * hold, as `hashMatrixRows` does rows; the rest of each text follows alone, in the same order. The four are of
+ * about the same length (texts taken in order of length), so little of them is left to go alone.
  */
 function hashTexts(highs: Int32Array, lows: Int32Array, texts: readonly string[]): void {
-  let row = 0
-  for (; row + 4 <= texts.length; row += 4) {
-    const text0 = texts[row]
-    const text1 = texts[row + 1]
-    const text2 = texts[row + 2]
-    const text3 = texts[row + 3]
-    const shared = Math.min(text0.length, text1.length, text2.length, text3.length)
-    let high0 = highs[row]
-    let high1 = highs[row + 1]
-    let high2 = highs[row + 2]
-    let high3 = highs[row + 3]
-    let low0 = lows[row]
-    let low1 = lows[row + 1]
-    let low2 = lows[row + 2]
-    let low3 = lows[row + 3]
+  const lengths = Float64Array.from(texts, (text) => text.length)
+  const byLength = Int32Array.from(texts.keys()).sort((a, b) => lengths[a] - lengths[b])
+  let index = 0
+  for (; index + 4 <= texts.length; index += 4) {
+    const rows = byLength.subarray(index, index + 4)
+    const text0 = texts[rows[0]]
+    const text1 = texts[rows[1]]
+    const text2 = texts[rows[2]]
+    const text3 = texts[rows[3]]
+    const shared = text0.length
+    let high0 = highs[rows[0]]
+    let high1 = highs[rows[1]]
+    let high2 = highs[rows[2]]
+    let high3 = highs[rows[3]]
+    let low0 = lows[rows[0]]
+    let low1 = lows[rows[1]]
+    let low2 = lows[rows[2]]
+    let low3 = lows[rows[3]]
     for (let index = 0; index < shared; index++) {
       const code0 = text0.charCodeAt(index)
       const code1 = text1.charCodeAt(index)
@@ -89,11 +93,11 @@ function hashTexts(highs: Int32Array, lows: Int32Array, texts: readonly string[]
       low2 = mixLow(low2, code2)
       low3 = mixLow(low3, code3)
     }
-    highs.set([high0, high1, high2, high3], row)
-    lows.set([low0, low1, low2, low3], row)
-    for (let lane = 0; lane < 4; lane++) hashText(highs, lows, row + lane, texts[row + lane], shared)
+    ;[highs[rows[0]], highs[rows[1]], highs[rows[2]], highs[rows[3]]] = [high0, high1, high2, high3]
+    ;[lows[rows[0]], lows[rows[1]], lows[rows[2]], lows[rows[3]]] = [low0, low1, low2, low3]
+    for (const row of rows) hashText(highs, lows, row, texts[row], shared)
   }
-  for (; row < texts.length; row++) hashText(highs, lows, row, texts[row], 0)
+  for (const row of byLength.subarray(index)) hashText(highs, lows, row, texts[row], 0)
 }
 
 /** Feeds the code units of `text` from `from` on into the lanes of `row`. */
