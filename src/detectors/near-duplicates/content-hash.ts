@@ -55,62 +55,19 @@ function hashMatrixRows(highs: Int32Array, lows: Int32Array, matrix: FeatureMatr
   }
 }
 
-/**
- * Feeds every text's UTF-16 code units into its lanes. Four texts go side by side for as many units as all four
- * hold, as `hashMatrixRows` does rows; the rest of each text follows alone, in the same order. The four are of
- * about the same length (texts taken in order of length), so little of them is left to go alone.
- */
 function hashTexts(highs: Int32Array, lows: Int32Array, texts: readonly string[]): void {
-  const lengths = Float64Array.from(texts, (text) => text.length)
-  const byLength = Int32Array.from(texts.keys()).sort((a, b) => lengths[a] - lengths[b])
-  let index = 0
-  for (; index + 4 <= texts.length; index += 4) {
-    const rows = byLength.subarray(index, index + 4)
-    const text0 = texts[rows[0]]
-    const text1 = texts[rows[1]]
-    const text2 = texts[rows[2]]
-    const text3 = texts[rows[3]]
-    const shared = text0.length
-    let high0 = highs[rows[0]]
-    let high1 = highs[rows[1]]
-    let high2 = highs[rows[2]]
-    let high3 = highs[rows[3]]
-    let low0 = lows[rows[0]]
-    let low1 = lows[rows[1]]
-    let low2 = lows[rows[2]]
-    let low3 = lows[rows[3]]
-    for (let index = 0; index < shared; index++) {
-      const code0 = text0.charCodeAt(index)
-      const code1 = text1.charCodeAt(index)
-      const code2 = text2.charCodeAt(index)
-      const code3 = text3.charCodeAt(index)
-      high0 = Math.imul(high0 ^ code0, FNV_PRIME)
-      high1 = Math.imul(high1 ^ code1, FNV_PRIME)
-      high2 = Math.imul(high2 ^ code2, FNV_PRIME)
-      high3 = Math.imul(high3 ^ code3, FNV_PRIME)
-      low0 = mixLow(low0, code0)
-      low1 = mixLow(low1, code1)
-      low2 = mixLow(low2, code2)
-      low3 = mixLow(low3, code3)
+  for (let row = 0; row < texts.length; row++) {
+    const text = texts[row]
+    let high = highs[row]
+    let low = lows[row]
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index)
+      high = Math.imul(high ^ code, FNV_PRIME)
+      low = mixLow(low, code)
     }
-    ;[highs[rows[0]], highs[rows[1]], highs[rows[2]], highs[rows[3]]] = [high0, high1, high2, high3]
-    ;[lows[rows[0]], lows[rows[1]], lows[rows[2]], lows[rows[3]]] = [low0, low1, low2, low3]
-    for (const row of rows) hashText(highs, lows, row, texts[row], shared)
+    highs[row] = high
+    lows[row] = low
   }
-  for (const row of byLength.subarray(index)) hashText(highs, lows, row, texts[row], 0)
-}
-
-/** Feeds the code units of `text` from `from` on into the lanes of `row`. */
-function hashText(highs: Int32Array, lows: Int32Array, row: number, text: string, from: number): void {
-  let high = highs[row]
-  let low = lows[row]
-  for (let index = from; index < text.length; index++) {
-    const code = text.charCodeAt(index)
-    high = Math.imul(high ^ code, FNV_PRIME)
-    low = mixLow(low, code)
-  }
-  highs[row] = high
-  lows[row] = low
 }
 
 function rowBits(matrix: FeatureMatrix, row: number): Uint32Array {
