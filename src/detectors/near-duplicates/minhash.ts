@@ -106,7 +106,8 @@ export function minhashSignatures(sets: ShingleSets, binCount: number, salt: num
 }
 
 function densify(signature: Uint32Array, binCount: number): void {
-  const filled = Uint8Array.from(signature, (value) => (value === emptyBin ? 0 : 1))
+  const filled = new Uint8Array(binCount)
+  for (let bin = 0; bin < binCount; bin++) filled[bin] = +(signature[bin] !== emptyBin)
   for (let bin = 0; bin < binCount; bin++) {
     if (filled[bin]) continue
     for (let attempt = 1; ; attempt++) {

@@ -11,22 +11,33 @@ const gridSide = 8
  * @see Zauner. Implementation and Benchmarking of Perceptual Image Hash Functions. 2010 (aHash).
  */
 export function averageHashes(pixels: FeatureMatrix, width: number, height: number): Uint32Array {
-  const cellOfPixel = new Int32Array(width * height)
   const pixelsPerCell = new Float64Array(gridSide * gridSide)
+  // Runs of consecutive pixels in one cell: each run's sum is carried in a local and stored once, where adding every
+  // pixel into the cells array waited on the store of the pixel before. Each cell still adds its pixels in order.
+  const runEnds: number[] = []
+  const runCells: number[] = []
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const cell = Math.floor((y * gridSide) / height) * gridSide + Math.floor((x * gridSide) / width)
-      cellOfPixel[y * width + x] = cell
       pixelsPerCell[cell]++
+      if (runCells.length > 0 && runCells[runCells.length - 1] === cell) runEnds[runEnds.length - 1]++
+      else {
+        runCells.push(cell)
+        runEnds.push(y * width + x + 1)
+      }
     }
   }
   const hashes = new Uint32Array(pixels.rows * 2)
   const cells = new Float64Array(gridSide * gridSide)
+  const { data } = pixels
   for (let image = 0; image < pixels.rows; image++) {
     cells.fill(0)
     const offset = image * pixels.cols
-    for (let pixel = 0; pixel < cellOfPixel.length; pixel++)
-      cells[cellOfPixel[pixel]] += pixels.data[offset + pixel]
+    for (let run = 0, pixel = offset; run < runCells.length; run++) {
+      let sum = cells[runCells[run]]
+      for (const end = offset + runEnds[run]; pixel < end; pixel++) sum += data[pixel]
+      cells[runCells[run]] = sum
+    }
     let mean = 0
     for (let cell = 0; cell < cells.length; cell++) {
       cells[cell] /= pixelsPerCell[cell]

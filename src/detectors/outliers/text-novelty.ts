@@ -83,11 +83,16 @@ export function scoreTextNovelty(texts: readonly string[], maxChars: number): Te
   let novelTotal = 0
   let commonTotal = 0
   for (let row = 0; row < texts.length; row++) {
+    // Each word is looked up once, as the second of one pair and then as the first of the next.
+    let previousCommon =
+      offsets[row] < offsets[row + 1] && occurrences(unigrams, words[offsets[row]]) >= commonWordOccurrences
     for (let index = offsets[row] + 1; index < offsets[row + 1]; index++) {
-      if (occurrences(unigrams, words[index - 1]) < commonWordOccurrences) continue
-      if (occurrences(unigrams, words[index]) < commonWordOccurrences) continue
-      common[row]++
-      if (occurrences(bigrams, pairs[index]) <= 1) novel[row]++
+      const isCommon = occurrences(unigrams, words[index]) >= commonWordOccurrences
+      if (previousCommon && isCommon) {
+        common[row]++
+        if (occurrences(bigrams, pairs[index]) <= 1) novel[row]++
+      }
+      previousCommon = isCommon
     }
     novelTotal += novel[row]
     commonTotal += common[row]
