@@ -9,14 +9,23 @@ const maxCarriers = 400
 /** Records searched for masked neighbours at most; every one when the dataset is smaller. */
 const maxPool = 1500
 
-/** The columns `mask` leaves (0), ascending. */
+/** The runs of columns `mask` leaves (0), ascending, as [start, end) pairs. */
 export function keptColumns(mask: Uint8Array): Int32Array {
-  return Int32Array.from(mask.keys()).filter((column) => mask[column] === 0)
+  const runs: number[] = []
+  for (let column = 0; column < mask.length; column++) {
+    if (mask[column]) continue
+    if (runs.length > 0 && runs[runs.length - 1] === column) runs[runs.length - 1] = column + 1
+    else runs.push(column, column + 1)
+  }
+  return Int32Array.from(runs)
 }
 
+/** Columns summed between checks of the bound: a check per column cost as much as the sum. */
+const boundCheckStride = 16
+
 /**
- * Labels of `row`'s `k` nearest labelled records of `pool` (squared distance over the `kept` columns, `row` itself
- * left out), nearest first, written to `labels` (-1 where the pool holds fewer), and their squared distances to
+ * Labels of `row`'s `k` nearest labelled records of `pool` (squared distance over the `kept` runs of columns, `row`
+ * itself left out), nearest first, written to `labels` (-1 where the pool holds fewer), and their squared distances to
  * `best` where given.
  */
 export function nearestLabels(
@@ -35,13 +44,21 @@ export function nearestLabels(
   const own = row * cols
   for (const other of pool) {
     if (other === row || codes[other] < 0) continue
-    const base = other * cols
+    const offset = other * cols - own
+    const bound = best[k - 1]
     let distance = 0
-    for (let index = 0; index < kept.length && distance < best[k - 1]; index++) {
-      const difference = data[own + kept[index]] - data[base + kept[index]]
-      distance += difference * difference
+    // Partial sums of squares only grow, so a record checked against the bound less often is rejected all the same.
+    for (let run = 0; run < kept.length && distance < bound; run += 2) {
+      const end = own + kept[run + 1]
+      for (let column = own + kept[run]; column < end && distance < bound; ) {
+        const stop = Math.min(end, column + boundCheckStride)
+        for (; column < stop; column++) {
+          const difference = data[column] - data[column + offset]
+          distance += difference * difference
+        }
+      }
     }
-    if (distance >= best[k - 1]) continue
+    if (distance >= bound) continue
     let slot = k - 1
     while (slot > 0 && best[slot - 1] > distance) {
       best[slot] = best[slot - 1]

@@ -330,21 +330,27 @@ function addExpectedApart(
   }
 }
 
+/** Per feature and label (`feature × classCount + label`): carriers with the label, and those content predicts to. */
+interface LabelCounts {
+  readonly observed: Float64Array
+  readonly expected: Float64Array
+}
+
 /**
  * Per feature and label: carriers with the label, and carriers the content predicts to have it; feature `i`'s
- * carriers are list `slots[i]` of `lists`.
+ * carriers are list `i` of `lists`.
  */
 function countLabels(
   lists: CarrierLists,
-  slots: Int32Array,
   codes: Int32Array,
   support: ContentSupport,
   options: Pick<MiningOptions, 'excludeCarriers' | 'readApart'>,
-) {
+): LabelCounts {
   const { excludeCarriers } = options
   const classCount = support.classCount
-  const observed = new Float64Array(slots.length * classCount)
-  const expected = new Float64Array(slots.length * classCount)
+  const featureCount = lists.offsets.length - 1
+  const observed = new Float64Array(featureCount * classCount)
+  const expected = new Float64Array(featureCount * classCount)
   const marks = new Uint8Array(codes.length)
   const counts = new Float64Array(classCount)
   const sums = new Float64Array(classCount)
@@ -352,9 +358,9 @@ function countLabels(
   const relay = excludeCarriers && !options.readApart ? new CarrierRelay(codes.length, classCount) : undefined
   let labelledCount = 0
   for (const code of codes) if (code >= 0) labelledCount++
-  for (let index = 0; index < slots.length; index++) {
-    const start = lists.offsets[slots[index]]
-    const end = lists.offsets[slots[index] + 1]
+  for (let index = 0; index < featureCount; index++) {
+    const start = lists.offsets[index]
+    const end = lists.offsets[index + 1]
     if (excludeCarriers) for (let entry = start; entry < end; entry++) marks[lists.rows[entry]] = 1
     sums.fill(0)
     let crowded: number[] = []
@@ -469,6 +475,20 @@ class CarrierRelay {
   }
 }
 
+/** The counts of the features at `slots` of `counts`, in the order of `slots`. */
+function pickCounts(counts: LabelCounts, slots: Int32Array, classCount: number): LabelCounts {
+  const pick = (values: Float64Array) => {
+    const picked = new Float64Array(slots.length * classCount)
+    for (let index = 0; index < slots.length; index++)
+      picked.set(
+        values.subarray(slots[index] * classCount, (slots[index] + 1) * classCount),
+        index * classCount,
+      )
+    return picked
+  }
+  return { observed: pick(counts.observed), expected: pick(counts.expected) }
+}
+
 /** The features of two ascending lists, ascending, each once. */
 function mergeAscending(first: Int32Array, second: Int32Array): Int32Array {
   const merged = new Int32Array(first.length + second.length)
@@ -549,14 +569,12 @@ function testedByOdds(labelled: number, expected: number, options: MiningOptions
 function fitCandidateNulls(
   incidence: Incidence,
   reference: Int32Array,
-  referenceLists: { lists: CarrierLists; slots: Int32Array },
-  codes: Int32Array,
-  support: ContentSupport,
+  referenceLists: { lists: CarrierLists; slots: Int32Array; counts: LabelCounts },
+  classCount: number,
   options: MiningOptions,
 ): { counts: CandidateNull; odds: CandidateNull } {
   const { lists, slots } = referenceLists
-  const { observed, expected } = countLabels(lists, slots, codes, support, options)
-  const classCount = support.classCount
+  const { observed, expected } = referenceLists.counts
   const kinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   const oddsKinds = Array.from({ length: options.kindCount ?? 1 }, () => [] as ReferenceFeature[])
   const seenCarriers = new Set<number>()
@@ -647,13 +665,20 @@ export function mineTriggerFeatures(
   const { testCount, of: correctionOf } = corrections(carrierCounts, classCount, options)
   const candidates = withBroader(screenFeatures(incidence, codes, support, options), carrierCounts, options)
   const reference = referenceFeatures(incidence, options)
-  // Candidates and reference features overlap; one pass over the incidence lists the carriers of both.
+  // Candidates and reference features overlap; one pass over the incidence lists the carriers of both, and the
+  // labels of each feature's carriers are counted once.
   const listed = mergeAscending(candidates, reference)
   const lists = carrierLists(incidence, listed)
+  const counted = countLabels(lists, codes, support, options)
   const candidateSlots = positionsIn(listed, candidates)
-  const { observed, expected } = countLabels(lists, candidateSlots, codes, support, options)
-  const referenceLists = { lists, slots: positionsIn(listed, reference) }
-  const nulls = fitCandidateNulls(incidence, reference, referenceLists, codes, support, options)
+  const { observed, expected } = pickCounts(counted, candidateSlots, classCount)
+  const referenceSlots = positionsIn(listed, reference)
+  const referenceLists = {
+    lists,
+    slots: referenceSlots,
+    counts: pickCounts(counted, referenceSlots, classCount),
+  }
+  const nulls = fitCandidateNulls(incidence, reference, referenceLists, classCount, options)
   const classSizes = new Int32Array(classCount)
   for (const code of codes) if (code >= 0) classSizes[code]++
   const found: { item: FeatureEvidence; slot: number }[] = []
