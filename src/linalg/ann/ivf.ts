@@ -46,7 +46,7 @@ const tuningAt = 10
 const trainingRowsPerList = 64
 const trainingIterations = 8
 // Lists a row is compared with when it is filed, as a multiple of √lists (the group count of the centroid index).
-const candidatesPerRootList = 16
+const candidatesPerRootList = 24
 
 /**
  * A list's own rows first (the queries), then the rows filed under it; a list with fewer than `minimum` of them takes
