@@ -1,9 +1,11 @@
 import { type FeatureMatrix, selectRows } from '../../data/matrix.js'
 import type { DistanceMetric, LinalgBackend, NeighbourGraph } from '../backend.js'
 import { prepareKnnProblem, rankingInputs } from '../neighbours.js'
-import { assignToCentroids, trainCentroids } from './kmeans.js'
+import { buildCentroidIndex, type CentroidIndex, findNearestLists } from './coarse.js'
+import { trainCentroids } from './kmeans.js'
 import { type IvfSearchPlan, isListSearching, type ListNeighbours } from './lists.js'
 import { sampleRows, searchSampleExactly } from './recall.js'
+import { gatherRows, invertAssignment } from './rows.js'
 
 /** How the inverted-file index is shaped; every field has a default fitted to the row count. */
 export interface IvfOptions {
@@ -43,24 +45,8 @@ const tuningAt = 10
 // k-means places coarse centroids as well from 64 rows per list as from all of them, at a fraction of the cost.
 const trainingRowsPerList = 64
 const trainingIterations = 8
-
-/** Rows grouped by list: list `l` holds `rows[starts[l] .. starts[l+1])`, in ascending row order. */
-interface InvertedLists {
-  readonly rows: Int32Array
-  readonly starts: Int32Array
-}
-
-function invertAssignment(assignment: Int32Array, lists: number): InvertedLists {
-  const starts = new Int32Array(lists + 1)
-  for (const list of assignment) starts[list + 1]++
-  for (let list = 0; list < lists; list++) starts[list + 1] += starts[list]
-  const fill = starts.slice(0, lists)
-  const rows = new Int32Array(assignment.length)
-  assignment.forEach((list, row) => {
-    rows[fill[list]++] = row
-  })
-  return { rows, starts }
-}
+// Lists a row is compared with when it is filed, as a multiple of √lists (the group count of the centroid index).
+const candidatesPerRootList = 24
 
 /**
  * A list's own rows first (the queries), then the rows filed under it; a list with fewer than `minimum` of them takes
@@ -86,19 +72,6 @@ function candidateRows(plan: IvfSearchPlan, list: number, minimum: number): Int3
     for (const row of rows.subarray(starts[other], starts[other + 1])) chosen.add(row)
   }
   return Int32Array.from(chosen)
-}
-
-/** The given rows copied into one block; a plain loop, since a subarray per row costs more than its copy. */
-function gatherRows(matrix: FeatureMatrix, rows: Int32Array): FeatureMatrix {
-  const { cols } = matrix
-  const source = matrix.data
-  const data = new Float32Array(rows.length * cols)
-  for (let position = 0; position < rows.length; position++) {
-    const from = rows[position] * cols
-    const to = position * cols
-    for (let col = 0; col < cols; col++) data[to + col] = source[from + col]
-  }
-  return { data, rows: rows.length, cols }
 }
 
 /**
@@ -161,18 +134,18 @@ async function tuneFiling(
   backend: LinalgBackend,
   matrix: FeatureMatrix,
   clustered: FeatureMatrix,
-  centroids: FeatureMatrix,
+  index: CentroidIndex,
   metric: DistanceMetric,
   options: { target: number; seed: number },
 ): Promise<number> {
   const rows = sampleRows(matrix.rows, tuningSample, options.seed)
   const exact = await searchSampleExactly(backend, matrix, metric, rows, tuningAt)
-  const reach = Math.min(centroids.rows, maximumProbes)
-  const ownLists = await assignToCentroids(backend, selectRows(clustered, rows), centroids)
-  const listsOfNeighbours = await assignToCentroids(
+  const reach = Math.min(index.reach, maximumProbes)
+  const ownLists = await findNearestLists(backend, index, selectRows(clustered, rows), 1)
+  const listsOfNeighbours = await findNearestLists(
     backend,
+    index,
     selectRows(clustered, exact.indices),
-    centroids,
     reach,
   )
   // foundBy[f] counts the true neighbours first found with each row filed under f + 1 lists.
@@ -192,18 +165,18 @@ async function tuneFiling(
 }
 
 /**
- * Every row filed under its `probes` nearest lists: the first is the list it belongs to, the others hold it as a
- * candidate for their rows. A block of rows at a time, so only the rows' list numbers are held whole, as 16 bits where
+ * Every row filed under its `probes` nearest lists as the centroid index finds them (among the lists of the groups
+ * nearest the row's group): the first is the list it belongs to, the others hold it as a candidate for their rows. A block of rows at a time, so only the rows' list numbers are held whole, as 16 bits where
  * they fit.
  */
 async function fileRows(
   backend: LinalgBackend,
   clustered: FeatureMatrix,
-  centroids: FeatureMatrix,
+  index: CentroidIndex,
   probes: number,
 ): Promise<{ listOf: Int32Array; filed: Int32Array; filedStarts: Int32Array }> {
   const rowCount = clustered.rows
-  const lists = centroids.rows
+  const { lists } = index
   const listOf = new Int32Array(rowCount)
   const others = probes - 1
   const otherLists = lists <= 0x10000 ? new Uint16Array(rowCount * others) : new Int32Array(rowCount * others)
@@ -211,7 +184,7 @@ async function fileRows(
     const end = Math.min(rowCount, first + filingBlockRows)
     const { cols } = clustered
     const block = { data: clustered.data.subarray(first * cols, end * cols), rows: end - first, cols }
-    const nearest = await assignToCentroids(backend, block, centroids, probes)
+    const nearest = await findNearestLists(backend, index, block, probes)
     for (let row = first; row < end; row++) {
       const from = (row - first) * probes
       listOf[row] = nearest[from]
@@ -236,7 +209,8 @@ async function fileRows(
  * it. Filing each row under several lists (spilling, as ScaNN's SOAR does) instead of searching each list's
  * `probes` nearest lists asks whether a neighbour is near the query's list, not whether the lists are near each
  * other: on short texts it needs a third of the probes for the same recall. The cost is rows × (probes · rows /
- * lists) distances instead of rows², and the distances are the exact ones.
+ * lists) distances instead of rows², and the distances are the exact ones; the lists of a row are looked for in a
+ * two-level index over the centroids, about rows · √lists distances instead of rows · lists.
  * @see https://doi.org/10.1109/TPAMI.2010.57
  */
 export async function searchNeighboursIvf(
@@ -257,17 +231,21 @@ export async function searchNeighboursIvf(
     seed: options.seed,
   })
   const lists = centroids.rows
+  const index = await buildCentroidIndex(backend, centroids, {
+    candidates: Math.max(candidatesPerRootList * Math.sqrt(lists), options.probes ?? 0),
+    seed: options.seed + 3,
+  })
   const probes = Math.min(
-    lists,
+    index.reach,
     options.probes ??
       (lists > 1
-        ? await tuneFiling(backend, matrix, clustered, centroids, metric, {
+        ? await tuneFiling(backend, matrix, clustered, index, metric, {
             target: options.targetRecall ?? defaultTargetRecall,
             seed: options.seed + 2,
           })
         : 1),
   )
-  const { listOf, filed, filedStarts } = await fileRows(backend, clustered, centroids, probes)
+  const { listOf, filed, filedStarts } = await fileRows(backend, clustered, index, probes)
   const inverted = invertAssignment(listOf, lists)
   const reach = Math.min(lists - 1, fallbackReach)
   const nearest =
