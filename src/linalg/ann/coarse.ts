@@ -27,6 +27,15 @@ export interface CentroidIndexOptions {
 // Group centroids are placed once over every list's centroid, a few thousand rows, so rounds cost nothing.
 const groupIterations = 8
 
+/** The mean of a matrix's rows, as a one-row matrix. */
+function meanRow(matrix: FeatureMatrix): FeatureMatrix {
+  const { rows, cols } = matrix
+  const mean = new Float32Array(cols)
+  for (let row = 0; row < rows; row++)
+    for (let col = 0; col < cols; col++) mean[col] += matrix.data[row * cols + col] / rows
+  return { data: mean, rows: 1, cols }
+}
+
 /** Groups the centroids and gives each group the centroids of its nearest groups, its own first. */
 export async function buildCentroidIndex(
   backend: LinalgBackend,
@@ -36,6 +45,17 @@ export async function buildCentroidIndex(
   const lists = centroids.rows
   const root = Math.sqrt(lists)
   const wanted = Math.min(lists, Math.ceil(options.candidates))
+  // Where every group would be given every list, the groups only add searches: one group holds them all, and rows
+  // are compared with every centroid at once.
+  if (wanted === lists) {
+    return {
+      lists,
+      groupCentroids: meanRow(centroids),
+      candidateLists: [Int32Array.from({ length: lists }, (_, list) => list)],
+      candidateCentroids: [centroids],
+      reach: lists,
+    }
+  }
   const groupCentroids = await trainCentroids(backend, centroids, {
     count: Math.max(1, Math.round(root)),
     sampleRows: lists,
@@ -75,18 +95,18 @@ export async function findNearestLists(
   count: number,
 ): Promise<Int32Array> {
   const groupCount = index.groupCentroids.rows
-  const byGroup = invertAssignment(await assignToCentroids(backend, rows, index.groupCentroids), groupCount)
+  // One group holds every row: no search for the rows' groups.
+  const byGroup =
+    groupCount === 1
+      ? { rows: Int32Array.from({ length: rows.rows }, (_, row) => row), starts: Int32Array.of(0, rows.rows) }
+      : invertAssignment(await assignToCentroids(backend, rows, index.groupCentroids), groupCount)
   const nearest = new Int32Array(rows.rows * count)
   for (let group = 0; group < groupCount; group++) {
     const members = byGroup.rows.subarray(byGroup.starts[group], byGroup.starts[group + 1])
     if (members.length === 0) continue
     const candidates = index.candidateLists[group]
-    const local = await assignToCentroids(
-      backend,
-      gatherRows(rows, members),
-      index.candidateCentroids[group],
-      count,
-    )
+    const block = groupCount === 1 ? rows : gatherRows(rows, members)
+    const local = await assignToCentroids(backend, block, index.candidateCentroids[group], count)
     members.forEach((row, position) => {
       for (let rank = 0; rank < count; rank++)
         nearest[row * count + rank] = candidates[local[position * count + rank]]

@@ -166,8 +166,8 @@ async function tuneFiling(
 
 /**
  * Every row filed under its `probes` nearest lists as the centroid index finds them (among the lists of the groups
- * nearest the row's group): the first is the list it belongs to, the others hold it as a candidate for their rows. A block of rows at a time, so only the rows' list numbers are held whole, as 16 bits where
- * they fit.
+ * nearest the row's group): the first is the list it belongs to, the others hold it as a candidate for their rows.
+ * A block of rows at a time, so only the rows' list numbers are held whole, as 16 bits where they fit.
  */
 async function fileRows(
   backend: LinalgBackend,
