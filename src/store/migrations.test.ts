@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { droppedMeanwhile } from './migrations.js'
+import { columnDroppedWhileListing, droppedMeanwhile } from './migrations.js'
 
 /** PostgreSQL errors as `pg` raises them: a SQLSTATE code and the server's message. */
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code })
@@ -21,5 +21,21 @@ describe('droppedMeanwhile', () => {
     expect(droppedMeanwhile(pgError('42P01', 'relation "other.t" does not exist'), undefined)).toBe(false)
     expect(droppedMeanwhile(pgError('42501', 'permission denied for schema other'), 'mine')).toBe(false)
     expect(droppedMeanwhile(undefined, 'mine')).toBe(false)
+  })
+})
+
+describe('columnDroppedWhileListing', () => {
+  const racing = pgError('42703', 'column "current_version_id" of relation "datasets" does not exist')
+
+  it('takes a column vanishing while the tables were listed, before any migration ran, for a race to retry', () => {
+    expect(columnDroppedWhileListing({ error: racing })).toBe(true)
+    expect(columnDroppedWhileListing({ error: racing, results: [] })).toBe(true)
+  })
+
+  it("does not retry a migration of this store's own that failed, or any other error", () => {
+    const failed = [{ migrationName: '0005', direction: 'Up' as const, status: 'Error' as const }]
+    expect(columnDroppedWhileListing({ error: racing, results: failed })).toBe(false)
+    expect(columnDroppedWhileListing({ error: pgError('42501', 'permission denied') })).toBe(false)
+    expect(columnDroppedWhileListing({})).toBe(false)
   })
 })

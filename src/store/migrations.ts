@@ -1,4 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+  Migrator,
+  sql,
+} from 'kysely'
 import { PoisonguardError } from '../errors.js'
 
 /** The SQL dialect behind the store; only column types differ between them. */
@@ -251,7 +258,11 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   // Kysely lists the tables of every schema to find its own; a schema another client drops meanwhile fails that
   // listing with "schema … does not exist" (3F000), or the read of a table it listed there with "relation … does
   // not exist" (42P01), although nothing is wrong with this store: list again.
-  for (let retry = 0; retry < 3 && droppedMeanwhile(outcome.error, schema); retry++)
+  for (
+    let retry = 0;
+    retry < 3 && (droppedMeanwhile(outcome.error, schema) || columnDroppedWhileListing(outcome));
+    retry++
+  )
     outcome = await migrator.migrateToLatest()
   const { error, results } = outcome
   if (!error) return
@@ -264,6 +275,15 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
       cause: error,
     },
   )
+}
+
+/**
+ * Whether Kysely's listing of every schema's tables failed on a column another client dropped or renamed meanwhile
+ * ("column … of relation … does not exist", 42703, which names no schema): no migration of this store had failed.
+ */
+export function columnDroppedWhileListing(outcome: MigrationResultSet): boolean {
+  const { code } = (outcome.error ?? {}) as { code?: unknown }
+  return code === '42703' && !outcome.results?.some((result) => result.status === 'Error')
 }
 
 /** Whether a migration failed on another schema's tables vanishing (see `migrateToLatest`), not on this store's. */
