@@ -10,7 +10,8 @@ import { gatherRows, invertAssignment } from './rows.js'
  */
 export interface CentroidIndex {
   readonly lists: number
-  readonly groupCentroids: FeatureMatrix
+  /** Absent where one group holds every list: rows need no search for their group. */
+  readonly groupCentroids: FeatureMatrix | undefined
   /** The lists a group's rows are compared with, as list numbers and as one block of their centroids per group. */
   readonly candidateLists: readonly Int32Array[]
   readonly candidateCentroids: readonly FeatureMatrix[]
@@ -27,15 +28,6 @@ export interface CentroidIndexOptions {
 // Group centroids are placed once over every list's centroid, a few thousand rows, so rounds cost nothing.
 const groupIterations = 8
 
-/** The mean of a matrix's rows, as a one-row matrix. */
-function meanRow(matrix: FeatureMatrix): FeatureMatrix {
-  const { rows, cols } = matrix
-  const mean = new Float32Array(cols)
-  for (let row = 0; row < rows; row++)
-    for (let col = 0; col < cols; col++) mean[col] += matrix.data[row * cols + col] / rows
-  return { data: mean, rows: 1, cols }
-}
-
 /** Groups the centroids and gives each group the centroids of its nearest groups, its own first. */
 export async function buildCentroidIndex(
   backend: LinalgBackend,
@@ -50,7 +42,7 @@ export async function buildCentroidIndex(
   if (wanted === lists) {
     return {
       lists,
-      groupCentroids: meanRow(centroids),
+      groupCentroids: undefined,
       candidateLists: [Int32Array.from({ length: lists }, (_, list) => list)],
       candidateCentroids: [centroids],
       reach: lists,
@@ -94,18 +86,17 @@ export async function findNearestLists(
   rows: FeatureMatrix,
   count: number,
 ): Promise<Int32Array> {
-  const groupCount = index.groupCentroids.rows
-  // One group holds every row: no search for the rows' groups.
-  const byGroup =
-    groupCount === 1
-      ? { rows: Int32Array.from({ length: rows.rows }, (_, row) => row), starts: Int32Array.of(0, rows.rows) }
-      : invertAssignment(await assignToCentroids(backend, rows, index.groupCentroids), groupCount)
+  const { groupCentroids } = index
+  const groupCount = groupCentroids?.rows ?? 1
+  const byGroup = groupCentroids
+    ? invertAssignment(await assignToCentroids(backend, rows, groupCentroids), groupCount)
+    : { rows: Int32Array.from({ length: rows.rows }, (_, row) => row), starts: Int32Array.of(0, rows.rows) }
   const nearest = new Int32Array(rows.rows * count)
   for (let group = 0; group < groupCount; group++) {
     const members = byGroup.rows.subarray(byGroup.starts[group], byGroup.starts[group + 1])
     if (members.length === 0) continue
     const candidates = index.candidateLists[group]
-    const block = groupCount === 1 ? rows : gatherRows(rows, members)
+    const block = groupCentroids ? gatherRows(rows, members) : rows
     const local = await assignToCentroids(backend, block, index.candidateCentroids[group], count)
     members.forEach((row, position) => {
       for (let rank = 0; rank < count; rank++)
