@@ -10,7 +10,7 @@ import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelValueOf } from './image-features.js'
 import { windowBuckets, windowSide } from './image-windows.js'
 import { carries, type Incidence } from './incidence.js'
-import { keptColumns, type MaskedContentTest, maskedContentTest, nearestLabels } from './masked-content.js'
+import { keptColumnRuns, type MaskedContentTest, maskedContentTest, nearestLabels } from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
 import { pixelLevels } from './pixel-levels.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
@@ -412,7 +412,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
       if (!atExtremes) return false
       reshaped ??= reshapeTable(dataset.features!).matrix
       const table = reshaped
-      const kept = keptColumns(hiddenColumns(group, table))
+      const kept = keptColumnRuns(hiddenColumns(group, table))
       const rest: number[] = []
       for (let row = 0; row < codes.length; row++)
         if (!group.carrierMarks[row] && codes[row] >= 0) rest.push(row)
@@ -432,7 +432,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
     },
     readApart(rows, marks, codes, k) {
       reshaped ??= reshapeTable(dataset.features!).matrix
-      const kept = keptColumns(sharedColumns(rows, reshaped.cols))
+      const kept = keptColumnRuns(sharedColumns(rows, reshaped.cols))
       const unmarked: number[] = []
       for (let row = 0; row < codes.length; row++) if (!marks[row] && codes[row] >= 0) unmarked.push(row)
       const pool = evenSample(unmarked, apartPool)

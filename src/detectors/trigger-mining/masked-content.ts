@@ -10,7 +10,7 @@ const maxCarriers = 400
 const maxPool = 1500
 
 /** The runs of columns `mask` leaves (0), ascending, as [start, end) pairs. */
-export function keptColumns(mask: Uint8Array): Int32Array {
+export function keptColumnRuns(mask: Uint8Array): Int32Array {
   const runs: number[] = []
   for (let column = 0; column < mask.length; column++) {
     if (mask[column]) continue
@@ -84,7 +84,7 @@ function maskedDisagreement(
   k: number,
 ): number {
   const labels = new Int32Array(k)
-  nearestLabels(features, codes, pool, row, keptColumns(mask), labels)
+  nearestLabels(features, codes, pool, row, keptColumnRuns(mask), labels)
   let found = 0
   let other = 0
   for (const code of labels) {
