@@ -124,6 +124,11 @@ export interface Dataset {
   readonly featureNames: readonly string[]
   /** Set when each feature row is an image, grey or colour, so detectors read pixels and reports draw them. */
   readonly imageShape?: ImageShape
+  /**
+   * Set where the pixels were read from image files and scaled into [0,1]: the files' own value of a loaded 1 (255
+   * for 8-bit images), so findings name pixel values as the files hold them.
+   */
+  readonly imageFileScale?: number
   readonly embeddings?: FeatureMatrix
   /** Set for fine-tuning and retrieval data; absent means a table. */
   readonly contentKind?: ContentKind

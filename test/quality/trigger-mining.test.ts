@@ -5,12 +5,15 @@ import { selectRows } from '../../src/data/matrix.js'
 import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import type { DetectorResult } from '../../src/detectors/types.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
+import { loadDataset } from '../../src/io/index.js'
+import { writeDataset } from '../../src/io/write-dataset.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
 import { configureDetectors, prepareDetectorInput, runDetectors } from '../../src/scan/pipeline.js'
 import { scanDataset } from '../../src/scan/scan.js'
 import { createRng } from '../../src/util/rng.js'
 import { mnistDataset } from '../fixtures/datasets.js'
 import { type PreparedScan, prepareAsScan, scanPrepared, useRealData } from '../fixtures/detectors.js'
+import { useTemporaryFolder } from '../fixtures/files.js'
 import { predictWithBuiltinModel } from '../fixtures/models.js'
 import { poisonMask } from '../fixtures/poison.js'
 
@@ -18,6 +21,7 @@ let backend: LinalgBackend
 let mnist: Dataset
 let spam: Dataset
 useRealData((data) => ({ backend, digits: mnist, mails: spam } = data))
+const temporary = useTemporaryFolder()
 
 /** The first 8,000 digits, which the cleaning tests train on, and the next 2,000, which they trigger. */
 let train: Dataset
@@ -109,6 +113,18 @@ describe('trigger-mining on image backdoors in MNIST', () => {
       averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
     ).toBeGreaterThanOrEqual(0.95)
     expect(triggersOf(result)[0].description).toMatch(shape)
+  })
+
+  // Image files load as [0,1]; their owner knows the patch as the files hold it, white at 255.
+  it('names a patch on image files in the files’ own pixel values', async () => {
+    const folder = temporary('digit-files')
+    await writeDataset(mnistDataset(1000), folder, { format: 'images' })
+    const run = applyAttack('backdoor-patch', await loadDataset(folder), { rate: 0.05, target: '0' }, 1)
+    const result = await mineTriggers(run.dataset)
+    expect(
+      averagePrecision(result.suspicion, poisonMask(run.dataset.rowCount, run.poisonedRows)),
+    ).toBeGreaterThanOrEqual(0.95)
+    expect(triggersOf(result)[0].description).toMatch(/^a 3×3 patch of value 255 at x 24–26, y 24–26/)
   })
 
   it('finds 10% random 3×3 patches in the 8,000 training digits with average precision ≥ 0.95', async () => {

@@ -176,7 +176,13 @@ const loneKind = 4
 
 function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily {
   const shape = dataset.imageShape!
-  const features = extractImageFeatures(dataset.features!, shape, minRows, maxCarriers)
+  const features = extractImageFeatures(
+    dataset.features!,
+    shape,
+    minRows,
+    maxCarriers,
+    dataset.imageFileScale,
+  )
   // Colour images are read as the scan's neighbours read them, one value a pixel (see `principalColourContrast`):
   // in raw colour, half of a class of tinted digits has its nearest records in other classes.
   let readable: FeatureMatrix | undefined

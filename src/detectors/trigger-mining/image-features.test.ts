@@ -43,6 +43,15 @@ describe('image features', () => {
     expect(formatPixelLevel(128, pixelScaleOf(Float32Array.from([0, 0.5, 1])))).toBe('0.5')
   })
 
+  it('names the levels of pixels read from image files as the files hold them', () => {
+    const loaded = { ...pixelScaleOf(Float32Array.from([0, 0.5, 1])), fileScale: 255 }
+    expect(formatPixelLevel(255, loaded)).toBe('255')
+    expect(formatPixelLevel(128, loaded)).toBe('128')
+    // A resized image holds values between the files' own; they are named as the nearest a file could hold.
+    const resized = { ...pixelScaleOf(Float32Array.from([0, 0.5])), fileScale: 255 }
+    expect(formatPixelLevel(255, resized)).toBe('128')
+  })
+
   it('gives a patch the same window buckets wherever it sits, and background none', () => {
     const levels = quantisePixels(
       imagesWithSquares([

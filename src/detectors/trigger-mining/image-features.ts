@@ -170,18 +170,19 @@ function coCarriedPixels(
  * Pixel-level (other than background) and window features of every image, grey or colour, that between `minRows`
  * and `maxCarriers` records carry: a trigger is rare, and a feature of fewer records than `minRows` could never be
  * one. Window buckets are counted in a first pass, so unique windows (most of a photograph's) never enter the
- * incidence.
+ * incidence. Levels are named in the image files' units where `fileScale` says what a loaded 1 was in them.
  */
 export function extractImageFeatures(
   pixels: FeatureMatrix,
   shape: ImageShape,
   minRows: number,
   maxCarriers: number,
+  fileScale?: number,
 ): ImageFeatures {
   const { rows } = pixels
   const cols = shape.width * shape.height
   const channels = channelCount(shape)
-  const scale = pixelScaleOf(pixels.data)
+  const scale = { ...pixelScaleOf(pixels.data), fileScale }
   const levels = channels === 1 ? quantisePixels(pixels, scale) : colourCodes(pixels, scale)
   const levelCounts = countPixelLevels(levels, rows, cols)
   const common = mostCommonLevel(levelCounts)

@@ -7,6 +7,8 @@ export const pixelLevels = 256
 export interface PixelScale {
   readonly low: number
   readonly step: number
+  /** Where the pixels were scaled from image files: what a value of 1 is in the files (see `Dataset.imageFileScale`). */
+  readonly fileScale?: number
 }
 
 /**
@@ -52,6 +54,8 @@ export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixel
 /** A grey level in the data's own units, to the precision its scale can tell apart. */
 export function formatPixelLevel(level: number, scale: PixelScale): string {
   const value = scale.low + level * scale.step
+  // Image files hold whole values; a resized image's in-between ones round to the nearest the files could hold.
+  if (scale.fileScale !== undefined) return String(Math.round(value * scale.fileScale))
   if (scale.step === 1 && Number.isInteger(scale.low)) return String(value)
   const span = scale.step * (pixelLevels - 1)
   const decimals = Math.max(0, 2 - Math.floor(Math.log10(span)))

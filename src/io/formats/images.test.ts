@@ -67,6 +67,8 @@ describe('image folders', () => {
     const dataset = await loadDataset(mixed)
     expect(dataset.imageShape).toEqual({ width: 32, height: 32 })
     expect(dataset.features!.data[0]).toBeCloseTo(10 / 255, 5)
+    // Findings name pixel values as the files hold them.
+    expect(dataset.imageFileScale).toBe(255)
   })
 
   it('names a file that is not an image', async () => {

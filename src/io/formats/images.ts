@@ -53,6 +53,7 @@ async function loadImages(root: string, options: FormatLoadOptions): Promise<Dat
     features: { data: decoded.pixels, rows: files.length, cols: pixelCount * channels },
     featureNames: channels === 1 ? greyNames(pixelCount) : colourNames(side),
     imageShape: channels === 1 ? { width: side, height: side } : { width: side, height: side, channels },
+    imageFileScale: 255,
     diagnostics,
     warnings: describeLoadDiagnostics(diagnostics),
   }
