@@ -106,3 +106,24 @@ describe('the 8×8 digits with a tenth of noise records added, and the strokes o
     expect(report.summary.verdict!.attacks.map(({ detector }) => detector)).toEqual(['outliers'])
   })
 })
+
+/*
+ * Word salad added to the mails: each noise text is drawn from the corpus's own words with a random label, so no
+ * word gives it away, only its word order. Its records sit together in the geometry of their words (every
+ * mixture of the corpus lies near every other), so their mode says nothing and their labels, random against their
+ * content, say it is noise. Before, the outliers flagged them all and the verdict named nothing.
+ */
+describe('SpamAssassin with 5% word-salad records added', () => {
+  it('ranks them first and is called poisoned by availability noise', async () => {
+    const run = applyAttack('availability', zooDataset('spam'), { rate: 0.05, mode: 'noise' }, 1)
+    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+    const verdict = report.summary.verdict!
+    expect(verdict.verdict).toBe('poisoned')
+    expect(verdict.attacks.map(({ detector, kind }) => ({ detector, kind }))).toEqual([
+      { detector: 'outliers', kind: 'outlier' },
+    ])
+    expect(verdict.attacks[0].description).toMatch(/^availability noise: \d+ texts whose word pairs/)
+    expect(verdict.attacks[0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+  })
+})
