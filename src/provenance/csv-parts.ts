@@ -135,6 +135,8 @@ export function digestCsvPart(task: CsvPartTask, onCut: (cut: number) => void): 
       if (estimates > 0) {
         estimates--
         const factor = 1.05 * ((task.size - cut) / (position - cut))
+        // Every source read so far has its recorder before they are reserved.
+        state.flushDigests()
         for (const recorder of new Set([state.merkle, ...state.sourceTrees().map(([, tree]) => tree)]))
           recorder.reserve(factor)
       }
@@ -237,6 +239,8 @@ async function takeInPart(
   worker: PartWorker,
   spill: SidecarSpill | undefined,
 ): Promise<void> {
+  // This thread's records go into the trees and the sidecar before the part's.
+  state.flushDigests()
   const trees = state.partTrees(part)
   const recordings = partRecordings(part)
   const open = trees.map((tree, index) =>

@@ -96,6 +96,7 @@ export async function digestDataset(path: string, options: DigestOptions = {}): 
   const encoding = options.encoding ?? RECORD_ENCODING
   const state = new DigestState(path, options, () => createRecordTree(encoding), options.sidecar)
   const file = await readRecords(path, state, options)
+  state.flushDigests()
   state.emptyIds.throwIfAny()
   state.duplicateIds.throwIfAny()
   const roles = state.roles ?? resolveRoles([], options, path)

@@ -5,6 +5,7 @@ import type { RawRecord } from '../io/records.js'
 import { digestBodyBinary } from './canonical.js'
 import type { DigestOptions, RoleOptions } from './dataset-digest.js'
 import {
+  BODIES_PER_BATCH,
   type ColumnTotal,
   RecordEncoder,
   type RecordRoles,
@@ -44,6 +45,8 @@ export class DigestedRecord {
 /**
  * What a dataset's records add up to as they are digested one by one: ids checked, labels and sources counted, the
  * records put into a tree (or a recording of one) overall and per source, and handed on to a sidecar or callback.
+ * CSV records wait for their digests in batches (`BODIES_PER_BATCH`): trees, sidecar and callback have every record
+ * only after `flushDigests`.
  */
 export class DigestState<Tree extends RecordSink<Tree>> {
   roles?: RecordRoles
@@ -71,6 +74,17 @@ export class DigestState<Tree extends RecordSink<Tree>> {
   /** The record number as text, the id of records without an id column. */
   private readonly rowId = Buffer.alloc(24)
   private readonly onDigested?: (record: DigestedRecord) => void
+  /**
+   * Records read whose bodies wait in the encoder's slots for their digests: each one's source and label and, when
+   * records are handed on, its id (`pendingIds`, slot `s` ending at `pendingIdEnds[s]`): the bytes an id was read
+   * from may be reused before the batch is hashed.
+   */
+  private pendingCount = 0
+  private readonly pendingSources: RoleValue[]
+  private readonly pendingLabels: RoleValue[]
+  private readonly pendingDigests: string[] = new Array(BODIES_PER_BATCH).fill('')
+  private pendingIds = Buffer.alloc(4096)
+  private readonly pendingIdEnds = new Int32Array(BODIES_PER_BATCH)
 
   constructor(
     private readonly path: string,
@@ -86,16 +100,39 @@ export class DigestState<Tree extends RecordSink<Tree>> {
       (onRecord &&
         ((record) => onRecord(record.id(), record.source.text, record.label.text, record.bodyDigest)))
     this.merkle = createTree()
+    this.pendingSources = new Array(BODIES_PER_BATCH).fill(this.sourceValues.none)
+    this.pendingLabels = new Array(BODIES_PER_BATCH).fill(this.labels.none)
   }
 
   add(record: RawRecord): void {
     const encoder = this.encoderFor(record.columns)
-    this.addDigest(digestBodyBinary(encoder.encode(record)), record.row, record.line)
+    // Records keep their order, should CSV records be waiting.
+    this.flushDigests()
+    const body = encoder.encode(record)
+    if (this.admit(0, record.row, record.line)) this.fileRecord(0, digestBodyBinary(body))
   }
 
   addCsv(record: CsvRecord, columns: readonly string[], row: number): void {
     const encoder = this.encoderFor(columns)
-    this.addDigest(encoder.digestCsv(record, columns), row, record.line)
+    let slot = this.pendingCount
+    if (!encoder.encodeCsv(record, columns, slot)) {
+      // A long record goes to the first slot, the one that grows, once the records before it are filed.
+      this.flushDigests()
+      slot = 0
+      encoder.encodeCsv(record, columns, slot)
+    }
+    if (!this.admit(slot, row, record.line)) return
+    this.pendingCount = slot + 1
+    if (this.pendingCount === BODIES_PER_BATCH) this.flushDigests()
+  }
+
+  /** Hashes the bodies of the records waiting for their digests and files the records, in order. */
+  flushDigests(): void {
+    const count = this.pendingCount
+    if (count === 0) return
+    this.pendingCount = 0
+    this.encoder!.hashBodies(count, this.pendingDigests)
+    for (let slot = 0; slot < count; slot++) this.fileRecord(slot, this.pendingDigests[slot])
   }
 
   private encoderFor(columns: readonly string[]): RecordEncoder {
@@ -106,8 +143,11 @@ export class DigestState<Tree extends RecordSink<Tree>> {
     return this.encoder
   }
 
-  /** Counts, checks and trees the record the encoder has just digested (the digest as a latin1 string). */
-  private addDigest(bodyDigest: string, row: number, line: number | undefined): void {
+  /**
+   * Checks and counts the record the encoder has just read, keeping in `slot` what it is filed with once its body is
+   * hashed; false when it has no id, and so is left out.
+   */
+  private admit(slot: number, row: number, line: number | undefined): boolean {
     const { roleBytes, roleStarts, roleEnds } = this.encoder!
     const record = this.record
     if (this.roles!.id === null) {
@@ -117,22 +157,50 @@ export class DigestState<Tree extends RecordSink<Tree>> {
     } else {
       if (roleStarts[ROLE_ID] < 0) {
         this.emptyIds.add({ file: this.path, line, row, column: this.roles!.id }, 'the id is empty')
-        return
+        return false
       }
       record.idBytes = roleBytes[ROLE_ID]
       record.idStart = roleStarts[ROLE_ID]
       record.idEnd = roleEnds[ROLE_ID]
       this.checkUnique(record, row, line)
     }
-    const source =
+    this.pendingSources[slot] =
       this.fixedSource ??
       this.sourceValues.lookup(roleBytes[ROLE_SOURCE], roleStarts[ROLE_SOURCE], roleEnds[ROLE_SOURCE])
     const label = this.labels.lookup(roleBytes[ROLE_LABEL], roleStarts[ROLE_LABEL], roleEnds[ROLE_LABEL])
     label.count++
+    this.pendingLabels[slot] = label
+    if (this.onDigested || this.sidecar) this.keepId(slot, record)
+    return true
+  }
+
+  /** Copies the record's id into `slot` of `pendingIds`. */
+  private keepId(slot: number, record: DigestedRecord): void {
+    const { idBytes, idStart, idEnd } = record
+    const start = slot === 0 ? 0 : this.pendingIdEnds[slot - 1]
+    const end = start + idEnd - idStart
+    if (end > this.pendingIds.length) {
+      const grown = Buffer.alloc(Math.max(end, 2 * this.pendingIds.length))
+      this.pendingIds.copy(grown, 0, 0, start)
+      this.pendingIds = grown
+    }
+    const ids = this.pendingIds
+    for (let offset = idStart; offset < idEnd; offset++) ids[start + offset - idStart] = idBytes[offset]
+    this.pendingIdEnds[slot] = end
+  }
+
+  /** Trees the record waiting in `slot` and hands it on, with its body digest (latin1). */
+  private fileRecord(slot: number, bodyDigest: string): void {
+    const record = this.record
+    const source = this.pendingSources[slot]
+    const label = this.pendingLabels[slot]
     const digest = record.bodyDigest
     for (let index = 0; index < 32; index++) digest[index] = bodyDigest.charCodeAt(index)
     if (!this.options.skipRoots) this.addLeaf(digest, label.json, source)
     if (this.onDigested || this.sidecar) {
+      record.idBytes = this.pendingIds
+      record.idStart = slot === 0 ? 0 : this.pendingIdEnds[slot - 1]
+      record.idEnd = this.pendingIdEnds[slot]
       record.source = source
       record.label = label
       this.sidecar?.add(record)
@@ -271,6 +339,7 @@ export interface PartBlocks {
 
 /** What a state that recorded its trees has digested, to hand over to another thread. */
 export function partDigest(state: DigestState<LeafRecorder>, recordCount: number): PartDigest {
+  state.flushDigests()
   return {
     recordCount,
     columnTotals: state.encoder?.columnTotals() ?? [],
