@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { crossValidatedProbabilities } from '../models/cross-validation.js'
 import { createRng } from '../util/rng.js'
-import { type SparseMatrix, withUsedColumns } from './matrix.js'
+import { type SparseMatrix, valueSpan, withUsedColumns } from './matrix.js'
 
 describe('withUsedColumns', () => {
   it('renumbers the used columns in order and leaves a model’s out-of-fold probabilities as they were', () => {
@@ -35,5 +35,21 @@ describe('withUsedColumns', () => {
     expect(crossValidatedProbabilities(narrow, labels, 3, options()).data).toEqual(
       crossValidatedProbabilities(wide, labels, 3, options()).data,
     )
+  })
+})
+
+describe('valueSpan', () => {
+  it('finds the lowest and highest value however far apart they lie, and whether all are integers', () => {
+    const values = new Float32Array(10_000).fill(3)
+    values[9_999] = -2
+    values[5_000] = 7
+    expect(valueSpan(values)).toEqual({ low: -2, high: 7, integral: true })
+    values[8_191] = 0.5
+    expect(valueSpan(values).integral).toBe(false)
+    expect(valueSpan(new Float32Array(0))).toEqual({
+      low: Number.POSITIVE_INFINITY,
+      high: Number.NEGATIVE_INFINITY,
+      integral: true,
+    })
   })
 })

@@ -22,6 +22,42 @@ export function createMatrix(rows: number, cols: number, data?: Float32Array): F
   return { data: values, rows, cols }
 }
 
+/** The lowest and highest of some values, and whether every one is an integer (±∞ and true when there are none). */
+export interface ValueSpan {
+  low: number
+  high: number
+  integral: boolean
+}
+
+/**
+ * Values `valueSpan` reads per call of its kernel. Detectors read a dataset's span once per scan, and a loop run once
+ * over millions of values runs as code compiled on the stack: on 10,000 digits (7.8 million values, first call in a fresh
+ * process) 37–43 ms, against 18–21 ms for the same loop in a function called chunk after chunk, which V8 optimises whole.
+ */
+const spanChunkLength = 4096
+
+/** The span of `values` (see `ValueSpan`). */
+export function valueSpan(values: Float32Array): ValueSpan {
+  const span = { low: Number.POSITIVE_INFINITY, high: Number.NEGATIVE_INFINITY, integral: true }
+  for (let from = 0; from < values.length; from += spanChunkLength)
+    widenSpan(values, from, Math.min(values.length, from + spanChunkLength), span)
+  return span
+}
+
+function widenSpan(values: Float32Array, from: number, to: number, span: ValueSpan): void {
+  let { low, high, integral } = span
+  for (let index = from; index < to; index++) {
+    const value = values[index]
+    if (value < low) low = value
+    if (value > high) high = value
+    // Not `Number.isInteger`, a call per value: an infinite value passes here, which no caller takes for an integer.
+    if (integral && Math.floor(value) !== value) integral = false
+  }
+  span.low = low
+  span.high = high
+  span.integral = integral
+}
+
 /** A view of one row; shares memory with the matrix. */
 export function matrixRow(matrix: FeatureMatrix, row: number): Float32Array {
   return matrix.data.subarray(row * matrix.cols, (row + 1) * matrix.cols)

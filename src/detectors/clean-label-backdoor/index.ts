@@ -1,16 +1,16 @@
 import { z } from 'zod'
 import { channelCount } from '../../data/image-shape.js'
-import type { FeatureMatrix } from '../../data/matrix.js'
+import { type FeatureMatrix, valueSpan } from '../../data/matrix.js'
 import { distanceFromGround } from '../../features/colour-images.js'
 import { median } from '../../stats/quantiles.js'
 import { normalSurvival } from '../../stats/tails.js'
 import { type DetectorInput, defineDetector } from '../types.js'
 import { otherClassVariation, searchesUnexplained, withoutDirections } from './explained.js'
 import {
+  classLevelCounts,
   columnMedians,
   crossFittedGap,
   type LevelMatrix,
-  levelCounts,
   levelMatrix,
   otherClassScores,
   packRows,
@@ -101,13 +101,7 @@ function shrunkGrid(width: number, height: number): ImageGrid {
  */
 function levelImages(raw: FeatureMatrix, width: number, height: number): LevelMatrix {
   const pixels = raw.data
-  let low = Number.POSITIVE_INFINITY
-  let high = Number.NEGATIVE_INFINITY
-  for (let index = 0; index < pixels.length; index++) {
-    const value = pixels[index]
-    if (value < low) low = value
-    if (value > high) high = value
-  }
+  const { low, high } = valueSpan(pixels)
   const range = high > low ? high - low : 1
   const block = blockSide(raw.cols)
   const weight = 1 / (block * block * range)
@@ -206,10 +200,15 @@ function scoreClasses(input: DetectorInput, params: Params, seed: number): Class
   const shape = input.dataset.imageShape!
   const levelled = levelImages(pixelValues(input), shape.width, shape.height)
   const grid = shrunkGrid(shape.width, shape.height)
-  const all = levelCounts(levelled, labels.codes)
-  return rowsByClass(labels.codes, labels.classes.length).flatMap((rows, code) => {
-    if (rows.length < params.minClassRows) return []
-    const own = rowLevelCounts(levelled, rows)
+  const classRows = rowsByClass(labels.codes, labels.classes.length)
+  const analysed = (rows: Int32Array) => rows.length >= params.minClassRows
+  const counts = classLevelCounts(levelled, classRows, analysed)
+  const all = counts.all
+  return classRows.flatMap((rows, code) => {
+    if (!analysed(rows)) return []
+    const own = counts.own[code] ?? rowLevelCounts(levelled, rows)
+    // Released once read: the other classes' counts wait in `counts.own` meanwhile.
+    counts.own[code] = undefined
     const centre = columnMedians(levelled, rows, own)
     const scores = otherClassScores(levelled, rows, all, own)
     const shortenedBy = new Float64Array(rows.length).fill(1)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { mnistDataset } from '../../../test/fixtures/datasets.js'
 import { createRng } from '../../util/rng.js'
 import {
+  classLevelCounts,
   columnMedians,
   crossFittedGap,
   leadingDirections,
@@ -11,6 +12,7 @@ import {
   packRows,
   projectRows,
   robustScores,
+  rowLevelCounts,
   scoreRows,
   widestGap,
 } from './score.js'
@@ -147,6 +149,24 @@ describe('clean-label-backdoor scores', () => {
     const expected = levelMatrix(copy).levels
     expect(levelled.filter((level, index) => level !== expected[index]).length).toBe(0)
     expect(new Set(levelled).size).toBeGreaterThan(200)
+  })
+
+  it('counts every class’s levels once, keeping those of the classes analysed', () => {
+    const { features, codes } = twoClasses(45)
+    const levelled = levelMatrix(features)
+    const classRows = [0, 1].map((code) =>
+      Int32Array.from(Array.from(codes.keys()).filter((row) => codes[row] === code)),
+    )
+    // Only class 1 is analysed; an unlabelled record counts in neither.
+    const labelled = Int32Array.from(codes, (code, row) => (row === 0 ? -1 : code))
+    const counts = classLevelCounts(
+      levelled,
+      [classRows[0].subarray(1), classRows[1]],
+      (rows) => rows[0] % 2 === 1,
+    )
+    expect(Array.from(counts.all)).toEqual(Array.from(levelCounts(levelled, labelled)))
+    expect(counts.own[0]).toBeUndefined()
+    expect(Array.from(counts.own[1]!)).toEqual(Array.from(rowLevelCounts(levelled, classRows[1])))
   })
 
   it('scores each value among the other classes’ values, bounded where they are silent', () => {

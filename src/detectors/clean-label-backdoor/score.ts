@@ -27,12 +27,25 @@ export interface LevelMatrix {
 export function levelMatrix(features: FeatureMatrix, low = 0, weight = 1): LevelMatrix {
   const { data, rows, cols } = features
   const values = new Uint8Array(data.length)
-  for (let index = 0; index < data.length; index++) {
+  // A call per row: the detector runs once per scan, and one loop over every value, run once, runs as code compiled
+  // on the stack (see `valueSpan`).
+  for (let row = 0; row < rows; row++) levelRow(data, values, row * cols, (row + 1) * cols, low, weight)
+  return { levels: values, rows, cols }
+}
+
+function levelRow(
+  data: Float32Array,
+  values: Uint8Array,
+  from: number,
+  to: number,
+  low: number,
+  weight: number,
+): void {
+  for (let index = from; index < to; index++) {
     const value = data[index]
     // Level 0 is what the array starts with, and most pixels of an image are its background.
     if (value !== low) values[index] = levelOf(Math.fround((value - low) * weight))
   }
-  return { levels: values, rows, cols }
 }
 
 /**
@@ -53,6 +66,34 @@ export function levelCounts(features: LevelMatrix, codes: Int32Array): Int32Arra
   const labelled = Int32Array.from(codes.keys()).filter((row) => codes[row] >= 0)
   countLevels(features, labelled, counts)
   return counts
+}
+
+/** Memory the level counts of classes held for their turn may take (64 MiB): 64 classes of 1,024 features. */
+const keptCountsBytes = 1 << 26
+
+/**
+ * `levelCounts` over the classes' rows (`classRows[code]`), as the sum of each class's `rowLevelCounts`, and those of
+ * the classes `analysed` picks, kept for their turn (undefined beyond `keptCountsBytes`, and for the rest): every
+ * record is counted once, where counting all of them and then each class again swept the levels twice.
+ */
+export function classLevelCounts(
+  features: LevelMatrix,
+  classRows: readonly Int32Array[],
+  analysed: (rows: Int32Array) => boolean,
+): { all: Int32Array; own: (Int32Array | undefined)[] } {
+  const all = new Int32Array(features.cols * levels)
+  let room = Math.floor(keptCountsBytes / all.byteLength)
+  const own = classRows.map((rows) => {
+    if (room === 0 || !analysed(rows)) {
+      countLevels(features, rows, all)
+      return undefined
+    }
+    room--
+    const counts = rowLevelCounts(features, rows)
+    for (let at = 0; at < all.length; at++) all[at] += counts[at]
+    return counts
+  })
+  return { all, own }
 }
 
 /**

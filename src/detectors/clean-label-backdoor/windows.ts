@@ -345,12 +345,15 @@ export function windowValues(
   const sums = new Float64Array(rows.length)
   if (window.kind === 'ring') {
     const centreScores = pixels.map((col) => scores[col * levels + levelOf(centre[col])])
+    // Indexed loops, not a callback per pixel: a running sum a callback adds to lives on the heap, and the callbacks
+    // made this one of the costliest functions V8 compiled in a scan.
     for (let index = 0; index < rows.length; index++) {
       const first = rows[index] * cols
       let sum = 0
-      pixels.forEach((col, at) => {
+      for (let at = 0; at < pixels.length; at++) {
+        const col = pixels[at]
         sum += weights[at] * (scores[col * levels + values[first + col]] - centreScores[at])
-      })
+      }
       sums[index] = sum
     }
     return sums
@@ -377,11 +380,10 @@ function sumOverWindow(
   const values = new Float64Array(count)
   if (window.kind === 'ring') {
     const { pixels, weights } = windowPixels(grid, window)
+    // Indexed, as in `windowValues`.
     for (let row = 0; row < count; row++) {
       let sum = 0
-      pixels.forEach((col, at) => {
-        sum += weights[at] * rows[row * cols + col]
-      })
+      for (let at = 0; at < pixels.length; at++) sum += weights[at] * rows[row * cols + pixels[at]]
       values[row] = sum
     }
     return values

@@ -87,4 +87,21 @@ describe('image features', () => {
     expect(incidence.carrierCounts[(4 + 4 * 12) * pixelLevels + 1]).toBe(0)
     expect(Array.from(incidence.indptr)).toEqual([0, 0, 0, 0, 0, 9, 18])
   })
+
+  it('marks the pixel values records hold with the same value on a neighbouring pixel', () => {
+    const data = new Float32Array(4 * 144)
+    data.set(
+      imagesWithSquares([
+        [7, 7],
+        [7, 7],
+      ]).data,
+    )
+    // A pixel of the same value in two more images, with no neighbour holding it.
+    data[2 * 144 + 3 * 12 + 3] = 1
+    data[3 * 144 + 3 * 12 + 3] = 1
+    const { focus } = extractImageFeatures(createMatrix(4, 144, data), shape, 2, 2)
+    const valueAt = (x: number, y: number) => (x + y * 12) * pixelLevels + 1
+    for (let y = 7; y < 10; y++) for (let x = 7; x < 10; x++) expect(focus?.[valueAt(x, y)]).toBe(1)
+    expect(focus?.[valueAt(3, 3)]).toBe(0)
+  })
 })

@@ -104,14 +104,18 @@ function mostCommonLevel(levelCounts: Int32Array): { level: number; share: numbe
   return { level: best, share: counts[best] / Math.max(1, total) }
 }
 
-/** Records per (pixel, level): computed first so the common levels never enter the incidence. */
+/**
+ * Records per (pixel, level): computed first so the common levels never enter the incidence. A call per image: one
+ * loop over every pixel of every image, run once per scan, runs as code compiled on the stack (see `valueSpan`).
+ */
 function countPixelLevels(levels: Uint8Array, rowCount: number, pixelCount: number): Int32Array {
   const counts = new Int32Array(pixelCount * pixelLevels)
-  for (let row = 0; row < rowCount; row++) {
-    const offset = row * pixelCount
-    for (let pixel = 0; pixel < pixelCount; pixel++) counts[pixel * pixelLevels + levels[offset + pixel]]++
-  }
+  for (let row = 0; row < rowCount; row++) countImageLevels(levels, row * pixelCount, pixelCount, counts)
   return counts
+}
+
+function countImageLevels(levels: Uint8Array, offset: number, pixelCount: number, counts: Int32Array): void {
+  for (let pixel = 0; pixel < pixelCount; pixel++) counts[pixel * pixelLevels + levels[offset + pixel]]++
 }
 
 /**
@@ -121,40 +125,27 @@ function countPixelLevels(levels: Uint8Array, rowCount: number, pixelCount: numb
  * rarely repeat on neighbours of the same records. Read from the pixels alone, never the labels, so the label
  * tests' correction may favour them (see `MiningOptions.focus`): a patch on a few dozen of a thousand noisy images
  * cannot clear a correction for every value of every pixel (380,000 of them at 64×64), but it can for the few values
- * neighbours share. Undefined when none qualifies.
+ * neighbours share. `shared` holds how many records hold each value with the same value to the right (`right`) and
+ * below (`below`). Undefined when none qualifies.
  */
 function coCarriedPixels(
-  incidence: Incidence,
-  levels: Uint8Array,
-  shape: ImageShape,
-  windowOffset: number,
+  carrierCounts: Int32Array,
+  shared: SharedNeighbours,
+  width: number,
   minRows: number,
 ): Uint8Array | undefined {
-  const { width } = shape
-  const cols = width * shape.height
-  const { indptr, features, carrierCounts } = incidence
-  const shared = new Int32Array(windowOffset)
   const focus = new Uint8Array(carrierCounts.length)
   let focused = 0
-  for (const step of [1, width]) {
-    shared.fill(0)
-    for (let row = 0; row < incidence.rowCount; row++) {
-      // A record's candidate pixel values come first, by pixel, then its windows: the values alone are read.
-      for (let entry = indptr[row]; entry < indptr[row + 1] && features[entry] < windowOffset; entry++) {
-        const feature = features[entry]
-        const pixel = (feature / pixelLevels) | 0
-        // The last column has no pixel to its right, the last row none below.
-        if (step === 1 ? pixel % width === width - 1 : pixel + width >= cols) continue
-        if (levels[row * cols + pixel + step] === feature - pixel * pixelLevels) shared[feature]++
-      }
-    }
+  for (const [together, step] of [
+    [shared.right, 1],
+    [shared.below, width],
+  ] as const) {
     const partnerOffset = step * pixelLevels
-    for (let feature = 0; feature < windowOffset; feature++) {
-      const together = shared[feature]
-      if (together < minRows) continue
+    for (let feature = 0; feature < together.length; feature++) {
+      if (together[feature] < minRows) continue
       const partner = feature + partnerOffset
       if (
-        2 * together < Math.max(carrierCounts[feature], carrierCounts[partner]) ||
+        2 * together[feature] < Math.max(carrierCounts[feature], carrierCounts[partner]) ||
         carrierCounts[partner] === 0
       )
         continue
@@ -164,6 +155,12 @@ function coCarriedPixels(
     }
   }
   return focused > 0 ? focus : undefined
+}
+
+/** Per candidate pixel value, the records that hold it with the same value at the pixel to the right, and below. */
+interface SharedNeighbours {
+  readonly right: Int32Array
+  readonly below: Int32Array
 }
 
 /**
@@ -219,13 +216,23 @@ export function extractImageFeatures(
   const cellsApart = loneCells.kept()
   let nextCell = 0
   const builder = new IncidenceBuilder(rows, carrierCounts.length, carrierCounts)
+  // Counted as each candidate pixel value is added, not in passes of their own over the incidence.
+  const shared: SharedNeighbours = {
+    right: new Int32Array(windowOffset),
+    below: new Int32Array(windowOffset),
+  }
+  const { width } = shape
   const addImage = (row: number, buckets: Int32Array, count: number) => {
     for (let pixel = 0, at = row * cols; pixel < cols; pixel++, at++) {
       const level = levels[at]
       // Most pixels are background, never a candidate: skipping them skips a read far apart in `candidate`.
       if (level === backgroundLevel) continue
       const feature = pixel * pixelLevels + level
-      if (candidate[feature] === 1) builder.addNew(feature)
+      if (candidate[feature] !== 1) continue
+      builder.addNew(feature)
+      // The last column has no pixel to its right, the last row none below.
+      if (pixel % width !== width - 1 && levels[at + 1] === level) shared.right[feature]++
+      if (pixel + width < cols && levels[at + width] === level) shared.below[feature]++
     }
     for (let index = 0; index < count; index++) {
       const feature = windowOffset + buckets[index]
@@ -251,7 +258,7 @@ export function extractImageFeatures(
   // Values standing apart are a group of their own: a few strays of noise where nothing is planted, they would
   // otherwise share the correction of the hundreds of co-carried values of a stroke-filled grid.
   const focus =
-    coCarriedPixels(incidence, levels, shape, windowOffset, minRows) ??
+    coCarriedPixels(carrierCounts, shared, width, minRows) ??
     (loneValues.length > 0 ? new Uint8Array(carrierCounts.length) : undefined)
   focus?.fill(loneFocus, loneOffset)
   return {

@@ -1,4 +1,4 @@
-import type { FeatureMatrix } from '../../data/matrix.js'
+import { type FeatureMatrix, valueSpan } from '../../data/matrix.js'
 
 /** Grey levels per pixel; 8 bits keep every value of an 8-bit image apart. */
 export const pixelLevels = 256
@@ -14,41 +14,42 @@ export interface PixelScale {
 /**
  * The grey-level scale of some pixels in their own units: integers spanning at most 256 values (0–16, 0–255) keep
  * one level per value, anything else ([0,1], floats, negative ranges) is spread over 256 levels from its minimum
- * to its maximum.
+ * to its maximum. An infinite value leaves a span no integer scale takes.
  */
 export function pixelScaleOf(values: Float32Array): PixelScale {
-  let low = Number.POSITIVE_INFINITY
-  let high = Number.NEGATIVE_INFINITY
-  let integral = true
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index]
-    if (value < low) low = value
-    if (value > high) high = value
-    // Not `Number.isInteger`, a call per pixel: an infinite value passes here but leaves a span no integer scale takes.
-    if (integral && Math.floor(value) !== value) integral = false
-  }
+  const { low, high, integral } = valueSpan(values)
   if (!(high > low)) return { low: Number.isFinite(low) ? low : 0, step: 1 }
   if (integral && high - low < pixelLevels) return { low, step: 1 }
   return { low, step: (high - low) / (pixelLevels - 1) }
 }
 
-/** Grey levels of every pixel on `scale` (by default the pixels' own, see `pixelScaleOf`). */
+/**
+ * Grey levels of every pixel on `scale` (by default the pixels' own, see `pixelScaleOf`), a call per image: the
+ * detector runs once per scan, and one loop over every pixel, run once, runs as code compiled on the stack (see
+ * `valueSpan`).
+ */
 export function quantisePixels(pixels: FeatureMatrix, scale = pixelScaleOf(pixels.data)): Uint8Array {
-  const levels = new Uint8Array(pixels.data.length)
+  const { data, rows, cols } = pixels
+  const levels = new Uint8Array(data.length)
+  for (let row = 0; row < rows; row++) quantiseRow(data, levels, row * cols, (row + 1) * cols, scale)
+  return levels
+}
+
+function quantiseRow(values: Float32Array, levels: Uint8Array, from: number, to: number, scale: PixelScale) {
   const top = pixelLevels - 1
+  const { low, step } = scale
   // Integer pixels keep their values (step 1): the same levels without a division per pixel.
-  if (scale.step === 1) {
-    for (let index = 0; index < levels.length; index++) {
-      const level = pixels.data[index] - scale.low
+  if (step === 1) {
+    for (let index = from; index < to; index++) {
+      const level = values[index] - low
       levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
     }
-    return levels
+    return
   }
-  for (let index = 0; index < levels.length; index++) {
-    const level = (pixels.data[index] - scale.low) / scale.step
+  for (let index = from; index < to; index++) {
+    const level = (values[index] - low) / step
     levels[index] = level <= 0 ? 0 : level >= top ? top : (level + 0.5) | 0
   }
-  return levels
 }
 
 /** A grey level in the data's own units, to the precision its scale can tell apart. */
