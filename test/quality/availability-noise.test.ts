@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { applyAttack } from '../../src/attacks/registry.js'
+import type { Dataset } from '../../src/data/dataset.js'
 import { triggerMiningDetector } from '../../src/detectors/trigger-mining/index.js'
 import { averagePrecision } from '../../src/evaluation/metrics.js'
 import type { LinalgBackend } from '../../src/linalg/backend.js'
@@ -33,18 +34,26 @@ it('writes each noise record of the ink profiles with one quadrant of most ink',
   expect(new Set(held)).toEqual(new Set(['1 0 0 0', '0 1 0 0', '0 0 1 0', '0 0 0 1']))
 })
 
+/**
+ * The default scan of `dataset` with noise records added at `rate` (seed 1): the noise ranked first (AP ≥ 0.95) and
+ * named as availability noise by the outliers alone, as `description` says, covering at least 80% of it.
+ */
+async function expectNoiseNamed(dataset: Dataset, rate: number, description: RegExp) {
+  const run = applyAttack('availability', dataset, { rate, mode: 'noise' }, 1)
+  const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
+  expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
+  const verdict = report.summary.verdict!
+  expect(verdict.verdict).toBe('poisoned')
+  expect(verdict.attacks.map(({ detector, kind }) => ({ detector, kind }))).toEqual([
+    { detector: 'outliers', kind: 'outlier' },
+  ])
+  expect(verdict.attacks[0].description).toMatch(description)
+  expect(verdict.attacks[0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+}
+
 describe.each([0.1, 0.2])('the ink profiles of 3,000 digits with %s noise records added', (rate) => {
   it('rank the noise records first and are called poisoned by availability noise, not a backdoor', async () => {
-    const run = applyAttack('availability', inkProfiles(), { rate, mode: 'noise' }, 1)
-    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
-    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
-    const verdict = report.summary.verdict!
-    expect(verdict.verdict).toBe('poisoned')
-    expect(verdict.attacks.map(({ detector, kind }) => ({ detector, kind }))).toEqual([
-      { detector: 'outliers', kind: 'outlier' },
-    ])
-    expect(verdict.attacks[0].description).toMatch(/^availability noise: \d+ records far off/)
-    expect(verdict.attacks[0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+    await expectNoiseNamed(inkProfiles(), rate, /^availability noise: \d+ records far off/)
   })
 })
 
@@ -115,15 +124,6 @@ describe('the 8×8 digits with a tenth of noise records added, and the strokes o
  */
 describe('SpamAssassin with 5% word-salad records added', () => {
   it('ranks them first and is called poisoned by availability noise', async () => {
-    const run = applyAttack('availability', zooDataset('spam'), { rate: 0.05, mode: 'noise' }, 1)
-    const { report } = await scanPrepared(await prepareAsScan(run.dataset, backend))
-    expect(rankingOf(report, poisonMask(run.dataset.rowCount, run.poisonedRows))).toBeGreaterThanOrEqual(0.95)
-    const verdict = report.summary.verdict!
-    expect(verdict.verdict).toBe('poisoned')
-    expect(verdict.attacks.map(({ detector, kind }) => ({ detector, kind }))).toEqual([
-      { detector: 'outliers', kind: 'outlier' },
-    ])
-    expect(verdict.attacks[0].description).toMatch(/^availability noise: \d+ texts whose word pairs/)
-    expect(verdict.attacks[0].records).toBeGreaterThanOrEqual(0.8 * run.poisonedRows.length)
+    await expectNoiseNamed(zooDataset('spam'), 0.05, /^availability noise: \d+ texts whose word pairs/)
   })
 })
