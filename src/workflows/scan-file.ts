@@ -127,6 +127,10 @@ export async function scanFile(path: string, options: ScanFileOptions = {}): Pro
     : createWorkerDetectorExecutor({
         eagerWorkers: availableParallelism(),
         warmEagerly: await looksLikeLargeNumericFile(path),
+        // With the texts, the detectors that read them run beside the folds rather than after them on this thread:
+        // 6,046 mails scanned in 3.90 s instead of 4.36 (medians of 6 interleaved pairs; the same report and about the
+        // same CPU), for 150 MiB more.
+        texts: true,
       })
   const executor = detectorExecutor ?? createWorkerFoldExecutor()
   // The texts' terms are counted on those workers too, which idle until the model's input exists to train on.
