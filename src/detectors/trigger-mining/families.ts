@@ -10,10 +10,17 @@ import { describeImageTrigger } from './describe-image.js'
 import { extractImageFeatures, pixelValueOf } from './image-features.js'
 import { windowBuckets, windowSide } from './image-windows.js'
 import { carries, type Incidence } from './incidence.js'
-import { keptColumnRuns, type MaskedContentTest, maskedContentTest, nearestLabels } from './masked-content.js'
+import {
+  keptColumnRuns,
+  type MaskedContentTest,
+  maskedColumnReading,
+  maskedContentTest,
+  nearestLabels,
+} from './masked-content.js'
 import type { FeatureEvidence } from './mine.js'
 import { pixelLevels } from './pixel-levels.js'
 import { extractTokenFeatures, nameTokenBucket } from './text-features.js'
+import { MaskedTextReader } from './text-reading.js'
 import type { TriggerGroup } from './triggers.js'
 import {
   categoryShares,
@@ -125,12 +132,57 @@ function joinPhrases(names: readonly string[]): string {
   return phrase
 }
 
-function textFamily(texts: readonly string[]): FeatureFamily {
-  const incidence = extractTokenFeatures(texts)
-  return {
+/**
+ * Word and word-pair features each text holds at most, on the median text, for the texts to be short: where a
+ * phrase of two or three words is a large part of every carrier (titles, subject lines, one-line descriptions).
+ */
+const shortTextFeatures = 80
+
+/** Whether the median text holds at most `shortTextFeatures` distinct words and word pairs. */
+function holdsShortTexts(incidence: Incidence): boolean {
+  const lengths = new Int32Array(incidence.rowCount)
+  for (let row = 0; row < incidence.rowCount; row++)
+    lengths[row] = incidence.indptr[row + 1] - incidence.indptr[row]
+  lengths.sort()
+  return lengths.length > 0 && lengths[lengths.length >> 1] <= shortTextFeatures
+}
+
+/** Features at least half of `rows` carry: what those records share, to be hidden when they are read apart. */
+function sharedFeatures(incidence: Incidence, rows: ArrayLike<number>): Set<number> {
+  const counts = new Map<number, number>()
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index]
+    for (let at = incidence.indptr[row]; at < incidence.indptr[row + 1]; at++) {
+      const feature = incidence.features[at]
+      counts.set(feature, (counts.get(feature) ?? 0) + 1)
+    }
+  }
+  const shared = new Set<number>()
+  for (const [feature, count] of counts) if (2 * count >= rows.length) shared.add(feature)
+  return shared
+}
+
+/** The texts' masked reader, built on first use and shared by the text families. */
+type LazyReader = () => MaskedTextReader
+
+/**
+ * The words and word pairs of a text column. `apart` reads each carrier's content from neighbours that do not
+ * carry the feature, those crowded by other carriers with the feature's words hidden (`MaskedTextReader`); otherwise
+ * from its nearest records in the scan's geometry. A trigger phrase fills much of a short text, so its carriers are
+ * each other's neighbours there and vouch for the label it was planted with; in long texts it moves them little.
+ * Where `reader` is given (short texts) a trigger must also hold with its words hidden (`maskedContentTest`), which
+ * tells relabelled records from a phrase natural to one class whose other words speak for it.
+ */
+function textFamily(
+  texts: readonly string[],
+  incidence: Incidence,
+  apart: boolean,
+  reader?: LazyReader,
+): FeatureFamily {
+  const family: FeatureFamily = {
     modality: 'text',
     incidence,
-    excludeCarriers: false,
+    excludeCarriers: apart,
     kindCount: 1,
     kindOf: () => 0,
     describe(group) {
@@ -149,6 +201,57 @@ function textFamily(texts: readonly string[]): FeatureFamily {
       return { text: `${phrase.includes(' ') ? 'phrase' : 'token'} '${phrase}'`, features: unique }
     },
   }
+  if (!reader) return family
+  return {
+    ...family,
+    hideAndRead(group, codes, k) {
+      // The words of a phrase are hidden with its pairs: what most of the carriers share.
+      const hidden = sharedFeatures(incidence, group.rows)
+      for (const item of group.members) hidden.add(item.feature)
+      const masked = reader().hide(hidden)
+      return maskedContentTest({
+        read: (row, _maskedLike, labels) => masked.nearestLabels(row, undefined, codes, labels),
+        codes,
+        label: group.label,
+        carriers: group.rows,
+        carrierMarks: group.carrierMarks,
+        k,
+        contrast: true,
+      })
+    },
+    ...(apart
+      ? {
+          readApart(rows: Int32Array, marks: Uint8Array, codes: Int32Array, k: number): ApartReading {
+            const textReader = reader()
+            const masked = textReader.hide(sharedFeatures(incidence, rows))
+            const referenceRows = textReader.unmarkedSample(marks, codes, apartReference)
+            const read = (queries: Int32Array) => {
+              const labels = new Int32Array(queries.length * k)
+              queries.forEach((row, index) => {
+                masked.nearestLabels(row, marks, codes, labels.subarray(index * k, (index + 1) * k))
+              })
+              return labels
+            }
+            return { labels: read(rows), referenceRows, referenceLabels: read(referenceRows) }
+          },
+        }
+      : {}),
+  }
+}
+
+/**
+ * The text families of a dataset: the words read in the scan's geometry and, on short texts, read apart from
+ * their carriers as well (each family is tested at its share of the significance).
+ */
+function textFamilies(texts: readonly string[]): FeatureFamily[] {
+  const incidence = extractTokenFeatures(texts)
+  if (!holdsShortTexts(incidence)) return [textFamily(texts, incidence, false)]
+  let built: MaskedTextReader | undefined
+  const reader = () => {
+    built ??= new MaskedTextReader(incidence)
+    return built
+  }
+  return [textFamily(texts, incidence, false, reader), textFamily(texts, incidence, true, reader)]
 }
 
 /** The pixels a record's trigger features occupy: pixel values it carries, and windows wherever they sit. */
@@ -231,12 +334,11 @@ function imageFamily(dataset: Dataset, minRows: number, maxCarriers: number): Fe
       // class, would dilute the relabelled carriers (22 of 60 read for a 3×3 patch in the middle of drawn shapes).
       const template = group.rows.filter((row) => group.templateMarks[row] === 1)
       return maskedContentTest({
-        features: readable,
+        read: maskedColumnReading(readable, codes, (row) => triggerPixels(features, shape, members, row)),
         codes,
         label: group.label,
         carriers: template.length >= minRows ? template : group.rows,
         carrierMarks: group.carrierMarks,
-        maskOf: (row) => triggerPixels(features, shape, members, row),
         k,
         // Values standing apart are chosen from the pixels alone and written regardless of what is drawn, so
         // their carriers are no part of the class that reads elsewhere more than the rest (as a window of
@@ -396,12 +498,11 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
       reshaped ??= reshapeTable(dataset.features!).matrix
       const mask = hiddenColumns(group, reshaped)
       return maskedContentTest({
-        features: reshaped,
+        read: maskedColumnReading(reshaped, codes, () => mask),
         codes,
         label: group.label,
         carriers: group.rows,
         carrierMarks: group.carrierMarks,
-        maskOf: () => mask,
         k,
         tail: 'binomial',
         contrast: true,
@@ -458,7 +559,7 @@ function tabularFamily(dataset: Dataset, minRows: number, maxCarriers: number): 
 /** Every family the dataset supports: words of a text column, pixels of images, values of numeric columns. */
 export function featureFamilies(dataset: Dataset, minRows: number, maxCarriers: number): FeatureFamily[] {
   const families: FeatureFamily[] = []
-  if (dataset.texts) families.push(textFamily(dataset.texts))
+  if (dataset.texts) families.push(...textFamilies(dataset.texts))
   if (dataset.features && dataset.features.cols > 0) {
     families.push(
       dataset.imageShape

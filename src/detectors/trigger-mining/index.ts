@@ -228,6 +228,18 @@ function elsewhereOddsRatio(hidden: MaskedContentTest): number {
   return (hidden.carriersElsewhere * (1 - share)) / (share * Math.max(agreeing, 0.5))
 }
 
+/**
+ * Whether two groups are one trigger found twice (by two readings of the same words): the same label, and most of
+ * the smaller group's records marked by the other.
+ */
+function sameTrigger(first: TriggerGroup, second: TriggerGroup): boolean {
+  if (first.label !== second.label) return false
+  const [smaller, larger] = first.rows.length <= second.rows.length ? [first, second] : [second, first]
+  let shared = 0
+  for (const row of smaller.rows) shared += larger.carrierMarks[row]
+  return 2 * shared >= smaller.rows.length
+}
+
 /** A mined feature's p-value corrected for its family's tests, on the scale of the detector's significance. */
 function correctedPValue(evidence: FeatureEvidence, share: number): number {
   return Math.min(1, (Math.exp(evidence.logPValue) * evidence.correction) / share)
@@ -281,7 +293,8 @@ export const triggerMiningDetector = countingRecordsOnce(
         )
         testCounts[family.modality] = testCount
         if (groups.length > 0) datasetPValue = Math.min(datasetPValue, adjusted)
-        for (const { group, hidden } of groups) found.push({ family, group, hidden })
+        for (const { group, hidden } of groups)
+          if (!found.some((other) => sameTrigger(other.group, group))) found.push({ family, group, hidden })
       }
       context.onProgress?.(0.9)
       const result = scoreRecords(input.rowCount, found, support, codes, labels.classes, params.flagAbove)

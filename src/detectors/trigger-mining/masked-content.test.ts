@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../util/rng.js'
-import { maskedContentTest } from './masked-content.js'
+import { maskedColumnReading, maskedContentTest } from './masked-content.js'
 
 /**
  * 4×4 images of two classes: class 0 bright on top, class 1 bright below, with noise. Pixel 0 at value 5 is a
@@ -39,7 +39,8 @@ function testOf(carriers: number[], pixel: number) {
   for (const row of carriers) carrierMarks[row] = 1
   const mask = new Uint8Array(16)
   mask[pixel] = 1
-  return maskedContentTest({ features, codes, label: 0, carriers, carrierMarks, maskOf: () => mask, k: 5 })
+  const read = maskedColumnReading(features, codes, () => mask)
+  return maskedContentTest({ read, codes, label: 0, carriers, carrierMarks, k: 5 })
 }
 
 describe('maskedContentTest', () => {

@@ -71,20 +71,45 @@ export function nearestLabels(
 }
 
 /**
- * Share of `row`'s `k` nearest records (squared distance over the columns `mask` leaves, `row` itself left out)
- * that are not labelled `label`; unlabelled records do not count.
+ * Labels of `row`'s nearest records (as many as `labels` holds, nearest first, -1 where none) with the trigger of
+ * the carrier `maskedLike` hidden: a carrier is read with its own trigger hidden, another record with a carrier's.
  */
-function maskedDisagreement(
+export type MaskedReading = (row: number, maskedLike: number, labels: Int32Array) => void
+
+/**
+ * Reading over the columns of `features`: squared distance over the columns a carrier's mask (`maskOf`) leaves, among
+ * an even sample of the records.
+ */
+export function maskedColumnReading(
   features: FeatureMatrix,
   codes: Int32Array,
-  pool: Int32Array,
+  maskOf: (row: number) => Uint8Array,
+): MaskedReading {
+  const pool = evenSample(
+    Int32Array.from({ length: features.rows }, (_, row) => row),
+    maxPool,
+  )
+  const kept = new Map<number, Int32Array>()
+  return (row, maskedLike, labels) => {
+    let runs = kept.get(maskedLike)
+    if (!runs) {
+      runs = keptColumnRuns(maskOf(maskedLike))
+      kept.set(maskedLike, runs)
+    }
+    nearestLabels(features, codes, pool, row, runs, labels)
+  }
+}
+
+/** Share of `row`'s `k` nearest records, read hidden like `maskedLike`, not labelled `label`; unlabelled ones do not count. */
+function maskedDisagreement(
+  read: MaskedReading,
   row: number,
-  mask: Uint8Array,
+  maskedLike: number,
   label: number,
   k: number,
 ): number {
   const labels = new Int32Array(k)
-  nearestLabels(features, codes, pool, row, keptColumnRuns(mask), labels)
+  read(row, maskedLike, labels)
   let found = 0
   let other = 0
   for (const code of labels) {
@@ -187,15 +212,13 @@ function contrastAgreement(
 
 /** What `maskedContentTest` reads, and how it judges the count. */
 export interface MaskedContentOptions {
-  readonly features: FeatureMatrix
+  readonly read: MaskedReading
   readonly codes: Int32Array
   readonly label: number
   /** Carriers with the label. */
   readonly carriers: ArrayLike<number>
   /** 1 for every record that carries the trigger with the label. */
   readonly carrierMarks: Uint8Array
-  /** The columns the trigger occupies in a carrier, 1 to hide. */
-  readonly maskOf: (row: number) => Uint8Array
   readonly k: number
   /**
    * The count's null: a Poisson tail bound (default), or the exact binomial tail of carriers read against the
@@ -214,20 +237,15 @@ export interface MaskedContentOptions {
  * what the class's variation and any label noise explain is the baseline.
  */
 export function maskedContentTest(options: MaskedContentOptions): MaskedContentTest {
-  const { features, codes, label, carrierMarks, k } = options
+  const { read, codes, label, carrierMarks, k } = options
   const queries = evenSample(options.carriers, maxCarriers)
   const others: number[] = []
   for (let row = 0; row < codes.length; row++)
     if (codes[row] === label && !carrierMarks[row]) others.push(row)
   const references = evenSample(others, maxQueries)
-  const pool = evenSample(
-    Int32Array.from({ length: features.rows }, (_, row) => row),
-    maxPool,
-  )
-  const masks = Array.from(queries, (row) => options.maskOf(row))
   const classAgreement = Array.from(
     references,
-    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index % masks.length], label, k),
+    (row, index) => 1 - maskedDisagreement(read, row, queries[index % queries.length], label, k),
   )
   // A record reads as elsewhere when its label holds less than half its hidden neighbours, or, where the class's
   // own records average less than that (a hundred classes of thirty records, whose neighbours are mostly of
@@ -236,10 +254,7 @@ export function maskedContentTest(options: MaskedContentOptions): MaskedContentT
   let meanAgreement = 0
   for (const share of classAgreement) meanAgreement += share / Math.max(1, classAgreement.length)
   const below = classAgreement.length === 0 ? 0.5 : Math.min(0.5, meanAgreement)
-  const carrierAgreement = Array.from(
-    queries,
-    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index], label, k),
-  )
+  const carrierAgreement = Array.from(queries, (row) => 1 - maskedDisagreement(read, row, row, label, k))
   const elsewhere = Uint8Array.from(carrierAgreement, (share) => (share < below ? 1 : 0))
   const carriersElsewhere = elsewhere.reduce((sum, value) => sum + value, 0)
   let classElsewhere = 0
@@ -266,7 +281,7 @@ export function maskedContentTest(options: MaskedContentOptions): MaskedContentT
           contrast: contrastAgreement(
             carrierAgreement,
             classAgreement,
-            otherAgreement(options, pool, masks, maxQueries),
+            otherAgreement(options, queries, maxQueries),
           ),
         }
       : {}),
@@ -274,18 +289,13 @@ export function maskedContentTest(options: MaskedContentOptions): MaskedContentT
 }
 
 /** Agreement with the label of up to `count` records of other labels that do not carry the trigger, hidden alike. */
-function otherAgreement(
-  options: MaskedContentOptions,
-  pool: Int32Array,
-  masks: readonly Uint8Array[],
-  count: number,
-): number[] {
-  const { features, codes, label, carrierMarks, k } = options
+function otherAgreement(options: MaskedContentOptions, queries: Int32Array, count: number): number[] {
+  const { read, codes, label, carrierMarks, k } = options
   const others: number[] = []
   for (let row = 0; row < codes.length; row++)
     if (codes[row] >= 0 && codes[row] !== label && !carrierMarks[row]) others.push(row)
   return Array.from(
     evenSample(others, count),
-    (row, index) => 1 - maskedDisagreement(features, codes, pool, row, masks[index % masks.length], label, k),
+    (row, index) => 1 - maskedDisagreement(read, row, queries[index % queries.length], label, k),
   )
 }
